@@ -1,0 +1,33 @@
+# Sourced by ./srg and ./run-tests: exports JAVA_HOME pointing at a JDK 21 or newer.
+# Order: $JAVA_HOME, the java on PATH, then the JDKs installed in the usual places.
+
+srg_java_major() { # prints the major version of the java binary $1, or nothing
+  "$1" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2; exit}' | cut -d. -f1
+}
+
+srg_find_jdk() {
+  local candidates=() c major
+  [ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME")
+  if command -v javac >/dev/null 2>&1; then
+    candidates+=("$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")")
+  fi
+  for c in /usr/lib/jvm/* /usr/java/* /opt/java/* /opt/jdk* /opt/*jdk* "$HOME"/.sdkman/candidates/java/* "$HOME"/.jdks/*; do
+    [ -d "$c" ] && candidates+=("$c")
+  done
+  for c in "${candidates[@]}"; do
+    [ -x "$c/bin/java" ] && [ -x "$c/bin/javac" ] || continue
+    major=$(srg_java_major "$c/bin/java")
+    if [ -n "$major" ] && [ "$major" -ge 21 ]; then
+      export JAVA_HOME="$c"
+      return 0
+    fi
+  done
+  cat >&2 <<'MSG'
+srg needs a JDK 21 or newer and found none (looked at $JAVA_HOME, javac on PATH, /usr/lib/jvm,
+/usr/java, /opt, ~/.sdkman and ~/.jdks). Install one, then run this again:
+  Debian/Ubuntu:  sudo apt-get install openjdk-21-jdk-headless   (or temurin-21-jdk from Adoptium)
+  any Linux:      sdk install java 21-tem                         (https://sdkman.io)
+or point JAVA_HOME at an existing JDK 21+:  JAVA_HOME=/path/to/jdk ./srg ...
+MSG
+  return 1
+}
