@@ -19,6 +19,10 @@ srg_find_jdk() {
     major=$(srg_java_major "$c/bin/java")
     if [ -n "$major" ] && [ "$major" -ge 21 ]; then
       export JAVA_HOME="$c"
+      # Maven's own libraries use sun.misc.Unsafe, which JDK 24+ warns about on every build
+      if [ "$major" -ge 24 ]; then
+        export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+      fi
       return 0
     fi
   done

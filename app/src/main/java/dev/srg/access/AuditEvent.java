@@ -1,0 +1,7 @@
+package dev.srg.access;
+
+import java.time.Instant;
+
+/** One line of the audit log: who did what, when, with which result (ACC-5). */
+public record AuditEvent(String id, Instant time, String actor, String action, String resourceId, String result,
+                         String detail) {}

@@ -1,0 +1,81 @@
+package dev.srg.api;
+
+import io.javalin.http.Handler;
+import io.javalin.http.HandlerType;
+import io.javalin.router.Endpoint;
+import io.javalin.config.RoutesConfig;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Registers the API's routes on Javalin and remembers each one's contract, so that the OpenAPI
+ * document is generated from the very routes that serve (it cannot drift from them).
+ */
+final class ApiRoutes {
+    static final String BASE = "/api/v1";
+
+    /** What a request or an answer carries. */
+    sealed interface Body {
+        record None() implements Body {}
+
+        record One(Class<?> type) implements Body {}
+
+        record Page(Class<?> type) implements Body {}
+
+        record Array(Class<?> type) implements Body {}
+    }
+
+    static final Body NONE = new Body.None();
+
+    static Body one(Class<?> type) {
+        return new Body.One(type);
+    }
+
+    static Body page(Class<?> type) {
+        return new Body.Page(type);
+    }
+
+    static Body array(Class<?> type) {
+        return new Body.Array(type);
+    }
+
+    record Operation(HandlerType method, String path, String tag, String summary, Body request, int status, Body response,
+                     List<String> query) {}
+
+    private final RoutesConfig routes;
+    private final List<Operation> operations = new ArrayList<>();
+
+    ApiRoutes(RoutesConfig routes) {
+        this.routes = routes;
+    }
+
+    List<Operation> operations() {
+        return List.copyOf(operations);
+    }
+
+    void get(String path, String tag, String summary, Body response, Handler handler, String... query) {
+        add(HandlerType.GET, path, tag, summary, NONE, 200, response, handler, query);
+    }
+
+    void post(String path, String tag, String summary, Body request, int status, Body response, Handler handler) {
+        add(HandlerType.POST, path, tag, summary, request, status, response, handler);
+    }
+
+    void put(String path, String tag, String summary, Body request, Body response, Handler handler) {
+        add(HandlerType.PUT, path, tag, summary, request, 200, response, handler);
+    }
+
+    void patch(String path, String tag, String summary, Body request, Body response, Handler handler) {
+        add(HandlerType.PATCH, path, tag, summary, request, 200, response, handler);
+    }
+
+    void delete(String path, String tag, String summary, Handler handler, String... query) {
+        add(HandlerType.DELETE, path, tag, summary, NONE, 204, NONE, handler, query);
+    }
+
+    private void add(HandlerType method, String path, String tag, String summary, Body request, int status, Body response,
+                     Handler handler, String... query) {
+        operations.add(new Operation(method, BASE + path, tag, summary, request, status, response, List.of(query)));
+        routes.addEndpoint(new Endpoint(method, BASE + path, handler));
+    }
+}

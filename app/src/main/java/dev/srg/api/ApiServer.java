@@ -1,0 +1,133 @@
+package dev.srg.api;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.srg.access.AccessManager;
+import dev.srg.access.AuditLog;
+import dev.srg.access.Principal;
+import dev.srg.error.SrgException;
+import dev.srg.group.ResourceGroupManager;
+import dev.srg.json.Json;
+import dev.srg.network.NetworkManager;
+import dev.srg.region.RegionCatalog;
+import dev.srg.workspace.WorkspaceManager;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.javalin.json.JsonMapper;
+import java.lang.reflect.Type;
+import java.util.Map;
+import java.util.Set;
+import org.jetbrains.annotations.NotNull;
+import tools.jackson.core.JacksonException;
+
+/**
+ * The HTTP edge: authentication, routes, problem+json errors, audit of every change, health and
+ * the OpenAPI document. It turns JSON into calls on the feature managers and back; no rule lives here.
+ */
+public final class ApiServer implements AutoCloseable {
+    static final String PRINCIPAL = "srg.principal";
+    static final String ERROR_CODE = "srg.errorCode";
+    static final String RESOURCE_ID = "srg.resourceId";
+    static final long MAX_BODY_BYTES = 1024 * 1024;
+    private static final Set<String> CHANGES = Set.of("POST", "PUT", "PATCH", "DELETE");
+
+    /** Everything the API serves, wired by the composition root. */
+    public record Features(AccessManager access, AuditLog audit, RegionCatalog regions, NetworkManager networks,
+                           ResourceGroupManager groups, WorkspaceManager workspaces) {}
+
+    private final Javalin app;
+    private final String openApi;
+
+    public ApiServer(Features features, String host, int port) {
+        requireNonNull(features, "features is null");
+        ApiRoutes[] registry = new ApiRoutes[1];
+        this.app = Javalin.create(cfg -> {
+            cfg.concurrency.useVirtualThreads = true;
+            cfg.http.maxRequestSize = MAX_BODY_BYTES;
+            cfg.http.defaultContentType = "application/json";
+            cfg.startup.showJavalinBanner = false;
+            cfg.jetty.host = host;
+            cfg.jetty.port = port;
+            cfg.jsonMapper(new JacksonJsonMapper());
+            cfg.routes.exception(SrgException.class, Problems::srg);
+            cfg.routes.exception(JacksonException.class, Problems::json);
+            cfg.routes.exception(HttpResponseException.class, Problems::http);
+            cfg.routes.exception(Exception.class, Problems::unexpected);
+            cfg.routes.get("/healthz", ctx -> ctx.json(Map.of("status", "UP")));
+            cfg.routes.before("/api/*", ctx -> authenticate(ctx, features.access()));
+            cfg.routes.after("/api/*", ctx -> audit(ctx, features.audit()));
+            ApiRoutes api = new ApiRoutes(cfg.routes);
+            AccessResource.register(api, features.access(), features.audit());
+            NetworkResource.register(api, features.regions(), features.networks());
+            ResourceGroupResource.register(api, features.groups());
+            WorkspaceResource.register(api, features.workspaces());
+            registry[0] = api;
+            cfg.routes.get(ApiRoutes.BASE + "/openapi.json", ctx -> ctx.contentType("application/json").result(openApi()));
+        });
+        this.openApi = Json.write(OpenApiDocument.build(registry[0].operations()));
+    }
+
+    private String openApi() {
+        return openApi;
+    }
+
+    public ApiServer start() {
+        app.start();
+        return this;
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+    }
+
+    private static void authenticate(Context ctx, AccessManager access) {
+        String header = ctx.header("Authorization");
+        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            ctx.header("WWW-Authenticate", "Bearer");
+            throw new SrgException(401, "Unauthorized", null,
+                    "authentication required: send Authorization: Bearer <token>");
+        }
+        Principal principal = access.authenticate(header.substring(7).strip())
+                .orElseThrow(() -> new SrgException(401, "Unauthorized", null, "the bearer token is not valid"));
+        ctx.attribute(PRINCIPAL, principal);
+    }
+
+    /** ACC-5: every change, allowed or refused, with who, what, when and the result. */
+    private static void audit(Context ctx, AuditLog audit) {
+        Principal p = ctx.attribute(PRINCIPAL);
+        if (p == null || !CHANGES.contains(ctx.method().name())) {
+            return;
+        }
+        String code = ctx.attribute(ERROR_CODE);
+        String result = ctx.statusCode() + (code == null ? "" : " " + code);
+        String resource = ctx.attribute(RESOURCE_ID);
+        if (resource == null) {
+            resource = ctx.pathParamMap().values().stream().reduce((a, b) -> b).orElse(null);
+        }
+        audit.record(p.name(), ctx.method().name() + " " + ctx.path(), resource, result, null);
+    }
+
+    /** Answers with {@code status} and {@code body}, remembering the id for the audit log. */
+    static void created(Context ctx, String id, Object body) {
+        ctx.attribute(RESOURCE_ID, id);
+        ctx.status(201).json(body);
+    }
+
+    private static final class JacksonJsonMapper implements JsonMapper {
+        @Override
+        public @NotNull String toJsonString(@NotNull Object obj, @NotNull Type type) {
+            return Json.MAPPER.writeValueAsString(obj);
+        }
+
+        @Override
+        public <T> @NotNull T fromJsonString(@NotNull String json, @NotNull Type targetType) {
+            return Json.MAPPER.readValue(json, Json.MAPPER.constructType(targetType));
+        }
+    }
+}

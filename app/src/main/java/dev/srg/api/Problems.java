@@ -1,0 +1,120 @@
+package dev.srg.api;
+
+import dev.srg.error.SrgException;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import org.eclipse.jetty.http.HttpStatus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.exc.StreamReadException;
+import tools.jackson.databind.exc.InvalidFormatException;
+import tools.jackson.databind.exc.MismatchedInputException;
+import tools.jackson.databind.exc.UnrecognizedPropertyException;
+
+/** The one place where refusals become RFC 9457 problem+json answers. */
+final class Problems {
+    private static final Logger LOG = LoggerFactory.getLogger(Problems.class);
+
+    private Problems() {}
+
+    static void srg(SrgException e, Context ctx) {
+        write(ctx, e.status(), e.code(), e.field(), e.detail());
+    }
+
+    static void json(JacksonException e, Context ctx) {
+        String field = path(e);
+        for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+            if (c instanceof SrgException s) {
+                write(ctx, s.status(), s.code(), s.field() != null ? s.field() : field, s.detail());
+                return;
+            }
+        }
+        if (e instanceof UnrecognizedPropertyException u) {
+            write(ctx, 400, "InvalidParameter.UnknownField", field,
+                    "unknown field '" + u.getPropertyName() + "'; known fields: " + u.getKnownPropertyIds());
+        } else if (e instanceof InvalidFormatException f && f.getTargetType() != null && f.getTargetType().isEnum()) {
+            write(ctx, 400, "InvalidParameter.Enum", field, "'" + f.getValue() + "' is not a valid " + field
+                    + "; valid values: " + Arrays.toString(f.getTargetType().getEnumConstants()));
+        } else if (e instanceof MismatchedInputException m) {
+            String type = m.getTargetType() == null ? "value" : typeName(m.getTargetType());
+            write(ctx, 400, "InvalidParameter.Type", field,
+                    (field == null ? "the request body" : field) + " must be " + type);
+        } else if (e instanceof StreamReadException) {
+            write(ctx, 400, "InvalidParameter.Json", null, "the request body is not valid JSON: " + e.getOriginalMessage());
+        } else {
+            write(ctx, 400, "InvalidParameter.Json", field, "the request body does not fit: " + e.getOriginalMessage());
+        }
+    }
+
+    static void http(HttpResponseException e, Context ctx) {
+        String code = switch (e.getStatus()) {
+            case 404 -> "NotFound.Endpoint";
+            case 405 -> "MethodNotAllowed";
+            case 413 -> "RequestEntityTooLarge";
+            case 401 -> "Unauthorized";
+            default -> "Http." + e.getStatus();
+        };
+        String detail = e.getStatus() == 413 ? "the request body is larger than the limit of " + ApiServer.MAX_BODY_BYTES + " bytes"
+                : e.getMessage();
+        write(ctx, e.getStatus(), code, null, detail);
+    }
+
+    static void unexpected(Exception e, Context ctx) {
+        String reference = UUID.randomUUID().toString();
+        LOG.error("unexpected error {} on {} {}", reference, ctx.method(), ctx.path(), e);
+        write(ctx, 500, "InternalError", null, "an internal error occurred; the server log has the details under reference " + reference);
+    }
+
+    static void write(Context ctx, int status, String code, String field, String detail) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("type", "about:blank");
+        body.put("title", HttpStatus.getMessage(status));
+        body.put("status", status);
+        body.put("detail", detail);
+        body.put("code", code);
+        if (field != null) {
+            body.put("field", field);
+        }
+        ctx.attribute(ApiServer.ERROR_CODE, code);
+        ctx.status(status).contentType("application/problem+json").result(dev.srg.json.Json.write(body));
+    }
+
+    private static String path(JacksonException e) {
+        StringBuilder sb = new StringBuilder();
+        for (JacksonException.Reference r : e.getPath()) {
+            if (r.getPropertyName() != null) {
+                if (!sb.isEmpty()) {
+                    sb.append('.');
+                }
+                sb.append(r.getPropertyName());
+            } else if (r.getIndex() >= 0) {
+                sb.append('[').append(r.getIndex()).append(']');
+            }
+        }
+        return sb.isEmpty() ? null : sb.toString();
+    }
+
+    private static String typeName(Class<?> type) {
+        if (type == String.class) {
+            return "a string";
+        }
+        if (type == Boolean.class || type == boolean.class) {
+            return "true or false";
+        }
+        if (Number.class.isAssignableFrom(type) || type.isPrimitive()) {
+            return "a number";
+        }
+        if (java.util.Collection.class.isAssignableFrom(type) || type.isArray()) {
+            return "an array";
+        }
+        if (type.getSimpleName().equals("ComputeUnits")) {
+            return "a number of CU (a multiple of 0.25)";
+        }
+        return "an object";
+    }
+}

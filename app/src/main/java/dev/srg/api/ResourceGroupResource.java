@@ -1,0 +1,53 @@
+package dev.srg.api;
+
+import static dev.srg.api.ApiRoutes.array;
+import static dev.srg.api.ApiRoutes.one;
+import static dev.srg.api.ApiRoutes.page;
+import static dev.srg.api.Requests.body;
+import static dev.srg.api.Requests.caller;
+
+import dev.srg.group.GroupNetwork;
+import dev.srg.group.GroupStatus;
+import dev.srg.group.ResourceGroupInfo;
+import dev.srg.group.ResourceGroupManager;
+import dev.srg.group.ResourceGroupManager.BindRequest;
+import dev.srg.group.ResourceGroupManager.CreateRequest;
+import dev.srg.group.ResourceGroupManager.UpdateRequest;
+
+/** Resource groups and their network bindings. */
+final class ResourceGroupResource {
+    private ResourceGroupResource() {}
+
+    static void register(ApiRoutes api, ResourceGroupManager groups) {
+        api.post("/resource-groups", "resource-groups", "Buy a resource group (asynchronous: CREATING, then RUNNING)",
+                one(CreateRequest.class), 201, one(ResourceGroupInfo.class), ctx -> {
+                    ResourceGroupInfo g = groups.create(caller(ctx), body(ctx, CreateRequest.class));
+                    ApiServer.created(ctx, g.id(), g);
+                });
+        api.get("/resource-groups", "resource-groups", "List resource groups", page(ResourceGroupInfo.class),
+                ctx -> ctx.json(groups.list(caller(ctx), ctx.queryParam("regionId"),
+                        Requests.enumParam(ctx, "status", GroupStatus.class), Requests.page(ctx))),
+                "regionId", "status");
+        api.get("/resource-groups/{id}", "resource-groups", "Read a resource group", one(ResourceGroupInfo.class),
+                ctx -> ctx.json(groups.get(caller(ctx), ctx.pathParam("id"))));
+        api.patch("/resource-groups/{id}", "resource-groups", "Rename a group or change its remark", one(UpdateRequest.class),
+                one(ResourceGroupInfo.class),
+                ctx -> ctx.json(groups.update(caller(ctx), ctx.pathParam("id"), body(ctx, UpdateRequest.class))));
+        api.delete("/resource-groups/{id}", "resource-groups", "Unsubscribe / release a group", ctx -> {
+            groups.delete(caller(ctx), ctx.pathParam("id"));
+            ctx.status(204);
+        });
+        api.get("/resource-groups/{id}/networks", "resource-groups", "List the VPCs bound to a group", array(GroupNetwork.class),
+                ctx -> ctx.json(groups.networks(caller(ctx), ctx.pathParam("id"))));
+        api.post("/resource-groups/{id}/networks", "resource-groups", "Bind another VPC", one(BindRequest.class), 201,
+                one(GroupNetwork.class), ctx -> {
+                    GroupNetwork n = groups.bind(caller(ctx), ctx.pathParam("id"), body(ctx, BindRequest.class));
+                    ApiServer.created(ctx, n.id(), n);
+                });
+        api.delete("/resource-groups/{id}/networks/{networkId}", "resource-groups",
+                "Remove a VPC binding (force=true when running tasks may use it)", ctx -> {
+                    groups.unbind(caller(ctx), ctx.pathParam("id"), ctx.pathParam("networkId"), Requests.booleanParam(ctx, "force"));
+                    ctx.status(204);
+                }, "force");
+    }
+}

@@ -1,0 +1,135 @@
+package dev.srg.group;
+
+import dev.srg.quantity.ComputeUnits;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.jdbi.v3.core.Handle;
+
+/** SQL for resource groups and their network bindings. */
+final class ResourceGroupDao {
+    private static final String COLUMNS = """
+            id, name, remark, status, billing_mode, spec_milli_cu, max_milli_cu, region_id, zone_id, cycle_unit,
+            cycle_count, auto_renew, expires_at, scheduling_max_running, created_at, updated_at""";
+    private final Handle h;
+
+    ResourceGroupDao(Handle h) {
+        this.h = h;
+    }
+
+    void insert(ResourceGroupInfo g, String createdBy) {
+        h.createUpdate("""
+                INSERT INTO resource_groups (id, name, remark, status, billing_mode, spec_milli_cu, max_milli_cu,
+                    region_id, zone_id, cycle_unit, cycle_count, auto_renew, expires_at, scheduling_max_running,
+                    created_by, created_at, updated_at)
+                VALUES (:id, :name, :remark, :status, :mode, :spec, :max, :region, :zone, :cycleUnit, :cycleCount,
+                    :autoRenew, :expiresAt, :smr, :createdBy, :createdAt, :createdAt)""")
+                .bind("id", g.id()).bind("name", g.name()).bind("remark", g.remark()).bind("status", g.status().name())
+                .bind("mode", g.billingMode().name())
+                .bind("spec", g.specCu() == null ? null : g.specCu().milli())
+                .bind("max", g.maxCu() == null ? null : g.maxCu().milli())
+                .bind("region", g.regionId()).bind("zone", g.zoneId())
+                .bind("cycleUnit", g.billingCycle() == null ? null : g.billingCycle().unit().name())
+                .bind("cycleCount", g.billingCycle() == null ? null : g.billingCycle().count())
+                .bind("autoRenew", Boolean.TRUE.equals(g.autoRenew())).bind("expiresAt", g.expiresAt())
+                .bind("smr", g.schedulingMaxRunning()).bind("createdBy", createdBy).bind("createdAt", g.createdAt())
+                .execute();
+    }
+
+    void insertNetwork(String groupId, GroupNetwork n) {
+        h.createUpdate("""
+                INSERT INTO resource_group_networks (id, resource_group_id, vpc_id, vswitch_id, data_service, created_at)
+                VALUES (:id, :group, :vpc, :vsw, :ds, :now)""")
+                .bind("id", n.id()).bind("group", groupId).bind("vpc", n.vpcId()).bind("vsw", n.vswitchId())
+                .bind("ds", n.dataService()).bind("now", n.createdAt()).execute();
+    }
+
+    int deleteNetwork(String groupId, String networkId) {
+        return h.createUpdate("DELETE FROM resource_group_networks WHERE id = :id AND resource_group_id = :group")
+                .bind("id", networkId).bind("group", groupId).execute();
+    }
+
+    Optional<ResourceGroupInfo> find(String id, boolean forUpdate) {
+        return h.createQuery("SELECT " + COLUMNS + " FROM resource_groups WHERE id = :id" + (forUpdate ? " FOR UPDATE" : ""))
+                .bind("id", id).map((rs, ctx) -> row(rs)).findOne().map(this::complete);
+    }
+
+    /** Lists groups; {@code visibleTo} (a user id) limits them to the caller's workspaces when not null. */
+    List<ResourceGroupInfo> list(String regionId, GroupStatus status, String visibleTo, String afterId, int limit) {
+        return h.createQuery("SELECT " + COLUMNS + """
+                 FROM resource_groups g
+                WHERE id > :after
+                  AND (CAST(:region AS text) IS NULL OR region_id = :region)
+                  AND (CAST(:status AS text) IS NULL OR status = :status)
+                  AND (CAST(:user AS text) IS NULL OR EXISTS (
+                        SELECT 1 FROM workspace_resource_groups wr
+                        JOIN workspace_members m ON m.workspace_id = wr.workspace_id
+                        WHERE wr.resource_group_id = g.id AND m.user_id = :user))
+                ORDER BY id LIMIT :limit""")
+                .bind("after", afterId).bind("region", regionId).bind("status", status == null ? null : status.name())
+                .bind("user", visibleTo).bind("limit", limit)
+                .map((rs, ctx) -> row(rs)).list().stream().map(this::complete).toList();
+    }
+
+    boolean visibleTo(String groupId, String userId) {
+        return h.createQuery("""
+                SELECT count(*) FROM workspace_resource_groups wr
+                JOIN workspace_members m ON m.workspace_id = wr.workspace_id
+                WHERE wr.resource_group_id = :group AND m.user_id = :user""")
+                .bind("group", groupId).bind("user", userId).mapTo(Long.class).one() > 0;
+    }
+
+    void rename(String id, String name, String remark, Instant now) {
+        h.createUpdate("UPDATE resource_groups SET name = coalesce(:name, name), remark = coalesce(:remark, remark), updated_at = :now WHERE id = :id")
+                .bind("name", name).bind("remark", remark).bind("now", now).bind("id", id).execute();
+    }
+
+    /** Compare-and-set of the status: true when the group was in {@code from}. */
+    boolean transition(String id, GroupStatus from, GroupStatus to, Instant now) {
+        return h.createUpdate("UPDATE resource_groups SET status = :to, updated_at = :now WHERE id = :id AND status = :from")
+                .bind("to", to.name()).bind("from", from.name()).bind("now", now).bind("id", id).execute() == 1;
+    }
+
+    List<String> idsInStatus(GroupStatus status) {
+        return h.createQuery("SELECT id FROM resource_groups WHERE status = :s ORDER BY id").bind("s", status.name())
+                .mapTo(String.class).list();
+    }
+
+    private ResourceGroupInfo complete(ResourceGroupInfo g) {
+        List<GroupNetwork> networks = h.createQuery("""
+                SELECT id, vpc_id, vswitch_id, data_service, created_at FROM resource_group_networks
+                WHERE resource_group_id = :id ORDER BY created_at, id""")
+                .bind("id", g.id())
+                .map((rs, ctx) -> new GroupNetwork(rs.getString("id"), rs.getString("vpc_id"), rs.getString("vswitch_id"),
+                        rs.getBoolean("data_service"), rs.getTimestamp("created_at").toInstant()))
+                .list();
+        List<String> workspaces = h.createQuery(
+                "SELECT workspace_id FROM workspace_resource_groups WHERE resource_group_id = :id ORDER BY workspace_id")
+                .bind("id", g.id()).mapTo(String.class).list();
+        return new ResourceGroupInfo(g.id(), g.name(), g.remark(), g.status(), g.billingMode(), g.specCu(), g.maxCu(),
+                g.regionId(), g.zoneId(), networks, g.billingCycle(), g.autoRenew(), g.expiresAt(),
+                g.schedulingMaxRunning(), g.createdAt(), g.updatedAt(), workspaces);
+    }
+
+    private static ResourceGroupInfo row(ResultSet rs) throws SQLException {
+        BillingMode mode = BillingMode.valueOf(rs.getString("billing_mode"));
+        long spec = rs.getLong("spec_milli_cu");
+        ComputeUnits specCu = rs.wasNull() ? null : ComputeUnits.ofMilli(spec);
+        long max = rs.getLong("max_milli_cu");
+        ComputeUnits maxCu = rs.wasNull() ? null : ComputeUnits.ofMilli(max);
+        String unit = rs.getString("cycle_unit");
+        BillingCycle cycle = unit == null ? null : new BillingCycle(BillingCycle.Unit.valueOf(unit), rs.getInt("cycle_count"));
+        return new ResourceGroupInfo(rs.getString("id"), rs.getString("name"), rs.getString("remark"),
+                GroupStatus.valueOf(rs.getString("status")), mode, specCu, maxCu, rs.getString("region_id"),
+                rs.getString("zone_id"), List.of(), cycle, mode == BillingMode.SUBSCRIPTION ? rs.getBoolean("auto_renew") : null,
+                instant(rs.getTimestamp("expires_at")), rs.getInt("scheduling_max_running"),
+                rs.getTimestamp("created_at").toInstant(), rs.getTimestamp("updated_at").toInstant(), List.of());
+    }
+
+    private static Instant instant(Timestamp t) {
+        return t == null ? null : t.toInstant();
+    }
+}

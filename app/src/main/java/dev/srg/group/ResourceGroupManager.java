@@ -1,0 +1,295 @@
+package dev.srg.group;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.srg.access.AccessManager;
+import dev.srg.access.AuditLog;
+import dev.srg.access.Policy;
+import dev.srg.access.Principal;
+import dev.srg.error.Names;
+import dev.srg.error.SrgException;
+import dev.srg.network.NetworkManager;
+import dev.srg.quantity.ComputeUnits;
+import dev.srg.region.Region;
+import dev.srg.region.RegionCatalog;
+import dev.srg.store.IdempotencyKeys;
+import dev.srg.store.Ids;
+import dev.srg.store.PageRequest;
+import dev.srg.store.PageRequest.Page;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.function.ToIntFunction;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * Resource groups: purchase (RG-1..3, NET-1, NET-3, NET-4, ACC-1, ACC-2, ACC-4, RG-10), reading,
+ * renaming and network bindings (NET-5, NET-6). Creation is asynchronous: a group is CREATING until
+ * the {@link ResourceGroupProvisioner} has provisioned it.
+ */
+public final class ResourceGroupManager {
+    public static final long SUBSCRIPTION_MIN_CU = 2;
+    public static final long SUBSCRIPTION_MAX_CU = 1000;
+    public static final long PAY_AS_YOU_GO_MAX_CU = 500;
+    public static final int DEFAULT_SCHEDULING_MAX_RUNNING = 50;
+
+    private final Jdbi jdbi;
+    private final RegionCatalog regions;
+    private final NetworkManager networks;
+    private final AccessManager access;
+    private final Clock clock;
+    private final ToIntFunction<String> runningTasks;
+    private volatile ResourceGroupProvisioner provisioner;
+
+    /**
+     * @param runningTasks how many tasks run on a group now (unbinding a network they use needs force, NET-5)
+     */
+    public ResourceGroupManager(Jdbi jdbi, RegionCatalog regions, NetworkManager networks, AccessManager access,
+                                Clock clock, ToIntFunction<String> runningTasks) {
+        this.jdbi = requireNonNull(jdbi, "jdbi is null");
+        this.regions = requireNonNull(regions, "regions is null");
+        this.networks = requireNonNull(networks, "networks is null");
+        this.access = requireNonNull(access, "access is null");
+        this.clock = requireNonNull(clock, "clock is null");
+        this.runningTasks = requireNonNull(runningTasks, "runningTasks is null");
+    }
+
+    void setProvisioner(ResourceGroupProvisioner provisioner) {
+        this.provisioner = provisioner;
+    }
+
+    public record CreateRequest(String name, String remark, String regionId, String zoneId, BillingMode billingMode,
+                                ComputeUnits specCu, ComputeUnits maxCu, BillingCycle billingCycle, Boolean autoRenew,
+                                String vpcId, String vswitchId, String clientToken) {
+        /** The request as compared for idempotency: everything but the token. */
+        String fingerprint() {
+            return String.join("|", String.valueOf(name), String.valueOf(remark), String.valueOf(regionId),
+                    String.valueOf(zoneId), String.valueOf(billingMode), String.valueOf(specCu), String.valueOf(maxCu),
+                    String.valueOf(billingCycle), String.valueOf(autoRenew), String.valueOf(vpcId), String.valueOf(vswitchId));
+        }
+    }
+
+    public record UpdateRequest(String name, String remark) {}
+
+    public record BindRequest(String vpcId, String vswitchId) {}
+
+    public ResourceGroupInfo create(Principal caller, CreateRequest r) {
+        // SPEC ACC-1: buying needs both policies
+        caller.requireAll("buy resource groups", Policy.OrderAccess, Policy.ResourceGroupFullAccess);
+        String name = Names.require("name", r.name());
+        String remark = r.remark() == null ? null : Names.check("remark", r.remark());
+        if (r.billingMode() == null) {
+            throw SrgException.invalid("billingMode", "MissingParameter", "billingMode is required: SUBSCRIPTION or PAY_AS_YOU_GO");
+        }
+        Region region = regions.require("regionId", r.regionId());
+        if (!region.purchasable()) {
+            throw SrgException.invalid("regionId", "InvalidParameter.Region.NotPurchasable",
+                    "resource groups cannot be purchased in region '" + region.id() + "' (" + region.name() + ")");
+        }
+        if (r.zoneId() == null) {
+            throw SrgException.invalid("zoneId", "MissingParameter", "zoneId is required");
+        }
+        if (!region.hasZone(r.zoneId())) {
+            throw SrgException.invalid("zoneId", "InvalidParameter.Zone", "zone '" + r.zoneId() + "' is not in region '"
+                    + region.id() + "'; zones there: " + region.zones().stream().map(z -> z.id()).toList());
+        }
+        ComputeUnits spec = null;
+        ComputeUnits max = null;
+        BillingCycle cycle = null;
+        Boolean autoRenew = null;
+        if (r.billingMode() == BillingMode.SUBSCRIPTION) {
+            spec = subscriptionSpec("specCu", r.specCu());
+            absent("maxCu", r.maxCu(), "a SUBSCRIPTION group has specCu, not maxCu");
+            cycle = BillingCycle.validate("billingCycle", r.billingCycle());
+            autoRenew = Boolean.TRUE.equals(r.autoRenew());
+        } else {
+            max = payAsYouGoMax("maxCu", r.maxCu());
+            absent("specCu", r.specCu(), "a PAY_AS_YOU_GO group has maxCu, not specCu");
+            absent("billingCycle", r.billingCycle(), "a PAY_AS_YOU_GO group has no billing cycle");
+            absent("autoRenew", r.autoRenew(), "a PAY_AS_YOU_GO group is not renewed");
+        }
+        ComputeUnits specCu = spec;
+        ComputeUnits maxCu = max;
+        BillingCycle billingCycle = cycle;
+        Boolean renew = autoRenew;
+        String id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "resource-group", r.clientToken(), r.fingerprint(),
+                clock::instant, h -> {
+                    // SPEC NET-3, NET-4, ACC-2
+                    networks.requireBindable(h, caller, r.vpcId(), r.vswitchId(), region.id(), r.zoneId());
+                    // SPEC ACC-4
+                    access.ensureServiceLinkedRole(h, caller);
+                    Instant now = clock.instant();
+                    String newId = Ids.next("rg", now.toEpochMilli());
+                    ResourceGroupInfo group = new ResourceGroupInfo(newId, name, remark, GroupStatus.CREATING,
+                            r.billingMode(), specCu, maxCu, region.id(), r.zoneId(), List.of(), billingCycle, renew,
+                            billingCycle == null ? null : billingCycle.addTo(now), DEFAULT_SCHEDULING_MAX_RUNNING,
+                            now, now, List.of());
+                    ResourceGroupDao dao = new ResourceGroupDao(h);
+                    dao.insert(group, caller.userId());
+                    dao.insertNetwork(newId, new GroupNetwork(Ids.next("rgn", now.toEpochMilli()), r.vpcId(), r.vswitchId(),
+                            r.billingMode() == BillingMode.SUBSCRIPTION, now));
+                    return newId;
+                });
+        ResourceGroupProvisioner p = provisioner;
+        if (p != null) {
+            p.schedule(id);
+        }
+        return get(caller, id);
+    }
+
+    public ResourceGroupInfo get(Principal caller, String id) {
+        return jdbi.withHandle(h -> {
+            ResourceGroupInfo g = new ResourceGroupDao(h).find(id, false)
+                    .orElseThrow(() -> SrgException.notFound("ResourceGroup", id));
+            if (!caller.has(Policy.ResourceGroupFullAccess) && !new ResourceGroupDao(h).visibleTo(id, caller.userId())) {
+                // do not reveal that the group exists
+                throw SrgException.notFound("ResourceGroup", id);
+            }
+            return g;
+        });
+    }
+
+    /** A group read by the platform itself (no caller): for other features' rules. */
+    public java.util.Optional<ResourceGroupInfo> find(Handle h, String id, boolean forUpdate) {
+        return new ResourceGroupDao(h).find(id, forUpdate);
+    }
+
+    public Page<ResourceGroupInfo> list(Principal caller, String regionId, GroupStatus status, PageRequest page) {
+        String visibleTo = caller.has(Policy.ResourceGroupFullAccess) ? null : caller.userId();
+        return jdbi.withHandle(h -> page.page(
+                new ResourceGroupDao(h).list(regionId, status, visibleTo, page.afterId(), page.limit()), ResourceGroupInfo::id));
+    }
+
+    public ResourceGroupInfo update(Principal caller, String id, UpdateRequest r) {
+        caller.requireAll("change resource groups", Policy.ResourceGroupFullAccess);
+        String name = r.name() == null ? null : Names.require("name", r.name());
+        String remark = r.remark() == null ? null : Names.check("remark", r.remark());
+        if (name == null && remark == null) {
+            throw SrgException.invalid(null, "MissingParameter", "nothing to change: give name and/or remark");
+        }
+        jdbi.useTransaction(h -> {
+            ResourceGroupDao dao = new ResourceGroupDao(h);
+            ResourceGroupInfo g = dao.find(id, true).orElseThrow(() -> SrgException.notFound("ResourceGroup", id));
+            requireNotReleased(g);
+            dao.rename(id, name, remark, clock.instant());
+        });
+        return get(caller, id);
+    }
+
+    public void delete(Principal caller, String id) {
+        caller.requireAll("unsubscribe resource groups", Policy.OrderAccess, Policy.ResourceGroupFullAccess);
+        get(caller, id);
+        throw SrgException.conflict("ResourceGroup.ReleaseNotAvailable",
+                "releasing resource groups is not available in this version yet; the group is unchanged");
+    }
+
+    public List<GroupNetwork> networks(Principal caller, String id) {
+        return get(caller, id).networks();
+    }
+
+    public GroupNetwork bind(Principal caller, String id, BindRequest r) {
+        caller.requireAll("bind VPCs to resource groups", Policy.ResourceGroupFullAccess);
+        String networkId = jdbi.inTransaction(h -> {
+            ResourceGroupDao dao = new ResourceGroupDao(h);
+            ResourceGroupInfo g = dao.find(id, true).orElseThrow(() -> SrgException.notFound("ResourceGroup", id));
+            requireNotReleased(g);
+            // SPEC NET-5, NET-3, NET-4, ACC-2
+            networks.requireBindable(h, caller, r.vpcId(), r.vswitchId(), g.regionId(), g.zoneId());
+            if (g.networks().stream().anyMatch(n -> n.vpcId().equals(r.vpcId()))) {
+                throw SrgException.conflict("ResourceGroup.Network.AlreadyBound", "vpcId",
+                        "VPC '" + r.vpcId() + "' is already bound to resource group '" + id + "'");
+            }
+            Instant now = clock.instant();
+            GroupNetwork n = new GroupNetwork(Ids.next("rgn", now.toEpochMilli()), r.vpcId(), r.vswitchId(), false, now);
+            dao.insertNetwork(id, n);
+            return n.id();
+        });
+        return networks(caller, id).stream().filter(n -> n.id().equals(networkId)).findFirst().orElseThrow();
+    }
+
+    public void unbind(Principal caller, String id, String networkId, boolean force) {
+        caller.requireAll("unbind VPCs from resource groups", Policy.ResourceGroupFullAccess);
+        jdbi.useTransaction(h -> {
+            ResourceGroupDao dao = new ResourceGroupDao(h);
+            ResourceGroupInfo g = dao.find(id, true).orElseThrow(() -> SrgException.notFound("ResourceGroup", id));
+            GroupNetwork n = g.networks().stream().filter(x -> x.id().equals(networkId)).findFirst()
+                    .orElseThrow(() -> SrgException.notFound("ResourceGroup.Network", networkId));
+            if (n.dataService()) {
+                // SPEC NET-6
+                throw SrgException.conflict("ResourceGroup.Network.DataServiceBinding",
+                        "binding '" + networkId + "' is the first VPC of a subscription group, used by DataService APIs;"
+                                + " it can never be removed or replaced");
+            }
+            if (g.networks().size() == 1) {
+                throw SrgException.conflict("ResourceGroup.Network.LastBinding",
+                        "binding '" + networkId + "' is the group's only VPC; bind another one first");
+            }
+            int running = runningTasks.applyAsInt(id);
+            if (running > 0 && !force) {
+                // SPEC NET-5
+                throw SrgException.conflict("ResourceGroup.Network.InUse", "force",
+                        running + " running task(s) of this group may use VPC '" + n.vpcId()
+                                + "'; removing it may fail them. Repeat with force=true to remove it anyway");
+            }
+            dao.deleteNetwork(id, networkId);
+            if (running > 0) {
+                AuditLog.record(h, clock.instant(), caller.name(), "resource-group.network.force-unbind", id, "OK",
+                        "removed " + networkId + " while " + running + " task(s) were running");
+            }
+        });
+    }
+
+    /** CREATING → RUNNING once provisioned; false when the group was not CREATING. */
+    boolean markProvisioned(String id) {
+        return jdbi.inTransaction(h -> {
+            boolean done = new ResourceGroupDao(h).transition(id, GroupStatus.CREATING, GroupStatus.RUNNING, clock.instant());
+            if (done) {
+                AuditLog.record(h, clock.instant(), "system", "resource-group.provisioned", id, "OK", "CREATING -> RUNNING");
+            }
+            return done;
+        });
+    }
+
+    List<String> creating() {
+        return jdbi.withHandle(h -> new ResourceGroupDao(h).idsInStatus(GroupStatus.CREATING));
+    }
+
+    static void requireNotReleased(ResourceGroupInfo g) {
+        if (g.status() == GroupStatus.RELEASED || g.status() == GroupStatus.RELEASING) {
+            throw SrgException.conflict("ResourceGroup.Released", "resource group '" + g.id() + "' is " + g.status());
+        }
+    }
+
+    static ComputeUnits subscriptionSpec(String field, ComputeUnits spec) {
+        if (spec == null) {
+            throw SrgException.invalid(field, "MissingParameter", field + " is required for a SUBSCRIPTION group");
+        }
+        if (!spec.isWhole() || spec.milli() < SUBSCRIPTION_MIN_CU * 1000 || spec.milli() > SUBSCRIPTION_MAX_CU * 1000) {
+            // SPEC RG-2
+            throw SrgException.invalid(field, "InvalidParameter.Spec",
+                    field + " of a SUBSCRIPTION group is a whole number of CU from " + SUBSCRIPTION_MIN_CU + " to "
+                            + SUBSCRIPTION_MAX_CU + ", got " + spec.toCu().toPlainString());
+        }
+        return spec;
+    }
+
+    static ComputeUnits payAsYouGoMax(String field, ComputeUnits max) {
+        if (max == null) {
+            throw SrgException.invalid(field, "MissingParameter", field + " is required for a PAY_AS_YOU_GO group");
+        }
+        if (!max.isWhole() || max.milli() > PAY_AS_YOU_GO_MAX_CU * 1000) {
+            // SPEC RG-2
+            throw SrgException.invalid(field, "InvalidParameter.MaxCu",
+                    field + " of a PAY_AS_YOU_GO group is a whole number of CU from 1 to " + PAY_AS_YOU_GO_MAX_CU
+                            + ", got " + max.toCu().toPlainString());
+        }
+        return max;
+    }
+
+    private static void absent(String field, Object value, String why) {
+        if (value != null) {
+            throw SrgException.invalid(field, "InvalidParameter.NotApplicable", field + " must be left out: " + why);
+        }
+    }
+}

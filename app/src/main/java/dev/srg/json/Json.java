@@ -1,0 +1,64 @@
+package dev.srg.json;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.srg.error.SrgException;
+import dev.srg.quantity.ComputeUnits;
+import java.math.BigDecimal;
+import tools.jackson.core.JsonGenerator;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.databind.DeserializationContext;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.SerializationContext;
+import tools.jackson.databind.ValueDeserializer;
+import tools.jackson.databind.ValueSerializer;
+import tools.jackson.databind.cfg.DateTimeFeature;
+import tools.jackson.databind.cfg.EnumFeature;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.module.SimpleModule;
+
+/**
+ * The one JSON mapper: strict on input (unknown fields, wrong types, numbers as strings and nulls
+ * for primitives are errors), RFC 3339 strings for times, nulls left out, CU as plain numbers.
+ */
+public final class Json {
+    public static final JsonMapper MAPPER = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+            .disable(tools.jackson.databind.MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            .enable(EnumFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
+            .disable(DateTimeFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .changeDefaultPropertyInclusion(v -> v.withValueInclusion(JsonInclude.Include.NON_NULL))
+            .addModule(new SimpleModule("srg-quantities")
+                    .addSerializer(ComputeUnits.class, new ComputeUnitsSerializer())
+                    .addDeserializer(ComputeUnits.class, new ComputeUnitsDeserializer()))
+            .build();
+
+    private Json() {}
+
+    public static String write(Object value) {
+        return MAPPER.writeValueAsString(value);
+    }
+
+    private static final class ComputeUnitsSerializer extends ValueSerializer<ComputeUnits> {
+        @Override
+        public void serialize(ComputeUnits value, JsonGenerator gen, SerializationContext ctxt) {
+            gen.writeNumber(value.toCu());
+        }
+    }
+
+    /** Accepts a JSON number that is a positive multiple of 0.25; anything else names the field. */
+    private static final class ComputeUnitsDeserializer extends ValueDeserializer<ComputeUnits> {
+        @Override
+        public ComputeUnits deserialize(JsonParser p, DeserializationContext ctxt) {
+            if (p.currentToken() != JsonToken.VALUE_NUMBER_INT && p.currentToken() != JsonToken.VALUE_NUMBER_FLOAT) {
+                throw SrgException.invalid(p.currentName(), "InvalidParameter.ComputeUnits",
+                        p.currentName() + " must be a number of CU (a multiple of 0.25)");
+            }
+            BigDecimal value = p.getDecimalValue();
+            return ComputeUnits.parse(p.currentName(), value);
+        }
+    }
+}

@@ -1,0 +1,3 @@
+package dev.srg.region;
+
+public record Zone(String id, String name) {}

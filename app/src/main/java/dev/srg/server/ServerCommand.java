@@ -1,0 +1,43 @@
+package dev.srg.server;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** {@code srg server}: runs the server until stopped (SIGTERM / Ctrl-C stop it cleanly). */
+@Command(name = "server", mixinStandardHelpOptions = true, description = "Run the srg server.")
+public final class ServerCommand implements Callable<Integer> {
+    @Mixin
+    ServerOptions options;
+
+    @Override
+    public Integer call() throws Exception {
+        ServerConfig cfg;
+        try {
+            cfg = options.resolve();
+        } catch (ServerConfig.ConfigException e) {
+            System.err.println("srg: " + e.getMessage());
+            return 2;
+        }
+        SrgServer server = SrgServer.start(cfg);
+        announce(server);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "srg-shutdown"));
+        stopped.await();
+        return 0;
+    }
+
+    static void announce(SrgServer server) {
+        System.out.println("srg is running at http://localhost:" + server.port() + "  (health: /healthz, API: /api/v1, OpenAPI: /api/v1/openapi.json)");
+        Path tokenFile = server.config().dataDir().resolve("admin.token");
+        server.bootstrapToken().ifPresentOrElse(
+                token -> System.out.println("bootstrap administrator 'admin' created; its token (shown once, also in "
+                        + tokenFile + ", mode 0600):\n  " + token),
+                () -> System.out.println("administrator token: " + tokenFile));
+    }
+}

@@ -1,0 +1,128 @@
+package dev.srg.server;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+
+/**
+ * How a server runs. Each setting comes from, in order of precedence: a command-line flag, an
+ * environment variable ({@code SRG_PORT}, ...), a properties file ({@code --config FILE}, keys as
+ * the flags without dashes: {@code port=8080}), then the default. Every error is reported at once.
+ */
+public record ServerConfig(String host, int port, Path dataDir, String databaseUrl, String databaseUser,
+                           String databasePassword, Path regionsFile, boolean simulatedClock, Duration provisioningDelay) {
+
+    static final Set<String> KEYS = Set.of("host", "port", "data-dir", "database-url", "database-user",
+            "database-password", "regions", "simulated-clock", "provisioning-delay-ms");
+
+    public ServerConfig {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be 0 to 65535");
+        }
+    }
+
+    /** A configuration for tests and embedding: an external database, a free port. */
+    public static ServerConfig forDatabase(Path dataDir, String url, String user, String password) {
+        return new ServerConfig("127.0.0.1", 0, dataDir, url, user, password, null, false, Duration.ofMillis(200));
+    }
+
+    public ServerConfig withPort(int newPort) {
+        return new ServerConfig(host, newPort, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
+                simulatedClock, provisioningDelay);
+    }
+
+    /**
+     * Resolves the configuration from flags (only those given), the environment and an optional file.
+     *
+     * @throws ConfigException listing every problem
+     */
+    public static ServerConfig resolve(Map<String, String> flags, Map<String, String> env, Path configFile) {
+        List<String> problems = new ArrayList<>();
+        Properties file = new Properties();
+        if (configFile != null) {
+            try (Reader r = Files.newBufferedReader(configFile)) {
+                file.load(r);
+                for (String key : file.stringPropertyNames()) {
+                    if (!KEYS.contains(key)) {
+                        problems.add("config file " + configFile + ": unknown key '" + key + "' (known: " + KEYS + ")");
+                    }
+                }
+            } catch (IOException e) {
+                problems.add("config file " + configFile + " cannot be read: " + e.getMessage());
+            }
+        }
+        java.util.function.Function<String, String> get = key -> {
+            if (flags.containsKey(key)) {
+                return flags.get(key);
+            }
+            String envKey = "SRG_" + key.toUpperCase(java.util.Locale.ROOT).replace('-', '_');
+            if (env.containsKey(envKey) && !env.get(envKey).isEmpty()) {
+                return env.get(envKey);
+            }
+            return file.getProperty(key);
+        };
+        String host = orDefault(get.apply("host"), "0.0.0.0");
+        int port = integer(problems, "port", orDefault(get.apply("port"), "8080"), 0, 65535);
+        Path dataDir = Path.of(orDefault(get.apply("data-dir"), "data")).toAbsolutePath().normalize();
+        String url = get.apply("database-url");
+        if (url != null && !url.startsWith("jdbc:postgresql://")) {
+            problems.add("database-url must be a PostgreSQL JDBC URL (jdbc:postgresql://host:port/database), got '" + url + "'");
+        }
+        String regions = get.apply("regions");
+        Path regionsFile = regions == null ? null : Path.of(regions);
+        if (regionsFile != null && !Files.isReadable(regionsFile)) {
+            problems.add("regions file " + regionsFile + " cannot be read");
+        }
+        String clock = orDefault(get.apply("simulated-clock"), "false");
+        if (!clock.equals("true") && !clock.equals("false")) {
+            problems.add("simulated-clock must be true or false, got '" + clock + "'");
+        }
+        int delay = integer(problems, "provisioning-delay-ms", orDefault(get.apply("provisioning-delay-ms"), "1000"), 0, 600_000);
+        if (Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
+            problems.add("data-dir " + dataDir + " exists and is not a directory");
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        return new ServerConfig(host, port, dataDir, url, get.apply("database-user"), get.apply("database-password"),
+                regionsFile, clock.equals("true"), Duration.ofMillis(delay));
+    }
+
+    private static String orDefault(String value, String fallback) {
+        return value == null || value.isEmpty() ? fallback : value;
+    }
+
+    private static int integer(List<String> problems, String key, String value, int min, int max) {
+        try {
+            int v = Integer.parseInt(value.strip());
+            if (v < min || v > max) {
+                problems.add(key + " must be " + min + " to " + max + ", got " + v);
+            }
+            return Math.max(min, Math.min(max, v));
+        } catch (NumberFormatException e) {
+            problems.add(key + " must be a number, got '" + value + "'");
+            return min;
+        }
+    }
+
+    /** Every configuration problem found, for one message at start-up. */
+    public static final class ConfigException extends RuntimeException {
+        private final List<String> problems;
+
+        public ConfigException(List<String> problems) {
+            super("invalid configuration:\n  - " + String.join("\n  - ", problems), null, false, false);
+            this.problems = List.copyOf(problems);
+        }
+
+        public List<String> problems() {
+            return problems;
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package dev.srg.server;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.srg.access.AccessManager;
+import dev.srg.access.AuditLog;
+import dev.srg.api.ApiServer;
+import dev.srg.group.ResourceGroupManager;
+import dev.srg.group.ResourceGroupProvisioner;
+import dev.srg.network.NetworkManager;
+import dev.srg.region.RegionCatalog;
+import dev.srg.store.Database;
+import dev.srg.store.EmbeddedPostgres;
+import dev.srg.workspace.WorkspaceManager;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The composition root: builds every part by hand, in dependency order, and closes them in
+ * reverse. Tests start the very same server on a random port.
+ */
+public final class SrgServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SrgServer.class);
+
+    private final ServerConfig config;
+    private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
+    private ApiServer api;
+    private Optional<String> bootstrapToken = Optional.empty();
+
+    private SrgServer(ServerConfig config) {
+        this.config = requireNonNull(config, "config is null");
+    }
+
+    public static SrgServer start(ServerConfig config) throws IOException {
+        SrgServer server = new SrgServer(config);
+        try {
+            server.startParts();
+        } catch (IOException | RuntimeException e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
+    private void startParts() throws IOException {
+        Path dataDir = config.dataDir();
+        Files.createDirectories(dataDir);
+        lockDataDir(dataDir);
+
+        Database database = openDatabase(dataDir);
+        closeables.push(database);
+
+        Clock clock = Clock.systemUTC();
+        RegionCatalog regions = config.regionsFile() == null ? RegionCatalog.defaults() : RegionCatalog.load(config.regionsFile());
+        var jdbi = database.jdbi();
+        AccessManager access = new AccessManager(jdbi, clock);
+        AuditLog audit = new AuditLog(jdbi, clock);
+        NetworkManager networks = new NetworkManager(jdbi, regions, clock);
+        ResourceGroupManager groups = new ResourceGroupManager(jdbi, regions, networks, access, clock, groupId -> 0);
+        ResourceGroupProvisioner provisioner = new ResourceGroupProvisioner(groups, config.provisioningDelay());
+        closeables.push(provisioner);
+        WorkspaceManager workspaces = new WorkspaceManager(jdbi, regions, groups, access, clock);
+
+        bootstrapToken = access.bootstrap(dataDir.resolve("admin.token"));
+        provisioner.start();
+
+        api = new ApiServer(new ApiServer.Features(access, audit, regions, networks, groups, workspaces),
+                config.host(), config.port());
+        closeables.push(api);
+        api.start();
+        LOG.info("srg listening on {}:{} (data {})", config.host(), api.port(), dataDir);
+    }
+
+    private Database openDatabase(Path dataDir) throws IOException {
+        if (config.databaseUrl() != null) {
+            return Database.open(config.databaseUrl(), config.databaseUser(), config.databasePassword(), 20);
+        }
+        EmbeddedPostgres pg = EmbeddedPostgres.start(dataDir);
+        closeables.push(pg);
+        try (var c = DriverManager.getConnection(pg.jdbcUrl("postgres"), pg.user(), pg.password());
+             var s = c.createStatement();
+             var rs = s.executeQuery("SELECT count(*) FROM pg_database WHERE datname = 'srg'")) {
+            rs.next();
+            if (rs.getInt(1) == 0) {
+                s.execute("CREATE DATABASE srg");
+            }
+        } catch (SQLException e) {
+            throw new IOException("cannot prepare the embedded database: " + e.getMessage(), e);
+        }
+        return Database.open(pg.jdbcUrl("srg"), pg.user(), pg.password(), 20);
+    }
+
+    /** One server per data directory: a second one would run every task twice. */
+    private void lockDataDir(Path dataDir) throws IOException {
+        FileChannel channel = FileChannel.open(dataDir.resolve("srg.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock = channel.tryLock();
+        if (lock == null) {
+            channel.close();
+            throw new IOException("another srg server is using the data directory " + dataDir);
+        }
+        closeables.push(channel);
+    }
+
+    public int port() {
+        return api.port();
+    }
+
+    public ServerConfig config() {
+        return config;
+    }
+
+    /** The bootstrap administrator's token when this start created it (shown once). */
+    public Optional<String> bootstrapToken() {
+        return bootstrapToken;
+    }
+
+    @Override
+    public void close() {
+        while (!closeables.isEmpty()) {
+            AutoCloseable c = closeables.pop();
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.warn("closing {} failed: {}", c.getClass().getSimpleName(), e.toString());
+            }
+        }
+    }
+}

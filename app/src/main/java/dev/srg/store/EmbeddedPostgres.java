@@ -1,0 +1,340 @@
+package dev.srg.store;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded default database: a PostgreSQL server run by srg in its data directory from the
+ * binaries that zonky ships in a jar (linux only). srg runs the binaries itself instead of through
+ * zonky's launcher because PostgreSQL refuses to run as root: when srg is root, the server runs as
+ * the unprivileged system user {@value #DB_USER}.
+ *
+ * <p>The server listens on 127.0.0.1 only, on a free port chosen at each start, with a random
+ * password kept in {@code DIR/postgres.password} (mode 0600). A server left running by a srg that
+ * was killed is stopped and started again cleanly.
+ */
+public final class EmbeddedPostgres implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedPostgres.class);
+    static final String DB_USER = "srg";
+    private static final String BINARIES = "postgres-linux-x86_64.txz";
+
+    private final Path pgData;
+    private final Path binaries;
+    private final int port;
+    private final String password;
+    private final boolean asRoot;
+
+    private EmbeddedPostgres(Path pgData, Path binaries, int port, String password, boolean asRoot) {
+        this.pgData = pgData;
+        this.binaries = binaries;
+        this.port = port;
+        this.password = password;
+        this.asRoot = asRoot;
+    }
+
+    /** Starts (initialising on first use) the server whose files live under {@code dataDir}. */
+    public static EmbeddedPostgres start(Path dataDir) throws IOException {
+        Path dir = dataDir.toAbsolutePath();
+        Files.createDirectories(dir);
+        boolean asRoot = Processes.isRoot();
+        Path binaries = extractBinaries();
+        Path pgData = dir.resolve("postgres");
+        Path passwordFile = dir.resolve("postgres.password");
+        if (asRoot) {
+            Processes.ensureSystemUser(DB_USER);
+            requireTraversable(dir);
+        }
+        if (!Files.exists(pgData.resolve("PG_VERSION"))) {
+            initdb(binaries, pgData, passwordFile, asRoot);
+        }
+        String password = Files.readString(passwordFile).strip();
+        EmbeddedPostgres pg = new EmbeddedPostgres(pgData, binaries, freePort(), password, asRoot);
+        pg.stopLeftover();
+        pg.startServer(pgData.resolve("server.log"));
+        return pg;
+    }
+
+    public String jdbcUrl(String database) {
+        return "jdbc:postgresql://127.0.0.1:" + port + "/" + database;
+    }
+
+    public String user() { return DB_USER; }
+
+    public String password() { return password; }
+
+    public int port() { return port; }
+
+    @Override
+    public void close() {
+        try {
+            run(List.of(bin("pg_ctl"), "stop", "-D", pgData.toString(), "-m", "fast", "-w", "-t", "60"),
+                    Duration.ofSeconds(70));
+        } catch (IOException e) {
+            LOG.warn("stopping the embedded PostgreSQL failed: {}", e.getMessage());
+        }
+    }
+
+    private void startServer(Path log) throws IOException {
+        String options = "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
+                + " -c max_connections=200 -c fsync=on";
+        run(List.of(bin("pg_ctl"), "start", "-D", pgData.toString(), "-w", "-t", "120", "-l", log.toString(),
+                "-o", options), Duration.ofSeconds(130));
+        waitUntilAcceptingConnections();
+        LOG.info("embedded PostgreSQL running on 127.0.0.1:{} (data {})", port, pgData);
+    }
+
+    /** A previous srg killed with SIGKILL leaves its PostgreSQL running: stop it first. */
+    private void stopLeftover() throws IOException {
+        Path pidFile = pgData.resolve("postmaster.pid");
+        if (!Files.exists(pidFile)) {
+            return;
+        }
+        Optional<Long> pid = Files.readAllLines(pidFile).stream().findFirst().map(String::strip)
+                .filter(s -> s.matches("\\d+")).map(Long::parseLong);
+        boolean alive = pid.flatMap(ProcessHandle::of).map(ProcessHandle::isAlive).orElse(false);
+        if (alive) {
+            LOG.warn("a PostgreSQL left by an earlier run is still running (pid {}); stopping it", pid.get());
+            run(List.of(bin("pg_ctl"), "stop", "-D", pgData.toString(), "-m", "fast", "-w", "-t", "60"),
+                    Duration.ofSeconds(70));
+        }
+        // A stale pid file of a dead server is removed by PostgreSQL itself at start.
+    }
+
+    private static void initdb(Path binaries, Path pgData, Path passwordFile, boolean asRoot) throws IOException {
+        String password = randomPassword();
+        Files.writeString(passwordFile, password + "\n", StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(passwordFile, PosixFilePermissions.fromString("rw-------"));
+        Path pwfile = Files.createTempFile(pgData.getParent(), ".pwfile", "");
+        try {
+            Files.writeString(pwfile, password + "\n");
+            Files.createDirectories(pgData);
+            Files.setPosixFilePermissions(pgData, PosixFilePermissions.fromString("rwx------"));
+            if (asRoot) {
+                Processes.chown(pgData, DB_USER, true);
+                Processes.chown(pwfile, DB_USER, false);
+            }
+            List<String> cmd = List.of(binaries.resolve("bin/initdb").toString(), "-D", pgData.toString(),
+                    "-U", DB_USER, "-A", "scram-sha-256", "--pwfile=" + pwfile, "-E", "UTF8", "--locale=C");
+            new EmbeddedPostgres(pgData, binaries, 0, password, asRoot).run(cmd, Duration.ofMinutes(3));
+        } finally {
+            Files.deleteIfExists(pwfile);
+        }
+    }
+
+    private void run(List<String> command, Duration timeout) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        if (asRoot) {
+            cmd.addAll(Processes.asUser(DB_USER));
+        }
+        cmd.addAll(command);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("LC_ALL", "C");
+        pb.environment().put("LD_LIBRARY_PATH", binaries.resolve("lib").toString());
+        Process process = pb.start();
+        // pg_ctl start leaves the server holding our stdout if we do not drain it
+        byte[] output;
+        try (InputStream in = process.getInputStream()) {
+            output = readBounded(in, 64 * 1024);
+        }
+        try {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly();
+                throw new IOException("timed out: " + String.join(" ", command));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted: " + String.join(" ", command), e);
+        }
+        if (process.exitValue() != 0) {
+            throw new IOException(Path.of(command.get(0)).getFileName() + " failed (exit " + process.exitValue()
+                    + "): " + new String(output, StandardCharsets.UTF_8).strip());
+        }
+    }
+
+    private static byte[] readBounded(InputStream in, int max) throws IOException {
+        byte[] all = in.readAllBytes();
+        return all.length <= max ? all : java.util.Arrays.copyOfRange(all, all.length - max, all.length);
+    }
+
+    private void waitUntilAcceptingConnections() throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        SQLException last = null;
+        while (System.nanoTime() < deadline) {
+            try (var connection = DriverManager.getConnection(jdbcUrl("postgres"), DB_USER, password)) {
+                if (connection.isValid(5)) {
+                    return;
+                }
+            } catch (SQLException e) {
+                last = e;
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted", ie);
+                }
+            }
+        }
+        throw new IOException("the embedded PostgreSQL does not accept connections", last);
+    }
+
+    private String bin(String name) {
+        return binaries.resolve("bin").resolve(name).toString();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static String randomPassword() {
+        byte[] bytes = new byte[24];
+        new SecureRandom().nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    /** The database user must reach its data directory: every ancestor must be traversable by others. */
+    private static void requireTraversable(Path dir) throws IOException {
+        for (Path p = dir; p != null; p = p.getParent()) {
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(p);
+            if (!perms.contains(PosixFilePermission.OTHERS_EXECUTE)) {
+                throw new IOException("the embedded PostgreSQL runs as user '" + DB_USER + "' (PostgreSQL refuses root)"
+                        + " and cannot reach " + dir + " because " + p + " is not traversable by other users;"
+                        + " choose a data directory elsewhere (--data-dir) or run: chmod o+x " + p);
+            }
+        }
+    }
+
+    /**
+     * Unpacks the binaries once per version into the temporary directory (shared by every srg on
+     * the machine; a finished unpack is renamed into place atomically).
+     */
+    private static Path extractBinaries() throws IOException {
+        var url = EmbeddedPostgres.class.getClassLoader().getResource(BINARIES);
+        if (url == null) {
+            throw new IOException(BINARIES + " is not on the class path (the zonky binaries jar is missing)");
+        }
+        String version = Integer.toHexString(url.toString().hashCode());
+        Path target = Path.of(System.getProperty("java.io.tmpdir"), "srg-postgres-" + version);
+        if (Files.exists(target.resolve("bin/postgres"))) {
+            return target;
+        }
+        Path staging = Files.createTempDirectory(target.getParent(), "srg-postgres-staging");
+        try (InputStream raw = new BufferedInputStream(url.openStream());
+             TarArchiveInputStream tar = new TarArchiveInputStream(new XZCompressorInputStream(raw))) {
+            TarArchiveEntry entry;
+            List<TarArchiveEntry> links = new ArrayList<>();
+            while ((entry = tar.getNextEntry()) != null) {
+                Path out = staging.resolve(entry.getName()).normalize();
+                if (!out.startsWith(staging)) {
+                    throw new IOException("unsafe path in " + BINARIES + ": " + entry.getName());
+                }
+                if (entry.isDirectory()) {
+                    Files.createDirectories(out);
+                } else if (entry.isSymbolicLink() || entry.isLink()) {
+                    links.add(entry);
+                } else {
+                    Files.createDirectories(out.getParent());
+                    Files.copy(tar, out, StandardCopyOption.REPLACE_EXISTING);
+                    Files.setPosixFilePermissions(out, permissions(entry.getMode()));
+                }
+            }
+            for (TarArchiveEntry link : links) {
+                Path out = staging.resolve(link.getName());
+                Files.createDirectories(out.getParent());
+                if (link.isSymbolicLink()) {
+                    Files.createSymbolicLink(out, Path.of(link.getLinkName()));
+                } else {
+                    Files.createLink(out, staging.resolve(link.getLinkName()));
+                }
+            }
+            makeReadableByAll(staging);
+            try {
+                Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException | java.nio.file.DirectoryNotEmptyException e) {
+                // another srg unpacked it at the same time: use theirs
+            }
+        } catch (IOException | RuntimeException e) {
+            deleteTree(staging);
+            throw e;
+        }
+        if (Files.exists(staging)) {
+            deleteTree(staging);
+        }
+        return target;
+    }
+
+    private static void makeReadableByAll(Path root) throws IOException {
+        try (var paths = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) paths::iterator) {
+                if (Files.isSymbolicLink(p)) {
+                    continue;
+                }
+                Set<PosixFilePermission> perms = new HashSet<>(Files.getPosixFilePermissions(p));
+                perms.add(PosixFilePermission.OTHERS_READ);
+                perms.add(PosixFilePermission.GROUP_READ);
+                if (Files.isDirectory(p) || perms.contains(PosixFilePermission.OWNER_EXECUTE)) {
+                    perms.add(PosixFilePermission.OTHERS_EXECUTE);
+                    perms.add(PosixFilePermission.GROUP_EXECUTE);
+                }
+                Files.setPosixFilePermissions(p, perms);
+            }
+        }
+    }
+
+    private static Set<PosixFilePermission> permissions(int mode) {
+        Set<PosixFilePermission> perms = new HashSet<>();
+        PosixFilePermission[] order = {
+            PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_READ,
+            PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ,
+            PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_READ};
+        for (int i = 0; i < order.length; i++) {
+            if ((mode & (1 << i)) != 0) {
+                perms.add(order[i]);
+            }
+        }
+        perms.add(PosixFilePermission.OWNER_READ);
+        return perms;
+    }
+
+    private static void deleteTree(Path root) {
+        try (var paths = Files.walk(root)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            LOG.debug("could not delete {}: {}", root, e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package dev.srg.store;
+
+import dev.srg.error.SrgException;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * Keyset paging over ids (ids sort by creation time): {@code pageToken} is the opaque, encoded
+ * last id of the previous page.
+ */
+public record PageRequest(int pageSize, String afterId) {
+    public static final int DEFAULT_SIZE = 50;
+    public static final int MAX_SIZE = 1000;
+
+    public PageRequest {
+        if (pageSize < 1 || pageSize > MAX_SIZE) {
+            throw SrgException.invalid("pageSize", "InvalidParameter.PageSize",
+                    "pageSize must be between 1 and " + MAX_SIZE + ", got " + pageSize);
+        }
+        afterId = afterId == null ? "" : afterId;
+    }
+
+    public static PageRequest first(int size) {
+        return new PageRequest(size, "");
+    }
+
+    public static PageRequest parse(String pageSize, String pageToken) {
+        int size = DEFAULT_SIZE;
+        if (pageSize != null && !pageSize.isBlank()) {
+            try {
+                size = Integer.parseInt(pageSize.strip());
+            } catch (NumberFormatException e) {
+                throw SrgException.invalid("pageSize", "InvalidParameter.PageSize",
+                        "pageSize must be an integer between 1 and " + MAX_SIZE);
+            }
+        }
+        String after = "";
+        if (pageToken != null && !pageToken.isBlank()) {
+            try {
+                after = new String(Base64.getUrlDecoder().decode(pageToken.strip()), StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                throw SrgException.invalid("pageToken", "InvalidParameter.PageToken", "pageToken is not a token this server issued");
+            }
+        }
+        return new PageRequest(size, after);
+    }
+
+    /** The SQL limit: one more than the page, to know whether another page follows. */
+    public int limit() {
+        return pageSize + 1;
+    }
+
+    /** Cuts a result fetched with {@link #limit()} into a page. */
+    public <T> Page<T> page(List<T> rows, Function<T, String> id) {
+        if (rows.size() <= pageSize) {
+            return new Page<>(List.copyOf(rows), null);
+        }
+        List<T> items = List.copyOf(rows.subList(0, pageSize));
+        String last = id.apply(items.get(items.size() - 1));
+        return new Page<>(items, Base64.getUrlEncoder().withoutPadding().encodeToString(last.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    public record Page<T>(List<T> items, String nextPageToken) {
+        public <R> Page<R> map(Function<T, R> f) {
+            return new Page<>(items.stream().map(f).toList(), nextPageToken);
+        }
+    }
+}

@@ -1,0 +1,261 @@
+package dev.srg.workspace;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.srg.access.AccessManager;
+import dev.srg.access.Principal;
+import dev.srg.error.Names;
+import dev.srg.error.SrgException;
+import dev.srg.group.ResourceGroupInfo;
+import dev.srg.group.ResourceGroupManager;
+import dev.srg.region.RegionCatalog;
+import dev.srg.store.IdempotencyKeys;
+import dev.srg.store.Ids;
+import dev.srg.store.PageRequest;
+import dev.srg.store.PageRequest.Page;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * Workspaces, their members and the resource groups associated with them (WS-1, WS-2, NET-2,
+ * ACC-3). A platform administrator counts as an administrator of every workspace.
+ */
+public final class WorkspaceManager {
+    private final Jdbi jdbi;
+    private final RegionCatalog regions;
+    private final ResourceGroupManager groups;
+    private final AccessManager access;
+    private final Clock clock;
+
+    public WorkspaceManager(Jdbi jdbi, RegionCatalog regions, ResourceGroupManager groups, AccessManager access, Clock clock) {
+        this.jdbi = requireNonNull(jdbi, "jdbi is null");
+        this.regions = requireNonNull(regions, "regions is null");
+        this.groups = requireNonNull(groups, "groups is null");
+        this.access = requireNonNull(access, "access is null");
+        this.clock = requireNonNull(clock, "clock is null");
+    }
+
+    public record CreateRequest(String name, String regionId, String defaultResourceGroupId, String clientToken) {}
+
+    public record MemberRequest(WorkspaceRole role) {}
+
+    public record AssociateRequest(String resourceGroupId) {}
+
+    /** PATCH: a field left out is unchanged; {@code defaultResourceGroupId: ""} clears the default. */
+    public record UpdateRequest(String name, String defaultResourceGroupId) {}
+
+    public WorkspaceInfo create(Principal caller, CreateRequest r) {
+        String name = Names.require("name", r.name());
+        String regionId = regions.require("regionId", r.regionId()).id();
+        String id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "workspace", r.clientToken(),
+                name + "|" + regionId + "|" + r.defaultResourceGroupId(), clock::instant, h -> {
+                    Instant now = clock.instant();
+                    String newId = Ids.next("ws", now.toEpochMilli());
+                    h.createUpdate("""
+                            INSERT INTO workspaces (id, name, region_id, created_by, created_at)
+                            VALUES (:id, :name, :region, :by, :now)""")
+                            .bind("id", newId).bind("name", name).bind("region", regionId).bind("by", caller.userId())
+                            .bind("now", now).execute();
+                    if (!Principal.SYSTEM.userId().equals(caller.userId())) {
+                        putMember(h, newId, caller.userId(), WorkspaceRole.ADMIN);
+                    }
+                    if (r.defaultResourceGroupId() != null) {
+                        // SPEC WS-2: the default must be associable (NET-2); naming it associates it
+                        associate(h, newId, regionId, r.defaultResourceGroupId(), "defaultResourceGroupId", now);
+                        h.createUpdate("UPDATE workspaces SET default_resource_group_id = :rg WHERE id = :id")
+                                .bind("rg", r.defaultResourceGroupId()).bind("id", newId).execute();
+                    }
+                    return newId;
+                });
+        return get(caller, id);
+    }
+
+    public WorkspaceInfo get(Principal caller, String id) {
+        return jdbi.withHandle(h -> {
+            WorkspaceInfo ws = find(h, id).orElseThrow(() -> SrgException.notFound("Workspace", id));
+            if (!caller.isAdministrator() && ws.members().stream().noneMatch(m -> m.userId().equals(caller.userId()))) {
+                throw SrgException.notFound("Workspace", id);
+            }
+            return ws;
+        });
+    }
+
+    public Page<WorkspaceInfo> list(Principal caller, PageRequest page) {
+        String member = caller.isAdministrator() ? null : caller.userId();
+        return jdbi.withHandle(h -> page.page(h.createQuery("""
+                SELECT id FROM workspaces w WHERE id > :after
+                  AND (CAST(:member AS text) IS NULL OR EXISTS (
+                      SELECT 1 FROM workspace_members m WHERE m.workspace_id = w.id AND m.user_id = :member))
+                ORDER BY id LIMIT :limit""")
+                .bind("after", page.afterId()).bind("member", member).bind("limit", page.limit())
+                .mapTo(String.class).list().stream().map(id -> find(h, id).orElseThrow()).toList(), WorkspaceInfo::id));
+    }
+
+    public WorkspaceInfo putMember(Principal caller, String id, String userId, MemberRequest r) {
+        if (r.role() == null) {
+            throw SrgException.invalid("role", "MissingParameter", "role is required: ADMIN, DEVELOPER, OPERATOR or VISITOR");
+        }
+        jdbi.useTransaction(h -> {
+            WorkspaceInfo ws = requireAdmin(h, caller, id, "manage members");
+            if (!access.userExists(h, userId)) {
+                throw SrgException.notFound("User", userId);
+            }
+            requireAnotherAdmin(ws, userId, r.role());
+            putMember(h, id, userId, r.role());
+        });
+        return get(caller, id);
+    }
+
+    public void removeMember(Principal caller, String id, String userId) {
+        jdbi.useTransaction(h -> {
+            WorkspaceInfo ws = requireAdmin(h, caller, id, "manage members");
+            if (ws.members().stream().noneMatch(m -> m.userId().equals(userId))) {
+                throw SrgException.notFound("Workspace.Member", userId);
+            }
+            requireAnotherAdmin(ws, userId, null);
+            h.createUpdate("DELETE FROM workspace_members WHERE workspace_id = :ws AND user_id = :u")
+                    .bind("ws", id).bind("u", userId).execute();
+        });
+    }
+
+    public WorkspaceInfo associate(Principal caller, String id, AssociateRequest r) {
+        jdbi.useTransaction(h -> {
+            // SPEC ACC-3
+            WorkspaceInfo ws = requireAdmin(h, caller, id, "associate resource groups");
+            if (r.resourceGroupId() == null) {
+                throw SrgException.invalid("resourceGroupId", "MissingParameter", "resourceGroupId is required");
+            }
+            associate(h, id, ws.regionId(), r.resourceGroupId(), "resourceGroupId", clock.instant());
+        });
+        return get(caller, id);
+    }
+
+    public boolean isAssociated(String workspaceId, String groupId) {
+        return jdbi.withHandle(h -> isAssociated(h, workspaceId, groupId));
+    }
+
+    public void dissociate(Principal caller, String id, String groupId) {
+        jdbi.useTransaction(h -> {
+            // SPEC ACC-3
+            WorkspaceInfo ws = requireAdmin(h, caller, id, "dissociate resource groups");
+            if (!ws.resourceGroupIds().contains(groupId)) {
+                throw SrgException.notFound("Workspace.ResourceGroup", groupId);
+            }
+            if (groupId.equals(ws.defaultResourceGroupId())) {
+                throw SrgException.conflict("Workspace.DefaultResourceGroup",
+                        "resource group '" + groupId + "' is the workspace's default; choose another default first");
+            }
+            h.createUpdate("DELETE FROM workspace_resource_groups WHERE workspace_id = :ws AND resource_group_id = :rg")
+                    .bind("ws", id).bind("rg", groupId).execute();
+        });
+    }
+
+    public WorkspaceInfo update(Principal caller, String id, UpdateRequest r) {
+        String name = r.name() == null ? null : Names.require("name", r.name());
+        if (name == null && r.defaultResourceGroupId() == null) {
+            throw SrgException.invalid(null, "MissingParameter", "nothing to change: give name and/or defaultResourceGroupId");
+        }
+        jdbi.useTransaction(h -> {
+            // SPEC ACC-3: changing the default needs a workspace administrator
+            WorkspaceInfo ws = requireAdmin(h, caller, id, "change the workspace");
+            if (r.defaultResourceGroupId() != null) {
+                String rg = r.defaultResourceGroupId().isEmpty() ? null : r.defaultResourceGroupId();
+                if (rg != null && !ws.resourceGroupIds().contains(rg)) {
+                    throw SrgException.conflict("Workspace.ResourceGroupNotAssociated", "defaultResourceGroupId",
+                            "resource group '" + rg + "' is not associated with workspace '" + id + "'; associate it first");
+                }
+                h.createUpdate("UPDATE workspaces SET default_resource_group_id = :rg WHERE id = :id")
+                        .bind("rg", rg).bind("id", id).execute();
+            }
+            if (name != null) {
+                h.createUpdate("UPDATE workspaces SET name = :name WHERE id = :id").bind("name", name).bind("id", id).execute();
+            }
+        });
+        return get(caller, id);
+    }
+
+    /** The workspace's role of a user, if a member (for other features' rules). */
+    public Optional<WorkspaceRole> role(String workspaceId, String userId) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT role FROM workspace_members WHERE workspace_id = :ws AND user_id = :u")
+                .bind("ws", workspaceId).bind("u", userId).mapTo(String.class).findOne().map(WorkspaceRole::valueOf));
+    }
+
+    public Optional<WorkspaceInfo> find(String id) {
+        return jdbi.withHandle(h -> find(h, id));
+    }
+
+    private void associate(Handle h, String workspaceId, String workspaceRegion, String groupId, String field, Instant now) {
+        ResourceGroupInfo g = groups.find(h, groupId, true)
+                .orElseThrow(() -> SrgException.notFound("ResourceGroup", groupId, field));
+        if (!g.status().associable()) {
+            throw SrgException.conflict("ResourceGroup.Released", field, "resource group '" + groupId + "' is " + g.status());
+        }
+        if (!g.regionId().equals(workspaceRegion)) {
+            // SPEC NET-2
+            throw SrgException.invalid(field, "InvalidParameter.Workspace.RegionMismatch",
+                    "resource group '" + groupId + "' is in region '" + g.regionId() + "' but the workspace is in '"
+                            + workspaceRegion + "'; they must be in the same region");
+        }
+        h.createUpdate("""
+                INSERT INTO workspace_resource_groups (workspace_id, resource_group_id, associated_at)
+                VALUES (:ws, :rg, :now) ON CONFLICT DO NOTHING""")
+                .bind("ws", workspaceId).bind("rg", groupId).bind("now", now).execute();
+    }
+
+    private static boolean isAssociated(Handle h, String workspaceId, String groupId) {
+        return h.createQuery("SELECT count(*) FROM workspace_resource_groups WHERE workspace_id = :ws AND resource_group_id = :rg")
+                .bind("ws", workspaceId).bind("rg", groupId).mapTo(Long.class).one() > 0;
+    }
+
+    private WorkspaceInfo requireAdmin(Handle h, Principal caller, String id, String action) {
+        h.createQuery("SELECT id FROM workspaces WHERE id = :id FOR UPDATE").bind("id", id).mapTo(String.class).findOne()
+                .orElseThrow(() -> SrgException.notFound("Workspace", id));
+        WorkspaceInfo ws = find(h, id).orElseThrow();
+        boolean member = ws.members().stream().anyMatch(m -> m.userId().equals(caller.userId()));
+        boolean admin = ws.members().stream().anyMatch(m -> m.userId().equals(caller.userId()) && m.role() == WorkspaceRole.ADMIN);
+        if (!caller.isAdministrator() && !admin) {
+            if (!member) {
+                throw SrgException.notFound("Workspace", id);
+            }
+            throw SrgException.forbidden("Forbidden.WorkspaceAdmin",
+                    "only an administrator of workspace '" + id + "' may " + action + "; user '" + caller.name() + "' is not one");
+        }
+        return ws;
+    }
+
+    private static void requireAnotherAdmin(WorkspaceInfo ws, String userId, WorkspaceRole newRole) {
+        boolean wasAdmin = ws.members().stream().anyMatch(m -> m.userId().equals(userId) && m.role() == WorkspaceRole.ADMIN);
+        long admins = ws.members().stream().filter(m -> m.role() == WorkspaceRole.ADMIN).count();
+        if (wasAdmin && newRole != WorkspaceRole.ADMIN && admins <= 1) {
+            throw SrgException.conflict("Workspace.LastAdmin", "role",
+                    "user '" + userId + "' is the workspace's only administrator; make another member ADMIN first");
+        }
+    }
+
+    private static void putMember(Handle h, String workspaceId, String userId, WorkspaceRole role) {
+        h.createUpdate("""
+                INSERT INTO workspace_members (workspace_id, user_id, role) VALUES (:ws, :u, :role)
+                ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = EXCLUDED.role""")
+                .bind("ws", workspaceId).bind("u", userId).bind("role", role.name()).execute();
+    }
+
+    private static Optional<WorkspaceInfo> find(Handle h, String id) {
+        return h.createQuery("SELECT id, name, region_id, default_resource_group_id, created_at FROM workspaces WHERE id = :id")
+                .bind("id", id)
+                .map((rs, ctx) -> new WorkspaceInfo(rs.getString("id"), rs.getString("name"), rs.getString("region_id"),
+                        rs.getString("default_resource_group_id"), List.of(), List.of(), rs.getTimestamp("created_at").toInstant()))
+                .findOne()
+                .map(ws -> new WorkspaceInfo(ws.id(), ws.name(), ws.regionId(), ws.defaultResourceGroupId(),
+                        h.createQuery("SELECT resource_group_id FROM workspace_resource_groups WHERE workspace_id = :id ORDER BY resource_group_id")
+                                .bind("id", id).mapTo(String.class).list(),
+                        h.createQuery("SELECT user_id, role FROM workspace_members WHERE workspace_id = :id ORDER BY user_id")
+                                .bind("id", id)
+                                .map((rs, ctx) -> new WorkspaceInfo.Member(rs.getString(1), WorkspaceRole.valueOf(rs.getString(2))))
+                                .list(),
+                        ws.createdAt()));
+    }
+}

@@ -1,0 +1,69 @@
+package dev.srg.testing;
+
+import dev.srg.store.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The PostgreSQL the tests run on: by default one embedded server for the whole test JVM; with
+ * {@code SRG_TEST_DATABASE_URL} (a JDBC URL of an admin database, e.g.
+ * {@code jdbc:postgresql://127.0.0.1:5432/postgres}, with {@code SRG_TEST_DATABASE_USER} and
+ * {@code SRG_TEST_DATABASE_PASSWORD}) an external server. Each test server gets a fresh database.
+ */
+public final class TestDatabases {
+    private static final AtomicInteger COUNTER = new AtomicInteger();
+    private static Admin admin;
+
+    private TestDatabases() {}
+
+    /** How to reach a fresh, empty database. */
+    public record Fresh(String url, String user, String password) {}
+
+    private record Admin(String url, String user, String password) {
+        String database(String name) {
+            return url.substring(0, url.lastIndexOf('/') + 1) + name;
+        }
+    }
+
+    public static boolean external() {
+        return System.getenv("SRG_TEST_DATABASE_URL") != null;
+    }
+
+    public static synchronized Fresh fresh() {
+        Admin a = admin();
+        String name = "srgtest_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();
+        try (var c = DriverManager.getConnection(a.url(), a.user(), a.password()); var s = c.createStatement()) {
+            s.execute("DROP DATABASE IF EXISTS " + name);
+            s.execute("CREATE DATABASE " + name);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot create test database " + name + ": " + e.getMessage(), e);
+        }
+        return new Fresh(a.database(name), a.user(), a.password());
+    }
+
+    private static Admin admin() {
+        if (admin != null) {
+            return admin;
+        }
+        String url = System.getenv("SRG_TEST_DATABASE_URL");
+        if (url != null) {
+            admin = new Admin(url, System.getenv("SRG_TEST_DATABASE_USER"), System.getenv("SRG_TEST_DATABASE_PASSWORD"));
+            return admin;
+        }
+        try {
+            Path dir = Files.createTempDirectory("srg-test-pg");
+            dir.toFile().setExecutable(true, false);
+            EmbeddedPostgres pg = EmbeddedPostgres.start(dir);
+            Runtime.getRuntime().addShutdownHook(new Thread(pg::close, "srg-test-pg-stop"));
+            admin = new Admin(pg.jdbcUrl("postgres"), pg.user(), pg.password());
+            return admin;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

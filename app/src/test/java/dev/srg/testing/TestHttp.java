@@ -1,0 +1,95 @@
+package dev.srg.testing;
+
+import dev.srg.json.Json;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import tools.jackson.databind.JsonNode;
+
+/** Speaks HTTP to a test server, with or without a bearer token. */
+public final class TestHttp {
+    private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final String base;
+    private final String token;
+
+    public TestHttp(String base, String token) {
+        this.base = base;
+        this.token = token;
+    }
+
+    /** An answer: status, content type and the body as JSON (a missing node when empty or not JSON). */
+    public record Response(int status, String contentType, String text, JsonNode json) {
+        public String code() {
+            return json.path("code").asString(null);
+        }
+
+        public String field() {
+            return json.path("field").asString(null);
+        }
+
+        public String id() {
+            return json.path("id").asString(null);
+        }
+
+        @Override
+        public String toString() {
+            return status + " " + text;
+        }
+    }
+
+    public Response get(String path) {
+        return send("GET", path, null);
+    }
+
+    public Response post(String path, Object body) {
+        return send("POST", path, body);
+    }
+
+    public Response put(String path, Object body) {
+        return send("PUT", path, body);
+    }
+
+    public Response patch(String path, Object body) {
+        return send("PATCH", path, body);
+    }
+
+    public Response delete(String path) {
+        return send("DELETE", path, null);
+    }
+
+    /** Sends {@code body} as is when it is a String (to send malformed JSON), else as JSON. */
+    public Response send(String method, String path, Object body) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + (path.startsWith("/") ? "" : "/api/v1/") + path))
+                .timeout(Duration.ofSeconds(60));
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        if (body == null) {
+            b.method(method, HttpRequest.BodyPublishers.noBody());
+        } else if (body instanceof byte[] bytes) {
+            b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofByteArray(bytes));
+        } else {
+            b.header("Content-Type", "application/json").method(method,
+                    HttpRequest.BodyPublishers.ofString(body instanceof String s ? s : Json.write(body)));
+        }
+        try {
+            HttpResponse<String> r = CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            JsonNode json;
+            try {
+                json = r.body().isEmpty() ? Json.MAPPER.missingNode() : Json.MAPPER.readTree(r.body());
+            } catch (RuntimeException e) {
+                json = Json.MAPPER.missingNode();
+            }
+            return new Response(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body(), json);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
