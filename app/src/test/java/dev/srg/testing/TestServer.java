@@ -13,10 +13,12 @@ public final class TestServer implements AutoCloseable {
     private final SrgServer server;
     private final Path dataDir;
     private final String adminToken;
+    private final TestDatabases.Fresh db;
 
-    private TestServer(SrgServer server, Path dataDir) throws IOException {
+    private TestServer(SrgServer server, Path dataDir, TestDatabases.Fresh db) throws IOException {
         this.server = server;
         this.dataDir = dataDir;
+        this.db = db;
         this.adminToken = Files.readString(dataDir.resolve("admin.token")).strip();
     }
 
@@ -30,7 +32,7 @@ public final class TestServer implements AutoCloseable {
             dataDir.toFile().setExecutable(true, false);
             TestDatabases.Fresh db = TestDatabases.fresh();
             ServerConfig config = customize.apply(ServerConfig.forDatabase(dataDir, db.url(), db.user(), db.password()));
-            return new TestServer(SrgServer.start(config), dataDir);
+            return new TestServer(SrgServer.start(config), dataDir, db);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -42,6 +44,32 @@ public final class TestServer implements AutoCloseable {
 
     public Path dataDir() {
         return dataDir;
+    }
+
+    /**
+     * The contents of every table but the audit log (which records refusals too), to prove that a
+     * refused request changed nothing.
+     */
+    public java.util.Map<String, String> snapshot() {
+        var result = new java.util.TreeMap<String, String>();
+        try (var c = java.sql.DriverManager.getConnection(db.url(), db.user(), db.password()); var s = c.createStatement()) {
+            var tables = new java.util.ArrayList<String>();
+            try (var rs = s.executeQuery("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                    + " AND tablename NOT IN ('audit_events', 'flyway_schema_history')")) {
+                while (rs.next()) {
+                    tables.add(rs.getString(1));
+                }
+            }
+            for (String t : tables) {
+                try (var rs = s.executeQuery("SELECT coalesce(md5(string_agg(x::text, ',' ORDER BY x::text)), '') FROM " + t + " x")) {
+                    rs.next();
+                    result.put(t, rs.getString(1));
+                }
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        return result;
     }
 
     public String adminToken() {

@@ -1,0 +1,149 @@
+package dev.srg.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.srg.testing.Fixtures;
+import dev.srg.testing.TestHttp;
+import dev.srg.testing.TestServer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Bad input of every kind answers 4xx with a stable code (and the field where one is at fault),
+ * as problem+json, and changes nothing in the store.
+ */
+@Tag("database")
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class BadInputTest {
+    static TestServer server;
+    static Fixtures fx;
+    static TestHttp admin;
+    static Fixtures.Network net;
+    static Fixtures.Network otherNet;
+    static String zoneBSwitch;
+    static String groupId;
+    static String workspaceId;
+    static Fixtures.User buyerWithoutOrder;
+    static Fixtures.User developer;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start();
+        fx = new Fixtures(server);
+        admin = server.admin();
+        net = fx.network();
+        otherNet = fx.network();
+        zoneBSwitch = admin.post("vpcs/" + net.vpcId() + "/vswitches",
+                Map.of("name", "b", "zoneId", "local-b", "cidr", net.cidr().replace("0.0/16", "9.0/24"))).id();
+        groupId = fx.subscriptionGroup(4).get("id").asString();
+        buyerWithoutOrder = fx.user("ResourceGroupFullAccess", "VpcReadOnlyAccess", "ServiceLinkedRoleAccess");
+        developer = fx.user();
+        workspaceId = fx.workspace(groupId).get("id").asString();
+        admin.put("workspaces/" + workspaceId + "/members/" + developer.id(), Map.of("role", "DEVELOPER"));
+        var forbidden = admin.post("vpcs", Map.of("name", "reserved", "regionId", "local", "cidr", "21.0.0.0/16"));
+        reservedVpc = forbidden.id();
+        reservedSwitch = admin.post("vpcs/" + reservedVpc + "/vswitches", Map.of("name", "r", "zoneId", "local-a", "cidr", "21.0.1.0/24")).id();
+    }
+
+    static String reservedVpc;
+    static String reservedSwitch;
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    record Case(String name, Function<TestServer, TestHttp.Response> request, int status, String code, String field) {}
+
+    static Map<String, Object> group(Map<String, Object> changes) {
+        Map<String, Object> body = new HashMap<>(fx.subscriptionBody(net, 2));
+        changes.forEach((k, v) -> {
+            if (v == null) {
+                body.remove(k);
+            } else {
+                body.put(k, v);
+            }
+        });
+        return body;
+    }
+
+    static List<Case> cases() {
+        List<Case> c = new ArrayList<>();
+        c.add(new Case("malformed JSON", s -> s.admin().post("resource-groups", "{\"name\": "), 400, "InvalidParameter.Json", null));
+        c.add(new Case("trailing garbage", s -> s.admin().post("vpcs", "{\"name\":\"a\",\"regionId\":\"local\",\"cidr\":\"10.9.0.0/16\"} x"), 400, "InvalidParameter.Json", null));
+        c.add(new Case("JSON array instead of object", s -> s.admin().post("vpcs", "[]"), 400, "InvalidParameter.Type", null));
+        c.add(new Case("JSON null body", s -> s.admin().post("vpcs", "null"), 400, "InvalidParameter.Json", null));
+        c.add(new Case("empty body", s -> s.admin().post("vpcs", ""), 400, "MissingParameter", null));
+        c.add(new Case("string for a number", s -> s.admin().post("resource-groups", group(Map.of("specCu", "8"))), 400, "InvalidParameter.ComputeUnits", "specCu"));
+        c.add(new Case("boolean for a number", s -> s.admin().post("resource-groups", group(Map.of("specCu", true))), 400, "InvalidParameter.ComputeUnits", "specCu"));
+        c.add(new Case("number for a string", s -> s.admin().post("vpcs", Map.of("name", 7, "regionId", "local", "cidr", "10.9.0.0/16")), 400, "InvalidParameter.Type", "name"));
+        c.add(new Case("string for a boolean", s -> s.admin().post("resource-groups", group(Map.of("autoRenew", "yes"))), 400, "InvalidParameter.Type", "autoRenew"));
+        c.add(new Case("object for a string", s -> s.admin().post("resource-groups", group(Map.of("regionId", Map.of("id", "local")))), 400, "InvalidParameter.Type", "regionId"));
+        c.add(new Case("fraction for a cycle count", s -> s.admin().post("resource-groups", group(Map.of("billingCycle", Map.of("unit", "MONTH", "count", 1.5)))), 400, "InvalidParameter.Type", "billingCycle.count"));
+        c.add(new Case("unknown field", s -> s.admin().post("resource-groups", group(Map.of("colour", "blue"))), 400, "InvalidParameter.UnknownField", "colour"));
+        c.add(new Case("unknown enum value", s -> s.admin().post("resource-groups", group(Map.of("billingMode", "FREE"))), 400, "InvalidParameter.Enum", "billingMode"));
+        c.add(new Case("enum in lowercase", s -> s.admin().post("resource-groups", group(Map.of("billingMode", "subscription"))), 400, "InvalidParameter.Enum", "billingMode"));
+        c.add(new Case("missing required field", s -> s.admin().post("resource-groups", group(HashMapOf("name", null))), 400, "MissingParameter", "name"));
+        c.add(new Case("SPEC NET-4 VPC in 21.0.0.0/8", s -> s.admin().post("resource-groups", group(Map.of("vpcId", reservedVpc, "vswitchId", reservedSwitch))), 400, "InvalidParameter.Vpc.ForbiddenCidr", "vpcId"));
+        c.add(new Case("SPEC RG-2 specCu 1", s -> s.admin().post("resource-groups", group(Map.of("specCu", 1))), 400, "InvalidParameter.Spec", "specCu"));
+        c.add(new Case("SPEC RG-2 specCu 2.5", s -> s.admin().post("resource-groups", group(Map.of("specCu", 2.5))), 400, "InvalidParameter.Spec", "specCu"));
+        c.add(new Case("specCu 2.1 (not a multiple of 0.25)", s -> s.admin().post("resource-groups", group(Map.of("specCu", 2.1))), 400, "InvalidParameter.ComputeUnits", "specCu"));
+        c.add(new Case("specCu 1e400", s -> s.admin().post("resource-groups", "{\"specCu\": 1e400}"), 400, "InvalidParameter.ComputeUnits", "specCu"));
+        c.add(new Case("SPEC RG-2 maxCu 501", s -> s.admin().post("resource-groups", fx.payAsYouGoBody(net, 501)), 400, "InvalidParameter.MaxCu", "maxCu"));
+        c.add(new Case("SPEC NET-3 vSwitch of another VPC", s -> s.admin().post("resource-groups", group(Map.of("vswitchId", otherNet.vswitchId()))), 400, "InvalidParameter.VSwitch.NotInVpc", "vswitchId"));
+        c.add(new Case("SPEC NET-3 vSwitch in another zone", s -> s.admin().post("resource-groups", group(Map.of("vswitchId", zoneBSwitch))), 400, "InvalidParameter.VSwitch.Zone", "vswitchId"));
+        c.add(new Case("SPEC NET-2 workspace in another region", s -> s.admin().post("workspaces", Map.of("name", "w", "regionId", "th-bangkok", "defaultResourceGroupId", groupId)), 400, "InvalidParameter.Workspace.RegionMismatch", "defaultResourceGroupId"));
+        c.add(new Case("SPEC ACC-3 a non-admin associating", s -> developer.http().post("workspaces/" + workspaceId + "/resource-groups", Map.of("resourceGroupId", groupId)), 403, "Forbidden.WorkspaceAdmin", null));
+        c.add(new Case("SPEC ACC-1 a buyer without OrderAccess", s -> buyerWithoutOrder.http().post("resource-groups", group(Map.of())), 403, "Forbidden.MissingPolicy", null));
+        c.add(new Case("unknown resource group id", s -> s.admin().get("resource-groups/rg-doesnotexist"), 404, "ResourceGroup.NotFound", null));
+        c.add(new Case("unknown VPC id in a body", s -> s.admin().post("resource-groups", group(Map.of("vpcId", "vpc-nope"))), 404, "Vpc.NotFound", "vpcId"));
+        c.add(new Case("unknown workspace", s -> s.admin().post("workspaces/ws-nope/resource-groups", Map.of("resourceGroupId", groupId)), 404, "Workspace.NotFound", null));
+        c.add(new Case("unknown endpoint", s -> s.admin().get("teapots"), 404, "NotFound.Endpoint", null));
+        c.add(new Case("a 10 MB body", s -> s.admin().post("resource-groups", tenMegabytes()), 413, "RequestEntityTooLarge", null));
+        c.add(new Case("negative page size", s -> s.admin().get("vpcs?pageSize=-1"), 400, "InvalidParameter.PageSize", "pageSize"));
+        c.add(new Case("client token too long", s -> s.admin().post("vpcs", Map.of("name", "a", "regionId", "local", "cidr", "10.9.0.0/16", "clientToken", "x".repeat(65))), 400, "InvalidParameter.ClientToken", "clientToken"));
+        c.add(new Case("control characters in a name", s -> s.admin().post("vpcs", Map.of("name", "a\u0000b", "regionId", "local", "cidr", "10.9.0.0/16")), 400, "InvalidParameter.Name", "name"));
+        c.add(new Case("PATCH with nothing", s -> s.admin().patch("resource-groups/" + groupId, Map.of()), 400, "MissingParameter", null));
+        return c;
+    }
+
+    private static Map<String, Object> HashMapOf(String key, Object value) {
+        Map<String, Object> m = new HashMap<>();
+        m.put(key, value);
+        return m;
+    }
+
+    private static byte[] tenMegabytes() {
+        byte[] body = new byte[10 * 1024 * 1024];
+        java.util.Arrays.fill(body, (byte) ' ');
+        body[0] = '{';
+        body[body.length - 1] = '}';
+        return body;
+    }
+
+    @TestFactory
+    Stream<DynamicTest> badInputIsRefusedAndChangesNothing() {
+        return cases().stream().map(c -> DynamicTest.dynamicTest(c.name(), () -> {
+            Map<String, String> before = server.snapshot();
+            TestHttp.Response r = c.request().apply(server);
+            assertThat(r.status()).as(r.toString()).isEqualTo(c.status());
+            assertThat(r.contentType()).startsWith("application/problem+json");
+            assertThat(r.code()).as(r.toString()).isEqualTo(c.code());
+            assertThat(r.field()).as(r.toString()).isEqualTo(c.field());
+            assertThat(r.json().get("detail").asString()).isNotBlank().doesNotContain("Exception").doesNotContain("at dev.srg");
+            assertThat(r.json().get("title").asString()).isNotBlank();
+            assertThat(server.snapshot()).isEqualTo(before);
+        }));
+    }
+}

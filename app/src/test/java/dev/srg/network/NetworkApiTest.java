@@ -1,0 +1,176 @@
+package dev.srg.network;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.srg.testing.Fixtures;
+import dev.srg.testing.TestHttp;
+import dev.srg.testing.TestServer;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Timeout;
+
+@Tag("database")
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class NetworkApiTest {
+    static TestServer server;
+    static Fixtures fx;
+    static TestHttp admin;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start();
+        fx = new Fixtures(server);
+        admin = server.admin();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @Test
+    @DisplayName("SPEC NET-1: regions come from the catalog; a group needs an existing, purchasable region and one of its zones")
+    void regions() {
+        var regions = admin.get("regions").json();
+        assertThat(regions).anySatisfy(r -> {
+            assertThat(r.get("id").asString()).isEqualTo("local");
+            assertThat(r.get("purchasable").asBoolean()).isTrue();
+            assertThat(r.get("zones")).hasSize(2);
+        });
+        assertThat(regions).anySatisfy(r -> assertThat(r.get("purchasable").asBoolean()).isFalse());
+        var net = fx.network();
+        var body = fx.subscriptionBody(net, 2);
+        body.put("regionId", "th-bangkok");
+        body.put("zoneId", "th-bangkok-a");
+        var closed = admin.post("resource-groups", body);
+        assertThat(closed.status()).isEqualTo(400);
+        assertThat(closed.code()).isEqualTo("InvalidParameter.Region.NotPurchasable");
+        body.put("regionId", "mars-1");
+        assertThat(admin.post("resource-groups", body).field()).isEqualTo("regionId");
+        body.put("regionId", "local");
+        body.put("zoneId", "th-bangkok-a");
+        assertThat(admin.post("resource-groups", body).field()).isEqualTo("zoneId");
+    }
+
+    @Test
+    @DisplayName("SPEC NET-3: a group needs a VPC and a vSwitch of that VPC in the group's zone; the VPC in the group's region")
+    void vpcAndVSwitchRules() {
+        var a = fx.network();
+        var b = fx.network();
+        var body = fx.subscriptionBody(a, 2);
+        body.remove("vpcId");
+        assertThat(admin.post("resource-groups", body).field()).isEqualTo("vpcId");
+        body.put("vpcId", a.vpcId());
+        body.put("vswitchId", b.vswitchId());
+        var otherVpc = admin.post("resource-groups", body);
+        assertThat(otherVpc.status()).isEqualTo(400);
+        assertThat(otherVpc.code()).isEqualTo("InvalidParameter.VSwitch.NotInVpc");
+        var zoneB = admin.post("vpcs/" + a.vpcId() + "/vswitches", Map.of("name", "b", "zoneId", "local-b", "cidr", a.cidr().replace("0.0/16", "2.0/24")));
+        assertThat(zoneB.status()).as(zoneB.toString()).isEqualTo(201);
+        body.put("vswitchId", zoneB.id());
+        var wrongZone = admin.post("resource-groups", body);
+        assertThat(wrongZone.code()).isEqualTo("InvalidParameter.VSwitch.Zone");
+        var bkk = fx.network("th-bangkok", "th-bangkok-a");
+        body.put("vpcId", bkk.vpcId());
+        body.put("vswitchId", bkk.vswitchId());
+        assertThat(admin.post("resource-groups", body).code()).isEqualTo("InvalidParameter.Vpc.Region");
+        body.put("vpcId", "vpc-nope");
+        var unknown = admin.post("resource-groups", body);
+        assertThat(unknown.status()).isEqualTo(404);
+        assertThat(unknown.field()).isEqualTo("vpcId");
+    }
+
+    @Test
+    @DisplayName("SPEC NET-4: a VPC overlapping 21.0.0.0/8 cannot be bound; vSwitch blocks lie inside the VPC and do not overlap")
+    void cidrRules() {
+        for (String cidr : new String[] {"21.0.0.0/16", "21.255.0.0/16", "21.0.0.0/8", "21.128.0.0/9"}) {
+            var vpc = admin.post("vpcs", Map.of("name", "reserved", "regionId", "local", "cidr", cidr));
+            assertThat(vpc.status()).as(cidr + " " + vpc).isEqualTo(201);
+            var prefix = Integer.parseInt(cidr.split("/")[1]);
+            String vswCidr = cidr.replace("/" + prefix, "/24");
+            var vsw = admin.post("vpcs/" + vpc.id() + "/vswitches", Map.of("name", "v", "zoneId", "local-a", "cidr", vswCidr));
+            assertThat(vsw.status()).as(vsw.toString()).isEqualTo(201);
+            var body = fx.subscriptionBody(new Fixtures.Network(vpc.id(), vsw.id(), cidr), 2);
+            var r = admin.post("resource-groups", body);
+            assertThat(r.status()).as(cidr).isEqualTo(400);
+            assertThat(r.code()).isEqualTo("InvalidParameter.Vpc.ForbiddenCidr");
+            assertThat(r.field()).isEqualTo("vpcId");
+        }
+        var vpc = admin.post("vpcs", Map.of("name", "v", "regionId", "local", "cidr", "192.168.0.0/16")).id();
+        assertThat(admin.post("vpcs/" + vpc + "/vswitches", Map.of("name", "a", "zoneId", "local-a", "cidr", "192.168.1.0/24")).status()).isEqualTo(201);
+        var outside = admin.post("vpcs/" + vpc + "/vswitches", Map.of("name", "b", "zoneId", "local-a", "cidr", "192.169.1.0/24"));
+        assertThat(outside.code()).isEqualTo("InvalidParameter.VSwitch.CidrOutsideVpc");
+        var overlap = admin.post("vpcs/" + vpc + "/vswitches", Map.of("name", "c", "zoneId", "local-a", "cidr", "192.168.0.0/20"));
+        assertThat(overlap.code()).isEqualTo("InvalidParameter.VSwitch.CidrOverlap");
+        var hostBits = admin.post("vpcs", Map.of("name", "v", "regionId", "local", "cidr", "10.0.0.1/16"));
+        assertThat(hostBits.status()).isEqualTo(400);
+        assertThat(hostBits.json().get("detail").asString()).contains("10.0.0.0/16");
+        for (String bad : new String[] {"10.0.0.0", "10.0.0.0/33", "256.0.0.0/8", "10.0.0.0/4", "10.0.0.0/29", "ten/8", "010.0.0.0/8"}) {
+            var r = admin.post("vpcs", Map.of("name", "v", "regionId", "local", "cidr", bad));
+            assertThat(r.status()).as(bad).isEqualTo(400);
+            assertThat(r.field()).isEqualTo("cidr");
+        }
+    }
+
+    @Test
+    @DisplayName("SPEC NET-5: more VPCs can be bound after purchase and removed; removing one that running tasks may use needs force")
+    void bindAndUnbind() {
+        var g = fx.payAsYouGoGroup(8);
+        String id = g.get("id").asString();
+        var second = fx.network();
+        var bound = admin.post("resource-groups/" + id + "/networks", Map.of("vpcId", second.vpcId(), "vswitchId", second.vswitchId()));
+        assertThat(bound.status()).as(bound.toString()).isEqualTo(201);
+        assertThat(admin.get("resource-groups/" + id + "/networks").json()).hasSize(2);
+        var again = admin.post("resource-groups/" + id + "/networks", Map.of("vpcId", second.vpcId(), "vswitchId", second.vswitchId()));
+        assertThat(again.status()).isEqualTo(409);
+        assertThat(admin.delete("vpcs/" + second.vpcId()).code()).isEqualTo("Vpc.InUse");
+        String first = g.get("networks").get(0).get("id").asString();
+        assertThat(admin.delete("resource-groups/" + id + "/networks/" + first).status()).isEqualTo(204);
+        var last = admin.delete("resource-groups/" + id + "/networks/" + bound.id());
+        assertThat(last.code()).isEqualTo("ResourceGroup.Network.LastBinding");
+        assertThat(admin.delete("resource-groups/" + id + "/networks/rgn-none").status()).isEqualTo(404);
+        assertThat(admin.delete("resource-groups/" + id + "/networks/" + bound.id() + "?force=maybe").field()).isEqualTo("force");
+    }
+
+    @Test
+    @DisplayName("SPEC NET-6: a subscription group's first VPC binding serves DataService and can never be removed")
+    void dataServiceBindingIsPermanent() {
+        var g = fx.subscriptionGroup(2);
+        String id = g.get("id").asString();
+        var second = fx.network();
+        var bound = admin.post("resource-groups/" + id + "/networks", Map.of("vpcId", second.vpcId(), "vswitchId", second.vswitchId()));
+        assertThat(bound.json().get("dataService").asBoolean()).isFalse();
+        String first = g.get("networks").get(0).get("id").asString();
+        var refused = admin.delete("resource-groups/" + id + "/networks/" + first + "?force=true");
+        assertThat(refused.status()).isEqualTo(409);
+        assertThat(refused.code()).isEqualTo("ResourceGroup.Network.DataServiceBinding");
+        assertThat(admin.delete("resource-groups/" + id + "/networks/" + bound.id()).status()).isEqualTo(204);
+        assertThat(admin.get("resource-groups/" + id + "/networks").json()).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("SPEC NET-7 NET-8: NAT gateways take a public elastic IP; routes declare connected networks")
+    void natAndRoutes() {
+        var net = fx.network();
+        var nat = admin.put("vpcs/" + net.vpcId() + "/nat-gateway", Map.of("eip", "47.100.1.2"));
+        assertThat(nat.status()).as(nat.toString()).isEqualTo(200);
+        assertThat(nat.json().get("natGateway").get("eip").asString()).isEqualTo("47.100.1.2");
+        assertThat(admin.put("vpcs/" + net.vpcId() + "/nat-gateway", Map.of("eip", "10.1.2.3")).code()).isEqualTo("InvalidParameter.Eip");
+        var other = fx.network();
+        assertThat(admin.put("vpcs/" + other.vpcId() + "/nat-gateway", Map.of("eip", "47.100.1.2")).status()).isEqualTo(409);
+        assertThat(admin.delete("vpcs/" + net.vpcId() + "/nat-gateway").status()).isEqualTo(204);
+        assertThat(admin.delete("vpcs/" + net.vpcId() + "/nat-gateway").status()).isEqualTo(404);
+        var route = admin.post("vpcs/" + net.vpcId() + "/routes", Map.of("destinationCidr", "172.16.0.0/16", "via", "VPN_GATEWAY"));
+        assertThat(route.status()).as(route.toString()).isEqualTo(201);
+        assertThat(admin.post("vpcs/" + net.vpcId() + "/routes", Map.of("destinationCidr", net.cidr(), "via", "VPN_GATEWAY")).status()).isEqualTo(400);
+        assertThat(admin.post("vpcs/" + net.vpcId() + "/routes", Map.of("destinationCidr", "172.17.0.0/16", "via", "CARRIER_PIGEON")).code())
+                .isEqualTo("InvalidParameter.Enum");
+        assertThat(admin.get("vpcs/" + net.vpcId()).json().get("routes")).hasSize(1);
+        assertThat(admin.delete("vpcs/" + net.vpcId() + "/routes/" + route.id()).status()).isEqualTo(204);
+    }
+}

@@ -1,0 +1,65 @@
+package dev.srg.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.srg.testing.ServerProcess;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The embedded default, for real: a separate srg JVM with its own PostgreSQL in its data dir. */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class EmbeddedDatabaseRecoveryTest {
+
+    @Test
+    @DisplayName("a server killed with SIGKILL leaves its PostgreSQL behind; the next start recovers it and keeps the data")
+    void recoversAfterKill() throws Exception {
+        Path dir = Files.createTempDirectory("srg-recovery");
+        dir.toFile().setExecutable(true, false);
+        String vpcId;
+        try (ServerProcess first = ServerProcess.start(dir)) {
+            assertThat(first.output()).contains("bootstrap administrator 'admin' created");
+            var http = first.http(dir);
+            vpcId = http.post("vpcs", Map.of("name", "kept", "regionId", "local", "cidr", "10.0.0.0/16")).id();
+            assertThat(vpcId).isNotNull();
+            first.kill();
+        }
+        long leftover = Long.parseLong(Files.readAllLines(dir.resolve("postgres/postmaster.pid")).get(0).strip());
+        assertThat(ProcessHandle.of(leftover).map(ProcessHandle::isAlive)).contains(true);
+
+        try (ServerProcess second = ServerProcess.start(dir)) {
+            var http = second.http(dir);
+            assertThat(http.get("/healthz").status()).isEqualTo(200);
+            assertThat(http.get("vpcs/" + vpcId).json().get("name").asString()).isEqualTo("kept");
+            assertThat(second.output()).doesNotContain("bootstrap administrator 'admin' created");
+            assertThat(ProcessHandle.of(leftover).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+        }
+    }
+
+    @Test
+    @DisplayName("a second server on the same data directory refuses to start")
+    void oneServerPerDataDir() throws Exception {
+        Path dir = Files.createTempDirectory("srg-lock");
+        dir.toFile().setExecutable(true, false);
+        try (ServerProcess first = ServerProcess.start(dir)) {
+            var second = ServerProcess.runExpectingFailure(dir);
+            assertThat(second.exitCode()).isNotZero();
+            assertThat(second.output()).contains("another srg server is using the data directory");
+            assertThat(first.http(dir).get("/healthz").status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    @DisplayName("configuration errors are all reported at once and the server does not start")
+    void configErrors() throws Exception {
+        Path dir = Files.createTempDirectory("srg-config");
+        var r = ServerProcess.runExpectingFailure(dir, "--provisioning-delay-ms", "soon", "--database-url", "mysql://x", "--regions", "/no/such/file");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.output()).contains("provisioning-delay-ms must be a number").contains("database-url must be a PostgreSQL JDBC URL")
+                .contains("regions file /no/such/file cannot be read");
+    }
+}

@@ -1,0 +1,116 @@
+package dev.srg.testing;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** {@code srg server} as a real separate JVM, so that tests can kill it with SIGKILL. */
+public final class ServerProcess implements AutoCloseable {
+    private static final Pattern RUNNING = Pattern.compile("srg is running at http://localhost:(\\d+)");
+    private final Process process;
+    private final int port;
+    private final List<String> output;
+
+    private ServerProcess(Process process, int port, List<String> output) {
+        this.process = process;
+        this.port = port;
+        this.output = output;
+    }
+
+    /** Starts {@code srg server --port 0 --data-dir DIR ARGS} and waits until it listens. */
+    public static ServerProcess start(Path dataDir, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-cp", System.getProperty("java.class.path"), "dev.srg.Main",
+                "server", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir.toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        Process p = pb.start();
+        List<String> output = java.util.Collections.synchronizedList(new ArrayList<>());
+        CompletableFuture<Integer> port = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    output.add(line);
+                    Matcher m = RUNNING.matcher(line);
+                    if (m.find()) {
+                        port.complete(Integer.parseInt(m.group(1)));
+                    }
+                }
+            } catch (IOException ignored) {
+                // the process is gone
+            }
+            port.completeExceptionally(new IllegalStateException("srg server exited: " + String.join("\n", output)));
+        }, "srg-server-output");
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            return new ServerProcess(p, port.get(120, TimeUnit.SECONDS), output);
+        } catch (Exception e) {
+            p.destroyForcibly();
+            throw new IllegalStateException("srg server did not start: " + e.getMessage() + "\n" + String.join("\n", output), e);
+        }
+    }
+
+    /** Runs {@code srg server ...} expecting it to fail; returns its exit code and output. */
+    public static Result runExpectingFailure(Path dataDir, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "dev.srg.Main",
+                "server", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir.toString()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("srg server did not exit:\n" + out);
+        }
+        return new Result(p.exitValue(), out);
+    }
+
+    public record Result(int exitCode, String output) {}
+
+    public int port() {
+        return port;
+    }
+
+    public String url() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    public TestHttp http(Path dataDir) throws IOException {
+        return new TestHttp(url(), Files.readString(dataDir.resolve("admin.token")).strip());
+    }
+
+    public String output() {
+        return String.join("\n", output);
+    }
+
+    /** SIGKILL: no shutdown hook runs, the embedded PostgreSQL is left behind. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    /** SIGTERM: a clean stop. */
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+}

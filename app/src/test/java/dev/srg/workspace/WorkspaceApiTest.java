@@ -1,0 +1,114 @@
+package dev.srg.workspace;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.srg.testing.Fixtures;
+import dev.srg.testing.TestHttp;
+import dev.srg.testing.TestServer;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Timeout;
+
+@Tag("database")
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class WorkspaceApiTest {
+    static TestServer server;
+    static Fixtures fx;
+    static TestHttp admin;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start();
+        fx = new Fixtures(server);
+        admin = server.admin();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @Test
+    @DisplayName("SPEC WS-2: a workspace can name a default group at creation, which associates it")
+    void defaultAtCreation() {
+        var g = fx.subscriptionGroup(2);
+        String rg = g.get("id").asString();
+        var ws = fx.workspace(rg);
+        assertThat(ws.get("defaultResourceGroupId").asString()).isEqualTo(rg);
+        assertThat(ws.get("resourceGroupIds").get(0).asString()).isEqualTo(rg);
+        assertThat(admin.get("resource-groups/" + rg).json().get("workspaceIds").get(0).asString()).isEqualTo(ws.get("id").asString());
+    }
+
+    @Test
+    @DisplayName("SPEC NET-2 WS-2: a group is associated only with workspaces of its own region")
+    void sameRegion() {
+        String rg = fx.subscriptionGroup(2).get("id").asString();
+        var create = admin.post("workspaces", Map.of("name", "far", "regionId", "th-bangkok", "defaultResourceGroupId", rg));
+        assertThat(create.status()).isEqualTo(400);
+        assertThat(create.code()).isEqualTo("InvalidParameter.Workspace.RegionMismatch");
+        assertThat(create.field()).isEqualTo("defaultResourceGroupId");
+        var far = admin.post("workspaces", Map.of("name", "far", "regionId", "th-bangkok"));
+        assertThat(far.status()).isEqualTo(201);
+        var assoc = admin.post("workspaces/" + far.id() + "/resource-groups", Map.of("resourceGroupId", rg));
+        assertThat(assoc.status()).isEqualTo(400);
+        assertThat(assoc.code()).isEqualTo("InvalidParameter.Workspace.RegionMismatch");
+        assertThat(admin.get("workspaces/" + far.id()).json().get("resourceGroupIds")).isEmpty();
+    }
+
+    @Test
+    @DisplayName("SPEC WS-1 ACC-3: only a workspace administrator associates, dissociates or changes the default")
+    void onlyWorkspaceAdmins() {
+        String rg = fx.subscriptionGroup(2).get("id").asString();
+        String rg2 = fx.payAsYouGoGroup(4).get("id").asString();
+        var owner = fx.user();
+        var dev = fx.user();
+        var ws = owner.http().post("workspaces", Map.of("name", "team", "regionId", "local"));
+        assertThat(ws.status()).isEqualTo(201);
+        String id = ws.id();
+        assertThat(ws.json().get("members").get(0).get("role").asString()).isEqualTo("ADMIN");
+        assertThat(owner.http().put("workspaces/" + id + "/members/" + dev.id(), Map.of("role", "DEVELOPER")).status()).isEqualTo(200);
+
+        var denied = dev.http().post("workspaces/" + id + "/resource-groups", Map.of("resourceGroupId", rg));
+        assertThat(denied.status()).isEqualTo(403);
+        assertThat(denied.code()).isEqualTo("Forbidden.WorkspaceAdmin");
+        assertThat(owner.http().post("workspaces/" + id + "/resource-groups", Map.of("resourceGroupId", rg)).status()).isEqualTo(201);
+        assertThat(owner.http().post("workspaces/" + id + "/resource-groups", Map.of("resourceGroupId", rg2)).status()).isEqualTo(201);
+        assertThat(dev.http().patch("workspaces/" + id, Map.of("defaultResourceGroupId", rg)).status()).isEqualTo(403);
+        assertThat(dev.http().delete("workspaces/" + id + "/resource-groups/" + rg).status()).isEqualTo(403);
+        var outsider = fx.user();
+        assertThat(outsider.http().post("workspaces/" + id + "/resource-groups", Map.of("resourceGroupId", rg)).status()).isEqualTo(404);
+
+        assertThat(owner.http().patch("workspaces/" + id, Map.of("defaultResourceGroupId", rg)).json()
+                .get("defaultResourceGroupId").asString()).isEqualTo(rg);
+        var dissociateDefault = owner.http().delete("workspaces/" + id + "/resource-groups/" + rg);
+        assertThat(dissociateDefault.code()).isEqualTo("Workspace.DefaultResourceGroup");
+        assertThat(owner.http().delete("workspaces/" + id + "/resource-groups/" + rg2).status()).isEqualTo(204);
+        var notAssociated = owner.http().patch("workspaces/" + id, Map.of("defaultResourceGroupId", rg2));
+        assertThat(notAssociated.code()).isEqualTo("Workspace.ResourceGroupNotAssociated");
+        assertThat(owner.http().patch("workspaces/" + id, Map.of("defaultResourceGroupId", "")).json()
+                .has("defaultResourceGroupId")).isFalse();
+        // a member sees the groups of their workspace without ResourceGroupFullAccess
+        assertThat(dev.http().get("resource-groups").json().get("items")).hasSize(1);
+        assertThat(dev.http().get("resource-groups/" + rg).status()).isEqualTo(200);
+        assertThat(dev.http().get("resource-groups/" + rg2).status()).isEqualTo(404);
+    }
+
+    @Test
+    @DisplayName("members: roles are validated, the last workspace administrator stays")
+    void members() {
+        var owner = fx.user();
+        String id = owner.http().post("workspaces", Map.of("name", "m", "regionId", "local")).id();
+        var bad = owner.http().put("workspaces/" + id + "/members/" + owner.id(), Map.of("role", "KING"));
+        assertThat(bad.code()).isEqualTo("InvalidParameter.Enum");
+        var last = owner.http().put("workspaces/" + id + "/members/" + owner.id(), Map.of("role", "VISITOR"));
+        assertThat(last.code()).isEqualTo("Workspace.LastAdmin");
+        assertThat(owner.http().put("workspaces/" + id + "/members/u-nobody", Map.of("role", "VISITOR")).status()).isEqualTo(404);
+        assertThat(owner.http().get("workspaces").json().get("items")).hasSize(1);
+        assertThat(fx.user().http().get("workspaces/" + id).status()).isEqualTo(404);
+    }
+}
