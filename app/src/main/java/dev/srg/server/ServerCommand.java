@@ -33,11 +33,13 @@ public final class ServerCommand implements Callable<Integer> {
     }
 
     static void announce(SrgServer server) {
-        System.out.println("srg is running at http://localhost:" + server.port() + "  (health: /healthz, API: /api/v1, OpenAPI: /api/v1/openapi.json)");
         Path tokenFile = server.config().dataDir().resolve("admin.token");
         server.bootstrapToken().ifPresentOrElse(
                 token -> System.out.println("bootstrap administrator 'admin' created; its token (shown once, also in "
                         + tokenFile + ", mode 0600):\n  " + token),
                 () -> System.out.println("administrator token: " + tokenFile));
+        // the last line: scripts (and tests) wait for it
+        System.out.println("srg is running at http://localhost:" + server.port() + "  (health: /healthz, API: /api/v1, OpenAPI: /api/v1/openapi.json)");
+
     }
 }
