@@ -4,10 +4,10 @@ import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -76,10 +76,13 @@ import java.util.TreeMap;
  * The API should refuse such submissions up front; {@link QueuedTaskInfo#fitsWhenIdle()} shows them.
  *
  * <h2>Cost</h2>
- * Admitting is O(1) per task looked at and allocation-free apart from the returned list and the
- * running entry. A pass stops as soon as no usage type can start anything more (capacity, quota,
- * concurrency or holds), so a long queue that does not fit costs little; tasks of types that
- * cannot start are skipped unless they starve (then they are looked at, to place their holds).
+ * A decision is O(1) and allocation-free apart from the returned list and the running entry
+ * (tens of nanoseconds, see docs/benchmarks.md). A pass walks the queue in order over primitive
+ * arrays (type, size, arrival per slot, see {@code PriorityLevel}): per usage type it keeps the
+ * room left, so a task that is not starving costs two comparisons, and it stops as soon as no
+ * type can start anything more — room below the smallest task that type has queued,
+ * concurrency, or holds. A pass over 10,000 queued tasks is some microseconds; it is never
+ * O(n^2).
  */
 public final class GroupLedger {
     /** CU amounts come in steps of 0.25 CU. */
@@ -92,6 +95,12 @@ public final class GroupLedger {
     private static final WaitReason[] REASONS = WaitReason.values();
     /** {@link #evaluate} verdicts are WaitReason ordinals. */
     private static final int READY = WaitReason.READY.ordinal();
+    /**
+     * Empty priority levels are kept (no allocation when a priority comes back) until this many
+     * levels exist; then the empty ones are dropped.
+     */
+    private static final int KEPT_LEVELS = 16;
+    private static final int SIZE_STEPS = (int) (64_000 / GRANULARITY_MILLI_CU);
 
     private final long starvationBoundMillis;
 
@@ -113,6 +122,16 @@ public final class GroupLedger {
     private final Map<String, QueuedTask> queuedById = new HashMap<>();
     private final int[] queuedCount = new int[TYPE_COUNT];
     private final long[] queuedMilliCu = new long[TYPE_COUNT];
+    /**
+     * Queued tasks per type and size step ({@code milliCu / 250}, sizes of 64 CU and more in
+     * the last step), to know the smallest size each type still waits with: a type whose room
+     * is below it cannot start anything.
+     */
+    private final int[][] queuedBySize = new int[TYPE_COUNT][SIZE_STEPS + 1];
+    /** Per type the smallest non-empty size step, {@code SIZE_STEPS + 1} when none is queued. */
+    private final int[] smallestStep = new int[TYPE_COUNT];
+    /** Per type, during a pass: the largest task that could start now; -1 for none. */
+    private final long[] room = new long[TYPE_COUNT];
 
     // Holds placed by starving tasks during one pass, as bit sets of type ordinals.
     private int heldHeadroom;
@@ -131,6 +150,7 @@ public final class GroupLedger {
             throw new IllegalArgumentException("starvationBound is negative: " + starvationBound);
         }
         this.starvationBoundMillis = starvationBound.toMillis();
+        Arrays.fill(smallestStep, SIZE_STEPS + 1);
         setLimits(limits);
     }
 
@@ -162,11 +182,22 @@ public final class GroupLedger {
     public void enqueue(QueuedTask task) {
         requireNonNull(task, "task is null");
         checkUnknown(task.id());
-        levels.computeIfAbsent(task.priority(), priority -> new PriorityLevel()).add(task);
+        PriorityLevel level = levels.get(task.priority());
+        if (level == null) {
+            if (levels.size() >= KEPT_LEVELS) {
+                levels.values().removeIf(PriorityLevel::isEmpty);
+            }
+            level = new PriorityLevel();
+            levels.put(task.priority(), level);
+        }
+        level.add(task);
         queuedById.put(task.id(), task);
         int u = task.type().ordinal();
         queuedCount[u]++;
         queuedMilliCu[u] += task.milliCu();
+        int step = sizeStep(task.milliCu());
+        queuedBySize[u][step]++;
+        smallestStep[u] = Math.min(smallestStep[u], step);
     }
 
     /**
@@ -208,11 +239,7 @@ public final class GroupLedger {
         }
         PriorityLevel level = levels.get(task.priority());
         level.remove(task);
-        if (level.isEmpty()) {
-            levels.remove(task.priority());
-        } else {
-            level.compactIfSparse();
-        }
+        level.compactIfSparse();
         dequeued(task);
         return true;
     }
@@ -230,46 +257,58 @@ public final class GroupLedger {
             return List.of();
         }
         clearHolds();
-        int open = openTypes();
-        if (open == 0) {
-            return List.of();
-        }
+        int open = updateRooms();
         List<QueuedTask> started = null;
-        Iterator<PriorityLevel> levelIterator = levels.values().iterator();
-        while (open != 0 && levelIterator.hasNext()) {
-            PriorityLevel level = levelIterator.next();
+        for (PriorityLevel level : levels.values()) {
+            if (open == 0) {
+                break;
+            }
+            QueuedTask[] tasks = level.tasks;
+            byte[] types = level.types;
+            long[] sizes = level.milliCu;
+            long[] enqueuedAt = level.enqueuedAtMillis;
             for (int i = level.start; i < level.end; i++) {
-                QueuedTask task = level.tasks[i];
-                if (task == null) {
+                if (tasks[i] == null) {
                     continue;
                 }
-                int u = task.type().ordinal();
-                boolean starving = nowMillis - task.enqueuedAtMillis() >= starvationBoundMillis;
-                if ((open & (1 << u)) == 0 && !starving) {
-                    continue; // its type cannot start anything more in this pass, and it holds nothing
-                }
-                int heldBefore = holdsSignature();
-                if (evaluate(u, task.milliCu(), starving) == READY) {
-                    level.removeAt(i);
-                    dequeued(task);
-                    start(task.id(), u, task.milliCu());
-                    if (started == null) {
-                        started = new ArrayList<>();
+                int u = types[i];
+                long milliCu = sizes[i];
+                if (nowMillis - enqueuedAt[i] < starvationBoundMillis) {
+                    // Not starving, so it holds nothing: it starts exactly when it fits its room.
+                    if (milliCu > room[u]) {
+                        continue;
                     }
-                    started.add(task);
-                    open = openTypes();
-                } else if (holdsSignature() != heldBefore) {
-                    open = openTypes();
+                } else {
+                    if ((open & (1 << u)) == 0 && (heldHeadroom & (1 << u)) != 0) {
+                        // Its type cannot start anything more in this pass, and it could only
+                        // add holds on its own type or the headroom hold its type already has.
+                        continue;
+                    }
+                    int heldBefore = holdsSignature();
+                    if (evaluate(u, milliCu, true) != READY) {
+                        if (holdsSignature() != heldBefore) {
+                            open = updateRooms();
+                            if (open == 0) {
+                                break;
+                            }
+                        }
+                        continue;
+                    }
                 }
+                QueuedTask task = tasks[i];
+                level.removeAt(i);
+                dequeued(task);
+                start(task.id(), u, milliCu);
+                if (started == null) {
+                    started = new ArrayList<>();
+                }
+                started.add(task);
+                open = updateRooms();
                 if (open == 0) {
                     break;
                 }
             }
-            if (level.isEmpty()) {
-                levelIterator.remove();
-            } else {
-                level.compactIfSparse();
-            }
+            level.compactIfSparse();
         }
         return started == null ? List.of() : started;
     }
@@ -405,19 +444,29 @@ public final class GroupLedger {
         return READY;
     }
 
-    /** Bit set of the types that could still start a task of the smallest size in this pass. */
-    private int openTypes() {
+    /**
+     * Sets {@link #room} for every type from the usage and the holds placed so far, exactly as
+     * {@link #evaluate} decides: a task of type u asking c is READY iff {@code c <= room[u]}.
+     * Returns the bit set of the types that could still start one of their queued tasks.
+     */
+    private int updateRooms() {
         int open = 0;
         for (int u = 0; u < TYPE_COUNT; u++) {
-            long room = Math.min(max[u] - used[u], capacity - usedTotal - (unusedMinimums - unusedMinimum(u)));
-            if (heldHeadroom != 0) {
-                room = (heldHeadroom & (1 << u)) != 0 ? 0 : Math.min(room, unusedMinimum(u));
+            int bit = 1 << u;
+            long r;
+            if ((u == SCHEDULING && (heldConcurrency || running[SCHEDULING] >= schedulingMaxRunning))
+                    || ((heldMaximum | heldHeadroom) & bit) != 0) {
+                r = -1;
+            } else {
+                r = Math.min(max[u] - used[u], capacity - usedTotal - (unusedMinimums - unusedMinimum(u)));
+                if (heldHeadroom != 0) {
+                    r = Math.min(r, unusedMinimum(u));
+                }
             }
-            boolean closed = room < GRANULARITY_MILLI_CU
-                    || (heldMaximum & (1 << u)) != 0
-                    || (u == SCHEDULING && (heldConcurrency || running[SCHEDULING] >= schedulingMaxRunning));
-            if (!closed) {
-                open |= 1 << u;
+            room[u] = r;
+            int smallest = smallestStep[u];
+            if (smallest <= SIZE_STEPS && r >= smallest * GRANULARITY_MILLI_CU) {
+                open |= bit;
             }
         }
         return open;
@@ -462,6 +511,18 @@ public final class GroupLedger {
         int u = task.type().ordinal();
         queuedCount[u]--;
         queuedMilliCu[u] -= task.milliCu();
+        int step = sizeStep(task.milliCu());
+        int[] bySize = queuedBySize[u];
+        if (--bySize[step] == 0 && step == smallestStep[u]) {
+            while (step <= SIZE_STEPS && bySize[step] == 0) {
+                step++;
+            }
+            smallestStep[u] = step;
+        }
+    }
+
+    private static int sizeStep(long milliCu) {
+        return (int) Math.min(milliCu / GRANULARITY_MILLI_CU, SIZE_STEPS);
     }
 
     private void checkUnknown(String id) {

@@ -3,15 +3,20 @@ package dev.srg.admission;
 import java.util.Arrays;
 
 /**
- * The queued tasks of one priority, in sequence order, in an array that admission scans
- * without allocating. Removal leaves a hole (so a scan in progress keeps its indices); holes
- * at the front are skipped at once and the rest are squeezed out when the level is sparse and
- * no scan is running.
+ * The queued tasks of one priority, in sequence order. Admission scans it without allocating and
+ * without following references: type, size and arrival of each slot sit in primitive arrays
+ * beside the task. Removal leaves a hole (so a scan in progress keeps its indices); holes at the
+ * front are skipped at once and the rest are squeezed out when the level is sparse and no scan
+ * is running.
  */
 final class PriorityLevel {
     private static final int INITIAL_SIZE = 16;
 
+    /** The task of each slot; null for a hole. */
     QueuedTask[] tasks = new QueuedTask[INITIAL_SIZE];
+    byte[] types = new byte[INITIAL_SIZE];
+    long[] milliCu = new long[INITIAL_SIZE];
+    long[] enqueuedAtMillis = new long[INITIAL_SIZE];
     /** The sequence of each slot, kept for holes too, so slots stay binary-searchable. */
     private long[] sequences = new long[INITIAL_SIZE];
     int start;
@@ -33,8 +38,7 @@ final class PriorityLevel {
             return;
         }
         makeRoom();
-        tasks[end] = task;
-        sequences[end] = sequence;
+        set(end, task);
         end++;
         live++;
     }
@@ -46,26 +50,35 @@ final class PriorityLevel {
             if (tasks[found] != null) {
                 throw new IllegalStateException("sequence " + task.sequence() + " is already queued by " + tasks[found].id());
             }
-            tasks[found] = task;
+            set(found, task); // back into its own hole
             live++;
             return;
         }
         if (start > 0 && task.sequence() < sequences[start]) {
-            // the usual case: the head put back after a failed start, into the hole it left
             start--;
-            tasks[start] = task;
-            sequences[start] = task.sequence();
+            set(start, task);
             live++;
             return;
         }
         makeRoom();
         int at = -Arrays.binarySearch(sequences, start, end, task.sequence()) - 1;
-        System.arraycopy(tasks, at, tasks, at + 1, end - at);
-        System.arraycopy(sequences, at, sequences, at + 1, end - at);
-        tasks[at] = task;
-        sequences[at] = task.sequence();
+        int moved = end - at;
+        System.arraycopy(tasks, at, tasks, at + 1, moved);
+        System.arraycopy(types, at, types, at + 1, moved);
+        System.arraycopy(milliCu, at, milliCu, at + 1, moved);
+        System.arraycopy(enqueuedAtMillis, at, enqueuedAtMillis, at + 1, moved);
+        System.arraycopy(sequences, at, sequences, at + 1, moved);
+        set(at, task);
         end++;
         live++;
+    }
+
+    private void set(int index, QueuedTask task) {
+        tasks[index] = task;
+        types[index] = (byte) task.type().ordinal();
+        milliCu[index] = task.milliCu();
+        enqueuedAtMillis[index] = task.enqueuedAtMillis();
+        sequences[index] = task.sequence();
     }
 
     void remove(QueuedTask task) {
@@ -104,8 +117,12 @@ final class PriorityLevel {
         if (live <= tasks.length / 2) {
             compact();
         } else {
-            tasks = Arrays.copyOf(tasks, tasks.length * 2);
-            sequences = Arrays.copyOf(sequences, sequences.length * 2);
+            int size = tasks.length * 2;
+            tasks = Arrays.copyOf(tasks, size);
+            types = Arrays.copyOf(types, size);
+            milliCu = Arrays.copyOf(milliCu, size);
+            enqueuedAtMillis = Arrays.copyOf(enqueuedAtMillis, size);
+            sequences = Arrays.copyOf(sequences, size);
         }
     }
 
@@ -114,6 +131,9 @@ final class PriorityLevel {
         for (int from = start; from < end; from++) {
             if (tasks[from] != null) {
                 tasks[to] = tasks[from];
+                types[to] = types[from];
+                milliCu[to] = milliCu[from];
+                enqueuedAtMillis[to] = enqueuedAtMillis[from];
                 sequences[to] = sequences[from];
                 to++;
             }
