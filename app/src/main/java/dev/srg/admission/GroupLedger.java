@@ -279,9 +279,10 @@ public final class GroupLedger {
                         continue;
                     }
                 } else {
-                    if ((open & (1 << u)) == 0 && (heldHeadroom & (1 << u)) != 0) {
-                        // Its type cannot start anything more in this pass, and it could only
-                        // add holds on its own type or the headroom hold its type already has.
+                    if ((open & (1 << u)) == 0 && heldHeadroom != 0) {
+                        // Its type cannot start anything more in this pass, and any hold it adds
+                        // binds only its own type: once some headroom is held, every other type
+                        // is already confined to its own unused minimum, whoever holds it.
                         continue;
                     }
                     int heldBefore = holdsSignature();

@@ -23,14 +23,10 @@ import org.openjdk.jmh.annotations.State;
  * A full re-admission pass over a queue of 10,000 tasks of mixed types, sizes and priorities, in
  * a busy 200 CU group with quotas.
  *
- * <ul>
- *   <li>{@link #releaseEightThenAdmit}: the steady state of a busy group: the 8 oldest running
- *       tasks finish, admission runs over the queue and starts what now fits, and 8 new tasks
- *       arrive so the queue stays at 10,000. With {@code starving=true} every queued task is
- *       past the starvation bound, so holds are in force.
- *   <li>{@link #scanWholeQueueNothingStarts}: the worst case for one pass: 0.25 CU is free, so
- *       no type is closed, but every queued task asks more; the pass looks at all 10,000.
- * </ul>
+ * {@link #releaseEightThenAdmit}: the steady state of a busy group: the 8 oldest running tasks
+ * finish, admission runs over the queue and starts what now fits, and 8 new tasks arrive so the
+ * queue stays at 10,000. With {@code starving=true} every queued task is past the starvation
+ * bound, so holds are in force. See {@link AdmissionScanBenchmark} for the longest pass.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -53,8 +49,6 @@ public class AdmissionPassBenchmark {
     private long sequence;
     private long now;
 
-    private GroupLedger scanLedger;
-
     @Setup
     public void setUp() {
         GroupLimits limits = new GroupLimits(true, 200_000, 100, Map.of(
@@ -69,17 +63,6 @@ public class AdmissionPassBenchmark {
         ledger.admit(now).forEach(t -> runningOldestFirst.add(t.id()));
         while (ledger.queuedCount() < QUEUE) {
             ledger.enqueue(randomTask());
-        }
-
-        scanLedger = new GroupLedger(GroupLimits.of(200_000));
-        scanLedger.restoreRunning("running", UsageType.SCHEDULING, 200_000 - 250);
-        for (int i = 0; i < QUEUE; i++) {
-            QueuedTask task = randomTask();
-            long milliCu = Math.max(500, task.milliCu());
-            scanLedger.enqueue(new QueuedTask(task.id(), task.type(), milliCu, task.priority(), task.sequence(), 0));
-        }
-        if (!scanLedger.admit(0).isEmpty()) {
-            throw new IllegalStateException("the scan benchmark must start nothing");
         }
     }
 
@@ -103,10 +86,5 @@ public class AdmissionPassBenchmark {
             ledger.enqueue(randomTask());
         }
         return started.size();
-    }
-
-    @Benchmark
-    public List<QueuedTask> scanWholeQueueNothingStarts() {
-        return scanLedger.admit(0);
     }
 }
