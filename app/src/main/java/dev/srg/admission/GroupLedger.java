@@ -132,6 +132,8 @@ public final class GroupLedger {
     private final int[] smallestStep = new int[TYPE_COUNT];
     /** Per type, during a pass: the largest task that could start now; -1 for none. */
     private final long[] room = new long[TYPE_COUNT];
+    /** Per type, during a pass: capacity less what is used and the other types' unused minimums. */
+    private final long[] headroom = new long[TYPE_COUNT];
 
     // Holds placed by starving tasks during one pass, as bit sets of type ordinals.
     private int heldHeadroom;
@@ -279,10 +281,12 @@ public final class GroupLedger {
                         continue;
                     }
                 } else {
-                    if ((open & (1 << u)) == 0 && heldHeadroom != 0) {
-                        // Its type cannot start anything more in this pass, and any hold it adds
-                        // binds only its own type: once some headroom is held, every other type
-                        // is already confined to its own unused minimum, whoever holds it.
+                    if ((open & (1 << u)) == 0 && (heldHeadroom != 0 || milliCu <= headroom[u])) {
+                        // Its type cannot start anything more in this pass. Holds on its type's
+                        // maximum or on concurrency bind only its own (closed) type; a headroom
+                        // hold binds the others only if it is the first one (after that every
+                        // other type is confined to its own unused minimum, whoever holds), and
+                        // it places one only if it does not fit the headroom.
                         continue;
                     }
                     int heldBefore = holdsSignature();
@@ -454,12 +458,13 @@ public final class GroupLedger {
         int open = 0;
         for (int u = 0; u < TYPE_COUNT; u++) {
             int bit = 1 << u;
+            headroom[u] = capacity - usedTotal - (unusedMinimums - unusedMinimum(u));
             long r;
             if ((u == SCHEDULING && (heldConcurrency || running[SCHEDULING] >= schedulingMaxRunning))
                     || ((heldMaximum | heldHeadroom) & bit) != 0) {
                 r = -1;
             } else {
-                r = Math.min(max[u] - used[u], capacity - usedTotal - (unusedMinimums - unusedMinimum(u)));
+                r = Math.min(max[u] - used[u], headroom[u]);
                 if (heldHeadroom != 0) {
                     r = Math.min(r, unusedMinimum(u));
                 }
