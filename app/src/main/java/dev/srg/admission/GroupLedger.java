@@ -1,0 +1,548 @@
+package dev.srg.admission;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+
+/**
+ * The in-memory ledger of one resource group: what runs, what waits, and which waiting tasks
+ * start now (SPEC ADM-4..ADM-6, RG-4, RG-5). Pure: no I/O, no clock (times are passed in), no
+ * threads. <b>Not thread-safe</b>: the caller serializes all calls for a group. The store is the
+ * truth; the ledger is rebuilt from it at start-up with {@link #restoreRunning} and
+ * {@link #enqueue}.
+ *
+ * <h2>Use</h2>
+ * <pre>{@code
+ * GroupLedger ledger = new GroupLedger(limits);           // starvation bound 60 s by default
+ * ledger.enqueue(task);                                   // on submit
+ * for (QueuedTask t : ledger.admit(clock.millis())) {     // decide, then apply:
+ *     if (!store.casQueuedToStarting(t.id())) {           //   persist each start with a CAS
+ *         ledger.release(t.id());                         //   lost the race (cancelled meanwhile)
+ *     }                                                   //   (for a transient error: release,
+ * }                                                       //    then enqueue(t) again; it keeps its place)
+ * ledger.release(id);                                     // on finish; then admit again
+ * }</pre>
+ * Call {@link #admit} after every event that can let a task start: enqueue, release, cancel,
+ * {@link #setLimits} — and now and then on a timer, since passing the starvation bound changes
+ * what is held (it never lets more start, it can only hold more).
+ *
+ * <h2>The admission rule</h2>
+ * A task of type {@code u} asking {@code c} mCU fits when all hold (DESIGN "Admission"):
+ * <ol>
+ *   <li>the group admits ({@link GroupLimits#admitting()}, RG-4);
+ *   <li>if {@code u} is SCHEDULING: running SCHEDULING tasks {@code <} the threshold (ADM-4);
+ *   <li>{@code used[u] + c <= max[u]} (ADM-2);
+ *   <li>{@code usedTotal + c + Σ_{v≠u} max(0, min[v] - used[v]) <= capacity}: never above the
+ *       capacity, never into another type's unused minimum (ADM-6). When the capacity drops below
+ *       what is used (scale-in, RG-5) nothing is stopped; nothing starts until usage fits again.
+ * </ol>
+ * Limits only guard starts: {@link #restoreRunning} and lowered limits may leave the group over
+ * them, and then the rule simply lets nothing of the affected kind start.
+ *
+ * <h2>Order, backfill, starvation</h2>
+ * The queue is ordered by priority (higher first), then sequence (arrival). {@link #admit} walks
+ * it once in that order and starts every task that fits and is not held, so a later task that fits
+ * may start past an earlier one that does not (backfill), and an earlier task that fits always
+ * starts before a later one of the same priority (FIFO whenever it fits).
+ *
+ * <p>A waiting task <em>starves</em> once it has waited at least the starvation bound. A starving
+ * task that does not fit holds what it waits for against every task after it in the queue
+ * (a task before it, i.e. of higher priority or same priority and earlier, is unaffected):
+ * <ul>
+ *   <li>waiting for capacity (CAPACITY or RESERVED_FOR_OTHER_TYPES): no later task may start
+ *       that would lower its headroom {@code capacity - usedTotal - Σ_{v≠u} max(0, min[v] - used[v])}.
+ *       A task of another type that stays within its own type's unused minimum does not lower it,
+ *       so guaranteed minimums keep working for other types; everything else waits;
+ *   <li>waiting for its type's maximum: no later task of its type;
+ *   <li>waiting for SCHEDULING concurrency: no later SCHEDULING task.
+ * </ul>
+ * A starving task that fits but is held by an earlier one in turn holds its own type's
+ * headroom, so its own type cannot overtake it through the minimum guarantee either. With holds
+ * in place, what the head waits for can only grow as running tasks finish, so within a priority
+ * no task waits forever while capacity frees (the property tests drive this).
+ *
+ * <p>A task that can never fit under the current limits, even in an idle group (bigger than its
+ * type's maximum, or than the capacity less the other types' minimums), stays queued — it is never
+ * dropped (ADM-5), and starts if the limits grow — but holds nothing, so it never blocks others.
+ * The API should refuse such submissions up front; {@link QueuedTaskInfo#fitsWhenIdle()} shows them.
+ *
+ * <h2>Cost</h2>
+ * A decision is O(1) and allocation-free apart from the returned list and the running entry
+ * (tens of nanoseconds, see docs/benchmarks.md). A pass walks the queue in order over primitive
+ * arrays (type, size, arrival per slot, see {@code PriorityLevel}): per usage type it keeps the
+ * room left, so a task that is not starving costs two comparisons, and it stops as soon as no
+ * type can start anything more — room below the smallest task that type has queued,
+ * concurrency, or holds. A pass over 10,000 queued tasks is some microseconds; it is never
+ * O(n^2).
+ */
+public final class GroupLedger {
+    /** CU amounts come in steps of 0.25 CU. */
+    public static final long GRANULARITY_MILLI_CU = 250;
+    public static final Duration DEFAULT_STARVATION_BOUND = Duration.ofSeconds(60);
+
+    private static final UsageType[] TYPES = UsageType.values();
+    private static final int TYPE_COUNT = TYPES.length;
+    private static final int SCHEDULING = UsageType.SCHEDULING.ordinal();
+    private static final WaitReason[] REASONS = WaitReason.values();
+    /** {@link #evaluate} verdicts are WaitReason ordinals. */
+    private static final int READY = WaitReason.READY.ordinal();
+    /**
+     * Empty priority levels are kept (no allocation when a priority comes back) until this many
+     * levels exist; then the empty ones are dropped.
+     */
+    private static final int KEPT_LEVELS = 16;
+    private static final int SIZE_STEPS = (int) (64_000 / GRANULARITY_MILLI_CU);
+
+    private final long starvationBoundMillis;
+
+    private GroupLimits limits;
+    private long capacity;
+    private int schedulingMaxRunning;
+    private long minimums;
+    private final long[] min = new long[TYPE_COUNT];
+    private final long[] max = new long[TYPE_COUNT];
+
+    private final long[] used = new long[TYPE_COUNT];
+    private final int[] running = new int[TYPE_COUNT];
+    private long usedTotal;
+    /** Σ_v max(0, min[v] - used[v]), kept up to date with every start and release. */
+    private long unusedMinimums;
+    private final Map<String, RunningTask> runningById = new HashMap<>();
+
+    private final NavigableMap<Integer, PriorityLevel> levels = new TreeMap<>(Comparator.reverseOrder());
+    private final Map<String, QueuedTask> queuedById = new HashMap<>();
+    private final int[] queuedCount = new int[TYPE_COUNT];
+    private final long[] queuedMilliCu = new long[TYPE_COUNT];
+    /**
+     * Queued tasks per type and size step ({@code milliCu / 250}, sizes of 64 CU and more in
+     * the last step), to know the smallest size each type still waits with: a type whose room
+     * is below it cannot start anything.
+     */
+    private final int[][] queuedBySize = new int[TYPE_COUNT][SIZE_STEPS + 1];
+    /** Per type the smallest non-empty size step, {@code SIZE_STEPS + 1} when none is queued. */
+    private final int[] smallestStep = new int[TYPE_COUNT];
+    /** Per type, during a pass: the largest task that could start now; -1 for none. */
+    private final long[] room = new long[TYPE_COUNT];
+    /** Per type, during a pass: capacity less what is used and the other types' unused minimums. */
+    private final long[] headroom = new long[TYPE_COUNT];
+
+    // Holds placed by starving tasks during one pass, as bit sets of type ordinals.
+    private int heldHeadroom;
+    private int heldMaximum;
+    private boolean heldConcurrency;
+
+    private record RunningTask(UsageType type, long milliCu) {}
+
+    public GroupLedger(GroupLimits limits) {
+        this(limits, DEFAULT_STARVATION_BOUND);
+    }
+
+    public GroupLedger(GroupLimits limits, Duration starvationBound) {
+        requireNonNull(starvationBound, "starvationBound is null");
+        if (starvationBound.isNegative()) {
+            throw new IllegalArgumentException("starvationBound is negative: " + starvationBound);
+        }
+        this.starvationBoundMillis = starvationBound.toMillis();
+        Arrays.fill(smallestStep, SIZE_STEPS + 1);
+        setLimits(limits);
+    }
+
+    // ---- events ----
+
+    /** New limits (quota change, scale, freeze, unfreeze); nothing running is touched (RG-5). */
+    public void setLimits(GroupLimits newLimits) {
+        requireNonNull(newLimits, "limits is null");
+        limits = newLimits;
+        capacity = newLimits.capacityMilliCu();
+        schedulingMaxRunning = newLimits.schedulingMaxRunning();
+        minimums = newLimits.minimumsMilliCu();
+        unusedMinimums = 0;
+        for (UsageType type : TYPES) {
+            int u = type.ordinal();
+            Quota quota = newLimits.quota(type);
+            min[u] = quota.minMilliCu();
+            max[u] = quota.maxMilliCu();
+            unusedMinimums += unusedMinimum(u);
+        }
+    }
+
+    /**
+     * Queues a task (SPEC ADM-5: it stays until it starts or is cancelled).
+     *
+     * @throws IllegalStateException if its id is already queued or running, or its sequence is
+     *     already queued at its priority
+     */
+    public void enqueue(QueuedTask task) {
+        requireNonNull(task, "task is null");
+        checkUnknown(task.id());
+        PriorityLevel level = levels.get(task.priority());
+        if (level == null) {
+            if (levels.size() >= KEPT_LEVELS) {
+                levels.values().removeIf(PriorityLevel::isEmpty);
+            }
+            level = new PriorityLevel();
+            levels.put(task.priority(), level);
+        }
+        level.add(task);
+        queuedById.put(task.id(), task);
+        int u = task.type().ordinal();
+        queuedCount[u]++;
+        queuedMilliCu[u] += task.milliCu();
+        int step = sizeStep(task.milliCu());
+        queuedBySize[u][step]++;
+        smallestStep[u] = Math.min(smallestStep[u], step);
+    }
+
+    /**
+     * Counts a task as running without any check: rebuilding after a restart (a task that was
+     * STARTING or RUNNING in the store). It may leave the group over its limits; then nothing of
+     * the kind starts until usage fits.
+     */
+    public void restoreRunning(String id, UsageType type, long milliCu) {
+        requireNonNull(id, "id is null");
+        requireNonNull(type, "type is null");
+        checkMilliCu(milliCu);
+        checkUnknown(id);
+        start(id, type.ordinal(), milliCu);
+    }
+
+    /**
+     * Stops counting a running task: it finished, or its start could not be persisted.
+     * Idempotent: false when it was not running.
+     */
+    public boolean release(String id) {
+        RunningTask task = runningById.remove(requireNonNull(id, "id is null"));
+        if (task == null) {
+            return false;
+        }
+        int u = task.type().ordinal();
+        long unusedBefore = unusedMinimum(u);
+        used[u] -= task.milliCu();
+        running[u]--;
+        usedTotal -= task.milliCu();
+        unusedMinimums += unusedMinimum(u) - unusedBefore;
+        return true;
+    }
+
+    /** Takes a task out of the queue. Idempotent: false when it was not queued. */
+    public boolean cancelQueued(String id) {
+        QueuedTask task = queuedById.get(requireNonNull(id, "id is null"));
+        if (task == null) {
+            return false;
+        }
+        PriorityLevel level = levels.get(task.priority());
+        level.remove(task);
+        level.compactIfSparse();
+        dequeued(task);
+        return true;
+    }
+
+    /**
+     * Decides which queued tasks start now and moves them to running, in the order they were
+     * decided (queue order). The caller persists each start and {@link #release}s the ones it
+     * could not persist.
+     *
+     * @param nowMillis the current time on the clock of {@link QueuedTask#enqueuedAtMillis()}
+     * @return the started tasks; an immutable empty list when none
+     */
+    public List<QueuedTask> admit(long nowMillis) {
+        if (!limits.admitting() || queuedById.isEmpty()) {
+            return List.of();
+        }
+        clearHolds();
+        int open = updateRooms();
+        List<QueuedTask> started = null;
+        for (PriorityLevel level : levels.values()) {
+            if (open == 0) {
+                break;
+            }
+            QueuedTask[] tasks = level.tasks;
+            byte[] types = level.types;
+            long[] sizes = level.milliCu;
+            long[] enqueuedAt = level.enqueuedAtMillis;
+            for (int i = level.start; i < level.end; i++) {
+                if (tasks[i] == null) {
+                    continue;
+                }
+                int u = types[i];
+                long milliCu = sizes[i];
+                if (nowMillis - enqueuedAt[i] < starvationBoundMillis) {
+                    // Not starving, so it holds nothing: it starts exactly when it fits its room.
+                    if (milliCu > room[u]) {
+                        continue;
+                    }
+                } else {
+                    if ((open & (1 << u)) == 0 && (heldHeadroom != 0 || milliCu <= headroom[u])) {
+                        // Its type cannot start anything more in this pass. Holds on its type's
+                        // maximum or on concurrency bind only its own (closed) type; a headroom
+                        // hold binds the others only if it is the first one (after that every
+                        // other type is confined to its own unused minimum, whoever holds), and
+                        // it places one only if it does not fit the headroom.
+                        continue;
+                    }
+                    int heldBefore = holdsSignature();
+                    if (evaluate(u, milliCu, true) != READY) {
+                        if (holdsSignature() != heldBefore) {
+                            open = updateRooms();
+                            if (open == 0) {
+                                break;
+                            }
+                        }
+                        continue;
+                    }
+                }
+                QueuedTask task = tasks[i];
+                level.removeAt(i);
+                dequeued(task);
+                start(task.id(), u, milliCu);
+                if (started == null) {
+                    started = new ArrayList<>();
+                }
+                started.add(task);
+                open = updateRooms();
+                if (open == 0) {
+                    break;
+                }
+            }
+            level.compactIfSparse();
+        }
+        return started == null ? List.of() : started;
+    }
+
+    // ---- read model ----
+
+    public GroupLimits limits() {
+        return limits;
+    }
+
+    public Duration starvationBound() {
+        return Duration.ofMillis(starvationBoundMillis);
+    }
+
+    public long usedMilliCu() {
+        return usedTotal;
+    }
+
+    public long usedMilliCu(UsageType type) {
+        return used[type.ordinal()];
+    }
+
+    public int runningCount() {
+        return runningById.size();
+    }
+
+    public int runningCount(UsageType type) {
+        return running[type.ordinal()];
+    }
+
+    public int queuedCount() {
+        return queuedById.size();
+    }
+
+    public int queuedCount(UsageType type) {
+        return queuedCount[type.ordinal()];
+    }
+
+    public boolean isQueued(String id) {
+        return queuedById.containsKey(id);
+    }
+
+    public boolean isRunning(String id) {
+        return runningById.containsKey(id);
+    }
+
+    /**
+     * Everything at once, with each queued task's position and the reason it waits at
+     * {@code nowMillis}, found by the same walk {@link #admit} makes, without changing anything.
+     * O(queue length); meant for the API and the console, not for the hot path.
+     */
+    public LedgerInfo snapshot(long nowMillis) {
+        Map<UsageType, TypeUsage> byType = new EnumMap<>(UsageType.class);
+        for (UsageType type : TYPES) {
+            int u = type.ordinal();
+            byType.put(type, new TypeUsage(used[u], running[u], queuedCount[u], queuedMilliCu[u]));
+        }
+        List<QueuedTaskInfo> queue = new ArrayList<>(queuedById.size());
+        long[] savedUsed = used.clone();
+        int[] savedRunning = running.clone();
+        long savedUsedTotal = usedTotal;
+        long savedUnusedMinimums = unusedMinimums;
+        clearHolds();
+        try {
+            int position = 0;
+            for (PriorityLevel level : levels.values()) {
+                for (int i = level.start; i < level.end; i++) {
+                    QueuedTask task = level.tasks[i];
+                    if (task == null) {
+                        continue;
+                    }
+                    position++;
+                    int u = task.type().ordinal();
+                    long waited = nowMillis - task.enqueuedAtMillis();
+                    WaitReason reason;
+                    if (!limits.admitting()) {
+                        reason = WaitReason.GROUP_NOT_ADMITTING;
+                    } else {
+                        reason = REASONS[evaluate(u, task.milliCu(), waited >= starvationBoundMillis)];
+                        if (reason == WaitReason.READY) {
+                            count(u, task.milliCu()); // as admit would, so later tasks see it taken
+                        }
+                    }
+                    queue.add(new QueuedTaskInfo(task, position, reason, waited, fitsWhenIdle(u, task.milliCu())));
+                }
+            }
+        } finally {
+            System.arraycopy(savedUsed, 0, used, 0, TYPE_COUNT);
+            System.arraycopy(savedRunning, 0, running, 0, TYPE_COUNT);
+            usedTotal = savedUsedTotal;
+            unusedMinimums = savedUnusedMinimums;
+        }
+        return new LedgerInfo(limits, usedTotal, runningById.size(), queuedById.size(), byType, queue);
+    }
+
+    // ---- the rule ----
+
+    /**
+     * Whether a task of type {@code u} asking {@code c} starts now (READY) or why not, given the
+     * holds placed so far in this pass; a starving task that cannot start places its holds.
+     */
+    private int evaluate(int u, long c, boolean starving) {
+        boolean concurrency = u == SCHEDULING && running[SCHEDULING] >= schedulingMaxRunning;
+        boolean overMaximum = c > max[u] - used[u];
+        boolean overCapacity = c > capacity - usedTotal;
+        boolean intoReserved = !overCapacity && c > capacity - usedTotal - (unusedMinimums - unusedMinimum(u));
+        if (concurrency || overMaximum || overCapacity || intoReserved) {
+            if (starving && fitsWhenIdle(u, c)) {
+                heldConcurrency |= concurrency;
+                if (overMaximum) {
+                    heldMaximum |= 1 << u;
+                }
+                if (overCapacity || intoReserved) {
+                    heldHeadroom |= 1 << u;
+                }
+            }
+            return concurrency ? WaitReason.CONCURRENCY.ordinal()
+                    : overMaximum ? WaitReason.MAX_QUOTA.ordinal()
+                    : overCapacity ? WaitReason.CAPACITY.ordinal()
+                    : WaitReason.RESERVED_FOR_OTHER_TYPES.ordinal();
+        }
+        boolean heldByConcurrency = heldConcurrency && u == SCHEDULING;
+        boolean heldByMaximum = (heldMaximum & (1 << u)) != 0;
+        // Only a task of another type that stays inside its own unused minimum leaves every
+        // held headroom untouched.
+        boolean heldByHeadroom = heldHeadroom != 0 && ((heldHeadroom & (1 << u)) != 0 || c > unusedMinimum(u));
+        if (heldByConcurrency || heldByMaximum || heldByHeadroom) {
+            if (starving && heldByHeadroom) {
+                heldHeadroom |= 1 << u;
+            }
+            return WaitReason.HELD_FOR_HEAD.ordinal();
+        }
+        return READY;
+    }
+
+    /**
+     * Sets {@link #room} for every type from the usage and the holds placed so far, exactly as
+     * {@link #evaluate} decides: a task of type u asking c is READY iff {@code c <= room[u]}.
+     * Returns the bit set of the types that could still start one of their queued tasks.
+     */
+    private int updateRooms() {
+        int open = 0;
+        for (int u = 0; u < TYPE_COUNT; u++) {
+            int bit = 1 << u;
+            headroom[u] = capacity - usedTotal - (unusedMinimums - unusedMinimum(u));
+            long r;
+            if ((u == SCHEDULING && (heldConcurrency || running[SCHEDULING] >= schedulingMaxRunning))
+                    || ((heldMaximum | heldHeadroom) & bit) != 0) {
+                r = -1;
+            } else {
+                r = Math.min(max[u] - used[u], headroom[u]);
+                if (heldHeadroom != 0) {
+                    r = Math.min(r, unusedMinimum(u));
+                }
+            }
+            room[u] = r;
+            int smallest = smallestStep[u];
+            if (smallest <= SIZE_STEPS && r >= smallest * GRANULARITY_MILLI_CU) {
+                open |= bit;
+            }
+        }
+        return open;
+    }
+
+    /** Whether a task could start in an otherwise idle group under the current limits. */
+    private boolean fitsWhenIdle(int u, long c) {
+        return c <= max[u] && c <= capacity - (minimums - min[u]);
+    }
+
+    private int holdsSignature() {
+        return heldHeadroom ^ (heldMaximum << TYPE_COUNT) ^ (heldConcurrency ? 1 << (2 * TYPE_COUNT) : 0);
+    }
+
+    private void clearHolds() {
+        heldHeadroom = 0;
+        heldMaximum = 0;
+        heldConcurrency = false;
+    }
+
+    private long unusedMinimum(int u) {
+        return Math.max(0, min[u] - used[u]);
+    }
+
+    // ---- bookkeeping ----
+
+    private void start(String id, int u, long milliCu) {
+        count(u, milliCu);
+        runningById.put(id, new RunningTask(TYPES[u], milliCu));
+    }
+
+    private void count(int u, long milliCu) {
+        long unusedBefore = unusedMinimum(u);
+        used[u] += milliCu;
+        running[u]++;
+        usedTotal += milliCu;
+        unusedMinimums += unusedMinimum(u) - unusedBefore;
+    }
+
+    private void dequeued(QueuedTask task) {
+        queuedById.remove(task.id());
+        int u = task.type().ordinal();
+        queuedCount[u]--;
+        queuedMilliCu[u] -= task.milliCu();
+        int step = sizeStep(task.milliCu());
+        int[] bySize = queuedBySize[u];
+        if (--bySize[step] == 0 && step == smallestStep[u]) {
+            while (step <= SIZE_STEPS && bySize[step] == 0) {
+                step++;
+            }
+            smallestStep[u] = step;
+        }
+    }
+
+    private static int sizeStep(long milliCu) {
+        return (int) Math.min(milliCu / GRANULARITY_MILLI_CU, SIZE_STEPS);
+    }
+
+    private void checkUnknown(String id) {
+        if (queuedById.containsKey(id)) {
+            throw new IllegalStateException("task " + id + " is already queued");
+        }
+        if (runningById.containsKey(id)) {
+            throw new IllegalStateException("task " + id + " is already running");
+        }
+    }
+
+    static void checkMilliCu(long milliCu) {
+        if (milliCu <= 0 || milliCu % GRANULARITY_MILLI_CU != 0) {
+            throw new IllegalArgumentException("milliCu must be a positive multiple of " + GRANULARITY_MILLI_CU + ", was " + milliCu);
+        }
+    }
+}

@@ -1,0 +1,263 @@
+package dev.srg.admission;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Drives a {@link GroupLedger} the way the server will, keeps its own plain account of every
+ * task, and after every admission checks the ledger against the SPEC rules written out again
+ * here, naively: each start must satisfy ADM-4, ADM-2 and ADM-6 on the state just before it, the
+ * starts must equal what a straightforward re-implementation of the documented order and holds
+ * decides, and no task may be lost or duplicated.
+ */
+final class LedgerSimulation {
+    static final Comparator<QueuedTask> QUEUE_ORDER =
+            Comparator.comparingInt(QueuedTask::priority).reversed().thenComparingLong(QueuedTask::sequence);
+
+    private final long boundMillis;
+    final GroupLedger ledger;
+    GroupLimits limits;
+    long now;
+    private long sequence;
+    private int nextId;
+
+    final TreeMap<Long, QueuedTask> queued = new TreeMap<>(); // by sequence
+    final LinkedHashMap<String, QueuedTask> running = new LinkedHashMap<>(); // oldest start first
+    final Map<String, Long> restored = new HashMap<>();
+    final Set<String> finished = new HashSet<>();
+    final Set<String> cancelled = new HashSet<>();
+    final Map<String, QueuedTask> submitted = new HashMap<>();
+    final List<QueuedTask> startOrder = new ArrayList<>();
+
+    LedgerSimulation(GroupLimits limits, Duration bound) {
+        this.boundMillis = bound.toMillis();
+        this.limits = limits;
+        this.ledger = new GroupLedger(limits, bound);
+    }
+
+    QueuedTask submit(UsageType type, long milliCu, int priority) {
+        QueuedTask task = new QueuedTask("t" + nextId++, type, milliCu, priority, ++sequence, now);
+        ledger.enqueue(task);
+        queued.put(task.sequence(), task);
+        submitted.put(task.id(), task);
+        return task;
+    }
+
+    void restoreRunning(UsageType type, long milliCu) {
+        String id = "r" + nextId++;
+        ledger.restoreRunning(id, type, milliCu);
+        restored.put(id, milliCu);
+        running.put(id, new QueuedTask(id, type, milliCu, 0, -1, now));
+    }
+
+    void finishRunning(int index) {
+        if (running.isEmpty()) {
+            return;
+        }
+        String id = new ArrayList<>(running.keySet()).get(Math.floorMod(index, running.size()));
+        assertThat(ledger.release(id)).isTrue();
+        assertThat(ledger.release(id)).isFalse();
+        running.remove(id);
+        finished.add(id);
+    }
+
+    void finishOldest() {
+        finishRunning(0);
+    }
+
+    /** The start could not be persisted (transient error): released and queued again in its place. */
+    void failStart(int index) {
+        List<QueuedTask> candidates = running.values().stream().filter(t -> t.sequence() >= 0).toList();
+        if (candidates.isEmpty()) {
+            return;
+        }
+        QueuedTask task = candidates.get(Math.floorMod(index, candidates.size()));
+        assertThat(ledger.release(task.id())).isTrue();
+        running.remove(task.id());
+        ledger.enqueue(task);
+        queued.put(task.sequence(), task);
+    }
+
+    void cancel(int index) {
+        if (queued.isEmpty()) {
+            return;
+        }
+        QueuedTask task = new ArrayList<>(queued.values()).get(Math.floorMod(index, queued.size()));
+        assertThat(ledger.cancelQueued(task.id())).isTrue();
+        assertThat(ledger.cancelQueued(task.id())).isFalse();
+        queued.remove(task.sequence());
+        cancelled.add(task.id());
+    }
+
+    /** Applies new limits when they are valid (invalid ones are the API's to refuse). */
+    boolean setLimits(boolean admitting, long capacity, int schedulingMaxRunning, Map<UsageType, Quota> quotas) {
+        if (!GroupLimits.validate(capacity, schedulingMaxRunning, quotas).isEmpty()) {
+            return false;
+        }
+        limits = new GroupLimits(admitting, capacity, schedulingMaxRunning, quotas);
+        ledger.setLimits(limits);
+        return true;
+    }
+
+    void tick(long millis) {
+        now += millis;
+    }
+
+    /** Runs admission, checks every start and the whole state. */
+    List<QueuedTask> admit() {
+        List<String> expected = referenceAdmission();
+        List<QueuedTask> started = ledger.admit(now);
+        assertThat(started).extracting(QueuedTask::id).as("starts compared with the reference admission").isEqualTo(expected);
+        assertThat(started).as("starts are in queue order").isSortedAccordingTo(QUEUE_ORDER);
+        for (QueuedTask task : started) {
+            checkStartAllowed(task);
+            assertThat(queued.remove(task.sequence())).as("started task %s was queued", task.id()).isSameAs(task);
+            assertThat(running.put(task.id(), task)).as("started task %s twice", task.id()).isNull();
+            startOrder.add(task);
+        }
+        checkConsistency();
+        return started;
+    }
+
+    /** SPEC RG-4, ADM-4, ADM-2, ADM-6 on the state just before this start. */
+    private void checkStartAllowed(QueuedTask task) {
+        Map<UsageType, Long> used = usedByType();
+        long usedTotal = used.values().stream().mapToLong(Long::longValue).sum();
+        UsageType u = task.type();
+        long c = task.milliCu();
+        assertThat(limits.admitting()).as("SPEC RG-4: started %s in a group that does not admit", task.id()).isTrue();
+        if (u == UsageType.SCHEDULING) {
+            long scheduling = running.values().stream().filter(t -> t.type() == UsageType.SCHEDULING).count();
+            assertThat(scheduling).as("SPEC ADM-4: concurrency when starting %s", task.id()).isLessThan(limits.schedulingMaxRunning());
+        }
+        assertThat(used.get(u) + c).as("SPEC ADM-2/ADM-6: maximum of %s when starting %s", u, task.id())
+                .isLessThanOrEqualTo(limits.quota(u).maxMilliCu());
+        assertThat(usedTotal + c).as("SPEC ADM-6: capacity when starting %s", task.id()).isLessThanOrEqualTo(limits.capacityMilliCu());
+        long othersUnusedMinimums = 0;
+        for (UsageType v : UsageType.values()) {
+            if (v != u) {
+                othersUnusedMinimums += Math.max(0, limits.quota(v).minMilliCu() - used.get(v));
+            }
+        }
+        assertThat(usedTotal + c + othersUnusedMinimums).as("SPEC ADM-6: %s eats another type's unused minimum", task.id())
+                .isLessThanOrEqualTo(limits.capacityMilliCu());
+    }
+
+    Map<UsageType, Long> usedByType() {
+        Map<UsageType, Long> used = new EnumMap<>(UsageType.class);
+        for (UsageType type : UsageType.values()) {
+            used.put(type, 0L);
+        }
+        running.values().forEach(t -> used.merge(t.type(), t.milliCu(), Long::sum));
+        return used;
+    }
+
+    /** Nothing lost or duplicated; the ledger's read model agrees with the plain account. */
+    void checkConsistency() {
+        Set<String> all = new HashSet<>();
+        queued.values().forEach(t -> assertThat(all.add(t.id())).isTrue());
+        running.keySet().forEach(id -> assertThat(all.add(id)).as("%s twice", id).isTrue());
+        finished.forEach(id -> assertThat(all.add(id)).as("%s twice", id).isTrue());
+        cancelled.forEach(id -> assertThat(all.add(id)).as("%s twice", id).isTrue());
+        Set<String> expectedIds = new HashSet<>(submitted.keySet());
+        expectedIds.addAll(restored.keySet());
+        assertThat(all).as("every task is exactly once queued, running, finished or cancelled").isEqualTo(expectedIds);
+
+        Map<UsageType, Long> used = usedByType();
+        assertThat(ledger.usedMilliCu()).isEqualTo(used.values().stream().mapToLong(Long::longValue).sum());
+        assertThat(ledger.runningCount()).isEqualTo(running.size());
+        assertThat(ledger.queuedCount()).isEqualTo(queued.size());
+        for (UsageType type : UsageType.values()) {
+            assertThat(ledger.usedMilliCu(type)).isEqualTo(used.get(type));
+            assertThat(ledger.runningCount(type)).isEqualTo((int) running.values().stream().filter(t -> t.type() == type).count());
+            assertThat(ledger.queuedCount(type)).as("SPEC ADM-5: queued per type")
+                    .isEqualTo((int) queued.values().stream().filter(t -> t.type() == type).count());
+        }
+        running.keySet().forEach(id -> assertThat(ledger.isRunning(id)).isTrue());
+        queued.values().forEach(t -> assertThat(ledger.isQueued(t.id())).isTrue());
+
+        LedgerInfo info = ledger.snapshot(now);
+        List<QueuedTask> order = queued.values().stream().sorted(QUEUE_ORDER).toList();
+        assertThat(info.queue()).extracting(QueuedTaskInfo::task).as("SPEC ADM-5: the queue, in order").isEqualTo(order);
+        for (int i = 0; i < info.queue().size(); i++) {
+            QueuedTaskInfo item = info.queue().get(i);
+            assertThat(item.position()).isEqualTo(i + 1);
+            assertThat(item.reason()).as("after admission nothing queued could start: %s", item).isNotEqualTo(WaitReason.READY);
+            if (!limits.admitting()) {
+                assertThat(item.reason()).isEqualTo(WaitReason.GROUP_NOT_ADMITTING);
+            }
+        }
+    }
+
+    /** The documented order, backfill and holds, written plainly: O(n) per task, no shortcuts. */
+    private List<String> referenceAdmission() {
+        List<String> starts = new ArrayList<>();
+        if (!limits.admitting()) {
+            return starts;
+        }
+        Map<UsageType, Long> used = usedByType();
+        Map<UsageType, Integer> count = new EnumMap<>(UsageType.class);
+        for (UsageType type : UsageType.values()) {
+            count.put(type, 0);
+        }
+        running.values().forEach(t -> count.merge(t.type(), 1, Integer::sum));
+        Set<UsageType> headroomHeld = EnumSet.noneOf(UsageType.class);
+        Set<UsageType> maximumHeld = EnumSet.noneOf(UsageType.class);
+        boolean concurrencyHeld = false;
+        long capacity = limits.capacityMilliCu();
+        for (QueuedTask task : queued.values().stream().sorted(QUEUE_ORDER).toList()) {
+            UsageType u = task.type();
+            long c = task.milliCu();
+            long usedTotal = used.values().stream().mapToLong(Long::longValue).sum();
+            long othersUnused = 0;
+            long othersMinimums = 0;
+            for (UsageType v : UsageType.values()) {
+                if (v != u) {
+                    othersUnused += Math.max(0, limits.quota(v).minMilliCu() - used.get(v));
+                    othersMinimums += limits.quota(v).minMilliCu();
+                }
+            }
+            boolean waitsConcurrency = u == UsageType.SCHEDULING && count.get(u) >= limits.schedulingMaxRunning();
+            boolean waitsMaximum = used.get(u) + c > limits.quota(u).maxMilliCu();
+            boolean waitsHeadroom = usedTotal + c + othersUnused > capacity;
+            boolean starving = now - task.enqueuedAtMillis() >= boundMillis;
+            boolean everFits = c <= limits.quota(u).maxMilliCu() && c <= capacity - othersMinimums;
+            if (waitsConcurrency || waitsMaximum || waitsHeadroom) {
+                if (starving && everFits) {
+                    concurrencyHeld |= waitsConcurrency;
+                    if (waitsMaximum) {
+                        maximumHeld.add(u);
+                    }
+                    if (waitsHeadroom) {
+                        headroomHeld.add(u);
+                    }
+                }
+                continue;
+            }
+            long ownUnused = Math.max(0, limits.quota(u).minMilliCu() - used.get(u));
+            boolean heldHeadroom = !headroomHeld.isEmpty() && (headroomHeld.contains(u) || c > ownUnused);
+            if ((concurrencyHeld && u == UsageType.SCHEDULING) || maximumHeld.contains(u) || heldHeadroom) {
+                if (starving && heldHeadroom) {
+                    headroomHeld.add(u);
+                }
+                continue;
+            }
+            starts.add(task.id());
+            used.merge(u, c, Long::sum);
+            count.merge(u, 1, Integer::sum);
+        }
+        return starts;
+    }
+}
