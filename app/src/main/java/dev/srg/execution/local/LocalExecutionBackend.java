@@ -441,6 +441,15 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         writeAtomically(dir.script(), spec.script().getBytes(StandardCharsets.UTF_8), READABLE_FILE);
         writeAtomically(dir.spec(), supervisorSpec(spec).getBytes(StandardCharsets.UTF_8), PRIVATE_FILE);
         writeAtomically(dir.env(), taskEnvironment(dir, spec), PRIVATE_FILE);
+        // The supervisor fills them; creating them here saves it a fork of mkdir per controller.
+        // One left behind by a race with a finishing supervisor is removed by finish().
+        for (Path cgroup : cgroups.instanceDirectories(spec.instanceId())) {
+            try {
+                Files.createDirectories(cgroup);
+            } catch (IOException e) {
+                log.debug("cannot create {}; the supervisor will try and report it", cgroup, e);
+            }
+        }
     }
 
     private String supervisorSpec(LaunchSpec spec) {

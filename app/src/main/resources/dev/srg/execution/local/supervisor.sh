@@ -26,7 +26,7 @@ trap 'stop_reason=${stop_reason:-CANCELLED}' TERM INT HUP
 # shellcheck source=/dev/null
 source ./spec || exit 71
 
-stat_line=$(</proc/$$/stat)
+read -r stat_line < /proc/$$/stat
 stat_rest=${stat_line##*) }
 read -r -a stat_fields <<< "$stat_rest"
 printf '%s %s\n' "$$" "${stat_fields[19]}" > "started.$$"
@@ -34,7 +34,6 @@ if ! ln "started.$$" started 2>/dev/null; then
   rm -f "started.$$"
   exit 75
 fi
-rm -f "started.$$"
 
 started_at=$EPOCHREALTIME
 limits_enforced=false
@@ -52,6 +51,7 @@ setup_cgroups() {
   local d
   case $CG_VERSION in
     1)
+      # The server normally creates the directories (cheaper than forking mkdir here).
       for d in "$CG_MEMORY" "$CG_CPU" "$CG_CPUACCT"; do
         [[ -d $d ]] || mkdir -p "$d" || { note_failure "mkdir $d"; return; }
         cgroup_dirs+=("$d")
@@ -111,10 +111,11 @@ kill_if_alive() { # pid -> kills it, succeeds if it was alive (not a zombie)
   kill -KILL "$1" 2>/dev/null
 }
 
-read_value() { # file key -> value of "key value" line, or empty
+read_value() { # variable file key -> sets variable to the value of the "key value" line, or empty
   local k v
-  [[ -r $1 ]] || return
-  while read -r k v; do [[ $k == "$2" ]] && { echo "$v"; return; }; done < "$1"
+  printf -v "$1" ''
+  [[ -r $2 ]] || return
+  while read -r k v; do [[ $k == "$3" ]] && { printf -v "$1" '%s' "$v"; return; }; done < "$2"
 }
 
 setup_cgroups
@@ -165,9 +166,9 @@ if [[ -z $stop_reason ]]; then
   [[ -n $stop_reason ]] && task_rc=
 fi
 finished_at=$EPOCHREALTIME
+if [[ -n ${watchdog:-} ]]; then kill "$watchdog" 2>/dev/null; wait "$watchdog" 2>/dev/null; fi
 # Leftovers (background children) die with the instance: they would hold its CUs after release.
 kill_tree
-[[ -n ${watchdog:-} ]] && kill "$watchdog" 2>/dev/null
 wait
 
 cpu_ns=
@@ -177,18 +178,18 @@ case $limits_enforced:$CG_VERSION in
   true:1)
     read -r cpu_ns < "$CG_CPUACCT/cpuacct.usage"
     read -r peak < "$CG_MEMORY/memory.max_usage_in_bytes"
-    oom_kills=$(read_value "$CG_MEMORY/memory.oom_control" oom_kill)
+    read_value oom_kills "$CG_MEMORY/memory.oom_control" oom_kill
     ;;
   true:2)
-    usec=$(read_value "$CG_UNIFIED/cpu.stat" usage_usec)
+    read_value usec "$CG_UNIFIED/cpu.stat" usage_usec
     [[ -n $usec ]] && cpu_ns=$((usec * 1000))
     [[ -r $CG_UNIFIED/memory.peak ]] && read -r peak < "$CG_UNIFIED/memory.peak"
-    oom_kills=$(read_value "$CG_UNIFIED/memory.events" oom_kill)
+    read_value oom_kills "$CG_UNIFIED/memory.events" oom_kill
     ;;
 esac
 times > times.out
 { read -r _; read -r children_user children_sys; } < times.out
-rm -f times.out
+rm -f times.out "started.$$"
 
 if [[ -n $stop_reason ]]; then
   reason=$stop_reason
@@ -219,11 +220,12 @@ fi
 } > "exit.$$"
 mv -f "exit.$$" exit
 
-for d in "${cgroup_dirs[@]}"; do
-  for round in {1..50}; do
-    rmdir "$d" 2>/dev/null && break
-    [[ -d $d ]] || break
-    sleep 0.02
-  done
+# One rmdir for all (a fork each costs); emptied cgroups can take a moment to go.
+for round in {1..50}; do
+  left=()
+  for d in "${cgroup_dirs[@]}"; do [[ -d $d ]] && left+=("$d"); done
+  (( ${#left[@]} == 0 )) && break
+  rmdir "${left[@]}" 2>/dev/null && break
+  sleep 0.02
 done
 exit 0
