@@ -1,0 +1,54 @@
+package dev.srg.execution;
+
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * Runs task instances. A backend knows instances, not HTTP or the database: the server decides
+ * (admission) and records its decision before it calls the backend, and learns every outcome from
+ * the {@link ExitListener} given to the backend at construction.
+ *
+ * <p>Contract the server relies on:
+ * <ul>
+ *   <li>Write-ahead: the server commits STARTING before {@link #launch}; after a crash it may call
+ *       {@code launch} again for every instance left in STARTING. A task runs at most once, however
+ *       often and however concurrently it is launched, also across restarts of the server.</li>
+ *   <li>The listener is called exactly once per instance per backend lifetime with its final
+ *       {@link ExitStatus}: for instances launched here, re-attached by {@link #recover} or found
+ *       already finished by {@code launch}, {@code recover} or {@code cancel}.</li>
+ *   <li>{@link #close} does not stop running tasks: they keep running and are re-attached by the
+ *       next backend's {@code recover} (work-preserving restart).</li>
+ * </ul>
+ */
+public interface ExecutionBackend extends AutoCloseable {
+
+    /** A short name for logs and the console, e.g. {@code local}. */
+    String name();
+
+    /**
+     * Starts the instance unless it was already started (by this or an earlier backend); never
+     * runs a task twice. Returns quickly: the task runs in the background.
+     */
+    Launched launch(LaunchSpec spec);
+
+    /**
+     * Stops the instance: kills its whole process tree and reports it {@link FailureReason#CANCELLED}.
+     * An instance not started yet is marked so that it never starts. Does nothing for a finished one.
+     */
+    void cancel(String instanceId);
+
+    /**
+     * Re-attaches to the given instances after a restart of the server. Finished ones (also
+     * those lost: started, but whose supervisor is gone without an outcome) are reported through
+     * the listener; running ones are reported when they finish; ones that never started are only
+     * returned, so that the server can launch them again or fail them.
+     */
+    List<RecoveredInstance> recover(Collection<String> instanceIdsTheStoreThinksAreActive);
+
+    /** Whether this backend enforces the CPU and memory of the CUs, and if not, why not (ADM-7). */
+    LimitsSupport limitsSupport();
+
+    /** Stops watching instances without stopping them; no listener calls happen afterwards. */
+    @Override
+    void close();
+}

@@ -1,0 +1,594 @@
+package dev.srg.execution.local;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.srg.execution.ExecutionBackend;
+import dev.srg.execution.ExitListener;
+import dev.srg.execution.ExitStatus;
+import dev.srg.execution.FailureReason;
+import dev.srg.execution.LaunchOutcome;
+import dev.srg.execution.LaunchSpec;
+import dev.srg.execution.Launched;
+import dev.srg.execution.LimitsSupport;
+import dev.srg.execution.RecoveredInstance;
+import dev.srg.execution.TaskKind;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs each instance as real processes on this machine, through a small bash supervisor
+ * ({@code supervisor.sh}) started in a session of its own so that it outlives the server. The
+ * supervisor guards the run with an atomic link(2) of the instance's {@code started} file, runs the
+ * task in the instance's cgroups as the unprivileged task user, enforces the timeout, kills the
+ * whole process tree at the end and writes the exit file. This class prepares the instance
+ * directory, starts supervisors, watches them and turns exit files into listener calls; see
+ * {@link InstanceDirectory} for the files.
+ */
+public final class LocalExecutionBackend implements ExecutionBackend {
+
+    private static final Logger log = LoggerFactory.getLogger(LocalExecutionBackend.class);
+
+    /** The task's PATH; also keeps the interpreters the host's (not e.g. a root-only pyenv shim). */
+    static final String TASK_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    private static final String SUPERVISOR_RESOURCE = "supervisor.sh";
+    private static final String SUPERVISOR_DIRECTORY = ".supervisor";
+    private static final Set<PosixFilePermission> PRIVATE_FILE = PosixFilePermissions.fromString("rw-------");
+    private static final Set<PosixFilePermission> READABLE_FILE = PosixFilePermissions.fromString("rw-r--r--");
+    private static final Set<PosixFilePermission> TRAVERSABLE_DIRECTORY = PosixFilePermissions.fromString("rwx--x--x");
+    private static final Set<PosixFilePermission> PRIVATE_DIRECTORY = PosixFilePermissions.fromString("rwx------");
+    private static final int CANCEL_SIGNAL_ATTEMPTS = 20;
+    private static final long CANCEL_SIGNAL_INTERVAL_MILLIS = 500;
+
+    private final LocalBackendConfig config;
+    private final ExitListener listener;
+    private final CgroupLayout cgroups;
+    private final Optional<TaskUser> taskUser;
+    private final Path supervisorScript;
+    private final String setsid;
+    private final String bash;
+    private final ConcurrentHashMap<String, Instance> instances = new ConcurrentHashMap<>();
+    private final ExecutorService callbacks;
+    private final ScheduledExecutorService timers;
+    private volatile boolean closed;
+
+    /**
+     * Prepares the base directory, the supervisor, the task user and the cgroups; fails fast when
+     * tasks could not be run safely (e.g. as root without a way to switch to the task user).
+     */
+    public LocalExecutionBackend(LocalBackendConfig config, ExitListener listener) {
+        this.config = requireNonNull(config, "config is null");
+        this.listener = requireNonNull(listener, "listener is null");
+        this.setsid = executable("setsid");
+        this.bash = executable("bash");
+        this.taskUser = TaskUser.forCurrentProcess(config.taskUser());
+        if (taskUser.isPresent()) {
+            executable("setpriv");
+        }
+        this.cgroups = config.cgroupRoot()
+                .map(CgroupLayout::detect)
+                .orElseGet(() -> CgroupLayout.none("limits not enforced: disabled by configuration"));
+        try {
+            Files.createDirectories(config.baseDirectory());
+            // The task user must reach its own instance's home, but not list other instances.
+            Files.setPosixFilePermissions(config.baseDirectory(), TRAVERSABLE_DIRECTORY);
+            if (taskUser.isPresent()) {
+                requireTraversableByOthers(config.baseDirectory());
+            }
+            this.supervisorScript = installSupervisor(config.baseDirectory());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare " + config.baseDirectory(), e);
+        }
+        this.callbacks = Executors.newCachedThreadPool(daemonThreads("srg-execution-"));
+        this.timers = Executors.newSingleThreadScheduledExecutor(daemonThreads("srg-execution-timer-"));
+        log.info("local execution in {}: {}; tasks run as {}", config.baseDirectory(), cgroups.support().note(),
+                taskUser.map(TaskUser::name).orElse("the server's user"));
+    }
+
+    @Override
+    public String name() {
+        return "local";
+    }
+
+    @Override
+    public LimitsSupport limitsSupport() {
+        return cgroups.support();
+    }
+
+    /** The task's output (stdout and stderr together), appended while it runs; may not exist yet. */
+    public Path outputLog(String instanceId) {
+        LaunchSpec.requireValidInstanceId(instanceId);
+        return directory(instanceId).outputLog();
+    }
+
+    @Override
+    public Launched launch(LaunchSpec spec) {
+        requireNonNull(spec, "spec is null");
+        checkOpen();
+        Instance instance = instance(spec.instanceId());
+        LaunchOutcome outcome;
+        instance.lock.lock();
+        try {
+            if (instance.finished) {
+                outcome = LaunchOutcome.FINISHED;
+            } else if (instance.watchedPid != 0) {
+                outcome = LaunchOutcome.ALREADY_RUNNING;
+            } else {
+                outcome = switch (inspect(instance)) {
+                    case RUNNING -> LaunchOutcome.ALREADY_RUNNING;
+                    case FINISHED, LOST -> LaunchOutcome.FINISHED;
+                    case NOT_STARTED -> start(instance, spec);
+                };
+            }
+        } finally {
+            instance.lock.unlock();
+        }
+        deliverIfDue(instance);
+        return new Launched(spec.instanceId(), outcome);
+    }
+
+    @Override
+    public void cancel(String instanceId) {
+        LaunchSpec.requireValidInstanceId(instanceId);
+        checkOpen();
+        Instance instance = instance(instanceId);
+        instance.lock.lock();
+        try {
+            if (!instance.finished) {
+                cancelLocked(instance);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot cancel " + instanceId, e);
+        } finally {
+            instance.lock.unlock();
+        }
+        deliverIfDue(instance);
+    }
+
+    private void cancelLocked(Instance instance) throws IOException {
+        InstanceDirectory dir = instance.directory;
+        Files.createDirectories(dir.path());
+        // Durable first: a supervisor between its guard and its trap still sees it.
+        Files.write(dir.cancel(), new byte[0]);
+        if (dir.claimWithoutRun()) {
+            finish(instance, ExitStatus.withoutRun(FailureReason.CANCELLED, Instant.now(), "cancelled before it started"), true);
+            return;
+        }
+        if (inspect(instance) == RecoveredInstance.State.RUNNING) {
+            InstanceDirectory.SupervisorRef supervisor = dir.startedBy().orElseThrow();
+            signalCancel(instance, supervisor, CANCEL_SIGNAL_ATTEMPTS);
+        }
+    }
+
+    /**
+     * Sends SIGTERM to the supervisor, and again until it is gone: bash can take a signal just
+     * before it blocks in {@code wait} and then only acts on it when the task ends.
+     */
+    private void signalCancel(Instance instance, InstanceDirectory.SupervisorRef supervisor, int attemptsLeft) {
+        if (instance.finished || attemptsLeft == 0 || closed || !isSupervisor(supervisor, instance.directory)) {
+            return;
+        }
+        ProcessHandle.of(supervisor.pid()).ifPresent(ProcessHandle::destroy);
+        try {
+            timers.schedule(() -> signalCancel(instance, supervisor, attemptsLeft - 1),
+                    CANCEL_SIGNAL_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // closed: the cancel file and the first signal stand
+        }
+    }
+
+    @Override
+    public List<RecoveredInstance> recover(Collection<String> instanceIdsTheStoreThinksAreActive) {
+        checkOpen();
+        List<RecoveredInstance> recovered = new ArrayList<>();
+        for (String id : List.copyOf(instanceIdsTheStoreThinksAreActive)) {
+            LaunchSpec.requireValidInstanceId(id);
+            Instance instance = instance(id);
+            RecoveredInstance.State state;
+            instance.lock.lock();
+            try {
+                if (instance.finished) {
+                    state = instance.outcome.reason() == FailureReason.LOST
+                            ? RecoveredInstance.State.LOST : RecoveredInstance.State.FINISHED;
+                } else if (instance.watchedPid != 0) {
+                    state = RecoveredInstance.State.RUNNING;
+                } else {
+                    state = inspect(instance);
+                }
+            } finally {
+                instance.lock.unlock();
+            }
+            deliverIfDue(instance);
+            recovered.add(new RecoveredInstance(id, state));
+        }
+        return recovered;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        callbacks.shutdownNow();
+        timers.shutdownNow();
+    }
+
+    // --- the state of one instance, always read from its directory under its lock ---
+
+    /**
+     * Reads the instance directory and acts on it: watches a live supervisor, finishes an
+     * instance with an exit file, declares one lost whose supervisor is gone without one.
+     */
+    private RecoveredInstance.State inspect(Instance instance) {
+        InstanceDirectory dir = instance.directory;
+        Optional<InstanceDirectory.SupervisorRef> supervisor = dir.startedBy();
+        if (supervisor.isEmpty()) {
+            return RecoveredInstance.State.NOT_STARTED;
+        }
+        InstanceDirectory.SupervisorRef ref = supervisor.get();
+        if (!ref.none() && isSupervisor(ref, dir)) {
+            watch(instance, ProcessHandle.of(ref.pid()), ref.pid());
+            return RecoveredInstance.State.RUNNING;
+        }
+        // The supervisor writes the exit file before it exits, so a dead one has written it or never will.
+        Optional<ExitStatus> exit = dir.readExit();
+        if (exit.isPresent()) {
+            finish(instance, exit.get(), false);
+            return RecoveredInstance.State.FINISHED;
+        }
+        killLeftovers(instance, ref);
+        ExitStatus lost = ExitStatus.withoutRun(FailureReason.LOST, Instant.now(),
+                ref.none() ? "claimed without a run, outcome not recorded"
+                        : "supervisor " + ref.pid() + " disappeared without recording an outcome");
+        finish(instance, lost, true);
+        return RecoveredInstance.State.LOST;
+    }
+
+    private LaunchOutcome start(Instance instance, LaunchSpec spec) {
+        InstanceDirectory dir = instance.directory;
+        Process supervisor;
+        try {
+            prepare(dir, spec);
+            ProcessBuilder builder = new ProcessBuilder(setsid, bash, supervisorScript.toString(), dir.path().toString())
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.supervisorLog().toFile()))
+                    .redirectErrorStream(true)
+                    .directory(dir.path().toFile());
+            builder.environment().clear();
+            builder.environment().put("PATH", TASK_PATH);
+            builder.environment().put("LANG", "C.UTF-8");
+            supervisor = builder.start();
+        } catch (IOException | RuntimeException e) {
+            log.warn("cannot start instance {}", spec.instanceId(), e);
+            launchFailed(instance, "cannot start the supervisor: " + e);
+            return LaunchOutcome.FINISHED;
+        }
+        watch(instance, Optional.of(supervisor.toHandle()), supervisor.pid());
+        return LaunchOutcome.STARTED;
+    }
+
+    /** Outcome of an instance whose supervisor never took the run; takes it so that it never runs. */
+    private void launchFailed(Instance instance, String why) {
+        try {
+            if (instance.directory.claimWithoutRun()) {
+                finish(instance, ExitStatus.withoutRun(FailureReason.LAUNCH_FAILED, Instant.now(), why), true);
+            } else {
+                inspect(instance);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot record the launch failure of " + instance.id, e);
+        }
+    }
+
+    private void watch(Instance instance, Optional<ProcessHandle> handle, long pid) {
+        if (instance.watchedPid == pid) {
+            return;
+        }
+        instance.watchedPid = pid;
+        CompletableFuture<ProcessHandle> exited = handle.map(ProcessHandle::onExit)
+                .orElseGet(() -> CompletableFuture.completedFuture(null));
+        try {
+            exited.whenCompleteAsync((ignored, error) -> supervisorExited(instance, pid), callbacks);
+        } catch (RejectedExecutionException e) {
+            // closed
+        }
+    }
+
+    private void supervisorExited(Instance instance, long pid) {
+        if (closed) {
+            return;
+        }
+        instance.lock.lock();
+        try {
+            if (instance.watchedPid == pid) {
+                instance.watchedPid = 0;
+            }
+            if (!instance.finished && instance.watchedPid == 0) {
+                if (instance.directory.startedBy().isEmpty()) {
+                    launchFailed(instance, "the supervisor exited before starting the task: " + supervisorLogTail(instance));
+                } else {
+                    // Finished, lost, or it lost the race to another supervisor that we now watch.
+                    inspect(instance);
+                }
+            }
+        } catch (RuntimeException e) {
+            log.error("cannot settle instance {} after its supervisor {} exited", instance.id, pid, e);
+        } finally {
+            instance.lock.unlock();
+        }
+        deliverIfDue(instance);
+    }
+
+    private void finish(Instance instance, ExitStatus status, boolean write) {
+        if (write) {
+            try {
+                instance.directory.writeExit(status);
+            } catch (IOException e) {
+                log.error("cannot write the exit file of {}", instance.id, e);
+            }
+        }
+        instance.finished = true;
+        instance.outcome = status;
+        // The supervisor removes its cgroups; these are left only when it died.
+        for (Path cgroup : cgroups.instanceDirectories(instance.id)) {
+            try {
+                Files.deleteIfExists(cgroup);
+            } catch (IOException e) {
+                log.warn("cannot remove cgroup {}", cgroup, e);
+            }
+        }
+    }
+
+    private void deliverIfDue(Instance instance) {
+        if (closed || !instance.finished || !instance.delivered.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            listener.onExit(instance.id, instance.outcome);
+        } catch (RuntimeException e) {
+            log.error("exit listener failed for {}", instance.id, e);
+        }
+    }
+
+    /** Kills what is left of an instance whose supervisor died: its cgroups and its session. */
+    private void killLeftovers(Instance instance, InstanceDirectory.SupervisorRef supervisor) {
+        for (int round = 0; round < 20; round++) {
+            Set<Long> pids = new LinkedHashSet<>();
+            for (Path cgroup : cgroups.instanceDirectories(instance.id)) {
+                try {
+                    for (String line : Files.readAllLines(cgroup.resolve("cgroup.procs"))) {
+                        if (!line.isBlank()) {
+                            pids.add(Long.parseLong(line.trim()));
+                        }
+                    }
+                } catch (IOException e) {
+                    // no such cgroup
+                }
+            }
+            if (!supervisor.none()) {
+                pids.addAll(ProcFs.sessionMembers(supervisor.pid(), supervisor.startTicks()));
+            }
+            if (pids.isEmpty()) {
+                return;
+            }
+            log.warn("killing leftover processes {} of lost instance {}", pids, instance.id);
+            pids.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** Whether {@code ref} is a live supervisor of this instance (and not a reused pid). */
+    private static boolean isSupervisor(InstanceDirectory.SupervisorRef ref, InstanceDirectory dir) {
+        OptionalLong ticks = ProcFs.startTicks(ref.pid());
+        if (ticks.isEmpty() || ticks.getAsLong() != ref.startTicks()) {
+            return false;
+        }
+        List<String> arguments = Arrays.asList(ProcFs.cmdline(ref.pid()).split("\0"));
+        return arguments.contains(dir.path().toString())
+                && arguments.stream().anyMatch(a -> a.contains("/" + SUPERVISOR_DIRECTORY + "/"));
+    }
+
+    // --- files ---
+
+    private void prepare(InstanceDirectory dir, LaunchSpec spec) throws IOException {
+        Files.createDirectories(dir.home());
+        Files.setPosixFilePermissions(dir.path(), TRAVERSABLE_DIRECTORY);
+        Files.setPosixFilePermissions(dir.home(), PRIVATE_DIRECTORY);
+        if (taskUser.isPresent()) {
+            Files.setAttribute(dir.home(), "unix:uid", taskUser.get().uid());
+            Files.setAttribute(dir.home(), "unix:gid", taskUser.get().gid());
+        }
+        writeAtomically(dir.script(), spec.script().getBytes(StandardCharsets.UTF_8), READABLE_FILE);
+        writeAtomically(dir.spec(), supervisorSpec(spec).getBytes(StandardCharsets.UTF_8), PRIVATE_FILE);
+        writeAtomically(dir.env(), taskEnvironment(dir, spec), PRIVATE_FILE);
+        // The supervisor fills them; creating them here saves it a fork of mkdir per controller.
+        // One left behind by a race with a finishing supervisor is removed by finish().
+        for (Path cgroup : cgroups.instanceDirectories(spec.instanceId())) {
+            try {
+                Files.createDirectories(cgroup);
+            } catch (IOException e) {
+                log.debug("cannot create {}; the supervisor will try and report it", cgroup, e);
+            }
+        }
+    }
+
+    private String supervisorSpec(LaunchSpec spec) {
+        Map<String, String> variables = new LinkedHashMap<>();
+        variables.put("KIND", spec.kind() == TaskKind.PYTHON ? "python" : "shell");
+        variables.put("TIMEOUT_MS", Long.toString(Math.max(1, spec.timeout().toMillis())));
+        variables.put("RUN_UID", taskUser.map(u -> Integer.toString(u.uid())).orElse(""));
+        variables.put("RUN_GID", taskUser.map(u -> Integer.toString(u.gid())).orElse(""));
+        variables.putAll(cgroups.supervisorVariables(spec.instanceId(), spec.milliCu()));
+        StringBuilder out = new StringBuilder();
+        variables.forEach((name, value) -> out.append(name).append('=').append(shellQuote(value)).append('\n'));
+        return out.toString();
+    }
+
+    /** NUL-separated NAME=VALUE: minimal and explicit, never the server's environment (it may hold secrets). */
+    private static byte[] taskEnvironment(InstanceDirectory dir, LaunchSpec spec) {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("PATH", TASK_PATH);
+        env.put("HOME", dir.home().toString());
+        env.put("LANG", "C.UTF-8");
+        env.putAll(spec.env());
+        StringBuilder out = new StringBuilder();
+        env.forEach((name, value) -> out.append(name).append('=').append(value).append('\0'));
+        return out.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void writeAtomically(Path target, byte[] content, Set<PosixFilePermission> permissions)
+            throws IOException {
+        Path temporary = target.resolveSibling(target.getFileName() + "." + UUID.randomUUID());
+        try (SeekableByteChannel channel = Files.newByteChannel(temporary,
+                Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                PosixFilePermissions.asFileAttribute(permissions))) {
+            ByteBuffer buffer = ByteBuffer.wrap(content);
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+        }
+        // The creation mode is filtered by the umask; the file is not visible under its name yet.
+        Files.setPosixFilePermissions(temporary, permissions);
+        Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static String shellQuote(String value) {
+        return "'" + value.replace("'", "'\\''") + "'";
+    }
+
+    /**
+     * Copies the supervisor into the base directory under a name that holds its hash: a running
+     * bash reads its script as it goes, so a new version must never overwrite an old one in place.
+     */
+    private static Path installSupervisor(Path baseDirectory) throws IOException {
+        byte[] script;
+        try (InputStream in = LocalExecutionBackend.class.getResourceAsStream(SUPERVISOR_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("resource " + SUPERVISOR_RESOURCE + " is missing");
+            }
+            script = in.readAllBytes();
+        }
+        String hash;
+        try {
+            hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(script)).substring(0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        Path directory = baseDirectory.resolve(SUPERVISOR_DIRECTORY);
+        Files.createDirectories(directory);
+        Files.setPosixFilePermissions(directory, PRIVATE_DIRECTORY);
+        Path target = directory.resolve("supervisor-" + hash + ".sh");
+        if (!Files.exists(target)) {
+            try {
+                writeAtomically(target, script, PosixFilePermissions.fromString("rwx------"));
+            } catch (FileAlreadyExistsException e) {
+                // another backend on the same directory was first: same content
+            }
+        }
+        return target;
+    }
+
+    /** The task user must reach its home below the base directory: every ancestor needs o+x. */
+    private static void requireTraversableByOthers(Path baseDirectory) throws IOException {
+        for (Path dir = baseDirectory.getParent(); dir != null; dir = dir.getParent()) {
+            if (!Files.getPosixFilePermissions(dir).contains(PosixFilePermission.OTHERS_EXECUTE)) {
+                throw new IllegalStateException("the task user cannot reach " + baseDirectory + ": " + dir
+                        + " is not searchable by others (chmod o+x)");
+            }
+        }
+    }
+
+    private static String supervisorLogTail(Instance instance) {
+        try {
+            String content = Files.readString(instance.directory.supervisorLog());
+            return content.length() > 500 ? content.substring(content.length() - 500) : content.strip();
+        } catch (IOException e) {
+            return "(no supervisor log)";
+        }
+    }
+
+    private static String executable(String name) {
+        for (String dir : TASK_PATH.split(":")) {
+            Path candidate = Path.of(dir, name);
+            if (Files.isExecutable(candidate)) {
+                return candidate.toString();
+            }
+        }
+        throw new IllegalStateException(name + " not found in " + TASK_PATH + "; local execution needs it");
+    }
+
+    private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
+        return Thread.ofPlatform().name(prefix, 0).daemon().factory();
+    }
+
+    private InstanceDirectory directory(String instanceId) {
+        return new InstanceDirectory(config.baseDirectory().resolve(instanceId));
+    }
+
+    private Instance instance(String instanceId) {
+        return instances.computeIfAbsent(instanceId, id -> new Instance(id, directory(id)));
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("backend is closed");
+        }
+    }
+
+    /** What this backend knows of one instance; fields guarded by {@code lock}. */
+    private static final class Instance {
+        final String id;
+        final InstanceDirectory directory;
+        final ReentrantLock lock = new ReentrantLock();
+        final AtomicBoolean delivered = new AtomicBoolean();
+        /** The supervisor being watched, 0 if none. */
+        long watchedPid;
+        volatile boolean finished;
+        volatile ExitStatus outcome;
+
+        Instance(String id, InstanceDirectory directory) {
+            this.id = id;
+            this.directory = directory;
+        }
+    }
+}

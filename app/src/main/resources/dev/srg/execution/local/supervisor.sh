@@ -1,0 +1,231 @@
+#!/bin/bash
+# srg instance supervisor. Usage: supervisor.sh <instance-dir>
+#
+# Started by the server in a session of its own, so it outlives the server. It runs the task of
+# one instance at most once, enforces its timeout, records its consumption and writes the exit
+# file. Everything it needs is in <instance-dir>:
+#   spec     shell assignments written by the server (numbers and paths only, all quoted)
+#   env      the task's environment, NUL-separated NAME=VALUE entries
+#   script   the task's script
+# and what it leaves there:
+#   started  "<pid> <start time in clock ticks>" of this supervisor; created atomically with link(2),
+#            which is the run-at-most-once guard: a second supervisor that cannot create it exits 75
+#   output.log   stdout and stderr of the task, appended
+#   exit     key=value lines, written to a temporary file and renamed into place
+# It stays in bash builtins on the hot path: every fork costs start latency.
+set -u
+umask 077
+dir=$1
+cd "$dir" || exit 70
+
+stop_reason=
+# TERM (from the server) means cancel; the server writes the cancel file first, which covers a
+# signal that arrives before the trap is set.
+trap 'stop_reason=${stop_reason:-CANCELLED}' TERM INT HUP
+
+# shellcheck source=/dev/null
+source ./spec || exit 71
+
+read -r stat_line < /proc/$$/stat
+stat_rest=${stat_line##*) }
+read -r -a stat_fields <<< "$stat_rest"
+printf '%s %s\n' "$$" "${stat_fields[19]}" > "started.$$"
+if ! ln "started.$$" started 2>/dev/null; then
+  rm -f "started.$$"
+  exit 75
+fi
+
+started_at=$EPOCHREALTIME
+limits_enforced=false
+limits_note=$LIMITS_NOTE
+cgroup_dirs=()
+
+note_failure() {
+  limits_note="cgroup setup failed at $1; task runs without limits"
+  local d
+  for d in "${cgroup_dirs[@]}"; do rmdir "$d" 2>/dev/null; done
+  cgroup_dirs=()
+}
+
+setup_cgroups() {
+  local d
+  case $CG_VERSION in
+    1)
+      # The server normally creates the directories (cheaper than forking mkdir here).
+      for d in "$CG_MEMORY" "$CG_CPU" "$CG_CPUACCT"; do
+        [[ -d $d ]] || mkdir -p "$d" || { note_failure "mkdir $d"; return; }
+        cgroup_dirs+=("$d")
+      done
+      echo "$MEM_LIMIT" > "$CG_MEMORY/memory.limit_in_bytes" || { note_failure memory.limit_in_bytes; return; }
+      # No swap for the task: memsw is only present with swap accounting, swappiness is a fallback.
+      echo "$MEM_LIMIT" > "$CG_MEMORY/memory.memsw.limit_in_bytes" 2>/dev/null
+      echo 0 > "$CG_MEMORY/memory.swappiness" 2>/dev/null
+      echo "$CPU_PERIOD_US" > "$CG_CPU/cpu.cfs_period_us" || { note_failure cpu.cfs_period_us; return; }
+      echo "$CPU_QUOTA_US" > "$CG_CPU/cpu.cfs_quota_us" || { note_failure cpu.cfs_quota_us; return; }
+      ;;
+    2)
+      [[ -d $CG_UNIFIED ]] || mkdir -p "$CG_UNIFIED" || { note_failure "mkdir $CG_UNIFIED"; return; }
+      cgroup_dirs+=("$CG_UNIFIED")
+      echo "$MEM_LIMIT" > "$CG_UNIFIED/memory.max" || { note_failure memory.max; return; }
+      echo 0 > "$CG_UNIFIED/memory.swap.max" 2>/dev/null
+      echo "$CPU_QUOTA_US $CPU_PERIOD_US" > "$CG_UNIFIED/cpu.max" || { note_failure cpu.max; return; }
+      ;;
+    *) return ;;
+  esac
+  limits_enforced=true
+  limits_note=$LIMITS_NOTE_ENFORCED
+}
+
+# Kills every process of the task: its process group, every pid in its cgroups and every process
+# left in this supervisor's session (children that changed their process group), until none but
+# zombies is left. The task's own zombie is reaped later by wait.
+kill_tree() {
+  local round p d found f
+  for round in {1..100}; do
+    found=0
+    if [[ -n ${task:-} ]]; then kill -KILL -- "-$task" 2>/dev/null; fi
+    for d in "${cgroup_dirs[@]}"; do
+      [[ -r $d/cgroup.procs ]] || continue
+      while read -r p; do
+        [[ -n $p ]] && kill_if_alive "$p" && found=1
+      done < "$d/cgroup.procs"
+    done
+    for f in /proc/[0-9]*/stat; do
+      p=${f#/proc/}; p=${p%/stat}
+      (( p == $$ )) && continue
+      read -r stat_line < "$f" 2>/dev/null || continue
+      stat_rest=${stat_line##*) }
+      read -r -a stat_fields <<< "$stat_rest"
+      (( stat_fields[3] == $$ )) && kill_if_alive "$p" && found=1
+    done
+    (( found == 0 )) && return
+    sleep 0.02
+  done
+}
+
+kill_if_alive() { # pid -> kills it, succeeds if it was alive (not a zombie)
+  local line rest
+  read -r line < "/proc/$1/stat" 2>/dev/null || return 1
+  rest=${line##*) }
+  [[ ${rest:0:1} == Z ]] && return 1
+  kill -KILL "$1" 2>/dev/null
+}
+
+read_value() { # variable file key -> sets variable to the value of the "key value" line, or empty
+  local k v
+  printf -v "$1" ''
+  [[ -r $2 ]] || return
+  while read -r k v; do [[ $k == "$3" ]] && { printf -v "$1" '%s' "$v"; return; }; done < "$2"
+}
+
+setup_cgroups
+[[ -e cancel ]] && stop_reason=CANCELLED
+
+task=
+task_rc=
+launch_failed=
+if [[ -z $stop_reason ]]; then
+  mapfile -d '' task_env < env
+  case $KIND in
+    python) interpreter=python3 ;;
+    *) interpreter=bash ;;
+  esac
+  run_as=()
+  if [[ -n $RUN_UID ]]; then
+    run_as=(setpriv "--reuid=$RUN_UID" "--regid=$RUN_GID" --clear-groups --no-new-privs --)
+  fi
+  # Job control gives the task a process group of its own, so it can be killed as a group
+  # without killing the supervisor.
+  set -m
+  (
+    for d in "${cgroup_dirs[@]}"; do
+      if ! echo "$BASHPID" > "$d/cgroup.procs"; then
+        echo "could not join cgroup $d" > launch_failed
+        exit 1
+      fi
+    done
+    cd home || { echo "no home directory" > launch_failed; exit 1; }
+    exec </dev/null >>../output.log 2>&1
+    exec env -i "${task_env[@]}" "${run_as[@]}" "$interpreter" ../script
+  ) &
+  task=$!
+  set +m
+  watchdog=
+  if (( TIMEOUT_MS > 0 )); then
+    printf -v timeout_seconds '%d.%03d' $((TIMEOUT_MS / 1000)) $((TIMEOUT_MS % 1000))
+    sleep "$timeout_seconds" &
+    watchdog=$!
+  fi
+  while [[ -z $stop_reason ]]; do
+    which_pid=
+    wait -n -p which_pid "$task" ${watchdog:+"$watchdog"}
+    rc=$?
+    if [[ ${which_pid:-} == "$task" ]]; then task_rc=$rc; break; fi
+    if [[ -n $watchdog && ${which_pid:-} == "$watchdog" ]]; then stop_reason=TIMEOUT; fi
+  done
+  [[ -n $stop_reason ]] && task_rc=
+fi
+finished_at=$EPOCHREALTIME
+if [[ -n ${watchdog:-} ]]; then kill "$watchdog" 2>/dev/null; wait "$watchdog" 2>/dev/null; fi
+# Leftovers (background children) die with the instance: they would hold its CUs after release.
+kill_tree
+wait
+
+cpu_ns=
+peak=
+oom_kills=0
+case $limits_enforced:$CG_VERSION in
+  true:1)
+    read -r cpu_ns < "$CG_CPUACCT/cpuacct.usage"
+    read -r peak < "$CG_MEMORY/memory.max_usage_in_bytes"
+    read_value oom_kills "$CG_MEMORY/memory.oom_control" oom_kill
+    ;;
+  true:2)
+    read_value usec "$CG_UNIFIED/cpu.stat" usage_usec
+    [[ -n $usec ]] && cpu_ns=$((usec * 1000))
+    [[ -r $CG_UNIFIED/memory.peak ]] && read -r peak < "$CG_UNIFIED/memory.peak"
+    read_value oom_kills "$CG_UNIFIED/memory.events" oom_kill
+    ;;
+esac
+times > times.out
+{ read -r _; read -r children_user children_sys; } < times.out
+rm -f times.out "started.$$"
+
+if [[ -n $stop_reason ]]; then
+  reason=$stop_reason
+elif [[ -e launch_failed ]]; then
+  reason=LAUNCH_FAILED
+  read -r launch_failed < launch_failed
+  limits_note="$limits_note; launch failed: $launch_failed"
+elif [[ -n $task_rc ]] && (( task_rc != 0 )) && (( ${oom_kills:-0} > 0 )); then
+  reason=OUT_OF_MEMORY
+elif [[ -n $task_rc ]] && (( task_rc != 0 )); then
+  reason=NON_ZERO_EXIT
+else
+  reason=NONE
+fi
+
+{
+  echo "exit_code=$task_rc"
+  echo "reason=$reason"
+  echo "started_at=$started_at"
+  echo "finished_at=$finished_at"
+  echo "cpu_ns=$cpu_ns"
+  echo "children_user=$children_user"
+  echo "children_sys=$children_sys"
+  echo "peak_memory_bytes=$peak"
+  echo "oom_kills=${oom_kills:-0}"
+  echo "limits_enforced=$limits_enforced"
+  echo "limits_note=${limits_note//$'\n'/ }"
+} > "exit.$$"
+mv -f "exit.$$" exit
+
+# One rmdir for all (a fork each costs); emptied cgroups can take a moment to go.
+for round in {1..50}; do
+  left=()
+  for d in "${cgroup_dirs[@]}"; do [[ -d $d ]] && left+=("$d"); done
+  (( ${#left[@]} == 0 )) && break
+  rmdir "${left[@]}" 2>/dev/null && break
+  sleep 0.02
+done
+exit 0

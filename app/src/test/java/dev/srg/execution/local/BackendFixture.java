@@ -1,0 +1,133 @@
+package dev.srg.execution.local;
+
+import dev.srg.execution.ExitListener;
+import dev.srg.execution.ExitStatus;
+import dev.srg.execution.LaunchSpec;
+import dev.srg.execution.TaskKind;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
+import org.awaitility.Awaitility;
+
+/**
+ * A base directory the task user can reach (JUnit's @TempDir is 0700), backends on it, and the
+ * exits they report.
+ */
+final class BackendFixture implements AutoCloseable {
+
+    private static final Path ROOT = Path.of("/tmp/srg-execution-tests");
+
+    final Path baseDirectory;
+    private final List<LocalExecutionBackend> backends = new ArrayList<>();
+
+    BackendFixture() throws IOException {
+        Files.createDirectories(ROOT);
+        Files.setPosixFilePermissions(ROOT, PosixFilePermissions.fromString("rwx--x--x"));
+        baseDirectory = ROOT.resolve(UUID.randomUUID().toString());
+    }
+
+    /** A backend with the machine's cgroups. */
+    LocalExecutionBackend backend(Exits exits) {
+        return backend(LocalBackendConfig.defaults(baseDirectory), exits);
+    }
+
+    LocalExecutionBackend backend(LocalBackendConfig config, Exits exits) {
+        LocalExecutionBackend backend = new LocalExecutionBackend(config, exits);
+        backends.add(backend);
+        return backend;
+    }
+
+    LocalBackendConfig withoutUsableCgroups() {
+        return LocalBackendConfig.defaults(baseDirectory).withCgroupRoot(Optional.of(Path.of("/nonexistent/cgroup")));
+    }
+
+    static LaunchSpec shell(String id, String script) {
+        return new LaunchSpec(id, TaskKind.SHELL, script, 1000, Duration.ofMinutes(1), Map.of());
+    }
+
+    static LaunchSpec python(String id, String script) {
+        return new LaunchSpec(id, TaskKind.PYTHON, script, 1000, Duration.ofMinutes(1), Map.of());
+    }
+
+    static String newId() {
+        return "i-" + UUID.randomUUID();
+    }
+
+    /** A number to put on the command line of a task's processes, to find them later. */
+    static int token() {
+        return 100_000 + ThreadLocalRandom.current().nextInt(800_000);
+    }
+
+    /** Pids of live processes whose command line holds {@code sleep <token>}. */
+    static List<Long> processesWithToken(int token) throws IOException {
+        List<Long> found = new ArrayList<>();
+        String needle = "sleep\0" + token;
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+            for (Path entry : entries) {
+                long pid = Long.parseLong(entry.getFileName().toString());
+                if (ProcFs.cmdline(pid).contains(needle) && ProcFs.startTicks(pid).isPresent()) {
+                    found.add(pid);
+                }
+            }
+        }
+        return found;
+    }
+
+    String log(LocalExecutionBackend backend, String id) throws IOException {
+        Path log = backend.outputLog(id);
+        return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+    }
+
+    Path home(String id) {
+        return baseDirectory.resolve(id).resolve("home");
+    }
+
+    @Override
+    public void close() throws IOException {
+        backends.forEach(LocalExecutionBackend::close);
+        if (Files.exists(baseDirectory)) {
+            try (Stream<Path> paths = Files.walk(baseDirectory)) {
+                for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(path);
+                }
+            }
+        }
+    }
+
+    /** Records every exit reported. */
+    static final class Exits implements ExitListener {
+        private final Map<String, List<ExitStatus>> exits = new ConcurrentHashMap<>();
+
+        @Override
+        public void onExit(String instanceId, ExitStatus status) {
+            exits.computeIfAbsent(instanceId, id -> new CopyOnWriteArrayList<>()).add(status);
+        }
+
+        ExitStatus await(String instanceId) {
+            return await(instanceId, Duration.ofSeconds(60));
+        }
+
+        ExitStatus await(String instanceId, Duration timeout) {
+            Awaitility.await().atMost(timeout).pollInterval(Duration.ofMillis(20)).until(() -> count(instanceId) > 0);
+            return exits.get(instanceId).get(0);
+        }
+
+        int count(String instanceId) {
+            return exits.getOrDefault(instanceId, List.of()).size();
+        }
+    }
+}

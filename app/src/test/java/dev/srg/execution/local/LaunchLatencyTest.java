@@ -1,0 +1,80 @@
+package dev.srg.execution.local;
+
+import static dev.srg.execution.local.BackendFixture.newId;
+import static dev.srg.execution.local.BackendFixture.shell;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.srg.execution.ExitStatus;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Measures the time from {@code launch} to the task's first instruction, with and without cgroups.
+ * A measurement, not a check: tagged stress, run with {@code -Dsrg.test.excludedGroups=none}.
+ */
+@Tag("stress")
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class LaunchLatencyTest {
+
+    private static final int RUNS = 50;
+
+    @Test
+    void launchToFirstInstruction() throws Exception {
+        try (BackendFixture fixture = new BackendFixture()) {
+            measure("with cgroups", fixture, LocalBackendConfig.defaults(fixture.baseDirectory));
+        }
+        try (BackendFixture fixture = new BackendFixture()) {
+            measure("without cgroups", fixture, fixture.withoutUsableCgroups());
+        }
+    }
+
+    private static void measure(String label, BackendFixture fixture, LocalBackendConfig config) throws Exception {
+        BackendFixture.Exits exits = new BackendFixture.Exits();
+        LocalExecutionBackend measured = fixture.backend(config, exits);
+        List<Double> firstInstruction = new ArrayList<>();
+        List<Double> launchCall = new ArrayList<>();
+        List<Double> exitReported = new ArrayList<>();
+        for (int run = 0; run < RUNS + 5; run++) {
+            String id = newId();
+            Instant before = Instant.now();
+            long start = System.nanoTime();
+            measured.launch(shell(id, "echo $EPOCHREALTIME\ntrue\n"));
+            long returned = System.nanoTime();
+            ExitStatus exit = exits.await(id);
+            long reported = System.nanoTime();
+            assertThat(exit.succeeded()).isTrue();
+            Instant first = epoch(fixture.log(measured, id).strip());
+            if (run >= 5) { // warm-up
+                firstInstruction.add(Duration.between(before, first).toNanos() / 1e6);
+                launchCall.add((returned - start) / 1e6);
+                exitReported.add((reported - start) / 1e6);
+            }
+        }
+        System.out.printf("%s (%s): launch->first instruction median %.1f ms (p90 %.1f), launch() call %.1f ms, "
+                        + "launch->exit reported %.1f ms%n", label, measured.limitsSupport().note(),
+                median(firstInstruction), percentile(firstInstruction, 0.9), median(launchCall), median(exitReported));
+    }
+
+    private static Instant epoch(String seconds) {
+        BigDecimal value = new BigDecimal(seconds);
+        return Instant.ofEpochSecond(value.longValue(), value.remainder(BigDecimal.ONE).movePointRight(9).longValue());
+    }
+
+    private static double median(List<Double> values) {
+        return percentile(values, 0.5);
+    }
+
+    private static double percentile(List<Double> values, double p) {
+        List<Double> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        return sorted.get((int) Math.min(sorted.size() - 1, Math.floor(p * sorted.size())));
+    }
+}

@@ -1,0 +1,140 @@
+package dev.srg.execution.local;
+
+import static dev.srg.execution.local.BackendFixture.newId;
+import static dev.srg.execution.local.BackendFixture.shell;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import dev.srg.execution.ExitStatus;
+import dev.srg.execution.FailureReason;
+import dev.srg.execution.LaunchSpec;
+import dev.srg.execution.TaskKind;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** CPU and memory from the CU through cgroups (ADM-7), and consumption (MON-3). */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class LimitsTest {
+
+    private static final long GIB = 1024L * 1024 * 1024;
+
+    private BackendFixture fixture;
+    private BackendFixture.Exits exits;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        fixture = new BackendFixture();
+        exits = new BackendFixture.Exits();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        fixture.close();
+    }
+
+    // SPEC ADM-7
+    @Test
+    void taskOverItsMemoryIsKilledOutOfMemory() throws Exception {
+        LocalExecutionBackend backend = fixture.backend(exits);
+        assumeThat(backend.limitsSupport().enforced()).as(backend.limitsSupport().note()).isTrue();
+        String id = newId();
+        // 0.25 CU = 1 GiB; the task fills 2 GiB in 64 MiB chunks.
+        String script = """
+                chunks = []
+                for i in range(32):
+                    chunks.append(b'x' * (64 * 1024 * 1024))
+                    print('allocated', (i + 1) * 64, 'MiB', flush=True)
+                print('survived')
+                """;
+
+        backend.launch(new LaunchSpec(id, TaskKind.PYTHON, script, 250, Duration.ofMinutes(1), Map.of()));
+        ExitStatus exit = exits.await(id);
+
+        assertThat(exit.reason()).isEqualTo(FailureReason.OUT_OF_MEMORY);
+        assertThat(exit.limitsEnforced()).isTrue();
+        assertThat(exit.exitCode()).isEqualTo(137);
+        assertThat(exit.peakMemoryBytes()).isBetween(GIB / 2, GIB + GIB / 16);
+        assertThat(fixture.log(backend, id)).contains("allocated 512 MiB").doesNotContain("survived");
+        assertCgroupsRemoved(backend, id);
+    }
+
+    // SPEC ADM-7
+    // SPEC MON-3
+    @Test
+    void halfACuGetsHalfACoreAndReportsItsConsumption() throws Exception {
+        LocalExecutionBackend backend = fixture.backend(exits);
+        assumeThat(backend.limitsSupport().enforced()).as(backend.limitsSupport().note()).isTrue();
+        String id = newId();
+        // Two busy loops want two cores; the quota of 0.5 CU must hold them to half of one. The
+        // cgroup's own accounting is measured, so other builds on the machine only add slack.
+        String script = """
+                for i in 1 2; do timeout 4 bash -c 'while :; do :; done' & done
+                wait
+                head -c 50000000 /dev/zero | tail -c 1 >/dev/null
+                """;
+
+        backend.launch(new LaunchSpec(id, TaskKind.SHELL, script, 500, Duration.ofMinutes(1), Map.of()));
+        ExitStatus exit = exits.await(id);
+
+        assertThat(exit.reason()).isEqualTo(FailureReason.NONE);
+        assertThat(exit.limitsEnforced()).isTrue();
+        assertThat(exit.limitsNote()).contains("50000us per 100000us", "memory 2147483648 bytes");
+        double wallSeconds = exit.wallTime().toNanos() / 1e9;
+        assertThat(wallSeconds).isBetween(3.9, 30.0);
+        assertThat(exit.cpuSeconds() / wallSeconds).isCloseTo(0.5, within(0.15));
+        assertThat(exit.peakMemoryBytes()).isNotNull().isPositive();
+        assertCgroupsRemoved(backend, id);
+    }
+
+    // SPEC ADM-7
+    @Test
+    void withoutUsableCgroupsTheTaskRunsAndSaysLimitsWereNotEnforced() throws Exception {
+        LocalExecutionBackend backend = fixture.backend(fixture.withoutUsableCgroups(), exits);
+        String id = newId();
+
+        backend.launch(shell(id, "for i in $(seq 200000); do :; done\necho ran\n"));
+        ExitStatus exit = exits.await(id);
+
+        assertThat(backend.limitsSupport().enforced()).isFalse();
+        assertThat(backend.limitsSupport().note()).contains("not enforced", "/nonexistent/cgroup");
+        assertThat(exit.reason()).isEqualTo(FailureReason.NONE);
+        assertThat(exit.limitsEnforced()).isFalse();
+        assertThat(exit.limitsNote()).contains("not enforced");
+        assertThat(exit.peakMemoryBytes()).isNull();
+        // children's times from the supervisor when there is no cgroup to ask
+        assertThat(exit.cpuSeconds()).isPositive();
+        assertThat(fixture.log(backend, id)).contains("ran");
+    }
+
+    @Test
+    void limitsCanBeSwitchedOffByConfiguration() throws Exception {
+        LocalExecutionBackend backend = fixture.backend(
+                LocalBackendConfig.defaults(fixture.baseDirectory).withCgroupRoot(Optional.empty()), exits);
+        String id = newId();
+
+        backend.launch(shell(id, "true\n"));
+
+        assertThat(exits.await(id).limitsNote()).contains("disabled by configuration");
+        assertThat(backend.limitsSupport().enforced()).isFalse();
+    }
+
+    private static void assertCgroupsRemoved(LocalExecutionBackend backend, String id) {
+        for (String controller : new String[] {"memory", "cpu", "cpuacct"}) {
+            try (var paths = Files.find(Path.of("/sys/fs/cgroup", controller), 6,
+                    (path, attributes) -> path.getFileName().toString().equals(id))) {
+                assertThat(paths.toList()).as("cgroup left in " + controller).isEmpty();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+    }
+}

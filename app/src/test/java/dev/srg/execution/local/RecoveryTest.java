@@ -1,0 +1,147 @@
+package dev.srg.execution.local;
+
+import static dev.srg.execution.local.BackendFixture.newId;
+import static dev.srg.execution.local.BackendFixture.processesWithToken;
+import static dev.srg.execution.local.BackendFixture.shell;
+import static dev.srg.execution.local.BackendFixture.token;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.srg.execution.ExitStatus;
+import dev.srg.execution.FailureReason;
+import dev.srg.execution.LaunchOutcome;
+import dev.srg.execution.RecoveredInstance;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Tasks outlive the backend (a crashed server) and a new backend picks them up. */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class RecoveryTest {
+
+    private BackendFixture fixture;
+    private BackendFixture.Exits crashedExits;
+    private LocalExecutionBackend crashed;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        fixture = new BackendFixture();
+        crashedExits = new BackendFixture.Exits();
+        crashed = fixture.backend(crashedExits);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        fixture.close();
+    }
+
+    @Test
+    void runningTaskIsReattachedAndItsExitReportedOnce() throws Exception {
+        String id = newId();
+        crashed.launch(shell(id, "sleep 2\necho finished\nexit 7\n"));
+        awaitStarted(id);
+        crashed.close();
+
+        BackendFixture.Exits exits = new BackendFixture.Exits();
+        LocalExecutionBackend recovered = fixture.backend(exits);
+        assertThat(recovered.recover(List.of(id)))
+                .containsExactly(new RecoveredInstance(id, RecoveredInstance.State.RUNNING));
+        assertThat(recovered.launch(shell(id, "exit 0")).outcome()).isEqualTo(LaunchOutcome.ALREADY_RUNNING);
+        ExitStatus exit = exits.await(id, Duration.ofSeconds(30));
+
+        assertThat(exit.exitCode()).isEqualTo(7);
+        assertThat(exit.reason()).isEqualTo(FailureReason.NON_ZERO_EXIT);
+        assertThat(fixture.log(recovered, id)).contains("finished");
+        assertThat(recovered.recover(List.of(id)))
+                .containsExactly(new RecoveredInstance(id, RecoveredInstance.State.FINISHED));
+        Thread.sleep(500);
+        assertThat(exits.count(id)).isEqualTo(1);
+        assertThat(crashedExits.count(id)).isZero();
+    }
+
+    @Test
+    void taskThatFinishedWhileTheServerWasDownIsCollected() throws Exception {
+        String id = newId();
+        crashed.launch(shell(id, "sleep 0.3\nexit 5\n"));
+        crashed.close();
+        Awaitility.await().atMost(Duration.ofSeconds(30))
+                .until(() -> Files.exists(fixture.baseDirectory.resolve(id).resolve("exit")));
+
+        BackendFixture.Exits exits = new BackendFixture.Exits();
+        LocalExecutionBackend recovered = fixture.backend(exits);
+        assertThat(recovered.recover(List.of(id)))
+                .containsExactly(new RecoveredInstance(id, RecoveredInstance.State.FINISHED));
+
+        assertThat(exits.await(id).exitCode()).isEqualTo(5);
+        recovered.recover(List.of(id));
+        assertThat(exits.count(id)).isEqualTo(1);
+        assertThat(crashedExits.count(id)).isZero();
+    }
+
+    @Test
+    void timeoutHoldsWhileTheServerIsDown() throws Exception {
+        String id = newId();
+        crashed.launch(new dev.srg.execution.LaunchSpec(id, dev.srg.execution.TaskKind.SHELL, "sleep 1000\n", 1000,
+                Duration.ofSeconds(1), java.util.Map.of()));
+        crashed.close();
+        Awaitility.await().atMost(Duration.ofSeconds(30))
+                .until(() -> Files.exists(fixture.baseDirectory.resolve(id).resolve("exit")));
+
+        BackendFixture.Exits exits = new BackendFixture.Exits();
+        fixture.backend(exits).recover(List.of(id));
+
+        assertThat(exits.await(id).reason()).isEqualTo(FailureReason.TIMEOUT);
+    }
+
+    @Test
+    void instanceThatNeverStartedIsReturnedForRelaunch() {
+        String id = newId();
+        BackendFixture.Exits exits = new BackendFixture.Exits();
+        LocalExecutionBackend recovered = fixture.backend(exits);
+
+        assertThat(recovered.recover(List.of(id)))
+                .containsExactly(new RecoveredInstance(id, RecoveredInstance.State.NOT_STARTED));
+        assertThat(exits.count(id)).isZero();
+
+        assertThat(recovered.launch(shell(id, "exit 0")).outcome()).isEqualTo(LaunchOutcome.STARTED);
+        assertThat(exits.await(id).succeeded()).isTrue();
+    }
+
+    @Test
+    void instanceWhoseSupervisorWasKilledIsLostAndItsProcessesKilled() throws Exception {
+        int token = token();
+        String id = newId();
+        crashed.launch(shell(id, "sleep %d &\nsleep 1000\n".formatted(token)));
+        long supervisor = awaitStarted(id);
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> processesWithToken(token).size() == 1);
+        crashed.close();
+        ProcessHandle.of(supervisor).orElseThrow().destroyForcibly();
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> ProcFs.startTicks(supervisor).isEmpty());
+
+        BackendFixture.Exits exits = new BackendFixture.Exits();
+        LocalExecutionBackend recovered = fixture.backend(exits);
+        assertThat(recovered.recover(List.of(id)))
+                .containsExactly(new RecoveredInstance(id, RecoveredInstance.State.LOST));
+
+        assertThat(exits.await(id).reason()).isEqualTo(FailureReason.LOST);
+        assertThat(processesWithToken(token)).isEmpty();
+        assertThat(recovered.launch(shell(id, "exit 0")).outcome()).isEqualTo(LaunchOutcome.FINISHED);
+        assertThat(exits.count(id)).isEqualTo(1);
+    }
+
+    private long awaitStarted(String id) {
+        Path started = fixture.baseDirectory.resolve(id).resolve("started");
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(started));
+        try {
+            return Long.parseLong(Files.readString(started).trim().split(" ")[0]);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
