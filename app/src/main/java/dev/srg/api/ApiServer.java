@@ -10,6 +10,7 @@ import dev.srg.group.ResourceGroupManager;
 import dev.srg.json.Json;
 import dev.srg.network.NetworkManager;
 import dev.srg.region.RegionCatalog;
+import dev.srg.task.InstanceManager;
 import dev.srg.workspace.WorkspaceManager;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -34,7 +35,7 @@ public final class ApiServer implements AutoCloseable {
 
     /** Everything the API serves, wired by the composition root. */
     public record Features(AccessManager access, AuditLog audit, RegionCatalog regions, NetworkManager networks,
-                           ResourceGroupManager groups, WorkspaceManager workspaces) {}
+                           ResourceGroupManager groups, WorkspaceManager workspaces, InstanceManager instances) {}
 
     private final Javalin app;
     private final String openApi;
@@ -62,6 +63,7 @@ public final class ApiServer implements AutoCloseable {
             NetworkResource.register(api, features.regions(), features.networks());
             ResourceGroupResource.register(api, features.groups());
             WorkspaceResource.register(api, features.workspaces());
+            InstanceResource.register(api, features.instances());
             registry[0] = api;
             cfg.routes.get(ApiRoutes.BASE + "/openapi.json", ctx -> ctx.contentType("application/json").result(openApi()));
         });

@@ -6,8 +6,10 @@ import static dev.srg.api.ApiRoutes.page;
 import static dev.srg.api.Requests.body;
 import static dev.srg.api.Requests.caller;
 
+import dev.srg.group.ConcurrencySettings;
 import dev.srg.group.GroupNetwork;
 import dev.srg.group.GroupStatus;
+import dev.srg.group.QuotaSettings;
 import dev.srg.group.ResourceGroupInfo;
 import dev.srg.group.ResourceGroupManager;
 import dev.srg.group.ResourceGroupManager.BindRequest;
@@ -37,6 +39,16 @@ final class ResourceGroupResource {
             groups.delete(caller(ctx), ctx.pathParam("id"));
             ctx.status(204);
         });
+        api.get("/resource-groups/{id}/quotas", "resource-groups", "Read the CU quotas per usage type", one(QuotaSettings.class),
+                ctx -> ctx.json(groups.quotas(caller(ctx), ctx.pathParam("id"))));
+        api.put("/resource-groups/{id}/quotas", "resource-groups", "Replace the CU quotas per usage type (re-runs admission)",
+                one(QuotaSettings.class), one(QuotaSettings.class),
+                ctx -> ctx.json(groups.setQuotas(caller(ctx), ctx.pathParam("id"), body(ctx, QuotaSettings.class))));
+        api.get("/resource-groups/{id}/concurrency", "resource-groups", "Read the scheduling concurrency threshold",
+                one(ConcurrencySettings.class), ctx -> ctx.json(groups.concurrency(caller(ctx), ctx.pathParam("id"))));
+        api.put("/resource-groups/{id}/concurrency", "resource-groups", "Set the scheduling concurrency threshold, 1..200 (re-runs admission)",
+                one(ConcurrencySettings.class), one(ConcurrencySettings.class),
+                ctx -> ctx.json(groups.setConcurrency(caller(ctx), ctx.pathParam("id"), body(ctx, ConcurrencySettings.class))));
         api.get("/resource-groups/{id}/networks", "resource-groups", "List the VPCs bound to a group", array(GroupNetwork.class),
                 ctx -> ctx.json(groups.networks(caller(ctx), ctx.pathParam("id"))));
         api.post("/resource-groups/{id}/networks", "resource-groups", "Bind another VPC", one(BindRequest.class), 201,

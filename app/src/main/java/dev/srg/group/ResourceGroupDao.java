@@ -93,6 +93,36 @@ final class ResourceGroupDao {
                 .bind("to", to.name()).bind("from", from.name()).bind("now", now).bind("id", id).execute() == 1;
     }
 
+    QuotaSettings quotas(String groupId) {
+        var map = new java.util.EnumMap<dev.srg.admission.UsageType, QuotaSettings.Quota>(dev.srg.admission.UsageType.class);
+        h.createQuery("SELECT usage_type, min_milli_cu, max_milli_cu FROM resource_group_quotas WHERE resource_group_id = :id")
+                .bind("id", groupId)
+                .map((rs, ctx) -> {
+                    long min = rs.getLong("min_milli_cu");
+                    ComputeUnits minCu = rs.wasNull() ? null : ComputeUnits.ofMilli(min);
+                    long max = rs.getLong("max_milli_cu");
+                    ComputeUnits maxCu = rs.wasNull() ? null : ComputeUnits.ofMilli(max);
+                    map.put(dev.srg.admission.UsageType.valueOf(rs.getString("usage_type")), new QuotaSettings.Quota(minCu, maxCu));
+                    return null;
+                }).list();
+        return new QuotaSettings(map);
+    }
+
+    void replaceQuotas(String groupId, QuotaSettings quotas) {
+        h.createUpdate("DELETE FROM resource_group_quotas WHERE resource_group_id = :id").bind("id", groupId).execute();
+        quotas.quotas().forEach((type, q) -> h.createUpdate("""
+                INSERT INTO resource_group_quotas (resource_group_id, usage_type, min_milli_cu, max_milli_cu)
+                VALUES (:id, :type, :min, :max)""")
+                .bind("id", groupId).bind("type", type.name())
+                .bind("min", q.minCu() == null ? null : q.minCu().milli())
+                .bind("max", q.maxCu() == null ? null : q.maxCu().milli()).execute());
+    }
+
+    void setSchedulingMaxRunning(String groupId, int n, Instant now) {
+        h.createUpdate("UPDATE resource_groups SET scheduling_max_running = :n, updated_at = :now WHERE id = :id")
+                .bind("n", n).bind("now", now).bind("id", groupId).execute();
+    }
+
     List<String> idsInStatus(GroupStatus status) {
         return h.createQuery("SELECT id FROM resource_groups WHERE status = :s ORDER BY id").bind("s", status.name())
                 .mapTo(String.class).list();

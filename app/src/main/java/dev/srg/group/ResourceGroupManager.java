@@ -6,6 +6,9 @@ import dev.srg.access.AccessManager;
 import dev.srg.access.AuditLog;
 import dev.srg.access.Policy;
 import dev.srg.access.Principal;
+import dev.srg.admission.GroupLimits;
+import dev.srg.admission.Quota;
+import dev.srg.admission.UsageType;
 import dev.srg.error.Names;
 import dev.srg.error.SrgException;
 import dev.srg.network.NetworkManager;
@@ -18,7 +21,10 @@ import dev.srg.store.PageRequest;
 import dev.srg.store.PageRequest.Page;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.ToIntFunction;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -41,6 +47,7 @@ public final class ResourceGroupManager {
     private final Clock clock;
     private final ToIntFunction<String> runningTasks;
     private volatile ResourceGroupProvisioner provisioner;
+    private volatile Consumer<String> limitsListener = id -> { };
 
     /**
      * @param runningTasks how many tasks run on a group now (unbinding a network they use needs force, NET-5)
@@ -57,6 +64,92 @@ public final class ResourceGroupManager {
 
     void setProvisioner(ResourceGroupProvisioner provisioner) {
         this.provisioner = provisioner;
+    }
+
+    /** Told the id of a group whose admission limits (state, capacity, quotas, concurrency) changed. */
+    public void onLimitsChanged(Consumer<String> listener) {
+        this.limitsListener = requireNonNull(listener, "listener is null");
+    }
+
+    /** What admission needs to know of a group, read from the store (the truth). */
+    public GroupLimits admissionLimits(String groupId) {
+        return jdbi.withHandle(h -> {
+            ResourceGroupInfo g = new ResourceGroupDao(h).find(groupId, false)
+                    .orElseThrow(() -> SrgException.notFound("ResourceGroup", groupId));
+            Map<UsageType, Quota> quotas = new EnumMap<>(UsageType.class);
+            new ResourceGroupDao(h).quotas(groupId).quotas().forEach((type, q) -> quotas.put(type, Quota.of(
+                    q.minCu() == null ? 0 : q.minCu().milli(), q.maxCu() == null ? Quota.NO_MAXIMUM : q.maxCu().milli())));
+            return new GroupLimits(g.status().admitsTasks(), g.capacity().milli(), g.schedulingMaxRunning(), quotas);
+        });
+    }
+
+    public QuotaSettings quotas(Principal caller, String id) {
+        get(caller, id);
+        return jdbi.withHandle(h -> new ResourceGroupDao(h).quotas(id));
+    }
+
+    /** ADM-2: replaces the quotas; minimums sum to at most the capacity, each minimum at most its maximum. */
+    public QuotaSettings setQuotas(Principal caller, String id, QuotaSettings request) {
+        caller.requireAll("change quotas", Policy.ResourceGroupFullAccess);
+        if (request == null || request.quotas() == null) {
+            throw SrgException.invalid("quotas", "MissingParameter", "quotas is required (an empty object removes them all)");
+        }
+        jdbi.useTransaction(h -> {
+            ResourceGroupDao dao = new ResourceGroupDao(h);
+            ResourceGroupInfo g = dao.find(id, true).orElseThrow(() -> SrgException.notFound("ResourceGroup", id));
+            requireNotReleased(g);
+            long minimums = 0;
+            for (var e : request.quotas().entrySet()) {
+                String field = "quotas." + e.getKey();
+                QuotaSettings.Quota q = e.getValue();
+                if (q == null || (q.minCu() == null && q.maxCu() == null)) {
+                    throw SrgException.invalid(field, "InvalidParameter.Quota", field + " needs minCu, maxCu or both");
+                }
+                if (q.minCu() != null && q.maxCu() != null && q.minCu().compareTo(q.maxCu()) > 0) {
+                    throw SrgException.invalid(field + ".minCu", "InvalidParameter.Quota",
+                            field + ".minCu " + q.minCu() + " is above its maxCu " + q.maxCu() + " (SPEC ADM-2)");
+                }
+                if (q.maxCu() != null && q.maxCu().compareTo(g.capacity()) > 0) {
+                    throw SrgException.invalid(field + ".maxCu", "InvalidParameter.Quota",
+                            field + ".maxCu " + q.maxCu() + " is above the group's capacity " + g.capacity());
+                }
+                minimums += q.minCu() == null ? 0 : q.minCu().milli();
+            }
+            if (minimums > g.capacity().milli()) {
+                throw SrgException.invalid("quotas", "InvalidParameter.Quota.MinimumsAboveSpec",
+                        "the minimums sum to " + ComputeUnits.ofMilli(minimums) + ", above the group's capacity "
+                                + g.capacity() + " (SPEC ADM-2)");
+            }
+            dao.replaceQuotas(id, request);
+        });
+        limitsListener.accept(id);
+        return quotas(caller, id);
+    }
+
+    public ConcurrencySettings concurrency(Principal caller, String id) {
+        return new ConcurrencySettings(get(caller, id).schedulingMaxRunning());
+    }
+
+    /** ADM-4: 1 to 200 SCHEDULING tasks at once. */
+    public ConcurrencySettings setConcurrency(Principal caller, String id, ConcurrencySettings request) {
+        caller.requireAll("change the concurrency threshold", Policy.ResourceGroupFullAccess);
+        Integer n = request == null ? null : request.schedulingMaxRunning();
+        if (n == null) {
+            throw SrgException.invalid("schedulingMaxRunning", "MissingParameter", "schedulingMaxRunning is required");
+        }
+        if (n < GroupLimits.MIN_SCHEDULING_MAX_RUNNING || n > GroupLimits.MAX_SCHEDULING_MAX_RUNNING) {
+            throw SrgException.invalid("schedulingMaxRunning", "InvalidParameter.Concurrency",
+                    "schedulingMaxRunning must be " + GroupLimits.MIN_SCHEDULING_MAX_RUNNING + " to "
+                            + GroupLimits.MAX_SCHEDULING_MAX_RUNNING + ", got " + n + " (SPEC ADM-4)");
+        }
+        jdbi.useTransaction(h -> {
+            ResourceGroupDao dao = new ResourceGroupDao(h);
+            ResourceGroupInfo g = dao.find(id, true).orElseThrow(() -> SrgException.notFound("ResourceGroup", id));
+            requireNotReleased(g);
+            dao.setSchedulingMaxRunning(id, n, clock.instant());
+        });
+        limitsListener.accept(id);
+        return concurrency(caller, id);
     }
 
     public record CreateRequest(String name, String remark, String regionId, String zoneId, BillingMode billingMode,
@@ -242,13 +335,17 @@ public final class ResourceGroupManager {
 
     /** CREATING → RUNNING once provisioned; false when the group was not CREATING. */
     boolean markProvisioned(String id) {
-        return jdbi.inTransaction(h -> {
+        boolean provisioned = jdbi.inTransaction(h -> {
             boolean done = new ResourceGroupDao(h).transition(id, GroupStatus.CREATING, GroupStatus.RUNNING, clock.instant());
             if (done) {
                 AuditLog.record(h, clock.instant(), "system", "resource-group.provisioned", id, "OK", "CREATING -> RUNNING");
             }
             return done;
         });
+        if (provisioned) {
+            limitsListener.accept(id);
+        }
+        return provisioned;
     }
 
     List<String> creating() {

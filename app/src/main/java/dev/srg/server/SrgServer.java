@@ -7,10 +7,14 @@ import dev.srg.access.AuditLog;
 import dev.srg.api.ApiServer;
 import dev.srg.group.ResourceGroupManager;
 import dev.srg.group.ResourceGroupProvisioner;
+import dev.srg.execution.local.LocalBackendConfig;
+import dev.srg.execution.local.LocalExecutionBackend;
 import dev.srg.network.NetworkManager;
 import dev.srg.region.RegionCatalog;
 import dev.srg.store.Database;
 import dev.srg.store.EmbeddedPostgres;
+import dev.srg.task.InstanceDispatcher;
+import dev.srg.task.InstanceManager;
 import dev.srg.workspace.WorkspaceManager;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -68,15 +72,27 @@ public final class SrgServer implements AutoCloseable {
         AccessManager access = new AccessManager(jdbi, clock);
         AuditLog audit = new AuditLog(jdbi, clock);
         NetworkManager networks = new NetworkManager(jdbi, regions, clock);
-        ResourceGroupManager groups = new ResourceGroupManager(jdbi, regions, networks, access, clock, groupId -> 0);
+        InstanceDispatcher[] dispatcherRef = new InstanceDispatcher[1];
+        ResourceGroupManager groups = new ResourceGroupManager(jdbi, regions, networks, access, clock,
+                groupId -> dispatcherRef[0].running(groupId));
         ResourceGroupProvisioner provisioner = new ResourceGroupProvisioner(groups, config.provisioningDelay());
         closeables.push(provisioner);
         WorkspaceManager workspaces = new WorkspaceManager(jdbi, regions, groups, access, clock);
+        InstanceDispatcher dispatcher = new InstanceDispatcher(jdbi, clock, groups::admissionLimits);
+        dispatcherRef[0] = dispatcher;
+        groups.onLimitsChanged(dispatcher::limitsChanged);
+        LocalExecutionBackend backend = new LocalExecutionBackend(
+                LocalBackendConfig.defaults(dataDir.resolve("instances")), dispatcher);
+        closeables.push(backend);
+        closeables.push(dispatcher);
+        // work-preserving restart: re-attach to what runs, finish what ended, before serving
+        dispatcher.start(backend);
+        InstanceManager instances = new InstanceManager(jdbi, clock, groups, workspaces, dispatcher, backend::outputLog);
 
         bootstrapToken = access.bootstrap(dataDir.resolve("admin.token"));
         provisioner.start();
 
-        api = new ApiServer(new ApiServer.Features(access, audit, regions, networks, groups, workspaces),
+        api = new ApiServer(new ApiServer.Features(access, audit, regions, networks, groups, workspaces, instances),
                 config.host(), config.port());
         closeables.push(api);
         api.start();

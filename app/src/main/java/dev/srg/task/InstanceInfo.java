@@ -1,0 +1,36 @@
+package dev.srg.task;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.srg.admission.UsageType;
+import dev.srg.quantity.ComputeUnits;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * An instance as the API shows it. {@code waitMillis} and {@code runMillis} are measured to now
+ * while it waits or runs (MON-2); {@code queue} says where a queued one stands and why it waits;
+ * {@code consumption} is there once it finished (MON-3).
+ */
+public record InstanceInfo(String id, String name, String workspaceId, String resourceGroupId, TaskType type,
+                           UsageType usageType, ComputeUnits cu, int priority, int timeoutSeconds, String imageId,
+                           InstanceStatus status, String submittedBy, Instant queuedAt, Instant startedAt,
+                           Instant finishedAt, long waitMillis, Long runMillis, Integer exitCode, String failureReason,
+                           Consumption consumption, Boolean limitsEnforced, String limitsNote,
+                           @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> warnings,
+                           QueuePosition queue) {
+    public InstanceInfo {
+        warnings = warnings == null ? List.of() : List.copyOf(warnings);
+    }
+
+    /** What a finished instance used: CU x run time, CPU time and peak memory (MON-3). */
+    public record Consumption(double cuSeconds, double cpuSeconds, Long peakMemoryBytes) {}
+
+    /** Where a queued instance stands in its group's queue (1 = next) and why it waits. */
+    public record QueuePosition(int position, String reason) {}
+
+    public InstanceInfo withQueue(QueuePosition q) {
+        return new InstanceInfo(id, name, workspaceId, resourceGroupId, type, usageType, cu, priority, timeoutSeconds,
+                imageId, status, submittedBy, queuedAt, startedAt, finishedAt, waitMillis, runMillis, exitCode,
+                failureReason, consumption, limitsEnforced, limitsNote, warnings, q);
+    }
+}

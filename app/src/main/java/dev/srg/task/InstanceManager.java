@@ -1,0 +1,290 @@
+package dev.srg.task;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.srg.access.Policy;
+import dev.srg.access.Principal;
+import dev.srg.admission.LedgerInfo;
+import dev.srg.admission.QueuedTaskInfo;
+import dev.srg.admission.TypeUsage;
+import dev.srg.admission.UsageType;
+import dev.srg.error.Names;
+import dev.srg.error.SrgException;
+import dev.srg.group.GroupStatus;
+import dev.srg.group.ResourceGroupInfo;
+import dev.srg.group.ResourceGroupManager;
+import dev.srg.quantity.ComputeUnits;
+import dev.srg.store.IdempotencyKeys;
+import dev.srg.store.Ids;
+import dev.srg.store.PageRequest;
+import dev.srg.store.PageRequest.Page;
+import dev.srg.workspace.WorkspaceInfo;
+import dev.srg.workspace.WorkspaceManager;
+import dev.srg.workspace.WorkspaceRole;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * Task instances: submission with its rules (WS-1, WS-3, ADM-3, RT-2), reading, cancelling, logs,
+ * and a group's usage now (MON-1, MON-2). The {@link InstanceDispatcher} runs them.
+ */
+public final class InstanceManager {
+    /** ADM-3: compute tasks at most 64 CU, with a warning above 16. */
+    public static final long COMPUTE_MAX_CU = 64;
+    public static final long COMPUTE_WARN_CU = 16;
+    public static final int DEFAULT_PRIORITY = 5;
+    public static final int DEFAULT_TIMEOUT_SECONDS = 3600;
+    public static final int MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
+    public static final int MAX_SCRIPT_CHARS = 256 * 1024;
+
+    private final Jdbi jdbi;
+    private final Clock clock;
+    private final ResourceGroupManager groups;
+    private final WorkspaceManager workspaces;
+    private final InstanceDispatcher dispatcher;
+    private final Function<String, Path> logFile;
+
+    public InstanceManager(Jdbi jdbi, Clock clock, ResourceGroupManager groups, WorkspaceManager workspaces,
+                           InstanceDispatcher dispatcher, Function<String, Path> logFile) {
+        this.jdbi = requireNonNull(jdbi, "jdbi is null");
+        this.clock = requireNonNull(clock, "clock is null");
+        this.groups = requireNonNull(groups, "groups is null");
+        this.workspaces = requireNonNull(workspaces, "workspaces is null");
+        this.dispatcher = requireNonNull(dispatcher, "dispatcher is null");
+        this.logFile = requireNonNull(logFile, "logFile is null");
+    }
+
+    /** {@code GET /resource-groups/{id}/usage} (MON-1). */
+    public record GroupUsage(ComputeUnits capacityCu, ComputeUnits usedCu, double utilization, String status,
+                             Map<UsageType, TypeUsageView> byUsageType) {}
+
+    public record TypeUsageView(ComputeUnits usedCu, int running, int queued, ComputeUnits queuedCu) {}
+
+    public InstanceInfo submit(Principal caller, SubmitRequest r) {
+        if (r.workspaceId() == null) {
+            throw SrgException.invalid("workspaceId", "MissingParameter", "workspaceId is required");
+        }
+        if (r.type() == null) {
+            throw SrgException.invalid("type", "MissingParameter", "type is required: " + List.of(TaskType.values()));
+        }
+        if (r.script() == null || r.script().isBlank()) {
+            throw SrgException.invalid("script", "MissingParameter", "script is required");
+        }
+        if (r.script().length() > MAX_SCRIPT_CHARS) {
+            throw SrgException.invalid("script", "InvalidParameter.Script", "script is longer than " + MAX_SCRIPT_CHARS + " characters");
+        }
+        if (r.cu() == null) {
+            throw SrgException.invalid("cu", "MissingParameter", "cu is required (a multiple of 0.25)");
+        }
+        List<String> warnings = new ArrayList<>();
+        // SPEC ADM-3
+        if (r.cu().milli() > COMPUTE_MAX_CU * 1000) {
+            throw SrgException.invalid("cu", "InvalidParameter.Cu.TooLarge",
+                    "a " + r.type() + " task may use at most " + COMPUTE_MAX_CU + " CU, got " + r.cu());
+        }
+        if (r.cu().milli() > COMPUTE_WARN_CU * 1000) {
+            warnings.add("more than " + COMPUTE_WARN_CU + " CU for one task: it starts slower and runs less stably;"
+                    + " consider splitting it");
+        }
+        int priority = r.priority() == null ? DEFAULT_PRIORITY : r.priority();
+        if (priority < 1 || priority > 10) {
+            throw SrgException.invalid("priority", "InvalidParameter.Priority", "priority must be 1 (lowest) to 10 (highest), got " + priority);
+        }
+        int timeout = r.timeoutSeconds() == null ? DEFAULT_TIMEOUT_SECONDS : r.timeoutSeconds();
+        if (timeout < 1 || timeout > MAX_TIMEOUT_SECONDS) {
+            throw SrgException.invalid("timeoutSeconds", "InvalidParameter.Timeout",
+                    "timeoutSeconds must be 1 to " + MAX_TIMEOUT_SECONDS + ", got " + timeout);
+        }
+        if (r.imageId() != null) {
+            throw SrgException.notFound("Image", r.imageId(), "imageId");
+        }
+        Names.check("name", r.name());
+        WorkspaceInfo ws = workspaces.find(r.workspaceId())
+                .orElseThrow(() -> SrgException.notFound("Workspace", r.workspaceId(), "workspaceId"));
+        WorkspaceRole role = requireMember(caller, ws);
+        if (role == WorkspaceRole.VISITOR) {
+            throw SrgException.forbidden("Forbidden.WorkspaceRole",
+                    "a VISITOR of workspace '" + ws.id() + "' cannot run tasks");
+        }
+        // SPEC WS-3: no group named means the workspace's default
+        String groupId = r.resourceGroupId() != null ? r.resourceGroupId() : ws.defaultResourceGroupId();
+        if (groupId == null) {
+            throw SrgException.invalid("resourceGroupId", "MissingParameter",
+                    "resourceGroupId is required: workspace '" + ws.id() + "' has no default resource group");
+        }
+        // SPEC WS-1
+        if (!ws.resourceGroupIds().contains(groupId)) {
+            throw SrgException.invalid("resourceGroupId", "InvalidParameter.ResourceGroup.NotAssociated",
+                    "resource group '" + groupId + "' is not associated with workspace '" + ws.id() + "'");
+        }
+        ResourceGroupInfo group = jdbi.withHandle(h -> groups.find(h, groupId, false))
+                .orElseThrow(() -> SrgException.notFound("ResourceGroup", groupId, "resourceGroupId"));
+        requireAccepting(group);
+        if (r.cu().compareTo(group.capacity()) > 0) {
+            throw SrgException.invalid("cu", "InvalidParameter.Cu.ExceedsCapacity",
+                    "the task asks " + r.cu() + " but group '" + groupId + "' has " + group.capacity() + " in all; it could never start");
+        }
+        var quota = groups.admissionLimits(groupId).quota(r.type().usageType());
+        if (r.cu().milli() > quota.maxMilliCu()) {
+            throw SrgException.invalid("cu", "InvalidParameter.Cu.ExceedsQuota", "the task asks " + r.cu() + " but "
+                    + r.type().usageType() + " tasks of group '" + groupId + "' may use at most "
+                    + ComputeUnits.ofMilli(quota.maxMilliCu()) + " (its maximum quota); it could never start");
+        }
+        InstanceDao.Row[] created = new InstanceDao.Row[1];
+        String id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "instance", r.clientToken(), r.fingerprint(),
+                clock::instant, h -> {
+                    Instant now = clock.instant();
+                    String newId = Ids.next("i", now.toEpochMilli());
+                    InstanceDao dao = new InstanceDao(h, clock);
+                    dao.insert(newId, r, ws.id(), groupId, r.cu(), priority, timeout, warnings, caller.userId(), now);
+                    created[0] = dao.find(newId).orElseThrow();
+                    return newId;
+                });
+        if (created[0] != null) {
+            dispatcher.submitted(created[0]);
+        }
+        return get(caller, id);
+    }
+
+    public InstanceInfo get(Principal caller, String id) {
+        InstanceDao.Row row = jdbi.withHandle(h -> new InstanceDao(h, clock).find(id))
+                .orElseThrow(() -> SrgException.notFound("Instance", id));
+        requireVisible(caller, row.info());
+        return withQueue(row.info());
+    }
+
+    public Page<InstanceInfo> list(Principal caller, String groupId, InstanceStatus status, UsageType usageType, PageRequest page) {
+        List<String> visibleWorkspaces = seesAll(caller) ? null
+                : workspaces.list(caller, PageRequest.first(PageRequest.MAX_SIZE)).items().stream().map(WorkspaceInfo::id).toList();
+        Page<InstanceDao.Row> rows = jdbi.withHandle(h -> page.page(
+                new InstanceDao(h, clock).list(groupId, status, usageType, visibleWorkspaces, page.afterId(), page.limit()),
+                InstanceDao.Row::id));
+        Map<String, Map<String, QueuedTaskInfo>> queues = new HashMap<>();
+        return rows.map(row -> {
+            InstanceInfo i = row.info();
+            if (i.status() != InstanceStatus.QUEUED) {
+                return i;
+            }
+            Map<String, QueuedTaskInfo> queue = queues.computeIfAbsent(i.resourceGroupId(), g -> {
+                Map<String, QueuedTaskInfo> m = new HashMap<>();
+                dispatcher.snapshot(g).queue().forEach(q -> m.put(q.task().id(), q));
+                return m;
+            });
+            QueuedTaskInfo q = queue.get(i.id());
+            return q == null ? i : i.withQueue(new InstanceInfo.QueuePosition(q.position(), q.reason().name()));
+        });
+    }
+
+    public InstanceInfo cancel(Principal caller, String id) {
+        InstanceInfo i = get(caller, id);
+        WorkspaceRole role = workspaces.role(i.workspaceId(), caller.userId()).orElse(null);
+        if (!caller.isAdministrator() && (role == null || role == WorkspaceRole.VISITOR)) {
+            throw SrgException.forbidden("Forbidden.WorkspaceRole", "only members of workspace '" + i.workspaceId()
+                    + "' who may run tasks may cancel them");
+        }
+        if (i.status().isFinal()) {
+            throw SrgException.conflict("Instance.AlreadyFinished", "instance '" + id + "' already ended as " + i.status());
+        }
+        dispatcher.cancel(i);
+        return get(caller, id);
+    }
+
+    /** A chunk of an instance's log from {@code offset}, and whether more may come. */
+    public record LogChunk(byte[] bytes, long nextOffset, boolean finished) {}
+
+    public LogChunk log(Principal caller, String id, long offset, int maxBytes) {
+        InstanceInfo i = get(caller, id);
+        if (offset < 0) {
+            throw SrgException.invalid("offset", "InvalidParameter.Offset", "offset must be 0 or more");
+        }
+        boolean finished = i.status().isFinal();
+        Path file = logFile.apply(id);
+        if (!Files.exists(file)) {
+            return new LogChunk(new byte[0], offset, finished);
+        }
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
+            long length = raf.length();
+            if (offset >= length) {
+                return new LogChunk(new byte[0], offset, finished);
+            }
+            int n = (int) Math.min(maxBytes, length - offset);
+            byte[] bytes = new byte[n];
+            raf.seek(offset);
+            raf.readFully(bytes);
+            return new LogChunk(bytes, offset + n, finished && offset + n >= length);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read the log of " + id + ": " + e.getMessage(), e);
+        }
+    }
+
+    public GroupUsage usage(Principal caller, String groupId) {
+        ResourceGroupInfo g = groups.get(caller, groupId);
+        LedgerInfo ledger = dispatcher.snapshot(groupId);
+        Map<UsageType, TypeUsageView> byType = new EnumMap<>(UsageType.class);
+        for (Map.Entry<UsageType, TypeUsage> e : ledger.byType().entrySet()) {
+            TypeUsage t = e.getValue();
+            byType.put(e.getKey(), new TypeUsageView(ComputeUnits.ofMilli(t.usedMilliCu()), t.running(), t.queued(),
+                    ComputeUnits.ofMilli(t.queuedMilliCu())));
+        }
+        long capacity = g.capacity().milli();
+        double utilization = capacity == 0 ? 0 : BigDecimal.valueOf(ledger.usedMilliCu())
+                .divide(BigDecimal.valueOf(capacity), 4, RoundingMode.HALF_UP).doubleValue();
+        return new GroupUsage(g.capacity(), ComputeUnits.ofMilli(ledger.usedMilliCu()), utilization, g.status().name(), byType);
+    }
+
+    private InstanceInfo withQueue(InstanceInfo i) {
+        if (i.status() != InstanceStatus.QUEUED) {
+            return i;
+        }
+        return dispatcher.snapshot(i.resourceGroupId()).queue().stream().filter(q -> q.task().id().equals(i.id())).findFirst()
+                .map(q -> i.withQueue(new InstanceInfo.QueuePosition(q.position(), q.reason().name()))).orElse(i);
+    }
+
+    private static void requireAccepting(ResourceGroupInfo g) {
+        GroupStatus s = g.status();
+        if (s == GroupStatus.FROZEN) {
+            throw SrgException.conflict("ResourceGroup.Frozen", "resourceGroupId",
+                    "resource group '" + g.id() + "' is FROZEN after 7 idle days; enable it (POST /resource-groups/" + g.id() + "/enable) first");
+        }
+        if (s == GroupStatus.EXPIRED) {
+            throw SrgException.conflict("ResourceGroup.Expired", "resourceGroupId",
+                    "resource group '" + g.id() + "' has EXPIRED; renew it first");
+        }
+        if (s == GroupStatus.RELEASING || s == GroupStatus.RELEASED) {
+            throw SrgException.conflict("ResourceGroup.Released", "resourceGroupId", "resource group '" + g.id() + "' is " + s);
+        }
+    }
+
+    private WorkspaceRole requireMember(Principal caller, WorkspaceInfo ws) {
+        return ws.members().stream().filter(m -> m.userId().equals(caller.userId())).map(WorkspaceInfo.Member::role)
+                .findFirst().orElseGet(() -> {
+                    if (caller.isAdministrator()) {
+                        return WorkspaceRole.ADMIN;
+                    }
+                    throw SrgException.notFound("Workspace", ws.id(), "workspaceId");
+                });
+    }
+
+    private void requireVisible(Principal caller, InstanceInfo i) {
+        if (!seesAll(caller) && workspaces.role(i.workspaceId(), caller.userId()).isEmpty()) {
+            throw SrgException.notFound("Instance", i.id());
+        }
+    }
+
+    private static boolean seesAll(Principal caller) {
+        return caller.isAdministrator() || caller.has(Policy.ResourceGroupFullAccess);
+    }
+}

@@ -1,0 +1,233 @@
+package dev.srg.task;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.srg.testing.Fixtures;
+import dev.srg.testing.TestHttp;
+import dev.srg.testing.TestServer;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import tools.jackson.databind.JsonNode;
+
+@Tag("database")
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class InstanceApiTest {
+    static TestServer server;
+    static Fixtures fx;
+    static TestHttp admin;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start();
+        fx = new Fixtures(server);
+        admin = server.admin();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    static Map<String, Object> task(String workspaceId, String script, double cu) {
+        Map<String, Object> body = new HashMap<>();
+        body.put("workspaceId", workspaceId);
+        body.put("type", "SHELL");
+        body.put("script", script);
+        body.put("cu", cu);
+        return body;
+    }
+
+    static JsonNode awaitFinal(String id) {
+        JsonNode[] last = new JsonNode[1];
+        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            last[0] = admin.get("instances/" + id).json();
+            return List.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT").contains(last[0].path("status").asString());
+        });
+        return last[0];
+    }
+
+    @Test
+    @DisplayName("SPEC WS-3 RT-2 MON-3: a task without a group runs on the workspace default; it reports exit code, times and consumption")
+    void runsOnDefaultGroup() {
+        String rg = fx.subscriptionGroup(4).get("id").asString();
+        String ws = fx.workspace(rg).get("id").asString();
+        var r = admin.post("instances", task(ws, "echo hello from $SRG_INSTANCE_ID; exit 3", 0.5));
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        assertThat(r.json().get("resourceGroupId").asString()).isEqualTo(rg);
+        assertThat(r.json().get("usageType").asString()).isEqualTo("SCHEDULING");
+        JsonNode done = awaitFinal(r.id());
+        assertThat(done.get("status").asString()).isEqualTo("FAILED");
+        assertThat(done.get("exitCode").asInt()).isEqualTo(3);
+        assertThat(done.get("failureReason").asString()).isEqualTo("NON_ZERO_EXIT");
+        assertThat(done.get("waitMillis").asLong()).isGreaterThanOrEqualTo(0);
+        assertThat(done.get("runMillis").asLong()).isGreaterThanOrEqualTo(0);
+        assertThat(done.has("startedAt") && done.has("finishedAt") && done.has("queuedAt")).isTrue();
+        JsonNode consumption = done.get("consumption");
+        assertThat(consumption.get("cpuSeconds").asDouble()).isGreaterThanOrEqualTo(0);
+        assertThat(consumption.get("cuSeconds").asDouble()).isCloseTo(0.5 * done.get("runMillis").asLong() / 1000.0,
+                org.assertj.core.data.Offset.offset(0.01));
+        var log = admin.get("instances/" + r.id() + "/log");
+        assertThat(log.text()).isEqualTo("hello from " + r.id() + "\n");
+        var py = admin.post("instances", Map.of("workspaceId", ws, "type", "PYTHON", "script", "print(6*7)", "cu", 0.25));
+        JsonNode pyDone = awaitFinal(py.id());
+        assertThat(pyDone.get("status").asString()).isEqualTo("SUCCEEDED");
+        assertThat(admin.get("instances/" + py.id() + "/log").text()).isEqualTo("42\n");
+    }
+
+    @Test
+    @DisplayName("SPEC WS-1: a task may use only a group associated with its workspace")
+    void onlyAssociatedGroups() {
+        String rg = fx.subscriptionGroup(2).get("id").asString();
+        String other = fx.subscriptionGroup(2).get("id").asString();
+        String ws = fx.workspace(rg).get("id").asString();
+        var body = task(ws, "true", 0.25);
+        body.put("resourceGroupId", other);
+        var r = admin.post("instances", body);
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.code()).isEqualTo("InvalidParameter.ResourceGroup.NotAssociated");
+        String bare = admin.post("workspaces", Map.of("name", "bare", "regionId", "local")).id();
+        var noDefault = admin.post("instances", task(bare, "true", 0.25));
+        assertThat(noDefault.field()).isEqualTo("resourceGroupId");
+        var outsider = fx.user();
+        assertThat(outsider.http().post("instances", task(ws, "true", 0.25)).status()).isEqualTo(404);
+    }
+
+    @Test
+    @DisplayName("SPEC ADM-3: compute tasks take at most 64 CU, more than 16 is warned; cu is a multiple of 0.25 within the group")
+    void perTaskLimits() {
+        String rg = fx.subscriptionGroup(100).get("id").asString();
+        String ws = fx.workspace(rg).get("id").asString();
+        assertThat(admin.post("instances", task(ws, "true", 64.25)).code()).isEqualTo("InvalidParameter.Cu.TooLarge");
+        assertThat(admin.post("instances", task(ws, "true", 0.3)).code()).isEqualTo("InvalidParameter.ComputeUnits");
+        assertThat(admin.post("instances", task(ws, "true", 0)).code()).isEqualTo("InvalidParameter.ComputeUnits");
+        var big = admin.post("instances", task(ws, "true", 17));
+        assertThat(big.status()).isEqualTo(201);
+        assertThat(big.json().get("warnings").get(0).asString()).contains("16 CU");
+        assertThat(admin.post("instances", task(ws, "true", 16)).json().has("warnings")).isFalse();
+        String small = fx.subscriptionGroup(2).get("id").asString();
+        String ws2 = fx.workspace(small).get("id").asString();
+        assertThat(admin.post("instances", task(ws2, "true", 2.25)).code()).isEqualTo("InvalidParameter.Cu.ExceedsCapacity");
+        var prio = task(ws2, "true", 1);
+        prio.put("priority", 11);
+        assertThat(admin.post("instances", prio).field()).isEqualTo("priority");
+    }
+
+    @Test
+    @DisplayName("SPEC ADM-5 MON-2: what does not fit queues, visible per usage type with its position and reason, and starts when it fits")
+    void queueAndUsage() {
+        String rg = fx.subscriptionGroup(2).get("id").asString();
+        String ws = fx.workspace(rg).get("id").asString();
+        var blocker = admin.post("instances", task(ws, "sleep 30", 2));
+        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> admin.get("instances/" + blocker.id()).json()
+                .get("status").asString().equals("RUNNING"));
+        var waiting = admin.post("instances", task(ws, "echo done", 1));
+        assertThat(waiting.json().get("status").asString()).isEqualTo("QUEUED");
+        assertThat(waiting.json().get("queue").get("position").asInt()).isEqualTo(1);
+        assertThat(waiting.json().get("queue").get("reason").asString()).isEqualTo("CAPACITY");
+        JsonNode usage = admin.get("resource-groups/" + rg + "/usage").json();
+        assertThat(usage.get("capacityCu").asInt()).isEqualTo(2);
+        assertThat(usage.get("usedCu").asInt()).isEqualTo(2);
+        assertThat(usage.get("utilization").asDouble()).isEqualTo(1.0);
+        assertThat(usage.get("byUsageType").get("SCHEDULING").get("running").asInt()).isEqualTo(1);
+        assertThat(usage.get("byUsageType").get("SCHEDULING").get("queued").asInt()).isEqualTo(1);
+        var queued = admin.get("instances?resourceGroupId=" + rg + "&status=QUEUED&usageType=SCHEDULING").json().get("items");
+        assertThat(queued).hasSize(1);
+        assertThat(queued.get(0).get("queue").get("reason").asString()).isEqualTo("CAPACITY");
+        // SPEC ADM-2: a quota change re-runs admission at once; here the cancel frees the capacity
+        var cancelled = admin.post("instances/" + blocker.id() + "/cancel", null);
+        assertThat(cancelled.status()).isEqualTo(200);
+        assertThat(awaitFinal(blocker.id()).get("status").asString()).isEqualTo("CANCELLED");
+        assertThat(awaitFinal(waiting.id()).get("status").asString()).isEqualTo("SUCCEEDED");
+        assertThat(admin.post("instances/" + blocker.id() + "/cancel", null).code()).isEqualTo("Instance.AlreadyFinished");
+    }
+
+    @Test
+    @DisplayName("SPEC ADM-4: the concurrency threshold limits running SCHEDULING tasks and changing it re-runs admission")
+    void concurrencyThreshold() {
+        String rg = fx.subscriptionGroup(8).get("id").asString();
+        String ws = fx.workspace(rg).get("id").asString();
+        assertThat(admin.get("resource-groups/" + rg + "/concurrency").json().get("schedulingMaxRunning").asInt()).isEqualTo(50);
+        assertThat(admin.put("resource-groups/" + rg + "/concurrency", Map.of("schedulingMaxRunning", 201)).field())
+                .isEqualTo("schedulingMaxRunning");
+        assertThat(admin.put("resource-groups/" + rg + "/concurrency", Map.of("schedulingMaxRunning", 0)).status()).isEqualTo(400);
+        assertThat(admin.put("resource-groups/" + rg + "/concurrency", Map.of("schedulingMaxRunning", 1)).status()).isEqualTo(200);
+        var a = admin.post("instances", task(ws, "sleep 30", 0.25));
+        var b = admin.post("instances", task(ws, "echo b", 0.25));
+        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> admin.get("instances/" + a.id()).json()
+                .get("status").asString().equals("RUNNING"));
+        assertThat(admin.get("instances/" + b.id()).json().get("queue").get("reason").asString()).isEqualTo("CONCURRENCY");
+        assertThat(admin.put("resource-groups/" + rg + "/concurrency", Map.of("schedulingMaxRunning", 2)).status()).isEqualTo(200);
+        assertThat(awaitFinal(b.id()).get("status").asString()).isEqualTo("SUCCEEDED");
+        admin.post("instances/" + a.id() + "/cancel", null);
+        awaitFinal(a.id());
+    }
+
+    @Test
+    @DisplayName("SPEC ADM-2: quotas: minimums sum to at most the spec, a maximum caps its type, and a change re-runs admission")
+    void quotas() {
+        String rg = fx.subscriptionGroup(4).get("id").asString();
+        String ws = fx.workspace(rg).get("id").asString();
+        var tooMuch = admin.put("resource-groups/" + rg + "/quotas", Map.of("quotas", Map.of(
+                "DATA_INTEGRATION", Map.of("minCu", 3), "DATA_SERVICE", Map.of("minCu", 2))));
+        assertThat(tooMuch.code()).isEqualTo("InvalidParameter.Quota.MinimumsAboveSpec");
+        var minAboveMax = admin.put("resource-groups/" + rg + "/quotas", Map.of("quotas", Map.of("SCHEDULING", Map.of("minCu", 2, "maxCu", 1))));
+        assertThat(minAboveMax.field()).isEqualTo("quotas.SCHEDULING.minCu");
+        assertThat(admin.put("resource-groups/" + rg + "/quotas", Map.of("quotas", Map.of("GAMING", Map.of("minCu", 1)))).code())
+                .isEqualTo("InvalidParameter.Enum");
+        // a maximum of 1 CU for SCHEDULING: the second 1-CU task waits for the quota
+        var ok = admin.put("resource-groups/" + rg + "/quotas", Map.of("quotas", Map.of("SCHEDULING", Map.of("maxCu", 1),
+                "DATA_INTEGRATION", Map.of("minCu", 2))));
+        assertThat(ok.status()).as(ok.toString()).isEqualTo(200);
+        assertThat(admin.get("resource-groups/" + rg + "/quotas").json().get("quotas").get("DATA_INTEGRATION").get("minCu").asInt())
+                .isEqualTo(2);
+        var a = admin.post("instances", task(ws, "sleep 30", 1));
+        var b = admin.post("instances", task(ws, "echo b", 1));
+        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> admin.get("instances/" + a.id()).json()
+                .get("status").asString().equals("RUNNING"));
+        assertThat(admin.get("instances/" + b.id()).json().get("queue").get("reason").asString()).isEqualTo("MAX_QUOTA");
+        assertThat(admin.post("instances", task(ws, "true", 1.25)).code()).isEqualTo("InvalidParameter.Cu.ExceedsQuota");
+        // raising the maximum lets b start at once
+        assertThat(admin.put("resource-groups/" + rg + "/quotas", Map.of("quotas", Map.of("SCHEDULING", Map.of("maxCu", 2)))).status())
+                .isEqualTo(200);
+        assertThat(awaitFinal(b.id()).get("status").asString()).isEqualTo("SUCCEEDED");
+        admin.post("instances/" + a.id() + "/cancel", null);
+        awaitFinal(a.id());
+    }
+
+    @Test
+    @DisplayName("logs: read from an offset, and follow=true streams until the task ends")
+    void logs() throws Exception {
+        String rg = fx.subscriptionGroup(2).get("id").asString();
+        String ws = fx.workspace(rg).get("id").asString();
+        var r = admin.post("instances", task(ws, "for i in 1 2 3; do echo line $i; sleep 0.3; done", 0.25));
+        var followed = admin.get("instances/" + r.id() + "/log?follow=true");
+        assertThat(followed.status()).isEqualTo(200);
+        assertThat(followed.text()).isEqualTo("line 1\nline 2\nline 3\n");
+        assertThat(admin.get("instances/" + r.id() + "/log?offset=7").text()).isEqualTo("line 2\nline 3\n");
+        assertThat(admin.get("instances/" + r.id() + "/log?offset=-1").status()).isEqualTo(400);
+        assertThat(admin.get("instances/i-nope/log").status()).isEqualTo(404);
+    }
+
+    @Test
+    @DisplayName("timeouts end as TIMED_OUT; the unprivileged task user runs them")
+    void timeoutAndUser() {
+        String rg = fx.subscriptionGroup(2).get("id").asString();
+        String ws = fx.workspace(rg).get("id").asString();
+        var body = task(ws, "id -u; sleep 60", 0.25);
+        body.put("timeoutSeconds", 1);
+        var r = admin.post("instances", body);
+        JsonNode done = awaitFinal(r.id());
+        assertThat(done.get("status").asString()).isEqualTo("TIMED_OUT");
+        assertThat(admin.get("instances/" + r.id() + "/log").text().strip()).isNotEqualTo("0");
+    }
+}
