@@ -119,8 +119,8 @@ final class ResourceGroupCommands extends ClientCommand {
         out().one(api().get(path("/resource-groups/%s", id)), GROUP);
     }
 
-    @Command(name = "rename", description = "Rename a resource group or change its remark.")
-    void rename(@Parameters(paramLabel = "RG_ID") String id, @Option(names = "--name", required = true, paramLabel = "NAME") String name,
+    @Command(name = "rename", description = "Rename a resource group and/or change its remark.")
+    void rename(@Parameters(paramLabel = "RG_ID") String id, @Option(names = "--name", paramLabel = "NAME") String name,
                 @Option(names = "--remark", paramLabel = "TEXT") String remark) {
         out().one(api().patch(path("/resource-groups/%s", id), body("name", name, "remark", remark)), GROUP);
     }

@@ -43,6 +43,11 @@ final class WorkspaceCommands extends ClientCommand {
         out().one(api().get(path("/workspaces/%s", id)), WORKSPACE);
     }
 
+    @Command(name = "rename", description = "Rename a workspace (workspace ADMIN only).")
+    void rename(@Parameters(paramLabel = "WS_ID") String id, @Option(names = "--name", required = true, paramLabel = "NAME") String name) {
+        out().one(api().patch(path("/workspaces/%s", id), body("name", name)), WORKSPACE);
+    }
+
     @Command(name = "member-set", description = "Add a member or change their role (workspace ADMIN only).")
     void memberSet(@Parameters(paramLabel = "WS_ID") String id, @Parameters(paramLabel = "USER_ID") String userId,
                    @Option(names = "--role", required = true, paramLabel = "ADMIN|DEVELOPER|OPERATOR|VISITOR") String role) {

@@ -146,6 +146,11 @@ class ClientCommandsTest {
         JsonNode renamed = ok("rg", "rename", rg, "--name", "cli-sub-renamed", "--remark", "nightly ETL", "-o", "json").json();
         assertThat(renamed.get("name").asString()).isEqualTo("cli-sub-renamed");
         assertThat(renamed.get("remark").asString()).isEqualTo("nightly ETL");
+        assertThat(ok("rg", "rename", rg, "--remark", "hourly ETL", "-o", "json").json().get("name").asString()).isEqualTo("cli-sub-renamed");
+        Run nothing = srg("rg", "rename", rg);
+        assertThat(nothing.exit()).isEqualTo(3);
+        assertThat(nothing.err()).startsWith("error: nothing to change");
+        assertThat(ok("ws", "rename", wsId, "--name", "cli-ws-2", "-o", "json").json().get("name").asString()).isEqualTo("cli-ws-2");
 
         String[] second = network(102);
         JsonNode binding = ok("rg", "bind", rg, "--vpc", second[0], "--vswitch", second[1], "-o", "json").json();
