@@ -2,11 +2,15 @@ package dev.srg.cli;
 
 import dev.srg.json.Json;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
+import java.net.UnknownHostException;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -85,7 +89,7 @@ public final class ApiClient {
             }
             return r;
         } catch (IOException e) {
-            throw new ApiException(0, "Connection", null, "cannot reach srg at " + baseUrl + ": " + e.getMessage());
+            throw unreachable(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ApiException(0, "Interrupted", null, "interrupted");
@@ -100,11 +104,34 @@ public final class ApiClient {
             }
             return r.body() == null || r.body().isEmpty() ? Json.MAPPER.nullNode() : Json.MAPPER.readTree(r.body());
         } catch (IOException e) {
-            throw new ApiException(0, "Connection", null, "cannot reach srg at " + baseUrl + ": " + e.getMessage());
+            throw unreachable(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ApiException(0, "Interrupted", null, "interrupted");
         }
+    }
+
+    private ApiException unreachable(IOException e) {
+        return new ApiException(0, "Connection", null, "cannot reach srg at " + baseUrl + ": " + why(e));
+    }
+
+    /** The JDK client often leaves the message out (a refused connection is a bare ConnectException). */
+    private static String why(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof HttpConnectTimeoutException) {
+                return "connection timed out";
+            }
+            if (t instanceof ConnectException && t.getMessage() == null) {
+                return "connection refused";
+            }
+            if (t instanceof UnresolvedAddressException || t instanceof UnknownHostException) {
+                return "unknown host";
+            }
+            if (t.getMessage() != null) {
+                return t.getMessage();
+            }
+        }
+        return e.getClass().getSimpleName();
     }
 
     private HttpRequest request(String method, String path, Object body) {

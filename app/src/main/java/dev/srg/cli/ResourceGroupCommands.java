@@ -1,0 +1,151 @@
+package dev.srg.cli;
+
+import static dev.srg.cli.Column.count;
+import static dev.srg.cli.Column.field;
+import static dev.srg.cli.Column.joined;
+
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.TypeConversionException;
+import tools.jackson.databind.JsonNode;
+
+@Command(name = "rg", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true,
+        description = "Resource groups: buy, list, rename, release, bind VPCs.")
+final class ResourceGroupCommands extends ClientCommand {
+    static final View GROUP = new View(
+            List.of(field("ID", "id"), field("NAME", "name"), field("STATUS", "status"), field("MODE", "billingMode"),
+                    Column.of("CU", g -> g.hasNonNull("specCu") ? Column.text(g.get("specCu")) : Column.text(g.path("maxCu"))),
+                    Column.of("REGION/ZONE", g -> g.path("regionId").asString() + "/" + g.path("zoneId").asString()),
+                    count("NETWORKS", "networks"), count("WORKSPACES", "workspaceIds")),
+            List.of(field("REMARK", "remark"),
+                    Column.of("CYCLE", g -> g.hasNonNull("billingCycle")
+                            ? g.get("billingCycle").path("count").asString() + " " + g.get("billingCycle").path("unit").asString() : null),
+                    field("AUTO-RENEW", "autoRenew"), field("EXPIRES", "expiresAt"), field("MAX-RUNNING", "schedulingMaxRunning"),
+                    joined("NETWORK-IDS", "networks", ResourceGroupCommands::network), joined("WORKSPACE-IDS", "workspaceIds"),
+                    field("CREATED", "createdAt"), field("UPDATED", "updatedAt")));
+    static final View NETWORK = new View(List.of(field("ID", "id"), field("VPC", "vpcId"), field("VSWITCH", "vswitchId"),
+            field("DATA-SERVICE", "dataService"), field("CREATED", "createdAt")));
+
+    private static String network(JsonNode n) {
+        return n.path("id").asString() + " " + n.path("vpcId").asString() + "/" + n.path("vswitchId").asString()
+                + (n.path("dataService").asBoolean() ? " (data service)" : "");
+    }
+
+    /** A billing cycle as the API takes it, from {@code 1MONTH}, {@code 3MONTHS}, {@code 1YEAR}. */
+    record BillingCycle(String unit, int count) {
+        private static final Pattern FORM = Pattern.compile("(\\d{1,3})(MONTH|YEAR)S?");
+    }
+
+    static final class BillingCycleConverter implements ITypeConverter<BillingCycle> {
+        @Override
+        public BillingCycle convert(String value) {
+            Matcher m = BillingCycle.FORM.matcher(value.strip().toUpperCase(Locale.ROOT));
+            if (!m.matches()) {
+                throw new TypeConversionException("'" + value + "' is not a billing cycle such as 1MONTH, 3MONTH or 1YEAR");
+            }
+            return new BillingCycle(m.group(2), Integer.parseInt(m.group(1)));
+        }
+    }
+
+    @Command(name = "create", description = "Buy a resource group; --wait waits until it is RUNNING.")
+    void create(@Option(names = "--name", required = true, paramLabel = "NAME") String name,
+                @Option(names = "--remark", paramLabel = "TEXT") String remark,
+                @Option(names = "--region", required = true, paramLabel = "REGION_ID") String region,
+                @Option(names = "--zone", required = true, paramLabel = "ZONE_ID") String zone,
+                @Option(names = "--billing-mode", required = true, paramLabel = "SUBSCRIPTION|PAY_AS_YOU_GO") String mode,
+                @Option(names = "--spec-cu", paramLabel = "CU", description = "subscription spec (whole CUs, at least 2)") BigDecimal specCu,
+                @Option(names = "--max-cu", paramLabel = "CU", description = "pay-as-you-go maximum (at most 500)") BigDecimal maxCu,
+                @Option(names = "--cycle", paramLabel = "1MONTH|3MONTH|1YEAR", converter = BillingCycleConverter.class,
+                        description = "subscription billing cycle") BillingCycle cycle,
+                @Option(names = "--auto-renew", description = "renew the subscription monthly before it expires") boolean autoRenew,
+                @Option(names = "--vpc", required = true, paramLabel = "VPC_ID") String vpc,
+                @Option(names = "--vswitch", required = true, paramLabel = "VSWITCH_ID") String vswitch,
+                @Option(names = "--client-token", paramLabel = "TOKEN", description = "idempotency key") String clientToken,
+                @Option(names = "--wait", description = "poll until the group is RUNNING") boolean wait,
+                @Option(names = "--wait-timeout", paramLabel = "SECONDS", defaultValue = "600") long waitTimeout) {
+        ApiClient api = api();
+        JsonNode group = api.post(API + "/resource-groups", body("name", name, "remark", remark, "regionId", region, "zoneId", zone,
+                "billingMode", mode.toUpperCase(Locale.ROOT), "specCu", specCu, "maxCu", maxCu, "billingCycle", cycle,
+                "autoRenew", autoRenew ? Boolean.TRUE : null, "vpcId", vpc, "vswitchId", vswitch, "clientToken", clientToken));
+        out().one(wait ? awaitRunning(api, group, Duration.ofSeconds(waitTimeout)) : group, GROUP);
+    }
+
+    private static JsonNode awaitRunning(ApiClient api, JsonNode group, Duration timeout) {
+        String id = group.path("id").asString();
+        Instant deadline = Instant.now().plus(timeout);
+        while (!"RUNNING".equals(group.path("status").asString())) {
+            if (!"CREATING".equals(group.path("status").asString())) {
+                throw new CliException(1, "resource group " + id + " is " + group.path("status").asString() + ", not RUNNING");
+            }
+            if (Instant.now().isAfter(deadline)) {
+                throw new CliException(1, "resource group " + id + " is still CREATING after " + timeout.toSeconds() + "s");
+            }
+            try {
+                Thread.sleep(250);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CliException(1, "interrupted while waiting for " + id);
+            }
+            group = api.get(path("/resource-groups/%s", id));
+        }
+        return group;
+    }
+
+    @Command(name = "list", description = "List resource groups.")
+    void list(@Option(names = "--region", paramLabel = "REGION_ID") String region,
+              @Option(names = "--status", paramLabel = "STATUS", description = "CREATING, RUNNING, FROZEN, EXPIRED, RELEASED, ...") String status,
+              @Mixin ListOptions page) {
+        Map<String, String> query = new LinkedHashMap<>();
+        query.put("regionId", region);
+        query.put("status", status == null ? null : status.toUpperCase(Locale.ROOT));
+        printList(API + "/resource-groups", query, page, GROUP);
+    }
+
+    @Command(name = "get", description = "Show a resource group.")
+    void get(@Parameters(paramLabel = "RG_ID") String id) {
+        out().one(api().get(path("/resource-groups/%s", id)), GROUP);
+    }
+
+    @Command(name = "rename", description = "Rename a resource group and/or change its remark.")
+    void rename(@Parameters(paramLabel = "RG_ID") String id, @Option(names = "--name", paramLabel = "NAME") String name,
+                @Option(names = "--remark", paramLabel = "TEXT") String remark) {
+        out().one(api().patch(path("/resource-groups/%s", id), body("name", name, "remark", remark)), GROUP);
+    }
+
+    @Command(name = "delete", description = "Unsubscribe / release a resource group.")
+    void delete(@Parameters(paramLabel = "RG_ID") String id) {
+        api().delete(path("/resource-groups/%s", id));
+        out().done("Releasing resource group " + id);
+    }
+
+    @Command(name = "networks", description = "List the VPCs bound to a resource group.")
+    void networks(@Parameters(paramLabel = "RG_ID") String id) {
+        out().many(elements(api().get(path("/resource-groups/%s/networks", id))), NETWORK);
+    }
+
+    @Command(name = "bind", description = "Bind another VPC to a resource group.")
+    void bind(@Parameters(paramLabel = "RG_ID") String id, @Option(names = "--vpc", required = true, paramLabel = "VPC_ID") String vpc,
+              @Option(names = "--vswitch", required = true, paramLabel = "VSWITCH_ID") String vswitch) {
+        out().one(api().post(path("/resource-groups/%s/networks", id), body("vpcId", vpc, "vswitchId", vswitch)), NETWORK);
+    }
+
+    @Command(name = "unbind", description = "Remove a VPC binding (--force when running tasks may use it).")
+    void unbind(@Parameters(paramLabel = "RG_ID") String id, @Parameters(paramLabel = "NETWORK_ID") String networkId,
+                @Option(names = "--force", description = "remove it even though running tasks may use it") boolean force) {
+        api().delete(path("/resource-groups/%s/networks/%s", id, networkId) + (force ? "?force=true" : ""));
+        out().done("Unbound network " + networkId + " from resource group " + id);
+    }
+}

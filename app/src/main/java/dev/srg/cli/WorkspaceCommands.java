@@ -1,0 +1,78 @@
+package dev.srg.cli;
+
+import static dev.srg.cli.Column.count;
+import static dev.srg.cli.Column.field;
+import static dev.srg.cli.Column.joined;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ScopeType;
+
+@Command(name = "ws", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true,
+        description = "Workspaces: members and the resource groups their tasks use.")
+final class WorkspaceCommands extends ClientCommand {
+    static final View WORKSPACE = new View(
+            List.of(field("ID", "id"), field("NAME", "name"), field("REGION", "regionId"), field("DEFAULT-RG", "defaultResourceGroupId"),
+                    count("RESOURCE-GROUPS", "resourceGroupIds"), count("MEMBERS", "members")),
+            List.of(joined("RESOURCE-GROUP-IDS", "resourceGroupIds"),
+                    joined("MEMBER-ROLES", "members", m -> m.path("userId").asString() + " " + m.path("role").asString()),
+                    field("CREATED", "createdAt")));
+
+    @Command(name = "create", description = "Create a workspace (you become its ADMIN).")
+    void create(@Option(names = "--name", required = true, paramLabel = "NAME") String name,
+                @Option(names = "--region", required = true, paramLabel = "REGION_ID") String region,
+                @Option(names = "--default-rg", paramLabel = "RG_ID", description = "associate this group and make it the default")
+                String defaultRg,
+                @Option(names = "--client-token", paramLabel = "TOKEN", description = "idempotency key") String clientToken) {
+        out().one(api().post(API + "/workspaces", body("name", name, "regionId", region, "defaultResourceGroupId", defaultRg,
+                "clientToken", clientToken)), WORKSPACE);
+    }
+
+    @Command(name = "list", description = "List the workspaces you can see.")
+    void list(@Mixin ListOptions page) {
+        printList(API + "/workspaces", Map.of(), page, WORKSPACE);
+    }
+
+    @Command(name = "get", description = "Show a workspace with its members and resource groups.")
+    void get(@Parameters(paramLabel = "WS_ID") String id) {
+        out().one(api().get(path("/workspaces/%s", id)), WORKSPACE);
+    }
+
+    @Command(name = "rename", description = "Rename a workspace (workspace ADMIN only).")
+    void rename(@Parameters(paramLabel = "WS_ID") String id, @Option(names = "--name", required = true, paramLabel = "NAME") String name) {
+        out().one(api().patch(path("/workspaces/%s", id), body("name", name)), WORKSPACE);
+    }
+
+    @Command(name = "member-set", description = "Add a member or change their role (workspace ADMIN only).")
+    void memberSet(@Parameters(paramLabel = "WS_ID") String id, @Parameters(paramLabel = "USER_ID") String userId,
+                   @Option(names = "--role", required = true, paramLabel = "ADMIN|DEVELOPER|OPERATOR|VISITOR") String role) {
+        out().one(api().put(path("/workspaces/%s/members/%s", id, userId), body("role", role.toUpperCase(Locale.ROOT))), WORKSPACE);
+    }
+
+    @Command(name = "member-remove", description = "Remove a member (workspace ADMIN only).")
+    void memberRemove(@Parameters(paramLabel = "WS_ID") String id, @Parameters(paramLabel = "USER_ID") String userId) {
+        api().delete(path("/workspaces/%s/members/%s", id, userId));
+        out().done("Removed " + userId + " from workspace " + id);
+    }
+
+    @Command(name = "associate", description = "Let the workspace's tasks use a resource group (workspace ADMIN only).")
+    void associate(@Parameters(paramLabel = "WS_ID") String id, @Parameters(paramLabel = "RG_ID") String groupId) {
+        out().one(api().post(path("/workspaces/%s/resource-groups", id), body("resourceGroupId", groupId)), WORKSPACE);
+    }
+
+    @Command(name = "dissociate", description = "Stop the workspace from using a resource group (workspace ADMIN only).")
+    void dissociate(@Parameters(paramLabel = "WS_ID") String id, @Parameters(paramLabel = "RG_ID") String groupId) {
+        api().delete(path("/workspaces/%s/resource-groups/%s", id, groupId));
+        out().done("Dissociated resource group " + groupId + " from workspace " + id);
+    }
+
+    @Command(name = "set-default", description = "Choose the resource group tasks use when they name none (workspace ADMIN only).")
+    void setDefault(@Parameters(paramLabel = "WS_ID") String id, @Parameters(paramLabel = "RG_ID") String groupId) {
+        out().one(api().patch(path("/workspaces/%s", id), body("defaultResourceGroupId", groupId)), WORKSPACE);
+    }
+}
