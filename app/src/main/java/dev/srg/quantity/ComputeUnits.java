@@ -49,9 +49,11 @@ public record ComputeUnits(long milli) implements Comparable<ComputeUnits> {
         return milli % MILLI_PER_CU == 0;
     }
 
+    /** In CU with no more digits than needed and never in exponent form (10, not 1E+1). */
     public BigDecimal toCu() {
-        return BigDecimal.valueOf(milli).divide(BigDecimal.valueOf(MILLI_PER_CU), 3, RoundingMode.UNNECESSARY)
+        BigDecimal cu = BigDecimal.valueOf(milli).divide(BigDecimal.valueOf(MILLI_PER_CU), 3, RoundingMode.UNNECESSARY)
                 .stripTrailingZeros();
+        return cu.scale() < 0 ? cu.setScale(0) : cu;
     }
 
     public ComputeUnits plus(ComputeUnits other) {

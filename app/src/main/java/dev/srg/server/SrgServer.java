@@ -15,6 +15,8 @@ import dev.srg.store.Database;
 import dev.srg.store.EmbeddedPostgres;
 import dev.srg.task.InstanceDispatcher;
 import dev.srg.task.InstanceManager;
+import dev.srg.time.BackgroundJobs;
+import dev.srg.time.SimulatedClock;
 import dev.srg.workspace.WorkspaceManager;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -66,7 +68,9 @@ public final class SrgServer implements AutoCloseable {
         Database database = openDatabase(dataDir);
         closeables.push(database);
 
-        Clock clock = Clock.systemUTC();
+        Clock clock = config.simulatedClock() ? SimulatedClock.startingNow() : Clock.systemUTC();
+        BackgroundJobs jobs = new BackgroundJobs();
+        closeables.push(jobs);
         RegionCatalog regions = config.regionsFile() == null ? RegionCatalog.defaults() : RegionCatalog.load(config.regionsFile());
         var jdbi = database.jdbi();
         AccessManager access = new AccessManager(jdbi, clock);
