@@ -148,4 +148,17 @@ final class ResourceGroupCommands extends ClientCommand {
         api().delete(path("/resource-groups/%s/networks/%s", id, networkId) + (force ? "?force=true" : ""));
         out().done("Unbound network " + networkId + " from resource group " + id);
     }
+
+    @Command(name = "quotas", description = "Show a group's CU quotas per usage type, or replace them all with --set TYPE=MIN:MAX.")
+    void quotas(@Parameters(paramLabel = "RG_ID") String id,
+                @Option(names = "--set", paramLabel = "TYPE=MIN:MAX",
+                        description = "e.g. DATA_INTEGRATION=4:8 or SCHEDULING=:16 (repeat; replaces every quota)") List<String> set,
+                @Option(names = "--clear", description = "remove every quota") boolean clear) {
+        AdmissionCommands.quotas(this, id, set, clear);
+    }
+
+    @Command(name = "concurrency", description = "Show or set (--set N, 1..200) how many SCHEDULING tasks a group runs at once.")
+    void concurrency(@Parameters(paramLabel = "RG_ID") String id, @Option(names = "--set", paramLabel = "N") Integer set) {
+        AdmissionCommands.concurrency(this, id, set);
+    }
 }

@@ -1,0 +1,61 @@
+package dev.srg.cli;
+
+import java.math.BigDecimal;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import tools.jackson.databind.JsonNode;
+
+/** {@code srg rg quotas|concurrency}: a group's CU quotas per usage type and its scheduling threshold. */
+final class AdmissionCommands {
+    private AdmissionCommands() {}
+
+    private static final Pattern QUOTA = Pattern.compile("([A-Za-z_]+)=(\\d+(?:\\.\\d+)?)?:(\\d+(?:\\.\\d+)?)?");
+
+    static final View QUOTA_VIEW = new View(List.of(Column.field("USAGE-TYPE", "type"), Column.field("MIN-CU", "minCu"),
+            Column.field("MAX-CU", "maxCu")));
+
+    /** {@code srg rg quotas RG_ID [--set TYPE=MIN:MAX ...] [--clear]}. */
+    static void quotas(ClientCommand cmd, String id, List<String> set, boolean clear) {
+        ApiClient api = cmd.api();
+        JsonNode answer;
+        if (set != null || clear) {
+            Map<String, Object> quotas = new LinkedHashMap<>();
+            for (String s : set == null ? List.<String>of() : set) {
+                Matcher m = QUOTA.matcher(s.strip());
+                if (!m.matches() || (m.group(2) == null && m.group(3) == null)) {
+                    throw new CliException(2, "'" + s + "' is not TYPE=MIN:MAX (e.g. DATA_INTEGRATION=4:8 or SCHEDULING=:16)");
+                }
+                quotas.put(m.group(1).toUpperCase(Locale.ROOT), ClientCommand.body("minCu", m.group(2) == null ? null : new BigDecimal(m.group(2)),
+                        "maxCu", m.group(3) == null ? null : new BigDecimal(m.group(3))));
+            }
+            answer = api.put(ClientCommand.path("/resource-groups/%s/quotas", id), Map.of("quotas", quotas));
+        } else {
+            answer = api.get(ClientCommand.path("/resource-groups/%s/quotas", id));
+        }
+        if (cmd.format == Output.Format.json) {
+            cmd.out().one(answer, QUOTA_VIEW);
+            return;
+        }
+        List<JsonNode> rows = new java.util.ArrayList<>();
+        answer.path("quotas").properties().forEach(e -> {
+            var row = dev.srg.json.Json.MAPPER.createObjectNode();
+            row.put("type", e.getKey());
+            row.set("minCu", e.getValue().path("minCu"));
+            row.set("maxCu", e.getValue().path("maxCu"));
+            rows.add(row);
+        });
+        cmd.out().many(rows, QUOTA_VIEW);
+    }
+
+    /** {@code srg rg concurrency RG_ID [--set N]}. */
+    static void concurrency(ClientCommand cmd, String id, Integer set) {
+        ApiClient api = cmd.api();
+        JsonNode answer = set == null ? api.get(ClientCommand.path("/resource-groups/%s/concurrency", id))
+                : api.put(ClientCommand.path("/resource-groups/%s/concurrency", id), Map.of("schedulingMaxRunning", set));
+        cmd.out().one(answer, new View(List.of(Column.field("SCHEDULING-MAX-RUNNING", "schedulingMaxRunning"))));
+    }
+}

@@ -1,0 +1,87 @@
+package dev.srg.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.srg.testing.Fixtures;
+import dev.srg.testing.TestServer;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** {@code srg run}, {@code srg instance ...}, {@code srg rg quotas|concurrency} against a real server. */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class InstanceCommandsTest {
+    static TestServer server;
+    static String workspace;
+    static String group;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start();
+        Fixtures fx = new Fixtures(server);
+        group = fx.subscriptionGroup(4).get("id").asString();
+        workspace = fx.workspace(group).get("id").asString();
+    }
+
+    static ClientCommandsTest.Run srg(String... args) {
+        java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(args));
+        all.addAll(java.util.List.of("--url", server.url(), "--token", server.adminToken()));
+        return ClientCommandsTest.srgWithEnv(java.util.Map.of("XDG_CONFIG_HOME", "/nonexistent-srg-test"), all.toArray(String[]::new));
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @Test
+    void runFollowStreamsTheLogAndExitsWithTheTasksExitCode() {
+        var ok = srg("run", "-w", workspace, "--follow", "echo hello; echo again");
+        assertThat(ok.exit()).as(ok.toString()).isZero();
+        assertThat(ok.out()).isEqualTo("hello\nagain\n");
+        var failed = srg("run", "-w", workspace, "--cu", "0.5", "--follow", "echo bad >&2; exit 7");
+        assertThat(failed.exit()).isEqualTo(7);
+        assertThat(failed.out()).isEqualTo("bad\n");
+        assertThat(failed.err()).contains("FAILED (NON_ZERO_EXIT)");
+        var timedOut = srg("run", "-w", workspace, "--timeout", "1", "--follow", "sleep 30");
+        assertThat(timedOut.exit()).isEqualTo(124);
+        var py = srg("run", "-w", workspace, "--type", "python", "--follow", "print(2**10)");
+        assertThat(py.out()).isEqualTo("1024\n");
+        var refused = srg("run", "-w", workspace, "--cu", "0.3", "true");
+        assertThat(refused.exit()).isEqualTo(3);
+        assertThat(refused.err()).contains("field cu");
+    }
+
+    @Test
+    void instancesListGetLogCancel() {
+        var submitted = srg("run", "-w", workspace, "-o", "json", "sleep 30");
+        String id = submitted.id();
+        var list = srg("instance", "list", "--rg", group);
+        assertThat(list.out()).startsWith("ID").contains(id);
+        var cancelled = srg("instance", "cancel", id, "-o", "json");
+        assertThat(cancelled.exit()).isZero();
+        var got = srg("instance", "get", id);
+        assertThat(got.out()).contains("STATUS");
+        var log = srg("instance", "log", id, "--follow");
+        assertThat(log.exit()).isZero();
+    }
+
+    @Test
+    void quotasAndConcurrency() {
+        var set = srg("rg", "quotas", group, "--set", "DATA_INTEGRATION=1:2", "--set", "scheduling=:3");
+        assertThat(set.exit()).as(set.toString()).isZero();
+        assertThat(set.out()).contains("DATA_INTEGRATION").contains("SCHEDULING");
+        var shown = srg("rg", "quotas", group, "-o", "json");
+        assertThat(shown.json().get("quotas").get("SCHEDULING").get("maxCu").asInt()).isEqualTo(3);
+        var bad = srg("rg", "quotas", group, "--set", "DATA_INTEGRATION=3:4", "--set", "DATA_SERVICE=2:");
+        assertThat(bad.exit()).isEqualTo(3);
+        assertThat(bad.err()).contains("MinimumsAboveSpec");
+        assertThat(srg("rg", "quotas", group, "--set", "nonsense").exit()).isEqualTo(2);
+        assertThat(srg("rg", "quotas", group, "--clear", "-o", "json").json().get("quotas").isEmpty()).isTrue();
+        var c = srg("rg", "concurrency", group, "--set", "7");
+        assertThat(c.out()).contains("7");
+        assertThat(srg("rg", "concurrency", group, "--set", "500").exit()).isEqualTo(3);
+    }
+}
