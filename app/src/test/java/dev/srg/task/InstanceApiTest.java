@@ -57,7 +57,7 @@ class InstanceApiTest {
     }
 
     @Test
-    @DisplayName("SPEC WS-3 RT-2 MON-3: a task without a group runs on the workspace default; it reports exit code, times and consumption")
+    @DisplayName("SPEC WS-3 RT-2 MON-3 ADM-1: a task without a group runs on the workspace default; it reports exit code, times and consumption")
     void runsOnDefaultGroup() {
         String rg = fx.subscriptionGroup(4).get("id").asString();
         String ws = fx.workspace(rg).get("id").asString();
@@ -216,6 +216,27 @@ class InstanceApiTest {
         assertThat(admin.get("instances/" + r.id() + "/log?offset=7").text()).isEqualTo("line 2\nline 3\n");
         assertThat(admin.get("instances/" + r.id() + "/log?offset=-1").status()).isEqualTo(400);
         assertThat(admin.get("instances/i-nope/log").status()).isEqualTo(404);
+    }
+
+    @Test
+    @DisplayName("SPEC NET-5: removing a VPC binding while tasks run needs force")
+    void unbindWhileRunningNeedsForce() {
+        var g = fx.payAsYouGoGroup(4);
+        String rg = g.get("id").asString();
+        String ws = fx.workspace(rg).get("id").asString();
+        var second = fx.network();
+        String bound = admin.post("resource-groups/" + rg + "/networks", Map.of("vpcId", second.vpcId(), "vswitchId", second.vswitchId())).id();
+        var running = admin.post("instances", task(ws, "sleep 30", 0.25));
+        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> admin.get("instances/" + running.id()).json()
+                .get("status").asString().equals("RUNNING"));
+        var refused = admin.delete("resource-groups/" + rg + "/networks/" + bound);
+        assertThat(refused.status()).isEqualTo(409);
+        assertThat(refused.code()).isEqualTo("ResourceGroup.Network.InUse");
+        assertThat(refused.field()).isEqualTo("force");
+        assertThat(admin.delete("resource-groups/" + rg + "/networks/" + bound + "?force=true").status()).isEqualTo(204);
+        assertThat(admin.get("audit-events?actor=admin&pageSize=1000").text()).contains("resource-group.network.force-unbind");
+        admin.post("instances/" + running.id() + "/cancel", null);
+        awaitFinal(running.id());
     }
 
     @Test
