@@ -64,8 +64,9 @@ public final class SrgServer implements AutoCloseable {
         Path dataDir = config.dataDir();
         Files.createDirectories(dataDir);
         lockDataDir(dataDir);
+        Path runtimeDir = RuntimeDirectory.resolve(dataDir);
 
-        Database database = openDatabase(dataDir);
+        Database database = openDatabase(runtimeDir);
         closeables.push(database);
 
         Clock clock = config.simulatedClock() ? SimulatedClock.startingNow() : Clock.systemUTC();
@@ -86,7 +87,7 @@ public final class SrgServer implements AutoCloseable {
         dispatcherRef[0] = dispatcher;
         groups.onLimitsChanged(dispatcher::limitsChanged);
         LocalExecutionBackend backend = new LocalExecutionBackend(
-                LocalBackendConfig.defaults(dataDir.resolve("instances")), dispatcher);
+                LocalBackendConfig.defaults(runtimeDir.resolve("instances")), dispatcher);
         closeables.push(backend);
         closeables.push(dispatcher);
         // work-preserving restart: re-attach to what runs, finish what ended, before serving
@@ -103,11 +104,11 @@ public final class SrgServer implements AutoCloseable {
         LOG.info("srg listening on {}:{} (data {})", config.host(), api.port(), dataDir);
     }
 
-    private Database openDatabase(Path dataDir) throws IOException {
+    private Database openDatabase(Path runtimeDir) throws IOException {
         if (config.databaseUrl() != null) {
             return Database.open(config.databaseUrl(), config.databaseUser(), config.databasePassword(), 20);
         }
-        EmbeddedPostgres pg = EmbeddedPostgres.start(dataDir);
+        EmbeddedPostgres pg = EmbeddedPostgres.start(runtimeDir);
         closeables.push(pg);
         try (var c = DriverManager.getConnection(pg.jdbcUrl("postgres"), pg.user(), pg.password());
              var s = c.createStatement();
