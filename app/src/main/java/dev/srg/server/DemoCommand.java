@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -28,16 +27,12 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ServerConfig cfg;
-        try {
-            cfg = options.resolve();
-        } catch (ServerConfig.ConfigException e) {
-            System.err.println("srg: " + e.getMessage());
+        SrgServer server = ServerCommand.start(options);
+        if (server == null) {
             return 2;
         }
-        SrgServer server = SrgServer.start(cfg);
+        ServerConfig cfg = server.config();
         try {
-            ServerCommand.announce(server);
             String token = Files.readString(cfg.dataDir().resolve("admin.token")).strip();
             ApiClient api = new ApiClient("http://127.0.0.1:" + server.port(), token);
             seed(api);
@@ -48,7 +43,9 @@ public final class DemoCommand implements Callable<Integer> {
                       export SRG_URL=http://localhost:%d SRG_TOKEN=$(cat %s)
                       ./srg rg list
                       ./srg ws list
-                    Stop with Ctrl-C.""".formatted(server.port(), cfg.dataDir().resolve("admin.token")));
+                      ./srg run -w WORKSPACE_ID --follow 'echo hello from srg'
+                    %s""".formatted(server.port(), cfg.dataDir().resolve("admin.token"),
+                    exit ? "(--exit: stopping now; the data stays in " + cfg.dataDir() + ")" : "Stop with Ctrl-C."));
         } catch (ApiException e) {
             System.err.println("srg demo: " + e.code() + ": " + e.getMessage());
             server.close();
@@ -58,12 +55,7 @@ public final class DemoCommand implements Callable<Integer> {
             server.close();
             return 0;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            stopped.countDown();
-        }, "srg-shutdown"));
-        stopped.await();
+        ServerCommand.runUntilStopped(server);
         return 0;
     }
 

@@ -14,22 +14,36 @@ public final class ServerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        SrgServer server = start(options);
+        if (server == null) {
+            return 2;
+        }
+        runUntilStopped(server);
+        return 0;
+    }
+
+    /** Starts a server from the options and announces it; null (reported) when the configuration is invalid. */
+    static SrgServer start(ServerOptions options) throws java.io.IOException {
         ServerConfig cfg;
         try {
             cfg = options.resolve();
         } catch (ServerConfig.ConfigException e) {
             System.err.println("srg: " + e.getMessage());
-            return 2;
+            return null;
         }
         SrgServer server = SrgServer.start(cfg);
         announce(server);
+        return server;
+    }
+
+    /** Blocks until SIGTERM / Ctrl-C, then closes the server cleanly. */
+    static void runUntilStopped(SrgServer server) throws InterruptedException {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
             stopped.countDown();
         }, "srg-shutdown"));
         stopped.await();
-        return 0;
     }
 
     static void announce(SrgServer server) {
@@ -40,6 +54,5 @@ public final class ServerCommand implements Callable<Integer> {
                 () -> System.out.println("administrator token: " + tokenFile));
         // the last line: scripts (and tests) wait for it
         System.out.println("srg is running at http://localhost:" + server.port() + "  (health: /healthz, API: /api/v1, OpenAPI: /api/v1/openapi.json)");
-
     }
 }
