@@ -13,7 +13,8 @@ import org.jdbi.v3.core.Handle;
 final class ResourceGroupDao {
     private static final String COLUMNS = """
             id, name, remark, status, billing_mode, spec_milli_cu, max_milli_cu, region_id, zone_id, cycle_unit,
-            cycle_count, auto_renew, expires_at, scheduling_max_running, created_at, updated_at""";
+            cycle_count, auto_renew, expires_at, scheduling_max_running, created_at, updated_at, target_spec_milli_cu,
+            transition_ends_at, frozen_at, released_at""";
     private final Handle h;
 
     ResourceGroupDao(Handle h) {
@@ -141,7 +142,8 @@ final class ResourceGroupDao {
                 .bind("id", g.id()).mapTo(String.class).list();
         return new ResourceGroupInfo(g.id(), g.name(), g.remark(), g.status(), g.billingMode(), g.specCu(), g.maxCu(),
                 g.regionId(), g.zoneId(), networks, g.billingCycle(), g.autoRenew(), g.expiresAt(),
-                g.schedulingMaxRunning(), g.createdAt(), g.updatedAt(), workspaces);
+                g.schedulingMaxRunning(), g.createdAt(), g.updatedAt(), workspaces, g.targetSpecCu(), g.transitionEndsAt(),
+                g.frozenAt(), g.releasedAt());
     }
 
     private static ResourceGroupInfo row(ResultSet rs) throws SQLException {
@@ -152,11 +154,15 @@ final class ResourceGroupDao {
         ComputeUnits maxCu = rs.wasNull() ? null : ComputeUnits.ofMilli(max);
         String unit = rs.getString("cycle_unit");
         BillingCycle cycle = unit == null ? null : new BillingCycle(BillingCycle.Unit.valueOf(unit), rs.getInt("cycle_count"));
+        long target = rs.getLong("target_spec_milli_cu");
+        ComputeUnits targetCu = rs.wasNull() ? null : ComputeUnits.ofMilli(target);
         return new ResourceGroupInfo(rs.getString("id"), rs.getString("name"), rs.getString("remark"),
                 GroupStatus.valueOf(rs.getString("status")), mode, specCu, maxCu, rs.getString("region_id"),
                 rs.getString("zone_id"), List.of(), cycle, mode == BillingMode.SUBSCRIPTION ? rs.getBoolean("auto_renew") : null,
                 instant(rs.getTimestamp("expires_at")), rs.getInt("scheduling_max_running"),
-                rs.getTimestamp("created_at").toInstant(), rs.getTimestamp("updated_at").toInstant(), List.of());
+                rs.getTimestamp("created_at").toInstant(), rs.getTimestamp("updated_at").toInstant(), List.of(), targetCu,
+                instant(rs.getTimestamp("transition_ends_at")), instant(rs.getTimestamp("frozen_at")),
+                instant(rs.getTimestamp("released_at")));
     }
 
     private static Instant instant(Timestamp t) {

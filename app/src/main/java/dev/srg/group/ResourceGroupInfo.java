@@ -4,15 +4,30 @@ import dev.srg.quantity.ComputeUnits;
 import java.time.Instant;
 import java.util.List;
 
-/** A resource group as the API shows it. {@code specCu} for subscriptions, {@code maxCu} for pay-as-you-go. */
+/**
+ * A resource group as the API shows it. {@code specCu} for subscriptions, {@code maxCu} for
+ * pay-as-you-go. While SCALING or CONVERTING, {@code targetSpecCu} is the spec it moves to and
+ * {@code transitionEndsAt} when that takes effect.
+ */
 public record ResourceGroupInfo(String id, String name, String remark, GroupStatus status, BillingMode billingMode,
                                 ComputeUnits specCu, ComputeUnits maxCu, String regionId, String zoneId,
                                 List<GroupNetwork> networks, BillingCycle billingCycle, Boolean autoRenew,
                                 Instant expiresAt, int schedulingMaxRunning, Instant createdAt, Instant updatedAt,
-                                List<String> workspaceIds) {
+                                List<String> workspaceIds, ComputeUnits targetSpecCu, Instant transitionEndsAt,
+                                Instant frozenAt, Instant releasedAt) {
     public ResourceGroupInfo {
         networks = List.copyOf(networks);
         workspaceIds = List.copyOf(workspaceIds);
+    }
+
+    /** A group with no lifecycle transition under way. */
+    public ResourceGroupInfo(String id, String name, String remark, GroupStatus status, BillingMode billingMode,
+                             ComputeUnits specCu, ComputeUnits maxCu, String regionId, String zoneId,
+                             List<GroupNetwork> networks, BillingCycle billingCycle, Boolean autoRenew,
+                             Instant expiresAt, int schedulingMaxRunning, Instant createdAt, Instant updatedAt,
+                             List<String> workspaceIds) {
+        this(id, name, remark, status, billingMode, specCu, maxCu, regionId, zoneId, networks, billingCycle, autoRenew,
+                expiresAt, schedulingMaxRunning, createdAt, updatedAt, workspaceIds, null, null, null, null);
     }
 
     /** The CUs tasks may use at once: the spec of a subscription, the maximum of pay-as-you-go. */

@@ -48,6 +48,7 @@ public final class ResourceGroupManager {
     private final ToIntFunction<String> runningTasks;
     private volatile ResourceGroupProvisioner provisioner;
     private volatile Consumer<String> limitsListener = id -> { };
+    private volatile ResourceGroupLifecycle lifecycle;
 
     /**
      * @param runningTasks how many tasks run on a group now (unbinding a network they use needs force, NET-5)
@@ -64,6 +65,15 @@ public final class ResourceGroupManager {
 
     void setProvisioner(ResourceGroupProvisioner provisioner) {
         this.provisioner = provisioner;
+    }
+
+    void setLifecycle(ResourceGroupLifecycle lifecycle) {
+        this.lifecycle = lifecycle;
+    }
+
+    /** Admission re-reads the group's limits (after a lifecycle change). */
+    void limitsChanged(String id) {
+        limitsListener.accept(id);
     }
 
     /** Told the id of a group whose admission limits (state, capacity, quotas, concurrency) changed. */
@@ -163,7 +173,8 @@ public final class ResourceGroupManager {
         }
     }
 
-    public record UpdateRequest(String name, String remark) {}
+    /** {@code autoRenew} turns a subscription's monthly auto-renewal on or off (RG-3). */
+    public record UpdateRequest(String name, String remark, Boolean autoRenew) {}
 
     public record BindRequest(String vpcId, String vswitchId) {}
 
@@ -222,6 +233,11 @@ public final class ResourceGroupManager {
                     dao.insert(group, caller.userId());
                     dao.insertNetwork(newId, new GroupNetwork(Ids.next("rgn", now.toEpochMilli()), r.vpcId(), r.vswitchId(),
                             r.billingMode() == BillingMode.SUBSCRIPTION, now));
+                    ResourceGroupLifecycle l = lifecycle;
+                    if (l != null) {
+                        // SPEC RG-9: the purchase's order, in the same transaction
+                        l.created(h, group, caller.name());
+                    }
                     return newId;
                 });
         ResourceGroupProvisioner p = provisioner;
@@ -258,8 +274,14 @@ public final class ResourceGroupManager {
         caller.requireAll("change resource groups", Policy.ResourceGroupFullAccess);
         String name = r.name() == null ? null : Names.require("name", r.name());
         String remark = r.remark() == null ? null : Names.check("remark", r.remark());
-        if (name == null && remark == null) {
-            throw SrgException.invalid(null, "MissingParameter", "nothing to change: give name and/or remark");
+        if (name == null && remark == null && r.autoRenew() == null) {
+            throw SrgException.invalid(null, "MissingParameter", "nothing to change: give name, remark and/or autoRenew");
+        }
+        if (r.autoRenew() != null) {
+            requireLifecycle().setAutoRenew(caller, id, r.autoRenew());
+            if (name == null && remark == null) {
+                return get(caller, id);
+            }
         }
         jdbi.useTransaction(h -> {
             ResourceGroupDao dao = new ResourceGroupDao(h);
@@ -271,10 +293,15 @@ public final class ResourceGroupManager {
     }
 
     public void delete(Principal caller, String id) {
-        caller.requireAll("unsubscribe resource groups", Policy.OrderAccess, Policy.ResourceGroupFullAccess);
-        get(caller, id);
-        throw SrgException.conflict("ResourceGroup.ReleaseNotAvailable",
-                "releasing resource groups is not available in this version yet; the group is unchanged");
+        requireLifecycle().release(caller, id);
+    }
+
+    private ResourceGroupLifecycle requireLifecycle() {
+        ResourceGroupLifecycle l = lifecycle;
+        if (l == null) {
+            throw new IllegalStateException("no lifecycle is wired");
+        }
+        return l;
     }
 
     public List<GroupNetwork> networks(Principal caller, String id) {

@@ -101,12 +101,16 @@ final class InstanceDao {
                 .bind("now", now).bind("id", id).execute() == 1;
     }
 
-    /** Records the outcome of an instance that was STARTING or RUNNING; false if it was already final. */
+    /**
+     * Records the outcome of an instance that was STARTING or RUNNING; false if it was already final.
+     * Its run time counts from admission (STARTING: its CUs are reserved then), which billing meters.
+     */
     boolean finish(String id, InstanceStatus status, Integer exitCode, String failureReason, Instant startedAt,
                    Instant finishedAt, double cpuSeconds, Long peakMemoryBytes, boolean limitsEnforced, String limitsNote) {
         return h.createUpdate("""
                 UPDATE instances SET status = :status, exit_code = :exit, failure_reason = :reason,
-                    started_at = coalesce(:startedAt, started_at), finished_at = :finishedAt, cpu_seconds = :cpu,
+                    started_at = coalesce(started_at, :startedAt),
+                    finished_at = greatest(:finishedAt, coalesce(started_at, :startedAt, :finishedAt)), cpu_seconds = :cpu,
                     peak_memory_bytes = :peak, limits_enforced = :enforced, limits_note = :note
                 WHERE id = :id AND status IN ('STARTING', 'RUNNING')""")
                 .bind("status", status.name()).bind("exit", exitCode).bind("reason", failureReason)

@@ -12,6 +12,7 @@ import dev.srg.execution.ExitStatus;
 import dev.srg.execution.LaunchSpec;
 import dev.srg.execution.RecoveredInstance;
 import dev.srg.execution.TaskKind;
+import dev.srg.time.SimulatedClock;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -154,9 +155,12 @@ public final class InstanceDispatcher implements ExitListener, AutoCloseable {
             case CANCELLED -> InstanceStatus.CANCELLED;
             default -> InstanceStatus.FAILED;
         };
+        // the backend reads the system clock; the store keeps every time on the injected one
+        java.time.Instant startedAt = status.startedAt() == null ? null : SimulatedClock.onClock(clock, status.startedAt());
+        java.time.Instant finishedAt = SimulatedClock.onClock(clock, status.finishedAt());
         boolean recorded = jdbi.withHandle(h -> new InstanceDao(h, clock).finish(instanceId, outcome, status.exitCode(),
                 status.reason() == dev.srg.execution.FailureReason.NONE ? null : status.reason().name(),
-                status.startedAt(), status.finishedAt(), status.cpuSeconds(), status.peakMemoryBytes(),
+                startedAt, finishedAt, status.cpuSeconds(), status.peakMemoryBytes(),
                 status.limitsEnforced(), status.limitsNote()));
         if (!recorded) {
             LOG.debug("exit of {} was already recorded", instanceId);

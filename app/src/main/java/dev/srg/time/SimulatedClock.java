@@ -24,6 +24,19 @@ public final class SimulatedClock extends Clock {
         return new SimulatedClock(Clock.systemUTC());
     }
 
+    /** How far the clock has been moved in all. */
+    public Duration offset() {
+        return Duration.ofMillis(offsetMillis.get());
+    }
+
+    /**
+     * A time read from the system clock (a task's supervisor writes those) as {@code clock} tells
+     * it: the same instant for a real clock, moved by the offset for a simulated one.
+     */
+    public static Instant onClock(Clock clock, Instant systemTime) {
+        return clock instanceof SimulatedClock s ? systemTime.plusMillis(s.offsetMillis.get()) : systemTime;
+    }
+
     /** Moves the clock forward; returns the new now. */
     public Instant advance(Duration by) {
         if (by.isNegative()) {

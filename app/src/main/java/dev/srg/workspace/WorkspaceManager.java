@@ -154,6 +154,16 @@ public final class WorkspaceManager {
         });
     }
 
+    /**
+     * A resource group was released (SPEC RG-8): no workspace uses it any more, nor names it as
+     * its default. Runs inside the releasing transaction.
+     */
+    public void groupReleased(org.jdbi.v3.core.Handle h, String groupId) {
+        h.createUpdate("UPDATE workspaces SET default_resource_group_id = NULL WHERE default_resource_group_id = :rg")
+                .bind("rg", groupId).execute();
+        h.createUpdate("DELETE FROM workspace_resource_groups WHERE resource_group_id = :rg").bind("rg", groupId).execute();
+    }
+
     public WorkspaceInfo update(Principal caller, String id, UpdateRequest r) {
         String name = r.name() == null ? null : Names.require("name", r.name());
         if (name == null && r.defaultResourceGroupId() == null) {
