@@ -35,7 +35,8 @@ public final class ApiServer implements AutoCloseable {
 
     /** Everything the API serves, wired by the composition root. */
     public record Features(AccessManager access, AuditLog audit, RegionCatalog regions, NetworkManager networks,
-                           ResourceGroupManager groups, WorkspaceManager workspaces, InstanceManager instances) {}
+                           ResourceGroupManager groups, WorkspaceManager workspaces, InstanceManager instances,
+                           LifecycleApi lifecycle) {}
 
     private final Javalin app;
     private final String openApi;
@@ -64,6 +65,7 @@ public final class ApiServer implements AutoCloseable {
             ResourceGroupResource.register(api, features.groups());
             WorkspaceResource.register(api, features.workspaces());
             InstanceResource.register(api, features.instances());
+            LifecycleResource.register(api, features.lifecycle());
             registry[0] = api;
             cfg.routes.get(ApiRoutes.BASE + "/openapi.json", ctx -> ctx.contentType("application/json").result(openApi()));
         });

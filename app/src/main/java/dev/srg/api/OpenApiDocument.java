@@ -118,6 +118,9 @@ final class OpenApiDocument {
         if (c == ComputeUnits.class) {
             return Map.of("type", "number", "multipleOf", 0.25, "description", "compute units (1 CU = 1 core + 4 GiB)");
         }
+        if (c == dev.srg.billing.Money.class) {
+            return Map.of("type", "number", "description", "an amount in the installation's currency (see currency)");
+        }
         if (c == boolean.class || c == Boolean.class) {
             return Map.of("type", "boolean");
         }

@@ -1,5 +1,7 @@
 package dev.srg.server;
 
+import dev.srg.billing.Prices;
+import dev.srg.group.LifecycleConfig;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -17,25 +19,44 @@ import java.util.Set;
  * the flags without dashes: {@code port=8080}), then the default. Every error is reported at once.
  */
 public record ServerConfig(String host, int port, Path dataDir, String databaseUrl, String databaseUser,
-                           String databasePassword, Path regionsFile, boolean simulatedClock, Duration provisioningDelay) {
+                           String databasePassword, Path regionsFile, boolean simulatedClock, Duration provisioningDelay,
+                           Prices prices, LifecycleConfig lifecycle) {
 
     static final Set<String> KEYS = Set.of("host", "port", "data-dir", "database-url", "database-user",
-            "database-password", "regions", "simulated-clock", "provisioning-delay-ms");
+            "database-password", "regions", "simulated-clock", "provisioning-delay-ms", "prices", "convert-seconds",
+            "scale-seconds", "retention-days");
 
     public ServerConfig {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0 to 65535");
         }
+        prices = prices == null ? Prices.DEFAULTS : prices;
+        lifecycle = lifecycle == null ? LifecycleConfig.DEFAULTS : lifecycle;
     }
 
     /** A configuration for tests and embedding: an external database, a free port. */
     public static ServerConfig forDatabase(Path dataDir, String url, String user, String password) {
-        return new ServerConfig("127.0.0.1", 0, dataDir, url, user, password, null, false, Duration.ofMillis(200));
+        return new ServerConfig("127.0.0.1", 0, dataDir, url, user, password, null, false, Duration.ofMillis(200), null, null);
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay);
+                simulatedClock, provisioningDelay, prices, lifecycle);
+    }
+
+    public ServerConfig withSimulatedClock(boolean on) {
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
+                on, provisioningDelay, prices, lifecycle);
+    }
+
+    public ServerConfig withPrices(Prices newPrices) {
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
+                simulatedClock, provisioningDelay, newPrices, lifecycle);
+    }
+
+    public ServerConfig withLifecycle(LifecycleConfig newLifecycle) {
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
+                simulatedClock, provisioningDelay, prices, newLifecycle);
     }
 
     /**
@@ -85,6 +106,13 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
             problems.add("simulated-clock must be true or false, got '" + clock + "'");
         }
         int delay = integer(problems, "provisioning-delay-ms", orDefault(get.apply("provisioning-delay-ms"), "1000"), 0, 600_000);
+        String pricesPath = get.apply("prices");
+        Prices prices = pricesPath == null ? Prices.DEFAULTS : Prices.load(Path.of(pricesPath), problems);
+        LifecycleConfig lifecycle = new LifecycleConfig(
+                Duration.ofSeconds(integer(problems, "scale-seconds", orDefault(get.apply("scale-seconds"), "30"), 0, 86_400)),
+                Duration.ofSeconds(integer(problems, "convert-seconds", orDefault(get.apply("convert-seconds"), "60"), 0, 86_400)),
+                Duration.ofDays(integer(problems, "retention-days", orDefault(get.apply("retention-days"), "15"), 0, 3650)),
+                LifecycleConfig.DEFAULTS.autoRenewLead());
         if (Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
             problems.add("data-dir " + dataDir + " exists and is not a directory");
         }
@@ -92,7 +120,7 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
             throw new ConfigException(problems);
         }
         return new ServerConfig(host, port, dataDir, url, get.apply("database-user"), get.apply("database-password"),
-                regionsFile, clock.equals("true"), Duration.ofMillis(delay));
+                regionsFile, clock.equals("true"), Duration.ofMillis(delay), prices, lifecycle);
     }
 
     private static String orDefault(String value, String fallback) {

@@ -25,6 +25,14 @@ final class ServerOptions {
     Boolean simulatedClock;
     @Option(names = "--provisioning-delay-ms", description = "How long provisioning a new group takes (default 1000).")
     String provisioningDelayMs;
+    @Option(names = "--prices", description = "Price list (properties: currency, subscription-cu-month, pay-as-you-go-cu-hour, year-discount-percent); default USD 50.00 per CU-month, 0.12 per CU-hour, 15% off years.")
+    String prices;
+    @Option(names = "--convert-seconds", description = "How long converting pay-as-you-go to subscription takes (default 60).")
+    String convertSeconds;
+    @Option(names = "--scale-seconds", description = "How long scaling a subscription takes (default 30).")
+    String scaleSeconds;
+    @Option(names = "--retention-days", description = "How long an expired subscription is kept before it is released (default 15).")
+    String retentionDays;
     @Option(names = "--config", description = "A properties file with the same keys as the flags (port=8080, data-dir=...).")
     Path config;
 
@@ -43,6 +51,10 @@ final class ServerOptions {
         put(m, "regions", regions);
         put(m, "simulated-clock", simulatedClock == null ? null : simulatedClock.toString());
         put(m, "provisioning-delay-ms", provisioningDelayMs);
+        put(m, "prices", prices);
+        put(m, "convert-seconds", convertSeconds);
+        put(m, "scale-seconds", scaleSeconds);
+        put(m, "retention-days", retentionDays);
         return m;
     }
 

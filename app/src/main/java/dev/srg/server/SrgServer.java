@@ -5,6 +5,15 @@ import static java.util.Objects.requireNonNull;
 import dev.srg.access.AccessManager;
 import dev.srg.access.AuditLog;
 import dev.srg.api.ApiServer;
+import dev.srg.api.LifecycleApi;
+import dev.srg.billing.Meter;
+import dev.srg.billing.OrderBook;
+import dev.srg.group.ResourceGroupLifecycle;
+import dev.srg.task.InstanceActivity;
+import dev.srg.task.InstanceWorkload;
+import dev.srg.time.ClockControl;
+import java.time.Duration;
+import org.jdbi.v3.core.Jdbi;
 import dev.srg.group.ResourceGroupManager;
 import dev.srg.group.ResourceGroupProvisioner;
 import dev.srg.execution.local.LocalBackendConfig;
@@ -93,15 +102,44 @@ public final class SrgServer implements AutoCloseable {
         // work-preserving restart: re-attach to what runs, finish what ended, before serving
         dispatcher.start(backend);
         InstanceManager instances = new InstanceManager(jdbi, clock, groups, workspaces, dispatcher, backend::outputLog);
+        LifecycleApi lifecycle = startLifecycle(jdbi, clock, jobs, groups, workspaces, dispatcher);
 
         bootstrapToken = access.bootstrap(dataDir.resolve("admin.token"));
         provisioner.start();
 
-        api = new ApiServer(new ApiServer.Features(access, audit, regions, networks, groups, workspaces, instances),
+        api = new ApiServer(new ApiServer.Features(access, audit, regions, networks, groups, workspaces, instances, lifecycle),
                 config.host(), config.port());
         closeables.push(api);
         api.start();
         LOG.info("srg listening on {}:{} (data {})", config.host(), api.port(), dataDir);
+    }
+
+    /** Lifecycle, billing and time (SPEC RG-3..RG-9): orders, the meter, the jobs, the clock's control. */
+    private LifecycleApi startLifecycle(Jdbi jdbi, Clock clock, BackgroundJobs jobs, ResourceGroupManager groups,
+                                        WorkspaceManager workspaces, InstanceDispatcher dispatcher) {
+        OrderBook orders = new OrderBook(jdbi, config.prices());
+        Meter meter = new Meter(jdbi, clock, config.prices());
+        ResourceGroupLifecycle lifecycle = new ResourceGroupLifecycle(jdbi, clock, groups, orders, config.lifecycle());
+        lifecycle.setWorkload(new InstanceWorkload(jdbi, clock, dispatcher));
+        lifecycle.addActivitySource(new InstanceActivity(jdbi));
+        lifecycle.onReleased(workspaces::groupReleased);
+        jobs.register("lifecycle", Duration.ofSeconds(5), lifecycle::runDue);
+        jobs.register("metering", Duration.ofSeconds(30), meter::run);
+        ClockControl control = null;
+        if (clock instanceof SimulatedClock simulated) {
+            // a restart keeps the simulated time
+            long saved = jdbi.withHandle(h -> h.createQuery("SELECT offset_millis FROM simulated_clock WHERE id = 1")
+                    .mapTo(Long.class).findOne().orElse(0L));
+            if (saved > 0) {
+                simulated.advance(Duration.ofMillis(saved));
+                LOG.info("simulated clock restored to {} ({} ahead)", simulated.instant(), simulated.offset());
+            }
+            control = new ClockControl(simulated, jobs, offset -> jdbi.useHandle(h -> h.createUpdate("""
+                    INSERT INTO simulated_clock (id, offset_millis) VALUES (1, :o)
+                    ON CONFLICT (id) DO UPDATE SET offset_millis = EXCLUDED.offset_millis""")
+                    .bind("o", offset.toMillis()).execute()));
+        }
+        return new LifecycleApi(lifecycle, orders, meter, control);
     }
 
     private Database openDatabase(Path runtimeDir) throws IOException {

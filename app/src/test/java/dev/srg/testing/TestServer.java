@@ -72,6 +72,20 @@ public final class TestServer implements AutoCloseable {
         return result;
     }
 
+    /** Runs one SQL statement with positional parameters on the server's database (to plant rows later features would write). */
+    public int sql(String statement, Object... params) {
+        try (var c = java.sql.DriverManager.getConnection(db.url(), db.user(), db.password());
+             var s = c.prepareStatement(statement)) {
+            for (int i = 0; i < params.length; i++) {
+                Object p = params[i] instanceof java.time.Instant t ? java.sql.Timestamp.from(t) : params[i];
+                s.setObject(i + 1, p);
+            }
+            return s.executeUpdate();
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     public String adminToken() {
         return adminToken;
     }
