@@ -35,7 +35,8 @@ final class ResourceGroupCommands extends ClientCommand {
                             ? g.get("billingCycle").path("count").asString() + " " + g.get("billingCycle").path("unit").asString() : null),
                     field("AUTO-RENEW", "autoRenew"), field("EXPIRES", "expiresAt"), field("MAX-RUNNING", "schedulingMaxRunning"),
                     joined("NETWORK-IDS", "networks", ResourceGroupCommands::network), joined("WORKSPACE-IDS", "workspaceIds"),
-                    field("CREATED", "createdAt"), field("UPDATED", "updatedAt")));
+                    field("CREATED", "createdAt"), field("UPDATED", "updatedAt"), field("TARGET-CU", "targetSpecCu"),
+                    field("TAKES-EFFECT", "transitionEndsAt"), field("FROZEN", "frozenAt"), field("RELEASED", "releasedAt")));
     static final View NETWORK = new View(List.of(field("ID", "id"), field("VPC", "vpcId"), field("VSWITCH", "vswitchId"),
             field("DATA-SERVICE", "dataService"), field("CREATED", "createdAt")));
 
@@ -128,7 +129,7 @@ final class ResourceGroupCommands extends ClientCommand {
     @Command(name = "delete", description = "Unsubscribe / release a resource group.")
     void delete(@Parameters(paramLabel = "RG_ID") String id) {
         api().delete(path("/resource-groups/%s", id));
-        out().done("Releasing resource group " + id);
+        out().done("Releasing resource group " + id + ": queued tasks cancelled, RELEASED once its running tasks end");
     }
 
     @Command(name = "networks", description = "List the VPCs bound to a resource group.")
@@ -155,6 +156,39 @@ final class ResourceGroupCommands extends ClientCommand {
                         description = "e.g. DATA_INTEGRATION=4:8 or SCHEDULING=:16 (repeat; replaces every quota)") List<String> set,
                 @Option(names = "--clear", description = "remove every quota") boolean clear) {
         AdmissionCommands.quotas(this, id, set, clear);
+    }
+
+    @Command(name = "scale", description = "Scale a subscription group out or in (places an order; SCALING until it takes effect).")
+    void scale(@Parameters(paramLabel = "RG_ID") String id,
+               @Option(names = "--spec-cu", required = true, paramLabel = "CU", description = "the new spec, whole CUs") BigDecimal specCu,
+               @Option(names = "--client-token", paramLabel = "TOKEN") String clientToken) {
+        LifecycleCommands.scale(this, id, specCu, clientToken);
+    }
+
+    @Command(name = "convert", description = "Convert a pay-as-you-go group to subscription (places an order; CONVERTING for about a minute).")
+    void convert(@Parameters(paramLabel = "RG_ID") String id,
+                 @Option(names = "--cycle", required = true, paramLabel = "1MONTH|3MONTH|1YEAR", converter = BillingCycleConverter.class) BillingCycle cycle,
+                 @Option(names = "--spec-cu", paramLabel = "CU", description = "destination spec (default: the current max CU)") BigDecimal specCu,
+                 @Option(names = "--auto-renew", description = "renew monthly before expiry") boolean autoRenew,
+                 @Option(names = "--client-token", paramLabel = "TOKEN") String clientToken) {
+        LifecycleCommands.convert(this, id, cycle, specCu, autoRenew, clientToken);
+    }
+
+    @Command(name = "renew", description = "Renew a subscription group; an EXPIRED one runs again (places an order).")
+    void renew(@Parameters(paramLabel = "RG_ID") String id,
+               @Option(names = "--cycle", required = true, paramLabel = "1MONTH|3MONTH|1YEAR", converter = BillingCycleConverter.class) BillingCycle cycle,
+               @Option(names = "--client-token", paramLabel = "TOKEN") String clientToken) {
+        LifecycleCommands.renew(this, id, cycle, clientToken);
+    }
+
+    @Command(name = "enable", description = "Enable a FROZEN pay-as-you-go group.")
+    void enable(@Parameters(paramLabel = "RG_ID") String id) {
+        LifecycleCommands.enable(this, id);
+    }
+
+    @Command(name = "auto-renew", description = "Turn a subscription's monthly auto-renewal on or off.")
+    void autoRenew(@Parameters(paramLabel = "RG_ID") String id, @Parameters(paramLabel = "on|off") String onOff) {
+        LifecycleCommands.autoRenew(this, id, onOff);
     }
 
     @Command(name = "concurrency", description = "Show or set (--set N, 1..200) how many SCHEDULING tasks a group runs at once.")

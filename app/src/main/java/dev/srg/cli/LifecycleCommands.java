@@ -1,0 +1,92 @@
+package dev.srg.cli;
+
+import static dev.srg.cli.Column.field;
+
+import java.math.BigDecimal;
+import java.util.List;
+import java.util.Locale;
+import tools.jackson.databind.JsonNode;
+
+/** {@code srg rg scale|convert|renew|enable|auto-renew}: the purchase actions on a group (SPEC RG-3..RG-8). */
+final class LifecycleCommands {
+    private LifecycleCommands() {}
+
+    /** The answer of scale, convert and renew: the group now, its order, warnings. */
+    static final View ACTION = new View(
+            List.of(Column.of("ID", r -> Column.text(r.path("resourceGroup").path("id"))),
+                    Column.of("STATUS", r -> Column.text(r.path("resourceGroup").path("status"))),
+                    Column.of("MODE", r -> Column.text(r.path("resourceGroup").path("billingMode"))),
+                    Column.of("CU", r -> cu(r.path("resourceGroup"))),
+                    Column.of("EXPIRES", r -> Column.text(r.path("resourceGroup").path("expiresAt"))),
+                    Column.of("ORDER", r -> Column.text(r.path("order").path("id"))),
+                    Column.of("ORDER-TYPE", r -> Column.text(r.path("order").path("type"))),
+                    Column.of("AMOUNT", r -> money(r.path("order")))),
+            List.of(Column.of("TAKES-EFFECT", r -> Column.text(r.path("resourceGroup").path("transitionEndsAt"))),
+                    Column.joined("WARNING", "warnings")));
+
+    static String cu(JsonNode g) {
+        String now = g.hasNonNull("specCu") ? Column.text(g.get("specCu")) : Column.text(g.path("maxCu"));
+        return g.hasNonNull("targetSpecCu") ? now + " -> " + Column.text(g.get("targetSpecCu")) : now;
+    }
+
+    static String money(JsonNode n) {
+        String amount = Column.text(n.path("amount"));
+        return amount == null ? null : amount + " " + n.path("currency").asString("");
+    }
+
+    static void scale(ClientCommand c, String id, BigDecimal specCu, String clientToken) {
+        c.out().one(c.api().post(ClientCommand.path("/resource-groups/%s/scale", id),
+                ClientCommand.body("specCu", specCu, "clientToken", clientToken)), ACTION);
+    }
+
+    static void convert(ClientCommand c, String id, ResourceGroupCommands.BillingCycle cycle, BigDecimal specCu,
+                        boolean autoRenew, String clientToken) {
+        c.out().one(c.api().post(ClientCommand.path("/resource-groups/%s/convert", id),
+                ClientCommand.body("billingCycle", cycle, "specCu", specCu, "autoRenew", autoRenew ? Boolean.TRUE : null,
+                        "clientToken", clientToken)), ACTION);
+    }
+
+    static void renew(ClientCommand c, String id, ResourceGroupCommands.BillingCycle cycle, String clientToken) {
+        c.out().one(c.api().post(ClientCommand.path("/resource-groups/%s/renew", id),
+                ClientCommand.body("billingCycle", cycle, "clientToken", clientToken)), ACTION);
+    }
+
+    static void enable(ClientCommand c, String id) {
+        c.out().one(c.api().post(ClientCommand.path("/resource-groups/%s/enable", id), null), ResourceGroupCommands.GROUP);
+    }
+
+    static void autoRenew(ClientCommand c, String id, String onOff) {
+        boolean on = switch (onOff.toLowerCase(Locale.ROOT)) {
+            case "on", "true" -> true;
+            case "off", "false" -> false;
+            default -> throw new CliException(2, "auto-renew takes on or off, got '" + onOff + "'");
+        };
+        c.out().one(c.api().patch(ClientCommand.path("/resource-groups/%s", id), ClientCommand.body("autoRenew", on)),
+                ResourceGroupCommands.GROUP);
+    }
+
+    static final View ORDER = new View(
+            List.of(field("ID", "id"), field("GROUP", "resourceGroupId"), field("TYPE", "type"),
+                    Column.of("CU", o -> o.hasNonNull("previousSpecCu")
+                            ? Column.text(o.get("previousSpecCu")) + " -> " + Column.text(o.path("specCu")) : Column.text(o.path("specCu"))),
+                    Column.of("CYCLE", o -> o.hasNonNull("billingCycle")
+                            ? o.get("billingCycle").path("count").asString() + " " + o.get("billingCycle").path("unit").asString() : null),
+                    Column.of("AMOUNT", LifecycleCommands::money), field("CREATED", "createdAt")),
+            List.of(field("MODE", "billingMode"), field("PERIOD-START", "periodStart"), field("PERIOD-END", "periodEnd"),
+                    field("STATUS", "status"), field("BY", "createdBy"), field("DETAIL", "detail")));
+
+    static final View BILL_LINE = new View(
+            List.of(field("HOUR", "hourStart"), field("GROUP", "resourceGroupId"), field("CU-SECONDS", "cuSeconds"),
+                    Column.of("CU-HOURS", b -> b.hasNonNull("cuSeconds")
+                            ? b.get("cuSeconds").decimalValue().divide(BigDecimal.valueOf(3600), 4, java.math.RoundingMode.HALF_UP)
+                                    .stripTrailingZeros().toPlainString() : null),
+                    Column.of("AMOUNT", LifecycleCommands::money)),
+            List.of(field("ID", "id"), Column.of("PRICE/CU-HOUR", b -> Column.text(b.path("pricePerCuHour")))));
+
+    static final View BILL_SUMMARY = new View(
+            List.of(field("FROM", "from"), field("TO", "to"), field("GROUP", "resourceGroupId"), field("LINES", "lines"),
+                    field("CU-SECONDS", "cuSeconds"), Column.of("AMOUNT", LifecycleCommands::money)));
+
+    static final View CLOCK = new View(List.of(field("NOW", "now"), field("SIMULATED", "simulated"),
+            field("OFFSET-SECONDS", "offsetSeconds")));
+}
