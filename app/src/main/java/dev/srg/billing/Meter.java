@@ -68,7 +68,7 @@ public final class Meter {
 
     private int batch(Handle h) {
         // one meter at a time, even with several replicas
-        h.createQuery("SELECT pg_advisory_xact_lock(:k)").bind("k", LOCK).mapTo(Object.class).findOne();
+        h.createQuery("SELECT pg_advisory_xact_lock(:k)::text").bind("k", LOCK).mapTo(String.class).one();
         Instant now = floor(clock.instant());
         List<Run> runs = h.createQuery("""
                 SELECT i.id, i.resource_group_id, i.milli_cu, i.started_at, i.finished_at, m.metered_until, g.payg_until

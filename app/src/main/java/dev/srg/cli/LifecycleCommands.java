@@ -29,9 +29,14 @@ final class LifecycleCommands {
         return g.hasNonNull("targetSpecCu") ? now + " -> " + Column.text(g.get("targetSpecCu")) : now;
     }
 
+    /** An amount with its currency and at least 2 decimals: {@code 200.00 USD}, {@code 0.000008 USD}. */
     static String money(JsonNode n) {
-        String amount = Column.text(n.path("amount"));
-        return amount == null ? null : amount + " " + n.path("currency").asString("");
+        JsonNode amount = n.path("amount");
+        if (!amount.isNumber()) {
+            return null;
+        }
+        BigDecimal v = amount.decimalValue().stripTrailingZeros();
+        return (v.scale() < 2 ? v.setScale(2) : v).toPlainString() + " " + n.path("currency").asString("");
     }
 
     static void scale(ClientCommand c, String id, BigDecimal specCu, String clientToken) {

@@ -120,8 +120,8 @@ public final class ResourceGroupLifecycle {
         String orderId = IdempotencyKeys.createOnce(jdbi, caller.userId(), "order", r.clientToken(), "scale|" + id + "|" + spec,
                 clock::instant, h -> {
                     ResourceGroupInfo g = lock(h, id);
-                    requireSubscription(g, "scaled");
                     requireStatus(g, "scale", GroupStatus.RUNNING);
+                    requireSubscription(g, "scaled");
                     if (spec.equals(g.specCu())) {
                         throw SrgException.invalid("specCu", "InvalidParameter.Spec.Unchanged",
                                 "resource group '" + id + "' already has " + spec);
@@ -324,10 +324,11 @@ public final class ResourceGroupLifecycle {
                 Instant now = clock.instant();
                 List<LifecycleRules.Period> periods = LifecycleRules.autoRenewals(g.expiresAt(), now, config.autoRenewLead());
                 BillingCycle month = new BillingCycle(BillingCycle.Unit.MONTH, 1);
-                for (LifecycleRules.Period p : periods) {
-                    // SPEC RG-3: monthly, at the current price
+                for (int i = 0; i < periods.size(); i++) {
+                    LifecycleRules.Period p = periods.get(i);
+                    // SPEC RG-3: monthly, at the current price; a millisecond apart so that they list in order
                     ledger.record(h, new Purchase(id, PurchaseType.AUTO_RENEW, BillingMode.SUBSCRIPTION, g.specCu(), null, month,
-                            p.start(), p.end(), SYSTEM, now, "renewed automatically " + config.autoRenewLead().toHours()
+                            p.start(), p.end(), SYSTEM, now.plusMillis(i), "renewed automatically " + config.autoRenewLead().toHours()
                             + "h before expiry"));
                     AuditLog.record(h, now, SYSTEM, "resource-group.auto-renew", id, "OK", "expires " + p.end());
                 }

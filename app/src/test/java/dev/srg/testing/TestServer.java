@@ -86,6 +86,17 @@ public final class TestServer implements AutoCloseable {
         }
     }
 
+    /** The one number a SQL query answers. */
+    public long sqlLong(String query) {
+        try (var c = java.sql.DriverManager.getConnection(db.url(), db.user(), db.password());
+             var s = c.createStatement(); var rs = s.executeQuery(query)) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     public String adminToken() {
         return adminToken;
     }
