@@ -178,7 +178,7 @@ class ResourceGroupApiTest {
     }
 
     @Test
-    @DisplayName("a group can be renamed and its remark changed; release answers it is not possible yet")
+    @DisplayName("a group can be renamed and its remark changed, until it is released")
     void renameAndDelete() {
         var g = fx.subscriptionGroup(2);
         String id = g.get("id").asString();
@@ -187,9 +187,11 @@ class ResourceGroupApiTest {
         assertThat(r.json().get("name").asString()).isEqualTo("renamed");
         assertThat(r.json().get("remark").asString()).isEqualTo("for ETL");
         assertThat(admin.patch("resource-groups/" + id, Map.of()).status()).isEqualTo(400);
-        var del = admin.delete("resource-groups/" + id);
-        assertThat(del.status()).isEqualTo(409);
-        assertThat(del.code()).isEqualTo("ResourceGroup.ReleaseNotAvailable");
-        assertThat(admin.get("resource-groups/" + id).json().get("status").asString()).isEqualTo("RUNNING");
+        // SPEC RG-8: nothing runs on it, so it is released at once; a released group cannot be changed
+        assertThat(admin.delete("resource-groups/" + id).status()).isEqualTo(204);
+        assertThat(admin.get("resource-groups/" + id).json().get("status").asString()).isEqualTo("RELEASED");
+        var renamed = admin.patch("resource-groups/" + id, Map.of("name", "again"));
+        assertThat(renamed.status()).isEqualTo(409);
+        assertThat(renamed.code()).isEqualTo("ResourceGroup.Released");
     }
 }
