@@ -516,6 +516,44 @@ class LifecycleApiTest {
         assertThat(orders(id, "CREATE")).singleElement().satisfies(o -> assertThat(o.get("amount").decimalValue()).isEqualByComparingTo("0"));
     }
 
+    @Test
+    @DisplayName("bad input to the lifecycle actions answers 4xx naming the field, and changes nothing")
+    void badInput() {
+        String sub = fx.subscriptionGroup(2).get("id").asString();
+        String payg = fx.payAsYouGoGroup(2).get("id").asString();
+        record Case(TestHttp.Response r, int status, String code, String field) {}
+        for (Case c : List.of(
+                new Case(admin.post("resource-groups/" + sub + "/scale", Map.of()), 400, "MissingParameter", "specCu"),
+                new Case(admin.post("resource-groups/" + sub + "/scale", Map.of("specCu", 2.5)), 400, "InvalidParameter.Spec", "specCu"),
+                new Case(admin.post("resource-groups/" + sub + "/scale", Map.of("specCu", 4, "size", 1)), 400,
+                        "InvalidParameter.UnknownField", null),
+                new Case(admin.post("resource-groups/" + sub + "/renew", Map.of("billingCycle", Map.of("unit", "WEEK", "count", 1))),
+                        400, "InvalidParameter.Enum", null),
+                new Case(admin.post("resource-groups/" + sub + "/renew", Map.of("billingCycle", Map.of("unit", "MONTH", "count", 13))),
+                        400, "InvalidParameter.BillingCycle", "billingCycle.count"),
+                new Case(admin.post("resource-groups/" + payg + "/renew", Map.of("billingCycle", Map.of("unit", "MONTH", "count", 1))),
+                        409, "ResourceGroup.NotSubscription", null),
+                new Case(admin.post("resource-groups/" + payg + "/convert", Map.of()), 400, "MissingParameter", "billingCycle"),
+                new Case(admin.post("resource-groups/" + payg + "/convert",
+                        Map.of("billingCycle", Map.of("unit", "MONTH", "count", 1), "specCu", 1)), 400, "InvalidParameter.Spec", "specCu"),
+                new Case(admin.patch("resource-groups/" + payg, Map.of("autoRenew", true)), 409, "ResourceGroup.NotSubscription", "autoRenew"),
+                new Case(admin.post("resource-groups/rg-none/scale", Map.of("specCu", 4)), 404, "ResourceGroup.NotFound", null),
+                new Case(admin.get("bills?from=yesterday"), 400, "InvalidParameter.Time", "from"),
+                new Case(admin.get("bills?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z"), 400, "InvalidParameter.TimeRange", "to"),
+                new Case(admin.get("orders?type=REFUND"), 400, "InvalidParameter.Enum", "type"))) {
+            assertThat(c.r().status()).as(c.r().toString()).isEqualTo(c.status());
+            assertThat(c.r().code()).as(c.r().toString()).isEqualTo(c.code());
+            if (c.field() != null) {
+                assertThat(c.r().field()).as(c.r().toString()).isEqualTo(c.field());
+            }
+        }
+        assertThat(orders(sub, null)).hasSize(1);
+        assertThat(orders(payg, null)).hasSize(1);
+        assertThat(status(sub)).isEqualTo("RUNNING");
+        assertThat(group(sub).get("specCu").asInt()).isEqualTo(2);
+        assertThat(status(payg)).isEqualTo("RUNNING");
+    }
+
     // ---- ACC-1 and the clock's access ----
 
     @Test
