@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.stream.Stream;
+import dev.srg.monitor.MonitorConfig;
 
 /**
  * How a server runs. Each setting comes from, in order of precedence: a command-line flag, an
@@ -17,25 +19,34 @@ import java.util.Set;
  * the flags without dashes: {@code port=8080}), then the default. Every error is reported at once.
  */
 public record ServerConfig(String host, int port, Path dataDir, String databaseUrl, String databaseUser,
-                           String databasePassword, Path regionsFile, boolean simulatedClock, Duration provisioningDelay) {
+                           String databasePassword, Path regionsFile, boolean simulatedClock, Duration provisioningDelay,
+                           MonitorConfig monitor) {
 
-    static final Set<String> KEYS = Set.of("host", "port", "data-dir", "database-url", "database-user",
-            "database-password", "regions", "simulated-clock", "provisioning-delay-ms");
+    static final Set<String> KEYS = java.util.stream.Stream.concat(Stream.of("host", "port", "data-dir", "database-url",
+            "database-user", "database-password", "regions", "simulated-clock", "provisioning-delay-ms"),
+            MonitorConfig.KEYS.stream()).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     public ServerConfig {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0 to 65535");
         }
+        monitor = monitor == null ? MonitorConfig.defaults() : monitor;
     }
 
     /** A configuration for tests and embedding: an external database, a free port. */
     public static ServerConfig forDatabase(Path dataDir, String url, String user, String password) {
-        return new ServerConfig("127.0.0.1", 0, dataDir, url, user, password, null, false, Duration.ofMillis(200));
+        return new ServerConfig("127.0.0.1", 0, dataDir, url, user, password, null, false, Duration.ofMillis(200),
+                MonitorConfig.defaults());
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay);
+                simulatedClock, provisioningDelay, monitor);
+    }
+
+    public ServerConfig withMonitor(java.util.function.UnaryOperator<MonitorConfig> change) {
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
+                simulatedClock, provisioningDelay, change.apply(monitor));
     }
 
     /**
@@ -85,6 +96,7 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
             problems.add("simulated-clock must be true or false, got '" + clock + "'");
         }
         int delay = integer(problems, "provisioning-delay-ms", orDefault(get.apply("provisioning-delay-ms"), "1000"), 0, 600_000);
+        MonitorConfig monitor = MonitorConfig.resolve(get, problems);
         if (Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
             problems.add("data-dir " + dataDir + " exists and is not a directory");
         }
@@ -92,7 +104,7 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
             throw new ConfigException(problems);
         }
         return new ServerConfig(host, port, dataDir, url, get.apply("database-user"), get.apply("database-password"),
-                regionsFile, clock.equals("true"), Duration.ofMillis(delay));
+                regionsFile, clock.equals("true"), Duration.ofMillis(delay), monitor);
     }
 
     private static String orDefault(String value, String fallback) {

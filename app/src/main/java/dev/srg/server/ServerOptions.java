@@ -25,6 +25,10 @@ final class ServerOptions {
     Boolean simulatedClock;
     @Option(names = "--provisioning-delay-ms", description = "How long provisioning a new group takes (default 1000).")
     String provisioningDelayMs;
+    @Option(names = "--metrics-access", description = "Who may scrape /metrics: token (default: a bearer token with ResourceGroupFullAccess or the scrape token) or open.")
+    String metricsAccess;
+    @Option(names = "--metrics-token-file", description = "A file holding a dedicated token for scraping /metrics.")
+    String metricsTokenFile;
     @Option(names = "--config", description = "A properties file with the same keys as the flags (port=8080, data-dir=...).")
     Path config;
 
@@ -43,6 +47,8 @@ final class ServerOptions {
         put(m, "regions", regions);
         put(m, "simulated-clock", simulatedClock == null ? null : simulatedClock.toString());
         put(m, "provisioning-delay-ms", provisioningDelayMs);
+        put(m, "metrics-access", metricsAccess);
+        put(m, "metrics-token-file", metricsTokenFile);
         return m;
     }
 

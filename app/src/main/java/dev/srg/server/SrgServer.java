@@ -7,6 +7,7 @@ import dev.srg.access.AuditLog;
 import dev.srg.api.ApiServer;
 import dev.srg.group.ResourceGroupManager;
 import dev.srg.group.ResourceGroupProvisioner;
+import dev.srg.monitor.Monitoring;
 import dev.srg.execution.local.LocalBackendConfig;
 import dev.srg.execution.local.LocalExecutionBackend;
 import dev.srg.network.NetworkManager;
@@ -44,6 +45,8 @@ public final class SrgServer implements AutoCloseable {
     private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
     private ApiServer api;
     private Optional<String> bootstrapToken = Optional.empty();
+    private Clock clock;
+    private BackgroundJobs jobs;
 
     private SrgServer(ServerConfig config) {
         this.config = requireNonNull(config, "config is null");
@@ -70,6 +73,8 @@ public final class SrgServer implements AutoCloseable {
 
         Clock clock = config.simulatedClock() ? SimulatedClock.startingNow() : Clock.systemUTC();
         BackgroundJobs jobs = new BackgroundJobs();
+        this.clock = clock;
+        this.jobs = jobs;
         closeables.push(jobs);
         RegionCatalog regions = config.regionsFile() == null ? RegionCatalog.defaults() : RegionCatalog.load(config.regionsFile());
         var jdbi = database.jdbi();
@@ -96,8 +101,10 @@ public final class SrgServer implements AutoCloseable {
         bootstrapToken = access.bootstrap(dataDir.resolve("admin.token"));
         provisioner.start();
 
+        Monitoring monitoring = Monitoring.start(jdbi, clock, groups, dispatcher, jobs, config.monitor());
+        closeables.push(monitoring);
         api = new ApiServer(new ApiServer.Features(access, audit, regions, networks, groups, workspaces, instances),
-                config.host(), config.port());
+                monitoring, config.host(), config.port());
         closeables.push(api);
         api.start();
         LOG.info("srg listening on {}:{} (data {})", config.host(), api.port(), dataDir);
@@ -144,6 +151,26 @@ public final class SrgServer implements AutoCloseable {
     /** The bootstrap administrator's token when this start created it (shown once). */
     public Optional<String> bootstrapToken() {
         return bootstrapToken;
+    }
+
+    /**
+     * Moves the simulated clock forward and runs every background job once (the catch-up), as
+     * the clock endpoint does; for tests and demos.
+     *
+     * @throws IllegalStateException when the server does not run on a simulated clock
+     */
+    public java.time.Instant advanceClock(java.time.Duration by) {
+        if (!(clock instanceof SimulatedClock simulated)) {
+            throw new IllegalStateException("the server does not run on a simulated clock (--simulated-clock)");
+        }
+        java.time.Instant now = simulated.advance(by);
+        jobs.runAllNow();
+        return now;
+    }
+
+    /** Runs every background job once now (tests: no waiting for the next tick). */
+    public void runBackgroundJobs() {
+        jobs.runAllNow();
     }
 
     @Override
