@@ -34,10 +34,11 @@ final class MonitorResource {
     static void register(ApiRoutes api, Monitoring monitoring) {
         api.get("/resource-groups/{id}/usage/history", "resource-groups",
                 "The usage curve: used CU (mean, max), running, queued and admission waits per step, per usage type;"
-                        + " from/to RFC 3339 (default: the last hour), step in seconds or 5m/1h (60 s or more)",
+                        + " from/to RFC 3339 (default: the last hour) or since=24h (before to), step in seconds or 5m/1h (60 s or more)",
                 one(UsageHistoryInfo.class), ctx -> ctx.json(monitoring.history().history(caller(ctx), ctx.pathParam("id"),
-                        Requests.instantParam(ctx, "from"), Requests.instantParam(ctx, "to"), step(ctx))),
-                "from", "to", "step");
+                        Requests.instantParam(ctx, "from"), Requests.instantParam(ctx, "to"), duration(ctx, "since"),
+                        duration(ctx, "step"))),
+                "from", "to", "since", "step");
         api.post("/alert-rules", "alert-rules", "Create an alert rule on a group's utilization or pending instances",
                 one(CreateAlertRuleRequest.class), 201, one(AlertRuleInfo.class), ctx -> {
                     AlertRuleInfo r = monitoring.alerts().create(caller(ctx), body(ctx, CreateAlertRuleRequest.class));
@@ -84,14 +85,14 @@ final class MonitorResource {
         p.requireAny("read metrics", Policy.ResourceGroupFullAccess);
     }
 
-    private static Duration step(Context ctx) {
-        String value = ctx.queryParam("step");
+    private static Duration duration(Context ctx, String name) {
+        String value = ctx.queryParam(name);
         if (value == null || value.isBlank()) {
             return null;
         }
         Matcher m = DURATION.matcher(value.strip().toLowerCase(Locale.ROOT));
         if (!m.matches()) {
-            throw SrgException.invalid("step", "InvalidParameter.Step", "step must be seconds (300) or a duration such as 5m, 1h, 1d");
+            throw SrgException.invalid(name, "InvalidParameter.Duration", name + " must be seconds (300) or a duration such as 5m, 1h, 1d");
         }
         long n = Long.parseLong(m.group(1));
         return switch (m.group(2)) {

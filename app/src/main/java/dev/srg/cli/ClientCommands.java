@@ -19,7 +19,7 @@ public final class ClientCommands {
 
     public static void addTo(CommandLine root) {
         for (ClientCommand c : List.of(new RegionCommands(), new VpcCommands(), new ResourceGroupCommands(), new WorkspaceCommands(),
-                new UserCommands(), new AuditCommands(), new LoginCommands.Login(), new LoginCommands.Logout())) {
+                new UserCommands(), new AuditCommands(), new AlertCommands(), new LoginCommands.Login(), new LoginCommands.Logout())) {
             root.addSubcommand(c);
         }
         root.setExecutionExceptionHandler(new ErrorReport(root.getExecutionExceptionHandler()));

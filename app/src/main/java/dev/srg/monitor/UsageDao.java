@@ -49,7 +49,12 @@ final class UsageDao {
                     :waitMaxMillis, :oldestWaitMillis)
                 ON CONFLICT DO NOTHING""");
         for (Point p : points) {
-            batch.bindMethods(p).add();
+            batch.bind("groupId", p.groupId()).bind("usageType", p.usageType()).bind("stepSeconds", p.stepSeconds())
+                    .bind("time", p.time()).bind("samples", p.samples()).bind("capacityMilliCu", p.capacityMilliCu())
+                    .bind("usedMeanMilliCu", p.usedMeanMilliCu()).bind("usedMaxMilliCu", p.usedMaxMilliCu())
+                    .bind("runningMean", p.runningMean()).bind("runningMax", p.runningMax()).bind("queuedMean", p.queuedMean())
+                    .bind("queuedMax", p.queuedMax()).bind("admitted", p.admitted()).bind("waitSumMillis", p.waitSumMillis())
+                    .bind("waitMaxMillis", p.waitMaxMillis()).bind("oldestWaitMillis", p.oldestWaitMillis()).add();
         }
         int inserted = 0;
         for (int n : batch.execute()) {

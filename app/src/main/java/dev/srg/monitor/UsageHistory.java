@@ -64,10 +64,18 @@ public final class UsageHistory {
                                  long admitted, BigDecimal meanWaitSeconds, BigDecimal maxWaitSeconds) {}
 
     public UsageHistoryInfo history(Principal caller, String groupId, Instant from, Instant to, Duration step) {
+        return history(caller, groupId, from, to, null, step);
+    }
+
+    /** With {@code since} (when {@code from} is absent): from = to - since, on the server's clock. */
+    public UsageHistoryInfo history(Principal caller, String groupId, Instant from, Instant to, Duration since, Duration step) {
         groups.get(caller, groupId); // SPEC ACC-5: who may read the group may read its history
         Instant now = clock.instant();
         Instant end = to != null ? to : now;
-        Instant start = from != null ? from : end.minus(DEFAULT_RANGE);
+        if (from != null && since != null) {
+            throw SrgException.invalid("since", "InvalidParameter.TimeRange", "give from or since, not both");
+        }
+        Instant start = from != null ? from : end.minus(since != null ? since : DEFAULT_RANGE);
         if (!start.isBefore(end)) {
             throw SrgException.invalid(from != null ? "from" : "to", "InvalidParameter.TimeRange",
                     "from must be before to (from " + start + ", to " + end + ")");

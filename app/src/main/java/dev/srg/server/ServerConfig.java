@@ -44,6 +44,11 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
                 simulatedClock, provisioningDelay, monitor);
     }
 
+    public ServerConfig withSimulatedClock(boolean simulated) {
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
+                simulated, provisioningDelay, monitor);
+    }
+
     public ServerConfig withMonitor(java.util.function.UnaryOperator<MonitorConfig> change) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
                 simulatedClock, provisioningDelay, change.apply(monitor));
