@@ -94,8 +94,8 @@ final class AlertRuleDao {
     }
 
     List<AlertEventInfo> events(String ruleId, int afterSequence, int limit) {
-        return h.createQuery("SELECT " + EVENT_COLUMNS + """
-                 FROM alert_events WHERE rule_id = :rule AND sequence > :after ORDER BY sequence LIMIT :limit""")
+        return h.createQuery("SELECT " + EVENT_COLUMNS
+                        + " FROM alert_events WHERE rule_id = :rule AND sequence > :after ORDER BY sequence LIMIT :limit")
                 .bind("rule", ruleId).bind("after", afterSequence).bind("limit", limit)
                 .map((rs, ctx) -> event(rs)).list();
     }

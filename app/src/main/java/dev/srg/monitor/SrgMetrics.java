@@ -132,14 +132,14 @@ public final class SrgMetrics implements DispatchListener, AutoCloseable {
         List<MultiGauge.Row<?>> que = new ArrayList<>();
         for (GroupState s : sampler.read(false).values()) {
             Tags group = Tags.of("group", s.groupId);
-            cap.add(MultiGauge.Row.of(group, s.capacityMilliCu / 1000.0));
-            util.add(MultiGauge.Row.of(group, s.utilization()));
+            cap.add(row(group, s.capacityMilliCu / 1000.0));
+            util.add(row(group, s.utilization()));
             for (UsageType type : TYPES) {
                 int u = type.ordinal();
                 Tags tags = group.and("usage_type", type.name());
-                use.add(MultiGauge.Row.of(tags, s.usedMilliCu[u] / 1000.0));
-                run.add(MultiGauge.Row.of(tags, s.running[u]));
-                que.add(MultiGauge.Row.of(tags, s.queued[u]));
+                use.add(row(tags, s.usedMilliCu[u] / 1000.0));
+                run.add(row(tags, s.running[u]));
+                que.add(row(tags, s.queued[u]));
             }
         }
         capacity.register(cap, true);
@@ -148,8 +148,13 @@ public final class SrgMetrics implements DispatchListener, AutoCloseable {
         running.register(run, true);
         queued.register(que, true);
         List<MultiGauge.Row<?>> states = new ArrayList<>();
-        alertStates.get().forEach((state, n) -> states.add(MultiGauge.Row.of(Tags.of("state", state), n)));
+        alertStates.get().forEach((state, n) -> states.add(row(Tags.of("state", state), n)));
         alerts.register(states, true);
+    }
+
+    /** A row holding its value strongly (a plain number would be weakly held and could vanish). */
+    private static MultiGauge.Row<?> row(Tags tags, double value) {
+        return MultiGauge.Row.of(tags, () -> value);
     }
 
     @Override

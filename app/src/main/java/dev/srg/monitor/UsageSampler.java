@@ -190,14 +190,15 @@ public final class UsageSampler implements DispatchListener {
     }
 
     /**
-     * Every group's usage now: the groups of the store (re-read at most every 10 s) and the
-     * ledgers; with {@code withWaits} also the longest queued wait per type (walks queues that are
-     * not empty).
+     * Every group's usage now: the groups of the store and the ledgers. For the sampler
+     * ({@code forSampling}) the groups are re-read at most every 10 s and the longest queued wait
+     * per type is found (walking queues that are not empty); for metrics and alerts the groups are
+     * read now, so a new group shows at once.
      */
-    Map<String, GroupState> read(boolean withWaits) {
-        long now = clock.millis();
+    Map<String, GroupState> read(boolean forSampling) {
+        long now = System.currentTimeMillis();
         List<UsageDao.GroupRef> groups = catalog;
-        if (groups == null || now - catalogReadAt >= 10_000 || now < catalogReadAt) {
+        if (groups == null || !forSampling || now - catalogReadAt >= 10_000 || now < catalogReadAt) {
             groups = jdbi.withHandle(h -> new UsageDao(h).groups());
             catalog = groups;
             catalogReadAt = now;
@@ -221,7 +222,7 @@ public final class UsageSampler implements DispatchListener {
                 waiting.add(id);
             }
         });
-        if (withWaits) {
+        if (forSampling) {
             for (String id : waiting) {
                 GroupState s = states.get(id);
                 for (QueuedTaskInfo q : dispatcher.snapshot(id).queue()) {

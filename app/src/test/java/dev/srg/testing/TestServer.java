@@ -48,9 +48,9 @@ public final class TestServer implements AutoCloseable {
         server.runBackgroundJobs();
     }
 
-    /** Stops the server and starts it again on the same data directory and database (a restart). */
+    /** Stops the server and starts it again on the same data directory, database and port (a restart). */
     public void restart() {
-        ServerConfig config = server.config();
+        ServerConfig config = server.config().withPort(server.port());
         server.close();
         try {
             server = SrgServer.start(config);
