@@ -153,6 +153,10 @@ final class ResourceGroupCommands extends ClientCommand {
             writer.flush();
             List<JsonNode> rows = new java.util.ArrayList<>();
             for (var e : usage.path("byUsageType").properties()) {
+                boolean idle = e.getValue().path("running").asInt() == 0 && e.getValue().path("queued").asInt() == 0;
+                if (idle && !e.getKey().equals("SCHEDULING")) {
+                    continue; // only the types in use (and SCHEDULING, the usual one)
+                }
                 var row = dev.srg.json.Json.MAPPER.createObjectNode();
                 row.put("type", e.getKey());
                 row.setAll((tools.jackson.databind.node.ObjectNode) e.getValue());
