@@ -8,6 +8,7 @@ import dev.srg.access.Principal;
 import dev.srg.error.SrgException;
 import dev.srg.group.ResourceGroupManager;
 import dev.srg.json.Json;
+import dev.srg.monitor.Monitoring;
 import dev.srg.network.NetworkManager;
 import dev.srg.region.RegionCatalog;
 import dev.srg.task.InstanceManager;
@@ -42,6 +43,11 @@ public final class ApiServer implements AutoCloseable {
     private final String openApi;
 
     public ApiServer(Features features, String host, int port) {
+        this(features, null, host, port);
+    }
+
+    /** With monitoring: usage history, alert rules, {@code /metrics} and HTTP request metrics. */
+    public ApiServer(Features features, Monitoring monitoring, String host, int port) {
         requireNonNull(features, "features is null");
         ApiRoutes[] registry = new ApiRoutes[1];
         this.app = Javalin.create(cfg -> {
@@ -57,6 +63,11 @@ public final class ApiServer implements AutoCloseable {
             cfg.routes.exception(HttpResponseException.class, Problems::http);
             cfg.routes.exception(Exception.class, Problems::unexpected);
             cfg.routes.get("/healthz", ctx -> ctx.json(Map.of("status", "UP")));
+            if (monitoring != null) {
+                MonitorResource.registerMetrics(cfg.routes, monitoring, features.access());
+                cfg.requestLogger.http((ctx, millis) -> monitoring.metrics().httpRequest(ctx.method().name(), route(ctx),
+                        ctx.statusCode(), millis));
+            }
             cfg.routes.before("/api/*", ctx -> authenticate(ctx, features.access()));
             cfg.routes.after("/api/*", ctx -> audit(ctx, features.audit()));
             ApiRoutes api = new ApiRoutes(cfg.routes);
@@ -66,10 +77,19 @@ public final class ApiServer implements AutoCloseable {
             WorkspaceResource.register(api, features.workspaces());
             InstanceResource.register(api, features.instances());
             LifecycleResource.register(api, features.lifecycle());
+            if (monitoring != null) {
+                MonitorResource.register(api, monitoring);
+            }
             registry[0] = api;
             cfg.routes.get(ApiRoutes.BASE + "/openapi.json", ctx -> ctx.contentType("application/json").result(openApi()));
         });
         this.openApi = Json.write(OpenApiDocument.build(registry[0].operations()));
+    }
+
+    /** The route template a request matched (bounded label values for metrics), or "unmatched". */
+    private static String route(Context ctx) {
+        io.javalin.router.Endpoint e = ctx.endpoints().lastHttpEndpoint();
+        return e == null ? "unmatched" : e.path;
     }
 
     private String openApi() {

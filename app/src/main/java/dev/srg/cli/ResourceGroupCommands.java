@@ -132,6 +132,53 @@ final class ResourceGroupCommands extends ClientCommand {
         out().done("Releasing resource group " + id + ": queued tasks cancelled, RELEASED once its running tasks end");
     }
 
+    static final View TYPE_USAGE = new View(List.of(field("USAGE-TYPE", "type"), field("USED-CU", "usedCu"),
+            field("RUNNING", "running"), field("QUEUED", "queued"), field("QUEUED-CU", "queuedCu")));
+
+    @Command(name = "usage", description = "Used CU now per usage type; with --since the usage curve as a terminal chart.")
+    void usage(@Parameters(paramLabel = "RG_ID") String id,
+               @Option(names = "--since", paramLabel = "DURATION", converter = AuditCommands.SinceConverter.class,
+                       description = "draw the curve of the last 30m, 24h, 7d ...") Duration since,
+               @Option(names = "--step", paramLabel = "DURATION", converter = AuditCommands.SinceConverter.class,
+                       description = "one point per 1m (the least), 5m, 1h ... (default: about 60 points)") Duration step) {
+        ApiClient api = api();
+        if (since == null) {
+            JsonNode usage = api.get(path("/resource-groups/%s/usage", id));
+            if (format == Output.Format.json) {
+                out().one(usage, TYPE_USAGE);
+                return;
+            }
+            var writer = spec.commandLine().getOut();
+            writer.println("capacity " + Column.text(usage.path("capacityCu")) + " CU, used " + Column.text(usage.path("usedCu"))
+                    + " CU (" + Math.round(usage.path("utilization").asDouble() * 100) + "%), " + usage.path("status").asString());
+            writer.flush();
+            List<JsonNode> rows = new java.util.ArrayList<>();
+            for (var e : usage.path("byUsageType").properties()) {
+                boolean idle = e.getValue().path("running").asInt() == 0 && e.getValue().path("queued").asInt() == 0;
+                if (idle && !e.getKey().equals("SCHEDULING")) {
+                    continue; // only the types in use (and SCHEDULING, the usual one)
+                }
+                var row = dev.srg.json.Json.MAPPER.createObjectNode();
+                row.put("type", e.getKey());
+                row.setAll((tools.jackson.databind.node.ObjectNode) e.getValue());
+                rows.add(row);
+            }
+            out().many(rows, TYPE_USAGE);
+            return;
+        }
+        long stepSeconds = step != null ? step.getSeconds() : Math.max(60, (since.getSeconds() / 60 + 59) / 60 * 60);
+        Map<String, String> query = new LinkedHashMap<>();
+        query.put("since", since.getSeconds() + "s");
+        query.put("step", Long.toString(stepSeconds));
+        JsonNode history = api.get(path("/resource-groups/%s/usage/history", id), query);
+        if (format == Output.Format.json) {
+            out().one(history, TYPE_USAGE);
+            return;
+        }
+        spec.commandLine().getOut().print(UsageChart.render(history));
+        spec.commandLine().getOut().flush();
+    }
+
     @Command(name = "networks", description = "List the VPCs bound to a resource group.")
     void networks(@Parameters(paramLabel = "RG_ID") String id) {
         out().many(elements(api().get(path("/resource-groups/%s/networks", id))), NETWORK);

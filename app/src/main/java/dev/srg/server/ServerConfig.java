@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.stream.Stream;
+import dev.srg.monitor.MonitorConfig;
 
 /**
  * How a server runs. Each setting comes from, in order of precedence: a command-line flag, an
@@ -20,11 +22,12 @@ import java.util.Set;
  */
 public record ServerConfig(String host, int port, Path dataDir, String databaseUrl, String databaseUser,
                            String databasePassword, Path regionsFile, boolean simulatedClock, Duration provisioningDelay,
-                           Prices prices, LifecycleConfig lifecycle) {
+                           Prices prices, LifecycleConfig lifecycle, MonitorConfig monitor) {
 
-    static final Set<String> KEYS = Set.of("host", "port", "data-dir", "database-url", "database-user",
-            "database-password", "regions", "simulated-clock", "provisioning-delay-ms", "prices", "convert-seconds",
-            "scale-seconds", "retention-days");
+    static final Set<String> KEYS = java.util.stream.Stream.concat(Stream.of("host", "port", "data-dir", "database-url",
+            "database-user", "database-password", "regions", "simulated-clock", "provisioning-delay-ms", "prices",
+            "convert-seconds", "scale-seconds", "retention-days"),
+            MonitorConfig.KEYS.stream()).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     public ServerConfig {
         if (port < 0 || port > 65535) {
@@ -32,31 +35,38 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
         }
         prices = prices == null ? Prices.DEFAULTS : prices;
         lifecycle = lifecycle == null ? LifecycleConfig.DEFAULTS : lifecycle;
+        monitor = monitor == null ? MonitorConfig.defaults() : monitor;
     }
 
     /** A configuration for tests and embedding: an external database, a free port. */
     public static ServerConfig forDatabase(Path dataDir, String url, String user, String password) {
-        return new ServerConfig("127.0.0.1", 0, dataDir, url, user, password, null, false, Duration.ofMillis(200), null, null);
+        return new ServerConfig("127.0.0.1", 0, dataDir, url, user, password, null, false, Duration.ofMillis(200), null, null,
+                MonitorConfig.defaults());
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor);
     }
 
     public ServerConfig withSimulatedClock(boolean on) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                on, provisioningDelay, prices, lifecycle);
+                on, provisioningDelay, prices, lifecycle, monitor);
     }
 
     public ServerConfig withPrices(Prices newPrices) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, newPrices, lifecycle);
+                simulatedClock, provisioningDelay, newPrices, lifecycle, monitor);
     }
 
     public ServerConfig withLifecycle(LifecycleConfig newLifecycle) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, newLifecycle);
+                simulatedClock, provisioningDelay, prices, newLifecycle, monitor);
+    }
+
+    public ServerConfig withMonitor(java.util.function.UnaryOperator<MonitorConfig> change) {
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
+                simulatedClock, provisioningDelay, prices, lifecycle, change.apply(monitor));
     }
 
     /**
@@ -113,6 +123,7 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
                 Duration.ofSeconds(integer(problems, "convert-seconds", orDefault(get.apply("convert-seconds"), "60"), 0, 86_400)),
                 Duration.ofDays(integer(problems, "retention-days", orDefault(get.apply("retention-days"), "15"), 0, 3650)),
                 LifecycleConfig.DEFAULTS.autoRenewLead());
+        MonitorConfig monitor = MonitorConfig.resolve(get, problems);
         if (Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
             problems.add("data-dir " + dataDir + " exists and is not a directory");
         }
@@ -120,7 +131,7 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
             throw new ConfigException(problems);
         }
         return new ServerConfig(host, port, dataDir, url, get.apply("database-user"), get.apply("database-password"),
-                regionsFile, clock.equals("true"), Duration.ofMillis(delay), prices, lifecycle);
+                regionsFile, clock.equals("true"), Duration.ofMillis(delay), prices, lifecycle, monitor);
     }
 
     private static String orDefault(String value, String fallback) {

@@ -33,6 +33,10 @@ final class ServerOptions {
     String scaleSeconds;
     @Option(names = "--retention-days", description = "How long an expired subscription is kept before it is released (default 15).")
     String retentionDays;
+    @Option(names = "--metrics-access", description = "Who may scrape /metrics: token (default: a bearer token with ResourceGroupFullAccess or the scrape token) or open.")
+    String metricsAccess;
+    @Option(names = "--metrics-token-file", description = "A file holding a dedicated token for scraping /metrics.")
+    String metricsTokenFile;
     @Option(names = "--config", description = "A properties file with the same keys as the flags (port=8080, data-dir=...).")
     Path config;
 
@@ -55,6 +59,8 @@ final class ServerOptions {
         put(m, "convert-seconds", convertSeconds);
         put(m, "scale-seconds", scaleSeconds);
         put(m, "retention-days", retentionDays);
+        put(m, "metrics-access", metricsAccess);
+        put(m, "metrics-token-file", metricsTokenFile);
         return m;
     }
 

@@ -16,6 +16,7 @@ import java.time.Duration;
 import org.jdbi.v3.core.Jdbi;
 import dev.srg.group.ResourceGroupManager;
 import dev.srg.group.ResourceGroupProvisioner;
+import dev.srg.monitor.Monitoring;
 import dev.srg.execution.local.LocalBackendConfig;
 import dev.srg.execution.local.LocalExecutionBackend;
 import dev.srg.network.NetworkManager;
@@ -53,6 +54,8 @@ public final class SrgServer implements AutoCloseable {
     private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
     private ApiServer api;
     private Optional<String> bootstrapToken = Optional.empty();
+    private BackgroundJobs jobs;
+    private ClockControl clockControl;
 
     private SrgServer(ServerConfig config) {
         this.config = requireNonNull(config, "config is null");
@@ -80,6 +83,7 @@ public final class SrgServer implements AutoCloseable {
 
         Clock clock = config.simulatedClock() ? SimulatedClock.startingNow() : Clock.systemUTC();
         BackgroundJobs jobs = new BackgroundJobs();
+        this.jobs = jobs;
         closeables.push(jobs);
         RegionCatalog regions = config.regionsFile() == null ? RegionCatalog.defaults() : RegionCatalog.load(config.regionsFile());
         var jdbi = database.jdbi();
@@ -107,8 +111,10 @@ public final class SrgServer implements AutoCloseable {
         bootstrapToken = access.bootstrap(dataDir.resolve("admin.token"));
         provisioner.start();
 
+        Monitoring monitoring = Monitoring.start(jdbi, clock, groups, dispatcher, jobs, config.monitor());
+        closeables.push(monitoring);
         api = new ApiServer(new ApiServer.Features(access, audit, regions, networks, groups, workspaces, instances, lifecycle),
-                config.host(), config.port());
+                monitoring, config.host(), config.port());
         closeables.push(api);
         api.start();
         LOG.info("srg listening on {}:{} (data {})", config.host(), api.port(), dataDir);
@@ -139,6 +145,7 @@ public final class SrgServer implements AutoCloseable {
                     ON CONFLICT (id) DO UPDATE SET offset_millis = EXCLUDED.offset_millis""")
                     .bind("o", offset.toMillis()).execute()));
         }
+        this.clockControl = control;
         return new LifecycleApi(lifecycle, orders, meter, control);
     }
 
@@ -183,6 +190,24 @@ public final class SrgServer implements AutoCloseable {
     /** The bootstrap administrator's token when this start created it (shown once). */
     public Optional<String> bootstrapToken() {
         return bootstrapToken;
+    }
+
+    /**
+     * Moves the simulated clock forward and runs every background job once (the catch-up), as
+     * the clock endpoint does; for tests and demos.
+     *
+     * @throws IllegalStateException when the server does not run on a simulated clock
+     */
+    public java.time.Instant advanceClock(java.time.Duration by) {
+        if (clockControl == null) {
+            throw new IllegalStateException("the server does not run on a simulated clock (--simulated-clock)");
+        }
+        return clockControl.advance(by);
+    }
+
+    /** Runs every background job once now (tests: no waiting for the next tick). */
+    public void runBackgroundJobs() {
+        jobs.runAllNow();
     }
 
     @Override

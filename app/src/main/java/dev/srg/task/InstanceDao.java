@@ -78,6 +78,36 @@ final class InstanceDao {
                 .map((rs, ctx) -> row(rs, now)).list();
     }
 
+    /** The active instances of one group (for start estimates). */
+    List<Row> activeIn(String groupId) {
+        return h.createQuery("SELECT " + COLUMNS + " FROM instances WHERE resource_group_id = :rg"
+                        + " AND status IN ('QUEUED', 'STARTING', 'RUNNING') ORDER BY sequence")
+                .bind("rg", groupId).map((rs, ctx) -> row(rs, now)).list();
+    }
+
+    /**
+     * The median run time, in milliseconds, of the last (up to 20) instances of each usage type of
+     * a group that succeeded; only types with at least 3 such runs.
+     */
+    java.util.Map<UsageType, Long> typicalRunMillis(String groupId) {
+        java.util.Map<UsageType, Long> typical = new java.util.EnumMap<>(UsageType.class);
+        h.createQuery("""
+                SELECT usage_type, percentile_cont(0.5) WITHIN GROUP (ORDER BY millis) AS median, count(*) AS n
+                FROM (SELECT usage_type, extract(epoch FROM finished_at - started_at) * 1000 AS millis,
+                             row_number() OVER (PARTITION BY usage_type ORDER BY finished_at DESC) AS rn
+                      FROM instances
+                      WHERE resource_group_id = :rg AND status = 'SUCCEEDED' AND started_at IS NOT NULL) recent
+                WHERE rn <= 20 GROUP BY usage_type""")
+                .bind("rg", groupId)
+                .map((rs, ctx) -> {
+                    if (rs.getInt("n") >= 3) {
+                        typical.put(UsageType.valueOf(rs.getString("usage_type")), Math.max(1, Math.round(rs.getDouble("median"))));
+                    }
+                    return 0;
+                }).list();
+        return typical;
+    }
+
     /**
      * QUEUED → STARTING for a batch (write-ahead: committed before any launch). Returns the rows
      * that made the move; one that was cancelled meanwhile is not among them.

@@ -45,6 +45,7 @@ public final class InstanceDispatcher implements ExitListener, AutoCloseable {
     private final ScheduledExecutorService ticker =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("srg-admission-tick").daemon().factory());
     private volatile ExecutionBackend backend;
+    private final List<DispatchListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public InstanceDispatcher(Jdbi jdbi, Clock clock, Function<String, GroupLimits> limits) {
         this.jdbi = requireNonNull(jdbi, "jdbi is null");
@@ -111,6 +112,7 @@ public final class InstanceDispatcher implements ExitListener, AutoCloseable {
                 if (jdbi.withHandle(h -> new InstanceDao(h, clock).cancelQueued(instance.id()))) {
                     ledger.cancelQueued(instance.id());
                     groupOf.remove(instance.id());
+                    listeners.forEach(l -> l.finished(instance.resourceGroupId(), InstanceStatus.CANCELLED));
                     return true;
                 }
             }
@@ -134,6 +136,23 @@ public final class InstanceDispatcher implements ExitListener, AutoCloseable {
         synchronized (ledger) {
             return ledger.snapshot(clock.millis());
         }
+    }
+
+    /** Adds a listener told of admissions and outcomes (metrics, usage history). */
+    public void addListener(DispatchListener listener) {
+        listeners.add(requireNonNull(listener, "listener is null"));
+    }
+
+    /**
+     * Reads every group's ledger, each under its lock, without walking queues (cheap: for sampling
+     * and metrics). The reader must only read, and quickly.
+     */
+    public void readLedgers(java.util.function.BiConsumer<String, GroupLedger> reader) {
+        ledgers.forEach((id, ledger) -> {
+            synchronized (ledger) {
+                reader.accept(id, ledger);
+            }
+        });
     }
 
     /** How many instances run on a group now. */
@@ -166,6 +185,9 @@ public final class InstanceDispatcher implements ExitListener, AutoCloseable {
             LOG.debug("exit of {} was already recorded", instanceId);
         }
         String groupId = groupOf.remove(instanceId);
+        if (recorded && groupId != null) {
+            listeners.forEach(l -> l.finished(groupId, outcome));
+        }
         if (groupId != null) {
             GroupLedger ledger = ledger(groupId);
             synchronized (ledger) {
@@ -197,8 +219,11 @@ public final class InstanceDispatcher implements ExitListener, AutoCloseable {
                 return;
             }
             var started = toLaunch.stream().map(InstanceDao.Row::id).collect(java.util.stream.Collectors.toSet());
+            long now = clock.millis();
             for (QueuedTask t : admitted) {
-                if (!started.contains(t.id())) {
+                if (started.contains(t.id())) {
+                    listeners.forEach(l -> l.admitted(groupId, t.type(), Math.max(0, now - t.enqueuedAtMillis())));
+                } else {
                     // cancelled between the decision and the commit
                     ledger.release(t.id());
                     groupOf.remove(t.id());

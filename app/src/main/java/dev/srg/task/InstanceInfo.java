@@ -25,8 +25,11 @@ public record InstanceInfo(String id, String name, String workspaceId, String re
     /** What a finished instance used: CU x run time, CPU time and peak memory (MON-3). */
     public record Consumption(double cuSeconds, double cpuSeconds, Long peakMemoryBytes) {}
 
-    /** Where a queued instance stands in its group's queue (1 = next) and why it waits. */
-    public record QueuePosition(int position, String reason) {}
+    /**
+     * Where a queued instance stands in its group's queue (1 = next), why it waits, and when it
+     * should start where that can be estimated ({@code estimate} says how, or why not).
+     */
+    public record QueuePosition(int position, String reason, Instant estimatedStartAt, String estimate) {}
 
     public InstanceInfo withQueue(QueuePosition q) {
         return new InstanceInfo(id, name, workspaceId, resourceGroupId, type, usageType, cu, priority, timeoutSeconds,

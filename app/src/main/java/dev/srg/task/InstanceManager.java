@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import dev.srg.access.Policy;
 import dev.srg.access.Principal;
 import dev.srg.admission.LedgerInfo;
-import dev.srg.admission.QueuedTaskInfo;
 import dev.srg.admission.TypeUsage;
 import dev.srg.admission.UsageType;
 import dev.srg.error.Names;
@@ -56,6 +55,7 @@ public final class InstanceManager {
     private final WorkspaceManager workspaces;
     private final InstanceDispatcher dispatcher;
     private final Function<String, Path> logFile;
+    private final StartEstimator estimator;
 
     public InstanceManager(Jdbi jdbi, Clock clock, ResourceGroupManager groups, WorkspaceManager workspaces,
                            InstanceDispatcher dispatcher, Function<String, Path> logFile) {
@@ -65,6 +65,7 @@ public final class InstanceManager {
         this.workspaces = requireNonNull(workspaces, "workspaces is null");
         this.dispatcher = requireNonNull(dispatcher, "dispatcher is null");
         this.logFile = requireNonNull(logFile, "logFile is null");
+        this.estimator = new StartEstimator(jdbi, clock);
     }
 
     /** {@code GET /resource-groups/{id}/usage} (MON-1). */
@@ -172,19 +173,14 @@ public final class InstanceManager {
         Page<InstanceDao.Row> rows = jdbi.withHandle(h -> page.page(
                 new InstanceDao(h, clock).list(groupId, status, usageType, visibleWorkspaces, page.afterId(), page.limit()),
                 InstanceDao.Row::id));
-        Map<String, Map<String, QueuedTaskInfo>> queues = new HashMap<>();
+        Map<String, Map<String, InstanceInfo.QueuePosition>> queues = new HashMap<>();
         return rows.map(row -> {
             InstanceInfo i = row.info();
             if (i.status() != InstanceStatus.QUEUED) {
                 return i;
             }
-            Map<String, QueuedTaskInfo> queue = queues.computeIfAbsent(i.resourceGroupId(), g -> {
-                Map<String, QueuedTaskInfo> m = new HashMap<>();
-                dispatcher.snapshot(g).queue().forEach(q -> m.put(q.task().id(), q));
-                return m;
-            });
-            QueuedTaskInfo q = queue.get(i.id());
-            return q == null ? i : i.withQueue(new InstanceInfo.QueuePosition(q.position(), q.reason().name()));
+            InstanceInfo.QueuePosition q = queues.computeIfAbsent(i.resourceGroupId(), this::queuePositions).get(i.id());
+            return q == null ? i : i.withQueue(q);
         });
     }
 
@@ -249,8 +245,13 @@ public final class InstanceManager {
         if (i.status() != InstanceStatus.QUEUED) {
             return i;
         }
-        return dispatcher.snapshot(i.resourceGroupId()).queue().stream().filter(q -> q.task().id().equals(i.id())).findFirst()
-                .map(q -> i.withQueue(new InstanceInfo.QueuePosition(q.position(), q.reason().name()))).orElse(i);
+        InstanceInfo.QueuePosition q = queuePositions(i.resourceGroupId()).get(i.id());
+        return q == null ? i : i.withQueue(q);
+    }
+
+    /** SPEC MON-2: every queued instance of a group with its position, reason and estimated start. */
+    private Map<String, InstanceInfo.QueuePosition> queuePositions(String groupId) {
+        return estimator.positions(groupId, dispatcher.snapshot(groupId));
     }
 
     private static void requireAccepting(ResourceGroupInfo g) {

@@ -10,7 +10,7 @@ import java.util.function.UnaryOperator;
 
 /** A real srg server on a random port, on a fresh database, for one test class. */
 public final class TestServer implements AutoCloseable {
-    private final SrgServer server;
+    private SrgServer server;
     private final Path dataDir;
     private final String adminToken;
     private final TestDatabases.Fresh db;
@@ -33,6 +33,27 @@ public final class TestServer implements AutoCloseable {
             TestDatabases.Fresh db = TestDatabases.fresh();
             ServerConfig config = customize.apply(ServerConfig.forDatabase(dataDir, db.url(), db.user(), db.password()));
             return new TestServer(SrgServer.start(config), dataDir, db);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Moves the simulated clock (start with {@code cfg -> cfg with simulatedClock}) and runs every background job. */
+    public java.time.Instant advanceClock(java.time.Duration by) {
+        return server.advanceClock(by);
+    }
+
+    /** Runs every background job once, now. */
+    public void runBackgroundJobs() {
+        server.runBackgroundJobs();
+    }
+
+    /** Stops the server and starts it again on the same data directory, database and port (a restart). */
+    public void restart() {
+        ServerConfig config = server.config().withPort(server.port());
+        server.close();
+        try {
+            server = SrgServer.start(config);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

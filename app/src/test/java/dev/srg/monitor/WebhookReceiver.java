@@ -1,0 +1,74 @@
+package dev.srg.monitor;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.srg.json.Json;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import tools.jackson.databind.JsonNode;
+
+/** A real HTTP receiver of webhooks on loopback: records every request per path, fails when told to. */
+final class WebhookReceiver implements AutoCloseable {
+    record Received(String path, String eventId, int attempt, int status, JsonNode body) {}
+
+    private final HttpServer server;
+    private final List<Received> received = new CopyOnWriteArrayList<>();
+    /** Per path: how many more requests to answer with 500; -1 answers 503 until changed. */
+    private final Map<String, AtomicInteger> failures = new ConcurrentHashMap<>();
+
+    WebhookReceiver() {
+        try {
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        server.createContext("/", exchange -> {
+            String path = exchange.getRequestURI().getPath();
+            byte[] body = exchange.getRequestBody().readAllBytes();
+            AtomicInteger fail = failures.get(path);
+            int status = fail == null ? 200 : fail.get() < 0 ? 503 : fail.getAndUpdate(n -> Math.max(0, n - 1)) > 0 ? 500 : 200;
+            String attempt = exchange.getRequestHeaders().getFirst("X-Srg-Delivery-Attempt");
+            received.add(new Received(path, exchange.getRequestHeaders().getFirst("X-Srg-Event-Id"),
+                    attempt == null ? 0 : Integer.parseInt(attempt), status,
+                    Json.MAPPER.readTree(new String(body, StandardCharsets.UTF_8))));
+            exchange.sendResponseHeaders(status, -1);
+            exchange.close();
+        });
+        server.start();
+    }
+
+    String url(String path) {
+        return "http://127.0.0.1:" + server.getAddress().getPort() + path;
+    }
+
+    void failNext(String path, int times) {
+        failures.put(path, new AtomicInteger(times));
+    }
+
+    void down(String path) {
+        failures.put(path, new AtomicInteger(-1));
+    }
+
+    void up(String path) {
+        failures.remove(path);
+    }
+
+    List<Received> at(String path) {
+        return received.stream().filter(r -> r.path().equals(path)).toList();
+    }
+
+    List<Received> delivered(String path) {
+        return at(path).stream().filter(r -> r.status() == 200).toList();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}
