@@ -59,6 +59,8 @@ class InstanceApiTest {
     @Test
     @DisplayName("SPEC WS-3 RT-2 MON-3 ADM-1: a task without a group runs on the workspace default; it reports exit code, times and consumption")
     void runsOnDefaultGroup() {
+        // SPEC RT-2: Shell and Python tasks each name their group (here: the default)
+        // SPEC ADM-1: both count as the SCHEDULING usage type
         String rg = fx.subscriptionGroup(4).get("id").asString();
         String ws = fx.workspace(rg).get("id").asString();
         var r = admin.post("instances", task(ws, "echo hello from $SRG_INSTANCE_ID; exit 3", 0.5));
