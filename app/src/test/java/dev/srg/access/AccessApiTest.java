@@ -2,16 +2,12 @@ package dev.srg.access;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.srg.testing.Fixtures;
-import dev.srg.testing.TestHttp;
-import dev.srg.testing.TestServer;
+import dev.srg.testing.ServerTestBase;
 import java.nio.file.Files;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -23,23 +19,7 @@ import org.junit.jupiter.api.Timeout;
 @Tag("database")
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class AccessApiTest {
-    static TestServer server;
-    static Fixtures fx;
-    static TestHttp admin;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-        fx = new Fixtures(server);
-        admin = server.admin();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
+class AccessApiTest extends ServerTestBase {
     @Test
     @Order(1)
     @DisplayName("SPEC ACC-4: the first purchase needs ServiceLinkedRoleAccess to create the service-linked role; later ones reuse it")

@@ -2,17 +2,13 @@ package dev.srg.group;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.srg.testing.Fixtures;
-import dev.srg.testing.TestHttp;
-import dev.srg.testing.TestServer;
+import dev.srg.testing.ServerTestBase;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Tag;
@@ -21,23 +17,7 @@ import tools.jackson.databind.JsonNode;
 
 @Tag("database")
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
-class ResourceGroupApiTest {
-    static TestServer server;
-    static Fixtures fx;
-    static TestHttp admin;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-        fx = new Fixtures(server);
-        admin = server.admin();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
+class ResourceGroupApiTest extends ServerTestBase {
     @Test
     @DisplayName("SPEC RG-1 RG-3 RG-4: a subscription group is created CREATING, becomes RUNNING, expires after its cycle")
     void subscriptionLifecycleStart() {

@@ -3,12 +3,9 @@ package dev.srg.network;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.srg.testing.Fixtures;
-import dev.srg.testing.TestHttp;
-import dev.srg.testing.TestServer;
+import dev.srg.testing.ServerTestBase;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Tag;
@@ -16,23 +13,7 @@ import org.junit.jupiter.api.Timeout;
 
 @Tag("database")
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
-class NetworkApiTest {
-    static TestServer server;
-    static Fixtures fx;
-    static TestHttp admin;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-        fx = new Fixtures(server);
-        admin = server.admin();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
+class NetworkApiTest extends ServerTestBase {
     @Test
     @DisplayName("SPEC NET-1: regions come from the catalog; a group needs an existing, purchasable region and one of its zones")
     void regions() {

@@ -2,17 +2,13 @@ package dev.srg.task;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.srg.testing.Fixtures;
-import dev.srg.testing.TestHttp;
-import dev.srg.testing.TestServer;
+import dev.srg.testing.ServerTestBase;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -21,23 +17,7 @@ import tools.jackson.databind.JsonNode;
 
 @Tag("database")
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
-class InstanceApiTest {
-    static TestServer server;
-    static Fixtures fx;
-    static TestHttp admin;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-        fx = new Fixtures(server);
-        admin = server.admin();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
+class InstanceApiTest extends ServerTestBase {
     static Map<String, Object> task(String workspaceId, String script, double cu) {
         Map<String, Object> body = new HashMap<>();
         body.put("workspaceId", workspaceId);

@@ -2,13 +2,9 @@ package dev.srg.workspace;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.srg.testing.Fixtures;
-import dev.srg.testing.TestHttp;
-import dev.srg.testing.TestServer;
+import dev.srg.testing.ServerTestBase;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Tag;
@@ -16,23 +12,7 @@ import org.junit.jupiter.api.Timeout;
 
 @Tag("database")
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
-class WorkspaceApiTest {
-    static TestServer server;
-    static Fixtures fx;
-    static TestHttp admin;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-        fx = new Fixtures(server);
-        admin = server.admin();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
+class WorkspaceApiTest extends ServerTestBase {
     @Test
     @DisplayName("SPEC WS-2: a workspace can name a default group at creation, which associates it")
     void defaultAtCreation() {
