@@ -13,12 +13,14 @@ import dev.srg.region.RegionCatalog;
 import dev.srg.task.InstanceManager;
 import dev.srg.workspace.WorkspaceManager;
 import io.javalin.Javalin;
+import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.json.JsonMapper;
 import java.lang.reflect.Type;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.jetbrains.annotations.NotNull;
 import tools.jackson.core.JacksonException;
 
@@ -41,7 +43,16 @@ public final class ApiServer implements AutoCloseable {
     private final String openApi;
 
     public ApiServer(Features features, String host, int port) {
+        this(features, host, port, cfg -> { });
+    }
+
+    /**
+     * @param edges other edges served by the same app and port (the web console); they register
+     *     their own routes and must leave {@code /api/*} and {@code /healthz} alone
+     */
+    public ApiServer(Features features, String host, int port, Consumer<JavalinConfig> edges) {
         requireNonNull(features, "features is null");
+        requireNonNull(edges, "edges is null");
         ApiRoutes[] registry = new ApiRoutes[1];
         this.app = Javalin.create(cfg -> {
             cfg.concurrency.useVirtualThreads = true;
@@ -66,6 +77,7 @@ public final class ApiServer implements AutoCloseable {
             InstanceResource.register(api, features.instances());
             registry[0] = api;
             cfg.routes.get(ApiRoutes.BASE + "/openapi.json", ctx -> ctx.contentType("application/json").result(openApi()));
+            edges.accept(cfg);
         });
         this.openApi = Json.write(OpenApiDocument.build(registry[0].operations()));
     }

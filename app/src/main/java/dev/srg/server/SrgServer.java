@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import dev.srg.access.AccessManager;
 import dev.srg.access.AuditLog;
 import dev.srg.api.ApiServer;
+import dev.srg.console.Console;
+import dev.srg.console.ConsoleExtensions;
 import dev.srg.group.ResourceGroupManager;
 import dev.srg.group.ResourceGroupProvisioner;
 import dev.srg.execution.local.LocalBackendConfig;
@@ -96,8 +98,11 @@ public final class SrgServer implements AutoCloseable {
         bootstrapToken = access.bootstrap(dataDir.resolve("admin.token"));
         provisioner.start();
 
-        api = new ApiServer(new ApiServer.Features(access, audit, regions, networks, groups, workspaces, instances),
-                config.host(), config.port());
+        ApiServer.Features features = new ApiServer.Features(access, audit, regions, networks, groups, workspaces, instances);
+        // the web console: same app, same port, same managers (so the same authorization)
+        Console console = new Console(features, ConsoleExtensions.NONE, clock);
+        closeables.push(console);
+        api = new ApiServer(features, config.host(), config.port(), console::register);
         closeables.push(api);
         api.start();
         LOG.info("srg listening on {}:{} (data {})", config.host(), api.port(), dataDir);
