@@ -72,14 +72,17 @@
     window.srgUsageChart = chart;
 
     function render(labels, points) {
+      // a curve per usage type that used anything in the window (Scheduling always), stacked
       var types = ["SCHEDULING"];
       points.forEach(function (p) {
-        Object.keys(p.byUsageType || {}).forEach(function (t) { if (types.indexOf(t) < 0) types.push(t); });
+        Object.keys(p.byUsageType || {}).forEach(function (t) {
+          if (types.indexOf(t) < 0 && usedOf(p.byUsageType[t]) > 0) types.push(t);
+        });
       });
       types.sort(function (a, b) { return ORDER.indexOf(a) - ORDER.indexOf(b); });
-      var sets = types.map(function (t) {
+      var sets = types.map(function (t, i) {
         return {
-          label: LABELS[t] || t, usageType: t, stack: "used", fill: true,
+          label: LABELS[t] || t, usageType: t, stack: "used", fill: i === 0 ? "origin" : "-1",
           borderColor: COLORS[t] || "#64748b", backgroundColor: (COLORS[t] || "#64748b") + "33",
           data: points.map(function (p) { return usedOf((p.byUsageType || {})[t]); })
         };
