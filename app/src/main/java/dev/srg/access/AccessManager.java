@@ -86,13 +86,20 @@ public final class AccessManager {
         if (name == null || password == null) {
             return Optional.empty();
         }
-        return jdbi.withHandle(h -> h.createQuery("SELECT id, name, policies, password_hash FROM users WHERE name = :name")
+        record Row(Principal principal, String hash) {}
+        Optional<Row> row = jdbi.withHandle(h -> h.createQuery("SELECT id, name, policies, password_hash FROM users WHERE name = :name")
                 .bind("name", name)
-                .map((rs, ctx) -> Passwords.verify(password, rs.getString(4))
-                        ? Optional.of(new Principal(rs.getString(1), rs.getString(2), parsePolicies(rs.getString(3))))
-                        : Optional.<Principal>empty())
-                .findOne().flatMap(p -> p));
+                .map((rs, ctx) -> new Row(new Principal(rs.getString(1), rs.getString(2), parsePolicies(rs.getString(3))),
+                        rs.getString(4)))
+                .findOne());
+        // an unknown user (or one without a password) costs the same hashing as a wrong password,
+        // so the answer's timing does not tell which user names exist
+        String hash = row.map(Row::hash).orElse(null);
+        boolean matches = Passwords.verify(password, hash == null ? DUMMY_HASH : hash);
+        return matches && hash != null ? row.map(Row::principal) : Optional.empty();
     }
+
+    private static final String DUMMY_HASH = Passwords.hash("not a password of anyone: only spends the time a check takes");
 
     public UserInfo createUser(Principal caller, CreateUserRequest request) {
         caller.requireAll("create users", Policy.AdministratorAccess);

@@ -14,12 +14,14 @@ import dev.srg.region.RegionCatalog;
 import dev.srg.task.InstanceManager;
 import dev.srg.workspace.WorkspaceManager;
 import io.javalin.Javalin;
+import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.json.JsonMapper;
 import java.lang.reflect.Type;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.jetbrains.annotations.NotNull;
 import tools.jackson.core.JacksonException;
 
@@ -43,12 +45,17 @@ public final class ApiServer implements AutoCloseable {
     private final String openApi;
 
     public ApiServer(Features features, String host, int port) {
-        this(features, null, host, port);
+        this(features, null, host, port, cfg -> { });
     }
 
-    /** With monitoring: usage history, alert rules, {@code /metrics} and HTTP request metrics. */
-    public ApiServer(Features features, Monitoring monitoring, String host, int port) {
+    /**
+     * @param monitoring usage history, alert rules, {@code /metrics} and HTTP request metrics (or null)
+     * @param edges other edges served by the same app and port (the web console); they register
+     *     their own routes and must leave {@code /api/*} and {@code /healthz} alone
+     */
+    public ApiServer(Features features, Monitoring monitoring, String host, int port, Consumer<JavalinConfig> edges) {
         requireNonNull(features, "features is null");
+        requireNonNull(edges, "edges is null");
         ApiRoutes[] registry = new ApiRoutes[1];
         this.app = Javalin.create(cfg -> {
             cfg.concurrency.useVirtualThreads = true;
@@ -82,6 +89,7 @@ public final class ApiServer implements AutoCloseable {
             }
             registry[0] = api;
             cfg.routes.get(ApiRoutes.BASE + "/openapi.json", ctx -> ctx.contentType("application/json").result(openApi()));
+            edges.accept(cfg);
         });
         this.openApi = Json.write(OpenApiDocument.build(registry[0].operations()));
     }

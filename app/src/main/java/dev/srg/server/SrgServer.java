@@ -14,6 +14,8 @@ import dev.srg.task.InstanceWorkload;
 import dev.srg.time.ClockControl;
 import java.time.Duration;
 import org.jdbi.v3.core.Jdbi;
+import dev.srg.console.Console;
+import dev.srg.console.ConsoleExtensions;
 import dev.srg.group.ResourceGroupManager;
 import dev.srg.group.ResourceGroupProvisioner;
 import dev.srg.monitor.Monitoring;
@@ -113,8 +115,12 @@ public final class SrgServer implements AutoCloseable {
 
         Monitoring monitoring = Monitoring.start(jdbi, clock, groups, dispatcher, jobs, config.monitor());
         closeables.push(monitoring);
-        api = new ApiServer(new ApiServer.Features(access, audit, regions, networks, groups, workspaces, instances, lifecycle),
-                monitoring, config.host(), config.port());
+        ApiServer.Features features = new ApiServer.Features(access, audit, regions, networks, groups, workspaces, instances,
+                lifecycle);
+        // the web console: same app, same port, same managers (so the same authorization)
+        Console console = new Console(features, ConsoleExtensions.NONE, clock);
+        closeables.push(console);
+        api = new ApiServer(features, monitoring, config.host(), config.port(), console::register);
         closeables.push(api);
         api.start();
         LOG.info("srg listening on {}:{} (data {})", config.host(), api.port(), dataDir);

@@ -1,0 +1,368 @@
+package dev.srg.console;
+
+import static dev.srg.console.ConsoleRequest.model;
+
+import dev.srg.console.Views.GroupRow;
+import dev.srg.console.Views.TypeTasks;
+import dev.srg.console.Views.WorkspaceRef;
+
+import dev.srg.access.Principal;
+import dev.srg.admission.UsageType;
+import dev.srg.error.SrgException;
+import dev.srg.group.BillingCycle;
+import dev.srg.group.BillingMode;
+import dev.srg.group.ConcurrencySettings;
+import dev.srg.group.GroupStatus;
+import dev.srg.group.QuotaSettings;
+import dev.srg.group.ResourceGroupInfo;
+import dev.srg.group.ResourceGroupManager;
+import dev.srg.json.Json;
+import dev.srg.network.Vpc;
+import dev.srg.quantity.ComputeUnits;
+import dev.srg.store.PageRequest;
+import dev.srg.task.InstanceInfo;
+import dev.srg.task.InstanceManager.GroupUsage;
+import dev.srg.task.InstanceStatus;
+import dev.srg.workspace.WorkspaceInfo;
+import dev.srg.workspace.WorkspaceManager;
+import dev.srg.workspace.WorkspaceRole;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/** Resource groups: the list, the purchase form, and the details page with everything done to one group. */
+final class GroupPages {
+    static final List<String> CREATE_FIELDS = List.of("name", "remark", "regionId", "zoneId", "billingMode", "specCu", "maxCu",
+            "billingCycle.unit", "billingCycle.count", "autoRenew", "vpcId", "vswitchId");
+
+    private GroupPages() {}
+
+    /** The usage windows of the chart. */
+    enum Window {
+        H1("1h", Duration.ofHours(1), Duration.ofMinutes(1)),
+        H24("24h", Duration.ofHours(24), Duration.ofMinutes(15)),
+        D7("7d", Duration.ofDays(7), Duration.ofHours(1));
+
+        final String label;
+        final Duration span;
+        final Duration step;
+
+        Window(String label, Duration span, Duration step) {
+            this.label = label;
+            this.span = span;
+            this.step = step;
+        }
+
+        static Window of(String label) {
+            for (Window w : values()) {
+                if (w.label.equals(label)) {
+                    return w;
+                }
+            }
+            throw SrgException.invalid("window", "InvalidParameter.Window", "window must be 1h, 24h or 7d");
+        }
+    }
+
+    static void register(Console c) {
+        c.page("/console/groups", r -> list(c, r));
+        c.page("/console/groups/new", r -> createForm(c, r));
+        c.action("/console/groups", r -> create(c, r));
+        c.page("/console/groups/{id}", r -> details(c, r));
+        c.page("/console/groups/{id}/tasks", r -> tasksFragment(c, r));
+        c.page("/console/groups/{id}/usage.json", r -> json(r, c.features.instances().usage(r.caller, r.path("id"))));
+        c.page("/console/groups/{id}/history.json", r -> history(c, r));
+        c.action("/console/groups/{id}/rename", r -> rename(c, r));
+        c.action("/console/groups/{id}/quotas", r -> quotas(c, r));
+        c.action("/console/groups/{id}/concurrency", r -> concurrency(c, r));
+        c.action("/console/groups/{id}/networks", r -> bind(c, r));
+        c.action("/console/groups/{id}/networks/{networkId}/unbind", r -> unbind(c, r));
+        c.action("/console/groups/{id}/workspaces", r -> associate(c, r));
+        c.action("/console/groups/{id}/workspaces/{workspaceId}/dissociate", r -> dissociate(c, r));
+        c.action("/console/groups/{id}/scale", r -> lifecycle(c, r, "scale"));
+        c.action("/console/groups/{id}/convert", r -> lifecycle(c, r, "convert"));
+        c.action("/console/groups/{id}/renew", r -> lifecycle(c, r, "renew"));
+        c.action("/console/groups/{id}/enable", r -> lifecycle(c, r, "enable"));
+        c.action("/console/groups/{id}/unsubscribe", r -> lifecycle(c, r, "unsubscribe"));
+    }
+
+    private static void list(Console c, ConsoleRequest r) {
+        String region = r.query("regionId");
+        String statusText = r.query("status");
+        GroupStatus status = statusText == null ? null : new FormInput(Map.of("status", List.of(statusText)))
+                .enumValue("status", GroupStatus.class);
+        String q = r.query("q");
+        var page = c.features.groups().list(r.caller, region, status, PageRequest.parse("50", r.query("pageToken")));
+        List<GroupRow> rows = new ArrayList<>();
+        for (ResourceGroupInfo g : page.items()) {
+            if (q != null && !g.name().toLowerCase(Locale.ROOT).contains(q.toLowerCase(Locale.ROOT))
+                    && !g.id().contains(q)) {
+                continue;
+            }
+            rows.add(new GroupRow(g, c.features.instances().usage(r.caller, g.id())));
+        }
+        r.render("groups/list.jte", model("page", r.page("Resource groups", "groups"), "rows", rows,
+                "regions", c.features.regions().list(), "statuses", GroupStatus.values(),
+                "regionId", region == null ? "" : region, "status", statusText == null ? "" : statusText, "q", q == null ? "" : q,
+                "nextPageToken", page.nextPageToken() == null ? "" : page.nextPageToken(),
+                "lifecycle", c.extensions.lifecycleAdapter().isPresent()));
+    }
+
+    private static void createForm(Console c, ConsoleRequest r) {
+        FormState form = r.takeForm().of("create");
+        List<Vpc> vpcs = List.of();
+        String vpcError = null;
+        if (r.viewer.canReadVpcs()) {
+            vpcs = c.features.networks().listVpcs(r.caller, PageRequest.first(PageRequest.MAX_SIZE)).items();
+        } else {
+            vpcError = "You may not list VPCs (that needs VpcReadOnlyAccess): type the IDs of the VPC and vSwitch.";
+        }
+        r.render("groups/new.jte", model("page", r.page("Buy a resource group", "groups").crumb("Resource groups", Console.HOME),
+                "form", form, "regions", c.features.regions().list(), "vpcs", vpcs, "vpcError", vpcError == null ? "" : vpcError,
+                "clientToken", ConsoleSessions.random(), "roleExists", c.features.access().serviceLinkedRoleExists()));
+    }
+
+    private static void create(Console c, ConsoleRequest r) {
+        FormInput in = r.form();
+        try {
+            BillingMode mode = in.enumValue("billingMode", BillingMode.class);
+            boolean sub = mode == BillingMode.SUBSCRIPTION;
+            boolean payg = mode == BillingMode.PAY_AS_YOU_GO;
+            ResourceGroupInfo g = c.features.groups().create(r.caller, new ResourceGroupManager.CreateRequest(
+                    in.text("name"), in.text("remark"), in.text("regionId"), in.text("zoneId"), mode,
+                    sub ? in.cu("specCu") : null, payg ? in.cu("maxCu") : null, sub ? cycle(in) : null,
+                    sub ? in.checkbox("autoRenew") : null, in.text("vpcId"), in.text("vswitchId"), in.text("clientToken")));
+            r.auditResource(g.id());
+            r.done("Resource group " + g.name() + " is being created (" + g.id() + ").", "/console/groups/" + g.id());
+        } catch (SrgException e) {
+            r.refused("create", in, e, CREATE_FIELDS, "/console/groups/new");
+        }
+    }
+
+    static BillingCycle cycle(FormInput in) {
+        BillingCycle.Unit unit = in.enumValue("billingCycle.unit", BillingCycle.Unit.class);
+        Integer count = in.integer("billingCycle.count");
+        return unit == null && count == null ? null : new BillingCycle(unit, count);
+    }
+
+    private static void details(Console c, ConsoleRequest r) {
+        String id = r.path("id");
+        ResourceGroupInfo g = c.features.groups().get(r.caller, id);
+        FormState form = r.takeForm();
+        GroupUsage usage = c.features.instances().usage(r.caller, id);
+        QuotaSettings quotas = c.features.groups().quotas(r.caller, id);
+        Map<String, Vpc> vpcsById = new LinkedHashMap<>();
+        if (r.viewer.canReadVpcs()) {
+            c.features.networks().listVpcs(r.caller, PageRequest.first(PageRequest.MAX_SIZE)).items()
+                    .forEach(v -> vpcsById.put(v.id(), v));
+        }
+        List<WorkspaceInfo> visible = c.features.workspaces().list(r.caller, PageRequest.first(PageRequest.MAX_SIZE)).items();
+        List<WorkspaceRef> associated = new ArrayList<>();
+        for (String wsId : g.workspaceIds()) {
+            WorkspaceInfo ws = visible.stream().filter(w -> w.id().equals(wsId)).findFirst().orElse(null);
+            associated.add(new WorkspaceRef(wsId, ws == null ? "" : ws.name(), ws != null && id.equals(ws.defaultResourceGroupId())));
+        }
+        List<WorkspaceInfo> associable = visible.stream()
+                .filter(w -> w.regionId().equals(g.regionId()) && !g.workspaceIds().contains(w.id()) && isAdmin(r.caller, w))
+                .toList();
+        Set<String> adminOf = new java.util.HashSet<>();
+        visible.stream().filter(w -> isAdmin(r.caller, w)).forEach(w -> adminOf.add(w.id()));
+        r.render("groups/detail.jte", model("page", r.page(g.name(), "groups").crumb("Resource groups", Console.HOME),
+                "g", g, "usage", usage, "quotas", quotas, "form", form, "tasks", tasks(c, r.caller, id, usage),
+                "vpcs", vpcsById, "associated", associated, "associable", associable, "adminOf", adminOf,
+                "usageTypes", UsageType.values(), "lifecycle", c.extensions.lifecycleAdapter().isPresent(),
+                "history", c.extensions.usageHistoryAdapter().isPresent(), "usageJson", Json.write(usage)));
+    }
+
+    static boolean isAdmin(Principal caller, WorkspaceInfo ws) {
+        return caller.isAdministrator() || ws.members().stream()
+                .anyMatch(m -> m.userId().equals(caller.userId()) && m.role() == WorkspaceRole.ADMIN);
+    }
+
+    /** The running (and starting) and queued tasks of a group, per usage type that has any or a quota. */
+    static List<TypeTasks> tasks(Console c, Principal caller, String groupId, GroupUsage usage) {
+        Map<UsageType, List<InstanceInfo>> running = new EnumMap<>(UsageType.class);
+        Map<UsageType, List<InstanceInfo>> queued = new EnumMap<>(UsageType.class);
+        for (InstanceStatus s : List.of(InstanceStatus.RUNNING, InstanceStatus.STARTING, InstanceStatus.QUEUED)) {
+            for (InstanceInfo i : c.features.instances().list(caller, groupId, s, null, PageRequest.first(200)).items()) {
+                (s == InstanceStatus.QUEUED ? queued : running).computeIfAbsent(i.usageType(), t -> new ArrayList<>()).add(i);
+            }
+        }
+        queued.values().forEach(l -> l.sort(java.util.Comparator.comparingInt(
+                (InstanceInfo i) -> i.queue() == null ? Integer.MAX_VALUE : i.queue().position())));
+        List<TypeTasks> result = new ArrayList<>();
+        for (UsageType t : UsageType.values()) {
+            var u = usage.byUsageType().get(t);
+            boolean any = running.containsKey(t) || queued.containsKey(t) || (u != null && (u.running() > 0 || u.queued() > 0));
+            if (any || t == UsageType.SCHEDULING) {
+                result.add(new TypeTasks(t, running.getOrDefault(t, List.of()), queued.getOrDefault(t, List.of())));
+            }
+        }
+        return result;
+    }
+
+    private static void tasksFragment(Console c, ConsoleRequest r) {
+        String id = r.path("id");
+        ResourceGroupInfo g = c.features.groups().get(r.caller, id);
+        GroupUsage usage = c.features.instances().usage(r.caller, id);
+        r.render("groups/tasks.jte", model("g", g, "usage", usage, "tasks", tasks(c, r.caller, id, usage)));
+    }
+
+    private static void history(Console c, ConsoleRequest r) {
+        UsageHistory history = c.extensions.usageHistoryAdapter().orElseThrow(() -> new SrgException(404,
+                "Console.NotAvailable", null, "usage history is not available in this version"));
+        Window w = Window.of(r.query("window") == null ? "1h" : r.query("window"));
+        Instant to = c.clock.instant();
+        json(r, history.history(r.caller, r.path("id"), to.minus(w.span), to, w.step));
+    }
+
+    static void json(ConsoleRequest r, Object value) {
+        r.ctx.contentType("application/json").result(Json.write(value));
+    }
+
+    private static void rename(Console c, ConsoleRequest r) {
+        String id = r.path("id");
+        FormInput in = r.form();
+        try {
+            String remark = in.raw("remark");
+            c.features.groups().update(r.caller, id, new ResourceGroupManager.UpdateRequest(in.text("name"),
+                    remark == null ? null : remark.strip().isEmpty() ? null : remark.strip(), null));
+            r.done("Saved.", "/console/groups/" + id);
+        } catch (SrgException e) {
+            r.refused("rename", in, e, List.of("name", "remark"), "/console/groups/" + id);
+        }
+    }
+
+    private static void quotas(Console c, ConsoleRequest r) {
+        String id = r.path("id");
+        FormInput in = r.form();
+        List<String> fields = new ArrayList<>();
+        try {
+            Map<UsageType, QuotaSettings.Quota> quotas = new EnumMap<>(UsageType.class);
+            for (UsageType t : UsageType.values()) {
+                String min = "quotas." + t + ".minCu";
+                String max = "quotas." + t + ".maxCu";
+                fields.add(min);
+                fields.add(max);
+            }
+            for (UsageType t : UsageType.values()) {
+                ComputeUnits min = in.cu("quotas." + t + ".minCu");
+                ComputeUnits max = in.cu("quotas." + t + ".maxCu");
+                if (min != null || max != null) {
+                    quotas.put(t, new QuotaSettings.Quota(min, max));
+                }
+            }
+            c.features.groups().setQuotas(r.caller, id, new QuotaSettings(quotas));
+            r.done("Quotas saved; admission re-ran with them.", "/console/groups/" + id + "#quotas");
+        } catch (SrgException e) {
+            r.refused("quotas", in, e, fields, "/console/groups/" + id);
+        }
+    }
+
+    private static void concurrency(Console c, ConsoleRequest r) {
+        String id = r.path("id");
+        FormInput in = r.form();
+        try {
+            c.features.groups().setConcurrency(r.caller, id, new ConcurrencySettings(in.integer("schedulingMaxRunning")));
+            r.done("Concurrency threshold saved.", "/console/groups/" + id + "#concurrency");
+        } catch (SrgException e) {
+            r.refused("concurrency", in, e, List.of("schedulingMaxRunning"), "/console/groups/" + id);
+        }
+    }
+
+    private static void bind(Console c, ConsoleRequest r) {
+        String id = r.path("id");
+        FormInput in = r.form();
+        try {
+            var n = c.features.groups().bind(r.caller, id, new ResourceGroupManager.BindRequest(in.text("vpcId"), in.text("vswitchId")));
+            r.auditResource(n.id());
+            r.done("VPC " + n.vpcId() + " bound.", "/console/groups/" + id + "#networks");
+        } catch (SrgException e) {
+            r.refused("bind", in, e, List.of("vpcId", "vswitchId"), "/console/groups/" + id);
+        }
+    }
+
+    private static void unbind(Console c, ConsoleRequest r) {
+        String id = r.path("id");
+        String networkId = r.path("networkId");
+        FormInput in = r.form();
+        try {
+            c.features.groups().unbind(r.caller, id, networkId, in.checkbox("force"));
+            r.done("Binding " + networkId + " removed.", "/console/groups/" + id + "#networks");
+        } catch (SrgException e) {
+            r.refused("unbind-" + networkId, in, e, List.of("force"), "/console/groups/" + id);
+        }
+    }
+
+    private static void associate(Console c, ConsoleRequest r) {
+        String id = r.path("id");
+        FormInput in = r.form();
+        try {
+            String ws = in.text("workspaceId");
+            if (ws == null) {
+                throw SrgException.invalid("workspaceId", "MissingParameter", "choose a workspace");
+            }
+            c.features.workspaces().associate(r.caller, ws, new WorkspaceManager.AssociateRequest(id));
+            r.auditResource(ws);
+            r.done("Associated with workspace " + ws + ".", "/console/groups/" + id + "#workspaces");
+        } catch (SrgException e) {
+            r.refused("associate", in, e, List.of("workspaceId", "resourceGroupId"), "/console/groups/" + id);
+        }
+    }
+
+    private static void dissociate(Console c, ConsoleRequest r) {
+        String id = r.path("id");
+        String ws = r.path("workspaceId");
+        c.features.workspaces().dissociate(r.caller, ws, id);
+        r.done("Dissociated from workspace " + ws + ".", "/console/groups/" + id + "#workspaces");
+    }
+
+    private static void lifecycle(Console c, ConsoleRequest r, String action) {
+        String id = r.path("id");
+        FormInput in = r.form();
+        String back = "/console/groups/" + id;
+        try {
+            GroupLifecycle lifecycle = c.extensions.lifecycleAdapter().orElseThrow(() -> new SrgException(409,
+                    "Console.NotAvailable", null, "Scale, convert, renew, enable and unsubscribe are not available in this version."));
+            String message;
+            switch (action) {
+                case "scale" -> {
+                    ComputeUnits spec = in.cu("specCu");
+                    if (spec == null) {
+                        throw SrgException.invalid("specCu", "MissingParameter", "specCu is required");
+                    }
+                    var g = lifecycle.scale(r.caller, id, spec);
+                    message = "Scaling to " + Fmt.cu(spec) + " CU (" + g.status() + ").";
+                }
+                case "convert" -> {
+                    var g = lifecycle.convert(r.caller, id, cycle(in), in.checkbox("autoRenew"));
+                    message = "Converting to subscription (" + g.status() + "); running tasks are not affected.";
+                }
+                case "renew" -> {
+                    var g = lifecycle.renew(r.caller, id, cycle(in));
+                    message = "Renewed until " + Fmt.time(g.expiresAt()) + ".";
+                }
+                case "enable" -> {
+                    var g = lifecycle.enable(r.caller, id);
+                    message = "Enabled (" + g.status() + ").";
+                }
+                default -> {
+                    if (!in.checkbox("confirm")) {
+                        throw SrgException.invalid("confirm", "MissingParameter",
+                                "tick the box to confirm: the group is released once its tasks end");
+                    }
+                    lifecycle.unsubscribe(r.caller, id);
+                    message = "Unsubscribed: the group is released once its tasks end.";
+                }
+            }
+            r.done(message, back);
+        } catch (SrgException e) {
+            r.refused(action, in, e, List.of("specCu", "billingCycle.unit", "billingCycle.count", "autoRenew", "confirm"), back);
+        }
+    }
+}

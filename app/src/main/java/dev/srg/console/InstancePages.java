@@ -1,0 +1,115 @@
+package dev.srg.console;
+
+import static dev.srg.console.ConsoleRequest.model;
+
+import dev.srg.console.Views.Filters;
+
+import dev.srg.admission.UsageType;
+import dev.srg.error.SrgException;
+import dev.srg.group.ResourceGroupInfo;
+import dev.srg.store.PageRequest;
+import dev.srg.task.InstanceInfo;
+import dev.srg.task.InstanceManager.LogChunk;
+import dev.srg.task.InstanceStatus;
+import dev.srg.task.SubmitRequest;
+import dev.srg.task.TaskType;
+import dev.srg.workspace.WorkspaceInfo;
+import dev.srg.workspace.WorkspaceRole;
+import java.util.List;
+
+/** Task instances: the list (live), running a task, an instance's details and its live log. */
+final class InstancePages {
+    static final List<String> SUBMIT_FIELDS = List.of("workspaceId", "resourceGroupId", "type", "name", "cu", "priority",
+            "timeoutSeconds", "script");
+    private static final int LOG_CHUNK = 64 * 1024;
+
+    private InstancePages() {}
+
+
+    static void register(Console c) {
+        c.page("/console/instances", r -> list(c, r, false));
+        c.page("/console/instances/rows", r -> list(c, r, true));
+        c.page("/console/instances/new", r -> newForm(c, r));
+        c.action("/console/instances", r -> submit(c, r));
+        c.page("/console/instances/{id}", r -> details(c, r, false));
+        c.page("/console/instances/{id}/facts", r -> details(c, r, true));
+        c.page("/console/instances/{id}/log", r -> log(c, r));
+        c.action("/console/instances/{id}/cancel", r -> {
+            InstanceInfo i = c.features.instances().cancel(r.caller, r.path("id"));
+            r.done("Cancelling " + i.id() + ".", "/console/instances/" + i.id());
+        });
+    }
+
+    private static void list(Console c, ConsoleRequest r, boolean fragment) {
+        Filters f = new Filters(r.query("resourceGroupId"), r.query("status"), r.query("usageType"), r.query("pageToken"));
+        FormInput q = new FormInput(r.ctx.queryParamMap());
+        var page = c.features.instances().list(r.caller, f.resourceGroupId(), q.enumValue("status", InstanceStatus.class),
+                q.enumValue("usageType", UsageType.class), PageRequest.parse("100", f.pageToken()));
+        // newest first on this page of the keyset (ids grow with time)
+        List<InstanceInfo> items = page.items().reversed();
+        if (fragment) {
+            r.render("instances/rows.jte", model("items", items));
+            return;
+        }
+        List<ResourceGroupInfo> groups = c.features.groups().list(r.caller, null, null, PageRequest.first(PageRequest.MAX_SIZE)).items();
+        r.render("instances/list.jte", model("page", r.page("Instances", "instances"), "items", items, "filters", f,
+                "groups", groups, "statuses", InstanceStatus.values(), "usageTypes", UsageType.values(),
+                "nextPageToken", page.nextPageToken() == null ? "" : page.nextPageToken()));
+    }
+
+    private static void newForm(Console c, ConsoleRequest r) {
+        FormState form = r.takeForm().of("submit");
+        List<WorkspaceInfo> workspaces = c.features.workspaces().list(r.caller, PageRequest.first(PageRequest.MAX_SIZE)).items()
+                .stream().filter(w -> r.caller.isAdministrator() || w.members().stream()
+                        .anyMatch(m -> m.userId().equals(r.caller.userId()) && m.role() != WorkspaceRole.VISITOR))
+                .toList();
+        List<ResourceGroupInfo> groups = c.features.groups().list(r.caller, null, null, PageRequest.first(PageRequest.MAX_SIZE)).items();
+        String group = r.query("resourceGroupId");
+        String workspace = workspaces.stream().filter(w -> group != null && w.resourceGroupIds().contains(group))
+                .map(WorkspaceInfo::id).findFirst().orElse("");
+        r.render("instances/new.jte", model("page", r.page("Run a task", "instances").crumb("Instances", "/console/instances"),
+                "form", form, "workspaces", workspaces, "groups", groups, "types", TaskType.values(),
+                "resourceGroupId", group == null ? "" : group, "workspaceId", workspace, "clientToken", ConsoleSessions.random()));
+    }
+
+    private static void submit(Console c, ConsoleRequest r) {
+        FormInput in = r.form();
+        try {
+            String script = in.raw("script");
+            InstanceInfo i = c.features.instances().submit(r.caller, new SubmitRequest(in.text("workspaceId"),
+                    in.text("resourceGroupId"), in.enumValue("type", TaskType.class),
+                    script == null ? null : script.replace("\r\n", "\n"), in.cu("cu"), in.integer("priority"),
+                    in.integer("timeoutSeconds"), null, in.text("name"), in.text("clientToken")));
+            r.auditResource(i.id());
+            String warning = i.warnings().isEmpty() ? "" : " Note: " + String.join("; ", i.warnings()) + ".";
+            r.done("Submitted " + i.id() + " (" + i.status() + ")." + warning,
+                    "/console/instances?resourceGroupId=" + i.resourceGroupId());
+        } catch (SrgException e) {
+            r.refused("submit", in, e, SUBMIT_FIELDS, "/console/instances/new");
+        }
+    }
+
+    private static void details(Console c, ConsoleRequest r, boolean fragment) {
+        InstanceInfo i = c.features.instances().get(r.caller, r.path("id"));
+        if (fragment) {
+            r.render("instances/facts.jte", model("i", i, "page", r.page(i.id(), "instances")));
+            return;
+        }
+        r.render("instances/detail.jte", model("page", r.page(i.id(), "instances").crumb("Instances", "/console/instances"),
+                "i", i));
+    }
+
+    /** A chunk of the log from {@code offset}, for the page's live reader (X-Next-Offset says where to go on). */
+    private static void log(Console c, ConsoleRequest r) {
+        long offset;
+        try {
+            offset = r.query("offset") == null ? 0 : Long.parseLong(r.query("offset"));
+        } catch (NumberFormatException e) {
+            throw SrgException.invalid("offset", "InvalidParameter.Offset", "offset must be a number of bytes, 0 or more");
+        }
+        LogChunk chunk = c.features.instances().log(r.caller, r.path("id"), offset, LOG_CHUNK);
+        r.ctx.header("X-Next-Offset", Long.toString(chunk.nextOffset()));
+        r.ctx.header("X-Instance-Finished", Boolean.toString(chunk.finished()));
+        r.ctx.contentType("text/plain; charset=utf-8").result(chunk.bytes());
+    }
+}

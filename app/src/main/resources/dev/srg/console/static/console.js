@@ -1,0 +1,184 @@
+// srg console: small progressive enhancements. Everything works without them except the live
+// chart and the live log. No inline scripts: the pages' Content-Security-Policy allows only these files.
+(function () {
+  "use strict";
+
+  // vSwitch (and zone) selects show only the options of the chosen VPC (region)
+  function linkSelects(sourceAttr, dataAttr) {
+    document.querySelectorAll("select[" + sourceAttr + "]").forEach(function (source) {
+      var target = document.getElementById(source.getAttribute(sourceAttr));
+      if (!target) return;
+      function apply() {
+        var v = source.value;
+        target.querySelectorAll("option[" + dataAttr + "], optgroup[" + dataAttr + "]").forEach(function (o) {
+          var match = !v || o.getAttribute(dataAttr) === v;
+          o.hidden = !match;
+          o.disabled = !match;
+        });
+        var chosen = target.selectedOptions[0];
+        if (chosen && chosen.disabled) {
+          var first = target.querySelector("option:not([disabled])" + (dataAttr === "data-vpc" ? "[data-vpc]" : ""));
+          target.value = first ? first.value : "";
+        }
+      }
+      source.addEventListener("change", apply);
+      apply();
+    });
+  }
+
+  var COLORS = {
+    SCHEDULING: "#2458d6", DATA_INTEGRATION: "#16a34a", DATA_SERVICE: "#9333ea", DATA_ANALYSIS: "#ea580c",
+    CONNECTIVITY_TEST: "#0891b2", METADATA_COLLECTION: "#ca8a04", DEV_ENVIRONMENT: "#db2777", MODEL_SERVICE: "#4b5563"
+  };
+  var LABELS = {
+    SCHEDULING: "Scheduling", DATA_INTEGRATION: "Data integration", DATA_SERVICE: "DataService", DATA_ANALYSIS: "Data analysis",
+    CONNECTIVITY_TEST: "Connectivity test", METADATA_COLLECTION: "Metadata collection", DEV_ENVIRONMENT: "Dev environment",
+    MODEL_SERVICE: "Model service"
+  };
+  var ORDER = Object.keys(COLORS);
+
+  function usedOf(v) {
+    if (typeof v === "number") return v;
+    return v && typeof v.usedCu === "number" ? v.usedCu : 0;
+  }
+
+  function pad(n) { return n < 10 ? "0" + n : "" + n; }
+  function clock(d, withDate) {
+    var t = pad(d.getHours()) + ":" + pad(d.getMinutes());
+    return withDate ? (d.getMonth() + 1) + "/" + d.getDate() + " " + t : t + ":" + pad(d.getSeconds());
+  }
+
+  // The usage curve per usage type: live samples of /usage.json, or the history of a window.
+  function usageChart(canvas) {
+    if (!window.Chart) return;
+    var capacity = parseFloat(canvas.dataset.capacity || "0");
+    var live = { labels: [], points: [] };
+    var mode = "live";
+    var timer = null;
+    var chart = new window.Chart(canvas, {
+      type: "line",
+      data: { labels: [], datasets: [] },
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: false, normalized: true,
+        interaction: { mode: "index", intersect: false },
+        scales: {
+          x: { ticks: { maxTicksLimit: 8, autoSkip: true, maxRotation: 0 }, grid: { display: false } },
+          y: { stacked: true, beginAtZero: true, suggestedMax: capacity || undefined, title: { display: true, text: "CU" } }
+        },
+        plugins: { legend: { position: "bottom", labels: { boxWidth: 12, usePointStyle: true } } },
+        elements: { point: { radius: 0, hitRadius: 6 }, line: { tension: 0.25, borderWidth: 2 } }
+      }
+    });
+    window.srgUsageChart = chart;
+
+    function render(labels, points) {
+      // a curve per usage type that used anything in the window (Scheduling always), stacked
+      var types = ["SCHEDULING"];
+      points.forEach(function (p) {
+        Object.keys(p.byUsageType || {}).forEach(function (t) {
+          if (types.indexOf(t) < 0 && usedOf(p.byUsageType[t]) > 0) types.push(t);
+        });
+      });
+      types.sort(function (a, b) { return ORDER.indexOf(a) - ORDER.indexOf(b); });
+      var sets = types.map(function (t, i) {
+        return {
+          label: LABELS[t] || t, usageType: t, stack: "used", fill: i === 0 ? "origin" : "-1",
+          borderColor: COLORS[t] || "#64748b", backgroundColor: (COLORS[t] || "#64748b") + "33",
+          data: points.map(function (p) { return usedOf((p.byUsageType || {})[t]); })
+        };
+      });
+      if (capacity > 0) {
+        sets.push({ label: "Capacity", stack: "capacity", fill: false, borderColor: "#94a3b8", borderDash: [6, 4], borderWidth: 1.5,
+          backgroundColor: "transparent", data: points.map(function () { return capacity; }) });
+      }
+      chart.data.labels = labels;
+      chart.data.datasets = sets;
+      chart.update();
+      canvas.dataset.points = String(points.length);
+      canvas.dataset.mode = mode;
+    }
+
+    function sample(usage) {
+      live.labels.push(clock(new Date(), false));
+      live.points.push({ byUsageType: usage.byUsageType || {}, usedCu: usage.usedCu });
+      if (live.points.length > 180) { live.labels.shift(); live.points.shift(); }
+      if (mode === "live") render(live.labels, live.points);
+    }
+
+    function poll() {
+      fetch(canvas.dataset.usageUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (u) { if (u) sample(u); })
+        .catch(function () { /* a missed sample is skipped */ });
+    }
+
+    try { sample(JSON.parse(canvas.dataset.usage)); } catch (e) { poll(); }
+    timer = setInterval(poll, 5000);
+
+    document.querySelectorAll("#usage-window button").forEach(function (b) {
+      b.addEventListener("click", function () {
+        document.querySelectorAll("#usage-window button").forEach(function (x) { x.setAttribute("aria-pressed", String(x === b)); });
+        mode = b.dataset.window;
+        if (mode === "live") { render(live.labels, live.points); return; }
+        fetch(canvas.dataset.historyUrl + "?window=" + encodeURIComponent(mode), { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : { points: [] }; })
+          .then(function (h) {
+            var pts = h.points || [];
+            render(pts.map(function (p) { return clock(new Date(p.time), mode !== "1h"); }), pts);
+          });
+      });
+    });
+    window.addEventListener("pagehide", function () { clearInterval(timer); });
+  }
+
+  // The live log: reads the instance's log from where it stopped until the instance ended.
+  function liveLog(pre) {
+    var offset = 0;
+    var state = document.getElementById("log-state");
+    var decoder = new TextDecoder();
+    function step() {
+      fetch(pre.dataset.logUrl + "?offset=" + offset, { credentials: "same-origin" })
+        .then(function (r) {
+          if (!r.ok) throw new Error("HTTP " + r.status);
+          var next = parseInt(r.headers.get("X-Next-Offset") || String(offset), 10);
+          var finished = r.headers.get("X-Instance-Finished") === "true";
+          return r.arrayBuffer().then(function (buf) { return { next: next, finished: finished, buf: buf }; });
+        })
+        .then(function (c) {
+          var atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 8;
+          if (c.buf.byteLength > 0) {
+            pre.appendChild(document.createTextNode(decoder.decode(c.buf, { stream: !c.finished })));
+            if (atBottom) pre.scrollTop = pre.scrollHeight;
+          }
+          offset = c.next;
+          if (c.finished) {
+            if (state) state.textContent = pre.textContent.length ? "Complete" : "Complete (empty)";
+            pre.dataset.finished = "true";
+            return;
+          }
+          if (state) state.textContent = "Following…";
+          setTimeout(step, c.buf.byteLength > 0 ? 200 : 1000);
+        })
+        .catch(function (e) {
+          if (state) state.textContent = "Retrying (" + e.message + ")";
+          setTimeout(step, 3000);
+        });
+    }
+    step();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    linkSelects("data-vswitch-filter", "data-vpc");
+    linkSelects("data-zone-filter", "data-region");
+    var canvas = document.getElementById("usage-chart");
+    if (canvas) usageChart(canvas);
+    var log = document.getElementById("log");
+    if (log && log.dataset.logUrl) liveLog(log);
+    // close other open menus when one opens
+    document.addEventListener("toggle", function (e) {
+      if (e.target.classList && e.target.classList.contains("menu") && e.target.open) {
+        document.querySelectorAll("details.menu[open]").forEach(function (d) { if (d !== e.target) d.open = false; });
+      }
+    }, true);
+  });
+})();

@@ -1,0 +1,260 @@
+package dev.srg.console;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.srg.testing.Fixtures;
+import dev.srg.testing.TestServer;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The console's security over plain HTTP: sessions, cookies, CSRF, origin checks, escaping, throttling. */
+@Tag("database")
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class ConsoleHttpTest {
+    static TestServer server;
+    static Fixtures fx;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start();
+        fx = new Fixtures(server);
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    /** A browser-like client: keeps its cookies, never follows redirects. */
+    static final class Browser {
+        final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        final Map<String, String> cookies = new LinkedHashMap<>();
+        final List<String> setCookies = new ArrayList<>();
+
+        HttpResponse<String> get(String path) {
+            return send(HttpRequest.newBuilder(URI.create(server.url() + path)).GET(), Map.of());
+        }
+
+        HttpResponse<String> post(String path, Map<String, String> form, Map<String, String> headers) {
+            String body = form.entrySet().stream()
+                    .map(e -> URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8) + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
+                    .collect(Collectors.joining("&"));
+            return send(HttpRequest.newBuilder(URI.create(server.url() + path))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(HttpRequest.BodyPublishers.ofString(body)), headers);
+        }
+
+        private HttpResponse<String> send(HttpRequest.Builder b, Map<String, String> headers) {
+            if (!cookies.isEmpty()) {
+                b.header("Cookie", cookies.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining("; ")));
+            }
+            headers.forEach(b::header);
+            try {
+                HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+                for (String c : r.headers().allValues("Set-Cookie")) {
+                    setCookies.add(c);
+                    String[] kv = c.split(";", 2)[0].split("=", 2);
+                    if (kv[1].isEmpty()) {
+                        cookies.remove(kv[0]);
+                    } else {
+                        cookies.put(kv[0], kv[1]);
+                    }
+                }
+                return r;
+            } catch (IOException | InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        HttpResponse<String> signIn(String name, String password) {
+            String csrf = hidden(get("/console/sign-in").body(), "_csrf");
+            return post("/console/sign-in", Map.of("_csrf", csrf, "method", "password", "name", name, "password", password,
+                    "next", "/console/groups"), Map.of());
+        }
+
+        /** The session's CSRF token, read from a page's form. */
+        String csrf() {
+            return hidden(get("/console/groups").body(), "_csrf");
+        }
+    }
+
+    static String hidden(String html, String name) {
+        Matcher m = Pattern.compile("name=\"" + name + "\" value=\"([^\"]*)\"").matcher(html);
+        assertThat(m.find()).as("hidden input %s in %s", name, html).isTrue();
+        return m.group(1);
+    }
+
+    static String userWithPassword(String password, String... policies) {
+        String name = "cu" + System.nanoTime() % 1_000_000_000;
+        var r = server.admin().post("users", Map.of("name", name, "policies", List.of(policies), "password", password));
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        return name;
+    }
+
+    @Test
+    @DisplayName("SPEC ACC-5: console pages need a session; health and the sign-in page do not; the API is unchanged")
+    void pagesNeedASession() {
+        Browser b = new Browser();
+        var r = b.get("/console/groups?status=RUNNING");
+        assertThat(r.statusCode()).isEqualTo(303);
+        assertThat(r.headers().firstValue("Location")).hasValue("/console/sign-in?next=%2Fconsole%2Fgroups%3Fstatus%3DRUNNING");
+        assertThat(b.get("/").statusCode()).isEqualTo(302);
+        assertThat(b.get("/healthz").statusCode()).isEqualTo(200);
+        var signIn = b.get("/console/sign-in");
+        assertThat(signIn.statusCode()).isEqualTo(200);
+        assertThat(signIn.headers().firstValue("Content-Security-Policy").orElseThrow()).contains("script-src 'self'");
+        assertThat(signIn.headers().firstValue("X-Frame-Options")).hasValue("DENY");
+        assertThat(b.post("/console/groups", Map.of("name", "x"), Map.of()).statusCode()).isEqualTo(303);
+        var api = server.anonymous().get("resource-groups");
+        assertThat(api.status()).isEqualTo(401);
+        assertThat(api.contentType()).startsWith("application/problem+json");
+    }
+
+    @Test
+    @DisplayName("Sign-in sets an HttpOnly, SameSite=Lax session cookie with a fresh id; sign-out ends the session")
+    void sessionCookie() {
+        String name = userWithPassword("correct horse battery", "ResourceGroupFullAccess");
+        Browser b = new Browser();
+        b.cookies.put("srg_session", "planted-by-an-attacker");
+        var r = b.signIn(name, "correct horse battery");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(303);
+        assertThat(r.headers().firstValue("Location")).hasValue("/console/groups");
+        String cookie = b.setCookies.stream().filter(c -> c.startsWith("srg_session=")).reduce((x, y) -> y).orElseThrow();
+        assertThat(cookie).contains("HttpOnly").contains("SameSite=Lax").contains("Path=/").doesNotContain("Secure");
+        assertThat(b.cookies.get("srg_session")).isNotEqualTo("planted-by-an-attacker").hasSizeGreaterThan(40);
+        assertThat(b.get("/console/groups").statusCode()).isEqualTo(200);
+        String session = b.cookies.get("srg_session");
+        var out = b.post("/console/sign-out", Map.of("_csrf", b.csrf()), Map.of());
+        assertThat(out.statusCode()).isEqualTo(303);
+        // the old cookie is worthless now, even if replayed
+        Browser replay = new Browser();
+        replay.cookies.put("srg_session", session);
+        assertThat(replay.get("/console/groups").statusCode()).isEqualTo(303);
+    }
+
+    @Test
+    @DisplayName("Behind https (X-Forwarded-Proto) the session cookie is Secure and __Host- prefixed")
+    void secureCookieBehindHttps() {
+        String name = userWithPassword("correct horse battery", "ResourceGroupFullAccess");
+        Browser b = new Browser();
+        String csrf = hidden(b.send(HttpRequest.newBuilder(URI.create(server.url() + "/console/sign-in"))
+                .header("X-Forwarded-Proto", "https").GET(), Map.of()).body(), "_csrf");
+        var r = b.post("/console/sign-in", Map.of("_csrf", csrf, "method", "password", "name", name, "password", "correct horse battery"),
+                Map.of("X-Forwarded-Proto", "https"));
+        assertThat(r.statusCode()).isEqualTo(303);
+        assertThat(b.setCookies).anySatisfy(c -> assertThat(c).startsWith("__Host-srg_session=").contains("Secure").contains("HttpOnly"));
+    }
+
+    @Test
+    @DisplayName("CSRF: a change without the session's token, or from another origin, is refused with 403 and changes nothing")
+    void csrf() {
+        String name = userWithPassword("correct horse battery", "AdministratorAccess");
+        Browser b = new Browser();
+        b.signIn(name, "correct horse battery");
+        var before = server.snapshot();
+        var noToken = b.post("/console/networks", Map.of("name", "evil", "regionId", "local", "cidr", "10.99.0.0/16"), Map.of());
+        assertThat(noToken.statusCode()).isEqualTo(403);
+        assertThat(noToken.body()).contains("not valid any more");
+        var wrongToken = b.post("/console/networks", Map.of("_csrf", "guess", "name", "evil", "regionId", "local", "cidr", "10.99.0.0/16"),
+                Map.of());
+        assertThat(wrongToken.statusCode()).isEqualTo(403);
+        var otherSite = b.post("/console/networks", Map.of("_csrf", b.csrf(), "name", "evil", "regionId", "local", "cidr", "10.99.0.0/16"),
+                Map.of("Origin", "https://evil.example"));
+        assertThat(otherSite.statusCode()).isEqualTo(403);
+        assertThat(server.snapshot()).isEqualTo(before);
+        // the sign-in form is protected too (login CSRF)
+        var forged = new Browser().post("/console/sign-in", Map.of("method", "password", "name", name, "password", "correct horse battery"),
+                Map.of());
+        assertThat(forged.statusCode()).isEqualTo(403);
+        // with the token it works
+        var ok = b.post("/console/networks", Map.of("_csrf", b.csrf(), "name", "fine", "regionId", "local", "cidr", "10.98.0.0/16"), Map.of());
+        assertThat(ok.statusCode()).isEqualTo(303);
+        assertThat(ok.headers().firstValue("Location").orElseThrow()).startsWith("/console/networks/vpc-");
+    }
+
+    @Test
+    @DisplayName("Sign-in failures are throttled per user name; a typed token is never written to the audit log")
+    void throttleAndNoTokenInAudit() {
+        String name = userWithPassword("correct horse battery", "ResourceGroupFullAccess");
+        Browser b = new Browser();
+        for (int i = 0; i < SignInThrottle.PER_NAME; i++) {
+            var r = b.signIn(name, "wrong password " + i);
+            assertThat(r.statusCode()).isEqualTo(401);
+            assertThat(r.body()).contains("Wrong user name or password.");
+        }
+        var limited = b.signIn(name, "correct horse battery");
+        assertThat(limited.statusCode()).isEqualTo(429);
+        assertThat(limited.body()).contains("Too many failed sign-ins");
+
+        String secret = "srg_not-a-real-token-but-secret-looking-1234567890";
+        Browser t = new Browser();
+        String csrf = hidden(t.get("/console/sign-in").body(), "_csrf");
+        var bad = t.post("/console/sign-in", Map.of("_csrf", csrf, "method", "token", "token", secret), Map.of());
+        assertThat(bad.statusCode()).isEqualTo(401);
+        assertThat(server.admin().get("audit-events?pageSize=1000").text()).contains("console.sign-in").doesNotContain(secret);
+        csrf = hidden(t.get("/console/sign-in").body(), "_csrf");
+        var good = t.post("/console/sign-in", Map.of("_csrf", csrf, "method", "token", "token", server.adminToken()), Map.of());
+        assertThat(good.statusCode()).isEqualTo(303);
+        assertThat(t.get("/console/users").body()).contains(name);
+        assertThat(server.admin().get("audit-events?pageSize=1000").text()).doesNotContain(server.adminToken());
+    }
+
+    @Test
+    @DisplayName("Everything is escaped: a group named <script>alert(1)</script> renders as text")
+    void escaping() {
+        var net = fx.network();
+        var body = fx.subscriptionBody(net, 2);
+        body.put("name", "<script>alert(1)</script>");
+        body.put("remark", "\"><img src=x onerror=alert(2)>");
+        var g = server.admin().post("resource-groups", body);
+        assertThat(g.status()).as(g.toString()).isEqualTo(201);
+        Browser b = new Browser();
+        String name = userWithPassword("correct horse battery", "ResourceGroupFullAccess");
+        b.signIn(name, "correct horse battery");
+        for (String page : List.of("/console/groups", "/console/groups/" + g.id())) {
+            String html = b.get(page).body();
+            assertThat(html).contains("&lt;script&gt;alert(1)&lt;/script&gt;").doesNotContain("<script>alert(1)")
+                    .doesNotContain("<img src=x");
+        }
+    }
+
+    @Test
+    @DisplayName("SPEC ACC-1: without OrderAccess the buy actions are hidden and a posted purchase is refused, naming the policy")
+    void authorization() {
+        String name = userWithPassword("correct horse battery", "ResourceGroupFullAccess", "VpcReadOnlyAccess");
+        Browser b = new Browser();
+        b.signIn(name, "correct horse battery");
+        String list = b.get("/console/groups").body();
+        assertThat(list).doesNotContain("Create resource group").doesNotContain("Unsubscribe");
+        var net = fx.network();
+        var before = server.snapshot();
+        var r = b.post("/console/groups", Map.of("_csrf", b.csrf(), "name", "sneaky", "regionId", "local", "zoneId", "local-a",
+                "billingMode", "SUBSCRIPTION", "specCu", "4", "billingCycle.unit", "MONTH", "billingCycle.count", "1",
+                "vpcId", net.vpcId(), "vswitchId", net.vswitchId()), Map.of());
+        assertThat(r.statusCode()).isEqualTo(303);
+        assertThat(server.snapshot()).isEqualTo(before);
+        String form = b.get(r.headers().firstValue("Location").orElseThrow().replaceAll("#.*", "")).body();
+        assertThat(form).contains("missing policy OrderAccess");
+        assertThat(server.admin().get("audit-events?actor=" + name).text()).contains("403 Forbidden.MissingPolicy");
+    }
+}
