@@ -196,7 +196,7 @@ class ConsoleBrowserTest {
         Object label = page.evaluate("() => window.srgUsageChart.data.datasets[0].label");
         assertThat(label).isEqualTo("Scheduling");
         assertThat(page.locator("#usage-table tr[data-usage-type='SCHEDULING'] td").nth(1)).hasText("3");
-        assertThat(page.locator(".unavailable").first()).containsText("Not available in this version");
+        assertThat(page.locator("#usage-window button[data-window='1h']")).isEnabled();
         page.waitForTimeout(5500); // a second live sample
         shoot("group-details");
         page.navigate(url("/console/groups"));
