@@ -71,7 +71,11 @@ final class ConsoleRequest {
     }
 
     void done(String message, String path) {
-        session.flash = Flash.ok(message);
+        done(Flash.ok(message), path);
+    }
+
+    void done(Flash flash, String path) {
+        session.flash = flash;
         redirect(path);
     }
 

@@ -2,81 +2,93 @@ package dev.srg.console;
 
 import static dev.srg.console.ConsoleRequest.model;
 
-import dev.srg.console.Views.JsonTable;
-
 import dev.srg.error.SrgException;
-import dev.srg.json.Json;
+import dev.srg.group.ResourceGroupInfo;
+import dev.srg.monitor.AlertComparator;
+import dev.srg.monitor.AlertMetric;
+import dev.srg.monitor.CreateAlertRuleRequest;
 import dev.srg.store.PageRequest;
 import dev.srg.store.PageRequest.Page;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import tools.jackson.databind.JsonNode;
 
 /**
  * Pages of features wired in through {@link ConsoleExtensions}: monitoring rules and their events,
- * orders and bills. Items are shown through their JSON form, the one the API answers with.
+ * orders and bills. Without the feature a page says it is not available (no fake data).
  */
 final class ExtensionPages {
-    static final List<String> RULE_FIELDS = List.of("resourceGroupId", "metric", "comparator", "threshold", "forSeconds", "webhookUrl");
+    static final List<String> RULE_FIELDS = List.of("name", "resourceGroupId", "metric", "comparator", "threshold", "forSeconds",
+            "webhookUrl");
 
     private ExtensionPages() {}
-
 
     static void register(Console c) {
         c.page("/console/alerts", r -> {
             var alerts = c.extensions.alertsAdapter();
-            JsonTable rules = alerts.isPresent()
-                    ? JsonTable.of(alerts.get().list(r.caller, PageRequest.parse("100", r.query("pageToken"))), Set.of())
-                    : null;
-            var groups = c.features.groups().list(r.caller, null, null, PageRequest.first(PageRequest.MAX_SIZE)).items();
+            var rules = alerts.isPresent() ? alerts.get().list(r.caller, PageRequest.parse("100", r.query("pageToken"))) : empty();
             r.render("alerts.jte", model("page", r.page("Monitoring rules", "alerts"), "available", alerts.isPresent(),
-                    "rules", rules == null ? new JsonTable(List.of(), List.of(), "") : rules, "form", r.takeForm().of("rule"),
-                    "groups", groups));
+                    "rules", rules, "form", r.takeForm().of("rule"), "groups", groupNames(c, r),
+                    "clientToken", ConsoleSessions.random()));
         });
         c.action("/console/alerts", r -> {
             FormInput in = r.form();
             try {
                 AlertRules alerts = c.extensions.alertsAdapter().orElseThrow(ExtensionPages::unavailable);
-                alerts.create(r.caller, new AlertRules.CreateRule(in.text("resourceGroupId"), in.text("metric"),
-                        in.text("comparator"), in.decimal("threshold"), in.integer("forSeconds"), in.text("webhookUrl")));
-                r.done("Monitoring rule created.", "/console/alerts");
+                var rule = alerts.create(r.caller, new CreateAlertRuleRequest(in.text("name"), in.text("resourceGroupId"),
+                        in.enumValue("metric", AlertMetric.class), in.enumValue("comparator", AlertComparator.class),
+                        in.decimal("threshold"), in.integer("forSeconds"), in.text("webhookUrl"), in.text("clientToken")));
+                r.auditResource(rule.id());
+                r.done("Monitoring rule " + (rule.name() == null ? rule.id() : rule.name()) + " created (" + rule.id() + ").",
+                        "/console/alerts#rule-" + rule.id());
             } catch (SrgException e) {
                 r.refused("rule", in, e, RULE_FIELDS, "/console/alerts");
             }
         });
         c.action("/console/alerts/{id}/delete", r -> {
             c.extensions.alertsAdapter().orElseThrow(ExtensionPages::unavailable).delete(r.caller, r.path("id"));
-            r.done("Monitoring rule deleted.", "/console/alerts");
+            r.done("Monitoring rule " + r.path("id") + " deleted.", "/console/alerts");
         });
         c.page("/console/alerts/{id}/events", r -> {
             AlertRules alerts = c.extensions.alertsAdapter().orElseThrow(ExtensionPages::unavailable);
-            JsonTable events = JsonTable.of(alerts.events(r.caller, r.path("id"), PageRequest.parse("100", r.query("pageToken"))),
-                    Set.of());
-            r.render("alert-events.jte", model("page", r.page("Events of " + r.path("id"), "alerts")
-                    .crumb("Monitoring rules", "/console/alerts"), "ruleId", r.path("id"), "events", events));
+            var rule = alerts.get(r.caller, r.path("id"));
+            var events = alerts.events(r.caller, rule.id(), PageRequest.parse("100", r.query("pageToken")));
+            r.render("alert-events.jte", model("page", r.page("Events of " + (rule.name() == null ? rule.id() : rule.name()), "alerts")
+                    .crumb("Monitoring rules", "/console/alerts"), "rule", rule, "events", events,
+                    "groups", groupNames(c, r)));
         });
         c.page("/console/billing", r -> {
             var billing = c.extensions.billingAdapter();
-            JsonTable orders = null;
-            JsonTable bills = null;
             String group = r.query("resourceGroupId");
             Instant from = AccessPages.time("from", r.query("from"));
             Instant to = AccessPages.time("to", r.query("to"));
-            if (billing.isPresent()) {
-                orders = JsonTable.of(billing.get().orders(r.caller, PageRequest.parse("100", r.query("ordersPage"))), Set.of());
-                bills = JsonTable.of(billing.get().bills(r.caller, from, to, group, PageRequest.parse("100", r.query("billsPage"))),
-                        Set.of());
-            }
-            JsonTable none = new JsonTable(List.of(), List.of(), "");
-            r.render("billing.jte", model("page", r.page("Orders and bills", "billing"), "available", billing.isPresent(),
-                    "orders", orders == null ? none : orders, "bills", bills == null ? none : bills,
+            Map<String, Object> m = model("page", r.page("Orders and bills", "billing"), "available", billing.isPresent(),
                     "resourceGroupId", group == null ? "" : group, "from", r.query("from") == null ? "" : r.query("from"),
-                    "to", r.query("to") == null ? "" : r.query("to")));
+                    "to", r.query("to") == null ? "" : r.query("to"), "groups", groupNames(c, r),
+                    "orders", empty(), "bills", empty(), "total", "");
+            if (billing.isPresent()) {
+                m.put("orders", billing.get().orders(r.caller, group, PageRequest.parse("50", r.query("ordersPage"))));
+                m.put("bills", billing.get().bills(r.caller, from, to, group, PageRequest.parse("50", r.query("billsPage"))));
+                var total = billing.get().billTotal(r.caller, from, to, group);
+                m.put("total", total.amount() + " " + total.currency() + " for " + total.cuSeconds().toPlainString()
+                        + " CU-seconds in " + total.lines() + " hourly line" + (total.lines() == 1 ? "" : "s"));
+            }
+            r.render("billing.jte", m);
         });
+    }
+
+    /** Names of the groups the viewer may read, to show next to IDs (a group it may not read shows by ID). */
+    private static Map<String, String> groupNames(Console c, ConsoleRequest r) {
+        Map<String, String> names = new LinkedHashMap<>();
+        for (ResourceGroupInfo g : c.features.groups().list(r.caller, null, null, PageRequest.first(PageRequest.MAX_SIZE)).items()) {
+            names.put(g.id(), g.name());
+        }
+        return names;
+    }
+
+    private static <T> Page<T> empty() {
+        return new Page<>(List.of(), null);
     }
 
     private static SrgException unavailable() {

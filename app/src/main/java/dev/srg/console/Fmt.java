@@ -1,6 +1,8 @@
 package dev.srg.console;
 
 import dev.srg.admission.UsageType;
+import dev.srg.monitor.AlertComparator;
+import dev.srg.monitor.AlertMetric;
 import dev.srg.quantity.ComputeUnits;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -73,6 +75,9 @@ public final class Fmt {
         if (constant == null) {
             return "—";
         }
+        if (constant.toString().equals("OK")) {
+            return "OK";
+        }
         String s = constant.toString().toLowerCase(Locale.ROOT).replace('_', ' ');
         return Character.toUpperCase(s.charAt(0)) + s.substring(1);
     }
@@ -107,13 +112,39 @@ public final class Fmt {
         };
     }
 
+    /** A rule's condition in words: "CU utilization ≥ 80% for 5m 00s", "Pending instances > 3". */
+    public static String condition(AlertMetric metric, AlertComparator comparator, double threshold, int forSeconds) {
+        String value = metric == AlertMetric.CU_UTILIZATION ? percent(threshold) : plain(threshold);
+        String label = metric == AlertMetric.CU_UTILIZATION ? "CU utilization" : "Pending instances";
+        String symbol = switch (comparator) {
+            case GT -> ">";
+            case GE -> "≥";
+            case LT -> "<";
+            case LE -> "≤";
+        };
+        return label + " " + symbol + " " + value + (forSeconds > 0 ? " for " + millis(forSeconds * 1000L) : "");
+    }
+
+    /** A measured value of {@code metric} (a ratio as a percentage). */
+    public static String metricValue(AlertMetric metric, Double value) {
+        if (value == null) {
+            return "—";
+        }
+        return metric == AlertMetric.CU_UTILIZATION ? percent(value) : plain(value);
+    }
+
+    /** A number without a needless fraction: 3, 0.75. */
+    public static String plain(double v) {
+        return BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
+    }
+
     /** The CSS class of a status badge. */
     public static String tone(Object status) {
         if (status == null) {
             return "muted";
         }
         return switch (status.toString()) {
-            case "RUNNING", "SUCCEEDED", "AVAILABLE", "OK", "RESOLVED", "PAID" -> "ok";
+            case "RUNNING", "SUCCEEDED", "AVAILABLE", "OK", "RESOLVED", "PAID", "DELIVERED" -> "ok";
             case "CREATING", "SCALING", "CONVERTING", "STARTING", "QUEUED", "BUILDING", "PENDING" -> "info";
             case "FROZEN", "EXPIRED", "RELEASING", "TIMED_OUT", "FIRING", "CANCELLED" -> "warn";
             case "FAILED", "RELEASED" -> "bad";

@@ -1,9 +1,12 @@
 package dev.srg.console;
 
 import dev.srg.access.Principal;
-import dev.srg.group.BillingCycle;
+import dev.srg.billing.OrderInfo;
 import dev.srg.group.ResourceGroupInfo;
-import dev.srg.quantity.ComputeUnits;
+import dev.srg.group.ResourceGroupLifecycle.ConvertRequest;
+import dev.srg.group.ResourceGroupLifecycle.RenewRequest;
+import dev.srg.group.ResourceGroupLifecycle.ScaleRequest;
+import java.util.List;
 
 /**
  * The lifecycle actions of a group as API.md names them ({@code POST /resource-groups/{id}/scale},
@@ -13,14 +16,21 @@ import dev.srg.quantity.ComputeUnits;
  * manager's {@code SrgException} unchanged, so its message lands next to the form field it names.
  */
 public interface GroupLifecycle {
+    /** What a purchase action did, as the API answers it: the group now, the order placed, warnings (e.g. scale-in below use). */
+    record Outcome(ResourceGroupInfo group, OrderInfo order, List<String> warnings) {
+        public Outcome {
+            warnings = List.copyOf(warnings);
+        }
+    }
+
     /** {@code POST /resource-groups/{id}/scale {specCu}} (RG-5). */
-    ResourceGroupInfo scale(Principal caller, String groupId, ComputeUnits specCu);
+    Outcome scale(Principal caller, String groupId, ScaleRequest request);
 
     /** {@code POST /resource-groups/{id}/convert {billingCycle, autoRenew}} (RG-6). */
-    ResourceGroupInfo convert(Principal caller, String groupId, BillingCycle billingCycle, boolean autoRenew);
+    Outcome convert(Principal caller, String groupId, ConvertRequest request);
 
     /** {@code POST /resource-groups/{id}/renew {billingCycle}} (RG-8). */
-    ResourceGroupInfo renew(Principal caller, String groupId, BillingCycle billingCycle);
+    Outcome renew(Principal caller, String groupId, RenewRequest request);
 
     /** {@code POST /resource-groups/{id}/enable}: a FROZEN group admits tasks again (RG-7). */
     ResourceGroupInfo enable(Principal caller, String groupId);

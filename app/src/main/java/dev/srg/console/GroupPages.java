@@ -15,6 +15,7 @@ import dev.srg.group.ConcurrencySettings;
 import dev.srg.group.GroupStatus;
 import dev.srg.group.QuotaSettings;
 import dev.srg.group.ResourceGroupInfo;
+import dev.srg.group.ResourceGroupLifecycle;
 import dev.srg.group.ResourceGroupManager;
 import dev.srg.json.Json;
 import dev.srg.network.Vpc;
@@ -176,7 +177,8 @@ final class GroupPages {
                 "g", g, "usage", usage, "quotas", quotas, "form", form, "tasks", tasks(c, r.caller, id, usage),
                 "vpcs", vpcsById, "associated", associated, "associable", associable, "adminOf", adminOf,
                 "usageTypes", UsageType.values(), "lifecycle", c.extensions.lifecycleAdapter().isPresent(),
-                "history", c.extensions.usageHistoryAdapter().isPresent(), "usageJson", Json.write(usage)));
+                "history", c.extensions.usageHistoryAdapter().isPresent(), "usageJson", Json.write(usage),
+                "clientToken", ConsoleSessions.random()));
     }
 
     static boolean isAdmin(Principal caller, WorkspaceInfo ws) {
@@ -322,6 +324,9 @@ final class GroupPages {
         r.done("Dissociated from workspace " + ws + ".", "/console/groups/" + id + "#workspaces");
     }
 
+    static final List<String> LIFECYCLE_FIELDS = List.of("specCu", "billingMode", "billingCycle.unit", "billingCycle.count",
+            "autoRenew", "confirm");
+
     private static void lifecycle(Console c, ConsoleRequest r, String action) {
         String id = r.path("id");
         FormInput in = r.form();
@@ -329,40 +334,57 @@ final class GroupPages {
         try {
             GroupLifecycle lifecycle = c.extensions.lifecycleAdapter().orElseThrow(() -> new SrgException(409,
                     "Console.NotAvailable", null, "Scale, convert, renew, enable and unsubscribe are not available in this version."));
-            String message;
-            switch (action) {
+            String token = in.text("clientToken");
+            Flash flash = switch (action) {
                 case "scale" -> {
                     ComputeUnits spec = in.cu("specCu");
                     if (spec == null) {
                         throw SrgException.invalid("specCu", "MissingParameter", "specCu is required");
                     }
-                    var g = lifecycle.scale(r.caller, id, spec);
-                    message = "Scaling to " + Fmt.cu(spec) + " CU (" + g.status() + ").";
+                    var o = lifecycle.scale(r.caller, id, new ResourceGroupLifecycle.ScaleRequest(spec, token));
+                    yield ordered(o, o.group().status() == GroupStatus.SCALING
+                            ? "Scaling to " + Fmt.cu(spec) + " CU; the new spec takes effect in a moment."
+                            : "Scaled to " + Fmt.cu(spec) + " CU.");
                 }
                 case "convert" -> {
-                    var g = lifecycle.convert(r.caller, id, cycle(in), in.checkbox("autoRenew"));
-                    message = "Converting to subscription (" + g.status() + "); running tasks are not affected.";
+                    var o = lifecycle.convert(r.caller, id, new ResourceGroupLifecycle.ConvertRequest(BillingMode.SUBSCRIPTION,
+                            in.cu("specCu"), cycle(in), in.checkbox("autoRenew"), token));
+                    yield ordered(o, "Converting to a " + Fmt.cu(o.group().targetSpecCu() != null ? o.group().targetSpecCu()
+                            : o.group().specCu()) + " CU subscription; running tasks are not affected.");
                 }
                 case "renew" -> {
-                    var g = lifecycle.renew(r.caller, id, cycle(in));
-                    message = "Renewed until " + Fmt.time(g.expiresAt()) + ".";
+                    var o = lifecycle.renew(r.caller, id, new ResourceGroupLifecycle.RenewRequest(cycle(in), token));
+                    yield ordered(o, "Renewed until " + Fmt.time(o.group().expiresAt()) + ".");
                 }
-                case "enable" -> {
-                    var g = lifecycle.enable(r.caller, id);
-                    message = "Enabled (" + g.status() + ").";
-                }
+                case "enable" -> Flash.ok("Enabled: the group admits tasks again (" + Fmt.words(lifecycle.enable(r.caller, id).status())
+                        + ").");
                 default -> {
                     if (!in.checkbox("confirm")) {
                         throw SrgException.invalid("confirm", "MissingParameter",
                                 "tick the box to confirm: the group is released once its tasks end");
                     }
                     lifecycle.unsubscribe(r.caller, id);
-                    message = "Unsubscribed: the group is released once its tasks end.";
+                    yield Flash.ok("Unsubscribed: the group admits nothing new and is released once its running tasks end.");
                 }
-            }
-            r.done(message, back);
+            };
+            r.done(flash, back);
         } catch (SrgException e) {
-            r.refused(action, in, e, List.of("specCu", "billingCycle.unit", "billingCycle.count", "autoRenew", "confirm"), back);
+            r.refused(action, in, e, LIFECYCLE_FIELDS, back);
         }
+    }
+
+    /** The action's message, its order (with a link to it among the orders) and the manager's warnings. */
+    private static Flash ordered(GroupLifecycle.Outcome o, String message) {
+        List<String> warnings = o.warnings().stream().map(w -> w.isEmpty() ? w : Character.toUpperCase(w.charAt(0)) + w.substring(1)
+                + (w.endsWith(".") ? "" : ".")).toList();
+        if (o.order() == null) {
+            return new Flash("ok", message, warnings, null);
+        }
+        var order = o.order();
+        String text = message + " Order " + order.id() + " placed: " + Fmt.words(order.type()) + " "
+                + (order.previousSpecCu() != null ? Fmt.cu(order.previousSpecCu()) + " → " : "") + Fmt.cu(order.specCu())
+                + " CU, " + order.amount() + " " + order.currency() + ".";
+        return new Flash("ok", text, warnings, new Flash.Link("/console/billing?resourceGroupId=" + o.group().id()
+                + "#order-" + order.id(), "View the order"));
     }
 }

@@ -1,13 +1,16 @@
 package dev.srg.console;
 
 import dev.srg.access.Principal;
+import dev.srg.monitor.UsageHistory.UsageHistoryInfo;
 import java.time.Duration;
 import java.time.Instant;
 
 /**
- * {@code GET /resource-groups/{id}/usage/history?from=&to=&step=} (MON-1): the answer whose JSON form
- * is {@code {points: [{time, usedCu, byUsageType}]}}; the chart reads it as the API would answer.
+ * {@code GET /resource-groups/{id}/usage/history?from=&to=&step=} (MON-1): the chart reads the
+ * answer's JSON form ({@code {points: [{time, usedCu, byUsageType}]}}) as the API would answer it.
+ * The monitoring reader fits as is: {@code monitoring.history()::history}.
  */
+@FunctionalInterface
 public interface UsageHistory {
-    Object history(Principal caller, String groupId, Instant from, Instant to, Duration step);
+    UsageHistoryInfo history(Principal caller, String groupId, Instant from, Instant to, Duration step);
 }

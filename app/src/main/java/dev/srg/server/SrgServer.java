@@ -15,7 +15,10 @@ import dev.srg.time.ClockControl;
 import java.time.Duration;
 import org.jdbi.v3.core.Jdbi;
 import dev.srg.console.Console;
+import dev.srg.console.AlertRulesAdapter;
+import dev.srg.console.BillingRecordsAdapter;
 import dev.srg.console.ConsoleExtensions;
+import dev.srg.console.GroupLifecycleAdapter;
 import dev.srg.group.ResourceGroupManager;
 import dev.srg.group.ResourceGroupProvisioner;
 import dev.srg.monitor.Monitoring;
@@ -118,7 +121,7 @@ public final class SrgServer implements AutoCloseable {
         ApiServer.Features features = new ApiServer.Features(access, audit, regions, networks, groups, workspaces, instances,
                 lifecycle);
         // the web console: same app, same port, same managers (so the same authorization)
-        Console console = new Console(features, ConsoleExtensions.NONE, clock);
+        Console console = new Console(features, consoleExtensions(groups, lifecycle, monitoring), clock);
         closeables.push(console);
         api = new ApiServer(features, monitoring, config.host(), config.port(), console::register);
         closeables.push(api);
@@ -153,6 +156,15 @@ public final class SrgServer implements AutoCloseable {
         }
         this.clockControl = control;
         return new LifecycleApi(lifecycle, orders, meter, control);
+    }
+
+    /** The console's lifecycle, billing, alert-rule and usage-history pages, on the managers the API uses. */
+    private static ConsoleExtensions consoleExtensions(ResourceGroupManager groups, LifecycleApi lifecycle, Monitoring monitoring) {
+        return new ConsoleExtensions(
+                new GroupLifecycleAdapter(lifecycle.lifecycle(), groups, lifecycle.orders()),
+                new BillingRecordsAdapter(lifecycle.orders(), lifecycle.meter()),
+                new AlertRulesAdapter(monitoring.alerts()),
+                monitoring.history()::history);
     }
 
     private Database openDatabase(Path runtimeDir) throws IOException {

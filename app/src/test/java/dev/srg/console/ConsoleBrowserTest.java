@@ -7,19 +7,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.microsoft.playwright.APIResponse;
 import com.microsoft.playwright.Browser;
 import com.microsoft.playwright.BrowserContext;
-import com.microsoft.playwright.BrowserType;
 import com.microsoft.playwright.Locator;
 import com.microsoft.playwright.Page;
-import com.microsoft.playwright.Playwright;
 import com.microsoft.playwright.assertions.LocatorAssertions;
 import com.microsoft.playwright.options.FormData;
 import com.microsoft.playwright.options.RequestOptions;
 import dev.srg.testing.Fixtures;
 import dev.srg.testing.TestServer;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -42,37 +37,30 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 8, unit = TimeUnit.MINUTES)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ConsoleBrowserTest {
-    static final Path CHROMIUM = Paths.get("/usr/bin/chromium");
-    static final Path SHOTS = Paths.get("target", "screenshots");
+    static final Path SHOTS = Chromium.SHOTS;
     static final String PASSWORD = "correct horse battery";
     static final LocatorAssertions.IsVisibleOptions LONG = new LocatorAssertions.IsVisibleOptions().setTimeout(30_000);
 
     static TestServer server;
     static Fixtures fx;
-    static Playwright playwright;
+    static Chromium chromium;
     static Browser browser;
-    static BrowserContext laptop;
     static Page page;
     static final AtomicBoolean dialogSeen = new AtomicBoolean();
     static String buyer;
     static String groupId;
 
     @BeforeAll
-    static void start() throws IOException {
-        assumeTrue(Files.isExecutable(CHROMIUM), "browser tests skipped: " + CHROMIUM
+    static void start() {
+        assumeTrue(Chromium.available(), "browser tests skipped: " + Chromium.EXECUTABLE
                 + " is missing (apt-get install chromium; .ci/run installs it)");
         server = TestServer.start();
         fx = new Fixtures(server);
         buyer = user("buyer", "OrderAccess", "ResourceGroupFullAccess", "VpcFullAccess", "ServiceLinkedRoleAccess");
         fx.network();
-        Files.createDirectories(SHOTS);
-        playwright = Playwright.create(new Playwright.CreateOptions().setEnv(Map.of("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")));
-        browser = playwright.chromium().launch(new BrowserType.LaunchOptions().setExecutablePath(CHROMIUM).setHeadless(true)
-                .setArgs(List.of("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                        "--disable-background-networking", "--disable-component-update", "--disable-sync")));
-        laptop = browser.newContext(new Browser.NewContextOptions().setViewportSize(1280, 800));
-        laptop.setDefaultTimeout(15_000);
-        page = laptop.newPage();
+        chromium = Chromium.launch();
+        browser = chromium.browser;
+        page = chromium.page;
         page.onDialog(d -> {
             dialogSeen.set(true);
             d.dismiss();
@@ -81,11 +69,8 @@ class ConsoleBrowserTest {
 
     @AfterAll
     static void stop() {
-        if (browser != null) {
-            browser.close();
-        }
-        if (playwright != null) {
-            playwright.close();
+        if (chromium != null) {
+            chromium.close();
         }
         if (server != null) {
             server.close();
@@ -104,30 +89,11 @@ class ConsoleBrowserTest {
     }
 
     static void signIn(Page p, String name, String password) {
-        p.navigate(url("/console/sign-in"));
-        p.getByLabel("User name").fill(name);
-        p.locator("input[name=password]").fill(password);
-        p.getByRole(com.microsoft.playwright.options.AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Sign in")).click();
+        Chromium.signIn(p, server.url(), name, password);
     }
 
-    /** The page at laptop width now, and the same URL at phone width. */
     static void shoot(String name) {
-        page.screenshot(new Page.ScreenshotOptions().setPath(SHOTS.resolve(name + "-1280.png")));
-        page.screenshot(new Page.ScreenshotOptions().setPath(SHOTS.resolve(name + "-full-1280.png")).setFullPage(true));
-        try (BrowserContext phone = browser.newContext(new Browser.NewContextOptions().setViewportSize(375, 812)
-                .setStorageState(laptop.storageState()))) {
-            Page p = phone.newPage();
-            p.navigate(page.url());
-            p.waitForLoadState();
-            p.waitForTimeout(600);
-            p.screenshot(new Page.ScreenshotOptions().setPath(SHOTS.resolve(name + "-375.png")));
-            Object width = p.evaluate("() => document.documentElement.scrollWidth");
-            Object wide = p.evaluate("() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 376)"
-                    + ".filter(e => ![...e.children].some(c => c.getBoundingClientRect().right > 376)).slice(0, 5)"
-                    + ".map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right)).join(', ')");
-            assertThat(((Number) width).intValue()).as("%s is wider than a phone: %s", name, wide).isLessThanOrEqualTo(375);
-            p.screenshot(new Page.ScreenshotOptions().setPath(SHOTS.resolve(name + "-full-375.png")).setFullPage(true));
-        }
+        chromium.shoot(name);
     }
 
     @Test
@@ -230,7 +196,7 @@ class ConsoleBrowserTest {
         Object label = page.evaluate("() => window.srgUsageChart.data.datasets[0].label");
         assertThat(label).isEqualTo("Scheduling");
         assertThat(page.locator("#usage-table tr[data-usage-type='SCHEDULING'] td").nth(1)).hasText("3");
-        assertThat(page.locator(".unavailable").first()).containsText("Not available in this version");
+        assertThat(page.locator("#usage-window button[data-window='1h']")).isEnabled();
         page.waitForTimeout(5500); // a second live sample
         shoot("group-details");
         page.navigate(url("/console/groups"));

@@ -66,7 +66,7 @@
           y: { stacked: true, beginAtZero: true, suggestedMax: capacity || undefined, title: { display: true, text: "CU" } }
         },
         plugins: { legend: { position: "bottom", labels: { boxWidth: 12, usePointStyle: true } } },
-        elements: { point: { radius: 0, hitRadius: 6 }, line: { tension: 0.25, borderWidth: 2 } }
+        elements: { point: { radius: 0, hitRadius: 6 }, line: { tension: 0.25, cubicInterpolationMode: "monotone", borderWidth: 2 } }
       }
     });
     window.srgUsageChart = chart;
@@ -91,6 +91,8 @@
         sets.push({ label: "Capacity", stack: "capacity", fill: false, borderColor: "#94a3b8", borderDash: [6, 4], borderWidth: 1.5,
           backgroundColor: "transparent", data: points.map(function () { return capacity; }) });
       }
+      // a single sample is a dot, not an invisible line
+      chart.options.elements.point.radius = points.length < 2 ? 3 : 0;
       chart.data.labels = labels;
       chart.data.datasets = sets;
       chart.update();
