@@ -1,17 +1,22 @@
 package dev.srg.cli;
 
+import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
@@ -20,12 +25,16 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * {@code srg load}: an end-to-end load run through the public HTTP API. Submits trivial tasks as
- * fast as the client can, waits until all have finished, and prints throughput and the latency
- * from submit to the task's first instruction (each task prints {@code $EPOCHREALTIME} first).
+ * fast as the client can (or one at a time, each after the previous one finished), waits until all
+ * have finished, and prints throughput and the latency from submit to the task's first
+ * instruction (each task prints {@code $EPOCHREALTIME} first; the submit time is the client's
+ * clock just before the request, so both sides read the same clock).
  */
 @Command(name = "load", mixinStandardHelpOptions = true,
         description = "Submit many trivial tasks through the API and print throughput and submit-to-start latency.")
 public final class LoadCommand implements Callable<Integer> {
+    private static final Set<String> ACTIVE = Set.of("QUEUED", "STARTING", "RUNNING");
+
     @Option(names = "--url", description = "Server URL (default $SRG_URL or http://localhost:8080).")
     String url;
     @Option(names = "--token-file", description = "File holding the token (default $SRG_TOKEN).")
@@ -38,8 +47,19 @@ public final class LoadCommand implements Callable<Integer> {
     int clients;
     @Option(names = "--spec-cu", description = "Capacity of the group the run creates (default: the machine's cores).")
     Integer specCu;
-    @Option(names = "--script", defaultValue = "echo $EPOCHREALTIME", description = "The task (its first output line must be $EPOCHREALTIME).")
+    @Option(names = "--script", defaultValue = "echo $EPOCHREALTIME", description = "The task (its first output line must be $EPOCHREALTIME unless --no-latency).")
     String script;
+    @Option(names = "--one-at-a-time", description = "Submit the next task only when the previous one has finished (latency on an idle system).")
+    boolean oneAtATime;
+    @Option(names = "--gap-ms", defaultValue = "0", description = "With --one-at-a-time: idle time between a task's end and the next submit (default ${DEFAULT-VALUE}).")
+    long gapMillis;
+    @Option(names = "--latency", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Read each task's log for its start time (default); --no-latency for tasks that print nothing.")
+    boolean latency;
+    @Option(names = "--samples", description = "Write each submit-to-first-instruction latency (ms) to this file, one a line.")
+    Path samplesFile;
+    @Option(names = "--report", description = "Also write the figures to this file as key=value lines.")
+    Path reportFile;
 
     @Override
     public Integer call() throws Exception {
@@ -50,67 +70,76 @@ public final class LoadCommand implements Callable<Integer> {
             return 2;
         }
         ApiClient api = new ApiClient(base, token);
-        int cores = specCu != null ? specCu : Runtime.getRuntime().availableProcessors();
-        String workspace = setUp(api, Math.max(2, cores));
-        System.out.printf("load: %d tasks of %s CU, %d clients, a %d-CU group, against %s%n", tasks, cu.toPlainString(),
-                clients, Math.max(2, cores), base);
+        int cores = Math.max(2, specCu != null ? specCu : Runtime.getRuntime().availableProcessors());
+        Target target = setUp(api, cores);
+        System.out.printf("load: %d tasks of %s CU, %s, a %d-CU group, against %s%n", tasks, cu.toPlainString(),
+                oneAtATime ? "one at a time" : clients + " clients", cores, base);
 
-        Map<String, Long> submittedNanos = new ConcurrentHashMap<>();
         Map<String, Double> submittedEpoch = new ConcurrentHashMap<>();
-        List<Long> submitLatency = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> ids = Collections.synchronizedList(new ArrayList<>());
+        List<Double> submitLatencyMs = Collections.synchronizedList(new ArrayList<>());
         AtomicInteger failures = new AtomicInteger();
-        Semaphore inFlight = new Semaphore(clients);
         long start = System.nanoTime();
-        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+        if (oneAtATime) {
             for (int i = 0; i < tasks; i++) {
-                inFlight.acquire();
-                pool.submit(() -> {
-                    try {
-                        double epoch = System.currentTimeMillis() / 1000.0;
-                        long t0 = System.nanoTime();
-                        JsonNode r = api.post("/api/v1/instances", Map.of("workspaceId", workspace, "type", "SHELL",
-                                "script", script, "cu", cu, "timeoutSeconds", 600));
-                        submitLatency.add(System.nanoTime() - t0);
-                        submittedNanos.put(r.get("id").asString(), t0);
-                        submittedEpoch.put(r.get("id").asString(), epoch);
-                    } catch (RuntimeException e) {
-                        failures.incrementAndGet();
-                    } finally {
-                        inFlight.release();
-                    }
-                });
+                if (i > 0 && gapMillis > 0) {
+                    Thread.sleep(gapMillis);
+                }
+                String id = submit(api, target, ids, submittedEpoch, submitLatencyMs, failures);
+                if (id != null) {
+                    waitUntilFinished(api, id);
+                }
+            }
+        } else {
+            Semaphore inFlight = new Semaphore(clients);
+            try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int i = 0; i < tasks; i++) {
+                    inFlight.acquire();
+                    pool.submit(() -> {
+                        try {
+                            submit(api, target, ids, submittedEpoch, submitLatencyMs, failures);
+                        } finally {
+                            inFlight.release();
+                        }
+                    });
+                }
             }
         }
         long submitted = System.nanoTime();
-        // wait until every task has finished
-        List<String> ids = new ArrayList<>(submittedNanos.keySet());
-        while (true) {
-            JsonNode usage = api.get("/api/v1/instances", Map.of("status", "QUEUED", "pageSize", "1"));
-            JsonNode running = api.get("/api/v1/instances", Map.of("status", "RUNNING", "pageSize", "1"));
-            JsonNode starting = api.get("/api/v1/instances", Map.of("status", "STARTING", "pageSize", "1"));
-            if (usage.get("items").isEmpty() && running.get("items").isEmpty() && starting.get("items").isEmpty()) {
-                break;
-            }
-            Thread.sleep(50);
+        while (!idle(api, target.groupId())) {
+            Thread.sleep(20);
         }
         long done = System.nanoTime();
+        int notSucceeded = 0;
+        for (String status : List.of("FAILED", "CANCELLED", "TIMED_OUT")) {
+            notSucceeded += count(api, target.groupId(), status);
+        }
         List<Double> startLatencyMs = new ArrayList<>();
-        int failed = 0;
-        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<java.util.concurrent.Future<Double>> futures = new ArrayList<>();
-            for (String id : ids) {
-                futures.add(pool.submit(() -> {
-                    String log = new String(api.stream("/api/v1/instances/" + id + "/log").body().readAllBytes(), StandardCharsets.UTF_8);
-                    String first = log.lines().findFirst().orElse("").strip().replace(',', '.');
-                    return first.isEmpty() ? Double.NaN : (Double.parseDouble(first) - submittedEpoch.get(id)) * 1000;
-                }));
-            }
-            for (var f : futures) {
-                double ms = f.get();
-                if (Double.isNaN(ms)) {
-                    failed++;
-                } else {
-                    startLatencyMs.add(ms);
+        int withoutOutput = 0;
+        if (latency) {
+            try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+                Semaphore readers = new Semaphore(clients);
+                List<Future<Double>> futures = new ArrayList<>();
+                for (String id : List.copyOf(ids)) {
+                    futures.add(pool.submit(() -> {
+                        readers.acquire();
+                        try {
+                            String log = new String(api.stream("/api/v1/instances/" + id + "/log").body().readAllBytes(),
+                                    StandardCharsets.UTF_8);
+                            String first = log.lines().findFirst().orElse("").strip().replace(',', '.');
+                            return first.isEmpty() ? Double.NaN : (Double.parseDouble(first) - submittedEpoch.get(id)) * 1000;
+                        } finally {
+                            readers.release();
+                        }
+                    }));
+                }
+                for (Future<Double> f : futures) {
+                    double ms = f.get();
+                    if (Double.isNaN(ms)) {
+                        withoutOutput++;
+                    } else {
+                        startLatencyMs.add(ms);
+                    }
                 }
             }
         }
@@ -118,18 +147,79 @@ public final class LoadCommand implements Callable<Integer> {
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("tasks submitted", ids.size());
         report.put("submit failures", failures.get());
-        report.put("tasks without output", failed);
+        report.put("tasks not succeeded", notSucceeded);
+        if (latency) {
+            report.put("tasks without output", withoutOutput);
+        }
         report.put("submit phase (s)", String.format("%.2f", (submitted - start) / 1e9));
         report.put("all finished after (s)", String.format("%.2f", seconds));
         report.put("throughput (tasks/s, submit to all finished)", String.format("%.1f", ids.size() / seconds));
-        report.put("submit call latency ms p50/p99/max", percentiles(submitLatency.stream().map(n -> n / 1e6).toList()));
-        report.put("submit to first instruction ms p50/p99/max", percentiles(startLatencyMs));
+        report.put("submit call latency ms min/p50/p99/max", percentiles(submitLatencyMs));
+        if (latency) {
+            report.put("submit to first instruction ms min/p50/p99/max", percentiles(startLatencyMs));
+        }
         report.forEach((k, v) -> System.out.printf("  %-48s %s%n", k, v));
-        return failures.get() == 0 && failed == 0 ? 0 : 1;
+        if (samplesFile != null) {
+            Files.write(samplesFile, startLatencyMs.stream().map(ms -> String.format("%.3f", ms)).toList());
+        }
+        if (reportFile != null) {
+            writeReport(ids.size(), failures.get() + notSucceeded + withoutOutput, seconds, (submitted - start) / 1e9);
+        }
+        return failures.get() == 0 && notSucceeded == 0 && withoutOutput == 0 ? 0 : 1;
     }
 
+    private String submit(ApiClient api, Target target, List<String> ids, Map<String, Double> submittedEpoch,
+                          List<Double> submitLatencyMs, AtomicInteger failures) {
+        try {
+            Instant now = Instant.now();
+            long t0 = System.nanoTime();
+            JsonNode r = api.post("/api/v1/instances", Map.of("workspaceId", target.workspaceId(), "type", "SHELL",
+                    "script", script, "cu", cu, "timeoutSeconds", 600));
+            submitLatencyMs.add((System.nanoTime() - t0) / 1e6);
+            String id = r.get("id").asString();
+            submittedEpoch.put(id, now.getEpochSecond() + now.getNano() / 1e9);
+            ids.add(id);
+            return id;
+        } catch (RuntimeException e) {
+            if (failures.getAndIncrement() == 0) {
+                System.err.println("load: a submit failed: " + e.getMessage());
+            }
+            return null;
+        }
+    }
+
+    private static void waitUntilFinished(ApiClient api, String id) throws InterruptedException {
+        while (ACTIVE.contains(api.get("/api/v1/instances/" + id).get("status").asString())) {
+            Thread.sleep(20);
+        }
+    }
+
+    private static boolean idle(ApiClient api, String groupId) {
+        for (String status : ACTIVE) {
+            if (count(api, groupId, status) > 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** 0 or 1: whether the group has an instance in this status. */
+    private static int count(ApiClient api, String groupId, String status) {
+        JsonNode page = api.get("/api/v1/instances", Map.of("resourceGroupId", groupId, "status", status, "pageSize", "1"));
+        return page.get("items").isEmpty() ? 0 : 1;
+    }
+
+    private void writeReport(int submitted, int failed, double seconds, double submitSeconds) throws IOException {
+        List<String> lines = List.of("tasks=" + submitted, "failed=" + failed,
+                String.format("seconds=%.3f", seconds), String.format("submit_seconds=%.3f", submitSeconds),
+                String.format("tasks_per_second=%.2f", submitted / seconds));
+        Files.write(reportFile, lines);
+    }
+
+    private record Target(String groupId, String workspaceId) {}
+
     /** A VPC, a group sized to the machine with the highest concurrency, and a workspace using it. */
-    private static String setUp(ApiClient api, int specCu) throws InterruptedException {
+    private static Target setUp(ApiClient api, int specCu) throws InterruptedException {
         String suffix = Long.toString(System.currentTimeMillis() % 100000);
         int octet = (int) (System.nanoTime() % 200) + 20;
         String vpc = api.post("/api/v1/vpcs", Map.of("name", "load-" + suffix, "regionId", "local",
@@ -143,8 +233,9 @@ public final class LoadCommand implements Callable<Integer> {
             Thread.sleep(100);
         }
         api.put("/api/v1/resource-groups/" + rg + "/concurrency", Map.of("schedulingMaxRunning", 200));
-        return api.post("/api/v1/workspaces", Map.of("name", "load-" + suffix, "regionId", "local",
+        String ws = api.post("/api/v1/workspaces", Map.of("name", "load-" + suffix, "regionId", "local",
                 "defaultResourceGroupId", rg)).get("id").asString();
+        return new Target(rg, ws);
     }
 
     static String percentiles(List<Double> values) {
@@ -152,7 +243,7 @@ public final class LoadCommand implements Callable<Integer> {
             return "-";
         }
         double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        return String.format("%.1f / %.1f / %.1f", v[(int) Math.floor(0.5 * (v.length - 1))],
+        return String.format("%.1f / %.1f / %.1f / %.1f", v[0], v[(int) Math.floor(0.5 * (v.length - 1))],
                 v[(int) Math.floor(0.99 * (v.length - 1))], v[v.length - 1]);
     }
 }

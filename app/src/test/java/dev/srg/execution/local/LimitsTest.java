@@ -120,6 +120,29 @@ class LimitsTest {
         return new long[] {total - idle, idle};
     }
 
+    @Test
+    void withCgroupsLeftoversInAnotherGroupOrSessionDieWithTheTask() throws Exception {
+        LocalExecutionBackend backend = fixture.backend(exits);
+        assumeThat(backend.limitsSupport().enforced()).as(backend.limitsSupport().note()).isTrue();
+        int token = BackendFixture.token();
+        String id = newId();
+
+        // the supervisor finds these through the cgroups alone: it skips the session scan when they are in force
+        backend.launch(shell(id, """
+                sleep %1$d &
+                ( sleep %1$d & ) &
+                setsid sleep %1$d &
+                bash -c 'set -m; sleep %1$d &'
+                echo left children behind
+                """.formatted(token)));
+
+        ExitStatus exit = exits.await(id);
+        assertThat(exit.reason()).isEqualTo(FailureReason.NONE);
+        assertThat(exit.limitsEnforced()).isTrue();
+        assertThat(BackendFixture.processesWithToken(token)).isEmpty();
+        assertCgroupsRemoved(backend, id);
+    }
+
     // SPEC ADM-7
     @Test
     void withoutUsableCgroupsTheTaskRunsAndSaysLimitsWereNotEnforced() throws Exception {
