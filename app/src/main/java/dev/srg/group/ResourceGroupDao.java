@@ -60,7 +60,7 @@ final class ResourceGroupDao {
 
     /** Lists groups; {@code visibleTo} (a user id) limits them to the caller's workspaces when not null. */
     List<ResourceGroupInfo> list(String regionId, GroupStatus status, String visibleTo, String afterId, int limit) {
-        return h.createQuery("SELECT " + COLUMNS + """
+        List<ResourceGroupInfo> page = h.createQuery("SELECT " + COLUMNS + """
                  FROM resource_groups g
                 WHERE id > :after
                   AND (CAST(:region AS text) IS NULL OR region_id = :region)
@@ -72,7 +72,8 @@ final class ResourceGroupDao {
                 ORDER BY id LIMIT :limit""")
                 .bind("after", afterId).bind("region", regionId).bind("status", status == null ? null : status.name())
                 .bind("user", visibleTo).bind("limit", limit)
-                .map((rs, ctx) -> row(rs)).list().stream().map(this::complete).toList();
+                .map((rs, ctx) -> row(rs)).list();
+        return complete(page);
     }
 
     boolean visibleTo(String groupId, String userId) {
@@ -130,20 +131,37 @@ final class ResourceGroupDao {
     }
 
     private ResourceGroupInfo complete(ResourceGroupInfo g) {
-        List<GroupNetwork> networks = h.createQuery("""
-                SELECT id, vpc_id, vswitch_id, data_service, created_at FROM resource_group_networks
-                WHERE resource_group_id = :id ORDER BY created_at, id""")
-                .bind("id", g.id())
-                .map((rs, ctx) -> new GroupNetwork(rs.getString("id"), rs.getString("vpc_id"), rs.getString("vswitch_id"),
-                        rs.getBoolean("data_service"), rs.getTimestamp("created_at").toInstant()))
+        return complete(List.of(g)).get(0);
+    }
+
+    /** Adds networks and workspaces to a page of groups: two queries for the page, not two per group. */
+    private List<ResourceGroupInfo> complete(List<ResourceGroupInfo> groups) {
+        if (groups.isEmpty()) {
+            return groups;
+        }
+        List<String> ids = groups.stream().map(ResourceGroupInfo::id).toList();
+        java.util.Map<String, List<GroupNetwork>> networks = new java.util.HashMap<>();
+        h.createQuery("""
+                SELECT resource_group_id, id, vpc_id, vswitch_id, data_service, created_at FROM resource_group_networks
+                WHERE resource_group_id = ANY(:ids) ORDER BY created_at, id""")
+                .bindArray("ids", String.class, ids)
+                .map((rs, ctx) -> networks.computeIfAbsent(rs.getString("resource_group_id"), k -> new java.util.ArrayList<>())
+                        .add(new GroupNetwork(rs.getString("id"), rs.getString("vpc_id"), rs.getString("vswitch_id"),
+                                rs.getBoolean("data_service"), rs.getTimestamp("created_at").toInstant())))
                 .list();
-        List<String> workspaces = h.createQuery(
-                "SELECT workspace_id FROM workspace_resource_groups WHERE resource_group_id = :id ORDER BY workspace_id")
-                .bind("id", g.id()).mapTo(String.class).list();
-        return new ResourceGroupInfo(g.id(), g.name(), g.remark(), g.status(), g.billingMode(), g.specCu(), g.maxCu(),
-                g.regionId(), g.zoneId(), networks, g.billingCycle(), g.autoRenew(), g.expiresAt(),
-                g.schedulingMaxRunning(), g.createdAt(), g.updatedAt(), workspaces, g.targetSpecCu(), g.transitionEndsAt(),
-                g.frozenAt(), g.releasedAt());
+        java.util.Map<String, List<String>> workspaces = new java.util.HashMap<>();
+        h.createQuery("""
+                SELECT resource_group_id, workspace_id FROM workspace_resource_groups
+                WHERE resource_group_id = ANY(:ids) ORDER BY workspace_id""")
+                .bindArray("ids", String.class, ids)
+                .map((rs, ctx) -> workspaces.computeIfAbsent(rs.getString("resource_group_id"), k -> new java.util.ArrayList<>())
+                        .add(rs.getString("workspace_id")))
+                .list();
+        return groups.stream().map(g -> new ResourceGroupInfo(g.id(), g.name(), g.remark(), g.status(), g.billingMode(),
+                g.specCu(), g.maxCu(), g.regionId(), g.zoneId(), networks.getOrDefault(g.id(), List.of()), g.billingCycle(),
+                g.autoRenew(), g.expiresAt(), g.schedulingMaxRunning(), g.createdAt(), g.updatedAt(),
+                workspaces.getOrDefault(g.id(), List.of()), g.targetSpecCu(), g.transitionEndsAt(), g.frozenAt(),
+                g.releasedAt())).toList();
     }
 
     private static ResourceGroupInfo row(ResultSet rs) throws SQLException {
