@@ -35,16 +35,18 @@ public final class DemoCommand implements Callable<Integer> {
         try {
             String token = Files.readString(cfg.dataDir().resolve("admin.token")).strip();
             ApiClient api = new ApiClient("http://127.0.0.1:" + server.port(), token);
-            seed(api);
+            String workspace = seed(api);
             System.out.println("""
 
                     Demo data is ready: user 'alice' (buyer, workspace admin), VPC 'demo-vpc', subscription group
-                    'demo-group' (4 CU) and workspace 'demo'. Try:
+                    'demo-group' (4 CU) and workspace 'demo' (%s) that uses it by default.
+                    Console: http://localhost:%d/ — sign in as alice / alice-demo-password, or paste the admin token.
+                    CLI:
                       export SRG_URL=http://localhost:%d SRG_TOKEN=$(cat %s)
                       ./srg rg list
-                      ./srg ws list
-                      ./srg run -w WORKSPACE_ID --follow 'echo hello from srg'
-                    %s""".formatted(server.port(), cfg.dataDir().resolve("admin.token"),
+                      ./srg run -w %s --cu 0.5 --follow 'echo hello from srg; nproc'
+                      ./srg instance list
+                    %s""".formatted(workspace, server.port(), server.port(), cfg.dataDir().resolve("admin.token"), workspace,
                     exit ? "(--exit: stopping now; the data stays in " + cfg.dataDir() + ")" : "Stop with Ctrl-C."));
         } catch (ApiException e) {
             System.err.println("srg demo: " + e.code() + ": " + e.getMessage());
@@ -59,7 +61,8 @@ public final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static void seed(ApiClient api) {
+    /** Creates what is missing; returns the demo workspace's id. */
+    private static String seed(ApiClient api) {
         if (find(api, "/users", "name", "alice") == null) {
             api.post("/api/v1/users", Map.of("name", "alice", "password", "alice-demo-password",
                     "policies", List.of("OrderAccess", "ResourceGroupFullAccess", "VpcReadOnlyAccess")));
@@ -78,12 +81,15 @@ public final class DemoCommand implements Callable<Integer> {
                     "autoRenew", true, "vpcId", vpc.get("id").asString(),
                     "vswitchId", vpc.get("vswitches").get(0).get("id").asString()));
         }
-        if (find(api, "/workspaces", "name", "demo") == null) {
-            JsonNode ws = api.post("/api/v1/workspaces", Map.of("name", "demo", "regionId", "local",
-                    "defaultResourceGroupId", group.get("id").asString()));
-            String alice = find(api, "/users", "name", "alice").get("id").asString();
-            api.put("/api/v1/workspaces/" + ws.get("id").asString() + "/members/" + alice, Map.of("role", "ADMIN"));
+        JsonNode existing = find(api, "/workspaces", "name", "demo");
+        if (existing != null) {
+            return existing.get("id").asString();
         }
+        JsonNode ws = api.post("/api/v1/workspaces", Map.of("name", "demo", "regionId", "local",
+                "defaultResourceGroupId", group.get("id").asString()));
+        String alice = find(api, "/users", "name", "alice").get("id").asString();
+        api.put("/api/v1/workspaces/" + ws.get("id").asString() + "/members/" + alice, Map.of("role", "ADMIN"));
+        return ws.get("id").asString();
     }
 
     private static JsonNode find(ApiClient api, String path, String field, String value) {
