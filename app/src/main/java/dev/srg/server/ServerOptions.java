@@ -3,10 +3,16 @@ package dev.srg.server;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** The options shared by {@code srg server} and {@code srg demo}. */
 final class ServerOptions {
+    @Spec(Spec.Target.SELF)
+    CommandSpec spec;
+
     @Option(names = "--host", description = "Listen address (default 0.0.0.0; SRG_HOST).")
     String host;
     @Option(names = "--port", description = "Listen port (default 8080; SRG_PORT).")
@@ -44,29 +50,20 @@ final class ServerOptions {
         return ServerConfig.resolve(flags(), System.getenv(), config);
     }
 
+    /**
+     * The flags given on the command line, keyed by their name without the dashes (the same keys
+     * as the config file and, upper-cased, the SRG_ environment variables). Read from picocli's
+     * model, so a new option needs no second place to be listed in.
+     */
     Map<String, String> flags() {
         Map<String, String> m = new HashMap<>();
-        put(m, "host", host);
-        put(m, "port", port);
-        put(m, "data-dir", dataDir);
-        put(m, "database-url", databaseUrl);
-        put(m, "database-user", databaseUser);
-        put(m, "database-password", databasePassword);
-        put(m, "regions", regions);
-        put(m, "simulated-clock", simulatedClock == null ? null : simulatedClock.toString());
-        put(m, "provisioning-delay-ms", provisioningDelayMs);
-        put(m, "prices", prices);
-        put(m, "convert-seconds", convertSeconds);
-        put(m, "scale-seconds", scaleSeconds);
-        put(m, "retention-days", retentionDays);
-        put(m, "metrics-access", metricsAccess);
-        put(m, "metrics-token-file", metricsTokenFile);
-        return m;
-    }
-
-    private static void put(Map<String, String> m, String key, String value) {
-        if (value != null) {
-            m.put(key, value);
+        for (OptionSpec option : spec.options()) {
+            String key = option.longestName().substring(2);
+            Object value = option.getValue();
+            if (value != null && ServerConfig.KEYS.contains(key)) {
+                m.put(key, value.toString());
+            }
         }
+        return m;
     }
 }
