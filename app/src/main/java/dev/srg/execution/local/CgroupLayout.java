@@ -18,7 +18,8 @@ import java.util.Optional;
  * in each controller srg uses, below the cgroup of the server itself (which may be nested, e.g. in
  * a container). cgroup v2 is used when its hierarchy has the cpu and memory controllers, else
  * cgroup v1 with the memory, cpu and cpuacct controllers; otherwise limits are not enforced and
- * {@link #support()} says why.
+ * {@link #support()} says why. The pids controller is used where it is there (v1: mounted; v2:
+ * available to delegate), to cap the task's processes and threads at {@link #pidsLimit(long)}.
  *
  * <p>The supervisor creates, fills and removes the per-instance cgroups; this class only finds
  * the parents and computes what to write.
@@ -29,22 +30,38 @@ final class CgroupLayout {
     /** The kernel refuses quotas below 1 ms. */
     static final long MIN_CPU_QUOTA_US = 1_000;
     static final long BYTES_PER_CU = 4L * 1024 * 1024 * 1024;
+    /** Processes and threads per CU; enough for a build or a thread pool, few enough to stop a fork bomb. */
+    static final long PIDS_PER_CU = 256;
+    /** Whatever the CU, a shell with a pipeline or two and an interpreter with its threads. */
+    static final long MIN_PIDS = 64;
     private static final String SRG = "srg";
 
     enum Version { NONE, V1, V2 }
 
     private final Version version;
     private final Map<String, Path> parents;
+    private final boolean pids;
     private final String note;
 
-    private CgroupLayout(Version version, Map<String, Path> parents, String note) {
+    private CgroupLayout(Version version, Map<String, Path> parents, boolean pids, String note) {
         this.version = version;
         this.parents = Map.copyOf(parents);
+        this.pids = pids;
         this.note = note;
     }
 
     static CgroupLayout none(String why) {
-        return new CgroupLayout(Version.NONE, Map.of(), why);
+        return new CgroupLayout(Version.NONE, Map.of(), false, why);
+    }
+
+    /** The most processes and threads a task of {@code milliCu} may have at once: 256 per CU, at least 64. */
+    static long pidsLimit(long milliCu) {
+        return Math.max(MIN_PIDS, (Math.multiplyExact(milliCu, PIDS_PER_CU) + 999) / 1000);
+    }
+
+    /** Whether the pids controller caps each task's processes. */
+    boolean limitsPids() {
+        return pids;
     }
 
     /** Detects the cgroup hierarchies mounted under {@code cgroupRoot} (normally /sys/fs/cgroup). */
@@ -96,45 +113,41 @@ final class CgroupLayout {
             }
             Path ownDir = mount.pathOf(own.get());
             Path parent = ownDir.resolve(SRG);
+            List<String> wanted = controllers.contains("pids") ? List.of("cpu", "memory", "pids") : List.of("cpu", "memory");
             try {
                 Files.createDirectories(parent);
                 // Controllers reach a child only when every ancestor delegates them; this fails
                 // when the server's own cgroup holds processes and is not the root (no internal processes).
-                enableControllers(ownDir);
-                enableControllers(parent);
+                enableControllers(ownDir, wanted);
+                enableControllers(parent, wanted);
             } catch (IOException | RuntimeException e) {
-                problems.add("cgroup v2 at " + mount.mountPoint() + " unusable: cannot delegate cpu and memory to "
+                problems.add("cgroup v2 at " + mount.mountPoint() + " unusable: cannot delegate " + wanted + " to "
                         + parent + ": " + e.getMessage());
                 continue;
             }
-            return Optional.of(new CgroupLayout(Version.V2, Map.of("unified", parent), "cgroup v2 at " + mount.mountPoint()));
+            boolean pids = wanted.contains("pids");
+            return Optional.of(new CgroupLayout(Version.V2, Map.of("unified", parent), pids,
+                    "cgroup v2 at " + mount.mountPoint() + (pids ? " (with pids)" : " (no pids controller)")));
         }
         return Optional.empty();
     }
 
-    private static void enableControllers(Path dir) throws IOException {
+    private static void enableControllers(Path dir, List<String> controllers) throws IOException {
         Path control = dir.resolve("cgroup.subtree_control");
         String enabled = Files.readString(control);
-        if (!Arrays.asList(enabled.trim().split("\\s+")).containsAll(List.of("cpu", "memory"))) {
-            Files.writeString(control, "+cpu +memory");
+        if (!Arrays.asList(enabled.trim().split("\\s+")).containsAll(controllers)) {
+            Files.writeString(control, String.join(" ", controllers.stream().map(c -> "+" + c).toList()));
         }
     }
 
     private static Optional<CgroupLayout> detectV1(List<Mount> mounts, List<String> ownCgroups, List<String> problems) {
         Map<String, Path> parents = new LinkedHashMap<>();
         for (String controller : List.of("memory", "cpu", "cpuacct")) {
-            Optional<Mount> mount = mounts.stream()
-                    .filter(m -> m.fsType().equals("cgroup") && m.superOptions().contains(controller))
-                    .findFirst();
-            Optional<String> own = ownCgroups.stream()
-                    .map(l -> l.split(":", 3))
-                    .filter(f -> f.length == 3 && Arrays.asList(f[1].split(",")).contains(controller))
-                    .map(f -> f[2])
-                    .findFirst();
-            if (mount.isEmpty() || own.isEmpty()) {
+            Optional<Path> parent = v1Parent(mounts, ownCgroups, controller);
+            if (parent.isEmpty()) {
                 return Optional.empty();
             }
-            parents.put(controller, mount.get().pathOf(own.get()).resolve(SRG));
+            parents.put(controller, parent.get());
         }
         for (Path parent : parents.values()) {
             try {
@@ -144,7 +157,34 @@ final class CgroupLayout {
                 return Optional.empty();
             }
         }
-        return Optional.of(new CgroupLayout(Version.V1, parents, "cgroup v1 (memory, cpu, cpuacct)"));
+        // The pids controller is optional: without it the task's own uid carries RLIMIT_NPROC.
+        Optional<Path> pids = v1Parent(mounts, ownCgroups, "pids");
+        if (pids.isPresent()) {
+            try {
+                Files.createDirectories(pids.get());
+                parents.put("pids", pids.get());
+            } catch (IOException | RuntimeException e) {
+                pids = Optional.empty();
+            }
+        }
+        return Optional.of(new CgroupLayout(Version.V1, parents, pids.isPresent(),
+                pids.isPresent() ? "cgroup v1 (memory, cpu, cpuacct, pids)" : "cgroup v1 (memory, cpu, cpuacct; no pids)"));
+    }
+
+    /** Where srg's cgroups of a v1 controller go, if the controller is mounted. */
+    private static Optional<Path> v1Parent(List<Mount> mounts, List<String> ownCgroups, String controller) {
+        Optional<Mount> mount = mounts.stream()
+                .filter(m -> m.fsType().equals("cgroup") && m.superOptions().contains(controller))
+                .findFirst();
+        Optional<String> own = ownCgroups.stream()
+                .map(l -> l.split(":", 3))
+                .filter(f -> f.length == 3 && Arrays.asList(f[1].split(",")).contains(controller))
+                .map(f -> f[2])
+                .findFirst();
+        if (mount.isEmpty() || own.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(mount.get().pathOf(own.get()).resolve(SRG));
     }
 
     Version version() {
@@ -174,6 +214,8 @@ final class CgroupLayout {
         variables.put("CG_CPU", dir("cpu", instanceId));
         variables.put("CG_CPUACCT", dir("cpuacct", instanceId));
         variables.put("CG_UNIFIED", dir("unified", instanceId));
+        variables.put("CG_PIDS", version == Version.V2 && pids ? dir("unified", instanceId) : dir("pids", instanceId));
+        variables.put("PIDS_MAX", Long.toString(pidsLimit(milliCu)));
         variables.put("MEM_LIMIT", Long.toString(memoryBytes));
         variables.put("CPU_PERIOD_US", Long.toString(CPU_PERIOD_US));
         variables.put("CPU_QUOTA_US", Long.toString(quotaUs));

@@ -24,16 +24,21 @@ import java.util.regex.Pattern;
  * The directory of one instance, shared by the server and the instance's supervisor:
  * <pre>
  *   script, spec, env     written by the server before the supervisor starts
+ *   identity              "&lt;uid&gt; &lt;gid&gt;" the task runs as when the server is root, written once
+ *                         (see {@link TaskIdentities})
  *   started               "&lt;supervisor pid&gt; &lt;its start time in ticks&gt;", created atomically (link(2)):
  *                         whoever creates it owns the only run of the instance
  *   cancel                the server asks for a cancel (durable; the supervisor also gets SIGTERM)
- *   output.log            the task's stdout and stderr, appended while it runs
+ *   output.log            the task's stdout and stderr, appended while it runs by the supervisor's
+ *                         copier up to the output cap, then a note of how much was not kept
  *   exit                  the outcome, renamed into place when complete
- *   home/                 the task's HOME and working directory, owned by the task user
+ *   home/                 the task's HOME and working directory, owned by the task's uid, 0700
  *   supervisor.log        the supervisor's own diagnostics
  * </pre>
- * The control files stay the server's: the task can write only to home/ and output.log (through
- * its inherited descriptor), so it cannot forge an outcome.
+ * The directory and its control files stay root's: the task can write only to home/ and, through
+ * a pipe, to the copier of output.log, so it cannot forge an outcome. With a uid of its own the
+ * directory is group-owned by the task's gid, mode 0710 (script 0640): the task reaches its
+ * home and reads its script, no other task can even enter.
  */
 record InstanceDirectory(Path path) {
 
@@ -51,6 +56,7 @@ record InstanceDirectory(Path path) {
     Path outputLog() { return path.resolve("output.log"); }
     Path exit() { return path.resolve("exit"); }
     Path home() { return path.resolve("home"); }
+    Path identity() { return path.resolve("identity"); }
     Path supervisorLog() { return path.resolve("supervisor.log"); }
 
     /** The supervisor that owns the run, if the instance was started. */

@@ -11,26 +11,59 @@ import java.util.Optional;
  * @param baseDirectory where instance directories are created, one per instance id
  * @param cgroupRoot where cgroup hierarchies are mounted (normally /sys/fs/cgroup); empty to not
  *     enforce limits at all
- * @param taskUser the unprivileged user tasks run as when the server runs as root; created if missing
+ * @param taskUidBase the first uid (and gid) of the range tasks run as when the server is root:
+ *     each running task gets one of its own, {@code taskUidBase + slot}
+ * @param taskUidSlots how many uids the range holds: at most this many tasks run at once
+ * @param maxOutputBytes how much of a task's output (stdout and stderr) is kept; the rest is
+ *     counted and dropped, and the kept log ends with a note saying how much
  */
-public record LocalBackendConfig(Path baseDirectory, Optional<Path> cgroupRoot, String taskUser) {
+public record LocalBackendConfig(
+        Path baseDirectory, Optional<Path> cgroupRoot, long taskUidBase, int taskUidSlots, long maxOutputBytes) {
 
     public static final Path DEFAULT_CGROUP_ROOT = Path.of("/sys/fs/cgroup");
-    public static final String DEFAULT_TASK_USER = "srg-task";
+    /**
+     * Far from login users (login.defs: 1000-60000), systemd's dynamic users (61184-65519), the
+     * subordinate ids useradd hands out (100000-600100000) and systemd-nspawn's container ranges
+     * (524288-1879048191), and below 2^31 where tools that read uids as signed break.
+     */
+    public static final long DEFAULT_TASK_UID_BASE = 1_900_000_000L;
+    public static final int DEFAULT_TASK_UID_SLOTS = 65_536;
+    public static final long DEFAULT_MAX_OUTPUT_BYTES = 64L * 1024 * 1024;
+    /** uid_t is 32 bits and (uid_t) -1 means "unchanged"; stay below 2^31 for signed readers. */
+    private static final long MAX_UID = Integer.MAX_VALUE;
 
     public LocalBackendConfig {
         requireNonNull(baseDirectory, "baseDirectory is null");
         requireNonNull(cgroupRoot, "cgroupRoot is null");
-        requireNonNull(taskUser, "taskUser is null");
+        if (taskUidBase < 65_536) {
+            throw new IllegalArgumentException("taskUidBase must be at least 65536 (above every login and system user): "
+                    + taskUidBase);
+        }
+        if (taskUidSlots < 1 || taskUidBase + taskUidSlots - 1 > MAX_UID) {
+            throw new IllegalArgumentException("taskUidSlots must be positive and the range end below 2^31: "
+                    + taskUidBase + " + " + taskUidSlots);
+        }
+        if (maxOutputBytes < 1) {
+            throw new IllegalArgumentException("maxOutputBytes must be positive: " + maxOutputBytes);
+        }
         baseDirectory = baseDirectory.toAbsolutePath().normalize();
     }
 
-    /** Limits through the cgroups of /sys/fs/cgroup, tasks as {@code srg-task}. */
+    /** Limits through the cgroups of /sys/fs/cgroup, tasks as uids from 1,900,000,000, 64 MiB of output kept. */
     public static LocalBackendConfig defaults(Path baseDirectory) {
-        return new LocalBackendConfig(baseDirectory, Optional.of(DEFAULT_CGROUP_ROOT), DEFAULT_TASK_USER);
+        return new LocalBackendConfig(baseDirectory, Optional.of(DEFAULT_CGROUP_ROOT), DEFAULT_TASK_UID_BASE,
+                DEFAULT_TASK_UID_SLOTS, DEFAULT_MAX_OUTPUT_BYTES);
     }
 
     public LocalBackendConfig withCgroupRoot(Optional<Path> cgroupRoot) {
-        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUser);
+        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes);
+    }
+
+    public LocalBackendConfig withTaskUids(long taskUidBase, int taskUidSlots) {
+        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes);
+    }
+
+    public LocalBackendConfig withMaxOutputBytes(long maxOutputBytes) {
+        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes);
     }
 }

@@ -57,10 +57,18 @@ import org.slf4j.LoggerFactory;
  * Runs each instance as real processes on this machine, through a small bash supervisor
  * ({@code supervisor.sh}) started in a session of its own so that it outlives the server. The
  * supervisor guards the run with an atomic link(2) of the instance's {@code started} file, runs the
- * task in the instance's cgroups as the unprivileged task user, enforces the timeout, kills the
- * whole process tree at the end and writes the exit file. This class prepares the instance
- * directory, starts supervisors, watches them and turns exit files into listener calls; see
- * {@link InstanceDirectory} for the files.
+ * task in the instance's cgroups as a uid of its own, enforces the timeout, kills the whole
+ * process tree at the end, keeps at most {@link LocalBackendConfig#maxOutputBytes()} of its output
+ * and writes the exit file. This class prepares the instance directory, starts supervisors,
+ * watches them and turns exit files into listener calls; see {@link InstanceDirectory} for the
+ * files and {@link TaskIdentities} for the uids.
+ *
+ * <p>Isolation between tasks (when the server is root): each task runs as its own uid and gid
+ * (no supplementary groups, no new privileges), its instance directory is closed to every other
+ * uid, so another task can neither read its files nor its /proc/pid/environ, nor signal it. Its
+ * processes are capped by the pids controller (or RLIMIT_NPROC of its uid) at
+ * {@link CgroupLayout#pidsLimit(long)}. When the server is not root, tasks share its uid and
+ * every instance's limits note says isolation between tasks is not enforced.
  */
 public final class LocalExecutionBackend implements ExecutionBackend {
 
@@ -71,7 +79,9 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     private static final String SUPERVISOR_RESOURCE = "supervisor.sh";
     private static final String SUPERVISOR_DIRECTORY = ".supervisor";
     private static final Set<PosixFilePermission> PRIVATE_FILE = PosixFilePermissions.fromString("rw-------");
-    private static final Set<PosixFilePermission> READABLE_FILE = PosixFilePermissions.fromString("rw-r--r--");
+    private static final Set<PosixFilePermission> GROUP_READABLE_FILE = PosixFilePermissions.fromString("rw-r-----");
+    /** The instance directory when the task has a uid of its own: only its group may enter. */
+    private static final Set<PosixFilePermission> GROUP_TRAVERSABLE_DIRECTORY = PosixFilePermissions.fromString("rwx--x---");
     private static final Set<PosixFilePermission> TRAVERSABLE_DIRECTORY = PosixFilePermissions.fromString("rwx--x--x");
     private static final Set<PosixFilePermission> PRIVATE_DIRECTORY = PosixFilePermissions.fromString("rwx------");
     private static final int CANCEL_SIGNAL_ATTEMPTS = 20;
@@ -80,7 +90,8 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     private final LocalBackendConfig config;
     private final ExitListener listener;
     private final CgroupLayout cgroups;
-    private final Optional<TaskUser> taskUser;
+    /** Empty when the server is not root: tasks then run as its uid. */
+    private final Optional<TaskIdentities> identities;
     private final Path supervisorScript;
     private final String setsid;
     private final String bash;
@@ -98,28 +109,56 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         this.listener = requireNonNull(listener, "listener is null");
         this.setsid = executable("setsid");
         this.bash = executable("bash");
-        this.taskUser = TaskUser.forCurrentProcess(config.taskUser());
-        if (taskUser.isPresent()) {
-            executable("setpriv");
-        }
+        // the supervisor's output copier
+        executable("head");
+        executable("stdbuf");
+        executable("wc");
         this.cgroups = config.cgroupRoot()
                 .map(CgroupLayout::detect)
                 .orElseGet(() -> CgroupLayout.none("limits not enforced: disabled by configuration"));
+        int released;
         try {
             Files.createDirectories(config.baseDirectory());
-            // The task user must reach its own instance's home, but not list other instances.
+            // A task must reach its own instance's home, but not list other instances.
             Files.setPosixFilePermissions(config.baseDirectory(), TRAVERSABLE_DIRECTORY);
-            if (taskUser.isPresent()) {
+            this.identities = TaskIdentities.forCurrentProcess(config);
+            if (identities.isPresent()) {
+                executable("setpriv");
+                executable("kill");
                 requireTraversableByOthers(config.baseDirectory());
             }
             this.supervisorScript = installSupervisor(config.baseDirectory());
+            released = identities.isPresent() ? identities.get().collectGarbage(config.baseDirectory()) : 0;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare " + config.baseDirectory(), e);
         }
         this.callbacks = Executors.newCachedThreadPool(daemonThreads("srg-execution-"));
         this.timers = Executors.newSingleThreadScheduledExecutor(daemonThreads("srg-execution-timer-"));
-        log.info("local execution in {}: {}; tasks run as {}", config.baseDirectory(), cgroups.support().note(),
-                taskUser.map(TaskUser::name).orElse("the server's user"));
+        log.info("local execution in {}: {}; {}; {}; output kept up to {} bytes per task", config.baseDirectory(),
+                cgroups.support().note(), isolationNote(), pidsNote(), config.maxOutputBytes());
+        if (released > 0) {
+            log.info("gave back {} task uids held by instances that ended while the server was down", released);
+        }
+    }
+
+    /** What keeps tasks apart, as said at start and in every instance's limits note. */
+    private String isolationNote() {
+        return identities
+                .map(ids -> "isolation between tasks: each task runs as a uid and gid of its own (" + ids.firstUid()
+                        + "-" + ids.lastUid() + "), its directory closed to the others")
+                .orElseGet(() -> "isolation between tasks not enforced: same uid (" + ProcFs.currentUid()
+                        + ", the server's; per-task uids need root), so tasks can read each other's files and "
+                        + "environment and signal each other");
+    }
+
+    private String pidsNote() {
+        String formula = CgroupLayout.PIDS_PER_CU + " processes per CU, at least " + CgroupLayout.MIN_PIDS;
+        if (cgroups.limitsPids()) {
+            return "pids limit " + formula + " (cgroup pids controller)";
+        }
+        return identities.isPresent()
+                ? "pids limit " + formula + " (RLIMIT_NPROC of the task's own uid; no cgroup pids controller)"
+                : "pids not limited (no cgroup pids controller and no uid of the task's own)";
     }
 
     @Override
@@ -364,6 +403,9 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         }
         instance.finished = true;
         instance.outcome = status;
+        // Its uid goes back only now that no process of it can be left (the supervisor killed them,
+        // or killLeftovers did); release kills any it still finds.
+        identities.ifPresent(ids -> ids.release(instance.directory, instance.id));
         // The supervisor removes its cgroups; these are left only when it died.
         for (Path cgroup : cgroups.instanceDirectories(instance.id)) {
             try {
@@ -403,6 +445,9 @@ public final class LocalExecutionBackend implements ExecutionBackend {
             if (!supervisor.none()) {
                 pids.addAll(ProcFs.sessionMembers(supervisor.pid(), supervisor.startTicks()));
             }
+            // Those that left the session and the cgroups are still of the task's own uid.
+            TaskIdentities.recorded(instance.directory).ifPresent(identity ->
+                    pids.addAll(ProcFs.liveProcessesOfUid(identity.uid())));
             if (pids.isEmpty()) {
                 return;
             }
@@ -432,14 +477,24 @@ public final class LocalExecutionBackend implements ExecutionBackend {
 
     private void prepare(InstanceDirectory dir, LaunchSpec spec) throws IOException {
         Files.createDirectories(dir.home());
-        Files.setPosixFilePermissions(dir.path(), TRAVERSABLE_DIRECTORY);
+        Files.setPosixFilePermissions(dir.path(), PRIVATE_DIRECTORY);
         Files.setPosixFilePermissions(dir.home(), PRIVATE_DIRECTORY);
-        if (taskUser.isPresent()) {
-            Files.setAttribute(dir.home(), "unix:uid", taskUser.get().uid());
-            Files.setAttribute(dir.home(), "unix:gid", taskUser.get().gid());
+        Optional<TaskIdentity> identity = Optional.empty();
+        if (identities.isPresent()) {
+            identity = Optional.of(identities.get().acquire(dir, spec.instanceId()));
+            // root-owned (the task must not replace its control files), entered by the task's group only
+            Files.setAttribute(dir.path(), "unix:gid", toIntId(identity.get().gid()));
+            Files.setPosixFilePermissions(dir.path(), GROUP_TRAVERSABLE_DIRECTORY);
+            Files.setAttribute(dir.home(), "unix:uid", toIntId(identity.get().uid()));
+            Files.setAttribute(dir.home(), "unix:gid", toIntId(identity.get().gid()));
         }
-        writeAtomically(dir.script(), spec.script().getBytes(StandardCharsets.UTF_8), READABLE_FILE);
-        writeAtomically(dir.spec(), supervisorSpec(spec).getBytes(StandardCharsets.UTF_8), PRIVATE_FILE);
+        writeAtomically(dir.script(), spec.script().getBytes(StandardCharsets.UTF_8), PRIVATE_FILE);
+        if (identity.isPresent()) {
+            // written 0600, then opened to the task's group only: never more open than that
+            Files.setAttribute(dir.script(), "unix:gid", toIntId(identity.get().gid()));
+            Files.setPosixFilePermissions(dir.script(), GROUP_READABLE_FILE);
+        }
+        writeAtomically(dir.spec(), supervisorSpec(spec, identity).getBytes(StandardCharsets.UTF_8), PRIVATE_FILE);
         writeAtomically(dir.env(), taskEnvironment(dir, spec), PRIVATE_FILE);
         // The supervisor fills them; creating them here saves it a fork of mkdir per controller.
         // One left behind by a race with a finishing supervisor is removed by finish().
@@ -452,12 +507,16 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         }
     }
 
-    private String supervisorSpec(LaunchSpec spec) {
+    private String supervisorSpec(LaunchSpec spec, Optional<TaskIdentity> identity) {
         Map<String, String> variables = new LinkedHashMap<>();
         variables.put("KIND", spec.kind() == TaskKind.PYTHON ? "python" : "shell");
         variables.put("TIMEOUT_MS", Long.toString(Math.max(1, spec.timeout().toMillis())));
-        variables.put("RUN_UID", taskUser.map(u -> Integer.toString(u.uid())).orElse(""));
-        variables.put("RUN_GID", taskUser.map(u -> Integer.toString(u.gid())).orElse(""));
+        variables.put("RUN_UID", identity.map(i -> Long.toString(i.uid())).orElse(""));
+        variables.put("RUN_GID", identity.map(i -> Long.toString(i.gid())).orElse(""));
+        variables.put("ISOLATION_NOTE", identity
+                .map(i -> "isolation between tasks: own uid " + i.uid() + " and gid " + i.gid())
+                .orElseGet(this::isolationNote));
+        variables.put("OUTPUT_CAP", Long.toString(config.maxOutputBytes()));
         variables.putAll(cgroups.supervisorVariables(spec.instanceId(), spec.milliCu()));
         StringBuilder out = new StringBuilder();
         variables.forEach((name, value) -> out.append(name).append('=').append(shellQuote(value)).append('\n'));
@@ -528,7 +587,12 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         return target;
     }
 
-    /** The task user must reach its home below the base directory: every ancestor needs o+x. */
+    /** The ids fit an int (the config keeps them below 2^31); the file attribute takes an Integer. */
+    private static int toIntId(long id) {
+        return Math.toIntExact(id);
+    }
+
+    /** A task must reach its home below the base directory: every ancestor needs o+x. */
     private static void requireTraversableByOthers(Path baseDirectory) throws IOException {
         for (Path dir = baseDirectory.getParent(); dir != null; dir = dir.getParent()) {
             if (!Files.getPosixFilePermissions(dir).contains(PosixFilePermission.OTHERS_EXECUTE)) {

@@ -7,8 +7,11 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.Set;
+import java.util.function.BiConsumer;
 
 /** What srg reads from /proc about processes: start times (pids are reused), sessions, command lines. */
 final class ProcFs {
@@ -51,6 +54,58 @@ final class ProcFs {
             // /proc is always there on Linux; without it there is nothing to find
         }
         return members;
+    }
+
+    /** Live (non-zombie) processes any of whose uids (real, effective, saved, filesystem) is {@code uid}. */
+    static List<Long> liveProcessesOfUid(long uid) {
+        List<Long> found = new ArrayList<>();
+        forEachLiveProcess((pid, uids) -> {
+            if (uids.contains(uid)) {
+                found.add(pid);
+            }
+        });
+        return found;
+    }
+
+    /** Every uid some live (non-zombie) process runs as. */
+    static Set<Long> liveUids() {
+        Set<Long> found = new HashSet<>();
+        forEachLiveProcess((pid, uids) -> found.addAll(uids));
+        return found;
+    }
+
+    /**
+     * Calls {@code action} with the pid and uids of each live process, from /proc/pid/status: the
+     * owner of /proc/pid is root for a process that made itself non-dumpable, the status is not.
+     */
+    private static void forEachLiveProcess(BiConsumer<Long, Set<Long>> action) {
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(PROC, "[0-9]*")) {
+            for (Path entry : entries) {
+                List<String> status;
+                try {
+                    status = Files.readAllLines(entry.resolve("status"), StandardCharsets.UTF_8);
+                } catch (IOException e) {
+                    continue; // gone meanwhile
+                }
+                boolean zombie = false;
+                Set<Long> uids = new HashSet<>();
+                for (String line : status) {
+                    if (line.startsWith("State:")) {
+                        String state = line.substring(6).trim();
+                        zombie = state.startsWith("Z") || state.startsWith("X");
+                    } else if (line.startsWith("Uid:")) {
+                        for (String field : line.substring(4).trim().split("\\s+")) {
+                            uids.add(Long.parseLong(field));
+                        }
+                    }
+                }
+                if (!zombie && !uids.isEmpty()) {
+                    action.accept(Long.parseLong(entry.getFileName().toString()), uids);
+                }
+            }
+        } catch (IOException e) {
+            // /proc is always there on Linux; without it there is nothing to find
+        }
     }
 
     /** The effective uid of this process. */

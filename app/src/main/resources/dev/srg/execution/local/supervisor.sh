@@ -10,7 +10,8 @@
 # and what it leaves there:
 #   started  "<pid> <start time in clock ticks>" of this supervisor; created atomically with link(2),
 #            which is the run-at-most-once guard: a second supervisor that cannot create it exits 75
-#   output.log   stdout and stderr of the task, appended
+#   output.log   stdout and stderr of the task, appended by a copier (head -c) up to OUTPUT_CAP
+#            bytes; the rest is counted (wc -c) and dropped, and a note says how much
 #   exit     key=value lines, written to a temporary file and renamed into place
 # It stays in bash builtins on the hot path: every fork costs start latency.
 set -u
@@ -39,6 +40,11 @@ started_at=$EPOCHREALTIME
 limits_enforced=false
 limits_note=$LIMITS_NOTE
 cgroup_dirs=()
+# whether every process of the task is in a cgroup of ours (then the cgroups find them all)
+contained=false
+pids_note=
+nproc_limit=
+copier=
 
 note_failure() {
   limits_note="cgroup setup failed at $1; task runs without limits"
@@ -73,7 +79,31 @@ setup_cgroups() {
     *) return ;;
   esac
   limits_enforced=true
+  contained=true
   limits_note=$LIMITS_NOTE_ENFORCED
+}
+
+# The pids limit: the cgroup pids controller where there is one, else RLIMIT_NPROC, which counts
+# the processes of a uid and so is the task's own only when the uid is.
+setup_pids() {
+  local d=$CG_PIDS
+  [[ $CG_VERSION == 2 && $limits_enforced != true ]] && d=
+  if [[ -n $d ]]; then
+    if [[ $CG_VERSION == 1 && ! -d $d ]]; then mkdir -p "$d" || d=; fi
+    if [[ -n $d ]] && echo "$PIDS_MAX" > "$d/pids.max"; then
+      [[ $CG_VERSION == 1 ]] && cgroup_dirs+=("$d")
+      contained=true
+      pids_note="pids $PIDS_MAX (cgroup pids controller)"
+      return
+    fi
+    [[ $CG_VERSION == 1 && -n $d ]] && rmdir "$d" 2>/dev/null
+  fi
+  if [[ -n $RUN_UID ]]; then
+    nproc_limit=$PIDS_MAX
+    pids_note="pids $PIDS_MAX (RLIMIT_NPROC of the task's own uid; no cgroup pids controller)"
+  else
+    pids_note="pids not limited (no cgroup pids controller, and RLIMIT_NPROC would count the server's own uid)"
+  fi
 }
 
 # Kills every process of the task: its process group, every pid in its cgroups and, without
@@ -82,6 +112,8 @@ setup_cgroups() {
 # cgroups in force their members are all the task's processes (each inherits them and the task
 # cannot leave them), so the session scan, which reads every process of the host and was the
 # largest CPU cost of a short task, is skipped.
+# With a uid of its own and no cgroup, kill(-1) as that uid reaches every process of the task at
+# once (forks included: the kernel signals a forking parent's child too), wherever it went.
 kill_tree() {
   local round p d found f
   for round in {1..100}; do
@@ -93,17 +125,65 @@ kill_tree() {
         [[ -n $p ]] && kill_if_alive "$p" && found=1
       done < "$d/cgroup.procs"
     done
-    [[ $limits_enforced == true ]] || for f in /proc/[0-9]*/stat; do
-      p=${f#/proc/}; p=${p%/stat}
-      (( p == $$ )) && continue
-      read -r stat_line < "$f" 2>/dev/null || continue
-      stat_rest=${stat_line##*) }
-      read -r -a stat_fields <<< "$stat_rest"
-      (( stat_fields[3] == $$ )) && kill_if_alive "$p" && found=1
-    done
+    if [[ $contained != true && -n $RUN_UID ]]; then
+      # twice: the second catches a process that was between fork and exec of setpriv (still root)
+      if (( round <= 2 )); then
+        setpriv "--reuid=$RUN_UID" "--regid=$RUN_GID" --clear-groups -- kill -KILL -1 2>/dev/null
+        found=1
+      fi
+    elif [[ $contained != true ]]; then
+      for f in /proc/[0-9]*/stat; do
+        p=${f#/proc/}; p=${p%/stat}
+        (( p == $$ )) && continue
+        read -r stat_line < "$f" 2>/dev/null || continue
+        stat_rest=${stat_line##*) }
+        read -r -a stat_fields <<< "$stat_rest"
+        # the output copier (and its head) stays: it ends by itself when the task's pipe closes
+        [[ -n $copier ]] && (( p == copier || stat_fields[1] == copier )) && continue
+        (( stat_fields[3] == $$ )) && kill_if_alive "$p" && found=1
+      done
+    fi
     (( found == 0 )) && return
     sleep 0.02
   done
+}
+
+copier_running() {
+  local line rest
+  [[ -n $copier ]] || return 1
+  read -r line < "/proc/$copier/stat" 2>/dev/null || return 1
+  rest=${line##*) }
+  [[ ${rest:0:1} != Z ]]
+}
+
+# Waits for the copier to drain the pipe (every writer is dead by now), then appends the note.
+# A writer that escaped (only possible without cgroups and without a uid of its own) would hold
+# the pipe open: after 5 s the copier is killed, and what it did not copy is not counted.
+finish_output() {
+  local round f p dropped=
+  [[ -n $copier ]] || return
+  for round in {1..250}; do
+    copier_running || break
+    sleep 0.02
+  done
+  if copier_running; then
+    for f in /proc/[0-9]*/stat; do
+      p=${f#/proc/}; p=${p%/stat}
+      read -r stat_line < "$f" 2>/dev/null || continue
+      stat_rest=${stat_line##*) }
+      read -r -a stat_fields <<< "$stat_rest"
+      (( stat_fields[1] == copier )) && kill -KILL "$p" 2>/dev/null
+    done
+    kill -KILL "$copier" 2>/dev/null
+    limits_note="$limits_note; output copier stopped after 5 s (a process kept the task's output open)"
+  fi
+  wait "$copier" 2>/dev/null
+  [[ -r output.dropped ]] && read -r dropped < output.dropped
+  rm -f output.dropped
+  if [[ -n $dropped ]] && (( dropped > 0 )); then
+    printf '\n[srg] output truncated: %s bytes beyond the cap of %s bytes were not kept\n' "$dropped" "$OUTPUT_CAP" >> output.log
+    output_note="output truncated: $dropped bytes beyond the cap of $OUTPUT_CAP bytes not kept"
+  fi
 }
 
 kill_if_alive() { # pid -> kills it, succeeds if it was alive (not a zombie)
@@ -122,6 +202,8 @@ read_value() { # variable file key -> sets variable to the value of the "key val
 }
 
 setup_cgroups
+setup_pids
+output_note="output kept up to $OUTPUT_CAP bytes"
 [[ -e cancel ]] && stop_reason=CANCELLED
 
 task=
@@ -137,6 +219,11 @@ if [[ -z $stop_reason ]]; then
   if [[ -n $RUN_UID ]]; then
     run_as=(setpriv "--reuid=$RUN_UID" "--regid=$RUN_GID" --clear-groups --no-new-privs --)
   fi
+  # The copier runs as root outside the task's cgroups and process group: the task cannot stop
+  # it from counting, and it lives until the last writer of the pipe is gone.
+  # head writes through stdio: unbuffered (stdbuf -o0), so that the log can be followed live.
+  exec {out}> >(stdbuf -o0 head -c "$OUTPUT_CAP" >> output.log; exec wc -c > output.dropped)
+  copier=$!
   # Job control gives the task a process group of its own, so it can be killed as a group
   # without killing the supervisor.
   set -m
@@ -148,11 +235,17 @@ if [[ -z $stop_reason ]]; then
       fi
     done
     cd home || { echo "no home directory" > launch_failed; exit 1; }
-    exec </dev/null >>../output.log 2>&1
+    if [[ -n $nproc_limit ]] && ! ulimit -u "$nproc_limit"; then
+      echo "could not set RLIMIT_NPROC" > ../launch_failed
+      exit 1
+    fi
+    exec </dev/null >&"$out" 2>&1 {out}>&-
     exec env -i "${task_env[@]}" "${run_as[@]}" "$interpreter" ../script
   ) &
   task=$!
   set +m
+  # Only the task holds the pipe now: the copier sees its end when the task's last process is gone.
+  exec {out}>&-
   watchdog=
   if (( TIMEOUT_MS > 0 )); then
     printf -v timeout_seconds '%d.%03d' $((TIMEOUT_MS / 1000)) $((TIMEOUT_MS % 1000))
@@ -172,6 +265,7 @@ finished_at=$EPOCHREALTIME
 if [[ -n ${watchdog:-} ]]; then kill "$watchdog" 2>/dev/null; wait "$watchdog" 2>/dev/null; fi
 # Leftovers (background children) die with the instance: they would hold its CUs after release.
 kill_tree
+finish_output
 wait
 
 cpu_ns=
@@ -219,6 +313,7 @@ fi
   echo "peak_memory_bytes=$peak"
   echo "oom_kills=${oom_kills:-0}"
   echo "limits_enforced=$limits_enforced"
+  limits_note="$limits_note; $pids_note; $ISOLATION_NOTE; $output_note"
   echo "limits_note=${limits_note//$'\n'/ }"
 } > "exit.$$"
 mv -f "exit.$$" exit

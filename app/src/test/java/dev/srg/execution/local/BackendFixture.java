@@ -92,6 +92,11 @@ final class BackendFixture implements AutoCloseable {
         return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
     }
 
+    /** The uid and gid the instance runs (or ran) as; only when the server is root. */
+    TaskIdentity identity(String id) {
+        return TaskIdentities.recorded(new InstanceDirectory(baseDirectory.resolve(id))).orElseThrow();
+    }
+
     Path home(String id) {
         return baseDirectory.resolve(id).resolve("home");
     }
@@ -123,6 +128,11 @@ final class BackendFixture implements AutoCloseable {
 
         ExitStatus await(String instanceId, Duration timeout) {
             Awaitility.await().atMost(timeout).pollInterval(Duration.ofMillis(20)).until(() -> count(instanceId) > 0);
+            return exits.get(instanceId).get(0);
+        }
+
+        /** The first exit reported (there must be one). */
+        ExitStatus get(String instanceId) {
             return exits.get(instanceId).get(0);
         }
 

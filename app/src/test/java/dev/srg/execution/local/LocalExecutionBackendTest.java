@@ -92,11 +92,15 @@ class LocalExecutionBackendTest {
         assumeThat(ProcFs.currentUid()).as("only as root").isZero();
         String id = newId();
 
-        backend.launch(shell(id, "echo uid=$(id -u) user=$(id -un) groups=$(id -G)\ntouch \"$HOME/written\"\n"));
+        backend.launch(shell(id, "echo uid=$(id -u) groups=$(id -G)\ntouch \"$HOME/written\"\n"));
 
         assertThat(exits.await(id).reason()).isEqualTo(FailureReason.NONE);
         String log = fixture.log(backend, id);
-        assertThat(log).contains("user=srg-task").doesNotContain("uid=0 ").doesNotContain("groups=0");
+        // a uid of its own from the reserved range, its gid the same number and no other group
+        TaskIdentity identity = fixture.identity(id);
+        assertThat(identity.uid()).isBetween(LocalBackendConfig.DEFAULT_TASK_UID_BASE,
+                LocalBackendConfig.DEFAULT_TASK_UID_BASE + LocalBackendConfig.DEFAULT_TASK_UID_SLOTS - 1);
+        assertThat(log).contains("uid=" + identity.uid() + " groups=" + identity.gid() + "\n");
         assertThat(fixture.home(id).resolve("written")).exists();
     }
 
