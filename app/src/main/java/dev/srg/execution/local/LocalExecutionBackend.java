@@ -105,6 +105,14 @@ public final class LocalExecutionBackend implements ExecutionBackend {
      * tasks could not be run safely (e.g. as root without a way to switch to the task user).
      */
     public LocalExecutionBackend(LocalBackendConfig config, ExitListener listener) {
+        this(config, listener, true);
+    }
+
+    /**
+     * {@code ownUids} false runs tasks as the server's uid even as root: what a server that is
+     * not root does, so that tests (which run as root) can see that path for real.
+     */
+    LocalExecutionBackend(LocalBackendConfig config, ExitListener listener, boolean ownUids) {
         this.config = requireNonNull(config, "config is null");
         this.listener = requireNonNull(listener, "listener is null");
         this.setsid = executable("setsid");
@@ -121,7 +129,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
             Files.createDirectories(config.baseDirectory());
             // A task must reach its own instance's home, but not list other instances.
             Files.setPosixFilePermissions(config.baseDirectory(), TRAVERSABLE_DIRECTORY);
-            this.identities = TaskIdentities.forCurrentProcess(config);
+            this.identities = ownUids ? TaskIdentities.forCurrentProcess(config) : Optional.empty();
             if (identities.isPresent()) {
                 executable("setpriv");
                 executable("kill");
@@ -135,28 +143,30 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         this.callbacks = Executors.newCachedThreadPool(daemonThreads("srg-execution-"));
         this.timers = Executors.newSingleThreadScheduledExecutor(daemonThreads("srg-execution-timer-"));
         log.info("local execution in {}: {}; {}; {}; output kept up to {} bytes per task", config.baseDirectory(),
-                cgroups.support().note(), isolationNote(), pidsNote(), config.maxOutputBytes());
+                cgroups.support().note(), isolationNote(identities, ProcFs.currentUid()),
+                pidsNote(cgroups.limitsPids(), identities.isPresent()), config.maxOutputBytes());
         if (released > 0) {
             log.info("gave back {} task uids held by instances that ended while the server was down", released);
         }
     }
 
-    /** What keeps tasks apart, as said at start and in every instance's limits note. */
-    private String isolationNote() {
+    /** What keeps tasks apart, as said at start (and, when nothing does, in every instance's limits note). */
+    static String isolationNote(Optional<TaskIdentities> identities, int serverUid) {
         return identities
                 .map(ids -> "isolation between tasks: each task runs as a uid and gid of its own (" + ids.firstUid()
                         + "-" + ids.lastUid() + "), its directory closed to the others")
-                .orElseGet(() -> "isolation between tasks not enforced: same uid (" + ProcFs.currentUid()
+                .orElseGet(() -> "isolation between tasks not enforced: same uid (" + serverUid
                         + ", the server's; per-task uids need root), so tasks can read each other's files and "
                         + "environment and signal each other");
     }
 
-    private String pidsNote() {
+    /** How the pids limit is enforced, as said at start (each instance's note says it again, with its number). */
+    static String pidsNote(boolean pidsController, boolean ownUids) {
         String formula = CgroupLayout.PIDS_PER_CU + " processes per CU, at least " + CgroupLayout.MIN_PIDS;
-        if (cgroups.limitsPids()) {
+        if (pidsController) {
             return "pids limit " + formula + " (cgroup pids controller)";
         }
-        return identities.isPresent()
+        return ownUids
                 ? "pids limit " + formula + " (RLIMIT_NPROC of the task's own uid; no cgroup pids controller)"
                 : "pids not limited (no cgroup pids controller and no uid of the task's own)";
     }
@@ -515,7 +525,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         variables.put("RUN_GID", identity.map(i -> Long.toString(i.gid())).orElse(""));
         variables.put("ISOLATION_NOTE", identity
                 .map(i -> "isolation between tasks: own uid " + i.uid() + " and gid " + i.gid())
-                .orElseGet(this::isolationNote));
+                .orElseGet(() -> isolationNote(identities, ProcFs.currentUid())));
         variables.put("OUTPUT_CAP", Long.toString(config.maxOutputBytes()));
         variables.putAll(cgroups.supervisorVariables(spec.instanceId(), spec.milliCu()));
         StringBuilder out = new StringBuilder();

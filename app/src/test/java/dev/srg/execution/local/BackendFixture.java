@@ -51,6 +51,13 @@ final class BackendFixture implements AutoCloseable {
         return backend;
     }
 
+    /** A backend that runs tasks as its own uid, as a server that is not root does. */
+    LocalExecutionBackend backendSharingItsUid(LocalBackendConfig config, Exits exits) {
+        LocalExecutionBackend backend = new LocalExecutionBackend(config, exits, false);
+        backends.add(backend);
+        return backend;
+    }
+
     LocalBackendConfig withoutUsableCgroups() {
         return LocalBackendConfig.defaults(baseDirectory).withCgroupRoot(Optional.of(Path.of("/nonexistent/cgroup")));
     }

@@ -130,6 +130,31 @@ class IsolationTest {
     }
 
     @Test
+    void withoutUidsOfTheirOwnTasksStillRunAndTheNoteSaysWhatWasNotEnforced() throws Exception {
+        LocalExecutionBackend backend = fixture.backendSharingItsUid(fixture.withoutUsableCgroups(), exits);
+        String first = newId();
+        String second = newId();
+
+        backend.launch(shell(first, "echo uid=$(id -u)\n"));
+        backend.launch(shell(second, "echo uid=$(id -u)\n"));
+        ExitStatus exit = exits.await(first);
+
+        assertThat(exit.reason()).isEqualTo(FailureReason.NONE);
+        assertThat(exits.await(second).reason()).isEqualTo(FailureReason.NONE);
+        String uid = "uid=" + ProcFs.currentUid();
+        assertThat(fixture.log(backend, first)).contains(uid);
+        assertThat(fixture.log(backend, second)).contains(uid);
+        assertThat(exit.limitsNote()).contains(
+                "isolation between tasks not enforced: same uid (" + ProcFs.currentUid() + ", the server's",
+                "pids not limited", "output kept up to");
+        assertThat(fixture.baseDirectory.resolve(first).resolve("identity")).doesNotExist();
+        assertThat(LocalExecutionBackend.isolationNote(java.util.Optional.empty(), 1000))
+                .startsWith("isolation between tasks not enforced: same uid (1000");
+        assertThat(LocalExecutionBackend.pidsNote(false, false)).startsWith("pids not limited");
+        assertThat(LocalExecutionBackend.pidsNote(false, true)).contains("RLIMIT_NPROC");
+    }
+
+    @Test
     void aForkBombStopsAtItsPidsLimitAndTheMachineStaysFine() throws Exception {
         assumeThat(ProcFs.currentUid()).as("per-task uids need root").isZero();
         LocalExecutionBackend backend = fixture.backend(exits);

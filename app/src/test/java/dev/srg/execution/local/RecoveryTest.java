@@ -5,6 +5,7 @@ import static dev.srg.execution.local.BackendFixture.processesWithToken;
 import static dev.srg.execution.local.BackendFixture.shell;
 import static dev.srg.execution.local.BackendFixture.token;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.srg.execution.ExitStatus;
 import dev.srg.execution.FailureReason;
@@ -63,6 +64,64 @@ class RecoveryTest {
         Thread.sleep(500);
         assertThat(exits.count(id)).isEqualTo(1);
         assertThat(crashedExits.count(id)).isZero();
+    }
+
+    @Test
+    void reattachedTaskKeepsItsUidAndNoOtherTaskGetsItUntilItEnds() throws Exception {
+        assumeThat(ProcFs.currentUid()).as("per-task uids need root").isZero();
+        // two uids only, so that a reuse would show
+        LocalBackendConfig twoUids = LocalBackendConfig.defaults(fixture.baseDirectory)
+                .withTaskUids(LocalBackendConfig.DEFAULT_TASK_UID_BASE + 70_000, 2);
+        BackendFixture.Exits firstExits = new BackendFixture.Exits();
+        LocalExecutionBackend first = fixture.backend(twoUids, firstExits);
+        String id = newId();
+        first.launch(shell(id, "echo before=$(id -u)\nsleep 3\necho after=$(id -u)\n"));
+        awaitStarted(id);
+        long uid = fixture.identity(id).uid();
+        first.close();
+
+        BackendFixture.Exits exits = new BackendFixture.Exits();
+        LocalExecutionBackend recovered = fixture.backend(twoUids, exits);
+        assertThat(recovered.recover(List.of(id)))
+                .containsExactly(new RecoveredInstance(id, RecoveredInstance.State.RUNNING));
+        // the other uid goes to a new task; a third finds none free while both may have processes
+        String other = newId();
+        String third = newId();
+        recovered.launch(shell(other, "echo uid=$(id -u)\nsleep 1\n"));
+        recovered.launch(shell(third, "echo never\n"));
+        assertThat(exits.await(third).reason()).isEqualTo(FailureReason.LAUNCH_FAILED);
+        assertThat(exits.get(third).limitsNote()).contains("all 2 task uids");
+        assertThat(exits.await(other).succeeded()).isTrue();
+        assertThat(fixture.identity(other).uid()).isNotEqualTo(uid);
+        ExitStatus exit = exits.await(id, Duration.ofSeconds(30));
+
+        assertThat(exit.succeeded()).isTrue();
+        assertThat(fixture.log(recovered, id)).contains("before=" + uid, "after=" + uid);
+        // once it is over its uid is free again
+        String later = newId();
+        recovered.launch(shell(later, "echo uid=$(id -u)\n"));
+        assertThat(exits.await(later).succeeded()).isTrue();
+        assertThat(fixture.identity(later).uid()).isBetween(LocalBackendConfig.DEFAULT_TASK_UID_BASE + 70_000,
+                LocalBackendConfig.DEFAULT_TASK_UID_BASE + 70_001);
+    }
+
+    @Test
+    void uidOfATaskThatEndedWhileTheServerWasDownIsGivenBackAtStart() throws Exception {
+        assumeThat(ProcFs.currentUid()).as("per-task uids need root").isZero();
+        String id = newId();
+        crashed.launch(shell(id, "sleep 0.3\n"));
+        awaitStarted(id);
+        crashed.close();
+        Path slot = fixture.baseDirectory.resolve(TaskIdentities.SLOTS_DIRECTORY)
+                .resolve(Long.toString(fixture.identity(id).uid()));
+        Awaitility.await().atMost(Duration.ofSeconds(30))
+                .until(() -> Files.exists(fixture.baseDirectory.resolve(id).resolve("exit")));
+        assertThat(slot).exists();
+
+        // the store need not ask about it: the start collects it
+        fixture.backend(new BackendFixture.Exits());
+
+        assertThat(slot).doesNotExist();
     }
 
     @Test
