@@ -126,11 +126,8 @@ kill_tree() {
       done < "$d/cgroup.procs"
     done
     if [[ $contained != true && -n $RUN_UID ]]; then
-      # twice: the second catches a process that was between fork and exec of setpriv (still root)
-      if (( round <= 2 )); then
-        setpriv "--reuid=$RUN_UID" "--regid=$RUN_GID" --clear-groups -- kill -KILL -1 2>/dev/null
-        found=1
-      fi
+      # once is enough: the task's own subshell (root until it execs setpriv) died with its group
+      (( round == 1 )) && setpriv "--reuid=$RUN_UID" "--regid=$RUN_GID" --clear-groups -- kill -KILL -1 2>/dev/null
     elif [[ $contained != true ]]; then
       for f in /proc/[0-9]*/stat; do
         p=${f#/proc/}; p=${p%/stat}
@@ -148,25 +145,20 @@ kill_tree() {
   done
 }
 
-copier_running() {
-  local line rest
-  [[ -n $copier ]] || return 1
-  read -r line < "/proc/$copier/stat" 2>/dev/null || return 1
-  rest=${line##*) }
-  [[ ${rest:0:1} != Z ]]
-}
-
 # Waits for the copier to drain the pipe (every writer is dead by now), then appends the note.
 # A writer that escaped (only possible without cgroups and without a uid of its own) would hold
 # the pipe open: after 5 s the copier is killed, and what it did not copy is not counted.
 finish_output() {
-  local round f p dropped=
+  local which= guard f p dropped=
   [[ -n $copier ]] || return
-  for round in {1..250}; do
-    copier_running || break
-    sleep 0.02
+  sleep 5 &
+  guard=$!
+  while [[ $which != "$copier" && $which != "$guard" ]]; do
+    which=
+    wait -n -p which "$copier" "$guard"
+    (( $? == 127 )) && break # neither is a child any more
   done
-  if copier_running; then
+  if [[ $which == "$guard" ]]; then
     for f in /proc/[0-9]*/stat; do
       p=${f#/proc/}; p=${p%/stat}
       read -r stat_line < "$f" 2>/dev/null || continue
@@ -176,8 +168,10 @@ finish_output() {
     done
     kill -KILL "$copier" 2>/dev/null
     limits_note="$limits_note; output copier stopped after 5 s (a process kept the task's output open)"
+  else
+    kill "$guard" 2>/dev/null
   fi
-  wait "$copier" 2>/dev/null
+  wait "$copier" "$guard" 2>/dev/null
   [[ -r output.dropped ]] && read -r dropped < output.dropped
   rm -f output.dropped
   if [[ -n $dropped ]] && (( dropped > 0 )); then
@@ -222,8 +216,11 @@ if [[ -z $stop_reason ]]; then
   # The copier runs as root outside the task's cgroups and process group: the task cannot stop
   # it from counting, and it lives until the last writer of the pipe is gone.
   # head writes through stdio: unbuffered (stdbuf -o0), so that the log can be followed live.
-  exec {out}> >(stdbuf -o0 head -c "$OUTPUT_CAP" >> output.log; exec wc -c > output.dropped)
-  copier=$!
+  # A coprocess (not a process substitution) so that wait -n can wait for it.
+  coproc COPIER { stdbuf -o0 head -c "$OUTPUT_CAP" >> output.log; exec wc -c > output.dropped; }
+  copier=$COPIER_PID
+  exec {out}>&"${COPIER[1]}"
+  eval "exec ${COPIER[1]}>&- ${COPIER[0]}<&-"
   # Job control gives the task a process group of its own, so it can be killed as a group
   # without killing the supervisor.
   set -m
