@@ -146,8 +146,9 @@ kill_tree() {
 }
 
 # Waits for the copier to drain the pipe (every writer is dead by now), then appends the note.
-# A writer that escaped (only possible without cgroups and without a uid of its own) would hold
-# the pipe open: after 5 s the copier is killed, and what it did not copy is not counted.
+# A writer that escaped (without cgroups and without a uid of its own), or a process of another
+# user the task handed its descriptor to, would hold the pipe open: after 5 s the copier is
+# killed, and what it did not copy is not counted.
 finish_output() {
   local which= guard f p dropped=
   [[ -n $copier ]] || return
