@@ -101,8 +101,9 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     private volatile boolean closed;
 
     /**
-     * Prepares the base directory, the supervisor, the task user and the cgroups; fails fast when
-     * tasks could not be run safely (e.g. as root without a way to switch to the task user).
+     * Prepares the base directory, the supervisor, the per-task uids and the cgroups; fails fast
+     * when tasks could not be run safely (as root without setpriv, or with a uid range that meets
+     * the host's ids), and gives back the uids of instances that ended while the server was down.
      */
     public LocalExecutionBackend(LocalBackendConfig config, ExitListener listener) {
         this(config, listener, true);
