@@ -16,6 +16,9 @@ ALTER TABLE instances ADD COLUMN restarts integer NOT NULL DEFAULT 0;
 ALTER TABLE instances ADD COLUMN run_id text;
 ALTER TABLE instances ADD COLUMN backend text;
 ALTER TABLE instances ADD COLUMN enforcement jsonb;
+-- Before this version every instance ran on the local backend: those started are recovered there
+-- (a STARTING one that never launched is found not started, and launched at most once).
+UPDATE instances SET backend = 'local' WHERE status IN ('STARTING', 'RUNNING');
 
 ALTER TABLE instances ADD CONSTRAINT instances_status_valid
     CHECK (status IN ('QUEUED', 'STARTING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT'));

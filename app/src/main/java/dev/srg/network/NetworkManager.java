@@ -14,7 +14,6 @@ import dev.srg.store.PageRequest;
 import dev.srg.store.PageRequest.Page;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.Optional;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
@@ -66,11 +65,6 @@ public final class NetworkManager {
     public Vpc getVpc(Principal caller, String id) {
         requireRead(caller);
         return jdbi.withHandle(h -> new NetworkDao(h).findVpc(id, false)).orElseThrow(() -> SrgException.notFound("Vpc", id));
-    }
-
-    /** A VPC for the system itself (what a launch may reach), without a caller's authorization. */
-    public Optional<Vpc> findVpc(Handle h, String id) {
-        return new NetworkDao(h).findVpc(id, false);
     }
 
     public Page<Vpc> listVpcs(Principal caller, PageRequest page) {

@@ -113,7 +113,7 @@ public final class SrgServer implements AutoCloseable {
         AuditLog audit = new AuditLog(jdbi, clock);
         NetworkManager networks = new NetworkManager(jdbi, regions, clock);
         InstanceDispatcher dispatcher = new InstanceDispatcher(jdbi, clock, new AdmissionLimitsReader(jdbi)::read,
-                taskKinds(), backends(runtimeDir, regions), regions::backendOf, new GroupNetworkContext(jdbi, networks)::of);
+                taskKinds(), backends(runtimeDir, regions), regions::backendOf, new GroupNetworkContext(jdbi)::of);
         closeables.push(dispatcher);
         ResourceGroupManager groups = new ResourceGroupManager(jdbi, regions, networks, access, clock, dispatcher::running,
                 List.of(dispatcher::limitsChanged));

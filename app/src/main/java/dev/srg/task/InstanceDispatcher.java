@@ -413,10 +413,28 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
             dropped.forEach(groupOf::remove);
             admit(groupId);
         }
-        toLaunch.forEach(this::launch);
+        if (!toLaunch.isEmpty()) {
+            // one read of the group's networks for the whole batch (it is on the launch path)
+            NetworkContext network = networkOf(groupId);
+            toLaunch.forEach(row -> launch(row, network));
+        }
     }
 
     private void launch(InstanceDao.Row row) {
+        launch(row, null);
+    }
+
+    /** The group's network context, or none when it cannot be read now (the launch still says what it got). */
+    private NetworkContext networkOf(String groupId) {
+        try {
+            return context.network(groupId);
+        } catch (RuntimeException e) {
+            LOG.warn("cannot read the networks of {}: {}", groupId, e.toString());
+            return null;
+        }
+    }
+
+    private void launch(InstanceDao.Row row, NetworkContext network) {
         InstanceInfo i = row.info();
         String run = row.currentRun();
         try {
@@ -432,7 +450,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
             Duration timeout = kind.shape() == WorkShape.SERVICE ? Duration.ZERO : Duration.ofSeconds(i.timeoutSeconds());
             LaunchSpec spec = new LaunchSpec(run, kind.name(), kind.command(row.payload()), new ResourceLimits(i.cu().milli()),
                     timeout, Map.of("SRG_INSTANCE_ID", i.id(), "SRG_RESOURCE_GROUP_ID", i.resourceGroupId(),
-                    "SRG_WORKSPACE_ID", i.workspaceId()), context.network(i.resourceGroupId()),
+                    "SRG_WORKSPACE_ID", i.workspaceId()), network != null ? network : context.network(i.resourceGroupId()),
                     Optional.ofNullable(i.imageId()));
             Enforcement enforcement = backend.enforcement(spec);
             // SPEC RT-3, and write-ahead: where it runs and as which run, before it runs

@@ -143,6 +143,23 @@ class TaskKindsApiTest extends ServerTestBase {
         assertEnforcement(InstanceApiTest.awaitFinal(running));
     }
 
+    @Test
+    @DisplayName("the instances table refuses status-like values outside their types (CHECK constraints)")
+    void checkConstraints() {
+        String rg = fx.subscriptionGroup(2).get("id").asString();
+        String ws = fx.workspace(rg).get("id").asString();
+        var body = submission(ws, "SHELL");
+        body.put("script", "true");
+        String id = admin.post("instances", body).id();
+        InstanceApiTest.awaitFinal(id);
+        Map<String, String> bad = Map.of("status", "DONE", "failure_reason", "OOPS", "usage_type", "COMPUTE",
+                "shape", "DAEMON", "type", "not a kind");
+        bad.forEach((column, value) -> org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> server.sql("UPDATE instances SET " + column + " = ? WHERE id = ?", value, id))
+                .as(column).hasMessageContaining("instances_").hasMessageContaining("_valid"));
+        assertThat(admin.get("instances/" + id).json().get("status").asString()).isEqualTo("SUCCEEDED");
+    }
+
     private static void assertEnforcement(JsonNode instance) {
         JsonNode e = instance.get("enforcement");
         assertThat(e).as(instance.toString()).isNotNull();
