@@ -83,6 +83,8 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
     private final Map<String, Long> limitsApplied = new ConcurrentHashMap<>();
     /** The group of every instance the ledgers know (queued or running). */
     private final Map<String, String> groupOf = new ConcurrentHashMap<>();
+    /** The services among the active instances: their exits may be restarts (tasks' exits are read without a query). */
+    private final Set<String> services = ConcurrentHashMap.newKeySet();
     /** Services being stopped: their next exit is the end, not a reason to restart. */
     private final Set<String> stopping = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService ticker =
@@ -134,6 +136,9 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
             InstanceInfo i = row.info();
             GroupLedger ledger = ledger(i.resourceGroupId());
             groupOf.put(i.id(), i.resourceGroupId());
+            if (i.shape() == WorkShape.SERVICE) {
+                services.add(i.id());
+            }
             synchronized (ledger) {
                 if (i.status() == InstanceStatus.QUEUED) {
                     ledger.enqueue(queued(row));
@@ -189,6 +194,9 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         String groupId = row.info().resourceGroupId();
         GroupLedger ledger = ledger(groupId);
         groupOf.put(row.id(), groupId);
+        if (row.info().shape() == WorkShape.SERVICE) {
+            services.add(row.id());
+        }
         synchronized (ledger) {
             ledger.enqueue(queued(row));
         }
@@ -295,25 +303,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
     @Override
     public void onExit(String runId, ExitStatus status) {
         String instanceId = instanceOf(runId);
-        InstanceDao.Row row;
-        try {
-            row = jdbi.withHandle(h -> new InstanceDao(h, clock).find(instanceId)).orElse(null);
-        } catch (RuntimeException e) {
-            LOG.error("cannot read instance {} to record the exit of run {}: {}", instanceId, runId, e.toString());
-            return;
-        }
-        if (row == null || row.info().status().isFinal()) {
-            LOG.debug("exit of {} was already recorded", runId);
-            release(instanceId);
-            return;
-        }
-        if (!row.currentRun().equals(runId)) {
-            LOG.debug("exit of {} is of an earlier run of {} (now {})", runId, instanceId, row.currentRun());
-            return;
-        }
-        if (row.info().shape() == WorkShape.SERVICE && !stopping.contains(instanceId)
-                && status.reason() != FailureReason.CANCELLED) {
-            restart(row, status);
+        if ((services.contains(instanceId) || !instanceId.equals(runId)) && !serviceEnds(instanceId, runId, status)) {
             return;
         }
         InstanceStatus outcome = switch (status.reason()) {
@@ -331,11 +321,40 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
             LOG.debug("exit of {} was already recorded", instanceId);
         }
         stopping.remove(instanceId);
+        services.remove(instanceId);
         String groupId = groupOf.get(instanceId);
         if (recorded && groupId != null) {
             listeners.forEach(l -> l.finished(groupId, outcome));
         }
         release(instanceId);
+    }
+
+    /**
+     * Whether this exit of a service's run ends the service (stopped, or it cannot run); false when
+     * it was handled here: the next run committed (a restart), or the exit is of an earlier run.
+     */
+    private boolean serviceEnds(String instanceId, String runId, ExitStatus status) {
+        InstanceDao.Row row;
+        try {
+            row = jdbi.withHandle(h -> new InstanceDao(h, clock).find(instanceId)).orElse(null);
+        } catch (RuntimeException e) {
+            LOG.error("cannot read service {} to record the exit of run {}: {}", instanceId, runId, e.toString());
+            return false;
+        }
+        if (row == null || row.info().status().isFinal()) {
+            services.remove(instanceId);
+            release(instanceId);
+            return false;
+        }
+        if (!row.currentRun().equals(runId)) {
+            LOG.debug("exit of {} is of an earlier run of {} (now {})", runId, instanceId, row.currentRun());
+            return false;
+        }
+        if (!stopping.contains(instanceId) && status.reason() != FailureReason.CANCELLED) {
+            restart(row, status);
+            return false;
+        }
+        return true;
     }
 
     /** Stops counting an instance in its group's ledger and admits what now fits. */
@@ -371,7 +390,10 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         }
     }
 
-    /** Decide under the group's lock, commit the starts in one statement outside it, then launch. */
+    /**
+     * Decide under the group's lock; outside it, commit the starts together with each launch's
+     * record (run id, backend, enforcement) in one transaction; then launch.
+     */
     private void admit(String groupId) {
         GroupLedger ledger = ledger(groupId);
         List<QueuedTask> admitted;
@@ -382,9 +404,21 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
             return;
         }
         List<String> ids = admitted.stream().map(QueuedTask::id).toList();
-        List<InstanceDao.Row> toLaunch;
+        List<Prepared> toLaunch;
         try {
-            toLaunch = jdbi.inTransaction(h -> new InstanceDao(h, clock).markStarting(ids));
+            NetworkContext network = context.network(groupId); // one read for the batch, before the transaction
+            toLaunch = jdbi.inTransaction(h -> {
+                InstanceDao dao = new InstanceDao(h, clock);
+                List<Prepared> prepared = new ArrayList<>();
+                for (InstanceDao.Row row : dao.markStarting(ids)) {
+                    Prepared p = prepare(row, network);
+                    if (p.spec() != null) {
+                        dao.recordLaunch(row.id(), p.spec().instanceId(), p.backendName(), p.enforcement());
+                    }
+                    prepared.add(p);
+                }
+                return prepared;
+            });
         } catch (RuntimeException e) {
             // the store is unreachable: put them back in their places and try again on the next tick
             LOG.warn("could not commit the start of {} instance(s) of {}: {}", ids.size(), groupId, e.toString());
@@ -396,7 +430,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
             }
             return;
         }
-        Set<String> started = toLaunch.stream().map(InstanceDao.Row::id).collect(Collectors.toSet());
+        Set<String> started = toLaunch.stream().map(p -> p.row().id()).collect(Collectors.toSet());
         long now = clock.millis();
         List<String> dropped = new ArrayList<>();
         for (QueuedTask t : admitted) {
@@ -413,52 +447,75 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
             dropped.forEach(groupOf::remove);
             admit(groupId);
         }
-        if (!toLaunch.isEmpty()) {
-            // one read of the group's networks for the whole batch (it is on the launch path)
-            NetworkContext network = networkOf(groupId);
-            toLaunch.forEach(row -> launch(row, network));
-        }
+        toLaunch.forEach(this::launch);
     }
 
-    private void launch(InstanceDao.Row row) {
-        launch(row, null);
-    }
+    /**
+     * What one launch needs, built from the stored row: the spec, its backend and what that backend
+     * enforces for it; or, when it cannot be launched here (its kind or backend is not configured),
+     * why not.
+     */
+    private record Prepared(InstanceDao.Row row, LaunchSpec spec, String backendName, ExecutionBackend backend,
+                            Enforcement enforcement, String failure) {}
 
-    /** The group's network context, or none when it cannot be read now (the launch still says what it got). */
-    private NetworkContext networkOf(String groupId) {
-        try {
-            return context.network(groupId);
-        } catch (RuntimeException e) {
-            LOG.warn("cannot read the networks of {}: {}", groupId, e.toString());
-            return null;
-        }
-    }
-
-    private void launch(InstanceDao.Row row, NetworkContext network) {
+    private Prepared prepare(InstanceDao.Row row, NetworkContext network) {
         InstanceInfo i = row.info();
-        String run = row.currentRun();
+        String backendName = row.backend() != null ? row.backend() : backendOfRegion.apply(row.regionId());
+        ExecutionBackend backend = backends.get(backendName);
+        Optional<TaskKind> found = kinds.find(i.type());
+        if (found.isEmpty() || backend == null) {
+            return new Prepared(row, null, backendName, null, null, found.isEmpty()
+                    ? "kind " + i.type() + " is not registered on this server"
+                    : "backend '" + backendName + "' of region " + row.regionId() + " is not configured");
+        }
+        TaskKind kind = found.get();
         try {
-            Optional<TaskKind> found = kinds.find(i.type());
-            String backendName = row.backend() != null ? row.backend() : backendOfRegion.apply(row.regionId());
-            ExecutionBackend backend = backends.get(backendName);
-            if (found.isEmpty() || backend == null) {
-                stopping.add(i.id()); // lasting: a service is not restarted into the same failure
-                throw new IllegalStateException(found.isEmpty() ? "kind " + i.type() + " is not registered on this server"
-                        : "backend '" + backendName + "' of region " + row.regionId() + " is not configured");
-            }
-            TaskKind kind = found.get();
             Duration timeout = kind.shape() == WorkShape.SERVICE ? Duration.ZERO : Duration.ofSeconds(i.timeoutSeconds());
-            LaunchSpec spec = new LaunchSpec(run, kind.name(), kind.command(row.payload()), new ResourceLimits(i.cu().milli()),
-                    timeout, Map.of("SRG_INSTANCE_ID", i.id(), "SRG_RESOURCE_GROUP_ID", i.resourceGroupId(),
-                    "SRG_WORKSPACE_ID", i.workspaceId()), network != null ? network : context.network(i.resourceGroupId()),
-                    Optional.ofNullable(i.imageId()));
-            Enforcement enforcement = backend.enforcement(spec);
-            // SPEC RT-3, and write-ahead: where it runs and as which run, before it runs
-            if (!jdbi.withHandle(h -> new InstanceDao(h, clock).recordLaunch(i.id(), run, backendName, enforcement))) {
-                LOG.debug("{} is no longer starting; not launched", i.id());
-                return;
+            LaunchSpec spec = new LaunchSpec(row.currentRun(), kind.name(), kind.command(row.payload()),
+                    new ResourceLimits(i.cu().milli()), timeout, Map.of("SRG_INSTANCE_ID", i.id(),
+                    "SRG_RESOURCE_GROUP_ID", i.resourceGroupId(), "SRG_WORKSPACE_ID", i.workspaceId()),
+                    network, Optional.ofNullable(i.imageId()));
+            return new Prepared(row, spec, backendName, backend, backend.enforcement(spec), null);
+        } catch (RuntimeException e) {
+            return new Prepared(row, null, backendName, backend, null, "cannot build the launch: " + e.getMessage());
+        }
+    }
+
+    /** Launches a started instance outside admission (recovery, a service's next run): records the launch first. */
+    private void launch(InstanceDao.Row row) {
+        Prepared p;
+        try {
+            p = prepare(row, context.network(row.info().resourceGroupId()));
+        } catch (RuntimeException e) {
+            p = new Prepared(row, null, null, null, null, "cannot read the group's networks: " + e.getMessage());
+        }
+        if (p.spec() != null) {
+            Prepared prepared = p;
+            try {
+                // SPEC RT-3, and write-ahead: where it runs and as which run, before it runs
+                if (!jdbi.withHandle(h -> new InstanceDao(h, clock).recordLaunch(row.id(), prepared.spec().instanceId(),
+                        prepared.backendName(), prepared.enforcement()))) {
+                    LOG.debug("{} is no longer starting; not launched", row.id());
+                    return;
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("cannot record the launch of {}: {}", row.id(), e.toString());
+                return; // still STARTING: the next start of the server launches it
             }
-            backend.launch(spec);
+        }
+        launch(p);
+    }
+
+    /** Launches a prepared instance whose launch is recorded, or fails one that cannot be launched. */
+    private void launch(Prepared p) {
+        InstanceInfo i = p.row().info();
+        String run = p.row().currentRun();
+        try {
+            if (p.spec() == null) {
+                stopping.add(i.id()); // lasting: a service is not restarted into the same failure
+                throw new IllegalStateException(p.failure());
+            }
+            p.backend().launch(p.spec());
             jdbi.useHandle(h -> new InstanceDao(h, clock).markRunning(i.id()));
         } catch (RuntimeException e) {
             LOG.warn("launching {} failed: {}", run, e.toString());
