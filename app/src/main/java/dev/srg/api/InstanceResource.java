@@ -25,7 +25,8 @@ final class InstanceResource {
     private InstanceResource() {}
 
     static void register(ApiRoutes api, InstanceManager instances) {
-        api.post("/instances", "instances", "Submit a task instance", one(SubmitRequest.class), 201, one(InstanceInfo.class), ctx -> {
+        api.post("/instances", "instances", "Submit a task instance (type: a registered kind; its payload: script for SHELL and PYTHON)",
+                one(SubmitRequest.class), 201, one(InstanceInfo.class), ctx -> {
             InstanceInfo i = instances.submit(caller(ctx), body(ctx, SubmitRequest.class));
             ApiServer.created(ctx, i.id(), i);
         });
@@ -36,7 +37,7 @@ final class InstanceResource {
                 "resourceGroupId", "status", "usageType");
         api.get("/instances/{id}", "instances", "Read an instance", one(InstanceInfo.class),
                 ctx -> ctx.json(instances.get(caller(ctx), ctx.pathParam("id"))));
-        api.post("/instances/{id}/cancel", "instances", "Cancel an instance (kills its whole process tree)", ApiRoutes.NONE, 200,
+        api.post("/instances/{id}/cancel", "instances", "Cancel an instance (kills its whole process tree; stops a service for good)", ApiRoutes.NONE, 200,
                 one(InstanceInfo.class), ctx -> ctx.json(instances.cancel(caller(ctx), ctx.pathParam("id"))));
         api.get("/instances/{id}/log", "instances",
                 "Read the log (text/plain) from offset; follow=true streams it until the instance ends. X-Next-Offset tells where to go on",

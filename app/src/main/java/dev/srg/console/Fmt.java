@@ -96,6 +96,10 @@ public final class Fmt {
     }
 
     /** Why a queued task waits, in a sentence (the queue's {@code reason}). */
+    public static String waitReason(dev.srg.admission.WaitReason reason) {
+        return waitReason(reason == null ? null : reason.name());
+    }
+
     public static String waitReason(String reason) {
         if (reason == null) {
             return "Waiting for admission.";

@@ -12,7 +12,6 @@ import dev.srg.task.InstanceInfo;
 import dev.srg.task.InstanceManager.LogChunk;
 import dev.srg.task.InstanceStatus;
 import dev.srg.task.SubmitRequest;
-import dev.srg.task.TaskType;
 import dev.srg.workspace.WorkspaceInfo;
 import dev.srg.workspace.WorkspaceRole;
 import java.util.List;
@@ -68,7 +67,7 @@ final class InstancePages {
         String workspace = workspaces.stream().filter(w -> group != null && w.resourceGroupIds().contains(group))
                 .map(WorkspaceInfo::id).findFirst().orElse("");
         r.render("instances/new.jte", model("page", r.page("Run a task", "instances").crumb("Instances", "/console/instances"),
-                "form", form, "workspaces", workspaces, "groups", groups, "types", TaskType.values(),
+                "form", form, "workspaces", workspaces, "groups", groups, "types", c.features.instances().kinds(),
                 "resourceGroupId", group == null ? "" : group, "workspaceId", workspace, "clientToken", ConsoleSessions.random()));
     }
 
@@ -77,8 +76,8 @@ final class InstancePages {
         try {
             String script = in.raw("script");
             InstanceInfo i = c.features.instances().submit(r.caller, new SubmitRequest(in.text("workspaceId"),
-                    in.text("resourceGroupId"), in.enumValue("type", TaskType.class),
-                    script == null ? null : script.replace("\r\n", "\n"), in.cu("cu"), in.integer("priority"),
+                    in.text("resourceGroupId"), in.text("type"),
+                    script == null ? null : script.replace("\r\n", "\n"), null, in.cu("cu"), in.integer("priority"),
                     in.integer("timeoutSeconds"), null, in.text("name"), in.text("clientToken")));
             r.auditResource(i.id());
             String warning = i.warnings().isEmpty() ? "" : " Note: " + String.join("; ", i.warnings()) + ".";

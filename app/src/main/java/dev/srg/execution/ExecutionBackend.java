@@ -1,5 +1,7 @@
 package dev.srg.execution;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.Collection;
 import java.util.List;
 
@@ -47,6 +49,18 @@ public interface ExecutionBackend extends AutoCloseable {
 
     /** Whether this backend enforces the CPU and memory of the CUs, and if not, why not (ADM-7). */
     LimitsSupport limitsSupport();
+
+    /**
+     * SPEC RT-3: which of CPU, memory, network, DNS and image this backend enforces for a launch of
+     * {@code spec}, with a note for each that it does not. Recorded on the instance when it starts.
+     */
+    Enforcement enforcement(LaunchSpec spec);
+
+    /**
+     * The output of a launch (stdout and stderr together) from byte {@code offset}, as far as it is
+     * written now; empty when there is none (yet). The caller closes the stream.
+     */
+    InputStream openLog(String instanceId, long offset) throws IOException;
 
     /** Stops watching instances without stopping them; no listener calls happen afterwards. */
     @Override

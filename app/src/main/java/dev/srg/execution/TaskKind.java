@@ -1,9 +1,45 @@
 package dev.srg.execution;
 
-/** What interprets a task's script. */
-public enum TaskKind {
-    /** Run with {@code bash}. */
-    SHELL,
-    /** Run with the host's {@code python3}. */
-    PYTHON
+import dev.srg.admission.UsageType;
+import dev.srg.quantity.ComputeUnits;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A kind of work srg runs (SHELL, PYTHON; later DATA_INTEGRATION, the DataService service, ...).
+ * A kind declares what it counts against (its usage type, SPEC ADM-1), its shape, its per-task CU
+ * limits (SPEC ADM-3), which payload it takes from a submission and how it launches. Kinds are
+ * registered in a {@link TaskKinds} built by the composition root: adding a kind is one class and
+ * one registration line. Backends never see kinds, only the {@link LaunchCommand} a kind builds.
+ */
+public interface TaskKind {
+    /** The built-in shell kind: the payload's {@code script} run with bash. */
+    TaskKind SHELL = new ScriptKind("SHELL", "bash", "script.sh");
+    /** The built-in Python kind: the payload's {@code script} run with the host's python3. */
+    TaskKind PYTHON = new ScriptKind("PYTHON", "python3", "script.py");
+
+    /** The {@code type} of a submission, in UPPER_SNAKE, e.g. {@code SHELL}. */
+    String name();
+
+    /** What the instances count against in admission, quotas and usage (ADM-1). */
+    UsageType usageType();
+
+    /** Run-to-completion task or long-running service. */
+    WorkShape shape();
+
+    /** The most CU one instance may ask (ADM-3). */
+    ComputeUnits maxCu();
+
+    /** Above this many CU a submission is accepted with a warning (ADM-3), if the kind warns at all. */
+    Optional<ComputeUnits> warnAboveCu();
+
+    /**
+     * Checks the payload fields of a submission (those given, e.g. {@code script} or {@code sync})
+     * and returns the payload to store. Refuses with a 400 naming the field: a field this kind does
+     * not take, a missing one, or one of the wrong shape.
+     */
+    Map<String, Object> payload(Map<String, Object> submittedFields);
+
+    /** How an instance of this kind runs, from its stored payload. */
+    LaunchCommand command(Map<String, Object> payload);
 }

@@ -7,8 +7,6 @@ import dev.srg.access.AuditLog;
 import dev.srg.access.Policy;
 import dev.srg.access.Principal;
 import dev.srg.admission.GroupLimits;
-import dev.srg.admission.Quota;
-import dev.srg.admission.UsageType;
 import dev.srg.error.Names;
 import dev.srg.error.SrgException;
 import dev.srg.network.NetworkManager;
@@ -21,10 +19,7 @@ import dev.srg.store.PageRequest;
 import dev.srg.store.PageRequest.Page;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.EnumMap;
 import java.util.List;
-import java.util.Map;
-import java.util.function.Consumer;
 import java.util.function.ToIntFunction;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -46,21 +41,25 @@ public final class ResourceGroupManager {
     private final AccessManager access;
     private final Clock clock;
     private final ToIntFunction<String> runningTasks;
+    private final AdmissionLimitsReader limitsReader;
     private volatile ResourceGroupProvisioner provisioner;
-    private volatile Consumer<String> limitsListener = id -> { };
+    private final List<GroupLimitsListener> limitsListeners;
     private volatile ResourceGroupLifecycle lifecycle;
 
     /**
      * @param runningTasks how many tasks run on a group now (unbinding a network they use needs force, NET-5)
+     * @param limitsListeners told when a group's admission limits changed (the dispatcher re-admits)
      */
     public ResourceGroupManager(Jdbi jdbi, RegionCatalog regions, NetworkManager networks, AccessManager access,
-                                Clock clock, ToIntFunction<String> runningTasks) {
+                                Clock clock, ToIntFunction<String> runningTasks, List<GroupLimitsListener> limitsListeners) {
         this.jdbi = requireNonNull(jdbi, "jdbi is null");
         this.regions = requireNonNull(regions, "regions is null");
         this.networks = requireNonNull(networks, "networks is null");
         this.access = requireNonNull(access, "access is null");
         this.clock = requireNonNull(clock, "clock is null");
         this.runningTasks = requireNonNull(runningTasks, "runningTasks is null");
+        this.limitsListeners = List.copyOf(requireNonNull(limitsListeners, "limitsListeners is null"));
+        this.limitsReader = new AdmissionLimitsReader(jdbi);
     }
 
     void setProvisioner(ResourceGroupProvisioner provisioner) {
@@ -73,24 +72,12 @@ public final class ResourceGroupManager {
 
     /** Admission re-reads the group's limits (after a lifecycle change). */
     void limitsChanged(String id) {
-        limitsListener.accept(id);
-    }
-
-    /** Told the id of a group whose admission limits (state, capacity, quotas, concurrency) changed. */
-    public void onLimitsChanged(Consumer<String> listener) {
-        this.limitsListener = requireNonNull(listener, "listener is null");
+        limitsListeners.forEach(l -> l.limitsChanged(id));
     }
 
     /** What admission needs to know of a group, read from the store (the truth). */
     public GroupLimits admissionLimits(String groupId) {
-        return jdbi.withHandle(h -> {
-            ResourceGroupInfo g = new ResourceGroupDao(h).find(groupId, false)
-                    .orElseThrow(() -> SrgException.notFound("ResourceGroup", groupId));
-            Map<UsageType, Quota> quotas = new EnumMap<>(UsageType.class);
-            new ResourceGroupDao(h).quotas(groupId).quotas().forEach((type, q) -> quotas.put(type, Quota.of(
-                    q.minCu() == null ? 0 : q.minCu().milli(), q.maxCu() == null ? Quota.NO_MAXIMUM : q.maxCu().milli())));
-            return new GroupLimits(g.status().admitsTasks(), g.capacity().milli(), g.schedulingMaxRunning(), quotas);
-        });
+        return limitsReader.read(groupId);
     }
 
     public QuotaSettings quotas(Principal caller, String id) {
@@ -132,7 +119,7 @@ public final class ResourceGroupManager {
             }
             dao.replaceQuotas(id, request);
         });
-        limitsListener.accept(id);
+        limitsChanged(id);
         return quotas(caller, id);
     }
 
@@ -158,7 +145,7 @@ public final class ResourceGroupManager {
             requireNotReleased(g);
             dao.setSchedulingMaxRunning(id, n, clock.instant());
         });
-        limitsListener.accept(id);
+        limitsChanged(id);
         return concurrency(caller, id);
     }
 
@@ -370,7 +357,7 @@ public final class ResourceGroupManager {
             return done;
         });
         if (provisioned) {
-            limitsListener.accept(id);
+            limitsChanged(id);
         }
         return provisioned;
     }

@@ -3,7 +3,7 @@ package dev.srg.monitor;
 import static java.util.Objects.requireNonNull;
 
 import dev.srg.group.ResourceGroupManager;
-import dev.srg.task.InstanceDispatcher;
+import dev.srg.task.AdmissionView;
 import dev.srg.time.BackgroundJobs;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -28,7 +28,7 @@ public final class Monitoring implements AutoCloseable {
     private final WebhookNotifier notifier;
     private final Optional<String> scrapeToken;
 
-    private Monitoring(Jdbi jdbi, Clock clock, ResourceGroupManager groups, InstanceDispatcher dispatcher, MonitorConfig config) {
+    private Monitoring(Jdbi jdbi, Clock clock, ResourceGroupManager groups, AdmissionView dispatcher, MonitorConfig config) {
         this.config = requireNonNull(config, "config is null");
         this.sampler = new UsageSampler(jdbi, clock, dispatcher, config);
         this.history = new UsageHistory(jdbi, clock, groups, config);
@@ -41,7 +41,7 @@ public final class Monitoring implements AutoCloseable {
     }
 
     /** Builds the feature and registers its jobs: sampling, rollup and retention, alert evaluation. */
-    public static Monitoring start(Jdbi jdbi, Clock clock, ResourceGroupManager groups, InstanceDispatcher dispatcher,
+    public static Monitoring start(Jdbi jdbi, Clock clock, ResourceGroupManager groups, AdmissionView dispatcher,
                                    BackgroundJobs jobs, MonitorConfig config) {
         Monitoring m = new Monitoring(jdbi, clock, groups, dispatcher, config);
         jobs.register("usage-sample", config.sampleInterval(), () -> {

@@ -8,7 +8,7 @@ import dev.srg.admission.GroupLedger;
 import dev.srg.admission.QueuedTaskInfo;
 import dev.srg.admission.UsageType;
 import dev.srg.task.DispatchListener;
-import dev.srg.task.InstanceDispatcher;
+import dev.srg.task.AdmissionView;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -97,7 +97,7 @@ public final class UsageSampler implements DispatchListener {
 
     private final Jdbi jdbi;
     private final Clock clock;
-    private final InstanceDispatcher dispatcher;
+    private final AdmissionView dispatcher;
     private final MonitorConfig config;
     private final ConcurrentLinkedQueue<Admission> admissions = new ConcurrentLinkedQueue<>();
     // sampler thread only (BackgroundJobs runs one job at a time)
@@ -107,7 +107,7 @@ public final class UsageSampler implements DispatchListener {
     private volatile long catalogReadAt = Long.MIN_VALUE;
     private volatile long lastSampleNanos;
 
-    public UsageSampler(Jdbi jdbi, Clock clock, InstanceDispatcher dispatcher, MonitorConfig config) {
+    public UsageSampler(Jdbi jdbi, Clock clock, AdmissionView dispatcher, MonitorConfig config) {
         this.jdbi = requireNonNull(jdbi, "jdbi is null");
         this.clock = requireNonNull(clock, "clock is null");
         this.dispatcher = requireNonNull(dispatcher, "dispatcher is null");

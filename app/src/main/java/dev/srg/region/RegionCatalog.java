@@ -15,7 +15,8 @@ import tools.jackson.core.type.TypeReference;
 
 /**
  * The regions and zones of this installation, from a JSON file
- * ({@code [{"id", "name", "purchasable", "zones": [{"id", "name"}]}]}) or the default catalog:
+ * ({@code [{"id", "name", "purchasable", "zones": [{"id", "name"}], "backend"}]}, {@code backend}
+ * optional: the execution backend of the region, {@code local} by default) or the default catalog:
  * a purchasable {@code local} region with two zones and a {@code th-bangkok} region that is
  * listed but closed to purchases (as the guide's Bangkok region is).
  */
@@ -52,6 +53,10 @@ public final class RegionCatalog {
                 } else if (!ids.add(r.id())) {
                     problems.add("region id '" + r.id() + "' appears twice");
                 }
+                if (!r.backend().matches("[a-z][a-z0-9-]{0,39}")) {
+                    problems.add("region '" + r.id() + "' names backend '" + r.backend()
+                            + "': a backend name is lowercase letters, digits or '-'");
+                }
                 if (r.zones().isEmpty()) {
                     problems.add("region '" + r.id() + "' has no zone");
                 }
@@ -70,6 +75,11 @@ public final class RegionCatalog {
 
     public List<Region> list() {
         return regions;
+    }
+
+    /** The backend a region's instances run on; {@code local} for a region not in the catalog. */
+    public String backendOf(String regionId) {
+        return find(regionId).map(Region::backend).orElse(Region.DEFAULT_BACKEND);
     }
 
     public Optional<Region> find(String id) {

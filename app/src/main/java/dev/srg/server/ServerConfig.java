@@ -49,6 +49,11 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
                 simulatedClock, provisioningDelay, prices, lifecycle, monitor);
     }
 
+    public ServerConfig withRegionsFile(Path file) {
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, file,
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor);
+    }
+
     public ServerConfig withSimulatedClock(boolean on) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
                 on, provisioningDelay, prices, lifecycle, monitor);

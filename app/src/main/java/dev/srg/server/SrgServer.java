@@ -25,6 +25,12 @@ import dev.srg.monitor.Monitoring;
 import dev.srg.execution.local.LocalBackendConfig;
 import dev.srg.execution.local.LocalExecutionBackend;
 import dev.srg.network.NetworkManager;
+import dev.srg.execution.ExecutionBackendFactory;
+import dev.srg.execution.TaskKind;
+import dev.srg.execution.TaskKinds;
+import dev.srg.group.AdmissionLimitsReader;
+import dev.srg.group.GroupNetworkContext;
+import dev.srg.region.Region;
 import dev.srg.region.RegionCatalog;
 import dev.srg.store.Database;
 import dev.srg.store.EmbeddedPostgres;
@@ -43,7 +49,11 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,18 +66,25 @@ public final class SrgServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SrgServer.class);
 
     private final ServerConfig config;
+    private final ServerExtensions extensions;
     private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
     private ApiServer api;
     private Optional<String> bootstrapToken = Optional.empty();
     private BackgroundJobs jobs;
     private ClockControl clockControl;
 
-    private SrgServer(ServerConfig config) {
+    private SrgServer(ServerConfig config, ServerExtensions extensions) {
         this.config = requireNonNull(config, "config is null");
+        this.extensions = requireNonNull(extensions, "extensions is null");
     }
 
     public static SrgServer start(ServerConfig config) throws IOException {
-        SrgServer server = new SrgServer(config);
+        return start(config, ServerExtensions.NONE);
+    }
+
+    /** Starts a server with more task kinds or backends (tests; production has none). */
+    public static SrgServer start(ServerConfig config, ServerExtensions extensions) throws IOException {
+        SrgServer server = new SrgServer(config, extensions);
         try {
             server.startParts();
         } catch (IOException | RuntimeException e) {
@@ -95,22 +112,17 @@ public final class SrgServer implements AutoCloseable {
         AccessManager access = new AccessManager(jdbi, clock);
         AuditLog audit = new AuditLog(jdbi, clock);
         NetworkManager networks = new NetworkManager(jdbi, regions, clock);
-        InstanceDispatcher[] dispatcherRef = new InstanceDispatcher[1];
-        ResourceGroupManager groups = new ResourceGroupManager(jdbi, regions, networks, access, clock,
-                groupId -> dispatcherRef[0].running(groupId));
+        InstanceDispatcher dispatcher = new InstanceDispatcher(jdbi, clock, new AdmissionLimitsReader(jdbi)::read,
+                taskKinds(), backends(runtimeDir, regions), regions::backendOf, new GroupNetworkContext(jdbi)::of);
+        closeables.push(dispatcher);
+        ResourceGroupManager groups = new ResourceGroupManager(jdbi, regions, networks, access, clock, dispatcher::running,
+                List.of(dispatcher::limitsChanged));
         ResourceGroupProvisioner provisioner = new ResourceGroupProvisioner(groups, config.provisioningDelay());
         closeables.push(provisioner);
         WorkspaceManager workspaces = new WorkspaceManager(jdbi, regions, groups, access, clock);
-        InstanceDispatcher dispatcher = new InstanceDispatcher(jdbi, clock, groups::admissionLimits);
-        dispatcherRef[0] = dispatcher;
-        groups.onLimitsChanged(dispatcher::limitsChanged);
-        LocalExecutionBackend backend = new LocalExecutionBackend(
-                LocalBackendConfig.defaults(runtimeDir.resolve("instances")), dispatcher);
-        closeables.push(backend);
-        closeables.push(dispatcher);
         // work-preserving restart: re-attach to what runs, finish what ended, before serving
-        dispatcher.start(backend);
-        InstanceManager instances = new InstanceManager(jdbi, clock, groups, workspaces, dispatcher, backend::outputLog);
+        dispatcher.start();
+        InstanceManager instances = new InstanceManager(jdbi, clock, groups, workspaces, dispatcher);
         LifecycleApi lifecycle = startLifecycle(jdbi, clock, jobs, groups, workspaces, dispatcher);
 
         bootstrapToken = access.bootstrap(dataDir.resolve("admin.token"));
@@ -127,6 +139,36 @@ public final class SrgServer implements AutoCloseable {
         closeables.push(api);
         api.start();
         LOG.info("srg listening on {}:{} (data {})", config.host(), api.port(), dataDir);
+    }
+
+    /** The built-in task kinds (those that really work) and any an extension adds. */
+    private TaskKinds taskKinds() {
+        List<TaskKind> kinds = new ArrayList<>(TaskKinds.builtIn());
+        kinds.addAll(extensions.kinds());
+        return new TaskKinds(kinds);
+    }
+
+    /** The backends by name: {@code local}, and any an extension adds; every region must name one of them. */
+    private Map<String, ExecutionBackendFactory> backends(Path runtimeDir, RegionCatalog regions) {
+        Map<String, ExecutionBackendFactory> backends = new LinkedHashMap<>();
+        backends.put("local", listener -> new LocalExecutionBackend(
+                LocalBackendConfig.defaults(runtimeDir.resolve("instances")), listener));
+        extensions.backends().forEach((name, factory) -> {
+            if (backends.putIfAbsent(name, factory) != null) {
+                throw new IllegalArgumentException("backend '" + name + "' is defined twice");
+            }
+        });
+        List<String> problems = new ArrayList<>();
+        for (Region r : regions.list()) {
+            if (!backends.containsKey(r.backend())) {
+                problems.add("region '" + r.id() + "' names backend '" + r.backend() + "', which this server does not have "
+                        + backends.keySet());
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalStateException(String.join("; ", problems));
+        }
+        return backends;
     }
 
     /** Lifecycle, billing and time (SPEC RG-3..RG-9): orders, the meter, the jobs, the clock's control. */

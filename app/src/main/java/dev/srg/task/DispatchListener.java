@@ -3,8 +3,8 @@ package dev.srg.task;
 import dev.srg.admission.UsageType;
 
 /**
- * Told what the dispatcher does, for metrics and usage history. Called on the dispatcher's
- * threads, sometimes under a group's lock: implementations only count, never block.
+ * Told what the dispatcher does, for metrics and usage history. Called on the dispatcher's and the
+ * backends' threads (never under a group's lock): implementations only count, never block.
  */
 public interface DispatchListener {
     /** An instance of {@code groupId} was admitted after waiting {@code waitMillis} in the queue. */

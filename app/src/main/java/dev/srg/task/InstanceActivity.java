@@ -3,10 +3,10 @@ package dev.srg.task;
 import static java.util.Objects.requireNonNull;
 
 import dev.srg.group.GroupActivitySource;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import org.jdbi.v3.core.Jdbi;
 
@@ -31,19 +31,10 @@ public final class InstanceActivity implements GroupActivitySource {
 
     @Override
     public Map<String, Instant> lastActivity(Collection<String> groupIds, Instant now) {
-        Map<String, Instant> last = new HashMap<>();
         if (groupIds.isEmpty()) {
-            return last;
+            return new HashMap<>();
         }
-        jdbi.useHandle(h -> h.createQuery("""
-                SELECT resource_group_id, bool_or(status IN ('STARTING', 'RUNNING')) AS active,
-                       max(coalesce(finished_at, started_at)) AS last_end
-                  FROM instances
-                 WHERE resource_group_id = ANY(:ids) AND started_at IS NOT NULL
-                 GROUP BY resource_group_id""")
-                .bindArray("ids", String.class, List.copyOf(groupIds))
-                .map((rs, ctx) -> last.put(rs.getString(1), rs.getBoolean(2) ? now : rs.getTimestamp(3).toInstant()))
-                .list());
-        return last;
+        // the DAO stamps "now" from a clock; the caller's now is the one to report
+        return jdbi.withHandle(h -> new InstanceDao(h, Clock.fixed(now, java.time.ZoneOffset.UTC)).lastActivity(groupIds));
     }
 }

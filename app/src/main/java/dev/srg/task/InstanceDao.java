@@ -1,6 +1,11 @@
 package dev.srg.task;
 
 import dev.srg.admission.UsageType;
+import dev.srg.execution.Enforcement;
+import dev.srg.execution.ExitStatus;
+import dev.srg.execution.FailureReason;
+import dev.srg.execution.WorkShape;
+import dev.srg.json.Json;
 import dev.srg.quantity.ComputeUnits;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -9,16 +14,27 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.jdbi.v3.core.Handle;
+import tools.jackson.core.type.TypeReference;
 
 /** SQL for instances. Every status change is a compare-and-set on the current status. */
 final class InstanceDao {
+    /** The columns of {@link #row}; rows written before payloads existed have only a script. */
     private static final String COLUMNS = """
-            id, sequence, workspace_id, resource_group_id, name, type, usage_type, script, milli_cu, priority,
-            timeout_seconds, image_id, status, submitted_by, queued_at, started_at, finished_at, exit_code,
-            failure_reason, cpu_seconds, peak_memory_bytes, limits_enforced, limits_note, warnings""";
+            i.id, i.sequence, i.workspace_id, i.resource_group_id, i.name, i.type, i.shape, i.usage_type,
+            coalesce(i.payload, jsonb_build_object('script', i.script)) AS payload, i.milli_cu, i.priority,
+            i.timeout_seconds, i.image_id, i.status, i.submitted_by, i.queued_at, i.started_at, i.finished_at,
+            i.exit_code, i.failure_reason, i.cpu_seconds, i.peak_memory_bytes, i.limits_enforced, i.limits_note,
+            i.warnings, i.restarts, i.run_id, i.backend, i.enforcement,
+            (SELECT g.region_id FROM resource_groups g WHERE g.id = i.resource_group_id) AS region_id""";
+    private static final String ACTIVE = "('QUEUED', 'STARTING', 'RUNNING')";
+    private static final TypeReference<Map<String, Object>> PAYLOAD = new TypeReference<>() {};
     private final Handle h;
     private final Instant now;
 
@@ -27,43 +43,58 @@ final class InstanceDao {
         this.now = clock.instant();
     }
 
-    /** A stored instance with what the dispatcher needs beyond the API view. */
-    record Row(InstanceInfo info, long sequence, String script) {
+    /**
+     * A stored instance with what the dispatcher needs beyond the API view: its payload, the launch
+     * id of its current run, the backend it was launched on (null before its first launch) and
+     * its group's region.
+     */
+    record Row(InstanceInfo info, long sequence, Map<String, Object> payload, String runId, String backend,
+               String regionId) {
         String id() {
             return info.id();
         }
+
+        /** The launch id of the current run: the instance id, then {@code <id>.r<n>} after the n-th restart. */
+        String currentRun() {
+            return runId != null ? runId : info.id();
+        }
     }
 
-    void insert(String id, SubmitRequest r, String workspaceId, String groupId, ComputeUnits cu, int priority,
-                int timeoutSeconds, List<String> warnings, String submittedBy, Instant now) {
+    /** The fields of a new instance, as the submission's rules settled them. */
+    record NewInstance(String id, String workspaceId, String groupId, String name, String kind, WorkShape shape,
+                       UsageType usageType, Map<String, Object> payload, ComputeUnits cu, int priority,
+                       int timeoutSeconds, String imageId, List<String> warnings, String submittedBy) {}
+
+    void insert(NewInstance n) {
         h.createUpdate("""
-                INSERT INTO instances (id, workspace_id, resource_group_id, name, type, usage_type, script, milli_cu,
+                INSERT INTO instances (id, workspace_id, resource_group_id, name, type, shape, usage_type, payload, milli_cu,
                     priority, timeout_seconds, image_id, status, submitted_by, queued_at, warnings)
-                VALUES (:id, :ws, :rg, :name, :type, :usage, :script, :cu, :priority, :timeout, :image, 'QUEUED', :by,
-                    :now, :warnings)""")
-                .bind("id", id).bind("ws", workspaceId).bind("rg", groupId).bind("name", r.name())
-                .bind("type", r.type().name()).bind("usage", r.type().usageType().name()).bind("script", r.script())
-                .bind("cu", cu.milli()).bind("priority", priority).bind("timeout", timeoutSeconds)
-                .bind("image", r.imageId()).bind("by", submittedBy).bind("now", now)
-                .bind("warnings", warnings.isEmpty() ? null : String.join("\n", warnings))
+                VALUES (:id, :ws, :rg, :name, :type, :shape, :usage, CAST(:payload AS jsonb), :cu, :priority, :timeout,
+                    :image, 'QUEUED', :by, :now, :warnings)""")
+                .bind("id", n.id()).bind("ws", n.workspaceId()).bind("rg", n.groupId()).bind("name", n.name())
+                .bind("type", n.kind()).bind("shape", n.shape().name()).bind("usage", n.usageType().name())
+                .bind("payload", Json.MAPPER.writeValueAsString(n.payload()))
+                .bind("cu", n.cu().milli()).bind("priority", n.priority()).bind("timeout", n.timeoutSeconds())
+                .bind("image", n.imageId()).bind("by", n.submittedBy()).bind("now", now)
+                .bind("warnings", n.warnings().isEmpty() ? null : String.join("\n", n.warnings()))
                 .execute();
     }
 
     Optional<Row> find(String id) {
-        return h.createQuery("SELECT " + COLUMNS + " FROM instances WHERE id = :id").bind("id", id)
+        return h.createQuery("SELECT " + COLUMNS + " FROM instances i WHERE i.id = :id").bind("id", id)
                 .map((rs, ctx) -> row(rs, now)).findOne();
     }
 
     List<Row> list(String groupId, InstanceStatus status, UsageType usageType, List<String> workspaceIds, String afterId,
                    int limit) {
         return h.createQuery("SELECT " + COLUMNS + """
-                 FROM instances
-                WHERE id > :after
-                  AND (CAST(:rg AS text) IS NULL OR resource_group_id = :rg)
-                  AND (CAST(:status AS text) IS NULL OR status = :status)
-                  AND (CAST(:usage AS text) IS NULL OR usage_type = :usage)
-                  AND (CAST(:restricted AS boolean) = false OR workspace_id = ANY(:workspaces))
-                ORDER BY id LIMIT :limit""")
+                 FROM instances i
+                WHERE i.id > :after
+                  AND (CAST(:rg AS text) IS NULL OR i.resource_group_id = :rg)
+                  AND (CAST(:status AS text) IS NULL OR i.status = :status)
+                  AND (CAST(:usage AS text) IS NULL OR i.usage_type = :usage)
+                  AND (CAST(:restricted AS boolean) = false OR i.workspace_id = ANY(:workspaces))
+                ORDER BY i.id LIMIT :limit""")
                 .bind("after", afterId).bind("rg", groupId).bind("status", status == null ? null : status.name())
                 .bind("usage", usageType == null ? null : usageType.name())
                 .bind("restricted", workspaceIds != null)
@@ -74,14 +105,14 @@ final class InstanceDao {
 
     /** Every instance that is not final, in arrival order (to rebuild the ledgers). */
     List<Row> active() {
-        return h.createQuery("SELECT " + COLUMNS + " FROM instances WHERE status IN ('QUEUED', 'STARTING', 'RUNNING') ORDER BY sequence")
+        return h.createQuery("SELECT " + COLUMNS + " FROM instances i WHERE i.status IN " + ACTIVE + " ORDER BY i.sequence")
                 .map((rs, ctx) -> row(rs, now)).list();
     }
 
     /** The active instances of one group (for start estimates). */
     List<Row> activeIn(String groupId) {
-        return h.createQuery("SELECT " + COLUMNS + " FROM instances WHERE resource_group_id = :rg"
-                        + " AND status IN ('QUEUED', 'STARTING', 'RUNNING') ORDER BY sequence")
+        return h.createQuery("SELECT " + COLUMNS + " FROM instances i WHERE i.resource_group_id = :rg"
+                        + " AND i.status IN " + ACTIVE + " ORDER BY i.sequence")
                 .bind("rg", groupId).map((rs, ctx) -> row(rs, now)).list();
     }
 
@@ -89,8 +120,8 @@ final class InstanceDao {
      * The median run time, in milliseconds, of the last (up to 20) instances of each usage type of
      * a group that succeeded; only types with at least 3 such runs.
      */
-    java.util.Map<UsageType, Long> typicalRunMillis(String groupId) {
-        java.util.Map<UsageType, Long> typical = new java.util.EnumMap<>(UsageType.class);
+    Map<UsageType, Long> typicalRunMillis(String groupId) {
+        Map<UsageType, Long> typical = new EnumMap<>(UsageType.class);
         h.createQuery("""
                 SELECT usage_type, percentile_cont(0.5) WITHIN GROUP (ORDER BY millis) AS median, count(*) AS n
                 FROM (SELECT usage_type, extract(epoch FROM finished_at - started_at) * 1000 AS millis,
@@ -109,19 +140,62 @@ final class InstanceDao {
     }
 
     /**
+     * SPEC RG-7: per group, whether an instance starts or runs now, and when the last one that
+     * started ended (or started); groups without a started instance are not in the answer.
+     */
+    Map<String, Instant> lastActivity(Collection<String> groupIds) {
+        Map<String, Instant> last = new HashMap<>();
+        h.createQuery("""
+                SELECT resource_group_id, bool_or(status IN ('STARTING', 'RUNNING')) AS active,
+                       max(coalesce(finished_at, started_at)) AS last_end
+                  FROM instances
+                 WHERE resource_group_id = ANY(:ids) AND started_at IS NOT NULL
+                 GROUP BY resource_group_id""")
+                .bindArray("ids", String.class, List.copyOf(groupIds))
+                .map((rs, ctx) -> last.put(rs.getString(1), rs.getBoolean(2) ? now : rs.getTimestamp(3).toInstant()))
+                .list();
+        return last;
+    }
+
+    /**
      * QUEUED → STARTING for a batch (write-ahead: committed before any launch). Returns the rows
      * that made the move; one that was cancelled meanwhile is not among them.
      */
     List<Row> markStarting(List<String> ids) {
-        return h.createQuery("UPDATE instances SET status = 'STARTING', started_at = :now"
-                        + " WHERE id = ANY(:ids) AND status = 'QUEUED' RETURNING " + COLUMNS)
+        return h.createQuery("UPDATE instances i SET status = 'STARTING', started_at = :now"
+                        + " WHERE i.id = ANY(:ids) AND i.status = 'QUEUED' RETURNING " + COLUMNS)
                 .bind("now", now).bindArray("ids", String.class, ids)
                 .map((rs, ctx) -> row(rs, now)).list();
+    }
+
+    /**
+     * Written before a launch (write-ahead): the launch id of the run, the backend it goes to and
+     * what that backend enforces for it (RT-3). False when the instance is no longer starting
+     * (cancelled meanwhile): then it must not be launched.
+     */
+    boolean recordLaunch(String id, String runId, String backend, Enforcement enforcement) {
+        return h.createUpdate("""
+                UPDATE instances SET run_id = :run, backend = :backend, enforcement = CAST(:enforcement AS jsonb)
+                WHERE id = :id AND status = 'STARTING'""")
+                .bind("id", id).bind("run", runId).bind("backend", backend)
+                .bind("enforcement", Json.MAPPER.writeValueAsString(enforcement)).execute() == 1;
     }
 
     boolean markRunning(String id) {
         return h.createUpdate("UPDATE instances SET status = 'RUNNING' WHERE id = :id AND status = 'STARTING'")
                 .bind("id", id).execute() == 1;
+    }
+
+    /**
+     * A service's run ended by itself: the next run gets {@code nextRun} (committed before it is
+     * launched, so that it starts at most once). False when the instance moved on meanwhile (stopped,
+     * or another exit of the same run was handled).
+     */
+    boolean restart(String id, String endedRun, String nextRun) {
+        return h.createUpdate("""
+                UPDATE instances SET status = 'STARTING', restarts = restarts + 1, run_id = :next
+                WHERE id = :id AND status IN ('STARTING', 'RUNNING') AND coalesce(run_id, id) = :ended""")
+                .bind("id", id).bind("ended", endedRun).bind("next", nextRun).execute() == 1;
     }
 
     boolean cancelQueued(String id) {
@@ -134,23 +208,31 @@ final class InstanceDao {
     /**
      * Records the outcome of an instance that was STARTING or RUNNING; false if it was already final.
      * Its run time counts from admission (STARTING: its CUs are reserved then), which billing meters.
+     * A run that started corrects the CPU and memory part of the recorded enforcement with what the
+     * run found (its cgroups may have failed).
      */
-    boolean finish(String id, InstanceStatus status, Integer exitCode, String failureReason, Instant startedAt,
-                   Instant finishedAt, double cpuSeconds, Long peakMemoryBytes, boolean limitsEnforced, String limitsNote) {
+    boolean finish(String id, InstanceStatus status, ExitStatus exit, Instant startedAt, Instant finishedAt) {
         return h.createUpdate("""
                 UPDATE instances SET status = :status, exit_code = :exit, failure_reason = :reason,
                     started_at = coalesce(started_at, :startedAt),
                     finished_at = greatest(:finishedAt, coalesce(started_at, :startedAt, :finishedAt)), cpu_seconds = :cpu,
-                    peak_memory_bytes = :peak, limits_enforced = :enforced, limits_note = :note
+                    peak_memory_bytes = :peak, limits_enforced = :enforced, limits_note = :note,
+                    enforcement = CASE WHEN enforcement IS NULL OR NOT :ran THEN enforcement
+                        ELSE enforcement || jsonb_build_object(
+                            'cpu', jsonb_build_object('enforced', :enforced, 'note', CAST(:note AS text)),
+                            'memory', jsonb_build_object('enforced', :enforced, 'note', CAST(:note AS text))) END
                 WHERE id = :id AND status IN ('STARTING', 'RUNNING')""")
-                .bind("status", status.name()).bind("exit", exitCode).bind("reason", failureReason)
-                .bind("startedAt", startedAt).bind("finishedAt", finishedAt).bind("cpu", cpuSeconds)
-                .bind("peak", peakMemoryBytes).bind("enforced", limitsEnforced).bind("note", limitsNote)
+                .bind("status", status.name()).bind("exit", exit.exitCode())
+                .bind("reason", exit.reason() == FailureReason.NONE ? null : exit.reason().name())
+                .bind("startedAt", startedAt).bind("finishedAt", finishedAt).bind("cpu", exit.cpuSeconds())
+                .bind("peak", exit.peakMemoryBytes()).bind("enforced", exit.limitsEnforced()).bind("note", exit.limitsNote())
+                .bind("ran", exit.startedAt() != null)
                 .bind("id", id).execute() == 1;
     }
 
     private static Row row(ResultSet rs, Instant now) throws SQLException {
         InstanceStatus status = InstanceStatus.valueOf(rs.getString("status"));
+        WorkShape shape = WorkShape.valueOf(rs.getString("shape"));
         Instant queuedAt = rs.getTimestamp("queued_at").toInstant();
         Instant startedAt = instant(rs.getTimestamp("started_at"));
         Instant finishedAt = instant(rs.getTimestamp("finished_at"));
@@ -166,16 +248,28 @@ final class InstanceDao {
                 : null;
         int exit = rs.getInt("exit_code");
         Integer exitCode = rs.wasNull() ? null : exit;
+        String enforcementJson = rs.getString("enforcement");
+        Enforcement enforcement = enforcementJson == null ? null : Json.MAPPER.readValue(enforcementJson, Enforcement.class);
         boolean enforced = rs.getBoolean("limits_enforced");
         Boolean limitsEnforced = rs.wasNull() ? null : enforced;
+        String limitsNote = rs.getString("limits_note");
+        if (limitsEnforced == null && enforcement != null) {
+            // still running: what the backend declared for its CPU and memory
+            limitsEnforced = enforcement.cpu().enforced() && enforcement.memory().enforced();
+            limitsNote = enforcement.cpu().note();
+        }
+        String failure = rs.getString("failure_reason");
         String warnings = rs.getString("warnings");
+        int timeout = rs.getInt("timeout_seconds");
         InstanceInfo info = new InstanceInfo(rs.getString("id"), rs.getString("name"), rs.getString("workspace_id"),
-                rs.getString("resource_group_id"), TaskType.valueOf(rs.getString("type")),
-                UsageType.valueOf(rs.getString("usage_type")), cu, rs.getInt("priority"), rs.getInt("timeout_seconds"),
-                rs.getString("image_id"), status, rs.getString("submitted_by"), queuedAt, startedAt, finishedAt,
-                waitMillis, runMillis, exitCode, rs.getString("failure_reason"), consumption, limitsEnforced,
-                rs.getString("limits_note"), warnings == null ? List.of() : Arrays.asList(warnings.split("\n")), null);
-        return new Row(info, rs.getLong("sequence"), rs.getString("script"));
+                rs.getString("resource_group_id"), rs.getString("type"), shape,
+                UsageType.valueOf(rs.getString("usage_type")), cu, rs.getInt("priority"),
+                shape == WorkShape.SERVICE ? null : timeout, rs.getString("image_id"), status, rs.getString("submitted_by"),
+                queuedAt, startedAt, finishedAt, waitMillis, runMillis, exitCode,
+                failure == null ? null : FailureReason.valueOf(failure), consumption, limitsEnforced, limitsNote,
+                enforcement, rs.getInt("restarts"), warnings == null ? List.of() : Arrays.asList(warnings.split("\n")), null);
+        return new Row(info, rs.getLong("sequence"), Json.MAPPER.readValue(rs.getString("payload"), PAYLOAD),
+                rs.getString("run_id"), rs.getString("backend"), rs.getString("region_id"));
     }
 
     private static Instant instant(Timestamp t) {

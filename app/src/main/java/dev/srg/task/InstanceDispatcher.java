@@ -6,23 +6,45 @@ import dev.srg.admission.GroupLedger;
 import dev.srg.admission.GroupLimits;
 import dev.srg.admission.LedgerInfo;
 import dev.srg.admission.QueuedTask;
+import dev.srg.execution.Enforcement;
 import dev.srg.execution.ExecutionBackend;
+import dev.srg.execution.ExecutionBackendFactory;
 import dev.srg.execution.ExitListener;
 import dev.srg.execution.ExitStatus;
+import dev.srg.execution.FailureReason;
+import dev.srg.execution.LaunchCommand;
 import dev.srg.execution.LaunchSpec;
+import dev.srg.execution.NetworkContext;
 import dev.srg.execution.RecoveredInstance;
+import dev.srg.execution.ResourceLimits;
 import dev.srg.execution.TaskKind;
+import dev.srg.execution.TaskKinds;
+import dev.srg.execution.WorkShape;
 import dev.srg.time.SimulatedClock;
+import java.io.IOException;
+import java.io.InputStream;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,60 +52,129 @@ import org.slf4j.LoggerFactory;
 /**
  * Moves instances through their lives: keeps one admission ledger per group (rebuilt from the
  * store at start), decides which queued instances start, commits QUEUED → STARTING before it
- * launches anything (write-ahead), launches, and records each outcome with a compare-and-set.
- * Every event of a group (submit, finish, cancel, limits) re-runs admission for that group.
+ * launches anything (write-ahead), launches each on the backend of its group's region, and records
+ * each outcome with a compare-and-set. Every event of a group (submit, finish, cancel, limits)
+ * re-runs admission for that group.
+ *
+ * <p>A ledger's lock guards only memory: decisions are taken under it, the store is written
+ * outside it (a virtual thread blocked in JDBC under a monitor would pin its carrier).
+ *
+ * <p>Services (shape SERVICE) hold their CU from admission until stopped; when a run ends by
+ * itself the next run is committed under a new launch id ({@code <id>.r<n>}) and launched after
+ * a backoff, so that each run starts at most once, also across a crash of the server.
  */
-public final class InstanceDispatcher implements ExitListener, AutoCloseable {
+public final class InstanceDispatcher implements ExitListener, AdmissionView, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(InstanceDispatcher.class);
+    private static final Pattern RESTART_RUN = Pattern.compile("(.+)\\.r([0-9]+)");
+    static final Duration FIRST_RESTART_DELAY = Duration.ofSeconds(1);
+    static final Duration MAX_RESTART_DELAY = Duration.ofMinutes(1);
 
     private final Jdbi jdbi;
     private final Clock clock;
     private final Function<String, GroupLimits> limits;
+    private final TaskKinds kinds;
+    private final Map<String, ExecutionBackendFactory> backendFactories;
+    private final Function<String, String> backendOfRegion;
+    private final LaunchContext context;
+    private final Map<String, ExecutionBackend> backends = new ConcurrentHashMap<>();
     private final Map<String, GroupLedger> ledgers = new ConcurrentHashMap<>();
+    /** Per group, the newest read of its limits handed out; an older read is never applied over a newer one. */
+    private final Map<String, AtomicLong> limitsReads = new ConcurrentHashMap<>();
+    private final Map<String, Long> limitsApplied = new ConcurrentHashMap<>();
     /** The group of every instance the ledgers know (queued or running). */
     private final Map<String, String> groupOf = new ConcurrentHashMap<>();
+    /** The services among the active instances: their exits may be restarts (tasks' exits are read without a query). */
+    private final Set<String> services = ConcurrentHashMap.newKeySet();
+    /** Services being stopped: their next exit is the end, not a reason to restart. */
+    private final Set<String> stopping = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService ticker =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("srg-admission-tick").daemon().factory());
-    private volatile ExecutionBackend backend;
-    private final List<DispatchListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<DispatchListener> listeners = new CopyOnWriteArrayList<>();
 
-    public InstanceDispatcher(Jdbi jdbi, Clock clock, Function<String, GroupLimits> limits) {
+    /**
+     * @param limits a group's admission limits, read from the store
+     * @param kinds the registered task kinds (how each launches)
+     * @param backends the backends by name; built (with this dispatcher as their listener) by {@link #start}
+     * @param backendOfRegion the name of the backend a region's instances run on
+     * @param context the network context of a group's launches
+     */
+    public InstanceDispatcher(Jdbi jdbi, Clock clock, Function<String, GroupLimits> limits, TaskKinds kinds,
+                              Map<String, ExecutionBackendFactory> backends, Function<String, String> backendOfRegion,
+                              LaunchContext context) {
         this.jdbi = requireNonNull(jdbi, "jdbi is null");
         this.clock = requireNonNull(clock, "clock is null");
         this.limits = requireNonNull(limits, "limits is null");
+        this.kinds = requireNonNull(kinds, "kinds is null");
+        this.backendFactories = Map.copyOf(new LinkedHashMap<>(requireNonNull(backends, "backends is null")));
+        this.backendOfRegion = requireNonNull(backendOfRegion, "backendOfRegion is null");
+        this.context = requireNonNull(context, "context is null");
+        if (backends.isEmpty()) {
+            throw new IllegalArgumentException("at least one backend is needed");
+        }
     }
 
     /**
-     * Rebuilds the ledgers from the store, re-attaches to what still runs, relaunches what was
-     * committed as STARTING but never started, then admits. Called once at start, before the API.
+     * Builds the backends, rebuilds the ledgers from the store, re-attaches (per backend) to what
+     * still runs, relaunches what was committed as STARTING but never started, then admits. Called
+     * once at start, before the API.
      */
-    public void start(ExecutionBackend executionBackend) {
-        this.backend = requireNonNull(executionBackend, "executionBackend is null");
+    public void start() {
+        backendFactories.forEach((name, factory) -> {
+            ExecutionBackend backend = factory.create(this);
+            backends.put(name, backend);
+            LaunchSpec probe = new LaunchSpec("probe", "PROBE", new LaunchCommand(List.of("true"), Map.of(), Map.of()),
+                    new ResourceLimits(1000), Duration.ofSeconds(1), Map.of(), NetworkContext.NONE, Optional.empty());
+            // SPEC RT-3: said once at start, and on every instance
+            LOG.info("backend {}: {}", name, backend.enforcement(probe).notEnforced());
+        });
         List<InstanceDao.Row> active = jdbi.withHandle(h -> new InstanceDao(h, clock).active());
-        List<String> launched = new ArrayList<>();
+        Map<String, List<String>> launchedByBackend = new HashMap<>();
+        Map<String, InstanceDao.Row> byRun = new HashMap<>();
+        List<InstanceDao.Row> neverLaunched = new ArrayList<>();
+        int launched = 0;
         for (InstanceDao.Row row : active) {
             InstanceInfo i = row.info();
             GroupLedger ledger = ledger(i.resourceGroupId());
             groupOf.put(i.id(), i.resourceGroupId());
+            if (i.shape() == WorkShape.SERVICE) {
+                services.add(i.id());
+            }
             synchronized (ledger) {
                 if (i.status() == InstanceStatus.QUEUED) {
                     ledger.enqueue(queued(row));
                 } else {
                     ledger.restoreRunning(i.id(), i.usageType(), i.cu().milli());
-                    launched.add(i.id());
                 }
             }
-        }
-        Map<String, InstanceDao.Row> byId = new java.util.HashMap<>();
-        active.forEach(r -> byId.put(r.id(), r));
-        for (RecoveredInstance r : backend.recover(launched)) {
-            if (r.state() == RecoveredInstance.State.NOT_STARTED) {
-                // committed STARTING, never launched: launching again runs it at most once
-                launch(byId.get(r.instanceId()));
+            if (i.status() == InstanceStatus.QUEUED) {
+                continue;
+            }
+            launched++;
+            if (row.backend() == null) {
+                // committed STARTING, crashed before the launch was recorded: it was never launched
+                neverLaunched.add(row);
+            } else {
+                launchedByBackend.computeIfAbsent(row.backend(), b -> new ArrayList<>()).add(row.currentRun());
+                byRun.put(row.currentRun(), row);
             }
         }
-        LOG.info("recovered {} active instance(s): {} launched before, {} queued", active.size(), launched.size(),
-                active.size() - launched.size());
+        launchedByBackend.forEach((name, runs) -> {
+            ExecutionBackend backend = backends.get(name);
+            if (backend == null) {
+                LOG.error("{} instance(s) were launched on backend '{}', which this server does not have; they stay"
+                        + " active until it is configured again", runs.size(), name);
+                return;
+            }
+            for (RecoveredInstance r : backend.recover(runs)) {
+                if (r.state() == RecoveredInstance.State.NOT_STARTED) {
+                    // recorded, never started: launching again runs it at most once
+                    launch(byRun.get(r.instanceId()));
+                }
+            }
+        });
+        neverLaunched.forEach(this::launch);
+        LOG.info("recovered {} active instance(s): {} launched before, {} queued", active.size(), launched,
+                active.size() - launched);
         ledgers.keySet().forEach(this::admit);
         // starvation bounds are crossed with time, not only with events
         ticker.scheduleWithFixedDelay(() -> ledgers.forEach((id, ledger) -> {
@@ -93,44 +184,75 @@ public final class InstanceDispatcher implements ExitListener, AutoCloseable {
         }), 1, 1, TimeUnit.SECONDS);
     }
 
+    /** The registered kinds. */
+    public TaskKinds kinds() {
+        return kinds;
+    }
+
     /** A new instance was committed as QUEUED: queue it and admit. */
     void submitted(InstanceDao.Row row) {
         String groupId = row.info().resourceGroupId();
         GroupLedger ledger = ledger(groupId);
         groupOf.put(row.id(), groupId);
+        if (row.info().shape() == WorkShape.SERVICE) {
+            services.add(row.id());
+        }
         synchronized (ledger) {
             ledger.enqueue(queued(row));
         }
         admit(groupId);
     }
 
-    /** Cancels a queued instance, or asks the backend to kill a started one (its exit comes later). */
-    boolean cancel(InstanceInfo instance) {
+    /**
+     * Cancels a queued instance, or asks the backend to kill a started one (its exit comes later);
+     * a service is stopped (not restarted). False when the instance is unknown or already final.
+     */
+    boolean cancel(String instanceId) {
+        InstanceDao.Row row = jdbi.withHandle(h -> new InstanceDao(h, clock).find(instanceId)).orElse(null);
+        if (row == null || row.info().status().isFinal()) {
+            return false;
+        }
+        InstanceInfo instance = row.info();
         if (instance.status() == InstanceStatus.QUEUED) {
-            GroupLedger ledger = ledger(instance.resourceGroupId());
-            synchronized (ledger) {
-                if (jdbi.withHandle(h -> new InstanceDao(h, clock).cancelQueued(instance.id()))) {
+            if (jdbi.withHandle(h -> new InstanceDao(h, clock).cancelQueued(instance.id()))) {
+                GroupLedger ledger = ledger(instance.resourceGroupId());
+                synchronized (ledger) {
+                    // not queued any more when admission took it meanwhile: that start then finds it cancelled
                     ledger.cancelQueued(instance.id());
-                    groupOf.remove(instance.id());
-                    listeners.forEach(l -> l.finished(instance.resourceGroupId(), InstanceStatus.CANCELLED));
-                    return true;
                 }
+                groupOf.remove(instance.id());
+                listeners.forEach(l -> l.finished(instance.resourceGroupId(), InstanceStatus.CANCELLED));
+                return true;
+            }
+            row = jdbi.withHandle(h -> new InstanceDao(h, clock).find(instanceId)).orElseThrow();
+            if (row.info().status().isFinal()) {
+                return false;
             }
         }
+        if (row.info().shape() == WorkShape.SERVICE) {
+            stopping.add(instanceId);
+        }
         // STARTING or RUNNING (possibly just now): the backend kills it or keeps it from starting
-        backend.cancel(instance.id());
+        backendOf(row).cancel(row.currentRun());
         return true;
     }
 
     /** A group's state, capacity, quotas or concurrency changed: adopt them and admit. */
     public void limitsChanged(String groupId) {
         GroupLedger ledger = ledger(groupId);
+        long read = limitsReads.computeIfAbsent(groupId, id -> new AtomicLong()).incrementAndGet();
+        GroupLimits current = limits.apply(groupId);
         synchronized (ledger) {
-            ledger.setLimits(limits.apply(groupId));
+            // two changes read concurrently: the later read wins, whichever finishes first
+            if (limitsApplied.getOrDefault(groupId, 0L) < read) {
+                limitsApplied.put(groupId, read);
+                ledger.setLimits(current);
+            }
         }
         admit(groupId);
     }
 
+    @Override
     public LedgerInfo snapshot(String groupId) {
         GroupLedger ledger = ledger(groupId);
         synchronized (ledger) {
@@ -138,16 +260,13 @@ public final class InstanceDispatcher implements ExitListener, AutoCloseable {
         }
     }
 
-    /** Adds a listener told of admissions and outcomes (metrics, usage history). */
+    @Override
     public void addListener(DispatchListener listener) {
         listeners.add(requireNonNull(listener, "listener is null"));
     }
 
-    /**
-     * Reads every group's ledger, each under its lock, without walking queues (cheap: for sampling
-     * and metrics). The reader must only read, and quickly.
-     */
-    public void readLedgers(java.util.function.BiConsumer<String, GroupLedger> reader) {
+    @Override
+    public void readLedgers(BiConsumer<String, GroupLedger> reader) {
         ledgers.forEach((id, ledger) -> {
             synchronized (ledger) {
                 reader.accept(id, ledger);
@@ -166,8 +285,27 @@ public final class InstanceDispatcher implements ExitListener, AutoCloseable {
         }
     }
 
+    /** The output of an instance's current run from {@code offset}, from the backend it runs on. */
+    InputStream openLog(InstanceDao.Row row, long offset) throws IOException {
+        if (row.backend() == null) {
+            return InputStream.nullInputStream(); // never launched
+        }
+        ExecutionBackend backend = backends.get(row.backend());
+        return backend == null ? InputStream.nullInputStream() : backend.openLog(row.currentRun(), offset);
+    }
+
+    /** The instance a launch id belongs to: a restarted service's runs are {@code <id>.r<n>}. */
+    static String instanceOf(String runId) {
+        Matcher m = RESTART_RUN.matcher(runId);
+        return m.matches() ? m.group(1) : runId;
+    }
+
     @Override
-    public void onExit(String instanceId, ExitStatus status) {
+    public void onExit(String runId, ExitStatus status) {
+        String instanceId = instanceOf(runId);
+        if ((services.contains(instanceId) || !instanceId.equals(runId)) && !serviceEnds(instanceId, runId, status)) {
+            return;
+        }
         InstanceStatus outcome = switch (status.reason()) {
             case NONE -> InstanceStatus.SUCCEEDED;
             case TIMEOUT -> InstanceStatus.TIMED_OUT;
@@ -175,19 +313,53 @@ public final class InstanceDispatcher implements ExitListener, AutoCloseable {
             default -> InstanceStatus.FAILED;
         };
         // the backend reads the system clock; the store keeps every time on the injected one
-        java.time.Instant startedAt = status.startedAt() == null ? null : SimulatedClock.onClock(clock, status.startedAt());
-        java.time.Instant finishedAt = SimulatedClock.onClock(clock, status.finishedAt());
-        boolean recorded = jdbi.withHandle(h -> new InstanceDao(h, clock).finish(instanceId, outcome, status.exitCode(),
-                status.reason() == dev.srg.execution.FailureReason.NONE ? null : status.reason().name(),
-                startedAt, finishedAt, status.cpuSeconds(), status.peakMemoryBytes(),
-                status.limitsEnforced(), status.limitsNote()));
+        Instant startedAt = status.startedAt() == null ? null : SimulatedClock.onClock(clock, status.startedAt());
+        Instant finishedAt = SimulatedClock.onClock(clock, status.finishedAt());
+        boolean recorded = jdbi.withHandle(h -> new InstanceDao(h, clock).finish(instanceId, outcome, status, startedAt,
+                finishedAt));
         if (!recorded) {
             LOG.debug("exit of {} was already recorded", instanceId);
         }
-        String groupId = groupOf.remove(instanceId);
+        stopping.remove(instanceId);
+        services.remove(instanceId);
+        String groupId = groupOf.get(instanceId);
         if (recorded && groupId != null) {
             listeners.forEach(l -> l.finished(groupId, outcome));
         }
+        release(instanceId);
+    }
+
+    /**
+     * Whether this exit of a service's run ends the service (stopped, or it cannot run); false when
+     * it was handled here: the next run committed (a restart), or the exit is of an earlier run.
+     */
+    private boolean serviceEnds(String instanceId, String runId, ExitStatus status) {
+        InstanceDao.Row row;
+        try {
+            row = jdbi.withHandle(h -> new InstanceDao(h, clock).find(instanceId)).orElse(null);
+        } catch (RuntimeException e) {
+            LOG.error("cannot read service {} to record the exit of run {}: {}", instanceId, runId, e.toString());
+            return false;
+        }
+        if (row == null || row.info().status().isFinal()) {
+            services.remove(instanceId);
+            release(instanceId);
+            return false;
+        }
+        if (!row.currentRun().equals(runId)) {
+            LOG.debug("exit of {} is of an earlier run of {} (now {})", runId, instanceId, row.currentRun());
+            return false;
+        }
+        if (!stopping.contains(instanceId) && status.reason() != FailureReason.CANCELLED) {
+            restart(row, status);
+            return false;
+        }
+        return true;
+    }
+
+    /** Stops counting an instance in its group's ledger and admits what now fits. */
+    private void release(String instanceId) {
+        String groupId = groupOf.remove(instanceId);
         if (groupId != null) {
             GroupLedger ledger = ledger(groupId);
             synchronized (ledger) {
@@ -197,55 +369,167 @@ public final class InstanceDispatcher implements ExitListener, AutoCloseable {
         }
     }
 
-    /** Decide, commit the starts in one statement, then launch outside the group's lock. */
+    /** A service's run ended by itself: commit the next run, keep its CU, launch it after a backoff. */
+    private void restart(InstanceDao.Row row, ExitStatus ended) {
+        int restart = row.info().restarts() + 1;
+        String next = row.id() + ".r" + restart;
+        boolean committed = jdbi.withHandle(h -> new InstanceDao(h, clock).restart(row.id(), row.currentRun(), next));
+        if (!committed) {
+            return;
+        }
+        long delay = Math.min(MAX_RESTART_DELAY.toMillis(),
+                FIRST_RESTART_DELAY.toMillis() << Math.min(10, row.info().restarts()));
+        LOG.info("service {} ended ({}, exit {}): restart {} as {} in {} ms", row.id(), ended.reason(), ended.exitCode(),
+                restart, next, delay);
+        try {
+            ticker.schedule(() -> jdbi.withHandle(h -> new InstanceDao(h, clock).find(row.id()))
+                    .filter(r -> r.info().status() == InstanceStatus.STARTING && r.currentRun().equals(next))
+                    .ifPresent(this::launch), delay, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // closing: the next start of the server launches the committed run
+        }
+    }
+
+    /**
+     * Decide under the group's lock; outside it, commit the starts together with each launch's
+     * record (run id, backend, enforcement) in one transaction; then launch.
+     */
     private void admit(String groupId) {
         GroupLedger ledger = ledger(groupId);
-        List<InstanceDao.Row> toLaunch;
+        List<QueuedTask> admitted;
         synchronized (ledger) {
-            List<QueuedTask> admitted = ledger.admit(clock.millis());
-            if (admitted.isEmpty()) {
-                return;
-            }
-            List<String> ids = admitted.stream().map(QueuedTask::id).toList();
-            try {
-                toLaunch = jdbi.inTransaction(h -> new InstanceDao(h, clock).markStarting(ids));
-            } catch (RuntimeException e) {
-                // the store is unreachable: put them back in their places and try again on the next tick
-                LOG.warn("could not commit the start of {} instance(s) of {}: {}", ids.size(), groupId, e.toString());
+            admitted = ledger.admit(clock.millis());
+        }
+        if (admitted.isEmpty()) {
+            return;
+        }
+        List<String> ids = admitted.stream().map(QueuedTask::id).toList();
+        List<Prepared> toLaunch;
+        try {
+            NetworkContext network = context.network(groupId); // one read for the batch, before the transaction
+            toLaunch = jdbi.inTransaction(h -> {
+                InstanceDao dao = new InstanceDao(h, clock);
+                List<Prepared> prepared = new ArrayList<>();
+                for (InstanceDao.Row row : dao.markStarting(ids)) {
+                    Prepared p = prepare(row, network);
+                    if (p.spec() != null) {
+                        dao.recordLaunch(row.id(), p.spec().instanceId(), p.backendName(), p.enforcement());
+                    }
+                    prepared.add(p);
+                }
+                return prepared;
+            });
+        } catch (RuntimeException e) {
+            // the store is unreachable: put them back in their places and try again on the next tick
+            LOG.warn("could not commit the start of {} instance(s) of {}: {}", ids.size(), groupId, e.toString());
+            synchronized (ledger) {
                 for (QueuedTask t : admitted) {
                     ledger.release(t.id());
                     ledger.enqueue(t);
                 }
-                return;
             }
-            var started = toLaunch.stream().map(InstanceDao.Row::id).collect(java.util.stream.Collectors.toSet());
-            long now = clock.millis();
-            for (QueuedTask t : admitted) {
-                if (started.contains(t.id())) {
-                    listeners.forEach(l -> l.admitted(groupId, t.type(), Math.max(0, now - t.enqueuedAtMillis())));
-                } else {
-                    // cancelled between the decision and the commit
-                    ledger.release(t.id());
-                    groupOf.remove(t.id());
-                }
+            return;
+        }
+        Set<String> started = toLaunch.stream().map(p -> p.row().id()).collect(Collectors.toSet());
+        long now = clock.millis();
+        List<String> dropped = new ArrayList<>();
+        for (QueuedTask t : admitted) {
+            if (started.contains(t.id())) {
+                listeners.forEach(l -> l.admitted(groupId, t.type(), Math.max(0, now - t.enqueuedAtMillis())));
+            } else {
+                dropped.add(t.id()); // cancelled between the decision and the commit
             }
+        }
+        if (!dropped.isEmpty()) {
+            synchronized (ledger) {
+                dropped.forEach(ledger::release);
+            }
+            dropped.forEach(groupOf::remove);
+            admit(groupId);
         }
         toLaunch.forEach(this::launch);
     }
 
-    private void launch(InstanceDao.Row row) {
+    /**
+     * What one launch needs, built from the stored row: the spec, its backend and what that backend
+     * enforces for it; or, when it cannot be launched here (its kind or backend is not configured),
+     * why not.
+     */
+    private record Prepared(InstanceDao.Row row, LaunchSpec spec, String backendName, ExecutionBackend backend,
+                            Enforcement enforcement, String failure) {}
+
+    private Prepared prepare(InstanceDao.Row row, NetworkContext network) {
         InstanceInfo i = row.info();
+        String backendName = row.backend() != null ? row.backend() : backendOfRegion.apply(row.regionId());
+        ExecutionBackend backend = backends.get(backendName);
+        Optional<TaskKind> found = kinds.find(i.type());
+        if (found.isEmpty() || backend == null) {
+            return new Prepared(row, null, backendName, null, null, found.isEmpty()
+                    ? "kind " + i.type() + " is not registered on this server"
+                    : "backend '" + backendName + "' of region " + row.regionId() + " is not configured");
+        }
+        TaskKind kind = found.get();
         try {
-            var spec = new LaunchSpec(i.id(), TaskKind.valueOf(i.type().name()), row.script(), i.cu().milli(),
-                    Duration.ofSeconds(i.timeoutSeconds()), Map.of("SRG_INSTANCE_ID", i.id(),
-                    "SRG_RESOURCE_GROUP_ID", i.resourceGroupId(), "SRG_WORKSPACE_ID", i.workspaceId()));
-            backend.launch(spec);
+            Duration timeout = kind.shape() == WorkShape.SERVICE ? Duration.ZERO : Duration.ofSeconds(i.timeoutSeconds());
+            LaunchSpec spec = new LaunchSpec(row.currentRun(), kind.name(), kind.command(row.payload()),
+                    new ResourceLimits(i.cu().milli()), timeout, Map.of("SRG_INSTANCE_ID", i.id(),
+                    "SRG_RESOURCE_GROUP_ID", i.resourceGroupId(), "SRG_WORKSPACE_ID", i.workspaceId()),
+                    network, Optional.ofNullable(i.imageId()));
+            return new Prepared(row, spec, backendName, backend, backend.enforcement(spec), null);
+        } catch (RuntimeException e) {
+            return new Prepared(row, null, backendName, backend, null, "cannot build the launch: " + e.getMessage());
+        }
+    }
+
+    /** Launches a started instance outside admission (recovery, a service's next run): records the launch first. */
+    private void launch(InstanceDao.Row row) {
+        Prepared p;
+        try {
+            p = prepare(row, context.network(row.info().resourceGroupId()));
+        } catch (RuntimeException e) {
+            p = new Prepared(row, null, null, null, null, "cannot read the group's networks: " + e.getMessage());
+        }
+        if (p.spec() != null) {
+            Prepared prepared = p;
+            try {
+                // SPEC RT-3, and write-ahead: where it runs and as which run, before it runs
+                if (!jdbi.withHandle(h -> new InstanceDao(h, clock).recordLaunch(row.id(), prepared.spec().instanceId(),
+                        prepared.backendName(), prepared.enforcement()))) {
+                    LOG.debug("{} is no longer starting; not launched", row.id());
+                    return;
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("cannot record the launch of {}: {}", row.id(), e.toString());
+                return; // still STARTING: the next start of the server launches it
+            }
+        }
+        launch(p);
+    }
+
+    /** Launches a prepared instance whose launch is recorded, or fails one that cannot be launched. */
+    private void launch(Prepared p) {
+        InstanceInfo i = p.row().info();
+        String run = p.row().currentRun();
+        try {
+            if (p.spec() == null) {
+                stopping.add(i.id()); // lasting: a service is not restarted into the same failure
+                throw new IllegalStateException(p.failure());
+            }
+            p.backend().launch(p.spec());
             jdbi.useHandle(h -> new InstanceDao(h, clock).markRunning(i.id()));
         } catch (RuntimeException e) {
-            LOG.warn("launching {} failed: {}", i.id(), e.toString());
-            onExit(i.id(), ExitStatus.withoutRun(dev.srg.execution.FailureReason.LAUNCH_FAILED, clock.instant(),
-                    "launch failed: " + e.getMessage()));
+            LOG.warn("launching {} failed: {}", run, e.toString());
+            onExit(run, ExitStatus.withoutRun(FailureReason.LAUNCH_FAILED, clock.instant(), "launch failed: " + e.getMessage()));
         }
+    }
+
+    private ExecutionBackend backendOf(InstanceDao.Row row) {
+        String name = row.backend() != null ? row.backend() : backendOfRegion.apply(row.regionId());
+        ExecutionBackend backend = backends.get(name);
+        if (backend == null) {
+            throw new IllegalStateException("backend '" + name + "' is not configured");
+        }
+        return backend;
     }
 
     private static QueuedTask queued(InstanceDao.Row row) {
@@ -253,12 +537,31 @@ public final class InstanceDispatcher implements ExitListener, AutoCloseable {
         return new QueuedTask(i.id(), i.usageType(), i.cu().milli(), i.priority(), row.sequence(), i.queuedAt().toEpochMilli());
     }
 
+    /** The ledger of a group; a new one reads the group's limits first, outside any lock. */
     private GroupLedger ledger(String groupId) {
-        return ledgers.computeIfAbsent(groupId, id -> new GroupLedger(limits.apply(id)));
+        GroupLedger ledger = ledgers.get(groupId);
+        if (ledger != null) {
+            return ledger;
+        }
+        long read = limitsReads.computeIfAbsent(groupId, id -> new AtomicLong()).incrementAndGet();
+        GroupLedger created = new GroupLedger(limits.apply(groupId));
+        GroupLedger existing = ledgers.putIfAbsent(groupId, created);
+        if (existing == null) {
+            limitsApplied.merge(groupId, read, Math::max);
+            return created;
+        }
+        return existing;
     }
 
     @Override
     public void close() {
         ticker.shutdownNow();
+        backends.values().forEach(b -> {
+            try {
+                b.close();
+            } catch (RuntimeException e) {
+                LOG.warn("closing backend {} failed: {}", b.name(), e.toString());
+            }
+        });
     }
 }

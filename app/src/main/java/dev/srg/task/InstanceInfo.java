@@ -2,21 +2,28 @@ package dev.srg.task;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.srg.admission.UsageType;
+import dev.srg.admission.WaitReason;
+import dev.srg.execution.Enforcement;
+import dev.srg.execution.FailureReason;
+import dev.srg.execution.WorkShape;
 import dev.srg.quantity.ComputeUnits;
 import java.time.Instant;
 import java.util.List;
 
 /**
- * An instance as the API shows it. {@code waitMillis} and {@code runMillis} are measured to now
- * while it waits or runs (MON-2); {@code queue} says where a queued one stands and why it waits;
- * {@code consumption} is there once it finished (MON-3).
+ * An instance as the API shows it. {@code type} is its kind's name and {@code shape} whether it
+ * runs to completion or is a service (which has no timeout and counts its {@code restarts}).
+ * {@code waitMillis} and {@code runMillis} are measured to now while it waits or runs (MON-2);
+ * {@code queue} says where a queued one stands and why it waits; {@code consumption} is there once
+ * it finished (MON-3); {@code enforcement} says, once launched, what its backend enforced (RT-3),
+ * and {@code limitsEnforced}/{@code limitsNote} are its CPU and memory part (ADM-7).
  */
-public record InstanceInfo(String id, String name, String workspaceId, String resourceGroupId, TaskType type,
-                           UsageType usageType, ComputeUnits cu, int priority, int timeoutSeconds, String imageId,
-                           InstanceStatus status, String submittedBy, Instant queuedAt, Instant startedAt,
-                           Instant finishedAt, long waitMillis, Long runMillis, Integer exitCode, String failureReason,
-                           Consumption consumption, Boolean limitsEnforced, String limitsNote,
-                           @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> warnings,
+public record InstanceInfo(String id, String name, String workspaceId, String resourceGroupId, String type,
+                           WorkShape shape, UsageType usageType, ComputeUnits cu, int priority, Integer timeoutSeconds,
+                           String imageId, InstanceStatus status, String submittedBy, Instant queuedAt, Instant startedAt,
+                           Instant finishedAt, long waitMillis, Long runMillis, Integer exitCode, FailureReason failureReason,
+                           Consumption consumption, Boolean limitsEnforced, String limitsNote, Enforcement enforcement,
+                           int restarts, @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> warnings,
                            QueuePosition queue) {
     public InstanceInfo {
         warnings = warnings == null ? List.of() : List.copyOf(warnings);
@@ -29,11 +36,11 @@ public record InstanceInfo(String id, String name, String workspaceId, String re
      * Where a queued instance stands in its group's queue (1 = next), why it waits, and when it
      * should start where that can be estimated ({@code estimate} says how, or why not).
      */
-    public record QueuePosition(int position, String reason, Instant estimatedStartAt, String estimate) {}
+    public record QueuePosition(int position, WaitReason reason, Instant estimatedStartAt, String estimate) {}
 
     public InstanceInfo withQueue(QueuePosition q) {
-        return new InstanceInfo(id, name, workspaceId, resourceGroupId, type, usageType, cu, priority, timeoutSeconds,
+        return new InstanceInfo(id, name, workspaceId, resourceGroupId, type, shape, usageType, cu, priority, timeoutSeconds,
                 imageId, status, submittedBy, queuedAt, startedAt, finishedAt, waitMillis, runMillis, exitCode,
-                failureReason, consumption, limitsEnforced, limitsNote, warnings, q);
+                failureReason, consumption, limitsEnforced, limitsNote, enforcement, restarts, warnings, q);
     }
 }

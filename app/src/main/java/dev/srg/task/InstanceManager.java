@@ -9,6 +9,9 @@ import dev.srg.admission.TypeUsage;
 import dev.srg.admission.UsageType;
 import dev.srg.error.Names;
 import dev.srg.error.SrgException;
+import dev.srg.execution.TaskKind;
+import dev.srg.execution.TaskKinds;
+import dev.srg.execution.WorkShape;
 import dev.srg.group.GroupStatus;
 import dev.srg.group.ResourceGroupInfo;
 import dev.srg.group.ResourceGroupManager;
@@ -21,11 +24,9 @@ import dev.srg.workspace.WorkspaceInfo;
 import dev.srg.workspace.WorkspaceManager;
 import dev.srg.workspace.WorkspaceRole;
 import java.io.IOException;
-import java.io.RandomAccessFile;
+import java.io.InputStream;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -33,7 +34,6 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 import org.jdbi.v3.core.Jdbi;
 
 /**
@@ -41,30 +41,26 @@ import org.jdbi.v3.core.Jdbi;
  * and a group's usage now (MON-1, MON-2). The {@link InstanceDispatcher} runs them.
  */
 public final class InstanceManager {
-    /** ADM-3: compute tasks at most 64 CU, with a warning above 16. */
-    public static final long COMPUTE_MAX_CU = 64;
-    public static final long COMPUTE_WARN_CU = 16;
     public static final int DEFAULT_PRIORITY = 5;
     public static final int DEFAULT_TIMEOUT_SECONDS = 3600;
     public static final int MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
-    public static final int MAX_SCRIPT_CHARS = 256 * 1024;
 
     private final Jdbi jdbi;
     private final Clock clock;
     private final ResourceGroupManager groups;
     private final WorkspaceManager workspaces;
     private final InstanceDispatcher dispatcher;
-    private final Function<String, Path> logFile;
+    private final TaskKinds kinds;
     private final StartEstimator estimator;
 
     public InstanceManager(Jdbi jdbi, Clock clock, ResourceGroupManager groups, WorkspaceManager workspaces,
-                           InstanceDispatcher dispatcher, Function<String, Path> logFile) {
+                           InstanceDispatcher dispatcher) {
         this.jdbi = requireNonNull(jdbi, "jdbi is null");
         this.clock = requireNonNull(clock, "clock is null");
         this.groups = requireNonNull(groups, "groups is null");
         this.workspaces = requireNonNull(workspaces, "workspaces is null");
         this.dispatcher = requireNonNull(dispatcher, "dispatcher is null");
-        this.logFile = requireNonNull(logFile, "logFile is null");
+        this.kinds = dispatcher.kinds();
         this.estimator = new StartEstimator(jdbi, clock);
     }
 
@@ -78,34 +74,32 @@ public final class InstanceManager {
         if (r.workspaceId() == null) {
             throw SrgException.invalid("workspaceId", "MissingParameter", "workspaceId is required");
         }
-        if (r.type() == null) {
-            throw SrgException.invalid("type", "MissingParameter", "type is required: " + List.of(TaskType.values()));
-        }
-        if (r.script() == null || r.script().isBlank()) {
-            throw SrgException.invalid("script", "MissingParameter", "script is required");
-        }
-        if (r.script().length() > MAX_SCRIPT_CHARS) {
-            throw SrgException.invalid("script", "InvalidParameter.Script", "script is longer than " + MAX_SCRIPT_CHARS + " characters");
-        }
+        // the kind first: it decides which payload, CU limits and usage type apply (ADM-1, ADM-3)
+        TaskKind kind = kinds.require("type", r.type());
+        Map<String, Object> payload = kind.payload(r.payloadFields());
         if (r.cu() == null) {
             throw SrgException.invalid("cu", "MissingParameter", "cu is required (a multiple of 0.25)");
         }
         List<String> warnings = new ArrayList<>();
         // SPEC ADM-3
-        if (r.cu().milli() > COMPUTE_MAX_CU * 1000) {
+        if (r.cu().compareTo(kind.maxCu()) > 0) {
             throw SrgException.invalid("cu", "InvalidParameter.Cu.TooLarge",
-                    "a " + r.type() + " task may use at most " + COMPUTE_MAX_CU + " CU, got " + r.cu());
+                    "a " + kind.name() + " task may use at most " + kind.maxCu() + " CU, got " + r.cu());
         }
-        if (r.cu().milli() > COMPUTE_WARN_CU * 1000) {
-            warnings.add("more than " + COMPUTE_WARN_CU + " CU for one task: it starts slower and runs less stably;"
-                    + " consider splitting it");
-        }
+        kind.warnAboveCu().filter(warn -> r.cu().compareTo(warn) > 0).ifPresent(warn -> warnings.add(
+                "more than " + warn + " CU for one task: it starts slower and runs less stably; consider splitting it"));
         int priority = r.priority() == null ? DEFAULT_PRIORITY : r.priority();
         if (priority < 1 || priority > 10) {
             throw SrgException.invalid("priority", "InvalidParameter.Priority", "priority must be 1 (lowest) to 10 (highest), got " + priority);
         }
         int timeout = r.timeoutSeconds() == null ? DEFAULT_TIMEOUT_SECONDS : r.timeoutSeconds();
-        if (timeout < 1 || timeout > MAX_TIMEOUT_SECONDS) {
+        if (kind.shape() == WorkShape.SERVICE) {
+            if (r.timeoutSeconds() != null) {
+                throw SrgException.invalid("timeoutSeconds", "InvalidParameter.Timeout",
+                        "a " + kind.name() + " service runs until it is stopped; it takes no timeoutSeconds");
+            }
+            timeout = 0;
+        } else if (timeout < 1 || timeout > MAX_TIMEOUT_SECONDS) {
             throw SrgException.invalid("timeoutSeconds", "InvalidParameter.Timeout",
                     "timeoutSeconds must be 1 to " + MAX_TIMEOUT_SECONDS + ", got " + timeout);
         }
@@ -138,19 +132,21 @@ public final class InstanceManager {
             throw SrgException.invalid("cu", "InvalidParameter.Cu.ExceedsCapacity",
                     "the task asks " + r.cu() + " but group '" + groupId + "' has " + group.capacity() + " in all; it could never start");
         }
-        var quota = groups.admissionLimits(groupId).quota(r.type().usageType());
+        var quota = groups.admissionLimits(groupId).quota(kind.usageType());
         if (r.cu().milli() > quota.maxMilliCu()) {
             throw SrgException.invalid("cu", "InvalidParameter.Cu.ExceedsQuota", "the task asks " + r.cu() + " but "
-                    + r.type().usageType() + " tasks of group '" + groupId + "' may use at most "
+                    + kind.usageType() + " tasks of group '" + groupId + "' may use at most "
                     + ComputeUnits.ofMilli(quota.maxMilliCu()) + " (its maximum quota); it could never start");
         }
+        int finalTimeout = timeout;
         InstanceDao.Row[] created = new InstanceDao.Row[1];
         String id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "instance", r.clientToken(), r.fingerprint(),
                 clock::instant, h -> {
                     Instant now = clock.instant();
                     String newId = Ids.next("i", now.toEpochMilli());
                     InstanceDao dao = new InstanceDao(h, clock);
-                    dao.insert(newId, r, ws.id(), groupId, r.cu(), priority, timeout, warnings, caller.userId(), now);
+                    dao.insert(new InstanceDao.NewInstance(newId, ws.id(), groupId, r.name(), kind.name(), kind.shape(),
+                            kind.usageType(), payload, r.cu(), priority, finalTimeout, r.imageId(), warnings, caller.userId()));
                     created[0] = dao.find(newId).orElseThrow();
                     return newId;
                 });
@@ -194,36 +190,37 @@ public final class InstanceManager {
         if (i.status().isFinal()) {
             throw SrgException.conflict("Instance.AlreadyFinished", "instance '" + id + "' already ended as " + i.status());
         }
-        dispatcher.cancel(i);
+        dispatcher.cancel(i.id());
         return get(caller, id);
     }
 
     /** A chunk of an instance's log from {@code offset}, and whether more may come. */
     public record LogChunk(byte[] bytes, long nextOffset, boolean finished) {}
 
+    /**
+     * Up to {@code maxBytes} of an instance's log from {@code offset}, from the backend it runs on
+     * (a service: its current run). Cheap enough to poll: no queue position, no start estimate.
+     */
     public LogChunk log(Principal caller, String id, long offset, int maxBytes) {
-        InstanceInfo i = get(caller, id);
         if (offset < 0) {
             throw SrgException.invalid("offset", "InvalidParameter.Offset", "offset must be 0 or more");
         }
-        boolean finished = i.status().isFinal();
-        Path file = logFile.apply(id);
-        if (!Files.exists(file)) {
-            return new LogChunk(new byte[0], offset, finished);
-        }
-        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
-            long length = raf.length();
-            if (offset >= length) {
-                return new LogChunk(new byte[0], offset, finished);
-            }
-            int n = (int) Math.min(maxBytes, length - offset);
-            byte[] bytes = new byte[n];
-            raf.seek(offset);
-            raf.readFully(bytes);
-            return new LogChunk(bytes, offset + n, finished && offset + n >= length);
+        // the status first: what was written before it was final is all there is
+        InstanceDao.Row row = jdbi.withHandle(h -> new InstanceDao(h, clock).find(id))
+                .orElseThrow(() -> SrgException.notFound("Instance", id));
+        requireVisible(caller, row.info());
+        boolean finished = row.info().status().isFinal();
+        try (InputStream in = dispatcher.openLog(row, offset)) {
+            byte[] bytes = in.readNBytes(maxBytes);
+            return new LogChunk(bytes, offset + bytes.length, finished && bytes.length < maxBytes);
         } catch (IOException e) {
             throw new IllegalStateException("cannot read the log of " + id + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The names of the kinds this server runs (for forms). */
+    public List<String> kinds() {
+        return kinds.names();
     }
 
     public GroupUsage usage(Principal caller, String groupId) {

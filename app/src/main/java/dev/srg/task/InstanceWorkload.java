@@ -41,7 +41,7 @@ public final class InstanceWorkload implements GroupWorkload {
             List<InstanceDao.Row> queued = jdbi.withHandle(h -> new InstanceDao(h, clock)
                     .list(groupId, InstanceStatus.QUEUED, null, null, from, 500));
             for (InstanceDao.Row row : queued) {
-                if (row.info().status() == InstanceStatus.QUEUED && dispatcher.cancel(row.info())) {
+                if (row.info().status() == InstanceStatus.QUEUED && dispatcher.cancel(row.id())) {
                     cancelled++;
                 }
                 after = row.id();

@@ -65,7 +65,7 @@ final class StartEstimator {
             } else {
                 note = "cannot be estimated: it would not start within " + HORIZON.toDays() + " days at the current pace";
             }
-            out.put(q.task().id(), new InstanceInfo.QueuePosition(q.position(), q.reason().name(),
+            out.put(q.task().id(), new InstanceInfo.QueuePosition(q.position(), q.reason(),
                     at == null ? null : Instant.ofEpochMilli(at), note));
         }
         return out;
@@ -83,8 +83,9 @@ final class StartEstimator {
         Map<String, Long> runFor = new HashMap<>();
         for (InstanceDao.Row row : active) {
             InstanceInfo i = row.info();
-            long limit = i.timeoutSeconds() * 1000L;
-            long expected = Math.min(limit, typical.getOrDefault(i.usageType(), limit));
+            // a service runs until stopped: past the horizon, as far as the estimate can see
+            long limit = i.timeoutSeconds() == null ? 2 * HORIZON.toMillis() : i.timeoutSeconds() * 1000L;
+            long expected = i.timeoutSeconds() == null ? limit : Math.min(limit, typical.getOrDefault(i.usageType(), limit));
             if (i.status() == InstanceStatus.QUEUED) {
                 runFor.put(i.id(), expected);
                 continue;

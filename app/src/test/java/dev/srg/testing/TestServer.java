@@ -1,6 +1,7 @@
 package dev.srg.testing;
 
 import dev.srg.server.ServerConfig;
+import dev.srg.server.ServerExtensions;
 import dev.srg.server.SrgServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -11,12 +12,14 @@ import java.util.function.UnaryOperator;
 /** A real srg server on a random port, on a fresh database, for one test class. */
 public final class TestServer implements AutoCloseable {
     private SrgServer server;
+    private final ServerExtensions extensions;
     private final Path dataDir;
     private final String adminToken;
     private final TestDatabases.Fresh db;
 
-    private TestServer(SrgServer server, Path dataDir, TestDatabases.Fresh db) throws IOException {
+    private TestServer(SrgServer server, ServerExtensions extensions, Path dataDir, TestDatabases.Fresh db) throws IOException {
         this.server = server;
+        this.extensions = extensions;
         this.dataDir = dataDir;
         this.db = db;
         this.adminToken = Files.readString(dataDir.resolve("admin.token")).strip();
@@ -27,12 +30,17 @@ public final class TestServer implements AutoCloseable {
     }
 
     public static TestServer start(UnaryOperator<ServerConfig> customize) {
+        return start(ServerExtensions.NONE, customize);
+    }
+
+    /** A server with test kinds or test backends, through the one composition root. */
+    public static TestServer start(ServerExtensions extensions, UnaryOperator<ServerConfig> customize) {
         try {
             Path dataDir = Files.createTempDirectory("srg-test");
             dataDir.toFile().setExecutable(true, false);
             TestDatabases.Fresh db = TestDatabases.fresh();
             ServerConfig config = customize.apply(ServerConfig.forDatabase(dataDir, db.url(), db.user(), db.password()));
-            return new TestServer(SrgServer.start(config), dataDir, db);
+            return new TestServer(SrgServer.start(config, extensions), extensions, dataDir, db);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -53,7 +61,7 @@ public final class TestServer implements AutoCloseable {
         ServerConfig config = server.config().withPort(server.port());
         server.close();
         try {
-            server = SrgServer.start(config);
+            server = SrgServer.start(config, extensions);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
 /**
  * The directory of one instance, shared by the server and the instance's supervisor:
  * <pre>
- *   script, spec, env     written by the server before the supervisor starts
+ *   argv, spec, env       written by the server before the supervisor starts (the kind's files in home/)
  *   identity              "&lt;uid&gt; &lt;gid&gt;" the task runs as when the server is root, written once
  *                         (see {@link TaskIdentities})
  *   started               "&lt;supervisor pid&gt; &lt;its start time in ticks&gt;", created atomically (link(2)):
@@ -48,7 +48,7 @@ record InstanceDirectory(Path path) {
         requireNonNull(path, "path is null");
     }
 
-    Path script() { return path.resolve("script"); }
+    Path argv() { return path.resolve("argv"); }
     Path spec() { return path.resolve("spec"); }
     Path env() { return path.resolve("env"); }
     Path started() { return path.resolve("started"); }

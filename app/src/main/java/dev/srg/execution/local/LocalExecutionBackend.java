@@ -2,6 +2,7 @@ package dev.srg.execution.local;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.srg.execution.Enforcement;
 import dev.srg.execution.ExecutionBackend;
 import dev.srg.execution.ExitListener;
 import dev.srg.execution.ExitStatus;
@@ -11,7 +12,6 @@ import dev.srg.execution.LaunchSpec;
 import dev.srg.execution.Launched;
 import dev.srg.execution.LimitsSupport;
 import dev.srg.execution.RecoveredInstance;
-import dev.srg.execution.TaskKind;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -182,10 +182,39 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         return cgroups.support();
     }
 
+    /** Cgroups give CPU and memory where usable; the rest of a spec's context is not enforced here. */
+    @Override
+    public Enforcement enforcement(LaunchSpec spec) {
+        LimitsSupport limits = cgroups.support();
+        return new Enforcement(new Enforcement.Item(limits.enforced(), limits.note()),
+                new Enforcement.Item(limits.enforced(), limits.note()),
+                Enforcement.Item.no("runs in the host's network namespace: the group's VPCs are not enforced"),
+                Enforcement.Item.no("uses the host's resolver: private-zone records are not applied"),
+                spec.imageId().isPresent()
+                        ? Enforcement.Item.no("the local backend cannot run images: image " + spec.imageId().get() + " not applied")
+                        : Enforcement.Item.no("no image requested: runs on the host's file system"));
+    }
+
     /** The task's output (stdout and stderr together), appended while it runs; may not exist yet. */
     public Path outputLog(String instanceId) {
         LaunchSpec.requireValidInstanceId(instanceId);
         return directory(instanceId).outputLog();
+    }
+
+    @Override
+    public InputStream openLog(String instanceId, long offset) throws IOException {
+        Path file = outputLog(instanceId);
+        if (offset < 0) {
+            throw new IllegalArgumentException("offset must not be negative: " + offset);
+        }
+        SeekableByteChannel channel;
+        try {
+            channel = Files.newByteChannel(file, StandardOpenOption.READ);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return InputStream.nullInputStream();
+        }
+        channel.position(Math.min(offset, channel.size()));
+        return java.nio.channels.Channels.newInputStream(channel);
     }
 
     @Override
@@ -499,12 +528,16 @@ public final class LocalExecutionBackend implements ExecutionBackend {
             Files.setAttribute(dir.home(), "unix:uid", toIntId(identity.get().uid()));
             Files.setAttribute(dir.home(), "unix:gid", toIntId(identity.get().gid()));
         }
-        writeAtomically(dir.script(), spec.script().getBytes(StandardCharsets.UTF_8), PRIVATE_FILE);
-        if (identity.isPresent()) {
-            // written 0600, then opened to the task's group only: never more open than that
-            Files.setAttribute(dir.script(), "unix:gid", toIntId(identity.get().gid()));
-            Files.setPosixFilePermissions(dir.script(), GROUP_READABLE_FILE);
+        // the kind's files, in the task's working directory (the command names them relatively), which
+        // only the task's uid may enter
+        for (Map.Entry<String, String> file : spec.command().files().entrySet()) {
+            writeAtomically(dir.home().resolve(file.getKey()), file.getValue().getBytes(StandardCharsets.UTF_8), PRIVATE_FILE);
+            if (identity.isPresent()) {
+                Files.setAttribute(dir.home().resolve(file.getKey()), "unix:gid", toIntId(identity.get().gid()));
+                Files.setPosixFilePermissions(dir.home().resolve(file.getKey()), GROUP_READABLE_FILE);
+            }
         }
+        writeAtomically(dir.argv(), nulSeparated(spec.command().argv()), PRIVATE_FILE);
         writeAtomically(dir.spec(), supervisorSpec(spec, identity).getBytes(StandardCharsets.UTF_8), PRIVATE_FILE);
         writeAtomically(dir.env(), taskEnvironment(dir, spec), PRIVATE_FILE);
         // The supervisor fills them; creating them here saves it a fork of mkdir per controller.
@@ -520,8 +553,8 @@ public final class LocalExecutionBackend implements ExecutionBackend {
 
     private String supervisorSpec(LaunchSpec spec, Optional<TaskIdentity> identity) {
         Map<String, String> variables = new LinkedHashMap<>();
-        variables.put("KIND", spec.kind() == TaskKind.PYTHON ? "python" : "shell");
-        variables.put("TIMEOUT_MS", Long.toString(Math.max(1, spec.timeout().toMillis())));
+        // 0: no timeout (a service runs until stopped)
+        variables.put("TIMEOUT_MS", Long.toString(spec.hasTimeout() ? Math.max(1, spec.timeout().toMillis()) : 0));
         variables.put("RUN_UID", identity.map(i -> Long.toString(i.uid())).orElse(""));
         variables.put("RUN_GID", identity.map(i -> Long.toString(i.gid())).orElse(""));
         variables.put("ISOLATION_NOTE", identity
@@ -540,9 +573,15 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         env.put("PATH", TASK_PATH);
         env.put("HOME", dir.home().toString());
         env.put("LANG", "C.UTF-8");
-        env.putAll(spec.env());
+        env.putAll(spec.taskEnv());
         StringBuilder out = new StringBuilder();
         env.forEach((name, value) -> out.append(name).append('=').append(value).append('\0'));
+        return out.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] nulSeparated(List<String> values) {
+        StringBuilder out = new StringBuilder();
+        values.forEach(v -> out.append(v).append('\0'));
         return out.toString().getBytes(StandardCharsets.UTF_8);
     }
 

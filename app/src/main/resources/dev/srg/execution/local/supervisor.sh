@@ -6,7 +6,8 @@
 # file. Everything it needs is in <instance-dir>:
 #   spec     shell assignments written by the server (numbers and paths only, all quoted)
 #   env      the task's environment, NUL-separated NAME=VALUE entries
-#   script   the task's script
+#   argv     the task's command, NUL-separated (the program found on the task's PATH); the files
+#            it names are in home/
 # and what it leaves there:
 #   started  "<pid> <start time in clock ticks>" of this supervisor; created atomically with link(2),
 #            which is the run-at-most-once guard: a second supervisor that cannot create it exits 75
@@ -206,10 +207,7 @@ task_rc=
 launch_failed=
 if [[ -z $stop_reason ]]; then
   mapfile -d '' task_env < env
-  case $KIND in
-    python) interpreter=python3 ;;
-    *) interpreter=bash ;;
-  esac
+  mapfile -d '' task_argv < argv
   run_as=()
   if [[ -n $RUN_UID ]]; then
     run_as=(setpriv "--reuid=$RUN_UID" "--regid=$RUN_GID" --clear-groups --no-new-privs --)
@@ -238,7 +236,7 @@ if [[ -z $stop_reason ]]; then
       exit 1
     fi
     exec </dev/null >&"$out" 2>&1 {out}>&-
-    exec env -i "${task_env[@]}" "${run_as[@]}" "$interpreter" ../script
+    exec env -i "${task_env[@]}" "${run_as[@]}" "${task_argv[@]}"
   ) &
   task=$!
   set +m

@@ -1,0 +1,37 @@
+package dev.srg.execution;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * What a backend runs for an instance, as a kind built it: the program and its arguments (the
+ * program found on the task's PATH), files placed in the task's working directory first, and extra
+ * environment.
+ */
+public record LaunchCommand(List<String> argv, Map<String, String> files, Map<String, String> env) {
+    private static final Pattern FILE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+
+    public LaunchCommand {
+        argv = List.copyOf(argv);
+        files = Map.copyOf(files);
+        env = Map.copyOf(env);
+        if (argv.isEmpty()) {
+            throw new IllegalArgumentException("argv is empty");
+        }
+        for (String a : argv) {
+            if (a.indexOf('\0') >= 0) {
+                throw new IllegalArgumentException("an argument contains NUL");
+            }
+        }
+        for (String name : files.keySet()) {
+            // plain names only: a kind must not write outside the work directory
+            if (!FILE_NAME.matcher(name).matches()) {
+                throw new IllegalArgumentException("invalid file name: " + name);
+            }
+        }
+        requireNonNull(env, "env is null");
+    }
+}
