@@ -17,7 +17,7 @@ import java.util.TreeMap;
  * property tests run it over an in-memory model, with crashes and repeated passes.
  *
  * <p>Each run is metered from its watermark (or its start) to its end — its recorded finish, the
- * moment its group was converted (then it is complete), or now while it runs — in milli-CU x
+ * moment its group was converted, or now while it runs — in milli-CU x
  * milliseconds, split at hour boundaries: exact integers, never doubles. A run whose recorded
  * finish lies before its watermark (its exit was being recorded while a pass metered it up to
  * then) gets the difference subtracted, so the bill converges on the runs' CU-seconds.
@@ -35,7 +35,7 @@ public final class MeterDecider {
         }
     }
 
-    /** How far a run is metered now; complete runs are never metered again. */
+    /** How far a run is metered now; complete (finished and metered to its end) runs are never metered again. */
     public record Watermark(String instanceId, Instant meteredUntil, boolean complete) {}
 
     /**
@@ -56,11 +56,12 @@ public final class MeterDecider {
         for (InstanceRun r : runs) {
             boolean finished = r.finishedAt() != null;
             Instant end = finished ? r.finishedAt() : now;
-            boolean complete = finished;
             if (r.paygUntil() != null && !r.paygUntil().isAfter(end)) {
                 end = r.paygUntil();
-                complete = true;
             }
+            // complete only once its end is recorded: an exit recorded late may still fall before
+            // the conversion (found by MeterPropertiesTest), and must then be corrected
+            boolean complete = finished;
             if (end.isBefore(r.startedAt())) {
                 end = r.startedAt();
             }
