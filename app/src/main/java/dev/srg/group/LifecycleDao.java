@@ -218,10 +218,14 @@ final class LifecycleDao {
                 .bind("limit", now.minus(retention)).mapTo(String.class).list();
     }
 
-    /** Pay-as-you-go groups that could be frozen. */
-    List<String> freezeCandidates() {
-        return h.createQuery("SELECT id FROM resource_groups WHERE billing_mode = 'PAY_AS_YOU_GO' AND status = 'RUNNING' ORDER BY id")
-                .mapTo(String.class).list();
+    /** Pay-as-you-go groups that could be frozen, with the start of their idle window. */
+    java.util.Map<String, Instant> freezeCandidates() {
+        java.util.Map<String, Instant> m = new java.util.LinkedHashMap<>();
+        h.createQuery("""
+                SELECT id, coalesce(active_since, created_at) AS since FROM resource_groups
+                 WHERE billing_mode = 'PAY_AS_YOU_GO' AND status = 'RUNNING' ORDER BY id""")
+                .map((rs, ctx) -> m.put(rs.getString(1), rs.getTimestamp(2).toInstant())).list();
+        return m;
     }
 
     List<String> releasing() {

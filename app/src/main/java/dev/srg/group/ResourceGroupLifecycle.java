@@ -242,7 +242,7 @@ public final class ResourceGroupLifecycle {
     }
 
     private void freeze() {
-        List<String> candidates = jdbi.withHandle(h -> new LifecycleDao(h).freezeCandidates());
+        Map<String, Instant> candidates = jdbi.withHandle(h -> new LifecycleDao(h).freezeCandidates());
         if (candidates.isEmpty()) {
             return;
         }
@@ -250,16 +250,19 @@ public final class ResourceGroupLifecycle {
         Map<String, Instant> latest = new HashMap<>();
         Map<String, String> by = new HashMap<>();
         for (GroupActivitySource source : activitySources) {
-            source.lastActivity(candidates, now).forEach((id, at) -> {
+            source.lastActivity(candidates.keySet(), now).forEach((id, at) -> {
                 if (at != null && (!latest.containsKey(id) || at.isAfter(latest.get(id)))) {
                     latest.put(id, at);
                     by.put(id, source.name());
                 }
             });
         }
-        for (String id : candidates) {
-            step(id, "freeze", (g, t) -> decider.freeze(g, latest.get(id), by.get(id), t));
-        }
+        candidates.forEach((id, since) -> {
+            // only a group that looks due is locked and decided on (most are busy or recently active)
+            if (LifecycleRules.freezeAt(now, since, latest.containsKey(id) ? List.of(latest.get(id)) : List.of()).isPresent()) {
+                step(id, "freeze", (g, t) -> decider.freeze(g, latest.get(id), by.get(id), t));
+            }
+        });
     }
 
     private void finishReleases() {
