@@ -80,7 +80,7 @@ public final class ApiServer implements AutoCloseable {
             ApiRoutes api = new ApiRoutes(cfg.routes);
             AccessResource.register(api, features.access(), features.audit());
             NetworkResource.register(api, features.regions(), features.networks());
-            ResourceGroupResource.register(api, features.groups());
+            ResourceGroupResource.register(api, features.groups(), features.lifecycle().lifecycle());
             WorkspaceResource.register(api, features.workspaces());
             InstanceResource.register(api, features.instances());
             LifecycleResource.register(api, features.lifecycle());

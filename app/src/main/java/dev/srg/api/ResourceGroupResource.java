@@ -11,6 +11,7 @@ import dev.srg.group.GroupNetwork;
 import dev.srg.group.GroupStatus;
 import dev.srg.group.QuotaSettings;
 import dev.srg.group.ResourceGroupInfo;
+import dev.srg.group.ResourceGroupLifecycle;
 import dev.srg.group.ResourceGroupManager;
 import dev.srg.group.ResourceGroupManager.BindRequest;
 import dev.srg.group.ResourceGroupManager.CreateRequest;
@@ -20,7 +21,8 @@ import dev.srg.group.ResourceGroupManager.UpdateRequest;
 final class ResourceGroupResource {
     private ResourceGroupResource() {}
 
-    static void register(ApiRoutes api, ResourceGroupManager groups) {
+    /** {@code lifecycle}: DELETE is the lifecycle's unsubscribe (RG-8). */
+    static void register(ApiRoutes api, ResourceGroupManager groups, ResourceGroupLifecycle lifecycle) {
         api.post("/resource-groups", "resource-groups", "Buy a resource group (asynchronous: CREATING, then RUNNING)",
                 one(CreateRequest.class), 201, one(ResourceGroupInfo.class), ctx -> {
                     ResourceGroupInfo g = groups.create(caller(ctx), body(ctx, CreateRequest.class));
@@ -36,7 +38,7 @@ final class ResourceGroupResource {
                 one(ResourceGroupInfo.class),
                 ctx -> ctx.json(groups.update(caller(ctx), ctx.pathParam("id"), body(ctx, UpdateRequest.class))));
         api.delete("/resource-groups/{id}", "resource-groups", "Unsubscribe / release a group", ctx -> {
-            groups.delete(caller(ctx), ctx.pathParam("id"));
+            lifecycle.release(caller(ctx), ctx.pathParam("id"));
             ctx.status(204);
         });
         api.get("/resource-groups/{id}/quotas", "resource-groups", "Read the CU quotas per usage type", one(QuotaSettings.class),

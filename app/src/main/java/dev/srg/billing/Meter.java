@@ -13,11 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
@@ -33,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * instance is metered up to now; should its recorded end fall before that watermark (its exit
  * was being recorded while the meter ran), the next pass subtracts the difference, so the bill
  * always converges on the instances' CU-seconds. A converted group is metered up to the moment
- * it was converted; subscription groups are never metered.
+ * it was converted; subscription groups are never metered. What to add is decided by the pure
+ * {@link MeterDecider}; this class reads its input and applies its decision.
  */
 public final class Meter {
     private static final Logger LOG = LoggerFactory.getLogger(Meter.class);
@@ -51,9 +48,6 @@ public final class Meter {
         this.prices = requireNonNull(prices, "prices is null");
     }
 
-    private record Run(String instanceId, String groupId, long milliCu, Instant startedAt, Instant finishedAt,
-                       Instant meteredUntil, Instant paygUntil) {}
-
     /** One pass: meters everything not yet metered up to now. Returns how many instances it touched. */
     public int run() {
         int total = 0;
@@ -66,11 +60,12 @@ public final class Meter {
         }
     }
 
+    /** Reads a batch of runs, decides ({@link MeterDecider}), applies: watermarks and lines in one transaction. */
     private int batch(Handle h) {
         // one meter at a time, even with several replicas
         h.createQuery("SELECT pg_advisory_xact_lock(:k)::text").bind("k", LOCK).mapTo(String.class).one();
         Instant now = floor(clock.instant());
-        List<Run> runs = h.createQuery("""
+        List<MeterDecider.InstanceRun> runs = h.createQuery("""
                 SELECT i.id, i.resource_group_id, i.milli_cu, i.started_at, i.finished_at, m.metered_until, g.payg_until
                   FROM instances i
                   JOIN resource_groups g ON g.id = i.resource_group_id
@@ -80,59 +75,22 @@ public final class Meter {
                    AND (g.billing_mode = 'PAY_AS_YOU_GO' OR g.payg_until IS NOT NULL)
                  ORDER BY i.id LIMIT :limit""")
                 .bind("limit", BATCH)
-                .map((rs, ctx) -> new Run(rs.getString(1), rs.getString(2), rs.getLong(3), floor(ts(rs.getTimestamp(4))),
-                        floor(ts(rs.getTimestamp(5))), floor(ts(rs.getTimestamp(6))), floor(ts(rs.getTimestamp(7)))))
+                .map((rs, ctx) -> new MeterDecider.InstanceRun(rs.getString(1), rs.getString(2), rs.getLong(3),
+                        floor(ts(rs.getTimestamp(4))), floor(ts(rs.getTimestamp(5))), floor(ts(rs.getTimestamp(6))),
+                        floor(ts(rs.getTimestamp(7)))))
                 .list();
-        Map<String, Map<Instant, Long>> lines = new TreeMap<>();
-        for (Run r : runs) {
-            boolean finished = r.finishedAt() != null;
-            Instant end = finished ? r.finishedAt() : now;
-            boolean complete = finished;
-            if (r.paygUntil() != null && !r.paygUntil().isAfter(end)) {
-                end = r.paygUntil();
-                complete = true;
-            }
-            if (end.isBefore(r.startedAt())) {
-                end = r.startedAt();
-            }
-            Instant from = r.meteredUntil() != null ? r.meteredUntil() : r.startedAt();
-            split(from, end, r.milliCu(), lines.computeIfAbsent(r.groupId(), g -> new TreeMap<>()));
+        MeterDecider.Decision d = MeterDecider.decide(runs, now);
+        for (MeterDecider.Watermark w : d.watermarks()) {
             h.createUpdate("""
                     INSERT INTO metered_instances (instance_id, metered_until, complete) VALUES (:id, :until, :complete)
                     ON CONFLICT (instance_id) DO UPDATE SET metered_until = :until, complete = :complete""")
-                    .bind("id", r.instanceId()).bind("until", end).bind("complete", complete).execute();
+                    .bind("id", w.instanceId()).bind("until", w.meteredUntil()).bind("complete", w.complete()).execute();
         }
-        lines.forEach((group, hours) -> hours.forEach((hour, delta) -> {
-            if (delta != 0) {
-                add(h, group, hour, delta, now);
-            }
-        }));
+        d.lines().forEach((group, hours) -> hours.forEach((hour, delta) -> add(h, group, hour, delta, now)));
         if (!runs.isEmpty()) {
             LOG.debug("metered {} instance run(s)", runs.size());
         }
         return runs.size();
-    }
-
-    /** Adds {@code milliCu} x the milliseconds of [from, to) per hour; negative when to is before from. */
-    static void split(Instant from, Instant to, long milliCu, Map<Instant, Long> perHour) {
-        long sign = 1;
-        if (to.isBefore(from)) {
-            Instant t = from;
-            from = to;
-            to = t;
-            sign = -1;
-        }
-        Instant hour = from.truncatedTo(ChronoUnit.HOURS);
-        while (hour.isBefore(to)) {
-            Instant next = hour.plus(Duration.ofHours(1));
-            Instant a = from.isAfter(hour) ? from : hour;
-            Instant b = to.isBefore(next) ? to : next;
-            long millis = b.toEpochMilli() - a.toEpochMilli();
-            if (millis > 0) {
-                perHour.merge(hour, sign * Math.multiplyExact(milliCu, millis), Math::addExact);
-            }
-            hour = next;
-        }
     }
 
     private void add(Handle h, String groupId, Instant hour, long delta, Instant now) {

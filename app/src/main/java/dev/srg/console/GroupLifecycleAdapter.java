@@ -46,7 +46,7 @@ public final class GroupLifecycleAdapter implements GroupLifecycle {
 
     @Override
     public void unsubscribe(Principal caller, String groupId) {
-        groups.delete(caller, groupId);
+        lifecycle.release(caller, groupId);
     }
 
     private Outcome outcome(Principal caller, ActionResult r) {

@@ -8,7 +8,7 @@ import java.util.Map;
  * One kind of activity that keeps a pay-as-you-go group from being frozen (SPEC RG-7). Each
  * feature that uses groups contributes one: task instances of every usage type today; data
  * integration, data services, connectivity tests and the like add theirs as they arrive
- * ({@link ResourceGroupLifecycle#addActivitySource}).
+ * (passed to the {@link ResourceGroupLifecycle} constructor).
  */
 public interface GroupActivitySource {
     /** A name for logs and the freeze's audit detail ("instances", "data-services", ...). */

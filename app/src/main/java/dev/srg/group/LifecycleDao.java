@@ -1,7 +1,14 @@
 package dev.srg.group;
 
+import dev.srg.access.AuditLog;
+import dev.srg.quantity.ComputeUnits;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.jdbi.v3.core.Handle;
 
 /** SQL of lifecycle transitions. Every status change is a compare-and-set on the current status. */
@@ -12,7 +19,80 @@ final class LifecycleDao {
         this.h = h;
     }
 
-    boolean startScaling(String id, long targetMilli, Instant endsAt, Instant now) {
+    /** The group as the deciders see it, locked for the rest of the transaction when {@code forUpdate}. */
+    Optional<GroupState> state(String id, boolean forUpdate) {
+        return h.createQuery("""
+                SELECT id, status, billing_mode, spec_milli_cu, max_milli_cu, target_spec_milli_cu, transition_ends_at,
+                       cycle_unit, cycle_count, auto_renew, expires_at, coalesce(active_since, created_at) AS since, payg_until
+                  FROM resource_groups WHERE id = :id""" + (forUpdate ? " FOR UPDATE" : ""))
+                .bind("id", id).map((rs, ctx) -> state(rs)).findOne();
+    }
+
+    private static GroupState state(ResultSet rs) throws SQLException {
+        String unit = rs.getString("cycle_unit");
+        return new GroupState(rs.getString("id"), GroupStatus.valueOf(rs.getString("status")),
+                BillingMode.valueOf(rs.getString("billing_mode")), cu(rs, "spec_milli_cu"), cu(rs, "max_milli_cu"),
+                cu(rs, "target_spec_milli_cu"), instant(rs.getTimestamp("transition_ends_at")),
+                unit == null ? null : new BillingCycle(BillingCycle.Unit.valueOf(unit), rs.getInt("cycle_count")),
+                rs.getBoolean("auto_renew"), instant(rs.getTimestamp("expires_at")), instant(rs.getTimestamp("since")),
+                instant(rs.getTimestamp("payg_until")));
+    }
+
+    private static ComputeUnits cu(ResultSet rs, String column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : ComputeUnits.ofMilli(v);
+    }
+
+    private static Instant instant(Timestamp t) {
+        return t == null ? null : t.toInstant();
+    }
+
+    /**
+     * Applies a decision in the caller's transaction: each change as a compare-and-set, then its
+     * orders and its audit entries; returns the ids of the orders. Empty when a change found the
+     * group in another status than the decision expected: the caller must then roll back.
+     */
+    Optional<List<String>> apply(String id, LifecycleDecision d, PurchaseLedger ledger, Instant now) {
+        for (LifecycleChange c : d.changes()) {
+            if (!apply(id, c, now)) {
+                return Optional.empty();
+            }
+        }
+        List<String> orders = new ArrayList<>();
+        for (Purchase p : d.purchases()) {
+            orders.add(ledger.record(h, p));
+        }
+        for (LifecycleDecision.Audit a : d.audit()) {
+            AuditLog.record(h, a.at(), a.actor(), a.action(), id, "OK", a.detail());
+        }
+        return Optional.of(orders);
+    }
+
+    private boolean apply(String id, LifecycleChange change, Instant now) {
+        return switch (change) {
+            case LifecycleChange.StartScaling c -> startScaling(id, c.target().milli(), c.endsAt(), now);
+            case LifecycleChange.CompleteScaling c -> completeScaling(id, now);
+            case LifecycleChange.StartConverting c -> startConverting(id, c.target().milli(), c.cycle(), c.autoRenew(), c.expiresAt(),
+                    c.endsAt(), now);
+            case LifecycleChange.CompleteConverting c -> completeConverting(id, now);
+            case LifecycleChange.SetExpiry c -> {
+                setExpiry(id, c.expiresAt(), now);
+                yield true;
+            }
+            case LifecycleChange.SetAutoRenew c -> {
+                setAutoRenew(id, c.autoRenew(), now);
+                yield true;
+            }
+            case LifecycleChange.RenewExpired c -> renewExpired(id, now);
+            case LifecycleChange.Expire c -> expire(id, c.from(), now);
+            case LifecycleChange.Freeze c -> freeze(id, now);
+            case LifecycleChange.Enable c -> enable(id, now);
+            case LifecycleChange.StartRelease c -> startRelease(id, c.from(), now);
+            case LifecycleChange.Released c -> released(id, now);
+        };
+    }
+
+    private boolean startScaling(String id, long targetMilli, Instant endsAt, Instant now) {
         return h.createUpdate("""
                 UPDATE resource_groups SET status = 'SCALING', target_spec_milli_cu = :target, transition_ends_at = :ends,
                        updated_at = :now
@@ -20,7 +100,7 @@ final class LifecycleDao {
                 .bind("target", targetMilli).bind("ends", endsAt).bind("now", now).bind("id", id).execute() == 1;
     }
 
-    boolean completeScaling(String id, Instant now) {
+    private boolean completeScaling(String id, Instant now) {
         return h.createUpdate("""
                 UPDATE resource_groups SET status = 'RUNNING', spec_milli_cu = target_spec_milli_cu, target_spec_milli_cu = NULL,
                        transition_ends_at = NULL, updated_at = :now
@@ -28,7 +108,7 @@ final class LifecycleDao {
                 .bind("now", now).bind("id", id).execute() == 1;
     }
 
-    boolean startConverting(String id, long targetMilli, BillingCycle cycle, boolean autoRenew, Instant expiresAt,
+    private boolean startConverting(String id, long targetMilli, BillingCycle cycle, boolean autoRenew, Instant expiresAt,
                             Instant endsAt, Instant now) {
         return h.createUpdate("""
                 UPDATE resource_groups SET status = 'CONVERTING', target_spec_milli_cu = :target, transition_ends_at = :ends,
@@ -41,7 +121,7 @@ final class LifecycleDao {
     }
 
     /** CONVERTING → RUNNING as a subscription; its first VPC becomes the DataService one (NET-6). */
-    boolean completeConverting(String id, Instant now) {
+    private boolean completeConverting(String id, Instant now) {
         boolean done = h.createUpdate("""
                 UPDATE resource_groups SET status = 'RUNNING', billing_mode = 'SUBSCRIPTION', spec_milli_cu = target_spec_milli_cu,
                        max_milli_cu = NULL, target_spec_milli_cu = NULL, transition_ends_at = NULL, updated_at = :now
@@ -56,18 +136,18 @@ final class LifecycleDao {
         return done;
     }
 
-    void setExpiry(String id, Instant expiresAt, Instant now) {
+    private void setExpiry(String id, Instant expiresAt, Instant now) {
         h.createUpdate("UPDATE resource_groups SET expires_at = :expires, updated_at = :now WHERE id = :id")
                 .bind("expires", expiresAt).bind("now", now).bind("id", id).execute();
     }
 
-    void setAutoRenew(String id, boolean autoRenew, Instant now) {
+    private void setAutoRenew(String id, boolean autoRenew, Instant now) {
         h.createUpdate("UPDATE resource_groups SET auto_renew = :a, updated_at = :now WHERE id = :id")
                 .bind("a", autoRenew).bind("now", now).bind("id", id).execute();
     }
 
     /** RUNNING or SCALING → EXPIRED; a scale under way takes effect first. */
-    boolean expire(String id, GroupStatus from, Instant now) {
+    private boolean expire(String id, GroupStatus from, Instant now) {
         return h.createUpdate("""
                 UPDATE resource_groups SET status = 'EXPIRED', spec_milli_cu = coalesce(target_spec_milli_cu, spec_milli_cu),
                        target_spec_milli_cu = NULL, transition_ends_at = NULL, updated_at = :now
@@ -75,26 +155,26 @@ final class LifecycleDao {
                 .bind("from", from.name()).bind("now", now).bind("id", id).execute() == 1;
     }
 
-    boolean renewExpired(String id, Instant now) {
+    private boolean renewExpired(String id, Instant now) {
         return h.createUpdate("UPDATE resource_groups SET status = 'RUNNING', updated_at = :now WHERE id = :id AND status = 'EXPIRED'")
                 .bind("now", now).bind("id", id).execute() == 1;
     }
 
-    boolean freeze(String id, Instant now) {
+    private boolean freeze(String id, Instant now) {
         return h.createUpdate("""
                 UPDATE resource_groups SET status = 'FROZEN', frozen_at = :now, updated_at = :now
                  WHERE id = :id AND status = 'RUNNING' AND billing_mode = 'PAY_AS_YOU_GO'""")
                 .bind("now", now).bind("id", id).execute() == 1;
     }
 
-    boolean enable(String id, Instant now) {
+    private boolean enable(String id, Instant now) {
         return h.createUpdate("""
                 UPDATE resource_groups SET status = 'RUNNING', frozen_at = NULL, active_since = :now, updated_at = :now
                  WHERE id = :id AND status = 'FROZEN'""")
                 .bind("now", now).bind("id", id).execute() == 1;
     }
 
-    boolean startRelease(String id, GroupStatus from, Instant now) {
+    private boolean startRelease(String id, GroupStatus from, Instant now) {
         return h.createUpdate("""
                 UPDATE resource_groups SET status = 'RELEASING', target_spec_milli_cu = NULL, transition_ends_at = NULL,
                        updated_at = :now
@@ -102,7 +182,7 @@ final class LifecycleDao {
                 .bind("from", from.name()).bind("now", now).bind("id", id).execute() == 1;
     }
 
-    boolean released(String id, Instant now) {
+    private boolean released(String id, Instant now) {
         return h.createUpdate("""
                 UPDATE resource_groups SET status = 'RELEASED', released_at = :now, updated_at = :now
                  WHERE id = :id AND status = 'RELEASING'""")

@@ -42,16 +42,19 @@ public final class ResourceGroupManager {
     private final Clock clock;
     private final ToIntFunction<String> runningTasks;
     private final AdmissionLimitsReader limitsReader;
-    private volatile ResourceGroupProvisioner provisioner;
     private final List<GroupLimitsListener> limitsListeners;
-    private volatile ResourceGroupLifecycle lifecycle;
+    private final PurchaseLedger ledger;
+    private final ResourceGroupProvisioner provisioner;
 
     /**
      * @param runningTasks how many tasks run on a group now (unbinding a network they use needs force, NET-5)
      * @param limitsListeners told when a group's admission limits changed (the dispatcher re-admits)
+     * @param ledger records the order of each purchase (RG-9) in the purchase's transaction
+     * @param provisioner provisions each new group in the background (CREATING → RUNNING)
      */
     public ResourceGroupManager(Jdbi jdbi, RegionCatalog regions, NetworkManager networks, AccessManager access,
-                                Clock clock, ToIntFunction<String> runningTasks, List<GroupLimitsListener> limitsListeners) {
+                                Clock clock, ToIntFunction<String> runningTasks, List<GroupLimitsListener> limitsListeners,
+                                PurchaseLedger ledger, ResourceGroupProvisioner provisioner) {
         this.jdbi = requireNonNull(jdbi, "jdbi is null");
         this.regions = requireNonNull(regions, "regions is null");
         this.networks = requireNonNull(networks, "networks is null");
@@ -60,14 +63,13 @@ public final class ResourceGroupManager {
         this.runningTasks = requireNonNull(runningTasks, "runningTasks is null");
         this.limitsListeners = List.copyOf(requireNonNull(limitsListeners, "limitsListeners is null"));
         this.limitsReader = new AdmissionLimitsReader(jdbi);
+        this.ledger = requireNonNull(ledger, "ledger is null");
+        this.provisioner = requireNonNull(provisioner, "provisioner is null");
     }
 
-    void setProvisioner(ResourceGroupProvisioner provisioner) {
-        this.provisioner = provisioner;
-    }
-
-    void setLifecycle(ResourceGroupLifecycle lifecycle) {
-        this.lifecycle = lifecycle;
+    /** Provisions the groups a crash left CREATING (at start). */
+    public void resumeProvisioning() {
+        creating().forEach(id -> provisioner.schedule(id, this::markProvisioned));
     }
 
     /** Admission re-reads the group's limits (after a lifecycle change). */
@@ -220,17 +222,11 @@ public final class ResourceGroupManager {
                     dao.insert(group, caller.userId());
                     dao.insertNetwork(newId, new GroupNetwork(Ids.next("rgn", now.toEpochMilli()), r.vpcId(), r.vswitchId(),
                             r.billingMode() == BillingMode.SUBSCRIPTION, now));
-                    ResourceGroupLifecycle l = lifecycle;
-                    if (l != null) {
-                        // SPEC RG-9: the purchase's order, in the same transaction
-                        l.created(h, group, caller.name());
-                    }
+                    // SPEC RG-9: the purchase's order, in the same transaction
+                    ledger.record(h, LifecycleDecider.created(group, caller.name()));
                     return newId;
                 });
-        ResourceGroupProvisioner p = provisioner;
-        if (p != null) {
-            p.schedule(id);
-        }
+        provisioner.schedule(id, this::markProvisioned);
         return get(caller, id);
     }
 
@@ -265,7 +261,7 @@ public final class ResourceGroupManager {
             throw SrgException.invalid(null, "MissingParameter", "nothing to change: give name, remark and/or autoRenew");
         }
         if (r.autoRenew() != null) {
-            requireLifecycle().setAutoRenew(caller, id, r.autoRenew());
+            setAutoRenew(caller, id, r.autoRenew());
             if (name == null && remark == null) {
                 return get(caller, id);
             }
@@ -279,16 +275,16 @@ public final class ResourceGroupManager {
         return get(caller, id);
     }
 
-    public void delete(Principal caller, String id) {
-        requireLifecycle().release(caller, id);
-    }
-
-    private ResourceGroupLifecycle requireLifecycle() {
-        ResourceGroupLifecycle l = lifecycle;
-        if (l == null) {
-            throw new IllegalStateException("no lifecycle is wired");
-        }
-        return l;
+    /** Turns monthly auto-renewal (RG-3) on or off: decided by the lifecycle's rules, applied here. */
+    private void setAutoRenew(Principal caller, String id, boolean autoRenew) {
+        caller.requireAll("change auto-renewal", Policy.OrderAccess, Policy.ResourceGroupFullAccess);
+        jdbi.useTransaction(h -> {
+            LifecycleDao dao = new LifecycleDao(h);
+            GroupState g = dao.state(id, true).orElseThrow(() -> SrgException.notFound("ResourceGroup", id));
+            Instant now = clock.instant();
+            dao.apply(id, LifecycleDecider.setAutoRenew(g, autoRenew, caller.name(), now), ledger, now)
+                    .orElseThrow(() -> ResourceGroupLifecycle.concurrentChange(id));
+        });
     }
 
     public List<GroupNetwork> networks(Principal caller, String id) {
@@ -348,7 +344,7 @@ public final class ResourceGroupManager {
     }
 
     /** CREATING → RUNNING once provisioned; false when the group was not CREATING. */
-    boolean markProvisioned(String id) {
+    private boolean markProvisioned(String id) {
         boolean provisioned = jdbi.inTransaction(h -> {
             boolean done = new ResourceGroupDao(h).transition(id, GroupStatus.CREATING, GroupStatus.RUNNING, clock.instant());
             if (done) {
@@ -362,7 +358,7 @@ public final class ResourceGroupManager {
         return provisioned;
     }
 
-    List<String> creating() {
+    private List<String> creating() {
         return jdbi.withHandle(h -> new ResourceGroupDao(h).idsInStatus(GroupStatus.CREATING));
     }
 

@@ -115,18 +115,19 @@ public final class SrgServer implements AutoCloseable {
         InstanceDispatcher dispatcher = new InstanceDispatcher(jdbi, clock, new AdmissionLimitsReader(jdbi)::read,
                 taskKinds(), backends(runtimeDir, regions), regions::backendOf, new GroupNetworkContext(jdbi)::of);
         closeables.push(dispatcher);
-        ResourceGroupManager groups = new ResourceGroupManager(jdbi, regions, networks, access, clock, dispatcher::running,
-                List.of(dispatcher::limitsChanged));
-        ResourceGroupProvisioner provisioner = new ResourceGroupProvisioner(groups, config.provisioningDelay());
+        OrderBook orders = new OrderBook(jdbi, config.prices());
+        ResourceGroupProvisioner provisioner = new ResourceGroupProvisioner(config.provisioningDelay());
         closeables.push(provisioner);
+        ResourceGroupManager groups = new ResourceGroupManager(jdbi, regions, networks, access, clock,
+                dispatcher::running, List.of(dispatcher::limitsChanged), orders, provisioner);
         WorkspaceManager workspaces = new WorkspaceManager(jdbi, regions, groups, access, clock);
         // work-preserving restart: re-attach to what runs, finish what ended, before serving
         dispatcher.start();
         InstanceManager instances = new InstanceManager(jdbi, clock, groups, workspaces, dispatcher);
-        LifecycleApi lifecycle = startLifecycle(jdbi, clock, jobs, groups, workspaces, dispatcher);
+        LifecycleApi lifecycle = startLifecycle(jdbi, clock, jobs, groups, orders, workspaces, dispatcher);
 
         bootstrapToken = access.bootstrap(dataDir.resolve("admin.token"));
-        provisioner.start();
+        groups.resumeProvisioning();
 
         Monitoring monitoring = Monitoring.start(jdbi, clock, groups, dispatcher, jobs, config.monitor());
         closeables.push(monitoring);
@@ -172,14 +173,12 @@ public final class SrgServer implements AutoCloseable {
     }
 
     /** Lifecycle, billing and time (SPEC RG-3..RG-9): orders, the meter, the jobs, the clock's control. */
-    private LifecycleApi startLifecycle(Jdbi jdbi, Clock clock, BackgroundJobs jobs, ResourceGroupManager groups,
+    private LifecycleApi startLifecycle(Jdbi jdbi, Clock clock, BackgroundJobs jobs, ResourceGroupManager groups, OrderBook orders,
                                         WorkspaceManager workspaces, InstanceDispatcher dispatcher) {
-        OrderBook orders = new OrderBook(jdbi, config.prices());
         Meter meter = new Meter(jdbi, clock, config.prices());
-        ResourceGroupLifecycle lifecycle = new ResourceGroupLifecycle(jdbi, clock, groups, orders, config.lifecycle());
-        lifecycle.setWorkload(new InstanceWorkload(jdbi, clock, dispatcher));
-        lifecycle.addActivitySource(new InstanceActivity(jdbi));
-        lifecycle.onReleased(workspaces::groupReleased);
+        ResourceGroupLifecycle lifecycle = new ResourceGroupLifecycle(jdbi, clock, groups, orders, config.lifecycle(),
+                new InstanceWorkload(jdbi, clock, dispatcher), List.of(new InstanceActivity(jdbi)),
+                List.of(workspaces::groupReleased));
         jobs.register("lifecycle", Duration.ofSeconds(5), lifecycle::runDue);
         jobs.register("metering", Duration.ofSeconds(30), meter::run);
         ClockControl control = null;

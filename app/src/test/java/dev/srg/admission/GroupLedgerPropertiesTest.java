@@ -2,28 +2,26 @@ package dev.srg.admission;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.srg.admission.LedgerSimulation.Fault;
+import dev.srg.testing.SeededProperty;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Assume;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.From;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.constraints.LongRange;
-import net.jqwik.api.constraints.Size;
-import net.jqwik.api.statistics.Statistics;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
- * Random event sequences against the ledger, checked after every step by {@link LedgerSimulation}.
- * Bounded by the tries of each property (no JUnit timeout applies to jqwik).
+ * Random event sequences against the ledger, checked after every step by {@link LedgerSimulation}
+ * (a plain re-implementation of the rules), as seeded JUnit tests ({@link SeededProperty}: re-run
+ * one case with {@code -Dsrg.seed=N}). Each property is also run against a deliberately broken
+ * ledger and must catch it, so that a property that checks nothing cannot pass unnoticed.
  */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
 class GroupLedgerPropertiesTest {
     private static final UsageType[] TYPES = UsageType.values();
     private static final Duration BOUND = Duration.ofSeconds(10);
@@ -48,140 +46,221 @@ class GroupLedgerPropertiesTest {
 
     record Tick(long millis) implements Op {}
 
-    @Provide
-    Arbitrary<List<Op>> operations() {
-        Arbitrary<UsageType> types = Arbitraries.of(TYPES);
-        Arbitrary<Long> taskSizes = Arbitraries.frequencyOf(
-                Tuple.of(4, Arbitraries.longs().between(1, 8)),
-                Tuple.of(1, Arbitraries.longs().between(9, 80))).map(steps -> steps * 250);
-        Arbitrary<Integer> indexes = Arbitraries.integers().between(0, 1_000);
-        Arbitrary<Op> submit = Combinators.combine(types, taskSizes, Arbitraries.integers().between(0, 2)).as(Submit::new);
-        Arbitrary<Op> quota = Combinators.combine(types,
-                Arbitraries.longs().between(0, 16).map(steps -> steps * 250),
-                Arbitraries.frequencyOf(
-                        Tuple.of(1, Arbitraries.just(Quota.NO_MAXIMUM)),
-                        Tuple.of(2, Arbitraries.longs().between(0, 40).map(steps -> steps * 250))))
-                .as(SetQuota::new);
-        Arbitrary<Op> op = Arbitraries.frequencyOf(
-                Tuple.of(12, submit),
-                Tuple.of(8, indexes.map(Finish::new)),
-                Tuple.of(1, indexes.map(FailStart::new)),
-                Tuple.of(2, indexes.map(Cancel::new)),
-                Tuple.of(2, quota),
-                Tuple.of(1, Arbitraries.integers().between(1, 6).map(SetConcurrency::new)),
-                Tuple.of(2, Arbitraries.longs().between(0, 80).map(steps -> steps * 250).map(SetCapacity::new)),
-                Tuple.of(1, Arbitraries.of(true, false).map(SetAdmitting::new)),
-                Tuple.of(4, Arbitraries.longs().between(0, 15_000).map(Tick::new)));
-        return op.list().ofMinSize(1).ofMaxSize(120);
+    /** One event, weighted as a busy group sees them: mostly submissions and finishes. */
+    static Op operation(Random r) {
+        int pick = r.nextInt(33);
+        if (pick < 12) {
+            return new Submit(TYPES[r.nextInt(TYPES.length)], taskSize(r), r.nextInt(3));
+        } else if (pick < 20) {
+            return new Finish(r.nextInt(1_001));
+        } else if (pick < 21) {
+            return new FailStart(r.nextInt(1_001));
+        } else if (pick < 23) {
+            return new Cancel(r.nextInt(1_001));
+        } else if (pick < 25) {
+            long max = r.nextInt(3) == 0 ? Quota.NO_MAXIMUM : r.nextInt(41) * 250L;
+            return new SetQuota(TYPES[r.nextInt(TYPES.length)], r.nextInt(17) * 250L, max);
+        } else if (pick < 26) {
+            return new SetConcurrency(1 + r.nextInt(6));
+        } else if (pick < 28) {
+            return new SetCapacity(r.nextInt(81) * 250L);
+        } else if (pick < 29) {
+            return new SetAdmitting(r.nextBoolean());
+        }
+        return new Tick(r.nextInt(15_001));
     }
 
+    /** Mostly small tasks (up to 2 CU), now and then a big one (up to 20 CU). */
+    private static long taskSize(Random r) {
+        return (r.nextInt(5) < 4 ? 1 + r.nextInt(8) : 9 + r.nextInt(72)) * 250L;
+    }
+
+    // ---- the properties, as cases that can run against a broken ledger ----
+
     // SPEC ADM-4, ADM-5, ADM-6, RG-4, RG-5
-    @Property(tries = 400)
-    void admissionKeepsTheRulesAfterEveryEvent(@ForAll("operations") List<Op> ops,
-            @ForAll @LongRange(min = 0, max = 40) long capacitySteps) {
-        LedgerSimulation sim = new LedgerSimulation(GroupLimits.of(capacitySteps * 250), BOUND);
-        for (Op op : ops) {
-            apply(sim, op);
-            sim.admit();
-        }
+    static SeededProperty<Long, Op> admissionKeepsTheRules(Fault fault) {
+        return SeededProperty.of("admission keeps the rules after every event", 400, 120, new SeededProperty.Cases<>() {
+            @Override
+            public Long parameters(Random r) {
+                return r.nextInt(41) * 250L;
+            }
+
+            @Override
+            public Op event(Random r, Long capacity) {
+                return operation(r);
+            }
+
+            @Override
+            public void check(Long capacity, List<Op> ops) {
+                LedgerSimulation sim = new LedgerSimulation(GroupLimits.of(capacity), BOUND, fault);
+                for (Op op : ops) {
+                    apply(sim, op);
+                    sim.admit();
+                }
+            }
+        });
     }
 
     // SPEC ADM-5: nothing waits forever while capacity frees: with no new arrivals and running
     // tasks finishing, every task that can fit under the limits eventually starts.
-    @Property(tries = 300)
-    void everyTaskThatCanFitEventuallyStarts(@ForAll("operations") List<Op> ops,
-            @ForAll @LongRange(min = 4, max = 40) long capacitySteps) {
-        LedgerSimulation sim = new LedgerSimulation(GroupLimits.of(capacitySteps * 250), BOUND);
-        for (Op op : ops) {
-            apply(sim, op);
-            sim.admit();
-        }
-        GroupLimits last = sim.limits;
-        sim.setLimits(true, last.capacityMilliCu(), last.schedulingMaxRunning(), last.quotas());
-        int steps = 0;
-        do {
-            sim.tick(1_000);
-            sim.finishOldest();
-            sim.admit();
-            assertThat(++steps).as("drained in a bounded number of steps").isLessThan(10_000);
-        } while (!sim.running.isEmpty());
-        sim.admit();
-        long othersMinimums = last.minimumsMilliCu();
-        for (QueuedTask left : sim.queued.values()) {
-            Quota quota = last.quota(left.type());
-            boolean fitsWhenIdle = left.milliCu() <= quota.maxMilliCu()
-                    && left.milliCu() <= last.capacityMilliCu() - (othersMinimums - quota.minMilliCu());
-            assertThat(fitsWhenIdle).as("%s is left queued in an idle group although it fits", left).isFalse();
-        }
+    static SeededProperty<Long, Op> everyTaskThatCanFitEventuallyStarts(Fault fault) {
+        return SeededProperty.of("every task that can fit eventually starts", 300, 120, new SeededProperty.Cases<>() {
+            @Override
+            public Long parameters(Random r) {
+                return (4 + r.nextInt(37)) * 250L;
+            }
+
+            @Override
+            public Op event(Random r, Long capacity) {
+                return operation(r);
+            }
+
+            @Override
+            public void check(Long capacity, List<Op> ops) {
+                LedgerSimulation sim = new LedgerSimulation(GroupLimits.of(capacity), BOUND, fault);
+                for (Op op : ops) {
+                    apply(sim, op);
+                    sim.admit();
+                }
+                GroupLimits last = sim.limits;
+                sim.setLimits(true, last.capacityMilliCu(), last.schedulingMaxRunning(), last.quotas());
+                int steps = 0;
+                do {
+                    sim.tick(1_000);
+                    sim.finishOldest();
+                    sim.admit();
+                    assertThat(++steps).as("drained in a bounded number of steps").isLessThan(10_000);
+                } while (!sim.running.isEmpty());
+                sim.admit();
+                long othersMinimums = last.minimumsMilliCu();
+                for (QueuedTask left : sim.queued.values()) {
+                    Quota quota = last.quota(left.type());
+                    boolean fitsWhenIdle = left.milliCu() <= quota.maxMilliCu()
+                            && left.milliCu() <= last.capacityMilliCu() - (othersMinimums - quota.minMilliCu());
+                    assertThat(fitsWhenIdle).as("%s is left queued in an idle group although it fits", left).isFalse();
+                }
+            }
+        });
     }
+
+    /** A busy group and a big task at its head; the events are the stream of small tasks that follows. */
+    record StarvingHead(GroupLimits limits, UsageType headType, long headMilliCu, List<Submit> preload) {}
 
     // SPEC ADM-5 with holds: a big task at the head of a busy group, under a steady stream of small
     // tasks that would backfill past it forever, starts within a bounded time once it starves.
-    @Property(tries = 300)
-    void aStarvingHeadStartsDespiteAStreamOfSmallTasks(
-            @ForAll @LongRange(min = 4, max = 20) long capacityCu,
-            @ForAll("quotaSets") Map<UsageType, Quota> quotas,
-            @ForAll @IntRange(min = 1, max = 6) int concurrency,
-            @ForAll("types") UsageType headType,
-            @ForAll @LongRange(min = 1, max = 80) long headSteps,
-            @ForAll @Size(min = 1, max = 8) List<@From("smallTasks") Submit> preload,
-            @ForAll @Size(min = 1, max = 40) List<@From("smallTasks") Submit> stream) {
-        long capacity = capacityCu * 1_000;
-        Assume.that(GroupLimits.validate(capacity, concurrency, quotas).isEmpty());
-        GroupLimits limits = new GroupLimits(true, capacity, concurrency, quotas);
-        long head = headSteps * 250;
-        Quota headQuota = limits.quota(headType);
-        // one that can never fit is covered by the example tests
-        Assume.that(head <= headQuota.maxMilliCu() && head <= capacity - (limits.minimumsMilliCu() - headQuota.minMilliCu()));
-        LedgerSimulation sim = new LedgerSimulation(limits, BOUND);
-        // a busy group: filled up to its capacity by tasks that were running before a restart
-        int restored = 0;
-        while (sim.ledger.usedMilliCu() + preload.get(restored % preload.size()).milliCu() <= capacity) {
-            Submit p = preload.get(restored++ % preload.size());
-            sim.restoreRunning(p.type(), p.milliCu());
-        }
-        QueuedTask big = sim.submit(headType, head, 0);
-        sim.admit();
-        // 1 s per step: the head starves after BOUND; at most capacity/250 tasks run at once, and
-        // each must finish at most twice over (once for a maximum or concurrency hold, once for
-        // the capacity hold), one per step.
-        long limit = BOUND.toSeconds() + 2 * (capacity / 250) + 4;
-        int step = 0;
-        while (!sim.running.containsKey(big.id())) {
-            assertThat(step++).as("the starving head %s has not started", big).isLessThan((int) limit);
-            sim.tick(1_000);
-            for (int i = 0; i < 2; i++) {
-                Submit s = stream.get(Math.floorMod(step * 2 + i, stream.size()));
-                sim.submit(s.type(), s.milliCu(), 0);
+    static SeededProperty<StarvingHead, Submit> aStarvingHeadStarts(Fault fault) {
+        return SeededProperty.of("a starving head starts despite a stream of small tasks", 300, 40, new SeededProperty.Cases<>() {
+            @Override
+            public StarvingHead parameters(Random r) {
+                while (true) {
+                    long capacity = (4 + r.nextInt(17)) * 1_000L;
+                    Map<UsageType, Quota> quotas = quotaSet(r);
+                    int concurrency = 1 + r.nextInt(6);
+                    UsageType headType = TYPES[r.nextInt(TYPES.length)];
+                    long head = (1 + r.nextInt(80)) * 250L;
+                    List<Submit> preload = new ArrayList<>();
+                    for (int i = 1 + r.nextInt(8); i > 0; i--) {
+                        preload.add(smallTask(r));
+                    }
+                    if (!GroupLimits.validate(capacity, concurrency, quotas).isEmpty()) {
+                        continue;
+                    }
+                    GroupLimits limits = new GroupLimits(true, capacity, concurrency, quotas);
+                    Quota headQuota = limits.quota(headType);
+                    // one that can never fit is covered by the example tests
+                    if (head <= headQuota.maxMilliCu() && head <= capacity - (limits.minimumsMilliCu() - headQuota.minMilliCu())) {
+                        return new StarvingHead(limits, headType, head, preload);
+                    }
+                }
             }
-            sim.admit();
-            sim.finishOldest();
-            sim.admit();
-        }
-        Statistics.label("head started").collect(step == 0 ? "at once" : sim.now >= BOUND.toMillis() ? "after starving" : "before starving");
-    }
 
-    @Provide
-    Arbitrary<UsageType> types() {
-        return Arbitraries.of(TYPES);
-    }
+            @Override
+            public Submit event(Random r, StarvingHead p) {
+                return smallTask(r);
+            }
 
-    @Provide
-    Arbitrary<Submit> smallTasks() {
-        return Combinators.combine(Arbitraries.of(TYPES), Arbitraries.longs().between(1, 8).map(s -> s * 250), Arbitraries.just(0))
-                .as(Submit::new);
-    }
-
-    @Provide
-    Arbitrary<Map<UsageType, Quota>> quotaSets() {
-        Arbitrary<Quota> quota = Combinators.combine(Arbitraries.longs().between(0, 12), Arbitraries.longs().between(0, 80))
-                .filter((min, max) -> min <= max)
-                .as((min, max) -> Quota.of(min * 250, max >= 60 ? Quota.NO_MAXIMUM : max * 250));
-        return Arbitraries.maps(Arbitraries.of(TYPES), quota).ofMaxSize(4).map(m -> {
-            Map<UsageType, Quota> copy = new EnumMap<>(UsageType.class);
-            copy.putAll(m);
-            return copy;
+            @Override
+            public void check(StarvingHead p, List<Submit> stream) {
+                if (stream.isEmpty()) {
+                    return;
+                }
+                long capacity = p.limits().capacityMilliCu();
+                LedgerSimulation sim = new LedgerSimulation(p.limits(), BOUND, fault);
+                // a busy group: filled up to its capacity by tasks that were running before a restart
+                int restored = 0;
+                while (sim.ledger.usedMilliCu() + p.preload().get(restored % p.preload().size()).milliCu() <= capacity) {
+                    Submit s = p.preload().get(restored++ % p.preload().size());
+                    sim.restoreRunning(s.type(), s.milliCu());
+                }
+                QueuedTask big = sim.submit(p.headType(), p.headMilliCu(), 0);
+                sim.admit();
+                // 1 s per step: the head starves after BOUND; at most capacity/250 tasks run at once, and
+                // each must finish at most twice over (once for a maximum or concurrency hold, once for
+                // the capacity hold), one per step.
+                long limit = BOUND.toSeconds() + 2 * (capacity / 250) + 4;
+                int step = 0;
+                while (!sim.running.containsKey(big.id())) {
+                    assertThat(step++).as("the starving head %s has not started", big).isLessThan((int) limit);
+                    sim.tick(1_000);
+                    for (int i = 0; i < 2; i++) {
+                        Submit s = stream.get(Math.floorMod(step * 2 + i, stream.size()));
+                        sim.submit(s.type(), s.milliCu(), 0);
+                    }
+                    sim.admit();
+                    sim.finishOldest();
+                    sim.admit();
+                }
+            }
         });
+    }
+
+    private static Submit smallTask(Random r) {
+        return new Submit(TYPES[r.nextInt(TYPES.length)], (1 + r.nextInt(8)) * 250L, 0);
+    }
+
+    private static Map<UsageType, Quota> quotaSet(Random r) {
+        Map<UsageType, Quota> quotas = new EnumMap<>(UsageType.class);
+        for (int i = r.nextInt(5); i > 0; i--) {
+            long min = r.nextInt(13);
+            long max = min + r.nextInt(81 - (int) min);
+            quotas.put(TYPES[r.nextInt(TYPES.length)], Quota.of(min * 250, max >= 60 ? Quota.NO_MAXIMUM : max * 250));
+        }
+        return quotas;
+    }
+
+    // ---- the tests ----
+
+    @Test
+    @DisplayName("SPEC ADM-4, ADM-5, ADM-6, RG-4, RG-5: admission keeps the rules after every event")
+    void admissionKeepsTheRulesAfterEveryEvent() {
+        admissionKeepsTheRules(Fault.NONE).check();
+    }
+
+    @Test
+    @DisplayName("SPEC ADM-5: every task that can fit eventually starts")
+    void everyTaskThatCanFitEventuallyStarts() {
+        everyTaskThatCanFitEventuallyStarts(Fault.NONE).check();
+    }
+
+    @Test
+    @DisplayName("SPEC ADM-5: a starving head starts despite a stream of small tasks")
+    void aStarvingHeadStartsDespiteAStreamOfSmallTasks() {
+        aStarvingHeadStarts(Fault.NONE).check();
+    }
+
+    @Test
+    @DisplayName("the properties catch a broken ledger: each fails against one, with a seed and a shrunk sequence")
+    void eachPropertyCatchesABrokenLedger() {
+        // SPEC RG-4: a ledger that starts tasks in a group that does not admit
+        var rules = admissionKeepsTheRules(Fault.ADMITS_WHILE_NOT_ADMITTING).findFailure();
+        assertThat(rules).as("the rules property catches a ledger that admits while not admitting").isPresent();
+        assertThat(rules.get().events().size()).as("shrunk").isLessThanOrEqualTo(rules.get().originalLength());
+        // SPEC ADM-5: a ledger that never gets a finished task's CUs back
+        assertThat(everyTaskThatCanFitEventuallyStarts(Fault.KEEPS_FINISHED_CU).findFailure())
+                .as("the liveness property catches a ledger that keeps finished tasks' CUs").isPresent();
+        // SPEC ADM-5: a ledger without a (working) starvation bound
+        assertThat(aStarvingHeadStarts(Fault.NO_STARVATION_BOUND).findFailure())
+                .as("the starving-head property catches a ledger without a starvation bound").isPresent();
     }
 
     private static void apply(LedgerSimulation sim, Op op) {

@@ -23,6 +23,20 @@ import java.util.TreeMap;
  * decides, and no task may be lost or duplicated.
  */
 final class LedgerSimulation {
+    /**
+     * A deliberately broken ledger, to show that the properties catch a wrong one: the simulation
+     * drives the real {@link GroupLedger} wrongly in one place, as a bug in it would.
+     */
+    enum Fault {
+        NONE,
+        /** SPEC RG-4 broken: the ledger is never told that its group stopped admitting. */
+        ADMITS_WHILE_NOT_ADMITTING,
+        /** SPEC ADM-5 broken: a finished task's CUs are never given back, so the queue stalls. */
+        KEEPS_FINISHED_CU,
+        /** SPEC ADM-5 broken: no starvation bound (a day instead of the simulation's), so a big head starves. */
+        NO_STARVATION_BOUND
+    }
+
     static final Comparator<QueuedTask> QUEUE_ORDER =
             Comparator.comparingInt(QueuedTask::priority).reversed().thenComparingLong(QueuedTask::sequence);
 
@@ -41,10 +55,17 @@ final class LedgerSimulation {
     final Map<String, QueuedTask> submitted = new HashMap<>();
     final List<QueuedTask> startOrder = new ArrayList<>();
 
+    private final Fault fault;
+
     LedgerSimulation(GroupLimits limits, Duration bound) {
+        this(limits, bound, Fault.NONE);
+    }
+
+    LedgerSimulation(GroupLimits limits, Duration bound, Fault fault) {
         this.boundMillis = bound.toMillis();
         this.limits = limits;
-        this.ledger = new GroupLedger(limits, bound);
+        this.fault = fault;
+        this.ledger = new GroupLedger(limits, fault == Fault.NO_STARVATION_BOUND ? Duration.ofDays(1) : bound);
     }
 
     QueuedTask submit(UsageType type, long milliCu, int priority) {
@@ -67,8 +88,10 @@ final class LedgerSimulation {
             return;
         }
         String id = new ArrayList<>(running.keySet()).get(Math.floorMod(index, running.size()));
-        assertThat(ledger.release(id)).isTrue();
-        assertThat(ledger.release(id)).isFalse();
+        if (fault != Fault.KEEPS_FINISHED_CU) {
+            assertThat(ledger.release(id)).isTrue();
+            assertThat(ledger.release(id)).isFalse();
+        }
         running.remove(id);
         finished.add(id);
     }
@@ -107,7 +130,8 @@ final class LedgerSimulation {
             return false;
         }
         limits = new GroupLimits(admitting, capacity, schedulingMaxRunning, quotas);
-        ledger.setLimits(limits);
+        ledger.setLimits(fault == Fault.ADMITS_WHILE_NOT_ADMITTING
+                ? new GroupLimits(true, capacity, schedulingMaxRunning, quotas) : limits);
         return true;
     }
 

@@ -32,7 +32,7 @@ class BillingMathTest {
             Instant to = from.plusMillis(random.nextLong(10L * 3_600_000));
             long milliCu = 250L * (1 + random.nextInt(256));
             Map<Instant, Long> hours = new TreeMap<>();
-            Meter.split(from, to, milliCu, hours);
+            MeterDecider.split(from, to, milliCu, hours);
             assertThat(hours.values().stream().mapToLong(Long::longValue).sum())
                     .isEqualTo(milliCu * (to.toEpochMilli() - from.toEpochMilli()));
             hours.forEach((hour, v) -> assertThat(v).isBetween(0L, milliCu * 3_600_000));
@@ -44,8 +44,8 @@ class BillingMathTest {
     void negativeSplit() {
         Instant t = Instant.parse("2026-01-01T10:59:59.500Z");
         Map<Instant, Long> hours = new TreeMap<>();
-        Meter.split(t, t.plusSeconds(1), 1000, hours);
-        Meter.split(t.plusSeconds(1), t.plusMillis(700), 1000, hours);
+        MeterDecider.split(t, t.plusSeconds(1), 1000, hours);
+        MeterDecider.split(t.plusSeconds(1), t.plusMillis(700), 1000, hours);
         // 0.5 s in each hour, then the run turned out to end 0.3 s earlier: taken from the second hour
         assertThat(hours).containsEntry(Instant.parse("2026-01-01T10:00:00Z"), 500_000L)
                 .containsEntry(Instant.parse("2026-01-01T11:00:00Z"), 200_000L);

@@ -1,0 +1,98 @@
+package dev.srg.billing;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Metering as a pure decision (SPEC RG-9; STYLE #6): given the instance runs not yet fully
+ * metered and the time, what to add to which hourly bill line and how far each run is now metered.
+ * {@link Meter} reads the runs, decides here and applies the result in one transaction; the
+ * property tests run it over an in-memory model, with crashes and repeated passes.
+ *
+ * <p>Each run is metered from its watermark (or its start) to its end — its recorded finish, the
+ * moment its group was converted, or now while it runs — in milli-CU x
+ * milliseconds, split at hour boundaries: exact integers, never doubles. A run whose recorded
+ * finish lies before its watermark (its exit was being recorded while a pass metered it up to
+ * then) gets the difference subtracted, so the bill converges on the runs' CU-seconds.
+ */
+public final class MeterDecider {
+    private MeterDecider() {}
+
+    /** One instance's run as the meter sees it; all times in whole milliseconds. */
+    public record InstanceRun(String instanceId, String groupId, long milliCu, Instant startedAt, Instant finishedAt,
+                              Instant meteredUntil, Instant paygUntil) {
+        public InstanceRun {
+            requireNonNull(instanceId, "instanceId is null");
+            requireNonNull(groupId, "groupId is null");
+            requireNonNull(startedAt, "startedAt is null");
+        }
+    }
+
+    /** How far a run is metered now; complete (finished and metered to its end) runs are never metered again. */
+    public record Watermark(String instanceId, Instant meteredUntil, boolean complete) {}
+
+    /**
+     * @param lines per group, per hour: the milli-CU x milliseconds to add (never zero; negative to correct)
+     */
+    public record Decision(List<Watermark> watermarks, Map<String, Map<Instant, Long>> lines) {
+        public Decision {
+            watermarks = List.copyOf(watermarks);
+            Map<String, Map<Instant, Long>> copy = new TreeMap<>();
+            lines.forEach((g, hours) -> copy.put(g, java.util.Collections.unmodifiableMap(new TreeMap<>(hours))));
+            lines = java.util.Collections.unmodifiableMap(copy);
+        }
+    }
+
+    public static Decision decide(List<InstanceRun> runs, Instant now) {
+        List<Watermark> watermarks = new ArrayList<>(runs.size());
+        Map<String, Map<Instant, Long>> lines = new TreeMap<>();
+        for (InstanceRun r : runs) {
+            boolean finished = r.finishedAt() != null;
+            Instant end = finished ? r.finishedAt() : now;
+            if (r.paygUntil() != null && !r.paygUntil().isAfter(end)) {
+                end = r.paygUntil();
+            }
+            // complete only once its end is recorded: an exit recorded late may still fall before
+            // the conversion (found by MeterPropertiesTest), and must then be corrected
+            boolean complete = finished;
+            if (end.isBefore(r.startedAt())) {
+                end = r.startedAt();
+            }
+            Instant from = r.meteredUntil() != null ? r.meteredUntil() : r.startedAt();
+            split(from, end, r.milliCu(), lines.computeIfAbsent(r.groupId(), g -> new TreeMap<>()));
+            watermarks.add(new Watermark(r.instanceId(), end, complete));
+        }
+        lines.values().forEach(hours -> hours.values().removeIf(delta -> delta == 0));
+        lines.values().removeIf(Map::isEmpty);
+        return new Decision(watermarks, lines);
+    }
+
+    /** Adds {@code milliCu} x the milliseconds of [from, to) per hour; negative when to is before from. */
+    public static void split(Instant from, Instant to, long milliCu, Map<Instant, Long> perHour) {
+        long sign = 1;
+        if (to.isBefore(from)) {
+            Instant t = from;
+            from = to;
+            to = t;
+            sign = -1;
+        }
+        Instant hour = from.truncatedTo(ChronoUnit.HOURS);
+        while (hour.isBefore(to)) {
+            Instant next = hour.plus(Duration.ofHours(1));
+            Instant a = from.isAfter(hour) ? from : hour;
+            Instant b = to.isBefore(next) ? to : next;
+            long millis = b.toEpochMilli() - a.toEpochMilli();
+            if (millis > 0) {
+                perHour.merge(hour, sign * Math.multiplyExact(milliCu, millis), Math::addExact);
+            }
+            hour = next;
+        }
+    }
+}
