@@ -168,6 +168,16 @@ public final class InstanceDispatcher implements ExitListener, AutoCloseable {
 
     @Override
     public void onExit(String instanceId, ExitStatus status) {
+        onExit(instanceId, status, 0);
+    }
+
+    /**
+     * Records an outcome; while the store is unreachable, tries again with backoff (the outcome
+     * stays in memory and in the backend's exit file, and the group keeps the task's CUs until it
+     * is recorded). The write is a compare-and-set, so a retry after a commit whose answer was
+     * lost records nothing twice.
+     */
+    private void onExit(String instanceId, ExitStatus status, int attempt) {
         InstanceStatus outcome = switch (status.reason()) {
             case NONE -> InstanceStatus.SUCCEEDED;
             case TIMEOUT -> InstanceStatus.TIMED_OUT;
@@ -177,10 +187,22 @@ public final class InstanceDispatcher implements ExitListener, AutoCloseable {
         // the backend reads the system clock; the store keeps every time on the injected one
         java.time.Instant startedAt = status.startedAt() == null ? null : SimulatedClock.onClock(clock, status.startedAt());
         java.time.Instant finishedAt = SimulatedClock.onClock(clock, status.finishedAt());
-        boolean recorded = jdbi.withHandle(h -> new InstanceDao(h, clock).finish(instanceId, outcome, status.exitCode(),
-                status.reason() == dev.srg.execution.FailureReason.NONE ? null : status.reason().name(),
-                startedAt, finishedAt, status.cpuSeconds(), status.peakMemoryBytes(),
-                status.limitsEnforced(), status.limitsNote()));
+        boolean recorded;
+        try {
+            recorded = jdbi.withHandle(h -> new InstanceDao(h, clock).finish(instanceId, outcome, status.exitCode(),
+                    status.reason() == dev.srg.execution.FailureReason.NONE ? null : status.reason().name(),
+                    startedAt, finishedAt, status.cpuSeconds(), status.peakMemoryBytes(),
+                    status.limitsEnforced(), status.limitsNote()));
+        } catch (RuntimeException e) {
+            long delay = Math.min(5_000L, 250L << Math.min(attempt, 5));
+            LOG.warn("cannot record the outcome of {} yet (try {} in {} ms): {}", instanceId, attempt + 2, delay, e.toString());
+            try {
+                ticker.schedule(() -> onExit(instanceId, status, attempt + 1), delay, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                LOG.warn("shutting down: the outcome of {} is recorded at the next start", instanceId);
+            }
+            return;
+        }
         if (!recorded) {
             LOG.debug("exit of {} was already recorded", instanceId);
         }

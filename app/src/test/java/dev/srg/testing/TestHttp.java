@@ -22,7 +22,11 @@ public final class TestHttp {
     }
 
     /** An answer: status, content type and the body as JSON (a missing node when empty or not JSON). */
-    public record Response(int status, String contentType, String text, JsonNode json) {
+    public record Response(int status, String contentType, String text, JsonNode json, java.net.http.HttpHeaders headers) {
+        public String header(String name) {
+            return headers.firstValue(name).orElse(null);
+        }
+
         public String code() {
             return json.path("code").asString(null);
         }
@@ -84,7 +88,7 @@ public final class TestHttp {
             } catch (RuntimeException e) {
                 json = Json.MAPPER.missingNode();
             }
-            return new Response(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body(), json);
+            return new Response(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body(), json, r.headers());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
