@@ -65,6 +65,20 @@ public final class TestHttp {
         return send("DELETE", path, null);
     }
 
+    /** Sends {@code body} with the given Content-Type (null: none), to try what is not JSON. */
+    public Response sendAs(String method, String path, String contentType, String body) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + (path.startsWith("/") ? "" : "/api/v1/") + path))
+                .timeout(Duration.ofSeconds(60));
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        if (contentType != null) {
+            b.header("Content-Type", contentType);
+        }
+        b.method(method, HttpRequest.BodyPublishers.ofString(body));
+        return exchange(b.build());
+    }
+
     /** Sends {@code body} as is when it is a String (to send malformed JSON), else as JSON. */
     public Response send(String method, String path, Object body) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + (path.startsWith("/") ? "" : "/api/v1/") + path))
@@ -80,8 +94,12 @@ public final class TestHttp {
             b.header("Content-Type", "application/json").method(method,
                     HttpRequest.BodyPublishers.ofString(body instanceof String s ? s : Json.write(body)));
         }
+        return exchange(b.build());
+    }
+
+    private Response exchange(HttpRequest request) {
         try {
-            HttpResponse<String> r = CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
             JsonNode json;
             try {
                 json = r.body().isEmpty() ? Json.MAPPER.missingNode() : Json.MAPPER.readTree(r.body());
