@@ -8,6 +8,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import tools.jackson.databind.JsonNode;
 
 /** Speaks HTTP to a test server, with or without a bearer token. */
@@ -97,6 +98,23 @@ public final class TestHttp {
         return exchange(b.build());
     }
 
+    /** Every API answer a test gets must be one the served OpenAPI document describes. */
+    private void checkContract(HttpRequest request, Response response) {
+        if (!OpenApiContract.enabled()) {
+            return;
+        }
+        OpenApiContract contract = OpenApiContract.of(base, token);
+        if (contract == null) {
+            return;
+        }
+        String query = request.uri().getRawQuery();
+        List<String> violations = contract.violations(request.method(), request.uri().getRawPath() + (query == null ? "" : "?" + query),
+                response.status(), response.contentType(), response.text());
+        if (!violations.isEmpty()) {
+            throw new AssertionError("the answer breaks the served OpenAPI document:\n" + String.join("\n", violations));
+        }
+    }
+
     private Response exchange(HttpRequest request) {
         try {
             HttpResponse<String> r = CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
@@ -106,7 +124,11 @@ public final class TestHttp {
             } catch (RuntimeException e) {
                 json = Json.MAPPER.missingNode();
             }
-            return new Response(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body(), json, r.headers());
+            Response response = new Response(r.statusCode(), r.headers().firstValue("Content-Type").orElse(null), r.body(), json,
+                    r.headers());
+            checkContract(request, response);
+            return new Response(response.status(), response.contentType() == null ? "" : response.contentType(), r.body(), json,
+                    r.headers());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
