@@ -203,6 +203,11 @@ public final class InstanceManager {
 
     public LogChunk log(Principal caller, String id, long offset, int maxBytes) {
         InstanceInfo i = get(caller, id);
+        // a log may hold what the task printed of its secrets: managing the group is not enough
+        if (!caller.isAdministrator() && workspaces.role(i.workspaceId(), caller.userId()).isEmpty()) {
+            throw SrgException.forbidden("Forbidden.WorkspaceRole", "reading the log of instance '" + id
+                    + "' needs a role in workspace '" + i.workspaceId() + "'");
+        }
         if (offset < 0) {
             throw SrgException.invalid("offset", "InvalidParameter.Offset", "offset must be 0 or more");
         }

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
 
 /**
  * The database dies under a running srg and comes back: a real PostgreSQL (not srg's embedded
@@ -40,7 +41,11 @@ class DatabaseOutageTest {
             }
             TestServer server = TestServer.onDatabase(pg.jdbcUrl("srg"), pg.user(), pg.password());
             try {
-                survive(server, pg);
+                survive(server, () -> {
+                    long pid = pg.pid();
+                    assertThat(ProcessHandle.of(pid).map(ProcessHandle::destroyForcibly)).contains(true);
+                    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !pg.running());
+                }, pg::restart);
             } finally {
                 server.close();
             }
@@ -49,7 +54,30 @@ class DatabaseOutageTest {
         }
     }
 
-    private static void survive(TestServer server, EmbeddedPostgres pg) throws Exception {
+    @Test
+    @EnabledIfEnvironmentVariable(named = "SRG_TEST_DATABASE_STOP", matches = ".+")
+    @DisplayName("the external PostgreSQL of the CI pass stopped (immediate, as a crash) and started: the same, on that server")
+    void externalServerStoppedAndStarted() throws Exception {
+        // .ci/run sets SRG_TEST_DATABASE_STOP and SRG_TEST_DATABASE_START for its external server
+        TestServer server = TestServer.start();
+        try {
+            survive(server, () -> shell(System.getenv("SRG_TEST_DATABASE_STOP")), () -> shell(System.getenv("SRG_TEST_DATABASE_START")));
+        } finally {
+            server.close();
+        }
+    }
+
+    interface Step {
+        void run() throws Exception;
+    }
+
+    private static void shell(String command) throws Exception {
+        Process p = new ProcessBuilder("bash", "-c", command).inheritIO().start();
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).as(command).isTrue();
+        assertThat(p.exitValue()).as(command).isZero();
+    }
+
+    private static void survive(TestServer server, Step stop, Step start) throws Exception {
         Fixtures fx = new Fixtures(server);
         TestHttp admin = server.admin();
         TestHttp anonymous = server.anonymous();
@@ -61,9 +89,7 @@ class DatabaseOutageTest {
         Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
                 .until(() -> admin.get("instances/" + task.id()).json().path("status").asString().equals("RUNNING"));
 
-        long pid = pg.pid();
-        assertThat(ProcessHandle.of(pid).map(ProcessHandle::destroyForcibly)).contains(true);
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !pg.running());
+        stop.run();
 
         // noticed within moments, not after a 15 s pool timeout
         Awaitility.await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50))
@@ -88,7 +114,7 @@ class DatabaseOutageTest {
 
         // the task ends while the database is away
         Thread.sleep(4_000);
-        pg.restart();
+        start.run();
         Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
                 .until(() -> anonymous.get("/readyz").status() == 200);
 

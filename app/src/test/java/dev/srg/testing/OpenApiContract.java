@@ -156,13 +156,15 @@ public final class OpenApiContract {
         }
     }
 
-    /** The schema with the document's components beside it, so that its {@code #/components/...} refs resolve. */
+    /**
+     * The schema with the document's component schemas beside it as {@code $defs} (its
+     * {@code #/components/schemas/X} refs rewritten to {@code #/$defs/X}), a standalone 2020-12 schema.
+     */
     private Schema compile(JsonNode schema) {
         return schemas.computeIfAbsent(schema.toString(), k -> {
-            ObjectNode root = Json.MAPPER.createObjectNode();
-            root.put("$schema", "https://json-schema.org/draft/2020-12/schema");
-            root.setAll((ObjectNode) schema.deepCopy());
-            root.set("components", document.get("components"));
+            ObjectNode root = (ObjectNode) Json.MAPPER.readTree(("{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
+                    + "\"$defs\":" + document.get("components").get("schemas") + "}").replace("#/components/schemas/", "#/$defs/"));
+            root.setAll((ObjectNode) Json.MAPPER.readTree(k.replace("#/components/schemas/", "#/$defs/")));
             return registry.getSchema(root);
         });
     }
