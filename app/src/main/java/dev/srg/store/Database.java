@@ -75,8 +75,8 @@ public final class Database implements AutoCloseable {
             probeProperties.setProperty("password", password);
         }
         // pgjdbc: give up on a connect or a silent socket instead of hanging the probe
-        probeProperties.setProperty("connectTimeout", "2");
-        probeProperties.setProperty("socketTimeout", "5");
+        probeProperties.setProperty("connectTimeout", "5");
+        probeProperties.setProperty("socketTimeout", "10");
         probeProperties.setProperty("ApplicationName", "srg-probe");
         config.setMaximumPoolSize(poolSize);
         config.setPoolName("srg-db");
@@ -183,7 +183,7 @@ public final class Database implements AutoCloseable {
 
     private static boolean valid(Connection c) {
         try {
-            return c.isValid(2);
+            return c.isValid(5);
         } catch (SQLException e) {
             return false;
         }

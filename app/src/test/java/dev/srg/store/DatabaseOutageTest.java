@@ -89,6 +89,10 @@ class DatabaseOutageTest {
         Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
                 .until(() -> admin.get("instances/" + task.id()).json().path("status").asString().equals("RUNNING"));
 
+        // a group whose provisioning (a background job) falls due while the database is away
+        var group = admin.post("resource-groups", fx.subscriptionBody(fx.network(), 2));
+        assertThat(group.status()).as(group.toString()).isEqualTo(201);
+
         stop.run();
 
         // noticed within moments, not after a 15 s pool timeout
@@ -124,6 +128,8 @@ class DatabaseOutageTest {
         assertThat(admin.get("instances/" + task.id() + "/log").text()).isEqualTo("survived\n");
         assertThat(server.sqlLong("SELECT count(*) FROM instances WHERE id = '" + task.id() + "' AND finished_at IS NOT NULL"))
                 .isEqualTo(1);
+        // the background job caught up
+        fx.awaitRunning(group.id());
         // nothing of the refused calls was done; new calls work
         assertThat(admin.get("vpcs").json().get("items").findValuesAsString("name")).doesNotContain("lost");
         var vpc = admin.post("vpcs", Map.of("name", "after", "regionId", "local", "cidr", "10.78.0.0/16"));
