@@ -105,7 +105,7 @@ class ApiFuzzTest {
                 if (r.statusCode() >= 500) {
                     failures.add(f + " -> " + r.statusCode() + " " + r.body());
                 } else if (!violations.isEmpty()) {
-                    failures.add(f + " -> " + String.join("; ", violations));
+                    failures.add(String.join("; ", violations) + (f.body() == null ? "" : " (sent " + abbreviate(f.body()) + ")"));
                 }
             }
         }
