@@ -23,9 +23,13 @@ final class ApiRoutes {
         record Page(Class<?> type) implements Body {}
 
         record Array(Class<?> type) implements Body {}
+
+        /** {@code text/plain} (a log). */
+        record Text() implements Body {}
     }
 
     static final Body NONE = new Body.None();
+    static final Body TEXT = new Body.Text();
 
     static Body one(Class<?> type) {
         return new Body.One(type);
@@ -61,12 +65,14 @@ final class ApiRoutes {
         add(HandlerType.POST, path, tag, summary, request, status, response, handler);
     }
 
+    /** Answers 200 with {@code response}, or 204 when there is none. */
     void put(String path, String tag, String summary, Body request, Body response, Handler handler) {
-        add(HandlerType.PUT, path, tag, summary, request, 200, response, handler);
+        add(HandlerType.PUT, path, tag, summary, request, response instanceof Body.None ? 204 : 200, response, handler);
     }
 
+    /** Answers 200 with {@code response}, or 204 when there is none. */
     void patch(String path, String tag, String summary, Body request, Body response, Handler handler) {
-        add(HandlerType.PATCH, path, tag, summary, request, 200, response, handler);
+        add(HandlerType.PATCH, path, tag, summary, request, response instanceof Body.None ? 204 : 200, response, handler);
     }
 
     void delete(String path, String tag, String summary, Handler handler, String... query) {

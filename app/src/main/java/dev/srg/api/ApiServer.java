@@ -11,6 +11,7 @@ import dev.srg.json.Json;
 import dev.srg.monitor.Monitoring;
 import dev.srg.network.NetworkManager;
 import dev.srg.region.RegionCatalog;
+import dev.srg.store.Database;
 import dev.srg.task.InstanceManager;
 import dev.srg.workspace.WorkspaceManager;
 import io.javalin.Javalin;
@@ -45,15 +46,19 @@ public final class ApiServer implements AutoCloseable {
     private final String openApi;
 
     public ApiServer(Features features, String host, int port) {
-        this(features, null, host, port, cfg -> { });
+        this(features, null, null, host, port, cfg -> { });
     }
 
     /**
      * @param monitoring usage history, alert rules, {@code /metrics} and HTTP request metrics (or null)
+     * @param database the store whose health makes readiness (or null: always ready); while it is
+     *     away every API call answers 503 with Retry-After at once
      * @param edges other edges served by the same app and port (the web console); they register
-     *     their own routes and must leave {@code /api/*} and {@code /healthz} alone
+     *     their own routes and must leave {@code /api/*}, {@code /healthz}, {@code /livez} and
+     *     {@code /readyz} alone
      */
-    public ApiServer(Features features, Monitoring monitoring, String host, int port, Consumer<JavalinConfig> edges) {
+    public ApiServer(Features features, Monitoring monitoring, Database database, String host, int port,
+                     Consumer<JavalinConfig> edges) {
         requireNonNull(features, "features is null");
         requireNonNull(edges, "edges is null");
         ApiRoutes[] registry = new ApiRoutes[1];
@@ -68,8 +73,29 @@ public final class ApiServer implements AutoCloseable {
             cfg.routes.exception(SrgException.class, Problems::srg);
             cfg.routes.exception(JacksonException.class, Problems::json);
             cfg.routes.exception(HttpResponseException.class, Problems::http);
-            cfg.routes.exception(Exception.class, Problems::unexpected);
-            cfg.routes.get("/healthz", ctx -> ctx.json(Map.of("status", "UP")));
+            cfg.routes.exception(Exception.class, (e, ctx) -> {
+                if (Database.isUnavailable(e)) {
+                    if (database != null) {
+                        database.suspect();
+                    }
+                    Problems.unavailable(ctx);
+                } else {
+                    Problems.unexpected(e, ctx);
+                }
+            });
+            // errors the HTTP container answers itself (a URI too long, a malformed path): problem+json too
+            cfg.jetty.modifyServer(server -> server.setErrorHandler(new ContainerErrors()));
+            // liveness: the process serves HTTP; readiness (and /healthz): it can serve the API too
+            cfg.routes.get("/livez", ctx -> ctx.json(Map.of("status", "UP")));
+            cfg.routes.get("/readyz", ctx -> readiness(ctx, database));
+            cfg.routes.get("/healthz", ctx -> readiness(ctx, database));
+            // fail fast while the database is away, before anything (authentication included) touches it
+            cfg.routes.before("/api/*", ctx -> {
+                if (database != null && !database.available()) {
+                    throw Problems.databaseUnavailable();
+                }
+            });
+            cfg.routes.before("/api/*", Requests::checkParameters);
             if (monitoring != null) {
                 MonitorResource.registerMetrics(cfg.routes, monitoring, features.access());
                 cfg.requestLogger.http((ctx, millis) -> monitoring.metrics().httpRequest(ctx.method().name(), route(ctx),
@@ -92,6 +118,14 @@ public final class ApiServer implements AutoCloseable {
             edges.accept(cfg);
         });
         this.openApi = Json.write(OpenApiDocument.build(registry[0].operations()));
+    }
+
+    private static void readiness(Context ctx, Database database) {
+        boolean up = database == null || database.available();
+        if (!up) {
+            ctx.header("Retry-After", Problems.RETRY_AFTER_SECONDS);
+        }
+        ctx.status(up ? 200 : 503).json(Map.of("status", up ? "UP" : "DOWN", "database", up ? "UP" : "DOWN"));
     }
 
     /** The route template a request matched (bounded label values for metrics), or "unmatched". */

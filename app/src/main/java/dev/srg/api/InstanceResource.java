@@ -41,7 +41,7 @@ final class InstanceResource {
                 one(InstanceInfo.class), ctx -> ctx.json(instances.cancel(caller(ctx), ctx.pathParam("id"))));
         api.get("/instances/{id}/log", "instances",
                 "Read the log (text/plain) from offset; follow=true streams it until the instance ends. X-Next-Offset tells where to go on",
-                ApiRoutes.NONE, ctx -> log(ctx, instances), "offset", "follow");
+                ApiRoutes.TEXT, ctx -> log(ctx, instances), "offset", "follow");
         api.get("/resource-groups/{id}/usage", "resource-groups", "Used CUs now, running and queued per usage type",
                 one(GroupUsage.class), ctx -> ctx.json(instances.usage(caller(ctx), ctx.pathParam("id"))));
     }

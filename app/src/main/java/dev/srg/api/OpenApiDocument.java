@@ -15,7 +15,11 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** The OpenAPI 3.1 document of the API, generated from the registered routes and their records. */
+/**
+ * The OpenAPI 3.1 document of the API, generated from the registered routes and their records:
+ * a type with a {@code @JsonValue} is described by what that method answers (a {@code Cidr} is a
+ * string), and a record's {@code required} fields come from {@link RequestSchemas}.
+ */
 final class OpenApiDocument {
     private final Map<String, Object> schemas = new TreeMap<>();
 
@@ -75,6 +79,9 @@ final class OpenApiDocument {
         Map<String, Object> responses = new LinkedHashMap<>();
         if (op.response() instanceof Body.None) {
             responses.put(String.valueOf(op.status()), Map.of("description", "done"));
+        } else if (op.response() instanceof Body.Text) {
+            responses.put(String.valueOf(op.status()), Map.of("description", "ok",
+                    "content", Map.of("text/plain", Map.of("schema", Map.of("type", "string")))));
         } else {
             responses.put(String.valueOf(op.status()), Map.of("description", "ok",
                     "content", Map.of("application/json", Map.of("schema", schema(op.response())))));
@@ -82,6 +89,9 @@ final class OpenApiDocument {
         Map<String, Object> problem = Map.of("description", "refused", "content",
                 Map.of("application/problem+json", Map.of("schema", Map.of("$ref", "#/components/schemas/Problem"))));
         responses.put("4XX", problem);
+        responses.put("503", Map.of("description", "the database is unavailable: nothing was done; retry after Retry-After seconds",
+                "headers", Map.of("Retry-After", Map.of("schema", Map.of("type", "integer"))),
+                "content", Map.of("application/problem+json", Map.of("schema", Map.of("$ref", "#/components/schemas/Problem")))));
         o.put("responses", responses);
         return o;
     }
@@ -94,6 +104,7 @@ final class OpenApiDocument {
                     "items", Map.of("type", "array", "items", typeSchema(page.type())),
                     "nextPageToken", Map.of("type", "string")), "required", List.of("items"));
             case Body.None none -> Map.of();
+            case Body.Text text -> Map.of("type", "string");
         };
     }
 
@@ -130,6 +141,10 @@ final class OpenApiDocument {
         if (c == double.class || c == Double.class || c == java.math.BigDecimal.class) {
             return Map.of("type", "number");
         }
+        java.lang.reflect.Method value = jsonValue(c);
+        if (value != null) {
+            return typeSchema(value.getGenericReturnType());
+        }
         if (c.isEnum()) {
             return Map.of("type", "string", "enum", Arrays.stream(c.getEnumConstants()).map(Object::toString).toList());
         }
@@ -144,7 +159,15 @@ final class OpenApiDocument {
                 for (RecordComponent rc : c.getRecordComponents()) {
                     properties.put(rc.getName(), typeSchema(rc.getGenericType()));
                 }
-                schemas.put(name, Map.of("type", "object", "properties", properties, "additionalProperties", false));
+                Map<String, Object> schema = new LinkedHashMap<>();
+                schema.put("type", "object");
+                schema.put("properties", properties);
+                List<String> required = RequestSchemas.required(c);
+                if (!required.isEmpty()) {
+                    schema.put("required", required);
+                }
+                schema.put("additionalProperties", false);
+                schemas.put(name, schema);
             }
             return Map.of("$ref", "#/components/schemas/" + name);
         }
@@ -152,5 +175,15 @@ final class OpenApiDocument {
             return Map.of("type", "object");
         }
         return Map.of("type", "string");
+    }
+
+    /** The method Jackson writes the type as ({@code @JsonValue}), or null. */
+    private static java.lang.reflect.Method jsonValue(Class<?> c) {
+        for (java.lang.reflect.Method m : c.getMethods()) {
+            if (m.isAnnotationPresent(com.fasterxml.jackson.annotation.JsonValue.class) && m.getParameterCount() == 0) {
+                return m;
+            }
+        }
+        return null;
     }
 }

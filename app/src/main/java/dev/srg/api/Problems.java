@@ -22,7 +22,23 @@ final class Problems {
 
     private Problems() {}
 
+    /** Seconds a client should wait before trying again while the database is away. */
+    static final String RETRY_AFTER_SECONDS = "2";
+
+    static SrgException databaseUnavailable() {
+        return new SrgException(503, "ServiceUnavailable.Database", null,
+                "the database is unavailable; the request was not carried out (nothing partial is kept), retry in a moment");
+    }
+
+    /** The database could not be reached during the call: the transaction did not commit. */
+    static void unavailable(Context ctx) {
+        srg(databaseUnavailable(), ctx);
+    }
+
     static void srg(SrgException e, Context ctx) {
+        if (e.status() == 503) {
+            ctx.header("Retry-After", RETRY_AFTER_SECONDS);
+        }
         write(ctx, e.status(), e.code(), e.field(), e.detail());
     }
 

@@ -53,6 +53,6 @@ public final class ServerCommand implements Callable<Integer> {
                         + tokenFile + ", mode 0600):\n  " + token),
                 () -> System.out.println("administrator token: " + tokenFile));
         // the last line: scripts (and tests) wait for it
-        System.out.println("srg is running at http://localhost:" + server.port() + "  (health: /healthz, API: /api/v1, OpenAPI: /api/v1/openapi.json)");
+        System.out.println("srg is running at http://localhost:" + server.port() + "  (health: /livez, /readyz, API: /api/v1, OpenAPI: /api/v1/openapi.json)");
     }
 }

@@ -136,7 +136,7 @@ public final class SrgServer implements AutoCloseable {
         // the web console: same app, same port, same managers (so the same authorization)
         Console console = new Console(features, consoleExtensions(groups, lifecycle, monitoring), clock);
         closeables.push(console);
-        api = new ApiServer(features, monitoring, config.host(), config.port(), console::register);
+        api = new ApiServer(features, monitoring, database, config.host(), config.port(), console::register);
         closeables.push(api);
         api.start();
         LOG.info("srg listening on {}:{} (data {})", config.host(), api.port(), dataDir);
@@ -214,6 +214,7 @@ public final class SrgServer implements AutoCloseable {
         }
         EmbeddedPostgres pg = EmbeddedPostgres.start(runtimeDir);
         closeables.push(pg);
+
         try (var c = DriverManager.getConnection(pg.jdbcUrl("postgres"), pg.user(), pg.password());
              var s = c.createStatement();
              var rs = s.executeQuery("SELECT count(*) FROM pg_database WHERE datname = 'srg'")) {
@@ -224,7 +225,10 @@ public final class SrgServer implements AutoCloseable {
         } catch (SQLException e) {
             throw new IOException("cannot prepare the embedded database: " + e.getMessage(), e);
         }
-        return Database.open(pg.jdbcUrl("srg"), pg.user(), pg.password(), 20);
+        Database database = Database.open(pg.jdbcUrl("srg"), pg.user(), pg.password(), 20);
+        // a postmaster that dies under us (killed, crashed) is started again; the pool reconnects at once
+        pg.supervise(database::suspect);
+        return database;
     }
 
     /** One server per data directory: a second one would run every task twice. */

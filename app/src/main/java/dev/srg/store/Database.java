@@ -1,37 +1,87 @@
 package dev.srg.store;
 
+import static java.util.Objects.requireNonNull;
+
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import java.io.PrintWriter;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLTransientConnectionException;
+import java.time.Duration;
+import java.util.Properties;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.sqlobject.SqlObjectPlugin;
+import org.slf4j.LoggerFactory;
 
 /**
  * The store: a pooled PostgreSQL (embedded or external, one dialect), migrated by Flyway at open,
  * used through Jdbi with explicit SQL. The store is the truth; memory state is rebuilt from it.
+ *
+ * <p>The database may go away while srg runs (a crashed or restarted server, a network cut). A
+ * probe on its own connection notices within {@link #PROBE_EVERY}; while the database is away every
+ * new use of the pool fails at once with {@link UnavailableException} (so callers answer 503 in
+ * milliseconds instead of waiting out a pool timeout), and the probe reconnects with backoff
+ * (up to {@link #MAX_BACKOFF}). Connections made before the loss are evicted, so the pool only
+ * hands out fresh ones once the database is back.
  */
 public final class Database implements AutoCloseable {
-    private final HikariDataSource dataSource;
-    private final Jdbi jdbi;
+    private static final org.slf4j.Logger LOG = LoggerFactory.getLogger(Database.class);
+    static final Duration PROBE_EVERY = Duration.ofMillis(250);
+    static final Duration MAX_BACKOFF = Duration.ofSeconds(2);
+    /** How long a caller may wait for a pooled connection while the database is up (a busy pool). */
+    private static final Duration BUSY_WAIT = Duration.ofSeconds(15);
 
-    private Database(HikariDataSource dataSource) {
-        this.dataSource = dataSource;
-        this.jdbi = Jdbi.create(dataSource).installPlugin(new SqlObjectPlugin());
+    private final HikariDataSource pool;
+    private final Jdbi jdbi;
+    private final String url;
+    private final Properties probeProperties;
+    private final ScheduledExecutorService prober =
+            Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("srg-db-probe").daemon().factory());
+    private volatile boolean up = true;
+    private volatile long downSinceNanos;
+    // touched only on the prober's thread
+    private Connection probe;
+    private long backoffMillis;
+    private long nextAttemptNanos;
+
+    private Database(HikariDataSource pool, String url, Properties probeProperties) {
+        this.pool = pool;
+        this.url = url;
+        this.probeProperties = probeProperties;
+        this.jdbi = Jdbi.create(new Guarded()).installPlugin(new SqlObjectPlugin());
     }
 
     public static Database open(String jdbcUrl, String user, String password, int poolSize) {
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(jdbcUrl);
+        Properties probeProperties = new Properties();
         if (user != null) {
             config.setUsername(user);
+            probeProperties.setProperty("user", user);
         }
         if (password != null) {
             config.setPassword(password);
+            probeProperties.setProperty("password", password);
         }
+        // pgjdbc: give up on a connect or a silent socket instead of hanging the probe
+        probeProperties.setProperty("connectTimeout", "5");
+        probeProperties.setProperty("socketTimeout", "10");
+        probeProperties.setProperty("ApplicationName", "srg-probe");
         config.setMaximumPoolSize(poolSize);
         config.setPoolName("srg-db");
-        config.setConnectionTimeout(15_000);
+        // short: the guard below retries while the database is up, and stops the moment it is not
+        config.setConnectionTimeout(500);
         config.setInitializationFailTimeout(20_000);
         HikariDataSource ds = new HikariDataSource(config);
         try {
@@ -40,7 +90,9 @@ public final class Database implements AutoCloseable {
             ds.close();
             throw e;
         }
-        return new Database(ds);
+        Database db = new Database(ds, jdbcUrl, probeProperties);
+        db.prober.scheduleWithFixedDelay(db::tick, PROBE_EVERY.toMillis(), PROBE_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+        return db;
     }
 
     private static void migrate(DataSource ds) {
@@ -56,8 +108,211 @@ public final class Database implements AutoCloseable {
         return jdbi;
     }
 
+    /** Whether the database answered its last probe (readiness). */
+    public boolean available() {
+        return up;
+    }
+
+    /** Something failed to reach the database: probe now rather than at the next tick. */
+    public void suspect() {
+        try {
+            prober.execute(this::tick);
+        } catch (RejectedExecutionException e) {
+            // closed
+        }
+    }
+
+    /**
+     * Whether {@code failure} (or one of its causes) says the database could not be reached, as
+     * opposed to a refusal of the statement: those are worth a 503 and a retry, not a 500.
+     */
+    public static boolean isUnavailable(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof UnavailableException || t instanceof SQLTransientConnectionException
+                    || t instanceof SQLNonTransientConnectionException || t instanceof java.net.ConnectException) {
+                return true;
+            }
+            if (t instanceof SQLException s && s.getSQLState() != null) {
+                String state = s.getSQLState();
+                // 08: connection exception; 57P01..57P03: the server shuts down or cannot take connections yet;
+                // 53300: too many connections
+                if (state.startsWith("08") || state.startsWith("57P") || state.equals("53300")) {
+                    return true;
+                }
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
+    }
+
+    private void tick() {
+        try {
+            if (up) {
+                if (!probeOk()) {
+                    lost();
+                }
+            } else if (System.nanoTime() - nextAttemptNanos >= 0) {
+                if (probeOk()) {
+                    back();
+                } else {
+                    backoffMillis = Math.min(backoffMillis * 2, MAX_BACKOFF.toMillis());
+                    nextAttemptNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMillis);
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("database probe failed unexpectedly: {}", e.toString());
+        }
+    }
+
+    /** The probe's connection answers; a broken one is replaced once before the database counts as lost. */
+    private boolean probeOk() {
+        if (probe != null && valid(probe)) {
+            return true;
+        }
+        closeProbe();
+        try {
+            probe = DriverManager.getConnection(url, probeProperties);
+            return valid(probe);
+        } catch (SQLException e) {
+            LOG.debug("database probe: {}", e.getMessage());
+            return false;
+        }
+    }
+
+    private static boolean valid(Connection c) {
+        try {
+            return c.isValid(5);
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    private void lost() {
+        up = false;
+        downSinceNanos = System.nanoTime();
+        backoffMillis = PROBE_EVERY.toMillis();
+        nextAttemptNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMillis);
+        LOG.warn("the database is unreachable; API calls answer 503 until it is back (reconnecting with backoff)");
+        evictPooled();
+    }
+
+    private void back() {
+        // connections made while it was away (or before) may be broken: start the pool afresh
+        evictPooled();
+        up = true;
+        LOG.info("the database is back after {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - downSinceNanos));
+    }
+
+    private void evictPooled() {
+        var bean = pool.getHikariPoolMXBean();
+        if (bean != null) {
+            bean.softEvictConnections();
+        }
+    }
+
+    private void closeProbe() {
+        if (probe != null) {
+            try {
+                probe.close();
+            } catch (SQLException e) {
+                // it is broken anyway
+            }
+            probe = null;
+        }
+    }
+
     @Override
     public void close() {
-        dataSource.close();
+        prober.shutdownNow();
+        try {
+            prober.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        closeProbe();
+        pool.close();
+    }
+
+    /** The database is known to be away: nothing was tried, nothing was done. */
+    public static final class UnavailableException extends SQLTransientConnectionException {
+        private static final long serialVersionUID = 1L;
+
+        UnavailableException() {
+            super("the database is unavailable", "08001");
+        }
+    }
+
+    /**
+     * The pool as Jdbi sees it: fails at once while the database is away; while it is up, waits
+     * for a busy pool as long as {@link #BUSY_WAIT}, in short steps so that a loss during the
+     * wait ends it too.
+     */
+    private final class Guarded implements DataSource {
+        @Override
+        public Connection getConnection() throws SQLException {
+            long deadline = System.nanoTime() + BUSY_WAIT.toNanos();
+            while (true) {
+                if (!up) {
+                    throw new UnavailableException();
+                }
+                try {
+                    return pool.getConnection();
+                } catch (SQLTransientConnectionException e) {
+                    if (System.nanoTime() - deadline >= 0) {
+                        throw e;
+                    }
+                    if (e.getCause() != null) {
+                        // could not connect (not merely busy): let the probe decide now
+                        suspect();
+                    }
+                }
+            }
+        }
+
+        @Override
+        public Connection getConnection(String username, String password) throws SQLException {
+            throw new SQLFeatureNotSupportedException("the pool has one user");
+        }
+
+        @Override
+        public PrintWriter getLogWriter() throws SQLException {
+            return pool.getLogWriter();
+        }
+
+        @Override
+        public void setLogWriter(PrintWriter out) throws SQLException {
+            pool.setLogWriter(out);
+        }
+
+        @Override
+        public void setLoginTimeout(int seconds) throws SQLException {
+            pool.setLoginTimeout(seconds);
+        }
+
+        @Override
+        public int getLoginTimeout() throws SQLException {
+            return pool.getLoginTimeout();
+        }
+
+        @Override
+        public Logger getParentLogger() throws SQLFeatureNotSupportedException {
+            return pool.getParentLogger();
+        }
+
+        @Override
+        public <T> T unwrap(Class<T> iface) throws SQLException {
+            requireNonNull(iface, "iface is null");
+            if (iface.isInstance(this)) {
+                return iface.cast(this);
+            }
+            return pool.unwrap(iface);
+        }
+
+        @Override
+        public boolean isWrapperFor(Class<?> iface) throws SQLException {
+            return iface.isInstance(this) || pool.isWrapperFor(iface);
+        }
     }
 }

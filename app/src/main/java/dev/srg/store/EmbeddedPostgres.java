@@ -1,5 +1,7 @@
 package dev.srg.store;
 
+import static java.util.Objects.requireNonNull;
+
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,6 +25,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -38,7 +42,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The server listens on 127.0.0.1 only, on a free port chosen at each start, with a random
  * password kept in {@code DIR/postgres.password} (mode 0600). A server left running by a srg that
- * was killed is stopped and started again cleanly.
+ * was killed is stopped and started again cleanly. Once {@link #supervise supervised}, a server
+ * that dies under srg (killed, crashed) is started again on the same port, with backoff, and
+ * PostgreSQL's crash recovery brings back everything committed.
  */
 public final class EmbeddedPostgres implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedPostgres.class);
@@ -50,6 +56,12 @@ public final class EmbeddedPostgres implements AutoCloseable {
     private final int port;
     private final String password;
     private final boolean asRoot;
+    private final Object lifecycle = new Object();
+    private volatile boolean closing;
+    private volatile long postmasterPid;
+    private volatile Process postmaster;
+    private Runnable onRestarted = () -> { };
+    private ScheduledExecutorService supervisor;
 
     private EmbeddedPostgres(Path pgData, Path binaries, int port, String password, boolean asRoot) {
         this.pgData = pgData;
@@ -91,8 +103,101 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
     public int port() { return port; }
 
+    /**
+     * Watches the postmaster from now on and starts the server again (same port, same data)
+     * whenever it dies, retrying with backoff up to {@link #MAX_RESTART_BACKOFF}: its children
+     * must all have exited before PostgreSQL agrees to start on the same shared memory.
+     */
+    public void supervise(Runnable onRestarted) {
+        requireNonNull(onRestarted, "onRestarted is null");
+        synchronized (lifecycle) {
+            if (supervisor != null || closing) {
+                return;
+            }
+            this.onRestarted = onRestarted;
+            supervisor = Executors.newSingleThreadScheduledExecutor(
+                    Thread.ofPlatform().name("srg-postgres-supervisor").daemon().factory());
+            supervisor.scheduleWithFixedDelay(new Watch(), WATCH_EVERY.toMillis(), WATCH_EVERY.toMillis(),
+                    TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** The postmaster's process id (0 when not known). */
+    public long pid() {
+        return postmasterPid;
+    }
+
+    /** Whether the postmaster runs (a zombie does not). */
+    public boolean running() {
+        Process p = postmaster;
+        return p != null && p.isAlive();
+    }
+
+    /** Starts the server again on the same port after it died (the supervisor does this; tests too). */
+    public void restart() throws IOException {
+        synchronized (lifecycle) {
+            if (closing) {
+                throw new IOException("the embedded PostgreSQL is closed");
+            }
+            if (!running()) {
+                startServer(pgData.resolve("server.log"));
+            }
+        }
+    }
+
+    private static final Duration WATCH_EVERY = Duration.ofMillis(200);
+    private static final Duration MAX_RESTART_BACKOFF = Duration.ofSeconds(5);
+
+    private final class Watch implements Runnable {
+        private long backoffMillis;
+        private long nextAttemptNanos;
+        private long downSinceNanos;
+
+        /** The postmaster's children as last seen: they outlive a killed postmaster for a while. */
+        private List<ProcessHandle> children = List.of();
+
+        @Override
+        public void run() {
+            if (closing || running()) {
+                backoffMillis = 0;
+                children = ProcessHandle.of(postmasterPid).map(p -> p.children().toList()).orElse(List.of());
+                return;
+            }
+            long now = System.nanoTime();
+            if (backoffMillis == 0) {
+                LOG.warn("the embedded PostgreSQL (pid {}) is gone; starting it again", postmasterPid);
+                // its backends hold the shared memory that a new postmaster refuses to share; they would
+                // exit by themselves on noticing the loss, but only when they next look
+                children.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
+                children = List.of();
+                downSinceNanos = now;
+                backoffMillis = WATCH_EVERY.toMillis();
+            } else if (now - nextAttemptNanos < 0) {
+                return;
+            }
+            try {
+                restart();
+                onRestarted.run();
+                LOG.info("the embedded PostgreSQL runs again (pid {}) after {} ms", postmasterPid,
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - downSinceNanos));
+                backoffMillis = 0;
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("starting the embedded PostgreSQL again failed (next try in {} ms): {}", backoffMillis,
+                        e.getMessage());
+                nextAttemptNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMillis);
+                backoffMillis = Math.min(backoffMillis * 2, MAX_RESTART_BACKOFF.toMillis());
+            }
+        }
+    }
+
     @Override
     public void close() {
+        synchronized (lifecycle) {
+            closing = true;
+            if (supervisor != null) {
+                supervisor.shutdownNow();
+            }
+        }
         try {
             run(List.of(bin("pg_ctl"), "stop", "-D", pgData.toString(), "-m", "fast", "-w", "-t", "60"),
                     Duration.ofSeconds(70));
@@ -101,23 +206,50 @@ public final class EmbeddedPostgres implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts the postmaster as a child of this JVM (in its own session, so a ^C to srg's terminal
+     * does not reach it): the JVM reaps it the moment it dies, so the supervisor learns of its
+     * death at once and a new postmaster never finds the old one lingering as a zombie holding the
+     * lock file (as it would under a container init that reaps late, or none).
+     */
     private void startServer(Path log) throws IOException {
-        String options = "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
-                + " -c max_connections=200 -c fsync=on";
-        run(List.of(bin("pg_ctl"), "start", "-D", pgData.toString(), "-w", "-t", "120", "-l", log.toString(),
-                "-o", options), Duration.ofSeconds(130));
-        waitUntilAcceptingConnections();
+        List<String> cmd = new ArrayList<>();
+        cmd.add("setsid");
+        if (asRoot) {
+            cmd.addAll(Processes.asUser(DB_USER));
+        }
+        cmd.addAll(List.of(bin("postgres"), "-D", pgData.toString(), "-p", Integer.toString(port),
+                "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=200",
+                "-c", "fsync=on"));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.environment().put("LC_ALL", "C");
+        pb.environment().put("LD_LIBRARY_PATH", binaries.resolve("lib").toString());
+        Process process = pb.start();
+        try {
+            waitUntilAcceptingConnections(process);
+        } catch (IOException e) {
+            process.destroyForcibly();
+            throw new IOException(e.getMessage() + ": " + logTail(log), e);
+        }
+        postmaster = process;
+        postmasterPid = process.pid();
         LOG.info("embedded PostgreSQL running on 127.0.0.1:{} (data {})", port, pgData);
+    }
+
+    private static String logTail(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join(" | ", lines.subList(Math.max(0, lines.size() - 3), lines.size()));
+        } catch (IOException | RuntimeException e) {
+            return "(no log)";
+        }
     }
 
     /** A previous srg killed with SIGKILL leaves its PostgreSQL running: stop it first. */
     private void stopLeftover() throws IOException {
-        Path pidFile = pgData.resolve("postmaster.pid");
-        if (!Files.exists(pidFile)) {
-            return;
-        }
-        Optional<Long> pid = Files.readAllLines(pidFile).stream().findFirst().map(String::strip)
-                .filter(s -> s.matches("\\d+")).map(Long::parseLong);
+        Optional<Long> pid = readPid();
         boolean alive = pid.flatMap(ProcessHandle::of).map(ProcessHandle::isAlive).orElse(false);
         if (alive) {
             LOG.warn("a PostgreSQL left by an earlier run is still running (pid {}); stopping it", pid.get());
@@ -125,6 +257,16 @@ public final class EmbeddedPostgres implements AutoCloseable {
                     Duration.ofSeconds(70));
         }
         // A stale pid file of a dead server is removed by PostgreSQL itself at start.
+    }
+
+    private Optional<Long> readPid() throws IOException {
+        Path pidFile = pgData.resolve("postmaster.pid");
+        try {
+            return Files.readAllLines(pidFile).stream().findFirst().map(String::strip)
+                    .filter(s -> s.matches("\\d+")).map(Long::parseLong);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return Optional.empty();
+        }
     }
 
     private static void initdb(Path binaries, Path pgData, Path passwordFile, boolean asRoot) throws IOException {
@@ -183,10 +325,13 @@ public final class EmbeddedPostgres implements AutoCloseable {
         return all.length <= max ? all : java.util.Arrays.copyOfRange(all, all.length - max, all.length);
     }
 
-    private void waitUntilAcceptingConnections() throws IOException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    private void waitUntilAcceptingConnections(Process process) throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         SQLException last = null;
         while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IOException("the embedded PostgreSQL exited at start (exit " + process.exitValue() + ")");
+            }
             try (var connection = DriverManager.getConnection(jdbcUrl("postgres"), DB_USER, password)) {
                 if (connection.isValid(5)) {
                     return;

@@ -8,11 +8,18 @@ import java.util.function.Function;
 
 /**
  * Keyset paging over ids (ids sort by creation time): {@code pageToken} is the opaque, encoded
- * last id of the previous page.
+ * last id of the previous page. A token is checked before any use: it must decode to what this
+ * server issues (an id of at most {@value #MAX_ID} letters, digits, {@code - _ . :}), so a forged
+ * or damaged one is a 400 {@code InvalidParameter.PageToken}, never a query with odd bytes in it.
+ * A well-formed token naming another id only pages from there: what the caller may see is
+ * decided by the query, never by the token.
  */
 public record PageRequest(int pageSize, String afterId) {
     public static final int DEFAULT_SIZE = 50;
     public static final int MAX_SIZE = 1000;
+    static final int MAX_ID = 128;
+    private static final java.util.regex.Pattern ISSUED = java.util.regex.Pattern.compile("[A-Za-z0-9._:-]{1," + MAX_ID + "}");
+    private static final java.util.regex.Pattern TOKEN = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,256}");
 
     public PageRequest {
         if (pageSize < 1 || pageSize > MAX_SIZE) {
@@ -37,14 +44,26 @@ public record PageRequest(int pageSize, String afterId) {
             }
         }
         String after = "";
-        if (pageToken != null && !pageToken.isBlank()) {
-            try {
-                after = new String(Base64.getUrlDecoder().decode(pageToken.strip()), StandardCharsets.UTF_8);
-            } catch (IllegalArgumentException e) {
-                throw SrgException.invalid("pageToken", "InvalidParameter.PageToken", "pageToken is not a token this server issued");
-            }
+        if (pageToken != null && !pageToken.isEmpty()) {
+            after = decode(pageToken);
         }
         return new PageRequest(size, after);
+    }
+
+    private static String decode(String token) {
+        String after = null;
+        if (TOKEN.matcher(token).matches()) {
+            try {
+                after = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                after = null;
+            }
+        }
+        if (after == null || !ISSUED.matcher(after).matches()) {
+            throw SrgException.invalid("pageToken", "InvalidParameter.PageToken",
+                    "pageToken is not a token this server issued (pass nextPageToken of the previous page as it is)");
+        }
+        return after;
     }
 
     /** The SQL limit: one more than the page, to know whether another page follows. */

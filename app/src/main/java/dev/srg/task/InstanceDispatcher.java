@@ -302,6 +302,30 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
 
     @Override
     public void onExit(String runId, ExitStatus status) {
+        onExit(runId, status, 0);
+    }
+
+    /**
+     * Records an outcome; while the store is unreachable, tries again with backoff (the outcome
+     * stays in memory and in the backend's exit file, and the group keeps the task's CUs until it
+     * is recorded). The writes are compare-and-sets, so a retry after a commit whose answer was
+     * lost records nothing twice.
+     */
+    private void onExit(String runId, ExitStatus status, int attempt) {
+        try {
+            record(runId, status);
+        } catch (RuntimeException e) {
+            long delay = Math.min(5_000L, 250L << Math.min(attempt, 5));
+            LOG.warn("cannot record the outcome of {} yet (try {} in {} ms): {}", runId, attempt + 2, delay, e.toString());
+            try {
+                ticker.schedule(() -> onExit(runId, status, attempt + 1), delay, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                LOG.warn("shutting down: the outcome of {} is recorded at the next start", runId);
+            }
+        }
+    }
+
+    private void record(String runId, ExitStatus status) {
         String instanceId = instanceOf(runId);
         if ((services.contains(instanceId) || !instanceId.equals(runId)) && !serviceEnds(instanceId, runId, status)) {
             return;
@@ -334,13 +358,8 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
      * it was handled here: the next run committed (a restart), or the exit is of an earlier run.
      */
     private boolean serviceEnds(String instanceId, String runId, ExitStatus status) {
-        InstanceDao.Row row;
-        try {
-            row = jdbi.withHandle(h -> new InstanceDao(h, clock).find(instanceId)).orElse(null);
-        } catch (RuntimeException e) {
-            LOG.error("cannot read service {} to record the exit of run {}: {}", instanceId, runId, e.toString());
-            return false;
-        }
+        // a store that is away throws: the exit is recorded by the caller's retry
+        InstanceDao.Row row = jdbi.withHandle(h -> new InstanceDao(h, clock).find(instanceId)).orElse(null);
         if (row == null || row.info().status().isFinal()) {
             services.remove(instanceId);
             release(instanceId);

@@ -209,6 +209,11 @@ public final class InstanceManager {
         InstanceDao.Row row = jdbi.withHandle(h -> new InstanceDao(h, clock).find(id))
                 .orElseThrow(() -> SrgException.notFound("Instance", id));
         requireVisible(caller, row.info());
+        // a log may hold what the task printed of its secrets: managing the group is not enough
+        if (!caller.isAdministrator() && workspaces.role(row.info().workspaceId(), caller.userId()).isEmpty()) {
+            throw SrgException.forbidden("Forbidden.WorkspaceRole", "reading the log of instance '" + id
+                    + "' needs a role in workspace '" + row.info().workspaceId() + "'");
+        }
         boolean finished = row.info().status().isFinal();
         try (InputStream in = dispatcher.openLog(row, offset)) {
             byte[] bytes = in.readNBytes(maxBytes);

@@ -113,9 +113,41 @@ class BadInputTest {
         c.add(new Case("a 10 MB body", s -> s.admin().post("resource-groups", tenMegabytes()), 413, "RequestEntityTooLarge", null));
         c.add(new Case("negative page size", s -> s.admin().get("vpcs?pageSize=-1"), 400, "InvalidParameter.PageSize", "pageSize"));
         c.add(new Case("client token too long", s -> s.admin().post("vpcs", Map.of("name", "a", "regionId", "local", "cidr", "10.9.0.0/16", "clientToken", "x".repeat(65))), 400, "InvalidParameter.ClientToken", "clientToken"));
-        c.add(new Case("control characters in a name", s -> s.admin().post("vpcs", Map.of("name", "a\u0000b", "regionId", "local", "cidr", "10.9.0.0/16")), 400, "InvalidParameter.Name", "name"));
+        c.add(new Case("control characters in a name", s -> s.admin().post("vpcs", Map.of("name", "a\tb", "regionId", "local", "cidr", "10.9.0.0/16")), 400, "InvalidParameter.Name", "name"));
+        // issue 11: page tokens are checked before use
+        c.add(new Case("page token of NUL bytes (vpcs)", s -> s.admin().get("vpcs?pageToken=AAAA"), 400, "InvalidParameter.PageToken", "pageToken"));
+        c.add(new Case("page token of NUL bytes (instances)", s -> s.admin().get("instances?pageToken=AAAA"), 400, "InvalidParameter.PageToken", "pageToken"));
+        c.add(new Case("page token not base64", s -> s.admin().get("users?pageToken=%25%25"), 400, "InvalidParameter.PageToken", "pageToken"));
+        c.add(new Case("page token of a quote", s -> s.admin().get("workspaces?pageToken=Jw"), 400, "InvalidParameter.PageToken", "pageToken"));
+        c.add(new Case("empty page token", s -> s.admin().get("resource-groups?pageToken=%20"), 400, "InvalidParameter.PageToken", "pageToken"));
+        // issue 11: text PostgreSQL cannot keep as sent is refused, naming the field
+        c.add(new Case("NUL in a script", s -> s.admin().post("instances", submit("script", "echo a\u0000b")), 400, "InvalidParameter.Characters", "script"));
+        c.add(new Case("NUL in workspaceId", s -> s.admin().post("instances", submit("workspaceId", workspaceId + "\u0000")), 400, "InvalidParameter.Characters", "workspaceId"));
+        c.add(new Case("NUL in a name", s -> s.admin().post("vpcs", Map.of("name", "a\u0000b", "regionId", "local", "cidr", "10.9.0.0/16")), 400, "InvalidParameter.Characters", "name"));
+        c.add(new Case("lone surrogate in a name", s -> s.admin().post("vpcs", "{\"name\":\"\\ud800x\",\"regionId\":\"local\",\"cidr\":\"10.9.0.0/16\"}"), 400, "InvalidParameter.Characters", "name"));
+        c.add(new Case("lone low surrogate in a nested field", s -> s.admin().post("resource-groups", "{\"billingCycle\":{\"unit\":\"\\udc00\"}}"), 400, "InvalidParameter.Characters", "billingCycle.unit"));
+        c.add(new Case("NUL in an array element", s -> s.admin().put("users/" + developer.id() + "/policies", "{\"policies\":[\"VpcFullAccess\",\"a\\u0000\"]}"), 400, "InvalidParameter.Characters", "policies[1]"));
+        c.add(new Case("NUL in a query parameter", s -> s.admin().get("audit-events?actor=a%00b"), 400, "InvalidParameter.Characters", "actor"));
+        // issue 11: times out of range
+        c.add(new Case("a time in year -999999999", s -> s.admin().get("resource-groups/" + groupId + "/usage/history?from=-999999999-01-01T00:00:00Z"), 400, "InvalidParameter.Time", "from"));
+        c.add(new Case("a time in year +999999999", s -> s.admin().get("audit-events?to=%2B999999999-12-31T23:59:59Z"), 400, "InvalidParameter.Time", "to"));
+        // issue 11: a body that is not JSON by its Content-Type
+        for (String type : List.of("text/plain", "application/xml", "application/x-www-form-urlencoded", "*/*", "multipart/form-data; boundary=x")) {
+            c.add(new Case("JSON sent as " + type, s -> s.admin().sendAs("POST", "vpcs", type, "{\"name\":\"t\",\"regionId\":\"local\",\"cidr\":\"10.9.0.0/16\"}"), 415, "UnsupportedMediaType", null));
+        }
+        c.add(new Case("JSON sent without a Content-Type", s -> s.admin().sendAs("POST", "vpcs", null, "{\"name\":\"t\",\"regionId\":\"local\",\"cidr\":\"10.9.0.0/16\"}"), 415, "UnsupportedMediaType", null));
+        // issue 11: what the HTTP container refuses itself is problem+json too
+        c.add(new Case("a URI of 100 000 characters", s -> s.admin().get("vpcs?name=" + "x".repeat(100_000)), 414, "UriTooLong", null));
+        c.add(new Case("%00 in the path", s -> s.admin().get("vpcs/a%00b"), 400, "InvalidRequest", null));
+        c.add(new Case("invalid UTF-8 in the path", s -> s.admin().get("vpcs/%C3%28"), 400, "InvalidRequest", null));
         c.add(new Case("PATCH with nothing", s -> s.admin().patch("resource-groups/" + groupId, Map.of()), 400, "MissingParameter", null));
         return c;
+    }
+
+    private static Map<String, Object> submit(String field, Object value) {
+        Map<String, Object> body = new HashMap<>(Map.of("workspaceId", workspaceId, "type", "SHELL", "script", "true", "cu", 0.25));
+        body.put(field, value);
+        return body;
     }
 
     private static Map<String, Object> HashMapOf(String key, Object value) {

@@ -43,6 +43,49 @@ class EmbeddedDatabaseRecoveryTest {
     }
 
     @Test
+    @DisplayName("the embedded postmaster killed with SIGKILL under a running srg: srg starts it again, fast 503s meanwhile, nothing lost")
+    void supervisedAfterPostmasterKill() throws Exception {
+        Path dir = Files.createTempDirectory("srg-supervise");
+        dir.toFile().setExecutable(true, false);
+        try (ServerProcess server = ServerProcess.start(dir)) {
+            var http = server.http(dir);
+            String vpcId = http.post("vpcs", Map.of("name", "kept", "regionId", "local", "cidr", "10.0.0.0/16")).id();
+            long pid = Long.parseLong(Files.readAllLines(dir.resolve("postgres/postmaster.pid")).get(0).strip());
+            assertThat(ProcessHandle.of(pid).map(ProcessHandle::destroyForcibly)).contains(true);
+
+            // until it is back every answer is a quick 503 (or already a 200)
+            long killedAt = System.nanoTime();
+            long deadline = killedAt + TimeUnit.SECONDS.toNanos(60);
+            int unavailable = 0;
+            while (true) {
+                long t0 = System.nanoTime();
+                var r = http.get("vpcs/" + vpcId);
+                long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+                if (r.status() == 200 && http.get("/readyz").status() == 200) {
+                    System.out.println("the database was back " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt)
+                            + " ms after the kill");
+                    break;
+                }
+                assertThat(r.status()).as(r.toString()).isEqualTo(503);
+                assertThat(r.header("Retry-After")).isNotNull();
+                assertThat(millis).as("a 503 took %d ms", millis).isLessThan(1000);
+                unavailable++;
+                assertThat(System.nanoTime()).as("srg did not get its database back").isLessThan(deadline);
+                Thread.sleep(20);
+            }
+            long restarted = Long.parseLong(Files.readAllLines(dir.resolve("postgres/postmaster.pid")).get(0).strip());
+            assertThat(restarted).isNotEqualTo(pid);
+            assertThat(server.output()).contains("starting it again");
+            // committed before the kill: kept; writes work again
+            assertThat(http.get("vpcs/" + vpcId).json().get("name").asString()).isEqualTo("kept");
+            assertThat(http.post("vpcs", Map.of("name", "after", "regionId", "local", "cidr", "10.1.0.0/16")).status()).isEqualTo(201);
+            assertThat(http.get("/livez").status()).isEqualTo(200);
+            System.out.println("postmaster restarted; " + unavailable + " calls answered 503 meanwhile\n"
+                    + server.output().lines().filter(l -> l.contains("PostgreSQL") || l.contains("database")).collect(java.util.stream.Collectors.joining("\n")));
+        }
+    }
+
+    @Test
     @DisplayName("a second server on the same data directory refuses to start")
     void oneServerPerDataDir() throws Exception {
         Path dir = Files.createTempDirectory("srg-lock");

@@ -8,6 +8,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import tools.jackson.databind.JsonNode;
 
 /** Speaks HTTP to a test server, with or without a bearer token. */
@@ -22,7 +23,11 @@ public final class TestHttp {
     }
 
     /** An answer: status, content type and the body as JSON (a missing node when empty or not JSON). */
-    public record Response(int status, String contentType, String text, JsonNode json) {
+    public record Response(int status, String contentType, String text, JsonNode json, java.net.http.HttpHeaders headers) {
+        public String header(String name) {
+            return headers.firstValue(name).orElse(null);
+        }
+
         public String code() {
             return json.path("code").asString(null);
         }
@@ -61,6 +66,20 @@ public final class TestHttp {
         return send("DELETE", path, null);
     }
 
+    /** Sends {@code body} with the given Content-Type (null: none), to try what is not JSON. */
+    public Response sendAs(String method, String path, String contentType, String body) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + (path.startsWith("/") ? "" : "/api/v1/") + path))
+                .timeout(Duration.ofSeconds(60));
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        if (contentType != null) {
+            b.header("Content-Type", contentType);
+        }
+        b.method(method, HttpRequest.BodyPublishers.ofString(body));
+        return exchange(b.build());
+    }
+
     /** Sends {@code body} as is when it is a String (to send malformed JSON), else as JSON. */
     public Response send(String method, String path, Object body) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + (path.startsWith("/") ? "" : "/api/v1/") + path))
@@ -76,15 +95,40 @@ public final class TestHttp {
             b.header("Content-Type", "application/json").method(method,
                     HttpRequest.BodyPublishers.ofString(body instanceof String s ? s : Json.write(body)));
         }
+        return exchange(b.build());
+    }
+
+    /** Every API answer a test gets must be one the served OpenAPI document describes. */
+    private void checkContract(HttpRequest request, Response response) {
+        if (!OpenApiContract.enabled()) {
+            return;
+        }
+        OpenApiContract contract = OpenApiContract.of(base, token);
+        if (contract == null) {
+            return;
+        }
+        String query = request.uri().getRawQuery();
+        List<String> violations = contract.violations(request.method(), request.uri().getRawPath() + (query == null ? "" : "?" + query),
+                response.status(), response.contentType(), response.text());
+        if (!violations.isEmpty()) {
+            throw new AssertionError("the answer breaks the served OpenAPI document:\n" + String.join("\n", violations));
+        }
+    }
+
+    private Response exchange(HttpRequest request) {
         try {
-            HttpResponse<String> r = CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
             JsonNode json;
             try {
                 json = r.body().isEmpty() ? Json.MAPPER.missingNode() : Json.MAPPER.readTree(r.body());
             } catch (RuntimeException e) {
                 json = Json.MAPPER.missingNode();
             }
-            return new Response(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body(), json);
+            Response response = new Response(r.statusCode(), r.headers().firstValue("Content-Type").orElse(null), r.body(), json,
+                    r.headers());
+            checkContract(request, response);
+            return new Response(response.status(), response.contentType() == null ? "" : response.contentType(), r.body(), json,
+                    r.headers());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

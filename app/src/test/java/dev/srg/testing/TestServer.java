@@ -46,6 +46,19 @@ public final class TestServer implements AutoCloseable {
         }
     }
 
+    /** A server on a database the test provides (one it can stop and start, say). */
+    public static TestServer onDatabase(String url, String user, String password) {
+        try {
+            Path dataDir = Files.createTempDirectory("srg-test");
+            dataDir.toFile().setExecutable(true, false);
+            TestDatabases.Fresh db = new TestDatabases.Fresh(url, user, password);
+            return new TestServer(SrgServer.start(ServerConfig.forDatabase(dataDir, url, user, password)), ServerExtensions.NONE,
+                    dataDir, db);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Moves the simulated clock (start with {@code cfg -> cfg with simulatedClock}) and runs every background job. */
     public java.time.Instant advanceClock(java.time.Duration by) {
         return server.advanceClock(by);
