@@ -89,7 +89,8 @@ final class AccessPages {
         Instant to = time("to", r.query("to"));
         Instant from = time("from", r.query("from"));
         if (from == null && to == null) {
-            from = Instant.now().minus(Duration.ofDays(1));
+            // the entries are stamped with the server's clock (simulated or not): the last day on it
+            from = c.clock.instant().minus(Duration.ofDays(1));
         }
         String actor = r.query("actor");
         // the log pages oldest first: read the window through and show its newest entries first
