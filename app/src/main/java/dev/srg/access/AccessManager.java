@@ -56,7 +56,7 @@ public final class AccessManager {
             }
             Instant now = clock.instant();
             String id = insertUser(h, "admin", EnumSet.allOf(Policy.class), null, now);
-            AuditLog.record(h, now, "system", "user.bootstrap", id, "OK", "bootstrap administrator 'admin'");
+            AuditLog.record(h, now, AuditEntry.system(AuditAction.Named.USER_BOOTSTRAP, id, "bootstrap administrator 'admin'"));
             return Optional.of(insertToken(h, id, now));
         });
         if (token.isPresent()) {
@@ -208,7 +208,8 @@ public final class AccessManager {
         Instant now = clock.instant();
         h.createUpdate("INSERT INTO service_linked_role (name, created_by, created_at) VALUES (:n, :by, :now)")
                 .bind("n", SERVICE_LINKED_ROLE).bind("by", buyer.userId()).bind("now", now).execute();
-        AuditLog.record(h, now, buyer.name(), "service-linked-role.create", SERVICE_LINKED_ROLE, "OK", null);
+        AuditLog.record(h, now, new AuditEntry(buyer.name(), AuditAction.Named.SERVICE_LINKED_ROLE_CREATE, SERVICE_LINKED_ROLE,
+                AuditResult.OK, null));
     }
 
     public boolean serviceLinkedRoleExists() {

@@ -2,6 +2,9 @@ package dev.srg.console;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.srg.access.AuditAction;
+import dev.srg.access.AuditEntry;
+import dev.srg.access.AuditResult;
 import dev.srg.access.Principal;
 import dev.srg.api.ApiServer;
 import dev.srg.error.SrgException;
@@ -125,7 +128,8 @@ public final class Console implements AutoCloseable {
                 token = ctx.header("X-CSRF-Token");
             }
             if (!ConsoleSessions.same(token, r.session.csrf) || !sameOrigin(ctx)) {
-                features.audit().record(r.caller.name(), "console POST " + ctx.path(), null, "403 Forbidden.Csrf", null);
+                features.audit().record(new AuditEntry(r.caller.name(), AuditAction.console("POST", ctx.path()), null,
+                        AuditResult.of(403, "Forbidden.Csrf"), null));
                 error(ctx, r.page("Refused", ""), 403, "This form is not valid any more (or came from another site). "
                         + "Go back, reload the page and try again.");
                 return;
@@ -153,7 +157,8 @@ public final class Console implements AutoCloseable {
                 if (resource == null) {
                     resource = ctx.pathParamMap().values().stream().reduce((a, b) -> b).orElse(null);
                 }
-                features.audit().record(r.caller.name(), "console POST " + ctx.path(), resource, r.auditResult(), null);
+                features.audit().record(new AuditEntry(r.caller.name(), AuditAction.console("POST", ctx.path()), resource,
+                        r.auditResult(), null));
             }
         }
     }
