@@ -74,7 +74,7 @@ final class AccessPages {
 
     private static void showToken(ConsoleRequest r, String message, UserInfo u) {
         // shown once, on the next page only; it never reaches a log or the audit trail
-        r.session.flash = new Flash("secret", message + " Copy the token now; it is not shown again: " + u.token(), java.util.List.of(), null);
+        r.session.flash = new Flash(Flash.Kind.SECRET, message + " Copy the token now; it is not shown again: " + u.token(), java.util.List.of(), null);
     }
 
     private static List<Policy> policies(FormInput in) {

@@ -1,6 +1,7 @@
 package dev.srg.console;
 
 import dev.srg.admission.UsageType;
+import dev.srg.admission.WaitReason;
 import dev.srg.monitor.AlertComparator;
 import dev.srg.monitor.AlertMetric;
 import dev.srg.quantity.ComputeUnits;
@@ -95,21 +96,32 @@ public final class Fmt {
         };
     }
 
-    /** Why a queued task waits, in a sentence (the queue's {@code reason}). */
-    public static String waitReason(String reason) {
+    /** Why a queued task waits, in a sentence; every reason has one (the switch is exhaustive). */
+    public static String waitReason(WaitReason reason) {
         if (reason == null) {
             return "Waiting for admission.";
         }
         return switch (reason) {
-            case "GROUP_NOT_ADMITTING" -> "The group is not running, so it admits no task until it is.";
-            case "CONCURRENCY" -> "The scheduling concurrency threshold is reached.";
-            case "MAX_QUOTA" -> "Its usage type is at its maximum CU quota.";
-            case "CAPACITY" -> "Not enough free CUs in the group.";
-            case "RESERVED_FOR_OTHER_TYPES" -> "The free CUs are guaranteed to other usage types (their minimum quotas).";
-            case "HELD_FOR_HEAD" -> "CUs are held for an older task that has waited too long.";
-            case "READY" -> "Nothing stops it: it starts in a moment.";
-            default -> words(reason);
+            case GROUP_NOT_ADMITTING -> "The group is not running, so it admits no task until it is.";
+            case CONCURRENCY -> "The scheduling concurrency threshold is reached.";
+            case MAX_QUOTA -> "Its usage type is at its maximum CU quota.";
+            case CAPACITY -> "Not enough free CUs in the group.";
+            case RESERVED_FOR_OTHER_TYPES -> "The free CUs are guaranteed to other usage types (their minimum quotas).";
+            case HELD_FOR_HEAD -> "CUs are held for an older task that has waited too long.";
+            case READY -> "Nothing stops it: it starts in a moment.";
         };
+    }
+
+    /** The same for a reason still carried as text (the queue's {@code reason}); an unknown one in words. */
+    public static String waitReason(String reason) {
+        if (reason == null) {
+            return waitReason((WaitReason) null);
+        }
+        try {
+            return waitReason(WaitReason.valueOf(reason));
+        } catch (IllegalArgumentException e) {
+            return words(reason);
+        }
     }
 
     /** A rule's condition in words: "CU utilization ≥ 80% for 5m 00s", "Pending instances > 3". */
