@@ -47,19 +47,29 @@ class ConsoleHttpTest {
 
     /** A browser-like client: keeps its cookies, never follows redirects. */
     static final class Browser {
+        final String base;
         final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         final Map<String, String> cookies = new LinkedHashMap<>();
         final List<String> setCookies = new ArrayList<>();
 
+        Browser() {
+            this(server.url());
+        }
+
+        /** A browser of another server than this class's. */
+        Browser(String base) {
+            this.base = base;
+        }
+
         HttpResponse<String> get(String path) {
-            return send(HttpRequest.newBuilder(URI.create(server.url() + path)).GET(), Map.of());
+            return send(HttpRequest.newBuilder(URI.create(base + path)).GET(), Map.of());
         }
 
         HttpResponse<String> post(String path, Map<String, String> form, Map<String, String> headers) {
             String body = form.entrySet().stream()
                     .map(e -> URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8) + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
                     .collect(Collectors.joining("&"));
-            return send(HttpRequest.newBuilder(URI.create(server.url() + path))
+            return send(HttpRequest.newBuilder(URI.create(base + path))
                     .header("Content-Type", "application/x-www-form-urlencoded")
                     .POST(HttpRequest.BodyPublishers.ofString(body)), headers);
         }
