@@ -1,5 +1,6 @@
 package dev.srg.console;
 
+import dev.srg.access.AuditResult;
 import dev.srg.admission.UsageType;
 import dev.srg.admission.WaitReason;
 import dev.srg.monitor.AlertComparator;
@@ -148,6 +149,15 @@ public final class Fmt {
     /** A number without a needless fraction: 3, 0.75. */
     public static String plain(double v) {
         return BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
+    }
+
+    /** The CSS class of an audit entry's result: a refusal stands out, read through the audit's own vocabulary. */
+    public static String auditTone(String result) {
+        try {
+            return AuditResult.parse(result).refused() ? "bad" : "ok";
+        } catch (IllegalArgumentException e) {
+            return "muted";
+        }
     }
 
     /** The CSS class of a status badge. */

@@ -26,12 +26,15 @@ class ConsoleAuditPageTest {
             String before = server.admin().post("vpcs", Map.of("name", "before", "regionId", "local", "cidr", "10.210.0.0/16")).id();
             server.advanceClock(Duration.ofDays(2));
             String after = server.admin().post("vpcs", Map.of("name", "after", "regionId", "local", "cidr", "10.211.0.0/16")).id();
+            var refused = server.admin().post("vpcs", Map.of("name", "bad", "regionId", "local", "cidr", "not-a-cidr"));
+            assertThat(refused.status()).isEqualTo(400);
 
             ConsoleHttpTest.Browser b = new ConsoleHttpTest.Browser(server.url());
             assertThat(b.signIn("auditor", "correct horse battery").statusCode()).isEqualTo(303);
             var page = b.get("/console/audit");
             assertThat(page.statusCode()).isEqualTo(200);
-            assertThat(page.body()).contains(after).doesNotContain(before);
+            assertThat(page.body()).contains(after).doesNotContain(before)
+                    .contains("class=\"badge ok\">201<").contains("class=\"badge bad\">400 " + refused.code() + "<");
             // the older entry is still there for a window that asks for it
             assertThat(b.get("/console/audit?from=2000-01-01T00:00:00Z").body()).contains(before).contains(after);
         }
