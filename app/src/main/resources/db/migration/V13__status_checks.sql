@@ -35,3 +35,8 @@ ALTER TABLE alert_events
     ADD CONSTRAINT alert_events_from_state_check CHECK (from_state IN ('OK', 'PENDING', 'FIRING', 'RESOLVED')),
     ADD CONSTRAINT alert_events_to_state_check CHECK (to_state IN ('OK', 'PENDING', 'FIRING', 'RESOLVED')),
     ADD CONSTRAINT alert_events_delivery_check CHECK (delivery IN ('NONE', 'PENDING', 'DELIVERED', 'FAILED'));
+
+-- usage history: one row per usage type, and ALL for the group as a whole
+ALTER TABLE usage_points
+    ADD CONSTRAINT usage_points_usage_type_check CHECK (usage_type IN ('ALL', 'SCHEDULING', 'DATA_INTEGRATION',
+        'DATA_SERVICE', 'DATA_ANALYSIS', 'CONNECTIVITY_TEST', 'METADATA_COLLECTION', 'DEV_ENVIRONMENT', 'MODEL_SERVICE'));

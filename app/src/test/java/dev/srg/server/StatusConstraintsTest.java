@@ -15,7 +15,9 @@ import dev.srg.monitor.Delivery;
 import dev.srg.network.RouteVia;
 import dev.srg.testing.ServerTestBase;
 import dev.srg.workspace.WorkspaceRole;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -28,36 +30,42 @@ import org.junit.jupiter.api.Timeout;
 @Tag("database")
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class StatusConstraintsTest extends ServerTestBase {
-    private static final Map<String, Class<? extends Enum<?>>> CHECKS = new LinkedHashMap<>();
+    private static final Map<String, List<String>> CHECKS = new LinkedHashMap<>();
 
     static {
-        CHECKS.put("resource_groups_status_check", GroupStatus.class);
-        CHECKS.put("resource_groups_billing_mode_check", BillingMode.class);
-        CHECKS.put("resource_groups_cycle_unit_check", BillingCycle.Unit.class);
-        CHECKS.put("resource_group_quotas_usage_type_check", UsageType.class);
-        CHECKS.put("orders_type_check", PurchaseType.class);
-        CHECKS.put("orders_billing_mode_check", BillingMode.class);
-        CHECKS.put("orders_cycle_unit_check", BillingCycle.Unit.class);
-        CHECKS.put("workspace_members_role_check", WorkspaceRole.class);
-        CHECKS.put("vpc_routes_via_check", RouteVia.class);
-        CHECKS.put("alert_rules_state_check", AlertState.class);
-        CHECKS.put("alert_rules_metric_check", AlertMetric.class);
-        CHECKS.put("alert_rules_comparator_check", AlertComparator.class);
-        CHECKS.put("alert_events_from_state_check", AlertState.class);
-        CHECKS.put("alert_events_to_state_check", AlertState.class);
-        CHECKS.put("alert_events_delivery_check", Delivery.class);
+        CHECKS.put("resource_groups_status_check", names(GroupStatus.class));
+        CHECKS.put("resource_groups_billing_mode_check", names(BillingMode.class));
+        CHECKS.put("resource_groups_cycle_unit_check", names(BillingCycle.Unit.class));
+        CHECKS.put("resource_group_quotas_usage_type_check", names(UsageType.class));
+        CHECKS.put("orders_type_check", names(PurchaseType.class));
+        CHECKS.put("orders_billing_mode_check", names(BillingMode.class));
+        CHECKS.put("orders_cycle_unit_check", names(BillingCycle.Unit.class));
+        CHECKS.put("workspace_members_role_check", names(WorkspaceRole.class));
+        CHECKS.put("vpc_routes_via_check", names(RouteVia.class));
+        CHECKS.put("alert_rules_state_check", names(AlertState.class));
+        CHECKS.put("alert_rules_metric_check", names(AlertMetric.class));
+        CHECKS.put("alert_rules_comparator_check", names(AlertComparator.class));
+        CHECKS.put("alert_events_from_state_check", names(AlertState.class));
+        CHECKS.put("alert_events_to_state_check", names(AlertState.class));
+        CHECKS.put("alert_events_delivery_check", names(Delivery.class));
+        List<String> usage = new ArrayList<>(names(UsageType.class));
+        usage.add("ALL");
+        CHECKS.put("usage_points_usage_type_check", usage);
+    }
+
+    private static List<String> names(Class<? extends Enum<?>> type) {
+        return Arrays.stream(type.getEnumConstants()).map(Enum::name).toList();
     }
 
     @Test
     @DisplayName("each CHECK lists exactly its enum's names: a new constant needs a migration, a typo fails here")
     void checksMatchTheEnums() {
-        CHECKS.forEach((name, type) -> {
+        CHECKS.forEach((name, values) -> {
             String def = "pg_get_constraintdef(c.oid)";
             long quoted = server.sqlLong("SELECT count(*) FROM pg_constraint c, regexp_matches(" + def
                     + ", '''([A-Z_]+)''', 'g') m WHERE c.conname = '" + name + "'");
-            Enum<?>[] constants = type.getEnumConstants();
-            assertThat(quoted).as("%s lists as many values as %s has", name, type.getSimpleName()).isEqualTo(constants.length);
-            for (String value : Arrays.stream(constants).map(Enum::name).toList()) {
+            assertThat(quoted).as("%s lists as many values as %s", name, values).isEqualTo(values.size());
+            for (String value : values) {
                 assertThat(server.sqlLong("SELECT count(*) FROM pg_constraint c WHERE c.conname = '" + name + "' AND "
                         + def + " LIKE '%''" + value + "''%'")).as("%s allows %s", name, value).isEqualTo(1);
             }
