@@ -20,10 +20,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.core.mapper.RowMapper;
 
 /**
  * Users, their policies and bearer tokens (stored only as SHA-256 hashes), passwords for the
@@ -49,14 +47,14 @@ public final class AccessManager {
      */
     public Optional<String> bootstrap(Path tokenFile) throws IOException {
         Optional<String> token = jdbi.inTransaction(h -> {
-            h.execute("LOCK TABLE users IN EXCLUSIVE MODE");
-            long users = h.createQuery("SELECT count(*) FROM users").mapTo(Long.class).one();
-            if (users > 0) {
+            AccessDao dao = new AccessDao(h);
+            dao.lockUsers();
+            if (dao.countUsers() > 0) {
                 return Optional.<String>empty();
             }
             Instant now = clock.instant();
             String id = insertUser(h, "admin", EnumSet.allOf(Policy.class), null, now);
-            AuditLog.record(h, now, "system", "user.bootstrap", id, "OK", "bootstrap administrator 'admin'");
+            AuditLog.record(h, now, AuditEntry.system(AuditAction.Named.USER_BOOTSTRAP, id, "bootstrap administrator 'admin'"));
             return Optional.of(insertToken(h, id, now));
         });
         if (token.isPresent()) {
@@ -73,12 +71,7 @@ public final class AccessManager {
         if (token == null || token.isBlank() || token.length() > 200) {
             return Optional.empty();
         }
-        return jdbi.withHandle(h -> h.createQuery("""
-                SELECT u.id, u.name, u.policies FROM tokens t JOIN users u ON u.id = t.user_id
-                WHERE t.token_hash = :hash AND t.revoked_at IS NULL""")
-                .bind("hash", IdempotencyKeys.sha256(token))
-                .map((rs, ctx) -> new Principal(rs.getString(1), rs.getString(2), parsePolicies(rs.getString(3))))
-                .findOne());
+        return jdbi.withHandle(h -> new AccessDao(h).principalByToken(IdempotencyKeys.sha256(token)));
     }
 
     /** The user with this name and password (console sign-in), if they match. */
@@ -86,17 +79,12 @@ public final class AccessManager {
         if (name == null || password == null) {
             return Optional.empty();
         }
-        record Row(Principal principal, String hash) {}
-        Optional<Row> row = jdbi.withHandle(h -> h.createQuery("SELECT id, name, policies, password_hash FROM users WHERE name = :name")
-                .bind("name", name)
-                .map((rs, ctx) -> new Row(new Principal(rs.getString(1), rs.getString(2), parsePolicies(rs.getString(3))),
-                        rs.getString(4)))
-                .findOne());
+        Optional<AccessDao.Credentials> row = jdbi.withHandle(h -> new AccessDao(h).credentials(name));
         // an unknown user (or one without a password) costs the same hashing as a wrong password,
         // so the answer's timing does not tell which user names exist
-        String hash = row.map(Row::hash).orElse(null);
+        String hash = row.map(AccessDao.Credentials::passwordHash).orElse(null);
         boolean matches = Passwords.verify(password, hash == null ? DUMMY_HASH : hash);
-        return matches && hash != null ? row.map(Row::principal) : Optional.empty();
+        return matches && hash != null ? row.map(AccessDao.Credentials::principal) : Optional.empty();
     }
 
     private static final String DUMMY_HASH = Passwords.hash("not a password of anyone: only spends the time a check takes");
@@ -116,8 +104,7 @@ public final class AccessManager {
         String id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "user", request.clientToken(),
                 request.name() + "|" + policies + "|" + (request.password() == null ? "" : IdempotencyKeys.sha256(request.password())),
                 clock::instant, h -> {
-                    if (h.createQuery("SELECT count(*) FROM users WHERE name = :name").bind("name", request.name())
-                            .mapTo(Long.class).one() > 0) {
+                    if (new AccessDao(h).nameTaken(request.name())) {
                         throw SrgException.conflict("User.AlreadyExists", "name", "a user named '" + request.name() + "' exists");
                     }
                     Instant now = clock.instant();
@@ -133,31 +120,29 @@ public final class AccessManager {
 
     public Page<UserInfo> listUsers(Principal caller, PageRequest page) {
         caller.requireAll("list users", Policy.AdministratorAccess);
-        return jdbi.withHandle(h -> page.page(h.createQuery(
-                "SELECT id, name, policies, created_at FROM users WHERE id > :after ORDER BY id LIMIT :limit")
-                .bind("after", page.afterId()).bind("limit", page.limit())
-                .map(USER).list(), UserInfo::id));
+        return jdbi.withHandle(h -> page.page(new AccessDao(h).listUsers(page.afterId(), page.limit()), UserInfo::id));
     }
 
     public UserInfo getUser(Principal caller, String id) {
         if (!caller.userId().equals(id)) {
             caller.requireAll("read other users", Policy.AdministratorAccess);
         }
-        return jdbi.withHandle(h -> findUser(h, id)).orElseThrow(() -> SrgException.notFound("User", id));
+        return jdbi.withHandle(h -> new AccessDao(h).findUser(id)).orElseThrow(() -> SrgException.notFound("User", id));
     }
 
     public UserInfo setPolicies(Principal caller, String id, List<Policy> requested) {
         caller.requireAll("change policies", Policy.AdministratorAccess);
         Set<Policy> policies = policies(requested);
         jdbi.useTransaction(h -> {
-            h.execute("LOCK TABLE users IN EXCLUSIVE MODE");
-            UserInfo user = findUser(h, id).orElseThrow(() -> SrgException.notFound("User", id));
+            AccessDao dao = new AccessDao(h);
+            dao.lockUsers();
+            UserInfo user = dao.findUser(id).orElseThrow(() -> SrgException.notFound("User", id));
             if (user.policies().contains(Policy.AdministratorAccess) && !policies.contains(Policy.AdministratorAccess)
-                    && countAdministrators(h) <= 1) {
+                    && dao.countAdministrators() <= 1) {
                 throw SrgException.conflict("User.LastAdministrator", "policies",
                         "'" + user.name() + "' is the last administrator: grant AdministratorAccess to another user first");
             }
-            h.createUpdate("UPDATE users SET policies = :p WHERE id = :id").bind("p", join(policies)).bind("id", id).execute();
+            dao.setPolicies(id, policies);
         });
         return getUser(caller, id);
     }
@@ -167,7 +152,7 @@ public final class AccessManager {
             caller.requireAll("issue tokens for other users", Policy.AdministratorAccess);
         }
         String token = jdbi.inTransaction(h -> {
-            findUser(h, userId).orElseThrow(() -> SrgException.notFound("User", userId));
+            new AccessDao(h).findUser(userId).orElseThrow(() -> SrgException.notFound("User", userId));
             return insertToken(h, userId, clock.instant());
         });
         return getUser(caller, userId).withToken(token);
@@ -182,9 +167,7 @@ public final class AccessManager {
         }
         validatePassword(password);
         String hash = Passwords.hash(password);
-        int rows = jdbi.withHandle(h -> h.createUpdate("UPDATE users SET password_hash = :h WHERE id = :id")
-                .bind("h", hash).bind("id", userId).execute());
-        if (rows == 0) {
+        if (!jdbi.withHandle(h -> new AccessDao(h).setPasswordHash(userId, hash))) {
             throw SrgException.notFound("User", userId);
         }
     }
@@ -194,9 +177,9 @@ public final class AccessManager {
      * ServiceLinkedRoleAccess; once it exists, purchases reuse it. Runs in the purchase's transaction.
      */
     public void ensureServiceLinkedRole(Handle h, Principal buyer) {
-        h.execute("LOCK TABLE service_linked_role IN EXCLUSIVE MODE");
-        boolean exists = h.createQuery("SELECT count(*) FROM service_linked_role").mapTo(Long.class).one() > 0;
-        if (exists) {
+        AccessDao dao = new AccessDao(h);
+        dao.lockServiceLinkedRole();
+        if (dao.serviceLinkedRoleExists()) {
             return;
         }
         if (!buyer.has(Policy.ServiceLinkedRoleAccess)) {
@@ -206,17 +189,17 @@ public final class AccessManager {
                             + " by making the first purchase, or to grant you ServiceLinkedRoleAccess");
         }
         Instant now = clock.instant();
-        h.createUpdate("INSERT INTO service_linked_role (name, created_by, created_at) VALUES (:n, :by, :now)")
-                .bind("n", SERVICE_LINKED_ROLE).bind("by", buyer.userId()).bind("now", now).execute();
-        AuditLog.record(h, now, buyer.name(), "service-linked-role.create", SERVICE_LINKED_ROLE, "OK", null);
+        dao.insertServiceLinkedRole(SERVICE_LINKED_ROLE, buyer.userId(), now);
+        AuditLog.record(h, now, new AuditEntry(buyer.name(), AuditAction.Named.SERVICE_LINKED_ROLE_CREATE, SERVICE_LINKED_ROLE,
+                AuditResult.OK, null));
     }
 
     public boolean serviceLinkedRoleExists() {
-        return jdbi.withHandle(h -> h.createQuery("SELECT count(*) FROM service_linked_role").mapTo(Long.class).one() > 0);
+        return jdbi.withHandle(h -> new AccessDao(h).serviceLinkedRoleExists());
     }
 
     public boolean userExists(Handle h, String userId) {
-        return findUser(h, userId).isPresent();
+        return new AccessDao(h).findUser(userId).isPresent();
     }
 
     private static Set<Policy> policies(List<Policy> requested) {
@@ -238,46 +221,14 @@ public final class AccessManager {
 
     private static String insertUser(Handle h, String name, Set<Policy> policies, String passwordHash, Instant now) {
         String id = Ids.next("u", now.toEpochMilli());
-        h.createUpdate("""
-                INSERT INTO users (id, name, policies, password_hash, created_at)
-                VALUES (:id, :name, :policies, :hash, :now)""")
-                .bind("id", id).bind("name", name).bind("policies", join(policies))
-                .bind("hash", passwordHash).bind("now", now).execute();
+        new AccessDao(h).insertUser(id, name, policies, passwordHash, now);
         return id;
     }
 
+    /** A new bearer token of the user; only its hash is stored, the token is returned to be shown once. */
     private static String insertToken(Handle h, String userId, Instant now) {
         String token = Passwords.newToken();
-        h.createUpdate("INSERT INTO tokens (id, user_id, token_hash, created_at) VALUES (:id, :user, :hash, :now)")
-                .bind("id", Ids.next("tok", now.toEpochMilli())).bind("user", userId)
-                .bind("hash", IdempotencyKeys.sha256(token)).bind("now", now).execute();
+        new AccessDao(h).insertToken(Ids.next("tok", now.toEpochMilli()), userId, IdempotencyKeys.sha256(token), now);
         return token;
-    }
-
-    private static long countAdministrators(Handle h) {
-        return h.createQuery("SELECT policies FROM users").mapTo(String.class).list().stream()
-                .filter(p -> parsePolicies(p).contains(Policy.AdministratorAccess)).count();
-    }
-
-    private static Optional<UserInfo> findUser(Handle h, String id) {
-        return h.createQuery("SELECT id, name, policies, created_at FROM users WHERE id = :id")
-                .bind("id", id).map(USER).findOne();
-    }
-
-    private static final RowMapper<UserInfo> USER = (rs, ctx) -> new UserInfo(rs.getString("id"), rs.getString("name"),
-            List.copyOf(parsePolicies(rs.getString("policies"))), rs.getTimestamp("created_at").toInstant(), null);
-
-    private static String join(Set<Policy> policies) {
-        return policies.stream().map(Enum::name).collect(Collectors.joining(","));
-    }
-
-    private static Set<Policy> parsePolicies(String s) {
-        Set<Policy> set = EnumSet.noneOf(Policy.class);
-        if (s != null && !s.isBlank()) {
-            for (String p : s.split(",")) {
-                set.add(Policy.valueOf(p));
-            }
-        }
-        return set;
     }
 }

@@ -10,7 +10,11 @@ import java.time.Instant;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
-/** The audit log: every change (and every refused attempt to change) with actor, time and result. */
+/**
+ * The audit log (ACC-5): every change, and every refused attempt to change, with actor, time and
+ * result. The one way entries are written, from the API's edge, the console and the managers
+ * alike; the vocabulary is {@link AuditAction} and {@link AuditResult}.
+ */
 public final class AuditLog {
     private final Jdbi jdbi;
     private final Clock clock;
@@ -20,20 +24,26 @@ public final class AuditLog {
         this.clock = requireNonNull(clock, "clock is null");
     }
 
-    public void record(String actor, String action, String resourceId, String result, String detail) {
-        jdbi.useHandle(h -> record(h, clock.instant(), actor, action, resourceId, result, detail));
+    /** Records on its own, now (an HTTP request's outcome, a sign-in). */
+    public void record(AuditEntry entry) {
+        requireNonNull(entry, "entry is null");
+        Instant now = clock.instant();
+        jdbi.useHandle(h -> new AuditDao(h).insert(now, entry));
     }
 
-    /** Records inside a caller's transaction, so the entry commits with the change. */
+    /** Records inside a caller's transaction, so the entry commits (or rolls back) with the change. */
+    public static void record(Handle h, Instant time, AuditEntry entry) {
+        new AuditDao(h).insert(requireNonNull(time, "time is null"), requireNonNull(entry, "entry is null"));
+    }
+
+    /**
+     * The same, for callers that still name the action by its text (the resource-group lifecycle).
+     *
+     * @throws IllegalArgumentException when the action or the result is not in the vocabulary
+     */
     public static void record(Handle h, Instant time, String actor, String action, String resourceId, String result,
                               String detail) {
-        h.createUpdate("""
-                INSERT INTO audit_events (time, actor, action, resource_id, result, detail)
-                VALUES (:time, :actor, :action, :resourceId, :result, :detail)""")
-                .bind("time", time).bind("actor", actor).bind("action", action)
-                .bind("resourceId", resourceId).bind("result", result)
-                .bind("detail", detail == null || detail.length() <= 2000 ? detail : detail.substring(0, 2000))
-                .execute();
+        record(h, time, new AuditEntry(actor, AuditAction.Named.of(action), resourceId, AuditResult.parse(result), detail));
     }
 
     public Page<AuditEvent> list(Principal caller, Instant from, Instant to, String actor, PageRequest page) {
@@ -44,18 +54,6 @@ public final class AuditLog {
         } catch (NumberFormatException e) {
             throw SrgException.invalid("pageToken", "InvalidParameter.PageToken", "pageToken is not a token this server issued");
         }
-        return jdbi.withHandle(h -> page.page(h.createQuery("""
-                SELECT id, time, actor, action, resource_id, result, detail FROM audit_events
-                WHERE id > :after
-                  AND (CAST(:from AS timestamptz) IS NULL OR time >= :from)
-                  AND (CAST(:to AS timestamptz) IS NULL OR time < :to)
-                  AND (CAST(:actor AS text) IS NULL OR actor = :actor)
-                ORDER BY id LIMIT :limit""")
-                .bind("after", after).bind("from", from).bind("to", to).bind("actor", actor)
-                .bind("limit", page.limit())
-                .map((rs, ctx) -> new AuditEvent(Long.toString(rs.getLong("id")),
-                        rs.getTimestamp("time").toInstant(), rs.getString("actor"), rs.getString("action"),
-                        rs.getString("resource_id"), rs.getString("result"), rs.getString("detail")))
-                .list(), AuditEvent::id));
+        return jdbi.withHandle(h -> page.page(new AuditDao(h).list(after, from, to, actor, page.limit()), AuditEvent::id));
     }
 }

@@ -3,7 +3,10 @@ package dev.srg.api;
 import static java.util.Objects.requireNonNull;
 
 import dev.srg.access.AccessManager;
+import dev.srg.access.AuditAction;
+import dev.srg.access.AuditEntry;
 import dev.srg.access.AuditLog;
+import dev.srg.access.AuditResult;
 import dev.srg.access.Principal;
 import dev.srg.error.SrgException;
 import dev.srg.group.ResourceGroupManager;
@@ -170,13 +173,12 @@ public final class ApiServer implements AutoCloseable {
         if (p == null || !CHANGES.contains(ctx.method().name())) {
             return;
         }
-        String code = ctx.attribute(ERROR_CODE);
-        String result = ctx.statusCode() + (code == null ? "" : " " + code);
         String resource = ctx.attribute(RESOURCE_ID);
         if (resource == null) {
             resource = ctx.pathParamMap().values().stream().reduce((a, b) -> b).orElse(null);
         }
-        audit.record(p.name(), ctx.method().name() + " " + ctx.path(), resource, result, null);
+        audit.record(new AuditEntry(p.name(), AuditAction.api(ctx.method().name(), ctx.path()), resource,
+                AuditResult.of(ctx.statusCode(), ctx.attribute(ERROR_CODE)), null));
     }
 
     /** Answers with {@code status} and {@code body}, remembering the id for the audit log. */

@@ -74,7 +74,7 @@ final class AccessPages {
 
     private static void showToken(ConsoleRequest r, String message, UserInfo u) {
         // shown once, on the next page only; it never reaches a log or the audit trail
-        r.session.flash = new Flash("secret", message + " Copy the token now; it is not shown again: " + u.token(), java.util.List.of(), null);
+        r.session.flash = new Flash(Flash.Kind.SECRET, message + " Copy the token now; it is not shown again: " + u.token(), java.util.List.of(), null);
     }
 
     private static List<Policy> policies(FormInput in) {
@@ -89,7 +89,8 @@ final class AccessPages {
         Instant to = time("to", r.query("to"));
         Instant from = time("from", r.query("from"));
         if (from == null && to == null) {
-            from = Instant.now().minus(Duration.ofDays(1));
+            // the entries are stamped with the server's clock (simulated or not): the last day on it
+            from = c.clock.instant().minus(Duration.ofDays(1));
         }
         String actor = r.query("actor");
         // the log pages oldest first: read the window through and show its newest entries first

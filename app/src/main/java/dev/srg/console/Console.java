@@ -2,6 +2,9 @@ package dev.srg.console;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.srg.access.AuditAction;
+import dev.srg.access.AuditEntry;
+import dev.srg.access.AuditResult;
 import dev.srg.access.Principal;
 import dev.srg.api.ApiServer;
 import dev.srg.error.SrgException;
@@ -52,18 +55,23 @@ public final class Console implements AutoCloseable {
     private RoutesConfig routes;
 
     /**
-     * @param clock the server's clock (simulated in tests of time): windows of usage and bills are read on it
+     * @param clock the server's clock (simulated in tests of time): windows of usage, bills and the
+     *     audit log are read on it
+     * @param wallClock the clock sessions and the sign-in throttle run on: the real one in a server,
+     *     so that moving a simulated clock forward a month does not sign everyone out; a test may move it
+     * @param forceSecureCookies mark cookies Secure over plain http too (behind a TLS-terminating proxy)
      */
-    public Console(ApiServer.Features features, ConsoleExtensions extensions, Clock clock) {
+    public Console(ApiServer.Features features, ConsoleExtensions extensions, Clock clock, Clock wallClock,
+                   boolean forceSecureCookies) {
         this.features = requireNonNull(features, "features is null");
         this.extensions = requireNonNull(extensions, "extensions is null");
         this.clock = requireNonNull(clock, "clock is null");
-        this.sessions = new ConsoleSessions(features.access(), Clock.systemUTC());
-        this.throttle = new SignInThrottle(Clock.systemUTC());
+        this.sessions = new ConsoleSessions(features.access(), wallClock);
+        this.throttle = new SignInThrottle(wallClock);
         this.assets = new Assets();
         this.templates = TemplateEngine.createPrecompiled(null, ContentType.Html, null, "dev.srg.console.templates");
         this.signInKey = Base64.getUrlDecoder().decode(ConsoleSessions.random());
-        this.forceSecureCookies = "true".equalsIgnoreCase(System.getenv("SRG_CONSOLE_SECURE_COOKIES"));
+        this.forceSecureCookies = forceSecureCookies;
     }
 
     /** Adds the console's routes to the app (called by {@link ApiServer} while it configures Javalin). */
@@ -120,7 +128,8 @@ public final class Console implements AutoCloseable {
                 token = ctx.header("X-CSRF-Token");
             }
             if (!ConsoleSessions.same(token, r.session.csrf) || !sameOrigin(ctx)) {
-                features.audit().record(r.caller.name(), "console POST " + ctx.path(), null, "403 Forbidden.Csrf", null);
+                features.audit().record(new AuditEntry(r.caller.name(), AuditAction.console("POST", ctx.path()), null,
+                        AuditResult.of(403, "Forbidden.Csrf"), null));
                 error(ctx, r.page("Refused", ""), 403, "This form is not valid any more (or came from another site). "
                         + "Go back, reload the page and try again.");
                 return;
@@ -148,7 +157,8 @@ public final class Console implements AutoCloseable {
                 if (resource == null) {
                     resource = ctx.pathParamMap().values().stream().reduce((a, b) -> b).orElse(null);
                 }
-                features.audit().record(r.caller.name(), "console POST " + ctx.path(), resource, r.auditResult(), null);
+                features.audit().record(new AuditEntry(r.caller.name(), AuditAction.console("POST", ctx.path()), resource,
+                        r.auditResult(), null));
             }
         }
     }

@@ -1,5 +1,6 @@
 package dev.srg.console;
 
+import dev.srg.access.AuditResult;
 import dev.srg.access.Principal;
 import dev.srg.error.SrgException;
 import io.javalin.http.Context;
@@ -15,7 +16,7 @@ final class ConsoleRequest {
     final ConsoleSessions.Session session;
     final Viewer viewer;
     private final Console console;
-    private String auditResult = "OK";
+    private AuditResult auditResult = AuditResult.OK;
     private String auditResource;
 
     ConsoleRequest(Console console, Context ctx, Principal caller, ConsoleSessions.Session session) {
@@ -85,7 +86,7 @@ final class ConsoleRequest {
      */
     void refused(String form, FormInput input, SrgException e, Collection<String> fields, String back) {
         session.form = FormState.refused(form, input.values(), e, fields);
-        auditResult = e.status() + " " + e.code();
+        auditResult = AuditResult.refused(e);
         redirect(back + "#" + form);
     }
 
@@ -93,7 +94,7 @@ final class ConsoleRequest {
         this.auditResource = id;
     }
 
-    String auditResult() {
+    AuditResult auditResult() {
         return auditResult;
     }
 
@@ -102,6 +103,6 @@ final class ConsoleRequest {
     }
 
     void failed(SrgException e) {
-        auditResult = e.status() + " " + e.code();
+        auditResult = AuditResult.refused(e);
     }
 }

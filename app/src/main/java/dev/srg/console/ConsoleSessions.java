@@ -54,7 +54,7 @@ final class ConsoleSessions {
     private final AccessManager access;
     private final Clock clock;
 
-    /** @param clock the wall clock: sessions expire in real time even when the server runs on a simulated one */
+    /** @param clock the console's wall clock (see {@link Console}): sessions expire on it, not on a simulated server clock */
     ConsoleSessions(AccessManager access, Clock clock) {
         this.access = requireNonNull(access, "access is null");
         this.clock = requireNonNull(clock, "clock is null");

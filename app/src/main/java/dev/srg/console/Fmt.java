@@ -1,6 +1,8 @@
 package dev.srg.console;
 
+import dev.srg.access.AuditResult;
 import dev.srg.admission.UsageType;
+import dev.srg.admission.WaitReason;
 import dev.srg.monitor.AlertComparator;
 import dev.srg.monitor.AlertMetric;
 import dev.srg.quantity.ComputeUnits;
@@ -95,24 +97,19 @@ public final class Fmt {
         };
     }
 
-    /** Why a queued task waits, in a sentence (the queue's {@code reason}). */
-    public static String waitReason(dev.srg.admission.WaitReason reason) {
-        return waitReason(reason == null ? null : reason.name());
-    }
-
-    public static String waitReason(String reason) {
+    /** Why a queued task waits, in a sentence; every reason has one (the switch is exhaustive). */
+    public static String waitReason(WaitReason reason) {
         if (reason == null) {
             return "Waiting for admission.";
         }
         return switch (reason) {
-            case "GROUP_NOT_ADMITTING" -> "The group is not running, so it admits no task until it is.";
-            case "CONCURRENCY" -> "The scheduling concurrency threshold is reached.";
-            case "MAX_QUOTA" -> "Its usage type is at its maximum CU quota.";
-            case "CAPACITY" -> "Not enough free CUs in the group.";
-            case "RESERVED_FOR_OTHER_TYPES" -> "The free CUs are guaranteed to other usage types (their minimum quotas).";
-            case "HELD_FOR_HEAD" -> "CUs are held for an older task that has waited too long.";
-            case "READY" -> "Nothing stops it: it starts in a moment.";
-            default -> words(reason);
+            case GROUP_NOT_ADMITTING -> "The group is not running, so it admits no task until it is.";
+            case CONCURRENCY -> "The scheduling concurrency threshold is reached.";
+            case MAX_QUOTA -> "Its usage type is at its maximum CU quota.";
+            case CAPACITY -> "Not enough free CUs in the group.";
+            case RESERVED_FOR_OTHER_TYPES -> "The free CUs are guaranteed to other usage types (their minimum quotas).";
+            case HELD_FOR_HEAD -> "CUs are held for an older task that has waited too long.";
+            case READY -> "Nothing stops it: it starts in a moment.";
         };
     }
 
@@ -140,6 +137,15 @@ public final class Fmt {
     /** A number without a needless fraction: 3, 0.75. */
     public static String plain(double v) {
         return BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
+    }
+
+    /** The CSS class of an audit entry's result: a refusal stands out, read through the audit's own vocabulary. */
+    public static String auditTone(String result) {
+        try {
+            return AuditResult.parse(result).refused() ? "bad" : "ok";
+        } catch (IllegalArgumentException e) {
+            return "muted";
+        }
     }
 
     /** The CSS class of a status badge. */

@@ -378,13 +378,13 @@ final class GroupPages {
         List<String> warnings = o.warnings().stream().map(w -> w.isEmpty() ? w : Character.toUpperCase(w.charAt(0)) + w.substring(1)
                 + (w.endsWith(".") ? "" : ".")).toList();
         if (o.order() == null) {
-            return new Flash("ok", message, warnings, null);
+            return new Flash(Flash.Kind.OK, message, warnings, null);
         }
         var order = o.order();
         String text = message + " Order " + order.id() + " placed: " + Fmt.words(order.type()) + " "
                 + (order.previousSpecCu() != null ? Fmt.cu(order.previousSpecCu()) + " → " : "") + Fmt.cu(order.specCu())
                 + " CU, " + order.amount() + " " + order.currency() + ".";
-        return new Flash("ok", text, warnings, new Flash.Link("/console/billing?resourceGroupId=" + o.group().id()
+        return new Flash(Flash.Kind.OK, text, warnings, new Flash.Link("/console/billing?resourceGroupId=" + o.group().id()
                 + "#order-" + order.id(), "View the order"));
     }
 }

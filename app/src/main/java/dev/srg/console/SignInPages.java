@@ -1,5 +1,8 @@
 package dev.srg.console;
 
+import dev.srg.access.AuditAction;
+import dev.srg.access.AuditEntry;
+import dev.srg.access.AuditResult;
 import dev.srg.access.Principal;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
@@ -63,7 +66,8 @@ final class SignInPages {
         Optional<Duration> wait = console.throttle.blocked(who, address);
         if (wait.isPresent()) {
             long minutes = Math.max(1, (wait.get().toSeconds() + 59) / 60);
-            console.features.audit().record(who, "console.sign-in", null, "429 SignIn.Throttled", null);
+            console.features.audit().record(new AuditEntry(who, AuditAction.Named.CONSOLE_SIGN_IN, null,
+                    AuditResult.of(429, "SignIn.Throttled"), method));
             render(console, ctx, 429, null, method, name, next,
                     "Too many failed sign-ins. Try again in " + minutes + " minute" + (minutes == 1 ? "" : "s") + ".");
             return;
@@ -78,8 +82,8 @@ final class SignInPages {
         }
         if (principal.isEmpty()) {
             console.throttle.failed(who, address);
-            console.features.audit().record(who.length() > 64 ? who.substring(0, 64) : who, "console.sign-in", null,
-                    "401 Unauthorized", method);
+            console.features.audit().record(new AuditEntry(who, AuditAction.Named.CONSOLE_SIGN_IN, null,
+                    AuditResult.of(401, "Unauthorized"), method));
             render(console, ctx, 401, null, method, name, next, method.equals("token")
                     ? "That token is not valid." : "Wrong user name or password.");
             return;
@@ -88,7 +92,8 @@ final class SignInPages {
         String id = console.sessions.create(principal.get(), token);
         console.setCookie(ctx, console.sessionCookieName(ctx), id, "/", -1, "Lax");
         console.setCookie(ctx, PRE, "", Console.SIGN_IN, 0, "Strict");
-        console.features.audit().record(principal.get().name(), "console.sign-in", principal.get().userId(), "OK", method);
+        console.features.audit().record(new AuditEntry(principal.get().name(), AuditAction.Named.CONSOLE_SIGN_IN,
+                principal.get().userId(), AuditResult.OK, method));
         ctx.redirect(next, HttpStatus.SEE_OTHER);
     }
 

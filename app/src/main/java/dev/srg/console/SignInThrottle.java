@@ -22,7 +22,7 @@ final class SignInThrottle {
     private final Clock clock;
 
     SignInThrottle(Clock clock) {
-        this.clock = clock;
+        this.clock = java.util.Objects.requireNonNull(clock, "clock is null");
     }
 
     /** How long the caller must wait before trying again, if limited now. */

@@ -9,7 +9,7 @@ import java.time.Instant;
 public record AlertEventInfo(String id, String ruleId, int sequence, AlertState fromState, AlertState toState, double value,
                              double threshold, Instant time, Notification notification) {
     /**
-     * @param status PENDING (to be sent or retried), DELIVERED, FAILED (given up after every attempt)
+     * @param status PENDING (to be sent or retried), DELIVERED, FAILED (given up after every attempt); never NONE
      */
-    public record Notification(String status, int attempts, Instant nextAttemptAt, Instant deliveredAt, String lastError) {}
+    public record Notification(Delivery status, int attempts, Instant nextAttemptAt, Instant deliveredAt, String lastError) {}
 }

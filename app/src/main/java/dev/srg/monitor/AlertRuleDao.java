@@ -88,7 +88,7 @@ final class AlertRuleDao {
                 VALUES (:id, :rule, :sequence, :from, :to, :value, :threshold, :time, :payload, :delivery, :next)""")
                 .bind("id", eventId).bind("rule", ruleId).bind("sequence", sequence).bind("from", from.name())
                 .bind("to", to.name()).bind("value", value).bind("threshold", threshold).bind("time", time)
-                .bind("payload", payload).bind("delivery", payload == null ? "NONE" : "PENDING")
+                .bind("payload", payload).bind("delivery", (payload == null ? Delivery.NONE : Delivery.PENDING).name())
                 .bind("next", payload == null ? null : time)
                 .execute();
     }
@@ -137,8 +137,8 @@ final class AlertRuleDao {
                 .bind("next", nextAttempt).execute();
     }
 
-    List<String> stateCounts() {
-        return h.createQuery("SELECT state FROM alert_rules").mapTo(String.class).list();
+    List<AlertState> states() {
+        return h.createQuery("SELECT state FROM alert_rules").mapTo(String.class).map(AlertState::valueOf).list();
     }
 
     private static Row rule(ResultSet rs) throws SQLException {
@@ -153,8 +153,8 @@ final class AlertRuleDao {
     }
 
     private static AlertEventInfo event(ResultSet rs) throws SQLException {
-        String delivery = rs.getString("delivery");
-        AlertEventInfo.Notification n = delivery.equals("NONE") ? null : new AlertEventInfo.Notification(delivery,
+        Delivery delivery = Delivery.valueOf(rs.getString("delivery"));
+        AlertEventInfo.Notification n = delivery == Delivery.NONE ? null : new AlertEventInfo.Notification(delivery,
                 rs.getInt("attempts"), instant(rs.getTimestamp("next_attempt_at")), instant(rs.getTimestamp("delivered_at")),
                 rs.getString("last_error"));
         return new AlertEventInfo(rs.getString("id"), rs.getString("rule_id"), rs.getInt("sequence"),

@@ -190,7 +190,7 @@ public final class AlertRuleManager {
         for (AlertState s : AlertState.values()) {
             counts.put(s.name(), 0L);
         }
-        jdbi.withHandle(h -> new AlertRuleDao(h).stateCounts()).forEach(s -> counts.merge(s, 1L, Long::sum));
+        jdbi.withHandle(h -> new AlertRuleDao(h).states()).forEach(s -> counts.merge(s.name(), 1L, Long::sum));
         return counts;
     }
 

@@ -96,9 +96,9 @@ public final class SrgMetrics implements DispatchListener, AutoCloseable {
         counter("srg.instances.finished", "Instances that ended, per final status", "status", status.name()).increment();
     }
 
-    /** One webhook delivery attempt and how it went: DELIVERED, RETRY or FAILED. */
-    void webhookAttempt(String outcome) {
-        counter("srg.webhook.deliveries", "Webhook delivery attempts per outcome", "outcome", outcome).increment();
+    /** One webhook delivery attempt and how it went. */
+    void webhookAttempt(WebhookOutcome outcome) {
+        counter("srg.webhook.deliveries", "Webhook delivery attempts per outcome", "outcome", outcome.name()).increment();
     }
 
     /** One HTTP request answered (from the server's request log). */

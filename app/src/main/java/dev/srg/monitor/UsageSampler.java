@@ -104,7 +104,7 @@ public final class UsageSampler implements DispatchListener {
     private final Map<String, Bucket> buckets = new HashMap<>();
     private long bucketMinute = Long.MIN_VALUE;
     private volatile List<UsageDao.GroupRef> catalog;
-    private volatile long catalogReadAt = Long.MIN_VALUE;
+    private volatile long catalogReadAt;
     private volatile long lastSampleNanos;
 
     public UsageSampler(Jdbi jdbi, Clock clock, AdmissionView dispatcher, MonitorConfig config) {
@@ -196,9 +196,11 @@ public final class UsageSampler implements DispatchListener {
      * read now, so a new group shows at once.
      */
     Map<String, GroupState> read(boolean forSampling) {
-        long now = System.currentTimeMillis();
+        // a bound on the cost of re-reading, not a rule: elapsed real time on the monotonic timer,
+        // which neither a simulated clock's jump nor a wall-clock step moves
+        long now = System.nanoTime();
         List<UsageDao.GroupRef> groups = catalog;
-        if (groups == null || !forSampling || now - catalogReadAt >= 10_000 || now < catalogReadAt) {
+        if (groups == null || !forSampling || now - catalogReadAt >= 10_000_000_000L) {
             groups = jdbi.withHandle(h -> new UsageDao(h).groups());
             catalog = groups;
             catalogReadAt = now;

@@ -92,14 +92,14 @@ public final class WebhookNotifier implements AutoCloseable {
             Instant now = clock.instant();
             if (error == null) {
                 dao.delivered(due.eventId(), now);
-                metrics.webhookAttempt("DELIVERED");
+                metrics.webhookAttempt(WebhookOutcome.DELIVERED);
             } else if (attempt >= config.webhookMaxAttempts()) {
                 dao.failedAttempt(due.eventId(), error + " (gave up after " + attempt + " attempts)", null);
-                metrics.webhookAttempt("FAILED");
+                metrics.webhookAttempt(WebhookOutcome.FAILED);
                 LOG.warn("webhook notification {} of rule {} failed {} times; giving up: {}", due.eventId(), due.ruleId(), attempt, error);
             } else {
                 dao.failedAttempt(due.eventId(), error, now.plus(backoff(attempt)));
-                metrics.webhookAttempt("RETRY");
+                metrics.webhookAttempt(WebhookOutcome.RETRY);
             }
             return true;
         });

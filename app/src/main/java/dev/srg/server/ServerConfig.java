@@ -22,11 +22,11 @@ import dev.srg.monitor.MonitorConfig;
  */
 public record ServerConfig(String host, int port, Path dataDir, String databaseUrl, String databaseUser,
                            String databasePassword, Path regionsFile, boolean simulatedClock, Duration provisioningDelay,
-                           Prices prices, LifecycleConfig lifecycle, MonitorConfig monitor) {
+                           Prices prices, LifecycleConfig lifecycle, MonitorConfig monitor, boolean consoleSecureCookies) {
 
     static final Set<String> KEYS = java.util.stream.Stream.concat(Stream.of("host", "port", "data-dir", "database-url",
             "database-user", "database-password", "regions", "simulated-clock", "provisioning-delay-ms", "prices",
-            "convert-seconds", "scale-seconds", "retention-days"),
+            "convert-seconds", "scale-seconds", "retention-days", "console-secure-cookies"),
             MonitorConfig.KEYS.stream()).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     public ServerConfig {
@@ -41,37 +41,37 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
     /** A configuration for tests and embedding: an external database, a free port. */
     public static ServerConfig forDatabase(Path dataDir, String url, String user, String password) {
         return new ServerConfig("127.0.0.1", 0, dataDir, url, user, password, null, false, Duration.ofMillis(200), null, null,
-                MonitorConfig.defaults());
+                MonitorConfig.defaults(), false);
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies);
     }
 
     public ServerConfig withRegionsFile(Path file) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, file,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies);
     }
 
     public ServerConfig withSimulatedClock(boolean on) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                on, provisioningDelay, prices, lifecycle, monitor);
+                on, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies);
     }
 
     public ServerConfig withPrices(Prices newPrices) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, newPrices, lifecycle, monitor);
+                simulatedClock, provisioningDelay, newPrices, lifecycle, monitor, consoleSecureCookies);
     }
 
     public ServerConfig withLifecycle(LifecycleConfig newLifecycle) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, newLifecycle, monitor);
+                simulatedClock, provisioningDelay, prices, newLifecycle, monitor, consoleSecureCookies);
     }
 
     public ServerConfig withMonitor(java.util.function.UnaryOperator<MonitorConfig> change) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, change.apply(monitor));
+                simulatedClock, provisioningDelay, prices, lifecycle, change.apply(monitor), consoleSecureCookies);
     }
 
     /**
@@ -129,6 +129,11 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
                 Duration.ofDays(integer(problems, "retention-days", orDefault(get.apply("retention-days"), "15"), 0, 3650)),
                 LifecycleConfig.DEFAULTS.autoRenewLead());
         MonitorConfig monitor = MonitorConfig.resolve(get, problems);
+        // the console's cookies are Secure over https anyway; this forces it behind a TLS-terminating proxy
+        String secureCookies = orDefault(get.apply("console-secure-cookies"), "false").toLowerCase(java.util.Locale.ROOT);
+        if (!secureCookies.equals("true") && !secureCookies.equals("false")) {
+            problems.add("console-secure-cookies must be true or false, got '" + secureCookies + "'");
+        }
         if (Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
             problems.add("data-dir " + dataDir + " exists and is not a directory");
         }
@@ -136,7 +141,8 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
             throw new ConfigException(problems);
         }
         return new ServerConfig(host, port, dataDir, url, get.apply("database-user"), get.apply("database-password"),
-                regionsFile, clock.equals("true"), Duration.ofMillis(delay), prices, lifecycle, monitor);
+                regionsFile, clock.equals("true"), Duration.ofMillis(delay), prices, lifecycle, monitor,
+                secureCookies.equals("true"));
     }
 
     private static String orDefault(String value, String fallback) {

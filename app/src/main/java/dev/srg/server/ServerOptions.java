@@ -43,6 +43,8 @@ final class ServerOptions {
     String metricsAccess;
     @Option(names = "--metrics-token-file", description = "A file holding a dedicated token for scraping /metrics.")
     String metricsTokenFile;
+    @Option(names = "--console-secure-cookies", description = "Mark console cookies Secure even over plain http (behind a TLS proxy; SRG_CONSOLE_SECURE_COOKIES).")
+    Boolean consoleSecureCookies;
     @Option(names = "--config", description = "A properties file with the same keys as the flags (port=8080, data-dir=...).")
     Path config;
 

@@ -38,6 +38,7 @@ import dev.srg.task.InstanceDispatcher;
 import dev.srg.task.InstanceManager;
 import dev.srg.time.BackgroundJobs;
 import dev.srg.time.SimulatedClock;
+import dev.srg.time.SimulatedClockDao;
 import dev.srg.workspace.WorkspaceManager;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -134,7 +135,8 @@ public final class SrgServer implements AutoCloseable {
         ApiServer.Features features = new ApiServer.Features(access, audit, regions, networks, groups, workspaces, instances,
                 lifecycle);
         // the web console: same app, same port, same managers (so the same authorization)
-        Console console = new Console(features, consoleExtensions(groups, lifecycle, monitoring), clock);
+        Console console = new Console(features, consoleExtensions(groups, lifecycle, monitoring), clock, Clock.systemUTC(),
+                config.consoleSecureCookies());
         closeables.push(console);
         api = new ApiServer(features, monitoring, database, config.host(), config.port(), console::register);
         closeables.push(api);
@@ -184,16 +186,13 @@ public final class SrgServer implements AutoCloseable {
         ClockControl control = null;
         if (clock instanceof SimulatedClock simulated) {
             // a restart keeps the simulated time
-            long saved = jdbi.withHandle(h -> h.createQuery("SELECT offset_millis FROM simulated_clock WHERE id = 1")
-                    .mapTo(Long.class).findOne().orElse(0L));
-            if (saved > 0) {
-                simulated.advance(Duration.ofMillis(saved));
+            SimulatedClockDao saved = new SimulatedClockDao(jdbi);
+            Duration offset = saved.savedOffset();
+            if (offset.isPositive()) {
+                simulated.advance(offset);
                 LOG.info("simulated clock restored to {} ({} ahead)", simulated.instant(), simulated.offset());
             }
-            control = new ClockControl(simulated, jobs, offset -> jdbi.useHandle(h -> h.createUpdate("""
-                    INSERT INTO simulated_clock (id, offset_millis) VALUES (1, :o)
-                    ON CONFLICT (id) DO UPDATE SET offset_millis = EXCLUDED.offset_millis""")
-                    .bind("o", offset.toMillis()).execute()));
+            control = new ClockControl(simulated, jobs, saved::saveOffset);
         }
         this.clockControl = control;
         return new LifecycleApi(lifecycle, orders, meter, control);

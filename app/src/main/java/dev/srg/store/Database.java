@@ -78,6 +78,8 @@ public final class Database implements AutoCloseable {
         probeProperties.setProperty("connectTimeout", "5");
         probeProperties.setProperty("socketTimeout", "10");
         probeProperties.setProperty("ApplicationName", "srg-probe");
+        // batches (usage points after a clock jump, bill lines) go as multi-row INSERTs: several times fewer round trips
+        config.addDataSourceProperty("reWriteBatchedInserts", "true");
         config.setMaximumPoolSize(poolSize);
         config.setPoolName("srg-db");
         // short: the guard below retries while the database is up, and stops the moment it is not

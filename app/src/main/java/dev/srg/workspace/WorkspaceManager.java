@@ -15,7 +15,6 @@ import dev.srg.store.PageRequest;
 import dev.srg.store.PageRequest.Page;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.List;
 import java.util.Optional;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -55,19 +54,14 @@ public final class WorkspaceManager {
                 name + "|" + regionId + "|" + r.defaultResourceGroupId(), clock::instant, h -> {
                     Instant now = clock.instant();
                     String newId = Ids.next("ws", now.toEpochMilli());
-                    h.createUpdate("""
-                            INSERT INTO workspaces (id, name, region_id, created_by, created_at)
-                            VALUES (:id, :name, :region, :by, :now)""")
-                            .bind("id", newId).bind("name", name).bind("region", regionId).bind("by", caller.userId())
-                            .bind("now", now).execute();
+                    new WorkspaceDao(h).insert(newId, name, regionId, caller.userId(), now);
                     if (!Principal.SYSTEM.userId().equals(caller.userId())) {
                         putMember(h, newId, caller.userId(), WorkspaceRole.ADMIN);
                     }
                     if (r.defaultResourceGroupId() != null) {
                         // SPEC WS-2: the default must be associable (NET-2); naming it associates it
                         associate(h, newId, regionId, r.defaultResourceGroupId(), "defaultResourceGroupId", now);
-                        h.createUpdate("UPDATE workspaces SET default_resource_group_id = :rg WHERE id = :id")
-                                .bind("rg", r.defaultResourceGroupId()).bind("id", newId).execute();
+                        new WorkspaceDao(h).setDefaultResourceGroup(newId, r.defaultResourceGroupId());
                     }
                     return newId;
                 });
@@ -86,13 +80,11 @@ public final class WorkspaceManager {
 
     public Page<WorkspaceInfo> list(Principal caller, PageRequest page) {
         String member = caller.isAdministrator() ? null : caller.userId();
-        return jdbi.withHandle(h -> page.page(h.createQuery("""
-                SELECT id FROM workspaces w WHERE id > :after
-                  AND (CAST(:member AS text) IS NULL OR EXISTS (
-                      SELECT 1 FROM workspace_members m WHERE m.workspace_id = w.id AND m.user_id = :member))
-                ORDER BY id LIMIT :limit""")
-                .bind("after", page.afterId()).bind("member", member).bind("limit", page.limit())
-                .mapTo(String.class).list().stream().map(id -> find(h, id).orElseThrow()).toList(), WorkspaceInfo::id));
+        return jdbi.withHandle(h -> {
+            WorkspaceDao dao = new WorkspaceDao(h);
+            return page.page(dao.listIds(page.afterId(), member, page.limit()).stream()
+                    .map(id -> dao.find(id).orElseThrow()).toList(), WorkspaceInfo::id);
+        });
     }
 
     public WorkspaceInfo putMember(Principal caller, String id, String userId, MemberRequest r) {
@@ -117,8 +109,7 @@ public final class WorkspaceManager {
                 throw SrgException.notFound("Workspace.Member", userId);
             }
             requireAnotherAdmin(ws, userId, null);
-            h.createUpdate("DELETE FROM workspace_members WHERE workspace_id = :ws AND user_id = :u")
-                    .bind("ws", id).bind("u", userId).execute();
+            new WorkspaceDao(h).removeMember(id, userId);
         });
     }
 
@@ -149,8 +140,7 @@ public final class WorkspaceManager {
                 throw SrgException.conflict("Workspace.DefaultResourceGroup",
                         "resource group '" + groupId + "' is the workspace's default; choose another default first");
             }
-            h.createUpdate("DELETE FROM workspace_resource_groups WHERE workspace_id = :ws AND resource_group_id = :rg")
-                    .bind("ws", id).bind("rg", groupId).execute();
+            new WorkspaceDao(h).dissociate(id, groupId);
         });
     }
 
@@ -159,9 +149,7 @@ public final class WorkspaceManager {
      * its default. Runs inside the releasing transaction.
      */
     public void groupReleased(org.jdbi.v3.core.Handle h, String groupId) {
-        h.createUpdate("UPDATE workspaces SET default_resource_group_id = NULL WHERE default_resource_group_id = :rg")
-                .bind("rg", groupId).execute();
-        h.createUpdate("DELETE FROM workspace_resource_groups WHERE resource_group_id = :rg").bind("rg", groupId).execute();
+        new WorkspaceDao(h).forgetGroup(groupId);
     }
 
     public WorkspaceInfo update(Principal caller, String id, UpdateRequest r) {
@@ -178,11 +166,10 @@ public final class WorkspaceManager {
                     throw SrgException.conflict("Workspace.ResourceGroupNotAssociated", "defaultResourceGroupId",
                             "resource group '" + rg + "' is not associated with workspace '" + id + "'; associate it first");
                 }
-                h.createUpdate("UPDATE workspaces SET default_resource_group_id = :rg WHERE id = :id")
-                        .bind("rg", rg).bind("id", id).execute();
+                new WorkspaceDao(h).setDefaultResourceGroup(id, rg);
             }
             if (name != null) {
-                h.createUpdate("UPDATE workspaces SET name = :name WHERE id = :id").bind("name", name).bind("id", id).execute();
+                new WorkspaceDao(h).rename(id, name);
             }
         });
         return get(caller, id);
@@ -190,8 +177,7 @@ public final class WorkspaceManager {
 
     /** The workspace's role of a user, if a member (for other features' rules). */
     public Optional<WorkspaceRole> role(String workspaceId, String userId) {
-        return jdbi.withHandle(h -> h.createQuery("SELECT role FROM workspace_members WHERE workspace_id = :ws AND user_id = :u")
-                .bind("ws", workspaceId).bind("u", userId).mapTo(String.class).findOne().map(WorkspaceRole::valueOf));
+        return jdbi.withHandle(h -> new WorkspaceDao(h).role(workspaceId, userId));
     }
 
     public Optional<WorkspaceInfo> find(String id) {
@@ -210,21 +196,19 @@ public final class WorkspaceManager {
                     "resource group '" + groupId + "' is in region '" + g.regionId() + "' but the workspace is in '"
                             + workspaceRegion + "'; they must be in the same region");
         }
-        h.createUpdate("""
-                INSERT INTO workspace_resource_groups (workspace_id, resource_group_id, associated_at)
-                VALUES (:ws, :rg, :now) ON CONFLICT DO NOTHING""")
-                .bind("ws", workspaceId).bind("rg", groupId).bind("now", now).execute();
+        new WorkspaceDao(h).associate(workspaceId, groupId, now);
     }
 
     private static boolean isAssociated(Handle h, String workspaceId, String groupId) {
-        return h.createQuery("SELECT count(*) FROM workspace_resource_groups WHERE workspace_id = :ws AND resource_group_id = :rg")
-                .bind("ws", workspaceId).bind("rg", groupId).mapTo(Long.class).one() > 0;
+        return new WorkspaceDao(h).isAssociated(workspaceId, groupId);
     }
 
     private WorkspaceInfo requireAdmin(Handle h, Principal caller, String id, String action) {
-        h.createQuery("SELECT id FROM workspaces WHERE id = :id FOR UPDATE").bind("id", id).mapTo(String.class).findOne()
-                .orElseThrow(() -> SrgException.notFound("Workspace", id));
-        WorkspaceInfo ws = find(h, id).orElseThrow();
+        WorkspaceDao dao = new WorkspaceDao(h);
+        if (!dao.lock(id)) {
+            throw SrgException.notFound("Workspace", id);
+        }
+        WorkspaceInfo ws = dao.find(id).orElseThrow();
         boolean member = ws.members().stream().anyMatch(m -> m.userId().equals(caller.userId()));
         boolean admin = ws.members().stream().anyMatch(m -> m.userId().equals(caller.userId()) && m.role() == WorkspaceRole.ADMIN);
         if (!caller.isAdministrator() && !admin) {
@@ -247,25 +231,10 @@ public final class WorkspaceManager {
     }
 
     private static void putMember(Handle h, String workspaceId, String userId, WorkspaceRole role) {
-        h.createUpdate("""
-                INSERT INTO workspace_members (workspace_id, user_id, role) VALUES (:ws, :u, :role)
-                ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = EXCLUDED.role""")
-                .bind("ws", workspaceId).bind("u", userId).bind("role", role.name()).execute();
+        new WorkspaceDao(h).putMember(workspaceId, userId, role);
     }
 
     private static Optional<WorkspaceInfo> find(Handle h, String id) {
-        return h.createQuery("SELECT id, name, region_id, default_resource_group_id, created_at FROM workspaces WHERE id = :id")
-                .bind("id", id)
-                .map((rs, ctx) -> new WorkspaceInfo(rs.getString("id"), rs.getString("name"), rs.getString("region_id"),
-                        rs.getString("default_resource_group_id"), List.of(), List.of(), rs.getTimestamp("created_at").toInstant()))
-                .findOne()
-                .map(ws -> new WorkspaceInfo(ws.id(), ws.name(), ws.regionId(), ws.defaultResourceGroupId(),
-                        h.createQuery("SELECT resource_group_id FROM workspace_resource_groups WHERE workspace_id = :id ORDER BY resource_group_id")
-                                .bind("id", id).mapTo(String.class).list(),
-                        h.createQuery("SELECT user_id, role FROM workspace_members WHERE workspace_id = :id ORDER BY user_id")
-                                .bind("id", id)
-                                .map((rs, ctx) -> new WorkspaceInfo.Member(rs.getString(1), WorkspaceRole.valueOf(rs.getString(2))))
-                                .list(),
-                        ws.createdAt()));
+        return new WorkspaceDao(h).find(id);
     }
 }

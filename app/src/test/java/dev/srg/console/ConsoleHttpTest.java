@@ -47,19 +47,29 @@ class ConsoleHttpTest {
 
     /** A browser-like client: keeps its cookies, never follows redirects. */
     static final class Browser {
+        final String base;
         final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         final Map<String, String> cookies = new LinkedHashMap<>();
         final List<String> setCookies = new ArrayList<>();
 
+        Browser() {
+            this(server.url());
+        }
+
+        /** A browser of another server than this class's. */
+        Browser(String base) {
+            this.base = base;
+        }
+
         HttpResponse<String> get(String path) {
-            return send(HttpRequest.newBuilder(URI.create(server.url() + path)).GET(), Map.of());
+            return send(HttpRequest.newBuilder(URI.create(base + path)).GET(), Map.of());
         }
 
         HttpResponse<String> post(String path, Map<String, String> form, Map<String, String> headers) {
             String body = form.entrySet().stream()
                     .map(e -> URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8) + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
                     .collect(Collectors.joining("&"));
-            return send(HttpRequest.newBuilder(URI.create(server.url() + path))
+            return send(HttpRequest.newBuilder(URI.create(base + path))
                     .header("Content-Type", "application/x-www-form-urlencoded")
                     .POST(HttpRequest.BodyPublishers.ofString(body)), headers);
         }
@@ -256,5 +266,29 @@ class ConsoleHttpTest {
         String form = b.get(r.headers().firstValue("Location").orElseThrow().replaceAll("#.*", "")).body();
         assertThat(form).contains("missing policy OrderAccess");
         assertThat(server.admin().get("audit-events?actor=" + name).text()).contains("403 Forbidden.MissingPolicy");
+    }
+
+    @Test
+    @DisplayName("SPEC ACC-5: a change refused in the console and the same one refused by the API are audited alike")
+    void auditedAlikeFromApiAndConsole() {
+        String name = "cv" + System.nanoTime() % 1_000_000_000;
+        var created = server.admin().post("users", Map.of("name", name, "policies", List.of("VpcReadOnlyAccess"),
+                "password", "correct horse battery"));
+        assertThat(created.status()).as(created.toString()).isEqualTo(201);
+        var api = server.as(created.json().get("token").asString())
+                .post("vpcs", Map.of("name", "nope", "regionId", "local", "cidr", "10.203.0.0/16"));
+        assertThat(api.status()).isEqualTo(403);
+        Browser b = new Browser();
+        b.signIn(name, "correct horse battery");
+        var form = b.post("/console/networks", Map.of("_csrf", b.csrf(), "name", "nope", "regionId", "local",
+                "cidr", "10.203.0.0/16"), Map.of());
+        assertThat(form.statusCode()).isEqualTo(303);
+
+        var events = server.admin().get("audit-events?pageSize=1000&actor=" + name).json().get("items");
+        Map<String, String> resultByAction = new LinkedHashMap<>();
+        events.forEach(e -> resultByAction.put(e.get("action").asString(), e.get("result").asString()));
+        assertThat(resultByAction).containsEntry("POST /api/v1/vpcs", "403 Forbidden.MissingPolicy")
+                .containsEntry("console POST /console/networks", "403 Forbidden.MissingPolicy")
+                .containsEntry("console.sign-in", "OK");
     }
 }

@@ -1,0 +1,121 @@
+package dev.srg.access;
+
+import java.time.Instant;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.mapper.RowMapper;
+
+/** SQL for users, their tokens (hashes only) and the service-linked role. Policies are stored comma-separated. */
+final class AccessDao {
+    private final Handle h;
+
+    AccessDao(Handle h) {
+        this.h = h;
+    }
+
+    /** A user who may sign in with a password: who, and the PBKDF2 hash (null when the user has none). */
+    record Credentials(Principal principal, String passwordHash) {}
+
+    /** Serializes changes that count users (the bootstrap, the last administrator). */
+    void lockUsers() {
+        h.execute("LOCK TABLE users IN EXCLUSIVE MODE");
+    }
+
+    long countUsers() {
+        return h.createQuery("SELECT count(*) FROM users").mapTo(Long.class).one();
+    }
+
+    boolean nameTaken(String name) {
+        return h.createQuery("SELECT count(*) FROM users WHERE name = :name").bind("name", name).mapTo(Long.class).one() > 0;
+    }
+
+    void insertUser(String id, String name, Set<Policy> policies, String passwordHash, Instant now) {
+        h.createUpdate("""
+                INSERT INTO users (id, name, policies, password_hash, created_at)
+                VALUES (:id, :name, :policies, :hash, :now)""")
+                .bind("id", id).bind("name", name).bind("policies", join(policies))
+                .bind("hash", passwordHash).bind("now", now).execute();
+    }
+
+    void insertToken(String id, String userId, String tokenHash, Instant now) {
+        h.createUpdate("INSERT INTO tokens (id, user_id, token_hash, created_at) VALUES (:id, :user, :hash, :now)")
+                .bind("id", id).bind("user", userId).bind("hash", tokenHash).bind("now", now).execute();
+    }
+
+    /** The user behind a token that is not revoked. */
+    Optional<Principal> principalByToken(String tokenHash) {
+        return h.createQuery("""
+                SELECT u.id, u.name, u.policies FROM tokens t JOIN users u ON u.id = t.user_id
+                WHERE t.token_hash = :hash AND t.revoked_at IS NULL""")
+                .bind("hash", tokenHash)
+                .map((rs, ctx) -> new Principal(rs.getString(1), rs.getString(2), parsePolicies(rs.getString(3))))
+                .findOne();
+    }
+
+    Optional<Credentials> credentials(String name) {
+        return h.createQuery("SELECT id, name, policies, password_hash FROM users WHERE name = :name")
+                .bind("name", name)
+                .map((rs, ctx) -> new Credentials(new Principal(rs.getString(1), rs.getString(2), parsePolicies(rs.getString(3))),
+                        rs.getString(4)))
+                .findOne();
+    }
+
+    Optional<UserInfo> findUser(String id) {
+        return h.createQuery("SELECT id, name, policies, created_at FROM users WHERE id = :id")
+                .bind("id", id).map(USER).findOne();
+    }
+
+    List<UserInfo> listUsers(String afterId, int limit) {
+        return h.createQuery("SELECT id, name, policies, created_at FROM users WHERE id > :after ORDER BY id LIMIT :limit")
+                .bind("after", afterId).bind("limit", limit).map(USER).list();
+    }
+
+    void setPolicies(String id, Set<Policy> policies) {
+        h.createUpdate("UPDATE users SET policies = :p WHERE id = :id").bind("p", join(policies)).bind("id", id).execute();
+    }
+
+    /** Returns whether the user exists. */
+    boolean setPasswordHash(String id, String hash) {
+        return h.createUpdate("UPDATE users SET password_hash = :h WHERE id = :id").bind("h", hash).bind("id", id).execute() > 0;
+    }
+
+    long countAdministrators() {
+        return h.createQuery("SELECT policies FROM users").mapTo(String.class).list().stream()
+                .filter(p -> parsePolicies(p).contains(Policy.AdministratorAccess)).count();
+    }
+
+    /** Serializes the first purchases, which race to create the role. */
+    void lockServiceLinkedRole() {
+        h.execute("LOCK TABLE service_linked_role IN EXCLUSIVE MODE");
+    }
+
+    boolean serviceLinkedRoleExists() {
+        return h.createQuery("SELECT count(*) FROM service_linked_role").mapTo(Long.class).one() > 0;
+    }
+
+    void insertServiceLinkedRole(String name, String createdBy, Instant now) {
+        h.createUpdate("INSERT INTO service_linked_role (name, created_by, created_at) VALUES (:n, :by, :now)")
+                .bind("n", name).bind("by", createdBy).bind("now", now).execute();
+    }
+
+    private static final RowMapper<UserInfo> USER = (rs, ctx) -> new UserInfo(rs.getString("id"), rs.getString("name"),
+            List.copyOf(parsePolicies(rs.getString("policies"))), rs.getTimestamp("created_at").toInstant(), null);
+
+    private static String join(Set<Policy> policies) {
+        return policies.stream().map(Enum::name).collect(Collectors.joining(","));
+    }
+
+    private static Set<Policy> parsePolicies(String s) {
+        Set<Policy> set = EnumSet.noneOf(Policy.class);
+        if (s != null && !s.isBlank()) {
+            for (String p : s.split(",")) {
+                set.add(Policy.valueOf(p));
+            }
+        }
+        return set;
+    }
+}

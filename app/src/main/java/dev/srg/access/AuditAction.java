@@ -1,0 +1,96 @@
+package dev.srg.access;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * What an audit entry says was done (ACC-5), one vocabulary for every writer: a change asked for
+ * over HTTP is recorded by its {@link Request} line, the same way from the API and from the console;
+ * a change the platform makes itself, or one a manager records inside its own transaction, by a
+ * {@link Named} action ({@code resource.verb}). The text is what {@code GET /audit-events} answers.
+ */
+public sealed interface AuditAction {
+    /** The stored and answered form. */
+    String text();
+
+    /** The named actions: the closed list of what is recorded besides HTTP change requests. */
+    enum Named implements AuditAction {
+        USER_BOOTSTRAP("user.bootstrap"),
+        SERVICE_LINKED_ROLE_CREATE("service-linked-role.create"),
+        CONSOLE_SIGN_IN("console.sign-in"),
+        RESOURCE_GROUP_PROVISIONED("resource-group.provisioned"),
+        RESOURCE_GROUP_SCALE("resource-group.scale"),
+        RESOURCE_GROUP_SCALED("resource-group.scaled"),
+        RESOURCE_GROUP_CONVERT("resource-group.convert"),
+        RESOURCE_GROUP_CONVERTED("resource-group.converted"),
+        RESOURCE_GROUP_RENEW("resource-group.renew"),
+        RESOURCE_GROUP_AUTO_RENEW("resource-group.auto-renew"),
+        RESOURCE_GROUP_ENABLE("resource-group.enable"),
+        RESOURCE_GROUP_FREEZE("resource-group.freeze"),
+        RESOURCE_GROUP_EXPIRE("resource-group.expire"),
+        RESOURCE_GROUP_RELEASE("resource-group.release"),
+        RESOURCE_GROUP_RELEASE_CANCEL_QUEUED("resource-group.release.cancel-queued"),
+        RESOURCE_GROUP_RELEASED("resource-group.released"),
+        RESOURCE_GROUP_NETWORK_FORCE_UNBIND("resource-group.network.force-unbind");
+
+        private static final Map<String, Named> BY_TEXT = Arrays.stream(values())
+                .collect(Collectors.toUnmodifiableMap(Named::text, Function.identity()));
+
+        private final String text;
+
+        Named(String text) {
+            this.text = text;
+        }
+
+        @Override
+        public String text() {
+            return text;
+        }
+
+        /**
+         * The named action with this text.
+         *
+         * @throws IllegalArgumentException when it is not in the vocabulary: a new action is added here first
+         */
+        public static Named of(String text) {
+            Named n = BY_TEXT.get(text);
+            if (n == null) {
+                throw new IllegalArgumentException("'" + text + "' is not an audit action; known: " + BY_TEXT.keySet());
+            }
+            return n;
+        }
+    }
+
+    /** Where an HTTP change came from. */
+    enum Channel { API, CONSOLE }
+
+    /**
+     * A change asked for over HTTP, allowed or refused: {@code POST /api/v1/vpcs} from the API,
+     * {@code console POST /console/vpcs} from the console.
+     */
+    record Request(Channel channel, String method, String path) implements AuditAction {
+        public Request {
+            requireNonNull(channel, "channel is null");
+            method = requireNonNull(method, "method is null").toUpperCase(Locale.ROOT);
+            requireNonNull(path, "path is null");
+        }
+
+        @Override
+        public String text() {
+            return (channel == Channel.CONSOLE ? "console " : "") + method + " " + path;
+        }
+    }
+
+    static Request api(String method, String path) {
+        return new Request(Channel.API, method, path);
+    }
+
+    static Request console(String method, String path) {
+        return new Request(Channel.CONSOLE, method, path);
+    }
+}
