@@ -39,7 +39,7 @@ public final class ApiServer implements AutoCloseable {
     /** Everything the API serves, wired by the composition root. */
     public record Features(AccessManager access, AuditLog audit, RegionCatalog regions, NetworkManager networks,
                            ResourceGroupManager groups, WorkspaceManager workspaces, InstanceManager instances,
-                           LifecycleApi lifecycle) {}
+                           LifecycleApi lifecycle, dev.srg.connectivity.ConnectivityTests connectivityTests) {}
 
     private final Javalin app;
     private final String openApi;
@@ -83,6 +83,7 @@ public final class ApiServer implements AutoCloseable {
             ResourceGroupResource.register(api, features.groups());
             WorkspaceResource.register(api, features.workspaces());
             InstanceResource.register(api, features.instances());
+            ConnectivityTestResource.register(api, features.connectivityTests());
             LifecycleResource.register(api, features.lifecycle());
             if (monitoring != null) {
                 MonitorResource.register(api, monitoring);

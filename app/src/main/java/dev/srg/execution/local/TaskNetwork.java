@@ -52,6 +52,7 @@ final class TaskNetwork {
     static final String TASK_RANGE = "100.64.0.0/10";
     static final String HOST_SIDE = "100.64.0.1";
     static final String GUARD_TABLE = "srg_guard";
+    private static final String REFUSE = "reject with icmpx type admin-prohibited";
     private static final Pattern NAMESERVER = Pattern.compile("^\\s*nameserver\\s+(\\S+)\\s*$");
 
     private final Optional<String> disabledReason;
@@ -192,8 +193,10 @@ final class TaskNetwork {
     // --- generated files ---
 
     /**
-     * SPEC NET-7, NET-8: the task namespace's table. Output is dropped unless allowed; drop makes
-     * connect() fail at once (EPERM), which tells "not allowed" from a timeout or a refusal.
+     * SPEC NET-7, NET-8: the task namespace's table. What is not allowed is refused with ICMP
+     * admin-prohibited: connect() fails with "No route to host" (within a second: the kernel answers
+     * the SYN's first retry), rather than hanging until a timeout, and is not mistaken for a
+     * server's "connection refused".
      */
     static String rules(NetworkPolicy policy, List<String> dnsUpstreams) {
         Set<String> allowed = new LinkedHashSet<>();
@@ -203,8 +206,8 @@ final class TaskNetwork {
         out.append("table inet srg_task {\n");
         out.append("  chain output {\n    type filter hook output priority 0; policy drop;\n");
         out.append("    oifname \"lo\" accept\n");
-        out.append("    ip daddr ").append(Cidr.RESERVED).append(" drop\n");
-        out.append("    ip daddr ").append(TASK_RANGE).append(" drop\n");
+        out.append("    ip daddr ").append(Cidr.RESERVED).append(" ").append(REFUSE).append("\n");
+        out.append("    ip daddr ").append(TASK_RANGE).append(" ").append(REFUSE).append("\n");
         if (!allowed.isEmpty()) {
             out.append("    ip daddr { ").append(String.join(", ", allowed)).append(" } accept\n");
         }
@@ -213,6 +216,7 @@ final class TaskNetwork {
             NetworkPolicy.NON_INTERNET.forEach(c -> nonInternet.add(c.toString()));
             out.append("    ip daddr != { ").append(String.join(", ", nonInternet)).append(" } accept\n");
         }
+        out.append("    ").append(REFUSE).append("\n");
         out.append("  }\n");
         // replies to what the task opened; nothing from outside opens a connection to a task
         out.append("  chain input {\n    type filter hook input priority 0; policy drop;\n");
@@ -249,7 +253,7 @@ final class TaskNetwork {
                 + "delete table inet " + GUARD_TABLE + "\n"
                 + "table inet " + GUARD_TABLE + " {\n"
                 + "  chain input {\n    type filter hook input priority -10; policy accept;\n"
-                + "    iifname \"srgt*\" drop\n  }\n"
+                + "    iifname \"srgt*\" " + REFUSE + "\n  }\n"
                 + "  chain forward {\n    type filter hook forward priority -10; policy accept;\n"
                 + "    iifname \"srgt*\" ip daddr " + Cidr.RESERVED + " drop\n"
                 + "    iifname \"srgt*\" ip daddr " + TASK_RANGE + " drop\n  }\n"

@@ -35,7 +35,11 @@ link set eth0 up
 route add 100.64.0.1/32 dev eth0 scope link
 route add default via 100.64.0.1 dev eth0
 IP
-    nsenter "--net=/run/netns/$ns" nft -f "$netdir/rules.nft" || { ip netns del "$ns"; exit 1; }
+    # Refusals are ICMP admin-prohibited, answered at once: the namespace's own ICMP rate limit
+    # would otherwise make every second refusal wait for a SYN retry. No IPv6 in a task's network.
+    nsenter "--net=/run/netns/$ns" bash -c 'echo 0 > /proc/sys/net/ipv4/icmp_ratelimit
+      [[ -e /proc/sys/net/ipv6/conf/all/disable_ipv6 ]] && echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6
+      exec nft -f "$1"' netns "$netdir/rules.nft" || { ip netns del "$ns"; exit 1; }
     ;;
   down)
     [[ -e /run/netns/$2 ]] || exit 0

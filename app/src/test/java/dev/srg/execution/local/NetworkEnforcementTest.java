@@ -10,6 +10,7 @@ import dev.srg.execution.LaunchSpec;
 import dev.srg.execution.NetworkContext;
 import dev.srg.execution.ResourceLimits;
 import dev.srg.execution.TaskKind;
+import dev.srg.testing.TestNetworkHosts;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.NetworkInterface;

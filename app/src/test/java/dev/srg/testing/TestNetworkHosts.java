@@ -1,4 +1,4 @@
-package dev.srg.execution.local;
+package dev.srg.testing;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -15,14 +15,16 @@ import org.awaitility.Awaitility;
  * the host, /32 addresses routed to it, a TCP listener on port 8080 per address, and optionally a
  * DNS server (dnsmasq). Names start with {@code srgx} so that nothing of srg's matches them.
  */
-final class TestNetworkHosts implements AutoCloseable {
+public final class TestNetworkHosts implements AutoCloseable {
 
-    static final int PORT = 8080;
+    public static final int PORT = 8080;
+    /** The host's side of every task link (TaskNetwork.HOST_SIDE): masqueraded task traffic comes from it. */
+    public static final String HOST_SIDE = "100.64.0.1";
     private final List<String> namespaces = new ArrayList<>();
     private final List<Process> processes = new ArrayList<>();
 
     /** A host {@code name} (at most 10 characters) with {@code addresses}, each listening on {@link #PORT}. */
-    void host(String name, String... addresses) throws Exception {
+    public void host(String name, String... addresses) throws Exception {
         String ns = "srgx-" + name;
         String link = "srgx" + name;
         run("ip", "netns", "del", ns);
@@ -32,15 +34,15 @@ final class TestNetworkHosts implements AutoCloseable {
         must("ip", "link", "add", link, "type", "veth", "peer", "name", "eth0", "netns", ns);
         must("ip", "link", "set", link, "up");
         // the same gateway address as on task links: masqueraded task traffic comes from it
-        must("ip", "addr", "add", TaskNetwork.HOST_SIDE + "/32", "dev", link);
+        must("ip", "addr", "add", HOST_SIDE + "/32", "dev", link);
         must("ip", "-n", ns, "link", "set", "lo", "up");
         must("ip", "-n", ns, "link", "set", "eth0", "up");
         for (String address : addresses) {
             must("ip", "-n", ns, "addr", "add", address + "/32", "dev", "eth0");
             must("ip", "route", "replace", address + "/32", "dev", link);
         }
-        must("ip", "-n", ns, "route", "add", TaskNetwork.HOST_SIDE + "/32", "dev", "eth0", "scope", "link");
-        must("ip", "-n", ns, "route", "add", "default", "via", TaskNetwork.HOST_SIDE, "dev", "eth0");
+        must("ip", "-n", ns, "route", "add", HOST_SIDE + "/32", "dev", "eth0", "scope", "link");
+        must("ip", "-n", ns, "route", "add", "default", "via", HOST_SIDE, "dev", "eth0");
         for (String address : addresses) {
             processes.add(new ProcessBuilder("ip", "netns", "exec", ns, "python3", "-m", "http.server", Integer.toString(PORT),
                     "--bind", address).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
@@ -49,7 +51,7 @@ final class TestNetworkHosts implements AutoCloseable {
     }
 
     /** A DNS server in host {@code name}'s namespace answering {@code name=address} pairs only. */
-    void dns(String name, String listen, String... records) throws Exception {
+    public void dns(String name, String listen, String... records) throws Exception {
         List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", "srgx-" + name, "dnsmasq", "--no-daemon",
                 "--no-resolv", "--no-hosts", "--bind-interfaces", "--listen-address=" + listen, "--user=root",
                 "--pid-file=", "--port=53"));
@@ -88,7 +90,7 @@ final class TestNetworkHosts implements AutoCloseable {
         }
     }
 
-    static void must(String... command) throws Exception {
+    public static void must(String... command) throws Exception {
         String out = run(command);
         if (out != null) {
             throw new IllegalStateException(String.join(" ", command) + ": " + out);
@@ -96,14 +98,14 @@ final class TestNetworkHosts implements AutoCloseable {
     }
 
     /** Runs it; null when it succeeded, else its output. */
-    static String run(String... command) throws Exception {
+    public static String run(String... command) throws Exception {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor(30, TimeUnit.SECONDS);
         return p.exitValue() == 0 ? null : out;
     }
 
-    static String output(String... command) throws Exception {
+    public static String output(String... command) throws Exception {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor(30, TimeUnit.SECONDS);

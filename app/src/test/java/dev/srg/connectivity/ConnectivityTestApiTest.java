@@ -1,0 +1,141 @@
+package dev.srg.connectivity;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import dev.srg.testing.ServerTestBase;
+import dev.srg.testing.TestNetworkHosts;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * {@code POST /resource-groups/{id}/connectivity-tests} makes real connections from inside the
+ * group's network to test hosts in namespaces this test creates: a "database" in the VPC's CIDR,
+ * a host in a routed CIDR and an "internet" host; and never reaches the host's own services.
+ */
+@Tag("database")
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class ConnectivityTestApiTest extends ServerTestBase {
+    static final String DB = "10.92.0.5";
+    static final String ROUTED = "192.168.78.10";
+    static final String INTERNET = "198.51.100.20";
+
+    private static TestNetworkHosts hosts;
+
+    @BeforeAll
+    static void testHosts() throws Exception {
+        assumeThat(System.getProperty("user.name")).as("network namespaces need root").isEqualTo("root");
+        assumeThat(TestNetworkHosts.run("sh", "-c", "command -v nft")).as("nft").isNull();
+        hosts = new TestNetworkHosts();
+        hosts.host("cdb", DB);
+        hosts.host("crouted", ROUTED);
+        hosts.host("cinet", INTERNET);
+    }
+
+    @AfterAll
+    static void removeTestHosts() throws Exception {
+        if (hosts != null) {
+            hosts.close();
+        }
+    }
+
+    private static JsonNode test(String group, Object host, Object port) {
+        Map<String, Object> body = new HashMap<>();
+        body.put("host", host);
+        body.put("port", port);
+        var r = admin.post("resource-groups/" + group + "/connectivity-tests", body);
+        assertThat(r.status()).as(r.toString()).isEqualTo(200);
+        return r.json();
+    }
+
+    @Test
+    @DisplayName("SPEC NET-7 NET-8 DI-1: a connectivity test answers reachable, the path and a reason a user can act on, from real connections")
+    void pathsAndReasons() {
+        var vpc = admin.post("vpcs", Map.of("name", "ct", "regionId", "local", "cidr", "10.92.0.0/16"));
+        var vsw = admin.post("vpcs/" + vpc.id() + "/vswitches", Map.of("name", "ct", "zoneId", "local-a", "cidr", "10.92.1.0/24"));
+        Map<String, Object> groupBody = fx.subscriptionBody(new dev.srg.testing.Fixtures.Network(vpc.id(), vsw.id(), "10.92.0.0/16"), 2);
+        var created = admin.post("resource-groups", groupBody);
+        assertThat(created.status()).as(created.toString()).isEqualTo(201);
+        String rg = fx.awaitRunning(created.id()).get("id").asString();
+        fx.workspace(rg);
+
+        // SPEC NET-8: inside the bound VPC's CIDR
+        JsonNode db = test(rg, DB, TestNetworkHosts.PORT);
+        assertThat(db.get("reachable").asBoolean()).as(db.toString()).isTrue();
+        assertThat(db.get("path").asString()).isEqualTo("VPC");
+        assertThat(db.get("resolvedAddress").asString()).isEqualTo(DB);
+        assertThat(db.get("latencyMillis").asLong()).isBetween(0L, 5000L);
+        assertThat(db.get("networkEnforced").asBoolean()).isTrue();
+        JsonNode closedPort = test(rg, DB, TestNetworkHosts.PORT + 1);
+        assertThat(closedPort.get("reachable").asBoolean()).isFalse();
+        assertThat(closedPort.get("path").asString()).isEqualTo("VPC");
+        assertThat(closedPort.get("reason").asString()).contains("connection refused");
+
+        // SPEC NET-8: a CIDR nobody declared; then a route to it (changes apply to tests started afterwards)
+        JsonNode unrouted = test(rg, ROUTED, TestNetworkHosts.PORT);
+        assertThat(unrouted.get("reachable").asBoolean()).isFalse();
+        assertThat(unrouted.get("path").asString()).isEqualTo("NONE");
+        assertThat(unrouted.get("reason").asString()).contains("not in a bound VPC or a route");
+        var route = admin.post("vpcs/" + vpc.id() + "/routes", Map.of("destinationCidr", "192.168.78.0/24", "via", "VPN_GATEWAY"));
+        assertThat(route.status()).as(route.toString()).isEqualTo(201);
+        JsonNode routed = test(rg, ROUTED, TestNetworkHosts.PORT);
+        assertThat(routed.get("reachable").asBoolean()).as(routed.toString()).isTrue();
+        assertThat(routed.get("path").asString()).isEqualTo("ROUTE");
+
+        // SPEC NET-7: no internet without a NAT gateway with an EIP; with one, yes
+        JsonNode noNat = test(rg, INTERNET, TestNetworkHosts.PORT);
+        assertThat(noNat.get("reachable").asBoolean()).isFalse();
+        assertThat(noNat.get("path").asString()).isEqualTo("NONE");
+        assertThat(noNat.get("reason").asString()).contains("no NAT gateway with an EIP");
+        var nat = admin.put("vpcs/" + vpc.id() + "/nat-gateway", Map.of("eip", "203.0.113.9"));
+        assertThat(nat.status()).as(nat.toString()).isEqualTo(200);
+        JsonNode internet = test(rg, INTERNET, TestNetworkHosts.PORT);
+        assertThat(internet.get("reachable").asBoolean()).as(internet.toString()).isTrue();
+        assertThat(internet.get("path").asString()).isEqualTo("INTERNET");
+
+        // SPEC NET-8: the host's services (srg's API here) and 21.0.0.0/8, never
+        JsonNode api = test(rg, "127.0.0.1", java.net.URI.create(server.url()).getPort());
+        assertThat(api.get("reachable").asBoolean()).as(api.toString()).isFalse();
+        assertThat(api.get("path").asString()).isEqualTo("NONE");
+        JsonNode reserved = test(rg, "21.0.0.1", 80);
+        assertThat(reserved.get("reachable").asBoolean()).isFalse();
+        assertThat(reserved.get("reason").asString()).contains("reserved");
+
+        // SPEC ADM-1 RG-7: each test was a CONNECTIVITY_TEST instance on the group
+        var list = admin.get("instances?resourceGroupId=" + rg + "&usageType=CONNECTIVITY_TEST&pageSize=100");
+        assertThat(list.json().get("items").size()).isEqualTo(8);
+        JsonNode one = admin.get("instances/" + db.get("instanceId").asString()).json();
+        assertThat(one.get("type").asString()).isEqualTo("CONNECTIVITY_TEST");
+        assertThat(one.get("usageType").asString()).isEqualTo("CONNECTIVITY_TEST");
+    }
+
+    @Test
+    @DisplayName("bad connectivity tests are 400s naming the field; an unknown group is a 404")
+    void badInput() {
+        String rg = fx.subscriptionGroup(2).get("id").asString();
+        fx.workspace(rg);
+        var noPort = admin.post("resource-groups/" + rg + "/connectivity-tests", Map.of("host", DB));
+        assertThat(noPort.status()).isEqualTo(400);
+        assertThat(noPort.field()).isEqualTo("port");
+        var badPort = admin.post("resource-groups/" + rg + "/connectivity-tests", Map.of("host", DB, "port", 70000));
+        assertThat(badPort.status()).isEqualTo(400);
+        assertThat(badPort.field()).isEqualTo("port");
+        var badHost = admin.post("resource-groups/" + rg + "/connectivity-tests", Map.of("host", "a b; rm", "port", 80));
+        assertThat(badHost.status()).isEqualTo(400);
+        assertThat(badHost.field()).isEqualTo("host");
+        var unknown = admin.post("resource-groups/rg-nope/connectivity-tests", Map.of("host", DB, "port", 80));
+        assertThat(unknown.status()).isEqualTo(404);
+        String lonely = fx.subscriptionGroup(2).get("id").asString();
+        var noWorkspace = admin.post("resource-groups/" + lonely + "/connectivity-tests", Map.of("host", DB, "port", 80));
+        assertThat(noWorkspace.status()).isEqualTo(400);
+        assertThat(noWorkspace.code()).isEqualTo("InvalidParameter.ResourceGroup.NoWorkspace");
+    }
+}
