@@ -39,7 +39,8 @@ public final class ApiServer implements AutoCloseable {
     /** Everything the API serves, wired by the composition root. */
     public record Features(AccessManager access, AuditLog audit, RegionCatalog regions, NetworkManager networks,
                            ResourceGroupManager groups, WorkspaceManager workspaces, InstanceManager instances,
-                           LifecycleApi lifecycle, dev.srg.connectivity.ConnectivityTests connectivityTests) {}
+                           LifecycleApi lifecycle, dev.srg.connectivity.ConnectivityTests connectivityTests,
+                           dev.srg.privatezone.PrivateZones privateZones) {}
 
     private final Javalin app;
     private final String openApi;
@@ -84,6 +85,7 @@ public final class ApiServer implements AutoCloseable {
             WorkspaceResource.register(api, features.workspaces());
             InstanceResource.register(api, features.instances());
             ConnectivityTestResource.register(api, features.connectivityTests());
+            PrivateZoneResource.register(api, features.privateZones());
             LifecycleResource.register(api, features.lifecycle());
             if (monitoring != null) {
                 MonitorResource.register(api, monitoring);

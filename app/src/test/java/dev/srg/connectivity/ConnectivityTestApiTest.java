@@ -118,6 +118,60 @@ class ConnectivityTestApiTest extends ServerTestBase {
     }
 
     @Test
+    @DisplayName("SPEC NET-9: a group's tasks resolve the records of zones attached to its VPCs, no other group's; changes apply to tasks started afterwards")
+    void privateZones() {
+        var vpc = admin.post("vpcs", Map.of("name", "pz", "regionId", "local", "cidr", "10.92.0.0/16"));
+        var vsw = admin.post("vpcs/" + vpc.id() + "/vswitches", Map.of("name", "pz", "zoneId", "local-a", "cidr", "10.92.1.0/24"));
+        var created = admin.post("resource-groups", fx.subscriptionBody(new dev.srg.testing.Fixtures.Network(vpc.id(), vsw.id(), "10.92.0.0/16"), 2));
+        String rg = fx.awaitRunning(created.id()).get("id").asString();
+        String ws = fx.workspace(rg).get("id").asString();
+        // another group, on a VPC of the same CIDR that the zone is not attached to
+        String other = fx.subscriptionGroup(2).get("id").asString();
+        fx.workspace(other);
+
+        var zone = admin.post("private-zones", Map.of("name", "Corp.Internal", "vpcIds", java.util.List.of(vpc.id())));
+        assertThat(zone.status()).as(zone.toString()).isEqualTo(201);
+        assertThat(zone.json().get("name").asString()).isEqualTo("corp.internal");
+        var record = admin.post("private-zones/" + zone.id() + "/records", Map.of("name", "db", "type", "A", "value", DB));
+        assertThat(record.status()).as(record.toString()).isEqualTo(201);
+        assertThat(record.json().get("fqdn").asString()).isEqualTo("db.corp.internal");
+        assertThat(admin.get("private-zones/" + zone.id()).json().get("records").size()).isEqualTo(1);
+
+        JsonNode byName = test(rg, "db.corp.internal", TestNetworkHosts.PORT);
+        assertThat(byName.get("reachable").asBoolean()).as(byName.toString()).isTrue();
+        assertThat(byName.get("resolvedAddress").asString()).isEqualTo(DB);
+        assertThat(byName.get("path").asString()).isEqualTo("VPC");
+        JsonNode elsewhere = test(other, "db.corp.internal", TestNetworkHosts.PORT);
+        assertThat(elsewhere.get("reachable").asBoolean()).isFalse();
+        assertThat(elsewhere.get("path").asString()).isEqualTo("NONE");
+        assertThat(elsewhere.get("reason").asString()).contains("does not resolve");
+
+        // a real task resolves it too; its /etc/hosts is not its to edit
+        var task = admin.post("instances", Map.of("workspaceId", ws, "type", "SHELL", "cu", 0.25, "script",
+                "getent hosts db.corp.internal; echo 10.92.0.9 db.corp.internal >> /etc/hosts || echo no-edit"));
+        JsonNode done = dev.srg.task.InstanceApiTestAccess.awaitFinal(task.id());
+        String log = admin.get("instances/" + task.id() + "/log").text();
+        assertThat(log).as(done.toString()).contains(DB, "db.corp.internal", "no-edit");
+        assertThat(done.get("enforcement").get("dns").get("note").asString()).contains("1 private-zone records");
+
+        // removing the record applies to tests started afterwards
+        assertThat(admin.delete("private-zones/" + zone.id() + "/records/" + record.id()).status()).isEqualTo(204);
+        JsonNode gone = test(rg, "db.corp.internal", TestNetworkHosts.PORT);
+        assertThat(gone.get("reachable").asBoolean()).isFalse();
+        assertThat(gone.get("reason").asString()).contains("does not resolve");
+
+        // bad input: 4xx naming the field, nothing stored
+        assertThat(admin.post("private-zones", Map.of("name", "x", "vpcIds", java.util.List.of("vpc-nope"))).field()).isEqualTo("vpcIds");
+        assertThat(admin.post("private-zones", Map.of("name", "bad name", "vpcIds", java.util.List.of(vpc.id()))).field()).isEqualTo("name");
+        assertThat(admin.post("private-zones/" + zone.id() + "/records", Map.of("name", "a", "type", "A", "value", "10.1")).field())
+                .isEqualTo("value");
+        assertThat(admin.post("private-zones/" + zone.id() + "/records", Map.of("name", "a", "type", "CNAME", "value", DB)).field())
+                .isEqualTo("type");
+        assertThat(admin.delete("private-zones/" + zone.id()).status()).isEqualTo(204);
+        assertThat(admin.get("private-zones/" + zone.id()).status()).isEqualTo(404);
+    }
+
+    @Test
     @DisplayName("bad connectivity tests are 400s naming the field; an unknown group is a 404")
     void badInput() {
         String rg = fx.subscriptionGroup(2).get("id").asString();
