@@ -172,6 +172,30 @@ class ConnectivityTestApiTest extends ServerTestBase {
     }
 
     @Test
+    @DisplayName("SPEC NET-8 RG-8: a task's network namespace exists while it runs and is gone when its group is released")
+    void releasedGroupLeavesNothing() throws Exception {
+        String rg = fx.payAsYouGoGroup(2).get("id").asString();
+        String ws = fx.workspace(rg).get("id").asString();
+        var task = admin.post("instances", Map.of("workspaceId", ws, "type", "SHELL", "cu", 0.5, "script", "echo up; sleep 600"));
+        assertThat(task.status()).as(task.toString()).isEqualTo(201);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> admin.get("instances/" + task.id() + "/log").text().contains("up"));
+        assertThat(namespacesOf(task.id())).hasSize(1);
+        assertThat(admin.delete("resource-groups/" + rg).status()).isEqualTo(204);
+        admin.post("instances/" + task.id() + "/cancel", null);
+        dev.srg.task.InstanceApiTestAccess.awaitFinal(task.id());
+        server.runBackgroundJobs();
+        assertThat(admin.get("resource-groups/" + rg).json().get("status").asString()).isEqualTo("RELEASED");
+        assertThat(namespacesOf(task.id())).isEmpty();
+    }
+
+    private static java.util.List<String> namespacesOf(String instanceId) throws Exception {
+        try (var names = java.nio.file.Files.list(java.nio.file.Path.of("/run/netns"))) {
+            return names.map(p -> p.getFileName().toString()).filter(n -> n.endsWith("-" + instanceId)).toList();
+        }
+    }
+
+    @Test
     @DisplayName("bad connectivity tests are 400s naming the field; an unknown group is a 404")
     void badInput() {
         String rg = fx.subscriptionGroup(2).get("id").asString();

@@ -52,6 +52,7 @@ class NetworkEnforcementTest {
     private static ServerSocket hostService;
     private static String hostAddress;
 
+    private final List<String> taskLinks = new java.util.ArrayList<>();
     private BackendFixture fixture;
     private BackendFixture.Exits exits;
 
@@ -150,6 +151,9 @@ class NetworkEnforcementTest {
             results.put(names.group(1), names.group(2));
         }
         results.put("log", log);
+        if (Files.exists(fixture.baseDirectory.resolve(id).resolve("net").resolve("link"))) {
+            taskLinks.add(taskLink(id));
+        }
         return results;
     }
 
@@ -251,7 +255,7 @@ class NetworkEnforcementTest {
         assertThat(namespaces(crashed)).hasSize(1);
         LocalExecutionBackend restarted = fixture.backend(config(), exits);
         assertThat(namespaces(restarted)).isEmpty();
-        assertThat(links()).doesNotContain(taskLink(id));
+        assertThat(links()).doesNotContain(taskLink(id) + "@");
     }
 
     @Test
@@ -267,8 +271,10 @@ class NetworkEnforcementTest {
     }
 
     private void assertNothingLeft(LocalExecutionBackend backend) throws Exception {
+        // the namespace (with its rules) and the veth pair (with the host's route) are gone
         assertThat(namespaces(backend)).isEmpty();
-        assertThat(TestNetworkHosts.output("nft", "list", "tables")).doesNotContain("srg_task");
+        String links = links();
+        assertThat(taskLinks).isNotEmpty().allSatisfy(link -> assertThat(links).doesNotContain(link + "@"));
     }
 
     private List<String> namespaces(LocalExecutionBackend backend) throws Exception {
