@@ -139,7 +139,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
                 requireTraversableByOthers(config.baseDirectory());
             }
             this.supervisorScript = installSupervisor(config.baseDirectory());
-            this.network = TaskNetwork.start(config, supervisorScript.getParent());
+            this.network = TaskNetwork.start(config, config.baseDirectory().resolve(".network"));
             released = identities.isPresent() ? identities.get().collectGarbage(config.baseDirectory()) : 0;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare " + config.baseDirectory(), e);

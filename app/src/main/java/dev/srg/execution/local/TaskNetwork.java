@@ -286,7 +286,10 @@ final class TaskNetwork {
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
     }
 
+    /** Into a directory of its own (root only), not the supervisor's: tools look for the one supervisor there. */
     private static Path install(Path supervisorDirectory) throws IOException {
+        Files.createDirectories(supervisorDirectory);
+        Files.setPosixFilePermissions(supervisorDirectory, PosixFilePermissions.fromString("rwx------"));
         byte[] content;
         try (InputStream in = TaskNetwork.class.getResourceAsStream(SCRIPT_RESOURCE)) {
             if (in == null) {
