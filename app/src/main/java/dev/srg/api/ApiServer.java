@@ -43,7 +43,8 @@ public final class ApiServer implements AutoCloseable {
     /** Everything the API serves, wired by the composition root. */
     public record Features(AccessManager access, AuditLog audit, RegionCatalog regions, NetworkManager networks,
                            ResourceGroupManager groups, WorkspaceManager workspaces, InstanceManager instances,
-                           LifecycleApi lifecycle) {}
+                           LifecycleApi lifecycle, dev.srg.connectivity.ConnectivityTests connectivityTests,
+                           dev.srg.privatezone.PrivateZones privateZones) {}
 
     private final Javalin app;
     private final String openApi;
@@ -112,6 +113,8 @@ public final class ApiServer implements AutoCloseable {
             ResourceGroupResource.register(api, features.groups(), features.lifecycle().lifecycle());
             WorkspaceResource.register(api, features.workspaces());
             InstanceResource.register(api, features.instances());
+            ConnectivityTestResource.register(api, features.connectivityTests());
+            PrivateZoneResource.register(api, features.privateZones());
             LifecycleResource.register(api, features.lifecycle());
             if (monitoring != null) {
                 MonitorResource.register(api, monitoring);

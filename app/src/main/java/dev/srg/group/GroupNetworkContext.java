@@ -24,7 +24,9 @@ public final class GroupNetworkContext {
     }
 
     public NetworkContext of(String groupId) {
-        return new NetworkContext(jdbi.withHandle(h -> boundVpcs(h, groupId)), List.of());
+        // SPEC NET-9: the private-zone records of the group's VPCs, in the same handle
+        return jdbi.withHandle(h -> new NetworkContext(boundVpcs(h, groupId),
+                dev.srg.privatezone.PrivateZones.recordsOfGroup(h, groupId)));
     }
 
     private static List<NetworkContext.BoundVpc> boundVpcs(Handle h, String groupId) {

@@ -1,6 +1,7 @@
 package dev.srg.server;
 
 import dev.srg.billing.Prices;
+import dev.srg.execution.local.LocalBackendConfig;
 import dev.srg.group.LifecycleConfig;
 import java.io.IOException;
 import java.io.Reader;
@@ -22,11 +23,12 @@ import dev.srg.monitor.MonitorConfig;
  */
 public record ServerConfig(String host, int port, Path dataDir, String databaseUrl, String databaseUser,
                            String databasePassword, Path regionsFile, boolean simulatedClock, Duration provisioningDelay,
-                           Prices prices, LifecycleConfig lifecycle, MonitorConfig monitor, boolean consoleSecureCookies) {
+                           Prices prices, LifecycleConfig lifecycle, MonitorConfig monitor, boolean consoleSecureCookies,
+                           LocalBackendConfig.NetworkEnforcement networkEnforcement) {
 
     static final Set<String> KEYS = java.util.stream.Stream.concat(Stream.of("host", "port", "data-dir", "database-url",
             "database-user", "database-password", "regions", "simulated-clock", "provisioning-delay-ms", "prices",
-            "convert-seconds", "scale-seconds", "retention-days", "console-secure-cookies"),
+            "convert-seconds", "scale-seconds", "retention-days", "console-secure-cookies", "network-enforcement"),
             MonitorConfig.KEYS.stream()).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     public ServerConfig {
@@ -36,42 +38,49 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
         prices = prices == null ? Prices.DEFAULTS : prices;
         lifecycle = lifecycle == null ? LifecycleConfig.DEFAULTS : lifecycle;
         monitor = monitor == null ? MonitorConfig.defaults() : monitor;
+        networkEnforcement = networkEnforcement == null ? LocalBackendConfig.NetworkEnforcement.AUTO : networkEnforcement;
+    }
+
+    /** {@code --network-enforcement off}: tasks keep the host's network (and say so, SPEC RT-3). */
+    public ServerConfig withNetworkEnforcement(LocalBackendConfig.NetworkEnforcement value) {
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, value);
     }
 
     /** A configuration for tests and embedding: an external database, a free port. */
     public static ServerConfig forDatabase(Path dataDir, String url, String user, String password) {
         return new ServerConfig("127.0.0.1", 0, dataDir, url, user, password, null, false, Duration.ofMillis(200), null, null,
-                MonitorConfig.defaults(), false);
+                MonitorConfig.defaults(), false, null);
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement);
     }
 
     public ServerConfig withRegionsFile(Path file) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, file,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement);
     }
 
     public ServerConfig withSimulatedClock(boolean on) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                on, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies);
+                on, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement);
     }
 
     public ServerConfig withPrices(Prices newPrices) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, newPrices, lifecycle, monitor, consoleSecureCookies);
+                simulatedClock, provisioningDelay, newPrices, lifecycle, monitor, consoleSecureCookies, networkEnforcement);
     }
 
     public ServerConfig withLifecycle(LifecycleConfig newLifecycle) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, newLifecycle, monitor, consoleSecureCookies);
+                simulatedClock, provisioningDelay, prices, newLifecycle, monitor, consoleSecureCookies, networkEnforcement);
     }
 
     public ServerConfig withMonitor(java.util.function.UnaryOperator<MonitorConfig> change) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, change.apply(monitor), consoleSecureCookies);
+                simulatedClock, provisioningDelay, prices, lifecycle, change.apply(monitor), consoleSecureCookies, networkEnforcement);
     }
 
     /**
@@ -134,6 +143,12 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
         if (!secureCookies.equals("true") && !secureCookies.equals("false")) {
             problems.add("console-secure-cookies must be true or false, got '" + secureCookies + "'");
         }
+        String enforcement = orDefault(get.apply("network-enforcement"), "auto");
+        if (!enforcement.equals("auto") && !enforcement.equals("off")) {
+            problems.add("network-enforcement must be auto or off, got '" + enforcement + "'");
+        }
+        LocalBackendConfig.NetworkEnforcement networkEnforcement = enforcement.equals("off")
+                ? LocalBackendConfig.NetworkEnforcement.OFF : LocalBackendConfig.NetworkEnforcement.AUTO;
         if (Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
             problems.add("data-dir " + dataDir + " exists and is not a directory");
         }
@@ -142,7 +157,7 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
         }
         return new ServerConfig(host, port, dataDir, url, get.apply("database-user"), get.apply("database-password"),
                 regionsFile, clock.equals("true"), Duration.ofMillis(delay), prices, lifecycle, monitor,
-                secureCookies.equals("true"));
+                secureCookies.equals("true"), networkEnforcement);
     }
 
     private static String orDefault(String value, String fallback) {

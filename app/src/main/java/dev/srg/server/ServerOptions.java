@@ -45,6 +45,8 @@ final class ServerOptions {
     String metricsTokenFile;
     @Option(names = "--console-secure-cookies", description = "Mark console cookies Secure even over plain http (behind a TLS proxy; SRG_CONSOLE_SECURE_COOKIES).")
     Boolean consoleSecureCookies;
+    @Option(names = "--network-enforcement", description = "auto (default): each task in a network namespace confined to its group's VPCs, routes and NAT (needs root, ip, nft); off: tasks use the host's network, and every instance says so (SRG_NETWORK_ENFORCEMENT).")
+    String networkEnforcement;
     @Option(names = "--config", description = "A properties file with the same keys as the flags (port=8080, data-dir=...).")
     Path config;
 

@@ -133,7 +133,8 @@ public final class SrgServer implements AutoCloseable {
         Monitoring monitoring = Monitoring.start(jdbi, clock, groups, dispatcher, jobs, config.monitor());
         closeables.push(monitoring);
         ApiServer.Features features = new ApiServer.Features(access, audit, regions, networks, groups, workspaces, instances,
-                lifecycle);
+                lifecycle, new dev.srg.connectivity.ConnectivityTests(jdbi, instances, new GroupNetworkContext(jdbi)::of),
+                new dev.srg.privatezone.PrivateZones(jdbi, clock));
         // the web console: same app, same port, same managers (so the same authorization)
         Console console = new Console(features, consoleExtensions(groups, lifecycle, monitoring), clock, Clock.systemUTC(),
                 config.consoleSecureCookies());
@@ -147,6 +148,7 @@ public final class SrgServer implements AutoCloseable {
     /** The built-in task kinds (those that really work) and any an extension adds. */
     private TaskKinds taskKinds() {
         List<TaskKind> kinds = new ArrayList<>(TaskKinds.builtIn());
+        kinds.add(new dev.srg.connectivity.ConnectivityTestKind());
         kinds.addAll(extensions.kinds());
         return new TaskKinds(kinds);
     }
@@ -155,7 +157,8 @@ public final class SrgServer implements AutoCloseable {
     private Map<String, ExecutionBackendFactory> backends(Path runtimeDir, RegionCatalog regions) {
         Map<String, ExecutionBackendFactory> backends = new LinkedHashMap<>();
         backends.put("local", listener -> new LocalExecutionBackend(
-                LocalBackendConfig.defaults(runtimeDir.resolve("instances")), listener));
+                LocalBackendConfig.defaults(runtimeDir.resolve("instances"))
+                        .withNetworkEnforcement(config.networkEnforcement()), listener));
         extensions.backends().forEach((name, factory) -> {
             if (backends.putIfAbsent(name, factory) != null) {
                 throw new IllegalArgumentException("backend '" + name + "' is defined twice");

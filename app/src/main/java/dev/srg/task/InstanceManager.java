@@ -71,12 +71,20 @@ public final class InstanceManager {
     public record TypeUsageView(ComputeUnits usedCu, int running, int queued, ComputeUnits queuedCu) {}
 
     public InstanceInfo submit(Principal caller, SubmitRequest r) {
+        return submit(caller, r, r.payloadFields());
+    }
+
+    /**
+     * A submission whose payload fields come from elsewhere than the request body (a connectivity
+     * test's host and port): the kind still checks them.
+     */
+    public InstanceInfo submit(Principal caller, SubmitRequest r, Map<String, Object> payloadFields) {
         if (r.workspaceId() == null) {
             throw SrgException.invalid("workspaceId", "MissingParameter", "workspaceId is required");
         }
         // the kind first: it decides which payload, CU limits and usage type apply (ADM-1, ADM-3)
         TaskKind kind = kinds.require("type", r.type());
-        Map<String, Object> payload = kind.payload(r.payloadFields());
+        Map<String, Object> payload = kind.payload(payloadFields);
         if (r.cu() == null) {
             throw SrgException.invalid("cu", "MissingParameter", "cu is required (a multiple of 0.25)");
         }

@@ -3,6 +3,7 @@ package dev.srg.execution.local;
 import static java.util.Objects.requireNonNull;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -16,9 +17,17 @@ import java.util.Optional;
  * @param taskUidSlots how many uids the range holds: at most this many tasks run at once
  * @param maxOutputBytes how much of a task's output (stdout and stderr) is kept; the rest is
  *     counted and dropped, and the kept log ends with a note saying how much
+ * @param networkEnforcement AUTO confines each task to its group's networks where srg can (root,
+ *     ip, nft); OFF keeps tasks in the host's network (and every instance says so)
+ * @param dnsUpstreams the resolvers tasks ask for names outside the private zones; empty for the
+ *     host's (those not on its loopback)
  */
 public record LocalBackendConfig(
-        Path baseDirectory, Optional<Path> cgroupRoot, long taskUidBase, int taskUidSlots, long maxOutputBytes) {
+        Path baseDirectory, Optional<Path> cgroupRoot, long taskUidBase, int taskUidSlots, long maxOutputBytes,
+        NetworkEnforcement networkEnforcement, List<String> dnsUpstreams) {
+
+    /** The operator's choice of {@code --network-enforcement}. */
+    public enum NetworkEnforcement { AUTO, OFF }
 
     public static final Path DEFAULT_CGROUP_ROOT = Path.of("/sys/fs/cgroup");
     /**
@@ -46,24 +55,39 @@ public record LocalBackendConfig(
         if (maxOutputBytes < 1) {
             throw new IllegalArgumentException("maxOutputBytes must be positive: " + maxOutputBytes);
         }
+        requireNonNull(networkEnforcement, "networkEnforcement is null");
+        dnsUpstreams = List.copyOf(dnsUpstreams);
+        for (String upstream : dnsUpstreams) {
+            if (!upstream.matches("[0-9A-Fa-f:.]{2,45}")) {
+                throw new IllegalArgumentException("a DNS upstream is an IP address: " + upstream);
+            }
+        }
         baseDirectory = baseDirectory.toAbsolutePath().normalize();
     }
 
     /** Limits through the cgroups of /sys/fs/cgroup, tasks as uids from 1,900,000,000, 64 MiB of output kept. */
     public static LocalBackendConfig defaults(Path baseDirectory) {
         return new LocalBackendConfig(baseDirectory, Optional.of(DEFAULT_CGROUP_ROOT), DEFAULT_TASK_UID_BASE,
-                DEFAULT_TASK_UID_SLOTS, DEFAULT_MAX_OUTPUT_BYTES);
+                DEFAULT_TASK_UID_SLOTS, DEFAULT_MAX_OUTPUT_BYTES, NetworkEnforcement.AUTO, List.of());
     }
 
     public LocalBackendConfig withCgroupRoot(Optional<Path> cgroupRoot) {
-        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes);
+        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams);
     }
 
     public LocalBackendConfig withTaskUids(long taskUidBase, int taskUidSlots) {
-        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes);
+        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams);
     }
 
     public LocalBackendConfig withMaxOutputBytes(long maxOutputBytes) {
-        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes);
+        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams);
+    }
+
+    public LocalBackendConfig withNetworkEnforcement(NetworkEnforcement networkEnforcement) {
+        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams);
+    }
+
+    public LocalBackendConfig withDnsUpstreams(List<String> dnsUpstreams) {
+        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams);
     }
 }

@@ -92,6 +92,8 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     private final CgroupLayout cgroups;
     /** Empty when the server is not root: tasks then run as its uid. */
     private final Optional<TaskIdentities> identities;
+    /** The task's network namespace, rules and resolver files (SPEC NET-7..9); see {@link TaskNetwork}. */
+    private final TaskNetwork network;
     private final Path supervisorScript;
     private final String setsid;
     private final String bash;
@@ -137,6 +139,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
                 requireTraversableByOthers(config.baseDirectory());
             }
             this.supervisorScript = installSupervisor(config.baseDirectory());
+            this.network = TaskNetwork.start(config, config.baseDirectory().resolve(".network"));
             released = identities.isPresent() ? identities.get().collectGarbage(config.baseDirectory()) : 0;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare " + config.baseDirectory(), e);
@@ -148,6 +151,15 @@ public final class LocalExecutionBackend implements ExecutionBackend {
                 pidsNote(cgroups.limitsPids(), identities.isPresent()), config.maxOutputBytes());
         if (released > 0) {
             log.info("gave back {} task uids held by instances that ended while the server was down", released);
+        }
+        // SPEC RT-3: the server says at start whether task networks are enforced, and why not
+        log.info("{}", network.startNote());
+        int orphans = network.sweep(id -> {
+            InstanceDirectory dir = directory(id);
+            return dir.startedBy().filter(ref -> !ref.none() && isSupervisor(ref, dir)).isPresent();
+        });
+        if (orphans > 0) {
+            log.info("removed {} network namespaces of tasks whose supervisor is gone", orphans);
         }
     }
 
@@ -188,11 +200,16 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         LimitsSupport limits = cgroups.support();
         return new Enforcement(new Enforcement.Item(limits.enforced(), limits.note()),
                 new Enforcement.Item(limits.enforced(), limits.note()),
-                Enforcement.Item.no("runs in the host's network namespace: the group's VPCs are not enforced"),
-                Enforcement.Item.no("uses the host's resolver: private-zone records are not applied"),
+                network.networkItem(spec),
+                network.dnsItem(spec),
                 spec.imageId().isPresent()
                         ? Enforcement.Item.no("the local backend cannot run images: image " + spec.imageId().get() + " not applied")
                         : Enforcement.Item.no("no image requested: runs on the host's file system"));
+    }
+
+    /** The name of an instance's network namespace (tests look for leftovers). */
+    String networkNamespace(String instanceId) {
+        return network.namespace(instanceId);
     }
 
     /** The task's output (stdout and stderr together), appended while it runs; may not exist yet. */
@@ -446,6 +463,8 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         // Its uid goes back only now that no process of it can be left (the supervisor killed them,
         // or killLeftovers did); release kills any it still finds.
         identities.ifPresent(ids -> ids.release(instance.directory, instance.id));
+        // The supervisor removes its network namespace; this one is left only when it died.
+        network.release(instance.id);
         // The supervisor removes its cgroups; these are left only when it died.
         for (Path cgroup : cgroups.instanceDirectories(instance.id)) {
             try {
@@ -540,6 +559,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         writeAtomically(dir.argv(), nulSeparated(spec.command().argv()), PRIVATE_FILE);
         writeAtomically(dir.spec(), supervisorSpec(spec, identity).getBytes(StandardCharsets.UTF_8), PRIVATE_FILE);
         writeAtomically(dir.env(), taskEnvironment(dir, spec), PRIVATE_FILE);
+        network.prepare(dir.path(), spec);
         // The supervisor fills them; creating them here saves it a fork of mkdir per controller.
         // One left behind by a race with a finishing supervisor is removed by finish().
         for (Path cgroup : cgroups.instanceDirectories(spec.instanceId())) {
@@ -562,6 +582,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
                 .orElseGet(() -> isolationNote(identities, ProcFs.currentUid())));
         variables.put("OUTPUT_CAP", Long.toString(config.maxOutputBytes()));
         variables.putAll(cgroups.supervisorVariables(spec.instanceId(), spec.milliCu()));
+        variables.putAll(network.supervisorVariables(spec.instanceId()));
         StringBuilder out = new StringBuilder();
         variables.forEach((name, value) -> out.append(name).append('=').append(shellQuote(value)).append('\n'));
         return out.toString();

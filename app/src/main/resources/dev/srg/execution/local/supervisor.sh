@@ -199,13 +199,23 @@ read_value() { # variable file key -> sets variable to the value of the "key val
 
 setup_cgroups
 setup_pids
+# --- the task's network (SPEC NET-7..9; netns.sh, docs/networks.md) ---
+net_enter=()
+if [[ -n ${NET_NS:-} && ! -e cancel ]]; then
+  if bash "$NET_SCRIPT" up "$dir/net" "$NET_NS" "$NET_INDEX" 2>> net.log; then
+    net_enter=(nsenter "--net=/run/netns/$NET_NS" -- unshare --mount -- bash "$NET_SCRIPT" enter "$dir/net" --)
+  else
+    echo "could not create the task's network namespace: $(tail -c 300 net.log)" > launch_failed
+  fi
+fi
+# --- end of the task's network ---
 output_note="output kept up to $OUTPUT_CAP bytes"
 [[ -e cancel ]] && stop_reason=CANCELLED
 
 task=
 task_rc=
 launch_failed=
-if [[ -z $stop_reason ]]; then
+if [[ -z $stop_reason && ! -e launch_failed ]]; then
   mapfile -d '' task_env < env
   mapfile -d '' task_argv < argv
   run_as=()
@@ -236,7 +246,7 @@ if [[ -z $stop_reason ]]; then
       exit 1
     fi
     exec </dev/null >&"$out" 2>&1 {out}>&-
-    exec env -i "${task_env[@]}" "${run_as[@]}" "${task_argv[@]}"
+    exec "${net_enter[@]}" env -i "${task_env[@]}" "${run_as[@]}" "${task_argv[@]}"
   ) &
   task=$!
   set +m
@@ -263,6 +273,8 @@ if [[ -n ${watchdog:-} ]]; then kill "$watchdog" 2>/dev/null; wait "$watchdog" 2
 kill_tree
 finish_output
 wait
+# the task's network goes with its last process, before the exit file says it ended
+[[ -n ${NET_NS:-} ]] && bash "$NET_SCRIPT" down "$NET_NS" 2>> net.log
 
 cpu_ns=
 peak=

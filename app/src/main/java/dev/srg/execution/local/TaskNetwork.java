@@ -1,0 +1,346 @@
+package dev.srg.execution.local;
+
+import dev.srg.execution.Enforcement;
+import dev.srg.execution.LaunchSpec;
+import dev.srg.execution.NetworkContext;
+import dev.srg.network.Cidr;
+import dev.srg.network.NetworkPolicy;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The task's network in the local backend (SPEC NET-7, NET-8, NET-9, RT-3; docs/networks.md): a
+ * network namespace per task, named after the backend's directory and the instance, made and
+ * removed by the supervisor ({@code netns.sh}) so that it lives exactly as long as the task, even
+ * while the server is down. Inside it, one veth to the host and an nftables table generated here
+ * from the group's {@link NetworkPolicy}: only the bound VPCs' CIDRs, their routes, and the
+ * internet when a bound VPC has a NAT gateway with an EIP; never 21.0.0.0/8. The host's own
+ * addresses (its loopback services included: the task's 127.0.0.1 is its own) are closed to
+ * every task link by the host table {@code inet srg_guard}. Names resolve through a hosts file of
+ * the group's private-zone records and a resolv.conf naming the upstream resolvers, both
+ * bind-mounted over /etc's in the task's own mount namespace.
+ *
+ * <p>When the operator turns it off, or srg is not root, or a tool is missing, tasks run in the
+ * host's network and every instance says so, with the reason.
+ */
+final class TaskNetwork {
+
+    private static final Logger log = LoggerFactory.getLogger(TaskNetwork.class);
+    private static final String SCRIPT_RESOURCE = "netns.sh";
+    private static final Path NETNS_DIRECTORY = Path.of("/run/netns");
+    /** The tasks' addresses (one /32 each) and the host's side of every task link. */
+    static final String TASK_RANGE = "100.64.0.0/10";
+    static final String HOST_SIDE = "100.64.0.1";
+    static final String GUARD_TABLE = "srg_guard";
+    private static final String REFUSE = "reject with icmpx type admin-prohibited";
+    private static final Pattern NAMESERVER = Pattern.compile("^\\s*nameserver\\s+(\\S+)\\s*$");
+
+    private final Optional<String> disabledReason;
+    private final String namePrefix;
+    private final Optional<Path> script;
+    private final List<String> dnsUpstreams;
+
+    private TaskNetwork(Optional<String> disabledReason, String namePrefix, Optional<Path> script, List<String> dnsUpstreams) {
+        this.disabledReason = disabledReason;
+        this.namePrefix = namePrefix;
+        this.script = script;
+        this.dnsUpstreams = List.copyOf(dnsUpstreams);
+    }
+
+    /**
+     * Checks what enforcement needs (root, ip, nft, nsenter, unshare, mount), installs the host's
+     * guard table and forwarding; on any failure tasks run in the host's network and say why.
+     */
+    static TaskNetwork start(LocalBackendConfig config, Path supervisorDirectory) {
+        String prefix = "srg-" + hash(config.baseDirectory().toString().getBytes(StandardCharsets.UTF_8)).substring(0, 8) + "-";
+        List<String> upstreams = config.dnsUpstreams().isEmpty() ? hostNameservers() : config.dnsUpstreams();
+        if (config.networkEnforcement() == LocalBackendConfig.NetworkEnforcement.OFF) {
+            return new TaskNetwork(Optional.of("disabled by the operator (--network-enforcement off)"), prefix, Optional.empty(), upstreams);
+        }
+        if (ProcFs.currentUid() != 0) {
+            return new TaskNetwork(Optional.of("srg is not root (uid " + ProcFs.currentUid()
+                    + "): it cannot create network namespaces"), prefix, Optional.empty(), upstreams);
+        }
+        for (String tool : List.of("ip", "nft", "nsenter", "unshare", "mount")) {
+            if (find(tool).isEmpty()) {
+                return new TaskNetwork(Optional.of(tool + " is missing (install iproute2, nftables and util-linux)"),
+                        prefix, Optional.empty(), upstreams);
+            }
+        }
+        try {
+            Path installed = install(supervisorDirectory);
+            run(List.of("nft", "-f", "-"), guardTable());
+            Files.writeString(Path.of("/proc/sys/net/ipv4/ip_forward"), "1\n");
+            return new TaskNetwork(Optional.empty(), prefix, Optional.of(installed), upstreams);
+        } catch (IOException | RuntimeException e) {
+            return new TaskNetwork(Optional.of("cannot set up the host's side: " + e.getMessage()), prefix, Optional.empty(), upstreams);
+        }
+    }
+
+    boolean enforced() {
+        return disabledReason.isEmpty();
+    }
+
+    /** What the server says at start. */
+    String startNote() {
+        return disabledReason.map(r -> "task networks not enforced: " + r + "; tasks use the host's network and resolver")
+                .orElse("task networks enforced: a network namespace per task, nftables rules from the group's VPCs, "
+                        + "routes and NAT gateways, the host closed to tasks; DNS upstreams " + dnsUpstreams);
+    }
+
+    /** The namespace of one run (the backend's prefix keeps servers sharing a machine apart). */
+    String namespace(String instanceId) {
+        return namePrefix + instanceId;
+    }
+
+    /** SPEC RT-3: the network item of an instance's enforcement. */
+    Enforcement.Item networkItem(LaunchSpec spec) {
+        if (disabledReason.isPresent()) {
+            return Enforcement.Item.no("runs in the host's network namespace: " + disabledReason.get());
+        }
+        return Enforcement.Item.yes("own network namespace; " + NetworkPolicy.of(spec.network()).describe()
+                + "; network changes apply to tasks started afterwards");
+    }
+
+    /** SPEC RT-3: the DNS item. */
+    Enforcement.Item dnsItem(LaunchSpec spec) {
+        if (disabledReason.isPresent()) {
+            return Enforcement.Item.no("uses the host's resolver: private-zone records are not applied ("
+                    + disabledReason.get() + ")");
+        }
+        return Enforcement.Item.yes(spec.network().dnsRecords().size() + " private-zone records in the task's own /etc/hosts; "
+                + "other names through " + (dnsUpstreams.isEmpty() ? "no resolver" : String.join(", ", dnsUpstreams))
+                + " where the network reaches it");
+    }
+
+    /** The supervisor's variables: empty NET_NS when not enforced. */
+    Map<String, String> supervisorVariables(String instanceId) {
+        Map<String, String> variables = new LinkedHashMap<>();
+        variables.put("NET_NS", enforced() ? namespace(instanceId) : "");
+        variables.put("NET_SCRIPT", script.map(Path::toString).orElse(""));
+        variables.put("NET_INDEX", Long.toString(Integer.toUnsignedLong(instanceId.hashCode()) % 4_194_300L));
+        return variables;
+    }
+
+    /** Writes {@code <instance>/net/}: the namespace's rules, hosts and resolv.conf. */
+    void prepare(Path instanceDirectory, LaunchSpec spec) throws IOException {
+        if (!enforced()) {
+            return;
+        }
+        Path net = instanceDirectory.resolve("net");
+        Files.createDirectories(net);
+        Files.setPosixFilePermissions(net, PosixFilePermissions.fromString("rwx------"));
+        write(net.resolve("rules.nft"), rules(NetworkPolicy.of(spec.network()), dnsUpstreams));
+        write(net.resolve("hosts"), hosts(spec.network()));
+        write(net.resolve("resolv.conf"), resolvConf(dnsUpstreams));
+    }
+
+    /** Removes a run's namespace if it is left (its supervisor died before removing it). */
+    void release(String instanceId) {
+        if (enforced() && Files.exists(NETNS_DIRECTORY.resolve(namespace(instanceId)))) {
+            deleteNamespace(namespace(instanceId));
+        }
+    }
+
+    /** At start: removes this backend's namespaces whose supervisor is gone (a crash of both). */
+    int sweep(Predicate<String> supervisorAlive) {
+        if (!enforced()) {
+            return 0;
+        }
+        int removed = 0;
+        try (var names = Files.list(NETNS_DIRECTORY)) {
+            for (Path entry : names.toList()) {
+                String name = entry.getFileName().toString();
+                if (name.startsWith(namePrefix) && !supervisorAlive.test(name.substring(namePrefix.length()))) {
+                    deleteNamespace(name);
+                    removed++;
+                }
+            }
+        } catch (IOException e) {
+            // no /run/netns: no namespace at all
+        }
+        return removed;
+    }
+
+    private static void deleteNamespace(String name) {
+        try {
+            run(List.of("ip", "netns", "del", name), "");
+        } catch (RuntimeException e) {
+            log.warn("cannot remove network namespace {}: {}", name, e.getMessage());
+        }
+    }
+
+    // --- generated files ---
+
+    /**
+     * SPEC NET-7, NET-8: the task namespace's table. What is not allowed is refused with ICMP
+     * admin-prohibited: connect() fails with "No route to host" (within a second: the kernel answers
+     * the SYN's first retry), rather than hanging until a timeout, and is not mistaken for a
+     * server's "connection refused".
+     */
+    static String rules(NetworkPolicy policy, List<String> dnsUpstreams) {
+        Set<String> allowed = new LinkedHashSet<>();
+        policy.vpcs().forEach(a -> allowed.add(a.cidr().toString()));
+        policy.routes().forEach(a -> allowed.add(a.cidr().toString()));
+        StringBuilder out = new StringBuilder();
+        out.append("table inet srg_task {\n");
+        out.append("  chain output {\n    type filter hook output priority 0; policy drop;\n");
+        out.append("    oifname \"lo\" accept\n");
+        out.append("    ip daddr ").append(Cidr.RESERVED).append(" ").append(REFUSE).append("\n");
+        out.append("    ip daddr ").append(TASK_RANGE).append(" ").append(REFUSE).append("\n");
+        if (!allowed.isEmpty()) {
+            out.append("    ip daddr { ").append(String.join(", ", allowed)).append(" } accept\n");
+        }
+        if (policy.internetVia().isPresent()) {
+            List<String> nonInternet = new ArrayList<>();
+            NetworkPolicy.NON_INTERNET.forEach(c -> nonInternet.add(c.toString()));
+            out.append("    ip daddr != { ").append(String.join(", ", nonInternet)).append(" } accept\n");
+        }
+        out.append("    ").append(REFUSE).append("\n");
+        out.append("  }\n");
+        // replies to what the task opened; nothing from outside opens a connection to a task
+        out.append("  chain input {\n    type filter hook input priority 0; policy drop;\n");
+        out.append("    iifname \"lo\" accept\n    ct state established,related accept\n  }\n");
+        out.append("}\n");
+        return out.toString();
+    }
+
+    /** SPEC NET-9: the group's private-zone A records, in the task's own /etc/hosts. */
+    static String hosts(NetworkContext network) {
+        StringBuilder out = new StringBuilder("# srg: this task's hosts (private-zone records of its group's VPCs)\n");
+        out.append("127.0.0.1\tlocalhost\n::1\tlocalhost\n");
+        for (NetworkContext.DnsRecord record : network.dnsRecords()) {
+            if ("A".equals(record.type())) {
+                out.append(record.value()).append('\t').append(record.name()).append('\n');
+            }
+        }
+        return out.toString();
+    }
+
+    static String resolvConf(List<String> upstreams) {
+        StringBuilder out = new StringBuilder("# srg: names outside the private zones, where the task's network reaches\n");
+        upstreams.stream().limit(3).forEach(u -> out.append("nameserver ").append(u).append('\n'));
+        return out.append("options timeout:2 attempts:1\n").toString();
+    }
+
+    /**
+     * The host's side, replaced atomically (one nft transaction, so another server's tasks are
+     * never unguarded): nothing from a task link reaches the host itself, 21.0.0.0/8 is never
+     * forwarded, and tasks' traffic leaves with the host's address.
+     */
+    static String guardTable() {
+        return "table inet " + GUARD_TABLE + " {}\n"
+                + "delete table inet " + GUARD_TABLE + "\n"
+                + "table inet " + GUARD_TABLE + " {\n"
+                + "  chain input {\n    type filter hook input priority -10; policy accept;\n"
+                + "    iifname \"srgt*\" " + REFUSE + "\n  }\n"
+                + "  chain forward {\n    type filter hook forward priority -10; policy accept;\n"
+                + "    iifname \"srgt*\" ip daddr " + Cidr.RESERVED + " drop\n"
+                + "    iifname \"srgt*\" ip daddr " + TASK_RANGE + " drop\n  }\n"
+                + "  chain postrouting {\n    type nat hook postrouting priority 100; policy accept;\n"
+                + "    ip saddr " + TASK_RANGE + " oifname != \"srgt*\" masquerade\n  }\n"
+                + "}\n";
+    }
+
+    /** The host's resolvers a task can reach: not its loopback ones (the task's loopback is its own). */
+    static List<String> hostNameservers() {
+        List<String> out = new ArrayList<>();
+        try {
+            for (String line : Files.readAllLines(Path.of("/etc/resolv.conf"))) {
+                var m = NAMESERVER.matcher(line);
+                if (m.matches() && !m.group(1).startsWith("127.") && !m.group(1).equals("::1")) {
+                    out.add(m.group(1));
+                }
+            }
+        } catch (IOException e) {
+            // none
+        }
+        return out;
+    }
+
+    // --- helpers ---
+
+    private static void write(Path file, String content) throws IOException {
+        Files.writeString(file, content);
+        // read by the task through the bind mounts (as its own uid)
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+    }
+
+    /** Into a directory of its own (root only), not the supervisor's: tools look for the one supervisor there. */
+    private static Path install(Path supervisorDirectory) throws IOException {
+        Files.createDirectories(supervisorDirectory);
+        Files.setPosixFilePermissions(supervisorDirectory, PosixFilePermissions.fromString("rwx------"));
+        byte[] content;
+        try (InputStream in = TaskNetwork.class.getResourceAsStream(SCRIPT_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("resource " + SCRIPT_RESOURCE + " is missing");
+            }
+            content = in.readAllBytes();
+        }
+        // named by its hash, like the supervisor: a running bash reads its script as it goes
+        Path target = supervisorDirectory.resolve("netns-" + hash(content).substring(0, 16) + ".sh");
+        if (!Files.exists(target)) {
+            Path temporary = supervisorDirectory.resolve(target.getFileName() + "." + ProcessHandle.current().pid());
+            Files.write(temporary, content);
+            Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("rwx------"));
+            Files.move(temporary, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        return target;
+    }
+
+    private static String run(List<String> command, String input) {
+        try {
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            process.getOutputStream().write(input.getBytes(StandardCharsets.UTF_8));
+            process.getOutputStream().close();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (!process.waitFor(30, TimeUnit.SECONDS) || process.exitValue() != 0) {
+                throw new IllegalStateException(String.join(" ", command) + " failed: " + output);
+            }
+            return output;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    private static Optional<Path> find(String tool) {
+        for (String dir : LocalExecutionBackend.TASK_PATH.split(":")) {
+            Path candidate = Path.of(dir, tool);
+            if (Files.isExecutable(candidate)) {
+                return Optional.of(candidate);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static String hash(byte[] content) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
