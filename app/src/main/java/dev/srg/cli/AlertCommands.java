@@ -21,8 +21,8 @@ final class AlertCommands extends ClientCommand {
     static final View RULE = new View(
             List.of(field("ID", "id"), field("NAME", "name"), field("GROUP", "resourceGroupId"),
                     Column.of("CONDITION", AlertCommands::condition), field("STATE", "state"), field("VALUE", "lastValue")),
-            List.of(field("WEBHOOK", "webhookUrl"), field("SINCE", "stateSince"), field("EVALUATED", "lastEvaluatedAt"),
-                    field("CREATED", "createdAt")));
+            List.of(field("WEBHOOK", "webhookUrl"), field("SINCE", "stateSince"), Column.time("EVALUATED", "lastEvaluatedAt"),
+                    Column.time("CREATED", "createdAt")));
     static final View EVENT = new View(List.of(field("SEQ", "sequence"), field("TIME", "time"), field("FROM", "fromState"),
             field("TO", "toState"), field("VALUE", "value"),
             Column.of("NOTIFICATION", e -> e.hasNonNull("notification")

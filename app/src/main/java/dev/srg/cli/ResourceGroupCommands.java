@@ -33,12 +33,12 @@ final class ResourceGroupCommands extends ClientCommand {
             List.of(field("REMARK", "remark"),
                     Column.of("CYCLE", g -> g.hasNonNull("billingCycle")
                             ? g.get("billingCycle").path("count").asString() + " " + g.get("billingCycle").path("unit").asString() : null),
-                    field("AUTO-RENEW", "autoRenew"), field("EXPIRES", "expiresAt"), field("MAX-RUNNING", "schedulingMaxRunning"),
+                    field("AUTO-RENEW", "autoRenew"), Column.time("EXPIRES", "expiresAt"), field("MAX-RUNNING", "schedulingMaxRunning"),
                     joined("NETWORK-IDS", "networks", ResourceGroupCommands::network), joined("WORKSPACE-IDS", "workspaceIds"),
-                    field("CREATED", "createdAt"), field("UPDATED", "updatedAt"), field("TARGET-CU", "targetSpecCu"),
-                    field("TAKES-EFFECT", "transitionEndsAt"), field("FROZEN", "frozenAt"), field("RELEASED", "releasedAt")));
+                    Column.time("CREATED", "createdAt"), Column.time("UPDATED", "updatedAt"), field("TARGET-CU", "targetSpecCu"),
+                    Column.time("TAKES-EFFECT", "transitionEndsAt"), Column.time("FROZEN", "frozenAt"), Column.time("RELEASED", "releasedAt")));
     static final View NETWORK = new View(List.of(field("ID", "id"), field("VPC", "vpcId"), field("VSWITCH", "vswitchId"),
-            field("DATA-SERVICE", "dataService"), field("CREATED", "createdAt")));
+            field("DATA-SERVICE", "dataService"), Column.time("CREATED", "createdAt")));
 
     private static String network(JsonNode n) {
         return n.path("id").asString() + " " + n.path("vpcId").asString() + "/" + n.path("vswitchId").asString()
@@ -84,10 +84,20 @@ final class ResourceGroupCommands extends ClientCommand {
         out().one(wait ? awaitRunning(api, group, Duration.ofSeconds(waitTimeout)) : group, GROUP);
     }
 
-    private static JsonNode awaitRunning(ApiClient api, JsonNode group, Duration timeout) {
+    private JsonNode awaitRunning(ApiClient api, JsonNode group, Duration timeout) {
         String id = group.path("id").asString();
         Instant deadline = Instant.now().plus(timeout);
+        Progress progress = new Progress(spec.commandLine().getErr(), env);
+        try {
+            return poll(api, group, id, deadline, timeout, progress);
+        } finally {
+            progress.done();
+        }
+    }
+
+    private static JsonNode poll(ApiClient api, JsonNode group, String id, Instant deadline, Duration timeout, Progress progress) {
         while (!"RUNNING".equals(group.path("status").asString())) {
+            progress.tick(id, group.path("status").asString());
             if (!"CREATING".equals(group.path("status").asString())) {
                 throw new CliException(1, "resource group " + id + " is " + group.path("status").asString() + ", not RUNNING");
             }
@@ -197,12 +207,16 @@ final class ResourceGroupCommands extends ClientCommand {
         out().done("Unbound network " + networkId + " from resource group " + id);
     }
 
-    @Command(name = "quotas", description = "Show a group's CU quotas per usage type, or replace them all with --set TYPE=MIN:MAX.")
-    void quotas(@Parameters(paramLabel = "RG_ID") String id,
+    @Command(name = "quotas", description = {"Show a group's CU quotas per usage type, or change them:",
+            "--set TYPE=MIN:MAX changes only that type (an empty side keeps its value), --unset TYPE removes one,",
+            "--replace makes the --set quotas all there are, --clear removes every one."})
+    void quotas(@Parameters(paramLabel = "RG") String id,
                 @Option(names = "--set", paramLabel = "TYPE=MIN:MAX",
-                        description = "e.g. DATA_INTEGRATION=4:8 or SCHEDULING=:16 (repeat; replaces every quota)") List<String> set,
+                        description = "e.g. DATA_INTEGRATION=4:8 or SCHEDULING=:16 (repeat)") List<String> set,
+                @Option(names = "--unset", paramLabel = "TYPE", description = "remove this type's quota (repeat)") List<String> unset,
+                @Option(names = "--replace", description = "the --set quotas replace every other type's") boolean replace,
                 @Option(names = "--clear", description = "remove every quota") boolean clear) {
-        AdmissionCommands.quotas(this, id, set, clear);
+        AdmissionCommands.quotas(this, id, set, unset, replace, clear);
     }
 
     @Command(name = "scale", description = "Scale a subscription group out or in (places an order; SCALING until it takes effect).")

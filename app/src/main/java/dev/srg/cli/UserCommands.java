@@ -17,7 +17,7 @@ final class UserCommands extends ClientCommand {
             + "VpcFullAccess, ServiceLinkedRoleAccess";
     /** TOKEN is a detail: the server sends it only right after creating one, and then it must be shown. */
     static final View USER = new View(List.of(field("ID", "id"), field("NAME", "name"), joined("POLICIES", "policies"),
-            field("CREATED", "createdAt")), List.of(field("TOKEN", "token")));
+            Column.time("CREATED", "createdAt")), List.of(field("TOKEN", "token")));
 
     @Command(name = "create", description = "Create a user; its token is printed once.")
     void create(@Option(names = "--name", required = true, paramLabel = "NAME") String name,

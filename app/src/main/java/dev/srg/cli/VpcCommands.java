@@ -24,11 +24,11 @@ final class VpcCommands extends ClientCommand {
                             + s.path("zoneId").asString() + ", " + s.path("cidr").asString() + ")"),
                     joined("ROUTE-IDS", "routes", r -> r.path("id").asString() + " " + r.path("destinationCidr").asString()
                             + " via " + r.path("via").asString()),
-                    field("CREATED", "createdAt")));
+                    Column.time("CREATED", "createdAt")));
     static final View VSWITCH = new View(List.of(field("ID", "id"), field("VPC", "vpcId"), field("NAME", "name"),
-            field("ZONE", "zoneId"), field("CIDR", "cidr"), field("CREATED", "createdAt")));
+            field("ZONE", "zoneId"), field("CIDR", "cidr"), Column.time("CREATED", "createdAt")));
     static final View ROUTE = new View(List.of(field("ID", "id"), field("VPC", "vpcId"), field("DESTINATION", "destinationCidr"),
-            field("VIA", "via"), field("CREATED", "createdAt")));
+            field("VIA", "via"), Column.time("CREATED", "createdAt")));
 
     @Command(name = "create", description = "Create a VPC.")
     void create(@Option(names = "--name", required = true, paramLabel = "NAME") String name,

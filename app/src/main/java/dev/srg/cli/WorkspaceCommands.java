@@ -12,6 +12,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ScopeType;
+import tools.jackson.databind.JsonNode;
 
 @Command(name = "ws", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true,
         description = "Workspaces: members and the resource groups their tasks use.")
@@ -21,7 +22,7 @@ final class WorkspaceCommands extends ClientCommand {
                     count("RESOURCE-GROUPS", "resourceGroupIds"), count("MEMBERS", "members")),
             List.of(joined("RESOURCE-GROUP-IDS", "resourceGroupIds"),
                     joined("MEMBER-ROLES", "members", m -> m.path("userId").asString() + " " + m.path("role").asString()),
-                    field("CREATED", "createdAt")));
+                    Column.time("CREATED", "createdAt")));
 
     @Command(name = "create", description = "Create a workspace (you become its ADMIN).")
     void create(@Option(names = "--name", required = true, paramLabel = "NAME") String name,
@@ -41,6 +42,17 @@ final class WorkspaceCommands extends ClientCommand {
     @Command(name = "get", description = "Show a workspace with its members and resource groups.")
     void get(@Parameters(paramLabel = "WS_ID") String id) {
         out().one(api().get(path("/workspaces/%s", id)), WORKSPACE);
+    }
+
+    @Command(name = "use", description = "Make a workspace the default of later commands (srg run ...): saved in the login profile.")
+    void use(@Parameters(paramLabel = "WS") String id) {
+        ApiClient api = api();
+        Profile profile = Profile.load(env).filter(p -> p.url().equals(api.baseUrl()))
+                .orElseThrow(() -> new CliException(ClientCommands.USAGE, "no login profile for " + api.baseUrl()
+                        + ": run 'srg login' first (or set SRG_WORKSPACE)"));
+        JsonNode ws = api.get(path("/workspaces/%s", id));
+        profile.withWorkspace(ws.path("id").asString()).save(env);
+        out().done("Commands now use workspace " + ws.path("name").asString() + " (" + ws.path("id").asString() + ") by default");
     }
 
     @Command(name = "rename", description = "Rename a workspace (workspace ADMIN only).")
