@@ -150,14 +150,21 @@ class ConsoleBrowserTest {
         page.locator("#f-name").fill("daily-report");
         page.locator("#f-script").fill("echo \"report for $SRG_INSTANCE_ID\"\nsleep 2\necho done");
         page.getByRole(com.microsoft.playwright.options.AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Run")).click();
+        // lands on the new task's page, which shows what runs (Slurm's Command=) and its live log
         assertThat(page.locator(".flash.ok")).containsText("Submitted");
-        Locator row = page.locator("#instance-rows tr").first();
-        assertThat(row.locator(".badge")).hasText("Succeeded", new LocatorAssertions.HasTextOptions().setTimeout(60_000));
-        shoot("instances");
-        row.locator("a.mono").first().click();
-        assertThat(page.locator("#log")).containsText("done", new LocatorAssertions.ContainsTextOptions().setTimeout(20_000));
+        assertThat(page).hasURL(java.util.regex.Pattern.compile(".*/console/instances/i-[^/?#]+$"));
+        String instance = page.url().replaceAll(".*/console/instances/", "");
+        assertThat(page.locator("#script")).hasText("echo \"report for $SRG_INSTANCE_ID\"\nsleep 2\necho done");
+        assertThat(page.locator("#log")).containsText("done", new LocatorAssertions.ContainsTextOptions().setTimeout(60_000));
         assertThat(page.locator("#log-state")).hasText("Complete");
         assertThat(page.locator("#facts .badge").first()).hasText("Succeeded");
+        page.navigate(url("/console/instances"));
+        Locator row = page.locator("#instance-rows tr").first();
+        assertThat(row.locator(".badge")).hasText("Succeeded", new LocatorAssertions.HasTextOptions().setTimeout(60_000));
+        assertThat(row).containsText(instance);
+        shoot("instances");
+        page.navigate(url("/console/instances/" + instance));
+        assertThat(page.locator("#log-state")).hasText("Complete");
         shoot("instance");
     }
 

@@ -169,6 +169,23 @@
     step();
   }
 
+  function placeMenu(menu) {
+    var items = menu.querySelector(".menu-items");
+    var button = menu.querySelector("summary");
+    if (!items || !button) return;
+    var r = button.getBoundingClientRect();
+    items.classList.add("floating");
+    items.style.right = Math.max(8, window.innerWidth - r.right) + "px";
+    items.style.top = "";
+    items.style.bottom = "";
+    var below = window.innerHeight - r.bottom;
+    if (below < items.offsetHeight + 12 && r.top > below) {
+      items.style.bottom = (window.innerHeight - r.top + 4) + "px";
+    } else {
+      items.style.top = (r.bottom + 4) + "px";
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     linkSelects("data-vswitch-filter", "data-vpc");
     linkSelects("data-zone-filter", "data-region");
@@ -176,11 +193,22 @@
     if (canvas) usageChart(canvas);
     var log = document.getElementById("log");
     if (log && log.dataset.logUrl) liveLog(log);
-    // close other open menus when one opens
+    // close other open menus when one opens; an open menu floats above the page (position: fixed,
+    // placed from its button) so a table's scroll box cannot clip it, and opens upward near the bottom
     document.addEventListener("toggle", function (e) {
       if (e.target.classList && e.target.classList.contains("menu") && e.target.open) {
         document.querySelectorAll("details.menu[open]").forEach(function (d) { if (d !== e.target) d.open = false; });
+        placeMenu(e.target);
       }
     }, true);
+    function closeMenus() { document.querySelectorAll("details.menu[open]").forEach(function (d) { d.open = false; }); }
+    window.addEventListener("resize", closeMenus);
+    document.addEventListener("scroll", function (e) {
+      if (!(e.target.closest && e.target.closest(".menu-items"))) closeMenus();
+    }, true);
+    document.addEventListener("keydown", function (e) { if (e.key === "Escape") closeMenus(); });
+    document.addEventListener("click", function (e) {
+      if (!e.target.closest || !e.target.closest("details.menu")) closeMenus();
+    });
   });
 })();
