@@ -108,7 +108,7 @@ public final class ClientCommands {
         }
 
         /** Short flags whose API field is not their camel case (plus "Id"). */
-        private static final Map<String, String> ALIASES = Map.of("rg", "resourceGroupId", "ws", "workspaceId",
+        private static final Map<String, String> ALIASES = Map.of("rg", "resourceGroupId", "group", "resourceGroupId", "ws", "workspaceId",
                 "cycle", "billingCycle", "timeout", "timeoutSeconds", "defaultRg", "defaultResourceGroupId");
 
         private static String camel(String flag) {

@@ -54,7 +54,7 @@ final class InstanceCommands extends ClientCommand {
     }
 
     @Command(name = "list", description = "List instances (queued ones with their position and why they wait).")
-    void list(@Option(names = "--rg", paramLabel = "RG_ID") String group,
+    void list(@Option(names = "--rg", paramLabel = "RG") String group,
               @Option(names = "--status", paramLabel = "STATUS", description = "QUEUED, STARTING, RUNNING, SUCCEEDED, FAILED, CANCELLED, TIMED_OUT") String status,
               @Option(names = "--usage-type", paramLabel = "TYPE") String usageType,
               @Mixin ListOptions page) {

@@ -72,7 +72,7 @@ final class ResourceGroupCommands extends ClientCommand {
                 @Option(names = "--cycle", paramLabel = "1MONTH|3MONTH|1YEAR", converter = BillingCycleConverter.class,
                         description = "subscription billing cycle") BillingCycle cycle,
                 @Option(names = "--auto-renew", description = "renew the subscription monthly before it expires") boolean autoRenew,
-                @Option(names = "--vpc", required = true, paramLabel = "VPC_ID") String vpc,
+                @Option(names = "--vpc", required = true, paramLabel = "VPC") String vpc,
                 @Option(names = "--vswitch", required = true, paramLabel = "VSWITCH_ID") String vswitch,
                 @Option(names = "--client-token", paramLabel = "TOKEN", description = "idempotency key") String clientToken,
                 @Option(names = "--wait", description = "poll until the group is RUNNING") boolean wait,
@@ -126,18 +126,18 @@ final class ResourceGroupCommands extends ClientCommand {
     }
 
     @Command(name = "get", description = "Show a resource group.")
-    void get(@Parameters(paramLabel = "RG_ID") String id) {
+    void get(@Parameters(paramLabel = "RG") String id) {
         out().one(api().get(path("/resource-groups/%s", id)), GROUP);
     }
 
     @Command(name = "rename", description = "Rename a resource group and/or change its remark.")
-    void rename(@Parameters(paramLabel = "RG_ID") String id, @Option(names = "--name", paramLabel = "NAME") String name,
+    void rename(@Parameters(paramLabel = "RG") String id, @Option(names = "--name", paramLabel = "NAME") String name,
                 @Option(names = "--remark", paramLabel = "TEXT") String remark) {
         out().one(api().patch(path("/resource-groups/%s", id), body("name", name, "remark", remark)), GROUP);
     }
 
     @Command(name = "delete", description = "Unsubscribe / release a resource group.")
-    void delete(@Parameters(paramLabel = "RG_ID") String id) {
+    void delete(@Parameters(paramLabel = "RG") String id) {
         api().delete(path("/resource-groups/%s", id));
         out().done("Releasing resource group " + id + ": queued tasks cancelled, RELEASED once its running tasks end");
     }
@@ -146,7 +146,7 @@ final class ResourceGroupCommands extends ClientCommand {
             field("RUNNING", "running"), field("QUEUED", "queued"), field("QUEUED-CU", "queuedCu")));
 
     @Command(name = "usage", description = "Used CU now per usage type; with --since the usage curve as a terminal chart.")
-    void usage(@Parameters(paramLabel = "RG_ID") String id,
+    void usage(@Parameters(paramLabel = "RG") String id,
                @Option(names = "--since", paramLabel = "DURATION", converter = AuditCommands.SinceConverter.class,
                        description = "draw the curve of the last 30m, 24h, 7d ...") Duration since,
                @Option(names = "--step", paramLabel = "DURATION", converter = AuditCommands.SinceConverter.class,
@@ -190,18 +190,18 @@ final class ResourceGroupCommands extends ClientCommand {
     }
 
     @Command(name = "networks", description = "List the VPCs bound to a resource group.")
-    void networks(@Parameters(paramLabel = "RG_ID") String id) {
+    void networks(@Parameters(paramLabel = "RG") String id) {
         out().many(elements(api().get(path("/resource-groups/%s/networks", id))), NETWORK);
     }
 
     @Command(name = "bind", description = "Bind another VPC to a resource group.")
-    void bind(@Parameters(paramLabel = "RG_ID") String id, @Option(names = "--vpc", required = true, paramLabel = "VPC_ID") String vpc,
+    void bind(@Parameters(paramLabel = "RG") String id, @Option(names = "--vpc", required = true, paramLabel = "VPC") String vpc,
               @Option(names = "--vswitch", required = true, paramLabel = "VSWITCH_ID") String vswitch) {
         out().one(api().post(path("/resource-groups/%s/networks", id), body("vpcId", vpc, "vswitchId", vswitch)), NETWORK);
     }
 
     @Command(name = "unbind", description = "Remove a VPC binding (--force when running tasks may use it).")
-    void unbind(@Parameters(paramLabel = "RG_ID") String id, @Parameters(paramLabel = "NETWORK_ID") String networkId,
+    void unbind(@Parameters(paramLabel = "RG") String id, @Parameters(paramLabel = "NETWORK_ID") String networkId,
                 @Option(names = "--force", description = "remove it even though running tasks may use it") boolean force) {
         api().delete(path("/resource-groups/%s/networks/%s", id, networkId) + (force ? "?force=true" : ""));
         out().done("Unbound network " + networkId + " from resource group " + id);
@@ -220,14 +220,14 @@ final class ResourceGroupCommands extends ClientCommand {
     }
 
     @Command(name = "scale", description = "Scale a subscription group out or in (places an order; SCALING until it takes effect).")
-    void scale(@Parameters(paramLabel = "RG_ID") String id,
+    void scale(@Parameters(paramLabel = "RG") String id,
                @Option(names = "--spec-cu", required = true, paramLabel = "CU", description = "the new spec, whole CUs") BigDecimal specCu,
                @Option(names = "--client-token", paramLabel = "TOKEN") String clientToken) {
         LifecycleCommands.scale(this, id, specCu, clientToken);
     }
 
     @Command(name = "convert", description = "Convert a pay-as-you-go group to subscription (places an order; CONVERTING for about a minute).")
-    void convert(@Parameters(paramLabel = "RG_ID") String id,
+    void convert(@Parameters(paramLabel = "RG") String id,
                  @Option(names = "--cycle", required = true, paramLabel = "1MONTH|3MONTH|1YEAR", converter = BillingCycleConverter.class) BillingCycle cycle,
                  @Option(names = "--spec-cu", paramLabel = "CU", description = "destination spec (default: the current max CU)") BigDecimal specCu,
                  @Option(names = "--auto-renew", description = "renew monthly before expiry") boolean autoRenew,
@@ -236,24 +236,24 @@ final class ResourceGroupCommands extends ClientCommand {
     }
 
     @Command(name = "renew", description = "Renew a subscription group; an EXPIRED one runs again (places an order).")
-    void renew(@Parameters(paramLabel = "RG_ID") String id,
+    void renew(@Parameters(paramLabel = "RG") String id,
                @Option(names = "--cycle", required = true, paramLabel = "1MONTH|3MONTH|1YEAR", converter = BillingCycleConverter.class) BillingCycle cycle,
                @Option(names = "--client-token", paramLabel = "TOKEN") String clientToken) {
         LifecycleCommands.renew(this, id, cycle, clientToken);
     }
 
     @Command(name = "enable", description = "Enable a FROZEN pay-as-you-go group.")
-    void enable(@Parameters(paramLabel = "RG_ID") String id) {
+    void enable(@Parameters(paramLabel = "RG") String id) {
         LifecycleCommands.enable(this, id);
     }
 
     @Command(name = "auto-renew", description = "Turn a subscription's monthly auto-renewal on or off.")
-    void autoRenew(@Parameters(paramLabel = "RG_ID") String id, @Parameters(paramLabel = "on|off") String onOff) {
+    void autoRenew(@Parameters(paramLabel = "RG") String id, @Parameters(paramLabel = "on|off") String onOff) {
         LifecycleCommands.autoRenew(this, id, onOff);
     }
 
     @Command(name = "concurrency", description = "Show or set (--set N, 1..200) how many SCHEDULING tasks a group runs at once.")
-    void concurrency(@Parameters(paramLabel = "RG_ID") String id, @Option(names = "--set", paramLabel = "N") Integer set) {
+    void concurrency(@Parameters(paramLabel = "RG") String id, @Option(names = "--set", paramLabel = "N") Integer set) {
         AdmissionCommands.concurrency(this, id, set);
     }
 }

@@ -198,8 +198,19 @@ class ConsoleBrowserTest {
         Locator reason = page.locator("#tasks-live td.reason").first();
         assertThat(reason).containsText("maximum CU quota", new LocatorAssertions.ContainsTextOptions().setTimeout(30_000));
         page.waitForFunction("() => window.srgUsageChart && window.srgUsageChart.data.datasets.length > 0");
+        // the last hour by default, drawn in steps, with the capacity of each moment and the queued tasks
+        assertThat(page.locator("#usage-window button[data-window='1h']")).hasAttribute("aria-pressed", "true");
+        page.waitForFunction("() => document.getElementById('usage-chart').dataset.mode === '1h'");
+        Object shape = page.evaluate("() => { const c = window.srgUsageChart; const by = t => c.data.datasets.find(d => d.usageType === t);"
+                + " return [c.options.elements.line.stepped, c.options.elements.line.tension, !!by('CAPACITY'), !!by('QUEUED'),"
+                + " by('QUEUED').yAxisID]; }");
+        assertThat((List<?>) shape).containsExactly("before", 0, true, true, "queued");
+        page.locator("#usage-window button[data-window='live']").click();
         page.waitForFunction("() => window.srgUsageChart.data.datasets[0].data.some(v => v >= 3)",
                 null, new Page.WaitForFunctionOptions().setTimeout(30_000));
+        page.waitForFunction("() => window.srgUsageChart.data.datasets.find(d => d.usageType === 'QUEUED').data.some(v => v >= 1)",
+                null, new Page.WaitForFunctionOptions().setTimeout(30_000));
+        page.waitForFunction("() => window.srgUsageChart.data.datasets.find(d => d.usageType === 'CAPACITY').data.every(v => v === 4)");
         Object label = page.evaluate("() => window.srgUsageChart.data.datasets[0].label");
         assertThat(label).isEqualTo("Scheduling");
         assertThat(page.locator("#usage-table tr[data-usage-type='SCHEDULING'] td").nth(1)).hasText("3");
