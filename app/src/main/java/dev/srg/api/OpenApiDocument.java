@@ -115,7 +115,9 @@ final class OpenApiDocument {
                 return Map.of("type", "array", "items", typeSchema(p.getActualTypeArguments()[0]));
             }
             if (Map.class.isAssignableFrom(raw)) {
-                return Map.of("type", "object", "additionalProperties", typeSchema(p.getActualTypeArguments()[1]));
+                // Map<String, Object> (an instance's payload): its values are any JSON, not only objects
+                Type value = p.getActualTypeArguments()[1];
+                return Map.of("type", "object", "additionalProperties", value == Object.class ? Map.of() : typeSchema(value));
             }
             return typeSchema(raw);
         }

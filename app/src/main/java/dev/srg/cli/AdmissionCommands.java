@@ -18,19 +18,47 @@ final class AdmissionCommands {
     static final View QUOTA_VIEW = new View(List.of(Column.field("USAGE-TYPE", "type"), Column.field("MIN-CU", "minCu"),
             Column.field("MAX-CU", "maxCu")));
 
-    /** {@code srg rg quotas RG_ID [--set TYPE=MIN:MAX ...] [--clear]}. */
-    static void quotas(ClientCommand cmd, String id, List<String> set, boolean clear) {
+    /**
+     * {@code srg rg quotas RG_ID [--set TYPE=MIN:MAX ...] [--unset TYPE ...] [--replace] [--clear]}.
+     * The API replaces the whole quota map; like {@code scontrol update}, the CLI changes only the
+     * types named (an empty side keeps that type's current value) unless {@code --replace} says the
+     * given quotas are all there should be.
+     */
+    static void quotas(ClientCommand cmd, String id, List<String> set, List<String> unset, boolean replace, boolean clear) {
         ApiClient api = cmd.api();
         JsonNode answer;
-        if (set != null || clear) {
-            Map<String, Object> quotas = new LinkedHashMap<>();
+        boolean change = set != null || unset != null || clear;
+        if (replace && set == null) {
+            throw new CliException(2, "--replace needs the quotas to keep: --set TYPE=MIN:MAX ... (or --clear to remove every one)");
+        }
+        if (clear && (set != null || unset != null)) {
+            throw new CliException(2, "--clear removes every quota; it cannot go with --set or --unset");
+        }
+        if (change) {
+            Map<String, Map<String, Object>> quotas = new LinkedHashMap<>();
+            if (!replace && !clear) {
+                api.get(ClientCommand.path("/resource-groups/%s/quotas", id)).path("quotas").properties().forEach(e ->
+                        quotas.put(e.getKey(), ClientCommand.body("minCu", decimal(e.getValue().path("minCu")),
+                                "maxCu", decimal(e.getValue().path("maxCu")))));
+            }
+            for (String type : unset == null ? List.<String>of() : unset) {
+                String t = type.strip().toUpperCase(Locale.ROOT);
+                if (quotas.remove(t) == null) {
+                    throw new CliException(2, "--unset " + type + ": the group has no quota for " + t);
+                }
+            }
             for (String s : set == null ? List.<String>of() : set) {
                 Matcher m = QUOTA.matcher(s.strip());
                 if (!m.matches() || (m.group(2) == null && m.group(3) == null)) {
-                    throw new CliException(2, "'" + s + "' is not TYPE=MIN:MAX (e.g. DATA_INTEGRATION=4:8 or SCHEDULING=:16)");
+                    throw new CliException(2, "--set '" + s + "' is not TYPE=MIN:MAX (e.g. DATA_INTEGRATION=4:8 or SCHEDULING=:16)");
                 }
-                quotas.put(m.group(1).toUpperCase(Locale.ROOT), ClientCommand.body("minCu", m.group(2) == null ? null : new BigDecimal(m.group(2)),
-                        "maxCu", m.group(3) == null ? null : new BigDecimal(m.group(3))));
+                Map<String, Object> quota = quotas.computeIfAbsent(m.group(1).toUpperCase(Locale.ROOT), t -> new LinkedHashMap<>());
+                if (m.group(2) != null) {
+                    quota.put("minCu", new BigDecimal(m.group(2)));
+                }
+                if (m.group(3) != null) {
+                    quota.put("maxCu", new BigDecimal(m.group(3)));
+                }
             }
             answer = api.put(ClientCommand.path("/resource-groups/%s/quotas", id), Map.of("quotas", quotas));
         } else {
@@ -49,6 +77,10 @@ final class AdmissionCommands {
             rows.add(row);
         });
         cmd.out().many(rows, QUOTA_VIEW);
+    }
+
+    private static BigDecimal decimal(JsonNode n) {
+        return n.isNumber() ? n.decimalValue() : null;
     }
 
     /** {@code srg rg concurrency RG_ID [--set N]}. */

@@ -21,8 +21,8 @@ final class AlertCommands extends ClientCommand {
     static final View RULE = new View(
             List.of(field("ID", "id"), field("NAME", "name"), field("GROUP", "resourceGroupId"),
                     Column.of("CONDITION", AlertCommands::condition), field("STATE", "state"), field("VALUE", "lastValue")),
-            List.of(field("WEBHOOK", "webhookUrl"), field("SINCE", "stateSince"), field("EVALUATED", "lastEvaluatedAt"),
-                    field("CREATED", "createdAt")));
+            List.of(field("WEBHOOK", "webhookUrl"), field("SINCE", "stateSince"), Column.time("EVALUATED", "lastEvaluatedAt"),
+                    Column.time("CREATED", "createdAt")));
     static final View EVENT = new View(List.of(field("SEQ", "sequence"), field("TIME", "time"), field("FROM", "fromState"),
             field("TO", "toState"), field("VALUE", "value"),
             Column.of("NOTIFICATION", e -> e.hasNonNull("notification")
@@ -43,7 +43,7 @@ final class AlertCommands extends ClientCommand {
     }
 
     @Command(name = "create", description = "Create an alert rule.")
-    void create(@Option(names = "--group", required = true, paramLabel = "RG_ID") String group,
+    void create(@Option(names = "--group", required = true, paramLabel = "RG") String group,
                 @Option(names = "--metric", required = true, paramLabel = "CU_UTILIZATION|PENDING_INSTANCES") String metric,
                 @Option(names = "--comparator", required = true, paramLabel = "GT|GE|LT|LE") String comparator,
                 @Option(names = "--threshold", required = true, paramLabel = "N",
@@ -60,7 +60,7 @@ final class AlertCommands extends ClientCommand {
     }
 
     @Command(name = "list", description = "List alert rules.")
-    void list(@Option(names = "--group", paramLabel = "RG_ID") String group, @Mixin ListOptions page) {
+    void list(@Option(names = "--group", paramLabel = "RG") String group, @Mixin ListOptions page) {
         Map<String, String> query = new LinkedHashMap<>();
         query.put("resourceGroupId", group);
         printList(API + "/alert-rules", query, page, RULE);

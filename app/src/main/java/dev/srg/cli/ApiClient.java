@@ -22,10 +22,22 @@ public final class ApiClient {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private final String baseUrl;
     private final String token;
+    /** The CLI's: names where ids go (see {@link Names}); null for the demo and other code that has ids. */
+    private final Names names;
 
     public ApiClient(String baseUrl, String token) {
+        this(baseUrl, token, false);
+    }
+
+    private ApiClient(String baseUrl, String token, boolean resolveNames) {
         this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
         this.token = token;
+        this.names = resolveNames ? new Names(new ApiClient(baseUrl, token, false)) : null;
+    }
+
+    /** A client that accepts unique names wherever the API takes ids (the CLI's). */
+    static ApiClient resolvingNames(String baseUrl, String token) {
+        return new ApiClient(baseUrl, token, true);
     }
 
     public String baseUrl() {
@@ -57,6 +69,9 @@ public final class ApiClient {
     }
 
     public JsonNode get(String path, Map<String, String> query) {
+        if (names != null) {
+            query = names.query(query);
+        }
         String q = query.entrySet().stream().filter(e -> e.getValue() != null)
                 .map(e -> e.getKey() + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
                 .collect(Collectors.joining("&"));
@@ -81,6 +96,9 @@ public final class ApiClient {
 
     /** Streams a plain-text answer (logs) to the consumer as it arrives. */
     public HttpResponse<java.io.InputStream> stream(String path) {
+        if (names != null) {
+            path = names.path(path);
+        }
         try {
             HttpResponse<java.io.InputStream> r = http.send(request("GET", path, null), HttpResponse.BodyHandlers.ofInputStream());
             if (r.statusCode() >= 400) {
@@ -97,6 +115,10 @@ public final class ApiClient {
     }
 
     private JsonNode send(String method, String path, Object body) {
+        if (names != null) {
+            path = names.path(path);
+            body = names.body(body);
+        }
         try {
             HttpResponse<String> r = http.send(request(method, path, body), HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() >= 400) {

@@ -11,7 +11,7 @@ import picocli.CommandLine.ScopeType;
         description = "Pay-as-you-go bills: one line per group per hour, CU-seconds and amount.")
 final class BillCommands extends ClientCommand {
     @Command(name = "list", description = "List hourly bill lines, oldest first.")
-    void list(@Option(names = "--rg", paramLabel = "RG_ID") String group,
+    void list(@Option(names = "--rg", paramLabel = "RG") String group,
               @Option(names = "--from", paramLabel = "TIME", description = "first hour, RFC 3339 UTC") String from,
               @Option(names = "--to", paramLabel = "TIME", description = "end (exclusive), RFC 3339 UTC") String to,
               @Mixin ListOptions page) {
@@ -19,7 +19,7 @@ final class BillCommands extends ClientCommand {
     }
 
     @Command(name = "summary", description = "Total CU-seconds and amount of the lines in a range.")
-    void summary(@Option(names = "--rg", paramLabel = "RG_ID") String group,
+    void summary(@Option(names = "--rg", paramLabel = "RG") String group,
                  @Option(names = "--from", paramLabel = "TIME") String from,
                  @Option(names = "--to", paramLabel = "TIME") String to) {
         out().one(api().get(API + "/bills/summary", query(group, from, to)), LifecycleCommands.BILL_SUMMARY);

@@ -43,8 +43,8 @@ abstract class ClientCommand implements Runnable {
     @Option(names = "--token-file", scope = INHERIT, paramLabel = "FILE", description = "read the API token from FILE")
     Path tokenFile;
 
-    @Option(names = {"-o", "--output"}, scope = INHERIT, paramLabel = "table|json", defaultValue = "table",
-            description = "table (default) or json")
+    @Option(names = {"-o", "--output"}, scope = INHERIT, paramLabel = "FORMAT", defaultValue = "table",
+            description = "table (default, fits $COLUMNS), wide (every column), json, yaml, or name (ids only)")
     Output.Format format;
 
     /** The environment consulted for SRG_URL, SRG_TOKEN, XDG_CONFIG_HOME and HOME (tests swap it). */
@@ -75,7 +75,7 @@ abstract class ClientCommand implements Runnable {
         if (t == null || t.isBlank()) {
             throw new CliException(2, "no API token for " + u + ": pass --token-file FILE, set SRG_TOKEN, or run 'srg login'");
         }
-        return new ApiClient(u, t.strip());
+        return ApiClient.resolvingNames(u, t.strip());
     }
 
     static String readTokenFile(Path file) {
@@ -104,7 +104,7 @@ abstract class ClientCommand implements Runnable {
     }
 
     Output out() {
-        return new Output(spec.commandLine().getOut(), format);
+        return new Output(spec.commandLine().getOut(), format, Output.terminalWidth(env));
     }
 
     /** An API path: {@code %s} placeholders filled with path-encoded ids. */

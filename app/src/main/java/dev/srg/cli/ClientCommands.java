@@ -23,7 +23,35 @@ public final class ClientCommands {
                 new LoginCommands.Login(), new LoginCommands.Logout())) {
             root.addSubcommand(c);
         }
+        // `srg completion > /etc/bash_completion.d/srg` (bash and zsh), generated from the commands themselves
+        root.addSubcommand("completion", new picocli.AutoComplete.GenerateCompletion());
+        root.getSubcommands().get("completion").getCommandSpec().usageMessage().hidden(false)
+                .description("Print a bash/zsh completion script: source <(srg completion)");
+        root.setCaseInsensitiveEnumValuesAllowed(true);
+        root.registerConverter(java.math.BigDecimal.class, ClientCommands::decimal);
+        root.setParameterExceptionHandler(ClientCommands::badUsage);
         root.setExecutionExceptionHandler(new ErrorReport(root.getExecutionExceptionHandler()));
+    }
+
+    /** A number as the user typed it; refused in words, not with the JDK's parse exception. */
+    static java.math.BigDecimal decimal(String value) {
+        try {
+            return new java.math.BigDecimal(value.strip());
+        } catch (NumberFormatException e) {
+            throw new picocli.CommandLine.TypeConversionException("'" + value + "' is not a number (e.g. 0.25, 2 or 2.5)");
+        }
+    }
+
+    /** A usage error: what is wrong and where the help is, as kubectl does (not the whole help page). */
+    private static int badUsage(picocli.CommandLine.ParameterException ex, String[] args) {
+        CommandLine cl = ex.getCommandLine();
+        PrintWriter err = cl.getErr();
+        err.println("error: " + ex.getMessage());
+        picocli.CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
+        err.print("Usage: " + cl.getHelp().synopsis(0));
+        err.println("see '" + cl.getCommandSpec().qualifiedName() + " --help'");
+        err.flush();
+        return USAGE;
     }
 
     /** Makes the client commands read {@code env} instead of the process environment (for tests). */
@@ -49,7 +77,7 @@ public final class ClientCommands {
             if (ex instanceof ApiClient.ApiException e) {
                 exit = e.status() == 0 ? (e.code().equals("Connection") ? UNREACHABLE : FAILED)
                         : e.status() < 500 ? REFUSED : FAILED;
-                message = e.getMessage() + " (" + e.code() + (e.field() == null ? "" : ", field " + e.field()) + ")";
+                message = e.getMessage() + " (" + e.code() + (e.field() == null ? "" : ", " + flagOf(cl, e.field())) + ")";
             } else if (ex instanceof CliException e) {
                 exit = e.exitCode();
                 message = e.getMessage();
@@ -60,6 +88,41 @@ public final class ClientCommands {
             err.println("error: " + message);
             err.flush();
             return exit;
+        }
+
+        /**
+         * The flag the user typed for an API field ({@code cu} -> {@code --cu}, {@code resourceGroupId} ->
+         * {@code --rg}, {@code specCu} -> {@code --spec-cu}), read from the command's own options;
+         * {@code field NAME} when no option carries it (a body the CLI built itself).
+         */
+        static String flagOf(CommandLine cl, String field) {
+            String top = field.replaceAll("[.\\[].*", "");
+            for (picocli.CommandLine.Model.OptionSpec o : cl.getCommandSpec().options()) {
+                String camel = camel(o.longestName().replaceFirst("^-+", ""));
+                String expanded = ALIASES.getOrDefault(camel, camel);
+                if (top.equals(camel) || top.equals(camel + "Id") || top.equals(expanded)) {
+                    return o.longestName();
+                }
+            }
+            return "field " + field;
+        }
+
+        /** Short flags whose API field is not their camel case (plus "Id"). */
+        private static final Map<String, String> ALIASES = Map.of("rg", "resourceGroupId", "group", "resourceGroupId", "ws", "workspaceId",
+                "cycle", "billingCycle", "timeout", "timeoutSeconds", "defaultRg", "defaultResourceGroupId");
+
+        private static String camel(String flag) {
+            StringBuilder b = new StringBuilder();
+            boolean up = false;
+            for (char ch : flag.toCharArray()) {
+                if (ch == '-') {
+                    up = true;
+                } else {
+                    b.append(up ? Character.toUpperCase(ch) : ch);
+                    up = false;
+                }
+            }
+            return b.toString();
         }
 
         private static boolean isClient(CommandLine cl) {

@@ -20,26 +20,41 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ScopeType;
 import tools.jackson.databind.JsonNode;
 
-/** {@code srg instance list|get|log|cancel}: task instances. */
+/** {@code srg instance list|get|script|log|cancel}: task instances. */
 @Command(name = "instance", aliases = "instances", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true,
-        description = "Task instances: list, show, read or follow the log, cancel.")
+        description = "Task instances: list, show, print the script, read or follow the log, cancel.")
 final class InstanceCommands extends ClientCommand {
     static final View INSTANCE = new View(
             List.of(field("ID", "id"), field("NAME", "name"), field("TYPE", "type"), field("STATUS", "status"),
                     field("CU", "cu"), field("GROUP", "resourceGroupId"),
                     Column.of("QUEUE", i -> i.has("queue") ? "#" + i.get("queue").path("position").asString() + " "
                             + i.get("queue").path("reason").asString() : null),
-                    field("WAIT-MS", "waitMillis"), field("RUN-MS", "runMillis"), field("EXIT", "exitCode")),
+                    Column.millis("WAIT", "waitMillis"), Column.millis("RUN", "runMillis"), field("EXIT", "exitCode")),
             List.of(field("WORKSPACE", "workspaceId"), field("USAGE-TYPE", "usageType"), field("PRIORITY", "priority"),
-                    field("TIMEOUT-S", "timeoutSeconds"), field("FAILURE", "failureReason"), field("QUEUED", "queuedAt"),
-                    field("STARTED", "startedAt"), field("FINISHED", "finishedAt"),
+                    field("TIMEOUT-S", "timeoutSeconds"), field("FAILURE", "failureReason"), Column.time("QUEUED", "queuedAt"),
+                    Column.time("STARTED", "startedAt"), Column.time("FINISHED", "finishedAt"),
                     Column.of("CU-SECONDS", i -> Column.text(i.path("consumption").path("cuSeconds"))),
                     Column.of("CPU-SECONDS", i -> Column.text(i.path("consumption").path("cpuSeconds"))),
-                    Column.of("PEAK-MEMORY", i -> Column.text(i.path("consumption").path("peakMemoryBytes"))),
-                    field("LIMITS", "limitsNote"), Column.joined("WARNINGS", "warnings")));
+                    Column.bytes("PEAK-MEMORY", i -> i.path("consumption").path("peakMemoryBytes")),
+                    field("LIMITS", "limitsNote"), Column.joined("WARNINGS", "warnings"),
+                    Column.of("SCRIPT", InstanceCommands::scriptSummary)));
+
+    /** The script's first line and how much more there is (the whole: srg instance script ID). */
+    private static String scriptSummary(JsonNode i) {
+        JsonNode payload = i.path("payload");
+        if (!payload.isObject()) {
+            return null;
+        }
+        if (!payload.path("script").isString()) {
+            return payload.toString();
+        }
+        List<String> lines = payload.path("script").asString().lines().toList();
+        return lines.isEmpty() ? null : lines.get(0) + (lines.size() > 1 ? "  (+" + (lines.size() - 1) + " lines: srg instance script "
+                + i.path("id").asString() + ")" : "");
+    }
 
     @Command(name = "list", description = "List instances (queued ones with their position and why they wait).")
-    void list(@Option(names = "--rg", paramLabel = "RG_ID") String group,
+    void list(@Option(names = "--rg", paramLabel = "RG") String group,
               @Option(names = "--status", paramLabel = "STATUS", description = "QUEUED, STARTING, RUNNING, SUCCEEDED, FAILED, CANCELLED, TIMED_OUT") String status,
               @Option(names = "--usage-type", paramLabel = "TYPE") String usageType,
               @Mixin ListOptions page) {
@@ -53,6 +68,23 @@ final class InstanceCommands extends ClientCommand {
     @Command(name = "get", description = "Show an instance with its consumption.")
     void get(@Parameters(paramLabel = "INSTANCE_ID") String id) {
         out().one(api().get(path("/instances/%s", id)), INSTANCE);
+    }
+
+    @Command(name = "script", description = "Print what an instance ran, as submitted (its workspace's members only).")
+    void script(@Parameters(paramLabel = "INSTANCE_ID") String id) {
+        JsonNode i = api().get(path("/instances/%s", id));
+        JsonNode payload = i.path("payload");
+        if (!payload.isObject()) {
+            throw new CliException(1, "instance " + id + " shows no script: only members of its workspace see what it ran");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (payload.path("script").isString()) {
+            String script = payload.path("script").asString();
+            out.print(script.endsWith("\n") ? script : script + "\n");
+        } else {
+            out.println(dev.srg.json.Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(payload));
+        }
+        out.flush();
     }
 
     @Command(name = "log", description = "Print an instance's log; --follow streams it until the instance ends.")
@@ -88,9 +120,10 @@ final class InstanceCommands extends ClientCommand {
     @Command(name = "run", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true,
             description = "Run a Shell or Python task on a resource group; --follow streams its log and exits with its exit code.")
     static final class Run extends ClientCommand implements java.util.concurrent.Callable<Integer> {
-        @Option(names = {"-w", "--workspace"}, paramLabel = "WS_ID", description = "the workspace (default $SRG_WORKSPACE)")
+        @Option(names = {"-w", "--workspace"}, paramLabel = "WS",
+                description = "the workspace, a name or id (default: $SRG_WORKSPACE, then the profile's, see 'srg ws use')")
         String workspace;
-        @Option(names = "--rg", paramLabel = "RG_ID", description = "the resource group (default: the workspace's default)")
+        @Option(names = "--rg", paramLabel = "RG", description = "the resource group, a name or id (default: the workspace's default)")
         String group;
         @Option(names = "--type", paramLabel = "SHELL|PYTHON", description = "default: PYTHON for a .py --file, else SHELL")
         String type;
@@ -109,7 +142,11 @@ final class InstanceCommands extends ClientCommand {
         public Integer call() throws IOException {
             String ws = workspace != null ? workspace : env.get("SRG_WORKSPACE");
             if (ws == null) {
-                throw new CliException(2, "give --workspace WS_ID or set SRG_WORKSPACE");
+                String u = resolvedUrl();
+                ws = Profile.load(env).filter(p -> p.url().equals(u)).map(Profile::workspace).orElse(null);
+            }
+            if (ws == null) {
+                throw new CliException(2, "which workspace? give --workspace WS (a name or id), set SRG_WORKSPACE, or choose one with 'srg ws use WS'");
             }
             String script;
             if (file != null) {
@@ -133,7 +170,23 @@ final class InstanceCommands extends ClientCommand {
             }
             err.println("instance " + id + " " + instance.path("status").asString() + " on " + instance.path("resourceGroupId").asString());
             err.flush();
-            stream(api, id, true, 0, spec.commandLine().getOut());
+            // Ctrl-C stops following, not the task: say so, and how to stop it too
+            Thread hint = new Thread(() -> {
+                err.println();
+                err.println("stopped following; instance " + id + " keeps running. Cancel it: srg instance cancel " + id
+                        + "   follow it again: srg instance log " + id + " --follow");
+                err.flush();
+            }, "srg-follow-hint");
+            Runtime.getRuntime().addShutdownHook(hint);
+            try {
+                stream(api, id, true, 0, spec.commandLine().getOut());
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hint);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook is running: it says what to do
+                }
+            }
             JsonNode done = api.get(path("/instances/%s", id));
             String status = done.path("status").asString();
             if (!"SUCCEEDED".equals(status)) {

@@ -76,7 +76,7 @@ final class LifecycleCommands {
                             ? Column.text(o.get("previousSpecCu")) + " -> " + Column.text(o.path("specCu")) : Column.text(o.path("specCu"))),
                     Column.of("CYCLE", o -> o.hasNonNull("billingCycle")
                             ? o.get("billingCycle").path("count").asString() + " " + o.get("billingCycle").path("unit").asString() : null),
-                    Column.of("AMOUNT", LifecycleCommands::money), field("CREATED", "createdAt")),
+                    Column.of("AMOUNT", LifecycleCommands::money), Column.time("CREATED", "createdAt")),
             List.of(field("MODE", "billingMode"), field("PERIOD-START", "periodStart"), field("PERIOD-END", "periodEnd"),
                     field("STATUS", "status"), field("BY", "createdBy"), field("DETAIL", "detail")));
 

@@ -14,6 +14,9 @@ final class LoginCommands {
         @Option(names = "--token-stdin", description = "read the token from standard input")
         boolean tokenStdin;
 
+        @Option(names = {"-w", "--workspace"}, paramLabel = "WS", description = "the workspace commands use when they name none (name or id)")
+        String workspace;
+
         @Override
         public void run() {
             if (tokenStdin) {
@@ -24,8 +27,9 @@ final class LoginCommands {
             }
             ApiClient api = api();
             api.get(API + "/regions");
-            Path file = new Profile(api.baseUrl(), token != null ? token : readTokenFile(tokenFile)).save(env);
-            out().done("Logged in to " + api.baseUrl() + "; profile saved in " + file);
+            String ws = workspace == null ? null : api.get(path("/workspaces/%s", workspace)).path("id").asString();
+            Path file = new Profile(api.baseUrl(), token != null ? token : readTokenFile(tokenFile), ws).save(env);
+            out().done("Logged in to " + api.baseUrl() + (ws == null ? "" : ", workspace " + ws) + "; profile saved in " + file);
         }
     }
 

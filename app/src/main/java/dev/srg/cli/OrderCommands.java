@@ -13,7 +13,7 @@ import picocli.CommandLine.ScopeType;
         description = "Orders: every purchase (create, scale, renew, convert, auto-renew) with its price.")
 final class OrderCommands extends ClientCommand {
     @Command(name = "list", description = "List orders, oldest first.")
-    void list(@Option(names = "--rg", paramLabel = "RG_ID") String group,
+    void list(@Option(names = "--rg", paramLabel = "RG") String group,
               @Option(names = "--type", paramLabel = "TYPE", description = "CREATE, SCALE_OUT, SCALE_IN, RENEW, AUTO_RENEW, CONVERT") String type,
               @Option(names = "--from", paramLabel = "TIME", description = "RFC 3339 UTC") String from,
               @Option(names = "--to", paramLabel = "TIME", description = "RFC 3339 UTC") String to,

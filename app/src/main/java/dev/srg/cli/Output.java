@@ -4,61 +4,117 @@ import dev.srg.json.Json;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
 
-/** Prints answers as aligned text tables or as the server's JSON, pretty-printed. */
+/**
+ * Prints answers as kubectl does: an aligned table that fits the terminal ({@code $COLUMNS}),
+ * {@code wide} (every column, nothing cut), the server's {@code json} or the same as {@code yaml},
+ * or {@code name} (one id a line, for scripts).
+ */
 final class Output {
-    enum Format { table, json }
+    enum Format { table, wide, json, yaml, name }
+
+    /** A cut cell ends with this. */
+    static final String CUT = "…";
+    private static final int NARROWEST = 5;
 
     private final PrintWriter out;
     private final Format format;
+    /** The terminal's width in characters, 0 when unknown (no cutting). */
+    private final int width;
 
     Output(PrintWriter out, Format format) {
+        this(out, format, 0);
+    }
+
+    Output(PrintWriter out, Format format, int width) {
         this.out = out;
         this.format = format;
+        this.width = width;
+    }
+
+    /** The terminal width from {@code $COLUMNS} (shells export it to programs only when asked; 0 when unset). */
+    static int terminalWidth(Map<String, String> env) {
+        try {
+            return Math.max(0, Integer.parseInt(env.getOrDefault("COLUMNS", "0").strip()));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 
     /** One resource: a "HEADER  value" line per column and detail that has a value. */
     void one(JsonNode node, View view) {
-        if (format == Format.json) {
-            json(node);
-            return;
-        }
-        List<String[]> rows = new ArrayList<>();
-        for (List<Column> columns : List.of(view.columns(), view.details())) {
-            for (Column c : columns) {
-                String v = c.value().apply(node);
-                if (v != null && !v.isEmpty()) {
-                    rows.add(new String[] {c.header(), v});
+        switch (format) {
+            case json -> json(node);
+            case yaml -> yaml(node);
+            case name -> name(List.of(node));
+            case table, wide -> {
+                List<String[]> rows = new ArrayList<>();
+                for (List<Column> columns : List.of(view.columns(), view.details())) {
+                    for (Column c : columns) {
+                        String v = c.detail(node);
+                        if (v != null && !v.isEmpty()) {
+                            rows.add(new String[] {c.header(), v});
+                        }
+                    }
                 }
+                table(rows, false);
             }
         }
-        table(rows);
     }
 
-    /** Many resources: a header line and one row each (json: one array of them all). */
+    /** Many resources: a header line and one row each (json, yaml: one array of them all). */
     void many(List<JsonNode> items, View view) {
-        if (format == Format.json) {
-            ArrayNode array = Json.MAPPER.createArrayNode();
-            items.forEach(array::add);
-            json(array);
-            return;
+        switch (format) {
+            case json, yaml -> {
+                ArrayNode array = Json.MAPPER.createArrayNode();
+                items.forEach(array::add);
+                if (format == Format.json) {
+                    json(array);
+                } else {
+                    yaml(array);
+                }
+            }
+            case name -> name(items);
+            case table, wide -> {
+                List<Column> columns = new ArrayList<>(view.columns());
+                if (format == Format.wide) {
+                    columns.addAll(view.details());
+                }
+                List<String[]> rows = new ArrayList<>();
+                rows.add(columns.stream().map(Column::header).toArray(String[]::new));
+                for (JsonNode item : items) {
+                    rows.add(columns.stream().map(c -> c.cell(item)).toArray(String[]::new));
+                }
+                table(rows, format == Format.table);
+            }
         }
-        List<String[]> rows = new ArrayList<>();
-        rows.add(view.columns().stream().map(Column::header).toArray(String[]::new));
-        for (JsonNode item : items) {
-            rows.add(view.columns().stream().map(c -> c.cell(item)).toArray(String[]::new));
-        }
-        table(rows);
     }
 
-    /** What a command did when the server answers nothing (204); silent in json. */
+    /** What a command did when the server answers nothing (204); silent in json, yaml and name. */
     void done(String message) {
-        if (format == Format.table) {
+        if (format == Format.table || format == Format.wide) {
             out.println(message);
             out.flush();
         }
+    }
+
+    boolean isTable() {
+        return format == Format.table || format == Format.wide;
+    }
+
+    private void name(List<JsonNode> items) {
+        for (JsonNode item : items) {
+            String id = Column.text(item.path("id"));
+            if (id != null) {
+                out.println(id);
+            }
+        }
+        out.flush();
     }
 
     private void json(JsonNode node) {
@@ -66,24 +122,127 @@ final class Output {
         out.flush();
     }
 
-    private void table(List<String[]> rows) {
+    private void yaml(JsonNode node) {
+        StringBuilder b = new StringBuilder();
+        Yaml.write(node, b);
+        out.print(b);
+        out.flush();
+    }
+
+    private void table(List<String[]> rows, boolean fit) {
         int columns = rows.stream().mapToInt(r -> r.length).max().orElse(0);
-        int[] width = new int[columns];
+        int[] w = new int[columns];
         for (String[] row : rows) {
             for (int i = 0; i < row.length; i++) {
-                width[i] = Math.max(width[i], row[i].length());
+                w[i] = Math.max(w[i], row[i].length());
             }
+        }
+        if (fit && width > 0) {
+            shrink(w);
         }
         for (String[] row : rows) {
             StringBuilder line = new StringBuilder();
             for (int i = 0; i < row.length; i++) {
-                line.append(row[i]);
+                String cell = row[i].length() > w[i] ? row[i].substring(0, Math.max(0, w[i] - 1)) + CUT : row[i];
+                line.append(cell);
                 if (i < row.length - 1) {
-                    line.append(" ".repeat(width[i] - row[i].length() + 2));
+                    line.append(" ".repeat(w[i] - cell.length() + 2));
                 }
             }
-            out.println(line);
+            out.println(line.toString().stripTrailing());
         }
         out.flush();
+    }
+
+    /**
+     * Narrows the widest columns, one character at a time, until the table fits: never the first
+     * (the id, which users copy), none below 5 characters.
+     */
+    private void shrink(int[] w) {
+        while (total(w) > width) {
+            int widest = -1;
+            for (int i = 1; i < w.length; i++) {
+                if (w[i] > NARROWEST && (widest < 0 || w[i] > w[widest])) {
+                    widest = i;
+                }
+            }
+            if (widest < 0) {
+                return;
+            }
+            w[widest]--;
+        }
+    }
+
+    private static int total(int[] w) {
+        int sum = 2 * Math.max(0, w.length - 1);
+        for (int x : w) {
+            sum += x;
+        }
+        return sum;
+    }
+
+    /** A small YAML writer for JSON trees (block style; strings quoted as JSON when YAML could misread them). */
+    static final class Yaml {
+        private static final Pattern PLAIN = Pattern.compile("[A-Za-z_./][A-Za-z0-9_ ./@+-]*");
+        private static final List<String> RESERVED = List.of("true", "false", "null", "yes", "no", "on", "off", "y", "n", "~");
+
+        private Yaml() {}
+
+        static void write(JsonNode node, StringBuilder b) {
+            if (node.isContainer() && !node.isEmpty()) {
+                block(node, b, 0);
+            } else {
+                b.append(scalar(node)).append('\n');
+            }
+        }
+
+        private static void block(JsonNode node, StringBuilder b, int indent) {
+            String pad = " ".repeat(indent);
+            if (node.isArray()) {
+                for (JsonNode e : node) {
+                    b.append(pad).append("- ");
+                    if (e.isContainer() && !e.isEmpty()) {
+                        StringBuilder inner = new StringBuilder();
+                        block(e, inner, indent + 2);
+                        b.append(inner.substring(indent + 2)); // the first line goes after the dash
+                    } else {
+                        b.append(scalar(e)).append('\n');
+                    }
+                }
+                return;
+            }
+            for (var field : node.properties()) {
+                b.append(pad).append(key(field.getKey())).append(':');
+                JsonNode v = field.getValue();
+                if (v.isContainer() && !v.isEmpty()) {
+                    b.append('\n');
+                    block(v, b, indent + 2);
+                } else {
+                    b.append(' ').append(scalar(v)).append('\n');
+                }
+            }
+        }
+
+        private static String key(String k) {
+            return PLAIN.matcher(k).matches() && !RESERVED.contains(k.toLowerCase(Locale.ROOT)) ? k : Json.write(k);
+        }
+
+        private static String scalar(JsonNode n) {
+            if (n.isNull() || n.isMissingNode()) {
+                return "null";
+            }
+            if (n.isArray()) {
+                return "[]";
+            }
+            if (n.isObject()) {
+                return "{}";
+            }
+            if (n.isNumber() || n.isBoolean()) {
+                return Column.text(n);
+            }
+            String s = n.asString();
+            boolean plain = PLAIN.matcher(s).matches() && !s.endsWith(" ") && !RESERVED.contains(s.toLowerCase(Locale.ROOT));
+            return plain ? s : Json.write(s);
+        }
     }
 }

@@ -13,10 +13,19 @@ import java.util.Optional;
 import java.util.Properties;
 
 /**
- * The login profile: a server URL and its token, in {@code $XDG_CONFIG_HOME/srg/profile}
- * (default {@code ~/.config/srg/profile}), readable by its owner only.
+ * The login profile: a server URL, its token and the workspace commands use when they name none,
+ * in {@code $XDG_CONFIG_HOME/srg/profile} (default {@code ~/.config/srg/profile}), readable by its
+ * owner only.
  */
-record Profile(String url, String token) {
+record Profile(String url, String token, String workspace) {
+    Profile(String url, String token) {
+        this(url, token, null);
+    }
+
+    Profile withWorkspace(String w) {
+        return new Profile(url, token, w);
+    }
+
     static Path path(Map<String, String> env) {
         String xdg = env.get("XDG_CONFIG_HOME");
         Path config = xdg != null && !xdg.isBlank() ? Path.of(xdg)
@@ -37,7 +46,7 @@ record Profile(String url, String token) {
         }
         String url = p.getProperty("url");
         String token = p.getProperty("token");
-        return url == null || token == null ? Optional.empty() : Optional.of(new Profile(url, token));
+        return url == null || token == null ? Optional.empty() : Optional.of(new Profile(url, token, p.getProperty("workspace")));
     }
 
     /** Writes a new file with mode 0600 (never widening an old one) and moves it into place. */
@@ -48,7 +57,8 @@ record Profile(String url, String token) {
             Path tmp = dir.resolve("profile.tmp");
             Files.deleteIfExists(tmp);
             Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(tmp, "url=" + escape(url) + "\ntoken=" + escape(token) + "\n");
+            Files.writeString(tmp, "url=" + escape(url) + "\ntoken=" + escape(token) + "\n"
+                    + (workspace == null ? "" : "workspace=" + escape(workspace) + "\n"));
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             return file;
         } catch (FileAlreadyExistsException e) {

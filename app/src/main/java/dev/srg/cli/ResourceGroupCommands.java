@@ -33,12 +33,12 @@ final class ResourceGroupCommands extends ClientCommand {
             List.of(field("REMARK", "remark"),
                     Column.of("CYCLE", g -> g.hasNonNull("billingCycle")
                             ? g.get("billingCycle").path("count").asString() + " " + g.get("billingCycle").path("unit").asString() : null),
-                    field("AUTO-RENEW", "autoRenew"), field("EXPIRES", "expiresAt"), field("MAX-RUNNING", "schedulingMaxRunning"),
+                    field("AUTO-RENEW", "autoRenew"), Column.time("EXPIRES", "expiresAt"), field("MAX-RUNNING", "schedulingMaxRunning"),
                     joined("NETWORK-IDS", "networks", ResourceGroupCommands::network), joined("WORKSPACE-IDS", "workspaceIds"),
-                    field("CREATED", "createdAt"), field("UPDATED", "updatedAt"), field("TARGET-CU", "targetSpecCu"),
-                    field("TAKES-EFFECT", "transitionEndsAt"), field("FROZEN", "frozenAt"), field("RELEASED", "releasedAt")));
+                    Column.time("CREATED", "createdAt"), Column.time("UPDATED", "updatedAt"), field("TARGET-CU", "targetSpecCu"),
+                    Column.time("TAKES-EFFECT", "transitionEndsAt"), Column.time("FROZEN", "frozenAt"), Column.time("RELEASED", "releasedAt")));
     static final View NETWORK = new View(List.of(field("ID", "id"), field("VPC", "vpcId"), field("VSWITCH", "vswitchId"),
-            field("DATA-SERVICE", "dataService"), field("CREATED", "createdAt")));
+            field("DATA-SERVICE", "dataService"), Column.time("CREATED", "createdAt")));
 
     private static String network(JsonNode n) {
         return n.path("id").asString() + " " + n.path("vpcId").asString() + "/" + n.path("vswitchId").asString()
@@ -72,7 +72,7 @@ final class ResourceGroupCommands extends ClientCommand {
                 @Option(names = "--cycle", paramLabel = "1MONTH|3MONTH|1YEAR", converter = BillingCycleConverter.class,
                         description = "subscription billing cycle") BillingCycle cycle,
                 @Option(names = "--auto-renew", description = "renew the subscription monthly before it expires") boolean autoRenew,
-                @Option(names = "--vpc", required = true, paramLabel = "VPC_ID") String vpc,
+                @Option(names = "--vpc", required = true, paramLabel = "VPC") String vpc,
                 @Option(names = "--vswitch", required = true, paramLabel = "VSWITCH_ID") String vswitch,
                 @Option(names = "--client-token", paramLabel = "TOKEN", description = "idempotency key") String clientToken,
                 @Option(names = "--wait", description = "poll until the group is RUNNING") boolean wait,
@@ -84,10 +84,20 @@ final class ResourceGroupCommands extends ClientCommand {
         out().one(wait ? awaitRunning(api, group, Duration.ofSeconds(waitTimeout)) : group, GROUP);
     }
 
-    private static JsonNode awaitRunning(ApiClient api, JsonNode group, Duration timeout) {
+    private JsonNode awaitRunning(ApiClient api, JsonNode group, Duration timeout) {
         String id = group.path("id").asString();
         Instant deadline = Instant.now().plus(timeout);
+        Progress progress = new Progress(spec.commandLine().getErr(), env);
+        try {
+            return poll(api, group, id, deadline, timeout, progress);
+        } finally {
+            progress.done();
+        }
+    }
+
+    private static JsonNode poll(ApiClient api, JsonNode group, String id, Instant deadline, Duration timeout, Progress progress) {
         while (!"RUNNING".equals(group.path("status").asString())) {
+            progress.tick(id, group.path("status").asString());
             if (!"CREATING".equals(group.path("status").asString())) {
                 throw new CliException(1, "resource group " + id + " is " + group.path("status").asString() + ", not RUNNING");
             }
@@ -116,18 +126,18 @@ final class ResourceGroupCommands extends ClientCommand {
     }
 
     @Command(name = "get", description = "Show a resource group.")
-    void get(@Parameters(paramLabel = "RG_ID") String id) {
+    void get(@Parameters(paramLabel = "RG") String id) {
         out().one(api().get(path("/resource-groups/%s", id)), GROUP);
     }
 
     @Command(name = "rename", description = "Rename a resource group and/or change its remark.")
-    void rename(@Parameters(paramLabel = "RG_ID") String id, @Option(names = "--name", paramLabel = "NAME") String name,
+    void rename(@Parameters(paramLabel = "RG") String id, @Option(names = "--name", paramLabel = "NAME") String name,
                 @Option(names = "--remark", paramLabel = "TEXT") String remark) {
         out().one(api().patch(path("/resource-groups/%s", id), body("name", name, "remark", remark)), GROUP);
     }
 
     @Command(name = "delete", description = "Unsubscribe / release a resource group.")
-    void delete(@Parameters(paramLabel = "RG_ID") String id) {
+    void delete(@Parameters(paramLabel = "RG") String id) {
         api().delete(path("/resource-groups/%s", id));
         out().done("Releasing resource group " + id + ": queued tasks cancelled, RELEASED once its running tasks end");
     }
@@ -136,7 +146,7 @@ final class ResourceGroupCommands extends ClientCommand {
             field("RUNNING", "running"), field("QUEUED", "queued"), field("QUEUED-CU", "queuedCu")));
 
     @Command(name = "usage", description = "Used CU now per usage type; with --since the usage curve as a terminal chart.")
-    void usage(@Parameters(paramLabel = "RG_ID") String id,
+    void usage(@Parameters(paramLabel = "RG") String id,
                @Option(names = "--since", paramLabel = "DURATION", converter = AuditCommands.SinceConverter.class,
                        description = "draw the curve of the last 30m, 24h, 7d ...") Duration since,
                @Option(names = "--step", paramLabel = "DURATION", converter = AuditCommands.SinceConverter.class,
@@ -180,40 +190,44 @@ final class ResourceGroupCommands extends ClientCommand {
     }
 
     @Command(name = "networks", description = "List the VPCs bound to a resource group.")
-    void networks(@Parameters(paramLabel = "RG_ID") String id) {
+    void networks(@Parameters(paramLabel = "RG") String id) {
         out().many(elements(api().get(path("/resource-groups/%s/networks", id))), NETWORK);
     }
 
     @Command(name = "bind", description = "Bind another VPC to a resource group.")
-    void bind(@Parameters(paramLabel = "RG_ID") String id, @Option(names = "--vpc", required = true, paramLabel = "VPC_ID") String vpc,
+    void bind(@Parameters(paramLabel = "RG") String id, @Option(names = "--vpc", required = true, paramLabel = "VPC") String vpc,
               @Option(names = "--vswitch", required = true, paramLabel = "VSWITCH_ID") String vswitch) {
         out().one(api().post(path("/resource-groups/%s/networks", id), body("vpcId", vpc, "vswitchId", vswitch)), NETWORK);
     }
 
     @Command(name = "unbind", description = "Remove a VPC binding (--force when running tasks may use it).")
-    void unbind(@Parameters(paramLabel = "RG_ID") String id, @Parameters(paramLabel = "NETWORK_ID") String networkId,
+    void unbind(@Parameters(paramLabel = "RG") String id, @Parameters(paramLabel = "NETWORK_ID") String networkId,
                 @Option(names = "--force", description = "remove it even though running tasks may use it") boolean force) {
         api().delete(path("/resource-groups/%s/networks/%s", id, networkId) + (force ? "?force=true" : ""));
         out().done("Unbound network " + networkId + " from resource group " + id);
     }
 
-    @Command(name = "quotas", description = "Show a group's CU quotas per usage type, or replace them all with --set TYPE=MIN:MAX.")
-    void quotas(@Parameters(paramLabel = "RG_ID") String id,
+    @Command(name = "quotas", description = {"Show a group's CU quotas per usage type, or change them:",
+            "--set TYPE=MIN:MAX changes only that type (an empty side keeps its value), --unset TYPE removes one,",
+            "--replace makes the --set quotas all there are, --clear removes every one."})
+    void quotas(@Parameters(paramLabel = "RG") String id,
                 @Option(names = "--set", paramLabel = "TYPE=MIN:MAX",
-                        description = "e.g. DATA_INTEGRATION=4:8 or SCHEDULING=:16 (repeat; replaces every quota)") List<String> set,
+                        description = "e.g. DATA_INTEGRATION=4:8 or SCHEDULING=:16 (repeat)") List<String> set,
+                @Option(names = "--unset", paramLabel = "TYPE", description = "remove this type's quota (repeat)") List<String> unset,
+                @Option(names = "--replace", description = "the --set quotas replace every other type's") boolean replace,
                 @Option(names = "--clear", description = "remove every quota") boolean clear) {
-        AdmissionCommands.quotas(this, id, set, clear);
+        AdmissionCommands.quotas(this, id, set, unset, replace, clear);
     }
 
     @Command(name = "scale", description = "Scale a subscription group out or in (places an order; SCALING until it takes effect).")
-    void scale(@Parameters(paramLabel = "RG_ID") String id,
+    void scale(@Parameters(paramLabel = "RG") String id,
                @Option(names = "--spec-cu", required = true, paramLabel = "CU", description = "the new spec, whole CUs") BigDecimal specCu,
                @Option(names = "--client-token", paramLabel = "TOKEN") String clientToken) {
         LifecycleCommands.scale(this, id, specCu, clientToken);
     }
 
     @Command(name = "convert", description = "Convert a pay-as-you-go group to subscription (places an order; CONVERTING for about a minute).")
-    void convert(@Parameters(paramLabel = "RG_ID") String id,
+    void convert(@Parameters(paramLabel = "RG") String id,
                  @Option(names = "--cycle", required = true, paramLabel = "1MONTH|3MONTH|1YEAR", converter = BillingCycleConverter.class) BillingCycle cycle,
                  @Option(names = "--spec-cu", paramLabel = "CU", description = "destination spec (default: the current max CU)") BigDecimal specCu,
                  @Option(names = "--auto-renew", description = "renew monthly before expiry") boolean autoRenew,
@@ -222,24 +236,24 @@ final class ResourceGroupCommands extends ClientCommand {
     }
 
     @Command(name = "renew", description = "Renew a subscription group; an EXPIRED one runs again (places an order).")
-    void renew(@Parameters(paramLabel = "RG_ID") String id,
+    void renew(@Parameters(paramLabel = "RG") String id,
                @Option(names = "--cycle", required = true, paramLabel = "1MONTH|3MONTH|1YEAR", converter = BillingCycleConverter.class) BillingCycle cycle,
                @Option(names = "--client-token", paramLabel = "TOKEN") String clientToken) {
         LifecycleCommands.renew(this, id, cycle, clientToken);
     }
 
     @Command(name = "enable", description = "Enable a FROZEN pay-as-you-go group.")
-    void enable(@Parameters(paramLabel = "RG_ID") String id) {
+    void enable(@Parameters(paramLabel = "RG") String id) {
         LifecycleCommands.enable(this, id);
     }
 
     @Command(name = "auto-renew", description = "Turn a subscription's monthly auto-renewal on or off.")
-    void autoRenew(@Parameters(paramLabel = "RG_ID") String id, @Parameters(paramLabel = "on|off") String onOff) {
+    void autoRenew(@Parameters(paramLabel = "RG") String id, @Parameters(paramLabel = "on|off") String onOff) {
         LifecycleCommands.autoRenew(this, id, onOff);
     }
 
     @Command(name = "concurrency", description = "Show or set (--set N, 1..200) how many SCHEDULING tasks a group runs at once.")
-    void concurrency(@Parameters(paramLabel = "RG_ID") String id, @Option(names = "--set", paramLabel = "N") Integer set) {
+    void concurrency(@Parameters(paramLabel = "RG") String id, @Option(names = "--set", paramLabel = "N") Integer set) {
         AdmissionCommands.concurrency(this, id, set);
     }
 }

@@ -17,7 +17,7 @@ final class UserCommands extends ClientCommand {
             + "VpcFullAccess, ServiceLinkedRoleAccess";
     /** TOKEN is a detail: the server sends it only right after creating one, and then it must be shown. */
     static final View USER = new View(List.of(field("ID", "id"), field("NAME", "name"), joined("POLICIES", "policies"),
-            field("CREATED", "createdAt")), List.of(field("TOKEN", "token")));
+            Column.time("CREATED", "createdAt")), List.of(field("TOKEN", "token")));
 
     @Command(name = "create", description = "Create a user; its token is printed once.")
     void create(@Option(names = "--name", required = true, paramLabel = "NAME") String name,
@@ -35,23 +35,23 @@ final class UserCommands extends ClientCommand {
     }
 
     @Command(name = "get", description = "Show a user.")
-    void get(@Parameters(paramLabel = "USER_ID") String id) {
+    void get(@Parameters(paramLabel = "USER") String id) {
         out().one(api().get(path("/users/%s", id)), USER);
     }
 
     @Command(name = "policies", description = "Replace a user's policies.")
-    void policies(@Parameters(paramLabel = "USER_ID") String id,
+    void policies(@Parameters(paramLabel = "USER") String id,
                   @Option(names = "--policy", required = true, paramLabel = "POLICY", description = POLICIES) List<String> policies) {
         out().one(api().put(path("/users/%s/policies", id), body("policies", policies)), USER);
     }
 
     @Command(name = "token", description = "Issue a new token for a user; it is printed once.")
-    void token(@Parameters(paramLabel = "USER_ID") String id) {
+    void token(@Parameters(paramLabel = "USER") String id) {
         out().one(api().post(path("/users/%s/tokens", id), null), USER);
     }
 
     @Command(name = "password", description = "Set a user's console password, read from standard input.")
-    void password(@Parameters(paramLabel = "USER_ID") String id) {
+    void password(@Parameters(paramLabel = "USER") String id) {
         String password = readStdinLine("password");
         api().put(path("/users/%s/password", id), body("password", password));
         out().done("Set the console password of " + id);

@@ -24,11 +24,11 @@ final class VpcCommands extends ClientCommand {
                             + s.path("zoneId").asString() + ", " + s.path("cidr").asString() + ")"),
                     joined("ROUTE-IDS", "routes", r -> r.path("id").asString() + " " + r.path("destinationCidr").asString()
                             + " via " + r.path("via").asString()),
-                    field("CREATED", "createdAt")));
+                    Column.time("CREATED", "createdAt")));
     static final View VSWITCH = new View(List.of(field("ID", "id"), field("VPC", "vpcId"), field("NAME", "name"),
-            field("ZONE", "zoneId"), field("CIDR", "cidr"), field("CREATED", "createdAt")));
+            field("ZONE", "zoneId"), field("CIDR", "cidr"), Column.time("CREATED", "createdAt")));
     static final View ROUTE = new View(List.of(field("ID", "id"), field("VPC", "vpcId"), field("DESTINATION", "destinationCidr"),
-            field("VIA", "via"), field("CREATED", "createdAt")));
+            field("VIA", "via"), Column.time("CREATED", "createdAt")));
 
     @Command(name = "create", description = "Create a VPC.")
     void create(@Option(names = "--name", required = true, paramLabel = "NAME") String name,
@@ -44,18 +44,18 @@ final class VpcCommands extends ClientCommand {
     }
 
     @Command(name = "get", description = "Show a VPC with its vSwitches and routes.")
-    void get(@Parameters(paramLabel = "VPC_ID") String id) {
+    void get(@Parameters(paramLabel = "VPC") String id) {
         out().one(api().get(path("/vpcs/%s", id)), VPC);
     }
 
     @Command(name = "delete", description = "Delete a VPC that no resource group uses.")
-    void delete(@Parameters(paramLabel = "VPC_ID") String id) {
+    void delete(@Parameters(paramLabel = "VPC") String id) {
         api().delete(path("/vpcs/%s", id));
         out().done("Deleted VPC " + id);
     }
 
     @Command(name = "vswitch-create", description = "Create a vSwitch in a zone, inside the VPC's CIDR.")
-    void vswitchCreate(@Parameters(paramLabel = "VPC_ID") String id,
+    void vswitchCreate(@Parameters(paramLabel = "VPC") String id,
                        @Option(names = "--name", required = true, paramLabel = "NAME") String name,
                        @Option(names = "--zone", required = true, paramLabel = "ZONE_ID") String zone,
                        @Option(names = "--cidr", required = true, paramLabel = "CIDR") String cidr,
@@ -65,18 +65,18 @@ final class VpcCommands extends ClientCommand {
     }
 
     @Command(name = "nat-set", description = "Attach a NAT gateway with an elastic IP (gives tasks internet access).")
-    void natSet(@Parameters(paramLabel = "VPC_ID") String id, @Option(names = "--eip", required = true, paramLabel = "IP") String eip) {
+    void natSet(@Parameters(paramLabel = "VPC") String id, @Option(names = "--eip", required = true, paramLabel = "IP") String eip) {
         out().one(api().put(path("/vpcs/%s/nat-gateway", id), body("eip", eip)), VPC);
     }
 
     @Command(name = "nat-delete", description = "Remove the VPC's NAT gateway.")
-    void natDelete(@Parameters(paramLabel = "VPC_ID") String id) {
+    void natDelete(@Parameters(paramLabel = "VPC") String id) {
         api().delete(path("/vpcs/%s/nat-gateway", id));
         out().done("Removed the NAT gateway of VPC " + id);
     }
 
     @Command(name = "route-add", description = "Declare a route to a connected network.")
-    void routeAdd(@Parameters(paramLabel = "VPC_ID") String id,
+    void routeAdd(@Parameters(paramLabel = "VPC") String id,
                   @Option(names = "--destination", required = true, paramLabel = "CIDR") String destination,
                   @Option(names = "--via", required = true, paramLabel = "VPC_PEERING|VPN_GATEWAY|EXPRESS_CONNECT|CEN") String via,
                   @Option(names = "--client-token", paramLabel = "TOKEN", description = "idempotency key") String clientToken) {
@@ -85,7 +85,7 @@ final class VpcCommands extends ClientCommand {
     }
 
     @Command(name = "route-delete", description = "Remove a route.")
-    void routeDelete(@Parameters(paramLabel = "VPC_ID") String id, @Parameters(paramLabel = "ROUTE_ID") String routeId) {
+    void routeDelete(@Parameters(paramLabel = "VPC") String id, @Parameters(paramLabel = "ROUTE_ID") String routeId) {
         api().delete(path("/vpcs/%s/routes/%s", id, routeId));
         out().done("Deleted route " + routeId);
     }

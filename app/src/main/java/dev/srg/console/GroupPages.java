@@ -105,7 +105,7 @@ final class GroupPages {
                     && !g.id().contains(q)) {
                 continue;
             }
-            rows.add(new GroupRow(g, c.features.instances().usage(r.caller, g.id())));
+            rows.add(new GroupRow(g, c.features.instances().usage(r.caller, g.id()), ResourceGroupLifecycle.offered(g)));
         }
         r.render("groups/list.jte", model("page", r.page("Resource groups", "groups"), "rows", rows,
                 "regions", c.features.regions().list(), "statuses", GroupStatus.values(),
@@ -174,7 +174,7 @@ final class GroupPages {
         Set<String> adminOf = new java.util.HashSet<>();
         visible.stream().filter(w -> isAdmin(r.caller, w)).forEach(w -> adminOf.add(w.id()));
         r.render("groups/detail.jte", model("page", r.page(g.name(), "groups").crumb("Resource groups", Console.HOME),
-                "g", g, "usage", usage, "quotas", quotas, "form", form, "tasks", tasks(c, r.caller, id, usage),
+                "g", g, "offered", ResourceGroupLifecycle.offered(g), "usage", usage, "quotas", quotas, "form", form, "tasks", tasks(c, r.caller, id, usage),
                 "vpcs", vpcsById, "associated", associated, "associable", associable, "adminOf", adminOf,
                 "usageTypes", UsageType.values(), "lifecycle", c.extensions.lifecycleAdapter().isPresent(),
                 "history", c.extensions.usageHistoryAdapter().isPresent(), "usageJson", Json.write(usage),

@@ -81,8 +81,7 @@ final class InstancePages {
                     in.integer("timeoutSeconds"), null, in.text("name"), in.text("clientToken")));
             r.auditResource(i.id());
             String warning = i.warnings().isEmpty() ? "" : " Note: " + String.join("; ", i.warnings()) + ".";
-            r.done("Submitted " + i.id() + " (" + i.status() + ")." + warning,
-                    "/console/instances?resourceGroupId=" + i.resourceGroupId());
+            r.done("Submitted " + i.id() + " (" + i.status() + ")." + warning, "/console/instances/" + i.id());
         } catch (SrgException e) {
             r.refused("submit", in, e, SUBMIT_FIELDS, "/console/instances/new");
         }

@@ -10,8 +10,8 @@ import java.util.List;
 public final class Views {
     private Views() {}
 
-    /** A row of the groups list: the group and its usage now. */
-    public record GroupRow(ResourceGroupInfo group, GroupUsage usage) {}
+    /** A row of the groups list: the group, its usage now, and what its state lets its owner do (asked of the lifecycle, not re-stated here). */
+    public record GroupRow(ResourceGroupInfo group, GroupUsage usage, java.util.Set<dev.srg.group.LifecycleDecider.Action> offered) {}
 
     /** The running (and starting) and queued tasks of one usage type of a group. */
     public record TypeTasks(UsageType type, List<InstanceInfo> running, List<InstanceInfo> queued) {}

@@ -19,8 +19,10 @@ import dev.srg.group.LifecycleDecision.Audit;
 import dev.srg.quantity.ComputeUnits;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The lifecycle's rules as pure deciders (SPEC RG-3..RG-8; STYLE #6): each takes a group's state,
@@ -56,8 +58,7 @@ public final class LifecycleDecider {
      * warning, and nothing is stopped (scale-in never kills: the decision has no change to tasks).
      */
     public LifecycleDecision scale(GroupState g, ComputeUnits spec, long minimumsMilliCu, long usedMilliCu, String actor, Instant now) {
-        requireStatus(g, "scale", GroupStatus.RUNNING);
-        requireSubscription(g, "scaled");
+        check(Action.SCALE, g);
         if (spec.equals(g.specCu())) {
             throw SrgException.invalid("specCu", "InvalidParameter.Spec.Unchanged", "resource group '" + g.id() + "' already has " + spec);
         }
@@ -79,11 +80,7 @@ public final class LifecycleDecider {
     /** RG-6: pay-as-you-go → subscription, CONVERTING for a while, tasks unaffected. The reverse is refused. */
     public LifecycleDecision convert(GroupState g, ComputeUnits requestedSpec, BillingCycle cycle, boolean autoRenew,
                                      long minimumsMilliCu, String actor, Instant now) {
-        if (g.billingMode() == BillingMode.SUBSCRIPTION) {
-            throw SrgException.conflict("ResourceGroup.Convert.ToPayAsYouGoNotSupported", "billingMode", "resource group '" + g.id()
-                    + "' is already SUBSCRIPTION; converting it to PAY_AS_YOU_GO is not supported (SPEC RG-6)");
-        }
-        requireStatus(g, "convert", GroupStatus.RUNNING);
+        check(Action.CONVERT, g);
         ComputeUnits spec = requestedSpec != null ? ResourceGroupManager.subscriptionSpec("specCu", requestedSpec)
                 : ComputeUnits.ofCu(Math.max(ResourceGroupManager.SUBSCRIPTION_MIN_CU, g.maxCu().milli() / 1000));
         requireAboveMinimums(spec, minimumsMilliCu);
@@ -98,8 +95,7 @@ public final class LifecycleDecider {
 
     /** RG-3, RG-8: renew a subscription; an EXPIRED one runs again from now, a live one is extended from its expiry. */
     public LifecycleDecision renew(GroupState g, BillingCycle cycle, String actor, Instant now) {
-        requireSubscription(g, "renewed");
-        requireStatus(g, "renew", GroupStatus.RUNNING, GroupStatus.SCALING, GroupStatus.EXPIRED);
+        check(Action.RENEW, g);
         boolean expired = g.status() == GroupStatus.EXPIRED;
         LifecycleRules.Period period = LifecycleRules.renewal(g.expiresAt(), expired, now, cycle);
         List<LifecycleChange> changes = new ArrayList<>();
@@ -115,28 +111,21 @@ public final class LifecycleDecider {
 
     /** RG-3: monthly auto-renewal on or off (a converting group is about to be a subscription). */
     public static LifecycleDecision setAutoRenew(GroupState g, boolean autoRenew, String actor, Instant now) {
-        requireNotReleased(g);
-        if (g.billingMode() != BillingMode.SUBSCRIPTION && g.status() != GroupStatus.CONVERTING) {
-            throw SrgException.conflict("ResourceGroup.NotSubscription", "autoRenew",
-                    "resource group '" + g.id() + "' is PAY_AS_YOU_GO: only subscriptions renew");
-        }
+        check(Action.AUTO_RENEW, g);
         return new LifecycleDecision(List.of(new SetAutoRenew(autoRenew)), List.of(),
                 List.of(new Audit(now, actor, "resource-group.auto-renew", "autoRenew=" + autoRenew)), List.of());
     }
 
     /** RG-7: a FROZEN group runs again; its queued tasks are admitted; the 7-day window starts anew. */
     public LifecycleDecision enable(GroupState g, String actor, Instant now) {
-        if (g.status() != GroupStatus.FROZEN) {
-            throw SrgException.conflict("ResourceGroup.NotFrozen",
-                    "resource group '" + g.id() + "' is " + g.status() + ", not FROZEN: only a frozen group is enabled");
-        }
+        check(Action.ENABLE, g);
         return new LifecycleDecision(List.of(new Enable()), List.of(),
                 List.of(new Audit(now, actor, "resource-group.enable", "FROZEN -> RUNNING")), List.of());
     }
 
     /** RG-8: unsubscribe: RELEASING at once (no refund of a subscription's remaining period). */
     public LifecycleDecision release(GroupState g, String actor, Instant now) {
-        requireNotReleased(g);
+        check(Action.RELEASE, g);
         return new LifecycleDecision(List.of(new StartRelease(g.status())), List.of(),
                 List.of(new Audit(now, actor, "resource-group.release", g.status() + " -> RELEASING (unsubscribed)")), List.of());
     }
@@ -231,6 +220,64 @@ public final class LifecycleDecider {
 
     // ---- checks ----
 
+    /**
+     * What an owner asks of a group: the purchase actions (RG-5..RG-8), auto-renewal, and changing
+     * its settings (quotas, concurrency, networks, associations).
+     */
+    public enum Action { SCALE, CONVERT, RENEW, ENABLE, AUTO_RENEW, RELEASE, SETTINGS }
+
+    /**
+     * The actions a group in this state accepts, by the very checks the decisions make (so a form
+     * offers exactly what the server would accept; its other rules, e.g. a spec's size, still apply).
+     */
+    public static Set<Action> offered(GroupState g) {
+        Set<Action> offered = EnumSet.noneOf(Action.class);
+        for (Action a : Action.values()) {
+            try {
+                check(a, g);
+                offered.add(a);
+            } catch (SrgException refused) {
+                // not in this state
+            }
+        }
+        return offered;
+    }
+
+    /** Refuses (409, saying why and what to do first) an action the group's state does not allow. */
+    static void check(Action action, GroupState g) {
+        switch (action) {
+            case SCALE -> {
+                requireStatus(g, "scale", GroupStatus.RUNNING);
+                requireSubscription(g, "scaled");
+            }
+            case CONVERT -> {
+                if (g.billingMode() == BillingMode.SUBSCRIPTION) {
+                    throw SrgException.conflict("ResourceGroup.Convert.ToPayAsYouGoNotSupported", "billingMode", "resource group '"
+                            + g.id() + "' is already SUBSCRIPTION; converting it to PAY_AS_YOU_GO is not supported (rule RG-6, docs/rules.md)");
+                }
+                requireStatus(g, "convert", GroupStatus.RUNNING);
+            }
+            case RENEW -> {
+                requireSubscription(g, "renewed");
+                requireStatus(g, "renew", GroupStatus.RUNNING, GroupStatus.SCALING, GroupStatus.EXPIRED);
+            }
+            case AUTO_RENEW -> {
+                requireNotReleased(g);
+                if (g.billingMode() != BillingMode.SUBSCRIPTION && g.status() != GroupStatus.CONVERTING) {
+                    throw SrgException.conflict("ResourceGroup.NotSubscription", "autoRenew",
+                            "resource group '" + g.id() + "' is PAY_AS_YOU_GO: only subscriptions renew");
+                }
+            }
+            case ENABLE -> {
+                if (g.status() != GroupStatus.FROZEN) {
+                    throw SrgException.conflict("ResourceGroup.NotFrozen",
+                            "resource group '" + g.id() + "' is " + g.status() + ", not FROZEN: only a frozen group is enabled");
+                }
+            }
+            case RELEASE, SETTINGS -> requireNotReleased(g);
+        }
+    }
+
     static void requireNotReleased(GroupState g) {
         if (g.status() == GroupStatus.RELEASED || g.status() == GroupStatus.RELEASING) {
             throw SrgException.conflict("ResourceGroup.Released", "resource group '" + g.id() + "' is " + g.status());
@@ -268,7 +315,7 @@ public final class LifecycleDecider {
             // SPEC ADM-2: minimums sum to at most the spec
             throw SrgException.invalid("specCu", "InvalidParameter.Spec.BelowMinimumQuotas", "specCu " + spec
                     + " is below the sum of the group's minimum quotas, " + ComputeUnits.ofMilli(minimumsMilliCu)
-                    + " (SPEC ADM-2); lower the minimums first");
+                    + " (rule ADM-2, docs/rules.md); lower the minimums first");
         }
     }
 }

@@ -78,6 +78,12 @@ public final class ResourceGroupLifecycle {
         return decider.config();
     }
 
+    /** What the group's owner may ask of it now (the console offers these and no others). */
+    public static java.util.Set<LifecycleDecider.Action> offered(ResourceGroupInfo g) {
+        return LifecycleDecider.offered(new GroupState(g.id(), g.status(), g.billingMode(), g.specCu(), g.maxCu(), g.targetSpecCu(),
+                g.transitionEndsAt(), g.billingCycle(), Boolean.TRUE.equals(g.autoRenew()), g.expiresAt(), null, null));
+    }
+
     public record ScaleRequest(ComputeUnits specCu, String clientToken) {}
 
     /** {@code billingMode} may be left out (SUBSCRIPTION, the only target); {@code specCu} defaults to the current maxCu. */
@@ -134,7 +140,7 @@ public final class ResourceGroupLifecycle {
                 && visible.billingMode() == BillingMode.SUBSCRIPTION)) {
             // SPEC RG-6
             throw SrgException.conflict("ResourceGroup.Convert.ToPayAsYouGoNotSupported", "billingMode",
-                    "converting a SUBSCRIPTION group to PAY_AS_YOU_GO is not supported (SPEC RG-6); "
+                    "converting a SUBSCRIPTION group to PAY_AS_YOU_GO is not supported (rule RG-6, docs/rules.md); "
                             + "let it expire or unsubscribe it, and buy a PAY_AS_YOU_GO group");
         }
         BillingCycle cycle = BillingCycle.validate("billingCycle", r.billingCycle());

@@ -27,7 +27,8 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        SrgServer server = ServerCommand.start(options);
+        // a published password for a user who can buy: reachable from this machine only unless asked
+        SrgServer server = ServerCommand.start(options, "127.0.0.1");
         if (server == null) {
             return 2;
         }

@@ -9,6 +9,8 @@ import picocli.CommandLine.Mixin;
 /** {@code srg server}: runs the server until stopped (SIGTERM / Ctrl-C stop it cleanly). */
 @Command(name = "server", mixinStandardHelpOptions = true, description = "Run the srg server.")
 public final class ServerCommand implements Callable<Integer> {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ServerCommand.class);
+
     @Mixin
     ServerOptions options;
 
@@ -23,17 +25,48 @@ public final class ServerCommand implements Callable<Integer> {
     }
 
     /** Starts a server from the options and announces it; null (reported) when the configuration is invalid. */
-    static SrgServer start(ServerOptions options) throws java.io.IOException {
+    static SrgServer start(ServerOptions options) {
+        return start(options, "0.0.0.0");
+    }
+
+    /**
+     * Starts a server; null (reported on stderr in one line, the caller exits 2) when the
+     * configuration is invalid or the server cannot start (a used data directory, a busy port):
+     * what a user can fix gets a sentence, not a stack trace. The log keeps the details.
+     */
+    static SrgServer start(ServerOptions options, String defaultHost) {
         ServerConfig cfg;
         try {
-            cfg = options.resolve();
+            cfg = options.resolve(defaultHost);
         } catch (ServerConfig.ConfigException e) {
             System.err.println("srg: " + e.getMessage());
             return null;
         }
-        SrgServer server = SrgServer.start(cfg);
+        SrgServer server;
+        try {
+            server = SrgServer.start(cfg);
+        } catch (java.io.IOException | RuntimeException e) {
+            LOG.debug("start-up failed", e);
+            System.err.println("srg: cannot start: " + startFailure(e, cfg));
+            return null;
+        }
         announce(server);
         return server;
+    }
+
+    /** One sentence for a start-up failure: a busy port said as such, else the innermost message. */
+    static String startFailure(Throwable e, ServerConfig cfg) {
+        String message = null;
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.BindException) {
+                return "port " + cfg.port() + " on " + cfg.host() + " is in use (another srg or program listens there);"
+                        + " choose another with --port";
+            }
+            if (t.getMessage() != null && !t.getMessage().isBlank()) {
+                message = t.getMessage();
+            }
+        }
+        return message != null ? message : e.getClass().getSimpleName();
     }
 
     /** Blocks until SIGTERM / Ctrl-C, then closes the server cleanly. */
@@ -53,6 +86,8 @@ public final class ServerCommand implements Callable<Integer> {
                         + tokenFile + ", mode 0600):\n  " + token),
                 () -> System.out.println("administrator token: " + tokenFile));
         // the last line: scripts (and tests) wait for it
-        System.out.println("srg is running at http://localhost:" + server.port() + "  (health: /livez, /readyz, API: /api/v1, OpenAPI: /api/v1/openapi.json)");
+        String listening = server.config().host().equals("0.0.0.0") ? "all addresses" : server.config().host();
+        System.out.println("srg is running at http://localhost:" + server.port() + "  (listening on " + listening
+                + "; health: /livez, /readyz, API: /api/v1, OpenAPI: /api/v1/openapi.json)");
     }
 }

@@ -13,7 +13,7 @@ final class ServerOptions {
     @Spec(Spec.Target.SELF)
     CommandSpec spec;
 
-    @Option(names = "--host", description = "Listen address (default 0.0.0.0; SRG_HOST).")
+    @Option(names = "--host", description = "Listen address (default 0.0.0.0, 127.0.0.1 for the demo; SRG_HOST).")
     String host;
     @Option(names = "--port", description = "Listen port (default 8080; SRG_PORT).")
     String port;
@@ -31,7 +31,7 @@ final class ServerOptions {
     Boolean simulatedClock;
     @Option(names = "--provisioning-delay-ms", description = "How long provisioning a new group takes (default 1000).")
     String provisioningDelayMs;
-    @Option(names = "--prices", description = "Price list (properties: currency, subscription-cu-month, pay-as-you-go-cu-hour, year-discount-percent); default USD 50.00 per CU-month, 0.12 per CU-hour, 15% off years.")
+    @Option(names = "--prices", description = "Price list (properties: currency, subscription-cu-month, pay-as-you-go-cu-hour, year-discount-percent); default USD 50.00 per CU-month, 0.12 per CU-hour, 15%% off years.")
     String prices;
     @Option(names = "--convert-seconds", description = "How long converting pay-as-you-go to subscription takes (default 60).")
     String convertSeconds;
@@ -50,8 +50,27 @@ final class ServerOptions {
     @Option(names = "--config", description = "A properties file with the same keys as the flags (port=8080, data-dir=...).")
     Path config;
 
-    ServerConfig resolve() {
-        return ServerConfig.resolve(flags(), System.getenv(), config);
+    /** The configuration, with {@code defaultHost} when neither a flag, SRG_HOST nor the config file names one. */
+    ServerConfig resolve(String defaultHost) {
+        Map<String, String> flags = flags();
+        String envHost = System.getenv("SRG_HOST");
+        if (!flags.containsKey("host") && (envHost == null || envHost.isEmpty()) && !configNamesHost()) {
+            flags.put("host", defaultHost);
+        }
+        return ServerConfig.resolve(flags, System.getenv(), config);
+    }
+
+    private boolean configNamesHost() {
+        if (config == null) {
+            return false;
+        }
+        java.util.Properties p = new java.util.Properties();
+        try (java.io.Reader r = java.nio.file.Files.newBufferedReader(config)) {
+            p.load(r);
+        } catch (java.io.IOException e) {
+            return false; // resolve() reports the unreadable file
+        }
+        return p.getProperty("host") != null;
     }
 
     /**

@@ -9,6 +9,7 @@ import dev.srg.execution.WorkShape;
 import dev.srg.quantity.ComputeUnits;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 /**
  * An instance as the API shows it. {@code type} is its kind's name and {@code shape} whether it
@@ -16,7 +17,9 @@ import java.util.List;
  * {@code waitMillis} and {@code runMillis} are measured to now while it waits or runs (MON-2);
  * {@code queue} says where a queued one stands and why it waits; {@code consumption} is there once
  * it finished (MON-3); {@code enforcement} says, once launched, what its backend enforced (RT-3),
- * and {@code limitsEnforced}/{@code limitsNote} are its CPU and memory part (ADM-7).
+ * and {@code limitsEnforced}/{@code limitsNote} are its CPU and memory part (ADM-7). {@code payload}
+ * is what ran (e.g. {@code {"script": ...}}, size-limited by its kind), only on a single instance read
+ * by a member of its workspace or an administrator: scripts can say more than the metadata does.
  */
 public record InstanceInfo(String id, String name, String workspaceId, String resourceGroupId, String type,
                            WorkShape shape, UsageType usageType, ComputeUnits cu, int priority, Integer timeoutSeconds,
@@ -24,9 +27,10 @@ public record InstanceInfo(String id, String name, String workspaceId, String re
                            Instant finishedAt, long waitMillis, Long runMillis, Integer exitCode, FailureReason failureReason,
                            Consumption consumption, Boolean limitsEnforced, String limitsNote, Enforcement enforcement,
                            int restarts, @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> warnings,
-                           QueuePosition queue) {
+                           QueuePosition queue, @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, Object> payload) {
     public InstanceInfo {
         warnings = warnings == null ? List.of() : List.copyOf(warnings);
+        payload = payload == null ? null : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(payload));
     }
 
     /** What a finished instance used: CU x run time, CPU time and peak memory (MON-3). */
@@ -41,6 +45,13 @@ public record InstanceInfo(String id, String name, String workspaceId, String re
     public InstanceInfo withQueue(QueuePosition q) {
         return new InstanceInfo(id, name, workspaceId, resourceGroupId, type, shape, usageType, cu, priority, timeoutSeconds,
                 imageId, status, submittedBy, queuedAt, startedAt, finishedAt, waitMillis, runMillis, exitCode,
-                failureReason, consumption, limitsEnforced, limitsNote, enforcement, restarts, warnings, q);
+                failureReason, consumption, limitsEnforced, limitsNote, enforcement, restarts, warnings, q, payload);
+    }
+
+    /** With what was submitted to run (a script, ...): shown to the workspace's members only, never in lists. */
+    public InstanceInfo withPayload(Map<String, Object> p) {
+        return new InstanceInfo(id, name, workspaceId, resourceGroupId, type, shape, usageType, cu, priority, timeoutSeconds,
+                imageId, status, submittedBy, queuedAt, startedAt, finishedAt, waitMillis, runMillis, exitCode,
+                failureReason, consumption, limitsEnforced, limitsNote, enforcement, restarts, warnings, queue, p);
     }
 }

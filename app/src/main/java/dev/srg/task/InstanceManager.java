@@ -168,7 +168,9 @@ public final class InstanceManager {
         InstanceDao.Row row = jdbi.withHandle(h -> new InstanceDao(h, clock).find(id))
                 .orElseThrow(() -> SrgException.notFound("Instance", id));
         requireVisible(caller, row.info());
-        return withQueue(row.info());
+        InstanceInfo i = withQueue(row.info());
+        boolean member = caller.isAdministrator() || workspaces.role(i.workspaceId(), caller.userId()).isPresent();
+        return member ? i.withPayload(row.payload()) : i;
     }
 
     public Page<InstanceInfo> list(Principal caller, String groupId, InstanceStatus status, UsageType usageType, PageRequest page) {
@@ -268,7 +270,8 @@ public final class InstanceManager {
         GroupStatus s = g.status();
         if (s == GroupStatus.FROZEN) {
             throw SrgException.conflict("ResourceGroup.Frozen", "resourceGroupId",
-                    "resource group '" + g.id() + "' is FROZEN after 7 idle days; enable it (POST /resource-groups/" + g.id() + "/enable) first");
+                    "resource group '" + g.id() + "' is FROZEN after 7 idle days; enable it first: srg rg enable " + g.id()
+                            + " (the console's Enable, or POST /api/v1/resource-groups/" + g.id() + "/enable)");
         }
         if (s == GroupStatus.EXPIRED) {
             throw SrgException.conflict("ResourceGroup.Expired", "resourceGroupId",

@@ -221,7 +221,7 @@ class ClientCommandsTest {
         assertThat(both.err()).contains("mutually exclusive");
         Run badTime = srg("audit", "list", "--from", "yesterday");
         assertThat(badTime.exit()).isEqualTo(3);
-        assertThat(badTime.err()).contains("field from");
+        assertThat(badTime.err()).contains("(InvalidParameter.Time, --from)");
     }
 
     @Test
@@ -232,10 +232,10 @@ class ClientCommandsTest {
                 "--spec-cu", "2.5", "--cycle", "1MONTH", "--vpc", net[0], "--vswitch", net[1]);
         assertThat(r.exit()).isEqualTo(3);
         assertThat(r.out()).isEmpty();
-        assertThat(r.err()).startsWith("error: ").contains("2.5").endsWith(", field specCu)\n").doesNotContain("Exception");
+        assertThat(r.err()).startsWith("error: ").contains("2.5").endsWith(", --spec-cu)\n").doesNotContain("Exception");
         Run cidr = srg("vpc", "vswitch-create", net[0], "--name", "outside", "--zone", "local-a", "--cidr", "192.168.1.0/24");
         assertThat(cidr.exit()).isEqualTo(3);
-        assertThat(cidr.err()).startsWith("error: ").contains("field cidr");
+        assertThat(cidr.err()).startsWith("error: ").contains("(InvalidParameter.VSwitch.CidrOutsideVpc, --cidr)");
     }
 
     @Test

@@ -51,7 +51,7 @@ class InstanceCommandsTest {
         assertThat(py.out()).isEqualTo("1024\n");
         var refused = srg("run", "-w", workspace, "--cu", "0.3", "true");
         assertThat(refused.exit()).isEqualTo(3);
-        assertThat(refused.err()).contains("field cu");
+        assertThat(refused.err()).contains(", --cu)");
     }
 
     @Test
@@ -63,7 +63,10 @@ class InstanceCommandsTest {
         var cancelled = srg("instance", "cancel", id, "-o", "json");
         assertThat(cancelled.exit()).isZero();
         var got = srg("instance", "get", id);
-        assertThat(got.out()).contains("STATUS");
+        assertThat(got.out()).contains("STATUS").containsPattern("SCRIPT +sleep 30\n");
+        var multi = srg("run", "-w", workspace, "-o", "json", "echo one\necho two").id();
+        assertThat(srg("instance", "get", multi).out()).contains("echo one  (+1 lines: srg instance script " + multi + ")");
+        assertThat(srg("instance", "script", multi).out()).isEqualTo("echo one\necho two\n");
         var log = srg("instance", "log", id, "--follow");
         assertThat(log.exit()).isZero();
     }
@@ -79,6 +82,22 @@ class InstanceCommandsTest {
         assertThat(bad.exit()).isEqualTo(3);
         assertThat(bad.err()).contains("MinimumsAboveSpec");
         assertThat(srg("rg", "quotas", group, "--set", "nonsense").exit()).isEqualTo(2);
+
+        // --set changes the named type only (as scontrol update does); an empty side keeps its value
+        var one = srg("rg", "quotas", group, "--set", "DATA_INTEGRATION=:2.5", "-o", "json").json().get("quotas");
+        assertThat(one.get("SCHEDULING").get("maxCu").asInt()).isEqualTo(3);
+        assertThat(one.get("DATA_INTEGRATION").get("minCu").asInt()).isEqualTo(1);
+        assertThat(one.get("DATA_INTEGRATION").get("maxCu").asDouble()).isEqualTo(2.5);
+        var unset = srg("rg", "quotas", group, "--unset", "scheduling", "-o", "json").json().get("quotas");
+        assertThat(unset.has("SCHEDULING")).isFalse();
+        assertThat(unset.has("DATA_INTEGRATION")).isTrue();
+        var replaced = srg("rg", "quotas", group, "--replace", "--set", "SCHEDULING=:2", "-o", "json").json().get("quotas");
+        assertThat(replaced.properties()).hasSize(1);
+        assertThat(replaced.get("SCHEDULING").get("maxCu").asInt()).isEqualTo(2);
+        var notThere = srg("rg", "quotas", group, "--unset", "DATA_SERVICE");
+        assertThat(notThere.exit()).isEqualTo(2);
+        assertThat(notThere.err()).contains("--unset DATA_SERVICE");
+        assertThat(srg("rg", "quotas", group, "--replace").exit()).isEqualTo(2);
         assertThat(srg("rg", "quotas", group, "--clear", "-o", "json").json().get("quotas").isEmpty()).isTrue();
         var c = srg("rg", "concurrency", group, "--set", "7");
         assertThat(c.out()).contains("7");

@@ -93,6 +93,9 @@ class LifecycleCommandsTest {
         ok("clock", "advance", "7d");
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> status(id).equals("FROZEN"));
         assertThat(ok("rg", "list", "--status", "frozen").out()).contains(id);
+        var frozen = srg("run", "-w", ws, "true");
+        assertThat(frozen.exit()).isEqualTo(3);
+        assertThat(frozen.err()).contains("enable it first: srg rg enable " + id).contains("(ResourceGroup.Frozen, --rg)");
         assertThat(ok("rg", "enable", id).out()).contains("RUNNING");
 
         var bills = ok("bill", "list", "--rg", id);

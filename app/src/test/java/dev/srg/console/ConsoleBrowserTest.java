@@ -150,14 +150,21 @@ class ConsoleBrowserTest {
         page.locator("#f-name").fill("daily-report");
         page.locator("#f-script").fill("echo \"report for $SRG_INSTANCE_ID\"\nsleep 2\necho done");
         page.getByRole(com.microsoft.playwright.options.AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Run")).click();
+        // lands on the new task's page, which shows what runs (Slurm's Command=) and its live log
         assertThat(page.locator(".flash.ok")).containsText("Submitted");
-        Locator row = page.locator("#instance-rows tr").first();
-        assertThat(row.locator(".badge")).hasText("Succeeded", new LocatorAssertions.HasTextOptions().setTimeout(60_000));
-        shoot("instances");
-        row.locator("a.mono").first().click();
-        assertThat(page.locator("#log")).containsText("done", new LocatorAssertions.ContainsTextOptions().setTimeout(20_000));
+        assertThat(page).hasURL(java.util.regex.Pattern.compile(".*/console/instances/i-[^/?#]+$"));
+        String instance = page.url().replaceAll(".*/console/instances/", "");
+        assertThat(page.locator("#script")).hasText("echo \"report for $SRG_INSTANCE_ID\"\nsleep 2\necho done");
+        assertThat(page.locator("#log")).containsText("done", new LocatorAssertions.ContainsTextOptions().setTimeout(60_000));
         assertThat(page.locator("#log-state")).hasText("Complete");
         assertThat(page.locator("#facts .badge").first()).hasText("Succeeded");
+        page.navigate(url("/console/instances"));
+        Locator row = page.locator("#instance-rows tr").first();
+        assertThat(row.locator(".badge")).hasText("Succeeded", new LocatorAssertions.HasTextOptions().setTimeout(60_000));
+        assertThat(row).containsText(instance);
+        shoot("instances");
+        page.navigate(url("/console/instances/" + instance));
+        assertThat(page.locator("#log-state")).hasText("Complete");
         shoot("instance");
     }
 
@@ -191,8 +198,19 @@ class ConsoleBrowserTest {
         Locator reason = page.locator("#tasks-live td.reason").first();
         assertThat(reason).containsText("maximum CU quota", new LocatorAssertions.ContainsTextOptions().setTimeout(30_000));
         page.waitForFunction("() => window.srgUsageChart && window.srgUsageChart.data.datasets.length > 0");
+        // the last hour by default, drawn in steps, with the capacity of each moment and the queued tasks
+        assertThat(page.locator("#usage-window button[data-window='1h']")).hasAttribute("aria-pressed", "true");
+        page.waitForFunction("() => document.getElementById('usage-chart').dataset.mode === '1h'");
+        Object shape = page.evaluate("() => { const c = window.srgUsageChart; const by = t => c.data.datasets.find(d => d.usageType === t);"
+                + " return [c.options.elements.line.stepped, c.options.elements.line.tension, !!by('CAPACITY'), !!by('QUEUED'),"
+                + " by('QUEUED').yAxisID]; }");
+        assertThat(String.valueOf(shape)).isEqualTo("[before, 0, true, true, queued]");
+        page.locator("#usage-window button[data-window='live']").click();
         page.waitForFunction("() => window.srgUsageChart.data.datasets[0].data.some(v => v >= 3)",
                 null, new Page.WaitForFunctionOptions().setTimeout(30_000));
+        page.waitForFunction("() => window.srgUsageChart.data.datasets.find(d => d.usageType === 'QUEUED').data.some(v => v >= 1)",
+                null, new Page.WaitForFunctionOptions().setTimeout(30_000));
+        page.waitForFunction("() => window.srgUsageChart.data.datasets.find(d => d.usageType === 'CAPACITY').data.every(v => v === 4)");
         Object label = page.evaluate("() => window.srgUsageChart.data.datasets[0].label");
         assertThat(label).isEqualTo("Scheduling");
         assertThat(page.locator("#usage-table tr[data-usage-type='SCHEDULING'] td").nth(1)).hasText("3");

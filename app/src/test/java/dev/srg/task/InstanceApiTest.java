@@ -67,6 +67,26 @@ class InstanceApiTest extends ServerTestBase {
     }
 
     @Test
+    @DisplayName("what ran is kept: the script shows on the instance for its workspace's members and administrators, not in lists nor to other readers")
+    void keepsTheScript() {
+        String rg = fx.subscriptionGroup(2).get("id").asString();
+        String ws = fx.workspace(rg).get("id").asString();
+        String script = "echo kept; # a comment that only the script has";
+        String id = admin.post("instances", task(ws, script, 0.25)).id();
+        awaitFinal(id);
+        assertThat(admin.get("instances/" + id).json().get("payload").get("script").asString()).isEqualTo(script);
+        var visitor = fx.user();
+        admin.put("workspaces/" + ws + "/members/" + visitor.id(), Map.of("role", "VISITOR"));
+        assertThat(visitor.http().get("instances/" + id).json().get("payload").get("script").asString()).isEqualTo(script);
+        // a group manager sees every instance's metadata, but what a workspace runs stays with the workspace
+        var manager = fx.user("ResourceGroupFullAccess");
+        JsonNode seen = manager.http().get("instances/" + id).json();
+        assertThat(seen.get("id").asString()).isEqualTo(id);
+        assertThat(seen.has("payload")).isFalse();
+        assertThat(admin.get("instances?resourceGroupId=" + rg).json().get("items").get(0).has("payload")).isFalse();
+    }
+
+    @Test
     @DisplayName("SPEC WS-1: a task may use only a group associated with its workspace")
     void onlyAssociatedGroups() {
         String rg = fx.subscriptionGroup(2).get("id").asString();

@@ -76,6 +76,20 @@ public final class ServerProcess implements AutoCloseable {
         return new Result(p.exitValue(), out);
     }
 
+    /** Runs {@code srg ARGS} (any command, nothing added) to its end; returns its exit code and output. */
+    public static Result run(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-cp", System.getProperty("java.class.path"), "dev.srg.Main"));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("srg did not exit:\n" + out);
+        }
+        return new Result(p.exitValue(), out);
+    }
+
     public record Result(int exitCode, String output) {}
 
     public int port() {

@@ -11,7 +11,8 @@
       function apply() {
         var v = source.value;
         target.querySelectorAll("option[" + dataAttr + "], optgroup[" + dataAttr + "]").forEach(function (o) {
-          var match = !v || o.getAttribute(dataAttr) === v;
+          // one value, or a space-separated list of them (a group serves several workspaces)
+          var match = !v || o.getAttribute(dataAttr).split(" ").indexOf(v) >= 0;
           o.hidden = !match;
           o.disabled = !match;
         });
@@ -53,8 +54,10 @@
     if (!window.Chart) return;
     var capacity = parseFloat(canvas.dataset.capacity || "0");
     var live = { labels: [], points: [] };
-    var mode = "live";
+    var pressed = document.querySelector("#usage-window button[aria-pressed='true']:not([disabled])");
+    var mode = pressed ? pressed.dataset.window : "live";
     var timer = null;
+    var historyTimer = null;
     var chart = new window.Chart(canvas, {
       type: "line",
       data: { labels: [], datasets: [] },
@@ -63,10 +66,13 @@
         interaction: { mode: "index", intersect: false },
         scales: {
           x: { ticks: { maxTicksLimit: 8, autoSkip: true, maxRotation: 0 }, grid: { display: false } },
-          y: { stacked: true, beginAtZero: true, suggestedMax: capacity || undefined, title: { display: true, text: "CU" } }
+          y: { stacked: true, beginAtZero: true, suggestedMax: capacity || undefined, title: { display: true, text: "CU" } },
+          queued: { position: "right", beginAtZero: true, suggestedMax: 4, grid: { display: false },
+            ticks: { precision: 0 }, title: { display: true, text: "Queued tasks" } }
         },
         plugins: { legend: { position: "bottom", labels: { boxWidth: 12, usePointStyle: true } } },
-        elements: { point: { radius: 0, hitRadius: 6 }, line: { tension: 0.25, cubicInterpolationMode: "monotone", borderWidth: 2 } }
+        // steps, not splines: a sample holds until the next one, and no value is drawn that was never sampled
+        elements: { point: { radius: 0, hitRadius: 6 }, line: { tension: 0, stepped: "before", borderWidth: 2 } }
       }
     });
     window.srgUsageChart = chart;
@@ -87,10 +93,13 @@
           data: points.map(function (p) { return usedOf((p.byUsageType || {})[t]); })
         };
       });
-      if (capacity > 0) {
-        sets.push({ label: "Capacity", stack: "capacity", fill: false, borderColor: "#94a3b8", borderDash: [6, 4], borderWidth: 1.5,
-          backgroundColor: "transparent", data: points.map(function () { return capacity; }) });
-      }
+      // the capacity of each moment (a group scaled from 4 to 2 CU shows 4 before and 2 after)
+      sets.push({ label: "Capacity", usageType: "CAPACITY", stack: "capacity", fill: false, borderColor: "#94a3b8", borderDash: [6, 4],
+        borderWidth: 1.5, backgroundColor: "transparent",
+        data: points.map(function (p) { return typeof p.capacityCu === "number" ? p.capacityCu : capacity; }) });
+      sets.push({ label: "Queued tasks", usageType: "QUEUED", stack: "queued", yAxisID: "queued", fill: false, borderColor: "#d97706",
+        borderDash: [2, 3], borderWidth: 1.5, backgroundColor: "transparent",
+        data: points.map(function (p) { return typeof p.maxQueued === "number" ? p.maxQueued : (p.queued || 0); }) });
       // a single sample is a dot, not an invisible line
       chart.options.elements.point.radius = points.length < 2 ? 3 : 0;
       chart.data.labels = labels;
@@ -102,7 +111,9 @@
 
     function sample(usage) {
       live.labels.push(clock(new Date(), false));
-      live.points.push({ byUsageType: usage.byUsageType || {}, usedCu: usage.usedCu });
+      var queued = 0;
+      Object.keys(usage.byUsageType || {}).forEach(function (t) { queued += (usage.byUsageType[t] || {}).queued || 0; });
+      live.points.push({ byUsageType: usage.byUsageType || {}, usedCu: usage.usedCu, capacityCu: usage.capacityCu, queued: queued });
       if (live.points.length > 180) { live.labels.shift(); live.points.shift(); }
       if (mode === "live") render(live.labels, live.points);
     }
@@ -117,20 +128,35 @@
     try { sample(JSON.parse(canvas.dataset.usage)); } catch (e) { poll(); }
     timer = setInterval(poll, 5000);
 
+    function loadHistory() {
+      var asked = mode;
+      fetch(canvas.dataset.historyUrl + "?window=" + encodeURIComponent(asked), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : { points: [] }; })
+        .then(function (h) {
+          if (mode !== asked) return;
+          var pts = h.points || [];
+          render(pts.map(function (p) { return clock(new Date(p.time), asked !== "1h"); }), pts);
+        })
+        .catch(function () { /* the next refresh tries again */ });
+    }
+
+    function show(m) {
+      mode = m;
+      clearInterval(historyTimer);
+      if (mode === "live") { render(live.labels, live.points); return; }
+      loadHistory();
+      historyTimer = setInterval(loadHistory, 30000);
+    }
+
     document.querySelectorAll("#usage-window button").forEach(function (b) {
       b.addEventListener("click", function () {
         document.querySelectorAll("#usage-window button").forEach(function (x) { x.setAttribute("aria-pressed", String(x === b)); });
-        mode = b.dataset.window;
-        if (mode === "live") { render(live.labels, live.points); return; }
-        fetch(canvas.dataset.historyUrl + "?window=" + encodeURIComponent(mode), { credentials: "same-origin" })
-          .then(function (r) { return r.ok ? r.json() : { points: [] }; })
-          .then(function (h) {
-            var pts = h.points || [];
-            render(pts.map(function (p) { return clock(new Date(p.time), mode !== "1h"); }), pts);
-          });
+        show(b.dataset.window);
       });
     });
-    window.addEventListener("pagehide", function () { clearInterval(timer); });
+    // the last hour by default (the live view starts with one sample), live where there is no history
+    show(mode);
+    window.addEventListener("pagehide", function () { clearInterval(timer); clearInterval(historyTimer); });
   }
 
   // The live log: reads the instance's log from where it stopped until the instance ended.
@@ -169,18 +195,47 @@
     step();
   }
 
+  function placeMenu(menu) {
+    var items = menu.querySelector(".menu-items");
+    var button = menu.querySelector("summary");
+    if (!items || !button) return;
+    var r = button.getBoundingClientRect();
+    items.classList.add("floating");
+    items.style.right = Math.max(8, window.innerWidth - r.right) + "px";
+    items.style.top = "";
+    items.style.bottom = "";
+    var below = window.innerHeight - r.bottom;
+    if (below < items.offsetHeight + 12 && r.top > below) {
+      items.style.bottom = (window.innerHeight - r.top + 4) + "px";
+    } else {
+      items.style.top = (r.bottom + 4) + "px";
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     linkSelects("data-vswitch-filter", "data-vpc");
     linkSelects("data-zone-filter", "data-region");
+    linkSelects("data-group-filter", "data-workspaces");
     var canvas = document.getElementById("usage-chart");
     if (canvas) usageChart(canvas);
     var log = document.getElementById("log");
     if (log && log.dataset.logUrl) liveLog(log);
-    // close other open menus when one opens
+    // close other open menus when one opens; an open menu floats above the page (position: fixed,
+    // placed from its button) so a table's scroll box cannot clip it, and opens upward near the bottom
     document.addEventListener("toggle", function (e) {
       if (e.target.classList && e.target.classList.contains("menu") && e.target.open) {
         document.querySelectorAll("details.menu[open]").forEach(function (d) { if (d !== e.target) d.open = false; });
+        placeMenu(e.target);
       }
     }, true);
+    function closeMenus() { document.querySelectorAll("details.menu[open]").forEach(function (d) { d.open = false; }); }
+    window.addEventListener("resize", closeMenus);
+    document.addEventListener("scroll", function (e) {
+      if (!(e.target.closest && e.target.closest(".menu-items"))) closeMenus();
+    }, true);
+    document.addEventListener("keydown", function (e) { if (e.key === "Escape") closeMenus(); });
+    document.addEventListener("click", function (e) {
+      if (!e.target.closest || !e.target.closest("details.menu")) closeMenus();
+    });
   });
 })();

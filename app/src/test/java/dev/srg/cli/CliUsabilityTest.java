@@ -1,0 +1,189 @@
+package dev.srg.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.srg.json.Json;
+import dev.srg.testing.Fixtures;
+import dev.srg.testing.TestServer;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+
+/** The CLI as a new user meets it: names for ids, a default workspace, output formats, readable errors. */
+@Timeout(value = 4, unit = TimeUnit.MINUTES)
+class CliUsabilityTest {
+    static TestServer server;
+    static Fixtures fx;
+    static String group;
+    static String workspace;
+
+    @TempDir
+    static Path home;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start();
+        fx = new Fixtures(server);
+        var body = fx.subscriptionBody(fx.network(), 4);
+        body.put("name", "ux-group");
+        group = server.admin().post("resource-groups", body).id();
+        fx.awaitRunning(group);
+        workspace = server.admin().post("workspaces", Map.of("name", "ux-ws", "regionId", "local",
+                "defaultResourceGroupId", group)).id();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    static ClientCommandsTest.Run srg(Map<String, String> env, String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("--url", server.url(), "--token", server.adminToken()));
+        Map<String, String> e = new HashMap<>(env);
+        e.putIfAbsent("XDG_CONFIG_HOME", home.resolve("none").toString());
+        return ClientCommandsTest.srgWithEnv(e, all.toArray(String[]::new));
+    }
+
+    static ClientCommandsTest.Run srg(String... args) {
+        return srg(Map.of(), args);
+    }
+
+    @Test
+    @DisplayName("names work wherever ids do, when unique; an ambiguous or unknown name says so")
+    void namesInsteadOfIds() {
+        assertThat(srg("rg", "get", "ux-group", "-o", "json").id()).isEqualTo(group);
+        assertThat(srg("ws", "get", "ux-ws", "-o", "json").id()).isEqualTo(workspace);
+        var run = srg("run", "-w", "ux-ws", "--rg", "ux-group", "--follow", "echo by name");
+        assertThat(run.exit()).as(run.toString()).isZero();
+        assertThat(run.out()).isEqualTo("by name\n");
+        assertThat(srg("instance", "list", "--rg", "ux-group", "-o", "name").out()).matches("(i-\\w{20}\n)+");
+        assertThat(srg("rg", "quotas", "ux-group").exit()).isZero();
+
+        server.admin().post("workspaces", Map.of("name", "twin", "regionId", "local"));
+        server.admin().post("workspaces", Map.of("name", "twin", "regionId", "local"));
+        var twin = srg("ws", "get", "twin");
+        assertThat(twin.exit()).isEqualTo(2);
+        assertThat(twin.err()).contains("2 workspaces are named 'twin'").contains("give the id");
+        var none = srg("rg", "get", "no-such-group");
+        assertThat(none.exit()).isEqualTo(3);
+        assertThat(none.err()).isEqualTo("error: ResourceGroup 'no-such-group' does not exist (ResourceGroup.NotFound)\n");
+    }
+
+    @Test
+    @DisplayName("srg login --workspace and srg ws use set the workspace srg run uses when it names none")
+    void defaultWorkspaceInTheProfile() throws Exception {
+        Path config = home.resolve("profile-test");
+        Path tokenFile = home.resolve("token");
+        Files.writeString(tokenFile, server.adminToken());
+        Map<String, String> env = Map.of("XDG_CONFIG_HOME", config.toString());
+        var login = ClientCommandsTest.srgWithEnv(env, "login", "--url", server.url(), "--token-file", tokenFile.toString(),
+                "-w", "ux-ws");
+        assertThat(login.exit()).as(login.toString()).isZero();
+        assertThat(Files.readString(config.resolve("srg/profile"))).contains("workspace=" + workspace);
+        var run = ClientCommandsTest.srgWithEnv(env, "run", "--follow", "echo from the profile");
+        assertThat(run.out()).as(run.toString()).isEqualTo("from the profile\n");
+
+        String other = server.admin().post("workspaces", Map.of("name", "ux-other", "regionId", "local")).id();
+        var use = ClientCommandsTest.srgWithEnv(env, "ws", "use", "ux-other");
+        assertThat(use.out()).contains("ux-other (" + other + ")");
+        var refused = ClientCommandsTest.srgWithEnv(env, "run", "true");
+        // ux-other has no group: the server names the field, the CLI the flag
+        assertThat(refused.exit()).isEqualTo(3);
+        assertThat(refused.err()).contains("--rg)");
+        var noProfile = srg("run", "true");
+        assertThat(noProfile.exit()).isEqualTo(2);
+        assertThat(noProfile.err()).contains("srg ws use");
+    }
+
+    @Test
+    @DisplayName("-o wide, name, yaml (any case); tables fit $COLUMNS; durations, sizes and ages read as such")
+    void outputFormats() {
+        String instance = srg("run", "-w", workspace, "-o", "JSON", "true").id();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() ->
+                srg("instance", "get", instance, "-o", "json").json().get("status").asString().equals("SUCCEEDED"));
+
+        String yaml = srg("rg", "get", group, "-o", "Yaml").out();
+        assertThat(yaml).contains("id: " + group + "\n").contains("name: ux-group\n").contains("status: RUNNING\n")
+                .contains("specCu: 4\n").containsPattern("createdAt: \"\\d{4}-");
+        String list = srg("rg", "list", "-o", "yaml").out();
+        assertThat(list).startsWith("- id: ");
+
+        String wide = srg("instance", "list", "--rg", group, "-o", "wide").out();
+        assertThat(wide.lines().findFirst().orElseThrow()).contains("WORKSPACE").contains("FINISHED");
+        String table = srg("instance", "list", "--rg", group).out();
+        assertThat(table.lines().findFirst().orElseThrow()).doesNotContain("WORKSPACE").contains("WAIT").contains("RUN");
+        assertThat(table).containsPattern(instance + " .* (\\d+ms|[\\d.]+s) ");
+        assertThat(srg("instance", "get", instance).out()).containsPattern("FINISHED +\\S+Z \\(\\d+[smh] ago\\)");
+
+        var narrow = srg(Map.of("COLUMNS", "80"), "rg", "list");
+        assertThat(narrow.out().lines()).allMatch(l -> l.length() <= 80);
+        assertThat(narrow.out()).contains("…").contains(group + "  "); // ids are never cut
+        assertThat(srg(Map.of("COLUMNS", "80"), "rg", "list", "-o", "wide").out()).contains("SUBSCRIPTION").doesNotContain("…");
+    }
+
+    @Test
+    @DisplayName("client-side errors name the flag and never print a stack trace; completion is generated")
+    void errorsAndCompletion() {
+        var cu = srg("run", "-w", workspace, "--cu", "abc", "true");
+        assertThat(cu.exit()).isEqualTo(2);
+        assertThat(cu.err()).contains("error: Invalid value for option '--cu': 'abc' is not a number")
+                .contains("see 'srg run --help'").doesNotContain("Exception");
+        var quota = srg("run", "-w", workspace, "--cu", "99", "true");
+        assertThat(quota.exit()).isEqualTo(3);
+        assertThat(quota.err()).contains(", --cu)");
+        var completion = srg("completion");
+        assertThat(completion.exit()).isZero();
+        assertThat(completion.out()).contains("complete -F").contains("instance").contains("quotas");
+    }
+
+    @Test
+    @DisplayName("rg create --wait shows its progress on stderr; the answer alone goes to stdout")
+    void waitShowsProgress() {
+        var net = fx.network();
+        var created = srg(Map.of("SRG_PROGRESS", "always"), "rg", "create", "--name", "ux-wait", "--region", "local",
+                "--zone", "local-a", "--billing-mode", "subscription", "--spec-cu", "2", "--cycle", "1month",
+                "--vpc", net.vpcId(), "--vswitch", net.vswitchId(), "--wait", "-o", "json");
+        assertThat(created.json().get("status").asString()).isEqualTo("RUNNING");
+        assertThat(created.err()).containsPattern("waiting for rg-\\w+: CREATING \\(\\d+s\\)");
+    }
+
+    @Test
+    @DisplayName("Ctrl-C on run --follow stops following and says how to cancel the task")
+    void interruptingFollowSaysHowToCancel() throws Exception {
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+                "-cp", System.getProperty("java.class.path"), "dev.srg.Main", "run", "-w", "ux-ws", "--follow",
+                "--url", server.url(), "--token", server.adminToken(), "echo started; sleep 60");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        StringBuilder seen = new StringBuilder();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                seen.append(line).append('\n');
+                if (line.equals("started")) {
+                    p.toHandle().destroy(); // SIGTERM runs the same shutdown hooks as Ctrl-C's SIGINT
+                }
+            }
+        }
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        String id = seen.toString().replaceAll("(?s).*instance (i-\\w{20}) .*", "$1");
+        assertThat(seen.toString()).contains("keeps running. Cancel it: srg instance cancel " + id);
+        JsonNode still = Json.MAPPER.readTree(srg("instance", "get", id, "-o", "json").out());
+        assertThat(still.get("status").asString()).isEqualTo("RUNNING");
+        srg("instance", "cancel", id);
+    }
+}

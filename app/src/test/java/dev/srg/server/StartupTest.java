@@ -1,0 +1,54 @@
+package dev.srg.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.srg.testing.ServerProcess;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What a user sees when the server or the demo cannot start, and the demo's safe default address. */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class StartupTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aUsedDataDirectoryOrABusyPortIsOneLineAndExitTwoNeverAStackTrace() throws Exception {
+        Path used = dir.resolve("used");
+        try (ServerProcess first = ServerProcess.start(used)) {
+            ServerProcess.Result again = ServerProcess.run("demo", "--exit", "--port", "0", "--data-dir", used.toString());
+            assertThat(again.exitCode()).as(again.output()).isEqualTo(2);
+            assertThat(again.output()).contains("srg: cannot start: another srg server is using the data directory " + used);
+            assertNoStackTrace(again.output());
+
+            ServerProcess.Result busy = ServerProcess.run("server", "--host", "127.0.0.1", "--port", Integer.toString(first.port()),
+                    "--data-dir", dir.resolve("other").toString());
+            assertThat(busy.exitCode()).as(busy.output()).isEqualTo(2);
+            assertThat(busy.output()).contains("srg: cannot start: port " + first.port() + " on 127.0.0.1 is in use");
+            assertNoStackTrace(busy.output());
+        }
+    }
+
+    @Test
+    void theDemoListensOnLoopbackUnlessAskedOtherwise() throws Exception {
+        ServerProcess.Result demo = ServerProcess.run("demo", "--exit", "--port", "0", "--data-dir", dir.resolve("demo").toString());
+        assertThat(demo.exitCode()).as(demo.output()).isZero();
+        assertThat(demo.output()).contains("(listening on 127.0.0.1;").contains("Demo data is ready");
+    }
+
+    @Test
+    void helpPrintsThePercentSignWithoutPicocliWarnings() throws Exception {
+        for (String command : new String[] {"server", "demo"}) {
+            ServerProcess.Result help = ServerProcess.run(command, "--help");
+            assertThat(help.exitCode()).isZero();
+            assertThat(help.output()).contains("15% off years").doesNotContain("WARN").contains("(default 0.0.0.0, 127.0.0.1 for the");
+        }
+    }
+
+    private static void assertNoStackTrace(String output) {
+        assertThat(output).doesNotContain("\tat ").doesNotContain("Exception");
+    }
+}
