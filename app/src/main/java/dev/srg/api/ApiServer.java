@@ -6,6 +6,7 @@ import dev.srg.access.AccessManager;
 import dev.srg.access.AuditLog;
 import dev.srg.access.Principal;
 import dev.srg.error.SrgException;
+import dev.srg.datasource.DataSourceManager;
 import dev.srg.group.ResourceGroupManager;
 import dev.srg.json.Json;
 import dev.srg.monitor.Monitoring;
@@ -39,7 +40,7 @@ public final class ApiServer implements AutoCloseable {
     /** Everything the API serves, wired by the composition root. */
     public record Features(AccessManager access, AuditLog audit, RegionCatalog regions, NetworkManager networks,
                            ResourceGroupManager groups, WorkspaceManager workspaces, InstanceManager instances,
-                           LifecycleApi lifecycle) {}
+                           LifecycleApi lifecycle, DataSourceManager dataSources) {}
 
     private final Javalin app;
     private final String openApi;
@@ -84,6 +85,7 @@ public final class ApiServer implements AutoCloseable {
             WorkspaceResource.register(api, features.workspaces());
             InstanceResource.register(api, features.instances());
             LifecycleResource.register(api, features.lifecycle());
+            DataSourceResource.register(api, features.dataSources());
             if (monitoring != null) {
                 MonitorResource.register(api, monitoring);
             }
