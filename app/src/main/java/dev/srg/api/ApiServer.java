@@ -8,6 +8,7 @@ import dev.srg.access.Principal;
 import dev.srg.error.SrgException;
 import dev.srg.datasource.DataSourceManager;
 import dev.srg.group.ResourceGroupManager;
+import dev.srg.sync.SyncMonitor;
 import dev.srg.json.Json;
 import dev.srg.monitor.Monitoring;
 import dev.srg.network.NetworkManager;
@@ -40,7 +41,8 @@ public final class ApiServer implements AutoCloseable {
     /** Everything the API serves, wired by the composition root. */
     public record Features(AccessManager access, AuditLog audit, RegionCatalog regions, NetworkManager networks,
                            ResourceGroupManager groups, WorkspaceManager workspaces, InstanceManager instances,
-                           LifecycleApi lifecycle, DataSourceManager dataSources) {}
+                           LifecycleApi lifecycle, DataSourceManager dataSources,
+                           SyncMonitor syncs) {}
 
     private final Javalin app;
     private final String openApi;
@@ -83,9 +85,9 @@ public final class ApiServer implements AutoCloseable {
             NetworkResource.register(api, features.regions(), features.networks());
             ResourceGroupResource.register(api, features.groups());
             WorkspaceResource.register(api, features.workspaces());
-            InstanceResource.register(api, features.instances());
+            InstanceResource.register(api, features.instances(), features.syncs());
             LifecycleResource.register(api, features.lifecycle());
-            DataSourceResource.register(api, features.dataSources());
+            DataSourceResource.register(api, features.dataSources(), features.syncs());
             if (monitoring != null) {
                 MonitorResource.register(api, monitoring);
             }

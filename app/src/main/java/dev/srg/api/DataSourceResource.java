@@ -9,12 +9,15 @@ import dev.srg.datasource.DataSourceInfo;
 import dev.srg.datasource.DataSourceManager;
 import dev.srg.datasource.DataSourceManager.CreateRequest;
 import dev.srg.datasource.DataSourceManager.UpdateRequest;
+import dev.srg.sync.SyncMonitor;
 
-/** Data sources of workspaces (SPEC DI-1); the password goes in, never out. */
+/** Data sources of workspaces (SPEC DI-1), the password going in, never out; a sync's dirty records (DI-4). */
 final class DataSourceResource {
     private DataSourceResource() {}
 
-    static void register(ApiRoutes api, DataSourceManager dataSources) {
+    static void register(ApiRoutes api, DataSourceManager dataSources, SyncMonitor syncs) {
+        api.get("/instances/{id}/dirty-records", "instances", "The dirty records of a sync (the first 1000, with their reasons)",
+                one(SyncMonitor.DirtyRecords.class), ctx -> ctx.json(syncs.dirtyRecords(caller(ctx), ctx.pathParam("id"))));
         api.post("/data-sources", "data-sources", "Create a data source (workspace ADMIN or DEVELOPER); the password is stored"
                         + " encrypted and never returned", one(CreateRequest.class), 201, one(DataSourceInfo.class), ctx -> {
                     DataSourceInfo ds = dataSources.create(caller(ctx), body(ctx, CreateRequest.class));

@@ -32,6 +32,7 @@ import dev.srg.datasource.DataSourceManager;
 import dev.srg.datasource.DataSourceStore;
 import dev.srg.datasource.SecretBox;
 import dev.srg.sync.DataIntegrationKind;
+import dev.srg.sync.SyncMonitor;
 import dev.srg.sync.SyncRuntime;
 import dev.srg.group.AdmissionLimitsReader;
 import dev.srg.group.GroupNetworkContext;
@@ -141,7 +142,7 @@ public final class SrgServer implements AutoCloseable {
         closeables.push(monitoring);
         DataSourceManager dataSources = new DataSourceManager(jdbi, clock, workspaces, dataSourceStore);
         ApiServer.Features features = new ApiServer.Features(access, audit, regions, networks, groups, workspaces, instances,
-                lifecycle, dataSources);
+                lifecycle, dataSources, new SyncMonitor(instances));
         // the web console: same app, same port, same managers (so the same authorization)
         Console console = new Console(features, consoleExtensions(groups, lifecycle, monitoring), clock);
         closeables.push(console);

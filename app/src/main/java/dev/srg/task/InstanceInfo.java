@@ -9,6 +9,7 @@ import dev.srg.execution.WorkShape;
 import dev.srg.quantity.ComputeUnits;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 /**
  * An instance as the API shows it. {@code type} is its kind's name and {@code shape} whether it
@@ -16,7 +17,8 @@ import java.util.List;
  * {@code waitMillis} and {@code runMillis} are measured to now while it waits or runs (MON-2);
  * {@code queue} says where a queued one stands and why it waits; {@code consumption} is there once
  * it finished (MON-3); {@code enforcement} says, once launched, what its backend enforced (RT-3),
- * and {@code limitsEnforced}/{@code limitsNote} are its CPU and memory part (ADM-7).
+ * and {@code limitsEnforced}/{@code limitsNote} are its CPU and memory part (ADM-7); {@code progress}
+ * is a sync's (DATA_INTEGRATION) progress, also kept once it finished (DI-5).
  */
 public record InstanceInfo(String id, String name, String workspaceId, String resourceGroupId, String type,
                            WorkShape shape, UsageType usageType, ComputeUnits cu, int priority, Integer timeoutSeconds,
@@ -24,7 +26,7 @@ public record InstanceInfo(String id, String name, String workspaceId, String re
                            Instant finishedAt, long waitMillis, Long runMillis, Integer exitCode, FailureReason failureReason,
                            Consumption consumption, Boolean limitsEnforced, String limitsNote, Enforcement enforcement,
                            int restarts, @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> warnings,
-                           QueuePosition queue) {
+                           QueuePosition queue, Map<String, Object> progress) {
     public InstanceInfo {
         warnings = warnings == null ? List.of() : List.copyOf(warnings);
     }
@@ -41,6 +43,13 @@ public record InstanceInfo(String id, String name, String workspaceId, String re
     public InstanceInfo withQueue(QueuePosition q) {
         return new InstanceInfo(id, name, workspaceId, resourceGroupId, type, shape, usageType, cu, priority, timeoutSeconds,
                 imageId, status, submittedBy, queuedAt, startedAt, finishedAt, waitMillis, runMillis, exitCode,
-                failureReason, consumption, limitsEnforced, limitsNote, enforcement, restarts, warnings, q);
+                failureReason, consumption, limitsEnforced, limitsNote, enforcement, restarts, warnings, q, progress);
+    }
+
+    /** A sync's progress (SPEC DI-5), as its worker last reported it. */
+    public InstanceInfo withProgress(Map<String, Object> p) {
+        return new InstanceInfo(id, name, workspaceId, resourceGroupId, type, shape, usageType, cu, priority, timeoutSeconds,
+                imageId, status, submittedBy, queuedAt, startedAt, finishedAt, waitMillis, runMillis, exitCode,
+                failureReason, consumption, limitsEnforced, limitsNote, enforcement, restarts, warnings, queue, p);
     }
 }
