@@ -44,7 +44,7 @@ public interface TaskKind {
      * Checks what depends on the task's workspace (e.g. the data sources a sync job names), once the
      * caller is known to be a member of it; returns the payload to store. Most kinds have nothing to add.
      */
-    default Map<String, Object> resolve(String workspaceId, Map<String, Object> payload) {
+    default Map<String, Object> resolve(String workspaceId, String taskName, Map<String, Object> payload) {
         return payload;
     }
 

@@ -80,9 +80,14 @@ public final class DataIntegrationKind implements TaskKind {
 
     /** The data sources the job names, found in the task's workspace and of the plugin's type. */
     @Override
-    public Map<String, Object> resolve(String workspaceId, Map<String, Object> payload) {
+    public Map<String, Object> resolve(String workspaceId, String taskName, Map<String, Object> payload) {
         @SuppressWarnings("unchecked")
         Map<String, Object> job = (Map<String, Object>) payload.get("sync");
+        if (job.containsKey("watermark") && (taskName == null || taskName.isBlank())) {
+            // SPEC DI-6: the watermark is kept per task name and workspace
+            throw SrgException.invalid("name", "MissingParameter", "an incremental sync (watermark) needs a name: its watermark"
+                    + " is kept per task name and workspace");
+        }
         Map<String, Object> ids = new LinkedHashMap<>();
         for (String role : List.of("reader", "writer")) {
             @SuppressWarnings("unchecked")
@@ -105,6 +110,9 @@ public final class DataIntegrationKind implements TaskKind {
         }
         Map<String, Object> out = new LinkedHashMap<>(payload);
         out.put("dataSourceIds", ids);
+        if (job.containsKey("watermark")) {
+            out.put("watermarkKey", workspaceId + "/" + taskName.strip());
+        }
         return out;
     }
 
@@ -118,6 +126,9 @@ public final class DataIntegrationKind implements TaskKind {
             throw new IllegalArgumentException("a DATA_INTEGRATION payload needs sync and dataSourceIds");
         }
         Map<String, Object> worker = new LinkedHashMap<>(job);
+        if (payload.get("watermarkKey") != null) {
+            worker.put("watermarkKey", payload.get("watermarkKey"));
+        }
         for (String role : List.of("reader", "writer")) {
             String id = (String) ids.get(role);
             DataSourceConnection c = dataSources.connection(id).orElseThrow(() -> new IllegalStateException(

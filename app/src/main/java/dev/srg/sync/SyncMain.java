@@ -45,6 +45,7 @@ import tools.jackson.databind.json.JsonMapper;
 public final class SyncMain {
     static final String STATE_TABLE = "srg_sync_state";
     static final String PLAN_TABLE = "srg_sync_plan";
+    static final String WATERMARK_TABLE = "srg_sync_watermark";
     private static final JsonMapper JSON = JsonMapper.builder().build();
     /** Splits per channel: enough to keep channels busy when ranges are uneven. */
     private static final int SPLITS_PER_CHANNEL = 4;
@@ -61,6 +62,7 @@ public final class SyncMain {
     private final int channels;
     private final String runKey;
     private volatile String abort;
+    private Plan plan;
 
     @SuppressWarnings("unchecked")
     SyncMain(Map<String, Object> job, double cu, PrintStream out) {
@@ -139,6 +141,21 @@ public final class SyncMain {
         }
     }
 
+    /**
+     * What a run copies, fixed when it starts and kept for a resume: the splits, and for an
+     * incremental sync the watermark range (above the saved one, up to the maximum at the start; DI-6).
+     */
+    record Plan(List<Split> splits, String watermarkKind, String watermarkFrom, String watermarkTo) {
+        Map<String, Object> json() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("splits", splits.stream().map(Split::json).toList());
+            m.put("watermarkKind", watermarkKind);
+            m.put("watermarkFrom", watermarkFrom);
+            m.put("watermarkTo", watermarkTo);
+            return m;
+        }
+    }
+
     /** One range of the split key (or all rows, or the rows whose key is NULL). */
     record Split(int no, Long lo, Long hi, boolean last, boolean nulls) {
         Map<String, Object> json() {
@@ -171,6 +188,7 @@ public final class SyncMain {
         List<Column> targets;
         List<String> keys;
         List<Split> splits;
+        Plan plan;
         try (Connection w = SqlDialect.connect(wc)) {
             targets = targetColumns(w, wd, table, writeColumns);
             keys = ((String) wp.get("writeMode")).equals("insert") ? List.of() : primaryKey(w, table);
@@ -178,17 +196,22 @@ public final class SyncMain {
                 throw new SyncFailure("writeMode " + wp.get("writeMode") + " needs a primary key on " + table);
             }
             ensureStateTables(w, wd);
-            splits = loadPlan(w);
-            if (splits == null) {
+            plan = loadPlan(w);
+            if (plan == null) {
                 try (Connection r = SqlDialect.connect(rc)) {
-                    splits = plan(r, SqlDialect.of((String) rc.get("type")));
+                    plan = plan(r, SqlDialect.of((String) rc.get("type")), savedWatermark(w, wd));
                 }
-                savePlanAndRunPreSql(w, splits);
+                savePlanAndRunPreSql(w, plan);
             } else {
-                progress.say("resuming run " + runKey.substring(0, 12) + ": its plan of " + splits.size() + " split(s) is kept;"
-                        + " preSql is not run again");
+                progress.say("resuming run " + runKey.substring(0, 12) + ": its plan of " + plan.splits().size()
+                        + " split(s) is kept; preSql is not run again");
             }
+            splits = plan.splits();
         }
+        if (plan.watermarkKind() != null) {
+            progress.say("incremental: " + watermarkColumn() + " above " + plan.watermarkFrom() + " up to " + plan.watermarkTo());
+        }
+        this.plan = plan;
         progress.splitsTotal = splits.size();
         ExecutorService pool = Executors.newFixedThreadPool(channels, r -> {
             Thread t = new Thread(r, "srg-sync-channel");
@@ -243,64 +266,164 @@ public final class SyncMain {
                 pp.setString(1, runKey);
                 pp.executeUpdate();
             }
+            if (plan.watermarkTo() != null) {
+                // SPEC DI-6: saved only when the run succeeds, with its data
+                try (PreparedStatement del = w.prepareStatement("DELETE FROM " + wd.quote(WATERMARK_TABLE) + " WHERE task_key = ?");
+                     PreparedStatement ins = w.prepareStatement("INSERT INTO " + wd.quote(WATERMARK_TABLE)
+                             + " (task_key, column_name, value) VALUES (?, ?, ?)")) {
+                    del.setString(1, (String) job.get("watermarkKey"));
+                    del.executeUpdate();
+                    ins.setString(1, (String) job.get("watermarkKey"));
+                    ins.setString(2, watermarkColumn());
+                    ins.setString(3, plan.watermarkTo());
+                    ins.executeUpdate();
+                }
+            }
             w.commit();
         }
-        return Map.of();
+        return plan.watermarkTo() == null ? Map.of() : Map.of("watermark", plan.watermarkTo());
     }
 
     /** Splits by the split key into about channels x 4 ranges, plus one for its NULLs; one split without a key. */
-    private List<Split> plan(Connection r, SqlDialect rd) throws SQLException, SyncFailure {
-        String splitPk = (String) rp.get("splitPk");
-        if (splitPk == null || rp.containsKey("querySql")) {
-            return List.of(new Split(0, null, null, true, false));
-        }
-        String where = rp.get("where") == null ? "" : " WHERE (" + rp.get("where") + ")";
-        String sql = "SELECT min(" + rd.quote(splitPk) + "), max(" + rd.quote(splitPk) + ") FROM " + rd.table((String) rp.get("table"))
-                + where;
-        try (Statement st = r.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-            Kind kind = SyncValues.kind(rs.getMetaData(), 1);
-            if (kind != Kind.INTEGER) {
-                throw new SyncFailure("splitPk " + splitPk + " must be an integer column (srg splits integer keys only);"
-                        + " it is " + rs.getMetaData().getColumnTypeName(1));
+    private Plan plan(Connection r, SqlDialect rd, String savedWatermark) throws SQLException, SyncFailure {
+        String wmKind = null;
+        String wmTo = null;
+        if (watermarkColumn() != null) {
+            String sql = "SELECT max(" + rd.quote(watermarkColumn()) + ") FROM " + rd.table((String) rp.get("table"));
+            List<Object> params = new ArrayList<>();
+            List<String> conditions = new ArrayList<>();
+            if (rp.get("where") != null) {
+                conditions.add("(" + rp.get("where") + ")");
             }
-            rs.next();
-            long min = rs.getLong(1);
-            boolean empty = rs.wasNull();
-            long max = rs.getLong(2);
-            List<Split> splits = new ArrayList<>();
-            if (!empty) {
-                long count = Math.max(1, Math.min((long) channels * SPLITS_PER_CHANNEL, max - min + 1));
-                double step = ((double) max - min + 1) / count;
-                long lo = min;
-                for (int k = 0; k < count; k++) {
-                    boolean last = k == count - 1;
-                    long hi = last ? max : min + (long) Math.floor(step * (k + 1));
-                    splits.add(new Split(k, lo, hi, last, false));
-                    lo = hi;
+            try (PreparedStatement probe = r.prepareStatement("SELECT " + rd.quote(watermarkColumn()) + " FROM "
+                    + rd.table((String) rp.get("table")) + " WHERE 1 = 0"); ResultSet rs = probe.executeQuery()) {
+                wmKind = SyncValues.kind(rs.getMetaData(), 1).name();
+            }
+            if (savedWatermark != null) {
+                conditions.add(rd.quote(watermarkColumn()) + " > ?");
+                params.add(SyncValues.parse(Kind.valueOf(wmKind), savedWatermark));
+            }
+            if (!conditions.isEmpty()) {
+                sql += " WHERE " + String.join(" AND ", conditions);
+            }
+            try (PreparedStatement ps = r.prepareStatement(sql)) {
+                bindAll(ps, params);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    Object max = SyncValues.read(rs, 1, Kind.valueOf(wmKind));
+                    wmTo = max == null ? null : SyncValues.text(max);
                 }
             }
-            splits.add(new Split(splits.size(), null, null, false, true));
-            return splits;
+            if (wmTo == null) {
+                // nothing above the saved watermark: nothing to copy, the watermark stays
+                return new Plan(List.of(), wmKind, savedWatermark, null);
+            }
+        }
+        Plan bounds = new Plan(List.of(), wmKind, savedWatermark, wmTo);
+        String splitPk = (String) rp.get("splitPk");
+        if (splitPk == null || rp.containsKey("querySql")) {
+            return new Plan(List.of(new Split(0, null, null, true, false)), wmKind, savedWatermark, wmTo);
+        }
+        List<Object> params = new ArrayList<>();
+        String where = conditions(rd, bounds, null, params);
+        String sql = "SELECT min(" + rd.quote(splitPk) + "), max(" + rd.quote(splitPk) + ") FROM " + rd.table((String) rp.get("table"))
+                + (where.isEmpty() ? "" : " WHERE " + where);
+        try (PreparedStatement st = r.prepareStatement(sql)) {
+            bindAll(st, params);
+            try (ResultSet rs = st.executeQuery()) {
+                Kind kind = SyncValues.kind(rs.getMetaData(), 1);
+                if (kind != Kind.INTEGER) {
+                    throw new SyncFailure("splitPk " + splitPk + " must be an integer column (srg splits integer keys only);"
+                            + " it is " + rs.getMetaData().getColumnTypeName(1));
+                }
+                rs.next();
+                long min = rs.getLong(1);
+                boolean empty = rs.wasNull();
+                long max = rs.getLong(2);
+                List<Split> splits = new ArrayList<>();
+                if (!empty) {
+                    long count = Math.max(1, Math.min((long) channels * SPLITS_PER_CHANNEL, max - min + 1));
+                    double step = ((double) max - min + 1) / count;
+                    long lo = min;
+                    for (int k = 0; k < count; k++) {
+                        boolean last = k == count - 1;
+                        long hi = last ? max : min + (long) Math.floor(step * (k + 1));
+                        splits.add(new Split(k, lo, hi, last, false));
+                        lo = hi;
+                    }
+                }
+                splits.add(new Split(splits.size(), null, null, false, true));
+                return new Plan(splits, wmKind, savedWatermark, wmTo);
+            }
         }
     }
 
-    @SuppressWarnings("unchecked")
-    private String readQuery(SqlDialect rd, Split s) {
-        if (rp.containsKey("querySql")) {
-            return (String) rp.get("querySql");
-        }
+    private String watermarkColumn() {
+        return job.get("watermark") instanceof Map<?, ?> w ? (String) w.get("column") : null;
+    }
+
+    /** The WHERE of a split: the job's where, the watermark range, the split's key range; values as parameters. */
+    private String conditions(SqlDialect rd, Plan plan, Split s, List<Object> params) throws SyncFailure {
         List<String> conditions = new ArrayList<>();
         if (rp.get("where") != null) {
             conditions.add("(" + rp.get("where") + ")");
         }
-        String pk = rp.get("splitPk") == null ? null : rd.quote((String) rp.get("splitPk"));
-        if (s.nulls()) {
-            conditions.add(pk + " IS NULL");
-        } else if (s.lo() != null) {
-            conditions.add(pk + " >= " + s.lo() + " AND " + pk + (s.last() ? " <= " : " < ") + s.hi());
+        if (plan.watermarkKind() != null) {
+            Kind kind = Kind.valueOf(plan.watermarkKind());
+            String col = rd.quote(watermarkColumn());
+            if (plan.watermarkFrom() != null) {
+                conditions.add(col + " > ?");
+                params.add(SyncValues.parse(kind, plan.watermarkFrom()));
+            }
+            conditions.add(col + " <= ?");
+            params.add(SyncValues.parse(kind, plan.watermarkTo()));
         }
+        if (s != null) {
+            String pk = rp.get("splitPk") == null ? null : rd.quote((String) rp.get("splitPk"));
+            if (s.nulls()) {
+                conditions.add(pk + " IS NULL");
+            } else if (s.lo() != null) {
+                conditions.add(pk + " >= " + s.lo() + " AND " + pk + (s.last() ? " <= " : " < ") + s.hi());
+            }
+        }
+        return String.join(" AND ", conditions);
+    }
+
+    private static void bindAll(PreparedStatement ps, List<Object> params) throws SQLException {
+        for (int i = 0; i < params.size(); i++) {
+            ps.setObject(i + 1, params.get(i));
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private String readQuery(SqlDialect rd, Split s, List<Object> params) throws SyncFailure {
+        if (rp.containsKey("querySql")) {
+            return (String) rp.get("querySql");
+        }
+        String where = conditions(rd, plan, s, params);
         return "SELECT " + rd.columns((List<String>) rp.get("column")) + " FROM " + rd.table((String) rp.get("table"))
-                + (conditions.isEmpty() ? "" : " WHERE " + String.join(" AND ", conditions));
+                + (where.isEmpty() ? "" : " WHERE " + where);
+    }
+
+    private String savedWatermark(Connection w, SqlDialect wd) throws SQLException {
+        if (watermarkColumn() == null) {
+            return null;
+        }
+        try (PreparedStatement ps = w.prepareStatement("SELECT column_name, value FROM " + wd.quote(WATERMARK_TABLE)
+                + " WHERE task_key = ?")) {
+            ps.setString(1, (String) job.get("watermarkKey"));
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                if (!rs.getString(1).equals(watermarkColumn())) {
+                    progress.say("the saved watermark is of column " + rs.getString(1) + ", not " + watermarkColumn()
+                            + ": copying from the start");
+                    return null;
+                }
+                return rs.getString(2);
+            }
+        }
     }
 
     @SuppressWarnings("unchecked")
@@ -319,9 +442,12 @@ public final class SyncMain {
             r.setAutoCommit(false); // PostgreSQL streams with a fetch size only inside a transaction
             r.setReadOnly(true);
             List<String> readColumns = (List<String>) rp.get("column");
-            try (Statement st = r.createStatement(); PreparedStatement ps = w.prepareStatement(write)) {
+            List<Object> params = new ArrayList<>();
+            String query = readQuery(rd, s, params);
+            try (PreparedStatement st = r.prepareStatement(query); PreparedStatement ps = w.prepareStatement(write)) {
                 st.setFetchSize(((Number) rp.getOrDefault("fetchSize", batchSize)).intValue());
-                try (ResultSet rs = st.executeQuery(readQuery(rd, s))) {
+                bindAll(st, params);
+                try (ResultSet rs = st.executeQuery()) {
                     ResultSetMetaData md = rs.getMetaData();
                     if (md.getColumnCount() != targets.size()) {
                         throw new SyncFailure("the reader's query gives " + md.getColumnCount() + " columns, the writer takes "
@@ -476,10 +602,12 @@ public final class SyncMain {
                     + " (run_key varchar(64) NOT NULL PRIMARY KEY, plan text NOT NULL)");
             st.execute("CREATE TABLE IF NOT EXISTS " + wd.quote(STATE_TABLE)
                     + " (run_key varchar(64) NOT NULL, split_no integer NOT NULL, PRIMARY KEY (run_key, split_no))");
+            st.execute("CREATE TABLE IF NOT EXISTS " + wd.quote(WATERMARK_TABLE)
+                    + " (task_key varchar(300) NOT NULL PRIMARY KEY, column_name varchar(64) NOT NULL, value text NOT NULL)");
         }
     }
 
-    private List<Split> loadPlan(Connection w) throws SQLException {
+    private Plan loadPlan(Connection w) throws SQLException {
         SqlDialect wd = SqlDialect.of((String) ((Map<?, ?>) writer.get("connection")).get("type"));
         try (PreparedStatement ps = w.prepareStatement("SELECT plan FROM " + wd.quote(PLAN_TABLE) + " WHERE run_key = ?")) {
             ps.setString(1, runKey);
@@ -487,18 +615,20 @@ public final class SyncMain {
                 if (!rs.next()) {
                     return null;
                 }
+                Map<?, ?> saved = JSON.readValue(rs.getString(1), Map.class);
                 List<Split> splits = new ArrayList<>();
-                for (Object o : JSON.readValue(rs.getString(1), List.class)) {
+                for (Object o : (List<?>) saved.get("splits")) {
                     splits.add(Split.of((Map<?, ?>) o));
                 }
-                return splits;
+                return new Plan(splits, (String) saved.get("watermarkKind"), (String) saved.get("watermarkFrom"),
+                        (String) saved.get("watermarkTo"));
             }
         }
     }
 
     /** preSql and the plan in one transaction: a resumed run never runs preSql again (it may truncate). */
     @SuppressWarnings("unchecked")
-    private void savePlanAndRunPreSql(Connection w, List<Split> splits) throws SQLException {
+    private void savePlanAndRunPreSql(Connection w, Plan plan) throws SQLException {
         SqlDialect wd = SqlDialect.of((String) ((Map<?, ?>) writer.get("connection")).get("type"));
         w.setAutoCommit(false);
         try (Statement st = w.createStatement();
@@ -507,7 +637,7 @@ public final class SyncMain {
                 st.execute(sql);
             }
             ps.setString(1, runKey);
-            ps.setString(2, JSON.writeValueAsString(splits.stream().map(Split::json).toList()));
+            ps.setString(2, JSON.writeValueAsString(plan.json()));
             ps.executeUpdate();
             w.commit();
         } catch (SQLException e) {

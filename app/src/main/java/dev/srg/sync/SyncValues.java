@@ -101,6 +101,25 @@ final class SyncValues {
         return value;
     }
 
+    /** A watermark's text form (what is saved), by its kind. */
+    static String text(Object v) {
+        return v instanceof BigDecimal d ? d.toPlainString() : v.toString();
+    }
+
+    /** A watermark's value back from its text, as a parameter of its column's kind. */
+    static Object parse(Kind kind, String text) {
+        return switch (kind) {
+            case INTEGER -> Long.parseLong(text);
+            case DECIMAL -> new BigDecimal(text);
+            case FLOAT -> Double.parseDouble(text);
+            case DATE -> LocalDate.parse(text);
+            case TIME -> LocalTime.parse(text);
+            case TIMESTAMP -> LocalDateTime.parse(text);
+            case TIMESTAMPTZ -> OffsetDateTime.parse(text);
+            default -> text;
+        };
+    }
+
     /** About how many bytes a value takes (for the byte counts and the byte rate limit). */
     static long size(Object v) {
         if (v == null) {

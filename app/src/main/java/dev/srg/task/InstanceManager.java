@@ -114,7 +114,7 @@ public final class InstanceManager {
             throw SrgException.forbidden("Forbidden.WorkspaceRole",
                     "a VISITOR of workspace '" + ws.id() + "' cannot run tasks");
         }
-        Map<String, Object> payload = kind.resolve(ws.id(), checked);
+        Map<String, Object> payload = kind.resolve(ws.id(), r.name(), checked);
         // SPEC WS-3: no group named means the workspace's default
         String groupId = r.resourceGroupId() != null ? r.resourceGroupId() : ws.defaultResourceGroupId();
         if (groupId == null) {

@@ -191,6 +191,52 @@ class SyncRulesTest extends SyncTestBase {
         assertThat(countSql("SELECT count(*) FROM srg_sync_plan")).isZero();
     }
 
+    @Test
+    @DisplayName("incremental: each run copies only rows above the saved watermark, fixed at its start; a failed run saves none")
+    void incrementalByWatermark() throws Exception {
+        // SPEC DI-6
+        sql(src, "CREATE TABLE events (id bigint PRIMARY KEY, v text, updated_at timestamp)",
+                "INSERT INTO events SELECT g, g::text, timestamp '2024-01-01' + g * interval '1 hour' FROM generate_series(1, 50) g");
+        sql(dst, "CREATE TABLE events_copy (id bigint, v integer, updated_at timestamp)");
+        Map<String, Object> job = job(Map.of("errorLimit", Map.of("record", 0)),
+                Map.of("datasource", "src", "table", "events", "column", List.of("id", "v", "updated_at"), "splitPk", "id"),
+                Map.of("datasource", "dst", "table", "events_copy", "column", List.of("id", "v", "updated_at")));
+        job.put("watermark", Map.of("column", "updated_at"));
+        var unnamed = admin.post("instances", task(job, 1));
+        assertThat(unnamed.status()).isEqualTo(400);
+        assertThat(unnamed.field()).isEqualTo("name");
+
+        Map<String, Object> body = task(job, 1);
+        body.put("name", "events-incremental");
+        var first = admin.post("instances", body);
+        assertThat(awaitFinished(first.id()).get("status").asString()).as(log(first.id())).isEqualTo("SUCCEEDED");
+        assertThat(count("events_copy")).isEqualTo(50);
+
+        sql(src, "INSERT INTO events SELECT g, g::text, timestamp '2024-01-01' + g * interval '1 hour' FROM generate_series(51, 60) g");
+        var second = admin.post("instances", body);
+        JsonNode done = awaitFinished(second.id());
+        assertThat(done.get("status").asString()).as(log(second.id())).isEqualTo("SUCCEEDED");
+        assertThat(done.get("progress").get("recordsRead").asLong()).isEqualTo(10);
+        assertThat(count("events_copy")).isEqualTo(60);
+
+        // a run that fails (a value that is not an integer, errorLimit 0) saves no watermark ...
+        sql(src, "INSERT INTO events VALUES (61, 'sixty-one', timestamp '2024-03-01'), (62, '62', timestamp '2024-03-02')");
+        var failing = admin.post("instances", body);
+        assertThat(awaitFinished(failing.id()).get("status").asString()).isEqualTo("FAILED");
+        // ... so once the source is fixed, the next run copies from the last saved one
+        sql(src, "UPDATE events SET v = '61' WHERE id = 61");
+        sql(dst, "DELETE FROM events_copy WHERE id > 60");
+        var fixed = admin.post("instances", body);
+        JsonNode after = awaitFinished(fixed.id());
+        assertThat(after.get("status").asString()).as(log(fixed.id())).isEqualTo("SUCCEEDED");
+        assertThat(count("events_copy")).isEqualTo(62);
+        assertThat(countSql("SELECT count(DISTINCT id) FROM events_copy")).isEqualTo(62);
+        var nothingNew = admin.post("instances", body);
+        JsonNode idle = awaitFinished(nothingNew.id());
+        assertThat(idle.get("status").asString()).isEqualTo("SUCCEEDED");
+        assertThat(idle.get("progress").get("recordsRead").asLong()).isZero();
+    }
+
     private static long count(String table) throws Exception {
         return countSql("SELECT count(*) FROM " + table);
     }
