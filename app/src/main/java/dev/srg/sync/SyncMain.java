@@ -63,6 +63,7 @@ public final class SyncMain {
     private final String runKey;
     private volatile String abort;
     private Plan plan;
+    private String copySql;
 
     @SuppressWarnings("unchecked")
     SyncMain(Map<String, Object> job, double cu, PrintStream out) {
@@ -220,6 +221,10 @@ public final class SyncMain {
         });
         List<Future<?>> running = new ArrayList<>();
         String write = wd.write(table, writeColumns, (String) wp.get("writeMode"), keys);
+        // PostgreSQL inserts go through COPY (rows in its text format), the fastest way in; a batch it refuses
+        // is written again row by row with INSERTs to find the dirty rows
+        this.copySql = wd == SqlDialect.POSTGRESQL && wp.get("writeMode").equals("insert")
+                ? "COPY " + wd.table(table) + " (" + wd.columns(writeColumns) + ") FROM STDIN" : null;
         for (Split s : splits) {
             running.add(pool.submit(() -> {
                 if (abort == null) {
@@ -507,6 +512,21 @@ public final class SyncMain {
                             String[] names) throws SQLException, InterruptedException, SyncFailure {
         limiter.acquire(batch.size(), bytes);
         Savepoint before = w.setSavepoint();
+        if (copySql != null) {
+            try {
+                PgCopy.copy(w, copySql, batch);
+                w.releaseSavepoint(before);
+                progress.recordsWritten.addAndGet(batch.size());
+                progress.bytesWritten.addAndGet(bytes);
+                return;
+            } catch (SQLException e) {
+                if (e.getSQLState() != null && e.getSQLState().startsWith("08")) {
+                    throw e;
+                }
+                w.rollback(before);
+                before = w.setSavepoint();
+            }
+        }
         try {
             for (Object[] row : batch) {
                 bind(ps, row, targets);

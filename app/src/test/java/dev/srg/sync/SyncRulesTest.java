@@ -131,6 +131,24 @@ class SyncRulesTest extends SyncTestBase {
     }
 
     @Test
+    @DisplayName("a row the writer's database refuses is a dirty record with its message; the rest of its batch is written")
+    void rowsRefusedByTheWriter() throws Exception {
+        // SPEC DI-4: a batch refused (COPY or INSERT) is written again row by row, the refused row kept
+        sql(dst, "CREATE TABLE checked (id bigint, v integer CHECK (v <> 51))");
+        Map<String, Object> job = job(Map.of("errorLimit", Map.of("record", 1)),
+                Map.of("datasource", "src", "table", "mixed", "column", List.of("id", "v"), "where", "id % 10 <> 0"),
+                Map.of("datasource", "dst", "table", "checked", "column", List.of("id", "v")));
+        var r = admin.post("instances", task(job, 1));
+        JsonNode done = awaitFinished(r.id());
+        assertThat(done.get("status").asString()).as(log(r.id())).isEqualTo("SUCCEEDED");
+        assertThat(count("checked")).isEqualTo(89);
+        var dirty = admin.get("instances/" + r.id() + "/dirty-records").json();
+        assertThat(dirty.get("total").asLong()).isEqualTo(1);
+        assertThat(dirty.get("items").get(0).get("reason").asString()).contains("refused").contains("check");
+        assertThat(dirty.get("items").get(0).get("record").get("v").asString()).isEqualTo("51");
+    }
+
+    @Test
     @DisplayName("DataX's job.content form runs unchanged apart from the connection")
     void dataXForm() throws Exception {
         // SPEC DI-2
