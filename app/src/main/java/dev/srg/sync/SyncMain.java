@@ -96,6 +96,12 @@ public final class SyncMain {
             @SuppressWarnings("unchecked")
             Map<String, Object> read = JSON.readValue(Files.readString(Path.of(args[0]), StandardCharsets.UTF_8), Map.class);
             job = read;
+            // the passwords are in memory now: the file need not outlive the start (the home is the task's own)
+            try {
+                Files.deleteIfExists(Path.of(args[0]));
+            } catch (IOException e) {
+                System.err.println("could not remove " + args[0] + " after reading it: " + e.getMessage());
+            }
         } catch (IOException | RuntimeException e) {
             System.err.println("cannot read the job file " + args[0] + ": " + e.getMessage());
             System.exit(2);
