@@ -89,14 +89,21 @@ public final class DataSourceManager {
         return store.find(id).orElseThrow();
     }
 
+    /** A workspace's data sources; without {@code workspaceId}, those of every workspace the caller is a member of. */
     public Page<DataSourceInfo> list(Principal caller, String workspaceId, PageRequest page) {
-        if (workspaceId == null || workspaceId.isBlank()) {
-            throw SrgException.invalid("workspaceId", "MissingParameter", "workspaceId is required");
+        String ws = workspaceId == null || workspaceId.isBlank() ? null : workspaceId;
+        if (ws != null) {
+            requireMember(caller, ws);
         }
-        requireMember(caller, workspaceId);
-        return jdbi.withHandle(h -> page.page(h.createQuery("SELECT * FROM data_sources WHERE workspace_id = :ws AND id > :after"
-                        + " ORDER BY id LIMIT :limit")
-                .bind("ws", workspaceId).bind("after", page.afterId()).bind("limit", page.limit())
+        boolean all = ws != null || caller.isAdministrator();
+        return jdbi.withHandle(h -> page.page(h.createQuery("""
+                        SELECT * FROM data_sources
+                        WHERE (CAST(:ws AS text) IS NULL OR workspace_id = :ws)
+                          AND (:all OR workspace_id IN (SELECT workspace_id FROM workspace_members WHERE user_id = :user))
+                          AND id > :after
+                        ORDER BY id LIMIT :limit""")
+                .bind("ws", ws).bind("all", all).bind("user", caller.userId())
+                .bind("after", page.afterId()).bind("limit", page.limit())
                 .map((rs, ctx) -> DataSourceStore.info(rs)).list(), DataSourceInfo::id));
     }
 

@@ -97,6 +97,8 @@ class DataSourceApiTest extends ServerTestBase {
         assertThat(visitor.http().delete("data-sources/" + id).status()).isEqualTo(403);
         assertThat(outsider.http().get("data-sources/" + id).status()).isEqualTo(404);
         assertThat(outsider.http().get("data-sources?workspaceId=" + ws).status()).isEqualTo(404);
+        assertThat(outsider.http().get("data-sources").json().get("items")).isEmpty();
+        assertThat(visitor.http().get("data-sources").json().get("items")).hasSize(2);
         assertThat(outsider.http().post("data-sources", postgres(ws, "d")).status()).isEqualTo(404);
         assertThat(server.anonymous().get("data-sources?workspaceId=" + ws).status()).isEqualTo(401);
     }
