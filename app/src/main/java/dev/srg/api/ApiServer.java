@@ -9,7 +9,9 @@ import dev.srg.access.AuditLog;
 import dev.srg.access.AuditResult;
 import dev.srg.access.Principal;
 import dev.srg.error.SrgException;
+import dev.srg.datasource.DataSourceManager;
 import dev.srg.group.ResourceGroupManager;
+import dev.srg.sync.SyncMonitor;
 import dev.srg.json.Json;
 import dev.srg.monitor.Monitoring;
 import dev.srg.network.NetworkManager;
@@ -44,7 +46,8 @@ public final class ApiServer implements AutoCloseable {
     public record Features(AccessManager access, AuditLog audit, RegionCatalog regions, NetworkManager networks,
                            ResourceGroupManager groups, WorkspaceManager workspaces, InstanceManager instances,
                            LifecycleApi lifecycle, dev.srg.connectivity.ConnectivityTests connectivityTests,
-                           dev.srg.privatezone.PrivateZones privateZones) {}
+                           dev.srg.privatezone.PrivateZones privateZones, DataSourceManager dataSources,
+                           SyncMonitor syncs) {}
 
     private final Javalin app;
     private final String openApi;
@@ -112,10 +115,11 @@ public final class ApiServer implements AutoCloseable {
             NetworkResource.register(api, features.regions(), features.networks());
             ResourceGroupResource.register(api, features.groups(), features.lifecycle().lifecycle());
             WorkspaceResource.register(api, features.workspaces());
-            InstanceResource.register(api, features.instances());
+            InstanceResource.register(api, features.instances(), features.syncs());
             ConnectivityTestResource.register(api, features.connectivityTests());
             PrivateZoneResource.register(api, features.privateZones());
             LifecycleResource.register(api, features.lifecycle());
+            DataSourceResource.register(api, features.dataSources(), features.syncs());
             if (monitoring != null) {
                 MonitorResource.register(api, monitoring);
             }

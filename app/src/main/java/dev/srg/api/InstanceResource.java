@@ -8,6 +8,7 @@ import static dev.srg.api.Requests.caller;
 import dev.srg.access.Principal;
 import dev.srg.admission.UsageType;
 import dev.srg.error.SrgException;
+import dev.srg.sync.SyncMonitor;
 import dev.srg.task.InstanceInfo;
 import dev.srg.task.InstanceManager;
 import dev.srg.task.InstanceManager.GroupUsage;
@@ -24,7 +25,7 @@ final class InstanceResource {
 
     private InstanceResource() {}
 
-    static void register(ApiRoutes api, InstanceManager instances) {
+    static void register(ApiRoutes api, InstanceManager instances, SyncMonitor syncs) {
         api.post("/instances", "instances", "Submit a task instance (type: a registered kind; its payload: script for SHELL and PYTHON)",
                 one(SubmitRequest.class), 201, one(InstanceInfo.class), ctx -> {
             InstanceInfo i = instances.submit(caller(ctx), body(ctx, SubmitRequest.class));
@@ -35,8 +36,8 @@ final class InstanceResource {
                         Requests.enumParam(ctx, "status", InstanceStatus.class),
                         Requests.enumParam(ctx, "usageType", UsageType.class), Requests.page(ctx))),
                 "resourceGroupId", "status", "usageType");
-        api.get("/instances/{id}", "instances", "Read an instance", one(InstanceInfo.class),
-                ctx -> ctx.json(instances.get(caller(ctx), ctx.pathParam("id"))));
+        api.get("/instances/{id}", "instances", "Read an instance (a sync with its progress)", one(InstanceInfo.class),
+                ctx -> ctx.json(syncs.withProgress(caller(ctx), instances.get(caller(ctx), ctx.pathParam("id")))));
         api.post("/instances/{id}/cancel", "instances", "Cancel an instance (kills its whole process tree; stops a service for good)", ApiRoutes.NONE, 200,
                 one(InstanceInfo.class), ctx -> ctx.json(instances.cancel(caller(ctx), ctx.pathParam("id"))));
         api.get("/instances/{id}/log", "instances",

@@ -40,6 +40,14 @@ public interface TaskKind {
      */
     Map<String, Object> payload(Map<String, Object> submittedFields);
 
+    /**
+     * Checks what depends on the task's workspace (e.g. the data sources a sync job names), once the
+     * caller is known to be a member of it; returns the payload to store. Most kinds have nothing to add.
+     */
+    default Map<String, Object> resolve(String workspaceId, String taskName, Map<String, Object> payload) {
+        return payload;
+    }
+
     /** How an instance of this kind runs, from its stored payload. */
     LaunchCommand command(Map<String, Object> payload);
 }

@@ -28,6 +28,12 @@ import dev.srg.network.NetworkManager;
 import dev.srg.execution.ExecutionBackendFactory;
 import dev.srg.execution.TaskKind;
 import dev.srg.execution.TaskKinds;
+import dev.srg.datasource.DataSourceManager;
+import dev.srg.datasource.DataSourceStore;
+import dev.srg.datasource.SecretBox;
+import dev.srg.sync.DataIntegrationKind;
+import dev.srg.sync.SyncMonitor;
+import dev.srg.sync.SyncRuntime;
 import dev.srg.group.AdmissionLimitsReader;
 import dev.srg.group.GroupNetworkContext;
 import dev.srg.region.Region;
@@ -113,8 +119,12 @@ public final class SrgServer implements AutoCloseable {
         AccessManager access = new AccessManager(jdbi, clock);
         AuditLog audit = new AuditLog(jdbi, clock);
         NetworkManager networks = new NetworkManager(jdbi, regions, clock);
+        // SPEC DI-1: data-source passwords under a key in the data directory (0600), or the operator's
+        String operatorKey = System.getenv("SRG_DATASOURCE_KEY_FILE");
+        DataSourceStore dataSourceStore = new DataSourceStore(jdbi, SecretBox.openOrCreate(operatorKey != null && !operatorKey.isBlank()
+                ? Path.of(operatorKey) : dataDir.resolve("datasource.key")));
         InstanceDispatcher dispatcher = new InstanceDispatcher(jdbi, clock, new AdmissionLimitsReader(jdbi)::read,
-                taskKinds(), backends(runtimeDir, regions), regions::backendOf, new GroupNetworkContext(jdbi)::of);
+                taskKinds(dataSourceStore, runtimeDir), backends(runtimeDir, regions), regions::backendOf, new GroupNetworkContext(jdbi)::of);
         closeables.push(dispatcher);
         OrderBook orders = new OrderBook(jdbi, config.prices());
         ResourceGroupProvisioner provisioner = new ResourceGroupProvisioner(config.provisioningDelay());
@@ -132,9 +142,10 @@ public final class SrgServer implements AutoCloseable {
 
         Monitoring monitoring = Monitoring.start(jdbi, clock, groups, dispatcher, jobs, config.monitor());
         closeables.push(monitoring);
+        DataSourceManager dataSources = new DataSourceManager(jdbi, clock, workspaces, dataSourceStore);
         ApiServer.Features features = new ApiServer.Features(access, audit, regions, networks, groups, workspaces, instances,
                 lifecycle, new dev.srg.connectivity.ConnectivityTests(jdbi, instances, new GroupNetworkContext(jdbi)::of),
-                new dev.srg.privatezone.PrivateZones(jdbi, clock));
+                new dev.srg.privatezone.PrivateZones(jdbi, clock), dataSources, new SyncMonitor(instances));
         // the web console: same app, same port, same managers (so the same authorization)
         Console console = new Console(features, consoleExtensions(groups, lifecycle, monitoring), clock, Clock.systemUTC(),
                 config.consoleSecureCookies());
@@ -146,9 +157,11 @@ public final class SrgServer implements AutoCloseable {
     }
 
     /** The built-in task kinds (those that really work) and any an extension adds. */
-    private TaskKinds taskKinds() {
+    private TaskKinds taskKinds(DataSourceStore dataSources, Path runtimeDir) {
         List<TaskKind> kinds = new ArrayList<>(TaskKinds.builtIn());
         kinds.add(new dev.srg.connectivity.ConnectivityTestKind());
+        // SPEC DI-2: batch sync, a worker from this jar started as the task
+        kinds.add(new DataIntegrationKind(dataSources, SyncRuntime.of(runtimeDir.resolve("sync-lib"))));
         kinds.addAll(extensions.kinds());
         return new TaskKinds(kinds);
     }

@@ -267,7 +267,8 @@ final class InstanceDao {
                 shape == WorkShape.SERVICE ? null : timeout, rs.getString("image_id"), status, rs.getString("submitted_by"),
                 queuedAt, startedAt, finishedAt, waitMillis, runMillis, exitCode,
                 failure == null ? null : FailureReason.valueOf(failure), consumption, limitsEnforced, limitsNote,
-                enforcement, rs.getInt("restarts"), warnings == null ? List.of() : Arrays.asList(warnings.split("\n")), null, null);
+                enforcement, rs.getInt("restarts"), warnings == null ? List.of() : Arrays.asList(warnings.split("\n")), null,
+                null, null);
         return new Row(info, rs.getLong("sequence"), Json.MAPPER.readValue(rs.getString("payload"), PAYLOAD),
                 rs.getString("run_id"), rs.getString("backend"), rs.getString("region_id"));
     }

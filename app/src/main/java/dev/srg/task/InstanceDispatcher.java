@@ -492,7 +492,8 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
             Duration timeout = kind.shape() == WorkShape.SERVICE ? Duration.ZERO : Duration.ofSeconds(i.timeoutSeconds());
             LaunchSpec spec = new LaunchSpec(row.currentRun(), kind.name(), kind.command(row.payload()),
                     new ResourceLimits(i.cu().milli()), timeout, Map.of("SRG_INSTANCE_ID", i.id(),
-                    "SRG_RESOURCE_GROUP_ID", i.resourceGroupId(), "SRG_WORKSPACE_ID", i.workspaceId()),
+                    "SRG_RESOURCE_GROUP_ID", i.resourceGroupId(), "SRG_WORKSPACE_ID", i.workspaceId(),
+                    "SRG_CU", i.cu().toCu().toPlainString()),
                     network, Optional.ofNullable(i.imageId()));
             return new Prepared(row, spec, backendName, backend, backend.enforcement(spec), null);
         } catch (RuntimeException e) {

@@ -20,6 +20,7 @@ import java.util.Map;
  * and {@code limitsEnforced}/{@code limitsNote} are its CPU and memory part (ADM-7). {@code payload}
  * is what ran (e.g. {@code {"script": ...}}, size-limited by its kind), only on a single instance read
  * by a member of its workspace or an administrator: scripts can say more than the metadata does.
+ * {@code progress} is a sync's (DATA_INTEGRATION) progress, also kept once it finished (DI-5).
  */
 public record InstanceInfo(String id, String name, String workspaceId, String resourceGroupId, String type,
                            WorkShape shape, UsageType usageType, ComputeUnits cu, int priority, Integer timeoutSeconds,
@@ -27,7 +28,8 @@ public record InstanceInfo(String id, String name, String workspaceId, String re
                            Instant finishedAt, long waitMillis, Long runMillis, Integer exitCode, FailureReason failureReason,
                            Consumption consumption, Boolean limitsEnforced, String limitsNote, Enforcement enforcement,
                            int restarts, @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> warnings,
-                           QueuePosition queue, @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, Object> payload) {
+                           QueuePosition queue, @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, Object> payload,
+                           @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, Object> progress) {
     public InstanceInfo {
         warnings = warnings == null ? List.of() : List.copyOf(warnings);
         payload = payload == null ? null : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(payload));
@@ -45,13 +47,20 @@ public record InstanceInfo(String id, String name, String workspaceId, String re
     public InstanceInfo withQueue(QueuePosition q) {
         return new InstanceInfo(id, name, workspaceId, resourceGroupId, type, shape, usageType, cu, priority, timeoutSeconds,
                 imageId, status, submittedBy, queuedAt, startedAt, finishedAt, waitMillis, runMillis, exitCode,
-                failureReason, consumption, limitsEnforced, limitsNote, enforcement, restarts, warnings, q, payload);
+                failureReason, consumption, limitsEnforced, limitsNote, enforcement, restarts, warnings, q, payload, progress);
+    }
+
+    /** A sync's progress (SPEC DI-5), as its worker last reported it. */
+    public InstanceInfo withProgress(Map<String, Object> p) {
+        return new InstanceInfo(id, name, workspaceId, resourceGroupId, type, shape, usageType, cu, priority, timeoutSeconds,
+                imageId, status, submittedBy, queuedAt, startedAt, finishedAt, waitMillis, runMillis, exitCode,
+                failureReason, consumption, limitsEnforced, limitsNote, enforcement, restarts, warnings, queue, payload, p);
     }
 
     /** With what was submitted to run (a script, ...): shown to the workspace's members only, never in lists. */
     public InstanceInfo withPayload(Map<String, Object> p) {
         return new InstanceInfo(id, name, workspaceId, resourceGroupId, type, shape, usageType, cu, priority, timeoutSeconds,
                 imageId, status, submittedBy, queuedAt, startedAt, finishedAt, waitMillis, runMillis, exitCode,
-                failureReason, consumption, limitsEnforced, limitsNote, enforcement, restarts, warnings, queue, p);
+                failureReason, consumption, limitsEnforced, limitsNote, enforcement, restarts, warnings, queue, p, progress);
     }
 }

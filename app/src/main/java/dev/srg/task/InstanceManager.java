@@ -84,7 +84,7 @@ public final class InstanceManager {
         }
         // the kind first: it decides which payload, CU limits and usage type apply (ADM-1, ADM-3)
         TaskKind kind = kinds.require("type", r.type());
-        Map<String, Object> payload = kind.payload(payloadFields);
+        Map<String, Object> checked = kind.payload(payloadFields);
         if (r.cu() == null) {
             throw SrgException.invalid("cu", "MissingParameter", "cu is required (a multiple of 0.25)");
         }
@@ -122,6 +122,7 @@ public final class InstanceManager {
             throw SrgException.forbidden("Forbidden.WorkspaceRole",
                     "a VISITOR of workspace '" + ws.id() + "' cannot run tasks");
         }
+        Map<String, Object> payload = kind.resolve(ws.id(), r.name(), checked);
         // SPEC WS-3: no group named means the workspace's default
         String groupId = r.resourceGroupId() != null ? r.resourceGroupId() : ws.defaultResourceGroupId();
         if (groupId == null) {

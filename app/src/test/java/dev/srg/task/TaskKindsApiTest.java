@@ -34,7 +34,7 @@ class TaskKindsApiTest extends ServerTestBase {
         String rg = fx.subscriptionGroup(2).get("id").asString();
         String ws = fx.workspace(rg).get("id").asString();
         var before = server.snapshot();
-        for (String type : List.of("RUBY", "DATA_INTEGRATION", "shell")) {
+        for (String type : List.of("RUBY", "SPARK", "shell")) {
             var body = submission(ws, type);
             body.put("script", "echo never");
             var r = admin.post("instances", body);

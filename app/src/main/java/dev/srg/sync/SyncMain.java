@@ -1,0 +1,724 @@
+package dev.srg.sync;
+
+import dev.srg.sync.SyncValues.Column;
+import dev.srg.sync.SyncValues.DirtyValue;
+import dev.srg.sync.SyncValues.Kind;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.BatchUpdateException;
+import java.sql.Connection;
+import java.sql.DatabaseMetaData;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The sync worker: {@code java -cp <srg> dev.srg.sync.SyncMain job.json}, started by the
+ * supervisor as the task (its uid, its cgroups). It reads the job with its connections from the
+ * file in its private home, plans splits by the split key (SPEC DI-3), copies them on parallel
+ * channels (at most 2 per CU and setting.speed.channel) under the job's rate limits, keeps dirty
+ * records (DI-4) against errorLimit, reports progress (DI-5), and records each finished split in
+ * the writer's database in the transaction that writes its rows (DI-7): a split is all there or
+ * not at all, and a rerun of the same job after a crash skips the finished ones.
+ *
+ * <p>Exit codes: 0 done, 1 failed (the reason in the log and the {@code finished} line), 2 a bad job file.
+ */
+public final class SyncMain {
+    static final String STATE_TABLE = "srg_sync_state";
+    static final String PLAN_TABLE = "srg_sync_plan";
+    static final String WATERMARK_TABLE = "srg_sync_watermark";
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** Splits per channel: enough to keep channels busy when ranges are uneven. */
+    private static final int SPLITS_PER_CHANNEL = 4;
+
+    private final Map<String, Object> job;
+    private final SyncProgress progress;
+    private final Map<String, Object> reader;
+    private final Map<String, Object> writer;
+    private final Map<String, Object> rp;
+    private final Map<String, Object> wp;
+    private final long errorLimitRecords;
+    private final double errorLimitPercentage;
+    private final RateLimiter limiter;
+    private final int channels;
+    private final String runKey;
+    private volatile String abort;
+    private Plan plan;
+    private String copySql;
+
+    @SuppressWarnings("unchecked")
+    SyncMain(Map<String, Object> job, double cu, PrintStream out) {
+        this.job = job;
+        this.progress = new SyncProgress(out);
+        this.reader = (Map<String, Object>) job.get("reader");
+        this.writer = (Map<String, Object>) job.get("writer");
+        this.rp = (Map<String, Object>) reader.get("parameter");
+        this.wp = (Map<String, Object>) writer.get("parameter");
+        Map<String, Object> setting = (Map<String, Object>) job.getOrDefault("setting", Map.of());
+        Map<String, Object> speed = (Map<String, Object>) setting.getOrDefault("speed", Map.of());
+        Map<String, Object> limit = (Map<String, Object>) setting.getOrDefault("errorLimit", Map.of());
+        this.errorLimitRecords = limit.get("record") instanceof Number n ? n.longValue() : -1;
+        this.errorLimitPercentage = limit.get("percentage") instanceof Number n ? n.doubleValue() : -1;
+        this.limiter = new RateLimiter(speed.get("record") instanceof Number n ? n.longValue() : 0,
+                speed.get("byte") instanceof Number n ? n.longValue() : 0);
+        int asked = speed.get("channel") instanceof Number n ? n.intValue() : 1;
+        // SPEC DI-3: the channels are bounded by the task's CU (2 per CU, at least 1)
+        this.channels = Math.max(1, Math.min(asked, (int) Math.floor(2 * cu)));
+        this.runKey = runKey(job);
+    }
+
+    public static void main(String[] args) {
+        if (args.length != 1) {
+            System.err.println("usage: SyncMain job.json");
+            System.exit(2);
+        }
+        Map<String, Object> job;
+        try {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> read = JSON.readValue(Files.readString(Path.of(args[0]), StandardCharsets.UTF_8), Map.class);
+            job = read;
+            // the passwords are in memory now: the file need not outlive the start (the home is the task's own)
+            try {
+                Files.deleteIfExists(Path.of(args[0]));
+            } catch (IOException e) {
+                System.err.println("could not remove " + args[0] + " after reading it: " + e.getMessage());
+            }
+        } catch (IOException | RuntimeException e) {
+            System.err.println("cannot read the job file " + args[0] + ": " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        String cuText = System.getenv("SRG_CU");
+        double cu = cuText == null ? 1 : Double.parseDouble(cuText);
+        System.exit(new SyncMain(job, cu, System.out).run());
+    }
+
+    /** Runs the job; the exit code. */
+    int run() {
+        ScheduledExecutorService reporter = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "srg-sync-progress");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            progress.say("srg sync: " + reader.get("plugin") + " -> " + writer.get("plugin") + ", " + channels + " channel(s), run "
+                    + runKey.substring(0, 12));
+            reporter.scheduleAtFixedRate(progress::report, 1, 1, TimeUnit.SECONDS);
+            Map<String, Object> extra = copy();
+            reporter.shutdownNow();
+            progress.finished("SUCCEEDED", null, extra);
+            return 0;
+        } catch (SyncFailure e) {
+            reporter.shutdownNow();
+            progress.say("srg sync failed: " + e.getMessage());
+            progress.finished("FAILED", e.getMessage(), Map.of());
+            return 1;
+        } catch (SQLException | RuntimeException | InterruptedException e) {
+            reporter.shutdownNow();
+            String reason = e.getClass().getSimpleName() + ": " + e.getMessage();
+            progress.say("srg sync failed: " + reason);
+            progress.finished("FAILED", reason, Map.of());
+            return 1;
+        }
+    }
+
+    /** A failure the job's own rules decide (errorLimit, a bad split key): said as it is. */
+    static final class SyncFailure extends Exception {
+        SyncFailure(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /**
+     * What a run copies, fixed when it starts and kept for a resume: the splits, and for an
+     * incremental sync the watermark range (above the saved one, up to the maximum at the start; DI-6).
+     */
+    record Plan(List<Split> splits, String watermarkKind, String watermarkFrom, String watermarkTo) {
+        Map<String, Object> json() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("splits", splits.stream().map(Split::json).toList());
+            m.put("watermarkKind", watermarkKind);
+            m.put("watermarkFrom", watermarkFrom);
+            m.put("watermarkTo", watermarkTo);
+            return m;
+        }
+    }
+
+    /** One range of the split key (or all rows, or the rows whose key is NULL). */
+    record Split(int no, Long lo, Long hi, boolean last, boolean nulls) {
+        Map<String, Object> json() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("no", no);
+            m.put("lo", lo);
+            m.put("hi", hi);
+            m.put("last", last);
+            m.put("nulls", nulls);
+            return m;
+        }
+
+        static Split of(Map<?, ?> m) {
+            return new Split(((Number) m.get("no")).intValue(), m.get("lo") == null ? null : ((Number) m.get("lo")).longValue(),
+                    m.get("hi") == null ? null : ((Number) m.get("hi")).longValue(), Boolean.TRUE.equals(m.get("last")),
+                    Boolean.TRUE.equals(m.get("nulls")));
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> copy() throws SQLException, SyncFailure, InterruptedException {
+        Map<String, Object> rc = (Map<String, Object>) reader.get("connection");
+        Map<String, Object> wc = (Map<String, Object>) writer.get("connection");
+        if (reader.get("plugin").equals("txtfile") || writer.get("plugin").equals("txtfile")) {
+            throw new SyncFailure("the txtfile plugin is accepted in jobs but this worker does not copy CSV files yet");
+        }
+        SqlDialect wd = SqlDialect.of((String) wc.get("type"));
+        List<String> writeColumns = (List<String>) wp.get("column");
+        String table = (String) wp.get("table");
+        List<Column> targets;
+        List<String> keys;
+        List<Split> splits;
+        Plan plan;
+        try (Connection w = SqlDialect.connect(wc)) {
+            targets = targetColumns(w, wd, table, writeColumns);
+            keys = ((String) wp.get("writeMode")).equals("insert") ? List.of() : primaryKey(w, table);
+            if (!((String) wp.get("writeMode")).equals("insert") && keys.isEmpty() && wd == SqlDialect.POSTGRESQL) {
+                throw new SyncFailure("writeMode " + wp.get("writeMode") + " needs a primary key on " + table);
+            }
+            ensureStateTables(w, wd);
+            plan = loadPlan(w);
+            if (plan == null) {
+                try (Connection r = SqlDialect.connect(rc)) {
+                    plan = plan(r, SqlDialect.of((String) rc.get("type")), savedWatermark(w, wd));
+                }
+                savePlanAndRunPreSql(w, plan);
+            } else {
+                progress.say("resuming run " + runKey.substring(0, 12) + ": its plan of " + plan.splits().size()
+                        + " split(s) is kept; preSql is not run again");
+            }
+            splits = plan.splits();
+        }
+        if (plan.watermarkKind() != null) {
+            progress.say("incremental: " + watermarkColumn() + " above " + plan.watermarkFrom() + " up to " + plan.watermarkTo());
+        }
+        this.plan = plan;
+        progress.splitsTotal = splits.size();
+        ExecutorService pool = Executors.newFixedThreadPool(channels, r -> {
+            Thread t = new Thread(r, "srg-sync-channel");
+            t.setDaemon(true);
+            return t;
+        });
+        List<Future<?>> running = new ArrayList<>();
+        String write = wd.write(table, writeColumns, (String) wp.get("writeMode"), keys);
+        // PostgreSQL inserts go through COPY (rows in its text format), the fastest way in; a batch it refuses
+        // is written again row by row with INSERTs to find the dirty rows
+        this.copySql = wd == SqlDialect.POSTGRESQL && wp.get("writeMode").equals("insert")
+                ? "COPY " + wd.table(table) + " (" + wd.columns(writeColumns) + ") FROM STDIN" : null;
+        for (Split s : splits) {
+            running.add(pool.submit(() -> {
+                if (abort == null) {
+                    copySplit(s, rc, wc, targets, write);
+                }
+                return null;
+            }));
+        }
+        try {
+            for (Future<?> f : running) {
+                try {
+                    f.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    Throwable cause = e.getCause();
+                    if (abort == null) {
+                        abort = cause instanceof SQLException s ? "SQL " + s.getSQLState() + ": " + s.getMessage() : cause.toString();
+                    }
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        if (abort != null) {
+            throw new SyncFailure(abort);
+        }
+        long read = progress.recordsRead.get();
+        long dirty = progress.dirtyRecords.get();
+        if (errorLimitRecords < 0 && errorLimitPercentage >= 0 && read > 0 && (double) dirty / read > errorLimitPercentage) {
+            throw new SyncFailure(dirty + " dirty record(s) of " + read + " read exceed errorLimit.percentage "
+                    + errorLimitPercentage);
+        }
+        try (Connection w = SqlDialect.connect(wc)) {
+            w.setAutoCommit(false);
+            try (Statement st = w.createStatement()) {
+                for (String sql : (List<String>) wp.getOrDefault("postSql", List.of())) {
+                    st.execute(sql);
+                }
+            }
+            // the run is complete: the same job again is a new copy, not a resume
+            try (PreparedStatement ps = w.prepareStatement("DELETE FROM " + wd.quote(STATE_TABLE) + " WHERE run_key = ?");
+                 PreparedStatement pp = w.prepareStatement("DELETE FROM " + wd.quote(PLAN_TABLE) + " WHERE run_key = ?")) {
+                ps.setString(1, runKey);
+                ps.executeUpdate();
+                pp.setString(1, runKey);
+                pp.executeUpdate();
+            }
+            if (plan.watermarkTo() != null) {
+                // SPEC DI-6: saved only when the run succeeds, with its data
+                try (PreparedStatement del = w.prepareStatement("DELETE FROM " + wd.quote(WATERMARK_TABLE) + " WHERE task_key = ?");
+                     PreparedStatement ins = w.prepareStatement("INSERT INTO " + wd.quote(WATERMARK_TABLE)
+                             + " (task_key, column_name, value) VALUES (?, ?, ?)")) {
+                    del.setString(1, (String) job.get("watermarkKey"));
+                    del.executeUpdate();
+                    ins.setString(1, (String) job.get("watermarkKey"));
+                    ins.setString(2, watermarkColumn());
+                    ins.setString(3, plan.watermarkTo());
+                    ins.executeUpdate();
+                }
+            }
+            w.commit();
+        }
+        return plan.watermarkTo() == null ? Map.of() : Map.of("watermark", plan.watermarkTo());
+    }
+
+    /** Splits by the split key into about channels x 4 ranges, plus one for its NULLs; one split without a key. */
+    private Plan plan(Connection r, SqlDialect rd, String savedWatermark) throws SQLException, SyncFailure {
+        String wmKind = null;
+        String wmTo = null;
+        if (watermarkColumn() != null) {
+            String sql = "SELECT max(" + rd.quote(watermarkColumn()) + ") FROM " + rd.table((String) rp.get("table"));
+            List<Object> params = new ArrayList<>();
+            List<String> conditions = new ArrayList<>();
+            if (rp.get("where") != null) {
+                conditions.add("(" + rp.get("where") + ")");
+            }
+            try (PreparedStatement probe = r.prepareStatement("SELECT " + rd.quote(watermarkColumn()) + " FROM "
+                    + rd.table((String) rp.get("table")) + " WHERE 1 = 0"); ResultSet rs = probe.executeQuery()) {
+                wmKind = SyncValues.kind(rs.getMetaData(), 1).name();
+            }
+            if (savedWatermark != null) {
+                conditions.add(rd.quote(watermarkColumn()) + " > ?");
+                params.add(SyncValues.parse(Kind.valueOf(wmKind), savedWatermark));
+            }
+            if (!conditions.isEmpty()) {
+                sql += " WHERE " + String.join(" AND ", conditions);
+            }
+            try (PreparedStatement ps = r.prepareStatement(sql)) {
+                bindAll(ps, params);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    Object max = SyncValues.read(rs, 1, Kind.valueOf(wmKind));
+                    wmTo = max == null ? null : SyncValues.text(max);
+                }
+            }
+            if (wmTo == null) {
+                // nothing above the saved watermark: nothing to copy, the watermark stays
+                return new Plan(List.of(), wmKind, savedWatermark, null);
+            }
+        }
+        Plan bounds = new Plan(List.of(), wmKind, savedWatermark, wmTo);
+        String splitPk = (String) rp.get("splitPk");
+        if (splitPk == null || rp.containsKey("querySql")) {
+            return new Plan(List.of(new Split(0, null, null, true, false)), wmKind, savedWatermark, wmTo);
+        }
+        List<Object> params = new ArrayList<>();
+        String where = conditions(rd, bounds, null, params);
+        String sql = "SELECT min(" + rd.quote(splitPk) + "), max(" + rd.quote(splitPk) + ") FROM " + rd.table((String) rp.get("table"))
+                + (where.isEmpty() ? "" : " WHERE " + where);
+        try (PreparedStatement st = r.prepareStatement(sql)) {
+            bindAll(st, params);
+            try (ResultSet rs = st.executeQuery()) {
+                Kind kind = SyncValues.kind(rs.getMetaData(), 1);
+                if (kind != Kind.INTEGER) {
+                    throw new SyncFailure("splitPk " + splitPk + " must be an integer column (srg splits integer keys only);"
+                            + " it is " + rs.getMetaData().getColumnTypeName(1));
+                }
+                rs.next();
+                long min = rs.getLong(1);
+                boolean empty = rs.wasNull();
+                long max = rs.getLong(2);
+                List<Split> splits = new ArrayList<>();
+                if (!empty) {
+                    long count = Math.max(1, Math.min((long) channels * SPLITS_PER_CHANNEL, max - min + 1));
+                    double step = ((double) max - min + 1) / count;
+                    long lo = min;
+                    for (int k = 0; k < count; k++) {
+                        boolean last = k == count - 1;
+                        long hi = last ? max : min + (long) Math.floor(step * (k + 1));
+                        splits.add(new Split(k, lo, hi, last, false));
+                        lo = hi;
+                    }
+                }
+                splits.add(new Split(splits.size(), null, null, false, true));
+                return new Plan(splits, wmKind, savedWatermark, wmTo);
+            }
+        }
+    }
+
+    private String watermarkColumn() {
+        return job.get("watermark") instanceof Map<?, ?> w ? (String) w.get("column") : null;
+    }
+
+    /** The WHERE of a split: the job's where, the watermark range, the split's key range; values as parameters. */
+    private String conditions(SqlDialect rd, Plan plan, Split s, List<Object> params) throws SyncFailure {
+        List<String> conditions = new ArrayList<>();
+        if (rp.get("where") != null) {
+            conditions.add("(" + rp.get("where") + ")");
+        }
+        if (plan.watermarkKind() != null) {
+            Kind kind = Kind.valueOf(plan.watermarkKind());
+            String col = rd.quote(watermarkColumn());
+            if (plan.watermarkFrom() != null) {
+                conditions.add(col + " > ?");
+                params.add(SyncValues.parse(kind, plan.watermarkFrom()));
+            }
+            conditions.add(col + " <= ?");
+            params.add(SyncValues.parse(kind, plan.watermarkTo()));
+        }
+        if (s != null) {
+            String pk = rp.get("splitPk") == null ? null : rd.quote((String) rp.get("splitPk"));
+            if (s.nulls()) {
+                conditions.add(pk + " IS NULL");
+            } else if (s.lo() != null) {
+                conditions.add(pk + " >= " + s.lo() + " AND " + pk + (s.last() ? " <= " : " < ") + s.hi());
+            }
+        }
+        return String.join(" AND ", conditions);
+    }
+
+    private static void bindAll(PreparedStatement ps, List<Object> params) throws SQLException {
+        for (int i = 0; i < params.size(); i++) {
+            ps.setObject(i + 1, params.get(i));
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private String readQuery(SqlDialect rd, Split s, List<Object> params) throws SyncFailure {
+        if (rp.containsKey("querySql")) {
+            return (String) rp.get("querySql");
+        }
+        String where = conditions(rd, plan, s, params);
+        return "SELECT " + rd.columns((List<String>) rp.get("column")) + " FROM " + rd.table((String) rp.get("table"))
+                + (where.isEmpty() ? "" : " WHERE " + where);
+    }
+
+    private String savedWatermark(Connection w, SqlDialect wd) throws SQLException {
+        if (watermarkColumn() == null) {
+            return null;
+        }
+        try (PreparedStatement ps = w.prepareStatement("SELECT column_name, value FROM " + wd.quote(WATERMARK_TABLE)
+                + " WHERE task_key = ?")) {
+            ps.setString(1, (String) job.get("watermarkKey"));
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                if (!rs.getString(1).equals(watermarkColumn())) {
+                    progress.say("the saved watermark is of column " + rs.getString(1) + ", not " + watermarkColumn()
+                            + ": copying from the start");
+                    return null;
+                }
+                return rs.getString(2);
+            }
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private void copySplit(Split s, Map<String, Object> rc, Map<String, Object> wc, List<Column> targets, String write)
+            throws SQLException, InterruptedException, SyncFailure {
+        SqlDialect rd = SqlDialect.of((String) rc.get("type"));
+        SqlDialect wd = SqlDialect.of((String) wc.get("type"));
+        int batchSize = ((Number) wp.getOrDefault("batchSize", SyncJob.DEFAULT_BATCH_SIZE)).intValue();
+        try (Connection w = SqlDialect.connect(wc); Connection r = SqlDialect.connect(rc)) {
+            w.setAutoCommit(false);
+            if (isDone(w, wd, s)) {
+                progress.splitsDone.incrementAndGet();
+                w.rollback();
+                return;
+            }
+            r.setAutoCommit(false); // PostgreSQL streams with a fetch size only inside a transaction
+            r.setReadOnly(true);
+            List<String> readColumns = (List<String>) rp.get("column");
+            List<Object> params = new ArrayList<>();
+            String query = readQuery(rd, s, params);
+            try (PreparedStatement st = r.prepareStatement(query); PreparedStatement ps = w.prepareStatement(write)) {
+                st.setFetchSize(((Number) rp.getOrDefault("fetchSize", batchSize)).intValue());
+                bindAll(st, params);
+                try (ResultSet rs = st.executeQuery()) {
+                    ResultSetMetaData md = rs.getMetaData();
+                    if (md.getColumnCount() != targets.size()) {
+                        throw new SyncFailure("the reader's query gives " + md.getColumnCount() + " columns, the writer takes "
+                                + targets.size());
+                    }
+                    Kind[] kinds = new Kind[targets.size()];
+                    String[] names = new String[targets.size()];
+                    for (int i = 0; i < kinds.length; i++) {
+                        kinds[i] = SyncValues.kind(md, i + 1);
+                        names[i] = readColumns != null ? readColumns.get(i) : md.getColumnLabel(i + 1);
+                    }
+                    List<Object[]> batch = new ArrayList<>(batchSize);
+                    long batchBytes = 0;
+                    while (rs.next()) {
+                        if (abort != null) {
+                            throw new SyncFailure(abort);
+                        }
+                        Object[] source = new Object[kinds.length];
+                        long bytes = 0;
+                        for (int i = 0; i < kinds.length; i++) {
+                            source[i] = SyncValues.read(rs, i + 1, kinds[i]);
+                            bytes += SyncValues.size(source[i]);
+                        }
+                        progress.recordsRead.incrementAndGet();
+                        progress.bytesRead.addAndGet(bytes);
+                        Object[] row = new Object[kinds.length];
+                        try {
+                            for (int i = 0; i < kinds.length; i++) {
+                                row[i] = SyncValues.convert(source[i], targets.get(i));
+                            }
+                        } catch (DirtyValue e) {
+                            dirty(s, e.getMessage(), names, source);
+                            continue;
+                        }
+                        batch.add(row);
+                        batchBytes += bytes;
+                        if (batch.size() >= batchSize) {
+                            writeBatch(w, ps, s, batch, batchBytes, targets, names);
+                            batch.clear();
+                            batchBytes = 0;
+                        }
+                    }
+                    if (!batch.isEmpty()) {
+                        writeBatch(w, ps, s, batch, batchBytes, targets, names);
+                    }
+                }
+            }
+            markDone(w, wd, s);
+            w.commit();
+            r.commit();
+            progress.splitsDone.incrementAndGet();
+        }
+    }
+
+    /** One batch; when the database refuses it, row by row (each behind a savepoint) to find the dirty ones. */
+    private void writeBatch(Connection w, PreparedStatement ps, Split s, List<Object[]> batch, long bytes, List<Column> targets,
+                            String[] names) throws SQLException, InterruptedException, SyncFailure {
+        limiter.acquire(batch.size(), bytes);
+        Savepoint before = w.setSavepoint();
+        if (copySql != null) {
+            try {
+                PgCopy.copy(w, copySql, batch);
+                w.releaseSavepoint(before);
+                progress.recordsWritten.addAndGet(batch.size());
+                progress.bytesWritten.addAndGet(bytes);
+                return;
+            } catch (SQLException e) {
+                if (e.getSQLState() != null && e.getSQLState().startsWith("08")) {
+                    throw e;
+                }
+                w.rollback(before);
+                before = w.setSavepoint();
+            }
+        }
+        try {
+            for (Object[] row : batch) {
+                bind(ps, row, targets);
+                ps.addBatch();
+            }
+            ps.executeBatch();
+            w.releaseSavepoint(before);
+            progress.recordsWritten.addAndGet(batch.size());
+            progress.bytesWritten.addAndGet(bytes);
+            return;
+        } catch (BatchUpdateException e) {
+            w.rollback(before);
+            ps.clearBatch();
+        } catch (SQLException e) {
+            if (e.getSQLState() != null && e.getSQLState().startsWith("08")) {
+                throw e; // the connection is gone: not the rows' fault
+            }
+            w.rollback(before);
+            ps.clearBatch();
+        }
+        for (Object[] row : batch) {
+            Savepoint one = w.setSavepoint();
+            try {
+                bind(ps, row, targets);
+                ps.executeUpdate();
+                w.releaseSavepoint(one);
+                progress.recordsWritten.incrementAndGet();
+                long size = 0;
+                for (Object v : row) {
+                    size += SyncValues.size(v);
+                }
+                progress.bytesWritten.addAndGet(size);
+            } catch (SQLException e) {
+                if (e.getSQLState() != null && e.getSQLState().startsWith("08")) {
+                    throw e;
+                }
+                w.rollback(one);
+                dirty(s, "the writer refused the row: " + e.getMessage(), names, row);
+            }
+        }
+    }
+
+    private static void bind(PreparedStatement ps, Object[] row, List<Column> targets) throws SQLException {
+        for (int i = 0; i < row.length; i++) {
+            SyncValues.bind(ps, i + 1, row[i], targets.get(i));
+        }
+    }
+
+    /** SPEC DI-4: kept with its reason; the record count limit wins over the share (as in DataX). */
+    private void dirty(Split s, String reason, String[] names, Object[] values) throws SyncFailure {
+        Map<String, Object> record = new LinkedHashMap<>();
+        for (int i = 0; i < names.length; i++) {
+            record.put(names[i], SyncValues.display(values[i]));
+        }
+        progress.dirty(s.no(), reason, record);
+        long dirty = progress.dirtyRecords.get();
+        if (errorLimitRecords >= 0 && dirty > errorLimitRecords) {
+            String why = dirty + " dirty record(s) exceed errorLimit.record " + errorLimitRecords + " (last: " + reason + ")";
+            abort = why;
+            throw new SyncFailure(why);
+        }
+    }
+
+    private List<Column> targetColumns(Connection w, SqlDialect wd, String table, List<String> columns) throws SQLException {
+        try (Statement st = w.createStatement();
+             ResultSet rs = st.executeQuery("SELECT " + wd.columns(columns) + " FROM " + wd.table(table) + " WHERE 1 = 0")) {
+            ResultSetMetaData md = rs.getMetaData();
+            List<Column> out = new ArrayList<>();
+            for (int i = 1; i <= md.getColumnCount(); i++) {
+                out.add(SyncValues.column(md, i));
+            }
+            return out;
+        }
+    }
+
+    private static List<String> primaryKey(Connection w, String table) throws SQLException {
+        int dot = table.indexOf('.');
+        String schema = dot < 0 ? null : table.substring(0, dot);
+        String name = dot < 0 ? table : table.substring(dot + 1);
+        DatabaseMetaData md = w.getMetaData();
+        List<String> keys = new ArrayList<>();
+        try (ResultSet rs = md.getPrimaryKeys(w.getCatalog(), schema, name)) {
+            while (rs.next()) {
+                keys.add(rs.getString("COLUMN_NAME"));
+            }
+        }
+        return keys;
+    }
+
+    private static void ensureStateTables(Connection w, SqlDialect wd) throws SQLException {
+        try (Statement st = w.createStatement()) {
+            st.execute("CREATE TABLE IF NOT EXISTS " + wd.quote(PLAN_TABLE)
+                    + " (run_key varchar(64) NOT NULL PRIMARY KEY, plan text NOT NULL)");
+            st.execute("CREATE TABLE IF NOT EXISTS " + wd.quote(STATE_TABLE)
+                    + " (run_key varchar(64) NOT NULL, split_no integer NOT NULL, PRIMARY KEY (run_key, split_no))");
+            st.execute("CREATE TABLE IF NOT EXISTS " + wd.quote(WATERMARK_TABLE)
+                    + " (task_key varchar(300) NOT NULL PRIMARY KEY, column_name varchar(64) NOT NULL, value text NOT NULL)");
+        }
+    }
+
+    private Plan loadPlan(Connection w) throws SQLException {
+        SqlDialect wd = SqlDialect.of((String) ((Map<?, ?>) writer.get("connection")).get("type"));
+        try (PreparedStatement ps = w.prepareStatement("SELECT plan FROM " + wd.quote(PLAN_TABLE) + " WHERE run_key = ?")) {
+            ps.setString(1, runKey);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                Map<?, ?> saved = JSON.readValue(rs.getString(1), Map.class);
+                List<Split> splits = new ArrayList<>();
+                for (Object o : (List<?>) saved.get("splits")) {
+                    splits.add(Split.of((Map<?, ?>) o));
+                }
+                return new Plan(splits, (String) saved.get("watermarkKind"), (String) saved.get("watermarkFrom"),
+                        (String) saved.get("watermarkTo"));
+            }
+        }
+    }
+
+    /** preSql and the plan in one transaction: a resumed run never runs preSql again (it may truncate). */
+    @SuppressWarnings("unchecked")
+    private void savePlanAndRunPreSql(Connection w, Plan plan) throws SQLException {
+        SqlDialect wd = SqlDialect.of((String) ((Map<?, ?>) writer.get("connection")).get("type"));
+        w.setAutoCommit(false);
+        try (Statement st = w.createStatement();
+             PreparedStatement ps = w.prepareStatement("INSERT INTO " + wd.quote(PLAN_TABLE) + " (run_key, plan) VALUES (?, ?)")) {
+            for (String sql : (List<String>) wp.getOrDefault("preSql", List.of())) {
+                st.execute(sql);
+            }
+            ps.setString(1, runKey);
+            ps.setString(2, JSON.writeValueAsString(plan.json()));
+            ps.executeUpdate();
+            w.commit();
+        } catch (SQLException e) {
+            w.rollback();
+            throw e;
+        } finally {
+            w.setAutoCommit(true);
+        }
+    }
+
+    private boolean isDone(Connection w, SqlDialect wd, Split s) throws SQLException {
+        try (PreparedStatement ps = w.prepareStatement("SELECT 1 FROM " + wd.quote(STATE_TABLE)
+                + " WHERE run_key = ? AND split_no = ?")) {
+            ps.setString(1, runKey);
+            ps.setInt(2, s.no());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    /** In the split's own transaction: its rows and its mark commit together (DI-7). */
+    private void markDone(Connection w, SqlDialect wd, Split s) throws SQLException {
+        try (PreparedStatement ps = w.prepareStatement("INSERT INTO " + wd.quote(STATE_TABLE) + " (run_key, split_no) VALUES (?, ?)")) {
+            ps.setString(1, runKey);
+            ps.setInt(2, s.no());
+            ps.executeUpdate();
+        }
+    }
+
+    /**
+     * The identity of a copy: the job without passwords. The same job submitted again after a
+     * failure resumes (its plan and finished splits are in the writer's database); after a success
+     * its state is gone and the same job copies afresh.
+     */
+    @SuppressWarnings("unchecked")
+    static String runKey(Map<String, Object> job) {
+        Map<String, Object> copy = new LinkedHashMap<>(job);
+        for (String role : List.of("reader", "writer")) {
+            Map<String, Object> side = new LinkedHashMap<>((Map<String, Object>) job.get(role));
+            Map<String, Object> c = new LinkedHashMap<>((Map<String, Object>) side.getOrDefault("connection", Map.of()));
+            c.remove("password");
+            side.put("connection", c);
+            copy.put(role, side);
+        }
+        copy.remove("setting"); // speed and limits may change between attempts; what is copied may not
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            return HexFormat.of().formatHex(sha.digest(JSON.writeValueAsString(copy).getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    Map<String, Object> job() {
+        return job;
+    }
+}

@@ -1,0 +1,155 @@
+package dev.srg.sync;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.srg.access.Principal;
+import dev.srg.error.SrgException;
+import dev.srg.task.InstanceInfo;
+import dev.srg.task.InstanceManager;
+import dev.srg.task.InstanceManager.LogChunk;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * What srg knows of a sync while it runs and after (SPEC DI-4, DI-5): the worker's side channel
+ * ({@link SyncProgress}'s {@code [srg-sync]} lines) read from the instance's log through its
+ * backend, with the caller's rights. The log is kept with the instance, so the totals stay on the
+ * finished instance (and survive a restart of the server: the next read starts from the log).
+ * Each instance's log is read once: a cache remembers how far and the last progress.
+ */
+public final class SyncMonitor {
+    public static final String KIND = "DATA_INTEGRATION";
+    private static final int CHUNK = 1024 * 1024;
+    private static final int MAX_CACHED = 10_000;
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final InstanceManager instances;
+    private final Map<String, Tail> tails = new ConcurrentHashMap<>();
+
+    public SyncMonitor(InstanceManager instances) {
+        this.instances = requireNonNull(instances, "instances is null");
+    }
+
+    /** A dirty record as the worker kept it: which split, why, and the record's values. */
+    public record DirtyRecord(int split, String reason, Map<String, Object> record) {}
+
+    /** The dirty records kept (the first {@value SyncProgress#MAX_DIRTY_LINES}) and how many there were in all. */
+    public record DirtyRecords(List<DirtyRecord> items, long total, boolean truncated) {}
+
+    /** The instance with its progress, when it is a sync that has reported some. */
+    public InstanceInfo withProgress(Principal caller, InstanceInfo i) {
+        if (!KIND.equals(i.type())) {
+            return i;
+        }
+        Tail tail = read(caller, i.id());
+        return tail.progress == null ? i : i.withProgress(tail.progress);
+    }
+
+    public DirtyRecords dirtyRecords(Principal caller, String instanceId) {
+        InstanceInfo i = instances.get(caller, instanceId);
+        if (!KIND.equals(i.type())) {
+            throw SrgException.invalid("id", "InvalidParameter.Instance.Kind", "instance '" + instanceId + "' is a " + i.type()
+                    + " task; only DATA_INTEGRATION tasks have dirty records");
+        }
+        Tail tail = read(caller, instanceId);
+        synchronized (tail) {
+            long total = tail.progress == null ? tail.dirty.size() : ((Number) tail.progress.getOrDefault("dirtyRecords", 0)).longValue();
+            return new DirtyRecords(List.copyOf(tail.dirty), Math.max(total, tail.dirty.size()), total > tail.dirty.size());
+        }
+    }
+
+    private static final class Tail {
+        long offset;
+        boolean finished;
+        Map<String, Object> progress;
+        final List<DirtyRecord> dirty = new ArrayList<>();
+    }
+
+    private Tail read(Principal caller, String id) {
+        if (tails.size() > MAX_CACHED) {
+            tails.clear(); // read again from the logs when asked
+        }
+        Tail tail = tails.computeIfAbsent(id, k -> new Tail());
+        synchronized (tail) {
+            while (!tail.finished) {
+                LogChunk chunk = instances.log(caller, id, tail.offset, CHUNK);
+                byte[] bytes = chunk.bytes();
+                int end = lastNewline(bytes);
+                if (end < 0) {
+                    if (chunk.finished() && bytes.length == 0) {
+                        tail.finished = true;
+                    }
+                    break;
+                }
+                parse(tail, new String(bytes, 0, end + 1, StandardCharsets.UTF_8));
+                tail.offset += end + 1;
+                if (bytes.length < CHUNK) {
+                    if (chunk.finished() && end + 1 == bytes.length) {
+                        tail.finished = true;
+                    }
+                    break;
+                }
+            }
+            return tail;
+        }
+    }
+
+    private static int lastNewline(byte[] bytes) {
+        for (int k = bytes.length - 1; k >= 0; k--) {
+            if (bytes[k] == '\n') {
+                return k;
+            }
+        }
+        return -1;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void parse(Tail tail, String text) {
+        for (String line : text.split("\n")) {
+            if (!line.startsWith(SyncProgress.PREFIX)) {
+                continue;
+            }
+            String rest = line.substring(SyncProgress.PREFIX.length());
+            int space = rest.indexOf(' ');
+            if (space < 0) {
+                continue;
+            }
+            String type = rest.substring(0, space);
+            Map<String, Object> body;
+            try {
+                body = JSON.readValue(rest.substring(space + 1), Map.class);
+            } catch (JacksonException e) {
+                continue; // a task may print anything; only well-formed lines count
+            }
+            switch (type) {
+                case "progress", "finished" -> tail.progress = progress(body);
+                case "dirty" -> {
+                    if (tail.dirty.size() < SyncProgress.MAX_DIRTY_LINES) {
+                        tail.dirty.add(new DirtyRecord(body.get("split") instanceof Number n ? n.intValue() : -1,
+                                String.valueOf(body.get("reason")),
+                                body.get("record") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of()));
+                    }
+                }
+                default -> { }
+            }
+        }
+    }
+
+    private static Map<String, Object> progress(Map<String, Object> body) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        for (String key : List.of("recordsRead", "recordsWritten", "bytesRead", "bytesWritten", "recordsPerSecond",
+                "bytesPerSecond", "dirtyRecords", "splitsDone", "splitsTotal", "elapsedMillis", "status", "reason")) {
+            Object v = body.get(key);
+            if (v instanceof Number || v instanceof String) {
+                p.put(key, v);
+            }
+        }
+        return p;
+    }
+}

@@ -1,0 +1,93 @@
+package dev.srg.sync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.srg.testing.TestDatabases;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import tools.jackson.databind.JsonNode;
+
+/** Batch sync PostgreSQL -> PostgreSQL through the real server, a real worker process and real databases. */
+@Tag("database")
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class SyncPostgresTest extends SyncTestBase {
+    private static final String TYPES = """
+            id bigint PRIMARY KEY, small smallint, n integer, amount numeric(12,3), ratio double precision, label text,
+            code varchar(20), day date, at timestamp, at_tz timestamptz, flag boolean, blob bytea""";
+    private static final List<String> COLUMNS = List.of("id", "small", "n", "amount", "ratio", "label", "code", "day", "at",
+            "at_tz", "flag", "blob");
+
+    private static Map<String, Object> job(String from, String to, int channel) {
+        return Map.of(
+                "setting", Map.of("speed", Map.of("channel", channel), "errorLimit", Map.of("record", 0)),
+                "reader", Map.of("plugin", "postgresql", "parameter", Map.of("datasource", from, "table", List.of("src"),
+                        "column", COLUMNS, "splitPk", "id")),
+                "writer", Map.of("plugin", "postgresql", "parameter", Map.of("datasource", to, "table", List.of("dst"),
+                        "column", COLUMNS, "writeMode", "insert", "batchSize", 500)));
+    }
+
+    private static List<List<Object>> rows(TestDatabases.Fresh db, String table) throws Exception {
+        List<List<Object>> out = new ArrayList<>();
+        try (Connection c = connect(db); var st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT " + String.join(", ", COLUMNS) + ", at_tz::text FROM " + table + " ORDER BY id")) {
+            while (rs.next()) {
+                List<Object> row = new ArrayList<>();
+                for (int i = 1; i <= COLUMNS.size() + 1; i++) {
+                    Object v = rs.getObject(i);
+                    row.add(v instanceof byte[] b ? java.util.HexFormat.of().formatHex(b) : v);
+                }
+                out.add(row);
+            }
+        }
+        return out;
+    }
+
+    @Test
+    @DisplayName("every type, NULLs and Unicode copied faithfully across 4 channels; splits, records and bytes in the progress")
+    void copiesEveryTypeFaithfully() throws Exception {
+        // SPEC DI-2, DI-3, DI-5
+        TestDatabases.Fresh src = postgresSource("pg-src-1");
+        TestDatabases.Fresh dst = postgresSource("pg-dst-1");
+        sql(src, "CREATE TABLE src (" + TYPES + ")",
+                "INSERT INTO src VALUES (1, -32768, 2147483647, 123456789.125, 1.5e300, 'héllo wörld 中文 😀', 'abc',"
+                        + " '2024-02-29', '2024-02-29 23:59:59.123456', '2024-02-29 23:59:59.5+05:30', true, '\\x00ff10')",
+                "INSERT INTO src VALUES (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)",
+                "INSERT INTO src SELECT g, g % 1000, g, g / 7.0, g * 0.5, 'row ' || g, 'c' || g, date '2000-01-01' + g,"
+                        + " timestamp '2000-01-01' + g * interval '1 minute', timestamptz '2000-01-01 00:00+00' + g * interval '1 second',"
+                        + " g % 2 = 0, int4send(g) FROM generate_series(3, 20000) g");
+        sql(dst, "CREATE TABLE dst (" + TYPES + ")");
+        var r = admin.post("instances", task(job("pg-src-1", "pg-dst-1", 4), 2));
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        assertThat(r.json().get("usageType").asString()).isEqualTo("DATA_INTEGRATION");
+        JsonNode done = awaitFinished(r.id());
+        assertThat(done.get("status").asString()).as(log(r.id())).isEqualTo("SUCCEEDED");
+        assertThat(rows(dst, "dst")).isEqualTo(rows(src, "src"));
+        String log = log(r.id());
+        assertThat(log).contains("4 channel(s)").contains("[srg-sync] finished");
+        // SPEC RT-3: the network was not enforced, and the instance says so
+        assertThat(done.path("enforcement").path("network").path("enforced").asBoolean()).isFalse();
+    }
+
+    @Test
+    @DisplayName("channels are bounded by the CU: 0.5 CU runs one channel whatever setting.speed.channel asks")
+    void channelsBoundedByCu() throws Exception {
+        // SPEC DI-3
+        TestDatabases.Fresh src = postgresSource("pg-src-2");
+        TestDatabases.Fresh dst = postgresSource("pg-dst-2");
+        sql(src, "CREATE TABLE src (" + TYPES + ")", "INSERT INTO src (id, label) SELECT g, 'x' FROM generate_series(1, 100) g");
+        sql(dst, "CREATE TABLE dst (" + TYPES + ")");
+        var r = admin.post("instances", task(job("pg-src-2", "pg-dst-2", 8), 0.5));
+        JsonNode done = awaitFinished(r.id());
+        assertThat(done.get("status").asString()).as(log(r.id())).isEqualTo("SUCCEEDED");
+        assertThat(log(r.id())).contains("1 channel(s)");
+        assertThat(rows(dst, "dst")).hasSize(100);
+    }
+}

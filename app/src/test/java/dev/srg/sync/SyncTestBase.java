@@ -1,0 +1,112 @@
+package dev.srg.sync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.srg.server.ServerConfig;
+import dev.srg.testing.Fixtures;
+import dev.srg.testing.TestDatabases;
+import dev.srg.testing.TestHttp;
+import dev.srg.testing.TestServer;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * A real server for sync tests, a group and a workspace, and real databases to copy between
+ * (fresh databases on the test PostgreSQL; the task reaches them on 127.0.0.1).
+ */
+abstract class SyncTestBase {
+    protected static TestServer server;
+    protected static Fixtures fx;
+    protected static TestHttp admin;
+    protected static String groupId;
+    protected static String workspaceId;
+
+    /**
+     * The one place the sync tests configure their server. The databases live on the host's
+     * loopback, which a task cannot reach once networks are enforced: when the network branch
+     * lands, this is where {@code --network-enforcement off} goes (and the instances record the
+     * network as not enforced, SPEC RT-3).
+     */
+    static UnaryOperator<ServerConfig> serverConfig() {
+        return UnaryOperator.identity();
+    }
+
+    @BeforeAll
+    static void startServer() {
+        server = TestServer.start(serverConfig());
+        fx = new Fixtures(server);
+        admin = server.admin();
+        groupId = fx.subscriptionGroup(8).get("id").asString();
+        fx.awaitRunning(groupId);
+        workspaceId = fx.workspace(groupId).get("id").asString();
+    }
+
+    @AfterAll
+    static void stopServer() {
+        server.close();
+    }
+
+    /** A fresh PostgreSQL database with a data source of the workspace named {@code name}. */
+    static TestDatabases.Fresh postgresSource(String name) {
+        TestDatabases.Fresh db = TestDatabases.fresh();
+        String rest = db.url().substring("jdbc:postgresql://".length());
+        String hostPort = rest.substring(0, rest.indexOf('/'));
+        Map<String, Object> body = new HashMap<>();
+        body.put("name", name);
+        body.put("workspaceId", workspaceId);
+        body.put("type", "POSTGRESQL");
+        body.put("host", hostPort.substring(0, hostPort.lastIndexOf(':')));
+        body.put("port", Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1)));
+        body.put("database", rest.substring(rest.indexOf('/') + 1));
+        body.put("user", db.user());
+        body.put("password", db.password());
+        var r = admin.post("data-sources", body);
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        return db;
+    }
+
+    static Connection connect(TestDatabases.Fresh db) throws SQLException {
+        return DriverManager.getConnection(db.url(), db.user(), db.password());
+    }
+
+    static void sql(TestDatabases.Fresh db, String... statements) throws SQLException {
+        try (Connection c = connect(db); var st = c.createStatement()) {
+            for (String s : statements) {
+                st.execute(s);
+            }
+        }
+    }
+
+    static Map<String, Object> task(Map<String, Object> sync, double cu) {
+        Map<String, Object> body = new HashMap<>();
+        body.put("workspaceId", workspaceId);
+        body.put("type", "DATA_INTEGRATION");
+        body.put("cu", cu);
+        body.put("sync", sync);
+        body.put("timeoutSeconds", 300);
+        return body;
+    }
+
+    static JsonNode awaitFinished(String instanceId) {
+        JsonNode[] last = new JsonNode[1];
+        Awaitility.await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            last[0] = admin.get("instances/" + instanceId).json();
+            String s = last[0].path("status").asString();
+            return s.equals("SUCCEEDED") || s.equals("FAILED") || s.equals("TIMED_OUT") || s.equals("CANCELLED");
+        });
+        return last[0];
+    }
+
+    static String log(String instanceId) {
+        return admin.get("instances/" + instanceId + "/log").text();
+    }
+}
