@@ -63,6 +63,44 @@ final class UsageDao {
         return inserted;
     }
 
+    /**
+     * Writes each template point (its time ignored) at every step of every range, expanded by the
+     * database: one statement per template and range instead of a row each. Like {@link #insert},
+     * a point that exists already is left alone.
+     */
+    int fill(List<Point> templates, List<UsageSampler.FillRange> ranges) {
+        if (templates.isEmpty() || ranges.isEmpty()) {
+            return 0;
+        }
+        PreparedBatch batch = h.prepareBatch("""
+                INSERT INTO usage_points (resource_group_id, usage_type, step_seconds, time, samples, capacity_milli_cu,
+                    used_mean_milli_cu, used_max_milli_cu, running_mean, running_max, queued_mean, queued_max, admitted,
+                    wait_sum_millis, wait_max_millis, oldest_wait_millis)
+                SELECT :groupId, :usageType, :stepSeconds, t, :samples, :capacityMilliCu, :usedMeanMilliCu,
+                    :usedMaxMilliCu, :runningMean, :runningMax, :queuedMean, :queuedMax, :admitted, :waitSumMillis,
+                    :waitMaxMillis, :oldestWaitMillis
+                FROM generate_series(CAST(:first AS timestamptz), CAST(:last AS timestamptz),
+                    make_interval(secs => :stepSeconds)) AS t
+                ON CONFLICT DO NOTHING""");
+        for (Point p : templates) {
+            for (UsageSampler.FillRange r : ranges) {
+                batch.bind("groupId", p.groupId()).bind("usageType", p.usageType()).bind("stepSeconds", r.stepSeconds())
+                        .bind("first", r.first()).bind("last", r.last()).bind("samples", p.samples())
+                        .bind("capacityMilliCu", p.capacityMilliCu()).bind("usedMeanMilliCu", p.usedMeanMilliCu())
+                        .bind("usedMaxMilliCu", p.usedMaxMilliCu()).bind("runningMean", p.runningMean())
+                        .bind("runningMax", p.runningMax()).bind("queuedMean", p.queuedMean())
+                        .bind("queuedMax", p.queuedMax()).bind("admitted", p.admitted())
+                        .bind("waitSumMillis", p.waitSumMillis()).bind("waitMaxMillis", p.waitMaxMillis())
+                        .bind("oldestWaitMillis", p.oldestWaitMillis()).add();
+            }
+        }
+        int inserted = 0;
+        for (int n : batch.execute()) {
+            inserted += Math.max(0, n);
+        }
+        return inserted;
+    }
+
     Optional<Instant> watermark(String name, boolean forUpdate) {
         return h.createQuery("SELECT value FROM monitor_watermarks WHERE name = :name" + (forUpdate ? " FOR UPDATE" : ""))
                 .bind("name", name).mapTo(Instant.class).findOne();

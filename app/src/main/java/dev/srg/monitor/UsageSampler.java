@@ -126,6 +126,8 @@ public final class UsageSampler implements DispatchListener {
         long minute = Math.floorDiv(now, MINUTE_MILLIS);
         Map<String, GroupState> states = read(true);
         List<UsageDao.Point> points = new ArrayList<>();
+        List<UsageDao.Point> templates = new ArrayList<>();
+        List<FillRange> ranges = new ArrayList<>();
         if (bucketMinute == Long.MIN_VALUE) {
             bucketMinute = minute;
         }
@@ -134,15 +136,15 @@ public final class UsageSampler implements DispatchListener {
             Instant time = Instant.ofEpochMilli(bucketMinute * MINUTE_MILLIS);
             buckets.forEach((id, b) -> b.points(id, UsageDao.MINUTE, time, points));
             if (minute > bucketMinute + 1) {
-                fill(bucketMinute + 1, minute, now, states, points);
+                fill(bucketMinute + 1, minute, now, states, time, templates, ranges);
             }
             buckets.clear();
             bucketMinute = minute;
         }
         states.forEach((id, s) -> buckets.computeIfAbsent(id, k -> new Bucket()).add(s));
         lastSampleNanos = System.nanoTime() - started;
-        if (!points.isEmpty()) {
-            int written = jdbi.inTransaction(h -> new UsageDao(h).insert(points));
+        if (!points.isEmpty() || !ranges.isEmpty()) {
+            int written = jdbi.inTransaction(h -> new UsageDao(h).insert(points) + new UsageDao(h).fill(templates, ranges));
             LOG.debug("usage: wrote {} of {} point(s)", written, points.size());
         }
     }
@@ -158,34 +160,42 @@ public final class UsageSampler implements DispatchListener {
         }
     }
 
+    /** One run of a constant fill: from {@code first} to {@code last} (both included), one point per step. */
+    record FillRange(int stepSeconds, Instant first, Instant last) {}
+
     /**
-     * Points for the minutes [fromMinute, toMinute) that a clock jump skipped, all with the state
-     * seen now: minutes within the minute retention (and the rest of the hour last seen, which the
-     * rollup then completes), whole hours before it as hourly points.
+     * The minutes [fromMinute, toMinute) that a clock jump skipped, all with the state seen now:
+     * minutes within the minute retention (and the rest of the hour last seen, which the rollup
+     * then completes), whole hours before it as hourly points. The points are constant, so each
+     * group and usage type is one statement that the database expands (a 92-day jump is ~12k
+     * points a group: shipping them row by row made a clock jump take minutes on a loaded machine).
      */
-    private void fill(long fromMinute, long toMinute, long now, Map<String, GroupState> states, List<UsageDao.Point> out) {
+    private void fill(long fromMinute, long toMinute, long now, Map<String, GroupState> states, Instant constantTime,
+                      List<UsageDao.Point> templates, List<FillRange> ranges) {
         long minuteCutoff = Math.floorDiv(now - config.minuteRetention().toMillis(), HOUR_MILLIS) * HOUR_MILLIS;
         long hourCutoff = now - config.hourRetention().toMillis();
-        long lastSeenHour = Math.floorDiv((fromMinute - 1) * MINUTE_MILLIS, HOUR_MILLIS) * HOUR_MILLIS;
-        Map<String, Bucket> constant = new LinkedHashMap<>();
+        long from = fromMinute * MINUTE_MILLIS;
+        long to = toMinute * MINUTE_MILLIS;
+        long lastSeenHour = Math.floorDiv(from - MINUTE_MILLIS, HOUR_MILLIS) * HOUR_MILLIS;
+        // minutes: the rest of the hour last seen, then everything from the minute cutoff on
+        long restEnd = Math.min(to, lastSeenHour + HOUR_MILLIS);
+        if (from < restEnd) {
+            ranges.add(new FillRange(UsageDao.MINUTE, Instant.ofEpochMilli(from), Instant.ofEpochMilli(restEnd - MINUTE_MILLIS)));
+        }
+        long recentStart = Math.max(Math.max(from, restEnd), minuteCutoff);
+        if (recentStart < to) {
+            ranges.add(new FillRange(UsageDao.MINUTE, Instant.ofEpochMilli(recentStart), Instant.ofEpochMilli(to - MINUTE_MILLIS)));
+        }
+        // hours: whole hours after the one last seen and before the minute cutoff, within the hour retention
+        long firstHour = Math.max(lastSeenHour + HOUR_MILLIS, Math.floorDiv(hourCutoff + HOUR_MILLIS - 1, HOUR_MILLIS) * HOUR_MILLIS);
+        if (firstHour < minuteCutoff) {
+            ranges.add(new FillRange(UsageDao.HOUR, Instant.ofEpochMilli(firstHour), Instant.ofEpochMilli(minuteCutoff - HOUR_MILLIS)));
+        }
         states.forEach((id, s) -> {
             Bucket b = new Bucket();
             b.add(s);
-            constant.put(id, b);
+            b.points(id, UsageDao.MINUTE, constantTime, templates);
         });
-        for (long m = fromMinute; m < toMinute; m++) {
-            long t = m * MINUTE_MILLIS;
-            if (t >= minuteCutoff || Math.floorDiv(t, HOUR_MILLIS) * HOUR_MILLIS == lastSeenHour) {
-                Instant time = Instant.ofEpochMilli(t);
-                constant.forEach((id, b) -> b.points(id, UsageDao.MINUTE, time, out));
-            }
-        }
-        for (long hour = lastSeenHour + HOUR_MILLIS; hour < minuteCutoff; hour += HOUR_MILLIS) {
-            if (hour >= hourCutoff) {
-                Instant time = Instant.ofEpochMilli(hour);
-                constant.forEach((id, b) -> b.points(id, UsageDao.HOUR, time, out));
-            }
-        }
         LOG.info("usage: the clock jumped {} minute(s); filled them with the current usage", toMinute - fromMinute);
     }
 

@@ -43,8 +43,16 @@ public final class BackgroundJobs implements AutoCloseable {
     }
 
     private void run(Job job) {
+        long started = System.nanoTime();
         try {
             job.body().run();
+            long millis = (System.nanoTime() - started) / 1_000_000;
+            // a slow job (a clock jump's catch-up, a loaded database) is worth a line; the usual few ms are not
+            if (millis >= 1000) {
+                LOG.info("background job {} took {} ms", job.name(), millis);
+            } else {
+                LOG.debug("background job {} took {} ms", job.name(), millis);
+            }
         } catch (RuntimeException e) {
             LOG.warn("background job {} failed (it runs again later): {}", job.name(), e.toString());
         }
