@@ -71,12 +71,7 @@ public final class ConnectivityTestKind implements TaskKind {
 
     @Override
     public Map<String, Object> payload(Map<String, Object> submittedFields) {
-        for (String field : submittedFields.keySet()) {
-            if (!field.equals("host") && !field.equals("port")) {
-                throw SrgException.invalid(field, "InvalidParameter." + Character.toUpperCase(field.charAt(0)) + field.substring(1),
-                        "a connectivity test takes a host and a port, not '" + field + "'");
-            }
-        }
+        TaskKind.requireOnly(submittedFields, java.util.Set.of("host", "port"), "a connectivity test", "a host and a port");
         Object host = submittedFields.get("host");
         if (!(host instanceof String h) || h.isBlank()) {
             throw SrgException.invalid("host", "MissingParameter", "host is required (a name or an IPv4 address)");

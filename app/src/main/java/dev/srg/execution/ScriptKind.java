@@ -60,12 +60,7 @@ public final class ScriptKind implements TaskKind {
 
     @Override
     public Map<String, Object> payload(Map<String, Object> submittedFields) {
-        for (String field : submittedFields.keySet()) {
-            if (!field.equals("script")) {
-                throw SrgException.invalid(field, "InvalidParameter." + Character.toUpperCase(field.charAt(0)) + field.substring(1),
-                        "a " + name + " task takes a script, not '" + field + "'");
-            }
-        }
+        TaskKind.requireOnly(submittedFields, java.util.Set.of("script"), "a " + name + " task", "a script");
         Object script = submittedFields.get("script");
         if (script == null || (script instanceof String s && s.isBlank())) {
             throw SrgException.invalid("script", "MissingParameter", "script is required for a " + name + " task");

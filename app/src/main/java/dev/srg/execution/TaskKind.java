@@ -48,6 +48,20 @@ public interface TaskKind {
         return payload;
     }
 
+    /**
+     * Refuses, with a 400 naming it, the first submitted field not among {@code taken}: a kind
+     * never ignores a payload field it does not take. {@code takes} ends the message ("a script").
+     */
+    static void requireOnly(Map<String, Object> submittedFields, java.util.Set<String> taken, String who, String takes) {
+        for (String field : submittedFields.keySet()) {
+            if (!taken.contains(field)) {
+                throw dev.srg.error.SrgException.invalid(field,
+                        "InvalidParameter." + Character.toUpperCase(field.charAt(0)) + field.substring(1),
+                        who + " takes " + takes + ", not '" + field + "'");
+            }
+        }
+    }
+
     /** How an instance of this kind runs, from its stored payload. */
     LaunchCommand command(Map<String, Object> payload);
 }

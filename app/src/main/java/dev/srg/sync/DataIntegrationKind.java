@@ -65,12 +65,7 @@ public final class DataIntegrationKind implements TaskKind {
 
     @Override
     public Map<String, Object> payload(Map<String, Object> submittedFields) {
-        for (String field : submittedFields.keySet()) {
-            if (!field.equals("sync")) {
-                throw SrgException.invalid(field, "InvalidParameter." + Character.toUpperCase(field.charAt(0)) + field.substring(1),
-                        "a DATA_INTEGRATION task takes a sync job, not '" + field + "'");
-            }
-        }
+        TaskKind.requireOnly(submittedFields, java.util.Set.of("sync"), "a DATA_INTEGRATION task", "a sync job");
         if (submittedFields.get("sync") == null) {
             throw SrgException.invalid("sync", "MissingParameter", "sync (the job: setting, reader, writer) is required for a"
                     + " DATA_INTEGRATION task");
