@@ -53,7 +53,7 @@ class SyncPostgresTest extends SyncTestBase {
     @Test
     @DisplayName("every type, NULLs and Unicode copied faithfully across 4 channels; splits, records and bytes in the progress")
     void copiesEveryTypeFaithfully() throws Exception {
-        // SPEC DI-2, DI-3, DI-5
+        // SPEC DI-2, SPEC DI-3, SPEC DI-5
         TestDatabases.Fresh src = postgresSource("pg-src-1");
         TestDatabases.Fresh dst = postgresSource("pg-dst-1");
         sql(src, "CREATE TABLE src (" + TYPES + ")",
@@ -72,6 +72,14 @@ class SyncPostgresTest extends SyncTestBase {
         assertThat(rows(dst, "dst")).isEqualTo(rows(src, "src"));
         String log = log(r.id());
         assertThat(log).contains("4 channel(s)").contains("[srg-sync] finished");
+        // SPEC DI-5: the totals stay on the finished instance
+        JsonNode progress = done.path("progress");
+        assertThat(progress.path("recordsRead").asLong()).as(done.toString()).isEqualTo(20000);
+        assertThat(progress.path("recordsWritten").asLong()).isEqualTo(20000);
+        assertThat(progress.path("bytesRead").asLong()).isPositive();
+        assertThat(progress.path("dirtyRecords").asLong()).isZero();
+        assertThat(progress.path("splitsTotal").asLong()).isPositive();
+        assertThat(progress.path("splitsDone").asLong()).isEqualTo(progress.path("splitsTotal").asLong());
         // SPEC RT-3: the network was not enforced, and the instance says so
         assertThat(done.path("enforcement").path("network").path("enforced").asBoolean()).isFalse();
     }
