@@ -36,4 +36,11 @@ class MainTest {
         assertThat(cl.execute("rgs", "list")).isEqualTo(2);
         assertThat(err.toString()).contains("Did you mean").contains("rg");
     }
+
+    @Test
+    void theAotTrainingRunRunsItsCommandsAgainstItsOwnLoopbackServerOnly() throws Exception {
+        // it must finish by itself (the launcher waits for it before assembling the cache) and
+        // leave nothing behind; a failure here would leave every CLI call without its cache
+        assertThat(dev.srg.cli.Training.run()).containsExactly(0, 0, 3, 3, 3);
+    }
 }
