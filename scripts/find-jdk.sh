@@ -2,6 +2,14 @@
 # Order: $JAVA_HOME, the java on PATH, then the JDKs installed in the usual places.
 
 srg_java_major() { # prints the major version of the java binary $1, or nothing
+  # a JDK's release file says it without starting a JVM (each start costs what a whole CLI call
+  # should: issue 17); the JVM is asked only when the file is missing
+  local release
+  release="$(dirname "$(dirname "$1")")/release"
+  if [ -r "$release" ]; then
+    sed -n 's/^JAVA_VERSION="\{0,1\}\([0-9]*\).*/\1/p' "$release" | head -1
+    return
+  fi
   "$1" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2; exit}' | cut -d. -f1
 }
 

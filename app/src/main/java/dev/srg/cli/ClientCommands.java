@@ -3,7 +3,9 @@ package dev.srg.cli;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import picocli.CommandLine;
+import picocli.CommandLine.Command;
 import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.ParseResult;
 
@@ -17,16 +19,61 @@ public final class ClientCommands {
 
     private ClientCommands() {}
 
-    public static void addTo(CommandLine root) {
-        for (ClientCommand c : List.of(new RegionCommands(), new VpcCommands(), new ResourceGroupCommands(), new WorkspaceCommands(),
-                new DataSourceCommands(), new UserCommands(), new AuditCommands(), new AlertCommands(), new OrderCommands(), new BillCommands(), new ClockCommands(), new InstanceCommands(), new InstanceCommands.Run(),
-                new LoginCommands.Login(), new LoginCommands.Logout())) {
-            root.addSubcommand(c);
+    /**
+     * The client commands, each made only when asked for: picocli builds a command's model by
+     * reflection when it is added, and building all of them cost about half of a CLI call's
+     * wall time (issue 17), so a call adds just the one it runs (see {@link #addTo(CommandLine, String)}).
+     */
+    private static final List<Lazy> COMMANDS = List.of(
+            new Lazy(RegionCommands.class, RegionCommands::new),
+            new Lazy(VpcCommands.class, VpcCommands::new),
+            new Lazy(ResourceGroupCommands.class, ResourceGroupCommands::new),
+            new Lazy(WorkspaceCommands.class, WorkspaceCommands::new),
+            new Lazy(DataSourceCommands.class, DataSourceCommands::new),
+            new Lazy(UserCommands.class, UserCommands::new),
+            new Lazy(AuditCommands.class, AuditCommands::new),
+            new Lazy(AlertCommands.class, AlertCommands::new),
+            new Lazy(OrderCommands.class, OrderCommands::new),
+            new Lazy(BillCommands.class, BillCommands::new),
+            new Lazy(ClockCommands.class, ClockCommands::new),
+            new Lazy(InstanceCommands.class, InstanceCommands::new),
+            new Lazy(InstanceCommands.Run.class, InstanceCommands.Run::new),
+            new Lazy(LoginCommands.Login.class, LoginCommands.Login::new),
+            new Lazy(LoginCommands.Logout.class, LoginCommands.Logout::new));
+
+    /** A command known by its class's annotation (names are read without building anything), made on demand. */
+    private record Lazy(Class<? extends ClientCommand> type, Supplier<ClientCommand> make) {
+        boolean answersTo(String name) {
+            Command c = type.getAnnotation(Command.class);
+            return c.name().equals(name) || List.of(c.aliases()).contains(name);
         }
+    }
+
+    /** Every client command (help, completion, tests). */
+    public static void addTo(CommandLine root) {
+        addTo(root, null);
+    }
+
+    /**
+     * The client command named {@code only} (a name or alias, as typed first on the command line), or
+     * every one when {@code only} is null or names none of them.
+     */
+    public static void addTo(CommandLine root, String only) {
+        var wanted = COMMANDS.stream().filter(c -> only != null && c.answersTo(only)).findFirst();
+        if (wanted.isPresent()) {
+            root.addSubcommand(wanted.get().make().get());
+            configure(root);
+            return;
+        }
+        COMMANDS.forEach(c -> root.addSubcommand(c.make().get()));
         // `srg completion > /etc/bash_completion.d/srg` (bash and zsh), generated from the commands themselves
         root.addSubcommand("completion", new picocli.AutoComplete.GenerateCompletion());
         root.getSubcommands().get("completion").getCommandSpec().usageMessage().hidden(false)
                 .description("Print a bash/zsh completion script: source <(srg completion)");
+        configure(root);
+    }
+
+    private static void configure(CommandLine root) {
         root.setCaseInsensitiveEnumValuesAllowed(true);
         root.registerConverter(java.math.BigDecimal.class, ClientCommands::decimal);
         root.setParameterExceptionHandler(ClientCommands::badUsage);

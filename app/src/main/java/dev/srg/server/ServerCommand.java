@@ -9,8 +9,6 @@ import picocli.CommandLine.Mixin;
 /** {@code srg server}: runs the server until stopped (SIGTERM / Ctrl-C stop it cleanly). */
 @Command(name = "server", mixinStandardHelpOptions = true, description = "Run the srg server.")
 public final class ServerCommand implements Callable<Integer> {
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ServerCommand.class);
-
     @Mixin
     ServerOptions options;
 
@@ -46,7 +44,9 @@ public final class ServerCommand implements Callable<Integer> {
         try {
             server = SrgServer.start(cfg);
         } catch (java.io.IOException | RuntimeException e) {
-            LOG.debug("start-up failed", e);
+            // looked up here, not in a static field: picocli builds this command for every CLI call,
+            // and a client command must not pay for configuring logback (issue 17: CLI start time)
+            org.slf4j.LoggerFactory.getLogger(ServerCommand.class).debug("start-up failed", e);
             System.err.println("srg: cannot start: " + startFailure(e, cfg));
             return null;
         }
