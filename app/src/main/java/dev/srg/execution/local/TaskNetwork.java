@@ -151,7 +151,8 @@ final class TaskNetwork {
                 : dnsUpstreams.isEmpty() ? "other names refused (no upstream resolver configured)"
                 : "other names forwarded to " + String.join(", ", upstreams()) + " through the internet";
         if (!resolverNeeded(spec.network())) {
-            return Enforcement.Item.yes("no resolver: no private-zone record and no internet, every name is refused");
+            return Enforcement.Item.yes("the task's own resolver is not started: no private-zone record and no internet, "
+                    + "so every name fails at once");
         }
         return Enforcement.Item.yes("the task's own resolver (dnsmasq at " + RESOLVER + " in its namespace): " + records
                 + " private-zone records; " + others + "; record changes apply to tasks started afterwards");

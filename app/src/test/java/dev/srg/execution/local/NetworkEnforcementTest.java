@@ -293,7 +293,14 @@ class NetworkEnforcementTest {
         Enforcement e = backend.enforcement(spec);
         assertThat(e.network().enforced()).isTrue();
         assertThat(e.network().note()).contains("10.91.0.0/16", "192.168.77.0/24", "no internet", "afterwards");
+        assertThat(e.network().note()).contains("no IPv6", "vpc-a → host routing table " + TaskNetwork.vpcTable("vpc-a"));
         assertThat(e.dns().enforced()).isTrue();
+        assertThat(e.dns().note()).contains("not started", "no internet");
+        LaunchSpec withZone = new LaunchSpec(newId(), "SHELL", TaskKind.SHELL.command(Map.of("script", "true")), new ResourceLimits(1000),
+                Duration.ofMinutes(1), Map.of(), vpc(true, List.of(), List.of(new NetworkContext.DnsRecord("db.internal", "A", DB))),
+                Optional.empty());
+        assertThat(backend.enforcement(withZone).dns().note()).contains("127.0.0.53", "1 private-zone records", "forwarded to " + DNS,
+                "started afterwards");
     }
 
     @Test
