@@ -23,7 +23,7 @@ import picocli.CommandLine.TypeConversionException;
 import tools.jackson.databind.JsonNode;
 
 @Command(name = "rg", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true,
-        description = "Resource groups: buy, list, rename, release, bind VPCs.")
+        description = "Resource groups: buy, list, rename, release, bind VPCs, test connectivity.")
 final class ResourceGroupCommands extends ClientCommand {
     static final View GROUP = new View(
             List.of(field("ID", "id"), field("NAME", "name"), field("STATUS", "status"), field("MODE", "billingMode"),
@@ -205,6 +205,36 @@ final class ResourceGroupCommands extends ClientCommand {
                 @Option(names = "--force", description = "remove it even though running tasks may use it") boolean force) {
         api().delete(path("/resource-groups/%s/networks/%s", id, networkId) + (force ? "?force=true" : ""));
         out().done("Unbound network " + networkId + " from resource group " + id);
+    }
+
+    static final View CONNECTIVITY = new View(List.of(field("REACHABLE", "reachable"), field("PATH", "path"),
+            field("ADDRESS", "resolvedAddress"), Column.of("LATENCY", r -> r.path("latencyMillis").isNumber()
+                    ? r.path("latencyMillis").asLong() + " ms" : null), field("REASON", "reason")),
+            List.of(field("INSTANCE", "instanceId"), field("ENFORCED", "networkEnforced")));
+
+    /** SPEC NET-8: exit 0 when reachable, 1 when not (the answer is printed either way), 2 for a wrong call. */
+    @Command(name = "connectivity-test", description = {"Make a real TCP connection from inside the group's network (a "
+            + "CONNECTIVITY_TEST task): reachable or not, the path (VPC, ROUTE, INTERNET, NONE), the reason, the address, the latency.",
+            "Exit 0 when reachable, 1 when not."})
+    void connectivityTest(@Parameters(paramLabel = "RG") String id,
+                          @Option(names = "--host", paramLabel = "HOST", description = "a DNS name or an IPv4 address") String host,
+                          @Option(names = "--port", paramLabel = "PORT") Integer port,
+                          @Option(names = "--data-source", paramLabel = "DATA_SOURCE_ID",
+                                  description = "test a data source's host and port instead") String dataSource,
+                          @Option(names = {"-w", "--workspace"}, paramLabel = "WS_ID",
+                                  description = "the workspace to run it in (default: one of the group's you belong to)") String workspace) {
+        if (dataSource == null && (host == null || port == null)) {
+            throw new CliException(2, "give --host and --port, or --data-source");
+        }
+        if (dataSource != null && (host != null || port != null)) {
+            throw new CliException(2, "give --host and --port, or --data-source, not both");
+        }
+        JsonNode result = api().post(path("/resource-groups/%s/connectivity-tests", id),
+                body("host", host, "port", port, "dataSourceId", dataSource, "workspaceId", workspace));
+        out().one(result, CONNECTIVITY);
+        if (!result.path("reachable").asBoolean()) {
+            throw new CliException(1, "not reachable: " + result.path("reason").asString());
+        }
     }
 
     @Command(name = "quotas", description = {"Show a group's CU quotas per usage type, or change them:",

@@ -83,6 +83,7 @@ final class GroupPages {
         c.action("/console/groups/{id}/concurrency", r -> concurrency(c, r));
         c.action("/console/groups/{id}/networks", r -> bind(c, r));
         c.action("/console/groups/{id}/networks/{networkId}/unbind", r -> unbind(c, r));
+        c.action("/console/groups/{id}/connectivity-test", r -> connectivityTest(c, r));
         c.action("/console/groups/{id}/workspaces", r -> associate(c, r));
         c.action("/console/groups/{id}/workspaces/{workspaceId}/dissociate", r -> dissociate(c, r));
         c.action("/console/groups/{id}/scale", r -> lifecycle(c, r, "scale"));
@@ -286,6 +287,32 @@ final class GroupPages {
             r.done("VPC " + n.vpcId() + " bound.", "/console/groups/" + id + "#networks");
         } catch (SrgException e) {
             r.refused("bind", in, e, List.of("vpcId", "vswitchId"), "/console/groups/" + id);
+        }
+    }
+
+    /**
+     * SPEC NET-8: a real connection from inside the group's network (a CONNECTIVITY_TEST task, as
+     * the API's); the answer comes back as the page's message, with the instance that made it.
+     */
+    private static void connectivityTest(Console c, ConsoleRequest r) {
+        String id = r.path("id");
+        FormInput in = r.form();
+        try {
+            var result = c.features.connectivityTests().test(r.caller, id,
+                    new dev.srg.connectivity.ConnectivityTests.Request(in.text("host"), in.integer("port"), null, null));
+            String target = in.text("host") + ":" + in.integer("port");
+            String message = result.reachable()
+                    ? "Reachable: " + target + " (" + result.resolvedAddress() + ") through " + result.path()
+                            + (result.latencyMillis() == null ? "" : ", connected in " + result.latencyMillis() + " ms") + "."
+                    : "Not reachable: " + target + ": " + result.reason()
+                            + (result.path() == dev.srg.network.NetworkPolicy.Path.NONE ? "" : " (path " + result.path() + ")") + ".";
+            Flash.Link instance = result.instanceId() == null ? null
+                    : new Flash.Link("/console/instances/" + result.instanceId(), "the test's instance");
+            r.auditResource(result.instanceId());
+            r.done(new Flash(result.reachable() ? Flash.Kind.OK : Flash.Kind.ERROR, message, List.of(), instance),
+                    "/console/groups/" + id + "#connectivity");
+        } catch (SrgException e) {
+            r.refused("connectivity", in, e, List.of("host", "port"), "/console/groups/" + id);
         }
     }
 

@@ -35,9 +35,10 @@ class ConnectivityTestApiTest extends ServerTestBase {
         assumeThat(System.getProperty("user.name")).as("network namespaces need root").isEqualTo("root");
         assumeThat(TestNetworkHosts.run("sh", "-c", "command -v nft")).as("nft").isNull();
         hosts = new TestNetworkHosts();
-        hosts.host("cdb", DB);
-        hosts.host("crouted", ROUTED);
-        hosts.host("cinet", INTERNET);
+        hosts.startHost("cdb", "main", DB);
+        hosts.startHost("crouted", "main", ROUTED);
+        hosts.startHost("cinet", "main", INTERNET);
+        hosts.awaitListening();
     }
 
     @AfterAll
@@ -84,6 +85,17 @@ class ConnectivityTestApiTest extends ServerTestBase {
         assertThat(unrouted.get("reachable").asBoolean()).isFalse();
         assertThat(unrouted.get("path").asString()).isEqualTo("NONE");
         assertThat(unrouted.get("reason").asString()).contains("not in a bound VPC or a route");
+
+        // the same from the CLI: the answer as a table, exit 0 when reachable, 1 when not, 2 for a wrong call
+        Cli reachableByCli = cli("rg", "connectivity-test", rg, "--host", DB, "--port", Integer.toString(TestNetworkHosts.PORT));
+        assertThat(reachableByCli.exit()).as(reachableByCli.toString()).isZero();
+        assertThat(reachableByCli.out()).contains("REACHABLE", "true", "VPC", DB);
+        Cli unreachableByCli = cli("rg", "connectivity-test", rg, "--host", ROUTED, "--port", Integer.toString(TestNetworkHosts.PORT));
+        assertThat(unreachableByCli.exit()).as(unreachableByCli.toString()).isEqualTo(1);
+        assertThat(unreachableByCli.out()).contains("false", "NONE");
+        assertThat(unreachableByCli.err()).contains("not reachable: ", "not in a bound VPC or a route");
+        assertThat(cli("rg", "connectivity-test", rg, "--host", DB).exit()).isEqualTo(2);
+        assertThat(cli("rg", "connectivity-test", rg, "--host", DB, "--port", "80", "--data-source", "ds-x").exit()).isEqualTo(2);
         var route = admin.post("vpcs/" + vpc.id() + "/routes", Map.of("destinationCidr", "192.168.78.0/24", "via", "VPN_GATEWAY"));
         assertThat(route.status()).as(route.toString()).isEqualTo(201);
         JsonNode routed = test(rg, ROUTED, TestNetworkHosts.PORT);
@@ -109,9 +121,9 @@ class ConnectivityTestApiTest extends ServerTestBase {
         assertThat(reserved.get("reachable").asBoolean()).isFalse();
         assertThat(reserved.get("reason").asString()).contains("reserved");
 
-        // SPEC ADM-1 RG-7: each test was a CONNECTIVITY_TEST instance on the group
+        // SPEC ADM-1 RG-7: each test was a CONNECTIVITY_TEST instance on the group (the CLI's two included)
         var list = admin.get("instances?resourceGroupId=" + rg + "&usageType=CONNECTIVITY_TEST&pageSize=100");
-        assertThat(list.json().get("items").size()).isEqualTo(8);
+        assertThat(list.json().get("items").size()).isEqualTo(10);
         JsonNode one = admin.get("instances/" + db.get("instanceId").asString()).json();
         assertThat(one.get("type").asString()).isEqualTo("CONNECTIVITY_TEST");
         assertThat(one.get("usageType").asString()).isEqualTo("CONNECTIVITY_TEST");
@@ -172,21 +184,61 @@ class ConnectivityTestApiTest extends ServerTestBase {
     }
 
     @Test
-    @DisplayName("SPEC NET-8 RG-8: a task's network namespace exists while it runs and is gone when its group is released")
+    @DisplayName("SPEC NET-8 NET-9 RG-8: a task's namespace, link, policy rule and resolver exist while it runs and are gone when its group is released")
     void releasedGroupLeavesNothing() throws Exception {
         String rg = fx.payAsYouGoGroup(2).get("id").asString();
         String ws = fx.workspace(rg).get("id").asString();
+        // a zone on the group's VPC: the task gets a resolver of its own
+        String vpc = admin.get("resource-groups/" + rg).json().get("networks").get(0).get("vpcId").asString();
+        var zone = admin.post("private-zones", Map.of("name", "rel.internal", "vpcIds", java.util.List.of(vpc)));
+        assertThat(admin.post("private-zones/" + zone.id() + "/records", Map.of("name", "db", "type", "A", "value", DB)).status()).isEqualTo(201);
         var task = admin.post("instances", Map.of("workspaceId", ws, "type", "SHELL", "cu", 0.5, "script", "echo up; sleep 600"));
         assertThat(task.status()).as(task.toString()).isEqualTo(201);
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
                 .until(() -> admin.get("instances/" + task.id() + "/log").text().contains("up"));
         assertThat(namespacesOf(task.id())).hasSize(1);
+        String ns = namespacesOf(task.id()).get(0);
+        String link = java.util.Arrays.stream(TestNetworkHosts.output("ip", "-o", "link").split("\n"))
+                .filter(l -> l.contains("link-netns " + ns)).map(l -> l.split(":")[1].strip().split("@")[0]).findFirst().orElseThrow();
+        assertThat(rules()).contains("iif " + link + " ");
+        assertThat(resolversOf(task.id())).hasSize(1);
         assertThat(admin.delete("resource-groups/" + rg).status()).isEqualTo(204);
         admin.post("instances/" + task.id() + "/cancel", null);
         dev.srg.task.InstanceApiTestAccess.awaitFinal(task.id());
         server.runBackgroundJobs();
         assertThat(admin.get("resource-groups/" + rg).json().get("status").asString()).isEqualTo("RELEASED");
         assertThat(namespacesOf(task.id())).isEmpty();
+        assertThat(rules()).doesNotContain("iif " + link + " ");
+        assertThat(resolversOf(task.id())).isEmpty();
+        // the kernel removes the namespace's links just after its name
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> !TestNetworkHosts.output("ip", "-o", "link").contains(link + "@"));
+    }
+
+    private static String rules() throws Exception {
+        return TestNetworkHosts.output("ip", "-4", "rule", "show", "priority", "9000");
+    }
+
+    private static java.util.List<Long> resolversOf(String instanceId) {
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().map(c -> c.contains("dnsmasq") && c.contains(instanceId)).orElse(false))
+                .map(ProcessHandle::pid).toList();
+    }
+
+    record Cli(int exit, String out, String err) {}
+
+    /** The srg CLI, in this JVM, against the test server as the admin. */
+    private static Cli cli(String... args) {
+        java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(args));
+        all.addAll(java.util.List.of("--url", server.url(), "--token", server.adminToken()));
+        picocli.CommandLine cl = dev.srg.Main.commandLine();
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        cl.setOut(new java.io.PrintWriter(out, true));
+        cl.setErr(new java.io.PrintWriter(err, true));
+        dev.srg.cli.ClientCommands.useEnvironment(cl, Map.of("XDG_CONFIG_HOME", "/nonexistent-srg-test"));
+        int exit = cl.execute(all.toArray(String[]::new));
+        return new Cli(exit, out.toString(), err.toString());
     }
 
     private static java.util.List<String> namespacesOf(String instanceId) throws Exception {

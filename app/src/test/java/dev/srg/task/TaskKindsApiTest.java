@@ -183,7 +183,7 @@ class TaskKindsApiTest extends ServerTestBase {
         assertThat(e.get("network").get("note").asString())
                 .contains(networks ? "own network namespace" : "host's network namespace");
         assertThat(e.get("dns").get("enforced").asBoolean()).isEqualTo(networks);
-        assertThat(e.get("dns").get("note").asString()).contains(networks ? "/etc/hosts" : "resolver");
+        assertThat(e.get("dns").get("note").asString()).contains(networks ? "the task's own resolver" : "host's resolver");
         assertThat(e.get("image").get("enforced").asBoolean()).isFalse();
         assertThat(e.get("image").get("note").asString()).contains("no image requested");
         // the older fields are the cpu and memory part

@@ -1,9 +1,9 @@
 package dev.srg.testing;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,9 +22,37 @@ public final class TestNetworkHosts implements AutoCloseable {
     public static final String HOST_SIDE = "100.64.0.1";
     private final List<String> namespaces = new ArrayList<>();
     private final List<Process> processes = new ArrayList<>();
+    private final List<Path> roots = new ArrayList<>();
+    private final List<String[]> starting = new ArrayList<>();
 
     /** A host {@code name} (at most 10 characters) with {@code addresses}, each listening on {@link #PORT}. */
     public void host(String name, String... addresses) throws Exception {
+        hostInTable(name, "main", addresses);
+    }
+
+    /**
+     * A host whose addresses are routed in the host's routing table {@code table} (a VPC's own,
+     * see TaskNetwork.vpcTable) instead of the main one. Each listener serves {@code /who}: the
+     * host's name. An address with a colon is IPv6 (a /64 shared with the host's side, ::1).
+     */
+    public void hostInTable(String name, String table, String... addresses) throws Exception {
+        startHost(name, table, addresses);
+        awaitListening();
+    }
+
+    /** Waits for the listeners of every host started with {@link #startHost} (they start in parallel). */
+    public void awaitListening() {
+        for (String[] pending : starting) {
+            // asked from inside: an address in a VPC's table is not the host's to reach
+            Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> run("ip", "netns", "exec", pending[0], "bash", "-c",
+                            "exec 3<>/dev/tcp/" + pending[1] + "/" + PORT) == null);
+        }
+        starting.clear();
+    }
+
+    /** {@link #hostInTable} without waiting for the listeners: call {@link #awaitListening} before use. */
+    public void startHost(String name, String table, String... addresses) throws Exception {
         String ns = "srgx-" + name;
         String link = "srgx" + name;
         run("ip", "netns", "del", ns);
@@ -38,15 +66,25 @@ public final class TestNetworkHosts implements AutoCloseable {
         must("ip", "-n", ns, "link", "set", "lo", "up");
         must("ip", "-n", ns, "link", "set", "eth0", "up");
         for (String address : addresses) {
+            if (address.contains(":")) {
+                String prefix = address.substring(0, address.lastIndexOf(':') + 1);
+                must("ip", "-n", ns, "addr", "add", address + "/64", "dev", "eth0", "nodad");
+                must("ip", "addr", "add", prefix + "1/64", "dev", link, "nodad");
+                continue;
+            }
             must("ip", "-n", ns, "addr", "add", address + "/32", "dev", "eth0");
-            must("ip", "route", "replace", address + "/32", "dev", link);
+            must("ip", "route", "replace", address + "/32", "dev", link, "table", table);
         }
         must("ip", "-n", ns, "route", "add", HOST_SIDE + "/32", "dev", "eth0", "scope", "link");
         must("ip", "-n", ns, "route", "add", "default", "via", HOST_SIDE, "dev", "eth0");
+        Path root = Files.createTempDirectory("srgx-" + name);
+        Files.writeString(root.resolve("who"), name + "\n");
+        roots.add(root);
         for (String address : addresses) {
             processes.add(new ProcessBuilder("ip", "netns", "exec", ns, "python3", "-m", "http.server", Integer.toString(PORT),
-                    "--bind", address).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
-            Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> listening(address));
+                    "--bind", address, "--directory", root.toString())
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
+            starting.add(new String[] {ns, address});
         }
     }
 
@@ -63,15 +101,6 @@ public final class TestNetworkHosts implements AutoCloseable {
         Thread.sleep(300);
     }
 
-    private static boolean listening(String address) {
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress(address, PORT), 500);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
     @Override
     public void close() throws IOException {
         try {
@@ -82,6 +111,10 @@ public final class TestNetworkHosts implements AutoCloseable {
             }
             for (String ns : namespaces) {
                 run("ip", "netns", "del", ns);
+            }
+            for (Path root : roots) {
+                Files.deleteIfExists(root.resolve("who"));
+                Files.deleteIfExists(root);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -52,6 +52,13 @@ final class TaskNetwork {
     static final String TASK_RANGE = "100.64.0.0/10";
     static final String HOST_SIDE = "100.64.0.1";
     static final String GUARD_TABLE = "srg_guard";
+    /** The task's resolver (dnsmasq), on the task's own loopback: nobody else can reach it. */
+    static final String RESOLVER = "127.0.0.53";
+    /** Where the host's policy rules (one per bound VPC of a task link) sit, before the main table. */
+    static final int RULE_PRIORITY = 9000;
+    private static final Pattern DNS_NAME = Pattern.compile("[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\\.?");
+    private static final Pattern IPV4 = Pattern.compile("((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
+    private static final Pattern IP_ADDRESS = Pattern.compile(IPV4.pattern() + "|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*");
     private static final String REFUSE = "reject with icmpx type admin-prohibited";
     private static final Pattern NAMESERVER = Pattern.compile("^\\s*nameserver\\s+(\\S+)\\s*$");
 
@@ -59,6 +66,8 @@ final class TaskNetwork {
     private final String namePrefix;
     private final Optional<Path> script;
     private final List<String> dnsUpstreams;
+    /** Whether dnsmasq is installed: without it tasks are still confined, but no name resolves in them. */
+    private final boolean resolverInstalled = find("dnsmasq").isPresent();
 
     private TaskNetwork(Optional<String> disabledReason, String namePrefix, Optional<Path> script, List<String> dnsUpstreams) {
         this.disabledReason = disabledReason;
@@ -105,7 +114,10 @@ final class TaskNetwork {
     String startNote() {
         return disabledReason.map(r -> "task networks not enforced: " + r + "; tasks use the host's network and resolver")
                 .orElse("task networks enforced: a network namespace per task, nftables rules from the group's VPCs, "
-                        + "routes and NAT gateways, the host closed to tasks; DNS upstreams " + dnsUpstreams);
+                        + "routes and NAT gateways, the host closed to tasks, a routing table per VPC (rules at priority "
+                        + RULE_PRIORITY + "), no IPv6; " + (resolverInstalled
+                                ? "a resolver (dnsmasq) per task for private zones, upstreams " + upstreams() + " with internet only"
+                                : "dnsmasq is missing: no name resolves in tasks (install dnsmasq)"));
     }
 
     /** The namespace of one run (the backend's prefix keeps servers sharing a machine apart). */
@@ -118,8 +130,9 @@ final class TaskNetwork {
         if (disabledReason.isPresent()) {
             return Enforcement.Item.no("runs in the host's network namespace: " + disabledReason.get());
         }
-        return Enforcement.Item.yes("own network namespace; " + NetworkPolicy.of(spec.network()).describe()
-                + "; network changes apply to tasks started afterwards");
+        List<String> tables = spec.network().vpcs().stream().map(v -> v.vpcId() + " → host routing table " + vpcTable(v.vpcId())).toList();
+        return Enforcement.Item.yes("own network namespace, no IPv6; " + NetworkPolicy.of(spec.network()).describe()
+                + (tables.isEmpty() ? "" : "; " + String.join(", ", tables)) + "; network changes apply to tasks started afterwards");
     }
 
     /** SPEC RT-3: the DNS item. */
@@ -128,9 +141,21 @@ final class TaskNetwork {
             return Enforcement.Item.no("uses the host's resolver: private-zone records are not applied ("
                     + disabledReason.get() + ")");
         }
-        return Enforcement.Item.yes(spec.network().dnsRecords().size() + " private-zone records in the task's own /etc/hosts; "
-                + "other names through " + (dnsUpstreams.isEmpty() ? "no resolver" : String.join(", ", dnsUpstreams))
-                + " where the network reaches it");
+        if (!resolverInstalled) {
+            return Enforcement.Item.no("dnsmasq is missing: no name resolves in the task, private-zone records are not served");
+        }
+        NetworkPolicy policy = NetworkPolicy.of(spec.network());
+        long records = zoneRecords(spec.network()).size();
+        String others = policy.internetVia().isEmpty()
+                ? "other names refused (no NAT gateway with an EIP on any bound VPC)"
+                : dnsUpstreams.isEmpty() ? "other names refused (no upstream resolver configured)"
+                : "other names forwarded to " + String.join(", ", upstreams()) + " through the internet";
+        if (!resolverNeeded(spec.network())) {
+            return Enforcement.Item.yes("the task's own resolver is not started: no private-zone record and no internet, "
+                    + "so every name fails at once");
+        }
+        return Enforcement.Item.yes("the task's own resolver (dnsmasq at " + RESOLVER + " in its namespace): " + records
+                + " private-zone records; " + others + "; record changes apply to tasks started afterwards");
     }
 
     /** The supervisor's variables: empty NET_NS when not enforced. */
@@ -142,7 +167,10 @@ final class TaskNetwork {
         return variables;
     }
 
-    /** Writes {@code <instance>/net/}: the namespace's rules, hosts and resolv.conf. */
+    /**
+     * Writes {@code <instance>/net/}: the namespace's rules, hosts, resolv.conf, the resolver's
+     * configuration (when it has something to answer) and the host routing tables of the bound VPCs.
+     */
     void prepare(Path instanceDirectory, LaunchSpec spec) throws IOException {
         if (!enforced()) {
             return;
@@ -150,19 +178,39 @@ final class TaskNetwork {
         Path net = instanceDirectory.resolve("net");
         Files.createDirectories(net);
         Files.setPosixFilePermissions(net, PosixFilePermissions.fromString("rwx------"));
-        write(net.resolve("rules.nft"), rules(NetworkPolicy.of(spec.network()), dnsUpstreams));
-        write(net.resolve("hosts"), hosts(spec.network()));
-        write(net.resolve("resolv.conf"), resolvConf(dnsUpstreams));
+        NetworkPolicy policy = NetworkPolicy.of(spec.network());
+        write(net.resolve("rules.nft"), rules(policy));
+        write(net.resolve("hosts"), hosts());
+        write(net.resolve("resolv.conf"), resolvConf());
+        if (resolverInstalled && resolverNeeded(spec.network())) {
+            write(net.resolve("dnsmasq.conf"), resolverConf(net, spec.network(), policy.internetVia().isPresent() ? upstreams() : List.of()));
+        }
+        write(net.resolve("tables"), tables(spec.network()));
     }
 
-    /** Removes a run's namespace if it is left (its supervisor died before removing it). */
+    /** SPEC NET-9: a resolver only when it has something to answer; without one every name fails at once. */
+    private boolean resolverNeeded(NetworkContext network) {
+        return !zoneRecords(network).isEmpty() || (NetworkPolicy.of(network).internetVia().isPresent() && !upstreams().isEmpty());
+    }
+
+    private List<String> upstreams() {
+        return dnsUpstreams.stream().filter(u -> IP_ADDRESS.matcher(u).matches()).limit(3).toList();
+    }
+
+    /** Removes a run's namespace (and its resolver, and its link's rules) if it is left (its supervisor died before). */
     void release(String instanceId) {
         if (enforced() && Files.exists(NETNS_DIRECTORY.resolve(namespace(instanceId)))) {
             deleteNamespace(namespace(instanceId));
         }
+        if (enforced()) {
+            pruneRules();
+        }
     }
 
-    /** At start: removes this backend's namespaces whose supervisor is gone (a crash of both). */
+    /**
+     * At start: removes this backend's namespaces whose supervisor is gone (a crash of both), the
+     * processes still in them (the resolver), and the host's rules of task links that are gone.
+     */
     int sweep(Predicate<String> supervisorAlive) {
         if (!enforced()) {
             return 0;
@@ -179,16 +227,60 @@ final class TaskNetwork {
         } catch (IOException e) {
             // no /run/netns: no namespace at all
         }
+        pruneRules();
         return removed;
     }
 
+    /**
+     * A namespace goes only when no process is left in it: its resolver (a daemon of its own
+     * session, which no cgroup of the task holds) is killed first, or it would keep the namespace,
+     * and answer, after the name is gone.
+     */
     private static void deleteNamespace(String name) {
         try {
+            for (String pid : run(List.of("ip", "netns", "pids", name), "").split("\\s+")) {
+                if (!pid.isBlank()) {
+                    ProcessHandle.of(Long.parseLong(pid)).ifPresent(p -> {
+                        p.destroyForcibly();
+                        try {
+                            p.onExit().get(5, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                            log.warn("process {} of network namespace {} does not end", p.pid(), name);
+                        }
+                    });
+                }
+            }
             run(List.of("ip", "netns", "del", name), "");
         } catch (RuntimeException e) {
             log.warn("cannot remove network namespace {}: {}", name, e.getMessage());
         }
     }
+
+    /**
+     * Removes the host's policy rules of task links that no longer exist ({@code [detached]}): the
+     * kernel keeps a rule by interface name when its link goes. Any server's: a rule for a gone
+     * link is nobody's, and a new link of that name removes it before adding its own.
+     */
+    static int pruneRules() {
+        int removed = 0;
+        try {
+            for (String line : run(List.of("ip", "-4", "rule", "show", "priority", Integer.toString(RULE_PRIORITY)), "").split("\n")) {
+                var m = DETACHED_RULE.matcher(line);
+                if (m.find()) {
+                    run(List.of("ip", "-4", "rule", "del", "priority", Integer.toString(RULE_PRIORITY), "iif", m.group(1),
+                            "lookup", m.group(2)), "");
+                    removed++;
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("cannot prune the host's task rules: {}", e.getMessage());
+        }
+        return removed;
+    }
+
+    private static final Pattern DETACHED_RULE = Pattern.compile("iif (srgt[0-9a-f]+) \\[detached\\] lookup (\\d+)");
 
     // --- generated files ---
 
@@ -198,7 +290,7 @@ final class TaskNetwork {
      * the SYN's first retry), rather than hanging until a timeout, and is not mistaken for a
      * server's "connection refused".
      */
-    static String rules(NetworkPolicy policy, List<String> dnsUpstreams) {
+    static String rules(NetworkPolicy policy) {
         Set<String> allowed = new LinkedHashSet<>();
         policy.vpcs().forEach(a -> allowed.add(a.cidr().toString()));
         policy.routes().forEach(a -> allowed.add(a.cidr().toString()));
@@ -225,22 +317,60 @@ final class TaskNetwork {
         return out.toString();
     }
 
-    /** SPEC NET-9: the group's private-zone A records, in the task's own /etc/hosts. */
-    static String hosts(NetworkContext network) {
-        StringBuilder out = new StringBuilder("# srg: this task's hosts (private-zone records of its group's VPCs)\n");
-        out.append("127.0.0.1\tlocalhost\n::1\tlocalhost\n");
-        for (NetworkContext.DnsRecord record : network.dnsRecords()) {
-            if ("A".equals(record.type())) {
-                out.append(record.value()).append('\t').append(record.name()).append('\n');
-            }
+    /**
+     * The task's own /etc/hosts: only localhost. Zone records are the resolver's (one source,
+     * which programs that ask DNS directly see too).
+     */
+    static String hosts() {
+        return "# srg: this task's hosts; private-zone names are answered by its resolver (" + RESOLVER + ")\n"
+                + "127.0.0.1\tlocalhost\n::1\tlocalhost\n";
+    }
+
+    static String resolvConf() {
+        return "# srg: the task's own resolver (private zones of its group's VPCs; other names only with internet)\n"
+                + "nameserver " + RESOLVER + "\noptions timeout:2 attempts:1\n";
+    }
+
+    /** SPEC NET-9: the A records of the group's zones that are well-formed (nothing else reaches the resolver's configuration). */
+    static List<NetworkContext.DnsRecord> zoneRecords(NetworkContext network) {
+        return network.dnsRecords().stream()
+                .filter(r -> "A".equals(r.type()) && DNS_NAME.matcher(r.name()).matches() && IPV4.matcher(r.value()).matches())
+                .toList();
+    }
+
+    /**
+     * SPEC NET-9: the task's resolver. It answers the zones' A records; other names go to the
+     * upstreams only when the task reaches the internet (its queries leave from the task's
+     * namespace, under the task's rules), and are refused (REFUSED, at once) otherwise. It drops
+     * to nobody after reading this file as root.
+     */
+    static String resolverConf(Path net, NetworkContext network, List<String> upstreams) {
+        StringBuilder out = new StringBuilder("# srg: the task's resolver (SPEC NET-9)\n");
+        out.append("listen-address=").append(RESOLVER).append("\nbind-interfaces\nno-hosts\nno-resolv\n");
+        out.append("domain-needed\nbogus-priv\nuser=nobody\ngroup=nogroup\nlog-facility=/dev/null\n");
+        out.append("pid-file=").append(net.resolve("dnsmasq.pid")).append('\n');
+        for (NetworkContext.DnsRecord record : zoneRecords(network)) {
+            String name = record.name().endsWith(".") ? record.name().substring(0, record.name().length() - 1) : record.name();
+            out.append("host-record=").append(name).append(',').append(record.value()).append('\n');
         }
+        upstreams.forEach(u -> out.append("server=").append(u).append('\n'));
         return out.toString();
     }
 
-    static String resolvConf(List<String> upstreams) {
-        StringBuilder out = new StringBuilder("# srg: names outside the private zones, where the task's network reaches\n");
-        upstreams.stream().limit(3).forEach(u -> out.append("nameserver ").append(u).append('\n'));
-        return out.append("options timeout:2 attempts:1\n").toString();
+    /**
+     * The host's routing table of a VPC: what the operator (or a test) routes there is reached by
+     * the tasks of that VPC's groups only, so two VPCs with the same CIDR each reach their own
+     * hosts. A table without a route for an address leaves it to the host's main table.
+     */
+    static long vpcTable(String vpcId) {
+        return 1_000_000L + Long.parseLong(hash(vpcId.getBytes(StandardCharsets.UTF_8)).substring(0, 8), 16) % 8_000_000L;
+    }
+
+    /** One table number per line, for the task link's policy rules (netns.sh). */
+    static String tables(NetworkContext network) {
+        StringBuilder out = new StringBuilder();
+        network.vpcs().stream().map(v -> vpcTable(v.vpcId())).distinct().forEach(t -> out.append(t).append('\n'));
+        return out.toString();
     }
 
     /**

@@ -3,11 +3,35 @@
 # supervisor as root. See docs/networks.md.
 #   netns.sh up <netdir> <netns> <index>   creates the namespace "<netns>", a veth pair (host side
 #            srgt<hex>, task side eth0) with the task's address 100.64.0.0/10 + index (the next free
-#            index on a clash), loads <netdir>/rules.nft into the namespace; writes <netdir>/link
-#   netns.sh down <netns>                  deletes the namespace (and so its veth pair and rules)
+#            index on a clash), loads <netdir>/rules.nft into the namespace; writes <netdir>/link;
+#            adds the host's policy rules "iif <link> lookup <table>" for each table in <netdir>/tables
+#            (the bound VPCs' routing tables); starts the task's resolver (dnsmasq) in the namespace
+#            when <netdir>/dnsmasq.conf exists
+#   netns.sh down <netns> [<netdir>]       kills what is left in the namespace (the resolver), deletes
+#            it (and so its veth pair and rules) and the link's policy rules
 #   netns.sh enter <netdir> -- CMD...       (already inside the namespace and a mount namespace of its
 #            own) bind-mounts the task's hosts and resolv.conf over /etc's, then runs CMD
 set -u
+
+down() { # netns [netdir]
+  local ns=$1 netdir=$2 link= p
+  if [[ -n $netdir && -r $netdir/link ]]; then
+    read -r link _ < "$netdir/link"
+    while ip -4 rule del priority 9000 iif "$link" 2>/dev/null; do :; done
+  fi
+  [[ -e /run/netns/$ns ]] || return 0
+  # a process left in it (the resolver, a daemon of its own session) would keep it alive unnamed
+  local left round
+  for round in {1..100}; do
+    left=$(ip netns pids "$ns")
+    [[ -z $left ]] && break
+    # shellcheck disable=SC2086
+    kill -KILL $left 2>/dev/null
+    sleep 0.02
+  done
+  ip netns del "$ns"
+}
+
 case $1 in
   up)
     netdir=$2 ns=$3 index=$4
@@ -40,10 +64,22 @@ IP
     nsenter "--net=/run/netns/$ns" bash -c 'echo 0 > /proc/sys/net/ipv4/icmp_ratelimit
       [[ -e /proc/sys/net/ipv6/conf/all/disable_ipv6 ]] && echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6
       exec nft -f "$1"' netns "$netdir/rules.nft" || { ip netns del "$ns"; exit 1; }
+    # The host's policy rules: a VPC's own routing table first (overlapping CIDRs of different VPCs
+    # reach different hosts), then the main table. A rule left by a dead task of the same link name
+    # would apply to this one: removed first.
+    while ip -4 rule del priority 9000 iif "$link" 2>/dev/null; do :; done
+    if [[ -s $netdir/tables ]]; then
+      while read -r table; do
+        ip -4 rule add priority 9000 iif "$link" lookup "$table" || { down "$ns" "$netdir"; exit 1; }
+      done < "$netdir/tables"
+    fi
+    # The task's resolver, on its own loopback: it daemonizes once listening (or fails here).
+    if [[ -e $netdir/dnsmasq.conf ]]; then
+      nsenter "--net=/run/netns/$ns" dnsmasq "--conf-file=$netdir/dnsmasq.conf" || { down "$ns" "$netdir"; exit 1; }
+    fi
     ;;
   down)
-    [[ -e /run/netns/$2 ]] || exit 0
-    ip netns del "$2"
+    down "$2" "${3:-}"
     ;;
   enter)
     netdir=$2

@@ -274,7 +274,7 @@ kill_tree
 finish_output
 wait
 # the task's network goes with its last process, before the exit file says it ended
-[[ -n ${NET_NS:-} ]] && bash "$NET_SCRIPT" down "$NET_NS" 2>> net.log
+[[ -n ${NET_NS:-} ]] && bash "$NET_SCRIPT" down "$NET_NS" "$dir/net" 2>> net.log
 
 cpu_ns=
 peak=

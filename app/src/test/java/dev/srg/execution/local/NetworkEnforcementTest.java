@@ -46,6 +46,37 @@ class NetworkEnforcementTest {
     static final String ROUTED = "192.168.77.10";
     static final String INTERNET = "198.51.100.10";
     static final String DNS = "198.51.100.53";
+    /** A documentation IPv6 address the host reaches (the premise), a task never. */
+    static final String V6 = "2001:db8:77::10";
+    static final String TWIN = "10.93.0.5";
+    /**
+     * Asks the nameserver of the task's resolv.conf directly (no hosts file, no C library): the
+     * first A record, "rcode<N>", "empty", or the error (no resolver at all).
+     */
+    private static final String DNS_QUERY = """
+            import socket, struct
+            server = [l.split()[1] for l in open("/etc/resolv.conf") if l.startswith("nameserver")][0]
+            def ask(name):
+                labels = b"".join(bytes([len(p)]) + p.encode() for p in name.split("."))
+                packet = struct.pack(">HHHHHH", 4660, 256, 1, 0, 0, 0) + labels + bytes([0]) + struct.pack(">HH", 1, 1)
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.settimeout(4)
+                try:
+                    s.sendto(packet, (server, 53))
+                    r = s.recv(512)
+                except OSError as e:
+                    return "error:" + type(e).__name__
+                if r[3] & 15:
+                    return "rcode" + str(r[3] & 15)
+                return ".".join(str(b) for b in r[-4:]) if struct.unpack(">H", r[6:8])[0] else "empty"
+            print("dnsdb=" + ask("db.internal"))
+            print("dnsext=" + ask("ext.example.test"))
+            try:
+                socket.create_connection(("%s", 8080), timeout=3).close()
+                print("v6=open")
+            except OSError as e:
+                print("v6=closed " + str(e))
+            """.formatted(V6);
     private static final Pattern RESULT = Pattern.compile("(\\w+)=(open|closed)");
 
     private static TestNetworkHosts hosts;
@@ -61,10 +92,17 @@ class NetworkEnforcementTest {
         assumeThat(ProcFs.currentUid()).as("network namespaces need root").isZero();
         assumeThat(TestNetworkHosts.run("sh", "-c", "command -v nft && command -v dnsmasq")).as("nft and dnsmasq").isNull();
         hosts = new TestNetworkHosts();
-        hosts.host("db", DB);
-        hosts.host("routed", ROUTED);
-        hosts.host("inet", INTERNET, DNS);
+        hosts.startHost("db", "main", DB);
+        hosts.startHost("routed", "main", ROUTED);
+        hosts.startHost("inet", "main", INTERNET, DNS);
+        hosts.startHost("v6", "main", V6);
+        // two VPCs with the same CIDR, each with its own host at the same address, in its own table
+        hosts.startHost("vpca", Long.toString(TaskNetwork.vpcTable("vpc-twin-a")), TWIN);
+        hosts.startHost("vpcb", Long.toString(TaskNetwork.vpcTable("vpc-twin-b")), TWIN);
+        hosts.awaitListening();
         hosts.dns("inet", DNS, "ext.example.test=" + INTERNET);
+        // the premise of "no IPv6 leaves a task": the host itself reaches the v6 host
+        assertThat(TestNetworkHosts.run("bash", "-c", "exec 3<>/dev/tcp/" + V6 + "/8080")).isNull();
         // the host's own service on every address (as srg's API listens on 0.0.0.0)
         hostService = new ServerSocket(0, 50, InetAddress.getByName("0.0.0.0"));
         Thread acceptor = new Thread(() -> {
@@ -119,18 +157,22 @@ class NetworkEnforcementTest {
     private static String probes() {
         return """
                 probe() { if out=$(timeout 3 bash -c "exec 3<>/dev/tcp/$2/$3" 2>&1); then echo "$1=open"; else echo "$1=closed ${out//$'\\n'/ }"; fi; }
-                probe db %s 8080
-                probe routed %s 8080
-                probe internet %s 8080
-                probe loopback 127.0.0.1 %d
-                probe hostaddr %s %d
-                probe gateway 100.64.0.1 %d
-                probe reserved 21.0.0.1 80
+                probe db %s 8080 &
+                probe routed %s 8080 &
+                probe internet %s 8080 &
+                probe loopback 127.0.0.1 %d &
+                probe hostaddr %s %d &
+                probe gateway 100.64.0.1 %d &
+                probe reserved 21.0.0.1 80 &
+                wait
                 echo "dbname=$(getent hosts db.internal | awk '{print $1}')"
                 echo "extname=$(timeout 5 getent hosts ext.example.test | awk '{print $1}')"
                 echo x >> /etc/hosts 2>/dev/null && echo hostsedit=open || echo hostsedit=closed
+                python3 - <<'PY'
+                %s
+                PY
                 """.formatted(DB, ROUTED, INTERNET, hostService.getLocalPort(), hostAddress, hostService.getLocalPort(),
-                hostService.getLocalPort());
+                hostService.getLocalPort(), DNS_QUERY);
     }
 
     private Map<String, String> run(LocalExecutionBackend backend, NetworkContext network) throws Exception {
@@ -146,7 +188,7 @@ class NetworkEnforcementTest {
         while (m.find()) {
             results.put(m.group(1), m.group(2));
         }
-        Matcher names = Pattern.compile("(dbname|extname)=(\\S*)").matcher(log);
+        Matcher names = Pattern.compile("(dbname|extname|dnsdb|dnsext)=(\\S*)").matcher(log);
         while (names.find()) {
             results.put(names.group(1), names.group(2));
         }
@@ -174,9 +216,14 @@ class NetworkEnforcementTest {
         assertThat(r.get("hostaddr")).as(log).isEqualTo("closed");
         assertThat(r.get("gateway")).as(log).isEqualTo("closed");
         assertThat(r.get("reserved")).as(log).isEqualTo("closed");
-        // SPEC NET-9: the zone's record resolves; /etc/hosts is not the task's to edit
+        // SPEC NET-9: the zone's record resolves, through the C library and as a DNS answer of the
+        // task's resolver; other names are refused at once (no internet); /etc/hosts is not the task's
         assertThat(r.get("dbname")).as(log).isEqualTo(DB);
+        assertThat(r.get("dnsdb")).as(log).isEqualTo(DB);
+        assertThat(r.get("dnsext")).as(log).isEqualTo("rcode5");
         assertThat(r.get("hostsedit")).as(log).isEqualTo("closed");
+        // no IPv6 leaves a task (the host reaches that address)
+        assertThat(r.get("v6")).as(log).isEqualTo("closed");
         assertNothingLeft(backend);
     }
 
@@ -187,11 +234,17 @@ class NetworkEnforcementTest {
         Map<String, String> routed = run(backend, vpc(false, List.of("192.168.77.0/24"), List.of()));
         assertThat(routed.get("routed")).as(routed.get("log")).isEqualTo("open");
         assertThat(routed.get("internet")).as(routed.get("log")).isEqualTo("closed");
+        // SPEC NET-9: nothing to answer (no zone, no internet): no resolver, every name fails at once
+        assertThat(routed.get("dnsext")).as(routed.get("log")).startsWith("error:");
+        assertThat(routed.get("extname")).as(routed.get("log")).isEmpty();
         // SPEC NET-7: a NAT gateway with an EIP: the internet and the upstream resolver, never the host
         Map<String, String> nat = run(backend, vpc(true, List.of(), List.of()));
         String log = nat.get("log");
         assertThat(nat.get("internet")).as(log).isEqualTo("open");
+        // SPEC NET-9: names outside the zones resolve through the upstream where the internet is reachable
         assertThat(nat.get("extname")).as(log).isEqualTo(INTERNET);
+        assertThat(nat.get("dnsext")).as(log).isEqualTo(INTERNET);
+        assertThat(nat.get("v6")).as(log).isEqualTo("closed");
         assertThat(nat.get("routed")).as(log).isEqualTo("closed");
         assertThat(nat.get("loopback")).as(log).isEqualTo("closed");
         assertThat(nat.get("hostaddr")).as(log).isEqualTo("closed");
@@ -204,8 +257,31 @@ class NetworkEnforcementTest {
     void zoneRecordsAreTheGroupsOwnAndAHostsEditStaysInItsTask() throws Exception {
         LocalExecutionBackend backend = fixture.backend(config(), exits);
         // SPEC NET-9: another group's tasks do not see this group's records
-        Map<String, String> other = run(backend, vpc(false, List.of(), List.of()));
+        Map<String, String> other = run(backend, vpc(false, List.of(), List.of(new NetworkContext.DnsRecord("web.internal", "A", DB))));
         assertThat(other.get("dbname")).as(other.get("log")).isEmpty();
+        assertThat(other.get("dnsdb")).as(other.get("log")).isEqualTo("rcode5");
+        assertNothingLeft(backend);
+    }
+
+    @Test
+    void twoVpcsWithTheSameCidrEachReachTheirOwnHost() throws Exception {
+        // SPEC NET-8: a VPC's CIDR is its own; two VPCs bound to different groups may share one
+        LocalExecutionBackend backend = fixture.backend(config(), exits);
+        String script = "exec 3<>/dev/tcp/" + TWIN + "/8080 && printf 'GET /who HTTP/1.0\\r\\n\\r\\n' >&3 && echo \"who=$(tail -n 1 <&3)\"";
+        String a = newId();
+        String b = newId();
+        for (String[] run : List.of(new String[] {a, "vpc-twin-a"}, new String[] {b, "vpc-twin-b"})) {
+            backend.launch(new LaunchSpec(run[0], "SHELL", TaskKind.SHELL.command(Map.of("script", script)), new ResourceLimits(1000),
+                    Duration.ofMinutes(1), Map.of(), new NetworkContext(List.of(new NetworkContext.BoundVpc(run[1], "10.93.0.0/16",
+                            "vsw", List.of("10.93.1.0/24"), Optional.empty(), List.of())), List.of()), Optional.empty()));
+        }
+        exits.await(a);
+        exits.await(b);
+        assertThat(fixture.log(backend, a)).contains("who=vpca");
+        assertThat(fixture.log(backend, b)).contains("who=vpcb");
+        taskLinks.add(taskLink(a));
+        taskLinks.add(taskLink(b));
+        assertNothingLeft(backend);
     }
 
     @Test
@@ -217,7 +293,14 @@ class NetworkEnforcementTest {
         Enforcement e = backend.enforcement(spec);
         assertThat(e.network().enforced()).isTrue();
         assertThat(e.network().note()).contains("10.91.0.0/16", "192.168.77.0/24", "no internet", "afterwards");
+        assertThat(e.network().note()).contains("no IPv6", "vpc-a → host routing table " + TaskNetwork.vpcTable("vpc-a"));
         assertThat(e.dns().enforced()).isTrue();
+        assertThat(e.dns().note()).contains("not started", "no internet");
+        LaunchSpec withZone = new LaunchSpec(newId(), "SHELL", TaskKind.SHELL.command(Map.of("script", "true")), new ResourceLimits(1000),
+                Duration.ofMinutes(1), Map.of(), vpc(true, List.of(), List.of(new NetworkContext.DnsRecord("db.internal", "A", DB))),
+                Optional.empty());
+        assertThat(backend.enforcement(withZone).dns().note()).contains("127.0.0.53", "1 private-zone records", "forwarded to " + DNS,
+                "started afterwards");
     }
 
     @Test
@@ -239,10 +322,14 @@ class NetworkEnforcementTest {
     void aCrashOfServerAndSupervisorLeavesNoNamespaceAfterTheNextStart() throws Exception {
         LocalExecutionBackend crashed = fixture.backend(config(), exits);
         String id = newId();
+        // with a zone record: the task has a resolver (a daemon of its own) and a policy rule on the host
         crashed.launch(new LaunchSpec(id, "SHELL", TaskKind.SHELL.command(Map.of("script", "echo up; sleep 600")), new ResourceLimits(1000),
-                Duration.ofMinutes(2), Map.of(), vpc(false, List.of(), List.of()), Optional.empty()));
+                Duration.ofMinutes(2), Map.of(), vpc(false, List.of(), List.of(new NetworkContext.DnsRecord("db.internal", "A", DB))),
+                Optional.empty()));
         Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> fixture.log(crashed, id).contains("up"));
         assertThat(namespaces(crashed)).hasSize(1);
+        assertThat(resolvers()).hasSize(1);
+        assertThat(rules()).contains(taskLink(id) + " ");
         crashed.close();
         // kill -9 of the supervisor and its task: nobody left to remove the namespace
         String started = Files.readString(fixture.baseDirectory.resolve(id).resolve("started")).split(" ")[0];
@@ -253,9 +340,13 @@ class NetworkEnforcementTest {
         });
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(supervisor).isEmpty());
         assertThat(namespaces(crashed)).hasSize(1);
+        assertThat(resolvers()).hasSize(1);
         LocalExecutionBackend restarted = fixture.backend(config(), exits);
         assertThat(namespaces(restarted)).isEmpty();
-        assertThat(links()).doesNotContain(taskLink(id) + "@");
+        // the kernel removes a namespace's links once its last process is gone, asynchronously
+        Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(links()).doesNotContain(taskLink(id) + "@"));
+        assertThat(resolvers()).isEmpty();
+        assertThat(rules()).doesNotContain(taskLink(id) + " ");
     }
 
     @Test
@@ -263,18 +354,41 @@ class NetworkEnforcementTest {
         LocalExecutionBackend crashed = fixture.backend(config(), exits);
         String id = newId();
         crashed.launch(new LaunchSpec(id, "SHELL", TaskKind.SHELL.command(Map.of("script", "echo up; sleep 2")), new ResourceLimits(1000),
-                Duration.ofMinutes(2), Map.of(), vpc(false, List.of(), List.of()), Optional.empty()));
+                Duration.ofMinutes(2), Map.of(), vpc(false, List.of(), List.of(new NetworkContext.DnsRecord("db.internal", "A", DB))),
+                Optional.empty()));
         Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> fixture.log(crashed, id).contains("up"));
         crashed.close();
         Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(fixture.baseDirectory.resolve(id).resolve("exit")));
         assertThat(namespaces(crashed)).isEmpty();
+        assertThat(resolvers()).isEmpty();
+        assertThat(rules()).doesNotContain(taskLink(id) + " ");
     }
 
     private void assertNothingLeft(LocalExecutionBackend backend) throws Exception {
-        // the namespace (with its rules) and the veth pair (with the host's route) are gone
+        // the namespace (with its rules) and the veth pair (with the host's route) are gone (the
+        // kernel removes a namespace's links asynchronously, just after its name), their policy
+        // rules on the host, and their resolvers
         assertThat(namespaces(backend)).isEmpty();
-        String links = links();
-        assertThat(taskLinks).isNotEmpty().allSatisfy(link -> assertThat(links).doesNotContain(link + "@"));
+        assertThat(taskLinks).isNotEmpty();
+        Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            String links = links();
+            assertThat(taskLinks).allSatisfy(link -> assertThat(links).doesNotContain(link + "@"));
+        });
+        String rules = rules();
+        assertThat(taskLinks).allSatisfy(link -> assertThat(rules).doesNotContain(link + " "));
+        assertThat(resolvers()).isEmpty();
+    }
+
+    /** The resolvers (dnsmasq) of this test's backend that are still running. */
+    private List<Long> resolvers() {
+        String base = fixture.baseDirectory.toString();
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().map(c -> c.contains("dnsmasq") && c.contains(base)).orElse(false))
+                .map(ProcessHandle::pid).toList();
+    }
+
+    private static String rules() throws Exception {
+        return TestNetworkHosts.output("ip", "-4", "rule", "show", "priority", Integer.toString(TaskNetwork.RULE_PRIORITY));
     }
 
     private List<String> namespaces(LocalExecutionBackend backend) throws Exception {
