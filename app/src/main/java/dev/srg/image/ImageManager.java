@@ -103,6 +103,11 @@ public final class ImageManager {
         return imagesDirectory.resolve(id).resolve("root");
     }
 
+    /** The Debian bases this server builds (an AVAILABLE image is a base too). */
+    public List<String> bases() {
+        return List.of(config.debianBase());
+    }
+
     public ImageInfo create(Principal caller, CreateRequest r) {
         requireNonNull(r, "request is null");
         String name = Names.require("name", r.name());
