@@ -47,7 +47,7 @@ public final class ApiServer implements AutoCloseable {
                            ResourceGroupManager groups, WorkspaceManager workspaces, InstanceManager instances,
                            LifecycleApi lifecycle, dev.srg.connectivity.ConnectivityTests connectivityTests,
                            dev.srg.privatezone.PrivateZones privateZones, DataSourceManager dataSources,
-                           SyncMonitor syncs) {}
+                           SyncMonitor syncs, dev.srg.image.ImageManager images) {}
 
     private final Javalin app;
     private final String openApi;
@@ -120,6 +120,7 @@ public final class ApiServer implements AutoCloseable {
             PrivateZoneResource.register(api, features.privateZones());
             LifecycleResource.register(api, features.lifecycle());
             DataSourceResource.register(api, features.dataSources(), features.syncs());
+            ImageResource.register(api, features.images());
             if (monitoring != null) {
                 MonitorResource.register(api, monitoring);
             }

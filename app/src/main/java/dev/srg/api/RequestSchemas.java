@@ -42,7 +42,8 @@ final class RequestSchemas {
             Map.entry(WorkspaceManager.AssociateRequest.class, List.of("resourceGroupId")),
             Map.entry(CreateAlertRuleRequest.class, List.of("resourceGroupId", "metric", "comparator", "threshold", "webhookUrl")),
             Map.entry(LifecycleResource.AdvanceRequest.class, List.of("seconds")),
-            Map.entry(SubmitRequest.class, List.of("workspaceId", "type", "script", "cu")));
+            Map.entry(SubmitRequest.class, List.of("workspaceId", "type", "script", "cu")),
+            Map.entry(dev.srg.image.ImageManager.CreateRequest.class, List.of("name", "base", "resourceGroupId")));
 
     private RequestSchemas() {}
 

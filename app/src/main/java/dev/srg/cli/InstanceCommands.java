@@ -134,6 +134,8 @@ final class InstanceCommands extends ClientCommand {
         @Option(names = "--priority", paramLabel = "1..10") Integer priority;
         @Option(names = "--timeout", paramLabel = "SECONDS") Integer timeout;
         @Option(names = "--name", paramLabel = "NAME") String name;
+        @Option(names = "--image", paramLabel = "IMAGE_ID", description = "run in this AVAILABLE custom image (srg image list)")
+        String image;
         @Option(names = {"-f", "--follow"}, description = "stream the log and exit with the task's exit code") boolean follow;
         @Parameters(paramLabel = "SCRIPT", arity = "0..*", description = "the script (words are joined with spaces)")
         List<String> words;
@@ -160,7 +162,7 @@ final class InstanceCommands extends ClientCommand {
                     : file != null && file.toString().endsWith(".py") ? "PYTHON" : "SHELL";
             ApiClient api = api();
             JsonNode instance = api.post(API + "/instances", body("workspaceId", ws, "resourceGroupId", group, "type", kind,
-                    "script", script, "cu", cu, "priority", priority, "timeoutSeconds", timeout, "name", name));
+                    "script", script, "cu", cu, "priority", priority, "timeoutSeconds", timeout, "name", name, "imageId", image));
             String id = instance.path("id").asString();
             PrintWriter err = spec.commandLine().getErr();
             instance.path("warnings").forEach(w -> err.println("warning: " + w.asString()));

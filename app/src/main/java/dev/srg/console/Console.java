@@ -86,6 +86,7 @@ public final class Console implements AutoCloseable {
         InstancePages.register(this);
         WorkspacePages.register(this);
         NetworkPages.register(this);
+        ImagePages.register(this);
         AccessPages.register(this);
         ExtensionPages.register(this);
     }

@@ -35,6 +35,9 @@ import dev.srg.sync.DataIntegrationKind;
 import dev.srg.sync.SyncMonitor;
 import dev.srg.sync.SyncRuntime;
 import dev.srg.group.AdmissionLimitsReader;
+import dev.srg.image.ImageBuildKind;
+import dev.srg.image.ImageManager;
+import dev.srg.image.Recipe;
 import dev.srg.group.GroupNetworkContext;
 import dev.srg.region.Region;
 import dev.srg.region.RegionCatalog;
@@ -123,8 +126,11 @@ public final class SrgServer implements AutoCloseable {
         String operatorKey = System.getenv("SRG_DATASOURCE_KEY_FILE");
         DataSourceStore dataSourceStore = new DataSourceStore(jdbi, SecretBox.openOrCreate(operatorKey != null && !operatorKey.isBlank()
                 ? Path.of(operatorKey) : dataDir.resolve("datasource.key")));
+        // SPEC RT-1: custom images in the data directory (root only), built as IMAGE_BUILD tasks
+        Path imagesDir = dataDir.resolve("images");
         InstanceDispatcher dispatcher = new InstanceDispatcher(jdbi, clock, new AdmissionLimitsReader(jdbi)::read,
-                taskKinds(dataSourceStore, runtimeDir), backends(runtimeDir, regions), regions::backendOf, new GroupNetworkContext(jdbi)::of);
+                taskKinds(dataSourceStore, runtimeDir, jdbi, imagesDir), backends(runtimeDir, regions, imagesDir), regions::backendOf,
+                new GroupNetworkContext(jdbi)::of);
         closeables.push(dispatcher);
         OrderBook orders = new OrderBook(jdbi, config.prices());
         ResourceGroupProvisioner provisioner = new ResourceGroupProvisioner(config.provisioningDelay());
@@ -134,7 +140,12 @@ public final class SrgServer implements AutoCloseable {
         WorkspaceManager workspaces = new WorkspaceManager(jdbi, regions, groups, access, clock);
         // work-preserving restart: re-attach to what runs, finish what ended, before serving
         dispatcher.start();
-        InstanceManager instances = new InstanceManager(jdbi, clock, groups, workspaces, dispatcher);
+        InstanceManager instances = new InstanceManager(jdbi, clock, groups, workspaces, dispatcher,
+                id -> ImageManager.requireUsable(jdbi, id));
+        ImageManager images = new ImageManager(jdbi, clock, config.images(), imagesDir, instances);
+        images.prepareDirectory();
+        images.settle(); // builds that ended while the server was down; what crashed builds left
+        jobs.register("images", Duration.ofSeconds(2), images::settle);
         LifecycleApi lifecycle = startLifecycle(jdbi, clock, jobs, groups, orders, workspaces, dispatcher);
 
         bootstrapToken = access.bootstrap(dataDir.resolve("admin.token"));
@@ -145,7 +156,7 @@ public final class SrgServer implements AutoCloseable {
         DataSourceManager dataSources = new DataSourceManager(jdbi, clock, workspaces, dataSourceStore);
         ApiServer.Features features = new ApiServer.Features(access, audit, regions, networks, groups, workspaces, instances,
                 lifecycle, new dev.srg.connectivity.ConnectivityTests(jdbi, instances, new GroupNetworkContext(jdbi)::of),
-                new dev.srg.privatezone.PrivateZones(jdbi, clock), dataSources, new SyncMonitor(instances));
+                new dev.srg.privatezone.PrivateZones(jdbi, clock), dataSources, new SyncMonitor(instances), images);
         // the web console: same app, same port, same managers (so the same authorization)
         Console console = new Console(features, consoleExtensions(groups, lifecycle, monitoring), clock, Clock.systemUTC(),
                 config.consoleSecureCookies());
@@ -157,21 +168,23 @@ public final class SrgServer implements AutoCloseable {
     }
 
     /** The built-in task kinds (those that really work) and any an extension adds. */
-    private TaskKinds taskKinds(DataSourceStore dataSources, Path runtimeDir) {
+    private TaskKinds taskKinds(DataSourceStore dataSources, Path runtimeDir, Jdbi jdbi, Path imagesDir) {
         List<TaskKind> kinds = new ArrayList<>(TaskKinds.builtIn());
         kinds.add(new dev.srg.connectivity.ConnectivityTestKind());
         // SPEC DI-2: batch sync, a worker from this jar started as the task
         kinds.add(new DataIntegrationKind(dataSources, SyncRuntime.of(runtimeDir.resolve("sync-lib"))));
+        kinds.add(new ImageBuildKind(config.images(), imagesDir, id -> ImageManager.building(jdbi, id)));
         kinds.addAll(extensions.kinds());
         return new TaskKinds(kinds);
     }
 
     /** The backends by name: {@code local}, and any an extension adds; every region must name one of them. */
-    private Map<String, ExecutionBackendFactory> backends(Path runtimeDir, RegionCatalog regions) {
+    private Map<String, ExecutionBackendFactory> backends(Path runtimeDir, RegionCatalog regions, Path imagesDir) {
         Map<String, ExecutionBackendFactory> backends = new LinkedHashMap<>();
         backends.put("local", listener -> new LocalExecutionBackend(
                 LocalBackendConfig.defaults(runtimeDir.resolve("instances"))
-                        .withNetworkEnforcement(config.networkEnforcement()), listener));
+                        .withNetworkEnforcement(config.networkEnforcement()), listener,
+                id -> Recipe.isImageId(id) ? Optional.of(ImageManager.rootOf(imagesDir, id)) : Optional.empty()));
         extensions.backends().forEach((name, factory) -> {
             if (backends.putIfAbsent(name, factory) != null) {
                 throw new IllegalArgumentException("backend '" + name + "' is defined twice");

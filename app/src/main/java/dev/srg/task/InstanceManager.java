@@ -52,9 +52,29 @@ public final class InstanceManager {
     private final InstanceDispatcher dispatcher;
     private final TaskKinds kinds;
     private final StartEstimator estimator;
+    private final ImageCheck images;
+
+    /**
+     * Whether a task may name an image (SPEC RT-1): throws a 404 when there is none, a 409 when it
+     * is not usable. Without images, every image id is unknown.
+     */
+    @FunctionalInterface
+    public interface ImageCheck {
+        ImageCheck NONE = imageId -> {
+            throw SrgException.notFound("Image", imageId, "imageId");
+        };
+
+        void requireUsable(String imageId);
+    }
 
     public InstanceManager(Jdbi jdbi, Clock clock, ResourceGroupManager groups, WorkspaceManager workspaces,
                            InstanceDispatcher dispatcher) {
+        this(jdbi, clock, groups, workspaces, dispatcher, ImageCheck.NONE);
+    }
+
+    public InstanceManager(Jdbi jdbi, Clock clock, ResourceGroupManager groups, WorkspaceManager workspaces,
+                           InstanceDispatcher dispatcher, ImageCheck images) {
+        this.images = requireNonNull(images, "images is null");
         this.jdbi = requireNonNull(jdbi, "jdbi is null");
         this.clock = requireNonNull(clock, "clock is null");
         this.groups = requireNonNull(groups, "groups is null");
@@ -112,7 +132,7 @@ public final class InstanceManager {
                     "timeoutSeconds must be 1 to " + MAX_TIMEOUT_SECONDS + ", got " + timeout);
         }
         if (r.imageId() != null) {
-            throw SrgException.notFound("Image", r.imageId(), "imageId");
+            images.requireUsable(r.imageId());
         }
         Names.check("name", r.name());
         WorkspaceInfo ws = workspaces.find(r.workspaceId())

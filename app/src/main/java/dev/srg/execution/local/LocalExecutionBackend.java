@@ -7,6 +7,7 @@ import dev.srg.execution.ExecutionBackend;
 import dev.srg.execution.ExitListener;
 import dev.srg.execution.ExitStatus;
 import dev.srg.execution.FailureReason;
+import dev.srg.execution.ImageRoots;
 import dev.srg.execution.LaunchOutcome;
 import dev.srg.execution.LaunchSpec;
 import dev.srg.execution.Launched;
@@ -100,6 +101,9 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     private final ConcurrentHashMap<String, Instance> instances = new ConcurrentHashMap<>();
     private final ExecutorService callbacks;
     private final ScheduledExecutorService timers;
+    /** Custom images (SPEC RT-1): where their roots are, and why tasks cannot run in them here, if so. */
+    private final ImageRoots images;
+    private final Optional<String> imagesUnsupported;
     private volatile boolean closed;
 
     /**
@@ -108,15 +112,25 @@ public final class LocalExecutionBackend implements ExecutionBackend {
      * the host's ids), and gives back the uids of instances that ended while the server was down.
      */
     public LocalExecutionBackend(LocalBackendConfig config, ExitListener listener) {
-        this(config, listener, true);
+        this(config, listener, true, ImageRoots.NONE);
+    }
+
+    /** A backend that runs tasks in custom images found through {@code images} (SPEC RT-1). */
+    public LocalExecutionBackend(LocalBackendConfig config, ExitListener listener, ImageRoots images) {
+        this(config, listener, true, images);
+    }
+
+    LocalExecutionBackend(LocalBackendConfig config, ExitListener listener, boolean ownUids) {
+        this(config, listener, ownUids, ImageRoots.NONE);
     }
 
     /**
      * {@code ownUids} false runs tasks as the server's uid even as root: what a server that is
      * not root does, so that tests (which run as root) can see that path for real.
      */
-    LocalExecutionBackend(LocalBackendConfig config, ExitListener listener, boolean ownUids) {
+    LocalExecutionBackend(LocalBackendConfig config, ExitListener listener, boolean ownUids, ImageRoots images) {
         this.config = requireNonNull(config, "config is null");
+        this.images = requireNonNull(images, "images is null");
         this.listener = requireNonNull(listener, "listener is null");
         this.setsid = executable("setsid");
         this.bash = executable("bash");
@@ -144,6 +158,11 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare " + config.baseDirectory(), e);
         }
+        this.imagesUnsupported = imageSupport(identities);
+        // SPEC RT-3: the server says at start whether tasks can run in images, and why not
+        log.info("{}", imagesUnsupported.map(why -> "custom images cannot be applied: " + why
+                        + "; a task that names an image fails at launch, it never runs on the host's file system")
+                .orElse("custom images applied: a task that names one runs in it through bubblewrap (read-only root, own uid)"));
         this.callbacks = Executors.newCachedThreadPool(daemonThreads("srg-execution-"));
         this.timers = Executors.newSingleThreadScheduledExecutor(daemonThreads("srg-execution-timer-"));
         log.info("local execution in {}: {}; {}; {}; output kept up to {} bytes per task", config.baseDirectory(),
@@ -202,9 +221,96 @@ public final class LocalExecutionBackend implements ExecutionBackend {
                 new Enforcement.Item(limits.enforced(), limits.note()),
                 network.networkItem(spec),
                 network.dnsItem(spec),
-                spec.imageId().isPresent()
-                        ? Enforcement.Item.no("the local backend cannot run images: image " + spec.imageId().get() + " not applied")
-                        : Enforcement.Item.no("no image requested: runs on the host's file system"));
+                imageItem(spec));
+    }
+
+    /** SPEC RT-1, RT-3: whether the task runs in its image; one that cannot fails at launch (see {@link #imageRefusal}). */
+    private Enforcement.Item imageItem(LaunchSpec spec) {
+        if (spec.command().imageBuilder()) {
+            return imageRefusal(spec).map(Enforcement.Item::no).orElseGet(() -> Enforcement.Item.no(
+                    "image builder: srg's builder runs as root on the host's file system; the build script runs in the new "
+                            + "image through bubblewrap, as the task's uid (root only in its own user namespace)"));
+        }
+        if (spec.imageId().isEmpty()) {
+            return Enforcement.Item.no("no image requested: runs on the host's file system");
+        }
+        return imageRefusal(spec).map(Enforcement.Item::no).orElseGet(() -> Enforcement.Item.yes("image "
+                + spec.imageId().get() + " as the read-only root through bubblewrap; only the task's home, /proc, a minimal "
+                + "/dev, a private /tmp and its hosts and resolver bound in; as the task's uid"));
+    }
+
+    /** Why a launch that needs images (to run in one, or to build one) cannot happen here; the launch then fails. */
+    private Optional<String> imageRefusal(LaunchSpec spec) {
+        if (spec.command().imageBuilder()) {
+            return imagesUnsupported.map(why -> "image builds not possible here: " + why
+                    + "; the build fails rather than run its script on the host");
+        }
+        if (spec.imageId().isEmpty()) {
+            return Optional.empty();
+        }
+        String image = spec.imageId().get();
+        if (imagesUnsupported.isPresent()) {
+            return Optional.of("image " + image + " not applied: " + imagesUnsupported.get()
+                    + "; the task fails rather than run on the host's file system");
+        }
+        Optional<Path> root = images.root(image);
+        if (root.isEmpty() || !Files.isDirectory(root.get())) {
+            return Optional.of("image " + image + " not applied: it is not AVAILABLE on this machine (deleted, or not built here)"
+                    + "; the task fails rather than run on the host's file system");
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Whether tasks can run in images: srg is root (it binds the image where only the task sees
+     * it) with uids of its own for tasks, and bubblewrap works for an unprivileged uid (user
+     * namespaces allowed). Tried for real once at start.
+     */
+    private static Optional<String> imageSupport(Optional<TaskIdentities> identities) {
+        if (identities.isEmpty()) {
+            return Optional.of("srg is not root (uid " + ProcFs.currentUid() + ") or tasks have no uid of their own");
+        }
+        Optional<String> bwrap = findExecutable("bwrap");
+        if (bwrap.isEmpty()) {
+            return Optional.of("bubblewrap (bwrap) is not installed");
+        }
+        for (String tool : List.of("unshare", "mount", "setpriv")) {
+            if (findExecutable(tool).isEmpty()) {
+                return Optional.of(tool + " is missing (util-linux, mount)");
+            }
+        }
+        long uid = identities.get().lastUid();
+        try {
+            Process probe = new ProcessBuilder("setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "--no-new-privs",
+                    "--", bwrap.get(), "--unshare-user", "--unshare-pid", "--ro-bind", "/", "/", "--proc", "/proc", "--", "true")
+                    .redirectErrorStream(true).start();
+            probe.getOutputStream().close();
+            String output = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (!probe.waitFor(10, TimeUnit.SECONDS)) {
+                probe.destroyForcibly();
+                return Optional.of("bubblewrap did not answer within 10 s");
+            }
+            if (probe.exitValue() != 0) {
+                return Optional.of("bubblewrap cannot make a sandbox for an unprivileged uid (are user namespaces "
+                        + "disabled? kernel.unprivileged_userns_clone, user.max_user_namespaces): " + output);
+            }
+        } catch (IOException e) {
+            return Optional.of("cannot run bubblewrap: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.of("interrupted while trying bubblewrap");
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<String> findExecutable(String name) {
+        for (String dir : TASK_PATH.split(":")) {
+            Path candidate = Path.of(dir, name);
+            if (Files.isExecutable(candidate)) {
+                return Optional.of(candidate.toString());
+            }
+        }
+        return Optional.empty();
     }
 
     /** The name of an instance's network namespace (tests look for leftovers). */
@@ -377,6 +483,12 @@ public final class LocalExecutionBackend implements ExecutionBackend {
 
     private LaunchOutcome start(Instance instance, LaunchSpec spec) {
         InstanceDirectory dir = instance.directory;
+        Optional<String> refusal = imageRefusal(spec);
+        if (refusal.isPresent()) {
+            // SPEC RT-1, RT-3: never silently on the host
+            launchFailed(instance, refusal.get());
+            return LaunchOutcome.FINISHED;
+        }
         Process supervisor;
         try {
             prepare(dir, spec);
@@ -560,6 +672,10 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         writeAtomically(dir.spec(), supervisorSpec(spec, identity).getBytes(StandardCharsets.UTF_8), PRIVATE_FILE);
         writeAtomically(dir.env(), taskEnvironment(dir, spec), PRIVATE_FILE);
         network.prepare(dir.path(), spec);
+        if (spec.imageId().isPresent() && !spec.command().imageBuilder()) {
+            // where the image is bound, in the task's own mount namespace only
+            Files.createDirectories(dir.path().resolve("rootfs"));
+        }
         // The supervisor fills them; creating them here saves it a fork of mkdir per controller.
         // One left behind by a race with a finishing supervisor is removed by finish().
         for (Path cgroup : cgroups.instanceDirectories(spec.instanceId())) {
@@ -583,6 +699,9 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         variables.put("OUTPUT_CAP", Long.toString(config.maxOutputBytes()));
         variables.putAll(cgroups.supervisorVariables(spec.instanceId(), spec.milliCu()));
         variables.putAll(network.supervisorVariables(spec.instanceId()));
+        variables.put("BUILDER", spec.command().imageBuilder() ? "1" : "");
+        variables.put("IMAGE_ROOT", spec.imageId().isPresent() && !spec.command().imageBuilder()
+                ? images.root(spec.imageId().get()).map(Path::toString).orElse("") : "");
         StringBuilder out = new StringBuilder();
         variables.forEach((name, value) -> out.append(name).append('=').append(shellQuote(value)).append('\n'));
         return out.toString();

@@ -204,6 +204,8 @@ net_enter=()
 if [[ -n ${NET_NS:-} && ! -e cancel ]]; then
   if bash "$NET_SCRIPT" up "$dir/net" "$NET_NS" "$NET_INDEX" 2>> net.log; then
     net_enter=(nsenter "--net=/run/netns/$NET_NS" -- unshare --mount -- bash "$NET_SCRIPT" enter "$dir/net" --)
+    # the image builder enters it itself, for the build script only (docs/images.md)
+    [[ -n ${BUILDER:-} ]] && net_enter=()
   else
     echo "could not create the task's network namespace: $(tail -c 300 net.log)" > launch_failed
   fi
@@ -222,6 +224,29 @@ if [[ -z $stop_reason && ! -e launch_failed ]]; then
   if [[ -n $RUN_UID ]]; then
     run_as=(setpriv "--reuid=$RUN_UID" "--regid=$RUN_GID" --clear-groups --no-new-privs --)
   fi
+  # --- custom images (SPEC RT-1; docs/images.md) ---
+  # The image builder (srg's own script) stays root and is told the task's uid and namespace, which
+  # it drops to for the user's build script.
+  if [[ -n ${BUILDER:-} ]]; then
+    run_as=()
+    task_env+=("SRG_TASK_UID=$RUN_UID" "SRG_TASK_GID=$RUN_GID")
+    [[ -n ${NET_NS:-} && ! -e launch_failed ]] && task_env+=("SRG_TASK_NETNS=/run/netns/$NET_NS")
+  fi
+  # A task in an image: root binds the image on rootfs/ in a mount namespace of the task's own
+  # (images/ stays closed to tasks), then bubblewrap, as the task's uid, makes it the read-only
+  # root with the task's home, /proc, a minimal /dev, a private /tmp and the hosts and resolver
+  # of its network.
+  image_enter=()
+  sandbox=()
+  if [[ -n ${IMAGE_ROOT:-} ]]; then
+    image_enter=(unshare --mount --propagation private -- bash -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"'
+      image "$IMAGE_ROOT" "$dir/rootfs")
+    sandbox=(bwrap --ro-bind "$dir/rootfs" / --dev /dev --proc /proc --tmpfs /tmp --tmpfs /home
+      --bind "$dir/home" /home/task --ro-bind-try /etc/hosts /etc/hosts --ro-bind-try /etc/resolv.conf /etc/resolv.conf
+      --unshare-pid --unshare-ipc --unshare-uts --unshare-cgroup-try --die-with-parent
+      --setenv HOME /home/task --chdir /home/task --)
+  fi
+  # --- end of custom images ---
   # The copier runs as root outside the task's cgroups and process group: the task cannot stop
   # it from counting, and it lives until the last writer of the pipe is gone.
   # head writes through stdio: unbuffered (stdbuf -o0), so that the log can be followed live.
@@ -246,7 +271,7 @@ if [[ -z $stop_reason && ! -e launch_failed ]]; then
       exit 1
     fi
     exec </dev/null >&"$out" 2>&1 {out}>&-
-    exec "${net_enter[@]}" env -i "${task_env[@]}" "${run_as[@]}" "${task_argv[@]}"
+    exec "${net_enter[@]}" "${image_enter[@]}" env -i "${task_env[@]}" "${run_as[@]}" "${sandbox[@]}" "${task_argv[@]}"
   ) &
   task=$!
   set +m
