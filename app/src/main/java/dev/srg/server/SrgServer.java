@@ -24,6 +24,7 @@ import dev.srg.group.ResourceGroupProvisioner;
 import dev.srg.monitor.Monitoring;
 import dev.srg.execution.local.LocalBackendConfig;
 import dev.srg.execution.local.LocalExecutionBackend;
+import dev.srg.execution.kubernetes.KubernetesRegions;
 import dev.srg.network.NetworkManager;
 import dev.srg.execution.ExecutionBackendFactory;
 import dev.srg.execution.TaskKind;
@@ -124,7 +125,7 @@ public final class SrgServer implements AutoCloseable {
         DataSourceStore dataSourceStore = new DataSourceStore(jdbi, SecretBox.openOrCreate(operatorKey != null && !operatorKey.isBlank()
                 ? Path.of(operatorKey) : dataDir.resolve("datasource.key")));
         InstanceDispatcher dispatcher = new InstanceDispatcher(jdbi, clock, new AdmissionLimitsReader(jdbi)::read,
-                taskKinds(dataSourceStore, runtimeDir), backends(runtimeDir, regions), regions::backendOf, new GroupNetworkContext(jdbi)::of);
+                taskKinds(dataSourceStore, runtimeDir), backends(runtimeDir, regions, jdbi), regions::backendOf, new GroupNetworkContext(jdbi)::of);
         closeables.push(dispatcher);
         OrderBook orders = new OrderBook(jdbi, config.prices());
         ResourceGroupProvisioner provisioner = new ResourceGroupProvisioner(config.provisioningDelay());
@@ -167,11 +168,27 @@ public final class SrgServer implements AutoCloseable {
     }
 
     /** The backends by name: {@code local}, and any an extension adds; every region must name one of them. */
-    private Map<String, ExecutionBackendFactory> backends(Path runtimeDir, RegionCatalog regions) {
+    private Map<String, ExecutionBackendFactory> backends(Path runtimeDir, RegionCatalog regions, Jdbi jdbi) throws IOException {
         Map<String, ExecutionBackendFactory> backends = new LinkedHashMap<>();
         backends.put("local", listener -> new LocalExecutionBackend(
                 LocalBackendConfig.defaults(runtimeDir.resolve("instances"))
                         .withNetworkEnforcement(config.networkEnforcement()), listener));
+        // SPEC HA-3: regions on a Kubernetes cluster (docs/kubernetes.md); the quota follows the group's CUs
+        if (config.regionsFile() != null) {
+            AdmissionLimitsReader limits = new AdmissionLimitsReader(jdbi);
+            java.util.function.Function<String, java.util.OptionalLong> capacity = groupId -> {
+                try {
+                    return java.util.OptionalLong.of(limits.read(groupId).capacityMilliCu());
+                } catch (RuntimeException e) {
+                    return java.util.OptionalLong.empty();
+                }
+            };
+            KubernetesRegions.load(config.regionsFile()).forEach((name, k8s) -> {
+                if (backends.putIfAbsent(name, KubernetesRegions.factory(name, k8s, capacity)) != null) {
+                    throw new IllegalArgumentException("backend '" + name + "' is defined twice");
+                }
+            });
+        }
         extensions.backends().forEach((name, factory) -> {
             if (backends.putIfAbsent(name, factory) != null) {
                 throw new IllegalArgumentException("backend '" + name + "' is defined twice");
