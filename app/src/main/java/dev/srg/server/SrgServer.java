@@ -24,6 +24,7 @@ import dev.srg.group.ResourceGroupProvisioner;
 import dev.srg.monitor.Monitoring;
 import dev.srg.execution.local.LocalBackendConfig;
 import dev.srg.execution.local.LocalExecutionBackend;
+import dev.srg.execution.kubernetes.KubernetesRegions;
 import dev.srg.network.NetworkManager;
 import dev.srg.execution.ExecutionBackendFactory;
 import dev.srg.execution.TaskKind;
@@ -129,7 +130,7 @@ public final class SrgServer implements AutoCloseable {
         // SPEC RT-1: custom images in the data directory (root only), built as IMAGE_BUILD tasks
         Path imagesDir = dataDir.resolve("images");
         InstanceDispatcher dispatcher = new InstanceDispatcher(jdbi, clock, new AdmissionLimitsReader(jdbi)::read,
-                taskKinds(dataSourceStore, runtimeDir, jdbi, imagesDir), backends(runtimeDir, regions, imagesDir), regions::backendOf,
+                taskKinds(dataSourceStore, runtimeDir, jdbi, imagesDir), backends(runtimeDir, regions, imagesDir, jdbi), regions::backendOf,
                 new GroupNetworkContext(jdbi)::of);
         closeables.push(dispatcher);
         OrderBook orders = new OrderBook(jdbi, config.prices());
@@ -179,12 +180,29 @@ public final class SrgServer implements AutoCloseable {
     }
 
     /** The backends by name: {@code local}, and any an extension adds; every region must name one of them. */
-    private Map<String, ExecutionBackendFactory> backends(Path runtimeDir, RegionCatalog regions, Path imagesDir) {
+    private Map<String, ExecutionBackendFactory> backends(Path runtimeDir, RegionCatalog regions, Path imagesDir, Jdbi jdbi)
+            throws IOException {
         Map<String, ExecutionBackendFactory> backends = new LinkedHashMap<>();
         backends.put("local", listener -> new LocalExecutionBackend(
                 LocalBackendConfig.defaults(runtimeDir.resolve("instances"))
                         .withNetworkEnforcement(config.networkEnforcement()), listener,
                 id -> Recipe.isImageId(id) ? Optional.of(ImageManager.rootOf(imagesDir, id)) : Optional.empty()));
+        // SPEC HA-3: regions on a Kubernetes cluster (docs/kubernetes.md); the quota follows the group's CUs
+        if (config.regionsFile() != null) {
+            AdmissionLimitsReader limits = new AdmissionLimitsReader(jdbi);
+            java.util.function.Function<String, java.util.OptionalLong> capacity = groupId -> {
+                try {
+                    return java.util.OptionalLong.of(limits.read(groupId).capacityMilliCu());
+                } catch (RuntimeException e) {
+                    return java.util.OptionalLong.empty();
+                }
+            };
+            KubernetesRegions.load(config.regionsFile()).forEach((name, k8s) -> {
+                if (backends.putIfAbsent(name, KubernetesRegions.factory(name, k8s, capacity)) != null) {
+                    throw new IllegalArgumentException("backend '" + name + "' is defined twice");
+                }
+            });
+        }
         extensions.backends().forEach((name, factory) -> {
             if (backends.putIfAbsent(name, factory) != null) {
                 throw new IllegalArgumentException("backend '" + name + "' is defined twice");
