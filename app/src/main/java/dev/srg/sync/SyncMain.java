@@ -63,6 +63,8 @@ public final class SyncMain {
     private final int channels;
     private final String runKey;
     private volatile String abort;
+    /** The database a connection to failed ({role, host, port}): the server says whether the group's network reaches it (DI-8). */
+    private volatile Map<String, Object> unreachable;
     private Plan plan;
     private String copySql;
     /** The writer's target columns and statement (a database writer). */
@@ -136,14 +138,41 @@ public final class SyncMain {
         } catch (SyncFailure e) {
             reporter.shutdownNow();
             progress.say("srg sync failed: " + e.getMessage());
-            progress.finished("FAILED", e.getMessage(), Map.of());
+            progress.finished("FAILED", e.getMessage(), failureDetails());
             return 1;
         } catch (SQLException | IOException | RuntimeException | InterruptedException e) {
             reporter.shutdownNow();
             String reason = e.getClass().getSimpleName() + ": " + e.getMessage();
             progress.say("srg sync failed: " + reason);
-            progress.finished("FAILED", reason, Map.of());
+            progress.finished("FAILED", reason, failureDetails());
             return 1;
+        }
+    }
+
+    private Map<String, Object> failureDetails() {
+        Map<String, Object> u = unreachable;
+        return u == null ? Map.of() : Map.of("unreachableHost", u.get("host"), "unreachablePort", u.get("port"));
+    }
+
+    /**
+     * A connection to the reader's or writer's database. One that cannot be made (SQLSTATE class 08:
+     * refused, timed out, no route) fails the sync saying which database, and records it so that the
+     * server can say whether the group's network reaches it (SPEC DI-8).
+     */
+    private Connection connect(String role, Map<String, Object> c) throws SQLException, SyncFailure {
+        try {
+            return SqlDialect.connect(c);
+        } catch (SQLException e) {
+            if (e.getSQLState() == null || !e.getSQLState().startsWith("08")) {
+                throw e;
+            }
+            unreachable = Map.of("role", role, "host", c.get("host"), "port", c.get("port"));
+            String why = "cannot connect to the " + role + "'s database at " + c.get("host") + ":" + c.get("port") + " ("
+                    + e.getMessage() + ")";
+            if (abort == null) {
+                abort = why;
+            }
+            throw new SyncFailure(why);
         }
     }
 
@@ -209,7 +238,7 @@ public final class SyncMain {
             if (csvIn) {
                 plan = new Plan(List.of(new Split(0, null, null, true, false)), null, null, null);
             } else {
-                try (Connection r = SqlDialect.connect(rc)) {
+                try (Connection r = connect("reader", rc)) {
                     plan = plan(r, SqlDialect.of((String) rc.get("type")), null);
                 }
             }
@@ -217,7 +246,7 @@ public final class SyncMain {
             SqlDialect wd = SqlDialect.of((String) wc.get("type"));
             List<String> writeColumns = (List<String>) wp.get("column");
             String table = (String) wp.get("table");
-            try (Connection w = SqlDialect.connect(wc)) {
+            try (Connection w = connect("writer", wc)) {
                 this.targets = targetColumns(w, wd, table, writeColumns);
                 List<String> keys = ((String) wp.get("writeMode")).equals("insert") ? List.of() : primaryKey(w, wd, table);
                 // MySQL's REPLACE and ON DUPLICATE KEY work on any unique key; PostgreSQL's ON CONFLICT names one
@@ -231,7 +260,7 @@ public final class SyncMain {
                     if (csvIn) {
                         plan = new Plan(List.of(new Split(0, null, null, true, false)), null, null, null);
                     } else {
-                        try (Connection r = SqlDialect.connect(rc)) {
+                        try (Connection r = connect("reader", rc)) {
                             plan = plan(r, SqlDialect.of((String) rc.get("type")), savedWatermark(w, wd));
                         }
                     }
@@ -309,7 +338,7 @@ public final class SyncMain {
             return Map.of();
         }
         SqlDialect wd = SqlDialect.of((String) wc.get("type"));
-        try (Connection w = SqlDialect.connect(wc)) {
+        try (Connection w = connect("writer", wc)) {
             w.setAutoCommit(false);
             try (Statement st = w.createStatement()) {
                 for (String sql : (List<String>) wp.getOrDefault("postSql", List.of())) {
@@ -596,7 +625,7 @@ public final class SyncMain {
         @SuppressWarnings("unchecked")
         DbSource(Split s, Map<String, Object> rc, int batchSize) throws SQLException, SyncFailure {
             SqlDialect rd = SqlDialect.of((String) rc.get("type"));
-            this.r = SqlDialect.connect(rc);
+            this.r = connect("reader", rc);
             try {
                 r.setAutoCommit(false); // PostgreSQL streams with a fetch size only inside a transaction
                 r.setReadOnly(true);
@@ -811,9 +840,9 @@ public final class SyncMain {
         private final PreparedStatement ps;
         private Split split;
 
-        DbSink(Map<String, Object> wc) throws SQLException {
+        DbSink(Map<String, Object> wc) throws SQLException, SyncFailure {
             this.wd = SqlDialect.of((String) wc.get("type"));
-            this.w = SqlDialect.connect(wc);
+            this.w = connect("writer", wc);
             try {
                 w.setAutoCommit(false);
                 this.ps = w.prepareStatement(writeSql);

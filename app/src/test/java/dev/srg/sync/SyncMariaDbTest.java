@@ -50,7 +50,8 @@ class SyncMariaDbTest extends SyncTestBase {
     @BeforeAll
     static void servers() throws Exception {
         assumeThat(TestMariaDb.available()).as("mariadb-server (Debian's package) is installed").isTrue();
-        maria = TestMariaDb.start();
+        // SPEC DI-8: on the test host inside the group's VPC when the network is enforced (root), else on loopback
+        maria = inVpc ? SyncTestHosts.mariadb() : TestMariaDb.start();
         pg = postgresSource("pg");
         sql(pg, "CREATE TABLE src (" + PG_TYPES + ")",
                 "INSERT INTO src VALUES (1, -32768, 2147483647, 123456789.125, 1.5e300, 'héllo wörld 中文 😀', 'abc',"
@@ -67,8 +68,8 @@ class SyncMariaDbTest extends SyncTestBase {
 
     @AfterAll
     static void stop() throws Exception {
-        if (maria != null) {
-            maria.close();
+        if (maria != null && !inVpc) {
+            maria.close(); // the test host's server is shared by the test classes and stopped with the JVM
         }
         if (dir != null) {
             try (Stream<Path> files = Files.walk(dir)) {
