@@ -20,6 +20,7 @@ enum SqlDialect {
         void properties(Properties p) {
             p.setProperty("reWriteBatchedInserts", "true"); // one multi-row INSERT per batch
             p.setProperty("ApplicationName", "srg-sync");
+            p.setProperty("connectTimeout", "10"); // seconds: an unreachable database fails the sync soon, saying so
         }
 
         @Override
@@ -44,6 +45,7 @@ enum SqlDialect {
         void properties(Properties p) {
             p.setProperty("useBulkStmts", "true");
             p.setProperty("connectionAttributes", "program_name:srg-sync");
+            p.setProperty("connectTimeout", "10000"); // milliseconds
         }
 
         @Override

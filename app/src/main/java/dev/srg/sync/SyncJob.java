@@ -59,11 +59,20 @@ public final class SyncJob {
         out.put("writer", writer);
         Map<String, Object> rp = params(reader);
         Map<String, Object> wp = params(writer);
-        if (rp.get("column") instanceof List<?> rc && wp.get("column") instanceof List<?> wc && rc.size() != wc.size()) {
+        if (rp.get("column") instanceof List<?> rc && wp.get("column") instanceof List<?> wc && rc.size() != wc.size()
+                && !rc.equals(List.of("*"))) {
             throw SrgException.invalid("sync.writer.parameter.column", "InvalidParameter.Sync.ColumnCount",
                     "the reader has " + rc.size() + " columns and the writer " + wc.size() + "; they must match one to one");
         }
+        if (rp.get("column") instanceof List<?> rc && rc.equals(List.of("*")) && !(wp.get("column") instanceof List<?>)) {
+            throw SrgException.invalid("sync.reader.parameter.column", "InvalidParameter.Sync.Column",
+                    "column [\"*\"] takes as many fields as the writer has columns; the writer names none");
+        }
         if (job.get("watermark") != null) {
+            if (writer.get("plugin").equals("txtfile")) {
+                throw SrgException.invalid("sync.watermark", "InvalidParameter.Sync.Watermark",
+                        "a watermark is kept in the writer's database: an incremental sync needs a database writer");
+            }
             out.put("watermark", watermark(job.get("watermark"), reader));
         }
         return out;
@@ -276,16 +285,23 @@ public final class SyncJob {
                     field + " is a plain file name inside the data source's directory (no '/' or '..'); got '" + file + "'");
         }
         out.put("path", file);
-        out.put("column", columns(pat + ".column", p.get("column")));
+        out.put("column", reader ? textColumns(pat + ".column", p.get("column")) : columns(pat + ".column", p.get("column")));
         Object delimiter = p.getOrDefault("fieldDelimiter", ",");
-        if (!(delimiter instanceof String d) || d.length() != 1 || d.equals("\"") || d.equals("\n") || d.equals("\r")) {
+        // the files are split into records byte by byte (see CsvFiles): the delimiter is one ASCII character
+        if (!(delimiter instanceof String d) || d.length() != 1 || d.charAt(0) > 0x7e || d.equals("\"") || d.equals("\n")
+                || d.equals("\r") || (d.charAt(0) < 0x20 && d.charAt(0) != '\t')) {
             throw SrgException.invalid(pat + ".fieldDelimiter", "InvalidParameter.Sync.FieldDelimiter",
-                    "fieldDelimiter is one character (not a quote or a line break); got " + delimiter);
+                    "fieldDelimiter is one ASCII character (not a quote or a line break); got " + delimiter);
         }
         out.put("fieldDelimiter", d);
         Object encoding = p.getOrDefault("encoding", "UTF-8");
         if (!(encoding instanceof String e) || !Charset.isSupported(e)) {
             throw SrgException.invalid(pat + ".encoding", "InvalidParameter.Sync.Encoding", "encoding " + encoding + " is not known");
+        }
+        if (!CsvFiles.asciiCompatible(Charset.forName(e))) {
+            throw SrgException.invalid(pat + ".encoding", "InvalidParameter.Sync.Encoding", "encoding " + encoding
+                    + " does not write ASCII as ASCII (UTF-16, UTF-32...): CSV files are read in an ASCII-compatible encoding"
+                    + " (UTF-8, GBK, ISO-8859-1, ...)");
         }
         out.put("encoding", Charset.forName(e).name());
         Object header = p.containsKey("header") ? p.get("header") : p.getOrDefault("skipHeader", false);
@@ -308,6 +324,70 @@ public final class SyncJob {
             }
             out.put("writeMode", m);
         }
+    }
+
+    /** DataX types of a txtfile reader's columns. */
+    static final Set<String> TEXT_TYPES = Set.of("string", "long", "double", "decimal", "boolean", "date", "bytes");
+
+    /**
+     * A txtfile reader's columns as DataX writes them: {@code ["*"]} (every field, as many as the
+     * writer takes), names (looked up in the header line when {@code header} is true, else field
+     * i is column i), or {@code {index, type, format}} / {@code {name, type, format}} objects.
+     * Brought to a list of {@code {index | name, type[, format]}} (or {@code ["*"]}).
+     */
+    private static List<Object> textColumns(String field, Object value) {
+        if (value instanceof List<?> list && list.size() == 1 && "*".equals(list.get(0))) {
+            return List.of("*");
+        }
+        if (!(value instanceof List<?> list) || list.isEmpty() || list.size() > 1024) {
+            throw SrgException.invalid(field, value == null ? "MissingParameter" : "InvalidParameter.Sync.Column",
+                    "column is [\"*\"] or a list of 1 to 1024 column names or {index, type, format} objects");
+        }
+        List<Object> out = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            String at = field + "[" + i + "]";
+            Map<String, Object> c = new LinkedHashMap<>();
+            if (list.get(i) instanceof String name) {
+                c.put("name", identifier(at, name));
+                c.put("type", "string");
+                out.add(c);
+                continue;
+            }
+            Map<String, Object> spec = object(at, list.get(i));
+            for (String key : spec.keySet()) {
+                if (!Set.of("index", "name", "type", "format").contains(key)) {
+                    throw unknown(at + "." + key, Set.of("index", "name", "type", "format"));
+                }
+            }
+            if (spec.get("index") != null) {
+                c.put("index", integer(at + ".index", spec.get("index"), 0, 65535, 0));
+            } else if (spec.get("name") != null) {
+                c.put("name", identifier(at + ".name", spec.get("name")));
+            } else {
+                throw SrgException.invalid(at + ".index", "MissingParameter", "a txtfile column names its index (from 0) or name");
+            }
+            Object type = spec.getOrDefault("type", "string");
+            if (!(type instanceof String t) || !TEXT_TYPES.contains(t.toLowerCase(java.util.Locale.ROOT))) {
+                throw SrgException.invalid(at + ".type", "InvalidParameter.Sync.ColumnType", "type must be one of "
+                        + TEXT_TYPES.stream().sorted().toList() + "; got " + type);
+            }
+            c.put("type", t.toLowerCase(java.util.Locale.ROOT));
+            if (spec.get("format") != null) {
+                if (!(spec.get("format") instanceof String f) || !t.equalsIgnoreCase("date")) {
+                    throw SrgException.invalid(at + ".format", "InvalidParameter.Sync.ColumnFormat",
+                            "format is a date pattern (e.g. yyyy-MM-dd HH:mm:ss) of a column of type date");
+                }
+                try {
+                    java.time.format.DateTimeFormatter.ofPattern(f);
+                } catch (IllegalArgumentException e) {
+                    throw SrgException.invalid(at + ".format", "InvalidParameter.Sync.ColumnFormat",
+                            "format is not a date pattern: " + e.getMessage());
+                }
+                c.put("format", f);
+            }
+            out.add(c);
+        }
+        return out;
     }
 
     private static Map<String, Object> watermark(Object value, Map<String, Object> reader) {

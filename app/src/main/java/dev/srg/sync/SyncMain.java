@@ -5,6 +5,7 @@ import dev.srg.sync.SyncValues.DirtyValue;
 import dev.srg.sync.SyncValues.Kind;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,8 +63,15 @@ public final class SyncMain {
     private final int channels;
     private final String runKey;
     private volatile String abort;
+    /** The database a connection to failed ({role, host, port}): the server says whether the group's network reaches it (DI-8). */
+    private volatile Map<String, Object> unreachable;
     private Plan plan;
     private String copySql;
+    /** The writer's target columns and statement (a database writer). */
+    private List<Column> targets;
+    private String writeSql;
+    /** The file a txtfile writer makes, and its records' format. */
+    private CsvFiles.Output output;
 
     @SuppressWarnings("unchecked")
     SyncMain(Map<String, Object> job, double cu, PrintStream out) {
@@ -130,14 +138,41 @@ public final class SyncMain {
         } catch (SyncFailure e) {
             reporter.shutdownNow();
             progress.say("srg sync failed: " + e.getMessage());
-            progress.finished("FAILED", e.getMessage(), Map.of());
+            progress.finished("FAILED", e.getMessage(), failureDetails());
             return 1;
-        } catch (SQLException | RuntimeException | InterruptedException e) {
+        } catch (SQLException | IOException | RuntimeException | InterruptedException e) {
             reporter.shutdownNow();
             String reason = e.getClass().getSimpleName() + ": " + e.getMessage();
             progress.say("srg sync failed: " + reason);
-            progress.finished("FAILED", reason, Map.of());
+            progress.finished("FAILED", reason, failureDetails());
             return 1;
+        }
+    }
+
+    private Map<String, Object> failureDetails() {
+        Map<String, Object> u = unreachable;
+        return u == null ? Map.of() : Map.of("unreachableHost", u.get("host"), "unreachablePort", u.get("port"));
+    }
+
+    /**
+     * A connection to the reader's or writer's database. One that cannot be made (SQLSTATE class 08:
+     * refused, timed out, no route) fails the sync saying which database, and records it so that the
+     * server can say whether the group's network reaches it (SPEC DI-8).
+     */
+    private Connection connect(String role, Map<String, Object> c) throws SQLException, SyncFailure {
+        try {
+            return SqlDialect.connect(c);
+        } catch (SQLException e) {
+            if (e.getSQLState() == null || !e.getSQLState().startsWith("08")) {
+                throw e;
+            }
+            unreachable = Map.of("role", role, "host", c.get("host"), "port", c.get("port"));
+            String why = "cannot connect to the " + role + "'s database at " + c.get("host") + ":" + c.get("port") + " ("
+                    + e.getMessage() + ")";
+            if (abort == null) {
+                abort = why;
+            }
+            throw new SyncFailure(why);
         }
     }
 
@@ -183,38 +218,64 @@ public final class SyncMain {
     }
 
     @SuppressWarnings("unchecked")
-    private Map<String, Object> copy() throws SQLException, SyncFailure, InterruptedException {
+    private Map<String, Object> copy() throws SQLException, SyncFailure, InterruptedException, IOException {
         Map<String, Object> rc = (Map<String, Object>) reader.get("connection");
         Map<String, Object> wc = (Map<String, Object>) writer.get("connection");
-        if (reader.get("plugin").equals("txtfile") || writer.get("plugin").equals("txtfile")) {
-            throw new SyncFailure("the txtfile plugin is accepted in jobs but this worker does not copy CSV files yet");
-        }
-        SqlDialect wd = SqlDialect.of((String) wc.get("type"));
-        List<String> writeColumns = (List<String>) wp.get("column");
-        String table = (String) wp.get("table");
-        List<Column> targets;
-        List<String> keys;
-        List<Split> splits;
+        boolean csvIn = reader.get("plugin").equals("txtfile");
+        boolean csvOut = writer.get("plugin").equals("txtfile");
         Plan plan;
-        try (Connection w = SqlDialect.connect(wc)) {
-            targets = targetColumns(w, wd, table, writeColumns);
-            keys = ((String) wp.get("writeMode")).equals("insert") ? List.of() : primaryKey(w, table);
-            if (!((String) wp.get("writeMode")).equals("insert") && keys.isEmpty() && wd == SqlDialect.POSTGRESQL) {
-                throw new SyncFailure("writeMode " + wp.get("writeMode") + " needs a primary key on " + table);
+        if (csvOut) {
+            // no database to keep state in: the file is written whole or not at all (CsvFiles.Output)
+            this.output = new CsvFiles.Output(Path.of((String) wc.get("path")), (String) wp.get("path"), runKey.substring(0, 12));
+            if (!Files.isDirectory(Path.of((String) wc.get("path")))) {
+                throw new SyncFailure("the CSV data source's directory " + wc.get("path") + " does not exist");
             }
-            ensureStateTables(w, wd);
-            plan = loadPlan(w);
-            if (plan == null) {
-                try (Connection r = SqlDialect.connect(rc)) {
-                    plan = plan(r, SqlDialect.of((String) rc.get("type")), savedWatermark(w, wd));
-                }
-                savePlanAndRunPreSql(w, plan);
+            if (wp.get("writeMode").equals("nonConflict") && Files.exists(output.target())) {
+                throw new SyncFailure("writeMode nonConflict: " + output.target() + " exists already");
+            }
+            output.cleanStale();
+
+            if (csvIn) {
+                plan = new Plan(List.of(new Split(0, null, null, true, false)), null, null, null);
             } else {
-                progress.say("resuming run " + runKey.substring(0, 12) + ": its plan of " + plan.splits().size()
-                        + " split(s) is kept; preSql is not run again");
+                try (Connection r = connect("reader", rc)) {
+                    plan = plan(r, SqlDialect.of((String) rc.get("type")), null);
+                }
             }
-            splits = plan.splits();
+        } else {
+            SqlDialect wd = SqlDialect.of((String) wc.get("type"));
+            List<String> writeColumns = (List<String>) wp.get("column");
+            String table = (String) wp.get("table");
+            try (Connection w = connect("writer", wc)) {
+                this.targets = targetColumns(w, wd, table, writeColumns);
+                List<String> keys = ((String) wp.get("writeMode")).equals("insert") ? List.of() : primaryKey(w, wd, table);
+                // MySQL's REPLACE and ON DUPLICATE KEY work on any unique key; PostgreSQL's ON CONFLICT names one
+                if (!((String) wp.get("writeMode")).equals("insert") && keys.isEmpty() && wd == SqlDialect.POSTGRESQL) {
+                    throw new SyncFailure("writeMode " + wp.get("writeMode") + " needs a primary key on " + table);
+                }
+                this.writeSql = wd.write(table, writeColumns, (String) wp.get("writeMode"), keys);
+                ensureStateTables(w, wd);
+                plan = loadPlan(w);
+                if (plan == null) {
+                    if (csvIn) {
+                        plan = new Plan(List.of(new Split(0, null, null, true, false)), null, null, null);
+                    } else {
+                        try (Connection r = connect("reader", rc)) {
+                            plan = plan(r, SqlDialect.of((String) rc.get("type")), savedWatermark(w, wd));
+                        }
+                    }
+                    savePlanAndRunPreSql(w, plan);
+                } else {
+                    progress.say("resuming run " + runKey.substring(0, 12) + ": its plan of " + plan.splits().size()
+                            + " split(s) is kept; preSql is not run again");
+                }
+            }
+            // PostgreSQL inserts go through COPY (rows in its text format), the fastest way in; a batch it refuses
+            // is written again row by row with INSERTs to find the dirty rows
+            this.copySql = wd == SqlDialect.POSTGRESQL && wp.get("writeMode").equals("insert")
+                    ? "COPY " + wd.table(table) + " (" + wd.columns(writeColumns) + ") FROM STDIN" : null;
         }
+        List<Split> splits = plan.splits();
         if (plan.watermarkKind() != null) {
             progress.say("incremental: " + watermarkColumn() + " above " + plan.watermarkFrom() + " up to " + plan.watermarkTo());
         }
@@ -226,15 +287,10 @@ public final class SyncMain {
             return t;
         });
         List<Future<?>> running = new ArrayList<>();
-        String write = wd.write(table, writeColumns, (String) wp.get("writeMode"), keys);
-        // PostgreSQL inserts go through COPY (rows in its text format), the fastest way in; a batch it refuses
-        // is written again row by row with INSERTs to find the dirty rows
-        this.copySql = wd == SqlDialect.POSTGRESQL && wp.get("writeMode").equals("insert")
-                ? "COPY " + wd.table(table) + " (" + wd.columns(writeColumns) + ") FROM STDIN" : null;
         for (Split s : splits) {
             running.add(pool.submit(() -> {
                 if (abort == null) {
-                    copySplit(s, rc, wc, targets, write);
+                    copySplit(s, rc, wc);
                 }
                 return null;
             }));
@@ -246,7 +302,8 @@ public final class SyncMain {
                 } catch (java.util.concurrent.ExecutionException e) {
                     Throwable cause = e.getCause();
                     if (abort == null) {
-                        abort = cause instanceof SQLException s ? "SQL " + s.getSQLState() + ": " + s.getMessage() : cause.toString();
+                        abort = cause instanceof SQLException s ? "SQL " + s.getSQLState() + ": " + s.getMessage()
+                                : cause instanceof SyncFailure || cause instanceof IOException ? cause.getMessage() : cause.toString();
                     }
                 }
             }
@@ -254,15 +311,34 @@ public final class SyncMain {
             pool.shutdownNow();
         }
         if (abort != null) {
+            if (output != null) {
+                output.cleanStale();
+            }
             throw new SyncFailure(abort);
         }
         long read = progress.recordsRead.get();
         long dirty = progress.dirtyRecords.get();
         if (errorLimitRecords < 0 && errorLimitPercentage >= 0 && read > 0 && (double) dirty / read > errorLimitPercentage) {
+            if (output != null) {
+                output.cleanStale();
+            }
             throw new SyncFailure(dirty + " dirty record(s) of " + read + " read exceed errorLimit.percentage "
                     + errorLimitPercentage);
         }
-        try (Connection w = SqlDialect.connect(wc)) {
+        if (output != null) {
+            byte[] header = null;
+            if (Boolean.TRUE.equals(wp.get("header"))) {
+                try {
+                    header = newFormatter().record(((List<String>) wp.get("column")).toArray(), (List<String>) wp.get("column"));
+                } catch (DirtyValue e) {
+                    throw new SyncFailure("the header: " + e.getMessage());
+                }
+            }
+            output.publish(splits.stream().map(Split::no).toList(), header, !wp.get("writeMode").equals("nonConflict"));
+            return Map.of();
+        }
+        SqlDialect wd = SqlDialect.of((String) wc.get("type"));
+        try (Connection w = connect("writer", wc)) {
             w.setAutoCommit(false);
             try (Statement st = w.createStatement()) {
                 for (String sql : (List<String>) wp.getOrDefault("postSql", List.of())) {
@@ -437,79 +513,383 @@ public final class SyncMain {
         }
     }
 
-    @SuppressWarnings("unchecked")
-    private void copySplit(Split s, Map<String, Object> rc, Map<String, Object> wc, List<Column> targets, String write)
-            throws SQLException, InterruptedException, SyncFailure {
-        SqlDialect rd = SqlDialect.of((String) rc.get("type"));
-        SqlDialect wd = SqlDialect.of((String) wc.get("type"));
+    /** A CSV record whose fields were read but a value is not of its column's type: dirty, with the fields as read. */
+    static final class BadValue extends Exception {
+        final transient Object[] values;
+
+        BadValue(String reason, Object[] values) {
+            super(reason, null, false, false);
+            this.values = values;
+        }
+    }
+
+    /** Where one split's rows come from: a query's result or a CSV file. */
+    private interface Source extends AutoCloseable {
+        /** The columns' names (for dirty records). */
+        String[] names();
+
+        /** The next row's values, or null at the end; a BadRecord for a record that cannot be read. */
+        Object[] next() throws SQLException, IOException, CsvFiles.BadRecord, BadValue;
+
+        @Override
+        void close() throws SQLException, IOException;
+    }
+
+    /** Where one split's rows go: a table (in the split's transaction) or the split's part of a CSV file. */
+    private interface Sink extends AutoCloseable {
+        /** Whether an earlier run of the same job finished split {@code s} (DI-7). */
+        boolean done(Split s) throws SQLException;
+
+        /** A source row as the sink writes it; a DirtyValue when it cannot be. */
+        Object[] convert(Object[] values) throws DirtyValue;
+
+        void write(Split s, List<Object[]> batch, long bytes, String[] names) throws SQLException, IOException, InterruptedException,
+                SyncFailure;
+
+        /** The split is complete: its rows are kept. */
+        void commit() throws SQLException, IOException;
+
+        @Override
+        void close() throws SQLException, IOException;
+    }
+
+    private void copySplit(Split s, Map<String, Object> rc, Map<String, Object> wc)
+            throws SQLException, IOException, InterruptedException, SyncFailure {
         int batchSize = ((Number) wp.getOrDefault("batchSize", SyncJob.DEFAULT_BATCH_SIZE)).intValue();
-        try (Connection w = SqlDialect.connect(wc); Connection r = SqlDialect.connect(rc)) {
-            w.setAutoCommit(false);
-            if (isDone(w, wd, s)) {
+        try (Sink sink = output != null ? new CsvSink(s) : new DbSink(wc)) {
+            if (sink.done(s)) {
                 progress.splitsDone.incrementAndGet();
-                w.rollback();
                 return;
             }
-            r.setAutoCommit(false); // PostgreSQL streams with a fetch size only inside a transaction
-            r.setReadOnly(true);
-            List<String> readColumns = (List<String>) rp.get("column");
-            List<Object> params = new ArrayList<>();
-            String query = readQuery(rd, s, params);
-            try (PreparedStatement st = r.prepareStatement(query); PreparedStatement ps = w.prepareStatement(write)) {
-                st.setFetchSize(((Number) rp.getOrDefault("fetchSize", batchSize)).intValue());
-                bindAll(st, params);
-                try (ResultSet rs = st.executeQuery()) {
-                    ResultSetMetaData md = rs.getMetaData();
-                    if (md.getColumnCount() != targets.size()) {
-                        throw new SyncFailure("the reader's query gives " + md.getColumnCount() + " columns, the writer takes "
-                                + targets.size());
+            try (Source source = reader.get("plugin").equals("txtfile") ? new CsvSource(rc) : new DbSource(s, rc, batchSize)) {
+                String[] names = source.names();
+                List<Object[]> batch = new ArrayList<>(batchSize);
+                long batchBytes = 0;
+                while (true) {
+                    if (abort != null) {
+                        throw new SyncFailure(abort);
                     }
-                    Kind[] kinds = new Kind[targets.size()];
-                    String[] names = new String[targets.size()];
-                    for (int i = 0; i < kinds.length; i++) {
-                        kinds[i] = SyncValues.kind(md, i + 1);
-                        names[i] = readColumns != null ? readColumns.get(i) : md.getColumnLabel(i + 1);
-                    }
-                    List<Object[]> batch = new ArrayList<>(batchSize);
-                    long batchBytes = 0;
-                    while (rs.next()) {
-                        if (abort != null) {
-                            throw new SyncFailure(abort);
-                        }
-                        Object[] source = new Object[kinds.length];
-                        long bytes = 0;
-                        for (int i = 0; i < kinds.length; i++) {
-                            source[i] = SyncValues.read(rs, i + 1, kinds[i]);
-                            bytes += SyncValues.size(source[i]);
-                        }
+                    Object[] values;
+                    try {
+                        values = source.next();
+                    } catch (CsvFiles.BadRecord e) {
                         progress.recordsRead.incrementAndGet();
-                        progress.bytesRead.addAndGet(bytes);
-                        Object[] row = new Object[kinds.length];
-                        try {
-                            for (int i = 0; i < kinds.length; i++) {
-                                row[i] = SyncValues.convert(source[i], targets.get(i));
-                            }
-                        } catch (DirtyValue e) {
-                            dirty(s, e.getMessage(), names, source);
-                            continue;
-                        }
-                        batch.add(row);
-                        batchBytes += bytes;
-                        if (batch.size() >= batchSize) {
-                            writeBatch(w, ps, s, batch, batchBytes, targets, names);
-                            batch.clear();
-                            batchBytes = 0;
-                        }
+                        dirty(s, e.getMessage(), Map.of("record", e.raw));
+                        continue;
+                    } catch (BadValue e) {
+                        progress.recordsRead.incrementAndGet();
+                        dirty(s, e.getMessage(), names, e.values);
+                        continue;
                     }
-                    if (!batch.isEmpty()) {
-                        writeBatch(w, ps, s, batch, batchBytes, targets, names);
+                    if (values == null) {
+                        break;
+                    }
+                    long bytes = 0;
+                    for (Object v : values) {
+                        bytes += SyncValues.size(v);
+                    }
+                    progress.recordsRead.incrementAndGet();
+                    progress.bytesRead.addAndGet(bytes);
+                    Object[] row;
+                    try {
+                        row = sink.convert(values);
+                    } catch (DirtyValue e) {
+                        dirty(s, e.getMessage(), names, values);
+                        continue;
+                    }
+                    batch.add(row);
+                    batchBytes += bytes;
+                    if (batch.size() >= batchSize) {
+                        sink.write(s, batch, batchBytes, names);
+                        batch.clear();
+                        batchBytes = 0;
                     }
                 }
+                if (!batch.isEmpty()) {
+                    sink.write(s, batch, batchBytes, names);
+                }
             }
-            markDone(w, wd, s);
-            w.commit();
-            r.commit();
+            sink.commit();
             progress.splitsDone.incrementAndGet();
+        }
+    }
+
+    /** A split of a table (or the query) through a streaming cursor. */
+    private final class DbSource implements Source {
+        private final Connection r;
+        private final PreparedStatement st;
+        private final ResultSet rs;
+        private final Kind[] kinds;
+        private final String[] names;
+
+        @SuppressWarnings("unchecked")
+        DbSource(Split s, Map<String, Object> rc, int batchSize) throws SQLException, SyncFailure {
+            SqlDialect rd = SqlDialect.of((String) rc.get("type"));
+            this.r = connect("reader", rc);
+            try {
+                r.setAutoCommit(false); // PostgreSQL streams with a fetch size only inside a transaction
+                r.setReadOnly(true);
+                List<String> readColumns = (List<String>) rp.get("column");
+                List<Object> params = new ArrayList<>();
+                this.st = r.prepareStatement(readQuery(rd, s, params), ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY);
+                st.setFetchSize(((Number) rp.getOrDefault("fetchSize", batchSize)).intValue());
+                bindAll(st, params);
+                this.rs = st.executeQuery();
+                ResultSetMetaData md = rs.getMetaData();
+                int expected = targets != null ? targets.size() : ((List<?>) wp.get("column")).size();
+                if (md.getColumnCount() != expected) {
+                    throw new SyncFailure("the reader's query gives " + md.getColumnCount() + " columns, the writer takes " + expected);
+                }
+                this.kinds = new Kind[md.getColumnCount()];
+                this.names = new String[kinds.length];
+                for (int i = 0; i < kinds.length; i++) {
+                    kinds[i] = SyncValues.kind(md, i + 1);
+                    names[i] = readColumns != null ? readColumns.get(i) : md.getColumnLabel(i + 1);
+                }
+            } catch (SQLException | SyncFailure | RuntimeException e) {
+                r.close();
+                throw e;
+            }
+        }
+
+        @Override
+        public String[] names() {
+            return names;
+        }
+
+        @Override
+        public Object[] next() throws SQLException {
+            if (!rs.next()) {
+                return null;
+            }
+            Object[] values = new Object[kinds.length];
+            for (int i = 0; i < kinds.length; i++) {
+                values[i] = SyncValues.read(rs, i + 1, kinds[i]);
+            }
+            return values;
+        }
+
+        @Override
+        public void close() throws SQLException {
+            try {
+                r.rollback(); // read only: nothing to keep
+            } finally {
+                r.close();
+            }
+        }
+    }
+
+    /** The rows of a CSV file (one split), as text or as the columns' DataX types. */
+    private final class CsvSource implements Source {
+        private final CsvFiles.Reader in;
+        private final int[] indexes;
+        private final String[] types;
+        private final java.time.format.DateTimeFormatter[] formats;
+        private final String[] names;
+
+        @SuppressWarnings("unchecked")
+        CsvSource(Map<String, Object> rc) throws IOException, SyncFailure {
+            Path file = Path.of((String) rc.get("path")).resolve((String) rp.get("path"));
+            if (!Files.isReadable(file)) {
+                throw new SyncFailure("cannot read " + file + " (it does not exist, or the task's user may not read it)");
+            }
+            this.in = new CsvFiles.Reader(file, ((String) rp.get("fieldDelimiter")).charAt(0),
+                    Charset.forName((String) rp.get("encoding")), (String) rp.getOrDefault("nullFormat", CsvFiles.DEFAULT_NULL));
+            try {
+                List<String> header = null;
+                if (Boolean.TRUE.equals(rp.get("header"))) {
+                    try {
+                        header = in.next();
+                    } catch (CsvFiles.BadRecord e) {
+                        throw new SyncFailure("the header of " + file + ": " + e.getMessage());
+                    }
+                    if (header == null) {
+                        header = List.of();
+                    }
+                }
+                List<Object> spec = (List<Object>) rp.get("column");
+                if (spec.equals(List.of("*"))) {
+                    int n = ((List<?>) wp.get("column")).size();
+                    spec = new ArrayList<>();
+                    for (int i = 0; i < n; i++) {
+                        spec.add(Map.of("index", i, "type", "string"));
+                    }
+                }
+                int n = spec.size();
+                this.indexes = new int[n];
+                this.types = new String[n];
+                this.formats = new java.time.format.DateTimeFormatter[n];
+                this.names = new String[n];
+                for (int i = 0; i < n; i++) {
+                    Map<String, Object> c = (Map<String, Object>) spec.get(i);
+                    types[i] = (String) c.get("type");
+                    formats[i] = c.get("format") == null ? null : java.time.format.DateTimeFormatter.ofPattern((String) c.get("format"));
+                    if (c.get("index") != null) {
+                        indexes[i] = ((Number) c.get("index")).intValue();
+                        names[i] = header != null && indexes[i] < header.size() && header.get(indexes[i]) != null
+                                ? header.get(indexes[i]) : "c" + indexes[i];
+                    } else {
+                        String name = (String) c.get("name");
+                        names[i] = name;
+                        if (header == null) {
+                            indexes[i] = i; // without a header the names are the fields in order
+                        } else {
+                            indexes[i] = header.indexOf(name);
+                            if (indexes[i] < 0) {
+                                throw new SyncFailure("the header of " + rp.get("path") + " has no column " + name + " (it has "
+                                        + header + ")");
+                            }
+                        }
+                    }
+                }
+            } catch (SyncFailure | IOException | RuntimeException e) {
+                in.close();
+                throw e;
+            }
+        }
+
+        @Override
+        public String[] names() {
+            return names;
+        }
+
+        @Override
+        public Object[] next() throws IOException, CsvFiles.BadRecord, BadValue {
+            List<String> fields = in.next();
+            if (fields == null) {
+                return null;
+            }
+            Object[] values = new Object[indexes.length];
+            for (int i = 0; i < indexes.length; i++) {
+                if (indexes[i] >= fields.size()) {
+                    throw new CsvFiles.BadRecord("line " + in.line() + " has " + fields.size() + " field(s); column " + names[i]
+                            + " is field " + (indexes[i] + 1), String.join(",", fields.stream().map(f -> f == null ? "" : f).toList()));
+                }
+                values[i] = fields.get(indexes[i]);
+            }
+            Object[] typed = new Object[indexes.length];
+            for (int i = 0; i < indexes.length; i++) {
+                try {
+                    typed[i] = CsvFiles.typed((String) values[i], types[i], formats[i], names[i]);
+                } catch (DirtyValue e) {
+                    throw new BadValue("line " + in.line() + ", " + e.getMessage(), values);
+                }
+            }
+            values = typed;
+            return values;
+        }
+
+        @Override
+        public void close() throws IOException {
+            in.close();
+        }
+    }
+
+    private CsvFiles.Formatter newFormatter() {
+        return new CsvFiles.Formatter(((String) wp.get("fieldDelimiter")).charAt(0), Charset.forName((String) wp.get("encoding")),
+                (String) wp.getOrDefault("nullFormat", CsvFiles.DEFAULT_NULL));
+    }
+
+    /** A split's part of the CSV file the writer makes; nothing of it counts until every split is done. */
+    private final class CsvSink implements Sink {
+        private final java.io.OutputStream out;
+        @SuppressWarnings("unchecked")
+        private final List<String> columns = (List<String>) wp.get("column");
+
+        private final CsvFiles.Formatter formatter = newFormatter();
+
+        CsvSink(Split split) throws IOException {
+            this.out = output.openPart(split.no());
+        }
+
+        @Override
+        public boolean done(Split s) {
+            return false; // a CSV file is written whole at the end: a resumed run writes every split again
+        }
+
+        @Override
+        public Object[] convert(Object[] values) throws DirtyValue {
+            return new Object[] {formatter.record(values, columns)}; // the record's bytes, encoded
+        }
+
+        @Override
+        public void write(Split s, List<Object[]> batch, long bytes, String[] names) throws IOException, InterruptedException {
+            limiter.acquire(batch.size(), bytes);
+            for (Object[] row : batch) {
+                out.write((byte[]) row[0]);
+            }
+            progress.recordsWritten.addAndGet(batch.size());
+            progress.bytesWritten.addAndGet(bytes);
+        }
+
+        @Override
+        public void commit() throws IOException {
+            out.flush();
+        }
+
+        @Override
+        public void close() throws IOException {
+            out.close();
+        }
+    }
+
+    /** A split written to a table in one transaction with its mark in srg_sync_state (DI-7). */
+    private final class DbSink implements Sink {
+        private final Connection w;
+        private final SqlDialect wd;
+        private final PreparedStatement ps;
+        private Split split;
+
+        DbSink(Map<String, Object> wc) throws SQLException, SyncFailure {
+            this.wd = SqlDialect.of((String) wc.get("type"));
+            this.w = connect("writer", wc);
+            try {
+                w.setAutoCommit(false);
+                this.ps = w.prepareStatement(writeSql);
+            } catch (SQLException | RuntimeException e) {
+                w.close();
+                throw e;
+            }
+        }
+
+        @Override
+        public boolean done(Split s) throws SQLException {
+            this.split = s;
+            boolean done = isDone(w, wd, s);
+            if (done) {
+                w.rollback();
+            }
+            return done;
+        }
+
+        @Override
+        public Object[] convert(Object[] values) throws DirtyValue {
+            Object[] row = new Object[values.length];
+            for (int i = 0; i < values.length; i++) {
+                row[i] = SyncValues.convert(values[i], targets.get(i));
+            }
+            return row;
+        }
+
+        @Override
+        public void write(Split s, List<Object[]> batch, long bytes, String[] names)
+                throws SQLException, InterruptedException, SyncFailure {
+            writeBatch(w, ps, s, batch, bytes, targets, names);
+        }
+
+        @Override
+        public void commit() throws SQLException {
+            markDone(w, wd, split);
+            w.commit();
+        }
+
+        @Override
+        public void close() throws SQLException {
+            try {
+                ps.close();
+            } finally {
+                w.close();
+            }
         }
     }
 
@@ -581,12 +961,16 @@ public final class SyncMain {
         }
     }
 
-    /** SPEC DI-4: kept with its reason; the record count limit wins over the share (as in DataX). */
     private void dirty(Split s, String reason, String[] names, Object[] values) throws SyncFailure {
         Map<String, Object> record = new LinkedHashMap<>();
         for (int i = 0; i < names.length; i++) {
             record.put(names[i], SyncValues.display(values[i]));
         }
+        dirty(s, reason, record);
+    }
+
+    /** SPEC DI-4: kept with its reason; the record count limit wins over the share (as in DataX). */
+    private void dirty(Split s, String reason, Map<String, Object> record) throws SyncFailure {
         progress.dirty(s.no(), reason, record);
         long dirty = progress.dirtyRecords.get();
         if (errorLimitRecords >= 0 && dirty > errorLimitRecords) {
@@ -608,13 +992,15 @@ public final class SyncMain {
         }
     }
 
-    private static List<String> primaryKey(Connection w, String table) throws SQLException {
+    private static List<String> primaryKey(Connection w, SqlDialect wd, String table) throws SQLException {
         int dot = table.indexOf('.');
         String schema = dot < 0 ? null : table.substring(0, dot);
         String name = dot < 0 ? table : table.substring(dot + 1);
         DatabaseMetaData md = w.getMetaData();
         List<String> keys = new ArrayList<>();
-        try (ResultSet rs = md.getPrimaryKeys(w.getCatalog(), schema, name)) {
+        // MySQL's "schema" is its database, which JDBC calls the catalog
+        String catalog = wd == SqlDialect.MYSQL && schema != null ? schema : w.getCatalog();
+        try (ResultSet rs = md.getPrimaryKeys(catalog, wd == SqlDialect.MYSQL ? null : schema, name)) {
             while (rs.next()) {
                 keys.add(rs.getString("COLUMN_NAME"));
             }

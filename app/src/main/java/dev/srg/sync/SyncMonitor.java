@@ -4,6 +4,9 @@ import static java.util.Objects.requireNonNull;
 
 import dev.srg.access.Principal;
 import dev.srg.error.SrgException;
+import dev.srg.execution.NetworkContext;
+import dev.srg.network.Cidr;
+import dev.srg.network.NetworkPolicy;
 import dev.srg.task.InstanceInfo;
 import dev.srg.task.InstanceManager;
 import dev.srg.task.InstanceManager.LogChunk;
@@ -13,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -30,10 +34,17 @@ public final class SyncMonitor {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final InstanceManager instances;
+    /** A group's network (for the reason of a sync that could not connect); empty where unknown. */
+    private final Function<String, NetworkContext> networks;
     private final Map<String, Tail> tails = new ConcurrentHashMap<>();
 
     public SyncMonitor(InstanceManager instances) {
+        this(instances, null);
+    }
+
+    public SyncMonitor(InstanceManager instances, Function<String, NetworkContext> networks) {
         this.instances = requireNonNull(instances, "instances is null");
+        this.networks = networks;
     }
 
     /** A dirty record as the worker kept it: which split, why, and the record's values. */
@@ -48,7 +59,39 @@ public final class SyncMonitor {
             return i;
         }
         Tail tail = read(caller, i.id());
-        return tail.progress == null ? i : i.withProgress(tail.progress);
+        if (tail.progress == null) {
+            return i;
+        }
+        Map<String, Object> progress = tail.progress;
+        if (progress.containsKey("unreachableHost")) {
+            progress = new LinkedHashMap<>(progress);
+            String host = String.valueOf(progress.remove("unreachableHost"));
+            progress.remove("unreachablePort");
+            String why = networkReason(i.resourceGroupId(), host);
+            if (why != null) {
+                progress.put("reason", progress.get("reason") + "; " + why);
+            }
+        }
+        return i.withProgress(progress);
+    }
+
+    /**
+     * SPEC DI-8: whether the group's network lets a task reach {@code host} (an IPv4 literal; a name
+     * is resolved inside the task's network, which the server does not see), said as a connectivity
+     * test says it; null when it does (then the database itself refused or was not up).
+     */
+    private String networkReason(String groupId, String host) {
+        if (networks == null || groupId == null) {
+            return null;
+        }
+        try {
+            long address = Cidr.parseAddress("host", host);
+            NetworkPolicy.Verdict verdict = NetworkPolicy.of(networks.apply(groupId)).verdict(address);
+            return verdict.allowed() ? null : "a sync connects from inside its resource group's network, which does not reach it: "
+                    + verdict.reason();
+        } catch (RuntimeException e) {
+            return null; // a host name, or the group is gone: nothing more to say
+        }
     }
 
     public DirtyRecords dirtyRecords(Principal caller, String instanceId) {
@@ -144,7 +187,8 @@ public final class SyncMonitor {
     private static Map<String, Object> progress(Map<String, Object> body) {
         Map<String, Object> p = new LinkedHashMap<>();
         for (String key : List.of("recordsRead", "recordsWritten", "bytesRead", "bytesWritten", "recordsPerSecond",
-                "bytesPerSecond", "dirtyRecords", "splitsDone", "splitsTotal", "elapsedMillis", "status", "reason")) {
+                "bytesPerSecond", "dirtyRecords", "splitsDone", "splitsTotal", "elapsedMillis", "status", "reason", "unreachableHost",
+                "unreachablePort")) {
             Object v = body.get(key);
             if (v instanceof Number || v instanceof String) {
                 p.put(key, v);

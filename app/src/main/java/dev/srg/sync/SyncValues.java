@@ -162,12 +162,20 @@ final class SyncValues {
                 case TIMESTAMPTZ -> v instanceof OffsetDateTime o ? o : v instanceof LocalDateTime t ? t.atOffset(ZoneOffset.UTC)
                         : v instanceof LocalDate d ? d.atStartOfDay().atOffset(ZoneOffset.UTC)
                         : v instanceof String s ? OffsetDateTime.parse(s.strip().replace(' ', 'T')) : refuse(v, target);
-                case BINARY -> v instanceof byte[] b ? b : v instanceof String s ? s.getBytes(StandardCharsets.UTF_8) : refuse(v, target);
+                case BINARY -> v instanceof byte[] b ? b : v instanceof String s ? binary(s) : refuse(v, target);
             };
         } catch (NumberFormatException | DateTimeParseException | ArithmeticException e) {
             throw new DirtyValue("column " + target.name() + ": '" + abbreviated(v) + "' is not a valid " + target.kind()
                     .name().toLowerCase(Locale.ROOT) + " (" + e.getMessage() + ")");
         }
+    }
+
+    /** Text to bytes as PostgreSQL reads bytea: {@code \\x} and hex digits are those bytes; other text its UTF-8 bytes. */
+    private static byte[] binary(String s) {
+        if (s.startsWith("\\x") && (s.length() % 2 == 0) && s.chars().skip(2).allMatch(c -> Character.digit(c, 16) >= 0)) {
+            return java.util.HexFormat.of().parseHex(s, 2, s.length());
+        }
+        return s.getBytes(StandardCharsets.UTF_8);
     }
 
     private static Object integer(Object v, Column target) throws DirtyValue {

@@ -1,6 +1,7 @@
 package dev.srg.sync;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.srg.testing.TestDatabases;
 import java.sql.Connection;
@@ -80,8 +81,37 @@ class SyncPostgresTest extends SyncTestBase {
         assertThat(progress.path("dirtyRecords").asLong()).isZero();
         assertThat(progress.path("splitsTotal").asLong()).isPositive();
         assertThat(progress.path("splitsDone").asLong()).isEqualTo(progress.path("splitsTotal").asLong());
-        // SPEC RT-3: the network was not enforced, and the instance says so
-        assertThat(done.path("enforcement").path("network").path("enforced").asBoolean()).isFalse();
+        // SPEC DI-8, RT-3: the sync ran inside the group's enforced network (where root can build one), and the instance says so
+        assertThat(done.path("enforcement").path("network").path("enforced").asBoolean()).isEqualTo(inVpc);
+    }
+
+    @Test
+    @DisplayName("a sync to a database outside the group's VPCs and routes is refused by the network, and the instance says why")
+    void databaseOutsideTheVpcIsRefused() throws Exception {
+        // SPEC DI-8: the same server answers at an address inside the VPC and one outside every VPC and route
+        assumeThat(inVpc).as("needs root: network namespaces and nftables").isTrue();
+        TestDatabases.Fresh src = postgresSource("pg-src-4");
+        TestDatabases.Fresh inside = postgresSource("pg-dst-4");
+        sql(src, "CREATE TABLE src (" + TYPES + ")", "INSERT INTO src (id, label) SELECT g, 'x' FROM generate_series(1, 10) g");
+        sql(inside, "CREATE TABLE dst (" + TYPES + ")");
+        dataSource("pg-outside-4", new TestDatabases.Fresh(inside.url().replace(SyncTestHosts.DB, SyncTestHosts.OUTSIDE),
+                inside.user(), inside.password()));
+        // the test (on the host) reaches the database at the outside address: only the task's network refuses it
+        try (Connection c = java.sql.DriverManager.getConnection(inside.url().replace(SyncTestHosts.DB, SyncTestHosts.OUTSIDE),
+                inside.user(), inside.password())) {
+            assertThat(c.isValid(5)).isTrue();
+        }
+        var refused = admin.post("instances", task(job("pg-src-4", "pg-outside-4", 1), 0.5));
+        JsonNode failed = awaitFinished(refused.id());
+        assertThat(failed.get("status").asString()).as(log(refused.id())).isEqualTo("FAILED");
+        String reason = failed.path("progress").path("reason").asString();
+        assertThat(reason).as(failed.toString()).contains("writer").contains(SyncTestHosts.OUTSIDE)
+                .contains("not in a bound VPC or a route");
+        assertThat(failed.path("enforcement").path("network").path("enforced").asBoolean()).isTrue();
+        // the same job into the same database at its address inside the VPC
+        var ok = admin.post("instances", task(job("pg-src-4", "pg-dst-4", 1), 0.5));
+        assertThat(awaitFinished(ok.id()).get("status").asString()).as(log(ok.id())).isEqualTo("SUCCEEDED");
+        assertThat(rows(inside, "dst")).hasSize(10);
     }
 
     @Test

@@ -21,8 +21,11 @@ import org.junit.jupiter.api.BeforeAll;
 import tools.jackson.databind.JsonNode;
 
 /**
- * A real server for sync tests, a group and a workspace, and real databases to copy between
- * (fresh databases on the test PostgreSQL; the task reaches them on 127.0.0.1).
+ * A real server for sync tests, a group and a workspace, and real databases to copy between. As
+ * root (SPEC DI-8): the group is bound to a VPC, networks are enforced, and the databases live on
+ * a test host inside that VPC ({@link SyncTestHosts}), as a user's would. Elsewhere the databases
+ * are on the host's loopback, which an enforced network never lets a task reach, so the server
+ * runs with {@code --network-enforcement off} and the instances say so (SPEC RT-3).
  */
 abstract class SyncTestBase {
     protected static TestServer server;
@@ -30,23 +33,33 @@ abstract class SyncTestBase {
     protected static TestHttp admin;
     protected static String groupId;
     protected static String workspaceId;
+    /** Whether the databases are on the test host in the group's VPC and the network is enforced. */
+    protected static boolean inVpc;
 
-    /**
-     * The one place the sync tests configure their server. The databases live on the host's
-     * loopback, which a task cannot reach where networks are enforced (issue 12): these servers run
-     * with {@code --network-enforcement off}, and the instances record the network as not enforced
-     * (SPEC RT-3). Moving the databases onto test hosts inside the group's VPC is the next step.
-     */
+    /** The one place the sync tests configure their server. */
     static UnaryOperator<ServerConfig> serverConfig() {
-        return cfg -> cfg.withNetworkEnforcement(LocalBackendConfig.NetworkEnforcement.OFF);
+        return SyncTestHosts.available() ? UnaryOperator.identity()
+                : cfg -> cfg.withNetworkEnforcement(LocalBackendConfig.NetworkEnforcement.OFF);
     }
 
     @BeforeAll
-    static void startServer() {
+    static void startServer() throws Exception {
+        inVpc = SyncTestHosts.available();
         server = TestServer.start(serverConfig());
         fx = new Fixtures(server);
         admin = server.admin();
-        groupId = fx.subscriptionGroup(8).get("id").asString();
+        if (inVpc) {
+            SyncTestHosts.postgres();
+            var vpc = admin.post("vpcs", Map.of("name", "sync", "regionId", "local", "cidr", SyncTestHosts.VPC_CIDR));
+            var vsw = admin.post("vpcs/" + vpc.id() + "/vswitches", Map.of("name", "sync", "zoneId", "local-a",
+                    "cidr", SyncTestHosts.VSWITCH_CIDR));
+            var created = admin.post("resource-groups", fx.subscriptionBody(new Fixtures.Network(vpc.id(), vsw.id(),
+                    SyncTestHosts.VPC_CIDR), 8));
+            assertThat(created.status()).as(created.toString()).isEqualTo(201);
+            groupId = created.id();
+        } else {
+            groupId = fx.subscriptionGroup(8).get("id").asString();
+        }
         fx.awaitRunning(groupId);
         workspaceId = fx.workspace(groupId).get("id").asString();
     }
@@ -58,7 +71,17 @@ abstract class SyncTestBase {
 
     /** A fresh PostgreSQL database with a data source of the workspace named {@code name}. */
     static TestDatabases.Fresh postgresSource(String name) {
-        TestDatabases.Fresh db = TestDatabases.fresh();
+        TestDatabases.Fresh db;
+        try {
+            db = inVpc ? SyncTestHosts.postgres().fresh() : TestDatabases.fresh();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+        return dataSource(name, db);
+    }
+
+    /** A data source of the workspace named {@code name} for database {@code db}. */
+    static TestDatabases.Fresh dataSource(String name, TestDatabases.Fresh db) {
         String rest = db.url().substring("jdbc:postgresql://".length());
         String hostPort = rest.substring(0, rest.indexOf('/'));
         Map<String, Object> body = new HashMap<>();
