@@ -43,8 +43,12 @@ final class ApiRoutes {
         return new Body.Array(type);
     }
 
+    /**
+     * @param dryRun what the operation answers (200) with {@code ?dryRun=true}: a quote or an
+     *     estimate, nothing done (SPEC BEY-1); null when it has no dry run
+     */
     record Operation(HandlerType method, String path, String tag, String summary, Body request, int status, Body response,
-                     List<String> query) {}
+                     List<String> query, Body dryRun) {}
 
     private final RoutesConfig routes;
     private final List<Operation> operations = new ArrayList<>();
@@ -65,6 +69,14 @@ final class ApiRoutes {
         add(HandlerType.POST, path, tag, summary, request, status, response, handler);
     }
 
+    /** A POST that also answers {@code ?dryRun=true} with 200 and {@code dryRun}, doing nothing. */
+    void postWithDryRun(String path, String tag, String summary, Body request, int status, Body response, Body dryRun,
+                        Handler handler) {
+        operations.add(new Operation(HandlerType.POST, BASE + path, tag, summary, request, status, response,
+                List.of("dryRun"), dryRun));
+        routes.addEndpoint(new Endpoint(HandlerType.POST, BASE + path, handler));
+    }
+
     /** Answers 200 with {@code response}, or 204 when there is none. */
     void put(String path, String tag, String summary, Body request, Body response, Handler handler) {
         add(HandlerType.PUT, path, tag, summary, request, response instanceof Body.None ? 204 : 200, response, handler);
@@ -81,7 +93,7 @@ final class ApiRoutes {
 
     private void add(HandlerType method, String path, String tag, String summary, Body request, int status, Body response,
                      Handler handler, String... query) {
-        operations.add(new Operation(method, BASE + path, tag, summary, request, status, response, List.of(query)));
+        operations.add(new Operation(method, BASE + path, tag, summary, request, status, response, List.of(query), null));
         routes.addEndpoint(new Endpoint(method, BASE + path, handler));
     }
 }

@@ -86,6 +86,15 @@ final class OpenApiDocument {
             responses.put(String.valueOf(op.status()), Map.of("description", "ok",
                     "content", Map.of("application/json", Map.of("schema", schema(op.response())))));
         }
+        if (op.dryRun() != null) {
+            // ?dryRun=true: 200 with a quote or an estimate; where 200 is also the answer of the real thing, either
+            Object quote = schema(op.dryRun());
+            Object existing = op.status() == 200 && !(op.response() instanceof Body.None) ? schema(op.response()) : null;
+            responses.put("200", Map.of("description", op.status() == 200 ? "ok, or with dryRun=true what would happen"
+                            : "with dryRun=true: what would happen, nothing done",
+                    "content", Map.of("application/json", Map.of("schema",
+                            existing == null ? quote : Map.of("oneOf", List.of(existing, quote))))));
+        }
         Map<String, Object> problem = Map.of("description", "refused", "content",
                 Map.of("application/problem+json", Map.of("schema", Map.of("$ref", "#/components/schemas/Problem"))));
         responses.put("4XX", problem);

@@ -134,7 +134,7 @@ public final class SrgServer implements AutoCloseable {
         WorkspaceManager workspaces = new WorkspaceManager(jdbi, regions, groups, access, clock);
         // work-preserving restart: re-attach to what runs, finish what ended, before serving
         dispatcher.start();
-        InstanceManager instances = new InstanceManager(jdbi, clock, groups, workspaces, dispatcher);
+        InstanceManager instances = new InstanceManager(jdbi, clock, groups, workspaces, dispatcher, config.prices());
         LifecycleApi lifecycle = startLifecycle(jdbi, clock, jobs, groups, orders, workspaces, dispatcher);
 
         bootstrapToken = access.bootstrap(dataDir.resolve("admin.token"));

@@ -5,6 +5,10 @@ import static java.util.Objects.requireNonNull;
 import dev.srg.access.Policy;
 import dev.srg.access.Principal;
 import dev.srg.admission.LedgerInfo;
+import dev.srg.admission.QueuedTask;
+import dev.srg.admission.WaitReason;
+import dev.srg.billing.Money;
+import dev.srg.billing.Prices;
 import dev.srg.admission.TypeUsage;
 import dev.srg.admission.UsageType;
 import dev.srg.error.Names;
@@ -52,9 +56,10 @@ public final class InstanceManager {
     private final InstanceDispatcher dispatcher;
     private final TaskKinds kinds;
     private final StartEstimator estimator;
+    private final Prices prices;
 
     public InstanceManager(Jdbi jdbi, Clock clock, ResourceGroupManager groups, WorkspaceManager workspaces,
-                           InstanceDispatcher dispatcher) {
+                           InstanceDispatcher dispatcher, Prices prices) {
         this.jdbi = requireNonNull(jdbi, "jdbi is null");
         this.clock = requireNonNull(clock, "clock is null");
         this.groups = requireNonNull(groups, "groups is null");
@@ -62,6 +67,7 @@ public final class InstanceManager {
         this.dispatcher = requireNonNull(dispatcher, "dispatcher is null");
         this.kinds = dispatcher.kinds();
         this.estimator = new StartEstimator(jdbi, clock);
+        this.prices = requireNonNull(prices, "prices is null");
     }
 
     /** {@code GET /resource-groups/{id}/usage} (MON-1). */
@@ -79,6 +85,67 @@ public final class InstanceManager {
      * test's host and port): the kind still checks them.
      */
     public InstanceInfo submit(Principal caller, SubmitRequest r, Map<String, Object> payloadFields) {
+        Checked c = check(caller, r, payloadFields);
+        InstanceDao.Row[] created = new InstanceDao.Row[1];
+        String id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "instance", r.clientToken(), r.fingerprint(),
+                clock::instant, h -> {
+                    Instant now = clock.instant();
+                    String newId = Ids.next("i", now.toEpochMilli());
+                    InstanceDao dao = new InstanceDao(h, clock);
+                    dao.insert(new InstanceDao.NewInstance(newId, c.ws().id(), c.group().id(), r.name(), c.kind().name(),
+                            c.kind().shape(), c.kind().usageType(), c.payload(), r.cu(), c.priority(), c.timeoutSeconds(),
+                            r.imageId(), c.warnings(), caller.userId()));
+                    created[0] = dao.find(newId).orElseThrow();
+                    return newId;
+                });
+        if (created[0] != null) {
+            dispatcher.submitted(created[0]);
+        }
+        return get(caller, id);
+    }
+
+    /**
+     * SPEC BEY-1: what {@code POST /instances?dryRun=true} answers: the same checks as a submission
+     * (the same refusals), then where the task would stand and when it would start, and what it
+     * would cost; nothing is written (no instance, no idempotency key, no audit entry).
+     */
+    public record DryRunResult(boolean dryRun, String workspaceId, String resourceGroupId, String type, UsageType usageType,
+                               ComputeUnits cu, boolean startsNow, Integer position, WaitReason reason,
+                               Instant estimatedStartAt, String estimate, Long expectedRunSeconds, String expectedRunBasis,
+                               Money estimatedCost, String currency, String costNote, List<String> warnings) {}
+
+    public DryRunResult dryRun(Principal caller, SubmitRequest r) {
+        Checked c = check(caller, r, r.payloadFields());
+        String groupId = c.group().id();
+        LedgerInfo snapshot = dispatcher.snapshot(groupId);
+        // after every queued task at its priority: a submission now arrives last
+        QueuedTask candidate = new QueuedTask("dry-run", c.kind().usageType(), r.cu().milli(), c.priority(), Long.MAX_VALUE,
+                clock.millis());
+        StartEstimator.DryRun d = estimator.dryRun(groupId, snapshot, candidate, c.ws().id(), r.name(), c.kind().shape(),
+                c.kind().shape() == WorkShape.SERVICE ? null : c.timeoutSeconds());
+        Long expectedMillis = d.expected().millis();
+        Money cost = expectedMillis == null ? null : Prices.usage(r.cu().milli() * expectedMillis, prices.payAsYouGoCuHour());
+        String rate = prices.payAsYouGoCuHour() + " " + prices.currency() + " per CU-hour";
+        String costNote;
+        if (cost == null) {
+            costNote = "a service is charged for as long as it runs: " + rate + " x " + r.cu() + " CU";
+        } else if (c.group().billingMode() == dev.srg.group.BillingMode.PAY_AS_YOU_GO) {
+            costNote = "metered: " + rate + " x " + r.cu() + " CU x the expected run time (" + d.expected().basis() + ")";
+        } else {
+            costNote = "the subscription already pays for it; at pay-as-you-go prices (" + rate
+                    + ") its expected run (" + d.expected().basis() + ") would cost this";
+        }
+        return new DryRunResult(true, c.ws().id(), groupId, c.kind().name(), c.kind().usageType(), r.cu(), d.startsNow(),
+                d.startsNow() ? null : d.position(), d.startsNow() ? null : d.reason(), d.estimatedStartAt(), d.estimate(),
+                expectedMillis == null ? null : (expectedMillis + 999) / 1000, d.expected().basis(), cost, prices.currency(),
+                costNote, c.warnings());
+    }
+
+    /** A submission that passed every check: what it runs, where, and how. */
+    private record Checked(TaskKind kind, Map<String, Object> payload, WorkspaceInfo ws, ResourceGroupInfo group,
+                           int priority, int timeoutSeconds, List<String> warnings) {}
+
+    private Checked check(Principal caller, SubmitRequest r, Map<String, Object> payloadFields) {
         if (r.workspaceId() == null) {
             throw SrgException.invalid("workspaceId", "MissingParameter", "workspaceId is required");
         }
@@ -147,22 +214,7 @@ public final class InstanceManager {
                     + kind.usageType() + " tasks of group '" + groupId + "' may use at most "
                     + ComputeUnits.ofMilli(quota.maxMilliCu()) + " (its maximum quota); it could never start");
         }
-        int finalTimeout = timeout;
-        InstanceDao.Row[] created = new InstanceDao.Row[1];
-        String id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "instance", r.clientToken(), r.fingerprint(),
-                clock::instant, h -> {
-                    Instant now = clock.instant();
-                    String newId = Ids.next("i", now.toEpochMilli());
-                    InstanceDao dao = new InstanceDao(h, clock);
-                    dao.insert(new InstanceDao.NewInstance(newId, ws.id(), groupId, r.name(), kind.name(), kind.shape(),
-                            kind.usageType(), payload, r.cu(), priority, finalTimeout, r.imageId(), warnings, caller.userId()));
-                    created[0] = dao.find(newId).orElseThrow();
-                    return newId;
-                });
-        if (created[0] != null) {
-            dispatcher.submitted(created[0]);
-        }
-        return get(caller, id);
+        return new Checked(kind, payload, ws, group, priority, timeout, List.copyOf(warnings));
     }
 
     public InstanceInfo get(Principal caller, String id) {

@@ -55,6 +55,19 @@ class InstanceCommandsTest {
     }
 
     @Test
+    @org.junit.jupiter.api.DisplayName("SPEC BEY-1: srg run --dry-run says what would happen, with the cost in cents, and submits nothing")
+    void runDryRun() {
+        long before = server.sqlLong("SELECT count(*) FROM instances");
+        var dry = srg("run", "-w", workspace, "--cu", "2", "--timeout", "600", "--name", "cli-dry", "--dry-run", "sleep 1");
+        assertThat(dry.exit()).as(dry.toString()).isZero();
+        // 0.12 USD per CU-hour x 2 CU x 600 s (its timeout: no history) = 0.04 USD
+        assertThat(dry.out()).startsWith("GROUP").contains(group).contains("now").contains("0.04 USD").contains("600 s");
+        var json = srg("run", "-w", workspace, "--cu", "2", "--dry-run", "-o", "json", "sleep 1").json();
+        assertThat(json.get("dryRun").asBoolean()).isTrue();
+        assertThat(server.sqlLong("SELECT count(*) FROM instances")).isEqualTo(before);
+    }
+
+    @Test
     void instancesListGetLogCancel() {
         var submitted = srg("run", "-w", workspace, "-o", "json", "sleep 30");
         String id = submitted.id();
