@@ -134,8 +134,9 @@ public final class SrgServer implements AutoCloseable {
         WorkspaceManager workspaces = new WorkspaceManager(jdbi, regions, groups, access, clock);
         // work-preserving restart: re-attach to what runs, finish what ended, before serving
         dispatcher.start();
-        InstanceManager instances = new InstanceManager(jdbi, clock, groups, workspaces, dispatcher, config.prices());
         LifecycleApi lifecycle = startLifecycle(jdbi, clock, jobs, groups, orders, workspaces, dispatcher);
+        InstanceManager instances = new InstanceManager(jdbi, clock, groups, workspaces, dispatcher, config.prices(),
+                lifecycle.lifecycle());
 
         bootstrapToken = access.bootstrap(dataDir.resolve("admin.token"));
         groups.resumeProvisioning();

@@ -18,6 +18,7 @@ import dev.srg.execution.TaskKinds;
 import dev.srg.execution.WorkShape;
 import dev.srg.group.GroupStatus;
 import dev.srg.group.ResourceGroupInfo;
+import dev.srg.group.ResourceGroupLifecycle;
 import dev.srg.group.ResourceGroupManager;
 import dev.srg.quantity.ComputeUnits;
 import dev.srg.store.IdempotencyKeys;
@@ -57,9 +58,10 @@ public final class InstanceManager {
     private final TaskKinds kinds;
     private final StartEstimator estimator;
     private final Prices prices;
+    private final ResourceGroupLifecycle lifecycle;
 
     public InstanceManager(Jdbi jdbi, Clock clock, ResourceGroupManager groups, WorkspaceManager workspaces,
-                           InstanceDispatcher dispatcher, Prices prices) {
+                           InstanceDispatcher dispatcher, Prices prices, ResourceGroupLifecycle lifecycle) {
         this.jdbi = requireNonNull(jdbi, "jdbi is null");
         this.clock = requireNonNull(clock, "clock is null");
         this.groups = requireNonNull(groups, "groups is null");
@@ -68,6 +70,7 @@ public final class InstanceManager {
         this.kinds = dispatcher.kinds();
         this.estimator = new StartEstimator(jdbi, clock);
         this.prices = requireNonNull(prices, "prices is null");
+        this.lifecycle = requireNonNull(lifecycle, "lifecycle is null");
     }
 
     /** {@code GET /resource-groups/{id}/usage} (MON-1). */
@@ -100,6 +103,10 @@ public final class InstanceManager {
                 });
         if (created[0] != null) {
             dispatcher.submitted(created[0]);
+            if (c.resumes()) {
+                // SPEC BEY-6: queued (the group admits nothing while FROZEN), then the group runs again
+                lifecycle.resumeOnDemand(c.group().id(), id);
+            }
         }
         return get(caller, id);
     }
@@ -118,6 +125,11 @@ public final class InstanceManager {
         Checked c = check(caller, r, r.payloadFields());
         String groupId = c.group().id();
         LedgerInfo snapshot = dispatcher.snapshot(groupId);
+        if (c.resumes()) {
+            // SPEC BEY-6: the submission would resume the group first
+            snapshot = new LedgerInfo(snapshot.limits().withAdmitting(true), snapshot.usedMilliCu(), snapshot.running(),
+                    snapshot.queued(), snapshot.byType(), snapshot.queue());
+        }
         // after every queued task at its priority: a submission now arrives last
         QueuedTask candidate = new QueuedTask("dry-run", c.kind().usageType(), r.cu().milli(), c.priority(), Long.MAX_VALUE,
                 clock.millis());
@@ -135,15 +147,17 @@ public final class InstanceManager {
             costNote = "the subscription already pays for it; at pay-as-you-go prices (" + rate
                     + ") its expected run (" + d.expected().basis() + ") would cost this";
         }
+        String estimate = c.resumes() ? "the group is FROZEN and resumes by itself when the task is submitted (BEY-6); "
+                + d.estimate() : d.estimate();
         return new DryRunResult(true, c.ws().id(), groupId, c.kind().name(), c.kind().usageType(), r.cu(), d.startsNow(),
-                d.startsNow() ? null : d.position(), d.startsNow() ? null : d.reason(), d.estimatedStartAt(), d.estimate(),
+                d.startsNow() ? null : d.position(), d.startsNow() ? null : d.reason(), d.estimatedStartAt(), estimate,
                 expectedMillis == null ? null : (expectedMillis + 999) / 1000, d.expected().basis(), cost, prices.currency(),
                 costNote, c.warnings());
     }
 
     /** A submission that passed every check: what it runs, where, and how. */
     private record Checked(TaskKind kind, Map<String, Object> payload, WorkspaceInfo ws, ResourceGroupInfo group,
-                           int priority, int timeoutSeconds, List<String> warnings) {}
+                           int priority, int timeoutSeconds, List<String> warnings, boolean resumes) {}
 
     private Checked check(Principal caller, SubmitRequest r, Map<String, Object> payloadFields) {
         if (r.workspaceId() == null) {
@@ -203,7 +217,11 @@ public final class InstanceManager {
         }
         ResourceGroupInfo group = jdbi.withHandle(h -> groups.find(h, groupId, false))
                 .orElseThrow(() -> SrgException.notFound("ResourceGroup", groupId, "resourceGroupId"));
-        requireAccepting(group);
+        // SPEC BEY-6: a frozen pay-as-you-go group that opted in takes the task and resumes
+        boolean resumes = lifecycle.resumesOnDemand(group);
+        if (!resumes) {
+            requireAccepting(group);
+        }
         if (r.cu().compareTo(group.capacity()) > 0) {
             throw SrgException.invalid("cu", "InvalidParameter.Cu.ExceedsCapacity",
                     "the task asks " + r.cu() + " but group '" + groupId + "' has " + group.capacity() + " in all; it could never start");
@@ -214,7 +232,7 @@ public final class InstanceManager {
                     + kind.usageType() + " tasks of group '" + groupId + "' may use at most "
                     + ComputeUnits.ofMilli(quota.maxMilliCu()) + " (its maximum quota); it could never start");
         }
-        return new Checked(kind, payload, ws, group, priority, timeout, List.copyOf(warnings));
+        return new Checked(kind, payload, ws, group, priority, timeout, List.copyOf(warnings), resumes);
     }
 
     public InstanceInfo get(Principal caller, String id) {

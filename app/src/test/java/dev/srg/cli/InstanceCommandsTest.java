@@ -68,6 +68,18 @@ class InstanceCommandsTest {
     }
 
     @Test
+    @org.junit.jupiter.api.DisplayName("SPEC BEY-6: srg rg resume-on-demand RG on|off, and shows it")
+    void resumeOnDemand() {
+        String payg = new Fixtures(server).payAsYouGoGroup(2).get("id").asString();
+        assertThat(srg("rg", "resume-on-demand", payg).out()).containsPattern("RESUME-ON-DEMAND +false");
+        var on = srg("rg", "resume-on-demand", payg, "on");
+        assertThat(on.exit()).as(on.toString()).isZero();
+        assertThat(on.out()).containsPattern("RESUME-ON-DEMAND +true");
+        assertThat(srg("rg", "resume-on-demand", group, "on").exit()).isEqualTo(3);
+        assertThat(srg("rg", "resume-on-demand", payg, "maybe").exit()).isEqualTo(2);
+    }
+
+    @Test
     void instancesListGetLogCancel() {
         var submitted = srg("run", "-w", workspace, "-o", "json", "sleep 30");
         String id = submitted.id();
