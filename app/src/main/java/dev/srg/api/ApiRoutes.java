@@ -26,10 +26,14 @@ final class ApiRoutes {
 
         /** {@code text/plain} (a log). */
         record Text() implements Body {}
+
+        /** {@code text/csv} (a report). */
+        record Csv() implements Body {}
     }
 
     static final Body NONE = new Body.None();
     static final Body TEXT = new Body.Text();
+    static final Body CSV = new Body.Csv();
 
     static Body one(Class<?> type) {
         return new Body.One(type);

@@ -48,7 +48,7 @@ public final class ApiServer implements AutoCloseable {
                            ResourceGroupManager groups, WorkspaceManager workspaces, InstanceManager instances,
                            LifecycleApi lifecycle, dev.srg.connectivity.ConnectivityTests connectivityTests,
                            dev.srg.privatezone.PrivateZones privateZones, DataSourceManager dataSources,
-                           SyncMonitor syncs) {}
+                           SyncMonitor syncs, BeyondApi beyond) {}
 
     private final Javalin app;
     private final String openApi;
@@ -121,6 +121,7 @@ public final class ApiServer implements AutoCloseable {
             PrivateZoneResource.register(api, features.privateZones());
             LifecycleResource.register(api, features.lifecycle());
             DataSourceResource.register(api, features.dataSources(), features.syncs());
+            BeyondResource.register(api, features.beyond());
             if (monitoring != null) {
                 MonitorResource.register(api, monitoring);
             }

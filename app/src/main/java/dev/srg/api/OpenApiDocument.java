@@ -82,6 +82,9 @@ final class OpenApiDocument {
         } else if (op.response() instanceof Body.Text) {
             responses.put(String.valueOf(op.status()), Map.of("description", "ok",
                     "content", Map.of("text/plain", Map.of("schema", Map.of("type", "string")))));
+        } else if (op.response() instanceof Body.Csv) {
+            responses.put(String.valueOf(op.status()), Map.of("description", "ok",
+                    "content", Map.of("text/csv", Map.of("schema", Map.of("type", "string")))));
         } else {
             responses.put(String.valueOf(op.status()), Map.of("description", "ok",
                     "content", Map.of("application/json", Map.of("schema", schema(op.response())))));
@@ -114,6 +117,7 @@ final class OpenApiDocument {
                     "nextPageToken", Map.of("type", "string")), "required", List.of("items"));
             case Body.None none -> Map.of();
             case Body.Text text -> Map.of("type", "string");
+            case Body.Csv csv -> Map.of("type", "string");
         };
     }
 

@@ -146,7 +146,8 @@ public final class SrgServer implements AutoCloseable {
         DataSourceManager dataSources = new DataSourceManager(jdbi, clock, workspaces, dataSourceStore);
         ApiServer.Features features = new ApiServer.Features(access, audit, regions, networks, groups, workspaces, instances,
                 lifecycle, new dev.srg.connectivity.ConnectivityTests(jdbi, instances, new GroupNetworkContext(jdbi)::of),
-                new dev.srg.privatezone.PrivateZones(jdbi, clock), dataSources, new SyncMonitor(instances));
+                new dev.srg.privatezone.PrivateZones(jdbi, clock), dataSources, new SyncMonitor(instances),
+                new dev.srg.api.BeyondApi(new dev.srg.billing.ChargebackReport(jdbi, clock, config.prices())));
         // the web console: same app, same port, same managers (so the same authorization)
         Console console = new Console(features, consoleExtensions(groups, lifecycle, monitoring), clock, Clock.systemUTC(),
                 config.consoleSecureCookies());

@@ -80,6 +80,19 @@ class InstanceCommandsTest {
     }
 
     @Test
+    @org.junit.jupiter.api.DisplayName("SPEC BEY-5: srg bill chargeback shows the month per workspace; --csv prints the CSV")
+    void chargeback() {
+        var table = srg("bill", "chargeback");
+        assertThat(table.exit()).as(table.toString()).isZero();
+        assertThat(table.out()).startsWith("WORKSPACE").contains("CU-HOURS").contains("COST");
+        assertThat(table.err()).contains("total").contains("orders");
+        var csv = srg("bill", "chargeback", "--csv");
+        assertThat(csv.exit()).as(csv.toString()).isZero();
+        assertThat(csv.out()).startsWith("month,workspace_id,");
+        assertThat(srg("bill", "chargeback", "--month", "2026-13").exit()).isEqualTo(3);
+    }
+
+    @Test
     void instancesListGetLogCancel() {
         var submitted = srg("run", "-w", workspace, "-o", "json", "sleep 30");
         String id = submitted.id();
