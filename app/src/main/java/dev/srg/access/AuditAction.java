@@ -31,6 +31,7 @@ public sealed interface AuditAction {
         RESOURCE_GROUP_RENEW("resource-group.renew"),
         RESOURCE_GROUP_AUTO_RENEW("resource-group.auto-renew"),
         RESOURCE_GROUP_ENABLE("resource-group.enable"),
+        RESOURCE_GROUP_RESUME_ON_DEMAND("resource-group.resume-on-demand"),
         RESOURCE_GROUP_FREEZE("resource-group.freeze"),
         RESOURCE_GROUP_EXPIRE("resource-group.expire"),
         RESOURCE_GROUP_RELEASE("resource-group.release"),

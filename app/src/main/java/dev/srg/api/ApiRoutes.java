@@ -26,10 +26,14 @@ final class ApiRoutes {
 
         /** {@code text/plain} (a log). */
         record Text() implements Body {}
+
+        /** {@code text/csv} (a report). */
+        record Csv() implements Body {}
     }
 
     static final Body NONE = new Body.None();
     static final Body TEXT = new Body.Text();
+    static final Body CSV = new Body.Csv();
 
     static Body one(Class<?> type) {
         return new Body.One(type);
@@ -43,8 +47,12 @@ final class ApiRoutes {
         return new Body.Array(type);
     }
 
+    /**
+     * @param dryRun what the operation answers (200) with {@code ?dryRun=true}: a quote or an
+     *     estimate, nothing done (SPEC BEY-1); null when it has no dry run
+     */
     record Operation(HandlerType method, String path, String tag, String summary, Body request, int status, Body response,
-                     List<String> query) {}
+                     List<String> query, Body dryRun) {}
 
     private final RoutesConfig routes;
     private final List<Operation> operations = new ArrayList<>();
@@ -65,6 +73,14 @@ final class ApiRoutes {
         add(HandlerType.POST, path, tag, summary, request, status, response, handler);
     }
 
+    /** A POST that also answers {@code ?dryRun=true} with 200 and {@code dryRun}, doing nothing. */
+    void postWithDryRun(String path, String tag, String summary, Body request, int status, Body response, Body dryRun,
+                        Handler handler) {
+        operations.add(new Operation(HandlerType.POST, BASE + path, tag, summary, request, status, response,
+                List.of("dryRun"), dryRun));
+        routes.addEndpoint(new Endpoint(HandlerType.POST, BASE + path, handler));
+    }
+
     /** Answers 200 with {@code response}, or 204 when there is none. */
     void put(String path, String tag, String summary, Body request, Body response, Handler handler) {
         add(HandlerType.PUT, path, tag, summary, request, response instanceof Body.None ? 204 : 200, response, handler);
@@ -81,7 +97,7 @@ final class ApiRoutes {
 
     private void add(HandlerType method, String path, String tag, String summary, Body request, int status, Body response,
                      Handler handler, String... query) {
-        operations.add(new Operation(method, BASE + path, tag, summary, request, status, response, List.of(query)));
+        operations.add(new Operation(method, BASE + path, tag, summary, request, status, response, List.of(query), null));
         routes.addEndpoint(new Endpoint(method, BASE + path, handler));
     }
 }

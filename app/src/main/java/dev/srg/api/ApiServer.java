@@ -39,6 +39,7 @@ public final class ApiServer implements AutoCloseable {
     static final String PRINCIPAL = "srg.principal";
     static final String ERROR_CODE = "srg.errorCode";
     static final String RESOURCE_ID = "srg.resourceId";
+    static final String DRY_RUN = "srg.dryRun";
     static final long MAX_BODY_BYTES = 1024 * 1024;
     private static final Set<String> CHANGES = Set.of("POST", "PUT", "PATCH", "DELETE");
 
@@ -47,7 +48,7 @@ public final class ApiServer implements AutoCloseable {
                            ResourceGroupManager groups, WorkspaceManager workspaces, InstanceManager instances,
                            LifecycleApi lifecycle, dev.srg.connectivity.ConnectivityTests connectivityTests,
                            dev.srg.privatezone.PrivateZones privateZones, DataSourceManager dataSources,
-                           SyncMonitor syncs, dev.srg.image.ImageManager images) {}
+                           SyncMonitor syncs, dev.srg.image.ImageManager images, BeyondApi beyond) {}
 
     private final Javalin app;
     private final String openApi;
@@ -121,6 +122,7 @@ public final class ApiServer implements AutoCloseable {
             LifecycleResource.register(api, features.lifecycle());
             DataSourceResource.register(api, features.dataSources(), features.syncs());
             ImageResource.register(api, features.images());
+            BeyondResource.register(api, features.beyond());
             if (monitoring != null) {
                 MonitorResource.register(api, monitoring);
             }
@@ -178,7 +180,7 @@ public final class ApiServer implements AutoCloseable {
     /** ACC-5: every change, allowed or refused, with who, what, when and the result. */
     private static void audit(Context ctx, AuditLog audit) {
         Principal p = ctx.attribute(PRINCIPAL);
-        if (p == null || !CHANGES.contains(ctx.method().name())) {
+        if (p == null || !CHANGES.contains(ctx.method().name()) || Boolean.TRUE.equals(ctx.attribute(DRY_RUN))) {
             return;
         }
         String resource = ctx.attribute(RESOURCE_ID);
@@ -187,6 +189,11 @@ public final class ApiServer implements AutoCloseable {
         }
         audit.record(new AuditEntry(p.name(), AuditAction.api(ctx.method().name(), ctx.path()), resource,
                 AuditResult.of(ctx.statusCode(), ctx.attribute(ERROR_CODE)), null));
+    }
+
+    /** A dry run (SPEC BEY-1): it changes nothing, so it is not a change for the audit log. */
+    static void dryRun(Context ctx) {
+        ctx.attribute(DRY_RUN, Boolean.TRUE);
     }
 
     /** Answers with {@code status} and {@code body}, remembering the id for the audit log. */

@@ -26,8 +26,15 @@ final class InstanceResource {
     private InstanceResource() {}
 
     static void register(ApiRoutes api, InstanceManager instances, SyncMonitor syncs) {
-        api.post("/instances", "instances", "Submit a task instance (type: a registered kind; its payload: script for SHELL and PYTHON)",
-                one(SubmitRequest.class), 201, one(InstanceInfo.class), ctx -> {
+        api.postWithDryRun("/instances", "instances", "Submit a task instance (type: a registered kind; its payload: script for SHELL"
+                        + " and PYTHON); dryRun=true answers whether it would start now, else its position, reason, estimated start"
+                        + " and cost, without submitting (SPEC BEY-1)",
+                one(SubmitRequest.class), 201, one(InstanceInfo.class), one(InstanceManager.DryRunResult.class), ctx -> {
+            if (Requests.booleanParam(ctx, "dryRun")) {
+                ApiServer.dryRun(ctx);
+                ctx.json(instances.dryRun(caller(ctx), body(ctx, SubmitRequest.class)));
+                return;
+            }
             InstanceInfo i = instances.submit(caller(ctx), body(ctx, SubmitRequest.class));
             ApiServer.created(ctx, i.id(), i);
         });

@@ -34,6 +34,9 @@ final class LifecycleResource {
 
     public record ClockInfo(Instant now, boolean simulated, long offsetSeconds) {}
 
+    /** SPEC BEY-6. */
+    public record ResumeOnDemandRequest(Boolean enabled) {}
+
     static void register(ApiRoutes api, LifecycleApi features) {
         ResourceGroupLifecycle lifecycle = features.lifecycle();
         api.post("/resource-groups/{id}/scale", "resource-groups",
@@ -54,6 +57,17 @@ final class LifecycleResource {
         api.post("/resource-groups/{id}/enable", "resource-groups", "Enable a FROZEN pay-as-you-go group",
                 NONE, 200, one(ResourceGroupInfo.class),
                 ctx -> ctx.json(lifecycle.enable(caller(ctx), ctx.pathParam("id"))));
+
+        // SPEC BEY-6
+        api.get("/resource-groups/{id}/resume-on-demand", "resource-groups",
+                "Whether a FROZEN pay-as-you-go group resumes by itself when a task is submitted",
+                one(ResourceGroupLifecycle.ResumeOnDemandSetting.class),
+                ctx -> ctx.json(lifecycle.resumeOnDemand(caller(ctx), ctx.pathParam("id"))));
+        api.put("/resource-groups/{id}/resume-on-demand", "resource-groups",
+                "Opt a pay-as-you-go group in (or out) of resuming by itself from FROZEN when a task is submitted",
+                one(ResumeOnDemandRequest.class), one(ResourceGroupLifecycle.ResumeOnDemandSetting.class),
+                ctx -> ctx.json(lifecycle.setResumeOnDemand(caller(ctx), ctx.pathParam("id"),
+                        body(ctx, ResumeOnDemandRequest.class).enabled())));
 
         api.get("/orders", "billing", "List orders (OrderAccess)", page(OrderInfo.class),
                 ctx -> ctx.json(features.orders().list(caller(ctx), ctx.queryParam("resourceGroupId"),

@@ -82,9 +82,21 @@ final class OpenApiDocument {
         } else if (op.response() instanceof Body.Text) {
             responses.put(String.valueOf(op.status()), Map.of("description", "ok",
                     "content", Map.of("text/plain", Map.of("schema", Map.of("type", "string")))));
+        } else if (op.response() instanceof Body.Csv) {
+            responses.put(String.valueOf(op.status()), Map.of("description", "ok",
+                    "content", Map.of("text/csv", Map.of("schema", Map.of("type", "string")))));
         } else {
             responses.put(String.valueOf(op.status()), Map.of("description", "ok",
                     "content", Map.of("application/json", Map.of("schema", schema(op.response())))));
+        }
+        if (op.dryRun() != null) {
+            // ?dryRun=true: 200 with a quote or an estimate; where 200 is also the answer of the real thing, either
+            Object quote = schema(op.dryRun());
+            Object existing = op.status() == 200 && !(op.response() instanceof Body.None) ? schema(op.response()) : null;
+            responses.put("200", Map.of("description", op.status() == 200 ? "ok, or with dryRun=true what would happen"
+                            : "with dryRun=true: what would happen, nothing done",
+                    "content", Map.of("application/json", Map.of("schema",
+                            existing == null ? quote : Map.of("oneOf", List.of(existing, quote))))));
         }
         Map<String, Object> problem = Map.of("description", "refused", "content",
                 Map.of("application/problem+json", Map.of("schema", Map.of("$ref", "#/components/schemas/Problem"))));
@@ -105,6 +117,7 @@ final class OpenApiDocument {
                     "nextPageToken", Map.of("type", "string")), "required", List.of("items"));
             case Body.None none -> Map.of();
             case Body.Text text -> Map.of("type", "string");
+            case Body.Csv csv -> Map.of("type", "string");
         };
     }
 

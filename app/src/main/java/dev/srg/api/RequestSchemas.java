@@ -42,6 +42,7 @@ final class RequestSchemas {
             Map.entry(WorkspaceManager.AssociateRequest.class, List.of("resourceGroupId")),
             Map.entry(CreateAlertRuleRequest.class, List.of("resourceGroupId", "metric", "comparator", "threshold", "webhookUrl")),
             Map.entry(LifecycleResource.AdvanceRequest.class, List.of("seconds")),
+            Map.entry(LifecycleResource.ResumeOnDemandRequest.class, List.of("enabled")),
             Map.entry(SubmitRequest.class, List.of("workspaceId", "type", "script", "cu")),
             Map.entry(dev.srg.image.ImageManager.CreateRequest.class, List.of("name", "base", "resourceGroupId")));
 

@@ -30,6 +30,24 @@ final class Human {
         return d.toDays() + "d " + d.toHoursPart() + "h";
     }
 
+    /**
+     * An amount as people pay it: rounded half up to the currency's cents, with its currency
+     * ({@code 0.24 USD}); an amount that rounds to nothing but is not zero says so ({@code < 0.01 USD}).
+     * The ledger and the JSON keep the exact amount.
+     */
+    static String cents(tools.jackson.databind.JsonNode amount, String currency) {
+        if (amount == null || !amount.isNumber()) {
+            return null;
+        }
+        java.math.BigDecimal exact = amount.decimalValue();
+        java.math.BigDecimal rounded = exact.setScale(2, java.math.RoundingMode.HALF_UP);
+        String suffix = currency == null || currency.isEmpty() ? "" : " " + currency;
+        if (rounded.signum() == 0 && exact.signum() != 0) {
+            return "< 0.01" + suffix;
+        }
+        return rounded.toPlainString() + suffix;
+    }
+
     /** {@code 512 B}, {@code 1.5 KiB}, {@code 2 GiB}. */
     static String bytes(long bytes) {
         if (bytes < 1024) {

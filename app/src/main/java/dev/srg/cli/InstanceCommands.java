@@ -39,6 +39,19 @@ final class InstanceCommands extends ClientCommand {
                     field("LIMITS", "limitsNote"), Column.joined("WARNINGS", "warnings"),
                     Column.of("SCRIPT", InstanceCommands::scriptSummary)));
 
+    /** {@code srg run --dry-run} (SPEC BEY-1): amounts shown rounded to cents; the API answers them exact. */
+    static final View DRY_RUN = new View(
+            List.of(field("GROUP", "resourceGroupId"), field("CU", "cu"),
+                    Column.of("STARTS", d -> d.path("startsNow").asBoolean() ? "now"
+                            : d.hasNonNull("estimatedStartAt") ? d.get("estimatedStartAt").asString() : "unknown"),
+                    Column.of("QUEUE", d -> d.hasNonNull("position") ? "#" + d.get("position").asString() + " "
+                            + d.path("reason").asString() : null),
+                    Column.of("EXPECTED-RUN", d -> d.hasNonNull("expectedRunSeconds") ? d.get("expectedRunSeconds").asString() + " s"
+                            : "until stopped"),
+                    Column.of("COST", d -> Human.cents(d.path("estimatedCost"), d.path("currency").asString("")))),
+            List.of(field("ESTIMATE", "estimate"), field("RUN-TIME-FROM", "expectedRunBasis"), field("COST-NOTE", "costNote"),
+                    Column.joined("WARNINGS", "warnings")));
+
     /** The script's first line and how much more there is (the whole: srg instance script ID). */
     private static String scriptSummary(JsonNode i) {
         JsonNode payload = i.path("payload");
@@ -137,6 +150,8 @@ final class InstanceCommands extends ClientCommand {
         @Option(names = "--image", paramLabel = "IMAGE_ID", description = "run in this AVAILABLE custom image (srg image list)")
         String image;
         @Option(names = {"-f", "--follow"}, description = "stream the log and exit with the task's exit code") boolean follow;
+        @Option(names = "--dry-run", description = "submit nothing: say whether it would start now, else its place, why it"
+                + " waits, when it should start, and what it should cost") boolean dryRun;
         @Parameters(paramLabel = "SCRIPT", arity = "0..*", description = "the script (words are joined with spaces)")
         List<String> words;
 
@@ -161,6 +176,12 @@ final class InstanceCommands extends ClientCommand {
             String kind = type != null ? type.toUpperCase(Locale.ROOT)
                     : file != null && file.toString().endsWith(".py") ? "PYTHON" : "SHELL";
             ApiClient api = api();
+            if (dryRun) {
+                // SPEC BEY-1
+                out().one(api.post(API + "/instances?dryRun=true", body("workspaceId", ws, "resourceGroupId", group, "type", kind,
+                        "script", script, "cu", cu, "priority", priority, "timeoutSeconds", timeout, "name", name)), DRY_RUN);
+                return 0;
+            }
             JsonNode instance = api.post(API + "/instances", body("workspaceId", ws, "resourceGroupId", group, "type", kind,
                     "script", script, "cu", cu, "priority", priority, "timeoutSeconds", timeout, "name", name, "imageId", image));
             String id = instance.path("id").asString();

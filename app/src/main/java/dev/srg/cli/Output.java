@@ -46,6 +46,11 @@ final class Output {
         }
     }
 
+    /** Whether the output is a table (not json, yaml or names): a report's rows are shown as a table then. */
+    boolean table() {
+        return format == Format.table || format == Format.wide;
+    }
+
     /** One resource: a "HEADER  value" line per column and detail that has a value. */
     void one(JsonNode node, View view) {
         switch (format) {

@@ -282,6 +282,23 @@ final class ResourceGroupCommands extends ClientCommand {
         LifecycleCommands.autoRenew(this, id, onOff);
     }
 
+    @Command(name = "resume-on-demand", description = {"Show, or turn on or off, whether a FROZEN pay-as-you-go group resumes",
+            "by itself when a task is submitted (the task queues until the group is RUNNING)."})
+    void resumeOnDemand(@Parameters(paramLabel = "RG") String id,
+                        @Parameters(paramLabel = "on|off", arity = "0..1") String onOff) {
+        View view = new View(List.of(Column.field("GROUP", "resourceGroupId"), Column.field("RESUME-ON-DEMAND", "enabled")), List.of());
+        if (onOff == null) {
+            out().one(api().get(path("/resource-groups/%s/resume-on-demand", id)), view);
+            return;
+        }
+        boolean on = switch (onOff.toLowerCase(Locale.ROOT)) {
+            case "on", "true" -> true;
+            case "off", "false" -> false;
+            default -> throw new CliException(2, "resume-on-demand takes on or off, got '" + onOff + "'");
+        };
+        out().one(api().put(path("/resource-groups/%s/resume-on-demand", id), body("enabled", on)), view);
+    }
+
     @Command(name = "concurrency", description = "Show or set (--set N, 1..200) how many SCHEDULING tasks a group runs at once.")
     void concurrency(@Parameters(paramLabel = "RG") String id, @Option(names = "--set", paramLabel = "N") Integer set) {
         AdmissionCommands.concurrency(this, id, set);

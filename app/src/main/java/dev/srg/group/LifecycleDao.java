@@ -47,6 +47,17 @@ final class LifecycleDao {
         return t == null ? null : t.toInstant();
     }
 
+    /** SPEC BEY-6: whether a group resumes by itself when a task is submitted while it is FROZEN. */
+    boolean resumeOnDemand(String id) {
+        return h.createQuery("SELECT resume_on_demand FROM resource_groups WHERE id = :id").bind("id", id)
+                .mapTo(Boolean.class).findOne().orElse(false);
+    }
+
+    void setResumeOnDemand(String id, boolean on, Instant now) {
+        h.createUpdate("UPDATE resource_groups SET resume_on_demand = :on, updated_at = :now WHERE id = :id")
+                .bind("on", on).bind("now", now).bind("id", id).execute();
+    }
+
     /**
      * Applies a decision in the caller's transaction: each change as a compare-and-set, then its
      * orders and its audit entries; returns the ids of the orders. Empty when a change found the

@@ -123,6 +123,26 @@ public final class LifecycleDecider {
                 List.of(new Audit(now, actor, "resource-group.enable", "FROZEN -> RUNNING")), List.of());
     }
 
+    /**
+     * SPEC BEY-6: a task was submitted to a group: a FROZEN pay-as-you-go group that opted in runs
+     * again by itself (as {@link #enable} would, audited as the platform's own act); any other
+     * status needs nothing (an empty decision). A frozen group that did not opt in, or a
+     * subscription, is refused as before: someone must enable (or renew) it.
+     */
+    public LifecycleDecision resumeOnDemand(GroupState g, boolean optedIn, String instanceId, Instant now) {
+        if (g.status() != GroupStatus.FROZEN) {
+            return new LifecycleDecision(List.of(), List.of(), List.of(), List.of());
+        }
+        if (!optedIn || g.billingMode() != BillingMode.PAY_AS_YOU_GO) {
+            throw SrgException.conflict("ResourceGroup.Frozen", "resourceGroupId", "resource group '" + g.id()
+                    + "' is FROZEN after 7 idle days; enable it first: srg rg enable " + g.id()
+                    + " (or let it resume by itself when a task comes: srg rg resume-on-demand " + g.id() + " on)");
+        }
+        return new LifecycleDecision(List.of(new Enable()), List.of(),
+                List.of(new Audit(now, "system", "resource-group.resume-on-demand", "FROZEN -> RUNNING: instance " + instanceId
+                        + " was submitted")), List.of());
+    }
+
     /** RG-8: unsubscribe: RELEASING at once (no refund of a subscription's remaining period). */
     public LifecycleDecision release(GroupState g, String actor, Instant now) {
         check(Action.RELEASE, g);

@@ -192,6 +192,61 @@ public final class ResourceGroupLifecycle {
         return groups.get(caller, id);
     }
 
+    /** SPEC BEY-6: whether a pay-as-you-go group resumes by itself when a task is submitted while FROZEN. */
+    public record ResumeOnDemandSetting(String resourceGroupId, boolean enabled) {}
+
+    public ResumeOnDemandSetting resumeOnDemand(Principal caller, String id) {
+        groups.get(caller, id);
+        return new ResumeOnDemandSetting(id, jdbi.withHandle(h -> new LifecycleDao(h).resumeOnDemand(id)));
+    }
+
+    /** SPEC BEY-6: opt in or out; only a pay-as-you-go group resumes by itself (a subscription is renewed). */
+    public ResumeOnDemandSetting setResumeOnDemand(Principal caller, String id, Boolean enabled) {
+        caller.requireAll("change resource groups", Policy.ResourceGroupFullAccess);
+        ResourceGroupInfo g = groups.get(caller, id);
+        if (enabled == null) {
+            throw SrgException.invalid("enabled", "MissingParameter", "enabled (true or false) is required");
+        }
+        if (enabled && g.billingMode() != BillingMode.PAY_AS_YOU_GO) {
+            throw SrgException.invalid("enabled", "InvalidParameter.ResumeOnDemand.BillingMode", "resource group '" + id
+                    + "' is " + g.billingMode() + ": only a PAY_AS_YOU_GO group is frozen when idle, so only it resumes on demand"
+                    + " (rule BEY-6, docs/beyond.md)");
+        }
+        jdbi.useTransaction(h -> {
+            GroupState state = lock(h, id);
+            LifecycleDecider.requireNotReleased(state);
+            new LifecycleDao(h).setResumeOnDemand(id, enabled, clock.instant());
+        });
+        return new ResumeOnDemandSetting(id, enabled);
+    }
+
+    /** Whether a submission to this FROZEN group may go ahead because the group resumes by itself. */
+    public boolean resumesOnDemand(ResourceGroupInfo g) {
+        return g.status() == GroupStatus.FROZEN && g.billingMode() == BillingMode.PAY_AS_YOU_GO
+                && jdbi.withHandle(h -> new LifecycleDao(h).resumeOnDemand(g.id()));
+    }
+
+    /**
+     * SPEC BEY-6: a task was submitted: a FROZEN pay-as-you-go group that opted in runs again
+     * (audited as the platform's act), and its queued tasks are admitted; nothing for any other status.
+     */
+    public void resumeOnDemand(String id, String instanceId) {
+        boolean changed = jdbi.inTransaction(h -> {
+            GroupState g = lock(h, id);
+            LifecycleDao dao = new LifecycleDao(h);
+            LifecycleDecision d = decider.resumeOnDemand(g, dao.resumeOnDemand(id), instanceId, clock.instant());
+            if (d.changes().isEmpty()) {
+                return false;
+            }
+            applyOrConflict(dao, id, d, clock.instant());
+            return true;
+        });
+        if (changed) {
+            LOG.info("resource group {} resumed on demand: instance {} was submitted", id, instanceId);
+            afterChange(id);
+        }
+    }
+
     /**
      * RG-8: unsubscribe / release. RELEASING at once: nothing new is admitted and queued tasks are
      * cancelled (they could never run); running tasks finish; then RELEASED and dissociated from

@@ -141,13 +141,13 @@ public final class SrgServer implements AutoCloseable {
         WorkspaceManager workspaces = new WorkspaceManager(jdbi, regions, groups, access, clock);
         // work-preserving restart: re-attach to what runs, finish what ended, before serving
         dispatcher.start();
-        InstanceManager instances = new InstanceManager(jdbi, clock, groups, workspaces, dispatcher,
-                id -> ImageManager.requireUsable(jdbi, id));
+        LifecycleApi lifecycle = startLifecycle(jdbi, clock, jobs, groups, orders, workspaces, dispatcher);
+        InstanceManager instances = new InstanceManager(jdbi, clock, groups, workspaces, dispatcher, config.prices(),
+                lifecycle.lifecycle(), id -> ImageManager.requireUsable(jdbi, id));
         ImageManager images = new ImageManager(jdbi, clock, config.images(), imagesDir, instances);
         images.prepareDirectory();
         images.settle(); // builds that ended while the server was down; what crashed builds left
         jobs.register("images", Duration.ofSeconds(2), images::settle);
-        LifecycleApi lifecycle = startLifecycle(jdbi, clock, jobs, groups, orders, workspaces, dispatcher);
 
         bootstrapToken = access.bootstrap(dataDir.resolve("admin.token"));
         groups.resumeProvisioning();
@@ -158,7 +158,8 @@ public final class SrgServer implements AutoCloseable {
         ApiServer.Features features = new ApiServer.Features(access, audit, regions, networks, groups, workspaces, instances,
                 lifecycle, new dev.srg.connectivity.ConnectivityTests(jdbi, instances, new GroupNetworkContext(jdbi)::of),
                 new dev.srg.privatezone.PrivateZones(jdbi, clock), dataSources,
-                new SyncMonitor(instances, new GroupNetworkContext(jdbi)::of), images);
+                new SyncMonitor(instances, new GroupNetworkContext(jdbi)::of), images,
+                new dev.srg.api.BeyondApi(new dev.srg.billing.ChargebackReport(jdbi, clock, config.prices())));
         // the web console: same app, same port, same managers (so the same authorization)
         Console console = new Console(features, consoleExtensions(groups, lifecycle, monitoring), clock, Clock.systemUTC(),
                 config.consoleSecureCookies());

@@ -116,27 +116,37 @@ final class InstanceDao {
                 .bind("rg", groupId).map((rs, ctx) -> row(rs, now)).list();
     }
 
+    /** How long runs of one task name in one workspace took: the median of its recent successful runs. */
+    record RunHistory(long medianMillis, int runs) {}
+
+    /** A recurring task: the same name in the same workspace (BEY-1, BEY-4). */
+    record TaskName(String workspaceId, String name) {}
+
     /**
-     * The median run time, in milliseconds, of the last (up to 20) instances of each usage type of
-     * a group that succeeded; only types with at least 3 such runs.
+     * SPEC BEY-1: per task (workspace id and name), the median run time of the last (up to 20)
+     * successful runs of that task name in that workspace, on any group. Tasks without a success
+     * are not in the answer.
      */
-    Map<UsageType, Long> typicalRunMillis(String groupId) {
-        Map<UsageType, Long> typical = new EnumMap<>(UsageType.class);
+    Map<TaskName, RunHistory> runHistory(Collection<TaskName> names) {
+        Map<TaskName, RunHistory> out = new HashMap<>();
+        if (names.isEmpty()) {
+            return out;
+        }
+        List<TaskName> list = List.copyOf(names);
         h.createQuery("""
-                SELECT usage_type, percentile_cont(0.5) WITHIN GROUP (ORDER BY millis) AS median, count(*) AS n
-                FROM (SELECT usage_type, extract(epoch FROM finished_at - started_at) * 1000 AS millis,
-                             row_number() OVER (PARTITION BY usage_type ORDER BY finished_at DESC) AS rn
-                      FROM instances
-                      WHERE resource_group_id = :rg AND status = 'SUCCEEDED' AND started_at IS NOT NULL) recent
-                WHERE rn <= 20 GROUP BY usage_type""")
-                .bind("rg", groupId)
-                .map((rs, ctx) -> {
-                    if (rs.getInt("n") >= 3) {
-                        typical.put(UsageType.valueOf(rs.getString("usage_type")), Math.max(1, Math.round(rs.getDouble("median"))));
-                    }
-                    return 0;
-                }).list();
-        return typical;
+                SELECT ws, name, percentile_cont(0.5) WITHIN GROUP (ORDER BY millis) AS median, count(*) AS n
+                FROM (SELECT k.ws, k.name, extract(epoch FROM i.finished_at - i.started_at) * 1000 AS millis,
+                             row_number() OVER (PARTITION BY k.ws, k.name ORDER BY i.finished_at DESC) AS rn
+                      FROM unnest(:workspaces, :names) AS k(ws, name)
+                      JOIN instances i ON i.workspace_id = k.ws AND i.name = k.name
+                      WHERE i.status = 'SUCCEEDED' AND i.started_at IS NOT NULL) recent
+                WHERE rn <= 20 GROUP BY ws, name""")
+                .bindArray("workspaces", String.class, list.stream().map(TaskName::workspaceId).toList())
+                .bindArray("names", String.class, list.stream().map(TaskName::name).toList())
+                .map((rs, ctx) -> out.put(new TaskName(rs.getString("ws"), rs.getString("name")),
+                        new RunHistory(Math.max(1, Math.round(rs.getDouble("median"))), rs.getInt("n"))))
+                .list();
+        return out;
     }
 
     /**

@@ -5,6 +5,10 @@ import static java.util.Objects.requireNonNull;
 import dev.srg.access.Policy;
 import dev.srg.access.Principal;
 import dev.srg.admission.LedgerInfo;
+import dev.srg.admission.QueuedTask;
+import dev.srg.admission.WaitReason;
+import dev.srg.billing.Money;
+import dev.srg.billing.Prices;
 import dev.srg.admission.TypeUsage;
 import dev.srg.admission.UsageType;
 import dev.srg.error.Names;
@@ -14,6 +18,7 @@ import dev.srg.execution.TaskKinds;
 import dev.srg.execution.WorkShape;
 import dev.srg.group.GroupStatus;
 import dev.srg.group.ResourceGroupInfo;
+import dev.srg.group.ResourceGroupLifecycle;
 import dev.srg.group.ResourceGroupManager;
 import dev.srg.quantity.ComputeUnits;
 import dev.srg.store.IdempotencyKeys;
@@ -53,6 +58,8 @@ public final class InstanceManager {
     private final TaskKinds kinds;
     private final StartEstimator estimator;
     private final ImageCheck images;
+    private final Prices prices;
+    private final ResourceGroupLifecycle lifecycle;
 
     /**
      * Whether a task may name an image (SPEC RT-1): throws a 404 when there is none, a 409 when it
@@ -68,12 +75,7 @@ public final class InstanceManager {
     }
 
     public InstanceManager(Jdbi jdbi, Clock clock, ResourceGroupManager groups, WorkspaceManager workspaces,
-                           InstanceDispatcher dispatcher) {
-        this(jdbi, clock, groups, workspaces, dispatcher, ImageCheck.NONE);
-    }
-
-    public InstanceManager(Jdbi jdbi, Clock clock, ResourceGroupManager groups, WorkspaceManager workspaces,
-                           InstanceDispatcher dispatcher, ImageCheck images) {
+                           InstanceDispatcher dispatcher, Prices prices, ResourceGroupLifecycle lifecycle, ImageCheck images) {
         this.images = requireNonNull(images, "images is null");
         this.jdbi = requireNonNull(jdbi, "jdbi is null");
         this.clock = requireNonNull(clock, "clock is null");
@@ -82,6 +84,8 @@ public final class InstanceManager {
         this.dispatcher = requireNonNull(dispatcher, "dispatcher is null");
         this.kinds = dispatcher.kinds();
         this.estimator = new StartEstimator(jdbi, clock);
+        this.prices = requireNonNull(prices, "prices is null");
+        this.lifecycle = requireNonNull(lifecycle, "lifecycle is null");
     }
 
     /** {@code GET /resource-groups/{id}/usage} (MON-1). */
@@ -99,6 +103,78 @@ public final class InstanceManager {
      * test's host and port): the kind still checks them.
      */
     public InstanceInfo submit(Principal caller, SubmitRequest r, Map<String, Object> payloadFields) {
+        Checked c = check(caller, r, payloadFields);
+        InstanceDao.Row[] created = new InstanceDao.Row[1];
+        String id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "instance", r.clientToken(), r.fingerprint(),
+                clock::instant, h -> {
+                    Instant now = clock.instant();
+                    String newId = Ids.next("i", now.toEpochMilli());
+                    InstanceDao dao = new InstanceDao(h, clock);
+                    dao.insert(new InstanceDao.NewInstance(newId, c.ws().id(), c.group().id(), r.name(), c.kind().name(),
+                            c.kind().shape(), c.kind().usageType(), c.payload(), r.cu(), c.priority(), c.timeoutSeconds(),
+                            r.imageId(), c.warnings(), caller.userId()));
+                    created[0] = dao.find(newId).orElseThrow();
+                    return newId;
+                });
+        if (created[0] != null) {
+            dispatcher.submitted(created[0]);
+            if (c.resumes()) {
+                // SPEC BEY-6: queued (the group admits nothing while FROZEN), then the group runs again
+                lifecycle.resumeOnDemand(c.group().id(), id);
+            }
+        }
+        return get(caller, id);
+    }
+
+    /**
+     * SPEC BEY-1: what {@code POST /instances?dryRun=true} answers: the same checks as a submission
+     * (the same refusals), then where the task would stand and when it would start, and what it
+     * would cost; nothing is written (no instance, no idempotency key, no audit entry).
+     */
+    public record DryRunResult(boolean dryRun, String workspaceId, String resourceGroupId, String type, UsageType usageType,
+                               ComputeUnits cu, boolean startsNow, Integer position, WaitReason reason,
+                               Instant estimatedStartAt, String estimate, Long expectedRunSeconds, String expectedRunBasis,
+                               Money estimatedCost, String currency, String costNote, List<String> warnings) {}
+
+    public DryRunResult dryRun(Principal caller, SubmitRequest r) {
+        Checked c = check(caller, r, r.payloadFields());
+        String groupId = c.group().id();
+        LedgerInfo snapshot = dispatcher.snapshot(groupId);
+        if (c.resumes()) {
+            // SPEC BEY-6: the submission would resume the group first
+            snapshot = new LedgerInfo(snapshot.limits().withAdmitting(true), snapshot.usedMilliCu(), snapshot.running(),
+                    snapshot.queued(), snapshot.byType(), snapshot.queue());
+        }
+        // after every queued task at its priority: a submission now arrives last
+        QueuedTask candidate = new QueuedTask("dry-run", c.kind().usageType(), r.cu().milli(), c.priority(), Long.MAX_VALUE,
+                clock.millis());
+        StartEstimator.DryRun d = estimator.dryRun(groupId, snapshot, candidate, c.ws().id(), r.name(), c.kind().shape(),
+                c.kind().shape() == WorkShape.SERVICE ? null : c.timeoutSeconds());
+        Long expectedMillis = d.expected().millis();
+        Money cost = expectedMillis == null ? null : Prices.usage(r.cu().milli() * expectedMillis, prices.payAsYouGoCuHour());
+        String rate = prices.payAsYouGoCuHour() + " " + prices.currency() + " per CU-hour";
+        String costNote;
+        if (cost == null) {
+            costNote = "a service is charged for as long as it runs: " + rate + " x " + r.cu() + " CU";
+        } else if (c.group().billingMode() == dev.srg.group.BillingMode.PAY_AS_YOU_GO) {
+            costNote = "metered: " + rate + " x " + r.cu() + " CU x the expected run time (" + d.expected().basis() + ")";
+        } else {
+            costNote = "the subscription already pays for it; at pay-as-you-go prices (" + rate
+                    + ") its expected run (" + d.expected().basis() + ") would cost this";
+        }
+        String estimate = c.resumes() ? "the group is FROZEN and resumes by itself when the task is submitted (BEY-6); "
+                + d.estimate() : d.estimate();
+        return new DryRunResult(true, c.ws().id(), groupId, c.kind().name(), c.kind().usageType(), r.cu(), d.startsNow(),
+                d.startsNow() ? null : d.position(), d.startsNow() ? null : d.reason(), d.estimatedStartAt(), estimate,
+                expectedMillis == null ? null : (expectedMillis + 999) / 1000, d.expected().basis(), cost, prices.currency(),
+                costNote, c.warnings());
+    }
+
+    /** A submission that passed every check: what it runs, where, and how. */
+    private record Checked(TaskKind kind, Map<String, Object> payload, WorkspaceInfo ws, ResourceGroupInfo group,
+                           int priority, int timeoutSeconds, List<String> warnings, boolean resumes) {}
+
+    private Checked check(Principal caller, SubmitRequest r, Map<String, Object> payloadFields) {
         if (r.workspaceId() == null) {
             throw SrgException.invalid("workspaceId", "MissingParameter", "workspaceId is required");
         }
@@ -156,7 +232,11 @@ public final class InstanceManager {
         }
         ResourceGroupInfo group = jdbi.withHandle(h -> groups.find(h, groupId, false))
                 .orElseThrow(() -> SrgException.notFound("ResourceGroup", groupId, "resourceGroupId"));
-        requireAccepting(group);
+        // SPEC BEY-6: a frozen pay-as-you-go group that opted in takes the task and resumes
+        boolean resumes = lifecycle.resumesOnDemand(group);
+        if (!resumes) {
+            requireAccepting(group);
+        }
         if (r.cu().compareTo(group.capacity()) > 0) {
             throw SrgException.invalid("cu", "InvalidParameter.Cu.ExceedsCapacity",
                     "the task asks " + r.cu() + " but group '" + groupId + "' has " + group.capacity() + " in all; it could never start");
@@ -167,22 +247,7 @@ public final class InstanceManager {
                     + kind.usageType() + " tasks of group '" + groupId + "' may use at most "
                     + ComputeUnits.ofMilli(quota.maxMilliCu()) + " (its maximum quota); it could never start");
         }
-        int finalTimeout = timeout;
-        InstanceDao.Row[] created = new InstanceDao.Row[1];
-        String id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "instance", r.clientToken(), r.fingerprint(),
-                clock::instant, h -> {
-                    Instant now = clock.instant();
-                    String newId = Ids.next("i", now.toEpochMilli());
-                    InstanceDao dao = new InstanceDao(h, clock);
-                    dao.insert(new InstanceDao.NewInstance(newId, ws.id(), groupId, r.name(), kind.name(), kind.shape(),
-                            kind.usageType(), payload, r.cu(), priority, finalTimeout, r.imageId(), warnings, caller.userId()));
-                    created[0] = dao.find(newId).orElseThrow();
-                    return newId;
-                });
-        if (created[0] != null) {
-            dispatcher.submitted(created[0]);
-        }
-        return get(caller, id);
+        return new Checked(kind, payload, ws, group, priority, timeout, List.copyOf(warnings), resumes);
     }
 
     public InstanceInfo get(Principal caller, String id) {

@@ -55,6 +55,44 @@ class InstanceCommandsTest {
     }
 
     @Test
+    @org.junit.jupiter.api.DisplayName("SPEC BEY-1: srg run --dry-run says what would happen, with the cost in cents, and submits nothing")
+    void runDryRun() {
+        long before = server.sqlLong("SELECT count(*) FROM instances");
+        var dry = srg("run", "-w", workspace, "--cu", "2", "--timeout", "600", "--name", "cli-dry", "--dry-run", "sleep 1");
+        assertThat(dry.exit()).as(dry.toString()).isZero();
+        // 0.12 USD per CU-hour x 2 CU x 600 s (its timeout: no history) = 0.04 USD
+        assertThat(dry.out()).startsWith("GROUP").contains(group).contains("now").contains("0.04 USD").contains("600 s");
+        var json = srg("run", "-w", workspace, "--cu", "2", "--dry-run", "-o", "json", "sleep 1").json();
+        assertThat(json.get("dryRun").asBoolean()).isTrue();
+        assertThat(server.sqlLong("SELECT count(*) FROM instances")).isEqualTo(before);
+    }
+
+    @Test
+    @org.junit.jupiter.api.DisplayName("SPEC BEY-6: srg rg resume-on-demand RG on|off, and shows it")
+    void resumeOnDemand() {
+        String payg = new Fixtures(server).payAsYouGoGroup(2).get("id").asString();
+        assertThat(srg("rg", "resume-on-demand", payg).out()).containsPattern("RESUME-ON-DEMAND +false");
+        var on = srg("rg", "resume-on-demand", payg, "on");
+        assertThat(on.exit()).as(on.toString()).isZero();
+        assertThat(on.out()).containsPattern("RESUME-ON-DEMAND +true");
+        assertThat(srg("rg", "resume-on-demand", group, "on").exit()).isEqualTo(3);
+        assertThat(srg("rg", "resume-on-demand", payg, "maybe").exit()).isEqualTo(2);
+    }
+
+    @Test
+    @org.junit.jupiter.api.DisplayName("SPEC BEY-5: srg bill chargeback shows the month per workspace; --csv prints the CSV")
+    void chargeback() {
+        var table = srg("bill", "chargeback");
+        assertThat(table.exit()).as(table.toString()).isZero();
+        assertThat(table.out()).startsWith("WORKSPACE").contains("CU-HOURS").contains("COST");
+        assertThat(table.err()).contains("total").contains("orders");
+        var csv = srg("bill", "chargeback", "--csv");
+        assertThat(csv.exit()).as(csv.toString()).isZero();
+        assertThat(csv.out()).startsWith("month,workspace_id,");
+        assertThat(srg("bill", "chargeback", "--month", "2026-13").exit()).isEqualTo(3);
+    }
+
+    @Test
     void instancesListGetLogCancel() {
         var submitted = srg("run", "-w", workspace, "-o", "json", "sleep 30");
         String id = submitted.id();

@@ -31,6 +31,10 @@ class LifecycleDeciders {
         return real.enable(g, actor, now);
     }
 
+    LifecycleDecision resumeOnDemand(GroupState g, boolean optedIn, String instanceId, Instant now) {
+        return real.resumeOnDemand(g, optedIn, instanceId, now);
+    }
+
     LifecycleDecision release(GroupState g, String actor, Instant now) {
         return real.release(g, actor, now);
     }

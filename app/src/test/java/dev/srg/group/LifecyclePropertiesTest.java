@@ -87,6 +87,12 @@ class LifecyclePropertiesTest {
     }
 
     @Test
+    @DisplayName("SPEC BEY-6: a submission resumes a FROZEN group exactly when it is pay-as-you-go and opted in")
+    void resumeOnDemand() {
+        property(Invariant.RESUME_ON_DEMAND, real()).check();
+    }
+
+    @Test
     @DisplayName("each lifecycle property catches a deliberately broken decider")
     void eachPropertyCatchesABrokenDecider() {
         LifecycleConfig c = LifecycleSimulation.CONFIG;
@@ -132,6 +138,17 @@ class LifecyclePropertiesTest {
                     throw SrgException.conflict("ResourceGroup.Spec.InUse", "tasks use more than " + spec);
                 }
                 return super.scale(g, spec, minimums, used, actor, now);
+            }
+        });
+    }
+
+    @Test
+    @DisplayName("the BEY-6 property catches a decider that resumes groups that did not opt in")
+    void resumeOnDemandCatchesABrokenDecider() {
+        assertCaught(Invariant.RESUME_ON_DEMAND, new LifecycleDeciders(LifecycleSimulation.CONFIG) {
+            @Override
+            LifecycleDecision resumeOnDemand(GroupState g, boolean optedIn, String instanceId, Instant now) {
+                return super.resumeOnDemand(g, true, instanceId, now);
             }
         });
     }

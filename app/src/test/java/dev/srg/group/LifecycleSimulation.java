@@ -36,7 +36,12 @@ final class LifecycleSimulation {
         /** RG-8: an expired group is released exactly after the retention, never before. */
         RELEASE_AFTER_RETENTION,
         /** RG-5: scaling in below what runs is accepted with a warning and stops nothing. */
-        SCALE_IN_NEVER_KILLS
+        SCALE_IN_NEVER_KILLS,
+        /**
+         * BEY-6: a task submitted to a FROZEN group resumes it exactly when it is pay-as-you-go and
+         * opted in (RUNNING, its idle window anew, nothing bought); otherwise it stays as it was.
+         */
+        RESUME_ON_DEMAND
     }
 
     /** The group bought at T0. */
@@ -65,6 +70,9 @@ final class LifecycleSimulation {
     /** The job runs again at the same time: nothing more may happen (idempotent). */
     record RunJobAgain() implements Event {}
 
+    /** A task is submitted to the group; the group opted in to resume on demand or not (BEY-6). */
+    record Submit(boolean optedIn) implements Event {}
+
     static Purchase purchase(Random r) {
         boolean subscription = r.nextInt(3) > 0;
         BillingCycle cycle = cycle(r);
@@ -79,7 +87,7 @@ final class LifecycleSimulation {
 
     /** Time moves in steps of every scale: seconds (transitions), hours, days (freeze, expiry), months. */
     static Event event(Random r) {
-        int pick = r.nextInt(30);
+        int pick = r.nextInt(31);
         if (pick < 12) {
             Duration by = switch (r.nextInt(4)) {
                 case 0 -> Duration.ofSeconds(1 + r.nextInt(120));
@@ -99,6 +107,7 @@ final class LifecycleSimulation {
             case 20 -> r.nextInt(5) == 0 ? new Unsubscribe() : new Advance(Duration.ofDays(1 + r.nextInt(20)));
             case 21, 22, 23, 24 -> new TaskStart((1 + r.nextInt(16)) * 250L);
             case 25, 26, 27 -> new TaskEnd();
+            case 28 -> new Submit(r.nextBoolean());
             default -> new RunJobAgain();
         };
     }
@@ -165,6 +174,25 @@ final class LifecycleSimulation {
             }
             case SetAutoRenew a -> apply(attempt(() -> LifecycleDecider.setAutoRenew(group, a.on(), "user", now)));
             case Enable x -> apply(attempt(() -> deciders.enable(group, "user", now)));
+            case Submit sub -> {
+                GroupState before = group;
+                int ordersBefore = orders.size();
+                LifecycleDecision d = attempt(() -> deciders.resumeOnDemand(group, sub.optedIn(), "i-sim", now));
+                apply(d);
+                if (checked.contains(Invariant.RESUME_ON_DEMAND)) {
+                    boolean resumes = before.status() == GroupStatus.FROZEN && sub.optedIn()
+                            && before.billingMode() == BillingMode.PAY_AS_YOU_GO;
+                    // SPEC BEY-6
+                    assertThat(group.status()).as("SPEC BEY-6: %s, opted in %s, after a submission", before.status(), sub.optedIn())
+                            .isEqualTo(resumes ? GroupStatus.RUNNING : before.status());
+                    assertThat(orders).as("SPEC BEY-6: resuming buys nothing").hasSize(ordersBefore);
+                    if (resumes) {
+                        assertThat(group.activeSince()).as("SPEC RG-7: the idle window starts anew").isEqualTo(now);
+                        assertThat(d.audit()).singleElement().satisfies(a -> assertThat(a.action())
+                                .isEqualTo("resource-group.resume-on-demand"));
+                    }
+                }
+            }
             case Unsubscribe x -> {
                 LifecycleDecision d = attempt(() -> deciders.release(group, "user", now));
                 apply(d);
