@@ -47,7 +47,7 @@ public final class ApiServer implements AutoCloseable {
                            ResourceGroupManager groups, WorkspaceManager workspaces, InstanceManager instances,
                            LifecycleApi lifecycle, dev.srg.connectivity.ConnectivityTests connectivityTests,
                            dev.srg.privatezone.PrivateZones privateZones, DataSourceManager dataSources,
-                           SyncMonitor syncs) {}
+                           SyncMonitor syncs, java.util.function.Supplier<dev.srg.cluster.Cluster.View> cluster) {}
 
     private final Javalin app;
     private final String openApi;
@@ -120,6 +120,7 @@ public final class ApiServer implements AutoCloseable {
             PrivateZoneResource.register(api, features.privateZones());
             LifecycleResource.register(api, features.lifecycle());
             DataSourceResource.register(api, features.dataSources(), features.syncs());
+            ClusterResource.register(api, features.cluster());
             if (monitoring != null) {
                 MonitorResource.register(api, monitoring);
             }

@@ -8,6 +8,9 @@ import dev.srg.api.ApiServer;
 import dev.srg.api.LifecycleApi;
 import dev.srg.billing.Meter;
 import dev.srg.billing.OrderBook;
+import dev.srg.cluster.Cluster;
+import dev.srg.cluster.ClusterMetrics;
+import java.util.concurrent.atomic.AtomicBoolean;
 import dev.srg.group.ResourceGroupLifecycle;
 import dev.srg.task.InstanceActivity;
 import dev.srg.task.InstanceWorkload;
@@ -109,11 +112,16 @@ public final class SrgServer implements AutoCloseable {
 
         Database database = openDatabase(runtimeDir);
         closeables.push(database);
+        // SPEC HA-1: every server serves; only the lease's holder admits, dispatches and runs the jobs
+        Cluster cluster = Cluster.join(database, config.cluster(), dataDir);
+        closeables.push(cluster);
 
         Clock clock = config.simulatedClock() ? SimulatedClock.startingNow() : Clock.systemUTC();
         BackgroundJobs jobs = new BackgroundJobs();
         this.jobs = jobs;
         closeables.push(jobs);
+        AtomicBoolean dispatching = new AtomicBoolean();
+        jobs.onlyWhile(() -> dispatching.get() && cluster.leading());
         RegionCatalog regions = config.regionsFile() == null ? RegionCatalog.defaults() : RegionCatalog.load(config.regionsFile());
         var jdbi = database.jdbi();
         AccessManager access = new AccessManager(jdbi, clock);
@@ -132,8 +140,13 @@ public final class SrgServer implements AutoCloseable {
         ResourceGroupManager groups = new ResourceGroupManager(jdbi, regions, networks, access, clock,
                 dispatcher::running, List.of(dispatcher::limitsChanged), orders, provisioner);
         WorkspaceManager workspaces = new WorkspaceManager(jdbi, regions, groups, access, clock);
-        // work-preserving restart: re-attach to what runs, finish what ended, before serving
-        dispatcher.start();
+        // work-preserving restart: re-attach to what runs, finish what ended, before serving; a follower
+        // hands its work to the leader and does the same when it takes over
+        dispatcher.follow(cluster::forward);
+        cluster.start(this::address, () -> {
+            dispatcher.start();
+            dispatching.set(true);
+        }, SrgServer::stopOnLostLease, dispatcher::work);
         InstanceManager instances = new InstanceManager(jdbi, clock, groups, workspaces, dispatcher);
         LifecycleApi lifecycle = startLifecycle(jdbi, clock, jobs, groups, orders, workspaces, dispatcher);
 
@@ -145,7 +158,8 @@ public final class SrgServer implements AutoCloseable {
         DataSourceManager dataSources = new DataSourceManager(jdbi, clock, workspaces, dataSourceStore);
         ApiServer.Features features = new ApiServer.Features(access, audit, regions, networks, groups, workspaces, instances,
                 lifecycle, new dev.srg.connectivity.ConnectivityTests(jdbi, instances, new GroupNetworkContext(jdbi)::of),
-                new dev.srg.privatezone.PrivateZones(jdbi, clock), dataSources, new SyncMonitor(instances));
+                new dev.srg.privatezone.PrivateZones(jdbi, clock), dataSources, new SyncMonitor(instances), cluster::view);
+        ClusterMetrics.register(monitoring.metrics().registry(), cluster);
         // the web console: same app, same port, same managers (so the same authorization)
         Console console = new Console(features, consoleExtensions(groups, lifecycle, monitoring), clock, Clock.systemUTC(),
                 config.consoleSecureCookies());
@@ -169,8 +183,10 @@ public final class SrgServer implements AutoCloseable {
     /** The backends by name: {@code local}, and any an extension adds; every region must name one of them. */
     private Map<String, ExecutionBackendFactory> backends(Path runtimeDir, RegionCatalog regions) {
         Map<String, ExecutionBackendFactory> backends = new LinkedHashMap<>();
+        // a cluster's servers on one machine share the task directory: a new leader re-attaches to the old one's tasks
+        Path taskDir = config.cluster().taskDirectory() != null ? config.cluster().taskDirectory() : runtimeDir.resolve("instances");
         backends.put("local", listener -> new LocalExecutionBackend(
-                LocalBackendConfig.defaults(runtimeDir.resolve("instances"))
+                LocalBackendConfig.defaults(taskDir)
                         .withNetworkEnforcement(config.networkEnforcement()), listener));
         extensions.backends().forEach((name, factory) -> {
             if (backends.putIfAbsent(name, factory) != null) {
@@ -255,6 +271,34 @@ public final class SrgServer implements AutoCloseable {
             throw new IOException("another srg server is using the data directory " + dataDir);
         }
         closeables.push(channel);
+    }
+
+    /** How the other servers reach this one ({@code GET /cluster}). */
+    private String address() {
+        if (config.cluster().address() != null) {
+            return config.cluster().address();
+        }
+        String host = config.host();
+        if (host.equals("0.0.0.0") || host.equals("::")) {
+            try {
+                host = java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.net.UnknownHostException e) {
+                host = "localhost";
+            }
+        }
+        ApiServer serving = api;
+        return "http://" + host + ":" + (serving == null ? config.port() : serving.port());
+    }
+
+    /**
+     * Another server took the lease (this one was paused, or cut off from the database): stop at
+     * once, as a kill would. Whatever it was doing is the new leader's; the fence refuses its
+     * writes meanwhile, and its tasks keep running for the new leader to re-attach to. A
+     * supervisor (systemd's Restart=always, Kubernetes) starts it again, as a follower.
+     */
+    private static void stopOnLostLease() {
+        System.err.println("srg: this server lost the cluster's lease to another server; stopping (exit 3)");
+        Runtime.getRuntime().halt(3);
     }
 
     public int port() {
