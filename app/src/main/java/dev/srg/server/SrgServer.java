@@ -82,6 +82,8 @@ public final class SrgServer implements AutoCloseable {
     private Optional<String> bootstrapToken = Optional.empty();
     private BackgroundJobs jobs;
     private ClockControl clockControl;
+    /** The port the API listens on, once it does (the cluster's heartbeat reads it from its own thread). */
+    private volatile int listening;
 
     private SrgServer(ServerConfig config, ServerExtensions extensions) {
         this.config = requireNonNull(config, "config is null");
@@ -167,6 +169,7 @@ public final class SrgServer implements AutoCloseable {
         api = new ApiServer(features, monitoring, database, config.host(), config.port(), console::register);
         closeables.push(api);
         api.start();
+        listening = api.port();
         LOG.info("srg listening on {}:{} (data {})", config.host(), api.port(), dataDir);
     }
 
@@ -286,8 +289,7 @@ public final class SrgServer implements AutoCloseable {
                 host = "localhost";
             }
         }
-        ApiServer serving = api;
-        return "http://" + host + ":" + (serving == null ? config.port() : serving.port());
+        return "http://" + host + ":" + (listening != 0 ? listening : config.port());
     }
 
     /**

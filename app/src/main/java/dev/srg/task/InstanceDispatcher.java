@@ -128,14 +128,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
      */
     public void start() {
         follower = null;
-        backendFactories.forEach((name, factory) -> {
-            ExecutionBackend backend = factory.create(this);
-            backends.put(name, backend);
-            LaunchSpec probe = new LaunchSpec("probe", "PROBE", new LaunchCommand(List.of("true"), Map.of(), Map.of()),
-                    new ResourceLimits(1000), Duration.ofSeconds(1), Map.of(), NetworkContext.NONE, Optional.empty());
-            // SPEC RT-3: said once at start, and on every instance
-            LOG.info("backend {}: {}", name, backend.enforcement(probe).notEnforced());
-        });
+        buildBackends();
         List<InstanceDao.Row> active = jdbi.withHandle(h -> new InstanceDao(h, clock).active());
         Map<String, List<String>> launchedByBackend = new HashMap<>();
         Map<String, InstanceDao.Row> byRun = new HashMap<>();
@@ -198,12 +191,28 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         ticker.scheduleWithFixedDelay(() -> ledgers.keySet().forEach(this::limitsChanged), 10, 10, TimeUnit.SECONDS);
     }
 
+    /** Builds the backends once (a follower reads logs through them; it launches nothing). */
+    private synchronized void buildBackends() {
+        if (!backends.isEmpty()) {
+            return;
+        }
+        backendFactories.forEach((name, factory) -> {
+            ExecutionBackend backend = factory.create(this);
+            backends.put(name, backend);
+            LaunchSpec probe = new LaunchSpec("probe", "PROBE", new LaunchCommand(List.of("true"), Map.of(), Map.of()),
+                    new ResourceLimits(1000), Duration.ofSeconds(1), Map.of(), NetworkContext.NONE, Optional.empty());
+            // SPEC RT-3: said once at start, and on every instance
+            LOG.info("backend {}: {}", name, backend.enforcement(probe).notEnforced());
+        });
+    }
+
     /**
      * Makes this server a follower (before {@link #start}): submissions, cancels and limit changes
      * are handed to the leader, and what it shows of admission is read from the store.
      */
     public void follow(Forwarder forwarder) {
         this.follower = requireNonNull(forwarder, "forwarder is null");
+        buildBackends();
     }
 
     /** Work a follower handed to this server, the leader (idempotent: a notice may come twice). */
