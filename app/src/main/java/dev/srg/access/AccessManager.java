@@ -74,6 +74,11 @@ public final class AccessManager {
         return jdbi.withHandle(h -> new AccessDao(h).principalByToken(IdempotencyKeys.sha256(token)));
     }
 
+    /** The console's sessions, kept in the database (any server of a cluster knows them). */
+    public ConsoleSessionStore consoleSessions() {
+        return new ConsoleSessionStore(jdbi);
+    }
+
     /** The user with this name and password (console sign-in), if they match. */
     public Optional<Principal> authenticatePassword(String name, String password) {
         if (name == null || password == null) {

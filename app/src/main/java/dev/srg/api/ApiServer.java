@@ -48,7 +48,8 @@ public final class ApiServer implements AutoCloseable {
                            ResourceGroupManager groups, WorkspaceManager workspaces, InstanceManager instances,
                            LifecycleApi lifecycle, dev.srg.connectivity.ConnectivityTests connectivityTests,
                            dev.srg.privatezone.PrivateZones privateZones, DataSourceManager dataSources,
-                           SyncMonitor syncs, dev.srg.image.ImageManager images, BeyondApi beyond) {}
+                           SyncMonitor syncs, dev.srg.image.ImageManager images, BeyondApi beyond,
+                           java.util.function.Supplier<dev.srg.cluster.Cluster.View> cluster) {}
 
     private final Javalin app;
     private final String openApi;
@@ -123,6 +124,7 @@ public final class ApiServer implements AutoCloseable {
             DataSourceResource.register(api, features.dataSources(), features.syncs());
             ImageResource.register(api, features.images());
             BeyondResource.register(api, features.beyond());
+            ClusterResource.register(api, features.cluster());
             if (monitoring != null) {
                 MonitorResource.register(api, monitoring);
             }

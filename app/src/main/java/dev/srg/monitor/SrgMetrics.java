@@ -54,6 +54,11 @@ public final class SrgMetrics implements DispatchListener, AutoCloseable {
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Timer sampling;
 
+    /** The registry, for other features' figures (the cluster's). */
+    public io.micrometer.core.instrument.MeterRegistry registry() {
+        return registry;
+    }
+
     public SrgMetrics(UsageSampler sampler, Supplier<Map<String, Long>> alertStates) {
         this.sampler = requireNonNull(sampler, "sampler is null");
         this.alertStates = requireNonNull(alertStates, "alertStates is null");

@@ -25,12 +25,13 @@ import dev.srg.image.ImageConfig;
 public record ServerConfig(String host, int port, Path dataDir, String databaseUrl, String databaseUser,
                            String databasePassword, Path regionsFile, boolean simulatedClock, Duration provisioningDelay,
                            Prices prices, LifecycleConfig lifecycle, MonitorConfig monitor, boolean consoleSecureCookies,
-                           LocalBackendConfig.NetworkEnforcement networkEnforcement, ImageConfig images) {
+                           LocalBackendConfig.NetworkEnforcement networkEnforcement, ImageConfig images,
+                           dev.srg.cluster.ClusterConfig cluster) {
 
     static final Set<String> KEYS = java.util.stream.Stream.concat(Stream.of("host", "port", "data-dir", "database-url",
             "database-user", "database-password", "regions", "simulated-clock", "provisioning-delay-ms", "prices",
             "convert-seconds", "scale-seconds", "retention-days", "console-secure-cookies", "network-enforcement"),
-            Stream.concat(MonitorConfig.KEYS.stream(), ImageConfig.KEYS.stream())).collect(java.util.stream.Collectors.toUnmodifiableSet());
+            Stream.of(MonitorConfig.KEYS, ImageConfig.KEYS, dev.srg.cluster.ClusterConfig.KEYS).flatMap(Set::stream)).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     public ServerConfig {
         if (port < 0 || port > 65535) {
@@ -41,54 +42,61 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
         monitor = monitor == null ? MonitorConfig.defaults() : monitor;
         networkEnforcement = networkEnforcement == null ? LocalBackendConfig.NetworkEnforcement.AUTO : networkEnforcement;
         images = images == null ? ImageConfig.defaults() : images;
+        cluster = cluster == null ? dev.srg.cluster.ClusterConfig.DEFAULTS : cluster;
     }
 
     /** Custom images: quota, size limit, builds per region, archive, base cache (docs/images.md). */
     public ServerConfig withImages(ImageConfig value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, value);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, value, cluster);
+    }
+
+    /** Several servers on one database (docs/cluster.md). */
+    public ServerConfig withCluster(dev.srg.cluster.ClusterConfig value) {
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, value);
     }
 
     /** {@code --network-enforcement off}: tasks keep the host's network (and say so, SPEC RT-3). */
     public ServerConfig withNetworkEnforcement(LocalBackendConfig.NetworkEnforcement value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, value, images);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, value, images, cluster);
     }
 
     /** A configuration for tests and embedding: an external database, a free port. */
     public static ServerConfig forDatabase(Path dataDir, String url, String user, String password) {
         return new ServerConfig("127.0.0.1", 0, dataDir, url, user, password, null, false, Duration.ofMillis(200), null, null,
-                MonitorConfig.defaults(), false, null, null);
+                MonitorConfig.defaults(), false, null, null, null);
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster);
     }
 
     public ServerConfig withRegionsFile(Path file) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, file,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster);
     }
 
     public ServerConfig withSimulatedClock(boolean on) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                on, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images);
+                on, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster);
     }
 
     public ServerConfig withPrices(Prices newPrices) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, newPrices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images);
+                simulatedClock, provisioningDelay, newPrices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster);
     }
 
     public ServerConfig withLifecycle(LifecycleConfig newLifecycle) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, newLifecycle, monitor, consoleSecureCookies, networkEnforcement, images);
+                simulatedClock, provisioningDelay, prices, newLifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster);
     }
 
     public ServerConfig withMonitor(java.util.function.UnaryOperator<MonitorConfig> change) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, change.apply(monitor), consoleSecureCookies, networkEnforcement, images);
+                simulatedClock, provisioningDelay, prices, lifecycle, change.apply(monitor), consoleSecureCookies, networkEnforcement, images, cluster);
     }
 
     /**
@@ -147,6 +155,7 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
                 LifecycleConfig.DEFAULTS.autoRenewLead());
         MonitorConfig monitor = MonitorConfig.resolve(get, problems);
         ImageConfig images = ImageConfig.resolve(get, problems);
+        dev.srg.cluster.ClusterConfig cluster = dev.srg.cluster.ClusterConfig.resolve(get, problems);
         // the console's cookies are Secure over https anyway; this forces it behind a TLS-terminating proxy
         String secureCookies = orDefault(get.apply("console-secure-cookies"), "false").toLowerCase(java.util.Locale.ROOT);
         if (!secureCookies.equals("true") && !secureCookies.equals("false")) {
@@ -166,7 +175,7 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
         }
         return new ServerConfig(host, port, dataDir, url, get.apply("database-user"), get.apply("database-password"),
                 regionsFile, clock.equals("true"), Duration.ofMillis(delay), prices, lifecycle, monitor,
-                secureCookies.equals("true"), networkEnforcement, images);
+                secureCookies.equals("true"), networkEnforcement, images, cluster);
     }
 
     private static String orDefault(String value, String fallback) {

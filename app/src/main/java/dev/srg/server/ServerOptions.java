@@ -47,6 +47,12 @@ final class ServerOptions {
     Boolean consoleSecureCookies;
     @Option(names = "--network-enforcement", description = "auto (default): each task in a network namespace confined to its group's VPCs, routes and NAT (needs root, ip, nft); off: tasks use the host's network, and every instance says so (SRG_NETWORK_ENFORCEMENT).")
     String networkEnforcement;
+    @Option(names = "--cluster-lease-seconds", description = "How long the cluster's lease lasts unrenewed: a dead leader is replaced after about this (default 6; docs/cluster.md).")
+    Integer clusterLeaseSeconds;
+    @Option(names = "--cluster-address", description = "How others reach this server, shown by GET /api/v1/cluster (default http://<host name>:<port>).")
+    String clusterAddress;
+    @Option(names = "--task-dir", description = "Where the local backend keeps its tasks; the servers of a cluster on one machine share it (default: in the data directory).")
+    Path taskDir;
     @Option(names = "--config", description = "A properties file with the same keys as the flags (port=8080, data-dir=...).")
     Path config;
 

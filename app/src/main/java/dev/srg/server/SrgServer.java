@@ -8,6 +8,9 @@ import dev.srg.api.ApiServer;
 import dev.srg.api.LifecycleApi;
 import dev.srg.billing.Meter;
 import dev.srg.billing.OrderBook;
+import dev.srg.cluster.Cluster;
+import dev.srg.cluster.ClusterMetrics;
+import java.util.concurrent.atomic.AtomicBoolean;
 import dev.srg.group.ResourceGroupLifecycle;
 import dev.srg.task.InstanceActivity;
 import dev.srg.task.InstanceWorkload;
@@ -83,6 +86,8 @@ public final class SrgServer implements AutoCloseable {
     private Optional<String> bootstrapToken = Optional.empty();
     private BackgroundJobs jobs;
     private ClockControl clockControl;
+    /** The port the API listens on, once it does (the cluster's heartbeat reads it from its own thread). */
+    private volatile int listening;
 
     private SrgServer(ServerConfig config, ServerExtensions extensions) {
         this.config = requireNonNull(config, "config is null");
@@ -113,11 +118,16 @@ public final class SrgServer implements AutoCloseable {
 
         Database database = openDatabase(runtimeDir);
         closeables.push(database);
+        // SPEC HA-1: every server serves; only the lease's holder admits, dispatches and runs the jobs
+        Cluster cluster = Cluster.join(database, config.cluster(), dataDir);
+        closeables.push(cluster);
 
         Clock clock = config.simulatedClock() ? SimulatedClock.startingNow() : Clock.systemUTC();
         BackgroundJobs jobs = new BackgroundJobs();
         this.jobs = jobs;
         closeables.push(jobs);
+        AtomicBoolean dispatching = new AtomicBoolean();
+        jobs.onlyWhile(() -> dispatching.get() && cluster.leading());
         RegionCatalog regions = config.regionsFile() == null ? RegionCatalog.defaults() : RegionCatalog.load(config.regionsFile());
         var jdbi = database.jdbi();
         AccessManager access = new AccessManager(jdbi, clock);
@@ -139,14 +149,20 @@ public final class SrgServer implements AutoCloseable {
         ResourceGroupManager groups = new ResourceGroupManager(jdbi, regions, networks, access, clock,
                 dispatcher::running, List.of(dispatcher::limitsChanged), orders, provisioner);
         WorkspaceManager workspaces = new WorkspaceManager(jdbi, regions, groups, access, clock);
-        // work-preserving restart: re-attach to what runs, finish what ended, before serving
-        dispatcher.start();
+        // work-preserving restart: re-attach to what runs, finish what ended, before serving; a follower
+        // hands its work to the leader and does the same when it takes over
+        dispatcher.follow(cluster::forward);
+        cluster.start(this::address, () -> {
+            dispatcher.start();
+            dispatching.set(true);
+        }, SrgServer::stopOnLostLease, dispatcher::work);
         LifecycleApi lifecycle = startLifecycle(jdbi, clock, jobs, groups, orders, workspaces, dispatcher);
         InstanceManager instances = new InstanceManager(jdbi, clock, groups, workspaces, dispatcher, config.prices(),
                 lifecycle.lifecycle(), id -> ImageManager.requireUsable(jdbi, id));
         ImageManager images = new ImageManager(jdbi, clock, config.images(), imagesDir, instances);
         images.prepareDirectory();
-        images.settle(); // builds that ended while the server was down; what crashed builds left
+        // builds that ended while the server was down, what crashed builds left: settled by the leader's
+        // job (its first run comes right after this server takes the lease), never by a follower
         jobs.register("images", Duration.ofSeconds(2), images::settle);
 
         bootstrapToken = access.bootstrap(dataDir.resolve("admin.token"));
@@ -159,7 +175,8 @@ public final class SrgServer implements AutoCloseable {
                 lifecycle, new dev.srg.connectivity.ConnectivityTests(jdbi, instances, new GroupNetworkContext(jdbi)::of),
                 new dev.srg.privatezone.PrivateZones(jdbi, clock), dataSources,
                 new SyncMonitor(instances, new GroupNetworkContext(jdbi)::of), images,
-                new dev.srg.api.BeyondApi(new dev.srg.billing.ChargebackReport(jdbi, clock, config.prices())));
+                new dev.srg.api.BeyondApi(new dev.srg.billing.ChargebackReport(jdbi, clock, config.prices())), cluster::view);
+        ClusterMetrics.register(monitoring.metrics().registry(), cluster);
         // the web console: same app, same port, same managers (so the same authorization)
         Console console = new Console(features, consoleExtensions(groups, lifecycle, monitoring), clock, Clock.systemUTC(),
                 config.consoleSecureCookies());
@@ -167,6 +184,7 @@ public final class SrgServer implements AutoCloseable {
         api = new ApiServer(features, monitoring, database, config.host(), config.port(), console::register);
         closeables.push(api);
         api.start();
+        listening = api.port();
         LOG.info("srg listening on {}:{} (data {})", config.host(), api.port(), dataDir);
     }
 
@@ -185,8 +203,10 @@ public final class SrgServer implements AutoCloseable {
     private Map<String, ExecutionBackendFactory> backends(Path runtimeDir, RegionCatalog regions, Path imagesDir, Jdbi jdbi)
             throws IOException {
         Map<String, ExecutionBackendFactory> backends = new LinkedHashMap<>();
+        // a cluster's servers on one machine share the task directory: a new leader re-attaches to the old one's tasks
+        Path taskDir = config.cluster().taskDirectory() != null ? config.cluster().taskDirectory() : runtimeDir.resolve("instances");
         backends.put("local", listener -> new LocalExecutionBackend(
-                LocalBackendConfig.defaults(runtimeDir.resolve("instances"))
+                LocalBackendConfig.defaults(taskDir)
                         .withNetworkEnforcement(config.networkEnforcement()), listener,
                 id -> Recipe.isImageId(id) ? Optional.of(ImageManager.rootOf(imagesDir, id)) : Optional.empty()));
         // SPEC HA-3: regions on a Kubernetes cluster (docs/kubernetes.md); the quota follows the group's CUs
@@ -288,6 +308,33 @@ public final class SrgServer implements AutoCloseable {
             throw new IOException("another srg server is using the data directory " + dataDir);
         }
         closeables.push(channel);
+    }
+
+    /** How the other servers reach this one ({@code GET /cluster}). */
+    private String address() {
+        if (config.cluster().address() != null) {
+            return config.cluster().address();
+        }
+        String host = config.host();
+        if (host.equals("0.0.0.0") || host.equals("::")) {
+            try {
+                host = java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.net.UnknownHostException e) {
+                host = "localhost";
+            }
+        }
+        return "http://" + host + ":" + (listening != 0 ? listening : config.port());
+    }
+
+    /**
+     * Another server took the lease (this one was paused, or cut off from the database): stop at
+     * once, as a kill would. Whatever it was doing is the new leader's; the fence refuses its
+     * writes meanwhile, and its tasks keep running for the new leader to re-attach to. A
+     * supervisor (systemd's Restart=always, Kubernetes) starts it again, as a follower.
+     */
+    private static void stopOnLostLease() {
+        System.err.println("srg: this server lost the cluster's lease to another server; stopping (exit 3)");
+        Runtime.getRuntime().halt(3);
     }
 
     public int port() {

@@ -106,8 +106,22 @@ public final class Database implements AutoCloseable {
                 .migrate();
     }
 
+    /** The SQLSTATE of a write refused because this server's epoch is not the lease's any more. */
+    public static final String FENCED = "SRG01";
+
     public Jdbi jdbi() {
         return jdbi;
+    }
+
+    /**
+     * A connection of its own, outside the pool (the cluster's lease and its LISTEN must not wait
+     * for a pooled connection, nor hold one); it gives up on a silent socket like the probe.
+     */
+    public Connection openDedicated(String applicationName) throws SQLException {
+        Properties p = new Properties();
+        p.putAll(probeProperties);
+        p.setProperty("ApplicationName", applicationName);
+        return DriverManager.getConnection(url, p);
     }
 
     /** Whether the database answered its last probe (readiness). */
@@ -138,7 +152,8 @@ public final class Database implements AutoCloseable {
                 String state = s.getSQLState();
                 // 08: connection exception; 57P01..57P03: the server shuts down or cannot take connections yet;
                 // 53300: too many connections
-                if (state.startsWith("08") || state.startsWith("57P") || state.equals("53300")) {
+                // SRG01: fenced, this server lost the cluster's lease (another server answers; V25_1)
+                if (state.startsWith("08") || state.startsWith("57P") || state.equals("53300") || state.equals(FENCED)) {
                     return true;
                 }
             }

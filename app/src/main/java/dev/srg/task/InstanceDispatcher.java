@@ -90,6 +90,14 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
     private final ScheduledExecutorService ticker =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("srg-admission-tick").daemon().factory());
     private final List<DispatchListener> listeners = new CopyOnWriteArrayList<>();
+    /** Set while this server follows (SPEC HA-1): what only the leader does is handed to it. */
+    private volatile Forwarder follower;
+
+    /** Hands work to the leader of the cluster: {@code ("submitted"|"cancel", instanceId)}, {@code ("limits", groupId)}. */
+    @FunctionalInterface
+    public interface Forwarder {
+        void forward(String kind, String target);
+    }
 
     /**
      * @param limits a group's admission limits, read from the store
@@ -119,14 +127,8 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
      * once at start, before the API.
      */
     public void start() {
-        backendFactories.forEach((name, factory) -> {
-            ExecutionBackend backend = factory.create(this);
-            backends.put(name, backend);
-            LaunchSpec probe = new LaunchSpec("probe", "PROBE", new LaunchCommand(List.of("true"), Map.of(), Map.of()),
-                    new ResourceLimits(1000), Duration.ofSeconds(1), Map.of(), NetworkContext.NONE, Optional.empty());
-            // SPEC RT-3: said once at start, and on every instance
-            LOG.info("backend {}: {}", name, backend.enforcement(probe).notEnforced());
-        });
+        follower = null;
+        buildBackends();
         List<InstanceDao.Row> active = jdbi.withHandle(h -> new InstanceDao(h, clock).active());
         Map<String, List<String>> launchedByBackend = new HashMap<>();
         Map<String, InstanceDao.Row> byRun = new HashMap<>();
@@ -135,7 +137,9 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         for (InstanceDao.Row row : active) {
             InstanceInfo i = row.info();
             GroupLedger ledger = ledger(i.resourceGroupId());
-            groupOf.put(i.id(), i.resourceGroupId());
+            if (groupOf.putIfAbsent(i.id(), i.resourceGroupId()) != null) {
+                continue; // submitted while this start ran (a server that just became the leader)
+            }
             if (i.shape() == WorkShape.SERVICE) {
                 services.add(i.id());
             }
@@ -182,6 +186,86 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
                 admit(id);
             }
         }), 1, 1, TimeUnit.SECONDS);
+        // followers' submissions and changes come by NOTIFY; this finds any whose notice was lost
+        ticker.scheduleWithFixedDelay(this::adoptQueued, 2, 2, TimeUnit.SECONDS);
+        ticker.scheduleWithFixedDelay(() -> ledgers.keySet().forEach(this::limitsChanged), 10, 10, TimeUnit.SECONDS);
+    }
+
+    /** Builds the backends once (a follower reads logs through them; it launches nothing). */
+    private synchronized void buildBackends() {
+        if (!backends.isEmpty()) {
+            return;
+        }
+        backendFactories.forEach((name, factory) -> {
+            ExecutionBackend backend = factory.create(this);
+            backends.put(name, backend);
+            LaunchSpec probe = new LaunchSpec("probe", "PROBE", new LaunchCommand(List.of("true"), Map.of(), Map.of()),
+                    new ResourceLimits(1000), Duration.ofSeconds(1), Map.of(), NetworkContext.NONE, Optional.empty());
+            // SPEC RT-3: said once at start, and on every instance
+            LOG.info("backend {}: {}", name, backend.enforcement(probe).notEnforced());
+        });
+    }
+
+    /**
+     * Makes this server a follower (before {@link #start}): submissions, cancels and limit changes
+     * are handed to the leader, and what it shows of admission is read from the store.
+     */
+    public void follow(Forwarder forwarder) {
+        this.follower = requireNonNull(forwarder, "forwarder is null");
+        buildBackends();
+    }
+
+    /** Work a follower handed to this server, the leader (idempotent: a notice may come twice). */
+    public void work(String kind, String target) {
+        try {
+            switch (kind) {
+                case "submitted" -> jdbi.withHandle(h -> new InstanceDao(h, clock).find(target))
+                        .filter(r -> r.info().status() == InstanceStatus.QUEUED).ifPresent(this::submitted);
+                case "cancel" -> {
+                    InstanceDao.Row row = jdbi.withHandle(h -> new InstanceDao(h, clock).find(target)).orElse(null);
+                    if (row != null && row.info().status() == InstanceStatus.CANCELLED) {
+                        forgetCancelled(row.info()); // the follower cancelled it while queued
+                    } else {
+                        cancel(target);
+                    }
+                }
+                case "limits" -> limitsChanged(target);
+                default -> LOG.warn("unknown work '{}' for {}", kind, target);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("work {} {} failed: {}", kind, target, e.toString());
+            throw e;
+        }
+    }
+
+    /** Queued instances this leader does not know yet (a follower's notice was lost). */
+    private void adoptQueued() {
+        try {
+            jdbi.withHandle(h -> new InstanceDao(h, clock).active()).stream()
+                    .filter(r -> r.info().status() == InstanceStatus.QUEUED && !groupOf.containsKey(r.id()))
+                    .forEach(this::submitted);
+        } catch (RuntimeException e) {
+            LOG.debug("looking for queued instances failed: {}", e.toString());
+        }
+    }
+
+    private void forgetCancelled(InstanceInfo instance) {
+        if (groupOf.remove(instance.id()) != null) {
+            GroupLedger ledger = ledger(instance.resourceGroupId());
+            synchronized (ledger) {
+                ledger.cancelQueued(instance.id());
+            }
+            listeners.forEach(l -> l.finished(instance.resourceGroupId(), InstanceStatus.CANCELLED));
+        }
+    }
+
+    private void forward(Forwarder f, String kind, String target) {
+        try {
+            f.forward(kind, target);
+        } catch (RuntimeException e) {
+            // committed already; the leader's poll finds it (a queued instance, a group's limits)
+            LOG.warn("could not hand {} {} to the leader ({}); it finds it at its next poll", kind, target, e.toString());
+        }
     }
 
     /** The registered kinds. */
@@ -191,9 +275,16 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
 
     /** A new instance was committed as QUEUED: queue it and admit. */
     void submitted(InstanceDao.Row row) {
+        Forwarder f = follower;
+        if (f != null) {
+            forward(f, "submitted", row.id());
+            return;
+        }
         String groupId = row.info().resourceGroupId();
         GroupLedger ledger = ledger(groupId);
-        groupOf.put(row.id(), groupId);
+        if (groupOf.putIfAbsent(row.id(), groupId) != null) {
+            return; // known already (a notice and the poll, or the submitting thread, both brought it)
+        }
         if (row.info().shape() == WorkShape.SERVICE) {
             services.add(row.id());
         }
@@ -213,6 +304,22 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
             return false;
         }
         InstanceInfo instance = row.info();
+        Forwarder f = follower;
+        if (f != null) {
+            // a queued one is cancelled here and now (the answer shows it); the leader forgets it, or kills a started one
+            boolean cancelledHere = instance.status() == InstanceStatus.QUEUED
+                    && jdbi.withHandle(h -> new InstanceDao(h, clock).cancelQueued(instance.id()));
+            if (cancelledHere) {
+                forward(f, "cancel", instance.id());
+                return true;
+            }
+            InstanceDao.Row now = jdbi.withHandle(h -> new InstanceDao(h, clock).find(instanceId)).orElseThrow();
+            if (now.info().status().isFinal()) {
+                return false;
+            }
+            f.forward("cancel", instance.id()); // a failure answers 503: the caller tries again
+            return true;
+        }
         if (instance.status() == InstanceStatus.QUEUED) {
             if (jdbi.withHandle(h -> new InstanceDao(h, clock).cancelQueued(instance.id()))) {
                 GroupLedger ledger = ledger(instance.resourceGroupId());
@@ -239,6 +346,11 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
 
     /** A group's state, capacity, quotas or concurrency changed: adopt them and admit. */
     public void limitsChanged(String groupId) {
+        Forwarder f = follower;
+        if (f != null) {
+            forward(f, "limits", groupId);
+            return;
+        }
         GroupLedger ledger = ledger(groupId);
         long read = limitsReads.computeIfAbsent(groupId, id -> new AtomicLong()).incrementAndGet();
         GroupLimits current = limits.apply(groupId);
@@ -254,6 +366,9 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
 
     @Override
     public LedgerInfo snapshot(String groupId) {
+        if (follower != null) {
+            return fromStore(groupId).snapshot(clock.millis());
+        }
         GroupLedger ledger = ledger(groupId);
         synchronized (ledger) {
             return ledger.snapshot(clock.millis());
@@ -276,6 +391,9 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
 
     /** How many instances run on a group now. */
     public int running(String groupId) {
+        if (follower != null) {
+            return fromStore(groupId).runningCount();
+        }
         GroupLedger ledger = ledgers.get(groupId);
         if (ledger == null) {
             return 0;
@@ -555,6 +673,19 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
     private static QueuedTask queued(InstanceDao.Row row) {
         InstanceInfo i = row.info();
         return new QueuedTask(i.id(), i.usageType(), i.cu().milli(), i.priority(), row.sequence(), i.queuedAt().toEpochMilli());
+    }
+
+    /** A follower's view of a group's admission: a ledger built from the store, as the leader's was at its start. */
+    private GroupLedger fromStore(String groupId) {
+        GroupLedger ledger = new GroupLedger(limits.apply(groupId));
+        for (InstanceDao.Row row : jdbi.withHandle(h -> new InstanceDao(h, clock).activeIn(groupId))) {
+            if (row.info().status() == InstanceStatus.QUEUED) {
+                ledger.enqueue(queued(row));
+            } else {
+                ledger.restoreRunning(row.id(), row.info().usageType(), row.info().cu().milli());
+            }
+        }
+        return ledger;
     }
 
     /** The ledger of a group; a new one reads the group's limits first, outside any lock. */

@@ -21,8 +21,15 @@ public final class BackgroundJobs implements AutoCloseable {
     private record Job(String name, Runnable body) {}
 
     private final List<Job> jobs = new CopyOnWriteArrayList<>();
+    /** Whether jobs may run now: only on the cluster's leader (SPEC HA-1); always when not set. */
+    private volatile java.util.function.BooleanSupplier gate = () -> true;
     private final ScheduledExecutorService executor =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("srg-jobs").daemon().factory());
+
+    /** From now on, jobs run only while {@code mayRun} says so (a follower of the cluster runs none). */
+    public void onlyWhile(java.util.function.BooleanSupplier mayRun) {
+        this.gate = java.util.Objects.requireNonNull(mayRun, "mayRun is null");
+    }
 
     /** Runs {@code body} every {@code every} of real time (and on {@link #runAllNow()}). */
     public void register(String name, Duration every, Runnable body) {
@@ -43,6 +50,9 @@ public final class BackgroundJobs implements AutoCloseable {
     }
 
     private void run(Job job) {
+        if (!gate.getAsBoolean()) {
+            return;
+        }
         long started = System.nanoTime();
         try {
             job.body().run();

@@ -6,6 +6,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -28,6 +29,11 @@ public final class ServerProcess implements AutoCloseable {
 
     /** Starts {@code srg server --port 0 --data-dir DIR ARGS} and waits until it listens. */
     public static ServerProcess start(Path dataDir, String... args) throws IOException, InterruptedException {
+        return start(dataDir, Duration.ofSeconds(120), args);
+    }
+
+    /** The same, waiting up to {@code timeout} (several servers starting at once on a loaded machine). */
+    public static ServerProcess start(Path dataDir, Duration timeout, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx512m", "-cp", System.getProperty("java.class.path"), "dev.srg.Main",
                 "server", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir.toString()));
@@ -54,7 +60,7 @@ public final class ServerProcess implements AutoCloseable {
         reader.setDaemon(true);
         reader.start();
         try {
-            return new ServerProcess(p, port.get(120, TimeUnit.SECONDS), output);
+            return new ServerProcess(p, port.get(timeout.toMillis(), TimeUnit.MILLISECONDS), output);
         } catch (Exception e) {
             p.destroyForcibly();
             throw new IllegalStateException("srg server did not start: " + e.getMessage() + "\n" + String.join("\n", output), e);
@@ -106,6 +112,23 @@ public final class ServerProcess implements AutoCloseable {
 
     public String output() {
         return String.join("\n", output);
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /** Sends a signal by name ({@code STOP}, {@code CONT}) with kill(1). */
+    public void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+        if (kill.waitFor() != 0) {
+            throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+        }
+    }
+
+    /** The exit code once the process ends within {@code timeout}, or -1 while it still runs. */
+    public int waitForExit(Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
     }
 
     /** SIGKILL: no shutdown hook runs, the embedded PostgreSQL is left behind. */

@@ -1,0 +1,469 @@
+package dev.srg.cluster;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.srg.store.Database;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.WeakHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
+import java.util.function.Supplier;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.spi.JdbiPlugin;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This server's part in a cluster of servers on one PostgreSQL (SPEC HA-1, HA-2).
+ *
+ * <p><b>The lease</b> is a row ({@code cluster_lease}) with a holder, an epoch and an expiry on the
+ * database's clock. The leader renews it every third of its length on a connection of its own;
+ * the others look every third whether it expired, and the first to see it so takes it with a
+ * compare-and-set on the epoch it read (epoch + 1). A row, not an advisory lock: an advisory lock
+ * lives as long as its session, and the session of a leader that is paused (SIGSTOP, a long GC, a
+ * VM frozen) stays open as long as its TCP connection does, so nobody could ever take over; the row
+ * expires on time whatever the leader's process does.
+ *
+ * <p><b>Fencing</b>: while leading, every pooled connection carries the epoch ({@code srg.epoch});
+ * a trigger refuses a write to the tables that matter from a connection whose epoch is not the
+ * lease's (V25_1), under a share lock of the lease row, so a takeover waits for the old leader's
+ * writes in flight. Before it takes over, the new leader also ends the old holder's sessions
+ * (each server names its sessions after itself), so a paused leader cannot hold that lock.
+ * A leader that finds its lease taken stops at once ({@code onLost}): what it was doing is the new
+ * leader's now, and it is started again as a follower by whatever supervises it.
+ *
+ * <p><b>Work from followers</b>: a follower that accepted a task NOTIFYs {@code srg_work}; requests
+ * the leader must carry out (cancel a started task, re-read a group's limits) are rows of
+ * {@code cluster_requests} plus a NOTIFY. The leader LISTENs, and polls as well, so a lost
+ * notification only costs a poll interval.
+ */
+public final class Cluster implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Cluster.class);
+    static final String CHANNEL = "srg_work";
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** One server as {@code GET /cluster} shows it. */
+    public record Server(String id, String address, String role, Instant lastSeenAt) {}
+
+    /** Who leads, in which epoch, and the servers that said they are alive. */
+    public record View(String leader, long epoch, List<Server> servers) {}
+
+    private final Database database;
+    private final Jdbi jdbi;
+    private final ClusterConfig config;
+    private final String serverId;
+    /** This run of the server: its sessions' application name, and the lease's holder while it leads. */
+    private final String incarnation;
+    private final Instant startedAt = Instant.now();
+    private final Map<Object, Long> marked = new WeakHashMap<>();
+    private final ScheduledExecutorService leaseThread =
+            Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("srg-cluster-lease").daemon().factory());
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile long epoch;
+    private volatile Supplier<String> address = () -> "unknown";
+    private volatile Runnable onLeadership = () -> { };
+    private volatile Runnable onLost = () -> { };
+    private volatile BiConsumer<String, String> onWork = (kind, target) -> { };
+    private Connection leaseConnection;
+    private Thread listener;
+
+    private Cluster(Database database, ClusterConfig config, String serverId) {
+        this.database = requireNonNull(database, "database is null");
+        this.jdbi = database.jdbi();
+        this.config = requireNonNull(config, "config is null");
+        this.serverId = requireNonNull(serverId, "serverId is null");
+        this.incarnation = "srg/" + serverId + "/" + HexFormat.of().formatHex(randomBytes(4));
+    }
+
+    /**
+     * Joins the cluster of the servers on this database: names this server (its id is kept in the
+     * data directory, so that a restarted server is the same one) and fences its connections.
+     * Nothing runs until {@link #start}.
+     */
+    public static Cluster join(Database database, ClusterConfig config, Path dataDir) throws IOException {
+        Cluster cluster = new Cluster(database, config, serverId(dataDir));
+        database.jdbi().installPlugin(cluster.new Fence());
+        return cluster;
+    }
+
+    private static String serverId(Path dataDir) throws IOException {
+        Path file = dataDir.resolve("server.id");
+        if (Files.exists(file)) {
+            String id = Files.readString(file, StandardCharsets.UTF_8).strip();
+            if (id.matches("srv-[0-9a-f]{8,32}")) {
+                return id;
+            }
+        }
+        String id = "srv-" + HexFormat.of().formatHex(randomBytes(6));
+        Files.writeString(file, id + "\n", StandardCharsets.UTF_8);
+        return id;
+    }
+
+    private static byte[] randomBytes(int n) {
+        byte[] b = new byte[n];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+
+    public String serverId() {
+        return serverId;
+    }
+
+    /** The epoch this server leads in; 0 while it follows. */
+    public long epoch() {
+        return epoch;
+    }
+
+    public boolean leading() {
+        return epoch != 0;
+    }
+
+    /**
+     * Starts: tries the lease at once (a lone server, or one restarted after a crash, leads before
+     * it serves, and {@code onLeadership} runs on this thread), then keeps renewing or watching.
+     *
+     * @param address this server's address, once it listens
+     * @param onLeadership runs once when this server becomes the leader (later: on a thread of its own)
+     * @param onLost runs when this server finds its lease taken by another (it must stop)
+     * @param onWork runs on the leader for each piece of work a follower sent: {@code ("submitted", instanceId)},
+     *     {@code ("cancel", instanceId)}, {@code ("limits", groupId)}; it must be idempotent
+     */
+    public void start(Supplier<String> address, Runnable onLeadership, Runnable onLost, BiConsumer<String, String> onWork) {
+        this.address = requireNonNull(address, "address is null");
+        this.onLeadership = requireNonNull(onLeadership, "onLeadership is null");
+        this.onLost = requireNonNull(onLost, "onLost is null");
+        this.onWork = requireNonNull(onWork, "onWork is null");
+        try {
+            tick(true);
+        } catch (RuntimeException e) {
+            LOG.warn("cluster: the first look at the lease failed ({}); this server follows until it can look again", e.toString());
+        }
+        long every = config.renewEvery().toMillis();
+        leaseThread.scheduleWithFixedDelay(() -> tick(false), every, every, TimeUnit.MILLISECONDS);
+        listener = Thread.ofPlatform().name("srg-cluster-listen").daemon().start(this::listen);
+    }
+
+    /** Hands work this follower accepted to the leader (the leader does it itself when this server leads). */
+    public void forward(String kind, String target) {
+        requireNonNull(kind, "kind is null");
+        requireNonNull(target, "target is null");
+        if (kind.equals("submitted")) {
+            // the instance is QUEUED in the store already: the leader's poll finds it even without this
+            jdbi.useHandle(h -> h.createQuery("SELECT pg_notify(:channel, :payload)").bind("channel", CHANNEL)
+                    .bind("payload", "submitted " + target).mapTo(String.class).findOne());
+            return;
+        }
+        jdbi.useTransaction(h -> {
+            h.createUpdate("INSERT INTO cluster_requests (kind, target) VALUES (:kind, :target)")
+                    .bind("kind", kind).bind("target", target).execute();
+            h.createQuery("SELECT pg_notify(:channel, 'request')").bind("channel", CHANNEL).mapTo(String.class).findOne();
+        });
+    }
+
+    /** Who leads now, as the database says, and every server seen in the last day. */
+    public View view() {
+        return jdbi.withHandle(h -> {
+            Map<String, Object> lease = h.createQuery("""
+                    SELECT holder, epoch, expires_at > clock_timestamp() AS live FROM cluster_lease WHERE id = 1""")
+                    .mapToMap().one();
+            String holder = (String) lease.get("holder");
+            boolean live = Boolean.TRUE.equals(lease.get("live"));
+            String leader = live && holder != null ? serverOf(holder) : null;
+            long leaseEpoch = ((Number) lease.get("epoch")).longValue();
+            List<Server> servers = h.createQuery("""
+                    SELECT id, address, last_seen_at, last_seen_at > clock_timestamp() - make_interval(secs => :lease) AS alive
+                    FROM cluster_servers WHERE last_seen_at > clock_timestamp() - interval '1 day' ORDER BY id""")
+                    .bind("lease", (double) config.lease().toSeconds())
+                    .map((rs, ctx) -> {
+                        String id = rs.getString("id");
+                        String role = id.equals(leader) ? "LEADER" : rs.getBoolean("alive") ? "FOLLOWER" : "UNREACHABLE";
+                        return new Server(id, rs.getString("address"), role, rs.getTimestamp("last_seen_at").toInstant());
+                    }).list();
+            return new View(leader, leaseEpoch, servers);
+        });
+    }
+
+    private static String serverOf(String holder) {
+        String[] parts = holder.split("/");
+        return parts.length >= 2 ? parts[1] : holder;
+    }
+
+    // --- the lease ---
+
+    private void tick(boolean first) {
+        if (closed.get()) {
+            return;
+        }
+        try {
+            Connection c = leaseConnection();
+            heartbeat(c);
+            if (leading()) {
+                renew(c);
+            } else if (tryAcquire(c)) {
+                if (first) {
+                    onLeadership.run();
+                } else {
+                    Thread.ofPlatform().name("srg-cluster-lead").daemon().start(onLeadership);
+                }
+            }
+        } catch (SQLException | RuntimeException e) {
+            LOG.warn("cluster: lease {} failed: {}", leading() ? "renewal" : "check", e.toString());
+            closeLeaseConnection();
+            if (first) {
+                throw new IllegalStateException("cannot read the cluster lease: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private Connection leaseConnection() throws SQLException {
+        if (leaseConnection == null || leaseConnection.isClosed()) {
+            leaseConnection = database.openDedicated(incarnation);
+            try (Statement s = leaseConnection.createStatement()) {
+                // a takeover waits this long at most for the old leader's writes in flight, then tries again
+                s.execute("SET lock_timeout = '2s'");
+            }
+        }
+        return leaseConnection;
+    }
+
+    private void closeLeaseConnection() {
+        if (leaseConnection != null) {
+            try {
+                leaseConnection.close();
+            } catch (SQLException e) {
+                // broken anyway
+            }
+            leaseConnection = null;
+        }
+    }
+
+    private void heartbeat(Connection c) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("""
+                INSERT INTO cluster_servers (id, address, started_at, last_seen_at) VALUES (?, ?, ?, clock_timestamp())
+                ON CONFLICT (id) DO UPDATE SET address = EXCLUDED.address, started_at = EXCLUDED.started_at,
+                                               last_seen_at = EXCLUDED.last_seen_at""")) {
+            s.setString(1, serverId);
+            s.setString(2, address.get());
+            s.setTimestamp(3, java.sql.Timestamp.from(startedAt));
+            s.executeUpdate();
+        }
+    }
+
+    private boolean tryAcquire(Connection c) throws SQLException {
+        String holder;
+        long seen;
+        boolean expired;
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT holder, epoch, expires_at < clock_timestamp() FROM cluster_lease WHERE id = 1")) {
+            rs.next();
+            holder = rs.getString(1);
+            seen = rs.getLong(2);
+            expired = rs.getBoolean(3);
+        }
+        // this server's previous run (it crashed: the data directory's lock says no other run of it lives) needs no wait
+        boolean mine = holder != null && serverOf(holder).equals(serverId);
+        if (holder != null && !expired && !mine) {
+            return false;
+        }
+        if (holder != null) {
+            // the old leader may only be paused: end its sessions, so no write of it is in flight or can follow
+            try (PreparedStatement s = c.prepareStatement("""
+                    SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                    WHERE application_name = ? AND pid <> pg_backend_pid()""")) {
+                s.setString(1, holder);
+                try (ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    if (rs.getInt(1) > 0) {
+                        LOG.info("cluster: ended {} session(s) of the previous leader {}", rs.getInt(1), holder);
+                    }
+                }
+            }
+        }
+        try (PreparedStatement s = c.prepareStatement("""
+                UPDATE cluster_lease SET holder = ?, epoch = epoch + 1, acquired_at = clock_timestamp(),
+                                         expires_at = clock_timestamp() + make_interval(secs => ?)
+                WHERE id = 1 AND epoch = ? RETURNING epoch""")) {
+            s.setString(1, incarnation);
+            s.setDouble(2, config.lease().toMillis() / 1000.0);
+            s.setLong(3, seen);
+            try (ResultSet rs = s.executeQuery()) {
+                if (!rs.next()) {
+                    return false; // another server took it first
+                }
+                epoch = rs.getLong(1);
+            }
+        }
+        LOG.info("cluster: {} leads now (epoch {}; previous holder {})", serverId, epoch, holder == null ? "none" : holder);
+        return true;
+    }
+
+    private void renew(Connection c) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("""
+                UPDATE cluster_lease SET expires_at = clock_timestamp() + make_interval(secs => ?)
+                WHERE id = 1 AND holder = ? AND epoch = ?""")) {
+            s.setDouble(1, config.lease().toMillis() / 1000.0);
+            s.setString(2, incarnation);
+            s.setLong(3, epoch);
+            if (s.executeUpdate() == 1) {
+                return;
+            }
+        }
+        LOG.error("cluster: {} lost the lease of epoch {} to another server; stopping", serverId, epoch);
+        onLost.run();
+    }
+
+    // --- work from followers ---
+
+    private void listen() {
+        long poll = config.renewEvery().toMillis();
+        Connection c = null;
+        while (!closed.get()) {
+            try {
+                if (c == null || c.isClosed()) {
+                    c = database.openDedicated(incarnation);
+                    try (Statement s = c.createStatement()) {
+                        s.execute("LISTEN " + CHANNEL);
+                    }
+                }
+                PGNotification[] notes = c.unwrap(PGConnection.class).getNotifications((int) Math.min(poll, 1000));
+                if (!leading()) {
+                    continue;
+                }
+                if (notes != null) {
+                    for (PGNotification n : notes) {
+                        String payload = n.getParameter();
+                        if (payload.startsWith("submitted ")) {
+                            onWork.accept("submitted", payload.substring("submitted ".length()));
+                        }
+                    }
+                }
+                drainRequests();
+            } catch (SQLException | RuntimeException e) {
+                if (closed.get()) {
+                    break;
+                }
+                LOG.debug("cluster: listening failed ({}); again in a moment", e.toString());
+                close(c);
+                c = null;
+                sleep(500);
+            }
+        }
+        close(c);
+    }
+
+    /** Carries out the followers' requests, then forgets them (a failure keeps the rest for the next round). */
+    private void drainRequests() {
+        List<Map<String, Object>> requests = jdbi.withHandle(h -> h.createQuery(
+                "SELECT id, kind, target FROM cluster_requests ORDER BY id LIMIT 500").mapToMap().list());
+        List<Long> done = new ArrayList<>();
+        for (Map<String, Object> r : requests) {
+            onWork.accept((String) r.get("kind"), (String) r.get("target"));
+            done.add(((Number) r.get("id")).longValue());
+        }
+        if (!done.isEmpty()) {
+            jdbi.useHandle(h -> h.createUpdate("DELETE FROM cluster_requests WHERE id = ANY(:ids)")
+                    .bindArray("ids", Long.class, done).execute());
+        }
+    }
+
+    private static void close(Connection c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException e) {
+                // broken anyway
+            }
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Names every pooled connection after this run of the server and gives it the epoch this
+     * server leads in (none while it follows); once per physical connection and epoch.
+     */
+    private final class Fence implements JdbiPlugin {
+        @Override
+        public Handle customizeHandle(Handle handle) throws SQLException {
+            Connection c = handle.getConnection();
+            Object physical = c.unwrap(PGConnection.class);
+            long want = epoch;
+            synchronized (marked) {
+                Long had = marked.get(physical);
+                if (had != null && had == want) {
+                    return handle;
+                }
+            }
+            try (PreparedStatement s = c.prepareStatement(
+                    "SELECT set_config('application_name', ?, false), set_config('srg.epoch', ?, false)")) {
+                s.setString(1, incarnation);
+                s.setString(2, want == 0 ? "" : Long.toString(want));
+                s.execute();
+            }
+            synchronized (marked) {
+                marked.put(physical, want);
+            }
+            return handle;
+        }
+    }
+
+    /** For tests: the lease's holder as the database has it. */
+    Optional<String> holder() {
+        return jdbi.withHandle(h -> h.createQuery("SELECT holder FROM cluster_lease WHERE id = 1").mapTo(String.class).findOne());
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        leaseThread.shutdownNow();
+        try {
+            leaseThread.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (leading() && leaseConnection != null) {
+            // a clean stop hands over at once instead of after the lease runs out
+            try (PreparedStatement s = leaseConnection.prepareStatement(
+                    "UPDATE cluster_lease SET expires_at = '-infinity' WHERE id = 1 AND holder = ? AND epoch = ?")) {
+                s.setString(1, incarnation);
+                s.setLong(2, epoch);
+                s.executeUpdate();
+            } catch (SQLException e) {
+                LOG.debug("cluster: could not give the lease back: {}", e.toString());
+            }
+        }
+        closeLeaseConnection();
+        if (listener != null) {
+            listener.interrupt();
+        }
+    }
+}
