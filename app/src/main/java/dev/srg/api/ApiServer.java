@@ -47,7 +47,10 @@ public final class ApiServer implements AutoCloseable {
                            ResourceGroupManager groups, WorkspaceManager workspaces, InstanceManager instances,
                            LifecycleApi lifecycle, dev.srg.connectivity.ConnectivityTests connectivityTests,
                            dev.srg.privatezone.PrivateZones privateZones, DataSourceManager dataSources,
-                           SyncMonitor syncs) {}
+                           SyncMonitor syncs, DataService dataService) {}
+
+    /** DataService (issue 14): its definitions under /api/v1/dataservice and the calls at /data/...; null: not served. */
+    public record DataService(dev.srg.dataservice.DataServiceManager manager, dev.srg.dataservice.DataServiceGateway gateway) {}
 
     private final Javalin app;
     private final String openApi;
@@ -120,6 +123,10 @@ public final class ApiServer implements AutoCloseable {
             PrivateZoneResource.register(api, features.privateZones());
             LifecycleResource.register(api, features.lifecycle());
             DataSourceResource.register(api, features.dataSources(), features.syncs());
+            if (features.dataService() != null) {
+                DataServiceResource.register(api, features.dataService().manager());
+                DataServiceResource.registerCalls(cfg.routes, features.dataService().gateway());
+            }
             if (monitoring != null) {
                 MonitorResource.register(api, monitoring);
             }

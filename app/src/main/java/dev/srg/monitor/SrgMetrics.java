@@ -118,6 +118,11 @@ public final class SrgMetrics implements DispatchListener, AutoCloseable {
                 k -> Counter.builder(name).description(description).tag(tag, value).register(registry));
     }
 
+    /** The registry, for features that keep their own meters (DataService's per-API calls and latency). */
+    public io.micrometer.core.instrument.MeterRegistry registry() {
+        return registry;
+    }
+
     /** The Prometheus text exposition, with the group gauges read now. */
     public String scrape() {
         refresh();

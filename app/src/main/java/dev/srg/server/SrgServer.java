@@ -121,8 +121,9 @@ public final class SrgServer implements AutoCloseable {
         NetworkManager networks = new NetworkManager(jdbi, regions, clock);
         // SPEC DI-1: data-source passwords under a key in the data directory (0600), or the operator's
         String operatorKey = System.getenv("SRG_DATASOURCE_KEY_FILE");
-        DataSourceStore dataSourceStore = new DataSourceStore(jdbi, SecretBox.openOrCreate(operatorKey != null && !operatorKey.isBlank()
-                ? Path.of(operatorKey) : dataDir.resolve("datasource.key")));
+        SecretBox secretBox = SecretBox.openOrCreate(operatorKey != null && !operatorKey.isBlank()
+                ? Path.of(operatorKey) : dataDir.resolve("datasource.key"));
+        DataSourceStore dataSourceStore = new DataSourceStore(jdbi, secretBox);
         InstanceDispatcher dispatcher = new InstanceDispatcher(jdbi, clock, new AdmissionLimitsReader(jdbi)::read,
                 taskKinds(dataSourceStore, runtimeDir), backends(runtimeDir, regions), regions::backendOf, new GroupNetworkContext(jdbi)::of);
         closeables.push(dispatcher);
@@ -145,7 +146,8 @@ public final class SrgServer implements AutoCloseable {
         DataSourceManager dataSources = new DataSourceManager(jdbi, clock, workspaces, dataSourceStore);
         ApiServer.Features features = new ApiServer.Features(access, audit, regions, networks, groups, workspaces, instances,
                 lifecycle, new dev.srg.connectivity.ConnectivityTests(jdbi, instances, new GroupNetworkContext(jdbi)::of),
-                new dev.srg.privatezone.PrivateZones(jdbi, clock), dataSources, new SyncMonitor(instances));
+                new dev.srg.privatezone.PrivateZones(jdbi, clock), dataSources, new SyncMonitor(instances),
+                dataService(jdbi, clock, runtimeDir, instances, workspaces, dataSourceStore, secretBox, monitoring));
         // the web console: same app, same port, same managers (so the same authorization)
         Console console = new Console(features, consoleExtensions(groups, lifecycle, monitoring), clock, Clock.systemUTC(),
                 config.consoleSecureCookies());
@@ -161,9 +163,31 @@ public final class SrgServer implements AutoCloseable {
         List<TaskKind> kinds = new ArrayList<>(TaskKinds.builtIn());
         kinds.add(new dev.srg.connectivity.ConnectivityTestKind());
         // SPEC DI-2: batch sync, a worker from this jar started as the task
-        kinds.add(new DataIntegrationKind(dataSources, SyncRuntime.of(runtimeDir.resolve("sync-lib"))));
+        SyncRuntime workers = SyncRuntime.of(runtimeDir.resolve("sync-lib"));
+        kinds.add(new DataIntegrationKind(dataSources, workers));
+        // SPEC DS-5: the DataService worker, a service instance on the API's group
+        kinds.add(new dev.srg.dataservice.DataServiceKind(workers));
         kinds.addAll(extensions.kinds());
         return new TaskKinds(kinds);
+    }
+
+    /**
+     * DataService (SPEC DS-1..DS-6): the services on the groups, the gateway of /data/ and the
+     * definitions. A worker's socket is in its run's home, where the local backend keeps it.
+     */
+    private ApiServer.DataService dataService(Jdbi jdbi, Clock clock, Path runtimeDir, InstanceManager instances,
+                                              WorkspaceManager workspaces, DataSourceStore dataSources, SecretBox secrets,
+                                              Monitoring monitoring) {
+        Path instancesDir = runtimeDir.resolve("instances");
+        dev.srg.dataservice.ServiceInstances services = new dev.srg.dataservice.ServiceInstances(jdbi, clock, instances,
+                runId -> instancesDir.resolve(runId).resolve("home"));
+        closeables.push(services);
+        dev.srg.dataservice.DataServiceGateway gateway = new dev.srg.dataservice.DataServiceGateway(jdbi, clock, dataSources, secrets,
+                services, monitoring.metrics().registry());
+        closeables.push(gateway);
+        jobs.register("dataservice-nonces", Duration.ofMinutes(1), gateway::purgeNonces);
+        return new ApiServer.DataService(new dev.srg.dataservice.DataServiceManager(jdbi, clock, workspaces, dataSources, secrets,
+                services, gateway::routesChanged), gateway);
     }
 
     /** The backends by name: {@code local}, and any an extension adds; every region must name one of them. */
