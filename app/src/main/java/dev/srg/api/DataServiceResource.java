@@ -78,6 +78,9 @@ final class DataServiceResource {
                 ctx -> ctx.json(ds.versions(caller(ctx), ctx.pathParam("id"))));
         api.get("/dataservice/apis/{id}/calls", TAG, "The API's calls, newest first: app, version, status, latency, rows",
                 page(CallInfo.class), ctx -> ctx.json(ds.calls(caller(ctx), ctx.pathParam("id"), Requests.page(ctx))));
+        api.get("/dataservice/apis/{id}/calls/series", TAG, "The API's calls per minute (calls, not 200, mean and p99 latency)"
+                        + " over the last minutes (1 to 1440, default 60)", array(DataServiceManager.CallPoint.class),
+                ctx -> ctx.json(ds.callSeries(caller(ctx), ctx.pathParam("id"), minutes(ctx.queryParam("minutes")))), "minutes");
         api.post("/dataservice/apps", TAG, "Create an app: its appCode and appSecret are shown this once", one(CreateAppRequest.class),
                 201, one(CreatedAppInfo.class), ctx -> {
                     CreatedAppInfo a = ds.createApp(caller(ctx), body(ctx, CreateAppRequest.class));
@@ -105,6 +108,16 @@ final class DataServiceResource {
                 + " (workspace ADMIN or OPERATOR); a running one restarts with them", one(ServiceRequest.class),
                 one(ServiceInstances.ApiServiceInfo.class),
                 ctx -> ctx.json(ds.resizeService(caller(ctx), ctx.pathParam("resourceGroupId"), body(ctx, ServiceRequest.class))));
+    }
+
+    private static int minutes(String text) {
+        if (text == null || text.isBlank()) {
+            return 60;
+        }
+        if (!text.matches("[0-9]{1,5}")) {
+            throw SrgException.invalid("minutes", "InvalidParameter.Minutes", "minutes must be 1 to 1440");
+        }
+        return Integer.parseInt(text);
     }
 
     /** {@code GET|POST /data/{basePath}/{path}}: a call of a published API by an app. */

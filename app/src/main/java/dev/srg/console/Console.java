@@ -88,6 +88,7 @@ public final class Console implements AutoCloseable {
         NetworkPages.register(this);
         AccessPages.register(this);
         ExtensionPages.register(this);
+        DataServicePages.register(this);
     }
 
     /** A page handler of a signed-in user. */

@@ -148,12 +148,20 @@ public final class DataServiceManager {
         return group(id).orElseThrow();
     }
 
+    /** A workspace's API groups; without {@code workspaceId}, those of every workspace the caller is a member of. */
     public Page<ApiGroupInfo> listGroups(Principal caller, String workspaceId, PageRequest page) {
-        requireNonNullField(workspaceId, "workspaceId");
-        requireMember(caller, workspaceId);
+        String ws = workspaceId == null || workspaceId.isBlank() ? null : workspaceId;
+        if (ws != null) {
+            requireMember(caller, ws);
+        }
+        boolean all = ws != null || caller.isAdministrator();
         return jdbi.withHandle(h -> page.page(h.createQuery("""
-                        SELECT * FROM ds_api_groups WHERE workspace_id = :ws AND id > :after ORDER BY id LIMIT :limit""")
-                .bind("ws", workspaceId).bind("after", page.afterId()).bind("limit", page.limit())
+                        SELECT * FROM ds_api_groups
+                        WHERE (CAST(:ws AS text) IS NULL OR workspace_id = :ws)
+                          AND (:all OR workspace_id IN (SELECT workspace_id FROM workspace_members WHERE user_id = :user))
+                          AND id > :after ORDER BY id LIMIT :limit""")
+                .bind("ws", ws).bind("all", all).bind("user", caller.userId())
+                .bind("after", page.afterId()).bind("limit", page.limit())
                 .map((rs, ctx) -> groupInfo(rs)).list(), ApiGroupInfo::id));
     }
 
@@ -227,20 +235,27 @@ public final class DataServiceManager {
         return a;
     }
 
+    /** APIs of an API group, of a workspace, or (neither given) of every workspace the caller is a member of. */
     public Page<ApiInfo> listApis(Principal caller, String apiGroupId, String workspaceId, PageRequest page) {
-        String ws = workspaceId;
-        if (apiGroupId != null) {
-            ws = getGroup(caller, apiGroupId).workspaceId();
-        } else if (ws == null) {
-            throw SrgException.invalid("workspaceId", "MissingParameter", "workspaceId or apiGroupId is required");
-        } else {
+        String ws = workspaceId == null || workspaceId.isBlank() ? null : workspaceId;
+        String group = apiGroupId == null || apiGroupId.isBlank() ? null : apiGroupId;
+        if (group != null) {
+            ApiGroupInfo g = getGroup(caller, group);
+            if (ws != null && !ws.equals(g.workspaceId())) {
+                return new Page<>(List.of(), null);
+            }
+            ws = g.workspaceId();
+        } else if (ws != null) {
             requireMember(caller, ws);
         }
+        boolean all = ws != null || caller.isAdministrator();
         String workspace = ws;
         return jdbi.withHandle(h -> page.page(h.createQuery(API_SELECT + """
-                         WHERE a.workspace_id = :ws AND (CAST(:g AS text) IS NULL OR a.api_group_id = :g) AND a.id > :after
-                         ORDER BY a.id LIMIT :limit""")
-                .bind("ws", workspace).bind("g", apiGroupId).bind("after", page.afterId()).bind("limit", page.limit())
+                         WHERE (CAST(:ws AS text) IS NULL OR a.workspace_id = :ws) AND (CAST(:g AS text) IS NULL OR a.api_group_id = :g)
+                           AND (:all OR a.workspace_id IN (SELECT workspace_id FROM workspace_members WHERE user_id = :user))
+                           AND a.id > :after ORDER BY a.id LIMIT :limit""")
+                .bind("ws", workspace).bind("g", group).bind("all", all).bind("user", caller.userId())
+                .bind("after", page.afterId()).bind("limit", page.limit())
                 .map((rs, ctx) -> apiInfo(rs)).list(), ApiInfo::id));
     }
 
@@ -644,6 +659,33 @@ public final class DataServiceManager {
         boolean more = rows.size() > page.pageSize();
         List<CallInfo> items = more ? rows.subList(0, page.pageSize()) : rows;
         return new Page<>(List.copyOf(items), more ? Long.toString(items.get(items.size() - 1).id()) : null);
+    }
+
+    /** Calls of one minute: how many, how many not 200, mean and p99 latency. */
+    public record CallPoint(Instant minute, long calls, long errors, double meanMillis, double p99Millis) {}
+
+    /** SPEC DS-6: the API's calls per minute over the last {@code minutes} (1 to 1440), empty minutes included. */
+    public List<CallPoint> callSeries(Principal caller, String id, int minutes) {
+        getApi(caller, id);
+        if (minutes < 1 || minutes > 1440) {
+            throw SrgException.invalid("minutes", "InvalidParameter.Minutes", "minutes must be 1 to 1440, got " + minutes);
+        }
+        Instant end = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MINUTES);
+        Instant start = end.minus(java.time.Duration.ofMinutes(minutes - 1L));
+        Map<Instant, CallPoint> found = new java.util.HashMap<>();
+        jdbi.useHandle(h -> h.createQuery("""
+                SELECT date_trunc('minute', called_at) AS minute, count(*) AS calls, count(*) FILTER (WHERE status <> 200) AS errors,
+                       avg(latency_millis) AS mean, percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_millis) AS p99
+                FROM ds_calls WHERE api_id = :id AND called_at >= :from GROUP BY 1""")
+                .bind("id", id).bind("from", start)
+                .map((rs, ctx) -> new CallPoint(rs.getTimestamp("minute").toInstant(), rs.getLong("calls"), rs.getLong("errors"),
+                        rs.getDouble("mean"), rs.getDouble("p99")))
+                .forEach(p -> found.put(p.minute(), p)));
+        List<CallPoint> out = new ArrayList<>();
+        for (Instant m = start; !m.isAfter(end); m = m.plus(java.time.Duration.ofMinutes(1))) {
+            out.add(found.getOrDefault(m, new CallPoint(m, 0, 0, 0, 0)));
+        }
+        return out;
     }
 
     private static long parseToken(String token) {

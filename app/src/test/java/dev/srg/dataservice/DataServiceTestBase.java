@@ -149,7 +149,7 @@ abstract class DataServiceTestBase {
     /** Tests the API until its service answers (a first start takes a JVM's start). */
     static JsonNode testUntilServed(String id, Map<String, Object> params) {
         JsonNode[] last = new JsonNode[1];
-        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> {
+        Awaitility.await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(250)).until(() -> {
             var r = admin.post("dataservice/apis/" + id + "/test", Map.of("params", params));
             if (r.status() == 503) {
                 return false;
@@ -199,7 +199,7 @@ abstract class DataServiceTestBase {
     /** Calls until the service answers something other than 503 (starting). */
     static Call callWhenServed(String appCode, String path, Map<String, String> params) {
         Call[] last = new Call[1];
-        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> {
+        Awaitility.await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(250)).until(() -> {
             last[0] = callWithCode(appCode, path, params);
             return last[0].status() != 503;
         });
