@@ -250,7 +250,7 @@ public final class DataServiceManager {
         }
         boolean all = ws != null || caller.isAdministrator();
         String workspace = ws;
-        return jdbi.withHandle(h -> page.page(h.createQuery(API_SELECT + """
+        return jdbi.withHandle(h -> page.page(h.createQuery(API_SELECT + " " + """
                          WHERE (CAST(:ws AS text) IS NULL OR a.workspace_id = :ws) AND (CAST(:g AS text) IS NULL OR a.api_group_id = :g)
                            AND (:all OR a.workspace_id IN (SELECT workspace_id FROM workspace_members WHERE user_id = :user))
                            AND a.id > :after ORDER BY a.id LIMIT :limit""")

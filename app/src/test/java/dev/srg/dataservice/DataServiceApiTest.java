@@ -16,13 +16,15 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import tools.jackson.databind.JsonNode;
 
-/** DataService end to end: real server, real worker process on the group, real PostgreSQL, real HTTP. */
-@Tag("database")
+/**
+ * DataService end to end: real server, real worker process on the group, real PostgreSQL (and
+ * MariaDB), real HTTP. Not tagged "database": the control plane's own store is not what it tests,
+ * so CI does not run it a second time against the external PostgreSQL.
+ */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class DataServiceApiTest extends DataServiceTestBase {
 
@@ -468,7 +470,7 @@ class DataServiceApiTest extends DataServiceTestBase {
     void mariaDb() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(MariaDb.installed(), "mariadb-server is not installed");
         try (MariaDb db = MariaDb.start()) {
-            db.sql(List.of("CREATE DATABASE shop", "CREATE TABLE shop.items (id BIGINT PRIMARY KEY, name VARCHAR(64), day DATE)",
+            db.sql(List.of("CREATE DATABASE shop", "USE shop", "CREATE TABLE shop.items (id BIGINT PRIMARY KEY, name VARCHAR(64), day DATE)",
                     "INSERT INTO shop.items SELECT seq, CONCAT('item ', seq), DATE_ADD('2024-01-01', INTERVAL seq DAY)"
                             + " FROM seq_1_to_700",
                     // the API's account reads, and nothing else (docs/dataservice.md)
