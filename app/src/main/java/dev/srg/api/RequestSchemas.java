@@ -42,7 +42,12 @@ final class RequestSchemas {
             Map.entry(WorkspaceManager.AssociateRequest.class, List.of("resourceGroupId")),
             Map.entry(CreateAlertRuleRequest.class, List.of("resourceGroupId", "metric", "comparator", "threshold", "webhookUrl")),
             Map.entry(LifecycleResource.AdvanceRequest.class, List.of("seconds")),
-            Map.entry(SubmitRequest.class, List.of("workspaceId", "type", "script", "cu")));
+            Map.entry(SubmitRequest.class, List.of("workspaceId", "type", "script", "cu")),
+            Map.entry(dev.srg.dataservice.DataServiceManager.CreateGroupRequest.class, List.of("name", "workspaceId", "basePath")),
+            Map.entry(dev.srg.dataservice.DataServiceManager.CreateApiRequest.class,
+                    List.of("apiGroupId", "name", "path", "mode", "dataSourceId", "resourceGroupId")),
+            Map.entry(dev.srg.dataservice.DataServiceManager.CreateAppRequest.class, List.of("name")),
+            Map.entry(dev.srg.dataservice.DataServiceManager.ServiceRequest.class, List.of("workspaceId", "cu")));
 
     private RequestSchemas() {}
 
