@@ -49,7 +49,10 @@ public final class ApiServer implements AutoCloseable {
                            LifecycleApi lifecycle, dev.srg.connectivity.ConnectivityTests connectivityTests,
                            dev.srg.privatezone.PrivateZones privateZones, DataSourceManager dataSources,
                            SyncMonitor syncs, dev.srg.image.ImageManager images, BeyondApi beyond,
-                           java.util.function.Supplier<dev.srg.cluster.Cluster.View> cluster) {}
+                           java.util.function.Supplier<dev.srg.cluster.Cluster.View> cluster, DataService dataService) {}
+
+    /** DataService (issue 14): its definitions under /api/v1/dataservice and the calls at /data/...; null: not served. */
+    public record DataService(dev.srg.dataservice.DataServiceManager manager, dev.srg.dataservice.DataServiceGateway gateway) {}
 
     private final Javalin app;
     private final String openApi;
@@ -125,6 +128,10 @@ public final class ApiServer implements AutoCloseable {
             ImageResource.register(api, features.images());
             BeyondResource.register(api, features.beyond());
             ClusterResource.register(api, features.cluster());
+            if (features.dataService() != null) {
+                DataServiceResource.register(api, features.dataService().manager());
+                DataServiceResource.registerCalls(cfg.routes, features.dataService().gateway());
+            }
             if (monitoring != null) {
                 MonitorResource.register(api, monitoring);
             }

@@ -44,7 +44,12 @@ final class RequestSchemas {
             Map.entry(LifecycleResource.AdvanceRequest.class, List.of("seconds")),
             Map.entry(LifecycleResource.ResumeOnDemandRequest.class, List.of("enabled")),
             Map.entry(SubmitRequest.class, List.of("workspaceId", "type", "script", "cu")),
-            Map.entry(dev.srg.image.ImageManager.CreateRequest.class, List.of("name", "base", "resourceGroupId")));
+            Map.entry(dev.srg.image.ImageManager.CreateRequest.class, List.of("name", "base", "resourceGroupId")),
+            Map.entry(dev.srg.dataservice.DataServiceManager.CreateGroupRequest.class, List.of("name", "workspaceId", "basePath")),
+            Map.entry(dev.srg.dataservice.DataServiceManager.CreateApiRequest.class,
+                    List.of("apiGroupId", "name", "path", "mode", "dataSourceId", "resourceGroupId")),
+            Map.entry(dev.srg.dataservice.DataServiceManager.CreateAppRequest.class, List.of("name")),
+            Map.entry(dev.srg.dataservice.DataServiceManager.ServiceRequest.class, List.of("workspaceId", "cu")));
 
     private RequestSchemas() {}
 

@@ -31,6 +31,7 @@ public final class ClientCommands {
             new Lazy(WorkspaceCommands.class, WorkspaceCommands::new),
             new Lazy(DataSourceCommands.class, DataSourceCommands::new),
             new Lazy(ImageCommands.class, ImageCommands::new),
+            new Lazy(DataServiceCommands.class, DataServiceCommands::new),
             new Lazy(UserCommands.class, UserCommands::new),
             new Lazy(AuditCommands.class, AuditCommands::new),
             new Lazy(AlertCommands.class, AlertCommands::new),

@@ -89,6 +89,7 @@ public final class Console implements AutoCloseable {
         ImagePages.register(this);
         AccessPages.register(this);
         ExtensionPages.register(this);
+        DataServicePages.register(this);
     }
 
     /** A page handler of a signed-in user. */

@@ -54,7 +54,7 @@ public final class SrgMetrics implements DispatchListener, AutoCloseable {
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Timer sampling;
 
-    /** The registry, for other features' figures (the cluster's). */
+    /** The registry, for features that keep their own meters (the cluster's, DataService's per-API calls and latency). */
     public io.micrometer.core.instrument.MeterRegistry registry() {
         return registry;
     }

@@ -135,8 +135,9 @@ public final class SrgServer implements AutoCloseable {
         NetworkManager networks = new NetworkManager(jdbi, regions, clock);
         // SPEC DI-1: data-source passwords under a key in the data directory (0600), or the operator's
         String operatorKey = System.getenv("SRG_DATASOURCE_KEY_FILE");
-        DataSourceStore dataSourceStore = new DataSourceStore(jdbi, SecretBox.openOrCreate(operatorKey != null && !operatorKey.isBlank()
-                ? Path.of(operatorKey) : dataDir.resolve("datasource.key")));
+        SecretBox secretBox = SecretBox.openOrCreate(operatorKey != null && !operatorKey.isBlank()
+                ? Path.of(operatorKey) : dataDir.resolve("datasource.key"));
+        DataSourceStore dataSourceStore = new DataSourceStore(jdbi, secretBox);
         // SPEC RT-1: custom images in the data directory (root only), built as IMAGE_BUILD tasks
         Path imagesDir = dataDir.resolve("images");
         InstanceDispatcher dispatcher = new InstanceDispatcher(jdbi, clock, new AdmissionLimitsReader(jdbi)::read,
@@ -175,7 +176,8 @@ public final class SrgServer implements AutoCloseable {
                 lifecycle, new dev.srg.connectivity.ConnectivityTests(jdbi, instances, new GroupNetworkContext(jdbi)::of),
                 new dev.srg.privatezone.PrivateZones(jdbi, clock), dataSources,
                 new SyncMonitor(instances, new GroupNetworkContext(jdbi)::of), images,
-                new dev.srg.api.BeyondApi(new dev.srg.billing.ChargebackReport(jdbi, clock, config.prices())), cluster::view);
+                new dev.srg.api.BeyondApi(new dev.srg.billing.ChargebackReport(jdbi, clock, config.prices())), cluster::view,
+                dataService(jdbi, clock, runtimeDir, instances, workspaces, dataSourceStore, secretBox, monitoring));
         ClusterMetrics.register(monitoring.metrics().registry(), cluster);
         // the web console: same app, same port, same managers (so the same authorization)
         Console console = new Console(features, consoleExtensions(groups, lifecycle, monitoring), clock, Clock.systemUTC(),
@@ -193,18 +195,44 @@ public final class SrgServer implements AutoCloseable {
         List<TaskKind> kinds = new ArrayList<>(TaskKinds.builtIn());
         kinds.add(new dev.srg.connectivity.ConnectivityTestKind());
         // SPEC DI-2: batch sync, a worker from this jar started as the task
-        kinds.add(new DataIntegrationKind(dataSources, SyncRuntime.of(runtimeDir.resolve("sync-lib"))));
+        SyncRuntime workers = SyncRuntime.of(runtimeDir.resolve("sync-lib"));
+        kinds.add(new DataIntegrationKind(dataSources, workers));
         kinds.add(new ImageBuildKind(config.images(), imagesDir, id -> ImageManager.building(jdbi, id)));
+        // SPEC DS-5: the DataService worker, a service instance on the API's group
+        kinds.add(new dev.srg.dataservice.DataServiceKind(workers));
         kinds.addAll(extensions.kinds());
         return new TaskKinds(kinds);
+    }
+
+    /**
+     * DataService (SPEC DS-1..DS-6): the services on the groups, the gateway of /data/ and the
+     * definitions. A worker's socket is in its run's home, where the local backend keeps it.
+     */
+    private ApiServer.DataService dataService(Jdbi jdbi, Clock clock, Path runtimeDir, InstanceManager instances,
+                                              WorkspaceManager workspaces, DataSourceStore dataSources, SecretBox secrets,
+                                              Monitoring monitoring) {
+        Path instancesDir = taskDirectory(runtimeDir);
+        dev.srg.dataservice.ServiceInstances services = new dev.srg.dataservice.ServiceInstances(jdbi, clock, instances,
+                runId -> instancesDir.resolve(runId).resolve("home"));
+        closeables.push(services);
+        dev.srg.dataservice.DataServiceGateway gateway = new dev.srg.dataservice.DataServiceGateway(jdbi, clock, dataSources, secrets,
+                services, monitoring.metrics().registry());
+        closeables.push(gateway);
+        jobs.register("dataservice-nonces", Duration.ofMinutes(1), gateway::purgeNonces);
+        return new ApiServer.DataService(new dev.srg.dataservice.DataServiceManager(jdbi, clock, workspaces, dataSources, secrets,
+                services, gateway::routesChanged), gateway);
+    }
+
+    /** Where local tasks live: a cluster's servers on one machine share it, so a new leader re-attaches to the old one's tasks. */
+    private Path taskDirectory(Path runtimeDir) {
+        return config.cluster().taskDirectory() != null ? config.cluster().taskDirectory() : runtimeDir.resolve("instances");
     }
 
     /** The backends by name: {@code local}, and any an extension adds; every region must name one of them. */
     private Map<String, ExecutionBackendFactory> backends(Path runtimeDir, RegionCatalog regions, Path imagesDir, Jdbi jdbi)
             throws IOException {
         Map<String, ExecutionBackendFactory> backends = new LinkedHashMap<>();
-        // a cluster's servers on one machine share the task directory: a new leader re-attaches to the old one's tasks
-        Path taskDir = config.cluster().taskDirectory() != null ? config.cluster().taskDirectory() : runtimeDir.resolve("instances");
+        Path taskDir = taskDirectory(runtimeDir);
         backends.put("local", listener -> new LocalExecutionBackend(
                 LocalBackendConfig.defaults(taskDir)
                         .withNetworkEnforcement(config.networkEnforcement()), listener,

@@ -67,4 +67,15 @@ public final class SyncRuntime {
         return List.of(java, "-XX:+UseSerialGC", "-XX:MaxRAMPercentage=50", "-XX:-UsePerfData", "-Xss512k",
                 "-cp", classpath, SyncMain.class.getName(), jobFile);
     }
+
+    /**
+     * The command of another worker main class of this jar (the DataService worker), on the same
+     * java and classpath; a service keeps the JIT's full tiers (it serves for long).
+     */
+    public List<String> argvOf(String mainClass, List<String> args) {
+        List<String> argv = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-XX:MaxRAMPercentage=50", "-XX:-UsePerfData",
+                "-Xss512k", "-cp", classpath, mainClass));
+        argv.addAll(args);
+        return argv;
+    }
 }

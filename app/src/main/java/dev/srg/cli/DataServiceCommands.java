@@ -1,0 +1,240 @@
+package dev.srg.cli;
+
+import static dev.srg.cli.Column.field;
+
+import dev.srg.json.Json;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ScopeType;
+
+/**
+ * {@code srg api ...} (also {@code srg dataservice ...}): DataService Studio (SPEC DS-1..DS-6) — API
+ * groups, APIs (create, test, publish, versions, calls), apps and grants, the service's CU.
+ */
+@Command(name = "api", aliases = "dataservice", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true,
+        description = "DataService: SQL-backed HTTP APIs served by a resource group (/data/{basePath}/{path}).")
+final class DataServiceCommands extends ClientCommand {
+    static final View GROUP = new View(
+            List.of(field("ID", "id"), field("NAME", "name"), field("BASE-PATH", "basePath"), field("WORKSPACE", "workspaceId")),
+            List.of(field("CREATED", "createdAt")));
+    static final View API_VIEW = new View(
+            List.of(field("ID", "id"), field("NAME", "name"), field("METHOD", "method"), field("CALL-PATH", "callPath"),
+                    field("MODE", "mode"), field("STATUS", "status"), field("VERSION", "publishedVersion"),
+                    field("TESTED", "tested")),
+            List.of(field("GROUP", "apiGroupId"), field("DATA-SOURCE", "dataSourceId"), field("RESOURCE-GROUP", "resourceGroupId"),
+                    field("SQL", "sql"), field("PAGING", "paging"), field("TIMEOUT-MS", "timeoutMillis"), field("QPS", "qps"),
+                    field("LATEST-VERSION", "latestVersion"), field("UPDATED", "updatedAt")));
+    static final View APP = new View(
+            List.of(field("ID", "id"), field("NAME", "name"), field("APP-KEY", "appKey"), field("APP-CODE", "appCode"),
+                    field("APP-SECRET", "appSecret")),
+            List.of(field("GRANTS", "grantedApiIds"), field("CREATED", "createdAt")));
+    static final View CALL = new View(
+            List.of(Column.time("TIME", "calledAt"), field("APP", "appId"), field("VERSION", "version"), field("STATUS", "status"),
+                    field("ROWS", "rows"), field("LATENCY-MS", "latencyMillis")),
+            List.of(field("ERROR", "errorCode")));
+    static final View TEST = new View(
+            List.of(field("SQL", "sql"), field("BOUND", "boundValues"), field("ROWS", "rowCount"), field("TOTAL", "totalNum"),
+                    field("MILLIS", "millis"), field("DATA", "data")),
+            List.of());
+    static final View SERVICE = new View(
+            List.of(field("WORKSPACE", "workspaceId"), field("RESOURCE-GROUP", "resourceGroupId"), field("CU", "cu"),
+                    field("INSTANCE", "instanceId"), field("STATUS", "status")),
+            List.of());
+
+    @Command(name = "group-create", description = "Create an API group with its base path.")
+    void groupCreate(@Option(names = {"-w", "--workspace"}, required = true, paramLabel = "WS_ID") String workspace,
+                     @Option(names = "--name", required = true) String name,
+                     @Option(names = "--base-path", required = true, paramLabel = "SEGMENT") String basePath) {
+        out().one(api().post(API + "/dataservice/api-groups", body("workspaceId", workspace, "name", name, "basePath", basePath)),
+                GROUP);
+    }
+
+    @Command(name = "groups", description = "List API groups (of a workspace with -w).")
+    void groups(@Option(names = {"-w", "--workspace"}, paramLabel = "WS_ID") String workspace,
+                @Mixin ListOptions page) {
+        printList(API + "/dataservice/api-groups", workspace == null ? Map.of() : Map.of("workspaceId", workspace), page, GROUP);
+    }
+
+    @Command(name = "create", description = {"Create an API: SCRIPT with --sql/--sql-file and --param, or any definition as"
+            + " JSON with --file (the body of POST /api/v1/dataservice/apis).",
+            "  srg api create --group G --name item --path item --data-source DS --rg RG \\",
+            "      --sql 'SELECT id, name FROM items WHERE id = ${id}' --param id:LONG:required"})
+    void create(@Option(names = "--group", paramLabel = "API_GROUP_ID") String group,
+                @Option(names = "--name") String name,
+                @Option(names = "--path") String path,
+                @Option(names = "--method", defaultValue = "GET", paramLabel = "GET|POST") String method,
+                @Option(names = "--data-source", paramLabel = "DS_ID") String dataSource,
+                @Option(names = {"-g", "--resource-group", "--rg"}, paramLabel = "RG_ID") String resourceGroup,
+                @Option(names = "--sql") String sql,
+                @Option(names = "--sql-file", paramLabel = "FILE") Path sqlFile,
+                @Option(names = "--param", paramLabel = "NAME:TYPE[:required][:default=V]",
+                        description = "a parameter (STRING, INT, LONG, DOUBLE, BOOLEAN, DATE, DATETIME); repeatable") List<String> params,
+                @Option(names = "--paging", description = "page the answers (pageNum, pageSize, totalNum)") boolean paging,
+                @Option(names = "--timeout-millis", paramLabel = "MS") Integer timeout,
+                @Option(names = "--qps") Integer qps,
+                @Option(names = "--file", paramLabel = "FILE", description = "the whole definition as JSON") Path file) {
+        Map<String, Object> body;
+        if (file != null) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> read = Json.MAPPER.readValue(readFile(file), Map.class);
+            body = new LinkedHashMap<>(read);
+        } else {
+            body = new LinkedHashMap<>();
+            body.put("mode", "SCRIPT");
+            body.put("method", method.toUpperCase(Locale.ROOT));
+            body.put("sql", sqlFile != null ? readFile(sqlFile) : sql);
+            body.put("parameters", parameters(params));
+        }
+        putIf(body, "apiGroupId", group);
+        putIf(body, "name", name);
+        putIf(body, "path", path);
+        putIf(body, "dataSourceId", dataSource);
+        putIf(body, "resourceGroupId", resourceGroup);
+        if (paging) {
+            body.put("paging", true);
+        }
+        putIf(body, "timeoutMillis", timeout);
+        putIf(body, "qps", qps);
+        out().one(api().post(API + "/dataservice/apis", body), API_VIEW);
+    }
+
+    @Command(name = "list", description = "List the APIs of a workspace (or of one API group).")
+    void list(@Option(names = {"-w", "--workspace"}, paramLabel = "WS_ID") String workspace,
+              @Option(names = "--group", paramLabel = "API_GROUP_ID") String group,
+              @Mixin ListOptions page) {
+        Map<String, String> q = new LinkedHashMap<>();
+        if (workspace != null) {
+            q.put("workspaceId", workspace);
+        }
+        if (group != null) {
+            q.put("apiGroupId", group);
+        }
+        printList(API + "/dataservice/apis", q, page, API_VIEW);
+    }
+
+    @Command(name = "get", description = "Show an API.")
+    void get(@Parameters(paramLabel = "API_ID") String id) {
+        out().one(api().get(path("/dataservice/apis/%s", id)), API_VIEW);
+    }
+
+    @Command(name = "test", description = "Test the API's draft with values: the rows, the time, the SQL and its bound values.")
+    void test(@Parameters(paramLabel = "API_ID") String id,
+              @Option(names = {"-p", "--param"}, paramLabel = "NAME=VALUE") List<String> values) {
+        Map<String, Object> params = new LinkedHashMap<>();
+        if (values != null) {
+            for (String v : values) {
+                int eq = v.indexOf('=');
+                if (eq <= 0) {
+                    throw new CliException(2, "--param takes NAME=VALUE, got '" + v + "'");
+                }
+                params.put(v.substring(0, eq), v.substring(eq + 1));
+            }
+        }
+        out().one(api().post(path("/dataservice/apis/%s/test", id), Map.of("params", params)), TEST);
+    }
+
+    @Command(name = "publish", description = "Publish the tested draft as a new immutable version.")
+    void publish(@Parameters(paramLabel = "API_ID") String id) {
+        out().one(api().post(path("/dataservice/apis/%s/publish", id), null), API_VIEW);
+    }
+
+    @Command(name = "unpublish", description = "Stop serving the API.")
+    void unpublish(@Parameters(paramLabel = "API_ID") String id) {
+        out().one(api().post(path("/dataservice/apis/%s/unpublish", id), null), API_VIEW);
+    }
+
+    @Command(name = "versions", description = "The API's published versions.")
+    void versions(@Parameters(paramLabel = "API_ID") String id) {
+        out().many(elements(api().get(path("/dataservice/apis/%s/versions", id))), new View(
+                List.of(field("VERSION", "version"), Column.time("PUBLISHED", "publishedAt"), field("BY", "publishedBy")), List.of()));
+    }
+
+    @Command(name = "calls", description = "The API's calls, newest first.")
+    void calls(@Parameters(paramLabel = "API_ID") String id, @Mixin ListOptions page) {
+        printList(path("/dataservice/apis/%s/calls", id), Map.of(), page, CALL);
+    }
+
+    @Command(name = "app-create", description = "Create an app; its AppCode and AppSecret are shown this once.")
+    void appCreate(@Option(names = "--name", required = true) String name) {
+        out().one(api().post(API + "/dataservice/apps", body("name", name)), APP);
+    }
+
+    @Command(name = "apps", description = "List your apps.")
+    void apps(@Mixin ListOptions page) {
+        printList(API + "/dataservice/apps", Map.of(), page, APP);
+    }
+
+    @Command(name = "grant", description = "Grant an app an API.")
+    void grant(@Parameters(index = "0", paramLabel = "APP_ID") String app, @Parameters(index = "1", paramLabel = "API_ID") String apiId) {
+        out().one(api().put(path("/dataservice/apps/%s/grants/%s", app, apiId), null), APP);
+    }
+
+    @Command(name = "revoke", description = "Revoke an app's grant of an API.")
+    void revoke(@Parameters(index = "0", paramLabel = "APP_ID") String app, @Parameters(index = "1", paramLabel = "API_ID") String apiId) {
+        api().delete(path("/dataservice/apps/%s/grants/%s", app, apiId));
+        out().done("Revoked " + apiId + " from " + app);
+    }
+
+    @Command(name = "service", description = "Show (or with --cu set) the CU of a workspace's DATA_SERVICE service on a group.")
+    void service(@Parameters(paramLabel = "RG_ID") String group,
+                 @Option(names = {"-w", "--workspace"}, required = true, paramLabel = "WS_ID") String workspace,
+                 @Option(names = "--cu") java.math.BigDecimal cu) {
+        if (cu == null) {
+            out().one(api().get(path("/dataservice/services/%s", group), Map.of("workspaceId", workspace)), SERVICE);
+        } else {
+            out().one(api().put(path("/dataservice/services/%s", group), body("workspaceId", workspace, "cu", cu)), SERVICE);
+        }
+    }
+
+    private static List<Map<String, Object>> parameters(List<String> specs) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        if (specs == null) {
+            return out;
+        }
+        for (String spec : specs) {
+            String[] parts = spec.split(":", -1);
+            if (parts.length < 2) {
+                throw new CliException(2, "--param takes NAME:TYPE[:required][:default=V], got '" + spec + "'");
+            }
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("name", parts[0]);
+            p.put("type", parts[1].toUpperCase(Locale.ROOT));
+            for (int i = 2; i < parts.length; i++) {
+                if (parts[i].equals("required")) {
+                    p.put("required", true);
+                } else if (parts[i].startsWith("default=")) {
+                    p.put("defaultValue", parts[i].substring("default=".length()));
+                } else {
+                    throw new CliException(2, "unknown --param flag '" + parts[i] + "' (required, default=V)");
+                }
+            }
+            out.add(p);
+        }
+        return out;
+    }
+
+    private static void putIf(Map<String, Object> body, String key, Object value) {
+        if (value != null) {
+            body.put(key, value);
+        }
+    }
+
+    private static String readFile(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new CliException(1, "cannot read " + file + ": " + e.getMessage());
+        }
+    }
+}

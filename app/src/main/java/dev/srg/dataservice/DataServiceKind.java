@@ -1,0 +1,80 @@
+package dev.srg.dataservice;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.srg.admission.UsageType;
+import dev.srg.error.SrgException;
+import dev.srg.execution.LaunchCommand;
+import dev.srg.execution.TaskKind;
+import dev.srg.execution.WorkShape;
+import dev.srg.quantity.ComputeUnits;
+import dev.srg.sync.SyncRuntime;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The DataService worker as a service instance (SPEC DS-5, ADM-1): usage type DATA_SERVICE, shape
+ * SERVICE (it holds its CU until stopped and is restarted when it dies). srg starts one per
+ * workspace and resource group when an API is published or tested there ({@link ServiceInstances});
+ * its payload is only which service it is. No credential is in its launch: each call brings the
+ * data source's connection over the worker's socket.
+ */
+public final class DataServiceKind implements TaskKind {
+    public static final String NAME = "DATA_SERVICE";
+    static final String FIELD = "dataService";
+    static final ComputeUnits MAX_CU = ComputeUnits.ofCu(16);
+
+    private final SyncRuntime runtime;
+
+    public DataServiceKind(SyncRuntime runtime) {
+        this.runtime = requireNonNull(runtime, "runtime is null");
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public UsageType usageType() {
+        return UsageType.DATA_SERVICE;
+    }
+
+    @Override
+    public WorkShape shape() {
+        return WorkShape.SERVICE;
+    }
+
+    @Override
+    public ComputeUnits maxCu() {
+        return MAX_CU;
+    }
+
+    @Override
+    public Optional<ComputeUnits> warnAboveCu() {
+        return Optional.empty();
+    }
+
+    @Override
+    public Map<String, Object> payload(Map<String, Object> submittedFields) {
+        TaskKind.requireOnly(submittedFields, Set.of(FIELD), "a DATA_SERVICE instance", "nothing: srg starts it when an API is"
+                + " published (POST /api/v1/dataservice/apis/{id}/publish)");
+        if (!(submittedFields.get(FIELD) instanceof String service)) {
+            throw SrgException.invalid("type", "InvalidParameter.Type", "DATA_SERVICE instances are started by srg when an API is"
+                    + " published (POST /api/v1/dataservice/apis/{id}/publish), not submitted");
+        }
+        return Map.of(FIELD, service);
+    }
+
+    @Override
+    public LaunchCommand command(Map<String, Object> payload) {
+        return new LaunchCommand(runtime.argvOf(DataServiceMain.class.getName(), List.of(WorkerProtocol.SOCKET)), Map.of(), Map.of());
+    }
+
+    @Override
+    public String toString() {
+        return NAME;
+    }
+}

@@ -1,0 +1,239 @@
+package dev.srg.dataservice;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.srg.access.Principal;
+import dev.srg.datasource.DataSourceConnection;
+import dev.srg.error.SrgException;
+import dev.srg.quantity.ComputeUnits;
+import dev.srg.task.InstanceInfo;
+import dev.srg.task.InstanceManager;
+import dev.srg.task.SubmitRequest;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The DATA_SERVICE instance that serves a workspace's APIs on a resource group (SPEC DS-5): started
+ * (as the platform, through the same admission as every task: capacity, quotas) when an API is
+ * published or tested there, or when a call finds it gone; stopped when the last API it serves is
+ * unpublished. Calls are handed to its current run's worker socket; a run that died is restarted
+ * by the dispatcher under a new run id, whose socket is found here.
+ */
+public final class ServiceInstances implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ServiceInstances.class);
+    /** The CU a service starts with unless set (PUT /dataservice/services/{resourceGroupId}). */
+    static final ComputeUnits DEFAULT_CU = ComputeUnits.ofCu(1);
+    private static final long RUN_CACHE_NANOS = 1_000_000_000L;
+
+    private final Jdbi jdbi;
+    private final Clock clock;
+    private final InstanceManager instances;
+    private final Function<String, Path> homeOfRun;
+    private final WorkerClient worker = new WorkerClient();
+    private final Map<String, Run> runs = new ConcurrentHashMap<>();
+    private final Map<String, Object> locks = new ConcurrentHashMap<>();
+
+    /** What a call needs of the service now. */
+    private record Run(String instanceId, String runId, String status, long milliCu, long readAt) {}
+
+    /**
+     * @param homeOfRun where a run's home (the worker's working directory) is on this host: the
+     *     local backend's {@code <runtime>/instances/<run id>/home}
+     */
+    public ServiceInstances(Jdbi jdbi, Clock clock, InstanceManager instances, Function<String, Path> homeOfRun) {
+        this.jdbi = requireNonNull(jdbi, "jdbi is null");
+        this.clock = requireNonNull(clock, "clock is null");
+        this.instances = requireNonNull(instances, "instances is null");
+        this.homeOfRun = requireNonNull(homeOfRun, "homeOfRun is null");
+    }
+
+    /** The service of the pair, started unless it is queued, starting or running; its instance id. */
+    String ensure(String workspaceId, String groupId) {
+        String key = workspaceId + "/" + groupId;
+        synchronized (locks.computeIfAbsent(key, k -> new Object())) {
+            record Row(String instanceId, long milliCu, String status) {}
+            Optional<Row> row = jdbi.withHandle(h -> h.createQuery("""
+                    SELECT s.instance_id, s.milli_cu, i.status FROM ds_services s LEFT JOIN instances i ON i.id = s.instance_id
+                    WHERE s.workspace_id = :ws AND s.resource_group_id = :rg""")
+                    .bind("ws", workspaceId).bind("rg", groupId)
+                    .map((rs, ctx) -> new Row(rs.getString(1), rs.getLong(2), rs.getString(3))).findOne());
+            if (row.isPresent() && row.get().instanceId() != null && active(row.get().status())) {
+                return row.get().instanceId();
+            }
+            long milliCu = row.map(Row::milliCu).orElse(DEFAULT_CU.milli());
+            SubmitRequest submit = new SubmitRequest(workspaceId, groupId, DataServiceKind.NAME, null, null,
+                    ComputeUnits.ofMilli(milliCu), null, null, null, "dataservice", null);
+            InstanceInfo started = instances.submit(Principal.SYSTEM, submit, Map.of(DataServiceKind.FIELD, key));
+            jdbi.useHandle(h -> h.createUpdate("""
+                    INSERT INTO ds_services (workspace_id, resource_group_id, milli_cu, instance_id, updated_at)
+                    VALUES (:ws, :rg, :cu, :i, :now)
+                    ON CONFLICT (workspace_id, resource_group_id) DO UPDATE SET instance_id = :i, updated_at = :now""")
+                    .bind("ws", workspaceId).bind("rg", groupId).bind("cu", milliCu).bind("i", started.id())
+                    .bind("now", clock.instant()).execute());
+            LOG.info("dataservice: started {} for workspace {} on group {} ({} CU)", started.id(), workspaceId, groupId,
+                    ComputeUnits.ofMilli(milliCu));
+            runs.remove(key);
+            return started.id();
+        }
+    }
+
+    /** Stops the pair's service (its last API was unpublished); its CU go back to the group. */
+    void stop(String workspaceId, String groupId) {
+        String key = workspaceId + "/" + groupId;
+        synchronized (locks.computeIfAbsent(key, k -> new Object())) {
+            Optional<String> id = jdbi.withHandle(h -> h.createQuery("""
+                    SELECT s.instance_id FROM ds_services s JOIN instances i ON i.id = s.instance_id
+                    WHERE s.workspace_id = :ws AND s.resource_group_id = :rg AND i.status IN ('QUEUED', 'STARTING', 'RUNNING')""")
+                    .bind("ws", workspaceId).bind("rg", groupId).mapTo(String.class).findOne());
+            id.ifPresent(i -> {
+                try {
+                    instances.cancel(Principal.SYSTEM, i);
+                    LOG.info("dataservice: stopped {} (no API of workspace {} is published on group {})", i, workspaceId, groupId);
+                } catch (SrgException e) {
+                    LOG.debug("dataservice: {} already ended: {}", i, e.getMessage());
+                }
+            });
+            Run run = runs.remove(key);
+            if (run != null && run.runId() != null) {
+                worker.forget(run.runId());
+            }
+        }
+    }
+
+    /** The CU of the pair's service from its next start: the running one is replaced now. */
+    ApiServiceInfo resize(String workspaceId, String groupId, ComputeUnits cu) {
+        String key = workspaceId + "/" + groupId;
+        synchronized (locks.computeIfAbsent(key, k -> new Object())) {
+            jdbi.useHandle(h -> h.createUpdate("""
+                    INSERT INTO ds_services (workspace_id, resource_group_id, milli_cu, updated_at) VALUES (:ws, :rg, :cu, :now)
+                    ON CONFLICT (workspace_id, resource_group_id) DO UPDATE SET milli_cu = :cu, updated_at = :now""")
+                    .bind("ws", workspaceId).bind("rg", groupId).bind("cu", cu.milli()).bind("now", clock.instant()).execute());
+            stop(workspaceId, groupId);
+        }
+        return info(workspaceId, groupId);
+    }
+
+    /** {@code GET /dataservice/services/{resourceGroupId}?workspaceId=}. */
+    public record ApiServiceInfo(String workspaceId, String resourceGroupId, ComputeUnits cu, String instanceId, String status) {}
+
+    ApiServiceInfo info(String workspaceId, String groupId) {
+        return jdbi.withHandle(h -> h.createQuery("""
+                SELECT s.milli_cu, s.instance_id, i.status FROM ds_services s LEFT JOIN instances i ON i.id = s.instance_id
+                WHERE s.workspace_id = :ws AND s.resource_group_id = :rg""")
+                .bind("ws", workspaceId).bind("rg", groupId)
+                .map((rs, ctx) -> new ApiServiceInfo(workspaceId, groupId, ComputeUnits.ofMilli(rs.getLong(1)), rs.getString(2),
+                        rs.getString(3)))
+                .findOne()).orElse(new ApiServiceInfo(workspaceId, groupId, DEFAULT_CU, null, null));
+    }
+
+    private static boolean active(String status) {
+        return "QUEUED".equals(status) || "STARTING".equals(status) || "RUNNING".equals(status);
+    }
+
+    /**
+     * Runs one query on the pair's service. A service that is not there is started; one that is
+     * not serving yet (queued for CU, starting, restarting) is a 503 with Retry-After.
+     *
+     * @return the worker's answer ({@code ok}, {@code data}, {@code total}, or {@code error})
+     */
+    JsonNode execute(String workspaceId, String groupId, QueryPlan plan, DataSourceConnection c, int timeoutMillis) {
+        String key = workspaceId + "/" + groupId;
+        Run run = run(key, workspaceId, groupId, false);
+        if (!"RUNNING".equals(run.status())) {
+            throw notServing(run);
+        }
+        Map<String, Object> request = new LinkedHashMap<>();
+        Map<String, Object> conn = new LinkedHashMap<>();
+        conn.put("type", c.type().name());
+        conn.put("host", c.host());
+        conn.put("port", c.port());
+        conn.put("database", c.database());
+        conn.put("user", c.user());
+        conn.put("password", c.password());
+        request.put("conn", conn);
+        request.put("sql", plan.sql());
+        request.put("binds", plan.binds());
+        if (plan.countSql() != null) {
+            request.put("countSql", plan.countSql());
+            request.put("countBinds", plan.countBinds());
+        }
+        request.put("maxRows", plan.maxRows());
+        request.put("timeoutMillis", timeoutMillis);
+        int connections = (int) Math.max(2, run.milliCu() * WorkerClient.CONNECTIONS_PER_CU / 1000);
+        Path socket = homeOfRun.apply(run.runId()).resolve(WorkerProtocol.SOCKET);
+        try {
+            // the worker cancels the query at the timeout; srg waits a little longer for that answer
+            return worker.call(run.runId(), socket, connections, request, timeoutMillis + 2000L);
+        } catch (WorkerClient.Unreachable e) {
+            LOG.debug("dataservice: {} unreachable: {}", run.runId(), e.getMessage());
+            runs.remove(key);
+            worker.forget(run.runId());
+            Run fresh = run(key, workspaceId, groupId, true);
+            throw notServing(fresh.runId() != null && !fresh.runId().equals(run.runId()) ? fresh
+                    : new Run(fresh.instanceId(), fresh.runId(), "STARTING", fresh.milliCu(), fresh.readAt()));
+        } catch (WorkerClient.NoAnswer e) {
+            throw new SrgException(504, "DataService.Timeout", null, "the API did not answer within " + timeoutMillis + " ms");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SrgException(503, "ServiceUnavailable.DataService", null, "the server is shutting down");
+        }
+    }
+
+    private static SrgException notServing(Run run) {
+        String status = run.status() == null ? "STARTING" : run.status();
+        return new RetryLater(status.equals("QUEUED")
+                ? "the API's service is queued for DATA_SERVICE CU on its resource group (capacity or quota); retry later"
+                : "the API's service is starting; retry in a moment");
+    }
+
+    /** A 503 the caller may retry after a second. */
+    static final class RetryLater extends DataServiceGateway.RetryAfter {
+        private static final long serialVersionUID = 1L;
+
+        RetryLater(String detail) {
+            super(503, "ServiceUnavailable.DataService.Starting", detail, 1);
+        }
+    }
+
+    private Run run(String key, String workspaceId, String groupId, boolean fresh) {
+        Run cached = runs.get(key);
+        long now = System.nanoTime();
+        if (!fresh && cached != null && "RUNNING".equals(cached.status()) && now - cached.readAt() < RUN_CACHE_NANOS) {
+            return cached;
+        }
+        record Row(String instanceId, String runId, String status, long milliCu) {}
+        Optional<Row> row = jdbi.withHandle(h -> h.createQuery("""
+                SELECT i.id, coalesce(i.run_id, i.id), i.status, i.milli_cu FROM ds_services s JOIN instances i ON i.id = s.instance_id
+                WHERE s.workspace_id = :ws AND s.resource_group_id = :rg""")
+                .bind("ws", workspaceId).bind("rg", groupId)
+                .map((rs, ctx) -> new Row(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4))).findOne());
+        if (row.isEmpty() || !active(row.get().status())) {
+            // gone (cancelled, failed, never started): calls bring it back
+            String id = ensure(workspaceId, groupId);
+            Run starting = new Run(id, null, "QUEUED", 0, now);
+            runs.remove(key);
+            return starting;
+        }
+        Row r = row.get();
+        Run run = new Run(r.instanceId(), r.runId(), r.status(), r.milliCu(), now);
+        if (cached != null && cached.runId() != null && !cached.runId().equals(r.runId())) {
+            worker.forget(cached.runId());
+        }
+        runs.put(key, run);
+        return run;
+    }
+
+    @Override
+    public void close() {
+        worker.close();
+    }
+}

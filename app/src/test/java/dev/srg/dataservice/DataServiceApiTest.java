@@ -1,0 +1,570 @@
+package dev.srg.dataservice;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.srg.json.Json;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * DataService end to end: real server, real worker process on the group, real PostgreSQL (and
+ * MariaDB), real HTTP. Not tagged "database": the control plane's own store is not what it tests,
+ * so CI does not run it a second time against the external PostgreSQL.
+ */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class DataServiceApiTest extends DataServiceTestBase {
+
+    @Test
+    @DisplayName("SPEC DS-1 DS-2 DS-3 DS-5 DS-6: test before publish, a version, a DATA_SERVICE instance, AppCode and signed calls, grants, replays refused, every call logged and counted")
+    void publishAndCallWithBothAuthModes() throws Exception {
+        String path = uniquePath("item");
+        var created = admin.post("dataservice/apis", script(path, "SELECT id, name, price FROM items WHERE id = ${id}",
+                List.of(param("id", "LONG", true))));
+        assertThat(created.status()).as(created.toString()).isEqualTo(201);
+        String id = created.id();
+        assertThat(created.json().path("callPath").asString()).isEqualTo("/data/" + basePath + "/" + path);
+        // SPEC DS-2: not tested, not published
+        var early = admin.post("dataservice/apis/" + id + "/publish", null);
+        assertThat(early.status()).as(early.toString()).isEqualTo(409);
+        assertThat(early.code()).isEqualTo("DataService.NotTested");
+        JsonNode test = testUntilServed(id, Map.of("id", 7));
+        assertThat(test.path("rowCount").asInt()).isEqualTo(1);
+        assertThat(test.path("data").get(0).path("name").asString()).isEqualTo("item 7");
+        // SPEC DS-1: the SQL that ran has a placeholder; the value is bound beside it
+        assertThat(test.path("sql").asString()).contains("id = ?").doesNotContain("7");
+        assertThat(test.path("boundValues").get(0).path("value").asString()).isEqualTo("7");
+        assertThat(test.path("millis").asDouble()).isPositive();
+        var published = admin.post("dataservice/apis/" + id + "/publish", null);
+        assertThat(published.status()).as(published.toString()).isEqualTo(200);
+        assertThat(published.json().path("publishedVersion").asInt()).isEqualTo(1);
+        assertThat(published.json().path("status").asString()).isEqualTo("PUBLISHED");
+
+        // SPEC DS-5: a DATA_SERVICE service instance on the group holds DATA_SERVICE CU
+        var service = admin.get("dataservice/services/" + groupId + "?workspaceId=" + workspaceId);
+        assertThat(service.status()).as(service.toString()).isEqualTo(200);
+        JsonNode instance = admin.get("instances/" + service.json().path("instanceId").asString()).json();
+        assertThat(instance.path("usageType").asString()).isEqualTo("DATA_SERVICE");
+        assertThat(instance.path("shape").asString()).isEqualTo("SERVICE");
+        assertThat(instance.path("status").asString()).isEqualTo("RUNNING");
+        JsonNode usage = admin.get("resource-groups/" + groupId + "/usage").json();
+        assertThat(usage.path("byUsageType").path("DATA_SERVICE").path("usedCu").asDouble()).isGreaterThanOrEqualTo(1);
+
+        Map<String, Object> granted = newApp("caller", id);
+        Map<String, Object> ungranted = newApp("stranger");
+        assertThat((String) granted.get("appCode")).isNotBlank();
+        // secrets are shown once: a read has none
+        var read = admin.get("dataservice/apps/" + granted.get("id"));
+        assertThat(read.text()).doesNotContain((String) granted.get("appCode")).doesNotContain((String) granted.get("appSecret"));
+        // and the store keeps a hash and a ciphertext, never the secrets
+        assertThat(server.snapshot().toString()).doesNotContain((String) granted.get("appCode"))
+                .doesNotContain((String) granted.get("appSecret"));
+
+        // SPEC DS-3: AppCode
+        Call ok = callWhenServed((String) granted.get("appCode"), path, Map.of("id", "42"));
+        assertThat(ok.status()).as(ok.toString()).isEqualTo(200);
+        assertThat(ok.json().path("data").get(0).path("name").asString()).isEqualTo("item 42");
+        assertThat(ok.json().path("totalNum").asLong()).isEqualTo(1);
+        Call notGranted = callWithCode((String) ungranted.get("appCode"), path, Map.of("id", "42"));
+        assertThat(notGranted.status()).as(notGranted.toString()).isEqualTo(403);
+        assertThat(notGranted.code()).isEqualTo("DataService.NotGranted");
+        Call badCode = callWithCode("not-a-code", path, Map.of("id", "42"));
+        assertThat(badCode.status()).isEqualTo(401);
+        Call none = send(HttpRequest.newBuilder(URI.create(server.url() + "/data/" + basePath + "/" + path + "?id=1")).GET());
+        assertThat(none.status()).isEqualTo(401);
+        assertThat(none.code()).isEqualTo("DataService.Unauthorized");
+
+        // SPEC DS-3: signature
+        String key = (String) granted.get("appKey");
+        String secret = (String) granted.get("appSecret");
+        long now = System.currentTimeMillis();
+        String nonce = nonce();
+        Call signedOk = send(signed(key, secret, "GET", path, Map.of("id", "9"), null, now, nonce));
+        assertThat(signedOk.status()).as(signedOk.toString()).isEqualTo(200);
+        assertThat(signedOk.json().path("data").get(0).path("id").asLong()).isEqualTo(9);
+        Call replay = send(signed(key, secret, "GET", path, Map.of("id", "9"), null, now, nonce));
+        assertThat(replay.status()).as(replay.toString()).isEqualTo(401);
+        assertThat(replay.code()).isEqualTo("DataService.Signature.Replayed");
+        Call stale = send(signed(key, secret, "GET", path, Map.of("id", "9"), null, now - Duration.ofMinutes(6).toMillis(), nonce()));
+        assertThat(stale.code()).as(stale.toString()).isEqualTo("DataService.Signature.Stale");
+        // a signature over other values does not pass for these
+        HttpRequest.Builder tampered = signed(key, secret, "GET", path, Map.of("id", "9"), null, now, nonce())
+                .uri(URI.create(server.url() + "/data/" + basePath + "/" + path + "?id=10"));
+        Call mismatch = send(tampered);
+        assertThat(mismatch.code()).as(mismatch.toString()).isEqualTo("DataService.Signature.Mismatch");
+        Call wrongSecret = send(signed(key, secret + "x", "GET", path, Map.of("id", "9"), null, now, nonce()));
+        assertThat(wrongSecret.status()).isEqualTo(401);
+        Call ungrantedSigned = send(signed((String) ungranted.get("appKey"), (String) ungranted.get("appSecret"), "GET", path,
+                Map.of("id", "9"), null, now, nonce()));
+        assertThat(ungrantedSigned.status()).isEqualTo(403);
+
+        // SPEC DS-6: every call logged: app, version, status, latency, rows
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
+                admin.get("dataservice/apis/" + id + "/calls?pageSize=100").json().path("items").size() >= 9);
+        JsonNode calls = admin.get("dataservice/apis/" + id + "/calls?pageSize=100").json().path("items");
+        List<String> seen = new ArrayList<>();
+        calls.forEach(c -> seen.add(c.path("status").asInt() + "/" + c.path("appId").asString("-") + "/" + c.path("rows").asInt()));
+        assertThat(seen).contains("200/" + granted.get("id") + "/1", "403/" + ungranted.get("id") + "/0", "401/-/0");
+        JsonNode first = calls.get(calls.size() - 1);
+        assertThat(first.path("version").asInt()).isEqualTo(1);
+        assertThat(first.path("latencyMillis").asDouble()).isPositive();
+        // per-API metrics
+        String metrics = admin.get("/metrics").text();
+        assertThat(metrics).contains("srg_dataservice_calls_total{api=\"" + id + "\"")
+                .contains("srg_dataservice_errors_total{api=\"" + id + "\"")
+                .contains("srg_dataservice_latency_seconds_bucket{api=\"" + id + "\"");
+    }
+
+    @Test
+    @DisplayName("SPEC DS-1: injection through every parameter type comes back as data (string) or a 400 naming the parameter; the table is untouched")
+    void injectionThroughEveryType() throws Exception {
+        String path = uniquePath("inject");
+        List<Map<String, Object>> params = List.of(param("s", "STRING", false), param("l", "LONG", false), param("i", "INT", false),
+                param("d", "DOUBLE", false), param("b", "BOOLEAN", false), param("dt", "DATE", false), param("ts", "DATETIME", false));
+        String id = publish(script(path, "SELECT count(*) AS n FROM items WHERE name = ${s} OR id = ${l} OR qty = ${i}"
+                + " OR price = ${d} OR active = ${b} OR day = ${dt} OR at = ${ts}", params), Map.of("s", "item 1"));
+        String code = (String) newApp("injector", id).get("appCode");
+        List<String> attacks = List.of("' OR '1'='1", "1 OR 1=1", "1; DROP TABLE items; --", "1) OR (1=1", "'; DELETE FROM items; --",
+                "${s}", "\\x27 OR 1=1", "1e400", "NaN", "true OR 1=1", "2024-01-01' OR '1'='1", "0x10", " 1", "Infinity");
+        long before = count(source, "SELECT count(*) FROM items");
+        for (String type : List.of("s", "l", "i", "d", "b", "dt", "ts")) {
+            for (String attack : attacks) {
+                Call r = callWhenServed(code, path, Map.of(type, attack));
+                if (type.equals("s")) {
+                    // text is data: no item is named like that
+                    assertThat(r.status()).as(type + " " + attack + " " + r).isEqualTo(200);
+                    assertThat(r.json().path("data").get(0).path("n").asLong()).isZero();
+                } else {
+                    assertThat(r.status()).as(type + " " + attack + " " + r).isEqualTo(400);
+                    assertThat(r.json().path("field").asString()).isEqualTo(type);
+                    assertThat(r.text()).doesNotContain("SELECT").doesNotContain("items");
+                }
+            }
+        }
+        // each typed value that parses is bound: it filters
+        assertThat(callWhenServed(code, path, Map.of("l", "5")).json().path("data").get(0).path("n").asLong()).isEqualTo(1);
+        assertThat(callWhenServed(code, path, Map.of("dt", "2024-01-03")).json().path("data").get(0).path("n").asLong()).isEqualTo(1);
+        assertThat(callWhenServed(code, path, Map.of("ts", "2024-01-01T05:00:00")).json().path("data").get(0).path("n").asLong())
+                .isEqualTo(1);
+        assertThat(callWhenServed(code, path, Map.of("b", "true")).json().path("data").get(0).path("n").asLong()).isEqualTo(600);
+        // unknown parameters are refused, not ignored
+        Call unknown = callWhenServed(code, path, Map.of("x; DROP TABLE items", "1"));
+        assertThat(unknown.status()).isEqualTo(400);
+        assertThat(count(source, "SELECT count(*) FROM items")).isEqualTo(before);
+    }
+
+    @Test
+    @DisplayName("SPEC DS-1: only one SELECT (or WITH ... SELECT) is accepted; parameters are ${name} outside quotes")
+    void onlyASingleQuery() {
+        Map<String, String> refused = new LinkedHashMap<>();
+        refused.put("DELETE FROM items", "InvalidParameter.DataService.Sql.NotAQuery");
+        refused.put("SELECT 1; DROP TABLE items", "InvalidParameter.DataService.Sql.MultipleStatements");
+        refused.put("SELECT * FROM items WHERE name = '${x}'", "InvalidParameter.DataService.Sql.ParameterInLiteral");
+        refused.put("SELECT * FROM items WHERE id = ${nope}", "InvalidParameter.DataService.Sql.UnknownParameter");
+        refused.put("SELECT * FROM items FOR UPDATE", "InvalidParameter.DataService.Sql.NotAQuery");
+        refused.put("WITH d AS (DELETE FROM items RETURNING *) SELECT * FROM d", "InvalidParameter.DataService.Sql.NotAQuery");
+        refused.put("SELECT * INTO copy FROM items", "InvalidParameter.DataService.Sql.NotAQuery");
+        refused.put("SELECT $$x$$", "InvalidParameter.DataService.Sql");
+        refused.put("SELECT * FROM items WHERE id = ?", "InvalidParameter.DataService.Sql");
+        refused.put("  ", "MissingParameter");
+        for (var e : refused.entrySet()) {
+            var r = admin.post("dataservice/apis", script(uniquePath("bad"), e.getKey(), List.of(param("x", "STRING", false))));
+            assertThat(r.status()).as(e.getKey() + " " + r).isEqualTo(400);
+            assertThat(r.code()).as(e.getKey()).isEqualTo(e.getValue());
+            assertThat(r.field()).isEqualTo("sql");
+        }
+        // comments and a trailing ';' are fine; WITH too
+        var ok = admin.post("dataservice/apis", script(uniquePath("ok"), "-- the items\nWITH t AS (SELECT * FROM items /* all */)"
+                + " SELECT replace(name, 'item', 'x') AS n FROM t WHERE id = ${x};", List.of(param("x", "LONG", true))));
+        assertThat(ok.status()).as(ok.toString()).isEqualTo(201);
+        // timeouts at most 30 s (DS-1), and mode-specific fields
+        Map<String, Object> slow = script(uniquePath("slow"), "SELECT 1", List.of());
+        slow.put("timeoutMillis", 30_001);
+        assertThat(admin.post("dataservice/apis", slow).field()).isEqualTo("timeoutMillis");
+    }
+
+    @Test
+    @DisplayName("SPEC DS-4: paging edges (pageNum, pageSize, totalNum, last page, beyond it), at most 500 rows without paging, WIZARD operators")
+    void pagingEdges() throws Exception {
+        String paged = uniquePath("paged");
+        Map<String, Object> wizard = new LinkedHashMap<>();
+        wizard.put("apiGroupId", apiGroupId);
+        wizard.put("name", paged);
+        wizard.put("path", paged);
+        wizard.put("method", "POST");
+        wizard.put("mode", "WIZARD");
+        wizard.put("dataSourceId", dataSourceId);
+        wizard.put("resourceGroupId", groupId);
+        wizard.put("paging", true);
+        wizard.put("wizard", Map.of("table", "items", "responseFields", List.of("id", "name"),
+                "orderBy", List.of(Map.of("column", "id", "direction", "ASC"))));
+        Map<String, Object> minId = param("minId", "LONG", false);
+        minId.put("column", "id");
+        minId.put("operator", ">=");
+        Map<String, Object> ids = param("ids", "LONG", false);
+        ids.put("column", "id");
+        ids.put("operator", "IN");
+        Map<String, Object> like = param("like", "STRING", false);
+        like.put("column", "name");
+        like.put("operator", "LIKE");
+        wizard.put("parameters", List.of(minId, ids, like));
+        String pagedId = publish(wizard, Map.of("minId", 1));
+        String unpaged = uniquePath("all");
+        String unpagedId = publish(script(unpaged, "SELECT id FROM items ORDER BY id", List.of()), Map.of());
+        Map<String, Object> app = newApp("pager", pagedId, unpagedId);
+        String code = (String) app.get("appCode");
+
+        // POST with a JSON body (the signature covers the body's hash)
+        Call first = post(app, paged, Map.of("minId", 1001, "pageNum", 1, "pageSize", 150));
+        assertThat(first.status()).as(first.toString()).isEqualTo(200);
+        assertThat(first.json().path("totalNum").asLong()).isEqualTo(200);
+        assertThat(first.json().path("data").size()).isEqualTo(150);
+        assertThat(first.json().path("data").get(0).path("id").asLong()).isEqualTo(1001);
+        Call last = post(app, paged, Map.of("minId", 1001, "pageNum", 2, "pageSize", 150));
+        assertThat(last.json().path("data").size()).isEqualTo(50);
+        assertThat(last.json().path("data").get(49).path("id").asLong()).isEqualTo(1200);
+        Call beyond = post(app, paged, Map.of("minId", 1001, "pageNum", 3, "pageSize", 150));
+        assertThat(beyond.json().path("data").size()).isZero();
+        assertThat(beyond.json().path("totalNum").asLong()).isEqualTo(200);
+        assertThat(post(app, paged, Map.of("pageSize", 500)).json().path("data").size()).isEqualTo(500);
+        Call tooBig = post(app, paged, Map.of("pageSize", 501));
+        assertThat(tooBig.status()).isEqualTo(400);
+        assertThat(tooBig.json().path("field").asString()).isEqualTo("pageSize");
+        assertThat(post(app, paged, Map.of("pageNum", 0)).status()).isEqualTo(400);
+        assertThat(post(app, paged, Map.of("pageNum", "x")).status()).isEqualTo(400);
+        // IN and LIKE
+        Call in = post(app, paged, Map.of("ids", List.of(3, 5, 7, 99999)));
+        assertThat(in.json().path("totalNum").asLong()).as(in.toString()).isEqualTo(3);
+        Call liked = post(app, paged, Map.of("like", "item 11%"));
+        assertThat(liked.json().path("totalNum").asLong()).as(liked.toString()).isEqualTo(111);
+        Call nested = post(app, paged, Map.of("like", Map.of("a", 1)));
+        assertThat(nested.status()).isEqualTo(400);
+
+        // SPEC DS-4: without paging, at most 500 rows
+        Call all = callWhenServed(code, unpaged, Map.of());
+        assertThat(all.status()).as(all.toString()).isEqualTo(200);
+        assertThat(all.json().path("data").size()).isEqualTo(500);
+        assertThat(callWithCode(code, unpaged, Map.of("pageNum", "2")).status()).isEqualTo(400);
+    }
+
+    private static Call post(Map<String, Object> app, String path, Map<String, Object> body) {
+        byte[] bytes = Json.write(body).getBytes(StandardCharsets.UTF_8);
+        Call[] last = new Call[1];
+        Awaitility.await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(250)).until(() -> {
+            last[0] = send(signed((String) app.get("appKey"), (String) app.get("appSecret"), "POST", path, Map.of(), bytes,
+                    System.currentTimeMillis(), nonce()));
+            return last[0].status() != 503;
+        });
+        return last[0];
+    }
+
+    @Test
+    @DisplayName("SPEC DS-6: over the QPS limit calls get 429 with Retry-After")
+    void qpsLimit() {
+        String path = uniquePath("limited");
+        Map<String, Object> body = script(path, "SELECT 1 AS one", List.of());
+        body.put("qps", 1);
+        String id = publish(body, Map.of());
+        String code = (String) newApp("eager", id).get("appCode");
+        callWhenServed(code, path, Map.of());
+        // 20 calls at once against a limit of 1 per second (burst 1): most are refused, whatever the machine's load
+        List<java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<String>>> sent = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            sent.add(CLIENT.sendAsync(HttpRequest.newBuilder(URI.create(server.url() + "/data/" + basePath + "/" + path))
+                    .header("Authorization", "APPCODE " + code).timeout(Duration.ofSeconds(60)).GET().build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()));
+        }
+        int limited = 0;
+        String retryAfter = null;
+        for (var f : sent) {
+            var r = f.join();
+            if (r.statusCode() == 429) {
+                limited++;
+                retryAfter = r.headers().firstValue("Retry-After").orElse(null);
+                assertThat(r.body()).contains("Throttling.DataService.Qps");
+            } else {
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            }
+        }
+        assertThat(limited).isGreaterThanOrEqualTo(10);
+        assertThat(retryAfter).isEqualTo("1");
+    }
+
+    @Test
+    @DisplayName("SPEC DS-1: a query over its timeout is cancelled on the database (pg_stat_activity), not abandoned; the caller gets 504 without SQL")
+    void timeoutCancelsOnTheDatabase() throws Exception {
+        String path = uniquePath("sleepy");
+        Map<String, Object> body = script(path, "SELECT pg_sleep(${s}) IS NULL AS slept", List.of(param("s", "DOUBLE", true)));
+        body.put("timeoutMillis", 1000);
+        String id = publish(body, Map.of("s", 0));
+        String code = (String) newApp("patient", id).get("appCode");
+        long start = System.nanoTime();
+        Call r = callWhenServed(code, path, Map.of("s", "20"));
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertThat(r.status()).as(r.toString()).isEqualTo(504);
+        assertThat(r.code()).isEqualTo("DataService.Timeout");
+        assertThat(r.text()).doesNotContain("pg_sleep").doesNotContain("SELECT");
+        assertThat(millis).isLessThan(5000);
+        // the database is not still sleeping for the 20 s asked
+        Awaitility.await().atMost(Duration.ofSeconds(3)).until(() -> count(source,
+                "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()") == 0);
+        // the service keeps serving
+        assertThat(callWhenServed(code, path, Map.of("s", "0")).status()).isEqualTo(200);
+    }
+
+    @Test
+    @DisplayName("SPEC DS-2: a change is a new version after a new test; calls keep the published version until then; unpublished APIs cannot be called")
+    void versionsAndUnpublish() {
+        String path = uniquePath("versioned");
+        String id = publish(script(path, "SELECT 'one' AS v", List.of()), Map.of());
+        String code = (String) newApp("versions", id).get("appCode");
+        assertThat(callWhenServed(code, path, Map.of()).json().path("data").get(0).path("v").asString()).isEqualTo("one");
+        var changed = admin.patch("dataservice/apis/" + id, Map.of("sql", "SELECT 'two' AS v"));
+        assertThat(changed.status()).as(changed.toString()).isEqualTo(200);
+        assertThat(changed.json().path("tested").asBoolean()).isFalse();
+        assertThat(callWithCode(code, path, Map.of()).json().path("data").get(0).path("v").asString()).isEqualTo("one");
+        assertThat(admin.post("dataservice/apis/" + id + "/publish", null).code()).isEqualTo("DataService.NotTested");
+        testUntilServed(id, Map.of());
+        var v2 = admin.post("dataservice/apis/" + id + "/publish", null);
+        assertThat(v2.json().path("publishedVersion").asInt()).isEqualTo(2);
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() ->
+                callWithCode(code, path, Map.of()).json().path("data").path(0).path("v").asString("").equals("two"));
+        JsonNode versions = admin.get("dataservice/apis/" + id + "/versions").json();
+        assertThat(versions.size()).isEqualTo(2);
+        assertThat(versions.get(0).path("definition").path("sql").asString()).isEqualTo("SELECT 'one' AS v");
+        var off = admin.post("dataservice/apis/" + id + "/unpublish", null);
+        assertThat(off.json().path("status").asString()).isEqualTo("DRAFT");
+        Call gone = callWithCode(code, path, Map.of());
+        assertThat(gone.status()).as(gone.toString()).isEqualTo(404);
+        // a VISITOR reads but does not publish
+        var visitor = fx.user();
+        admin.put("workspaces/" + workspaceId + "/members/" + visitor.id(), Map.of("role", "VISITOR"));
+        assertThat(visitor.http().get("dataservice/apis/" + id).status()).isEqualTo(200);
+        assertThat(visitor.http().post("dataservice/apis/" + id + "/publish", null).status()).isEqualTo(403);
+    }
+
+    @Test
+    @DisplayName("SPEC DS-5: the service process killed -9 is restarted by the platform and serves again")
+    void killedServiceRestarts() throws Exception {
+        String path = uniquePath("sturdy");
+        String id = publish(script(path, "SELECT 'alive' AS state", List.of()), Map.of());
+        String code = (String) newApp("sturdy", id).get("appCode");
+        assertThat(callWhenServed(code, path, Map.of()).status()).isEqualTo(200);
+        String instanceId = admin.get("dataservice/services/" + groupId + "?workspaceId=" + workspaceId).json()
+                .path("instanceId").asString();
+        long pid = workerPid(instanceId);
+        ProcessHandle.of(pid).orElseThrow();
+        new ProcessBuilder("kill", "-9", Long.toString(pid)).inheritIO().start().waitFor();
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+        Call back = callWhenServed(code, path, Map.of());
+        assertThat(back.status()).as(back.toString()).isEqualTo(200);
+        assertThat(back.json().path("data").get(0).path("state").asString()).isEqualTo("alive");
+        JsonNode instance = admin.get("instances/" + instanceId).json();
+        assertThat(instance.path("restarts").asInt()).isGreaterThanOrEqualTo(1);
+        assertThat(instance.path("status").asString()).isEqualTo("RUNNING");
+    }
+
+    /** The worker process of a service instance: the java whose working directory is one of the instance's runs. */
+    static long workerPid(String instanceId) throws Exception {
+        for (ProcessHandle p : ProcessHandle.allProcesses().toList()) {
+            String cmd = p.info().commandLine().orElse("");
+            if (!cmd.contains(DataServiceMain.class.getName())) {
+                continue;
+            }
+            try {
+                Path cwd = Files.readSymbolicLink(Path.of("/proc/" + p.pid() + "/cwd"));
+                if (cwd.toString().contains("/" + instanceId)) {
+                    return p.pid();
+                }
+            } catch (java.io.IOException e) {
+                // gone meanwhile
+            }
+        }
+        throw new AssertionError("no worker process for " + instanceId);
+    }
+
+    @Test
+    @DisplayName("SPEC DS-5 RG-7: a frozen group serves nothing: 503 with a clear code and Retry-After")
+    void frozenGroupServesNothing() throws Exception {
+        String payg = fx.payAsYouGoGroup(10).get("id").asString();
+        var assoc = admin.post("workspaces/" + workspaceId + "/resource-groups", Map.of("resourceGroupId", payg));
+        assertThat(assoc.status()).as(assoc.toString()).isIn(200, 201);
+        String path = uniquePath("frozen");
+        Map<String, Object> body = script(path, "SELECT 1 AS one", List.of());
+        body.put("resourceGroupId", payg);
+        String id = publish(body, Map.of());
+        String code = (String) newApp("frosty", id).get("appCode");
+        assertThat(callWhenServed(code, path, Map.of()).status()).isEqualTo(200);
+        // serving is activity (RG-7): only once the service is stopped can the group go idle
+        String instanceId = admin.get("dataservice/services/" + payg + "?workspaceId=" + workspaceId).json()
+                .path("instanceId").asString();
+        assertThat(admin.post("instances/" + instanceId + "/cancel", null).status()).isEqualTo(200);
+        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() ->
+                admin.get("instances/" + instanceId).json().path("status").asString().equals("CANCELLED"));
+        server.advanceClock(Duration.ofDays(7).plusMinutes(5));
+        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> {
+            server.runBackgroundJobs();
+            return admin.get("resource-groups/" + payg).json().path("status").asString().equals("FROZEN");
+        });
+        Thread.sleep(1100); // the gateway reads a group's state at most once a second
+        Call frozen = callWithCode(code, path, Map.of());
+        assertThat(frozen.status()).as(frozen.toString()).isEqualTo(503);
+        assertThat(frozen.code()).isEqualTo("ServiceUnavailable.ResourceGroupFrozen");
+        assertThat(frozen.retryAfter()).isNotNull();
+    }
+
+    /** {@code srg ARGS --url URL --token ADMIN -o json}, in process; its JSON answer. */
+    private static JsonNode srg(String... args) {
+        picocli.CommandLine cl = dev.srg.Main.commandLine();
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        cl.setOut(new java.io.PrintWriter(out, true));
+        cl.setErr(new java.io.PrintWriter(err, true));
+        dev.srg.cli.ClientCommands.useEnvironment(cl, Map.of("XDG_CONFIG_HOME", "/nonexistent-srg-test"));
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("--url", server.url(), "--token", server.adminToken(), "-o", "json"));
+        int exit = cl.execute(all.toArray(String[]::new));
+        assertThat(exit).as(out + " " + err).isZero();
+        return Json.MAPPER.readTree(out.toString());
+    }
+
+    @Test
+    @DisplayName("the CLI: srg api create, test, publish, app-create, grant, calls")
+    void cli() {
+        String path = uniquePath("cli");
+        JsonNode api = srg("api", "create", "--group", apiGroupId, "--name", path, "--path", path, "--data-source", dataSourceId,
+                "--rg", groupId, "--sql", "SELECT name FROM items WHERE id = ${id}", "--param", "id:LONG:required");
+        String id = api.path("id").asString();
+        assertThat(api.path("mode").asString()).isEqualTo("SCRIPT");
+        Awaitility.await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(250)).until(() -> {
+            try {
+                return srg("api", "test", id, "-p", "id=3").path("data").get(0).path("name").asString().equals("item 3");
+            } catch (AssertionError e) {
+                return false; // the service is starting (503)
+            }
+        });
+        assertThat(srg("api", "publish", id).path("publishedVersion").asInt()).isEqualTo(1);
+        JsonNode app = srg("api", "app-create", "--name", "cli-app");
+        assertThat(app.path("appSecret").asString()).isNotBlank();
+        assertThat(srg("api", "grant", app.path("id").asString(), id).path("grantedApiIds").get(0).asString()).isEqualTo(id);
+        assertThat(callWhenServed(app.path("appCode").asString(), path, Map.of("id", "3")).status()).isEqualTo(200);
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> srg("api", "calls", id).size() >= 1);
+        assertThat(srg("api", "versions", id).get(0).path("version").asInt()).isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("SPEC DS-1 DS-4: a real MariaDB behind a SCRIPT and a WIZARD API, through a read-only account; injection is data")
+    void mariaDb() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(MariaDb.installed(), "mariadb-server is not installed");
+        try (MariaDb db = MariaDb.start()) {
+            db.sql(List.of("CREATE DATABASE shop", "USE shop", "CREATE TABLE shop.items (id BIGINT PRIMARY KEY, name VARCHAR(64), day DATE)",
+                    "INSERT INTO shop.items SELECT seq, CONCAT('item ', seq), DATE_ADD('2024-01-01', INTERVAL seq DAY)"
+                            + " FROM seq_1_to_700",
+                    // the API's account reads, and nothing else (docs/dataservice.md)
+                    "CREATE USER 'api'@'%' IDENTIFIED BY 'api-secret'", "GRANT SELECT ON shop.* TO 'api'@'%'"));
+            Map<String, Object> ds = new LinkedHashMap<>();
+            ds.put("name", "maria-shop");
+            ds.put("workspaceId", workspaceId);
+            ds.put("type", "MYSQL");
+            ds.put("host", "127.0.0.1");
+            ds.put("port", db.port);
+            ds.put("database", "shop");
+            ds.put("user", "api");
+            ds.put("password", "api-secret");
+            var created = admin.post("data-sources", ds);
+            assertThat(created.status()).as(created.toString()).isEqualTo(201);
+            String path = uniquePath("maria");
+            Map<String, Object> body = script(path, "SELECT id, name, day FROM items WHERE name = ${name} OR id = ${id}",
+                    List.of(param("name", "STRING", false), param("id", "LONG", false)));
+            body.put("dataSourceId", created.id());
+            String scriptApi = publish(body, Map.of("id", 1));
+            String wizardPath = uniquePath("maria-wizard");
+            Map<String, Object> wizard = new LinkedHashMap<>(body);
+            wizard.remove("sql");
+            wizard.put("name", wizardPath);
+            wizard.put("path", wizardPath);
+            wizard.put("mode", "WIZARD");
+            wizard.put("wizard", Map.of("table", "items", "responseFields", List.of("id", "day"),
+                    "orderBy", List.of(Map.of("column", "id", "direction", "DESC"))));
+            Map<String, Object> after = param("after", "DATE", false);
+            after.put("column", "day");
+            after.put("operator", ">");
+            wizard.put("parameters", List.of(after));
+            String wizardApi = publish(wizard, Map.of());
+            String code = (String) newApp("maria", scriptApi, wizardApi).get("appCode");
+            Call one = callWhenServed(code, path, Map.of("id", "42"));
+            assertThat(one.status()).as(one.toString()).isEqualTo(200);
+            assertThat(one.json().path("data").get(0).path("name").asString()).isEqualTo("item 42");
+            assertThat(one.json().path("data").get(0).path("day").asString()).isEqualTo("2024-02-12");
+            for (String attack : List.of("' OR '1'='1", "x' OR 1=1 -- ", "\\' OR 1=1 #", "item 1' UNION SELECT 1,2,3 -- ")) {
+                Call r = callWithCode(code, path, Map.of("name", attack));
+                assertThat(r.status()).as(attack + " " + r).isEqualTo(200);
+                assertThat(r.json().path("data").size()).as(attack).isZero();
+            }
+            Call all = callWithCode(code, wizardPath, Map.of());
+            assertThat(all.json().path("data").size()).isEqualTo(500);
+            assertThat(all.json().path("data").get(0).path("id").asLong()).isEqualTo(700);
+            Call late = callWithCode(code, wizardPath, Map.of("after", "2025-11-25"));
+            assertThat(late.json().path("data").size()).as(late.toString()).isEqualTo(6);
+        }
+    }
+
+    @Test
+    @DisplayName("SPEC DS-6: the console's page of an API shows its call chart and its latest calls")
+    void consolePage() throws Exception {
+        String path = uniquePath("charted");
+        String id = publish(script(path, "SELECT 1 AS one", List.of()), Map.of());
+        String code = (String) newApp("charted", id).get("appCode");
+        assertThat(callWhenServed(code, path, Map.of()).status()).isEqualTo(200);
+        callWithCode("wrong", path, Map.of());
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
+                admin.get("dataservice/apis/" + id + "/calls").json().path("items").size() >= 2);
+        JsonNode series = admin.get("dataservice/apis/" + id + "/calls/series?minutes=5").json();
+        assertThat(series.size()).isEqualTo(5);
+        long calls = 0;
+        long errors = 0;
+        for (JsonNode p : series) {
+            calls += p.path("calls").asLong();
+            errors += p.path("errors").asLong();
+        }
+        assertThat(calls).isGreaterThanOrEqualTo(2);
+        assertThat(errors).isGreaterThanOrEqualTo(1);
+        // sign in to the console with a password, as a person would
+        String name = "dsc" + System.nanoTime() % 1_000_000;
+        var user = admin.post("users", Map.of("name", name, "policies", List.of("AdministratorAccess"), "password", "a-long-password-1"));
+        assertThat(user.status()).as(user.toString()).isEqualTo(201);
+        java.net.CookieManager cookies = new java.net.CookieManager();
+        java.net.http.HttpClient browser = java.net.http.HttpClient.newBuilder().cookieHandler(cookies)
+                .followRedirects(java.net.http.HttpClient.Redirect.NEVER).build();
+        String signIn = browser.send(HttpRequest.newBuilder(URI.create(server.url() + "/console/sign-in")).GET().build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        java.util.regex.Matcher csrf = java.util.regex.Pattern.compile("name=\"_csrf\" value=\"([^\"]*)\"").matcher(signIn);
+        assertThat(csrf.find()).isTrue();
+        String form = "_csrf=" + csrf.group(1) + "&method=password&name=" + name + "&password=a-long-password-1&next=%2Fconsole%2Fgroups";
+        var posted = browser.send(HttpRequest.newBuilder(URI.create(server.url() + "/console/sign-in"))
+                .header("Content-Type", "application/x-www-form-urlencoded").header("Origin", server.url())
+                .POST(HttpRequest.BodyPublishers.ofString(form)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(posted.statusCode()).as(posted.body()).isIn(302, 303);
+        var page = browser.send(HttpRequest.newBuilder(URI.create(server.url() + "/console/dataservice/apis/" + id)).GET().build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(page.statusCode()).as(page.body()).isEqualTo(200);
+        assertThat(page.body()).contains("<svg class=\"call-chart\"").contains("/data/" + basePath + "/" + path)
+                .contains("DataService.InvalidAppCode").contains("fill=\"#dc2626\"");
+        var list = browser.send(HttpRequest.newBuilder(URI.create(server.url() + "/console/dataservice")).GET().build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(list.body()).contains("/console/dataservice/apis/" + id);
+    }
+}
