@@ -67,9 +67,25 @@ abstract class DataServiceTestBase {
         apiGroupId = g.id();
     }
 
+    /** Services outlive a server (work-preserving restart): stop them, or their processes outlive the test. */
     @AfterAll
     static void stopServer() {
-        server.close();
+        try {
+            for (String status : List.of("QUEUED", "STARTING", "RUNNING")) {
+                for (JsonNode i : admin.get("instances?usageType=DATA_SERVICE&status=" + status + "&pageSize=1000").json().path("items")) {
+                    admin.post("instances/" + i.path("id").asString() + "/cancel", null);
+                }
+            }
+            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
+                int active = 0;
+                for (String status : List.of("QUEUED", "STARTING", "RUNNING")) {
+                    active += admin.get("instances?usageType=DATA_SERVICE&status=" + status).json().path("items").size();
+                }
+                return active == 0;
+            });
+        } finally {
+            server.close();
+        }
     }
 
     static String postgresSource(String name, String ws, TestDatabases.Fresh db) {
