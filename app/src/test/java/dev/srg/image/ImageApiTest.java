@@ -237,6 +237,10 @@ class ImageApiTest {
         var direct = admin.post("instances", Map.of("workspaceId", workspace, "resourceGroupId", group, "type", "IMAGE_BUILD",
                 "script", "true", "cu", 1));
         assertThat(direct.status()).as(direct.toString()).isEqualTo(400);
+        var notAScript = admin.post("instances", Map.of("workspaceId", workspace, "resourceGroupId", group,
+                "type", "CONNECTIVITY_TEST", "cu", 0.25, "imageId", id()));
+        assertThat(notAScript.status()).as(notAScript.toString()).isEqualTo(400);
+        assertThat(notAScript.field()).isEqualTo("imageId");
         var unknown = admin.post("instances", Map.of("workspaceId", workspace, "resourceGroupId", group, "type", "SHELL",
                 "script", "true", "cu", 0.25, "imageId", "img-000000000000000000000000"));
         assertThat(unknown.status()).isEqualTo(404);
