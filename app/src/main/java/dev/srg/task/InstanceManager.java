@@ -180,6 +180,12 @@ public final class InstanceManager {
         }
         // the kind first: it decides which payload, CU limits and usage type apply (ADM-1, ADM-3)
         TaskKind kind = kinds.require("type", r.type());
+        // SPEC RT-1: a script runs in an image; a kind that runs srg's own programs (a sync worker, a
+        // probe, a build) does not, and saying so beats a task that fails for want of them
+        if (r.imageId() != null && !(kind instanceof dev.srg.execution.ScriptKind)) {
+            throw SrgException.invalid("imageId", "InvalidParameter.ImageId",
+                    "a " + kind.name() + " task does not run in a custom image; only SHELL and PYTHON tasks do");
+        }
         Map<String, Object> checked = kind.payload(payloadFields);
         if (r.cu() == null) {
             throw SrgException.invalid("cu", "MissingParameter", "cu is required (a multiple of 0.25)");

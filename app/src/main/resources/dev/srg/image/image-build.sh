@@ -104,8 +104,12 @@ if (( ${#packages[@]} > 0 )); then
           [[ -e $root/dev/$d ]] || : > "$root/dev/$d"
           mount --bind "/dev/$d" "$root/dev/$d"
         done
-        chroot "$root" apt-get -q update
-        chroot "$root" apt-get -q install -y --no-install-recommends "$@"
+        # the base cache keeps the day'"'"'s package lists; fetched again only when they are missing or stale
+        if ! compgen -G "$root/var/lib/apt/lists/*_Packages*" >/dev/null; then chroot "$root" apt-get -q update; fi
+        if ! chroot "$root" apt-get -q install -y --no-install-recommends "$@"; then
+          chroot "$root" apt-get -q update
+          chroot "$root" apt-get -q install -y --no-install-recommends "$@"
+        fi
         chroot "$root" apt-get clean' install "$root" "${packages[@]}"; then
     fail "apt-get could not install ${packages[*]} (see above)"
   fi

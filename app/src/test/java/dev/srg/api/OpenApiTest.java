@@ -95,9 +95,12 @@ class OpenApiTest {
         // the log is text, and documented so
         assertThat(doc.get("paths").get("/api/v1/instances/{id}/log").get("get").get("responses").get("200").get("content")
                 .has("text/plain")).isTrue();
-        // what is served is documented, what is not served is not (images arrive with their own issue)
+        // what is served is documented (images: SPEC RT-1, with their build log as text)
         assertThat(doc.get("paths").has("/api/v1/private-zones")).isTrue();
-        assertThat(doc.get("paths").has("/api/v1/images")).isFalse();
+        assertThat(doc.get("paths").has("/api/v1/images")).isTrue();
+        assertThat(doc.get("paths").get("/api/v1/images/{id}/log").get("get").get("responses").get("200").get("content")
+                .has("text/plain")).isTrue();
+        assertThat(strings(requestSchema(doc, "/api/v1/images", "post").get("required"))).contains("name", "base", "resourceGroupId");
     }
 
     @Test

@@ -237,6 +237,10 @@ class ImageApiTest {
         var direct = admin.post("instances", Map.of("workspaceId", workspace, "resourceGroupId", group, "type", "IMAGE_BUILD",
                 "script", "true", "cu", 1));
         assertThat(direct.status()).as(direct.toString()).isEqualTo(400);
+        var notAScript = admin.post("instances", Map.of("workspaceId", workspace, "resourceGroupId", group,
+                "type", "CONNECTIVITY_TEST", "cu", 0.25, "imageId", id()));
+        assertThat(notAScript.status()).as(notAScript.toString()).isEqualTo(400);
+        assertThat(notAScript.field()).isEqualTo("imageId");
         var unknown = admin.post("instances", Map.of("workspaceId", workspace, "resourceGroupId", group, "type", "SHELL",
                 "script", "true", "cu", 0.25, "imageId", "img-000000000000000000000000"));
         assertThat(unknown.status()).isEqualTo(404);
@@ -250,6 +254,60 @@ class ImageApiTest {
 
     @Test
     @Order(7)
+    @DisplayName("SPEC RT-1: the console lists images, shows one with its build log, refuses a bad recipe with the field's error")
+    void console() throws Exception {
+        String name = "imgadmin" + System.nanoTime() % 1_000_000;
+        var user = admin.post("users", Map.of("name", name, "policies", List.of("AdministratorAccess"), "password", "image pass phrase 1"));
+        assertThat(user.status()).as(user.toString()).isEqualTo(201);
+        var http = java.net.http.HttpClient.newHttpClient();
+        java.util.Map<String, String> cookies = new java.util.LinkedHashMap<>();
+        java.util.function.BiFunction<String, String, java.net.http.HttpResponse<String>> send = (path, form) -> {
+            var b = java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.url() + path));
+            if (form != null) {
+                b.header("Content-Type", "application/x-www-form-urlencoded").POST(java.net.http.HttpRequest.BodyPublishers.ofString(form));
+            }
+            if (!cookies.isEmpty()) {
+                b.header("Cookie", String.join("; ", cookies.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList()));
+            }
+            try {
+                var r = http.send(b.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                for (String c : r.headers().allValues("Set-Cookie")) {
+                    String[] kv = c.split(";", 2)[0].split("=", 2);
+                    cookies.put(kv[0], kv[1]);
+                }
+                return r;
+            } catch (java.io.IOException | InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        java.util.function.Function<String, String> csrf = html -> {
+            var m = java.util.regex.Pattern.compile("name=\"_csrf\" value=\"([^\"]*)\"").matcher(html);
+            assertThat(m.find()).as(html).isTrue();
+            return m.group(1);
+        };
+        java.util.function.Function<Map<String, String>, String> form = fields -> String.join("&", fields.entrySet().stream()
+                .map(e -> e.getKey() + "=" + java.net.URLEncoder.encode(e.getValue(), java.nio.charset.StandardCharsets.UTF_8)).toList());
+        String token = csrf.apply(send.apply("/console/sign-in", null).body());
+        var signedIn = send.apply("/console/sign-in", form.apply(Map.of("_csrf", token, "method", "password", "name", name,
+                "password", "image pass phrase 1", "next", "/console/images")));
+        assertThat(signedIn.statusCode()).isEqualTo(303);
+        var list = send.apply("/console/images", null);
+        assertThat(list.statusCode()).isEqualTo(200);
+        assertThat(list.body()).contains(id()).contains("AVAILABLE").contains("Build an image").contains(BASE);
+        var detail = send.apply("/console/images/" + id(), null);
+        assertThat(detail.statusCode()).isEqualTo(200);
+        assertThat(detail.body()).contains("data-log-url=\"/console/images/" + id() + "/log\"").contains("hello");
+        var log = send.apply("/console/images/" + id() + "/log", null);
+        assertThat(log.body()).contains("build script done");
+        var refused = send.apply("/console/images", form.apply(Map.of("_csrf", csrf.apply(list.body()), "name", "bad", "base", BASE,
+                "packages", "Not A Package", "resourceGroupId", group, "cu", "1")));
+        assertThat(refused.statusCode()).isEqualTo(303);
+        var back = send.apply(refused.headers().firstValue("Location").orElseThrow(), null);
+        assertThat(back.body()).contains("a package is a Debian package name");
+    }
+
+    @Test
+    @Order(8)
     @DisplayName("SPEC RT-1: deleting an image is refused while a task uses it, then removes its files; tasks can no longer name it")
     void deleteInUse() throws Exception {
         var running = admin.post("instances", Map.of("workspaceId", workspace, "resourceGroupId", group, "type", "SHELL",
