@@ -31,8 +31,7 @@ import tools.jackson.databind.JsonNode;
  * SPEC HA-3 against a REAL cluster (kind, k3s, any): the scenarios of {@link KubernetesBackendTest}
  * with a real kubelet, real OOM kills, real activeDeadlineSeconds and the API server's own quota.
  * Tagged {@code kubernetes} (excluded by default) and run only when {@code KUBECONFIG} is set:
- * {@code KUBECONFIG=~/.kube/config ./run-tests -Dgroups=kubernetes -Dsrg.test.excludedGroups=stress
- * -Dtest=KubernetesClusterE2ETest}. The image ({@code SRG_K8S_TEST_IMAGE}, default
+ * {@code KUBECONFIG=~/.kube/config ./run-tests -Dtest=KubernetesClusterE2ETest -Dsrg.test.excludedGroups=none}. The image ({@code SRG_K8S_TEST_IMAGE}, default
  * {@value KubernetesBackendConfig#DEFAULT_IMAGE}) must have bash and python3. Everything it makes is
  * in namespaces with a prefix of its own, deleted at the end. See docs/kubernetes.md.
  */
