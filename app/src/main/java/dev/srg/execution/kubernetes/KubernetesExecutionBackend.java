@@ -172,8 +172,10 @@ public final class KubernetesExecutionBackend implements ExecutionBackend {
                         .createOr(NonDeletingOperation::update);
                 return new Launched(runId, createPod(spec, namespace, pod, image.get()));
             } catch (KubernetesClientException e) {
-                // the API refused (quota, admission webhook, RBAC) or is unreachable
+                // the API refused (quota, admission webhook, RBAC) or is unreachable; the namespace is checked
+                // again next time (it may have been deleted behind srg's back)
                 LOG.warn("launch of {} on {} failed: {}", runId, name, e.getMessage());
+                prepared.remove(namespace);
                 report(runId, ExitStatus.withoutRun(FailureReason.LAUNCH_FAILED, Instant.now(),
                         "the Kubernetes API refused the Pod: " + brief(e)));
                 return new Launched(runId, LaunchOutcome.FINISHED);

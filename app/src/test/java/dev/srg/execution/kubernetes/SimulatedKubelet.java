@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -41,6 +42,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class SimulatedKubelet implements AutoCloseable {
     static final String OOM_MARKER = "#kubelet:oom-kill";
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SimulatedKubelet.class);
 
     private final KubernetesClient client;
     private final Path base;
@@ -96,6 +98,7 @@ final class SimulatedKubelet implements AutoCloseable {
             tick();
         } catch (RuntimeException e) {
             // the next tick tries again, as a kubelet does
+            LOG.warn("simulated kubelet: {}", e.toString());
         }
     }
 
@@ -110,6 +113,9 @@ final class SimulatedKubelet implements AutoCloseable {
                     start(key, pod);
                 }
             } else if (!run.done) {
+                if (pod.getStatus() == null || !"Running".equals(pod.getStatus().getPhase())) {
+                    showRunning(pod, run.started);
+                }
                 check(pod, run);
             }
         }
@@ -163,14 +169,19 @@ final class SimulatedKubelet implements AutoCloseable {
             starts.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
             runs.put(key, new Run(p, log, started, deadline == null ? Long.MAX_VALUE
                     : System.nanoTime() + TimeUnit.SECONDS.toNanos(deadline), oom));
-            pod.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Running").withStartTime(started.toString())
-                    .withContainerStatuses(new ContainerStatusBuilder().withName(container.getName()).withReady(true)
-                            .withState(new ContainerStateBuilder().withNewRunning().withStartedAt(started.toString()).endRunning().build())
-                            .build()).build());
-            client.pods().inNamespace(ns).resource(pod).updateStatus();
+            showRunning(pod, started);
         } catch (IOException | KubernetesClientException e) {
             throw new IllegalStateException("simulated kubelet cannot start " + key + ": " + e.getMessage(), e);
         }
+    }
+
+    private void showRunning(Pod pod, Instant started) {
+        pod.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Running").withStartTime(started.toString())
+                .withContainerStatuses(new ContainerStatusBuilder().withName(pod.getSpec().getContainers().get(0).getName())
+                        .withReady(true)
+                        .withState(new ContainerStateBuilder().withNewRunning().withStartedAt(started.toString()).endRunning().build())
+                        .build()).build());
+        client.pods().inNamespace(pod.getMetadata().getNamespace()).resource(pod).updateStatus();
     }
 
     private void check(Pod pod, Run run) {
@@ -178,8 +189,9 @@ final class SimulatedKubelet implements AutoCloseable {
             run.process.destroyForcibly();
             finish(pod, run, "Failed", null, 137, "OOMKilled");
         } else if (System.nanoTime() - run.deadlineNanos > 0) {
-            run.process.descendants().forEach(ProcessHandle::destroyForcibly);
+            List<ProcessHandle> children = run.process.descendants().toList();
             run.process.destroyForcibly();
+            children.forEach(ProcessHandle::destroyForcibly);
             finish(pod, run, "Failed", "DeadlineExceeded", 137, "Error");
         } else if (!run.process.isAlive()) {
             int code = run.process.exitValue();
