@@ -19,7 +19,7 @@ public final class ClientCommands {
 
     public static void addTo(CommandLine root) {
         for (ClientCommand c : List.of(new RegionCommands(), new VpcCommands(), new ResourceGroupCommands(), new WorkspaceCommands(),
-                new DataSourceCommands(), new UserCommands(), new AuditCommands(), new AlertCommands(), new OrderCommands(), new BillCommands(), new ClockCommands(), new InstanceCommands(), new InstanceCommands.Run(),
+                new DataSourceCommands(), new UserCommands(), new AuditCommands(), new AlertCommands(), new OrderCommands(), new BillCommands(), new ClockCommands(), new InstanceCommands(), new InstanceCommands.Run(), new InstanceCommands.Advise(),
                 new LoginCommands.Login(), new LoginCommands.Logout())) {
             root.addSubcommand(c);
         }

@@ -147,7 +147,7 @@ public final class SrgServer implements AutoCloseable {
         ApiServer.Features features = new ApiServer.Features(access, audit, regions, networks, groups, workspaces, instances,
                 lifecycle, new dev.srg.connectivity.ConnectivityTests(jdbi, instances, new GroupNetworkContext(jdbi)::of),
                 new dev.srg.privatezone.PrivateZones(jdbi, clock), dataSources, new SyncMonitor(instances),
-                new dev.srg.api.BeyondApi(new dev.srg.billing.ChargebackReport(jdbi, clock, config.prices())));
+                new dev.srg.api.BeyondApi(new dev.srg.billing.ChargebackReport(jdbi, clock, config.prices()), instances));
         // the web console: same app, same port, same managers (so the same authorization)
         Console console = new Console(features, consoleExtensions(groups, lifecycle, monitoring), clock, Clock.systemUTC(),
                 config.consoleSecureCookies());
