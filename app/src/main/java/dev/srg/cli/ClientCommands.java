@@ -40,6 +40,7 @@ public final class ClientCommands {
             new Lazy(ClockCommands.class, ClockCommands::new),
             new Lazy(InstanceCommands.class, InstanceCommands::new),
             new Lazy(InstanceCommands.Run.class, InstanceCommands.Run::new),
+            new Lazy(InstanceCommands.Advise.class, InstanceCommands.Advise::new),
             new Lazy(LoginCommands.Login.class, LoginCommands.Login::new),
             new Lazy(LoginCommands.Logout.class, LoginCommands.Logout::new));
 

@@ -126,6 +126,41 @@ final class InstanceCommands extends ClientCommand {
         }
     }
 
+    /** {@code srg advise} (SPEC BEY-4). */
+    static final View ADVICE = new View(
+            List.of(field("NAME", "name"), field("RUNS", "runs"), field("CU", "currentCu"), field("ADVISED-CU", "advisedCu"),
+                    field("PEAK-GIB", "peakMemoryGiB"), field("PEAK-CORES", "peakCpuCores"),
+                    Column.of("SAVING/MONTH", a -> Human.cents(a.path("monthlySaving"), a.path("currency").asString("")))),
+            List.of(field("WHY", "why")));
+
+    @Command(name = "advise", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true,
+            description = {"Right-sizing: for each recurring task of a workspace (same name, at least 3 successful runs), the CU",
+                    "its runs' peak memory and CPU need (20% margin, 0.25 CU steps, 4 GiB per CU) and the monthly saving."})
+    static final class Advise extends ClientCommand implements Runnable {
+        @Option(names = {"-w", "--workspace"}, paramLabel = "WS",
+                description = "the workspace, a name or id (default: $SRG_WORKSPACE, then the profile's)")
+        String workspace;
+        @Option(names = "--name", paramLabel = "NAME", description = "only this task") String name;
+
+        @Override
+        public void run() {
+            String ws = workspace != null ? workspace : env.get("SRG_WORKSPACE");
+            if (ws == null) {
+                String u = resolvedUrl();
+                ws = Profile.load(env).filter(p -> p.url().equals(u)).map(Profile::workspace).orElse(null);
+            }
+            if (ws == null) {
+                throw new CliException(2, "which workspace? give --workspace WS (a name or id), set SRG_WORKSPACE, or choose one with 'srg ws use WS'");
+            }
+            Map<String, String> query = new LinkedHashMap<>();
+            query.put("name", name);
+            JsonNode advice = api().get(path("/workspaces/%s/advice", ws), query);
+            List<JsonNode> items = new java.util.ArrayList<>();
+            advice.forEach(items::add);
+            out().many(items, ADVICE);
+        }
+    }
+
     /**
      * {@code srg run}: submits a task; with {@code --follow} streams its log and exits with the
      * task's exit code (124 when it timed out, 130 when cancelled, 137 when out of memory).

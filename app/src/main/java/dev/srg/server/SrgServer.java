@@ -176,7 +176,7 @@ public final class SrgServer implements AutoCloseable {
                 lifecycle, new dev.srg.connectivity.ConnectivityTests(jdbi, instances, new GroupNetworkContext(jdbi)::of),
                 new dev.srg.privatezone.PrivateZones(jdbi, clock), dataSources,
                 new SyncMonitor(instances, new GroupNetworkContext(jdbi)::of), images,
-                new dev.srg.api.BeyondApi(new dev.srg.billing.ChargebackReport(jdbi, clock, config.prices())), cluster::view,
+                new dev.srg.api.BeyondApi(new dev.srg.billing.ChargebackReport(jdbi, clock, config.prices()), instances), cluster::view,
                 dataService(jdbi, clock, runtimeDir, instances, workspaces, dataSourceStore, secretBox, monitoring));
         ClusterMetrics.register(monitoring.metrics().registry(), cluster);
         // the web console: same app, same port, same managers (so the same authorization)

@@ -150,6 +150,44 @@ final class InstanceDao {
     }
 
     /**
+     * SPEC BEY-4: per task name of a workspace (or one name), its last 10 successful runs, newest
+     * first, and the run time of all its successful runs since {@code since}.
+     */
+    Map<String, List<RightSizing.Run>> recentRuns(String workspaceId, String name) {
+        Map<String, List<RightSizing.Run>> out = new java.util.TreeMap<>();
+        h.createQuery("""
+                SELECT name, milli_cu, run_millis, cpu_seconds, peak_memory_bytes FROM (
+                    SELECT name, milli_cu, (extract(epoch FROM finished_at - started_at) * 1000)::bigint AS run_millis,
+                           cpu_seconds, peak_memory_bytes,
+                           row_number() OVER (PARTITION BY name ORDER BY finished_at DESC) AS rn
+                      FROM instances
+                     WHERE workspace_id = :ws AND status = 'SUCCEEDED' AND name IS NOT NULL AND started_at IS NOT NULL
+                       AND (CAST(:name AS text) IS NULL OR name = :name)) recent
+                 WHERE rn <= 10 ORDER BY name, rn""")
+                .bind("ws", workspaceId).bind("name", name)
+                .map((rs, ctx) -> {
+                    long peak = rs.getLong("peak_memory_bytes");
+                    Long peakBytes = rs.wasNull() ? null : peak;
+                    return out.computeIfAbsent(rs.getString("name"), k -> new java.util.ArrayList<>()).add(new RightSizing.Run(
+                            rs.getLong("milli_cu"), rs.getLong("run_millis"), rs.getDouble("cpu_seconds"), peakBytes));
+                }).list();
+        return out;
+    }
+
+    /** SPEC BEY-4: per task name of a workspace, the run time of its successful runs since {@code since}. */
+    Map<String, Long> runMillisSince(String workspaceId, Instant since) {
+        Map<String, Long> out = new HashMap<>();
+        h.createQuery("""
+                SELECT name, coalesce(sum((extract(epoch FROM finished_at - started_at) * 1000)::bigint), 0)
+                  FROM instances
+                 WHERE workspace_id = :ws AND status = 'SUCCEEDED' AND name IS NOT NULL AND finished_at >= :since
+                 GROUP BY name""")
+                .bind("ws", workspaceId).bind("since", since)
+                .map((rs, ctx) -> out.put(rs.getString(1), rs.getLong(2))).list();
+        return out;
+    }
+
+    /**
      * SPEC RG-7: per group, whether an instance starts or runs now, and when the last one that
      * started ended (or started); groups without a started instance are not in the answer.
      */

@@ -325,6 +325,46 @@ public final class InstanceManager {
         }
     }
 
+    /** SPEC BEY-4: right-sizing advice for one recurring task (a name in a workspace). */
+    public record TaskAdvice(String workspaceId, String name, ComputeUnits currentCu, ComputeUnits advisedCu,
+                             double peakMemoryGiB, double peakCpuCores, int runs, Money monthlySaving, String currency,
+                             String why) {}
+
+    /**
+     * SPEC BEY-4: for each recurring task of a workspace (or the one named), the CU its recent runs
+     * needed (peak memory and CPU, a margin, the 0.25 CU grid) and what the advised size saves a
+     * month at current prices. Members of the workspace (any role) and administrators.
+     */
+    public List<TaskAdvice> advise(Principal caller, String workspaceId, String name) {
+        if (workspaceId == null) {
+            throw SrgException.invalid("workspaceId", "MissingParameter", "workspaceId is required");
+        }
+        WorkspaceInfo ws = workspaces.find(workspaceId)
+                .orElseThrow(() -> SrgException.notFound("Workspace", workspaceId, "workspaceId"));
+        requireMember(caller, ws);
+        Instant since = clock.instant().minusMillis(RightSizing.MILLIS_PER_MONTH);
+        record Data(Map<String, List<RightSizing.Run>> runs, Map<String, Long> pace) {}
+        Data data = jdbi.withHandle(h -> {
+            InstanceDao dao = new InstanceDao(h, clock);
+            return new Data(dao.recentRuns(ws.id(), name), dao.runMillisSince(ws.id(), since));
+        });
+        List<TaskAdvice> out = new ArrayList<>();
+        data.runs().forEach((task, runs) -> {
+            RightSizing.Advice a = RightSizing.advise(runs, data.pace().getOrDefault(task, 0L), prices);
+            out.add(new TaskAdvice(ws.id(), task, a.currentCu(), a.advisedCu(), round(a.peakMemoryGiB()), round(a.peakCpuCores()),
+                    a.runs(), a.monthlySaving(), prices.currency(), a.why()));
+        });
+        if (name != null && out.isEmpty()) {
+            out.add(new TaskAdvice(ws.id(), name, null, null, 0, 0, 0, null, prices.currency(),
+                    "no successful run of '" + name + "' in this workspace"));
+        }
+        return out;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
+
     /** The names of the kinds this server runs (for forms). */
     public List<String> kinds() {
         return kinds.names();

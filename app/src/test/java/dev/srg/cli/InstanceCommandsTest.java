@@ -93,6 +93,18 @@ class InstanceCommandsTest {
     }
 
     @Test
+    @org.junit.jupiter.api.DisplayName("SPEC BEY-4: srg advise lists the workspace's recurring tasks with their advice")
+    void advise() {
+        for (int i = 0; i < 3; i++) {
+            assertThat(srg("run", "-w", workspace, "--name", "nightly-advice", "--follow", "true").exit()).isZero();
+        }
+        var advice = srg("advise", "-w", workspace);
+        assertThat(advice.exit()).as(advice.toString()).isZero();
+        assertThat(advice.out()).startsWith("NAME").contains("ADVISED-CU").contains("nightly-advice");
+        assertThat(srg("advise").exit()).isEqualTo(2);
+    }
+
+    @Test
     void instancesListGetLogCancel() {
         var submitted = srg("run", "-w", workspace, "-o", "json", "sleep 30");
         String id = submitted.id();

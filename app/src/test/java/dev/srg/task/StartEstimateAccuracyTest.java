@@ -230,6 +230,30 @@ class StartEstimateAccuracyTest {
     }
 
     @Test
+    @DisplayName("SPEC BEY-4: GET /advice — 3 runs of 2 CU that peaked at 64 MiB and 0.1 s of CPU need 0.25 CU; the saving at current prices")
+    void advice() {
+        Map<String, Duration> runs = new HashMap<>();
+        for (int i = 0; i < 3; i++) {
+            submit("advise-me", 2, Duration.ofSeconds(60), runs);
+        }
+        drive(runs);
+        var r = admin.get("workspaces/" + ws + "/advice?name=advise-me");
+        assertThat(r.status()).as(r.toString()).isEqualTo(200);
+        JsonNode a = r.json().get(0);
+        assertThat(a.get("runs").asInt()).isEqualTo(3);
+        assertThat(a.get("currentCu").decimalValue()).isEqualByComparingTo("2");
+        assertThat(a.get("advisedCu").decimalValue()).isEqualByComparingTo("0.25");
+        // 1.75 CU x 3 x 60 s x 0.12 per CU-hour = 0.0105 (the runs end a little after their 60 s: the
+        // simulated clock runs on with real time between the test's steps)
+        assertThat(a.get("monthlySaving").decimalValue()).isBetween(new java.math.BigDecimal("0.0105"),
+                new java.math.BigDecimal("0.0110"));
+        var all = admin.get("workspaces/" + ws + "/advice").json();
+        assertThat(all.valueStream().map(n -> n.get("name").asString())).contains("advise-me");
+        assertThat(admin.get("workspaces/ws-none/advice").status()).isEqualTo(404);
+        assertThat(fx.user().http().get("workspaces/" + ws + "/advice").status()).isEqualTo(404);
+    }
+
+    @Test
     @DisplayName("SPEC BEY-1: a dry run answers position, reason, estimate and cost, and writes nothing (no instance, no key, no audit entry)")
     void dryRunWritesNothing() {
         String payg = fx.payAsYouGoGroup(2).get("id").asString();
