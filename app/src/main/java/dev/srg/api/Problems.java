@@ -60,8 +60,11 @@ final class Problems {
             String type = m.getTargetType() == null ? "value" : typeName(m.getTargetType());
             write(ctx, 400, "InvalidParameter.Type", field,
                     (field == null ? "the request body" : field) + " must be " + type);
-        } else if (e instanceof StreamReadException) {
-            write(ctx, 400, "InvalidParameter.Json", null, "the request body is not valid JSON: " + e.getOriginalMessage());
+        } else if (e instanceof StreamReadException bad) {
+            // where, not what: the parser's message quotes the text it stumbled on, which may be part of a password
+            var at = bad.getLocation();
+            write(ctx, 400, "InvalidParameter.Json", null, "the request body is not valid JSON"
+                    + (at == null || at.getLineNr() < 0 ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
         } else {
             write(ctx, 400, "InvalidParameter.Json", field, "the request body does not fit: " + e.getOriginalMessage());
         }

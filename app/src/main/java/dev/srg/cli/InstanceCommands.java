@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -37,7 +38,27 @@ final class InstanceCommands extends ClientCommand {
                     Column.of("CPU-SECONDS", i -> Column.text(i.path("consumption").path("cpuSeconds"))),
                     Column.bytes("PEAK-MEMORY", i -> i.path("consumption").path("peakMemoryBytes")),
                     field("LIMITS", "limitsNote"), Column.joined("WARNINGS", "warnings"),
-                    Column.of("SCRIPT", InstanceCommands::scriptSummary)));
+                    Column.of("SCRIPT", InstanceCommands::scriptSummary), Column.of("PROGRESS", InstanceCommands::progressBar)));
+
+    /**
+     * A sync's progress (SPEC DI-5) as one line: a bar of the splits done, records read and
+     * written, bytes, speed and dirty records; null for an instance without progress.
+     */
+    static String progressBar(JsonNode i) {
+        JsonNode p = i.path("progress");
+        if (!p.isObject()) {
+            return null;
+        }
+        long done = p.path("splitsDone").asLong();
+        long total = p.path("splitsTotal").asLong();
+        int width = 20;
+        int filled = total > 0 ? (int) Math.min(width, width * done / total) : 0;
+        String status = p.path("status").isString() ? "  " + p.path("status").asString() : "";
+        return "[" + "#".repeat(filled) + "-".repeat(width - filled) + "] " + done + "/" + total + " splits  "
+                + p.path("recordsRead").asLong() + " read, " + p.path("recordsWritten").asLong() + " written ("
+                + Human.bytes(p.path("bytesWritten").asLong()) + ")  " + p.path("recordsPerSecond").asLong() + " rec/s, "
+                + Human.bytes(p.path("bytesPerSecond").asLong()) + "/s  " + p.path("dirtyRecords").asLong() + " dirty" + status;
+    }
 
     /** {@code srg run --dry-run} (SPEC BEY-1): amounts shown rounded to cents; the API answers them exact. */
     static final View DRY_RUN = new View(
@@ -78,9 +99,39 @@ final class InstanceCommands extends ClientCommand {
         printList(API + "/instances", query, page, INSTANCE);
     }
 
-    @Command(name = "get", description = "Show an instance with its consumption.")
-    void get(@Parameters(paramLabel = "INSTANCE_ID") String id) {
-        out().one(api().get(path("/instances/%s", id)), INSTANCE);
+    @Command(name = "get", description = "Show an instance with its consumption; --follow shows a sync's progress until it ends.")
+    void get(@Parameters(paramLabel = "INSTANCE_ID") String id,
+             @Option(names = {"-f", "--follow"}, description = "poll every second, showing a sync's progress bar, until the instance"
+                     + " ends") boolean follow) {
+        JsonNode i = api().get(path("/instances/%s", id));
+        if (follow) {
+            // on a terminal the bar redraws in place on stderr; piped, a line each time it changes
+            PrintWriter err = spec.commandLine().getErr();
+            boolean terminal = System.console() != null;
+            String last = null;
+            while (true) {
+                String bar = progressBar(i);
+                if (bar != null && !bar.equals(last)) {
+                    err.print(terminal ? "\r" + bar : bar + "\n");
+                    err.flush();
+                    last = bar;
+                }
+                if (Set.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT").contains(i.path("status").asString())) {
+                    break;
+                }
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+                i = api().get(path("/instances/%s", id));
+            }
+            if (terminal && last != null) {
+                err.println();
+            }
+        }
+        out().one(i, INSTANCE);
     }
 
     @Command(name = "script", description = "Print what an instance ran, as submitted (its workspace's members only).")

@@ -3,6 +3,8 @@ package dev.srg.connectivity;
 import static java.util.Objects.requireNonNull;
 
 import dev.srg.access.Principal;
+import dev.srg.datasource.DataSourceInfo;
+import dev.srg.datasource.DataSourceType;
 import dev.srg.error.SrgException;
 import dev.srg.execution.NetworkContext;
 import dev.srg.network.Cidr;
@@ -16,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.jdbi.v3.core.Jdbi;
 
@@ -34,11 +37,19 @@ public final class ConnectivityTests {
     private final Jdbi jdbi;
     private final InstanceManager instances;
     private final Function<String, NetworkContext> networks;
+    /** A data source the caller may use (404 where not a member of its workspace); null: tests of host and port only. */
+    private final BiFunction<Principal, String, DataSourceInfo> dataSources;
 
     public ConnectivityTests(Jdbi jdbi, InstanceManager instances, Function<String, NetworkContext> networks) {
+        this(jdbi, instances, networks, null);
+    }
+
+    public ConnectivityTests(Jdbi jdbi, InstanceManager instances, Function<String, NetworkContext> networks,
+                             BiFunction<Principal, String, DataSourceInfo> dataSources) {
         this.jdbi = requireNonNull(jdbi, "jdbi is null");
         this.instances = requireNonNull(instances, "instances is null");
         this.networks = requireNonNull(networks, "networks is null");
+        this.dataSources = dataSources;
     }
 
     /** The request body: a host and a port (or, with data sources, a dataSourceId), in a workspace. */
@@ -51,8 +62,7 @@ public final class ConnectivityTests {
     public Result test(Principal caller, String groupId, Request request) {
         requireNonNull(request, "request is null");
         if (request.dataSourceId() != null) {
-            throw SrgException.invalid("dataSourceId", "InvalidParameter.DataSourceId",
-                    "testing a data source needs data sources, which this server does not have yet; give host and port");
+            return testDataSource(caller, groupId, request);
         }
         Map<String, Object> fields = new LinkedHashMap<>();
         if (request.host() != null) {
@@ -63,6 +73,59 @@ public final class ConnectivityTests {
         }
         new ConnectivityTestKind().payload(fields); // the field errors before anything else
         return test(caller, groupId, Optional.ofNullable(request.workspaceId()), request.host(), request.port());
+    }
+
+    /**
+     * SPEC DI-1: a data source's test, for a caller who may use it (a member of its workspace, or a
+     * platform administrator; anyone else gets 404 as if it did not exist), run in its workspace:
+     * a database's host and port from inside the group's network; a CSV directory's existence and
+     * rights as the task's own user sees them on the group's machines.
+     */
+    private Result testDataSource(Principal caller, String groupId, Request request) {
+        if (dataSources == null) {
+            throw SrgException.invalid("dataSourceId", "InvalidParameter.DataSourceId",
+                    "this server has no data sources; give host and port");
+        }
+        if (request.host() != null || request.port() != null) {
+            throw SrgException.invalid(request.host() != null ? "host" : "port", "InvalidParameter.ConnectivityTest.Target",
+                    "give a dataSourceId, or a host and a port, not both");
+        }
+        DataSourceInfo ds = dataSources.apply(caller, request.dataSourceId());
+        if (request.workspaceId() != null && !request.workspaceId().equals(ds.workspaceId())) {
+            throw SrgException.invalid("workspaceId", "InvalidParameter.ConnectivityTest.Workspace", "data source '" + ds.id()
+                    + "' belongs to workspace '" + ds.workspaceId() + "': its test runs there");
+        }
+        if (ds.type() != DataSourceType.CSV) {
+            return test(caller, groupId, Optional.of(ds.workspaceId()), ds.host(), ds.port());
+        }
+        String dir = "'" + ds.path().replace("'", "'\\''") + "'";
+        String script = "d=" + dir + "\n"
+                + "if [ ! -d \"$d\" ]; then echo result=missing; elif [ -r \"$d\" ] && [ -x \"$d\" ]; then\n"
+                + "  if [ -w \"$d\" ]; then echo result=writable; else echo result=readable; fi\n"
+                + "else echo result=denied; fi\n";
+        SubmitRequest submit = new SubmitRequest(ds.workspaceId(), groupId, "SHELL", script, null, ConnectivityTestKind.CU, 10,
+                30, null, "connectivity test of data source " + ds.name(), null);
+        InstanceInfo instance = instances.submit(caller, submit, Map.of("script", script));
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!instance.status().isFinal() && System.nanoTime() < deadline) {
+            sleep();
+            instance = instances.get(caller, instance.id());
+        }
+        boolean enforced = instance.enforcement() != null && instance.enforcement().network().enforced();
+        String log = new String(instances.log(caller, instance.id(), 0, 64 * 1024).bytes(), StandardCharsets.UTF_8);
+        String result = log.lines().filter(l -> l.startsWith("result=")).map(l -> l.substring(7).strip()).findFirst().orElse("");
+        String where = "directory " + ds.path() + " on the group's machines (no network path)";
+        return switch (result) {
+            case "writable" -> new Result(true, NetworkPolicy.Path.NONE, null, null, null, instance.id(), enforced);
+            case "readable" -> new Result(true, NetworkPolicy.Path.NONE, where + ": readable by the task's user but not writable, so"
+                    + " a txtfile writer cannot write there", null, null, instance.id(), enforced);
+            case "missing" -> new Result(false, NetworkPolicy.Path.NONE, where + " does not exist", null, null, instance.id(), enforced);
+            case "denied" -> new Result(false, NetworkPolicy.Path.NONE, where + " exists, but the task's user may not read it"
+                    + " (tasks run as unprivileged users of their own: the directory must be readable and searchable by others)",
+                    null, null, instance.id(), enforced);
+            default -> new Result(false, NetworkPolicy.Path.NONE, "the test could not run: " + instance.status()
+                    + (instance.failureReason() == null ? "" : " (" + instance.failureReason() + ")"), null, null, instance.id(), enforced);
+        };
     }
 
     /** A test of {@code host:port} from group {@code groupId}, run in {@code workspaceId} or one the caller belongs to. */

@@ -161,4 +161,16 @@ public final class Fmt {
             default -> "muted";
         };
     }
+
+    /** A number of a sync's progress (SPEC DI-5), 0 when absent. */
+    public static long count(java.util.Map<String, Object> progress, String key) {
+        return progress != null && progress.get(key) instanceof Number n ? n.longValue() : 0;
+    }
+
+    /** A sync's progress in words: records, bytes, speed, dirty records (SPEC DI-5). */
+    public static String syncProgress(java.util.Map<String, Object> p) {
+        return count(p, "splitsDone") + " of " + count(p, "splitsTotal") + " splits · " + count(p, "recordsRead") + " read · "
+                + count(p, "recordsWritten") + " written (" + bytes(count(p, "bytesWritten")) + ") · " + count(p, "recordsPerSecond")
+                + " records/s · " + count(p, "dirtyRecords") + " dirty";
+    }
 }

@@ -8,6 +8,7 @@ import dev.srg.admission.UsageType;
 import dev.srg.error.SrgException;
 import dev.srg.group.ResourceGroupInfo;
 import dev.srg.store.PageRequest;
+import dev.srg.sync.SyncMonitor;
 import dev.srg.task.InstanceInfo;
 import dev.srg.task.InstanceManager.LogChunk;
 import dev.srg.task.InstanceStatus;
@@ -87,14 +88,20 @@ final class InstancePages {
         }
     }
 
+    /** The first dirty records a sync's page shows (all of them: GET /instances/{id}/dirty-records). */
+    private static final int DIRTY_SHOWN = 20;
+
     private static void details(Console c, ConsoleRequest r, boolean fragment) {
-        InstanceInfo i = c.features.instances().get(r.caller, r.path("id"));
+        // a sync's progress and dirty records (SPEC DI-4, DI-5), read from its worker's log like the API's
+        InstanceInfo i = c.features.syncs().withProgress(r.caller, c.features.instances().get(r.caller, r.path("id")));
         if (fragment) {
             r.render("instances/facts.jte", model("i", i, "page", r.page(i.id(), "instances")));
             return;
         }
+        List<SyncMonitor.DirtyRecord> dirty = i.progress() == null || Fmt.count(i.progress(), "dirtyRecords") == 0 ? List.of()
+                : c.features.syncs().dirtyRecords(r.caller, i.id()).items().stream().limit(DIRTY_SHOWN).toList();
         r.render("instances/detail.jte", model("page", r.page(i.id(), "instances").crumb("Instances", "/console/instances"),
-                "i", i));
+                "i", i, "dirty", dirty));
     }
 
     /** A chunk of the log from {@code offset}, for the page's live reader (X-Next-Offset says where to go on). */

@@ -173,7 +173,8 @@ public final class SrgServer implements AutoCloseable {
         closeables.push(monitoring);
         DataSourceManager dataSources = new DataSourceManager(jdbi, clock, workspaces, dataSourceStore);
         ApiServer.Features features = new ApiServer.Features(access, audit, regions, networks, groups, workspaces, instances,
-                lifecycle, new dev.srg.connectivity.ConnectivityTests(jdbi, instances, new GroupNetworkContext(jdbi)::of),
+                lifecycle, new dev.srg.connectivity.ConnectivityTests(jdbi, instances, new GroupNetworkContext(jdbi)::of,
+                        dataSources::get),
                 new dev.srg.privatezone.PrivateZones(jdbi, clock), dataSources,
                 new SyncMonitor(instances, new GroupNetworkContext(jdbi)::of), images,
                 new dev.srg.api.BeyondApi(new dev.srg.billing.ChargebackReport(jdbi, clock, config.prices()), instances), cluster::view,

@@ -153,4 +153,36 @@ class InstanceCommandsTest {
         assertThat(c.out()).contains("7");
         assertThat(srg("rg", "concurrency", group, "--set", "500").exit()).isEqualTo(3);
     }
+
+    @Test
+    void getFollowShowsASyncsProgressBarUntilItEnds() throws Exception {
+        // SPEC DI-5: a sync's progress in srg instance get --follow (CSV to CSV: no database needed)
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("srg-cli-csv-");
+        try {
+            java.nio.file.Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+            java.nio.file.Path in = dir.resolve("in.csv");
+            java.nio.file.Files.writeString(in, "a,b\n1,x\n2,y\n3,z\n");
+            java.nio.file.Files.setPosixFilePermissions(in, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            var admin = server.admin();
+            var ds = admin.post("data-sources", java.util.Map.of("name", "cli-files", "workspaceId", workspace, "type", "CSV",
+                    "path", dir.toString()));
+            assertThat(ds.status()).as(ds.toString()).isEqualTo(201);
+            java.util.Map<String, Object> csvIn = java.util.Map.of("plugin", "txtfile", "parameter", java.util.Map.of("datasource",
+                    "cli-files", "path", "in.csv", "column", java.util.List.of("a", "b"), "header", true));
+            java.util.Map<String, Object> csvOut = java.util.Map.of("plugin", "txtfile", "parameter", java.util.Map.of("datasource",
+                    "cli-files", "path", "out.csv", "column", java.util.List.of("a", "b"), "header", true));
+            var submitted = admin.post("instances", java.util.Map.of("workspaceId", workspace, "type", "DATA_INTEGRATION", "cu", 0.5,
+                    "sync", java.util.Map.of("reader", csvIn, "writer", csvOut)));
+            assertThat(submitted.status()).as(submitted.toString()).isEqualTo(201);
+            var got = srg("instance", "get", submitted.id(), "--follow");
+            assertThat(got.exit()).as(got.toString()).isZero();
+            assertThat(got.err()).contains("[####################] 1/1 splits  3 read, 3 written").contains("0 dirty  SUCCEEDED");
+            assertThat(got.out()).contains("SUCCEEDED").contains("PROGRESS");
+            assertThat(java.nio.file.Files.readString(dir.resolve("out.csv"))).isEqualTo("a,b\n1,x\n2,y\n3,z\n");
+        } finally {
+            try (var files = java.nio.file.Files.walk(dir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
 }

@@ -291,4 +291,43 @@ class ConsoleHttpTest {
                 .containsEntry("console POST /console/networks", "403 Forbidden.MissingPolicy")
                 .containsEntry("console.sign-in", "OK");
     }
+
+    @Test
+    @DisplayName("SPEC DI-4 DI-5: a sync's console page shows its progress and its dirty records (a CSV to CSV sync, no database)")
+    void syncProgressAndDirtyRecordsOnTheInstancePage() throws Exception {
+        String group = fx.subscriptionGroup(2).get("id").asString();
+        fx.awaitRunning(group);
+        String ws = fx.workspace(group).get("id").asString();
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("srg-console-csv-");
+        try {
+            java.nio.file.Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+            java.nio.file.Path in = dir.resolve("in.csv");
+            java.nio.file.Files.writeString(in, "1,a\nx2,<b>\n3,c\n");
+            java.nio.file.Files.setPosixFilePermissions(in, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            var ds = server.admin().post("data-sources", Map.of("name", "console-files", "workspaceId", ws, "type", "CSV",
+                    "path", dir.toString()));
+            assertThat(ds.status()).as(ds.toString()).isEqualTo(201);
+            var sync = Map.of("setting", Map.of("errorLimit", Map.of("record", 5)),
+                    "reader", Map.of("plugin", "txtfile", "parameter", Map.of("datasource", "console-files", "path", "in.csv",
+                            "column", List.of(Map.of("index", 0, "type", "long"), Map.of("index", 1, "type", "string")))),
+                    "writer", Map.of("plugin", "txtfile", "parameter", Map.of("datasource", "console-files", "path", "out.csv",
+                            "column", List.of("n", "s"))));
+            var submitted = server.admin().post("instances", Map.of("workspaceId", ws, "type", "DATA_INTEGRATION", "cu", 0.5,
+                    "sync", sync));
+            assertThat(submitted.status()).as(submitted.toString()).isEqualTo(201);
+            org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(2)).until(() ->
+                    server.admin().get("instances/" + submitted.id()).json().path("status").asString().equals("SUCCEEDED"));
+            Browser b = new Browser();
+            b.signIn(userWithPassword("correct horse battery", "AdministratorAccess"), "correct horse battery");
+            String html = b.get("/console/instances/" + submitted.id()).body();
+            assertThat(html).contains("Sync progress").contains("1 of 1 splits · 3 read · 2 written").contains("1 dirty");
+            // the record's values escaped: a value is data, never markup
+            assertThat(html).contains("Dirty records").contains("line 2, column c0: 'x2' is not a valid long")
+                    .contains("\"c1\":\"&lt;b&gt;\"").doesNotContain("\"<b>\"");
+        } finally {
+            try (var files = java.nio.file.Files.walk(dir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
 }

@@ -143,4 +143,15 @@ class DataSourceApiTest extends ServerTestBase {
         }
         return copy;
     }
+
+    @Test
+    @DisplayName("SPEC DI-1: a malformed body is a 400 saying where, never echoing the text it stumbled on (it may be a password)")
+    void malformedJsonDoesNotEchoThePassword() {
+        String ws = fx.workspace(null).get("id").asString();
+        var r = admin.send("POST", "data-sources", "{\"name\": \"db\", \"workspaceId\": \"" + ws
+                + "\", \"type\": \"POSTGRESQL\", \"password\": s3cretHunter2}");
+        assertThat(r.status()).as(r.toString()).isEqualTo(400);
+        assertThat(r.json().get("code").asString()).isEqualTo("InvalidParameter.Json");
+        assertThat(r.toString()).doesNotContain("s3cret").doesNotContain("Hunter2").contains("line 1");
+    }
 }

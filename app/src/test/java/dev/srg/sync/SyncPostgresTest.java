@@ -128,4 +128,66 @@ class SyncPostgresTest extends SyncTestBase {
         assertThat(log(r.id())).contains("1 channel(s)");
         assertThat(rows(dst, "dst")).hasSize(100);
     }
+
+    @Test
+    @DisplayName("a connectivity test by dataSourceId: a real connection from the group's network, a CSV directory as the task's user sees it")
+    void connectivityTestOfADataSource() throws Exception {
+        // SPEC DI-1, DI-8
+        postgresSource("pg-ct-in");
+        var in = admin.get("data-sources?workspaceId=" + workspaceId).json();
+        String inId = null;
+        for (JsonNode d : in.get("items")) {
+            if (d.get("name").asString().equals("pg-ct-in")) {
+                inId = d.get("id").asString();
+            }
+        }
+        JsonNode ok = connectivity(Map.of("dataSourceId", inId), 200);
+        assertThat(ok.get("reachable").asBoolean()).as(ok.toString()).isTrue();
+        assertThat(ok.get("path").asString()).isEqualTo(inVpc ? "VPC" : "NONE");
+        if (inVpc) {
+            String outId = admin.post("data-sources", Map.of("name", "pg-ct-out", "workspaceId", workspaceId, "type", "POSTGRESQL",
+                    "host", SyncTestHosts.OUTSIDE, "port", 5432, "database", "postgres", "user", "x", "password", "y")).id();
+            JsonNode out = connectivity(Map.of("dataSourceId", outId), 200);
+            assertThat(out.get("reachable").asBoolean()).as(out.toString()).isFalse();
+            assertThat(out.get("path").asString()).isEqualTo("NONE");
+            assertThat(out.get("reason").asString()).contains("not in a bound VPC or a route");
+        }
+        java.nio.file.Path open = java.nio.file.Files.createTempDirectory("srg-ct-");
+        java.nio.file.Path closed = java.nio.file.Files.createTempDirectory("srg-ct-");
+        try {
+            java.nio.file.Files.setPosixFilePermissions(open, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+            java.nio.file.Files.setPosixFilePermissions(closed, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+            String openId = admin.post("data-sources", Map.of("name", "csv-open", "workspaceId", workspaceId, "type", "CSV",
+                    "path", open.toString())).id();
+            String closedId = admin.post("data-sources", Map.of("name", "csv-closed", "workspaceId", workspaceId, "type", "CSV",
+                    "path", closed.toString())).id();
+            String missingId = admin.post("data-sources", Map.of("name", "csv-missing", "workspaceId", workspaceId, "type", "CSV",
+                    "path", open + "/nope")).id();
+            JsonNode csv = connectivity(Map.of("dataSourceId", openId), 200);
+            assertThat(csv.get("reachable").asBoolean()).as(csv.toString()).isTrue();
+            JsonNode denied = connectivity(Map.of("dataSourceId", closedId), 200);
+            assertThat(denied.get("reachable").asBoolean()).as(denied.toString()).isFalse();
+            assertThat(denied.get("reason").asString()).contains("may not read it");
+            JsonNode missing = connectivity(Map.of("dataSourceId", missingId), 200);
+            assertThat(missing.get("reachable").asBoolean()).isFalse();
+            assertThat(missing.get("reason").asString()).contains("does not exist");
+            // only those who may use the data source: a stranger gets 404, as if it did not exist
+            var stranger = fx.user("ResourceGroupFullAccess");
+            var r = stranger.http().post("resource-groups/" + groupId + "/connectivity-tests", Map.of("dataSourceId", openId));
+            assertThat(r.status()).as(r.toString()).isEqualTo(404);
+            var both = admin.post("resource-groups/" + groupId + "/connectivity-tests", Map.of("dataSourceId", openId, "host", "x",
+                    "port", 1));
+            assertThat(both.status()).isEqualTo(400);
+            assertThat(both.field()).isEqualTo("host");
+        } finally {
+            java.nio.file.Files.deleteIfExists(closed);
+            java.nio.file.Files.deleteIfExists(open);
+        }
+    }
+
+    private static JsonNode connectivity(Map<String, Object> body, int status) {
+        var r = admin.post("resource-groups/" + groupId + "/connectivity-tests", body);
+        assertThat(r.status()).as(r.toString()).isEqualTo(status);
+        return r.json();
+    }
 }
