@@ -13,6 +13,15 @@ CREATE TABLE cluster_lease (
 );
 INSERT INTO cluster_lease (id) VALUES (1);
 
+-- The epoch writes are fenced against, apart from the lease so that the leader's renewals (an
+-- UPDATE of cluster_lease) never wait for its own fenced writes, which share-lock this row; only a
+-- takeover updates it, and so waits for the old leader's fenced writes in flight.
+CREATE TABLE cluster_fence (
+    id    smallint PRIMARY KEY CHECK (id = 1),
+    epoch bigint   NOT NULL DEFAULT 0
+);
+INSERT INTO cluster_fence (id) VALUES (1);
+
 -- Every server says it is alive (GET /cluster lists them).
 CREATE TABLE cluster_servers (
     id           text PRIMARY KEY,
@@ -31,9 +40,9 @@ CREATE TABLE cluster_requests (
 );
 
 -- The fence. A leader's connections carry the epoch it leads in (srg.epoch); a write on a fenced
--- table from such a connection first locks the lease row FOR SHARE and checks the epoch is still
+-- table from such a connection first locks the cluster_fence row FOR SHARE and checks the epoch is still
 -- the lease's. A server that lost the lease (paused, partitioned) therefore changes nothing there;
--- and because a takeover UPDATEs that row, it waits for the old leader's writes in flight to end
+-- and because a takeover UPDATEs cluster_fence, it waits for the old leader's writes in flight to end
 -- (or kills their sessions), so the new leader reads a state nobody with an old epoch writes to.
 -- Connections without srg.epoch (followers serving the API; tools) are not fenced: their writes
 -- are the users' own requests, which any server may carry out.
@@ -45,7 +54,7 @@ BEGIN
     IF claimed IS NULL OR claimed = '' THEN
         RETURN NULL;
     END IF;
-    SELECT epoch INTO held FROM cluster_lease WHERE id = 1 FOR SHARE;
+    SELECT epoch INTO held FROM cluster_fence WHERE id = 1 FOR SHARE;
     IF held IS DISTINCT FROM claimed::bigint THEN
         RAISE EXCEPTION 'srg: fenced: this server led in epoch %, the lease is at epoch % now', claimed, held
             USING ERRCODE = 'SRG01';

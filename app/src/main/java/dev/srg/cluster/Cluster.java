@@ -47,8 +47,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Fencing</b>: while leading, every pooled connection carries the epoch ({@code srg.epoch});
  * a trigger refuses a write to the tables that matter from a connection whose epoch is not the
- * lease's (V25_1), under a share lock of the lease row, so a takeover waits for the old leader's
- * writes in flight. Before it takes over, the new leader also ends the old holder's sessions
+ * fence's (V25_1), under a share lock of the fence row, which a takeover updates in the
+ * transaction that takes the lease, so it waits for the old leader's writes in flight. Renewals
+ * touch only the lease row: they never wait for the leader's own writes. Before it takes over, the new leader also ends the old holder's sessions
  * (each server names its sessions after itself), so a paused leader cannot hold that lock.
  * A leader that finds its lease taken stops at once ({@code onLost}): what it was doing is the new
  * leader's now, and it is started again as a follower by whatever supervises it.
@@ -81,6 +82,8 @@ public final class Cluster implements AutoCloseable {
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("srg-cluster-lease").daemon().factory());
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile long epoch;
+    /** Leading, and done taking over (the dispatcher rebuilt): only then is followers' work taken. */
+    private volatile boolean ready;
     private volatile Supplier<String> address = () -> "unknown";
     private volatile Runnable onLeadership = () -> { };
     private volatile Runnable onLost = () -> { };
@@ -154,14 +157,20 @@ public final class Cluster implements AutoCloseable {
         this.onLeadership = requireNonNull(onLeadership, "onLeadership is null");
         this.onLost = requireNonNull(onLost, "onLost is null");
         this.onWork = requireNonNull(onWork, "onWork is null");
+        boolean leads = false;
         try {
-            tick(true);
+            leads = tick(true);
         } catch (RuntimeException e) {
             LOG.warn("cluster: the first look at the lease failed ({}); this server follows until it can look again", e.toString());
         }
+        // renewing from now on: taking over (re-attaching, rebuilding the ledgers) may take longer than a lease
         long every = config.renewEvery().toMillis();
         leaseThread.scheduleWithFixedDelay(() -> tick(false), every, every, TimeUnit.MILLISECONDS);
         listener = Thread.ofPlatform().name("srg-cluster-listen").daemon().start(this::listen);
+        if (leads) {
+            onLeadership.run(); // on this thread, before the server serves: a failure fails the start
+            ready = true;
+        }
     }
 
     /** Hands work this follower accepted to the leader (the leader does it itself when this server leads). */
@@ -211,21 +220,35 @@ public final class Cluster implements AutoCloseable {
 
     // --- the lease ---
 
-    private void tick(boolean first) {
+    /** Renews or looks for the lease; on the first look, says whether this server just took it (the caller takes over). */
+    private boolean tick(boolean first) {
         if (closed.get()) {
-            return;
+            return false;
         }
+        long began = System.nanoTime();
         try {
             Connection c = leaseConnection();
             heartbeat(c);
             if (leading()) {
                 renew(c);
+                long millis = (System.nanoTime() - began) / 1_000_000;
+                if (millis > config.renewEvery().toMillis()) {
+                    LOG.warn("cluster: renewing the lease took {} ms (the lease lasts {} ms)", millis, config.lease().toMillis());
+                }
             } else if (tryAcquire(c)) {
                 if (first) {
-                    onLeadership.run();
-                } else {
-                    Thread.ofPlatform().name("srg-cluster-lead").daemon().start(onLeadership);
+                    return true;
                 }
+                Thread.ofPlatform().name("srg-cluster-lead").daemon().start(() -> {
+                    try {
+                        onLeadership.run();
+                        ready = true;
+                    } catch (RuntimeException e) {
+                        // leading without dispatching would stall everything: stop, as a crash would, for another to take over
+                        LOG.error("cluster: taking over failed: {}", e.toString());
+                        onLost.run();
+                    }
+                });
             }
         } catch (SQLException | RuntimeException e) {
             LOG.warn("cluster: lease {} failed: {}", leading() ? "renewal" : "check", e.toString());
@@ -234,6 +257,7 @@ public final class Cluster implements AutoCloseable {
                 throw new IllegalStateException("cannot read the cluster lease: " + e.getMessage(), e);
             }
         }
+        return false;
     }
 
     private Connection leaseConnection() throws SQLException {
@@ -300,6 +324,7 @@ public final class Cluster implements AutoCloseable {
                 }
             }
         }
+        c.setAutoCommit(false);
         try (PreparedStatement s = c.prepareStatement("""
                 UPDATE cluster_lease SET holder = ?, epoch = epoch + 1, acquired_at = clock_timestamp(),
                                          expires_at = clock_timestamp() + make_interval(secs => ?)
@@ -307,12 +332,26 @@ public final class Cluster implements AutoCloseable {
             s.setString(1, incarnation);
             s.setDouble(2, config.lease().toMillis() / 1000.0);
             s.setLong(3, seen);
+            long taken;
             try (ResultSet rs = s.executeQuery()) {
                 if (!rs.next()) {
+                    c.rollback();
                     return false; // another server took it first
                 }
-                epoch = rs.getLong(1);
+                taken = rs.getLong(1);
             }
+            // in the same transaction: waits for the old leader's fenced writes in flight (its sessions were just ended)
+            try (PreparedStatement f = c.prepareStatement("UPDATE cluster_fence SET epoch = ? WHERE id = 1")) {
+                f.setLong(1, taken);
+                f.executeUpdate();
+            }
+            c.commit();
+            epoch = taken;
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
         }
         LOG.info("cluster: {} leads now (epoch {}; previous holder {})", serverId, epoch, holder == null ? "none" : holder);
         return true;
@@ -347,7 +386,7 @@ public final class Cluster implements AutoCloseable {
                     }
                 }
                 PGNotification[] notes = c.unwrap(PGConnection.class).getNotifications((int) Math.min(poll, 1000));
-                if (!leading()) {
+                if (!leading() || !ready) {
                     continue;
                 }
                 if (notes != null) {

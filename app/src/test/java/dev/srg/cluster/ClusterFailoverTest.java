@@ -24,7 +24,7 @@ class ClusterFailoverTest {
     @Test
     @DisplayName("kill -9 the leader twice and pause one: a new leader within 15 s, nothing lost, doubled or over capacity; the paused one writes nothing")
     void failover() throws Exception {
-        try (ClusterFixture cluster = new ClusterFixture(3, 3)) {
+        try (ClusterFixture cluster = new ClusterFixture(3, 6)) {
             cluster.startAll();
 
             // SPEC HA-1: every server answers, and all name the same leader, one of them

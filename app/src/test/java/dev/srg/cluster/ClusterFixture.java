@@ -47,6 +47,8 @@ final class ClusterFixture implements AutoCloseable {
     final AtomicInteger refused = new AtomicInteger();
     private final AtomicBoolean stop = new AtomicBoolean();
     private final List<Thread> clients = new ArrayList<>();
+    /** Every server process started, for their logs at the end. */
+    private final List<Map.Entry<String, ServerProcess>> started = new CopyOnWriteArrayList<>();
     private String token;
     private String workspace;
 
@@ -141,6 +143,7 @@ final class ClusterFixture implements AutoCloseable {
 
     void start(Node n) throws Exception {
         n.process = ServerProcess.start(n.dataDir, Duration.ofMinutes(5), common);
+        started.add(Map.entry(n.name, n.process));
     }
 
     TestHttp http(Node n) {
@@ -359,6 +362,15 @@ final class ClusterFixture implements AutoCloseable {
     @Override
     public void close() {
         stop.set(true);
+        int i = 0;
+        for (Map.Entry<String, ServerProcess> p : started) {
+            try {
+                Files.writeString(root.resolve(p.getKey() + "-" + (i++) + ".log"), p.getValue().output());
+            } catch (IOException e) {
+                // the logs are a help, not the test
+            }
+        }
+        System.out.println("cluster: server logs in " + root);
         for (Node n : nodes) {
             ServerProcess p = n.process;
             if (p != null) {

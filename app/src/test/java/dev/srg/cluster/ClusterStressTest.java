@@ -28,7 +28,7 @@ class ClusterStressTest {
     @DisplayName("kill -9 the leader at random moments, 50 times: a new leader within 15 s each time, nothing lost, doubled or over capacity")
     void killTheLeaderAgainAndAgain() throws Exception {
         int rounds = Integer.getInteger("srg.cluster.rounds", 50);
-        try (ClusterFixture cluster = new ClusterFixture(3, 3)) {
+        try (ClusterFixture cluster = new ClusterFixture(3, 6)) {
             cluster.startAll();
             cluster.startClients(3);
             List<Duration> takeovers = new ArrayList<>();

@@ -59,6 +59,22 @@ public final class TestServer implements AutoCloseable {
         }
     }
 
+    /**
+     * A second server on this one's database: a cluster of two (this one leads, having started
+     * first). The administrator exists already, so its token is this one's.
+     */
+    public TestServer second() {
+        try {
+            Path dir = Files.createTempDirectory("srg-test");
+            dir.toFile().setExecutable(true, false);
+            Files.writeString(dir.resolve("admin.token"), adminToken + "\n");
+            return new TestServer(SrgServer.start(ServerConfig.forDatabase(dir, db.url(), db.user(), db.password()), extensions),
+                    extensions, dir, db);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Moves the simulated clock (start with {@code cfg -> cfg with simulatedClock}) and runs every background job. */
     public java.time.Instant advanceClock(java.time.Duration by) {
         return server.advanceClock(by);
@@ -84,6 +100,11 @@ public final class TestServer implements AutoCloseable {
         return "http://127.0.0.1:" + server.port();
     }
 
+    /** The database this server runs on (a second server on it joins its cluster). */
+    public TestDatabases.Fresh database() {
+        return db;
+    }
+
     public Path dataDir() {
         return dataDir;
     }
@@ -97,7 +118,8 @@ public final class TestServer implements AutoCloseable {
         try (var c = java.sql.DriverManager.getConnection(db.url(), db.user(), db.password()); var s = c.createStatement()) {
             var tables = new java.util.ArrayList<String>();
             try (var rs = s.executeQuery("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-                    + " AND tablename NOT IN ('audit_events', 'flyway_schema_history')")) {
+                    // the cluster's lease and heartbeats are renewed every few seconds, whatever the requests
+                    + " AND tablename NOT IN ('audit_events', 'flyway_schema_history', 'cluster_lease', 'cluster_servers')")) {
                 while (rs.next()) {
                     tables.add(rs.getString(1));
                 }
