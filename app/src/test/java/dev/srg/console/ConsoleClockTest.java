@@ -3,15 +3,15 @@ package dev.srg.console;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.srg.access.AccessManager;
-import dev.srg.access.Policy;
 import dev.srg.access.Principal;
 import dev.srg.time.SimulatedClock;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.EnumSet;
 import java.util.concurrent.TimeUnit;
+import dev.srg.testing.TestDatabases;
+import dev.srg.testing.TestServer;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -26,17 +26,20 @@ class ConsoleClockTest {
         return new SimulatedClock(Clock.fixed(T0, ZoneOffset.UTC));
     }
 
-    /** Never queried here: finding a session does not read the store (only its principal does). */
-    private static AccessManager access() {
-        return new AccessManager(Jdbi.create("jdbc:postgresql://127.0.0.1:1/unused"), Clock.systemUTC());
-    }
-
     @Test
     @DisplayName("SPEC ACC-5: a console session ends after 8 idle hours and after 24 hours in all, on the injected clock")
     void sessionExpiresOnTheInjectedClock() {
+        // sessions are kept in the database (issue 16, several servers): a migrated one, from a server
+        try (TestServer server = TestServer.start()) {
+            TestDatabases.Fresh db = server.database();
+            AccessManager access = new AccessManager(Jdbi.create(db.url(), db.user(), db.password()), Clock.systemUTC());
+            sessionsExpireOn(access, access.authenticate(server.adminToken()).orElseThrow());
+        }
+    }
+
+    private static void sessionsExpireOn(AccessManager access, Principal alice) {
         SimulatedClock clock = clock();
-        ConsoleSessions sessions = new ConsoleSessions(access(), clock);
-        Principal alice = new Principal("u-1", "alice", EnumSet.noneOf(Policy.class));
+        ConsoleSessions sessions = new ConsoleSessions(access, clock);
 
         String idle = sessions.create(alice, null);
         clock.advance(ConsoleSessions.IDLE.minusSeconds(1));
