@@ -4,10 +4,8 @@ import dev.srg.admission.UsageType;
 import dev.srg.error.SrgException;
 import dev.srg.execution.LaunchCommand;
 import dev.srg.execution.TaskKind;
-import dev.srg.execution.WorkShape;
 import dev.srg.quantity.ComputeUnits;
 import java.util.Map;
-import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -54,20 +52,12 @@ public final class ConnectivityTestKind implements TaskKind {
         return UsageType.CONNECTIVITY_TEST;
     }
 
-    @Override
-    public WorkShape shape() {
-        return WorkShape.TASK;
-    }
 
     @Override
     public ComputeUnits maxCu() {
         return CU;
     }
 
-    @Override
-    public Optional<ComputeUnits> warnAboveCu() {
-        return Optional.empty();
-    }
 
     @Override
     public Map<String, Object> payload(Map<String, Object> submittedFields) {

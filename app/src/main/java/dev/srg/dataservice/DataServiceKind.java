@@ -11,7 +11,6 @@ import dev.srg.quantity.ComputeUnits;
 import dev.srg.sync.SyncRuntime;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -52,10 +51,6 @@ public final class DataServiceKind implements TaskKind {
         return MAX_CU;
     }
 
-    @Override
-    public Optional<ComputeUnits> warnAboveCu() {
-        return Optional.empty();
-    }
 
     @Override
     public Map<String, Object> payload(Map<String, Object> submittedFields) {

@@ -24,14 +24,18 @@ public interface TaskKind {
     /** What the instances count against in admission, quotas and usage (ADM-1). */
     UsageType usageType();
 
-    /** Run-to-completion task or long-running service. */
-    WorkShape shape();
+    /** Run-to-completion task (the default) or long-running service. */
+    default WorkShape shape() {
+        return WorkShape.TASK;
+    }
 
     /** The most CU one instance may ask (ADM-3). */
     ComputeUnits maxCu();
 
-    /** Above this many CU a submission is accepted with a warning (ADM-3), if the kind warns at all. */
-    Optional<ComputeUnits> warnAboveCu();
+    /** Above this many CU a submission is accepted with a warning (ADM-3), if the kind warns at all (by default not). */
+    default Optional<ComputeUnits> warnAboveCu() {
+        return Optional.empty();
+    }
 
     /**
      * Checks the payload fields of a submission (those given, e.g. {@code script} or {@code sync})

@@ -6,7 +6,6 @@ import dev.srg.admission.UsageType;
 import dev.srg.error.SrgException;
 import dev.srg.execution.LaunchCommand;
 import dev.srg.execution.TaskKind;
-import dev.srg.execution.WorkShape;
 import dev.srg.quantity.ComputeUnits;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,7 +15,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
 
@@ -67,20 +65,12 @@ public final class ImageBuildKind implements TaskKind {
         return UsageType.SCHEDULING;
     }
 
-    @Override
-    public WorkShape shape() {
-        return WorkShape.TASK;
-    }
 
     @Override
     public ComputeUnits maxCu() {
         return MAX_CU;
     }
 
-    @Override
-    public Optional<ComputeUnits> warnAboveCu() {
-        return Optional.empty();
-    }
 
     @Override
     public Map<String, Object> payload(Map<String, Object> submittedFields) {

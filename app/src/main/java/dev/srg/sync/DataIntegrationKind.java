@@ -10,13 +10,11 @@ import dev.srg.datasource.DataSourceType;
 import dev.srg.error.SrgException;
 import dev.srg.execution.LaunchCommand;
 import dev.srg.execution.TaskKind;
-import dev.srg.execution.WorkShape;
 import dev.srg.json.Json;
 import dev.srg.quantity.ComputeUnits;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * Batch sync tasks (SPEC DI-2): usage type DATA_INTEGRATION, at most 16 CU (ADM-3), payload
@@ -48,20 +46,12 @@ public final class DataIntegrationKind implements TaskKind {
         return UsageType.DATA_INTEGRATION;
     }
 
-    @Override
-    public WorkShape shape() {
-        return WorkShape.TASK;
-    }
 
     @Override
     public ComputeUnits maxCu() {
         return MAX_CU;
     }
 
-    @Override
-    public Optional<ComputeUnits> warnAboveCu() {
-        return Optional.empty();
-    }
 
     @Override
     public Map<String, Object> payload(Map<String, Object> submittedFields) {
