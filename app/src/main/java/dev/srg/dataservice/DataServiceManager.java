@@ -821,17 +821,7 @@ public final class DataServiceManager {
     }
 
     private WorkspaceRole requireMember(Principal caller, String workspaceId) {
-        if (workspaces.find(workspaceId).isEmpty()) {
-            throw SrgException.notFound("Workspace", workspaceId, "workspaceId");
-        }
-        Optional<WorkspaceRole> role = workspaces.role(workspaceId, caller.userId());
-        if (role.isPresent()) {
-            return role.get();
-        }
-        if (caller.isAdministrator()) {
-            return WorkspaceRole.ADMIN;
-        }
-        throw SrgException.notFound("Workspace", workspaceId, "workspaceId");
+        return workspaces.requireMember(caller, workspaceId);
     }
 
     private void memberOrNotFound(Principal caller, String workspaceId, String what, String id) {

@@ -184,6 +184,25 @@ public final class WorkspaceManager {
         return jdbi.withHandle(h -> find(h, id));
     }
 
+    /**
+     * The caller's role in a workspace for other features' rules: a member's own role, ADMIN for an
+     * administrator who is not a member; 404 for anyone else, so a workspace one cannot use is not
+     * told apart from one that does not exist.
+     */
+    public WorkspaceRole requireMember(Principal caller, String workspaceId) {
+        if (find(workspaceId).isEmpty()) {
+            throw SrgException.notFound("Workspace", workspaceId, "workspaceId");
+        }
+        Optional<WorkspaceRole> role = role(workspaceId, caller.userId());
+        if (role.isPresent()) {
+            return role.get();
+        }
+        if (caller.isAdministrator()) {
+            return WorkspaceRole.ADMIN;
+        }
+        throw SrgException.notFound("Workspace", workspaceId, "workspaceId");
+    }
+
     private void associate(Handle h, String workspaceId, String workspaceRegion, String groupId, String field, Instant now) {
         ResourceGroupInfo g = groups.find(h, groupId, true)
                 .orElseThrow(() -> SrgException.notFound("ResourceGroup", groupId, field));
