@@ -15,22 +15,41 @@ class MainTest {
 
     @Test
     void aClientCallBuildsOnlyItsOwnCommandByNameOrAlias() {
-        assertThat(Main.commandLine("rg").getSubcommands().keySet()).containsExactlyInAnyOrder("server", "demo", "load", "help", "rg");
-        assertThat(Main.commandLine("instances").getSubcommands().keySet())
-                .containsExactlyInAnyOrder("server", "demo", "load", "help", "instance", "instances");
-        assertThat(Main.commandLine("run").getSubcommands()).containsKey("run").doesNotContainKey("rg");
+        assertThat(Main.commandLine("rg", null).getSubcommands().keySet()).containsExactlyInAnyOrder("help", "rg");
+        assertThat(Main.commandLine("instances", null).getSubcommands().keySet())
+                .containsExactlyInAnyOrder("help", "instance", "instances");
+        assertThat(Main.commandLine("run", null).getSubcommands()).containsKey("run").doesNotContainKey("rg");
+    }
+
+    @Test
+    void ofAGroupOnlyTheSubcommandNamedIsBuiltAndEverythingElseGetsAllOfThem() {
+        CommandLine rg = Main.commandLine("rg", "list").getSubcommands().get("rg");
+        assertThat(rg.getSubcommands().keySet()).containsExactly("list");
+        // it still takes the options every client command inherits, wherever they stand
+        assertThat(rg.getSubcommands().get("list").getCommandSpec().findOption("--url")).isNotNull();
+
+        int all = Main.commandLine().getSubcommands().get("rg").getSubcommands().size();
+        assertThat(all).isGreaterThan(10);
+        for (String second : new String[] {null, "--help", "-o", "lst"}) {
+            assertThat(Main.commandLine("rg", second).getSubcommands().get("rg").getSubcommands()).as(second).hasSize(all);
+        }
+        CommandLine cl = Main.commandLine("rg", "lst");
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err));
+        assertThat(cl.execute("rg", "lst")).isEqualTo(2);
+        assertThat(err.toString()).contains("Did you mean").contains("list");
     }
 
     @Test
     void helpAnUnknownCommandAndServerCommandsGetTheWholeTree() {
         int all = Main.commandLine().getSubcommands().size();
         assertThat(all).isGreaterThan(20);
-        assertThat(Main.commandLine(null).getSubcommands()).hasSize(all);
-        assertThat(Main.commandLine("--help").getSubcommands()).hasSize(all);
-        assertThat(Main.commandLine("server").getSubcommands()).hasSize(all).containsKey("completion");
+        assertThat(Main.commandLine(null, null).getSubcommands()).hasSize(all);
+        assertThat(Main.commandLine("--help", null).getSubcommands()).hasSize(all);
+        assertThat(Main.commandLine("server", null).getSubcommands()).hasSize(all).containsKey("completion");
 
         // a mistyped command is still answered with a suggestion from the whole tree
-        CommandLine cl = Main.commandLine("rgs");
+        CommandLine cl = Main.commandLine("rgs", null);
         StringWriter err = new StringWriter();
         cl.setErr(new PrintWriter(err));
         assertThat(cl.execute("rgs", "list")).isEqualTo(2);

@@ -30,10 +30,15 @@ public final class ApiClient {
     }
 
     private ApiClient(String baseUrl, String token, boolean resolveNames) {
-        this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
-        this.http = client(this.baseUrl);
+        this(baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl, token, resolveNames, null);
+    }
+
+    /** The name-resolving client's own lookups go through the same HTTP client (one is costly to start). */
+    private ApiClient(String baseUrl, String token, boolean resolveNames, HttpClient http) {
+        this.baseUrl = baseUrl;
+        this.http = http != null ? http : client(baseUrl);
         this.token = token;
-        this.names = resolveNames ? new Names(new ApiClient(baseUrl, token, false)) : null;
+        this.names = resolveNames ? new Names(new ApiClient(baseUrl, token, false, this.http)) : null;
     }
 
     /**

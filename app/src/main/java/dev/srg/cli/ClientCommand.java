@@ -23,8 +23,10 @@ import tools.jackson.databind.JsonNode;
 /**
  * What every client command shares: the connection options (inherited by subcommands, so they go
  * anywhere on the line), the output format, and the few ways to call the API and print answers.
- * A group of commands ({@code srg rg ...}) is one subclass whose methods are its subcommands.
+ * A group of commands ({@code srg rg ...}) is one subclass whose methods are its subcommands;
+ * {@link ClientCommands} adds them itself, only the one a call names (picocli would build them all).
  */
+@CommandLine.Command(addMethodSubcommands = false)
 abstract class ClientCommand implements Runnable {
     static final String DEFAULT_URL = "http://localhost:8080";
     static final String API = "/api/v1";

@@ -1,6 +1,7 @@
 package dev.srg.cli;
 
 import java.io.PrintWriter;
+import java.lang.reflect.Method;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -22,7 +23,7 @@ public final class ClientCommands {
     /**
      * The client commands, each made only when asked for: picocli builds a command's model by
      * reflection when it is added, and building all of them cost about half of a CLI call's
-     * wall time (issue 17), so a call adds just the one it runs (see {@link #addTo(CommandLine, String)}).
+     * wall time (issue 17), so a call adds just the one it runs (see {@link #addTo(CommandLine, String, String)}).
      */
     private static final List<Lazy> COMMANDS = List.of(
             new Lazy(RegionCommands.class, RegionCommands::new),
@@ -47,33 +48,61 @@ public final class ClientCommands {
     /** A command known by its class's annotation (names are read without building anything), made on demand. */
     private record Lazy(Class<? extends ClientCommand> type, Supplier<ClientCommand> make) {
         boolean answersTo(String name) {
-            Command c = type.getAnnotation(Command.class);
-            return c.name().equals(name) || List.of(c.aliases()).contains(name);
+            return answers(type.getAnnotation(Command.class), name);
         }
     }
 
     /** Every client command (help, completion, tests). */
     public static void addTo(CommandLine root) {
-        addTo(root, null);
+        addTo(root, null, null);
     }
 
     /**
      * The client command named {@code only} (a name or alias, as typed first on the command line), or
-     * every one when {@code only} is null or names none of them.
+     * every one when {@code only} is null or names none of them. Of a group's subcommands ({@code rg
+     * list}), only the one named {@code next} is built when it names one: picocli reads every
+     * annotation of a subcommand's method and parameters, and a group has up to twenty.
      */
-    public static void addTo(CommandLine root, String only) {
-        var wanted = COMMANDS.stream().filter(c -> only != null && c.answersTo(only)).findFirst();
+    public static void addTo(CommandLine root, String only, String next) {
+        var wanted = named(only);
         if (wanted.isPresent()) {
-            root.addSubcommand(wanted.get().make().get());
+            root.addSubcommand(withSubcommands(wanted.get().make().get(), next));
             configure(root);
             return;
         }
-        COMMANDS.forEach(c -> root.addSubcommand(c.make().get()));
+        COMMANDS.forEach(c -> root.addSubcommand(withSubcommands(c.make().get(), null)));
         // `srg completion > /etc/bash_completion.d/srg` (bash and zsh), generated from the commands themselves
         root.addSubcommand("completion", new picocli.AutoComplete.GenerateCompletion());
         root.getSubcommands().get("completion").getCommandSpec().usageMessage().hidden(false)
                 .description("Print a bash/zsh completion script: source <(srg completion)");
         configure(root);
+    }
+
+    /** Whether {@code name} (as typed first on the command line) is a client command's name or alias. */
+    public static boolean names(String name) {
+        return named(name).isPresent();
+    }
+
+    private static java.util.Optional<Lazy> named(String name) {
+        return COMMANDS.stream().filter(c -> name != null && c.answersTo(name)).findFirst();
+    }
+
+    /**
+     * A command with its method subcommands ({@link ClientCommand} turns picocli's own adding of them
+     * off): the one {@code next} names, or all of them when it names none (help, a typo's suggestions).
+     */
+    private static CommandLine withSubcommands(ClientCommand command, String next) {
+        CommandLine cl = new CommandLine(command);
+        List<Method> methods = CommandLine.getCommandMethods(command.getClass(), null);
+        List<Method> named = methods.stream().filter(m -> next != null && answers(m.getAnnotation(Command.class), next)).toList();
+        for (Method m : named.isEmpty() ? methods : named) {
+            cl.addSubcommand(new CommandLine(m));
+        }
+        return cl;
+    }
+
+    private static boolean answers(Command c, String name) {
+        return c.name().equals(name) || List.of(c.aliases()).contains(name);
     }
 
     private static void configure(CommandLine root) {

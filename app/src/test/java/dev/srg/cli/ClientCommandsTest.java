@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 import tools.jackson.databind.JsonNode;
 
-/** The client commands, run in-process through {@link Main#commandLine()} against a real server. */
+/** The client commands, run in-process as {@link Main#main} runs them ({@link Main#forArgs}) against a real server. */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class ClientCommandsTest {
     static TestServer server;
@@ -59,7 +59,7 @@ class ClientCommandsTest {
 
     /** Runs {@code srg ARGS} with only {@code env} as its environment (and no profile unless a test writes one). */
     static Run srgWithEnv(Map<String, String> env, String... args) {
-        CommandLine cl = Main.commandLine();
+        CommandLine cl = Main.forArgs(args);
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         cl.setOut(new PrintWriter(out, true));
