@@ -419,7 +419,8 @@ class DataServiceApiTest extends DataServiceTestBase {
             server.runBackgroundJobs();
             return admin.get("resource-groups/" + payg).json().path("status").asString().equals("FROZEN");
         });
-        Thread.sleep(1100); // the gateway reads a group's state at most once a second
+        // the gateway serves a group's state at most this old (read again in the background meanwhile)
+        Thread.sleep(java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(DataServiceGateway.GROUP_MAX_STALE_NANOS) + 100);
         Call frozen = callWithCode(code, path, Map.of());
         assertThat(frozen.status()).as(frozen.toString()).isEqualTo(503);
         assertThat(frozen.code()).isEqualTo("ServiceUnavailable.ResourceGroupFrozen");
