@@ -124,6 +124,9 @@ final class WorkerClient implements AutoCloseable {
                 throw new Unreachable("the worker closed the connection", null);
             }
             if (introduce) {
+                // as the worker does: a new key of a data source replaces its older ones on this connection
+                String id = WorkerSource.idOf(source.key());
+                conn.sources.removeIf(k -> WorkerSource.idOf(k).equals(id));
                 conn.sources.add(source.key());
             }
             return new Answer(head, data);
