@@ -25,7 +25,6 @@ import dev.srg.dataservice.ServiceInstances;
 import dev.srg.error.SrgException;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -132,12 +131,7 @@ final class DataServiceResource {
                     ctx.queryParamMap(), ctx.bodyAsBytes(), ctx.contentType(), ctx.header("Authorization"),
                     ctx.header("X-Srg-AppKey"), ctx.header("X-Srg-Timestamp"), ctx.header("X-Srg-Nonce"),
                     ctx.header("X-Srg-Signature")));
-            Map<String, Object> body = new LinkedHashMap<>();
-            body.put("data", r.data());
-            body.put("pageNum", r.pageNum());
-            body.put("pageSize", r.pageSize());
-            body.put("totalNum", r.totalNum());
-            ctx.status(200).contentType("application/json").result(dev.srg.json.Json.MAPPER.writeValueAsBytes(body));
+            ctx.status(200).contentType("application/json").result(r.json());
         } catch (DataServiceGateway.RetryAfter e) {
             ctx.header("Retry-After", Integer.toString(e.retryAfterSeconds()));
             Problems.write(ctx, e.status(), e.code(), e.field(), e.detail());

@@ -2,7 +2,6 @@ package dev.srg.dataservice;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.srg.datasource.DataSourceConnection;
 import dev.srg.datasource.DataSourceStore;
 import dev.srg.datasource.DataSourceType;
 import dev.srg.datasource.SecretBox;
@@ -48,8 +47,15 @@ public final class DataServiceGateway implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DataServiceGateway.class);
     /** SPEC DS-3: a signature's timestamp must be within this of srg's clock. */
     public static final Duration SIGNATURE_WINDOW = Duration.ofMinutes(5);
-    private static final long ROUTE_TTL_NANOS = TimeUnit.SECONDS.toNanos(2);
-    private static final long GROUP_TTL_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /**
+     * What a call reads of the store is reloaded in the background after this (a change made on
+     * another server of a cluster is served from then on; on this one, at once: {@link #routesChanged}).
+     */
+    private static final long REFRESH_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** ... and never older than this, even after idle traffic. */
+    private static final long MAX_STALE_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** A frozen, expired or released group stops serving within this (RG-4). */
+    static final long GROUP_MAX_STALE_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final Pattern NONCE = Pattern.compile("[A-Za-z0-9_-]{8,128}");
     private static final Pattern TIMESTAMP = Pattern.compile("[0-9]{10,16}");
 
@@ -62,18 +68,13 @@ public final class DataServiceGateway implements AutoCloseable {
     /** Real time: signatures are made by clients' clocks, whatever a simulated clock says. */
     private final Clock wallClock;
     private final Clock clock;
-    private final Map<String, Cached<Optional<Route>>> routes = new ConcurrentHashMap<>();
-    private final Map<String, Cached<Optional<App>>> apps = new ConcurrentHashMap<>();
-    private final Map<String, Cached<DataSourceConnection>> connections = new ConcurrentHashMap<>();
-    private final Map<String, Cached<String>> groupStates = new ConcurrentHashMap<>();
+    private final RefreshingCache<String, Optional<Route>> routes;
+    /** By "code:" + the AppCode's SHA-256 or "key:" + the AppKey. */
+    private final RefreshingCache<String, Optional<App>> apps;
+    private final RefreshingCache<String, Optional<WorkerSource>> sources;
+    private final RefreshingCache<String, String> groupStates;
     private final Map<String, TokenBucket> buckets = new ConcurrentHashMap<>();
     private final Map<String, Meters> meters = new ConcurrentHashMap<>();
-
-    private record Cached<T>(T value, long at) {
-        boolean fresh(long ttl) {
-            return System.nanoTime() - at < ttl;
-        }
-    }
 
     /** A published version, ready to serve. */
     private record Route(String apiId, int version, String workspaceId, ApiDefinition def, SqlTemplate template, boolean mysql,
@@ -85,8 +86,22 @@ public final class DataServiceGateway implements AutoCloseable {
     public record CallRequest(String method, String path, Map<String, List<String>> query, byte[] body, String contentType,
                               String authorization, String appKey, String timestamp, String nonce, String signature) {}
 
-    /** {@code {data, pageNum, pageSize, totalNum}}. */
-    public record CallResult(JsonNode data, int pageNum, int pageSize, long totalNum) {}
+    /**
+     * {@code {data, pageNum, pageSize, totalNum}}; {@code data} is the rows' JSON array as the worker
+     * wrote it (copied, not parsed: the profile showed parsing and writing it again in srg).
+     */
+    public record CallResult(byte[] data, int pageNum, int pageSize, long totalNum) {
+        /** The caller's answer. */
+        public byte[] json() {
+            byte[] tail = (",\"pageNum\":" + pageNum + ",\"pageSize\":" + pageSize + ",\"totalNum\":" + totalNum + "}")
+                    .getBytes(StandardCharsets.US_ASCII);
+            byte[] out = new byte[8 + data.length + tail.length];
+            System.arraycopy("{\"data\":".getBytes(StandardCharsets.US_ASCII), 0, out, 0, 8);
+            System.arraycopy(data, 0, out, 8, data.length);
+            System.arraycopy(tail, 0, out, 8 + data.length, tail.length);
+            return out;
+        }
+    }
 
     /** A refusal the caller may retry after {@code retryAfterSeconds} (429, 503). */
     public static class RetryAfter extends SrgException {
@@ -113,18 +128,24 @@ public final class DataServiceGateway implements AutoCloseable {
         this.metrics = metrics;
         this.wallClock = Clock.systemUTC();
         this.log = new CallLog(jdbi);
+        this.routes = new RefreshingCache<>("routes", this::loadRoute, REFRESH_NANOS, MAX_STALE_NANOS);
+        this.apps = new RefreshingCache<>("apps", this::loadApp, REFRESH_NANOS, MAX_STALE_NANOS);
+        this.sources = new RefreshingCache<>("data-sources", id -> dataSources.connection(id).map(WorkerSource::of),
+                REFRESH_NANOS, MAX_STALE_NANOS);
+        this.groupStates = new RefreshingCache<>("groups", this::loadGroupState, GROUP_MAX_STALE_NANOS / 4,
+                GROUP_MAX_STALE_NANOS);
     }
 
     /** What changed (a publish, a grant, an app deleted) is served from the next call on. */
     public void routesChanged() {
-        routes.clear();
-        apps.clear();
+        routes.invalidateAll();
+        apps.invalidateAll();
     }
 
     public CallResult call(CallRequest r) {
         long start = System.nanoTime();
         String path = r.path().startsWith("/data/") ? r.path().substring("/data/".length()) : r.path();
-        Route route = route(path).orElseThrow(() -> new SrgException(404, "DataService.ApiNotFound", null,
+        Route route = routes.get(path).orElseThrow(() -> new SrgException(404, "DataService.ApiNotFound", null,
                 "no published API at /data/" + path));
         String appId = null;
         int status = 200;
@@ -164,13 +185,21 @@ public final class DataServiceGateway implements AutoCloseable {
                 });
             }
             QueryPlan plan = QueryPlan.of(route.def(), route.template(), route.mysql(), values, pageNum, pageSize);
-            DataSourceConnection c = connection(route.def().dataSourceId());
-            JsonNode answer = services.execute(route.workspaceId(), route.def().resourceGroupId(), plan, c, route.def().timeoutMillis());
-            if (!answer.path("ok").asBoolean()) {
-                String error = answer.path("error").asString();
+            WorkerClient.Answer answer = services.execute(route.workspaceId(), route.def().resourceGroupId(), plan,
+                    source(route.def().dataSourceId()), route.def().timeoutMillis());
+            if (!answer.ok()) {
+                String error = answer.head().path("error").asString();
                 // the database's words stay in srg's log: they may name tables, columns, the SQL
                 LOG.info("dataservice: API {} v{} failed on the data source ({}): {}", route.apiId(), route.version(), error,
-                        answer.path("message").asString());
+                        answer.head().path("message").asString());
+                String outside = error.equals("CONNECT") ? services.networkReason(route.workspaceId(),
+                        route.def().resourceGroupId(), answer.head().path("address").asString(null)) : null;
+                if (outside != null) {
+                    LOG.info("dataservice: API {} v{}: {}", route.apiId(), route.version(), outside);
+                    throw new SrgException(502, "DataService.DataSourceOutsideNetwork", null, "the API's data source is outside"
+                            + " the network its resource group serves APIs from (the group's first VPC binding); its developer can"
+                            + " see why by testing it");
+                }
                 throw switch (error) {
                     case "TIMEOUT" -> new SrgException(504, "DataService.Timeout", null, "the query ran over the API's timeout of "
                             + route.def().timeoutMillis() + " ms and was cancelled");
@@ -180,10 +209,9 @@ public final class DataServiceGateway implements AutoCloseable {
                             "the API's query failed on its data source; its developer can see why in srg's log and by testing it");
                 };
             }
-            JsonNode data = answer.path("data");
-            rows = data.size();
-            long total = route.def().paging() ? answer.path("total").asLong() : rows;
-            return new CallResult(data, plan.pageNum(), plan.pageSize(), total);
+            rows = answer.head().path("rows").asInt();
+            long total = route.def().paging() ? answer.head().path("total").asLong() : rows;
+            return new CallResult(answer.data(), plan.pageNum(), plan.pageSize(), total);
         } catch (SrgException e) {
             status = e.status();
             code = e.code();
@@ -269,9 +297,7 @@ public final class DataServiceGateway implements AutoCloseable {
     private App authenticate(CallRequest r) {
         String auth = r.authorization();
         if (auth != null && auth.regionMatches(true, 0, "APPCODE ", 0, 8)) {
-            String code = auth.substring(8).strip();
-            return app("code:" + DataServiceManager.sha256(code), "app_code_sha256", DataServiceManager.sha256(code))
-                    .orElseThrow(() -> unauthorized("DataService.InvalidAppCode", "the AppCode is not valid"));
+            return apps.get("code:" + DataServiceManager.sha256(auth.substring(8).strip())).orElseThrow(() -> unauthorized("DataService.InvalidAppCode", "the AppCode is not valid"));
         }
         if (r.appKey() == null && r.signature() == null) {
             throw unauthorized("DataService.Unauthorized", "send Authorization: APPCODE <appCode>, or sign the request"
@@ -292,7 +318,7 @@ public final class DataServiceGateway implements AutoCloseable {
         if (!NONCE.matcher(r.nonce()).matches()) {
             throw unauthorized("DataService.Signature.Nonce", "X-Srg-Nonce is 8 to 128 letters, digits, '_' or '-'");
         }
-        App app = app("key:" + r.appKey(), "app_key", r.appKey())
+        App app = apps.get("key:" + r.appKey())
                 .orElseThrow(() -> unauthorized("DataService.InvalidAppKey", "the AppKey is not valid"));
         byte[] expected = sign(app.secret(), stringToSign(r.method(), r.path(), r.query(), r.body(), r.timestamp(), r.nonce()));
         byte[] given;
@@ -351,26 +377,18 @@ public final class DataServiceGateway implements AutoCloseable {
         return new SrgException(401, code, null, detail);
     }
 
-    private Optional<App> app(String cacheKey, String column, String value) {
-        Cached<Optional<App>> c = apps.get(cacheKey);
-        if (c != null && c.fresh(ROUTE_TTL_NANOS)) {
-            return c.value();
-        }
-        Optional<App> app = jdbi.withHandle(h -> h.createQuery("SELECT id, app_key, app_secret_encrypted FROM ds_apps WHERE "
-                        + column + " = :v").bind("v", value)
+    private Optional<App> loadApp(String key) {
+        boolean byCode = key.startsWith("code:");
+        String column = byCode ? "app_code_sha256" : "app_key";
+        return jdbi.withHandle(h -> h.createQuery("SELECT id, app_key, app_secret_encrypted FROM ds_apps WHERE " + column + " = :v")
+                .bind("v", key.substring(byCode ? 5 : 4))
                 .map((rs, ctx) -> new App(rs.getString(1), rs.getString(2), secrets.decrypt(rs.getBytes(3), rs.getString(1))))
                 .findOne());
-        apps.put(cacheKey, new Cached<>(app, System.nanoTime()));
-        return app;
     }
 
     // ---- what serves ----
 
-    private Optional<Route> route(String path) {
-        Cached<Optional<Route>> c = routes.get(path);
-        if (c != null && c.fresh(ROUTE_TTL_NANOS)) {
-            return c.value();
-        }
+    private Optional<Route> loadRoute(String path) {
         int slash = path.indexOf('/');
         Optional<Route> route = Optional.empty();
         if (slash > 0 && path.length() <= 600) {
@@ -392,33 +410,22 @@ public final class DataServiceGateway implements AutoCloseable {
                                 DataServiceManager.template(def, mysql), mysql, Set.of(granted));
                     }).findOne());
         }
-        routes.put(path, new Cached<>(route, System.nanoTime()));
         return route;
     }
 
-    private DataSourceConnection connection(String id) {
-        Cached<DataSourceConnection> c = connections.get(id);
-        if (c != null && c.fresh(ROUTE_TTL_NANOS)) {
-            return c.value();
-        }
-        DataSourceConnection conn = dataSources.connection(id).orElseThrow(() -> new RetryAfter(503,
-                "ServiceUnavailable.DataService.DataSource", "the API's data source was deleted", 60));
-        connections.put(id, new Cached<>(conn, System.nanoTime()));
-        return conn;
+    private WorkerSource source(String id) {
+        return sources.get(id).orElseThrow(() -> new RetryAfter(503, "ServiceUnavailable.DataService.DataSource",
+                "the API's data source was deleted", 60));
+    }
+
+    private String loadGroupState(String groupId) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT status FROM resource_groups WHERE id = :id").bind("id", groupId)
+                .mapTo(String.class).findOne()).orElse("RELEASED");
     }
 
     /** A frozen, expired or released group serves nothing (RG-4, RG-7, RG-8). */
     private void requireServing(String groupId) {
-        Cached<String> c = groupStates.get(groupId);
-        String status;
-        if (c != null && c.fresh(GROUP_TTL_NANOS)) {
-            status = c.value();
-        } else {
-            status = jdbi.withHandle(h -> h.createQuery("SELECT status FROM resource_groups WHERE id = :id").bind("id", groupId)
-                    .mapTo(String.class).findOne()).orElse("RELEASED");
-            groupStates.put(groupId, new Cached<>(status, System.nanoTime()));
-        }
-        switch (status) {
+        switch (groupStates.get(groupId)) {
             case "FROZEN" -> throw new RetryAfter(503, "ServiceUnavailable.ResourceGroupFrozen", "the API's resource group is"
                     + " FROZEN (idle for 7 days); its owner enables it again", 3600);
             case "EXPIRED" -> throw new RetryAfter(503, "ServiceUnavailable.ResourceGroupExpired", "the API's resource group has"

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.srg.admission.UsageType;
 import dev.srg.error.SrgException;
 import dev.srg.execution.LaunchCommand;
+import dev.srg.execution.NetworkContext;
 import dev.srg.execution.TaskKind;
 import dev.srg.execution.WorkShape;
 import dev.srg.quantity.ComputeUnits;
@@ -66,6 +67,20 @@ public final class DataServiceKind implements TaskKind {
     @Override
     public LaunchCommand command(Map<String, Object> payload) {
         return new LaunchCommand(runtime.argvOf(DataServiceMain.class.getName(), List.of(WorkerProtocol.SOCKET)), Map.of(), Map.of());
+    }
+
+    /**
+     * SPEC NET-6, DS-5: an API's queries leave through the group's first VPC binding only (the one
+     * that can never be removed), not every VPC bound later. Private DNS records stay as they are:
+     * a name of another VPC resolves, and its address is refused like any outside the binding.
+     */
+    @Override
+    public NetworkContext network(NetworkContext ofGroup) {
+        return firstBinding(ofGroup);
+    }
+
+    static NetworkContext firstBinding(NetworkContext ofGroup) {
+        return ofGroup.vpcs().size() <= 1 ? ofGroup : new NetworkContext(ofGroup.vpcs().subList(0, 1), ofGroup.dnsRecords());
     }
 
     @Override

@@ -1,20 +1,22 @@
 package dev.srg.dataservice;
 
 import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.math.BigDecimal;
+import java.net.InetAddress;
+import java.math.BigInteger;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -26,13 +28,12 @@ import java.sql.Timestamp;
 import java.sql.Types;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -40,6 +41,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import tools.jackson.core.JsonGenerator;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -84,55 +86,129 @@ public final class DataServiceMain {
 
     /** One srg connection: requests in turn until srg closes it. */
     private static void serve(SocketChannel channel) {
-        Map<String, Connection> databases = new HashMap<>();
+        Sources sources = new Sources();
+        ByteArrayOutputStream rows = new ByteArrayOutputStream(4096);
         try (channel;
              DataInputStream in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(channel), 16 * 1024));
              DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(channel), 16 * 1024))) {
             for (byte[] frame = WorkerProtocol.read(in); frame != null; frame = WorkerProtocol.read(in)) {
-                Map<String, Object> answer;
+                rows.reset();
+                Map<String, Object> head;
                 try {
                     @SuppressWarnings("unchecked")
                     Map<String, Object> request = JSON.readValue(frame, Map.class);
-                    answer = run(request, databases);
+                    head = run(request, sources, rows);
                 } catch (RuntimeException e) {
-                    answer = Map.of("ok", false, "error", "BAD_REQUEST", "message", String.valueOf(e.getMessage()));
+                    head = Map.of("ok", false, "error", "BAD_REQUEST", "message", String.valueOf(e.getMessage()));
                 }
-                WorkerProtocol.write(out, JSON.writeValueAsBytes(answer));
+                byte[] headBytes = JSON.writeValueAsBytes(head);
+                out.writeInt(headBytes.length);
+                out.write(headBytes);
+                if (Boolean.TRUE.equals(head.get("ok"))) {
+                    out.writeInt(rows.size());
+                    rows.writeTo(out);
+                }
+                out.flush();
             }
         } catch (IOException e) {
             // srg went away (or gave up on a slow answer): nothing to answer
         } finally {
-            databases.values().forEach(DataServiceMain::closeQuietly);
+            sources.closeAll();
         }
     }
 
-    @SuppressWarnings("unchecked")
-    static Map<String, Object> run(Map<String, Object> request, Map<String, Connection> databases) {
-        long start = System.nanoTime();
-        Map<String, Object> conn = (Map<String, Object>) request.get("conn");
-        String key = key(conn);
-        Connection c = databases.get(key);
-        try {
+    /**
+     * The data sources of one srg connection: the details srg sent once per source key (in memory
+     * only), and the database connection opened with them. A new key of the same data source (its
+     * credentials changed) closes the old key's connection.
+     */
+    static final class Sources {
+        private final Map<String, Map<String, Object>> details = new HashMap<>();
+        private final Map<String, Connection> databases = new HashMap<>();
+
+        @SuppressWarnings("unchecked")
+        Connection connection(String key, Object conn) throws SQLException {
+            if (conn instanceof Map<?, ?> given && !details.containsKey(key)) {
+                String id = WorkerSource.idOf(key);
+                for (String old : List.copyOf(details.keySet())) {
+                    if (WorkerSource.idOf(old).equals(id)) {
+                        details.remove(old);
+                        Connection c = databases.remove(old);
+                        if (c != null) {
+                            closeQuietly(c);
+                        }
+                    }
+                }
+                details.put(key, (Map<String, Object>) given);
+            }
+            Map<String, Object> d = details.get(key);
+            if (d == null) {
+                throw new IllegalArgumentException("no connection details for " + key + " on this connection");
+            }
+            Connection c = databases.get(key);
             if (c == null || c.isClosed()) {
-                c = open(conn);
+                c = open(d);
                 databases.put(key, c);
             }
+            return c;
+        }
+
+        /** The IPv4 address the source's host resolves to here, if it does. */
+        Optional<String> address(String key) {
+            Map<String, Object> d = details.get(key);
+            if (d == null || !(d.get("host") instanceof String host)) {
+                return Optional.empty();
+            }
+            try {
+                return Optional.of(InetAddress.getByName(host).getHostAddress());
+            } catch (IOException e) {
+                return Optional.empty();
+            }
+        }
+
+        /** The connection broke: the next call opens a new one. */
+        void broken(String key) {
+            Connection c = databases.remove(key);
+            if (c != null) {
+                closeQuietly(c);
+            }
+        }
+
+        void closeAll() {
+            databases.values().forEach(DataServiceMain::closeQuietly);
+            databases.clear();
+        }
+    }
+
+    /** Runs one request; its rows go to {@code rows} as a JSON array. @return the answer's head */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> run(Map<String, Object> request, Sources sources, OutputStream rows) {
+        long start = System.nanoTime();
+        String key = (String) request.get("ds");
+        Connection c;
+        try {
+            c = sources.connection(key, request.get("conn"));
         } catch (SQLException e) {
-            return failure("CONNECT", e);
+            Map<String, Object> failed = new LinkedHashMap<>(failure("CONNECT", e));
+            // the address this network resolved the host to: srg says whether the group's network reaches it (NET-6)
+            sources.address(key).ifPresent(a -> failed.put("address", a));
+            return failed;
         }
         int timeoutMillis = ((Number) request.get("timeoutMillis")).intValue();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         AtomicBoolean timedOut = new AtomicBoolean();
-        Map<String, Object> answer = new LinkedHashMap<>();
-        answer.put("ok", true);
+        Map<String, Object> head = new LinkedHashMap<>();
+        head.put("ok", true);
         try {
-            answer.put("data", query(c, (String) request.get("sql"), (List<List<Object>>) request.get("binds"),
-                    ((Number) request.get("maxRows")).intValue(), deadline, timedOut));
+            int maxRows = ((Number) request.get("maxRows")).intValue();
+            try (JsonGenerator g = JSON.createGenerator(rows)) {
+                head.put("rows", query(c, (String) request.get("sql"), (List<List<Object>>) request.get("binds"), maxRows, deadline,
+                        timedOut, rs -> writeRows(rs, maxRows, g)));
+            }
             if (request.get("countSql") != null) {
-                List<Map<String, Object>> count = query(c, (String) request.get("countSql"),
-                        (List<List<Object>>) request.get("countBinds"), 1, deadline, timedOut);
-                Object total = count.isEmpty() ? 0 : count.get(0).values().iterator().next();
-                answer.put("total", total instanceof Number n ? n.longValue() : 0L);
+                long total = query(c, (String) request.get("countSql"), (List<List<Object>>) request.get("countBinds"), 1, deadline,
+                        timedOut, rs -> rs.next() ? rs.getLong(1) : 0L);
+                head.put("total", total);
             }
         } catch (SQLException e) {
             if (timedOut.get()) {
@@ -140,19 +216,23 @@ public final class DataServiceMain {
             }
             String state = e.getSQLState();
             if (state != null && state.startsWith("08")) {
-                // the connection broke: the next call opens a new one
-                databases.remove(key);
-                closeQuietly(c);
+                sources.broken(key);
                 return failure("CONNECT", e);
             }
             return failure("QUERY", e);
         }
-        answer.put("millis", (System.nanoTime() - start) / 1e6);
-        return answer;
+        head.put("millis", (System.nanoTime() - start) / 1e6);
+        return head;
     }
 
-    private static List<Map<String, Object>> query(Connection c, String sql, List<List<Object>> binds, int maxRows, long deadline,
-                                                   AtomicBoolean timedOut) throws SQLException {
+    /** What is read from a result set. */
+    @FunctionalInterface
+    interface Reader<T> {
+        T read(ResultSet rs) throws SQLException;
+    }
+
+    private static <T> T query(Connection c, String sql, List<List<Object>> binds, int maxRows, long deadline, AtomicBoolean timedOut,
+                               Reader<T> reader) throws SQLException {
         long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
         if (left <= 0) {
             timedOut.set(true);
@@ -173,7 +253,7 @@ public final class DataServiceMain {
                 }
             }, left, TimeUnit.MILLISECONDS);
             try (ResultSet rs = st.executeQuery()) {
-                return rows(rs, maxRows);
+                return reader.read(rs);
             } finally {
                 cancel.cancel(false);
             }
@@ -205,38 +285,51 @@ public final class DataServiceMain {
         }
     }
 
-    private static List<Map<String, Object>> rows(ResultSet rs, int maxRows) throws SQLException {
+    /** The rows as a JSON array of objects; @return how many. */
+    private static int writeRows(ResultSet rs, int maxRows, JsonGenerator g) throws SQLException {
         ResultSetMetaData md = rs.getMetaData();
         int columns = md.getColumnCount();
         String[] labels = new String[columns];
         for (int i = 0; i < columns; i++) {
             labels[i] = md.getColumnLabel(i + 1);
         }
-        List<Map<String, Object>> out = new ArrayList<>();
-        while (out.size() < maxRows && rs.next()) {
-            Map<String, Object> row = new LinkedHashMap<>();
+        int n = 0;
+        g.writeStartArray();
+        while (n < maxRows && rs.next()) {
+            g.writeStartObject();
             for (int i = 0; i < columns; i++) {
-                row.put(labels[i], value(rs.getObject(i + 1)));
+                g.writeName(labels[i]);
+                writeValue(g, rs.getObject(i + 1));
             }
-            out.add(row);
+            g.writeEndObject();
+            n++;
         }
-        return out;
+        g.writeEndArray();
+        return n;
     }
 
     /** JSON values: numbers, text, booleans; dates and times as ISO text; bytes as base64; anything else as its text. */
-    private static Object value(Object v) {
-        return switch (v) {
-            case null -> null;
-            case Number n -> n;
-            case Boolean b -> b;
-            case String s -> s;
-            case java.sql.Date d -> d.toLocalDate().toString();
-            case Timestamp t -> t.toLocalDateTime().toString();
-            case java.sql.Time t -> t.toLocalTime().toString();
-            case java.time.temporal.TemporalAccessor t -> t.toString();
-            case byte[] b -> Base64.getEncoder().encodeToString(b);
-            default -> v.toString();
-        };
+    private static void writeValue(JsonGenerator g, Object v) {
+        switch (v) {
+            case null -> g.writeNull();
+            case Integer i -> g.writeNumber(i);
+            case Long l -> g.writeNumber(l);
+            case Short s -> g.writeNumber(s);
+            case Byte b -> g.writeNumber(b);
+            case BigDecimal d -> g.writeNumber(d);
+            case BigInteger i -> g.writeNumber(i);
+            case Double d -> g.writeNumber(d);
+            case Float f -> g.writeNumber(f);
+            case Number n -> g.writeNumber(n.toString());
+            case Boolean b -> g.writeBoolean(b);
+            case String s -> g.writeString(s);
+            case java.sql.Date d -> g.writeString(d.toLocalDate().toString());
+            case Timestamp t -> g.writeString(t.toLocalDateTime().toString());
+            case java.sql.Time t -> g.writeString(t.toLocalTime().toString());
+            case java.time.temporal.TemporalAccessor t -> g.writeString(t.toString());
+            case byte[] b -> g.writeString(Base64.getEncoder().encodeToString(b));
+            default -> g.writeString(v.toString());
+        }
     }
 
     private static Connection open(Map<String, Object> conn) throws SQLException {
@@ -267,19 +360,6 @@ public final class DataServiceMain {
             throw e;
         }
         return c;
-    }
-
-    private static String key(Map<String, Object> conn) {
-        try {
-            MessageDigest d = MessageDigest.getInstance("SHA-256");
-            for (String k : List.of("type", "host", "port", "database", "user", "password")) {
-                d.update(String.valueOf(conn.get(k)).getBytes(StandardCharsets.UTF_8));
-                d.update((byte) 0);
-            }
-            return HexFormat.of().formatHex(d.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     private static Map<String, Object> failure(String error, SQLException e) {

@@ -462,24 +462,27 @@ public final class DataServiceManager {
                 r == null || r.pageSize() == null ? null : r.pageSize().toString());
         services.ensure(a.workspaceId(), d.resourceGroupId());
         long start = System.nanoTime();
-        JsonNode answer = services.execute(a.workspaceId(), d.resourceGroupId(), plan, c, d.timeoutMillis());
+        WorkerClient.Answer answer = services.execute(a.workspaceId(), d.resourceGroupId(), plan, WorkerSource.of(c),
+                d.timeoutMillis());
         double millis = (System.nanoTime() - start) / 1e6;
-        if (!answer.path("ok").asBoolean()) {
-            String error = answer.path("error").asString();
+        if (!answer.ok()) {
+            String error = answer.head().path("error").asString();
             if (error.equals("TIMEOUT")) {
                 throw new SrgException(504, "DataService.Timeout", null, "the query ran over the API's timeout of "
                         + d.timeoutMillis() + " ms and was cancelled on the database");
             }
             // the API's developer sees the database's message (their SQL); callers never do
+            String outside = error.equals("CONNECT") ? services.networkReason(a.workspaceId(), d.resourceGroupId(),
+                    answer.head().path("address").asString(null)) : null;
             throw SrgException.invalid(null, "DataService.TestFailed", "the test failed (" + error + "): "
-                    + answer.path("message").asString());
+                    + (outside != null ? outside + "; " : "") + answer.head().path("message").asString());
         }
         String h = hash(d);
         jdbi.useHandle(x -> x.createUpdate("UPDATE ds_apis SET tested_hash = :h WHERE id = :id AND definition = CAST(:def AS jsonb)")
                 .bind("h", h).bind("id", id).bind("def", Json.write(d)).execute());
         @SuppressWarnings("unchecked")
-        List<Map<String, Object>> data = Json.MAPPER.convertValue(answer.path("data"), List.class);
-        Long total = answer.has("total") ? answer.path("total").asLong() : null;
+        List<Map<String, Object>> data = Json.MAPPER.readValue(answer.data(), List.class);
+        Long total = answer.head().has("total") ? answer.head().path("total").asLong() : null;
         return new TestResult(data, data.size(), d.paging() ? total : Long.valueOf(data.size()), plan.pageNum(), plan.pageSize(),
                 millis, plan.sql(), plan.bound());
     }

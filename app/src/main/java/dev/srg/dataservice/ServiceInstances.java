@@ -3,8 +3,10 @@ package dev.srg.dataservice;
 import static java.util.Objects.requireNonNull;
 
 import dev.srg.access.Principal;
-import dev.srg.datasource.DataSourceConnection;
 import dev.srg.error.SrgException;
+import dev.srg.group.GroupNetworkContext;
+import dev.srg.network.Cidr;
+import dev.srg.network.NetworkPolicy;
 import dev.srg.quantity.ComputeUnits;
 import dev.srg.task.InstanceInfo;
 import dev.srg.task.InstanceManager;
@@ -14,12 +16,12 @@ import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import tools.jackson.databind.JsonNode;
 
 /**
  * The DATA_SERVICE instance that serves a workspace's APIs on a resource group (SPEC DS-5): started
@@ -32,7 +34,10 @@ public final class ServiceInstances implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ServiceInstances.class);
     /** The CU a service starts with unless set (PUT /dataservice/services/{resourceGroupId}). */
     static final ComputeUnits DEFAULT_CU = ComputeUnits.ofCu(1);
-    private static final long RUN_CACHE_NANOS = 1_000_000_000L;
+    /** A running service's run is read again (in the background) after this ... */
+    private static final long RUN_REFRESH_NANOS = 1_000_000_000L;
+    /** ... and a call waits for the store only when nobody read it for this long. */
+    private static final long RUN_MAX_STALE_NANOS = 5_000_000_000L;
 
     private final Jdbi jdbi;
     private final Clock clock;
@@ -41,6 +46,7 @@ public final class ServiceInstances implements AutoCloseable {
     private final WorkerClient worker = new WorkerClient();
     private final Map<String, Run> runs = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
+    private final Set<String> refreshing = ConcurrentHashMap.newKeySet();
 
     /** What a call needs of the service now. */
     private record Run(String instanceId, String runId, String status, long milliCu, long readAt) {}
@@ -143,23 +149,15 @@ public final class ServiceInstances implements AutoCloseable {
      * Runs one query on the pair's service. A service that is not there is started; one that is
      * not serving yet (queued for CU, starting, restarting) is a 503 with Retry-After.
      *
-     * @return the worker's answer ({@code ok}, {@code data}, {@code total}, or {@code error})
+     * @return the worker's answer (its head: {@code ok}, {@code total}, or {@code error}; the rows as JSON)
      */
-    JsonNode execute(String workspaceId, String groupId, QueryPlan plan, DataSourceConnection c, int timeoutMillis) {
+    WorkerClient.Answer execute(String workspaceId, String groupId, QueryPlan plan, WorkerSource source, int timeoutMillis) {
         String key = workspaceId + "/" + groupId;
         Run run = run(key, workspaceId, groupId, false);
         if (!"RUNNING".equals(run.status())) {
             throw notServing(run);
         }
         Map<String, Object> request = new LinkedHashMap<>();
-        Map<String, Object> conn = new LinkedHashMap<>();
-        conn.put("type", c.type().name());
-        conn.put("host", c.host());
-        conn.put("port", c.port());
-        conn.put("database", c.database());
-        conn.put("user", c.user());
-        conn.put("password", c.password());
-        request.put("conn", conn);
         request.put("sql", plan.sql());
         request.put("binds", plan.binds());
         if (plan.countSql() != null) {
@@ -172,7 +170,7 @@ public final class ServiceInstances implements AutoCloseable {
         Path socket = homeOfRun.apply(run.runId()).resolve(WorkerProtocol.SOCKET);
         try {
             // the worker cancels the query at the timeout; srg waits a little longer for that answer
-            return worker.call(run.runId(), socket, connections, request, timeoutMillis + 2000L);
+            return worker.call(run.runId(), socket, connections, source, request, timeoutMillis + 2000L);
         } catch (WorkerClient.Unreachable e) {
             LOG.debug("dataservice: {} unreachable: {}", run.runId(), e.getMessage());
             runs.remove(key);
@@ -186,6 +184,34 @@ public final class ServiceInstances implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new SrgException(503, "ServiceUnavailable.DataService", null, "the server is shutting down");
         }
+    }
+
+    /**
+     * SPEC NET-6: why the pair's worker cannot reach {@code address} (the data source's host as the
+     * worker resolved it): its network is enforced and the group's first VPC binding does not reach
+     * it. Null when it does (the database itself refused or is down) or nothing is enforced.
+     */
+    String networkReason(String workspaceId, String groupId, String address) {
+        Run run = runs.get(workspaceId + "/" + groupId);
+        if (address == null || run == null) {
+            return null;
+        }
+        boolean enforced = jdbi.withHandle(h -> h.createQuery("""
+                SELECT coalesce((enforcement -> 'network' ->> 'enforced')::boolean, false) FROM instances WHERE id = :id""")
+                .bind("id", run.instanceId()).mapTo(Boolean.class).findOne()).orElse(false);
+        if (!enforced) {
+            return null;
+        }
+        long a;
+        try {
+            a = Cidr.parseAddress("address", address);
+        } catch (RuntimeException e) {
+            return null; // IPv6 or junk: nothing to say
+        }
+        NetworkPolicy.Verdict verdict = NetworkPolicy.of(DataServiceKind.firstBinding(new GroupNetworkContext(jdbi).of(groupId)))
+                .verdict(a);
+        return verdict.allowed() ? null : "DataService queries leave through the resource group's first VPC binding (NET-6),"
+                + " which does not reach the data source: " + verdict.reason();
     }
 
     private static SrgException notServing(Run run) {
@@ -206,29 +232,58 @@ public final class ServiceInstances implements AutoCloseable {
 
     private Run run(String key, String workspaceId, String groupId, boolean fresh) {
         Run cached = runs.get(key);
-        long now = System.nanoTime();
-        if (!fresh && cached != null && "RUNNING".equals(cached.status()) && now - cached.readAt() < RUN_CACHE_NANOS) {
-            return cached;
+        if (!fresh && cached != null && "RUNNING".equals(cached.status())) {
+            long age = System.nanoTime() - cached.readAt();
+            if (age < RUN_REFRESH_NANOS) {
+                return cached;
+            }
+            // read again in the background: a call never waits for the store while its service runs
+            // (a run that ended meanwhile is found by the call that cannot reach it)
+            if (age < RUN_MAX_STALE_NANOS) {
+                if (refreshing.add(key)) {
+                    Thread.ofVirtual().name("ds-run-refresh").start(() -> {
+                        try {
+                            if (current(key, workspaceId, groupId) == null) {
+                                runs.remove(key);
+                            }
+                        } catch (RuntimeException e) {
+                            LOG.debug("dataservice: reading the service of {} failed: {}", key, e.toString());
+                        } finally {
+                            refreshing.remove(key);
+                        }
+                    });
+                }
+                return cached;
+            }
         }
+        Run run = current(key, workspaceId, groupId);
+        if (run == null) {
+            // gone (cancelled, failed, never started): calls bring it back
+            String id = ensure(workspaceId, groupId);
+            runs.remove(key);
+            return new Run(id, null, "QUEUED", 0, System.nanoTime());
+        }
+        return run;
+    }
+
+    /** The pair's active run as the store has it now (cached), or null when none is active. */
+    private Run current(String key, String workspaceId, String groupId) {
         record Row(String instanceId, String runId, String status, long milliCu) {}
+        long now = System.nanoTime();
         Optional<Row> row = jdbi.withHandle(h -> h.createQuery("""
                 SELECT i.id, coalesce(i.run_id, i.id), i.status, i.milli_cu FROM ds_services s JOIN instances i ON i.id = s.instance_id
                 WHERE s.workspace_id = :ws AND s.resource_group_id = :rg""")
                 .bind("ws", workspaceId).bind("rg", groupId)
                 .map((rs, ctx) -> new Row(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4))).findOne());
         if (row.isEmpty() || !active(row.get().status())) {
-            // gone (cancelled, failed, never started): calls bring it back
-            String id = ensure(workspaceId, groupId);
-            Run starting = new Run(id, null, "QUEUED", 0, now);
-            runs.remove(key);
-            return starting;
+            return null;
         }
         Row r = row.get();
         Run run = new Run(r.instanceId(), r.runId(), r.status(), r.milliCu(), now);
-        if (cached != null && cached.runId() != null && !cached.runId().equals(r.runId())) {
-            worker.forget(cached.runId());
+        Run previous = runs.put(key, run);
+        if (previous != null && previous.runId() != null && !previous.runId().equals(r.runId())) {
+            worker.forget(previous.runId());
         }
-        runs.put(key, run);
         return run;
     }
 

@@ -11,7 +11,10 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingDeque;
@@ -56,14 +59,21 @@ final class WorkerClient implements AutoCloseable {
         }
     }
 
+    /** The worker's answer: its head, and for an {@code ok} head the rows as JSON (WorkerProtocol). */
+    record Answer(JsonNode head, byte[] data) {
+        boolean ok() {
+            return head.path("ok").asBoolean();
+        }
+    }
+
     /**
-     * Sends {@code request} to the worker of {@code runId} listening on {@code socket}, waiting at most
+     * Sends {@code request} (with the source's key, and its details on a connection that has not
+     * had them yet) to the worker of {@code runId} listening on {@code socket}, waiting at most
      * {@code waitMillis} for an answer (and for a free connection).
      */
-    JsonNode call(String runId, Path socket, int maxConnections, Map<String, Object> request, long waitMillis)
+    Answer call(String runId, Path socket, int maxConnections, WorkerSource source, Map<String, Object> request, long waitMillis)
             throws Unreachable, NoAnswer, InterruptedException {
         Pool pool = pools.computeIfAbsent(runId, id -> new Pool(socket, maxConnections));
-        byte[] frame = Json.MAPPER.writeValueAsBytes(request);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
         if (!pool.permits.tryAcquire(waitMillis, TimeUnit.MILLISECONDS)) {
             throw new NoAnswer("every connection to the worker stayed busy for " + waitMillis + " ms");
@@ -74,13 +84,29 @@ final class WorkerClient implements AutoCloseable {
             if (conn == null) {
                 conn = pool.open();
             }
+            Map<String, Object> frame = new LinkedHashMap<>(request);
+            frame.put("ds", source.key());
+            boolean introduce = !conn.sources.contains(source.key());
+            if (introduce) {
+                frame.put("conn", source.details());
+            }
             long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
             Conn current = conn;
             ScheduledFuture<?> timer = watchdog.schedule(current::close, left, TimeUnit.MILLISECONDS);
-            byte[] answer;
+            JsonNode head = null;
+            byte[] data = null;
             try {
-                WorkerProtocol.write(conn.out, frame);
-                answer = WorkerProtocol.read(conn.in);
+                WorkerProtocol.write(conn.out, Json.MAPPER.writeValueAsBytes(frame));
+                byte[] headFrame = WorkerProtocol.read(conn.in);
+                if (headFrame != null) {
+                    head = Json.MAPPER.readTree(headFrame);
+                    if (head.path("ok").asBoolean()) {
+                        data = WorkerProtocol.read(conn.in);
+                        if (data == null) {
+                            throw new IOException("the worker closed the connection before the rows");
+                        }
+                    }
+                }
             } catch (IOException e) {
                 conn.close();
                 conn = null;
@@ -92,12 +118,18 @@ final class WorkerClient implements AutoCloseable {
             } finally {
                 timer.cancel(false);
             }
-            if (answer == null) {
+            if (head == null) {
                 conn.close();
                 conn = null;
                 throw new Unreachable("the worker closed the connection", null);
             }
-            return Json.MAPPER.readTree(answer);
+            if (introduce) {
+                // as the worker does: a new key of a data source replaces its older ones on this connection
+                String id = WorkerSource.idOf(source.key());
+                conn.sources.removeIf(k -> WorkerSource.idOf(k).equals(id));
+                conn.sources.add(source.key());
+            }
+            return new Answer(head, data);
         } finally {
             if (conn != null) {
                 pool.idle.offerFirst(conn);
@@ -154,6 +186,8 @@ final class WorkerClient implements AutoCloseable {
     }
 
     private static final class Conn {
+        /** The sources whose details this connection's worker side has (WorkerProtocol). */
+        final Set<String> sources = new HashSet<>();
         final SocketChannel channel;
         final DataInputStream in;
         final DataOutputStream out;

@@ -68,4 +68,12 @@ public interface TaskKind {
 
     /** How an instance of this kind runs, from its stored payload. */
     LaunchCommand command(Map<String, Object> payload);
+
+    /**
+     * The networks an instance of this kind uses, of its group's (NET-5: every bound VPC, in binding
+     * order). Most kinds use them all; DataService only the first binding (NET-6).
+     */
+    default NetworkContext network(NetworkContext ofGroup) {
+        return ofGroup;
+    }
 }

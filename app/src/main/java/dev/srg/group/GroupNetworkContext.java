@@ -30,6 +30,7 @@ public final class GroupNetworkContext {
     }
 
     private static List<NetworkContext.BoundVpc> boundVpcs(Handle h, String groupId) {
+        // in binding order, the one DataService uses (NET-6: a subscription group's first) first
         return h.createQuery("""
                 SELECT n.vpc_id, n.vswitch_id, v.cidr, v.nat_eip,
                        ARRAY(SELECT s.cidr FROM vswitches s WHERE s.vpc_id = v.id ORDER BY s.id) AS vswitch_cidrs,
@@ -37,7 +38,7 @@ public final class GroupNetworkContext {
                        ARRAY(SELECT r.via FROM vpc_routes r WHERE r.vpc_id = v.id ORDER BY r.id) AS route_vias
                   FROM resource_group_networks n JOIN vpcs v ON v.id = n.vpc_id
                  WHERE n.resource_group_id = :group
-                 ORDER BY n.created_at, n.id""")
+                 ORDER BY n.data_service DESC, n.created_at, n.id""")
                 .bind("group", groupId)
                 .map((rs, ctx) -> {
                     List<String> cidrs = strings(rs.getArray("route_cidrs"));

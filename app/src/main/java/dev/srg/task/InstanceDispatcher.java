@@ -612,7 +612,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
                     new ResourceLimits(i.cu().milli()), timeout, Map.of("SRG_INSTANCE_ID", i.id(),
                     "SRG_RESOURCE_GROUP_ID", i.resourceGroupId(), "SRG_WORKSPACE_ID", i.workspaceId(),
                     "SRG_CU", i.cu().toCu().toPlainString()),
-                    network, Optional.ofNullable(i.imageId()));
+                    kind.network(network), Optional.ofNullable(i.imageId()));
             return new Prepared(row, spec, backendName, backend, backend.enforcement(spec), null);
         } catch (RuntimeException e) {
             return new Prepared(row, null, backendName, backend, null, "cannot build the launch: " + e.getMessage());

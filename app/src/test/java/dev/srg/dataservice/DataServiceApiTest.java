@@ -3,12 +3,14 @@ package dev.srg.dataservice;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.srg.json.Json;
+import java.math.BigDecimal;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -419,11 +421,55 @@ class DataServiceApiTest extends DataServiceTestBase {
             server.runBackgroundJobs();
             return admin.get("resource-groups/" + payg).json().path("status").asString().equals("FROZEN");
         });
-        Thread.sleep(1100); // the gateway reads a group's state at most once a second
+        // the gateway serves a group's state at most this old (read again in the background meanwhile)
+        Thread.sleep(java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(DataServiceGateway.GROUP_MAX_STALE_NANOS) + 100);
         Call frozen = callWithCode(code, path, Map.of());
         assertThat(frozen.status()).as(frozen.toString()).isEqualTo(503);
         assertThat(frozen.code()).isEqualTo("ServiceUnavailable.ResourceGroupFrozen");
         assertThat(frozen.retryAfter()).isNotNull();
+    }
+
+    @Test
+    @DisplayName("SPEC RG-9 RG-7 DS-5: a pay-as-you-go group meters its DATA_SERVICE service's CU-time like a task's, and serving keeps it from freezing")
+    void payAsYouGoMetersTheServiceAndServingIsActivity() throws Exception {
+        String payg = fx.payAsYouGoGroup(10).get("id").asString();
+        var assoc = admin.post("workspaces/" + workspaceId + "/resource-groups", Map.of("resourceGroupId", payg));
+        assertThat(assoc.status()).as(assoc.toString()).isIn(200, 201);
+        String path = uniquePath("metered");
+        Map<String, Object> body = script(path, "SELECT 1 AS one", List.of());
+        body.put("resourceGroupId", payg);
+        String id = publish(body, Map.of());
+        String code = (String) newApp("metered", id).get("appCode");
+        assertThat(callWhenServed(code, path, Map.of()).status()).isEqualTo(200);
+        String instanceId = admin.get("dataservice/services/" + payg + "?workspaceId=" + workspaceId).json()
+                .path("instanceId").asString();
+        JsonNode service = admin.get("instances/" + instanceId).json();
+        assertThat(service.path("usageType").asString()).isEqualTo("DATA_SERVICE");
+        assertThat(service.path("status").asString()).isEqualTo("RUNNING");
+        BigDecimal cu = service.path("cu").decimalValue();
+
+        // SPEC RG-7: a week (and more) on the clock while it serves: serving is activity, the group is not frozen
+        server.advanceClock(Duration.ofDays(7).plusMinutes(5));
+        server.runBackgroundJobs();
+        assertThat(admin.get("resource-groups/" + payg).json().path("status").asString()).isEqualTo("RUNNING");
+        assertThat(callWithCode(code, path, Map.of()).status()).isEqualTo(200);
+        // SPEC RG-9: the service's CU-time is metered while it runs ...
+        BigDecimal week = cu.multiply(BigDecimal.valueOf(Duration.ofDays(7).toSeconds()));
+        assertThat(admin.get("bills/summary?resourceGroupId=" + payg).json().path("cuSeconds").decimalValue())
+                .isGreaterThanOrEqualTo(week);
+
+        // ... and, once it stopped, the group's bill is exactly its CU x its run time
+        assertThat(admin.post("instances/" + instanceId + "/cancel", null).status()).isEqualTo(200);
+        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() ->
+                admin.get("instances/" + instanceId).json().path("status").asString().equals("CANCELLED"));
+        server.runBackgroundJobs();
+        JsonNode done = admin.get("instances/" + instanceId).json();
+        long millis = Instant.parse(done.path("finishedAt").asString()).toEpochMilli()
+                - Instant.parse(done.path("startedAt").asString()).toEpochMilli();
+        BigDecimal expected = cu.multiply(BigDecimal.valueOf(millis)).movePointLeft(3);
+        assertThat(expected).isGreaterThanOrEqualTo(week);
+        assertThat(admin.get("bills/summary?resourceGroupId=" + payg).json().path("cuSeconds").decimalValue())
+                .isEqualByComparingTo(expected);
     }
 
     /** {@code srg ARGS --url URL --token ADMIN -o json}, in process; its JSON answer. */

@@ -1,13 +1,20 @@
 package dev.srg.dataservice;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.srg.execution.local.LocalBackendConfig;
 import dev.srg.json.Json;
 import dev.srg.testing.Fixtures;
 import dev.srg.testing.TestDatabases;
 import dev.srg.testing.TestHttp;
+import dev.srg.testing.TestNetworkHosts;
+import dev.srg.testing.TestPostgresServer;
 import dev.srg.testing.TestServer;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -28,14 +35,35 @@ import java.util.UUID;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInfo;
 import tools.jackson.databind.JsonNode;
 
 /**
  * A real server (simulated clock, for the freeze), a group and a workspace, a real PostgreSQL
  * database as the data source (on the host's loopback: the server runs with network enforcement
- * off, and the instances say so, RT-3), and an HTTP client for {@code /data/...} calls.
+ * off, and the instances say so, RT-3), and an HTTP client for {@code /data/...} calls. A class
+ * marked {@link ServedInVpc} gets a server that enforces networks instead, and its database on a
+ * test host inside the group's first VPC.
  */
 abstract class DataServiceTestBase {
+    /**
+     * SPEC NET-6: the server enforces networks; the group is bound to {@link #VPC_CIDR} first and
+     * {@link #SECOND_VPC_CIDR} second; the database is on a test host (a network namespace, never a
+     * real network) answering at {@link #DB} (first VPC), {@link #IN_SECOND} (second VPC) and
+     * {@link #OUTSIDE} (no VPC). Needs root, ip, nft and Debian's PostgreSQL; skipped otherwise.
+     */
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target(ElementType.TYPE)
+    @interface ServedInVpc {}
+
+    static final String VPC_CIDR = "10.96.0.0/16";
+    static final String DB = "10.96.0.5";
+    static final String SECOND_VPC_CIDR = "10.95.0.0/16";
+    static final String IN_SECOND = "10.95.0.5";
+    static final String OUTSIDE = "192.168.96.5";
+    private static TestNetworkHosts hosts;
+    private static TestPostgresServer vpcPostgres;
+
     static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     static TestServer server;
     static Fixtures fx;
@@ -49,13 +77,35 @@ abstract class DataServiceTestBase {
     private static int seq;
 
     @BeforeAll
-    static void startServer() throws SQLException {
-        server = TestServer.start(cfg -> cfg.withNetworkEnforcement(LocalBackendConfig.NetworkEnforcement.OFF).withSimulatedClock(true));
+    static void startServer(TestInfo info) throws Exception {
+        boolean inVpc = info.getTestClass().map(c -> c.isAnnotationPresent(ServedInVpc.class)).orElse(false);
+        if (inVpc) {
+            assumeThat("root".equals(System.getProperty("user.name"))
+                    && TestNetworkHosts.run("sh", "-c", "command -v ip && command -v nft") == null && TestPostgresServer.available())
+                    .as("needs root, ip, nft and Debian's PostgreSQL (network namespaces)").isTrue();
+            hosts = new TestNetworkHosts();
+            hosts.host("dsdb", DB, IN_SECOND, OUTSIDE);
+            vpcPostgres = TestPostgresServer.startIn("srgx-dsdb", DB, IN_SECOND, OUTSIDE);
+        }
+        server = TestServer.start(inVpc ? cfg -> cfg.withSimulatedClock(true)
+                : cfg -> cfg.withNetworkEnforcement(LocalBackendConfig.NetworkEnforcement.OFF).withSimulatedClock(true));
         fx = new Fixtures(server);
         admin = server.admin();
-        groupId = fx.subscriptionGroup(8).get("id").asString();
+        if (inVpc) {
+            var created = admin.post("resource-groups", fx.subscriptionBody(vpc("ds-first", VPC_CIDR), 8));
+            assertThat(created.status()).as(created.toString()).isEqualTo(201);
+            groupId = created.id();
+            fx.awaitRunning(groupId);
+            Fixtures.Network second = vpc("ds-second", SECOND_VPC_CIDR);
+            var bound = admin.post("resource-groups/" + groupId + "/networks", Map.of("vpcId", second.vpcId(),
+                    "vswitchId", second.vswitchId()));
+            assertThat(bound.status()).as(bound.toString()).isIn(200, 201);
+            fx.awaitRunning(groupId);
+        } else {
+            groupId = fx.subscriptionGroup(8).get("id").asString();
+        }
         workspaceId = fx.workspace(groupId).get("id").asString();
-        source = TestDatabases.fresh();
+        source = inVpc ? vpcPostgres.fresh() : TestDatabases.fresh();
         sql(source, "CREATE TABLE items (id bigint PRIMARY KEY, name text, price double precision, qty integer, active boolean,"
                         + " day date, at timestamp)",
                 "INSERT INTO items SELECT g, 'item ' || g, g * 1.5, g % 10, g % 2 = 0, date '2024-01-01' + g,"
@@ -67,9 +117,23 @@ abstract class DataServiceTestBase {
         apiGroupId = g.id();
     }
 
+    /** A VPC of {@code cidr} with a vSwitch in its first /24. */
+    private static Fixtures.Network vpc(String name, String cidr) {
+        var vpc = admin.post("vpcs", Map.of("name", name, "regionId", "local", "cidr", cidr));
+        assertThat(vpc.status()).as(vpc.toString()).isEqualTo(201);
+        var vsw = admin.post("vpcs/" + vpc.id() + "/vswitches", Map.of("name", name, "zoneId", "local-a",
+                "cidr", cidr.replace(".0.0/16", ".1.0/24")));
+        assertThat(vsw.status()).as(vsw.toString()).isEqualTo(201);
+        return new Fixtures.Network(vpc.id(), vsw.id(), cidr);
+    }
+
     /** Services outlive a server (work-preserving restart): stop them, or their processes outlive the test. */
     @AfterAll
-    static void stopServer() {
+    static void stopServer() throws Exception {
+        if (server == null) {
+            closeHosts();
+            return;
+        }
         try {
             for (String status : List.of("QUEUED", "STARTING", "RUNNING")) {
                 for (JsonNode i : admin.get("instances?usageType=DATA_SERVICE&status=" + status + "&pageSize=1000").json().path("items")) {
@@ -85,6 +149,19 @@ abstract class DataServiceTestBase {
             });
         } finally {
             server.close();
+            server = null;
+            closeHosts();
+        }
+    }
+
+    private static void closeHosts() throws Exception {
+        if (vpcPostgres != null) {
+            vpcPostgres.close();
+            vpcPostgres = null;
+        }
+        if (hosts != null) {
+            hosts.close();
+            hosts = null;
         }
     }
 
