@@ -69,10 +69,7 @@ public final class ClientCommands {
             return;
         }
         COMMANDS.forEach(c -> root.addSubcommand(c.make().get()));
-        // `srg completion > /etc/bash_completion.d/srg` (bash and zsh), generated from the commands themselves
-        root.addSubcommand("completion", new picocli.AutoComplete.GenerateCompletion());
-        root.getSubcommands().get("completion").getCommandSpec().usageMessage().hidden(false)
-                .description("Print a bash/zsh completion script: source <(srg completion)");
+        root.addSubcommand(new Completion());
         configure(root);
     }
 

@@ -153,9 +153,14 @@ class CliUsabilityTest {
         var quota = srg("run", "-w", workspace, "--cu", "99", "true");
         assertThat(quota.exit()).isEqualTo(3);
         assertThat(quota.err()).contains(", --cu)");
-        var completion = srg("completion");
-        assertThat(completion.exit()).isZero();
-        assertThat(completion.out()).contains("complete -F").contains("instance").contains("quotas");
+        for (String[] call : new String[][] {{"completion"}, {"completion", "bash"}, {"completion", "ZSH"}}) {
+            var completion = ClientCommandsTest.srgWithEnv(Map.of(), call);
+            assertThat(completion.exit()).as(completion.toString()).isZero();
+            assertThat(completion.out()).contains("complete -F").contains("instance").contains("quotas").contains("ZSH_VERSION");
+        }
+        var fish = ClientCommandsTest.srgWithEnv(Map.of(), "completion", "fish");
+        assertThat(fish.exit()).isEqualTo(2);
+        assertThat(fish.err()).contains("'fish'").contains("bash, zsh");
     }
 
     @Test
