@@ -36,7 +36,8 @@ class CliUsabilityTest {
 
     @BeforeAll
     static void start() {
-        server = TestServer.start();
+        // scaling takes a second here, so rg scale --wait is seen to wait (the lifecycle job ends it within 5 s)
+        server = TestServer.start(c -> c.withLifecycle(c.lifecycle().withScaleDuration(java.time.Duration.ofSeconds(1))));
         fx = new Fixtures(server);
         var body = fx.subscriptionBody(fx.network(), 4);
         body.put("name", "ux-group");
@@ -237,7 +238,7 @@ class CliUsabilityTest {
     }
 
     @Test
-    @DisplayName("rg create --wait shows its progress on stderr; the answer alone goes to stdout")
+    @DisplayName("rg create --wait and rg scale --wait show their progress on stderr; the answer alone goes to stdout")
     void waitShowsProgress() {
         var net = fx.network();
         var created = srg(Map.of("SRG_PROGRESS", "always"), "rg", "create", "--name", "ux-wait", "--region", "local",
@@ -245,6 +246,14 @@ class CliUsabilityTest {
                 "--vpc", net.vpcId(), "--vswitch", net.vswitchId(), "--wait", "-o", "json");
         assertThat(created.json().get("status").asString()).isEqualTo("RUNNING");
         assertThat(created.err()).containsPattern("waiting for rg-\\w+: CREATING \\(\\d+s\\)");
+
+        var scaled = srg(Map.of("SRG_PROGRESS", "always"), "rg", "scale", "ux-wait", "--spec-cu", "3", "--wait");
+        assertThat(scaled.exit()).as(scaled.toString()).isZero();
+        assertThat(scaled.out()).contains("SCALING");
+        assertThat(scaled.err()).containsPattern("waiting for rg-\\w+: SCALING \\(\\d+s\\)");
+        var after = srg("rg", "get", "ux-wait", "-o", "json").json();
+        assertThat(after.get("status").asString()).isEqualTo("RUNNING");
+        assertThat(after.get("specCu").asInt()).isEqualTo(3);
     }
 
     @Test
