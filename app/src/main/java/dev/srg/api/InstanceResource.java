@@ -28,7 +28,7 @@ final class InstanceResource {
     static void register(ApiRoutes api, InstanceManager instances, SyncMonitor syncs) {
         api.postWithDryRun("/instances", "instances", "Submit a task instance (type: a registered kind; its payload: script for SHELL"
                         + " and PYTHON); dryRun=true answers whether it would start now, else its position, reason, estimated start"
-                        + " and cost, without submitting (SPEC BEY-1)",
+                        + " and cost, without submitting (docs/rules.md#BEY-1)",
                 one(SubmitRequest.class), 201, one(InstanceInfo.class), one(InstanceManager.DryRunResult.class), ctx -> {
             if (Requests.booleanParam(ctx, "dryRun")) {
                 ApiServer.dryRun(ctx);

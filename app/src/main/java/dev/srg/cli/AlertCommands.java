@@ -47,7 +47,7 @@ final class AlertCommands extends ClientCommand {
                 @Option(names = "--metric", required = true, paramLabel = "CU_UTILIZATION|PENDING_INSTANCES") String metric,
                 @Option(names = "--comparator", required = true, paramLabel = "GT|GE|LT|LE") String comparator,
                 @Option(names = "--threshold", required = true, paramLabel = "N",
-                        description = "utilization as a ratio (0.8 = 80%), or a count of pending instances") BigDecimal threshold,
+                        description = "utilization as a ratio (0.8 = 80%%), or a count of pending instances") BigDecimal threshold,
                 @Option(names = "--for", paramLabel = "DURATION", converter = AuditCommands.SinceConverter.class,
                         description = "how long the condition must hold before it fires: 0s (default), 90s, 5m, 1h") Duration forDuration,
                 @Option(names = "--webhook", required = true, paramLabel = "URL") String webhook,

@@ -39,7 +39,7 @@ final class BillCommands extends ClientCommand {
             List.of(Column.field("WORKSPACE-ID", "workspaceId"), Column.field("GROUP-ID", "resourceGroupId"),
                     Column.field("METERED-CU-SECONDS", "meteredCuSeconds")));
 
-    @Command(name = "chargeback", description = {"CU-hours and cost per workspace and group for a calendar month (SPEC BEY-5):",
+    @Command(name = "chargeback", description = {"CU-hours and cost per workspace and group for a calendar month (docs/rules.md#BEY-5):",
             "subscription orders shared by the CU-hours used, pay-as-you-go as metered. Amounts shown rounded to cents;",
             "-o json and --csv keep them exact and add up exactly to the month's orders and bills."})
     void chargeback(@Option(names = "--month", paramLabel = "YYYY-MM", description = "default: this month") String month,

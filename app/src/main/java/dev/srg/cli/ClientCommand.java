@@ -30,6 +30,8 @@ import tools.jackson.databind.JsonNode;
 abstract class ClientCommand implements Runnable {
     static final String DEFAULT_URL = "http://localhost:8080";
     static final String API = "/api/v1";
+    /** The help of every {@code -w} that falls back to the default workspace ({@link #workspace(String)}). */
+    static final String DEFAULT_WORKSPACE = "the workspace, a name or id (default: $SRG_WORKSPACE, then the profile's, see 'srg ws use')";
 
     @Spec
     CommandSpec spec;
@@ -78,6 +80,22 @@ abstract class ClientCommand implements Runnable {
             throw new CliException(2, "no API token for " + u + ": pass --token-file FILE, set SRG_TOKEN, or run 'srg login'");
         }
         return ApiClient.resolvingNames(u, t.strip());
+    }
+
+    /**
+     * The workspace a command works in: {@code -w} as given, else {@code $SRG_WORKSPACE}, else the
+     * login profile's (for the profile's own server only); a usage error when none says.
+     */
+    String workspace(String given) {
+        String ws = given != null ? given : env.get("SRG_WORKSPACE");
+        if (ws == null) {
+            String u = resolvedUrl();
+            ws = Profile.load(env).filter(p -> p.url().equals(u)).map(Profile::workspace).orElse(null);
+        }
+        if (ws == null) {
+            throw new CliException(2, "which workspace? give --workspace WS (a name or id), set SRG_WORKSPACE, or choose one with 'srg ws use WS'");
+        }
+        return ws;
     }
 
     static String readTokenFile(Path file) {

@@ -71,10 +71,7 @@ public final class ClientCommands {
             return;
         }
         COMMANDS.forEach(c -> root.addSubcommand(withSubcommands(c.make().get(), null)));
-        // `srg completion > /etc/bash_completion.d/srg` (bash and zsh), generated from the commands themselves
-        root.addSubcommand("completion", new picocli.AutoComplete.GenerateCompletion());
-        root.getSubcommands().get("completion").getCommandSpec().usageMessage().hidden(false)
-                .description("Print a bash/zsh completion script: source <(srg completion)");
+        root.addSubcommand(new Completion());
         configure(root);
     }
 
@@ -160,6 +157,9 @@ public final class ClientCommands {
             } else if (ex instanceof CliException e) {
                 exit = e.exitCode();
                 message = e.getMessage();
+            } else if (ex instanceof java.io.IOException e) {
+                exit = FAILED;
+                message = localFailure(e);
             } else {
                 exit = FAILED;
                 message = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
@@ -167,6 +167,17 @@ public final class ClientCommands {
             err.println("error: " + message);
             err.flush();
             return exit;
+        }
+
+        /** A file the command reads or writes, said in words (the JDK's exceptions carry only the path). */
+        static String localFailure(java.io.IOException e) {
+            if (e instanceof java.nio.file.NoSuchFileException f) {
+                return "no such file: " + f.getFile();
+            }
+            if (e instanceof java.nio.file.AccessDeniedException f) {
+                return "permission denied: " + f.getFile();
+            }
+            return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         }
 
         /**

@@ -53,10 +53,10 @@ final class DataServiceCommands extends ClientCommand {
             List.of());
 
     @Command(name = "group-create", description = "Create an API group with its base path.")
-    void groupCreate(@Option(names = {"-w", "--workspace"}, required = true, paramLabel = "WS_ID") String workspace,
+    void groupCreate(@Option(names = {"-w", "--workspace"}, paramLabel = "WS", description = DEFAULT_WORKSPACE) String workspace,
                      @Option(names = "--name", required = true) String name,
                      @Option(names = "--base-path", required = true, paramLabel = "SEGMENT") String basePath) {
-        out().one(api().post(API + "/dataservice/api-groups", body("workspaceId", workspace, "name", name, "basePath", basePath)),
+        out().one(api().post(API + "/dataservice/api-groups", body("workspaceId", workspace(workspace), "name", name, "basePath", basePath)),
                 GROUP);
     }
 
@@ -188,8 +188,9 @@ final class DataServiceCommands extends ClientCommand {
 
     @Command(name = "service", description = "Show (or with --cu set) the CU of a workspace's DATA_SERVICE service on a group.")
     void service(@Parameters(paramLabel = "RG_ID") String group,
-                 @Option(names = {"-w", "--workspace"}, required = true, paramLabel = "WS_ID") String workspace,
+                 @Option(names = {"-w", "--workspace"}, paramLabel = "WS", description = DEFAULT_WORKSPACE) String ws,
                  @Option(names = "--cu") java.math.BigDecimal cu) {
+        String workspace = workspace(ws);
         if (cu == null) {
             out().one(api().get(path("/dataservice/services/%s", group), Map.of("workspaceId", workspace)), SERVICE);
         } else {

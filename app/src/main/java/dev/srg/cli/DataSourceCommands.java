@@ -28,7 +28,7 @@ final class DataSourceCommands extends ClientCommand {
                     field("UPDATED", "updatedAt")));
 
     @Command(name = "create", description = "Create a data source (workspace ADMIN or DEVELOPER).")
-    void create(@Option(names = {"-w", "--workspace"}, required = true, paramLabel = "WS_ID") String workspace,
+    void create(@Option(names = {"-w", "--workspace"}, paramLabel = "WS", description = DEFAULT_WORKSPACE) String workspace,
                 @Option(names = "--name", required = true, paramLabel = "NAME") String name,
                 @Option(names = "--type", required = true, paramLabel = "POSTGRESQL|MYSQL|CSV") String type,
                 @Option(names = "--host", paramLabel = "HOST") String host,
@@ -38,15 +38,15 @@ final class DataSourceCommands extends ClientCommand {
                 @Option(names = "--password-stdin", description = "read the password from the first line of stdin") boolean fromStdin,
                 @Option(names = "--password-file", paramLabel = "FILE", description = "read the password from a file") Path file,
                 @Option(names = "--path", paramLabel = "DIR", description = "a CSV data source's directory") String path) {
-        out().one(api().post(API + "/data-sources", body("workspaceId", workspace, "name", name, "type",
+        out().one(api().post(API + "/data-sources", body("workspaceId", workspace(workspace), "name", name, "type",
                 type.toUpperCase(Locale.ROOT), "host", host, "port", port, "database", database, "user", user,
                 "password", password(fromStdin, file), "path", path)), DATA_SOURCE);
     }
 
     @Command(name = "list", description = "List a workspace's data sources.")
-    void list(@Option(names = {"-w", "--workspace"}, required = true, paramLabel = "WS_ID") String workspace,
+    void list(@Option(names = {"-w", "--workspace"}, paramLabel = "WS", description = DEFAULT_WORKSPACE) String workspace,
               @Mixin ListOptions page) {
-        printList(API + "/data-sources", Map.of("workspaceId", workspace), page, DATA_SOURCE);
+        printList(API + "/data-sources", Map.of("workspaceId", workspace(workspace)), page, DATA_SOURCE);
     }
 
     @Command(name = "get", description = "Show a data source (never its password).")

@@ -107,7 +107,7 @@ final class InstanceCommands extends ClientCommand {
         if (follow) {
             // on a terminal the bar redraws in place on stderr; piped, a line each time it changes
             PrintWriter err = spec.commandLine().getErr();
-            boolean terminal = System.console() != null;
+            boolean terminal = Terminal.of(Terminal.STDERR).isPresent();
             String last = null;
             while (true) {
                 String bar = progressBar(i);
@@ -186,23 +186,16 @@ final class InstanceCommands extends ClientCommand {
 
     @Command(name = "advise", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true,
             description = {"Right-sizing: for each recurring task of a workspace (same name, at least 3 successful runs), the CU",
-                    "its runs' peak memory and CPU need (20% margin, 0.25 CU steps, 4 GiB per CU) and the monthly saving."})
+                    "its runs' peak memory and CPU need (20%% margin, 0.25 CU steps, 4 GiB per CU) and the monthly saving."})
     static final class Advise extends ClientCommand implements Runnable {
         @Option(names = {"-w", "--workspace"}, paramLabel = "WS",
-                description = "the workspace, a name or id (default: $SRG_WORKSPACE, then the profile's)")
+                description = DEFAULT_WORKSPACE)
         String workspace;
         @Option(names = "--name", paramLabel = "NAME", description = "only this task") String name;
 
         @Override
         public void run() {
-            String ws = workspace != null ? workspace : env.get("SRG_WORKSPACE");
-            if (ws == null) {
-                String u = resolvedUrl();
-                ws = Profile.load(env).filter(p -> p.url().equals(u)).map(Profile::workspace).orElse(null);
-            }
-            if (ws == null) {
-                throw new CliException(2, "which workspace? give --workspace WS (a name or id), set SRG_WORKSPACE, or choose one with 'srg ws use WS'");
-            }
+            String ws = workspace(workspace);
             Map<String, String> query = new LinkedHashMap<>();
             query.put("name", name);
             JsonNode advice = api().get(path("/workspaces/%s/advice", ws), query);
@@ -220,7 +213,7 @@ final class InstanceCommands extends ClientCommand {
             description = "Run a Shell or Python task on a resource group; --follow streams its log and exits with its exit code.")
     static final class Run extends ClientCommand implements java.util.concurrent.Callable<Integer> {
         @Option(names = {"-w", "--workspace"}, paramLabel = "WS",
-                description = "the workspace, a name or id (default: $SRG_WORKSPACE, then the profile's, see 'srg ws use')")
+                description = DEFAULT_WORKSPACE)
         String workspace;
         @Option(names = "--rg", paramLabel = "RG", description = "the resource group, a name or id (default: the workspace's default)")
         String group;
@@ -243,14 +236,7 @@ final class InstanceCommands extends ClientCommand {
 
         @Override
         public Integer call() throws IOException {
-            String ws = workspace != null ? workspace : env.get("SRG_WORKSPACE");
-            if (ws == null) {
-                String u = resolvedUrl();
-                ws = Profile.load(env).filter(p -> p.url().equals(u)).map(Profile::workspace).orElse(null);
-            }
-            if (ws == null) {
-                throw new CliException(2, "which workspace? give --workspace WS (a name or id), set SRG_WORKSPACE, or choose one with 'srg ws use WS'");
-            }
+            String ws = workspace(workspace);
             String script;
             if (file != null) {
                 script = Files.readString(file);

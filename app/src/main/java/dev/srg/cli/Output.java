@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.IntSupplier;
 import java.util.regex.Pattern;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
@@ -24,25 +25,34 @@ final class Output {
 
     private final PrintWriter out;
     private final Format format;
-    /** The terminal's width in characters, 0 when unknown (no cutting). */
-    private final int width;
+    /** The terminal's width in characters, 0 when unknown (no cutting); asked only when a table is printed. */
+    private final IntSupplier width;
 
     Output(PrintWriter out, Format format) {
-        this(out, format, 0);
+        this(out, format, () -> 0);
     }
 
-    Output(PrintWriter out, Format format, int width) {
+    Output(PrintWriter out, Format format, IntSupplier width) {
         this.out = out;
         this.format = format;
         this.width = width;
     }
 
-    /** The terminal width from {@code $COLUMNS} (shells export it to programs only when asked; 0 when unset). */
-    static int terminalWidth(Map<String, String> env) {
+    /**
+     * The terminal width: {@code $COLUMNS} when set (shells export it to programs only when asked),
+     * else the width of the terminal standard output is (none when it is a file or a pipe: a
+     * script reading the table gets every character).
+     */
+    static IntSupplier terminalWidth(Map<String, String> env) {
+        String columns = env.get("COLUMNS");
+        if (columns == null || columns.isBlank()) {
+            return Terminal::stdoutColumns;
+        }
         try {
-            return Math.max(0, Integer.parseInt(env.getOrDefault("COLUMNS", "0").strip()));
+            int w = Math.max(0, Integer.parseInt(columns.strip()));
+            return () -> w;
         } catch (NumberFormatException e) {
-            return 0;
+            return () -> 0;
         }
     }
 
@@ -142,8 +152,8 @@ final class Output {
                 w[i] = Math.max(w[i], row[i].length());
             }
         }
-        if (fit && width > 0) {
-            shrink(w);
+        if (fit) {
+            shrink(w, width.getAsInt());
         }
         for (String[] row : rows) {
             StringBuilder line = new StringBuilder();
@@ -163,8 +173,8 @@ final class Output {
      * Narrows the widest columns, one character at a time, until the table fits: never the first
      * (the id, which users copy), none below 5 characters.
      */
-    private void shrink(int[] w) {
-        while (total(w) > width) {
+    private static void shrink(int[] w, int width) {
+        while (width > 0 && total(w) > width) {
             int widest = -1;
             for (int i = 1; i < w.length; i++) {
                 if (w[i] > NARROWEST && (widest < 0 || w[i] > w[widest])) {

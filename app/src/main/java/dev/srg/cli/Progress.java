@@ -21,7 +21,7 @@ final class Progress {
     Progress(PrintWriter err, Map<String, String> env) {
         this.err = err;
         String mode = env.getOrDefault("SRG_PROGRESS", "auto");
-        this.shown = mode.equals("always") || (!mode.equals("never") && System.console() != null);
+        this.shown = mode.equals("always") || (!mode.equals("never") && Terminal.of(Terminal.STDERR).isPresent());
     }
 
     /** One tick: {@code | waiting for rg-...: CREATING (3s)}. */

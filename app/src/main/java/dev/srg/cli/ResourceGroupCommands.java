@@ -75,13 +75,29 @@ final class ResourceGroupCommands extends ClientCommand {
                 @Option(names = "--vpc", required = true, paramLabel = "VPC") String vpc,
                 @Option(names = "--vswitch", required = true, paramLabel = "VSWITCH_ID") String vswitch,
                 @Option(names = "--client-token", paramLabel = "TOKEN", description = "idempotency key") String clientToken,
-                @Option(names = "--wait", description = "poll until the group is RUNNING") boolean wait,
-                @Option(names = "--wait-timeout", paramLabel = "SECONDS", defaultValue = "600") long waitTimeout) {
+                @Mixin WaitOptions wait) {
         ApiClient api = api();
         JsonNode group = api.post(API + "/resource-groups", body("name", name, "remark", remark, "regionId", region, "zoneId", zone,
                 "billingMode", mode.toUpperCase(Locale.ROOT), "specCu", specCu, "maxCu", maxCu, "billingCycle", cycle,
                 "autoRenew", autoRenew ? Boolean.TRUE : null, "vpcId", vpc, "vswitchId", vswitch, "clientToken", clientToken));
-        out().one(wait ? awaitRunning(api, group, Duration.ofSeconds(waitTimeout)) : group, GROUP);
+        out().one(wait.wait ? awaitRunning(api, group, Duration.ofSeconds(wait.timeoutSeconds)) : group, GROUP);
+    }
+
+    /** {@code --wait [--wait-timeout S]} of the commands that leave a group CREATING, SCALING or CONVERTING for a while. */
+    static final class WaitOptions {
+        @Option(names = "--wait", description = "poll until the group is RUNNING (a spinner on a terminal)")
+        boolean wait;
+
+        @Option(names = "--wait-timeout", paramLabel = "SECONDS", defaultValue = "600", description = "default ${DEFAULT-VALUE}")
+        long timeoutSeconds;
+    }
+
+    /** After an action that changes the group for a while: with --wait, until it is RUNNING again. */
+    private void awaitIfAsked(String id, WaitOptions wait) {
+        if (wait.wait) {
+            ApiClient api = api();
+            awaitRunning(api, api.get(path("/resource-groups/%s", id)), Duration.ofSeconds(wait.timeoutSeconds));
+        }
     }
 
     private JsonNode awaitRunning(ApiClient api, JsonNode group, Duration timeout) {
@@ -95,14 +111,18 @@ final class ResourceGroupCommands extends ClientCommand {
         }
     }
 
+    /** The states a group passes through on its way to RUNNING. */
+    private static final java.util.Set<String> PASSING = java.util.Set.of("CREATING", "SCALING", "CONVERTING");
+
     private static JsonNode poll(ApiClient api, JsonNode group, String id, Instant deadline, Duration timeout, Progress progress) {
         while (!"RUNNING".equals(group.path("status").asString())) {
-            progress.tick(id, group.path("status").asString());
-            if (!"CREATING".equals(group.path("status").asString())) {
-                throw new CliException(1, "resource group " + id + " is " + group.path("status").asString() + ", not RUNNING");
+            String status = group.path("status").asString();
+            progress.tick(id, status);
+            if (!PASSING.contains(status)) {
+                throw new CliException(1, "resource group " + id + " is " + status + ", not RUNNING");
             }
             if (Instant.now().isAfter(deadline)) {
-                throw new CliException(1, "resource group " + id + " is still CREATING after " + timeout.toSeconds() + "s");
+                throw new CliException(1, "resource group " + id + " is still " + status + " after " + timeout.toSeconds() + "s");
             }
             try {
                 Thread.sleep(250);
@@ -252,8 +272,10 @@ final class ResourceGroupCommands extends ClientCommand {
     @Command(name = "scale", description = "Scale a subscription group out or in (places an order; SCALING until it takes effect).")
     void scale(@Parameters(paramLabel = "RG") String id,
                @Option(names = "--spec-cu", required = true, paramLabel = "CU", description = "the new spec, whole CUs") BigDecimal specCu,
-               @Option(names = "--client-token", paramLabel = "TOKEN") String clientToken) {
+               @Option(names = "--client-token", paramLabel = "TOKEN") String clientToken,
+               @Mixin WaitOptions wait) {
         LifecycleCommands.scale(this, id, specCu, clientToken);
+        awaitIfAsked(id, wait);
     }
 
     @Command(name = "convert", description = "Convert a pay-as-you-go group to subscription (places an order; CONVERTING for about a minute).")
@@ -261,8 +283,10 @@ final class ResourceGroupCommands extends ClientCommand {
                  @Option(names = "--cycle", required = true, paramLabel = "1MONTH|3MONTH|1YEAR", converter = BillingCycleConverter.class) BillingCycle cycle,
                  @Option(names = "--spec-cu", paramLabel = "CU", description = "destination spec (default: the current max CU)") BigDecimal specCu,
                  @Option(names = "--auto-renew", description = "renew monthly before expiry") boolean autoRenew,
-                 @Option(names = "--client-token", paramLabel = "TOKEN") String clientToken) {
+                 @Option(names = "--client-token", paramLabel = "TOKEN") String clientToken,
+                 @Mixin WaitOptions wait) {
         LifecycleCommands.convert(this, id, cycle, specCu, autoRenew, clientToken);
+        awaitIfAsked(id, wait);
     }
 
     @Command(name = "renew", description = "Renew a subscription group; an EXPIRED one runs again (places an order).")

@@ -273,7 +273,7 @@ public final class LifecycleDecider {
             case CONVERT -> {
                 if (g.billingMode() == BillingMode.SUBSCRIPTION) {
                     throw SrgException.conflict("ResourceGroup.Convert.ToPayAsYouGoNotSupported", "billingMode", "resource group '"
-                            + g.id() + "' is already SUBSCRIPTION; converting it to PAY_AS_YOU_GO is not supported (rule RG-6, docs/rules.md)");
+                            + g.id() + "' is already SUBSCRIPTION; converting it to PAY_AS_YOU_GO is not supported (see docs/rules.md#RG-6)");
                 }
                 requireStatus(g, "convert", GroupStatus.RUNNING);
             }
@@ -335,7 +335,7 @@ public final class LifecycleDecider {
             // SPEC ADM-2: minimums sum to at most the spec
             throw SrgException.invalid("specCu", "InvalidParameter.Spec.BelowMinimumQuotas", "specCu " + spec
                     + " is below the sum of the group's minimum quotas, " + ComputeUnits.ofMilli(minimumsMilliCu)
-                    + " (rule ADM-2, docs/rules.md); lower the minimums first");
+                    + " (see docs/rules.md#ADM-2); lower the minimums first");
         }
     }
 }

@@ -140,7 +140,7 @@ public final class ResourceGroupLifecycle {
                 && visible.billingMode() == BillingMode.SUBSCRIPTION)) {
             // SPEC RG-6
             throw SrgException.conflict("ResourceGroup.Convert.ToPayAsYouGoNotSupported", "billingMode",
-                    "converting a SUBSCRIPTION group to PAY_AS_YOU_GO is not supported (rule RG-6, docs/rules.md); "
+                    "converting a SUBSCRIPTION group to PAY_AS_YOU_GO is not supported (see docs/rules.md#RG-6); "
                             + "let it expire or unsubscribe it, and buy a PAY_AS_YOU_GO group");
         }
         BillingCycle cycle = BillingCycle.validate("billingCycle", r.billingCycle());
@@ -210,7 +210,7 @@ public final class ResourceGroupLifecycle {
         if (enabled && g.billingMode() != BillingMode.PAY_AS_YOU_GO) {
             throw SrgException.invalid("enabled", "InvalidParameter.ResumeOnDemand.BillingMode", "resource group '" + id
                     + "' is " + g.billingMode() + ": only a PAY_AS_YOU_GO group is frozen when idle, so only it resumes on demand"
-                    + " (rule BEY-6, docs/beyond.md)");
+                    + " (see docs/rules.md#BEY-6)");
         }
         jdbi.useTransaction(h -> {
             GroupState state = lock(h, id);

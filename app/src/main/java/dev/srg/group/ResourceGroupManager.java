@@ -106,7 +106,7 @@ public final class ResourceGroupManager {
                 }
                 if (q.minCu() != null && q.maxCu() != null && q.minCu().compareTo(q.maxCu()) > 0) {
                     throw SrgException.invalid(field + ".minCu", "InvalidParameter.Quota",
-                            field + ".minCu " + q.minCu() + " is above its maxCu " + q.maxCu() + " (rule ADM-2, docs/rules.md)");
+                            field + ".minCu " + q.minCu() + " is above its maxCu " + q.maxCu() + " (see docs/rules.md#ADM-2)");
                 }
                 if (q.maxCu() != null && q.maxCu().compareTo(g.capacity()) > 0) {
                     throw SrgException.invalid(field + ".maxCu", "InvalidParameter.Quota",
@@ -117,7 +117,7 @@ public final class ResourceGroupManager {
             if (minimums > g.capacity().milli()) {
                 throw SrgException.invalid("quotas", "InvalidParameter.Quota.MinimumsAboveSpec",
                         "the minimums sum to " + ComputeUnits.ofMilli(minimums) + ", above the group's capacity "
-                                + g.capacity() + " (rule ADM-2, docs/rules.md)");
+                                + g.capacity() + " (see docs/rules.md#ADM-2)");
             }
             dao.replaceQuotas(id, request);
         });
@@ -139,7 +139,7 @@ public final class ResourceGroupManager {
         if (n < GroupLimits.MIN_SCHEDULING_MAX_RUNNING || n > GroupLimits.MAX_SCHEDULING_MAX_RUNNING) {
             throw SrgException.invalid("schedulingMaxRunning", "InvalidParameter.Concurrency",
                     "schedulingMaxRunning must be " + GroupLimits.MIN_SCHEDULING_MAX_RUNNING + " to "
-                            + GroupLimits.MAX_SCHEDULING_MAX_RUNNING + ", got " + n + " (rule ADM-4, docs/rules.md)");
+                            + GroupLimits.MAX_SCHEDULING_MAX_RUNNING + ", got " + n + " (see docs/rules.md#ADM-4)");
         }
         jdbi.useTransaction(h -> {
             ResourceGroupDao dao = new ResourceGroupDao(h);

@@ -162,7 +162,7 @@ public final class InstanceManager {
             costNote = "the subscription already pays for it; at pay-as-you-go prices (" + rate
                     + ") its expected run (" + d.expected().basis() + ") would cost this";
         }
-        String estimate = c.resumes() ? "the group is FROZEN and resumes by itself when the task is submitted (BEY-6); "
+        String estimate = c.resumes() ? "the group is FROZEN and resumes by itself when the task is submitted (docs/rules.md#BEY-6); "
                 + d.estimate() : d.estimate();
         return new DryRunResult(true, c.ws().id(), groupId, c.kind().name(), c.kind().usageType(), r.cu(), d.startsNow(),
                 d.startsNow() ? null : d.position(), d.startsNow() ? null : d.reason(), d.estimatedStartAt(), estimate,

@@ -36,7 +36,8 @@ class CliUsabilityTest {
 
     @BeforeAll
     static void start() {
-        server = TestServer.start();
+        // scaling takes a second here, so rg scale --wait is seen to wait (the lifecycle job ends it within 5 s)
+        server = TestServer.start(c -> c.withLifecycle(c.lifecycle().withScaleDuration(java.time.Duration.ofSeconds(1))));
         fx = new Fixtures(server);
         var body = fx.subscriptionBody(fx.network(), 4);
         body.put("name", "ux-group");
@@ -97,6 +98,13 @@ class CliUsabilityTest {
         assertThat(Files.readString(config.resolve("srg/profile"))).contains("workspace=" + workspace);
         var run = ClientCommandsTest.srgWithEnv(env, "run", "--follow", "echo from the profile");
         assertThat(run.out()).as(run.toString()).isEqualTo("from the profile\n");
+        // the other commands that work in a workspace take the profile's too
+        var source = ClientCommandsTest.srgWithEnv(env, "ds", "create", "--name", "ux-csv", "--type", "csv", "--path", "/tmp/ux-csv",
+                "-o", "json");
+        assertThat(source.json().get("workspaceId").asString()).isEqualTo(workspace);
+        assertThat(ClientCommandsTest.srgWithEnv(env, "ds", "list", "-o", "name").out()).isEqualTo(source.id() + "\n");
+        var apiGroup = ClientCommandsTest.srgWithEnv(env, "api", "group-create", "--name", "ux-apis", "--base-path", "ux", "-o", "json");
+        assertThat(apiGroup.json().get("workspaceId").asString()).isEqualTo(workspace);
 
         String other = server.admin().post("workspaces", Map.of("name", "ux-other", "regionId", "local")).id();
         var use = ClientCommandsTest.srgWithEnv(env, "ws", "use", "ux-other");
@@ -146,13 +154,91 @@ class CliUsabilityTest {
         var quota = srg("run", "-w", workspace, "--cu", "99", "true");
         assertThat(quota.exit()).isEqualTo(3);
         assertThat(quota.err()).contains(", --cu)");
-        var completion = srg("completion");
-        assertThat(completion.exit()).isZero();
-        assertThat(completion.out()).contains("complete -F").contains("instance").contains("quotas");
+        for (String[] call : new String[][] {{"completion"}, {"completion", "bash"}, {"completion", "ZSH"}}) {
+            var completion = ClientCommandsTest.srgWithEnv(Map.of(), call);
+            assertThat(completion.exit()).as(completion.toString()).isZero();
+            assertThat(completion.out()).contains("complete -F").contains("instance").contains("quotas").contains("ZSH_VERSION");
+        }
+        var fish = ClientCommandsTest.srgWithEnv(Map.of(), "completion", "fish");
+        assertThat(fish.exit()).isEqualTo(2);
+        assertThat(fish.err()).contains("'fish'").contains("bash, zsh");
     }
 
     @Test
-    @DisplayName("rg create --wait shows its progress on stderr; the answer alone goes to stdout")
+    @DisplayName("the exit codes docs/cli.md lists are the ones srg gives, one example each")
+    void exitCodesAreTheDocumentedOnes() throws Exception {
+        String doc = Files.readString(docs().resolve("cli.md"));
+        String table = doc.substring(doc.indexOf("| exit | meaning |"));
+        table = table.substring(0, table.indexOf("\n\n"));
+        List<String> codes = table.lines().skip(2).map(l -> l.split("\\|")[1].strip()).toList();
+        assertThat(codes).containsExactly("0", "1", "2", "3", "4", "other");
+
+        Map<String, ClientCommandsTest.Run> examples = new java.util.LinkedHashMap<>();
+        examples.put("0", srg("rg", "get", "ux-group"));
+        examples.put("1", srg("run", "-w", "ux-ws", "--file", home.resolve("no-such-script.sh").toString()));
+        examples.put("2", srg("rg", "get"));
+        examples.put("3", srg("rg", "get", "no-such-group"));
+        examples.put("4", ClientCommandsTest.srgWithEnv(Map.of("XDG_CONFIG_HOME", home.resolve("none").toString()),
+                "rg", "list", "--url", "http://127.0.0.1:1", "--token", "x"));
+        examples.put("other", srg("run", "-w", "ux-ws", "--follow", "exit 7"));
+        Map<String, Integer> expected = Map.of("0", 0, "1", 1, "2", 2, "3", 3, "4", 4, "other", 7);
+        examples.forEach((code, run) -> {
+            assertThat(run.exit()).as("exit " + code + ": " + run).isEqualTo(expected.get(code));
+            assertThat(run.err()).as(run.toString()).doesNotContain("Exception").doesNotContain("\tat ");
+        });
+        assertThat(examples.get("1").err()).isEqualTo("error: no such file: " + home.resolve("no-such-script.sh") + "\n");
+    }
+
+    /** The repository's docs directory (tests run in app/). */
+    static Path docs() {
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            if (Files.isRegularFile(p.resolve("docs/cli.md"))) {
+                return p.resolve("docs");
+            }
+        }
+        throw new IllegalStateException("no docs/cli.md above " + Path.of("").toAbsolutePath());
+    }
+
+    @Test
+    @DisplayName("on a terminal (a real pty from script(1)): tables fit its width without $COLUMNS, --wait spins; piped: neither")
+    void onATerminalTablesFitAndWaitsSpin() throws Exception {
+        var net = fx.network();
+        String create = "rg create --name ux-tty --region local --zone local-a --billing-mode subscription --spec-cu 2"
+                + " --cycle 1month --vpc " + net.vpcId() + " --vswitch " + net.vswitchId() + " --wait -o name";
+        String onTerminal = onTerminal("stty cols 80 rows 20; $SRG rg list; $SRG " + create);
+        List<String> lines = onTerminal.lines().toList();
+        int header = lines.indexOf(lines.stream().filter(l -> l.startsWith("ID ")).findFirst().orElseThrow());
+        List<String> table = lines.subList(header, lines.size()).stream().takeWhile(l -> !l.contains("waiting for")).toList();
+        assertThat(table).as(onTerminal).hasSizeGreaterThan(1).allMatch(l -> l.length() <= 80);
+        assertThat(onTerminal).contains("…").containsPattern("[|/\\\\-] waiting for rg-\\w+: CREATING \\(\\d+s\\)");
+
+        var piped = srg(Map.of(), create.replace("ux-tty", "ux-piped").split(" "));
+        assertThat(piped.exit()).as(piped.toString()).isZero();
+        assertThat(piped.err()).isEmpty();
+        assertThat(srg("rg", "list").out().lines()).anyMatch(l -> l.length() > 80);
+    }
+
+    /** Runs a shell command line on a fresh pseudo-terminal ({@code script -qec}), $SRG being the CLI; its output. */
+    private static String onTerminal(String commands) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder("script", "-qec", commands, "/dev/null").redirectErrorStream(true);
+        pb.environment().put("CLASSPATH", System.getProperty("java.class.path"));
+        pb.environment().put("SRG", java + " -Xmx256m dev.srg.Main");
+        pb.environment().put("SRG_URL", server.url());
+        pb.environment().put("SRG_TOKEN", server.adminToken());
+        pb.environment().put("XDG_CONFIG_HOME", home.resolve("none").toString());
+        pb.environment().remove("COLUMNS");
+        pb.environment().remove("SRG_PROGRESS");
+        Process p = pb.start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).replace("\r\n", "\n");
+        assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        return out;
+    }
+
+    @Test
+    @DisplayName("rg create --wait and rg scale --wait show their progress on stderr; the answer alone goes to stdout")
     void waitShowsProgress() {
         var net = fx.network();
         var created = srg(Map.of("SRG_PROGRESS", "always"), "rg", "create", "--name", "ux-wait", "--region", "local",
@@ -160,6 +246,14 @@ class CliUsabilityTest {
                 "--vpc", net.vpcId(), "--vswitch", net.vswitchId(), "--wait", "-o", "json");
         assertThat(created.json().get("status").asString()).isEqualTo("RUNNING");
         assertThat(created.err()).containsPattern("waiting for rg-\\w+: CREATING \\(\\d+s\\)");
+
+        var scaled = srg(Map.of("SRG_PROGRESS", "always"), "rg", "scale", "ux-wait", "--spec-cu", "3", "--wait");
+        assertThat(scaled.exit()).as(scaled.toString()).isZero();
+        assertThat(scaled.out()).contains("SCALING");
+        assertThat(scaled.err()).containsPattern("waiting for rg-\\w+: SCALING \\(\\d+s\\)");
+        var after = srg("rg", "get", "ux-wait", "-o", "json").json();
+        assertThat(after.get("status").asString()).isEqualTo("RUNNING");
+        assertThat(after.get("specCu").asInt()).isEqualTo(3);
     }
 
     @Test

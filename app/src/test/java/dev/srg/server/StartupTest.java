@@ -3,7 +3,10 @@ package dev.srg.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.srg.testing.ServerProcess;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -24,11 +27,17 @@ class StartupTest {
             assertThat(again.output()).contains("srg: cannot start: another srg server is using the data directory " + used);
             assertNoStackTrace(again.output());
 
+            Path other = dir.resolve("other");
             ServerProcess.Result busy = ServerProcess.run("server", "--host", "127.0.0.1", "--port", Integer.toString(first.port()),
-                    "--data-dir", dir.resolve("other").toString());
+                    "--data-dir", other.toString());
             assertThat(busy.exitCode()).as(busy.output()).isEqualTo(2);
             assertThat(busy.output()).contains("srg: cannot start: port " + first.port() + " on 127.0.0.1 is in use");
             assertNoStackTrace(busy.output());
+            // the port is found busy after the embedded PostgreSQL started: it was stopped again
+            Path pgData = runtimeDirectory(other).resolve("postgres");
+            assertThat(pgData.resolve("PG_VERSION")).as("the database was initialised before the port was tried").exists();
+            assertThat(pgData.resolve("postmaster.pid")).doesNotExist();
+            assertThat(processesUsing(pgData)).as("processes still running on " + pgData).isEmpty();
         }
     }
 
@@ -46,6 +55,19 @@ class StartupTest {
             assertThat(help.exitCode()).isZero();
             assertThat(help.output()).contains("15% off years").doesNotContain("WARN").contains("(default 0.0.0.0, 127.0.0.1 for the");
         }
+    }
+
+    /** Where srg keeps the database of {@code dataDir} (elsewhere when the directory is private, RUNTIME-DIRECTORY says). */
+    private static Path runtimeDirectory(Path dataDir) throws IOException {
+        Path pointer = dataDir.resolve("RUNTIME-DIRECTORY");
+        return Files.exists(pointer) ? Path.of(Files.readString(pointer).strip()) : dataDir;
+    }
+
+    /** The processes whose command line names {@code path} (a postmaster runs with {@code -D path}). */
+    private static List<Long> processesUsing(Path path) {
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().map(c -> c.contains(path.toString())).orElse(false))
+                .map(ProcessHandle::pid).toList();
     }
 
     private static void assertNoStackTrace(String output) {

@@ -345,7 +345,7 @@ final class TaskNetwork {
      * to nobody after reading this file as root.
      */
     static String resolverConf(Path net, NetworkContext network, List<String> upstreams) {
-        StringBuilder out = new StringBuilder("# srg: the task's resolver (SPEC NET-9)\n");
+        StringBuilder out = new StringBuilder("# srg: the task's resolver (docs/rules.md#NET-9)\n");
         out.append("listen-address=").append(RESOLVER).append("\nbind-interfaces\nno-hosts\nno-resolv\n");
         out.append("domain-needed\nbogus-priv\nuser=nobody\ngroup=nogroup\nlog-facility=/dev/null\n");
         out.append("pid-file=").append(net.resolve("dnsmasq.pid")).append('\n');
