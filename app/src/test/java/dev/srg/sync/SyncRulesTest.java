@@ -3,9 +3,6 @@ package dev.srg.sync;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.srg.testing.TestDatabases;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
@@ -13,7 +10,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -317,23 +313,5 @@ class SyncRulesTest extends SyncTestBase {
             rs.next();
             return rs.getLong(1);
         }
-    }
-
-    /** The worker's pid: the java process whose working directory is the instance's home. */
-    private static long workerPid(String instanceId) throws IOException {
-        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-            for (Path p : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
-                try {
-                    String cmdline = Files.readString(p.resolve("cmdline")).replace('\0', ' ');
-                    String cwd = Files.readSymbolicLink(p.resolve("cwd")).toString();
-                    if (cmdline.contains(SyncMain.class.getName()) && cwd.contains(instanceId)) {
-                        return Long.parseLong(p.getFileName().toString());
-                    }
-                } catch (IOException e) {
-                    // gone meanwhile
-                }
-            }
-        }
-        throw new IllegalStateException("no worker of " + instanceId);
     }
 }
