@@ -90,6 +90,7 @@ public final class Console implements AutoCloseable {
         AccessPages.register(this);
         ExtensionPages.register(this);
         DataServicePages.register(this);
+        DataSourcePages.register(this);
     }
 
     /** A page handler of a signed-in user. */

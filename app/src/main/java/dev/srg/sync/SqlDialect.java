@@ -97,8 +97,21 @@ enum SqlDialect {
 
     /** A connection from the job's connection block; the password only in the properties, never in the URL. */
     static Connection connect(Map<String, Object> c) throws SQLException {
+        return connect(c, false);
+    }
+
+    /**
+     * As {@link #connect(Map)}; a {@code streaming} connection reads a split's rows. On PostgreSQL it
+     * asks for the rows in the binary format from the first execution (a split's query runs once):
+     * the server need not print timestamps and numerics as text nor the driver parse them back,
+     * which was a large share of both sides' CPU (docs/benchmarks.md, the sync profile).
+     */
+    static Connection connect(Map<String, Object> c, boolean streaming) throws SQLException {
         SqlDialect d = of((String) c.get("type"));
         Properties p = new Properties();
+        if (streaming && d == POSTGRESQL) {
+            p.setProperty("prepareThreshold", "-1");
+        }
         p.setProperty("user", (String) c.get("user"));
         if (c.get("password") != null) {
             p.setProperty("password", (String) c.get("password"));

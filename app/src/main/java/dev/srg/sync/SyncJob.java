@@ -21,6 +21,9 @@ public final class SyncJob {
     public static final Set<String> WRITE_MODES = Set.of("insert", "replace", "update");
     public static final int MAX_CHANNEL = 32;
     public static final int DEFAULT_BATCH_SIZE = 1024;
+    static final int MAX_RETRIES = 10;
+    static final int MAX_RETRY_INTERVAL_SECONDS = 1800;
+    static final int DEFAULT_RETRY_INTERVAL_SECONDS = 60;
     public static final int MAX_BATCH_SIZE = 65536;
     /** Table names as DataX takes them: a name or schema.name, quoted by the worker. */
     static final Pattern TABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]{0,62}(\\.[A-Za-z_][A-Za-z0-9_$]{0,62})?");
@@ -117,8 +120,8 @@ public final class SyncJob {
     private static Map<String, Object> setting(Object value) {
         Map<String, Object> setting = value == null ? Map.of() : object("sync.setting", value);
         for (String key : setting.keySet()) {
-            if (!Set.of("speed", "errorLimit").contains(key)) {
-                throw unknown("sync.setting." + key, Set.of("speed", "errorLimit"));
+            if (!Set.of("speed", "errorLimit", "retry").contains(key)) {
+                throw unknown("sync.setting." + key, Set.of("speed", "errorLimit", "retry"));
             }
         }
         Map<String, Object> speed = setting.get("speed") == null ? Map.of() : object("sync.setting.speed", setting.get("speed"));
@@ -157,7 +160,31 @@ public final class SyncJob {
             }
             outLimit.put("percentage", p.doubleValue());
         }
-        return Map.of("speed", outSpeed, "errorLimit", outLimit);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("speed", outSpeed);
+        out.put("errorLimit", outLimit);
+        if (setting.get("retry") != null) {
+            out.put("retry", retry(object("sync.setting.retry", setting.get("retry"))));
+        }
+        return out;
+    }
+
+    /**
+     * setting.retry {count, intervalSeconds}: DataWorks' rerun on failure — at most 10 more
+     * attempts, 1 s to 30 minutes apart (SyncMain says which failures are retried and why a retry
+     * never duplicates a row).
+     */
+    private static Map<String, Object> retry(Map<String, Object> retry) {
+        for (String key : retry.keySet()) {
+            if (!Set.of("count", "intervalSeconds").contains(key)) {
+                throw unknown("sync.setting.retry." + key, Set.of("count", "intervalSeconds"));
+            }
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("count", integer("sync.setting.retry.count", retry.get("count"), 0, MAX_RETRIES, 0));
+        out.put("intervalSeconds", integer("sync.setting.retry.intervalSeconds", retry.get("intervalSeconds"), 1,
+                MAX_RETRY_INTERVAL_SECONDS, DEFAULT_RETRY_INTERVAL_SECONDS));
+        return out;
     }
 
     private static Map<String, Object> side(String role, Object value, boolean reader) {

@@ -63,10 +63,19 @@ public final class SyncMain {
     private final int channels;
     private final String runKey;
     private volatile String abort;
+    /** Whether the failure that set {@link #abort} may pass on a retry (a lost connection, not errorLimit). */
+    private volatile boolean abortRetriable;
+    /** setting.retry: attempts after a failed one, and the pause before each. */
+    private final int retries;
+    private final long retryIntervalMillis;
     /** The database a connection to failed ({role, host, port}): the server says whether the group's network reaches it (DI-8). */
     private volatile Map<String, Object> unreachable;
     private Plan plan;
+    /** The channels' writer threads (see copySplit). */
+    private ExecutorService writers;
     private String copySql;
+    /** The writer's target columns' type names (a PostgreSQL writer's COPY format follows them). */
+    private List<String> targetTypes;
     /** The writer's target columns and statement (a database writer). */
     private List<Column> targets;
     private String writeSql;
@@ -92,6 +101,9 @@ public final class SyncMain {
         // SPEC DI-3: the channels are bounded by the task's CU (2 per CU, at least 1)
         this.channels = Math.max(1, Math.min(asked, (int) Math.floor(2 * cu)));
         this.runKey = runKey(job);
+        Map<String, Object> retry = (Map<String, Object>) setting.getOrDefault("retry", Map.of());
+        this.retries = retry.get("count") instanceof Number n ? n.intValue() : 0;
+        this.retryIntervalMillis = retry.get("intervalSeconds") instanceof Number n ? n.longValue() * 1000 : 0;
     }
 
     public static void main(String[] args) {
@@ -131,7 +143,7 @@ public final class SyncMain {
             progress.say("srg sync: " + reader.get("plugin") + " -> " + writer.get("plugin") + ", " + channels + " channel(s), run "
                     + runKey.substring(0, 12));
             reporter.scheduleAtFixedRate(progress::report, 1, 1, TimeUnit.SECONDS);
-            Map<String, Object> extra = copy();
+            Map<String, Object> extra = copyWithRetries();
             reporter.shutdownNow();
             progress.finished("SUCCEEDED", null, extra);
             return 0;
@@ -149,6 +161,34 @@ public final class SyncMain {
         }
     }
 
+    /**
+     * {@link #copy()}, again after a failure that may pass, as setting.retry allows. A retry is the
+     * same run resumed (DI-7): the splits committed with their marks are skipped, the ones that
+     * failed were rolled back whole, preSql ran only if the plan was committed with it — so a retry
+     * never writes a row twice, whatever the writeMode. A txtfile writer's file is written whole
+     * again. Not retried: errorLimit and what the job itself gets wrong (a bad splitPk, columns).
+     */
+    private Map<String, Object> copyWithRetries() throws SQLException, SyncFailure, InterruptedException, IOException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return copy();
+            } catch (SyncFailure | SQLException | IOException e) {
+                boolean retriable = e instanceof SyncFailure f ? f.retriable : true;
+                if (!retriable || attempt > retries) {
+                    throw e;
+                }
+                String reason = e instanceof SQLException s ? "SQL " + s.getSQLState() + ": " + s.getMessage() : e.getMessage();
+                progress.say("attempt " + attempt + " failed: " + reason + "; retrying in " + retryIntervalMillis / 1000 + " s ("
+                        + attempt + " of " + retries + " retries)");
+                progress.retrying(attempt, reason);
+                Thread.sleep(retryIntervalMillis);
+                abort = null;
+                abortRetriable = false;
+                unreachable = null;
+            }
+        }
+    }
+
     private Map<String, Object> failureDetails() {
         Map<String, Object> u = unreachable;
         return u == null ? Map.of() : Map.of("unreachableHost", u.get("host"), "unreachablePort", u.get("port"));
@@ -160,8 +200,12 @@ public final class SyncMain {
      * server can say whether the group's network reaches it (SPEC DI-8).
      */
     private Connection connect(String role, Map<String, Object> c) throws SQLException, SyncFailure {
+        return connect(role, c, false);
+    }
+
+    private Connection connect(String role, Map<String, Object> c, boolean streaming) throws SQLException, SyncFailure {
         try {
-            return SqlDialect.connect(c);
+            return SqlDialect.connect(c, streaming);
         } catch (SQLException e) {
             if (e.getSQLState() == null || !e.getSQLState().startsWith("08")) {
                 throw e;
@@ -171,15 +215,27 @@ public final class SyncMain {
                     + e.getMessage() + ")";
             if (abort == null) {
                 abort = why;
+                abortRetriable = true;
             }
-            throw new SyncFailure(why);
+            throw new SyncFailure(why, true);
         }
     }
 
-    /** A failure the job's own rules decide (errorLimit, a bad split key): said as it is. */
+    /**
+     * A failure the job's own rules decide (errorLimit, a bad split key): said as it is, and not
+     * retried (the same job on the same data fails the same way); one that may pass (a database
+     * that cannot be reached) is {@code retriable}.
+     */
     static final class SyncFailure extends Exception {
+        final boolean retriable;
+
         SyncFailure(String message) {
+            this(message, false);
+        }
+
+        SyncFailure(String message, boolean retriable) {
             super(message, null, false, false);
+            this.retriable = retriable;
         }
     }
 
@@ -198,8 +254,13 @@ public final class SyncMain {
         }
     }
 
-    /** One range of the split key (or all rows, or the rows whose key is NULL). */
-    record Split(int no, Long lo, Long hi, boolean last, boolean nulls) {
+    /**
+     * One range of the split key (or all rows, or the rows whose key is NULL): an integer key's
+     * bounds are Longs ({@code lo <= key < hi}, the last {@code <= hi}); a string key's are Strings,
+     * the first split without a lower bound and the last without an upper one, so that every
+     * non-NULL key falls in exactly one split whatever the database's collation.
+     */
+    record Split(int no, Object lo, Object hi, boolean last, boolean nulls) {
         Map<String, Object> json() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("no", no);
@@ -211,9 +272,12 @@ public final class SyncMain {
         }
 
         static Split of(Map<?, ?> m) {
-            return new Split(((Number) m.get("no")).intValue(), m.get("lo") == null ? null : ((Number) m.get("lo")).longValue(),
-                    m.get("hi") == null ? null : ((Number) m.get("hi")).longValue(), Boolean.TRUE.equals(m.get("last")),
-                    Boolean.TRUE.equals(m.get("nulls")));
+            return new Split(((Number) m.get("no")).intValue(), bound(m.get("lo")), bound(m.get("hi")),
+                    Boolean.TRUE.equals(m.get("last")), Boolean.TRUE.equals(m.get("nulls")));
+        }
+
+        private static Object bound(Object saved) {
+            return saved instanceof Number n ? (Object) n.longValue() : saved; // a string key's bound stays a String
         }
     }
 
@@ -286,6 +350,12 @@ public final class SyncMain {
             t.setDaemon(true);
             return t;
         });
+        // each channel has at most one batch being written while it reads the next
+        this.writers = Executors.newFixedThreadPool(channels, r -> {
+            Thread t = new Thread(r, "srg-sync-writer");
+            t.setDaemon(true);
+            return t;
+        });
         List<Future<?>> running = new ArrayList<>();
         for (Split s : splits) {
             running.add(pool.submit(() -> {
@@ -304,17 +374,20 @@ public final class SyncMain {
                     if (abort == null) {
                         abort = cause instanceof SQLException s ? "SQL " + s.getSQLState() + ": " + s.getMessage()
                                 : cause instanceof SyncFailure || cause instanceof IOException ? cause.getMessage() : cause.toString();
+                        abortRetriable = cause instanceof SQLException || cause instanceof IOException
+                                || cause instanceof SyncFailure sf && sf.retriable;
                     }
                 }
             }
         } finally {
             pool.shutdownNow();
+            writers.shutdownNow();
         }
         if (abort != null) {
             if (output != null) {
                 output.cleanStale();
             }
-            throw new SyncFailure(abort);
+            throw new SyncFailure(abort, abortRetriable);
         }
         long read = progress.recordsRead.get();
         long dirty = progress.dirtyRecords.get();
@@ -419,9 +492,12 @@ public final class SyncMain {
             bindAll(st, params);
             try (ResultSet rs = st.executeQuery()) {
                 Kind kind = SyncValues.kind(rs.getMetaData(), 1);
+                if (kind == Kind.TEXT) {
+                    return new Plan(textSplits(r, rd, splitPk, where, params), wmKind, savedWatermark, wmTo);
+                }
                 if (kind != Kind.INTEGER) {
-                    throw new SyncFailure("splitPk " + splitPk + " must be an integer column (srg splits integer keys only);"
-                            + " it is " + rs.getMetaData().getColumnTypeName(1));
+                    throw new SyncFailure("splitPk " + splitPk + " must be an integer or a string column; it is "
+                            + rs.getMetaData().getColumnTypeName(1));
                 }
                 rs.next();
                 long min = rs.getLong(1);
@@ -443,6 +519,43 @@ public final class SyncMain {
                 return new Plan(splits, wmKind, savedWatermark, wmTo);
             }
         }
+    }
+
+    /**
+     * Splits by a string key: the boundaries are the first keys of about channels x 4 equal parts
+     * of the keys in the database's own order (ntile over ORDER BY: quantiles, so uneven keys still
+     * give even splits), compared by the same database, in the same collation, when the splits are
+     * read. Equal boundaries (many equal keys) collapse into one.
+     */
+    private List<Split> textSplits(Connection r, SqlDialect rd, String splitPk, String where, List<Object> params)
+            throws SQLException {
+        String pk = rd.quote(splitPk);
+        int parts = channels * SPLITS_PER_CHANNEL;
+        String sql = "SELECT min(k) FROM (SELECT " + pk + " AS k, ntile(" + parts + ") OVER (ORDER BY " + pk + ") AS srg_part FROM "
+                + rd.table((String) rp.get("table")) + " WHERE " + pk + " IS NOT NULL" + (where.isEmpty() ? "" : " AND " + where)
+                + ") srg_keys GROUP BY srg_part ORDER BY srg_part";
+        List<String> bounds = new ArrayList<>();
+        try (PreparedStatement ps = r.prepareStatement(sql)) {
+            bindAll(ps, params);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String k = rs.getString(1);
+                    if (bounds.isEmpty() || !bounds.getLast().equals(k)) {
+                        bounds.add(k);
+                    }
+                }
+            }
+        }
+        List<Split> splits = new ArrayList<>();
+        if (!bounds.isEmpty()) {
+            // the first part's minimum is no bound: everything below the second boundary is the first split
+            for (int k = 0; k < bounds.size(); k++) {
+                boolean last = k == bounds.size() - 1;
+                splits.add(new Split(k, k == 0 ? null : bounds.get(k), last ? null : bounds.get(k + 1), last, false));
+            }
+        }
+        splits.add(new Split(splits.size(), null, null, false, true));
+        return splits;
     }
 
     private String watermarkColumn() {
@@ -469,8 +582,21 @@ public final class SyncMain {
             String pk = rp.get("splitPk") == null ? null : rd.quote((String) rp.get("splitPk"));
             if (s.nulls()) {
                 conditions.add(pk + " IS NULL");
-            } else if (s.lo() != null) {
+            } else if (s.lo() instanceof Long || s.hi() instanceof Long) {
                 conditions.add(pk + " >= " + s.lo() + " AND " + pk + (s.last() ? " <= " : " < ") + s.hi());
+            } else {
+                // a string key's bounds as parameters; a split of a string key has at most one open end
+                if (s.lo() != null) {
+                    conditions.add(pk + " >= ?");
+                    params.add(s.lo());
+                }
+                if (s.hi() != null) {
+                    conditions.add(pk + " < ?");
+                    params.add(s.hi());
+                }
+                if (s.lo() == null && s.hi() == null && rp.get("splitPk") != null && plan.splits().size() > 1) {
+                    conditions.add(pk + " IS NOT NULL"); // the one split of a string key: its NULLs are the next split's
+                }
             }
         }
         return String.join(" AND ", conditions);
@@ -561,10 +687,15 @@ public final class SyncMain {
                 progress.splitsDone.incrementAndGet();
                 return;
             }
+            // the previous batch is written on the channel's writer thread while this one is read and converted, so the
+            // reading and the writing database (and the two halves of the worker's work) overlap, as the floor's pipe does
+            Future<?> inFlight = null;
             try (Source source = reader.get("plugin").equals("txtfile") ? new CsvSource(rc) : new DbSource(s, rc, batchSize)) {
                 String[] names = source.names();
                 List<Object[]> batch = new ArrayList<>(batchSize);
                 long batchBytes = 0;
+                long unreported = 0;
+                long unreportedBytes = 0;
                 while (true) {
                     if (abort != null) {
                         throw new SyncFailure(abort);
@@ -573,11 +704,11 @@ public final class SyncMain {
                     try {
                         values = source.next();
                     } catch (CsvFiles.BadRecord e) {
-                        progress.recordsRead.incrementAndGet();
+                        progress.read(s.no(), 1, 0);
                         dirty(s, e.getMessage(), Map.of("record", e.raw));
                         continue;
                     } catch (BadValue e) {
-                        progress.recordsRead.incrementAndGet();
+                        progress.read(s.no(), 1, 0);
                         dirty(s, e.getMessage(), names, e.values);
                         continue;
                     }
@@ -588,8 +719,9 @@ public final class SyncMain {
                     for (Object v : values) {
                         bytes += SyncValues.size(v);
                     }
-                    progress.recordsRead.incrementAndGet();
-                    progress.bytesRead.addAndGet(bytes);
+                    // counted per batch, not per row: channels adding to the same counters for every row contend
+                    unreported++;
+                    unreportedBytes += bytes;
                     Object[] row;
                     try {
                         row = sink.convert(values);
@@ -600,17 +732,62 @@ public final class SyncMain {
                     batch.add(row);
                     batchBytes += bytes;
                     if (batch.size() >= batchSize) {
-                        sink.write(s, batch, batchBytes, names);
-                        batch.clear();
+                        progress.read(s.no(), unreported, unreportedBytes);
+                        unreported = 0;
+                        unreportedBytes = 0;
+                        awaitWrite(inFlight);
+                        List<Object[]> full = batch;
+                        long fullBytes = batchBytes;
+                        inFlight = writers.submit(() -> {
+                            sink.write(s, full, fullBytes, names);
+                            return null;
+                        });
+                        batch = new ArrayList<>(batchSize);
                         batchBytes = 0;
                     }
                 }
+                progress.read(s.no(), unreported, unreportedBytes);
+                Future<?> last = inFlight;
+                inFlight = null;
+                awaitWrite(last);
                 if (!batch.isEmpty()) {
                     sink.write(s, batch, batchBytes, names);
                 }
+            } finally {
+                if (inFlight != null) {
+                    // the split failed while a batch was being written: let it end before its connection is closed
+                    try {
+                        inFlight.get();
+                    } catch (java.util.concurrent.ExecutionException ignored) {
+                        // the split's own failure is what is reported; its transaction is rolled back
+                    }
+                }
             }
             sink.commit();
+            if (output == null) {
+                progress.committed(s.no()); // in the writer's database with its mark: a retry skips it (a CSV part is not kept)
+            }
             progress.splitsDone.incrementAndGet();
+        }
+    }
+
+    /** Waits for a batch's write; its failure as what it is. */
+    private static void awaitWrite(Future<?> write) throws SQLException, IOException, InterruptedException, SyncFailure {
+        if (write == null) {
+            return;
+        }
+        try {
+            write.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            switch (e.getCause()) {
+                case SQLException x -> throw x;
+                case IOException x -> throw x;
+                case SyncFailure x -> throw x;
+                case InterruptedException x -> throw x;
+                case RuntimeException x -> throw x;
+                case Error x -> throw x;
+                default -> throw new IllegalStateException(e.getCause());
+            }
         }
     }
 
@@ -625,7 +802,7 @@ public final class SyncMain {
         @SuppressWarnings("unchecked")
         DbSource(Split s, Map<String, Object> rc, int batchSize) throws SQLException, SyncFailure {
             SqlDialect rd = SqlDialect.of((String) rc.get("type"));
-            this.r = connect("reader", rc);
+            this.r = connect("reader", rc, true);
             try {
                 r.setAutoCommit(false); // PostgreSQL streams with a fetch size only inside a transaction
                 r.setReadOnly(true);
@@ -818,8 +995,7 @@ public final class SyncMain {
             for (Object[] row : batch) {
                 out.write((byte[]) row[0]);
             }
-            progress.recordsWritten.addAndGet(batch.size());
-            progress.bytesWritten.addAndGet(bytes);
+            progress.written(s.no(), batch.size(), bytes);
         }
 
         @Override
@@ -838,6 +1014,8 @@ public final class SyncMain {
         private final Connection w;
         private final SqlDialect wd;
         private final PreparedStatement ps;
+        /** The channel's COPY (its buffer reused batch after batch), or null: INSERTs. */
+        private final PgCopy copy = copySql == null ? null : new PgCopy(copySql, targetTypes);
         private Split split;
 
         DbSink(Map<String, Object> wc) throws SQLException, SyncFailure {
@@ -874,7 +1052,7 @@ public final class SyncMain {
         @Override
         public void write(Split s, List<Object[]> batch, long bytes, String[] names)
                 throws SQLException, InterruptedException, SyncFailure {
-            writeBatch(w, ps, s, batch, bytes, targets, names);
+            writeBatch(w, ps, copy, s, batch, bytes, targets, names);
         }
 
         @Override
@@ -894,16 +1072,15 @@ public final class SyncMain {
     }
 
     /** One batch; when the database refuses it, row by row (each behind a savepoint) to find the dirty ones. */
-    private void writeBatch(Connection w, PreparedStatement ps, Split s, List<Object[]> batch, long bytes, List<Column> targets,
-                            String[] names) throws SQLException, InterruptedException, SyncFailure {
+    private void writeBatch(Connection w, PreparedStatement ps, PgCopy copy, Split s, List<Object[]> batch, long bytes,
+                            List<Column> targets, String[] names) throws SQLException, InterruptedException, SyncFailure {
         limiter.acquire(batch.size(), bytes);
         Savepoint before = w.setSavepoint();
-        if (copySql != null) {
+        if (copy != null) {
             try {
-                PgCopy.copy(w, copySql, batch);
+                copy.copy(w, batch);
                 w.releaseSavepoint(before);
-                progress.recordsWritten.addAndGet(batch.size());
-                progress.bytesWritten.addAndGet(bytes);
+                progress.written(s.no(), batch.size(), bytes);
                 return;
             } catch (SQLException e) {
                 if (e.getSQLState() != null && e.getSQLState().startsWith("08")) {
@@ -920,8 +1097,7 @@ public final class SyncMain {
             }
             ps.executeBatch();
             w.releaseSavepoint(before);
-            progress.recordsWritten.addAndGet(batch.size());
-            progress.bytesWritten.addAndGet(bytes);
+            progress.written(s.no(), batch.size(), bytes);
             return;
         } catch (BatchUpdateException e) {
             w.rollback(before);
@@ -939,12 +1115,11 @@ public final class SyncMain {
                 bind(ps, row, targets);
                 ps.executeUpdate();
                 w.releaseSavepoint(one);
-                progress.recordsWritten.incrementAndGet();
                 long size = 0;
                 for (Object v : row) {
                     size += SyncValues.size(v);
                 }
-                progress.bytesWritten.addAndGet(size);
+                progress.written(s.no(), 1, size);
             } catch (SQLException e) {
                 if (e.getSQLState() != null && e.getSQLState().startsWith("08")) {
                     throw e;
@@ -976,18 +1151,23 @@ public final class SyncMain {
         if (errorLimitRecords >= 0 && dirty > errorLimitRecords) {
             String why = dirty + " dirty record(s) exceed errorLimit.record " + errorLimitRecords + " (last: " + reason + ")";
             abort = why;
+            abortRetriable = false;
             throw new SyncFailure(why);
         }
     }
 
+    /** The target columns; their type names kept in {@link #targetTypes}. */
     private List<Column> targetColumns(Connection w, SqlDialect wd, String table, List<String> columns) throws SQLException {
         try (Statement st = w.createStatement();
              ResultSet rs = st.executeQuery("SELECT " + wd.columns(columns) + " FROM " + wd.table(table) + " WHERE 1 = 0")) {
             ResultSetMetaData md = rs.getMetaData();
             List<Column> out = new ArrayList<>();
+            List<String> typeNames = new ArrayList<>();
             for (int i = 1; i <= md.getColumnCount(); i++) {
                 out.add(SyncValues.column(md, i));
+                typeNames.add(md.getColumnTypeName(i));
             }
+            this.targetTypes = typeNames;
             return out;
         }
     }

@@ -179,6 +179,12 @@ public final class SyncMonitor {
                                 body.get("record") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of()));
                     }
                 }
+                case "retry" -> {
+                    // a failed attempt is retried: the splits it names are copied again and find their dirty records again
+                    if (body.get("splits") instanceof List<?> redone) {
+                        tail.dirty.removeIf(d -> redone.contains(d.split()));
+                    }
+                }
                 default -> { }
             }
         }

@@ -86,6 +86,43 @@ class SyncPostgresTest extends SyncTestBase {
     }
 
     @Test
+    @DisplayName("a string splitPk splits by sampled quantiles: non-ASCII keys, duplicates and NULL keys, every row read once")
+    void stringSplitKey() throws Exception {
+        // SPEC DI-3
+        TestDatabases.Fresh src = postgresSource("pg-src-5");
+        TestDatabases.Fresh dst = postgresSource("pg-dst-5");
+        sql(src, "CREATE TABLE src (k text, v integer)",
+                "INSERT INTO src SELECT 'key ' || (g % 2500), g FROM generate_series(1, 5000) g", // every key twice
+                "INSERT INTO src VALUES ('é', 1), ('ü', 2), ('中文', 3), ('😀', 4), ('Ωmega', 5), ('', 6), ('zzz', 7), ('ÄÖÜ', 8)",
+                "INSERT INTO src SELECT NULL, g FROM generate_series(1, 10) g");
+        sql(dst, "CREATE TABLE dst (k text, v integer)");
+        Map<String, Object> job = Map.of(
+                "setting", Map.of("speed", Map.of("channel", 2)),
+                "reader", Map.of("plugin", "postgresql", "parameter", Map.of("datasource", "pg-src-5", "table", "src",
+                        "column", List.of("k", "v"), "splitPk", "k")),
+                "writer", Map.of("plugin", "postgresql", "parameter", Map.of("datasource", "pg-dst-5", "table", "dst",
+                        "column", List.of("k", "v"))));
+        var r = admin.post("instances", task(job, 1));
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        JsonNode done = awaitFinished(r.id());
+        assertThat(done.get("status").asString()).as(log(r.id())).isEqualTo("SUCCEEDED");
+        // 8 parts of the keys and the NULLs' split
+        assertThat(done.path("progress").path("splitsTotal").asLong()).isEqualTo(9);
+        String all = "SELECT coalesce(k, '<null>') || '/' || v FROM %s ORDER BY 1";
+        assertThat(strings(dst, all.formatted("dst"))).hasSize(5018).isEqualTo(strings(src, all.formatted("src")));
+    }
+
+    private static List<String> strings(TestDatabases.Fresh db, String query) throws Exception {
+        List<String> out = new ArrayList<>();
+        try (Connection c = connect(db); var st = c.createStatement(); ResultSet rs = st.executeQuery(query)) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
+    }
+
+    @Test
     @DisplayName("a sync to a database outside the group's VPCs and routes is refused by the network, and the instance says why")
     void databaseOutsideTheVpcIsRefused() throws Exception {
         // SPEC DI-8: the same server answers at an address inside the VPC and one outside every VPC and route

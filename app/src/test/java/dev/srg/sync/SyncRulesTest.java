@@ -3,9 +3,6 @@ package dev.srg.sync;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.srg.testing.TestDatabases;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
@@ -13,7 +10,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -71,6 +67,12 @@ class SyncRulesTest extends SyncTestBase {
         cases.put("sync.setting.speed.channel", job(Map.of("speed", Map.of("channel", 0)),
                 Map.of("datasource", "src", "table", "t", "column", List.of("a")), Map.of("datasource", "dst", "table", "t", "column", List.of("a"))));
         cases.put("sync.setting.errorLimit.percentage", job(Map.of("errorLimit", Map.of("percentage", 1.5)),
+                Map.of("datasource", "src", "table", "t", "column", List.of("a")), Map.of("datasource", "dst", "table", "t", "column", List.of("a"))));
+        cases.put("sync.setting.retry.count", job(Map.of("retry", Map.of("count", 11)),
+                Map.of("datasource", "src", "table", "t", "column", List.of("a")), Map.of("datasource", "dst", "table", "t", "column", List.of("a"))));
+        cases.put("sync.setting.retry.intervalSeconds", job(Map.of("retry", Map.of("count", 1, "intervalSeconds", 0)),
+                Map.of("datasource", "src", "table", "t", "column", List.of("a")), Map.of("datasource", "dst", "table", "t", "column", List.of("a"))));
+        cases.put("sync.setting.retry.every", job(Map.of("retry", Map.of("every", 1)),
                 Map.of("datasource", "src", "table", "t", "column", List.of("a")), Map.of("datasource", "dst", "table", "t", "column", List.of("a"))));
         cases.put("sync.writer.parameter.writeMode", job(Map.of(), Map.of("datasource", "src", "table", "t", "column", List.of("a")),
                 Map.of("datasource", "dst", "table", "t", "column", List.of("a"), "writeMode", "merge")));
@@ -210,6 +212,53 @@ class SyncRulesTest extends SyncTestBase {
     }
 
     @Test
+    @DisplayName("setting.retry: a failed preSql and a failure mid-copy are retried; the retry skips the committed splits, no row twice")
+    void failedSyncIsRetried() throws Exception {
+        // SPEC DI-7 (a retry resumes the run: no row twice or missing), DI-4 (the retried split's dirty record counted once)
+        sql(dst, "CREATE TABLE big_retry (id bigint, label text, amount numeric(10,2), CHECK (id <> 46000))",
+                "CREATE SEQUENCE presql_flaky", "CREATE SEQUENCE copy_flaky",
+                // the database fails the first attempt's preSql, then the second attempt in the middle of the copy (a
+                // connection-class error, as when the network drops): sequences are not rolled back, so each fails once
+                """
+                CREATE FUNCTION flaky() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+                  IF NEW.id = 50000 THEN
+                    IF nextval('copy_flaky') = 1 THEN RAISE EXCEPTION 'the network dropped' USING ERRCODE = '08006'; END IF;
+                  END IF;
+                  RETURN NEW; END $$""",
+                "CREATE TRIGGER flaky BEFORE INSERT ON big_retry FOR EACH ROW EXECUTE FUNCTION flaky()");
+        String failFirst = "DO $$ BEGIN IF nextval('presql_flaky') = 1 THEN RAISE EXCEPTION 'preSql fails once'; END IF; END $$";
+        Map<String, Object> job = job(Map.of("speed", Map.of("channel", 1), "errorLimit", Map.of("record", 5),
+                        "retry", Map.of("count", 2, "intervalSeconds", 1)),
+                Map.of("datasource", "src", "table", "big", "column", List.of("id", "label", "amount"), "splitPk", "id"),
+                Map.of("datasource", "dst", "table", "big_retry", "column", List.of("id", "label", "amount"), "batchSize", 1000,
+                        "preSql", List.of(failFirst)));
+        var r = admin.post("instances", task(job, 0.5));
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        JsonNode done = awaitFinished(r.id());
+        String log = log(r.id());
+        assertThat(done.get("status").asString()).as(log).isEqualTo("SUCCEEDED");
+        assertThat(log).contains("attempt 1 failed").contains("preSql fails once").contains("attempt 2 failed")
+                .contains("the network dropped").contains("resuming run");
+        // every row once, but the one the CHECK refuses, which is one dirty record though its split was copied twice
+        assertThat(count("big_retry")).isEqualTo(59999);
+        assertThat(countSql("SELECT count(DISTINCT id) FROM big_retry")).isEqualTo(59999);
+        assertThat(done.get("progress").get("recordsWritten").asLong()).isEqualTo(59999);
+        assertThat(done.get("progress").get("recordsRead").asLong()).isEqualTo(60000);
+        assertThat(done.get("progress").get("dirtyRecords").asLong()).isEqualTo(1);
+        JsonNode dirty = admin.get("instances/" + r.id() + "/dirty-records").json();
+        assertThat(dirty.get("items")).hasSize(1);
+        assertThat(dirty.get("items").get(0).get("record").get("id").asLong()).isEqualTo(46000);
+
+        // errorLimit is the job's own rule: the same data fails the same way, so it is not retried
+        var over = admin.post("instances", task(job(Map.of("errorLimit", Map.of("record", 0), "retry", Map.of("count", 3,
+                        "intervalSeconds", 1)), Map.of("datasource", "src", "table", "mixed", "column", List.of("id", "v"), "splitPk", "id"),
+                Map.of("datasource", "dst", "table", "ints", "column", List.of("id", "v"), "preSql", List.of("DELETE FROM ints"))), 1));
+        JsonNode failed = awaitFinished(over.id());
+        assertThat(failed.get("status").asString()).isEqualTo("FAILED");
+        assertThat(log(over.id())).doesNotContain("retrying");
+    }
+
+    @Test
     @DisplayName("incremental: each run copies only rows above the saved watermark, fixed at its start; a failed run saves none")
     void incrementalByWatermark() throws Exception {
         // SPEC DI-6
@@ -264,23 +313,5 @@ class SyncRulesTest extends SyncTestBase {
             rs.next();
             return rs.getLong(1);
         }
-    }
-
-    /** The worker's pid: the java process whose working directory is the instance's home. */
-    private static long workerPid(String instanceId) throws IOException {
-        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-            for (Path p : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
-                try {
-                    String cmdline = Files.readString(p.resolve("cmdline")).replace('\0', ' ');
-                    String cwd = Files.readSymbolicLink(p.resolve("cwd")).toString();
-                    if (cmdline.contains(SyncMain.class.getName()) && cwd.contains(instanceId)) {
-                        return Long.parseLong(p.getFileName().toString());
-                    }
-                } catch (IOException e) {
-                    // gone meanwhile
-                }
-            }
-        }
-        throw new IllegalStateException("no worker of " + instanceId);
     }
 }

@@ -8,6 +8,9 @@ import dev.srg.testing.Fixtures;
 import dev.srg.testing.TestDatabases;
 import dev.srg.testing.TestHttp;
 import dev.srg.testing.TestServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -15,6 +18,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -132,5 +136,23 @@ abstract class SyncTestBase {
 
     static String log(String instanceId) {
         return admin.get("instances/" + instanceId + "/log").text();
+    }
+
+    /** The worker's pid: the java process whose working directory is the instance's home. */
+    static long workerPid(String instanceId) throws IOException {
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            for (Path p : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+                try {
+                    String cmdline = Files.readString(p.resolve("cmdline")).replace('\0', ' ');
+                    String cwd = Files.readSymbolicLink(p.resolve("cwd")).toString();
+                    if (cmdline.contains(SyncMain.class.getName()) && cwd.contains(instanceId)) {
+                        return Long.parseLong(p.getFileName().toString());
+                    }
+                } catch (IOException e) {
+                    // gone meanwhile
+                }
+            }
+        }
+        throw new IllegalStateException("no worker of " + instanceId);
     }
 }
