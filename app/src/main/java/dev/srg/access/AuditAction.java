@@ -61,7 +61,7 @@ public sealed interface AuditAction {
 
         @Override
         public String readable() {
-            return words(text.replace('.', ' '));
+            return nameOf(text);
         }
 
         /**

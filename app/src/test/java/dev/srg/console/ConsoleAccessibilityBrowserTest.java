@@ -55,8 +55,11 @@ class ConsoleAccessibilityBrowserTest {
         body.put("type", "SHELL");
         body.put("script", "echo checked");
         body.put("name", "a11y");
-        instance = server.admin().post("instances", body).id();
-        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() ->
+        body.put("cu", 0.5);
+        var submitted = server.admin().post("instances", body);
+        assertThat(submitted.status()).as(submitted.toString()).isEqualTo(201);
+        instance = submitted.id();
+        Awaitility.await().atMost(Duration.ofSeconds(120)).until(() ->
                 "SUCCEEDED".equals(server.admin().get("instances/" + instance).json().get("status").asString()));
         server.admin().post("users", Map.of("name", "a11y-admin", "password", PASSWORD, "policies", List.of("AdministratorAccess")));
         chromium = Chromium.launch();

@@ -180,6 +180,7 @@ class ConsoleLifecycleBrowserTest {
 
         server.advanceClock(Duration.ofSeconds(31));
         assertThat(status(id)).isEqualTo("RUNNING");
+        advanceMinutes(1); // a usage sample at 6 CU with the task's 3 CU, for the chart below
         page.reload();
         assertThat(statusBadge()).hasText("Running");
         page.locator("#f-specCu").fill("2");
@@ -201,10 +202,10 @@ class ConsoleLifecycleBrowserTest {
                 + " && Number(document.getElementById('usage-chart').dataset.points) >= 2");
         Object chart = page.evaluate("() => { const c = window.srgUsageChart; const by = t => c.data.datasets.find(d => d.usageType === t);"
                 + " const used = by('SCHEDULING').data, cap = by('CAPACITY').data;"
-                + " return [Math.max(...cap), cap[cap.length - 1], Math.max(...used), used.every((u, i) => u <= cap[i]),"
+                + " return [Math.max(...cap), cap[cap.length - 1], Math.max(...used) > 2, used.every((u, i) => u <= cap[i]),"
                 + " JSON.stringify(cap), JSON.stringify(used)]; }");
-        // [max capacity, last capacity, max used, used never above its minute's capacity, ...the curves]
-        assertThat(String.valueOf(chart)).startsWith("[6, 2, 3, true,");
+        // [max capacity, last capacity, used more than today's 2 CU, never above its minute's capacity, ...the curves]
+        assertThat(String.valueOf(chart)).startsWith("[6, 2, true, true,");
         // the live view starts with the recent minutes (a point per minute, held in 5 s slots), not with one sample
         page.locator("#usage-window button[data-window='live']").click();
         page.waitForFunction("() => document.getElementById('usage-chart').dataset.mode === 'live'"
@@ -425,6 +426,9 @@ class ConsoleLifecycleBrowserTest {
         Object fits = page.evaluate("() => { const w = document.querySelector('#audit-table').closest('.table-wrap');"
                 + " return w.scrollWidth <= w.clientWidth && document.documentElement.scrollWidth <= innerWidth; }");
         assertThat(fits).as("the audit table scrolls sideways at 1280 px").isEqualTo(true);
+        Object spills = page.evaluate("() => [...document.querySelectorAll('#audit-table td')]"
+                + ".filter(td => td.scrollWidth > td.clientWidth + 1).map(td => td.textContent.trim()).slice(0, 3)");
+        assertThat(String.valueOf(spills)).as("cells whose text runs into the next one").isEqualTo("[]");
         chromium.shoot("audit");
     }
 }
