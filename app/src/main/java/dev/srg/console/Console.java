@@ -116,7 +116,7 @@ public final class Console implements AutoCloseable {
         routes.post(path, ctx -> serve(ctx, handler, ""));
     }
 
-    /** @param change the audit name of a change (blank: words from the path), null for a page */
+    /** @param changeName the audit name of a change (blank: words from the path), null for a page */
     private void serve(Context ctx, Handler handler, String changeName) throws Exception {
         boolean change = changeName != null;
         headers(ctx);
