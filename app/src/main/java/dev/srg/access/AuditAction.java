@@ -18,6 +18,12 @@ public sealed interface AuditAction {
     /** The stored and answered form. */
     String text();
 
+    /**
+     * What a person reads (issue 19: the console's audit page showed raw request lines): the API
+     * operation's summary, the console form's name, or words made from the named action or the path.
+     */
+    String readable();
+
     /** The named actions: the closed list of what is recorded besides HTTP change requests. */
     enum Named implements AuditAction {
         USER_BOOTSTRAP("user.bootstrap"),
@@ -53,6 +59,11 @@ public sealed interface AuditAction {
             return text;
         }
 
+        @Override
+        public String readable() {
+            return nameOf(text);
+        }
+
         /**
          * The named action with this text.
          *
@@ -73,25 +84,67 @@ public sealed interface AuditAction {
     /**
      * A change asked for over HTTP, allowed or refused: {@code POST /api/v1/vpcs} from the API,
      * {@code console POST /console/vpcs} from the console.
+     *
+     * @param label what the route is called (the API operation's summary, the console form's name),
+     *     or null for words made from the path
      */
-    record Request(Channel channel, String method, String path) implements AuditAction {
+    record Request(Channel channel, String method, String path, String label) implements AuditAction {
         public Request {
             requireNonNull(channel, "channel is null");
             method = requireNonNull(method, "method is null").toUpperCase(Locale.ROOT);
             requireNonNull(path, "path is null");
+            label = label == null || label.isBlank() ? null : label.strip();
         }
 
         @Override
         public String text() {
             return (channel == Channel.CONSOLE ? "console " : "") + method + " " + path;
         }
+
+        @Override
+        public String readable() {
+            return label != null ? label : nameOf(text());
+        }
     }
 
-    static Request api(String method, String path) {
-        return new Request(Channel.API, method, path);
+    static Request api(String method, String path, String label) {
+        return new Request(Channel.API, method, path, label);
     }
 
-    static Request console(String method, String path) {
-        return new Request(Channel.CONSOLE, method, path);
+    static Request console(String method, String path, String label) {
+        return new Request(Channel.CONSOLE, method, path, label);
+    }
+
+    /**
+     * Words for a stored action that has no name of its own (entries written before names were):
+     * a named action's words, or a request's method and the path without its ids
+     * ({@code DELETE /api/v1/vpcs/vpc-3f2a} reads "Delete: vpcs").
+     */
+    static String nameOf(String text) {
+        requireNonNull(text, "text is null");
+        String line = text.startsWith("console ") ? text.substring("console ".length()) : text;
+        int space = line.indexOf(' ');
+        if (space < 0) {
+            return words(line.replace('.', ' '));
+        }
+        String verb = switch (line.substring(0, space)) {
+            case "POST" -> "Change";
+            case "PUT", "PATCH" -> "Update";
+            case "DELETE" -> "Delete";
+            default -> line.substring(0, space);
+        };
+        String path = line.substring(space + 1).replaceFirst("^/(api/v1|console)/", "");
+        String nouns = Arrays.stream(path.split("/"))
+                // ids carry a digit or are a route's {parameter}; the words of a path carry neither
+                .filter(s -> !s.isEmpty() && !s.matches(".*[0-9{].*"))
+                .map(s -> s.replace('-', ' '))
+                .collect(Collectors.joining(" "));
+        return nouns.isEmpty() ? verb : verb + ": " + nouns;
+    }
+
+    /** "resource-group scaled" → "Resource group scaled". */
+    private static String words(String s) {
+        String w = s.replace('-', ' ').strip();
+        return w.isEmpty() ? w : Character.toUpperCase(w.charAt(0)) + w.substring(1);
     }
 }

@@ -14,9 +14,10 @@ final class AuditDao {
 
     void insert(Instant time, AuditEntry e) {
         h.createUpdate("""
-                INSERT INTO audit_events (time, actor, action, resource_id, result, detail)
-                VALUES (:time, :actor, :action, :resourceId, :result, :detail)""")
+                INSERT INTO audit_events (time, actor, action, resource_id, result, detail, action_name)
+                VALUES (:time, :actor, :action, :resourceId, :result, :detail, :actionName)""")
                 .bind("time", time).bind("actor", e.actor()).bind("action", e.action().text())
+                .bind("actionName", e.action().readable())
                 .bind("resourceId", e.resourceId()).bind("result", e.result().text()).bind("detail", e.detail())
                 .execute();
     }
@@ -24,7 +25,7 @@ final class AuditDao {
     /** Oldest first, after the id {@code after}; {@code from}, {@code to} and {@code actor} narrow when not null. */
     List<AuditEvent> list(long after, Instant from, Instant to, String actor, int limit) {
         return h.createQuery("""
-                SELECT id, time, actor, action, resource_id, result, detail FROM audit_events
+                SELECT id, time, actor, action, resource_id, result, detail, action_name FROM audit_events
                 WHERE id > :after
                   AND (CAST(:from AS timestamptz) IS NULL OR time >= :from)
                   AND (CAST(:to AS timestamptz) IS NULL OR time < :to)
@@ -34,7 +35,10 @@ final class AuditDao {
                 .bind("limit", limit)
                 .map((rs, ctx) -> new AuditEvent(Long.toString(rs.getLong("id")),
                         rs.getTimestamp("time").toInstant(), rs.getString("actor"), rs.getString("action"),
-                        rs.getString("resource_id"), rs.getString("result"), rs.getString("detail")))
+                        rs.getString("resource_id"), rs.getString("result"), rs.getString("detail"),
+                        // entries written before V30 have no name: words from their text
+                        rs.getString("action_name") != null ? rs.getString("action_name")
+                                : AuditAction.nameOf(rs.getString("action"))))
                 .list();
     }
 }

@@ -65,6 +65,20 @@ final class ApiRoutes {
         return List.copyOf(operations);
     }
 
+    /**
+     * What the audit log calls a change at {@code method} and the route template {@code path}: its
+     * operation's summary up to the first explanation ("Create a user (its token is shown once)"
+     * is "Create a user"), or null for a path that is no operation.
+     */
+    String actionName(HandlerType method, String path) {
+        for (Operation op : operations) {
+            if (op.method() == method && op.path().equals(path)) {
+                return op.summary().split(" \\(|: |; | — ", 2)[0];
+            }
+        }
+        return null;
+    }
+
     void get(String path, String tag, String summary, Body response, Handler handler, String... query) {
         add(HandlerType.GET, path, tag, summary, NONE, 200, response, handler, query);
     }

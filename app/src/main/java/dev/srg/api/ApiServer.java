@@ -114,7 +114,7 @@ public final class ApiServer implements AutoCloseable {
                         ctx.statusCode(), millis));
             }
             cfg.routes.before("/api/*", ctx -> authenticate(ctx, features.access()));
-            cfg.routes.after("/api/*", ctx -> audit(ctx, features.audit()));
+            cfg.routes.after("/api/*", ctx -> audit(ctx, features.audit(), registry[0]));
             ApiRoutes api = new ApiRoutes(cfg.routes);
             AccessResource.register(api, features.access(), features.audit());
             NetworkResource.register(api, features.regions(), features.networks());
@@ -187,7 +187,7 @@ public final class ApiServer implements AutoCloseable {
     }
 
     /** ACC-5: every change, allowed or refused, with who, what, when and the result. */
-    private static void audit(Context ctx, AuditLog audit) {
+    private static void audit(Context ctx, AuditLog audit, ApiRoutes routes) {
         Principal p = ctx.attribute(PRINCIPAL);
         if (p == null || !CHANGES.contains(ctx.method().name()) || Boolean.TRUE.equals(ctx.attribute(DRY_RUN))) {
             return;
@@ -196,7 +196,8 @@ public final class ApiServer implements AutoCloseable {
         if (resource == null) {
             resource = ctx.pathParamMap().values().stream().reduce((a, b) -> b).orElse(null);
         }
-        audit.record(new AuditEntry(p.name(), AuditAction.api(ctx.method().name(), ctx.path()), resource,
+        audit.record(new AuditEntry(p.name(), AuditAction.api(ctx.method().name(), ctx.path(),
+                routes.actionName(ctx.method(), route(ctx))), resource,
                 AuditResult.of(ctx.statusCode(), ctx.attribute(ERROR_CODE)), null));
     }
 

@@ -28,7 +28,7 @@ final class AccessPages {
             r.render("users.jte", model("page", r.page("Users and tokens", "users"), "users", users, "form", r.takeForm(),
                     "policies", Policy.values(), "clientToken", ConsoleSessions.random()));
         });
-        c.action("/console/users", r -> {
+        c.action("/console/users", "Create a user", r -> {
             FormInput in = r.form();
             try {
                 UserInfo u = c.features.access().createUser(r.caller, new AccessManager.CreateUserRequest(in.text("name"),
@@ -41,7 +41,7 @@ final class AccessPages {
                 r.refused("create", in, e, List.of("name", "policies", "password"), "/console/users");
             }
         });
-        c.action("/console/users/{id}/policies", r -> {
+        c.action("/console/users/{id}/policies", "Replace a user's policies", r -> {
             String id = r.path("id");
             FormInput in = r.form();
             try {
@@ -51,12 +51,12 @@ final class AccessPages {
                 r.refused("policies-" + id, in, e, List.of("policies"), "/console/users");
             }
         });
-        c.action("/console/users/{id}/tokens", r -> {
+        c.action("/console/users/{id}/tokens", "Issue a new token for a user", r -> {
             UserInfo u = c.features.access().issueToken(r.caller, r.path("id"));
             showToken(r, "A new token for " + u.name() + ".", u);
             r.redirect(r.path("id").equals(r.caller.userId()) ? "/console/account" : "/console/users");
         });
-        c.action("/console/users/{id}/password", r -> {
+        c.action("/console/users/{id}/password", "Set a user's console password", r -> {
             String id = r.path("id");
             FormInput in = r.form();
             String back = id.equals(r.caller.userId()) && r.query("from") != null ? "/console/account" : "/console/users";
@@ -115,7 +115,8 @@ final class AccessPages {
         }
         r.render("audit.jte", model("page", r.page("Audit log", "audit"), "events", all.reversed(),
                 "from", r.query("from") == null ? (from == null ? "" : from.toString()) : r.query("from"),
-                "to", r.query("to") == null ? "" : r.query("to"), "actor", actor == null ? "" : actor, "truncated", truncated));
+                "to", r.query("to") == null ? "" : r.query("to"), "actor", actor == null ? "" : actor, "truncated", truncated,
+                "names", r.names()));
     }
 
     /** RFC 3339, or the browser's datetime-local (read as UTC). */

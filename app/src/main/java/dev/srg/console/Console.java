@@ -100,15 +100,26 @@ public final class Console implements AutoCloseable {
 
     /** A page (GET). */
     void page(String path, Handler handler) {
-        routes.get(path, ctx -> serve(ctx, handler, false));
+        routes.get(path, ctx -> serve(ctx, handler, null));
     }
 
-    /** A change (POST from a form): checked for the CSRF token and the origin, and audited. */
+    /**
+     * A change (POST from a form): checked for the CSRF token and the origin, and audited under
+     * {@code name} (what the audit page shows, e.g. "Scale a resource group").
+     */
+    void action(String path, String name, Handler handler) {
+        String label = requireNonNull(name, "name is null");
+        routes.post(path, ctx -> serve(ctx, handler, label));
+    }
+
+    /** A change audited with words made from its path; prefer {@link #action(String, String, Handler)}. */
     void action(String path, Handler handler) {
-        routes.post(path, ctx -> serve(ctx, handler, true));
+        routes.post(path, ctx -> serve(ctx, handler, ""));
     }
 
-    private void serve(Context ctx, Handler handler, boolean change) throws Exception {
+    /** @param changeName the audit name of a change (blank: words from the path), null for a page */
+    private void serve(Context ctx, Handler handler, String changeName) throws Exception {
+        boolean change = changeName != null;
         headers(ctx);
         String cookie = sessionCookie(ctx);
         Optional<ConsoleSessions.Session> session = sessions.find(cookie);
@@ -131,7 +142,7 @@ public final class Console implements AutoCloseable {
                 token = ctx.header("X-CSRF-Token");
             }
             if (!ConsoleSessions.same(token, r.session.csrf) || !sameOrigin(ctx)) {
-                features.audit().record(new AuditEntry(r.caller.name(), AuditAction.console("POST", ctx.path()), null,
+                features.audit().record(new AuditEntry(r.caller.name(), AuditAction.console("POST", ctx.path(), changeName), null,
                         AuditResult.of(403, "Forbidden.Csrf"), null));
                 error(ctx, r.page("Refused", ""), 403, "This form is not valid any more (or came from another site). "
                         + "Go back, reload the page and try again.");
@@ -160,7 +171,7 @@ public final class Console implements AutoCloseable {
                 if (resource == null) {
                     resource = ctx.pathParamMap().values().stream().reduce((a, b) -> b).orElse(null);
                 }
-                features.audit().record(new AuditEntry(r.caller.name(), AuditAction.console("POST", ctx.path()), resource,
+                features.audit().record(new AuditEntry(r.caller.name(), AuditAction.console("POST", ctx.path(), changeName), resource,
                         r.auditResult(), null));
             }
         }

@@ -18,6 +18,7 @@ final class ConsoleRequest {
     private final Console console;
     private AuditResult auditResult = AuditResult.OK;
     private String auditResource;
+    private Names names;
 
     ConsoleRequest(Console console, Context ctx, Principal caller, ConsoleSessions.Session session) {
         this.console = console;
@@ -35,6 +36,14 @@ final class ConsoleRequest {
     String query(String name) {
         String v = ctx.queryParam(name);
         return v == null || v.isBlank() ? null : v.strip();
+    }
+
+    /** Names for the ids this page shows, read on first use. */
+    Names names() {
+        if (names == null) {
+            names = new Names(console, this);
+        }
+        return names;
     }
 
     FormInput form() {

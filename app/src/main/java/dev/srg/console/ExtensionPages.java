@@ -32,7 +32,7 @@ final class ExtensionPages {
                     "rules", rules, "form", r.takeForm().of("rule"), "groups", groupNames(c, r),
                     "clientToken", ConsoleSessions.random()));
         });
-        c.action("/console/alerts", r -> {
+        c.action("/console/alerts", "Create an alert rule", r -> {
             FormInput in = r.form();
             try {
                 AlertRules alerts = c.extensions.alertsAdapter().orElseThrow(ExtensionPages::unavailable);
@@ -46,7 +46,7 @@ final class ExtensionPages {
                 r.refused("rule", in, e, RULE_FIELDS, "/console/alerts");
             }
         });
-        c.action("/console/alerts/{id}/delete", r -> {
+        c.action("/console/alerts/{id}/delete", "Delete an alert rule", r -> {
             c.extensions.alertsAdapter().orElseThrow(ExtensionPages::unavailable).delete(r.caller, r.path("id"));
             r.done("Monitoring rule " + r.path("id") + " deleted.", "/console/alerts");
         });

@@ -46,6 +46,8 @@ final class GroupPages {
 
     /** The usage windows of the chart. */
     enum Window {
+        /** What the live view starts with: the recent minutes, then its own samples. */
+        M15("15m", Duration.ofMinutes(15), Duration.ofMinutes(1)),
         H1("1h", Duration.ofHours(1), Duration.ofMinutes(1)),
         H24("24h", Duration.ofHours(24), Duration.ofMinutes(15)),
         D7("7d", Duration.ofDays(7), Duration.ofHours(1));
@@ -73,24 +75,24 @@ final class GroupPages {
     static void register(Console c) {
         c.page("/console/groups", r -> list(c, r));
         c.page("/console/groups/new", r -> createForm(c, r));
-        c.action("/console/groups", r -> create(c, r));
+        c.action("/console/groups", "Buy a resource group", r -> create(c, r));
         c.page("/console/groups/{id}", r -> details(c, r));
         c.page("/console/groups/{id}/tasks", r -> tasksFragment(c, r));
         c.page("/console/groups/{id}/usage.json", r -> json(r, c.features.instances().usage(r.caller, r.path("id"))));
         c.page("/console/groups/{id}/history.json", r -> history(c, r));
-        c.action("/console/groups/{id}/rename", r -> rename(c, r));
-        c.action("/console/groups/{id}/quotas", r -> quotas(c, r));
-        c.action("/console/groups/{id}/concurrency", r -> concurrency(c, r));
-        c.action("/console/groups/{id}/networks", r -> bind(c, r));
-        c.action("/console/groups/{id}/networks/{networkId}/unbind", r -> unbind(c, r));
-        c.action("/console/groups/{id}/connectivity-test", r -> connectivityTest(c, r));
-        c.action("/console/groups/{id}/workspaces", r -> associate(c, r));
-        c.action("/console/groups/{id}/workspaces/{workspaceId}/dissociate", r -> dissociate(c, r));
-        c.action("/console/groups/{id}/scale", r -> lifecycle(c, r, "scale"));
-        c.action("/console/groups/{id}/convert", r -> lifecycle(c, r, "convert"));
-        c.action("/console/groups/{id}/renew", r -> lifecycle(c, r, "renew"));
-        c.action("/console/groups/{id}/enable", r -> lifecycle(c, r, "enable"));
-        c.action("/console/groups/{id}/unsubscribe", r -> lifecycle(c, r, "unsubscribe"));
+        c.action("/console/groups/{id}/rename", "Rename a resource group", r -> rename(c, r));
+        c.action("/console/groups/{id}/quotas", "Set a resource group's quotas", r -> quotas(c, r));
+        c.action("/console/groups/{id}/concurrency", "Set a resource group's concurrency", r -> concurrency(c, r));
+        c.action("/console/groups/{id}/networks", "Bind a network to a resource group", r -> bind(c, r));
+        c.action("/console/groups/{id}/networks/{networkId}/unbind", "Unbind a network from a resource group", r -> unbind(c, r));
+        c.action("/console/groups/{id}/connectivity-test", "Test connectivity from a resource group", r -> connectivityTest(c, r));
+        c.action("/console/groups/{id}/workspaces", "Associate a resource group with a workspace", r -> associate(c, r));
+        c.action("/console/groups/{id}/workspaces/{workspaceId}/dissociate", "Dissociate a resource group from a workspace", r -> dissociate(c, r));
+        c.action("/console/groups/{id}/scale", "Scale a resource group", r -> lifecycle(c, r, "scale"));
+        c.action("/console/groups/{id}/convert", "Convert a resource group to a subscription", r -> lifecycle(c, r, "convert"));
+        c.action("/console/groups/{id}/renew", "Renew a resource group", r -> lifecycle(c, r, "renew"));
+        c.action("/console/groups/{id}/enable", "Enable a frozen resource group", r -> lifecycle(c, r, "enable"));
+        c.action("/console/groups/{id}/unsubscribe", "Unsubscribe (release) a resource group", r -> lifecycle(c, r, "unsubscribe"));
     }
 
     private static void list(Console c, ConsoleRequest r) {

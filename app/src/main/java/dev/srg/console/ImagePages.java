@@ -18,7 +18,7 @@ final class ImagePages {
 
     static void register(Console c) {
         c.page("/console/images", r -> list(c, r));
-        c.action("/console/images", r -> {
+        c.action("/console/images", "Build an image", r -> {
             FormInput in = r.form();
             try {
                 String packages = in.text("packages");
@@ -46,7 +46,7 @@ final class ImagePages {
             r.ctx.header("X-Instance-Finished", Boolean.toString(chunk.finished()));
             r.ctx.contentType("text/plain; charset=utf-8").result(chunk.bytes());
         });
-        c.action("/console/images/{id}/delete", r -> {
+        c.action("/console/images/{id}/delete", "Delete an image", r -> {
             c.features.images().delete(r.caller, r.path("id"));
             r.done("Image deleted.", "/console/images");
         });

@@ -30,11 +30,11 @@ final class InstancePages {
         c.page("/console/instances", r -> list(c, r, false));
         c.page("/console/instances/rows", r -> list(c, r, true));
         c.page("/console/instances/new", r -> newForm(c, r));
-        c.action("/console/instances", r -> submit(c, r));
+        c.action("/console/instances", "Run a task", r -> submit(c, r));
         c.page("/console/instances/{id}", r -> details(c, r, false));
         c.page("/console/instances/{id}/facts", r -> details(c, r, true));
         c.page("/console/instances/{id}/log", r -> log(c, r));
-        c.action("/console/instances/{id}/cancel", r -> {
+        c.action("/console/instances/{id}/cancel", "Cancel a task instance", r -> {
             InstanceInfo i = c.features.instances().cancel(r.caller, r.path("id"));
             r.done("Cancelling " + i.id() + ".", "/console/instances/" + i.id());
         });
@@ -48,13 +48,13 @@ final class InstancePages {
         // newest first on this page of the keyset (ids grow with time)
         List<InstanceInfo> items = page.items().reversed();
         if (fragment) {
-            r.render("instances/rows.jte", model("items", items));
+            r.render("instances/rows.jte", model("items", items, "names", r.names()));
             return;
         }
         List<ResourceGroupInfo> groups = c.features.groups().list(r.caller, null, null, PageRequest.first(PageRequest.MAX_SIZE)).items();
         r.render("instances/list.jte", model("page", r.page("Instances", "instances"), "items", items, "filters", f,
                 "groups", groups, "statuses", InstanceStatus.values(), "usageTypes", UsageType.values(),
-                "nextPageToken", page.nextPageToken() == null ? "" : page.nextPageToken()));
+                "nextPageToken", page.nextPageToken() == null ? "" : page.nextPageToken(), "names", r.names()));
     }
 
     private static void newForm(Console c, ConsoleRequest r) {
@@ -95,13 +95,13 @@ final class InstancePages {
         // a sync's progress and dirty records (SPEC DI-4, DI-5), read from its worker's log like the API's
         InstanceInfo i = c.features.syncs().withProgress(r.caller, c.features.instances().get(r.caller, r.path("id")));
         if (fragment) {
-            r.render("instances/facts.jte", model("i", i, "page", r.page(i.id(), "instances")));
+            r.render("instances/facts.jte", model("i", i, "page", r.page(i.id(), "instances"), "names", r.names()));
             return;
         }
         List<SyncMonitor.DirtyRecord> dirty = i.progress() == null || Fmt.count(i.progress(), "dirtyRecords") == 0 ? List.of()
                 : c.features.syncs().dirtyRecords(r.caller, i.id()).items().stream().limit(DIRTY_SHOWN).toList();
         r.render("instances/detail.jte", model("page", r.page(i.id(), "instances").crumb("Instances", "/console/instances"),
-                "i", i, "dirty", dirty));
+                "i", i, "dirty", dirty, "names", r.names()));
     }
 
     /** A chunk of the log from {@code offset}, for the page's live reader (X-Next-Offset says where to go on). */

@@ -15,7 +15,7 @@ final class NetworkPages {
 
     static void register(Console c) {
         c.page("/console/networks", r -> list(c, r));
-        c.action("/console/networks", r -> {
+        c.action("/console/networks", "Create a VPC", r -> {
             FormInput in = r.form();
             try {
                 Vpc v = c.features.networks().createVpc(r.caller, new NetworkManager.CreateVpcRequest(in.text("name"),
@@ -27,7 +27,7 @@ final class NetworkPages {
             }
         });
         c.page("/console/networks/{id}", r -> details(c, r));
-        c.action("/console/networks/{id}/vswitches", r -> {
+        c.action("/console/networks/{id}/vswitches", "Add a vSwitch to a VPC", r -> {
             String id = r.path("id");
             FormInput in = r.form();
             try {
@@ -39,7 +39,7 @@ final class NetworkPages {
                 r.refused("vswitch", in, e, List.of("name", "zoneId", "cidr"), "/console/networks/" + id);
             }
         });
-        c.action("/console/networks/{id}/nat-gateway", r -> {
+        c.action("/console/networks/{id}/nat-gateway", "Add a NAT gateway to a VPC", r -> {
             String id = r.path("id");
             FormInput in = r.form();
             try {
@@ -49,11 +49,11 @@ final class NetworkPages {
                 r.refused("nat", in, e, List.of("eip"), "/console/networks/" + id);
             }
         });
-        c.action("/console/networks/{id}/nat-gateway/remove", r -> {
+        c.action("/console/networks/{id}/nat-gateway/remove", "Remove a VPC's NAT gateway", r -> {
             c.features.networks().deleteNatGateway(r.caller, r.path("id"));
             r.done("NAT gateway removed.", "/console/networks/" + r.path("id"));
         });
-        c.action("/console/networks/{id}/routes", r -> {
+        c.action("/console/networks/{id}/routes", "Add a route to a VPC", r -> {
             String id = r.path("id");
             FormInput in = r.form();
             try {
@@ -64,11 +64,11 @@ final class NetworkPages {
                 r.refused("route", in, e, List.of("destinationCidr", "via"), "/console/networks/" + id);
             }
         });
-        c.action("/console/networks/{id}/routes/{routeId}/delete", r -> {
+        c.action("/console/networks/{id}/routes/{routeId}/delete", "Delete a VPC route", r -> {
             c.features.networks().deleteRoute(r.caller, r.path("id"), r.path("routeId"));
             r.done("Route removed.", "/console/networks/" + r.path("id"));
         });
-        c.action("/console/networks/{id}/delete", r -> {
+        c.action("/console/networks/{id}/delete", "Delete a VPC", r -> {
             c.features.networks().deleteVpc(r.caller, r.path("id"));
             r.done("VPC deleted.", "/console/networks");
         });

@@ -19,17 +19,17 @@ final class WorkspacePages {
 
     static void register(Console c) {
         c.page("/console/workspaces", r -> list(c, r));
-        c.action("/console/workspaces", r -> create(c, r));
+        c.action("/console/workspaces", "Create a workspace", r -> create(c, r));
         c.page("/console/workspaces/{id}", r -> details(c, r));
-        c.action("/console/workspaces/{id}/rename", r -> update(c, r, "rename"));
-        c.action("/console/workspaces/{id}/default", r -> update(c, r, "default"));
-        c.action("/console/workspaces/{id}/members", r -> putMember(c, r));
-        c.action("/console/workspaces/{id}/members/{userId}/remove", r -> {
+        c.action("/console/workspaces/{id}/rename", "Rename a workspace", r -> update(c, r, "rename"));
+        c.action("/console/workspaces/{id}/default", "Set a workspace's default resource group", r -> update(c, r, "default"));
+        c.action("/console/workspaces/{id}/members", "Add a workspace member", r -> putMember(c, r));
+        c.action("/console/workspaces/{id}/members/{userId}/remove", "Remove a workspace member", r -> {
             c.features.workspaces().removeMember(r.caller, r.path("id"), r.path("userId"));
             r.done("Member removed.", "/console/workspaces/" + r.path("id"));
         });
-        c.action("/console/workspaces/{id}/resource-groups", r -> associate(c, r));
-        c.action("/console/workspaces/{id}/resource-groups/{rgId}/dissociate", r -> {
+        c.action("/console/workspaces/{id}/resource-groups", "Associate a resource group with a workspace", r -> associate(c, r));
+        c.action("/console/workspaces/{id}/resource-groups/{rgId}/dissociate", "Dissociate a resource group from a workspace", r -> {
             c.features.workspaces().dissociate(r.caller, r.path("id"), r.path("rgId"));
             r.done("Resource group dissociated.", "/console/workspaces/" + r.path("id"));
         });
@@ -39,7 +39,8 @@ final class WorkspacePages {
         List<WorkspaceInfo> items = c.features.workspaces().list(r.caller, PageRequest.first(PageRequest.MAX_SIZE)).items();
         List<ResourceGroupInfo> groups = c.features.groups().list(r.caller, null, null, PageRequest.first(PageRequest.MAX_SIZE)).items();
         r.render("workspaces/list.jte", model("page", r.page("Workspaces", "workspaces"), "items", items, "form", r.takeForm().of("create"),
-                "regions", c.features.regions().list(), "groups", groups, "clientToken", ConsoleSessions.random()));
+                "regions", c.features.regions().list(), "groups", groups, "clientToken", ConsoleSessions.random(),
+                "names", r.names()));
     }
 
     private static void create(Console c, ConsoleRequest r) {

@@ -127,7 +127,13 @@ public final class WebhookNotifier implements AutoCloseable {
         try {
             HttpResponse<Void> response = http.send(request, HttpResponse.BodyHandlers.discarding());
             int status = response.statusCode();
-            return status >= 200 && status < 300 ? null : "HTTP " + status;
+            return status >= 200 && status < 300 ? null : "the receiver answered HTTP " + status + " (2xx expected)";
+        } catch (java.net.http.HttpTimeoutException e) {
+            // what an operator can act on, in words (issue 19: "why did the webhook fail?")
+            return "no answer within " + config.webhookTimeout().toMillis() + " ms from " + uri.getHost();
+        } catch (java.net.ConnectException e) {
+            return "could not connect to " + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort())
+                    + " (" + (e.getMessage() == null ? "connection refused or unreachable" : e.getMessage()) + ")";
         } catch (java.io.IOException e) {
             return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
         } catch (InterruptedException e) {

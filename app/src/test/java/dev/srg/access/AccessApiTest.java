@@ -106,6 +106,8 @@ class AccessApiTest extends ServerTestBase {
         var events = admin.get("audit-events?actor=" + user.name()).json().get("items");
         assertThat(events).anySatisfy(e -> {
             assertThat(e.get("action").asString()).isEqualTo("POST /api/v1/vpcs");
+            // issue 19: in words too, the operation's own summary (the OpenAPI document's)
+            assertThat(e.get("actionName").asString()).isEqualTo("Create a VPC");
             assertThat(e.get("result").asString()).startsWith("403");
             assertThat(e.get("time").asString()).isNotBlank();
         });

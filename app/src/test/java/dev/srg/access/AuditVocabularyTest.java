@@ -22,14 +22,28 @@ class AuditVocabularyTest {
     @Test
     @DisplayName("SPEC ACC-5: requests read the same from the API and the console; named actions are a closed list")
     void actions() {
-        assertThat(AuditAction.api("post", "/api/v1/vpcs").text()).isEqualTo("POST /api/v1/vpcs");
-        assertThat(AuditAction.console("POST", "/console/networks").text()).isEqualTo("console POST /console/networks");
+        assertThat(AuditAction.api("post", "/api/v1/vpcs", "Create a VPC").text()).isEqualTo("POST /api/v1/vpcs");
+        assertThat(AuditAction.console("POST", "/console/networks", null).text()).isEqualTo("console POST /console/networks");
         for (AuditAction.Named n : AuditAction.Named.values()) {
             assertThat(AuditAction.Named.of(n.text())).isSameAs(n);
             assertThat(n.text()).matches("[a-z][a-z-]*(\\.[a-z][a-z-]*)+");
         }
         assertThatThrownBy(() -> AuditAction.Named.of("resource-group.explode"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("resource-group.scale");
+    }
+
+    @Test
+    @DisplayName("every action reads in words: the route's name, else the named action's or the path's words, never an id")
+    void readableNames() {
+        assertThat(AuditAction.api("POST", "/api/v1/vpcs", "Create a VPC").readable()).isEqualTo("Create a VPC");
+        assertThat(AuditAction.console("POST", "/console/groups/rg-1a2b/scale", " ").readable()).isEqualTo("Change: groups scale");
+        assertThat(AuditAction.Named.RESOURCE_GROUP_SCALED.readable()).isEqualTo("Resource group scaled");
+        // entries written before names were kept: words from the stored text
+        assertThat(AuditAction.nameOf("DELETE /api/v1/vpcs/vpc-3f2a")).isEqualTo("Delete: vpcs");
+        assertThat(AuditAction.nameOf("console POST /console/workspaces/ws-9/members/u-7/remove"))
+                .isEqualTo("Change: workspaces members remove");
+        assertThat(AuditAction.nameOf("resource-group.release.cancel-queued")).isEqualTo("Resource group release cancel queued");
+        assertThat(AuditAction.nameOf("PUT /api/v1/resource-groups/{id}/quotas")).isEqualTo("Update: resource groups quotas");
     }
 
     @Test

@@ -66,6 +66,11 @@ class ConsoleLifecycleBrowserTest {
             exchange.sendResponseHeaders(204, -1);
             exchange.close();
         });
+        webhook.createContext("/broken", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            exchange.sendResponseHeaders(503, -1);
+            exchange.close();
+        });
         webhook.start();
         server = TestServer.start(cfg -> cfg.withSimulatedClock(true).withMonitor(m -> m
                 .withSampleInterval(Duration.ofMinutes(1)).withAlertEvaluationInterval(Duration.ofMinutes(10))
@@ -175,6 +180,7 @@ class ConsoleLifecycleBrowserTest {
 
         server.advanceClock(Duration.ofSeconds(31));
         assertThat(status(id)).isEqualTo("RUNNING");
+        advanceMinutes(1); // a usage sample at 6 CU with the task's 3 CU, for the chart below
         page.reload();
         assertThat(statusBadge()).hasText("Running");
         page.locator("#f-specCu").fill("2");
@@ -185,6 +191,29 @@ class ConsoleLifecycleBrowserTest {
         chromium.shoot("group-scale-in-warning");
         cancelTasks();
         server.advanceClock(Duration.ofSeconds(31));
+
+        // issue 19: the chart draws the capacity of each minute, not today's across the whole range,
+        // so the 3 CU the task used while the group had 6 are never above the line
+        advanceMinutes(2);
+        page.navigate(url("/console/groups/" + id));
+        page.waitForFunction("() => window.srgUsageChart && window.srgUsageChart.data.datasets.length > 0");
+        page.locator("#usage-window button[data-window='1h']").click();
+        page.waitForFunction("() => document.getElementById('usage-chart').dataset.mode === '1h'"
+                + " && Number(document.getElementById('usage-chart').dataset.points) >= 2");
+        Object chart = page.evaluate("() => { const c = window.srgUsageChart; const by = t => c.data.datasets.find(d => d.usageType === t);"
+                + " const used = by('SCHEDULING').data, cap = by('CAPACITY').data;"
+                + " return [Math.max(...cap), cap[cap.length - 1], Math.max(...used) > 2, used.every((u, i) => u <= cap[i]),"
+                + " JSON.stringify(cap), JSON.stringify(used)]; }");
+        // [max capacity, last capacity, used more than today's 2 CU, never above its minute's capacity, ...the curves]
+        assertThat(String.valueOf(chart)).startsWith("[6, 2, true, true,");
+        // the live view starts with the recent minutes (a point per minute, held in 5 s slots), not with one sample
+        page.locator("#usage-window button[data-window='live']").click();
+        page.waitForFunction("() => document.getElementById('usage-chart').dataset.mode === 'live'"
+                + " && Number(document.getElementById('usage-chart').dataset.points) > 12",
+                null, new Page.WaitForFunctionOptions().setTimeout(4_000));
+        Object liveCapacity = page.evaluate("() => new Set(window.srgUsageChart.data.datasets"
+                + ".find(d => d.usageType === 'CAPACITY').data).size");
+        assertThat(((Number) liveCapacity).intValue()).isGreaterThanOrEqualTo(2);
     }
 
     @Test
@@ -344,5 +373,62 @@ class ConsoleLifecycleBrowserTest {
         assertThat(page.locator("#bill-total")).containsText("CU-seconds");
         page.navigate(url("/console/billing"));
         chromium.shoot("billing");
+    }
+
+    @Test
+    @Order(8)
+    void aFailedWebhookSaysWhyOnTheRulesEvents() {
+        Map<String, Object> body = new HashMap<>();
+        body.put("name", "broken receiver");
+        body.put("resourceGroupId", busyGroup);
+        body.put("metric", "CU_UTILIZATION");
+        body.put("comparator", "GE");
+        body.put("threshold", 0);
+        body.put("forSeconds", 0);
+        body.put("webhookUrl", "http://127.0.0.1:" + webhook.getAddress().getPort() + "/broken");
+        var rule = admin.post("alert-rules", body);
+        assertThat(rule.status()).as(rule.toString()).isEqualTo(201);
+        server.runBackgroundJobs();
+        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> {
+            for (var e : admin.get("alert-rules/" + rule.id() + "/events").json().get("items")) {
+                if (e.path("notification").has("lastError")) {
+                    return true;
+                }
+            }
+            return false;
+        });
+        page.navigate(url("/console/alerts/" + rule.id() + "/events"));
+        assertThat(page.locator("#event-rows tbody tr").first()).containsText("the receiver answered HTTP 503 (2xx expected)");
+    }
+
+    @Test
+    @Order(9)
+    void theAuditLogFitsALaptopAndNamesEveryChange() {
+        String auditor = "auditor" + System.nanoTime() % 100_000;
+        var r = admin.post("users", Map.of("name", auditor, "password", PASSWORD, "policies", List.of("AdministratorAccess")));
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        String groupName = admin.get("resource-groups/" + busyGroup).json().get("name").asString();
+        chromium.laptop.clearCookies();
+        Chromium.signIn(page, server.url(), auditor, PASSWORD);
+        page.navigate(url("/console/audit?from=2000-01-01T00:00:00Z"));
+        Locator names = page.locator("#audit-table .action-name");
+        assertThat(names.first()).isVisible();
+        Object raw = page.evaluate("() => [...document.querySelectorAll('#audit-table .action-name')].map(e => e.textContent.trim())"
+                + ".filter(t => !t || /^(console )?(POST|PUT|PATCH|DELETE) /.test(t) || /[0-9]/.test(t))");
+        assertThat(String.valueOf(raw)).as("actions not in words").isEqualTo("[]");
+        // the console's own forms and the API's operations by their names
+        assertThat(page.locator("#audit-table")).containsText("Scale a resource group");
+        assertThat(page.locator("#audit-table")).containsText("Submit a task instance");
+        assertThat(page.locator("#audit-table")).containsText("Create an alert rule");
+        // a group by its name (the id stays beside it)
+        assertThat(page.locator("#audit-table td.audit-resource").filter(new Locator.FilterOptions().setHasText(busyGroup)).first())
+                .containsText(groupName);
+        Object fits = page.evaluate("() => { const w = document.querySelector('#audit-table').closest('.table-wrap');"
+                + " return w.scrollWidth <= w.clientWidth && document.documentElement.scrollWidth <= innerWidth; }");
+        assertThat(fits).as("the audit table scrolls sideways at 1280 px").isEqualTo(true);
+        Object spills = page.evaluate("() => [...document.querySelectorAll('#audit-table td')]"
+                + ".filter(td => td.scrollWidth > td.clientWidth + 1).map(td => td.textContent.trim()).slice(0, 3)");
+        assertThat(String.valueOf(spills)).as("cells whose text runs into the next one").isEqualTo("[]");
+        chromium.shoot("audit");
     }
 }

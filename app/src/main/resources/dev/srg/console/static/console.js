@@ -50,6 +50,9 @@
   }
 
   // The usage curve per usage type: live samples of /usage.json, or the history of a window.
+  var LIVE_STEP_MS = 5000;
+  var LIVE_MAX = 360; // 30 minutes of 5-second samples
+
   function usageChart(canvas) {
     if (!window.Chart) return;
     var capacity = parseFloat(canvas.dataset.capacity || "0");
@@ -114,8 +117,28 @@
       var queued = 0;
       Object.keys(usage.byUsageType || {}).forEach(function (t) { queued += (usage.byUsageType[t] || {}).queued || 0; });
       live.points.push({ byUsageType: usage.byUsageType || {}, usedCu: usage.usedCu, capacityCu: usage.capacityCu, queued: queued });
-      if (live.points.length > 180) { live.labels.shift(); live.points.shift(); }
+      if (live.points.length > LIVE_MAX) { live.labels.shift(); live.points.shift(); }
       if (mode === "live") render(live.labels, live.points);
+    }
+
+    // The live view starts with the last 15 minutes of history (where there is history), each
+    // minute's point held over its minute in 5-second slots like the live samples: a step, nothing invented.
+    function seedLive() {
+      if (document.querySelector("#usage-window button[data-window='1h'][disabled]")) return;
+      fetch(canvas.dataset.historyUrl + "?window=15m", { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : { points: [] }; })
+        .then(function (h) {
+          var pts = h.points || [], labels = [], points = [];
+          pts.forEach(function (p, i) {
+            var t = new Date(p.time).getTime();
+            var end = i + 1 < pts.length ? new Date(pts[i + 1].time).getTime() : t + (h.stepSeconds || 60) * 1000;
+            for (var s = t; s < end; s += LIVE_STEP_MS) { labels.push(clock(new Date(s), false)); points.push(p); }
+          });
+          live.labels = labels.concat(live.labels).slice(-LIVE_MAX);
+          live.points = points.concat(live.points).slice(-LIVE_MAX);
+          if (mode === "live") render(live.labels, live.points);
+        })
+        .catch(function () { /* live samples only */ });
     }
 
     function poll() {
@@ -126,7 +149,8 @@
     }
 
     try { sample(JSON.parse(canvas.dataset.usage)); } catch (e) { poll(); }
-    timer = setInterval(poll, 5000);
+    timer = setInterval(poll, LIVE_STEP_MS);
+    seedLive();
 
     function loadHistory() {
       var asked = mode;
@@ -154,7 +178,7 @@
         show(b.dataset.window);
       });
     });
-    // the last hour by default (the live view starts with one sample), live where there is no history
+    // the last hour by default where there is history; else live
     show(mode);
     window.addEventListener("pagehide", function () { clearInterval(timer); clearInterval(historyTimer); });
   }

@@ -1,0 +1,77 @@
+package dev.srg.console;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.srg.access.UserInfo;
+import dev.srg.group.ResourceGroupInfo;
+import dev.srg.store.PageRequest;
+import dev.srg.workspace.WorkspaceInfo;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Names for the ids a page shows (issue 19: ids where names would do): groups and workspaces the
+ * viewer may read, users when the viewer may list them (else only the viewer's own name). Read
+ * once per page, on first use; an id without a readable name stays an id.
+ */
+public final class Names {
+    private final Console console;
+    private final ConsoleRequest request;
+    private Map<String, String> groups;
+    private Map<String, String> workspaces;
+    private Map<String, String> users;
+
+    Names(Console console, ConsoleRequest request) {
+        this.console = requireNonNull(console, "console is null");
+        this.request = requireNonNull(request, "request is null");
+    }
+
+    /** The group's name, or null when the viewer may not read it. */
+    public String group(String id) {
+        if (groups == null) {
+            groups = new HashMap<>();
+            for (ResourceGroupInfo g : console.features.groups().list(request.caller, null, null,
+                    PageRequest.first(PageRequest.MAX_SIZE)).items()) {
+                groups.put(g.id(), g.name());
+            }
+        }
+        return id == null ? null : groups.get(id);
+    }
+
+    /** The workspace's name, or null when the viewer may not read it. */
+    public String workspace(String id) {
+        if (workspaces == null) {
+            workspaces = new HashMap<>();
+            for (WorkspaceInfo w : console.features.workspaces().list(request.caller, PageRequest.first(PageRequest.MAX_SIZE)).items()) {
+                workspaces.put(w.id(), w.name());
+            }
+        }
+        return id == null ? null : workspaces.get(id);
+    }
+
+    /** The user's name, or null when the viewer may not list users and it is not the viewer. */
+    public String user(String id) {
+        if (users == null) {
+            users = new HashMap<>();
+            users.put(request.caller.userId(), request.caller.name());
+            if (request.caller.isAdministrator()) {
+                for (UserInfo u : console.features.access().listUsers(request.caller, PageRequest.first(PageRequest.MAX_SIZE)).items()) {
+                    users.put(u.id(), u.name());
+                }
+            }
+        }
+        return id == null ? null : users.get(id);
+    }
+
+    /** The name of a group, workspace or user with this id (an audit entry's resource), or null. */
+    public String any(String id) {
+        if (id == null) {
+            return null;
+        }
+        String n = group(id);
+        if (n == null) {
+            n = workspace(id);
+        }
+        return n != null ? n : user(id);
+    }
+}
