@@ -85,6 +85,7 @@ class ClusterFailoverTest {
             assertThat(takeovers).allSatisfy(d -> assertThat(d).isLessThan(Duration.ofSeconds(15)));
             assertThat(cluster.accepted).hasSizeGreaterThan(10);
             cluster.assertNothingLostOrDoubled();
+            cluster.assertBackgroundJobsRanOnce(Duration.ofSeconds(90));
         }
     }
 
