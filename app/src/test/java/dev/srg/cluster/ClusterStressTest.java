@@ -84,10 +84,11 @@ class ClusterStressTest {
             List<Long> millis = takeovers.stream().map(Duration::toMillis).sorted().toList();
             System.out.printf("cluster stress: %d kills, %d pauses, takeover min %d ms, median %d ms, max %d ms%n",
                     killed, paused, millis.getFirst(), millis.get(millis.size() / 2), millis.getLast());
-            assertThat(millis.getLast()).as("the slowest takeover, ms").isLessThan(15_000);
+            // what happened is checked before how fast: a slow takeover on a loaded machine must not hide a lost task
             cluster.assertNothingLostOrDoubled();
             cluster.assertBackgroundJobsRanOnce(Duration.ofMinutes(2));
             cluster.assertFollowersRanNoJobs();
+            assertThat(millis.getLast()).as("the slowest takeover, ms").isLessThan(15_000);
         }
     }
 }
