@@ -43,7 +43,8 @@ public interface ExecutionBackend extends AutoCloseable {
      * Re-attaches to the given instances after a restart of the server. Finished ones (also
      * those lost: started, but whose supervisor is gone without an outcome) are reported through
      * the listener; running ones are reported when they finish; ones that never started are only
-     * returned, so that the server can launch them again or fail them.
+     * returned, so that the server can launch them again or fail them. Called on every backend
+     * when this server takes charge (an empty list where none of its instances is active).
      */
     List<RecoveredInstance> recover(Collection<String> instanceIdsTheStoreThinksAreActive);
 

@@ -31,4 +31,10 @@ public final class AdmissionLimitsReader {
             return new GroupLimits(g.status().admitsTasks(), g.capacity().milli(), g.schedulingMaxRunning(), quotas);
         });
     }
+
+    /** Whether the group was released (what it held elsewhere, e.g. a Kubernetes namespace, may go); false for an unknown id. */
+    public boolean released(String groupId) {
+        return jdbi.withHandle(h -> new ResourceGroupDao(h).find(groupId, false)
+                .map(g -> g.status() == GroupStatus.RELEASED).orElse(false));
+    }
 }

@@ -28,6 +28,7 @@ import dev.srg.monitor.Monitoring;
 import dev.srg.execution.local.LocalBackendConfig;
 import dev.srg.execution.local.LocalExecutionBackend;
 import dev.srg.execution.kubernetes.KubernetesRegions;
+import dev.srg.execution.kubernetes.KubernetesStoreView;
 import dev.srg.network.NetworkManager;
 import dev.srg.execution.ExecutionBackendFactory;
 import dev.srg.execution.TaskKind;
@@ -49,6 +50,7 @@ import dev.srg.store.Database;
 import dev.srg.store.EmbeddedPostgres;
 import dev.srg.task.InstanceDispatcher;
 import dev.srg.task.InstanceManager;
+import dev.srg.task.RunRecords;
 import dev.srg.time.BackgroundJobs;
 import dev.srg.time.SimulatedClock;
 import dev.srg.time.SimulatedClockDao;
@@ -248,8 +250,11 @@ public final class SrgServer implements AutoCloseable {
                     return java.util.OptionalLong.empty();
                 }
             };
+            var store = new KubernetesStoreView(capacity, limits::released, new RunRecords(jdbi)::settled);
             KubernetesRegions.load(config.regionsFile()).forEach((name, k8s) -> {
-                if (backends.putIfAbsent(name, KubernetesRegions.factory(name, k8s, capacity)) != null) {
+                // ended Pods' logs are kept in the shared task directory, so that every server on the machine reads them
+                if (backends.putIfAbsent(name, KubernetesRegions.factory(name, k8s, store, taskDir.resolve("kubernetes-logs")
+                        .resolve(name))) != null) {
                     throw new IllegalArgumentException("backend '" + name + "' is defined twice");
                 }
             });

@@ -162,6 +162,8 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
                 byRun.put(row.currentRun(), row);
             }
         }
+        // every backend hears that this server is in charge now, also one with nothing active (it may sweep what is left)
+        backends.keySet().forEach(name -> launchedByBackend.putIfAbsent(name, new ArrayList<>()));
         launchedByBackend.forEach((name, runs) -> {
             ExecutionBackend backend = backends.get(name);
             if (backend == null) {

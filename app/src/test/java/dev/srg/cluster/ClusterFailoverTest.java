@@ -82,9 +82,11 @@ class ClusterFailoverTest {
             cluster.stopClients();
             cluster.awaitDrained(Duration.ofSeconds(90));
             System.out.println("cluster: takeovers " + takeovers);
-            assertThat(takeovers).allSatisfy(d -> assertThat(d).isLessThan(Duration.ofSeconds(15)));
             assertThat(cluster.accepted).hasSizeGreaterThan(10);
             cluster.assertNothingLostOrDoubled();
+            cluster.assertBackgroundJobsRanOnce(Duration.ofSeconds(90));
+            // how fast after what happened: a slow takeover on a loaded machine must not hide a lost task
+            assertThat(takeovers).allSatisfy(d -> assertThat(d).isLessThan(Duration.ofSeconds(15)));
         }
     }
 

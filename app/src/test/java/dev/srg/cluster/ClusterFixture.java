@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.srg.testing.ServerProcess;
 import dev.srg.testing.TestDatabases;
 import dev.srg.testing.TestHttp;
+import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -35,7 +37,7 @@ import org.awaitility.Awaitility;
  * of every run, with a time), which tells whether one ran twice, never, or over capacity.
  */
 final class ClusterFixture implements AutoCloseable {
-    /** The group: 2 CU, tasks of 0.5 CU, so at most 4 run at once. */
+    /** The group: 2 CU (pay-as-you-go, so its runs are metered into bill lines), tasks of 0.5 CU, so at most 4 run at once. */
     static final int MAX_CONCURRENT = 4;
 
     final Path root;
@@ -51,6 +53,7 @@ final class ClusterFixture implements AutoCloseable {
     private final List<Map.Entry<String, ServerProcess>> started = new CopyOnWriteArrayList<>();
     private String token;
     private String workspace;
+    private HttpServer webhooks;
 
     /** One server: its data directory (so its id) and, while it runs, its process. */
     static final class Node {
@@ -92,8 +95,9 @@ final class ClusterFixture implements AutoCloseable {
         Files.createFile(sideLog);
         Files.setPosixFilePermissions(sideLog, PosixFilePermissions.fromString("rw-rw-rw-"));
         db = TestDatabases.fresh();
-        // the usage sampler every half second: a follower's count of samples must stay 0 while a leader's grows fast
-        Path config = Files.writeString(root.resolve("srg.properties"), "sample-interval-ms=500\n");
+        // the usage sampler and the alert rules every half second: a follower's count of samples must stay 0 while a
+        // leader's grows fast, and a rule on the group's utilization changes state often
+        Path config = Files.writeString(root.resolve("srg.properties"), "sample-interval-ms=500\nalert-evaluation-interval-ms=500\n");
         List<String> args = new ArrayList<>(List.of("--database-url", db.url(), "--task-dir", tasks.toString(),
                 "--provisioning-delay-ms", "0", "--network-enforcement", "off", "--config", config.toString(), "--cluster-lease-seconds",
                 Integer.toString(leaseSeconds)));
@@ -133,16 +137,26 @@ final class ClusterFixture implements AutoCloseable {
         String vpc = http.post("vpcs", Map.of("name", "v", "regionId", "local", "cidr", "10.0.0.0/16")).id();
         String vsw = http.post("vpcs/" + vpc + "/vswitches", Map.of("name", "a", "zoneId", "local-a", "cidr", "10.0.1.0/24")).id();
         String rg = http.post("resource-groups", Map.of("name", "g", "regionId", "local", "zoneId", "local-a",
-                "billingMode", "SUBSCRIPTION", "specCu", 2, "billingCycle", Map.of("unit", "MONTH", "count", 1),
-                "vpcId", vpc, "vswitchId", vsw)).id();
+                "billingMode", "PAY_AS_YOU_GO", "maxCu", 2, "vpcId", vpc, "vswitchId", vsw)).id();
         Awaitility.await().atMost(Duration.ofSeconds(20)).until(() ->
                 http.get("resource-groups/" + rg).json().get("status").asString().equals("RUNNING"));
         workspace = http.post("workspaces", Map.of("name", "w", "regionId", "local", "defaultResourceGroupId", rg)).id();
+        // a rule that fires and resolves as the load comes and goes: its events must form one unbroken chain
+        webhooks = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        webhooks.createContext("/hook", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            exchange.sendResponseHeaders(204, -1);
+            exchange.close();
+        });
+        webhooks.start();
+        var rule = http.post("alert-rules", Map.of("name", "busy", "resourceGroupId", rg, "metric", "CU_UTILIZATION", "comparator", "GE",
+                "threshold", 0.5, "forSeconds", 0, "webhookUrl", "http://127.0.0.1:" + webhooks.getAddress().getPort() + "/hook"));
+        assertThat(rule.status()).as(rule.toString()).isEqualTo(201);
         installWriteLog();
     }
 
     void start(Node n) throws Exception {
-        n.process = ServerProcess.start(n.dataDir, Duration.ofMinutes(5), common);
+        n.process = ServerProcess.start(n.dataDir, Duration.ofMinutes(10), common);
         started.add(Map.entry(n.name, n.process));
     }
 
@@ -336,6 +350,68 @@ final class ClusterFixture implements AutoCloseable {
         assertThat(orders).as("the one purchase's order, once").isEqualTo(1);
     }
 
+    /**
+     * SPEC HA-2: the background jobs' writes happened once. Bill lines: once every run is metered,
+     * the lines hold exactly the runs' CU × time (a run metered twice would show as more). Alert
+     * events: one unbroken chain per rule (numbered 1..n, each starting where the last ended, n the
+     * rule's count of transitions): an evaluation run twice, or by two servers, breaks it.
+     */
+    void assertBackgroundJobsRanOnce(Duration atMost) throws SQLException {
+        Awaitility.await("every run metered").atMost(atMost).pollInterval(Duration.ofSeconds(1)).until(() -> {
+            try (Connection c = connect(); var s = c.createStatement(); var rs = s.executeQuery("""
+                    SELECT count(*) FROM instances i LEFT JOIN metered_instances m ON m.instance_id = i.id
+                     WHERE i.started_at IS NOT NULL AND (m.complete IS NULL OR NOT m.complete)""")) {
+                rs.next();
+                return rs.getInt(1) == 0;
+            }
+        });
+        try (Connection c = connect(); var s = c.createStatement()) {
+            long billed;
+            long ran;
+            try (var rs = s.executeQuery("SELECT coalesce(sum(cu_milli_millis), 0) FROM bill_lines")) {
+                rs.next();
+                billed = rs.getLong(1);
+            }
+            // the meter's own arithmetic: whole milliseconds of the stored start and end
+            try (var rs = s.executeQuery("""
+                    SELECT coalesce(sum(milli_cu * (floor(extract(epoch FROM finished_at) * 1000)
+                                                   - floor(extract(epoch FROM started_at) * 1000))), 0)::bigint
+                      FROM instances WHERE started_at IS NOT NULL""")) {
+                rs.next();
+                ran = rs.getLong(1);
+            }
+            System.out.printf("cluster: billed %d milli-CU·ms for runs of %d%n", billed, ran);
+            assertThat(billed).as("bill lines: the runs' CU × time, each run once").isEqualTo(ran).isPositive();
+            int rules = 0;
+            try (var rs = s.executeQuery("SELECT id, transitions FROM alert_rules")) {
+                while (rs.next()) {
+                    rules++;
+                    assertEventChain(c, rs.getString(1), rs.getInt(2));
+                }
+            }
+            assertThat(rules).isEqualTo(1);
+        }
+    }
+
+    private static void assertEventChain(Connection c, String ruleId, int transitions) throws SQLException {
+        try (var s = c.prepareStatement("SELECT sequence, from_state, to_state FROM alert_events WHERE rule_id = ? ORDER BY sequence")) {
+            s.setString(1, ruleId);
+            try (var rs = s.executeQuery()) {
+                int expected = 1;
+                String last = null;
+                while (rs.next()) {
+                    assertThat(rs.getInt(1)).as("event numbers of " + ruleId).isEqualTo(expected++);
+                    if (last != null) {
+                        assertThat(rs.getString(2)).as("event " + rs.getInt(1) + " starts where the one before ended").isEqualTo(last);
+                    }
+                    last = rs.getString(3);
+                }
+                System.out.printf("cluster: alert rule %s: %d events, %d transitions%n", ruleId, expected - 1, transitions);
+                assertThat(expected - 1).as("events of " + ruleId + " = its transitions").isEqualTo(transitions).isPositive();
+            }
+        }
+    }
+
     /** SPEC HA-1: a follower runs no background job (the usage sampler's count on its /metrics stays 0). */
     void assertFollowersRanNoJobs() {
         for (Node n : alive()) {
@@ -371,6 +447,9 @@ final class ClusterFixture implements AutoCloseable {
             }
         }
         System.out.println("cluster: server logs in " + root);
+        if (webhooks != null) {
+            webhooks.stop(0);
+        }
         for (Node n : nodes) {
             ServerProcess p = n.process;
             if (p != null) {

@@ -16,25 +16,28 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Stress profile, outside the default run: three servers on one PostgreSQL, clients on all of
- * them; the leader is killed with SIGKILL at a random moment, again and again (every tenth time
- * SIGSTOPped past its lease and let go instead), and each one killed comes back as a follower.
- * Run: {@code ./run-tests -Dtest=ClusterStressTest -Dsrg.test.excludedGroups=none -Dsrg.cluster.rounds=50}.
+ * them; the leader is killed with SIGKILL at a random moment, again and again (after every tenth
+ * kill one is SIGSTOPped past its lease and let go instead), and each one killed comes back as a
+ * follower. Run (docs/cluster.md):
+ * {@code ./run-tests -Dtest=ClusterStressTest -Dgroups=stress -Dsrg.test.excludedGroups= -Dsurefire.failIfNoSpecifiedTests=false}
+ * ({@code -Dsrg.cluster.kills=N} for another count than 50).
  */
 @Tag("stress")
-@Timeout(value = 90, unit = TimeUnit.MINUTES)
+@Timeout(value = 120, unit = TimeUnit.MINUTES)
 class ClusterStressTest {
 
     @Test
     @DisplayName("kill -9 the leader at random moments, 50 times: a new leader within 15 s each time, nothing lost, doubled or over capacity")
     void killTheLeaderAgainAndAgain() throws Exception {
-        int rounds = Integer.getInteger("srg.cluster.rounds", 50);
+        int kills = Integer.getInteger("srg.cluster.kills", 50);
         try (ClusterFixture cluster = new ClusterFixture(3, 6)) {
             cluster.startAll();
             cluster.startClients(3);
             List<Duration> takeovers = new ArrayList<>();
             List<Thread> restarts = new ArrayList<>();
+            int killed = 0;
             int paused = 0;
-            for (int round = 0; round < rounds; round++) {
+            for (int round = 0; killed < kills; round++) {
                 // two alive at least, so that one is left to take over
                 while (cluster.alive().size() < 2) {
                     Thread.sleep(200);
@@ -43,7 +46,7 @@ class ClusterStressTest {
                 Map.Entry<String, Long> before = cluster.leader();
                 ClusterFixture.Node leader = cluster.node(before.getKey());
                 Instant at = Instant.now();
-                if (round % 10 == 9) {
+                if (round % 11 == 10) {
                     // SPEC HA-1 (fencing): paused past its lease, then let go: it writes nothing and stops
                     leader.paused = true;
                     leader.process.signal("STOP");
@@ -56,10 +59,14 @@ class ClusterStressTest {
                     leader.paused = false;
                     paused++;
                 } else {
+                    // SPEC HA-2: kill -9 at a random moment; another takes over within 15 s
                     leader.process.kill();
-                    leader.process = null;
+                    leader.process = null; // the clients and the look for a leader leave it alone
                     takeovers.add(cluster.awaitNewLeader(before.getKey(), before.getValue(), at));
+                    killed++;
                 }
+                System.out.printf("cluster stress: round %d (%s), takeover %d ms%n", round, round % 11 == 10 ? "SIGSTOP" : "SIGKILL",
+                        takeovers.getLast().toMillis());
                 leader.process = null;
                 restarts.add(Thread.ofVirtual().start(() -> {
                     try {
@@ -74,12 +81,14 @@ class ClusterStressTest {
             }
             cluster.stopClients();
             cluster.awaitDrained(Duration.ofMinutes(5));
-            Duration worst = takeovers.stream().max(Duration::compareTo).orElseThrow();
-            double mean = takeovers.stream().mapToLong(Duration::toMillis).average().orElse(0);
-            System.out.printf("cluster stress: %d rounds (%d paused), takeover mean %.0f ms, worst %d ms%n",
-                    rounds, paused, mean, worst.toMillis());
-            assertThat(worst).isLessThan(Duration.ofSeconds(15));
+            List<Long> millis = takeovers.stream().map(Duration::toMillis).sorted().toList();
+            System.out.printf("cluster stress: %d kills, %d pauses, takeover min %d ms, median %d ms, max %d ms%n",
+                    killed, paused, millis.getFirst(), millis.get(millis.size() / 2), millis.getLast());
+            // what happened is checked before how fast: a slow takeover on a loaded machine must not hide a lost task
             cluster.assertNothingLostOrDoubled();
+            cluster.assertBackgroundJobsRanOnce(Duration.ofMinutes(2));
+            cluster.assertFollowersRanNoJobs();
+            assertThat(millis.getLast()).as("the slowest takeover, ms").isLessThan(15_000);
         }
     }
 }

@@ -26,13 +26,20 @@ import java.util.regex.Pattern;
  * @param dnsPodLabels the labels of the cluster's DNS pods
  * @param pollMillis how often srg lists its Pods to learn their outcomes
  * @param terminationGraceSeconds how long a cancelled Pod may take to stop before it is killed
+ * @param workerImage the image of srg's own workers (the sync worker of DATA_INTEGRATION): java 21+ on
+ *     its PATH and srg's jar at {@code workerClasspath}; empty: such tasks fail to launch, saying why
+ * @param workerClasspath the classpath of srg's jar(s) inside {@code workerImage}
+ * @param endedPodRetentionSeconds how long an ended Pod and its Secret stay after srg recorded its
+ *     outcome (its log is kept by srg before they go); 0: removed at once
  */
 public record KubernetesBackendConfig(
         Optional<Path> kubeconfig, Optional<String> context, String namespacePrefix, String defaultImage,
         Map<String, String> images, Optional<String> imagePattern, long runAsUser, boolean networkPolicies,
-        String dnsNamespace, Map<String, String> dnsPodLabels, long pollMillis, long terminationGraceSeconds) {
+        String dnsNamespace, Map<String, String> dnsPodLabels, long pollMillis, long terminationGraceSeconds,
+        Optional<String> workerImage, String workerClasspath, long endedPodRetentionSeconds) {
 
     public static final String DEFAULT_IMAGE = "docker.io/library/python:3.12-slim";
+    public static final String DEFAULT_WORKER_CLASSPATH = "/opt/srg/lib/*";
     private static final Pattern PREFIX = Pattern.compile("[a-z]([a-z0-9-]{0,18}[a-z0-9])?-?");
     private static final Pattern LABEL_VALUE = Pattern.compile("([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?");
 
@@ -45,8 +52,19 @@ public record KubernetesBackendConfig(
         requireNonNull(imagePattern, "imagePattern is null");
         requireNonNull(dnsNamespace, "dnsNamespace is null");
         dnsPodLabels = Map.copyOf(dnsPodLabels);
+        requireNonNull(workerImage, "workerImage is null");
+        requireNonNull(workerClasspath, "workerClasspath is null");
         List<String> problems = problems(namespacePrefix, defaultImage, imagePattern, runAsUser, dnsPodLabels, pollMillis,
                 terminationGraceSeconds);
+        if (workerImage.isPresent() && (workerImage.get().isBlank() || workerImage.get().chars().anyMatch(Character::isWhitespace))) {
+            problems.add("workerImage must be an image reference");
+        }
+        if (workerClasspath.isBlank()) {
+            problems.add("workerClasspath must not be empty");
+        }
+        if (endedPodRetentionSeconds < 0 || endedPodRetentionSeconds > 30L * 24 * 3600) {
+            problems.add("endedPodRetentionSeconds must be between 0 and 2592000 (30 days)");
+        }
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(String.join("; ", problems));
         }
@@ -55,17 +73,27 @@ public record KubernetesBackendConfig(
     /** The defaults for a cluster found by the client's own discovery. */
     public static KubernetesBackendConfig defaults() {
         return new KubernetesBackendConfig(Optional.empty(), Optional.empty(), "srg-", DEFAULT_IMAGE, Map.of(), Optional.empty(),
-                65534, true, "kube-system", Map.of("k8s-app", "kube-dns"), 1000, 5);
+                65534, true, "kube-system", Map.of("k8s-app", "kube-dns"), 1000, 5, Optional.empty(), DEFAULT_WORKER_CLASSPATH, 0);
     }
 
     public KubernetesBackendConfig withKubeconfig(Path file) {
         return new KubernetesBackendConfig(Optional.of(file), context, namespacePrefix, defaultImage, images, imagePattern,
-                runAsUser, networkPolicies, dnsNamespace, dnsPodLabels, pollMillis, terminationGraceSeconds);
+                runAsUser, networkPolicies, dnsNamespace, dnsPodLabels, pollMillis, terminationGraceSeconds, workerImage,
+                workerClasspath, endedPodRetentionSeconds);
     }
 
     public KubernetesBackendConfig withPollMillis(long millis) {
         return new KubernetesBackendConfig(kubeconfig, context, namespacePrefix, defaultImage, images, imagePattern,
-                runAsUser, networkPolicies, dnsNamespace, dnsPodLabels, millis, terminationGraceSeconds);
+                runAsUser, networkPolicies, dnsNamespace, dnsPodLabels, millis, terminationGraceSeconds, workerImage,
+                workerClasspath, endedPodRetentionSeconds);
+    }
+
+    /**
+     * The image reference of a launch: srg's worker image for srg's own workers, else the default,
+     * or the custom image's by the map or the pattern.
+     */
+    public Optional<String> imageFor(Optional<String> imageId, boolean srgWorker) {
+        return srgWorker ? workerImage : imageFor(imageId);
     }
 
     /** The image reference of a launch: the default, or the custom image's by the map or the pattern. */

@@ -23,6 +23,9 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -39,7 +42,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,20 +58,29 @@ import org.slf4j.LoggerFactory;
  * srg's back (FAILED, reason LOST, saying so).
  *
  * <p>Outcomes come from listing srg's Pods by label every {@code pollMillis}: a list, unlike a
- * watch, needs no resumption after a dropped connection and sees a Pod that vanished. Ended Pods and
- * their Secrets stay in the cluster (they hold no quota) so that their logs stay readable.
+ * watch, needs no resumption after a dropped connection and sees a Pod that vanished.
+ *
+ * <p>Clean-up, by the server in charge (the one that recovered and launches): an ended Pod and its
+ * Secret are removed once the store says the launch's outcome is recorded and the retention
+ * ({@code endedPodRetentionSeconds}) passed, its log kept first in {@code logDir}; the namespace of a
+ * released group goes once no Pod of srg is left in it. The same pass finds what an earlier run of
+ * srg left (a crash between the record and the removal), so nothing is swept blindly: only what the
+ * store says is over.
  */
 public final class KubernetesExecutionBackend implements ExecutionBackend {
     private static final Logger LOG = LoggerFactory.getLogger(KubernetesExecutionBackend.class);
     static final String PREPARING = "preparing";
     static final String LAUNCHED = "launched";
     static final String CANCELLED = "cancelled";
+    /** Clean-up lists every Pod and Secret of srg: every tenth poll, not every one. */
+    private static final int CLEAN_UP_EVERY_POLLS = 10;
 
     private final String name;
     private final KubernetesBackendConfig config;
     private final KubernetesClient client;
     private final ExitListener listener;
-    private final Function<String, OptionalLong> groupCapacityMilliCu;
+    private final KubernetesStoreView store;
+    private final Path logDir;
     private final KubernetesObjects objects;
     /** Launches this backend watches: started here or re-attached, not reported yet. */
     private final Map<String, Tracked> tracked = new ConcurrentHashMap<>();
@@ -86,7 +97,10 @@ public final class KubernetesExecutionBackend implements ExecutionBackend {
     private final ExecutorService callbacks;
     private final ScheduledExecutorService poller;
     private volatile boolean closed;
+    /** This server recovered (it leads): only then does it clean up; a follower only reads logs. */
+    private volatile boolean inCharge;
     private volatile long lastPollWarning;
+    private long polls;
 
     /** A launch being watched; {@code since} guards against a list that began before its Pod was created. */
     private static final class Tracked {
@@ -107,15 +121,17 @@ public final class KubernetesExecutionBackend implements ExecutionBackend {
 
     /**
      * @param name the backend's name (the region's {@code backend}); labels its objects
-     * @param groupCapacityMilliCu a group's CUs now, for its namespace's quota; empty when unknown
+     * @param store what the backend asks of the store: a group's CUs, released groups, recorded outcomes
+     * @param logDir where the logs of removed Pods are kept
      */
     public KubernetesExecutionBackend(String name, KubernetesBackendConfig config, KubernetesClient client, ExitListener listener,
-                                      Function<String, OptionalLong> groupCapacityMilliCu) {
+                                      KubernetesStoreView store, Path logDir) {
         this.name = requireNonNull(name, "name is null");
         this.config = requireNonNull(config, "config is null");
         this.client = requireNonNull(client, "client is null");
         this.listener = requireNonNull(listener, "listener is null");
-        this.groupCapacityMilliCu = requireNonNull(groupCapacityMilliCu, "groupCapacityMilliCu is null");
+        this.store = requireNonNull(store, "store is null");
+        this.logDir = requireNonNull(logDir, "logDir is null");
         this.objects = new KubernetesObjects(name, config);
         this.callbacks = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("k8s-" + name + "-exits").daemon().factory());
         this.poller = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("k8s-" + name + "-poll").daemon().factory());
@@ -160,11 +176,13 @@ public final class KubernetesExecutionBackend implements ExecutionBackend {
                     report(runId, deletedBehindOurBack(namespace, pod));
                     return new Launched(runId, LaunchOutcome.FINISHED);
                 }
-                Optional<String> image = config.imageFor(spec.imageId());
+                Optional<String> image = imageOf(spec);
                 if (image.isEmpty()) {
-                    report(runId, ExitStatus.withoutRun(FailureReason.LAUNCH_FAILED, Instant.now(), "custom image "
-                            + spec.imageId().orElseThrow() + " has no image reference in this region's kubernetes configuration"
-                            + " (images or imagePattern)"));
+                    report(runId, ExitStatus.withoutRun(FailureReason.LAUNCH_FAILED, Instant.now(), KubernetesObjects.srgWorker(spec)
+                            ? "srg's worker (" + spec.kindName() + ") runs in the region's worker image, and this region's"
+                                    + " kubernetes configuration names none (workerImage: java 21 and srg's jar)"
+                            : "custom image " + spec.imageId().orElseThrow() + " has no image reference in this region's"
+                                    + " kubernetes configuration (images or imagePattern)"));
                     return new Launched(runId, LaunchOutcome.FINISHED);
                 }
                 prepareNamespace(namespace, spec);
@@ -244,6 +262,7 @@ public final class KubernetesExecutionBackend implements ExecutionBackend {
     @Override
     public List<RecoveredInstance> recover(Collection<String> instanceIdsTheStoreThinksAreActive) {
         checkOpen();
+        inCharge = true;
         List<String> runs = List.copyOf(instanceIdsTheStoreThinksAreActive);
         List<RecoveredInstance> recovered;
         try {
@@ -339,19 +358,28 @@ public final class KubernetesExecutionBackend implements ExecutionBackend {
         long aliases = KubernetesObjects.hostAliases(spec.network()).stream().mapToLong(h -> h.getHostnames().size()).sum();
         Enforcement.Item dns = Enforcement.Item.yes(aliases + " private-zone records as the Pod's hostAliases; other names"
                 + " through the cluster's DNS");
-        Optional<String> image = config.imageFor(spec.imageId());
-        Enforcement.Item imageItem = image.map(i -> Enforcement.Item.yes("container image " + i
-                        + (spec.imageId().isPresent() ? " (custom image " + spec.imageId().get() + ")" : " (the region's default image)")))
-                .orElseGet(() -> Enforcement.Item.no("custom image " + spec.imageId().orElse("") + " has no image reference here"));
+        boolean worker = KubernetesObjects.srgWorker(spec);
+        Enforcement.Item imageItem = imageOf(spec).map(i -> Enforcement.Item.yes("container image " + i
+                        + (worker ? " (the region's worker image)" : spec.imageId().isPresent() ? " (custom image "
+                                + spec.imageId().get() + ")" : " (the region's default image)")))
+                .orElseGet(() -> Enforcement.Item.no(worker ? "the region names no worker image" : "custom image "
+                        + spec.imageId().orElse("") + " has no image reference here"));
         return new Enforcement(Enforcement.Item.yes(limits), Enforcement.Item.yes(limits), network, dns, imageItem);
     }
 
     /**
-     * The Pod's log from byte {@code offset}, read from the API server now (the kubelet keeps it while
-     * the Pod exists); empty before its container started or after the Pod is gone.
+     * The Pod's log from byte {@code offset}: the copy srg kept when it removed the Pod, else read from
+     * the API server now (the kubelet keeps it while the Pod exists); empty before its container
+     * started or when the Pod is gone without a copy.
      */
     @Override
     public InputStream openLog(String instanceId, long offset) throws IOException {
+        Path kept = keptLog(instanceId);
+        if (Files.exists(kept)) {
+            InputStream in = Files.newInputStream(kept);
+            in.skipNBytes(Math.min(Math.max(0, offset), Files.size(kept)));
+            return in;
+        }
         String namespace = namespaces.get(instanceId);
         String pod = KubernetesNames.pod(instanceId);
         try {
@@ -387,6 +415,9 @@ public final class KubernetesExecutionBackend implements ExecutionBackend {
     private void pollSafely() {
         try {
             poll();
+            if (++polls % CLEAN_UP_EVERY_POLLS == 0) {
+                cleanUp();
+            }
         } catch (RuntimeException e) {
             long now = System.nanoTime();
             if (now - lastPollWarning > TimeUnit.SECONDS.toNanos(30)) {
@@ -436,6 +467,138 @@ public final class KubernetesExecutionBackend implements ExecutionBackend {
         }
     }
 
+    // --- clean-up ---
+
+    /**
+     * Removes what srg is done with: ended Pods (their log kept first) and their Secrets once the
+     * store recorded the outcome and the retention passed, also those an earlier run of srg left;
+     * then the namespaces of released groups without Pods of srg. Only the server in charge does it.
+     */
+    void cleanUp() {
+        if (!inCharge || closed) {
+            return;
+        }
+        Map<String, Pod> pods = new HashMap<>();
+        Map<String, Secret> secrets = new HashMap<>();
+        client.pods().inAnyNamespace().withLabels(objects.backendLabels()).list().getItems().forEach(p -> pods.put(run(p), p));
+        client.secrets().inAnyNamespace().withLabels(objects.backendLabels()).list().getItems().forEach(s -> secrets.put(run(s), s));
+        Set<String> runs = new java.util.TreeSet<>(pods.keySet());
+        runs.addAll(secrets.keySet());
+        Set<String> namespacesWithPods = new java.util.HashSet<>();
+        long now = System.currentTimeMillis();
+        for (String runId : runs) {
+            Pod pod = pods.get(runId);
+            Secret secret = secrets.get(runId);
+            if (!validRun(runId) || !removable(runId, pod, secret, now)) {
+                if (pod != null) {
+                    namespacesWithPods.add(pod.getMetadata().getNamespace());
+                }
+                continue;
+            }
+            synchronized (lock(runId)) {
+                if (tracked.containsKey(runId)) {
+                    continue;
+                }
+                String namespace = (pod != null ? pod.getMetadata() : secret.getMetadata()).getNamespace();
+                String name = (pod != null ? pod.getMetadata() : secret.getMetadata()).getName();
+                if (pod != null && !keepLog(runId, namespace, name)) {
+                    namespacesWithPods.add(namespace);
+                    continue;
+                }
+                client.pods().inNamespace(namespace).withName(name).withGracePeriod(0).delete();
+                client.secrets().inNamespace(namespace).withName(name).delete();
+                LOG.debug("removed the Pod and Secret {}/{} of {}: its outcome is recorded", namespace, name, runId);
+            }
+        }
+        removeReleasedNamespaces(namespacesWithPods);
+    }
+
+    /**
+     * Whether a launch's objects may go: not watched, the retention passed (since its container
+     * ended, else since the object was made), and the store recorded the outcome — also of a Pod
+     * still running (its cancel's delete was lost): the store is the truth.
+     */
+    private boolean removable(String runId, Pod pod, Secret secret, long now) {
+        if (tracked.containsKey(runId) || unrecovered.contains(runId)) {
+            return false;
+        }
+        if (config.endedPodRetentionSeconds() > 0) {
+            HasMetadata object = pod != null ? pod : secret;
+            Instant since = (pod == null ? Optional.<Instant>empty() : PodOutcome.finishedAt(pod))
+                    .or(() -> created(object)).orElse(Instant.ofEpochMilli(now));
+            if (since.toEpochMilli() + config.endedPodRetentionSeconds() * 1000 > now) {
+                return false;
+            }
+        }
+        return store.runSettled().test(runId);
+    }
+
+    private static Optional<Instant> created(HasMetadata object) {
+        try {
+            return Optional.ofNullable(object.getMetadata().getCreationTimestamp()).map(Instant::parse);
+        } catch (java.time.format.DateTimeParseException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Keeps the Pod's log in {@code logDir} before the Pod goes; false when it cannot be read now (tried again later). */
+    private boolean keepLog(String runId, String namespace, String pod) {
+        Path kept = keptLog(runId);
+        if (Files.exists(kept)) {
+            return true;
+        }
+        String log;
+        try {
+            log = client.pods().inNamespace(namespace).withName(pod).inContainer(KubernetesNames.CONTAINER).getLog();
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 400 && e.getCode() != 404) {
+                LOG.debug("log of {}/{} not kept yet: {}", namespace, pod, e.getMessage());
+                return false;
+            }
+            log = ""; // its container never started, or the node is gone: nothing to keep
+        }
+        try {
+            Files.createDirectories(logDir);
+            Path temporary = logDir.resolve(runId + ".log.tmp");
+            Files.writeString(temporary, log == null ? "" : log, StandardCharsets.UTF_8);
+            Files.move(temporary, kept, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return true;
+        } catch (IOException e) {
+            LOG.warn("cannot keep the log of {} in {}: {}; its Pod stays", runId, logDir, e.toString());
+            return false;
+        }
+    }
+
+    /** A run id from an object's annotation: usable as a file name, or left alone. */
+    private static boolean validRun(String runId) {
+        try {
+            LaunchSpec.requireValidInstanceId(runId);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private Path keptLog(String runId) {
+        return logDir.resolve(runId + ".log");
+    }
+
+    /** Deletes the namespaces (with their quota and policy) of released groups in which no Pod of srg is left. */
+    private void removeReleasedNamespaces(Set<String> namespacesWithPods) {
+        for (var ns : client.namespaces().withLabels(objects.backendLabels()).list().getItems()) {
+            String namespace = ns.getMetadata().getName();
+            Map<String, String> annotations = ns.getMetadata().getAnnotations();
+            String group = annotations == null ? null : annotations.get(KubernetesNames.GROUP);
+            if (group == null || namespacesWithPods.contains(namespace) || ns.getMetadata().getDeletionTimestamp() != null
+                    || !namespace.startsWith(config.namespacePrefix()) || !store.groupReleased().test(group)) {
+                continue;
+            }
+            client.namespaces().withName(namespace).delete();
+            prepared.remove(namespace);
+            LOG.info("removed namespace {} of released group {}", namespace, group);
+        }
+    }
+
     // --- helpers ---
 
     private void report(String runId, ExitStatus status) {
@@ -476,7 +639,7 @@ public final class KubernetesExecutionBackend implements ExecutionBackend {
     /** The group's namespace, its quota (the group's CUs now) and network policy; applied when they changed. */
     private void prepareNamespace(String namespace, LaunchSpec spec) {
         String groupId = groupOf(spec);
-        OptionalLong capacity = groupCapacityMilliCu.apply(groupId);
+        OptionalLong capacity = store.groupCapacityMilliCu().apply(groupId);
         List<Object> desired = new ArrayList<>();
         desired.add(capacity);
         var policy = config.networkPolicies() ? objects.networkPolicy(namespace, spec.network()) : null;
@@ -530,6 +693,10 @@ public final class KubernetesExecutionBackend implements ExecutionBackend {
         } catch (KubernetesClientException e) {
             LOG.debug("delete of {}/{}: {}", namespace, pod, e.getMessage());
         }
+    }
+
+    private Optional<String> imageOf(LaunchSpec spec) {
+        return config.imageFor(spec.imageId(), KubernetesObjects.srgWorker(spec));
     }
 
     private static String state(Secret secret) {

@@ -31,6 +31,7 @@ import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeerBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPortBuilder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -56,6 +57,30 @@ final class KubernetesObjects {
     KubernetesObjects(String backendName, KubernetesBackendConfig config) {
         this.backendName = requireNonNull(backendName, "backendName is null");
         this.config = requireNonNull(config, "config is null");
+    }
+
+    /** The java srg's worker kinds start (the server's own, see SyncRuntime), on the server's classpath. */
+    private static final String SERVER_JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+
+    /**
+     * Whether a launch is one of srg's own workers (the sync worker of DATA_INTEGRATION): a kind
+     * starts them with the server's java on the server's classpath, which a Pod does not have; on
+     * Kubernetes they run in the region's worker image instead.
+     */
+    static boolean srgWorker(LaunchSpec spec) {
+        List<String> argv = spec.command().argv();
+        int cp = argv.indexOf("-cp");
+        return argv.get(0).equals(SERVER_JAVA) && cp > 0 && cp + 1 < argv.size();
+    }
+
+    /** The container's command: srg's worker with the image's java and classpath; anything else as the kind built it. */
+    List<String> command(LaunchSpec spec) {
+        List<String> argv = new ArrayList<>(spec.command().argv());
+        if (srgWorker(spec)) {
+            argv.set(0, "java");
+            argv.set(argv.indexOf("-cp") + 1, config.workerClasspath());
+        }
+        return argv;
     }
 
     /** The labels every object of one launch carries: found again by label after a restart. */
@@ -167,7 +192,7 @@ final class KubernetesObjects {
                 .withNewSecurityContext().withRunAsUser(config.runAsUser()).withRunAsGroup(config.runAsUser())
                 .withRunAsNonRoot(true).withFsGroup(config.runAsUser()).withNewSeccompProfile().withType("RuntimeDefault")
                 .endSeccompProfile().endSecurityContext()
-                .addNewContainer().withName(KubernetesNames.CONTAINER).withImage(image).withCommand(spec.command().argv())
+                .addNewContainer().withName(KubernetesNames.CONTAINER).withImage(image).withCommand(command(spec))
                 .withWorkingDir(WORK_DIR).withEnv(env).withVolumeMounts(mounts)
                 .withNewResources().withRequests(resources).withLimits(resources).endResources()
                 .withNewSecurityContext().withAllowPrivilegeEscalation(false).withNewCapabilities().withDrop("ALL").endCapabilities()

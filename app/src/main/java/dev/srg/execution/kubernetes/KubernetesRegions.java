@@ -14,9 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
-import java.util.function.Function;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 
@@ -27,7 +25,8 @@ import tools.jackson.databind.JsonNode;
  */
 public final class KubernetesRegions {
     private static final Set<String> FIELDS = Set.of("kubeconfig", "context", "namespacePrefix", "defaultImage", "images",
-            "imagePattern", "runAsUser", "networkPolicies", "dnsNamespace", "dnsPodLabels", "pollMillis", "terminationGraceSeconds");
+            "imagePattern", "runAsUser", "networkPolicies", "dnsNamespace", "dnsPodLabels", "pollMillis", "terminationGraceSeconds", "workerImage", "workerClasspath",
+            "endedPodRetentionSeconds");
 
     private KubernetesRegions() {}
 
@@ -99,13 +98,16 @@ public final class KubernetesRegions {
                 text(k8s, "dnsNamespace").orElse(d.dnsNamespace()),
                 strings(k8s, "dnsPodLabels").orElse(d.dnsPodLabels()),
                 number(k8s, "pollMillis").orElse(d.pollMillis()),
-                number(k8s, "terminationGraceSeconds").orElse(d.terminationGraceSeconds()));
+                number(k8s, "terminationGraceSeconds").orElse(d.terminationGraceSeconds()),
+                text(k8s, "workerImage"),
+                text(k8s, "workerClasspath").orElse(d.workerClasspath()),
+                number(k8s, "endedPodRetentionSeconds").orElse(d.endedPodRetentionSeconds()));
     }
 
-    /** A factory for the dispatcher: the client is built when the backend is. */
-    public static ExecutionBackendFactory factory(String name, KubernetesBackendConfig config,
-                                                  Function<String, OptionalLong> groupCapacityMilliCu) {
-        return listener -> new KubernetesExecutionBackend(name, config, client(config), listener, groupCapacityMilliCu);
+    /** A factory for the dispatcher: the client is built when the backend is; ended Pods' logs are kept in {@code logDir}. */
+    public static ExecutionBackendFactory factory(String name, KubernetesBackendConfig config, KubernetesStoreView store,
+                                                  Path logDir) {
+        return listener -> new KubernetesExecutionBackend(name, config, client(config), listener, store, logDir);
     }
 
     /** A client on the JDK's HTTP client, from the configured kubeconfig or the client's own discovery. */

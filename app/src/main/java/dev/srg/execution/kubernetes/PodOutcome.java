@@ -39,6 +39,12 @@ final class PodOutcome {
         return running.or(() -> terminated).flatMap(PodOutcome::instant);
     }
 
+    /** When the task's container ended, if it did. */
+    static Optional<Instant> finishedAt(Pod pod) {
+        return container(pod).map(ContainerStatus::getState).map(s -> s.getTerminated()).map(t -> t.getFinishedAt())
+                .flatMap(PodOutcome::instant);
+    }
+
     /**
      * The outcome of an ended Pod. DeadlineExceeded (its {@code activeDeadlineSeconds}, the
      * instance's timeout) is a TIMEOUT, OOMKilled an OUT_OF_MEMORY, an exit code 0 a success, any

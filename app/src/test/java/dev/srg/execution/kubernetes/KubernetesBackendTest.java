@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.srg.server.ServerExtensions;
 import dev.srg.testing.Fixtures;
+import dev.srg.testing.TestDatabases;
 import dev.srg.testing.TestHttp;
 import dev.srg.testing.TestServer;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -21,7 +22,10 @@ import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,6 +56,8 @@ class KubernetesBackendTest {
     static TestServer server;
     static TestHttp admin;
     static Fixtures fx;
+    static final String WORKER_IMAGE = "registry.example/srg/worker:1";
+    static String workerClasspath;
 
     /** The mock API server logs every request at INFO through java.util.logging: kept quiet. */
     private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
@@ -78,7 +84,10 @@ class KubernetesBackendTest {
         api = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
         api.init();
         cluster = api.createClient();
-        kubelet = new SimulatedKubelet(cluster, Files.createTempDirectory("srg-kubelet"));
+        // the worker image: java 21 on its PATH, srg's jars at the classpath the region names (here: links to this build's)
+        kubelet = new SimulatedKubelet(cluster, Files.createTempDirectory("srg-kubelet"))
+                .image(WORKER_IMAGE, Path.of(System.getProperty("java.home"), "bin").toString());
+        workerClasspath = workerImageClasspath(Files.createTempDirectory("srg-worker-image"));
         Path kubeconfig = Files.createTempFile("kubeconfig", ".yaml");
         Files.writeString(kubeconfig, """
                 apiVersion: v1
@@ -96,11 +105,18 @@ class KubernetesBackendTest {
                   user: {token: not-a-secret}
                 """.formatted(api.getPort()));
         Path regions = Files.createTempFile("regions", ".json");
+        // region local keeps ended Pods an hour (the tests read them); region k8s-b removes them at once
         Files.writeString(regions, """
                 [{"id": "local", "name": "On Kubernetes", "purchasable": true, "zones": [{"id": "local-a", "name": "A"}],
                   "backend": "kubernetes",
-                  "kubernetes": {"kubeconfig": "%s", "pollMillis": 100, "terminationGraceSeconds": 0,
-                                 "defaultImage": "registry.example/srg/runner:1"}}]""".formatted(kubeconfig));
+                  "kubernetes": {"kubeconfig": "%1$s", "pollMillis": 100, "terminationGraceSeconds": 0,
+                                 "defaultImage": "registry.example/srg/runner:1", "endedPodRetentionSeconds": 3600,
+                                 "workerImage": "%2$s", "workerClasspath": "%3$s"}},
+                 {"id": "k8s-b", "name": "On Kubernetes, cleaned", "purchasable": true, "zones": [{"id": "k8s-b-a", "name": "A"}],
+                  "backend": "kubernetes-b",
+                  "kubernetes": {"kubeconfig": "%1$s", "pollMillis": 100, "terminationGraceSeconds": 0,
+                                 "defaultImage": "registry.example/srg/runner:1"}}]""".formatted(kubeconfig, WORKER_IMAGE,
+                workerClasspath));
         server = TestServer.start(ServerExtensions.NONE, c -> c.withRegionsFile(regions));
         admin = server.admin();
         fx = new Fixtures(server);
@@ -306,6 +322,163 @@ class KubernetesBackendTest {
         assertThat(kubelet.starts(ns, KubernetesNames.pod(gone))).isEqualTo(1);
     }
 
+    @Test
+    @DisplayName("DATA_INTEGRATION runs srg's sync worker as a Pod of the worker image, job and credentials only in its Secret; progress and exit as on the local backend")
+    void dataIntegration() throws Exception {
+        // SPEC HA-3, SPEC DI-2, SPEC DI-5: the same worker and the same progress lines, in a Pod
+        String group = groupOn(fx.network(), 2);
+        String ws = fx.workspace(group).get("id").asString();
+        String ns = KubernetesNames.namespace("srg-", group);
+        TestDatabases.Fresh db = TestDatabases.fresh();
+        try (Connection c = DriverManager.getConnection(db.url(), db.user(), db.password()); var st = c.createStatement()) {
+            st.execute("CREATE TABLE src (id bigint PRIMARY KEY, label text)");
+            st.execute("INSERT INTO src SELECT g, 'row ' || g FROM generate_series(1, 5000) g");
+            st.execute("CREATE TABLE dst (id bigint PRIMARY KEY, label text)");
+        }
+        dataSource(ws, "pg-in", db);
+        dataSource(ws, "pg-out", db);
+        String id = submitSync(ws);
+        JsonNode done = awaitFinal(id, Duration.ofMinutes(3));
+        assertThat(done.get("status").asString()).as(admin.get("instances/" + id + "/log").text()).isEqualTo("SUCCEEDED");
+        assertThat(done.path("progress").path("recordsWritten").asLong()).as(done.toString()).isEqualTo(5000);
+        assertThat(done.path("progress").path("status").asString()).isEqualTo("SUCCEEDED");
+        try (Connection c = DriverManager.getConnection(db.url(), db.user(), db.password()); var st = c.createStatement();
+             var rs = st.executeQuery("SELECT count(*) FROM dst")) {
+            rs.next();
+            assertThat(rs.getLong(1)).isEqualTo(5000);
+        }
+
+        Pod pod = cluster.pods().inNamespace(ns).withName(KubernetesNames.pod(id)).get();
+        var container = pod.getSpec().getContainers().get(0);
+        assertThat(container.getImage()).isEqualTo(WORKER_IMAGE);
+        List<String> command = container.getCommand();
+        assertThat(command.get(0)).isEqualTo("java");
+        assertThat(command.get(command.indexOf("-cp") + 1)).isEqualTo(workerClasspath);
+        assertThat(command).endsWith("dev.srg.sync.SyncMain", "job.json");
+        // the data sources' credentials are in the Secret's job file, nowhere in the Pod (args, env values, annotations)
+        assertThat(cluster.getKubernetesSerialization().asJson(pod)).doesNotContain(db.password());
+        assertThat(container.getEnv()).allSatisfy(e -> assertThat(e.getValue()).isNull());
+        Secret secret = cluster.secrets().inNamespace(ns).withName(pod.getMetadata().getName()).get();
+        assertThat(new String(java.util.Base64.getDecoder().decode(secret.getData().get("file.job.json")),
+                java.nio.charset.StandardCharsets.UTF_8)).contains(db.password());
+        assertThat(kubelet.starts(ns, pod.getMetadata().getName())).as("at most once").isEqualTo(1);
+        assertThat(done.get("enforcement").get("image").get("note").asString()).contains(WORKER_IMAGE);
+
+        // a region without a worker image says so instead of starting a Pod that cannot run it
+        var net = fx.network("k8s-b", "k8s-b-a");
+        String other = groupIn("k8s-b", net);
+        String wsB = workspaceIn("k8s-b", other);
+        dataSource(wsB, "pg-in", db);
+        dataSource(wsB, "pg-out", db);
+        JsonNode refused = awaitFinal(submitSync(wsB));
+        assertThat(refused.get("failureReason").asString()).isEqualTo("LAUNCH_FAILED");
+        assertThat(refused.toString()).contains("workerImage");
+    }
+
+    @Test
+    @DisplayName("no retention: an ended Pod and its Secret go once the outcome is recorded (the log kept); leftovers go at restart; a released group's namespace goes")
+    void cleanUp() {
+        // SPEC HA-3: srg removes what it is done with, and only that
+        String group = groupIn("k8s-b", fx.network("k8s-b", "k8s-b-a"));
+        String ws = workspaceIn("k8s-b", group);
+        String ns = KubernetesNames.namespace("srg-", group);
+        String id = submit(ws, "echo kept; exit 4", 0.25, null);
+        String name = KubernetesNames.pod(id);
+        JsonNode done = awaitFinal(id);
+        assertThat(done.get("exitCode").asInt()).isEqualTo(4);
+        Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
+                cluster.pods().inNamespace(ns).withName(name).get() == null && cluster.secrets().inNamespace(ns).withName(name).get() == null);
+        assertThat(admin.get("instances/" + id + "/log").text()).as("the log srg kept").isEqualTo("kept\n");
+
+        // what a crash between the record and the removal leaves: the ended Pod and its Secret; and another installation's Pod
+        Pod left = kubelet.startedPod(ns, name);
+        left.getMetadata().setResourceVersion(null);
+        left.getMetadata().setUid(null);
+        left.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Succeeded").build());
+        cluster.pods().inNamespace(ns).resource(left).create();
+        cluster.secrets().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata()
+                .withName(name).withNamespace(ns).withLabels(left.getMetadata().getLabels())
+                .withAnnotations(Map.of("srg.dev/run", id, "srg.dev/state", "launched")).endMetadata().build()).create();
+        cluster.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName("srg-foreign")
+                .endMetadata().build()).create();
+        Pod foreign = new io.fabric8.kubernetes.api.model.PodBuilder(left).editMetadata().withNamespace("srg-foreign").withName("srg-foreign")
+                .withAnnotations(Map.of("srg.dev/run", "ins-not-known-here")).endMetadata().build();
+        cluster.pods().inNamespace("srg-foreign").resource(foreign).create();
+        server.restart();
+        Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
+                cluster.pods().inNamespace(ns).withName(name).get() == null && cluster.secrets().inNamespace(ns).withName(name).get() == null);
+        assertThat(cluster.pods().inNamespace("srg-foreign").withName("srg-foreign").get()).as("not srg's to remove").isNotNull();
+        assertThat(kubelet.starts(ns, name)).isEqualTo(1);
+
+        // the released group's namespace (with its quota and policy) goes
+        assertThat(cluster.namespaces().withName(ns).get()).isNotNull();
+        var released = admin.delete("resource-groups/" + group);
+        assertThat(released.status()).as(released.toString()).isBetween(200, 204);
+        Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
+                cluster.namespaces().withName(ns).get() == null);
+    }
+
+    private static String submitSync(String ws) {
+        Map<String, Object> job = Map.of(
+                "setting", Map.of("speed", Map.of("channel", 2), "errorLimit", Map.of("record", 0)),
+                "reader", Map.of("plugin", "postgresql", "parameter", Map.of("datasource", "pg-in", "table", List.of("src"),
+                        "column", List.of("id", "label"), "splitPk", "id")),
+                "writer", Map.of("plugin", "postgresql", "parameter", Map.of("datasource", "pg-out", "table", List.of("dst"),
+                        "column", List.of("id", "label"), "writeMode", "insert")));
+        var r = admin.post("instances", Map.of("workspaceId", ws, "type", "DATA_INTEGRATION", "cu", 0.5, "sync", job,
+                "timeoutSeconds", 300));
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        return r.id();
+    }
+
+    private static void dataSource(String ws, String name, TestDatabases.Fresh db) {
+        String rest = db.url().substring("jdbc:postgresql://".length());
+        String hostPort = rest.substring(0, rest.indexOf('/'));
+        var r = admin.post("data-sources", Map.of("name", name, "workspaceId", ws, "type", "POSTGRESQL",
+                "host", hostPort.substring(0, hostPort.lastIndexOf(':')),
+                "port", Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1)),
+                "database", rest.substring(rest.indexOf('/') + 1), "user", db.user(), "password", db.password()));
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+    }
+
+    /** A RUNNING pay-as-you-go group of 2 CU in {@code region} (zone {@code <region>-a}). */
+    private static String groupIn(String region, Fixtures.Network net) {
+        Map<String, Object> body = new HashMap<>(fx.payAsYouGoBody(net, 2));
+        body.put("regionId", region);
+        body.put("zoneId", region + "-a");
+        var r = admin.post("resource-groups", body);
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        return fx.awaitRunning(r.id()).get("id").asString();
+    }
+
+    private static String workspaceIn(String region, String group) {
+        var r = admin.post("workspaces", Map.of("name", "ws-" + group, "regionId", region, "defaultResourceGroupId", group));
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        return r.id();
+    }
+
+    /**
+     * A stand-in for the worker image's /opt/srg: links to this build's classes and jars, so that the
+     * Pod's classpath is the image's, not the server's.
+     */
+    private static String workerImageClasspath(Path root) throws Exception {
+        Path lib = Files.createDirectories(root.resolve("lib"));
+        List<String> entries = new ArrayList<>();
+        int n = 0;
+        for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            Path p = Path.of(entry).toAbsolutePath();
+            if (Files.isDirectory(p)) {
+                Path link = root.resolve("classes-" + n++);
+                Files.createSymbolicLink(link, p);
+                entries.add(link.toString());
+            } else if (p.toString().endsWith(".jar") && !Files.exists(lib.resolve(p.getFileName()))) {
+                Files.createSymbolicLink(lib.resolve(p.getFileName()), p);
+            }
+        }
+        entries.add(lib + "/*");
+        return String.join(":", entries);
+    }
+
     private static String groupOn(Fixtures.Network net, int cu) {
         var r = admin.post("resource-groups", fx.subscriptionBody(net, cu));
         assertThat(r.status()).as(r.toString()).isEqualTo(201);
@@ -329,8 +502,12 @@ class KubernetesBackendTest {
     }
 
     private static JsonNode awaitFinal(String id) {
+        return awaitFinal(id, Duration.ofSeconds(60));
+    }
+
+    private static JsonNode awaitFinal(String id, Duration atMost) {
         JsonNode[] last = new JsonNode[1];
-        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
+        Awaitility.await().atMost(atMost).pollInterval(Duration.ofMillis(50)).until(() -> {
             last[0] = admin.get("instances/" + id).json();
             return List.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT").contains(last[0].path("status").asString());
         });

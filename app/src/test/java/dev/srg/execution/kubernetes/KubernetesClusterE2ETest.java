@@ -31,7 +31,9 @@ import tools.jackson.databind.JsonNode;
  * SPEC HA-3 against a REAL cluster (kind, k3s, any): the scenarios of {@link KubernetesBackendTest}
  * with a real kubelet, real OOM kills, real activeDeadlineSeconds and the API server's own quota.
  * Tagged {@code kubernetes} (excluded by default) and run only when {@code KUBECONFIG} is set:
- * {@code KUBECONFIG=~/.kube/config ./run-tests -Dtest=KubernetesClusterE2ETest -Dsrg.test.excludedGroups=none}. The image ({@code SRG_K8S_TEST_IMAGE}, default
+ * {@code KUBECONFIG=~/.kube/config ./run-tests -Dtest=KubernetesClusterE2ETest -Dgroups=kubernetes -Dsrg.test.excludedGroups=
+ * -Dsurefire.failIfNoSpecifiedTests=false}. Ended Pods are kept 10 minutes here (the restart scenario reads its Pod).
+ * The image ({@code SRG_K8S_TEST_IMAGE}, default
  * {@value KubernetesBackendConfig#DEFAULT_IMAGE}) must have bash and python3. Everything it makes is
  * in namespaces with a prefix of its own, deleted at the end. See docs/kubernetes.md.
  */
@@ -54,7 +56,8 @@ class KubernetesClusterE2ETest {
         Files.writeString(regions, """
                 [{"id": "local", "name": "A real cluster", "purchasable": true, "zones": [{"id": "local-a", "name": "A"}],
                   "backend": "kubernetes",
-                  "kubernetes": {"kubeconfig": "%s", "namespacePrefix": "%s", "defaultImage": "%s", "pollMillis": 500}}]"""
+                  "kubernetes": {"kubeconfig": "%s", "namespacePrefix": "%s", "defaultImage": "%s", "pollMillis": 500,
+                                 "endedPodRetentionSeconds": 600}}]"""
                 .formatted(kubeconfig.toAbsolutePath(), PREFIX, image));
         KubernetesBackendConfig config = KubernetesBackendConfig.defaults().withKubeconfig(kubeconfig.toAbsolutePath());
         cluster = KubernetesRegions.client(config);

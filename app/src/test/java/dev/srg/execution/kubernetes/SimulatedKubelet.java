@@ -38,7 +38,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the log endpoint serves. It cannot limit memory, so OOM is staged: a script containing
  * {@value #OOM_MARKER} is killed as the kernel would kill it and reported OOMKilled (exit 137).
  * It does not enforce ResourceQuota or NetworkPolicy (the API server and the CNI do; the tests read
- * those objects' content instead).
+ * those objects' content instead). It pulls no image: a Pod's command runs on this machine, with the
+ * image's PATH where the test gave one ({@link #image}), e.g. a worker image's java.
  */
 final class SimulatedKubelet implements AutoCloseable {
     static final String OOM_MARKER = "#kubelet:oom-kill";
@@ -48,6 +49,8 @@ final class SimulatedKubelet implements AutoCloseable {
     private final Path base;
     private final Map<String, Run> runs = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> starts = new ConcurrentHashMap<>();
+    private final Map<String, String> imagePaths = new ConcurrentHashMap<>();
+    private final Map<String, Pod> startedPods = new ConcurrentHashMap<>();
     private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("simulated-kubelet").daemon().factory());
 
@@ -72,6 +75,17 @@ final class SimulatedKubelet implements AutoCloseable {
         this.client = requireNonNull(client, "client is null");
         this.base = requireNonNull(base, "base is null");
         loop.scheduleWithFixedDelay(this::tickSafely, 50, 50, TimeUnit.MILLISECONDS);
+    }
+
+    /** Stands for an image: its containers run with {@code path} first on their PATH (where the image has its programs). */
+    SimulatedKubelet image(String image, String path) {
+        imagePaths.put(image, path);
+        return this;
+    }
+
+    /** The Pod {@code namespace/name} as this node started it (it stays known after srg removed it); null if never started. */
+    Pod startedPod(String namespace, String name) {
+        return startedPods.get(namespace + "/" + name);
     }
 
     /** How often the Pod {@code namespace/name} was started (at most once, or srg ran a task twice). */
@@ -154,11 +168,13 @@ final class SimulatedKubelet implements AutoCloseable {
                 }
             }
             Path log = dir.resolve(".log");
-            ProcessBuilder builder = new ProcessBuilder(container.getCommand()).directory(dir.toFile())
+            String imagePath = imagePaths.get(container.getImage());
+            String path = (imagePath == null ? "" : imagePath + ":") + "/usr/local/bin:/usr/bin:/bin";
+            ProcessBuilder builder = new ProcessBuilder(onPath(container.getCommand(), path)).directory(dir.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).redirectErrorStream(true);
             builder.environment().clear();
-            builder.environment().put("PATH", "/usr/local/bin:/usr/bin:/bin");
+            builder.environment().put("PATH", path);
             for (EnvVar e : container.getEnv()) {
                 String key2 = e.getValueFrom().getSecretKeyRef().getKey();
                 builder.environment().put(e.getName(), decode(secret.getData().get(key2)));
@@ -167,6 +183,7 @@ final class SimulatedKubelet implements AutoCloseable {
             Instant started = Instant.now();
             Process p = builder.start();
             starts.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
+            startedPods.put(key, pod);
             runs.put(key, new Run(p, log, started, deadline == null ? Long.MAX_VALUE
                     : System.nanoTime() + TimeUnit.SECONDS.toNanos(deadline), oom));
             showRunning(pod, started);
@@ -215,6 +232,22 @@ final class SimulatedKubelet implements AutoCloseable {
                         .build()).build());
         client.pods().inNamespace(pod.getMetadata().getNamespace()).resource(pod).updateStatus();
         run.done = true;
+    }
+
+    /** The command with its program found on the container's PATH (a ProcessBuilder would look on the test JVM's). */
+    private static List<String> onPath(List<String> command, String path) {
+        String program = command.get(0);
+        if (program.contains("/")) {
+            return command;
+        }
+        for (String dir : path.split(":")) {
+            if (Files.isExecutable(Path.of(dir, program))) {
+                List<String> resolved = new java.util.ArrayList<>(command);
+                resolved.set(0, Path.of(dir, program).toString());
+                return resolved;
+            }
+        }
+        return command;
     }
 
     private static String decode(String base64) {
