@@ -58,7 +58,7 @@ import org.slf4j.LoggerFactory;
  * Runs each instance as real processes on this machine, through a small supervisor started in a
  * session of its own so that it outlives the server: {@code srg-supervisor}, compiled from
  * {@code src/main/c/srg-supervisor.c} by the build when a C compiler is there, else the bash
- * {@code supervisor.sh} with the same contract (at about six times the process starts). The
+ * {@code supervisor.sh} with the same contract (14 process starts per plain task instead of 3). The
  * supervisor guards the run with an atomic link(2) of the instance's {@code started} file, runs the
  * task in the instance's cgroups as a uid of its own, enforces the timeout, kills the whole
  * process tree at the end, keeps at most {@link LocalBackendConfig#maxOutputBytes()} of its output
