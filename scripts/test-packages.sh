@@ -22,6 +22,10 @@ srg_install_test_packages() {
   # and build scripts in them (bubblewrap); ImageApiTest builds one image from the archive
   command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
   command -v bwrap >/dev/null || need+=(bubblewrap)
+  # the compiled task supervisor (app/src/main/c, scripts/build-supervisor.sh): a C compiler and
+  # libc's headers (without them the build falls back to supervisor.sh)
+  command -v gcc >/dev/null || need+=(gcc)
+  [ -e /usr/include/stdio.h ] || need+=(libc6-dev)
   updated=false
   if [ ${#need[@]} -gt 0 ]; then
     echo "installing what the tests use from Debian's packages: ${need[*]}" >&2

@@ -82,6 +82,11 @@ public final class ResourceGroupManager {
         return limitsReader.read(groupId);
     }
 
+    /** The limits of a group the caller has just read (no second read of the group). */
+    public GroupLimits admissionLimits(ResourceGroupInfo group) {
+        return limitsReader.read(group);
+    }
+
     public QuotaSettings quotas(Principal caller, String id) {
         get(caller, id);
         return jdbi.withHandle(h -> new ResourceGroupDao(h).quotas(id));

@@ -247,7 +247,7 @@ public final class InstanceManager {
             throw SrgException.invalid("cu", "InvalidParameter.Cu.ExceedsCapacity",
                     "the task asks " + r.cu() + " but group '" + groupId + "' has " + group.capacity() + " in all; it could never start");
         }
-        var quota = groups.admissionLimits(groupId).quota(kind.usageType());
+        var quota = groups.admissionLimits(group).quota(kind.usageType());
         if (r.cu().milli() > quota.maxMilliCu()) {
             throw SrgException.invalid("cu", "InvalidParameter.Cu.ExceedsQuota", "the task asks " + r.cu() + " but "
                     + kind.usageType() + " tasks of group '" + groupId + "' may use at most "

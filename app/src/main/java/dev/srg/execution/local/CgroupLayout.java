@@ -35,6 +35,12 @@ final class CgroupLayout {
     /** Whatever the CU, a shell with a pipeline or two and an interpreter with its threads. */
     static final long MIN_PIDS = 64;
     private static final String SRG = "srg";
+    /** cgroup v1: the cpu.shares of a cgroup that weighs as one busy thread of nice 0. */
+    static final long V1_SHARES_PER_CORE = 1024;
+    /** cgroup v2: the cpu.weight of one thread's worth (the default of every cgroup). */
+    static final long V2_WEIGHT_PER_CORE = 100;
+    private static final long V1_MAX_SHARES = 262_144;
+    private static final long V2_MAX_WEIGHT = 10_000;
 
     enum Version { NONE, V1, V2 }
 
@@ -127,9 +133,44 @@ final class CgroupLayout {
             }
             boolean pids = wanted.contains("pids");
             return Optional.of(new CgroupLayout(Version.V2, Map.of("unified", parent), pids,
-                    "cgroup v2 at " + mount.mountPoint() + (pids ? " (with pids)" : " (no pids controller)")));
+                    "cgroup v2 at " + mount.mountPoint() + (pids ? " (with pids)" : " (no pids controller)")
+                            + weightNote(parent.resolve("cpu.weight"), v2ParentWeight(cores()))));
         }
         return Optional.empty();
+    }
+
+    /**
+     * The weight of srg's parent cgroup against its siblings (the host's other processes and
+     * cgroups): as much as {@code cores} busy threads, the CUs this host offers (1 CU = 1 core).
+     * With the default (1024 shares in v1, 100 in v2) all tasks together weigh as one thread, so
+     * on a busy host 30 runnable threads elsewhere left every task of every group 1/31 of the CPU,
+     * whatever CUs they were sold. The tasks' own quotas still cap each task; the weight only
+     * decides who runs when the host's cores are contended.
+     */
+    static long v1ParentShares(int cores) {
+        return Math.min(V1_MAX_SHARES, V1_SHARES_PER_CORE * Math.max(1, cores));
+    }
+
+    /** cgroup v2's cpu.weight for the same (100 is one thread's worth, 10,000 the kernel's maximum). */
+    static long v2ParentWeight(int cores) {
+        return Math.min(V2_MAX_WEIGHT, V2_WEIGHT_PER_CORE * Math.max(1, cores));
+    }
+
+    /** The cores this server may use (its cpuset and its own CPU quota included). */
+    private static int cores() {
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    /** Sets the parent's weight; says what it is, or why not (the tasks' quotas apply either way). */
+    private static String weightNote(Path file, long weight) {
+        try {
+            if (!Files.readString(file).trim().equals(Long.toString(weight))) {
+                Files.writeString(file, Long.toString(weight));
+            }
+            return ", srg's " + file.getFileName() + " " + weight + " (" + cores() + " cores)";
+        } catch (IOException | RuntimeException e) {
+            return ", srg's " + file.getFileName() + " not set (" + e.getMessage() + "): all tasks together may weigh as one thread";
+        }
     }
 
     private static void enableControllers(Path dir, List<String> controllers) throws IOException {
@@ -168,7 +209,8 @@ final class CgroupLayout {
             }
         }
         return Optional.of(new CgroupLayout(Version.V1, parents, pids.isPresent(),
-                pids.isPresent() ? "cgroup v1 (memory, cpu, cpuacct, pids)" : "cgroup v1 (memory, cpu, cpuacct; no pids)"));
+                (pids.isPresent() ? "cgroup v1 (memory, cpu, cpuacct, pids)" : "cgroup v1 (memory, cpu, cpuacct; no pids)")
+                        + weightNote(parents.get("cpu").resolve("cpu.shares"), v1ParentShares(cores()))));
     }
 
     /** Where srg's cgroups of a v1 controller go, if the controller is mounted. */

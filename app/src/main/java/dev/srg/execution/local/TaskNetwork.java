@@ -201,8 +201,8 @@ final class TaskNetwork {
     void release(String instanceId) {
         if (enforced() && Files.exists(NETNS_DIRECTORY.resolve(namespace(instanceId)))) {
             deleteNamespace(namespace(instanceId));
-        }
-        if (enforced()) {
+            // Only then can its link's rules be left: netns.sh down removes them before the namespace,
+            // so a task that ended normally costs no `ip rule show` here.
             pruneRules();
         }
     }

@@ -107,7 +107,7 @@ class ExactlyOnceTest {
         }
 
         // What a stale launch racing a finished one amounts to: the guard is already taken.
-        Process second = new ProcessBuilder("bash", supervisor.toString(), fixture.baseDirectory.resolve(id).toString())
+        Process second = new ProcessBuilder(supervisor.toString(), fixture.baseDirectory.resolve(id).toString())
                 .redirectErrorStream(true)
                 .start();
 

@@ -63,6 +63,56 @@ class LaunchLatencyTest {
                 median(firstInstruction), percentile(firstInstruction, 0.9), median(launchCall), median(exitReported));
     }
 
+    /**
+     * The compiled supervisor against supervisor.sh, interleaved task by task so that a busy
+     * machine hurts both the same: wall time from launch to the exit reported, and the CPU time of
+     * everything a launch runs (the supervisor, the task, the network's commands), read as this
+     * JVM's reaped children's time (/proc/self/stat cutime + cstime).
+     */
+    @Test
+    void compiledSupervisorAgainstTheScript() throws Exception {
+        try (BackendFixture fixture = new BackendFixture()) {
+            BackendFixture.Exits exits = new BackendFixture.Exits();
+            LocalExecutionBackend compiled = fixture.backend(exits);
+            LocalExecutionBackend script;
+            System.setProperty(LocalExecutionBackend.SUPERVISOR_PROPERTY, "script");
+            try {
+                script = fixture.backend(exits);
+            } finally {
+                System.clearProperty(LocalExecutionBackend.SUPERVISOR_PROPERTY);
+            }
+            List<LocalExecutionBackend> backends = List.of(compiled, script);
+            long[] cpuTicks = new long[2];
+            List<List<Double>> wall = List.of(new ArrayList<>(), new ArrayList<>());
+            for (int run = 0; run < RUNS + 5; run++) {
+                for (int b = 0; b < 2; b++) {
+                    String id = newId();
+                    long ticks = childrenCpuTicks();
+                    long start = System.nanoTime();
+                    backends.get(b).launch(shell(id, "true\n"));
+                    assertThat(exits.await(id).succeeded()).isTrue();
+                    long took = System.nanoTime() - start;
+                    if (run >= 5) {
+                        wall.get(b).add(took / 1e6);
+                        cpuTicks[b] += childrenCpuTicks() - ticks;
+                    }
+                }
+            }
+            double tick = 1000.0 / 100; // USER_HZ
+            System.out.printf("compiled supervisor: launch->exit median %.1f ms (p90 %.1f), CPU %.1f ms per task; "
+                            + "supervisor.sh: median %.1f ms (p90 %.1f), CPU %.1f ms per task; %s%n",
+                    median(wall.get(0)), percentile(wall.get(0), 0.9), cpuTicks[0] * tick / RUNS,
+                    median(wall.get(1)), percentile(wall.get(1), 0.9), cpuTicks[1] * tick / RUNS,
+                    compiled.enforcement(shell("i-x", "true")).network().note());
+        }
+    }
+
+    private static long childrenCpuTicks() throws java.io.IOException {
+        String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[13]) + Long.parseLong(f[14]); // cutime, cstime
+    }
+
     private static Instant epoch(String seconds) {
         BigDecimal value = new BigDecimal(seconds);
         return Instant.ofEpochSecond(value.longValue(), value.remainder(BigDecimal.ONE).movePointRight(9).longValue());

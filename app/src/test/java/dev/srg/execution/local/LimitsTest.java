@@ -175,6 +175,29 @@ class LimitsTest {
         assertThat(backend.limitsSupport().enforced()).isFalse();
     }
 
+    // SPEC ADM-7: CUs sold are CPU a task gets also on a busy host; the tasks' parent cgroup weighs
+    // as the cores the host offers, not as one thread (the kernel's default)
+    @Test
+    void srgsParentCgroupWeighsAsManyThreadsAsTheHostHasCores() throws Exception {
+        CgroupLayout layout = CgroupLayout.detect(LocalBackendConfig.DEFAULT_CGROUP_ROOT);
+        assumeThat(layout.support().enforced()).as(layout.support().note()).isTrue();
+        int cores = Runtime.getRuntime().availableProcessors();
+        Path parent = layout.version() == CgroupLayout.Version.V1
+                ? layout.instanceDirectories("probe").stream().map(Path::getParent)
+                        .filter(p -> Files.exists(p.resolve("cpu.shares"))).findFirst().orElseThrow()
+                : layout.instanceDirectories("probe").get(0).getParent();
+        Path weight = parent.resolve(layout.version() == CgroupLayout.Version.V1 ? "cpu.shares" : "cpu.weight");
+        // the kernel's default, as a parent made before this change has it
+        Files.writeString(weight, layout.version() == CgroupLayout.Version.V1 ? "1024" : "100");
+
+        CgroupLayout again = CgroupLayout.detect(LocalBackendConfig.DEFAULT_CGROUP_ROOT);
+
+        long expected = layout.version() == CgroupLayout.Version.V1
+                ? Math.min(262_144, 1024L * cores) : Math.min(10_000, 100L * cores);
+        assertThat(Files.readString(weight).trim()).isEqualTo(Long.toString(expected));
+        assertThat(again.support().note()).contains(weight.getFileName() + " " + expected + " (" + cores + " cores)");
+    }
+
     private static void assertCgroupsRemoved(LocalExecutionBackend backend, String id) {
         for (String controller : new String[] {"memory", "cpu", "cpuacct", "pids"}) {
             if (!Files.isDirectory(Path.of("/sys/fs/cgroup", controller))) {

@@ -1,0 +1,734 @@
+/*
+ * srg instance supervisor, compiled: the same contract as supervisor.sh (which stays the fallback
+ * where no C compiler built this), at two process starts per task instead of about fourteen.
+ *
+ *   srg-supervisor <instance-dir>
+ *
+ * Started by the server; takes a session of its own so that it outlives the server. It runs the
+ * task of one instance at most once (the link(2) of "started"), in its cgroups, as its own uid,
+ * enforces the timeout, kills the whole task at the end, keeps at most OUTPUT_CAP bytes of its
+ * output and writes the exit file. The files of the instance directory, their formats and the exit
+ * codes (70: no directory, 71: no spec, 75: another supervisor has the run) are supervisor.sh's;
+ * InstanceDirectory reads them.
+ *
+ * Where supervisor.sh forks a process, this does the work itself: the output copier is a loop
+ * here, the watchdog a poll timeout; entering the task's network and mount namespaces, binding
+ * its resolver files and its image, clearing the environment and switching the user are system
+ * calls in the task's process before its exec. What stays a command: netns.sh up and down (the
+ * namespace, its links, rules and resolver) and bubblewrap for a task in an image.
+ *
+ * Build: gcc -O2 -Wall -Wextra -Werror -o srg-supervisor srg-supervisor.c (scripts/build-supervisor.sh)
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define MAX_VARS 64
+#define MAX_CGROUPS 4
+
+static struct { char *name, *value; } vars[MAX_VARS];
+static int nvars;
+
+static const char *var(const char *name) {
+    for (int i = 0; i < nvars; i++)
+        if (strcmp(vars[i].name, name) == 0) return vars[i].value;
+    return "";
+}
+
+static char *xstrdup(const char *s) {
+    char *c = strdup(s);
+    if (!c) _exit(70);
+    return c;
+}
+
+static char *format(const char *fmt, ...) {
+    va_list ap;
+    char *out;
+    va_start(ap, fmt);
+    if (vasprintf(&out, fmt, ap) < 0) _exit(70);
+    va_end(ap);
+    return out;
+}
+
+/* The whole file, NUL-terminated; *len its size. NULL when it cannot be read. */
+static char *read_all(const char *path, size_t *len) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (n + 1 >= cap) buf = realloc(buf, cap *= 2);
+        if (!buf) _exit(70);
+        ssize_t r = read(fd, buf + n, cap - n - 1);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        n += r;
+    }
+    close(fd);
+    buf[n] = 0;
+    if (len) *len = n;
+    return buf;
+}
+
+static int write_file(const char *path, const char *value, int flags) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC | flags, 0600);
+    if (fd < 0) return -1;
+    size_t len = strlen(value);
+    ssize_t w = write(fd, value, len);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return w == (ssize_t)len ? 0 : -1;
+}
+
+static int write_in(const char *dir, const char *file, const char *value) {
+    char *path = format("%s/%s", dir, file);
+    int rc = write_file(path, value, 0);
+    free(path);
+    return rc;
+}
+
+/* spec: NAME='value' lines, the value single-quoted as the server writes it ('\'' for a quote). */
+static int parse_spec(char *text) {
+    char *p = text;
+    while (*p) {
+        char *line_end = p;
+        char *eq = strchr(p, '=');
+        if (!eq) break;
+        *eq = 0;
+        char *name = p, *in = eq + 1, *out = eq + 1;
+        for (;;) {
+            if (*in == '\'') {
+                in++;
+                while (*in && *in != '\'') *out++ = *in++;
+                if (*in != '\'') return -1;
+                in++;
+            } else if (*in == '\\' && in[1]) {
+                *out++ = in[1];
+                in += 2;
+            } else {
+                break;
+            }
+        }
+        if (*in != '\n' && *in != 0) return -1;
+        line_end = *in ? in + 1 : in;
+        *out = 0;
+        if (nvars == MAX_VARS) return -1;
+        vars[nvars].name = name;
+        vars[nvars].value = eq + 1;
+        nvars++;
+        p = line_end;
+    }
+    return 0;
+}
+
+/* NUL-separated entries of a file as a NULL-terminated vector (extra slots for additions). */
+static char **nul_list(const char *path, int extra, int *count) {
+    size_t len;
+    char *buf = read_all(path, &len);
+    if (!buf) return NULL;
+    int n = 0;
+    for (size_t i = 0; i < len; i++)
+        if (buf[i] == 0) n++;
+    char **list = calloc(n + extra + 1, sizeof *list);
+    if (!list) _exit(70);
+    int k = 0;
+    for (size_t i = 0; i < len && k < n; k++) {
+        list[k] = buf + i;
+        i += strlen(buf + i) + 1;
+    }
+    *count = k;
+    return list;
+}
+
+/* bash's $EPOCHREALTIME: seconds and microseconds */
+static char *epoch_text(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return format("%lld.%06ld", (long long)ts.tv_sec, ts.tv_nsec / 1000);
+}
+
+static long long mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
+/* Fields of /proc/<pid>/stat after "(comm) ": [0] state, [1] ppid, [2] pgrp, [3] session, [19] starttime. */
+static int stat_fields(pid_t pid, char *state, long long *ppid, long long *session, unsigned long long *start) {
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return -1;
+    buf[n] = 0;
+    char *rest = strrchr(buf, ')');
+    if (!rest || rest[1] != ' ') return -1;
+    rest += 2;
+    char st;
+    long long pp, pg, se;
+    unsigned long long f[17];
+    if (sscanf(rest, "%c %lld %lld %lld %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+               &st, &pp, &pg, &se, &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7], &f[8], &f[9], &f[10],
+               &f[11], &f[12], &f[13], &f[14], &f[15], &f[16]) != 21)
+        return -1;
+    if (state) *state = st;
+    if (ppid) *ppid = pp;
+    if (session) *session = se;
+    if (start) *start = f[15];
+    return 0;
+}
+
+/* --- state --- */
+static const char *stop_reason;        /* CANCELLED or TIMEOUT once asked to stop */
+static int limits_enforced, contained;
+static char *limits_note, *pids_note = "", *output_note;
+static const char *cgroup_dirs[MAX_CGROUPS];
+static int ncgroups;
+static long long nproc_limit = -1;
+static pid_t task;
+static int sigfd = -1;
+
+static void note_failure(const char *where) {
+    limits_note = format("cgroup setup failed at %s; task runs without limits", where);
+    for (int i = 0; i < ncgroups; i++) rmdir(cgroup_dirs[i]);
+    ncgroups = 0;
+}
+
+static int ensure_dir(const char *d) {
+    return mkdir(d, 0755) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+static void setup_cgroups(void) {
+    const char *version = var("CG_VERSION"), *mem = var("MEM_LIMIT");
+    if (strcmp(version, "1") == 0) {
+        /* the server normally creates the directories */
+        const char *dirs[] = {var("CG_MEMORY"), var("CG_CPU"), var("CG_CPUACCT")};
+        for (int i = 0; i < 3; i++) {
+            if (ensure_dir(dirs[i]) != 0) { char *w = format("mkdir %s", dirs[i]); note_failure(w); return; }
+            cgroup_dirs[ncgroups++] = dirs[i];
+        }
+        if (write_in(dirs[0], "memory.limit_in_bytes", mem) != 0) { note_failure("memory.limit_in_bytes"); return; }
+        /* no swap for the task: memsw is only there with swap accounting, swappiness is a fallback */
+        write_in(dirs[0], "memory.memsw.limit_in_bytes", mem);
+        write_in(dirs[0], "memory.swappiness", "0");
+        if (write_in(dirs[1], "cpu.cfs_period_us", var("CPU_PERIOD_US")) != 0) { note_failure("cpu.cfs_period_us"); return; }
+        if (write_in(dirs[1], "cpu.cfs_quota_us", var("CPU_QUOTA_US")) != 0) { note_failure("cpu.cfs_quota_us"); return; }
+    } else if (strcmp(version, "2") == 0) {
+        const char *d = var("CG_UNIFIED");
+        if (ensure_dir(d) != 0) { char *w = format("mkdir %s", d); note_failure(w); return; }
+        cgroup_dirs[ncgroups++] = d;
+        if (write_in(d, "memory.max", mem) != 0) { note_failure("memory.max"); return; }
+        write_in(d, "memory.swap.max", "0");
+        char *cpu = format("%s %s", var("CPU_QUOTA_US"), var("CPU_PERIOD_US"));
+        if (write_in(d, "cpu.max", cpu) != 0) { note_failure("cpu.max"); return; }
+    } else {
+        return;
+    }
+    limits_enforced = contained = 1;
+    limits_note = xstrdup(var("LIMITS_NOTE_ENFORCED"));
+}
+
+/* The cgroup pids controller where there is one, else RLIMIT_NPROC of the task's own uid. */
+static void setup_pids(void) {
+    const char *version = var("CG_VERSION"), *max = var("PIDS_MAX");
+    const char *d = var("CG_PIDS");
+    if (strcmp(version, "2") == 0 && !limits_enforced) d = "";
+    if (*d) {
+        int ok = 1;
+        if (strcmp(version, "1") == 0 && ensure_dir(d) != 0) ok = 0;
+        if (ok && write_in(d, "pids.max", max) == 0) {
+            if (strcmp(version, "1") == 0) cgroup_dirs[ncgroups++] = d;
+            contained = 1;
+            pids_note = format("pids %s (cgroup pids controller)", max);
+            return;
+        }
+        if (ok && strcmp(version, "1") == 0) rmdir(d);
+    }
+    if (*var("RUN_UID")) {
+        nproc_limit = atoll(max);
+        pids_note = format("pids %s (RLIMIT_NPROC of the task's own uid; no cgroup pids controller)", max);
+    } else {
+        pids_note = "pids not limited (no cgroup pids controller, and RLIMIT_NPROC would count the server's own uid)";
+    }
+}
+
+/* Runs a helper (netns.sh) with its stderr appended to net.log; its exit status, -1 if it did not run. */
+static int run_helper(char *const argv[]) {
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        int log = open("net.log", O_WRONLY | O_CREAT | O_APPEND, 0600);
+        int null = open("/dev/null", O_RDWR);
+        if (log >= 0) dup2(log, 2);
+        if (null >= 0) { dup2(null, 0); dup2(null, 1); }
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int is_alive_not_zombie(pid_t pid) {
+    char state;
+    return stat_fields(pid, &state, NULL, NULL, NULL) == 0 && state != 'Z';
+}
+
+/* Kills every process of the task: its process group, the members of its cgroups and, without
+ * cgroups, every process of its uid (kill -1 as that uid) or else of this session. */
+static void kill_tree(void) {
+    const char *uid = var("RUN_UID"), *gid = var("RUN_GID");
+    pid_t self = getpid();
+    for (int round = 1; round <= 100; round++) {
+        int found = 0;
+        if (task > 0) kill(-task, SIGKILL);
+        for (int i = 0; i < ncgroups; i++) {
+            char *path = format("%s/cgroup.procs", cgroup_dirs[i]);
+            char *procs = read_all(path, NULL);
+            free(path);
+            if (!procs) continue;
+            for (char *line = strtok(procs, "\n"); line; line = strtok(NULL, "\n")) {
+                pid_t p = atoi(line);
+                if (p > 0 && is_alive_not_zombie(p) && kill(p, SIGKILL) == 0) found = 1;
+            }
+            free(procs);
+        }
+        if (!contained && *uid) {
+            if (round == 1) {
+                /* once is enough: every process of the uid is signalled at once, forks included */
+                pid_t k = fork();
+                if (k == 0) {
+                    if (setgroups(0, NULL) == 0 && setresgid(atoi(gid), atoi(gid), atoi(gid)) == 0
+                        && setresuid(atoi(uid), atoi(uid), atoi(uid)) == 0)
+                        kill(-1, SIGKILL);
+                    _exit(0);
+                }
+                if (k > 0) while (waitpid(k, NULL, 0) < 0 && errno == EINTR) {}
+            }
+        } else if (!contained) {
+            DIR *proc = opendir("/proc");
+            struct dirent *e;
+            while (proc && (e = readdir(proc))) {
+                pid_t p = atoi(e->d_name);
+                if (p <= 0 || p == self) continue;
+                char state;
+                long long session;
+                if (stat_fields(p, &state, NULL, &session, NULL) == 0 && session == self && state != 'Z'
+                    && kill(p, SIGKILL) == 0)
+                    found = 1;
+            }
+            if (proc) closedir(proc);
+        }
+        if (!found) return;
+        sleep_ms(20);
+    }
+}
+
+/* The "key value" line of a file, or NULL. */
+static char *read_value(const char *path, const char *key) {
+    char *text = read_all(path, NULL);
+    if (!text) return NULL;
+    size_t klen = strlen(key);
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        if (strncmp(line, key, klen) == 0 && line[klen] == ' ') return xstrdup(line + klen + 1);
+    }
+    return NULL;
+}
+
+static char *first_line(const char *path) {
+    char *text = read_all(path, NULL);
+    if (!text) return NULL;
+    text[strcspn(text, "\n")] = 0;
+    return text;
+}
+
+static void handle_signals(void) {
+    struct signalfd_siginfo si;
+    while (read(sigfd, &si, sizeof si) == sizeof si) {
+        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT || si.ssi_signo == SIGHUP) {
+            if (!stop_reason) stop_reason = "CANCELLED";
+        }
+    }
+}
+
+/* --- the output copier: the supervisor itself, as root, outside the task's cgroups --- */
+static int out_read = -1, out_log = -1;
+static long long out_cap, out_kept, out_dropped;
+
+/* Copies what the pipe has; 0 at its end (every writer gone), 1 otherwise. */
+static int copy_output(void) {
+    char buf[65536];
+    for (;;) {
+        ssize_t n = read(out_read, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) return 1;
+        if (n <= 0) return 0;
+        long long keep = out_cap - out_kept;
+        if (keep > n) keep = n;
+        if (keep > 0) {
+            ssize_t off = 0;
+            while (off < keep) {
+                ssize_t w = write(out_log, buf + off, keep - off);
+                if (w < 0 && errno == EINTR) continue;
+                if (w <= 0) break;
+                off += w;
+            }
+            out_kept += keep;
+        }
+        out_dropped += n - keep;
+    }
+}
+
+static void child_failed(const char *dir, const char *fmt, const char *arg) {
+    char *path = format("%s/launch_failed", dir);
+    char *why = format(fmt, arg, strerror(errno));
+    write_file(path, why, O_CREAT | O_TRUNC);
+    _exit(1);
+}
+
+/*
+ * The task's process, as supervisor.sh's subshell and its exec chain: a process group of its own,
+ * its cgroups, its home, RLIMIT_NPROC, its output; then what nsenter, unshare, netns.sh enter,
+ * the image's bind mount, env -i and setpriv did there, each without an exec of its own.
+ */
+static void exec_task(const char *dir, char **argv, char **task_env, int out_write, const char *ns, int enter_net,
+                      const char *image, int switch_uid) {
+    sigset_t none;
+    sigemptyset(&none);
+    signal(SIGPIPE, SIG_DFL);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    setpgid(0, 0);
+    char self[32];
+    snprintf(self, sizeof self, "%d", (int)getpid());
+    for (int i = 0; i < ncgroups; i++) {
+        if (write_in(cgroup_dirs[i], "cgroup.procs", self) != 0) {
+            char *why = format("could not join cgroup %s\n", cgroup_dirs[i]);
+            write_file("launch_failed", why, O_CREAT | O_TRUNC);
+            _exit(1);
+        }
+    }
+    if (chdir("home") != 0) {
+        write_file("launch_failed", "no home directory\n", O_CREAT | O_TRUNC);
+        _exit(1);
+    }
+    if (nproc_limit >= 0) {
+        struct rlimit rl = {nproc_limit, nproc_limit};
+        if (setrlimit(RLIMIT_NPROC, &rl) != 0) {
+            write_file("../launch_failed", "could not set RLIMIT_NPROC\n", O_CREAT | O_TRUNC);
+            _exit(1);
+        }
+    }
+    int null = open("/dev/null", O_RDONLY);
+    if (null < 0 || dup2(null, 0) < 0 || dup2(out_write, 1) < 0 || dup2(out_write, 2) < 0) _exit(126);
+    if (null > 2) close(null);
+    if (out_write > 2) close(out_write);
+    if (enter_net || *image) {
+        /* a mount namespace of its own, nothing propagating back to the host */
+        if (enter_net) {
+            char *path = format("/run/netns/%s", ns);
+            int fd = open(path, O_RDONLY | O_CLOEXEC);
+            if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) child_failed(dir, "could not enter the task's network %s: %s\n", ns);
+            close(fd);
+        }
+        if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+            child_failed(dir, "could not make the task's mount namespace%s: %s\n", "");
+        if (enter_net) {
+            /* netns.sh enter: the task's hosts and resolver over the host's */
+            char *hosts = format("%s/net/hosts", dir), *resolv = format("%s/net/resolv.conf", dir);
+            if (mount(hosts, "/etc/hosts", NULL, MS_BIND, NULL) != 0) child_failed(dir, "could not bind %s: %s\n", hosts);
+            char *target = realpath("/etc/resolv.conf", NULL);
+            if (target && mount(resolv, target, NULL, MS_BIND, NULL) != 0) child_failed(dir, "could not bind %s: %s\n", resolv);
+        }
+        if (*image) {
+            /* the image where only this task sees it (bubblewrap then makes it the read-only root) */
+            char *rootfs = format("%s/rootfs", dir);
+            if (mount(image, rootfs, NULL, MS_BIND, NULL) != 0) child_failed(dir, "could not bind the image %s: %s\n", image);
+        }
+    }
+    if (switch_uid) {
+        /* setpriv --reuid --regid --clear-groups --no-new-privs */
+        const char *uid = var("RUN_UID"), *gid = var("RUN_GID");
+        if (setgroups(0, NULL) != 0 || setresgid(atoi(gid), atoi(gid), atoi(gid)) != 0
+            || setresuid(atoi(uid), atoi(uid), atoi(uid)) != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+            child_failed(dir, "could not switch to uid %s: %s\n", uid);
+    }
+    environ = task_env; /* env -i: only the task's environment; its PATH finds the program */
+    execvp(argv[0], argv);
+    fprintf(stderr, "srg-supervisor: failed to execute %s: %s\n", argv[0], strerror(errno));
+    _exit(errno == ENOENT ? 127 : 126);
+}
+
+static void append(char **list, int *n, const char *item) { list[(*n)++] = (char *)item; }
+
+static char *shell_time(long sec, long usec) { /* bash's times: 0m1.250s */
+    return format("%ldm%ld.%03lds", sec / 60, sec % 60, usec / 1000);
+}
+
+int main(int argc, char **argv) {
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        puts("srg-supervisor 1");
+        return 0;
+    }
+    if (argc != 2) {
+        fprintf(stderr, "usage: srg-supervisor <instance-dir>\n");
+        return 64;
+    }
+    /* signals first: a cancel (TERM) that arrives at any later moment is seen */
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    sigaddset(&mask, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    signal(SIGPIPE, SIG_IGN);
+    setsid(); /* a session of its own: it outlives the server */
+    umask(077);
+    const char *dir = argv[1];
+    if (chdir(dir) != 0) return 70;
+    char *spec = read_all("spec", NULL);
+    if (!spec || parse_spec(spec) != 0) return 71;
+
+    /* the run-at-most-once guard */
+    pid_t self = getpid();
+    unsigned long long ticks = 0;
+    stat_fields(self, NULL, NULL, NULL, &ticks);
+    char started_tmp[64], line[96];
+    snprintf(started_tmp, sizeof started_tmp, "started.%d", (int)self);
+    snprintf(line, sizeof line, "%d %llu\n", (int)self, ticks);
+    if (write_file(started_tmp, line, O_CREAT | O_TRUNC) != 0) return 70;
+    if (link(started_tmp, "started") != 0) {
+        unlink(started_tmp);
+        return 75;
+    }
+    unlink(started_tmp);
+
+    char *started_at = epoch_text();
+    limits_note = xstrdup(var("LIMITS_NOTE"));
+    handle_signals();
+    setup_cgroups();
+    setup_pids();
+
+    /* the task's network (SPEC NET-7..9; netns.sh, docs/networks.md) */
+    const char *ns = var("NET_NS"), *net_script = var("NET_SCRIPT");
+    char *net_dir = format("%s/net", dir);
+    int has_net = 0;
+    if (*ns && access("cancel", F_OK) != 0) {
+        char *up[] = {"bash", (char *)net_script, "up", net_dir, (char *)ns, (char *)var("NET_INDEX"), NULL};
+        if (run_helper(up) == 0) {
+            /* the image builder enters it itself, for the build script only (docs/images.md) */
+            has_net = !*var("BUILDER");
+        } else {
+            size_t len = 0;
+            char *log = read_all("net.log", &len);
+            const char *tail = log ? (len > 300 ? log + len - 300 : log) : "";
+            char *why = format("could not create the task's network namespace: %s\n", tail);
+            for (char *c = why; *c; c++) if (*c == '\n' && c[1]) *c = ' ';
+            write_file("launch_failed", why, O_CREAT | O_TRUNC);
+        }
+    }
+    char *cap_text = xstrdup(var("OUTPUT_CAP"));
+    output_note = format("output kept up to %s bytes", cap_text);
+    handle_signals();
+    if (access("cancel", F_OK) == 0) stop_reason = "CANCELLED";
+
+    int task_rc = -1, task_done = 0;
+    long long deadline = -1;
+    if (!stop_reason && access("launch_failed", F_OK) != 0) {
+        int nenv = 0, nargv = 0;
+        char **task_env = nul_list("env", 3, &nenv);
+        char **task_argv = nul_list("argv", 0, &nargv);
+        if (!task_env || !task_argv || nargv == 0) {
+            write_file("launch_failed", "cannot read the task's env or argv\n", O_CREAT | O_TRUNC);
+        } else {
+            const char *uid = var("RUN_UID"), *gid = var("RUN_GID"), *image = var("IMAGE_ROOT");
+            int builder = *var("BUILDER") != 0;
+            if (builder) {
+                /* the image builder (srg's own script) stays root and is told the task's uid and namespace */
+                task_env[nenv++] = format("SRG_TASK_UID=%s", uid);
+                task_env[nenv++] = format("SRG_TASK_GID=%s", gid);
+                if (*ns && access("launch_failed", F_OK) != 0) task_env[nenv++] = format("SRG_TASK_NETNS=/run/netns/%s", ns);
+            }
+            char **chain = task_argv;
+            if (*image) {
+                /* as the task's uid: the image as the read-only root, its home, /proc, a minimal /dev */
+                char *rootfs = format("%s/rootfs", dir), *home = format("%s/home", dir);
+                const char *e[] = {"bwrap", "--ro-bind", rootfs, "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+                                   "--tmpfs", "/home", "--bind", home, "/home/task", "--ro-bind-try", "/etc/hosts", "/etc/hosts",
+                                   "--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf", "--unshare-pid", "--unshare-ipc",
+                                   "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--setenv", "HOME",
+                                   "/home/task", "--chdir", "/home/task", "--"};
+                int n = 0, ne = sizeof e / sizeof *e;
+                chain = calloc(ne + nargv + 1, sizeof *chain);
+                if (!chain) return 70;
+                for (int i = 0; i < ne; i++) append(chain, &n, e[i]);
+                for (int i = 0; i < nargv; i++) append(chain, &n, task_argv[i]);
+            }
+            int pipefd[2];
+            out_log = open("output.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+            if (out_log < 0 || pipe2(pipefd, O_CLOEXEC) != 0) return 70;
+            out_read = pipefd[0];
+            out_cap = atoll(cap_text);
+            fcntl(out_read, F_SETFL, O_NONBLOCK);
+            /* job control: the task gets a process group of its own, killed as a group */
+            task = fork();
+            if (task == 0) exec_task(dir, chain, task_env, pipefd[1], ns, has_net, image, *uid && !builder);
+            if (task < 0) {
+                write_file("launch_failed", "cannot fork the task\n", O_CREAT | O_TRUNC);
+                task = 0;
+            } else {
+                setpgid(task, task);
+            }
+            /* only the task holds the pipe now: its end comes when the task's last process is gone */
+            close(pipefd[1]);
+            long long timeout = atoll(var("TIMEOUT_MS"));
+            if (timeout > 0) deadline = mono_ms() + timeout;
+            int pipe_open = 1;
+            while (task > 0 && !stop_reason && !task_done) {
+                int wait_ms = -1;
+                if (deadline >= 0) {
+                    long long left = deadline - mono_ms();
+                    if (left <= 0) { stop_reason = "TIMEOUT"; break; }
+                    wait_ms = left > 60000 ? 60000 : (int)left;
+                }
+                struct pollfd fds[2] = {{sigfd, POLLIN, 0}, {pipe_open ? out_read : -1, POLLIN, 0}};
+                if (poll(fds, 2, wait_ms) < 0 && errno != EINTR) break;
+                if (fds[1].revents) pipe_open = copy_output();
+                handle_signals();
+                int status;
+                if (waitpid(task, &status, WNOHANG) == task) {
+                    task_done = 1;
+                    task_rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+                }
+            }
+        }
+    }
+    char *finished_at = epoch_text();
+    if (stop_reason) task_rc = -1;
+    /* leftovers (background children) die with the instance: they would hold its CUs after release */
+    kill_tree();
+    if (task > 0 && !task_done) while (waitpid(task, NULL, 0) < 0 && errno == EINTR) {}
+    if (out_read >= 0) {
+        /* every writer is dead by now; one that escaped (or a process of another user the task gave
+         * its descriptor to) would hold the pipe open: after 5 s the copy stops */
+        long long until = mono_ms() + 5000;
+        int open_ = 1;
+        while (open_ && (open_ = copy_output())) {
+            long long left = until - mono_ms();
+            if (left <= 0) {
+                char *n = format("%s; output copier stopped after 5 s (a process kept the task's output open)", limits_note);
+                limits_note = n;
+                break;
+            }
+            struct pollfd fd = {out_read, POLLIN, 0};
+            poll(&fd, 1, (int)left);
+        }
+        close(out_read);
+        if (out_dropped > 0) {
+            char *note = format("\n[srg] output truncated: %lld bytes beyond the cap of %s bytes were not kept\n", out_dropped, cap_text);
+            if (write(out_log, note, strlen(note)) < 0) {}
+            output_note = format("output truncated: %lld bytes beyond the cap of %s bytes not kept", out_dropped, cap_text);
+        }
+        close(out_log);
+    }
+    while (waitpid(-1, NULL, WNOHANG) > 0) {}
+    /* the task's network goes with its last process, before the exit file says it ended */
+    if (*ns) {
+        char *down[] = {"bash", (char *)net_script, "down", (char *)ns, net_dir, NULL};
+        run_helper(down);
+    }
+
+    char *cpu_ns = "", *peak = "", *oom = NULL;
+    const char *version = var("CG_VERSION");
+    if (limits_enforced && strcmp(version, "1") == 0) {
+        char *p = format("%s/cpuacct.usage", var("CG_CPUACCT"));
+        char *v = first_line(p);
+        if (v) cpu_ns = v;
+        p = format("%s/memory.max_usage_in_bytes", var("CG_MEMORY"));
+        v = first_line(p);
+        if (v) peak = v;
+        oom = read_value(format("%s/memory.oom_control", var("CG_MEMORY")), "oom_kill");
+    } else if (limits_enforced && strcmp(version, "2") == 0) {
+        char *usec = read_value(format("%s/cpu.stat", var("CG_UNIFIED")), "usage_usec");
+        if (usec) cpu_ns = format("%lld", atoll(usec) * 1000);
+        char *v = first_line(format("%s/memory.peak", var("CG_UNIFIED")));
+        if (v) peak = v;
+        oom = read_value(format("%s/memory.events", var("CG_UNIFIED")), "oom_kill");
+    }
+    long long oom_kills = oom ? atoll(oom) : 0;
+    struct rusage ru;
+    getrusage(RUSAGE_CHILDREN, &ru);
+
+    const char *reason;
+    char *failed = first_line("launch_failed");
+    if (stop_reason) {
+        reason = stop_reason;
+    } else if (failed) {
+        reason = "LAUNCH_FAILED";
+        limits_note = format("%s; launch failed: %s", limits_note, failed);
+    } else if (task_rc > 0 && oom_kills > 0) {
+        reason = "OUT_OF_MEMORY";
+    } else if (task_rc > 0) {
+        reason = "NON_ZERO_EXIT";
+    } else {
+        reason = "NONE";
+    }
+    char *note = format("%s; %s; %s; %s", limits_note, pids_note, var("ISOLATION_NOTE"), output_note);
+    for (char *c = note; *c; c++) if (*c == '\n') *c = ' ';
+    char rc_text[16] = "";
+    if (task_rc >= 0) snprintf(rc_text, sizeof rc_text, "%d", task_rc);
+    char *exit_text = format("exit_code=%s\nreason=%s\nstarted_at=%s\nfinished_at=%s\ncpu_ns=%s\nchildren_user=%s\n"
+                             "children_sys=%s\npeak_memory_bytes=%s\noom_kills=%lld\nlimits_enforced=%s\nlimits_note=%s\n",
+                             rc_text, reason, started_at, finished_at, cpu_ns,
+                             shell_time(ru.ru_utime.tv_sec, ru.ru_utime.tv_usec),
+                             shell_time(ru.ru_stime.tv_sec, ru.ru_stime.tv_usec), peak, oom_kills,
+                             limits_enforced ? "true" : "false", note);
+    char exit_tmp[64];
+    snprintf(exit_tmp, sizeof exit_tmp, "exit.%d", (int)self);
+    if (write_file(exit_tmp, exit_text, O_CREAT | O_TRUNC) != 0 || rename(exit_tmp, "exit") != 0) return 70;
+
+    /* emptied cgroups can take a moment to go */
+    for (int round = 0; round < 50; round++) {
+        int left = 0;
+        for (int i = 0; i < ncgroups; i++)
+            if (rmdir(cgroup_dirs[i]) != 0 && errno != ENOENT) left = 1;
+        if (!left) break;
+        sleep_ms(20);
+    }
+    return 0;
+}

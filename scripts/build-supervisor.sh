@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Compiles the task supervisor (app/src/main/c/srg-supervisor.c) into OUT; run by the Maven build
+# (app/pom.xml, process-classes) so that the binary goes into the jar beside supervisor.sh.
+#   scripts/build-supervisor.sh SOURCE OUT
+# Without a C compiler it says so and leaves OUT absent: srg then starts tasks through the bash
+# supervisor (same guarantees, more process starts per task; docs/benchmarks.md). ./run-tests
+# installs gcc (scripts/test-packages.sh), so the tests run the compiled one.
+set -euo pipefail
+src=$1 out=$2
+cc=${CC:-}
+if [[ -z $cc ]]; then
+  for c in gcc cc; do command -v "$c" >/dev/null 2>&1 && { cc=$c; break; }; done
+fi
+rm -f "$out"
+if [[ -z $cc ]]; then
+  echo "build-supervisor: no C compiler (gcc, cc): the jar has no compiled supervisor; tasks will start through supervisor.sh" >&2
+  exit 0
+fi
+mkdir -p "$(dirname "$out")"
+"$cc" -O2 -Wall -Wextra -Werror -o "$out.tmp" "$src"
+mv "$out.tmp" "$out"
