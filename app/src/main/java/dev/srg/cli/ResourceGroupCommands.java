@@ -76,11 +76,17 @@ final class ResourceGroupCommands extends ClientCommand {
                 @Option(names = "--vswitch", required = true, paramLabel = "VSWITCH_ID") String vswitch,
                 @Option(names = "--client-token", paramLabel = "TOKEN", description = "idempotency key") String clientToken,
                 @Option(names = "--wait", description = "poll until the group is RUNNING") boolean wait,
-                @Option(names = "--wait-timeout", paramLabel = "SECONDS", defaultValue = "600") long waitTimeout) {
+                @Option(names = "--wait-timeout", paramLabel = "SECONDS", defaultValue = "600") long waitTimeout,
+                @Option(names = "--dry-run", description = "show the order and its price; buy nothing") boolean dryRun) {
         ApiClient api = api();
-        JsonNode group = api.post(API + "/resource-groups", body("name", name, "remark", remark, "regionId", region, "zoneId", zone,
+        var request = body("name", name, "remark", remark, "regionId", region, "zoneId", zone,
                 "billingMode", mode.toUpperCase(Locale.ROOT), "specCu", specCu, "maxCu", maxCu, "billingCycle", cycle,
-                "autoRenew", autoRenew ? Boolean.TRUE : null, "vpcId", vpc, "vswitchId", vswitch, "clientToken", clientToken));
+                "autoRenew", autoRenew ? Boolean.TRUE : null, "vpcId", vpc, "vswitchId", vswitch, "clientToken", clientToken);
+        if (dryRun) {
+            out().one(api.post(API + "/resource-groups?dryRun=true", request), LifecycleCommands.QUOTE);
+            return;
+        }
+        JsonNode group = api.post(API + "/resource-groups", request);
         out().one(wait ? awaitRunning(api, group, Duration.ofSeconds(waitTimeout)) : group, GROUP);
     }
 
@@ -137,7 +143,9 @@ final class ResourceGroupCommands extends ClientCommand {
     }
 
     @Command(name = "delete", description = "Unsubscribe / release a resource group.")
-    void delete(@Parameters(paramLabel = "RG") String id) {
+    void delete(@Parameters(paramLabel = "RG") String id,
+                @Option(names = "--yes", description = "do not ask to confirm") boolean yes) {
+        LifecycleCommands.confirm(yes, "Unsubscribe " + id + "? Its queued tasks are cancelled and the rest of a paid period is not refunded");
         api().delete(path("/resource-groups/%s", id));
         out().done("Releasing resource group " + id + ": queued tasks cancelled, RELEASED once its running tasks end");
     }
@@ -252,8 +260,10 @@ final class ResourceGroupCommands extends ClientCommand {
     @Command(name = "scale", description = "Scale a subscription group out or in (places an order; SCALING until it takes effect).")
     void scale(@Parameters(paramLabel = "RG") String id,
                @Option(names = "--spec-cu", required = true, paramLabel = "CU", description = "the new spec, whole CUs") BigDecimal specCu,
-               @Option(names = "--client-token", paramLabel = "TOKEN") String clientToken) {
-        LifecycleCommands.scale(this, id, specCu, clientToken);
+               @Option(names = "--client-token", paramLabel = "TOKEN") String clientToken,
+               @Option(names = "--dry-run", description = "show the order and its price; buy nothing") boolean dryRun,
+               @Option(names = "--yes", description = "do not ask to confirm a scale-in below what runs now") boolean yes) {
+        LifecycleCommands.scale(this, id, specCu, clientToken, dryRun, yes);
     }
 
     @Command(name = "convert", description = "Convert a pay-as-you-go group to subscription (places an order; CONVERTING for about a minute).")
@@ -261,15 +271,17 @@ final class ResourceGroupCommands extends ClientCommand {
                  @Option(names = "--cycle", required = true, paramLabel = "1MONTH|3MONTH|1YEAR", converter = BillingCycleConverter.class) BillingCycle cycle,
                  @Option(names = "--spec-cu", paramLabel = "CU", description = "destination spec (default: the current max CU)") BigDecimal specCu,
                  @Option(names = "--auto-renew", description = "renew monthly before expiry") boolean autoRenew,
-                 @Option(names = "--client-token", paramLabel = "TOKEN") String clientToken) {
-        LifecycleCommands.convert(this, id, cycle, specCu, autoRenew, clientToken);
+                 @Option(names = "--client-token", paramLabel = "TOKEN") String clientToken,
+                 @Option(names = "--dry-run", description = "show the order and its price; buy nothing") boolean dryRun) {
+        LifecycleCommands.convert(this, id, cycle, specCu, autoRenew, clientToken, dryRun);
     }
 
     @Command(name = "renew", description = "Renew a subscription group; an EXPIRED one runs again (places an order).")
     void renew(@Parameters(paramLabel = "RG") String id,
                @Option(names = "--cycle", required = true, paramLabel = "1MONTH|3MONTH|1YEAR", converter = BillingCycleConverter.class) BillingCycle cycle,
-               @Option(names = "--client-token", paramLabel = "TOKEN") String clientToken) {
-        LifecycleCommands.renew(this, id, cycle, clientToken);
+               @Option(names = "--client-token", paramLabel = "TOKEN") String clientToken,
+               @Option(names = "--dry-run", description = "show the order and its price; buy nothing") boolean dryRun) {
+        LifecycleCommands.renew(this, id, cycle, clientToken, dryRun);
     }
 
     @Command(name = "enable", description = "Enable a FROZEN pay-as-you-go group.")

@@ -6,7 +6,7 @@ import dev.srg.admission.GroupLimits;
 import dev.srg.admission.Quota;
 import dev.srg.admission.UsageType;
 import dev.srg.error.SrgException;
-import java.util.EnumMap;
+import java.time.Clock;
 import java.util.Map;
 import org.jdbi.v3.core.Jdbi;
 
@@ -16,19 +16,21 @@ import org.jdbi.v3.core.Jdbi;
  */
 public final class AdmissionLimitsReader {
     private final Jdbi jdbi;
+    private final Clock clock;
 
-    public AdmissionLimitsReader(Jdbi jdbi) {
+    /** {@code clock}: when a quota profile is scheduled (SPEC BEY-2), what applies depends on the time. */
+    public AdmissionLimitsReader(Jdbi jdbi, Clock clock) {
         this.jdbi = requireNonNull(jdbi, "jdbi is null");
+        this.clock = requireNonNull(clock, "clock is null");
     }
 
     public GroupLimits read(String groupId) {
         return jdbi.withHandle(h -> {
             ResourceGroupDao dao = new ResourceGroupDao(h);
             ResourceGroupInfo g = dao.find(groupId, false).orElseThrow(() -> SrgException.notFound("ResourceGroup", groupId));
-            Map<UsageType, Quota> quotas = new EnumMap<>(UsageType.class);
-            dao.quotas(groupId).quotas().forEach((type, q) -> quotas.put(type, Quota.of(
-                    q.minCu() == null ? 0 : q.minCu().milli(), q.maxCu() == null ? Quota.NO_MAXIMUM : q.maxCu().milli())));
-            return new GroupLimits(g.status().admitsTasks(), g.capacity().milli(), g.schedulingMaxRunning(), quotas);
+            Map<UsageType, Quota> quotas = QuotaScheduleManager.admissionQuotas(dao.quotas(groupId).quotas());
+            GroupLimits own = new GroupLimits(g.status().admitsTasks(), g.capacity().milli(), g.schedulingMaxRunning(), quotas);
+            return QuotaScheduleManager.effective(h, groupId, own, clock.instant());
         });
     }
 }
