@@ -214,11 +214,15 @@ public final class BudgetManager {
      * outbox holds. Idempotent; run by the leader's background jobs and when the simulated clock moves.
      */
     public void runDue() {
+        List<Row> budgets = jdbi.withHandle(h -> h.createQuery("SELECT * FROM budgets ORDER BY id").map((rs, ctx) -> row(rs)).list());
+        if (budgets.isEmpty()) {
+            return; // no month's report to build: the outbox holds nothing without budgets either
+        }
         YearMonth m = currentMonth();
         ChargebackReport.Info month = chargeback.month(m);
         Instant now = clock.instant();
         jdbi.useTransaction(h -> {
-            for (Row b : h.createQuery("SELECT * FROM budgets ORDER BY id").map((rs, ctx) -> row(rs)).list()) {
+            for (Row b : budgets) {
                 long spent = spentMicros(b, month);
                 Set<Integer> notified = new HashSet<>(notified(h, b.id(), m.toString()));
                 for (int threshold : BudgetDecider.decide(b.amountMicros(), spent, b.thresholds(), notified).toNotify()) {
