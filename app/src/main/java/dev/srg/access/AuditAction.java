@@ -43,7 +43,11 @@ public sealed interface AuditAction {
         RESOURCE_GROUP_RELEASE("resource-group.release"),
         RESOURCE_GROUP_RELEASE_CANCEL_QUEUED("resource-group.release.cancel-queued"),
         RESOURCE_GROUP_RELEASED("resource-group.released"),
-        RESOURCE_GROUP_NETWORK_FORCE_UNBIND("resource-group.network.force-unbind");
+        RESOURCE_GROUP_NETWORK_FORCE_UNBIND("resource-group.network.force-unbind"),
+        /** SPEC BEY-2: a scheduled quota profile started or stopped applying. */
+        RESOURCE_GROUP_QUOTA_PROFILE("resource-group.quota-profile"),
+        /** SPEC BEY-3: a budget crossed a threshold (50, 80 or 100 % of its month). */
+        BUDGET_THRESHOLD("budget.threshold");
 
         private static final Map<String, Named> BY_TEXT = Arrays.stream(values())
                 .collect(Collectors.toUnmodifiableMap(Named::text, Function.identity()));

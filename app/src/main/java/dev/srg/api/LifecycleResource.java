@@ -14,6 +14,7 @@ import dev.srg.billing.OrderInfo;
 import dev.srg.error.SrgException;
 import dev.srg.group.PurchaseType;
 import dev.srg.group.ResourceGroupInfo;
+import dev.srg.group.PurchaseQuote;
 import dev.srg.group.ResourceGroupLifecycle;
 import dev.srg.group.ResourceGroupLifecycle.ActionResult;
 import dev.srg.group.ResourceGroupLifecycle.ConvertRequest;
@@ -37,23 +38,48 @@ final class LifecycleResource {
     /** SPEC BEY-6. */
     public record ResumeOnDemandRequest(Boolean enabled) {}
 
+    /** A {@code ?dryRun=true} request: answered with a quote, not audited (nothing changes). */
+    static boolean quoted(io.javalin.http.Context ctx) {
+        if (Requests.booleanParam(ctx, "dryRun")) {
+            ApiServer.dryRun(ctx);
+            return true;
+        }
+        return false;
+    }
+
     static void register(ApiRoutes api, LifecycleApi features) {
         ResourceGroupLifecycle lifecycle = features.lifecycle();
-        api.post("/resource-groups/{id}/scale", "resource-groups",
-                "Scale a subscription group out or in (SCALING, then RUNNING; places an order)",
-                one(ScaleRequest.class), 200, one(GroupActionResult.class),
-                ctx -> ctx.json(result(features, caller(ctx), lifecycle.scale(caller(ctx), ctx.pathParam("id"),
-                        body(ctx, ScaleRequest.class)))));
-        api.post("/resource-groups/{id}/convert", "resource-groups",
-                "Convert a pay-as-you-go group to subscription (CONVERTING, then RUNNING; places an order)",
-                one(ConvertRequest.class), 200, one(GroupActionResult.class),
-                ctx -> ctx.json(result(features, caller(ctx), lifecycle.convert(caller(ctx), ctx.pathParam("id"),
-                        body(ctx, ConvertRequest.class)))));
-        api.post("/resource-groups/{id}/renew", "resource-groups",
-                "Renew a subscription group (an EXPIRED one runs again; places an order)",
-                one(RenewRequest.class), 200, one(GroupActionResult.class),
-                ctx -> ctx.json(result(features, caller(ctx), lifecycle.renew(caller(ctx), ctx.pathParam("id"),
-                        body(ctx, RenewRequest.class)))));
+        // each purchase can be quoted first: ?dryRun=true answers its order and price, writing nothing
+        api.postWithDryRun("/resource-groups/{id}/scale", "resource-groups",
+                "Scale a subscription group out or in (SCALING, then RUNNING; places an order); dryRun=true quotes it",
+                one(ScaleRequest.class), 200, one(GroupActionResult.class), one(PurchaseQuote.class), ctx -> {
+                    if (quoted(ctx)) {
+                        ctx.json(lifecycle.quoteScale(caller(ctx), ctx.pathParam("id"), body(ctx, ScaleRequest.class)));
+                        return;
+                    }
+                    ctx.json(result(features, caller(ctx), lifecycle.scale(caller(ctx), ctx.pathParam("id"),
+                            body(ctx, ScaleRequest.class))));
+                });
+        api.postWithDryRun("/resource-groups/{id}/convert", "resource-groups",
+                "Convert a pay-as-you-go group to subscription (CONVERTING, then RUNNING; places an order); dryRun=true quotes it",
+                one(ConvertRequest.class), 200, one(GroupActionResult.class), one(PurchaseQuote.class), ctx -> {
+                    if (quoted(ctx)) {
+                        ctx.json(lifecycle.quoteConvert(caller(ctx), ctx.pathParam("id"), body(ctx, ConvertRequest.class)));
+                        return;
+                    }
+                    ctx.json(result(features, caller(ctx), lifecycle.convert(caller(ctx), ctx.pathParam("id"),
+                            body(ctx, ConvertRequest.class))));
+                });
+        api.postWithDryRun("/resource-groups/{id}/renew", "resource-groups",
+                "Renew a subscription group (an EXPIRED one runs again; places an order); dryRun=true quotes it",
+                one(RenewRequest.class), 200, one(GroupActionResult.class), one(PurchaseQuote.class), ctx -> {
+                    if (quoted(ctx)) {
+                        ctx.json(lifecycle.quoteRenew(caller(ctx), ctx.pathParam("id"), body(ctx, RenewRequest.class)));
+                        return;
+                    }
+                    ctx.json(result(features, caller(ctx), lifecycle.renew(caller(ctx), ctx.pathParam("id"),
+                            body(ctx, RenewRequest.class))));
+                });
         api.post("/resource-groups/{id}/enable", "resource-groups", "Enable a FROZEN pay-as-you-go group",
                 NONE, 200, one(ResourceGroupInfo.class),
                 ctx -> ctx.json(lifecycle.enable(caller(ctx), ctx.pathParam("id"))));

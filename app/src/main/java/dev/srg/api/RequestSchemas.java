@@ -43,6 +43,8 @@ final class RequestSchemas {
             Map.entry(CreateAlertRuleRequest.class, List.of("resourceGroupId", "metric", "comparator", "threshold", "webhookUrl")),
             Map.entry(LifecycleResource.AdvanceRequest.class, List.of("seconds")),
             Map.entry(LifecycleResource.ResumeOnDemandRequest.class, List.of("enabled")),
+            Map.entry(dev.srg.group.QuotaSchedule.class, List.of("profiles")),
+            Map.entry(dev.srg.billing.BudgetManager.CreateRequest.class, List.of("name", "unit", "amount")),
             Map.entry(SubmitRequest.class, List.of("workspaceId", "type", "script", "cu")),
             Map.entry(dev.srg.image.ImageManager.CreateRequest.class, List.of("name", "base", "resourceGroupId")),
             Map.entry(dev.srg.dataservice.DataServiceManager.CreateGroupRequest.class, List.of("name", "workspaceId", "basePath")),

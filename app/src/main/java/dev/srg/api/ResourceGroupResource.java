@@ -23,8 +23,13 @@ final class ResourceGroupResource {
 
     /** {@code lifecycle}: DELETE is the lifecycle's unsubscribe (RG-8). */
     static void register(ApiRoutes api, ResourceGroupManager groups, ResourceGroupLifecycle lifecycle) {
-        api.post("/resource-groups", "resource-groups", "Buy a resource group (asynchronous: CREATING, then RUNNING)",
-                one(CreateRequest.class), 201, one(ResourceGroupInfo.class), ctx -> {
+        api.postWithDryRun("/resource-groups", "resource-groups", "Buy a resource group (asynchronous: CREATING, then RUNNING);"
+                        + " dryRun=true quotes it: its order and price, writing nothing",
+                one(CreateRequest.class), 201, one(ResourceGroupInfo.class), one(dev.srg.group.PurchaseQuote.class), ctx -> {
+                    if (LifecycleResource.quoted(ctx)) {
+                        ctx.json(groups.quoteCreate(caller(ctx), body(ctx, CreateRequest.class)));
+                        return;
+                    }
                     ResourceGroupInfo g = groups.create(caller(ctx), body(ctx, CreateRequest.class));
                     ApiServer.created(ctx, g.id(), g);
                 });

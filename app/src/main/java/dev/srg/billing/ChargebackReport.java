@@ -63,7 +63,11 @@ public final class ChargebackReport {
     /** {@code month} as {@code YYYY-MM}; null: the current month. */
     public Info report(Principal caller, String month) {
         OrderBook.requireReader(caller);
-        YearMonth m = parse(month);
+        return month(parse(month));
+    }
+
+    /** A month's report for the server's own use (budgets, SPEC BEY-3): no caller to check. */
+    public Info month(YearMonth m) {
         Instant from = m.atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
         Instant to = m.plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
         Instant now = clock.instant();

@@ -52,6 +52,16 @@ public final class OrderBook implements PurchaseLedger {
     }
 
     @Override
+    public long priceMicros(Purchase p) {
+        return price(p).micros();
+    }
+
+    @Override
+    public String currency() {
+        return prices.currency();
+    }
+
+    @Override
     public String record(Handle h, Purchase p) {
         String id = Ids.next("ord", p.at().toEpochMilli());
         Long delta = p.previousSpecCu() == null ? null : p.specCu().milli() - p.previousSpecCu().milli();

@@ -42,6 +42,8 @@ public final class ClientCommands {
             new Lazy(InstanceCommands.class, InstanceCommands::new),
             new Lazy(InstanceCommands.Run.class, InstanceCommands.Run::new),
             new Lazy(InstanceCommands.Advise.class, InstanceCommands.Advise::new),
+            new Lazy(ScheduleCommands.class, ScheduleCommands::new),
+            new Lazy(BudgetCommands.class, BudgetCommands::new),
             new Lazy(LoginCommands.Login.class, LoginCommands.Login::new),
             new Lazy(LoginCommands.Logout.class, LoginCommands.Logout::new));
 

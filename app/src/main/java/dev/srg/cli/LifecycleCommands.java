@@ -39,21 +39,79 @@ final class LifecycleCommands {
         return (v.scale() < 2 ? v.setScale(2) : v).toPlainString() + " " + n.path("currency").asString("");
     }
 
-    static void scale(ClientCommand c, String id, BigDecimal specCu, String clientToken) {
-        c.out().one(c.api().post(ClientCommand.path("/resource-groups/%s/scale", id),
-                ClientCommand.body("specCu", specCu, "clientToken", clientToken)), ACTION);
+    /** A purchase's quote ({@code --dry-run}): the order it would place, its price in cents (exact in -o json). */
+    static final View QUOTE = new View(
+            List.of(Column.of("ORDER-TYPE", q -> Column.text(q.path("type"))),
+                    Column.of("CU", q -> q.hasNonNull("previousSpecCu") ? Column.text(q.get("previousSpecCu")) + " -> "
+                            + Column.text(q.path("specCu")) : Column.text(q.path("specCu"))),
+                    Column.of("CYCLE", q -> q.has("billingCycle") ? q.path("billingCycle").path("count").asString() + " "
+                            + q.path("billingCycle").path("unit").asString() : null),
+                    Column.of("PERIOD-END", q -> Column.text(q.path("periodEnd"))),
+                    Column.of("PRICE", q -> Human.cents(q.path("amount"), q.path("currency").asString("")))),
+            List.of(Column.joined("WARNING", "warnings")));
+
+    /**
+     * A purchase: with {@code dryRun} only its quote; else, when the quote says it lowers the group
+     * below what runs now (a scale-in below use), it asks first ({@link #confirm}).
+     */
+    static void purchase(ClientCommand c, String path, java.util.Map<String, Object> body, boolean dryRun, boolean yes) {
+        if (dryRun || !yes) {
+            JsonNode quote = c.api().post(path + "?dryRun=true", body);
+            if (dryRun) {
+                c.out().one(quote, QUOTE);
+                return;
+            }
+            if (quote.path("confirmationRequired").asBoolean()) {
+                confirm(yes, String.join("; ", ClientCommand.elements(quote.path("warnings")).stream().map(JsonNode::asString).toList())
+                        + ". Order it for " + Human.cents(quote.path("amount"), quote.path("currency").asString("")) + "?");
+            }
+        }
+        c.out().one(c.api().post(path, body), ACTION);
+    }
+
+    /**
+     * Asks on the terminal before something hard to undo; {@code --yes} answers for the user. With
+     * no terminal to ask on (a script, a pipe) and no {@code --yes} it refuses, saying so.
+     */
+    static void confirm(boolean yes, String question) {
+        if (yes) {
+            return;
+        }
+        java.io.Console console = System.console();
+        if (console == null || !isTerminal(console)) {
+            throw new CliException(ClientCommands.USAGE, question + "\nrefused: this needs confirmation and there is no terminal to ask on;"
+                    + " add --yes to confirm");
+        }
+        String answer = console.readLine("%s [y/N] ", question);
+        if (answer == null || !(answer.strip().equalsIgnoreCase("y") || answer.strip().equalsIgnoreCase("yes"))) {
+            throw new CliException(ClientCommands.FAILED, "not confirmed: nothing done");
+        }
+    }
+
+    /** JDK 22+ gives a console even without a terminal and says which by isTerminal(); JDK 21 gives one only on a terminal. */
+    private static boolean isTerminal(java.io.Console console) {
+        try {
+            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
+        } catch (ReflectiveOperationException e) {
+            return true;
+        }
+    }
+
+    static void scale(ClientCommand c, String id, BigDecimal specCu, String clientToken, boolean dryRun, boolean yes) {
+        purchase(c, ClientCommand.path("/resource-groups/%s/scale", id), ClientCommand.body("specCu", specCu, "clientToken", clientToken),
+                dryRun, yes);
     }
 
     static void convert(ClientCommand c, String id, ResourceGroupCommands.BillingCycle cycle, BigDecimal specCu,
-                        boolean autoRenew, String clientToken) {
-        c.out().one(c.api().post(ClientCommand.path("/resource-groups/%s/convert", id),
+                        boolean autoRenew, String clientToken, boolean dryRun) {
+        purchase(c, ClientCommand.path("/resource-groups/%s/convert", id),
                 ClientCommand.body("billingCycle", cycle, "specCu", specCu, "autoRenew", autoRenew ? Boolean.TRUE : null,
-                        "clientToken", clientToken)), ACTION);
+                        "clientToken", clientToken), dryRun, true);
     }
 
-    static void renew(ClientCommand c, String id, ResourceGroupCommands.BillingCycle cycle, String clientToken) {
-        c.out().one(c.api().post(ClientCommand.path("/resource-groups/%s/renew", id),
-                ClientCommand.body("billingCycle", cycle, "clientToken", clientToken)), ACTION);
+    static void renew(ClientCommand c, String id, ResourceGroupCommands.BillingCycle cycle, String clientToken, boolean dryRun) {
+        purchase(c, ClientCommand.path("/resource-groups/%s/renew", id), ClientCommand.body("billingCycle", cycle,
+                "clientToken", clientToken), dryRun, true);
     }
 
     static void enable(ClientCommand c, String id) {

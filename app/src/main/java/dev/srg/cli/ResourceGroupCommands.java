@@ -75,11 +75,17 @@ final class ResourceGroupCommands extends ClientCommand {
                 @Option(names = "--vpc", required = true, paramLabel = "VPC") String vpc,
                 @Option(names = "--vswitch", required = true, paramLabel = "VSWITCH_ID") String vswitch,
                 @Option(names = "--client-token", paramLabel = "TOKEN", description = "idempotency key") String clientToken,
+                @Option(names = "--dry-run", description = "show the order and its price; buy nothing") boolean dryRun,
                 @Mixin WaitOptions wait) {
         ApiClient api = api();
-        JsonNode group = api.post(API + "/resource-groups", body("name", name, "remark", remark, "regionId", region, "zoneId", zone,
+        var request = body("name", name, "remark", remark, "regionId", region, "zoneId", zone,
                 "billingMode", mode.toUpperCase(Locale.ROOT), "specCu", specCu, "maxCu", maxCu, "billingCycle", cycle,
-                "autoRenew", autoRenew ? Boolean.TRUE : null, "vpcId", vpc, "vswitchId", vswitch, "clientToken", clientToken));
+                "autoRenew", autoRenew ? Boolean.TRUE : null, "vpcId", vpc, "vswitchId", vswitch, "clientToken", clientToken);
+        if (dryRun) {
+            out().one(api.post(API + "/resource-groups?dryRun=true", request), LifecycleCommands.QUOTE);
+            return;
+        }
+        JsonNode group = api.post(API + "/resource-groups", request);
         out().one(wait.wait ? awaitRunning(api, group, Duration.ofSeconds(wait.timeoutSeconds)) : group, GROUP);
     }
 
@@ -157,7 +163,9 @@ final class ResourceGroupCommands extends ClientCommand {
     }
 
     @Command(name = "delete", description = "Unsubscribe / release a resource group.")
-    void delete(@Parameters(paramLabel = "RG") String id) {
+    void delete(@Parameters(paramLabel = "RG") String id,
+                @Option(names = "--yes", description = "do not ask to confirm") boolean yes) {
+        LifecycleCommands.confirm(yes, "Unsubscribe " + id + "? Its queued tasks are cancelled and the rest of a paid period is not refunded");
         api().delete(path("/resource-groups/%s", id));
         out().done("Releasing resource group " + id + ": queued tasks cancelled, RELEASED once its running tasks end");
     }
@@ -273,9 +281,13 @@ final class ResourceGroupCommands extends ClientCommand {
     void scale(@Parameters(paramLabel = "RG") String id,
                @Option(names = "--spec-cu", required = true, paramLabel = "CU", description = "the new spec, whole CUs") BigDecimal specCu,
                @Option(names = "--client-token", paramLabel = "TOKEN") String clientToken,
+               @Option(names = "--dry-run", description = "show the order and its price; buy nothing") boolean dryRun,
+               @Option(names = "--yes", description = "do not ask to confirm a scale-in below what runs now") boolean yes,
                @Mixin WaitOptions wait) {
-        LifecycleCommands.scale(this, id, specCu, clientToken);
-        awaitIfAsked(id, wait);
+        LifecycleCommands.scale(this, id, specCu, clientToken, dryRun, yes);
+        if (!dryRun) {
+            awaitIfAsked(id, wait);
+        }
     }
 
     @Command(name = "convert", description = "Convert a pay-as-you-go group to subscription (places an order; CONVERTING for about a minute).")
@@ -284,16 +296,20 @@ final class ResourceGroupCommands extends ClientCommand {
                  @Option(names = "--spec-cu", paramLabel = "CU", description = "destination spec (default: the current max CU)") BigDecimal specCu,
                  @Option(names = "--auto-renew", description = "renew monthly before expiry") boolean autoRenew,
                  @Option(names = "--client-token", paramLabel = "TOKEN") String clientToken,
+                 @Option(names = "--dry-run", description = "show the order and its price; buy nothing") boolean dryRun,
                  @Mixin WaitOptions wait) {
-        LifecycleCommands.convert(this, id, cycle, specCu, autoRenew, clientToken);
-        awaitIfAsked(id, wait);
+        LifecycleCommands.convert(this, id, cycle, specCu, autoRenew, clientToken, dryRun);
+        if (!dryRun) {
+            awaitIfAsked(id, wait);
+        }
     }
 
     @Command(name = "renew", description = "Renew a subscription group; an EXPIRED one runs again (places an order).")
     void renew(@Parameters(paramLabel = "RG") String id,
                @Option(names = "--cycle", required = true, paramLabel = "1MONTH|3MONTH|1YEAR", converter = BillingCycleConverter.class) BillingCycle cycle,
-               @Option(names = "--client-token", paramLabel = "TOKEN") String clientToken) {
-        LifecycleCommands.renew(this, id, cycle, clientToken);
+               @Option(names = "--client-token", paramLabel = "TOKEN") String clientToken,
+               @Option(names = "--dry-run", description = "show the order and its price; buy nothing") boolean dryRun) {
+        LifecycleCommands.renew(this, id, cycle, clientToken, dryRun);
     }
 
     @Command(name = "enable", description = "Enable a FROZEN pay-as-you-go group.")

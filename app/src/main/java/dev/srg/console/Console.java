@@ -89,6 +89,7 @@ public final class Console implements AutoCloseable {
         ImagePages.register(this);
         AccessPages.register(this);
         ExtensionPages.register(this);
+        BeyondPages.register(this);
         DataServicePages.register(this);
         DataSourcePages.register(this);
     }

@@ -84,6 +84,12 @@ final class ConsoleRequest {
         done(Flash.ok(message), path);
     }
 
+    /** Shows {@code form} again at {@code path} with what was typed and {@code flash} (a quote: nothing was done). */
+    void again(String form, FormInput input, Flash flash, String path) {
+        session.form = new FormState(form, input.values(), Map.of(), null, null);
+        done(flash, path);
+    }
+
     void done(Flash flash, String path) {
         session.flash = flash;
         redirect(path);

@@ -79,7 +79,7 @@ final class ExtensionPages {
     }
 
     /** Names of the groups the viewer may read, to show next to IDs (a group it may not read shows by ID). */
-    private static Map<String, String> groupNames(Console c, ConsoleRequest r) {
+    static Map<String, String> groupNames(Console c, ConsoleRequest r) {
         Map<String, String> names = new LinkedHashMap<>();
         for (ResourceGroupInfo g : c.features.groups().list(r.caller, null, null, PageRequest.first(PageRequest.MAX_SIZE)).items()) {
             names.put(g.id(), g.name());

@@ -134,18 +134,22 @@ final class GroupPages {
     private static void create(Console c, ConsoleRequest r) {
         FormInput in = r.form();
         try {
-            BillingMode mode = in.enumValue("billingMode", BillingMode.class);
-            boolean sub = mode == BillingMode.SUBSCRIPTION;
-            boolean payg = mode == BillingMode.PAY_AS_YOU_GO;
-            ResourceGroupInfo g = c.features.groups().create(r.caller, new ResourceGroupManager.CreateRequest(
-                    in.text("name"), in.text("remark"), in.text("regionId"), in.text("zoneId"), mode,
-                    sub ? in.cu("specCu") : null, payg ? in.cu("maxCu") : null, sub ? cycle(in) : null,
-                    sub ? in.checkbox("autoRenew") : null, in.text("vpcId"), in.text("vswitchId"), in.text("clientToken")));
+            ResourceGroupInfo g = c.features.groups().create(r.caller, createRequest(in));
             r.auditResource(g.id());
             r.done("Resource group " + g.name() + " is being created (" + g.id() + ").", "/console/groups/" + g.id());
         } catch (SrgException e) {
             r.refused("create", in, e, CREATE_FIELDS, "/console/groups/new");
         }
+    }
+
+    /** The buy form as a purchase request (also quoted before "Buy now", see BeyondPages). */
+    static ResourceGroupManager.CreateRequest createRequest(FormInput in) {
+        BillingMode mode = in.enumValue("billingMode", BillingMode.class);
+        boolean sub = mode == BillingMode.SUBSCRIPTION;
+        boolean payg = mode == BillingMode.PAY_AS_YOU_GO;
+        return new ResourceGroupManager.CreateRequest(in.text("name"), in.text("remark"), in.text("regionId"), in.text("zoneId"), mode,
+                sub ? in.cu("specCu") : null, payg ? in.cu("maxCu") : null, sub ? cycle(in) : null,
+                sub ? in.checkbox("autoRenew") : null, in.text("vpcId"), in.text("vswitchId"), in.text("clientToken"));
     }
 
     static BillingCycle cycle(FormInput in) {

@@ -6,7 +6,7 @@ import dev.srg.admission.GroupLimits;
 import dev.srg.admission.Quota;
 import dev.srg.admission.UsageType;
 import dev.srg.error.SrgException;
-import java.util.EnumMap;
+import java.time.Clock;
 import java.util.Map;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -17,9 +17,12 @@ import org.jdbi.v3.core.Jdbi;
  */
 public final class AdmissionLimitsReader {
     private final Jdbi jdbi;
+    private final Clock clock;
 
-    public AdmissionLimitsReader(Jdbi jdbi) {
+    /** {@code clock}: when a quota profile is scheduled (SPEC BEY-2), what applies depends on the time. */
+    public AdmissionLimitsReader(Jdbi jdbi, Clock clock) {
         this.jdbi = requireNonNull(jdbi, "jdbi is null");
+        this.clock = requireNonNull(clock, "clock is null");
     }
 
     public GroupLimits read(String groupId) {
@@ -30,7 +33,7 @@ public final class AdmissionLimitsReader {
         });
     }
 
-    /** The same for a group just read (a submit has it): one statement, its quotas, instead of four. */
+    /** The same for a group just read (a submit has it): its quotas and schedule, without reading the group again. */
     public GroupLimits read(ResourceGroupInfo group) {
         return jdbi.withHandle(h -> limits(h, group));
     }
@@ -41,10 +44,10 @@ public final class AdmissionLimitsReader {
                 .map(g -> g.status() == GroupStatus.RELEASED).orElse(false));
     }
 
-    private static GroupLimits limits(Handle h, ResourceGroupInfo g) {
-        Map<UsageType, Quota> quotas = new EnumMap<>(UsageType.class);
-        new ResourceGroupDao(h).quotas(g.id()).quotas().forEach((type, q) -> quotas.put(type, Quota.of(
-                q.minCu() == null ? 0 : q.minCu().milli(), q.maxCu() == null ? Quota.NO_MAXIMUM : q.maxCu().milli())));
-        return new GroupLimits(g.status().admitsTasks(), g.capacity().milli(), g.schedulingMaxRunning(), quotas);
+    /** The group's own limits, or a scheduled profile's where one applies now (SPEC BEY-2). */
+    private GroupLimits limits(Handle h, ResourceGroupInfo g) {
+        Map<UsageType, Quota> quotas = QuotaScheduleManager.admissionQuotas(new ResourceGroupDao(h).quotas(g.id()).quotas());
+        GroupLimits own = new GroupLimits(g.status().admitsTasks(), g.capacity().milli(), g.schedulingMaxRunning(), quotas);
+        return QuotaScheduleManager.effective(h, g.id(), own, clock.instant());
     }
 }

@@ -201,7 +201,10 @@ final class LifecycleDao {
     }
 
     long minimumsMilliCu(String id) {
-        return h.createQuery("SELECT coalesce(sum(min_milli_cu), 0) FROM resource_group_quotas WHERE resource_group_id = :id")
+        // a scheduled profile's minimums must fit the capacity too (SPEC BEY-2)
+        return h.createQuery("""
+                SELECT greatest((SELECT coalesce(sum(min_milli_cu), 0) FROM resource_group_quotas WHERE resource_group_id = :id),
+                                (SELECT coalesce(max(max_minimums_milli_cu), 0) FROM quota_schedules WHERE resource_group_id = :id))""")
                 .bind("id", id).mapTo(Long.class).one();
     }
 

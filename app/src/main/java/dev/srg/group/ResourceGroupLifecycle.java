@@ -103,13 +103,7 @@ public final class ResourceGroupLifecycle {
 
     /** RG-5: scale a subscription out or in; SCALING until it takes effect. Below what is in use: a warning, nothing stops. */
     public ActionResult scale(Principal caller, String id, ScaleRequest r) {
-        // SPEC ACC-1
-        caller.requireAll("scale resource groups", Policy.OrderAccess, Policy.ResourceGroupFullAccess);
-        groups.get(caller, id);
-        if (r == null || r.specCu() == null) {
-            throw SrgException.invalid("specCu", "MissingParameter", "specCu is required: the new spec in whole CUs");
-        }
-        ComputeUnits spec = ResourceGroupManager.subscriptionSpec("specCu", r.specCu());
+        ComputeUnits spec = scalable(caller, id, r);
         List<String> warnings = new ArrayList<>();
         String orderId = IdempotencyKeys.createOnce(jdbi, caller.userId(), "order", r.clientToken(), "scale|" + id + "|" + spec,
                 clock::instant, h -> {
@@ -130,20 +124,7 @@ public final class ResourceGroupLifecycle {
 
     /** RG-6: pay-as-you-go → subscription, CONVERTING for a while, tasks unaffected. The reverse is refused. */
     public ActionResult convert(Principal caller, String id, ConvertRequest r) {
-        // SPEC ACC-1
-        caller.requireAll("convert resource groups", Policy.OrderAccess, Policy.ResourceGroupFullAccess);
-        ResourceGroupInfo visible = groups.get(caller, id);
-        if (r == null) {
-            throw SrgException.invalid(null, "MissingParameter", "a body with billingCycle is required");
-        }
-        if (r.billingMode() == BillingMode.PAY_AS_YOU_GO || (r.billingMode() == null
-                && visible.billingMode() == BillingMode.SUBSCRIPTION)) {
-            // SPEC RG-6
-            throw SrgException.conflict("ResourceGroup.Convert.ToPayAsYouGoNotSupported", "billingMode",
-                    "converting a SUBSCRIPTION group to PAY_AS_YOU_GO is not supported (see docs/rules.md#RG-6); "
-                            + "let it expire or unsubscribe it, and buy a PAY_AS_YOU_GO group");
-        }
-        BillingCycle cycle = BillingCycle.validate("billingCycle", r.billingCycle());
+        BillingCycle cycle = convertible(caller, id, r);
         boolean autoRenew = Boolean.TRUE.equals(r.autoRenew());
         String fingerprint = "convert|" + id + "|" + r.specCu() + "|" + cycle + "|" + autoRenew;
         String orderId = IdempotencyKeys.createOnce(jdbi, caller.userId(), "order", r.clientToken(), fingerprint, clock::instant, h -> {
@@ -162,13 +143,7 @@ public final class ResourceGroupLifecycle {
 
     /** RG-3, RG-8: renew a subscription; an EXPIRED one runs again from now. */
     public ActionResult renew(Principal caller, String id, RenewRequest r) {
-        // SPEC ACC-1
-        caller.requireAll("renew resource groups", Policy.OrderAccess, Policy.ResourceGroupFullAccess);
-        groups.get(caller, id);
-        if (r == null) {
-            throw SrgException.invalid("billingCycle", "MissingParameter", "billingCycle is required");
-        }
-        BillingCycle cycle = BillingCycle.validate("billingCycle", r.billingCycle());
+        BillingCycle cycle = renewable(caller, id, r);
         String orderId = IdempotencyKeys.createOnce(jdbi, caller.userId(), "order", r.clientToken(), "renew|" + id + "|" + cycle,
                 clock::instant, h -> {
                     GroupState g = lock(h, id);
@@ -177,6 +152,78 @@ public final class ResourceGroupLifecycle {
                 });
         afterChange(id);
         return new ActionResult(groups.get(caller, id), orderId, List.of());
+    }
+
+    // ---- quotes: the price before money moves ----
+
+    /** What {@link #scale} would order and cost, decided the same way; writes nothing. */
+    public PurchaseQuote quoteScale(Principal caller, String id, ScaleRequest r) {
+        ComputeUnits spec = scalable(caller, id, r);
+        return quote(id, (h, g) -> decider.scale(g, spec, new LifecycleDao(h).minimumsMilliCu(id), workload.usedMilliCu(id),
+                caller.name(), clock.instant()));
+    }
+
+    /** What {@link #convert} would order and cost; writes nothing. */
+    public PurchaseQuote quoteConvert(Principal caller, String id, ConvertRequest r) {
+        BillingCycle cycle = convertible(caller, id, r);
+        boolean autoRenew = Boolean.TRUE.equals(r.autoRenew());
+        return quote(id, (h, g) -> decider.convert(g, r.specCu(), cycle, autoRenew, new LifecycleDao(h).minimumsMilliCu(id),
+                caller.name(), clock.instant()));
+    }
+
+    /** What {@link #renew} would order and cost; writes nothing. */
+    public PurchaseQuote quoteRenew(Principal caller, String id, RenewRequest r) {
+        BillingCycle cycle = renewable(caller, id, r);
+        return quote(id, (h, g) -> decider.renew(g, cycle, caller.name(), clock.instant()));
+    }
+
+    /** The checks of a scale before any decision: who may, which spec. */
+    private ComputeUnits scalable(Principal caller, String id, ScaleRequest r) {
+        // SPEC ACC-1
+        caller.requireAll("scale resource groups", Policy.OrderAccess, Policy.ResourceGroupFullAccess);
+        groups.get(caller, id);
+        if (r == null || r.specCu() == null) {
+            throw SrgException.invalid("specCu", "MissingParameter", "specCu is required: the new spec in whole CUs");
+        }
+        return ResourceGroupManager.subscriptionSpec("specCu", r.specCu());
+    }
+
+    private BillingCycle convertible(Principal caller, String id, ConvertRequest r) {
+        // SPEC ACC-1
+        caller.requireAll("convert resource groups", Policy.OrderAccess, Policy.ResourceGroupFullAccess);
+        ResourceGroupInfo visible = groups.get(caller, id);
+        if (r == null) {
+            throw SrgException.invalid(null, "MissingParameter", "a body with billingCycle is required");
+        }
+        if (r.billingMode() == BillingMode.PAY_AS_YOU_GO || (r.billingMode() == null
+                && visible.billingMode() == BillingMode.SUBSCRIPTION)) {
+            // SPEC RG-6
+            throw SrgException.conflict("ResourceGroup.Convert.ToPayAsYouGoNotSupported", "billingMode",
+                    "converting a SUBSCRIPTION group to PAY_AS_YOU_GO is not supported (see docs/rules.md#RG-6); "
+                            + "let it expire or unsubscribe it, and buy a PAY_AS_YOU_GO group");
+        }
+        return BillingCycle.validate("billingCycle", r.billingCycle());
+    }
+
+    private BillingCycle renewable(Principal caller, String id, RenewRequest r) {
+        // SPEC ACC-1
+        caller.requireAll("renew resource groups", Policy.OrderAccess, Policy.ResourceGroupFullAccess);
+        groups.get(caller, id);
+        if (r == null) {
+            throw SrgException.invalid("billingCycle", "MissingParameter", "billingCycle is required");
+        }
+        return BillingCycle.validate("billingCycle", r.billingCycle());
+    }
+
+    private PurchaseQuote quote(String id, java.util.function.BiFunction<Handle, GroupState, LifecycleDecision> decide) {
+        return jdbi.withHandle(h -> {
+            GroupState g = new LifecycleDao(h).state(id, false).orElseThrow(() -> SrgException.notFound("ResourceGroup", id));
+            LifecycleDecision d = decide.apply(h, g);
+            if (d.purchases().isEmpty()) {
+                throw concurrentChange(id);
+            }
+            return PurchaseQuote.of(id, d.purchases().getFirst(), ledger, d.warnings());
+        });
     }
 
     /** RG-7: a FROZEN group runs again; its queued tasks are admitted; the 7-day window starts anew. */

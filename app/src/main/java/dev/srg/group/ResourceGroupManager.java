@@ -62,7 +62,7 @@ public final class ResourceGroupManager {
         this.clock = requireNonNull(clock, "clock is null");
         this.runningTasks = requireNonNull(runningTasks, "runningTasks is null");
         this.limitsListeners = List.copyOf(requireNonNull(limitsListeners, "limitsListeners is null"));
-        this.limitsReader = new AdmissionLimitsReader(jdbi);
+        this.limitsReader = new AdmissionLimitsReader(jdbi, clock);
         this.ledger = requireNonNull(ledger, "ledger is null");
         this.provisioner = requireNonNull(provisioner, "provisioner is null");
     }
@@ -102,32 +102,43 @@ public final class ResourceGroupManager {
             ResourceGroupDao dao = new ResourceGroupDao(h);
             ResourceGroupInfo g = dao.find(id, true).orElseThrow(() -> SrgException.notFound("ResourceGroup", id));
             requireNotReleased(g);
-            long minimums = 0;
-            for (var e : request.quotas().entrySet()) {
-                String field = "quotas." + e.getKey();
-                QuotaSettings.Quota q = e.getValue();
-                if (q == null || (q.minCu() == null && q.maxCu() == null)) {
-                    throw SrgException.invalid(field, "InvalidParameter.Quota", field + " needs minCu, maxCu or both");
-                }
-                if (q.minCu() != null && q.maxCu() != null && q.minCu().compareTo(q.maxCu()) > 0) {
-                    throw SrgException.invalid(field + ".minCu", "InvalidParameter.Quota",
-                            field + ".minCu " + q.minCu() + " is above its maxCu " + q.maxCu() + " (see docs/rules.md#ADM-2)");
-                }
-                if (q.maxCu() != null && q.maxCu().compareTo(g.capacity()) > 0) {
-                    throw SrgException.invalid(field + ".maxCu", "InvalidParameter.Quota",
-                            field + ".maxCu " + q.maxCu() + " is above the group's capacity " + g.capacity());
-                }
-                minimums += q.minCu() == null ? 0 : q.minCu().milli();
-            }
-            if (minimums > g.capacity().milli()) {
-                throw SrgException.invalid("quotas", "InvalidParameter.Quota.MinimumsAboveSpec",
-                        "the minimums sum to " + ComputeUnits.ofMilli(minimums) + ", above the group's capacity "
-                                + g.capacity() + " (see docs/rules.md#ADM-2)");
-            }
+            checkQuotas("quotas", request.quotas(), g.capacity());
             dao.replaceQuotas(id, request);
         });
         limitsChanged(id);
         return quotas(caller, id);
+    }
+
+    /**
+     * ADM-2 for a quota set under {@code field} (the PUT's {@code quotas}, a scheduled profile's
+     * {@code profiles[i].quotas}): each bound named, minimum at most maximum, maximum at most the
+     * capacity, minimums summing to at most the capacity. Returns the sum of the minimums.
+     */
+    static long checkQuotas(String field, java.util.Map<dev.srg.admission.UsageType, QuotaSettings.Quota> quotas,
+                            ComputeUnits capacity) {
+        long minimums = 0;
+        for (var e : quotas.entrySet()) {
+            String typeField = field + "." + e.getKey();
+            QuotaSettings.Quota q = e.getValue();
+            if (q == null || (q.minCu() == null && q.maxCu() == null)) {
+                throw SrgException.invalid(typeField, "InvalidParameter.Quota", typeField + " needs minCu, maxCu or both");
+            }
+            if (q.minCu() != null && q.maxCu() != null && q.minCu().compareTo(q.maxCu()) > 0) {
+                throw SrgException.invalid(typeField + ".minCu", "InvalidParameter.Quota",
+                        typeField + ".minCu " + q.minCu() + " is above its maxCu " + q.maxCu() + " (see docs/rules.md#ADM-2)");
+            }
+            if (q.maxCu() != null && q.maxCu().compareTo(capacity) > 0) {
+                throw SrgException.invalid(typeField + ".maxCu", "InvalidParameter.Quota",
+                        typeField + ".maxCu " + q.maxCu() + " is above the group's capacity " + capacity);
+            }
+            minimums += q.minCu() == null ? 0 : q.minCu().milli();
+        }
+        if (minimums > capacity.milli()) {
+            throw SrgException.invalid(field, "InvalidParameter.Quota.MinimumsAboveSpec",
+                    "the minimums sum to " + ComputeUnits.ofMilli(minimums) + ", above the group's capacity "
+                            + capacity + " (see docs/rules.md#ADM-2)");
+        }
+        return minimums;
     }
 
     public ConcurrencySettings concurrency(Principal caller, String id) {
@@ -172,7 +183,11 @@ public final class ResourceGroupManager {
 
     public record BindRequest(String vpcId, String vswitchId) {}
 
-    public ResourceGroupInfo create(Principal caller, CreateRequest r) {
+    /** A create request that passed every check that needs no transaction. */
+    private record Checked(String name, String remark, Region region, ComputeUnits specCu, ComputeUnits maxCu,
+                           BillingCycle billingCycle, Boolean autoRenew) {}
+
+    private Checked check(Principal caller, CreateRequest r) {
         // SPEC ACC-1: buying needs both policies
         caller.requireAll("buy resource groups", Policy.OrderAccess, Policy.ResourceGroupFullAccess);
         String name = Names.require("name", r.name());
@@ -207,10 +222,29 @@ public final class ResourceGroupManager {
             absent("billingCycle", r.billingCycle(), "a PAY_AS_YOU_GO group has no billing cycle");
             absent("autoRenew", r.autoRenew(), "a PAY_AS_YOU_GO group is not renewed");
         }
-        ComputeUnits specCu = spec;
-        ComputeUnits maxCu = max;
-        BillingCycle billingCycle = cycle;
-        Boolean renew = autoRenew;
+        return new Checked(name, remark, region, spec, max, cycle, autoRenew);
+    }
+
+    /** What {@link #create} would order and cost (the network checked as a purchase checks it); writes nothing. */
+    public PurchaseQuote quoteCreate(Principal caller, CreateRequest r) {
+        Checked c = check(caller, r);
+        jdbi.useHandle(h -> networks.requireBindable(h, caller, r.vpcId(), r.vswitchId(), c.region().id(), r.zoneId()));
+        Instant now = clock.instant();
+        ResourceGroupInfo group = new ResourceGroupInfo("rg-quote", c.name(), c.remark(), GroupStatus.CREATING, r.billingMode(),
+                c.specCu(), c.maxCu(), c.region().id(), r.zoneId(), List.of(), c.billingCycle(), c.autoRenew(),
+                c.billingCycle() == null ? null : c.billingCycle().addTo(now), DEFAULT_SCHEDULING_MAX_RUNNING, now, now, List.of());
+        return PurchaseQuote.of(null, LifecycleDecider.created(group, caller.name()), ledger, List.of());
+    }
+
+    public ResourceGroupInfo create(Principal caller, CreateRequest r) {
+        Checked c = check(caller, r);
+        String name = c.name();
+        String remark = c.remark();
+        Region region = c.region();
+        ComputeUnits specCu = c.specCu();
+        ComputeUnits maxCu = c.maxCu();
+        BillingCycle billingCycle = c.billingCycle();
+        Boolean renew = c.autoRenew();
         String id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "resource-group", r.clientToken(), r.fingerprint(),
                 clock::instant, h -> {
                     // SPEC NET-3, NET-4, ACC-2

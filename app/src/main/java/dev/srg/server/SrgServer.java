@@ -132,6 +132,14 @@ public final class SrgServer implements AutoCloseable {
         jobs.onlyWhile(() -> dispatching.get() && cluster.leading());
         RegionCatalog regions = config.regionsFile() == null ? RegionCatalog.defaults() : RegionCatalog.load(config.regionsFile());
         var jdbi = database.jdbi();
+        if (clock instanceof SimulatedClock simulated) {
+            // a restart keeps the simulated time, before anything reads it (admission derives scheduled quotas from it)
+            Duration offset = new SimulatedClockDao(jdbi).savedOffset();
+            if (offset.isPositive()) {
+                simulated.advance(offset);
+                LOG.info("simulated clock restored to {} ({} ahead)", simulated.instant(), simulated.offset());
+            }
+        }
         AccessManager access = new AccessManager(jdbi, clock);
         AuditLog audit = new AuditLog(jdbi, clock);
         NetworkManager networks = new NetworkManager(jdbi, regions, clock);
@@ -142,7 +150,7 @@ public final class SrgServer implements AutoCloseable {
         DataSourceStore dataSourceStore = new DataSourceStore(jdbi, secretBox);
         // SPEC RT-1: custom images in the data directory (root only), built as IMAGE_BUILD tasks
         Path imagesDir = dataDir.resolve("images");
-        InstanceDispatcher dispatcher = new InstanceDispatcher(jdbi, clock, new AdmissionLimitsReader(jdbi)::read,
+        InstanceDispatcher dispatcher = new InstanceDispatcher(jdbi, clock, new AdmissionLimitsReader(jdbi, clock)::read,
                 taskKinds(dataSourceStore, runtimeDir, jdbi, imagesDir), backends(runtimeDir, regions, imagesDir, jdbi), regions::backendOf,
                 new GroupNetworkContext(jdbi)::of);
         closeables.push(dispatcher);
@@ -174,12 +182,19 @@ public final class SrgServer implements AutoCloseable {
         Monitoring monitoring = Monitoring.start(jdbi, clock, groups, dispatcher, jobs, config.monitor());
         closeables.push(monitoring);
         DataSourceManager dataSources = new DataSourceManager(jdbi, clock, workspaces, dataSourceStore);
+        // SPEC BEY-2: a switch of scheduled quota profile re-runs admission as a quota change does
+        dev.srg.group.QuotaScheduleManager schedules = new dev.srg.group.QuotaScheduleManager(jdbi, clock, groups);
+        jobs.register("quota-schedules", Duration.ofSeconds(15), schedules::runDue);
+        // SPEC BEY-3: budgets measured by the chargeback report; thresholds notified once a month
+        dev.srg.billing.ChargebackReport chargeback = new dev.srg.billing.ChargebackReport(jdbi, clock, config.prices());
+        dev.srg.billing.BudgetManager budgets = new dev.srg.billing.BudgetManager(jdbi, clock, chargeback);
+        jobs.register("budgets", Duration.ofSeconds(30), budgets::runDue);
         ApiServer.Features features = new ApiServer.Features(access, audit, regions, networks, groups, workspaces, instances,
                 lifecycle, new dev.srg.connectivity.ConnectivityTests(jdbi, instances, new GroupNetworkContext(jdbi)::of,
                         dataSources::get),
                 new dev.srg.privatezone.PrivateZones(jdbi, clock), dataSources,
                 new SyncMonitor(instances, new GroupNetworkContext(jdbi)::of), images,
-                new dev.srg.api.BeyondApi(new dev.srg.billing.ChargebackReport(jdbi, clock, config.prices()), instances), cluster::view,
+                new dev.srg.api.BeyondApi(chargeback, instances, schedules, budgets), cluster::view,
                 dataService(jdbi, clock, runtimeDir, instances, workspaces, dataSourceStore, secretBox, monitoring));
         ClusterMetrics.register(monitoring.metrics().registry(), cluster);
         // the web console: same app, same port, same managers (so the same authorization)
@@ -242,7 +257,7 @@ public final class SrgServer implements AutoCloseable {
                 id -> Recipe.isImageId(id) ? Optional.of(ImageManager.rootOf(imagesDir, id)) : Optional.empty()));
         // SPEC HA-3: regions on a Kubernetes cluster (docs/kubernetes.md); the quota follows the group's CUs
         if (config.regionsFile() != null) {
-            AdmissionLimitsReader limits = new AdmissionLimitsReader(jdbi);
+            AdmissionLimitsReader limits = new AdmissionLimitsReader(jdbi, Clock.systemUTC());
             java.util.function.Function<String, java.util.OptionalLong> capacity = groupId -> {
                 try {
                     return java.util.OptionalLong.of(limits.read(groupId).capacityMilliCu());
@@ -288,14 +303,7 @@ public final class SrgServer implements AutoCloseable {
         jobs.register("metering", Duration.ofSeconds(30), meter::run);
         ClockControl control = null;
         if (clock instanceof SimulatedClock simulated) {
-            // a restart keeps the simulated time
-            SimulatedClockDao saved = new SimulatedClockDao(jdbi);
-            Duration offset = saved.savedOffset();
-            if (offset.isPositive()) {
-                simulated.advance(offset);
-                LOG.info("simulated clock restored to {} ({} ahead)", simulated.instant(), simulated.offset());
-            }
-            control = new ClockControl(simulated, jobs, saved::saveOffset);
+            control = new ClockControl(simulated, jobs, new SimulatedClockDao(jdbi)::saveOffset);
         }
         this.clockControl = control;
         return new LifecycleApi(lifecycle, orders, meter, control);

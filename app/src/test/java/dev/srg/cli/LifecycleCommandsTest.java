@@ -79,7 +79,7 @@ class LifecycleCommandsTest {
         var refused = srg("rg", "scale", id, "--spec-cu", "2.5");
         assertThat(refused.exit()).isEqualTo(3);
         assertThat(refused.err()).contains("InvalidParameter.Spec");
-        assertThat(ok("rg", "delete", id).out()).contains("Releasing");
+        assertThat(ok("rg", "delete", id, "--yes").out()).contains("Releasing");
         assertThat(status(id)).isEqualTo("RELEASED");
     }
 

@@ -14,15 +14,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 import tools.jackson.databind.JsonNode;
 
 /** A real HTTP receiver of webhooks on loopback: records every request per path, fails when told to. */
-final class WebhookReceiver implements AutoCloseable {
-    record Received(String path, String eventId, int attempt, int status, JsonNode body) {}
+public final class WebhookReceiver implements AutoCloseable {
+    public record Received(String path, String eventId, int attempt, int status, JsonNode body) {}
 
     private final HttpServer server;
     private final List<Received> received = new CopyOnWriteArrayList<>();
     /** Per path: how many more requests to answer with 500; -1 answers 503 until changed. */
     private final Map<String, AtomicInteger> failures = new ConcurrentHashMap<>();
 
-    WebhookReceiver() {
+    public WebhookReceiver() {
         try {
             server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         } catch (IOException e) {
@@ -43,7 +43,7 @@ final class WebhookReceiver implements AutoCloseable {
         server.start();
     }
 
-    String url(String path) {
+    public String url(String path) {
         return "http://127.0.0.1:" + server.getAddress().getPort() + path;
     }
 
@@ -59,11 +59,11 @@ final class WebhookReceiver implements AutoCloseable {
         failures.remove(path);
     }
 
-    List<Received> at(String path) {
+    public List<Received> at(String path) {
         return received.stream().filter(r -> r.path().equals(path)).toList();
     }
 
-    List<Received> delivered(String path) {
+    public List<Received> delivered(String path) {
         return at(path).stream().filter(r -> r.status() == 200).toList();
     }
 

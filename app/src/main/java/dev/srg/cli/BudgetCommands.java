@@ -1,0 +1,73 @@
+package dev.srg.cli;
+
+import java.math.BigDecimal;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ScopeType;
+
+/** {@code srg budget}: monthly budgets of a workspace or a group in CU-hours or money (SPEC BEY-3). */
+@Command(name = "budget", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true,
+        description = {"Monthly budgets of a workspace or a resource group, in CU-hours or money: the alert rules'",
+                "webhooks are told at 50, 80 and 100 % (each once a month). Needs OrderAccess."})
+final class BudgetCommands extends ClientCommand {
+    private static final View VIEW = new View(List.of(Column.field("ID", "id"), Column.field("NAME", "name"),
+            Column.of("SCOPE", b -> b.has("workspaceId") ? "workspace " + b.path("workspaceId").asString()
+                    : "group " + b.path("resourceGroupId").asString()),
+            Column.field("UNIT", "unit"), Column.of("SPENT/AMOUNT", b -> amount(b, "spent") + " / " + amount(b, "amount")),
+            Column.of("PERCENT", b -> b.path("percent").asString() + " %"), Column.field("SPENT-OUT", "spentOut")),
+            List.of(Column.field("MONTH", "month"), Column.joined("THRESHOLDS", "thresholds", t -> t.asString() + " %"),
+                    Column.joined("NOTIFIED", "notified", t -> t.asString() + " %"),
+                    Column.joined("ALERT-RULES", "alertRuleIds", t -> t.asString())));
+    private static final View EVENTS = new View(List.of(Column.field("MONTH", "month"),
+            Column.of("THRESHOLD", e -> e.path("threshold").asString() + " %"), Column.field("SPENT", "spent"),
+            Column.field("AMOUNT", "amount"), Column.time("TIME", "time"),
+            Column.joined("NOTICES", "notices", n -> n.path("alertRuleId").asString() + " " + n.path("delivery").asString())));
+
+    /** Money in cents for people (the ledger stays exact: -o json); CU-hours as they are. */
+    private static String amount(tools.jackson.databind.JsonNode b, String field) {
+        return b.path("unit").asString().equals("MONEY") ? Human.cents(b.path(field), "") : b.path(field).asString();
+    }
+
+    @Command(name = "list", description = "Every budget with what this month spent.")
+    void list() {
+        out().many(elements(api().get(API + "/budgets").path("items")), VIEW);
+    }
+
+    @Command(name = "get", description = "One budget with what this month spent.")
+    void get(@Parameters(paramLabel = "BUDGET") String id) {
+        out().one(api().get(path("/budgets/%s", id)), VIEW);
+    }
+
+    @Command(name = "create", description = "Create a budget: srg budget create NAME (-w WS | --rg RG) --unit CU_HOURS|MONEY --amount N")
+    void create(@Parameters(paramLabel = "NAME") String name,
+                @Option(names = {"-w", "--workspace"}, paramLabel = "WS") String workspace,
+                @Option(names = "--rg", paramLabel = "RG") String group,
+                @Option(names = "--unit", required = true, paramLabel = "CU_HOURS|MONEY") String unit,
+                @Option(names = "--amount", required = true, paramLabel = "N", description = "per calendar month (UTC)") BigDecimal amount,
+                @Option(names = "--threshold", paramLabel = "PERCENT", description = "repeatable; default 50, 80, 100") List<Integer> thresholds,
+                @Option(names = "--alert-rule", paramLabel = "RULE", description = "repeatable: whose webhooks to notify") List<String> rules) {
+        out().one(api().post(API + "/budgets", body("name", name, "workspaceId", workspace, "resourceGroupId", group,
+                "unit", unit.toUpperCase(java.util.Locale.ROOT), "amount", amount, "thresholds", thresholds, "alertRuleIds", rules)), VIEW);
+    }
+
+    @Command(name = "set", description = "Change a budget: raise (or lower) the amount, thresholds, alert rules.")
+    void set(@Parameters(paramLabel = "BUDGET") String id,
+             @Option(names = "--amount", paramLabel = "N") BigDecimal amount,
+             @Option(names = "--threshold", paramLabel = "PERCENT") List<Integer> thresholds,
+             @Option(names = "--alert-rule", paramLabel = "RULE") List<String> rules) {
+        out().one(api().patch(path("/budgets/%s", id), body("amount", amount, "thresholds", thresholds, "alertRuleIds", rules)), VIEW);
+    }
+
+    @Command(name = "delete", description = "Delete a budget.")
+    void delete(@Parameters(paramLabel = "BUDGET") String id) {
+        api().delete(path("/budgets/%s", id));
+        out().done("deleted " + id);
+    }
+
+    @Command(name = "events", description = "The thresholds a budget crossed (each once a month) and their notices.")
+    void events(@Parameters(paramLabel = "BUDGET") String id) {
+        out().many(elements(api().get(path("/budgets/%s/events", id))), EVENTS);
+    }
+}

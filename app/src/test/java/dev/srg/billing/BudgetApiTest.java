@@ -1,0 +1,169 @@
+package dev.srg.billing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.srg.monitor.WebhookReceiver;
+import dev.srg.testing.Fixtures;
+import dev.srg.testing.TestHttp;
+import dev.srg.testing.TestServer;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** SPEC BEY-3: budgets through the API, a real task, the simulated clock and a real webhook receiver. */
+@Tag("database")
+@Timeout(value = 4, unit = TimeUnit.MINUTES)
+class BudgetApiTest {
+    static WebhookReceiver receiver;
+    static TestServer server;
+    static Fixtures fx;
+
+    @BeforeAll
+    static void start() {
+        receiver = new WebhookReceiver();
+        server = TestServer.start(cfg -> cfg.withSimulatedClock(true).withMonitor(m -> m
+                .withAlertEvaluationInterval(Duration.ofMinutes(10))
+                .withWebhook(Duration.ofMillis(100), 6, List.of("127.0.0.1"))));
+        fx = new Fixtures(server);
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+        receiver.close();
+    }
+
+    static TestHttp admin() {
+        return server.admin();
+    }
+
+    static Instant now() {
+        return Instant.parse(admin().get("clock").json().get("now").asString());
+    }
+
+    static List<Integer> thresholdsDelivered(String path) {
+        return receiver.delivered(path).stream().map(r -> r.body().get("thresholdPercent").asInt()).toList();
+    }
+
+    @Test
+    @DisplayName("SPEC BEY-3: a workspace's CU-hour budget notifies its alert rule's webhook at 50, 80 and 100 % once each,"
+            + " not again after a restart or a raise, and again in the next month")
+    void thresholdsOnceAMonth() {
+        // keep the first steps inside one calendar month
+        Instant start = now();
+        Instant monthEnd = YearMonth.from(start.atZone(ZoneOffset.UTC)).plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
+        if (Duration.between(start, monthEnd).compareTo(Duration.ofHours(3)) < 0) {
+            server.advanceClock(Duration.between(start, monthEnd).plusMinutes(1));
+        }
+        String group = fx.payAsYouGoGroup(4).get("id").asString();
+        String ws = fx.workspace(group).get("id").asString();
+        Map<String, Object> rule = new HashMap<>(Map.of("resourceGroupId", group, "metric", "PENDING_INSTANCES", "comparator", "GT",
+                "threshold", 1000, "forSeconds", 0, "webhookUrl", receiver.url("/budget")));
+        String ruleId = admin().post("alert-rules", rule).id();
+        var created = admin().post("budgets", Map.of("name", "team-a", "workspaceId", ws, "unit", "CU_HOURS", "amount", 1,
+                "alertRuleIds", List.of(ruleId)));
+        assertThat(created.status()).as(created.toString()).isEqualTo(201);
+        String budget = created.id();
+        assertThat(created.json().get("thresholds").toString()).isEqualTo("[50,80,100]");
+
+        var task = admin().post("instances", Map.of("workspaceId", ws, "type", "SHELL", "script", "sleep 600", "cu", 1, "name", "spend"));
+        assertThat(task.status()).as(task.toString()).isEqualTo(201);
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() ->
+                admin().get("instances/" + task.id()).json().get("status").asString().equals("RUNNING"));
+
+        server.advanceClock(Duration.ofMinutes(31)); // 0.52 CU-hours of 1
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> thresholdsDelivered("/budget").equals(List.of(50)));
+        var info = admin().get("budgets/" + budget).json();
+        assertThat(info.get("spent").decimalValue()).isGreaterThanOrEqualTo(new BigDecimal("0.5"));
+        assertThat(info.get("spentOut").asBoolean()).isFalse();
+        assertThat(info.get("notified").toString()).isEqualTo("[50]");
+
+        server.advanceClock(Duration.ofMinutes(30)); // 1.02: 80 and 100 at once
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> thresholdsDelivered("/budget").size() == 3);
+        assertThat(thresholdsDelivered("/budget")).containsExactlyInAnyOrder(50, 80, 100);
+        var payload = receiver.delivered("/budget").getFirst().body();
+        assertThat(payload.get("kind").asString()).isEqualTo("BUDGET_THRESHOLD");
+        assertThat(payload.get("budgetId").asString()).isEqualTo(budget);
+        assertThat(payload.get("workspaceId").asString()).isEqualTo(ws);
+        assertThat(admin().get("budgets/" + budget).json().get("spentOut").asBoolean()).isTrue();
+
+        // a restart (a new leader) records nothing twice and sends nothing twice
+        server.restart();
+        server.runBackgroundJobs();
+        server.advanceClock(Duration.ofMinutes(1));
+        assertThat(server.sqlLong("SELECT count(*) FROM budget_events WHERE budget_id = '" + budget + "'")).isEqualTo(3);
+        assertThat(receiver.at("/budget")).hasSize(3);
+        var events = admin().get("budgets/" + budget + "/events").json();
+        assertThat(events.size()).isEqualTo(3);
+        assertThat(events.get(0).get("notices").get(0).get("delivery").asString()).isEqualTo("DELIVERED");
+        assertThat(admin().get("audit-events?actor=system&pageSize=1000").text()).contains("budget.threshold").contains(budget);
+
+        // raised: below its thresholds again, nothing notified twice in the month
+        var raised = admin().patch("budgets/" + budget, Map.of("amount", 10));
+        assertThat(raised.status()).as(raised.toString()).isEqualTo(200);
+        assertThat(raised.json().get("spentOut").asBoolean()).isFalse();
+        server.advanceClock(Duration.ofMinutes(1));
+        assertThat(receiver.at("/budget")).hasSize(3);
+
+        // the next month starts with no threshold notified: 5 CU-hours of 10 reach 50 % again
+        Instant t = now();
+        Instant next = YearMonth.from(t.atZone(ZoneOffset.UTC)).plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
+        server.advanceClock(Duration.between(t, next).plusHours(5).plusMinutes(5));
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> receiver.delivered("/budget").size() == 4);
+        var fourth = receiver.delivered("/budget").get(3).body();
+        assertThat(fourth.get("thresholdPercent").asInt()).isEqualTo(50);
+        assertThat(fourth.get("month").asString()).isEqualTo(YearMonth.from(next.atZone(ZoneOffset.UTC)).toString());
+        admin().post("instances/" + task.id() + "/cancel", Map.of());
+    }
+
+    @Test
+    @DisplayName("SPEC BEY-3: a group's money budget spends what the chargeback gives the group; bad input is a 400 naming the field")
+    void moneyAndBadInput() {
+        String group = fx.subscriptionGroup(2).get("id").asString();
+        var created = admin().post("budgets", Map.of("name", "rg", "resourceGroupId", group, "unit", "MONEY", "amount", "1000.5"));
+        assertThat(created.status()).as(created.toString()).isEqualTo(400); // a number, not a string
+        created = admin().post("budgets", Map.of("name", "rg", "resourceGroupId", group, "unit", "MONEY", "amount", 1000.5));
+        assertThat(created.status()).as(created.toString()).isEqualTo(201);
+        // the subscription's order of this month is the group's spending, as the chargeback splits it
+        BigDecimal chargeback = BigDecimal.ZERO;
+        for (var row : admin().get("chargeback").json().get("rows")) {
+            if (row.get("resourceGroupId").asString().equals(group)) {
+                chargeback = chargeback.add(row.get("cost").decimalValue());
+            }
+        }
+        assertThat(created.json().get("spent").decimalValue()).isPositive().isEqualByComparingTo(chargeback);
+
+        record Case(Map<String, Object> body, String field) {}
+        for (Case c : List.of(
+                new Case(Map.of("unit", "MONEY", "amount", 1, "workspaceId", "x"), "name"),
+                new Case(Map.of("name", "b", "unit", "MONEY", "amount", 1), "workspaceId"),
+                new Case(Map.of("name", "b", "unit", "MONEY", "amount", 1, "workspaceId", "ws-nope"), "workspaceId"),
+                new Case(Map.of("name", "b", "unit", "MONEY", "amount", 0, "resourceGroupId", group), "amount"),
+                new Case(Map.of("name", "b", "unit", "MONEY", "amount", 0.0000001, "resourceGroupId", group), "amount"),
+                new Case(Map.of("name", "b", "unit", "LITRES", "amount", 1, "resourceGroupId", group), "unit"),
+                new Case(Map.of("name", "b", "unit", "MONEY", "amount", 1, "resourceGroupId", group, "thresholds", List.of(50, 150)),
+                        "thresholds"),
+                new Case(Map.of("name", "b", "unit", "MONEY", "amount", 1, "resourceGroupId", group, "alertRuleIds", List.of("ar-nope")),
+                        "alertRuleIds[0]"))) {
+            var r = admin().post("budgets", c.body());
+            assertThat(r.status()).as("%s: %s", c, r).isBetween(400, 404);
+            assertThat(r.field()).as(c.toString()).isEqualTo(c.field());
+        }
+        assertThat(fx.user().http().get("budgets").status()).isEqualTo(403);
+        assertThat(admin().delete("budgets/" + created.id()).status()).isEqualTo(204);
+        assertThat(admin().get("budgets/" + created.id()).status()).isEqualTo(404);
+    }
+}
