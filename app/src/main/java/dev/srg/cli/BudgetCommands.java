@@ -10,7 +10,7 @@ import picocli.CommandLine.ScopeType;
 /** {@code srg budget}: monthly budgets of a workspace or a group in CU-hours or money (SPEC BEY-3). */
 @Command(name = "budget", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true,
         description = {"Monthly budgets of a workspace or a resource group, in CU-hours or money: the alert rules'",
-                "webhooks are told at 50, 80 and 100 % (each once a month). Needs OrderAccess."})
+                "webhooks are told at 50, 80 and 100 %% (each once a month). Needs OrderAccess."})
 final class BudgetCommands extends ClientCommand {
     private static final View VIEW = new View(List.of(Column.field("ID", "id"), Column.field("NAME", "name"),
             Column.of("SCOPE", b -> b.has("workspaceId") ? "workspace " + b.path("workspaceId").asString()
