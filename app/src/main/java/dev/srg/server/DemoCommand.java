@@ -45,9 +45,9 @@ public final class DemoCommand implements Callable<Integer> {
                     CLI:
                       export SRG_URL=http://localhost:%d SRG_TOKEN=$(cat %s)
                       ./srg rg list
-                      ./srg run -w %s --cu 0.5 --follow 'echo hello from srg; nproc'
+                      ./srg run -w demo --cu 0.5 --follow 'echo hello from srg; nproc'
                       ./srg instance list
-                    %s""".formatted(workspace, server.port(), server.port(), cfg.dataDir().resolve("admin.token"), workspace,
+                    %s""".formatted(workspace, server.port(), server.port(), cfg.dataDir().resolve("admin.token"),
                     exit ? "(--exit: stopping now; the data stays in " + cfg.dataDir() + ")" : "Stop with Ctrl-C."));
         } catch (ApiException e) {
             System.err.println("srg demo: " + e.code() + ": " + e.getMessage());
