@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.lang.reflect.Method;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -82,7 +83,7 @@ public final class ClientCommands {
         return named(name).isPresent();
     }
 
-    private static java.util.Optional<Lazy> named(String name) {
+    private static Optional<Lazy> named(String name) {
         return COMMANDS.stream().filter(c -> name != null && c.answersTo(name)).findFirst();
     }
 
