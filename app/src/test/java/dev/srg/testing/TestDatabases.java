@@ -46,6 +46,14 @@ public final class TestDatabases {
         return new Fresh(a.database(name), a.user(), a.password());
     }
 
+    private static void deleteTree(Path root) {
+        try (var paths = Files.walk(root)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            System.err.println("cannot remove the test PostgreSQL's directory " + root + ": " + e.getMessage());
+        }
+    }
+
     private static Admin admin() {
         if (admin != null) {
             return admin;
@@ -59,7 +67,10 @@ public final class TestDatabases {
             Path dir = Files.createTempDirectory("srg-test-pg");
             dir.toFile().setExecutable(true, false);
             EmbeddedPostgres pg = EmbeddedPostgres.start(dir);
-            Runtime.getRuntime().addShutdownHook(new Thread(pg::close, "srg-test-pg-stop"));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                pg.close();
+                deleteTree(dir); // a gigabyte or two once every test class has had its database
+            }, "srg-test-pg-stop"));
             admin = new Admin(pg.jdbcUrl("postgres"), pg.user(), pg.password());
             return admin;
         } catch (IOException e) {
