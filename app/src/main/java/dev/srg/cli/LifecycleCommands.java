@@ -77,23 +77,21 @@ final class LifecycleCommands {
         if (yes) {
             return;
         }
-        java.io.Console console = System.console();
-        if (console == null || !isTerminal(console)) {
+        if (Terminal.of(0).isEmpty()) {
             throw new CliException(ClientCommands.USAGE, question + "\nrefused: this needs confirmation and there is no terminal to ask on;"
                     + " add --yes to confirm");
         }
-        String answer = console.readLine("%s [y/N] ", question);
+        // the question goes to standard error, so that what the command prints stays parseable
+        System.err.print(question + " [y/N] ");
+        System.err.flush();
+        String answer;
+        try {
+            answer = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.Charset.defaultCharset())).readLine();
+        } catch (java.io.IOException e) {
+            answer = null;
+        }
         if (answer == null || !(answer.strip().equalsIgnoreCase("y") || answer.strip().equalsIgnoreCase("yes"))) {
             throw new CliException(ClientCommands.FAILED, "not confirmed: nothing done");
-        }
-    }
-
-    /** JDK 22+ gives a console even without a terminal and says which by isTerminal(); JDK 21 gives one only on a terminal. */
-    private static boolean isTerminal(java.io.Console console) {
-        try {
-            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
-        } catch (ReflectiveOperationException e) {
-            return true;
         }
     }
 
