@@ -7,7 +7,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-@Timeout(10)
+@Timeout(60) // the first test of a loaded JVM loads Jackson in the interpreter: 14 s seen at load 44
 class JsonTest {
     @Test
     void computeUnitsAreWrittenAsPlainNumbers() {
