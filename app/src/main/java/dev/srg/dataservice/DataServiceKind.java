@@ -3,6 +3,7 @@ package dev.srg.dataservice;
 import static java.util.Objects.requireNonNull;
 
 import dev.srg.admission.UsageType;
+import dev.srg.datasource.SecretBox;
 import dev.srg.error.SrgException;
 import dev.srg.execution.LaunchCommand;
 import dev.srg.execution.NetworkContext;
@@ -10,6 +11,7 @@ import dev.srg.execution.TaskKind;
 import dev.srg.execution.WorkShape;
 import dev.srg.quantity.ComputeUnits;
 import dev.srg.sync.SyncRuntime;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -24,12 +26,17 @@ import java.util.Set;
 public final class DataServiceKind implements TaskKind {
     public static final String NAME = "DATA_SERVICE";
     static final String FIELD = "dataService";
+    /** A random word per service instance, from which (with srg's key) its worker's secret is derived. */
+    static final String GENERATION = "generation";
+
     static final ComputeUnits MAX_CU = ComputeUnits.ofCu(16);
 
     private final SyncRuntime runtime;
+    private final SecretBox secrets;
 
-    public DataServiceKind(SyncRuntime runtime) {
+    public DataServiceKind(SyncRuntime runtime, SecretBox secrets) {
         this.runtime = requireNonNull(runtime, "runtime is null");
+        this.secrets = requireNonNull(secrets, "secrets is null");
     }
 
     @Override
@@ -55,18 +62,29 @@ public final class DataServiceKind implements TaskKind {
 
     @Override
     public Map<String, Object> payload(Map<String, Object> submittedFields) {
-        TaskKind.requireOnly(submittedFields, Set.of(FIELD), "a DATA_SERVICE instance", "nothing: srg starts it when an API is"
+        TaskKind.requireOnly(submittedFields, Set.of(FIELD, GENERATION), "a DATA_SERVICE instance", "nothing: srg starts it when an API is"
                 + " published (POST /api/v1/dataservice/apis/{id}/publish)");
         if (!(submittedFields.get(FIELD) instanceof String service)) {
             throw SrgException.invalid("type", "InvalidParameter.Type", "DATA_SERVICE instances are started by srg when an API is"
                     + " published (POST /api/v1/dataservice/apis/{id}/publish), not submitted");
         }
-        return Map.of(FIELD, service);
+        return submittedFields.get(GENERATION) instanceof String generation ? Map.of(FIELD, service, GENERATION, generation)
+                : Map.of(FIELD, service);
     }
 
+    /**
+     * The worker's secret is a launch file (on Kubernetes: in the Pod's Secret, like every launch
+     * file; locally: in its home, 0700): a worker reached over TCP admits only srg with it.
+     */
     @Override
     public LaunchCommand command(Map<String, Object> payload) {
-        return new LaunchCommand(runtime.argvOf(DataServiceMain.class.getName(), List.of(WorkerProtocol.SOCKET)), Map.of(), Map.of());
+        return new LaunchCommand(runtime.argvOf(DataServiceMain.class.getName(), List.of(WorkerProtocol.SOCKET)),
+                Map.of(WorkerProtocol.KEY_FILE, Base64.getEncoder().encodeToString(workerSecret(secrets, payload))), Map.of());
+    }
+
+    /** The secret of the service instance with {@code payload}: derived, never stored (nor in the payload, which the API shows). */
+    static byte[] workerSecret(SecretBox secrets, Map<String, Object> payload) {
+        return secrets.derive("dataservice-worker\0" + payload.get(FIELD) + "\0" + payload.getOrDefault(GENERATION, ""));
     }
 
     /**

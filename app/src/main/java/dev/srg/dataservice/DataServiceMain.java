@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.math.BigDecimal;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.math.BigInteger;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -35,9 +37,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -60,27 +61,88 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class DataServiceMain {
     private static final JsonMapper JSON = JsonMapper.builder().build();
-    private static final ScheduledExecutorService CANCELLER = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "ds-cancel");
-        t.setDaemon(true);
-        return t;
-    });
+    /** How often running statements are checked against their deadline. */
+    private static final long SWEEP_MILLIS = 20;
+    /** The statements running now: one sweep cancels those over their deadline (not a timer per query). */
+    private static final Set<Running> RUNNING = ConcurrentHashMap.newKeySet();
+
+    /** A statement in flight and when it is cancelled (System.nanoTime()). */
+    private record Running(Statement statement, long deadline, AtomicBoolean timedOut) {}
 
     private DataServiceMain() {}
 
+    /**
+     * {@code DataServiceMain <socket>}: listens on the Unix socket (the local backend). {@code
+     * DataServiceMain <socket> --tcp <port>}: listens on TCP instead (a Pod on Kubernetes, which
+     * shares no file system with srg); each connection must first prove it knows this instance's
+     * secret ({@link WorkerProtocol#KEY_FILE}, from the launch's files: the Pod's Secret).
+     */
     public static void main(String[] args) throws IOException {
+        int tcp = args.length >= 3 && args[1].equals("--tcp") ? Integer.parseInt(args[2]) : -1;
+        AtomicInteger connections = new AtomicInteger();
+        Thread.ofPlatform().name("ds-cancel").daemon().start(DataServiceMain::cancelLoop);
+        if (tcp >= 0) {
+            byte[] key = WorkerProtocol.readKey(Path.of(WorkerProtocol.KEY_FILE));
+            ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.INET);
+            server.bind(new InetSocketAddress(tcp));
+            System.out.println("srg dataservice worker: listening on TCP port " + tcp + " (pid " + ProcessHandle.current().pid() + ")");
+            while (true) {
+                SocketChannel channel = server.accept();
+                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                start(connections, () -> {
+                    if (WorkerProtocol.admitted(channel, key)) {
+                        serve(channel);
+                    } else {
+                        closeQuietly(channel);
+                    }
+                });
+            }
+        }
         Path socket = Path.of(args.length > 0 ? args[0] : WorkerProtocol.SOCKET).toAbsolutePath();
         Files.deleteIfExists(socket);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socket));
         System.out.println("srg dataservice worker: listening on " + socket.getFileName() + " (pid " + ProcessHandle.current().pid()
                 + ")");
-        AtomicInteger connections = new AtomicInteger();
         while (true) {
             SocketChannel channel = server.accept();
-            Thread t = new Thread(() -> serve(channel), "ds-conn-" + connections.incrementAndGet());
-            t.setDaemon(true);
-            t.start();
+            start(connections, () -> serve(channel));
+        }
+    }
+
+    private static void start(AtomicInteger connections, Runnable serve) {
+        Thread t = new Thread(serve, "ds-conn-" + connections.incrementAndGet());
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private static void closeQuietly(SocketChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // already gone
+        }
+    }
+
+    /** Cancels statements over their deadline on the database (PostgreSQL's cancel request, MariaDB's KILL QUERY). */
+    private static void cancelLoop() {
+        while (true) {
+            try {
+                Thread.sleep(SWEEP_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            long now = System.nanoTime();
+            for (Running r : RUNNING) {
+                if (now - r.deadline() > 0 && RUNNING.remove(r)) {
+                    r.timedOut().set(true);
+                    try {
+                        r.statement().cancel();
+                    } catch (SQLException e) {
+                        System.err.println("cancel failed: " + e.getMessage());
+                    }
+                }
+            }
         }
     }
 
@@ -244,18 +306,12 @@ public final class DataServiceMain {
             }
             st.setMaxRows(maxRows);
             st.setFetchSize(Math.min(maxRows, 500));
-            ScheduledFuture<?> cancel = CANCELLER.schedule(() -> {
-                timedOut.set(true);
-                try {
-                    st.cancel();
-                } catch (SQLException e) {
-                    System.err.println("cancel failed: " + e.getMessage());
-                }
-            }, left, TimeUnit.MILLISECONDS);
+            Running running = new Running(st, deadline, timedOut);
+            RUNNING.add(running);
             try (ResultSet rs = st.executeQuery()) {
                 return reader.read(rs);
             } finally {
-                cancel.cancel(false);
+                RUNNING.remove(running);
             }
         }
     }

@@ -3,6 +3,7 @@ package dev.srg.dataservice;
 import static java.util.Objects.requireNonNull;
 
 import dev.srg.access.Principal;
+import dev.srg.datasource.SecretBox;
 import dev.srg.error.SrgException;
 import dev.srg.group.GroupNetworkContext;
 import dev.srg.network.Cidr;
@@ -11,8 +12,9 @@ import dev.srg.quantity.ComputeUnits;
 import dev.srg.task.InstanceInfo;
 import dev.srg.task.InstanceManager;
 import dev.srg.task.SubmitRequest;
-import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -42,24 +44,29 @@ public final class ServiceInstances implements AutoCloseable {
     private final Jdbi jdbi;
     private final Clock clock;
     private final InstanceManager instances;
-    private final Function<String, Path> homeOfRun;
+    private final SecretBox secrets;
+    private final Function<String, WorkerEndpoint> endpointOfRun;
+    private static final SecureRandom RANDOM = new SecureRandom();
     private final WorkerClient worker = new WorkerClient();
     private final Map<String, Run> runs = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     private final Set<String> refreshing = ConcurrentHashMap.newKeySet();
 
-    /** What a call needs of the service now. */
-    private record Run(String instanceId, String runId, String status, long milliCu, long readAt) {}
+    /** What a call needs of the service now; {@code secret} admits srg to a worker reached over TCP. */
+    private record Run(String instanceId, String runId, String status, long milliCu, long readAt, byte[] secret) {}
 
     /**
-     * @param homeOfRun where a run's home (the worker's working directory) is on this host: the
-     *     local backend's {@code <runtime>/instances/<run id>/home}
+     * @param secrets srg's key, from which each instance's worker secret is derived (DataServiceKind)
+     * @param endpointOfRun where a run's worker listens: the local backend's socket in
+     *     {@code <runtime>/instances/<run id>/home}, or a Pod's address
      */
-    public ServiceInstances(Jdbi jdbi, Clock clock, InstanceManager instances, Function<String, Path> homeOfRun) {
+    public ServiceInstances(Jdbi jdbi, Clock clock, InstanceManager instances, SecretBox secrets,
+                            Function<String, WorkerEndpoint> endpointOfRun) {
         this.jdbi = requireNonNull(jdbi, "jdbi is null");
         this.clock = requireNonNull(clock, "clock is null");
         this.instances = requireNonNull(instances, "instances is null");
-        this.homeOfRun = requireNonNull(homeOfRun, "homeOfRun is null");
+        this.secrets = requireNonNull(secrets, "secrets is null");
+        this.endpointOfRun = requireNonNull(endpointOfRun, "endpointOfRun is null");
     }
 
     /** The service of the pair, started unless it is queued, starting or running; its instance id. */
@@ -78,7 +85,10 @@ public final class ServiceInstances implements AutoCloseable {
             long milliCu = row.map(Row::milliCu).orElse(DEFAULT_CU.milli());
             SubmitRequest submit = new SubmitRequest(workspaceId, groupId, DataServiceKind.NAME, null, null,
                     ComputeUnits.ofMilli(milliCu), null, null, null, "dataservice", null);
-            InstanceInfo started = instances.submit(Principal.SYSTEM, submit, Map.of(DataServiceKind.FIELD, key));
+            byte[] generation = new byte[16];
+            RANDOM.nextBytes(generation);
+            InstanceInfo started = instances.submit(Principal.SYSTEM, submit, Map.of(DataServiceKind.FIELD, key,
+                    DataServiceKind.GENERATION, HexFormat.of().formatHex(generation)));
             jdbi.useHandle(h -> h.createUpdate("""
                     INSERT INTO ds_services (workspace_id, resource_group_id, milli_cu, instance_id, updated_at)
                     VALUES (:ws, :rg, :cu, :i, :now)
@@ -167,17 +177,17 @@ public final class ServiceInstances implements AutoCloseable {
         request.put("maxRows", plan.maxRows());
         request.put("timeoutMillis", timeoutMillis);
         int connections = (int) Math.max(2, run.milliCu() * WorkerClient.CONNECTIONS_PER_CU / 1000);
-        Path socket = homeOfRun.apply(run.runId()).resolve(WorkerProtocol.SOCKET);
         try {
             // the worker cancels the query at the timeout; srg waits a little longer for that answer
-            return worker.call(run.runId(), socket, connections, source, request, timeoutMillis + 2000L);
+            return worker.call(run.runId(), () -> endpointOfRun.apply(run.runId()), run.secret(), connections, source, request,
+                    timeoutMillis + 2000L);
         } catch (WorkerClient.Unreachable e) {
             LOG.debug("dataservice: {} unreachable: {}", run.runId(), e.getMessage());
             runs.remove(key);
             worker.forget(run.runId());
             Run fresh = run(key, workspaceId, groupId, true);
             throw notServing(fresh.runId() != null && !fresh.runId().equals(run.runId()) ? fresh
-                    : new Run(fresh.instanceId(), fresh.runId(), "STARTING", fresh.milliCu(), fresh.readAt()));
+                    : new Run(fresh.instanceId(), fresh.runId(), "STARTING", fresh.milliCu(), fresh.readAt(), fresh.secret()));
         } catch (WorkerClient.NoAnswer e) {
             throw new SrgException(504, "DataService.Timeout", null, "the API did not answer within " + timeoutMillis + " ms");
         } catch (InterruptedException e) {
@@ -261,25 +271,32 @@ public final class ServiceInstances implements AutoCloseable {
             // gone (cancelled, failed, never started): calls bring it back
             String id = ensure(workspaceId, groupId);
             runs.remove(key);
-            return new Run(id, null, "QUEUED", 0, System.nanoTime());
+            return new Run(id, null, "QUEUED", 0, System.nanoTime(), null);
         }
         return run;
     }
 
     /** The pair's active run as the store has it now (cached), or null when none is active. */
     private Run current(String key, String workspaceId, String groupId) {
-        record Row(String instanceId, String runId, String status, long milliCu) {}
+        record Row(String instanceId, String runId, String status, long milliCu, String service, String generation) {}
         long now = System.nanoTime();
         Optional<Row> row = jdbi.withHandle(h -> h.createQuery("""
-                SELECT i.id, coalesce(i.run_id, i.id), i.status, i.milli_cu FROM ds_services s JOIN instances i ON i.id = s.instance_id
+                SELECT i.id, coalesce(i.run_id, i.id), i.status, i.milli_cu, i.payload ->> 'dataService', i.payload ->> 'generation'
+                FROM ds_services s JOIN instances i ON i.id = s.instance_id
                 WHERE s.workspace_id = :ws AND s.resource_group_id = :rg""")
                 .bind("ws", workspaceId).bind("rg", groupId)
-                .map((rs, ctx) -> new Row(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4))).findOne());
+                .map((rs, ctx) -> new Row(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getString(5),
+                        rs.getString(6))).findOne());
         if (row.isEmpty() || !active(row.get().status())) {
             return null;
         }
         Row r = row.get();
-        Run run = new Run(r.instanceId(), r.runId(), r.status(), r.milliCu(), now);
+        Map<String, Object> payload = new LinkedHashMap<>();
+        payload.put(DataServiceKind.FIELD, r.service());
+        if (r.generation() != null) {
+            payload.put(DataServiceKind.GENERATION, r.generation());
+        }
+        Run run = new Run(r.instanceId(), r.runId(), r.status(), r.milliCu(), now, DataServiceKind.workerSecret(secrets, payload));
         Run previous = runs.put(key, run);
         if (previous != null && previous.runId() != null && !previous.runId().equals(r.runId())) {
             worker.forget(previous.runId());

@@ -7,10 +7,10 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,27 +19,50 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import tools.jackson.databind.JsonNode;
 
 /**
  * srg's side of the worker socket: per run of a service, a bounded pool of connections (each one
  * a thread and a database connection in the worker), one request at a time on each. A request
  * not answered by its deadline has its connection closed (the worker has cancelled the query on
- * the database by then; closing only stops srg waiting for a worker that cannot answer).
+ * the database by then; closing only stops srg waiting for a worker that cannot answer). The
+ * deadlines are checked by one sweep every {@value #SWEEP_MILLIS} ms over the busy connections,
+ * not a timer per call (a timer per call was a scheduler-queue insert and removal on every call).
  */
 final class WorkerClient implements AutoCloseable {
     /** Connections per CU: the worker's threads and database connections follow. */
     static final int CONNECTIONS_PER_CU = 8;
+    private static final int CONNECT_TIMEOUT_MILLIS = 2000;
+
+    /** How often answers over their deadline are looked for: a late answer is given up at most this late. */
+    static final long SWEEP_MILLIS = 50;
 
     private final Map<String, Pool> pools = new ConcurrentHashMap<>();
+    /** The connections with a request in flight. */
+    private final Set<Conn> busy = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "ds-worker-watchdog");
         t.setDaemon(true);
         return t;
     });
+
+    WorkerClient() {
+        watchdog.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** Closes the connections whose answer is over its deadline: the caller waiting on it gets NoAnswer. */
+    private void sweep() {
+        long now = System.nanoTime();
+        for (Conn c : busy) {
+            if (now - c.deadline > 0) {
+                c.timedOut = true;
+                c.close();
+            }
+        }
+    }
 
     /** The worker could not be reached (not started yet, restarting, gone). */
     static final class Unreachable extends Exception {
@@ -68,12 +91,12 @@ final class WorkerClient implements AutoCloseable {
 
     /**
      * Sends {@code request} (with the source's key, and its details on a connection that has not
-     * had them yet) to the worker of {@code runId} listening on {@code socket}, waiting at most
+     * had them yet) to the worker of {@code runId} at {@code endpoint} (TCP: proving {@code secret}), waiting at most
      * {@code waitMillis} for an answer (and for a free connection).
      */
-    Answer call(String runId, Path socket, int maxConnections, WorkerSource source, Map<String, Object> request, long waitMillis)
-            throws Unreachable, NoAnswer, InterruptedException {
-        Pool pool = pools.computeIfAbsent(runId, id -> new Pool(socket, maxConnections));
+    Answer call(String runId, Supplier<WorkerEndpoint> endpoint, byte[] secret, int maxConnections, WorkerSource source,
+                Map<String, Object> request, long waitMillis) throws Unreachable, NoAnswer, InterruptedException {
+        Pool pool = pools.computeIfAbsent(runId, id -> new Pool(endpoint.get(), secret, maxConnections));
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
         if (!pool.permits.tryAcquire(waitMillis, TimeUnit.MILLISECONDS)) {
             throw new NoAnswer("every connection to the worker stayed busy for " + waitMillis + " ms");
@@ -90,12 +113,16 @@ final class WorkerClient implements AutoCloseable {
             if (introduce) {
                 frame.put("conn", source.details());
             }
-            long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
             Conn current = conn;
-            ScheduledFuture<?> timer = watchdog.schedule(current::close, left, TimeUnit.MILLISECONDS);
+            current.deadline = deadline;
+            busy.add(current);
             JsonNode head = null;
             byte[] data = null;
             try {
+                if (conn.secret != null) {
+                    WorkerProtocol.prove(conn.in, conn.out, conn.secret);
+                    conn.secret = null;
+                }
                 WorkerProtocol.write(conn.out, Json.MAPPER.writeValueAsBytes(frame));
                 byte[] headFrame = WorkerProtocol.read(conn.in);
                 if (headFrame != null) {
@@ -110,20 +137,26 @@ final class WorkerClient implements AutoCloseable {
             } catch (IOException e) {
                 conn.close();
                 conn = null;
-                if (timer.isDone()) {
+                if (current.timedOut) {
                     throw new NoAnswer("the worker did not answer within " + waitMillis + " ms");
                 }
                 // a connection the worker closed (it was restarted): the next call opens a new one
                 throw new Unreachable("the worker connection broke: " + e.getMessage(), e);
             } finally {
-                timer.cancel(false);
+                busy.remove(current);
             }
             if (head == null) {
                 conn.close();
                 conn = null;
+                if (current.timedOut) {
+                    throw new NoAnswer("the worker did not answer within " + waitMillis + " ms");
+                }
                 throw new Unreachable("the worker closed the connection", null);
             }
-            if (introduce) {
+            if (current.timedOut) {
+                // closed by the sweep just as the answer came: the answer is whole, the connection is gone
+                conn = null;
+            } else if (introduce) {
                 // as the worker does: a new key of a data source replaces its older ones on this connection
                 String id = WorkerSource.idOf(source.key());
                 conn.sources.removeIf(k -> WorkerSource.idOf(k).equals(id));
@@ -154,27 +187,44 @@ final class WorkerClient implements AutoCloseable {
     }
 
     private static final class Pool {
-        final Path socket;
+        final WorkerEndpoint endpoint;
+        final byte[] secret;
         final Semaphore permits;
         final LinkedBlockingDeque<Conn> idle = new LinkedBlockingDeque<>();
 
-        Pool(Path socket, int maxConnections) {
-            this.socket = socket;
+        Pool(WorkerEndpoint endpoint, byte[] secret, int maxConnections) {
+            this.endpoint = endpoint;
+            this.secret = secret;
             this.permits = new Semaphore(maxConnections);
         }
 
+        /** A new connection; over TCP, once srg answered the worker's challenge with the instance's secret. */
         Conn open() throws Unreachable {
+            if (endpoint.socket() == null && endpoint.address() == null) {
+                throw new Unreachable("the worker has no address yet", null);
+            }
             try {
-                SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+                SocketChannel channel = SocketChannel.open(endpoint.socket() != null ? StandardProtocolFamily.UNIX
+                        : StandardProtocolFamily.INET);
                 try {
-                    channel.connect(UnixDomainSocketAddress.of(socket));
-                } catch (IOException e) {
+                    if (endpoint.socket() != null) {
+                        channel.connect(UnixDomainSocketAddress.of(endpoint.socket()));
+                        return new Conn(channel);
+                    }
+                    channel.socket().connect(endpoint.address(), CONNECT_TIMEOUT_MILLIS);
+                    channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                    if (secret == null) {
+                        throw new IOException("no secret for this worker");
+                    }
+                    Conn conn = new Conn(channel);
+                    conn.secret = secret; // proven by the first call, under its deadline
+                    return conn;
+                } catch (IOException | RuntimeException e) {
                     channel.close();
                     throw e;
                 }
-                return new Conn(channel);
             } catch (IOException e) {
-                throw new Unreachable("cannot connect to the worker at " + socket.getFileName() + ": " + e.getMessage(), e);
+                throw new Unreachable("cannot connect to the worker at " + endpoint + ": " + e.getMessage(), e);
             }
         }
 
@@ -188,6 +238,11 @@ final class WorkerClient implements AutoCloseable {
     private static final class Conn {
         /** The sources whose details this connection's worker side has (WorkerProtocol). */
         final Set<String> sources = new HashSet<>();
+        /** When the request in flight is given up (System.nanoTime()); closed by the sweep then. */
+        volatile long deadline;
+        volatile boolean timedOut;
+        /** Over TCP until srg answered the worker's challenge: the instance's secret. */
+        byte[] secret;
         final SocketChannel channel;
         final DataInputStream in;
         final DataOutputStream out;

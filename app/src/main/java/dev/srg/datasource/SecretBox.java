@@ -73,6 +73,20 @@ public final class SecretBox {
         return new SecretBox(decoded);
     }
 
+    /**
+     * A secret for {@code purpose} derived from this key (HMAC-SHA256 of the purpose): one srg can
+     * compute again whenever it needs it, so it is stored nowhere (a DataService worker's secret).
+     */
+    public byte[] derive(String purpose) {
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key.getEncoded(), "HmacSHA256"));
+            return mac.doFinal(("srg-derived\0" + purpose).getBytes(StandardCharsets.UTF_8));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HMAC-SHA256 is not available", e);
+        }
+    }
+
     public byte[] encrypt(String plaintext, String boundTo) {
         byte[] nonce = new byte[NONCE_BYTES];
         random.nextBytes(nonce);

@@ -84,6 +84,9 @@ public final class SrgServer implements AutoCloseable {
     private final ServerConfig config;
     private final ServerExtensions extensions;
     private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
+    /** The Kubernetes backends as the dispatcher created them (DataService reaches its workers' Pods through them). */
+    private final List<dev.srg.execution.kubernetes.KubernetesExecutionBackend> kubernetesBackends =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
     private ApiServer api;
     private Optional<String> bootstrapToken = Optional.empty();
     private BackgroundJobs jobs;
@@ -151,7 +154,7 @@ public final class SrgServer implements AutoCloseable {
         // SPEC RT-1: custom images in the data directory (root only), built as IMAGE_BUILD tasks
         Path imagesDir = dataDir.resolve("images");
         InstanceDispatcher dispatcher = new InstanceDispatcher(jdbi, clock, new AdmissionLimitsReader(jdbi, clock)::read,
-                taskKinds(dataSourceStore, runtimeDir, jdbi, imagesDir), backends(runtimeDir, regions, imagesDir, jdbi), regions::backendOf,
+                taskKinds(dataSourceStore, secretBox, runtimeDir, jdbi, imagesDir), backends(runtimeDir, regions, imagesDir, jdbi), regions::backendOf,
                 new GroupNetworkContext(jdbi)::of);
         closeables.push(dispatcher);
         OrderBook orders = new OrderBook(jdbi, config.prices());
@@ -209,7 +212,7 @@ public final class SrgServer implements AutoCloseable {
     }
 
     /** The built-in task kinds (those that really work) and any an extension adds. */
-    private TaskKinds taskKinds(DataSourceStore dataSources, Path runtimeDir, Jdbi jdbi, Path imagesDir) {
+    private TaskKinds taskKinds(DataSourceStore dataSources, SecretBox secrets, Path runtimeDir, Jdbi jdbi, Path imagesDir) {
         List<TaskKind> kinds = new ArrayList<>(TaskKinds.builtIn());
         kinds.add(new dev.srg.connectivity.ConnectivityTestKind());
         // SPEC DI-2: batch sync, a worker from this jar started as the task
@@ -217,7 +220,7 @@ public final class SrgServer implements AutoCloseable {
         kinds.add(new DataIntegrationKind(dataSources, workers));
         kinds.add(new ImageBuildKind(config.images(), imagesDir, id -> ImageManager.building(jdbi, id)));
         // SPEC DS-5: the DataService worker, a service instance on the API's group
-        kinds.add(new dev.srg.dataservice.DataServiceKind(workers));
+        kinds.add(new dev.srg.dataservice.DataServiceKind(workers, secrets));
         kinds.addAll(extensions.kinds());
         return new TaskKinds(kinds);
     }
@@ -230,8 +233,11 @@ public final class SrgServer implements AutoCloseable {
                                               WorkspaceManager workspaces, DataSourceStore dataSources, SecretBox secrets,
                                               Monitoring monitoring) {
         Path instancesDir = taskDirectory(runtimeDir);
-        dev.srg.dataservice.ServiceInstances services = new dev.srg.dataservice.ServiceInstances(jdbi, clock, instances,
-                runId -> instancesDir.resolve(runId).resolve("home"));
+        // a run on a Kubernetes backend is reached at its Pod's address; else at its socket in the local backend's home
+        dev.srg.dataservice.ServiceInstances services = new dev.srg.dataservice.ServiceInstances(jdbi, clock, instances, secrets,
+                runId -> kubernetesBackends.stream().map(b -> b.dataServiceAddress(runId)).flatMap(java.util.Optional::stream)
+                        .findFirst().map(dev.srg.dataservice.WorkerEndpoint::tcp).orElseGet(() -> dev.srg.dataservice.WorkerEndpoint
+                                .unix(instancesDir.resolve(runId).resolve("home").resolve("dataservice.sock"))));
         closeables.push(services);
         dev.srg.dataservice.DataServiceGateway gateway = new dev.srg.dataservice.DataServiceGateway(jdbi, clock, dataSources, secrets,
                 services, monitoring.metrics().registry());
@@ -268,8 +274,14 @@ public final class SrgServer implements AutoCloseable {
             var store = new KubernetesStoreView(capacity, limits::released, new RunRecords(jdbi)::settled);
             KubernetesRegions.load(config.regionsFile()).forEach((name, k8s) -> {
                 // ended Pods' logs are kept in the shared task directory, so that every server on the machine reads them
-                if (backends.putIfAbsent(name, KubernetesRegions.factory(name, k8s, store, taskDir.resolve("kubernetes-logs")
-                        .resolve(name))) != null) {
+                var factory = KubernetesRegions.factory(name, k8s, store, taskDir.resolve("kubernetes-logs").resolve(name));
+                if (backends.putIfAbsent(name, listener -> {
+                    var backend = factory.create(listener);
+                    if (backend instanceof dev.srg.execution.kubernetes.KubernetesExecutionBackend k) {
+                        kubernetesBackends.add(k); // DataService calls find their workers' Pods through it
+                    }
+                    return backend;
+                }) != null) {
                     throw new IllegalArgumentException("backend '" + name + "' is defined twice");
                 }
             });

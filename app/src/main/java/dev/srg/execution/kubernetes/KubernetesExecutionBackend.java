@@ -22,6 +22,7 @@ import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -399,6 +400,26 @@ public final class KubernetesExecutionBackend implements ExecutionBackend {
             // not started yet (400 "waiting to start"), or gone: no output
             LOG.debug("log of {} on {}: {}", instanceId, name, e.getMessage());
             return InputStream.nullInputStream();
+        }
+    }
+
+    /**
+     * Where srg reaches the DataService worker of {@code runId} (its Pod's IP, the worker's port):
+     * empty when the run is not on this backend or its Pod has no address yet.
+     */
+    public Optional<InetSocketAddress> dataServiceAddress(String runId) {
+        String namespace = namespaces.get(runId);
+        if (namespace == null || closed) {
+            return Optional.empty();
+        }
+        try {
+            Pod pod = client.pods().inNamespace(namespace).withName(KubernetesNames.pod(runId)).get();
+            String ip = pod == null || pod.getStatus() == null ? null : pod.getStatus().getPodIP();
+            return ip == null || ip.isBlank() ? Optional.empty()
+                    : Optional.of(new InetSocketAddress(ip, KubernetesObjects.DATA_SERVICE_PORT));
+        } catch (KubernetesClientException e) {
+            LOG.debug("address of {} on {}: {}", runId, name, e.getMessage());
+            return Optional.empty();
         }
     }
 

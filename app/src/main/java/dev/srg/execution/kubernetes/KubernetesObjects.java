@@ -27,6 +27,7 @@ import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyEgressRule;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyEgressRuleBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRuleBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeerBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPortBuilder;
@@ -62,6 +63,11 @@ final class KubernetesObjects {
     /** The java srg's worker kinds start (the server's own, see SyncRuntime), on the server's classpath. */
     private static final String SERVER_JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
 
+    /** The kind whose worker srg calls (dev.srg.dataservice): it is reached on its Pod's address. */
+    static final String DATA_SERVICE = "DATA_SERVICE";
+    /** Its port; another only for tests that run several simulated nodes on one machine. */
+    static final int DATA_SERVICE_PORT = Integer.getInteger("srg.kubernetes.dataServicePort", 7070);
+
     /**
      * Whether a launch is one of srg's own workers (the sync worker of DATA_INTEGRATION): a kind
      * starts them with the server's java on the server's classpath, which a Pod does not have; on
@@ -73,12 +79,20 @@ final class KubernetesObjects {
         return argv.get(0).equals(SERVER_JAVA) && cp > 0 && cp + 1 < argv.size();
     }
 
-    /** The container's command: srg's worker with the image's java and classpath; anything else as the kind built it. */
+    /**
+     * The container's command: srg's worker with the image's java and classpath; anything else as the
+     * kind built it. The DataService worker listens on {@link #DATA_SERVICE_PORT} (TCP: srg shares no
+     * file system with a Pod, so the local backend's Unix socket cannot be reached).
+     */
     List<String> command(LaunchSpec spec) {
         List<String> argv = new ArrayList<>(spec.command().argv());
         if (srgWorker(spec)) {
             argv.set(0, "java");
             argv.set(argv.indexOf("-cp") + 1, config.workerClasspath());
+            if (DATA_SERVICE.equals(spec.kindName())) {
+                argv.add("--tcp");
+                argv.add(Integer.toString(DATA_SERVICE_PORT));
+            }
         }
         return argv;
     }
@@ -142,7 +156,11 @@ final class KubernetesObjects {
         return new NetworkPolicyBuilder().withNewMetadata().withName(KubernetesNames.POLICY).withNamespace(namespace)
                 .withLabels(backendLabels()).endMetadata()
                 .withNewSpec().withNewPodSelector().withMatchLabels(backendLabels()).endPodSelector()
-                .withPolicyTypes("Ingress", "Egress").withIngress(List.of()).withEgress(egress).endSpec().build();
+                .withPolicyTypes("Ingress", "Egress").withIngress(new NetworkPolicyIngressRuleBuilder()
+                        // srg calls DataService workers there (authenticated by the instance's secret); nothing else comes in
+                        .withPorts(new NetworkPolicyPortBuilder().withProtocol("TCP").withPort(new IntOrString(DATA_SERVICE_PORT)).build())
+                        .build())
+                .withEgress(egress).endSpec().build();
     }
 
     private static NetworkPolicyPeer ipBlock(String cidr, List<String> except) {

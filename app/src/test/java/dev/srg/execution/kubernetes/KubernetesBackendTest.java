@@ -59,6 +59,15 @@ class KubernetesBackendTest {
     static final String WORKER_IMAGE = "registry.example/srg/worker:1";
     static String workerClasspath;
 
+    static {
+        // the DataService worker's port on this machine, where every simulated Pod runs: a free one
+        try (var probe = new java.net.ServerSocket(0)) {
+            System.setProperty("srg.kubernetes.dataServicePort", Integer.toString(probe.getLocalPort()));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** The mock API server logs every request at INFO through java.util.logging: kept quiet. */
     private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
 
@@ -222,7 +231,12 @@ class KubernetesBackendTest {
         // SPEC NET-7, NET-8: egress to the VPC, its route, the internet through the NAT (never private ranges), DNS
         NetworkPolicy policy = cluster.network().v1().networkPolicies().inNamespace(ns).withName("srg-egress").get();
         assertThat(policy.getSpec().getPolicyTypes()).containsExactly("Ingress", "Egress");
-        assertThat(policy.getSpec().getIngress()).isEmpty();
+        // in: only DataService workers' port (srg calls them there, proving the instance's secret first)
+        assertThat(policy.getSpec().getIngress()).singleElement().satisfies(rule -> {
+            assertThat(rule.getFrom()).isEmpty();
+            assertThat(rule.getPorts()).singleElement().satisfies(port ->
+                    assertThat(port.getPort().getIntVal()).isEqualTo(KubernetesObjects.DATA_SERVICE_PORT));
+        });
         assertThat(policy.getSpec().getPodSelector().getMatchLabels()).containsEntry("app.kubernetes.io/managed-by", "srg");
         List<NetworkPolicyPeer> peers = policy.getSpec().getEgress().get(0).getTo();
         assertThat(peers).extracting(p -> p.getIpBlock().getCidr()).containsExactly(net.cidr(), "192.168.50.0/24", "0.0.0.0/0");
@@ -376,6 +390,81 @@ class KubernetesBackendTest {
     }
 
     @Test
+    @DisplayName("DATA_SERVICE runs its worker as a Pod of the worker image; srg calls it over TCP at the Pod's address after proving the instance's secret; real calls through /data/...")
+    void dataService() throws Exception {
+        // SPEC DS-5, SPEC HA-3: the API's group serves it from a Pod; the data source's password only crosses srg's connection
+        String group = groupOn(fx.network(), 2);
+        String ws = fx.workspace(group).get("id").asString();
+        String ns = KubernetesNames.namespace("srg-", group);
+        TestDatabases.Fresh db = TestDatabases.fresh();
+        try (Connection c = DriverManager.getConnection(db.url(), db.user(), db.password()); var st = c.createStatement()) {
+            st.execute("CREATE TABLE items (id bigint PRIMARY KEY, name text)");
+            st.execute("INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 100) g");
+        }
+        String ds = dataSource(ws, "pg-api", db);
+        var apiGroup = admin.post("dataservice/api-groups", Map.of("name", "k8s", "workspaceId", ws, "basePath", "k8s-" + group));
+        assertThat(apiGroup.status()).as(apiGroup.toString()).isEqualTo(201);
+        var api = admin.post("dataservice/apis", Map.of("apiGroupId", apiGroup.id(), "name", "item", "path", "item", "method", "GET",
+                "mode", "SCRIPT", "dataSourceId", ds, "resourceGroupId", group, "sql", "SELECT id, name FROM items WHERE id = ${id}",
+                "parameters", List.of(Map.of("name", "id", "type", "LONG", "required", true)),
+                // the first call waits for the worker JVM's first database connection (seconds on a loaded machine)
+                "timeoutMillis", 30000));
+        assertThat(api.status()).as(api.toString()).isEqualTo(201);
+        // the first test starts the service: 503 while its Pod starts, then the rows
+        JsonNode[] tested = new JsonNode[1];
+        Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() -> {
+            var r = admin.post("dataservice/apis/" + api.id() + "/test", Map.of("params", Map.of("id", 42)));
+            assertThat(r.status()).as(r.toString()).isIn(200, 503);
+            tested[0] = r.json();
+            return r.status() == 200;
+        });
+        assertThat(tested[0].path("data").path(0).path("name").asString()).isEqualTo("item 42");
+        assertThat(admin.post("dataservice/apis/" + api.id() + "/publish", null).status()).isEqualTo(200);
+        var app = admin.post("dataservice/apps", Map.of("name", "k8s-caller"));
+        assertThat(admin.put("dataservice/apps/" + app.id() + "/grants/" + api.id(), null).status()).isEqualTo(200);
+        String appCode = app.json().path("appCode").asString();
+        var http = java.net.http.HttpClient.newHttpClient();
+        var call = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.url() + "/data/k8s-" + group + "/item?id=7"))
+                .header("Authorization", "APPCODE " + appCode).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(call.statusCode()).as(call.body()).isEqualTo(200);
+        assertThat(tools.jackson.databind.json.JsonMapper.builder().build().readTree(call.body()).path("data").path(0).path("name")
+                .asString()).isEqualTo("item 7");
+
+        // the worker is a Pod of the worker image listening on TCP; its secret and nothing else secret is in its Secret
+        String instance = admin.get("dataservice/services/" + group + "?workspaceId=" + ws).json().path("instanceId").asString();
+        Pod pod = cluster.pods().inNamespace(ns).withName(KubernetesNames.pod(instance)).get();
+        var container = pod.getSpec().getContainers().get(0);
+        assertThat(container.getImage()).isEqualTo(WORKER_IMAGE);
+        assertThat(container.getCommand()).endsWith("dev.srg.dataservice.DataServiceMain", "dataservice.sock", "--tcp",
+                Integer.toString(KubernetesObjects.DATA_SERVICE_PORT));
+        assertThat(cluster.getKubernetesSerialization().asJson(pod)).doesNotContain(db.password());
+        Secret secret = cluster.secrets().inNamespace(ns).withName(pod.getMetadata().getName()).get();
+        assertThat(secret.getData()).containsKey("file.dataservice.key");
+        assertThat(secret.toString()).doesNotContain(db.password());
+        assertThat(admin.get("instances/" + instance).text()).as("the API shows no secret")
+                .doesNotContain(new String(java.util.Base64.getDecoder().decode(secret.getData().get("file.dataservice.key")),
+                        java.nio.charset.StandardCharsets.UTF_8).strip());
+
+        // a connection that cannot answer the challenge gets nothing: the worker closes it without reading a request
+        try (var socket = new java.net.Socket("127.0.0.1", KubernetesObjects.DATA_SERVICE_PORT)) {
+            socket.setSoTimeout(15_000);
+            var in = new java.io.DataInputStream(socket.getInputStream());
+            var out = new java.io.DataOutputStream(socket.getOutputStream());
+            byte[] challenge = new byte[in.readInt()];
+            in.readFully(challenge);
+            out.writeInt(32);
+            out.write(new byte[32]);
+            out.flush();
+            assertThat(in.read()).as("closed, nothing answered").isEqualTo(-1);
+        }
+
+        // unpublishing the last API stops the service: its Pod goes
+        assertThat(admin.post("dataservice/apis/" + api.id() + "/unpublish", null).status()).isEqualTo(200);
+        JsonNode stopped = awaitFinal(instance);
+        assertThat(stopped.get("status").asString()).isEqualTo("CANCELLED");
+    }
+
+    @Test
     @DisplayName("no retention: an ended Pod and its Secret go once the outcome is recorded (the log kept); leftovers go at restart; a released group's namespace goes")
     void cleanUp() {
         // SPEC HA-3: srg removes what it is done with, and only that
@@ -431,7 +520,7 @@ class KubernetesBackendTest {
         return r.id();
     }
 
-    private static void dataSource(String ws, String name, TestDatabases.Fresh db) {
+    private static String dataSource(String ws, String name, TestDatabases.Fresh db) {
         String rest = db.url().substring("jdbc:postgresql://".length());
         String hostPort = rest.substring(0, rest.indexOf('/'));
         var r = admin.post("data-sources", Map.of("name", name, "workspaceId", ws, "type", "POSTGRESQL",
@@ -439,6 +528,7 @@ class KubernetesBackendTest {
                 "port", Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1)),
                 "database", rest.substring(rest.indexOf('/') + 1), "user", db.user(), "password", db.password()));
         assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        return r.id();
     }
 
     /** A RUNNING pay-as-you-go group of 2 CU in {@code region} (zone {@code <region>-a}). */

@@ -193,7 +193,9 @@ final class SimulatedKubelet implements AutoCloseable {
     }
 
     private void showRunning(Pod pod, Instant started) {
+        // every simulated Pod runs on this machine: its address is the loopback (a DataService worker is called there)
         pod.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Running").withStartTime(started.toString())
+                .withPodIP("127.0.0.1")
                 .withContainerStatuses(new ContainerStatusBuilder().withName(pod.getSpec().getContainers().get(0).getName())
                         .withReady(true)
                         .withState(new ContainerStateBuilder().withNewRunning().withStartedAt(started.toString()).endRunning().build())
