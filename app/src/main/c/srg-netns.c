@@ -260,7 +260,7 @@ static int kill_in(dev_t dev, ino_t ino) {
     return found;
 }
 
-void srg_net_down(const char *ns, const char *netdir, int log) {
+void srg_net_down(const char *ns, const char *netdir, int task_contained, int log) {
     if (netdir) {
         char *file;
         if (asprintf(&file, "%s/link", netdir) < 0) return;
@@ -281,8 +281,14 @@ void srg_net_down(const char *ns, const char *netdir, int log) {
     if (asprintf(&path, "%s/%s", NETNS_DIR, ns) < 0) return;
     struct stat st;
     if (stat(path, &st) != 0) { free(path); return; }
-    /* a process left in it (the resolver) would keep it alive unnamed */
-    for (int round = 0; round < 100 && kill_in(st.st_dev, st.st_ino); round++) {
+    /* A process left in it (the resolver) would keep it alive unnamed. Only the resolver and the
+     * task's own processes ever enter it; the latter are gone when the caller's task was contained
+     * (cgroups), so without a resolver the scan of /proc is saved. */
+    char *resolver = NULL;
+    if (netdir && asprintf(&resolver, "%s/dnsmasq.conf", netdir) < 0) resolver = NULL;
+    int scan = !task_contained || !resolver || access(resolver, F_OK) == 0;
+    free(resolver);
+    for (int round = 0; scan && round < 100 && kill_in(st.st_dev, st.st_ino); round++) {
         struct timespec pause = {0, 20 * 1000 * 1000};
         nanosleep(&pause, NULL);
     }
@@ -396,7 +402,7 @@ back:
         }
         if (nl >= 0) close(nl);
     }
-    if (!ok) srg_net_down(ns, netdir, log);
+    if (!ok) srg_net_down(ns, netdir, 1, log); /* the task has not run */
     free(path);
     return ok ? 0 : -1;
 }

@@ -14,7 +14,8 @@
 int srg_net_up(const char *netdir, const char *ns, long index, int log);
 
 /* netns.sh down <ns> [<netdir>]: the link's policy rules, the processes left in the namespace
- * (its resolver) and the namespace itself. */
-void srg_net_down(const char *ns, const char *netdir, int log);
+ * (its resolver; any, when task_contained is 0: the task's processes were not held by cgroups)
+ * and the namespace itself. */
+void srg_net_down(const char *ns, const char *netdir, int task_contained, int log);
 
 #endif

@@ -651,7 +651,7 @@ int main(int argc, char **argv) {
     }
     while (waitpid(-1, NULL, WNOHANG) > 0) {}
     /* the task's network goes with its last process, before the exit file says it ended */
-    if (*ns) srg_net_down(ns, net_dir, net_log);
+    if (*ns) srg_net_down(ns, net_dir, contained, net_log);
 
     char *cpu_ns = "", *peak = "", *oom = NULL;
     const char *version = var("CG_VERSION");
