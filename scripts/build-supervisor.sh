@@ -17,5 +17,9 @@ if [[ -z $cc ]]; then
   exit 0
 fi
 mkdir -p "$(dirname "$out")"
-"$cc" -O2 -Wall -Wextra -Werror -o "$out.tmp" "$src"
+# the supervisor and the other sources beside it (srg-netns.c: the task's network); libnftables is
+# opened at run time (dlopen), so the binary needs nothing the host may not have
+sources=("$src")
+for f in "$(dirname "$src")"/*.c; do [[ $f -ef $src ]] || sources+=("$f"); done
+"$cc" -O2 -Wall -Wextra -Werror -o "$out.tmp" "${sources[@]}" -ldl
 mv "$out.tmp" "$out"

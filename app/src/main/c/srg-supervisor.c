@@ -14,10 +14,12 @@
  * Where supervisor.sh forks a process, this does the work itself: the output copier is a loop
  * here, the watchdog a poll timeout; entering the task's network and mount namespaces, binding
  * its resolver files and its image, clearing the environment and switching the user are system
- * calls in the task's process before its exec. What stays a command: netns.sh up and down (the
- * namespace, its links, rules and resolver) and bubblewrap for a task in an image.
+ * calls in the task's process before its exec; the task's network namespace, its links, routes,
+ * policy rules and nftables table are made and removed here too (srg-netns.c, netns.sh's work).
+ * What stays a command: the task's resolver (dnsmasq) when it has one, and bubblewrap for a task
+ * in an image.
  *
- * Build: gcc -O2 -Wall -Wextra -Werror -o srg-supervisor srg-supervisor.c (scripts/build-supervisor.sh)
+ * Build: gcc -O2 -Wall -Wextra -Werror -o srg-supervisor srg-supervisor.c srg-netns.c (scripts/build-supervisor.sh)
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -42,6 +44,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "srg-netns.h"
 
 extern char **environ;
 
@@ -280,27 +284,6 @@ static void setup_pids(void) {
     } else {
         pids_note = "pids not limited (no cgroup pids controller, and RLIMIT_NPROC would count the server's own uid)";
     }
-}
-
-/* Runs a helper (netns.sh) with its stderr appended to net.log; its exit status, -1 if it did not run. */
-static int run_helper(char *const argv[]) {
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        int log = open("net.log", O_WRONLY | O_CREAT | O_APPEND, 0600);
-        int null = open("/dev/null", O_RDWR);
-        if (log >= 0) dup2(log, 2);
-        if (null >= 0) { dup2(null, 0); dup2(null, 1); }
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 static int is_alive_not_zombie(pid_t pid) {
@@ -545,12 +528,12 @@ int main(int argc, char **argv) {
     setup_pids();
 
     /* the task's network (SPEC NET-7..9; netns.sh, docs/networks.md) */
-    const char *ns = var("NET_NS"), *net_script = var("NET_SCRIPT");
+    const char *ns = var("NET_NS");
     char *net_dir = format("%s/net", dir);
-    int has_net = 0;
+    int has_net = 0, net_log = -1;
     if (*ns && access("cancel", F_OK) != 0) {
-        char *up[] = {"bash", (char *)net_script, "up", net_dir, (char *)ns, (char *)var("NET_INDEX"), NULL};
-        if (run_helper(up) == 0) {
+        net_log = open("net.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (srg_net_up(net_dir, ns, atol(var("NET_INDEX")), net_log) == 0) {
             /* the image builder enters it itself, for the build script only (docs/images.md) */
             has_net = !*var("BUILDER");
         } else {
@@ -668,10 +651,7 @@ int main(int argc, char **argv) {
     }
     while (waitpid(-1, NULL, WNOHANG) > 0) {}
     /* the task's network goes with its last process, before the exit file says it ended */
-    if (*ns) {
-        char *down[] = {"bash", (char *)net_script, "down", (char *)ns, net_dir, NULL};
-        run_helper(down);
-    }
+    if (*ns) srg_net_down(ns, net_dir, contained, net_log);
 
     char *cpu_ns = "", *peak = "", *oom = NULL;
     const char *version = var("CG_VERSION");

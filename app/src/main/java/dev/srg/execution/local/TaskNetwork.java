@@ -31,8 +31,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The task's network in the local backend (SPEC NET-7, NET-8, NET-9, RT-3; docs/networks.md): a
  * network namespace per task, named after the backend's directory and the instance, made and
- * removed by the supervisor ({@code netns.sh}) so that it lives exactly as long as the task, even
- * while the server is down. Inside it, one veth to the host and an nftables table generated here
+ * removed by the supervisor so that it lives exactly as long as the task, even while the server is
+ * down: the compiled one does it with system calls, rtnetlink and libnftables
+ * ({@code src/main/c/srg-netns.c}), the bash one with {@code netns.sh} (same namespace, links,
+ * rules and files). Inside it, one veth to the host and an nftables table generated here
  * from the group's {@link NetworkPolicy}: only the bound VPCs' CIDRs, their routes, and the
  * internet when a bound VPC has a NAT gateway with an EIP; never 21.0.0.0/8. The host's own
  * addresses (its loopback services included: the task's 127.0.0.1 is its own) are closed to

@@ -6,15 +6,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.srg.execution.ExitStatus;
 import dev.srg.execution.FailureReason;
 import dev.srg.execution.LaunchSpec;
+import dev.srg.execution.NetworkContext;
+import dev.srg.execution.ResourceLimits;
 import dev.srg.execution.TaskKind;
+import dev.srg.testing.TestNetworkHosts;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -56,13 +62,7 @@ class ScriptSupervisorTest {
     @Test
     void bothSupervisorsGiveTheSameOutcomes() throws Exception {
         LocalExecutionBackend compiled = fixture.backend(exits);
-        LocalExecutionBackend script;
-        System.setProperty(LocalExecutionBackend.SUPERVISOR_PROPERTY, "script");
-        try {
-            script = fixture.backend(exits);
-        } finally {
-            System.clearProperty(LocalExecutionBackend.SUPERVISOR_PROPERTY);
-        }
+        LocalExecutionBackend script = scriptBackend();
         assertThat(supervisors()).anyMatch(name -> name.startsWith("supervisor-") && name.endsWith(".sh"));
 
         for (LocalExecutionBackend backend : List.of(compiled, script)) {
@@ -83,6 +83,63 @@ class ScriptSupervisorTest {
             assertThat(Duration.between(timedOut.startedAt(), timedOut.finishedAt())).isBetween(
                     Duration.ofMillis(1400), Duration.ofSeconds(20));
             assertThat(fixture.log(backend, slow)).contains("started");
+        }
+    }
+
+    /**
+     * SPEC NET-7, NET-8, NET-9: the compiled supervisor makes the task's network with system calls
+     * and netlink (srg-netns.c), supervisor.sh with netns.sh; both must give a task the same
+     * namespace: addresses, routes, sysctls, nftables table, host side and policy rule, resolver.
+     */
+    @Test
+    void bothSupervisorsMakeTheSameTaskNetwork() throws Exception {
+        LocalExecutionBackend compiled = fixture.backend(exits);
+        Assumptions.assumeTrue(ProcFs.currentUid() == 0, "task networks need root");
+        LocalExecutionBackend script = scriptBackend();
+        NetworkContext network = NetworkEnforcementTest.vpc(false, List.of("10.92.0.0/16"),
+                List.of(new NetworkContext.DnsRecord("db.internal", "A", "10.91.1.5")));
+        String fromCompiled = taskNetwork(compiled, network);
+        String fromScript = taskNetwork(script, network);
+        assertThat(fromCompiled).contains("TASK_ADDRESS").contains("table inet srg_task").contains("iif TASK_LINK lookup")
+                .contains("dnsmasq");
+        assertThat(fromCompiled).isEqualTo(fromScript);
+    }
+
+    /** What the task's network looks like while it runs, its link and address named generically. */
+    private String taskNetwork(LocalExecutionBackend backend, NetworkContext network) throws Exception {
+        String id = newId();
+        backend.launch(new LaunchSpec(id, "SHELL", TaskKind.SHELL.command(Map.of("script", "echo up; sleep 60")),
+                new ResourceLimits(250), Duration.ofMinutes(1), Map.of(), network, Optional.empty()));
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> fixture.log(backend, id).contains("up"));
+        String ns = backend.networkNamespace(id);
+        String[] link = Files.readString(fixture.baseDirectory.resolve(id).resolve("net").resolve("link")).strip().split(" ");
+        String inside = TestNetworkHosts.output("ip", "-n", ns, "-4", "-o", "addr")
+                + TestNetworkHosts.output("ip", "-n", ns, "-4", "route")
+                + TestNetworkHosts.output("ip", "-n", ns, "-o", "link")
+                + TestNetworkHosts.output("nsenter", "--net=/run/netns/" + ns, "sysctl", "-n", "net.ipv4.icmp_ratelimit",
+                        "net.ipv6.conf.all.disable_ipv6", "net.ipv6.conf.lo.disable_ipv6", "net.ipv6.conf.eth0.disable_ipv6")
+                + TestNetworkHosts.output("nsenter", "--net=/run/netns/" + ns, "nft", "list", "ruleset")
+                + TestNetworkHosts.output("ip", "netns", "pids", ns).lines().filter(l -> !l.isBlank())
+                        .map(pid -> ProcessHandle.of(Long.parseLong(pid.strip())).flatMap(h -> h.info().command()).orElse("?"))
+                        .map(c -> Path.of(c).getFileName().toString()).sorted().toList();
+        String host = TestNetworkHosts.output("ip", "-4", "-o", "addr", "show", "dev", link[0])
+                + TestNetworkHosts.output("ip", "-4", "route", "show", "dev", link[0])
+                + TestNetworkHosts.output("ip", "-4", "rule", "show", "priority", Integer.toString(TaskNetwork.RULE_PRIORITY)).lines()
+                        .filter(l -> l.contains(link[0] + " ")).toList();
+        backend.cancel(id);
+        exits.await(id);
+        return (inside + "\n--- host ---\n" + host).replaceAll("eth0@if\\d+", "eth0@ifN").replaceAll("^\\d+: |\\n\\d+: ", "\n")
+                .replace(link[0], "TASK_LINK").replace(link[1], "TASK_ADDRESS").replaceAll("valid_lft.*", "")
+                .replaceAll("link/ether \\S+ brd \\S+", "link/ether MAC");
+    }
+
+    /** A backend that starts tasks through supervisor.sh even where the compiled supervisor is built. */
+    private LocalExecutionBackend scriptBackend() {
+        System.setProperty(LocalExecutionBackend.SUPERVISOR_PROPERTY, "script");
+        try {
+            return fixture.backend(exits);
+        } finally {
+            System.clearProperty(LocalExecutionBackend.SUPERVISOR_PROPERTY);
         }
     }
 
