@@ -1,6 +1,5 @@
 package dev.srg.cli;
 
-import dev.srg.json.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
@@ -17,6 +16,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.stream.Collectors;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.NullNode;
 
 /** A small client of srg's HTTP API (the CLI and the demo speak only through it). */
 public final class ApiClient {
@@ -170,12 +170,12 @@ public final class ApiClient {
             path = names.path(path);
             body = names.body(body);
         }
-        Response r = exchange(method, path, body == null ? null : body instanceof String s ? s : Json.write(body), false);
+        Response r = exchange(method, path, body == null ? null : body instanceof String s ? s : JsonTree.write(body), false);
         String text = text(r);
         if (r.status() >= 400) {
             throw problem(r.status(), text);
         }
-        return text.isEmpty() ? Json.MAPPER.nullNode() : Json.MAPPER.readTree(text);
+        return text.isEmpty() ? NullNode.getInstance() : JsonTree.read(text);
     }
 
     private Response exchange(String method, String path, String json, boolean stream) {
@@ -223,7 +223,7 @@ public final class ApiClient {
 
     private static ApiException problem(int status, String body) {
         try {
-            JsonNode p = Json.MAPPER.readTree(body);
+            JsonNode p = JsonTree.read(body);
             return new ApiException(status, p.path("code").asString("Http." + status),
                     p.hasNonNull("field") ? p.get("field").asString() : null, p.path("detail").asString(body));
         } catch (RuntimeException e) {

@@ -29,6 +29,17 @@ final class Http1 implements ApiClient.Transport {
     static final int ANSWER_TIMEOUT_MS = 600_000;
     private static final int MAX_LINE = 65_536;
 
+    /** For https: the JDK's default (its trust store, javax.net.ssl.* properties), made only when an https URL is called. */
+    private final java.util.function.Supplier<SSLSocketFactory> tls;
+
+    Http1() {
+        this(() -> (SSLSocketFactory) SSLSocketFactory.getDefault());
+    }
+
+    Http1(java.util.function.Supplier<SSLSocketFactory> tls) {
+        this.tls = java.util.Objects.requireNonNull(tls);
+    }
+
     @Override
     public ApiClient.Response send(String method, String url, String token, String json, boolean stream) throws IOException {
         URI uri = URI.create(url);
@@ -85,8 +96,8 @@ final class Http1 implements ApiClient.Transport {
         }
     }
 
-    private static Socket tls(Socket plain, String host, int port) throws IOException {
-        SSLSocket s = (SSLSocket) ((SSLSocketFactory) SSLSocketFactory.getDefault()).createSocket(plain, host, port, true);
+    private Socket tls(Socket plain, String host, int port) throws IOException {
+        SSLSocket s = (SSLSocket) tls.get().createSocket(plain, host, port, true);
         SSLParameters p = s.getSSLParameters();
         p.setEndpointIdentificationAlgorithm("HTTPS");   // the certificate must name the host
         s.setSSLParameters(p);
