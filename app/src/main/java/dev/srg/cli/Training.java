@@ -49,7 +49,9 @@ public final class Training {
                     "HOME", System.getProperty("java.io.tmpdir"));
             for (List<String> command : List.of(List.of("rg", "list"), List.of("rg", "list", "-o", "json"),
                     List.of("rg", "get", "rg-train"), List.of("instance", "list"), List.of("ws", "list", "-o", "wide"))) {
-                CommandLine cl = Main.commandLine();
+                // the tree a real call builds (Main.forArgs, as main does): the cache's classes and
+                // method profiles are then those of a call, not of building every command
+                CommandLine cl = Main.forArgs(command.toArray(String[]::new));
                 ClientCommands.useEnvironment(cl, env);
                 cl.setOut(new PrintWriter(Writer.nullWriter()));
                 cl.setErr(new PrintWriter(Writer.nullWriter()));
