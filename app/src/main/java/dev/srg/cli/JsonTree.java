@@ -11,18 +11,21 @@ import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
 import tools.jackson.core.ObjectReadContext;
 import tools.jackson.core.ObjectWriteContext;
+import tools.jackson.core.PrettyPrinter;
 import tools.jackson.core.json.JsonFactory;
+import tools.jackson.core.util.DefaultPrettyPrinter;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * The CLI's JSON: answers read into the same tree {@code Json.MAPPER.readTree} builds, and request
- * bodies of maps, lists, strings, numbers and booleans written as the mapper writes them, both with
- * jackson-core's streaming parser and generator alone. Building the mapper (its configuration, type
- * factory, date formats and calendars) cost about a tenth of a one-call CLI command (issue 17); a
- * body of any other kind still goes through it.
+ * The CLI's JSON: answers read into the same tree {@code Json.MAPPER.readTree} builds, trees printed
+ * and request bodies of maps, lists, strings, numbers and booleans written as the mapper writes them,
+ * all with jackson-core's streaming parser and generator alone. Building the mapper (its configuration, type
+ * factory, date formats and calendars) cost about a tenth of a one-call CLI command, and the AOT
+ * cache loads every class a training run used at each start (issue 17); a body of any other kind
+ * still goes through the mapper.
  */
 final class JsonTree {
     private static final JsonFactory FACTORY = new JsonFactory();
@@ -74,6 +77,63 @@ final class JsonTree {
             case VALUE_NULL -> NODES.nullNode();
             default -> throw new IllegalArgumentException("unexpected JSON token " + t);
         };
+    }
+
+    /** A tree as {@code Json.MAPPER.writerWithDefaultPrettyPrinter()} writes it ({@code -o json}). */
+    static String pretty(JsonNode node) {
+        StringWriter text = new StringWriter();
+        ObjectWriteContext pretty = new ObjectWriteContext.Base() {
+            @Override
+            public PrettyPrinter getPrettyPrinter() {
+                return new DefaultPrettyPrinter();
+            }
+
+            @Override
+            public boolean hasPrettyPrinter() {
+                return true;
+            }
+        };
+        try (JsonGenerator g = FACTORY.createGenerator(pretty, text)) {
+            tree(g, node);
+        }
+        return text.toString();
+    }
+
+    private static void tree(JsonGenerator g, JsonNode n) {
+        if (n.isObject()) {
+            g.writeStartObject();
+            for (Map.Entry<String, JsonNode> e : n.properties()) {
+                g.writeName(e.getKey());
+                tree(g, e.getValue());
+            }
+            g.writeEndObject();
+        } else if (n.isArray()) {
+            g.writeStartArray();
+            for (JsonNode item : n) {
+                tree(g, item);
+            }
+            g.writeEndArray();
+        } else if (n.isString()) {
+            g.writeString(n.asString());
+        } else if (n.isInt() || n.isShort()) {
+            g.writeNumber(n.intValue());
+        } else if (n.isLong()) {
+            g.writeNumber(n.longValue());
+        } else if (n.isBigInteger()) {
+            g.writeNumber(n.bigIntegerValue());
+        } else if (n.isDouble()) {
+            g.writeNumber(n.doubleValue());
+        } else if (n.isFloat()) {
+            g.writeNumber(n.floatValue());
+        } else if (n.isBigDecimal()) {
+            g.writeNumber(n.decimalValue());
+        } else if (n.isBoolean()) {
+            g.writeBoolean(n.booleanValue());
+        } else if (n.isNull()) {
+            g.writeNull();
+        } else {
+            throw new IllegalArgumentException("not a JSON answer's node: " + n.getNodeType());
+        }
     }
 
     /** A request body as JSON: plain data written here, anything else (records, enums, trees) by the mapper. */

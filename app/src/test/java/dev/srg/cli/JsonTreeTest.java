@@ -25,9 +25,17 @@ class JsonTreeTest {
             JsonNode mapper = Json.MAPPER.readTree(json);
             assertThat(mine).as(json).isEqualTo(mapper);
             assertSameTypes(mine, mapper);
-            assertThat(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(mine))
-                    .isEqualTo(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(mapper));
+            assertThat(JsonTree.pretty(mine)).isEqualTo(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(mapper));
         }
+    }
+
+    @Test
+    void printsTreesAsTheMapperDoes() {
+        var row = Json.MAPPER.createObjectNode();
+        row.put("name", "g\u00e9 \"q\"").put("cu", new BigDecimal("0.50")).put("n", 3L).put("f", 1.5f).put("ok", true).putNull("none");
+        row.putArray("list").add(1).add("two").addObject();
+        row.putObject("empty");
+        assertThat(JsonTree.pretty(row)).isEqualTo(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(row));
     }
 
     private static void assertSameTypes(JsonNode a, JsonNode b) {
