@@ -19,7 +19,16 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        System.exit(forArgs(args).execute(args));
+        int exit = forArgs(args).execute(args);
+        if (args.length > 0 && ClientCommands.names(args[0])) {
+            // System.exit logs the exit through System.Logger, which boots the JDK's logging (a few
+            // dozen classes and a service lookup) at the end of every CLI call (issue 17); a client
+            // call has no shutdown hook left and nothing else to stop, only output to flush
+            System.out.flush();
+            System.err.flush();
+            Runtime.getRuntime().halt(exit);
+        }
+        System.exit(exit);
     }
 
     /** The tree a call with these arguments needs (what {@link #main} runs them with; tests too). */

@@ -1,7 +1,7 @@
 package dev.srg.cli;
 
-import dev.srg.json.Json;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -16,51 +16,87 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.stream.Collectors;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.NullNode;
 
 /** A small client of srg's HTTP API (the CLI and the demo speak only through it). */
 public final class ApiClient {
-    private final HttpClient http;
+    private final Transport http;
     private final String baseUrl;
     private final String token;
     /** The CLI's: names where ids go (see {@link Names}); null for the demo and other code that has ids. */
     private final Names names;
 
+    /** For long-lived callers (the demo, {@code srg load}): the JDK's client, connections kept and shared by threads. */
     public ApiClient(String baseUrl, String token) {
-        this(baseUrl, token, false);
+        this(trimmed(baseUrl), token, false, new JdkTransport(baseUrl));
     }
 
-    private ApiClient(String baseUrl, String token, boolean resolveNames) {
-        this(baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl, token, resolveNames, null);
-    }
-
-    /** The name-resolving client's own lookups go through the same HTTP client (one is costly to start). */
-    private ApiClient(String baseUrl, String token, boolean resolveNames, HttpClient http) {
+    /** The name-resolving client's own lookups go through the same transport. */
+    private ApiClient(String baseUrl, String token, boolean resolveNames, Transport http) {
         this.baseUrl = baseUrl;
-        this.http = http != null ? http : client(baseUrl);
+        this.http = http;
         this.token = token;
-        this.names = resolveNames ? new Names(new ApiClient(baseUrl, token, false, this.http)) : null;
+        this.names = resolveNames ? new Names(new ApiClient(baseUrl, token, false, http)) : null;
     }
 
-    /**
-     * The JDK client builds the default TLS context (the CA store read and parsed) even for plain
-     * http, about a quarter of a CLI call's start (issue 17); a plain-http server gets a client whose
-     * TLS context is never initialised (no https request can be made with it, none is).
-     */
-    private static HttpClient client(String baseUrl) {
-        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
-        if (baseUrl.startsWith("http://")) {
-            try {
-                b.sslContext(javax.net.ssl.SSLContext.getInstance("TLS")).sslParameters(new javax.net.ssl.SSLParameters());
-            } catch (java.security.NoSuchAlgorithmException e) {
-                throw new IllegalStateException("this JDK has no TLS", e);
-            }
+    private static String trimmed(String baseUrl) {
+        return baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+    }
+
+    /** How a request travels. */
+    interface Transport {
+        /** Sends one request (a JSON body or none); the answer's body is streamed when {@code stream}, else read whole by the caller. */
+        Response send(String method, String url, String token, String json, boolean stream) throws IOException, InterruptedException;
+    }
+
+    /** An answer: its status and its body, to read and close. */
+    public record Response(int status, InputStream body) {}
+
+    /** The JDK's HttpClient: a pool of kept connections, worth its start-up cost only to a long-lived caller. */
+    static final class JdkTransport implements Transport {
+        private final HttpClient http;
+
+        JdkTransport(String baseUrl) {
+            this.http = client(baseUrl);
         }
-        return b.build();
+
+        /**
+         * The JDK client builds the default TLS context (the CA store read and parsed) even for plain
+         * http; a plain-http server gets a client whose TLS context is never initialised (no https
+         * request can be made with it, none is).
+         */
+        private static HttpClient client(String baseUrl) {
+            HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
+            if (baseUrl.startsWith("http://")) {
+                try {
+                    b.sslContext(javax.net.ssl.SSLContext.getInstance("TLS")).sslParameters(new javax.net.ssl.SSLParameters());
+                } catch (java.security.NoSuchAlgorithmException e) {
+                    throw new IllegalStateException("this JDK has no TLS", e);
+                }
+            }
+            return b.build();
+        }
+
+        @Override
+        public Response send(String method, String url, String token, String json, boolean stream) throws IOException, InterruptedException {
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofMinutes(10));
+            if (token != null) {
+                b.header("Authorization", "Bearer " + token);
+            }
+            if (json != null) {
+                b.header("Content-Type", "application/json");
+                b.method(method, HttpRequest.BodyPublishers.ofString(json));
+            } else {
+                b.method(method, HttpRequest.BodyPublishers.noBody());
+            }
+            HttpResponse<InputStream> r = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+            return new Response(r.statusCode(), r.body());
+        }
     }
 
     /** A client that accepts unique names wherever the API takes ids (the CLI's). */
     static ApiClient resolvingNames(String baseUrl, String token) {
-        return new ApiClient(baseUrl, token, true);
+        return new ApiClient(trimmed(baseUrl), token, true, new Http1());
     }
 
     public String baseUrl() {
@@ -118,23 +154,15 @@ public final class ApiClient {
     }
 
     /** Streams a plain-text answer (logs) to the consumer as it arrives. */
-    public HttpResponse<java.io.InputStream> stream(String path) {
+    public Response stream(String path) {
         if (names != null) {
             path = names.path(path);
         }
-        try {
-            HttpResponse<java.io.InputStream> r = http.send(request("GET", path, null), HttpResponse.BodyHandlers.ofInputStream());
-            if (r.statusCode() >= 400) {
-                String body = new String(r.body().readAllBytes(), StandardCharsets.UTF_8);
-                throw problem(r.statusCode(), body);
-            }
-            return r;
-        } catch (IOException e) {
-            throw unreachable(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ApiException(0, "Interrupted", null, "interrupted");
+        Response r = exchange("GET", path, null, true);
+        if (r.status() >= 400) {
+            throw problem(r.status(), text(r));
         }
+        return r;
     }
 
     private JsonNode send(String method, String path, Object body) {
@@ -142,12 +170,17 @@ public final class ApiClient {
             path = names.path(path);
             body = names.body(body);
         }
+        Response r = exchange(method, path, body == null ? null : body instanceof String s ? s : JsonTree.write(body), false);
+        String text = text(r);
+        if (r.status() >= 400) {
+            throw problem(r.status(), text);
+        }
+        return text.isEmpty() ? NullNode.getInstance() : JsonTree.read(text);
+    }
+
+    private Response exchange(String method, String path, String json, boolean stream) {
         try {
-            HttpResponse<String> r = http.send(request(method, path, body), HttpResponse.BodyHandlers.ofString());
-            if (r.statusCode() >= 400) {
-                throw problem(r.statusCode(), r.body());
-            }
-            return r.body() == null || r.body().isEmpty() ? Json.MAPPER.nullNode() : Json.MAPPER.readTree(r.body());
+            return http.send(method, baseUrl + path, token, json, stream);
         } catch (IOException e) {
             throw unreachable(e);
         } catch (InterruptedException e) {
@@ -156,17 +189,26 @@ public final class ApiClient {
         }
     }
 
+    /** A whole answer's body as text (the connection closed after). */
+    private String text(Response r) {
+        try (InputStream in = r.body()) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw unreachable(e);
+        }
+    }
+
     private ApiException unreachable(IOException e) {
         return new ApiException(0, "Connection", null, "cannot reach srg at " + baseUrl + ": " + why(e));
     }
 
-    /** The JDK client often leaves the message out (a refused connection is a bare ConnectException). */
+    /** The JDK client often leaves the message out (a refused connection is a bare ConnectException); a socket's says it in capitals. */
     private static String why(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof HttpConnectTimeoutException) {
                 return "connection timed out";
             }
-            if (t instanceof ConnectException && t.getMessage() == null) {
+            if (t instanceof ConnectException && (t.getMessage() == null || t.getMessage().startsWith("Connection refused"))) {
                 return "connection refused";
             }
             if (t instanceof UnresolvedAddressException || t instanceof UnknownHostException) {
@@ -179,23 +221,9 @@ public final class ApiClient {
         return e.getClass().getSimpleName();
     }
 
-    private HttpRequest request(String method, String path, Object body) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofMinutes(10));
-        if (token != null) {
-            b.header("Authorization", "Bearer " + token);
-        }
-        if (body != null) {
-            b.header("Content-Type", "application/json");
-            b.method(method, HttpRequest.BodyPublishers.ofString(body instanceof String s ? s : Json.write(body)));
-        } else {
-            b.method(method, HttpRequest.BodyPublishers.noBody());
-        }
-        return b.build();
-    }
-
     private static ApiException problem(int status, String body) {
         try {
-            JsonNode p = Json.MAPPER.readTree(body);
+            JsonNode p = JsonTree.read(body);
             return new ApiException(status, p.path("code").asString("Http." + status),
                     p.hasNonNull("field") ? p.get("field").asString() : null, p.path("detail").asString(body));
         } catch (RuntimeException e) {

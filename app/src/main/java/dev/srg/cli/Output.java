@@ -1,6 +1,5 @@
 package dev.srg.cli;
 
-import dev.srg.json.Json;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,6 +9,7 @@ import java.util.function.IntSupplier;
 import java.util.regex.Pattern;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.JsonNodeFactory;
 
 /**
  * Prints answers as kubectl does: an aligned table that fits the terminal ({@code $COLUMNS}),
@@ -86,7 +86,7 @@ final class Output {
     void many(List<JsonNode> items, View view) {
         switch (format) {
             case json, yaml -> {
-                ArrayNode array = Json.MAPPER.createArrayNode();
+                ArrayNode array = JsonNodeFactory.instance.arrayNode();
                 items.forEach(array::add);
                 if (format == Format.json) {
                     json(array);
@@ -133,7 +133,7 @@ final class Output {
     }
 
     private void json(JsonNode node) {
-        out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(node));
+        out.println(JsonTree.pretty(node));
         out.flush();
     }
 
@@ -239,7 +239,7 @@ final class Output {
         }
 
         private static String key(String k) {
-            return PLAIN.matcher(k).matches() && !RESERVED.contains(k.toLowerCase(Locale.ROOT)) ? k : Json.write(k);
+            return PLAIN.matcher(k).matches() && !RESERVED.contains(k.toLowerCase(Locale.ROOT)) ? k : JsonTree.write(k);
         }
 
         private static String scalar(JsonNode n) {
@@ -257,7 +257,7 @@ final class Output {
             }
             String s = n.asString();
             boolean plain = PLAIN.matcher(s).matches() && !s.endsWith(" ") && !RESERVED.contains(s.toLowerCase(Locale.ROOT));
-            return plain ? s : Json.write(s);
+            return plain ? s : JsonTree.write(s);
         }
     }
 }
