@@ -1,7 +1,5 @@
 package dev.srg.sync;
 
-import java.io.IOException;
-import java.io.StringReader;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -24,7 +22,8 @@ import org.postgresql.copy.CopyIn;
  * boolean, date, time, timestamps, bytea), else in the text format. The binary format spares both
  * sides printing and parsing timestamps and numerics, the largest share of a PostgreSQL → PostgreSQL
  * copy's CPU (docs/benchmarks.md). A value the binary form cannot carry (out of PostgreSQL's
- * range) fails the batch like a row the server refuses: the caller writes it again row by row.
+ * range) is found before its batch is sent ({@link CannotCarry}): the caller writes that batch row
+ * by row, where the server judges each value.
  */
 final class PgCopy {
     private static final char[] HEX = "0123456789abcdef".toCharArray();
@@ -45,6 +44,8 @@ final class PgCopy {
     private final Type[] types;
     private byte[] buf = new byte[1 << 16];
     private int len;
+    /** The COPY going on, or null. */
+    private CopyIn in;
 
     /** For {@code sql} (a COPY ... FROM STDIN without options) into columns of these PostgreSQL type names. */
     PgCopy(String sql, List<String> typeNames) {
@@ -83,39 +84,99 @@ final class PgCopy {
         return types != null;
     }
 
+    /** A batch in a COPY of its own: {@link #begin}, {@link #write}, {@link #end}. */
     void copy(Connection c, List<Object[]> rows) throws SQLException {
-        if (types == null) {
-            copyText(c, rows);
-            return;
-        }
-        len = 0;
-        put(SIGNATURE, 0, SIGNATURE.length);
-        putInt(0); // flags
-        putInt(0); // header extension
+        begin(c);
         try {
-            for (Object[] row : rows) {
-                putShort(row.length);
-                for (int i = 0; i < row.length; i++) {
-                    value(row[i], types[i]);
-                }
-            }
-        } catch (ClassCastException | java.time.DateTimeException | ArithmeticException e) {
-            // not what the column's conversion gives: the batch goes row by row, where the server judges the value
-            throw new SQLException("a value the binary COPY cannot carry: " + e.getMessage(), "22000", e);
-        }
-        putShort(-1);
-        CopyIn in = c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql);
-        try {
-            in.writeToCopy(buf, 0, len);
-            in.endCopy();
+            write(rows);
+            end();
         } finally {
-            if (in.isActive()) {
-                in.cancelCopy();
+            cancel();
+        }
+    }
+
+    /**
+     * Starts a COPY on {@code c}; batches go in with {@link #write} until {@link #end}. One COPY for
+     * many batches costs PostgreSQL a third less CPU than a COPY per batch (docs/benchmarks.md).
+     */
+    void begin(Connection c) throws SQLException {
+        in = c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql);
+        if (types != null) {
+            len = 0;
+            put(SIGNATURE, 0, SIGNATURE.length);
+            putInt(0); // flags
+            putInt(0); // header extension
+            send();
+        }
+    }
+
+    boolean active() {
+        return in != null && in.isActive();
+    }
+
+    /**
+     * Sends a batch into the COPY begun. A batch with a value the format cannot carry is a
+     * {@link CannotCarry}, thrown before any of its rows is sent: the COPY goes on. Any other
+     * failure is the server's (a row it refused): the COPY and its transaction are lost.
+     */
+    void write(List<Object[]> rows) throws SQLException {
+        encode(rows);
+        send();
+    }
+
+    /** The rows into the buffer, in the COPY's format. */
+    void encode(List<Object[]> rows) throws CannotCarry {
+        len = 0;
+        if (types == null) {
+            text(rows);
+        } else {
+            try {
+                for (Object[] row : rows) {
+                    putShort(row.length);
+                    for (int i = 0; i < row.length; i++) {
+                        value(row[i], types[i]);
+                    }
+                }
+            } catch (ClassCastException | java.time.DateTimeException | ArithmeticException e) {
+                // not what the column's conversion gives: the batch goes row by row, where the server judges the value
+                throw new CannotCarry("a value the binary COPY cannot carry: " + e.getMessage(), "22000", e);
             }
         }
     }
 
-    private void value(Object v, Type t) throws SQLException {
+    /** Completes the COPY: its rows are in the transaction. */
+    void end() throws SQLException {
+        if (types != null) {
+            len = 0;
+            putShort(-1);
+            send();
+        }
+        in.endCopy();
+        in = null;
+    }
+
+    /** Abandons a COPY still going (its rows are not written); nothing when none is. */
+    void cancel() throws SQLException {
+        if (active()) {
+            in.cancelCopy();
+        }
+        in = null;
+    }
+
+    private void send() throws SQLException {
+        in.writeToCopy(buf, 0, len);
+    }
+
+    /** A batch with a value the COPY format cannot carry, found before it was sent. */
+    static final class CannotCarry extends SQLException {
+        private static final long serialVersionUID = 1L;
+
+        CannotCarry(String message, String sqlState, Throwable cause) {
+            super(message, sqlState, cause);
+        }
+    }
+
+    private void value(Object v, Type t) throws CannotCarry {
         if (v == null) {
             putInt(-1);
             return;
@@ -183,9 +244,9 @@ final class PgCopy {
         }
     }
 
-    private static void inRange(LocalDate d) throws SQLException {
+    private static void inRange(LocalDate d) throws CannotCarry {
         if (d.isBefore(MIN_DATE) || d.isAfter(MAX_DATE)) {
-            throw new SQLException("date " + d + " is out of PostgreSQL's range", "22008");
+            throw new CannotCarry("date " + d + " is out of PostgreSQL's range", "22008", null);
         }
     }
 
@@ -280,7 +341,7 @@ final class PgCopy {
         putInt((int) v);
     }
 
-    private void copyText(Connection c, List<Object[]> rows) throws SQLException {
+    private void text(List<Object[]> rows) {
         StringBuilder text = new StringBuilder(rows.size() * 64);
         for (Object[] row : rows) {
             for (int i = 0; i < row.length; i++) {
@@ -291,11 +352,8 @@ final class PgCopy {
             }
             text.append('\n');
         }
-        try {
-            c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql, new StringReader(text.toString()));
-        } catch (IOException e) {
-            throw new SQLException("COPY failed: " + e.getMessage(), "58030", e);
-        }
+        byte[] b = text.toString().getBytes(StandardCharsets.UTF_8);
+        put(b, 0, b.length);
     }
 
     /** One value in COPY's text format: \N for NULL, backslash escapes, bytea as \\x hex. */

@@ -145,6 +145,7 @@ public final class SyncMain {
             reporter.scheduleAtFixedRate(progress::report, 1, 1, TimeUnit.SECONDS);
             Map<String, Object> extra = copyWithRetries();
             reporter.shutdownNow();
+            sayPeakMemory();
             progress.finished("SUCCEEDED", null, extra);
             return 0;
         } catch (SyncFailure e) {
@@ -158,6 +159,22 @@ public final class SyncMain {
             progress.say("srg sync failed: " + reason);
             progress.finished("FAILED", reason, failureDetails());
             return 1;
+        }
+    }
+
+    /**
+     * The process's peak resident memory (VmHWM) in the log: the heap, the JIT's code, the drivers'
+     * buffers — what bench/sync reports beside the task cgroup's peak (which counts page cache too).
+     */
+    private void sayPeakMemory() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    progress.say("srg sync: peak resident memory " + line.substring(6).strip() + " (VmHWM)");
+                }
+            }
+        } catch (IOException e) {
+            // not Linux: nothing to say
         }
     }
 
@@ -389,7 +406,7 @@ public final class SyncMain {
             }
             throw new SyncFailure(abort, abortRetriable);
         }
-        long read = progress.recordsRead.get();
+        long read = progress.read.records.get();
         long dirty = progress.dirtyRecords.get();
         if (errorLimitRecords < 0 && errorLimitPercentage >= 0 && read > 0 && (double) dirty / read > errorLimitPercentage) {
             if (output != null) {
@@ -681,8 +698,21 @@ public final class SyncMain {
 
     private void copySplit(Split s, Map<String, Object> rc, Map<String, Object> wc)
             throws SQLException, IOException, InterruptedException, SyncFailure {
+        try {
+            copySplit(s, rc, wc, false);
+        } catch (CopyRefused e) {
+            // its rows were rolled back with the COPY: counted again from nothing, the dirty rows found batch by batch
+            progress.say("split " + s.no() + ": the writer refused a row of the split's COPY (" + e.getMessage()
+                    + "); copying the split again batch by batch");
+            progress.redo(s.no());
+            copySplit(s, rc, wc, true);
+        }
+    }
+
+    private void copySplit(Split s, Map<String, Object> rc, Map<String, Object> wc, boolean careful)
+            throws SQLException, IOException, InterruptedException, SyncFailure {
         int batchSize = ((Number) wp.getOrDefault("batchSize", SyncJob.DEFAULT_BATCH_SIZE)).intValue();
-        try (Sink sink = output != null ? new CsvSink(s) : new DbSink(wc)) {
+        try (Sink sink = output != null ? new CsvSink(s) : new DbSink(wc, careful)) {
             if (sink.done(s)) {
                 progress.splitsDone.incrementAndGet();
                 return;
@@ -1009,17 +1039,24 @@ public final class SyncMain {
         }
     }
 
-    /** A split written to a table in one transaction with its mark in srg_sync_state (DI-7). */
+    /**
+     * A split written to a table in one transaction with its mark in srg_sync_state (DI-7). Into
+     * PostgreSQL, the split's batches go into one COPY; {@code careful} (the split again after the
+     * server refused a row of that COPY) writes each batch in a COPY of its own behind a savepoint,
+     * so that a refused batch can be written again row by row to find the dirty rows.
+     */
     private final class DbSink implements Sink {
         private final Connection w;
         private final SqlDialect wd;
         private final PreparedStatement ps;
         /** The channel's COPY (its buffer reused batch after batch), or null: INSERTs. */
         private final PgCopy copy = copySql == null ? null : new PgCopy(copySql, targetTypes);
+        private final boolean careful;
         private Split split;
 
-        DbSink(Map<String, Object> wc) throws SQLException, SyncFailure {
+        DbSink(Map<String, Object> wc, boolean careful) throws SQLException, SyncFailure {
             this.wd = SqlDialect.of((String) wc.get("type"));
+            this.careful = careful;
             this.w = connect("writer", wc);
             try {
                 w.setAutoCommit(false);
@@ -1052,11 +1089,44 @@ public final class SyncMain {
         @Override
         public void write(Split s, List<Object[]> batch, long bytes, String[] names)
                 throws SQLException, InterruptedException, SyncFailure {
-            writeBatch(w, ps, copy, s, batch, bytes, targets, names);
+            limiter.acquire(batch.size(), bytes);
+            if (copy == null || careful) {
+                writeBatch(w, ps, copy, s, batch, bytes, targets, names);
+                return;
+            }
+            try {
+                if (!copy.active()) {
+                    copy.begin(w);
+                }
+                copy.write(batch);
+                progress.written(s.no(), batch.size(), bytes);
+            } catch (PgCopy.CannotCarry e) {
+                // nothing of this batch was sent: the rows before it stay, this one goes row by row, the next in a new COPY
+                endCopy();
+                writeBatch(w, ps, null, s, batch, bytes, targets, names);
+            } catch (SQLException e) {
+                throw refused(e);
+            }
+        }
+
+        private void endCopy() throws SQLException {
+            try {
+                copy.end();
+            } catch (SQLException e) {
+                throw refused(e);
+            }
+        }
+
+        /** A failure inside the COPY: a lost connection as it is, else a row refused, which loses the transaction. */
+        private SQLException refused(SQLException e) {
+            return e.getSQLState() != null && e.getSQLState().startsWith("08") ? e : new CopyRefused(e);
         }
 
         @Override
         public void commit() throws SQLException {
+            if (copy != null && copy.active()) {
+                endCopy();
+            }
             markDone(w, wd, split);
             w.commit();
         }
@@ -1064,17 +1134,31 @@ public final class SyncMain {
         @Override
         public void close() throws SQLException {
             try {
-                ps.close();
+                if (copy != null) {
+                    copy.cancel();
+                }
             } finally {
-                w.close();
+                try {
+                    ps.close();
+                } finally {
+                    w.close();
+                }
             }
+        }
+    }
+
+    /** The server refused a row inside a split's COPY: the split's transaction is lost, and the split is copied again, carefully. */
+    static final class CopyRefused extends SQLException {
+        private static final long serialVersionUID = 1L;
+
+        CopyRefused(SQLException cause) {
+            super(cause.getMessage(), cause.getSQLState(), cause);
         }
     }
 
     /** One batch; when the database refuses it, row by row (each behind a savepoint) to find the dirty ones. */
     private void writeBatch(Connection w, PreparedStatement ps, PgCopy copy, Split s, List<Object[]> batch, long bytes,
-                            List<Column> targets, String[] names) throws SQLException, InterruptedException, SyncFailure {
-        limiter.acquire(batch.size(), bytes);
+                            List<Column> targets, String[] names) throws SQLException, SyncFailure {
         Savepoint before = w.setSavepoint();
         if (copy != null) {
             try {

@@ -12,8 +12,9 @@ import tools.jackson.databind.json.JsonMapper;
  * The counters of a running sync (SPEC DI-5) and its side channel to srg: lines on stdout that
  * start with {@value #PREFIX} and carry JSON — {@code progress} every second and at the end,
  * {@code dirty} for the first {@value #MAX_DIRTY_LINES} dirty records (DI-4), {@code finished}
- * once, and {@code retry} when a failed attempt is retried: the splits it names are copied again,
- * so their dirty records are dropped (the worker takes their counts back out of its totals). The
+ * once, and {@code retry} when splits are copied again (a failed attempt retried, or one split
+ * whose COPY the writer refused): their dirty records are dropped (the worker takes their counts
+ * back out of its totals) and found again. The
  * server reads them from the task's log; everything else in the log is for people.
  */
 final class SyncProgress {
@@ -21,10 +22,9 @@ final class SyncProgress {
     static final int MAX_DIRTY_LINES = 1000;
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    final AtomicLong recordsRead = new AtomicLong();
-    final AtomicLong recordsWritten = new AtomicLong();
-    final AtomicLong bytesRead = new AtomicLong();
-    final AtomicLong bytesWritten = new AtomicLong();
+    /** Records and bytes read and written, in all (the split's shares in {@link #tallies}). */
+    final Count read = new Count();
+    final Count written = new Count();
     final AtomicLong dirtyRecords = new AtomicLong();
     final AtomicLong splitsDone = new AtomicLong();
     volatile long splitsTotal;
@@ -40,12 +40,12 @@ final class SyncProgress {
     Map<String, Object> snapshot() {
         long elapsed = Math.max(1, (System.nanoTime() - startNanos) / 1_000_000);
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("recordsRead", recordsRead.get());
-        m.put("recordsWritten", recordsWritten.get());
-        m.put("bytesRead", bytesRead.get());
-        m.put("bytesWritten", bytesWritten.get());
-        m.put("recordsPerSecond", recordsWritten.get() * 1000 / elapsed);
-        m.put("bytesPerSecond", bytesWritten.get() * 1000 / elapsed);
+        m.put("recordsRead", read.records.get());
+        m.put("recordsWritten", written.records.get());
+        m.put("bytesRead", read.bytes.get());
+        m.put("bytesWritten", written.bytes.get());
+        m.put("recordsPerSecond", written.records.get() * 1000 / elapsed);
+        m.put("bytesPerSecond", written.bytes.get() * 1000 / elapsed);
         m.put("dirtyRecords", dirtyRecords.get());
         m.put("splitsDone", splitsDone.get());
         m.put("splitsTotal", splitsTotal);
@@ -57,12 +57,21 @@ final class SyncProgress {
         line("progress", snapshot());
     }
 
+    /** A number of records and their bytes. */
+    static final class Count {
+        final AtomicLong records = new AtomicLong();
+        final AtomicLong bytes = new AtomicLong();
+
+        void add(long records, long bytes) {
+            this.records.addAndGet(records);
+            this.bytes.addAndGet(bytes);
+        }
+    }
+
     /** A split's share of the totals (records and bytes read and written, dirty records). */
     static final class Tally {
-        final AtomicLong read = new AtomicLong();
-        final AtomicLong written = new AtomicLong();
-        final AtomicLong bytesRead = new AtomicLong();
-        final AtomicLong bytesWritten = new AtomicLong();
+        final Count read = new Count();
+        final Count written = new Count();
         final AtomicLong dirty = new AtomicLong();
     }
 
@@ -71,19 +80,13 @@ final class SyncProgress {
     }
 
     void read(int split, long records, long bytes) {
-        Tally t = tally(split);
-        t.read.addAndGet(records);
-        t.bytesRead.addAndGet(bytes);
-        recordsRead.addAndGet(records);
-        bytesRead.addAndGet(bytes);
+        tally(split).read.add(records, bytes);
+        read.add(records, bytes);
     }
 
     void written(int split, long records, long bytes) {
-        Tally t = tally(split);
-        t.written.addAndGet(records);
-        t.bytesWritten.addAndGet(bytes);
-        recordsWritten.addAndGet(records);
-        bytesWritten.addAndGet(bytes);
+        tally(split).written.add(records, bytes);
+        written.add(records, bytes);
     }
 
     /** The split's rows are kept whatever happens next: its share stays in the totals. */
@@ -98,20 +101,32 @@ final class SyncProgress {
      */
     void retrying(int attempt, String reason) {
         List<Integer> redone = List.copyOf(tallies.keySet());
-        for (Integer split : redone) {
-            Tally t = tallies.remove(split);
-            recordsRead.addAndGet(-t.read.get());
-            recordsWritten.addAndGet(-t.written.get());
-            bytesRead.addAndGet(-t.bytesRead.get());
-            bytesWritten.addAndGet(-t.bytesWritten.get());
-            dirtyRecords.addAndGet(-t.dirty.get());
-        }
+        redone.forEach(this::takeBack);
         splitsDone.set(0);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("attempt", attempt);
         m.put("reason", reason);
         m.put("splits", redone.stream().sorted().toList());
         line("retry", m);
+    }
+
+    /**
+     * One split is copied again within the attempt (its transaction was lost): what it added is
+     * taken out, and the server drops its dirty records, as for a retry of that split alone.
+     */
+    void redo(int split) {
+        takeBack(split);
+        line("retry", Map.of("splits", List.of(split)));
+    }
+
+    private void takeBack(int split) {
+        Tally t = tallies.remove(split);
+        if (t == null) {
+            return;
+        }
+        read.add(-t.read.records.get(), -t.read.bytes.get());
+        written.add(-t.written.records.get(), -t.written.bytes.get());
+        dirtyRecords.addAndGet(-t.dirty.get());
     }
 
     void dirty(int split, String reason, Map<String, Object> record) {

@@ -89,6 +89,9 @@ final class KubernetesObjects {
         if (srgWorker(spec)) {
             argv.set(0, "java");
             argv.set(argv.indexOf("-cp") + 1, config.workerClasspath());
+            // the class archive the server made for its workers (SyncRuntime) belongs to its own JDK and jars, not the image's
+            argv.removeIf(a -> a.startsWith("-XX:AOTCache=") || a.startsWith("-XX:SharedArchiveFile=") || a.startsWith("-Xlog:aot")
+                    || a.startsWith("-Xlog:cds"));
             if (DATA_SERVICE.equals(spec.kindName())) {
                 argv.add("--tcp");
                 argv.add(Integer.toString(DATA_SERVICE_PORT));
