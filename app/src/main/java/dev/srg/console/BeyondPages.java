@@ -14,7 +14,7 @@ import java.util.Map;
 /** Budgets (SPEC BEY-3) and a group's quota schedule with its timeline (SPEC BEY-2). */
 final class BeyondPages {
     static final List<String> BUDGET_FIELDS = List.of("name", "scope", "workspaceId", "resourceGroupId", "unit", "amount",
-            "alertRuleIds");
+            "alertRuleIds", "holdNewTasks");
 
     private BeyondPages() {}
 
@@ -31,12 +31,18 @@ final class BeyondPages {
                 String rules = in.text("alertRuleIds");
                 var b = c.features.beyond().budgets().create(r.caller, new BudgetManager.CreateRequest(in.text("name"), workspace, group,
                         in.enumValue("unit", BudgetManager.Unit.class), in.decimal("amount"), null,
-                        rules == null || rules.isBlank() ? null : Arrays.stream(rules.split("[,\\s]+")).filter(s -> !s.isEmpty()).toList()));
+                        rules == null || rules.isBlank() ? null : Arrays.stream(rules.split("[,\\s]+")).filter(s -> !s.isEmpty()).toList(),
+                        in.checkbox("holdNewTasks")));
                 r.auditResource(b.id());
                 r.done("Budget " + b.name() + " created (" + b.id() + ").", "/console/budgets#budget-" + b.id());
             } catch (SrgException e) {
                 r.refused("budget", in, e, BUDGET_FIELDS, "/console/budgets");
             }
+        });
+        c.action("/console/budgets/{id}/hold", r -> {
+            boolean on = r.form().checkbox("holdNewTasks");
+            var b = c.features.beyond().budgets().update(r.caller, r.path("id"), new BudgetManager.UpdateRequest(null, null, null, on));
+            r.done("Budget " + b.name() + (on ? " holds new tasks once spent." : " holds no task."), "/console/budgets#budget-" + b.id());
         });
         c.action("/console/budgets/{id}/delete", r -> {
             c.features.beyond().budgets().delete(r.caller, r.path("id"));
