@@ -9,13 +9,9 @@ import dev.srg.access.Principal;
 import dev.srg.admission.BudgetHold;
 import dev.srg.error.SrgException;
 import dev.srg.json.Json;
+import dev.srg.monitor.WebhookSender;
 import dev.srg.store.Ids;
 import java.math.BigDecimal;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.sql.Array;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -35,6 +31,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
@@ -93,14 +90,19 @@ public final class BudgetManager {
     private final Clock clock;
     private final ChargebackReport chargeback;
     private final Consumer<String> limitsChanged;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).followRedirects(HttpClient.Redirect.NEVER).build();
+    private final WebhookSender sender;
 
-    /** {@code limitsChanged}: admission re-reads a group's limits (a hold began or ended), as after a quota change. */
-    public BudgetManager(Jdbi jdbi, Clock clock, ChargebackReport chargeback, Consumer<String> limitsChanged) {
+    /**
+     * {@code hostAllowed}: the server's webhook allow-list, as the alert rules' notices use it;
+     * {@code limitsChanged}: admission re-reads a group's limits (a hold began or ended), as after a quota change.
+     */
+    public BudgetManager(Jdbi jdbi, Clock clock, ChargebackReport chargeback, Predicate<String> hostAllowed,
+                         Consumer<String> limitsChanged) {
         this.jdbi = requireNonNull(jdbi, "jdbi is null");
         this.clock = requireNonNull(clock, "clock is null");
         this.chargeback = requireNonNull(chargeback, "chargeback is null");
         this.limitsChanged = requireNonNull(limitsChanged, "limitsChanged is null");
+        this.sender = new WebhookSender(TIMEOUT, "srg-budgets/1", hostAllowed);
     }
 
     // ---- API ----
@@ -386,7 +388,7 @@ public final class BudgetManager {
                 }
                 Map<String, Object> d = due.get();
                 int attempt = ((Number) d.get("attempts")).intValue() + 1;
-                String error = send((String) d.get("webhook_url"), (String) d.get("event_id"), attempt, (String) d.get("payload"));
+                String error = sender.send((String) d.get("webhook_url"), (String) d.get("event_id"), attempt, (String) d.get("payload"));
                 Instant now = clock.instant();
                 String state = error == null ? "DELIVERED" : attempt >= MAX_ATTEMPTS ? "FAILED" : "PENDING";
                 if (error != null) {
@@ -404,22 +406,6 @@ public final class BudgetManager {
             if (!more) {
                 return;
             }
-        }
-    }
-
-    private String send(String url, String eventId, int attempt, String payload) {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(TIMEOUT)
-                .header("Content-Type", "application/json").header("User-Agent", "srg-budgets/1")
-                .header("X-Srg-Event-Id", eventId).header("X-Srg-Delivery-Attempt", Integer.toString(attempt))
-                .POST(HttpRequest.BodyPublishers.ofString(payload, StandardCharsets.UTF_8)).build();
-        try {
-            int status = http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
-            return status >= 200 && status < 300 ? null : "HTTP " + status;
-        } catch (java.io.IOException e) {
-            return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "interrupted";
         }
     }
 

@@ -188,7 +188,7 @@ public final class SrgServer implements AutoCloseable {
         // SPEC BEY-3: budgets measured by the chargeback report; thresholds notified once a month
         dev.srg.billing.ChargebackReport chargeback = new dev.srg.billing.ChargebackReport(jdbi, clock, config.prices());
         dev.srg.billing.BudgetManager budgets = new dev.srg.billing.BudgetManager(jdbi, clock, chargeback,
-                dispatcher::limitsChanged);
+                monitoring.alerts()::hostAllowed, dispatcher::limitsChanged);
         jobs.register("budgets", Duration.ofSeconds(30), budgets::runDue);
         ApiServer.Features features = new ApiServer.Features(access, audit, regions, networks, groups, workspaces, instances,
                 lifecycle, new dev.srg.connectivity.ConnectivityTests(jdbi, instances, new GroupNetworkContext(jdbi)::of,
