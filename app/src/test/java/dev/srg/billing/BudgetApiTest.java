@@ -54,6 +54,19 @@ class BudgetApiTest {
         return Instant.parse(admin().get("clock").json().get("now").asString());
     }
 
+    /** The start of the next calendar month (UTC) on the simulated clock. */
+    static Instant nextMonth() {
+        return YearMonth.from(now().atZone(ZoneOffset.UTC)).plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
+    }
+
+    /** Moves the clock into the next month when less than 3 hours are left of this one: the first steps stay in one month. */
+    static void keepInsideAMonth() {
+        Duration left = Duration.between(now(), nextMonth());
+        if (left.compareTo(Duration.ofHours(3)) < 0) {
+            server.advanceClock(left.plusMinutes(1));
+        }
+    }
+
     static List<Integer> thresholdsDelivered(String path) {
         return receiver.delivered(path).stream().map(r -> r.body().get("thresholdPercent").asInt()).toList();
     }
@@ -62,12 +75,7 @@ class BudgetApiTest {
     @DisplayName("SPEC BEY-3: a workspace's CU-hour budget notifies its alert rule's webhook at 50, 80 and 100 % once each,"
             + " not again after a restart or a raise, and again in the next month")
     void thresholdsOnceAMonth() {
-        // keep the first steps inside one calendar month
-        Instant start = now();
-        Instant monthEnd = YearMonth.from(start.atZone(ZoneOffset.UTC)).plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
-        if (Duration.between(start, monthEnd).compareTo(Duration.ofHours(3)) < 0) {
-            server.advanceClock(Duration.between(start, monthEnd).plusMinutes(1));
-        }
+        keepInsideAMonth();
         String group = fx.payAsYouGoGroup(4).get("id").asString();
         String ws = fx.workspace(group).get("id").asString();
         Map<String, Object> rule = new HashMap<>(Map.of("resourceGroupId", group, "metric", "PENDING_INSTANCES", "comparator", "GT",
@@ -119,9 +127,8 @@ class BudgetApiTest {
         assertThat(receiver.at("/budget")).hasSize(3);
 
         // the next month starts with no threshold notified: 5 CU-hours of 10 reach 50 % again
-        Instant t = now();
-        Instant next = YearMonth.from(t.atZone(ZoneOffset.UTC)).plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
-        server.advanceClock(Duration.between(t, next).plusHours(5).plusMinutes(5));
+        Instant next = nextMonth();
+        server.advanceClock(Duration.between(now(), next).plusHours(5).plusMinutes(5));
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> receiver.delivered("/budget").size() == 4);
         var fourth = receiver.delivered("/budget").get(3).body();
         assertThat(fourth.get("thresholdPercent").asInt()).isEqualTo(50);
@@ -142,11 +149,7 @@ class BudgetApiTest {
     @DisplayName("SPEC BEY-3: a spent budget that holds new tasks queues them with reason BUDGET (the dry run says so), never"
             + " stops the running one, keeps them held over a restart, and releases them on a raise and in the next month")
     void holdsNewTasksOnceSpent() {
-        Instant start = now();
-        Instant monthEnd = YearMonth.from(start.atZone(ZoneOffset.UTC)).plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
-        if (Duration.between(start, monthEnd).compareTo(Duration.ofHours(3)) < 0) {
-            server.advanceClock(Duration.between(start, monthEnd).plusMinutes(1));
-        }
+        keepInsideAMonth();
         String group = fx.payAsYouGoGroup(4).get("id").asString();
         String ws = fx.workspace(group).get("id").asString();
         String other = fx.workspace(group).get("id").asString();
@@ -197,9 +200,7 @@ class BudgetApiTest {
         assertThat(admin().patch("budgets/" + budget, Map.of("amount", 1)).json().get("holding").asBoolean()).isTrue();
         var next = admin().post("instances", Map.of("workspaceId", ws, "type", "SHELL", "script", "true", "cu", 1));
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> "BUDGET".equals(reason(next.id())));
-        Instant t = now();
-        Instant nextMonth = YearMonth.from(t.atZone(ZoneOffset.UTC)).plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
-        server.advanceClock(Duration.between(t, nextMonth).plusMinutes(1));
+        server.advanceClock(Duration.between(now(), nextMonth()).plusMinutes(1));
         Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> status(next.id()).equals("SUCCEEDED"));
         assertThat(admin().get("budgets/" + budget).json().get("holding").asBoolean()).isFalse();
         assertThat(status(first.id())).isEqualTo("RUNNING");
