@@ -42,6 +42,12 @@ public interface GroupLifecycle {
     /** {@code POST /resource-groups/{id}/renew?dryRun=true}. */
     PurchaseQuote quoteRenew(Principal caller, String groupId, RenewRequest request);
 
+    /** {@code GET /resource-groups/{id}/resume-on-demand}: whether a FROZEN pay-as-you-go group resumes when a task comes (BEY-6). */
+    boolean resumeOnDemand(Principal caller, String groupId);
+
+    /** {@code PUT /resource-groups/{id}/resume-on-demand {enabled}}. */
+    void setResumeOnDemand(Principal caller, String groupId, boolean enabled);
+
     /** {@code POST /resource-groups/{id}/enable}: a FROZEN group admits tasks again (RG-7). */
     ResourceGroupInfo enable(Principal caller, String groupId);
 

@@ -56,6 +56,16 @@ public final class GroupLifecycleAdapter implements GroupLifecycle {
     }
 
     @Override
+    public boolean resumeOnDemand(Principal caller, String groupId) {
+        return lifecycle.resumeOnDemand(caller, groupId).enabled();
+    }
+
+    @Override
+    public void setResumeOnDemand(Principal caller, String groupId, boolean enabled) {
+        lifecycle.setResumeOnDemand(caller, groupId, enabled);
+    }
+
+    @Override
     public ResourceGroupInfo enable(Principal caller, String groupId) {
         return lifecycle.enable(caller, groupId);
     }

@@ -93,6 +93,12 @@ final class GroupPages {
         c.action("/console/groups/{id}/convert", "Convert a resource group to a subscription", r -> lifecycle(c, r, "convert"));
         c.action("/console/groups/{id}/renew", "Renew a resource group", r -> lifecycle(c, r, "renew"));
         c.action("/console/groups/{id}/enable", "Enable a frozen resource group", r -> lifecycle(c, r, "enable"));
+        c.action("/console/groups/{id}/resume-on-demand", "Set whether a resource group resumes on demand", r -> {
+            boolean on = r.form().checkbox("enabled");
+            c.extensions.lifecycleAdapter().orElseThrow().setResumeOnDemand(r.caller, r.path("id"), on);
+            r.done(on ? "It resumes by itself when a task is submitted while it is frozen." : "It stays frozen until it is enabled.",
+                    "/console/groups/" + r.path("id") + "#resume-on-demand");
+        });
         c.action("/console/groups/{id}/unsubscribe", "Unsubscribe (release) a resource group", r -> lifecycle(c, r, "unsubscribe"));
     }
 
@@ -186,7 +192,8 @@ final class GroupPages {
                 "vpcs", vpcsById, "associated", associated, "associable", associable, "adminOf", adminOf,
                 "usageTypes", UsageType.values(), "lifecycle", c.extensions.lifecycleAdapter().isPresent(),
                 "history", c.extensions.usageHistoryAdapter().isPresent(), "usageJson", Json.write(usage),
-                "clientToken", ConsoleSessions.random()));
+                "clientToken", ConsoleSessions.random(), "resumeOnDemand", g.billingMode() == BillingMode.PAY_AS_YOU_GO
+                        ? c.extensions.lifecycleAdapter().map(l -> l.resumeOnDemand(r.caller, id)).orElse(null) : null));
     }
 
     static boolean isAdmin(Principal caller, WorkspaceInfo ws) {

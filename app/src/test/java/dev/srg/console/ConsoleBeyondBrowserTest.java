@@ -250,6 +250,27 @@ class ConsoleBeyondBrowserTest {
     }
 
     @Test
+    @DisplayName("SPEC BEY-6: a pay-as-you-go group's page turns resume on demand on and off")
+    void resumeOnDemand() {
+        String group = fx.payAsYouGoGroup(2).get("id").asString();
+        page.navigate(server.url() + "/console/groups/" + group);
+        var box = page.locator("#resume-on-demand input[name=enabled]");
+        assertThat(box).not().isChecked();
+        box.check();
+        page.locator("#resume-on-demand button").click();
+        assertThat(page.locator(".flash.ok")).containsText("resumes by itself");
+        assertThat(admin.get("resource-groups/" + group + "/resume-on-demand").json().get("enabled").asBoolean()).isTrue();
+        assertThat(page.locator("#resume-on-demand input[name=enabled]")).isChecked();
+        page.locator("#resume-on-demand input[name=enabled]").uncheck();
+        page.locator("#resume-on-demand button").click();
+        assertThat(page.locator(".flash.ok")).containsText("stays frozen");
+        assertThat(admin.get("resource-groups/" + group + "/resume-on-demand").json().get("enabled").asBoolean()).isFalse();
+        // a subscription has no such setting
+        page.navigate(server.url() + "/console/groups/" + fx.subscriptionGroup(2).get("id").asString());
+        assertThat(page.locator("#resume-on-demand")).hasCount(0);
+    }
+
+    @Test
     @DisplayName("SPEC BEY-2: a group's quota schedule page shows its profiles, what applies now and the timeline")
     void schedule() {
         String group = fx.subscriptionGroup(4).get("id").asString();
