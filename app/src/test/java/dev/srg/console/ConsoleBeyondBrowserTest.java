@@ -131,7 +131,7 @@ class ConsoleBeyondBrowserTest {
     }
 
     @Test
-    @DisplayName("SPEC BEY-1: \"Estimate (dry run)\" on Run a task shows the position, reason, estimated start and cost; nothing is submitted")
+    @DisplayName("SPEC BEY-1: \"Estimate first\" on Run a task shows the position, reason, estimated start and cost; nothing is submitted")
     void estimateBeforeRun() {
         String group = fx.payAsYouGoGroup(2).get("id").asString();
         String ws = memberWorkspace(group);
