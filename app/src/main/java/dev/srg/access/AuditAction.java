@@ -47,7 +47,11 @@ public sealed interface AuditAction {
         /** SPEC BEY-2: a scheduled quota profile started or stopped applying. */
         RESOURCE_GROUP_QUOTA_PROFILE("resource-group.quota-profile"),
         /** SPEC BEY-3: a budget crossed a threshold (50, 80 or 100 % of its month). */
-        BUDGET_THRESHOLD("budget.threshold");
+        BUDGET_THRESHOLD("budget.threshold"),
+        /** SPEC BEY-3: a spent budget began holding its scope's new tasks. */
+        BUDGET_HOLD("budget.hold"),
+        /** SPEC BEY-3: a budget stopped holding (a raise, the hold turned off, a new month). */
+        BUDGET_RELEASE("budget.release");
 
         private static final Map<String, Named> BY_TEXT = Arrays.stream(values())
                 .collect(Collectors.toUnmodifiableMap(Named::text, Function.identity()));

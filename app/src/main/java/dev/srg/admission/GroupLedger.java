@@ -48,6 +48,10 @@ import java.util.TreeMap;
  * Limits only guard starts: {@link #restoreRunning} and lowered limits may leave the group over
  * them, and then the rule simply lets nothing of the affected kind start.
  *
+ * <p>A task a spent budget holds ({@link GroupLimits#budgetHold()}, SPEC BEY-3) is skipped by
+ * every pass as if it were not queued: it starts nothing and holds nothing for itself, and keeps
+ * its place for when the hold ends.
+ *
  * <h2>Order, backfill, starvation</h2>
  * The queue is ordered by priority (higher first), then sequence (arrival). {@link #admit} walks
  * it once in that order and starts every task that fits and is not held, so a later task that fits
@@ -105,6 +109,8 @@ public final class GroupLedger {
     private final long starvationBoundMillis;
 
     private GroupLimits limits;
+    /** Whether a spent budget holds some queued tasks (SPEC BEY-3); they are skipped as if not queued. */
+    private boolean budgetHolding;
     private long capacity;
     private int schedulingMaxRunning;
     private long minimums;
@@ -162,6 +168,7 @@ public final class GroupLedger {
     public void setLimits(GroupLimits newLimits) {
         requireNonNull(newLimits, "limits is null");
         limits = newLimits;
+        budgetHolding = !newLimits.budgetHold().holdsNothing();
         capacity = newLimits.capacityMilliCu();
         schedulingMaxRunning = newLimits.schedulingMaxRunning();
         minimums = newLimits.minimumsMilliCu();
@@ -255,7 +262,7 @@ public final class GroupLedger {
      * @return the started tasks; an immutable empty list when none
      */
     public List<QueuedTask> admit(long nowMillis) {
-        if (!limits.admitting() || queuedById.isEmpty()) {
+        if (!limits.admitting() || queuedById.isEmpty() || limits.budgetHold().wholeGroup()) {
             return List.of();
         }
         clearHolds();
@@ -270,7 +277,7 @@ public final class GroupLedger {
             long[] sizes = level.milliCu;
             long[] enqueuedAt = level.enqueuedAtMillis;
             for (int i = level.start; i < level.end; i++) {
-                if (tasks[i] == null) {
+                if (tasks[i] == null || (budgetHolding && limits.budgetHold().holds(tasks[i]))) {
                     continue;
                 }
                 int u = types[i];
@@ -391,6 +398,8 @@ public final class GroupLedger {
                     WaitReason reason;
                     if (!limits.admitting()) {
                         reason = WaitReason.GROUP_NOT_ADMITTING;
+                    } else if (budgetHolding && limits.budgetHold().holds(task)) {
+                        reason = WaitReason.BUDGET;
                     } else {
                         reason = REASONS[evaluate(u, task.milliCu(), waited >= starvationBoundMillis)];
                         if (reason == WaitReason.READY) {

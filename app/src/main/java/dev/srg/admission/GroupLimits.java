@@ -18,6 +18,7 @@ import java.util.Map;
  * @param schedulingMaxRunning how many SCHEDULING tasks may run at once, 1..200, default 50
  *     (SPEC ADM-4)
  * @param quotas per usage type; a type that is absent has {@link Quota#NONE}
+ * @param budgetHold which queued tasks spent budgets hold (SPEC BEY-3); {@link BudgetHold#NONE} for none
  *
  * <p>An invalid value cannot be built: the compact constructor throws
  * {@link IllegalArgumentException} for anything {@link #validate} reports, including minimums
@@ -25,13 +26,20 @@ import java.util.Map;
  * refused by the API, or the minimums lowered in the same change. A maximum above the capacity
  * is allowed (see {@link Quota}).
  */
-public record GroupLimits(boolean admitting, long capacityMilliCu, int schedulingMaxRunning, Map<UsageType, Quota> quotas) {
+public record GroupLimits(boolean admitting, long capacityMilliCu, int schedulingMaxRunning, Map<UsageType, Quota> quotas,
+                          BudgetHold budgetHold) {
     public static final int DEFAULT_SCHEDULING_MAX_RUNNING = 50;
     public static final int MIN_SCHEDULING_MAX_RUNNING = 1;
     public static final int MAX_SCHEDULING_MAX_RUNNING = 200;
 
+    /** Limits no budget holds. */
+    public GroupLimits(boolean admitting, long capacityMilliCu, int schedulingMaxRunning, Map<UsageType, Quota> quotas) {
+        this(admitting, capacityMilliCu, schedulingMaxRunning, quotas, BudgetHold.NONE);
+    }
+
     public GroupLimits {
         requireNonNull(quotas, "quotas is null");
+        requireNonNull(budgetHold, "budgetHold is null");
         EnumMap<UsageType, Quota> copy = new EnumMap<>(UsageType.class);
         quotas.forEach((type, quota) -> copy.put(requireNonNull(type, "quota type is null"), requireNonNull(quota, "quota is null")));
         quotas = Collections.unmodifiableMap(copy);
@@ -48,6 +56,10 @@ public record GroupLimits(boolean admitting, long capacityMilliCu, int schedulin
         return new GroupLimits(true, capacityMilliCu, DEFAULT_SCHEDULING_MAX_RUNNING, Map.of());
     }
 
+    public GroupLimits withBudgetHold(BudgetHold newBudgetHold) {
+        return new GroupLimits(admitting, capacityMilliCu, schedulingMaxRunning, quotas, newBudgetHold);
+    }
+
     public Quota quota(UsageType type) {
         return quotas.getOrDefault(type, Quota.NONE);
     }
@@ -61,22 +73,22 @@ public record GroupLimits(boolean admitting, long capacityMilliCu, int schedulin
     }
 
     public GroupLimits withAdmitting(boolean newAdmitting) {
-        return new GroupLimits(newAdmitting, capacityMilliCu, schedulingMaxRunning, quotas);
+        return new GroupLimits(newAdmitting, capacityMilliCu, schedulingMaxRunning, quotas, budgetHold);
     }
 
     public GroupLimits withCapacity(long newCapacityMilliCu) {
-        return new GroupLimits(admitting, newCapacityMilliCu, schedulingMaxRunning, quotas);
+        return new GroupLimits(admitting, newCapacityMilliCu, schedulingMaxRunning, quotas, budgetHold);
     }
 
     public GroupLimits withSchedulingMaxRunning(int newSchedulingMaxRunning) {
-        return new GroupLimits(admitting, capacityMilliCu, newSchedulingMaxRunning, quotas);
+        return new GroupLimits(admitting, capacityMilliCu, newSchedulingMaxRunning, quotas, budgetHold);
     }
 
     public GroupLimits withQuota(UsageType type, Quota quota) {
         EnumMap<UsageType, Quota> changed = new EnumMap<>(UsageType.class);
         changed.putAll(quotas);
         changed.put(type, quota);
-        return new GroupLimits(admitting, capacityMilliCu, schedulingMaxRunning, changed);
+        return new GroupLimits(admitting, capacityMilliCu, schedulingMaxRunning, changed, budgetHold);
     }
 
     /**

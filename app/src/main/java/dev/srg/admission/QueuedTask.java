@@ -14,8 +14,16 @@ import static java.util.Objects.requireNonNull;
  *     sequence); ties of priority start in sequence order
  * @param enqueuedAtMillis when it was queued, on the clock later passed to
  *     {@link GroupLedger#admit}; it decides starvation
+ * @param workspaceId its workspace, which a spent budget may hold ({@link BudgetHold}); null for
+ *     none (then only a hold of the whole group holds it)
  */
-public record QueuedTask(String id, UsageType type, long milliCu, int priority, long sequence, long enqueuedAtMillis) {
+public record QueuedTask(String id, UsageType type, long milliCu, int priority, long sequence, long enqueuedAtMillis,
+                         String workspaceId) {
+    /** A task of no workspace (the ledger's own tests). */
+    public QueuedTask(String id, UsageType type, long milliCu, int priority, long sequence, long enqueuedAtMillis) {
+        this(id, type, milliCu, priority, sequence, enqueuedAtMillis, null);
+    }
+
     public QueuedTask {
         requireNonNull(id, "id is null");
         requireNonNull(type, "type is null");

@@ -7,6 +7,11 @@ package dev.srg.admission;
 public enum WaitReason {
     /** The group is not RUNNING, SCALING or CONVERTING (SPEC RG-4), e.g. frozen or expired. */
     GROUP_NOT_ADMITTING,
+    /**
+     * A spent budget that holds new tasks covers its workspace or its group (SPEC BEY-3): it
+     * waits until the next month, a raised budget or the hold turned off; running tasks go on.
+     */
+    BUDGET,
     /** The SCHEDULING concurrency threshold is reached (SPEC ADM-4). */
     CONCURRENCY,
     /** Its type would exceed its maximum quota (SPEC ADM-2). */

@@ -1,5 +1,6 @@
 package dev.srg.billing;
 
+import java.time.YearMonth;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -34,6 +35,22 @@ public final class BudgetDecider {
             }
         }
         return new Decision(toNotify, reached(amountMicros, spentMicros, 100));
+    }
+
+    /**
+     * SPEC BEY-3: the month a budget with {@code holdNewTasks} holds its scope's new tasks in — the
+     * given month once its spending reached the amount — or null when it holds nothing.
+     */
+    public static String holdingMonth(boolean holdNewTasks, long amountMicros, long spentMicros, YearMonth month) {
+        return holdNewTasks && reached(amountMicros, spentMicros, 100) ? month.toString() : null;
+    }
+
+    /**
+     * Whether a stored hold applies in {@code now}: only in the month it was recorded in, so a new
+     * month releases the tasks at once, before any job has run (the store is read with the clock).
+     */
+    public static boolean holds(boolean holdNewTasks, String holdingMonth, YearMonth now) {
+        return holdNewTasks && now.toString().equals(holdingMonth);
     }
 
     /** Amounts are at most {@link #MAX_AMOUNT_MICROS}, so the products below cannot overflow. */

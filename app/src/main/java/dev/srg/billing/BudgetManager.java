@@ -6,15 +6,12 @@ import dev.srg.access.AuditAction;
 import dev.srg.access.AuditEntry;
 import dev.srg.access.AuditLog;
 import dev.srg.access.Principal;
+import dev.srg.admission.BudgetHold;
 import dev.srg.error.SrgException;
 import dev.srg.json.Json;
+import dev.srg.monitor.WebhookSender;
 import dev.srg.store.Ids;
 import java.math.BigDecimal;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.sql.Array;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -29,8 +26,12 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
@@ -53,21 +54,26 @@ public final class BudgetManager {
 
     public enum Unit { CU_HOURS, MONEY }
 
-    /** {@code POST /budgets}: exactly one of {@code workspaceId} and {@code resourceGroupId}. */
+    /**
+     * {@code POST /budgets}: exactly one of {@code workspaceId} and {@code resourceGroupId};
+     * {@code holdNewTasks} (default false): once the month's spending reaches the amount, new tasks
+     * of the scope queue with reason BUDGET until the next month, a raise or the hold turned off.
+     */
     public record CreateRequest(String name, String workspaceId, String resourceGroupId, Unit unit, BigDecimal amount,
-                                List<Integer> thresholds, List<String> alertRuleIds) {}
+                                List<Integer> thresholds, List<String> alertRuleIds, Boolean holdNewTasks) {}
 
-    /** {@code PATCH /budgets/{id}}: what is given changes (raise the amount, other channels, ...). */
-    public record UpdateRequest(BigDecimal amount, List<Integer> thresholds, List<String> alertRuleIds) {}
+    /** {@code PATCH /budgets/{id}}: what is given changes (raise the amount, other channels, the hold, ...). */
+    public record UpdateRequest(BigDecimal amount, List<Integer> thresholds, List<String> alertRuleIds, Boolean holdNewTasks) {}
 
     /**
      * A budget and its current month: {@code spent} in its unit, {@code percent} of the amount,
-     * {@code spentOut} once it reached the amount, {@code notified} the thresholds notified this month.
+     * {@code spentOut} once it reached the amount, {@code notified} the thresholds notified this month,
+     * {@code holding} whether it holds its scope's new tasks now (only with {@code holdNewTasks}).
      */
     public record Summary(String id, String name, String workspaceId, String resourceGroupId, Unit unit, BigDecimal amount,
                        List<Integer> thresholds, List<String> alertRuleIds, String month,
                        BigDecimal spent, BigDecimal percent, boolean spentOut, List<Integer> notified, Instant createdAt,
-                       Instant updatedAt) {}
+                       Instant updatedAt, boolean holdNewTasks, boolean holding) {}
 
     /** A threshold crossed in a month, with its notices to the alert rules' webhooks. */
     public record Event(String id, String budgetId, String month, int threshold, BigDecimal spent, BigDecimal amount,
@@ -78,17 +84,25 @@ public final class BudgetManager {
 
     private record Row(String id, String name, String workspaceId, String resourceGroupId, Unit unit, long amountMicros,
                        List<Integer> thresholds, List<String> alertRuleIds, Instant createdAt,
-                       Instant updatedAt) {}
+                       Instant updatedAt, boolean holdNewTasks, String holdingMonth) {}
 
     private final Jdbi jdbi;
     private final Clock clock;
     private final ChargebackReport chargeback;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).followRedirects(HttpClient.Redirect.NEVER).build();
+    private final Consumer<String> limitsChanged;
+    private final WebhookSender sender;
 
-    public BudgetManager(Jdbi jdbi, Clock clock, ChargebackReport chargeback) {
+    /**
+     * {@code hostAllowed}: the server's webhook allow-list, as the alert rules' notices use it;
+     * {@code limitsChanged}: admission re-reads a group's limits (a hold began or ended), as after a quota change.
+     */
+    public BudgetManager(Jdbi jdbi, Clock clock, ChargebackReport chargeback, Predicate<String> hostAllowed,
+                         Consumer<String> limitsChanged) {
         this.jdbi = requireNonNull(jdbi, "jdbi is null");
         this.clock = requireNonNull(clock, "clock is null");
         this.chargeback = requireNonNull(chargeback, "chargeback is null");
+        this.limitsChanged = requireNonNull(limitsChanged, "limitsChanged is null");
+        this.sender = new WebhookSender(TIMEOUT, "srg-budgets/1", hostAllowed);
     }
 
     // ---- API ----
@@ -123,14 +137,17 @@ public final class BudgetManager {
             String newId = Ids.next("bdg", now.toEpochMilli());
             h.createUpdate("""
                     INSERT INTO budgets (id, name, workspace_id, resource_group_id, unit, amount_micros, thresholds, alert_rule_ids,
-                        created_at, updated_at)
-                    VALUES (:id, :name, :ws, :rg, :unit, :amount, :thresholds, :rules, :now, :now)""")
+                        created_at, updated_at, hold_new_tasks)
+                    VALUES (:id, :name, :ws, :rg, :unit, :amount, :thresholds, :rules, :now, :now, :hold)""")
                     .bind("id", newId).bind("name", r.name().strip()).bind("ws", r.workspaceId()).bind("rg", r.resourceGroupId())
                     .bind("unit", r.unit().name()).bind("amount", amount).bindArray("thresholds", Integer.class, thresholds)
                     .bindArray("rules", String.class, rules)
-                    .bind("now", now).execute();
+                    .bind("now", now).bind("hold", Boolean.TRUE.equals(r.holdNewTasks())).execute();
             return newId;
         });
+        if (Boolean.TRUE.equals(r.holdNewTasks())) {
+            syncHolds(); // already spent: it holds from now on, not from the job's next run
+        }
         return get(caller, id);
     }
 
@@ -168,7 +185,12 @@ public final class BudgetManager {
             if (rules != null) {
                 set(h, id, "alert_rule_ids = :v", now).bindArray("v", String.class, rules).execute();
             }
+            if (r.holdNewTasks() != null) {
+                set(h, id, "hold_new_tasks = :v", now).bind("v", r.holdNewTasks()).execute();
+            }
         });
+        // a raise or the hold turned off releases the held tasks before this answers; turned on, holds now
+        syncHolds();
         return get(caller, id);
     }
 
@@ -182,6 +204,7 @@ public final class BudgetManager {
             find(h, id);
             h.createUpdate("DELETE FROM budgets WHERE id = :id").bind("id", id).execute();
         });
+        syncHolds(); // a deleted budget holds nothing (the next read of the limits already sees it gone)
     }
 
     public List<Event> events(Principal caller, String id) {
@@ -230,7 +253,89 @@ public final class BudgetManager {
                 }
             }
         });
+        syncHolds(budgets, month, m);
         deliverDue();
+    }
+
+    /**
+     * SPEC BEY-3: stores which budgets hold their scope's new tasks this month ({@code holding_month},
+     * from {@link BudgetDecider#holdingMonth}) and has admission re-read the limits of the groups a
+     * change touches, as a quota change does. Each change is a compare-and-set on what was read
+     * (the hold and the budget's {@code updated_at}), so a run that read before a raise cannot
+     * hold again what the raise released, and a restart or a second run audits nothing twice.
+     */
+    private void syncHolds() {
+        List<Row> budgets = jdbi.withHandle(h -> h.createQuery("SELECT * FROM budgets ORDER BY id").map((rs, ctx) -> row(rs)).list());
+        if (budgets.stream().anyMatch(b -> b.holdNewTasks() || b.holdingMonth() != null)) {
+            YearMonth m = currentMonth();
+            syncHolds(budgets, chargeback.month(m), m);
+        }
+    }
+
+    private void syncHolds(List<Row> budgets, ChargebackReport.Info month, YearMonth m) {
+        Instant now = clock.instant();
+        Set<String> groups = new TreeSet<>();
+        boolean workspaces = false;
+        for (Row b : budgets) {
+            long spent = spentMicros(b, month);
+            String want = BudgetDecider.holdingMonth(b.holdNewTasks(), b.amountMicros(), spent, m);
+            if (Objects.equals(want, b.holdingMonth())) {
+                continue;
+            }
+            boolean changed = jdbi.inTransaction(h -> {
+                int updated = h.createUpdate("""
+                        UPDATE budgets SET holding_month = :want
+                         WHERE id = :id AND holding_month IS NOT DISTINCT FROM :was AND updated_at = :version""")
+                        .bind("want", want).bind("id", b.id()).bind("was", b.holdingMonth()).bind("version", b.updatedAt()).execute();
+                if (updated == 0) {
+                    return false; // changed meanwhile: whoever changed it decided (or the next run does)
+                }
+                String scope = b.workspaceId() != null ? "workspace " + b.workspaceId() : "resource group " + b.resourceGroupId();
+                String why = !b.holdNewTasks() ? "the hold is turned off"
+                        : m.toString().equals(b.holdingMonth()) ? "raised to " + units(b.unit(), b.amountMicros()) + " " + b.unit()
+                        : "a new month";
+                AuditLog.record(h, now, want != null
+                        ? AuditEntry.system(AuditAction.Named.BUDGET_HOLD, b.id(), "budget '" + b.name() + "' is spent in " + want
+                                + " (" + units(b.unit(), spent) + " of " + units(b.unit(), b.amountMicros()) + " " + b.unit()
+                                + "): new tasks of " + scope + " queue with reason BUDGET")
+                        : AuditEntry.system(AuditAction.Named.BUDGET_RELEASE, b.id(), "budget '" + b.name()
+                                + "' holds no more tasks of " + scope + " (" + why + ")"));
+                return true;
+            });
+            if (changed && b.resourceGroupId() != null) {
+                groups.add(b.resourceGroupId());
+            } else if (changed) {
+                workspaces = true;
+            }
+        }
+        if (workspaces) {
+            // a workspace's tasks may wait on any group
+            groups.addAll(jdbi.withHandle(h -> h.createQuery("SELECT id FROM resource_groups WHERE status <> 'RELEASED'")
+                    .mapTo(String.class).list()));
+        }
+        groups.forEach(limitsChanged);
+    }
+
+    /**
+     * SPEC BEY-3: which tasks spent budgets hold on a group in {@code month}, as admission applies
+     * them: the group's own budget holds all, a workspace's budget its workspace's tasks (on every group).
+     */
+    public static BudgetHold holds(Handle h, String groupId, YearMonth month) {
+        boolean wholeGroup = false;
+        Set<String> workspaces = new HashSet<>();
+        for (Map<String, Object> b : h.createQuery("""
+                SELECT workspace_id, hold_new_tasks, holding_month FROM budgets
+                 WHERE holding_month IS NOT NULL AND (resource_group_id = :group OR workspace_id IS NOT NULL)""")
+                .bind("group", groupId).mapToMap().list()) {
+            if (BudgetDecider.holds((Boolean) b.get("hold_new_tasks"), (String) b.get("holding_month"), month)) {
+                if (b.get("workspace_id") != null) {
+                    workspaces.add((String) b.get("workspace_id"));
+                } else {
+                    wholeGroup = true;
+                }
+            }
+        }
+        return wholeGroup || !workspaces.isEmpty() ? new BudgetHold(wholeGroup, workspaces) : BudgetHold.NONE;
     }
 
     private void record(Handle h, Row b, String month, int threshold, long spent, Instant now) {
@@ -283,7 +388,7 @@ public final class BudgetManager {
                 }
                 Map<String, Object> d = due.get();
                 int attempt = ((Number) d.get("attempts")).intValue() + 1;
-                String error = send((String) d.get("webhook_url"), (String) d.get("event_id"), attempt, (String) d.get("payload"));
+                String error = sender.send((String) d.get("webhook_url"), (String) d.get("event_id"), attempt, (String) d.get("payload"));
                 Instant now = clock.instant();
                 String state = error == null ? "DELIVERED" : attempt >= MAX_ATTEMPTS ? "FAILED" : "PENDING";
                 if (error != null) {
@@ -301,22 +406,6 @@ public final class BudgetManager {
             if (!more) {
                 return;
             }
-        }
-    }
-
-    private String send(String url, String eventId, int attempt, String payload) {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(TIMEOUT)
-                .header("Content-Type", "application/json").header("User-Agent", "srg-budgets/1")
-                .header("X-Srg-Event-Id", eventId).header("X-Srg-Delivery-Attempt", Integer.toString(attempt))
-                .POST(HttpRequest.BodyPublishers.ofString(payload, StandardCharsets.UTF_8)).build();
-        try {
-            int status = http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
-            return status >= 200 && status < 300 ? null : "HTTP " + status;
-        } catch (java.io.IOException e) {
-            return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "interrupted";
         }
     }
 
@@ -350,7 +439,7 @@ public final class BudgetManager {
                 BigDecimal.valueOf(spent).multiply(BigDecimal.valueOf(100)).divide(BigDecimal.valueOf(b.amountMicros()), 2,
                         java.math.RoundingMode.DOWN),
                 BudgetDecider.decide(b.amountMicros(), spent, b.thresholds(), Set.of()).spentOut(), notified, b.createdAt(),
-                b.updatedAt());
+                b.updatedAt(), b.holdNewTasks(), BudgetDecider.holds(b.holdNewTasks(), b.holdingMonth(), YearMonth.parse(month.month())));
     }
 
     private static List<Integer> notified(Handle h, String budgetId, String month) {
@@ -408,7 +497,7 @@ public final class BudgetManager {
                 Unit.valueOf(rs.getString("unit")), rs.getLong("amount_micros"),
                 Arrays.stream((Integer[]) array(rs.getArray("thresholds"))).toList(),
                 Arrays.stream((String[]) array(rs.getArray("alert_rule_ids"))).toList(),
-                instant(rs, "created_at"), instant(rs, "updated_at"));
+                instant(rs, "created_at"), instant(rs, "updated_at"), rs.getBoolean("hold_new_tasks"), rs.getString("holding_month"));
     }
 
     private static Object array(Array a) throws SQLException {

@@ -16,10 +16,11 @@ final class BudgetCommands extends ClientCommand {
             Column.of("SCOPE", b -> b.has("workspaceId") ? "workspace " + b.path("workspaceId").asString()
                     : "group " + b.path("resourceGroupId").asString()),
             Column.field("UNIT", "unit"), Column.of("SPENT/AMOUNT", b -> amount(b, "spent") + " / " + amount(b, "amount")),
-            Column.of("PERCENT", b -> b.path("percent").asString() + " %"), Column.field("SPENT-OUT", "spentOut")),
+            Column.of("PERCENT", b -> b.path("percent").asString() + " %"), Column.field("SPENT-OUT", "spentOut"),
+            Column.field("HOLDING", "holding")),
             List.of(Column.field("MONTH", "month"), Column.joined("THRESHOLDS", "thresholds", t -> t.asString() + " %"),
                     Column.joined("NOTIFIED", "notified", t -> t.asString() + " %"),
-                    Column.joined("ALERT-RULES", "alertRuleIds", t -> t.asString())));
+                    Column.joined("ALERT-RULES", "alertRuleIds", t -> t.asString()), Column.field("HOLD-NEW-TASKS", "holdNewTasks")));
     private static final View EVENTS = new View(List.of(Column.field("MONTH", "month"),
             Column.of("THRESHOLD", e -> e.path("threshold").asString() + " %"), Column.field("SPENT", "spent"),
             Column.field("AMOUNT", "amount"), Column.time("TIME", "time"),
@@ -47,17 +48,23 @@ final class BudgetCommands extends ClientCommand {
                 @Option(names = "--unit", required = true, paramLabel = "CU_HOURS|MONEY") String unit,
                 @Option(names = "--amount", required = true, paramLabel = "N", description = "per calendar month (UTC)") BigDecimal amount,
                 @Option(names = "--threshold", paramLabel = "PERCENT", description = "repeatable; default 50, 80, 100") List<Integer> thresholds,
-                @Option(names = "--alert-rule", paramLabel = "RULE", description = "repeatable: whose webhooks to notify") List<String> rules) {
+                @Option(names = "--alert-rule", paramLabel = "RULE", description = "repeatable: whose webhooks to notify") List<String> rules,
+                @Option(names = "--hold-new-tasks", description = "once spent, new tasks wait (reason BUDGET) until the next month or a raise")
+                boolean hold) {
         out().one(api().post(API + "/budgets", body("name", name, "workspaceId", workspace, "resourceGroupId", group,
-                "unit", unit.toUpperCase(java.util.Locale.ROOT), "amount", amount, "thresholds", thresholds, "alertRuleIds", rules)), VIEW);
+                "unit", unit.toUpperCase(java.util.Locale.ROOT), "amount", amount, "thresholds", thresholds, "alertRuleIds", rules,
+                "holdNewTasks", hold)), VIEW);
     }
 
-    @Command(name = "set", description = "Change a budget: raise (or lower) the amount, thresholds, alert rules.")
+    @Command(name = "set", description = "Change a budget: raise (or lower) the amount, thresholds, alert rules, the hold.")
     void set(@Parameters(paramLabel = "BUDGET") String id,
              @Option(names = "--amount", paramLabel = "N") BigDecimal amount,
              @Option(names = "--threshold", paramLabel = "PERCENT") List<Integer> thresholds,
-             @Option(names = "--alert-rule", paramLabel = "RULE") List<String> rules) {
-        out().one(api().patch(path("/budgets/%s", id), body("amount", amount, "thresholds", thresholds, "alertRuleIds", rules)), VIEW);
+             @Option(names = "--alert-rule", paramLabel = "RULE") List<String> rules,
+             @Option(names = "--hold-new-tasks", negatable = true, description = "once spent, new tasks wait (--no-hold-new-tasks: notify only)")
+             Boolean hold) {
+        out().one(api().patch(path("/budgets/%s", id), body("amount", amount, "thresholds", thresholds, "alertRuleIds", rules,
+                "holdNewTasks", hold)), VIEW);
     }
 
     @Command(name = "delete", description = "Delete a budget.")

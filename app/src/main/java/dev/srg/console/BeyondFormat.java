@@ -2,6 +2,7 @@ package dev.srg.console;
 
 import dev.srg.admission.UsageType;
 import dev.srg.billing.BudgetManager;
+import dev.srg.billing.Money;
 import dev.srg.group.QuotaSettings;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -17,6 +18,16 @@ public final class BeyondFormat {
     public static String budget(BudgetManager.Unit unit, BigDecimal amount) {
         return unit == BudgetManager.Unit.MONEY ? amount.setScale(2, RoundingMode.HALF_UP).toPlainString()
                 : amount.toPlainString() + " CU-h";
+    }
+
+    /** Money rounded half up to cents for people (the ledger and the downloads stay exact). */
+    public static String money(Money m) {
+        return m == null ? "" : m.amount().setScale(2, RoundingMode.HALF_UP).toPlainString();
+    }
+
+    /** A measured figure to two decimals. */
+    public static String decimal(double v) {
+        return BigDecimal.valueOf(v).setScale(2, RoundingMode.HALF_UP).toPlainString();
     }
 
     /** {@code DATA_INTEGRATION min 6 CU, SCHEDULING max 2 CU}; "none" for no quota. */

@@ -14,7 +14,7 @@ import java.util.Map;
 /** Budgets (SPEC BEY-3) and a group's quota schedule with its timeline (SPEC BEY-2). */
 final class BeyondPages {
     static final List<String> BUDGET_FIELDS = List.of("name", "scope", "workspaceId", "resourceGroupId", "unit", "amount",
-            "alertRuleIds");
+            "alertRuleIds", "holdNewTasks");
 
     private BeyondPages() {}
 
@@ -31,12 +31,48 @@ final class BeyondPages {
                 String rules = in.text("alertRuleIds");
                 var b = c.features.beyond().budgets().create(r.caller, new BudgetManager.CreateRequest(in.text("name"), workspace, group,
                         in.enumValue("unit", BudgetManager.Unit.class), in.decimal("amount"), null,
-                        rules == null || rules.isBlank() ? null : Arrays.stream(rules.split("[,\\s]+")).filter(s -> !s.isEmpty()).toList()));
+                        rules == null || rules.isBlank() ? null : Arrays.stream(rules.split("[,\\s]+")).filter(s -> !s.isEmpty()).toList(),
+                        in.checkbox("holdNewTasks")));
                 r.auditResource(b.id());
                 r.done("Budget " + b.name() + " created (" + b.id() + ").", "/console/budgets#budget-" + b.id());
             } catch (SrgException e) {
                 r.refused("budget", in, e, BUDGET_FIELDS, "/console/budgets");
             }
+        });
+        // SPEC BEY-5: the month's chargeback, and the same as downloads (exact amounts)
+        c.page("/console/chargeback", r -> r.render("beyond/chargeback.jte", model("page", r.page("Chargeback", "chargeback"),
+                "report", c.features.beyond().chargeback().report(r.caller, r.query("month")))));
+        c.page("/console/chargeback.csv", r -> {
+            var report = c.features.beyond().chargeback().report(r.caller, r.query("month"));
+            r.ctx.header("Content-Disposition", "attachment; filename=\"chargeback-" + report.month() + ".csv\"")
+                    .contentType("text/csv; charset=utf-8").result(dev.srg.billing.ChargebackReport.csv(report));
+        });
+        c.page("/console/chargeback.json", r -> {
+            var report = c.features.beyond().chargeback().report(r.caller, r.query("month"));
+            r.ctx.header("Content-Disposition", "attachment; filename=\"chargeback-" + report.month() + ".json\"");
+            GroupPages.json(r, report);
+        });
+        // SPEC BEY-1: what "Run" would do, without submitting: the form shown again with the estimate
+        c.action("/console/instances/estimate", r -> {
+            FormInput in = r.form();
+            try {
+                var d = c.features.instances().dryRun(r.caller, InstancePages.submitRequest(in));
+                String cost = d.estimatedCost() == null ? "no estimated cost (" + d.costNote() + ")"
+                        : "estimated cost " + BeyondFormat.money(d.estimatedCost()) + " " + d.currency() + " (" + d.costNote() + ")";
+                String text = d.startsNow() ? "Would start now; " + cost + "."
+                        : "Would wait at position " + d.position() + ": " + Fmt.waitReason(d.reason()) + " Estimated start: "
+                        + (d.estimatedStartAt() == null ? "unknown" : Fmt.time(d.estimatedStartAt())) + " (" + d.estimate() + "); "
+                        + cost + ".";
+                r.again("submit", in, new Flash(Flash.Kind.OK, "Estimate (nothing submitted): " + text, d.warnings(), null),
+                        "/console/instances/new");
+            } catch (SrgException e) {
+                r.refused("submit", in, e, InstancePages.SUBMIT_FIELDS, "/console/instances/new");
+            }
+        });
+        c.action("/console/budgets/{id}/hold", r -> {
+            boolean on = r.form().checkbox("holdNewTasks");
+            var b = c.features.beyond().budgets().update(r.caller, r.path("id"), new BudgetManager.UpdateRequest(null, null, null, on));
+            r.done("Budget " + b.name() + (on ? " holds new tasks once spent." : " holds no task."), "/console/budgets#budget-" + b.id());
         });
         c.action("/console/budgets/{id}/delete", r -> {
             c.features.beyond().budgets().delete(r.caller, r.path("id"));

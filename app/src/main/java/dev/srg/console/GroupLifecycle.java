@@ -2,6 +2,7 @@ package dev.srg.console;
 
 import dev.srg.access.Principal;
 import dev.srg.billing.OrderInfo;
+import dev.srg.group.PurchaseQuote;
 import dev.srg.group.ResourceGroupInfo;
 import dev.srg.group.ResourceGroupLifecycle.ConvertRequest;
 import dev.srg.group.ResourceGroupLifecycle.RenewRequest;
@@ -31,6 +32,21 @@ public interface GroupLifecycle {
 
     /** {@code POST /resource-groups/{id}/renew {billingCycle}} (RG-8). */
     Outcome renew(Principal caller, String groupId, RenewRequest request);
+
+    /** {@code POST /resource-groups/{id}/scale?dryRun=true}: the price before money moves; nothing is written. */
+    PurchaseQuote quoteScale(Principal caller, String groupId, ScaleRequest request);
+
+    /** {@code POST /resource-groups/{id}/convert?dryRun=true}. */
+    PurchaseQuote quoteConvert(Principal caller, String groupId, ConvertRequest request);
+
+    /** {@code POST /resource-groups/{id}/renew?dryRun=true}. */
+    PurchaseQuote quoteRenew(Principal caller, String groupId, RenewRequest request);
+
+    /** {@code GET /resource-groups/{id}/resume-on-demand}: whether a FROZEN pay-as-you-go group resumes when a task comes (BEY-6). */
+    boolean resumeOnDemand(Principal caller, String groupId);
+
+    /** {@code PUT /resource-groups/{id}/resume-on-demand {enabled}}. */
+    void setResumeOnDemand(Principal caller, String groupId, boolean enabled);
 
     /** {@code POST /resource-groups/{id}/enable}: a FROZEN group admits tasks again (RG-7). */
     ResourceGroupInfo enable(Principal caller, String groupId);

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.srg.access.Principal;
 import dev.srg.billing.OrderBook;
+import dev.srg.group.PurchaseQuote;
 import dev.srg.group.ResourceGroupInfo;
 import dev.srg.group.ResourceGroupLifecycle;
 import dev.srg.group.ResourceGroupLifecycle.ActionResult;
@@ -37,6 +38,31 @@ public final class GroupLifecycleAdapter implements GroupLifecycle {
     @Override
     public Outcome renew(Principal caller, String groupId, RenewRequest request) {
         return outcome(caller, lifecycle.renew(caller, groupId, request));
+    }
+
+    @Override
+    public PurchaseQuote quoteScale(Principal caller, String groupId, ScaleRequest request) {
+        return lifecycle.quoteScale(caller, groupId, request);
+    }
+
+    @Override
+    public PurchaseQuote quoteConvert(Principal caller, String groupId, ConvertRequest request) {
+        return lifecycle.quoteConvert(caller, groupId, request);
+    }
+
+    @Override
+    public PurchaseQuote quoteRenew(Principal caller, String groupId, RenewRequest request) {
+        return lifecycle.quoteRenew(caller, groupId, request);
+    }
+
+    @Override
+    public boolean resumeOnDemand(Principal caller, String groupId) {
+        return lifecycle.resumeOnDemand(caller, groupId).enabled();
+    }
+
+    @Override
+    public void setResumeOnDemand(Principal caller, String groupId, boolean enabled) {
+        lifecycle.setResumeOnDemand(caller, groupId, enabled);
     }
 
     @Override

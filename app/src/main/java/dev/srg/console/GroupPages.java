@@ -13,6 +13,7 @@ import dev.srg.group.BillingCycle;
 import dev.srg.group.BillingMode;
 import dev.srg.group.ConcurrencySettings;
 import dev.srg.group.GroupStatus;
+import dev.srg.group.PurchaseQuote;
 import dev.srg.group.QuotaSettings;
 import dev.srg.group.ResourceGroupInfo;
 import dev.srg.group.ResourceGroupLifecycle;
@@ -92,6 +93,12 @@ final class GroupPages {
         c.action("/console/groups/{id}/convert", "Convert a resource group to a subscription", r -> lifecycle(c, r, "convert"));
         c.action("/console/groups/{id}/renew", "Renew a resource group", r -> lifecycle(c, r, "renew"));
         c.action("/console/groups/{id}/enable", "Enable a frozen resource group", r -> lifecycle(c, r, "enable"));
+        c.action("/console/groups/{id}/resume-on-demand", "Set whether a resource group resumes on demand", r -> {
+            boolean on = r.form().checkbox("enabled");
+            c.extensions.lifecycleAdapter().orElseThrow().setResumeOnDemand(r.caller, r.path("id"), on);
+            r.done(on ? "It resumes by itself when a task is submitted while it is frozen." : "It stays frozen until it is enabled.",
+                    "/console/groups/" + r.path("id") + "#resume-on-demand");
+        });
         c.action("/console/groups/{id}/unsubscribe", "Unsubscribe (release) a resource group", r -> lifecycle(c, r, "unsubscribe"));
     }
 
@@ -185,7 +192,8 @@ final class GroupPages {
                 "vpcs", vpcsById, "associated", associated, "associable", associable, "adminOf", adminOf,
                 "usageTypes", UsageType.values(), "lifecycle", c.extensions.lifecycleAdapter().isPresent(),
                 "history", c.extensions.usageHistoryAdapter().isPresent(), "usageJson", Json.write(usage),
-                "clientToken", ConsoleSessions.random()));
+                "clientToken", ConsoleSessions.random(), "resumeOnDemand", g.billingMode() == BillingMode.PAY_AS_YOU_GO
+                        ? c.extensions.lifecycleAdapter().map(l -> l.resumeOnDemand(r.caller, id)).orElse(null) : null));
     }
 
     static boolean isAdmin(Principal caller, WorkspaceInfo ws) {
@@ -368,6 +376,25 @@ final class GroupPages {
             GroupLifecycle lifecycle = c.extensions.lifecycleAdapter().orElseThrow(() -> new SrgException(409,
                     "Console.NotAvailable", null, "Scale, convert, renew, enable and unsubscribe are not available in this version."));
             String token = in.text("clientToken");
+            if (!action.equals("enable") && !action.equals("unsubscribe")) {
+                // the price before money moves: every purchase is quoted first; "Show the price" stops there
+                PurchaseQuote q = switch (action) {
+                    case "scale" -> lifecycle.quoteScale(r.caller, id, new ResourceGroupLifecycle.ScaleRequest(in.cu("specCu"), token));
+                    case "convert" -> lifecycle.quoteConvert(r.caller, id, convertRequest(in, token));
+                    default -> lifecycle.quoteRenew(r.caller, id, new ResourceGroupLifecycle.RenewRequest(cycle(in), token));
+                };
+                if (in.checkbox("quote")) {
+                    r.again(action, in, new Flash(Flash.Kind.OK, "Price: " + q.amountShown() + " (" + Fmt.words(q.type())
+                            + (q.specCu() == null ? "" : ", " + Fmt.cu(q.specCu()) + " CU") + (q.periodEnd() == null ? ""
+                            : " until " + Fmt.time(q.periodEnd())) + "). Nothing is bought until you press " + Fmt.words(action) + ".",
+                            q.warnings(), null), back + "#" + action);
+                    return;
+                }
+                if (q.confirmationRequired() && !in.checkbox("confirm")) {
+                    throw SrgException.invalid("confirm", "MissingParameter", String.join("; ", q.warnings())
+                            + ": tick the box to confirm (running tasks are never stopped)");
+                }
+            }
             Flash flash = switch (action) {
                 case "scale" -> {
                     ComputeUnits spec = in.cu("specCu");
@@ -380,8 +407,7 @@ final class GroupPages {
                             : "Scaled to " + Fmt.cu(spec) + " CU.");
                 }
                 case "convert" -> {
-                    var o = lifecycle.convert(r.caller, id, new ResourceGroupLifecycle.ConvertRequest(BillingMode.SUBSCRIPTION,
-                            in.cu("specCu"), cycle(in), in.checkbox("autoRenew"), token));
+                    var o = lifecycle.convert(r.caller, id, convertRequest(in, token));
                     yield ordered(o, "Converting to a " + Fmt.cu(o.group().targetSpecCu() != null ? o.group().targetSpecCu()
                             : o.group().specCu()) + " CU subscription; running tasks are not affected.");
                 }
@@ -404,6 +430,11 @@ final class GroupPages {
         } catch (SrgException e) {
             r.refused(action, in, e, LIFECYCLE_FIELDS, back);
         }
+    }
+
+    private static ResourceGroupLifecycle.ConvertRequest convertRequest(FormInput in, String token) {
+        return new ResourceGroupLifecycle.ConvertRequest(BillingMode.SUBSCRIPTION, in.cu("specCu"), cycle(in), in.checkbox("autoRenew"),
+                token);
     }
 
     /** The action's message, its order (with a link to it among the orders) and the manager's warnings. */

@@ -10,6 +10,7 @@ import dev.srg.group.ResourceGroupInfo;
 import dev.srg.store.PageRequest;
 import dev.srg.sync.SyncMonitor;
 import dev.srg.task.InstanceInfo;
+import dev.srg.task.InstanceManager;
 import dev.srg.task.InstanceManager.LogChunk;
 import dev.srg.task.InstanceStatus;
 import dev.srg.task.SubmitRequest;
@@ -72,19 +73,35 @@ final class InstancePages {
                 "resourceGroupId", group == null ? "" : group, "workspaceId", workspace, "clientToken", ConsoleSessions.random()));
     }
 
+    /** The "Run a task" form as a submission (also what its estimate dry-runs). */
+    static SubmitRequest submitRequest(FormInput in) {
+        String script = in.raw("script");
+        return new SubmitRequest(in.text("workspaceId"), in.text("resourceGroupId"), in.text("type"),
+                script == null ? null : script.replace("\r\n", "\n"), null, in.cu("cu"), in.integer("priority"),
+                in.integer("timeoutSeconds"), null, in.text("name"), in.text("clientToken"));
+    }
+
     private static void submit(Console c, ConsoleRequest r) {
         FormInput in = r.form();
         try {
-            String script = in.raw("script");
-            InstanceInfo i = c.features.instances().submit(r.caller, new SubmitRequest(in.text("workspaceId"),
-                    in.text("resourceGroupId"), in.text("type"),
-                    script == null ? null : script.replace("\r\n", "\n"), null, in.cu("cu"), in.integer("priority"),
-                    in.integer("timeoutSeconds"), null, in.text("name"), in.text("clientToken")));
+            InstanceInfo i = c.features.instances().submit(r.caller, submitRequest(in));
             r.auditResource(i.id());
             String warning = i.warnings().isEmpty() ? "" : " Note: " + String.join("; ", i.warnings()) + ".";
             r.done("Submitted " + i.id() + " (" + i.status() + ")." + warning, "/console/instances/" + i.id());
         } catch (SrgException e) {
             r.refused("submit", in, e, SUBMIT_FIELDS, "/console/instances/new");
+        }
+    }
+
+    /**
+     * SPEC BEY-4: right-sizing advice for a workspace's recurring tasks (or the one named); none for
+     * a viewer the workspace does not let read it.
+     */
+    static List<InstanceManager.TaskAdvice> advice(Console c, ConsoleRequest r, String workspaceId, String name) {
+        try {
+            return c.features.instances().advise(r.caller, workspaceId, name);
+        } catch (SrgException e) {
+            return List.of();
         }
     }
 
@@ -101,7 +118,8 @@ final class InstancePages {
         List<SyncMonitor.DirtyRecord> dirty = i.progress() == null || Fmt.count(i.progress(), "dirtyRecords") == 0 ? List.of()
                 : c.features.syncs().dirtyRecords(r.caller, i.id()).items().stream().limit(DIRTY_SHOWN).toList();
         r.render("instances/detail.jte", model("page", r.page(i.id(), "instances").crumb("Instances", "/console/instances"),
-                "i", i, "dirty", dirty, "names", r.names()));
+                "i", i, "dirty", dirty, "names", r.names(), "advice",
+                i.name() == null ? List.of() : advice(c, r, i.workspaceId(), i.name())));
     }
 
     /** A chunk of the log from {@code offset}, for the page's live reader (X-Next-Offset says where to go on). */

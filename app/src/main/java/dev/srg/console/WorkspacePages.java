@@ -71,7 +71,8 @@ final class WorkspacePages {
                 .filter(g -> g.regionId().equals(ws.regionId()) && !ws.resourceGroupIds().contains(g.id())).toList();
         r.render("workspaces/detail.jte", model("page", r.page(ws.name(), "workspaces").crumb("Workspaces", "/console/workspaces"),
                 "ws", ws, "form", r.takeForm(), "admin", GroupPages.isAdmin(r.caller, ws), "userNames", userNames, "users", users,
-                "groups", groups, "associable", associable, "roles", WorkspaceRole.values()));
+                "groups", groups, "associable", associable, "roles", WorkspaceRole.values(),
+                "advice", InstancePages.advice(c, r, ws.id(), null)));
     }
 
     private static void update(Console c, ConsoleRequest r, String form) {

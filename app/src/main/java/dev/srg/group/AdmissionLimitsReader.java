@@ -5,8 +5,11 @@ import static java.util.Objects.requireNonNull;
 import dev.srg.admission.GroupLimits;
 import dev.srg.admission.Quota;
 import dev.srg.admission.UsageType;
+import dev.srg.billing.BudgetManager;
 import dev.srg.error.SrgException;
 import java.time.Clock;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
 import java.util.Map;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -25,15 +28,20 @@ public final class AdmissionLimitsReader {
         this.clock = requireNonNull(clock, "clock is null");
     }
 
+    /** What admission applies to the group now: its limits and which tasks spent budgets hold (SPEC BEY-3). */
     public GroupLimits read(String groupId) {
         return jdbi.withHandle(h -> {
             ResourceGroupInfo g = new ResourceGroupDao(h).find(groupId, false)
                     .orElseThrow(() -> SrgException.notFound("ResourceGroup", groupId));
-            return limits(h, g);
+            return limits(h, g).withBudgetHold(BudgetManager.holds(h, groupId, YearMonth.from(clock.instant().atZone(ZoneOffset.UTC))));
         });
     }
 
-    /** The same for a group just read (a submit has it): its quotas and schedule, without reading the group again. */
+    /**
+     * The same for a group just read (a submit has it): its quotas and schedule, without reading
+     * the group again, and without the budgets' holds (a submit checks quotas; admission applies
+     * holds from {@link #read(String)}).
+     */
     public GroupLimits read(ResourceGroupInfo group) {
         return jdbi.withHandle(h -> limits(h, group));
     }

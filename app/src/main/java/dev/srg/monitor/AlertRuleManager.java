@@ -144,7 +144,8 @@ public final class AlertRuleManager {
         return uri.toString();
     }
 
-    boolean hostAllowed(String host) {
+    /** Whether the server's webhook allow-list lets notices go to {@code host} (every notice checks it as it is sent). */
+    public boolean hostAllowed(String host) {
         if (config.webhookAllowedHosts().isEmpty()) {
             return true;
         }

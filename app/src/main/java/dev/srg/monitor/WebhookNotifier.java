@@ -2,11 +2,6 @@ package dev.srg.monitor;
 
 import static java.util.Objects.requireNonNull;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -38,7 +33,7 @@ public final class WebhookNotifier implements AutoCloseable {
     private final MonitorConfig config;
     private final AlertRuleManager rules;
     private final SrgMetrics metrics;
-    private final HttpClient http;
+    private final WebhookSender sender;
     private final ScheduledExecutorService worker =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("srg-webhooks").daemon().factory());
     private final AtomicBoolean woken = new AtomicBoolean();
@@ -49,8 +44,7 @@ public final class WebhookNotifier implements AutoCloseable {
         this.config = requireNonNull(config, "config is null");
         this.rules = requireNonNull(rules, "rules is null");
         this.metrics = requireNonNull(metrics, "metrics is null");
-        this.http = HttpClient.newBuilder().connectTimeout(config.webhookTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER).build();
+        this.sender = new WebhookSender(config.webhookTimeout(), "srg-alerts/1", rules::hostAllowed);
     }
 
     public void start() {
@@ -112,39 +106,13 @@ public final class WebhookNotifier implements AutoCloseable {
         return d.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : d;
     }
 
-    /** One attempt; null when the receiver took it (2xx), else what went wrong. */
     private String send(AlertRuleDao.Due due, int attempt) {
-        URI uri = URI.create(due.webhookUrl());
-        if (!rules.hostAllowed(uri.getHost())) {
-            return "the host " + uri.getHost() + " is no longer on the allow-list";
-        }
-        HttpRequest request = HttpRequest.newBuilder(uri).timeout(config.webhookTimeout())
-                .header("Content-Type", "application/json")
-                .header("User-Agent", "srg-alerts/1")
-                .header("X-Srg-Event-Id", due.eventId())
-                .header("X-Srg-Delivery-Attempt", Integer.toString(attempt))
-                .POST(HttpRequest.BodyPublishers.ofString(due.payload(), StandardCharsets.UTF_8)).build();
-        try {
-            HttpResponse<Void> response = http.send(request, HttpResponse.BodyHandlers.discarding());
-            int status = response.statusCode();
-            return status >= 200 && status < 300 ? null : "the receiver answered HTTP " + status + " (2xx expected)";
-        } catch (java.net.http.HttpTimeoutException e) {
-            // what an operator can act on, in words (issue 19: "why did the webhook fail?")
-            return "no answer within " + config.webhookTimeout().toMillis() + " ms from " + uri.getHost();
-        } catch (java.net.ConnectException e) {
-            return "could not connect to " + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort())
-                    + " (" + (e.getMessage() == null ? "connection refused or unreachable" : e.getMessage()) + ")";
-        } catch (java.io.IOException e) {
-            return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "interrupted";
-        }
+        return sender.send(due.webhookUrl(), due.eventId(), attempt, due.payload());
     }
 
     @Override
     public void close() {
         worker.shutdownNow();
-        http.close();
+        sender.close();
     }
 }

@@ -190,7 +190,8 @@ public final class SrgServer implements AutoCloseable {
         jobs.register("quota-schedules", Duration.ofSeconds(15), schedules::runDue);
         // SPEC BEY-3: budgets measured by the chargeback report; thresholds notified once a month
         dev.srg.billing.ChargebackReport chargeback = new dev.srg.billing.ChargebackReport(jdbi, clock, config.prices());
-        dev.srg.billing.BudgetManager budgets = new dev.srg.billing.BudgetManager(jdbi, clock, chargeback);
+        dev.srg.billing.BudgetManager budgets = new dev.srg.billing.BudgetManager(jdbi, clock, chargeback,
+                monitoring.alerts()::hostAllowed, dispatcher::limitsChanged);
         jobs.register("budgets", Duration.ofSeconds(30), budgets::runDue);
         ApiServer.Features features = new ApiServer.Features(access, audit, regions, networks, groups, workspaces, instances,
                 lifecycle, new dev.srg.connectivity.ConnectivityTests(jdbi, instances, new GroupNetworkContext(jdbi)::of,

@@ -674,7 +674,8 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
 
     private static QueuedTask queued(InstanceDao.Row row) {
         InstanceInfo i = row.info();
-        return new QueuedTask(i.id(), i.usageType(), i.cu().milli(), i.priority(), row.sequence(), i.queuedAt().toEpochMilli());
+        return new QueuedTask(i.id(), i.usageType(), i.cu().milli(), i.priority(), row.sequence(), i.queuedAt().toEpochMilli(),
+                i.workspaceId());
     }
 
     /** A follower's view of a group's admission: a ledger built from the store, as the leader's was at its start. */

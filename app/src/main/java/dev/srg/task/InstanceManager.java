@@ -147,7 +147,7 @@ public final class InstanceManager {
         }
         // after every queued task at its priority: a submission now arrives last
         QueuedTask candidate = new QueuedTask("dry-run", c.kind().usageType(), r.cu().milli(), c.priority(), Long.MAX_VALUE,
-                clock.millis());
+                clock.millis(), c.ws().id());
         StartEstimator.DryRun d = estimator.dryRun(groupId, snapshot, candidate, c.ws().id(), r.name(), c.kind().shape(),
                 c.kind().shape() == WorkShape.SERVICE ? null : c.timeoutSeconds());
         Long expectedMillis = d.expected().millis();

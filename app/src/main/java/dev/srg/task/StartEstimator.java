@@ -191,6 +191,8 @@ final class StartEstimator {
             case NEVER_FITS -> "unknown: the task does not fit the group's current limits even when idle";
             case UNKNOWN_END -> "unknown: it waits for " + String.join(", ", o.waitsFor())
                     + ", which run(s) until stopped (no expected end)";
+            case BUDGET -> "unknown: a spent budget holds its workspace's or group's new tasks until the next month (UTC),"
+                    + " a raised budget or the hold turned off (docs/rules.md#BEY-3)";
             case BEYOND_HORIZON -> "unknown: it would not start within " + StartReplay.HORIZON.toDays() + " days at the expected pace";
         };
     }

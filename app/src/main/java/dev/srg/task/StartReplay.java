@@ -57,7 +57,9 @@ final class StartReplay {
         /** It waits for tasks whose end cannot be told ({@link Outcome#waitsFor()}). */
         UNKNOWN_END,
         /** It would not start within {@link #HORIZON}. */
-        BEYOND_HORIZON
+        BEYOND_HORIZON,
+        /** A spent budget holds it (SPEC BEY-3) until the next month, a raise or the hold turned off. */
+        BUDGET
     }
 
     /** @param waitsFor for {@link Why#UNKNOWN_END}: the running tasks without an expected end it waits for */
@@ -90,7 +92,10 @@ final class StartReplay {
         Map<String, Long> runFor = new HashMap<>();
         int queued = 0;
         for (Waiting w : queue) {
-            if (!ledger.isRunning(w.task().id()) && !ledger.isQueued(w.task().id())) {
+            if (limits.budgetHold().holds(w.task())) {
+                // it starts when a person or the month ends the hold, which no replay can tell
+                out.put(w.task().id(), new Outcome(null, Why.BUDGET, List.of()));
+            } else if (!ledger.isRunning(w.task().id()) && !ledger.isQueued(w.task().id())) {
                 ledger.enqueue(w.task());
                 runFor.put(w.task().id(), w.expectedRunMillis());
                 queued++;

@@ -54,6 +54,19 @@ class BudgetApiTest {
         return Instant.parse(admin().get("clock").json().get("now").asString());
     }
 
+    /** The start of the next calendar month (UTC) on the simulated clock. */
+    static Instant nextMonth() {
+        return YearMonth.from(now().atZone(ZoneOffset.UTC)).plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
+    }
+
+    /** Moves the clock into the next month when less than 3 hours are left of this one: the first steps stay in one month. */
+    static void keepInsideAMonth() {
+        Duration left = Duration.between(now(), nextMonth());
+        if (left.compareTo(Duration.ofHours(3)) < 0) {
+            server.advanceClock(left.plusMinutes(1));
+        }
+    }
+
     static List<Integer> thresholdsDelivered(String path) {
         return receiver.delivered(path).stream().map(r -> r.body().get("thresholdPercent").asInt()).toList();
     }
@@ -62,12 +75,7 @@ class BudgetApiTest {
     @DisplayName("SPEC BEY-3: a workspace's CU-hour budget notifies its alert rule's webhook at 50, 80 and 100 % once each,"
             + " not again after a restart or a raise, and again in the next month")
     void thresholdsOnceAMonth() {
-        // keep the first steps inside one calendar month
-        Instant start = now();
-        Instant monthEnd = YearMonth.from(start.atZone(ZoneOffset.UTC)).plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
-        if (Duration.between(start, monthEnd).compareTo(Duration.ofHours(3)) < 0) {
-            server.advanceClock(Duration.between(start, monthEnd).plusMinutes(1));
-        }
+        keepInsideAMonth();
         String group = fx.payAsYouGoGroup(4).get("id").asString();
         String ws = fx.workspace(group).get("id").asString();
         Map<String, Object> rule = new HashMap<>(Map.of("resourceGroupId", group, "metric", "PENDING_INSTANCES", "comparator", "GT",
@@ -119,14 +127,86 @@ class BudgetApiTest {
         assertThat(receiver.at("/budget")).hasSize(3);
 
         // the next month starts with no threshold notified: 5 CU-hours of 10 reach 50 % again
-        Instant t = now();
-        Instant next = YearMonth.from(t.atZone(ZoneOffset.UTC)).plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
-        server.advanceClock(Duration.between(t, next).plusHours(5).plusMinutes(5));
+        Instant next = nextMonth();
+        server.advanceClock(Duration.between(now(), next).plusHours(5).plusMinutes(5));
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> receiver.delivered("/budget").size() == 4);
         var fourth = receiver.delivered("/budget").get(3).body();
         assertThat(fourth.get("thresholdPercent").asInt()).isEqualTo(50);
         assertThat(fourth.get("month").asString()).isEqualTo(YearMonth.from(next.atZone(ZoneOffset.UTC)).toString());
         admin().post("instances/" + task.id() + "/cancel", Map.of());
+    }
+
+    static String status(String instance) {
+        return admin().get("instances/" + instance).json().get("status").asString();
+    }
+
+    static String reason(String instance) {
+        var q = admin().get("instances/" + instance).json().get("queue");
+        return q == null || q.isNull() ? null : q.get("reason").asString();
+    }
+
+    @Test
+    @DisplayName("SPEC BEY-3: a spent budget that holds new tasks queues them with reason BUDGET (the dry run says so), never"
+            + " stops the running one, keeps them held over a restart, and releases them on a raise and in the next month")
+    void holdsNewTasksOnceSpent() {
+        keepInsideAMonth();
+        String group = fx.payAsYouGoGroup(4).get("id").asString();
+        String ws = fx.workspace(group).get("id").asString();
+        String other = fx.workspace(group).get("id").asString();
+        var created = admin().post("budgets", Map.of("name", "capped", "workspaceId", ws, "unit", "CU_HOURS", "amount", 1,
+                "holdNewTasks", true));
+        assertThat(created.status()).as(created.toString()).isEqualTo(201);
+        assertThat(created.json().get("holdNewTasks").asBoolean()).isTrue();
+        assertThat(created.json().get("holding").asBoolean()).isFalse();
+        String budget = created.id();
+
+        var first = admin().post("instances", Map.of("workspaceId", ws, "type", "SHELL", "script", "sleep 3000", "cu", 1));
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> status(first.id()).equals("RUNNING"));
+        server.advanceClock(Duration.ofMinutes(61)); // 1.02 CU-hours of 1: spent
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> admin().get("budgets/" + budget).json().get("holding").asBoolean());
+
+        // the dry run says what holds it; a submission queues with that reason; the other workspace runs
+        var dry = admin().post("instances?dryRun=true", Map.of("workspaceId", ws, "type", "SHELL", "script", "true", "cu", 1));
+        assertThat(dry.status()).as(dry.toString()).isEqualTo(200);
+        assertThat(dry.json().get("startsNow").asBoolean()).isFalse();
+        assertThat(dry.json().get("reason").asString()).isEqualTo("BUDGET");
+        assertThat(dry.json().get("estimate").asString()).contains("budget");
+        var held = admin().post("instances", Map.of("workspaceId", ws, "type", "SHELL", "script", "echo started; sleep 3000", "cu", 1));
+        assertThat(held.status()).as(held.toString()).isEqualTo(201);
+        var free = admin().post("instances", Map.of("workspaceId", other, "type", "SHELL", "script", "true", "cu", 1));
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> status(free.id()).equals("SUCCEEDED"));
+        assertThat(status(held.id())).isEqualTo("QUEUED");
+        assertThat(reason(held.id())).isEqualTo("BUDGET");
+        assertThat(status(first.id())).as("running tasks are never stopped").isEqualTo("RUNNING");
+        assertThat(admin().get("audit-events?actor=system&pageSize=1000").text()).contains("budget.hold");
+
+        // a restart in the middle: still held, nothing lost, the running one still runs
+        server.restart();
+        server.runBackgroundJobs();
+        assertThat(status(held.id())).isEqualTo("QUEUED");
+        assertThat(reason(held.id())).isEqualTo("BUDGET");
+        assertThat(status(first.id())).isEqualTo("RUNNING");
+
+        // raised: released at once (the answer already shows it), started once
+        var raised = admin().patch("budgets/" + budget, Map.of("amount", 10));
+        assertThat(raised.status()).as(raised.toString()).isEqualTo(200);
+        assertThat(raised.json().get("holding").asBoolean()).isFalse();
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> status(held.id()).equals("RUNNING"));
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> admin().get("instances/" + held.id() + "/log").text().contains("started"));
+        assertThat(admin().get("instances/" + held.id() + "/log").text()).isEqualTo("started\n");
+        assertThat(admin().get("instances/" + held.id()).json().get("restarts").asInt()).isZero();
+
+        // cut back below what is spent: held again; the next month releases it
+        assertThat(admin().patch("budgets/" + budget, Map.of("amount", 1)).json().get("holding").asBoolean()).isTrue();
+        var next = admin().post("instances", Map.of("workspaceId", ws, "type", "SHELL", "script", "true", "cu", 1));
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> "BUDGET".equals(reason(next.id())));
+        server.advanceClock(Duration.between(now(), nextMonth()).plusMinutes(1));
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> status(next.id()).equals("SUCCEEDED"));
+        assertThat(admin().get("budgets/" + budget).json().get("holding").asBoolean()).isFalse();
+        assertThat(status(first.id())).isEqualTo("RUNNING");
+        assertThat(admin().get("audit-events?actor=system&pageSize=1000").text()).contains("budget.release");
+        admin().post("instances/" + first.id() + "/cancel", Map.of());
+        admin().post("instances/" + held.id() + "/cancel", Map.of());
     }
 
     @Test

@@ -185,6 +185,11 @@ class ConsoleLifecycleBrowserTest {
         assertThat(statusBadge()).hasText("Running");
         page.locator("#f-specCu").fill("2");
         click("Scale");
+        // below what runs now: asked first (the price before money moves), nothing ordered
+        assertThat(page.locator("#scale")).containsText("tick the box to confirm");
+        assertThat(page.locator("#f-specCu")).hasValue("2");
+        page.locator("#scale input[name=confirm]").check();
+        click("Scale");
         assertThat(page.locator(".flash.ok")).containsText("Scale in 6 → 2 CU");
         assertThat(page.locator("#flash-warnings")).containsText("running tasks use now");
         assertThat(page.locator("#flash-warnings")).containsText("none of them is stopped");
