@@ -6,6 +6,7 @@ import dev.srg.admission.GroupLedger;
 import dev.srg.admission.GroupLimits;
 import dev.srg.admission.LedgerInfo;
 import dev.srg.admission.QueuedTask;
+import dev.srg.admission.QueuedTaskInfo;
 import dev.srg.execution.Enforcement;
 import dev.srg.execution.ExecutionBackend;
 import dev.srg.execution.ExecutionBackendFactory;
@@ -374,6 +375,14 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         GroupLedger ledger = ledger(groupId);
         synchronized (ledger) {
             return ledger.snapshot(clock.millis());
+        }
+    }
+
+    /** One queued instance's place in its group's queue and why it waits; empty when it is not queued. */
+    Optional<QueuedTaskInfo> queued(String groupId, String instanceId) {
+        GroupLedger ledger = follower != null ? fromStore(groupId) : ledger(groupId);
+        synchronized (ledger) {
+            return ledger.queued(instanceId, clock.millis());
         }
     }
 
