@@ -11,7 +11,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 
 /**
  * The in-memory ledger of one resource group: what runs, what waits, and which waiting tasks
@@ -379,6 +381,36 @@ public final class GroupLedger {
             byType.put(type, new TypeUsage(used[u], running[u], queuedCount[u], queuedMilliCu[u]));
         }
         List<QueuedTaskInfo> queue = new ArrayList<>(queuedById.size());
+        walkQueue(nowMillis, queue::add);
+        return new LedgerInfo(limits, usedTotal, runningById.size(), queuedById.size(), byType, queue);
+    }
+
+    /**
+     * One queued task's place and reason at {@code nowMillis}, as {@link #snapshot} shows it;
+     * empty when it is not queued. Walks the queue only as far as the task (a submission's
+     * answer: the task is near the end of its priority, but nothing of the rest is copied).
+     */
+    public Optional<QueuedTaskInfo> queued(String id, long nowMillis) {
+        if (!queuedById.containsKey(requireNonNull(id, "id is null"))) {
+            return Optional.empty();
+        }
+        QueuedTaskInfo[] found = new QueuedTaskInfo[1];
+        walkQueue(nowMillis, info -> {
+            if (info.task().id().equals(id)) {
+                found[0] = info;
+                return false;
+            }
+            return true;
+        });
+        return Optional.ofNullable(found[0]);
+    }
+
+    /**
+     * Hands each queued task, in queue order, with its position and the reason it waits to
+     * {@code visitor} until it returns false; counts the READY ones as {@link #admit} would (so
+     * later tasks see them taken) and restores every count afterwards.
+     */
+    private void walkQueue(long nowMillis, Predicate<QueuedTaskInfo> visitor) {
         long[] savedUsed = used.clone();
         int[] savedRunning = running.clone();
         long savedUsedTotal = usedTotal;
@@ -406,7 +438,9 @@ public final class GroupLedger {
                             count(u, task.milliCu()); // as admit would, so later tasks see it taken
                         }
                     }
-                    queue.add(new QueuedTaskInfo(task, position, reason, waited, fitsWhenIdle(u, task.milliCu())));
+                    if (!visitor.test(new QueuedTaskInfo(task, position, reason, waited, fitsWhenIdle(u, task.milliCu())))) {
+                        return;
+                    }
                 }
             }
         } finally {
@@ -415,7 +449,6 @@ public final class GroupLedger {
             usedTotal = savedUsedTotal;
             unusedMinimums = savedUnusedMinimums;
         }
-        return new LedgerInfo(limits, usedTotal, runningById.size(), queuedById.size(), byType, queue);
     }
 
     // ---- the rule ----

@@ -1,5 +1,6 @@
 package dev.srg.task;
 
+import dev.srg.admission.QueuedTask;
 import dev.srg.admission.UsageType;
 import dev.srg.execution.Enforcement;
 import dev.srg.execution.ExitStatus;
@@ -103,9 +104,33 @@ final class InstanceDao {
                 .map((rs, ctx) -> row(rs, now)).list();
     }
 
-    /** Every instance that is not final, in arrival order (to rebuild the ledgers). */
-    List<Row> active() {
-        return h.createQuery("SELECT " + COLUMNS + " FROM instances i WHERE i.status IN " + ACTIVE + " ORDER BY i.sequence")
+    /**
+     * A queued instance as admission holds it: no payload (admission reads the full row when it
+     * starts the instance), so that rebuilding 10,000 queued instances at a restart, and looking
+     * for ones this leader does not know, parses no JSON.
+     */
+    record Queued(String id, String groupId, WorkShape shape, QueuedTask task) {
+        static Queued of(Row row) {
+            InstanceInfo i = row.info();
+            return new Queued(i.id(), i.resourceGroupId(), i.shape(), new QueuedTask(i.id(), i.usageType(), i.cu().milli(),
+                    i.priority(), row.sequence(), i.queuedAt().toEpochMilli(), i.workspaceId()));
+        }
+    }
+
+    /** Every queued instance, in submission order. */
+    List<Queued> queued() {
+        return h.createQuery("""
+                SELECT id, resource_group_id, shape, usage_type, milli_cu, priority, sequence, queued_at, workspace_id
+                  FROM instances WHERE status = 'QUEUED' ORDER BY sequence""")
+                .map((rs, ctx) -> new Queued(rs.getString(1), rs.getString(2), WorkShape.valueOf(rs.getString(3)),
+                        new QueuedTask(rs.getString(1), UsageType.valueOf(rs.getString(4)), rs.getLong(5), rs.getInt(6),
+                                rs.getLong(7), rs.getTimestamp(8).getTime(), rs.getString(9))))
+                .list();
+    }
+
+    /** The started instances (STARTING or RUNNING), in submission order. */
+    List<Row> started() {
+        return h.createQuery("SELECT " + COLUMNS + " FROM instances i WHERE i.status IN ('STARTING', 'RUNNING') ORDER BY i.sequence")
                 .map((rs, ctx) -> row(rs, now)).list();
     }
 

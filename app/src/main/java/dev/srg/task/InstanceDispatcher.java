@@ -6,6 +6,7 @@ import dev.srg.admission.GroupLedger;
 import dev.srg.admission.GroupLimits;
 import dev.srg.admission.LedgerInfo;
 import dev.srg.admission.QueuedTask;
+import dev.srg.admission.QueuedTaskInfo;
 import dev.srg.execution.Enforcement;
 import dev.srg.execution.ExecutionBackend;
 import dev.srg.execution.ExecutionBackendFactory;
@@ -129,12 +130,17 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
     public void start() {
         follower = null;
         buildBackends();
-        List<InstanceDao.Row> active = jdbi.withHandle(h -> new InstanceDao(h, clock).active());
+        // the started ones in full (they are re-attached or launched), the queued ones without their payloads
+        record Active(List<InstanceDao.Row> started, List<InstanceDao.Queued> queued) {}
+        Active active = jdbi.withHandle(h -> {
+            InstanceDao dao = new InstanceDao(h, clock);
+            return new Active(dao.started(), dao.queued());
+        });
         Map<String, List<String>> launchedByBackend = new HashMap<>();
         Map<String, InstanceDao.Row> byRun = new HashMap<>();
         List<InstanceDao.Row> neverLaunched = new ArrayList<>();
         int launched = 0;
-        for (InstanceDao.Row row : active) {
+        for (InstanceDao.Row row : active.started()) {
             InstanceInfo i = row.info();
             GroupLedger ledger = ledger(i.resourceGroupId());
             if (groupOf.putIfAbsent(i.id(), i.resourceGroupId()) != null) {
@@ -144,14 +150,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
                 services.add(i.id());
             }
             synchronized (ledger) {
-                if (i.status() == InstanceStatus.QUEUED) {
-                    ledger.enqueue(queued(row));
-                } else {
-                    ledger.restoreRunning(i.id(), i.usageType(), i.cu().milli());
-                }
-            }
-            if (i.status() == InstanceStatus.QUEUED) {
-                continue;
+                ledger.restoreRunning(i.id(), i.usageType(), i.cu().milli());
             }
             launched++;
             if (row.backend() == null) {
@@ -160,6 +159,18 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
             } else {
                 launchedByBackend.computeIfAbsent(row.backend(), b -> new ArrayList<>()).add(row.currentRun());
                 byRun.put(row.currentRun(), row);
+            }
+        }
+        for (InstanceDao.Queued q : active.queued()) {
+            GroupLedger ledger = ledger(q.groupId());
+            if (groupOf.putIfAbsent(q.id(), q.groupId()) != null) {
+                continue;
+            }
+            if (q.shape() == WorkShape.SERVICE) {
+                services.add(q.id());
+            }
+            synchronized (ledger) {
+                ledger.enqueue(q.task());
             }
         }
         // every backend hears that this server is in charge now, also one with nothing active (it may sweep what is left)
@@ -179,8 +190,8 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
             }
         });
         neverLaunched.forEach(this::launch);
-        LOG.info("recovered {} active instance(s): {} launched before, {} queued", active.size(), launched,
-                active.size() - launched);
+        LOG.info("recovered {} active instance(s): {} launched before, {} queued", launched + active.queued().size(),
+                launched, active.queued().size());
         ledgers.keySet().forEach(this::admit);
         // starvation bounds are crossed with time, not only with events
         ticker.scheduleWithFixedDelay(() -> ledgers.forEach((id, ledger) -> {
@@ -243,8 +254,8 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
     /** Queued instances this leader does not know yet (a follower's notice was lost). */
     private void adoptQueued() {
         try {
-            jdbi.withHandle(h -> new InstanceDao(h, clock).active()).stream()
-                    .filter(r -> r.info().status() == InstanceStatus.QUEUED && !groupOf.containsKey(r.id()))
+            jdbi.withHandle(h -> new InstanceDao(h, clock).queued()).stream()
+                    .filter(q -> !groupOf.containsKey(q.id()))
                     .forEach(this::submitted);
         } catch (RuntimeException e) {
             LOG.debug("looking for queued instances failed: {}", e.toString());
@@ -277,21 +288,25 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
 
     /** A new instance was committed as QUEUED: queue it and admit. */
     void submitted(InstanceDao.Row row) {
+        submitted(InstanceDao.Queued.of(row));
+    }
+
+    private void submitted(InstanceDao.Queued q) {
         Forwarder f = follower;
         if (f != null) {
-            forward(f, "submitted", row.id());
+            forward(f, "submitted", q.id());
             return;
         }
-        String groupId = row.info().resourceGroupId();
+        String groupId = q.groupId();
         GroupLedger ledger = ledger(groupId);
-        if (groupOf.putIfAbsent(row.id(), groupId) != null) {
+        if (groupOf.putIfAbsent(q.id(), groupId) != null) {
             return; // known already (a notice and the poll, or the submitting thread, both brought it)
         }
-        if (row.info().shape() == WorkShape.SERVICE) {
-            services.add(row.id());
+        if (q.shape() == WorkShape.SERVICE) {
+            services.add(q.id());
         }
         synchronized (ledger) {
-            ledger.enqueue(queued(row));
+            ledger.enqueue(q.task());
         }
         admit(groupId);
     }
@@ -374,6 +389,14 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         GroupLedger ledger = ledger(groupId);
         synchronized (ledger) {
             return ledger.snapshot(clock.millis());
+        }
+    }
+
+    /** One queued instance's place in its group's queue and why it waits; empty when it is not queued. */
+    Optional<QueuedTaskInfo> queued(String groupId, String instanceId) {
+        GroupLedger ledger = follower != null ? fromStore(groupId) : ledger(groupId);
+        synchronized (ledger) {
+            return ledger.queued(instanceId, clock.millis());
         }
     }
 
@@ -672,18 +695,12 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         return backend;
     }
 
-    private static QueuedTask queued(InstanceDao.Row row) {
-        InstanceInfo i = row.info();
-        return new QueuedTask(i.id(), i.usageType(), i.cu().milli(), i.priority(), row.sequence(), i.queuedAt().toEpochMilli(),
-                i.workspaceId());
-    }
-
     /** A follower's view of a group's admission: a ledger built from the store, as the leader's was at its start. */
     private GroupLedger fromStore(String groupId) {
         GroupLedger ledger = new GroupLedger(limits.apply(groupId));
         for (InstanceDao.Row row : jdbi.withHandle(h -> new InstanceDao(h, clock).activeIn(groupId))) {
             if (row.info().status() == InstanceStatus.QUEUED) {
-                ledger.enqueue(queued(row));
+                ledger.enqueue(InstanceDao.Queued.of(row).task());
             } else {
                 ledger.restoreRunning(row.id(), row.info().usageType(), row.info().cu().milli());
             }

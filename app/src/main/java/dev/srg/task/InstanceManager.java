@@ -123,7 +123,25 @@ public final class InstanceManager {
                 lifecycle.resumeOnDemand(c.group().id(), id);
             }
         }
-        return get(caller, id);
+        return submitted(id);
+    }
+
+    /**
+     * The answer to a submission: the instance as stored now (admission may have started it), its
+     * payload (the caller passed the membership check), and, while queued, its place and reason
+     * from the ledger. Not the estimated start: that replays the group's whole queue with every
+     * active instance read from the store, so each answer cost as much as the queue was long and
+     * submitting n tasks O(n^2) (issue 17); {@code GET /instances/{id}} has it.
+     */
+    private InstanceInfo submitted(String id) {
+        InstanceDao.Row row = jdbi.withHandle(h -> new InstanceDao(h, clock).find(id)).orElseThrow();
+        InstanceInfo i = row.info().withPayload(row.payload());
+        if (i.status() != InstanceStatus.QUEUED) {
+            return i;
+        }
+        return dispatcher.queued(i.resourceGroupId(), id).map(q -> i.withQueue(new InstanceInfo.QueuePosition(q.position(),
+                q.reason(), null, "not in the submission's answer: GET /api/v1/instances/" + id
+                        + " estimates it by replaying the queue ahead"))).orElse(i);
     }
 
     /**

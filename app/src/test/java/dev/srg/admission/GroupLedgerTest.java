@@ -344,6 +344,27 @@ class GroupLedgerTest {
     }
 
     @Test
+    @DisplayName("one queued task's place and reason are the snapshot's, and looking changes nothing")
+    void queuedMatchesSnapshot() {
+        GroupLedger ledger = new GroupLedger(GroupLimits.of(2 * CU), BOUND);
+        ledger.enqueue(task("run", SCHEDULING, CU));
+        ledger.admit(0);
+        ledger.enqueue(task("a", SCHEDULING, CU, 0, 0));
+        ledger.enqueue(task("b", DATA_INTEGRATION, 2 * CU, 0, 0));
+        ledger.enqueue(task("c", SCHEDULING, CU, 3, 0)); // a higher priority: first in the queue
+        ledger.enqueue(task("d", SCHEDULING, CU, 0, -STARVED)); // starving: it holds
+        long now = 10;
+        for (QueuedTaskInfo expected : ledger.snapshot(now).queue()) {
+            assertThat(ledger.queued(expected.task().id(), now)).contains(expected);
+        }
+        assertThat(ledger.queued("c", now).orElseThrow().position()).isEqualTo(1);
+        assertThat(ledger.queued("run", now)).isEmpty();
+        assertThat(ledger.queued("unknown", now)).isEmpty();
+        assertThat(ledger.usedMilliCu()).isEqualTo(CU);
+        assertThat(ids(ledger.admit(now))).containsExactly("c");
+    }
+
+    @Test
     @DisplayName("tasks restored out of arrival order still start in arrival order")
     void outOfOrderEnqueue() {
         GroupLedger ledger = new GroupLedger(GroupLimits.of(100 * CU), BOUND);
