@@ -266,10 +266,10 @@ public final class SrgServer implements AutoCloseable {
                 }
             };
             var store = new KubernetesStoreView(capacity, limits::released, new RunRecords(jdbi)::settled);
+            // ended Pods' logs are kept in the database, so that every server reads them, on any machine
+            var keptLogs = new dev.srg.task.KeptRunLogs(jdbi, LocalBackendConfig.DEFAULT_MAX_OUTPUT_BYTES);
             KubernetesRegions.load(config.regionsFile()).forEach((name, k8s) -> {
-                // ended Pods' logs are kept in the shared task directory, so that every server on the machine reads them
-                if (backends.putIfAbsent(name, KubernetesRegions.factory(name, k8s, store, taskDir.resolve("kubernetes-logs")
-                        .resolve(name))) != null) {
+                if (backends.putIfAbsent(name, KubernetesRegions.factory(name, k8s, store, keptLogs)) != null) {
                     throw new IllegalArgumentException("backend '" + name + "' is defined twice");
                 }
             });
