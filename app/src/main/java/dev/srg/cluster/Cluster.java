@@ -307,7 +307,7 @@ public final class Cluster implements AutoCloseable {
             lastTickSeconds = millisSince(began) / 1000.0;
             if (millisSince(began) > config.renewEvery().toMillis()) {
                 // a slow look delays a takeover, a slow renewal risks the lease: say which and how slow
-                LOG.warn("cluster: {} the lease took {} ms (it is looked at every {} ms, lasts {} ms)",
+                LOG.warn("cluster: {} the lease took {} ms (it is renewed every {} ms, lasts {} ms)",
                         leading() ? "renewing" : "looking at", millisSince(began), config.renewEvery().toMillis(),
                         config.lease().toMillis());
             }
