@@ -24,6 +24,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 import org.jdbi.v3.core.Handle;
@@ -90,6 +91,17 @@ public final class Cluster implements AutoCloseable {
     private volatile BiConsumer<String, String> onWork = (kind, target) -> { };
     private Connection leaseConnection;
     private Thread listener;
+    /** When the lease was last renewed or taken (System.nanoTime): the next renewal is due a third of the lease later. */
+    private volatile long renewedAt;
+    /** When this server last said it is alive (System.nanoTime; 0: not yet). */
+    private long heartbeatAt;
+    /** When this server took the lease (System.nanoTime), until it is ready to lead. */
+    private volatile long acquiredAt;
+    private final AtomicLong acquisitions = new AtomicLong();
+    private final AtomicLong renewalFailures = new AtomicLong();
+    private volatile double lastTakeoverSeconds;
+    private volatile double lastExpiredForSeconds;
+    private volatile double lastTickSeconds;
 
     private Cluster(Database database, ClusterConfig config, String serverId) {
         this.database = requireNonNull(database, "database is null");
@@ -142,6 +154,34 @@ public final class Cluster implements AutoCloseable {
         return epoch != 0;
     }
 
+    /** How often this server took the lease since it started. */
+    public long acquisitions() {
+        return acquisitions.get();
+    }
+
+    /** Renewals that failed (the database did not answer, or the lease was found taken). */
+    public long renewalFailures() {
+        return renewalFailures.get();
+    }
+
+    /** The last takeover of this server: seconds from taking the lease to leading (ledgers rebuilt, tasks re-attached). */
+    public double lastTakeoverSeconds() {
+        return lastTakeoverSeconds;
+    }
+
+    /**
+     * How long the lease lay expired before this server last took it (database clock): a slow look of the
+     * followers; negative when taken before it ran out, its holder having no session left.
+     */
+    public double lastExpiredForSeconds() {
+        return lastExpiredForSeconds;
+    }
+
+    /** How long the last renewal or look at the lease took. */
+    public double lastTickSeconds() {
+        return lastTickSeconds;
+    }
+
     /**
      * Starts: tries the lease at once (a lone server, or one restarted after a crash, leads before
      * it serves, and {@code onLeadership} runs on this thread), then keeps renewing or watching.
@@ -164,12 +204,12 @@ public final class Cluster implements AutoCloseable {
             LOG.warn("cluster: the first look at the lease failed ({}); this server follows until it can look again", e.toString());
         }
         // renewing from now on: taking over (re-attaching, rebuilding the ledgers) may take longer than a lease
-        long every = config.renewEvery().toMillis();
+        long every = config.lookEvery().toMillis();
         leaseThread.scheduleWithFixedDelay(() -> tick(false), every, every, TimeUnit.MILLISECONDS);
         listener = Thread.ofPlatform().name("srg-cluster-listen").daemon().start(this::listen);
         if (leads) {
             onLeadership.run(); // on this thread, before the server serves: a failure fails the start
-            ready = true;
+            becameReady();
         }
     }
 
@@ -228,12 +268,13 @@ public final class Cluster implements AutoCloseable {
         long began = System.nanoTime();
         try {
             Connection c = leaseConnection();
-            heartbeat(c);
+            if (heartbeatAt == 0 || due(heartbeatAt)) {
+                heartbeat(c);
+                heartbeatAt = System.nanoTime();
+            }
             if (leading()) {
-                renew(c);
-                long millis = (System.nanoTime() - began) / 1_000_000;
-                if (millis > config.renewEvery().toMillis()) {
-                    LOG.warn("cluster: renewing the lease took {} ms (the lease lasts {} ms)", millis, config.lease().toMillis());
+                if (due(renewedAt)) {
+                    renew(c);
                 }
             } else if (tryAcquire(c)) {
                 if (first) {
@@ -242,7 +283,7 @@ public final class Cluster implements AutoCloseable {
                 Thread.ofPlatform().name("srg-cluster-lead").daemon().start(() -> {
                     try {
                         onLeadership.run();
-                        ready = true;
+                        becameReady();
                     } catch (RuntimeException e) {
                         // leading without dispatching would stall everything: stop, as a crash would, for another to take over
                         LOG.error("cluster: taking over failed: {}", e.toString());
@@ -251,13 +292,43 @@ public final class Cluster implements AutoCloseable {
                 });
             }
         } catch (SQLException | RuntimeException e) {
-            LOG.warn("cluster: lease {} failed: {}", leading() ? "renewal" : "check", e.toString());
+            if (leading()) {
+                renewalFailures.incrementAndGet();
+                LOG.warn("cluster: renewing the lease of epoch {} failed after {} ms ({}); last renewed {} ms ago, it lasts {} ms",
+                        epoch, millisSince(began), e.toString(), millisSince(renewedAt), config.lease().toMillis());
+            } else {
+                LOG.warn("cluster: looking at the lease failed after {} ms: {}", millisSince(began), e.toString());
+            }
             closeLeaseConnection();
             if (first) {
                 throw new IllegalStateException("cannot read the cluster lease: " + e.getMessage(), e);
             }
+        } finally {
+            lastTickSeconds = millisSince(began) / 1000.0;
+            if (millisSince(began) > config.renewEvery().toMillis()) {
+                // a slow look delays a takeover, a slow renewal risks the lease: say which and how slow
+                LOG.warn("cluster: {} the lease took {} ms (it is renewed every {} ms, lasts {} ms)",
+                        leading() ? "renewing" : "looking at", millisSince(began), config.renewEvery().toMillis(),
+                        config.lease().toMillis());
+            }
         }
         return false;
+    }
+
+    /** Whether a renewal period passed since {@code nanoTime}, to the nearest look. */
+    private boolean due(long nanoTime) {
+        return millisSince(nanoTime) + config.lookEvery().toMillis() / 2 >= config.renewEvery().toMillis();
+    }
+
+    private static long millisSince(long nanoTime) {
+        return (System.nanoTime() - nanoTime) / 1_000_000;
+    }
+
+    /** Taking over is done (ledgers rebuilt, tasks re-attached): followers' work is taken from now on. */
+    private void becameReady() {
+        ready = true;
+        lastTakeoverSeconds = millisSince(acquiredAt) / 1000.0;
+        LOG.info("cluster: {} leads epoch {}: ready {} ms after it took the lease", serverId, epoch, millisSince(acquiredAt));
     }
 
     private Connection leaseConnection() throws SQLException {
@@ -295,21 +366,37 @@ public final class Cluster implements AutoCloseable {
     }
 
     private boolean tryAcquire(Connection c) throws SQLException {
+        long began = System.nanoTime();
         String holder;
         long seen;
         boolean expired;
+        double expiredFor;
+        boolean connected;
+        // the holder's sessions (each server names its sessions after its run): a leader that died (kill -9, a crash)
+        // has none once PostgreSQL saw its connections close, at once on one machine; only a paused or cut-off one
+        // keeps them until its lease runs out (or TCP gives up on them)
         try (Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT holder, epoch, expires_at < clock_timestamp() FROM cluster_lease WHERE id = 1")) {
+             ResultSet rs = s.executeQuery("""
+                     SELECT holder, epoch, expires_at < clock_timestamp(),
+                            CASE WHEN expires_at = '-infinity' THEN 0 ELSE extract(epoch FROM clock_timestamp() - expires_at) END,
+                            EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.application_name = l.holder)
+                     FROM cluster_lease l WHERE id = 1""")) {
             rs.next();
             holder = rs.getString(1);
             seen = rs.getLong(2);
             expired = rs.getBoolean(3);
+            expiredFor = rs.getDouble(4);
+            connected = rs.getBoolean(5);
         }
         // this server's previous run (it crashed: the data directory's lock says no other run of it lives) needs no wait
         boolean mine = holder != null && serverOf(holder).equals(serverId);
-        if (holder != null && !expired && !mine) {
+        // a holder with no session left is taken over at once: safe as after its lease ran out, since the fence, not
+        // the lease's time, keeps an old leader from writing (a leader merely cut off finds its lease taken, and stops)
+        if (holder != null && !expired && !mine && connected) {
             return false;
         }
+        long terminating = System.nanoTime();
+        int ended = 0;
         if (holder != null) {
             // the old leader may only be paused: end its sessions, so no write of it is in flight or can follow
             try (PreparedStatement s = c.prepareStatement("""
@@ -318,12 +405,11 @@ public final class Cluster implements AutoCloseable {
                 s.setString(1, holder);
                 try (ResultSet rs = s.executeQuery()) {
                     rs.next();
-                    if (rs.getInt(1) > 0) {
-                        LOG.info("cluster: ended {} session(s) of the previous leader {}", rs.getInt(1), holder);
-                    }
+                    ended = rs.getInt(1);
                 }
             }
         }
+        long fencing = System.nanoTime();
         c.setAutoCommit(false);
         try (PreparedStatement s = c.prepareStatement("""
                 UPDATE cluster_lease SET holder = ?, epoch = epoch + 1, acquired_at = clock_timestamp(),
@@ -346,6 +432,8 @@ public final class Cluster implements AutoCloseable {
                 f.executeUpdate();
             }
             c.commit();
+            acquiredAt = System.nanoTime();
+            renewedAt = acquiredAt;
             epoch = taken;
         } catch (SQLException | RuntimeException e) {
             c.rollback();
@@ -353,7 +441,14 @@ public final class Cluster implements AutoCloseable {
         } finally {
             c.setAutoCommit(true);
         }
-        LOG.info("cluster: {} leads now (epoch {}; previous holder {})", serverId, epoch, holder == null ? "none" : holder);
+        acquisitions.incrementAndGet();
+        lastExpiredForSeconds = expiredFor;
+        // the parts of a takeover's time: how long the lease lay expired before this look (negative: taken early,
+        // its holder had no session), ending the old holder's sessions, waiting on the fence for its writes in flight
+        LOG.info("cluster: {} took the lease, epoch {} (previous holder {}, {}; its lease expired {} ms before; ended {} of its"
+                        + " session(s) in {} ms; the fence took {} ms; {} ms in all)", serverId, epoch, holder == null ? "none" : holder,
+                connected ? "connected" : "without a session", Math.round(expiredFor * 1000), ended,
+                (fencing - terminating) / 1_000_000, millisSince(fencing), millisSince(began));
         return true;
     }
 
@@ -365,9 +460,11 @@ public final class Cluster implements AutoCloseable {
             s.setString(2, incarnation);
             s.setLong(3, epoch);
             if (s.executeUpdate() == 1) {
+                renewedAt = System.nanoTime();
                 return;
             }
         }
+        renewalFailures.incrementAndGet();
         LOG.error("cluster: {} lost the lease of epoch {} to another server; stopping", serverId, epoch);
         onLost.run();
     }

@@ -31,9 +31,19 @@ public record ClusterConfig(Duration lease, String address, Path taskDirectory) 
         }
     }
 
-    /** How often the leader renews, and followers look for a lease to take. */
+    /** How often the leader renews, and every server says it is alive. */
     public Duration renewEvery() {
         return lease.dividedBy(3);
+    }
+
+    /**
+     * How often followers look whether the leader is gone (its lease ran out, or it has no session
+     * left in the database): half a second, so a dead leader is replaced that long after the
+     * database noticed, not a renewal period later.
+     */
+    public Duration lookEvery() {
+        Duration half = Duration.ofMillis(500);
+        return renewEvery().compareTo(half) < 0 ? renewEvery() : half;
     }
 
     /** Reads the settings (flags, environment, file: {@code get}); problems are added to {@code problems}. */

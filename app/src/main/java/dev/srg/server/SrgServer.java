@@ -273,9 +273,10 @@ public final class SrgServer implements AutoCloseable {
                 }
             };
             var store = new KubernetesStoreView(capacity, limits::released, new RunRecords(jdbi)::settled);
+            // ended Pods' logs are kept in the database, so that every server reads them, on any machine
+            var keptLogs = new dev.srg.task.KeptRunLogs(jdbi, LocalBackendConfig.DEFAULT_MAX_OUTPUT_BYTES);
             KubernetesRegions.load(config.regionsFile()).forEach((name, k8s) -> {
-                // ended Pods' logs are kept in the shared task directory, so that every server on the machine reads them
-                var factory = KubernetesRegions.factory(name, k8s, store, taskDir.resolve("kubernetes-logs").resolve(name));
+                var factory = KubernetesRegions.factory(name, k8s, store, keptLogs);
                 if (backends.putIfAbsent(name, listener -> {
                     var backend = factory.create(listener);
                     if (backend instanceof dev.srg.execution.kubernetes.KubernetesExecutionBackend k) {

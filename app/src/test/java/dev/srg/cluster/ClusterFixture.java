@@ -156,8 +156,15 @@ final class ClusterFixture implements AutoCloseable {
     }
 
     void start(Node n) throws Exception {
-        n.process = ServerProcess.start(n.dataDir, Duration.ofMinutes(10), common);
-        started.add(Map.entry(n.name, n.process));
+        ServerProcess p = ServerProcess.start(n.dataDir, Duration.ofMinutes(10), common);
+        started.add(Map.entry(n.name, p));
+        synchronized (this) {
+            if (stop.get()) {
+                p.close(); // a restart that ended after the test did: nothing outlives the fixture
+                return;
+            }
+            n.process = p;
+        }
     }
 
     TestHttp http(Node n) {
@@ -188,13 +195,54 @@ final class ClusterFixture implements AutoCloseable {
         return nodes.stream().filter(n -> n.id().equals(id)).findFirst().orElseThrow();
     }
 
-    /** Waits until a live server other than {@code old} leads in an epoch after {@code epoch}; returns how long it took. */
-    Duration awaitNewLeader(String old, long epoch, Instant since) {
-        Awaitility.await("a new leader").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> {
-            var l = leader();
-            return !l.getKey().isEmpty() && !l.getKey().equals(old) && l.getValue() > epoch;
+    /**
+     * A takeover as the database saw it, from the kill (or SIGSTOP) of the old leader: until another server
+     * took the lease, and until the new leader's first fenced write (an admission, a dispatch, a recovered
+     * outcome, a job's row): the time the cluster did no work.
+     */
+    record Takeover(String leader, long epoch, Duration leaseTaken, Duration working) {
+        @Override
+        public String toString() {
+            return "lease " + leaseTaken.toMillis() + " ms, working " + working.toMillis() + " ms";
+        }
+    }
+
+    /**
+     * Waits until a server other than {@code old} leads in an epoch after {@code epoch} and did its first
+     * fenced write, read from the database (not from a server's HTTP answer, which is slow on a loaded
+     * machine); then checks a live server's {@code GET /cluster} names it (SPEC HA-1).
+     */
+    Takeover awaitTakeover(String old, long epoch, Instant since) throws SQLException {
+        // long enough to measure a slow takeover rather than time out on it: the caller checks the bound
+        Awaitility.await("a new lease").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            Map.Entry<String, Long> l = lease();
+            return l.getValue() > epoch && !l.getKey().equals(old);
         });
-        return Duration.between(since, Instant.now());
+        Map.Entry<String, Long> lease = lease();
+        Instant taken = leaseAcquiredAt();
+        Instant[] firstWrite = new Instant[1];
+        Awaitility.await("the new leader's first write").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            try (Connection c = connect(); var s = c.prepareStatement("SELECT min(at) FROM test_write_log WHERE epoch = ?")) {
+                s.setString(1, Long.toString(lease.getValue()));
+                try (var rs = s.executeQuery()) {
+                    rs.next();
+                    firstWrite[0] = rs.getTimestamp(1) == null ? null : rs.getTimestamp(1).toInstant();
+                    return firstWrite[0] != null;
+                }
+            }
+        });
+        Awaitility.await("GET /cluster names the new leader").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+                .until(() -> leader().getKey().equals(lease.getKey()));
+        return new Takeover(lease.getKey(), lease.getValue(), Duration.between(since, taken), Duration.between(since, firstWrite[0]));
+    }
+
+    /** The lease's holder (a server id) and epoch, as the database has them. */
+    private Map.Entry<String, Long> lease() throws SQLException {
+        try (Connection c = connect(); var s = c.createStatement();
+             var rs = s.executeQuery("SELECT coalesce(split_part(holder, '/', 2), ''), epoch FROM cluster_lease WHERE id = 1")) {
+            rs.next();
+            return Map.entry(rs.getString(1), rs.getLong(2));
+        }
     }
 
     /** Clients that submit without a pause, each to the next live server; a failed submit is retried elsewhere with its clientToken. */
@@ -274,6 +322,7 @@ final class ClusterFixture implements AutoCloseable {
                 s.execute("CREATE TRIGGER test_log AFTER INSERT OR UPDATE OR DELETE ON " + t
                         + " FOR EACH ROW EXECUTE FUNCTION test_log_write()");
             }
+            s.execute("CREATE INDEX ON test_write_log (epoch, at)");
         }
     }
 
@@ -437,16 +486,21 @@ final class ClusterFixture implements AutoCloseable {
 
     @Override
     public void close() {
-        stop.set(true);
+        synchronized (this) {
+            stop.set(true);
+        }
+        // in the module's target/, not in the temporary directory the test run removes: a slow takeover is read there
+        Path logs = Path.of("target", "cluster-logs", root.getFileName().toString()).toAbsolutePath();
         int i = 0;
         for (Map.Entry<String, ServerProcess> p : started) {
             try {
-                Files.writeString(root.resolve(p.getKey() + "-" + (i++) + ".log"), p.getValue().output());
+                Files.createDirectories(logs);
+                Files.writeString(logs.resolve(p.getKey() + "-" + (i++) + ".log"), p.getValue().output());
             } catch (IOException e) {
                 // the logs are a help, not the test
             }
         }
-        System.out.println("cluster: server logs in " + root);
+        System.out.println("cluster: server logs in " + logs);
         if (webhooks != null) {
             webhooks.stop(0);
         }
@@ -461,5 +515,8 @@ final class ClusterFixture implements AutoCloseable {
                 p.close();
             }
         }
+        // nothing a killed server left (a task), nor the database's gigabyte, outlives the test
+        ServerProcess.stopLeftBehind();
+        TestDatabases.drop(db);
     }
 }

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Timeout;
  * kill one is SIGSTOPped past its lease and let go instead), and each one killed comes back as a
  * follower. Run (docs/cluster.md):
  * {@code ./run-tests -Dtest=ClusterStressTest -Dgroups=stress -Dsrg.test.excludedGroups= -Dsurefire.failIfNoSpecifiedTests=false}
- * ({@code -Dsrg.cluster.kills=N} for another count than 50).
+ * ({@code -Dsrg.cluster.kills=N} for another count than 50; {@code -Dsrg.cluster.minutes=M} stops killing after M
+ * minutes, on a machine too loaded for the count, still checks what happened, then fails on the count).
  */
 @Tag("stress")
 @Timeout(value = 120, unit = TimeUnit.MINUTES)
@@ -30,17 +31,21 @@ class ClusterStressTest {
     @DisplayName("kill -9 the leader at random moments, 50 times: a new leader within 15 s each time, nothing lost, doubled or over capacity")
     void killTheLeaderAgainAndAgain() throws Exception {
         int kills = Integer.getInteger("srg.cluster.kills", 50);
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(Integer.getInteger("srg.cluster.minutes", 100));
         try (ClusterFixture cluster = new ClusterFixture(3, 6)) {
             cluster.startAll();
             cluster.startClients(3);
-            List<Duration> takeovers = new ArrayList<>();
+            List<ClusterFixture.Takeover> takeovers = new ArrayList<>();
             List<Thread> restarts = new ArrayList<>();
             int killed = 0;
             int paused = 0;
-            for (int round = 0; killed < kills; round++) {
+            for (int round = 0; killed < kills && System.nanoTime() < deadline; round++) {
                 // two alive at least, so that one is left to take over
-                while (cluster.alive().size() < 2) {
+                while (cluster.alive().size() < 2 && System.nanoTime() < deadline) {
                     Thread.sleep(200);
+                }
+                if (cluster.alive().size() < 2) {
+                    break;
                 }
                 Thread.sleep(ThreadLocalRandom.current().nextLong(200, 3000));
                 Map.Entry<String, Long> before = cluster.leader();
@@ -50,7 +55,7 @@ class ClusterStressTest {
                     // SPEC HA-1 (fencing): paused past its lease, then let go: it writes nothing and stops
                     leader.paused = true;
                     leader.process.signal("STOP");
-                    takeovers.add(cluster.awaitNewLeader(before.getKey(), before.getValue(), at));
+                    takeovers.add(cluster.awaitTakeover(before.getKey(), before.getValue(), at));
                     Instant takenOver = cluster.leaseAcquiredAt();
                     Thread.sleep(1000);
                     leader.process.signal("CONT");
@@ -62,11 +67,11 @@ class ClusterStressTest {
                     // SPEC HA-2: kill -9 at a random moment; another takes over within 15 s
                     leader.process.kill();
                     leader.process = null; // the clients and the look for a leader leave it alone
-                    takeovers.add(cluster.awaitNewLeader(before.getKey(), before.getValue(), at));
+                    takeovers.add(cluster.awaitTakeover(before.getKey(), before.getValue(), at));
                     killed++;
                 }
-                System.out.printf("cluster stress: round %d (%s), takeover %d ms%n", round, round % 11 == 10 ? "SIGSTOP" : "SIGKILL",
-                        takeovers.getLast().toMillis());
+                System.out.printf("cluster stress: round %d (%s), takeover: %s (load %.1f)%n", round,
+                        round % 11 == 10 ? "SIGSTOP" : "SIGKILL", takeovers.getLast(), loadAverage());
                 leader.process = null;
                 restarts.add(Thread.ofVirtual().start(() -> {
                     try {
@@ -81,14 +86,22 @@ class ClusterStressTest {
             }
             cluster.stopClients();
             cluster.awaitDrained(Duration.ofMinutes(5));
-            List<Long> millis = takeovers.stream().map(Duration::toMillis).sorted().toList();
-            System.out.printf("cluster stress: %d kills, %d pauses, takeover min %d ms, median %d ms, max %d ms%n",
-                    killed, paused, millis.getFirst(), millis.get(millis.size() / 2), millis.getLast());
+            List<Long> lease = takeovers.stream().map(t -> t.leaseTaken().toMillis()).sorted().toList();
+            List<Long> millis = takeovers.stream().map(t -> t.working().toMillis()).sorted().toList();
+            System.out.printf("cluster stress: %d kills, %d pauses; lease taken min %d ms, median %d ms, max %d ms;"
+                            + " working again min %d ms, median %d ms, max %d ms%n", killed, paused, lease.getFirst(),
+                    lease.get(lease.size() / 2), lease.getLast(), millis.getFirst(), millis.get(millis.size() / 2), millis.getLast());
             // what happened is checked before how fast: a slow takeover on a loaded machine must not hide a lost task
             cluster.assertNothingLostOrDoubled();
             cluster.assertBackgroundJobsRanOnce(Duration.ofMinutes(2));
             cluster.assertFollowersRanNoJobs();
+            assertThat(killed).as("kills within the time allowed").isEqualTo(kills);
+            // SPEC HA-2: from the kill to the new leader's first write (admission, dispatch, a job)
             assertThat(millis.getLast()).as("the slowest takeover, ms").isLessThan(15_000);
         }
+    }
+
+    private static double loadAverage() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 }

@@ -41,6 +41,19 @@ class CrashStressTest {
     void killAtRandom() throws Exception {
         int rounds = Integer.getInteger("srg.stress.rounds", 200);
         Path dir = Files.createTempDirectory("srg-stress");
+        try {
+            killAtRandom(rounds, dir);
+        } finally {
+            // whatever path the test took (a server that did not start in time, a failed check): its embedded
+            // PostgreSQL and tasks are stopped, and their gigabytes removed, now rather than when the JVM exits
+            ServerProcess.stopLeftBehind();
+            try (var paths = Files.walk(dir)) {
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    private static void killAtRandom(int rounds, Path dir) throws Exception {
         dir.toFile().setExecutable(true, false);
         Path side = dir.resolve("side-effects.log");
         Files.createFile(side);

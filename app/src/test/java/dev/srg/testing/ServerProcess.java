@@ -9,14 +9,30 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** {@code srg server} as a real separate JVM, so that tests can kill it with SIGKILL. */
+/**
+ * {@code srg server} as a real separate JVM, so that tests can kill it with SIGKILL.
+ *
+ * <p>Nothing it started outlives the test JVM: a server killed with SIGKILL leaves its embedded
+ * PostgreSQL (and its tasks) behind on purpose, for the next start to find; whatever is still left
+ * of them when the test is done ({@link #stopLeftBehind}) or the test JVM exits is stopped, and so
+ * is every server still running and every process of a server that failed to start.
+ */
 public final class ServerProcess implements AutoCloseable {
     private static final Pattern RUNNING = Pattern.compile("srg is running at http://localhost:(\\d+)");
+    /** Servers started and not stopped yet, and the processes killed servers left behind. */
+    private static final Set<ProcessHandle> OUTSTANDING = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(ServerProcess::stopLeftBehind, "srg-test-server-reaper"));
+    }
+
     private final Process process;
     private final int port;
     private final List<String> output;
@@ -40,6 +56,7 @@ public final class ServerProcess implements AutoCloseable {
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         Process p = pb.start();
+        OUTSTANDING.add(p.toHandle());
         List<String> output = java.util.Collections.synchronizedList(new ArrayList<>());
         CompletableFuture<Integer> port = new CompletableFuture<>();
         Thread reader = new Thread(() -> {
@@ -62,7 +79,8 @@ public final class ServerProcess implements AutoCloseable {
         try {
             return new ServerProcess(p, port.get(timeout.toMillis(), TimeUnit.MILLISECONDS), output);
         } catch (Exception e) {
-            p.destroyForcibly();
+            // with everything it started so far (an embedded PostgreSQL, most often): nothing outlives a failed start
+            stopTree(p.toHandle(), Duration.ZERO, true);
             throw new IllegalStateException("srg server did not start: " + e.getMessage() + "\n" + String.join("\n", output), e);
         }
     }
@@ -76,7 +94,7 @@ public final class ServerProcess implements AutoCloseable {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(120, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
+            stopTree(p.toHandle(), Duration.ZERO, true);
             throw new IllegalStateException("srg server did not exit:\n" + out);
         }
         return new Result(p.exitValue(), out);
@@ -90,7 +108,7 @@ public final class ServerProcess implements AutoCloseable {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(120, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
+            stopTree(p.toHandle(), Duration.ZERO, true);
             throw new IllegalStateException("srg did not exit:\n" + out);
         }
         return new Result(p.exitValue(), out);
@@ -131,22 +149,71 @@ public final class ServerProcess implements AutoCloseable {
         return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
     }
 
-    /** SIGKILL: no shutdown hook runs, the embedded PostgreSQL is left behind. */
+    /**
+     * SIGKILL: no shutdown hook runs, the embedded PostgreSQL (and the tasks) are left behind, for the
+     * next start on the same data directory; {@link #stopLeftBehind} stops what is left of them.
+     */
     public void kill() throws InterruptedException {
+        OUTSTANDING.addAll(process.descendants().toList());
         process.destroyForcibly();
         process.waitFor(30, TimeUnit.SECONDS);
+        OUTSTANDING.remove(process.toHandle());
     }
 
-    /** SIGTERM: a clean stop. */
+    /**
+     * SIGTERM: a clean stop (SIGKILL after 60 s). What it leaves running on purpose (tasks outlive a
+     * restart) is stopped by {@link #stopLeftBehind}.
+     */
     @Override
     public void close() {
-        process.destroy();
+        stopTree(process.toHandle(), Duration.ofSeconds(60), false);
+    }
+
+    /**
+     * Stops every server still running and what killed servers left behind (their embedded
+     * PostgreSQL, their tasks): SIGTERM (a PostgreSQL shuts down cleanly), SIGKILL 20 s later.
+     * For the end of a test that kills servers; the test JVM does it at its exit anyway.
+     */
+    public static void stopLeftBehind() {
+        List<ProcessHandle> all = List.copyOf(OUTSTANDING);
+        all.forEach(ProcessHandle::destroy);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        for (ProcessHandle h : all) {
+            awaitExit(h, deadline);
+            h.destroyForcibly();
+            OUTSTANDING.remove(h);
+        }
+    }
+
+    /**
+     * Stops {@code root} (SIGTERM, SIGKILL after {@code grace}); its descendants that outlive it are stopped
+     * too ({@code all}) or noted as left behind.
+     */
+    private static void stopTree(ProcessHandle root, Duration grace, boolean all) {
+        List<ProcessHandle> descendants = root.descendants().toList();
+        root.destroy();
+        awaitExit(root, System.nanoTime() + grace.toNanos());
+        root.destroyForcibly();
+        awaitExit(root, System.nanoTime() + TimeUnit.SECONDS.toNanos(10));
+        OUTSTANDING.remove(root);
+        if (!all) {
+            descendants.stream().filter(ProcessHandle::isAlive).forEach(OUTSTANDING::add);
+            return;
+        }
+        descendants.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroy);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        for (ProcessHandle d : descendants) {
+            awaitExit(d, deadline);
+            d.destroyForcibly();
+        }
+    }
+
+    private static void awaitExit(ProcessHandle h, long deadlineNanos) {
         try {
-            if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
+            h.onExit().get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            // still running: the caller kills it
         } catch (InterruptedException e) {
-            process.destroyForcibly();
             Thread.currentThread().interrupt();
         }
     }

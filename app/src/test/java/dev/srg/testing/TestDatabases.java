@@ -46,6 +46,17 @@ public final class TestDatabases {
         return new Fresh(a.database(name), a.user(), a.password());
     }
 
+    /** Drops a database {@link #fresh} made, ending its sessions (a test that made a large one, when done with it). */
+    public static synchronized void drop(Fresh fresh) {
+        Admin a = admin();
+        String name = fresh.url().substring(fresh.url().lastIndexOf('/') + 1);
+        try (var c = DriverManager.getConnection(a.url(), a.user(), a.password()); var s = c.createStatement()) {
+            s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+        } catch (SQLException e) {
+            System.err.println("cannot drop test database " + name + ": " + e.getMessage());
+        }
+    }
+
     private static void deleteTree(Path root) {
         try (var paths = Files.walk(root)) {
             paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

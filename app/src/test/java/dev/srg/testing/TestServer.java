@@ -64,12 +64,17 @@ public final class TestServer implements AutoCloseable {
      * first). The administrator exists already, so its token is this one's.
      */
     public TestServer second() {
+        return second(UnaryOperator.identity());
+    }
+
+    /** The same with settings of its own (its regions, say); its data and task directories are its own. */
+    public TestServer second(UnaryOperator<ServerConfig> customize) {
         try {
             Path dir = Files.createTempDirectory("srg-test");
             dir.toFile().setExecutable(true, false);
             Files.writeString(dir.resolve("admin.token"), adminToken + "\n");
-            return new TestServer(SrgServer.start(ServerConfig.forDatabase(dir, db.url(), db.user(), db.password()), extensions),
-                    extensions, dir, db);
+            return new TestServer(SrgServer.start(customize.apply(ServerConfig.forDatabase(dir, db.url(), db.user(), db.password())),
+                    extensions), extensions, dir, db);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -24,9 +24,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -63,7 +61,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Clean-up, by the server in charge (the one that recovered and launches): an ended Pod and its
  * Secret are removed once the store says the launch's outcome is recorded and the retention
- * ({@code endedPodRetentionSeconds}) passed, its log kept first in {@code logDir}; the namespace of a
+ * ({@code endedPodRetentionSeconds}) passed, its log kept first (in the database: every server serves it); the namespace of a
  * released group goes once no Pod of srg is left in it. The same pass finds what an earlier run of
  * srg left (a crash between the record and the removal), so nothing is swept blindly: only what the
  * store says is over.
@@ -81,7 +79,7 @@ public final class KubernetesExecutionBackend implements ExecutionBackend {
     private final KubernetesClient client;
     private final ExitListener listener;
     private final KubernetesStoreView store;
-    private final Path logDir;
+    private final KeptPodLogs keptLogs;
     private final KubernetesObjects objects;
     /** Launches this backend watches: started here or re-attached, not reported yet. */
     private final Map<String, Tracked> tracked = new ConcurrentHashMap<>();
@@ -127,12 +125,22 @@ public final class KubernetesExecutionBackend implements ExecutionBackend {
      */
     public KubernetesExecutionBackend(String name, KubernetesBackendConfig config, KubernetesClient client, ExitListener listener,
                                       KubernetesStoreView store, Path logDir) {
+        this(name, config, client, listener, store, KeptPodLogs.inDirectory(requireNonNull(logDir, "logDir is null")));
+    }
+
+    /**
+     * @param name the backend's name (the region's {@code backend}); labels its objects
+     * @param store what the backend asks of the store: a group's CUs, released groups, recorded outcomes
+     * @param keptLogs where the logs of removed Pods are kept (a server: its database, which every server reads)
+     */
+    public KubernetesExecutionBackend(String name, KubernetesBackendConfig config, KubernetesClient client, ExitListener listener,
+                                      KubernetesStoreView store, KeptPodLogs keptLogs) {
         this.name = requireNonNull(name, "name is null");
         this.config = requireNonNull(config, "config is null");
         this.client = requireNonNull(client, "client is null");
         this.listener = requireNonNull(listener, "listener is null");
         this.store = requireNonNull(store, "store is null");
-        this.logDir = requireNonNull(logDir, "logDir is null");
+        this.keptLogs = requireNonNull(keptLogs, "keptLogs is null");
         this.objects = new KubernetesObjects(name, config);
         this.callbacks = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("k8s-" + name + "-exits").daemon().factory());
         this.poller = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("k8s-" + name + "-poll").daemon().factory());
@@ -375,11 +383,11 @@ public final class KubernetesExecutionBackend implements ExecutionBackend {
      */
     @Override
     public InputStream openLog(String instanceId, long offset) throws IOException {
-        Path kept = keptLog(instanceId);
-        if (Files.exists(kept)) {
-            InputStream in = Files.newInputStream(kept);
-            in.skipNBytes(Math.min(Math.max(0, offset), Files.size(kept)));
-            return in;
+        Optional<byte[]> kept = keptLogs.read(instanceId);
+        if (kept.isPresent()) {
+            byte[] bytes = kept.get();
+            int from = (int) Math.min(bytes.length, Math.max(0, offset));
+            return new ByteArrayInputStream(bytes, from, bytes.length - from);
         }
         String namespace = namespaces.get(instanceId);
         String pod = KubernetesNames.pod(instanceId);
@@ -562,11 +570,15 @@ public final class KubernetesExecutionBackend implements ExecutionBackend {
         }
     }
 
-    /** Keeps the Pod's log in {@code logDir} before the Pod goes; false when it cannot be read now (tried again later). */
+    /** Keeps the Pod's log before the Pod goes; false when it cannot be read or kept now (tried again later). */
     private boolean keepLog(String runId, String namespace, String pod) {
-        Path kept = keptLog(runId);
-        if (Files.exists(kept)) {
-            return true;
+        try {
+            if (keptLogs.contains(runId)) {
+                return true;
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("cannot tell whether the log of {} is kept: {}", runId, e.toString());
+            return false;
         }
         String log;
         try {
@@ -579,13 +591,10 @@ public final class KubernetesExecutionBackend implements ExecutionBackend {
             log = ""; // its container never started, or the node is gone: nothing to keep
         }
         try {
-            Files.createDirectories(logDir);
-            Path temporary = logDir.resolve(runId + ".log.tmp");
-            Files.writeString(temporary, log == null ? "" : log, StandardCharsets.UTF_8);
-            Files.move(temporary, kept, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            keptLogs.keep(runId, (log == null ? "" : log).getBytes(StandardCharsets.UTF_8));
             return true;
-        } catch (IOException e) {
-            LOG.warn("cannot keep the log of {} in {}: {}; its Pod stays", runId, logDir, e.toString());
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("cannot keep the log of {}: {}; its Pod stays", runId, e.toString());
             return false;
         }
     }
@@ -598,10 +607,6 @@ public final class KubernetesExecutionBackend implements ExecutionBackend {
         } catch (IllegalArgumentException e) {
             return false;
         }
-    }
-
-    private Path keptLog(String runId) {
-        return logDir.resolve(runId + ".log");
     }
 
     /** Deletes the namespaces (with their quota and policy) of released groups in which no Pod of srg is left. */

@@ -110,6 +110,12 @@ public final class KubernetesRegions {
         return listener -> new KubernetesExecutionBackend(name, config, client(config), listener, store, logDir);
     }
 
+    /** A factory for the dispatcher: the client is built when the backend is; ended Pods' logs are kept in {@code keptLogs}. */
+    public static ExecutionBackendFactory factory(String name, KubernetesBackendConfig config, KubernetesStoreView store,
+                                                  KeptPodLogs keptLogs) {
+        return listener -> new KubernetesExecutionBackend(name, config, client(config), listener, store, keptLogs);
+    }
+
     /** A client on the JDK's HTTP client, from the configured kubeconfig or the client's own discovery. */
     static KubernetesClient client(KubernetesBackendConfig config) {
         Config clientConfig;

@@ -58,6 +58,7 @@ class KubernetesBackendTest {
     static Fixtures fx;
     static final String WORKER_IMAGE = "registry.example/srg/worker:1";
     static String workerClasspath;
+    static Path regions;
 
     static {
         // the DataService worker's port on this machine, where every simulated Pod runs: a free one
@@ -113,7 +114,7 @@ class KubernetesBackendTest {
                 - name: mock
                   user: {token: not-a-secret}
                 """.formatted(api.getPort()));
-        Path regions = Files.createTempFile("regions", ".json");
+        regions = Files.createTempFile("regions", ".json");
         // region local keeps ended Pods an hour (the tests read them); region k8s-b removes them at once
         Files.writeString(regions, """
                 [{"id": "local", "name": "On Kubernetes", "purchasable": true, "zones": [{"id": "local-a", "name": "A"}],
@@ -505,6 +506,32 @@ class KubernetesBackendTest {
         assertThat(released.status()).as(released.toString()).isBetween(200, 204);
         Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
                 cluster.namespaces().withName(ns).get() == null);
+    }
+
+    @Test
+    @DisplayName("a removed Pod's log is served by every server of the cluster, also one with a task directory of its own; bounded")
+    void keptLogFromAnyServer() throws Exception {
+        // SPEC HA-3: logs from the Pod, kept when srg removes it; SPEC HA-1: any server serves the API, on any machine
+        String group = groupIn("k8s-b", fx.network("k8s-b", "k8s-b-a"));
+        String ws = workspaceIn("k8s-b", group);
+        String ns = KubernetesNames.namespace("srg-", group);
+        String id = submit(ws, "echo from any server", 0.25, null);
+        awaitFinal(id);
+        Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
+                cluster.pods().inNamespace(ns).withName(KubernetesNames.pod(id)).get() == null);
+        // a follower: its own data and task directories, as a server on another machine has
+        try (TestServer follower = server.second(c -> c.withRegionsFile(regions))) {
+            assertThat(follower.admin().get("instances/" + id + "/log").text()).as("the kept log, read by the follower")
+                    .isEqualTo("from any server\n");
+            assertThat(follower.admin().get("instances/" + id + "/log?offset=5").text()).isEqualTo("any server\n");
+        }
+        // bounded as a local task's output is: the first bytes, then how much was dropped
+        var db = server.database();
+        var kept = new dev.srg.task.KeptRunLogs(org.jdbi.v3.core.Jdbi.create(db.url(), db.user(), db.password()), 10);
+        kept.keep("ins-bounded", "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        kept.keep("ins-bounded", "another".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(new String(kept.read("ins-bounded").orElseThrow(), java.nio.charset.StandardCharsets.UTF_8))
+                .isEqualTo("0123456789\n[srg] output truncated: 6 bytes beyond the cap of 10 bytes were not kept\n");
     }
 
     private static String submitSync(String ws) {
