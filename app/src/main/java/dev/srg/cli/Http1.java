@@ -158,19 +158,26 @@ final class Http1 implements ApiClient.Transport {
         return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
     }
 
-    /** A body of Content-Length bytes. */
-    private static final class Sized extends FilterInputStream {
-        private long left;
-
-        Sized(InputStream in, long length) {
+    /** An answer's body: a stream that reads through {@link #read(byte[], int, int)} only. */
+    private abstract static class Body extends FilterInputStream {
+        Body(InputStream in) {
             super(in);
-            this.left = length;
         }
 
         @Override
         public int read() throws IOException {
             byte[] one = new byte[1];
             return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+    }
+
+    /** A body of Content-Length bytes. */
+    private static final class Sized extends Body {
+        private long left;
+
+        Sized(InputStream in, long length) {
+            super(in);
+            this.left = length;
         }
 
         @Override
@@ -188,18 +195,12 @@ final class Http1 implements ApiClient.Transport {
     }
 
     /** A body in chunked transfer coding (how the server streams logs and large answers). */
-    private static final class Chunked extends FilterInputStream {
+    private static final class Chunked extends Body {
         private long left;
         private boolean done;
 
         Chunked(InputStream in) {
             super(in);
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override
