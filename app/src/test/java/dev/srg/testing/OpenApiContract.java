@@ -71,6 +71,17 @@ public final class OpenApiContract {
         return last;
     }
 
+    /**
+     * Forgets the document of a server that stopped: the next server on the same port (the kernel
+     * hands ports out again) may serve another one, with or without the simulated clock's paths.
+     */
+    public static void forget(String base) {
+        OpenApiContract gone = BY_SERVER.remove(base);
+        if (gone != null && last == gone) {
+            last = null;
+        }
+    }
+
     /** How many answers were checked in this JVM. */
     public static long checked() {
         return CHECKED.get();

@@ -154,6 +154,7 @@ public final class ServerProcess implements AutoCloseable {
      * next start on the same data directory; {@link #stopLeftBehind} stops what is left of them.
      */
     public void kill() throws InterruptedException {
+        OpenApiContract.forget(url());
         OUTSTANDING.addAll(process.descendants().toList());
         process.destroyForcibly();
         process.waitFor(30, TimeUnit.SECONDS);
@@ -166,6 +167,7 @@ public final class ServerProcess implements AutoCloseable {
      */
     @Override
     public void close() {
+        OpenApiContract.forget(url());
         stopTree(process.toHandle(), Duration.ofSeconds(60), false);
     }
 

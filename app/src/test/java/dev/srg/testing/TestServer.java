@@ -185,6 +185,7 @@ public final class TestServer implements AutoCloseable {
 
     @Override
     public void close() {
+        OpenApiContract.forget(url());
         server.close();
     }
 }
