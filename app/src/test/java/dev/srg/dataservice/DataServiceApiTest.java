@@ -325,6 +325,10 @@ class DataServiceApiTest extends DataServiceTestBase {
                 "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()") == 0);
         // the service keeps serving
         assertThat(callWhenServed(code, path, Map.of("s", "0")).status()).isEqualTo(200);
+        // testing the API over its timeout: the same 504, one the OpenAPI document describes (checked on every answer)
+        var tested = admin.post("dataservice/apis/" + id + "/test", Map.of("params", Map.of("s", 20)));
+        assertThat(tested.status()).as(tested.toString()).isEqualTo(504);
+        assertThat(tested.text()).contains("DataService.Timeout").doesNotContain("pg_sleep");
     }
 
     @Test
