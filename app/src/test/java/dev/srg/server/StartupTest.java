@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,6 +18,16 @@ import org.junit.jupiter.api.io.TempDir;
 class StartupTest {
     @TempDir
     Path dir;
+
+    /**
+     * JUnit makes its directory private, and a server run as root on a private data directory keeps
+     * its PostgreSQL and tasks in /var/lib/srg/&lt;hash&gt;, which nothing would remove after the test:
+     * open the directory to other users as a data directory normally is.
+     */
+    @BeforeEach
+    void traversable() throws IOException {
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
 
     @Test
     void aUsedDataDirectoryOrABusyPortIsOneLineAndExitTwoNeverAStackTrace() throws Exception {
