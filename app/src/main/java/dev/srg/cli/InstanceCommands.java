@@ -226,7 +226,7 @@ final class InstanceCommands extends ClientCommand {
         @Option(names = "--priority", paramLabel = "1..10") Integer priority;
         @Option(names = "--timeout", paramLabel = "SECONDS") Integer timeout;
         @Option(names = "--name", paramLabel = "NAME") String name;
-        @Option(names = "--image", paramLabel = "IMAGE_ID", description = "run in this AVAILABLE custom image (srg image list)")
+        @Option(names = "--image", paramLabel = "IMAGE", description = "run in this AVAILABLE custom image: its id or name (srg image list)")
         String image;
         @Option(names = {"-f", "--follow"}, description = "stream the log and exit with the task's exit code") boolean follow;
         @Option(names = "--dry-run", description = "submit nothing: say whether it would start now, else its place, why it"
