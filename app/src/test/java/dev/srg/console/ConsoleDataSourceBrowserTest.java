@@ -121,6 +121,7 @@ class ConsoleDataSourceBrowserTest {
         page.navigate(server.url() + "/console/data-sources");
         assertThat(page.locator("#data-sources")).containsText("orders-db");
         assertThat(page.locator("#data-sources a[href='/console/workspaces/" + workspace + "']")).hasText(workspaceName);
+        chromium.shoot("data-sources");
         assertThat(page.content()).doesNotContain(SECRET);
 
         // remove the password, then delete
