@@ -263,7 +263,11 @@ final class InstanceCommands extends ClientCommand {
                 out().one(instance, INSTANCE);
                 return 0;
             }
-            err.println("instance " + id + " " + instance.path("status").asString() + " on " + instance.path("resourceGroupId").asString());
+            JsonNode queue = instance.path("queue");
+            // a queued task prints nothing for a while: say where it waits and why (srg instance list --status QUEUED)
+            err.println("instance " + id + " " + instance.path("status").asString() + " on " + instance.path("resourceGroupId").asString()
+                    + (queue.has("position") ? " (#" + queue.path("position").asInt() + " in the queue: " + queue.path("reason").asString()
+                    + "; it starts when that clears)" : ""));
             err.flush();
             // Ctrl-C stops following, not the task: say so, and how to stop it too
             Thread hint = new Thread(() -> {

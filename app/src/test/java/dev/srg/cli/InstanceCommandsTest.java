@@ -55,6 +55,17 @@ class InstanceCommandsTest {
     }
 
     @Test
+    @org.junit.jupiter.api.DisplayName("run --follow of a task that must wait says where it waits and why, then streams it when it starts")
+    void runFollowOfAQueuedTaskSaysWhyItWaits() {
+        var big = srg("run", "-w", workspace, "--cu", "4", "-o", "name", "sleep 3");
+        assertThat(big.exit()).as(big.toString()).isZero();
+        var queued = srg("run", "-w", workspace, "--follow", "echo after the wait");
+        assertThat(queued.exit()).as(queued.toString()).isZero();
+        assertThat(queued.err()).containsPattern("QUEUED on rg-\\w+ \\(#\\d+ in the queue: CAPACITY; it starts when that clears\\)");
+        assertThat(queued.out()).isEqualTo("after the wait\n");
+    }
+
+    @Test
     @org.junit.jupiter.api.DisplayName("SPEC BEY-1: srg run --dry-run says what would happen, with the cost in cents, and submits nothing")
     void runDryRun() {
         long before = server.sqlLong("SELECT count(*) FROM instances");
