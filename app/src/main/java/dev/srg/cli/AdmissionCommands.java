@@ -35,6 +35,7 @@ final class AdmissionCommands {
             throw new CliException(2, "--clear removes every quota; it cannot go with --set or --unset");
         }
         if (change) {
+            (set == null ? List.<String>of() : set).forEach(AdmissionCommands::quota); // a typo is said before anything is read
             answer = api.put(ClientCommand.path("/resource-groups/%s/quotas", id), Map.of("quotas",
                     replace || clear ? changed(Map.of(), set, unset) : changedOnTheLatest(api, id, set, unset)));
         } else {
@@ -95,10 +96,7 @@ final class AdmissionCommands {
             }
         }
         for (String s : set == null ? List.<String>of() : set) {
-            Matcher m = QUOTA.matcher(s.strip());
-            if (!m.matches() || (m.group(2) == null && m.group(3) == null)) {
-                throw new CliException(2, "--set '" + s + "' is not TYPE=MIN:MAX (e.g. DATA_INTEGRATION=4:8 or SCHEDULING=:16)");
-            }
+            Matcher m = quota(s);
             Map<String, Object> quota = result.computeIfAbsent(m.group(1).toUpperCase(Locale.ROOT), t -> new LinkedHashMap<>());
             if (m.group(2) != null) {
                 quota.put("minCu", new BigDecimal(m.group(2)));
@@ -108,6 +106,15 @@ final class AdmissionCommands {
             }
         }
         return result;
+    }
+
+    /** One --set value, TYPE=MIN:MAX with at least one side; a usage error otherwise. */
+    private static Matcher quota(String s) {
+        Matcher m = QUOTA.matcher(s.strip());
+        if (!m.matches() || (m.group(2) == null && m.group(3) == null)) {
+            throw new CliException(2, "--set '" + s + "' is not TYPE=MIN:MAX (e.g. DATA_INTEGRATION=4:8 or SCHEDULING=:16)");
+        }
+        return m;
     }
 
     private static BigDecimal decimal(JsonNode n) {

@@ -116,7 +116,7 @@ final class InstanceCommands extends ClientCommand {
                     err.flush();
                     last = bar;
                 }
-                if (Set.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT").contains(i.path("status").asString())) {
+                if (ENDED.contains(i.path("status").asString())) {
                     break;
                 }
                 try {
@@ -158,9 +158,28 @@ final class InstanceCommands extends ClientCommand {
         stream(api(), id, follow, offset, spec.commandLine().getOut());
     }
 
-    @Command(name = "cancel", description = "Cancel an instance (kills its whole process tree).")
+    private static final Set<String> ENDED = Set.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT");
+
+    @Command(name = "cancel", description = {"Cancel an instance (kills its whole process tree) and wait until it has ended",
+            "(at most 10 s; the answer says when it has not yet)."})
     void cancel(@Parameters(paramLabel = "INSTANCE_ID") String id) {
-        out().one(api().post(path("/instances/%s/cancel", id), null), INSTANCE);
+        // the API answers at once, while the task is still being stopped: show it CANCELLED, as kubectl delete waits
+        JsonNode i = api().post(path("/instances/%s/cancel", id), null);
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!ENDED.contains(i.path("status").asString()) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            i = api().get(path("/instances/%s", id));
+        }
+        if (!ENDED.contains(i.path("status").asString())) {
+            spec.commandLine().getErr().println("cancel requested; still " + i.path("status").asString()
+                    + " after 10 s: srg instance get " + id + " shows when it ends");
+        }
+        out().one(i, INSTANCE);
     }
 
     static void stream(ApiClient api, String id, boolean follow, long offset, PrintWriter out) {

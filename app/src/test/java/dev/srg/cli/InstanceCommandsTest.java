@@ -123,6 +123,7 @@ class InstanceCommandsTest {
         assertThat(list.out()).startsWith("ID").contains(id);
         var cancelled = srg("instance", "cancel", id, "-o", "json");
         assertThat(cancelled.exit()).isZero();
+        assertThat(cancelled.json().get("status").asString()).isEqualTo("CANCELLED"); // it waits for the end
         var got = srg("instance", "get", id);
         assertThat(got.out()).contains("STATUS").containsPattern("SCRIPT +sleep 30\n");
         var multi = srg("run", "-w", workspace, "-o", "json", "echo one\necho two").id();
@@ -143,6 +144,11 @@ class InstanceCommandsTest {
         assertThat(bad.exit()).isEqualTo(3);
         assertThat(bad.err()).contains("MinimumsAboveSpec");
         assertThat(srg("rg", "quotas", group, "--set", "nonsense").exit()).isEqualTo(2);
+        // a typo is said before the server is asked anything (here: none listens)
+        var typo = ClientCommandsTest.srgWithEnv(java.util.Map.of("XDG_CONFIG_HOME", "/nonexistent-srg-test"), "rg", "quotas", "g",
+                "--set", "SCHEDULING=a:b", "--url", "http://127.0.0.1:1", "--token", "x");
+        assertThat(typo.exit()).as(typo.toString()).isEqualTo(2);
+        assertThat(typo.err()).isEqualTo("error: --set 'SCHEDULING=a:b' is not TYPE=MIN:MAX (e.g. DATA_INTEGRATION=4:8 or SCHEDULING=:16)\n");
         var notAType = srg("rg", "quotas", group, "--set", "FOO=1:2");
         assertThat(notAType.exit()).isEqualTo(3);
         assertThat(notAType.err()).contains("'FOO'").endsWith(", --set)\n"); // the flag, not the API's field
