@@ -25,6 +25,9 @@ import tools.jackson.databind.JsonNode;
 @Command(name = "instance", aliases = "instances", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true,
         description = "Task instances: list, show, print the script, read or follow the log, cancel.")
 final class InstanceCommands extends ClientCommand {
+    /** The states an instance ends in. */
+    private static final Set<String> ENDED = Set.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT");
+
     static final View INSTANCE = new View(
             List.of(field("ID", "id"), field("NAME", "name"), field("TYPE", "type"), field("STATUS", "status"),
                     field("CU", "cu"), field("GROUP", "resourceGroupId"),
@@ -157,8 +160,6 @@ final class InstanceCommands extends ClientCommand {
              @Option(names = "--offset", paramLabel = "BYTES", defaultValue = "0") long offset) {
         stream(api(), id, follow, offset, spec.commandLine().getOut());
     }
-
-    private static final Set<String> ENDED = Set.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT");
 
     @Command(name = "cancel", description = {"Cancel an instance (kills its whole process tree) and wait until it has ended",
             "(at most 10 s; the answer says when it has not yet)."})
