@@ -33,8 +33,7 @@ final class Names {
             "members", new Kind("user", "/users"),
             "alert-rules", new Kind("alert rule", "/alert-rules"),
             "data-sources", new Kind("data source", "/data-sources"),
-            "images", new Kind("image", "/images"),
-            "services", new Kind("resource group", "/resource-groups")); // /dataservice/services/{resourceGroupId}
+            "images", new Kind("image", "/images"));
 
     /** A body field or query parameter -> the collection its value names. */
     static final Map<String, String> FIELDS = Map.of(
