@@ -13,6 +13,9 @@ srg_install_test_packages() {
   /usr/bin/python3 -c 'import prometheus_client.parser' >/dev/null 2>&1 || need+=(python3-prometheus-client)
   # the console's browser tests drive Debian's chromium (Playwright never downloads a browser)
   [ -x /usr/bin/chromium ] || need+=(chromium)
+  # the console's accessibility test fetches axe-core (pinned) with npm's own client, once into
+  # app/target/axe (ConsoleAccessibilityBrowserTest); a machine with Node.js's npm keeps its own
+  command -v npm >/dev/null || need+=(npm)
   # task networks (docs/networks.md): namespaces and veths (iproute2), the rules (nftables), the
   # task's resolver (dnsmasq; also the DNS upstream of the network tests' own test hosts)
   command -v ip >/dev/null || need+=(iproute2)

@@ -35,32 +35,9 @@ final class AdmissionCommands {
             throw new CliException(2, "--clear removes every quota; it cannot go with --set or --unset");
         }
         if (change) {
-            Map<String, Map<String, Object>> quotas = new LinkedHashMap<>();
-            if (!replace && !clear) {
-                api.get(ClientCommand.path("/resource-groups/%s/quotas", id)).path("quotas").properties().forEach(e ->
-                        quotas.put(e.getKey(), ClientCommand.body("minCu", decimal(e.getValue().path("minCu")),
-                                "maxCu", decimal(e.getValue().path("maxCu")))));
-            }
-            for (String type : unset == null ? List.<String>of() : unset) {
-                String t = type.strip().toUpperCase(Locale.ROOT);
-                if (quotas.remove(t) == null) {
-                    throw new CliException(2, "--unset " + type + ": the group has no quota for " + t);
-                }
-            }
-            for (String s : set == null ? List.<String>of() : set) {
-                Matcher m = QUOTA.matcher(s.strip());
-                if (!m.matches() || (m.group(2) == null && m.group(3) == null)) {
-                    throw new CliException(2, "--set '" + s + "' is not TYPE=MIN:MAX (e.g. DATA_INTEGRATION=4:8 or SCHEDULING=:16)");
-                }
-                Map<String, Object> quota = quotas.computeIfAbsent(m.group(1).toUpperCase(Locale.ROOT), t -> new LinkedHashMap<>());
-                if (m.group(2) != null) {
-                    quota.put("minCu", new BigDecimal(m.group(2)));
-                }
-                if (m.group(3) != null) {
-                    quota.put("maxCu", new BigDecimal(m.group(3)));
-                }
-            }
-            answer = api.put(ClientCommand.path("/resource-groups/%s/quotas", id), Map.of("quotas", quotas));
+            (set == null ? List.<String>of() : set).forEach(AdmissionCommands::quota); // a typo is said before anything is read
+            answer = api.put(ClientCommand.path("/resource-groups/%s/quotas", id), Map.of("quotas",
+                    replace || clear ? changed(Map.of(), set, unset) : changedOnTheLatest(api, id, set, unset)));
         } else {
             answer = api.get(ClientCommand.path("/resource-groups/%s/quotas", id));
         }
@@ -77,6 +54,67 @@ final class AdmissionCommands {
             rows.add(row);
         });
         cmd.out().many(rows, QUOTA_VIEW);
+    }
+
+    /**
+     * The group's quotas with the --set/--unset changes applied. The API has no conditional PUT
+     * (no ETag or version on quotas), so the read, change and write are not atomic: this re-reads
+     * the quotas just before the write and, when another client changed them in between, applies
+     * the changes again on what is there now (at most 3 times), so a change made while this command
+     * ran is kept. What remains is the time between that last read and the write (one round trip,
+     * milliseconds; docs/cli.md).
+     */
+    private static Map<String, Map<String, Object>> changedOnTheLatest(ApiClient api, String id, List<String> set, List<String> unset) {
+        Map<String, Map<String, Object>> read = current(api, id);
+        for (int attempt = 0; attempt < 3; attempt++) {
+            Map<String, Map<String, Object>> quotas = changed(read, set, unset);
+            Map<String, Map<String, Object>> again = current(api, id);
+            if (again.equals(read)) {
+                return quotas;
+            }
+            read = again;
+        }
+        throw new CliException(1, "the quotas of " + id + " kept changing while srg changed them (another client); run the command again");
+    }
+
+    private static Map<String, Map<String, Object>> current(ApiClient api, String id) {
+        Map<String, Map<String, Object>> quotas = new LinkedHashMap<>();
+        api.get(ClientCommand.path("/resource-groups/%s/quotas", id)).path("quotas").properties().forEach(e ->
+                quotas.put(e.getKey(), ClientCommand.body("minCu", decimal(e.getValue().path("minCu")),
+                        "maxCu", decimal(e.getValue().path("maxCu")))));
+        return quotas;
+    }
+
+    /** {@code quotas} (not changed) with the --unset types removed and the --set values put in; an empty side keeps its value. */
+    private static Map<String, Map<String, Object>> changed(Map<String, Map<String, Object>> quotas, List<String> set, List<String> unset) {
+        Map<String, Map<String, Object>> result = new LinkedHashMap<>();
+        quotas.forEach((type, quota) -> result.put(type, new LinkedHashMap<>(quota)));
+        for (String type : unset == null ? List.<String>of() : unset) {
+            String t = type.strip().toUpperCase(Locale.ROOT);
+            if (result.remove(t) == null) {
+                throw new CliException(2, "--unset " + type + ": the group has no quota for " + t);
+            }
+        }
+        for (String s : set == null ? List.<String>of() : set) {
+            Matcher m = quota(s);
+            Map<String, Object> quota = result.computeIfAbsent(m.group(1).toUpperCase(Locale.ROOT), t -> new LinkedHashMap<>());
+            if (m.group(2) != null) {
+                quota.put("minCu", new BigDecimal(m.group(2)));
+            }
+            if (m.group(3) != null) {
+                quota.put("maxCu", new BigDecimal(m.group(3)));
+            }
+        }
+        return result;
+    }
+
+    /** One --set value, TYPE=MIN:MAX with at least one side; a usage error otherwise. */
+    private static Matcher quota(String s) {
+        Matcher m = QUOTA.matcher(s.strip());
+        if (!m.matches() || (m.group(2) == null && m.group(3) == null)) {
+            throw new CliException(2, "--set '" + s + "' is not TYPE=MIN:MAX (e.g. DATA_INTEGRATION=4:8 or SCHEDULING=:16)");
+        }
+        return m;
     }
 
     private static BigDecimal decimal(JsonNode n) {

@@ -192,17 +192,18 @@ public final class ClientCommands {
             String top = field.replaceAll("[.\\[].*", "");
             for (picocli.CommandLine.Model.OptionSpec o : cl.getCommandSpec().options()) {
                 String camel = camel(o.longestName().replaceFirst("^-+", ""));
-                String expanded = ALIASES.getOrDefault(camel, camel);
-                if (top.equals(camel) || top.equals(camel + "Id") || top.equals(expanded)) {
+                if (top.equals(camel) || top.equals(camel + "Id") || ALIASES.getOrDefault(camel, List.of()).contains(top)) {
                     return o.longestName();
                 }
             }
             return "field " + field;
         }
 
-        /** Short flags whose API field is not their camel case (plus "Id"). */
-        private static final Map<String, String> ALIASES = Map.of("rg", "resourceGroupId", "group", "resourceGroupId", "ws", "workspaceId",
-                "cycle", "billingCycle", "timeout", "timeoutSeconds", "defaultRg", "defaultResourceGroupId");
+        /** Flags whose API field is not their camel case (plus "Id"); {@code --set} of rg quotas and rg concurrency. */
+        private static final Map<String, List<String>> ALIASES = Map.of("rg", List.of("resourceGroupId"),
+                "group", List.of("resourceGroupId"), "ws", List.of("workspaceId"), "cycle", List.of("billingCycle"),
+                "timeout", List.of("timeoutSeconds"), "defaultRg", List.of("defaultResourceGroupId"),
+                "set", List.of("quotas", "schedulingMaxRunning"));
 
         private static String camel(String flag) {
             StringBuilder b = new StringBuilder();

@@ -79,18 +79,18 @@ final class ImageCommands extends ClientCommand {
     }
 
     @Command(name = "get", description = "Show an image (status BUILDING, AVAILABLE or FAILED).")
-    void get(@Parameters(paramLabel = "IMAGE_ID") String id) {
+    void get(@Parameters(paramLabel = "IMAGE") String id) {
         out().one(api().get(path("/images/%s", id)), IMAGE);
     }
 
     @Command(name = "log", description = "Print an image's build log; --follow streams it until the build ends.")
-    void log(@Parameters(paramLabel = "IMAGE_ID") String id,
+    void log(@Parameters(paramLabel = "IMAGE") String id,
              @Option(names = {"-f", "--follow"}, description = "stream until the build ends") boolean follow) {
         stream(id, follow, 0, spec.commandLine().getOut());
     }
 
     @Command(name = "delete", description = "Delete an image (its creator or an administrator); refused while a task uses it.")
-    void delete(@Parameters(paramLabel = "IMAGE_ID") String id) {
+    void delete(@Parameters(paramLabel = "IMAGE") String id) {
         api().delete(path("/images/%s", id));
         out().done("Deleted image " + id);
     }

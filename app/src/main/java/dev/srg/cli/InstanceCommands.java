@@ -25,6 +25,9 @@ import tools.jackson.databind.JsonNode;
 @Command(name = "instance", aliases = "instances", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true,
         description = "Task instances: list, show, print the script, read or follow the log, cancel.")
 final class InstanceCommands extends ClientCommand {
+    /** The states an instance ends in. */
+    private static final Set<String> ENDED = Set.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT");
+
     static final View INSTANCE = new View(
             List.of(field("ID", "id"), field("NAME", "name"), field("TYPE", "type"), field("STATUS", "status"),
                     field("CU", "cu"), field("GROUP", "resourceGroupId"),
@@ -116,7 +119,7 @@ final class InstanceCommands extends ClientCommand {
                     err.flush();
                     last = bar;
                 }
-                if (Set.of("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT").contains(i.path("status").asString())) {
+                if (ENDED.contains(i.path("status").asString())) {
                     break;
                 }
                 try {
@@ -158,9 +161,26 @@ final class InstanceCommands extends ClientCommand {
         stream(api(), id, follow, offset, spec.commandLine().getOut());
     }
 
-    @Command(name = "cancel", description = "Cancel an instance (kills its whole process tree).")
+    @Command(name = "cancel", description = {"Cancel an instance (kills its whole process tree) and wait until it has ended",
+            "(at most 10 s; the answer says when it has not yet)."})
     void cancel(@Parameters(paramLabel = "INSTANCE_ID") String id) {
-        out().one(api().post(path("/instances/%s/cancel", id), null), INSTANCE);
+        // the API answers at once, while the task is still being stopped: show it CANCELLED, as kubectl delete waits
+        JsonNode i = api().post(path("/instances/%s/cancel", id), null);
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!ENDED.contains(i.path("status").asString()) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            i = api().get(path("/instances/%s", id));
+        }
+        if (!ENDED.contains(i.path("status").asString())) {
+            spec.commandLine().getErr().println("cancel requested; still " + i.path("status").asString()
+                    + " after 10 s: srg instance get " + id + " shows when it ends");
+        }
+        out().one(i, INSTANCE);
     }
 
     static void stream(ApiClient api, String id, boolean follow, long offset, PrintWriter out) {
@@ -226,7 +246,7 @@ final class InstanceCommands extends ClientCommand {
         @Option(names = "--priority", paramLabel = "1..10") Integer priority;
         @Option(names = "--timeout", paramLabel = "SECONDS") Integer timeout;
         @Option(names = "--name", paramLabel = "NAME") String name;
-        @Option(names = "--image", paramLabel = "IMAGE_ID", description = "run in this AVAILABLE custom image (srg image list)")
+        @Option(names = "--image", paramLabel = "IMAGE", description = "run in this AVAILABLE custom image: its id or name (srg image list)")
         String image;
         @Option(names = {"-f", "--follow"}, description = "stream the log and exit with the task's exit code") boolean follow;
         @Option(names = "--dry-run", description = "submit nothing: say whether it would start now, else its place, why it"
@@ -263,7 +283,11 @@ final class InstanceCommands extends ClientCommand {
                 out().one(instance, INSTANCE);
                 return 0;
             }
-            err.println("instance " + id + " " + instance.path("status").asString() + " on " + instance.path("resourceGroupId").asString());
+            JsonNode queue = instance.path("queue");
+            // a queued task prints nothing for a while: say where it waits and why (srg instance list --status QUEUED)
+            err.println("instance " + id + " " + instance.path("status").asString() + " on " + instance.path("resourceGroupId").asString()
+                    + (queue.has("position") ? " (#" + queue.path("position").asInt() + " in the queue: " + queue.path("reason").asString()
+                    + "; it starts when that clears)" : ""));
             err.flush();
             // Ctrl-C stops following, not the task: say so, and how to stop it too
             Thread hint = new Thread(() -> {

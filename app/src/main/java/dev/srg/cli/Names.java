@@ -32,12 +32,14 @@ final class Names {
             "users", new Kind("user", "/users"),
             "members", new Kind("user", "/users"),
             "alert-rules", new Kind("alert rule", "/alert-rules"),
-            "data-sources", new Kind("data source", "/data-sources"));
+            "data-sources", new Kind("data source", "/data-sources"),
+            "images", new Kind("image", "/images"));
 
     /** A body field or query parameter -> the collection its value names. */
     static final Map<String, String> FIELDS = Map.of(
             "resourceGroupId", "resource-groups", "defaultResourceGroupId", "resource-groups",
-            "workspaceId", "workspaces", "vpcId", "vpcs", "userId", "users", "dataSourceId", "data-sources");
+            "workspaceId", "workspaces", "vpcId", "vpcs", "userId", "users", "dataSourceId", "data-sources",
+            "imageId", "images");
 
     record Kind(String what, String listPath) {}
 

@@ -106,7 +106,7 @@ final class BeyondPages {
         for (WorkspaceInfo w : c.features.workspaces().list(r.caller, PageRequest.first(PageRequest.MAX_SIZE)).items()) {
             scopes.put("ws:" + w.id(), "Workspace " + w.name() + " (" + w.id() + ")");
         }
-        ExtensionPages.groupNames(c, r).forEach((id, name) -> scopes.put("rg:" + id, "Resource group " + name + " (" + id + ")"));
+        r.names().groups().forEach((id, name) -> scopes.put("rg:" + id, "Resource group " + name + " (" + id + ")"));
         return scopes;
     }
 }

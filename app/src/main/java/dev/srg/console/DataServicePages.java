@@ -21,7 +21,7 @@ final class DataServicePages {
 
     static void register(Console c) {
         c.page("/console/dataservice", r -> r.render("dataservice/list.jte", model("page", r.page("DataService", "dataservice"),
-                "apis", manager(c).listApis(r.caller, null, null, PageRequest.first(PageRequest.MAX_SIZE)).items())));
+                "apis", manager(c).listApis(r.caller, null, null, PageRequest.first(PageRequest.MAX_SIZE)).items(), "names", r.names())));
         c.page("/console/dataservice/apis/{id}", r -> {
             DataServiceManager ds = manager(c);
             ApiInfo api = ds.getApi(r.caller, r.path("id"));
@@ -31,7 +31,7 @@ final class DataServicePages {
             String summary = calls + " calls, " + errors + " not 200";
             r.render("dataservice/detail.jte", model("page", r.page(api.name(), "dataservice").crumb("DataService", "/console/dataservice"),
                     "api", api, "chart", chart(series), "summary", summary,
-                    "calls", ds.calls(r.caller, api.id(), PageRequest.first(20)).items()));
+                    "calls", ds.calls(r.caller, api.id(), PageRequest.first(20)).items(), "names", r.names()));
         });
     }
 

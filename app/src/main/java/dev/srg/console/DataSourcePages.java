@@ -75,7 +75,7 @@ final class DataSourcePages {
         List<DataSourceInfo> sources = c.features.dataSources().list(r.caller, null, PageRequest.first(PageRequest.MAX_SIZE)).items();
         var workspaces = c.features.workspaces().list(r.caller, PageRequest.first(PageRequest.MAX_SIZE)).items();
         r.render("datasources/list.jte", model("page", r.page("Data sources", "data-sources"), "sources", sources,
-                "workspaces", workspaces, "form", r.takeForm().of("create")));
+                "workspaces", workspaces, "form", r.takeForm().of("create"), "names", r.names()));
     }
 
     private static void details(Console c, ConsoleRequest r) {
@@ -83,7 +83,7 @@ final class DataSourcePages {
         var groups = c.features.groups().list(r.caller, null, null, PageRequest.first(PageRequest.MAX_SIZE)).items();
         FormState form = r.takeForm();
         r.render("datasources/detail.jte", model("page", r.page(ds.name(), "data-sources").crumb("Data sources",
-                "/console/data-sources"), "ds", ds, "groups", groups, "form", form.of("edit"), "testForm", form.of("test")));
+                "/console/data-sources"), "ds", ds, "groups", groups, "form", form.of("edit"), "testForm", form.of("test"), "names", r.names()));
     }
 
     /** SPEC DI-1, DI-8: a real connection to the data source from inside the group's network, as the API's test. */

@@ -3,14 +3,12 @@ package dev.srg.console;
 import static dev.srg.console.ConsoleRequest.model;
 
 import dev.srg.error.SrgException;
-import dev.srg.group.ResourceGroupInfo;
 import dev.srg.monitor.AlertComparator;
 import dev.srg.monitor.AlertMetric;
 import dev.srg.monitor.CreateAlertRuleRequest;
 import dev.srg.store.PageRequest;
 import dev.srg.store.PageRequest.Page;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -29,7 +27,7 @@ final class ExtensionPages {
             var alerts = c.extensions.alertsAdapter();
             var rules = alerts.isPresent() ? alerts.get().list(r.caller, PageRequest.parse("100", r.query("pageToken"))) : empty();
             r.render("alerts.jte", model("page", r.page("Monitoring rules", "alerts"), "available", alerts.isPresent(),
-                    "rules", rules, "form", r.takeForm().of("rule"), "groups", groupNames(c, r),
+                    "rules", rules, "form", r.takeForm().of("rule"), "groups", r.names().groups(),
                     "clientToken", ConsoleSessions.random()));
         });
         c.action("/console/alerts", "Create an alert rule", r -> {
@@ -56,7 +54,7 @@ final class ExtensionPages {
             var events = alerts.events(r.caller, rule.id(), PageRequest.parse("100", r.query("pageToken")));
             r.render("alert-events.jte", model("page", r.page("Events of " + (rule.name() == null ? rule.id() : rule.name()), "alerts")
                     .crumb("Monitoring rules", "/console/alerts"), "rule", rule, "events", events,
-                    "groups", groupNames(c, r)));
+                    "groups", r.names().groups()));
         });
         c.page("/console/billing", r -> {
             var billing = c.extensions.billingAdapter();
@@ -65,7 +63,7 @@ final class ExtensionPages {
             Instant to = AccessPages.time("to", r.query("to"));
             Map<String, Object> m = model("page", r.page("Orders and bills", "billing"), "available", billing.isPresent(),
                     "resourceGroupId", group == null ? "" : group, "from", r.query("from") == null ? "" : r.query("from"),
-                    "to", r.query("to") == null ? "" : r.query("to"), "groups", groupNames(c, r),
+                    "to", r.query("to") == null ? "" : r.query("to"), "groups", r.names().groups(),
                     "orders", empty(), "bills", empty(), "total", "");
             if (billing.isPresent()) {
                 m.put("orders", billing.get().orders(r.caller, group, PageRequest.parse("50", r.query("ordersPage"))));
@@ -76,15 +74,6 @@ final class ExtensionPages {
             }
             r.render("billing.jte", m);
         });
-    }
-
-    /** Names of the groups the viewer may read, to show next to IDs (a group it may not read shows by ID). */
-    static Map<String, String> groupNames(Console c, ConsoleRequest r) {
-        Map<String, String> names = new LinkedHashMap<>();
-        for (ResourceGroupInfo g : c.features.groups().list(r.caller, null, null, PageRequest.first(PageRequest.MAX_SIZE)).items()) {
-            names.put(g.id(), g.name());
-        }
-        return names;
     }
 
     private static <T> Page<T> empty() {

@@ -62,6 +62,6 @@ final class ImagePages {
     private static void details(Console c, ConsoleRequest r) {
         ImageInfo image = c.features.images().get(r.caller, r.path("id"));
         r.render("images/detail.jte", model("page", r.page(image.name(), "images").crumb("Images", "/console/images"),
-                "image", image));
+                "image", image, "names", r.names()));
     }
 }

@@ -3,10 +3,13 @@ package dev.srg.console;
 import static java.util.Objects.requireNonNull;
 
 import dev.srg.access.UserInfo;
+import dev.srg.dataservice.DataServiceManager.AppInfo;
+import dev.srg.datasource.DataSourceInfo;
 import dev.srg.group.ResourceGroupInfo;
 import dev.srg.store.PageRequest;
 import dev.srg.workspace.WorkspaceInfo;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -20,6 +23,8 @@ public final class Names {
     private Map<String, String> groups;
     private Map<String, String> workspaces;
     private Map<String, String> users;
+    private Map<String, String> dataSources;
+    private Map<String, String> apps;
 
     Names(Console console, ConsoleRequest request) {
         this.console = requireNonNull(console, "console is null");
@@ -28,14 +33,47 @@ public final class Names {
 
     /** The group's name, or null when the viewer may not read it. */
     public String group(String id) {
+        return id == null ? null : groups().get(id);
+    }
+
+    /** Every group the viewer may read, id to name, in the order the API lists them (a form's choices). */
+    public Map<String, String> groups() {
         if (groups == null) {
-            groups = new HashMap<>();
+            groups = new LinkedHashMap<>();
             for (ResourceGroupInfo g : console.features.groups().list(request.caller, null, null,
                     PageRequest.first(PageRequest.MAX_SIZE)).items()) {
                 groups.put(g.id(), g.name());
             }
         }
-        return id == null ? null : groups.get(id);
+        return groups;
+    }
+
+    /** The data source's name, or null when the viewer may not read it (or data sources are not served). */
+    public String dataSource(String id) {
+        if (dataSources == null) {
+            dataSources = new HashMap<>();
+            if (console.features.dataSources() != null) {
+                for (DataSourceInfo d : console.features.dataSources().list(request.caller, null,
+                        PageRequest.first(PageRequest.MAX_SIZE)).items()) {
+                    dataSources.put(d.id(), d.name());
+                }
+            }
+        }
+        return id == null ? null : dataSources.get(id);
+    }
+
+    /** The DataService app's name, or null when the viewer may not read it (or DataService is not served). */
+    public String app(String id) {
+        if (apps == null) {
+            apps = new HashMap<>();
+            if (console.features.dataService() != null) {
+                for (AppInfo a : console.features.dataService().manager().listApps(request.caller,
+                        PageRequest.first(PageRequest.MAX_SIZE)).items()) {
+                    apps.put(a.id(), a.name());
+                }
+            }
+        }
+        return id == null ? null : apps.get(id);
     }
 
     /** The workspace's name, or null when the viewer may not read it. */

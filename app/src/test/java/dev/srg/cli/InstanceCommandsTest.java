@@ -55,6 +55,17 @@ class InstanceCommandsTest {
     }
 
     @Test
+    @org.junit.jupiter.api.DisplayName("run --follow of a task that must wait says where it waits and why, then streams it when it starts")
+    void runFollowOfAQueuedTaskSaysWhyItWaits() {
+        var big = srg("run", "-w", workspace, "--cu", "4", "-o", "name", "sleep 3");
+        assertThat(big.exit()).as(big.toString()).isZero();
+        var queued = srg("run", "-w", workspace, "--follow", "echo after the wait");
+        assertThat(queued.exit()).as(queued.toString()).isZero();
+        assertThat(queued.err()).containsPattern("QUEUED on rg-\\w+ \\(#\\d+ in the queue: CAPACITY; it starts when that clears\\)");
+        assertThat(queued.out()).isEqualTo("after the wait\n");
+    }
+
+    @Test
     @org.junit.jupiter.api.DisplayName("SPEC BEY-1: srg run --dry-run says what would happen, with the cost in cents, and submits nothing")
     void runDryRun() {
         long before = server.sqlLong("SELECT count(*) FROM instances");
@@ -112,6 +123,7 @@ class InstanceCommandsTest {
         assertThat(list.out()).startsWith("ID").contains(id);
         var cancelled = srg("instance", "cancel", id, "-o", "json");
         assertThat(cancelled.exit()).isZero();
+        assertThat(cancelled.json().get("status").asString()).isEqualTo("CANCELLED"); // it waits for the end
         var got = srg("instance", "get", id);
         assertThat(got.out()).contains("STATUS").containsPattern("SCRIPT +sleep 30\n");
         var multi = srg("run", "-w", workspace, "-o", "json", "echo one\necho two").id();
@@ -132,6 +144,14 @@ class InstanceCommandsTest {
         assertThat(bad.exit()).isEqualTo(3);
         assertThat(bad.err()).contains("MinimumsAboveSpec");
         assertThat(srg("rg", "quotas", group, "--set", "nonsense").exit()).isEqualTo(2);
+        // a typo is said before the server is asked anything (here: none listens)
+        var typo = ClientCommandsTest.srgWithEnv(java.util.Map.of("XDG_CONFIG_HOME", "/nonexistent-srg-test"), "rg", "quotas", "g",
+                "--set", "SCHEDULING=a:b", "--url", "http://127.0.0.1:1", "--token", "x");
+        assertThat(typo.exit()).as(typo.toString()).isEqualTo(2);
+        assertThat(typo.err()).isEqualTo("error: --set 'SCHEDULING=a:b' is not TYPE=MIN:MAX (e.g. DATA_INTEGRATION=4:8 or SCHEDULING=:16)\n");
+        var notAType = srg("rg", "quotas", group, "--set", "FOO=1:2");
+        assertThat(notAType.exit()).isEqualTo(3);
+        assertThat(notAType.err()).contains("'FOO'").endsWith(", --set)\n"); // the flag, not the API's field
 
         // --set changes the named type only (as scontrol update does); an empty side keeps its value
         var one = srg("rg", "quotas", group, "--set", "DATA_INTEGRATION=:2.5", "-o", "json").json().get("quotas");
@@ -152,6 +172,60 @@ class InstanceCommandsTest {
         var c = srg("rg", "concurrency", group, "--set", "7");
         assertThat(c.out()).contains("7");
         assertThat(srg("rg", "concurrency", group, "--set", "500").exit()).isEqualTo(3);
+    }
+
+    /**
+     * Two users change a group's quotas at once: another client's change lands between this
+     * command's read and its write (a proxy in front of the server makes it, right after passing on
+     * the command's first read). The command applies its --set on what is there at the write, so
+     * neither change is lost.
+     */
+    @Test
+    void quotasChangedByAnotherClientMeanwhileAreKept() throws Exception {
+        srg("rg", "quotas", group, "--clear");
+        var otherChangeMade = new java.util.concurrent.atomic.AtomicBoolean();
+        var http = java.net.http.HttpClient.newHttpClient();
+        var proxy = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        proxy.createContext("/", exchange -> {
+            byte[] body = exchange.getRequestBody().readAllBytes();
+            var forward = java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.url() + exchange.getRequestURI()))
+                    .method(exchange.getRequestMethod(), java.net.http.HttpRequest.BodyPublishers.ofByteArray(body));
+            for (String h : java.util.List.of("Authorization", "Content-Type", "Accept")) {
+                String v = exchange.getRequestHeaders().getFirst(h);
+                if (v != null) {
+                    forward.header(h, v);
+                }
+            }
+            try {
+                var answer = http.send(forward.build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+                answer.headers().firstValue("Content-Type").ifPresent(v -> exchange.getResponseHeaders().set("Content-Type", v));
+                exchange.sendResponseHeaders(answer.statusCode(), answer.body().length == 0 ? -1 : answer.body().length);
+                exchange.getResponseBody().write(answer.body());
+                exchange.close();
+                if (exchange.getRequestMethod().equals("GET") && exchange.getRequestURI().getPath().endsWith("/quotas")
+                        && otherChangeMade.compareAndSet(false, true)) {
+                    var other = server.admin().put("resource-groups/" + group + "/quotas", java.util.Map.of("quotas",
+                            java.util.Map.of("DATA_SERVICE", java.util.Map.of("minCu", 1, "maxCu", 1))));
+                    assertThat(other.status()).as(other.toString()).isEqualTo(200);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.IOException(e);
+            }
+        });
+        proxy.start();
+        try {
+            var run = ClientCommandsTest.srgWithEnv(java.util.Map.of("XDG_CONFIG_HOME", "/nonexistent-srg-test"), "rg", "quotas", group,
+                    "--set", "SCHEDULING=:3", "-o", "json", "--url", "http://127.0.0.1:" + proxy.getAddress().getPort(),
+                    "--token", server.adminToken());
+            assertThat(otherChangeMade).isTrue();
+            var quotas = run.json().get("quotas");
+            assertThat(quotas.get("SCHEDULING").get("maxCu").asInt()).isEqualTo(3);
+            assertThat(quotas.has("DATA_SERVICE")).as("the other client's change is kept: " + quotas).isTrue();
+        } finally {
+            proxy.stop(0);
+        }
+        srg("rg", "quotas", group, "--clear");
     }
 
     @Test

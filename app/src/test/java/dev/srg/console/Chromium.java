@@ -21,14 +21,14 @@ import java.util.function.Consumer;
  * Debian's {@code chromium} driven by Playwright (which never downloads a browser), a page at
  * laptop size, and screenshots at laptop and phone widths in {@code target/screenshots/}.
  */
-final class Chromium implements AutoCloseable {
+public final class Chromium implements AutoCloseable {
     static final Path EXECUTABLE = Paths.get("/usr/bin/chromium");
     static final Path SHOTS = Paths.get("target", "screenshots");
 
     final Playwright playwright;
     final Browser browser;
     final BrowserContext laptop;
-    final Page page;
+    public final Page page;
 
     private Chromium() {
         try {
@@ -45,15 +45,15 @@ final class Chromium implements AutoCloseable {
         page = laptop.newPage();
     }
 
-    static boolean available() {
+    public static boolean available() {
         return Files.isExecutable(EXECUTABLE);
     }
 
-    static Chromium launch() {
+    public static Chromium launch() {
         return new Chromium();
     }
 
-    static void signIn(Page p, String baseUrl, String name, String password) {
+    public static void signIn(Page p, String baseUrl, String name, String password) {
         p.navigate(baseUrl + "/console/sign-in");
         p.getByLabel("User name").fill(name);
         p.locator("input[name=password]").fill(password);
@@ -61,7 +61,7 @@ final class Chromium implements AutoCloseable {
     }
 
     /** The page now at laptop width, and the same URL at phone width, which must not scroll sideways. */
-    void shoot(String name) {
+    public void shoot(String name) {
         shoot(name, p -> {});
     }
 

@@ -99,6 +99,8 @@ class ConsoleDataSourceBrowserTest {
         assertThat(page.content()).doesNotContain(SECRET);
         JsonNode created = source("orders-db");
         assertThat(created.get("passwordSet").asBoolean()).isTrue();
+        String workspaceName = server.admin().get("workspaces/" + workspace).json().get("name").asString();
+        assertThat(page.locator(".page-head a[href='/console/workspaces/" + workspace + "']")).hasText(workspaceName);
         chromium.shoot("data-source-detail");
 
         // a connectivity test from the group: a real connection from the group's network (127.0.0.1: never reachable from a
@@ -118,6 +120,8 @@ class ConsoleDataSourceBrowserTest {
         // the list shows it without the password
         page.navigate(server.url() + "/console/data-sources");
         assertThat(page.locator("#data-sources")).containsText("orders-db");
+        assertThat(page.locator("#data-sources a[href='/console/workspaces/" + workspace + "']")).hasText(workspaceName);
+        chromium.shoot("data-sources");
         assertThat(page.content()).doesNotContain(SECRET);
 
         // remove the password, then delete

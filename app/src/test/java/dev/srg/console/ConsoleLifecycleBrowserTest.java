@@ -434,6 +434,13 @@ class ConsoleLifecycleBrowserTest {
         Object spills = page.evaluate("() => [...document.querySelectorAll('#audit-table td')]"
                 + ".filter(td => td.scrollWidth > td.clientWidth + 1).map(td => td.textContent.trim()).slice(0, 3)");
         assertThat(String.valueOf(spills)).as("cells whose text runs into the next one").isEqualTo("[]");
+        // a user name and a resource's srg id each on one line, not broken in two
+        Object broken = page.evaluate("() => [...document.querySelectorAll('#audit-table td[data-label=Actor],"
+                + " #audit-table td.audit-resource .mono')].filter(e => e.matches('td') || /^[a-z]+-[0-9a-z]{20}$/.test(e.textContent.trim()))"
+                + ".filter(e => {"
+                + " const r = document.createRange(); r.selectNodeContents(e); return r.getClientRects().length > 1; })"
+                + ".map(e => e.textContent.trim()).slice(0, 3)");
+        assertThat(String.valueOf(broken)).as("names or ids broken over two lines").isEqualTo("[]");
         chromium.shoot("audit");
     }
 }

@@ -613,8 +613,22 @@ class DataServiceApiTest extends DataServiceTestBase {
         assertThat(page.statusCode()).as(page.body()).isEqualTo(200);
         assertThat(page.body()).contains("<svg class=\"call-chart\"").contains("/data/" + basePath + "/" + path)
                 .contains("DataService.InvalidAppCode").contains("fill=\"#dc2626\"");
+        // names where names do (issue 19): the data source, the group and the calling app
+        String groupName = admin.get("resource-groups/" + groupId).json().get("name").asString();
+        assertThat(page.body()).contains("title=\"" + dataSourceId + "\">items-db</a>").contains("title=\"" + groupId + "\">" + groupName + "</a>")
+                .containsPattern("<td data-label=\"App\" class=\"small\"><span title=\"app-\\w+\">charted</span>")
+                .contains("No parameters.");
         var list = browser.send(HttpRequest.newBuilder(URI.create(server.url() + "/console/dataservice")).GET().build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
-        assertThat(list.body()).contains("/console/dataservice/apis/" + id);
+        assertThat(list.body()).contains("/console/dataservice/apis/" + id).contains("title=\"" + groupId + "\">" + groupName + "</a>");
+        if (dev.srg.console.Chromium.available()) { // the pages as a browser shows them, at laptop and phone widths (docs/screenshots)
+            try (var chromium = dev.srg.console.Chromium.launch()) {
+                dev.srg.console.Chromium.signIn(chromium.page, server.url(), name, "a-long-password-1");
+                chromium.page.navigate(server.url() + "/console/dataservice");
+                chromium.shoot("dataservice");
+                chromium.page.navigate(server.url() + "/console/dataservice/apis/" + id);
+                chromium.shoot("dataservice-api");
+            }
+        }
     }
 }

@@ -157,6 +157,23 @@ class ImageApiTest {
     }
 
     @Test
+    @Order(2)
+    @DisplayName("the CLI takes an image's name where its id goes: srg run --image tools, srg image get tools")
+    void imageByNameInTheCli() throws Exception {
+        String[] as = {"--url", server.url(), "--token", server.adminToken()};
+        var run = dev.srg.testing.ServerProcess.run(concat(new String[] {"run", "-w", workspace, "--rg", group, "--image", "tools",
+                "--follow", "cat /etc/srg-built"}, as));
+        assertThat(run.exitCode()).as(run.output()).isZero();
+        assertThat(run.output()).contains("built-by-srg");
+        var get = dev.srg.testing.ServerProcess.run(concat(new String[] {"image", "get", "tools", "-o", "name"}, as));
+        assertThat(get.output()).as(get.output()).isEqualTo(id() + "\n");
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        return java.util.stream.Stream.concat(java.util.Arrays.stream(a), java.util.Arrays.stream(b)).toArray(String[]::new);
+    }
+
+    @Test
     @Order(3)
     @DisplayName("SPEC RT-1: a PYTHON task in the image uses the image's python3 and its packages")
     void pythonInImage() {
@@ -297,6 +314,8 @@ class ImageApiTest {
         var detail = send.apply("/console/images/" + id(), null);
         assertThat(detail.statusCode()).isEqualTo(200);
         assertThat(detail.body()).contains("data-log-url=\"/console/images/" + id() + "/log\"").contains("hello");
+        String groupName = admin.get("resource-groups/" + group).json().get("name").asString();
+        assertThat(detail.body()).contains("Built on group <a href=\"/console/groups/" + group + "\" title=\"" + group + "\">" + groupName + "</a>");
         var log = send.apply("/console/images/" + id() + "/log", null);
         assertThat(log.body()).contains("build script done");
         var refused = send.apply("/console/images", form.apply(Map.of("_csrf", csrf.apply(list.body()), "name", "bad", "base", BASE,
