@@ -466,23 +466,23 @@ public final class DataServiceManager {
                 d.timeoutMillis());
         double millis = (System.nanoTime() - start) / 1e6;
         if (!answer.ok()) {
-            String error = answer.head().path("error").asString();
+            String error = answer.head().error();
             if (error.equals("TIMEOUT")) {
                 throw new SrgException(504, "DataService.Timeout", null, "the query ran over the API's timeout of "
                         + d.timeoutMillis() + " ms and was cancelled on the database");
             }
             // the API's developer sees the database's message (their SQL); callers never do
             String outside = error.equals("CONNECT") ? services.networkReason(a.workspaceId(), d.resourceGroupId(),
-                    answer.head().path("address").asString(null)) : null;
+                    answer.head().address()) : null;
             throw SrgException.invalid(null, "DataService.TestFailed", "the test failed (" + error + "): "
-                    + (outside != null ? outside + "; " : "") + answer.head().path("message").asString());
+                    + (outside != null ? outside + "; " : "") + answer.head().message());
         }
         String h = hash(d);
         jdbi.useHandle(x -> x.createUpdate("UPDATE ds_apis SET tested_hash = :h WHERE id = :id AND definition = CAST(:def AS jsonb)")
                 .bind("h", h).bind("id", id).bind("def", Json.write(d)).execute());
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> data = Json.MAPPER.readValue(answer.data(), List.class);
-        Long total = answer.head().has("total") ? answer.head().path("total").asLong() : null;
+        Long total = answer.head().total() >= 0 ? answer.head().total() : null;
         return new TestResult(data, data.size(), d.paging() ? total : Long.valueOf(data.size()), plan.pageNum(), plan.pageSize(),
                 millis, plan.sql(), plan.bound());
     }
