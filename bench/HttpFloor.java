@@ -20,13 +20,13 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * The architectural floor of bench/dataservice: the smallest Java HTTP server doing the point
- * lookup over JDBC — no authentication, no routing, no second process, no call log. One thread
- * per connection-in-service (platform threads), each with its own database connection and its
- * prepared statement (server-side after pgjdbc's prepareThreshold), answering {@code GET
+ * lookup over JDBC — no authentication, no routing, no second process, no call log. A pool of as
+ * many database connections as wrk has, each with its prepared statement (server-side after
+ * pgjdbc's prepareThreshold), answering {@code GET
  * /data/bench/lookup?id=N} with the row as {@code {"data":[{...}]}}. What srg costs above this is
  * srg's; what this costs above pgbench is "HTTP + a JVM + JDBC".
  *
- * <pre>java -cp srg.jar bench/HttpFloor.java jetty|jetty-vt|jdk PORT THREADS JDBC_URL USER PASSWORD</pre>
+ * <pre>java -cp srg.jar bench/HttpFloor.java jetty|jetty-vt|jetty-mixed|jdk PORT THREADS JDBC_URL USER PASSWORD</pre>
  */
 public final class HttpFloor {
     private static final String SQL = "SELECT id, name, amount FROM t WHERE id = ?";
@@ -85,6 +85,20 @@ public final class HttpFloor {
         }
     }
 
+    private static byte[] lookup(java.util.concurrent.BlockingQueue<Db> pool, long id) throws java.io.IOException {
+        Db db = null;
+        try {
+            db = pool.take();
+            return db.lookup(id);
+        } catch (SQLException | InterruptedException e) {
+            throw new java.io.IOException(e);
+        } finally {
+            if (db != null) {
+                pool.add(db);
+            }
+        }
+    }
+
     private static long id(String query) {
         if (query != null) {
             for (String pair : query.split("&")) {
@@ -100,24 +114,17 @@ public final class HttpFloor {
         String mode = args[0];
         int port = Integer.parseInt(args[1]);
         int threads = Integer.parseInt(args[2]);
-        ThreadLocal<Db> db = ThreadLocal.withInitial(() -> {
-            try {
-                return new Db(args[3], args[4], args[5]);
-            } catch (SQLException e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        // a pool of connections, one per thread serving (a virtual thread per request cannot keep its own)
+        java.util.concurrent.BlockingQueue<Db> pool = new java.util.concurrent.ArrayBlockingQueue<>(threads);
+        for (int i = 0; i < threads; i++) {
+            pool.add(new Db(args[3], args[4], args[5]));
+        }
         BigDecimal.ONE.toString(); // nothing lazily loaded on the first request's path
         if (mode.equals("jdk")) {
             HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 1024);
             server.setExecutor(Executors.newFixedThreadPool(threads));
             server.createContext("/", exchange -> {
-                byte[] body;
-                try {
-                    body = db.get().lookup(id(exchange.getRequestURI().getRawQuery()));
-                } catch (SQLException e) {
-                    throw new java.io.IOException(e);
-                }
+                byte[] body = lookup(pool, id(exchange.getRequestURI().getRawQuery()));
                 exchange.getResponseHeaders().set("Content-Type", "application/json");
                 exchange.sendResponseHeaders(200, body.length);
                 try (OutputStream out = exchange.getResponseBody()) {
@@ -128,7 +135,12 @@ public final class HttpFloor {
         } else {
             // plain Jetty (srg's HTTP container), platform threads: the handler blocks on JDBC in the pool's thread;
             // jetty-vt: every thread of Jetty's a virtual thread, as srg's Javalin has them (useVirtualThreads)
-            Server server = new Server(mode.equals("jetty-vt") ? new VirtualThreads() : new QueuedThreadPool(threads + 8, threads + 8));
+            // jetty-mixed: Jetty's own threads (selectors) platform threads, the handlers on virtual threads
+            QueuedThreadPool qtp = new QueuedThreadPool(threads + 8, threads + 8);
+            if (mode.equals("jetty-mixed")) {
+                qtp.setVirtualThreadsExecutor(org.eclipse.jetty.util.VirtualThreads.getDefaultVirtualThreadsExecutor());
+            }
+            Server server = new Server(mode.equals("jetty-vt") ? new VirtualThreads() : qtp);
             ServerConnector connector = new ServerConnector(server);
             connector.setHost("127.0.0.1");
             connector.setPort(port);
@@ -136,7 +148,7 @@ public final class HttpFloor {
             server.setHandler(new Handler.Abstract() {
                 @Override
                 public boolean handle(Request request, Response response, Callback callback) throws Exception {
-                    byte[] body = db.get().lookup(id(request.getHttpURI().getQuery()));
+                    byte[] body = lookup(pool, id(request.getHttpURI().getQuery()));
                     response.setStatus(200);
                     response.getHeaders().put("Content-Type", "application/json");
                     response.write(true, ByteBuffer.wrap(body), callback);
@@ -146,5 +158,6 @@ public final class HttpFloor {
             server.start();
         }
         System.out.println("floor (" + mode + ") listening on " + port);
+        new java.util.concurrent.CountDownLatch(1).await(); // virtual threads are daemons: main keeps the JVM up
     }
 }

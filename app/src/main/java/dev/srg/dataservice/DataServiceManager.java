@@ -37,6 +37,8 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 import tools.jackson.databind.JsonNode;
 
@@ -47,6 +49,7 @@ import tools.jackson.databind.JsonNode;
  * unpublish and grant. Changes are audited by the API edge like every change.
  */
 public final class DataServiceManager {
+    private static final Logger LOG = LoggerFactory.getLogger(DataServiceManager.class);
     static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
     static final Pattern PATH = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}(/[A-Za-z0-9][A-Za-z0-9_-]{0,63}){0,7}");
     static final int DEFAULT_TIMEOUT_MILLIS = 10_000;
@@ -726,7 +729,17 @@ public final class DataServiceManager {
                 WHERE a.workspace_id = :ws AND v.definition ->> 'resourceGroupId' = :rg""")
                 .bind("ws", r.workspaceId()).bind("rg", groupId).mapTo(Long.class).one() > 0);
         if (used) {
-            services.ensure(r.workspaceId(), groupId);
+            try {
+                services.ensure(r.workspaceId(), groupId);
+            } catch (SrgException e) {
+                if (e.status() != 400) {
+                    throw e;
+                }
+                // the CU are set; the service starts once they fit the group (its quota raised, the group scaled
+                // out): calls get 503 ...DataService.Quota until then
+                LOG.info("dataservice: the service of workspace {} on group {} waits for its {} CU to fit: {}", r.workspaceId(),
+                        groupId, r.cu(), e.detail());
+            }
             info = services.info(r.workspaceId(), groupId);
         }
         return info;

@@ -272,8 +272,21 @@ public final class ServiceInstances implements AutoCloseable {
         }
         Run run = current(key, workspaceId, groupId);
         if (run == null) {
-            // gone (cancelled, failed, never started): calls bring it back
-            String id = ensure(workspaceId, groupId);
+            // gone (cancelled, failed, never started, resized): calls bring it back
+            String id;
+            try {
+                id = ensure(workspaceId, groupId);
+            } catch (SrgException e) {
+                if (e.status() != 400) {
+                    throw e;
+                }
+                // its CU can never fit the group as it is now (a quota or a scale-in since it was set): the caller
+                // is told to come back, the owner why (the CU is the owner's to change, not the caller's)
+                LOG.debug("dataservice: the service of {} cannot start: {}", key, e.detail());
+                throw new DataServiceGateway.RetryAfter(503, "ServiceUnavailable.DataService.Quota", "the API's service"
+                        + " does not fit its resource group's DATA_SERVICE quota or size; the group's owner raises them or"
+                        + " lowers the service's CU", 60);
+            }
             runs.remove(key);
             return new Run(id, null, "QUEUED", 0, System.nanoTime(), null);
         }
