@@ -130,7 +130,8 @@ public final class ApiServer implements AutoCloseable {
             ClusterResource.register(api, features.cluster());
             if (features.dataService() != null) {
                 DataServiceResource.register(api, features.dataService().manager());
-                DataServiceResource.registerCalls(cfg.routes, features.dataService().gateway());
+                // the calls: served by Jetty in front of Javalin (DataCallHandler says why)
+                cfg.jetty.modifyServer(server -> server.setHandler(new DataCallHandler(features.dataService().gateway(), monitoring)));
             }
             if (monitoring != null) {
                 MonitorResource.register(api, monitoring);

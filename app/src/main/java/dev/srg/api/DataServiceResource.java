@@ -6,7 +6,6 @@ import static dev.srg.api.ApiRoutes.page;
 import static dev.srg.api.Requests.body;
 import static dev.srg.api.Requests.caller;
 
-import dev.srg.dataservice.DataServiceGateway;
 import dev.srg.dataservice.DataServiceManager;
 import dev.srg.dataservice.DataServiceManager.ApiGroupInfo;
 import dev.srg.dataservice.DataServiceManager.ApiInfo;
@@ -23,8 +22,6 @@ import dev.srg.dataservice.DataServiceManager.TestResult;
 import dev.srg.dataservice.DataServiceManager.UpdateApiRequest;
 import dev.srg.dataservice.ServiceInstances;
 import dev.srg.error.SrgException;
-import io.javalin.config.RoutesConfig;
-import io.javalin.http.Context;
 import java.util.Map;
 
 /**
@@ -117,29 +114,5 @@ final class DataServiceResource {
             throw SrgException.invalid("minutes", "InvalidParameter.Minutes", "minutes must be 1 to 1440");
         }
         return Integer.parseInt(text);
-    }
-
-    /** {@code GET|POST /data/{basePath}/{path}}: a call of a published API by an app. */
-    static void registerCalls(RoutesConfig routes, DataServiceGateway gateway) {
-        routes.get("/data/<path>", ctx -> call(ctx, gateway));
-        routes.post("/data/<path>", ctx -> call(ctx, gateway));
-    }
-
-    private static void call(Context ctx, DataServiceGateway gateway) {
-        try {
-            DataServiceGateway.CallResult r = gateway.call(new DataServiceGateway.CallRequest(ctx.method().name(), ctx.path(),
-                    ctx.queryParamMap(), ctx.bodyAsBytes(), ctx.contentType(), ctx.header("Authorization"),
-                    ctx.header("X-Srg-AppKey"), ctx.header("X-Srg-Timestamp"), ctx.header("X-Srg-Nonce"),
-                    ctx.header("X-Srg-Signature")));
-            ctx.status(200).contentType("application/json").result(r.json());
-        } catch (DataServiceGateway.RetryAfter e) {
-            ctx.header("Retry-After", Integer.toString(e.retryAfterSeconds()));
-            Problems.write(ctx, e.status(), e.code(), e.field(), e.detail());
-        } catch (SrgException e) {
-            if (e.status() == 401) {
-                ctx.header("WWW-Authenticate", "APPCODE");
-            }
-            Problems.srg(e, ctx);
-        }
     }
 }

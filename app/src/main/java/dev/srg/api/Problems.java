@@ -90,6 +90,12 @@ final class Problems {
     }
 
     static void write(Context ctx, int status, String code, String field, String detail) {
+        ctx.attribute(ApiServer.ERROR_CODE, code);
+        ctx.status(status).contentType("application/problem+json").result(body(status, code, field, detail));
+    }
+
+    /** The problem+json document. */
+    static byte[] body(int status, String code, String field, String detail) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("type", "about:blank");
         body.put("title", HttpStatus.getMessage(status));
@@ -99,8 +105,7 @@ final class Problems {
         if (field != null) {
             body.put("field", field);
         }
-        ctx.attribute(ApiServer.ERROR_CODE, code);
-        ctx.status(status).contentType("application/problem+json").result(dev.srg.json.Json.write(body));
+        return dev.srg.json.Json.write(body).getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private static String path(JacksonException e) {

@@ -188,12 +188,12 @@ public final class DataServiceGateway implements AutoCloseable {
             WorkerClient.Answer answer = services.execute(route.workspaceId(), route.def().resourceGroupId(), plan,
                     source(route.def().dataSourceId()), route.def().timeoutMillis());
             if (!answer.ok()) {
-                String error = answer.head().path("error").asString();
+                String error = answer.head().error();
                 // the database's words stay in srg's log: they may name tables, columns, the SQL
                 LOG.info("dataservice: API {} v{} failed on the data source ({}): {}", route.apiId(), route.version(), error,
-                        answer.head().path("message").asString());
+                        answer.head().message());
                 String outside = error.equals("CONNECT") ? services.networkReason(route.workspaceId(),
-                        route.def().resourceGroupId(), answer.head().path("address").asString(null)) : null;
+                        route.def().resourceGroupId(), answer.head().address()) : null;
                 if (outside != null) {
                     LOG.info("dataservice: API {} v{}: {}", route.apiId(), route.version(), outside);
                     throw new SrgException(502, "DataService.DataSourceOutsideNetwork", null, "the API's data source is outside"
@@ -209,8 +209,8 @@ public final class DataServiceGateway implements AutoCloseable {
                             "the API's query failed on its data source; its developer can see why in srg's log and by testing it");
                 };
             }
-            rows = answer.head().path("rows").asInt();
-            long total = route.def().paging() ? answer.head().path("total").asLong() : rows;
+            rows = answer.head().rows();
+            long total = route.def().paging() ? answer.head().total() : rows;
             return new CallResult(answer.data(), plan.pageNum(), plan.pageSize(), total);
         } catch (SrgException e) {
             status = e.status();

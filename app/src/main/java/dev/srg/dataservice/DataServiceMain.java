@@ -10,7 +10,6 @@ import java.io.OutputStream;
 import java.math.BigDecimal;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.math.BigInteger;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -32,7 +31,6 @@ import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.util.Base64;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -86,17 +84,9 @@ public final class DataServiceMain {
             ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.INET);
             server.bind(new InetSocketAddress(tcp));
             System.out.println("srg dataservice worker: listening on TCP port " + tcp + " (pid " + ProcessHandle.current().pid() + ")");
-            while (true) {
-                SocketChannel channel = server.accept();
-                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                start(connections, () -> {
-                    if (WorkerProtocol.admitted(channel, key)) {
-                        serve(channel);
-                    } else {
-                        closeQuietly(channel);
-                    }
-                });
-            }
+            // no thread for a connection until it answered the challenge
+            new ChallengeGate(server, key, channel -> start(connections, () -> serve(channel))).run();
+            return;
         }
         Path socket = Path.of(args.length > 0 ? args[0] : WorkerProtocol.SOCKET).toAbsolutePath();
         Files.deleteIfExists(socket);
@@ -114,14 +104,6 @@ public final class DataServiceMain {
         Thread t = new Thread(serve, "ds-conn-" + connections.incrementAndGet());
         t.setDaemon(true);
         t.start();
-    }
-
-    private static void closeQuietly(SocketChannel channel) {
-        try {
-            channel.close();
-        } catch (IOException e) {
-            // already gone
-        }
     }
 
     /** Cancels statements over their deadline on the database (PostgreSQL's cancel request, MariaDB's KILL QUERY). */
@@ -155,18 +137,16 @@ public final class DataServiceMain {
              DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(channel), 16 * 1024))) {
             for (byte[] frame = WorkerProtocol.read(in); frame != null; frame = WorkerProtocol.read(in)) {
                 rows.reset();
-                Map<String, Object> head;
+                WorkerProtocol.Head head;
                 try {
-                    @SuppressWarnings("unchecked")
-                    Map<String, Object> request = JSON.readValue(frame, Map.class);
-                    head = run(request, sources, rows);
-                } catch (RuntimeException e) {
-                    head = Map.of("ok", false, "error", "BAD_REQUEST", "message", String.valueOf(e.getMessage()));
+                    head = run(WorkerProtocol.Request.decode(frame), sources, rows);
+                } catch (IOException | RuntimeException e) {
+                    head = WorkerProtocol.Head.failed("BAD_REQUEST", String.valueOf(e.getMessage()), null);
                 }
-                byte[] headBytes = JSON.writeValueAsBytes(head);
+                byte[] headBytes = head.encode();
                 out.writeInt(headBytes.length);
                 out.write(headBytes);
-                if (Boolean.TRUE.equals(head.get("ok"))) {
+                if (head.ok()) {
                     out.writeInt(rows.size());
                     rows.writeTo(out);
                 }
@@ -243,38 +223,33 @@ public final class DataServiceMain {
     }
 
     /** Runs one request; its rows go to {@code rows} as a JSON array. @return the answer's head */
-    @SuppressWarnings("unchecked")
-    static Map<String, Object> run(Map<String, Object> request, Sources sources, OutputStream rows) {
-        long start = System.nanoTime();
-        String key = (String) request.get("ds");
+    static WorkerProtocol.Head run(WorkerProtocol.Request request, Sources sources, OutputStream rows) {
+        String key = request.ds();
         Connection c;
         try {
-            c = sources.connection(key, request.get("conn"));
+            c = sources.connection(key, request.conn());
         } catch (SQLException e) {
-            Map<String, Object> failed = new LinkedHashMap<>(failure("CONNECT", e));
             // the address this network resolved the host to: srg says whether the group's network reaches it (NET-6)
-            sources.address(key).ifPresent(a -> failed.put("address", a));
-            return failed;
+            return failure("CONNECT", e).at(sources.address(key).orElse(null));
         }
-        int timeoutMillis = ((Number) request.get("timeoutMillis")).intValue();
+        int timeoutMillis = request.timeoutMillis();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         AtomicBoolean timedOut = new AtomicBoolean();
-        Map<String, Object> head = new LinkedHashMap<>();
-        head.put("ok", true);
         try {
-            int maxRows = ((Number) request.get("maxRows")).intValue();
+            int maxRows = request.maxRows();
+            int n;
             try (JsonGenerator g = JSON.createGenerator(rows)) {
-                head.put("rows", query(c, (String) request.get("sql"), (List<List<Object>>) request.get("binds"), maxRows, deadline,
-                        timedOut, rs -> writeRows(rs, maxRows, g)));
+                n = query(c, request.sql(), request.binds(), maxRows, deadline, timedOut, rs -> writeRows(rs, maxRows, g));
             }
-            if (request.get("countSql") != null) {
-                long total = query(c, (String) request.get("countSql"), (List<List<Object>>) request.get("countBinds"), 1, deadline,
-                        timedOut, rs -> rs.next() ? rs.getLong(1) : 0L);
-                head.put("total", total);
+            long total = -1;
+            if (request.countSql() != null) {
+                total = query(c, request.countSql(), request.countBinds(), 1, deadline, timedOut,
+                        rs -> rs.next() ? rs.getLong(1) : 0L);
             }
+            return WorkerProtocol.Head.ok(n, total);
         } catch (SQLException e) {
             if (timedOut.get()) {
-                return Map.of("ok", false, "error", "TIMEOUT", "message", "cancelled on the database after " + timeoutMillis + " ms");
+                return WorkerProtocol.Head.failed("TIMEOUT", "cancelled on the database after " + timeoutMillis + " ms", "57014");
             }
             String state = e.getSQLState();
             if (state != null && state.startsWith("08")) {
@@ -283,8 +258,6 @@ public final class DataServiceMain {
             }
             return failure("QUERY", e);
         }
-        head.put("millis", (System.nanoTime() - start) / 1e6);
-        return head;
     }
 
     /** What is read from a result set. */
@@ -293,7 +266,7 @@ public final class DataServiceMain {
         T read(ResultSet rs) throws SQLException;
     }
 
-    private static <T> T query(Connection c, String sql, List<List<Object>> binds, int maxRows, long deadline, AtomicBoolean timedOut,
+    private static <T> T query(Connection c, String sql, List<List<String>> binds, int maxRows, long deadline, AtomicBoolean timedOut,
                                Reader<T> reader) throws SQLException {
         long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
         if (left <= 0) {
@@ -302,7 +275,7 @@ public final class DataServiceMain {
         }
         try (PreparedStatement st = c.prepareStatement(sql)) {
             for (int i = 0; i < binds.size(); i++) {
-                bind(st, i + 1, (String) binds.get(i).get(0), (String) binds.get(i).get(1));
+                bind(st, i + 1, binds.get(i).get(0), binds.get(i).get(1));
             }
             st.setMaxRows(maxRows);
             st.setFetchSize(Math.min(maxRows, 500));
@@ -418,9 +391,8 @@ public final class DataServiceMain {
         return c;
     }
 
-    private static Map<String, Object> failure(String error, SQLException e) {
-        return Map.of("ok", false, "error", error, "message", String.valueOf(e.getMessage()),
-                "sqlState", String.valueOf(e.getSQLState()));
+    private static WorkerProtocol.Head failure(String error, SQLException e) {
+        return WorkerProtocol.Head.failed(error, String.valueOf(e.getMessage()), String.valueOf(e.getSQLState()));
     }
 
     private static void closeQuietly(Connection c) {

@@ -37,6 +37,8 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 import tools.jackson.databind.JsonNode;
 
@@ -47,6 +49,7 @@ import tools.jackson.databind.JsonNode;
  * unpublish and grant. Changes are audited by the API edge like every change.
  */
 public final class DataServiceManager {
+    private static final Logger LOG = LoggerFactory.getLogger(DataServiceManager.class);
     static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
     static final Pattern PATH = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}(/[A-Za-z0-9][A-Za-z0-9_-]{0,63}){0,7}");
     static final int DEFAULT_TIMEOUT_MILLIS = 10_000;
@@ -466,23 +469,23 @@ public final class DataServiceManager {
                 d.timeoutMillis());
         double millis = (System.nanoTime() - start) / 1e6;
         if (!answer.ok()) {
-            String error = answer.head().path("error").asString();
+            String error = answer.head().error();
             if (error.equals("TIMEOUT")) {
                 throw new SrgException(504, "DataService.Timeout", null, "the query ran over the API's timeout of "
                         + d.timeoutMillis() + " ms and was cancelled on the database");
             }
             // the API's developer sees the database's message (their SQL); callers never do
             String outside = error.equals("CONNECT") ? services.networkReason(a.workspaceId(), d.resourceGroupId(),
-                    answer.head().path("address").asString(null)) : null;
+                    answer.head().address()) : null;
             throw SrgException.invalid(null, "DataService.TestFailed", "the test failed (" + error + "): "
-                    + (outside != null ? outside + "; " : "") + answer.head().path("message").asString());
+                    + (outside != null ? outside + "; " : "") + answer.head().message());
         }
         String h = hash(d);
         jdbi.useHandle(x -> x.createUpdate("UPDATE ds_apis SET tested_hash = :h WHERE id = :id AND definition = CAST(:def AS jsonb)")
                 .bind("h", h).bind("id", id).bind("def", Json.write(d)).execute());
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> data = Json.MAPPER.readValue(answer.data(), List.class);
-        Long total = answer.head().has("total") ? answer.head().path("total").asLong() : null;
+        Long total = answer.head().total() >= 0 ? answer.head().total() : null;
         return new TestResult(data, data.size(), d.paging() ? total : Long.valueOf(data.size()), plan.pageNum(), plan.pageSize(),
                 millis, plan.sql(), plan.bound());
     }
@@ -726,7 +729,17 @@ public final class DataServiceManager {
                 WHERE a.workspace_id = :ws AND v.definition ->> 'resourceGroupId' = :rg""")
                 .bind("ws", r.workspaceId()).bind("rg", groupId).mapTo(Long.class).one() > 0);
         if (used) {
-            services.ensure(r.workspaceId(), groupId);
+            try {
+                services.ensure(r.workspaceId(), groupId);
+            } catch (SrgException e) {
+                if (e.status() != 400) {
+                    throw e;
+                }
+                // the CU are set; the service starts once they fit the group (its quota raised, the group scaled
+                // out): calls get 503 ...DataService.Quota until then
+                LOG.info("dataservice: the service of workspace {} on group {} waits for its {} CU to fit: {}", r.workspaceId(),
+                        groupId, r.cu(), e.detail());
+            }
             info = services.info(r.workspaceId(), groupId);
         }
         return info;

@@ -167,15 +167,8 @@ public final class ServiceInstances implements AutoCloseable {
         if (!"RUNNING".equals(run.status())) {
             throw notServing(run);
         }
-        Map<String, Object> request = new LinkedHashMap<>();
-        request.put("sql", plan.sql());
-        request.put("binds", plan.binds());
-        if (plan.countSql() != null) {
-            request.put("countSql", plan.countSql());
-            request.put("countBinds", plan.countBinds());
-        }
-        request.put("maxRows", plan.maxRows());
-        request.put("timeoutMillis", timeoutMillis);
+        WorkerProtocol.Request request = new WorkerProtocol.Request(null, null, plan.sql(), plan.binds(), plan.countSql(),
+                plan.countBinds(), plan.maxRows(), timeoutMillis);
         int connections = (int) Math.max(2, run.milliCu() * WorkerClient.CONNECTIONS_PER_CU / 1000);
         try {
             // the worker cancels the query at the timeout; srg waits a little longer for that answer
@@ -188,6 +181,17 @@ public final class ServiceInstances implements AutoCloseable {
             Run fresh = run(key, workspaceId, groupId, true);
             throw notServing(fresh.runId() != null && !fresh.runId().equals(run.runId()) ? fresh
                     : new Run(fresh.instanceId(), fresh.runId(), "STARTING", fresh.milliCu(), fresh.readAt(), fresh.secret()));
+        } catch (WorkerClient.Outdated e) {
+            // a worker an older srg started (a service outlives its server): replaced by this srg's, as a restart would
+            LOG.info("dataservice: {} runs an older srg's worker; restarting it", run.instanceId());
+            worker.forget(run.runId());
+            runs.remove(key);
+            try {
+                instances.cancel(Principal.SYSTEM, run.instanceId());
+            } catch (SrgException ended) {
+                LOG.debug("dataservice: {} already ended: {}", run.instanceId(), ended.getMessage());
+            }
+            throw notServing(new Run(run.instanceId(), null, "STARTING", run.milliCu(), run.readAt(), null));
         } catch (WorkerClient.NoAnswer e) {
             throw new SrgException(504, "DataService.Timeout", null, "the API did not answer within " + timeoutMillis + " ms");
         } catch (InterruptedException e) {
@@ -268,8 +272,21 @@ public final class ServiceInstances implements AutoCloseable {
         }
         Run run = current(key, workspaceId, groupId);
         if (run == null) {
-            // gone (cancelled, failed, never started): calls bring it back
-            String id = ensure(workspaceId, groupId);
+            // gone (cancelled, failed, never started, resized): calls bring it back
+            String id;
+            try {
+                id = ensure(workspaceId, groupId);
+            } catch (SrgException e) {
+                if (e.status() != 400) {
+                    throw e;
+                }
+                // its CU can never fit the group as it is now (a quota or a scale-in since it was set): the caller
+                // is told to come back, the owner why (the CU is the owner's to change, not the caller's)
+                LOG.debug("dataservice: the service of {} cannot start: {}", key, e.detail());
+                throw new DataServiceGateway.RetryAfter(503, "ServiceUnavailable.DataService.Quota", "the API's service"
+                        + " does not fit its resource group's DATA_SERVICE quota or size; the group's owner raises them or"
+                        + " lowers the service's CU", 60);
+            }
             runs.remove(key);
             return new Run(id, null, "QUEUED", 0, System.nanoTime(), null);
         }

@@ -1,6 +1,5 @@
 package dev.srg.dataservice;
 
-import dev.srg.json.Json;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -12,7 +11,6 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,7 +20,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import tools.jackson.databind.JsonNode;
 
 /**
  * srg's side of the worker socket: per run of a service, a bounded pool of connections (each one
@@ -82,10 +79,19 @@ final class WorkerClient implements AutoCloseable {
         }
     }
 
+    /** The worker is of an older srg (it speaks JSON frames): its service is restarted with this srg's worker. */
+    static final class Outdated extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Outdated() {
+            super("the worker is of an older srg", null, false, false);
+        }
+    }
+
     /** The worker's answer: its head, and for an {@code ok} head the rows as JSON (WorkerProtocol). */
-    record Answer(JsonNode head, byte[] data) {
+    record Answer(WorkerProtocol.Head head, byte[] data) {
         boolean ok() {
-            return head.path("ok").asBoolean();
+            return head.ok();
         }
     }
 
@@ -95,7 +101,7 @@ final class WorkerClient implements AutoCloseable {
      * {@code waitMillis} for an answer (and for a free connection).
      */
     Answer call(String runId, Supplier<WorkerEndpoint> endpoint, byte[] secret, int maxConnections, WorkerSource source,
-                Map<String, Object> request, long waitMillis) throws Unreachable, NoAnswer, InterruptedException {
+                WorkerProtocol.Request request, long waitMillis) throws Unreachable, NoAnswer, Outdated, InterruptedException {
         Pool pool = pools.computeIfAbsent(runId, id -> new Pool(endpoint.get(), secret, maxConnections));
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
         if (!pool.permits.tryAcquire(waitMillis, TimeUnit.MILLISECONDS)) {
@@ -107,27 +113,28 @@ final class WorkerClient implements AutoCloseable {
             if (conn == null) {
                 conn = pool.open();
             }
-            Map<String, Object> frame = new LinkedHashMap<>(request);
-            frame.put("ds", source.key());
             boolean introduce = !conn.sources.contains(source.key());
-            if (introduce) {
-                frame.put("conn", source.details());
-            }
+            byte[] frame = request.with(source.key(), introduce ? source.details() : null).encode();
             Conn current = conn;
             current.deadline = deadline;
             busy.add(current);
-            JsonNode head = null;
+            WorkerProtocol.Head head = null;
             byte[] data = null;
             try {
                 if (conn.secret != null) {
                     WorkerProtocol.prove(conn.in, conn.out, conn.secret);
                     conn.secret = null;
                 }
-                WorkerProtocol.write(conn.out, Json.MAPPER.writeValueAsBytes(frame));
+                WorkerProtocol.write(conn.out, frame);
                 byte[] headFrame = WorkerProtocol.read(conn.in);
+                if (headFrame != null && headFrame.length > 0 && headFrame[0] == '{') {
+                    conn.close();
+                    conn = null;
+                    throw new Outdated();
+                }
                 if (headFrame != null) {
-                    head = Json.MAPPER.readTree(headFrame);
-                    if (head.path("ok").asBoolean()) {
+                    head = WorkerProtocol.Head.decode(headFrame);
+                    if (head.ok()) {
                         data = WorkerProtocol.read(conn.in);
                         if (data == null) {
                             throw new IOException("the worker closed the connection before the rows");

@@ -476,6 +476,82 @@ class DataServiceApiTest extends DataServiceTestBase {
                 .isEqualByComparingTo(expected);
     }
 
+    @Test
+    @DisplayName("SPEC DS-5 RG-5: the service's CU, its group's DATA_SERVICE quota and the group's scale reach the worker process's cgroup")
+    void cuQuotaAndScaleReachTheWorkersCgroup() throws Exception {
+        String group = fx.subscriptionGroup(2).get("id").asString();
+        var assoc = admin.post("workspaces/" + workspaceId + "/resource-groups", Map.of("resourceGroupId", group));
+        assertThat(assoc.status()).as(assoc.toString()).isIn(200, 201);
+        String path = uniquePath("sized");
+        Map<String, Object> body = script(path, "SELECT 1 AS one", List.of());
+        body.put("resourceGroupId", group);
+        String id = publish(body, Map.of());
+        String code = (String) newApp("sized", id).get("appCode");
+        assertThat(callWhenServed(code, path, Map.of()).status()).isEqualTo(200);
+        // the default 1 CU: one core's CPU quota on the worker's own cgroup
+        assertThat(workerCpuCu(group)).isEqualTo(1.0);
+
+        // the group's DATA_SERVICE quota at most 1 CU: the service set to 2 CU cannot start; callers get a 503, not the reason
+        var quota = admin.put("resource-groups/" + group + "/quotas", Map.of("quotas", Map.of("DATA_SERVICE", Map.of("maxCu", 1))));
+        assertThat(quota.status()).as(quota.toString()).isEqualTo(200);
+        var resized = admin.put("dataservice/services/" + group, Map.of("workspaceId", workspaceId, "cu", 2));
+        assertThat(resized.status()).as(resized.toString()).isEqualTo(200);
+        // (while the old worker stops: 503 ...Starting)
+        Call waiting = callUntil(code, path, "ServiceUnavailable.DataService.Quota");
+        assertThat(waiting.retryAfter()).isNotNull();
+        // the quota raised: the service starts, with two cores' quota on the new worker's cgroup
+        quota = admin.put("resource-groups/" + group + "/quotas", Map.of("quotas", Map.of("DATA_SERVICE", Map.of("maxCu", 2))));
+        assertThat(quota.status()).as(quota.toString()).isEqualTo(200);
+        assertThat(callWhenServed(code, path, Map.of()).status()).isEqualTo(200);
+        assertThat(workerCpuCu(group)).isEqualTo(2.0);
+
+        // without a quota, 3 CU do not fit the group's 2: 503 until the group is scaled out, then running with 3 cores' quota
+        assertThat(admin.put("resource-groups/" + group + "/quotas", Map.of("quotas", Map.of())).status()).isEqualTo(200);
+        resized = admin.put("dataservice/services/" + group, Map.of("workspaceId", workspaceId, "cu", 3));
+        assertThat(resized.status()).as(resized.toString()).isEqualTo(200);
+        callUntil(code, path, "ServiceUnavailable.DataService.Quota");
+        var scaled = admin.post("resource-groups/" + group + "/scale", Map.of("specCu", 4));
+        assertThat(scaled.status()).as(scaled.toString()).isEqualTo(200);
+        // SCALING takes 30 s (on the simulated clock)
+        server.advanceClock(Duration.ofSeconds(31));
+        server.runBackgroundJobs();
+        fx.awaitRunning(group);
+        assertThat(callWhenServed(code, path, Map.of()).status()).isEqualTo(200);
+        assertThat(workerCpuCu(group)).isEqualTo(3.0);
+        assertThat(admin.post("dataservice/apis/" + id + "/unpublish", null).status()).isEqualTo(200);
+    }
+
+    /** Calls until the answer is a 503 with {@code problem}; every answer before it a 503 too. */
+    private static Call callUntil(String appCode, String path, String problem) {
+        Call[] last = new Call[1];
+        Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            last[0] = callWithCode(appCode, path, Map.of());
+            assertThat(last[0].status()).as(last[0].toString()).isEqualTo(503);
+            return problem.equals(last[0].code());
+        });
+        return last[0];
+    }
+
+    /** The CPU quota of the running worker's own cgroup, in cores (cgroup v1 cpu.cfs_quota_us, or v2 cpu.max). */
+    private static double workerCpuCu(String group) throws Exception {
+        String instanceId = admin.get("dataservice/services/" + group + "?workspaceId=" + workspaceId).json()
+                .path("instanceId").asString();
+        long pid = workerPid(instanceId);
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/cgroup"))) {
+            String[] f = line.split(":", 3);
+            if (f[0].equals("0") && f[1].isEmpty() && Files.exists(Path.of("/sys/fs/cgroup", f[2], "cpu.max"))) {
+                String[] max = Files.readString(Path.of("/sys/fs/cgroup", f[2], "cpu.max")).strip().split(" ");
+                return Double.parseDouble(max[0]) / Double.parseDouble(max[1]);
+            }
+            if (List.of(f[1].split(",")).contains("cpu")) {
+                Path dir = Path.of("/sys/fs/cgroup/" + f[1], f[2]);
+                return Double.parseDouble(Files.readString(dir.resolve("cpu.cfs_quota_us")).strip())
+                        / Double.parseDouble(Files.readString(dir.resolve("cpu.cfs_period_us")).strip());
+            }
+        }
+        throw new AssertionError("no cpu cgroup for " + pid);
+    }
+
     /** {@code srg ARGS --url URL --token ADMIN -o json}, in process; its JSON answer. */
     private static JsonNode srg(String... args) {
         picocli.CommandLine cl = dev.srg.Main.commandLine();

@@ -424,7 +424,7 @@ public final class KubernetesExecutionBackend implements ExecutionBackend {
             Pod pod = client.pods().inNamespace(namespace).withName(KubernetesNames.pod(runId)).get();
             String ip = pod == null || pod.getStatus() == null ? null : pod.getStatus().getPodIP();
             return ip == null || ip.isBlank() ? Optional.empty()
-                    : Optional.of(new InetSocketAddress(ip, KubernetesObjects.DATA_SERVICE_PORT));
+                    : Optional.of(new InetSocketAddress(ip, config.dataServicePort()));
         } catch (KubernetesClientException e) {
             LOG.debug("address of {} on {}: {}", runId, name, e.getMessage());
             return Optional.empty();

@@ -65,8 +65,6 @@ final class KubernetesObjects {
 
     /** The kind whose worker srg calls (dev.srg.dataservice): it is reached on its Pod's address. */
     static final String DATA_SERVICE = "DATA_SERVICE";
-    /** Its port; another only for tests that run several simulated nodes on one machine. */
-    static final int DATA_SERVICE_PORT = Integer.getInteger("srg.kubernetes.dataServicePort", 7070);
 
     /**
      * Whether a launch is one of srg's own workers (the sync worker of DATA_INTEGRATION): a kind
@@ -81,7 +79,7 @@ final class KubernetesObjects {
 
     /**
      * The container's command: srg's worker with the image's java and classpath; anything else as the
-     * kind built it. The DataService worker listens on {@link #DATA_SERVICE_PORT} (TCP: srg shares no
+     * kind built it. The DataService worker listens on the region's {@code dataServicePort} (TCP: srg shares no
      * file system with a Pod, so the local backend's Unix socket cannot be reached).
      */
     List<String> command(LaunchSpec spec) {
@@ -94,7 +92,7 @@ final class KubernetesObjects {
                     || a.startsWith("-Xlog:cds"));
             if (DATA_SERVICE.equals(spec.kindName())) {
                 argv.add("--tcp");
-                argv.add(Integer.toString(DATA_SERVICE_PORT));
+                argv.add(Integer.toString(config.dataServicePort()));
             }
         }
         return argv;
@@ -161,7 +159,7 @@ final class KubernetesObjects {
                 .withNewSpec().withNewPodSelector().withMatchLabels(backendLabels()).endPodSelector()
                 .withPolicyTypes("Ingress", "Egress").withIngress(new NetworkPolicyIngressRuleBuilder()
                         // srg calls DataService workers there (authenticated by the instance's secret); nothing else comes in
-                        .withPorts(new NetworkPolicyPortBuilder().withProtocol("TCP").withPort(new IntOrString(DATA_SERVICE_PORT)).build())
+                        .withPorts(new NetworkPolicyPortBuilder().withProtocol("TCP").withPort(new IntOrString(config.dataServicePort())).build())
                         .build())
                 .withEgress(egress).endSpec().build();
     }

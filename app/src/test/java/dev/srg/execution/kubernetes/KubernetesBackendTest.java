@@ -60,10 +60,12 @@ class KubernetesBackendTest {
     static String workerClasspath;
     static Path regions;
 
+    /** The DataService worker's port (the region's dataServicePort) on this machine, where every simulated Pod runs: a free one. */
+    static final int DS_PORT;
+
     static {
-        // the DataService worker's port on this machine, where every simulated Pod runs: a free one
         try (var probe = new java.net.ServerSocket(0)) {
-            System.setProperty("srg.kubernetes.dataServicePort", Integer.toString(probe.getLocalPort()));
+            DS_PORT = probe.getLocalPort();
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
@@ -121,12 +123,12 @@ class KubernetesBackendTest {
                   "backend": "kubernetes",
                   "kubernetes": {"kubeconfig": "%1$s", "pollMillis": 100, "terminationGraceSeconds": 0,
                                  "defaultImage": "registry.example/srg/runner:1", "endedPodRetentionSeconds": 3600,
-                                 "workerImage": "%2$s", "workerClasspath": "%3$s"}},
+                                 "workerImage": "%2$s", "workerClasspath": "%3$s", "dataServicePort": %4$d}},
                  {"id": "k8s-b", "name": "On Kubernetes, cleaned", "purchasable": true, "zones": [{"id": "k8s-b-a", "name": "A"}],
                   "backend": "kubernetes-b",
                   "kubernetes": {"kubeconfig": "%1$s", "pollMillis": 100, "terminationGraceSeconds": 0,
                                  "defaultImage": "registry.example/srg/runner:1"}}]""".formatted(kubeconfig, WORKER_IMAGE,
-                workerClasspath));
+                workerClasspath, DS_PORT));
         server = TestServer.start(ServerExtensions.NONE, c -> c.withRegionsFile(regions));
         admin = server.admin();
         fx = new Fixtures(server);
@@ -236,7 +238,7 @@ class KubernetesBackendTest {
         assertThat(policy.getSpec().getIngress()).singleElement().satisfies(rule -> {
             assertThat(rule.getFrom()).isEmpty();
             assertThat(rule.getPorts()).singleElement().satisfies(port ->
-                    assertThat(port.getPort().getIntVal()).isEqualTo(KubernetesObjects.DATA_SERVICE_PORT));
+                    assertThat(port.getPort().getIntVal()).isEqualTo(DS_PORT));
         });
         assertThat(policy.getSpec().getPodSelector().getMatchLabels()).containsEntry("app.kubernetes.io/managed-by", "srg");
         List<NetworkPolicyPeer> peers = policy.getSpec().getEgress().get(0).getTo();
@@ -437,7 +439,7 @@ class KubernetesBackendTest {
         var container = pod.getSpec().getContainers().get(0);
         assertThat(container.getImage()).isEqualTo(WORKER_IMAGE);
         assertThat(container.getCommand()).endsWith("dev.srg.dataservice.DataServiceMain", "dataservice.sock", "--tcp",
-                Integer.toString(KubernetesObjects.DATA_SERVICE_PORT));
+                Integer.toString(DS_PORT));
         assertThat(cluster.getKubernetesSerialization().asJson(pod)).doesNotContain(db.password());
         Secret secret = cluster.secrets().inNamespace(ns).withName(pod.getMetadata().getName()).get();
         assertThat(secret.getData()).containsKey("file.dataservice.key");
@@ -447,7 +449,7 @@ class KubernetesBackendTest {
                         java.nio.charset.StandardCharsets.UTF_8).strip());
 
         // a connection that cannot answer the challenge gets nothing: the worker closes it without reading a request
-        try (var socket = new java.net.Socket("127.0.0.1", KubernetesObjects.DATA_SERVICE_PORT)) {
+        try (var socket = new java.net.Socket("127.0.0.1", DS_PORT)) {
             socket.setSoTimeout(15_000);
             var in = new java.io.DataInputStream(socket.getInputStream());
             var out = new java.io.DataOutputStream(socket.getOutputStream());

@@ -63,6 +63,7 @@ class KubernetesMappingTest {
         assertThat(k.imageFor(java.util.Optional.empty())).contains(KubernetesBackendConfig.DEFAULT_IMAGE);
         assertThat(k.imageFor(java.util.Optional.of("img-1"))).contains("reg/x:1");
         assertThat(k.imageFor(java.util.Optional.of("IMG-2"))).contains("reg/img-2:latest");
+        assertThat(k.dataServicePort()).isEqualTo(KubernetesBackendConfig.DEFAULT_DATA_SERVICE_PORT);
 
         Path bad = dir.resolve("bad.json");
         Files.writeString(bad, """
@@ -77,8 +78,9 @@ class KubernetesMappingTest {
         Path values = dir.resolve("values.json");
         Files.writeString(values, """
                 [{"id": "n", "name": "N", "zones": [], "backend": "k8s", "kubernetes": {"runAsUser": 0, "pollMillis": 1,
-                  "namespacePrefix": "Bad_"}}]""");
+                  "namespacePrefix": "Bad_", "dataServicePort": 70000}}]""");
         assertThatThrownBy(() -> KubernetesRegions.load(values)).hasMessageContaining("runAsUser must be a uid above 0")
-                .hasMessageContaining("pollMillis must be between").hasMessageContaining("namespacePrefix 'Bad_'");
+                .hasMessageContaining("pollMillis must be between").hasMessageContaining("namespacePrefix 'Bad_'")
+                .hasMessageContaining("dataServicePort must be a TCP port");
     }
 }

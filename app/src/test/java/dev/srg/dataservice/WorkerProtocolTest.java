@@ -1,0 +1,80 @@
+package dev.srg.dataservice;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.BufferedInputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The binary frames between srg and its DataService worker (WorkerProtocol), and a worker of an older srg. */
+@Timeout(value = 1, unit = TimeUnit.MINUTES)
+class WorkerProtocolTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void requestsAndHeadsComeBackAsSent() throws Exception {
+        Map<String, Object> conn = new LinkedHashMap<>();
+        conn.put("type", "POSTGRESQL");
+        conn.put("host", "db.example");
+        conn.put("database", "shop");
+        conn.put("user", "reader");
+        conn.put("password", null);
+        conn.put("port", 5432);
+        List<List<String>> binds = List.of(Arrays.asList("STRING", "naïve ' OR 1=1 --"), Arrays.asList("LONG", null));
+        WorkerProtocol.Request r = new WorkerProtocol.Request("ds-1@ab", conn, "SELECT * FROM t WHERE a = ? AND b = ?", binds,
+                "SELECT count(*) FROM t WHERE a = ?", List.of(Arrays.asList("STRING", "x")), 500, 5000);
+        assertThat(WorkerProtocol.Request.decode(r.encode())).isEqualTo(r);
+        WorkerProtocol.Request later = r.with("ds-1@ab", null);
+        assertThat(WorkerProtocol.Request.decode(later.encode())).isEqualTo(later);
+
+        WorkerProtocol.Head ok = WorkerProtocol.Head.ok(3, -1);
+        assertThat(WorkerProtocol.Head.decode(ok.encode())).isEqualTo(ok);
+        WorkerProtocol.Head failed = WorkerProtocol.Head.failed("CONNECT", "refused", "08001").at("10.1.2.3");
+        assertThat(WorkerProtocol.Head.decode(failed.encode())).isEqualTo(failed);
+        // a frame cut short is refused, not read past its end
+        byte[] cut = Arrays.copyOf(r.encode(), 20);
+        assertThatThrownBy(() -> WorkerProtocol.Request.decode(cut)).isInstanceOf(java.io.IOException.class);
+    }
+
+    @Test
+    void aWorkerOfAnOlderSrgThatAnswersJsonIsRecognised() throws Exception {
+        Path socket = dir.resolve(WorkerProtocol.SOCKET);
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+             WorkerClient client = new WorkerClient()) {
+            server.bind(UnixDomainSocketAddress.of(socket));
+            Thread old = Thread.ofPlatform().start(() -> {
+                try (SocketChannel c = server.accept()) {
+                    DataInputStream in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(c)));
+                    WorkerProtocol.read(in);
+                    WorkerProtocol.write(new DataOutputStream(Channels.newOutputStream(c)),
+                            "{\"ok\":false,\"error\":\"BAD_REQUEST\"}".getBytes(StandardCharsets.UTF_8));
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            WorkerProtocol.Request r = new WorkerProtocol.Request(null, null, "SELECT 1", List.of(), null, null, 1, 1000);
+            WorkerSource source = new WorkerSource("ds-1@ab", Map.of("type", "POSTGRESQL", "host", "h", "port", 5432,
+                    "database", "d", "user", "u", "password", "p"));
+            assertThatThrownBy(() -> client.call("run-1", () -> WorkerEndpoint.unix(socket), null, 2, source, r, 5000))
+                    .isInstanceOf(WorkerClient.Outdated.class);
+            old.join(5000);
+        }
+    }
+}
