@@ -26,7 +26,18 @@ import java.util.stream.Stream;
 public final class ServerTraining {
     private ServerTraining() {}
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
+        int exit = 0;
+        try {
+            train();
+        } catch (Exception | Error e) {
+            exit = 1; // no cache is made from a failed run
+        }
+        // the server's non-daemon threads (Jetty's, the pool's) must not keep the run alive, nor a failure hang it
+        System.exit(exit);
+    }
+
+    private static void train() throws Exception {
         Path dir = Files.createTempDirectory("srg-server-training-");
         try {
             // the embedded PostgreSQL runs as its own user when srg is root: it must reach the directory
@@ -58,7 +69,6 @@ public final class ServerTraining {
                 // a temporary directory left behind
             }
         }
-        System.exit(0); // the server's non-daemon threads (Jetty's, the pool's) must not keep the run alive
     }
 
     /** One request; the answer is read and dropped (a refusal too: it is trained as well). */

@@ -144,11 +144,6 @@ public final class EmbeddedPostgres implements AutoCloseable {
         return h != null && h.isAlive() && !zombie(h.pid());
     }
 
-    /** Whether the postmaster was taken over from a killed srg rather than started by this one. */
-    public boolean adopted() {
-        return adopted != null;
-    }
-
     private static boolean zombie(long pid) {
         try {
             String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
