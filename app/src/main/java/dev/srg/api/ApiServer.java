@@ -55,7 +55,8 @@ public final class ApiServer implements AutoCloseable {
     public record DataService(dev.srg.dataservice.DataServiceManager manager, dev.srg.dataservice.DataServiceGateway gateway) {}
 
     private final Javalin app;
-    private final String openApi;
+    /** The OpenAPI document, written on its first request: a start (a restart under load) need not pay for it. */
+    private final java.util.function.Supplier<String> openApi;
 
     public ApiServer(Features features, String host, int port) {
         this(features, null, null, host, port, cfg -> { });
@@ -140,7 +141,8 @@ public final class ApiServer implements AutoCloseable {
             cfg.routes.get(ApiRoutes.BASE + "/openapi.json", ctx -> ctx.contentType("application/json").result(openApi()));
             edges.accept(cfg);
         });
-        this.openApi = Json.write(OpenApiDocument.build(registry[0].operations()));
+        ApiRoutes routes = registry[0];
+        this.openApi = memoized(() -> Json.write(OpenApiDocument.build(routes.operations())));
     }
 
     private static void readiness(Context ctx, Database database) {
@@ -158,7 +160,27 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private String openApi() {
-        return openApi;
+        return openApi.get();
+    }
+
+    private static java.util.function.Supplier<String> memoized(java.util.function.Supplier<String> make) {
+        return new java.util.function.Supplier<>() {
+            private volatile String made;
+
+            @Override
+            public String get() {
+                String m = made;
+                if (m == null) {
+                    synchronized (this) {
+                        if (made == null) {
+                            made = make.get();
+                        }
+                        m = made;
+                    }
+                }
+                return m;
+            }
+        };
     }
 
     public ApiServer start() {

@@ -20,14 +20,26 @@ public final class WebhookSender implements AutoCloseable {
     private final Duration timeout;
     private final String userAgent;
     private final Predicate<String> hostAllowed;
-    private final HttpClient http;
+    /** Made on the first delivery: a JDK HttpClient (TLS context, trust store, selector thread) cost seconds of a loaded start (issue 17). */
+    private HttpClient http;
+    private boolean closed;
 
     /** {@code hostAllowed}: whether a host is on the server's webhook allow-list now. */
     public WebhookSender(Duration timeout, String userAgent, Predicate<String> hostAllowed) {
         this.timeout = requireNonNull(timeout, "timeout is null");
         this.userAgent = requireNonNull(userAgent, "userAgent is null");
         this.hostAllowed = requireNonNull(hostAllowed, "hostAllowed is null");
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NEVER).build();
+    }
+
+    /** The client, made on first use; null once closed (the server stops). */
+    private synchronized HttpClient http() {
+        if (closed) {
+            return null;
+        }
+        if (http == null) {
+            http = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NEVER).build();
+        }
+        return http;
     }
 
     /** One POST; null when the receiver took it (2xx), else what went wrong, in words. */
@@ -43,7 +55,11 @@ public final class WebhookSender implements AutoCloseable {
                 .header("X-Srg-Delivery-Attempt", Integer.toString(attempt))
                 .POST(HttpRequest.BodyPublishers.ofString(payload, StandardCharsets.UTF_8)).build();
         try {
-            int status = http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+            HttpClient client = http();
+            if (client == null) {
+                return "not sent: the server is stopping";
+            }
+            int status = client.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
             return status >= 200 && status < 300 ? null : "the receiver answered HTTP " + status + " (2xx expected)";
         } catch (java.net.http.HttpTimeoutException e) {
             // what an operator can act on, in words (issue 19: "why did the webhook fail?")
@@ -60,7 +76,10 @@ public final class WebhookSender implements AutoCloseable {
     }
 
     @Override
-    public void close() {
-        http.close();
+    public synchronized void close() {
+        closed = true;
+        if (http != null) {
+            http.close();
+        }
     }
 }

@@ -116,12 +116,14 @@ public final class SrgServer implements AutoCloseable {
     }
 
     private void startParts() throws IOException {
+        StartTimeline timeline = new StartTimeline();
         Path dataDir = config.dataDir();
         Files.createDirectories(dataDir);
         lockDataDir(dataDir);
         Path runtimeDir = RuntimeDirectory.resolve(dataDir);
 
-        Database database = openDatabase(runtimeDir);
+        Database database = openDatabase(runtimeDir, timeline);
+        timeline.mark("database");
         closeables.push(database);
         // SPEC HA-1: every server serves; only the lease's holder admits, dispatches and runs the jobs
         Cluster cluster = Cluster.join(database, config.cluster(), dataDir);
@@ -132,7 +134,10 @@ public final class SrgServer implements AutoCloseable {
         this.jobs = jobs;
         closeables.push(jobs);
         AtomicBoolean dispatching = new AtomicBoolean();
-        jobs.onlyWhile(() -> dispatching.get() && cluster.leading());
+        // the jobs wait for the API to listen: on a loaded machine their first rounds (metering, sampling)
+        // took the CPU the start needs, and what they do is due work, done late and idempotently
+        AtomicBoolean serving = new AtomicBoolean();
+        jobs.onlyWhile(() -> serving.get() && dispatching.get() && cluster.leading());
         RegionCatalog regions = config.regionsFile() == null ? RegionCatalog.defaults() : RegionCatalog.load(config.regionsFile());
         var jdbi = database.jdbi();
         if (clock instanceof SimulatedClock simulated) {
@@ -166,10 +171,12 @@ public final class SrgServer implements AutoCloseable {
         // work-preserving restart: re-attach to what runs, finish what ended, before serving; a follower
         // hands its work to the leader and does the same when it takes over
         dispatcher.follow(cluster::forward);
+        timeline.mark("backends");
         cluster.start(this::address, () -> {
             dispatcher.start();
             dispatching.set(true);
         }, SrgServer::stopOnLostLease, dispatcher::work);
+        timeline.mark("ledgers");
         LifecycleApi lifecycle = startLifecycle(jdbi, clock, jobs, groups, orders, workspaces, dispatcher);
         InstanceManager instances = new InstanceManager(jdbi, clock, groups, workspaces, dispatcher, config.prices(),
                 lifecycle.lifecycle(), id -> ImageManager.requireUsable(jdbi, id));
@@ -182,8 +189,10 @@ public final class SrgServer implements AutoCloseable {
         bootstrapToken = access.bootstrap(dataDir.resolve("admin.token"));
         groups.resumeProvisioning();
 
+        timeline.mark("managers");
         Monitoring monitoring = Monitoring.start(jdbi, clock, groups, dispatcher, jobs, config.monitor());
         closeables.push(monitoring);
+        timeline.mark("monitoring");
         DataSourceManager dataSources = new DataSourceManager(jdbi, clock, workspaces, dataSourceStore);
         // SPEC BEY-2: a switch of scheduled quota profile re-runs admission as a quota change does
         dev.srg.group.QuotaScheduleManager schedules = new dev.srg.group.QuotaScheduleManager(jdbi, clock, groups);
@@ -201,15 +210,20 @@ public final class SrgServer implements AutoCloseable {
                 new dev.srg.api.BeyondApi(chargeback, instances, schedules, budgets), cluster::view,
                 dataService(jdbi, clock, runtimeDir, instances, workspaces, dataSourceStore, secretBox, monitoring));
         ClusterMetrics.register(monitoring.metrics().registry(), cluster);
+        timeline.mark("features");
         // the web console: same app, same port, same managers (so the same authorization)
         Console console = new Console(features, consoleExtensions(groups, lifecycle, monitoring), clock, Clock.systemUTC(),
                 config.consoleSecureCookies());
         closeables.push(console);
+        timeline.mark("console");
         api = new ApiServer(features, monitoring, database, config.host(), config.port(), console::register);
         closeables.push(api);
+        timeline.mark("routes");
         api.start();
         listening = api.port();
-        LOG.info("srg listening on {}:{} (data {})", config.host(), api.port(), dataDir);
+        serving.set(true);
+        timeline.mark("listen");
+        LOG.info("srg listening on {}:{} (data {}); {}", config.host(), api.port(), dataDir, timeline.summary());
     }
 
     /** The built-in task kinds (those that really work) and any an extension adds. */
@@ -332,12 +346,13 @@ public final class SrgServer implements AutoCloseable {
                 monitoring.history()::history);
     }
 
-    private Database openDatabase(Path runtimeDir) throws IOException {
+    private Database openDatabase(Path runtimeDir, StartTimeline timeline) throws IOException {
         if (config.databaseUrl() != null) {
             return Database.open(config.databaseUrl(), config.databaseUser(), config.databasePassword(), 20);
         }
         EmbeddedPostgres pg = EmbeddedPostgres.start(runtimeDir);
         closeables.push(pg);
+        timeline.mark("postgres");
 
         try (var c = DriverManager.getConnection(pg.jdbcUrl("postgres"), pg.user(), pg.password());
              var s = c.createStatement();

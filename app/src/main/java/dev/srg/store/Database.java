@@ -98,6 +98,12 @@ public final class Database implements AutoCloseable {
     }
 
     private static void migrate(DataSource ds) {
+        long started = System.nanoTime();
+        if (SchemaHistory.upToDate(ds)) {
+            LOG.info("schema up to date (every migration of this jar applied, checksums equal; checked in {} ms)",
+                    (System.nanoTime() - started) / 1_000_000);
+            return;
+        }
         Flyway.configure()
                 .dataSource(ds)
                 .locations("classpath:db/migration")

@@ -8,8 +8,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -42,7 +40,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The server listens on 127.0.0.1 only, on a free port chosen at each start, with a random
  * password kept in {@code DIR/postgres.password} (mode 0600). A server left running by a srg that
- * was killed is stopped and started again cleanly. Once {@link #supervise supervised}, a server
+ * was killed is taken over as it runs when it is this data directory's postmaster, of these
+ * binaries, ready and answering this password (a restart then costs no stop and start of the
+ * database: issue 17); anything else left running there is stopped and started again cleanly.
+ * Once {@link #supervise supervised}, a server
  * that dies under srg (killed, crashed) is started again on the same port, with backoff, and
  * PostgreSQL's crash recovery brings back everything committed.
  */
@@ -60,6 +61,8 @@ public final class EmbeddedPostgres implements AutoCloseable {
     private volatile boolean closing;
     private volatile long postmasterPid;
     private volatile Process postmaster;
+    /** A postmaster left by a killed srg and taken over (not this JVM's child), until it is started again. */
+    private volatile ProcessHandle adopted;
     private Runnable onRestarted = () -> { };
     private ScheduledExecutorService supervisor;
 
@@ -87,6 +90,10 @@ public final class EmbeddedPostgres implements AutoCloseable {
             initdb(binaries, pgData, passwordFile, asRoot);
         }
         String password = Files.readString(passwordFile).strip();
+        Optional<EmbeddedPostgres> adopted = adoptLeftover(pgData, binaries, password, asRoot);
+        if (adopted.isPresent()) {
+            return adopted.get();
+        }
         EmbeddedPostgres pg = new EmbeddedPostgres(pgData, binaries, freePort(), password, asRoot);
         pg.stopLeftover();
         pg.startServer(pgData.resolve("server.log"));
@@ -130,7 +137,21 @@ public final class EmbeddedPostgres implements AutoCloseable {
     /** Whether the postmaster runs (a zombie does not). */
     public boolean running() {
         Process p = postmaster;
-        return p != null && p.isAlive();
+        if (p != null) {
+            return p.isAlive();
+        }
+        ProcessHandle h = adopted;
+        return h != null && h.isAlive() && !zombie(h.pid());
+    }
+
+    private static boolean zombie(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            int end = stat.lastIndexOf(')');
+            return end > 0 && end + 2 < stat.length() && stat.charAt(end + 2) == 'Z';
+        } catch (IOException e) {
+            return false; // gone: isAlive says so
+        }
     }
 
     /** Starts the server again on the same port after it died (the supervisor does this; tests too). */
@@ -234,6 +255,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
             throw new IOException(e.getMessage() + ": " + logTail(log), e);
         }
         postmaster = process;
+        adopted = null;
         postmasterPid = process.pid();
         LOG.info("embedded PostgreSQL running on 127.0.0.1:{} (data {})", port, pgData);
     }
@@ -245,6 +267,50 @@ public final class EmbeddedPostgres implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             return "(no log)";
         }
+    }
+
+    /**
+     * A srg killed with SIGKILL leaves its PostgreSQL running, healthy (its sessions ended with the
+     * srg's sockets): taken over when the pid file names a live, ready postmaster of exactly this
+     * data directory, run from these binaries, that answers this password on the port it names.
+     * Anything less (a pid reused by another program, other binaries, a postmaster still in
+     * recovery or shutting down, a wrong password) is left to {@link #stopLeftover}. No other srg
+     * uses the directory: the caller holds the data directory's lock.
+     */
+    private static Optional<EmbeddedPostgres> adoptLeftover(Path pgData, Path binaries, String password, boolean asRoot)
+            throws IOException {
+        List<String> pidFile;
+        try {
+            pidFile = Files.readAllLines(pgData.resolve("postmaster.pid"));
+        } catch (java.nio.file.NoSuchFileException e) {
+            return Optional.empty();
+        }
+        // postmaster.pid: pid, data directory, start time, port, socket directory, listen address, shared memory, status
+        if (pidFile.size() < 8 || !pidFile.get(0).strip().matches("\\d{1,10}") || !pidFile.get(3).strip().matches("\\d{1,5}")
+                || !Path.of(pidFile.get(1).strip()).equals(pgData) || !pidFile.get(7).strip().equals("ready")) {
+            return Optional.empty();
+        }
+        long pid = Long.parseLong(pidFile.get(0).strip());
+        int port = Integer.parseInt(pidFile.get(3).strip());
+        Optional<ProcessHandle> process = ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(p -> !zombie(pid));
+        Path postgres = binaries.resolve("bin").resolve("postgres");
+        if (process.isEmpty() || !process.get().info().command().map(Path::of).filter(postgres::equals).isPresent()) {
+            return Optional.empty();
+        }
+        EmbeddedPostgres pg = new EmbeddedPostgres(pgData, binaries, port, password, asRoot);
+        try (var connection = DriverManager.getConnection(pg.jdbcUrl("postgres"), DB_USER, password)) {
+            if (!connection.isValid(5)) {
+                return Optional.empty();
+            }
+        } catch (SQLException e) {
+            LOG.warn("the PostgreSQL left by an earlier run (pid {}) does not answer ({}); stopping it", pid, e.getMessage());
+            return Optional.empty();
+        }
+        pg.adopted = process.get();
+        pg.postmasterPid = pid;
+        LOG.info("embedded PostgreSQL left running by an earlier run taken over on 127.0.0.1:{} (pid {}, data {})",
+                port, pid, pgData);
+        return Optional.of(pg);
     }
 
     /** A previous srg killed with SIGKILL leaves its PostgreSQL running: stop it first. */
@@ -423,8 +489,12 @@ public final class EmbeddedPostgres implements AutoCloseable {
             makeReadableByAll(staging);
             try {
                 Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException | java.nio.file.DirectoryNotEmptyException e) {
-                // another srg unpacked it at the same time: use theirs
+            } catch (java.nio.file.FileSystemException e) {
+                // another srg unpacked it at the same time (rename(2) says "Directory not empty", which the
+                // JDK reports as a plain FileSystemException): use theirs
+                if (!Files.exists(target.resolve("bin/postgres"))) {
+                    throw e;
+                }
             }
         } catch (IOException | RuntimeException e) {
             deleteTree(staging);

@@ -69,6 +69,28 @@ class StartupTest {
         }
     }
 
+    /**
+     * The training run behind the server's AOT cache (the launcher makes the cache from it): it
+     * starts a real server, calls it, stops it and exits 0 — a failure would leave every restart
+     * without its cache, silently — and leaves no directory or PostgreSQL behind.
+     */
+    @Test
+    void theServerTrainingRunEndsCleanly() throws Exception {
+        Path tmp = dir.resolve("tmp");
+        Files.createDirectories(tmp);
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx160m",
+                "-Djava.io.tmpdir=" + tmp, "-cp", System.getProperty("java.class.path"), ServerTraining.class.getName())
+                .redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor(3, TimeUnit.MINUTES)).as(output).isTrue();
+        assertThat(p.exitValue()).as(output).isZero();
+        try (var left = Files.list(tmp)) {
+            assertThat(left.map(f -> f.getFileName().toString())).as("left in the temporary directory")
+                    .noneMatch(name -> name.startsWith("srg-server-training-"));
+        }
+        assertThat(processesUsing(tmp)).as("processes still running in " + tmp).isEmpty();
+    }
+
     /** Where srg keeps the database of {@code dataDir} (elsewhere when the directory is private, RUNTIME-DIRECTORY says). */
     private static Path runtimeDirectory(Path dataDir) throws IOException {
         Path pointer = dataDir.resolve("RUNTIME-DIRECTORY");

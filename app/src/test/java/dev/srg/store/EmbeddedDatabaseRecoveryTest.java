@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Timeout;
 class EmbeddedDatabaseRecoveryTest {
 
     @Test
-    @DisplayName("a server killed with SIGKILL leaves its PostgreSQL behind; the next start recovers it and keeps the data")
+    @DisplayName("a server killed with SIGKILL leaves its PostgreSQL behind; the next start takes it over as it runs, keeps the data,"
+            + " and starts it again when it dies")
     void recoversAfterKill() throws Exception {
         Path dir = Files.createTempDirectory("srg-recovery");
         dir.toFile().setExecutable(true, false);
@@ -36,10 +37,21 @@ class EmbeddedDatabaseRecoveryTest {
             assertThat(http.get("/healthz").status()).isEqualTo(200);
             assertThat(http.get("vpcs/" + vpcId).json().get("name").asString()).isEqualTo("kept");
             assertThat(second.output()).doesNotContain("bootstrap administrator 'admin' created");
-            // stopped by the second start; an exited postmaster may linger a moment as a zombie until reaped
-            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
-                    .until(() -> !ProcessHandle.of(leftover).map(ProcessHandle::isAlive).orElse(false) || isZombie(leftover));
+            // issue 17: the healthy postmaster of this directory is taken over, not stopped and started again
+            assertThat(ProcessHandle.of(leftover).map(ProcessHandle::isAlive)).contains(true);
+            assertThat(Files.readAllLines(dir.resolve("postgres/postmaster.pid")).get(0).strip()).isEqualTo(Long.toString(leftover));
+            assertThat(http.post("vpcs", Map.of("name", "written", "regionId", "local", "cidr", "10.1.0.0/16")).status()).isEqualTo(201);
+
+            // the taken-over postmaster is not this JVM's child, and is supervised all the same
+            assertThat(ProcessHandle.of(leftover).map(ProcessHandle::destroyForcibly)).contains(true);
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).pollInterval(java.time.Duration.ofMillis(200))
+                    .until(() -> second.output().contains("is gone; starting it again") && http.get("vpcs/" + vpcId).status() == 200);
+            assertThat(Files.readAllLines(dir.resolve("postgres/postmaster.pid")).get(0).strip()).isNotEqualTo(Long.toString(leftover));
         }
+        // stopped with the server (taken over or not); an exited postmaster may linger a moment as a zombie until reaped
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> !ProcessHandle.of(leftover).map(ProcessHandle::isAlive).orElse(false) || isZombie(leftover));
+        assertThat(dir.resolve("postgres/postmaster.pid")).doesNotExist();
     }
 
     @Test
