@@ -66,7 +66,7 @@ class ClusterFailoverTest {
             Thread.sleep(1000); // work piles up in the paused one's memory: exits to record, a queue to admit
             paused.process.signal("CONT");
             int exit = paused.process.waitForExit(Duration.ofSeconds(30));
-            paused.gone();
+            paused.process = null;
             assertThat(exit).as("the paused leader stops when it finds its lease taken").isEqualTo(3);
             assertThat(cluster.writesBy(before.getKey(), takenOver)).as("rows the old leader wrote after the takeover").isZero();
 
@@ -96,7 +96,7 @@ class ClusterFailoverTest {
         ClusterFixture.Node leader = cluster.node(before.getKey());
         Instant at = Instant.now();
         leader.process.kill();
-        leader.gone();
+        leader.process = null;
         takeovers.add(cluster.awaitTakeover(before.getKey(), before.getValue(), at));
         return leader;
     }

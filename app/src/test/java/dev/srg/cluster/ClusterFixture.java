@@ -62,8 +62,6 @@ final class ClusterFixture implements AutoCloseable {
         volatile ServerProcess process;
         /** SIGSTOPped: clients leave it alone (their calls would hang until SIGCONT). */
         volatile boolean paused;
-        /** When its current JVM was launched (null: none is); it may take over once it said it is alive after that. */
-        volatile Instant launchedAt;
 
         Node(String name, Path dataDir) {
             this.name = name;
@@ -80,12 +78,6 @@ final class ClusterFixture implements AutoCloseable {
 
         boolean alive() {
             return process != null && !paused;
-        }
-
-        /** Its JVM is gone (killed, or exited). */
-        void gone() {
-            process = null;
-            launchedAt = null;
         }
 
         @Override
@@ -165,7 +157,6 @@ final class ClusterFixture implements AutoCloseable {
 
     void start(Node n) throws Exception {
         long began = System.nanoTime();
-        n.launchedAt = Instant.now();
         ServerProcess p = ServerProcess.start(n.dataDir, Duration.ofMinutes(10), common);
         System.out.printf("cluster: %s started in %d ms%n", n, (System.nanoTime() - began) / 1_000_000);
         started.add(Map.entry(n.name, p));
@@ -200,29 +191,6 @@ final class ClusterFixture implements AutoCloseable {
             }
         }
         return Map.entry("", 0L);
-    }
-
-    /**
-     * The servers other than {@code leaderId} that could take over now: those that serve, and those still
-     * starting that joined the cluster already (a heartbeat from their new JVM: they look at the lease).
-     */
-    List<Node> standbys(String leaderId) throws SQLException {
-        List<Node> standbys = new ArrayList<>();
-        try (Connection c = connect(); var s = c.prepareStatement("SELECT last_seen_at FROM cluster_servers WHERE id = ?")) {
-            for (Node n : nodes) {
-                Instant launched = n.launchedAt;
-                if (n.paused || launched == null || !Files.exists(n.dataDir.resolve("server.id")) || n.id().equals(leaderId)) {
-                    continue;
-                }
-                s.setString(1, n.id());
-                try (var rs = s.executeQuery()) {
-                    if (n.alive() || rs.next() && rs.getTimestamp(1).toInstant().isAfter(launched)) {
-                        standbys.add(n);
-                    }
-                }
-            }
-        }
-        return standbys;
     }
 
     Node node(String id) {
@@ -265,9 +233,8 @@ final class ClusterFixture implements AutoCloseable {
                 }
             }
         });
-        // (unless no server serves: the new leader may be one still starting, which took over before it listened)
         Awaitility.await("GET /cluster names the new leader").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
-                .until(() -> alive().isEmpty() || leader().getKey().equals(lease.getKey()));
+                .until(() -> leader().getKey().equals(lease.getKey()));
         return new Takeover(lease.getKey(), lease.getValue(), Duration.between(since, taken), Duration.between(since, firstWrite[0]));
     }
 

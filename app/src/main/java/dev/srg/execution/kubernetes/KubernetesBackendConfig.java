@@ -31,15 +31,19 @@ import java.util.regex.Pattern;
  * @param workerClasspath the classpath of srg's jar(s) inside {@code workerImage}
  * @param endedPodRetentionSeconds how long an ended Pod and its Secret stay after srg recorded its
  *     outcome (its log is kept by srg before they go); 0: removed at once
+ * @param keptLogRetentionDays how long srg keeps the log of a Pod it removed (counted from when it kept
+ *     it); 0: for ever
  */
 public record KubernetesBackendConfig(
         Optional<Path> kubeconfig, Optional<String> context, String namespacePrefix, String defaultImage,
         Map<String, String> images, Optional<String> imagePattern, long runAsUser, boolean networkPolicies,
         String dnsNamespace, Map<String, String> dnsPodLabels, long pollMillis, long terminationGraceSeconds,
-        Optional<String> workerImage, String workerClasspath, long endedPodRetentionSeconds) {
+        Optional<String> workerImage, String workerClasspath, long endedPodRetentionSeconds, long keptLogRetentionDays) {
 
     public static final String DEFAULT_IMAGE = "docker.io/library/python:3.12-slim";
     public static final String DEFAULT_WORKER_CLASSPATH = "/opt/srg/lib/*";
+    /** The logs of runs older than a month go, unless a region says otherwise (0 keeps them for ever). */
+    public static final long DEFAULT_KEPT_LOG_RETENTION_DAYS = 30;
     private static final Pattern PREFIX = Pattern.compile("[a-z]([a-z0-9-]{0,18}[a-z0-9])?-?");
     private static final Pattern LABEL_VALUE = Pattern.compile("([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?");
 
@@ -65,6 +69,9 @@ public record KubernetesBackendConfig(
         if (endedPodRetentionSeconds < 0 || endedPodRetentionSeconds > 30L * 24 * 3600) {
             problems.add("endedPodRetentionSeconds must be between 0 and 2592000 (30 days)");
         }
+        if (keptLogRetentionDays < 0 || keptLogRetentionDays > 3650) {
+            problems.add("keptLogRetentionDays must be between 0 (for ever) and 3650");
+        }
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(String.join("; ", problems));
         }
@@ -73,19 +80,20 @@ public record KubernetesBackendConfig(
     /** The defaults for a cluster found by the client's own discovery. */
     public static KubernetesBackendConfig defaults() {
         return new KubernetesBackendConfig(Optional.empty(), Optional.empty(), "srg-", DEFAULT_IMAGE, Map.of(), Optional.empty(),
-                65534, true, "kube-system", Map.of("k8s-app", "kube-dns"), 1000, 5, Optional.empty(), DEFAULT_WORKER_CLASSPATH, 0);
+                65534, true, "kube-system", Map.of("k8s-app", "kube-dns"), 1000, 5, Optional.empty(), DEFAULT_WORKER_CLASSPATH, 0,
+                DEFAULT_KEPT_LOG_RETENTION_DAYS);
     }
 
     public KubernetesBackendConfig withKubeconfig(Path file) {
         return new KubernetesBackendConfig(Optional.of(file), context, namespacePrefix, defaultImage, images, imagePattern,
                 runAsUser, networkPolicies, dnsNamespace, dnsPodLabels, pollMillis, terminationGraceSeconds, workerImage,
-                workerClasspath, endedPodRetentionSeconds);
+                workerClasspath, endedPodRetentionSeconds, keptLogRetentionDays);
     }
 
     public KubernetesBackendConfig withPollMillis(long millis) {
         return new KubernetesBackendConfig(kubeconfig, context, namespacePrefix, defaultImage, images, imagePattern,
                 runAsUser, networkPolicies, dnsNamespace, dnsPodLabels, millis, terminationGraceSeconds, workerImage,
-                workerClasspath, endedPodRetentionSeconds);
+                workerClasspath, endedPodRetentionSeconds, keptLogRetentionDays);
     }
 
     /**
