@@ -22,6 +22,8 @@ import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -319,23 +321,29 @@ public final class BudgetManager {
     /**
      * SPEC BEY-3: which tasks spent budgets hold on a group in {@code month}, as admission applies
      * them: the group's own budget holds all, a workspace's budget its workspace's tasks (on every group).
+     * Several groups in one statement; every one of {@code groupIds} is in the answer.
      */
-    public static BudgetHold holds(Handle h, String groupId, YearMonth month) {
-        boolean wholeGroup = false;
+    public static Map<String, BudgetHold> holds(Handle h, Collection<String> groupIds, YearMonth month) {
+        Set<String> wholeGroups = new HashSet<>();
         Set<String> workspaces = new HashSet<>();
         for (Map<String, Object> b : h.createQuery("""
-                SELECT workspace_id, hold_new_tasks, holding_month FROM budgets
-                 WHERE holding_month IS NOT NULL AND (resource_group_id = :group OR workspace_id IS NOT NULL)""")
-                .bind("group", groupId).mapToMap().list()) {
+                SELECT resource_group_id, workspace_id, hold_new_tasks, holding_month FROM budgets
+                 WHERE holding_month IS NOT NULL AND (resource_group_id = ANY(:groups) OR workspace_id IS NOT NULL)""")
+                .bindArray("groups", String.class, List.copyOf(groupIds)).mapToMap().list()) {
             if (BudgetDecider.holds((Boolean) b.get("hold_new_tasks"), (String) b.get("holding_month"), month)) {
                 if (b.get("workspace_id") != null) {
                     workspaces.add((String) b.get("workspace_id"));
                 } else {
-                    wholeGroup = true;
+                    wholeGroups.add((String) b.get("resource_group_id"));
                 }
             }
         }
-        return wholeGroup || !workspaces.isEmpty() ? new BudgetHold(wholeGroup, workspaces) : BudgetHold.NONE;
+        Map<String, BudgetHold> holds = new HashMap<>();
+        for (String group : groupIds) {
+            boolean wholeGroup = wholeGroups.contains(group);
+            holds.put(group, wholeGroup || !workspaces.isEmpty() ? new BudgetHold(wholeGroup, workspaces) : BudgetHold.NONE);
+        }
+        return holds;
     }
 
     private void record(Handle h, Row b, String month, int threshold, long spent, Instant now) {

@@ -2,7 +2,9 @@ package dev.srg.group;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.srg.admission.BudgetHold;
 import dev.srg.admission.GroupLimits;
+import dev.srg.admission.LimitsSource;
 import dev.srg.admission.Quota;
 import dev.srg.admission.UsageType;
 import dev.srg.billing.BudgetManager;
@@ -10,7 +12,12 @@ import dev.srg.error.SrgException;
 import java.time.Clock;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
@@ -18,7 +25,7 @@ import org.jdbi.v3.core.Jdbi;
  * What admission needs to know of a group, read from the store (the truth). On its own, so that
  * the dispatcher can be built before the group manager (which asks the dispatcher what runs).
  */
-public final class AdmissionLimitsReader {
+public final class AdmissionLimitsReader implements LimitsSource {
     private final Jdbi jdbi;
     private final Clock clock;
 
@@ -29,11 +36,36 @@ public final class AdmissionLimitsReader {
     }
 
     /** What admission applies to the group now: its limits and which tasks spent budgets hold (SPEC BEY-3). */
+    @Override
     public GroupLimits read(String groupId) {
+        GroupLimits limits = readAll(List.of(groupId)).get(groupId);
+        if (limits == null) {
+            throw SrgException.notFound("ResourceGroup", groupId);
+        }
+        return limits;
+    }
+
+    /**
+     * The same for many groups in four statements whatever their number (a new leader reads every
+     * group with work at once; six statements a group made a takeover's time grow with the groups).
+     */
+    @Override
+    public Map<String, GroupLimits> readAll(Collection<String> groupIds) {
+        List<String> ids = List.copyOf(new LinkedHashSet<>(groupIds));
+        if (ids.isEmpty()) {
+            return Map.of();
+        }
         return jdbi.withHandle(h -> {
-            ResourceGroupInfo g = new ResourceGroupDao(h).find(groupId, false)
-                    .orElseThrow(() -> SrgException.notFound("ResourceGroup", groupId));
-            return limits(h, g).withBudgetHold(BudgetManager.holds(h, groupId, YearMonth.from(clock.instant().atZone(ZoneOffset.UTC))));
+            ResourceGroupDao dao = new ResourceGroupDao(h);
+            Map<String, QuotaSettings> quotas = dao.quotas(ids);
+            Map<String, QuotaScheduleManager.Stored> schedules = QuotaScheduleManager.findAll(h, ids);
+            Map<String, BudgetHold> holds = BudgetManager.holds(h, ids, YearMonth.from(clock.instant().atZone(ZoneOffset.UTC)));
+            Map<String, GroupLimits> limits = new HashMap<>();
+            for (ResourceGroupInfo g : dao.forAdmission(ids)) {
+                limits.put(g.id(), limits(g, quotas.get(g.id()), Optional.ofNullable(schedules.get(g.id())))
+                        .withBudgetHold(holds.get(g.id())));
+            }
+            return limits;
         });
     }
 
@@ -54,8 +86,12 @@ public final class AdmissionLimitsReader {
 
     /** The group's own limits, or a scheduled profile's where one applies now (SPEC BEY-2). */
     private GroupLimits limits(Handle h, ResourceGroupInfo g) {
-        Map<UsageType, Quota> quotas = QuotaScheduleManager.admissionQuotas(new ResourceGroupDao(h).quotas(g.id()).quotas());
+        return limits(g, new ResourceGroupDao(h).quotas(g.id()), QuotaScheduleManager.find(h, g.id()));
+    }
+
+    private GroupLimits limits(ResourceGroupInfo g, QuotaSettings quotaSettings, Optional<QuotaScheduleManager.Stored> schedule) {
+        Map<UsageType, Quota> quotas = QuotaScheduleManager.admissionQuotas(quotaSettings.quotas());
         GroupLimits own = new GroupLimits(g.status().admitsTasks(), g.capacity().milli(), g.schedulingMaxRunning(), quotas);
-        return QuotaScheduleManager.effective(h, g.id(), own, clock.instant());
+        return QuotaScheduleManager.effective(schedule, g.id(), own, clock.instant());
     }
 }

@@ -18,7 +18,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -66,11 +68,20 @@ public final class QuotaScheduleManager {
     }
 
     static Optional<Stored> find(Handle h, String groupId) {
-        return h.createQuery("SELECT time_zone, profiles::text AS profiles, applied FROM quota_schedules WHERE resource_group_id = :id")
-                .bind("id", groupId)
-                .map((rs, ctx) -> new Stored(ZoneId.of(rs.getString("time_zone")),
-                        Json.MAPPER.readValue(rs.getString("profiles"), PROFILES), rs.getString("applied")))
-                .findOne();
+        return Optional.ofNullable(findAll(h, List.of(groupId)).get(groupId));
+    }
+
+    /** The schedules of several groups in one statement, by group (groups without one are left out). */
+    static Map<String, Stored> findAll(Handle h, Collection<String> groupIds) {
+        Map<String, Stored> out = new HashMap<>();
+        h.createQuery("""
+                SELECT resource_group_id, time_zone, profiles::text AS profiles, applied FROM quota_schedules
+                 WHERE resource_group_id = ANY(:ids)""")
+                .bindArray("ids", String.class, List.copyOf(groupIds))
+                .map((rs, ctx) -> out.put(rs.getString("resource_group_id"), new Stored(ZoneId.of(rs.getString("time_zone")),
+                        Json.MAPPER.readValue(rs.getString("profiles"), PROFILES), rs.getString("applied"))))
+                .list();
+        return out;
     }
 
     /**
@@ -79,7 +90,11 @@ public final class QuotaScheduleManager {
      * the API: scale-in below a profile's minimums is refused) leaves the group's own in force.
      */
     static GroupLimits effective(Handle h, String groupId, GroupLimits own, Instant now) {
-        Optional<Stored> stored = find(h, groupId);
+        return effective(find(h, groupId), groupId, own, now);
+    }
+
+    /** The same with the group's schedule read already (empty: it has none). */
+    static GroupLimits effective(Optional<Stored> stored, String groupId, GroupLimits own, Instant now) {
         if (stored.isEmpty()) {
             return own;
         }

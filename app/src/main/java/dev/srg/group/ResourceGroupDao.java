@@ -1,11 +1,16 @@
 package dev.srg.group;
 
+import dev.srg.admission.UsageType;
 import dev.srg.quantity.ComputeUnits;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.jdbi.v3.core.Handle;
 
@@ -96,18 +101,38 @@ final class ResourceGroupDao {
     }
 
     QuotaSettings quotas(String groupId) {
-        var map = new java.util.EnumMap<dev.srg.admission.UsageType, QuotaSettings.Quota>(dev.srg.admission.UsageType.class);
-        h.createQuery("SELECT usage_type, min_milli_cu, max_milli_cu FROM resource_group_quotas WHERE resource_group_id = :id")
-                .bind("id", groupId)
+        return quotas(List.of(groupId)).get(groupId);
+    }
+
+    /** The quotas of several groups in one statement; every one of {@code groupIds} is in the answer (none: empty). */
+    Map<String, QuotaSettings> quotas(Collection<String> groupIds) {
+        Map<String, Map<UsageType, QuotaSettings.Quota>> byGroup = new HashMap<>();
+        groupIds.forEach(id -> byGroup.put(id, new EnumMap<>(UsageType.class)));
+        h.createQuery("""
+                SELECT resource_group_id, usage_type, min_milli_cu, max_milli_cu FROM resource_group_quotas
+                 WHERE resource_group_id = ANY(:ids)""")
+                .bindArray("ids", String.class, List.copyOf(groupIds))
                 .map((rs, ctx) -> {
                     long min = rs.getLong("min_milli_cu");
                     ComputeUnits minCu = rs.wasNull() ? null : ComputeUnits.ofMilli(min);
                     long max = rs.getLong("max_milli_cu");
                     ComputeUnits maxCu = rs.wasNull() ? null : ComputeUnits.ofMilli(max);
-                    map.put(dev.srg.admission.UsageType.valueOf(rs.getString("usage_type")), new QuotaSettings.Quota(minCu, maxCu));
+                    byGroup.get(rs.getString("resource_group_id"))
+                            .put(UsageType.valueOf(rs.getString("usage_type")), new QuotaSettings.Quota(minCu, maxCu));
                     return null;
                 }).list();
-        return new QuotaSettings(map);
+        Map<String, QuotaSettings> out = new HashMap<>();
+        byGroup.forEach((id, quotas) -> out.put(id, new QuotaSettings(quotas)));
+        return out;
+    }
+
+    /**
+     * Several groups in one statement, as admission needs them: their own columns only, without the
+     * networks and workspaces a full read adds.
+     */
+    List<ResourceGroupInfo> forAdmission(Collection<String> groupIds) {
+        return h.createQuery("SELECT " + COLUMNS + " FROM resource_groups WHERE id = ANY(:ids)")
+                .bindArray("ids", String.class, List.copyOf(groupIds)).map((rs, ctx) -> row(rs)).list();
     }
 
     void replaceQuotas(String groupId, QuotaSettings quotas) {

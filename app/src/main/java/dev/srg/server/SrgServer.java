@@ -158,7 +158,7 @@ public final class SrgServer implements AutoCloseable {
         DataSourceStore dataSourceStore = new DataSourceStore(jdbi, secretBox);
         // SPEC RT-1: custom images in the data directory (root only), built as IMAGE_BUILD tasks
         Path imagesDir = dataDir.resolve("images");
-        InstanceDispatcher dispatcher = new InstanceDispatcher(jdbi, clock, new AdmissionLimitsReader(jdbi, clock)::read,
+        InstanceDispatcher dispatcher = new InstanceDispatcher(jdbi, clock, new AdmissionLimitsReader(jdbi, clock),
                 taskKinds(dataSourceStore, secretBox, runtimeDir, jdbi, imagesDir), backends(runtimeDir, regions, imagesDir, jdbi), regions::backendOf,
                 new GroupNetworkContext(jdbi)::of);
         closeables.push(dispatcher);

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.srg.admission.GroupLedger;
 import dev.srg.admission.GroupLimits;
 import dev.srg.admission.LedgerInfo;
+import dev.srg.admission.LimitsSource;
 import dev.srg.admission.QueuedTask;
 import dev.srg.admission.QueuedTaskInfo;
 import dev.srg.execution.Enforcement;
@@ -30,6 +31,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -69,10 +71,12 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
     private static final Pattern RESTART_RUN = Pattern.compile("(.+)\\.r([0-9]+)");
     static final Duration FIRST_RESTART_DELAY = Duration.ofSeconds(1);
     static final Duration MAX_RESTART_DELAY = Duration.ofMinutes(1);
+    /** When a follower rehearses a takeover, after it began to follow. */
+    static final Duration REHEARSAL_DELAY = Duration.ofSeconds(20);
 
     private final Jdbi jdbi;
     private final Clock clock;
-    private final Function<String, GroupLimits> limits;
+    private final LimitsSource limits;
     private final TaskKinds kinds;
     private final Map<String, ExecutionBackendFactory> backendFactories;
     private final Function<String, String> backendOfRegion;
@@ -101,13 +105,13 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
     }
 
     /**
-     * @param limits a group's admission limits, read from the store
+     * @param limits the groups' admission limits, read from the store (one group, or all with work at once)
      * @param kinds the registered task kinds (how each launches)
      * @param backends the backends by name; built (with this dispatcher as their listener) by {@link #start}
      * @param backendOfRegion the name of the backend a region's instances run on
      * @param context the network context of a group's launches
      */
-    public InstanceDispatcher(Jdbi jdbi, Clock clock, Function<String, GroupLimits> limits, TaskKinds kinds,
+    public InstanceDispatcher(Jdbi jdbi, Clock clock, LimitsSource limits, TaskKinds kinds,
                               Map<String, ExecutionBackendFactory> backends, Function<String, String> backendOfRegion,
                               LaunchContext context) {
         this.jdbi = requireNonNull(jdbi, "jdbi is null");
@@ -123,19 +127,25 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
     }
 
     /**
-     * Builds the backends, rebuilds the ledgers from the store, re-attaches (per backend) to what
-     * still runs, relaunches what was committed as STARTING but never started, then admits. Called
-     * once at start, before the API.
+     * Builds the backends, rebuilds the ledgers from the store, admits, then re-attaches (per
+     * backend) to what still runs and relaunches what was committed as STARTING but never started.
+     * Called once at start, before the API, and when this server takes over as the cluster's leader.
+     *
+     * <p>Admission comes before the re-attach because every started instance is counted in its
+     * group's ledger first, from the store, whatever its backend will say of it: what is admitted
+     * fits beside all of it, and what the re-attach finds (an exit while nobody watched) only frees
+     * CU. A new leader so admits after a handful of statements, not after a walk over every
+     * running task (SPEC HA-2: its first write is what ends a takeover).
      */
     public void start() {
+        long began = System.nanoTime();
         follower = null;
         buildBackends();
-        // the started ones in full (they are re-attached or launched), the queued ones without their payloads
-        record Active(List<InstanceDao.Row> started, List<InstanceDao.Queued> queued) {}
-        Active active = jdbi.withHandle(h -> {
-            InstanceDao dao = new InstanceDao(h, clock);
-            return new Active(dao.started(), dao.queued());
-        });
+        Active active = readActive();
+        long read = System.nanoTime();
+        Set<String> groups = active.groups();
+        createLedgers(groups);
+        long limitsRead = System.nanoTime();
         Map<String, List<String>> launchedByBackend = new HashMap<>();
         Map<String, InstanceDao.Row> byRun = new HashMap<>();
         List<InstanceDao.Row> neverLaunched = new ArrayList<>();
@@ -173,6 +183,8 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
                 ledger.enqueue(q.task());
             }
         }
+        ledgers.keySet().forEach(this::admit);
+        long admitted = System.nanoTime();
         // every backend hears that this server is in charge now, also one with nothing active (it may sweep what is left)
         backends.keySet().forEach(name -> launchedByBackend.putIfAbsent(name, new ArrayList<>()));
         launchedByBackend.forEach((name, runs) -> {
@@ -190,9 +202,11 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
             }
         });
         neverLaunched.forEach(this::launch);
-        LOG.info("recovered {} active instance(s): {} launched before, {} queued", launched + active.queued().size(),
-                launched, active.queued().size());
-        ledgers.keySet().forEach(this::admit);
+        // the parts of a start's (or a takeover's) time, to find where a slow one spent it
+        LOG.info("recovered {} active instance(s): {} launched before, {} queued; read in {} ms, limits of {} group(s) in {} ms,"
+                        + " admitted in {} ms, re-attached in {} ms", launched + active.queued().size(), launched,
+                active.queued().size(), (read - began) / 1_000_000, groups.size(), (limitsRead - read) / 1_000_000,
+                (admitted - limitsRead) / 1_000_000, (System.nanoTime() - admitted) / 1_000_000);
         // starvation bounds are crossed with time, not only with events
         ticker.scheduleWithFixedDelay(() -> ledgers.forEach((id, ledger) -> {
             if (ledger.queuedCount() > 0) {
@@ -201,7 +215,68 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         }), 1, 1, TimeUnit.SECONDS);
         // followers' submissions and changes come by NOTIFY; this finds any whose notice was lost
         ticker.scheduleWithFixedDelay(this::adoptQueued, 2, 2, TimeUnit.SECONDS);
-        ticker.scheduleWithFixedDelay(() -> ledgers.keySet().forEach(this::limitsChanged), 10, 10, TimeUnit.SECONDS);
+        ticker.scheduleWithFixedDelay(this::refreshLimits, 10, 10, TimeUnit.SECONDS);
+    }
+
+    /** The active instances: the started ones in full (they are re-attached or launched), the queued ones without their payloads. */
+    private record Active(List<InstanceDao.Row> started, List<InstanceDao.Queued> queued) {
+        Set<String> groups() {
+            Set<String> groups = new LinkedHashSet<>();
+            started.forEach(r -> groups.add(r.info().resourceGroupId()));
+            queued.forEach(q -> groups.add(q.groupId()));
+            return groups;
+        }
+    }
+
+    private Active readActive() {
+        return jdbi.withHandle(h -> {
+            InstanceDao dao = new InstanceDao(h, clock);
+            return new Active(dao.started(), dao.queued());
+        });
+    }
+
+    /**
+     * A follower's rehearsal of a takeover, acting on nothing: what {@link #start} reads, and the
+     * admission it decides, on ledgers of its own that are then dropped. A takeover runs code a
+     * follower never ran; loading and linking it (classes, lambdas, the statements' mappings) made
+     * the first reads of a new leader take most of a second on a loaded machine (issue 16).
+     */
+    private void rehearse() {
+        if (follower == null) {
+            return; // leading already
+        }
+        long began = System.nanoTime();
+        try {
+            Active active = readActive();
+            Set<String> groups = active.groups();
+            limits.readAll(groups).forEach((id, read) -> {
+                GroupLedger ledger = new GroupLedger(read);
+                active.started().stream().filter(r -> r.info().resourceGroupId().equals(id))
+                        .forEach(r -> ledger.restoreRunning(r.id(), r.info().usageType(), r.info().cu().milli()));
+                active.queued().stream().filter(q -> q.groupId().equals(id)).forEach(q -> ledger.enqueue(q.task()));
+                ledger.admit(clock.millis());
+                context.network(id);
+            });
+            LOG.info("rehearsed a takeover: {} active instance(s) of {} group(s) in {} ms",
+                    active.started().size() + active.queued().size(), groups.size(), (System.nanoTime() - began) / 1_000_000);
+        } catch (RuntimeException e) {
+            LOG.debug("rehearsing a takeover failed: {}", e.toString()); // only a warm-up
+        }
+    }
+
+    /** Creates the ledgers of groups that have none yet, their limits read in one go. */
+    private void createLedgers(Set<String> groupIds) {
+        Map<String, Long> reads = new HashMap<>();
+        groupIds.stream().filter(id -> !ledgers.containsKey(id))
+                .forEach(id -> reads.put(id, limitsReads.computeIfAbsent(id, k -> new AtomicLong()).incrementAndGet()));
+        if (reads.isEmpty()) {
+            return;
+        }
+        limits.readAll(reads.keySet()).forEach((id, read) -> {
+            if (ledgers.putIfAbsent(id, new GroupLedger(read)) == null) {
+                limitsApplied.merge(id, reads.get(id), Math::max);
+            }
+        }); // a group not found is left to ledger(), which fails as before
     }
 
     /** Builds the backends once (a follower reads logs through them; it launches nothing). */
@@ -226,6 +301,8 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
     public void follow(Forwarder forwarder) {
         this.follower = requireNonNull(forwarder, "forwarder is null");
         buildBackends();
+        // once the server's own start is over, not competing with it for the CPU
+        ticker.schedule(this::rehearse, REHEARSAL_DELAY.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Work a follower handed to this server, the leader (idempotent: a notice may come twice). */
@@ -370,7 +447,21 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         }
         GroupLedger ledger = ledger(groupId);
         long read = limitsReads.computeIfAbsent(groupId, id -> new AtomicLong()).incrementAndGet();
-        GroupLimits current = limits.apply(groupId);
+        adopt(groupId, ledger, read, limits.read(groupId));
+    }
+
+    /** Every group's limits again, in one read: the poll behind a lost notice of a change. */
+    private void refreshLimits() {
+        try {
+            Map<String, Long> reads = new HashMap<>();
+            ledgers.keySet().forEach(id -> reads.put(id, limitsReads.computeIfAbsent(id, k -> new AtomicLong()).incrementAndGet()));
+            limits.readAll(reads.keySet()).forEach((id, current) -> adopt(id, ledger(id), reads.get(id), current));
+        } catch (RuntimeException e) {
+            LOG.debug("reading the groups' limits failed: {}", e.toString()); // the next poll tries again
+        }
+    }
+
+    private void adopt(String groupId, GroupLedger ledger, long read, GroupLimits current) {
         synchronized (ledger) {
             // two changes read concurrently: the later read wins, whichever finishes first
             if (limitsApplied.getOrDefault(groupId, 0L) < read) {
@@ -697,7 +788,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
 
     /** A follower's view of a group's admission: a ledger built from the store, as the leader's was at its start. */
     private GroupLedger fromStore(String groupId) {
-        GroupLedger ledger = new GroupLedger(limits.apply(groupId));
+        GroupLedger ledger = new GroupLedger(limits.read(groupId));
         for (InstanceDao.Row row : jdbi.withHandle(h -> new InstanceDao(h, clock).activeIn(groupId))) {
             if (row.info().status() == InstanceStatus.QUEUED) {
                 ledger.enqueue(InstanceDao.Queued.of(row).task());
@@ -715,7 +806,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
             return ledger;
         }
         long read = limitsReads.computeIfAbsent(groupId, id -> new AtomicLong()).incrementAndGet();
-        GroupLedger created = new GroupLedger(limits.apply(groupId));
+        GroupLedger created = new GroupLedger(limits.read(groupId));
         GroupLedger existing = ledgers.putIfAbsent(groupId, created);
         if (existing == null) {
             limitsApplied.merge(groupId, read, Math::max);

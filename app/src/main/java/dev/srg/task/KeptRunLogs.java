@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.srg.execution.kubernetes.KeptPodLogs;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.Optional;
 import org.jdbi.v3.core.Jdbi;
@@ -43,6 +44,15 @@ public final class KeptRunLogs implements KeptPodLogs {
         byte[] content = kept;
         jdbi.useHandle(h -> h.createUpdate("INSERT INTO kept_run_logs (run_id, content) VALUES (:run, :content) ON CONFLICT DO NOTHING")
                 .bind("run", runId).bind("content", content).execute());
+    }
+
+    /** The backend's: the runs of instances launched on it (a run id is its instance's id, or {@code <id>.r<n>}). */
+    @Override
+    public int removeKeptBefore(String backend, Instant keptBefore) {
+        return jdbi.withHandle(h -> h.createUpdate("""
+                DELETE FROM kept_run_logs k WHERE k.kept_at < :before
+                   AND EXISTS (SELECT 1 FROM instances i WHERE i.id = split_part(k.run_id, '.', 1) AND i.backend = :backend)""")
+                .bind("before", keptBefore).bind("backend", backend).execute());
     }
 
     @Override

@@ -156,7 +156,9 @@ final class ClusterFixture implements AutoCloseable {
     }
 
     void start(Node n) throws Exception {
+        long began = System.nanoTime();
         ServerProcess p = ServerProcess.start(n.dataDir, Duration.ofMinutes(10), common);
+        System.out.printf("cluster: %s started in %d ms%n", n, (System.nanoTime() - began) / 1_000_000);
         started.add(Map.entry(n.name, p));
         synchronized (this) {
             if (stop.get()) {
@@ -237,7 +239,7 @@ final class ClusterFixture implements AutoCloseable {
     }
 
     /** The lease's holder (a server id) and epoch, as the database has them. */
-    private Map.Entry<String, Long> lease() throws SQLException {
+    Map.Entry<String, Long> lease() throws SQLException {
         try (Connection c = connect(); var s = c.createStatement();
              var rs = s.executeQuery("SELECT coalesce(split_part(holder, '/', 2), ''), epoch FROM cluster_lease WHERE id = 1")) {
             rs.next();

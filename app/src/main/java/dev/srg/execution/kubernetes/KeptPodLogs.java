@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Instant;
 import java.util.Optional;
 
 /**
@@ -23,6 +24,12 @@ public interface KeptPodLogs {
     /** The kept log of {@code runId}, if there is one. */
     Optional<byte[]> read(String runId) throws IOException;
 
+    /**
+     * Removes the logs that {@code backend}'s runs kept before {@code keptBefore} (the region's
+     * {@code keptLogRetentionDays}); returns how many went.
+     */
+    int removeKeptBefore(String backend, Instant keptBefore) throws IOException;
+
     /** Logs kept as files {@code RUN.log} in {@code dir}: only the servers that see this directory read them. */
     static KeptPodLogs inDirectory(Path dir) {
         requireNonNull(dir, "dir is null");
@@ -38,6 +45,23 @@ public interface KeptPodLogs {
                 Path temporary = dir.resolve(runId + ".log.tmp");
                 Files.write(temporary, log);
                 Files.move(temporary, dir.resolve(runId + ".log"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            }
+
+            @Override
+            public int removeKeptBefore(String backend, Instant keptBefore) throws IOException {
+                if (!Files.isDirectory(dir)) {
+                    return 0;
+                }
+                int removed = 0;
+                try (var logs = Files.newDirectoryStream(dir, "*.log")) {
+                    for (Path log : logs) {
+                        // a directory of one backend's logs; a file's time is when it was kept
+                        if (Files.getLastModifiedTime(log).toInstant().isBefore(keptBefore) && Files.deleteIfExists(log)) {
+                            removed++;
+                        }
+                    }
+                }
+                return removed;
             }
 
             @Override

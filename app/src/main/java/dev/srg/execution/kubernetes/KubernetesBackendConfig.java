@@ -33,16 +33,21 @@ import java.util.regex.Pattern;
  *     outcome (its log is kept by srg before they go); 0: removed at once
  * @param dataServicePort the TCP port a DataService worker listens on in its Pod (srg calls it there;
  *     the group's NetworkPolicy admits it)
+ * @param keptLogRetentionDays how long srg keeps the log of a Pod it removed (counted from when it kept
+ *     it); 0: for ever
  */
 public record KubernetesBackendConfig(
         Optional<Path> kubeconfig, Optional<String> context, String namespacePrefix, String defaultImage,
         Map<String, String> images, Optional<String> imagePattern, long runAsUser, boolean networkPolicies,
         String dnsNamespace, Map<String, String> dnsPodLabels, long pollMillis, long terminationGraceSeconds,
-        Optional<String> workerImage, String workerClasspath, long endedPodRetentionSeconds, int dataServicePort) {
+        Optional<String> workerImage, String workerClasspath, long endedPodRetentionSeconds, int dataServicePort,
+        long keptLogRetentionDays) {
 
     public static final String DEFAULT_IMAGE = "docker.io/library/python:3.12-slim";
     public static final String DEFAULT_WORKER_CLASSPATH = "/opt/srg/lib/*";
     public static final int DEFAULT_DATA_SERVICE_PORT = 7070;
+    /** The logs of runs older than a month go, unless a region says otherwise (0 keeps them for ever). */
+    public static final long DEFAULT_KEPT_LOG_RETENTION_DAYS = 30;
     private static final Pattern PREFIX = Pattern.compile("[a-z]([a-z0-9-]{0,18}[a-z0-9])?-?");
     private static final Pattern LABEL_VALUE = Pattern.compile("([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?");
 
@@ -71,6 +76,9 @@ public record KubernetesBackendConfig(
         if (dataServicePort < 1 || dataServicePort > 65535) {
             problems.add("dataServicePort must be a TCP port (1 to 65535)");
         }
+        if (keptLogRetentionDays < 0 || keptLogRetentionDays > 3650) {
+            problems.add("keptLogRetentionDays must be between 0 (for ever) and 3650");
+        }
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(String.join("; ", problems));
         }
@@ -80,19 +88,19 @@ public record KubernetesBackendConfig(
     public static KubernetesBackendConfig defaults() {
         return new KubernetesBackendConfig(Optional.empty(), Optional.empty(), "srg-", DEFAULT_IMAGE, Map.of(), Optional.empty(),
                 65534, true, "kube-system", Map.of("k8s-app", "kube-dns"), 1000, 5, Optional.empty(), DEFAULT_WORKER_CLASSPATH, 0,
-                DEFAULT_DATA_SERVICE_PORT);
+                DEFAULT_DATA_SERVICE_PORT, DEFAULT_KEPT_LOG_RETENTION_DAYS);
     }
 
     public KubernetesBackendConfig withKubeconfig(Path file) {
         return new KubernetesBackendConfig(Optional.of(file), context, namespacePrefix, defaultImage, images, imagePattern,
                 runAsUser, networkPolicies, dnsNamespace, dnsPodLabels, pollMillis, terminationGraceSeconds, workerImage,
-                workerClasspath, endedPodRetentionSeconds, dataServicePort);
+                workerClasspath, endedPodRetentionSeconds, dataServicePort, keptLogRetentionDays);
     }
 
     public KubernetesBackendConfig withPollMillis(long millis) {
         return new KubernetesBackendConfig(kubeconfig, context, namespacePrefix, defaultImage, images, imagePattern,
                 runAsUser, networkPolicies, dnsNamespace, dnsPodLabels, millis, terminationGraceSeconds, workerImage,
-                workerClasspath, endedPodRetentionSeconds, dataServicePort);
+                workerClasspath, endedPodRetentionSeconds, dataServicePort, keptLogRetentionDays);
     }
 
     /**

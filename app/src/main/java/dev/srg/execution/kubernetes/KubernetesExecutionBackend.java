@@ -25,6 +25,7 @@ import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -73,6 +74,8 @@ public final class KubernetesExecutionBackend implements ExecutionBackend {
     static final String CANCELLED = "cancelled";
     /** Clean-up lists every Pod and Secret of srg: every tenth poll, not every one. */
     private static final int CLEAN_UP_EVERY_POLLS = 10;
+    /** Old kept logs are looked for at every sixth clean-up (a minute with the default poll). */
+    private static final int KEPT_LOG_RETENTION_EVERY_CLEAN_UPS = 6;
 
     private final String name;
     private final KubernetesBackendConfig config;
@@ -100,6 +103,7 @@ public final class KubernetesExecutionBackend implements ExecutionBackend {
     private volatile boolean inCharge;
     private volatile long lastPollWarning;
     private long polls;
+    private long cleanUps;
 
     /** A launch being watched; {@code since} guards against a list that began before its Pod was created. */
     private static final class Tracked {
@@ -540,6 +544,21 @@ public final class KubernetesExecutionBackend implements ExecutionBackend {
             }
         }
         removeReleasedNamespaces(namespacesWithPods);
+        if (config.keptLogRetentionDays() > 0 && ++cleanUps % KEPT_LOG_RETENTION_EVERY_CLEAN_UPS == 0) {
+            removeOldKeptLogs();
+        }
+    }
+
+    /** The kept logs of this backend's runs older than the region's retention go (a leader's job: only it cleans up). */
+    private void removeOldKeptLogs() {
+        try {
+            int removed = keptLogs.removeKeptBefore(name, Instant.now().minus(Duration.ofDays(config.keptLogRetentionDays())));
+            if (removed > 0) {
+                LOG.info("backend {}: removed {} kept log(s) older than {} days", name, removed, config.keptLogRetentionDays());
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("backend {}: cannot remove old kept logs ({}); again at a later clean-up", name, e.toString());
+        }
     }
 
     /**

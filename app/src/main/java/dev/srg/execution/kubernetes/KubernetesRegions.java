@@ -26,7 +26,7 @@ import tools.jackson.databind.JsonNode;
 public final class KubernetesRegions {
     private static final Set<String> FIELDS = Set.of("kubeconfig", "context", "namespacePrefix", "defaultImage", "images",
             "imagePattern", "runAsUser", "networkPolicies", "dnsNamespace", "dnsPodLabels", "pollMillis", "terminationGraceSeconds", "workerImage", "workerClasspath",
-            "endedPodRetentionSeconds", "dataServicePort");
+            "endedPodRetentionSeconds", "dataServicePort", "keptLogRetentionDays");
 
     private KubernetesRegions() {}
 
@@ -102,7 +102,8 @@ public final class KubernetesRegions {
                 text(k8s, "workerImage"),
                 text(k8s, "workerClasspath").orElse(d.workerClasspath()),
                 number(k8s, "endedPodRetentionSeconds").orElse(d.endedPodRetentionSeconds()),
-                Math.clamp(number(k8s, "dataServicePort").orElse((long) d.dataServicePort()), -1, 65536));
+                Math.clamp(number(k8s, "dataServicePort").orElse((long) d.dataServicePort()), -1, 65536),
+                number(k8s, "keptLogRetentionDays").orElse(d.keptLogRetentionDays()));
     }
 
     /** A factory for the dispatcher: the client is built when the backend is; ended Pods' logs are kept in {@code logDir}. */

@@ -117,12 +117,14 @@ class KubernetesBackendTest {
                   user: {token: not-a-secret}
                 """.formatted(api.getPort()));
         regions = Files.createTempFile("regions", ".json");
-        // region local keeps ended Pods an hour (the tests read them); region k8s-b removes them at once
+        // region local keeps ended Pods an hour (the tests read them) and their kept logs for ever; region k8s-b removes
+        // them at once, their logs after the default 30 days
         Files.writeString(regions, """
                 [{"id": "local", "name": "On Kubernetes", "purchasable": true, "zones": [{"id": "local-a", "name": "A"}],
                   "backend": "kubernetes",
                   "kubernetes": {"kubeconfig": "%1$s", "pollMillis": 100, "terminationGraceSeconds": 0,
                                  "defaultImage": "registry.example/srg/runner:1", "endedPodRetentionSeconds": 3600,
+                                 "keptLogRetentionDays": 0,
                                  "workerImage": "%2$s", "workerClasspath": "%3$s", "dataServicePort": %4$d}},
                  {"id": "k8s-b", "name": "On Kubernetes, cleaned", "purchasable": true, "zones": [{"id": "k8s-b-a", "name": "A"}],
                   "backend": "kubernetes-b",
@@ -534,6 +536,42 @@ class KubernetesBackendTest {
         kept.keep("ins-bounded", "another".getBytes(java.nio.charset.StandardCharsets.UTF_8));
         assertThat(new String(kept.read("ins-bounded").orElseThrow(), java.nio.charset.StandardCharsets.UTF_8))
                 .isEqualTo("0123456789\n[srg] output truncated: 6 bytes beyond the cap of 10 bytes were not kept\n");
+    }
+
+    @Test
+    @DisplayName("a kept log goes once its region's retention passed, and only that backend's; 0 keeps them for ever")
+    void keptLogsGoAfterTheirRetention() throws Exception {
+        // SPEC HA-3: what srg keeps of a removed Pod is bounded in time as well as in size
+        String group = groupIn("k8s-b", fx.network("k8s-b", "k8s-b-a"));
+        String ws = workspaceIn("k8s-b", group);
+        String ns = KubernetesNames.namespace("srg-", group);
+        String old = submit(ws, "echo old", 0.25, null);
+        String recent = submit(ws, "echo recent", 0.25, null);
+        awaitFinal(old);
+        awaitFinal(recent);
+        Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
+                cluster.pods().inNamespace(ns).withName(KubernetesNames.pod(old)).get() == null
+                        && cluster.pods().inNamespace(ns).withName(KubernetesNames.pod(recent)).get() == null);
+        assertThat(admin.get("instances/" + old + "/log").text()).isEqualTo("old\n");
+        // a run of region local (retention 0: for ever), its log kept long ago
+        String forEver = submit(fx.workspace(groupOn(fx.network(), 2)).get("id").asString(), "echo kept for ever", 0.25, null);
+        awaitFinal(forEver);
+        var db = server.database();
+        var jdbi = org.jdbi.v3.core.Jdbi.create(db.url(), db.user(), db.password());
+        new dev.srg.task.KeptRunLogs(jdbi, 1024).keep(forEver, "kept for ever\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        jdbi.useHandle(h -> {
+            h.createUpdate("UPDATE kept_run_logs SET kept_at = now() - interval '31 days' WHERE run_id = :id").bind("id", old).execute();
+            h.createUpdate("UPDATE kept_run_logs SET kept_at = now() - interval '29 days' WHERE run_id = :id").bind("id", recent).execute();
+            h.createUpdate("UPDATE kept_run_logs SET kept_at = now() - interval '3000 days' WHERE run_id = :id").bind("id", forEver)
+                    .execute();
+        });
+        java.util.function.Function<String, Boolean> kept = id -> jdbi.withHandle(h -> h.createQuery(
+                "SELECT count(*) FROM kept_run_logs WHERE run_id = :id").bind("id", id).mapTo(Integer.class).one() == 1);
+        // removed at a clean-up of backend kubernetes-b (every sixth: 6 s with its 100 ms polls)
+        Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> !kept.apply(old));
+        assertThat(kept.apply(recent)).as("within its retention").isTrue();
+        assertThat(admin.get("instances/" + recent + "/log").text()).isEqualTo("recent\n");
+        assertThat(kept.apply(forEver)).as("another backend's, whose region keeps them for ever").isTrue();
     }
 
     private static String submitSync(String ws) {
