@@ -36,6 +36,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -90,6 +91,16 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
     private final Set<String> stopping = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService ticker =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("srg-admission-tick").daemon().factory());
+    /**
+     * Runs admission and the launches it decides off the threads that asked for it (a submission's
+     * request, an exit's callback): a submission answers once its instance is committed QUEUED.
+     */
+    private final ExecutorService admitter = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("srg-admit-", 0).factory());
+    /**
+     * The groups whose admission is asked for and has not begun yet: events that come while one is
+     * due are taken by it, so that under load one admission starts (and commits) many instances.
+     */
+    private final Set<String> admissionsDue = ConcurrentHashMap.newKeySet();
     private final List<DispatchListener> listeners = new CopyOnWriteArrayList<>();
     /** Set while this server follows (SPEC HA-1): what only the leader does is handed to it. */
     private volatile Forwarder follower;
@@ -308,7 +319,29 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         synchronized (ledger) {
             ledger.enqueue(q.task());
         }
-        admit(groupId);
+        admitSoon(groupId);
+    }
+
+    /**
+     * Admission for a group on the admitter, at most one not yet begun per group. Safe to lose to
+     * a crash: what it would start is QUEUED in the store, and the next start admits it.
+     */
+    private void admitSoon(String groupId) {
+        if (!admissionsDue.add(groupId)) {
+            return; // one is due and has not begun: it sees this change
+        }
+        try {
+            admitter.execute(() -> {
+                admissionsDue.remove(groupId);
+                try {
+                    admit(groupId);
+                } catch (RuntimeException e) {
+                    LOG.warn("admission of {} failed (the next event or tick tries again): {}", groupId, e.toString());
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            admissionsDue.remove(groupId); // closing: the next start admits
+        }
     }
 
     /**
@@ -527,7 +560,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
             synchronized (ledger) {
                 ledger.release(instanceId);
             }
-            admit(groupId);
+            admitSoon(groupId);
         }
     }
 
@@ -607,9 +640,25 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
                 dropped.forEach(ledger::release);
             }
             dropped.forEach(groupOf::remove);
-            admit(groupId);
+            admitSoon(groupId);
         }
-        toLaunch.forEach(this::launch);
+        markRunning(toLaunch.stream().filter(this::launch).map(p -> p.row().id()).toList());
+    }
+
+    /**
+     * STARTING → RUNNING for launched instances, in one commit for a batch. Only what the API shows:
+     * a crash before it leaves them STARTING with their launch recorded, and recovery asks the
+     * backend, which knows whether each one ran (its run-once record).
+     */
+    private void markRunning(List<String> launched) {
+        if (launched.isEmpty()) {
+            return;
+        }
+        try {
+            jdbi.useHandle(h -> new InstanceDao(h, clock).markRunning(launched));
+        } catch (RuntimeException e) {
+            LOG.warn("cannot mark {} instance(s) RUNNING (they stay STARTING until they end): {}", launched.size(), e.toString());
+        }
     }
 
     /**
@@ -666,11 +715,16 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
                 return; // still STARTING: the next start of the server launches it
             }
         }
-        launch(p);
+        if (launch(p)) {
+            markRunning(List.of(row.id()));
+        }
     }
 
-    /** Launches a prepared instance whose launch is recorded, or fails one that cannot be launched. */
-    private void launch(Prepared p) {
+    /**
+     * Launches a prepared instance whose launch is recorded, or fails one that cannot be launched;
+     * true when the backend took it.
+     */
+    private boolean launch(Prepared p) {
         InstanceInfo i = p.row().info();
         String run = p.row().currentRun();
         try {
@@ -679,10 +733,11 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
                 throw new IllegalStateException(p.failure());
             }
             p.backend().launch(p.spec());
-            jdbi.useHandle(h -> new InstanceDao(h, clock).markRunning(i.id()));
+            return true;
         } catch (RuntimeException e) {
             LOG.warn("launching {} failed: {}", run, e.toString());
             onExit(run, ExitStatus.withoutRun(FailureReason.LAUNCH_FAILED, clock.instant(), "launch failed: " + e.getMessage()));
+            return false;
         }
     }
 
@@ -727,6 +782,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
     @Override
     public void close() {
         ticker.shutdownNow();
+        admitter.shutdownNow();
         backends.values().forEach(b -> {
             try {
                 b.close();
