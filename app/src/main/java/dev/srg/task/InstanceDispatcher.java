@@ -33,14 +33,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
@@ -101,6 +104,9 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
      * due are taken by it, so that under load one admission starts (and commits) many instances.
      */
     private final Set<String> admissionsDue = ConcurrentHashMap.newKeySet();
+    /** Tasks' outcomes not written yet, and whether a thread is writing them (see {@link #onExit(String, ExitStatus)}). */
+    private final Queue<PendingExit> exits = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean writingExits = new AtomicBoolean();
     private final List<DispatchListener> listeners = new CopyOnWriteArrayList<>();
     /** Set while this server follows (SPEC HA-1): what only the leader does is handed to it. */
     private volatile Forwarder follower;
@@ -476,9 +482,61 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         return m.matches() ? m.group(1) : runId;
     }
 
+    /**
+     * A task's outcome joins the ones waiting to be written, and the first caller to find no
+     * writer writes them all in one transaction (group commit: many tasks' ends, one commit); a
+     * service's exit may be a restart and is handled alone.
+     */
     @Override
     public void onExit(String runId, ExitStatus status) {
-        onExit(runId, status, 0);
+        String instanceId = instanceOf(runId);
+        if (services.contains(instanceId) || !instanceId.equals(runId)) {
+            onExit(runId, status, 0);
+            return;
+        }
+        exits.add(new PendingExit(runId, status));
+        while (!exits.isEmpty() && writingExits.compareAndSet(false, true)) {
+            try {
+                List<PendingExit> batch = new ArrayList<>();
+                for (PendingExit e = exits.poll(); e != null; e = exits.poll()) {
+                    batch.add(e);
+                }
+                recordTasks(batch);
+            } finally {
+                writingExits.set(false);
+            }
+        }
+    }
+
+    private record PendingExit(String runId, ExitStatus status) {}
+
+    /** Tasks' outcomes in one commit; when it fails, each is tried again alone (with backoff). */
+    private void recordTasks(List<PendingExit> batch) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        List<Boolean> recorded;
+        try {
+            recorded = jdbi.inTransaction(h -> {
+                InstanceDao dao = new InstanceDao(h, clock);
+                List<Boolean> done = new ArrayList<>();
+                for (PendingExit e : batch) {
+                    done.add(finish(dao, e.runId(), e.status()));
+                }
+                return done;
+            });
+        } catch (RuntimeException e) {
+            LOG.warn("cannot record the outcomes of {} task(s) together ({}); each alone", batch.size(), e.toString());
+            batch.forEach(x -> onExit(x.runId(), x.status(), 0));
+            return;
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            try {
+                recorded(batch.get(i).runId(), outcome(batch.get(i).status()), recorded.get(i));
+            } catch (RuntimeException e) {
+                LOG.error("after recording the outcome of {}", batch.get(i).runId(), e); // the others still go on
+            }
+        }
     }
 
     /**
@@ -506,17 +564,29 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         if ((services.contains(instanceId) || !instanceId.equals(runId)) && !serviceEnds(instanceId, runId, status)) {
             return;
         }
-        InstanceStatus outcome = switch (status.reason()) {
+        boolean recorded = jdbi.withHandle(h -> finish(new InstanceDao(h, clock), instanceId, status));
+        recorded(instanceId, outcome(status), recorded);
+    }
+
+    private static InstanceStatus outcome(ExitStatus status) {
+        return switch (status.reason()) {
             case NONE -> InstanceStatus.SUCCEEDED;
             case TIMEOUT -> InstanceStatus.TIMED_OUT;
             case CANCELLED -> InstanceStatus.CANCELLED;
             default -> InstanceStatus.FAILED;
         };
+    }
+
+    /** Writes an outcome (a compare-and-set: false when it was recorded already). */
+    private boolean finish(InstanceDao dao, String instanceId, ExitStatus status) {
         // the backend reads the system clock; the store keeps every time on the injected one
         Instant startedAt = status.startedAt() == null ? null : SimulatedClock.onClock(clock, status.startedAt());
         Instant finishedAt = SimulatedClock.onClock(clock, status.finishedAt());
-        boolean recorded = jdbi.withHandle(h -> new InstanceDao(h, clock).finish(instanceId, outcome, status, startedAt,
-                finishedAt));
+        return dao.finish(instanceId, outcome(status), status, startedAt, finishedAt);
+    }
+
+    /** After an outcome is in the store: the listeners hear of it, the group's CUs are freed. */
+    private void recorded(String instanceId, InstanceStatus outcome, boolean recorded) {
         if (!recorded) {
             LOG.debug("exit of {} was already recorded", instanceId);
         }
