@@ -163,7 +163,8 @@ public final class LoadCommand implements Callable<Integer> {
             Files.write(samplesFile, startLatencyMs.stream().map(ms -> String.format("%.3f", ms)).toList());
         }
         if (reportFile != null) {
-            writeReport(ids.size(), failures.get() + notSucceeded + withoutOutput, seconds, (submitted - start) / 1e9);
+            writeReport(ids.size(), failures.get() + notSucceeded + withoutOutput, seconds, (submitted - start) / 1e9,
+                    submitLatencyMs);
         }
         return failures.get() == 0 && notSucceeded == 0 && withoutOutput == 0 ? 0 : 1;
     }
@@ -209,10 +210,13 @@ public final class LoadCommand implements Callable<Integer> {
         return page.get("items").isEmpty() ? 0 : 1;
     }
 
-    private void writeReport(int submitted, int failed, double seconds, double submitSeconds) throws IOException {
+    private void writeReport(int submitted, int failed, double seconds, double submitSeconds, List<Double> submitCallMs)
+            throws IOException {
         List<String> lines = List.of("tasks=" + submitted, "failed=" + failed,
                 String.format("seconds=%.3f", seconds), String.format("submit_seconds=%.3f", submitSeconds),
-                String.format("tasks_per_second=%.2f", submitted / seconds));
+                String.format("tasks_per_second=%.2f", submitted / seconds),
+                // min p50 p99 max, space-separated for bench/run
+                "submit_call_ms=" + percentiles(submitCallMs).replace(" / ", " "));
         Files.write(reportFile, lines);
     }
 

@@ -66,19 +66,20 @@ final class InstanceDao {
                        UsageType usageType, Map<String, Object> payload, ComputeUnits cu, int priority,
                        int timeoutSeconds, String imageId, List<String> warnings, String submittedBy) {}
 
-    void insert(NewInstance n) {
-        h.createUpdate("""
-                INSERT INTO instances (id, workspace_id, resource_group_id, name, type, shape, usage_type, payload, milli_cu,
+    /** Stores a new QUEUED instance and gives it back as stored (one round trip: the row comes back with the insert). */
+    Row insert(NewInstance n) {
+        return h.createQuery("""
+                INSERT INTO instances AS i (id, workspace_id, resource_group_id, name, type, shape, usage_type, payload, milli_cu,
                     priority, timeout_seconds, image_id, status, submitted_by, queued_at, warnings)
                 VALUES (:id, :ws, :rg, :name, :type, :shape, :usage, CAST(:payload AS jsonb), :cu, :priority, :timeout,
-                    :image, 'QUEUED', :by, :now, :warnings)""")
+                    :image, 'QUEUED', :by, :now, :warnings) RETURNING""" + " " + COLUMNS)
                 .bind("id", n.id()).bind("ws", n.workspaceId()).bind("rg", n.groupId()).bind("name", n.name())
                 .bind("type", n.kind()).bind("shape", n.shape().name()).bind("usage", n.usageType().name())
                 .bind("payload", Json.MAPPER.writeValueAsString(n.payload()))
                 .bind("cu", n.cu().milli()).bind("priority", n.priority()).bind("timeout", n.timeoutSeconds())
                 .bind("image", n.imageId()).bind("by", n.submittedBy()).bind("now", now)
                 .bind("warnings", n.warnings().isEmpty() ? null : String.join("\n", n.warnings()))
-                .execute();
+                .map((rs, ctx) -> row(rs, now)).one();
     }
 
     Optional<Row> find(String id) {
@@ -254,9 +255,10 @@ final class InstanceDao {
                 .bind("enforcement", Json.MAPPER.writeValueAsString(enforcement)).execute() == 1;
     }
 
-    boolean markRunning(String id) {
-        return h.createUpdate("UPDATE instances SET status = 'RUNNING' WHERE id = :id AND status = 'STARTING'")
-                .bind("id", id).execute() == 1;
+    /** STARTING → RUNNING for the launched ones of a batch, in one statement; one already final is left alone. */
+    void markRunning(List<String> ids) {
+        h.createUpdate("UPDATE instances SET status = 'RUNNING' WHERE id = ANY(:ids) AND status = 'STARTING'")
+                .bindArray("ids", String.class, ids).execute();
     }
 
     /**

@@ -35,13 +35,17 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
@@ -94,6 +98,19 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
     private final Set<String> stopping = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService ticker =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("srg-admission-tick").daemon().factory());
+    /**
+     * Runs admission and the launches it decides off the threads that asked for it (a submission's
+     * request, an exit's callback): a submission answers once its instance is committed QUEUED.
+     */
+    private final ExecutorService admitter = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("srg-admit-", 0).factory());
+    /**
+     * The groups whose admission is asked for and has not begun yet: events that come while one is
+     * due are taken by it, so that under load one admission starts (and commits) many instances.
+     */
+    private final Set<String> admissionsDue = ConcurrentHashMap.newKeySet();
+    /** Tasks' outcomes not written yet, and whether a thread is writing them (see {@link #onExit(String, ExitStatus)}). */
+    private final Queue<PendingExit> exits = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean writingExits = new AtomicBoolean();
     private final List<DispatchListener> listeners = new CopyOnWriteArrayList<>();
     /** Set while this server follows (SPEC HA-1): what only the leader does is handed to it. */
     private volatile Forwarder follower;
@@ -385,7 +402,29 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         synchronized (ledger) {
             ledger.enqueue(q.task());
         }
-        admit(groupId);
+        admitSoon(groupId);
+    }
+
+    /**
+     * Admission for a group on the admitter, at most one not yet begun per group. Safe to lose to
+     * a crash: what it would start is QUEUED in the store, and the next start admits it.
+     */
+    private void admitSoon(String groupId) {
+        if (!admissionsDue.add(groupId)) {
+            return; // one is due and has not begun: it sees this change
+        }
+        try {
+            admitter.execute(() -> {
+                admissionsDue.remove(groupId);
+                try {
+                    admit(groupId);
+                } catch (RuntimeException e) {
+                    LOG.warn("admission of {} failed (the next event or tick tries again): {}", groupId, e.toString());
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            admissionsDue.remove(groupId); // closing: the next start admits
+        }
     }
 
     /**
@@ -534,9 +573,61 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         return m.matches() ? m.group(1) : runId;
     }
 
+    /**
+     * A task's outcome joins the ones waiting to be written, and the first caller to find no
+     * writer writes them all in one transaction (group commit: many tasks' ends, one commit); a
+     * service's exit may be a restart and is handled alone.
+     */
     @Override
     public void onExit(String runId, ExitStatus status) {
-        onExit(runId, status, 0);
+        String instanceId = instanceOf(runId);
+        if (services.contains(instanceId) || !instanceId.equals(runId)) {
+            onExit(runId, status, 0);
+            return;
+        }
+        exits.add(new PendingExit(runId, status));
+        while (!exits.isEmpty() && writingExits.compareAndSet(false, true)) {
+            try {
+                List<PendingExit> batch = new ArrayList<>();
+                for (PendingExit e = exits.poll(); e != null; e = exits.poll()) {
+                    batch.add(e);
+                }
+                recordTasks(batch);
+            } finally {
+                writingExits.set(false);
+            }
+        }
+    }
+
+    private record PendingExit(String runId, ExitStatus status) {}
+
+    /** Tasks' outcomes in one commit; when it fails, each is tried again alone (with backoff). */
+    private void recordTasks(List<PendingExit> batch) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        List<Boolean> recorded;
+        try {
+            recorded = jdbi.inTransaction(h -> {
+                InstanceDao dao = new InstanceDao(h, clock);
+                List<Boolean> done = new ArrayList<>();
+                for (PendingExit e : batch) {
+                    done.add(finish(dao, e.runId(), e.status()));
+                }
+                return done;
+            });
+        } catch (RuntimeException e) {
+            LOG.warn("cannot record the outcomes of {} task(s) together ({}); each alone", batch.size(), e.toString());
+            batch.forEach(x -> onExit(x.runId(), x.status(), 0));
+            return;
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            try {
+                recorded(batch.get(i).runId(), outcome(batch.get(i).status()), recorded.get(i));
+            } catch (RuntimeException e) {
+                LOG.error("after recording the outcome of {}", batch.get(i).runId(), e); // the others still go on
+            }
+        }
     }
 
     /**
@@ -564,17 +655,29 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         if ((services.contains(instanceId) || !instanceId.equals(runId)) && !serviceEnds(instanceId, runId, status)) {
             return;
         }
-        InstanceStatus outcome = switch (status.reason()) {
+        boolean recorded = jdbi.withHandle(h -> finish(new InstanceDao(h, clock), instanceId, status));
+        recorded(instanceId, outcome(status), recorded);
+    }
+
+    private static InstanceStatus outcome(ExitStatus status) {
+        return switch (status.reason()) {
             case NONE -> InstanceStatus.SUCCEEDED;
             case TIMEOUT -> InstanceStatus.TIMED_OUT;
             case CANCELLED -> InstanceStatus.CANCELLED;
             default -> InstanceStatus.FAILED;
         };
+    }
+
+    /** Writes an outcome (a compare-and-set: false when it was recorded already). */
+    private boolean finish(InstanceDao dao, String instanceId, ExitStatus status) {
         // the backend reads the system clock; the store keeps every time on the injected one
         Instant startedAt = status.startedAt() == null ? null : SimulatedClock.onClock(clock, status.startedAt());
         Instant finishedAt = SimulatedClock.onClock(clock, status.finishedAt());
-        boolean recorded = jdbi.withHandle(h -> new InstanceDao(h, clock).finish(instanceId, outcome, status, startedAt,
-                finishedAt));
+        return dao.finish(instanceId, outcome(status), status, startedAt, finishedAt);
+    }
+
+    /** After an outcome is in the store: the listeners hear of it, the group's CUs are freed. */
+    private void recorded(String instanceId, InstanceStatus outcome, boolean recorded) {
         if (!recorded) {
             LOG.debug("exit of {} was already recorded", instanceId);
         }
@@ -618,7 +721,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
             synchronized (ledger) {
                 ledger.release(instanceId);
             }
-            admit(groupId);
+            admitSoon(groupId);
         }
     }
 
@@ -698,9 +801,25 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
                 dropped.forEach(ledger::release);
             }
             dropped.forEach(groupOf::remove);
-            admit(groupId);
+            admitSoon(groupId);
         }
-        toLaunch.forEach(this::launch);
+        markRunning(toLaunch.stream().filter(this::launch).map(p -> p.row().id()).toList());
+    }
+
+    /**
+     * STARTING → RUNNING for launched instances, in one commit for a batch. Only what the API shows:
+     * a crash before it leaves them STARTING with their launch recorded, and recovery asks the
+     * backend, which knows whether each one ran (its run-once record).
+     */
+    private void markRunning(List<String> launched) {
+        if (launched.isEmpty()) {
+            return;
+        }
+        try {
+            jdbi.useHandle(h -> new InstanceDao(h, clock).markRunning(launched));
+        } catch (RuntimeException e) {
+            LOG.warn("cannot mark {} instance(s) RUNNING (they stay STARTING until they end): {}", launched.size(), e.toString());
+        }
     }
 
     /**
@@ -757,11 +876,16 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
                 return; // still STARTING: the next start of the server launches it
             }
         }
-        launch(p);
+        if (launch(p)) {
+            markRunning(List.of(row.id()));
+        }
     }
 
-    /** Launches a prepared instance whose launch is recorded, or fails one that cannot be launched. */
-    private void launch(Prepared p) {
+    /**
+     * Launches a prepared instance whose launch is recorded, or fails one that cannot be launched;
+     * true when the backend took it.
+     */
+    private boolean launch(Prepared p) {
         InstanceInfo i = p.row().info();
         String run = p.row().currentRun();
         try {
@@ -770,10 +894,11 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
                 throw new IllegalStateException(p.failure());
             }
             p.backend().launch(p.spec());
-            jdbi.useHandle(h -> new InstanceDao(h, clock).markRunning(i.id()));
+            return true;
         } catch (RuntimeException e) {
             LOG.warn("launching {} failed: {}", run, e.toString());
             onExit(run, ExitStatus.withoutRun(FailureReason.LAUNCH_FAILED, clock.instant(), "launch failed: " + e.getMessage()));
+            return false;
         }
     }
 
@@ -818,6 +943,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
     @Override
     public void close() {
         ticker.shutdownNow();
+        admitter.shutdownNow();
         backends.values().forEach(b -> {
             try {
                 b.close();

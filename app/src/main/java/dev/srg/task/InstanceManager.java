@@ -109,39 +109,47 @@ public final class InstanceManager {
                 clock::instant, h -> {
                     Instant now = clock.instant();
                     String newId = Ids.next("i", now.toEpochMilli());
-                    InstanceDao dao = new InstanceDao(h, clock);
-                    dao.insert(new InstanceDao.NewInstance(newId, c.ws().id(), c.group().id(), r.name(), c.kind().name(),
-                            c.kind().shape(), c.kind().usageType(), c.payload(), r.cu(), c.priority(), c.timeoutSeconds(),
-                            r.imageId(), c.warnings(), caller.userId()));
-                    created[0] = dao.find(newId).orElseThrow();
+                    created[0] = new InstanceDao(h, clock).insert(new InstanceDao.NewInstance(newId, c.ws().id(),
+                            c.group().id(), r.name(), c.kind().name(), c.kind().shape(), c.kind().usageType(), c.payload(),
+                            r.cu(), c.priority(), c.timeoutSeconds(), r.imageId(), c.warnings(), caller.userId()));
                     return newId;
                 });
-        if (created[0] != null) {
-            dispatcher.submitted(created[0]);
-            if (c.resumes()) {
-                // SPEC BEY-6: queued (the group admits nothing while FROZEN), then the group runs again
-                lifecycle.resumeOnDemand(c.group().id(), id);
-            }
+        if (created[0] == null) {
+            // the same request again (its client token): the instance as it stands now
+            return submitted(jdbi.withHandle(h -> new InstanceDao(h, clock).find(id)).orElseThrow());
         }
-        return submitted(id);
+        // committed QUEUED: from here a crash loses nothing (the next start queues it again); the
+        // dispatcher admits and launches it on its own threads, not on this request's
+        dispatcher.submitted(created[0]);
+        if (c.resumes()) {
+            // SPEC BEY-6: queued (the group admits nothing while FROZEN), then the group runs again
+            lifecycle.resumeOnDemand(c.group().id(), id);
+        }
+        return submitted(created[0]);
     }
 
     /**
-     * The answer to a submission: the instance as stored now (admission may have started it), its
-     * payload (the caller passed the membership check), and, while queued, its place and reason
-     * from the ledger. Not the estimated start: that replays the group's whole queue with every
-     * active instance read from the store, so each answer cost as much as the queue was long and
-     * submitting n tasks O(n^2) (issue 17); {@code GET /instances/{id}} has it.
+     * The answer to a submission: the instance as committed (or, for a repeated request, as stored
+     * now), its payload (the caller passed the membership check), and, while queued, its place
+     * and reason from the ledger — READY when admission has not run yet. When admission took it
+     * meanwhile the store is read again, so the answer never shows a start older than the truth.
+     * Not the estimated start: that replays the group's whole queue with every active instance
+     * read from the store, so each answer cost as much as the queue was long and submitting n
+     * tasks O(n^2) (issue 17); {@code GET /instances/{id}} has it.
      */
-    private InstanceInfo submitted(String id) {
-        InstanceDao.Row row = jdbi.withHandle(h -> new InstanceDao(h, clock).find(id)).orElseThrow();
+    private InstanceInfo submitted(InstanceDao.Row row) {
         InstanceInfo i = row.info().withPayload(row.payload());
         if (i.status() != InstanceStatus.QUEUED) {
             return i;
         }
+        String id = i.id();
         return dispatcher.queued(i.resourceGroupId(), id).map(q -> i.withQueue(new InstanceInfo.QueuePosition(q.position(),
                 q.reason(), null, "not in the submission's answer: GET /api/v1/instances/" + id
-                        + " estimates it by replaying the queue ahead"))).orElse(i);
+                        + " estimates it by replaying the queue ahead")))
+                .orElseGet(() -> {
+                    InstanceDao.Row now = jdbi.withHandle(h -> new InstanceDao(h, clock).find(id)).orElseThrow();
+                    return now.info().status() == InstanceStatus.QUEUED ? i : now.info().withPayload(now.payload());
+                });
     }
 
     /**

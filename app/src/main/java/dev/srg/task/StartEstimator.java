@@ -88,10 +88,14 @@ final class StartEstimator {
         Map<String, Long> runFor = new HashMap<>();
         int fromHistory = 0;
         int fromTimeout = 0;
+        Set<String> queued = new HashSet<>();
+        snapshot.queue().forEach(q -> queued.add(q.task().id()));
         for (InstanceDao.Row row : facts.active()) {
             InstanceInfo i = row.info();
             Expectation e = expect(i.workspaceId(), i.name(), i.shape(), i.timeoutSeconds(), facts.history());
-            if (i.status() == InstanceStatus.QUEUED) {
+            // QUEUED in the store but not in the ledger's queue: admission took it and has not
+            // committed its start yet (it runs on the dispatcher's threads): it runs from now
+            if (i.status() == InstanceStatus.QUEUED && queued.contains(i.id())) {
                 runFor.put(i.id(), e.millis());
                 continue;
             }
