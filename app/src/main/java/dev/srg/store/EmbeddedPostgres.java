@@ -6,7 +6,9 @@ import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.JarURLConnection;
 import java.net.ServerSocket;
+import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +28,7 @@ import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
@@ -431,6 +434,21 @@ public final class EmbeddedPostgres implements AutoCloseable {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
+    /**
+     * What names the unpacked binaries: the archive's CRC and size inside its jar, so that every jar
+     * holding the same binaries (a clone, a copied jar, a benchmark's) shares one 60 MB unpack
+     * rather than leaving one per jar path; the URL when the archive is not in a jar.
+     */
+    private static String binariesVersion(URL url) throws IOException {
+        if (url.openConnection() instanceof JarURLConnection jar) {
+            JarEntry entry = jar.getJarEntry();
+            if (entry != null && entry.getCrc() != -1 && entry.getSize() != -1) {
+                return Long.toHexString(entry.getCrc()) + "-" + Long.toHexString(entry.getSize());
+            }
+        }
+        return Integer.toHexString(url.toString().hashCode());
+    }
+
     /** The database user must reach its data directory: every ancestor must be traversable by others. */
     private static void requireTraversable(Path dir) throws IOException {
         for (Path p = dir; p != null; p = p.getParent()) {
@@ -452,8 +470,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
         if (url == null) {
             throw new IOException(BINARIES + " is not on the class path (the zonky binaries jar is missing)");
         }
-        String version = Integer.toHexString(url.toString().hashCode());
-        Path target = Path.of(System.getProperty("java.io.tmpdir"), "srg-postgres-" + version);
+        Path target = Path.of(System.getProperty("java.io.tmpdir"), "srg-postgres-" + binariesVersion(url));
         if (Files.exists(target.resolve("bin/postgres"))) {
             return target;
         }
