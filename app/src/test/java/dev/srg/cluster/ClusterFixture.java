@@ -87,8 +87,7 @@ final class ClusterFixture implements AutoCloseable {
     }
 
     ClusterFixture(int servers, int leaseSeconds) throws IOException {
-        root = Files.createTempDirectory("srg-cluster");
-        root.toFile().setExecutable(true, false);
+        root = TestDatabases.dataDirectory("srg-cluster");
         Path tasks = Files.createDirectories(root.resolve("tasks"));
         tasks.toFile().setExecutable(true, false);
         sideLog = root.resolve("side-effects.log");

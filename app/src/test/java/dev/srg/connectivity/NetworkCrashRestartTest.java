@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.srg.testing.ServerProcess;
+import dev.srg.testing.TestDatabases;
 import dev.srg.testing.TestHttp;
 import dev.srg.testing.TestNetworkHosts;
 import java.nio.file.Files;
@@ -33,8 +34,7 @@ class NetworkCrashRestartTest {
     void killAndRestartLeavesNothing() throws Exception {
         assumeThat(System.getProperty("user.name")).as("network namespaces need root").isEqualTo("root");
         assumeThat(TestNetworkHosts.run("sh", "-c", "command -v nft && command -v dnsmasq")).as("nft and dnsmasq").isNull();
-        Path dir = Files.createTempDirectory("srg-netcrash");
-        dir.toFile().setExecutable(true, false);
+        Path dir = TestDatabases.dataDirectory("srg-netcrash");
         String finishing;
         String orphaned;
         String finishingLink;

@@ -6,6 +6,7 @@ import static dev.srg.image.ImageTesting.recipe;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.srg.testing.ServerProcess;
+import dev.srg.testing.TestDatabases;
 import dev.srg.testing.TestHttp;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -37,8 +38,7 @@ class ImageCrashTest {
             + "kill -9 of a build ends it FAILED with nothing left")
     void crashes() throws Exception {
         ImageTesting.assumeBuildable();
-        Path dir = Files.createTempDirectory("srg-image-crash");
-        dir.toFile().setExecutable(true, false);
+        Path dir = TestDatabases.dataDirectory("srg-image-crash");
         Path config = dir.resolve("srg.properties");
         Files.writeString(config, "image-base-cache=" + BASE_CACHE + "\nprovisioning-delay-ms=0\n");
         Path images = dir.resolve("images");

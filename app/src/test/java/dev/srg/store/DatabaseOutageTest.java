@@ -3,9 +3,9 @@ package dev.srg.store;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.srg.testing.Fixtures;
+import dev.srg.testing.TestDatabases;
 import dev.srg.testing.TestHttp;
 import dev.srg.testing.TestServer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.time.Duration;
@@ -31,8 +31,7 @@ class DatabaseOutageTest {
     @Test
     @DisplayName("database killed: calls fail fast with 503 + Retry-After, readiness says so, a running task's result is recorded once it is back")
     void externalDatabaseKilledAndBack() throws Exception {
-        Path dir = Files.createTempDirectory("srg-outage-pg");
-        dir.toFile().setExecutable(true, false);
+        Path dir = TestDatabases.dataDirectory("srg-outage-pg");
         EmbeddedPostgres pg = EmbeddedPostgres.start(dir);
         try {
             try (var c = DriverManager.getConnection(pg.jdbcUrl("postgres"), pg.user(), pg.password());

@@ -3,6 +3,7 @@ package dev.srg.store;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.srg.testing.ServerProcess;
+import dev.srg.testing.TestDatabases;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -19,8 +20,7 @@ class EmbeddedDatabaseRecoveryTest {
     @DisplayName("a server killed with SIGKILL leaves its PostgreSQL behind; the next start takes it over as it runs, keeps the data,"
             + " and starts it again when it dies")
     void recoversAfterKill() throws Exception {
-        Path dir = Files.createTempDirectory("srg-recovery");
-        dir.toFile().setExecutable(true, false);
+        Path dir = TestDatabases.dataDirectory("srg-recovery");
         String vpcId;
         try (ServerProcess first = ServerProcess.start(dir)) {
             assertThat(first.output()).contains("bootstrap administrator 'admin' created");
@@ -57,8 +57,7 @@ class EmbeddedDatabaseRecoveryTest {
     @Test
     @DisplayName("the embedded postmaster killed with SIGKILL under a running srg: srg starts it again, fast 503s meanwhile, nothing lost")
     void supervisedAfterPostmasterKill() throws Exception {
-        Path dir = Files.createTempDirectory("srg-supervise");
-        dir.toFile().setExecutable(true, false);
+        Path dir = TestDatabases.dataDirectory("srg-supervise");
         try (ServerProcess server = ServerProcess.start(dir)) {
             var http = server.http(dir);
             String vpcId = http.post("vpcs", Map.of("name", "kept", "regionId", "local", "cidr", "10.0.0.0/16")).id();
@@ -100,8 +99,7 @@ class EmbeddedDatabaseRecoveryTest {
     @Test
     @DisplayName("a second server on the same data directory refuses to start")
     void oneServerPerDataDir() throws Exception {
-        Path dir = Files.createTempDirectory("srg-lock");
-        dir.toFile().setExecutable(true, false);
+        Path dir = TestDatabases.dataDirectory("srg-lock");
         try (ServerProcess first = ServerProcess.start(dir)) {
             var second = ServerProcess.runExpectingFailure(dir);
             assertThat(second.exitCode()).isNotZero();

@@ -3,7 +3,7 @@ package dev.srg.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.file.Files;
+import dev.srg.testing.TestDatabases;
 import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.util.concurrent.TimeUnit;
@@ -22,8 +22,7 @@ class SchemaHistoryTest {
         assertThat(SchemaHistory.migrations()).as("the migrations are read from the class path").isPresent();
         assertThat(SchemaHistory.migrations().orElseThrow()).containsKeys("1", "25.1", "37.1");
 
-        Path dir = Files.createTempDirectory("srg-schema-history");
-        dir.toFile().setExecutable(true, false);
+        Path dir = TestDatabases.dataDirectory("srg-schema-history");
         try (EmbeddedPostgres pg = EmbeddedPostgres.start(dir)) {
             String url = pg.jdbcUrl("postgres");
             assertThat(SchemaHistory.upToDate(dataSource(url, pg))).as("an empty database").isFalse();

@@ -3,6 +3,7 @@ package dev.srg.task;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.srg.testing.ServerProcess;
+import dev.srg.testing.TestDatabases;
 import dev.srg.testing.TestHttp;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,8 +29,7 @@ class WorkPreservingRestartTest {
     @Test
     @DisplayName("work-preserving restart: after kill -9 every task finishes exactly once with its exit code and log")
     void killAndRestart() throws Exception {
-        Path dir = Files.createTempDirectory("srg-restart");
-        dir.toFile().setExecutable(true, false);
+        Path dir = TestDatabases.dataDirectory("srg-restart");
         Path side = dir.resolve("side-effects.log");
         Files.createFile(side);
         // the tasks run as the unprivileged task user and append here

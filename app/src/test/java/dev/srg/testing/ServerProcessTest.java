@@ -18,8 +18,7 @@ class ServerProcessTest {
     @Test
     @DisplayName("the embedded PostgreSQL a killed server left behind is stopped by stopLeftBehind")
     void whatAKilledServerLeftIsStopped() throws Exception {
-        Path dir = Files.createTempDirectory("srg-leftover");
-        dir.toFile().setExecutable(true, false);
+        Path dir = TestDatabases.dataDirectory("srg-leftover");
         ServerProcess server = ServerProcess.start(dir, Duration.ofMinutes(4));
         long postgres = Long.parseLong(Files.readAllLines(dir.resolve("postgres").resolve("postmaster.pid")).getFirst().strip());
         server.kill();

@@ -21,6 +21,18 @@ public final class TestDatabases {
 
     private TestDatabases() {}
 
+    /**
+     * A new temporary directory for a data directory: traversable by others, because the embedded
+     * PostgreSQL runs as its own user (it refuses root) and must reach what is inside.
+     */
+    public static Path dataDirectory(String prefix) throws IOException {
+        Path dir = Files.createTempDirectory(prefix);
+        if (!dir.toFile().setExecutable(true, false)) {
+            throw new IOException("cannot open " + dir + " to other users");
+        }
+        return dir;
+    }
+
     /** How to reach a fresh, empty database. */
     public record Fresh(String url, String user, String password) {}
 
@@ -75,8 +87,7 @@ public final class TestDatabases {
             return admin;
         }
         try {
-            Path dir = Files.createTempDirectory("srg-test-pg");
-            dir.toFile().setExecutable(true, false);
+            Path dir = dataDirectory("srg-test-pg");
             EmbeddedPostgres pg = EmbeddedPostgres.start(dir);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 pg.close();

@@ -36,8 +36,7 @@ public final class TestServer implements AutoCloseable {
     /** A server with test kinds or test backends, through the one composition root. */
     public static TestServer start(ServerExtensions extensions, UnaryOperator<ServerConfig> customize) {
         try {
-            Path dataDir = Files.createTempDirectory("srg-test");
-            dataDir.toFile().setExecutable(true, false);
+            Path dataDir = TestDatabases.dataDirectory("srg-test");
             TestDatabases.Fresh db = TestDatabases.fresh();
             ServerConfig config = customize.apply(ServerConfig.forDatabase(dataDir, db.url(), db.user(), db.password()));
             return new TestServer(SrgServer.start(config, extensions), extensions, dataDir, db);
@@ -49,8 +48,7 @@ public final class TestServer implements AutoCloseable {
     /** A server on a database the test provides (one it can stop and start, say). */
     public static TestServer onDatabase(String url, String user, String password) {
         try {
-            Path dataDir = Files.createTempDirectory("srg-test");
-            dataDir.toFile().setExecutable(true, false);
+            Path dataDir = TestDatabases.dataDirectory("srg-test");
             TestDatabases.Fresh db = new TestDatabases.Fresh(url, user, password);
             return new TestServer(SrgServer.start(ServerConfig.forDatabase(dataDir, url, user, password)), ServerExtensions.NONE,
                     dataDir, db);
@@ -70,8 +68,7 @@ public final class TestServer implements AutoCloseable {
     /** The same with settings of its own (its regions, say); its data and task directories are its own. */
     public TestServer second(UnaryOperator<ServerConfig> customize) {
         try {
-            Path dir = Files.createTempDirectory("srg-test");
-            dir.toFile().setExecutable(true, false);
+            Path dir = TestDatabases.dataDirectory("srg-test");
             Files.writeString(dir.resolve("admin.token"), adminToken + "\n");
             return new TestServer(SrgServer.start(customize.apply(ServerConfig.forDatabase(dir, db.url(), db.user(), db.password())),
                     extensions), extensions, dir, db);

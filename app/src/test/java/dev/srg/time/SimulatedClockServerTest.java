@@ -3,6 +3,7 @@ package dev.srg.time;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.srg.testing.ServerProcess;
+import dev.srg.testing.TestDatabases;
 import dev.srg.testing.TestHttp;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,8 +22,7 @@ class SimulatedClockServerTest {
     @Test
     @DisplayName("an operator rehearses 40 days: one advance freezes and expires; prices come from the file; a restart keeps the time")
     void rehearseAMonth() throws Exception {
-        Path dir = Files.createTempDirectory("srg-clock");
-        dir.toFile().setExecutable(true, false);
+        Path dir = TestDatabases.dataDirectory("srg-clock");
         Path prices = Files.writeString(dir.resolve("prices.properties"), "currency=EUR\nsubscription-cu-month=10\n");
         Instant moved;
         String payg;
