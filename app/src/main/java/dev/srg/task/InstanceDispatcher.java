@@ -266,11 +266,21 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         try {
             Active active = readActive();
             Set<String> groups = active.groups();
-            limits.readAll(groups).forEach((id, read) -> {
-                GroupLedger ledger = new GroupLedger(read);
-                active.started().stream().filter(r -> r.info().resourceGroupId().equals(id))
-                        .forEach(r -> ledger.restoreRunning(r.id(), r.info().usageType(), r.info().cu().milli()));
-                active.queued().stream().filter(q -> q.groupId().equals(id)).forEach(q -> ledger.enqueue(q.task()));
+            Map<String, GroupLedger> rehearsal = new HashMap<>();
+            limits.readAll(groups).forEach((id, read) -> rehearsal.put(id, new GroupLedger(read)));
+            for (InstanceDao.Row r : active.started()) {
+                GroupLedger ledger = rehearsal.get(r.info().resourceGroupId());
+                if (ledger != null) {
+                    ledger.restoreRunning(r.id(), r.info().usageType(), r.info().cu().milli());
+                }
+            }
+            for (InstanceDao.Queued q : active.queued()) {
+                GroupLedger ledger = rehearsal.get(q.groupId());
+                if (ledger != null) {
+                    ledger.enqueue(q.task());
+                }
+            }
+            rehearsal.forEach((id, ledger) -> {
                 ledger.admit(clock.millis());
                 context.network(id);
             });
