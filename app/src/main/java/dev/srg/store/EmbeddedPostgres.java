@@ -157,6 +157,40 @@ public final class EmbeddedPostgres implements AutoCloseable {
         }
     }
 
+    /**
+     * The processes a dead postmaster left: run from these binaries with this data directory as
+     * their working directory (the postmaster changes to it at start; its children inherit it).
+     * Found by one scan of /proc when the postmaster is found dead, so that nothing reads every
+     * process's stat file five times a second while it lives (its children by ppid are no longer
+     * findable once it is gone: they are re-parented).
+     */
+    private List<ProcessHandle> leftoverBackends() {
+        Path postgres;
+        Path data;
+        try {
+            postgres = binaries.resolve("bin").resolve("postgres").toRealPath();
+            data = pgData.toRealPath();
+        } catch (IOException e) {
+            return List.of();
+        }
+        List<ProcessHandle> found = new ArrayList<>();
+        try (var entries = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+            for (Path entry : entries) {
+                try {
+                    if (Files.readSymbolicLink(entry.resolve("cwd")).equals(data)
+                            && Files.readSymbolicLink(entry.resolve("exe")).equals(postgres)) {
+                        ProcessHandle.of(Long.parseLong(entry.getFileName().toString())).ifPresent(found::add);
+                    }
+                } catch (IOException | NumberFormatException e) {
+                    // gone meanwhile, or not ours to read
+                }
+            }
+        } catch (IOException e) {
+            // no /proc: nothing to find
+        }
+        return found;
+    }
+
     /** Starts the server again on the same port after it died (the supervisor does this; tests too). */
     public void restart() throws IOException {
         synchronized (lifecycle) {
@@ -177,14 +211,10 @@ public final class EmbeddedPostgres implements AutoCloseable {
         private long nextAttemptNanos;
         private long downSinceNanos;
 
-        /** The postmaster's children as last seen: they outlive a killed postmaster for a while. */
-        private List<ProcessHandle> children = List.of();
-
         @Override
         public void run() {
             if (closing || running()) {
                 backoffMillis = 0;
-                children = ProcessHandle.of(postmasterPid).map(p -> p.children().toList()).orElse(List.of());
                 return;
             }
             long now = System.nanoTime();
@@ -192,8 +222,12 @@ public final class EmbeddedPostgres implements AutoCloseable {
                 LOG.warn("the embedded PostgreSQL (pid {}) is gone; starting it again", postmasterPid);
                 // its backends hold the shared memory that a new postmaster refuses to share; they would
                 // exit by themselves on noticing the loss, but only when they next look
-                children.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
-                children = List.of();
+                List<ProcessHandle> leftovers = leftoverBackends();
+                if (!leftovers.isEmpty()) {
+                    LOG.warn("killing the {} processes the dead postmaster left: {}", leftovers.size(),
+                            leftovers.stream().map(ProcessHandle::pid).toList());
+                    leftovers.forEach(ProcessHandle::destroyForcibly);
+                }
                 downSinceNanos = now;
                 backoffMillis = WATCH_EVERY.toMillis();
             } else if (now - nextAttemptNanos < 0) {

@@ -6,6 +6,7 @@ import dev.srg.testing.ServerProcess;
 import dev.srg.testing.TestDatabases;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
@@ -62,6 +63,13 @@ class EmbeddedDatabaseRecoveryTest {
             var http = server.http(dir);
             String vpcId = http.post("vpcs", Map.of("name", "kept", "regionId", "local", "cidr", "10.0.0.0/16")).id();
             long pid = Long.parseLong(Files.readAllLines(dir.resolve("postgres/postmaster.pid")).get(0).strip());
+            // its children stopped first cannot notice the loss and exit by themselves: they hold the shared
+            // memory a new postmaster refuses to share until srg finds and kills them
+            List<ProcessHandle> children = ProcessHandle.of(pid).orElseThrow().children().toList();
+            assertThat(children).isNotEmpty();
+            for (ProcessHandle child : children) {
+                assertThat(new ProcessBuilder("kill", "-STOP", Long.toString(child.pid())).start().waitFor()).isZero();
+            }
             assertThat(ProcessHandle.of(pid).map(ProcessHandle::destroyForcibly)).contains(true);
 
             // until it is back every answer is a quick 503 (or already a 200)
@@ -86,7 +94,8 @@ class EmbeddedDatabaseRecoveryTest {
             }
             long restarted = Long.parseLong(Files.readAllLines(dir.resolve("postgres/postmaster.pid")).get(0).strip());
             assertThat(restarted).isNotEqualTo(pid);
-            assertThat(server.output()).contains("starting it again");
+            assertThat(server.output()).contains("starting it again").contains("processes the dead postmaster left");
+            assertThat(children).noneMatch(ProcessHandle::isAlive);
             // committed before the kill: kept; writes work again
             assertThat(http.get("vpcs/" + vpcId).json().get("name").asString()).isEqualTo("kept");
             assertThat(http.post("vpcs", Map.of("name", "after", "regionId", "local", "cidr", "10.1.0.0/16")).status()).isEqualTo(201);
