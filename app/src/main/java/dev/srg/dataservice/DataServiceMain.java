@@ -2,9 +2,7 @@ package dev.srg.dataservice;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.math.BigDecimal;
@@ -132,9 +130,11 @@ public final class DataServiceMain {
     private static void serve(SocketChannel channel) {
         Sources sources = new Sources();
         ByteArrayOutputStream rows = new ByteArrayOutputStream(4096);
+        // the head and the rows go out together, in one write from an array kept for the connection's life
+        WorkerProtocol.Frame answer = new WorkerProtocol.Frame(4096);
         try (channel;
-             DataInputStream in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(channel), 16 * 1024));
-             DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(channel), 16 * 1024))) {
+             DataInputStream in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(channel), 16 * 1024))) {
+            OutputStream out = Channels.newOutputStream(channel);
             for (byte[] frame = WorkerProtocol.read(in); frame != null; frame = WorkerProtocol.read(in)) {
                 rows.reset();
                 WorkerProtocol.Head head;
@@ -143,14 +143,14 @@ public final class DataServiceMain {
                 } catch (IOException | RuntimeException e) {
                     head = WorkerProtocol.Head.failed("BAD_REQUEST", String.valueOf(e.getMessage()), null);
                 }
-                byte[] headBytes = head.encode();
-                out.writeInt(headBytes.length);
-                out.write(headBytes);
+                answer.reset();
+                head.writeTo(answer);
                 if (head.ok()) {
-                    out.writeInt(rows.size());
-                    rows.writeTo(out);
+                    int start = answer.begin();
+                    rows.writeTo(answer);
+                    answer.end(start);
                 }
-                out.flush();
+                answer.sendTo(out);
             }
         } catch (IOException e) {
             // srg went away (or gave up on a slow answer): nothing to answer
