@@ -3,6 +3,8 @@ package dev.srg.dataservice;
 import static java.util.Objects.requireNonNull;
 
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
@@ -87,54 +89,70 @@ final class CallLog implements AutoCloseable {
         }
     }
 
+    /** PostgreSQL's binary COPY header: the signature, no flags, no extension. */
+    private static final byte[] COPY_HEADER = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xff, '\r', '\n', 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    /** timestamptz in binary: microseconds since 2000-01-01 UTC. */
+    private static final long PG_EPOCH_MICROS = TimeUnit.SECONDS.toMicros(Instant.parse("2000-01-01T00:00:00Z").getEpochSecond());
+
     /**
-     * The batch in one COPY (text format): the profile of the server had the earlier INSERT of the
-     * columns as arrays at 9 % of its CPU per call, most of it pgjdbc escaping each array element
-     * (docs/benchmarks.md, sixth round); COPY's text is written here in one pass and parsed by the
-     * database on its fastest path.
+     * The batch in one binary COPY: the profile of the server had the earlier INSERT of the columns
+     * as arrays at 9 % of its CPU per call, most of it pgjdbc escaping each array element, and a
+     * text COPY still spent most of its time formatting times and numbers (docs/benchmarks.md,
+     * sixth round); in binary, a line is its values' bytes.
      */
     private void write(List<Call> batch) {
         if (batch.isEmpty()) {
             return;
         }
-        StringBuilder text = new StringBuilder(batch.size() * 96);
-        for (Call c : batch) {
-            field(text, c.apiId()).append('\t');
-            field(text, c.version() == null ? null : c.version().toString()).append('\t');
-            field(text, c.appId()).append('\t');
-            text.append(c.status()).append('\t');
-            field(text, c.errorCode()).append('\t');
-            text.append(c.latencyMillis()).append('\t').append(c.rows()).append('\t');
-            text.append(c.calledAt()).append('\n'); // ISO 8601 in UTC, which timestamptz reads
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(COPY_HEADER.length + batch.size() * 128 + 2);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.write(COPY_HEADER);
+            for (Call c : batch) {
+                out.writeShort(8);
+                text(out, c.apiId());
+                int4(out, c.version());
+                text(out, c.appId());
+                int4(out, c.status());
+                text(out, c.errorCode());
+                out.writeInt(8);
+                out.writeDouble(c.latencyMillis());
+                int4(out, c.rows());
+                out.writeInt(8);
+                out.writeLong(TimeUnit.SECONDS.toMicros(c.calledAt().getEpochSecond()) + c.calledAt().getNano() / 1000
+                        - PG_EPOCH_MICROS);
+            }
+            out.writeShort(-1);
+        } catch (IOException e) {
+            throw new IllegalStateException(e); // in memory
         }
-        byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
         jdbi.useHandle(h -> {
             try {
                 h.getConnection().unwrap(PGConnection.class).getCopyAPI().copyIn("""
                         COPY ds_calls (api_id, version, app_id, status, error_code, latency_millis, row_count, called_at)
-                        FROM STDIN (FORMAT text)""", new ByteArrayInputStream(bytes));
+                        FROM STDIN (FORMAT binary)""", new ByteArrayInputStream(bytes.toByteArray()));
             } catch (SQLException | IOException e) {
                 throw new IllegalStateException("COPY into ds_calls: " + e.getMessage(), e);
             }
         });
     }
 
-    /** A text field of COPY: null as \N, and its backslashes, tabs and line ends escaped. */
-    private static StringBuilder field(StringBuilder out, String value) {
+    private static void text(DataOutputStream out, String value) throws IOException {
         if (value == null) {
-            return out.append("\\N");
+            out.writeInt(-1);
+            return;
         }
-        for (int i = 0; i < value.length(); i++) {
-            char ch = value.charAt(i);
-            switch (ch) {
-                case '\\' -> out.append("\\\\");
-                case '\t' -> out.append("\\t");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                default -> out.append(ch);
-            }
+        byte[] b = value.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    private static void int4(DataOutputStream out, Integer value) throws IOException {
+        if (value == null) {
+            out.writeInt(-1);
+            return;
         }
-        return out;
+        out.writeInt(4);
+        out.writeInt(value);
     }
 
     @Override

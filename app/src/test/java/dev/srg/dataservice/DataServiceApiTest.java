@@ -120,6 +120,9 @@ class DataServiceApiTest extends DataServiceTestBase {
         List<String> seen = new ArrayList<>();
         calls.forEach(c -> seen.add(c.path("status").asInt() + "/" + c.path("appId").asString("-") + "/" + c.path("rows").asInt()));
         assertThat(seen).contains("200/" + granted.get("id") + "/1", "403/" + ungranted.get("id") + "/0", "401/-/0");
+        List<String> codes = new ArrayList<>();
+        calls.forEach(c -> codes.add(c.path("status").asInt() + " " + c.path("errorCode").asString("-")));
+        assertThat(codes).contains("200 -", "403 DataService.NotGranted", "401 DataService.InvalidAppCode");
         JsonNode first = calls.get(calls.size() - 1);
         assertThat(first.path("version").asInt()).isEqualTo(1);
         assertThat(first.path("latencyMillis").asDouble()).isPositive();
