@@ -147,6 +147,8 @@ public final class DataServiceGateway implements AutoCloseable {
     public void routesChanged() {
         routes.invalidateAll();
         apps.invalidateAll();
+        // not needed to refuse a deleted app's code (the app cache does), but no such code is kept in memory either
+        appCodeKeys.clear();
     }
 
     public CallResult call(CallRequest r) {
