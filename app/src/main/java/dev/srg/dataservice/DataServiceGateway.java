@@ -73,6 +73,13 @@ public final class DataServiceGateway implements AutoCloseable {
     private final RefreshingCache<String, Optional<App>> apps;
     private final RefreshingCache<String, Optional<WorkerSource>> sources;
     private final RefreshingCache<String, String> groupStates;
+    /**
+     * AppCode → its key in {@link #apps} ("code:" + SHA-256), for codes that named an app: the hash
+     * was 4 % of the server's CPU per call (docs/benchmarks.md, sixth round). A function of the code
+     * alone, so it is never stale: whether the app still exists, and what it is granted, is still
+     * {@link #apps}' and the route's answer, invalidated at once by a change ({@link #routesChanged}).
+     */
+    private final Map<String, String> appCodeKeys = new ConcurrentHashMap<>();
     private final Map<String, TokenBucket> buckets = new ConcurrentHashMap<>();
     private final Map<String, Meters> meters = new ConcurrentHashMap<>();
 
@@ -140,6 +147,8 @@ public final class DataServiceGateway implements AutoCloseable {
     public void routesChanged() {
         routes.invalidateAll();
         apps.invalidateAll();
+        // not needed to refuse a deleted app's code (the app cache does), but no such code is kept in memory either
+        appCodeKeys.clear();
     }
 
     public CallResult call(CallRequest r) {
@@ -297,7 +306,18 @@ public final class DataServiceGateway implements AutoCloseable {
     private App authenticate(CallRequest r) {
         String auth = r.authorization();
         if (auth != null && auth.regionMatches(true, 0, "APPCODE ", 0, 8)) {
-            return apps.get("code:" + DataServiceManager.sha256(auth.substring(8).strip())).orElseThrow(() -> unauthorized("DataService.InvalidAppCode", "the AppCode is not valid"));
+            String appCode = auth.substring(8).strip();
+            String known = appCodeKeys.get(appCode);
+            String key = known != null ? known : "code:" + DataServiceManager.sha256(appCode);
+            App app = apps.get(key).orElseThrow(() -> unauthorized("DataService.InvalidAppCode", "the AppCode is not valid"));
+            if (known == null) {
+                // only codes of an app are kept (callers' junk is not), and never more than the cache of apps holds
+                if (appCodeKeys.size() >= RefreshingCache.MAX_ENTRIES) {
+                    appCodeKeys.clear();
+                }
+                appCodeKeys.put(appCode, key);
+            }
+            return app;
         }
         if (r.appKey() == null && r.signature() == null) {
             throw unauthorized("DataService.Unauthorized", "send Authorization: APPCODE <appCode>, or sign the request"

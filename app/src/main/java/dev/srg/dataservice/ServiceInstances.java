@@ -51,6 +51,7 @@ public final class ServiceInstances implements AutoCloseable {
     private final Map<String, Run> runs = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     private final Set<String> refreshing = ConcurrentHashMap.newKeySet();
+    private final StartFailures startFailures;
 
     /** What a call needs of the service now; {@code secret} admits srg to a worker reached over TCP. */
     private record Run(String instanceId, String runId, String status, long milliCu, long readAt, byte[] secret) {}
@@ -59,9 +60,12 @@ public final class ServiceInstances implements AutoCloseable {
      * @param secrets srg's key, from which each instance's worker secret is derived (DataServiceKind)
      * @param endpointOfRun where a run's worker listens: the local backend's socket in
      *     {@code <runtime>/instances/<run id>/home}, or a Pod's address
+     * @param startFailures the services that did not fit their group just now, told of every change of a
+     *     group's limits (SrgServer gives it to the groups' manager)
      */
     public ServiceInstances(Jdbi jdbi, Clock clock, InstanceManager instances, SecretBox secrets,
-                            Function<String, WorkerEndpoint> endpointOfRun) {
+                            Function<String, WorkerEndpoint> endpointOfRun, StartFailures startFailures) {
+        this.startFailures = requireNonNull(startFailures, "startFailures is null");
         this.jdbi = requireNonNull(jdbi, "jdbi is null");
         this.clock = requireNonNull(clock, "clock is null");
         this.instances = requireNonNull(instances, "instances is null");
@@ -97,6 +101,7 @@ public final class ServiceInstances implements AutoCloseable {
                     .bind("now", clock.instant()).execute());
             LOG.info("dataservice: started {} for workspace {} on group {} ({} CU)", started.id(), workspaceId, groupId,
                     ComputeUnits.ofMilli(milliCu));
+            startFailures.forget(workspaceId, groupId);
             runs.remove(key);
             return started.id();
         }
@@ -133,6 +138,7 @@ public final class ServiceInstances implements AutoCloseable {
                     INSERT INTO ds_services (workspace_id, resource_group_id, milli_cu, updated_at) VALUES (:ws, :rg, :cu, :now)
                     ON CONFLICT (workspace_id, resource_group_id) DO UPDATE SET milli_cu = :cu, updated_at = :now""")
                     .bind("ws", workspaceId).bind("rg", groupId).bind("cu", cu.milli()).bind("now", clock.instant()).execute());
+            startFailures.forget(workspaceId, groupId);
             stop(workspaceId, groupId);
         }
         return info(workspaceId, groupId);
@@ -228,6 +234,11 @@ public final class ServiceInstances implements AutoCloseable {
                 + " which does not reach the data source: " + verdict.reason();
     }
 
+    private static DataServiceGateway.RetryAfter doesNotFit() {
+        return new DataServiceGateway.RetryAfter(503, "ServiceUnavailable.DataService.Quota", "the API's service does not fit"
+                + " its resource group's DATA_SERVICE quota or size; the group's owner raises them or lowers the service's CU", 60);
+    }
+
     private static SrgException notServing(Run run) {
         String status = run.status() == null ? "STARTING" : run.status();
         return new RetryLater(status.equals("QUEUED")
@@ -270,6 +281,12 @@ public final class ServiceInstances implements AutoCloseable {
                 return cached;
             }
         }
+        // it did not fit its group a moment ago and the group has not changed since: the same answer, without
+        // reading the store and trying admission again on every call
+        if (startFailures.recentlyFailed(workspaceId, groupId)) {
+            throw doesNotFit();
+        }
+        long mark = startFailures.mark();
         Run run = current(key, workspaceId, groupId);
         if (run == null) {
             // gone (cancelled, failed, never started, resized): calls bring it back
@@ -283,9 +300,8 @@ public final class ServiceInstances implements AutoCloseable {
                 // its CU can never fit the group as it is now (a quota or a scale-in since it was set): the caller
                 // is told to come back, the owner why (the CU is the owner's to change, not the caller's)
                 LOG.debug("dataservice: the service of {} cannot start: {}", key, e.detail());
-                throw new DataServiceGateway.RetryAfter(503, "ServiceUnavailable.DataService.Quota", "the API's service"
-                        + " does not fit its resource group's DATA_SERVICE quota or size; the group's owner raises them or"
-                        + " lowers the service's CU", 60);
+                startFailures.failed(workspaceId, groupId, mark);
+                throw doesNotFit();
             }
             runs.remove(key);
             return new Run(id, null, "QUEUED", 0, System.nanoTime(), null);

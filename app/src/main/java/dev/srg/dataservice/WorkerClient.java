@@ -5,6 +5,7 @@ import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
@@ -114,7 +115,8 @@ final class WorkerClient implements AutoCloseable {
                 conn = pool.open();
             }
             boolean introduce = !conn.sources.contains(source.key());
-            byte[] frame = request.with(source.key(), introduce ? source.details() : null).encode();
+            conn.frame.reset();
+            request.with(source.key(), introduce ? source.details() : null).writeTo(conn.frame);
             Conn current = conn;
             current.deadline = deadline;
             busy.add(current);
@@ -125,7 +127,7 @@ final class WorkerClient implements AutoCloseable {
                     WorkerProtocol.prove(conn.in, conn.out, conn.secret);
                     conn.secret = null;
                 }
-                WorkerProtocol.write(conn.out, frame);
+                conn.frame.sendTo(conn.raw);
                 byte[] headFrame = WorkerProtocol.read(conn.in);
                 if (headFrame != null && headFrame.length > 0 && headFrame[0] == '{') {
                     conn.close();
@@ -253,9 +255,14 @@ final class WorkerClient implements AutoCloseable {
         final SocketChannel channel;
         final DataInputStream in;
         final DataOutputStream out;
+        /** The socket unbuffered: a request goes out in one write from {@link #frame}. */
+        final OutputStream raw;
+        /** The request being sent, in an array kept for the connection's life. */
+        final WorkerProtocol.Frame frame = new WorkerProtocol.Frame(512);
 
         Conn(SocketChannel channel) {
             this.channel = channel;
+            this.raw = Channels.newOutputStream(channel);
             this.in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(channel), 16 * 1024));
             this.out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(channel), 16 * 1024));
         }

@@ -4,14 +4,12 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -55,6 +53,9 @@ final class WorkerProtocol {
     static final int CHALLENGE_BYTES = 32;
     private static final byte[] ADMITTED = "ok".getBytes(StandardCharsets.US_ASCII);
 
+    /** A data source's details in a request, in this order (then its port). */
+    private static final List<String> CONN_KEYS = List.of("type", "host", "database", "user", "password");
+
     /** The first byte of a binary request and head. */
     static final byte BINARY = 1;
 
@@ -71,53 +72,56 @@ final class WorkerProtocol {
         }
 
         byte[] encode() {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(128 + sql.length());
-            try (DataOutputStream out = new DataOutputStream(bytes)) {
-                out.writeByte(BINARY);
-                writeString(out, ds);
-                out.writeBoolean(conn != null);
-                if (conn != null) {
-                    for (String k : List.of("type", "host", "database", "user", "password")) {
-                        writeString(out, (String) conn.get(k));
-                    }
-                    out.writeInt(((Number) conn.get("port")).intValue());
+            Frame f = new Frame(128 + sql.length());
+            writeTo(f);
+            return f.body();
+        }
+
+        /** Appends this request as one frame (its length, then its bytes) to {@code f}. */
+        void writeTo(Frame f) {
+            int start = f.begin();
+            f.writeByte(BINARY);
+            f.writeString(ds);
+            f.writeBoolean(conn != null);
+            if (conn != null) {
+                for (String k : CONN_KEYS) {
+                    f.writeString((String) conn.get(k));
                 }
-                writeString(out, sql);
-                writeBinds(out, binds);
-                out.writeBoolean(countSql != null);
-                if (countSql != null) {
-                    writeString(out, countSql);
-                    writeBinds(out, countBinds);
-                }
-                out.writeInt(maxRows);
-                out.writeInt(timeoutMillis);
-            } catch (IOException e) {
-                throw new IllegalStateException(e); // in memory
+                f.writeInt(((Number) conn.get("port")).intValue());
             }
-            return bytes.toByteArray();
+            f.writeString(sql);
+            f.writeBinds(binds);
+            f.writeBoolean(countSql != null);
+            if (countSql != null) {
+                f.writeString(countSql);
+                f.writeBinds(countBinds);
+            }
+            f.writeInt(maxRows);
+            f.writeInt(timeoutMillis);
+            f.end(start);
         }
 
         static Request decode(byte[] frame) throws IOException {
-            DataInputStream in = new DataInputStream(new ByteArrayInputStream(frame));
+            Reader in = new Reader(frame);
             if (in.readByte() != BINARY) {
                 throw new IOException("not a request of this srg");
             }
-            String ds = readString(in);
+            String ds = in.readString();
             Map<String, Object> conn = null;
             if (in.readBoolean()) {
                 conn = new LinkedHashMap<>();
-                for (String k : List.of("type", "host", "database", "user", "password")) {
-                    conn.put(k, readString(in));
+                for (String k : CONN_KEYS) {
+                    conn.put(k, in.readString());
                 }
                 conn.put("port", in.readInt());
             }
-            String sql = readString(in);
-            List<List<String>> binds = readBinds(in);
+            String sql = in.readString();
+            List<List<String>> binds = in.readBinds();
             String countSql = null;
             List<List<String>> countBinds = null;
             if (in.readBoolean()) {
-                countSql = readString(in);
-                countBinds = readBinds(in);
+                countSql = in.readString();
+                countBinds = in.readBinds();
             }
             return new Request(ds, conn, sql, binds, countSql, countBinds, in.readInt(), in.readInt());
         }
@@ -138,70 +142,195 @@ final class WorkerProtocol {
         }
 
         byte[] encode() {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(ok ? 16 : 256);
-            try (DataOutputStream out = new DataOutputStream(bytes)) {
-                out.writeByte(BINARY);
-                out.writeBoolean(ok);
-                out.writeInt(rows);
-                out.writeLong(total);
-                for (String s : new String[] {error, message, sqlState, address}) {
-                    writeString(out, s);
-                }
-            } catch (IOException e) {
-                throw new IllegalStateException(e); // in memory
-            }
-            return bytes.toByteArray();
+            Frame f = new Frame(ok ? 32 : 256);
+            writeTo(f);
+            return f.body();
+        }
+
+        /** Appends this head as one frame to {@code f}. */
+        void writeTo(Frame f) {
+            int start = f.begin();
+            f.writeByte(BINARY);
+            f.writeBoolean(ok);
+            f.writeInt(rows);
+            f.writeLong(total);
+            f.writeString(error);
+            f.writeString(message);
+            f.writeString(sqlState);
+            f.writeString(address);
+            f.end(start);
         }
 
         static Head decode(byte[] frame) throws IOException {
-            DataInputStream in = new DataInputStream(new ByteArrayInputStream(frame));
+            Reader in = new Reader(frame);
             if (in.readByte() != BINARY) {
                 throw new IOException("not an answer of this srg's worker");
             }
-            return new Head(in.readBoolean(), in.readInt(), in.readLong(), readString(in), readString(in), readString(in),
-                    readString(in));
+            return new Head(in.readBoolean(), in.readInt(), in.readLong(), in.readString(), in.readString(), in.readString(),
+                    in.readString());
         }
     }
 
-    private static void writeString(DataOutputStream out, String s) throws IOException {
-        if (s == null) {
-            out.writeInt(-1);
-            return;
+    /**
+     * Frames being written: one growing array, kept per connection and reused for every call (the
+     * profile had a stream, an array and a copy of it made per frame on both sides), written to the
+     * socket in one write with what follows it (the worker's head and rows go together).
+     */
+    static final class Frame extends OutputStream {
+        private static final int KEPT_BYTES = 256 * 1024;
+        private byte[] buf;
+        private int count;
+
+        Frame(int capacity) {
+            buf = new byte[capacity];
         }
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        out.writeInt(b.length);
-        out.write(b);
+
+        /** Empty again; an array grown past {@link #KEPT_BYTES} by a large answer is not kept for the next one. */
+        void reset() {
+            count = 0;
+            if (buf.length > KEPT_BYTES) {
+                buf = new byte[KEPT_BYTES];
+            }
+        }
+
+        /** Starts a frame: room for its length. @return where it starts, for {@link #end} */
+        int begin() {
+            int start = count;
+            writeInt(0);
+            return start;
+        }
+
+        void end(int start) {
+            int length = count - start - 4;
+            buf[start] = (byte) (length >>> 24);
+            buf[start + 1] = (byte) (length >>> 16);
+            buf[start + 2] = (byte) (length >>> 8);
+            buf[start + 3] = (byte) length;
+        }
+
+        /** The bytes of the one frame written, without its length. */
+        byte[] body() {
+            return Arrays.copyOfRange(buf, 4, count);
+        }
+
+        /** Sends what was written: one write on the socket for the frames together. */
+        void sendTo(OutputStream out) throws IOException {
+            out.write(buf, 0, count);
+            out.flush();
+        }
+
+        @Override
+        public void write(int b) {
+            writeByte(b);
+        }
+
+        private void ensure(int more) {
+            if (count + more > buf.length) {
+                buf = Arrays.copyOf(buf, Math.max(buf.length * 2, count + more));
+            }
+        }
+
+        void writeByte(int b) {
+            ensure(1);
+            buf[count++] = (byte) b;
+        }
+
+        void writeBoolean(boolean b) {
+            writeByte(b ? 1 : 0);
+        }
+
+        void writeInt(int v) {
+            ensure(4);
+            buf[count++] = (byte) (v >>> 24);
+            buf[count++] = (byte) (v >>> 16);
+            buf[count++] = (byte) (v >>> 8);
+            buf[count++] = (byte) v;
+        }
+
+        void writeLong(long v) {
+            writeInt((int) (v >>> 32));
+            writeInt((int) v);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            ensure(len);
+            System.arraycopy(b, off, buf, count, len);
+            count += len;
+        }
+
+        void writeString(String s) {
+            if (s == null) {
+                writeInt(-1);
+                return;
+            }
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            writeInt(b.length);
+            write(b, 0, b.length);
+        }
+
+        void writeBinds(List<List<String>> binds) {
+            writeInt(binds.size());
+            for (List<String> b : binds) {
+                writeString(b.get(0));
+                writeString(b.get(1));
+            }
+        }
     }
 
-    private static String readString(DataInputStream in) throws IOException {
-        int n = in.readInt();
-        if (n < 0) {
-            return null;
-        }
-        if (n > in.available()) {
-            throw new IOException("a string runs past its frame");
-        }
-        return new String(in.readNBytes(n), StandardCharsets.UTF_8);
-    }
+    /** Reads one frame's fields; a field that runs past the frame's end is an IOException, never a read beyond it. */
+    private static final class Reader {
+        private final ByteBuffer in;
 
-    private static void writeBinds(DataOutputStream out, List<List<String>> binds) throws IOException {
-        out.writeInt(binds.size());
-        for (List<String> b : binds) {
-            writeString(out, b.get(0));
-            writeString(out, b.get(1));
+        Reader(byte[] frame) {
+            in = ByteBuffer.wrap(frame);
         }
-    }
 
-    private static List<List<String>> readBinds(DataInputStream in) throws IOException {
-        int n = in.readInt();
-        if (n < 0 || n > in.available()) {
-            throw new IOException("a list of binds runs past its frame");
+        private void need(int n) throws IOException {
+            if (n < 0 || n > in.remaining()) {
+                throw new IOException("a field runs past its frame");
+            }
         }
-        List<List<String>> binds = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            binds.add(Arrays.asList(readString(in), readString(in)));
+
+        byte readByte() throws IOException {
+            need(1);
+            return in.get();
         }
-        return binds;
+
+        boolean readBoolean() throws IOException {
+            return readByte() != 0;
+        }
+
+        int readInt() throws IOException {
+            need(4);
+            return in.getInt();
+        }
+
+        long readLong() throws IOException {
+            need(8);
+            return in.getLong();
+        }
+
+        String readString() throws IOException {
+            int n = readInt();
+            if (n == -1) {
+                return null;
+            }
+            need(n);
+            String s = new String(in.array(), in.position(), n, StandardCharsets.UTF_8);
+            in.position(in.position() + n);
+            return s;
+        }
+
+        List<List<String>> readBinds() throws IOException {
+            int n = readInt();
+            need(n); // each bind takes more than a byte: a count past the frame is refused before any list is made
+            List<List<String>> binds = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                binds.add(Arrays.asList(readString(), readString()));
+            }
+            return binds;
+        }
     }
 
     static void write(DataOutputStream out, byte[] frame) throws IOException {

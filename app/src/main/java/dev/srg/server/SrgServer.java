@@ -165,8 +165,10 @@ public final class SrgServer implements AutoCloseable {
         OrderBook orders = new OrderBook(jdbi, config.prices());
         ResourceGroupProvisioner provisioner = new ResourceGroupProvisioner(config.provisioningDelay());
         closeables.push(provisioner);
+        // DataService: a service that did not fit its group is tried again at once when the group's limits change
+        dev.srg.dataservice.StartFailures dataServiceStartFailures = new dev.srg.dataservice.StartFailures();
         ResourceGroupManager groups = new ResourceGroupManager(jdbi, regions, networks, access, clock,
-                dispatcher::running, List.of(dispatcher::limitsChanged), orders, provisioner);
+                dispatcher::running, List.of(dispatcher::limitsChanged, dataServiceStartFailures), orders, provisioner);
         WorkspaceManager workspaces = new WorkspaceManager(jdbi, regions, groups, access, clock);
         // work-preserving restart: re-attach to what runs, finish what ended, before serving; a follower
         // hands its work to the leader and does the same when it takes over
@@ -200,7 +202,10 @@ public final class SrgServer implements AutoCloseable {
         // SPEC BEY-3: budgets measured by the chargeback report; thresholds notified once a month
         dev.srg.billing.ChargebackReport chargeback = new dev.srg.billing.ChargebackReport(jdbi, clock, config.prices());
         dev.srg.billing.BudgetManager budgets = new dev.srg.billing.BudgetManager(jdbi, clock, chargeback,
-                monitoring.alerts()::hostAllowed, dispatcher::limitsChanged);
+                monitoring.alerts()::hostAllowed, g -> {
+                    dispatcher.limitsChanged(g);
+                    dataServiceStartFailures.limitsChanged(g);
+                });
         jobs.register("budgets", Duration.ofSeconds(30), budgets::runDue);
         ApiServer.Features features = new ApiServer.Features(access, audit, regions, networks, groups, workspaces, instances,
                 lifecycle, new dev.srg.connectivity.ConnectivityTests(jdbi, instances, new GroupNetworkContext(jdbi)::of,
@@ -208,7 +213,8 @@ public final class SrgServer implements AutoCloseable {
                 new dev.srg.privatezone.PrivateZones(jdbi, clock), dataSources,
                 new SyncMonitor(instances, new GroupNetworkContext(jdbi)::of), images,
                 new dev.srg.api.BeyondApi(chargeback, instances, schedules, budgets), cluster::view,
-                dataService(jdbi, clock, runtimeDir, instances, workspaces, dataSourceStore, secretBox, monitoring));
+                dataService(jdbi, clock, runtimeDir, instances, workspaces, dataSourceStore, secretBox, monitoring,
+                        dataServiceStartFailures));
         ClusterMetrics.register(monitoring.metrics().registry(), cluster);
         timeline.mark("features");
         // the web console: same app, same port, same managers (so the same authorization)
@@ -246,13 +252,13 @@ public final class SrgServer implements AutoCloseable {
      */
     private ApiServer.DataService dataService(Jdbi jdbi, Clock clock, Path runtimeDir, InstanceManager instances,
                                               WorkspaceManager workspaces, DataSourceStore dataSources, SecretBox secrets,
-                                              Monitoring monitoring) {
+                                              Monitoring monitoring, dev.srg.dataservice.StartFailures startFailures) {
         Path instancesDir = taskDirectory(runtimeDir);
         // a run on a Kubernetes backend is reached at its Pod's address; else at its socket in the local backend's home
         dev.srg.dataservice.ServiceInstances services = new dev.srg.dataservice.ServiceInstances(jdbi, clock, instances, secrets,
                 runId -> kubernetesBackends.stream().map(b -> b.dataServiceAddress(runId)).flatMap(java.util.Optional::stream)
                         .findFirst().map(dev.srg.dataservice.WorkerEndpoint::tcp).orElseGet(() -> dev.srg.dataservice.WorkerEndpoint
-                                .unix(instancesDir.resolve(runId).resolve("home").resolve("dataservice.sock"))));
+                                .unix(instancesDir.resolve(runId).resolve("home").resolve("dataservice.sock"))), startFailures);
         closeables.push(services);
         dev.srg.dataservice.DataServiceGateway gateway = new dev.srg.dataservice.DataServiceGateway(jdbi, clock, dataSources, secrets,
                 services, monitoring.metrics().registry());

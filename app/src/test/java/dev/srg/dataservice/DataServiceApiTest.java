@@ -120,6 +120,9 @@ class DataServiceApiTest extends DataServiceTestBase {
         List<String> seen = new ArrayList<>();
         calls.forEach(c -> seen.add(c.path("status").asInt() + "/" + c.path("appId").asString("-") + "/" + c.path("rows").asInt()));
         assertThat(seen).contains("200/" + granted.get("id") + "/1", "403/" + ungranted.get("id") + "/0", "401/-/0");
+        List<String> codes = new ArrayList<>();
+        calls.forEach(c -> codes.add(c.path("status").asInt() + " " + c.path("errorCode").asString("-")));
+        assertThat(codes).contains("200 -", "403 DataService.NotGranted", "401 DataService.InvalidAppCode");
         JsonNode first = calls.get(calls.size() - 1);
         assertThat(first.path("version").asInt()).isEqualTo(1);
         assertThat(first.path("latencyMillis").asDouble()).isPositive();
@@ -499,9 +502,18 @@ class DataServiceApiTest extends DataServiceTestBase {
         // (while the old worker stops: 503 ...Starting)
         Call waiting = callUntil(code, path, "ServiceUnavailable.DataService.Quota");
         assertThat(waiting.retryAfter()).isNotNull();
-        // the quota raised: the service starts, with two cores' quota on the new worker's cgroup
+        // the failure is remembered (StartFailures): the calls after it get the same 503
+        for (int i = 0; i < 3; i++) {
+            Call again = callWithCode(code, path, Map.of());
+            assertThat(again.code()).as(again.toString()).isEqualTo("ServiceUnavailable.DataService.Quota");
+            assertThat(again.retryAfter()).isNotNull();
+        }
+        // the quota raised: the very next call tries again (the memo is forgotten at once, not after its 2 s), and the
+        // service starts, with two cores' quota on the new worker's cgroup
         quota = admin.put("resource-groups/" + group + "/quotas", Map.of("quotas", Map.of("DATA_SERVICE", Map.of("maxCu", 2))));
         assertThat(quota.status()).as(quota.toString()).isEqualTo(200);
+        Call next = callWithCode(code, path, Map.of());
+        assertThat(next.code()).as(next.toString()).isNotEqualTo("ServiceUnavailable.DataService.Quota");
         assertThat(callWhenServed(code, path, Map.of()).status()).isEqualTo(200);
         assertThat(workerCpuCu(group)).isEqualTo(2.0);
 
@@ -516,6 +528,9 @@ class DataServiceApiTest extends DataServiceTestBase {
         server.advanceClock(Duration.ofSeconds(31));
         server.runBackgroundJobs();
         fx.awaitRunning(group);
+        // scaled: the next call tries again at once, as after a quota change
+        next = callWithCode(code, path, Map.of());
+        assertThat(next.code()).as(next.toString()).isNotEqualTo("ServiceUnavailable.DataService.Quota");
         assertThat(callWhenServed(code, path, Map.of()).status()).isEqualTo(200);
         assertThat(workerCpuCu(group)).isEqualTo(3.0);
         assertThat(admin.post("dataservice/apis/" + id + "/unpublish", null).status()).isEqualTo(200);
