@@ -187,7 +187,7 @@ final class DataServiceCommands extends ClientCommand {
     }
 
     @Command(name = "service", description = "Show (or with --cu set) the CU of a workspace's DATA_SERVICE service on a group.")
-    void service(@Parameters(paramLabel = "RG_ID") String group,
+    void service(@Parameters(paramLabel = "RG", description = "the resource group, a name or id") String group,
                  @Option(names = {"-w", "--workspace"}, paramLabel = "WS", description = DEFAULT_WORKSPACE) String ws,
                  @Option(names = "--cu") java.math.BigDecimal cu) {
         String workspace = workspace(ws);

@@ -27,15 +27,37 @@ final class Output {
     private final Format format;
     /** The terminal's width in characters, 0 when unknown (no cutting); asked only when a table is printed. */
     private final IntSupplier width;
+    /** Other resources' names for the columns that show their ids; asked only for a table. */
+    private final java.util.function.Supplier<Names.Labels> labels;
 
     Output(PrintWriter out, Format format) {
-        this(out, format, () -> 0);
+        this(out, format, () -> 0, () -> Names.Labels.NONE);
     }
 
-    Output(PrintWriter out, Format format, IntSupplier width) {
+    Output(PrintWriter out, Format format, IntSupplier width, java.util.function.Supplier<Names.Labels> labels) {
         this.out = out;
         this.format = format;
         this.width = width;
+        this.labels = labels;
+    }
+
+    /** The labels for these columns of these rows, their names asked for at once (nothing asked when no column shows an id). */
+    private Names.Labels labels(List<Column> columns, List<JsonNode> rows) {
+        Map<String, java.util.Set<String>> ids = new java.util.LinkedHashMap<>();
+        for (Column c : columns) {
+            for (JsonNode row : rows) {
+                List<String> refs = c.refIds(row);
+                if (!refs.isEmpty()) {
+                    ids.computeIfAbsent(c.ref(), k -> new java.util.TreeSet<>()).addAll(refs);
+                }
+            }
+        }
+        if (ids.isEmpty()) {
+            return Names.Labels.NONE;
+        }
+        Names.Labels l = labels.get();
+        l.prefetch(ids);
+        return l;
     }
 
     /**
@@ -69,9 +91,12 @@ final class Output {
             case name -> name(List.of(node));
             case table, wide -> {
                 List<String[]> rows = new ArrayList<>();
+                List<Column> all = new ArrayList<>(view.columns());
+                all.addAll(view.details());
+                Names.Labels names = labels(all, List.of(node));
                 for (List<Column> columns : List.of(view.columns(), view.details())) {
                     for (Column c : columns) {
-                        String v = c.detail(node);
+                        String v = c.detail(node, names);
                         if (v != null && !v.isEmpty()) {
                             rows.add(new String[] {c.header(), v});
                         }
@@ -100,10 +125,11 @@ final class Output {
                 if (format == Format.wide) {
                     columns.addAll(view.details());
                 }
+                Names.Labels names = labels(columns, items);
                 List<String[]> rows = new ArrayList<>();
                 rows.add(columns.stream().map(Column::header).toArray(String[]::new));
                 for (JsonNode item : items) {
-                    rows.add(columns.stream().map(c -> c.cell(item)).toArray(String[]::new));
+                    rows.add(columns.stream().map(c -> c.cell(item, names)).toArray(String[]::new));
                 }
                 table(rows, format == Format.table);
             }

@@ -34,7 +34,7 @@ final class ResourceGroupCommands extends ClientCommand {
                     Column.of("CYCLE", g -> g.hasNonNull("billingCycle")
                             ? g.get("billingCycle").path("count").asString() + " " + g.get("billingCycle").path("unit").asString() : null),
                     field("AUTO-RENEW", "autoRenew"), Column.time("EXPIRES", "expiresAt"), field("MAX-RUNNING", "schedulingMaxRunning"),
-                    joined("NETWORK-IDS", "networks", ResourceGroupCommands::network), joined("WORKSPACE-IDS", "workspaceIds"),
+                    joined("NETWORK-IDS", "networks", ResourceGroupCommands::network), joined("IN-WORKSPACES", "workspaceIds"),
                     Column.time("CREATED", "createdAt"), Column.time("UPDATED", "updatedAt"), field("TARGET-CU", "targetSpecCu"),
                     Column.time("TAKES-EFFECT", "transitionEndsAt"), Column.time("FROZEN", "frozenAt"), Column.time("RELEASED", "releasedAt")));
     static final View NETWORK = new View(List.of(field("ID", "id"), field("VPC", "vpcId"), field("VSWITCH", "vswitchId"),

@@ -140,7 +140,7 @@ class ClientCommandsTest {
         assertThat(ok("ws", "set-default", wsId, rg, "-o", "json").json().get("defaultResourceGroupId").asString()).isEqualTo(rg);
         assertThat(ok("ws", "dissociate", wsId, payg).out()).contains("Dissociated");
         Run wsGet = ok("ws", "get", wsId);
-        assertThat(wsGet.out()).contains("RESOURCE-GROUP-IDS  " + rg + "\n").contains(userId + " DEVELOPER");
+        assertThat(wsGet.out()).containsPattern("GROUPS +cli-sub \\(" + rg + "\\)\n").contains(userId + " DEVELOPER");
         assertThat(ok("ws", "member-remove", wsId, userId).out()).contains("Removed");
 
         JsonNode renamed = ok("rg", "rename", rg, "--name", "cli-sub-renamed", "--remark", "nightly ETL", "-o", "json").json();
@@ -156,7 +156,7 @@ class ClientCommandsTest {
         JsonNode binding = ok("rg", "bind", rg, "--vpc", second[0], "--vswitch", second[1], "-o", "json").json();
         assertThat(binding.get("vpcId").asString()).isEqualTo(second[0]);
         assertThat(ok("rg", "networks", rg, "-o", "json").json()).hasSize(2);
-        assertThat(ok("rg", "networks", rg).out()).contains(second[0]).contains("DATA-SERVICE");
+        assertThat(ok("rg", "networks", rg).out()).contains("cli-vpc-102").contains("DATA-SERVICE"); // the VPC by its name
         assertThat(ok("rg", "unbind", rg, binding.get("id").asString()).out()).contains("Unbound");
         assertThat(ids(ok("rg", "networks", rg, "-o", "json").json())).doesNotContain(binding.get("id").asString()).hasSize(1);
         // SPEC NET-6: the first binding of a subscription is refused, through the CLI too

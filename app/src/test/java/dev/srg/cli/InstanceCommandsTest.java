@@ -16,13 +16,19 @@ class InstanceCommandsTest {
     static TestServer server;
     static String workspace;
     static String group;
+    static String groupName;
+    static String workspaceName;
 
     @BeforeAll
     static void start() {
         server = TestServer.start();
         Fixtures fx = new Fixtures(server);
-        group = fx.subscriptionGroup(4).get("id").asString();
-        workspace = fx.workspace(group).get("id").asString();
+        var g = fx.subscriptionGroup(4);
+        group = g.get("id").asString();
+        groupName = g.get("name").asString();
+        var ws = fx.workspace(group);
+        workspace = ws.get("id").asString();
+        workspaceName = ws.get("name").asString();
     }
 
     static ClientCommandsTest.Run srg(String... args) {
@@ -61,7 +67,8 @@ class InstanceCommandsTest {
         assertThat(big.exit()).as(big.toString()).isZero();
         var queued = srg("run", "-w", workspace, "--follow", "echo after the wait");
         assertThat(queued.exit()).as(queued.toString()).isZero();
-        assertThat(queued.err()).containsPattern("QUEUED on rg-\\w+ \\(#\\d+ in the queue: CAPACITY; it starts when that clears\\)");
+        // the group by the name a user knows it by
+        assertThat(queued.err()).contains("QUEUED on " + groupName + " (#").containsPattern("\\(#\\d+ in the queue: CAPACITY; it starts when that clears\\)");
         assertThat(queued.out()).isEqualTo("after the wait\n");
     }
 
@@ -72,7 +79,7 @@ class InstanceCommandsTest {
         var dry = srg("run", "-w", workspace, "--cu", "2", "--timeout", "600", "--name", "cli-dry", "--dry-run", "sleep 1");
         assertThat(dry.exit()).as(dry.toString()).isZero();
         // 0.12 USD per CU-hour x 2 CU x 600 s (its timeout: no history) = 0.04 USD
-        assertThat(dry.out()).startsWith("GROUP").contains(group).contains("now").contains("0.04 USD").contains("600 s");
+        assertThat(dry.out()).startsWith("GROUP").contains(groupName + " (" + group + ")").contains("now").contains("0.04 USD").contains("600 s");
         var json = srg("run", "-w", workspace, "--cu", "2", "--dry-run", "-o", "json", "sleep 1").json();
         assertThat(json.get("dryRun").asBoolean()).isTrue();
         assertThat(server.sqlLong("SELECT count(*) FROM instances")).isEqualTo(before);
@@ -113,6 +120,49 @@ class InstanceCommandsTest {
         assertThat(advice.exit()).as(advice.toString()).isZero();
         assertThat(advice.out()).startsWith("NAME").contains("ADVISED-CU").contains("nightly-advice");
         assertThat(srg("advise").exit()).isEqualTo(2);
+    }
+
+    @Test
+    @org.junit.jupiter.api.DisplayName("tables show the group and workspace by name (one request for the names); json keeps the API's ids;"
+            + " a name two groups share stays an id")
+    void tablesShowOtherResourcesByName() {
+        String id = srg("run", "-w", workspace, "--name", "by-name", "-o", "name", "true").out().strip();
+        var list = srg("instance", "list");
+        assertThat(list.exit()).as(list.toString()).isZero();
+        assertThat(list.out().lines().filter(l -> l.startsWith(id)).findFirst().orElseThrow())
+                .contains(" " + groupName + " ").doesNotContain(group);
+        var wide = srg("instance", "list", "-o", "wide");
+        assertThat(wide.out().lines().filter(l -> l.startsWith(id)).findFirst().orElseThrow())
+                .contains(" " + groupName + " ").contains(" " + workspaceName + " ").doesNotContain(group).doesNotContain(workspace);
+        var json = srg("instance", "list", "-o", "json").json();
+        var item = java.util.stream.StreamSupport.stream(json.spliterator(), false)
+                .filter(i -> i.get("id").asString().equals(id)).findFirst().orElseThrow();
+        assertThat(item.get("resourceGroupId").asString()).isEqualTo(group);
+        assertThat(item.get("workspaceId").asString()).isEqualTo(workspace);
+        assertThat(srg("instance", "get", id).out()).containsPattern("GROUP +" + groupName + " \\(" + group + "\\)")
+                .containsPattern("WORKSPACE +" + workspaceName + " \\(" + workspace + "\\)");
+        // filtered by a name: the name learned resolving --rg labels the table (no request more)
+        assertThat(srg("instance", "list", "--rg", groupName).out()).contains(id).contains(" " + groupName + " ");
+
+        // a second group of the same name: the name says nothing, so the table shows the id
+        String twin = new Fixtures(server).payAsYouGoGroup(2).get("id").asString();
+        assertThat(srg("rg", "rename", twin, "--name", groupName).exit()).isZero();
+        try {
+            assertThat(srg("instance", "list").out().lines().filter(l -> l.startsWith(id)).findFirst().orElseThrow()).contains(group);
+        } finally {
+            assertThat(srg("rg", "rename", twin, "--name", groupName + "-twin").exit()).isZero();
+        }
+    }
+
+    @Test
+    @org.junit.jupiter.api.DisplayName("srg api service takes the group's name, as every other group argument does")
+    void dataServiceServiceByGroupName() {
+        var byId = srg("api", "service", group, "-w", workspace, "-o", "json");
+        assertThat(byId.exit()).as(byId.toString()).isZero();
+        var byName = srg("api", "service", groupName, "-w", workspaceName, "-o", "json");
+        assertThat(byName.exit()).as(byName.toString()).isZero();
+        assertThat(byName.json().get("resourceGroupId").asString()).isEqualTo(group);
+        assertThat(srg("api", "service", groupName, "-w", workspaceName).out()).containsPattern("RESOURCE-GROUP +" + groupName);
     }
 
     @Test

@@ -86,7 +86,8 @@ class LifecycleCommandsTest {
     @Test
     @DisplayName("SPEC RG-6 RG-7 RG-9: convert, freeze and enable, bills from the CLI")
     void payAsYouGoLifecycle() {
-        String id = fx.payAsYouGoGroup(4).get("id").asString();
+        var group = fx.payAsYouGoGroup(4);
+        String id = group.get("id").asString();
         String ws = fx.workspace(id).get("id").asString();
         var run = ok("run", "-w", ws, "--cu", "2", "--follow", "sleep 0.5");
         assertThat(run.exit()).isZero();
@@ -99,7 +100,7 @@ class LifecycleCommandsTest {
         assertThat(ok("rg", "enable", id).out()).contains("RUNNING");
 
         var bills = ok("bill", "list", "--rg", id);
-        assertThat(bills.out()).contains("CU-SECONDS").contains(id);
+        assertThat(bills.out()).contains("CU-SECONDS").contains(group.get("name").asString()); // the group by its name
         var summary = ok("bill", "summary", "--rg", id, "-o", "json").json();
         assertThat(summary.get("cuSeconds").decimalValue()).isGreaterThanOrEqualTo(java.math.BigDecimal.ONE);
 
