@@ -132,6 +132,9 @@ final class Names {
                 ? id(COLLECTIONS.get(FIELDS.get(k)), s)
                 : v instanceof List<?> list && REFS.containsKey(k) // alertRuleIds, workspaceIds: each a name or id
                 ? list.stream().map(e -> e instanceof String s && !isId(s) ? id(COLLECTIONS.get(REFS.get(k)), s) : e).toList() : v);
+        if (copy.get("vswitchId") instanceof String vsw && !isId(vsw) && copy.get("vpcId") instanceof String vpc && isId(vpc)) {
+            copy.put("vswitchId", vswitch(vpc, vsw)); // a vSwitch is named inside its VPC (--vpc VPC --vswitch VSWITCH)
+        }
         return copy;
     }
 
@@ -175,6 +178,21 @@ final class Names {
         }
         resolved.put(key, ids.get(0));
         return ids.get(0);
+    }
+
+    /** The id of the one vSwitch of {@code vpcId} named {@code name}; the name itself when none is. */
+    private String vswitch(String vpcId, String name) {
+        List<String> ids = new ArrayList<>();
+        for (JsonNode v : api.get(ClientCommand.API + "/vpcs/" + vpcId).path("vswitches")) {
+            if (name.equals(v.path("name").asString(null))) {
+                ids.add(v.path("id").asString());
+            }
+        }
+        if (ids.size() > 1) {
+            throw new CliException(ClientCommands.USAGE, ids.size() + " vSwitches of " + vpcId + " are named '" + name + "' ("
+                    + String.join(", ", ids) + "): give the id");
+        }
+        return ids.isEmpty() ? name : ids.get(0);
     }
 
     private void see(String listPath, JsonNode items) {

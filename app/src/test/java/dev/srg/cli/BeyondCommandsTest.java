@@ -85,7 +85,8 @@ class BeyondCommandsTest {
         var list = ok("budget", "list");
         // money shown in cents: the exact amount stays in the ledger and in -o json
         assertThat(list.out()).startsWith("ID").contains(id).contains("/ 1000.00");
-        assertThat(ok("budget", "set", id, "--amount", "5000", "-o", "json").json().get("amount").asInt()).isEqualTo(5000);
+        // by its name, as the other resources are
+        assertThat(ok("budget", "set", "team", "--amount", "5000", "-o", "json").json().get("amount").asInt()).isEqualTo(5000);
         assertThat(ok("budget", "events", id).out()).startsWith("MONTH");
         assertThat(srg("budget", "create", "x", "--unit", "MONEY", "--amount", "1").exit()).isEqualTo(3);
         assertThat(ok("budget", "delete", id).out()).contains("deleted " + id);

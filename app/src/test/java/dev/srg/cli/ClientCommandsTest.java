@@ -153,7 +153,8 @@ class ClientCommandsTest {
         assertThat(ok("ws", "rename", wsId, "--name", "cli-ws-2", "-o", "json").json().get("name").asString()).isEqualTo("cli-ws-2");
 
         String[] second = network(102);
-        JsonNode binding = ok("rg", "bind", rg, "--vpc", second[0], "--vswitch", second[1], "-o", "json").json();
+        // the VPC and its vSwitch by name (a vSwitch is named inside its VPC)
+        JsonNode binding = ok("rg", "bind", rg, "--vpc", "cli-vpc-102", "--vswitch", "cli-vsw-102", "-o", "json").json();
         assertThat(binding.get("vpcId").asString()).isEqualTo(second[0]);
         assertThat(ok("rg", "networks", rg, "-o", "json").json()).hasSize(2);
         assertThat(ok("rg", "networks", rg).out()).contains("cli-vpc-102").contains("DATA-SERVICE"); // the VPC by its name
