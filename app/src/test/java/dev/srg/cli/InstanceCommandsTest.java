@@ -47,6 +47,9 @@ class InstanceCommandsTest {
         var ok = srg("run", "-w", workspace, "--follow", "echo hello; echo again");
         assertThat(ok.exit()).as(ok.toString()).isZero();
         assertThat(ok.out()).isEqualTo("hello\nagain\n");
+        // nothing stops it (the submit answers before the dispatcher admits it): no place in a queue, no "reason"
+        assertThat(ok.err()).doesNotContain("in the queue").containsPattern("instance i-\\w+ (QUEUED on " + groupName
+                + " \\(nothing stops it: starting\\)|[A-Z]+ on " + groupName + ")\n");
         var failed = srg("run", "-w", workspace, "--cu", "0.5", "--follow", "echo bad >&2; exit 7");
         assertThat(failed.exit()).isEqualTo(7);
         assertThat(failed.out()).isEqualTo("bad\n");
