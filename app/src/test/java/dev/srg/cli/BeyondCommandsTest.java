@@ -3,6 +3,7 @@ package dev.srg.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.srg.testing.Fixtures;
+import dev.srg.testing.TestCli;
 import dev.srg.testing.TestHttp;
 import dev.srg.testing.TestServer;
 import java.nio.file.Files;
@@ -40,13 +41,11 @@ class BeyondCommandsTest {
         server.close();
     }
 
-    static ClientCommandsTest.Run srg(String... args) {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--url", server.url(), "--token", server.adminToken()));
-        return ClientCommandsTest.srgWithEnv(Map.of("XDG_CONFIG_HOME", "/nonexistent-srg-test"), all.toArray(String[]::new));
+    static TestCli.Run srg(String... args) {
+        return TestCli.asAdmin(server, args);
     }
 
-    static ClientCommandsTest.Run ok(String... args) {
+    static TestCli.Run ok(String... args) {
         var r = srg(args);
         assertThat(r.exit()).as(r.toString()).isZero();
         return r;

@@ -3,6 +3,7 @@ package dev.srg.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.srg.testing.Fixtures;
+import dev.srg.testing.TestCli;
 import dev.srg.testing.TestServer;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -31,10 +32,8 @@ class InstanceCommandsTest {
         workspaceName = ws.get("name").asString();
     }
 
-    static ClientCommandsTest.Run srg(String... args) {
-        java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(args));
-        all.addAll(java.util.List.of("--url", server.url(), "--token", server.adminToken()));
-        return ClientCommandsTest.srgWithEnv(java.util.Map.of("XDG_CONFIG_HOME", "/nonexistent-srg-test"), all.toArray(String[]::new));
+    static TestCli.Run srg(String... args) {
+        return TestCli.asAdmin(server, args);
     }
 
     @AfterAll
@@ -198,7 +197,7 @@ class InstanceCommandsTest {
         assertThat(bad.err()).contains("MinimumsAboveSpec");
         assertThat(srg("rg", "quotas", group, "--set", "nonsense").exit()).isEqualTo(2);
         // a typo is said before the server is asked anything (here: none listens)
-        var typo = ClientCommandsTest.srgWithEnv(java.util.Map.of("XDG_CONFIG_HOME", "/nonexistent-srg-test"), "rg", "quotas", "g",
+        var typo = TestCli.withEnv(java.util.Map.of("XDG_CONFIG_HOME", "/nonexistent-srg-test"), "rg", "quotas", "g",
                 "--set", "SCHEDULING=a:b", "--url", "http://127.0.0.1:1", "--token", "x");
         assertThat(typo.exit()).as(typo.toString()).isEqualTo(2);
         assertThat(typo.err()).isEqualTo("error: --set 'SCHEDULING=a:b' is not TYPE=MIN:MAX (e.g. DATA_INTEGRATION=4:8 or SCHEDULING=:16)\n");
@@ -268,7 +267,7 @@ class InstanceCommandsTest {
         });
         proxy.start();
         try {
-            var run = ClientCommandsTest.srgWithEnv(java.util.Map.of("XDG_CONFIG_HOME", "/nonexistent-srg-test"), "rg", "quotas", group,
+            var run = TestCli.withEnv(java.util.Map.of("XDG_CONFIG_HOME", "/nonexistent-srg-test"), "rg", "quotas", group,
                     "--set", "SCHEDULING=:3", "-o", "json", "--url", "http://127.0.0.1:" + proxy.getAddress().getPort(),
                     "--token", server.adminToken());
             assertThat(otherChangeMade).isTrue();

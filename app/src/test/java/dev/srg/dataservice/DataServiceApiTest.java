@@ -3,6 +3,7 @@ package dev.srg.dataservice;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.srg.json.Json;
+import dev.srg.testing.TestCli;
 import java.math.BigDecimal;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -554,17 +555,10 @@ class DataServiceApiTest extends DataServiceTestBase {
 
     /** {@code srg ARGS --url URL --token ADMIN -o json}, in process; its JSON answer. */
     private static JsonNode srg(String... args) {
-        picocli.CommandLine cl = dev.srg.Main.commandLine();
-        java.io.StringWriter out = new java.io.StringWriter();
-        java.io.StringWriter err = new java.io.StringWriter();
-        cl.setOut(new java.io.PrintWriter(out, true));
-        cl.setErr(new java.io.PrintWriter(err, true));
-        dev.srg.cli.ClientCommands.useEnvironment(cl, Map.of("XDG_CONFIG_HOME", "/nonexistent-srg-test"));
         List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--url", server.url(), "--token", server.adminToken(), "-o", "json"));
-        int exit = cl.execute(all.toArray(String[]::new));
-        assertThat(exit).as(out + " " + err).isZero();
-        return Json.MAPPER.readTree(out.toString());
+        all.add("-o");
+        all.add("json");
+        return TestCli.asAdmin(server, all.toArray(String[]::new)).json();
     }
 
     @Test
