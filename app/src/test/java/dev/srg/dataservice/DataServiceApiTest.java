@@ -407,14 +407,9 @@ class DataServiceApiTest extends DataServiceTestBase {
     @DisplayName("SPEC DS-5 RG-7: a frozen group serves nothing: 503 with a clear code and Retry-After")
     void frozenGroupServesNothing() throws Exception {
         String payg = fx.payAsYouGoGroup(10).get("id").asString();
-        var assoc = admin.post("workspaces/" + workspaceId + "/resource-groups", Map.of("resourceGroupId", payg));
-        assertThat(assoc.status()).as(assoc.toString()).isIn(200, 201);
-        String path = uniquePath("frozen");
-        Map<String, Object> body = script(path, "SELECT 1 AS one", List.of());
-        body.put("resourceGroupId", payg);
-        String id = publish(body, Map.of());
-        String code = (String) newApp("frosty", id).get("appCode");
-        assertThat(callWhenServed(code, path, Map.of()).status()).isEqualTo(200);
+        Served served = servedOn(payg, "frozen", "frosty");
+        String path = served.path();
+        String code = served.appCode();
         // serving is activity (RG-7): only once the service is stopped can the group go idle
         String instanceId = admin.get("dataservice/services/" + payg + "?workspaceId=" + workspaceId).json()
                 .path("instanceId").asString();
@@ -438,14 +433,9 @@ class DataServiceApiTest extends DataServiceTestBase {
     @DisplayName("SPEC RG-9 RG-7 DS-5: a pay-as-you-go group meters its DATA_SERVICE service's CU-time like a task's, and serving keeps it from freezing")
     void payAsYouGoMetersTheServiceAndServingIsActivity() throws Exception {
         String payg = fx.payAsYouGoGroup(10).get("id").asString();
-        var assoc = admin.post("workspaces/" + workspaceId + "/resource-groups", Map.of("resourceGroupId", payg));
-        assertThat(assoc.status()).as(assoc.toString()).isIn(200, 201);
-        String path = uniquePath("metered");
-        Map<String, Object> body = script(path, "SELECT 1 AS one", List.of());
-        body.put("resourceGroupId", payg);
-        String id = publish(body, Map.of());
-        String code = (String) newApp("metered", id).get("appCode");
-        assertThat(callWhenServed(code, path, Map.of()).status()).isEqualTo(200);
+        Served served = servedOn(payg, "metered", "metered");
+        String path = served.path();
+        String code = served.appCode();
         String instanceId = admin.get("dataservice/services/" + payg + "?workspaceId=" + workspaceId).json()
                 .path("instanceId").asString();
         JsonNode service = admin.get("instances/" + instanceId).json();
@@ -481,14 +471,10 @@ class DataServiceApiTest extends DataServiceTestBase {
     @DisplayName("SPEC DS-5 RG-5: the service's CU, its group's DATA_SERVICE quota and the group's scale reach the worker process's cgroup")
     void cuQuotaAndScaleReachTheWorkersCgroup() throws Exception {
         String group = fx.subscriptionGroup(2).get("id").asString();
-        var assoc = admin.post("workspaces/" + workspaceId + "/resource-groups", Map.of("resourceGroupId", group));
-        assertThat(assoc.status()).as(assoc.toString()).isIn(200, 201);
-        String path = uniquePath("sized");
-        Map<String, Object> body = script(path, "SELECT 1 AS one", List.of());
-        body.put("resourceGroupId", group);
-        String id = publish(body, Map.of());
-        String code = (String) newApp("sized", id).get("appCode");
-        assertThat(callWhenServed(code, path, Map.of()).status()).isEqualTo(200);
+        Served served = servedOn(group, "sized", "sized");
+        String path = served.path();
+        String code = served.appCode();
+        String id = served.apiId();
         // the default 1 CU: one core's CPU quota on the worker's own cgroup
         assertThat(workerCpuCu(group)).isEqualTo(1.0);
 
@@ -551,6 +537,21 @@ class DataServiceApiTest extends DataServiceTestBase {
             }
         }
         throw new AssertionError("no cpu cgroup for " + pid);
+    }
+
+    /** An API answering {@code SELECT 1} on {@code group} (associated to the workspace), its app, and its first call answered. */
+    private record Served(String apiId, String path, String appCode) {}
+
+    private Served servedOn(String group, String pathName, String appName) throws Exception {
+        var assoc = admin.post("workspaces/" + workspaceId + "/resource-groups", Map.of("resourceGroupId", group));
+        assertThat(assoc.status()).as(assoc.toString()).isIn(200, 201);
+        String path = uniquePath(pathName);
+        Map<String, Object> body = script(path, "SELECT 1 AS one", List.of());
+        body.put("resourceGroupId", group);
+        String id = publish(body, Map.of());
+        String code = (String) newApp(appName, id).get("appCode");
+        assertThat(callWhenServed(code, path, Map.of()).status()).isEqualTo(200);
+        return new Served(id, path, code);
     }
 
     /** {@code srg ARGS --url URL --token ADMIN -o json}, in process; its JSON answer. */
