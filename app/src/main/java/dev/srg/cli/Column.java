@@ -105,23 +105,16 @@ record Column(String header, Function<JsonNode, String> value, Function<JsonNode
     }
 
     String detail(JsonNode row, Names.Labels labels) {
-        if (ref != null && labels != Names.Labels.NONE) {
-            List<String> ids = refIds(row);
-            return ids.isEmpty() ? full.apply(row) : String.join(", ", ids.stream().map(id -> {
-                String name = labels.label(ref, id);
-                return name.equals(id) ? id : name + " (" + id + ")";
-            }).toList());
-        }
-        return full.apply(row);
+        List<String> ids = refIds(row);
+        return ids.isEmpty() ? full.apply(row) : String.join(", ", ids.stream().map(id -> {
+            String name = labels.label(ref, id);
+            return name.equals(id) ? id : name + " (" + id + ")";
+        }).toList());
     }
 
     String cell(JsonNode row, Names.Labels labels) {
-        String v;
-        if (ref != null && labels != Names.Labels.NONE && !refIds(row).isEmpty()) {
-            v = String.join(", ", refIds(row).stream().map(id -> labels.label(ref, id)).toList());
-        } else {
-            v = value.apply(row);
-        }
+        List<String> ids = refIds(row);
+        String v = ids.isEmpty() ? value.apply(row) : String.join(", ", ids.stream().map(id -> labels.label(ref, id)).toList());
         return v == null || v.isEmpty() ? "-" : v;
     }
 }

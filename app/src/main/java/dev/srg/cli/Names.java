@@ -7,11 +7,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import tools.jackson.databind.JsonNode;
 
@@ -215,33 +216,33 @@ final class Names {
         return new Labels() {
             @Override
             public void prefetch(Map<String, Set<String>> idsByField) {
-                Map<String, Set<String>> missing = new LinkedHashMap<>();
+                Set<String> kinds = new LinkedHashSet<>(); // the list paths to ask
                 idsByField.forEach((field, ids) -> {
                     String listPath = COLLECTIONS.get(REFS.get(field)).listPath();
                     Map<String, String> known = seen.getOrDefault(listPath, Map.of());
-                    ids.stream().filter(id -> isId(id) && !known.containsKey(id))
-                            .forEach(id -> missing.computeIfAbsent(listPath, k -> new TreeSet<>()).add(id));
+                    if (!listed.contains(listPath) && ids.stream().anyMatch(id -> isId(id) && !known.containsKey(id))) {
+                        kinds.add(listPath);
+                    }
                 });
-                missing.keySet().removeAll(listed);
-                listed.addAll(missing.keySet());
-                Map<String, Thread> asking = new LinkedHashMap<>();
-                Map<String, JsonNode> answers = new java.util.concurrent.ConcurrentHashMap<>();
-                missing.forEach((listPath, ids) -> {
+                listed.addAll(kinds);
+                Map<String, JsonNode> answers = new ConcurrentHashMap<>();
+                List<Thread> asking = new ArrayList<>();
+                for (String listPath : kinds) {
                     Runnable ask = () -> {
                         try {
                             answers.put(listPath, api.get(ClientCommand.API + listPath, Map.of("pageSize", String.valueOf(LABEL_PAGE)))
                                     .path("items"));
                         } catch (ApiClient.ApiException e) {
-                            // not readable by this caller, or gone: the table shows the id
+                            // not listable by this caller, or unreachable: the table shows the ids
                         }
                     };
-                    if (missing.size() == 1) {
+                    if (kinds.size() == 1) {
                         ask.run();
                     } else {
-                        asking.put(listPath, Thread.ofPlatform().daemon().start(ask));
+                        asking.add(Thread.ofPlatform().daemon().start(ask));
                     }
-                });
-                for (Thread t : asking.values()) {
+                }
+                for (Thread t : asking) {
                     try {
                         t.join();
                     } catch (InterruptedException e) {

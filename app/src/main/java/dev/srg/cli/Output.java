@@ -2,10 +2,14 @@ package dev.srg.cli;
 
 import java.io.PrintWriter;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
@@ -28,13 +32,13 @@ final class Output {
     /** The terminal's width in characters, 0 when unknown (no cutting); asked only when a table is printed. */
     private final IntSupplier width;
     /** Other resources' names for the columns that show their ids; asked only for a table. */
-    private final java.util.function.Supplier<Names.Labels> labels;
+    private final Supplier<Names.Labels> labels;
 
     Output(PrintWriter out, Format format) {
         this(out, format, () -> 0, () -> Names.Labels.NONE);
     }
 
-    Output(PrintWriter out, Format format, IntSupplier width, java.util.function.Supplier<Names.Labels> labels) {
+    Output(PrintWriter out, Format format, IntSupplier width, Supplier<Names.Labels> labels) {
         this.out = out;
         this.format = format;
         this.width = width;
@@ -43,12 +47,12 @@ final class Output {
 
     /** The labels for these columns of these rows, their names asked for at once (nothing asked when no column shows an id). */
     private Names.Labels labels(List<Column> columns, List<JsonNode> rows) {
-        Map<String, java.util.Set<String>> ids = new java.util.LinkedHashMap<>();
+        Map<String, Set<String>> ids = new LinkedHashMap<>();
         for (Column c : columns) {
             for (JsonNode row : rows) {
                 List<String> refs = c.refIds(row);
                 if (!refs.isEmpty()) {
-                    ids.computeIfAbsent(c.ref(), k -> new java.util.TreeSet<>()).addAll(refs);
+                    ids.computeIfAbsent(c.ref(), k -> new TreeSet<>()).addAll(refs);
                 }
             }
         }
