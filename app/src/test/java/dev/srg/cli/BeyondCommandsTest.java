@@ -2,10 +2,9 @@ package dev.srg.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.srg.testing.Fixtures;
+import dev.srg.testing.ServerTestBase;
+import dev.srg.testing.SimulatedClock;
 import dev.srg.testing.TestCli;
-import dev.srg.testing.TestHttp;
-import dev.srg.testing.TestServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,8 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -24,23 +21,8 @@ import org.junit.jupiter.api.Timeout;
 /** {@code srg schedule}, {@code srg budget}, and purchase quotes and confirmations, against a real server. */
 @Tag("database")
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
-class BeyondCommandsTest {
-    static TestServer server;
-    static TestHttp admin;
-    static Fixtures fx;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(cfg -> cfg.withSimulatedClock(true));
-        admin = server.admin();
-        fx = new Fixtures(server);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
+@SimulatedClock
+class BeyondCommandsTest extends ServerTestBase {
     static TestCli.Run srg(String... args) {
         return TestCli.asAdmin(server, args);
     }

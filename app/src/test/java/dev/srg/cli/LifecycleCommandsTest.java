@@ -2,15 +2,13 @@ package dev.srg.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.srg.testing.Fixtures;
+import dev.srg.testing.ServerTestBase;
+import dev.srg.testing.SimulatedClock;
 import dev.srg.testing.TestCli;
-import dev.srg.testing.TestServer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -19,21 +17,8 @@ import org.junit.jupiter.api.Timeout;
 /** {@code srg rg scale|convert|renew|enable|auto-renew|delete}, {@code srg order}, {@code srg bill}, {@code srg clock}. */
 @Tag("database")
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
-class LifecycleCommandsTest {
-    static TestServer server;
-    static Fixtures fx;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(cfg -> cfg.withSimulatedClock(true));
-        fx = new Fixtures(server);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
+@SimulatedClock
+class LifecycleCommandsTest extends ServerTestBase {
     static TestCli.Run srg(String... args) {
         return TestCli.asAdmin(server, args);
     }
