@@ -580,7 +580,8 @@ class DataServiceApiTest extends DataServiceTestBase {
         assertThat(srg("api", "publish", id).path("publishedVersion").asInt()).isEqualTo(1);
         JsonNode app = srg("api", "app-create", "--name", "cli-app");
         assertThat(app.path("appSecret").asString()).isNotBlank();
-        assertThat(srg("api", "grant", app.path("id").asString(), id).path("grantedApiIds").get(0).asString()).isEqualTo(id);
+        // the app by its name, as the other resources are
+        assertThat(srg("api", "grant", "cli-app", id).path("grantedApiIds").get(0).asString()).isEqualTo(id);
         assertThat(callWhenServed(app.path("appCode").asString(), path, Map.of("id", "3")).status()).isEqualTo(200);
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> srg("api", "calls", id).size() >= 1);
         assertThat(srg("api", "versions", id).get(0).path("version").asInt()).isEqualTo(1);
