@@ -67,18 +67,18 @@ final class AlertCommands extends ClientCommand {
     }
 
     @Command(name = "get", description = "Show an alert rule and its state.")
-    void get(@Parameters(paramLabel = "RULE_ID") String id) {
+    void get(@Parameters(paramLabel = "RULE") String id) {
         out().one(api().get(path("/alert-rules/%s", id)), RULE);
     }
 
     @Command(name = "delete", description = "Delete an alert rule.")
-    void delete(@Parameters(paramLabel = "RULE_ID") String id) {
+    void delete(@Parameters(paramLabel = "RULE") String id) {
         api().delete(path("/alert-rules/%s", id));
         out().done("Deleted alert rule " + id);
     }
 
     @Command(name = "events", description = "A rule's transitions and their notifications, oldest first.")
-    void events(@Parameters(paramLabel = "RULE_ID") String id, @Mixin ListOptions page) {
+    void events(@Parameters(paramLabel = "RULE") String id, @Mixin ListOptions page) {
         printList(path("/alert-rules/%s/events", id), Map.of(), page, EVENT);
     }
 }

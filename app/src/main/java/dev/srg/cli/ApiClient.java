@@ -99,6 +99,11 @@ public final class ApiClient {
         return new ApiClient(trimmed(baseUrl), token, true, new Http1());
     }
 
+    /** Other resources' names for the CLI's tables ({@link Names#labels()}); none for a client that does not resolve names. */
+    Names.Labels labels() {
+        return names == null ? Names.Labels.NONE : names.labels();
+    }
+
     public String baseUrl() {
         return baseUrl;
     }

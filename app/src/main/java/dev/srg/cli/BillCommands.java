@@ -36,7 +36,7 @@ final class BillCommands extends ClientCommand {
                     Column.of("SUBSCRIPTION", r -> Human.cents(r.path("subscriptionCost"), null)),
                     Column.of("PAY-AS-YOU-GO", r -> Human.cents(r.path("payAsYouGoCost"), null)),
                     Column.of("COST", r -> Human.cents(r.path("cost"), null))),
-            List.of(Column.field("WORKSPACE-ID", "workspaceId"), Column.field("GROUP-ID", "resourceGroupId"),
+            List.of(Column.id("WORKSPACE-ID", "workspaceId"), Column.id("GROUP-ID", "resourceGroupId"),
                     Column.field("METERED-CU-SECONDS", "meteredCuSeconds")));
 
     @Command(name = "chargeback", description = {"CU-hours and cost per workspace and group for a calendar month (docs/rules.md#BEY-5):",

@@ -69,8 +69,18 @@ abstract class ClientCommand implements Runnable {
         return u.endsWith("/") ? u.substring(0, u.length() - 1) : u;
     }
 
+    /** This call's client: one, so the names it learned resolving arguments label the tables too. */
+    private ApiClient api;
+
     /** --token, --token-file, $SRG_TOKEN, then the profile's token, the latter only for the profile's own server. */
     ApiClient api() {
+        if (api == null) {
+            api = newApi();
+        }
+        return api;
+    }
+
+    private ApiClient newApi() {
         String u = resolvedUrl();
         String t = token != null ? token : tokenFile != null ? readTokenFile(tokenFile) : env.get("SRG_TOKEN");
         if (t == null) {
@@ -124,7 +134,7 @@ abstract class ClientCommand implements Runnable {
     }
 
     Output out() {
-        return new Output(spec.commandLine().getOut(), format, Output.terminalWidth(env));
+        return new Output(spec.commandLine().getOut(), format, Output.terminalWidth(env), () -> api().labels());
     }
 
     /** An API path: {@code %s} placeholders filled with path-encoded ids. */

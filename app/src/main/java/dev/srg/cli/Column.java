@@ -9,10 +9,17 @@ import tools.jackson.databind.JsonNode;
 /**
  * One column of a table printed from JSON: a header, how to read its cell (null for none), and how
  * to read it on a single resource's page ({@code detail}: more exact, e.g. a time with its age).
+ * {@code ref} names the field when the column shows another resource's id (or a list of them, e.g.
+ * {@code resourceGroupId}, {@code workspaceIds}): the table shows that resource's name instead, a
+ * single resource's page the name and the id ({@link Names.Labels}).
  */
-record Column(String header, Function<JsonNode, String> value, Function<JsonNode, String> full) {
+record Column(String header, Function<JsonNode, String> value, Function<JsonNode, String> full, String ref) {
     Column(String header, Function<JsonNode, String> value) {
-        this(header, value, value);
+        this(header, value, value, null);
+    }
+
+    Column(String header, Function<JsonNode, String> value, Function<JsonNode, String> full) {
+        this(header, value, full, null);
     }
 
     static Column of(String header, Function<JsonNode, String> value) {
@@ -38,8 +45,14 @@ record Column(String header, Function<JsonNode, String> value, Function<JsonNode
         return new Column(header, n -> field.apply(n).isNumber() ? Human.bytes(field.apply(n).asLong()) : null);
     }
 
-    /** A scalar field, as the server wrote it. */
+    /** A scalar field, as the server wrote it; another resource's id ({@link Names#REFS}) shown by its name. */
     static Column field(String header, String name) {
+        Function<JsonNode, String> value = n -> text(n.path(name));
+        return new Column(header, value, value, Names.REFS.containsKey(name) ? name : null);
+    }
+
+    /** A field shown exactly as the server wrote it, even an id another column shows by name. */
+    static Column id(String header, String name) {
         return new Column(header, n -> text(n.path(name)));
     }
 
@@ -59,8 +72,10 @@ record Column(String header, Function<JsonNode, String> value, Function<JsonNode
         });
     }
 
+    /** An array of strings joined with commas; other resources' ids ({@link Names#REFS}) by their names. */
     static Column joined(String header, String name) {
-        return joined(header, name, Column::text);
+        Column c = joined(header, name, Column::text);
+        return new Column(header, c.value(), c.full(), Names.REFS.containsKey(name) ? name : null);
     }
 
     /** A value node as text (numbers plain: 10, not 1E+1 or 10.0); null for missing or JSON null; containers as JSON. */
@@ -74,12 +89,32 @@ record Column(String header, Function<JsonNode, String> value, Function<JsonNode
         return n.isValueNode() ? n.asString() : n.toString();
     }
 
-    String detail(JsonNode row) {
-        return full.apply(row);
+    /** The ids this column shows of other resources (none when it shows none). */
+    List<String> refIds(JsonNode row) {
+        if (ref == null) {
+            return List.of();
+        }
+        JsonNode v = row.path(ref);
+        List<String> ids = new ArrayList<>();
+        if (v.isArray()) {
+            v.forEach(e -> ids.add(e.asString()));
+        } else if (v.isString()) {
+            ids.add(v.asString());
+        }
+        return ids;
     }
 
-    String cell(JsonNode row) {
-        String v = value.apply(row);
+    String detail(JsonNode row, Names.Labels labels) {
+        List<String> ids = refIds(row);
+        return ids.isEmpty() ? full.apply(row) : String.join(", ", ids.stream().map(id -> {
+            String name = labels.label(ref, id);
+            return name.equals(id) ? id : name + " (" + id + ")";
+        }).toList());
+    }
+
+    String cell(JsonNode row, Names.Labels labels) {
+        List<String> ids = refIds(row);
+        String v = ids.isEmpty() ? value.apply(row) : String.join(", ", ids.stream().map(id -> labels.label(ref, id)).toList());
         return v == null || v.isEmpty() ? "-" : v;
     }
 }

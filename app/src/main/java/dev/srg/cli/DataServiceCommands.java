@@ -61,7 +61,7 @@ final class DataServiceCommands extends ClientCommand {
     }
 
     @Command(name = "groups", description = "List API groups (of a workspace with -w).")
-    void groups(@Option(names = {"-w", "--workspace"}, paramLabel = "WS_ID") String workspace,
+    void groups(@Option(names = {"-w", "--workspace"}, paramLabel = "WS") String workspace,
                 @Mixin ListOptions page) {
         printList(API + "/dataservice/api-groups", workspace == null ? Map.of() : Map.of("workspaceId", workspace), page, GROUP);
     }
@@ -74,8 +74,8 @@ final class DataServiceCommands extends ClientCommand {
                 @Option(names = "--name") String name,
                 @Option(names = "--path") String path,
                 @Option(names = "--method", defaultValue = "GET", paramLabel = "GET|POST") String method,
-                @Option(names = "--data-source", paramLabel = "DS_ID") String dataSource,
-                @Option(names = {"-g", "--resource-group", "--rg"}, paramLabel = "RG_ID") String resourceGroup,
+                @Option(names = "--data-source", paramLabel = "DS") String dataSource,
+                @Option(names = {"-g", "--resource-group", "--rg"}, paramLabel = "RG") String resourceGroup,
                 @Option(names = "--sql") String sql,
                 @Option(names = "--sql-file", paramLabel = "FILE") Path sqlFile,
                 @Option(names = "--param", paramLabel = "NAME:TYPE[:required][:default=V]",
@@ -110,7 +110,7 @@ final class DataServiceCommands extends ClientCommand {
     }
 
     @Command(name = "list", description = "List the APIs of a workspace (or of one API group).")
-    void list(@Option(names = {"-w", "--workspace"}, paramLabel = "WS_ID") String workspace,
+    void list(@Option(names = {"-w", "--workspace"}, paramLabel = "WS") String workspace,
               @Option(names = "--group", paramLabel = "API_GROUP_ID") String group,
               @Mixin ListOptions page) {
         Map<String, String> q = new LinkedHashMap<>();
@@ -176,18 +176,18 @@ final class DataServiceCommands extends ClientCommand {
     }
 
     @Command(name = "grant", description = "Grant an app an API.")
-    void grant(@Parameters(index = "0", paramLabel = "APP_ID") String app, @Parameters(index = "1", paramLabel = "API_ID") String apiId) {
+    void grant(@Parameters(index = "0", paramLabel = "APP") String app, @Parameters(index = "1", paramLabel = "API_ID") String apiId) {
         out().one(api().put(path("/dataservice/apps/%s/grants/%s", app, apiId), null), APP);
     }
 
     @Command(name = "revoke", description = "Revoke an app's grant of an API.")
-    void revoke(@Parameters(index = "0", paramLabel = "APP_ID") String app, @Parameters(index = "1", paramLabel = "API_ID") String apiId) {
+    void revoke(@Parameters(index = "0", paramLabel = "APP") String app, @Parameters(index = "1", paramLabel = "API_ID") String apiId) {
         api().delete(path("/dataservice/apps/%s/grants/%s", app, apiId));
         out().done("Revoked " + apiId + " from " + app);
     }
 
     @Command(name = "service", description = "Show (or with --cu set) the CU of a workspace's DATA_SERVICE service on a group.")
-    void service(@Parameters(paramLabel = "RG_ID") String group,
+    void service(@Parameters(paramLabel = "RG", description = "the resource group, a name or id") String group,
                  @Option(names = {"-w", "--workspace"}, paramLabel = "WS", description = DEFAULT_WORKSPACE) String ws,
                  @Option(names = "--cu") java.math.BigDecimal cu) {
         String workspace = workspace(ws);

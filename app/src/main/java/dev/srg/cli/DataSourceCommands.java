@@ -50,12 +50,12 @@ final class DataSourceCommands extends ClientCommand {
     }
 
     @Command(name = "get", description = "Show a data source (never its password).")
-    void get(@Parameters(paramLabel = "DS_ID") String id) {
+    void get(@Parameters(paramLabel = "DS") String id) {
         out().one(api().get(path("/data-sources/%s", id)), DATA_SOURCE);
     }
 
     @Command(name = "delete", description = "Delete a data source (workspace ADMIN or DEVELOPER).")
-    void delete(@Parameters(paramLabel = "DS_ID") String id) {
+    void delete(@Parameters(paramLabel = "DS") String id) {
         api().delete(path("/data-sources/%s", id));
         out().done("Deleted data source " + id);
     }

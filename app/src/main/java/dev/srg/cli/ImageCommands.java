@@ -37,8 +37,8 @@ final class ImageCommands extends ClientCommand {
                List<String> packages,
                @Option(names = "--script", paramLabel = "FILE", description = "the build script (bash -e, run as root inside the image's own user namespace)")
                Path script,
-               @Option(names = {"-g", "--resource-group"}, required = true, paramLabel = "RG_ID") String group,
-               @Option(names = {"-w", "--workspace"}, paramLabel = "WS_ID") String workspace,
+               @Option(names = {"-g", "--resource-group"}, required = true, paramLabel = "RG") String group,
+               @Option(names = {"-w", "--workspace"}, paramLabel = "WS") String workspace,
                @Option(names = "--cu", paramLabel = "CU", description = "the build's CU (default 1)") Double cu,
                @Option(names = {"-f", "--follow"}, description = "stream the build log until it ends") boolean follow) {
         String text;

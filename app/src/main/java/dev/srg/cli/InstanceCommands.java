@@ -284,10 +284,17 @@ final class InstanceCommands extends ClientCommand {
                 return 0;
             }
             JsonNode queue = instance.path("queue");
+            // the group by its name, as the user knows it (one request unless --rg named it already)
+            String groupId = instance.path("resourceGroupId").asString();
+            Names.Labels labels = api.labels();
+            labels.prefetch(Map.of("resourceGroupId", Set.of(groupId)));
             // a queued task prints nothing for a while: say where it waits and why (srg instance list --status QUEUED)
-            err.println("instance " + id + " " + instance.path("status").asString() + " on " + instance.path("resourceGroupId").asString()
-                    + (queue.has("position") ? " (#" + queue.path("position").asInt() + " in the queue: " + queue.path("reason").asString()
-                    + "; it starts when that clears)" : ""));
+            err.println("instance " + id + " " + instance.path("status").asString() + " on " + labels.label("resourceGroupId", groupId)
+                    + (!queue.has("position") ? ""
+                    // READY: nothing stops it, the dispatcher admits it next (the submit answers before admission)
+                    : "READY".equals(queue.path("reason").asString()) ? " (nothing stops it: starting)"
+                    : " (#" + queue.path("position").asInt() + " in the queue: " + queue.path("reason").asString()
+                    + "; it starts when that clears)"));
             err.flush();
             // Ctrl-C stops following, not the task: say so, and how to stop it too
             Thread hint = new Thread(() -> {

@@ -2,10 +2,14 @@ package dev.srg.cli;
 
 import java.io.PrintWriter;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
@@ -27,15 +31,37 @@ final class Output {
     private final Format format;
     /** The terminal's width in characters, 0 when unknown (no cutting); asked only when a table is printed. */
     private final IntSupplier width;
+    /** Other resources' names for the columns that show their ids; asked only for a table. */
+    private final Supplier<Names.Labels> labels;
 
     Output(PrintWriter out, Format format) {
-        this(out, format, () -> 0);
+        this(out, format, () -> 0, () -> Names.Labels.NONE);
     }
 
-    Output(PrintWriter out, Format format, IntSupplier width) {
+    Output(PrintWriter out, Format format, IntSupplier width, Supplier<Names.Labels> labels) {
         this.out = out;
         this.format = format;
         this.width = width;
+        this.labels = labels;
+    }
+
+    /** The labels for these columns of these rows, their names asked for at once (nothing asked when no column shows an id). */
+    private Names.Labels labels(List<Column> columns, List<JsonNode> rows) {
+        Map<String, Set<String>> ids = new LinkedHashMap<>();
+        for (Column c : columns) {
+            for (JsonNode row : rows) {
+                List<String> refs = c.refIds(row);
+                if (!refs.isEmpty()) {
+                    ids.computeIfAbsent(c.ref(), k -> new TreeSet<>()).addAll(refs);
+                }
+            }
+        }
+        if (ids.isEmpty()) {
+            return Names.Labels.NONE;
+        }
+        Names.Labels l = labels.get();
+        l.prefetch(ids);
+        return l;
     }
 
     /**
@@ -69,9 +95,12 @@ final class Output {
             case name -> name(List.of(node));
             case table, wide -> {
                 List<String[]> rows = new ArrayList<>();
+                List<Column> all = new ArrayList<>(view.columns());
+                all.addAll(view.details());
+                Names.Labels names = labels(all, List.of(node));
                 for (List<Column> columns : List.of(view.columns(), view.details())) {
                     for (Column c : columns) {
-                        String v = c.detail(node);
+                        String v = c.detail(node, names);
                         if (v != null && !v.isEmpty()) {
                             rows.add(new String[] {c.header(), v});
                         }
@@ -100,10 +129,11 @@ final class Output {
                 if (format == Format.wide) {
                     columns.addAll(view.details());
                 }
+                Names.Labels names = labels(columns, items);
                 List<String[]> rows = new ArrayList<>();
                 rows.add(columns.stream().map(Column::header).toArray(String[]::new));
                 for (JsonNode item : items) {
-                    rows.add(columns.stream().map(c -> c.cell(item)).toArray(String[]::new));
+                    rows.add(columns.stream().map(c -> c.cell(item, names)).toArray(String[]::new));
                 }
                 table(rows, format == Format.table);
             }

@@ -34,7 +34,7 @@ final class ResourceGroupCommands extends ClientCommand {
                     Column.of("CYCLE", g -> g.hasNonNull("billingCycle")
                             ? g.get("billingCycle").path("count").asString() + " " + g.get("billingCycle").path("unit").asString() : null),
                     field("AUTO-RENEW", "autoRenew"), Column.time("EXPIRES", "expiresAt"), field("MAX-RUNNING", "schedulingMaxRunning"),
-                    joined("NETWORK-IDS", "networks", ResourceGroupCommands::network), joined("WORKSPACE-IDS", "workspaceIds"),
+                    joined("NETWORK-IDS", "networks", ResourceGroupCommands::network), joined("IN-WORKSPACES", "workspaceIds"),
                     Column.time("CREATED", "createdAt"), Column.time("UPDATED", "updatedAt"), field("TARGET-CU", "targetSpecCu"),
                     Column.time("TAKES-EFFECT", "transitionEndsAt"), Column.time("FROZEN", "frozenAt"), Column.time("RELEASED", "releasedAt")));
     static final View NETWORK = new View(List.of(field("ID", "id"), field("VPC", "vpcId"), field("VSWITCH", "vswitchId"),
@@ -73,7 +73,7 @@ final class ResourceGroupCommands extends ClientCommand {
                         description = "subscription billing cycle") BillingCycle cycle,
                 @Option(names = "--auto-renew", description = "renew the subscription monthly before it expires") boolean autoRenew,
                 @Option(names = "--vpc", required = true, paramLabel = "VPC") String vpc,
-                @Option(names = "--vswitch", required = true, paramLabel = "VSWITCH_ID") String vswitch,
+                @Option(names = "--vswitch", required = true, paramLabel = "VSWITCH") String vswitch,
                 @Option(names = "--client-token", paramLabel = "TOKEN", description = "idempotency key") String clientToken,
                 @Option(names = "--dry-run", description = "show the order and its price; buy nothing") boolean dryRun,
                 @Mixin WaitOptions wait) {
@@ -224,7 +224,7 @@ final class ResourceGroupCommands extends ClientCommand {
 
     @Command(name = "bind", description = "Bind another VPC to a resource group.")
     void bind(@Parameters(paramLabel = "RG") String id, @Option(names = "--vpc", required = true, paramLabel = "VPC") String vpc,
-              @Option(names = "--vswitch", required = true, paramLabel = "VSWITCH_ID") String vswitch) {
+              @Option(names = "--vswitch", required = true, paramLabel = "VSWITCH") String vswitch) {
         out().one(api().post(path("/resource-groups/%s/networks", id), body("vpcId", vpc, "vswitchId", vswitch)), NETWORK);
     }
 
@@ -247,9 +247,9 @@ final class ResourceGroupCommands extends ClientCommand {
     void connectivityTest(@Parameters(paramLabel = "RG") String id,
                           @Option(names = "--host", paramLabel = "HOST", description = "a DNS name or an IPv4 address") String host,
                           @Option(names = "--port", paramLabel = "PORT") Integer port,
-                          @Option(names = "--data-source", paramLabel = "DATA_SOURCE_ID",
+                          @Option(names = "--data-source", paramLabel = "DS",
                                   description = "test a data source's host and port instead") String dataSource,
-                          @Option(names = {"-w", "--workspace"}, paramLabel = "WS_ID",
+                          @Option(names = {"-w", "--workspace"}, paramLabel = "WS",
                                   description = "the workspace to run it in (default: one of the group's you belong to)") String workspace) {
         if (dataSource == null && (host == null || port == null)) {
             throw new CliException(2, "give --host and --port, or --data-source");

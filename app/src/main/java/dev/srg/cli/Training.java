@@ -25,6 +25,11 @@ public final class Training {
     private static final String GROUPS = """
             {"items":[{"id":"rg-train","name":"train","status":"RUNNING","billingMode":"PAY_AS_YOU_GO","maxCu":4,
             "regionId":"local","zoneId":"local-a","networks":[],"workspaceIds":[],"createdAt":"2026-01-01T00:00:00Z"}]}""";
+    /** An instance on a group by id: the table then asks for the groups' names, as a real call does. */
+    private static final String INSTANCES = """
+            {"items":[{"id":"i-00000000000000000000","name":"train","workspaceId":"ws-00000000000000000000",
+            "resourceGroupId":"rg-00000000000000000000","type":"SHELL","status":"SUCCEEDED","cu":0.25,"waitMillis":3,"runMillis":120,
+            "exitCode":0}]}""";
     private static final String PROBLEM = """
             {"type":"about:blank","status":404,"title":"Not Found","detail":"no such thing","code":"NotFound"}""";
 
@@ -69,7 +74,7 @@ public final class Training {
         return exits;
     }
 
-    /** One canned answer: the group list for {@code .../resource-groups}, a 404 problem for anything else. */
+    /** One canned answer: the group list for {@code .../resource-groups}, an instance list, a 404 problem for anything else. */
     private static void answer(Socket s) throws IOException {
         BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
         String request = in.readLine();
@@ -81,8 +86,8 @@ public final class Training {
         }
         in.skip(length);
         String path = request == null ? "" : request.split(" ")[1].split("\\?")[0];
-        boolean list = path.endsWith("/resource-groups");
-        byte[] body = (list ? GROUPS : PROBLEM).getBytes(StandardCharsets.UTF_8);
+        boolean list = path.endsWith("/resource-groups") || path.endsWith("/instances");
+        byte[] body = (!list ? PROBLEM : path.endsWith("/instances") ? INSTANCES : GROUPS).getBytes(StandardCharsets.UTF_8);
         String head = "HTTP/1.1 " + (list ? "200 OK" : "404 Not Found") + "\r\nContent-Type: "
                 + (list ? "application/json" : "application/problem+json") + "\r\nContent-Length: " + body.length
                 + "\r\nConnection: close\r\n\r\n";

@@ -20,7 +20,7 @@ final class WorkspaceCommands extends ClientCommand {
     static final View WORKSPACE = new View(
             List.of(field("ID", "id"), field("NAME", "name"), field("REGION", "regionId"), field("DEFAULT-RG", "defaultResourceGroupId"),
                     count("RESOURCE-GROUPS", "resourceGroupIds"), count("MEMBERS", "members")),
-            List.of(joined("RESOURCE-GROUP-IDS", "resourceGroupIds"),
+            List.of(joined("GROUPS", "resourceGroupIds"),
                     joined("MEMBER-ROLES", "members", m -> m.path("userId").asString() + " " + m.path("role").asString()),
                     Column.time("CREATED", "createdAt")));
 

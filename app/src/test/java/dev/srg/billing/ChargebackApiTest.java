@@ -2,9 +2,8 @@ package dev.srg.billing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.srg.testing.Fixtures;
-import dev.srg.testing.TestHttp;
-import dev.srg.testing.TestServer;
+import dev.srg.testing.ServerTestBase;
+import dev.srg.testing.SimulatedClock;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
@@ -17,8 +16,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -28,23 +25,8 @@ import tools.jackson.databind.JsonNode;
 /** SPEC BEY-5: chargeback per workspace per month, summing exactly to the month's orders and bill lines. */
 @Tag("database")
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
-class ChargebackApiTest {
-    static TestServer server;
-    static TestHttp admin;
-    static Fixtures fx;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(c -> c.withSimulatedClock(true));
-        admin = server.admin();
-        fx = new Fixtures(server);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
+@SimulatedClock
+class ChargebackApiTest extends ServerTestBase {
     private static String run(String ws, String group, String script, double cu) {
         Map<String, Object> b = new HashMap<>();
         b.put("workspaceId", ws);

@@ -2,9 +2,9 @@ package dev.srg.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.srg.testing.Fixtures;
-import dev.srg.testing.TestHttp;
-import dev.srg.testing.TestServer;
+import dev.srg.testing.ServerTestBase;
+import dev.srg.testing.SimulatedClock;
+import dev.srg.testing.TestCli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,8 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -23,30 +21,13 @@ import org.junit.jupiter.api.Timeout;
 /** {@code srg schedule}, {@code srg budget}, and purchase quotes and confirmations, against a real server. */
 @Tag("database")
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
-class BeyondCommandsTest {
-    static TestServer server;
-    static TestHttp admin;
-    static Fixtures fx;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(cfg -> cfg.withSimulatedClock(true));
-        admin = server.admin();
-        fx = new Fixtures(server);
+@SimulatedClock
+class BeyondCommandsTest extends ServerTestBase {
+    static TestCli.Run srg(String... args) {
+        return TestCli.asAdmin(server, args);
     }
 
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
-    static ClientCommandsTest.Run srg(String... args) {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--url", server.url(), "--token", server.adminToken()));
-        return ClientCommandsTest.srgWithEnv(Map.of("XDG_CONFIG_HOME", "/nonexistent-srg-test"), all.toArray(String[]::new));
-    }
-
-    static ClientCommandsTest.Run ok(String... args) {
+    static TestCli.Run ok(String... args) {
         var r = srg(args);
         assertThat(r.exit()).as(r.toString()).isZero();
         return r;
@@ -85,7 +66,8 @@ class BeyondCommandsTest {
         var list = ok("budget", "list");
         // money shown in cents: the exact amount stays in the ledger and in -o json
         assertThat(list.out()).startsWith("ID").contains(id).contains("/ 1000.00");
-        assertThat(ok("budget", "set", id, "--amount", "5000", "-o", "json").json().get("amount").asInt()).isEqualTo(5000);
+        // by its name, as the other resources are
+        assertThat(ok("budget", "set", "team", "--amount", "5000", "-o", "json").json().get("amount").asInt()).isEqualTo(5000);
         assertThat(ok("budget", "events", id).out()).startsWith("MONTH");
         assertThat(srg("budget", "create", "x", "--unit", "MONEY", "--amount", "1").exit()).isEqualTo(3);
         assertThat(ok("budget", "delete", id).out()).contains("deleted " + id);

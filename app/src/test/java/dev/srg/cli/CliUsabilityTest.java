@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.srg.json.Json;
 import dev.srg.testing.Fixtures;
+import dev.srg.testing.TestCli;
 import dev.srg.testing.TestServer;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,15 +52,13 @@ class CliUsabilityTest {
         server.close();
     }
 
-    static ClientCommandsTest.Run srg(Map<String, String> env, String... args) {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--url", server.url(), "--token", server.adminToken()));
+    static TestCli.Run srg(Map<String, String> env, String... args) {
         Map<String, String> e = new HashMap<>(env);
         e.putIfAbsent("XDG_CONFIG_HOME", home.resolve("none").toString());
-        return ClientCommandsTest.srgWithEnv(e, all.toArray(String[]::new));
+        return TestCli.asAdmin(server, e, args);
     }
 
-    static ClientCommandsTest.Run srg(String... args) {
+    static TestCli.Run srg(String... args) {
         return srg(Map.of(), args);
     }
 
@@ -92,24 +90,24 @@ class CliUsabilityTest {
         Path tokenFile = home.resolve("token");
         Files.writeString(tokenFile, server.adminToken());
         Map<String, String> env = Map.of("XDG_CONFIG_HOME", config.toString());
-        var login = ClientCommandsTest.srgWithEnv(env, "login", "--url", server.url(), "--token-file", tokenFile.toString(),
+        var login = TestCli.withEnv(env, "login", "--url", server.url(), "--token-file", tokenFile.toString(),
                 "-w", "ux-ws");
         assertThat(login.exit()).as(login.toString()).isZero();
         assertThat(Files.readString(config.resolve("srg/profile"))).contains("workspace=" + workspace);
-        var run = ClientCommandsTest.srgWithEnv(env, "run", "--follow", "echo from the profile");
+        var run = TestCli.withEnv(env, "run", "--follow", "echo from the profile");
         assertThat(run.out()).as(run.toString()).isEqualTo("from the profile\n");
         // the other commands that work in a workspace take the profile's too
-        var source = ClientCommandsTest.srgWithEnv(env, "ds", "create", "--name", "ux-csv", "--type", "csv", "--path", "/tmp/ux-csv",
+        var source = TestCli.withEnv(env, "ds", "create", "--name", "ux-csv", "--type", "csv", "--path", "/tmp/ux-csv",
                 "-o", "json");
         assertThat(source.json().get("workspaceId").asString()).isEqualTo(workspace);
-        assertThat(ClientCommandsTest.srgWithEnv(env, "ds", "list", "-o", "name").out()).isEqualTo(source.id() + "\n");
-        var apiGroup = ClientCommandsTest.srgWithEnv(env, "api", "group-create", "--name", "ux-apis", "--base-path", "ux", "-o", "json");
+        assertThat(TestCli.withEnv(env, "ds", "list", "-o", "name").out()).isEqualTo(source.id() + "\n");
+        var apiGroup = TestCli.withEnv(env, "api", "group-create", "--name", "ux-apis", "--base-path", "ux", "-o", "json");
         assertThat(apiGroup.json().get("workspaceId").asString()).isEqualTo(workspace);
 
         String other = server.admin().post("workspaces", Map.of("name", "ux-other", "regionId", "local")).id();
-        var use = ClientCommandsTest.srgWithEnv(env, "ws", "use", "ux-other");
+        var use = TestCli.withEnv(env, "ws", "use", "ux-other");
         assertThat(use.out()).contains("ux-other (" + other + ")");
-        var refused = ClientCommandsTest.srgWithEnv(env, "run", "true");
+        var refused = TestCli.withEnv(env, "run", "true");
         // ux-other has no group: the server names the field, the CLI the flag
         assertThat(refused.exit()).isEqualTo(3);
         assertThat(refused.err()).contains("--rg)");
@@ -155,11 +153,11 @@ class CliUsabilityTest {
         assertThat(quota.exit()).isEqualTo(3);
         assertThat(quota.err()).contains(", --cu)");
         for (String[] call : new String[][] {{"completion"}, {"completion", "bash"}, {"completion", "ZSH"}}) {
-            var completion = ClientCommandsTest.srgWithEnv(Map.of(), call);
+            var completion = TestCli.withEnv(Map.of(), call);
             assertThat(completion.exit()).as(completion.toString()).isZero();
             assertThat(completion.out()).contains("complete -F").contains("instance").contains("quotas").contains("ZSH_VERSION");
         }
-        var fish = ClientCommandsTest.srgWithEnv(Map.of(), "completion", "fish");
+        var fish = TestCli.withEnv(Map.of(), "completion", "fish");
         assertThat(fish.exit()).isEqualTo(2);
         assertThat(fish.err()).contains("'fish'").contains("bash, zsh");
     }
@@ -173,12 +171,12 @@ class CliUsabilityTest {
         List<String> codes = table.lines().skip(2).map(l -> l.split("\\|")[1].strip()).toList();
         assertThat(codes).containsExactly("0", "1", "2", "3", "4", "other");
 
-        Map<String, ClientCommandsTest.Run> examples = new java.util.LinkedHashMap<>();
+        Map<String, TestCli.Run> examples = new java.util.LinkedHashMap<>();
         examples.put("0", srg("rg", "get", "ux-group"));
         examples.put("1", srg("run", "-w", "ux-ws", "--file", home.resolve("no-such-script.sh").toString()));
         examples.put("2", srg("rg", "get"));
         examples.put("3", srg("rg", "get", "no-such-group"));
-        examples.put("4", ClientCommandsTest.srgWithEnv(Map.of("XDG_CONFIG_HOME", home.resolve("none").toString()),
+        examples.put("4", TestCli.withEnv(Map.of("XDG_CONFIG_HOME", home.resolve("none").toString()),
                 "rg", "list", "--url", "http://127.0.0.1:1", "--token", "x"));
         examples.put("other", srg("run", "-w", "ux-ws", "--follow", "exit 7"));
         Map<String, Integer> expected = Map.of("0", 0, "1", 1, "2", 2, "3", 3, "4", 4, "other", 7);

@@ -3,18 +3,16 @@ package dev.srg.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.srg.Main;
-import dev.srg.json.Json;
+import dev.srg.testing.TestCli;
+import dev.srg.testing.TestCli.Run;
 import dev.srg.testing.TestServer;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -25,7 +23,6 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 import tools.jackson.databind.JsonNode;
 
 /** The client commands, run in-process as {@link Main#main} runs them ({@link Main#forArgs}) against a real server. */
@@ -46,34 +43,10 @@ class ClientCommandsTest {
         server.close();
     }
 
-    record Run(int exit, String out, String err) {
-        JsonNode json() {
-            assertThat(exit).as(this.toString()).isZero();
-            return Json.MAPPER.readTree(out);
-        }
-
-        String id() {
-            return json().get("id").asString();
-        }
-    }
-
-    /** Runs {@code srg ARGS} with only {@code env} as its environment (and no profile unless a test writes one). */
-    static Run srgWithEnv(Map<String, String> env, String... args) {
-        CommandLine cl = Main.forArgs(args);
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        ClientCommands.useEnvironment(cl, env);
-        int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
 
     /** Runs {@code srg ARGS --url URL --token ADMIN_TOKEN}. */
     static Run srg(String... args) {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--url", server.url(), "--token", server.adminToken()));
-        return srgWithEnv(Map.of("XDG_CONFIG_HOME", home.resolve("none").toString()), all.toArray(String[]::new));
+        return TestCli.asAdmin(server, Map.of("XDG_CONFIG_HOME", home.resolve("none").toString()), args);
     }
 
     static Run ok(String... args) {
@@ -140,7 +113,7 @@ class ClientCommandsTest {
         assertThat(ok("ws", "set-default", wsId, rg, "-o", "json").json().get("defaultResourceGroupId").asString()).isEqualTo(rg);
         assertThat(ok("ws", "dissociate", wsId, payg).out()).contains("Dissociated");
         Run wsGet = ok("ws", "get", wsId);
-        assertThat(wsGet.out()).contains("RESOURCE-GROUP-IDS  " + rg + "\n").contains(userId + " DEVELOPER");
+        assertThat(wsGet.out()).containsPattern("GROUPS +cli-sub \\(" + rg + "\\)\n").contains(userId + " DEVELOPER");
         assertThat(ok("ws", "member-remove", wsId, userId).out()).contains("Removed");
 
         JsonNode renamed = ok("rg", "rename", rg, "--name", "cli-sub-renamed", "--remark", "nightly ETL", "-o", "json").json();
@@ -153,10 +126,11 @@ class ClientCommandsTest {
         assertThat(ok("ws", "rename", wsId, "--name", "cli-ws-2", "-o", "json").json().get("name").asString()).isEqualTo("cli-ws-2");
 
         String[] second = network(102);
-        JsonNode binding = ok("rg", "bind", rg, "--vpc", second[0], "--vswitch", second[1], "-o", "json").json();
+        // the VPC and its vSwitch by name (a vSwitch is named inside its VPC)
+        JsonNode binding = ok("rg", "bind", rg, "--vpc", "cli-vpc-102", "--vswitch", "cli-vsw-102", "-o", "json").json();
         assertThat(binding.get("vpcId").asString()).isEqualTo(second[0]);
         assertThat(ok("rg", "networks", rg, "-o", "json").json()).hasSize(2);
-        assertThat(ok("rg", "networks", rg).out()).contains(second[0]).contains("DATA-SERVICE");
+        assertThat(ok("rg", "networks", rg).out()).contains("cli-vpc-102").contains("DATA-SERVICE"); // the VPC by its name
         assertThat(ok("rg", "unbind", rg, binding.get("id").asString()).out()).contains("Unbound");
         assertThat(ids(ok("rg", "networks", rg, "-o", "json").json())).doesNotContain(binding.get("id").asString()).hasSize(1);
         // SPEC NET-6: the first binding of a subscription is refused, through the CLI too
@@ -245,19 +219,19 @@ class ClientCommandsTest {
         assertThat(unknown.exit()).isEqualTo(3);
         assertThat(unknown.err()).isEqualTo("error: ResourceGroup 'rg-doesnotexist' does not exist (ResourceGroup.NotFound)\n");
 
-        Run badToken = srgWithEnv(Map.of("XDG_CONFIG_HOME", home.resolve("none").toString()),
+        Run badToken = TestCli.withEnv(Map.of("XDG_CONFIG_HOME", home.resolve("none").toString()),
                 "rg", "list", "--url", server.url(), "--token", "srg_not-a-token");
         assertThat(badToken.exit()).isEqualTo(3);
         assertThat(badToken.err()).isEqualTo("error: the bearer token is not valid (Unauthorized)\n");
         assertThat(badToken.err()).doesNotContain("srg_not-a-token");
 
         String weak = ok("user", "create", "--name", "cli-weak", "--policy", "VpcReadOnlyAccess", "-o", "json").json().get("token").asString();
-        Run forbidden = srgWithEnv(Map.of("XDG_CONFIG_HOME", home.resolve("none").toString()),
+        Run forbidden = TestCli.withEnv(Map.of("XDG_CONFIG_HOME", home.resolve("none").toString()),
                 "user", "list", "--url", server.url(), "--token", weak);
         assertThat(forbidden.exit()).isEqualTo(3);
         assertThat(forbidden.err()).startsWith("error: ").doesNotContain(weak);
 
-        Run unreachable = srgWithEnv(Map.of("XDG_CONFIG_HOME", home.resolve("none").toString()),
+        Run unreachable = TestCli.withEnv(Map.of("XDG_CONFIG_HOME", home.resolve("none").toString()),
                 "region", "list", "--url", "http://127.0.0.1:1", "--token", "x");
         assertThat(unreachable.exit()).isEqualTo(4);
         assertThat(unreachable.err()).isEqualTo("error: cannot reach srg at http://127.0.0.1:1: connection refused (Connection)\n");
@@ -269,7 +243,7 @@ class ClientCommandsTest {
         assertThat(noSub.exit()).isEqualTo(2);
         assertThat(srg("rg", "create", "--name", "x", "--region", "local", "--zone", "local-a", "--billing-mode", "SUBSCRIPTION",
                 "--cycle", "fortnight", "--vpc", "v", "--vswitch", "s").err()).contains("'fortnight' is not a billing cycle");
-        Run badUrl = srgWithEnv(Map.of("XDG_CONFIG_HOME", home.resolve("none").toString()), "region", "list", "--url", "localhost:8080",
+        Run badUrl = TestCli.withEnv(Map.of("XDG_CONFIG_HOME", home.resolve("none").toString()), "region", "list", "--url", "localhost:8080",
                 "--token", "x");
         assertThat(badUrl.exit()).isEqualTo(2);
         assertThat(badUrl.err()).startsWith("error: the server URL must start with http://");
@@ -280,46 +254,46 @@ class ClientCommandsTest {
     void environmentAndProfile() throws IOException {
         Path config = home.resolve("config");
         Map<String, String> env = Map.of("XDG_CONFIG_HOME", config.toString());
-        Run none = srgWithEnv(env, "region", "list");
+        Run none = TestCli.withEnv(env, "region", "list");
         assertThat(none.exit()).isEqualTo(2);
         assertThat(none.err()).isEqualTo("error: no API token for http://localhost:8080: pass --token-file FILE, set SRG_TOKEN, "
                 + "or run 'srg login'\n");
 
-        Run fromEnv = srgWithEnv(Map.of("XDG_CONFIG_HOME", config.toString(), "SRG_URL", server.url(), "SRG_TOKEN", server.adminToken()),
+        Run fromEnv = TestCli.withEnv(Map.of("XDG_CONFIG_HOME", config.toString(), "SRG_URL", server.url(), "SRG_TOKEN", server.adminToken()),
                 "region", "list");
         assertThat(fromEnv.exit()).as(fromEnv.toString()).isZero();
 
-        Run refused = srgWithEnv(env, "login", "--url", server.url(), "--token", "srg_wrong");
+        Run refused = TestCli.withEnv(env, "login", "--url", server.url(), "--token", "srg_wrong");
         assertThat(refused.exit()).isEqualTo(3);
         assertThat(config.resolve("srg/profile")).doesNotExist();
 
         Path tokenFile = server.dataDir().resolve("admin.token");
-        Run login = srgWithEnv(env, "login", "--url", server.url() + "/", "--token-file", tokenFile.toString());
+        Run login = TestCli.withEnv(env, "login", "--url", server.url() + "/", "--token-file", tokenFile.toString());
         assertThat(login.exit()).as(login.toString()).isZero();
         Path profile = config.resolve("srg/profile");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(profile))).isEqualTo("rw-------");
         assertThat(Files.readString(profile)).contains("url=" + server.url() + "\n");
         assertThat(login.out()).doesNotContain(server.adminToken());
 
-        Run viaProfile = srgWithEnv(env, "region", "list", "-o", "json");
+        Run viaProfile = TestCli.withEnv(env, "region", "list", "-o", "json");
         assertThat(viaProfile.exit()).as(viaProfile.toString()).isZero();
         assertThat(ids(viaProfile.json())).contains("local");
         // the profile's token goes only to the profile's server
-        Run elsewhere = srgWithEnv(env, "region", "list", "--url", "http://127.0.0.1:1");
+        Run elsewhere = TestCli.withEnv(env, "region", "list", "--url", "http://127.0.0.1:1");
         assertThat(elsewhere.exit()).isEqualTo(2);
         // a flag beats the profile
-        assertThat(srgWithEnv(env, "region", "list", "--token", "srg_wrong").exit()).isEqualTo(3);
+        assertThat(TestCli.withEnv(env, "region", "list", "--token", "srg_wrong").exit()).isEqualTo(3);
 
-        Run logout = srgWithEnv(env, "logout");
+        Run logout = TestCli.withEnv(env, "logout");
         assertThat(logout.exit()).isZero();
         assertThat(profile).doesNotExist();
-        assertThat(srgWithEnv(env, "region", "list").exit()).isEqualTo(2);
+        assertThat(TestCli.withEnv(env, "region", "list").exit()).isEqualTo(2);
 
-        Run stdin = withStdin(server.adminToken() + "\n", () -> srgWithEnv(Map.of("HOME", home.resolve("h").toString()),
+        Run stdin = withStdin(server.adminToken() + "\n", () -> TestCli.withEnv(Map.of("HOME", home.resolve("h").toString()),
                 "login", "--url", server.url(), "--token-stdin"));
         assertThat(stdin.exit()).as(stdin.toString()).isZero();
         assertThat(home.resolve("h/.config/srg/profile")).exists();
-        Run missing = srgWithEnv(env, "login", "--url", server.url());
+        Run missing = TestCli.withEnv(env, "login", "--url", server.url());
         assertThat(missing.exit()).isEqualTo(2);
     }
 

@@ -3,6 +3,7 @@ package dev.srg.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.srg.testing.Fixtures;
+import dev.srg.testing.TestCli;
 import dev.srg.testing.TestServer;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -16,19 +17,23 @@ class InstanceCommandsTest {
     static TestServer server;
     static String workspace;
     static String group;
+    static String groupName;
+    static String workspaceName;
 
     @BeforeAll
     static void start() {
         server = TestServer.start();
         Fixtures fx = new Fixtures(server);
-        group = fx.subscriptionGroup(4).get("id").asString();
-        workspace = fx.workspace(group).get("id").asString();
+        var g = fx.subscriptionGroup(4);
+        group = g.get("id").asString();
+        groupName = g.get("name").asString();
+        var ws = fx.workspace(group);
+        workspace = ws.get("id").asString();
+        workspaceName = ws.get("name").asString();
     }
 
-    static ClientCommandsTest.Run srg(String... args) {
-        java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(args));
-        all.addAll(java.util.List.of("--url", server.url(), "--token", server.adminToken()));
-        return ClientCommandsTest.srgWithEnv(java.util.Map.of("XDG_CONFIG_HOME", "/nonexistent-srg-test"), all.toArray(String[]::new));
+    static TestCli.Run srg(String... args) {
+        return TestCli.asAdmin(server, args);
     }
 
     @AfterAll
@@ -41,6 +46,9 @@ class InstanceCommandsTest {
         var ok = srg("run", "-w", workspace, "--follow", "echo hello; echo again");
         assertThat(ok.exit()).as(ok.toString()).isZero();
         assertThat(ok.out()).isEqualTo("hello\nagain\n");
+        // nothing stops it (the submit answers before the dispatcher admits it): no place in a queue, no "reason"
+        assertThat(ok.err()).doesNotContain("in the queue").containsPattern("instance i-\\w+ (QUEUED on " + groupName
+                + " \\(nothing stops it: starting\\)|[A-Z]+ on " + groupName + ")\n");
         var failed = srg("run", "-w", workspace, "--cu", "0.5", "--follow", "echo bad >&2; exit 7");
         assertThat(failed.exit()).isEqualTo(7);
         assertThat(failed.out()).isEqualTo("bad\n");
@@ -61,7 +69,8 @@ class InstanceCommandsTest {
         assertThat(big.exit()).as(big.toString()).isZero();
         var queued = srg("run", "-w", workspace, "--follow", "echo after the wait");
         assertThat(queued.exit()).as(queued.toString()).isZero();
-        assertThat(queued.err()).containsPattern("QUEUED on rg-\\w+ \\(#\\d+ in the queue: CAPACITY; it starts when that clears\\)");
+        // the group by the name a user knows it by
+        assertThat(queued.err()).contains("QUEUED on " + groupName + " (#").containsPattern("\\(#\\d+ in the queue: CAPACITY; it starts when that clears\\)");
         assertThat(queued.out()).isEqualTo("after the wait\n");
     }
 
@@ -72,7 +81,7 @@ class InstanceCommandsTest {
         var dry = srg("run", "-w", workspace, "--cu", "2", "--timeout", "600", "--name", "cli-dry", "--dry-run", "sleep 1");
         assertThat(dry.exit()).as(dry.toString()).isZero();
         // 0.12 USD per CU-hour x 2 CU x 600 s (its timeout: no history) = 0.04 USD
-        assertThat(dry.out()).startsWith("GROUP").contains(group).contains("now").contains("0.04 USD").contains("600 s");
+        assertThat(dry.out()).startsWith("GROUP").contains(groupName + " (" + group + ")").contains("now").contains("0.04 USD").contains("600 s");
         var json = srg("run", "-w", workspace, "--cu", "2", "--dry-run", "-o", "json", "sleep 1").json();
         assertThat(json.get("dryRun").asBoolean()).isTrue();
         assertThat(server.sqlLong("SELECT count(*) FROM instances")).isEqualTo(before);
@@ -116,6 +125,49 @@ class InstanceCommandsTest {
     }
 
     @Test
+    @org.junit.jupiter.api.DisplayName("tables show the group and workspace by name (one request for the names); json keeps the API's ids;"
+            + " a name two groups share stays an id")
+    void tablesShowOtherResourcesByName() {
+        String id = srg("run", "-w", workspace, "--name", "by-name", "-o", "name", "true").out().strip();
+        var list = srg("instance", "list");
+        assertThat(list.exit()).as(list.toString()).isZero();
+        assertThat(list.out().lines().filter(l -> l.startsWith(id)).findFirst().orElseThrow())
+                .contains(" " + groupName + " ").doesNotContain(group);
+        var wide = srg("instance", "list", "-o", "wide");
+        assertThat(wide.out().lines().filter(l -> l.startsWith(id)).findFirst().orElseThrow())
+                .contains(" " + groupName + " ").contains(" " + workspaceName + " ").doesNotContain(group).doesNotContain(workspace);
+        var json = srg("instance", "list", "-o", "json").json();
+        var item = java.util.stream.StreamSupport.stream(json.spliterator(), false)
+                .filter(i -> i.get("id").asString().equals(id)).findFirst().orElseThrow();
+        assertThat(item.get("resourceGroupId").asString()).isEqualTo(group);
+        assertThat(item.get("workspaceId").asString()).isEqualTo(workspace);
+        assertThat(srg("instance", "get", id).out()).containsPattern("GROUP +" + groupName + " \\(" + group + "\\)")
+                .containsPattern("WORKSPACE +" + workspaceName + " \\(" + workspace + "\\)");
+        // filtered by a name: the name learned resolving --rg labels the table (no request more)
+        assertThat(srg("instance", "list", "--rg", groupName).out()).contains(id).contains(" " + groupName + " ");
+
+        // a second group of the same name: the name says nothing, so the table shows the id
+        String twin = new Fixtures(server).payAsYouGoGroup(2).get("id").asString();
+        assertThat(srg("rg", "rename", twin, "--name", groupName).exit()).isZero();
+        try {
+            assertThat(srg("instance", "list").out().lines().filter(l -> l.startsWith(id)).findFirst().orElseThrow()).contains(group);
+        } finally {
+            assertThat(srg("rg", "rename", twin, "--name", groupName + "-twin").exit()).isZero();
+        }
+    }
+
+    @Test
+    @org.junit.jupiter.api.DisplayName("srg api service takes the group's name, as every other group argument does")
+    void dataServiceServiceByGroupName() {
+        var byId = srg("api", "service", group, "-w", workspace, "-o", "json");
+        assertThat(byId.exit()).as(byId.toString()).isZero();
+        var byName = srg("api", "service", groupName, "-w", workspaceName, "-o", "json");
+        assertThat(byName.exit()).as(byName.toString()).isZero();
+        assertThat(byName.json().get("resourceGroupId").asString()).isEqualTo(group);
+        assertThat(srg("api", "service", groupName, "-w", workspaceName).out()).containsPattern("RESOURCE-GROUP +" + groupName);
+    }
+
+    @Test
     void instancesListGetLogCancel() {
         var submitted = srg("run", "-w", workspace, "-o", "json", "sleep 30");
         String id = submitted.id();
@@ -145,7 +197,7 @@ class InstanceCommandsTest {
         assertThat(bad.err()).contains("MinimumsAboveSpec");
         assertThat(srg("rg", "quotas", group, "--set", "nonsense").exit()).isEqualTo(2);
         // a typo is said before the server is asked anything (here: none listens)
-        var typo = ClientCommandsTest.srgWithEnv(java.util.Map.of("XDG_CONFIG_HOME", "/nonexistent-srg-test"), "rg", "quotas", "g",
+        var typo = TestCli.withEnv(java.util.Map.of("XDG_CONFIG_HOME", "/nonexistent-srg-test"), "rg", "quotas", "g",
                 "--set", "SCHEDULING=a:b", "--url", "http://127.0.0.1:1", "--token", "x");
         assertThat(typo.exit()).as(typo.toString()).isEqualTo(2);
         assertThat(typo.err()).isEqualTo("error: --set 'SCHEDULING=a:b' is not TYPE=MIN:MAX (e.g. DATA_INTEGRATION=4:8 or SCHEDULING=:16)\n");
@@ -215,7 +267,7 @@ class InstanceCommandsTest {
         });
         proxy.start();
         try {
-            var run = ClientCommandsTest.srgWithEnv(java.util.Map.of("XDG_CONFIG_HOME", "/nonexistent-srg-test"), "rg", "quotas", group,
+            var run = TestCli.withEnv(java.util.Map.of("XDG_CONFIG_HOME", "/nonexistent-srg-test"), "rg", "quotas", group,
                     "--set", "SCHEDULING=:3", "-o", "json", "--url", "http://127.0.0.1:" + proxy.getAddress().getPort(),
                     "--token", server.adminToken());
             assertThat(otherChangeMade).isTrue();

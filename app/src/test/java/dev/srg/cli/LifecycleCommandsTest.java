@@ -2,17 +2,13 @@ package dev.srg.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.srg.testing.Fixtures;
-import dev.srg.testing.TestServer;
+import dev.srg.testing.ServerTestBase;
+import dev.srg.testing.SimulatedClock;
+import dev.srg.testing.TestCli;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -21,28 +17,13 @@ import org.junit.jupiter.api.Timeout;
 /** {@code srg rg scale|convert|renew|enable|auto-renew|delete}, {@code srg order}, {@code srg bill}, {@code srg clock}. */
 @Tag("database")
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
-class LifecycleCommandsTest {
-    static TestServer server;
-    static Fixtures fx;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(cfg -> cfg.withSimulatedClock(true));
-        fx = new Fixtures(server);
+@SimulatedClock
+class LifecycleCommandsTest extends ServerTestBase {
+    static TestCli.Run srg(String... args) {
+        return TestCli.asAdmin(server, args);
     }
 
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
-    static ClientCommandsTest.Run srg(String... args) {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--url", server.url(), "--token", server.adminToken()));
-        return ClientCommandsTest.srgWithEnv(Map.of("XDG_CONFIG_HOME", "/nonexistent-srg-test"), all.toArray(String[]::new));
-    }
-
-    static ClientCommandsTest.Run ok(String... args) {
+    static TestCli.Run ok(String... args) {
         var r = srg(args);
         assertThat(r.exit()).as(r.toString()).isZero();
         return r;
@@ -86,7 +67,8 @@ class LifecycleCommandsTest {
     @Test
     @DisplayName("SPEC RG-6 RG-7 RG-9: convert, freeze and enable, bills from the CLI")
     void payAsYouGoLifecycle() {
-        String id = fx.payAsYouGoGroup(4).get("id").asString();
+        var group = fx.payAsYouGoGroup(4);
+        String id = group.get("id").asString();
         String ws = fx.workspace(id).get("id").asString();
         var run = ok("run", "-w", ws, "--cu", "2", "--follow", "sleep 0.5");
         assertThat(run.exit()).isZero();
@@ -99,7 +81,7 @@ class LifecycleCommandsTest {
         assertThat(ok("rg", "enable", id).out()).contains("RUNNING");
 
         var bills = ok("bill", "list", "--rg", id);
-        assertThat(bills.out()).contains("CU-SECONDS").contains(id);
+        assertThat(bills.out()).contains("CU-SECONDS").contains(group.get("name").asString()); // the group by its name
         var summary = ok("bill", "summary", "--rg", id, "-o", "json").json();
         assertThat(summary.get("cuSeconds").decimalValue()).isGreaterThanOrEqualTo(java.math.BigDecimal.ONE);
 

@@ -2,16 +2,13 @@ package dev.srg.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.srg.Main;
 import dev.srg.json.Json;
 import dev.srg.testing.Fixtures;
+import dev.srg.testing.TestCli;
+import dev.srg.testing.TestCli.Run;
 import dev.srg.testing.TestServer;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
@@ -22,7 +19,6 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 import tools.jackson.databind.JsonNode;
 
 /** {@code srg rg usage} and {@code srg alert ...} against a real server on a simulated clock. */
@@ -47,18 +43,8 @@ class MonitorCommandsTest {
         server.close();
     }
 
-    record Run(int exit, String out, String err) {}
-
     static Run srg(String... args) {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--url", server.url(), "--token", server.adminToken()));
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        ClientCommands.useEnvironment(cl, Map.of("XDG_CONFIG_HOME", home.toString()));
-        return new Run(cl.execute(all.toArray(String[]::new)), out.toString(), err.toString());
+        return TestCli.asAdmin(server, Map.of("XDG_CONFIG_HOME", home.toString()), args);
     }
 
     static Run ok(String... args) {

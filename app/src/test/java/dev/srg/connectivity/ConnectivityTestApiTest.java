@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.srg.testing.ServerTestBase;
+import dev.srg.testing.TestCli;
 import dev.srg.testing.TestNetworkHosts;
 import java.util.HashMap;
 import java.util.Map;
@@ -87,10 +88,10 @@ class ConnectivityTestApiTest extends ServerTestBase {
         assertThat(unrouted.get("reason").asString()).contains("not in a bound VPC or a route");
 
         // the same from the CLI: the answer as a table, exit 0 when reachable, 1 when not, 2 for a wrong call
-        Cli reachableByCli = cli("rg", "connectivity-test", rg, "--host", DB, "--port", Integer.toString(TestNetworkHosts.PORT));
+        TestCli.Run reachableByCli = cli("rg", "connectivity-test", rg, "--host", DB, "--port", Integer.toString(TestNetworkHosts.PORT));
         assertThat(reachableByCli.exit()).as(reachableByCli.toString()).isZero();
         assertThat(reachableByCli.out()).contains("REACHABLE", "true", "VPC", DB);
-        Cli unreachableByCli = cli("rg", "connectivity-test", rg, "--host", ROUTED, "--port", Integer.toString(TestNetworkHosts.PORT));
+        TestCli.Run unreachableByCli = cli("rg", "connectivity-test", rg, "--host", ROUTED, "--port", Integer.toString(TestNetworkHosts.PORT));
         assertThat(unreachableByCli.exit()).as(unreachableByCli.toString()).isEqualTo(1);
         assertThat(unreachableByCli.out()).contains("false", "NONE");
         assertThat(unreachableByCli.err()).contains("not reachable: ", "not in a bound VPC or a route");
@@ -225,20 +226,9 @@ class ConnectivityTestApiTest extends ServerTestBase {
                 .map(ProcessHandle::pid).toList();
     }
 
-    record Cli(int exit, String out, String err) {}
-
     /** The srg CLI, in this JVM, against the test server as the admin. */
-    private static Cli cli(String... args) {
-        java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(args));
-        all.addAll(java.util.List.of("--url", server.url(), "--token", server.adminToken()));
-        picocli.CommandLine cl = dev.srg.Main.commandLine();
-        java.io.StringWriter out = new java.io.StringWriter();
-        java.io.StringWriter err = new java.io.StringWriter();
-        cl.setOut(new java.io.PrintWriter(out, true));
-        cl.setErr(new java.io.PrintWriter(err, true));
-        dev.srg.cli.ClientCommands.useEnvironment(cl, Map.of("XDG_CONFIG_HOME", "/nonexistent-srg-test"));
-        int exit = cl.execute(all.toArray(String[]::new));
-        return new Cli(exit, out.toString(), err.toString());
+    private static TestCli.Run cli(String... args) {
+        return TestCli.asAdmin(server, args);
     }
 
     private static java.util.List<String> namespacesOf(String instanceId) throws Exception {

@@ -3,6 +3,7 @@ package dev.srg.dataservice;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.srg.json.Json;
+import dev.srg.testing.TestCli;
 import java.math.BigDecimal;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -409,14 +410,9 @@ class DataServiceApiTest extends DataServiceTestBase {
     @DisplayName("SPEC DS-5 RG-7: a frozen group serves nothing: 503 with a clear code and Retry-After")
     void frozenGroupServesNothing() throws Exception {
         String payg = fx.payAsYouGoGroup(10).get("id").asString();
-        var assoc = admin.post("workspaces/" + workspaceId + "/resource-groups", Map.of("resourceGroupId", payg));
-        assertThat(assoc.status()).as(assoc.toString()).isIn(200, 201);
-        String path = uniquePath("frozen");
-        Map<String, Object> body = script(path, "SELECT 1 AS one", List.of());
-        body.put("resourceGroupId", payg);
-        String id = publish(body, Map.of());
-        String code = (String) newApp("frosty", id).get("appCode");
-        assertThat(callWhenServed(code, path, Map.of()).status()).isEqualTo(200);
+        Served served = servedOn(payg, "frozen", "frosty");
+        String path = served.path();
+        String code = served.appCode();
         // serving is activity (RG-7): only once the service is stopped can the group go idle
         String instanceId = admin.get("dataservice/services/" + payg + "?workspaceId=" + workspaceId).json()
                 .path("instanceId").asString();
@@ -440,14 +436,9 @@ class DataServiceApiTest extends DataServiceTestBase {
     @DisplayName("SPEC RG-9 RG-7 DS-5: a pay-as-you-go group meters its DATA_SERVICE service's CU-time like a task's, and serving keeps it from freezing")
     void payAsYouGoMetersTheServiceAndServingIsActivity() throws Exception {
         String payg = fx.payAsYouGoGroup(10).get("id").asString();
-        var assoc = admin.post("workspaces/" + workspaceId + "/resource-groups", Map.of("resourceGroupId", payg));
-        assertThat(assoc.status()).as(assoc.toString()).isIn(200, 201);
-        String path = uniquePath("metered");
-        Map<String, Object> body = script(path, "SELECT 1 AS one", List.of());
-        body.put("resourceGroupId", payg);
-        String id = publish(body, Map.of());
-        String code = (String) newApp("metered", id).get("appCode");
-        assertThat(callWhenServed(code, path, Map.of()).status()).isEqualTo(200);
+        Served served = servedOn(payg, "metered", "metered");
+        String path = served.path();
+        String code = served.appCode();
         String instanceId = admin.get("dataservice/services/" + payg + "?workspaceId=" + workspaceId).json()
                 .path("instanceId").asString();
         JsonNode service = admin.get("instances/" + instanceId).json();
@@ -483,14 +474,10 @@ class DataServiceApiTest extends DataServiceTestBase {
     @DisplayName("SPEC DS-5 RG-5: the service's CU, its group's DATA_SERVICE quota and the group's scale reach the worker process's cgroup")
     void cuQuotaAndScaleReachTheWorkersCgroup() throws Exception {
         String group = fx.subscriptionGroup(2).get("id").asString();
-        var assoc = admin.post("workspaces/" + workspaceId + "/resource-groups", Map.of("resourceGroupId", group));
-        assertThat(assoc.status()).as(assoc.toString()).isIn(200, 201);
-        String path = uniquePath("sized");
-        Map<String, Object> body = script(path, "SELECT 1 AS one", List.of());
-        body.put("resourceGroupId", group);
-        String id = publish(body, Map.of());
-        String code = (String) newApp("sized", id).get("appCode");
-        assertThat(callWhenServed(code, path, Map.of()).status()).isEqualTo(200);
+        Served served = servedOn(group, "sized", "sized");
+        String path = served.path();
+        String code = served.appCode();
+        String id = served.apiId();
         // the default 1 CU: one core's CPU quota on the worker's own cgroup
         assertThat(workerCpuCu(group)).isEqualTo(1.0);
 
@@ -567,19 +554,27 @@ class DataServiceApiTest extends DataServiceTestBase {
         throw new AssertionError("no cpu cgroup for " + pid);
     }
 
+    /** An API answering {@code SELECT 1} on {@code group} (associated to the workspace), its app, and its first call answered. */
+    private record Served(String apiId, String path, String appCode) {}
+
+    private Served servedOn(String group, String pathName, String appName) throws Exception {
+        var assoc = admin.post("workspaces/" + workspaceId + "/resource-groups", Map.of("resourceGroupId", group));
+        assertThat(assoc.status()).as(assoc.toString()).isIn(200, 201);
+        String path = uniquePath(pathName);
+        Map<String, Object> body = script(path, "SELECT 1 AS one", List.of());
+        body.put("resourceGroupId", group);
+        String id = publish(body, Map.of());
+        String code = (String) newApp(appName, id).get("appCode");
+        assertThat(callWhenServed(code, path, Map.of()).status()).isEqualTo(200);
+        return new Served(id, path, code);
+    }
+
     /** {@code srg ARGS --url URL --token ADMIN -o json}, in process; its JSON answer. */
     private static JsonNode srg(String... args) {
-        picocli.CommandLine cl = dev.srg.Main.commandLine();
-        java.io.StringWriter out = new java.io.StringWriter();
-        java.io.StringWriter err = new java.io.StringWriter();
-        cl.setOut(new java.io.PrintWriter(out, true));
-        cl.setErr(new java.io.PrintWriter(err, true));
-        dev.srg.cli.ClientCommands.useEnvironment(cl, Map.of("XDG_CONFIG_HOME", "/nonexistent-srg-test"));
         List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--url", server.url(), "--token", server.adminToken(), "-o", "json"));
-        int exit = cl.execute(all.toArray(String[]::new));
-        assertThat(exit).as(out + " " + err).isZero();
-        return Json.MAPPER.readTree(out.toString());
+        all.add("-o");
+        all.add("json");
+        return TestCli.asAdmin(server, all.toArray(String[]::new)).json();
     }
 
     @Test
@@ -600,7 +595,8 @@ class DataServiceApiTest extends DataServiceTestBase {
         assertThat(srg("api", "publish", id).path("publishedVersion").asInt()).isEqualTo(1);
         JsonNode app = srg("api", "app-create", "--name", "cli-app");
         assertThat(app.path("appSecret").asString()).isNotBlank();
-        assertThat(srg("api", "grant", app.path("id").asString(), id).path("grantedApiIds").get(0).asString()).isEqualTo(id);
+        // the app by its name, as the other resources are
+        assertThat(srg("api", "grant", "cli-app", id).path("grantedApiIds").get(0).asString()).isEqualTo(id);
         assertThat(callWhenServed(app.path("appCode").asString(), path, Map.of("id", "3")).status()).isEqualTo(200);
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> srg("api", "calls", id).size() >= 1);
         assertThat(srg("api", "versions", id).get(0).path("version").asInt()).isEqualTo(1);

@@ -27,7 +27,6 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -166,20 +165,7 @@ abstract class DataServiceTestBase {
     }
 
     static String postgresSource(String name, String ws, TestDatabases.Fresh db) {
-        String rest = db.url().substring("jdbc:postgresql://".length());
-        String hostPort = rest.substring(0, rest.indexOf('/'));
-        Map<String, Object> body = new HashMap<>();
-        body.put("name", name);
-        body.put("workspaceId", ws);
-        body.put("type", "POSTGRESQL");
-        body.put("host", hostPort.substring(0, hostPort.lastIndexOf(':')));
-        body.put("port", Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1)));
-        body.put("database", rest.substring(rest.indexOf('/') + 1));
-        body.put("user", db.user());
-        body.put("password", db.password());
-        var r = admin.post("data-sources", body);
-        assertThat(r.status()).as(r.toString()).isEqualTo(201);
-        return r.id();
+        return fx.postgresDataSource(ws, name, db);
     }
 
     static Connection connect(TestDatabases.Fresh db) throws SQLException {

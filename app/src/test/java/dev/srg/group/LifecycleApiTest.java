@@ -3,9 +3,9 @@ package dev.srg.group;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.srg.admission.UsageType;
-import dev.srg.testing.Fixtures;
+import dev.srg.testing.ServerTestBase;
+import dev.srg.testing.SimulatedClock;
 import dev.srg.testing.TestHttp;
-import dev.srg.testing.TestServer;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.time.Duration;
@@ -17,8 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -31,23 +29,8 @@ import tools.jackson.databind.JsonNode;
  */
 @Tag("database")
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
-class LifecycleApiTest {
-    static TestServer server;
-    static Fixtures fx;
-    static TestHttp admin;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(cfg -> cfg.withSimulatedClock(true));
-        fx = new Fixtures(server);
-        admin = server.admin();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
+@SimulatedClock
+class LifecycleApiTest extends ServerTestBase {
     // ---- helpers ----
 
     static Instant now() {

@@ -2,9 +2,8 @@ package dev.srg.group;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.srg.testing.Fixtures;
-import dev.srg.testing.TestHttp;
-import dev.srg.testing.TestServer;
+import dev.srg.testing.ServerTestBase;
+import dev.srg.testing.SimulatedClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -14,8 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -24,23 +21,8 @@ import org.junit.jupiter.api.Timeout;
 /** SPEC BEY-2: quota profiles on cron schedules, through the API, on the simulated clock. */
 @Tag("database")
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
-class QuotaScheduleApiTest {
-    static TestServer server;
-    static TestHttp admin;
-    static Fixtures fx;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(c -> c.withSimulatedClock(true));
-        admin = server.admin();
-        fx = new Fixtures(server);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
+@SimulatedClock
+class QuotaScheduleApiTest extends ServerTestBase {
     private static Instant now() {
         return Instant.parse(admin.get("clock").json().get("now").asString());
     }

@@ -2,16 +2,13 @@ package dev.srg.group;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.srg.testing.Fixtures;
-import dev.srg.testing.TestHttp;
-import dev.srg.testing.TestServer;
+import dev.srg.testing.ServerTestBase;
+import dev.srg.testing.SimulatedClock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -20,23 +17,8 @@ import org.junit.jupiter.api.Timeout;
 /** SPEC BEY-6: a pay-as-you-go group that opted in leaves FROZEN by itself when a task is submitted. */
 @Tag("database")
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
-class ResumeOnDemandTest {
-    static TestServer server;
-    static TestHttp admin;
-    static Fixtures fx;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(c -> c.withSimulatedClock(true));
-        admin = server.admin();
-        fx = new Fixtures(server);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
+@SimulatedClock
+class ResumeOnDemandTest extends ServerTestBase {
     private static Map<String, Object> task(String ws) {
         Map<String, Object> b = new HashMap<>();
         b.put("workspaceId", ws);

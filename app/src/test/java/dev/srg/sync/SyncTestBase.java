@@ -86,19 +86,7 @@ abstract class SyncTestBase {
 
     /** A data source of the workspace named {@code name} for database {@code db}. */
     static TestDatabases.Fresh dataSource(String name, TestDatabases.Fresh db) {
-        String rest = db.url().substring("jdbc:postgresql://".length());
-        String hostPort = rest.substring(0, rest.indexOf('/'));
-        Map<String, Object> body = new HashMap<>();
-        body.put("name", name);
-        body.put("workspaceId", workspaceId);
-        body.put("type", "POSTGRESQL");
-        body.put("host", hostPort.substring(0, hostPort.lastIndexOf(':')));
-        body.put("port", Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1)));
-        body.put("database", rest.substring(rest.indexOf('/') + 1));
-        body.put("user", db.user());
-        body.put("password", db.password());
-        var r = admin.post("data-sources", body);
-        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        fx.postgresDataSource(workspaceId, name, db);
         return db;
     }
 

@@ -97,6 +97,18 @@ public final class Fixtures {
         return last[0];
     }
 
+    /** A POSTGRESQL data source of workspace {@code workspaceId} named {@code name}, for database {@code db}; its id. */
+    public String postgresDataSource(String workspaceId, String name, TestDatabases.Fresh db) {
+        String rest = db.url().substring("jdbc:postgresql://".length());
+        String hostPort = rest.substring(0, rest.indexOf('/'));
+        var r = admin.post("data-sources", Map.of("name", name, "workspaceId", workspaceId, "type", "POSTGRESQL",
+                "host", hostPort.substring(0, hostPort.lastIndexOf(':')),
+                "port", Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1)),
+                "database", rest.substring(rest.indexOf('/') + 1), "user", db.user(), "password", db.password()));
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        return r.id();
+    }
+
     /** A workspace in region local, created by the administrator, with {@code groupId} associated and default. */
     public JsonNode workspace(String groupId) {
         Map<String, Object> body = new HashMap<>();

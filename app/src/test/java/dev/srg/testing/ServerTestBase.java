@@ -2,10 +2,12 @@ package dev.srg.testing;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInfo;
 
 /**
  * A test class that speaks HTTP to one real server, on a fresh database, started for the whole
- * class (test classes run one after another, so the static fields are the running class's).
+ * class (test classes run one after another, so the static fields are the running class's); on the
+ * simulated clock when the class says {@link SimulatedClock}.
  */
 public abstract class ServerTestBase {
     protected static TestServer server;
@@ -13,8 +15,9 @@ public abstract class ServerTestBase {
     protected static TestHttp admin;
 
     @BeforeAll
-    static void startServer() {
-        server = TestServer.start();
+    static void startServer(TestInfo test) {
+        boolean simulated = test.getTestClass().map(c -> c.isAnnotationPresent(SimulatedClock.class)).orElse(false);
+        server = simulated ? TestServer.start(c -> c.withSimulatedClock(true)) : TestServer.start();
         fx = new Fixtures(server);
         admin = server.admin();
     }

@@ -588,14 +588,7 @@ class KubernetesBackendTest {
     }
 
     private static String dataSource(String ws, String name, TestDatabases.Fresh db) {
-        String rest = db.url().substring("jdbc:postgresql://".length());
-        String hostPort = rest.substring(0, rest.indexOf('/'));
-        var r = admin.post("data-sources", Map.of("name", name, "workspaceId", ws, "type", "POSTGRESQL",
-                "host", hostPort.substring(0, hostPort.lastIndexOf(':')),
-                "port", Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1)),
-                "database", rest.substring(rest.indexOf('/') + 1), "user", db.user(), "password", db.password()));
-        assertThat(r.status()).as(r.toString()).isEqualTo(201);
-        return r.id();
+        return fx.postgresDataSource(ws, name, db);
     }
 
     /** A RUNNING pay-as-you-go group of 2 CU in {@code region} (zone {@code <region>-a}). */

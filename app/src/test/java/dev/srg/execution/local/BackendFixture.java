@@ -5,6 +5,7 @@ import dev.srg.execution.ExitStatus;
 import dev.srg.execution.LaunchSpec;
 import dev.srg.execution.TaskKind;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -22,22 +23,34 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A base directory the task user can reach (JUnit's @TempDir is 0700), backends on it, and the
- * exits they report.
+ * exits they report. A test class holds one per test as {@code @RegisterExtension final BackendFixture
+ * fixture = new BackendFixture();}: it is closed (its backends too) after each test.
  */
-final class BackendFixture implements AutoCloseable {
+final class BackendFixture implements AutoCloseable, AfterEachCallback {
 
     private static final Path ROOT = Path.of("/tmp/srg-execution-tests");
 
     final Path baseDirectory;
     private final List<LocalExecutionBackend> backends = new ArrayList<>();
 
-    BackendFixture() throws IOException {
-        Files.createDirectories(ROOT);
-        Files.setPosixFilePermissions(ROOT, PosixFilePermissions.fromString("rwx--x--x"));
+    BackendFixture() {
+        try {
+            Files.createDirectories(ROOT);
+            Files.setPosixFilePermissions(ROOT, PosixFilePermissions.fromString("rwx--x--x"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         baseDirectory = ROOT.resolve(UUID.randomUUID().toString());
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) throws IOException {
+        close();
     }
 
     /** A backend with the machine's cgroups. */

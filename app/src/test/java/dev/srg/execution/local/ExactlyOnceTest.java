@@ -21,10 +21,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** A task runs at most once however it is launched, and its exit is reported once per backend. */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
@@ -33,21 +32,10 @@ class ExactlyOnceTest {
     /** Counts its runs in a file of its home, which stays across launches. */
     private static final String COUNTING = "echo run >> \"$HOME/runs\"\nsleep 0.5\nexit 6\n";
 
-    private BackendFixture fixture;
-    private BackendFixture.Exits exits;
-    private LocalExecutionBackend backend;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        fixture = new BackendFixture();
-        exits = new BackendFixture.Exits();
-        backend = fixture.backend(exits);
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        fixture.close();
-    }
+    @RegisterExtension
+    final BackendFixture fixture = new BackendFixture();
+    private final BackendFixture.Exits exits = new BackendFixture.Exits();
+    private final LocalExecutionBackend backend = fixture.backend(exits);
 
     @Test
     void concurrentLaunchesRunTheTaskOnce() throws Exception {

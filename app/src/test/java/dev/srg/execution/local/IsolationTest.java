@@ -20,10 +20,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Tasks are kept apart (a uid of their own each), cannot fork without bound (a pids limit from
@@ -34,19 +33,9 @@ class IsolationTest {
 
     private static final Pattern PID = Pattern.compile("pid=(\\d+)");
 
-    private BackendFixture fixture;
-    private BackendFixture.Exits exits;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        fixture = new BackendFixture();
-        exits = new BackendFixture.Exits();
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        fixture.close();
-    }
+    @RegisterExtension
+    final BackendFixture fixture = new BackendFixture();
+    private final BackendFixture.Exits exits = new BackendFixture.Exits();
 
     @Test
     void aTaskCanNeitherReadNorSignalAnotherTask() throws Exception {

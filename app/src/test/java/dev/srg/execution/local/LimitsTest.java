@@ -15,10 +15,9 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** CPU and memory from the CU through cgroups (ADM-7), and consumption (MON-3). */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
@@ -26,19 +25,9 @@ class LimitsTest {
 
     private static final long GIB = 1024L * 1024 * 1024;
 
-    private BackendFixture fixture;
-    private BackendFixture.Exits exits;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        fixture = new BackendFixture();
-        exits = new BackendFixture.Exits();
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        fixture.close();
-    }
+    @RegisterExtension
+    final BackendFixture fixture = new BackendFixture();
+    private final BackendFixture.Exits exits = new BackendFixture.Exits();
 
     // SPEC ADM-7
     @Test

@@ -20,29 +20,17 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class LocalExecutionBackendTest {
 
-    private BackendFixture fixture;
-    private BackendFixture.Exits exits;
-    private LocalExecutionBackend backend;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        fixture = new BackendFixture();
-        exits = new BackendFixture.Exits();
-        backend = fixture.backend(exits);
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        fixture.close();
-    }
+    @RegisterExtension
+    final BackendFixture fixture = new BackendFixture();
+    private final BackendFixture.Exits exits = new BackendFixture.Exits();
+    private final LocalExecutionBackend backend = fixture.backend(exits);
 
     @Test
     void shellTaskExitsZeroWithItsOutputInTheLog() throws Exception {

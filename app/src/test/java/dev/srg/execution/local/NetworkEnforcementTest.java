@@ -27,11 +27,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Task networks with real packets (SPEC NET-7, NET-8, NET-9, RT-3): test hosts in namespaces this
@@ -84,8 +83,9 @@ class NetworkEnforcementTest {
     private static String hostAddress;
 
     private final List<String> taskLinks = new java.util.ArrayList<>();
-    private BackendFixture fixture;
-    private BackendFixture.Exits exits;
+    @RegisterExtension
+    final BackendFixture fixture = new BackendFixture();
+    private final BackendFixture.Exits exits = new BackendFixture.Exits();
 
     @BeforeAll
     static void testHosts() throws Exception {
@@ -130,17 +130,6 @@ class NetworkEnforcementTest {
         if (hosts != null) {
             hosts.close();
         }
-    }
-
-    @BeforeEach
-    void setUp() throws Exception {
-        fixture = new BackendFixture();
-        exits = new BackendFixture.Exits();
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        fixture.close();
     }
 
     private LocalBackendConfig config() {

@@ -17,30 +17,18 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Tasks outlive the backend (a crashed server) and a new backend picks them up. */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class RecoveryTest {
 
-    private BackendFixture fixture;
-    private BackendFixture.Exits crashedExits;
-    private LocalExecutionBackend crashed;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        fixture = new BackendFixture();
-        crashedExits = new BackendFixture.Exits();
-        crashed = fixture.backend(crashedExits);
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        fixture.close();
-    }
+    @RegisterExtension
+    final BackendFixture fixture = new BackendFixture();
+    private final BackendFixture.Exits crashedExits = new BackendFixture.Exits();
+    private final LocalExecutionBackend crashed = fixture.backend(crashedExits);
 
     @Test
     void runningTaskIsReattachedAndItsExitReportedOnce() throws Exception {

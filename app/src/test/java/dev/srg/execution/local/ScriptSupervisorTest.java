@@ -19,11 +19,10 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The two supervisors: the compiled one the build makes (every other test of this package runs
@@ -33,19 +32,9 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class ScriptSupervisorTest {
 
-    private BackendFixture fixture;
-    private BackendFixture.Exits exits;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        fixture = new BackendFixture();
-        exits = new BackendFixture.Exits();
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        fixture.close();
-    }
+    @RegisterExtension
+    final BackendFixture fixture = new BackendFixture();
+    private final BackendFixture.Exits exits = new BackendFixture.Exits();
 
     @Test
     void theCompiledSupervisorIsTheOneInUseWhenTheBuildMadeIt() throws Exception {

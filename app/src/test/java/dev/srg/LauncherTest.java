@@ -1,0 +1,105 @@
+package dev.srg;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import javax.tools.ToolProvider;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The {@code srg} launcher's background training run (the server's AOT cache, JDK 25+): a server or
+ * a demo starts it the first time a new jar runs, a command that ends at once ({@code demo --exit},
+ * a smoke test) does not, since the run would go on for a minute or more after the command
+ * returned. Runs the real launcher in a copy of the repository's layout around a small jar whose
+ * main does nothing and whose training class leaves a mark.
+ */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
+class LauncherTest {
+    private static final Path REPO = Path.of(System.getProperty("user.dir")).getParent();
+
+    @Test
+    void demoExitStartsNoTrainingRunThatWouldOutliveIt(@TempDir Path tmp) throws Exception {
+        assumeTrue(Runtime.version().feature() >= 25, "the training run is JDK 25+'s (21-24: an archive the JVM writes at exit)");
+        Path trained = tmp.resolve("trained");
+        Path control = layout(tmp.resolve("control"), trained);
+        // the control: a server that keeps running starts the run (which leaves its mark)
+        long start = System.nanoTime();
+        assertThat(launch(control, "demo")).isZero();
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(trained));
+        long markedMillis = (System.nanoTime() - start) / 1_000_000;
+        // its run ends by itself (and removes its lock): let it, before the directory goes
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> !Files.exists(control.resolve("app/target")
+                .resolve("srg-server-" + Path.of(System.getProperty("java.home")).getFileName() + ".lock")));
+
+        Path exiting = layout(tmp.resolve("exit"), tmp.resolve("trained-by-exit"));
+        assertThat(launch(exiting, "demo", "--exit")).isZero();
+        assertThat(launch(exiting, "server", "--help")).isZero();
+        Thread.sleep(Math.max(3_000, 2 * markedMillis)); // twice what the control's run took to leave its mark
+        assertThat(tmp.resolve("trained-by-exit")).doesNotExist();
+        try (var files = Files.list(exiting.resolve("app/target"))) {
+            assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(".lock") || n.endsWith(".aot"));
+        }
+    }
+
+    /** The launcher and find-jdk.sh in {@code root}, and app/target/srg.jar: a no-op main and a training class that writes {@code mark}. */
+    private static Path layout(Path root, Path mark) throws IOException {
+        Files.createDirectories(root.resolve("scripts"));
+        Files.createDirectories(root.resolve("app/target"));
+        Files.copy(REPO.resolve("srg"), root.resolve("srg"));
+        root.resolve("srg").toFile().setExecutable(true);
+        Files.copy(REPO.resolve("scripts/find-jdk.sh"), root.resolve("scripts/find-jdk.sh"));
+        Path src = root.resolve("src");
+        Files.createDirectories(src.resolve("dev/srg/server"));
+        Files.writeString(src.resolve("Noop.java"), "public class Noop { public static void main(String[] a) {} }");
+        Files.writeString(src.resolve("dev/srg/server/ServerTraining.java"), """
+                package dev.srg.server;
+                public class ServerTraining {
+                    public static void main(String[] a) throws Exception {
+                        java.nio.file.Files.writeString(java.nio.file.Path.of("%s"), "trained");
+                    }
+                }""".formatted(mark));
+        Path classes = root.resolve("classes");
+        int javac = ToolProvider.getSystemJavaCompiler().run(null, null, null, "-d", classes.toString(),
+                src.resolve("Noop.java").toString(), src.resolve("dev/srg/server/ServerTraining.java").toString());
+        assertThat(javac).isZero();
+        Manifest manifest = new Manifest();
+        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, "Noop");
+        try (OutputStream out = Files.newOutputStream(root.resolve("app/target/srg.jar"));
+             JarOutputStream jar = new JarOutputStream(out, manifest)) {
+            for (String name : List.of("Noop.class", "dev/srg/server/ServerTraining.class")) {
+                jar.putNextEntry(new JarEntry(name));
+                jar.write(Files.readAllBytes(classes.resolve(name)));
+                jar.closeEntry();
+            }
+        }
+        return root;
+    }
+
+    private static int launch(Path root, String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of(root.resolve("srg").toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).directory(root.toFile()).redirectErrorStream(true)
+                .redirectOutput(root.resolve("launch.log").toFile());
+        Map<String, String> env = pb.environment();
+        env.put("JAVA_HOME", System.getProperty("java.home"));
+        Process p = pb.start();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return p.exitValue();
+    }
+}
