@@ -17,17 +17,13 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER network_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON vpcs
-    FOR EACH STATEMENT EXECUTE FUNCTION srg_network_changed();
-CREATE TRIGGER network_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON vswitches
-    FOR EACH STATEMENT EXECUTE FUNCTION srg_network_changed();
-CREATE TRIGGER network_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON vpc_routes
-    FOR EACH STATEMENT EXECUTE FUNCTION srg_network_changed();
-CREATE TRIGGER network_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON resource_group_networks
-    FOR EACH STATEMENT EXECUTE FUNCTION srg_network_changed();
-CREATE TRIGGER network_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON private_zones
-    FOR EACH STATEMENT EXECUTE FUNCTION srg_network_changed();
-CREATE TRIGGER network_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON private_zone_vpcs
-    FOR EACH STATEMENT EXECUTE FUNCTION srg_network_changed();
-CREATE TRIGGER network_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON private_zone_records
-    FOR EACH STATEMENT EXECUTE FUNCTION srg_network_changed();
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['vpcs', 'vswitches', 'vpc_routes', 'resource_group_networks',
+                             'private_zones', 'private_zone_vpcs', 'private_zone_records'] LOOP
+        EXECUTE format('CREATE TRIGGER network_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %I
+                            FOR EACH STATEMENT EXECUTE FUNCTION srg_network_changed()', t);
+    END LOOP;
+END $$;
