@@ -417,8 +417,13 @@ static void exec_task(const char *dir, char **argv, char **task_env, int out_wri
     setpgid(0, 0);
     char self[32];
     snprintf(self, sizeof self, "%d", (int)getpid());
+    /* cgroup v1: "0" into "tasks" moves the calling thread, which is this whole process (a fork has
+     * one thread). Writing a pid into cgroup.procs moves a thread group and write-locks the kernel's
+     * threadgroup rwsem, an RCU grace period when nothing else did so just before: 11-15 ms per task
+     * with tasks 200 ms apart, against about 1 ms (issue 17, docs/benchmarks.md, fifth round). */
+    int v1 = strcmp(var("CG_VERSION"), "1") == 0;
     for (int i = 0; i < ncgroups; i++) {
-        if (write_in(cgroup_dirs[i], "cgroup.procs", self) != 0) {
+        if (write_in(cgroup_dirs[i], v1 ? "tasks" : "cgroup.procs", v1 ? "0" : self) != 0) {
             char *why = format("could not join cgroup %s\n", cgroup_dirs[i]);
             write_file("launch_failed", why, O_CREAT | O_TRUNC);
             _exit(1);

@@ -8,25 +8,71 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
 /**
  * The network context of a group's launches: its bound VPCs with their vSwitch CIDRs, NAT gateway
- * and routes, in one query (it is read on the launch path). Private-zone records are an empty list
- * until private zones exist.
+ * and routes, and the private-zone records of those VPCs.
+ *
+ * <p>It is on the launch path, so the contexts read are kept in memory, valid for one generation of
+ * the network tables (V39_1: every change to them, by any server of a cluster, moves the number on).
+ * A launch reads that number only, and the context again after a change. A context read while a
+ * change is in flight (made, not committed) is used but not kept, so a change committed before a
+ * submit always reaches the submitted task.
  */
 public final class GroupNetworkContext {
     private final Jdbi jdbi;
+    /** The contexts read in one generation; replaced as a whole when the generation moves. */
+    private volatile Kept kept = new Kept(0, new ConcurrentHashMap<>());
+
+    private record Kept(long generation, ConcurrentMap<String, NetworkContext> byGroup) {}
+
+    private record Generation(boolean quiet, long number) {}
 
     public GroupNetworkContext(Jdbi jdbi) {
         this.jdbi = requireNonNull(jdbi, "jdbi is null");
     }
 
     public NetworkContext of(String groupId) {
-        // SPEC NET-9: the private-zone records of the group's VPCs, in the same handle
-        return jdbi.withHandle(h -> new NetworkContext(boundVpcs(h, groupId),
-                dev.srg.privatezone.PrivateZones.recordsOfGroup(h, groupId)));
+        long generation = jdbi.withHandle(h -> h.createQuery("SELECT last_value FROM network_generation")
+                .mapTo(Long.class).one());
+        Kept current = kept;
+        if (current.generation() == generation) {
+            NetworkContext known = current.byGroup().get(groupId);
+            if (known != null) {
+                return known;
+            }
+        }
+        return jdbi.inTransaction(h -> {
+            // the lock is free only when no writer is between its change and its commit (V39_1): the
+            // number is then that of what the reads below see, or older (kept, and read again next time)
+            Generation now = h.createQuery("""
+                    SELECT pg_try_advisory_xact_lock(hashtext('srg-network-generation')) AS quiet,
+                           (SELECT last_value FROM network_generation) AS number""")
+                    .map((rs, ctx) -> new Generation(rs.getBoolean("quiet"), rs.getLong("number"))).one();
+            // SPEC NET-9: the private-zone records of the group's VPCs, in the same transaction
+            NetworkContext read = new NetworkContext(boundVpcs(h, groupId),
+                    dev.srg.privatezone.PrivateZones.recordsOfGroup(h, groupId));
+            if (now.quiet()) {
+                keep(now.number(), groupId, read);
+            }
+            return read;
+        });
+    }
+
+    private synchronized void keep(long generation, String groupId, NetworkContext context) {
+        Kept current = kept;
+        if (generation < current.generation()) {
+            return;
+        }
+        if (generation > current.generation()) {
+            current = new Kept(generation, new ConcurrentHashMap<>());
+            kept = current;
+        }
+        current.byGroup().put(groupId, context);
     }
 
     private static List<NetworkContext.BoundVpc> boundVpcs(Handle h, String groupId) {

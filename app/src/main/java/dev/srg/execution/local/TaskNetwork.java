@@ -254,6 +254,13 @@ final class TaskNetwork {
                     });
                 }
             }
+            // the veth pair now, not when the kernel gets round to the namespace (asynchronously, later
+            // under load): its host end's policy rules are [detached] for the prune that follows
+            try {
+                run(List.of("ip", "-n", name, "link", "del", "eth0"), "");
+            } catch (RuntimeException e) {
+                log.debug("no task link in network namespace {}: {}", name, e.getMessage());
+            }
             run(List.of("ip", "netns", "del", name), "");
         } catch (RuntimeException e) {
             log.warn("cannot remove network namespace {}: {}", name, e.getMessage());

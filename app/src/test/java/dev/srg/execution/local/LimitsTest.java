@@ -12,6 +12,7 @@ import dev.srg.execution.TaskKind;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -53,6 +54,29 @@ class LimitsTest {
         assertThat(exit.peakMemoryBytes()).isBetween(GIB / 2, GIB + GIB / 16);
         assertThat(fixture.log(backend, id)).contains("allocated 512 MiB").doesNotContain("survived");
         assertCgroupsRemoved(backend, id);
+    }
+
+    // SPEC ADM-7: the task and what it starts are in every cgroup of its own (the supervisor moves the
+    // task's one thread with "0" into v1's tasks files: issue 17's fifth round), not only where a limit shows it
+    @Test
+    void theTaskAndItsChildrenAreInEachOfItsCgroups() throws Exception {
+        LocalExecutionBackend backend = fixture.backend(exits);
+        assumeThat(backend.limitsSupport().enforced()).as(backend.limitsSupport().note()).isTrue();
+        String id = newId();
+        // cat is a child of the task's shell; the shell's own lines are marked
+        backend.launch(shell(id, "cat /proc/self/cgroup; sed 's/^/shell:/' /proc/$$/cgroup"));
+        assertThat(exits.await(id).exitCode()).isZero();
+        String log = fixture.log(backend, id);
+        for (String controller : new String[] {"memory", "cpu", "cpuacct", "pids"}) {
+            if (!Files.isDirectory(Path.of("/sys/fs/cgroup", controller))) {
+                continue;
+            }
+            for (String prefix : new String[] {"", "shell:"}) {
+                assertThat(log.lines().filter(line -> line.matches(prefix + "\\d+:[^:]*:.*"))
+                        .filter(line -> List.of(line.substring(prefix.length()).split(":", 3)[1].split(",")).contains(controller)))
+                        .as(prefix + controller + " in " + log).singleElement().satisfies(line -> assertThat(line).endsWith("/" + id));
+            }
+        }
     }
 
     // SPEC ADM-7

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""bench/launch-profile's table: per task, the time between the steps of its launch.
+
+Input (the directory bench/launch-profile fills): perf.txt (perf script of the system-call
+tracepoints, monotonic clock), mark (wall and monotonic time at one moment), instances.txt (id,
+queued_at, started_at of the profiled tasks, in submit order), lat.ms (the load client's samples),
+server.pid. Tasks run one at a time, so the n-th supervisor of the server is the n-th instance.
+"""
+import os
+import re
+import statistics
+import sys
+
+d = sys.argv[1]
+wall, mono = map(float, open(os.path.join(d, 'mark')).read().split())
+events = []  # (wall time, comm, pid, tid, event, value)
+for line in open(os.path.join(d, 'perf.txt'), errors='replace'):
+    m = re.match(r'\s*(.+?)\s+(\d+)/(\d+)\s+([\d.]+):\s+syscalls:(\S+):\s*(.*)', line)
+    if m:
+        comm, pid, tid, t, event, value = m.groups()
+        events.append((float(t) - mono + wall, comm.strip(), int(pid), int(tid), event, value.strip()))
+events.sort()
+server = int(open(os.path.join(d, 'server.pid')).read())
+instances = [line.split() for line in open(os.path.join(d, 'instances.txt')) if line.strip()]
+latency = [float(x) for x in open(os.path.join(d, 'lat.ms'))]
+
+
+def of(pid, event, after=0.0, comm=None):
+    return [e for e in events if e[2] == pid and e[4] == event and e[0] >= after and (comm is None or e[1] == comm)]
+
+
+# the server's spawns: clone3 returning a child's pid in the JVM (perf sees the whole machine)
+spawned = {}
+for e in events:
+    if e[4] == 'sys_exit_clone3' and e[2] == server and e[5] not in ('0', '0x0'):
+        child = int(e[5], 16)
+        enter = [x for x in events if x[3] == e[3] and x[4] == 'sys_enter_clone3' and x[0] <= e[0]]
+        spawned[child] = enter[-1][0] if enter else None
+rows = []
+for e in events:
+    # a successful exec of the supervisor in a process the server spawned
+    if e[4] != 'sys_exit_execve' or not e[1].startswith('srg-supervisor') or e[5] != '0x0' or e[2] not in spawned or e[0] < wall:
+        continue
+    pid, t = e[2], e[0]
+    forks = [x for x in of(pid, 'sys_exit_clone', t) if x[5] not in ('0', '0x0')]
+    if not forks:
+        continue
+    task = int(forks[0][5], 16)
+    first = lambda xs: xs[0][0] if xs else None
+    rows.append(dict(clone=spawned[pid], jsh=first(of(pid, 'sys_exit_execve', comm='jspawnhelper')), sup=t,
+                     net=first(of(pid, 'sys_enter_unshare', t)), fork=forks[0][0],
+                     joined=first(of(task, 'sys_enter_setns')), bash=first(of(task, 'sys_exit_execve', comm='bash'))))
+n = min(len(rows), len(instances))
+for row, inst in zip(rows, instances):
+    row['queued'], row['started'] = float(inst[1]), float(inst[2])
+steps = [('server: queued_at (before the INSERT) → started_at (admission, after the network context)', 'queued', 'started'),
+         ('server: STARTING + launch record committed, instance files → JVM clone3', 'started', 'clone'),
+         ('JVM clone3 → jspawnhelper exec done', 'clone', 'jsh'),
+         ('jspawnhelper → supervisor exec done', 'jsh', 'sup'),
+         ('supervisor: run-once link, cgroups (mkdir, limits) → unshare(NEWNET)', 'sup', 'net'),
+         ('supervisor: namespace, veth, addresses, routes, rules, nftables → fork of the task', 'net', 'fork'),
+         ('task: joins its 4 cgroups (v1) → setns', 'fork', 'joined'),
+         ('task: setns, mount namespace, uid → bash exec done', 'joined', 'bash'),
+         ('server total: queued_at → bash exec', 'queued', 'bash')]
+print(f"{n} tasks")
+print("| step | p50 ms | mean ms |\n| --- | ---: | ---: |")
+for name, a, b in steps:
+    v = [(r[b] - r[a]) * 1000 for r in rows[:n] if r.get(a) is not None and r.get(b) is not None]
+    if v:
+        print(f"| {name} | {statistics.median(v):.1f} | {statistics.mean(v):.1f} |")
+print(f"| client: submit → first instruction (the load's samples) | {statistics.median(latency):.1f} | {statistics.mean(latency):.1f} |")
