@@ -87,6 +87,41 @@ class InstanceApiTest extends ServerTestBase {
     }
 
     @Test
+    @DisplayName("SPEC ACC-5: a submission is audited once, its entry committed with the instance; a repeat and a refusal are audited too")
+    void submissionAudited() {
+        // SPEC ACC-5: the entry of a created instance is written in the INSERT's transaction (issue 17)
+        String rg = fx.subscriptionGroup(2).get("id").asString();
+        String ws = fx.workspace(rg).get("id").asString();
+        var user = fx.user();
+        admin.put("workspaces/" + ws + "/members/" + user.id(), Map.of("role", "DEVELOPER"));
+        var body = task(ws, "true", 0.25);
+        body.put("clientToken", "audit-once");
+        var created = user.http().post("instances", body);
+        assertThat(created.status()).as(created.toString()).isEqualTo(201);
+        var again = user.http().post("instances", body);
+        assertThat(again.id()).isEqualTo(created.id());
+        var refused = task(ws, "true", 0.25);
+        refused.put("priority", 11);
+        assertThat(user.http().post("instances", refused).code()).isEqualTo("InvalidParameter.Priority");
+        JsonNode events = admin.get("audit-events?pageSize=1000&actor=" + user.name()).json().get("items");
+        List<JsonNode> submits = new java.util.ArrayList<>();
+        events.forEach(e -> {
+            if (e.get("action").asString().equals("POST /api/v1/instances")) {
+                submits.add(e);
+            }
+        });
+        assertThat(submits).hasSize(3);
+        assertThat(submits).filteredOn(e -> e.path("resourceId").asString("").equals(created.id()))
+                .hasSize(2)
+                .allSatisfy(e -> {
+                    assertThat(e.get("result").asString()).isEqualTo("201");
+                    assertThat(e.get("actionName").asString()).isEqualTo("Submit a task instance");
+                });
+        assertThat(submits).filteredOn(e -> e.get("result").asString().startsWith("400")).hasSize(1);
+        awaitFinal(created.id());
+    }
+
+    @Test
     @DisplayName("SPEC WS-1: a task may use only a group associated with its workspace")
     void onlyAssociatedGroups() {
         String rg = fx.subscriptionGroup(2).get("id").asString();
