@@ -126,22 +126,43 @@ public final class InstanceManager {
                              Function<String, AuditEntry> audit) {
         Checked c = check(caller, r, payloadFields);
         InstanceDao.Row[] created = new InstanceDao.Row[1];
-        String id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "instance", r.clientToken(), r.fingerprint(),
-                clock::instant, h -> {
-                    Instant now = clock.instant();
-                    String newId = Ids.next("i", now.toEpochMilli());
-                    created[0] = new InstanceDao(h, clock).insert(new InstanceDao.NewInstance(newId, c.ws().id(),
-                            c.group().id(), r.name(), c.kind().name(), c.kind().shape(), c.kind().usageType(), c.payload(),
-                            r.cu(), c.priority(), c.timeoutSeconds(), r.imageId(), c.warnings(), caller.userId()));
-                    if (audit != null) {
-                        AuditLog.record(h, now, audit.apply(newId));
-                    }
-                    return newId;
-                });
+        List<InstanceDispatcher.EarlyStart> early = new ArrayList<>(1);
+        String id;
+        try {
+            id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "instance", r.clientToken(), r.fingerprint(),
+                    clock::instant, h -> {
+                        Instant now = clock.instant();
+                        String newId = Ids.next("i", now.toEpochMilli());
+                        created[0] = new InstanceDao(h, clock).insert(new InstanceDao.NewInstance(newId, c.ws().id(),
+                                c.group().id(), r.name(), c.kind().name(), c.kind().shape(), c.kind().usageType(), c.payload(),
+                                r.cu(), c.priority(), c.timeoutSeconds(), r.imageId(), c.warnings(), caller.userId()));
+                        if (audit != null) {
+                            AuditLog.record(h, now, audit.apply(newId));
+                        }
+                        // started in this transaction when the group has room and nothing waits ahead
+                        dispatcher.startInTransaction(h, created[0]).ifPresent(early::add);
+                        return newId;
+                    });
+        } catch (RuntimeException e) {
+            early.forEach(dispatcher::startUndone); // not committed: the ledger gives the room back
+            throw e;
+        }
         // a row made by an attempt that lost a client-token race was rolled back: only this id's is real
+        early.removeIf(s -> {
+            boolean rolledBack = !s.instanceId().equals(id);
+            if (rolledBack) {
+                dispatcher.startUndone(s);
+            }
+            return rolledBack;
+        });
         if (created[0] == null || !created[0].id().equals(id)) {
             // the same request again (its client token): the instance as it stands now
             return new Submitted(submitted(jdbi.withHandle(h -> new InstanceDao(h, clock).find(id)).orElseThrow()), false);
+        }
+        if (!early.isEmpty()) {
+            // committed STARTING with its launch recorded: the dispatcher launches it on its own threads
+            dispatcher.startCommitted(early.get(0));
+            return new Submitted(submitted(early.get(0).row()), audit != null);
         }
         // committed QUEUED: from here a crash loses nothing (the next start queues it again); the
         // dispatcher admits and launches it on its own threads, not on this request's
