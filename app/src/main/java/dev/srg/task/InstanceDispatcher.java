@@ -444,7 +444,27 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
     }
 
     /**
-     * Admits a task just inserted (in {@code h}, not committed) in the same transaction, so the
+     * Before a submission's transaction: the group's network context when the task may start in
+     * that transaction (this server leads, nothing is queued in the group), else empty. Read here,
+     * outside the transaction, so that a submission never holds one pooled connection while it
+     * waits for a second.
+     */
+    Optional<NetworkContext> startContext(String groupId, WorkShape shape) {
+        if (follower != null || shape == WorkShape.SERVICE) {
+            return Optional.empty();
+        }
+        GroupLedger ledger = ledger(groupId);
+        synchronized (ledger) {
+            if (ledger.queuedCount() > 0) {
+                return Optional.empty();
+            }
+        }
+        return Optional.of(context.network(groupId));
+    }
+
+    /**
+     * Admits a task just inserted (in {@code h}, not committed) in the same transaction, with the
+     * network context {@link #startContext} read, so the
      * first instruction waits for one commit instead of two: only on the leader, only a task (a
      * service's restarts are the admitter's), only when nothing waits in the group's queue (the
      * fair queue has nothing ahead of it) and the ledger has room for it now. Empty otherwise: then
@@ -453,7 +473,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
      * commits before the launch; a crash after the commit leaves STARTING with the launch recorded,
      * which recovery asks the backend about).
      */
-    Optional<EarlyStart> startInTransaction(Handle h, InstanceDao.Row row) {
+    Optional<EarlyStart> startInTransaction(Handle h, InstanceDao.Row row, NetworkContext network) {
         if (follower != null || row.info().shape() == WorkShape.SERVICE) {
             return Optional.empty();
         }
@@ -471,7 +491,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
             }
         }
         try {
-            Prepared p = prepare(row, context.network(groupId));
+            Prepared p = prepare(row, network);
             Optional<InstanceDao.Row> started = p.spec() == null ? Optional.empty() : new InstanceDao(h, clock)
                     .startWithLaunch(row.id(), p.spec().instanceId(), p.backendName(), p.enforcement());
             if (started.isEmpty()) {

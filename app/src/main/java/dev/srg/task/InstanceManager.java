@@ -15,6 +15,7 @@ import dev.srg.admission.TypeUsage;
 import dev.srg.admission.UsageType;
 import dev.srg.error.Names;
 import dev.srg.error.SrgException;
+import dev.srg.execution.NetworkContext;
 import dev.srg.execution.TaskKind;
 import dev.srg.execution.TaskKinds;
 import dev.srg.execution.WorkShape;
@@ -42,6 +43,7 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 import org.jdbi.v3.core.Jdbi;
 
@@ -127,6 +129,7 @@ public final class InstanceManager {
         Checked c = check(caller, r, payloadFields);
         InstanceDao.Row[] created = new InstanceDao.Row[1];
         List<InstanceDispatcher.EarlyStart> early = new ArrayList<>(1);
+        Optional<NetworkContext> startContext = dispatcher.startContext(c.group().id(), c.kind().shape());
         String id;
         try {
             id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "instance", r.clientToken(), r.fingerprint(),
@@ -140,7 +143,8 @@ public final class InstanceManager {
                             AuditLog.record(h, now, audit.apply(newId));
                         }
                         // started in this transaction when the group has room and nothing waits ahead
-                        dispatcher.startInTransaction(h, created[0]).ifPresent(early::add);
+                        startContext.flatMap(network -> dispatcher.startInTransaction(h, created[0], network))
+                                .ifPresent(early::add);
                         return newId;
                     });
         } catch (RuntimeException e) {
