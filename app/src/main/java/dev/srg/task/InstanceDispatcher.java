@@ -445,17 +445,19 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
 
     /**
      * Before a submission's transaction: the group's network context when the task may start in
-     * that transaction (this server leads, nothing is queued in the group), else empty. Read here,
-     * outside the transaction, so that a submission never holds one pooled connection while it
-     * waits for a second.
+     * that transaction (this server leads, nothing is queued in the group, the group admits and
+     * has the CU free; the ledger decides exactly inside), else empty. Read here, outside the
+     * transaction, so that a submission never holds one pooled connection while it waits for a
+     * second, and only when a start is likely (under load the queue is seldom empty).
      */
-    Optional<NetworkContext> startContext(String groupId, WorkShape shape) {
+    Optional<NetworkContext> startContext(String groupId, WorkShape shape, long milliCu) {
         if (follower != null || shape == WorkShape.SERVICE) {
             return Optional.empty();
         }
         GroupLedger ledger = ledger(groupId);
         synchronized (ledger) {
-            if (ledger.queuedCount() > 0) {
+            if (ledger.queuedCount() > 0 || !ledger.limits().admitting()
+                    || ledger.usedMilliCu() + milliCu > ledger.limits().capacityMilliCu()) {
                 return Optional.empty();
             }
         }

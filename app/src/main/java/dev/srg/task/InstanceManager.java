@@ -129,7 +129,7 @@ public final class InstanceManager {
         Checked c = check(caller, r, payloadFields);
         InstanceDao.Row[] created = new InstanceDao.Row[1];
         List<InstanceDispatcher.EarlyStart> early = new ArrayList<>(1);
-        Optional<NetworkContext> startContext = dispatcher.startContext(c.group().id(), c.kind().shape());
+        Optional<NetworkContext> startContext = dispatcher.startContext(c.group().id(), c.kind().shape(), r.cu().milli());
         String id;
         try {
             id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "instance", r.clientToken(), r.fingerprint(),
