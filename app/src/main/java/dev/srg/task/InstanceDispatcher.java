@@ -465,19 +465,18 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
     }
 
     /**
-     * Admits a task just inserted (in {@code h}, not committed) in the same transaction, with the
-     * network context {@link #startContext} read, so the
-     * first instruction waits for one commit instead of two: only on the leader, only a task (a
-     * service's restarts are the admitter's), only when nothing waits in the group's queue (the
-     * fair queue has nothing ahead of it) and the ledger has room for it now. Empty otherwise: then
-     * {@link #submitted} after the commit queues it as before. The same guarantees as the admitter:
-     * accepted = durable (nothing is answered before the commit), at most once (the launch record
-     * commits before the launch; a crash after the commit leaves STARTING with the launch recorded,
-     * which recovery asks the backend about).
+     * Admits a task just inserted (in {@code h}, not committed) in the same transaction, so the
+     * first instruction waits for one commit instead of two; {@code network}: what
+     * {@link #startContext} read. Only on the leader, only when nothing waits in the group's queue
+     * (the fair queue has nothing ahead of it) and the ledger has room for it now. Empty otherwise:
+     * then {@link #submitted} after the commit queues it as before. The same guarantees as the
+     * admitter: accepted = durable (nothing is answered before the commit), at most once (the
+     * launch record commits before the launch; a crash after the commit leaves STARTING with the
+     * launch recorded, which recovery asks the backend about).
      */
     Optional<EarlyStart> startInTransaction(Handle h, InstanceDao.Row row, NetworkContext network) {
-        if (follower != null || row.info().shape() == WorkShape.SERVICE) {
-            return Optional.empty();
+        if (follower != null) {
+            return Optional.empty(); // the lead moved since startContext
         }
         String groupId = row.info().resourceGroupId();
         GroupLedger ledger = ledger(groupId);
