@@ -40,6 +40,7 @@ public final class ApiServer implements AutoCloseable {
     static final String ERROR_CODE = "srg.errorCode";
     static final String RESOURCE_ID = "srg.resourceId";
     static final String DRY_RUN = "srg.dryRun";
+    private static final String AUDITED = "srg.audited";
     static final long MAX_BODY_BYTES = 1024 * 1024;
     private static final Set<String> CHANGES = Set.of("POST", "PUT", "PATCH", "DELETE");
 
@@ -212,16 +213,35 @@ public final class ApiServer implements AutoCloseable {
     /** ACC-5: every change, allowed or refused, with who, what, when and the result. */
     private static void audit(Context ctx, AuditLog audit, ApiRoutes routes) {
         Principal p = ctx.attribute(PRINCIPAL);
-        if (p == null || !CHANGES.contains(ctx.method().name()) || Boolean.TRUE.equals(ctx.attribute(DRY_RUN))) {
+        if (p == null || !CHANGES.contains(ctx.method().name()) || Boolean.TRUE.equals(ctx.attribute(DRY_RUN))
+                || Boolean.TRUE.equals(ctx.attribute(AUDITED))) {
             return;
         }
         String resource = ctx.attribute(RESOURCE_ID);
         if (resource == null) {
             resource = ctx.pathParamMap().values().stream().reduce((a, b) -> b).orElse(null);
         }
-        audit.record(new AuditEntry(p.name(), AuditAction.api(ctx.method().name(), ctx.path(),
-                routes.actionName(ctx.method(), route(ctx))), resource,
-                AuditResult.of(ctx.statusCode(), ctx.attribute(ERROR_CODE)), null));
+        audit.record(entry(ctx, routes, p, resource, AuditResult.of(ctx.statusCode(), ctx.attribute(ERROR_CODE))));
+    }
+
+    private static AuditEntry entry(Context ctx, ApiRoutes routes, Principal p, String resource, AuditResult result) {
+        return new AuditEntry(p.name(), AuditAction.api(ctx.method().name(), ctx.path(),
+                routes.actionName(ctx.method(), route(ctx))), resource, result, null);
+    }
+
+    /**
+     * The entry this request gets when it creates {@code id} and answers 201: for a creation that
+     * records it in its own transaction (one commit less than after the answer; issue 17). The
+     * creation then calls {@link #createdAudited}; a refusal is still audited after the answer.
+     */
+    static AuditEntry createdEntry(Context ctx, ApiRoutes routes, String id) {
+        return entry(ctx, routes, ctx.attribute(PRINCIPAL), id, AuditResult.of(201, null));
+    }
+
+    /** {@link #created} for a creation whose transaction committed its {@link #createdEntry}. */
+    static void createdAudited(Context ctx, String id, Object body) {
+        ctx.attribute(AUDITED, Boolean.TRUE);
+        created(ctx, id, body);
     }
 
     /** A dry run (SPEC BEY-1): it changes nothing, so it is not a change for the audit log. */

@@ -35,8 +35,13 @@ final class InstanceResource {
                 ctx.json(instances.dryRun(caller(ctx), body(ctx, SubmitRequest.class)));
                 return;
             }
-            InstanceInfo i = instances.submit(caller(ctx), body(ctx, SubmitRequest.class));
-            ApiServer.created(ctx, i.id(), i);
+            InstanceManager.Submitted s = instances.submit(caller(ctx), body(ctx, SubmitRequest.class),
+                    id -> ApiServer.createdEntry(ctx, api, id));
+            if (s.audited()) {
+                ApiServer.createdAudited(ctx, s.instance().id(), s.instance());
+            } else {
+                ApiServer.created(ctx, s.instance().id(), s.instance());
+            }
         });
         api.get("/instances", "instances", "List instances (queued ones with their position and why they wait)",
                 page(InstanceInfo.class), ctx -> ctx.json(instances.list(caller(ctx), ctx.queryParam("resourceGroupId"),

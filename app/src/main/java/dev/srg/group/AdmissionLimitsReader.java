@@ -18,7 +18,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
 /**
@@ -69,13 +68,17 @@ public final class AdmissionLimitsReader implements LimitsSource {
         });
     }
 
+    /** A group as a submission checks it, and the limits that apply to it now. */
+    public record Submitting(ResourceGroupInfo group, GroupLimits limits) {}
+
     /**
-     * The same for a group just read (a submit has it): its quotas and schedule, without reading
-     * the group again, and without the budgets' holds (a submit checks quotas; admission applies
-     * holds from {@link #read(String)}).
+     * A group for a submission, in one statement: the group without its networks and workspaces,
+     * and its limits without the budgets' holds (a submit checks quotas; admission applies holds
+     * from {@link #read(String)}). Empty for an unknown id.
      */
-    public GroupLimits read(ResourceGroupInfo group) {
-        return jdbi.withHandle(h -> limits(h, group));
+    public Optional<Submitting> forSubmit(String groupId) {
+        return jdbi.withHandle(h -> new ResourceGroupDao(h).findForSubmit(groupId))
+                .map(f -> new Submitting(f.group(), limits(f.group(), f.quotas(), f.schedule())));
     }
 
     /** Whether the group was released (what it held elsewhere, e.g. a Kubernetes namespace, may go); false for an unknown id. */
@@ -85,10 +88,6 @@ public final class AdmissionLimitsReader implements LimitsSource {
     }
 
     /** The group's own limits, or a scheduled profile's where one applies now (SPEC BEY-2). */
-    private GroupLimits limits(Handle h, ResourceGroupInfo g) {
-        return limits(g, new ResourceGroupDao(h).quotas(g.id()), QuotaScheduleManager.find(h, g.id()));
-    }
-
     private GroupLimits limits(ResourceGroupInfo g, QuotaSettings quotaSettings, Optional<QuotaScheduleManager.Stored> schedule) {
         Map<UsageType, Quota> quotas = QuotaScheduleManager.admissionQuotas(quotaSettings.quotas());
         GroupLimits own = new GroupLimits(g.status().admitsTasks(), g.capacity().milli(), g.schedulingMaxRunning(), quotas);

@@ -78,10 +78,15 @@ public final class QuotaScheduleManager {
                 SELECT resource_group_id, time_zone, profiles::text AS profiles, applied FROM quota_schedules
                  WHERE resource_group_id = ANY(:ids)""")
                 .bindArray("ids", String.class, List.copyOf(groupIds))
-                .map((rs, ctx) -> out.put(rs.getString("resource_group_id"), new Stored(ZoneId.of(rs.getString("time_zone")),
-                        Json.MAPPER.readValue(rs.getString("profiles"), PROFILES), rs.getString("applied"))))
+                .map((rs, ctx) -> out.put(rs.getString("resource_group_id"),
+                        stored(rs.getString("time_zone"), rs.getString("profiles"), rs.getString("applied"))))
                 .list();
         return out;
+    }
+
+    /** A schedule from its stored columns (profiles: the JSON text). */
+    static Stored stored(String zone, String profiles, String applied) {
+        return new Stored(ZoneId.of(zone), Json.MAPPER.readValue(profiles, PROFILES), applied);
     }
 
     /**

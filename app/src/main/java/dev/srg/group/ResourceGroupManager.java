@@ -20,6 +20,7 @@ import dev.srg.store.PageRequest.Page;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.ToIntFunction;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -82,9 +83,9 @@ public final class ResourceGroupManager {
         return limitsReader.read(groupId);
     }
 
-    /** The limits of a group the caller has just read (no second read of the group). */
-    public GroupLimits admissionLimits(ResourceGroupInfo group) {
-        return limitsReader.read(group);
+    /** A group and its limits now, as a submission checks them (one statement); empty for an unknown id. */
+    public Optional<AdmissionLimitsReader.Submitting> forSubmit(String groupId) {
+        return limitsReader.forSubmit(groupId);
     }
 
     public QuotaSettings quotas(Principal caller, String id) {

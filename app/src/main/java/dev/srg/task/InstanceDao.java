@@ -243,6 +243,18 @@ final class InstanceDao {
     }
 
     /**
+     * QUEUED → STARTING with its launch record (run id, backend, enforcement) in one statement: a
+     * start decided in the submission's own transaction (issue 17). Empty when it is not queued.
+     */
+    Optional<Row> startWithLaunch(String id, String runId, String backend, Enforcement enforcement) {
+        return h.createQuery("UPDATE instances i SET status = 'STARTING', started_at = :now, run_id = :run, backend = :backend,"
+                        + " enforcement = CAST(:enforcement AS jsonb) WHERE i.id = :id AND i.status = 'QUEUED' RETURNING " + COLUMNS)
+                .bind("now", now).bind("id", id).bind("run", runId).bind("backend", backend)
+                .bind("enforcement", Json.MAPPER.writeValueAsString(enforcement))
+                .map((rs, ctx) -> row(rs, now)).findOne();
+    }
+
+    /**
      * Written before a launch (write-ahead): the launch id of the run, the backend it goes to and
      * what that backend enforces for it (RT-3). False when the instance is no longer starting
      * (cancelled meanwhile): then it must not be launched.

@@ -52,6 +52,7 @@ import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -413,6 +414,126 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
             ledger.enqueue(q.task());
         }
         admitSoon(groupId);
+    }
+
+    /**
+     * A start decided inside a submission's transaction (issue 17): the ledger counts the task as
+     * running already, and the transaction holds its STARTING row with the launch record. After the
+     * commit {@link #startCommitted} launches it; if the transaction does not commit,
+     * {@link #startUndone} gives the ledger's room back.
+     */
+    static final class EarlyStart {
+        private final String groupId;
+        private final QueuedTask task;
+        private final Prepared prepared;
+
+        private EarlyStart(String groupId, QueuedTask task, Prepared prepared) {
+            this.groupId = groupId;
+            this.task = task;
+            this.prepared = prepared;
+        }
+
+        /** The instance as the transaction wrote it (STARTING): the submission's answer. */
+        InstanceDao.Row row() {
+            return prepared.row();
+        }
+
+        String instanceId() {
+            return task.id();
+        }
+    }
+
+    /**
+     * Before a submission's transaction: the group's network context when the task may start in
+     * that transaction (this server leads, nothing is queued in the group, the group admits and
+     * has the CU free; the ledger decides exactly inside), else empty. Read here, outside the
+     * transaction, so that a submission never holds one pooled connection while it waits for a
+     * second, and only when a start is likely (under load the queue is seldom empty).
+     */
+    Optional<NetworkContext> startContext(String groupId, WorkShape shape, long milliCu) {
+        if (follower != null || shape == WorkShape.SERVICE) {
+            return Optional.empty();
+        }
+        GroupLedger ledger = ledger(groupId);
+        synchronized (ledger) {
+            if (ledger.queuedCount() > 0 || !ledger.limits().admitting()
+                    || ledger.usedMilliCu() + milliCu > ledger.limits().capacityMilliCu()) {
+                return Optional.empty();
+            }
+        }
+        return Optional.of(context.network(groupId));
+    }
+
+    /**
+     * Admits a task just inserted (in {@code h}, not committed) in the same transaction, so the
+     * first instruction waits for one commit instead of two; {@code network}: what
+     * {@link #startContext} read. Only on the leader, only when nothing waits in the group's queue
+     * (the fair queue has nothing ahead of it) and the ledger has room for it now. Empty otherwise:
+     * then {@link #submitted} after the commit queues it as before. The same guarantees as the
+     * admitter: accepted = durable (nothing is answered before the commit), at most once (the
+     * launch record commits before the launch; a crash after the commit leaves STARTING with the
+     * launch recorded, which recovery asks the backend about).
+     */
+    Optional<EarlyStart> startInTransaction(Handle h, InstanceDao.Row row, NetworkContext network) {
+        if (follower != null) {
+            return Optional.empty(); // the lead moved since startContext
+        }
+        String groupId = row.info().resourceGroupId();
+        GroupLedger ledger = ledger(groupId);
+        QueuedTask task = InstanceDao.Queued.of(row).task();
+        synchronized (ledger) {
+            if (ledger.queuedCount() > 0) {
+                return Optional.empty();
+            }
+            ledger.enqueue(task);
+            if (ledger.admit(clock.millis()).isEmpty()) {
+                ledger.cancelQueued(task.id());
+                return Optional.empty();
+            }
+        }
+        try {
+            Prepared p = prepare(row, network);
+            Optional<InstanceDao.Row> started = p.spec() == null ? Optional.empty() : new InstanceDao(h, clock)
+                    .startWithLaunch(row.id(), p.spec().instanceId(), p.backendName(), p.enforcement());
+            if (started.isEmpty()) {
+                giveBack(groupId, task.id()); // cannot be launched: the admitter fails it, as any other
+                return Optional.empty();
+            }
+            return Optional.of(new EarlyStart(groupId, task,
+                    new Prepared(started.get(), p.spec(), p.backendName(), p.backend(), p.enforcement(), null)));
+        } catch (RuntimeException e) {
+            giveBack(groupId, task.id());
+            throw e;
+        }
+    }
+
+    /** The submission's transaction committed the start: launch it on the admitter. */
+    void startCommitted(EarlyStart start) {
+        String id = start.instanceId();
+        groupOf.put(id, start.groupId);
+        listeners.forEach(l -> l.admitted(start.groupId, start.task.type(), Math.max(0, clock.millis() - start.task.enqueuedAtMillis())));
+        try {
+            admitter.execute(() -> {
+                if (launch(start.prepared)) {
+                    markRunning(List.of(id));
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // closing: the next start of the server launches the committed run
+        }
+    }
+
+    /** The submission's transaction did not commit (or the start was not written): the ledger's decision is undone. */
+    void startUndone(EarlyStart start) {
+        giveBack(start.groupId, start.task.id());
+    }
+
+    private void giveBack(String groupId, String instanceId) {
+        GroupLedger ledger = ledger(groupId);
+        synchronized (ledger) {
+            ledger.release(instanceId);
+        }
+        admitSoon(groupId); // what queued meanwhile may fit the room given back
     }
 
     /**

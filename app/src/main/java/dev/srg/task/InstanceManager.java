@@ -2,6 +2,8 @@ package dev.srg.task;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.srg.access.AuditEntry;
+import dev.srg.access.AuditLog;
 import dev.srg.access.Policy;
 import dev.srg.access.Principal;
 import dev.srg.admission.LedgerInfo;
@@ -13,9 +15,11 @@ import dev.srg.admission.TypeUsage;
 import dev.srg.admission.UsageType;
 import dev.srg.error.Names;
 import dev.srg.error.SrgException;
+import dev.srg.execution.NetworkContext;
 import dev.srg.execution.TaskKind;
 import dev.srg.execution.TaskKinds;
 import dev.srg.execution.WorkShape;
+import dev.srg.group.AdmissionLimitsReader;
 import dev.srg.group.GroupStatus;
 import dev.srg.group.ResourceGroupInfo;
 import dev.srg.group.ResourceGroupLifecycle;
@@ -39,6 +43,8 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
 import org.jdbi.v3.core.Jdbi;
 
 /**
@@ -95,7 +101,7 @@ public final class InstanceManager {
     public record TypeUsageView(ComputeUnits usedCu, int running, int queued, ComputeUnits queuedCu) {}
 
     public InstanceInfo submit(Principal caller, SubmitRequest r) {
-        return submit(caller, r, r.payloadFields());
+        return submit(caller, r, r.payloadFields(), null).instance();
     }
 
     /**
@@ -103,20 +109,64 @@ public final class InstanceManager {
      * test's host and port): the kind still checks them.
      */
     public InstanceInfo submit(Principal caller, SubmitRequest r, Map<String, Object> payloadFields) {
+        return submit(caller, r, payloadFields, null).instance();
+    }
+
+    /** The answer to a submission, and whether its audit entry was committed with it. */
+    public record Submitted(InstanceInfo instance, boolean audited) {}
+
+    /**
+     * A submission whose audit entry (SPEC ACC-5; {@code audit} makes it from the new id) commits in
+     * the INSERT's transaction: one commit per submission less (issue 17). A repeated request (its
+     * client token) creates nothing and records nothing here: {@code audited} is false.
+     */
+    public Submitted submit(Principal caller, SubmitRequest r, Function<String, AuditEntry> audit) {
+        return submit(caller, r, r.payloadFields(), requireNonNull(audit, "audit is null"));
+    }
+
+    private Submitted submit(Principal caller, SubmitRequest r, Map<String, Object> payloadFields,
+                             Function<String, AuditEntry> audit) {
         Checked c = check(caller, r, payloadFields);
         InstanceDao.Row[] created = new InstanceDao.Row[1];
-        String id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "instance", r.clientToken(), r.fingerprint(),
-                clock::instant, h -> {
-                    Instant now = clock.instant();
-                    String newId = Ids.next("i", now.toEpochMilli());
-                    created[0] = new InstanceDao(h, clock).insert(new InstanceDao.NewInstance(newId, c.ws().id(),
-                            c.group().id(), r.name(), c.kind().name(), c.kind().shape(), c.kind().usageType(), c.payload(),
-                            r.cu(), c.priority(), c.timeoutSeconds(), r.imageId(), c.warnings(), caller.userId()));
-                    return newId;
-                });
-        if (created[0] == null) {
+        List<InstanceDispatcher.EarlyStart> early = new ArrayList<>(1);
+        Optional<NetworkContext> startContext = dispatcher.startContext(c.group().id(), c.kind().shape(), r.cu().milli());
+        String id;
+        try {
+            id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "instance", r.clientToken(), r.fingerprint(),
+                    clock::instant, h -> {
+                        Instant now = clock.instant();
+                        String newId = Ids.next("i", now.toEpochMilli());
+                        created[0] = new InstanceDao(h, clock).insert(new InstanceDao.NewInstance(newId, c.ws().id(),
+                                c.group().id(), r.name(), c.kind().name(), c.kind().shape(), c.kind().usageType(), c.payload(),
+                                r.cu(), c.priority(), c.timeoutSeconds(), r.imageId(), c.warnings(), caller.userId()));
+                        if (audit != null) {
+                            AuditLog.record(h, now, audit.apply(newId));
+                        }
+                        // started in this transaction when the group has room and nothing waits ahead
+                        startContext.flatMap(network -> dispatcher.startInTransaction(h, created[0], network))
+                                .ifPresent(early::add);
+                        return newId;
+                    });
+        } catch (RuntimeException e) {
+            early.forEach(dispatcher::startUndone); // not committed: the ledger gives the room back
+            throw e;
+        }
+        // a row made by an attempt that lost a client-token race was rolled back: only this id's is real
+        early.removeIf(s -> {
+            boolean rolledBack = !s.instanceId().equals(id);
+            if (rolledBack) {
+                dispatcher.startUndone(s);
+            }
+            return rolledBack;
+        });
+        if (created[0] == null || !created[0].id().equals(id)) {
             // the same request again (its client token): the instance as it stands now
-            return submitted(jdbi.withHandle(h -> new InstanceDao(h, clock).find(id)).orElseThrow());
+            return new Submitted(submitted(jdbi.withHandle(h -> new InstanceDao(h, clock).find(id)).orElseThrow()), false);
+        }
+        if (!early.isEmpty()) {
+            // committed STARTING with its launch recorded: the dispatcher launches it on its own threads
+            dispatcher.startCommitted(early.get(0));
+            return new Submitted(submitted(early.get(0).row()), audit != null);
         }
         // committed QUEUED: from here a crash loses nothing (the next start queues it again); the
         // dispatcher admits and launches it on its own threads, not on this request's
@@ -125,7 +175,7 @@ public final class InstanceManager {
             // SPEC BEY-6: queued (the group admits nothing while FROZEN), then the group runs again
             lifecycle.resumeOnDemand(c.group().id(), id);
         }
-        return submitted(created[0]);
+        return new Submitted(submitted(created[0]), audit != null);
     }
 
     /**
@@ -262,8 +312,9 @@ public final class InstanceManager {
             throw SrgException.invalid("resourceGroupId", "InvalidParameter.ResourceGroup.NotAssociated",
                     "resource group '" + groupId + "' is not associated with workspace '" + ws.id() + "'");
         }
-        ResourceGroupInfo group = jdbi.withHandle(h -> groups.find(h, groupId, false))
+        AdmissionLimitsReader.Submitting submitting = groups.forSubmit(groupId)
                 .orElseThrow(() -> SrgException.notFound("ResourceGroup", groupId, "resourceGroupId"));
+        ResourceGroupInfo group = submitting.group();
         // SPEC BEY-6: a frozen pay-as-you-go group that opted in takes the task and resumes
         boolean resumes = lifecycle.resumesOnDemand(group);
         if (!resumes) {
@@ -273,7 +324,7 @@ public final class InstanceManager {
             throw SrgException.invalid("cu", "InvalidParameter.Cu.ExceedsCapacity",
                     "the task asks " + r.cu() + " but group '" + groupId + "' has " + group.capacity() + " in all; it could never start");
         }
-        var quota = groups.admissionLimits(group).quota(kind.usageType());
+        var quota = submitting.limits().quota(kind.usageType());
         if (r.cu().milli() > quota.maxMilliCu()) {
             throw SrgException.invalid("cu", "InvalidParameter.Cu.ExceedsQuota", "the task asks " + r.cu() + " but "
                     + kind.usageType() + " tasks of group '" + groupId + "' may use at most "

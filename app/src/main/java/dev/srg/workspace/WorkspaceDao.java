@@ -1,6 +1,7 @@
 package dev.srg.workspace;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.jdbi.v3.core.Handle;
@@ -26,20 +27,31 @@ final class WorkspaceDao {
                 .findOne().isPresent();
     }
 
+    /**
+     * A workspace with its groups and members in one statement (issue 17: three before, on every
+     * submission); the members' ids and roles come as two arrays in the same order.
+     */
     Optional<WorkspaceInfo> find(String id) {
-        return h.createQuery("SELECT id, name, region_id, default_resource_group_id, created_at FROM workspaces WHERE id = :id")
+        return h.createQuery("""
+                SELECT id, name, region_id, default_resource_group_id, created_at,
+                       ARRAY(SELECT resource_group_id FROM workspace_resource_groups g WHERE g.workspace_id = w.id
+                             ORDER BY resource_group_id) AS groups,
+                       ARRAY(SELECT user_id FROM workspace_members m WHERE m.workspace_id = w.id ORDER BY user_id) AS member_ids,
+                       ARRAY(SELECT role FROM workspace_members m WHERE m.workspace_id = w.id ORDER BY user_id) AS member_roles
+                  FROM workspaces w WHERE id = :id""")
                 .bind("id", id)
-                .map((rs, ctx) -> new WorkspaceInfo(rs.getString("id"), rs.getString("name"), rs.getString("region_id"),
-                        rs.getString("default_resource_group_id"), List.of(), List.of(), rs.getTimestamp("created_at").toInstant()))
-                .findOne()
-                .map(ws -> new WorkspaceInfo(ws.id(), ws.name(), ws.regionId(), ws.defaultResourceGroupId(),
-                        h.createQuery("SELECT resource_group_id FROM workspace_resource_groups WHERE workspace_id = :id ORDER BY resource_group_id")
-                                .bind("id", id).mapTo(String.class).list(),
-                        h.createQuery("SELECT user_id, role FROM workspace_members WHERE workspace_id = :id ORDER BY user_id")
-                                .bind("id", id)
-                                .map((rs, ctx) -> new WorkspaceInfo.Member(rs.getString(1), WorkspaceRole.valueOf(rs.getString(2))))
-                                .list(),
-                        ws.createdAt()));
+                .map((rs, ctx) -> {
+                    String[] memberIds = (String[]) rs.getArray("member_ids").getArray();
+                    String[] roles = (String[]) rs.getArray("member_roles").getArray();
+                    List<WorkspaceInfo.Member> members = new ArrayList<>(memberIds.length);
+                    for (int i = 0; i < memberIds.length; i++) {
+                        members.add(new WorkspaceInfo.Member(memberIds[i], WorkspaceRole.valueOf(roles[i])));
+                    }
+                    return new WorkspaceInfo(rs.getString("id"), rs.getString("name"), rs.getString("region_id"),
+                            rs.getString("default_resource_group_id"), List.of((String[]) rs.getArray("groups").getArray()),
+                            members, rs.getTimestamp("created_at").toInstant());
+                })
+                .findOne();
     }
 
     /** Ids after {@code afterId}, in order; only those {@code memberId} belongs to unless it is null. */

@@ -87,6 +87,65 @@ class InstanceApiTest extends ServerTestBase {
     }
 
     @Test
+    @DisplayName("SPEC ACC-5: a submission is audited once, its entry committed with the instance; a repeat and a refusal are audited too")
+    void submissionAudited() {
+        // SPEC ACC-5: the entry of a created instance is written in the INSERT's transaction (issue 17)
+        String rg = fx.subscriptionGroup(2).get("id").asString();
+        String ws = fx.workspace(rg).get("id").asString();
+        var user = fx.user();
+        admin.put("workspaces/" + ws + "/members/" + user.id(), Map.of("role", "DEVELOPER"));
+        var body = task(ws, "true", 0.25);
+        body.put("clientToken", "audit-once");
+        var created = user.http().post("instances", body);
+        assertThat(created.status()).as(created.toString()).isEqualTo(201);
+        var again = user.http().post("instances", body);
+        assertThat(again.id()).isEqualTo(created.id());
+        var refused = task(ws, "true", 0.25);
+        refused.put("priority", 11);
+        assertThat(user.http().post("instances", refused).code()).isEqualTo("InvalidParameter.Priority");
+        JsonNode events = admin.get("audit-events?pageSize=1000&actor=" + user.name()).json().get("items");
+        List<JsonNode> submits = new java.util.ArrayList<>();
+        events.forEach(e -> {
+            if (e.get("action").asString().equals("POST /api/v1/instances")) {
+                submits.add(e);
+            }
+        });
+        assertThat(submits).hasSize(3);
+        assertThat(submits).filteredOn(e -> e.path("resourceId").asString("").equals(created.id()))
+                .hasSize(2)
+                .allSatisfy(e -> {
+                    assertThat(e.get("result").asString()).isEqualTo("201");
+                    assertThat(e.get("actionName").asString()).isEqualTo("Submit a task instance");
+                });
+        assertThat(submits).filteredOn(e -> e.get("result").asString().startsWith("400")).hasSize(1);
+        awaitFinal(created.id());
+    }
+
+    @Test
+    @DisplayName("SPEC ADM-5: a task that fits and has no queue ahead starts in its submission's commit; one behind is QUEUED; a rolled-back submission gives its room back")
+    void startsInTheSubmissionsCommit() {
+        String rg = fx.subscriptionGroup(2).get("id").asString();
+        String ws = fx.workspace(rg).get("id").asString();
+        // the client token is checked after the INSERT and the start, in the same transaction: its
+        // refusal rolls both back, and the ledger must not keep the 2 CU it had counted (issue 17)
+        var refused = task(ws, "sleep 60", 2);
+        refused.put("clientToken", "x".repeat(65));
+        assertThat(admin.post("instances", refused).code()).isEqualTo("InvalidParameter.ClientToken");
+        assertThat(admin.get("resource-groups/" + rg + "/usage").json().get("usedCu").asDouble()).isZero();
+        assertThat(admin.get("instances?resourceGroupId=" + rg).json().get("items")).isEmpty();
+        // room and an empty queue: STARTING in the answer, its launch committed with the INSERT
+        var first = admin.post("instances", task(ws, "sleep 60", 2));
+        assertThat(first.status()).as(first.toString()).isEqualTo(201);
+        assertThat(first.json().get("status").asString()).isEqualTo("STARTING");
+        // no room: QUEUED, as before; it starts when the first ends
+        var second = admin.post("instances", task(ws, "true", 2));
+        assertThat(second.json().get("status").asString()).isEqualTo("QUEUED");
+        assertThat(admin.post("instances/" + first.id() + "/cancel", null).status()).isEqualTo(200);
+        assertThat(awaitFinal(first.id()).get("status").asString()).isEqualTo("CANCELLED");
+        assertThat(awaitFinal(second.id()).get("status").asString()).isEqualTo("SUCCEEDED");
+    }
+
+    @Test
     @DisplayName("SPEC WS-1: a task may use only a group associated with its workspace")
     void onlyAssociatedGroups() {
         String rg = fx.subscriptionGroup(2).get("id").asString();
