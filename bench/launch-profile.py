@@ -53,8 +53,27 @@ for e in events:
 n = min(len(rows), len(instances))
 for row, inst in zip(rows, instances):
     row['queued'], row['started'] = float(inst[1]), float(inst[2])
-steps = [('server: queued_at (before the INSERT) → started_at (admission, after the network context)', 'queued', 'started'),
-         ('server: STARTING + launch record committed, instance files → JVM clone3', 'started', 'clone'),
+    # the commit: PostgreSQL's last WAL flush between the start and the spawn; the launch's first
+    # file: the server's first mkdir after it (the instance directory, on the admitter)
+    flushes = [e for e in events if e[1].startswith('postgres') and e[4] == 'sys_enter_fdatasync'
+               and row['started'] <= e[0] <= (row['clone'] or 0)]
+    if flushes and row['clone']:
+        row['flush'] = flushes[-1][0]
+        done = [e for e in events if e[3] == flushes[-1][3] and e[4] == 'sys_exit_fdatasync' and e[0] >= row['flush']]
+        row['flushed'] = done[0][0] if done else None
+        mkdirs = [e for e in events if e[2] == server and e[4] in ('sys_enter_mkdir', 'sys_enter_mkdirat')
+                  and (row['flushed'] or row['flush']) <= e[0] <= row['clone']]
+        row['files'] = mkdirs[0][0] if mkdirs else None
+        # the instance's cgroups are the last four directories the server makes (v1: memory, cpu,
+        # cpuacct, pids; one mkdir each, their parents exist)
+        row['cgroups'] = mkdirs[-4][0] if len(mkdirs) >= 5 else None
+steps = [('server: queued_at (the INSERT, in the transaction) → started_at (audit, ledger, the launch built; still in it)', 'queued', 'started'),
+         ('server: started_at → the commit\'s WAL flush begins (the UPDATE, COMMIT sent)', 'started', 'flush'),
+         ('PostgreSQL: the commit\'s WAL flush (fdatasync)', 'flush', 'flushed'),
+         ('server: flushed → the launch\'s first mkdir (commit answered, hand-off to the admitter)', 'flushed', 'files'),
+         ('server: the instance files (first mkdir) → the first of its 4 cgroup mkdirs', 'files', 'cgroups'),
+         ('server: 4 cgroup mkdirs, the ProcessBuilder → JVM clone3', 'cgroups', 'clone'),
+         ('server: STARTING + launch record committed, instance files → JVM clone3 (the four rows above)', 'started', 'clone'),
          ('JVM clone3 → jspawnhelper exec done', 'clone', 'jsh'),
          ('jspawnhelper → supervisor exec done', 'jsh', 'sup'),
          ('supervisor: run-once link, cgroups (mkdir, limits) → unshare(NEWNET)', 'sup', 'net'),
@@ -69,3 +88,12 @@ for name, a, b in steps:
     if v:
         print(f"| {name} | {statistics.median(v):.1f} | {statistics.mean(v):.1f} |")
 print(f"| client: submit → first instruction (the load's samples) | {statistics.median(latency):.1f} | {statistics.mean(latency):.1f} |")
+# per task (submit order on both sides): the client's latency less the server's queued_at → bash exec
+# leaves what comes before queued_at (the client, HTTP, the token, the submit's reads) plus bash's
+# own start to its first instruction (the floor has that too)
+before = [lat - (r['bash'] - r['queued']) * 1000 for lat, r in zip(latency, rows[:n]) if r.get('bash') is not None]
+if before:
+    print(f"| client: submit → queued_at, plus bash exec → its echo (the client's sample less the server total) | {statistics.median(before):.1f} | {statistics.mean(before):.1f} |")
+calls = [line for line in open(os.path.join(d, 'load.out')) if 'submit call latency' in line]
+if calls:
+    print(f"| client: the submit call (POST → its answer), min / p50 / p99 / max | {calls[0].split('min/p50/p99/max')[1].strip()} | |")
