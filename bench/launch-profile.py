@@ -47,8 +47,14 @@ for e in events:
         continue
     task = int(forks[0][5], 16)
     first = lambda xs: xs[0][0] if xs else None
-    rows.append(dict(clone=spawned[pid], jsh=first(of(pid, 'sys_exit_execve', comm='jspawnhelper')), sup=t,
-                     net=first(of(pid, 'sys_enter_unshare', t)), fork=forks[0][0],
+    jsh = first(of(pid, 'sys_exit_execve', comm='jspawnhelper'))
+    net = first(of(pid, 'sys_enter_unshare', t))
+    # in the task's namespace: libnftables' netfilter socket (protocol 0xc), then the rtnetlink one (0)
+    sockets = [e for e in of(pid, 'sys_enter_socket', net or t) if e[0] <= forks[0][0]]
+    nft = [e[0] for e in sockets if 'protocol: 0x0000000c' in e[5]]
+    route = [e[0] for e in sockets if 'protocol: 0x00000000' in e[5] and (not nft or e[0] > nft[0])]
+    rows.append(dict(clone=spawned[pid], jsh=jsh, sup_exec=first(of(pid, 'sys_enter_execve', jsh or 0.0)), sup=t,
+                     net=net, nft=nft[0] if nft else None, route=route[0] if route else None, fork=forks[0][0],
                      joined=first(of(task, 'sys_enter_setns')), bash=first(of(task, 'sys_exit_execve', comm='bash'))))
 n = min(len(rows), len(instances))
 for row, inst in zip(rows, instances):
@@ -76,8 +82,13 @@ steps = [('server: queued_at (the INSERT, in the transaction) → started_at (au
          ('server: STARTING + launch record committed, instance files → JVM clone3 (the four rows above)', 'started', 'clone'),
          ('JVM clone3 → jspawnhelper exec done', 'clone', 'jsh'),
          ('jspawnhelper → supervisor exec done', 'jsh', 'sup'),
+         ('  of which jspawnhelper itself (its exec done → its execve of the supervisor)', 'jsh', 'sup_exec'),
+         ('  of which the supervisor\'s execve', 'sup_exec', 'sup'),
          ('supervisor: run-once link, cgroups (mkdir, limits) → unshare(NEWNET)', 'sup', 'net'),
          ('supervisor: namespace, veth, addresses, routes, rules, nftables → fork of the task', 'net', 'fork'),
+         ('  of which: new namespace, sysctls, libnftables loaded, the rules parsed → its netfilter socket', 'net', 'nft'),
+         ('  of which: the nftables transaction → the rtnetlink socket', 'nft', 'route'),
+         ('  of which: veth pair, addresses, routes, host side, rules → fork of the task', 'route', 'fork'),
          ('task: joins its 4 cgroups (v1) → setns', 'fork', 'joined'),
          ('task: setns, mount namespace, uid → bash exec done', 'joined', 'bash'),
          ('server total: queued_at → bash exec', 'queued', 'bash')]
@@ -94,6 +105,28 @@ print(f"| client: submit → first instruction (the load's samples) | {statistic
 before = [lat - (r['bash'] - r['queued']) * 1000 for lat, r in zip(latency, rows[:n]) if r.get('bash') is not None]
 if before:
     print(f"| client: submit → queued_at, plus bash exec → its echo (the client's sample less the server total) | {statistics.median(before):.1f} | {statistics.mean(before):.1f} |")
+# the submit's first statement (the token) reaching PostgreSQL: the first statement after a quiet
+# 20 ms before queued_at (the load sleeps 200 ms between a task's end and the next submit)
+received = [e for e in events if e[1].startswith('postgres') and e[4] == 'sys_exit_recvfrom' and 0 < int(e[5], 16) < 1 << 63]
+split = []
+for lat, r in zip(latency, rows[:n]):
+    if r.get('bash') is None:
+        continue
+    # walking back from queued_at: the first statement after a quiet 20 ms
+    near = [e[0] for e in received if r['queued'] - 0.15 <= e[0] <= r['queued']]
+    first_statement = []
+    for i in range(len(near) - 1, -1, -1):
+        if i == 0 or near[i] - near[i - 1] > 0.02:
+            first_statement = [near[i]]
+            break
+    if first_statement:
+        # submit = bash exec + bash's start − latency (bash's own start to its echo is not traced)
+        split.append(((r['bash'] * 1000 - lat) , first_statement[0] * 1000, r['queued'] * 1000))
+if split:
+    a = [t - s for s, t, q in split]
+    b = [q - t for s, t, q in split]
+    print(f"|   of which: client submit → the token's statement reaches PostgreSQL (the client, HTTP, Javalin), plus bash's start → echo | {statistics.median(a):.1f} | {statistics.mean(a):.1f} |")
+    print(f"|   of which: the token's statement → queued_at (token, workspace, group, network generation: 4 statements) | {statistics.median(b):.1f} | {statistics.mean(b):.1f} |")
 calls = [line for line in open(os.path.join(d, 'load.out')) if 'submit call latency' in line]
 if calls:
     print(f"| client: the submit call (POST → its answer), min / p50 / p99 / max | {calls[0].split('min/p50/p99/max')[1].strip()} | |")
