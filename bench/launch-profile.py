@@ -73,7 +73,7 @@ for row, inst in zip(rows, instances):
         # the instance's cgroups are the last four directories the server makes (v1: memory, cpu,
         # cpuacct, pids; one mkdir each, their parents exist)
         row['cgroups'] = mkdirs[-4][0] if len(mkdirs) >= 5 else None
-steps = [('server: queued_at (the INSERT, in the transaction) → started_at (audit, ledger, the launch built; still in it)', 'queued', 'started'),
+steps = [('server: queued_at (the INSERT, in the transaction; with its audit row since lat7) → started_at (ledger, the launch built; still in it)', 'queued', 'started'),
          ('server: started_at → the commit\'s WAL flush begins (the UPDATE, COMMIT sent)', 'started', 'flush'),
          ('PostgreSQL: the commit\'s WAL flush (fdatasync)', 'flush', 'flushed'),
          ('server: flushed → the launch\'s first mkdir (commit answered, hand-off to the admitter)', 'flushed', 'files'),
@@ -112,13 +112,10 @@ split = []
 for lat, r in zip(latency, rows[:n]):
     if r.get('bash') is None:
         continue
-    # walking back from queued_at: the first statement after a quiet 20 ms
+    # walking back from queued_at: the first statement after a quiet 20 ms (the mean is less sure
+    # than the median: a background job's statement now and then stands in for the token's)
     near = [e[0] for e in received if r['queued'] - 0.15 <= e[0] <= r['queued']]
-    first_statement = []
-    for i in range(len(near) - 1, -1, -1):
-        if i == 0 or near[i] - near[i - 1] > 0.02:
-            first_statement = [near[i]]
-            break
+    first_statement = [near[i] for i in range(len(near) - 1, -1, -1) if i == 0 or near[i] - near[i - 1] > 0.02][:1]
     if first_statement:
         # submit = bash exec + bash's start − latency (bash's own start to its echo is not traced)
         split.append(((r['bash'] * 1000 - lat) , first_statement[0] * 1000, r['queued'] * 1000))
