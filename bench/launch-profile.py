@@ -47,18 +47,48 @@ for e in events:
         continue
     task = int(forks[0][5], 16)
     first = lambda xs: xs[0][0] if xs else None
-    rows.append(dict(clone=spawned[pid], jsh=first(of(pid, 'sys_exit_execve', comm='jspawnhelper')), sup=t,
-                     net=first(of(pid, 'sys_enter_unshare', t)), fork=forks[0][0],
+    jsh = first(of(pid, 'sys_exit_execve', comm='jspawnhelper'))
+    net = first(of(pid, 'sys_enter_unshare', t))
+    # in the task's namespace: libnftables' netfilter socket (protocol 0xc), then the rtnetlink one (0)
+    sockets = [e for e in of(pid, 'sys_enter_socket', net or t) if e[0] <= forks[0][0]]
+    nft = [e[0] for e in sockets if 'protocol: 0x0000000c' in e[5]]
+    route = [e[0] for e in sockets if 'protocol: 0x00000000' in e[5] and (not nft or e[0] > nft[0])]
+    rows.append(dict(clone=spawned[pid], jsh=jsh, sup_exec=first(of(pid, 'sys_enter_execve', jsh or 0.0)), sup=t,
+                     net=net, nft=nft[0] if nft else None, route=route[0] if route else None, fork=forks[0][0],
                      joined=first(of(task, 'sys_enter_setns')), bash=first(of(task, 'sys_exit_execve', comm='bash'))))
 n = min(len(rows), len(instances))
 for row, inst in zip(rows, instances):
     row['queued'], row['started'] = float(inst[1]), float(inst[2])
-steps = [('server: queued_at (before the INSERT) → started_at (admission, after the network context)', 'queued', 'started'),
-         ('server: STARTING + launch record committed, instance files → JVM clone3', 'started', 'clone'),
+    # the commit: PostgreSQL's last WAL flush between the start and the spawn; the launch's first
+    # file: the server's first mkdir after it (the instance directory, on the admitter)
+    flushes = [e for e in events if e[1].startswith('postgres') and e[4] == 'sys_enter_fdatasync'
+               and row['started'] <= e[0] <= (row['clone'] or 0)]
+    if flushes and row['clone']:
+        row['flush'] = flushes[-1][0]
+        done = [e for e in events if e[3] == flushes[-1][3] and e[4] == 'sys_exit_fdatasync' and e[0] >= row['flush']]
+        row['flushed'] = done[0][0] if done else None
+        mkdirs = [e for e in events if e[2] == server and e[4] in ('sys_enter_mkdir', 'sys_enter_mkdirat')
+                  and (row['flushed'] or row['flush']) <= e[0] <= row['clone']]
+        row['files'] = mkdirs[0][0] if mkdirs else None
+        # the instance's cgroups are the last four directories the server makes (v1: memory, cpu,
+        # cpuacct, pids; one mkdir each, their parents exist)
+        row['cgroups'] = mkdirs[-4][0] if len(mkdirs) >= 5 else None
+steps = [('server: queued_at (the INSERT, in the transaction; with its audit row since lat7) → started_at (ledger, the launch built; still in it)', 'queued', 'started'),
+         ('server: started_at → the commit\'s WAL flush begins (the UPDATE, COMMIT sent)', 'started', 'flush'),
+         ('PostgreSQL: the commit\'s WAL flush (fdatasync)', 'flush', 'flushed'),
+         ('server: flushed → the launch\'s first mkdir (commit answered, hand-off to the admitter)', 'flushed', 'files'),
+         ('server: the instance files (first mkdir) → the first of its 4 cgroup mkdirs', 'files', 'cgroups'),
+         ('server: 4 cgroup mkdirs, the ProcessBuilder → JVM clone3', 'cgroups', 'clone'),
+         ('server: STARTING + launch record committed, instance files → JVM clone3 (the four rows above)', 'started', 'clone'),
          ('JVM clone3 → jspawnhelper exec done', 'clone', 'jsh'),
          ('jspawnhelper → supervisor exec done', 'jsh', 'sup'),
+         ('  of which jspawnhelper itself (its exec done → its execve of the supervisor)', 'jsh', 'sup_exec'),
+         ('  of which the supervisor\'s execve', 'sup_exec', 'sup'),
          ('supervisor: run-once link, cgroups (mkdir, limits) → unshare(NEWNET)', 'sup', 'net'),
          ('supervisor: namespace, veth, addresses, routes, rules, nftables → fork of the task', 'net', 'fork'),
+         ('  of which: new namespace, sysctls, libnftables loaded, the rules parsed → its netfilter socket', 'net', 'nft'),
+         ('  of which: the nftables transaction → the rtnetlink socket', 'nft', 'route'),
+         ('  of which: veth pair, addresses, routes, host side, rules → fork of the task', 'route', 'fork'),
          ('task: joins its 4 cgroups (v1) → setns', 'fork', 'joined'),
          ('task: setns, mount namespace, uid → bash exec done', 'joined', 'bash'),
          ('server total: queued_at → bash exec', 'queued', 'bash')]
@@ -69,3 +99,31 @@ for name, a, b in steps:
     if v:
         print(f"| {name} | {statistics.median(v):.1f} | {statistics.mean(v):.1f} |")
 print(f"| client: submit → first instruction (the load's samples) | {statistics.median(latency):.1f} | {statistics.mean(latency):.1f} |")
+# per task (submit order on both sides): the client's latency less the server's queued_at → bash exec
+# leaves what comes before queued_at (the client, HTTP, the token, the submit's reads) plus bash's
+# own start to its first instruction (the floor has that too)
+before = [lat - (r['bash'] - r['queued']) * 1000 for lat, r in zip(latency, rows[:n]) if r.get('bash') is not None]
+if before:
+    print(f"| client: submit → queued_at, plus bash exec → its echo (the client's sample less the server total) | {statistics.median(before):.1f} | {statistics.mean(before):.1f} |")
+# the submit's first statement (the token) reaching PostgreSQL: the first statement after a quiet
+# 20 ms before queued_at (the load sleeps 200 ms between a task's end and the next submit)
+received = [e for e in events if e[1].startswith('postgres') and e[4] == 'sys_exit_recvfrom' and 0 < int(e[5], 16) < 1 << 63]
+split = []
+for lat, r in zip(latency, rows[:n]):
+    if r.get('bash') is None:
+        continue
+    # walking back from queued_at: the first statement after a quiet 20 ms (the mean is less sure
+    # than the median: a background job's statement now and then stands in for the token's)
+    near = [e[0] for e in received if r['queued'] - 0.15 <= e[0] <= r['queued']]
+    first_statement = [near[i] for i in range(len(near) - 1, -1, -1) if i == 0 or near[i] - near[i - 1] > 0.02][:1]
+    if first_statement:
+        # submit = bash exec + bash's start − latency (bash's own start to its echo is not traced)
+        split.append(((r['bash'] * 1000 - lat) , first_statement[0] * 1000, r['queued'] * 1000))
+if split:
+    a = [t - s for s, t, q in split]
+    b = [q - t for s, t, q in split]
+    print(f"|   of which: client submit → the token's statement reaches PostgreSQL (the client, HTTP, Javalin), plus bash's start → echo | {statistics.median(a):.1f} | {statistics.mean(a):.1f} |")
+    print(f"|   of which: the token's statement → queued_at (token, workspace, group, network generation: 4 statements) | {statistics.median(b):.1f} | {statistics.mean(b):.1f} |")
+calls = [line for line in open(os.path.join(d, 'load.out')) if 'submit call latency' in line]
+if calls:
+    print(f"| client: the submit call (POST → its answer), min / p50 / p99 / max | {calls[0].split('min/p50/p99/max')[1].strip()} | |")

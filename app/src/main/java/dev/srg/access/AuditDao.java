@@ -3,6 +3,7 @@ package dev.srg.access;
 import java.time.Instant;
 import java.util.List;
 import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.statement.SqlStatement;
 
 /** SQL for the audit log. */
 final class AuditDao {
@@ -12,14 +13,18 @@ final class AuditDao {
         this.h = h;
     }
 
+    static final String INSERT = """
+            INSERT INTO audit_events (time, actor, action, resource_id, result, detail, action_name)
+            VALUES (:time, :actor, :action, :resourceId, :result, :detail, :actionName)""";
+
     void insert(Instant time, AuditEntry e) {
-        h.createUpdate("""
-                INSERT INTO audit_events (time, actor, action, resource_id, result, detail, action_name)
-                VALUES (:time, :actor, :action, :resourceId, :result, :detail, :actionName)""")
-                .bind("time", time).bind("actor", e.actor()).bind("action", e.action().text())
+        bind(h.createUpdate(INSERT), time, e).execute();
+    }
+
+    static <S extends SqlStatement<S>> S bind(S statement, Instant time, AuditEntry e) {
+        return statement.bind("time", time).bind("actor", e.actor()).bind("action", e.action().text())
                 .bind("actionName", e.action().readable())
-                .bind("resourceId", e.resourceId()).bind("result", e.result().text()).bind("detail", e.detail())
-                .execute();
+                .bind("resourceId", e.resourceId()).bind("result", e.result().text()).bind("detail", e.detail());
     }
 
     /** Oldest first, after the id {@code after}; {@code from}, {@code to} and {@code actor} narrow when not null. */

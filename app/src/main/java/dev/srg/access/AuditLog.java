@@ -7,8 +7,10 @@ import dev.srg.store.PageRequest;
 import dev.srg.store.PageRequest.Page;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.function.BiFunction;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.SqlStatement;
 
 /**
  * The audit log (ACC-5): every change, and every refused attempt to change, with actor, time and
@@ -34,6 +36,18 @@ public final class AuditLog {
     /** Records inside a caller's transaction, so the entry commits (or rolls back) with the change. */
     public static void record(Handle h, Instant time, AuditEntry entry) {
         new AuditDao(h).insert(requireNonNull(time, "time is null"), requireNonNull(entry, "entry is null"));
+    }
+
+    /**
+     * The same entry written by another statement of the caller's, in its round trip: {@code sql}
+     * with the entry's INSERT as a {@code WITH} query before it (PostgreSQL runs a data-modifying
+     * {@code WITH} once whether or not the rest reads it), {@code sql}'s parameters bound by the
+     * caller; the entry's are {@code time, actor, action, actionName, resourceId, result, detail}.
+     */
+    public static <S extends SqlStatement<S>> S recordWith(Handle h, Instant time, AuditEntry entry, String sql,
+                                                         BiFunction<Handle, String, S> statement) {
+        return AuditDao.bind(statement.apply(h, "WITH audited AS (" + AuditDao.INSERT + ") " + sql),
+                requireNonNull(time, "time is null"), requireNonNull(entry, "entry is null"));
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.srg.task;
 
+import dev.srg.access.AuditEntry;
+import dev.srg.access.AuditLog;
 import dev.srg.admission.QueuedTask;
 import dev.srg.admission.UsageType;
 import dev.srg.execution.Enforcement;
@@ -22,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.statement.Query;
 import tools.jackson.core.type.TypeReference;
 
 /** SQL for instances. Every status change is a compare-and-set on the current status. */
@@ -66,13 +69,18 @@ final class InstanceDao {
                        UsageType usageType, Map<String, Object> payload, ComputeUnits cu, int priority,
                        int timeoutSeconds, String imageId, List<String> warnings, String submittedBy) {}
 
-    /** Stores a new QUEUED instance and gives it back as stored (one round trip: the row comes back with the insert). */
-    Row insert(NewInstance n) {
-        return h.createQuery("""
+    /**
+     * Stores a new QUEUED instance and gives it back as stored (one round trip: the row comes back
+     * with the insert), with its audit entry when there is one (SPEC ACC-5) in the same statement.
+     */
+    Row insert(NewInstance n, Optional<AuditEntry> audit) {
+        String sql = """
                 INSERT INTO instances AS i (id, workspace_id, resource_group_id, name, type, shape, usage_type, payload, milli_cu,
                     priority, timeout_seconds, image_id, status, submitted_by, queued_at, warnings)
                 VALUES (:id, :ws, :rg, :name, :type, :shape, :usage, CAST(:payload AS jsonb), :cu, :priority, :timeout,
-                    :image, 'QUEUED', :by, :now, :warnings) RETURNING""" + " " + COLUMNS)
+                    :image, 'QUEUED', :by, :now, :warnings) RETURNING""" + " " + COLUMNS;
+        Query insert = audit.isPresent() ? AuditLog.recordWith(h, now, audit.get(), sql, Handle::createQuery) : h.createQuery(sql);
+        return insert
                 .bind("id", n.id()).bind("ws", n.workspaceId()).bind("rg", n.groupId()).bind("name", n.name())
                 .bind("type", n.kind()).bind("shape", n.shape().name()).bind("usage", n.usageType().name())
                 .bind("payload", Json.MAPPER.writeValueAsString(n.payload()))
