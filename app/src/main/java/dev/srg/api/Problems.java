@@ -30,9 +30,15 @@ final class Problems {
                 "the database is unavailable; the request was not carried out (nothing partial is kept), retry in a moment");
     }
 
-    /** The database could not be reached during the call: the transaction did not commit. */
+    /**
+     * The database was lost during the call. Nothing partial is kept, but a change whose connection
+     * broke during its COMMIT may have been made whole: only the store knows, so the answer does
+     * not claim either (a create repeated with its {@code clientToken} is not done twice).
+     */
     static void unavailable(Context ctx) {
-        srg(databaseUnavailable(), ctx);
+        srg(new SrgException(503, "ServiceUnavailable.Database", null,
+                "the database became unavailable during the request; nothing partial is kept, but a change whose "
+                        + "commit was under way may be complete: retry in a moment (with the same clientToken for a create)"), ctx);
     }
 
     static void srg(SrgException e, Context ctx) {

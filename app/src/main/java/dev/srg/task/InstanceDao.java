@@ -29,6 +29,8 @@ import tools.jackson.core.type.TypeReference;
 
 /** SQL for instances. Every status change is a compare-and-set on the current status. */
 final class InstanceDao {
+    /** The id of the statement's transaction, as text (PostgreSQL 13+: {@code xid8}). */
+    private static final String XID = "pg_current_xact_id()::text AS xid";
     /** The columns of {@link #row}; rows written before payloads existed have only a script. */
     private static final String COLUMNS = """
             i.id, i.sequence, i.workspace_id, i.resource_group_id, i.name, i.type, i.shape, i.usage_type,
@@ -240,26 +242,53 @@ final class InstanceDao {
     }
 
     /**
+     * Rows moved to STARTING, and the id of the transaction that moved them: if the answer to its
+     * COMMIT is lost, {@link #outcome} tells whether it committed. {@code xid} is null when no row moved.
+     */
+    record Starting(List<Row> rows, String xid) {}
+
+    /**
      * QUEUED → STARTING for a batch (write-ahead: committed before any launch). Returns the rows
      * that made the move; one that was cancelled meanwhile is not among them.
      */
-    List<Row> markStarting(List<String> ids) {
-        return h.createQuery("UPDATE instances i SET status = 'STARTING', started_at = :now"
-                        + " WHERE i.id = ANY(:ids) AND i.status = 'QUEUED' RETURNING " + COLUMNS)
+    Starting markStarting(List<String> ids) {
+        String[] xid = new String[1];
+        List<Row> rows = h.createQuery("UPDATE instances i SET status = 'STARTING', started_at = :now"
+                        + " WHERE i.id = ANY(:ids) AND i.status = 'QUEUED' RETURNING " + COLUMNS + ", " + XID)
                 .bind("now", now).bindArray("ids", String.class, ids)
-                .map((rs, ctx) -> row(rs, now)).list();
+                .map((rs, ctx) -> {
+                    xid[0] = rs.getString("xid");
+                    return row(rs, now);
+                }).list();
+        return new Starting(rows, xid[0]);
     }
 
     /**
      * QUEUED → STARTING with its launch record (run id, backend, enforcement) in one statement: a
      * start decided in the submission's own transaction (issue 17). Empty when it is not queued.
      */
-    Optional<Row> startWithLaunch(String id, String runId, String backend, Enforcement enforcement) {
+    Optional<Starting> startWithLaunch(String id, String runId, String backend, Enforcement enforcement) {
         return h.createQuery("UPDATE instances i SET status = 'STARTING', started_at = :now, run_id = :run, backend = :backend,"
-                        + " enforcement = CAST(:enforcement AS jsonb) WHERE i.id = :id AND i.status = 'QUEUED' RETURNING " + COLUMNS)
+                        + " enforcement = CAST(:enforcement AS jsonb) WHERE i.id = :id AND i.status = 'QUEUED' RETURNING "
+                        + COLUMNS + ", " + XID)
                 .bind("now", now).bind("id", id).bind("run", runId).bind("backend", backend)
                 .bind("enforcement", Json.MAPPER.writeValueAsString(enforcement))
-                .map((rs, ctx) -> row(rs, now)).findOne();
+                .map((rs, ctx) -> new Starting(List.of(row(rs, now)), rs.getString("xid"))).findOne();
+    }
+
+    /**
+     * Whether transaction {@code xid} committed (true) or was rolled back (false); empty while it is
+     * still in progress — its COMMIT was sent and the server has not finished it — or when the
+     * store no longer knows it. PostgreSQL keeps this for recent transactions exactly so that a
+     * client whose connection broke during COMMIT can learn the outcome.
+     */
+    static Optional<Boolean> outcome(Handle h, String xid) {
+        return h.createQuery("SELECT pg_xact_status(CAST(:xid AS xid8))").bind("xid", xid).mapTo(String.class).findOne()
+                .flatMap(status -> switch (status) {
+                    case "committed" -> Optional.of(true);
+                    case "aborted" -> Optional.of(false);
+                    default -> Optional.empty(); // in progress
+                });
     }
 
     /**

@@ -48,12 +48,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.JdbiException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -426,11 +428,14 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         private final String groupId;
         private final QueuedTask task;
         private final Prepared prepared;
+        /** The submission's transaction: whether it committed can be asked if its COMMIT's answer is lost. */
+        private final String xid;
 
-        private EarlyStart(String groupId, QueuedTask task, Prepared prepared) {
+        private EarlyStart(String groupId, QueuedTask task, Prepared prepared, String xid) {
             this.groupId = groupId;
             this.task = task;
             this.prepared = prepared;
+            this.xid = xid;
         }
 
         /** The instance as the transaction wrote it (STARTING): the submission's answer. */
@@ -493,14 +498,14 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         }
         try {
             Prepared p = prepare(row, network);
-            Optional<InstanceDao.Row> started = p.spec() == null ? Optional.empty() : new InstanceDao(h, clock)
+            Optional<InstanceDao.Starting> started = p.spec() == null ? Optional.empty() : new InstanceDao(h, clock)
                     .startWithLaunch(row.id(), p.spec().instanceId(), p.backendName(), p.enforcement());
             if (started.isEmpty()) {
                 giveBack(groupId, task.id()); // cannot be launched: the admitter fails it, as any other
                 return Optional.empty();
             }
-            return Optional.of(new EarlyStart(groupId, task,
-                    new Prepared(started.get(), p.spec(), p.backendName(), p.backend(), p.enforcement(), null)));
+            return Optional.of(new EarlyStart(groupId, task, new Prepared(started.get().rows().get(0), p.spec(),
+                    p.backendName(), p.backend(), p.enforcement(), null), started.get().xid()));
         } catch (RuntimeException e) {
             giveBack(groupId, task.id());
             throw e;
@@ -526,6 +531,121 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
     /** The submission's transaction did not commit (or the start was not written): the ledger's decision is undone. */
     void startUndone(EarlyStart start) {
         giveBack(start.groupId, start.task.id());
+    }
+
+    /**
+     * The submission's transaction failed after {@code start} was decided in it. A failure from
+     * inside the transaction (srg's own refusal) rolled it back. A failure of the store may have
+     * come from the COMMIT itself — the connection broke after the server committed, and only the
+     * answer was lost — so the store is asked. True: it committed; the caller answers as committed
+     * and calls {@link #startCommitted}. False: the room is given back, or, while the store cannot
+     * tell, kept until it can and then either launched or given back. The ledger never counts less
+     * than the store holds, so the group never runs over its capacity, not even after a restart.
+     */
+    boolean committedDespite(EarlyStart start, RuntimeException failure) {
+        if (!(failure instanceof JdbiException)) {
+            startUndone(start);
+            return false;
+        }
+        Optional<Boolean> committed = outcome(start.xid);
+        if (committed.isEmpty()) {
+            whenKnown(start.xid, ok -> {
+                if (ok) {
+                    launchCommitted(start.groupId, List.of(start.task));
+                } else {
+                    startUndone(start);
+                }
+            }, 0);
+            return false;
+        }
+        if (!committed.get()) {
+            startUndone(start);
+        }
+        return committed.get();
+    }
+
+    /** Whether transaction {@code xid} committed; empty while the store cannot tell (in progress, unreachable). */
+    private Optional<Boolean> outcome(String xid) {
+        try {
+            return jdbi.withHandle(h -> InstanceDao.outcome(h, xid));
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Asks the store again, later and less often, whether transaction {@code xid} committed; then
+     * runs {@code then} with the answer (again, if it fails: what it does must be safe to repeat).
+     * Meanwhile the ledger keeps the room the transaction's starts took.
+     */
+    private void whenKnown(String xid, Consumer<Boolean> then, int attempt) {
+        if (attempt == 0) {
+            LOG.warn("the outcome of transaction {} is not known (its COMMIT's answer was lost); "
+                    + "the room its starts took is kept until the store tells", xid);
+        }
+        try {
+            ticker.schedule(() -> {
+                Optional<Boolean> committed = outcome(xid);
+                try {
+                    if (committed.isPresent()) {
+                        then.accept(committed.get());
+                        return;
+                    }
+                } catch (RuntimeException e) {
+                    LOG.warn("acting on the outcome of transaction {} failed (tried again): {}", xid, e.toString());
+                }
+                whenKnown(xid, then, attempt + 1);
+            }, Math.min(MAX_OUTCOME_DELAY_MILLIS, 50L << Math.min(10, attempt)), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // closing: the next start of the server builds the ledger from the store, which knows
+        }
+    }
+
+    private static final long MAX_OUTCOME_DELAY_MILLIS = 5_000;
+
+    /**
+     * Starts whose transaction did commit though its answer was lost: each still STARTING is
+     * launched as recovery would (its launch recorded again first, so one cancelled meanwhile is
+     * not launched); the room of the others is given back. Reads before it changes anything, so a
+     * failed read can simply be repeated.
+     */
+    private void launchCommitted(String groupId, List<QueuedTask> tasks) {
+        Map<String, InstanceDao.Row> rows = new HashMap<>();
+        jdbi.useHandle(h -> {
+            InstanceDao dao = new InstanceDao(h, clock);
+            tasks.forEach(t -> dao.find(t.id()).ifPresent(r -> rows.put(t.id(), r)));
+        });
+        long now = clock.millis();
+        boolean gaveBack = false;
+        for (QueuedTask t : tasks) {
+            InstanceDao.Row row = rows.get(t.id());
+            if (row != null && row.info().status() == InstanceStatus.STARTING) {
+                groupOf.put(t.id(), groupId);
+                listeners.forEach(l -> l.admitted(groupId, t.type(), Math.max(0, now - t.enqueuedAtMillis())));
+                admitter.execute(() -> launch(row));
+            } else {
+                GroupLedger ledger = ledger(groupId);
+                synchronized (ledger) {
+                    ledger.release(t.id());
+                }
+                groupOf.remove(t.id());
+                gaveBack = true;
+            }
+        }
+        if (gaveBack) {
+            admitSoon(groupId);
+        }
+    }
+
+    /** Starts whose transaction was rolled back: back in their places in the queue, admitted again on the next tick. */
+    private void putBack(String groupId, List<QueuedTask> tasks) {
+        GroupLedger ledger = ledger(groupId);
+        synchronized (ledger) {
+            for (QueuedTask t : tasks) {
+                ledger.release(t.id());
+                ledger.enqueue(t);
+            }
+        }
     }
 
     private void giveBack(String groupId, String instanceId) {
@@ -892,12 +1012,15 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         }
         List<String> ids = admitted.stream().map(QueuedTask::id).toList();
         List<Prepared> toLaunch;
+        String[] xid = new String[1];
         try {
             NetworkContext network = context.network(groupId); // one read for the batch, before the transaction
             toLaunch = jdbi.inTransaction(h -> {
                 InstanceDao dao = new InstanceDao(h, clock);
                 List<Prepared> prepared = new ArrayList<>();
-                for (InstanceDao.Row row : dao.markStarting(ids)) {
+                InstanceDao.Starting starting = dao.markStarting(ids);
+                xid[0] = starting.xid();
+                for (InstanceDao.Row row : starting.rows()) {
                     Prepared p = prepare(row, network);
                     if (p.spec() != null) {
                         dao.recordLaunch(row.id(), p.spec().instanceId(), p.backendName(), p.enforcement());
@@ -907,13 +1030,18 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
                 return prepared;
             });
         } catch (RuntimeException e) {
-            // the store is unreachable: put them back in their places and try again on the next tick
             LOG.warn("could not commit the start of {} instance(s) of {}: {}", ids.size(), groupId, e.toString());
-            synchronized (ledger) {
-                for (QueuedTask t : admitted) {
-                    ledger.release(t.id());
-                    ledger.enqueue(t);
-                }
+            if (xid[0] == null || !(e instanceof JdbiException)) {
+                putBack(groupId, admitted); // nothing was started, or srg itself gave up before the COMMIT
+            } else {
+                // the failure may be the COMMIT's answer lost after the store committed: ask it
+                whenKnown(xid[0], committed -> {
+                    if (committed) {
+                        launchCommitted(groupId, admitted);
+                    } else {
+                        putBack(groupId, admitted);
+                    }
+                }, 0);
             }
             return;
         }

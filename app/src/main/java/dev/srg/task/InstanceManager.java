@@ -129,9 +129,9 @@ public final class InstanceManager {
         InstanceDao.Row[] created = new InstanceDao.Row[1];
         List<InstanceDispatcher.EarlyStart> early = new ArrayList<>(1);
         Optional<NetworkContext> startContext = dispatcher.startContext(c.group().id(), c.kind().shape(), r.cu().milli());
-        String id;
+        String committedId;
         try {
-            id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "instance", r.clientToken(), r.fingerprint(),
+            committedId = IdempotencyKeys.createOnce(jdbi, caller.userId(), "instance", r.clientToken(), r.fingerprint(),
                     clock::instant, h -> {
                         String newId = Ids.next("i", clock.millis());
                         // the audit entry in the INSERT's own statement: one round trip less (issue 17)
@@ -145,9 +145,18 @@ public final class InstanceManager {
                         return newId;
                     });
         } catch (RuntimeException e) {
-            early.forEach(dispatcher::startUndone); // not committed: the ledger gives the room back
-            throw e;
+            // an attempt before the last lost a client-token race and was rolled back; the last one
+            // may have committed if only its COMMIT's answer was lost: the dispatcher asks the store
+            InstanceDispatcher.EarlyStart last = early.isEmpty() ? null : early.removeLast();
+            early.forEach(dispatcher::startUndone);
+            early.clear();
+            if (last == null || !dispatcher.committedDespite(last, e)) {
+                throw e;
+            }
+            early.add(last); // committed: answered as any other committed start
+            committedId = last.instanceId();
         }
+        String id = committedId;
         // a row made by an attempt that lost a client-token race was rolled back: only this id's is real
         early.removeIf(s -> {
             boolean rolledBack = !s.instanceId().equals(id);
