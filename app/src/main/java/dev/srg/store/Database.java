@@ -97,8 +97,12 @@ public final class Database implements AutoCloseable {
         return db;
     }
 
+    /** pg_current_xact_id and pg_xact_status: a start whose COMMIT's answer was lost is asked about. */
+    static final int MIN_POSTGRES_MAJOR = 13;
+
     private static void migrate(DataSource ds) {
         long started = System.nanoTime();
+        requireVersion(ds);
         if (SchemaHistory.upToDate(ds)) {
             LOG.info("schema up to date (every migration of this jar applied, checksums equal; checked in {} ms)",
                     (System.nanoTime() - started) / 1_000_000);
@@ -110,6 +114,19 @@ public final class Database implements AutoCloseable {
                 .loggers("slf4j")
                 .load()
                 .migrate();
+    }
+
+    /** Refuses a server older than srg needs, in one sentence (pgjdbc knows the version from the connection's start). */
+    private static void requireVersion(DataSource ds) {
+        try (Connection c = ds.getConnection()) {
+            var meta = c.getMetaData();
+            if (meta.getDatabaseMajorVersion() < MIN_POSTGRES_MAJOR) {
+                throw new IllegalStateException("the database is PostgreSQL " + meta.getDatabaseProductVersion()
+                        + "; srg needs PostgreSQL " + MIN_POSTGRES_MAJOR + " or later");
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read the database's version: " + e.getMessage(), e);
+        }
     }
 
     /** The SQLSTATE of a write refused because this server's epoch is not the lease's any more. */
