@@ -196,8 +196,15 @@ static int run(char *const argv[], int log) {
  * nft -f <file> in the current namespace, through libnftables (the library nft itself is) when it
  * loads, which saves the process; found at run time, so a host without it still works.
  */
+static const char *const NFTABLES_LIBRARY = "libnftables.so.1";
+
+void srg_net_preload(void) {
+    /* kept open for the launcher's life; its children's dlopen then only counts a reference */
+    (void)dlopen(NFTABLES_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+}
+
 static int load_rules(const char *file, int log) {
-    void *library = dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);
+    void *library = dlopen(NFTABLES_LIBRARY, RTLD_NOW | RTLD_LOCAL);
     if (library) {
         void *(*ctx_new)(unsigned) = (void *(*)(unsigned))dlsym(library, "nft_ctx_new");
         int (*buffer_error)(void *) = (int (*)(void *))dlsym(library, "nft_ctx_buffer_error");
