@@ -109,6 +109,8 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     private final List<String> supervisorCommand;
     /** The compiled supervisor when tasks start through it: it is also the launcher. */
     private final Optional<Path> compiledSupervisor;
+    /** Whether supervisors start through the launcher (the compiled supervisor, not turned off). */
+    private final boolean launcherWanted;
     private final ReentrantLock launcherLock = new ReentrantLock();
     /** The running launcher, null when there is none; guarded by {@code launcherLock}. */
     private SupervisorLauncher launcher;
@@ -167,6 +169,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
             this.supervisorCommand = installSupervisor(config.baseDirectory());
             this.compiledSupervisor = supervisorCommand.size() == 1
                     ? Optional.of(Path.of(supervisorCommand.get(0))) : Optional.empty();
+            this.launcherWanted = compiledSupervisor.isPresent() && !"off".equals(System.getProperty(LAUNCHER_PROPERTY));
             this.network = TaskNetwork.start(config, config.baseDirectory().resolve(".network"));
             released = identities.isPresent() ? identities.get().collectGarbage(config.baseDirectory()) : 0;
         } catch (IOException e) {
@@ -202,7 +205,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         if (compiledSupervisor.isEmpty()) {
             return "supervisors start through ProcessBuilder (the bash supervisor; no launcher without the compiled one)";
         }
-        if ("off".equals(System.getProperty(LAUNCHER_PROPERTY))) {
+        if (!launcherWanted) {
             return "supervisors start through ProcessBuilder (jspawnhelper, then the supervisor's exec): launcher off ("
                     + LAUNCHER_PROPERTY + ")";
         }
@@ -224,7 +227,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
      * (tried again after {@link #LAUNCHER_RETRY_NANOS}).
      */
     private Optional<SupervisorLauncher> launcher() {
-        if (compiledSupervisor.isEmpty() || "off".equals(System.getProperty(LAUNCHER_PROPERTY))) {
+        if (!launcherWanted) {
             return Optional.empty();
         }
         launcherLock.lock();
