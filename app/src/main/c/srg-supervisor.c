@@ -3,8 +3,10 @@
  * where no C compiler built this), at two process starts per task instead of about fourteen.
  *
  *   srg-supervisor <instance-dir>
+ *   srg-supervisor --launcher <base-dir> <padding>     (see launcher() below)
  *
- * Started by the server; takes a session of its own so that it outlives the server. It runs the
+ * Forked by the launcher (or started by the server); takes a session of its own so that it
+ * outlives both. It runs the
  * task of one instance at most once (the link(2) of "started"), in its cgroups, as its own uid,
  * enforces the timeout, kills the whole task at the end, keeps at most OUTPUT_CAP bytes of its
  * output and writes the exit file. The files of the instance directory, their formats and the exit
