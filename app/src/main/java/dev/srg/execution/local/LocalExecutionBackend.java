@@ -111,6 +111,8 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     private final Optional<Path> compiledSupervisor;
     /** Whether supervisors start through the launcher (the compiled supervisor, not turned off). */
     private final boolean launcherWanted;
+    /** How long a launch waits for the launcher's answer (read at start, like the other properties). */
+    private final long launcherTimeoutMillis = Long.getLong(LAUNCHER_TIMEOUT_PROPERTY, 5_000);
     private final ReentrantLock launcherLock = new ReentrantLock();
     /** The running launcher, null when there is none; guarded by {@code launcherLock}. */
     private SupervisorLauncher launcher;
@@ -240,7 +242,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
             }
             Long previous = launcher == null ? null : launcher.pid();
             SupervisorLauncher.Result result = SupervisorLauncher.start(compiledSupervisor.get(), config.baseDirectory(),
-                    Long.getLong(LAUNCHER_TIMEOUT_PROPERTY, 5_000));
+                    launcherTimeoutMillis);
             launcher = result.launcher().orElse(null);
             if (launcher == null) {
                 launcherWhyNot = result.whyNot();

@@ -74,13 +74,7 @@ class LaunchLatencyTest {
         try (BackendFixture fixture = new BackendFixture()) {
             BackendFixture.Exits exits = new BackendFixture.Exits();
             LocalExecutionBackend compiled = fixture.backend(exits);
-            LocalExecutionBackend script;
-            System.setProperty(LocalExecutionBackend.SUPERVISOR_PROPERTY, "script");
-            try {
-                script = fixture.backend(exits);
-            } finally {
-                System.clearProperty(LocalExecutionBackend.SUPERVISOR_PROPERTY);
-            }
+            LocalExecutionBackend script = fixture.backendWithProperty(LocalExecutionBackend.SUPERVISOR_PROPERTY, "script", exits);
             List<LocalExecutionBackend> backends = List.of(compiled, script);
             long[] cpuTicks = new long[2];
             List<List<Double>> wall = List.of(new ArrayList<>(), new ArrayList<>());
@@ -118,13 +112,7 @@ class LaunchLatencyTest {
         try (BackendFixture fixture = new BackendFixture()) {
             BackendFixture.Exits exits = new BackendFixture.Exits();
             LocalExecutionBackend launcher = fixture.backend(exits);
-            LocalExecutionBackend processBuilder;
-            System.setProperty(LocalExecutionBackend.LAUNCHER_PROPERTY, "off");
-            try {
-                processBuilder = fixture.backend(exits);
-            } finally {
-                System.clearProperty(LocalExecutionBackend.LAUNCHER_PROPERTY);
-            }
+            LocalExecutionBackend processBuilder = fixture.backendWithProperty(LocalExecutionBackend.LAUNCHER_PROPERTY, "off", exits);
             long launcherPid = launcher.launcherPid().orElseThrow();
             List<LocalExecutionBackend> backends = List.of(launcher, processBuilder);
             long[] cpuTicks = new long[2];

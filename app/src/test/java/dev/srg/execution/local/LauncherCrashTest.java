@@ -60,13 +60,7 @@ class LauncherCrashTest {
 
     @Test
     void aLaunchToAHungLauncherStartsTheSupervisorDirectlyOnce() throws Exception {
-        System.setProperty(LocalExecutionBackend.LAUNCHER_TIMEOUT_PROPERTY, "1000");
-        LocalExecutionBackend backend;
-        try {
-            backend = fixture.backend(exits);
-        } finally {
-            System.clearProperty(LocalExecutionBackend.LAUNCHER_TIMEOUT_PROPERTY);
-        }
+        LocalExecutionBackend backend = fixture.backendWithProperty(LocalExecutionBackend.LAUNCHER_TIMEOUT_PROPERTY, "1000", exits);
         long launcher = launcherPid(backend);
         kill("-STOP", launcher);
         String id = newId();
@@ -132,7 +126,8 @@ class LauncherCrashTest {
         launcherPid(backend);
         String id = newId();
         // every descriptor of the task's shell, and of its supervisor's (the launcher's child)
-        backend.launch(shell(id, "ls -l /proc/$$/fd | grep -o '[0-9]* -> .*' | sed 's/^/task /'\nsleep 0.5\n"));
+        // (ls writes to a file: a pipeline's own pipe would be the shell's while it starts it)
+        backend.launch(shell(id, "ls -l /proc/$$/fd > fds\ngrep -o '[0-9]* -> .*' fds | sed 's/^/task /'\nsleep 0.5\n"));
         long supervisor = awaitStarted(id);
         List<String> supervisorFds = new ArrayList<>();
         try (var fds = Files.list(Path.of("/proc/" + supervisor + "/fd"))) {
