@@ -192,10 +192,6 @@ static int run(char *const argv[], int log) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/*
- * nft -f <file> in the current namespace, through libnftables (the library nft itself is) when it
- * loads, which saves the process; found at run time, so a host without it still works.
- */
 static const char *const NFTABLES_LIBRARY = "libnftables.so.1";
 
 void srg_net_preload(void) {
@@ -203,6 +199,10 @@ void srg_net_preload(void) {
     (void)dlopen(NFTABLES_LIBRARY, RTLD_NOW | RTLD_LOCAL);
 }
 
+/*
+ * nft -f <file> in the current namespace, through libnftables (the library nft itself is) when it
+ * loads, which saves the process; found at run time, so a host without it still works.
+ */
 static int load_rules(const char *file, int log) {
     void *library = dlopen(NFTABLES_LIBRARY, RTLD_NOW | RTLD_LOCAL);
     if (library) {

@@ -6,8 +6,8 @@
  *   srg-supervisor --launcher <base-dir> <padding>     (see launcher() below)
  *
  * Forked by the launcher (or started by the server); takes a session of its own so that it
- * outlives both. It runs the
- * task of one instance at most once (the link(2) of "started"), in its cgroups, as its own uid,
+ * outlives both. It runs the task of one instance at most once (the link(2) of "started"), in
+ * its cgroups, as its own uid,
  * enforces the timeout, kills the whole task at the end, keeps at most OUTPUT_CAP bytes of its
  * output and writes the exit file. The files of the instance directory, their formats and the exit
  * codes (70: no directory, 71: no spec, 75: another supervisor has the run) are supervisor.sh's;
