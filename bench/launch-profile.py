@@ -36,12 +36,21 @@ for e in events:
         child = int(e[5], 16)
         enter = [x for x in events if x[3] == e[3] and x[4] == 'sys_enter_clone3' and x[0] <= e[0]]
         spawned[child] = enter[-1][0] if enter else None
+# the supervisors' launcher (srg-supervisor --launcher, since the seventh round): its forks are the
+# supervisors, which run without an exec; absent (or not forking) when the server uses ProcessBuilder
+launcher_file = os.path.join(d, 'launcher.pid')
+launcher = int(open(launcher_file).read().split()[0]) if os.path.exists(launcher_file) and open(launcher_file).read().strip() else None
 rows = []
 for e in events:
+    if launcher is not None and e[2] == launcher and e[4] == 'sys_exit_clone' and e[5] not in ('0', '0x0') and e[0] >= wall:
+        # a supervisor forked by the launcher: the request's answer is that fork
+        pid, t = int(e[5], 16), e[0]
+        spawned[pid] = t
     # a successful exec of the supervisor in a process the server spawned
-    if e[4] != 'sys_exit_execve' or not e[1].startswith('srg-supervisor') or e[5] != '0x0' or e[2] not in spawned or e[0] < wall:
+    elif e[4] != 'sys_exit_execve' or not e[1].startswith('srg-supervisor') or e[5] != '0x0' or e[2] not in spawned or e[0] < wall:
         continue
-    pid, t = e[2], e[0]
+    else:
+        pid, t = e[2], e[0]
     forks = [x for x in of(pid, 'sys_exit_clone', t) if x[5] not in ('0', '0x0')]
     if not forks:
         continue
@@ -78,13 +87,13 @@ steps = [('server: queued_at (the INSERT, in the transaction; with its audit row
          ('PostgreSQL: the commit\'s WAL flush (fdatasync)', 'flush', 'flushed'),
          ('server: flushed → the launch\'s first mkdir (commit answered, hand-off to the admitter)', 'flushed', 'files'),
          ('server: the instance files (first mkdir) → the first of its 4 cgroup mkdirs', 'files', 'cgroups'),
-         ('server: 4 cgroup mkdirs, the ProcessBuilder → JVM clone3', 'cgroups', 'clone'),
-         ('server: STARTING + launch record committed, instance files → JVM clone3 (the four rows above)', 'started', 'clone'),
+         ('server: 4 cgroup mkdirs, the ProcessBuilder → JVM clone3 (with the launcher: the request → its fork of the supervisor)', 'cgroups', 'clone'),
+         ('server: STARTING + launch record committed, instance files → JVM clone3 / the launcher\'s fork (the four rows above)', 'started', 'clone'),
          ('JVM clone3 → jspawnhelper exec done', 'clone', 'jsh'),
          ('jspawnhelper → supervisor exec done', 'jsh', 'sup'),
          ('  of which jspawnhelper itself (its exec done → its execve of the supervisor)', 'jsh', 'sup_exec'),
          ('  of which the supervisor\'s execve', 'sup_exec', 'sup'),
-         ('supervisor: run-once link, cgroups (mkdir, limits) → unshare(NEWNET)', 'sup', 'net'),
+         ('supervisor: run-once link, cgroups (mkdir, limits) → unshare(NEWNET) (from its exec, or the launcher\'s fork)', 'sup', 'net'),
          ('supervisor: namespace, veth, addresses, routes, rules, nftables → fork of the task', 'net', 'fork'),
          ('  of which: new namespace, sysctls, libnftables loaded, the rules parsed → its netfilter socket', 'net', 'nft'),
          ('  of which: the nftables transaction → the rtnetlink socket', 'nft', 'route'),

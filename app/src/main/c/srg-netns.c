@@ -192,12 +192,19 @@ static int run(char *const argv[], int log) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+static const char *const NFTABLES_LIBRARY = "libnftables.so.1";
+
+void srg_net_preload(void) {
+    /* kept open for the launcher's life; its children's dlopen then only counts a reference */
+    (void)dlopen(NFTABLES_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+}
+
 /*
  * nft -f <file> in the current namespace, through libnftables (the library nft itself is) when it
  * loads, which saves the process; found at run time, so a host without it still works.
  */
 static int load_rules(const char *file, int log) {
-    void *library = dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);
+    void *library = dlopen(NFTABLES_LIBRARY, RTLD_NOW | RTLD_LOCAL);
     if (library) {
         void *(*ctx_new)(unsigned) = (void *(*)(unsigned))dlsym(library, "nft_ctx_new");
         int (*buffer_error)(void *) = (int (*)(void *))dlsym(library, "nft_ctx_buffer_error");

@@ -18,4 +18,7 @@ int srg_net_up(const char *netdir, const char *ns, long index, int log);
  * and the namespace itself. */
 void srg_net_down(const char *ns, const char *netdir, int task_contained, int log);
 
+/* Loads libnftables ahead (the launcher): a supervisor forked from it then finds it loaded. */
+void srg_net_preload(void);
+
 #endif

@@ -3,9 +3,11 @@
  * where no C compiler built this), at two process starts per task instead of about fourteen.
  *
  *   srg-supervisor <instance-dir>
+ *   srg-supervisor --launcher <base-dir> <padding>     (see launcher() below)
  *
- * Started by the server; takes a session of its own so that it outlives the server. It runs the
- * task of one instance at most once (the link(2) of "started"), in its cgroups, as its own uid,
+ * Forked by the launcher (or started by the server); takes a session of its own so that it
+ * outlives both. It runs the task of one instance at most once (the link(2) of "started"), in
+ * its cgroups, as its own uid,
  * enforces the timeout, kills the whole task at the end, keeps at most OUTPUT_CAP bytes of its
  * output and writes the exit file. The files of the instance directory, their formats and the exit
  * codes (70: no directory, 71: no spec, 75: another supervisor has the run) are supervisor.sh's;
@@ -39,6 +41,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -486,15 +489,140 @@ static char *shell_time(long sec, long usec) { /* bash's times: 0m1.250s */
     return format("%ldm%ld.%03lds", sec / 60, sec % 60, usec / 1000);
 }
 
+static int supervise(const char *dir);
+static int launcher(int argc, char **argv);
+
 int main(int argc, char **argv) {
     if (argc == 2 && strcmp(argv[1], "--version") == 0) {
         puts("srg-supervisor 1");
         return 0;
     }
+    if (argc == 4 && strcmp(argv[1], "--launcher") == 0) return launcher(argc, argv);
     if (argc != 2) {
-        fprintf(stderr, "usage: srg-supervisor <instance-dir>\n");
+        fprintf(stderr, "usage: srg-supervisor <instance-dir> | --launcher <base-dir> <padding>\n");
         return 64;
     }
+    return supervise(argv[1]);
+}
+
+/*
+ * The launcher (issue 17, docs/benchmarks.md "seventh round"): started once by the server, it
+ * forks a supervisor for each instance directory the server writes to its stdin ("l <dir>\n") and
+ * runs supervise() in that child without an exec: no jspawnhelper, no fork of the JVM, no exec and
+ * dynamic linking of the supervisor, libnftables already loaded. It answers "s <dir> <pid>\n" (or
+ * "f <dir> <errno>\n") and, as the supervisors' parent, "x <pid> <wait status>\n" when one exits,
+ * so the server learns of an exit at once. It exits at the end of its stdin (the server gone);
+ * the supervisors, each in a session of its own, run on. The child's command line (what the
+ * server checks before it trusts a pid from a "started" file) is rewritten to what an exec'd
+ * supervisor's is: the binary and the instance directory, over the padding argument's room.
+ */
+static char *cmdline_area;
+static size_t cmdline_room;
+
+static void write_all(int fd, const char *text) {
+    size_t len = strlen(text), off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, text + off, len - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return;
+        off += w;
+    }
+}
+
+static void launch_one(const char *self_path, const char *base, const char *dir) {
+    size_t base_len = strlen(base);
+    char reply[4200];
+    if (strncmp(dir, base, base_len) != 0 || dir[base_len] != '/' || strstr(dir, "/..") || strlen(dir) > 4000) {
+        snprintf(reply, sizeof reply, "f %s %d\n", dir, EINVAL);
+        write_all(1, reply);
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* nothing of the launcher's reaches the supervisor or its task: its descriptors (the
+         * server's pipes, its signalfd) closed, its signal mask cleared, its stdio replaced */
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGPIPE, SIG_DFL);
+        if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0) {
+            for (int fd = 3; fd < 1024; fd++) close(fd);
+        }
+        int null = open("/dev/null", O_RDONLY);
+        char *log = format("%s/supervisor.log", dir);
+        int out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (null < 0 || out < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0) _exit(70);
+        if (null > 2) close(null);
+        if (out > 2) close(out);
+        size_t need = strlen(self_path) + 1 + strlen(dir) + 1;
+        if (need <= cmdline_room) {
+            memset(cmdline_area, 0, cmdline_room);
+            memcpy(cmdline_area, self_path, strlen(self_path));
+            memcpy(cmdline_area + strlen(self_path) + 1, dir, strlen(dir));
+        } else {
+            char *args[] = {(char *)self_path, (char *)dir, NULL};
+            execv(self_path, args);
+            _exit(70);
+        }
+        exit(supervise(dir));
+    }
+    if (pid < 0) snprintf(reply, sizeof reply, "f %s %d\n", dir, errno);
+    else snprintf(reply, sizeof reply, "s %s %d\n", dir, (int)pid);
+    write_all(1, reply);
+}
+
+static int launcher(int argc, char **argv) {
+    /* copies: a child writes its command line over argv's strings */
+    const char *self_path = xstrdup(argv[0]), *base = xstrdup(argv[2]);
+    cmdline_area = argv[0];
+    cmdline_room = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]);
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    int children = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (children < 0) return 70;
+    srg_net_preload();
+    write_all(1, "ready\n");
+    char buf[8192];
+    size_t have = 0;
+    for (;;) {
+        struct pollfd fds[2] = {{0, POLLIN, 0}, {children, POLLIN, 0}};
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            return 70;
+        }
+        if (fds[1].revents) {
+            struct signalfd_siginfo si;
+            while (read(children, &si, sizeof si) == sizeof si) {}
+            int status;
+            pid_t pid;
+            while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+                char line[64];
+                snprintf(line, sizeof line, "x %d %d\n", (int)pid, status);
+                write_all(1, line);
+            }
+        }
+        if (fds[0].revents) {
+            ssize_t n = read(0, buf + have, sizeof buf - have);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return 0; /* the server is gone; the supervisors are not its children */
+            have += n;
+            char *line = buf, *end;
+            while ((end = memchr(line, '\n', buf + have - line))) {
+                *end = 0;
+                if (line[0] == 'l' && line[1] == ' ') launch_one(self_path, base, line + 2);
+                line = end + 1;
+            }
+            have = buf + have - line;
+            memmove(buf, line, have);
+            if (have == sizeof buf) return 70; /* a line longer than any request: not the server */
+        }
+    }
+}
+
+static int supervise(const char *dir) {
     /* signals first: a cancel (TERM) that arrives at any later moment is seen */
     sigset_t mask;
     sigemptyset(&mask);
@@ -507,7 +635,6 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     setsid(); /* a session of its own: it outlives the server */
     umask(077);
-    const char *dir = argv[1];
     if (chdir(dir) != 0) return 70;
     char *spec = read_all("spec", NULL);
     if (!spec || parse_spec(spec) != 0) return 71;

@@ -83,6 +83,11 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     private static final String NATIVE_SUPERVISOR_RESOURCE = "srg-supervisor";
     /** {@code script} runs the bash supervisor even where the compiled one is there (tests of the fallback). */
     static final String SUPERVISOR_PROPERTY = "srg.execution.supervisor";
+    /** {@code off} starts every supervisor through ProcessBuilder, without the launcher (tests, benchmarks). */
+    static final String LAUNCHER_PROPERTY = "srg.execution.launcher";
+    /** How long a launch waits for the launcher's answer before it starts the supervisor directly (ms). */
+    static final String LAUNCHER_TIMEOUT_PROPERTY = "srg.execution.launcherTimeoutMs";
+    private static final long LAUNCHER_RETRY_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final String SUPERVISOR_DIRECTORY = ".supervisor";
     private static final Set<PosixFilePermission> PRIVATE_FILE = PosixFilePermissions.fromString("rw-------");
     private static final Set<PosixFilePermission> GROUP_READABLE_FILE = PosixFilePermissions.fromString("rw-r-----");
@@ -102,6 +107,19 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     private final TaskNetwork network;
     /** How a supervisor is started, before the instance directory: the binary, or setsid bash script. */
     private final List<String> supervisorCommand;
+    /** The compiled supervisor when tasks start through it: it is also the launcher. */
+    private final Optional<Path> compiledSupervisor;
+    /** Whether supervisors start through the launcher (the compiled supervisor, not turned off). */
+    private final boolean launcherWanted;
+    /** How long a launch waits for the launcher's answer (read at start, like the other properties). */
+    private final long launcherTimeoutMillis = Long.getLong(LAUNCHER_TIMEOUT_PROPERTY, 5_000);
+    private final ReentrantLock launcherLock = new ReentrantLock();
+    /** The running launcher, null when there is none; guarded by {@code launcherLock}. */
+    private SupervisorLauncher launcher;
+    /** When a launcher that failed to start may be tried again (System.nanoTime); guarded by {@code launcherLock}. */
+    private long launcherRetryAt;
+    /** Why the last launcher could not be started; guarded by {@code launcherLock}. */
+    private String launcherWhyNot = "";
     private final ConcurrentHashMap<String, Instance> instances = new ConcurrentHashMap<>();
     private final ExecutorService callbacks;
     private final ScheduledExecutorService timers;
@@ -151,6 +169,9 @@ public final class LocalExecutionBackend implements ExecutionBackend {
                 requireTraversableByOthers(config.baseDirectory());
             }
             this.supervisorCommand = installSupervisor(config.baseDirectory());
+            this.compiledSupervisor = supervisorCommand.size() == 1
+                    ? Optional.of(Path.of(supervisorCommand.get(0))) : Optional.empty();
+            this.launcherWanted = compiledSupervisor.isPresent() && !"off".equals(System.getProperty(LAUNCHER_PROPERTY));
             this.network = TaskNetwork.start(config, config.baseDirectory().resolve(".network"));
             released = identities.isPresent() ? identities.get().collectGarbage(config.baseDirectory()) : 0;
         } catch (IOException e) {
@@ -166,6 +187,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         log.info("local execution in {}: {}; {}; {}; output kept up to {} bytes per task", config.baseDirectory(),
                 cgroups.support().note(), isolationNote(identities, ProcFs.currentUid()),
                 pidsNote(cgroups.limitsPids(), identities.isPresent()), config.maxOutputBytes());
+        log.info("{}", launchNote());
         if (released > 0) {
             log.info("gave back {} task uids held by instances that ended while the server was down", released);
         }
@@ -177,6 +199,61 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         });
         if (orphans > 0) {
             log.info("removed {} network namespaces of tasks whose supervisor is gone", orphans);
+        }
+    }
+
+    /** How supervisors are started, as said at start: through the launcher, or ProcessBuilder and why. */
+    private String launchNote() {
+        if (compiledSupervisor.isEmpty()) {
+            return "supervisors start through ProcessBuilder (the bash supervisor; no launcher without the compiled one)";
+        }
+        if (!launcherWanted) {
+            return "supervisors start through ProcessBuilder (jspawnhelper, then the supervisor's exec): launcher off ("
+                    + LAUNCHER_PROPERTY + ")";
+        }
+        Optional<SupervisorLauncher> started = launcher();
+        launcherLock.lock();
+        try {
+            return started.map(l -> "supervisors start through the launcher (pid " + l.pid()
+                            + "): one fork per task, no exec; restarted if it dies")
+                    .orElseGet(() -> "supervisors start through ProcessBuilder (jspawnhelper, then the supervisor's exec): "
+                            + launcherWhyNot + "; the launcher is tried again later");
+        } finally {
+            launcherLock.unlock();
+        }
+    }
+
+    /**
+     * The launcher, started (again) when there is none or it died; empty when supervisors start
+     * through ProcessBuilder: no compiled supervisor, the launcher off, or it could not be started
+     * (tried again after {@link #LAUNCHER_RETRY_NANOS}).
+     */
+    private Optional<SupervisorLauncher> launcher() {
+        if (!launcherWanted) {
+            return Optional.empty();
+        }
+        launcherLock.lock();
+        try {
+            if (launcher != null && launcher.alive()) {
+                return Optional.of(launcher);
+            }
+            if (closed || (launcherRetryAt != 0 && System.nanoTime() - launcherRetryAt < 0)) {
+                return Optional.empty();
+            }
+            Long previous = launcher == null ? null : launcher.pid();
+            SupervisorLauncher.Result result = SupervisorLauncher.start(compiledSupervisor.get(), config.baseDirectory(),
+                    launcherTimeoutMillis);
+            launcher = result.launcher().orElse(null);
+            if (launcher == null) {
+                launcherWhyNot = result.whyNot();
+                launcherRetryAt = System.nanoTime() + LAUNCHER_RETRY_NANOS;
+                log.warn("{}: supervisors start through ProcessBuilder for now", launcherWhyNot);
+            } else if (previous != null) {
+                log.warn("the supervisors' launcher {} is gone; started a new one, pid {}", previous, launcher.pid());
+            }
+            return Optional.ofNullable(launcher);
+        } finally {
+            launcherLock.unlock();
         }
     }
 
@@ -309,6 +386,16 @@ public final class LocalExecutionBackend implements ExecutionBackend {
             }
         }
         return Optional.empty();
+    }
+
+    /** The pid of the running launcher, empty when there is none (tests kill it). */
+    OptionalLong launcherPid() {
+        launcherLock.lock();
+        try {
+            return launcher != null && launcher.alive() ? OptionalLong.of(launcher.pid()) : OptionalLong.empty();
+        } finally {
+            launcherLock.unlock();
+        }
     }
 
     /** The name of an instance's network namespace (tests look for leftovers). */
@@ -444,6 +531,14 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     @Override
     public void close() {
         closed = true;
+        launcherLock.lock();
+        try {
+            if (launcher != null) {
+                launcher.close();
+            }
+        } finally {
+            launcherLock.unlock();
+        }
         callbacks.shutdownNow();
         timers.shutdownNow();
     }
@@ -462,7 +557,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         }
         InstanceDirectory.SupervisorRef ref = supervisor.get();
         if (!ref.none() && isSupervisor(ref, dir)) {
-            watch(instance, ProcessHandle.of(ref.pid()), ref.pid());
+            watch(instance, exitOf(ref.pid()), ref.pid());
             return RecoveredInstance.State.RUNNING;
         }
         // The supervisor writes the exit file before it exits, so a dead one has written it or never will.
@@ -490,6 +585,19 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         Process supervisor;
         try {
             prepare(dir, spec);
+            Optional<SupervisorLauncher> through = launcher();
+            if (through.isPresent()) {
+                try {
+                    SupervisorLauncher.Started started = through.get().launch(dir.path());
+                    watch(instance, started.exited(), started.pid());
+                    return LaunchOutcome.STARTED;
+                } catch (IOException e) {
+                    // Started directly below; if the launcher did fork one, the two race for the
+                    // run-once link and one exits without running (watched through the winner).
+                    log.warn("the launcher failed to start the supervisor of {}: {}; starting it directly",
+                            spec.instanceId(), e.getMessage());
+                }
+            }
             List<String> command = new ArrayList<>(supervisorCommand);
             command.add(dir.path().toString());
             ProcessBuilder builder = new ProcessBuilder(command)
@@ -506,7 +614,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
             launchFailed(instance, "cannot start the supervisor: " + e);
             return LaunchOutcome.FINISHED;
         }
-        watch(instance, Optional.of(supervisor.toHandle()), supervisor.pid());
+        watch(instance, supervisor.onExit(), supervisor.pid());
         return LaunchOutcome.STARTED;
     }
 
@@ -523,13 +631,17 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         }
     }
 
-    private void watch(Instance instance, Optional<ProcessHandle> handle, long pid) {
+    /** When a process that is not a child of the server exits (polled by the JDK); at once when it is gone. */
+    private static CompletableFuture<?> exitOf(long pid) {
+        return ProcessHandle.of(pid).<CompletableFuture<?>>map(ProcessHandle::onExit)
+                .orElseGet(() -> CompletableFuture.completedFuture(null));
+    }
+
+    private void watch(Instance instance, CompletableFuture<?> exited, long pid) {
         if (instance.watchedPid == pid) {
             return;
         }
         instance.watchedPid = pid;
-        CompletableFuture<ProcessHandle> exited = handle.map(ProcessHandle::onExit)
-                .orElseGet(() -> CompletableFuture.completedFuture(null));
         try {
             exited.whenCompleteAsync((ignored, error) -> supervisorExited(instance, pid), callbacks);
         } catch (RejectedExecutionException e) {

@@ -64,6 +64,16 @@ final class BackendFixture implements AutoCloseable, AfterEachCallback {
         return backend;
     }
 
+    /** A backend started while a system property is set (the backend reads it at its start). */
+    LocalExecutionBackend backendWithProperty(String property, String value, Exits exits) {
+        System.setProperty(property, value);
+        try {
+            return backend(exits);
+        } finally {
+            System.clearProperty(property);
+        }
+    }
+
     /** A backend that runs tasks as its own uid, as a server that is not root does. */
     LocalExecutionBackend backendSharingItsUid(LocalBackendConfig config, Exits exits) {
         LocalExecutionBackend backend = new LocalExecutionBackend(config, exits, false);

@@ -91,7 +91,9 @@ class ExactlyOnceTest {
         exits.await(id);
         Path supervisor;
         try (Stream<Path> scripts = Files.list(fixture.baseDirectory.resolve(".supervisor"))) {
-            supervisor = scripts.findFirst().orElseThrow();
+            // the binary (or script), not the launcher's log beside it
+            supervisor = scripts.filter(p -> p.getFileName().toString().startsWith("srg-supervisor-") || p.toString().endsWith(".sh"))
+                    .findFirst().orElseThrow();
         }
 
         // What a stale launch racing a finished one amounts to: the guard is already taken.

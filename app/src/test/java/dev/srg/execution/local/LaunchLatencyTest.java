@@ -74,13 +74,7 @@ class LaunchLatencyTest {
         try (BackendFixture fixture = new BackendFixture()) {
             BackendFixture.Exits exits = new BackendFixture.Exits();
             LocalExecutionBackend compiled = fixture.backend(exits);
-            LocalExecutionBackend script;
-            System.setProperty(LocalExecutionBackend.SUPERVISOR_PROPERTY, "script");
-            try {
-                script = fixture.backend(exits);
-            } finally {
-                System.clearProperty(LocalExecutionBackend.SUPERVISOR_PROPERTY);
-            }
+            LocalExecutionBackend script = fixture.backendWithProperty(LocalExecutionBackend.SUPERVISOR_PROPERTY, "script", exits);
             List<LocalExecutionBackend> backends = List.of(compiled, script);
             long[] cpuTicks = new long[2];
             List<List<Double>> wall = List.of(new ArrayList<>(), new ArrayList<>());
@@ -105,6 +99,52 @@ class LaunchLatencyTest {
                     median(wall.get(1)), percentile(wall.get(1), 0.9), cpuTicks[1] * tick / RUNS,
                     compiled.enforcement(shell("i-x", "true")).network().note());
         }
+    }
+
+    /**
+     * The launcher (a fork of the compiled supervisor per task, no exec) against ProcessBuilder
+     * (jspawnhelper, then the supervisor's exec), interleaved task by task: launch → the task's
+     * first instruction, and the CPU time of the launch — this JVM's own and its reaped children's,
+     * plus the launcher's own and its reaped children's (the supervisors it started).
+     */
+    @Test
+    void launcherAgainstProcessBuilder() throws Exception {
+        try (BackendFixture fixture = new BackendFixture()) {
+            BackendFixture.Exits exits = new BackendFixture.Exits();
+            LocalExecutionBackend launcher = fixture.backend(exits);
+            LocalExecutionBackend processBuilder = fixture.backendWithProperty(LocalExecutionBackend.LAUNCHER_PROPERTY, "off", exits);
+            long launcherPid = launcher.launcherPid().orElseThrow();
+            List<LocalExecutionBackend> backends = List.of(launcher, processBuilder);
+            long[] cpuTicks = new long[2];
+            List<List<Double>> first = List.of(new ArrayList<>(), new ArrayList<>());
+            int runs = Integer.getInteger("srg.launch.runs", 200);
+            for (int run = 0; run < runs + 10; run++) {
+                for (int b = 0; b < 2; b++) {
+                    String id = newId();
+                    long ticks = cpuTicks("self") + cpuTicks(Long.toString(launcherPid));
+                    Instant before = Instant.now();
+                    backends.get(b).launch(shell(id, "echo $EPOCHREALTIME\n"));
+                    assertThat(exits.await(id).succeeded()).isTrue();
+                    Thread.sleep(20);
+                    if (run >= 10) {
+                        first.get(b).add(Duration.between(before, epoch(fixture.log(backends.get(b), id).strip())).toNanos() / 1e6);
+                        cpuTicks[b] += cpuTicks("self") + cpuTicks(Long.toString(launcherPid)) - ticks;
+                    }
+                }
+            }
+            double tick = 1000.0 / 100; // USER_HZ
+            System.out.printf("launcher: launch->first instruction median %.2f ms (p90 %.2f), CPU %.2f ms per task; "
+                            + "ProcessBuilder: median %.2f ms (p90 %.2f), CPU %.2f ms per task (%d tasks each)%n",
+                    median(first.get(0)), percentile(first.get(0), 0.9), cpuTicks[0] * tick / runs,
+                    median(first.get(1)), percentile(first.get(1), 0.9), cpuTicks[1] * tick / runs, runs);
+        }
+    }
+
+    /** utime + stime + cutime + cstime of a process ("self" or a pid), in clock ticks. */
+    private static long cpuTicks(String process) throws java.io.IOException {
+        String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + process + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14]);
     }
 
     private static long childrenCpuTicks() throws java.io.IOException {

@@ -1,0 +1,231 @@
+package dev.srg.execution.local;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The compiled supervisor in its launcher mode ({@code srg-supervisor --launcher}): one small
+ * process started with the backend that forks a supervisor per launch, so a launch costs the
+ * server one line written to a pipe instead of a {@code ProcessBuilder} (jspawnhelper's exec, then
+ * the supervisor's), and the supervisor starts without an exec, libnftables already loaded
+ * (issue 17, docs/benchmarks.md "seventh round").
+ *
+ * <p>What it does not change: a supervisor still takes a session of its own and the run-once
+ * link of its instance, so it outlives both the server and the launcher. The launcher is the
+ * supervisors' parent and says when one exits (the server would otherwise poll a process that is
+ * not its child); when it dies, the exits of those it had started are watched by polling, as
+ * after a restart, and the next launch starts a new launcher. A launch whose answer does not come
+ * (the launcher died or hangs) fails here and the backend starts that supervisor directly: if the
+ * launcher did fork one, the two race for the run-once link and one of them exits without running.
+ * The launcher reads requests only from this pipe; its environment is PATH and LANG only.
+ */
+final class SupervisorLauncher implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(SupervisorLauncher.class);
+    /** Room in the launcher's command line for a child's own (the binary and its instance directory). */
+    private static final String COMMAND_LINE_ROOM = " ".repeat(512);
+    private static final long READY_TIMEOUT_MILLIS = 10_000;
+
+    private final Process process;
+    private final OutputStream requests;
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final long answerTimeoutMillis;
+    /** Launches sent and not answered yet, by instance directory. */
+    private final Map<String, CompletableFuture<Long>> pending = new ConcurrentHashMap<>();
+    /** Supervisors started and not exited yet, by pid. */
+    private final Map<Long, CompletableFuture<Void>> running = new ConcurrentHashMap<>();
+    private final CompletableFuture<Void> ready = new CompletableFuture<>();
+    private volatile boolean dead;
+
+    /** A supervisor the launcher started, and when it exits. */
+    record Started(long pid, CompletableFuture<Void> exited) {
+        Started {
+            requireNonNull(exited, "exited is null");
+        }
+    }
+
+    private SupervisorLauncher(Process process, long answerTimeoutMillis) {
+        this.process = process;
+        this.requests = process.getOutputStream();
+        this.answerTimeoutMillis = answerTimeoutMillis;
+        Thread.ofPlatform().daemon().name("srg-launcher-" + process.pid()).start(this::readAnswers);
+    }
+
+    /**
+     * Starts a launcher from the compiled supervisor and waits for it to say it is ready; the
+     * reason when it cannot (the backend then starts supervisors itself).
+     */
+    static Result start(Path supervisor, Path baseDirectory, long answerTimeoutMillis) {
+        Process process;
+        try {
+            ProcessBuilder builder = new ProcessBuilder(List.of(supervisor.toString(), "--launcher",
+                    baseDirectory.toString(), COMMAND_LINE_ROOM))
+                    .redirectError(ProcessBuilder.Redirect.appendTo(
+                            supervisor.resolveSibling("launcher.log").toFile()))
+                    .directory(baseDirectory.toFile());
+            // never the server's environment (it may hold secrets): the supervisors inherit this one
+            builder.environment().clear();
+            builder.environment().put("PATH", LocalExecutionBackend.TASK_PATH);
+            builder.environment().put("LANG", "C.UTF-8");
+            process = builder.start();
+        } catch (IOException e) {
+            return new Result(Optional.empty(), "the launcher did not start: " + e.getMessage());
+        }
+        SupervisorLauncher launcher = new SupervisorLauncher(process, answerTimeoutMillis);
+        try {
+            launcher.ready.get(READY_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+            return new Result(Optional.of(launcher), "");
+        } catch (ExecutionException | TimeoutException e) {
+            launcher.close();
+            return new Result(Optional.empty(), "the launcher did not say it was ready (" + e + ")");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            launcher.close();
+            return new Result(Optional.empty(), "interrupted while the launcher started");
+        }
+    }
+
+    /** A launcher, or why there is none. */
+    record Result(Optional<SupervisorLauncher> launcher, String whyNot) {
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    boolean alive() {
+        return !dead && process.isAlive();
+    }
+
+    /**
+     * Has the launcher fork a supervisor for {@code instanceDirectory}; fails when it does not
+     * answer within the timeout or dies first, and then it is stopped (a hung launcher must not
+     * fork later a supervisor the caller will have started another way; the run-once link keeps
+     * even that case to one run).
+     */
+    Started launch(Path instanceDirectory) throws IOException {
+        String dir = instanceDirectory.toString();
+        if (dir.indexOf('\n') >= 0) {
+            throw new IOException("an instance directory with a line break: " + dir);
+        }
+        CompletableFuture<Long> answer = new CompletableFuture<>();
+        pending.put(dir, answer);
+        try {
+            writeLock.lock();
+            try {
+                if (dead) {
+                    throw new IOException("the launcher is gone");
+                }
+                requests.write(("l " + dir + "\n").getBytes(StandardCharsets.UTF_8));
+                requests.flush();
+            } finally {
+                writeLock.unlock();
+            }
+            long pid = answer.get(answerTimeoutMillis, TimeUnit.MILLISECONDS);
+            CompletableFuture<Void> exited = running.get(pid);
+            return new Started(pid, exited != null ? exited : CompletableFuture.completedFuture(null));
+        } catch (ExecutionException e) {
+            throw new IOException("the launcher did not start a supervisor: " + e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            close();
+            throw new IOException("the launcher did not answer within " + answerTimeoutMillis + " ms; stopped");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while launching", e);
+        } finally {
+            pending.remove(dir);
+        }
+    }
+
+    private void readAnswers() {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = in.readLine()) != null) {
+                answer(line);
+            }
+        } catch (IOException | RuntimeException e) {
+            log.debug("launcher {}: its answers ended", process.pid(), e);
+        } finally {
+            gone();
+        }
+    }
+
+    private void answer(String line) {
+        if (line.equals("ready")) {
+            ready.complete(null);
+            return;
+        }
+        int last = line.lastIndexOf(' ');
+        if (line.length() < 4 || line.charAt(1) != ' ' || last < 2) {
+            log.warn("launcher {}: unexpected answer {}", process.pid(), line);
+            return;
+        }
+        String head = line.substring(2, last);
+        long number = Long.parseLong(line.substring(last + 1));
+        switch (line.charAt(0)) {
+            case 's' -> {
+                // registered before the next line is read: its exit always comes after this answer
+                running.put(number, new CompletableFuture<>());
+                complete(head, number);
+            }
+            case 'f' -> {
+                CompletableFuture<Long> answer = pending.get(head);
+                if (answer != null) {
+                    answer.completeExceptionally(new IOException("fork failed, errno " + number));
+                }
+            }
+            case 'x' -> {
+                CompletableFuture<Void> exited = running.remove(Long.parseLong(head));
+                if (exited != null) {
+                    exited.complete(null);
+                }
+            }
+            default -> log.warn("launcher {}: unexpected answer {}", process.pid(), line);
+        }
+    }
+
+    private void complete(String dir, long pid) {
+        CompletableFuture<Long> answer = pending.get(dir);
+        if (answer != null) {
+            answer.complete(pid);
+        }
+    }
+
+    /** The launcher is gone: launches waiting fail, the supervisors it started are watched by polling. */
+    private void gone() {
+        dead = true;
+        ready.completeExceptionally(new IOException("the launcher exited"));
+        pending.values().forEach(answer -> answer.completeExceptionally(new IOException("the launcher exited")));
+        for (Map.Entry<Long, CompletableFuture<Void>> supervisor : List.copyOf(running.entrySet())) {
+            running.remove(supervisor.getKey());
+            ProcessHandle.of(supervisor.getKey())
+                    .map(ProcessHandle::onExit)
+                    .orElseGet(() -> CompletableFuture.completedFuture(null))
+                    .whenComplete((handle, error) -> supervisor.getValue().complete(null));
+        }
+    }
+
+    /** Stops the launcher; the supervisors it started run on (sessions of their own). */
+    @Override
+    public void close() {
+        dead = true;
+        process.destroyForcibly();
+    }
+}
