@@ -36,7 +36,7 @@ public record QueryPlan(String sql, List<List<String>> binds, String countSql, L
     public static QueryPlan of(ApiDefinition def, SqlTemplate template, boolean mysql, Map<String, List<String>> values,
                                String pageNumText, String pageSizeText, boolean explain) {
         for (String given : values.keySet()) {
-            if (parameter(def, given) == null) {
+            if (index(def, given) < 0) {
                 throw SrgException.invalid(given, "InvalidParameter.DataService.UnknownParameter",
                         "this API has no parameter '" + given + "'; it takes "
                                 + def.parameters().stream().map(ApiDefinition.Parameter::name).toList());
@@ -140,12 +140,7 @@ public record QueryPlan(String sql, List<List<String>> binds, String countSql, L
                 "SELECT count(*) FROM (" + sql + ") srg_q", binds, pageSize, pageNum, pageSize, bound);
     }
 
-    /** The parameter named {@code name}, or null (an API has a few: a scan, not a map per call). */
-    private static ApiDefinition.Parameter parameter(ApiDefinition def, String name) {
-        int i = index(def, name);
-        return i < 0 ? null : def.parameters().get(i);
-    }
-
+    /** Where the parameter named {@code name} is in the definition, or -1 (an API has a few: a scan, not a map per call). */
     private static int index(ApiDefinition def, String name) {
         List<ApiDefinition.Parameter> ps = def.parameters();
         for (int i = 0; i < ps.size(); i++) {
