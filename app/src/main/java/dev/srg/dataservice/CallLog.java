@@ -2,7 +2,6 @@ package dev.srg.dataservice;
 
 import static java.util.Objects.requireNonNull;
 
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -15,6 +14,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.jdbi.v3.core.Jdbi;
 import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +32,10 @@ final class CallLog implements AutoCloseable {
     static final long GATHER_MILLIS = 100;
     private static final int MAX_BATCH = 10_000;
     private static final int CAPACITY = 100_000;
+    /** Bytes sent to the database at a time (under G1's humongous size: half a region, 512 KiB at the smallest). */
+    private static final int CHUNK = 64 * 1024;
+    /** Room left for the next line: a line is two ids, an error code and numbers (a longer one only grows the array). */
+    private static final int MAX_LINE = 1024;
 
     record Call(String apiId, Integer version, String appId, int status, String errorCode, double latencyMillis, int rows,
                 Instant calledAt) {}
@@ -41,6 +45,7 @@ final class CallLog implements AutoCloseable {
     private final Thread writer;
     private volatile boolean closed;
     private long dropped;
+    private final Chunk chunk = new Chunk();
 
     CallLog(Jdbi jdbi) {
         this.jdbi = requireNonNull(jdbi, "jdbi is null");
@@ -98,61 +103,108 @@ final class CallLog implements AutoCloseable {
      * The batch in one binary COPY: the profile of the server had the earlier INSERT of the columns
      * as arrays at 9 % of its CPU per call, most of it pgjdbc escaping each array element, and a
      * text COPY still spent most of its time formatting times and numbers (docs/benchmarks.md,
-     * sixth round); in binary, a line is its values' bytes.
+     * sixth round); in binary, a line is its values' bytes. The lines go to the database through
+     * one array kept by this (the only) writer thread, {@link #CHUNK} bytes at a time: a batch of
+     * thousands of calls in one array was a humongous object for G1 (over half a region), and each
+     * one started a concurrent marking cycle (docs/benchmarks.md, issue 14, seventh round).
      */
     private void write(List<Call> batch) {
         if (batch.isEmpty()) {
             return;
         }
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(COPY_HEADER.length + batch.size() * 128 + 2);
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.write(COPY_HEADER);
-            for (Call c : batch) {
-                out.writeShort(8);
-                text(out, c.apiId());
-                int4(out, c.version());
-                text(out, c.appId());
-                int4(out, c.status());
-                text(out, c.errorCode());
-                out.writeInt(8);
-                out.writeDouble(c.latencyMillis());
-                int4(out, c.rows());
-                out.writeInt(8);
-                out.writeLong(TimeUnit.SECONDS.toMicros(c.calledAt().getEpochSecond()) + c.calledAt().getNano() / 1000
-                        - PG_EPOCH_MICROS);
-            }
-            out.writeShort(-1);
-        } catch (IOException e) {
-            throw new IllegalStateException(e); // in memory
-        }
         jdbi.useHandle(h -> {
+            CopyIn copy = null;
             try {
-                h.getConnection().unwrap(PGConnection.class).getCopyAPI().copyIn("""
+                copy = h.getConnection().unwrap(PGConnection.class).getCopyAPI().copyIn("""
                         COPY ds_calls (api_id, version, app_id, status, error_code, latency_millis, row_count, called_at)
-                        FROM STDIN (FORMAT binary)""", new ByteArrayInputStream(bytes.toByteArray()));
+                        FROM STDIN (FORMAT binary)""");
+                chunk.reset();
+                chunk.write(COPY_HEADER);
+                for (Call c : batch) {
+                    if (chunk.size() > CHUNK - MAX_LINE) {
+                        chunk.sendTo(copy);
+                    }
+                    line(c);
+                }
+                chunk.writeShort(-1);
+                chunk.sendTo(copy);
+                copy.endCopy();
+                copy = null;
             } catch (SQLException | IOException e) {
                 throw new IllegalStateException("COPY into ds_calls: " + e.getMessage(), e);
+            } finally {
+                if (copy != null && copy.isActive()) {
+                    try {
+                        copy.cancelCopy();
+                    } catch (SQLException e) {
+                        LOG.debug("dataservice call log: cancelling the COPY: {}", e.toString());
+                    }
+                }
             }
         });
     }
 
-    private static void text(DataOutputStream out, String value) throws IOException {
+    /** One call's line. */
+    private void line(Call c) throws IOException {
+        chunk.writeShort(8);
+        text(c.apiId());
+        int4(c.version());
+        text(c.appId());
+        int4(c.status());
+        text(c.errorCode());
+        chunk.writeInt(8);
+        chunk.writeDouble(c.latencyMillis());
+        int4(c.rows());
+        chunk.writeInt(8);
+        chunk.writeLong(TimeUnit.SECONDS.toMicros(c.calledAt().getEpochSecond()) + c.calledAt().getNano() / 1000
+                - PG_EPOCH_MICROS);
+    }
+
+    private void text(String value) throws IOException {
         if (value == null) {
-            out.writeInt(-1);
+            chunk.writeInt(-1);
             return;
         }
         byte[] b = value.getBytes(StandardCharsets.UTF_8);
-        out.writeInt(b.length);
-        out.write(b);
+        chunk.writeInt(b.length);
+        chunk.write(b);
     }
 
-    private static void int4(DataOutputStream out, Integer value) throws IOException {
+    private void int4(Integer value) throws IOException {
         if (value == null) {
-            out.writeInt(-1);
+            chunk.writeInt(-1);
             return;
         }
-        out.writeInt(4);
-        out.writeInt(value);
+        chunk.writeInt(4);
+        chunk.writeInt(value);
+    }
+
+    /** The writer thread's buffer: filled, sent to the COPY, emptied. */
+    private static final class Chunk extends DataOutputStream {
+        Chunk() {
+            super(new Bytes());
+        }
+
+        void reset() {
+            ((Bytes) out).reset();
+            written = 0; // size() is what is buffered now
+        }
+
+        void sendTo(CopyIn copy) throws SQLException {
+            Bytes b = (Bytes) out;
+            copy.writeToCopy(b.array(), 0, b.size());
+            reset();
+        }
+    }
+
+    private static final class Bytes extends ByteArrayOutputStream {
+        Bytes() {
+            super(CHUNK);
+        }
+
+        byte[] array() {
+            return buf;
+        }
     }
 
     @Override

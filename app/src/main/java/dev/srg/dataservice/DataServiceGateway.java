@@ -83,9 +83,13 @@ public final class DataServiceGateway implements AutoCloseable {
     private final Map<String, TokenBucket> buckets = new ConcurrentHashMap<>();
     private final Map<String, Meters> meters = new ConcurrentHashMap<>();
 
-    /** A published version, ready to serve. */
+    /**
+     * A published version, ready to serve.
+     *
+     * @param bucketKey the API's QPS bucket in {@link #buckets}: its id and limit (a new limit is a new bucket)
+     */
     private record Route(String apiId, int version, String workspaceId, ApiDefinition def, SqlTemplate template, boolean mysql,
-                         Set<String> grantedAppIds) {}
+                         Set<String> grantedAppIds, String bucketKey) {}
 
     private record App(String id, String appKey, String secret) {}
 
@@ -154,8 +158,11 @@ public final class DataServiceGateway implements AutoCloseable {
     public CallResult call(CallRequest r) {
         long start = System.nanoTime();
         String path = r.path().startsWith("/data/") ? r.path().substring("/data/".length()) : r.path();
-        Route route = routes.get(path).orElseThrow(() -> new SrgException(404, "DataService.ApiNotFound", null,
-                "no published API at /data/" + path));
+        // no lambdas capturing a call's values on the way (each was an allocation on every call)
+        Route route = routes.get(path).orElse(null);
+        if (route == null) {
+            throw new SrgException(404, "DataService.ApiNotFound", null, "no published API at /data/" + path);
+        }
         String appId = null;
         int status = 200;
         String code = null;
@@ -170,7 +177,11 @@ public final class DataServiceGateway implements AutoCloseable {
                 throw SrgException.forbidden("DataService.NotGranted", "app '" + app.id() + "' is not granted this API");
             }
             // SPEC DS-6
-            TokenBucket bucket = buckets.computeIfAbsent(route.apiId() + "#" + route.def().qps(), k -> new TokenBucket(route.def().qps()));
+            TokenBucket bucket = buckets.get(route.bucketKey());
+            if (bucket == null) {
+                int qps = route.def().qps();
+                bucket = buckets.computeIfAbsent(route.bucketKey(), k -> new TokenBucket(qps));
+            }
             if (!bucket.tryTake()) {
                 throw new RetryAfter(429, "Throttling.DataService.Qps", "over this API's limit of " + route.def().qps()
                         + " calls per second", 1);
@@ -193,7 +204,7 @@ public final class DataServiceGateway implements AutoCloseable {
                     }
                 });
             }
-            QueryPlan plan = QueryPlan.of(route.def(), route.template(), route.mysql(), values, pageNum, pageSize);
+            QueryPlan plan = QueryPlan.of(route.def(), route.template(), route.mysql(), values, pageNum, pageSize, false);
             WorkerClient.Answer answer = services.execute(route.workspaceId(), route.def().resourceGroupId(), plan,
                     source(route.def().dataSourceId()), route.def().timeoutMillis());
             if (!answer.ok()) {
@@ -240,7 +251,19 @@ public final class DataServiceGateway implements AutoCloseable {
         if (metrics == null) {
             return;
         }
-        Meters m = meters.computeIfAbsent(apiId, id -> new Meters(
+        Meters m = meters.get(apiId);
+        if (m == null) {
+            m = meters(apiId);
+        }
+        m.calls().increment();
+        if (status != 200) {
+            m.errors().increment();
+        }
+        m.latency().record((long) (millis * 1e6), TimeUnit.NANOSECONDS);
+    }
+
+    private Meters meters(String apiId) {
+        return meters.computeIfAbsent(apiId, id -> new Meters(
                 Counter.builder("srg.dataservice.calls").description("DataService calls per API").tag("api", id).register(metrics),
                 Counter.builder("srg.dataservice.errors").description("DataService calls per API that did not answer 200")
                         .tag("api", id).register(metrics),
@@ -250,11 +273,6 @@ public final class DataServiceGateway implements AutoCloseable {
                                 Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(5),
                                 Duration.ofSeconds(30))
                         .register(metrics)));
-        m.calls().increment();
-        if (status != 200) {
-            m.errors().increment();
-        }
-        m.latency().record((long) (millis * 1e6), TimeUnit.NANOSECONDS);
     }
 
     private record Meters(Counter calls, Counter errors, Timer latency) {}
@@ -426,8 +444,9 @@ public final class DataServiceGateway implements AutoCloseable {
                         ApiDefinition def = Json.MAPPER.readValue(rs.getString("definition"), ApiDefinition.class);
                         boolean mysql = DataSourceType.MYSQL.name().equals(rs.getString("type"));
                         String[] granted = (String[]) rs.getArray("apps").getArray();
-                        return new Route(rs.getString("id"), rs.getInt("version"), rs.getString("workspace_id"), def,
-                                DataServiceManager.template(def, mysql), mysql, Set.of(granted));
+                        String apiId = rs.getString("id");
+                        return new Route(apiId, rs.getInt("version"), rs.getString("workspace_id"), def,
+                                DataServiceManager.template(def, mysql), mysql, Set.of(granted), apiId + "#" + def.qps());
                     }).findOne());
         }
         return route;

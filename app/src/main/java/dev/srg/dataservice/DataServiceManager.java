@@ -462,7 +462,7 @@ public final class DataServiceManager {
         Map<String, List<String>> values = values(r == null ? null : r.params(), "params.");
         QueryPlan plan = QueryPlan.of(d, template(d, mysql), mysql, values,
                 r == null || r.pageNum() == null ? null : r.pageNum().toString(),
-                r == null || r.pageSize() == null ? null : r.pageSize().toString());
+                r == null || r.pageSize() == null ? null : r.pageSize().toString(), true);
         services.ensure(a.workspaceId(), d.resourceGroupId());
         long start = System.nanoTime();
         WorkerClient.Answer answer = services.execute(a.workspaceId(), d.resourceGroupId(), plan, WorkerSource.of(c),

@@ -14,7 +14,7 @@ import java.util.stream.Collectors;
  * when paged, and how many rows may come back (DS-4). Built from a version's definition and the
  * caller's values, each parsed by its parameter's type first ({@link ParamType}).
  *
- * @param bound what was bound, by parameter name, for the test answer (the values, never spliced)
+ * @param bound what was bound, by parameter name, for the test answer (the values, never spliced); empty for a call
  */
 public record QueryPlan(String sql, List<List<String>> binds, String countSql, List<List<String>> countBinds, int maxRows,
                         int pageNum, int pageSize, List<Map<String, Object>> bound) {
@@ -30,15 +30,16 @@ public record QueryPlan(String sql, List<List<String>> binds, String countSql, L
     /**
      * @param values the caller's values by parameter name (a query parameter may repeat; IN takes several)
      * @param mysql whether the data source is MySQL/MariaDB (identifier quotes)
+     * @param explain whether {@link #bound} is wanted (a test's answer shows it; a call's does not, and
+     *     building it was a map per parameter on every call)
      */
     public static QueryPlan of(ApiDefinition def, SqlTemplate template, boolean mysql, Map<String, List<String>> values,
-                               String pageNumText, String pageSizeText) {
-        Map<String, ApiDefinition.Parameter> byName = new LinkedHashMap<>();
-        def.parameters().forEach(p -> byName.put(p.name(), p));
+                               String pageNumText, String pageSizeText, boolean explain) {
         for (String given : values.keySet()) {
-            if (!byName.containsKey(given)) {
+            if (index(def, given) < 0) {
                 throw SrgException.invalid(given, "InvalidParameter.DataService.UnknownParameter",
-                        "this API has no parameter '" + given + "'; it takes " + byName.keySet());
+                        "this API has no parameter '" + given + "'; it takes "
+                                + def.parameters().stream().map(ApiDefinition.Parameter::name).toList());
             }
         }
         int pageNum = 1;
@@ -50,23 +51,26 @@ public record QueryPlan(String sql, List<List<String>> binds, String countSql, L
             throw SrgException.invalid(pageNumText != null ? "pageNum" : "pageSize", "InvalidParameter.DataService.Paging",
                     "this API is not paged (it answers at most " + MAX_ROWS_UNPAGED + " rows)");
         }
-        List<Map<String, Object>> bound = new ArrayList<>();
+        List<Map<String, Object>> bound = explain ? new ArrayList<>() : List.of();
         List<List<String>> binds = new ArrayList<>();
         String sql;
         if ("SCRIPT".equals(def.mode())) {
-            Map<String, String> single = new LinkedHashMap<>();
-            for (ApiDefinition.Parameter p : def.parameters()) {
+            String[] single = new String[def.parameters().size()];
+            for (int i = 0; i < single.length; i++) {
+                ApiDefinition.Parameter p = def.parameters().get(i);
                 List<String> given = values.get(p.name());
                 if (given != null && given.size() > 1) {
                     throw SrgException.invalid(p.name(), "InvalidParameter.DataService.ParameterValue",
                             "parameter '" + p.name() + "' takes one value, got " + given.size());
                 }
-                String value = value(p, given == null ? null : given.get(0));
-                single.put(p.name(), value);
-                bound.add(boundEntry(p, value));
+                single[i] = value(p, given == null ? null : given.get(0));
+                if (explain) {
+                    bound.add(boundEntry(p, single[i]));
+                }
             }
             for (String name : template.parameterOrder()) {
-                binds.add(bind(byName.get(name).type(), single.get(name)));
+                int i = index(def, name);
+                binds.add(bind(def.parameters().get(i).type(), single[i]));
             }
             sql = template.sql();
         } else {
@@ -93,7 +97,9 @@ public record QueryPlan(String sql, List<List<String>> binds, String countSql, L
                         canonical.add(v);
                         binds.add(bind(p.type(), v));
                     }
-                    bound.add(Map.of("name", p.name(), "type", p.type().name(), "value", canonical));
+                    if (explain) {
+                        bound.add(Map.of("name", p.name(), "type", p.type().name(), "value", canonical));
+                    }
                     where.append(where.isEmpty() ? " WHERE " : " AND ").append(column).append(" IN (")
                             .append(String.join(", ", java.util.Collections.nCopies(items.size(), "?"))).append(')');
                     continue;
@@ -106,7 +112,9 @@ public record QueryPlan(String sql, List<List<String>> binds, String countSql, L
                 if (value == null) {
                     continue; // an optional filter left out: no clause
                 }
-                bound.add(boundEntry(p, value));
+                if (explain) {
+                    bound.add(boundEntry(p, value));
+                }
                 binds.add(bind(p.type(), value));
                 String op = p.operator().equals("!=") ? "<>" : p.operator();
                 where.append(where.isEmpty() ? " WHERE " : " AND ").append(column).append(' ').append(op).append(" ?");
@@ -130,6 +138,17 @@ public record QueryPlan(String sql, List<List<String>> binds, String countSql, L
         paged.add(List.of(ParamType.LONG.name(), Long.toString((long) (pageNum - 1) * pageSize)));
         return new QueryPlan("SELECT * FROM (" + sql + ") srg_q LIMIT ? OFFSET ?", paged,
                 "SELECT count(*) FROM (" + sql + ") srg_q", binds, pageSize, pageNum, pageSize, bound);
+    }
+
+    /** Where the parameter named {@code name} is in the definition, or -1 (an API has a few: a scan, not a map per call). */
+    private static int index(ApiDefinition def, String name) {
+        List<ApiDefinition.Parameter> ps = def.parameters();
+        for (int i = 0; i < ps.size(); i++) {
+            if (ps.get(i).name().equals(name)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static String value(ApiDefinition.Parameter p, String given) {

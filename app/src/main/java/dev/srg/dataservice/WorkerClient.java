@@ -27,7 +27,7 @@ import java.util.function.Supplier;
  * a thread and a database connection in the worker), one request at a time on each. A request
  * not answered by its deadline has its connection closed (the worker has cancelled the query on
  * the database by then; closing only stops srg waiting for a worker that cannot answer). The
- * deadlines are checked by one sweep every {@value #SWEEP_MILLIS} ms over the busy connections,
+ * deadlines are checked by one sweep every {@value #SWEEP_MILLIS} ms over the open connections,
  * not a timer per call (a timer per call was a scheduler-queue insert and removal on every call).
  */
 final class WorkerClient implements AutoCloseable {
@@ -39,8 +39,11 @@ final class WorkerClient implements AutoCloseable {
     static final long SWEEP_MILLIS = 50;
 
     private final Map<String, Pool> pools = new ConcurrentHashMap<>();
-    /** The connections with a request in flight. */
-    private final Set<Conn> busy = ConcurrentHashMap.newKeySet();
+    /**
+     * The open connections (a request in flight has a deadline): added when one opens and removed
+     * when it closes, not per call (a set's node per call was an allocation on every call).
+     */
+    private final Set<Conn> open = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "ds-worker-watchdog");
         t.setDaemon(true);
@@ -54,8 +57,8 @@ final class WorkerClient implements AutoCloseable {
     /** Closes the connections whose answer is over its deadline: the caller waiting on it gets NoAnswer. */
     private void sweep() {
         long now = System.nanoTime();
-        for (Conn c : busy) {
-            if (now - c.deadline > 0) {
+        for (Conn c : open) {
+            if (c.inFlight && now - c.deadline > 0) {
                 c.timedOut = true;
                 c.close();
             }
@@ -103,7 +106,7 @@ final class WorkerClient implements AutoCloseable {
      */
     Answer call(String runId, Supplier<WorkerEndpoint> endpoint, byte[] secret, int maxConnections, WorkerSource source,
                 WorkerProtocol.Request request, long waitMillis) throws Unreachable, NoAnswer, Outdated, InterruptedException {
-        Pool pool = pools.computeIfAbsent(runId, id -> new Pool(endpoint.get(), secret, maxConnections));
+        Pool pool = pools.computeIfAbsent(runId, id -> new Pool(endpoint.get(), secret, maxConnections, open));
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
         if (!pool.permits.tryAcquire(waitMillis, TimeUnit.MILLISECONDS)) {
             throw new NoAnswer("every connection to the worker stayed busy for " + waitMillis + " ms");
@@ -119,7 +122,7 @@ final class WorkerClient implements AutoCloseable {
             request.with(source.key(), introduce ? source.details() : null).writeTo(conn.frame);
             Conn current = conn;
             current.deadline = deadline;
-            busy.add(current);
+            current.inFlight = true;
             WorkerProtocol.Head head = null;
             byte[] data = null;
             try {
@@ -152,7 +155,7 @@ final class WorkerClient implements AutoCloseable {
                 // a connection the worker closed (it was restarted): the next call opens a new one
                 throw new Unreachable("the worker connection broke: " + e.getMessage(), e);
             } finally {
-                busy.remove(current);
+                current.inFlight = false;
             }
             if (head == null) {
                 conn.close();
@@ -173,7 +176,9 @@ final class WorkerClient implements AutoCloseable {
             }
             return new Answer(head, data);
         } finally {
-            if (conn != null) {
+            if (conn != null && pools.get(runId) != pool) {
+                conn.close(); // the run was forgotten while this call was in flight: its pool is gone
+            } else if (conn != null) {
                 pool.idle.offerFirst(conn);
             }
             pool.permits.release();
@@ -200,11 +205,13 @@ final class WorkerClient implements AutoCloseable {
         final byte[] secret;
         final Semaphore permits;
         final LinkedBlockingDeque<Conn> idle = new LinkedBlockingDeque<>();
+        final Set<Conn> open;
 
-        Pool(WorkerEndpoint endpoint, byte[] secret, int maxConnections) {
+        Pool(WorkerEndpoint endpoint, byte[] secret, int maxConnections, Set<Conn> open) {
             this.endpoint = endpoint;
             this.secret = secret;
             this.permits = new Semaphore(maxConnections);
+            this.open = open;
         }
 
         /** A new connection; over TCP, once srg answered the worker's challenge with the instance's secret. */
@@ -218,14 +225,14 @@ final class WorkerClient implements AutoCloseable {
                 try {
                     if (endpoint.socket() != null) {
                         channel.connect(UnixDomainSocketAddress.of(endpoint.socket()));
-                        return new Conn(channel);
+                        return new Conn(channel, open);
                     }
                     channel.socket().connect(endpoint.address(), CONNECT_TIMEOUT_MILLIS);
                     channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
                     if (secret == null) {
                         throw new IOException("no secret for this worker");
                     }
-                    Conn conn = new Conn(channel);
+                    Conn conn = new Conn(channel, open);
                     conn.secret = secret; // proven by the first call, under its deadline
                     return conn;
                 } catch (IOException | RuntimeException e) {
@@ -249,6 +256,8 @@ final class WorkerClient implements AutoCloseable {
         final Set<String> sources = new HashSet<>();
         /** When the request in flight is given up (System.nanoTime()); closed by the sweep then. */
         volatile long deadline;
+        /** A request is in flight: {@link #deadline} applies. */
+        volatile boolean inFlight;
         volatile boolean timedOut;
         /** Over TCP until srg answered the worker's challenge: the instance's secret. */
         byte[] secret;
@@ -260,14 +269,19 @@ final class WorkerClient implements AutoCloseable {
         /** The request being sent, in an array kept for the connection's life. */
         final WorkerProtocol.Frame frame = new WorkerProtocol.Frame(512);
 
-        Conn(SocketChannel channel) {
+        private final Set<Conn> open;
+
+        Conn(SocketChannel channel, Set<Conn> open) {
             this.channel = channel;
+            this.open = open;
+            open.add(this);
             this.raw = Channels.newOutputStream(channel);
             this.in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(channel), 16 * 1024));
             this.out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(channel), 16 * 1024));
         }
 
         void close() {
+            open.remove(this);
             try {
                 channel.close();
             } catch (IOException e) {

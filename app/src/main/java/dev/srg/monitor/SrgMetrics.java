@@ -115,10 +115,14 @@ public final class SrgMetrics implements DispatchListener, AutoCloseable {
 
     /** One HTTP request answered (from the server's request log). */
     public void httpRequest(String method, String route, int status, float millis) {
-        httpTimers.computeIfAbsent(new HttpKey(method, route, status), k -> Timer.builder("srg.http.server.requests")
-                        .description("HTTP requests per method, route template and status")
-                        .tags("method", method, "route", route, "status", Integer.toString(status)).register(registry))
-                .record((long) (millis * 1000), TimeUnit.MICROSECONDS);
+        HttpKey key = new HttpKey(method, route, status);
+        Timer timer = httpTimers.get(key); // before computeIfAbsent: its lambda, capturing, was made on every request
+        if (timer == null) {
+            timer = httpTimers.computeIfAbsent(key, k -> Timer.builder("srg.http.server.requests")
+                    .description("HTTP requests per method, route template and status")
+                    .tags("method", method, "route", route, "status", Integer.toString(status)).register(registry));
+        }
+        timer.record((long) (millis * 1000), TimeUnit.MICROSECONDS);
     }
 
     /** Records how long a usage sample took (the sampler's in-memory pass). */
