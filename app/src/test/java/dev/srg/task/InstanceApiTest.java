@@ -122,6 +122,47 @@ class InstanceApiTest extends ServerTestBase {
     }
 
     @Test
+    @DisplayName("SPEC ACC-5 WS-1 WS-3: a submission's token, read with its workspace and group, is refused at once when not valid or revoked, with the same 401 as any route's and before the body's checks; roles apply per workspace")
+    void submitAuthentication() {
+        String rg = fx.subscriptionGroup(2).get("id").asString();
+        String ws = fx.workspace(rg).get("id").asString();
+        var user = fx.user();
+        var bad = server.as("not-a-valid-token");
+        var elsewhere = bad.get("workspaces");
+        assertThat(elsewhere.status()).isEqualTo(401);
+        for (var refused : List.of(bad.post("instances", task(ws, "true", 0.25)),
+                bad.post("instances", Map.of("workspaceId", ws, "priority", "not a number")),
+                bad.post("instances?dryRun=true", task(ws, "true", 0.25)),
+                server.as("x".repeat(201)).post("instances", task(ws, "true", 0.25)))) {
+            assertThat(refused.status()).as(refused.toString()).isEqualTo(401);
+            assertThat(refused.contentType()).isEqualTo(elsewhere.contentType());
+            assertThat(refused.json().get("code")).isEqualTo(elsewhere.json().get("code"));
+            assertThat(refused.json().get("detail")).isEqualTo(elsewhere.json().get("detail"));
+        }
+        // not a member: the workspace is not found for this caller; a VISITOR may not run tasks
+        assertThat(user.http().post("instances", task(ws, "true", 0.25)).status()).isEqualTo(404);
+        admin.put("workspaces/" + ws + "/members/" + user.id(), Map.of("role", "VISITOR"));
+        assertThat(user.http().post("instances", task(ws, "true", 0.25)).code()).isEqualTo("Forbidden.WorkspaceRole");
+        admin.put("workspaces/" + ws + "/members/" + user.id(), Map.of("role", "DEVELOPER"));
+        var created = user.http().post("instances", task(ws, "true", 0.25));
+        assertThat(created.status()).as(created.toString()).isEqualTo(201);
+        assertThat(created.json().get("resourceGroupId").asString()).isEqualTo(rg); // SPEC WS-3: the default
+        // a body the checks refuse, from a valid token: 400, and audited with the caller
+        var refusedBody = user.http().post("instances", Map.of("workspaceId", ws, "priority", "not a number"));
+        assertThat(refusedBody.status()).isEqualTo(400);
+        JsonNode events = admin.get("audit-events?pageSize=1000&actor=" + user.name()).json().get("items");
+        List<String> results = new java.util.ArrayList<>();
+        events.forEach(e -> results.add(e.get("result").asString()));
+        assertThat(results).anySatisfy(r -> assertThat(r).startsWith("400"));
+        // revoked: refused on the very next submission (no cache of tokens)
+        assertThat(server.sql("UPDATE tokens SET revoked_at = now() WHERE user_id = ?", user.id())).isEqualTo(1);
+        var revoked = user.http().post("instances", task(ws, "true", 0.25));
+        assertThat(revoked.status()).isEqualTo(401);
+        assertThat(revoked.json().get("detail")).isEqualTo(elsewhere.json().get("detail"));
+        awaitFinal(created.id());
+    }
+
+    @Test
     @DisplayName("SPEC ADM-5: a task that fits and has no queue ahead starts in its submission's commit; one behind is QUEUED; a rolled-back submission gives its room back")
     void startsInTheSubmissionsCommit() {
         String rg = fx.subscriptionGroup(2).get("id").asString();
