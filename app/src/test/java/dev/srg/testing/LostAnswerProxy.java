@@ -5,6 +5,7 @@ import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -132,12 +133,7 @@ public final class LostAnswerProxy implements AutoCloseable {
                         }
                         marked = a;
                     }
-                    out.write(type);
-                    writeInt(out, body.length + 4);
-                    out.write(body);
-                    if (in.available() == 0) {
-                        out.flush();
-                    }
+                    relay(type, body, in, out);
                 }
             } catch (IOException e) {
                 closeQuietly();
@@ -160,12 +156,7 @@ public final class LostAnswerProxy implements AutoCloseable {
                     if (type == 'Z' && body.length == 1 && body[0] == 'I') {
                         marked = null; // the transaction ended some other way
                     }
-                    out.write(type);
-                    writeInt(out, body.length + 4);
-                    out.write(body);
-                    if (in.available() == 0) {
-                        out.flush();
-                    }
+                    relay(type, body, in, out);
                 }
             } catch (IOException e) {
                 closeQuietly();
@@ -198,6 +189,16 @@ public final class LostAnswerProxy implements AutoCloseable {
             } catch (IOException ignored) {
                 // closing
             }
+        }
+    }
+
+    /** Passes one message on, flushing when nothing more is waiting to be read. */
+    private static void relay(int type, byte[] body, InputStream in, OutputStream out) throws IOException {
+        out.write(type);
+        writeInt(out, body.length + 4);
+        out.write(body);
+        if (in.available() == 0) {
+            out.flush();
         }
     }
 
