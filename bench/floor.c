@@ -13,6 +13,13 @@
  *       to the first line the task printed (its $EPOCHREALTIME). FLOOR_GAP_MS (env): idle time
  *       between two tasks. Limits (env): FLOOR_CG_VERSION 1 or 2, FLOOR_MEM_BYTES,
  *       FLOOR_CPU_QUOTA_US, FLOOR_CPU_PERIOD_US.
+ *   floor isolated N PARALLEL SCRIPT UID [CGROUP_DIR...]
+ *       as throughput, but each task isolated the way the kernel charges srg for it: a fresh
+ *       cgroup under each CGROUP_DIR with its limits (the env above), joined by the child, a
+ *       network namespace of its own with its loopback up, and a user of its own (UID + its
+ *       slot, no supplementary groups); the cgroups are removed when the task ends. What srg does
+ *       on top (the veth pair, addresses, routes, nftables rules, its files, its database) is
+ *       not here: this is the floor for a task isolated as srg isolates it, not srg.
  *
  * Build: gcc -O2 -o floor floor.c
  */
@@ -26,6 +33,11 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <grp.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 static char *const task_env[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                                  "HOME=/tmp", "LANG=C.UTF-8", NULL};
@@ -57,7 +69,27 @@ static int write_file(const char *dir, const char *name, const char *value) {
     return n == (ssize_t)strlen(value) ? 0 : -1;
 }
 
-static pid_t spawn(const char *script, const char *output, char **cgroups, int ncgroups) {
+/* the child's side of an isolated task: its network namespace with loopback up, then its user */
+static void isolate(uid_t uid) {
+    if (unshare(CLONE_NEWNET) != 0) {
+        perror("unshare(CLONE_NEWNET)");
+        _exit(126);
+    }
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, "lo");
+    if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) != 0) _exit(126);
+    ifr.ifr_flags |= IFF_UP;
+    if (ioctl(fd, SIOCSIFFLAGS, &ifr) != 0) _exit(126);
+    close(fd);
+    if (setgroups(0, NULL) != 0 || setgid(uid) != 0 || setuid(uid) != 0) {
+        perror("setuid");
+        _exit(126);
+    }
+}
+
+static pid_t spawn(const char *script, const char *output, char **cgroups, int ncgroups, uid_t uid) {
     pid_t pid = fork();
     if (pid < 0) die("fork");
     if (pid == 0) {
@@ -69,6 +101,7 @@ static pid_t spawn(const char *script, const char *output, char **cgroups, int n
                 _exit(126);
             }
         }
+        if (uid != 0) isolate(uid);
         int in = open("/dev/null", O_RDONLY);
         int out = open(output, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (in < 0 || out < 0) _exit(126);
@@ -86,7 +119,7 @@ static int throughput(int n, int parallel, const char *script) {
     double t0 = now_mono();
     while (started < n || running > 0) {
         while (started < n && running < parallel) {
-            spawn(script, "/dev/null", NULL, 0);
+            spawn(script, "/dev/null", NULL, 0, 0);
             started++;
             running++;
         }
@@ -122,13 +155,16 @@ static int make_cgroup(const char *path, const char *version) {
     return 0;
 }
 
+static int limits_env_missing(void) {
+    if (getenv("FLOOR_CG_VERSION") && getenv("FLOOR_MEM_BYTES") && getenv("FLOOR_CPU_QUOTA_US")
+        && getenv("FLOOR_CPU_PERIOD_US")) return 0;
+    fprintf(stderr, "floor: cgroups need FLOOR_CG_VERSION, FLOOR_MEM_BYTES, FLOOR_CPU_QUOTA_US, FLOOR_CPU_PERIOD_US\n");
+    return 1;
+}
+
 static int latency(int n, const char *script, const char *outdir, char **parents, int nparents) {
+    if (nparents > 0 && limits_env_missing()) return 2;
     const char *version = getenv("FLOOR_CG_VERSION");
-    if (nparents > 0 && (!version || !getenv("FLOOR_MEM_BYTES") || !getenv("FLOOR_CPU_QUOTA_US")
-                         || !getenv("FLOOR_CPU_PERIOD_US"))) {
-        fprintf(stderr, "floor: cgroups need FLOOR_CG_VERSION, FLOOR_MEM_BYTES, FLOOR_CPU_QUOTA_US, FLOOR_CPU_PERIOD_US\n");
-        return 2;
-    }
     const char *gap = getenv("FLOOR_GAP_MS");
     char *cgroups[8];
     char output[4096];
@@ -141,7 +177,7 @@ static int latency(int n, const char *script, const char *outdir, char **parents
             if (asprintf(&cgroups[c], "%s/floor-%d-%d", parents[c], getpid(), i) < 0) die("asprintf");
             if (make_cgroup(cgroups[c], version) != 0) die(cgroups[c]);
         }
-        pid_t pid = spawn(script, output, cgroups, nparents);
+        pid_t pid = spawn(script, output, cgroups, nparents, 0);
         int status;
         if (waitpid(pid, &status, 0) < 0) die("waitpid");
         for (int c = 0; c < nparents; c++) {
@@ -163,6 +199,44 @@ static int latency(int n, const char *script, const char *outdir, char **parents
     return failed == 0 ? 0 : 1;
 }
 
+static int isolated(int n, int parallel, const char *script, uid_t uid0, char **parents, int nparents) {
+    if (nparents > 0 && limits_env_missing()) return 2;
+    if (parallel > 64) parallel = 64;
+    const char *version = getenv("FLOOR_CG_VERSION");
+    pid_t slot_pid[64] = {0};
+    char *slot_cgroups[64][8];
+    int running = 0, started = 0, failed = 0;
+    double t0 = now_mono();
+    while (started < n || running > 0) {
+        for (int slot = 0; slot < parallel && started < n; slot++) {
+            if (slot_pid[slot] != 0) continue;
+            for (int c = 0; c < nparents; c++) {
+                if (asprintf(&slot_cgroups[slot][c], "%s/floor-%d-%d", parents[c], getpid(), started) < 0) die("asprintf");
+                if (make_cgroup(slot_cgroups[slot][c], version) != 0) die(slot_cgroups[slot][c]);
+            }
+            slot_pid[slot] = spawn(script, "/dev/null", slot_cgroups[slot], nparents, uid0 + slot);
+            started++;
+            running++;
+        }
+        int status;
+        pid_t pid = wait(&status);
+        if (pid < 0) die("wait");
+        running--;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) failed++;
+        for (int slot = 0; slot < parallel; slot++) {
+            if (slot_pid[slot] != pid) continue;
+            slot_pid[slot] = 0;
+            for (int c = 0; c < nparents; c++) {
+                for (int round = 0; round < 100 && rmdir(slot_cgroups[slot][c]) != 0 && errno == EBUSY; round++) usleep(1000);
+                free(slot_cgroups[slot][c]);
+            }
+        }
+    }
+    double seconds = now_mono() - t0;
+    printf("tasks=%d failed=%d seconds=%.3f tasks_per_second=%.2f\n", n, failed, seconds, n / seconds);
+    return failed == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
     if (argc >= 5 && strcmp(argv[1], "throughput") == 0) {
         return throughput(atoi(argv[2]), atoi(argv[3]), argv[4]);
@@ -170,6 +244,10 @@ int main(int argc, char **argv) {
     if (argc >= 5 && strcmp(argv[1], "latency") == 0 && argc - 5 <= 8) {
         return latency(atoi(argv[2]), argv[3], argv[4], argv + 5, argc - 5);
     }
-    fprintf(stderr, "usage: floor throughput N PARALLEL SCRIPT | floor latency N SCRIPT OUTDIR [CGROUP_DIR...]\n");
+    if (argc >= 6 && strcmp(argv[1], "isolated") == 0 && argc - 6 <= 8 && atoi(argv[5]) > 0) {
+        return isolated(atoi(argv[2]), atoi(argv[3]), argv[4], (uid_t)atoi(argv[5]), argv + 6, argc - 6);
+    }
+    fprintf(stderr, "usage: floor throughput N PARALLEL SCRIPT | floor latency N SCRIPT OUTDIR [CGROUP_DIR...]"
+                    " | floor isolated N PARALLEL SCRIPT UID [CGROUP_DIR...]\n");
     return 2;
 }
