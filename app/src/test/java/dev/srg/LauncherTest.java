@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * a demo starts it the first time a new jar runs, a command that ends at once ({@code demo --exit},
  * a smoke test) does not, since the run would go on for a minute or more after the command
  * returned. Runs the real launcher in a copy of the repository's layout around a small jar whose
- * main does nothing and whose training class leaves a mark.
+ * main does nothing and whose training class leaves a mark; and the server's JVM options.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class LauncherTest {
@@ -54,6 +54,32 @@ class LauncherTest {
         try (var files = Files.list(exiting.resolve("app/target"))) {
             assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(".lock") || n.endsWith(".aot"));
         }
+    }
+
+    @Test
+    void serverCompilesWithC1OnlyAndTheOperatorsOptionsWin(@TempDir Path tmp) throws Exception {
+        // issue 17 (eighth round): C2 compiling the server's glue cost more CPU per task than its code saved
+        Path root = layout(tmp.resolve("root"), tmp.resolve("trained"));
+        List<String> server = dryRun(root, Map.of("SRG_JAVA_OPTS", "-XX:TieredStopAtLevel=4"), "server");
+        assertThat(server).contains("-XX:TieredStopAtLevel=1");
+        // an operator's option comes after the launcher's, so it is the one the JVM keeps
+        assertThat(server.lastIndexOf("-XX:TieredStopAtLevel=4")).isGreaterThan(server.indexOf("-XX:TieredStopAtLevel=1"));
+        // the JVM takes the launcher's options (--help: no training run)
+        assertThat(launch(root, "server", "--help")).isZero();
+    }
+
+    private static List<String> dryRun(Path root, Map<String, String> env, String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of(root.resolve("srg").toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).directory(root.toFile()).redirectError(root.resolve("dry-run.err").toFile());
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        pb.environment().put("SRG_LAUNCHER_DRY_RUN", "1");
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isZero();
+        return out.lines().toList();
     }
 
     /** The launcher and find-jdk.sh in {@code root}, and app/target/srg.jar: a no-op main and a training class that writes {@code mark}. */
