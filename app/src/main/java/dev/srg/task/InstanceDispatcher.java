@@ -684,6 +684,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
                     // the submissions in flight first; what becomes due meanwhile joins this admission
                     submissions.awaitQuiet();
                 } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                     admissionsDue.remove(groupId);
                     return; // closing: the next start admits
                 }

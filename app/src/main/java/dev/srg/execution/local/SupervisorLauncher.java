@@ -127,7 +127,8 @@ final class SupervisorLauncher implements AutoCloseable {
             return "launches and supervisors at nice " + nice + " (the server's " + baseNice + " + " + (nice - baseNice)
                     + ", below submissions and PostgreSQL); each task at " + baseNice;
         }
-        return "launches at the server's CPU priority: not lowered (a task could not get it back without CAP_SYS_NICE)";
+        return "launches at the server's CPU priority: not lowered (" + (baseNice >= 19 ? "the server runs at the lowest"
+                : "a task could not get it back without CAP_SYS_NICE") + ")";
     }
 
     boolean alive() {
