@@ -11,11 +11,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -44,7 +42,7 @@ class LaunchPriorityTest {
 
         String id = newId();
         backend.launch(shell(id, PRINT_NICE));
-        long supervisor = awaitStarted(id);
+        long supervisor = fixture.awaitStarted(id);
         int supervisorNice = niceOf(supervisor);
         assertThat(exits.await(id).succeeded()).isTrue();
         assertThat(supervisorNice).as("the task's supervisor").isEqualTo(Math.min(19, server + 10));
@@ -58,7 +56,7 @@ class LaunchPriorityTest {
         assertThat(niceOf(backend.launcherPid().orElseThrow())).isEqualTo(server);
         String id = newId();
         backend.launch(shell(id, PRINT_NICE));
-        long supervisor = awaitStarted(id);
+        long supervisor = fixture.awaitStarted(id);
         assertThat(niceOf(supervisor)).isEqualTo(server);
         assertThat(exits.await(id).succeeded()).isTrue();
         assertThat(fixture.log(backend, id).trim()).isEqualTo(Integer.toString(server));
@@ -94,11 +92,6 @@ class LaunchPriorityTest {
         }
     }
 
-    private long awaitStarted(String id) throws IOException {
-        Path started = fixture.baseDirectory.resolve(id).resolve("started");
-        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(started));
-        return Long.parseLong(Files.readString(started).trim().split(" ")[0]);
-    }
 
     /** Field 19 of /proc/PID/stat. */
     private static int niceOf(long pid) throws IOException {
