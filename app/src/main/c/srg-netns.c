@@ -171,11 +171,13 @@ static int veth(int nl, const char *host_name, int host_ns) {
 
 /* --- programs --- */
 
-/* Runs argv in the current namespaces with its stderr to log; its exit status, -1 if it did not run. */
-static int run(char *const argv[], int log) {
+/* Runs argv in the current namespaces with its stderr to log; its exit status, -1 if it did not run.
+ * for_task: a program that serves the task (its resolver) runs at the task's priority, not the launch's. */
+static int run(char *const argv[], int log, int for_task) {
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
+        if (for_task && srg_task_priority() != 0) _exit(126);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
@@ -221,7 +223,7 @@ static int load_rules(const char *file, int log) {
         }
     }
     char *nft[] = {"nft", "-f", (char *)file, NULL};
-    return run(nft, log) == 0 ? 0 : -1;
+    return run(nft, log, 0) == 0 ? 0 : -1;
 }
 
 static int write_text(const char *path, const char *text) {
@@ -372,7 +374,7 @@ int srg_net_up(const char *netdir, const char *ns, long index, int log) {
         char *option;
         if (asprintf(&option, "--conf-file=%s", file) < 0) goto back;
         char *dnsmasq[] = {"dnsmasq", option, NULL};
-        if (run(dnsmasq, log) != 0) { say(log, "the task's resolver (dnsmasq) did not start\n"); goto back; }
+        if (run(dnsmasq, log, 1) != 0) { say(log, "the task's resolver (dnsmasq) did not start\n"); goto back; }
     }
     free(file);
     ok = 1;

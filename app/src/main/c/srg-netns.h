@@ -21,4 +21,8 @@ void srg_net_down(const char *ns, const char *netdir, int task_contained, int lo
 /* Loads libnftables ahead (the launcher): a supervisor forked from it then finds it loaded. */
 void srg_net_preload(void);
 
+/* In a child that serves the task (its resolver) or becomes it: the priority the launcher lowered
+ * given back (srg-supervisor.c); 0, or -1 with errno when it could not be. */
+int srg_task_priority(void);
+
 #endif

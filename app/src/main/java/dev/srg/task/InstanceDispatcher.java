@@ -111,6 +111,12 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
      * due are taken by it, so that under load one admission starts (and commits) many instances.
      */
     private final Set<String> admissionsDue = ConcurrentHashMap.newKeySet();
+    /**
+     * How long at most a due admission waits for the submissions in flight (ms; 0: never): they go
+     * ahead of the admitter's transactions and launches (issue 17, docs/benchmarks.md "eighth round").
+     */
+    static final String YIELD_PROPERTY = "srg.admission.yieldToSubmissionsMs";
+    private final SubmissionGate submissions = new SubmissionGate(Long.getLong(YIELD_PROPERTY, 20));
     /** Tasks' outcomes not written yet, and whether a thread is writing them (see {@link #onExit(String, ExitStatus)}). */
     private final Queue<PendingExit> exits = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean writingExits = new AtomicBoolean();
@@ -393,6 +399,14 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         return kinds;
     }
 
+    /**
+     * A submission begins: admissions that become due wait (a bounded time) until it and the
+     * others in flight have their answers. Close what this returns when the submission ends.
+     */
+    SubmissionGate.Submission submissionBegins() {
+        return submissions.enter();
+    }
+
     /** A new instance was committed as QUEUED: queue it and admit. */
     void submitted(InstanceDao.Row row) {
         submitted(InstanceDao.Queued.of(row));
@@ -666,6 +680,14 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         }
         try {
             admitter.execute(() -> {
+                try {
+                    // the submissions in flight first; what becomes due meanwhile joins this admission
+                    submissions.awaitQuiet();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    admissionsDue.remove(groupId);
+                    return; // closing: the next start admits
+                }
                 admissionsDue.remove(groupId);
                 try {
                     admit(groupId);

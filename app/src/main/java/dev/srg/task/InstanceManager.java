@@ -125,6 +125,17 @@ public final class InstanceManager {
 
     private Submitted submit(Principal caller, SubmitRequest r, Map<String, Object> payloadFields,
                              Function<String, AuditEntry> audit) {
+        // admission waits (a bounded time) for the submissions in flight: their answers first
+        SubmissionGate.Submission inFlight = dispatcher.submissionBegins();
+        try {
+            return submitNow(caller, r, payloadFields, audit);
+        } finally {
+            inFlight.close();
+        }
+    }
+
+    private Submitted submitNow(Principal caller, SubmitRequest r, Map<String, Object> payloadFields,
+                                Function<String, AuditEntry> audit) {
         Checked c = check(caller, r, payloadFields);
         InstanceDao.Row[] created = new InstanceDao.Row[1];
         List<InstanceDispatcher.EarlyStart> early = new ArrayList<>(1);

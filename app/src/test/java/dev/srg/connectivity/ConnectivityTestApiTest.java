@@ -203,6 +203,8 @@ class ConnectivityTestApiTest extends ServerTestBase {
                 .filter(l -> l.contains("link-netns " + ns)).map(l -> l.split(":")[1].strip().split("@")[0]).findFirst().orElseThrow();
         assertThat(rules()).contains("iif " + link + " ");
         assertThat(resolversOf(task.id())).hasSize(1);
+        // issue 17: the resolver serves the task at the server's CPU priority, not at the launch's lowered one
+        assertThat(niceOf(resolversOf(task.id()).get(0))).isEqualTo(niceOf(ProcessHandle.current().pid()));
         assertThat(admin.delete("resource-groups/" + rg).status()).isEqualTo(204);
         admin.post("instances/" + task.id() + "/cancel", null);
         dev.srg.task.InstanceApiTestAccess.awaitFinal(task.id());
@@ -218,6 +220,12 @@ class ConnectivityTestApiTest extends ServerTestBase {
 
     private static String rules() throws Exception {
         return TestNetworkHosts.output("ip", "-4", "rule", "show", "priority", "9000");
+    }
+
+    /** Field 19 of /proc/PID/stat. */
+    private static int niceOf(long pid) throws java.io.IOException {
+        String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+        return Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[16]);
     }
 
     private static java.util.List<Long> resolversOf(String instanceId) {

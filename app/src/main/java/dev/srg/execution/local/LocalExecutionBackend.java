@@ -87,6 +87,12 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     static final String LAUNCHER_PROPERTY = "srg.execution.launcher";
     /** How long a launch waits for the launcher's answer before it starts the supervisor directly (ms). */
     static final String LAUNCHER_TIMEOUT_PROPERTY = "srg.execution.launcherTimeoutMs";
+    /**
+     * How many nice steps below the server the launcher and the supervisors it forks run (0: not
+     * lowered): a task's launch then takes the CPU only after submissions and PostgreSQL on a
+     * contended machine (issue 17, docs/benchmarks.md "eighth round"). Tasks get the server's back.
+     */
+    static final String LAUNCH_NICE_PROPERTY = "srg.execution.launchNice";
     private static final long LAUNCHER_RETRY_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final String SUPERVISOR_DIRECTORY = ".supervisor";
     private static final Set<PosixFilePermission> PRIVATE_FILE = PosixFilePermissions.fromString("rw-------");
@@ -113,6 +119,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     private final boolean launcherWanted;
     /** How long a launch waits for the launcher's answer (read at start, like the other properties). */
     private final long launcherTimeoutMillis = Long.getLong(LAUNCHER_TIMEOUT_PROPERTY, 5_000);
+    private final int launchNice = Integer.getInteger(LAUNCH_NICE_PROPERTY, 10);
     private final ReentrantLock launcherLock = new ReentrantLock();
     /** The running launcher, null when there is none; guarded by {@code launcherLock}. */
     private SupervisorLauncher launcher;
@@ -215,7 +222,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         launcherLock.lock();
         try {
             return started.map(l -> "supervisors start through the launcher (pid " + l.pid()
-                            + "): one fork per task, no exec; restarted if it dies")
+                            + "): one fork per task, no exec; restarted if it dies; " + l.priorityNote(launchNice))
                     .orElseGet(() -> "supervisors start through ProcessBuilder (jspawnhelper, then the supervisor's exec): "
                             + launcherWhyNot + "; the launcher is tried again later");
         } finally {
@@ -242,7 +249,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
             }
             Long previous = launcher == null ? null : launcher.pid();
             SupervisorLauncher.Result result = SupervisorLauncher.start(compiledSupervisor.get(), config.baseDirectory(),
-                    launcherTimeoutMillis);
+                    launcherTimeoutMillis, launchNice);
             launcher = result.launcher().orElse(null);
             if (launcher == null) {
                 launcherWhyNot = result.whyNot();

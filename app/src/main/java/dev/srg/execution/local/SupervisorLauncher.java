@@ -52,6 +52,9 @@ final class SupervisorLauncher implements AutoCloseable {
     /** Supervisors started and not exited yet, by pid. */
     private final Map<Long, CompletableFuture<Void>> running = new ConcurrentHashMap<>();
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
+    /** The launcher's nice value and the server's it started from, as it said when ready. */
+    private volatile int nice;
+    private volatile int baseNice;
     private volatile boolean dead;
 
     /** A supervisor the launcher started, and when it exits. */
@@ -72,7 +75,7 @@ final class SupervisorLauncher implements AutoCloseable {
      * Starts a launcher from the compiled supervisor and waits for it to say it is ready; the
      * reason when it cannot (the backend then starts supervisors itself).
      */
-    static Result start(Path supervisor, Path baseDirectory, long answerTimeoutMillis) {
+    static Result start(Path supervisor, Path baseDirectory, long answerTimeoutMillis, int launchNice) {
         Process process;
         try {
             ProcessBuilder builder = new ProcessBuilder(List.of(supervisor.toString(), "--launcher",
@@ -84,6 +87,8 @@ final class SupervisorLauncher implements AutoCloseable {
             builder.environment().clear();
             builder.environment().put("PATH", LocalExecutionBackend.TASK_PATH);
             builder.environment().put("LANG", "C.UTF-8");
+            // how much lower than the server's the launches' CPU priority is (the task gets the server's back)
+            builder.environment().put("SRG_LAUNCH_NICE", Integer.toString(launchNice));
             process = builder.start();
         } catch (IOException e) {
             return new Result(Optional.empty(), "the launcher did not start: " + e.getMessage());
@@ -108,6 +113,22 @@ final class SupervisorLauncher implements AutoCloseable {
 
     long pid() {
         return process.pid();
+    }
+
+    /**
+     * What the launcher's CPU priority is, for the note at start: lowered by how much, or why not
+     * (a task must get the server's priority back, which needs root's CAP_SYS_NICE).
+     */
+    String priorityNote(int asked) {
+        if (asked <= 0) {
+            return "launches at the server's CPU priority (" + LocalExecutionBackend.LAUNCH_NICE_PROPERTY + "=" + asked + ")";
+        }
+        if (nice > baseNice) {
+            return "launches and supervisors at nice " + nice + " (the server's " + baseNice + " + " + (nice - baseNice)
+                    + ", below submissions and PostgreSQL); each task at " + baseNice;
+        }
+        return "launches at the server's CPU priority: not lowered (" + (baseNice >= 19 ? "the server runs at the lowest"
+                : "a task could not get it back without CAP_SYS_NICE") + ")";
     }
 
     boolean alive() {
@@ -168,7 +189,10 @@ final class SupervisorLauncher implements AutoCloseable {
     }
 
     private void answer(String line) {
-        if (line.equals("ready")) {
+        if (line.startsWith("ready ")) {
+            String[] niceValues = line.split(" ");
+            baseNice = Integer.parseInt(niceValues[1]);
+            nice = Integer.parseInt(niceValues[2]);
             ready.complete(null);
             return;
         }

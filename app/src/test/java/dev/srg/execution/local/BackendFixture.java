@@ -117,6 +117,17 @@ final class BackendFixture implements AutoCloseable, AfterEachCallback {
         return found;
     }
 
+    /** Waits until instance {@code id}'s supervisor has taken its run; that supervisor's pid. */
+    long awaitStarted(String id) {
+        Path started = baseDirectory.resolve(id).resolve("started");
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(started));
+        try {
+            return Long.parseLong(Files.readString(started).trim().split(" ")[0]);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     String log(LocalExecutionBackend backend, String id) throws IOException {
         Path log = backend.outputLog(id);
         return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";

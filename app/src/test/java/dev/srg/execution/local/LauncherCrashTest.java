@@ -17,7 +17,6 @@ import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -40,7 +39,7 @@ class LauncherCrashTest {
         long launcher = launcherPid(backend);
         String id = newId();
         assertThat(backend.launch(shell(id, "sleep 1.5\necho finished\nexit 3\n")).outcome()).isEqualTo(LaunchOutcome.STARTED);
-        long supervisor = awaitStarted(id);
+        long supervisor = fixture.awaitStarted(id);
         assertThat(parentOf(supervisor)).as("started by the launcher, not the server").isEqualTo(launcher);
 
         kill("-KILL", launcher);
@@ -128,7 +127,7 @@ class LauncherCrashTest {
         // every descriptor of the task's shell, and of its supervisor's (the launcher's child)
         // (ls writes to a file: a pipeline's own pipe would be the shell's while it starts it)
         backend.launch(shell(id, "ls -l /proc/$$/fd > fds\ngrep -o '[0-9]* -> .*' fds | sed 's/^/task /'\nsleep 0.5\n"));
-        long supervisor = awaitStarted(id);
+        long supervisor = fixture.awaitStarted(id);
         List<String> supervisorFds = new ArrayList<>();
         try (var fds = Files.list(Path.of("/proc/" + supervisor + "/fd"))) {
             for (Path fd : fds.toList()) {
@@ -155,11 +154,6 @@ class LauncherCrashTest {
         return pid.getAsLong();
     }
 
-    private long awaitStarted(String id) throws IOException {
-        Path started = fixture.baseDirectory.resolve(id).resolve("started");
-        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(started));
-        return Long.parseLong(Files.readString(started).trim().split(" ")[0]);
-    }
 
     private static long parentOf(long pid) throws IOException {
         String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));

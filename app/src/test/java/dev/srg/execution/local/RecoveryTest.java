@@ -34,7 +34,7 @@ class RecoveryTest {
     void runningTaskIsReattachedAndItsExitReportedOnce() throws Exception {
         String id = newId();
         crashed.launch(shell(id, "sleep 2\necho finished\nexit 7\n"));
-        awaitStarted(id);
+        fixture.awaitStarted(id);
         crashed.close();
 
         BackendFixture.Exits exits = new BackendFixture.Exits();
@@ -64,7 +64,7 @@ class RecoveryTest {
         LocalExecutionBackend first = fixture.backend(twoUids, firstExits);
         String id = newId();
         first.launch(shell(id, "echo before=$(id -u)\nsleep 3\necho after=$(id -u)\n"));
-        awaitStarted(id);
+        fixture.awaitStarted(id);
         long uid = fixture.identity(id).uid();
         first.close();
 
@@ -98,7 +98,7 @@ class RecoveryTest {
         assumeThat(ProcFs.currentUid()).as("per-task uids need root").isZero();
         String id = newId();
         crashed.launch(shell(id, "sleep 0.3\n"));
-        awaitStarted(id);
+        fixture.awaitStarted(id);
         crashed.close();
         Path slot = fixture.baseDirectory.resolve(TaskIdentities.SLOTS_DIRECTORY)
                 .resolve(Long.toString(fixture.identity(id).uid()));
@@ -165,7 +165,7 @@ class RecoveryTest {
         int token = token();
         String id = newId();
         crashed.launch(shell(id, "sleep %d &\nsleep 1000\n".formatted(token)));
-        long supervisor = awaitStarted(id);
+        long supervisor = fixture.awaitStarted(id);
         Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> processesWithToken(token).size() == 1);
         crashed.close();
         ProcessHandle.of(supervisor).orElseThrow().destroyForcibly();
@@ -182,13 +182,4 @@ class RecoveryTest {
         assertThat(exits.count(id)).isEqualTo(1);
     }
 
-    private long awaitStarted(String id) {
-        Path started = fixture.baseDirectory.resolve(id).resolve("started");
-        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(started));
-        try {
-            return Long.parseLong(Files.readString(started).trim().split(" ")[0]);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
 }
