@@ -91,10 +91,11 @@ class SubmissionGateTest {
             List<Future<?>> admitters = new ArrayList<>();
             for (int t = 0; t < 4; t++) {
                 admitters.add(threads.submit(() -> {
-                    while (submitting.get()) {
+                    // at least once: the submitters may all be done before an admitter starts
+                    do {
                         gate.awaitQuiet();
                         admissions.incrementAndGet();
-                    }
+                    } while (submitting.get());
                     return null;
                 }));
             }
