@@ -22,11 +22,24 @@ bench_workdir() {
     for runtime in $(find "$dir" -maxdepth 3 -name RUNTIME-DIRECTORY -exec cat {} + 2>/dev/null); do
       [[ $runtime == /var/lib/srg/* ]] && places+=("$runtime")
     done
+    # SIGTERM first: a supervisor takes it as a cancel and removes its task's network namespace and
+    # host rules (SIGKILL would leave them); what still runs 5 s later gets SIGKILL
+    local pids=() i
     for place in "${places[@]}"; do
       for pid in $(grep -lsF "$place/" /proc/[0-9]*/cmdline | cut -d/ -f3); do
-        [[ $pid == "$$" ]] || kill -KILL "$pid" 2>/dev/null
+        [[ $pid == "$$" || $pid == "$BASHPID" ]] || pids+=("$pid")
       done
     done
+    if (( ${#pids[@]} )); then
+      kill -TERM "${pids[@]}" 2>/dev/null
+      for i in $(seq 50); do
+        local alive=0
+        for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+        (( alive )) || break
+        sleep 0.1
+      done
+      kill -KILL "${pids[@]}" 2>/dev/null
+    fi
     echo "bench: removing ${places[*]}, left by a run that died" >&2
     rm -rf "${places[@]}"
   done
