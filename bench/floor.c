@@ -155,6 +155,22 @@ static int make_cgroup(const char *path, const char *version) {
     return 0;
 }
 
+/* A fresh cgroup for task i under each parent, with its limits, into cgroups[]. */
+static void make_task_cgroups(char **cgroups, char **parents, int nparents, int i, const char *version) {
+    for (int c = 0; c < nparents; c++) {
+        if (asprintf(&cgroups[c], "%s/floor-%d-%d", parents[c], getpid(), i) < 0) die("asprintf");
+        if (make_cgroup(cgroups[c], version) != 0) die(cgroups[c]);
+    }
+}
+
+/* Removes a task's cgroups once it has ended (an emptied cgroup can take a moment to be removable). */
+static void remove_task_cgroups(char **cgroups, int ncgroups) {
+    for (int c = 0; c < ncgroups; c++) {
+        for (int round = 0; round < 100 && rmdir(cgroups[c]) != 0 && errno == EBUSY; round++) usleep(1000);
+        free(cgroups[c]);
+    }
+}
+
 static int limits_env_missing(void) {
     if (getenv("FLOOR_CG_VERSION") && getenv("FLOOR_MEM_BYTES") && getenv("FLOOR_CPU_QUOTA_US")
         && getenv("FLOOR_CPU_PERIOD_US")) return 0;
@@ -173,18 +189,11 @@ static int latency(int n, const char *script, const char *outdir, char **parents
         if (gap && i > 0) usleep(atoi(gap) * 1000);
         snprintf(output, sizeof output, "%s/%d.log", outdir, i);
         double t0 = now_epoch();
-        for (int c = 0; c < nparents; c++) {
-            if (asprintf(&cgroups[c], "%s/floor-%d-%d", parents[c], getpid(), i) < 0) die("asprintf");
-            if (make_cgroup(cgroups[c], version) != 0) die(cgroups[c]);
-        }
+        make_task_cgroups(cgroups, parents, nparents, i, version);
         pid_t pid = spawn(script, output, cgroups, nparents, 0);
         int status;
         if (waitpid(pid, &status, 0) < 0) die("waitpid");
-        for (int c = 0; c < nparents; c++) {
-            /* an emptied cgroup can take a moment to be removable */
-            for (int round = 0; round < 100 && rmdir(cgroups[c]) != 0 && errno == EBUSY; round++) usleep(1000);
-            free(cgroups[c]);
-        }
+        remove_task_cgroups(cgroups, nparents);
         FILE *f = fopen(output, "r");
         double started;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !f || fscanf(f, "%lf", &started) != 1) {
@@ -210,10 +219,7 @@ static int isolated(int n, int parallel, const char *script, uid_t uid0, char **
     while (started < n || running > 0) {
         for (int slot = 0; slot < parallel && started < n; slot++) {
             if (slot_pid[slot] != 0) continue;
-            for (int c = 0; c < nparents; c++) {
-                if (asprintf(&slot_cgroups[slot][c], "%s/floor-%d-%d", parents[c], getpid(), started) < 0) die("asprintf");
-                if (make_cgroup(slot_cgroups[slot][c], version) != 0) die(slot_cgroups[slot][c]);
-            }
+            make_task_cgroups(slot_cgroups[slot], parents, nparents, started, version);
             slot_pid[slot] = spawn(script, "/dev/null", slot_cgroups[slot], nparents, uid0 + slot);
             started++;
             running++;
@@ -226,10 +232,7 @@ static int isolated(int n, int parallel, const char *script, uid_t uid0, char **
         for (int slot = 0; slot < parallel; slot++) {
             if (slot_pid[slot] != pid) continue;
             slot_pid[slot] = 0;
-            for (int c = 0; c < nparents; c++) {
-                for (int round = 0; round < 100 && rmdir(slot_cgroups[slot][c]) != 0 && errno == EBUSY; round++) usleep(1000);
-                free(slot_cgroups[slot][c]);
-            }
+            remove_task_cgroups(slot_cgroups[slot], nparents);
         }
     }
     double seconds = now_mono() - t0;
