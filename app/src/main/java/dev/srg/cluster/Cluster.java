@@ -13,6 +13,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -471,9 +472,22 @@ public final class Cluster implements AutoCloseable {
 
     // --- work from followers ---
 
+    /**
+     * The longest the leader goes without reading {@code cluster_requests}: each request comes with a
+     * notification in its transaction, so this only bounds what a missed one could cost.
+     */
+    static final Duration REQUESTS_RESCAN = Duration.ofSeconds(30);
+
+    /**
+     * The leader reads the followers' requests when a notification says there is one, after its
+     * listening connection was (re)opened, when it became ready, and every {@link #REQUESTS_RESCAN}:
+     * not on every wake (issue 17: a statement a second on an idle server).
+     */
     private void listen() {
         long poll = config.renewEvery().toMillis();
         Connection c = null;
+        boolean drainNext = true;
+        long drainedAt = System.nanoTime();
         while (!closed.get()) {
             try {
                 if (c == null || c.isClosed()) {
@@ -481,20 +495,29 @@ public final class Cluster implements AutoCloseable {
                     try (Statement s = c.createStatement()) {
                         s.execute("LISTEN " + CHANNEL);
                     }
+                    drainNext = true; // what was requested while nobody listened
                 }
                 PGNotification[] notes = c.unwrap(PGConnection.class).getNotifications((int) Math.min(poll, 1000));
                 if (!leading() || !ready) {
+                    drainNext = true;
                     continue;
                 }
+                boolean drain = drainNext || System.nanoTime() - drainedAt > REQUESTS_RESCAN.toNanos();
                 if (notes != null) {
                     for (PGNotification n : notes) {
                         String payload = n.getParameter();
                         if (payload.startsWith("submitted ")) {
                             onWork.accept("submitted", payload.substring("submitted ".length()));
+                        } else {
+                            drain = true;
                         }
                     }
                 }
-                drainRequests();
+                if (drain) {
+                    drainRequests();
+                    drainNext = false;
+                    drainedAt = System.nanoTime();
+                }
             } catch (SQLException | RuntimeException e) {
                 if (closed.get()) {
                     break;

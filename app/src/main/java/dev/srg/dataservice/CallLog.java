@@ -27,7 +27,6 @@ import org.slf4j.LoggerFactory;
  */
 final class CallLog implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CallLog.class);
-    static final long FLUSH_MILLIS = 200;
     /** A line waits at most this (and the write) before it is stored. */
     static final long GATHER_MILLIS = 100;
     private static final int MAX_BATCH = 10_000;
@@ -69,11 +68,8 @@ final class CallLog implements AutoCloseable {
         List<Call> batch = new ArrayList<>();
         while (!closed || !queue.isEmpty()) {
             try {
-                Call first = queue.poll(FLUSH_MILLIS, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    continue;
-                }
-                batch.add(first);
+                // waits for the first line without a timeout (close() interrupts): no wake-up while no call comes
+                batch.add(queue.take());
                 if (!closed) {
                     // gather what comes in the next moments: one statement for many calls
                     Thread.sleep(GATHER_MILLIS);

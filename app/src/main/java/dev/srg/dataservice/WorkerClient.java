@@ -17,9 +17,11 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
@@ -28,7 +30,9 @@ import java.util.function.Supplier;
  * not answered by its deadline has its connection closed (the worker has cancelled the query on
  * the database by then; closing only stops srg waiting for a worker that cannot answer). The
  * deadlines are checked by one sweep every {@value #SWEEP_MILLIS} ms over the open connections,
- * not a timer per call (a timer per call was a scheduler-queue insert and removal on every call).
+ * not a timer per call (a timer per call was a scheduler-queue insert and removal on every call),
+ * and only while a call is in flight: a sweep that finds none stops, and the next call starts it
+ * again (a volatile read per call; issue 17, an idle server costs next to nothing).
  */
 final class WorkerClient implements AutoCloseable {
     /** Connections per CU: the worker's threads and database connections follow. */
@@ -50,19 +54,56 @@ final class WorkerClient implements AutoCloseable {
         return t;
     });
 
-    WorkerClient() {
-        watchdog.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+    /**
+     * Whether a sweep is scheduled. A call sets its connection in flight and then reads this; a sweep
+     * that found nothing in flight clears this and then looks once more: one of the two sees the other
+     * (volatile accesses are sequentially consistent), so no call in flight is left without a sweep.
+     */
+    private final AtomicBoolean sweeping = new AtomicBoolean();
+
+    /** Makes sure a sweep comes within {@value #SWEEP_MILLIS} ms (after a connection was set in flight). */
+    private void armSweep() {
+        if (!sweeping.get() && sweeping.compareAndSet(false, true)) {
+            scheduleSweep();
+        }
     }
 
-    /** Closes the connections whose answer is over its deadline: the caller waiting on it gets NoAnswer. */
+    private void scheduleSweep() {
+        try {
+            watchdog.schedule(this::sweep, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // closed
+        }
+    }
+
+    /**
+     * Closes the connections whose answer is over its deadline (the caller waiting on it gets NoAnswer),
+     * and comes again while any call is in flight.
+     */
     private void sweep() {
-        long now = System.nanoTime();
-        for (Conn c : open) {
-            if (c.inFlight && now - c.deadline > 0) {
-                c.timedOut = true;
-                c.close();
+        if (!overdueClosed()) {
+            sweeping.set(false);
+            if (!overdueClosed() || !sweeping.compareAndSet(false, true)) {
+                return; // idle (the next call arms it), or a call armed it meanwhile
             }
         }
+        scheduleSweep();
+    }
+
+    /** Closes the connections over their deadline; whether any call is (still) in flight. */
+    private boolean overdueClosed() {
+        long now = System.nanoTime();
+        boolean busy = false;
+        for (Conn c : open) {
+            if (c.inFlight) {
+                busy = true;
+                if (now - c.deadline > 0) {
+                    c.timedOut = true;
+                    c.close();
+                }
+            }
+        }
+        return busy;
     }
 
     /** The worker could not be reached (not started yet, restarting, gone). */
@@ -123,6 +164,7 @@ final class WorkerClient implements AutoCloseable {
             Conn current = conn;
             current.deadline = deadline;
             current.inFlight = true;
+            armSweep();
             WorkerProtocol.Head head = null;
             byte[] data = null;
             try {

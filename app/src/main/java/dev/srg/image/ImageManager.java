@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -256,12 +257,39 @@ public final class ImageManager {
         LOG.info("image {} deleted by {}", id, caller.userId());
     }
 
-    /** Settles every BUILDING image whose build ended, and sweeps what crashed builds and deletes left. */
+    /** The longest the images job goes without a sweep while nothing is built and the directory is unchanged. */
+    static final Duration RESWEEP = Duration.ofMinutes(1);
+    // touched by the (one) jobs thread only
+    private boolean builtLastTime = true;
+    private FileTime sweptAt;
+    private long sweptNanos;
+
+    /**
+     * Settles every BUILDING image whose build ended, and sweeps what crashed builds and deletes left:
+     * the sweep (two statements and a listing) only while or just after something was built, when the
+     * directory changed, and every {@link #RESWEEP} (issue 17: the job runs every 2 s on an idle server).
+     */
     public void settle() {
         List<String> building = jdbi.withHandle(h -> h.createQuery("SELECT id FROM images WHERE status = 'BUILDING'")
                 .mapTo(String.class).list());
         building.forEach(this::settle);
-        sweep();
+        FileTime modified = modified();
+        boolean built = !building.isEmpty();
+        if (built || builtLastTime || sweptAt == null || !sweptAt.equals(modified)
+                || System.nanoTime() - sweptNanos > RESWEEP.toNanos()) {
+            sweep();
+            sweptAt = modified();
+            sweptNanos = System.nanoTime();
+        }
+        builtLastTime = built;
+    }
+
+    private FileTime modified() {
+        try {
+            return Files.getLastModifiedTime(directory);
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /** Moves one BUILDING image to AVAILABLE or FAILED once its build task ended (idempotent). */

@@ -7,6 +7,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -23,10 +25,20 @@ import org.slf4j.LoggerFactory;
  * delivered transition is never sent again, also across restarts. The one window left — a crash
  * after the receiver answered and before the commit — resends the same payload with the same
  * {@code eventId}, which receivers use to drop the duplicate.
+ *
+ * <p>It does not poll (issue 17, an idle server): a new notification wakes it, and after each round it
+ * sleeps until the earliest pending retry is due, or at most {@link #RESCAN} (a row another server of
+ * a cluster left behind, a simulated clock moved forward); a round looks first (one statement) and
+ * locks only when something is due. A round that failed (the database away) runs again after
+ * {@link #AFTER_FAILURE}.
  */
 public final class WebhookNotifier implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WebhookNotifier.class);
     private static final Duration MAX_BACKOFF = Duration.ofHours(1);
+    /** The longest sleep with nothing due: one statement each time. */
+    static final Duration RESCAN = Duration.ofSeconds(10);
+    /** The next round after one that failed, or that found a due row locked by another server's worker. */
+    static final Duration AFTER_FAILURE = Duration.ofMillis(200);
 
     private final Jdbi jdbi;
     private final Clock clock;
@@ -37,6 +49,8 @@ public final class WebhookNotifier implements AutoCloseable {
     private final ScheduledExecutorService worker =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("srg-webhooks").daemon().factory());
     private final AtomicBoolean woken = new AtomicBoolean();
+    // touched only on the worker's thread
+    private ScheduledFuture<?> next;
 
     public WebhookNotifier(Jdbi jdbi, Clock clock, MonitorConfig config, AlertRuleManager rules, SrgMetrics metrics) {
         this.jdbi = requireNonNull(jdbi, "jdbi is null");
@@ -49,7 +63,7 @@ public final class WebhookNotifier implements AutoCloseable {
 
     public void start() {
         rules.onNotification(this::wake);
-        worker.scheduleWithFixedDelay(this::deliverDue, 0, 200, TimeUnit.MILLISECONDS);
+        worker.execute(this::deliverDue);
     }
 
     /** Delivers what is due now rather than at the next poll. */
@@ -62,15 +76,42 @@ public final class WebhookNotifier implements AutoCloseable {
         }
     }
 
-    /** Sends every notification that is due, one at a time, oldest first. */
+    /** Sends every notification that is due, one at a time, oldest first; then sleeps until the next is due. */
     void deliverDue() {
+        Duration sleep;
         try {
-            while (deliverOne()) {
-                // next
+            sleep = untilNextDue();
+            if (sleep.isZero()) {
+                while (deliverOne()) {
+                    // next
+                }
+                sleep = untilNextDue();
+                if (sleep.isZero()) {
+                    sleep = AFTER_FAILURE; // due, but locked: another server's worker is sending it
+                }
             }
         } catch (RuntimeException e) {
             LOG.warn("webhook delivery failed (it runs again): {}", e.toString());
+            sleep = AFTER_FAILURE;
         }
+        if (next != null) {
+            next.cancel(false);
+        }
+        try {
+            next = worker.schedule(this::deliverDue, sleep.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            // closed
+        }
+    }
+
+    /** How long until the earliest pending notification is due (none: {@link #RESCAN}). */
+    private Duration untilNextDue() {
+        Optional<Instant> due = jdbi.withHandle(h -> new AlertRuleDao(h).nextDue());
+        if (due.isEmpty()) {
+            return RESCAN;
+        }
+        Duration d = Duration.between(clock.instant(), due.get());
+        return d.isNegative() ? Duration.ZERO : d.compareTo(RESCAN) > 0 ? RESCAN : d;
     }
 
     private boolean deliverOne() {

@@ -16,6 +16,7 @@ import java.util.Properties;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
@@ -29,7 +30,11 @@ import org.slf4j.LoggerFactory;
  * used through Jdbi with explicit SQL. The store is the truth; memory state is rebuilt from it.
  *
  * <p>The database may go away while srg runs (a crashed or restarted server, a network cut). A
- * probe on its own connection notices within {@link #PROBE_EVERY}; while the database is away every
+ * probe on its own connection looks every {@link #CHECK_EVERY}, and at once when a use of the pool
+ * failed to reach it or the embedded PostgreSQL's supervisor saw it die ({@link #suspect()}): a call
+ * that meets the loss answers 503 and the probe confirms it within milliseconds; with no calls,
+ * readiness follows within {@link #CHECK_EVERY} (it was every 250 ms, four statements a second on an
+ * idle server: issue 17). While the database is away every
  * new use of the pool fails at once with {@link UnavailableException} (so callers answer 503 in
  * milliseconds instead of waiting out a pool timeout), and the probe reconnects with backoff
  * (up to {@link #MAX_BACKOFF}). Connections made before the loss are evicted, so the pool only
@@ -37,6 +42,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class Database implements AutoCloseable {
     private static final org.slf4j.Logger LOG = LoggerFactory.getLogger(Database.class);
+    /** How often the probe looks while the database answers. */
+    static final Duration CHECK_EVERY = Duration.ofSeconds(2);
+    /** The first reconnection's delay once the database is lost (then doubled up to {@link #MAX_BACKOFF}). */
     static final Duration PROBE_EVERY = Duration.ofMillis(250);
     static final Duration MAX_BACKOFF = Duration.ofSeconds(2);
     /** How long a caller may wait for a pooled connection while the database is up (a busy pool). */
@@ -54,6 +62,7 @@ public final class Database implements AutoCloseable {
     private Connection probe;
     private long backoffMillis;
     private long nextAttemptNanos;
+    private ScheduledFuture<?> nextTick;
 
     private Database(HikariDataSource pool, String url, Properties probeProperties) {
         this.pool = pool;
@@ -93,7 +102,7 @@ public final class Database implements AutoCloseable {
             throw e;
         }
         Database db = new Database(ds, jdbcUrl, probeProperties);
-        db.prober.scheduleWithFixedDelay(db::tick, PROBE_EVERY.toMillis(), PROBE_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+        db.prober.execute(db::tick);
         return db;
     }
 
@@ -187,7 +196,21 @@ public final class Database implements AutoCloseable {
         return false;
     }
 
+    /** One look (on the prober's thread), then the next one: in {@link #CHECK_EVERY} while up, at the backoff's time while down. */
     private void tick() {
+        look();
+        if (nextTick != null) {
+            nextTick.cancel(false);
+        }
+        long delay = up ? CHECK_EVERY.toMillis() : Math.max(0, TimeUnit.NANOSECONDS.toMillis(nextAttemptNanos - System.nanoTime()));
+        try {
+            nextTick = prober.schedule(this::tick, delay, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // closed
+        }
+    }
+
+    private void look() {
         try {
             if (up) {
                 if (!probeOk()) {

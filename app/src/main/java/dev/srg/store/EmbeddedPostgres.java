@@ -66,8 +66,9 @@ public final class EmbeddedPostgres implements AutoCloseable {
     private volatile Process postmaster;
     /** A postmaster left by a killed srg and taken over (not this JVM's child), until it is started again. */
     private volatile ProcessHandle adopted;
-    private Runnable onRestarted = () -> { };
+    private Runnable onChange = () -> { };
     private ScheduledExecutorService supervisor;
+    private final Watch watch = new Watch();
 
     private EmbeddedPostgres(Path pgData, Path binaries, int port, String password, boolean asRoot) {
         this.pgData = pgData;
@@ -117,18 +118,41 @@ public final class EmbeddedPostgres implements AutoCloseable {
      * Watches the postmaster from now on and starts the server again (same port, same data)
      * whenever it dies, retrying with backoff up to {@link #MAX_RESTART_BACKOFF}: its children
      * must all have exited before PostgreSQL agrees to start on the same shared memory.
+     * {@code onChange} runs when its death is noticed and again when it runs again (the store's
+     * probe looks then rather than at its next tick).
+     *
+     * <p>The postmaster is this JVM's child: the JDK's reaper learns of its exit at once, so the watch
+     * runs then, not on a timer (issue 17: an idle server costs next to nothing). One adopted from a
+     * killed srg (not a child) is looked at every {@link #WATCH_EVERY} until it is started again.
      */
-    public void supervise(Runnable onRestarted) {
-        requireNonNull(onRestarted, "onRestarted is null");
+    public void supervise(Runnable onChange) {
+        requireNonNull(onChange, "onChange is null");
         synchronized (lifecycle) {
             if (supervisor != null || closing) {
                 return;
             }
-            this.onRestarted = onRestarted;
+            this.onChange = onChange;
             supervisor = Executors.newSingleThreadScheduledExecutor(
                     Thread.ofPlatform().name("srg-postgres-supervisor").daemon().factory());
-            supervisor.scheduleWithFixedDelay(new Watch(), WATCH_EVERY.toMillis(), WATCH_EVERY.toMillis(),
-                    TimeUnit.MILLISECONDS);
+            watchNext();
+        }
+    }
+
+    /** The watch's next look: when the postmaster exits (a child), or in {@link #WATCH_EVERY} (adopted). */
+    private void watchNext() {
+        Process p = postmaster;
+        if (p != null) {
+            p.onExit().thenRun(() -> lookIn(0));
+        } else {
+            lookIn(WATCH_EVERY.toMillis());
+        }
+    }
+
+    private void lookIn(long millis) {
+        try {
+            supervisor.schedule(watch, millis, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closed
         }
     }
 
@@ -213,15 +237,19 @@ public final class EmbeddedPostgres implements AutoCloseable {
     private static final Duration WATCH_EVERY = Duration.ofMillis(200);
     private static final Duration MAX_RESTART_BACKOFF = Duration.ofSeconds(5);
 
+    /** Runs on the supervisor's thread only. */
     private final class Watch implements Runnable {
         private long backoffMillis;
-        private long nextAttemptNanos;
         private long downSinceNanos;
 
         @Override
         public void run() {
-            if (closing || running()) {
+            if (closing) {
+                return;
+            }
+            if (running()) {
                 backoffMillis = 0;
+                watchNext();
                 return;
             }
             long now = System.nanoTime();
@@ -237,20 +265,28 @@ public final class EmbeddedPostgres implements AutoCloseable {
                 }
                 downSinceNanos = now;
                 backoffMillis = WATCH_EVERY.toMillis();
-            } else if (now - nextAttemptNanos < 0) {
-                return;
+                changed();
             }
             try {
                 restart();
-                onRestarted.run();
+                changed();
                 LOG.info("the embedded PostgreSQL runs again (pid {}) after {} ms", postmasterPid,
                         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - downSinceNanos));
                 backoffMillis = 0;
+                watchNext();
             } catch (IOException | RuntimeException e) {
                 LOG.warn("starting the embedded PostgreSQL again failed (next try in {} ms): {}", backoffMillis,
                         e.getMessage());
-                nextAttemptNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMillis);
+                lookIn(backoffMillis);
                 backoffMillis = Math.min(backoffMillis * 2, MAX_RESTART_BACKOFF.toMillis());
+            }
+        }
+
+        private void changed() {
+            try {
+                onChange.run();
+            } catch (RuntimeException e) {
+                LOG.warn("the embedded PostgreSQL's watcher failed: {}", e.toString());
             }
         }
     }

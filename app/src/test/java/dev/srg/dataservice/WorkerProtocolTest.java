@@ -77,4 +77,40 @@ class WorkerProtocolTest {
             old.join(5000);
         }
     }
+
+    @Test
+    void aWorkerThatNeverAnswersIsGivenUpAtTheDeadlineAlsoAfterAnIdlePause() throws Exception {
+        // the deadlines' sweep runs only while a call is in flight (issue 17: an idle server); a call after
+        // a quiet spell must start it again, or it would wait for the worker for ever
+        Path socket = dir.resolve(WorkerProtocol.SOCKET);
+        List<SocketChannel> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+             WorkerClient client = new WorkerClient()) {
+            server.bind(UnixDomainSocketAddress.of(socket));
+            Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    while (true) {
+                        held.add(server.accept()); // reads nothing, answers nothing
+                    }
+                } catch (java.io.IOException e) {
+                    // closed
+                }
+            });
+            WorkerProtocol.Request r = new WorkerProtocol.Request(null, null, "SELECT 1", List.of(), null, null, 1, 1000);
+            WorkerSource source = new WorkerSource("ds-1@ab", Map.of("type", "POSTGRESQL", "host", "h", "port", 5432,
+                    "database", "d", "user", "u", "password", "p"));
+            for (int round = 0; round < 3; round++) {
+                long t0 = System.nanoTime();
+                assertThatThrownBy(() -> client.call("run-1", () -> WorkerEndpoint.unix(socket), null, 2, source, r, 300))
+                        .isInstanceOf(WorkerClient.NoAnswer.class);
+                long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+                assertThat(millis).as("round %d: given up after (ms)", round).isBetween(290L, 300L + 1500L);
+                Thread.sleep(4 * WorkerClient.SWEEP_MILLIS); // the sweep finds nothing in flight and stops
+            }
+        } finally {
+            for (SocketChannel c : held) {
+                c.close();
+            }
+        }
+    }
 }

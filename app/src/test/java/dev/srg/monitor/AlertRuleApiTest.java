@@ -195,6 +195,14 @@ class AlertRuleApiTest {
         assertThat(failed.get("attempts").asInt()).isEqualTo(6);
         assertThat(failed.get("lastError").asString()).contains("HTTP 503");
         assertThat(receiver.at("/never")).hasSize(6);
+        // each retry at its time: not before its backoff, and not a poll's or a rescan's period later (the
+        // notifier sleeps until the next retry is due, WebhookNotifier.RESCAN when none is)
+        List<WebhookReceiver.Received> tries = receiver.at("/never");
+        for (int i = 1; i < tries.size(); i++) {
+            long gap = TimeUnit.NANOSECONDS.toMillis(tries.get(i).atNanos() - tries.get(i - 1).atNanos());
+            long backoff = 100L << (i - 1);
+            assertThat(gap).as("gap before attempt %d (ms)", i + 1).isBetween(backoff - 5, backoff + 1000);
+        }
         admin().delete("alert-rules/" + id);
         admin().delete("alert-rules/" + gives);
     }

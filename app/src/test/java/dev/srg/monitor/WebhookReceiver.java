@@ -15,7 +15,8 @@ import tools.jackson.databind.JsonNode;
 
 /** A real HTTP receiver of webhooks on loopback: records every request per path, fails when told to. */
 public final class WebhookReceiver implements AutoCloseable {
-    public record Received(String path, String eventId, int attempt, int status, JsonNode body) {}
+    /** One request; {@code atNanos}: when it came (System.nanoTime()). */
+    public record Received(String path, String eventId, int attempt, int status, JsonNode body, long atNanos) {}
 
     private final HttpServer server;
     private final List<Received> received = new CopyOnWriteArrayList<>();
@@ -29,6 +30,7 @@ public final class WebhookReceiver implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         server.createContext("/", exchange -> {
+            long at = System.nanoTime();
             String path = exchange.getRequestURI().getPath();
             byte[] body = exchange.getRequestBody().readAllBytes();
             AtomicInteger fail = failures.get(path);
@@ -36,7 +38,7 @@ public final class WebhookReceiver implements AutoCloseable {
             String attempt = exchange.getRequestHeaders().getFirst("X-Srg-Delivery-Attempt");
             received.add(new Received(path, exchange.getRequestHeaders().getFirst("X-Srg-Event-Id"),
                     attempt == null ? 0 : Integer.parseInt(attempt), status,
-                    Json.MAPPER.readTree(new String(body, StandardCharsets.UTF_8))));
+                    Json.MAPPER.readTree(new String(body, StandardCharsets.UTF_8)), at));
             exchange.sendResponseHeaders(status, -1);
             exchange.close();
         });

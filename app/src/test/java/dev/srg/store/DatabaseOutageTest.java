@@ -94,6 +94,9 @@ class DatabaseOutageTest {
 
         stop.run();
 
+        // with no call at all, readiness follows within the probe's period (Database.CHECK_EVERY) and its look
+        Awaitility.await().atMost(Database.CHECK_EVERY.plusSeconds(3)).pollInterval(Duration.ofMillis(50))
+                .until(() -> anonymous.get("/readyz").status() == 503);
         // noticed within moments, not after a 15 s pool timeout
         Awaitility.await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50))
                 .until(() -> admin.get("vpcs").status() == 503);
