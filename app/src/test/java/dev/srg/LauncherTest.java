@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * a demo starts it the first time a new jar runs, a command that ends at once ({@code demo --exit},
  * a smoke test) does not, since the run would go on for a minute or more after the command
  * returned. Runs the real launcher in a copy of the repository's layout around a small jar whose
- * main does nothing and whose training class leaves a mark; and the order of the server's JVM options.
+ * main does nothing and whose training class leaves a mark; the order of the server's JVM options;
+ * the load client's.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class LauncherTest {
@@ -66,6 +67,18 @@ class LauncherTest {
         assertThat(server.lastIndexOf("-Xmx300m")).isGreaterThan(server.indexOf("-Xmx160m"));
         // the JVM takes the launcher's options (--help: no training run)
         assertThat(launch(root, "server", "--help")).isZero();
+    }
+
+    @Test
+    void theLoadClientCompilesWithC1AtItsDefaultThresholds(@TempDir Path tmp) throws Exception {
+        // srg load measures a server on the same cores: C1 only and the serial collector, as for a
+        // call, but not a call's tenfold compile thresholds (it is a loop of thousands of requests)
+        Path root = layout(tmp.resolve("root"), tmp.resolve("trained"));
+        List<String> load = dryRun(root, Map.of(), "load");
+        assertThat(load).contains("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData");
+        assertThat(load).noneMatch(o -> o.startsWith("-XX:Tier3"));
+        List<String> call = dryRun(root, Map.of(), "rg", "list");
+        assertThat(call).contains("-XX:TieredStopAtLevel=1", "-XX:Tier3InvocationThreshold=2000");
     }
 
     private static List<String> dryRun(Path root, Map<String, String> env, String... args) throws Exception {

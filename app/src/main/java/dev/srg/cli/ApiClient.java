@@ -26,9 +26,17 @@ public final class ApiClient {
     /** The CLI's: names where ids go (see {@link Names}); null for the demo and other code that has ids. */
     private final Names names;
 
-    /** For long-lived callers (the demo, {@code srg load}): the JDK's client, connections kept and shared by threads. */
+    /** For the demo: the JDK's client, connections kept and shared by threads. */
     public ApiClient(String baseUrl, String token) {
         this(trimmed(baseUrl), token, false, new JdkTransport(baseUrl));
+    }
+
+    /**
+     * For {@code srg load}: srg's own HTTP/1.1 client keeping its connections ({@link Http1#keepingConnections()}),
+     * each request sent and answered on the caller's thread.
+     */
+    static ApiClient keepingConnections(String baseUrl, String token) {
+        return new ApiClient(trimmed(baseUrl), token, false, Http1.keepingConnections());
     }
 
     /** The name-resolving client's own lookups go through the same transport. */

@@ -12,6 +12,9 @@ import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
@@ -20,25 +23,50 @@ import javax.net.ssl.SSLSocketFactory;
  * One HTTP/1.1 request on its own connection, over a plain socket or TLS for https: what a CLI call
  * needs. The JDK's HttpClient starts a selector thread and an executor and runs a few hundred
  * classes of its own, about 60 % of the CPU of a one-call CLI command (issue 17, docs/benchmarks.md);
- * this is a few dozen lines of the protocol. Long-lived callers ({@code srg load}, the demo) keep the
- * JDK's client and its pooled connections ({@link ApiClient.JdkTransport}).
+ * this is a few dozen lines of the protocol. The demo keeps the JDK's client and its pooled
+ * connections ({@link ApiClient.JdkTransport}).
+ *
+ * <p>{@link #keepingConnections()} (for {@code srg load}): an answer read to its end gives its
+ * connection back for the next request (HTTP/1.1 keep-alive), which the calling thread then uses
+ * itself: a blocking read on the caller's thread, no selector thread and no hand-off between
+ * threads per request, the JDK client's cost that was as large as the server's submit path (issue 17,
+ * ninth round). A connection idle for {@link #KEEP_IDLE_MS} is not reused, long before a server
+ * would close it (Jetty's idle timeout is 30 s), so a request never goes out on a connection the
+ * server is closing and nothing is ever sent twice.
  */
 final class Http1 implements ApiClient.Transport {
     static final int CONNECT_TIMEOUT_MS = 10_000;
     /** Waiting for an answer; a stream's body (a followed log) may be quiet for as long as it likes. */
     static final int ANSWER_TIMEOUT_MS = 600_000;
     private static final int MAX_LINE = 65_536;
+    /** How long a kept connection may have been idle and still be used. */
+    static final long KEEP_IDLE_MS = 2_000;
 
     /** For https: the JDK's default (its trust store, javax.net.ssl.* properties), made only when an https URL is called. */
     private final java.util.function.Supplier<SSLSocketFactory> tls;
+    /** Idle kept connections by scheme, host and port; null: a connection per request. */
+    private final Map<String, ConcurrentLinkedDeque<Kept>> idle;
 
     Http1() {
         this(() -> (SSLSocketFactory) SSLSocketFactory.getDefault());
     }
 
     Http1(java.util.function.Supplier<SSLSocketFactory> tls) {
-        this.tls = java.util.Objects.requireNonNull(tls);
+        this(tls, false);
     }
+
+    Http1(java.util.function.Supplier<SSLSocketFactory> tls, boolean keepAlive) {
+        this.tls = java.util.Objects.requireNonNull(tls);
+        this.idle = keepAlive ? new ConcurrentHashMap<>() : null;
+    }
+
+    /** A client that keeps connections between requests (a long-lived caller's: {@code srg load}). */
+    static Http1 keepingConnections() {
+        return new Http1(() -> (SSLSocketFactory) SSLSocketFactory.getDefault(), true);
+    }
+
+    /** A connection between two requests: its socket, the buffered stream it answers on, since when it is idle. */
+    private record Kept(Socket socket, InputStream in, long idleSinceNanos) {}
 
     @Override
     public ApiClient.Response send(String method, String url, String token, String json, boolean stream) throws IOException {
@@ -50,27 +78,40 @@ final class Http1 implements ApiClient.Transport {
         }
         String bare = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
         int port = uri.getPort() >= 0 ? uri.getPort() : tls ? 443 : 80;
-        Socket socket = new Socket();
+        String key = (tls ? "https://" : "http://") + host + ":" + port;
+        Kept kept = idle == null ? null : take(key);
+        Socket socket;
+        InputStream in;
+        if (kept != null) {
+            socket = kept.socket();
+            in = kept.in();
+        } else {
+            socket = new Socket();
+            in = null;
+        }
         try {
-            try {
-                socket.connect(new InetSocketAddress(bare, port), CONNECT_TIMEOUT_MS);
-            } catch (SocketTimeoutException e) {
-                throw new SocketTimeoutException("connection timed out");
+            if (kept == null) {
+                try {
+                    socket.connect(new InetSocketAddress(bare, port), CONNECT_TIMEOUT_MS);
+                } catch (SocketTimeoutException e) {
+                    throw new SocketTimeoutException("connection timed out");
+                }
+                socket.setTcpNoDelay(true);
+                if (tls) {
+                    socket = tls(socket, bare, port);
+                }
+                in = new BufferedInputStream(socket.getInputStream());
             }
-            socket.setTcpNoDelay(true);
             socket.setSoTimeout(ANSWER_TIMEOUT_MS);
-            if (tls) {
-                socket = tls(socket, bare, port);
-            }
             OutputStream out = socket.getOutputStream();
-            out.write(request(method, uri, host, token, json));
+            out.write(request(method, uri, host, token, json, idle != null));
             out.flush();
-            InputStream in = new BufferedInputStream(socket.getInputStream());
             int status;
             do {
                 status = status(line(in));
                 long length = -1;
                 boolean chunked = false;
+                boolean close = false;
                 for (String header = line(in); !header.isEmpty(); header = line(in)) {
                     int colon = header.indexOf(':');
                     String name = colon < 0 ? header : header.substring(0, colon).strip().toLowerCase(Locale.ROOT);
@@ -79,6 +120,8 @@ final class Http1 implements ApiClient.Transport {
                         length = Long.parseLong(value);
                     } else if (name.equals("transfer-encoding")) {
                         chunked = value.toLowerCase(Locale.ROOT).endsWith("chunked");
+                    } else if (name.equals("connection")) {
+                        close = value.toLowerCase(Locale.ROOT).contains("close");
                     }
                 }
                 if (status >= 200) {
@@ -86,14 +129,38 @@ final class Http1 implements ApiClient.Transport {
                         socket.setSoTimeout(0);
                     }
                     boolean empty = method.equals("HEAD") || status == 204 || status == 304;
-                    InputStream body = empty ? InputStream.nullInputStream() : chunked ? new Chunked(in) : length >= 0 ? new Sized(in, length) : in;
-                    return new ApiClient.Response(status, new Closing(body, socket));
+                    Body body = empty ? new Sized(in, 0) : chunked ? new Chunked(in) : length >= 0 ? new Sized(in, length) : null;
+                    if (body == null) {
+                        return new ApiClient.Response(status, new Closing(in, socket));   // the body ends with the connection
+                    }
+                    return new ApiClient.Response(status, idle == null || close ? new Closing(body, socket)
+                            : new Returning(body, socket, in, key));
                 }
             } while (true);
         } catch (IOException | RuntimeException e) {
             socket.close();
             throw e;
         }
+    }
+
+    /** An idle kept connection to this server, young enough to use; those too old are closed. */
+    private Kept take(String key) {
+        ConcurrentLinkedDeque<Kept> q = idle.get(key);
+        if (q == null) {
+            return null;
+        }
+        long now = System.nanoTime();
+        for (Kept k = q.pollFirst(); k != null; k = q.pollFirst()) {
+            if (now - k.idleSinceNanos() < KEEP_IDLE_MS * 1_000_000) {
+                return k;
+            }
+            try {
+                k.socket().close();
+            } catch (IOException e) {
+                // closing an idle connection: nothing to do about it
+            }
+        }
+        return null;
     }
 
     private Socket tls(Socket plain, String host, int port) throws IOException {
@@ -105,12 +172,12 @@ final class Http1 implements ApiClient.Transport {
         return s;
     }
 
-    private static byte[] request(String method, URI uri, String host, String token, String json) {
+    private static byte[] request(String method, URI uri, String host, String token, String json, boolean keepAlive) {
         String target = (uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath())
                 + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
         StringBuilder head = new StringBuilder(256).append(method).append(' ').append(target).append(" HTTP/1.1\r\n")
                 .append("Host: ").append(host).append(uri.getPort() >= 0 ? ":" + uri.getPort() : "").append("\r\n")
-                .append("User-Agent: srg\r\nConnection: close\r\n");
+                .append(keepAlive ? "User-Agent: srg\r\n" : "User-Agent: srg\r\nConnection: close\r\n");
         if (token != null) {
             if (token.indexOf('\r') >= 0 || token.indexOf('\n') >= 0) {
                 throw new IllegalArgumentException("the API token contains a line break");
@@ -169,6 +236,9 @@ final class Http1 implements ApiClient.Transport {
             byte[] one = new byte[1];
             return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
+
+        /** Whether the body has been read to its end (the connection is then at the next answer). */
+        abstract boolean finished();
     }
 
     /** A body of Content-Length bytes. */
@@ -191,6 +261,11 @@ final class Http1 implements ApiClient.Transport {
             }
             left -= n;
             return n;
+        }
+
+        @Override
+        boolean finished() {
+            return left == 0;
         }
     }
 
@@ -234,6 +309,11 @@ final class Http1 implements ApiClient.Transport {
             }
             return n;
         }
+
+        @Override
+        boolean finished() {
+            return done;
+        }
     }
 
     /** Closing the body closes the connection. */
@@ -248,6 +328,36 @@ final class Http1 implements ApiClient.Transport {
         @Override
         public void close() throws IOException {
             socket.close();
+        }
+    }
+
+    /** Closing a body read to its end gives the connection back for the next request; else it closes it. */
+    private final class Returning extends FilterInputStream {
+        private final Body body;
+        private final Socket socket;
+        private final InputStream connection;
+        private final String key;
+        private boolean closed;
+
+        Returning(Body body, Socket socket, InputStream connection, String key) {
+            super(body);
+            this.body = body;
+            this.socket = socket;
+            this.connection = connection;
+            this.key = key;
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (body.finished() && !socket.isClosed()) {
+                idle.computeIfAbsent(key, k -> new ConcurrentLinkedDeque<>()).addFirst(new Kept(socket, connection, System.nanoTime()));
+            } else {
+                socket.close();
+            }
         }
     }
 }

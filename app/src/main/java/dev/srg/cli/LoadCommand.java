@@ -69,9 +69,15 @@ public final class LoadCommand implements Callable<Integer> {
             System.err.println("error: give --token-file or set SRG_TOKEN");
             return 2;
         }
-        ApiClient api = new ApiClient(base, token);
+        // srg's own HTTP/1.1 client, its connections kept: each request is written and its answer read on
+        // the submitting thread (the JDK's HttpClient handed every request between the caller, its
+        // selector thread and its executor: the client's CPU per task, on the server's two cores)
+        ApiClient api = ApiClient.keepingConnections(base, token);
         int cores = Math.max(2, specCu != null ? specCu : Runtime.getRuntime().availableProcessors());
         Target target = setUp(api, cores);
+        // every submission has the same body: written once, not per call
+        String body = JsonTree.write(Map.of("workspaceId", target.workspaceId(), "type", "SHELL",
+                "script", script, "cu", cu, "timeoutSeconds", 600));
         System.out.printf("load: %d tasks of %s CU, %s, a %d-CU group, against %s%n", tasks, cu.toPlainString(),
                 oneAtATime ? "one at a time" : clients + " clients", cores, base);
 
@@ -79,13 +85,14 @@ public final class LoadCommand implements Callable<Integer> {
         List<String> ids = Collections.synchronizedList(new ArrayList<>());
         List<Double> submitLatencyMs = Collections.synchronizedList(new ArrayList<>());
         AtomicInteger failures = new AtomicInteger();
+        long cpuAtStart = cpuNanos();
         long start = System.nanoTime();
         if (oneAtATime) {
             for (int i = 0; i < tasks; i++) {
                 if (i > 0 && gapMillis > 0) {
                     Thread.sleep(gapMillis);
                 }
-                String id = submit(api, target, ids, submittedEpoch, submitLatencyMs, failures);
+                String id = submit(api, body, ids, submittedEpoch, submitLatencyMs, failures);
                 if (id != null) {
                     waitUntilFinished(api, id);
                 }
@@ -97,7 +104,7 @@ public final class LoadCommand implements Callable<Integer> {
                     inFlight.acquire();
                     pool.submit(() -> {
                         try {
-                            submit(api, target, ids, submittedEpoch, submitLatencyMs, failures);
+                            submit(api, body, ids, submittedEpoch, submitLatencyMs, failures);
                         } finally {
                             inFlight.release();
                         }
@@ -106,6 +113,7 @@ public final class LoadCommand implements Callable<Integer> {
             }
         }
         long submitted = System.nanoTime();
+        long submitPhaseCpu = cpuAtStart < 0 ? -1 : cpuNanos() - cpuAtStart;
         while (!idle(api, target.groupId())) {
             Thread.sleep(20);
         }
@@ -155,6 +163,11 @@ public final class LoadCommand implements Callable<Integer> {
         report.put("all finished after (s)", String.format("%.2f", seconds));
         report.put("throughput (tasks/s, submit to all finished)", String.format("%.1f", ids.size() / seconds));
         report.put("submit call latency ms min/p50/p99/max", percentiles(submitLatencyMs));
+        report.put("submit call mean (ms)", String.format("%.1f", mean(submitLatencyMs)));
+        if (submitPhaseCpu >= 0 && !ids.isEmpty()) {
+            // what this client took from the machine's cores while the submissions went on
+            report.put("client CPU per submit, submit phase (ms)", String.format("%.2f", submitPhaseCpu / 1e6 / ids.size()));
+        }
         if (latency) {
             report.put("submit to first instruction ms min/p50/p99/max", percentiles(startLatencyMs));
         }
@@ -164,18 +177,17 @@ public final class LoadCommand implements Callable<Integer> {
         }
         if (reportFile != null) {
             writeReport(ids.size(), failures.get() + notSucceeded + withoutOutput, seconds, (submitted - start) / 1e9,
-                    submitLatencyMs);
+                    submitLatencyMs, submitPhaseCpu);
         }
         return failures.get() == 0 && notSucceeded == 0 && withoutOutput == 0 ? 0 : 1;
     }
 
-    private String submit(ApiClient api, Target target, List<String> ids, Map<String, Double> submittedEpoch,
+    private String submit(ApiClient api, String body, List<String> ids, Map<String, Double> submittedEpoch,
                           List<Double> submitLatencyMs, AtomicInteger failures) {
         try {
             Instant now = Instant.now();
             long t0 = System.nanoTime();
-            JsonNode r = api.post("/api/v1/instances", Map.of("workspaceId", target.workspaceId(), "type", "SHELL",
-                    "script", script, "cu", cu, "timeoutSeconds", 600));
+            JsonNode r = api.post("/api/v1/instances", body);
             submitLatencyMs.add((System.nanoTime() - t0) / 1e6);
             String id = r.get("id").asString();
             submittedEpoch.put(id, now.getEpochSecond() + now.getNano() / 1e9);
@@ -210,14 +222,29 @@ public final class LoadCommand implements Callable<Integer> {
         return page.get("items").isEmpty() ? 0 : 1;
     }
 
-    private void writeReport(int submitted, int failed, double seconds, double submitSeconds, List<Double> submitCallMs)
-            throws IOException {
-        List<String> lines = List.of("tasks=" + submitted, "failed=" + failed,
+    private void writeReport(int submitted, int failed, double seconds, double submitSeconds, List<Double> submitCallMs,
+                             long submitPhaseCpuNanos) throws IOException {
+        List<String> lines = new ArrayList<>(List.of("tasks=" + submitted, "failed=" + failed,
                 String.format("seconds=%.3f", seconds), String.format("submit_seconds=%.3f", submitSeconds),
                 String.format("tasks_per_second=%.2f", submitted / seconds),
                 // min p50 p99 max, space-separated for bench/run
-                "submit_call_ms=" + percentiles(submitCallMs).replace(" / ", " "));
+                "submit_call_ms=" + percentiles(submitCallMs).replace(" / ", " "),
+                String.format("submit_call_mean_ms=%.2f", mean(submitCallMs))));
+        if (submitPhaseCpuNanos >= 0 && submitted > 0) {
+            lines.add(String.format("client_cpu_ms_per_submit=%.3f", submitPhaseCpuNanos / 1e6 / submitted));
+        }
         Files.write(reportFile, lines);
+    }
+
+    /** This process's CPU time so far (all its threads, user and system), or -1 where the OS does not say. */
+    private static long cpuNanos() {
+        return ProcessHandle.current().info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(-1L);
+    }
+
+    private static double mean(List<Double> values) {
+        synchronized (values) {
+            return values.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+        }
     }
 
     private record Target(String groupId, String workspaceId) {}
