@@ -231,8 +231,10 @@ static int sigfd = -1;
  * base_nice + SRG_LAUNCH_NICE, below the server and its PostgreSQL, so that a submission's work
  * goes ahead of launches on a contended machine; a task (and its resolver) gets base_nice back. */
 static int base_nice, nice_lowered;
-/* The namespace made ahead that the launcher gave this supervisor, if any (fd -1: none). */
+/* The namespace made ahead that the launcher gave this supervisor, if any (fd -1: none), and
+ * where it says that its network step is done (the launcher's maker waits for that: see pool_refill). */
 static struct srg_pooled pooled = {-1, "", ""};
+static int network_done = -1;
 
 static void note_failure(const char *where) {
     limits_note = format("cgroup setup failed at %s; task runs without limits", where);
@@ -584,14 +586,23 @@ static void lower_priority(void) {
 static struct srg_pooled pool[POOL_MAX];
 static int pool_count, pool_target, pool_asked, maker_sock = -1;
 static pid_t maker_pid;
+/* Supervisors forked and not done with their network step yet (each writes a byte to done_pipe[1]
+ * when it is): the maker waits for them, so that making the next namespace (the kernel's rtnl lock,
+ * the CPU of a 2-core machine) never competes with a launch's own network step. A supervisor that
+ * dies first says nothing: DONE_TIMEOUT_MS after the last launch the maker goes on anyway. */
+#define DONE_TIMEOUT_MS 1000
+static int done_pipe[2] = {-1, -1}, not_done;
+static long long last_launch_ms;
 
 /* The maker: one namespace per request byte, answered "o <link> <address>" with its descriptor, or
  * "e <why>"; exits at the end of its socket (the launcher gone). */
-static void maker(int sock) {
-    const char *name = "srg-supervisor --namespace-pool"; /* what ps shows: not a supervisor */
-    if (cmdline_room > strlen(name)) {
+static void maker(int sock, const char *self_path) {
+    /* its command line: <binary> --namespace-pool (what ps shows; never a supervisor's) */
+    const char *mode = "--namespace-pool";
+    if (cmdline_room > strlen(self_path) + 1 + strlen(mode)) {
         memset(cmdline_area, 0, cmdline_room);
-        memcpy(cmdline_area, name, strlen(name));
+        memcpy(cmdline_area, self_path, strlen(self_path));
+        memcpy(cmdline_area + strlen(self_path) + 1, mode, strlen(mode));
     }
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -639,7 +650,7 @@ static void maker(int sock) {
 }
 
 /* Starts the maker (SRG_NET_POOL namespaces ahead, at most POOL_MAX); 0 when none is wanted. */
-static void pool_start(void) {
+static void pool_start(const char *self_path) {
     const char *want = getenv("SRG_NET_POOL");
     int n = want ? atoi(want) : 0;
     if (n <= 0) return;
@@ -661,7 +672,7 @@ static void pool_start(void) {
         if (syscall(SYS_close_range, 4U, ~0U, 0U) != 0) {
             for (int fd = 4; fd < 1024; fd++) close(fd);
         }
-        maker(3);
+        maker(3, self_path);
     }
     close(pair[1]);
     if (maker_pid < 0) {
@@ -670,6 +681,29 @@ static void pool_start(void) {
         return;
     }
     maker_sock = pair[0];
+    if (pipe2(done_pipe, O_CLOEXEC | O_NONBLOCK) != 0) done_pipe[0] = done_pipe[1] = -1;
+}
+
+/* How long the launcher may sleep before the maker must be asked anyway (poll's timeout). */
+static int pool_wait_ms(void) {
+    if (maker_sock < 0 || not_done == 0 || pool_count + pool_asked >= pool_target) return -1;
+    long long left = DONE_TIMEOUT_MS - (mono_ms() - last_launch_ms);
+    return left < 0 ? 0 : (int)left;
+}
+
+/* Closes every descriptor from 3 on but a and b (-1: none). */
+static void close_all_but(int a, int b) {
+    if (a > b) { int t = a; a = b; b = t; }
+    int from = 3;
+    int keep[2] = {a, b};
+    for (int i = 0; i < 2; i++) {
+        if (keep[i] < from) continue;
+        if (keep[i] > from && syscall(SYS_close_range, (unsigned)from, (unsigned)keep[i] - 1, 0U) != 0)
+            for (int fd = from; fd < keep[i]; fd++) close(fd);
+        from = keep[i] + 1;
+    }
+    if (syscall(SYS_close_range, (unsigned)from, ~0U, 0U) != 0)
+        for (int fd = from; fd < 1024; fd++) close(fd);
 }
 
 static void pool_stop(const char *why) {
@@ -679,8 +713,10 @@ static void pool_stop(const char *why) {
     fprintf(stderr, "srg-supervisor --launcher: no more network namespaces made ahead: %s\n", why);
 }
 
-/* Asks the maker for what the pool lacks. */
+/* Asks the maker for what the pool lacks, once no launch is in its network step. */
 static void pool_refill(void) {
+    if (not_done > 0 && mono_ms() - last_launch_ms < DONE_TIMEOUT_MS) return;
+    not_done = 0;
     while (maker_sock >= 0 && pool_count + pool_asked < pool_target) {
         if (send(maker_sock, "m", 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1) {
             pool_stop(strerror(errno));
@@ -752,17 +788,10 @@ static void launch_one(const char *self_path, const char *base, const char *dir)
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         signal(SIGPIPE, SIG_DFL);
-        unsigned first_closed = 3U;
-        if (taken.fd >= 0) {
-            if (taken.fd != 3 && dup3(taken.fd, 3, O_CLOEXEC) != 3) _exit(70);
-            if (taken.fd == 3) fcntl(3, F_SETFD, FD_CLOEXEC);
-            taken.fd = 3;
-            first_closed = 4U;
-        }
-        if (syscall(SYS_close_range, first_closed, ~0U, 0U) != 0) {
-            for (int fd = (int)first_closed; fd < 1024; fd++) close(fd);
-        }
+        /* both close-on-exec: the task never holds them */
+        close_all_but(taken.fd, done_pipe[1]);
         pooled = taken;
+        network_done = done_pipe[1];
         int null = open("/dev/null", O_RDONLY);
         char *log = format("%s/supervisor.log", dir);
         int out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
@@ -783,6 +812,10 @@ static void launch_one(const char *self_path, const char *base, const char *dir)
     }
     int forked = errno;
     if (taken.fd >= 0) close(taken.fd); /* the supervisor's now, or nobody's (a failed fork): it goes */
+    if (pid > 0 && done_pipe[1] >= 0) {
+        not_done++;
+        last_launch_ms = mono_ms();
+    }
     if (pid < 0) snprintf(reply, sizeof reply, "f %s %d\n", dir, forked);
     else snprintf(reply, sizeof reply, "s %s %d\n", dir, (int)pid);
     write_all(1, reply);
@@ -805,7 +838,7 @@ static int launcher(int argc, char **argv) {
     srg_net_preload();
     /* the pool: its first namespace made before "ready", so the server can say whether it works */
     char why[200] = "";
-    pool_start();
+    pool_start(self_path);
     pool_refill();
     if (maker_sock >= 0) {
         struct pollfd first = {maker_sock, POLLIN, 0};
@@ -824,8 +857,10 @@ static int launcher(int argc, char **argv) {
     char buf[8192];
     size_t have = 0;
     for (;;) {
-        struct pollfd fds[3] = {{0, POLLIN, 0}, {children, POLLIN, 0}, {maker_sock, POLLIN, 0}};
-        if (poll(fds, 3, -1) < 0) {
+        struct pollfd fds[4] = {{0, POLLIN, 0}, {children, POLLIN, 0}, {maker_sock, POLLIN, 0}, {done_pipe[0], POLLIN, 0}};
+        int ready_fds = poll(fds, 4, pool_wait_ms());
+        if (ready_fds == 0) pool_refill(); /* a supervisor did not say it was done: the maker goes on */
+        if (ready_fds < 0) {
             if (errno == EINTR) continue;
             return 70;
         }
@@ -847,6 +882,12 @@ static int launcher(int argc, char **argv) {
         }
         if (maker_sock >= 0 && fds[2].revents) {
             pool_receive(why, sizeof why);
+            pool_refill();
+        }
+        if (fds[3].revents) {
+            char done[64];
+            ssize_t n;
+            while ((n = read(done_pipe[0], done, sizeof done)) > 0) not_done = not_done > n ? not_done - (int)n : 0;
             pool_refill();
         }
         if (fds[0].revents) {
@@ -924,6 +965,11 @@ static int supervise(const char *dir) {
     }
     if (pooled.fd >= 0) close(pooled.fd); /* not used (no network, or a cancel): it goes now */
     pooled.fd = -1;
+    if (network_done >= 0) {
+        if (write(network_done, "d", 1) < 0) {} /* a full pipe: the launcher's timeout stands in */
+        close(network_done);
+        network_done = -1;
+    }
     char *cap_text = xstrdup(var("OUTPUT_CAP"));
     output_note = format("output kept up to %s bytes", cap_text);
     handle_signals();
