@@ -232,7 +232,8 @@ static int sigfd = -1;
  * goes ahead of launches on a contended machine; a task (and its resolver) gets base_nice back. */
 static int base_nice, nice_lowered;
 /* The namespace made ahead that the launcher gave this supervisor, if any (fd -1: none), and
- * where it says that its network step is done (the launcher's maker waits for that: see pool_refill). */
+ * where its task says that its launch is done, just before its exec (the launcher's maker waits
+ * for that: see pool_refill). */
 static struct srg_pooled pooled = {-1, "", ""};
 static int network_done = -1;
 
@@ -491,6 +492,9 @@ static void exec_task(const char *dir, char **argv, char **task_env, int out_wri
             child_failed(dir, "could not switch to uid %s: %s\n", uid);
     }
     environ = task_env; /* env -i: only the task's environment; its PATH finds the program */
+    /* the launch is done but for the exec: the launcher's maker may make the next namespace now
+     * (the descriptor is close-on-exec: the task never holds it) */
+    if (network_done >= 0 && write(network_done, "d", 1) < 0) {}
     execvp(argv[0], argv);
     fprintf(stderr, "srg-supervisor: failed to execute %s: %s\n", argv[0], strerror(errno));
     _exit(errno == ENOENT ? 127 : 126);
@@ -586,10 +590,11 @@ static void lower_priority(void) {
 static struct srg_pooled pool[POOL_MAX];
 static int pool_count, pool_target, pool_asked, maker_sock = -1;
 static pid_t maker_pid;
-/* Supervisors forked and not done with their network step yet (each writes a byte to done_pipe[1]
- * when it is): the maker waits for them, so that making the next namespace (the kernel's rtnl lock,
- * the CPU of a 2-core machine) never competes with a launch's own network step. A supervisor that
- * dies first says nothing: DONE_TIMEOUT_MS after the last launch the maker goes on anyway. */
+/* Supervisors forked whose launch is not done yet (their task writes a byte to done_pipe[1] just
+ * before its exec; the supervisor does when it starts no task): the maker waits for them, so that
+ * making the next namespace (the kernel's rtnl lock, the CPU of a 2-core machine) never competes
+ * with a launch's own network step or its task's start. A launch that dies first says nothing:
+ * DONE_TIMEOUT_MS after the last launch the maker goes on anyway. */
 #define DONE_TIMEOUT_MS 1000
 static int done_pipe[2] = {-1, -1}, not_done;
 static long long last_launch_ms;
@@ -965,11 +970,6 @@ static int supervise(const char *dir) {
     }
     if (pooled.fd >= 0) close(pooled.fd); /* not used (no network, or a cancel): it goes now */
     pooled.fd = -1;
-    if (network_done >= 0) {
-        if (write(network_done, "d", 1) < 0) {} /* a full pipe: the launcher's timeout stands in */
-        close(network_done);
-        network_done = -1;
-    }
     char *cap_text = xstrdup(var("OUTPUT_CAP"));
     output_note = format("output kept up to %s bytes", cap_text);
     handle_signals();
@@ -1022,6 +1022,9 @@ static int supervise(const char *dir) {
             } else {
                 setpgid(task, task);
             }
+            /* the task says when it is done with its launch (just before its exec) */
+            if (network_done >= 0) close(network_done);
+            network_done = -1;
             /* only the task holds the pipe now: its end comes when the task's last process is gone */
             close(pipefd[1]);
             long long timeout = atoll(var("TIMEOUT_MS"));
@@ -1045,6 +1048,12 @@ static int supervise(const char *dir) {
                 }
             }
         }
+    }
+    if (network_done >= 0) {
+        /* no task was started (a cancel, a failed launch): the launch is over all the same */
+        if (write(network_done, "d", 1) < 0) {} /* a full pipe: the launcher's timeout stands in */
+        close(network_done);
+        network_done = -1;
     }
     char *finished_at = epoch_text();
     if (stop_reason) task_rc = -1;
