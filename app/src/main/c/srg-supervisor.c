@@ -494,7 +494,12 @@ static void exec_task(const char *dir, char **argv, char **task_env, int out_wri
     environ = task_env; /* env -i: only the task's environment; its PATH finds the program */
     /* the launch is done but for the exec: the launcher's maker may make the next namespace now
      * (the descriptor is close-on-exec: the task never holds it) */
-    if (network_done >= 0 && write(network_done, "d", 1) < 0) {}
+    if (network_done >= 0) {
+        /* a launcher that died has left the pipe without a reader: EPIPE, never a SIGPIPE to the task */
+        signal(SIGPIPE, SIG_IGN);
+        if (write(network_done, "d", 1) < 0) {}
+        signal(SIGPIPE, SIG_DFL);
+    }
     execvp(argv[0], argv);
     fprintf(stderr, "srg-supervisor: failed to execute %s: %s\n", argv[0], strerror(errno));
     _exit(errno == ENOENT ? 127 : 126);
