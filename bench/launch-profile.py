@@ -57,7 +57,9 @@ for e in events:
     task = int(forks[0][5], 16)
     first = lambda xs: xs[0][0] if xs else None
     jsh = first(of(pid, 'sys_exit_execve', comm='jspawnhelper'))
-    net = first(of(pid, 'sys_enter_unshare', t))
+    # a new namespace (unshare), or one made ahead by the launcher's pool (setns into it to load its rules)
+    net = min([x for x in (first(of(pid, 'sys_enter_unshare', t)), first(of(pid, 'sys_enter_setns', t))) if x is not None],
+              default=None)
     # in the task's namespace: libnftables' netfilter socket (protocol 0xc), then the rtnetlink one (0)
     sockets = [e for e in of(pid, 'sys_enter_socket', net or t) if e[0] <= forks[0][0]]
     nft = [e[0] for e in sockets if 'protocol: 0x0000000c' in e[5]]
@@ -93,11 +95,11 @@ steps = [('server: queued_at (the INSERT, in the transaction; with its audit row
          ('jspawnhelper → supervisor exec done', 'jsh', 'sup'),
          ('  of which jspawnhelper itself (its exec done → its execve of the supervisor)', 'jsh', 'sup_exec'),
          ('  of which the supervisor\'s execve', 'sup_exec', 'sup'),
-         ('supervisor: run-once link, cgroups (mkdir, limits) → unshare(NEWNET) (from its exec, or the launcher\'s fork)', 'sup', 'net'),
+         ('supervisor: run-once link, cgroups (mkdir, limits) → unshare(NEWNET), or setns into a namespace made ahead (from its exec, or the launcher\'s fork)', 'sup', 'net'),
          ('supervisor: namespace, veth, addresses, routes, rules, nftables → fork of the task', 'net', 'fork'),
-         ('  of which: new namespace, sysctls, libnftables loaded, the rules parsed → its netfilter socket', 'net', 'nft'),
+         ('  of which: new namespace, sysctls (or the pooled one entered), libnftables loaded, the rules parsed → its netfilter socket', 'net', 'nft'),
          ('  of which: the nftables transaction → the rtnetlink socket', 'nft', 'route'),
-         ('  of which: veth pair, addresses, routes, host side, rules → fork of the task', 'route', 'fork'),
+         ('  of which: veth pair, addresses, routes, host side (none of these with a pooled namespace), policy rules → fork of the task', 'route', 'fork'),
          ('task: joins its 4 cgroups (v1) → setns', 'fork', 'joined'),
          ('task: setns, mount namespace, uid → bash exec done', 'joined', 'bash'),
          ('server total: queued_at → bash exec', 'queued', 'bash')]

@@ -306,15 +306,204 @@ void srg_net_down(const char *ns, const char *netdir, int task_contained, int lo
     free(path);
 }
 
-int srg_net_up(const char *netdir, const char *ns, long index, int log) {
+/* Inside a new namespace: refusals are ICMP admin-prohibited, answered at once (the namespace's own
+ * ICMP rate limit would otherwise make every second refusal wait for a SYN retry); no IPv6 in a
+ * task's network. */
+static void task_sysctls(void) {
+    write_text("/proc/sys/net/ipv4/icmp_ratelimit", "0");
+    if (access("/proc/sys/net/ipv6/conf/all/disable_ipv6", F_OK) == 0) {
+        write_text("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+        /* eth0, made below, too: no link-local address, no IPv6 work in the kernel for it */
+        write_text("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+    }
+}
+
+/* Inside the task's namespace: the veth pair (its host end moved to host_ns, named srgt<hex> after
+ * the first free index from index on: the name is the lock), loopback and eth0 up, the task's
+ * address and its routes. link and address (IF_NAMESIZE, INET_ADDRSTRLEN) are filled once the
+ * pair exists, even when a later step fails. */
+static int task_link(long index, int host_ns, char *link, char *address, in_addr_t *task_address, int log) {
+    in_addr_t gateway = inet_addr(HOST_SIDE);
+    int nl = route_socket(), rc = 0;
+    if (nl < 0) { say(log, "netlink: %s\n", strerror(errno)); return -1; }
+    long i = 0;
+    for (int attempt = 0; attempt < 64; attempt++) {
+        i = (index + attempt) % 4194300 + 2;
+        snprintf(link, IF_NAMESIZE, "srgt%lx", i);
+        rc = veth(nl, link, host_ns);
+        if (rc != -EEXIST) break;
+    }
+    if (rc != 0) { say(log, "no free task link (%s)\n", strerror(-rc)); link[0] = 0; close(nl); return -1; }
+    snprintf(address, INET_ADDRSTRLEN, "100.%ld.%ld.%ld", 64 + (i >> 16), (i >> 8) & 255, i & 255);
+    *task_address = inet_addr(address);
+    int lo = if_nametoindex("lo"), eth0 = if_nametoindex("eth0");
+    if ((rc = link_up(nl, lo)) || (rc = address_add(nl, eth0, *task_address)) || (rc = link_up(nl, eth0))
+        || (rc = route_add(nl, eth0, gateway, 32, 0)) || (rc = route_add(nl, eth0, 0, 0, gateway))) {
+        say(log, "the task side of %s: %s\n", link, strerror(-rc));
+        close(nl);
+        return -1;
+    }
+    close(nl);
+    return 0;
+}
+
+/* In the host's namespace: the link up with the gateway address (the same on every task link), a
+ * route to the task; a policy rule left by a dead task of the same link name removed (it would
+ * apply to this one). */
+static int host_link(const char *link, in_addr_t task_address, int log) {
+    in_addr_t gateway = inet_addr(HOST_SIDE);
+    int nl = route_socket(), rc = 0;
+    int host = *link ? (int)if_nametoindex(link) : 0;
+    if (nl < 0 || host == 0) {
+        say(log, "the host side of %s: %s\n", link, strerror(errno));
+        if (nl >= 0) close(nl);
+        return -1;
+    }
+    if ((rc = link_up(nl, host)) || (rc = address_add(nl, host, gateway)) || (rc = route_add(nl, host, task_address, 32, 0))) {
+        say(log, "the host side of %s: %s\n", link, strerror(-rc));
+        close(nl);
+        return -1;
+    }
+    while (rule(nl, RTM_DELRULE, link, 0) == 0) {}
+    close(nl);
+    return 0;
+}
+
+/* In the host's namespace: the policy rules of the task's link, a VPC's own routing table first
+ * (overlapping CIDRs of different VPCs reach different hosts), then the main table. */
+static int host_rules(const char *netdir, const char *link, int log) {
+    int nl = route_socket(), ok = nl >= 0, rc;
+    if (!ok) say(log, "netlink: %s\n", strerror(errno));
+    char *file;
+    FILE *tables = ok && asprintf(&file, "%s/tables", netdir) >= 0 ? fopen(file, "re") : NULL;
+    unsigned table;
+    while (ok && tables && fscanf(tables, "%u", &table) == 1) {
+        if ((rc = rule(nl, RTM_NEWRULE, link, table)) != 0) {
+            say(log, "ip rule add priority %d iif %s lookup %u: %s\n", RULE_PRIORITY, link, table, strerror(-rc));
+            ok = 0;
+        }
+    }
+    if (tables) fclose(tables);
+    if (nl >= 0) close(nl);
+    return ok ? 0 : -1;
+}
+
+/* Inside the task's namespace: its resolver on its own loopback when it has something to answer (it
+ * daemonizes once listening, or fails here). */
+static int task_resolver(const char *netdir, int log) {
+    char *file;
+    if (asprintf(&file, "%s/dnsmasq.conf", netdir) < 0) return -1;
+    if (access(file, F_OK) == 0) {
+        char *option;
+        if (asprintf(&option, "--conf-file=%s", file) < 0) return -1;
+        char *dnsmasq[] = {"dnsmasq", option, NULL};
+        if (run(dnsmasq, log, 1) != 0) { say(log, "the task's resolver (dnsmasq) did not start\n"); return -1; }
+    }
+    free(file);
+    return 0;
+}
+
+/* Inside the task's namespace, what depends on the task's group: its nftables table, its resolver. */
+static int task_rules(const char *netdir, int log) {
+    char *file;
+    if (asprintf(&file, "%s/rules.nft", netdir) < 0 || load_rules(file, log) != 0) return -1;
+    free(file);
+    return task_resolver(netdir, log);
+}
+
+static int write_link_file(const char *netdir, const char *link, const char *address, int log) {
+    char *link_file, *line;
+    if (asprintf(&link_file, "%s/link", netdir) < 0 || asprintf(&line, "%s %s\n", link, address) < 0
+        || write_text(link_file, line) != 0) {
+        say(log, "cannot write %s/link\n", netdir);
+        return -1;
+    }
+    return 0;
+}
+
+int srg_net_make(long index, struct srg_pooled *made, int log) {
+    made->fd = -1;
+    made->link[0] = made->address[0] = 0;
+    int host_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (host_ns < 0) {
+        say(log, "cannot open the host's network namespace: %s\n", strerror(errno));
+        return -1;
+    }
+    if (unshare(CLONE_NEWNET) != 0) {
+        say(log, "cannot create a network namespace: %s\n", strerror(errno));
+        close(host_ns);
+        return -1;
+    }
+    /* --- inside the new namespace: held by this thread, then only by the descriptor --- */
+    int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    in_addr_t task_address = 0;
+    int ok = fd >= 0;
+    if (!ok) say(log, "cannot open the new network namespace: %s\n", strerror(errno));
+    if (ok) {
+        task_sysctls();
+        ok = task_link(index, host_ns, made->link, made->address, &task_address, log) == 0;
+    }
+    if (setns(host_ns, CLONE_NEWNET) != 0) _exit(70); /* never run on in the task's namespace */
+    close(host_ns);
+    if (ok) ok = host_link(made->link, task_address, log) == 0;
+    if (!ok) {
+        if (fd >= 0) close(fd); /* the last reference: the namespace goes, and its veth pair with it */
+        return -1;
+    }
+    made->fd = fd;
+    return 0;
+}
+
+/* The claim of a namespace made ahead: named as the task's, then configured for its group. */
+static int claim(const char *netdir, const char *ns, const char *path, struct srg_pooled *pooled, int host_ns, int log) {
+    int fd = pooled->fd;
+    pooled->fd = -1;
+    char source[64];
+    snprintf(source, sizeof source, "/proc/self/fd/%d", fd);
+    int named = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+    if (named < 0) {
+        say(log, "cannot create %s: %s\n", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    close(named);
+    if (mount(source, path, "none", MS_BIND, NULL) != 0) {
+        say(log, "cannot name the network namespace %s: %s\n", ns, strerror(errno));
+        unlink(path);
+        close(fd);
+        return -1;
+    }
+    /* from here on the name holds it (and srg_net_down removes it), as a namespace made here would be */
+    int ok = write_link_file(netdir, pooled->link, pooled->address, log) == 0;
+    if (ok && setns(fd, CLONE_NEWNET) != 0) {
+        say(log, "cannot enter the network namespace %s: %s\n", ns, strerror(errno));
+        ok = 0;
+    }
+    close(fd);
+    if (ok) {
+        ok = task_rules(netdir, log) == 0;
+        if (setns(host_ns, CLONE_NEWNET) != 0) _exit(70);
+    }
+    if (ok) ok = host_rules(netdir, pooled->link, log) == 0;
+    return ok ? 0 : -1;
+}
+
+int srg_net_up(const char *netdir, const char *ns, long index, struct srg_pooled *pooled, int log) {
     int host_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (host_ns < 0 || netns_directory(log) != 0) {
         say(log, "cannot open the host's network namespace: %s\n", strerror(errno));
         if (host_ns >= 0) close(host_ns);
         return -1;
     }
-    char *path, *file;
+    char *path;
     if (asprintf(&path, "%s/%s", NETNS_DIR, ns) < 0) return -1;
+    if (pooled && pooled->fd >= 0) {
+        int rc = claim(netdir, ns, path, pooled, host_ns, log);
+        close(host_ns);
+        if (rc != 0) srg_net_down(ns, netdir, 1, log); /* the task has not run */
+        free(path);
+        return rc;
+    }
     int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
     if (fd < 0) {
         say(log, "cannot create %s: %s\n", path, strerror(errno));
@@ -330,87 +519,26 @@ int srg_net_up(const char *netdir, const char *ns, long index, int log) {
         close(host_ns);
         return -1;
     }
-    int ok = 0, nl = -1, rc = 0;
+    int ok = 0;
     char link[IF_NAMESIZE] = "", address[INET_ADDRSTRLEN] = "";
-    in_addr_t gateway = inet_addr(HOST_SIDE), task_address = 0;
-    /* --- inside the task's namespace --- */
-    /* Refusals are ICMP admin-prohibited, answered at once: the namespace's own ICMP rate limit would
-     * otherwise make every second refusal wait for a SYN retry. No IPv6 in a task's network. */
-    write_text("/proc/sys/net/ipv4/icmp_ratelimit", "0");
-    if (access("/proc/sys/net/ipv6/conf/all/disable_ipv6", F_OK) == 0) {
-        write_text("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
-        /* eth0, made below, too: no link-local address, no IPv6 work in the kernel for it */
-        write_text("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
-    }
+    in_addr_t task_address = 0;
+    /* --- inside the task's namespace: the same steps in the same order as before the pool --- */
+    task_sysctls();
+    char *file;
     if (asprintf(&file, "%s/rules.nft", netdir) < 0 || load_rules(file, log) != 0) goto back;
     free(file);
-    nl = route_socket();
-    if (nl < 0) { say(log, "netlink: %s\n", strerror(errno)); goto back; }
-    long i = 0;
-    for (int attempt = 0; attempt < 64; attempt++) {
-        i = (index + attempt) % 4194300 + 2;
-        snprintf(link, sizeof link, "srgt%lx", i);
-        rc = veth(nl, link, host_ns);
-        if (rc != -EEXIST) break;
-    }
-    if (rc != 0) { say(log, "no free task link (%s)\n", strerror(-rc)); link[0] = 0; goto back; }
-    snprintf(address, sizeof address, "100.%ld.%ld.%ld", 64 + (i >> 16), (i >> 8) & 255, i & 255);
-    task_address = inet_addr(address);
-    char *link_file, *line;
-    if (asprintf(&link_file, "%s/link", netdir) < 0 || asprintf(&line, "%s %s\n", link, address) < 0
-        || write_text(link_file, line) != 0) {
-        say(log, "cannot write %s/link\n", netdir);
+    if (task_link(index, host_ns, link, address, &task_address, log) != 0) {
+        if (*link) write_link_file(netdir, link, address, log);
         goto back;
     }
-    int lo = if_nametoindex("lo"), eth0 = if_nametoindex("eth0");
-    if ((rc = link_up(nl, lo)) || (rc = address_add(nl, eth0, task_address)) || (rc = link_up(nl, eth0))
-        || (rc = route_add(nl, eth0, gateway, 32, 0)) || (rc = route_add(nl, eth0, 0, 0, gateway))) {
-        say(log, "the task side of %s: %s\n", link, strerror(-rc));
-        goto back;
-    }
-    /* the task's resolver, on its own loopback: it daemonizes once listening (or fails here) */
-    if (asprintf(&file, "%s/dnsmasq.conf", netdir) < 0) goto back;
-    if (access(file, F_OK) == 0) {
-        char *option;
-        if (asprintf(&option, "--conf-file=%s", file) < 0) goto back;
-        char *dnsmasq[] = {"dnsmasq", option, NULL};
-        if (run(dnsmasq, log, 1) != 0) { say(log, "the task's resolver (dnsmasq) did not start\n"); goto back; }
-    }
-    free(file);
+    if (write_link_file(netdir, link, address, log) != 0) goto back;
+    if (task_resolver(netdir, log) != 0) goto back;
     ok = 1;
 back:
     if (setns(host_ns, CLONE_NEWNET) != 0) _exit(70); /* never run on in the task's namespace */
     close(host_ns);
-    if (nl >= 0) close(nl);
-    nl = -1;
-    if (ok) {
-        /* --- the host's side: the gateway address (the same on every task link), a route to the task --- */
-        ok = 0;
-        nl = route_socket();
-        int host = *link ? (int)if_nametoindex(link) : 0;
-        if (nl < 0 || host == 0) {
-            say(log, "the host side of %s: %s\n", link, strerror(errno));
-        } else if ((rc = link_up(nl, host)) || (rc = address_add(nl, host, gateway))
-                   || (rc = route_add(nl, host, task_address, 32, 0))) {
-            say(log, "the host side of %s: %s\n", link, strerror(-rc));
-        } else {
-            /* The host's policy rules: a VPC's own routing table first (overlapping CIDRs of different
-             * VPCs reach different hosts), then the main table. A rule left by a dead task of the same
-             * link name would apply to this one: removed first. */
-            while (rule(nl, RTM_DELRULE, link, 0) == 0) {}
-            ok = 1;
-            FILE *tables = asprintf(&file, "%s/tables", netdir) < 0 ? NULL : fopen(file, "re");
-            unsigned table;
-            while (ok && tables && fscanf(tables, "%u", &table) == 1) {
-                if ((rc = rule(nl, RTM_NEWRULE, link, table)) != 0) {
-                    say(log, "ip rule add priority %d iif %s lookup %u: %s\n", RULE_PRIORITY, link, table, strerror(-rc));
-                    ok = 0;
-                }
-            }
-            if (tables) fclose(tables);
-        }
-        if (nl >= 0) close(nl);
-    }
+    /* --- the host's side: the gateway address, a route to the task, the VPCs' policy rules --- */
+    if (ok) ok = host_link(link, task_address, log) == 0 && host_rules(netdir, link, log) == 0;
     if (!ok) srg_net_down(ns, netdir, 1, log); /* the task has not run */
     free(path);
     return ok ? 0 : -1;

@@ -9,9 +9,29 @@
 #ifndef SRG_NETNS_H
 #define SRG_NETNS_H
 
+/*
+ * A namespace made ahead (the launcher's pool, issue 17): a fresh network namespace with the
+ * sysctls, loopback up, the veth pair (eth0 inside with the task's address and routes, the host end
+ * srgt<hex> up with the gateway address and a route to the task), nothing that depends on a task's
+ * group. It has no name: fd is its only reference, so when the process holding it dies (the
+ * launcher, or a supervisor before its claim) the kernel removes it and its veth pair, and a crash
+ * leaves nothing for a sweep. Claimed by one task at most, never given back.
+ */
+struct srg_pooled {
+    int fd;
+    char link[16];    /* IF_NAMESIZE */
+    char address[16]; /* INET_ADDRSTRLEN */
+};
+
+/* Makes one (in a single-threaded process, which it leaves in the host's namespace); 0, or -1 with
+ * why written to log and nothing left. */
+int srg_net_make(long index, struct srg_pooled *made, int log);
+
 /* netns.sh up <netdir> <ns> <index>: 0 when the namespace is ready; otherwise -1, what is made
- * removed again, and why written to the open descriptor log. */
-int srg_net_up(const char *netdir, const char *ns, long index, int log);
+ * removed again, and why written to the open descriptor log. With pooled (fd >= 0), that namespace
+ * is claimed instead of a new one made: bound to the task's name, its rules loaded, its resolver
+ * started, its link's policy rules added; pooled->fd is closed either way. */
+int srg_net_up(const char *netdir, const char *ns, long index, struct srg_pooled *pooled, int log);
 
 /* netns.sh down <ns> [<netdir>]: the link's policy rules, the processes left in the namespace
  * (its resolver; any, when task_contained is 0: the task's processes were not held by cgroups)

@@ -36,10 +36,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -228,6 +231,11 @@ static int sigfd = -1;
  * base_nice + SRG_LAUNCH_NICE, below the server and its PostgreSQL, so that a submission's work
  * goes ahead of launches on a contended machine; a task (and its resolver) gets base_nice back. */
 static int base_nice, nice_lowered;
+/* The namespace made ahead that the launcher gave this supervisor, if any (fd -1: none), and
+ * where its task says that its launch is done, just before its exec (the launcher's maker waits
+ * for that: see pool_refill). */
+static struct srg_pooled pooled = {-1, "", ""};
+static int network_done = -1;
 
 static void note_failure(const char *where) {
     limits_note = format("cgroup setup failed at %s; task runs without limits", where);
@@ -484,6 +492,14 @@ static void exec_task(const char *dir, char **argv, char **task_env, int out_wri
             child_failed(dir, "could not switch to uid %s: %s\n", uid);
     }
     environ = task_env; /* env -i: only the task's environment; its PATH finds the program */
+    /* the launch is done but for the exec: the launcher's maker may make the next namespace now
+     * (the descriptor is close-on-exec: the task never holds it) */
+    if (network_done >= 0) {
+        /* a launcher that died has left the pipe without a reader: EPIPE, never a SIGPIPE to the task */
+        signal(SIGPIPE, SIG_IGN);
+        if (write(network_done, "d", 1) < 0) {}
+        signal(SIGPIPE, SIG_DFL);
+    }
     execvp(argv[0], argv);
     fprintf(stderr, "srg-supervisor: failed to execute %s: %s\n", argv[0], strerror(errno));
     _exit(errno == ENOENT ? 127 : 126);
@@ -563,6 +579,200 @@ static void lower_priority(void) {
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && setpriority(PRIO_PROCESS, 0, target) == 0) nice_lowered = 1;
 }
 
+/*
+ * The warm namespace pool (issue 17, ninth round; docs/networks.md): with SRG_NET_POOL=N (the
+ * server sets it when task networks are enforced), a child of the launcher, the maker, makes up to
+ * N network namespaces ahead (srg_net_make: namespace, sysctls, veth pair, addresses, routes, the
+ * host side) and passes each one's descriptor to the launcher over a socket; a launch hands the
+ * oldest to the supervisor it forks, which names it after its task and loads the task's rules and
+ * resolver (srg_net_up's claim), and the maker makes the next one. The maker works beside the
+ * launcher, so the launcher answers launches at once. A pooled namespace has no name: the launcher's
+ * descriptor is its only reference, so a launcher, maker or supervisor that dies before a claim
+ * takes it with it (the kernel removes it and its veth pair); nothing is left for a sweep. An empty
+ * pool (a burst, or a maker that failed) means today's path: the supervisor makes its own.
+ */
+#define POOL_MAX 8
+static struct srg_pooled pool[POOL_MAX];
+static int pool_count, pool_target, pool_asked, maker_sock = -1;
+static pid_t maker_pid;
+/* Supervisors forked whose launch is not done yet (their task writes a byte to done_pipe[1] just
+ * before its exec; the supervisor does when it starts no task): the maker waits for them, so that
+ * making the next namespace (the kernel's rtnl lock, the CPU of a 2-core machine) never competes
+ * with a launch's own network step or its task's start. A launch that dies first says nothing:
+ * DONE_TIMEOUT_MS after the last launch the maker goes on anyway. */
+#define DONE_TIMEOUT_MS 1000
+static int done_pipe[2] = {-1, -1}, not_done;
+static long long last_launch_ms;
+
+/* The maker: one namespace per request byte, answered "o <link> <address>" with its descriptor, or
+ * "e <why>"; exits at the end of its socket (the launcher gone). */
+static void maker(int sock, const char *self_path) {
+    /* its command line: <binary> --namespace-pool (what ps shows; never a supervisor's) */
+    const char *mode = "--namespace-pool";
+    if (cmdline_room > strlen(self_path) + 1 + strlen(mode)) {
+        memset(cmdline_area, 0, cmdline_room);
+        memcpy(cmdline_area, self_path, strlen(self_path));
+        memcpy(cmdline_area + strlen(self_path) + 1, mode, strlen(mode));
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    srandom((unsigned)(getpid() ^ now.tv_nsec));
+    char request;
+    for (;;) {
+        ssize_t n = read(sock, &request, 1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) _exit(0);
+        int why = memfd_create("why", MFD_CLOEXEC);
+        struct srg_pooled made;
+        char text[256];
+        struct msghdr m = {0};
+        struct iovec iov;
+        union {
+            char bytes[CMSG_SPACE(sizeof(int))];
+            struct cmsghdr align;
+        } control;
+        if (srg_net_make(random() % 4194300, &made, why) == 0) {
+            snprintf(text, sizeof text, "o %s %s", made.link, made.address);
+            m.msg_control = control.bytes;
+            m.msg_controllen = sizeof control.bytes;
+            struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+            c->cmsg_level = SOL_SOCKET;
+            c->cmsg_type = SCM_RIGHTS;
+            c->cmsg_len = CMSG_LEN(sizeof(int));
+            memcpy(CMSG_DATA(c), &made.fd, sizeof(int));
+        } else {
+            ssize_t k = why >= 0 ? pread(why, text + 2, sizeof text - 3, 0) : -1;
+            text[0] = 'e';
+            text[1] = ' ';
+            text[k > 0 ? k + 2 : 2] = 0;
+            text[strcspn(text, "\n")] = 0;
+        }
+        if (why >= 0) close(why);
+        iov.iov_base = text;
+        iov.iov_len = strlen(text);
+        m.msg_iov = &iov;
+        m.msg_iovlen = 1;
+        ssize_t sent;
+        while ((sent = sendmsg(sock, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR) {}
+        if (made.fd >= 0) close(made.fd); /* the launcher's now; or nobody's, and then it goes */
+        if (sent < 0) _exit(0);
+    }
+}
+
+/* Starts the maker (SRG_NET_POOL namespaces ahead, at most POOL_MAX); 0 when none is wanted. */
+static void pool_start(const char *self_path) {
+    const char *want = getenv("SRG_NET_POOL");
+    int n = want ? atoi(want) : 0;
+    if (n <= 0) return;
+    pool_target = n > POOL_MAX ? POOL_MAX : n;
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+        pool_target = 0;
+        return;
+    }
+    maker_pid = fork();
+    if (maker_pid == 0) {
+        /* none of the launcher's descriptors: the server's pipes must end when the launcher does */
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        int null = open("/dev/null", O_RDWR);
+        if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0) _exit(70);
+        if (dup3(pair[1], 3, O_CLOEXEC) != 3) _exit(70);
+        if (syscall(SYS_close_range, 4U, ~0U, 0U) != 0) {
+            for (int fd = 4; fd < 1024; fd++) close(fd);
+        }
+        maker(3, self_path);
+    }
+    close(pair[1]);
+    if (maker_pid < 0) {
+        close(pair[0]);
+        pool_target = 0;
+        return;
+    }
+    maker_sock = pair[0];
+    if (pipe2(done_pipe, O_CLOEXEC | O_NONBLOCK) != 0) done_pipe[0] = done_pipe[1] = -1;
+}
+
+/* How long the launcher may sleep before the maker must be asked anyway (poll's timeout). */
+static int pool_wait_ms(void) {
+    if (maker_sock < 0 || not_done == 0 || pool_count + pool_asked >= pool_target) return -1;
+    long long left = DONE_TIMEOUT_MS - (mono_ms() - last_launch_ms);
+    return left < 0 ? 0 : (int)left;
+}
+
+/* Closes every descriptor from 3 on but a and b (-1: none). */
+static void close_all_but(int a, int b) {
+    if (a > b) { int t = a; a = b; b = t; }
+    int from = 3;
+    int keep[2] = {a, b};
+    for (int i = 0; i < 2; i++) {
+        if (keep[i] < from) continue;
+        if (keep[i] > from && syscall(SYS_close_range, (unsigned)from, (unsigned)keep[i] - 1, 0U) != 0)
+            for (int fd = from; fd < keep[i]; fd++) close(fd);
+        from = keep[i] + 1;
+    }
+    if (syscall(SYS_close_range, (unsigned)from, ~0U, 0U) != 0)
+        for (int fd = from; fd < 1024; fd++) close(fd);
+}
+
+static void pool_stop(const char *why) {
+    if (maker_sock >= 0) close(maker_sock); /* the maker reads the end and exits */
+    maker_sock = -1;
+    pool_asked = 0;
+    fprintf(stderr, "srg-supervisor --launcher: no more network namespaces made ahead: %s\n", why);
+}
+
+/* Asks the maker for what the pool lacks, once no launch is in its network step. */
+static void pool_refill(void) {
+    if (not_done > 0 && mono_ms() - last_launch_ms < DONE_TIMEOUT_MS) return;
+    not_done = 0;
+    while (maker_sock >= 0 && pool_count + pool_asked < pool_target) {
+        if (send(maker_sock, "m", 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1) {
+            pool_stop(strerror(errno));
+            return;
+        }
+        pool_asked++;
+    }
+}
+
+/* One answer of the maker into the pool; 1 for a namespace, 0 for none (why is written, and the
+ * pool stops: a host that cannot make one ahead keeps today's path), -1 when the maker is gone. */
+static int pool_receive(char *why, size_t why_room) {
+    char text[256];
+    union {
+        char bytes[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    struct iovec iov = {text, sizeof text - 1};
+    struct msghdr m = {0};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control.bytes;
+    m.msg_controllen = sizeof control.bytes;
+    ssize_t n;
+    while ((n = recvmsg(maker_sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {}
+    if (n <= 0) {
+        snprintf(why, why_room, "the maker is gone");
+        pool_stop(why);
+        return -1;
+    }
+    text[n] = 0;
+    int fd = -1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    if (pool_asked > 0) pool_asked--;
+    struct srg_pooled made = {fd, "", ""};
+    if (text[0] == 'o' && fd >= 0 && sscanf(text, "o %15s %15s", made.link, made.address) == 2 && pool_count < POOL_MAX) {
+        pool[pool_count++] = made;
+        return 1;
+    }
+    if (fd >= 0) close(fd);
+    snprintf(why, why_room, "%.150s", text[0] == 'e' && text[1] ? text + 2 : "an unexpected answer of the maker");
+    pool_stop(why);
+    return 0;
+}
+
 static void launch_one(const char *self_path, const char *base, const char *dir) {
     size_t base_len = strlen(base);
     char reply[4200];
@@ -571,17 +781,27 @@ static void launch_one(const char *self_path, const char *base, const char *dir)
         write_all(1, reply);
         return;
     }
+    /* a namespace made ahead goes to this supervisor only (the oldest first); the launcher's copy
+     * of its descriptor is closed after the fork, so it is never handed out twice */
+    struct srg_pooled taken = {-1, "", ""};
+    if (pool_count > 0) {
+        taken = pool[0];
+        memmove(pool, pool + 1, (size_t)(pool_count - 1) * sizeof *pool);
+        pool_count--;
+    }
     pid_t pid = fork();
     if (pid == 0) {
         /* nothing of the launcher's reaches the supervisor or its task: its descriptors (the
-         * server's pipes, its signalfd) closed, its signal mask cleared, its stdio replaced */
+         * server's pipes, its signalfd, the other pooled namespaces) closed, its signal mask
+         * cleared, its stdio replaced; its own namespace's descriptor kept as 3, close-on-exec */
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         signal(SIGPIPE, SIG_DFL);
-        if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0) {
-            for (int fd = 3; fd < 1024; fd++) close(fd);
-        }
+        /* both close-on-exec: the task never holds them */
+        close_all_but(taken.fd, done_pipe[1]);
+        pooled = taken;
+        network_done = done_pipe[1];
         int null = open("/dev/null", O_RDONLY);
         char *log = format("%s/supervisor.log", dir);
         int out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
@@ -600,9 +820,16 @@ static void launch_one(const char *self_path, const char *base, const char *dir)
         }
         exit(supervise(dir));
     }
-    if (pid < 0) snprintf(reply, sizeof reply, "f %s %d\n", dir, errno);
+    int forked = errno;
+    if (taken.fd >= 0) close(taken.fd); /* the supervisor's now, or nobody's (a failed fork): it goes */
+    if (pid > 0 && done_pipe[1] >= 0) {
+        not_done++;
+        last_launch_ms = mono_ms();
+    }
+    if (pid < 0) snprintf(reply, sizeof reply, "f %s %d\n", dir, forked);
     else snprintf(reply, sizeof reply, "s %s %d\n", dir, (int)pid);
     write_all(1, reply);
+    pool_refill();
 }
 
 static int launcher(int argc, char **argv) {
@@ -619,14 +846,31 @@ static int launcher(int argc, char **argv) {
     int children = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     if (children < 0) return 70;
     srg_net_preload();
-    char ready[64];
-    snprintf(ready, sizeof ready, "ready %d %d\n", base_nice, getpriority(PRIO_PROCESS, 0));
+    /* the pool: its first namespace made before "ready", so the server can say whether it works */
+    char why[200] = "";
+    pool_start(self_path);
+    pool_refill();
+    if (maker_sock >= 0) {
+        struct pollfd first = {maker_sock, POLLIN, 0};
+        if (poll(&first, 1, 5000) == 1) {
+            pool_receive(why, sizeof why);
+        } else {
+            snprintf(why, sizeof why, "the first one took over 5 s");
+            pool_stop(why);
+        }
+    }
+    pool_refill();
+    char ready[300];
+    snprintf(ready, sizeof ready, "ready %d %d %d %s\n", base_nice, getpriority(PRIO_PROCESS, 0),
+             maker_sock >= 0 ? pool_target : 0, why);
     write_all(1, ready);
     char buf[8192];
     size_t have = 0;
     for (;;) {
-        struct pollfd fds[2] = {{0, POLLIN, 0}, {children, POLLIN, 0}};
-        if (poll(fds, 2, -1) < 0) {
+        struct pollfd fds[4] = {{0, POLLIN, 0}, {children, POLLIN, 0}, {maker_sock, POLLIN, 0}, {done_pipe[0], POLLIN, 0}};
+        int ready_fds = poll(fds, 4, pool_wait_ms());
+        if (ready_fds == 0) pool_refill(); /* a supervisor did not say it was done: the maker goes on */
+        if (ready_fds < 0) {
             if (errno == EINTR) continue;
             return 70;
         }
@@ -636,10 +880,25 @@ static int launcher(int argc, char **argv) {
             int status;
             pid_t pid;
             while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+                if (pid == maker_pid) {
+                    maker_pid = 0;
+                    if (maker_sock >= 0) pool_stop("the maker exited");
+                    continue;
+                }
                 char line[64];
                 snprintf(line, sizeof line, "x %d %d\n", (int)pid, status);
                 write_all(1, line);
             }
+        }
+        if (maker_sock >= 0 && fds[2].revents) {
+            pool_receive(why, sizeof why);
+            pool_refill();
+        }
+        if (fds[3].revents) {
+            char done[64];
+            ssize_t n;
+            while ((n = read(done_pipe[0], done, sizeof done)) > 0) not_done = not_done > n ? not_done - (int)n : 0;
+            pool_refill();
         }
         if (fds[0].revents) {
             ssize_t n = read(0, buf + have, sizeof buf - have);
@@ -702,7 +961,7 @@ static int supervise(const char *dir) {
     int has_net = 0, net_log = -1;
     if (*ns && access("cancel", F_OK) != 0) {
         net_log = open("net.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-        if (srg_net_up(net_dir, ns, atol(var("NET_INDEX")), net_log) == 0) {
+        if (srg_net_up(net_dir, ns, atol(var("NET_INDEX")), &pooled, net_log) == 0) {
             /* the image builder enters it itself, for the build script only (docs/images.md) */
             has_net = !*var("BUILDER");
         } else {
@@ -714,6 +973,8 @@ static int supervise(const char *dir) {
             write_file("launch_failed", why, O_CREAT | O_TRUNC);
         }
     }
+    if (pooled.fd >= 0) close(pooled.fd); /* not used (no network, or a cancel): it goes now */
+    pooled.fd = -1;
     char *cap_text = xstrdup(var("OUTPUT_CAP"));
     output_note = format("output kept up to %s bytes", cap_text);
     handle_signals();
@@ -766,6 +1027,9 @@ static int supervise(const char *dir) {
             } else {
                 setpgid(task, task);
             }
+            /* the task says when it is done with its launch (just before its exec) */
+            if (network_done >= 0) close(network_done);
+            network_done = -1;
             /* only the task holds the pipe now: its end comes when the task's last process is gone */
             close(pipefd[1]);
             long long timeout = atoll(var("TIMEOUT_MS"));
@@ -789,6 +1053,12 @@ static int supervise(const char *dir) {
                 }
             }
         }
+    }
+    if (network_done >= 0) {
+        /* no task was started (a cancel, a failed launch): the launch is over all the same */
+        if (write(network_done, "d", 1) < 0) {} /* a full pipe: the launcher's timeout stands in */
+        close(network_done);
+        network_done = -1;
     }
     char *finished_at = epoch_text();
     if (stop_reason) task_rc = -1;

@@ -93,6 +93,12 @@ public final class LocalExecutionBackend implements ExecutionBackend {
      * contended machine (issue 17, docs/benchmarks.md "eighth round"). Tasks get the server's back.
      */
     static final String LAUNCH_NICE_PROPERTY = "srg.execution.launchNice";
+    /**
+     * How many task network namespaces (with their veth pairs) the launcher keeps made ahead, so
+     * that a launch only names one and loads its group's rules (issue 17, ninth round;
+     * docs/networks.md); 0: none, every supervisor makes its own. At most 8.
+     */
+    static final String NET_POOL_PROPERTY = "srg.execution.netPool";
     private static final long LAUNCHER_RETRY_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final String SUPERVISOR_DIRECTORY = ".supervisor";
     private static final Set<PosixFilePermission> PRIVATE_FILE = PosixFilePermissions.fromString("rw-------");
@@ -120,6 +126,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     /** How long a launch waits for the launcher's answer (read at start, like the other properties). */
     private final long launcherTimeoutMillis = Long.getLong(LAUNCHER_TIMEOUT_PROPERTY, 5_000);
     private final int launchNice = Integer.getInteger(LAUNCH_NICE_PROPERTY, 10);
+    private final int netPool = Math.max(0, Math.min(8, Integer.getInteger(NET_POOL_PROPERTY, 2)));
     private final ReentrantLock launcherLock = new ReentrantLock();
     /** The running launcher, null when there is none; guarded by {@code launcherLock}. */
     private SupervisorLauncher launcher;
@@ -222,7 +229,8 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         launcherLock.lock();
         try {
             return started.map(l -> "supervisors start through the launcher (pid " + l.pid()
-                            + "): one fork per task, no exec; restarted if it dies; " + l.priorityNote(launchNice))
+                            + "): one fork per task, no exec; restarted if it dies; " + l.priorityNote(launchNice)
+                            + l.namespacePoolNote(namespacePool()))
                     .orElseGet(() -> "supervisors start through ProcessBuilder (jspawnhelper, then the supervisor's exec): "
                             + launcherWhyNot + "; the launcher is tried again later");
         } finally {
@@ -249,7 +257,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
             }
             Long previous = launcher == null ? null : launcher.pid();
             SupervisorLauncher.Result result = SupervisorLauncher.start(compiledSupervisor.get(), config.baseDirectory(),
-                    launcherTimeoutMillis, launchNice);
+                    launcherTimeoutMillis, launchNice, namespacePool());
             launcher = result.launcher().orElse(null);
             if (launcher == null) {
                 launcherWhyNot = result.whyNot();
@@ -262,6 +270,11 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         } finally {
             launcherLock.unlock();
         }
+    }
+
+    /** The namespaces the launcher keeps made ahead: none when task networks are not enforced. */
+    private int namespacePool() {
+        return network.enforced() ? netPool : 0;
     }
 
     /** What keeps tasks apart, as said at start (and, when nothing does, in every instance's limits note). */

@@ -55,6 +55,9 @@ final class SupervisorLauncher implements AutoCloseable {
     /** The launcher's nice value and the server's it started from, as it said when ready. */
     private volatile int nice;
     private volatile int baseNice;
+    /** How many network namespaces the launcher keeps made ahead, and why none when it cannot, as it said when ready. */
+    private volatile int namespacePool;
+    private volatile String namespacePoolWhyNot = "";
     private volatile boolean dead;
 
     /** A supervisor the launcher started, and when it exits. */
@@ -75,7 +78,7 @@ final class SupervisorLauncher implements AutoCloseable {
      * Starts a launcher from the compiled supervisor and waits for it to say it is ready; the
      * reason when it cannot (the backend then starts supervisors itself).
      */
-    static Result start(Path supervisor, Path baseDirectory, long answerTimeoutMillis, int launchNice) {
+    static Result start(Path supervisor, Path baseDirectory, long answerTimeoutMillis, int launchNice, int namespacePool) {
         Process process;
         try {
             ProcessBuilder builder = new ProcessBuilder(List.of(supervisor.toString(), "--launcher",
@@ -89,6 +92,8 @@ final class SupervisorLauncher implements AutoCloseable {
             builder.environment().put("LANG", "C.UTF-8");
             // how much lower than the server's the launches' CPU priority is (the task gets the server's back)
             builder.environment().put("SRG_LAUNCH_NICE", Integer.toString(launchNice));
+            // how many task network namespaces it keeps made ahead (0: none; the supervisors make their own)
+            builder.environment().put("SRG_NET_POOL", Integer.toString(namespacePool));
             process = builder.start();
         } catch (IOException e) {
             return new Result(Optional.empty(), "the launcher did not start: " + e.getMessage());
@@ -129,6 +134,22 @@ final class SupervisorLauncher implements AutoCloseable {
         }
         return "launches at the server's CPU priority: not lowered (" + (baseNice >= 19 ? "the server runs at the lowest"
                 : "a task could not get it back without CAP_SYS_NICE") + ")";
+    }
+
+    /**
+     * The task networks made ahead, for the note at start: how many, or why none (a host that cannot
+     * make them ahead keeps the supervisors making their own).
+     */
+    String namespacePoolNote(int asked) {
+        if (asked <= 0) {
+            return "";
+        }
+        if (namespacePool > 0) {
+            return "; " + namespacePool + " task network namespaces kept made ahead (" + LocalExecutionBackend.NET_POOL_PROPERTY
+                    + "; each used by one task once)";
+        }
+        return "; task network namespaces not made ahead (" + (namespacePoolWhyNot.isEmpty() ? "the launcher could not" : namespacePoolWhyNot)
+                + "): each supervisor makes its own";
     }
 
     boolean alive() {
@@ -190,9 +211,12 @@ final class SupervisorLauncher implements AutoCloseable {
 
     private void answer(String line) {
         if (line.startsWith("ready ")) {
-            String[] niceValues = line.split(" ");
-            baseNice = Integer.parseInt(niceValues[1]);
-            nice = Integer.parseInt(niceValues[2]);
+            // ready <base nice> <nice> <namespaces kept ahead> [why none]
+            String[] values = line.split(" ", 5);
+            baseNice = Integer.parseInt(values[1]);
+            nice = Integer.parseInt(values[2]);
+            namespacePool = values.length > 3 ? Integer.parseInt(values[3]) : 0;
+            namespacePoolWhyNot = values.length > 4 ? values[4].strip() : "";
             ready.complete(null);
             return;
         }

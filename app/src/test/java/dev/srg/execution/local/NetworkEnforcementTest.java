@@ -157,6 +157,7 @@ class NetworkEnforcementTest {
                 echo "dbname=$(getent hosts db.internal | awk '{print $1}')"
                 echo "extname=$(timeout 5 getent hosts ext.example.test | awk '{print $1}')"
                 echo x >> /etc/hosts 2>/dev/null && echo hostsedit=open || echo hostsedit=closed
+                echo "netns=$(readlink /proc/self/ns/net)"
                 python3 - <<'PY'
                 %s
                 PY
@@ -177,7 +178,7 @@ class NetworkEnforcementTest {
         while (m.find()) {
             results.put(m.group(1), m.group(2));
         }
-        Matcher names = Pattern.compile("(dbname|extname|dnsdb|dnsext)=(\\S*)").matcher(log);
+        Matcher names = Pattern.compile("(dbname|extname|dnsdb|dnsext|netns)=(\\S*)").matcher(log);
         while (names.find()) {
             results.put(names.group(1), names.group(2));
         }
@@ -351,6 +352,136 @@ class NetworkEnforcementTest {
         assertThat(namespaces(crashed)).isEmpty();
         assertThat(resolvers()).isEmpty();
         assertThat(rules()).doesNotContain(taskLink(id) + " ");
+    }
+
+    /**
+     * Issue 17, the warm namespace pool: a task's namespace made ahead by the launcher is enforced
+     * exactly as one made at its launch (SPEC NET-7, NET-8, NET-9), goes to that task only, and
+     * the pool is made again.
+     */
+    @Test
+    void aTaskInANamespaceMadeAheadIsEnforcedAsBeforeAndHasItAlone() throws Exception {
+        LocalExecutionBackend backend = fixture.backend(config(), exits);
+        long launcher = backend.launcherPid().orElseThrow();
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> pooled(launcher).size() == 2);
+        java.util.Set<String> ahead = pooled(launcher);
+        Map<String, String> r = run(backend, vpc(false, List.of(), List.of(new NetworkContext.DnsRecord("db.internal", "A", DB))));
+        String log = r.get("log");
+        assertThat(ahead).as("the task ran in a namespace the launcher had made ahead").contains(r.get("netns"));
+        // SPEC NET-8, NET-7: its VPC only; never the host, the internet, a CIDR nobody declared, IPv6
+        assertThat(r.get("db")).as(log).isEqualTo("open");
+        assertThat(r.get("routed")).as(log).isEqualTo("closed");
+        assertThat(r.get("internet")).as(log).isEqualTo("closed");
+        assertThat(r.get("loopback")).as(log).isEqualTo("closed");
+        assertThat(r.get("hostaddr")).as(log).isEqualTo("closed");
+        assertThat(r.get("gateway")).as(log).isEqualTo("closed");
+        assertThat(r.get("reserved")).as(log).isEqualTo("closed");
+        assertThat(r.get("v6")).as(log).isEqualTo("closed");
+        // SPEC NET-9: its zone through its own resolver, nothing else
+        assertThat(r.get("dbname")).as(log).isEqualTo(DB);
+        assertThat(r.get("dnsdb")).as(log).isEqualTo(DB);
+        assertThat(r.get("dnsext")).as(log).isEqualTo("rcode5");
+        assertThat(r.get("hostsedit")).as(log).isEqualTo("closed");
+        // while a task runs in one, the launcher holds it no more: it cannot go to a second task
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> pooled(launcher).size() == 2);
+        ahead = pooled(launcher);
+        String id = newId();
+        backend.launch(new LaunchSpec(id, "SHELL", TaskKind.SHELL.command(Map.of("script",
+                "echo \"netns=$(readlink /proc/self/ns/net)\"; sleep 1")), new ResourceLimits(1000), Duration.ofMinutes(1), Map.of(),
+                vpc(false, List.of(), List.of()), Optional.empty()));
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> fixture.log(backend, id).contains("netns="));
+        String running = fixture.log(backend, id).strip().substring("netns=".length());
+        assertThat(ahead).contains(running);
+        assertThat(pooled(launcher)).doesNotContain(running);
+        assertThat(exits.await(id).succeeded()).isTrue();
+        taskLinks.add(taskLink(id));
+        assertNothingLeft(backend);
+    }
+
+    /** Without the pool (0, or a host that cannot make namespaces ahead) each supervisor makes its own, as before. */
+    @Test
+    void withoutThePoolEachSupervisorMakesItsOwnNamespace() throws Exception {
+        System.setProperty(LocalExecutionBackend.NET_POOL_PROPERTY, "0");
+        LocalExecutionBackend backend;
+        try {
+            backend = fixture.backend(config(), exits);
+        } finally {
+            System.clearProperty(LocalExecutionBackend.NET_POOL_PROPERTY);
+        }
+        long launcher = backend.launcherPid().orElseThrow();
+        Map<String, String> r = run(backend, vpc(false, List.of(), List.of(new NetworkContext.DnsRecord("db.internal", "A", DB))));
+        String log = r.get("log");
+        assertThat(pooled(launcher)).isEmpty();
+        assertThat(r.get("netns")).as(log).startsWith("net:[");
+        // SPEC NET-7, NET-8, NET-9
+        assertThat(r.get("db")).as(log).isEqualTo("open");
+        assertThat(r.get("internet")).as(log).isEqualTo("closed");
+        assertThat(r.get("hostaddr")).as(log).isEqualTo("closed");
+        assertThat(r.get("loopback")).as(log).isEqualTo("closed");
+        assertThat(r.get("v6")).as(log).isEqualTo("closed");
+        assertThat(r.get("dnsdb")).as(log).isEqualTo(DB);
+        assertNothingLeft(backend);
+    }
+
+    /**
+     * A killed launcher takes the namespaces it made ahead with it: they have no name (its
+     * descriptors were their only reference), so the kernel removes them and their veth pairs, and
+     * its maker exits; nothing is left for a sweep. The next launch gets a new launcher and pool.
+     */
+    @Test
+    void aKilledLauncherLeavesNoNamespaceItMadeAhead() throws Exception {
+        LocalExecutionBackend backend = fixture.backend(config(), exits);
+        long launcher = backend.launcherPid().orElseThrow();
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> pooled(launcher).size() == 2);
+        List<String> hostEnds = new java.util.ArrayList<>();
+        try (var fds = Files.list(Path.of("/proc/" + launcher + "/fd"))) {
+            for (Path fd : fds.toList()) {
+                if (Files.readSymbolicLink(fd).toString().startsWith("net:[")) {
+                    // eth0@if<N>: N is the host end's index
+                    Matcher m = Pattern.compile("eth0@if(\\d+)").matcher(TestNetworkHosts.output("nsenter", "--net=" + fd, "ip", "-o", "link"));
+                    assertThat(m.find()).isTrue();
+                    hostEnds.add(m.group(1));
+                }
+            }
+        }
+        assertThat(hostEnds).hasSize(2);
+        assertThat(hostLinkIndexes()).containsAll(hostEnds);
+        List<ProcessHandle> makers = ProcessHandle.of(launcher).orElseThrow().children()
+                .filter(p -> p.info().commandLine().orElse("").contains("--namespace-pool")).toList();
+        assertThat(makers).hasSize(1);
+        new ProcessBuilder("kill", "-KILL", Long.toString(launcher)).inheritIO().start().waitFor();
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !makers.get(0).isAlive());
+        Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(hostLinkIndexes()).doesNotContainAnyElementsOf(hostEnds));
+        assertThat(namespaces(backend)).isEmpty();
+        String id = newId();
+        backend.launch(new LaunchSpec(id, "SHELL", TaskKind.SHELL.command(Map.of("script", "true")), new ResourceLimits(1000),
+                Duration.ofMinutes(1), Map.of(), vpc(false, List.of(), List.of()), Optional.empty()));
+        assertThat(exits.await(id).succeeded()).isTrue();
+        assertThat(backend.launcherPid().orElseThrow()).isNotEqualTo(launcher);
+        taskLinks.add(taskLink(id));
+        assertNothingLeft(backend);
+    }
+
+    /** The network namespaces a launcher holds made ahead (its descriptors to them), as net:[inode]. */
+    private static java.util.Set<String> pooled(long launcher) throws Exception {
+        java.util.Set<String> namespaces = new java.util.TreeSet<>();
+        try (var fds = Files.list(Path.of("/proc/" + launcher + "/fd"))) {
+            for (Path fd : fds.toList()) {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (target.startsWith("net:[")) {
+                        namespaces.add(target);
+                    }
+                } catch (java.io.IOException e) {
+                    // closed meanwhile
+                }
+            }
+        }
+        return namespaces;
+    }
+
+    private static List<String> hostLinkIndexes() throws Exception {
+        return links().lines().map(l -> l.split(":")[0].strip()).toList();
     }
 
     private void assertNothingLeft(LocalExecutionBackend backend) throws Exception {
