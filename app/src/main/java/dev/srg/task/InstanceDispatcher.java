@@ -22,6 +22,7 @@ import dev.srg.execution.ResourceLimits;
 import dev.srg.execution.TaskKind;
 import dev.srg.execution.TaskKinds;
 import dev.srg.execution.WorkShape;
+import dev.srg.store.OneTrip;
 import dev.srg.time.SimulatedClock;
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,6 +36,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -470,6 +472,14 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
      * second, and only when a start is likely (under load the queue is seldom empty).
      */
     Optional<NetworkContext> startContext(String groupId, WorkShape shape, long milliCu) {
+        return startContext(groupId, shape, milliCu, OptionalLong.empty());
+    }
+
+    /**
+     * {@link #startContext(String, WorkShape, long)} where the submission read the network tables'
+     * generation already ({@link #networkGenerationRead}, in one round trip with its other reads).
+     */
+    Optional<NetworkContext> startContext(String groupId, WorkShape shape, long milliCu, OptionalLong generation) {
         if (follower != null || shape == WorkShape.SERVICE) {
             return Optional.empty();
         }
@@ -480,7 +490,12 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
                 return Optional.empty();
             }
         }
-        return Optional.of(context.network(groupId));
+        return Optional.of(generation.isPresent() ? context.network(groupId, generation.getAsLong()) : context.network(groupId));
+    }
+
+    /** What a submission reads with its others so that {@link #startContext} need not read it alone. */
+    Optional<OneTrip.Read<Long>> networkGenerationRead() {
+        return context.generationRead();
     }
 
     /**
@@ -526,19 +541,64 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         }
     }
 
-    /** The submission's transaction committed the start: launch it on the admitter. */
+    /**
+     * The submission's transaction committed the start: launch it. On the submitting thread itself
+     * when no other submission is in flight (a task submitted alone, issue 17): no hand-off to
+     * another thread between the commit's answer and the launch's first file, and the launch does
+     * not share the cores with its own answer being built; that answer waits for the launch (its
+     * files and the launcher's fork, about a millisecond), its RUNNING commit does not. Under a
+     * stream of submissions on the admitter, as before, so that no answer waits for a launch.
+     */
     void startCommitted(EarlyStart start) {
         String id = start.instanceId();
         groupOf.put(id, start.groupId);
         listeners.forEach(l -> l.admitted(start.groupId, start.task.type(), Math.max(0, clock.millis() - start.task.enqueuedAtMillis())));
         try {
+            if (submissions.inFlight() <= 1 && !admitter.isShutdown()) {
+                if (launch(start.prepared)) {
+                    markRunningLater(id);
+                }
+                return;
+            }
             admitter.execute(() -> {
                 if (launch(start.prepared)) {
                     markRunning(List.of(id));
                 }
             });
         } catch (RejectedExecutionException e) {
-            // closing: the next start of the server launches the committed run
+            // closing: the next start of the server launches the committed run (or, launched, it stays STARTING until it ends)
+        }
+    }
+
+    /**
+     * How long after a lone launch its STARTING → RUNNING commit waits (ms; 0: at once): the
+     * supervisor is setting the task up then, at a lower priority than the server and its
+     * PostgreSQL, on the same cores (issue 17). A task that ended meanwhile is not marked (its
+     * outcome is written); the mark only changes what the API shows, never what runs.
+     */
+    static final String RUNNING_MARK_DELAY_PROPERTY = "srg.execution.runningMarkDelayMs";
+    private final long runningMarkDelayMillis = Long.getLong(RUNNING_MARK_DELAY_PROPERTY, 0);
+
+    private void markRunningLater(String id) {
+        Runnable mark = () -> {
+            if (groupOf.containsKey(id)) {
+                markRunning(List.of(id));
+            }
+        };
+        try {
+            if (runningMarkDelayMillis <= 0) {
+                admitter.execute(mark);
+            } else {
+                ticker.schedule(() -> {
+                    try {
+                        admitter.execute(mark);
+                    } catch (RejectedExecutionException e) {
+                        // closing: it stays STARTING until it ends (recovery asks the backend)
+                    }
+                }, runningMarkDelayMillis, TimeUnit.MILLISECONDS);
+            }
+        } catch (RejectedExecutionException e) {
+            // closing: it stays STARTING until it ends (recovery asks the backend)
         }
     }
 
