@@ -556,7 +556,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         try {
             if (submissions.inFlight() <= 1 && !admitter.isShutdown()) {
                 if (launch(start.prepared)) {
-                    markRunningLater(id);
+                    admitter.execute(() -> markRunning(List.of(id)));
                 }
                 return;
             }
@@ -567,38 +567,6 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
             });
         } catch (RejectedExecutionException e) {
             // closing: the next start of the server launches the committed run (or, launched, it stays STARTING until it ends)
-        }
-    }
-
-    /**
-     * How long after a lone launch its STARTING → RUNNING commit waits (ms; 0: at once): the
-     * supervisor is setting the task up then, at a lower priority than the server and its
-     * PostgreSQL, on the same cores (issue 17). A task that ended meanwhile is not marked (its
-     * outcome is written); the mark only changes what the API shows, never what runs.
-     */
-    static final String RUNNING_MARK_DELAY_PROPERTY = "srg.execution.runningMarkDelayMs";
-    private final long runningMarkDelayMillis = Long.getLong(RUNNING_MARK_DELAY_PROPERTY, 0);
-
-    private void markRunningLater(String id) {
-        Runnable mark = () -> {
-            if (groupOf.containsKey(id)) {
-                markRunning(List.of(id));
-            }
-        };
-        try {
-            if (runningMarkDelayMillis <= 0) {
-                admitter.execute(mark);
-            } else {
-                ticker.schedule(() -> {
-                    try {
-                        admitter.execute(mark);
-                    } catch (RejectedExecutionException e) {
-                        // closing: it stays STARTING until it ends (recovery asks the backend)
-                    }
-                }, runningMarkDelayMillis, TimeUnit.MILLISECONDS);
-            }
-        } catch (RejectedExecutionException e) {
-            // closing: it stays STARTING until it ends (recovery asks the backend)
         }
     }
 
