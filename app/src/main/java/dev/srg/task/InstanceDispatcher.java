@@ -541,6 +541,15 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         }
     }
 
+    static final String LAUNCH_ON_SUBMITTING_THREAD_PROPERTY = "srg.admission.launchOnSubmittingThread";
+    /**
+     * Whether a start committed by a lone submission is launched on its thread (default); false: on
+     * the admitter, as before issue 17's ninth round. A setting because the two were measured only in
+     * a loaded sitting, where they disagreed (docs/benchmarks.md): the quiet pairs decide.
+     */
+    private final boolean launchOnSubmittingThread =
+            Boolean.parseBoolean(System.getProperty(LAUNCH_ON_SUBMITTING_THREAD_PROPERTY, "true"));
+
     /**
      * The submission's transaction committed the start: launch it. On the submitting thread itself
      * when no other submission is in flight (a task submitted alone, issue 17): no hand-off to
@@ -554,7 +563,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         groupOf.put(id, start.groupId);
         listeners.forEach(l -> l.admitted(start.groupId, start.task.type(), Math.max(0, clock.millis() - start.task.enqueuedAtMillis())));
         try {
-            if (submissions.inFlight() <= 1 && !admitter.isShutdown()) {
+            if (launchOnSubmittingThread && submissions.inFlight() <= 1 && !admitter.isShutdown()) {
                 if (launch(start.prepared)) {
                     admitter.execute(() -> markRunning(List.of(id)));
                 }
