@@ -9,6 +9,7 @@ import dev.srg.admission.Quota;
 import dev.srg.admission.UsageType;
 import dev.srg.billing.BudgetManager;
 import dev.srg.error.SrgException;
+import dev.srg.store.OneTrip;
 import java.time.Clock;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
@@ -79,6 +80,19 @@ public final class AdmissionLimitsReader implements LimitsSource {
     public Optional<Submitting> forSubmit(String groupId) {
         return jdbi.withHandle(h -> new ResourceGroupDao(h).findForSubmit(groupId))
                 .map(f -> new Submitting(f.group(), limits(f.group(), f.quotas(), f.schedule())));
+    }
+
+    /**
+     * {@link #forSubmit} as a read to send with others in one round trip ({@link OneTrip}): the group
+     * {@code :group}, or, when that is null, the default group of workspace {@code :workspace} as
+     * stored when the statement runs.
+     */
+    public OneTrip.Read<Submitting> forSubmitOfWorkspaceRead() {
+        return new OneTrip.Read<>(ResourceGroupDao.forSubmitSql(
+                "COALESCE(:group, (SELECT default_resource_group_id FROM workspaces WHERE id = :workspace))"), (rs, ctx) -> {
+            ResourceGroupDao.ForSubmit f = ResourceGroupDao.FOR_SUBMIT.map(rs, ctx);
+            return new Submitting(f.group(), limits(f.group(), f.quotas(), f.schedule()));
+        });
     }
 
     /** Whether the group was released (what it held elsewhere, e.g. a Kubernetes namespace, may go); false for an unknown id. */

@@ -3,6 +3,7 @@ package dev.srg.group;
 import static java.util.Objects.requireNonNull;
 
 import dev.srg.execution.NetworkContext;
+import dev.srg.store.OneTrip;
 import java.sql.Array;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -36,9 +37,23 @@ public final class GroupNetworkContext {
         this.jdbi = requireNonNull(jdbi, "jdbi is null");
     }
 
+    /**
+     * The read of the network tables' generation, to send with others in one round trip
+     * ({@link OneTrip}); what it reads goes to {@link #of(String, long)}.
+     */
+    public static final OneTrip.Read<Long> GENERATION = new OneTrip.Read<>("SELECT last_value FROM network_generation",
+            (rs, ctx) -> rs.getLong(1));
+
     public NetworkContext of(String groupId) {
-        long generation = jdbi.withHandle(h -> h.createQuery("SELECT last_value FROM network_generation")
-                .mapTo(Long.class).one());
+        return of(groupId, jdbi.withHandle(h -> h.createQuery(GENERATION.sql()).map(GENERATION.mapper()).one()));
+    }
+
+    /**
+     * The group's context, where {@code generation} is the network tables' generation read (by
+     * {@link #GENERATION}) before this call: the kept context when it is of that generation, else
+     * read again (and kept when no change is in flight).
+     */
+    public NetworkContext of(String groupId, long generation) {
         Kept current = kept;
         if (current.generation() == generation) {
             NetworkContext known = current.byGroup().get(groupId);

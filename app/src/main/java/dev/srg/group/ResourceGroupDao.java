@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.mapper.RowMapper;
 
 /** SQL for resource groups and their network bindings. */
 final class ResourceGroupDao {
@@ -144,29 +145,34 @@ final class ResourceGroupDao {
      * as arrays, its schedule by a join.
      */
     Optional<ForSubmit> findForSubmit(String id) {
-        return h.createQuery("SELECT r.*, s.time_zone AS schedule_zone, s.profiles::text AS schedule_profiles,"
-                        + " s.applied AS schedule_applied,"
-                        + " ARRAY(SELECT usage_type FROM resource_group_quotas q WHERE q.resource_group_id = r.id ORDER BY usage_type) AS quota_types,"
-                        + " ARRAY(SELECT min_milli_cu FROM resource_group_quotas q WHERE q.resource_group_id = r.id ORDER BY usage_type) AS quota_mins,"
-                        + " ARRAY(SELECT max_milli_cu FROM resource_group_quotas q WHERE q.resource_group_id = r.id ORDER BY usage_type) AS quota_maxs"
-                        + " FROM (SELECT " + COLUMNS + " FROM resource_groups WHERE id = :id) r"
-                        + " LEFT JOIN quota_schedules s ON s.resource_group_id = r.id")
-                .bind("id", id)
-                .map((rs, ctx) -> {
-                    String[] types = (String[]) rs.getArray("quota_types").getArray();
-                    Long[] mins = (Long[]) rs.getArray("quota_mins").getArray();
-                    Long[] maxs = (Long[]) rs.getArray("quota_maxs").getArray();
-                    Map<UsageType, QuotaSettings.Quota> quotas = new EnumMap<>(UsageType.class);
-                    for (int i = 0; i < types.length; i++) {
-                        quotas.put(UsageType.valueOf(types[i]), new QuotaSettings.Quota(
-                                mins[i] == null ? null : ComputeUnits.ofMilli(mins[i]), maxs[i] == null ? null : ComputeUnits.ofMilli(maxs[i])));
-                    }
-                    String zone = rs.getString("schedule_zone");
-                    return new ForSubmit(row(rs), new QuotaSettings(quotas), zone == null ? Optional.empty()
-                            : Optional.of(QuotaScheduleManager.stored(zone, rs.getString("schedule_profiles"), rs.getString("schedule_applied"))));
-                })
-                .findOne();
+        return h.createQuery(forSubmitSql(":group")).bind("group", id).map(FOR_SUBMIT).findOne();
     }
+
+    /** {@link #findForSubmit}'s statement for the group whose id is {@code idExpression} (SQL). */
+    static String forSubmitSql(String idExpression) {
+        return "SELECT r.*, s.time_zone AS schedule_zone, s.profiles::text AS schedule_profiles,"
+                + " s.applied AS schedule_applied,"
+                + " ARRAY(SELECT usage_type FROM resource_group_quotas q WHERE q.resource_group_id = r.id ORDER BY usage_type) AS quota_types,"
+                + " ARRAY(SELECT min_milli_cu FROM resource_group_quotas q WHERE q.resource_group_id = r.id ORDER BY usage_type) AS quota_mins,"
+                + " ARRAY(SELECT max_milli_cu FROM resource_group_quotas q WHERE q.resource_group_id = r.id ORDER BY usage_type) AS quota_maxs"
+                + " FROM (SELECT " + COLUMNS + " FROM resource_groups WHERE id = " + idExpression + ") r"
+                + " LEFT JOIN quota_schedules s ON s.resource_group_id = r.id";
+    }
+
+    /** A row of {@link #forSubmitSql}. */
+    static final RowMapper<ForSubmit> FOR_SUBMIT = (rs, ctx) -> {
+        String[] types = (String[]) rs.getArray("quota_types").getArray();
+        Long[] mins = (Long[]) rs.getArray("quota_mins").getArray();
+        Long[] maxs = (Long[]) rs.getArray("quota_maxs").getArray();
+        Map<UsageType, QuotaSettings.Quota> quotas = new EnumMap<>(UsageType.class);
+        for (int i = 0; i < types.length; i++) {
+            quotas.put(UsageType.valueOf(types[i]), new QuotaSettings.Quota(
+                    mins[i] == null ? null : ComputeUnits.ofMilli(mins[i]), maxs[i] == null ? null : ComputeUnits.ofMilli(maxs[i])));
+        }
+        String zone = rs.getString("schedule_zone");
+        return new ForSubmit(row(rs), new QuotaSettings(quotas), zone == null ? Optional.empty()
+                : Optional.of(QuotaScheduleManager.stored(zone, rs.getString("schedule_profiles"), rs.getString("schedule_applied"))));
+    };
 
     void replaceQuotas(String groupId, QuotaSettings quotas) {
         h.createUpdate("DELETE FROM resource_group_quotas WHERE resource_group_id = :id").bind("id", groupId).execute();

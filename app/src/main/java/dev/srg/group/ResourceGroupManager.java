@@ -88,6 +88,11 @@ public final class ResourceGroupManager {
         return limitsReader.forSubmit(groupId);
     }
 
+    /** {@link #forSubmit} as a read for one round trip with others (see {@link AdmissionLimitsReader#forSubmitOfWorkspaceRead}). */
+    public dev.srg.store.OneTrip.Read<AdmissionLimitsReader.Submitting> forSubmitOfWorkspaceRead() {
+        return limitsReader.forSubmitOfWorkspaceRead();
+    }
+
     public QuotaSettings quotas(Principal caller, String id) {
         get(caller, id);
         return jdbi.withHandle(h -> new ResourceGroupDao(h).quotas(id));

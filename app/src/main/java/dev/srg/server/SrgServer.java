@@ -160,7 +160,7 @@ public final class SrgServer implements AutoCloseable {
         Path imagesDir = dataDir.resolve("images");
         InstanceDispatcher dispatcher = new InstanceDispatcher(jdbi, clock, new AdmissionLimitsReader(jdbi, clock),
                 taskKinds(dataSourceStore, secretBox, runtimeDir, jdbi, imagesDir), backends(runtimeDir, regions, imagesDir, jdbi), regions::backendOf,
-                new GroupNetworkContext(jdbi)::of);
+                dev.srg.task.LaunchContext.of(new GroupNetworkContext(jdbi)));
         closeables.push(dispatcher);
         OrderBook orders = new OrderBook(jdbi, config.prices());
         ResourceGroupProvisioner provisioner = new ResourceGroupProvisioner(config.provisioningDelay());

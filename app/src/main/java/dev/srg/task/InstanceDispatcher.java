@@ -22,6 +22,7 @@ import dev.srg.execution.ResourceLimits;
 import dev.srg.execution.TaskKind;
 import dev.srg.execution.TaskKinds;
 import dev.srg.execution.WorkShape;
+import dev.srg.store.OneTrip;
 import dev.srg.time.SimulatedClock;
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,6 +36,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -470,6 +472,14 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
      * second, and only when a start is likely (under load the queue is seldom empty).
      */
     Optional<NetworkContext> startContext(String groupId, WorkShape shape, long milliCu) {
+        return startContext(groupId, shape, milliCu, OptionalLong.empty());
+    }
+
+    /**
+     * {@link #startContext(String, WorkShape, long)} where the submission read the network tables'
+     * generation already ({@link #networkGenerationRead}, in one round trip with its other reads).
+     */
+    Optional<NetworkContext> startContext(String groupId, WorkShape shape, long milliCu, OptionalLong generation) {
         if (follower != null || shape == WorkShape.SERVICE) {
             return Optional.empty();
         }
@@ -480,7 +490,12 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
                 return Optional.empty();
             }
         }
-        return Optional.of(context.network(groupId));
+        return Optional.of(generation.isPresent() ? context.network(groupId, generation.getAsLong()) : context.network(groupId));
+    }
+
+    /** What a submission reads with its others so that {@link #startContext} need not read it alone. */
+    Optional<OneTrip.Read<Long>> networkGenerationRead() {
+        return context.generationRead();
     }
 
     /**
@@ -526,19 +541,42 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         }
     }
 
-    /** The submission's transaction committed the start: launch it on the admitter. */
+    static final String LAUNCH_ON_SUBMITTING_THREAD_PROPERTY = "srg.admission.launchOnSubmittingThread";
+    /**
+     * Whether a start committed by a lone submission is launched on its own thread (true) instead of
+     * the admitter (false, the default). Off: it cuts the hand-off (~0.5–0.9 ms) but sends the answer
+     * after the launch, so the client's next request lands in the supervisor's set-up, and the pairs
+     * measured (loaded sittings, docs/benchmarks.md, issue 17's ninth round) did not show the total
+     * better; a quiet sitting decides.
+     */
+    private final boolean launchOnSubmittingThread = Boolean.getBoolean(LAUNCH_ON_SUBMITTING_THREAD_PROPERTY);
+
+    /**
+     * The submission's transaction committed the start: launch it on the admitter. With
+     * {@link #LAUNCH_ON_SUBMITTING_THREAD_PROPERTY} on, on the submitting thread itself when no other
+     * submission is in flight (a task submitted alone, issue 17): no hand-off between the commit's
+     * answer and the launch's first file; that answer waits for the launch (its files and the
+     * launcher's fork, about a millisecond), its RUNNING commit does not. Under a stream of
+     * submissions always on the admitter, so that no answer waits for a launch.
+     */
     void startCommitted(EarlyStart start) {
         String id = start.instanceId();
         groupOf.put(id, start.groupId);
         listeners.forEach(l -> l.admitted(start.groupId, start.task.type(), Math.max(0, clock.millis() - start.task.enqueuedAtMillis())));
         try {
+            if (launchOnSubmittingThread && submissions.inFlight() <= 1 && !admitter.isShutdown()) {
+                if (launch(start.prepared)) {
+                    admitter.execute(() -> markRunning(List.of(id)));
+                }
+                return;
+            }
             admitter.execute(() -> {
                 if (launch(start.prepared)) {
                     markRunning(List.of(id));
                 }
             });
         } catch (RejectedExecutionException e) {
-            // closing: the next start of the server launches the committed run
+            // closing: the next start of the server launches the committed run (or, launched, it stays STARTING until it ends)
         }
     }
 

@@ -26,6 +26,7 @@ import dev.srg.group.ResourceGroupManager;
 import dev.srg.quantity.ComputeUnits;
 import dev.srg.store.IdempotencyKeys;
 import dev.srg.store.Ids;
+import dev.srg.store.OneTrip;
 import dev.srg.store.PageRequest;
 import dev.srg.store.PageRequest.Page;
 import dev.srg.workspace.WorkspaceInfo;
@@ -43,6 +44,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.function.Function;
 import org.jdbi.v3.core.Jdbi;
 
@@ -139,7 +141,8 @@ public final class InstanceManager {
         Checked c = check(caller, r, payloadFields);
         InstanceDao.Row[] created = new InstanceDao.Row[1];
         List<InstanceDispatcher.EarlyStart> early = new ArrayList<>(1);
-        Optional<NetworkContext> startContext = dispatcher.startContext(c.group().id(), c.kind().shape(), r.cu().milli());
+        Optional<NetworkContext> startContext = dispatcher.startContext(c.group().id(), c.kind().shape(), r.cu().milli(),
+                c.networkGeneration());
         String committedId;
         try {
             committedId = IdempotencyKeys.createOnce(jdbi, caller.userId(), "instance", r.clientToken(), r.fingerprint(),
@@ -265,7 +268,8 @@ public final class InstanceManager {
 
     /** A submission that passed every check: what it runs, where, and how. */
     private record Checked(TaskKind kind, Map<String, Object> payload, WorkspaceInfo ws, ResourceGroupInfo group,
-                           int priority, int timeoutSeconds, List<String> warnings, boolean resumes) {}
+                           int priority, int timeoutSeconds, List<String> warnings, boolean resumes,
+                           OptionalLong networkGeneration) {}
 
     private Checked check(Principal caller, SubmitRequest r, Map<String, Object> payloadFields) {
         if (r.workspaceId() == null) {
@@ -310,7 +314,8 @@ public final class InstanceManager {
             images.requireUsable(r.imageId());
         }
         Names.check("name", r.name());
-        WorkspaceInfo ws = workspaces.find(r.workspaceId())
+        Reads reads = read(r.workspaceId(), r.resourceGroupId());
+        WorkspaceInfo ws = reads.workspace()
                 .orElseThrow(() -> SrgException.notFound("Workspace", r.workspaceId(), "workspaceId"));
         WorkspaceRole role = requireMember(caller, ws);
         if (role == WorkspaceRole.VISITOR) {
@@ -329,7 +334,9 @@ public final class InstanceManager {
             throw SrgException.invalid("resourceGroupId", "InvalidParameter.ResourceGroup.NotAssociated",
                     "resource group '" + groupId + "' is not associated with workspace '" + ws.id() + "'");
         }
-        AdmissionLimitsReader.Submitting submitting = groups.forSubmit(groupId)
+        // the trip's group is the one meant unless the workspace's default changed between its statements
+        AdmissionLimitsReader.Submitting submitting = reads.group().filter(g -> g.group().id().equals(groupId))
+                .or(() -> groups.forSubmit(groupId))
                 .orElseThrow(() -> SrgException.notFound("ResourceGroup", groupId, "resourceGroupId"));
         ResourceGroupInfo group = submitting.group();
         // SPEC BEY-6: a frozen pay-as-you-go group that opted in takes the task and resumes
@@ -347,7 +354,30 @@ public final class InstanceManager {
                     + kind.usageType() + " tasks of group '" + groupId + "' may use at most "
                     + ComputeUnits.ofMilli(quota.maxMilliCu()) + " (its maximum quota); it could never start");
         }
-        return new Checked(kind, payload, ws, group, priority, timeout, List.copyOf(warnings), resumes);
+        return new Checked(kind, payload, ws, group, priority, timeout, List.copyOf(warnings), resumes, reads.networkGeneration());
+    }
+
+    /** What a submission reads of the store before its transaction, read in one round trip (issue 17). */
+    private record Reads(Optional<WorkspaceInfo> workspace, Optional<AdmissionLimitsReader.Submitting> group,
+                         OptionalLong networkGeneration) {}
+
+    /**
+     * The workspace, the group (the one named, else the workspace's default) and the network tables'
+     * generation (what the dispatcher checks its kept network contexts against) in one round trip:
+     * three before (issue 17).
+     */
+    private Reads read(String workspaceId, String groupId) {
+        OneTrip.Read<WorkspaceInfo> workspace = WorkspaceManager.findRead();
+        OneTrip.Read<AdmissionLimitsReader.Submitting> group = groups.forSubmitOfWorkspaceRead();
+        Optional<OneTrip.Read<Long>> generation = dispatcher.networkGenerationRead();
+        List<OneTrip.Read<?>> all = new ArrayList<>(List.of(workspace, group));
+        generation.ifPresent(all::add);
+        Map<String, String> params = new HashMap<>();
+        params.put("workspace", workspaceId);
+        params.put("group", groupId);
+        OneTrip.Results read = jdbi.withHandle(h -> OneTrip.run(h, params, all));
+        return new Reads(read.get(workspace), read.get(group), generation.flatMap(read::get)
+                .map(OptionalLong::of).orElseGet(OptionalLong::empty));
     }
 
     public InstanceInfo get(Principal caller, String id) {

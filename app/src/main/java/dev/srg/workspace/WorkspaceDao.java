@@ -1,5 +1,6 @@
 package dev.srg.workspace;
 
+import dev.srg.store.OneTrip;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,27 +33,28 @@ final class WorkspaceDao {
      * submission); the members' ids and roles come as two arrays in the same order.
      */
     Optional<WorkspaceInfo> find(String id) {
-        return h.createQuery("""
-                SELECT id, name, region_id, default_resource_group_id, created_at,
-                       ARRAY(SELECT resource_group_id FROM workspace_resource_groups g WHERE g.workspace_id = w.id
-                             ORDER BY resource_group_id) AS groups,
-                       ARRAY(SELECT user_id FROM workspace_members m WHERE m.workspace_id = w.id ORDER BY user_id) AS member_ids,
-                       ARRAY(SELECT role FROM workspace_members m WHERE m.workspace_id = w.id ORDER BY user_id) AS member_roles
-                  FROM workspaces w WHERE id = :id""")
-                .bind("id", id)
-                .map((rs, ctx) -> {
-                    String[] memberIds = (String[]) rs.getArray("member_ids").getArray();
-                    String[] roles = (String[]) rs.getArray("member_roles").getArray();
-                    List<WorkspaceInfo.Member> members = new ArrayList<>(memberIds.length);
-                    for (int i = 0; i < memberIds.length; i++) {
-                        members.add(new WorkspaceInfo.Member(memberIds[i], WorkspaceRole.valueOf(roles[i])));
-                    }
-                    return new WorkspaceInfo(rs.getString("id"), rs.getString("name"), rs.getString("region_id"),
-                            rs.getString("default_resource_group_id"), List.of((String[]) rs.getArray("groups").getArray()),
-                            members, rs.getTimestamp("created_at").toInstant());
-                })
-                .findOne();
+        return h.createQuery(FIND.sql()).bind("workspace", id).map(FIND.mapper()).findOne();
     }
+
+    /** {@link #find} as a read of its own: its parameter is {@code :workspace}, the id. */
+    static final OneTrip.Read<WorkspaceInfo> FIND = new OneTrip.Read<>("""
+            SELECT id, name, region_id, default_resource_group_id, created_at,
+                   ARRAY(SELECT resource_group_id FROM workspace_resource_groups g WHERE g.workspace_id = w.id
+                         ORDER BY resource_group_id) AS groups,
+                   ARRAY(SELECT user_id FROM workspace_members m WHERE m.workspace_id = w.id ORDER BY user_id) AS member_ids,
+                   ARRAY(SELECT role FROM workspace_members m WHERE m.workspace_id = w.id ORDER BY user_id) AS member_roles
+              FROM workspaces w WHERE id = :workspace""",
+            (rs, ctx) -> {
+                String[] memberIds = (String[]) rs.getArray("member_ids").getArray();
+                String[] roles = (String[]) rs.getArray("member_roles").getArray();
+                List<WorkspaceInfo.Member> members = new ArrayList<>(memberIds.length);
+                for (int i = 0; i < memberIds.length; i++) {
+                    members.add(new WorkspaceInfo.Member(memberIds[i], WorkspaceRole.valueOf(roles[i])));
+                }
+                return new WorkspaceInfo(rs.getString("id"), rs.getString("name"), rs.getString("region_id"),
+                        rs.getString("default_resource_group_id"), List.of((String[]) rs.getArray("groups").getArray()),
+                        members, rs.getTimestamp("created_at").toInstant());
+            });
 
     /** Ids after {@code afterId}, in order; only those {@code memberId} belongs to unless it is null. */
     List<String> listIds(String afterId, String memberId, int limit) {

@@ -11,6 +11,7 @@ import dev.srg.group.ResourceGroupManager;
 import dev.srg.region.RegionCatalog;
 import dev.srg.store.IdempotencyKeys;
 import dev.srg.store.Ids;
+import dev.srg.store.OneTrip;
 import dev.srg.store.PageRequest;
 import dev.srg.store.PageRequest.Page;
 import java.time.Clock;
@@ -182,6 +183,14 @@ public final class WorkspaceManager {
 
     public Optional<WorkspaceInfo> find(String id) {
         return jdbi.withHandle(h -> find(h, id));
+    }
+
+    /**
+     * {@link #find} as a read to send with others in one round trip ({@link OneTrip}); its parameter
+     * is {@code :workspace}, the workspace's id.
+     */
+    public static OneTrip.Read<WorkspaceInfo> findRead() {
+        return WorkspaceDao.FIND;
     }
 
     /**
