@@ -541,42 +541,19 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         }
     }
 
-    static final String LAUNCH_ON_SUBMITTING_THREAD_PROPERTY = "srg.admission.launchOnSubmittingThread";
-    /**
-     * Whether a start committed by a lone submission is launched on its own thread (true) instead of
-     * the admitter (false, the default). Off: it cuts the hand-off (~0.5–0.9 ms) but sends the answer
-     * after the launch, so the client's next request lands in the supervisor's set-up, and the pairs
-     * measured (loaded sittings, docs/benchmarks.md, issue 17's ninth round) did not show the total
-     * better; a quiet sitting decides.
-     */
-    private final boolean launchOnSubmittingThread = Boolean.getBoolean(LAUNCH_ON_SUBMITTING_THREAD_PROPERTY);
-
-    /**
-     * The submission's transaction committed the start: launch it on the admitter. With
-     * {@link #LAUNCH_ON_SUBMITTING_THREAD_PROPERTY} on, on the submitting thread itself when no other
-     * submission is in flight (a task submitted alone, issue 17): no hand-off between the commit's
-     * answer and the launch's first file; that answer waits for the launch (its files and the
-     * launcher's fork, about a millisecond), its RUNNING commit does not. Under a stream of
-     * submissions always on the admitter, so that no answer waits for a launch.
-     */
+    /** The submission's transaction committed the start: launch it on the admitter. */
     void startCommitted(EarlyStart start) {
         String id = start.instanceId();
         groupOf.put(id, start.groupId);
         listeners.forEach(l -> l.admitted(start.groupId, start.task.type(), Math.max(0, clock.millis() - start.task.enqueuedAtMillis())));
         try {
-            if (launchOnSubmittingThread && submissions.inFlight() <= 1 && !admitter.isShutdown()) {
-                if (launch(start.prepared)) {
-                    admitter.execute(() -> markRunning(List.of(id)));
-                }
-                return;
-            }
             admitter.execute(() -> {
                 if (launch(start.prepared)) {
                     markRunning(List.of(id));
                 }
             });
         } catch (RejectedExecutionException e) {
-            // closing: the next start of the server launches the committed run (or, launched, it stays STARTING until it ends)
+            // closing: the next start of the server launches the committed run
         }
     }
 
