@@ -861,8 +861,8 @@ static int launcher(int argc, char **argv) {
     }
     pool_refill();
     char ready[300];
-    snprintf(ready, sizeof ready, "ready %d %d %d %s\n", base_nice, getpriority(PRIO_PROCESS, 0),
-             maker_sock >= 0 ? pool_target : 0, why);
+    snprintf(ready, sizeof ready, "ready %d %d %d%s%s\n", base_nice, getpriority(PRIO_PROCESS, 0),
+             maker_sock >= 0 ? pool_target : 0, *why ? " " : "", why);
     write_all(1, ready);
     char buf[8192];
     size_t have = 0;

@@ -82,7 +82,8 @@ class LaunchPriorityTest {
         try (BufferedReader out = new BufferedReader(new InputStreamReader(launcher.getInputStream(), StandardCharsets.UTF_8))) {
             String ready = out.readLine();
             int server = niceOf(ProcessHandle.current().pid());
-            assertThat(ready).isEqualTo("ready " + server + " " + server);
+            // ready <base nice> <nice> <namespaces made ahead: none asked for here>
+            assertThat(ready).isEqualTo("ready " + server + " " + server + " 0");
             assertThat(niceOf(launcher.pid())).isEqualTo(server);
         } finally {
             launcher.getOutputStream().close(); // the end of its stdin: it exits
