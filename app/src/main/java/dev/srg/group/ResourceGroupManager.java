@@ -15,6 +15,7 @@ import dev.srg.region.Region;
 import dev.srg.region.RegionCatalog;
 import dev.srg.store.IdempotencyKeys;
 import dev.srg.store.Ids;
+import dev.srg.store.OneTrip;
 import dev.srg.store.PageRequest;
 import dev.srg.store.PageRequest.Page;
 import java.time.Clock;
@@ -89,7 +90,7 @@ public final class ResourceGroupManager {
     }
 
     /** {@link #forSubmit} as a read for one round trip with others (see {@link AdmissionLimitsReader#forSubmitOfWorkspaceRead}). */
-    public dev.srg.store.OneTrip.Read<AdmissionLimitsReader.Submitting> forSubmitOfWorkspaceRead() {
+    public OneTrip.Read<AdmissionLimitsReader.Submitting> forSubmitOfWorkspaceRead() {
         return limitsReader.forSubmitOfWorkspaceRead();
     }
 

@@ -50,6 +50,7 @@ import dev.srg.store.Database;
 import dev.srg.store.EmbeddedPostgres;
 import dev.srg.task.InstanceDispatcher;
 import dev.srg.task.InstanceManager;
+import dev.srg.task.LaunchContext;
 import dev.srg.task.RunRecords;
 import dev.srg.time.BackgroundJobs;
 import dev.srg.time.SimulatedClock;
@@ -160,7 +161,7 @@ public final class SrgServer implements AutoCloseable {
         Path imagesDir = dataDir.resolve("images");
         InstanceDispatcher dispatcher = new InstanceDispatcher(jdbi, clock, new AdmissionLimitsReader(jdbi, clock),
                 taskKinds(dataSourceStore, secretBox, runtimeDir, jdbi, imagesDir), backends(runtimeDir, regions, imagesDir, jdbi), regions::backendOf,
-                dev.srg.task.LaunchContext.of(new GroupNetworkContext(jdbi)));
+                LaunchContext.of(new GroupNetworkContext(jdbi)));
         closeables.push(dispatcher);
         OrderBook orders = new OrderBook(jdbi, config.prices());
         ResourceGroupProvisioner provisioner = new ResourceGroupProvisioner(config.provisioningDelay());

@@ -470,14 +470,8 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
      * has the CU free; the ledger decides exactly inside), else empty. Read here, outside the
      * transaction, so that a submission never holds one pooled connection while it waits for a
      * second, and only when a start is likely (under load the queue is seldom empty).
-     */
-    Optional<NetworkContext> startContext(String groupId, WorkShape shape, long milliCu) {
-        return startContext(groupId, shape, milliCu, OptionalLong.empty());
-    }
-
-    /**
-     * {@link #startContext(String, WorkShape, long)} where the submission read the network tables'
-     * generation already ({@link #networkGenerationRead}, in one round trip with its other reads).
+     * {@code generation}: the network tables' generation when the submission read it already
+     * ({@link #networkGenerationRead}, in one round trip with its other reads).
      */
     Optional<NetworkContext> startContext(String groupId, WorkShape shape, long milliCu, OptionalLong generation) {
         if (follower != null || shape == WorkShape.SERVICE) {
