@@ -127,6 +127,7 @@ final class DataCallHandler extends Handler.Wrapper {
         try (InputStream in = Content.Source.asInputStream(request)) {
             byte[] body = in.readNBytes((int) ApiServer.MAX_BODY_BYTES + 1);
             if (body.length > ApiServer.MAX_BODY_BYTES) {
+                Problems.discardUnread(in);
                 throw new SrgException(413, "RequestEntityTooLarge", null, "the request body is larger than the limit of "
                         + ApiServer.MAX_BODY_BYTES + " bytes");
             }

@@ -3,6 +3,8 @@ package dev.srg.api;
 import dev.srg.error.SrgException;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -86,7 +88,30 @@ final class Problems {
         };
         String detail = e.getStatus() == 413 ? "the request body is larger than the limit of " + ApiServer.MAX_BODY_BYTES + " bytes"
                 : e.getMessage();
+        if (e.getStatus() == 413) {
+            try {
+                discardUnread(ctx.req().getInputStream());
+            } catch (IOException | IllegalStateException ignored) {
+                // the body could not be read (the client went, or it was read as a reader): the close stays abrupt
+            }
+        }
         write(ctx, e.getStatus(), code, null, detail);
+    }
+
+    /** The most of a refused body read and dropped before the answer; a larger one is cut off by the close. */
+    static final long DISCARD_BYTES = 16 * ApiServer.MAX_BODY_BYTES;
+
+    /**
+     * Reads and drops what is left of a refused body, at most {@link #DISCARD_BYTES}, as a web server's
+     * lingering close does: a connection closed with unread bytes in its receive buffer ends in a reset,
+     * and the reset can reach the client before it has read the answer, which it then never sees.
+     */
+    static void discardUnread(InputStream in) throws IOException {
+        byte[] drop = new byte[64 * 1024];
+        long left = DISCARD_BYTES;
+        for (int n; left > 0 && (n = in.read(drop, 0, (int) Math.min(drop.length, left))) >= 0; ) {
+            left -= n;
+        }
     }
 
     static void unexpected(Exception e, Context ctx) {
