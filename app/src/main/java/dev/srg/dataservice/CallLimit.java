@@ -47,9 +47,9 @@ final class CallLimit {
     /** A window has at least this many answers (and two per call the limit lets through): fewer say little. */
     static final int MIN_ANSWERS = 8;
     /** Fewer calls than this queued in the worker: the limit grows. */
-    static final double ALPHA = 3;
+    static final double ALPHA = 4;
     /** More calls than this queued in the worker: the limit shrinks. */
-    static final double BETA = 6;
+    static final double BETA = 8;
     /**
      * A window whose answers took more than this many times their minimum (on the mean) changes
      * nothing: that is a pause (of the server's JVM, the worker's, the machine's), which holds every

@@ -111,9 +111,9 @@ class CallLimitTest {
         CallLimit limit = new CallLimit(2, 16, 1024);
         Load few = drive(limit, 32, 3000, "SELECT 1", cpuBound(cores));
         // the answer time at 16 in flight is about 8 times that at 2: Vegas counts 14 queued and brings the limit down
-        // to a few more than the cores (the calls over it wait in order in the limit's queue instead)
-        assertThat(limit.limit()).isBetween(3, 10);
-        assertThat(few.peakLastSecond()).isLessThanOrEqualTo(11);
+        // to where 4 to 8 are (6 to 10 calls: the calls over it wait in order in the limit's queue instead)
+        assertThat(limit.limit()).isBetween(3, 12);
+        assertThat(few.peakLastSecond()).isLessThanOrEqualTo(13);
         assertThat(few.perSecond()).as("calls/s with the limit, against %.0f without", all.perSecond())
                 .isGreaterThan(0.8 * all.perSecond());
 
