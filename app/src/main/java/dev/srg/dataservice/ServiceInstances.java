@@ -200,6 +200,9 @@ public final class ServiceInstances implements AutoCloseable {
             throw notServing(new Run(run.instanceId(), null, "STARTING", run.milliCu(), run.readAt(), null));
         } catch (WorkerClient.NoAnswer e) {
             throw new SrgException(504, "DataService.Timeout", null, "the API did not answer within " + timeoutMillis + " ms");
+        } catch (WorkerClient.Busy e) {
+            throw new DataServiceGateway.RetryAfter(503, "ServiceUnavailable.DataService.Busy", "the API's service has "
+                    + "too many calls waiting already", 1);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new SrgException(503, "ServiceUnavailable.DataService", null, "the server is shutting down");

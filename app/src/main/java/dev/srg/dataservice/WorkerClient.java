@@ -19,14 +19,16 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
  * srg's side of the worker socket: per run of a service, a bounded pool of connections (each one
- * a thread and a database connection in the worker), one request at a time on each. A request
+ * a thread and a database connection in the worker), one request at a time on each, and in front
+ * of it an adaptive limit on the calls in flight ({@link CallLimit}: few at once to a database that
+ * answers fast, as many as there are connections to one that answers slowly); calls over it wait
+ * in order, at most {@value #QUEUED_PER_CONNECTION} per connection, each until its own timeout. A request
  * not answered by its deadline has its connection closed (the worker has cancelled the query on
  * the database by then; closing only stops srg waiting for a worker that cannot answer). The
  * deadlines are checked by one sweep every {@value #SWEEP_MILLIS} ms over the open connections,
@@ -37,6 +39,8 @@ import java.util.function.Supplier;
 final class WorkerClient implements AutoCloseable {
     /** Connections per CU: the worker's threads and database connections follow. */
     static final int CONNECTIONS_PER_CU = 8;
+    /** Calls waiting for the worker, at most, per connection of its pool: one more is {@link Busy}. */
+    static final int QUEUED_PER_CONNECTION = 64;
     private static final int CONNECT_TIMEOUT_MILLIS = 2000;
 
     /** How often answers over their deadline are looked for: a late answer is given up at most this late. */
@@ -124,6 +128,15 @@ final class WorkerClient implements AutoCloseable {
         }
     }
 
+    /** Too many calls are waiting for the worker already. */
+    static final class Busy extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Busy(String message) {
+            super(message, null, false, false);
+        }
+    }
+
     /** The worker is of an older srg (it speaks JSON frames): its service is restarted with this srg's worker. */
     static final class Outdated extends Exception {
         private static final long serialVersionUID = 1L;
@@ -143,24 +156,37 @@ final class WorkerClient implements AutoCloseable {
     /**
      * Sends {@code request} (with the source's key, and its details on a connection that has not
      * had them yet) to the worker of {@code runId} at {@code endpoint} (TCP: proving {@code secret}), waiting at most
-     * {@code waitMillis} for an answer (and for a free connection).
+     * {@code waitMillis} for an answer. A call over the pool's limit waits for its turn at most the
+     * request's timeout (and {@code waitMillis}); the worker is given what is left of that timeout.
      */
     Answer call(String runId, Supplier<WorkerEndpoint> endpoint, byte[] secret, int maxConnections, WorkerSource source,
-                WorkerProtocol.Request request, long waitMillis) throws Unreachable, NoAnswer, Outdated, InterruptedException {
+                WorkerProtocol.Request request, long waitMillis)
+            throws Unreachable, NoAnswer, Outdated, Busy, InterruptedException {
         Pool pool = pools.computeIfAbsent(runId, id -> new Pool(endpoint.get(), secret, maxConnections, open));
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
-        if (!pool.permits.tryAcquire(waitMillis, TimeUnit.MILLISECONDS)) {
-            throw new NoAnswer("every connection to the worker stayed busy for " + waitMillis + " ms");
+        long start = System.nanoTime();
+        long deadline = start + TimeUnit.MILLISECONDS.toNanos(waitMillis);
+        try {
+            if (!pool.limit.acquire(start + TimeUnit.MILLISECONDS.toNanos(Math.min(waitMillis, request.timeoutMillis())))) {
+                throw new NoAnswer("the call waited " + Math.min(waitMillis, request.timeoutMillis())
+                        + " ms for its turn at the worker (calls at once: " + pool.limit.limit() + ")");
+            }
+        } catch (CallLimit.Full e) {
+            throw new Busy(e.getMessage());
         }
         Conn conn = null;
+        String statement = null; // its answer time counts for the limit
+        long sentAt = 0;
         try {
             conn = pool.idle.pollFirst();
-            if (conn == null) {
+            boolean opened = conn == null;
+            if (opened) {
                 conn = pool.open();
             }
             boolean introduce = !conn.sources.contains(source.key());
+            long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             conn.frame.reset();
-            request.with(source.key(), introduce ? source.details() : null).writeTo(conn.frame);
+            request.with(source.key(), introduce ? source.details() : null,
+                    (int) Math.max(1, request.timeoutMillis() - waited)).writeTo(conn.frame);
             Conn current = conn;
             current.deadline = deadline;
             current.inFlight = true;
@@ -172,6 +198,7 @@ final class WorkerClient implements AutoCloseable {
                     WorkerProtocol.prove(conn.in, conn.out, conn.secret);
                     conn.secret = null;
                 }
+                sentAt = System.nanoTime();
                 conn.frame.sendTo(conn.raw);
                 byte[] headFrame = WorkerProtocol.read(conn.in);
                 if (headFrame != null && headFrame.length > 0 && headFrame[0] == '{') {
@@ -207,6 +234,9 @@ final class WorkerClient implements AutoCloseable {
                 }
                 throw new Unreachable("the worker closed the connection", null);
             }
+            if (!opened && !introduce) {
+                statement = request.sql();
+            }
             if (current.timedOut) {
                 // closed by the sweep just as the answer came: the answer is whole, the connection is gone
                 conn = null;
@@ -223,7 +253,11 @@ final class WorkerClient implements AutoCloseable {
             } else if (conn != null) {
                 pool.idle.offerFirst(conn);
             }
-            pool.permits.release();
+            if (statement != null) {
+                pool.limit.release(statement, sentAt, System.nanoTime());
+            } else {
+                pool.limit.release();
+            }
         }
     }
 
@@ -245,14 +279,15 @@ final class WorkerClient implements AutoCloseable {
     private static final class Pool {
         final WorkerEndpoint endpoint;
         final byte[] secret;
-        final Semaphore permits;
+        final CallLimit limit;
         final LinkedBlockingDeque<Conn> idle = new LinkedBlockingDeque<>();
         final Set<Conn> open;
 
         Pool(WorkerEndpoint endpoint, byte[] secret, int maxConnections, Set<Conn> open) {
             this.endpoint = endpoint;
             this.secret = secret;
-            this.permits = new Semaphore(maxConnections);
+            this.limit = new CallLimit(Math.max(2, maxConnections / CONNECTIONS_PER_CU), maxConnections,
+                    maxConnections * QUEUED_PER_CONNECTION);
             this.open = open;
         }
 

@@ -71,6 +71,11 @@ final class WorkerProtocol {
             return new Request(key, details, sql, binds, countSql, countBinds, maxRows, timeoutMillis);
         }
 
+        /** This request with {@code key} and {@code details} (as {@link #with(String, Map)}), and what is left of its timeout. */
+        Request with(String key, Map<String, Object> details, int timeoutMillis) {
+            return new Request(key, details, sql, binds, countSql, countBinds, maxRows, timeoutMillis);
+        }
+
         byte[] encode() {
             Frame f = new Frame(128 + sql.length());
             writeTo(f);

@@ -336,6 +336,78 @@ class DataServiceApiTest extends DataServiceTestBase {
     }
 
     @Test
+    @DisplayName("issue 14: a data source that answers slowly still gets as many calls at once as the worker has connections (pg_stat_activity),"
+            + " also right after a fast API made the adaptive limit small")
+    void aSlowDataSourceGetsEveryConnectionAtOnce() throws Exception {
+        String fast = uniquePath("fast");
+        Map<String, Object> fastBody = script(fast, "SELECT id, name FROM items WHERE id = ${id}", List.of(param("id", "LONG", true)));
+        fastBody.put("qps", 100000);
+        String slow = uniquePath("slow");
+        Map<String, Object> slowBody = script(slow, "SELECT pg_sleep(0.1) IS NULL AS slept, ${id}::bigint AS id",
+                List.of(param("id", "LONG", true)));
+        slowBody.put("qps", 100000);
+        String fastId = publish(fastBody, Map.of("id", 1));
+        String slowId = publish(slowBody, Map.of("id", 1));
+        String code = (String) newApp("busy", fastId, slowId).get("appCode");
+        assertThat(callWhenServed(code, fast, Map.of("id", "1")).status()).isEqualTo(200);
+        // the worker's connections: 8 per CU of the service (1 CU unless a test changed it)
+        BigDecimal cu = admin.get("dataservice/services/" + groupId + "?workspaceId=" + workspaceId).json().path("cu").decimalValue();
+        int connections = Math.max(2, cu.multiply(BigDecimal.valueOf(WorkerClient.CONNECTIONS_PER_CU)).intValue());
+        // three callers per connection on the point lookup for 2 s: on a CPU-bound local database the limit comes down
+        int callers = 3 * connections;
+        drive(code, fast, callers, 2000);
+        // then the same callers on the slow API for 4 s: its calls wait on the database, not for a CPU, so the
+        // limit lets every connection work (a fixed bound of a few would serve a few at a time)
+        java.util.concurrent.atomic.AtomicLong peak = new java.util.concurrent.atomic.AtomicLong();
+        long start = System.nanoTime();
+        Thread watch = Thread.ofVirtual().start(() -> {
+            try {
+                while (System.nanoTime() - start < TimeUnit.MILLISECONDS.toNanos(3900)) {
+                    if (System.nanoTime() - start > TimeUnit.MILLISECONDS.toNanos(2000)) {
+                        peak.accumulateAndGet(count(source, "SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"
+                                + " AND query LIKE '%pg_sleep(0.1)%' AND pid <> pg_backend_pid()"), Math::max);
+                    }
+                    Thread.sleep(20);
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        long calls = drive(code, slow, callers, 4000);
+        watch.join();
+        double perSecond = calls / ((System.nanoTime() - start) / 1e9);
+        assertThat(peak.get()).as("slow queries running at once on the database").isEqualTo(connections);
+        // 8 at once (1 CU), 100 ms each: 80 calls/s at most (and 20 if the limit had stayed at 2)
+        assertThat(perSecond).as("slow calls per second").isGreaterThan(0.6 * connections * 10);
+    }
+
+    /** {@code callers} threads calling {@code path} for {@code millis}; every answer must be a 200. */
+    private static long drive(String code, String path, int callers, long millis) throws InterruptedException {
+        java.util.concurrent.atomic.AtomicLong answered = new java.util.concurrent.atomic.AtomicLong();
+        List<Call> failed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < callers; i++) {
+            int n = i;
+            threads.add(Thread.ofVirtual().start(() -> {
+                for (long k = 0; System.nanoTime() < end; k++) {
+                    Call r = callWithCode(code, path, Map.of("id", Long.toString(1 + (n * 37 + k) % 1200)));
+                    if (r.status() != 200) {
+                        failed.add(r);
+                        return;
+                    }
+                    answered.incrementAndGet();
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertThat(failed).isEmpty();
+        return answered.get();
+    }
+
+    @Test
     @DisplayName("SPEC DS-2: a change is a new version after a new test; calls keep the published version until then; unpublished APIs cannot be called")
     void versionsAndUnpublish() {
         String path = uniquePath("versioned");

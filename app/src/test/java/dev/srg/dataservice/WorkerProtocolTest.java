@@ -113,4 +113,81 @@ class WorkerProtocolTest {
             }
         }
     }
+
+    @Test
+    void aCallWaitingForItsTurnIsGivenUpAtItsOwnTimeoutAndTheWorkerGetsWhatIsLeftOfIt() throws Exception {
+        // issue 14: calls over the pool's limit wait in srg; one whose timeout passes there gets the timeout answer
+        // (NoAnswer: 504 DataService.Timeout) at its timeout, not at the timeout and the 2 s given the worker's cancel
+        Path socket = dir.resolve(WorkerProtocol.SOCKET);
+        List<SocketChannel> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Integer> timeouts = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+             WorkerClient client = new WorkerClient()) {
+            server.bind(UnixDomainSocketAddress.of(socket));
+            Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    while (true) {
+                        SocketChannel c = server.accept();
+                        held.add(c);
+                        Thread.ofPlatform().daemon().start(() -> {
+                            try {
+                                // reads each request (its timeout as sent), answers nothing
+                                DataInputStream in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(c)));
+                                for (byte[] f = WorkerProtocol.read(in); f != null; f = WorkerProtocol.read(in)) {
+                                    timeouts.add(WorkerProtocol.Request.decode(f).timeoutMillis());
+                                }
+                            } catch (java.io.IOException e) {
+                                // closed
+                            }
+                        });
+                    }
+                } catch (java.io.IOException e) {
+                    // closed
+                }
+            });
+            WorkerProtocol.Request r = new WorkerProtocol.Request(null, null, "SELECT 1", List.of(), null, null, 1, 400);
+            WorkerSource source = new WorkerSource("ds-1@ab", Map.of("type", "POSTGRESQL", "host", "h", "port", 5432,
+                    "database", "d", "user", "u", "password", "p"));
+            // two connections (the pool's size at 2 CU / 8), both taken for 300 ms by calls the worker never answers
+            List<Thread> busy = new java.util.ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                busy.add(Thread.ofVirtual().start(() -> assertThatThrownBy(() -> client.call("run-1",
+                        () -> WorkerEndpoint.unix(socket), null, 2, source, r, 300)).isInstanceOf(WorkerClient.NoAnswer.class)));
+            }
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (timeouts.size() < 2 && System.nanoTime() < until) {
+                Thread.sleep(5);
+            }
+            assertThat(timeouts).containsExactly(400, 400);
+            // then a call with a timeout of 1 s: it waits for its turn behind the one below, and is sent with what is left
+            long t0 = System.nanoTime();
+            Thread later = Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                assertThatThrownBy(() -> client.call("run-1", () -> WorkerEndpoint.unix(socket), null, 2, source,
+                        new WorkerProtocol.Request(null, null, "SELECT 1", List.of(), null, null, 1, 1000), 1300))
+                        .isInstanceOf(WorkerClient.NoAnswer.class).hasMessageNotContaining("its turn");
+            });
+            // a call with a timeout of 150 ms waits for its turn as long, and gets the timeout answer then
+            assertThatThrownBy(() -> client.call("run-1", () -> WorkerEndpoint.unix(socket), null, 2, source,
+                    new WorkerProtocol.Request(null, null, "SELECT 1", List.of(), null, null, 1, 150), 2150))
+                    .isInstanceOf(WorkerClient.NoAnswer.class).hasMessageContaining("its turn");
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertThat(millis).as("given up after (ms)").isBetween(140L, 290L);
+            for (Thread t : busy) {
+                t.join(10_000);
+            }
+            later.join(10_000);
+            // the later call went to the worker once a connection was free (at 300-350 ms): with 1 s less that wait
+            assertThat(timeouts).hasSize(3);
+            assertThat(timeouts.get(2)).isBetween(450, 760);
+        } finally {
+            for (SocketChannel c : held) {
+                c.close();
+            }
+        }
+    }
 }
