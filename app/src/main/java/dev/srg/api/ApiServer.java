@@ -18,6 +18,7 @@ import dev.srg.network.NetworkManager;
 import dev.srg.region.RegionCatalog;
 import dev.srg.store.Database;
 import dev.srg.task.InstanceManager;
+import dev.srg.trace.SubmitTrace;
 import dev.srg.workspace.WorkspaceManager;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
@@ -28,6 +29,7 @@ import java.lang.reflect.Type;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
+import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.jetbrains.annotations.NotNull;
 import tools.jackson.core.JacksonException;
 
@@ -43,6 +45,8 @@ public final class ApiServer implements AutoCloseable {
     private static final String AUDITED = "srg.audited";
     static final long MAX_BODY_BYTES = 1024 * 1024;
     private static final Set<String> CHANGES = Set.of("POST", "PUT", "PATCH", "DELETE");
+    /** The submission's route: what {@link SubmitTrace} keeps. */
+    private static final String SUBMIT_ROUTE = ApiRoutes.BASE + "/instances";
 
     /** Everything the API serves, wired by the composition root. */
     public record Features(AccessManager access, AuditLog audit, RegionCatalog regions, NetworkManager networks,
@@ -105,6 +109,9 @@ public final class ApiServer implements AutoCloseable {
             cfg.routes.get("/healthz", ctx -> readiness(ctx, database));
             // fail fast while the database is away, before anything (authentication included) touches it
             cfg.routes.before("/api/*", ctx -> {
+                if (SubmitTrace.ON) {
+                    SubmitTrace.begin(ServletContextRequest.getServletContextRequest(ctx.req()).getBeginNanoTime());
+                }
                 if (database != null && !database.available()) {
                     throw Problems.databaseUnavailable();
                 }
@@ -112,10 +119,16 @@ public final class ApiServer implements AutoCloseable {
             cfg.routes.before("/api/*", Requests::checkParameters);
             if (monitoring != null) {
                 MonitorResource.registerMetrics(cfg.routes, monitoring, features.access());
-                cfg.requestLogger.http((ctx, millis) -> monitoring.metrics().httpRequest(ctx.method().name(), route(ctx),
-                        ctx.statusCode(), millis));
+                cfg.requestLogger.http((ctx, millis) -> {
+                    String route = route(ctx);
+                    SubmitTrace.end(SUBMIT_ROUTE.equals(route) && "POST".equals(ctx.method().name()), ctx.statusCode());
+                    monitoring.metrics().httpRequest(ctx.method().name(), route, ctx.statusCode(), millis);
+                });
             }
-            cfg.routes.before("/api/*", ctx -> authenticate(ctx, features.access()));
+            cfg.routes.before("/api/*", ctx -> {
+                authenticate(ctx, features.access());
+                SubmitTrace.mark(SubmitTrace.Phase.AUTHENTICATED);
+            });
             cfg.routes.after("/api/*", ctx -> audit(ctx, features.audit(), registry[0]));
             ApiRoutes api = new ApiRoutes(cfg.routes);
             AccessResource.register(api, features.access(), features.audit());

@@ -15,6 +15,7 @@ import dev.srg.task.InstanceManager.GroupUsage;
 import dev.srg.task.InstanceManager.LogChunk;
 import dev.srg.task.InstanceStatus;
 import dev.srg.task.SubmitRequest;
+import dev.srg.trace.SubmitTrace;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -42,6 +43,7 @@ final class InstanceResource {
             } else {
                 ApiServer.created(ctx, s.instance().id(), s.instance());
             }
+            SubmitTrace.mark(SubmitTrace.Phase.HANDLED);
         });
         api.get("/instances", "instances", "List instances (queued ones with their position and why they wait)",
                 page(InstanceInfo.class), ctx -> ctx.json(instances.list(caller(ctx), ctx.queryParam("resourceGroupId"),

@@ -1,6 +1,7 @@
 package dev.srg.store;
 
 import dev.srg.error.SrgException;
+import dev.srg.trace.SubmitTrace;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -73,6 +74,7 @@ public final class IdempotencyKeys {
         for (int attempt = 0; ; attempt++) {
             try {
                 return jdbi.inTransaction(h -> {
+                    SubmitTrace.mark(SubmitTrace.Phase.TX_BEGUN);
                     Optional<String> earlier = lookup(h, actorId, scope, clientToken, request);
                     if (earlier.isPresent()) {
                         return earlier.get();
@@ -81,6 +83,7 @@ public final class IdempotencyKeys {
                     if (!record(h, actorId, scope, clientToken, request, id, now.get())) {
                         throw new LostRace();
                     }
+                    SubmitTrace.mark(SubmitTrace.Phase.TX_STATEMENTS);
                     return id;
                 });
             } catch (LostRace e) {

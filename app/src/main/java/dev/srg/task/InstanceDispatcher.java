@@ -24,6 +24,7 @@ import dev.srg.execution.TaskKinds;
 import dev.srg.execution.WorkShape;
 import dev.srg.store.OneTrip;
 import dev.srg.time.SimulatedClock;
+import dev.srg.trace.SubmitTrace;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Clock;
@@ -888,6 +889,15 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         if (batch.isEmpty()) {
             return;
         }
+        long began = SubmitTrace.spanBegins();
+        try {
+            recordTasksTraced(batch);
+        } finally {
+            SubmitTrace.spanEnds(SubmitTrace.Span.EXITS, began, batch.size());
+        }
+    }
+
+    private void recordTasksTraced(List<PendingExit> batch) {
         List<Boolean> recorded;
         try {
             recorded = jdbi.inTransaction(h -> {
@@ -1041,6 +1051,15 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         if (admitted.isEmpty()) {
             return;
         }
+        long began = SubmitTrace.spanBegins();
+        try {
+            admit(groupId, ledger, admitted);
+        } finally {
+            SubmitTrace.spanEnds(SubmitTrace.Span.ADMIT, began, admitted.size());
+        }
+    }
+
+    private void admit(String groupId, GroupLedger ledger, List<QueuedTask> admitted) {
         List<String> ids = admitted.stream().map(QueuedTask::id).toList();
         List<Prepared> toLaunch;
         String[] xid = new String[1];
@@ -1105,8 +1124,10 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         if (launched.isEmpty()) {
             return;
         }
+        long began = SubmitTrace.spanBegins();
         try {
             jdbi.useHandle(h -> new InstanceDao(h, clock).markRunning(launched));
+            SubmitTrace.spanEnds(SubmitTrace.Span.MARK_RUNNING, began, launched.size());
         } catch (RuntimeException e) {
             LOG.warn("cannot mark {} instance(s) RUNNING (they stay STARTING until they end): {}", launched.size(), e.toString());
         }
@@ -1176,6 +1197,15 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
      * true when the backend took it.
      */
     private boolean launch(Prepared p) {
+        long began = SubmitTrace.spanBegins();
+        try {
+            return launchTraced(p);
+        } finally {
+            SubmitTrace.spanEnds(SubmitTrace.Span.LAUNCH, began, 1);
+        }
+    }
+
+    private boolean launchTraced(Prepared p) {
         InstanceInfo i = p.row().info();
         String run = p.row().currentRun();
         try {

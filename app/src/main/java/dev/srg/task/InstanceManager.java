@@ -29,6 +29,7 @@ import dev.srg.store.Ids;
 import dev.srg.store.OneTrip;
 import dev.srg.store.PageRequest;
 import dev.srg.store.PageRequest.Page;
+import dev.srg.trace.SubmitTrace;
 import dev.srg.workspace.WorkspaceInfo;
 import dev.srg.workspace.WorkspaceManager;
 import dev.srg.workspace.WorkspaceRole;
@@ -139,6 +140,7 @@ public final class InstanceManager {
     private Submitted submitNow(Principal caller, SubmitRequest r, Map<String, Object> payloadFields,
                                 Function<String, AuditEntry> audit) {
         Checked c = check(caller, r, payloadFields);
+        SubmitTrace.mark(SubmitTrace.Phase.CHECKED);
         InstanceDao.Row[] created = new InstanceDao.Row[1];
         List<InstanceDispatcher.EarlyStart> early = new ArrayList<>(1);
         Optional<NetworkContext> startContext = dispatcher.startContext(c.group().id(), c.kind().shape(), r.cu().milli(),
@@ -170,6 +172,7 @@ public final class InstanceManager {
             early.add(last); // committed: answered as any other committed start
             committedId = last.instanceId();
         }
+        SubmitTrace.mark(SubmitTrace.Phase.COMMITTED);
         String id = committedId;
         // a row made by an attempt that lost a client-token race was rolled back: only this id's is real
         early.removeIf(s -> {
