@@ -16,6 +16,7 @@ PHASES = [  # innermost first wins: (a frame's "Class.method" contains this, the
     ("InstanceDispatcher.startContext", "network generation (statement)"),
     ("InstanceDao.insert", "INSERT + audit"),
     ("InstanceDispatcher.startInTransaction", "ledger + launch built + UPDATE"),
+    ("InstanceDispatcher.decideStart", "ledger + launch built"),
     ("IdempotencyKeys.createOnce", "transaction (begin, commit, pool)"),
     ("InstanceDispatcher.startCommitted", "hand-off"),
     ("InstanceManager.submitted", "the answer's row"),
@@ -105,6 +106,58 @@ def timeline(path):
         print(f"    {len(xs) / len(rows):5.2f} x {med(xs):.3f}  {p}")
 
 
+def gaps(path):
+    """Each submit request's round trips in order (a statement: its writes, then its reads until the
+    next write), by phase, and what lies between them: from the thread's start to the first write,
+    from each trip's last read to the next trip's first write, from the last read to the thread's
+    end. Medians over the requests that have the usual number of trips."""
+    events = json.load(open(path))["recording"]["events"]
+    from datetime import datetime
+    t = lambda s: datetime.fromisoformat(s[:26] + "+00:00").timestamp()
+    by_thread = collections.defaultdict(list)
+    for ev in events:
+        v = ev["values"]
+        frames = [name(f) for f in (v.get("stackTrace") or {}).get("frames", [])]
+        phase = next((p for f in frames for key, p in PHASES if key in f), "other")
+        tid = v["javaThreadId"] if ev["type"].startswith("jdk.VirtualThread") else (v.get("eventThread") or {}).get("javaThreadId")
+        by_thread[tid].append((t(v["startTime"]), seconds(v.get("duration", "PT0S")), ev["type"], phase, frames))
+    shapes = collections.defaultdict(list)
+    for tid, evs in by_thread.items():
+        if not any("InstanceManager.submit" in f for e in evs for f in e[4]):
+            continue
+        evs.sort(key=lambda e: e[0])
+        born = [e[0] for e in evs if e[2] == "jdk.VirtualThreadStart"]
+        died = [e[0] for e in evs if e[2] == "jdk.VirtualThreadEnd"]
+        db = [e for e in evs if e[2] in ("jdk.SocketRead", "jdk.SocketWrite") and any(f.startswith("org.postgresql") for f in e[4])]
+        if not (born and died and db):
+            continue
+        trips = []  # [phase, first write start, last write end, last read end]
+        for e in db:
+            if e[2] == "jdk.SocketWrite" and (not trips or trips[-1][3] is not None):
+                trips.append([e[3], e[0], e[0] + e[1], None])
+            elif e[2] == "jdk.SocketWrite":
+                trips[-1][2] = e[0] + e[1]
+            elif trips:
+                trips[-1][3] = e[0] + e[1]
+        if any(tr[3] is None for tr in trips):
+            continue
+        steps = [("start -> " + trips[0][0], trips[0][1] - born[0])]
+        for i, tr in enumerate(trips):
+            steps.append(("  trip: " + tr[0], tr[3] - tr[1]))
+            nxt = trips[i + 1][0] if i + 1 < len(trips) else "end"
+            steps.append((tr[0] + " -> " + nxt, (trips[i + 1][1] if i + 1 < len(trips) else died[0]) - tr[3]))
+        shapes[tuple(s[0] for s in steps)].append([s[1] for s in steps])
+    if not shapes:
+        print("no submit request with socket events")
+        return
+    med = lambda xs: sorted(xs)[len(xs) // 2] * 1000
+    for shape, rows in sorted(shapes.items(), key=lambda kv: -len(kv[1]))[:2]:
+        print(f"{len(rows)} requests with {sum(1 for s in shape if s.startswith('  trip'))} trips (ms, medians):")
+        for i, label in enumerate(shape):
+            print(f"  {med([r[i] for r in rows]):7.3f}  {label}")
+        print(f"  {med([sum(r) for r in rows]):7.3f}  the request thread, start to end")
+
+
 def parks(path):
     """Waits over the threshold (parks, monitor entries, pinning) on the submits' threads, by what waits."""
     events = json.load(open(path))["recording"]["events"]
@@ -132,6 +185,9 @@ def submit_threads(*event_lists):
 def main():
     if sys.argv[1] == "timeline":
         timeline(sys.argv[2])
+        return
+    if sys.argv[1] == "gaps":
+        gaps(sys.argv[2])
         return
     if sys.argv[1] == "parks":
         parks(sys.argv[2])
