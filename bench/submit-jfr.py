@@ -16,7 +16,6 @@ PHASES = [  # innermost first wins: (a frame's "Class.method" contains this, the
     ("InstanceDispatcher.startContext", "network generation (statement)"),
     ("InstanceDao.insert", "INSERT + audit"),
     ("InstanceDispatcher.startInTransaction", "ledger + launch built + UPDATE"),
-    ("InstanceDispatcher.decideStart", "ledger + launch built"),
     ("IdempotencyKeys.createOnce", "transaction (begin, commit, pool)"),
     ("InstanceDispatcher.startCommitted", "hand-off"),
     ("InstanceManager.submitted", "the answer's row"),
