@@ -38,6 +38,17 @@ int srg_net_up(const char *netdir, const char *ns, long index, struct srg_pooled
  * and the namespace itself. */
 void srg_net_down(const char *ns, const char *netdir, int task_contained, int log);
 
+/*
+ * The task's namespace made ready for the next task of the same group and workspace, instead of
+ * srg_net_down (issue 17, tenth round; docs/networks.md): called once the task's last process is
+ * gone (its cgroups held it, it ran as its own uid, it had no resolver). Removes its link's policy
+ * rules; inside it checks that no socket is left (not even one a task gave away), empties its
+ * connection tracking, its TCP metrics, its routing cache and its nftables ruleset; then removes
+ * its name. 0 with made filled (fd its only reference); -1 when it is not to be reused (the caller
+ * then calls srg_net_down, which removes it).
+ */
+int srg_net_recycle(const char *ns, const char *netdir, struct srg_pooled *made, int log);
+
 /* Loads libnftables ahead (the launcher): a supervisor forked from it then finds it loaded. */
 void srg_net_preload(void);
 
