@@ -14,6 +14,7 @@
 #include <linux/fib_rules.h>
 #include <linux/genetlink.h>
 #include <linux/if_link.h>
+#include <linux/membarrier.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netlink.h>
@@ -30,6 +31,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -554,14 +556,18 @@ back:
  * its own /proc/net/sockstat[6] ("sockets: used" counts every socket made in it, of any family, until
  * it is freed: a socket a task gave away to a process outside before it died keeps it above 0). */
 static int no_socket_left(char *why, size_t room) {
-    for (int round = 0; round < 10; round++) {
+    for (int round = 0; round < 6; round++) {
         /* sockets this code closed in it (the claim's libnftables socket) are freed an RCU grace
-         * period after their close: a task that ended at once may find one counted still */
-        if (round) {
+         * period after their close: a task that ended at once may find one counted still in
+         * "sockets: used" (and in no protocol's count), so that alone is read again a few times */
+        if (round == 1) {
+            /* one RCU grace period (synchronize_rcu: sleeps, costs no CPU), then their frees */
+            syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
+        } else if (round) {
             struct timespec pause = {0, 2 * 1000 * 1000};
             nanosleep(&pause, NULL);
         }
-        int clean = 1, files = 0;
+        int clean = 1, files = 0, theirs = 0;
         const char *paths[] = {"/proc/thread-self/net/sockstat", "/proc/thread-self/net/sockstat6"};
         for (int i = 0; i < 2; i++) {
             FILE *in = fopen(paths[i], "re");
@@ -576,15 +582,16 @@ static int no_socket_left(char *why, size_t room) {
                 char *save, *word = strtok_r(line, " \n", &save);
                 for (char *prev = word; (word = strtok_r(NULL, " \n", &save)); prev = word) {
                     if (strcmp(prev, "used") && strcmp(prev, "inuse") && strcmp(prev, "orphan") && strcmp(prev, "tw")) continue;
-                    if (atol(word) != 0 && clean) {
-                        clean = 0;
-                        snprintf(why, room, "%.*s", (int)strcspn(whole, "\n"), whole);
-                    }
+                    if (atol(word) == 0) continue;
+                    if (clean) snprintf(why, room, "%.*s", (int)strcspn(whole, "\n"), whole);
+                    clean = 0;
+                    /* a protocol's own count (a connection, a listener, TIME_WAIT): not one of ours */
+                    if (strcmp(prev, "used") != 0) theirs = 1;
                 }
             }
             fclose(in);
         }
-        if (files == 0) return 0;
+        if (files == 0 || theirs) return 0;
         if (clean) return 1;
     }
     return 0;
@@ -658,7 +665,7 @@ static int flush_rules(int log) {
     return run(nft, log, 0) == 0 ? 0 : -1;
 }
 
-int srg_net_recycle(const char *ns, const char *netdir, struct srg_pooled *out, int log) {
+int srg_net_unname(const char *ns, const char *netdir, struct srg_pooled *out, int log) {
     out->fd = -1;
     out->link[0] = out->address[0] = 0;
     char *file;
@@ -679,52 +686,58 @@ int srg_net_recycle(const char *ns, const char *netdir, struct srg_pooled *out, 
     int read_ok = fscanf(in, "%15s %15s", out->link, out->address) == 2;
     fclose(in);
     if (!read_ok) {
-        say(log, "not reused: no %s/link\n", netdir);
+        say(log, "not reused: no link in %s/link\n", netdir);
         return -1;
     }
     char *path;
     if (asprintf(&path, "%s/%s", NETNS_DIR, ns) < 0) return -1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int named = open(path, O_RDONLY | O_CLOEXEC);
     int host_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    int ok = fd >= 0 && host_ns >= 0;
+    /* the namespace's own descriptor, not one of the name's bind mount (that one would show the
+     * removed name in /proc/<pid>/fd, not net:[inode]) */
+    int fd = -1;
+    if (named >= 0 && host_ns >= 0 && setns(named, CLONE_NEWNET) == 0) {
+        fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (setns(host_ns, CLONE_NEWNET) != 0) _exit(70); /* never run on in the task's namespace */
+    }
+    if (named >= 0) close(named);
+    if (host_ns >= 0) close(host_ns);
+    if (fd < 0) {
+        say(log, "not reused: cannot enter %s: %s\n", ns, strerror(errno));
+        free(path);
+        return -1;
+    }
     /* the link's policy rules go as with srg_net_down: the next task's group adds its own */
-    int nl = ok ? route_socket() : -1;
+    int nl = route_socket();
     if (nl >= 0) {
         while (rule(nl, RTM_DELRULE, out->link, 0) == 0) {}
         close(nl);
     }
-    if (!ok || setns(fd, CLONE_NEWNET) != 0) {
-        say(log, "not reused: cannot enter %s: %s\n", ns, strerror(errno));
-        ok = 0;
-    } else {
-        /* --- inside: nothing of the task may be left, or it is not reused --- */
-        /* the namespace's own descriptor, not one of the name's bind mount (that one would show
-         * the removed name in /proc/<pid>/fd, not net:[inode]) */
-        int own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-        if (own >= 0) {
-            close(fd);
-            fd = own;
-        }
-        char why[256] = "";
-        ok = no_socket_left(why, sizeof why);
-        if (!ok) say(log, "not reused: a socket is left in %s (%s)\n", ns, why);
-        if (ok && flush_conntrack() != 0) { say(log, "not reused: conntrack not flushed\n"); ok = 0; }
-        if (ok && flush_tcp_metrics() != 0) { say(log, "not reused: tcp metrics not flushed\n"); ok = 0; }
-        /* a new generation of the routing cache: path MTUs and redirects learnt are forgotten */
-        if (ok && write_text("/proc/sys/net/ipv4/route/flush", "1") != 0) { say(log, "not reused: routing cache not flushed\n"); ok = 0; }
-        if (ok && flush_rules(log) != 0) { say(log, "not reused: nftables not flushed\n"); ok = 0; }
-        if (setns(host_ns, CLONE_NEWNET) != 0) _exit(70); /* never run on in the task's namespace */
-    }
-    if (host_ns >= 0) close(host_ns);
-    if (!ok) {
-        if (fd >= 0) close(fd);
-        free(path);
-        return -1; /* the caller removes it as usual (srg_net_down) */
-    }
-    /* unnamed again: from here on fd is its only reference, as for a namespace made ahead */
+    /* unnamed: from here on fd is its only reference, as for a namespace made ahead */
     if (umount2(path, MNT_DETACH) != 0 && errno != EINVAL) say(log, "umount %s: %s\n", path, strerror(errno));
     if (unlink(path) != 0) say(log, "unlink %s: %s\n", path, strerror(errno));
     free(path);
     out->fd = fd;
     return 0;
+}
+
+int srg_net_recycle(struct srg_pooled *ns, int log) {
+    int host_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (host_ns < 0 || setns(ns->fd, CLONE_NEWNET) != 0) {
+        say(log, "not reused: cannot enter it: %s\n", strerror(errno));
+        if (host_ns >= 0) close(host_ns);
+        return -1;
+    }
+    /* --- inside: nothing of the task may be left, or it is not reused --- */
+    char why[256] = "";
+    int ok = no_socket_left(why, sizeof why);
+    if (!ok) say(log, "not reused: a socket is left in it (%s)\n", why);
+    if (ok && flush_conntrack() != 0) { say(log, "not reused: conntrack not flushed\n"); ok = 0; }
+    if (ok && flush_tcp_metrics() != 0) { say(log, "not reused: tcp metrics not flushed\n"); ok = 0; }
+    /* a new generation of the routing cache: path MTUs and redirects learnt are forgotten */
+    if (ok && write_text("/proc/sys/net/ipv4/route/flush", "1") != 0) { say(log, "not reused: routing cache not flushed\n"); ok = 0; }
+    if (ok && flush_rules(log) != 0) { say(log, "not reused: nftables not flushed\n"); ok = 0; }
+    if (setns(host_ns, CLONE_NEWNET) != 0) _exit(70); /* never run on in the task's namespace */
+    close(host_ns);
+    return ok ? 0 : -1;
 }

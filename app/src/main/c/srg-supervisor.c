@@ -1093,6 +1093,7 @@ static int supervise(const char *dir) {
     const char *ns = var("NET_NS");
     char *net_dir = format("%s/net", dir);
     int has_net = 0, net_log = -1;
+    struct srg_pooled back = {-1, "", ""}; /* the namespace unnamed for reuse, once the task has ended */
     if (*ns && access("cancel", F_OK) != 0) {
         net_log = open("net.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         if (srg_net_up(net_dir, ns, atol(var("NET_INDEX")), &pooled, net_log) == 0) {
@@ -1230,18 +1231,12 @@ static int supervise(const char *dir) {
          * uid (no capability in the namespace: it could change nothing of it), no resolver ran in
          * it; srg_net_recycle checks and empties the rest (docs/networks.md) */
         const char *key = var("NET_REUSE");
-        struct srg_pooled back = {-1, "", ""};
         const char *whynot = !*key ? NULL /* not asked for */ : !has_net ? "it was not the task's" : !contained ? "no cgroups held the task"
                              : reuse_back < 0 ? "no launcher to give it to" : !*var("RUN_UID") || *var("BUILDER") ? "the task ran as root" : NULL;
         if (whynot && net_log >= 0) dprintf(net_log, "not reused: %s\n", whynot);
-        int given = *key && !whynot && srg_net_recycle(ns, net_dir, &back, net_log) == 0;
-        if (given && !(given = reuse_give(key, &back)) && net_log >= 0) dprintf(net_log, "not reused: the launcher is gone\n");
-        if (given && net_log >= 0) dprintf(net_log, "given back to the launcher for the next task of its group and workspace\n");
-        if (back.fd >= 0) close(back.fd);
-        if (!given) srg_net_down(ns, net_dir, contained, net_log);
+        /* its name and policy rules go now; what is in it is checked after the exit file */
+        if (!*key || whynot || srg_net_unname(ns, net_dir, &back, net_log) != 0) srg_net_down(ns, net_dir, contained, net_log);
     }
-    if (reuse_back >= 0) close(reuse_back);
-    reuse_back = -1;
 
     char *cpu_ns = "", *peak = "", *oom = NULL;
     const char *version = var("CG_VERSION");
@@ -1291,6 +1286,17 @@ static int supervise(const char *dir) {
     char exit_tmp[64];
     snprintf(exit_tmp, sizeof exit_tmp, "exit.%d", (int)self);
     if (write_file(exit_tmp, exit_text, O_CREAT | O_TRUNC) != 0 || rename(exit_tmp, "exit") != 0) return 70;
+
+    if (back.fd >= 0) {
+        /* after the exit file: the check may wait for an RCU grace period (srg's own sockets in it) */
+        int given = srg_net_recycle(&back, net_log) == 0;
+        if (given && !(given = reuse_give(var("NET_REUSE"), &back)) && net_log >= 0) dprintf(net_log, "not reused: the launcher is gone\n");
+        if (given && net_log >= 0) dprintf(net_log, "given back to the launcher for the next task of its group and workspace\n");
+        if (back.fd >= 0) close(back.fd); /* its last reference: the kernel removes it */
+        back.fd = -1;
+    }
+    if (reuse_back >= 0) close(reuse_back);
+    reuse_back = -1;
 
     /* emptied cgroups can take a moment to go */
     for (int round = 0; round < 50; round++) {
