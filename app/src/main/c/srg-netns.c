@@ -14,7 +14,6 @@
 #include <linux/fib_rules.h>
 #include <linux/genetlink.h>
 #include <linux/if_link.h>
-#include <linux/membarrier.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netlink.h>
@@ -31,7 +30,6 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -556,15 +554,13 @@ back:
  * its own /proc/net/sockstat[6] ("sockets: used" counts every socket made in it, of any family, until
  * it is freed: a socket a task gave away to a process outside before it died keeps it above 0). */
 static int no_socket_left(char *why, size_t room) {
-    for (int round = 0; round < 6; round++) {
+    for (int round = 0; round < 12; round++) {
         /* sockets this code closed in it (the claim's libnftables socket) are freed an RCU grace
          * period after their close: a task that ended at once may find one counted still in
          * "sockets: used" (and in no protocol's count), so that alone is read again a few times */
-        if (round == 1) {
-            /* one RCU grace period (synchronize_rcu: sleeps, costs no CPU), then their frees */
-            syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
-        } else if (round) {
-            struct timespec pause = {0, 2 * 1000 * 1000};
+        if (round) {
+            /* libnftables' socket took up to 50 ms to be freed here (measured) */
+            struct timespec pause = {0, 10 * 1000 * 1000};
             nanosleep(&pause, NULL);
         }
         int clean = 1, files = 0, theirs = 0;
@@ -577,11 +573,12 @@ static int no_socket_left(char *why, size_t room) {
             while (fgets(line, sizeof line, in)) {
                 char whole[256];
                 snprintf(whole, sizeof whole, "%s", line);
-                /* every count of a line: sockets used, TCP inuse/orphan/tw, UDP, RAW, FRAG inuse ...
-                 * ("alloc" and "mem"/"memory" are the machine's or follow the others) */
+                /* the namespace's own counts: sockets used, TCP inuse and tw, UDP, RAW, FRAG inuse ...
+                 * ("orphan", "alloc" and "mem" are the whole machine's: an orphaned TCP socket of
+                 * this namespace is still in its "inuse" and "used") */
                 char *save, *word = strtok_r(line, " \n", &save);
                 for (char *prev = word; (word = strtok_r(NULL, " \n", &save)); prev = word) {
-                    if (strcmp(prev, "used") && strcmp(prev, "inuse") && strcmp(prev, "orphan") && strcmp(prev, "tw")) continue;
+                    if (strcmp(prev, "used") && strcmp(prev, "inuse") && strcmp(prev, "tw")) continue;
                     if (atol(word) == 0) continue;
                     if (clean) snprintf(why, room, "%.*s", (int)strcspn(whole, "\n"), whole);
                     clean = 0;

@@ -1288,11 +1288,17 @@ static int supervise(const char *dir) {
     if (write_file(exit_tmp, exit_text, O_CREAT | O_TRUNC) != 0 || rename(exit_tmp, "exit") != 0) return 70;
 
     if (back.fd >= 0) {
-        /* after the exit file: the check may wait for an RCU grace period (srg's own sockets in it) */
-        int given = srg_net_recycle(&back, net_log) == 0;
-        if (given && !(given = reuse_give(var("NET_REUSE"), &back)) && net_log >= 0) dprintf(net_log, "not reused: the launcher is gone\n");
-        if (given && net_log >= 0) dprintf(net_log, "given back to the launcher for the next task of its group and workspace\n");
-        if (back.fd >= 0) close(back.fd); /* its last reference: the kernel removes it */
+        /* by a child, after the exit file: the server learns of the task's end when this process
+         * exits, and the check may wait for an RCU grace period or two (srg's own sockets in it);
+         * a child killed takes the namespace with it (its descriptor is the only reference) */
+        pid_t helper = fork();
+        if (helper == 0) {
+            int given = srg_net_recycle(&back, net_log) == 0;
+            if (given && !(given = reuse_give(var("NET_REUSE"), &back)) && net_log >= 0) dprintf(net_log, "not reused: the launcher is gone\n");
+            if (given && net_log >= 0) dprintf(net_log, "given back to the launcher for the next task of its group and workspace\n");
+            _exit(0);
+        }
+        close(back.fd); /* the child's now (or, if the fork failed, nobody's: the kernel removes it) */
         back.fd = -1;
     }
     if (reuse_back >= 0) close(reuse_back);
