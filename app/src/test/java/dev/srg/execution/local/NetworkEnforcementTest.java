@@ -516,6 +516,8 @@ class NetworkEnforcementTest {
                 """);
         assertThat(netns(second)).as("reused").isEqualTo(ns);
         assertThat(second).contains("metrics=0").contains("tcp=0 udp=0 unix=0");
+        // given back again (after the second task's exit: its supervisor's child checks and empties it)
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> pooled(launcher).contains(ns));
         // SPEC NET-7, NET-8 (and NET-9 without zones: no resolver, names fail at once) in the reused namespace
         Map<String, String> r = run(backend, vpc(false, List.of(), List.of()), of("rg-a", "ws-a"));
         assertThat(r.get("netns")).as("reused again").isEqualTo(ns);
