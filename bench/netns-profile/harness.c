@@ -28,6 +28,7 @@ static double self_ms(void) { struct rusage r; getrusage(RUSAGE_SELF, &r); struc
   return (r.ru_utime.tv_sec+r.ru_stime.tv_sec+c.ru_utime.tv_sec+c.ru_stime.tv_sec)*1000.0 + (r.ru_utime.tv_usec+r.ru_stime.tv_usec+c.ru_utime.tv_usec+c.ru_stime.tv_usec)/1000.0; }
 static double now_ms(void){struct timespec t; clock_gettime(CLOCK_MONOTONIC,&t); return t.tv_sec*1000.0+t.tv_nsec/1e6;}
 int main(int argc, char **argv) {
+  if (argc != 3) { fprintf(stderr, "usage: harness empty|make|full|new|reuse N\n"); return 2; }
   const char *mode = argv[1]; int n = atoi(argv[2]);
   const char *dir = "/tmp/nsr12-h"; mkdir(dir, 0700);
   char netdir[256]; snprintf(netdir, sizeof netdir, "%s/net", dir); mkdir(netdir, 0700);
