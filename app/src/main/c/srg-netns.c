@@ -12,9 +12,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fib_rules.h>
+#include <linux/genetlink.h>
 #include <linux/if_link.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/tcp_metrics.h>
 #include <linux/veth.h>
 #include <net/if.h>
 #include <sched.h>
@@ -541,5 +545,196 @@ back:
     if (ok) ok = host_link(link, task_address, log) == 0 && host_rules(netdir, link, log) == 0;
     if (!ok) srg_net_down(ns, netdir, 1, log); /* the task has not run */
     free(path);
+    return ok ? 0 : -1;
+}
+
+/* --- reuse (issue 17, tenth round; docs/networks.md "Reused by the next task of the same group") --- */
+
+/* Inside the namespace: whether nothing that can carry anything of a task is left in it, read from
+ * its own /proc/net/sockstat[6] ("sockets: used" counts every socket made in it, of any family, until
+ * it is freed: a socket a task gave away to a process outside before it died keeps it above 0). */
+static int no_socket_left(char *why, size_t room) {
+    for (int round = 0; round < 12; round++) {
+        /* sockets this code closed in it (the claim's libnftables socket) are freed an RCU grace
+         * period after their close: a task that ended at once may find one counted still in
+         * "sockets: used" (and in no protocol's count), so that alone is read again a few times */
+        if (round) {
+            /* libnftables' socket took up to 50 ms to be freed here (measured) */
+            struct timespec pause = {0, 10 * 1000 * 1000};
+            nanosleep(&pause, NULL);
+        }
+        int clean = 1, files = 0, theirs = 0;
+        const char *paths[] = {"/proc/thread-self/net/sockstat", "/proc/thread-self/net/sockstat6"};
+        for (int i = 0; i < 2; i++) {
+            FILE *in = fopen(paths[i], "re");
+            if (!in) continue;
+            files++;
+            char line[256];
+            while (fgets(line, sizeof line, in)) {
+                char whole[256];
+                snprintf(whole, sizeof whole, "%s", line);
+                /* the namespace's own counts: sockets used, TCP inuse and tw, UDP, RAW, FRAG inuse ...
+                 * ("orphan", "alloc" and "mem" are the whole machine's: an orphaned TCP socket of
+                 * this namespace is still in its "inuse" and "used") */
+                char *save, *word = strtok_r(line, " \n", &save);
+                for (char *prev = word; (word = strtok_r(NULL, " \n", &save)); prev = word) {
+                    if (strcmp(prev, "used") && strcmp(prev, "inuse") && strcmp(prev, "tw")) continue;
+                    if (atol(word) == 0) continue;
+                    if (clean) snprintf(why, room, "%.*s", (int)strcspn(whole, "\n"), whole);
+                    clean = 0;
+                    /* a protocol's own count (a connection, a listener, TIME_WAIT): not one of ours */
+                    if (strcmp(prev, "used") != 0) theirs = 1;
+                }
+            }
+            fclose(in);
+        }
+        if (files == 0 || theirs) return 0;
+        if (clean) return 1;
+    }
+    return 0;
+}
+
+/* Inside the namespace: its connection tracking emptied (ctnetlink's delete without a tuple: every
+ * entry of this namespace), so no entry of the last task's flows admits a packet to the next. */
+static int flush_conntrack(void) {
+    int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+    if (nl < 0) return -1;
+    struct request r;
+    struct nfgenmsg *g = request(&r, (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE, 0, sizeof *g);
+    g->nfgen_family = AF_UNSPEC;
+    g->version = NFNETLINK_V0;
+    int rc = talk(nl, &r);
+    close(nl);
+    return rc;
+}
+
+/* Inside the namespace: the TCP metrics cache emptied (the peers the last task spoke to, their RTTs
+ * and Fast Open cookies: any process of the namespace may list it). Generic netlink: the family's
+ * id first, then TCP_METRICS_CMD_DEL without an address, which deletes every entry. */
+static int flush_tcp_metrics(void) {
+    int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+    if (nl < 0) return -1;
+    struct request r;
+    struct genlmsghdr *g = request(&r, GENL_ID_CTRL, 0, sizeof *g);
+    r.h.nlmsg_flags = NLM_F_REQUEST;
+    g->cmd = CTRL_CMD_GETFAMILY;
+    g->version = 1;
+    attr(&r, CTRL_ATTR_FAMILY_NAME, TCP_METRICS_GENL_NAME, sizeof TCP_METRICS_GENL_NAME);
+    int family = -1;
+    if (send(nl, r.bytes, r.h.nlmsg_len, 0) >= 0) {
+        char answer[4096] __attribute__((aligned(NLMSG_ALIGNTO)));
+        ssize_t n = recv(nl, answer, sizeof answer, 0);
+        int len = (int)n;
+        for (struct nlmsghdr *h = (struct nlmsghdr *)answer; n > 0 && NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+            if (h->nlmsg_type != GENL_ID_CTRL) continue;
+            struct rtattr *a = (struct rtattr *)((char *)NLMSG_DATA(h) + GENL_HDRLEN);
+            int left = (int)h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
+            for (; RTA_OK(a, left); a = RTA_NEXT(a, left))
+                if (a->rta_type == CTRL_ATTR_FAMILY_ID) family = *(unsigned short *)RTA_DATA(a);
+        }
+    }
+    int rc = -1;
+    if (family > 0) {
+        g = request(&r, family, 0, sizeof *g);
+        g->cmd = TCP_METRICS_CMD_DEL;
+        g->version = TCP_METRICS_GENL_VERSION;
+        rc = talk(nl, &r);
+    }
+    close(nl);
+    return rc;
+}
+
+/* Inside the namespace: its nftables ruleset removed (the next task's is loaded by its claim). */
+static int flush_rules(int log) {
+    void *library = dlopen(NFTABLES_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+    if (library) {
+        void *(*ctx_new)(unsigned) = (void *(*)(unsigned))dlsym(library, "nft_ctx_new");
+        int (*from_buffer)(void *, const char *) = (int (*)(void *, const char *))dlsym(library, "nft_run_cmd_from_buffer");
+        void (*ctx_free)(void *) = (void (*)(void *))dlsym(library, "nft_ctx_free");
+        void *ctx = ctx_new && from_buffer && ctx_free ? ctx_new(0) : NULL;
+        if (ctx) {
+            int rc = from_buffer(ctx, "flush ruleset");
+            ctx_free(ctx);
+            return rc == 0 ? 0 : -1;
+        }
+    }
+    char *nft[] = {"nft", "flush", "ruleset", NULL};
+    return run(nft, log, 0) == 0 ? 0 : -1;
+}
+
+int srg_net_unname(const char *ns, const char *netdir, struct srg_pooled *out, int log) {
+    out->fd = -1;
+    out->link[0] = out->address[0] = 0;
+    char *file;
+    if (asprintf(&file, "%s/dnsmasq.conf", netdir) < 0) return -1;
+    int resolver = access(file, F_OK) == 0;
+    free(file);
+    if (resolver) { /* a daemon of its own session was in it (docs/networks.md) */
+        say(log, "not reused: the task had a resolver\n");
+        return -1;
+    }
+    if (asprintf(&file, "%s/link", netdir) < 0) return -1;
+    FILE *in = fopen(file, "re");
+    free(file);
+    if (!in) {
+        say(log, "not reused: no %s/link\n", netdir);
+        return -1;
+    }
+    int read_ok = fscanf(in, "%15s %15s", out->link, out->address) == 2;
+    fclose(in);
+    if (!read_ok) {
+        say(log, "not reused: no link in %s/link\n", netdir);
+        return -1;
+    }
+    char *path;
+    if (asprintf(&path, "%s/%s", NETNS_DIR, ns) < 0) return -1;
+    int named = open(path, O_RDONLY | O_CLOEXEC);
+    int host_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    /* the namespace's own descriptor, not one of the name's bind mount (that one would show the
+     * removed name in /proc/<pid>/fd, not net:[inode]) */
+    int fd = -1;
+    if (named >= 0 && host_ns >= 0 && setns(named, CLONE_NEWNET) == 0) {
+        fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (setns(host_ns, CLONE_NEWNET) != 0) _exit(70); /* never run on in the task's namespace */
+    }
+    if (named >= 0) close(named);
+    if (host_ns >= 0) close(host_ns);
+    if (fd < 0) {
+        say(log, "not reused: cannot enter %s: %s\n", ns, strerror(errno));
+        free(path);
+        return -1;
+    }
+    /* the link's policy rules go as with srg_net_down: the next task's group adds its own */
+    int nl = route_socket();
+    if (nl >= 0) {
+        while (rule(nl, RTM_DELRULE, out->link, 0) == 0) {}
+        close(nl);
+    }
+    /* unnamed: from here on fd is its only reference, as for a namespace made ahead */
+    if (umount2(path, MNT_DETACH) != 0 && errno != EINVAL) say(log, "umount %s: %s\n", path, strerror(errno));
+    if (unlink(path) != 0) say(log, "unlink %s: %s\n", path, strerror(errno));
+    free(path);
+    out->fd = fd;
+    return 0;
+}
+
+int srg_net_recycle(struct srg_pooled *ns, int log) {
+    int host_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (host_ns < 0 || setns(ns->fd, CLONE_NEWNET) != 0) {
+        say(log, "not reused: cannot enter it: %s\n", strerror(errno));
+        if (host_ns >= 0) close(host_ns);
+        return -1;
+    }
+    /* --- inside: nothing of the task may be left, or it is not reused --- */
+    char why[256] = "";
+    int ok = no_socket_left(why, sizeof why);
+    if (!ok) say(log, "not reused: a socket is left in it (%s)\n", why);
+    if (ok && flush_conntrack() != 0) { say(log, "not reused: conntrack not flushed\n"); ok = 0; }
+    if (ok && flush_tcp_metrics() != 0) { say(log, "not reused: tcp metrics not flushed\n"); ok = 0; }
+    /* a new generation of the routing cache: path MTUs and redirects learnt are forgotten */
+    if (ok && write_text("/proc/sys/net/ipv4/route/flush", "1") != 0) { say(log, "not reused: routing cache not flushed\n"); ok = 0; }
+    if (ok && flush_rules(log) != 0) { say(log, "not reused: nftables not flushed\n"); ok = 0; }
+    if (setns(host_ns, CLONE_NEWNET) != 0) _exit(70); /* never run on in the task's namespace */
+    close(host_ns);
     return ok ? 0 : -1;
 }

@@ -236,6 +236,36 @@ static int base_nice, nice_lowered;
  * for that: see pool_refill). */
 static struct srg_pooled pooled = {-1, "", ""};
 static int network_done = -1;
+/* Where this supervisor gives its task's namespace back to the launcher, for the next task of the
+ * same group and workspace (see reuse_receive); -1: nowhere (started without the launcher). */
+static int reuse_back = -1;
+
+/* Gives the recycled namespace to the launcher under key: 1 when it has it (this copy is closed
+ * either way: a launcher gone, the namespace goes with its last descriptor). */
+static int reuse_give(const char *key, struct srg_pooled *ns) {
+    char text[200];
+    snprintf(text, sizeof text, "r %s %s %s", key, ns->link, ns->address);
+    union {
+        char bytes[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    struct iovec iov = {text, strlen(text)};
+    struct msghdr m = {0};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control.bytes;
+    m.msg_controllen = sizeof control.bytes;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &ns->fd, sizeof(int));
+    ssize_t sent;
+    while ((sent = sendmsg(reuse_back, &m, MSG_NOSIGNAL | MSG_DONTWAIT)) < 0 && errno == EINTR) {}
+    close(ns->fd);
+    ns->fd = -1;
+    return sent == (ssize_t)strlen(text);
+}
 
 static void note_failure(const char *where) {
     limits_note = format("cgroup setup failed at %s; task runs without limits", where);
@@ -701,12 +731,14 @@ static int pool_wait_ms(void) {
     return left < 0 ? 0 : (int)left;
 }
 
-/* Closes every descriptor from 3 on but a and b (-1: none). */
-static void close_all_but(int a, int b) {
-    if (a > b) { int t = a; a = b; b = t; }
+/* Closes every descriptor from 3 on but a, b and c (-1: none). */
+static void close_all_but(int a, int b, int c) {
+    int keep[3] = {a, b, c};
+    for (int i = 0; i < 3; i++)
+        for (int j = i + 1; j < 3; j++)
+            if (keep[j] < keep[i]) { int t = keep[i]; keep[i] = keep[j]; keep[j] = t; }
     int from = 3;
-    int keep[2] = {a, b};
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         if (keep[i] < from) continue;
         if (keep[i] > from && syscall(SYS_close_range, (unsigned)from, (unsigned)keep[i] - 1, 0U) != 0)
             for (int fd = from; fd < keep[i]; fd++) close(fd);
@@ -773,6 +805,89 @@ static int pool_receive(char *why, size_t why_room) {
     return 0;
 }
 
+/*
+ * Namespaces given back by supervisors (issue 17, tenth round; docs/networks.md): a task's namespace,
+ * emptied of everything of its task (srg_net_recycle), for the next launch whose spec has the same
+ * NET_REUSE key (its group and workspace, which the server writes). Unnamed like the made-ahead ones:
+ * these descriptors are their only reference, so a launcher that dies takes them with it. At most
+ * REUSE_MAX (the oldest goes first), none kept longer than REUSE_IDLE_MS: an idle server gives them
+ * back to the kernel.
+ */
+#define REUSE_MAX 8
+#define REUSE_IDLE_MS 5000
+static struct { struct srg_pooled ns; char key[72]; long long since; } reuse[REUSE_MAX];
+static int reuse_count, reuse_sock[2] = {-1, -1};
+
+static void reuse_drop(int i) {
+    close(reuse[i].ns.fd);
+    memmove(reuse + i, reuse + i + 1, (size_t)(reuse_count - i - 1) * sizeof *reuse);
+    reuse_count--;
+}
+
+static void reuse_expire(void) {
+    while (reuse_count > 0 && mono_ms() - reuse[0].since >= REUSE_IDLE_MS) reuse_drop(0);
+}
+
+/* How long until the oldest one given back expires (poll's timeout; -1: none kept). */
+static int reuse_wait_ms(void) {
+    if (reuse_count == 0) return -1;
+    long long left = REUSE_IDLE_MS - (mono_ms() - reuse[0].since);
+    return left < 0 ? 0 : (int)left;
+}
+
+static void reuse_receive(void) {
+    for (;;) {
+        char text[256];
+        union {
+            char bytes[CMSG_SPACE(sizeof(int))];
+            struct cmsghdr align;
+        } control;
+        struct iovec iov = {text, sizeof text - 1};
+        struct msghdr m = {0};
+        m.msg_iov = &iov;
+        m.msg_iovlen = 1;
+        m.msg_control = control.bytes;
+        m.msg_controllen = sizeof control.bytes;
+        ssize_t n = recvmsg(reuse_sock[0], &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        text[n] = 0;
+        int fd = -1;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(c), sizeof(int));
+        if (fd < 0) continue;
+        if (reuse_count == REUSE_MAX) reuse_drop(0);
+        int i = reuse_count;
+        reuse[i].ns.fd = fd;
+        if (sscanf(text, "r %71s %15s %15s", reuse[i].key, reuse[i].ns.link, reuse[i].ns.address) != 3) {
+            close(fd);
+            continue;
+        }
+        reuse[i].since = mono_ms();
+        reuse_count++;
+    }
+}
+
+/* The NET_REUSE key of the instance's spec ("" when it has none). */
+static void reuse_key(const char *dir, char *key, size_t room) {
+    key[0] = 0;
+    char *path = format("%s/spec", dir);
+    char *spec = read_all(path, NULL);
+    free(path);
+    if (!spec) return;
+    char *at = strstr(spec, "\nNET_REUSE='");
+    if (at) {
+        at += strlen("\nNET_REUSE='");
+        size_t len = strcspn(at, "'\n");
+        if (len < room) {
+            memcpy(key, at, len);
+            key[len] = 0;
+        }
+    }
+    free(spec);
+}
+
 static void launch_one(const char *self_path, const char *base, const char *dir) {
     size_t base_len = strlen(base);
     char reply[4200];
@@ -784,7 +899,18 @@ static void launch_one(const char *self_path, const char *base, const char *dir)
     /* a namespace made ahead goes to this supervisor only (the oldest first); the launcher's copy
      * of its descriptor is closed after the fork, so it is never handed out twice */
     struct srg_pooled taken = {-1, "", ""};
-    if (pool_count > 0) {
+    /* first a namespace given back by a task of the same group and workspace, the newest */
+    char key[72] = "";
+    reuse_expire();
+    if (reuse_count > 0) reuse_key(dir, key, sizeof key);
+    for (int i = reuse_count - 1; *key && i >= 0; i--) {
+        if (strcmp(reuse[i].key, key) != 0) continue;
+        taken = reuse[i].ns;
+        memmove(reuse + i, reuse + i + 1, (size_t)(reuse_count - i - 1) * sizeof *reuse);
+        reuse_count--;
+        break;
+    }
+    if (taken.fd < 0 && pool_count > 0) {
         taken = pool[0];
         memmove(pool, pool + 1, (size_t)(pool_count - 1) * sizeof *pool);
         pool_count--;
@@ -799,9 +925,10 @@ static void launch_one(const char *self_path, const char *base, const char *dir)
         sigprocmask(SIG_SETMASK, &none, NULL);
         signal(SIGPIPE, SIG_DFL);
         /* both close-on-exec: the task never holds them */
-        close_all_but(taken.fd, done_pipe[1]);
+        close_all_but(taken.fd, done_pipe[1], reuse_sock[1]);
         pooled = taken;
         network_done = done_pipe[1];
+        reuse_back = reuse_sock[1];
         int null = open("/dev/null", O_RDONLY);
         char *log = format("%s/supervisor.log", dir);
         int out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
@@ -846,6 +973,7 @@ static int launcher(int argc, char **argv) {
     int children = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     if (children < 0) return 70;
     srg_net_preload();
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, reuse_sock) != 0) reuse_sock[0] = reuse_sock[1] = -1;
     /* the pool: its first namespace made before "ready", so the server can say whether it works */
     char why[200] = "";
     pool_start(self_path);
@@ -867,9 +995,15 @@ static int launcher(int argc, char **argv) {
     char buf[8192];
     size_t have = 0;
     for (;;) {
-        struct pollfd fds[4] = {{0, POLLIN, 0}, {children, POLLIN, 0}, {maker_sock, POLLIN, 0}, {done_pipe[0], POLLIN, 0}};
-        int ready_fds = poll(fds, 4, pool_wait_ms());
+        struct pollfd fds[5] = {{0, POLLIN, 0}, {children, POLLIN, 0}, {maker_sock, POLLIN, 0}, {done_pipe[0], POLLIN, 0},
+                                {reuse_sock[0], POLLIN, 0}};
+        int wait_ms = pool_wait_ms(), expiry = reuse_wait_ms();
+        if (wait_ms < 0 || (expiry >= 0 && expiry < wait_ms)) wait_ms = expiry;
+        int ready_fds = poll(fds, 5, wait_ms);
         if (ready_fds == 0) pool_refill(); /* a supervisor did not say it was done: the maker goes on */
+        if (ready_fds == 0) reuse_expire();
+        /* before a launch read below: a namespace given back is there for it */
+        if (ready_fds > 0 && fds[4].revents) reuse_receive();
         if (ready_fds < 0) {
             if (errno == EINTR) continue;
             return 70;
@@ -959,6 +1093,7 @@ static int supervise(const char *dir) {
     const char *ns = var("NET_NS");
     char *net_dir = format("%s/net", dir);
     int has_net = 0, net_log = -1;
+    struct srg_pooled back = {-1, "", ""}; /* the namespace unnamed for reuse, once the task has ended */
     if (*ns && access("cancel", F_OK) != 0) {
         net_log = open("net.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         if (srg_net_up(net_dir, ns, atol(var("NET_INDEX")), &pooled, net_log) == 0) {
@@ -1090,7 +1225,18 @@ static int supervise(const char *dir) {
     }
     while (waitpid(-1, NULL, WNOHANG) > 0) {}
     /* the task's network goes with its last process, before the exit file says it ended */
-    if (*ns) srg_net_down(ns, net_dir, contained, net_log);
+    if (*ns) {
+        /* reused by the next task of the same group and workspace when nothing of this one can be
+         * left in it: every process of the task is gone (its cgroups held them), it ran as its own
+         * uid (no capability in the namespace: it could change nothing of it), no resolver ran in
+         * it; srg_net_recycle checks and empties the rest (docs/networks.md) */
+        const char *key = var("NET_REUSE");
+        const char *whynot = !*key ? NULL /* not asked for */ : !has_net ? "it was not the task's" : !contained ? "no cgroups held the task"
+                             : reuse_back < 0 ? "no launcher to give it to" : !*var("RUN_UID") || *var("BUILDER") ? "the task ran as root" : NULL;
+        if (whynot && net_log >= 0) dprintf(net_log, "not reused: %s\n", whynot);
+        /* its name and policy rules go now; what is in it is checked after the exit file */
+        if (!*key || whynot || srg_net_unname(ns, net_dir, &back, net_log) != 0) srg_net_down(ns, net_dir, contained, net_log);
+    }
 
     char *cpu_ns = "", *peak = "", *oom = NULL;
     const char *version = var("CG_VERSION");
@@ -1140,6 +1286,23 @@ static int supervise(const char *dir) {
     char exit_tmp[64];
     snprintf(exit_tmp, sizeof exit_tmp, "exit.%d", (int)self);
     if (write_file(exit_tmp, exit_text, O_CREAT | O_TRUNC) != 0 || rename(exit_tmp, "exit") != 0) return 70;
+
+    if (back.fd >= 0) {
+        /* by a child, after the exit file: the server learns of the task's end when this process
+         * exits, and the check may wait for an RCU grace period or two (srg's own sockets in it);
+         * a child killed takes the namespace with it (its descriptor is the only reference) */
+        pid_t helper = fork();
+        if (helper == 0) {
+            int given = srg_net_recycle(&back, net_log) == 0;
+            if (given && !(given = reuse_give(var("NET_REUSE"), &back)) && net_log >= 0) dprintf(net_log, "not reused: the launcher is gone\n");
+            if (given && net_log >= 0) dprintf(net_log, "given back to the launcher for the next task of its group and workspace\n");
+            _exit(0);
+        }
+        close(back.fd); /* the child's now (or, if the fork failed, nobody's: the kernel removes it) */
+        back.fd = -1;
+    }
+    if (reuse_back >= 0) close(reuse_back);
+    reuse_back = -1;
 
     /* emptied cgroups can take a moment to go */
     for (int round = 0; round < 50; round++) {

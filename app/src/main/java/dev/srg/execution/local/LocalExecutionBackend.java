@@ -99,6 +99,12 @@ public final class LocalExecutionBackend implements ExecutionBackend {
      * docs/networks.md); 0: none, every supervisor makes its own. At most 8.
      */
     static final String NET_POOL_PROPERTY = "srg.execution.netPool";
+    /**
+     * Whether a task's network namespace, once its task has ended and nothing of it can be left in
+     * it, is given to the next task of the same group and workspace instead of being removed and a
+     * new one made (issue 17, tenth round; docs/networks.md): default true.
+     */
+    static final String NET_REUSE_PROPERTY = "srg.execution.netReuse";
     private static final long LAUNCHER_RETRY_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final String SUPERVISOR_DIRECTORY = ".supervisor";
     private static final Set<PosixFilePermission> PRIVATE_FILE = PosixFilePermissions.fromString("rw-------");
@@ -127,6 +133,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     private final long launcherTimeoutMillis = Long.getLong(LAUNCHER_TIMEOUT_PROPERTY, 5_000);
     private final int launchNice = Integer.getInteger(LAUNCH_NICE_PROPERTY, 10);
     private final int netPool = Math.max(0, Math.min(8, Integer.getInteger(NET_POOL_PROPERTY, 2)));
+    private final boolean netReuse = Boolean.parseBoolean(System.getProperty(NET_REUSE_PROPERTY, "true"));
     private final ReentrantLock launcherLock = new ReentrantLock();
     /** The running launcher, null when there is none; guarded by {@code launcherLock}. */
     private SupervisorLauncher launcher;
@@ -834,6 +841,8 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         variables.put("OUTPUT_CAP", Long.toString(config.maxOutputBytes()));
         variables.putAll(cgroups.supervisorVariables(spec.instanceId(), spec.milliCu()));
         variables.putAll(network.supervisorVariables(spec.instanceId()));
+        // a task as root (no uid of its own) or the image builder could change its namespace: never reused
+        variables.put("NET_REUSE", netReuse && identity.isPresent() && !spec.command().imageBuilder() ? network.reuseKey(spec) : "");
         variables.put("BUILDER", spec.command().imageBuilder() ? "1" : "");
         variables.put("IMAGE_ROOT", spec.imageId().isPresent() && !spec.command().imageBuilder()
                 ? images.root(spec.imageId().get()).map(Path::toString).orElse("") : "");

@@ -170,6 +170,21 @@ final class TaskNetwork {
     }
 
     /**
+     * The key under which the task's namespace may be reused by a later task (the launcher gives a
+     * namespace back only to a launch with the same key): its group and workspace, from the
+     * server's {@code SRG_RESOURCE_GROUP_ID} and {@code SRG_WORKSPACE_ID}, and this backend's
+     * directory. Empty (never reused) without them, when not enforced, or when the task gets a
+     * resolver (a daemon of its own session in the namespace).
+     */
+    String reuseKey(LaunchSpec spec) {
+        String group = spec.env().get("SRG_RESOURCE_GROUP_ID"), workspace = spec.env().get("SRG_WORKSPACE_ID");
+        if (!enforced() || group == null || workspace == null || (resolverInstalled && resolverNeeded(spec.network()))) {
+            return "";
+        }
+        return hash((namePrefix + "\n" + group + "\n" + workspace).getBytes(StandardCharsets.UTF_8)).substring(0, 32);
+    }
+
+    /**
      * Writes {@code <instance>/net/}: the namespace's rules, hosts, resolv.conf, the resolver's
      * configuration (when it has something to answer) and the host routing tables of the bound VPCs.
      */

@@ -166,9 +166,14 @@ class NetworkEnforcementTest {
     }
 
     private Map<String, String> run(LocalExecutionBackend backend, NetworkContext network) throws Exception {
+        return run(backend, network, Map.of());
+    }
+
+    /** The probes in a task with these environment variables (the server's group and workspace: a reuse key). */
+    private Map<String, String> run(LocalExecutionBackend backend, NetworkContext network, Map<String, String> env) throws Exception {
         String id = newId();
         LaunchSpec spec = new LaunchSpec(id, "SHELL", TaskKind.SHELL.command(Map.of("script", probes())), new ResourceLimits(1000),
-                Duration.ofMinutes(1), Map.of(), network, Optional.empty());
+                Duration.ofMinutes(1), env, network, Optional.empty());
         backend.launch(spec);
         ExitStatus exit = exits.await(id);
         String log = fixture.log(backend, id);
@@ -445,6 +450,147 @@ class NetworkEnforcementTest {
         assertThat(backend.launcherPid().orElseThrow()).isNotEqualTo(launcher);
         taskLinks.add(taskLink(id));
         assertNothingLeft(backend);
+    }
+
+    /** The environment the server gives a task of this group and workspace (what its namespace's reuse is keyed by). */
+    private static Map<String, String> of(String group, String workspace) {
+        return Map.of("SRG_RESOURCE_GROUP_ID", group, "SRG_WORKSPACE_ID", workspace);
+    }
+
+    /** Runs a script as a task of the group and workspace; its log (it must succeed). */
+    private String script(LocalExecutionBackend backend, Map<String, String> env, String script) throws Exception {
+        String id = newId();
+        backend.launch(new LaunchSpec(id, "SHELL", TaskKind.SHELL.command(Map.of("script", script)), new ResourceLimits(1000),
+                Duration.ofMinutes(1), env, vpc(false, List.of(), List.of()), Optional.empty()));
+        ExitStatus exit = exits.await(id);
+        String log = fixture.log(backend, id);
+        assertThat(exit.exitCode()).as(log).isZero();
+        taskLinks.add(taskLink(id));
+        lastId = id;
+        return log;
+    }
+
+    private String lastId;
+
+    private static String netns(String log) {
+        Matcher m = Pattern.compile("netns=(\\S+)").matcher(log);
+        assertThat(m.find()).as(log).isTrue();
+        return m.group(1);
+    }
+
+    /**
+     * Issue 17, tenth round: a task's namespace goes to the next task of the same group and
+     * workspace, never to another group's or workspace's, and nothing of the first task is left in
+     * it: no process, no socket, no TCP metrics of the peers it spoke to; SPEC NET-7, NET-8 hold in
+     * it exactly as in a new one.
+     */
+    @Test
+    void aFinishedTasksNamespaceGoesToTheNextTaskOfItsGroupAndWorkspaceOnlyWithNothingOfItLeft() throws Exception {
+        LocalExecutionBackend backend = fixture.backend(config(), exits);
+        long launcher = backend.launcherPid().orElseThrow();
+        // the first task speaks to its VPC's host (the host closes first: no TIME_WAIT on the task's
+        // side), which leaves the peer in the namespace's TCP metrics, and leaves a process behind
+        String first = script(backend, of("rg-a", "ws-a"), """
+                echo "netns=$(readlink /proc/self/ns/net)"
+                python3 -c 'import urllib.request; urllib.request.urlopen("http://%s:8080/", timeout=5).read()' && echo fetched=yes
+                sleep 0.3
+                echo "metrics=$(ip tcp_metrics show | grep -c '^%s ')"
+                (sleep 60 &)
+                """.formatted(DB, DB));
+        assertThat(first).contains("fetched=yes").contains("metrics=1");
+        String ns = netns(first);
+        Path firstNetLog = fixture.baseDirectory.resolve(lastId).resolve("net.log");
+        Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(pooled(launcher))
+                .as(Files.readString(firstNetLog)).contains(ns));
+        // the process it left behind died with it: nothing runs in the namespace the launcher keeps
+        assertThat(processesIn(ns)).isEmpty();
+        // another group, or the same group in another workspace: never that namespace
+        assertThat(netns(script(backend, of("rg-b", "ws-a"), "echo \"netns=$(readlink /proc/self/ns/net)\""))).isNotEqualTo(ns);
+        assertThat(netns(script(backend, of("rg-a", "ws-b"), "echo \"netns=$(readlink /proc/self/ns/net)\""))).isNotEqualTo(ns);
+        assertThat(pooled(launcher)).contains(ns);
+        // the next task of its group and workspace: that namespace, and nothing of the first task in it
+        String second = script(backend, of("rg-a", "ws-a"), """
+                echo "netns=$(readlink /proc/self/ns/net)"
+                echo "metrics=$(ip tcp_metrics show | wc -l)"
+                echo "tcp=$(tail -n +2 /proc/net/tcp | wc -l) udp=$(tail -n +2 /proc/net/udp | wc -l) unix=$(tail -n +2 /proc/net/unix | wc -l)"
+                """);
+        assertThat(netns(second)).as("reused").isEqualTo(ns);
+        assertThat(second).contains("metrics=0").contains("tcp=0 udp=0 unix=0");
+        // given back again (after the second task's exit: its supervisor's child checks and empties it)
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> pooled(launcher).contains(ns));
+        // SPEC NET-7, NET-8 (and NET-9 without zones: no resolver, names fail at once) in the reused namespace
+        Map<String, String> r = run(backend, vpc(false, List.of(), List.of()), of("rg-a", "ws-a"));
+        assertThat(r.get("netns")).as("reused again").isEqualTo(ns);
+        String log = r.get("log");
+        assertThat(r.get("db")).as(log).isEqualTo("open");
+        assertThat(r.get("routed")).as(log).isEqualTo("closed");
+        assertThat(r.get("internet")).as(log).isEqualTo("closed");
+        assertThat(r.get("loopback")).as(log).isEqualTo("closed");
+        assertThat(r.get("hostaddr")).as(log).isEqualTo("closed");
+        assertThat(r.get("gateway")).as(log).isEqualTo("closed");
+        assertThat(r.get("reserved")).as(log).isEqualTo("closed");
+        assertThat(r.get("v6")).as(log).isEqualTo("closed");
+        assertThat(r.get("hostsedit")).as(log).isEqualTo("closed");
+        assertThat(r.get("dbname")).as(log).isEmpty();
+        // while it runs, the launcher holds it no more; after it, the launcher gives it back to the kernel once idle
+        Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> !pooled(launcher).contains(ns));
+        assertNothingLeft(backend);
+    }
+
+    /**
+     * A task that gives a socket of its namespace away to a process outside it (here, over a Unix
+     * socket, to a process that outlives it): that socket would be in the next task's namespace, so
+     * the namespace is not reused but removed (once that process lets it go).
+     */
+    @Test
+    void aNamespaceWithASocketLeftIsNotReused() throws Exception {
+        LocalExecutionBackend backend = fixture.backend(config(), exits);
+        Path dir = Files.createTempDirectory("srg-net-reuse");
+        Path sock = dir.resolve("holder.sock");
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        Process holder = new ProcessBuilder("python3", "-c", """
+                import socket, os, sys, time
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o777)
+                msg, fds, flags, addr = socket.recv_fds(s, 16, 1)
+                print("held", fds, flush=True)
+                time.sleep(120)
+                """, sock.toString()).redirectErrorStream(true).start();
+        try {
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(sock));
+            String first = script(backend, of("rg-a", "ws-a"), """
+                    echo "netns=$(readlink /proc/self/ns/net)"
+                    python3 -c '
+                    import socket, sys
+                    l = socket.socket(); l.bind(("127.0.0.1", 7777)); l.listen()
+                    u = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                    u.connect(sys.argv[1])
+                    socket.send_fds(u, [b"x"], [l.fileno()])
+                    print("given=yes")' %s
+                    """.formatted(sock));
+            assertThat(first).contains("given=yes");
+            String firstId = lastId;
+            String ns = netns(first);
+            String second = script(backend, of("rg-a", "ws-a"), "echo \"netns=$(readlink /proc/self/ns/net)\"");
+            assertThat(netns(second)).as("not reused").isNotEqualTo(ns);
+            assertThat(Files.readString(fixture.baseDirectory.resolve(firstId).resolve("net.log"))).contains("not reused: a socket is left");
+        } finally {
+            holder.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            Files.deleteIfExists(sock);
+            Files.deleteIfExists(dir);
+        }
+        assertNothingLeft(backend);
+    }
+
+    /** The processes whose network namespace is ns (net:[inode]). */
+    private static List<Long> processesIn(String ns) {
+        return ProcessHandle.allProcesses().filter(p -> {
+            try {
+                return Files.readSymbolicLink(Path.of("/proc/" + p.pid() + "/ns/net")).toString().equals(ns);
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        }).map(ProcessHandle::pid).toList();
     }
 
     /** The network namespaces a launcher holds made ahead (its descriptors to them), as net:[inode]. */
