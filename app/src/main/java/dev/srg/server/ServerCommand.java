@@ -1,8 +1,6 @@
 package dev.srg.server;
 
-import dev.srg.os.ThreadNice;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -53,35 +51,7 @@ public final class ServerCommand implements Callable<Integer> {
             return null;
         }
         announce(server);
-        lowerCompilerThreads();
         return server;
-    }
-
-    /** How many nice steps below the server the JIT's compiler threads run (0: at the server's). */
-    static final String JIT_NICE_PROPERTY = "srg.server.jitNice";
-    /** The compiler threads' names as the kernel keeps them (15 bytes: "C2 CompilerThread0" is "C2 CompilerThre"). */
-    static final List<String> COMPILER_THREADS = List.of("C1 CompilerThre", "C2 CompilerThre");
-
-    /**
-     * Issue 17: once the server runs, the JIT compiles below the threads that answer requests (and
-     * below PostgreSQL, the tasks): in bench/run's submit phase, a fresh server's compiler threads
-     * took a fifth of the two cores. They still compile whenever the CPU has room; a compiler thread
-     * the JVM adds later is made by a compiler thread and inherits the lowered nice. Not in
-     * {@link SrgServer#start}: an in-process server (the tests') leaves its JVM's JIT alone.
-     */
-    static void lowerCompilerThreads() {
-        int steps = Integer.getInteger(JIT_NICE_PROPERTY, 10);
-        if (steps <= 0) {
-            return;
-        }
-        int lowered = ThreadNice.lowerNamed(steps, COMPILER_THREADS);
-        org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ServerCommand.class);
-        if (lowered > 0) {
-            log.info("the JIT's {} compiler thread(s) at nice {} (the server's + {}): compiling waits for requests, PostgreSQL"
-                    + " and tasks", lowered, ThreadNice.processNice().orElse(0) + steps, steps);
-        } else {
-            log.info("the JIT's compiler threads keep the server's priority (no /proc or renice here)");
-        }
     }
 
     /** One sentence for a start-up failure: a busy port said as such, else the innermost message. */
