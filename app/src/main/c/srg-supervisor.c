@@ -240,28 +240,61 @@ static int network_done = -1;
  * same group and workspace (see reuse_receive); -1: nowhere (started without the launcher). */
 static int reuse_back = -1;
 
-/* Gives the recycled namespace to the launcher under key: 1 when it has it (this copy is closed
- * either way: a launcher gone, the namespace goes with its last descriptor). */
-static int reuse_give(const char *key, struct srg_pooled *ns) {
-    char text[200];
-    snprintf(text, sizeof text, "r %s %s %s", key, ns->link, ns->address);
+/* Sends text over the Unix socket sock with the descriptor fd (SCM_RIGHTS; -1: text alone); the
+ * bytes sent, or -1. */
+static ssize_t send_with_fd(int sock, const char *text, int fd, int flags) {
     union {
         char bytes[CMSG_SPACE(sizeof(int))];
         struct cmsghdr align;
     } control;
-    struct iovec iov = {text, strlen(text)};
+    struct iovec iov = {(void *)text, strlen(text)};
+    struct msghdr m = {0};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    if (fd >= 0) {
+        m.msg_control = control.bytes;
+        m.msg_controllen = sizeof control.bytes;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    }
+    ssize_t sent;
+    while ((sent = sendmsg(sock, &m, flags | MSG_NOSIGNAL)) < 0 && errno == EINTR) {}
+    return sent;
+}
+
+/* Receives one message of sock into text (at most room - 1 bytes, NUL-terminated) and the
+ * descriptor sent with it into *fd (close-on-exec; -1: none); the bytes read, 0 when the other end
+ * is gone, -1 on an error (EAGAIN with MSG_DONTWAIT). */
+static ssize_t recv_with_fd(int sock, char *text, size_t room, int flags, int *fd) {
+    union {
+        char bytes[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    struct iovec iov = {text, room - 1};
     struct msghdr m = {0};
     m.msg_iov = &iov;
     m.msg_iovlen = 1;
     m.msg_control = control.bytes;
     m.msg_controllen = sizeof control.bytes;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &ns->fd, sizeof(int));
-    ssize_t sent;
-    while ((sent = sendmsg(reuse_back, &m, MSG_NOSIGNAL | MSG_DONTWAIT)) < 0 && errno == EINTR) {}
+    ssize_t n;
+    while ((n = recvmsg(sock, &m, flags | MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {}
+    *fd = -1;
+    text[n > 0 ? n : 0] = 0;
+    if (n > 0)
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(fd, CMSG_DATA(c), sizeof(int));
+    return n;
+}
+
+/* Gives the recycled namespace to the launcher under key: 1 when it has it (this copy is closed
+ * either way: a launcher gone, the namespace goes with its last descriptor). */
+static int reuse_give(const char *key, struct srg_pooled *ns) {
+    char text[200];
+    snprintf(text, sizeof text, "r %s %s %s", key, ns->link, ns->address);
+    ssize_t sent = send_with_fd(reuse_back, text, ns->fd, MSG_DONTWAIT);
     close(ns->fd);
     ns->fd = -1;
     return sent == (ssize_t)strlen(text);
@@ -655,21 +688,10 @@ static void maker(int sock, const char *self_path) {
         int why = memfd_create("why", MFD_CLOEXEC);
         struct srg_pooled made;
         char text[256];
-        struct msghdr m = {0};
-        struct iovec iov;
-        union {
-            char bytes[CMSG_SPACE(sizeof(int))];
-            struct cmsghdr align;
-        } control;
+        int pass = -1;
         if (srg_net_make(random() % 4194300, &made, why) == 0) {
             snprintf(text, sizeof text, "o %s %s", made.link, made.address);
-            m.msg_control = control.bytes;
-            m.msg_controllen = sizeof control.bytes;
-            struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-            c->cmsg_level = SOL_SOCKET;
-            c->cmsg_type = SCM_RIGHTS;
-            c->cmsg_len = CMSG_LEN(sizeof(int));
-            memcpy(CMSG_DATA(c), &made.fd, sizeof(int));
+            pass = made.fd;
         } else {
             ssize_t k = why >= 0 ? pread(why, text + 2, sizeof text - 3, 0) : -1;
             text[0] = 'e';
@@ -678,12 +700,7 @@ static void maker(int sock, const char *self_path) {
             text[strcspn(text, "\n")] = 0;
         }
         if (why >= 0) close(why);
-        iov.iov_base = text;
-        iov.iov_len = strlen(text);
-        m.msg_iov = &iov;
-        m.msg_iovlen = 1;
-        ssize_t sent;
-        while ((sent = sendmsg(sock, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR) {}
+        ssize_t sent = send_with_fd(sock, text, pass, 0);
         if (made.fd >= 0) close(made.fd); /* the launcher's now; or nobody's, and then it goes */
         if (sent < 0) _exit(0);
     }
@@ -772,27 +789,12 @@ static void pool_refill(void) {
  * pool stops: a host that cannot make one ahead keeps today's path), -1 when the maker is gone. */
 static int pool_receive(char *why, size_t why_room) {
     char text[256];
-    union {
-        char bytes[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } control;
-    struct iovec iov = {text, sizeof text - 1};
-    struct msghdr m = {0};
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    m.msg_control = control.bytes;
-    m.msg_controllen = sizeof control.bytes;
-    ssize_t n;
-    while ((n = recvmsg(maker_sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {}
-    if (n <= 0) {
+    int fd;
+    if (recv_with_fd(maker_sock, text, sizeof text, 0, &fd) <= 0) {
         snprintf(why, why_room, "the maker is gone");
         pool_stop(why);
         return -1;
     }
-    text[n] = 0;
-    int fd = -1;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(c), sizeof(int));
     if (pool_asked > 0) pool_asked--;
     struct srg_pooled made = {fd, "", ""};
     if (text[0] == 'o' && fd >= 0 && sscanf(text, "o %15s %15s", made.link, made.address) == 2 && pool_count < POOL_MAX) {
@@ -838,24 +840,8 @@ static int reuse_wait_ms(void) {
 static void reuse_receive(void) {
     for (;;) {
         char text[256];
-        union {
-            char bytes[CMSG_SPACE(sizeof(int))];
-            struct cmsghdr align;
-        } control;
-        struct iovec iov = {text, sizeof text - 1};
-        struct msghdr m = {0};
-        m.msg_iov = &iov;
-        m.msg_iovlen = 1;
-        m.msg_control = control.bytes;
-        m.msg_controllen = sizeof control.bytes;
-        ssize_t n = recvmsg(reuse_sock[0], &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return;
-        text[n] = 0;
-        int fd = -1;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
-            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(c), sizeof(int));
+        int fd;
+        if (recv_with_fd(reuse_sock[0], text, sizeof text, MSG_DONTWAIT, &fd) <= 0) return;
         if (fd < 0) continue;
         if (reuse_count == REUSE_MAX) reuse_drop(0);
         int i = reuse_count;
