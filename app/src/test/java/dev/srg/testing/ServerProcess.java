@@ -50,8 +50,15 @@ public final class ServerProcess implements AutoCloseable {
 
     /** The same, waiting up to {@code timeout} (several servers starting at once on a loaded machine). */
     public static ServerProcess start(Path dataDir, Duration timeout, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-cp", System.getProperty("java.class.path"), "dev.srg.Main",
+        return start(dataDir, timeout, List.of(), args);
+    }
+
+    /** The same, with {@code jvmOptions} for the server's JVM (system properties: {@code -Dname=value}). */
+    public static ServerProcess start(Path dataDir, Duration timeout, List<String> jvmOptions, String... args)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m"));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.srg.Main",
                 "server", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir.toString()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
