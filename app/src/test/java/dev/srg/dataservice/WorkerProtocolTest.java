@@ -84,18 +84,8 @@ class WorkerProtocolTest {
         // a quiet spell must start it again, or it would wait for the worker for ever
         Path socket = dir.resolve(WorkerProtocol.SOCKET);
         List<SocketChannel> held = new java.util.concurrent.CopyOnWriteArrayList<>();
-        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-             WorkerClient client = new WorkerClient()) {
-            server.bind(UnixDomainSocketAddress.of(socket));
-            Thread.ofPlatform().daemon().start(() -> {
-                try {
-                    while (true) {
-                        held.add(server.accept()); // reads nothing, answers nothing
-                    }
-                } catch (java.io.IOException e) {
-                    // closed
-                }
-            });
+        ServerSocketChannel worker = silentWorker(socket, held, null);
+        try (worker; WorkerClient client = new WorkerClient()) {
             WorkerProtocol.Request r = new WorkerProtocol.Request(null, null, "SELECT 1", List.of(), null, null, 1, 1000);
             WorkerSource source = new WorkerSource("ds-1@ab", Map.of("type", "POSTGRESQL", "host", "h", "port", 5432,
                     "database", "d", "user", "u", "password", "p"));
@@ -121,35 +111,14 @@ class WorkerProtocolTest {
         Path socket = dir.resolve(WorkerProtocol.SOCKET);
         List<SocketChannel> held = new java.util.concurrent.CopyOnWriteArrayList<>();
         List<Integer> timeouts = new java.util.concurrent.CopyOnWriteArrayList<>();
-        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-             WorkerClient client = new WorkerClient()) {
-            server.bind(UnixDomainSocketAddress.of(socket));
-            Thread.ofPlatform().daemon().start(() -> {
-                try {
-                    while (true) {
-                        SocketChannel c = server.accept();
-                        held.add(c);
-                        Thread.ofPlatform().daemon().start(() -> {
-                            try {
-                                // reads each request (its timeout as sent), answers nothing
-                                DataInputStream in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(c)));
-                                for (byte[] f = WorkerProtocol.read(in); f != null; f = WorkerProtocol.read(in)) {
-                                    timeouts.add(WorkerProtocol.Request.decode(f).timeoutMillis());
-                                }
-                            } catch (java.io.IOException e) {
-                                // closed
-                            }
-                        });
-                    }
-                } catch (java.io.IOException e) {
-                    // closed
-                }
-            });
+        ServerSocketChannel worker = silentWorker(socket, held, timeouts);
+        try (worker; WorkerClient client = new WorkerClient()) {
             WorkerProtocol.Request r = new WorkerProtocol.Request(null, null, "SELECT 1", List.of(), null, null, 1, 400);
             WorkerSource source = new WorkerSource("ds-1@ab", Map.of("type", "POSTGRESQL", "host", "h", "port", 5432,
                     "database", "d", "user", "u", "password", "p"));
             // two connections (the pool's size at 2 CU / 8), both taken for 300 ms by calls the worker never answers
             List<Thread> busy = new java.util.ArrayList<>();
+            long busySince = System.nanoTime(); // their connections are free again 300 ms after their calls began, not sooner
             for (int i = 0; i < 2; i++) {
                 busy.add(Thread.ofVirtual().start(() -> assertThatThrownBy(() -> client.call("run-1",
                         () -> WorkerEndpoint.unix(socket), null, 2, source, r, 300)).isInstanceOf(WorkerClient.NoAnswer.class)));
@@ -161,12 +130,14 @@ class WorkerProtocolTest {
             assertThat(timeouts).containsExactly(400, 400);
             // then a call with a timeout of 1 s: it waits for its turn behind the one below, and is sent with what is left
             long t0 = System.nanoTime();
+            long[] laterSince = new long[1];
             Thread later = Thread.ofVirtual().start(() -> {
                 try {
                     Thread.sleep(50);
                 } catch (InterruptedException e) {
                     throw new IllegalStateException(e);
                 }
+                laterSince[0] = System.nanoTime();
                 assertThatThrownBy(() -> client.call("run-1", () -> WorkerEndpoint.unix(socket), null, 2, source,
                         new WorkerProtocol.Request(null, null, "SELECT 1", List.of(), null, null, 1, 1000), 1300))
                         .isInstanceOf(WorkerClient.NoAnswer.class).hasMessageNotContaining("its turn");
@@ -183,11 +154,45 @@ class WorkerProtocolTest {
             later.join(10_000);
             // the later call went to the worker once a connection was free (at 300-350 ms): with 1 s less that wait
             assertThat(timeouts).hasSize(3);
-            assertThat(timeouts.get(2)).isBetween(450, 760);
+            long waitedAtLeast = TimeUnit.NANOSECONDS.toMillis(busySince + TimeUnit.MILLISECONDS.toNanos(300) - laterSince[0]);
+            assertThat(timeouts.get(2)).isBetween(450, (int) (1000 - waitedAtLeast) + 5);
         } finally {
             for (SocketChannel c : held) {
                 c.close();
             }
         }
+    }
+
+    /**
+     * A worker on {@code socket} that answers nothing: it keeps every connection in {@code held} and,
+     * unless {@code timeouts} is null, reads each request and records its timeout as sent.
+     */
+    private static ServerSocketChannel silentWorker(Path socket, List<SocketChannel> held, List<Integer> timeouts)
+            throws java.io.IOException {
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(socket));
+        Thread.ofPlatform().daemon().start(() -> {
+            try {
+                while (true) {
+                    SocketChannel c = server.accept();
+                    held.add(c);
+                    if (timeouts != null) {
+                        Thread.ofPlatform().daemon().start(() -> {
+                            try {
+                                DataInputStream in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(c)));
+                                for (byte[] f = WorkerProtocol.read(in); f != null; f = WorkerProtocol.read(in)) {
+                                    timeouts.add(WorkerProtocol.Request.decode(f).timeoutMillis());
+                                }
+                            } catch (java.io.IOException e) {
+                                // closed
+                            }
+                        });
+                    }
+                }
+            } catch (java.io.IOException e) {
+                // closed
+            }
+        });
+        return server;
     }
 }

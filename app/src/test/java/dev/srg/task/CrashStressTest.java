@@ -67,7 +67,7 @@ class CrashStressTest {
                 restartMillis += (System.nanoTime() - t0) / 1_000_000;
                 TestHttp http = server.http(dir);
                 if (workspace == null) {
-                    workspace = setUp(http);
+                    workspace = ServerProcess.workspaceOnARunningGroup(http);
                 }
                 String ws = workspace;
                 AtomicBoolean stop = new AtomicBoolean();
@@ -112,16 +112,5 @@ class CrashStressTest {
                 rounds, accepted.size(), runs.size(), restartMillis / Math.max(1, rounds), twice.size(), lost.size());
         assertThat(twice).as("tasks that ran more than once").isEmpty();
         assertThat(lost).as("accepted tasks that never ran").isEmpty();
-    }
-
-    private static String setUp(TestHttp http) {
-        String vpc = http.post("vpcs", Map.of("name", "v", "regionId", "local", "cidr", "10.0.0.0/16")).id();
-        String vsw = http.post("vpcs/" + vpc + "/vswitches", Map.of("name", "a", "zoneId", "local-a", "cidr", "10.0.1.0/24")).id();
-        String rg = http.post("resource-groups", Map.of("name", "g", "regionId", "local", "zoneId", "local-a",
-                "billingMode", "SUBSCRIPTION", "specCu", 2, "billingCycle", Map.of("unit", "MONTH", "count", 1),
-                "vpcId", vpc, "vswitchId", vsw)).id();
-        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() ->
-                http.get("resource-groups/" + rg).json().get("status").asString().equals("RUNNING"));
-        return http.post("workspaces", Map.of("name", "w", "regionId", "local", "defaultResourceGroupId", rg)).id();
     }
 }

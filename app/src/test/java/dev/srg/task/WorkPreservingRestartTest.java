@@ -38,14 +38,7 @@ class WorkPreservingRestartTest {
         List<String> ids = new ArrayList<>();
         try (ServerProcess first = ServerProcess.start(dir, "--provisioning-delay-ms", "0")) {
             TestHttp http = first.http(dir);
-            String vpc = http.post("vpcs", Map.of("name", "v", "regionId", "local", "cidr", "10.0.0.0/16")).id();
-            String vsw = http.post("vpcs/" + vpc + "/vswitches", Map.of("name", "a", "zoneId", "local-a", "cidr", "10.0.1.0/24")).id();
-            String rg = http.post("resource-groups", Map.of("name", "g", "regionId", "local", "zoneId", "local-a",
-                    "billingMode", "SUBSCRIPTION", "specCu", 2, "billingCycle", Map.of("unit", "MONTH", "count", 1),
-                    "vpcId", vpc, "vswitchId", vsw)).id();
-            Awaitility.await().atMost(Duration.ofSeconds(20)).until(() ->
-                    http.get("resource-groups/" + rg).json().get("status").asString().equals("RUNNING"));
-            String ws = http.post("workspaces", Map.of("name", "w", "regionId", "local", "defaultResourceGroupId", rg)).id();
+            String ws = ServerProcess.workspaceOnARunningGroup(http);
             for (int i = 0; i < 12; i++) {
                 String script = "echo \"$SRG_INSTANCE_ID start\" >> " + side + "; echo working " + i + "; sleep 2; "
                         + "echo \"$SRG_INSTANCE_ID end\" >> " + side + "; exit " + (i % 3);

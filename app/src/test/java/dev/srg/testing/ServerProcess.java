@@ -9,12 +9,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.awaitility.Awaitility;
 
 /**
  * {@code srg server} as a real separate JVM, so that tests can kill it with SIGKILL.
@@ -122,6 +124,21 @@ public final class ServerProcess implements AutoCloseable {
     }
 
     public record Result(int exitCode, String output) {}
+
+    /**
+     * What a test of a server process submits to: a workspace whose default group (subscription,
+     * 2 CU, on a new VPC 10.0.0.0/16) is RUNNING; its id.
+     */
+    public static String workspaceOnARunningGroup(TestHttp http) {
+        String vpc = http.post("vpcs", Map.of("name", "v", "regionId", "local", "cidr", "10.0.0.0/16")).id();
+        String vsw = http.post("vpcs/" + vpc + "/vswitches", Map.of("name", "a", "zoneId", "local-a", "cidr", "10.0.1.0/24")).id();
+        String rg = http.post("resource-groups", Map.of("name", "g", "regionId", "local", "zoneId", "local-a",
+                "billingMode", "SUBSCRIPTION", "specCu", 2, "billingCycle", Map.of("unit", "MONTH", "count", 1),
+                "vpcId", vpc, "vswitchId", vsw)).id();
+        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() ->
+                http.get("resource-groups/" + rg).json().get("status").asString().equals("RUNNING"));
+        return http.post("workspaces", Map.of("name", "w", "regionId", "local", "defaultResourceGroupId", rg)).id();
+    }
 
     public int port() {
         return port;

@@ -32,14 +32,7 @@ class SubmitTraceTest {
         try (ServerProcess server = ServerProcess.start(dir, Duration.ofSeconds(120),
                 List.of("-D" + SubmitTrace.PROPERTY + "=" + trace), "--provisioning-delay-ms", "0")) {
             TestHttp http = server.http(dir);
-            String vpc = http.post("vpcs", Map.of("name", "v", "regionId", "local", "cidr", "10.0.0.0/16")).id();
-            String vsw = http.post("vpcs/" + vpc + "/vswitches", Map.of("name", "a", "zoneId", "local-a", "cidr", "10.0.1.0/24")).id();
-            String rg = http.post("resource-groups", Map.of("name", "g", "regionId", "local", "zoneId", "local-a",
-                    "billingMode", "SUBSCRIPTION", "specCu", 2, "billingCycle", Map.of("unit", "MONTH", "count", 1),
-                    "vpcId", vpc, "vswitchId", vsw)).id();
-            Awaitility.await().atMost(Duration.ofSeconds(20)).until(() ->
-                    http.get("resource-groups/" + rg).json().get("status").asString().equals("RUNNING"));
-            String ws = http.post("workspaces", Map.of("name", "w", "regionId", "local", "defaultResourceGroupId", rg)).id();
+            String ws = ServerProcess.workspaceOnARunningGroup(http);
             var r = http.post("instances", Map.of("workspaceId", ws, "type", "SHELL", "script", "echo traced", "cu", 0.5));
             assertThat(r.status()).as(r.toString()).isEqualTo(201);
             Awaitility.await().atMost(Duration.ofSeconds(60)).until(() ->
