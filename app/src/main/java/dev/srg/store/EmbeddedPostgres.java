@@ -243,16 +243,6 @@ public final class EmbeddedPostgres implements AutoCloseable {
      */
     static final String SETTINGS_PROPERTY = "srg.store.postgresSettings";
     static final Set<String> DURABILITY = Set.of("fsync", "synchronous_commit", "full_page_writes");
-    /**
-     * Group commit: a backend about to flush the WAL for its commit waits this long first when at
-     * least {@code commit_siblings} (5) other transactions are open, so that the commits arriving
-     * meanwhile share its one flush. Durability is the same (every commit still returns only after
-     * its WAL is on disk); a lone commit (fewer than 5 open transactions: one task at a time, an
-     * idle server) never waits. Measured in bench/run's submit phase, 16 clients (issue 17,
-     * docs/benchmarks.md "eleventh round, helper fs13"): the submit call's p99 lower in every pair,
-     * throughput and the one-at-a-time latency not worse. PostgreSQL's default is 0.
-     */
-    static final int COMMIT_DELAY_MICROS = 200;
     private static final Duration WATCH_EVERY = Duration.ofMillis(200);
     private static final Duration MAX_RESTART_BACKOFF = Duration.ofSeconds(5);
 
@@ -344,7 +334,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
         }
         cmd.addAll(List.of(bin("postgres"), "-D", pgData.toString(), "-p", Integer.toString(port),
                 "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=200",
-                "-c", "fsync=on", "-c", "commit_delay=" + COMMIT_DELAY_MICROS));
+                "-c", "fsync=on"));
         for (String setting : extraSettings()) {
             cmd.addAll(List.of("-c", setting));
         }
