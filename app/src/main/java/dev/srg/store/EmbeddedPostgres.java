@@ -231,7 +231,9 @@ public final class EmbeddedPostgres implements AutoCloseable {
      * The embedded PostgreSQL's nice value relative to the server's, as root (0, the default: the
      * same; e.g. -5: a submission's statements go ahead of the launches and the server's other work
      * under load). Off by default: it raises the store above every process of the host, and the
-     * measurements did not show it earning that (issue 17, docs/benchmarks.md "eighth round").
+     * measurements did not show it earning that (issue 17, docs/benchmarks.md "eighth round"; again in
+     * the eleventh round, helper fs13: the submit's p99 no lower in pairs, the backends' waits for a core
+     * no shorter).
      */
     static final String NICE_PROPERTY = "srg.store.postgresNice";
     /**
