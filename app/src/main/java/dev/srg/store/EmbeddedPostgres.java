@@ -231,9 +231,20 @@ public final class EmbeddedPostgres implements AutoCloseable {
      * The embedded PostgreSQL's nice value relative to the server's, as root (0, the default: the
      * same; e.g. -5: a submission's statements go ahead of the launches and the server's other work
      * under load). Off by default: it raises the store above every process of the host, and the
-     * measurements did not show it earning that (issue 17, docs/benchmarks.md "eighth round").
+     * measurements did not show it earning that (issue 17, docs/benchmarks.md "eighth round"; again in
+     * the eleventh round, helper fs13: the submit's p99 no lower in pairs, the backends' waits for a core
+     * no shorter).
      */
     static final String NICE_PROPERTY = "srg.store.postgresNice";
+    /**
+     * More settings for the embedded PostgreSQL, {@code name=value} separated by spaces, given to the
+     * postmaster after srg's own (so one of them can be changed), e.g. {@code commit_delay=50
+     * shared_buffers=256MB}: for measuring and tuning (issue 17, docs/benchmarks.md "eleventh round,
+     * helper fs13"). The settings srg's crash guarantee rests on ({@link #DURABILITY}) cannot be given:
+     * an accepted submission must survive a kill -9 of the database and a power loss.
+     */
+    static final String SETTINGS_PROPERTY = "srg.store.postgresSettings";
+    static final Set<String> DURABILITY = Set.of("fsync", "synchronous_commit", "full_page_writes");
     private static final Duration WATCH_EVERY = Duration.ofMillis(200);
     private static final Duration MAX_RESTART_BACKOFF = Duration.ofSeconds(5);
 
@@ -326,6 +337,9 @@ public final class EmbeddedPostgres implements AutoCloseable {
         cmd.addAll(List.of(bin("postgres"), "-D", pgData.toString(), "-p", Integer.toString(port),
                 "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=200",
                 "-c", "fsync=on"));
+        for (String setting : extraSettings()) {
+            cmd.addAll(List.of("-c", setting));
+        }
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
@@ -342,6 +356,23 @@ public final class EmbeddedPostgres implements AutoCloseable {
         adopted = null;
         postmasterPid = process.pid();
         LOG.info("embedded PostgreSQL running on 127.0.0.1:{} (data {})", port, pgData);
+    }
+
+    /** {@link #SETTINGS_PROPERTY}'s settings; a malformed one stops the start rather than being dropped. */
+    static List<String> extraSettings() throws IOException {
+        String value = System.getProperty(SETTINGS_PROPERTY, "").strip();
+        List<String> settings = new ArrayList<>();
+        for (String setting : value.isEmpty() ? new String[0] : value.split("\\s+")) {
+            if (!setting.matches("[a-z_][a-z0-9_.]*=[A-Za-z0-9_.:/+-]+")) {
+                throw new IOException(SETTINGS_PROPERTY + ": '" + setting + "' is not name=value");
+            }
+            if (DURABILITY.contains(setting.substring(0, setting.indexOf('=')))) {
+                throw new IOException(SETTINGS_PROPERTY + ": '" + setting + "' is srg's to set: its crash guarantee"
+                        + " (nothing accepted is lost) rests on it");
+            }
+            settings.add(setting);
+        }
+        return settings;
     }
 
     private static String logTail(Path log) {
