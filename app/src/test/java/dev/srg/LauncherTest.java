@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * a smoke test) does not, since the run would go on for a minute or more after the command
  * returned. Runs the real launcher in a copy of the repository's layout around a small jar whose
  * main does nothing and whose training class leaves a mark; the order of the server's JVM options;
- * the load client's.
+ * the server's collector options; the load client's.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class LauncherTest {
@@ -66,6 +66,26 @@ class LauncherTest {
         // an operator's option comes after the launcher's, so it is the one the JVM keeps
         assertThat(server.lastIndexOf("-Xmx300m")).isGreaterThan(server.indexOf("-Xmx160m"));
         // the JVM takes the launcher's options (--help: no training run)
+        assertThat(launch(root, "server", "--help")).isZero();
+    }
+
+    @Test
+    void theServersCollectorStartsItsMarkingAboveTheLiveSet(@TempDir Path tmp) throws Exception {
+        // issues 14 and 17: in the heap G1 shrinks to (~57 of 160 MB) its adaptive threshold came out
+        // below the server's live set, so it marked back to back, a Remark pause every second; a fixed
+        // threshold of 75 % starts a cycle only when the old generation grows (docs/benchmarks.md,
+        // "The server's collector, issues 14 and 17 (eleventh round, helper gc13)")
+        Path root = layout(tmp.resolve("root"), tmp.resolve("trained"));
+        for (String command : List.of("server", "demo")) {
+            List<String> server = dryRun(root, Map.of(), command);
+            assertThat(server).contains("-XX:-G1UseAdaptiveIHOP", "-XX:InitiatingHeapOccupancyPercent=75");
+            // before the operator's options, so that an operator can give G1 its own threshold back
+            List<String> operator = dryRun(root, Map.of("SRG_JAVA_OPTS", "-XX:+G1UseAdaptiveIHOP"), command);
+            assertThat(operator.lastIndexOf("-XX:+G1UseAdaptiveIHOP")).isGreaterThan(operator.indexOf("-XX:-G1UseAdaptiveIHOP"));
+        }
+        // a client command runs the serial collector: no G1 option
+        assertThat(dryRun(root, Map.of(), "rg", "list")).noneMatch(o -> o.contains("IHOP") || o.contains("InitiatingHeap"));
+        // the JVM takes them (it refuses to start with an option it does not know)
         assertThat(launch(root, "server", "--help")).isZero();
     }
 
