@@ -64,7 +64,13 @@ for e in events:
     sockets = [e for e in of(pid, 'sys_enter_socket', net or t) if e[0] <= forks[0][0]]
     nft = [e[0] for e in sockets if 'protocol: 0x0000000c' in e[5]]
     route = [e[0] for e in sockets if 'protocol: 0x00000000' in e[5] and (not nft or e[0] > nft[0])]
+    # the run-once link (link(2) of "started"), and a claim's bind of the namespace's name (mount,
+    # before its setns; with a namespace made here the mount comes after the unshare: not a claim)
+    once = min([x for x in (first(of(pid, 'sys_enter_link', t)), first(of(pid, 'sys_enter_linkat', t))) if x is not None],
+               default=None)
+    bound = first(of(pid, 'sys_enter_mount', t))
     rows.append(dict(clone=spawned[pid], jsh=jsh, sup_exec=first(of(pid, 'sys_enter_execve', jsh or 0.0)), sup=t,
+                     once=once, bound=bound if bound is not None and net is not None and bound <= net else None,
                      net=net, nft=nft[0] if nft else None, route=route[0] if route else None, fork=forks[0][0],
                      joined=first(of(task, 'sys_enter_setns')), bash=first(of(task, 'sys_exit_execve', comm='bash'))))
 n = min(len(rows), len(instances))
@@ -96,6 +102,9 @@ steps = [('server: queued_at (the INSERT, in the transaction; with its audit row
          ('  of which jspawnhelper itself (its exec done → its execve of the supervisor)', 'jsh', 'sup_exec'),
          ('  of which the supervisor\'s execve', 'sup_exec', 'sup'),
          ('supervisor: run-once link, cgroups (mkdir, limits) → unshare(NEWNET), or setns into a namespace made ahead (from its exec, or the launcher\'s fork)', 'sup', 'net'),
+         ('  of which: from its exec or the launcher\'s fork (descriptors, stdio, session, the spec read) → the run-once link', 'sup', 'once'),
+         ('  of which: the run-once link, cgroup limits (memory, cpu, pids) → the namespace made ahead named (its mount; none: unshare)', 'once', 'bound'),
+         ('  of which: the name bound, net/link written → setns into it', 'bound', 'net'),
          ('supervisor: namespace, veth, addresses, routes, rules, nftables → fork of the task', 'net', 'fork'),
          ('  of which: new namespace, sysctls (or the pooled one entered), libnftables loaded, the rules parsed → its netfilter socket', 'net', 'nft'),
          ('  of which: the nftables transaction → the rtnetlink socket', 'nft', 'route'),

@@ -520,19 +520,39 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
                 return Optional.empty();
             }
         }
+        Prepared p = null;
         try {
-            Prepared p = prepare(row, network);
+            p = prepare(row, network);
+            if (p.spec() != null) {
+                // what the launch needs besides the launch (its files, uid, cgroups) while the UPDATE and
+                // the COMMIT go; nothing runs before the commit, and it goes if the start does not commit
+                p.backend().prepareAhead(p.spec());
+            }
             Optional<InstanceDao.Starting> started = p.spec() == null ? Optional.empty() : new InstanceDao(h, clock)
                     .startWithLaunch(row.id(), p.spec().instanceId(), p.backendName(), p.enforcement());
             if (started.isEmpty()) {
+                discardAhead(p);
                 giveBack(groupId, task.id()); // cannot be launched: the admitter fails it, as any other
                 return Optional.empty();
             }
             return Optional.of(new EarlyStart(groupId, task, new Prepared(started.get().rows().get(0), p.spec(),
                     p.backendName(), p.backend(), p.enforcement(), null), started.get().xid()));
         } catch (RuntimeException e) {
+            discardAhead(p);
             giveBack(groupId, task.id());
             throw e;
+        }
+    }
+
+    /** A start prepared ahead that will not be launched (its transaction did not commit): the backend removes what it made. */
+    private static void discardAhead(Prepared p) {
+        if (p == null || p.spec() == null || p.backend() == null) {
+            return;
+        }
+        try {
+            p.backend().discardAhead(p.spec().instanceId());
+        } catch (RuntimeException e) {
+            LOG.warn("cannot discard the start of {} prepared ahead (the next start sweeps it): {}", p.spec().instanceId(), e.toString());
         }
     }
 
@@ -554,6 +574,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
 
     /** The submission's transaction did not commit (or the start was not written): the ledger's decision is undone. */
     void startUndone(EarlyStart start) {
+        discardAhead(start.prepared);
         giveBack(start.groupId, start.task.id());
     }
 
