@@ -110,6 +110,14 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
      */
     private final ExecutorService admitter = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("srg-admit-", 0).factory());
     /**
+     * Launches the starts committed by submissions (issue 17, eleventh round): platform threads
+     * kept for it, so that a launch does not wait for a carrier of the virtual threads the
+     * submission's answer and the next requests run on. Their files are written while their
+     * transaction commits ({@link ExecutionBackend#prepareAhead}), so what is left is the launch.
+     */
+    private final ExecutorService launcher = Executors.newCachedThreadPool(
+            Thread.ofPlatform().name("srg-launch-", 0).daemon().factory());
+    /**
      * The groups whose admission is asked for and has not begun yet: events that come while one is
      * due are taken by it, so that under load one admission starts (and commits) many instances.
      */
@@ -556,13 +564,13 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         }
     }
 
-    /** The submission's transaction committed the start: launch it on the admitter. */
+    /** The submission's transaction committed the start: launch it on a platform thread of its own. */
     void startCommitted(EarlyStart start) {
         String id = start.instanceId();
         groupOf.put(id, start.groupId);
         listeners.forEach(l -> l.admitted(start.groupId, start.task.type(), Math.max(0, clock.millis() - start.task.enqueuedAtMillis())));
         try {
-            admitter.execute(() -> {
+            launcher.execute(() -> {
                 if (launch(start.prepared)) {
                     markRunning(List.of(id));
                 }
@@ -1285,6 +1293,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
     public void close() {
         ticker.shutdownNow();
         admitter.shutdownNow();
+        launcher.shutdownNow();
         backends.values().forEach(b -> {
             try {
                 b.close();
