@@ -149,8 +149,13 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     private final int netPool = Math.max(0, Math.min(8, Integer.getInteger(NET_POOL_PROPERTY, 2)));
     private final boolean netReuse = Boolean.parseBoolean(System.getProperty(NET_REUSE_PROPERTY, "true"));
     private final boolean prepareAheadWanted = Boolean.parseBoolean(System.getProperty(PREPARE_AHEAD_PROPERTY, "true"));
-    /** Marks this backend's own starts prepared ahead: those of an earlier one are swept by {@link #recover}. */
-    private final String aheadToken = UUID.randomUUID().toString();
+    /**
+     * Marks the starts this process prepared ahead: its pid and start time. {@link #recover} sweeps
+     * only those of a process that is gone (a crash), never a live one's (this server's, or in a
+     * cluster on one machine a former leader's whose transaction may still commit).
+     */
+    private final String aheadToken = ProcessHandle.current().pid() + " "
+            + ProcFs.startTicks(ProcessHandle.current().pid()).orElse(0);
     /** Starts prepared ahead, until their launch or discard takes them. */
     private final ConcurrentHashMap<String, Ahead> ahead = new ConcurrentHashMap<>();
     private final ReentrantLock launcherLock = new ReentrantLock();
@@ -850,8 +855,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         for (Path marker : found) {
             String id = marker.getFileName().toString();
             try {
-                if (active.contains(id) || ahead.containsKey(id)
-                        || Files.readString(marker, StandardCharsets.UTF_8).trim().equals(aheadToken)) {
+                if (active.contains(id) || ahead.containsKey(id) || writerAlive(Files.readString(marker, StandardCharsets.UTF_8))) {
                     continue;
                 }
                 LaunchSpec.requireValidInstanceId(id);
@@ -899,6 +903,17 @@ public final class LocalExecutionBackend implements ExecutionBackend {
             Files.deleteIfExists(aheadMarker(instanceId));
         } catch (IOException e) {
             log.warn("cannot remove {}", aheadMarker(instanceId), e);
+        }
+    }
+
+    /** Whether the process that wrote a marker ({@link #aheadToken}) still runs. */
+    private static boolean writerAlive(String token) {
+        String[] fields = token.trim().split(" ");
+        try {
+            OptionalLong ticks = ProcFs.startTicks(Long.parseLong(fields[0]));
+            return fields.length == 2 && ticks.isPresent() && ticks.getAsLong() == Long.parseLong(fields[1]);
+        } catch (NumberFormatException e) {
+            return false; // not a marker of ours: a crash cut it short
         }
     }
 
