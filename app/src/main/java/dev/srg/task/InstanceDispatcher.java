@@ -110,11 +110,15 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
      */
     private final ExecutorService admitter = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("srg-admit-", 0).factory());
     /**
-     * Launches the starts committed by submissions (issue 17, eleventh round): platform threads
-     * kept for it, so that a launch does not wait for a carrier of the virtual threads the
-     * submission's answer and the next requests run on. Their files are written while their
-     * transaction commits ({@link ExecutionBackend#prepareAhead}), so what is left is the launch.
+     * {@code true}: the starts committed by submissions are launched on platform threads kept for
+     * it ({@link #launcher}) instead of the admitter's virtual threads, so that a launch does not
+     * wait for a carrier that the submission's answer and the next requests use (issue 17, eleventh
+     * round: the one-at-a-time p99 −5.8 ms in three pairs of three, but the submit call's p99 under
+     * 16 clients +14 to +28 ms in three of three; docs/benchmarks.md). Default false.
      */
+    static final String LAUNCH_ON_PLATFORM_THREAD_PROPERTY = "srg.admission.launchOnPlatformThread";
+    private final boolean launchOnPlatformThread = Boolean.getBoolean(LAUNCH_ON_PLATFORM_THREAD_PROPERTY);
+    /** Launches the starts committed by submissions when {@link #LAUNCH_ON_PLATFORM_THREAD_PROPERTY} is set. */
     private final ExecutorService launcher = Executors.newCachedThreadPool(
             Thread.ofPlatform().name("srg-launch-", 0).daemon().factory());
     /**
@@ -564,13 +568,13 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         }
     }
 
-    /** The submission's transaction committed the start: launch it on a platform thread of its own. */
+    /** The submission's transaction committed the start: launch it on the admitter (or a platform thread, if so set). */
     void startCommitted(EarlyStart start) {
         String id = start.instanceId();
         groupOf.put(id, start.groupId);
         listeners.forEach(l -> l.admitted(start.groupId, start.task.type(), Math.max(0, clock.millis() - start.task.enqueuedAtMillis())));
         try {
-            launcher.execute(() -> {
+            (launchOnPlatformThread ? launcher : admitter).execute(() -> {
                 if (launch(start.prepared)) {
                     markRunning(List.of(id));
                 }
