@@ -25,7 +25,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * A start's files written while its transaction commits (issue 17, eleventh round;
  * {@link LocalExecutionBackend#prepareAhead}): nothing runs before the launch, a start that does
  * not commit leaves nothing (its uid above all), and what a crash in between leaves is swept by
- * the next backend's recover unless the store holds the instance active.
+ * the next backend's recover unless the store holds the instance active. (Off by default,
+ * {@code srg.execution.prepareAhead}; the sweep runs whatever the setting.)
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class PreparedAheadTest {
@@ -43,7 +44,7 @@ class PreparedAheadTest {
 
     @Test
     void aStartPreparedAheadRunsNothingUntilItsLaunchAndThenRunsOnce() throws Exception {
-        LocalExecutionBackend backend = fixture.backend(exits);
+        LocalExecutionBackend backend = fixture.backendWithProperty(LocalExecutionBackend.PREPARE_AHEAD_PROPERTY, "true", exits);
         String id = newId();
         LaunchSpec spec = shell(id, "echo ran ahead-prepared\n");
 
@@ -66,7 +67,7 @@ class PreparedAheadTest {
 
     @Test
     void aStartPreparedAheadAndDiscardedLeavesNoFilesNoCgroupsAndNoUid() {
-        LocalExecutionBackend backend = fixture.backend(exits);
+        LocalExecutionBackend backend = fixture.backendWithProperty(LocalExecutionBackend.PREPARE_AHEAD_PROPERTY, "true", exits);
         String id = newId();
         backend.prepareAhead(shell(id, "echo never\n"));
         long uid = awaitWritten(id);
@@ -79,7 +80,7 @@ class PreparedAheadTest {
 
     @Test
     void whatACrashLeftOfAStartPreparedAheadIsSweptUnlessTheStoreHoldsItActive() throws Exception {
-        LocalExecutionBackend crashed = fixture.backend(exits);
+        LocalExecutionBackend crashed = fixture.backendWithProperty(LocalExecutionBackend.PREPARE_AHEAD_PROPERTY, "true", exits);
         String neverCommitted = newId();
         String committed = newId();
         LaunchSpec committedSpec = shell(committed, "echo committed before the crash\n");
@@ -91,7 +92,7 @@ class PreparedAheadTest {
 
         // while the process that wrote them lives (here: this one), its starts are not touched:
         // in a cluster on one machine a former leader's transaction may still commit
-        LocalExecutionBackend next = fixture.backend(exits);
+        LocalExecutionBackend next = fixture.backend(exits); // the sweep runs whatever the setting
         next.recover(List.of());
         assertThat(fixture.baseDirectory.resolve(neverCommitted).resolve("spec")).exists();
         assertThat(marker(neverCommitted)).exists();
