@@ -64,7 +64,13 @@ for e in events:
     sockets = [e for e in of(pid, 'sys_enter_socket', net or t) if e[0] <= forks[0][0]]
     nft = [e[0] for e in sockets if 'protocol: 0x0000000c' in e[5]]
     route = [e[0] for e in sockets if 'protocol: 0x00000000' in e[5] and (not nft or e[0] > nft[0])]
+    # the run-once link (link(2) of "started"), and a claim's bind of the namespace's name (mount,
+    # before its setns; with a namespace made here the mount comes after the unshare: not a claim)
+    once = min([x for x in (first(of(pid, 'sys_enter_link', t)), first(of(pid, 'sys_enter_linkat', t))) if x is not None],
+               default=None)
+    bound = first(of(pid, 'sys_enter_mount', t))
     rows.append(dict(clone=spawned[pid], jsh=jsh, sup_exec=first(of(pid, 'sys_enter_execve', jsh or 0.0)), sup=t,
+                     once=once, bound=bound if bound is not None and net is not None and bound <= net else None,
                      net=net, nft=nft[0] if nft else None, route=route[0] if route else None, fork=forks[0][0],
                      joined=first(of(task, 'sys_enter_setns')), bash=first(of(task, 'sys_exit_execve', comm='bash'))))
 n = min(len(rows), len(instances))
@@ -78,24 +84,34 @@ for row, inst in zip(rows, instances):
         row['flush'] = flushes[-1][0]
         done = [e for e in events if e[3] == flushes[-1][3] and e[4] == 'sys_exit_fdatasync' and e[0] >= row['flush']]
         row['flushed'] = done[0][0] if done else None
+        # from started_at on: since the eleventh round (lat13) the files are written while the
+        # UPDATE and the COMMIT go (srg.execution.prepareAhead), before the flush or beside it
         mkdirs = [e for e in events if e[2] == server and e[4] in ('sys_enter_mkdir', 'sys_enter_mkdirat')
-                  and (row['flushed'] or row['flush']) <= e[0] <= row['clone']]
+                  and row['started'] <= e[0] <= row['clone']]
         row['files'] = mkdirs[0][0] if mkdirs else None
         # the instance's cgroups are the last four directories the server makes (v1: memory, cpu,
         # cpuacct, pids; one mkdir each, their parents exist)
         row['cgroups'] = mkdirs[-4][0] if len(mkdirs) >= 5 else None
+        row['files_done'] = mkdirs[-1][0] if mkdirs else None
+        # the launch after the commit: the later of the flush's end and the files' end
+        row['ready'] = max(row['flushed'], row['files_done']) if row['flushed'] and mkdirs else None
 steps = [('server: queued_at (the INSERT, in the transaction; with its audit row since lat7) → started_at (ledger, the launch built; still in it)', 'queued', 'started'),
          ('server: started_at → the commit\'s WAL flush begins (the UPDATE, COMMIT sent)', 'started', 'flush'),
          ('PostgreSQL: the commit\'s WAL flush (fdatasync)', 'flush', 'flushed'),
-         ('server: flushed → the launch\'s first mkdir (commit answered, hand-off to the admitter)', 'flushed', 'files'),
+         ('server: flushed → the launch\'s first mkdir (commit answered, hand-off to the admitter; negative: the files were begun before the flush, written ahead)', 'flushed', 'files'),
          ('server: the instance files (first mkdir) → the first of its 4 cgroup mkdirs', 'files', 'cgroups'),
          ('server: 4 cgroup mkdirs, the ProcessBuilder → JVM clone3 (with the launcher: the request → its fork of the supervisor)', 'cgroups', 'clone'),
+         ('server: the later of the flush\'s end and the last cgroup mkdir → the launcher\'s fork (with the files ahead: the hand-off and the launch request)', 'ready', 'clone'),
+         ('server: flushed → the launcher\'s fork (the commit\'s answer, hand-off, what is left of the files, the launch request)', 'flushed', 'clone'),
          ('server: STARTING + launch record committed, instance files → JVM clone3 / the launcher\'s fork (the four rows above)', 'started', 'clone'),
          ('JVM clone3 → jspawnhelper exec done', 'clone', 'jsh'),
          ('jspawnhelper → supervisor exec done', 'jsh', 'sup'),
          ('  of which jspawnhelper itself (its exec done → its execve of the supervisor)', 'jsh', 'sup_exec'),
          ('  of which the supervisor\'s execve', 'sup_exec', 'sup'),
          ('supervisor: run-once link, cgroups (mkdir, limits) → unshare(NEWNET), or setns into a namespace made ahead (from its exec, or the launcher\'s fork)', 'sup', 'net'),
+         ('  of which: from its exec or the launcher\'s fork (descriptors, stdio, session, the spec read) → the run-once link', 'sup', 'once'),
+         ('  of which: the run-once link, cgroup limits (memory, cpu, pids) → the namespace made ahead named (its mount; none: unshare)', 'once', 'bound'),
+         ('  of which: the name bound, net/link written → setns into it', 'bound', 'net'),
          ('supervisor: namespace, veth, addresses, routes, rules, nftables → fork of the task', 'net', 'fork'),
          ('  of which: new namespace, sysctls (or the pooled one entered), libnftables loaded, the rules parsed → its netfilter socket', 'net', 'nft'),
          ('  of which: the nftables transaction → the rtnetlink socket', 'nft', 'route'),

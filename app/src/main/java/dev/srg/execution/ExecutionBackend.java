@@ -34,6 +34,22 @@ public interface ExecutionBackend extends AutoCloseable {
     Launched launch(LaunchSpec spec);
 
     /**
+     * What a launch of {@code spec} needs besides the launch itself (the local backend: the
+     * instance's files, its uid, its cgroups), begun in the background while the transaction that
+     * records the start is still committing, so that {@link #launch} after the commit has less to
+     * do (issue 17). Nothing runs: a task runs only through {@link #launch}. If the start does not
+     * commit, the server calls {@link #discardAhead}; what a crash in between leaves, the next
+     * {@link #recover} removes (its instance is not among the active ones). Default: nothing, the
+     * launch does it all.
+     */
+    default void prepareAhead(LaunchSpec spec) {
+    }
+
+    /** The start prepared by {@link #prepareAhead} did not commit: whatever it made goes, as if never made. */
+    default void discardAhead(String instanceId) {
+    }
+
+    /**
      * Stops the instance: kills its whole process tree and reports it {@link FailureReason#CANCELLED}.
      * An instance not started yet is marked so that it never starts. Does nothing for a finished one.
      */

@@ -110,6 +110,18 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
      */
     private final ExecutorService admitter = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("srg-admit-", 0).factory());
     /**
+     * {@code true}: the starts committed by submissions are launched on platform threads kept for
+     * it ({@link #launcher}) instead of the admitter's virtual threads, so that a launch does not
+     * wait for a carrier that the submission's answer and the next requests use (issue 17, eleventh
+     * round: the one-at-a-time p99 −5.8 ms in three pairs of three, but the submit call's p99 under
+     * 16 clients +14 to +28 ms in three of three; docs/benchmarks.md). Default false.
+     */
+    static final String LAUNCH_ON_PLATFORM_THREAD_PROPERTY = "srg.admission.launchOnPlatformThread";
+    private final boolean launchOnPlatformThread = Boolean.getBoolean(LAUNCH_ON_PLATFORM_THREAD_PROPERTY);
+    /** Launches the starts committed by submissions when {@link #LAUNCH_ON_PLATFORM_THREAD_PROPERTY} is set. */
+    private final ExecutorService launcher = Executors.newCachedThreadPool(
+            Thread.ofPlatform().name("srg-launch-", 0).daemon().factory());
+    /**
      * The groups whose admission is asked for and has not begun yet: events that come while one is
      * due are taken by it, so that under load one admission starts (and commits) many instances.
      */
@@ -520,29 +532,49 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
                 return Optional.empty();
             }
         }
+        Prepared p = null;
         try {
-            Prepared p = prepare(row, network);
+            p = prepare(row, network);
+            if (p.spec() != null) {
+                // what the launch needs besides the launch (its files, uid, cgroups) while the UPDATE and
+                // the COMMIT go; nothing runs before the commit, and it goes if the start does not commit
+                p.backend().prepareAhead(p.spec());
+            }
             Optional<InstanceDao.Starting> started = p.spec() == null ? Optional.empty() : new InstanceDao(h, clock)
                     .startWithLaunch(row.id(), p.spec().instanceId(), p.backendName(), p.enforcement());
             if (started.isEmpty()) {
+                discardAhead(p);
                 giveBack(groupId, task.id()); // cannot be launched: the admitter fails it, as any other
                 return Optional.empty();
             }
             return Optional.of(new EarlyStart(groupId, task, new Prepared(started.get().rows().get(0), p.spec(),
                     p.backendName(), p.backend(), p.enforcement(), null), started.get().xid()));
         } catch (RuntimeException e) {
+            discardAhead(p);
             giveBack(groupId, task.id());
             throw e;
         }
     }
 
-    /** The submission's transaction committed the start: launch it on the admitter. */
+    /** A start prepared ahead that will not be launched (its transaction did not commit): the backend removes what it made. */
+    private static void discardAhead(Prepared p) {
+        if (p == null || p.spec() == null || p.backend() == null) {
+            return;
+        }
+        try {
+            p.backend().discardAhead(p.spec().instanceId());
+        } catch (RuntimeException e) {
+            LOG.warn("cannot discard the start of {} prepared ahead (the next start sweeps it): {}", p.spec().instanceId(), e.toString());
+        }
+    }
+
+    /** The submission's transaction committed the start: launch it on the admitter (or a platform thread, if so set). */
     void startCommitted(EarlyStart start) {
         String id = start.instanceId();
         groupOf.put(id, start.groupId);
         listeners.forEach(l -> l.admitted(start.groupId, start.task.type(), Math.max(0, clock.millis() - start.task.enqueuedAtMillis())));
         try {
-            admitter.execute(() -> {
+            (launchOnPlatformThread ? launcher : admitter).execute(() -> {
                 if (launch(start.prepared)) {
                     markRunning(List.of(id));
                 }
@@ -554,6 +586,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
 
     /** The submission's transaction did not commit (or the start was not written): the ledger's decision is undone. */
     void startUndone(EarlyStart start) {
+        discardAhead(start.prepared);
         giveBack(start.groupId, start.task.id());
     }
 
@@ -1264,6 +1297,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
     public void close() {
         ticker.shutdownNow();
         admitter.shutdownNow();
+        launcher.shutdownNow();
         backends.values().forEach(b -> {
             try {
                 b.close();

@@ -10,7 +10,10 @@ import dev.srg.testing.TestDatabases;
 import dev.srg.testing.TestHttp;
 import dev.srg.testing.TestServer;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
@@ -43,7 +46,13 @@ class LostCommitTest {
     static void start() throws IOException {
         db = TestDatabases.fresh();
         proxy = LostAnswerProxy.before(db.url());
-        server = TestServer.onDatabase(proxy.url(db.url()), db.user(), db.password());
+        // the files of a start written while its transaction commits (off by default): a rolled-back one leaves none
+        System.setProperty("srg.execution.prepareAhead", "true");
+        try {
+            server = TestServer.onDatabase(proxy.url(db.url()), db.user(), db.password());
+        } finally {
+            System.clearProperty("srg.execution.prepareAhead");
+        }
         admin = server.admin();
         fx = new Fixtures(server);
     }
@@ -86,7 +95,7 @@ class LostCommitTest {
 
     @Test
     @DisplayName("SPEC ADM-6: a submission whose transaction breaks after its start, before its COMMIT, is refused with a 503, leaves nothing, and gives its room back")
-    void submissionRolledBack() {
+    void submissionRolledBack() throws IOException {
         String rg = fx.subscriptionGroup(2).get("id").asString();
         String ws = fx.workspace(rg).get("id").asString();
         // the client token is recorded after the start, in the same transaction: break it there
@@ -101,6 +110,9 @@ class LostCommitTest {
         // the room comes back (at once, or when the store can tell the transaction was rolled back)
         Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
                 .until(() -> usedCu(rg) == 0.0);
+        // and its files, written while its transaction ran (issue 17: prepared ahead), went with it:
+        // no instance directory that no supervisor took, no uid claim of one
+        assertThat(unlaunchedTaskDirectories()).isEmpty();
         // the same request again creates it now, once, and it starts at once
         var again = admin.post("instances", body);
         assertThat(again.status()).as(again.toString()).isEqualTo(201);
@@ -146,5 +158,31 @@ class LostCommitTest {
             return now.equals(status);
         });
         return last[0];
+    }
+
+    /** The local backend's instance directories that no supervisor took (no {@code started}), and uid claims naming one. */
+    private static List<String> unlaunchedTaskDirectories() throws IOException {
+        Path pointer = server.dataDir().resolve("RUNTIME-DIRECTORY");
+        Path tasks = (Files.exists(pointer) ? Path.of(Files.readString(pointer).strip()) : server.dataDir()).resolve("instances");
+        List<String> found = new ArrayList<>();
+        try (var entries = Files.list(tasks)) {
+            for (Path dir : entries.filter(d -> !d.getFileName().toString().startsWith(".")).toList()) {
+                if (!Files.exists(dir.resolve("started"))) {
+                    found.add(dir.getFileName().toString());
+                }
+            }
+        }
+        Path slots = tasks.resolve(".slots");
+        if (Files.isDirectory(slots)) {
+            try (var entries = Files.list(slots)) {
+                for (Path slot : entries.toList()) {
+                    String holder = Files.readString(slot).strip();
+                    if (!Files.exists(tasks.resolve(holder).resolve("started"))) {
+                        found.add("uid " + slot.getFileName() + " held by " + holder);
+                    }
+                }
+            }
+        }
+        return found;
     }
 }

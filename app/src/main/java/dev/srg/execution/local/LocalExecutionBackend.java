@@ -105,6 +105,21 @@ public final class LocalExecutionBackend implements ExecutionBackend {
      * new one made (issue 17, tenth round; docs/networks.md): default true.
      */
     static final String NET_REUSE_PROPERTY = "srg.execution.netReuse";
+    /**
+     * Whether a start's instance files (directory, uid, script, argv, spec, env, network files,
+     * cgroups) are written while the transaction that records the start commits, not after it
+     * ({@link #prepareAhead}; issue 17, eleventh round): default false (after the commit, at the
+     * launch): its step fell in every pair, but the client's latency did not follow on its own
+     * (docs/benchmarks.md). What a crash left of it is swept whatever the setting.
+     */
+    static final String PREPARE_AHEAD_PROPERTY = "srg.execution.prepareAhead";
+    /**
+     * {@code <base>/.ahead/<instance id>}: an instance whose files were written ahead of its
+     * commit, holding the token of the backend that wrote them; written before anything else of it
+     * and removed when the instance ends or its start is discarded, so that {@link #recover} finds
+     * (and removes) what a crash left of a start that never committed, the uid claim above all.
+     */
+    static final String AHEAD_DIRECTORY = ".ahead";
     private static final long LAUNCHER_RETRY_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final String SUPERVISOR_DIRECTORY = ".supervisor";
     private static final Set<PosixFilePermission> PRIVATE_FILE = PosixFilePermissions.fromString("rw-------");
@@ -134,6 +149,16 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     private final int launchNice = Integer.getInteger(LAUNCH_NICE_PROPERTY, 10);
     private final int netPool = Math.max(0, Math.min(8, Integer.getInteger(NET_POOL_PROPERTY, 2)));
     private final boolean netReuse = Boolean.parseBoolean(System.getProperty(NET_REUSE_PROPERTY, "true"));
+    private final boolean prepareAheadWanted = Boolean.getBoolean(PREPARE_AHEAD_PROPERTY);
+    /**
+     * Marks the starts this process prepared ahead: its pid and start time. {@link #recover} sweeps
+     * only those of a process that is gone (a crash), never a live one's (this server's, or in a
+     * cluster on one machine a former leader's whose transaction may still commit).
+     */
+    private final String aheadToken = ProcessHandle.current().pid() + " "
+            + ProcFs.startTicks(ProcessHandle.current().pid()).orElse(0);
+    /** Starts prepared ahead, until their launch or discard takes them. */
+    private final ConcurrentHashMap<String, Ahead> ahead = new ConcurrentHashMap<>();
     private final ReentrantLock launcherLock = new ReentrantLock();
     /** The running launcher, null when there is none; guarded by {@code launcherLock}. */
     private SupervisorLauncher launcher;
@@ -144,6 +169,8 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     private final ConcurrentHashMap<String, Instance> instances = new ConcurrentHashMap<>();
     private final ExecutorService callbacks;
     private final ScheduledExecutorService timers;
+    /** Writes starts' files ahead of their commit (platform threads: no hand-off to a carrier). */
+    private final ExecutorService preparers;
     /** Custom images (SPEC RT-1): where their roots are, and why tasks cannot run in them here, if so. */
     private final ImageRoots images;
     private final Optional<String> imagesUnsupported;
@@ -194,6 +221,8 @@ public final class LocalExecutionBackend implements ExecutionBackend {
                     ? Optional.of(Path.of(supervisorCommand.get(0))) : Optional.empty();
             this.launcherWanted = compiledSupervisor.isPresent() && !"off".equals(System.getProperty(LAUNCHER_PROPERTY));
             this.network = TaskNetwork.start(config, config.baseDirectory().resolve(".network"));
+            Files.createDirectories(config.baseDirectory().resolve(AHEAD_DIRECTORY));
+            Files.setPosixFilePermissions(config.baseDirectory().resolve(AHEAD_DIRECTORY), PRIVATE_DIRECTORY);
             released = identities.isPresent() ? identities.get().collectGarbage(config.baseDirectory()) : 0;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare " + config.baseDirectory(), e);
@@ -205,6 +234,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
                 .orElse("custom images applied: a task that names one runs in it through bubblewrap (read-only root, own uid)"));
         this.callbacks = Executors.newCachedThreadPool(daemonThreads("srg-execution-"));
         this.timers = Executors.newSingleThreadScheduledExecutor(daemonThreads("srg-execution-timer-"));
+        this.preparers = Executors.newCachedThreadPool(daemonThreads("srg-execution-ahead-"));
         log.info("local execution in {}: {}; {}; {}; output kept up to {} bytes per task", config.baseDirectory(),
                 cgroups.support().note(), isolationNote(identities, ProcFs.currentUid()),
                 pidsNote(cgroups.limitsPids(), identities.isPresent()), config.maxOutputBytes());
@@ -456,6 +486,9 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     public Launched launch(LaunchSpec spec) {
         requireNonNull(spec, "spec is null");
         checkOpen();
+        // its files written while its start committed: waited for outside the lock, which the writing holds
+        Ahead prepared = ahead.remove(spec.instanceId());
+        boolean filesWritten = prepared != null && prepared.done().join() && prepared.spec().equals(spec);
         Instance instance = instance(spec.instanceId());
         LaunchOutcome outcome;
         instance.lock.lock();
@@ -468,7 +501,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
                 outcome = switch (inspect(instance)) {
                     case RUNNING -> LaunchOutcome.ALREADY_RUNNING;
                     case FINISHED, LOST -> LaunchOutcome.FINISHED;
-                    case NOT_STARTED -> start(instance, spec);
+                    case NOT_STARTED -> start(instance, spec, filesWritten);
                 };
             }
         } finally {
@@ -531,6 +564,10 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     @Override
     public List<RecoveredInstance> recover(Collection<String> instanceIdsTheStoreThinksAreActive) {
         checkOpen();
+        int swept = sweepAhead(Set.copyOf(instanceIdsTheStoreThinksAreActive));
+        if (swept > 0) {
+            log.info("removed the files (and gave back the uids) of {} start(s) prepared ahead whose transaction never committed", swept);
+        }
         List<RecoveredInstance> recovered = new ArrayList<>();
         for (String id : List.copyOf(instanceIdsTheStoreThinksAreActive)) {
             LaunchSpec.requireValidInstanceId(id);
@@ -568,6 +605,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         }
         callbacks.shutdownNow();
         timers.shutdownNow();
+        preparers.shutdownNow();
     }
 
     // --- the state of one instance, always read from its directory under its lock ---
@@ -601,7 +639,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         return RecoveredInstance.State.LOST;
     }
 
-    private LaunchOutcome start(Instance instance, LaunchSpec spec) {
+    private LaunchOutcome start(Instance instance, LaunchSpec spec, boolean filesWritten) {
         InstanceDirectory dir = instance.directory;
         Optional<String> refusal = imageRefusal(spec);
         if (refusal.isPresent()) {
@@ -611,7 +649,9 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         }
         Process supervisor;
         try {
-            prepare(dir, spec);
+            if (!filesWritten) {
+                prepare(dir, spec);
+            }
             Optional<SupervisorLauncher> through = launcher();
             if (through.isPresent()) {
                 try {
@@ -727,6 +767,159 @@ public final class LocalExecutionBackend implements ExecutionBackend {
                 log.warn("cannot remove cgroup {}", cgroup, e);
             }
         }
+        try {
+            Files.deleteIfExists(aheadMarker(instance.id));
+        } catch (IOException e) {
+            log.warn("cannot remove {}", aheadMarker(instance.id), e);
+        }
+    }
+
+    // --- a start's files written while its transaction commits (issue 17, eleventh round) ---
+
+    /** A start prepared ahead: the spec it was written for, and whether it was (false: the launch writes them). */
+    private record Ahead(LaunchSpec spec, CompletableFuture<Boolean> done) {}
+
+    @Override
+    public void prepareAhead(LaunchSpec spec) {
+        requireNonNull(spec, "spec is null");
+        if (!prepareAheadWanted || closed || imageRefusal(spec).isPresent()) {
+            return;
+        }
+        CompletableFuture<Boolean> done = new CompletableFuture<>();
+        if (ahead.putIfAbsent(spec.instanceId(), new Ahead(spec, done)) != null) {
+            return;
+        }
+        try {
+            preparers.execute(() -> done.complete(writeAhead(spec)));
+        } catch (RejectedExecutionException e) {
+            done.complete(false);
+        }
+    }
+
+    private boolean writeAhead(LaunchSpec spec) {
+        Instance instance = instance(spec.instanceId());
+        instance.lock.lock();
+        try {
+            InstanceDirectory dir = instance.directory;
+            if (instance.finished || instance.watchedPid != 0 || Files.exists(dir.started())) {
+                return false;
+            }
+            // the marker first: whatever a crash leaves of this start from here on, recover finds
+            Files.write(aheadMarker(spec.instanceId()), (aheadToken + "\n").getBytes(StandardCharsets.UTF_8));
+            prepare(dir, spec);
+            return true;
+        } catch (IOException | RuntimeException e) {
+            log.debug("cannot prepare {} ahead; its launch will", spec.instanceId(), e);
+            return false;
+        } finally {
+            instance.lock.unlock();
+        }
+    }
+
+    @Override
+    public void discardAhead(String instanceId) {
+        Ahead prepared = ahead.remove(instanceId);
+        if (prepared == null) {
+            return;
+        }
+        prepared.done().join();
+        Instance instance = instance(instanceId);
+        instance.lock.lock();
+        try {
+            if (instance.watchedPid == 0 && !instance.finished && !Files.exists(instance.directory.started())) {
+                removeUnlaunched(instance.directory, instanceId);
+            }
+        } finally {
+            instance.lock.unlock();
+        }
+        instances.remove(instanceId, instance);
+    }
+
+    /**
+     * What a start prepared ahead left when its transaction never committed and a crash came in
+     * between: a marker of another backend's, for an instance the store does not hold active and
+     * whose task never started. Its files, cgroups and uid claim go; the marker of an instance
+     * that went on (active: it is launched or re-attached; started: it ran) goes when it ends.
+     */
+    private int sweepAhead(Set<String> active) {
+        Path markers = config.baseDirectory().resolve(AHEAD_DIRECTORY);
+        List<Path> found = new ArrayList<>();
+        try (var entries = Files.newDirectoryStream(markers)) {
+            entries.forEach(found::add);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return 0;
+        } catch (IOException e) {
+            log.warn("cannot read {}", markers, e);
+            return 0;
+        }
+        int swept = 0;
+        for (Path marker : found) {
+            String id = marker.getFileName().toString();
+            try {
+                if (active.contains(id) || ahead.containsKey(id) || writerAlive(Files.readString(marker, StandardCharsets.UTF_8))) {
+                    continue;
+                }
+                LaunchSpec.requireValidInstanceId(id);
+                Instance instance = instance(id);
+                instance.lock.lock();
+                try {
+                    if (instance.watchedPid != 0 || Files.exists(instance.directory.started())) {
+                        continue; // it ran: the marker goes when it ends (finish)
+                    }
+                    removeUnlaunched(instance.directory, id);
+                    swept++;
+                } finally {
+                    instance.lock.unlock();
+                }
+                instances.remove(id, instance);
+            } catch (IOException | RuntimeException e) {
+                log.warn("cannot sweep the start prepared ahead {}", marker, e);
+            }
+        }
+        return swept;
+    }
+
+    /** Removes an instance's files that no supervisor took (never launched): its uid claim, cgroups, directory, marker. */
+    private void removeUnlaunched(InstanceDirectory dir, String instanceId) {
+        // nothing ran as its uid: no process of it to look for
+        identities.ifPresent(ids -> ids.releaseUnlaunched(dir, instanceId));
+        for (Path cgroup : cgroups.instanceDirectories(instanceId)) {
+            try {
+                Files.deleteIfExists(cgroup);
+            } catch (IOException e) {
+                log.warn("cannot remove cgroup {}", cgroup, e);
+            }
+        }
+        try (var paths = Files.walk(dir.path())) {
+            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        } catch (java.nio.file.NoSuchFileException e) {
+            // nothing was written
+        } catch (IOException e) {
+            log.warn("cannot remove {}", dir.path(), e);
+            return; // the marker stays: the next start sweeps again
+        }
+        try {
+            Files.deleteIfExists(aheadMarker(instanceId));
+        } catch (IOException e) {
+            log.warn("cannot remove {}", aheadMarker(instanceId), e);
+        }
+    }
+
+    /** Whether the process that wrote a marker ({@link #aheadToken}) still runs. */
+    private static boolean writerAlive(String token) {
+        String[] fields = token.trim().split(" ");
+        try {
+            OptionalLong ticks = ProcFs.startTicks(Long.parseLong(fields[0]));
+            return fields.length == 2 && ticks.isPresent() && ticks.getAsLong() == Long.parseLong(fields[1]);
+        } catch (NumberFormatException e) {
+            return false; // not a marker of ours: a crash cut it short
+        }
+    }
+
+    private Path aheadMarker(String instanceId) {
+        return config.baseDirectory().resolve(AHEAD_DIRECTORY).resolve(instanceId);
     }
 
     private void deliverIfDue(Instance instance) {

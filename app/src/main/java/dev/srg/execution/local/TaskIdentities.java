@@ -150,6 +150,31 @@ final class TaskIdentities {
     }
 
     /**
+     * Gives back the uid of an instance that never ran (its start prepared ahead did not commit):
+     * the one it recorded, or, when a crash came between the claim and the record, whichever uid
+     * names it as its holder.
+     */
+    void releaseUnlaunched(InstanceDirectory dir, String instanceId) {
+        if (recorded(dir).isPresent()) {
+            release(dir, instanceId, true);
+            return;
+        }
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(slots, "[0-9]*")) {
+            for (Path holder : entries) {
+                try {
+                    if (instanceId.equals(Files.readString(holder, StandardCharsets.UTF_8).trim())) {
+                        Files.deleteIfExists(holder);
+                    }
+                } catch (NoSuchFileException e) {
+                    // given back meanwhile
+                }
+            }
+        } catch (IOException e) {
+            log.warn("cannot give back the uid of instance {}", instanceId, e);
+        }
+    }
+
+    /**
      * At start: gives back the uids whose instance is finished (or gone) and which no live
      * process runs as; a crash between an instance's end and its release leaves such holders.
      */
