@@ -3,6 +3,7 @@
 DIR has perf.data (perf record -k mono: fsync/fdatasync syscalls, ext4_sync_file, jbd2, block), trace.txt
 (-Dsrg.trace.submit) and ps.txt (pid -> role snapshots)."""
 import sys, subprocess, re, collections
+import window
 d = sys.argv[1]
 skip, take = 100, 600
 # --- roles of pids
@@ -16,15 +17,7 @@ for line in open(f'{d}/ps.txt'):
     elif len(f) == 4 and '/bin/postgres ' in f[3]:
         role[int(f[1])] = 'postmaster'
 # --- submissions
-origin = None; subs = []
-for line in open(f'{d}/trace.txt'):
-    if line.startswith('# origin nanoTime'):
-        origin = int(line.split()[3])
-    elif line.startswith('submit '):
-        f = line.split(); subs.append((int(f[1]), [int(x) for x in f[2:]]))
-subs.sort(key=lambda s: s[1][1]); subs = [s for s in subs[skip:skip + take] if s[0] == 201]
-ns = lambda us: origin + us * 1000
-w0 = ns(subs[0][1][1]); w1 = ns(max(s[1][-1] for s in subs))
+subs, ns, w0, w1 = window.submissions(d, skip, take)
 commits = [(ns(s[1][5]), ns(s[1][6])) for s in subs]
 # --- perf events
 txt = subprocess.run(['perf', 'script', '-i', f'{d}/perf.data', '--ns', '-F', 'comm,pid,tid,time,event,trace'],

@@ -4,15 +4,9 @@ its answer's sendto). Commits: the answers of the size that the answers around t
 have. For those in the submit window: how long, and of it: the backend's own fdatasync, waiting runnable for a
 core, on a core, and asleep otherwise (waiting for another backend's flush: the WAL write lock)."""
 import sys, subprocess, re, collections
+import window
 d = sys.argv[1]; skip, take = 100, 600
-origin = None; subs = []
-for line in open(f'{d}/trace.txt'):
-    if line.startswith('# origin nanoTime'): origin = int(line.split()[3])
-    elif line.startswith('submit '):
-        f = line.split(); subs.append((int(f[1]), [int(x) for x in f[2:]]))
-subs.sort(key=lambda s: s[1][1]); subs = [s for s in subs[skip:skip + take] if s[0] == 201]
-ns = lambda us: origin + us * 1000
-w0 = ns(subs[0][1][1]); w1 = ns(max(s[1][-1] for s in subs))
+subs, ns, w0, w1 = window.submissions(d, skip, take)
 java_commit = sorted((ns(s[1][6]) - ns(s[1][5])) / 1e6 for s in subs)
 txt = subprocess.run(['perf', 'script', '-i', f'{d}/perf.data', '--ns', '-F', 'comm,tid,time,event,trace'], capture_output=True, text=True).stdout
 rx = re.compile(r'^\s*(.+?)\s+(\d+)\s+(\d+)\.(\d+):\s+(\S+):\s*(.*)$')

@@ -2,15 +2,9 @@
 """sched.py DIR: in the submit window, how long the PostgreSQL backends and the srg server's carrier threads
 waited runnable for a core (wakeup or preemption -> switched in), against their time on a core."""
 import sys, subprocess, re, collections
+import window
 d = sys.argv[1]; skip, take = 100, 600
-origin = None; subs = []
-for line in open(f'{d}/trace.txt'):
-    if line.startswith('# origin nanoTime'): origin = int(line.split()[3])
-    elif line.startswith('submit '):
-        f = line.split(); subs.append((int(f[1]), [int(x) for x in f[2:]]))
-subs.sort(key=lambda s: s[1][1]); subs = [s for s in subs[skip:skip + take] if s[0] == 201]
-ns = lambda us: origin + us * 1000
-w0 = ns(subs[0][1][1]); w1 = ns(max(s[1][-1] for s in subs))
+subs, ns, w0, w1 = window.submissions(d, skip, take)
 srg_tids = set(); pg = {}
 jar = open(f'{d}/jar-name').read().strip()
 for line in open(f'{d}/ps.txt'):
