@@ -760,6 +760,11 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         // The supervisor removes its network namespace; this one is left only when it died.
         network.release(instance.id);
         // The supervisor removes its cgroups; these are left only when it died.
+        removeCgroups(cgroupDirectories);
+        removeAheadMarker(instance.id);
+    }
+
+    private void removeCgroups(List<Path> cgroupDirectories) {
         for (Path cgroup : cgroupDirectories) {
             try {
                 Files.deleteIfExists(cgroup);
@@ -767,10 +772,13 @@ public final class LocalExecutionBackend implements ExecutionBackend {
                 log.warn("cannot remove cgroup {}", cgroup, e);
             }
         }
+    }
+
+    private void removeAheadMarker(String instanceId) {
         try {
-            Files.deleteIfExists(aheadMarker(instance.id));
+            Files.deleteIfExists(aheadMarker(instanceId));
         } catch (IOException e) {
-            log.warn("cannot remove {}", aheadMarker(instance.id), e);
+            log.warn("cannot remove {}", aheadMarker(instanceId), e);
         }
     }
 
@@ -883,13 +891,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     private void removeUnlaunched(InstanceDirectory dir, String instanceId) {
         // nothing ran as its uid: no process of it to look for
         identities.ifPresent(ids -> ids.releaseUnlaunched(dir, instanceId));
-        for (Path cgroup : cgroups.instanceDirectories(instanceId)) {
-            try {
-                Files.deleteIfExists(cgroup);
-            } catch (IOException e) {
-                log.warn("cannot remove cgroup {}", cgroup, e);
-            }
-        }
+        removeCgroups(cgroups.instanceDirectories(instanceId));
         try (var paths = Files.walk(dir.path())) {
             for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(path);
@@ -900,11 +902,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
             log.warn("cannot remove {}", dir.path(), e);
             return; // the marker stays: the next start sweeps again
         }
-        try {
-            Files.deleteIfExists(aheadMarker(instanceId));
-        } catch (IOException e) {
-            log.warn("cannot remove {}", aheadMarker(instanceId), e);
-        }
+        removeAheadMarker(instanceId);
     }
 
     /** Whether the process that wrote a marker ({@link #aheadToken}) still runs. */
