@@ -116,7 +116,7 @@ class LostCommitTest {
         // no instance directory that no supervisor took, no uid claim of one
         assertThat(unlaunchedTaskDirectories()).isEmpty();
         // and the supervisor held for it exited without running (issue 17, twelfth round)
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> heldSupervisors().isEmpty());
+        Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(heldSupervisors()).isEmpty());
         // the same request again creates it now, once, and it starts at once
         var again = admin.post("instances", body);
         assertThat(again.status()).as(again.toString()).isEqualTo(201);
@@ -176,11 +176,11 @@ class LostCommitTest {
                 } catch (IOException e) {
                     continue; // gone meanwhile
                 }
-                int at = cmdline.indexOf(tasks);
-                if (at >= 0) {
-                    String dir = cmdline.substring(at).split(" ")[0];
-                    if (!Files.exists(Path.of(dir, "started"))) {
-                        found.add(process.getFileName() + " " + dir);
+                // a supervisor's command line: the binary (under the tasks' .supervisor) and its instance directory
+                for (String arg : cmdline.split(" ")) {
+                    String name = arg.startsWith(tasks) ? arg.substring(tasks.length()) : "";
+                    if (!name.isEmpty() && !name.startsWith(".") && name.indexOf('/') < 0 && !Files.exists(Path.of(arg, "started"))) {
+                        found.add(process.getFileName() + " " + arg);
                     }
                 }
             }
