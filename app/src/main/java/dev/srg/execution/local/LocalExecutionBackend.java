@@ -866,6 +866,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
 
     private boolean writeAhead(LaunchSpec spec, AtomicReference<Held> held) {
         Instance instance = instance(spec.instanceId());
+        AtomicReference<CompletableFuture<Void>> holding = new AtomicReference<>(CompletableFuture.completedFuture(null));
         instance.lock.lock();
         try {
             InstanceDirectory dir = instance.directory;
@@ -874,15 +875,17 @@ public final class LocalExecutionBackend implements ExecutionBackend {
             }
             // the marker first: whatever a crash leaves of this start from here on, recover finds
             Files.write(aheadMarker(spec.instanceId()), (aheadToken + "\n").getBytes(StandardCharsets.UTF_8));
-            prepare(dir, spec);
-            if (holdAheadWanted) {
-                hold(dir, held);
-            }
+            // the supervisor held: forked by the launcher while the files are written (it waits
+            // before it reads any of them; its release comes after this method has returned)
+            prepare(dir, spec, holdAheadWanted
+                    ? () -> holding.set(CompletableFuture.runAsync(() -> hold(dir, held), preparers)) : () -> { });
             return true;
         } catch (IOException | RuntimeException e) {
             log.debug("cannot prepare {} ahead; its launch will", spec.instanceId(), e);
             return false;
         } finally {
+            // answered before the start is done: its launch or discard then finds it (and releases or drops it)
+            holding.get().exceptionally(e -> null).join();
             instance.lock.unlock();
         }
     }
@@ -1061,9 +1064,15 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     // --- files ---
 
     private void prepare(InstanceDirectory dir, LaunchSpec spec) throws IOException {
+        prepare(dir, spec, () -> { });
+    }
+
+    /** {@code directoryMade} runs once the instance directory is there (closed to all but root), before its files. */
+    private void prepare(InstanceDirectory dir, LaunchSpec spec, Runnable directoryMade) throws IOException {
         Files.createDirectories(dir.home());
         Files.setPosixFilePermissions(dir.path(), PRIVATE_DIRECTORY);
         Files.setPosixFilePermissions(dir.home(), PRIVATE_DIRECTORY);
+        directoryMade.run();
         Optional<TaskIdentity> identity = Optional.empty();
         if (identities.isPresent()) {
             identity = Optional.of(identities.get().acquire(dir, spec.instanceId()));
