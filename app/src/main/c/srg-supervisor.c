@@ -574,7 +574,7 @@ static char *shell_time(long sec, long usec) { /* bash's times: 0m1.250s */
     return format("%ldm%ld.%03lds", sec / 60, sec % 60, usec / 1000);
 }
 
-static int supervise(const char *dir);
+static int supervise(const char *dir, int release);
 static int launcher(int argc, char **argv);
 
 int main(int argc, char **argv) {
@@ -587,7 +587,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: srg-supervisor <instance-dir> | --launcher <base-dir> <padding>\n");
         return 64;
     }
-    return supervise(argv[1]);
+    return supervise(argv[1], -1);
 }
 
 /*
@@ -748,14 +748,14 @@ static int pool_wait_ms(void) {
     return left < 0 ? 0 : (int)left;
 }
 
-/* Closes every descriptor from 3 on but a, b and c (-1: none). */
-static void close_all_but(int a, int b, int c) {
-    int keep[3] = {a, b, c};
-    for (int i = 0; i < 3; i++)
-        for (int j = i + 1; j < 3; j++)
+/* Closes every descriptor from 3 on but a, b, c and d (-1: none). */
+static void close_all_but(int a, int b, int c, int d) {
+    int keep[4] = {a, b, c, d};
+    for (int i = 0; i < 4; i++)
+        for (int j = i + 1; j < 4; j++)
             if (keep[j] < keep[i]) { int t = keep[i]; keep[i] = keep[j]; keep[j] = t; }
     int from = 3;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         if (keep[i] < from) continue;
         if (keep[i] > from && syscall(SYS_close_range, (unsigned)from, (unsigned)keep[i] - 1, 0U) != 0)
             for (int fd = from; fd < keep[i]; fd++) close(fd);
@@ -874,18 +874,38 @@ static void reuse_key(const char *dir, char *key, size_t room) {
     free(spec);
 }
 
-static void launch_one(const char *self_path, const char *base, const char *dir) {
-    size_t base_len = strlen(base);
-    char reply[4200];
-    if (strncmp(dir, base, base_len) != 0 || dir[base_len] != '/' || strstr(dir, "/..") || strlen(dir) > 4000) {
-        snprintf(reply, sizeof reply, "f %s %d\n", dir, EINVAL);
-        write_all(1, reply);
-        return;
-    }
-    /* a namespace made ahead goes to this supervisor only (the oldest first); the launcher's copy
-     * of its descriptor is closed after the fork, so it is never handed out twice */
+/*
+ * Supervisors held (issue 17, twelfth round; docs/benchmarks.md "held ahead"): "h <dir>" forks the
+ * instance's supervisor while the server's transaction that records the start commits; it takes
+ * its session, stdio and command line, then waits on its end of a socket pair, before the run-once
+ * link and anything else of the instance (so nothing of the task can run before the commit). "g <dir>"
+ * (the commit's) sends it "g", with the namespace made ahead or given back that a fork would have
+ * been given; "d <dir>" (a start that did not commit) closes the launcher's end, and so does the
+ * launcher's exit (the server gone, or a kill): the supervisor reads the end and exits without
+ * running anything. The launcher's end is the only one (close-on-exec, closed in every other child).
+ */
+#define HELD_MAX 64
+static struct { char *dir; pid_t pid; int release; } held[HELD_MAX];
+static int held_count;
+
+static int held_find(const char *dir) {
+    for (int i = 0; i < held_count; i++)
+        if (strcmp(held[i].dir, dir) == 0) return i;
+    return -1;
+}
+
+/* Forgets a held supervisor; its end closed (a drop: it exits without running), unless fd_kept. */
+static void held_remove(int i, int fd_kept) {
+    if (!fd_kept) close(held[i].release);
+    free(held[i].dir);
+    held[i] = held[--held_count];
+}
+
+/* A namespace for the supervisor of dir: one given back by a task of the same group and workspace
+ * (the newest), else the oldest made ahead; fd -1: none. The launcher's copy is closed once passed,
+ * so it is never handed out twice. */
+static struct srg_pooled take_namespace(const char *dir) {
     struct srg_pooled taken = {-1, "", ""};
-    /* first a namespace given back by a task of the same group and workspace, the newest */
     char key[72] = "";
     reuse_expire();
     if (reuse_count > 0) reuse_key(dir, key, sizeof key);
@@ -901,17 +921,34 @@ static void launch_one(const char *self_path, const char *base, const char *dir)
         memmove(pool, pool + 1, (size_t)(pool_count - 1) * sizeof *pool);
         pool_count--;
     }
+    return taken;
+}
+
+static int request_refused(const char *dir, const char *base) {
+    size_t base_len = strlen(base);
+    if (strncmp(dir, base, base_len) != 0 || dir[base_len] != '/' || strstr(dir, "/..") || strlen(dir) > 4000) {
+        char reply[4200];
+        snprintf(reply, sizeof reply, "f %s %d\n", dir, EINVAL);
+        write_all(1, reply);
+        return 1;
+    }
+    return 0;
+}
+
+/* Forks the supervisor of dir: running at once (hold 0, with the namespace taken), or held. */
+static pid_t fork_supervisor(const char *self_path, const char *dir, struct srg_pooled taken, int release) {
     pid_t pid = fork();
     if (pid == 0) {
         /* nothing of the launcher's reaches the supervisor or its task: its descriptors (the
-         * server's pipes, its signalfd, the other pooled namespaces) closed, its signal mask
-         * cleared, its stdio replaced; its own namespace's descriptor kept as 3, close-on-exec */
+         * server's pipes, its signalfd, the other pooled namespaces, the other held supervisors'
+         * ends) closed, its signal mask cleared, its stdio replaced; its own namespace's descriptor
+         * and its end of the release kept, close-on-exec */
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         signal(SIGPIPE, SIG_DFL);
-        /* both close-on-exec: the task never holds them */
-        close_all_but(taken.fd, done_pipe[1], reuse_sock[1]);
+        /* all close-on-exec: the task never holds them */
+        close_all_but(taken.fd, done_pipe[1], reuse_sock[1], release);
         pooled = taken;
         network_done = done_pipe[1];
         reuse_back = reuse_sock[1];
@@ -926,15 +963,21 @@ static void launch_one(const char *self_path, const char *base, const char *dir)
             memset(cmdline_area, 0, cmdline_room);
             memcpy(cmdline_area, self_path, strlen(self_path));
             memcpy(cmdline_area + strlen(self_path) + 1, dir, strlen(dir));
+        } else if (release >= 0) {
+            _exit(70); /* an exec'd supervisor would not wait: held ones never exec */
         } else {
             char *args[] = {(char *)self_path, (char *)dir, NULL};
             execv(self_path, args);
             _exit(70);
         }
-        exit(supervise(dir));
+        exit(supervise(dir, release));
     }
-    int forked = errno;
-    if (taken.fd >= 0) close(taken.fd); /* the supervisor's now, or nobody's (a failed fork): it goes */
+    return pid;
+}
+
+/* After a launch (a fork, or a held supervisor released): the answer, and the maker told to wait. */
+static void launched(const char *dir, pid_t pid, int forked) {
+    char reply[4200];
     if (pid > 0 && done_pipe[1] >= 0) {
         not_done++;
         last_launch_ms = mono_ms();
@@ -943,6 +986,72 @@ static void launch_one(const char *self_path, const char *base, const char *dir)
     else snprintf(reply, sizeof reply, "s %s %d\n", dir, (int)pid);
     write_all(1, reply);
     pool_refill();
+}
+
+static void launch_one(const char *self_path, const char *base, const char *dir) {
+    if (request_refused(dir, base)) return;
+    struct srg_pooled taken = take_namespace(dir);
+    pid_t pid = fork_supervisor(self_path, dir, taken, -1);
+    int forked = errno;
+    if (taken.fd >= 0) close(taken.fd); /* the supervisor's now, or nobody's (a failed fork): it goes */
+    launched(dir, pid, forked);
+}
+
+/* "h <dir>": a supervisor forked and held until "g <dir>"; answered "s <dir> <pid>" or "f <dir> <errno>". */
+static void hold_one(const char *self_path, const char *base, const char *dir) {
+    if (request_refused(dir, base)) return;
+    char reply[4200];
+    int pair[2], at = held_find(dir);
+    if (at >= 0) held_remove(at, 0); /* held twice: the first one goes */
+    if (held_count == HELD_MAX || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+        snprintf(reply, sizeof reply, "f %s %d\n", dir, held_count == HELD_MAX ? EBUSY : errno);
+        write_all(1, reply);
+        return;
+    }
+    struct srg_pooled none = {-1, "", ""};
+    pid_t pid = fork_supervisor(self_path, dir, none, pair[1]);
+    int forked = errno;
+    close(pair[1]);
+    if (pid < 0) {
+        close(pair[0]);
+        snprintf(reply, sizeof reply, "f %s %d\n", dir, forked);
+    } else {
+        held[held_count].dir = xstrdup(dir);
+        held[held_count].pid = pid;
+        held[held_count].release = pair[0];
+        held_count++;
+        snprintf(reply, sizeof reply, "s %s %d\n", dir, (int)pid);
+    }
+    write_all(1, reply);
+}
+
+/* "g <dir>": the held supervisor released, with its namespace; without one (never held, or gone
+ * since: a launcher restarted, an exit), a supervisor forked as for "l <dir>". */
+static void go_one(const char *self_path, const char *base, const char *dir) {
+    int at = held_find(dir);
+    if (at < 0) {
+        launch_one(self_path, base, dir);
+        return;
+    }
+    struct srg_pooled taken = take_namespace(dir);
+    char text[64];
+    snprintf(text, sizeof text, "g %s %s", taken.fd >= 0 ? taken.link : "-", taken.fd >= 0 ? taken.address : "-");
+    pid_t pid = held[at].pid;
+    ssize_t sent = send_with_fd(held[at].release, text, taken.fd, 0);
+    held_remove(at, 0); /* its end closed: the supervisor has read "g" (or it is gone) */
+    if (sent < 0) {
+        /* it exited (EPIPE/ECONNRESET): a new one, with the same namespace */
+        pid = fork_supervisor(self_path, dir, taken, -1);
+    }
+    int forked = errno;
+    if (taken.fd >= 0) close(taken.fd);
+    launched(dir, pid, forked);
+}
+
+/* "d <dir>": the held supervisor exits without running anything (no answer; its exit is "x"). */
+static void drop_one(const char *dir) {
+    int at = held_find(dir);
+    if (at >= 0) held_remove(at, 0);
 }
 
 static int launcher(int argc, char **argv) {
@@ -1005,6 +1114,11 @@ static int launcher(int argc, char **argv) {
                     if (maker_sock >= 0) pool_stop("the maker exited");
                     continue;
                 }
+                for (int i = 0; i < held_count; i++)
+                    if (held[i].pid == pid) {
+                        held_remove(i, 0);
+                        break;
+                    }
                 char line[64];
                 snprintf(line, sizeof line, "x %d %d\n", (int)pid, status);
                 write_all(1, line);
@@ -1029,6 +1143,9 @@ static int launcher(int argc, char **argv) {
             while ((end = memchr(line, '\n', buf + have - line))) {
                 *end = 0;
                 if (line[0] == 'l' && line[1] == ' ') launch_one(self_path, base, line + 2);
+                else if (line[0] == 'h' && line[1] == ' ') hold_one(self_path, base, line + 2);
+                else if (line[0] == 'g' && line[1] == ' ') go_one(self_path, base, line + 2);
+                else if (line[0] == 'd' && line[1] == ' ') drop_one(line + 2);
                 line = end + 1;
             }
             have = buf + have - line;
@@ -1038,7 +1155,29 @@ static int launcher(int argc, char **argv) {
     }
 }
 
-static int supervise(const char *dir) {
+/*
+ * A held supervisor (release >= 0; see hold_one) waits here for the launcher's "g", before anything
+ * of its instance: no run-once link, no cgroup, no network. Anything else (the end: a drop, the
+ * launcher's exit or kill, which closes its only other end) and it exits without running, 76.
+ */
+static void await_release(int release) {
+    char text[64];
+    int fd = -1;
+    ssize_t n = recv_with_fd(release, text, sizeof text, 0, &fd);
+    close(release);
+    char link[16], address[16];
+    if (n <= 0 || text[0] != 'g' || sscanf(text, "g %15s %15s", link, address) != 2) {
+        if (fd >= 0) close(fd);
+        _exit(76);
+    }
+    if (fd >= 0) {
+        pooled.fd = fd;
+        memcpy(pooled.link, link, sizeof link);
+        memcpy(pooled.address, address, sizeof address);
+    }
+}
+
+static int supervise(const char *dir, int release) {
     /* signals first: a cancel (TERM) that arrives at any later moment is seen */
     sigset_t mask;
     sigemptyset(&mask);
@@ -1052,6 +1191,7 @@ static int supervise(const char *dir) {
     setsid(); /* a session of its own: it outlives the server */
     umask(077);
     if (chdir(dir) != 0) return 70;
+    if (release >= 0) await_release(release);
     char *spec = read_all("spec", NULL);
     if (!spec || parse_spec(spec) != 0) return 71;
 

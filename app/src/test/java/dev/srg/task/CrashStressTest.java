@@ -30,7 +30,8 @@ import org.junit.jupiter.api.Timeout;
  * clients submit tasks, hundreds of times, then checks the tasks' own side-effect log for
  * duplicates (a task ran twice), losses (an accepted task never ran) and stalls (the queue does
  * not drain). Run: {@code ./run-tests -Dtest=CrashStressTest -Dsrg.test.excludedGroups=none
- * -Dsrg.stress.rounds=200}.
+ * -Dsrg.stress.rounds=200}; {@code -Dsrg.stress.serverOptions="-Dsrg.execution.holdAhead=true"} runs
+ * the killed servers with those JVM options (space-separated), e.g. a launch path that is off by default.
  */
 @Tag("stress")
 @Timeout(value = 90, unit = TimeUnit.MINUTES)
@@ -40,9 +41,11 @@ class CrashStressTest {
     @DisplayName("kill -9 at random moments, hundreds of times: no task runs twice, none is lost, the queue drains")
     void killAtRandom() throws Exception {
         int rounds = Integer.getInteger("srg.stress.rounds", 200);
+        List<String> serverOptions = List.of(System.getProperty("srg.stress.serverOptions", "").trim().split("\\s+"))
+                .stream().filter(option -> !option.isEmpty()).toList();
         Path dir = Files.createTempDirectory("srg-stress");
         try {
-            killAtRandom(rounds, dir);
+            killAtRandom(rounds, dir, serverOptions);
         } finally {
             // whatever path the test took (a server that did not start in time, a failed check): its embedded
             // PostgreSQL and tasks are stopped, and their gigabytes removed, now rather than when the JVM exits
@@ -53,7 +56,7 @@ class CrashStressTest {
         }
     }
 
-    private static void killAtRandom(int rounds, Path dir) throws Exception {
+    private static void killAtRandom(int rounds, Path dir, List<String> serverOptions) throws Exception {
         dir.toFile().setExecutable(true, false);
         Path side = dir.resolve("side-effects.log");
         Files.createFile(side);
@@ -63,7 +66,7 @@ class CrashStressTest {
         long restartMillis = 0;
         for (int round = 0; round < rounds; round++) {
             long t0 = System.nanoTime();
-            try (ServerProcess server = ServerProcess.start(dir, "--provisioning-delay-ms", "0")) {
+            try (ServerProcess server = ServerProcess.start(dir, Duration.ofSeconds(120), serverOptions, "--provisioning-delay-ms", "0")) {
                 restartMillis += (System.nanoTime() - t0) / 1_000_000;
                 TestHttp http = server.http(dir);
                 if (workspace == null) {
@@ -97,7 +100,7 @@ class CrashStressTest {
             }
         }
         // a last, clean start: everything accepted must finish, exactly once
-        try (ServerProcess server = ServerProcess.start(dir)) {
+        try (ServerProcess server = ServerProcess.start(dir, Duration.ofSeconds(120), serverOptions)) {
             TestHttp http = server.http(dir);
             Awaitility.await("the queue drains").atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofSeconds(1)).until(() ->
                     http.get("instances?status=QUEUED&pageSize=1").json().get("items").isEmpty()
@@ -108,8 +111,8 @@ class CrashStressTest {
                 .collect(Collectors.groupingBy(Function.identity(), HashMap::new, Collectors.counting()));
         List<String> twice = runs.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey).toList();
         List<String> lost = accepted.stream().filter(id -> !runs.containsKey(id)).toList();
-        System.out.printf("stress: %d rounds, %d tasks accepted, %d ran, mean restart %d ms, %d ran twice, %d lost%n",
-                rounds, accepted.size(), runs.size(), restartMillis / Math.max(1, rounds), twice.size(), lost.size());
+        System.out.printf("stress: %d rounds (server options %s), %d tasks accepted, %d ran, mean restart %d ms, %d ran twice, %d lost%n",
+                rounds, serverOptions, accepted.size(), runs.size(), restartMillis / Math.max(1, rounds), twice.size(), lost.size());
         assertThat(twice).as("tasks that ran more than once").isEmpty();
         assertThat(lost).as("accepted tasks that never ran").isEmpty();
     }

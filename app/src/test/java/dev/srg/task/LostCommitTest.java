@@ -46,12 +46,14 @@ class LostCommitTest {
     static void start() throws IOException {
         db = TestDatabases.fresh();
         proxy = LostAnswerProxy.before(db.url());
-        // the files of a start written while its transaction commits (off by default): a rolled-back one leaves none
-        System.setProperty("srg.execution.prepareAhead", "true");
+        // the files of a start written while its transaction commits, and its supervisor forked and held
+        // until the commit releases it (both off by default; the hold implies the files): a rolled-back
+        // one leaves neither, a committed one whose answer is lost runs once
+        System.setProperty("srg.execution.holdAhead", "true");
         try {
             server = TestServer.onDatabase(proxy.url(db.url()), db.user(), db.password());
         } finally {
-            System.clearProperty("srg.execution.prepareAhead");
+            System.clearProperty("srg.execution.holdAhead");
         }
         admin = server.admin();
         fx = new Fixtures(server);
@@ -113,6 +115,8 @@ class LostCommitTest {
         // and its files, written while its transaction ran (issue 17: prepared ahead), went with it:
         // no instance directory that no supervisor took, no uid claim of one
         assertThat(unlaunchedTaskDirectories()).isEmpty();
+        // and the supervisor held for it exited without running (issue 17, twelfth round)
+        Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(heldSupervisors()).isEmpty());
         // the same request again creates it now, once, and it starts at once
         var again = admin.post("instances", body);
         assertThat(again.status()).as(again.toString()).isEqualTo(201);
@@ -158,6 +162,35 @@ class LostCommitTest {
             return now.equals(status);
         });
         return last[0];
+    }
+
+    /** Supervisors of this server's instances that have not taken their run (held, or not yet started). */
+    private static List<String> heldSupervisors() throws IOException {
+        String tasks = tasksDirectory().toString() + "/";
+        List<String> found = new ArrayList<>();
+        try (var entries = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+            for (Path process : entries) {
+                String cmdline;
+                try {
+                    cmdline = Files.readString(process.resolve("cmdline")).replace('\0', ' ');
+                } catch (IOException e) {
+                    continue; // gone meanwhile
+                }
+                // a supervisor's command line: the binary (under the tasks' .supervisor) and its instance directory
+                for (String arg : cmdline.split(" ")) {
+                    String name = arg.startsWith(tasks) ? arg.substring(tasks.length()) : "";
+                    if (!name.isEmpty() && !name.startsWith(".") && name.indexOf('/') < 0 && !Files.exists(Path.of(arg, "started"))) {
+                        found.add(process.getFileName() + " " + arg);
+                    }
+                }
+            }
+        }
+        return found;
+    }
+
+    private static Path tasksDirectory() throws IOException {
+        Path pointer = server.dataDir().resolve("RUNTIME-DIRECTORY");
+        return (Files.exists(pointer) ? Path.of(Files.readString(pointer).strip()) : server.dataDir()).resolve("instances");
     }
 
     /** The local backend's instance directories that no supervisor took (no {@code started}), and uid claims naming one. */

@@ -50,6 +50,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -114,6 +115,14 @@ public final class LocalExecutionBackend implements ExecutionBackend {
      */
     static final String PREPARE_AHEAD_PROPERTY = "srg.execution.prepareAhead";
     /**
+     * Whether, beyond {@link #PREPARE_AHEAD_PROPERTY}'s files (which it implies), the start's
+     * supervisor is forked by the launcher while the transaction commits and held before anything
+     * of its instance until the commit releases it ({@link SupervisorLauncher#hold}; issue 17,
+     * twelfth round): default false (docs/benchmarks.md "held ahead"). A start that does not commit
+     * drops it; a launcher or server that dies first takes it with it, without a run.
+     */
+    static final String HOLD_AHEAD_PROPERTY = "srg.execution.holdAhead";
+    /**
      * {@code <base>/.ahead/<instance id>}: an instance whose files were written ahead of its
      * commit, holding the token of the backend that wrote them; written before anything else of it
      * and removed when the instance ends or its start is discarded, so that {@link #recover} finds
@@ -149,7 +158,8 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     private final int launchNice = Integer.getInteger(LAUNCH_NICE_PROPERTY, 10);
     private final int netPool = Math.max(0, Math.min(8, Integer.getInteger(NET_POOL_PROPERTY, 2)));
     private final boolean netReuse = Boolean.parseBoolean(System.getProperty(NET_REUSE_PROPERTY, "true"));
-    private final boolean prepareAheadWanted = Boolean.getBoolean(PREPARE_AHEAD_PROPERTY);
+    private final boolean holdAheadWanted = Boolean.getBoolean(HOLD_AHEAD_PROPERTY);
+    private final boolean prepareAheadWanted = holdAheadWanted || Boolean.getBoolean(PREPARE_AHEAD_PROPERTY);
     /**
      * Marks the starts this process prepared ahead: its pid and start time. {@link #recover} sweeps
      * only those of a process that is gone (a crash), never a live one's (this server's, or in a
@@ -489,7 +499,13 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         // its files written while its start committed: waited for outside the lock, which the writing holds
         Ahead prepared = ahead.remove(spec.instanceId());
         boolean filesWritten = prepared != null && prepared.done().join() && prepared.spec().equals(spec);
+        // a supervisor held for it: released by this start, or (for another spec, or no start) dropped first
+        Held held = prepared == null ? null : prepared.held().getAndSet(null);
         Instance instance = instance(spec.instanceId());
+        if (held != null && !filesWritten) {
+            dropHeld(instance, held);
+            held = null;
+        }
         LaunchOutcome outcome;
         instance.lock.lock();
         try {
@@ -501,8 +517,12 @@ public final class LocalExecutionBackend implements ExecutionBackend {
                 outcome = switch (inspect(instance)) {
                     case RUNNING -> LaunchOutcome.ALREADY_RUNNING;
                     case FINISHED, LOST -> LaunchOutcome.FINISHED;
-                    case NOT_STARTED -> start(instance, spec, filesWritten);
+                    case NOT_STARTED -> start(instance, spec, filesWritten, held);
                 };
+            }
+            if (held != null && instance.watchedPid != held.pid()) {
+                // not released (finished or running already, an image refused, the launcher failed)
+                dropHeld(instance, held);
             }
         } finally {
             instance.lock.unlock();
@@ -639,7 +659,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         return RecoveredInstance.State.LOST;
     }
 
-    private LaunchOutcome start(Instance instance, LaunchSpec spec, boolean filesWritten) {
+    private LaunchOutcome start(Instance instance, LaunchSpec spec, boolean filesWritten, Held held) {
         InstanceDirectory dir = instance.directory;
         Optional<String> refusal = imageRefusal(spec);
         if (refusal.isPresent()) {
@@ -655,7 +675,10 @@ public final class LocalExecutionBackend implements ExecutionBackend {
             Optional<SupervisorLauncher> through = launcher();
             if (through.isPresent()) {
                 try {
-                    SupervisorLauncher.Started started = through.get().launch(dir.path());
+                    // the supervisor held while the start committed goes on; through another
+                    // launcher (the one that held it is gone, and its supervisor with it) a new one is forked
+                    SupervisorLauncher.Started started = held != null && held.launcher() == through.get()
+                            ? through.get().release(dir.path()) : through.get().launch(dir.path());
                     watch(instance, started.exited(), started.pid());
                     return LaunchOutcome.STARTED;
                 } catch (IOException e) {
@@ -784,8 +807,44 @@ public final class LocalExecutionBackend implements ExecutionBackend {
 
     // --- a start's files written while its transaction commits (issue 17, eleventh round) ---
 
-    /** A start prepared ahead: the spec it was written for, and whether it was (false: the launch writes them). */
-    private record Ahead(LaunchSpec spec, CompletableFuture<Boolean> done) {}
+    /**
+     * A start prepared ahead: the spec it was written for, whether it was (false: the launch writes
+     * them), and the supervisor held for it, if any (taken by its launch or discard).
+     */
+    private record Ahead(LaunchSpec spec, CompletableFuture<Boolean> done, AtomicReference<Held> held) {}
+
+    /** A supervisor forked ahead of its start's commit and held by {@code launcher} ({@link #HOLD_AHEAD_PROPERTY}). */
+    private record Held(SupervisorLauncher launcher, long pid, CompletableFuture<Void> exited) {}
+
+    /** How long a drop waits for the held supervisor's exit before its instance's files are removed. */
+    private static final long HELD_EXIT_WAIT_MILLIS = 2_000;
+
+    /**
+     * The held supervisor exits without running anything; waited for (it only reads its end and
+     * exits), so that nothing of it is left when the caller removes the instance's files.
+     */
+    private void dropHeld(Instance instance, Held held) {
+        try {
+            held.launcher().drop(instance.directory.path());
+            held.exited().get(HELD_EXIT_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException | IOException e) {
+            log.warn("the supervisor {} held for {} did not exit at its drop: {}; the launcher is stopped, which ends it",
+                    held.pid(), instance.id, e.toString());
+            held.launcher().close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The pid of the supervisor held for a start prepared ahead, if one is (tests). */
+    OptionalLong heldSupervisor(String instanceId) {
+        Ahead prepared = ahead.get(instanceId);
+        if (prepared == null || !prepared.done().isDone()) {
+            return OptionalLong.empty();
+        }
+        Held held = prepared.held().get();
+        return held == null ? OptionalLong.empty() : OptionalLong.of(held.pid());
+    }
 
     @Override
     public void prepareAhead(LaunchSpec spec) {
@@ -794,18 +853,20 @@ public final class LocalExecutionBackend implements ExecutionBackend {
             return;
         }
         CompletableFuture<Boolean> done = new CompletableFuture<>();
-        if (ahead.putIfAbsent(spec.instanceId(), new Ahead(spec, done)) != null) {
+        AtomicReference<Held> held = new AtomicReference<>();
+        if (ahead.putIfAbsent(spec.instanceId(), new Ahead(spec, done, held)) != null) {
             return;
         }
         try {
-            preparers.execute(() -> done.complete(writeAhead(spec)));
+            preparers.execute(() -> done.complete(writeAhead(spec, held)));
         } catch (RejectedExecutionException e) {
             done.complete(false);
         }
     }
 
-    private boolean writeAhead(LaunchSpec spec) {
+    private boolean writeAhead(LaunchSpec spec, AtomicReference<Held> held) {
         Instance instance = instance(spec.instanceId());
+        AtomicReference<CompletableFuture<Void>> holding = new AtomicReference<>(CompletableFuture.completedFuture(null));
         instance.lock.lock();
         try {
             InstanceDirectory dir = instance.directory;
@@ -814,13 +875,32 @@ public final class LocalExecutionBackend implements ExecutionBackend {
             }
             // the marker first: whatever a crash leaves of this start from here on, recover finds
             Files.write(aheadMarker(spec.instanceId()), (aheadToken + "\n").getBytes(StandardCharsets.UTF_8));
-            prepare(dir, spec);
+            // the supervisor held: forked by the launcher while the files are written (it waits
+            // before it reads any of them; its release comes after this method has returned)
+            prepare(dir, spec, holdAheadWanted
+                    ? () -> holding.set(CompletableFuture.runAsync(() -> hold(dir, held), preparers)) : () -> { });
             return true;
         } catch (IOException | RuntimeException e) {
             log.debug("cannot prepare {} ahead; its launch will", spec.instanceId(), e);
             return false;
         } finally {
+            // answered before the start is done: its launch or discard then finds it (and releases or drops it)
+            holding.get().exceptionally(e -> null).join();
             instance.lock.unlock();
+        }
+    }
+
+    /** The supervisor forked and held for a start prepared ahead; none when there is no launcher (the launch forks one). */
+    private void hold(InstanceDirectory dir, AtomicReference<Held> held) {
+        Optional<SupervisorLauncher> through = launcher();
+        if (through.isEmpty()) {
+            return;
+        }
+        try {
+            SupervisorLauncher.Started started = through.get().hold(dir.path());
+            held.set(new Held(through.get(), started.pid(), started.exited()));
+        } catch (IOException e) {
+            log.debug("cannot hold a supervisor for {}; its launch forks one", dir.path(), e);
         }
     }
 
@@ -832,6 +912,10 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         }
         prepared.done().join();
         Instance instance = instance(instanceId);
+        Held held = prepared.held().getAndSet(null);
+        if (held != null) {
+            dropHeld(instance, held);
+        }
         instance.lock.lock();
         try {
             if (instance.watchedPid == 0 && !instance.finished && !Files.exists(instance.directory.started())) {
@@ -980,9 +1064,15 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     // --- files ---
 
     private void prepare(InstanceDirectory dir, LaunchSpec spec) throws IOException {
+        prepare(dir, spec, () -> { });
+    }
+
+    /** {@code directoryMade} runs once the instance directory is there (closed to all but root), before its files. */
+    private void prepare(InstanceDirectory dir, LaunchSpec spec, Runnable directoryMade) throws IOException {
         Files.createDirectories(dir.home());
         Files.setPosixFilePermissions(dir.path(), PRIVATE_DIRECTORY);
         Files.setPosixFilePermissions(dir.home(), PRIVATE_DIRECTORY);
+        directoryMade.run();
         Optional<TaskIdentity> identity = Optional.empty();
         if (identities.isPresent()) {
             identity = Optional.of(identities.get().acquire(dir, spec.instanceId()));

@@ -163,10 +163,58 @@ final class SupervisorLauncher implements AutoCloseable {
      * even that case to one run).
      */
     Started launch(Path instanceDirectory) throws IOException {
+        return request('l', instanceDirectory);
+    }
+
+    /**
+     * Has the launcher fork the supervisor of a start whose transaction has not committed yet,
+     * held before anything of its instance (no run-once link, no cgroup, no network) until
+     * {@link #release} or {@link #drop}; it exits without running anything at a drop and whenever
+     * the launcher exits or is killed (the server gone). Issue 17, twelfth round.
+     */
+    Started hold(Path instanceDirectory) throws IOException {
+        return request('h', instanceDirectory);
+    }
+
+    /**
+     * The start committed: the supervisor held for it goes on (the same pid as {@link #hold}'s);
+     * when there is none (it exited, or another launcher held it), one is forked as by {@link #launch}.
+     */
+    Started release(Path instanceDirectory) throws IOException {
+        return request('g', instanceDirectory);
+    }
+
+    /** The start did not commit: the supervisor held for it exits without running anything (no answer). */
+    void drop(Path instanceDirectory) throws IOException {
+        String dir = checked(instanceDirectory);
+        writeLock.lock();
+        try {
+            if (dead) {
+                return; // its end closed with the launcher: the held supervisor is gone already
+            }
+            requests.write(("d " + dir + "\n").getBytes(StandardCharsets.UTF_8));
+            requests.flush();
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** When the supervisor with this pid exits, as the launcher says (completed when it is not one of its own). */
+    CompletableFuture<Void> exitOf(long pid) {
+        CompletableFuture<Void> exited = running.get(pid);
+        return exited != null ? exited : CompletableFuture.completedFuture(null);
+    }
+
+    private static String checked(Path instanceDirectory) throws IOException {
         String dir = instanceDirectory.toString();
         if (dir.indexOf('\n') >= 0) {
             throw new IOException("an instance directory with a line break: " + dir);
         }
+        return dir;
+    }
+
+    private Started request(char kind, Path instanceDirectory) throws IOException {
+        String dir = checked(instanceDirectory);
         CompletableFuture<Long> answer = new CompletableFuture<>();
         pending.put(dir, answer);
         try {
@@ -175,14 +223,13 @@ final class SupervisorLauncher implements AutoCloseable {
                 if (dead) {
                     throw new IOException("the launcher is gone");
                 }
-                requests.write(("l " + dir + "\n").getBytes(StandardCharsets.UTF_8));
+                requests.write((kind + " " + dir + "\n").getBytes(StandardCharsets.UTF_8));
                 requests.flush();
             } finally {
                 writeLock.unlock();
             }
             long pid = answer.get(answerTimeoutMillis, TimeUnit.MILLISECONDS);
-            CompletableFuture<Void> exited = running.get(pid);
-            return new Started(pid, exited != null ? exited : CompletableFuture.completedFuture(null));
+            return new Started(pid, exitOf(pid));
         } catch (ExecutionException e) {
             throw new IOException("the launcher did not start a supervisor: " + e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException e) {
@@ -230,7 +277,8 @@ final class SupervisorLauncher implements AutoCloseable {
         switch (line.charAt(0)) {
             case 's' -> {
                 // registered before the next line is read: its exit always comes after this answer
-                running.put(number, new CompletableFuture<>());
+                // (a held supervisor released is answered twice with its pid: its first entry stays)
+                running.putIfAbsent(number, new CompletableFuture<>());
                 complete(head, number);
             }
             case 'f' -> {
