@@ -58,6 +58,28 @@ class LauncherTest {
     }
 
     @Test
+    void trainOnlyMakesTheCacheBeforeItReturnsAndRunsNothingElse(@TempDir Path tmp) throws Exception {
+        // bench/run makes the server's cache with it before its timed part: the training run and the
+        // cache are done when the launcher returns, and the command itself does not run
+        assumeTrue(Runtime.version().feature() >= 25, "the training run is JDK 25+'s (21-24: an archive the JVM writes at exit)");
+        Path trained = tmp.resolve("trained");
+        Path root = layout(tmp.resolve("root"), trained);
+        Path target = root.resolve("app/target");
+        String cache = "srg-server-" + Path.of(System.getProperty("java.home")).getFileName();
+        assertThat(launch(root, Map.of("SRG_LAUNCHER_TRAIN_ONLY", "1"), "server")).isZero();
+        assertThat(trained).exists();
+        assertThat(target.resolve(cache + ".aot")).exists();
+        assertThat(target.resolve(cache + ".lock")).doesNotExist();
+        assertThat(Files.readString(root.resolve("launch.log"))).contains("srg: AOT cache " + target.resolve(cache + ".aot"));
+        // and a server started then uses it
+        assertThat(dryRun(root, Map.of(), "server")).contains("-XX:AOTCache=" + target.resolve(cache + ".aot"));
+        // a command that ends at once trains nothing, and says that no cache was made
+        Path other = layout(tmp.resolve("help"), tmp.resolve("trained-by-help"));
+        assertThat(launch(other, Map.of("SRG_LAUNCHER_TRAIN_ONLY", "1"), "server", "--help")).isEqualTo(1);
+        assertThat(tmp.resolve("trained-by-help")).doesNotExist();
+    }
+
+    @Test
     void theOperatorsServerOptionsWin(@TempDir Path tmp) throws Exception {
         // the launcher's own server options (its heap cap: issue 17's RSS goal) must not override an operator's
         Path root = layout(tmp.resolve("root"), tmp.resolve("trained"));
@@ -151,12 +173,17 @@ class LauncherTest {
     }
 
     private static int launch(Path root, String... args) throws Exception {
+        return launch(root, Map.of(), args);
+    }
+
+    private static int launch(Path root, Map<String, String> extraEnv, String... args) throws Exception {
         List<String> command = new java.util.ArrayList<>(List.of(root.resolve("srg").toString()));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).directory(root.toFile()).redirectErrorStream(true)
                 .redirectOutput(root.resolve("launch.log").toFile());
         Map<String, String> env = pb.environment();
         env.put("JAVA_HOME", System.getProperty("java.home"));
+        env.putAll(extraEnv);
         Process p = pb.start();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         return p.exitValue();

@@ -26,7 +26,8 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
                            String databasePassword, Path regionsFile, boolean simulatedClock, Duration provisioningDelay,
                            Prices prices, LifecycleConfig lifecycle, MonitorConfig monitor, boolean consoleSecureCookies,
                            LocalBackendConfig.NetworkEnforcement networkEnforcement, ImageConfig images,
-                           dev.srg.cluster.ClusterConfig cluster) {
+                           dev.srg.cluster.ClusterConfig cluster,
+                           java.util.function.UnaryOperator<LocalBackendConfig> localBackend) {
 
     static final Set<String> KEYS = java.util.stream.Stream.concat(Stream.of("host", "port", "data-dir", "database-url",
             "database-user", "database-password", "regions", "simulated-clock", "provisioning-delay-ms", "prices",
@@ -43,60 +44,71 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
         networkEnforcement = networkEnforcement == null ? LocalBackendConfig.NetworkEnforcement.AUTO : networkEnforcement;
         images = images == null ? ImageConfig.defaults() : images;
         cluster = cluster == null ? dev.srg.cluster.ClusterConfig.DEFAULTS : cluster;
+        localBackend = localBackend == null ? java.util.function.UnaryOperator.identity() : localBackend;
     }
 
     /** Custom images: quota, size limit, builds per region, archive, base cache (docs/images.md). */
     public ServerConfig withImages(ImageConfig value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, value, cluster);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, value, cluster, localBackend);
     }
 
     /** Several servers on one database (docs/cluster.md). */
     public ServerConfig withCluster(dev.srg.cluster.ClusterConfig value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, value);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, value, localBackend);
     }
 
     /** {@code --network-enforcement off}: tasks keep the host's network (and say so, SPEC RT-3). */
     public ServerConfig withNetworkEnforcement(LocalBackendConfig.NetworkEnforcement value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, value, images, cluster);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, value, images, cluster, localBackend);
+    }
+
+    /**
+     * What the local backend's configuration becomes after the flags (its task uid range, its
+     * cgroups): not a flag, for embedding; the AOT cache's training run ({@link ServerTraining})
+     * gives its tasks a uid range no server uses and no cgroups.
+     */
+    public ServerConfig withLocalBackend(java.util.function.UnaryOperator<LocalBackendConfig> value) {
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, value);
     }
 
     /** A configuration for tests and embedding: an external database, a free port. */
     public static ServerConfig forDatabase(Path dataDir, String url, String user, String password) {
         return new ServerConfig("127.0.0.1", 0, dataDir, url, user, password, null, false, Duration.ofMillis(200), null, null,
-                MonitorConfig.defaults(), false, null, null, null);
+                MonitorConfig.defaults(), false, null, null, null, null);
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend);
     }
 
     public ServerConfig withRegionsFile(Path file) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, file,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend);
     }
 
     public ServerConfig withSimulatedClock(boolean on) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                on, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster);
+                on, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend);
     }
 
     public ServerConfig withPrices(Prices newPrices) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, newPrices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster);
+                simulatedClock, provisioningDelay, newPrices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend);
     }
 
     public ServerConfig withLifecycle(LifecycleConfig newLifecycle) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, newLifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster);
+                simulatedClock, provisioningDelay, prices, newLifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend);
     }
 
     public ServerConfig withMonitor(java.util.function.UnaryOperator<MonitorConfig> change) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, change.apply(monitor), consoleSecureCookies, networkEnforcement, images, cluster);
+                simulatedClock, provisioningDelay, prices, lifecycle, change.apply(monitor), consoleSecureCookies, networkEnforcement, images, cluster, localBackend);
     }
 
     /**
@@ -175,7 +187,7 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
         }
         return new ServerConfig(host, port, dataDir, url, get.apply("database-user"), get.apply("database-password"),
                 regionsFile, clock.equals("true"), Duration.ofMillis(delay), prices, lifecycle, monitor,
-                secureCookies.equals("true"), networkEnforcement, images, cluster);
+                secureCookies.equals("true"), networkEnforcement, images, cluster, null);
     }
 
     private static String orDefault(String value, String fallback) {

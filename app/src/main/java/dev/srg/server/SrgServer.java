@@ -280,8 +280,8 @@ public final class SrgServer implements AutoCloseable {
         Map<String, ExecutionBackendFactory> backends = new LinkedHashMap<>();
         Path taskDir = taskDirectory(runtimeDir);
         backends.put("local", listener -> new LocalExecutionBackend(
-                LocalBackendConfig.defaults(taskDir)
-                        .withNetworkEnforcement(config.networkEnforcement()), listener,
+                config.localBackend().apply(LocalBackendConfig.defaults(taskDir)
+                        .withNetworkEnforcement(config.networkEnforcement())), listener,
                 id -> Recipe.isImageId(id) ? Optional.of(ImageManager.rootOf(imagesDir, id)) : Optional.empty()));
         // SPEC HA-3: regions on a Kubernetes cluster (docs/kubernetes.md); the quota follows the group's CUs
         if (config.regionsFile() != null) {

@@ -71,24 +71,90 @@ class StartupTest {
 
     /**
      * The training run behind the server's AOT cache (the launcher makes the cache from it): it
-     * starts a real server, calls it, stops it and exits 0 — a failure would leave every restart
-     * without its cache, silently — and leaves no directory or PostgreSQL behind.
+     * starts a real server, calls it, runs tasks through the API and the real local backend (the
+     * JIT gets the task path's profiles from it), stops it and exits 0 — a failure would leave every
+     * restart without its cache, silently. It runs on a user's host in the background, possibly
+     * beside a live server, so it leaves nothing: no directory, PostgreSQL or task process; no
+     * process of its tasks' uids (a range no server uses); no cgroup or network namespace of its
+     * tasks (named by their instance ids).
      */
     @Test
-    void theServerTrainingRunEndsCleanly() throws Exception {
+    void theServerTrainingRunLaunchesTasksAndLeavesNothingBehind() throws Exception {
         Path tmp = dir.resolve("tmp");
         Files.createDirectories(tmp);
+        int tasks = 40;
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx160m",
-                "-Djava.io.tmpdir=" + tmp, "-cp", System.getProperty("java.class.path"), ServerTraining.class.getName())
+                "-Djava.io.tmpdir=" + tmp, "-Dsrg.training.tasks=" + tasks, "-cp", System.getProperty("java.class.path"),
+                ServerTraining.class.getName())
                 .redirectErrorStream(true).start();
         String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertThat(p.waitFor(3, TimeUnit.MINUTES)).as(output).isTrue();
         assertThat(p.exitValue()).as(output).isZero();
+        // every task submitted (concurrently, then one at a time) was launched and succeeded
+        int all = tasks + ServerTraining.ONE_AT_A_TIME;
+        assertThat(output).as(output).containsPattern("srg server training: " + all + " tasks submitted, " + all + " succeeded in ");
+        List<String> ids = output.lines().filter(l -> l.startsWith("instances: "))
+                .flatMap(l -> java.util.Arrays.stream(l.substring("instances: ".length()).split(" "))).toList();
+        assertThat(ids).hasSize(all);
+
         try (var left = Files.list(tmp)) {
             assertThat(left.map(f -> f.getFileName().toString())).as("left in the temporary directory")
                     .noneMatch(name -> name.startsWith("srg-server-training-"));
         }
         assertThat(processesUsing(tmp)).as("processes still running in " + tmp).isEmpty();
+        long first = dev.srg.execution.local.LocalBackendConfig.TRAINING_TASK_UID_BASE;
+        long last = first + dev.srg.execution.local.LocalBackendConfig.DEFAULT_TASK_UID_SLOTS - 1;
+        assertThat(first).as("the training's uids are none of a server's")
+                .isGreaterThan(dev.srg.execution.local.LocalBackendConfig.DEFAULT_TASK_UID_BASE
+                        + dev.srg.execution.local.LocalBackendConfig.DEFAULT_TASK_UID_SLOTS - 1);
+        assertThat(processesOfUids(first, last)).as("processes of the training's task uids").isEmpty();
+        // its tasks ran as uids of the training's range (as root; else as the user's), and said that
+        // they had no cgroups and kept the host's network
+        List<Long> uids = output.lines().filter(l -> l.startsWith("task uids: "))
+                .flatMap(l -> java.util.Arrays.stream(l.substring("task uids: ".length()).split(" "))).map(Long::parseLong).toList();
+        assertThat(uids).as(output).isNotEmpty();
+        if ("root".equals(System.getProperty("user.name"))) {
+            assertThat(uids).allMatch(uid -> uid >= first && uid <= last, "in " + first + "-" + last);
+        }
+        assertThat(output).contains("cpu not enforced (limits not enforced: disabled by configuration)")
+                .contains("network not enforced (runs in the host's network namespace: disabled by the operator");
+        java.util.Set<String> names = new java.util.HashSet<>(ids);
+        Path cgroups = Path.of("/sys/fs/cgroup");
+        if (Files.isDirectory(cgroups)) {
+            try (var walk = Files.walk(cgroups, 6)) {
+                assertThat(walk.filter(Files::isDirectory).filter(d -> d.getFileName() != null
+                        && names.contains(d.getFileName().toString())).toList()).as("cgroups of the training's tasks").isEmpty();
+            }
+        }
+        Path netns = Path.of("/run/netns");
+        if (Files.isDirectory(netns)) {
+            try (var list = Files.list(netns)) {
+                assertThat(list.map(f -> f.getFileName().toString()).filter(n -> ids.stream().anyMatch(n::endsWith)).toList())
+                        .as("network namespaces of the training's tasks").isEmpty();
+            }
+        }
+    }
+
+    /** The processes (pids) running as a uid from {@code first} to {@code last}. */
+    private static List<String> processesOfUids(long first, long last) throws IOException {
+        List<String> found = new java.util.ArrayList<>();
+        try (var procs = Files.list(Path.of("/proc"))) {
+            for (Path proc : procs.filter(d -> d.getFileName().toString().matches("\\d+")).toList()) {
+                try {
+                    for (String line : Files.readAllLines(proc.resolve("status"))) {
+                        if (line.startsWith("Uid:")) {
+                            long uid = Long.parseLong(line.split("\\s+")[1]);
+                            if (uid >= first && uid <= last) {
+                                found.add(proc.getFileName() + " (uid " + uid + ")");
+                            }
+                        }
+                    }
+                } catch (IOException e) {
+                    // ended meanwhile
+                }
+            }
+        }
+        return found;
     }
 
     /** Where srg keeps the database of {@code dataDir} (elsewhere when the directory is private, RUNTIME-DIRECTORY says). */

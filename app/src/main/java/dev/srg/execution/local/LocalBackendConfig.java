@@ -37,6 +37,13 @@ public record LocalBackendConfig(
      */
     public static final long DEFAULT_TASK_UID_BASE = 1_900_000_000L;
     public static final int DEFAULT_TASK_UID_SLOTS = 65_536;
+    /**
+     * The uids of the tasks of the server's AOT cache's training run ({@code ServerTraining}):
+     * the range right after every server's (no flag moves a server's), so that a training run
+     * beside a running server never claims one of its tasks' uids (the claims are per data
+     * directory). Also far from every range above.
+     */
+    public static final long TRAINING_TASK_UID_BASE = DEFAULT_TASK_UID_BASE + DEFAULT_TASK_UID_SLOTS;
     public static final long DEFAULT_MAX_OUTPUT_BYTES = 64L * 1024 * 1024;
     /** uid_t is 32 bits and (uid_t) -1 means "unchanged"; stay below 2^31 for signed readers. */
     private static final long MAX_UID = Integer.MAX_VALUE;
