@@ -18,11 +18,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.IntStream;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.statement.Query;
 import tools.jackson.core.type.TypeReference;
@@ -304,10 +306,37 @@ final class InstanceDao {
                 .bind("enforcement", Json.MAPPER.writeValueAsString(enforcement)).execute() == 1;
     }
 
-    /** STARTING → RUNNING for the launched ones of a batch, in one statement; one already final is left alone. */
+    /**
+     * STARTING → RUNNING for the launched ones of a batch, in one statement; one already final is left
+     * alone. The rows are locked in id order, as {@link #finishAll} locks them: a task can end before it
+     * is marked RUNNING, and a batch of exits and a batch marked RUNNING that took their rows in
+     * different orders would each wait for the other (PostgreSQL aborts one of them as a deadlock).
+     */
     void markRunning(List<String> ids) {
-        h.createUpdate("UPDATE instances SET status = 'RUNNING' WHERE id = ANY(:ids) AND status = 'STARTING'")
+        h.createUpdate("""
+                UPDATE instances SET status = 'RUNNING'
+                WHERE id IN (SELECT id FROM instances WHERE id = ANY(:ids) AND status = 'STARTING' ORDER BY id FOR UPDATE)
+                    AND status = 'STARTING'""")
                 .bindArray("ids", String.class, ids).execute();
+    }
+
+    /** An outcome for {@link #finishAll}. */
+    record Finish(String id, InstanceStatus status, ExitStatus exit, Instant startedAt, Instant finishedAt) {}
+
+    /**
+     * Outcomes of a batch, the rows updated (and so locked) in id order, the order {@link #markRunning}
+     * locks them in; @return for each finish, in the order given, whether it was recorded (false: the
+     * instance was no longer starting or running).
+     */
+    List<Boolean> finishAll(List<Finish> finishes) {
+        Boolean[] recorded = new Boolean[finishes.size()];
+        IntStream.range(0, finishes.size()).boxed()
+                .sorted(Comparator.comparing(i -> finishes.get(i).id()))
+                .forEach(i -> {
+                    Finish f = finishes.get(i);
+                    recorded[i] = finish(f.id(), f.status(), f.exit(), f.startedAt(), f.finishedAt());
+                });
+        return List.of(recorded);
     }
 
     /**
@@ -335,7 +364,7 @@ final class InstanceDao {
      * A run that started corrects the CPU and memory part of the recorded enforcement with what the
      * run found (its cgroups may have failed).
      */
-    boolean finish(String id, InstanceStatus status, ExitStatus exit, Instant startedAt, Instant finishedAt) {
+    private boolean finish(String id, InstanceStatus status, ExitStatus exit, Instant startedAt, Instant finishedAt) {
         return h.createUpdate("""
                 UPDATE instances SET status = :status, exit_code = :exit, failure_reason = :reason,
                     started_at = coalesce(started_at, :startedAt),

@@ -933,14 +933,8 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
     private void recordTasksTraced(List<PendingExit> batch) {
         List<Boolean> recorded;
         try {
-            recorded = jdbi.inTransaction(h -> {
-                InstanceDao dao = new InstanceDao(h, clock);
-                List<Boolean> done = new ArrayList<>();
-                for (PendingExit e : batch) {
-                    done.add(finish(dao, e.runId(), e.status()));
-                }
-                return done;
-            });
+            List<InstanceDao.Finish> finishes = batch.stream().map(e -> finishOf(e.runId(), e.status())).toList();
+            recorded = jdbi.inTransaction(h -> new InstanceDao(h, clock).finishAll(finishes));
         } catch (RuntimeException e) {
             LOG.warn("cannot record the outcomes of {} task(s) together ({}); each alone", batch.size(), e.toString());
             batch.forEach(x -> onExit(x.runId(), x.status(), 0));
@@ -980,7 +974,8 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         if ((services.contains(instanceId) || !instanceId.equals(runId)) && !serviceEnds(instanceId, runId, status)) {
             return;
         }
-        boolean recorded = jdbi.withHandle(h -> finish(new InstanceDao(h, clock), instanceId, status));
+        InstanceDao.Finish finish = finishOf(instanceId, status);
+        boolean recorded = jdbi.withHandle(h -> new InstanceDao(h, clock).finishAll(List.of(finish)).get(0));
         recorded(instanceId, outcome(status), recorded);
     }
 
@@ -994,11 +989,11 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
     }
 
     /** Writes an outcome (a compare-and-set: false when it was recorded already). */
-    private boolean finish(InstanceDao dao, String instanceId, ExitStatus status) {
+    private InstanceDao.Finish finishOf(String instanceId, ExitStatus status) {
         // the backend reads the system clock; the store keeps every time on the injected one
         Instant startedAt = status.startedAt() == null ? null : SimulatedClock.onClock(clock, status.startedAt());
         Instant finishedAt = SimulatedClock.onClock(clock, status.finishedAt());
-        return dao.finish(instanceId, outcome(status), status, startedAt, finishedAt);
+        return new InstanceDao.Finish(instanceId, outcome(status), status, startedAt, finishedAt);
     }
 
     /** After an outcome is in the store: the listeners hear of it, the group's CUs are freed. */
