@@ -181,4 +181,28 @@ final class BackendFixture implements AutoCloseable, AfterEachCallback {
             return exits.getOrDefault(instanceId, List.of()).size();
         }
     }
+
+    /** A process's nice (field 19 of /proc/PID/stat). */
+    static int niceOf(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        return Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[16]);
+    }
+
+    /** The network namespaces a process holds descriptors of (a launcher's made ahead), as net:[inode]. */
+    static java.util.Set<String> netNamespacesHeldBy(long pid) throws IOException {
+        java.util.Set<String> namespaces = new java.util.TreeSet<>();
+        try (var fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            for (Path fd : fds.toList()) {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (target.startsWith("net:[")) {
+                        namespaces.add(target);
+                    }
+                } catch (IOException e) {
+                    // closed meanwhile
+                }
+            }
+        }
+        return namespaces;
+    }
 }

@@ -1,6 +1,8 @@
 package dev.srg.execution.local;
 
+import static dev.srg.execution.local.BackendFixture.netNamespacesHeldBy;
 import static dev.srg.execution.local.BackendFixture.newId;
+import static dev.srg.execution.local.BackendFixture.niceOf;
 import static dev.srg.execution.local.BackendFixture.shell;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
@@ -22,7 +24,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
@@ -214,8 +215,8 @@ class HeldAheadTest {
     void theReleaseBringsTheNamespaceMadeAhead() throws Exception {
         LocalExecutionBackend backend = backend();
         long launcher = backend.launcherPid().orElseThrow();
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> pooled(launcher).size() == 2);
-        Set<String> ahead = pooled(launcher);
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> netNamespacesHeldBy(launcher).size() == 2);
+        Set<String> ahead = netNamespacesHeldBy(launcher);
         assumeThat(ahead).as("task networks enforced here, namespaces made ahead").isNotEmpty();
         String id = newId();
         LaunchSpec spec = new LaunchSpec(id, "SHELL", TaskKind.SHELL.command(Map.of("script",
@@ -223,7 +224,7 @@ class HeldAheadTest {
                 NetworkEnforcementTest.vpc(false, List.of(), List.of()), java.util.Optional.empty());
         backend.prepareAhead(spec);
         long held = awaitHeld(backend, id);
-        assertThat(pooled(held)).as("namespaces the held supervisor holds").isEmpty();
+        assertThat(netNamespacesHeldBy(held)).as("namespaces the held supervisor holds").isEmpty();
 
         assertThat(backend.launch(spec).outcome()).isEqualTo(LaunchOutcome.STARTED);
 
@@ -251,28 +252,7 @@ class HeldAheadTest {
         return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && !ProcFs.cmdline(pid).isEmpty();
     }
 
-    private static int niceOf(long pid) throws Exception {
-        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-        return Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[16]);
-    }
 
-    /** The network namespaces a process holds descriptors of. */
-    private static Set<String> pooled(long pid) throws Exception {
-        Set<String> namespaces = new TreeSet<>();
-        try (var fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
-            for (Path fd : fds.toList()) {
-                try {
-                    String target = Files.readSymbolicLink(fd).toString();
-                    if (target.startsWith("net:[")) {
-                        namespaces.add(target);
-                    }
-                } catch (java.io.IOException e) {
-                    // closed meanwhile
-                }
-            }
-        }
-        return namespaces;
-    }
 
     /** Makes the markers of these starts say a process that has exited wrote them (as after a crash). */
     private void writtenByAProcessThatIsGone(String... ids) throws Exception {

@@ -1,11 +1,11 @@
 package dev.srg.execution.local;
 
 import static dev.srg.execution.local.BackendFixture.newId;
+import static dev.srg.execution.local.BackendFixture.niceOf;
 import static dev.srg.execution.local.BackendFixture.shell;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.BufferedReader;
-import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -94,9 +94,4 @@ class LaunchPriorityTest {
     }
 
 
-    /** Field 19 of /proc/PID/stat. */
-    private static int niceOf(long pid) throws IOException {
-        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-        return Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[16]);
-    }
 }

@@ -1,5 +1,6 @@
 package dev.srg.execution.local;
 
+import static dev.srg.execution.local.BackendFixture.netNamespacesHeldBy;
 import static dev.srg.execution.local.BackendFixture.newId;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
@@ -381,15 +382,15 @@ class NetworkEnforcementTest {
     void aTaskInANamespaceMadeAheadIsEnforcedAsBeforeAndHasItAlone() throws Exception {
         LocalExecutionBackend backend = fixture.backend(config(), exits);
         long launcher = backend.launcherPid().orElseThrow();
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> pooled(launcher).size() == 2);
-        java.util.Set<String> ahead = pooled(launcher);
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> netNamespacesHeldBy(launcher).size() == 2);
+        java.util.Set<String> ahead = netNamespacesHeldBy(launcher);
         Map<String, String> r = run(backend, vpc(false, List.of(), List.of(new NetworkContext.DnsRecord("db.internal", "A", DB))));
         assertThat(ahead).as("the task ran in a namespace the launcher had made ahead").contains(r.get("netns"));
         // SPEC NET-7, NET-8, NET-9: its VPC only, exactly as in a namespace made at launch
         assertItsVpcOnly(r);
         // while a task runs in one, the launcher holds it no more: it cannot go to a second task
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> pooled(launcher).size() == 2);
-        ahead = pooled(launcher);
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> netNamespacesHeldBy(launcher).size() == 2);
+        ahead = netNamespacesHeldBy(launcher);
         String id = newId();
         backend.launch(new LaunchSpec(id, "SHELL", TaskKind.SHELL.command(Map.of("script",
                 "echo \"netns=$(readlink /proc/self/ns/net)\"; sleep 1")), new ResourceLimits(1000), Duration.ofMinutes(1), Map.of(),
@@ -397,7 +398,7 @@ class NetworkEnforcementTest {
         Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> fixture.log(backend, id).contains("netns="));
         String running = fixture.log(backend, id).strip().substring("netns=".length());
         assertThat(ahead).contains(running);
-        assertThat(pooled(launcher)).doesNotContain(running);
+        assertThat(netNamespacesHeldBy(launcher)).doesNotContain(running);
         assertThat(exits.await(id).succeeded()).isTrue();
         taskLinks.add(taskLink(id));
         assertNothingLeft(backend);
@@ -415,7 +416,7 @@ class NetworkEnforcementTest {
         }
         long launcher = backend.launcherPid().orElseThrow();
         Map<String, String> r = run(backend, vpc(false, List.of(), List.of(new NetworkContext.DnsRecord("db.internal", "A", DB))));
-        assertThat(pooled(launcher)).isEmpty();
+        assertThat(netNamespacesHeldBy(launcher)).isEmpty();
         assertThat(r.get("netns")).as(r.get("log")).startsWith("net:[");
         // SPEC NET-7, NET-8, NET-9
         assertItsVpcOnly(r);
@@ -431,7 +432,7 @@ class NetworkEnforcementTest {
     void aKilledLauncherLeavesNoNamespaceItMadeAhead() throws Exception {
         LocalExecutionBackend backend = fixture.backend(config(), exits);
         long launcher = backend.launcherPid().orElseThrow();
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> pooled(launcher).size() == 2);
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> netNamespacesHeldBy(launcher).size() == 2);
         List<String> hostEnds = new java.util.ArrayList<>();
         try (var fds = Files.list(Path.of("/proc/" + launcher + "/fd"))) {
             for (Path fd : fds.toList()) {
@@ -509,14 +510,14 @@ class NetworkEnforcementTest {
         assertThat(first).contains("fetched=yes").contains("metrics=1");
         String ns = netns(first);
         Path firstNetLog = fixture.baseDirectory.resolve(lastId).resolve("net.log");
-        Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(pooled(launcher))
+        Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(netNamespacesHeldBy(launcher))
                 .as(Files.readString(firstNetLog)).contains(ns));
         // the process it left behind died with it: nothing runs in the namespace the launcher keeps
         assertThat(processesIn(ns)).isEmpty();
         // another group, or the same group in another workspace: never that namespace
         assertThat(netns(script(backend, of("rg-b", "ws-a"), "echo \"netns=$(readlink /proc/self/ns/net)\""))).isNotEqualTo(ns);
         assertThat(netns(script(backend, of("rg-a", "ws-b"), "echo \"netns=$(readlink /proc/self/ns/net)\""))).isNotEqualTo(ns);
-        assertThat(pooled(launcher)).contains(ns);
+        assertThat(netNamespacesHeldBy(launcher)).contains(ns);
         // the next task of its group and workspace: that namespace, and nothing of the first task in it
         String second = script(backend, of("rg-a", "ws-a"), """
                 echo "netns=$(readlink /proc/self/ns/net)"
@@ -526,13 +527,13 @@ class NetworkEnforcementTest {
         assertThat(netns(second)).as("reused").isEqualTo(ns);
         assertThat(second).contains("metrics=0").contains("tcp=0 udp=0 unix=0");
         // given back again (after the second task's exit: its supervisor's child checks and empties it)
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> pooled(launcher).contains(ns));
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> netNamespacesHeldBy(launcher).contains(ns));
         // SPEC NET-7, NET-8 (and NET-9 without zones: no resolver, names fail at once) in the reused namespace
         Map<String, String> r = run(backend, vpc(false, List.of(), List.of()), of("rg-a", "ws-a"));
         assertThat(r.get("netns")).as("reused again").isEqualTo(ns);
         assertItsVpcOnly(r, false);
         // while it runs, the launcher holds it no more; after it, the launcher gives it back to the kernel once idle
-        Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> !pooled(launcher).contains(ns));
+        Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> !netNamespacesHeldBy(launcher).contains(ns));
         assertNothingLeft(backend);
     }
 
@@ -592,23 +593,6 @@ class NetworkEnforcementTest {
         }).map(ProcessHandle::pid).toList();
     }
 
-    /** The network namespaces a launcher holds made ahead (its descriptors to them), as net:[inode]. */
-    private static java.util.Set<String> pooled(long launcher) throws Exception {
-        java.util.Set<String> namespaces = new java.util.TreeSet<>();
-        try (var fds = Files.list(Path.of("/proc/" + launcher + "/fd"))) {
-            for (Path fd : fds.toList()) {
-                try {
-                    String target = Files.readSymbolicLink(fd).toString();
-                    if (target.startsWith("net:[")) {
-                        namespaces.add(target);
-                    }
-                } catch (java.io.IOException e) {
-                    // closed meanwhile
-                }
-            }
-        }
-        return namespaces;
-    }
 
     private static List<String> hostLinkIndexes() throws Exception {
         return links().lines().map(l -> l.split(":")[0].strip()).toList();
