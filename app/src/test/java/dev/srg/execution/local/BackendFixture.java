@@ -1,5 +1,7 @@
 package dev.srg.execution.local;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.srg.execution.ExitListener;
 import dev.srg.execution.ExitStatus;
 import dev.srg.execution.LaunchSpec;
@@ -17,10 +19,13 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.extension.AfterEachCallback;
@@ -182,6 +187,30 @@ final class BackendFixture implements AutoCloseable, AfterEachCallback {
         }
     }
 
+
+    /** The marker of a start prepared ahead ({@code <base>/.ahead/<id>}). */
+    Path aheadMarker(String id) {
+        return baseDirectory.resolve(LocalExecutionBackend.AHEAD_DIRECTORY).resolve(id);
+    }
+
+    /** Makes the markers of these starts say a process that has exited wrote them (as after a crash). */
+    void markersWrittenByAProcessThatIsGone(String... ids) throws Exception {
+        Process gone = new ProcessBuilder("sleep", "0.2").start();
+        long ticks = ProcFs.startTicks(gone.pid()).orElseThrow();
+        assertThat(gone.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        for (String id : ids) {
+            Files.writeString(aheadMarker(id), gone.pid() + " " + ticks + "\n");
+        }
+    }
+
+    /** Nothing of a start that was never launched is left: its directory, marker, uid claim and cgroups. */
+    void assertStartLeftNothing(String id, long uid) {
+        assertThat(baseDirectory.resolve(id)).doesNotExist();
+        assertThat(aheadMarker(id)).doesNotExist();
+        assertThat(baseDirectory.resolve(TaskIdentities.SLOTS_DIRECTORY).resolve(Long.toString(uid))).doesNotExist();
+        assertThat(CgroupLayout.detect(Path.of("/sys/fs/cgroup")).instanceDirectories(id))
+                .allSatisfy(cgroup -> assertThat(cgroup).doesNotExist());
+    }
     /** A process's nice (field 19 of /proc/PID/stat). */
     static int niceOf(long pid) throws IOException {
         String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
@@ -189,8 +218,8 @@ final class BackendFixture implements AutoCloseable, AfterEachCallback {
     }
 
     /** The network namespaces a process holds descriptors of (a launcher's made ahead), as net:[inode]. */
-    static java.util.Set<String> netNamespacesHeldBy(long pid) throws IOException {
-        java.util.Set<String> namespaces = new java.util.TreeSet<>();
+    static Set<String> netNamespacesHeldBy(long pid) throws IOException {
+        Set<String> namespaces = new TreeSet<>();
         try (var fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
             for (Path fd : fds.toList()) {
                 try {

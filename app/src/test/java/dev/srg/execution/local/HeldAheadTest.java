@@ -102,7 +102,7 @@ class HeldAheadTest {
         backend.discardAhead(id);
 
         assertThat(alive(held)).as("the held supervisor after its drop").isFalse();
-        assertLeftNothing(id, uid);
+        fixture.assertStartLeftNothing(id, uid);
         assertThat(exits.count(id)).isZero();
     }
 
@@ -195,11 +195,11 @@ class HeldAheadTest {
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !alive(heldNever) && !alive(heldCommitted));
         assertNothingRan(neverCommitted);
         assertNothingRan(committed);
-        writtenByAProcessThatIsGone(neverCommitted, committed);
+        fixture.markersWrittenByAProcessThatIsGone(neverCommitted, committed);
         LocalExecutionBackend next = fixture.backend(exits);
         List<RecoveredInstance> recovered = next.recover(List.of(committed));
 
-        assertLeftNothing(neverCommitted, uid);
+        fixture.assertStartLeftNothing(neverCommitted, uid);
         assertThat(recovered).containsExactly(new RecoveredInstance(committed, RecoveredInstance.State.NOT_STARTED));
         assertThat(next.launch(committedSpec).outcome()).isEqualTo(LaunchOutcome.STARTED);
         assertThat(exits.await(committed).reason()).isEqualTo(FailureReason.NONE);
@@ -254,24 +254,6 @@ class HeldAheadTest {
 
 
 
-    /** Makes the markers of these starts say a process that has exited wrote them (as after a crash). */
-    private void writtenByAProcessThatIsGone(String... ids) throws Exception {
-        Process gone = new ProcessBuilder("sleep", "0.2").start();
-        long ticks = ProcFs.startTicks(gone.pid()).orElseThrow();
-        assertThat(gone.waitFor(10, TimeUnit.SECONDS)).isTrue();
-        for (String id : ids) {
-            Files.writeString(marker(id), gone.pid() + " " + ticks + "\n");
-        }
-    }
 
-    private void assertLeftNothing(String id, long uid) {
-        assertThat(fixture.baseDirectory.resolve(id)).doesNotExist();
-        assertThat(marker(id)).doesNotExist();
-        assertThat(fixture.baseDirectory.resolve(TaskIdentities.SLOTS_DIRECTORY).resolve(Long.toString(uid))).doesNotExist();
-        assertThat(cgroups.instanceDirectories(id)).allSatisfy(cgroup -> assertThat(cgroup).doesNotExist());
-    }
 
-    private Path marker(String id) {
-        return fixture.baseDirectory.resolve(LocalExecutionBackend.AHEAD_DIRECTORY).resolve(id);
-    }
 }

@@ -59,7 +59,7 @@ class PreparedAheadTest {
         assertThat(exit.reason()).isEqualTo(FailureReason.NONE);
         assertThat(fixture.log(backend, id)).contains("ran ahead-prepared");
         // its marker goes when it ends; launched again, it does not run again
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !Files.exists(marker(id)));
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !Files.exists(fixture.aheadMarker(id)));
         assertThat(backend.launch(spec).outcome()).isEqualTo(LaunchOutcome.FINISHED);
         Thread.sleep(300);
         assertThat(exits.count(id)).isEqualTo(1);
@@ -74,7 +74,7 @@ class PreparedAheadTest {
 
         backend.discardAhead(id);
 
-        assertLeftNothing(id, uid);
+        fixture.assertStartLeftNothing(id, uid);
         assertThat(exits.count(id)).isZero();
     }
 
@@ -95,12 +95,12 @@ class PreparedAheadTest {
         LocalExecutionBackend next = fixture.backend(exits); // the sweep runs whatever the setting
         next.recover(List.of());
         assertThat(fixture.baseDirectory.resolve(neverCommitted).resolve("spec")).exists();
-        assertThat(marker(neverCommitted)).exists();
+        assertThat(fixture.aheadMarker(neverCommitted)).exists();
         // the server died between the files and the COMMIT's answer: nothing discarded them
-        writtenByAProcessThatIsGone(neverCommitted, committed);
+        fixture.markersWrittenByAProcessThatIsGone(neverCommitted, committed);
         List<RecoveredInstance> recovered = next.recover(List.of(committed));
 
-        assertLeftNothing(neverCommitted, uid);
+        fixture.assertStartLeftNothing(neverCommitted, uid);
         assertThat(recovered).containsExactly(new RecoveredInstance(committed, RecoveredInstance.State.NOT_STARTED));
         assertThat(fixture.baseDirectory.resolve(committed).resolve("spec")).exists();
         assertThat(next.launch(committedSpec).outcome()).isEqualTo(LaunchOutcome.STARTED);
@@ -108,33 +108,15 @@ class PreparedAheadTest {
         assertThat(exits.count(neverCommitted)).isZero();
     }
 
-    /** Makes the markers of these starts say a process that has exited wrote them (as after a crash). */
-    private void writtenByAProcessThatIsGone(String... ids) throws Exception {
-        Process gone = new ProcessBuilder("sleep", "0.2").start();
-        long ticks = ProcFs.startTicks(gone.pid()).orElseThrow();
-        assertThat(gone.waitFor(10, TimeUnit.SECONDS)).isTrue();
-        for (String id : ids) {
-            Files.writeString(marker(id), gone.pid() + " " + ticks + "\n");
-        }
-    }
 
     /** Waits until the start's files are all written (the cgroups are the last); its uid. */
     private long awaitWritten(String id) {
         Path dir = fixture.baseDirectory.resolve(id);
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(dir.resolve("env"))
                 && cgroups.instanceDirectories(id).stream().allMatch(Files::exists));
-        assertThat(marker(id)).exists();
+        assertThat(fixture.aheadMarker(id)).exists();
         return fixture.identity(id).uid();
     }
 
-    private void assertLeftNothing(String id, long uid) {
-        assertThat(fixture.baseDirectory.resolve(id)).doesNotExist();
-        assertThat(marker(id)).doesNotExist();
-        assertThat(fixture.baseDirectory.resolve(TaskIdentities.SLOTS_DIRECTORY).resolve(Long.toString(uid))).doesNotExist();
-        assertThat(cgroups.instanceDirectories(id)).allSatisfy(cgroup -> assertThat(cgroup).doesNotExist());
-    }
 
-    private Path marker(String id) {
-        return fixture.baseDirectory.resolve(LocalExecutionBackend.AHEAD_DIRECTORY).resolve(id);
-    }
 }
