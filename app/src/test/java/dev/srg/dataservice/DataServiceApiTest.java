@@ -556,6 +556,9 @@ class DataServiceApiTest extends DataServiceTestBase {
         // the group's DATA_SERVICE quota at most 1 CU: the service set to 2 CU cannot start; callers get a 503, not the reason
         var quota = admin.put("resource-groups/" + group + "/quotas", Map.of("quotas", Map.of("DATA_SERVICE", Map.of("maxCu", 1))));
         assertThat(quota.status()).as(quota.toString()).isEqualTo(200);
+        var tooLarge = admin.put("dataservice/services/" + group, Map.of("workspaceId", workspaceId, "cu", 17));
+        assertThat(tooLarge.code()).isEqualTo("InvalidParameter.Cu.TooLarge");
+        assertThat(tooLarge.json().get("detail").asString()).isEqualTo("a DATA_SERVICE service may use at most 16 CU");
         var resized = admin.put("dataservice/services/" + group, Map.of("workspaceId", workspaceId, "cu", 2));
         assertThat(resized.status()).as(resized.toString()).isEqualTo(200);
         // (while the old worker stops: 503 ...Starting)
