@@ -17,6 +17,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ScopeType;
+import tools.jackson.databind.JsonNode;
 
 /**
  * {@code srg api ...} (also {@code srg dataservice ...}): DataService Studio (SPEC DS-1..DS-6) — API
@@ -141,7 +142,41 @@ final class DataServiceCommands extends ClientCommand {
                 params.put(v.substring(0, eq), v.substring(eq + 1));
             }
         }
-        out().one(api().post(path("/dataservice/apis/%s/test", id), Map.of("params", params)), TEST);
+        out().one(testWhenServed(api(), path("/dataservice/apis/%s/test", id), Map.of("params", params)), TEST);
+    }
+
+    /** How long {@code srg api test} waits for the API's service to start: a worker JVM, a few seconds. */
+    private static final java.time.Duration SERVICE_START_WAIT = java.time.Duration.ofSeconds(60);
+
+    /**
+     * The first test on a group starts the workspace's DATA_SERVICE service there (SPEC DS-5), and
+     * the server answers 503 {@code ServiceUnavailable.DataService.Starting} until it runs: the
+     * test waits for it, as {@code rg create --wait} waits for the group (a spinner on a terminal),
+     * instead of failing the first {@code srg api test API && srg api publish API}.
+     */
+    private JsonNode testWhenServed(ApiClient api, String path, Map<String, Object> body) {
+        java.time.Instant deadline = java.time.Instant.now().plus(SERVICE_START_WAIT);
+        Progress progress = new Progress(spec.commandLine().getErr(), env);
+        try {
+            while (true) {
+                try {
+                    return api.post(path, body);
+                } catch (ApiClient.ApiException e) {
+                    if (!"ServiceUnavailable.DataService.Starting".equals(e.code()) || java.time.Instant.now().isAfter(deadline)) {
+                        throw e;
+                    }
+                    progress.tick("the API's service", "starting");
+                }
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new CliException(1, "interrupted while waiting for the API's service to start");
+                }
+            }
+        } finally {
+            progress.done();
+        }
     }
 
     @Command(name = "publish", description = "Publish the tested draft as a new immutable version.")
