@@ -152,6 +152,23 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
         Path regionsFile = regions == null ? null : Path.of(regions);
         if (regionsFile != null && !Files.isReadable(regionsFile)) {
             problems.add("regions file " + regionsFile + " cannot be read");
+        } else if (regionsFile != null) {
+            // its regions and their Kubernetes clusters are configuration too: reported with the rest, before anything starts
+            // (invalid JSON is said once, by the catalog; the clusters are checked in a file that parses)
+            boolean parses = true;
+            try {
+                dev.srg.region.RegionCatalog.load(regionsFile);
+            } catch (java.io.IOException | IllegalArgumentException e) {
+                problems.add(e.getMessage());
+                parses = !e.getMessage().startsWith("regions file " + regionsFile + " is not valid: ");
+            }
+            try {
+                if (parses) {
+                    dev.srg.execution.kubernetes.KubernetesRegions.load(regionsFile);
+                }
+            } catch (java.io.IOException | IllegalArgumentException e) {
+                problems.add(e.getMessage());
+            }
         }
         String clock = orDefault(get.apply("simulated-clock"), "false");
         if (!clock.equals("true") && !clock.equals("false")) {
