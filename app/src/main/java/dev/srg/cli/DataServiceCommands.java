@@ -28,18 +28,18 @@ import tools.jackson.databind.JsonNode;
 final class DataServiceCommands extends ClientCommand {
     static final View GROUP = new View(
             List.of(field("ID", "id"), field("NAME", "name"), field("BASE-PATH", "basePath"), field("WORKSPACE", "workspaceId")),
-            List.of(field("CREATED", "createdAt")));
+            List.of(Column.time("CREATED", "createdAt")));
     static final View API_VIEW = new View(
             List.of(field("ID", "id"), field("NAME", "name"), field("METHOD", "method"), field("CALL-PATH", "callPath"),
                     field("MODE", "mode"), field("STATUS", "status"), field("VERSION", "publishedVersion"),
                     field("TESTED", "tested")),
             List.of(field("GROUP", "apiGroupId"), field("DATA-SOURCE", "dataSourceId"), field("RESOURCE-GROUP", "resourceGroupId"),
                     field("SQL", "sql"), field("PAGING", "paging"), field("TIMEOUT-MS", "timeoutMillis"), field("QPS", "qps"),
-                    field("LATEST-VERSION", "latestVersion"), field("UPDATED", "updatedAt")));
+                    field("LATEST-VERSION", "latestVersion"), Column.time("UPDATED", "updatedAt")));
     static final View APP = new View(
             List.of(field("ID", "id"), field("NAME", "name"), field("APP-KEY", "appKey"), field("APP-CODE", "appCode"),
                     field("APP-SECRET", "appSecret")),
-            List.of(field("GRANTS", "grantedApiIds"), field("CREATED", "createdAt")));
+            List.of(Column.joined("GRANTS", "grantedApiIds"), Column.time("CREATED", "createdAt")));
     static final View CALL = new View(
             List.of(Column.time("TIME", "calledAt"), field("APP", "appId"), field("VERSION", "version"), field("STATUS", "status"),
                     field("ROWS", "rows"), field("LATENCY-MS", "latencyMillis")),
