@@ -34,6 +34,27 @@ class ServerConfigTest {
     }
 
     @Test
+    @DisplayName("SPEC DI-1: the data-source key file is a setting like the others (the servers of a cluster share one): flag, SRG_ variable or config file")
+    void dataSourceKeyFile() throws Exception {
+        ServerConfig defaults = ServerConfig.resolve(Map.of("data-dir", "/tmp/srg-d"), Map.of(), null);
+        assertThat(defaults.dataSourceKey()).isEqualTo(Path.of("/tmp/srg-d/datasource.key"));
+        assertThat(ServerConfig.resolve(Map.of(), Map.of("SRG_DATASOURCE_KEY_FILE", "/etc/srg/datasource.key"), null).dataSourceKey())
+                .isEqualTo(Path.of("/etc/srg/datasource.key"));
+        assertThat(ServerConfig.resolve(Map.of("datasource-key-file", "/etc/srg/a.key"),
+                Map.of("SRG_DATASOURCE_KEY_FILE", "/etc/srg/b.key"), null).dataSourceKey()).as("a flag wins").isEqualTo(Path.of("/etc/srg/a.key"));
+        Path file = Files.createTempFile("srg-config", ".properties");
+        try {
+            Files.writeString(file, "datasource-key-file=/etc/srg/c.key\n");
+            assertThat(ServerConfig.resolve(Map.of(), Map.of(), file).dataSourceKey()).isEqualTo(Path.of("/etc/srg/c.key"));
+        } finally {
+            Files.delete(file);
+        }
+        // the edges keep it
+        assertThat(ServerConfig.resolve(Map.of("datasource-key-file", "/etc/srg/a.key"), Map.of(), null).withPort(9000).dataSourceKey())
+                .isEqualTo(Path.of("/etc/srg/a.key"));
+    }
+
+    @Test
     @DisplayName("a regions file's problems (its JSON, its regions, its Kubernetes clusters) are reported with every other setting's")
     void regionsFileProblemsWithTheOthers() throws Exception {
         Path bad = Files.createTempFile("srg-regions", ".json");
