@@ -17,6 +17,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ScopeType;
+import tools.jackson.databind.JsonNode;
 
 /**
  * {@code srg api ...} (also {@code srg dataservice ...}): DataService Studio (SPEC DS-1..DS-6) — API
@@ -27,18 +28,18 @@ import picocli.CommandLine.ScopeType;
 final class DataServiceCommands extends ClientCommand {
     static final View GROUP = new View(
             List.of(field("ID", "id"), field("NAME", "name"), field("BASE-PATH", "basePath"), field("WORKSPACE", "workspaceId")),
-            List.of(field("CREATED", "createdAt")));
+            List.of(Column.time("CREATED", "createdAt")));
     static final View API_VIEW = new View(
             List.of(field("ID", "id"), field("NAME", "name"), field("METHOD", "method"), field("CALL-PATH", "callPath"),
                     field("MODE", "mode"), field("STATUS", "status"), field("VERSION", "publishedVersion"),
                     field("TESTED", "tested")),
             List.of(field("GROUP", "apiGroupId"), field("DATA-SOURCE", "dataSourceId"), field("RESOURCE-GROUP", "resourceGroupId"),
                     field("SQL", "sql"), field("PAGING", "paging"), field("TIMEOUT-MS", "timeoutMillis"), field("QPS", "qps"),
-                    field("LATEST-VERSION", "latestVersion"), field("UPDATED", "updatedAt")));
+                    field("LATEST-VERSION", "latestVersion"), Column.time("UPDATED", "updatedAt")));
     static final View APP = new View(
             List.of(field("ID", "id"), field("NAME", "name"), field("APP-KEY", "appKey"), field("APP-CODE", "appCode"),
                     field("APP-SECRET", "appSecret")),
-            List.of(field("GRANTS", "grantedApiIds"), field("CREATED", "createdAt")));
+            List.of(Column.joined("GRANTS", "grantedApiIds"), Column.time("CREATED", "createdAt")));
     static final View CALL = new View(
             List.of(Column.time("TIME", "calledAt"), field("APP", "appId"), field("VERSION", "version"), field("STATUS", "status"),
                     field("ROWS", "rows"), field("LATENCY-MS", "latencyMillis")),
@@ -141,7 +142,41 @@ final class DataServiceCommands extends ClientCommand {
                 params.put(v.substring(0, eq), v.substring(eq + 1));
             }
         }
-        out().one(api().post(path("/dataservice/apis/%s/test", id), Map.of("params", params)), TEST);
+        out().one(testWhenServed(api(), path("/dataservice/apis/%s/test", id), Map.of("params", params)), TEST);
+    }
+
+    /** How long {@code srg api test} waits for the API's service to start: a worker JVM, a few seconds. */
+    private static final java.time.Duration SERVICE_START_WAIT = java.time.Duration.ofSeconds(60);
+
+    /**
+     * The first test on a group starts the workspace's DATA_SERVICE service there (SPEC DS-5), and
+     * the server answers 503 {@code ServiceUnavailable.DataService.Starting} until it runs: the
+     * test waits for it, as {@code rg create --wait} waits for the group (a spinner on a terminal),
+     * instead of failing the first {@code srg api test API && srg api publish API}.
+     */
+    private JsonNode testWhenServed(ApiClient api, String path, Map<String, Object> body) {
+        java.time.Instant deadline = java.time.Instant.now().plus(SERVICE_START_WAIT);
+        Progress progress = new Progress(spec.commandLine().getErr(), env);
+        try {
+            while (true) {
+                try {
+                    return api.post(path, body);
+                } catch (ApiClient.ApiException e) {
+                    if (!"ServiceUnavailable.DataService.Starting".equals(e.code()) || java.time.Instant.now().isAfter(deadline)) {
+                        throw e;
+                    }
+                    progress.tick("the API's service", "starting");
+                }
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new CliException(1, "interrupted while waiting for the API's service to start");
+                }
+            }
+        } finally {
+            progress.done();
+        }
     }
 
     @Command(name = "publish", description = "Publish the tested draft as a new immutable version.")

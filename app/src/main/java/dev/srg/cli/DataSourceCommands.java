@@ -24,8 +24,8 @@ final class DataSourceCommands extends ClientCommand {
     static final View DATA_SOURCE = new View(
             List.of(field("ID", "id"), field("NAME", "name"), field("TYPE", "type"), field("HOST", "host"), field("PORT", "port"),
                     field("DATABASE", "database"), field("USER", "user"), field("PATH", "path")),
-            List.of(field("WORKSPACE", "workspaceId"), field("PASSWORD-SET", "passwordSet"), field("CREATED", "createdAt"),
-                    field("UPDATED", "updatedAt")));
+            List.of(field("WORKSPACE", "workspaceId"), field("PASSWORD-SET", "passwordSet"), Column.time("CREATED", "createdAt"),
+                    Column.time("UPDATED", "updatedAt")));
 
     @Command(name = "create", description = "Create a data source (workspace ADMIN or DEVELOPER).")
     void create(@Option(names = {"-w", "--workspace"}, paramLabel = "WS", description = DEFAULT_WORKSPACE) String workspace,

@@ -23,9 +23,9 @@ import tools.jackson.databind.JsonNode;
 final class ImageCommands extends ClientCommand {
     static final View IMAGE = new View(
             List.of(field("ID", "id"), field("NAME", "name"), field("STATUS", "status"), field("BASE", "base"),
-                    field("SIZE-BYTES", "sizeBytes")),
-            List.of(field("PACKAGES", "packages"), field("GROUP", "resourceGroupId"), field("BUILD-INSTANCE", "buildInstanceId"),
-                    field("FAILURE", "failureReason"), field("CREATED", "createdAt"), field("FINISHED", "finishedAt")));
+                    Column.bytes("SIZE", i -> i.path("sizeBytes"))),
+            List.of(Column.joined("PACKAGES", "packages"), field("GROUP", "resourceGroupId"), field("BUILD-INSTANCE", "buildInstanceId"),
+                    field("FAILURE", "failureReason"), Column.time("CREATED", "createdAt"), Column.time("FINISHED", "finishedAt")));
 
     @Command(name = "build", description = "Build an image as a task on a resource group; --follow streams the build log"
             + " and exits 0 when the image is AVAILABLE, 1 when it FAILED.")

@@ -36,12 +36,25 @@ final class InstanceCommands extends ClientCommand {
                     Column.millis("WAIT", "waitMillis"), Column.millis("RUN", "runMillis"), field("EXIT", "exitCode")),
             List.of(field("WORKSPACE", "workspaceId"), field("USAGE-TYPE", "usageType"), field("PRIORITY", "priority"),
                     field("TIMEOUT-S", "timeoutSeconds"), field("FAILURE", "failureReason"), Column.time("QUEUED", "queuedAt"),
+                    // a queued task's estimated start (SPEC BEY-1), or "unknown" and the estimate's why
+                    new Column("ESTIMATED-START", i -> estimatedStart(i, false), i -> estimatedStart(i, true)),
+                    Column.of("ESTIMATE", i -> Column.text(i.path("queue").path("estimate"))),
                     Column.time("STARTED", "startedAt"), Column.time("FINISHED", "finishedAt"),
                     Column.of("CU-SECONDS", i -> Column.text(i.path("consumption").path("cuSeconds"))),
                     Column.of("CPU-SECONDS", i -> Column.text(i.path("consumption").path("cpuSeconds"))),
                     Column.bytes("PEAK-MEMORY", i -> i.path("consumption").path("peakMemoryBytes")),
                     field("LIMITS", "limitsNote"), Column.joined("WARNINGS", "warnings"),
                     Column.of("SCRIPT", InstanceCommands::scriptSummary), Column.of("PROGRESS", InstanceCommands::progressBar)));
+
+    /** A queued instance's {@code queue.estimatedStartAt} (its age in lists, the time and its age on its own page), else "unknown"; null when not queued. */
+    private static String estimatedStart(JsonNode i, boolean full) {
+        if (!i.path("queue").isObject()) {
+            return null;
+        }
+        Column at = Column.time("ESTIMATED-START", "estimatedStartAt");
+        JsonNode queue = i.get("queue");
+        return queue.hasNonNull("estimatedStartAt") ? (full ? at.full() : at.value()).apply(queue) : "unknown";
+    }
 
     /**
      * A sync's progress (SPEC DI-5) as one line: a bar of the splits done, records read and

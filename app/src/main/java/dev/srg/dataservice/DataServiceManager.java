@@ -717,7 +717,7 @@ public final class DataServiceManager {
         }
         if (r.cu().compareTo(DataServiceKind.MAX_CU) > 0) {
             throw SrgException.invalid("cu", "InvalidParameter.Cu.TooLarge", "a DATA_SERVICE service may use at most "
-                    + DataServiceKind.MAX_CU + " CU");
+                    + DataServiceKind.MAX_CU);
         }
         if (!workspaces.isAssociated(r.workspaceId(), groupId)) {
             throw SrgException.invalid("resourceGroupId", "InvalidParameter.ResourceGroup.NotAssociated",

@@ -27,11 +27,12 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
                            Prices prices, LifecycleConfig lifecycle, MonitorConfig monitor, boolean consoleSecureCookies,
                            LocalBackendConfig.NetworkEnforcement networkEnforcement, ImageConfig images,
                            dev.srg.cluster.ClusterConfig cluster,
-                           java.util.function.UnaryOperator<LocalBackendConfig> localBackend) {
+                           java.util.function.UnaryOperator<LocalBackendConfig> localBackend, Path dataSourceKeyFile) {
 
     static final Set<String> KEYS = java.util.stream.Stream.concat(Stream.of("host", "port", "data-dir", "database-url",
             "database-user", "database-password", "regions", "simulated-clock", "provisioning-delay-ms", "prices",
-            "convert-seconds", "scale-seconds", "retention-days", "console-secure-cookies", "network-enforcement"),
+            "convert-seconds", "scale-seconds", "retention-days", "console-secure-cookies", "network-enforcement",
+            "datasource-key-file"),
             Stream.of(MonitorConfig.KEYS, ImageConfig.KEYS, dev.srg.cluster.ClusterConfig.KEYS).flatMap(Set::stream)).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     public ServerConfig {
@@ -47,22 +48,27 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
         localBackend = localBackend == null ? java.util.function.UnaryOperator.identity() : localBackend;
     }
 
+    /** The data-source key file: {@code --datasource-key-file} (SRG_DATASOURCE_KEY_FILE), else {@code DIR/datasource.key}. */
+    public Path dataSourceKey() {
+        return dataSourceKeyFile != null ? dataSourceKeyFile : dataDir.resolve("datasource.key");
+    }
+
     /** Custom images: quota, size limit, builds per region, archive, base cache (docs/images.md). */
     public ServerConfig withImages(ImageConfig value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, value, cluster, localBackend);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, value, cluster, localBackend, dataSourceKeyFile);
     }
 
     /** Several servers on one database (docs/cluster.md). */
     public ServerConfig withCluster(dev.srg.cluster.ClusterConfig value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, value, localBackend);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, value, localBackend, dataSourceKeyFile);
     }
 
     /** {@code --network-enforcement off}: tasks keep the host's network (and say so, SPEC RT-3). */
     public ServerConfig withNetworkEnforcement(LocalBackendConfig.NetworkEnforcement value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, value, images, cluster, localBackend);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, value, images, cluster, localBackend, dataSourceKeyFile);
     }
 
     /**
@@ -72,43 +78,43 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
      */
     public ServerConfig withLocalBackend(java.util.function.UnaryOperator<LocalBackendConfig> value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, value);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, value, dataSourceKeyFile);
     }
 
     /** A configuration for tests and embedding: an external database, a free port. */
     public static ServerConfig forDatabase(Path dataDir, String url, String user, String password) {
         return new ServerConfig("127.0.0.1", 0, dataDir, url, user, password, null, false, Duration.ofMillis(200), null, null,
-                MonitorConfig.defaults(), false, null, null, null, null);
+                MonitorConfig.defaults(), false, null, null, null, null, null);
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile);
     }
 
     public ServerConfig withRegionsFile(Path file) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, file,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile);
     }
 
     public ServerConfig withSimulatedClock(boolean on) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                on, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend);
+                on, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile);
     }
 
     public ServerConfig withPrices(Prices newPrices) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, newPrices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend);
+                simulatedClock, provisioningDelay, newPrices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile);
     }
 
     public ServerConfig withLifecycle(LifecycleConfig newLifecycle) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, newLifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend);
+                simulatedClock, provisioningDelay, prices, newLifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile);
     }
 
     public ServerConfig withMonitor(java.util.function.UnaryOperator<MonitorConfig> change) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, change.apply(monitor), consoleSecureCookies, networkEnforcement, images, cluster, localBackend);
+                simulatedClock, provisioningDelay, prices, lifecycle, change.apply(monitor), consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile);
     }
 
     /**
@@ -152,6 +158,23 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
         Path regionsFile = regions == null ? null : Path.of(regions);
         if (regionsFile != null && !Files.isReadable(regionsFile)) {
             problems.add("regions file " + regionsFile + " cannot be read");
+        } else if (regionsFile != null) {
+            // its regions and their Kubernetes clusters are configuration too: reported with the rest, before anything starts
+            // (invalid JSON is said once, by the catalog; the clusters are checked in a file that parses)
+            boolean parses = true;
+            try {
+                dev.srg.region.RegionCatalog.load(regionsFile);
+            } catch (java.io.IOException | IllegalArgumentException e) {
+                problems.add(e.getMessage());
+                parses = !e.getMessage().startsWith("regions file " + regionsFile + " is not valid: ");
+            }
+            try {
+                if (parses) {
+                    dev.srg.execution.kubernetes.KubernetesRegions.load(regionsFile);
+                }
+            } catch (java.io.IOException | IllegalArgumentException e) {
+                problems.add(e.getMessage());
+            }
         }
         String clock = orDefault(get.apply("simulated-clock"), "false");
         if (!clock.equals("true") && !clock.equals("false")) {
@@ -179,6 +202,9 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
         }
         LocalBackendConfig.NetworkEnforcement networkEnforcement = enforcement.equals("off")
                 ? LocalBackendConfig.NetworkEnforcement.OFF : LocalBackendConfig.NetworkEnforcement.AUTO;
+        // SPEC DI-1: the key of data-source passwords and DataService apps' secrets; the servers of a cluster share one
+        String keyFile = get.apply("datasource-key-file");
+        Path dataSourceKeyFile = keyFile == null || keyFile.isBlank() ? null : Path.of(keyFile).toAbsolutePath().normalize();
         if (Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
             problems.add("data-dir " + dataDir + " exists and is not a directory");
         }
@@ -187,7 +213,7 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
         }
         return new ServerConfig(host, port, dataDir, url, get.apply("database-user"), get.apply("database-password"),
                 regionsFile, clock.equals("true"), Duration.ofMillis(delay), prices, lifecycle, monitor,
-                secureCookies.equals("true"), networkEnforcement, images, cluster, null);
+                secureCookies.equals("true"), networkEnforcement, images, cluster, null, dataSourceKeyFile);
     }
 
     private static String orDefault(String value, String fallback) {

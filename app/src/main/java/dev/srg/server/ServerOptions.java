@@ -53,6 +53,8 @@ final class ServerOptions {
     String clusterAddress;
     @Option(names = "--task-dir", description = "Where the local backend keeps its tasks; the servers of a cluster on one machine share it (default: in the data directory).")
     Path taskDir;
+    @Option(names = "--datasource-key-file", description = "The key of data-source passwords and DataService apps' secrets (default DIR/datasource.key, made at the first start; the servers of a cluster share one; SRG_DATASOURCE_KEY_FILE).")
+    String datasourceKeyFile;
     @Option(names = "--config", description = "A properties file with the same keys as the flags (port=8080, data-dir=...).")
     Path config;
 

@@ -152,10 +152,8 @@ public final class SrgServer implements AutoCloseable {
         AccessManager access = new AccessManager(jdbi, clock);
         AuditLog audit = new AuditLog(jdbi, clock);
         NetworkManager networks = new NetworkManager(jdbi, regions, clock);
-        // SPEC DI-1: data-source passwords under a key in the data directory (0600), or the operator's
-        String operatorKey = System.getenv("SRG_DATASOURCE_KEY_FILE");
-        SecretBox secretBox = SecretBox.openOrCreate(operatorKey != null && !operatorKey.isBlank()
-                ? Path.of(operatorKey) : dataDir.resolve("datasource.key"));
+        // SPEC DI-1: data-source passwords under a key in the data directory (0600), or the operator's (--datasource-key-file)
+        SecretBox secretBox = SecretBox.openOrCreate(config.dataSourceKey());
         DataSourceStore dataSourceStore = new DataSourceStore(jdbi, secretBox);
         // SPEC RT-1: custom images in the data directory (root only), built as IMAGE_BUILD tasks
         Path imagesDir = dataDir.resolve("images");

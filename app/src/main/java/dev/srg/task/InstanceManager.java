@@ -254,9 +254,9 @@ public final class InstanceManager {
         String rate = prices.payAsYouGoCuHour() + " " + prices.currency() + " per CU-hour";
         String costNote;
         if (cost == null) {
-            costNote = "a service is charged for as long as it runs: " + rate + " x " + r.cu() + " CU";
+            costNote = "a service is charged for as long as it runs: " + rate + " x " + r.cu();
         } else if (c.group().billingMode() == dev.srg.group.BillingMode.PAY_AS_YOU_GO) {
-            costNote = "metered: " + rate + " x " + r.cu() + " CU x the expected run time (" + d.expected().basis() + ")";
+            costNote = "metered: " + rate + " x " + r.cu() + " x the expected run time (" + d.expected().basis() + ")";
         } else {
             costNote = "the subscription already pays for it; at pay-as-you-go prices (" + rate
                     + ") its expected run (" + d.expected().basis() + ") would cost this";
@@ -294,10 +294,10 @@ public final class InstanceManager {
         // SPEC ADM-3
         if (r.cu().compareTo(kind.maxCu()) > 0) {
             throw SrgException.invalid("cu", "InvalidParameter.Cu.TooLarge",
-                    "a " + kind.name() + " task may use at most " + kind.maxCu() + " CU, got " + r.cu());
+                    "a " + kind.name() + " task may use at most " + kind.maxCu() + ", got " + r.cu());
         }
         kind.warnAboveCu().filter(warn -> r.cu().compareTo(warn) > 0).ifPresent(warn -> warnings.add(
-                "more than " + warn + " CU for one task: it starts slower and runs less stably; consider splitting it"));
+                "more than " + warn + " for one task: it starts slower and runs less stably; consider splitting it"));
         int priority = r.priority() == null ? DEFAULT_PRIORITY : r.priority();
         if (priority < 1 || priority > 10) {
             throw SrgException.invalid("priority", "InvalidParameter.Priority", "priority must be 1 (lowest) to 10 (highest), got " + priority);

@@ -75,6 +75,29 @@ class InstanceCommandsTest {
     }
 
     @Test
+    @org.junit.jupiter.api.DisplayName("SPEC BEY-1: srg instance get of a queued task shows its estimated start and how it was made")
+    void instanceGetShowsAQueuedTasksEstimatedStart() {
+        Fixtures fx = new Fixtures(server);
+        String small = fx.subscriptionGroup(2).get("id").asString();
+        String ws = fx.workspace(small).get("id").asString();
+        String running = srg("run", "-w", ws, "--cu", "2", "--timeout", "600", "-o", "name", "sleep 120").out().strip();
+        String queued = srg("run", "-w", ws, "--cu", "2", "-o", "name", "sleep 1").out().strip();
+        try {
+            var got = srg("instance", "get", queued);
+            assertThat(got.exit()).as(got.toString()).isZero();
+            // the running task ends at its timeout (no history): 600 s from its start, shown as a time and its age
+            assertThat(got.out()).containsPattern("QUEUE +#1 CAPACITY\n")
+                    .containsPattern("ESTIMATED-START +20\\d\\d-\\d\\d-\\d\\dT[0-9:.]+Z \\(in (9|10)m\\)\n")
+                    .containsPattern("ESTIMATE +estimated by replaying the queue ahead");
+            var runningPage = srg("instance", "get", running);
+            assertThat(runningPage.out()).doesNotContain("ESTIMATED-START").doesNotContain("ESTIMATE ");
+        } finally {
+            srg("instance", "cancel", queued);
+            srg("instance", "cancel", running);
+        }
+    }
+
+    @Test
     @org.junit.jupiter.api.DisplayName("SPEC BEY-1: srg run --dry-run says what would happen, with the cost in cents, and submits nothing")
     void runDryRun() {
         long before = server.sqlLong("SELECT count(*) FROM instances");

@@ -556,6 +556,9 @@ class DataServiceApiTest extends DataServiceTestBase {
         // the group's DATA_SERVICE quota at most 1 CU: the service set to 2 CU cannot start; callers get a 503, not the reason
         var quota = admin.put("resource-groups/" + group + "/quotas", Map.of("quotas", Map.of("DATA_SERVICE", Map.of("maxCu", 1))));
         assertThat(quota.status()).as(quota.toString()).isEqualTo(200);
+        var tooLarge = admin.put("dataservice/services/" + group, Map.of("workspaceId", workspaceId, "cu", 17));
+        assertThat(tooLarge.code()).isEqualTo("InvalidParameter.Cu.TooLarge");
+        assertThat(tooLarge.json().get("detail").asString()).isEqualTo("a DATA_SERVICE service may use at most 16 CU");
         var resized = admin.put("dataservice/services/" + group, Map.of("workspaceId", workspaceId, "cu", 2));
         assertThat(resized.status()).as(resized.toString()).isEqualTo(200);
         // (while the old worker stops: 503 ...Starting)
@@ -652,18 +655,19 @@ class DataServiceApiTest extends DataServiceTestBase {
     @Test
     @DisplayName("the CLI: srg api create, test, publish, app-create, grant, calls")
     void cli() {
+        // a group this workspace's service has not started on: the first test starts it and waits for it (README's
+        // `srg api test $api -p id=42 && srg api publish $api`)
+        String fresh = fx.subscriptionGroup(2).get("id").asString();
+        var assoc = admin.post("workspaces/" + workspaceId + "/resource-groups", Map.of("resourceGroupId", fresh));
+        assertThat(assoc.status()).as(assoc.toString()).isIn(200, 201);
         String path = uniquePath("cli");
         JsonNode api = srg("api", "create", "--group", apiGroupId, "--name", path, "--path", path, "--data-source", dataSourceId,
-                "--rg", groupId, "--sql", "SELECT name FROM items WHERE id = ${id}", "--param", "id:LONG:required");
+                "--rg", fresh, "--sql", "SELECT name FROM items WHERE id = ${id}", "--param", "id:LONG:required");
         String id = api.path("id").asString();
         assertThat(api.path("mode").asString()).isEqualTo("SCRIPT");
-        Awaitility.await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(250)).until(() -> {
-            try {
-                return srg("api", "test", id, "-p", "id=3").path("data").get(0).path("name").asString().equals("item 3");
-            } catch (AssertionError e) {
-                return false; // the service is starting (503)
-            }
-        });
+        assertThat(admin.get("dataservice/services/" + fresh + "?workspaceId=" + workspaceId).json().path("status").asString("none"))
+                .isNotEqualTo("RUNNING");
+        assertThat(srg("api", "test", id, "-p", "id=3").path("data").get(0).path("name").asString()).isEqualTo("item 3");
         assertThat(srg("api", "publish", id).path("publishedVersion").asInt()).isEqualTo(1);
         JsonNode app = srg("api", "app-create", "--name", "cli-app");
         assertThat(app.path("appSecret").asString()).isNotBlank();

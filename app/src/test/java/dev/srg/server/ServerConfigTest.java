@@ -32,4 +32,51 @@ class ServerConfigTest {
         assertThatThrownBy(() -> ServerConfig.resolve(Map.of(), Map.of("SRG_CONSOLE_SECURE_COOKIES", "yes"), null))
                 .isInstanceOf(ServerConfig.ConfigException.class).hasMessageContaining("console-secure-cookies");
     }
+
+    @Test
+    @DisplayName("SPEC DI-1: the data-source key file is a setting like the others (the servers of a cluster share one): flag, SRG_ variable or config file")
+    void dataSourceKeyFile() throws Exception {
+        ServerConfig defaults = ServerConfig.resolve(Map.of("data-dir", "/tmp/srg-d"), Map.of(), null);
+        assertThat(defaults.dataSourceKey()).isEqualTo(Path.of("/tmp/srg-d/datasource.key"));
+        assertThat(ServerConfig.resolve(Map.of(), Map.of("SRG_DATASOURCE_KEY_FILE", "/etc/srg/datasource.key"), null).dataSourceKey())
+                .isEqualTo(Path.of("/etc/srg/datasource.key"));
+        assertThat(ServerConfig.resolve(Map.of("datasource-key-file", "/etc/srg/a.key"),
+                Map.of("SRG_DATASOURCE_KEY_FILE", "/etc/srg/b.key"), null).dataSourceKey()).as("a flag wins").isEqualTo(Path.of("/etc/srg/a.key"));
+        Path file = Files.createTempFile("srg-config", ".properties");
+        try {
+            Files.writeString(file, "datasource-key-file=/etc/srg/c.key\n");
+            assertThat(ServerConfig.resolve(Map.of(), Map.of(), file).dataSourceKey()).isEqualTo(Path.of("/etc/srg/c.key"));
+        } finally {
+            Files.delete(file);
+        }
+        // the edges keep it
+        assertThat(ServerConfig.resolve(Map.of("datasource-key-file", "/etc/srg/a.key"), Map.of(), null).withPort(9000).dataSourceKey())
+                .isEqualTo(Path.of("/etc/srg/a.key"));
+    }
+
+    @Test
+    @DisplayName("a regions file's problems (its JSON, its regions, its Kubernetes clusters) are reported with every other setting's")
+    void regionsFileProblemsWithTheOthers() throws Exception {
+        Path bad = Files.createTempFile("srg-regions", ".json");
+        Path cluster = Files.createTempFile("srg-regions", ".json");
+        try {
+            Files.writeString(bad, "[{\"id\": \"x\"");
+            assertThatThrownBy(() -> ServerConfig.resolve(Map.of("port", "99999", "regions", bad.toString()), Map.of(), null))
+                    .isInstanceOf(ServerConfig.ConfigException.class).hasMessageContaining("port must be 0 to 65535")
+                    .hasMessageContaining("regions file " + bad + " is not valid")
+                    .satisfies(e -> assertThat(e.getMessage().split("is not valid", -1)).as("said once").hasSize(2));
+            Files.writeString(cluster, """
+                    [{"id": "local", "name": "Local", "purchasable": true, "zones": [{"id": "local-a", "name": "A"}]},
+                     {"id": "k8s", "name": "K", "purchasable": true, "zones": [{"id": "k8s-a", "name": "A"}], "backend": "kubernetes",
+                      "kubernetes": {"runAsUser": 0}}]""");
+            assertThatThrownBy(() -> ServerConfig.resolve(Map.of("port", "99999", "regions", cluster.toString()), Map.of(), null))
+                    .isInstanceOf(ServerConfig.ConfigException.class).hasMessageContaining("port must be 0 to 65535")
+                    .hasMessageContaining("region 'k8s' kubernetes: runAsUser must be a uid above 0");
+            Files.writeString(cluster, Files.readString(cluster).replace("\"runAsUser\": 0", "\"runAsUser\": 1000"));
+            assertThat(ServerConfig.resolve(Map.of("regions", cluster.toString()), Map.of(), null).regionsFile()).isEqualTo(cluster);
+        } finally {
+            Files.delete(bad);
+            Files.delete(cluster);
+        }
+    }
 }

@@ -279,7 +279,7 @@ class StartEstimateAccuracyTest {
         // no history: the timeout (1 h) bounds it: 0.12 x 2 CU x 1 h
         assertThat(d.get("expectedRunSeconds").asLong()).isEqualTo(3600);
         assertThat(d.get("estimatedCost").decimalValue()).isEqualByComparingTo("0.24");
-        assertThat(d.get("costNote").asString()).contains("metered");
+        assertThat(d.get("costNote").asString()).startsWith("metered: 0.12 USD per CU-hour x 2 CU x the expected run time");
         assertThat(server.sqlLong("SELECT count(*) FROM instances")).isEqualTo(instances);
         assertThat(server.sqlLong("SELECT count(*) FROM idempotency_keys")).isEqualTo(keys);
         assertThat(server.sqlLong("SELECT count(*) FROM audit_events")).isEqualTo(audits);

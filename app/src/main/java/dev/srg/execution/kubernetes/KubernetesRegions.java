@@ -72,6 +72,8 @@ public final class KubernetesRegions {
         if (!k8s.isObject()) {
             throw new IllegalArgumentException("must be an object");
         }
+        // every problem of the object at once (unknown fields, the kubeconfig, each bad value), as the rest of the configuration
+        List<String> problems = new ArrayList<>();
         List<String> unknown = new ArrayList<>();
         k8s.propertyNames().forEach(f -> {
             if (!FIELDS.contains(f)) {
@@ -79,31 +81,56 @@ public final class KubernetesRegions {
             }
         });
         if (!unknown.isEmpty()) {
-            throw new IllegalArgumentException("unknown fields " + unknown + "; known: " + FIELDS);
+            problems.add("unknown fields " + unknown + "; known: " + FIELDS);
         }
         KubernetesBackendConfig d = KubernetesBackendConfig.defaults();
-        Optional<Path> kubeconfig = text(k8s, "kubeconfig").map(p -> base == null ? Path.of(p) : base.resolve(p));
+        Optional<Path> kubeconfig = read(problems, () -> text(k8s, "kubeconfig").map(p -> base == null ? Path.of(p) : base.resolve(p)),
+                Optional.empty());
         kubeconfig.ifPresent(p -> {
             if (!Files.isReadable(p)) {
-                throw new IllegalArgumentException("kubeconfig " + p + " cannot be read");
+                problems.add("kubeconfig " + p + " cannot be read");
             }
         });
-        return new KubernetesBackendConfig(kubeconfig, text(k8s, "context"),
-                text(k8s, "namespacePrefix").orElse(d.namespacePrefix()),
-                text(k8s, "defaultImage").orElse(d.defaultImage()),
-                strings(k8s, "images").orElse(d.images()),
-                text(k8s, "imagePattern"),
-                number(k8s, "runAsUser").orElse(d.runAsUser()),
-                k8s.has("networkPolicies") ? bool(k8s, "networkPolicies") : d.networkPolicies(),
-                text(k8s, "dnsNamespace").orElse(d.dnsNamespace()),
-                strings(k8s, "dnsPodLabels").orElse(d.dnsPodLabels()),
-                number(k8s, "pollMillis").orElse(d.pollMillis()),
-                number(k8s, "terminationGraceSeconds").orElse(d.terminationGraceSeconds()),
-                text(k8s, "workerImage"),
-                text(k8s, "workerClasspath").orElse(d.workerClasspath()),
-                number(k8s, "endedPodRetentionSeconds").orElse(d.endedPodRetentionSeconds()),
-                Math.clamp(number(k8s, "dataServicePort").orElse((long) d.dataServicePort()), -1, 65536),
-                number(k8s, "keptLogRetentionDays").orElse(d.keptLogRetentionDays()));
+        KubernetesBackendConfig config = null;
+        try {
+            config = new KubernetesBackendConfig(kubeconfig, read(problems, () -> text(k8s, "context"), Optional.empty()),
+                    read(problems, () -> text(k8s, "namespacePrefix").orElse(d.namespacePrefix()), d.namespacePrefix()),
+                    read(problems, () -> text(k8s, "defaultImage").orElse(d.defaultImage()), d.defaultImage()),
+                    read(problems, () -> strings(k8s, "images").orElse(d.images()), d.images()),
+                    read(problems, () -> text(k8s, "imagePattern"), Optional.empty()),
+                    read(problems, () -> number(k8s, "runAsUser").orElse(d.runAsUser()), d.runAsUser()),
+                    read(problems, () -> k8s.has("networkPolicies") ? bool(k8s, "networkPolicies") : d.networkPolicies(),
+                            d.networkPolicies()),
+                    read(problems, () -> text(k8s, "dnsNamespace").orElse(d.dnsNamespace()), d.dnsNamespace()),
+                    read(problems, () -> strings(k8s, "dnsPodLabels").orElse(d.dnsPodLabels()), d.dnsPodLabels()),
+                    read(problems, () -> number(k8s, "pollMillis").orElse(d.pollMillis()), d.pollMillis()),
+                    read(problems, () -> number(k8s, "terminationGraceSeconds").orElse(d.terminationGraceSeconds()),
+                            d.terminationGraceSeconds()),
+                    read(problems, () -> text(k8s, "workerImage"), Optional.empty()),
+                    read(problems, () -> text(k8s, "workerClasspath").orElse(d.workerClasspath()), d.workerClasspath()),
+                    read(problems, () -> number(k8s, "endedPodRetentionSeconds").orElse(d.endedPodRetentionSeconds()),
+                            d.endedPodRetentionSeconds()),
+                    read(problems, () -> Math.clamp(number(k8s, "dataServicePort").orElse((long) d.dataServicePort()), -1, 65536),
+                            d.dataServicePort()),
+                    read(problems, () -> number(k8s, "keptLogRetentionDays").orElse(d.keptLogRetentionDays()),
+                            d.keptLogRetentionDays()));
+        } catch (IllegalArgumentException e) {
+            problems.add(e.getMessage());
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(String.join("; ", problems));
+        }
+        return config;
+    }
+
+    /** A field read by {@code read}, or {@code fallback} with its problem added (so the other fields are still checked). */
+    private static <T> T read(List<String> problems, java.util.function.Supplier<T> read, T fallback) {
+        try {
+            return read.get();
+        } catch (IllegalArgumentException e) {
+            problems.add(e.getMessage());
+            return fallback;
+        }
     }
 
     /** A factory for the dispatcher: the client is built when the backend is; ended Pods' logs are kept in {@code logDir}. */

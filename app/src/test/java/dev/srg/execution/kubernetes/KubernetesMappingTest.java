@@ -74,7 +74,19 @@ class KubernetesMappingTest {
         assertThatThrownBy(() -> KubernetesRegions.load(bad)).isInstanceOf(IOException.class)
                 .hasMessageContaining("region 'k' has a kubernetes cluster but names no backend")
                 .hasMessageContaining("unknown fields [colour]")
-                .hasMessageContaining("kubeconfig " + dir.resolve("missing") + " cannot be read");
+                .hasMessageContaining("kubeconfig " + dir.resolve("missing") + " cannot be read")
+                // within one region too: its unknown fields, its kubeconfig and its bad values, not only the first
+                .hasMessageContaining("region 'm' kubernetes: unknown fields [colour]")
+                .hasMessageMatching("(?s).*region 'm' kubernetes: unknown fields \\[colour\\]; known: \\[[^\\]]*\\]; "
+                        + "runAsUser must be a uid above 0.*")
+                .hasMessageContaining("region 'n' kubernetes: kubeconfig " + dir.resolve("missing") + " cannot be read; "
+                        + "runAsUser must be a uid above 0: tasks never run as root; pollMillis must be between");
+        Path typed = dir.resolve("typed.json");
+        Files.writeString(typed, """
+                [{"id": "t", "name": "T", "zones": [], "backend": "k8s", "kubernetes": {"pollMillis": "fast", "context": 3,
+                  "networkPolicies": "yes"}}]""");
+        assertThatThrownBy(() -> KubernetesRegions.load(typed)).hasMessageContaining("pollMillis must be a whole number")
+                .hasMessageContaining("context must be a non-empty string").hasMessageContaining("networkPolicies must be true or false");
         Path values = dir.resolve("values.json");
         Files.writeString(values, """
                 [{"id": "n", "name": "N", "zones": [], "backend": "k8s", "kubernetes": {"runAsUser": 0, "pollMillis": 1,
