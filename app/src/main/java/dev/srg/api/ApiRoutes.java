@@ -1,5 +1,6 @@
 package dev.srg.api;
 
+import dev.srg.store.PageRequest;
 import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
 import io.javalin.router.Endpoint;
@@ -45,6 +46,14 @@ final class ApiRoutes {
 
     static Body array(Class<?> type) {
         return new Body.Array(type);
+    }
+
+    /**
+     * A short list the server answers whole, in the shape of every list (API.md: {@code {items,
+     * nextPageToken}}) without a next page: a client that follows the convention reads it as is.
+     */
+    static <T> PageRequest.Page<T> whole(List<T> items) {
+        return new PageRequest.Page<>(items, null);
     }
 
     /**

@@ -8,7 +8,6 @@ import static dev.srg.api.Requests.caller;
 import dev.srg.billing.BudgetManager;
 import dev.srg.billing.ChargebackReport;
 import dev.srg.group.QuotaSchedule;
-import dev.srg.store.PageRequest;
 import dev.srg.task.InstanceManager;
 
 /** Chargeback, budgets, quota schedules and right-sizing advice (SPEC BEY-2..BEY-5). */
@@ -45,7 +44,7 @@ final class BeyondResource {
                     ApiServer.created(ctx, b.id(), b);
                 });
         api.get("/budgets", "billing", "List budgets with what this month spent (OrderAccess)", page(BudgetManager.Summary.class),
-                ctx -> ctx.json(new PageRequest.Page<>(features.budgets().list(caller(ctx)), null)));
+                ctx -> ctx.json(ApiRoutes.whole(features.budgets().list(caller(ctx)))));
         api.get("/budgets/{id}", "billing", "Read a budget and what this month spent (OrderAccess)", one(BudgetManager.Summary.class),
                 ctx -> ctx.json(features.budgets().get(caller(ctx), ctx.pathParam("id"))));
         api.patch("/budgets/{id}", "billing", "Change a budget: raise the amount, other thresholds or channels (OrderAccess)",
@@ -56,12 +55,13 @@ final class BeyondResource {
             ctx.status(204);
         });
         api.get("/budgets/{id}/events", "billing", "The thresholds a budget crossed, each once a month, with their notices",
-                ApiRoutes.array(BudgetManager.Event.class), ctx -> ctx.json(features.budgets().events(caller(ctx), ctx.pathParam("id"))));
+                ApiRoutes.page(BudgetManager.Event.class),
+                ctx -> ctx.json(ApiRoutes.whole(features.budgets().events(caller(ctx), ctx.pathParam("id")))));
         // SPEC BEY-4
         api.get("/workspaces/{id}/advice", "workspaces", "Right-sizing: for each recurring task of a workspace (same name, at least 3 runs),"
                         + " the CU its runs' peak memory and CPU need, and the monthly saving at current prices",
-                ApiRoutes.array(InstanceManager.TaskAdvice.class), ctx -> ctx.json(features.instances().advise(caller(ctx),
-                        ctx.pathParam("id"), ctx.queryParam("name"))),
+                ApiRoutes.page(InstanceManager.TaskAdvice.class), ctx -> ctx.json(ApiRoutes.whole(features.instances().advise(caller(ctx),
+                        ctx.pathParam("id"), ctx.queryParam("name")))),
                 "name");
     }
 }

@@ -56,8 +56,8 @@ final class ResourceGroupResource {
         api.put("/resource-groups/{id}/concurrency", "resource-groups", "Set the scheduling concurrency threshold, 1..200 (re-runs admission)",
                 one(ConcurrencySettings.class), one(ConcurrencySettings.class),
                 ctx -> ctx.json(groups.setConcurrency(caller(ctx), ctx.pathParam("id"), body(ctx, ConcurrencySettings.class))));
-        api.get("/resource-groups/{id}/networks", "resource-groups", "List the VPCs bound to a group", array(GroupNetwork.class),
-                ctx -> ctx.json(groups.networks(caller(ctx), ctx.pathParam("id"))));
+        api.get("/resource-groups/{id}/networks", "resource-groups", "List the VPCs bound to a group", page(GroupNetwork.class),
+                ctx -> ctx.json(ApiRoutes.whole(groups.networks(caller(ctx), ctx.pathParam("id")))));
         api.post("/resource-groups/{id}/networks", "resource-groups", "Bind another VPC", one(BindRequest.class), 201,
                 one(GroupNetwork.class), ctx -> {
                     GroupNetwork n = groups.bind(caller(ctx), ctx.pathParam("id"), body(ctx, BindRequest.class));

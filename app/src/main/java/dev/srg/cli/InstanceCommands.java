@@ -231,10 +231,7 @@ final class InstanceCommands extends ClientCommand {
             String ws = workspace(workspace);
             Map<String, String> query = new LinkedHashMap<>();
             query.put("name", name);
-            JsonNode advice = api().get(path("/workspaces/%s/advice", ws), query);
-            List<JsonNode> items = new java.util.ArrayList<>();
-            advice.forEach(items::add);
-            out().many(items, ADVICE);
+            out().many(elements(api().get(path("/workspaces/%s/advice", ws), query).path("items")), ADVICE);
         }
     }
 

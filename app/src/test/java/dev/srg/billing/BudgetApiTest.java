@@ -114,7 +114,9 @@ class BudgetApiTest {
         server.advanceClock(Duration.ofMinutes(1));
         assertThat(server.sqlLong("SELECT count(*) FROM budget_events WHERE budget_id = '" + budget + "'")).isEqualTo(3);
         assertThat(receiver.at("/budget")).hasSize(3);
-        var events = admin().get("budgets/" + budget + "/events").json();
+        var page = admin().get("budgets/" + budget + "/events").json();
+        assertThat(page.isObject()).as("API.md: a list answers {items, nextPageToken}").isTrue();
+        var events = page.get("items");
         assertThat(events.size()).isEqualTo(3);
         assertThat(events.get(0).get("notices").get(0).get("delivery").asString()).isEqualTo("DELIVERED");
         assertThat(admin().get("audit-events?actor=system&pageSize=1000").text()).contains("budget.threshold").contains(budget);

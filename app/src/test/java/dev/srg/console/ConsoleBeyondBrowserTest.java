@@ -164,7 +164,7 @@ class ConsoleBeyondBrowserTest {
         for (int i = 0; i < 3; i++) {
             last = runAndWait(ws, "sleep 1", 2, "nightly", "SUCCEEDED");
         }
-        var api = admin.get("workspaces/" + ws + "/advice").json();
+        var api = admin.get("workspaces/" + ws + "/advice").json().get("items");
         assertThat(api.size()).as(api.toString()).isEqualTo(1);
         page.navigate(server.url() + "/console/workspaces/" + ws);
         var rows = page.locator("#advice-rows");

@@ -424,7 +424,7 @@ class DataServiceApiTest extends DataServiceTestBase {
         assertThat(v2.json().path("publishedVersion").asInt()).isEqualTo(2);
         Awaitility.await().atMost(Duration.ofSeconds(5)).until(() ->
                 callWithCode(code, path, Map.of()).json().path("data").path(0).path("v").asString("").equals("two"));
-        JsonNode versions = admin.get("dataservice/apis/" + id + "/versions").json();
+        JsonNode versions = admin.get("dataservice/apis/" + id + "/versions").json().get("items");
         assertThat(versions.size()).isEqualTo(2);
         assertThat(versions.get(0).path("definition").path("sql").asString()).isEqualTo("SELECT 'one' AS v");
         var off = admin.post("dataservice/apis/" + id + "/unpublish", null);

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Timeout;
+import tools.jackson.databind.JsonNode;
 
 @Tag("database")
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
@@ -106,7 +107,11 @@ class NetworkApiTest extends ServerTestBase {
         var second = fx.network();
         var bound = admin.post("resource-groups/" + id + "/networks", Map.of("vpcId", second.vpcId(), "vswitchId", second.vswitchId()));
         assertThat(bound.status()).as(bound.toString()).isEqualTo(201);
-        assertThat(admin.get("resource-groups/" + id + "/networks").json()).hasSize(2);
+        // API.md: a list answers {"items": [...], "nextPageToken": ...}
+        var listed = admin.get("resource-groups/" + id + "/networks").json();
+        assertThat(listed.get("items")).hasSize(2);
+        JsonNode token = listed.path("nextPageToken");
+        assertThat(token.isMissingNode() || token.isNull()).as("the whole list: no next page").isTrue();
         var again = admin.post("resource-groups/" + id + "/networks", Map.of("vpcId", second.vpcId(), "vswitchId", second.vswitchId()));
         assertThat(again.status()).isEqualTo(409);
         assertThat(admin.delete("vpcs/" + second.vpcId()).code()).isEqualTo("Vpc.InUse");
@@ -131,7 +136,7 @@ class NetworkApiTest extends ServerTestBase {
         assertThat(refused.status()).isEqualTo(409);
         assertThat(refused.code()).isEqualTo("ResourceGroup.Network.DataServiceBinding");
         assertThat(admin.delete("resource-groups/" + id + "/networks/" + bound.id()).status()).isEqualTo(204);
-        assertThat(admin.get("resource-groups/" + id + "/networks").json()).hasSize(1);
+        assertThat(admin.get("resource-groups/" + id + "/networks").json().get("items")).hasSize(1);
     }
 
     @Test

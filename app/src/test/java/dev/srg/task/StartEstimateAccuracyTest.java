@@ -245,7 +245,7 @@ class StartEstimateAccuracyTest {
         drive(runs);
         var r = admin.get("workspaces/" + ws + "/advice?name=advise-me");
         assertThat(r.status()).as(r.toString()).isEqualTo(200);
-        JsonNode a = r.json().get(0);
+        JsonNode a = r.json().get("items").get(0);
         assertThat(a.get("runs").asInt()).isEqualTo(3);
         assertThat(a.get("currentCu").decimalValue()).isEqualByComparingTo("2");
         assertThat(a.get("advisedCu").decimalValue()).isEqualByComparingTo("0.25");
@@ -253,7 +253,7 @@ class StartEstimateAccuracyTest {
         // simulated clock runs on with real time between the test's steps)
         assertThat(a.get("monthlySaving").decimalValue()).isBetween(new java.math.BigDecimal("0.0105"),
                 new java.math.BigDecimal("0.0110"));
-        var all = admin.get("workspaces/" + ws + "/advice").json();
+        var all = admin.get("workspaces/" + ws + "/advice").json().get("items");
         assertThat(all.valueStream().map(n -> n.get("name").asString())).contains("advise-me");
         assertThat(admin.get("workspaces/ws-none/advice").status()).isEqualTo(404);
         assertThat(fx.user().http().get("workspaces/" + ws + "/advice").status()).isEqualTo(404);
