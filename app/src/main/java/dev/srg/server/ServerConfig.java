@@ -27,12 +27,13 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
                            Prices prices, LifecycleConfig lifecycle, MonitorConfig monitor, boolean consoleSecureCookies,
                            LocalBackendConfig.NetworkEnforcement networkEnforcement, ImageConfig images,
                            dev.srg.cluster.ClusterConfig cluster,
-                           java.util.function.UnaryOperator<LocalBackendConfig> localBackend, Path dataSourceKeyFile) {
+                           java.util.function.UnaryOperator<LocalBackendConfig> localBackend, Path dataSourceKeyFile,
+                           boolean dataSourceKeyReset) {
 
     static final Set<String> KEYS = java.util.stream.Stream.concat(Stream.of("host", "port", "data-dir", "database-url",
             "database-user", "database-password", "regions", "simulated-clock", "provisioning-delay-ms", "prices",
             "convert-seconds", "scale-seconds", "retention-days", "console-secure-cookies", "network-enforcement",
-            "datasource-key-file"),
+            "datasource-key-file", "datasource-key-reset"),
             Stream.of(MonitorConfig.KEYS, ImageConfig.KEYS, dev.srg.cluster.ClusterConfig.KEYS).flatMap(Set::stream)).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     public ServerConfig {
@@ -56,19 +57,19 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
     /** Custom images: quota, size limit, builds per region, archive, base cache (docs/images.md). */
     public ServerConfig withImages(ImageConfig value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, value, cluster, localBackend, dataSourceKeyFile);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, value, cluster, localBackend, dataSourceKeyFile, dataSourceKeyReset);
     }
 
     /** Several servers on one database (docs/cluster.md). */
     public ServerConfig withCluster(dev.srg.cluster.ClusterConfig value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, value, localBackend, dataSourceKeyFile);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, value, localBackend, dataSourceKeyFile, dataSourceKeyReset);
     }
 
     /** {@code --network-enforcement off}: tasks keep the host's network (and say so, SPEC RT-3). */
     public ServerConfig withNetworkEnforcement(LocalBackendConfig.NetworkEnforcement value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, value, images, cluster, localBackend, dataSourceKeyFile);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, value, images, cluster, localBackend, dataSourceKeyFile, dataSourceKeyReset);
     }
 
     /**
@@ -78,43 +79,43 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
      */
     public ServerConfig withLocalBackend(java.util.function.UnaryOperator<LocalBackendConfig> value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, value, dataSourceKeyFile);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, value, dataSourceKeyFile, dataSourceKeyReset);
     }
 
     /** A configuration for tests and embedding: an external database, a free port. */
     public static ServerConfig forDatabase(Path dataDir, String url, String user, String password) {
         return new ServerConfig("127.0.0.1", 0, dataDir, url, user, password, null, false, Duration.ofMillis(200), null, null,
-                MonitorConfig.defaults(), false, null, null, null, null, null);
+                MonitorConfig.defaults(), false, null, null, null, null, null, false);
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile, dataSourceKeyReset);
     }
 
     public ServerConfig withRegionsFile(Path file) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, file,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile, dataSourceKeyReset);
     }
 
     public ServerConfig withSimulatedClock(boolean on) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                on, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile);
+                on, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile, dataSourceKeyReset);
     }
 
     public ServerConfig withPrices(Prices newPrices) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, newPrices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile);
+                simulatedClock, provisioningDelay, newPrices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile, dataSourceKeyReset);
     }
 
     public ServerConfig withLifecycle(LifecycleConfig newLifecycle) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, newLifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile);
+                simulatedClock, provisioningDelay, prices, newLifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile, dataSourceKeyReset);
     }
 
     public ServerConfig withMonitor(java.util.function.UnaryOperator<MonitorConfig> change) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, change.apply(monitor), consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile);
+                simulatedClock, provisioningDelay, prices, lifecycle, change.apply(monitor), consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile, dataSourceKeyReset);
     }
 
     /**
@@ -205,6 +206,15 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
         // SPEC DI-1: the key of data-source passwords and DataService apps' secrets; the servers of a cluster share one
         String keyFile = get.apply("datasource-key-file");
         Path dataSourceKeyFile = keyFile == null || keyFile.isBlank() ? null : Path.of(keyFile).toAbsolutePath().normalize();
+        // a one-time act: left in a file or the environment, a server given the wrong key would take the database's over
+        if (file.getProperty("datasource-key-reset") != null || env.containsKey("SRG_DATASOURCE_KEY_RESET")) {
+            problems.add("datasource-key-reset is given once, on the command line (--datasource-key-reset), not in a config file"
+                    + " or SRG_DATASOURCE_KEY_RESET");
+        }
+        String keyReset = orDefault(flags.get("datasource-key-reset"), "false");
+        if (!keyReset.equals("true") && !keyReset.equals("false")) {
+            problems.add("datasource-key-reset must be true or false, got '" + keyReset + "'");
+        }
         if (Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
             problems.add("data-dir " + dataDir + " exists and is not a directory");
         }
@@ -213,7 +223,7 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
         }
         return new ServerConfig(host, port, dataDir, url, get.apply("database-user"), get.apply("database-password"),
                 regionsFile, clock.equals("true"), Duration.ofMillis(delay), prices, lifecycle, monitor,
-                secureCookies.equals("true"), networkEnforcement, images, cluster, null, dataSourceKeyFile);
+                secureCookies.equals("true"), networkEnforcement, images, cluster, null, dataSourceKeyFile, keyReset.equals("true"));
     }
 
     private static String orDefault(String value, String fallback) {

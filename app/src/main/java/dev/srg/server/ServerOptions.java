@@ -55,6 +55,8 @@ final class ServerOptions {
     Path taskDir;
     @Option(names = "--datasource-key-file", description = "The key of data-source passwords and DataService apps' secrets (default DIR/datasource.key, made at the first start; the servers of a cluster share one; SRG_DATASOURCE_KEY_FILE).")
     String datasourceKeyFile;
+    @Option(names = "--datasource-key-reset", description = "Start although the data-source key is not the one this database's secrets are sealed with (the key is lost): seal with this key from now on; the old secrets stay unreadable until set again. Once, on the command line.")
+    Boolean datasourceKeyReset;
     @Option(names = "--config", description = "A properties file with the same keys as the flags (port=8080, data-dir=...).")
     Path config;
 

@@ -155,6 +155,11 @@ public final class SrgServer implements AutoCloseable {
         // SPEC DI-1: data-source passwords under a key in the data directory (0600), or the operator's (--datasource-key-file)
         SecretBox secretBox = SecretBox.openOrCreate(config.dataSourceKey());
         DataSourceStore dataSourceStore = new DataSourceStore(jdbi, secretBox);
+        // ... the one this database's secrets are sealed with: a cluster's server given a key of its own does not start
+        if (dataSourceStore.checkKey(config.dataSourceKey().toString(), config.dataSourceKeyReset()) == DataSourceStore.KeyCheck.RESET) {
+            LOG.warn("the data-source key {} is now this database's key (--datasource-key-reset): the passwords and app secrets"
+                    + " sealed with the old key cannot be read until they are set again", config.dataSourceKey());
+        }
         // SPEC RT-1: custom images in the data directory (root only), built as IMAGE_BUILD tasks
         Path imagesDir = dataDir.resolve("images");
         InstanceDispatcher dispatcher = new InstanceDispatcher(jdbi, clock, new AdmissionLimitsReader(jdbi, clock),

@@ -99,7 +99,7 @@ final class ClusterFixture implements AutoCloseable {
         Path config = Files.writeString(root.resolve("srg.properties"), "sample-interval-ms=500\nalert-evaluation-interval-ms=500\n");
         List<String> args = new ArrayList<>(List.of("--database-url", db.url(), "--task-dir", tasks.toString(),
                 "--provisioning-delay-ms", "0", "--network-enforcement", "off", "--config", config.toString(), "--cluster-lease-seconds",
-                Integer.toString(leaseSeconds)));
+                Integer.toString(leaseSeconds), "--datasource-key-file", root.resolve("datasource.key").toString()));
         if (db.user() != null) {
             args.addAll(List.of("--database-user", db.user()));
         }

@@ -55,6 +55,26 @@ class ServerConfigTest {
     }
 
     @Test
+    @DisplayName("SPEC DI-1: --datasource-key-reset is given once, on the command line: a config file or SRG_ variable holding it is refused")
+    void dataSourceKeyResetOnTheCommandLineOnly() throws Exception {
+        assertThat(ServerConfig.resolve(Map.of(), Map.of(), null).dataSourceKeyReset()).isFalse();
+        assertThat(ServerConfig.resolve(Map.of("datasource-key-reset", "true"), Map.of(), null).dataSourceKeyReset()).isTrue();
+        assertThat(ServerConfig.resolve(Map.of("datasource-key-reset", "true"), Map.of(), null).withPort(9000).dataSourceKeyReset()).isTrue();
+        assertThatThrownBy(() -> ServerConfig.resolve(Map.of(), Map.of("SRG_DATASOURCE_KEY_RESET", "true"), null))
+                .isInstanceOf(ServerConfig.ConfigException.class).hasMessageContaining("datasource-key-reset is given once, on the command line");
+        Path file = Files.createTempFile("srg-config", ".properties");
+        try {
+            Files.writeString(file, "datasource-key-reset=true\n");
+            assertThatThrownBy(() -> ServerConfig.resolve(Map.of(), Map.of(), file))
+                    .isInstanceOf(ServerConfig.ConfigException.class).hasMessageContaining("datasource-key-reset");
+        } finally {
+            Files.delete(file);
+        }
+        assertThatThrownBy(() -> ServerConfig.resolve(Map.of("datasource-key-reset", "yes"), Map.of(), null))
+                .isInstanceOf(ServerConfig.ConfigException.class).hasMessageContaining("datasource-key-reset must be true or false");
+    }
+
+    @Test
     @DisplayName("a regions file's problems (its JSON, its regions, its Kubernetes clusters) are reported with every other setting's")
     void regionsFileProblemsWithTheOthers() throws Exception {
         Path bad = Files.createTempFile("srg-regions", ".json");

@@ -70,6 +70,8 @@ public final class TestServer implements AutoCloseable {
         try {
             Path dir = TestDatabases.dataDirectory("srg-test");
             Files.writeString(dir.resolve("admin.token"), adminToken + "\n");
+            // the servers of a cluster share one data-source key (a server with a key of its own does not start)
+            Files.copy(dataDir.resolve("datasource.key"), dir.resolve("datasource.key"), java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
             return new TestServer(SrgServer.start(customize.apply(ServerConfig.forDatabase(dir, db.url(), db.user(), db.password())),
                     extensions), extensions, dir, db);
         } catch (IOException e) {
