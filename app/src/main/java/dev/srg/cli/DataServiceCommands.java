@@ -37,9 +37,13 @@ final class DataServiceCommands extends ClientCommand {
                     field("SQL", "sql"), field("PAGING", "paging"), field("TIMEOUT-MS", "timeoutMillis"), field("QPS", "qps"),
                     field("LATEST-VERSION", "latestVersion"), Column.time("UPDATED", "updatedAt")));
     static final View APP = new View(
+            List.of(field("ID", "id"), field("NAME", "name"), field("APP-KEY", "appKey")),
+            List.of(Column.joined("GRANTS", "grantedApiIds"), Column.time("CREATED", "createdAt")));
+    /** A new app: its AppCode and AppSecret are in the answer this once (never again, so not in {@link #APP}). */
+    static final View APP_CREATED = new View(
             List.of(field("ID", "id"), field("NAME", "name"), field("APP-KEY", "appKey"), field("APP-CODE", "appCode"),
                     field("APP-SECRET", "appSecret")),
-            List.of(Column.joined("GRANTS", "grantedApiIds"), Column.time("CREATED", "createdAt")));
+            List.of(Column.time("CREATED", "createdAt")));
     static final View CALL = new View(
             List.of(Column.time("TIME", "calledAt"), field("APP", "appId"), field("VERSION", "version"), field("STATUS", "status"),
                     field("ROWS", "rows"), field("LATENCY-MS", "latencyMillis")),
@@ -202,7 +206,7 @@ final class DataServiceCommands extends ClientCommand {
 
     @Command(name = "app-create", description = "Create an app; its AppCode and AppSecret are shown this once.")
     void appCreate(@Option(names = "--name", required = true) String name) {
-        out().one(api().post(API + "/dataservice/apps", body("name", name)), APP);
+        out().one(api().post(API + "/dataservice/apps", body("name", name)), APP_CREATED);
     }
 
     @Command(name = "apps", description = "List your apps.")

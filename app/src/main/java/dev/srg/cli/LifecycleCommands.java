@@ -20,13 +20,18 @@ final class LifecycleCommands {
                     Column.of("EXPIRES", r -> Column.text(r.path("resourceGroup").path("expiresAt"))),
                     Column.of("ORDER", r -> Column.text(r.path("order").path("id"))),
                     Column.of("ORDER-TYPE", r -> Column.text(r.path("order").path("type"))),
-                    Column.of("AMOUNT", r -> money(r.path("order")))),
+                    Column.of("AMOUNT", r -> orderAmount(r.path("order")))),
             List.of(Column.of("TAKES-EFFECT", r -> Column.text(r.path("resourceGroup").path("transitionEndsAt"))),
                     Column.joined("WARNING", "warnings")));
 
     static String cu(JsonNode g) {
         String now = g.hasNonNull("specCu") ? Column.text(g.get("specCu")) : Column.text(g.path("maxCu"));
         return g.hasNonNull("targetSpecCu") ? now + " -> " + Column.text(g.get("targetSpecCu")) : now;
+    }
+
+    /** What an order charged, in cents as it is paid (exact in -o json): prorated amounts have six decimals. */
+    static String orderAmount(JsonNode order) {
+        return Human.cents(order.path("amount"), order.path("currency").asString(""));
     }
 
     /** An amount with its currency and at least 2 decimals: {@code 200.00 USD}, {@code 0.000008 USD}. */
@@ -132,7 +137,7 @@ final class LifecycleCommands {
                             ? Column.text(o.get("previousSpecCu")) + " -> " + Column.text(o.path("specCu")) : Column.text(o.path("specCu"))),
                     Column.of("CYCLE", o -> o.hasNonNull("billingCycle")
                             ? o.get("billingCycle").path("count").asString() + " " + o.get("billingCycle").path("unit").asString() : null),
-                    Column.of("AMOUNT", LifecycleCommands::money), Column.time("CREATED", "createdAt")),
+                    Column.of("AMOUNT", LifecycleCommands::orderAmount), Column.time("CREATED", "createdAt")),
             List.of(field("MODE", "billingMode"), field("PERIOD-START", "periodStart"), field("PERIOD-END", "periodEnd"),
                     field("STATUS", "status"), field("BY", "createdBy"), field("DETAIL", "detail")));
 

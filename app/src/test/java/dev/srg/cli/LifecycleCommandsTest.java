@@ -54,6 +54,10 @@ class LifecycleCommandsTest extends ServerTestBase {
 
         var orders = ok("order", "list", "--rg", id);
         assertThat(orders.out()).contains("CREATE").contains("SCALE_OUT").contains("RENEW").contains("2 -> 4");
+        // a scale-out's prorated amount has six decimals: the table shows it in cents, as it is paid, the JSON exactly
+        var exact = ok("order", "list", "--rg", id, "--type", "scale_out", "-o", "json").json().get(0).get("amount").decimalValue();
+        assertThat(orders.out()).contains(exact.setScale(2, java.math.RoundingMode.HALF_UP).toPlainString() + " USD");
+        assertThat(orders.out()).doesNotContainPattern("\\d\\.\\d{3,} USD");
         String orderId = ok("order", "list", "--rg", id, "--type", "renew", "-o", "json").json().get(0).get("id").asString();
         assertThat(ok("order", "get", orderId).out()).contains("PERIOD-END").contains("admin");
 

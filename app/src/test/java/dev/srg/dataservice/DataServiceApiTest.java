@@ -673,6 +673,12 @@ class DataServiceApiTest extends DataServiceTestBase {
         assertThat(app.path("appSecret").asString()).isNotBlank();
         // the app by its name, as the other resources are
         assertThat(srg("api", "grant", "cli-app", id).path("grantedApiIds").get(0).asString()).isEqualTo(id);
+        // the AppCode and AppSecret are shown once, by app-create; the list has no columns for what it never has
+        var listed = TestCli.asAdmin(server, "api", "apps");
+        assertThat(listed.out()).as(listed.toString()).contains("cli-app").contains("APP-KEY").doesNotContain("APP-CODE")
+                .doesNotContain("APP-SECRET");
+        var made = TestCli.asAdmin(server, "api", "app-create", "--name", "cli-app-2");
+        assertThat(made.out()).as(made.toString()).contains("APP-CODE").contains("APP-SECRET");
         assertThat(callWhenServed(app.path("appCode").asString(), path, Map.of("id", "3")).status()).isEqualTo(200);
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> srg("api", "calls", id).size() >= 1);
         assertThat(srg("api", "versions", id).get(0).path("version").asInt()).isEqualTo(1);
