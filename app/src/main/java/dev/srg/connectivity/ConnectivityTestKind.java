@@ -47,6 +47,12 @@ public final class ConnectivityTestKind implements TaskKind {
         return NAME;
     }
 
+    /** Not advised on (SPEC BEY-4): a check srg runs at a fixed size, not a task a user sizes. */
+    @Override
+    public boolean rightSized() {
+        return false;
+    }
+
     @Override
     public UsageType usageType() {
         return UsageType.CONNECTIVITY_TEST;

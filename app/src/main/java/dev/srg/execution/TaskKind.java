@@ -29,6 +29,14 @@ public interface TaskKind {
         return WorkShape.TASK;
     }
 
+    /**
+     * Whether right-sizing advises on its recurring tasks (SPEC BEY-4): the work users size and
+     * schedule; not what srg submits for them (an image build, a connectivity test) nor services.
+     */
+    default boolean rightSized() {
+        return shape() == WorkShape.TASK;
+    }
+
     /** The most CU one instance may ask (ADM-3). */
     ComputeUnits maxCu();
 

@@ -48,6 +48,11 @@ public final class TaskKinds {
                 "'" + name + "' is not a kind of task this server runs; kinds: " + names));
     }
 
+    /** The names of the kinds right-sizing advises on (SPEC BEY-4). */
+    public List<String> rightSized() {
+        return byName.values().stream().filter(TaskKind::rightSized).map(TaskKind::name).sorted().toList();
+    }
+
     /** The registered names, in registration order. */
     public List<String> names() {
         return names;

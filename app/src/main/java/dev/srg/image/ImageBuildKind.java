@@ -60,6 +60,12 @@ public final class ImageBuildKind implements TaskKind {
         return NAME;
     }
 
+    /** Not advised on (SPEC BEY-4): a build srg submits for an image, not a task a user schedules. */
+    @Override
+    public boolean rightSized() {
+        return false;
+    }
+
     @Override
     public UsageType usageType() {
         return UsageType.SCHEDULING;

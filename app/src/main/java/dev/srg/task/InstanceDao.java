@@ -191,7 +191,7 @@ final class InstanceDao {
      * SPEC BEY-4: per task name of a workspace (or one name), its last 10 successful runs, newest
      * first, and the run time of all its successful runs since {@code since}.
      */
-    Map<String, List<RightSizing.Run>> recentRuns(String workspaceId, String name) {
+    Map<String, List<RightSizing.Run>> recentRuns(String workspaceId, String name, List<String> types) {
         Map<String, List<RightSizing.Run>> out = new java.util.TreeMap<>();
         h.createQuery("""
                 SELECT name, milli_cu, run_millis, cpu_seconds, peak_memory_bytes FROM (
@@ -200,9 +200,9 @@ final class InstanceDao {
                            row_number() OVER (PARTITION BY name ORDER BY finished_at DESC) AS rn
                       FROM instances
                      WHERE workspace_id = :ws AND status = 'SUCCEEDED' AND name IS NOT NULL AND started_at IS NOT NULL
-                       AND (CAST(:name AS text) IS NULL OR name = :name)) recent
+                       AND type = ANY(:types) AND (CAST(:name AS text) IS NULL OR name = :name)) recent
                  WHERE rn <= 10 ORDER BY name, rn""")
-                .bind("ws", workspaceId).bind("name", name)
+                .bind("ws", workspaceId).bind("name", name).bindArray("types", String.class, types)
                 .map((rs, ctx) -> {
                     long peak = rs.getLong("peak_memory_bytes");
                     Long peakBytes = rs.wasNull() ? null : peak;
@@ -213,14 +213,15 @@ final class InstanceDao {
     }
 
     /** SPEC BEY-4: per task name of a workspace, the run time of its successful runs since {@code since}. */
-    Map<String, Long> runMillisSince(String workspaceId, Instant since) {
+    Map<String, Long> runMillisSince(String workspaceId, Instant since, List<String> types) {
         Map<String, Long> out = new HashMap<>();
         h.createQuery("""
                 SELECT name, coalesce(sum((extract(epoch FROM finished_at - started_at) * 1000)::bigint), 0)
                   FROM instances
                  WHERE workspace_id = :ws AND status = 'SUCCEEDED' AND name IS NOT NULL AND finished_at >= :since
+                   AND type = ANY(:types)
                  GROUP BY name""")
-                .bind("ws", workspaceId).bind("since", since)
+                .bind("ws", workspaceId).bind("since", since).bindArray("types", String.class, types)
                 .map((rs, ctx) -> out.put(rs.getString(1), rs.getLong(2))).list();
         return out;
     }

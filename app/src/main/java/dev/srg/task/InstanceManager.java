@@ -473,7 +473,9 @@ public final class InstanceManager {
         record Data(Map<String, List<RightSizing.Run>> runs, Map<String, Long> pace) {}
         Data data = jdbi.withHandle(h -> {
             InstanceDao dao = new InstanceDao(h, clock);
-            return new Data(dao.recentRuns(ws.id(), name), dao.runMillisSince(ws.id(), since));
+            // the tasks users size: not image builds, connectivity tests or services
+            List<String> types = kinds.rightSized();
+            return new Data(dao.recentRuns(ws.id(), name, types), dao.runMillisSince(ws.id(), since, types));
         });
         List<TaskAdvice> out = new ArrayList<>();
         data.runs().forEach((task, runs) -> {
