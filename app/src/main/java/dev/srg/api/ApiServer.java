@@ -43,6 +43,8 @@ public final class ApiServer implements AutoCloseable {
     static final String RESOURCE_ID = "srg.resourceId";
     static final String DRY_RUN = "srg.dryRun";
     private static final String AUDITED = "srg.audited";
+    /** The simulated clock's time on every API answer of a server that runs on one (its ISO instant). */
+    public static final String SERVER_CLOCK = "Srg-Clock";
     static final long MAX_BODY_BYTES = 1024 * 1024;
     private static final Set<String> CHANGES = Set.of("POST", "PUT", "PATCH", "DELETE");
     /** The submission's route: what {@link SubmitTrace} keeps. */
@@ -117,6 +119,11 @@ public final class ApiServer implements AutoCloseable {
                 }
             });
             cfg.routes.before("/api/*", Requests::checkParameters);
+            dev.srg.time.ClockControl simulated = features.lifecycle().clock();
+            if (simulated != null) {
+                // the simulated time on every answer: the CLI reckons ages ("in 3d", "5m ago") from it, not from its own clock
+                cfg.routes.before("/api/*", ctx -> ctx.header(SERVER_CLOCK, simulated.now().toString()));
+            }
             if (monitoring != null) {
                 MonitorResource.registerMetrics(cfg.routes, monitoring, features.access());
                 cfg.requestLogger.http((ctx, millis) -> {

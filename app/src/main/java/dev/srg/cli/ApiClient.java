@@ -41,6 +41,7 @@ public final class ApiClient {
 
     /** The name-resolving client's own lookups go through the same transport. */
     private ApiClient(String baseUrl, String token, boolean resolveNames, Transport http) {
+        Human.serverClock(null);   // a new server: on real time until an answer says otherwise
         this.baseUrl = baseUrl;
         this.http = http;
         this.token = token;
@@ -57,8 +58,11 @@ public final class ApiClient {
         Response send(String method, String url, String token, String json, boolean stream) throws IOException, InterruptedException;
     }
 
-    /** An answer: its status and its body, to read and close. */
-    public record Response(int status, InputStream body) {}
+    /**
+     * An answer: its status and its body, to read and close; {@code clock}: the simulated time it
+     * carried ({@code Srg-Clock}), or null.
+     */
+    public record Response(int status, InputStream body, String clock) {}
 
     /** The JDK's HttpClient: a pool of kept connections, worth its start-up cost only to a long-lived caller. */
     static final class JdkTransport implements Transport {
@@ -98,7 +102,7 @@ public final class ApiClient {
                 b.method(method, HttpRequest.BodyPublishers.noBody());
             }
             HttpResponse<InputStream> r = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
-            return new Response(r.statusCode(), r.body());
+            return new Response(r.statusCode(), r.body(), r.headers().firstValue("Srg-Clock").orElse(null));
         }
     }
 
@@ -193,7 +197,11 @@ public final class ApiClient {
 
     private Response exchange(String method, String path, String json, boolean stream) {
         try {
-            return http.send(method, baseUrl + path, token, json, stream);
+            Response r = http.send(method, baseUrl + path, token, json, stream);
+            if (r.clock() != null) {
+                Human.serverClock(r.clock());
+            }
+            return r;
         } catch (IOException e) {
             throw unreachable(e);
         } catch (InterruptedException e) {

@@ -3,7 +3,6 @@ package dev.srg.cli;
 import static dev.srg.cli.Column.field;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,7 +54,7 @@ final class AuditCommands extends ClientCommand {
             throw new ParameterException(spec.commandLine().getSubcommands().get("list"), "--since and --from are mutually exclusive");
         }
         Map<String, String> query = new LinkedHashMap<>();
-        query.put("from", since != null ? Instant.now().minus(since).truncatedTo(ChronoUnit.SECONDS).toString() : from);
+        query.put("from", since != null ? Human.now().minus(since).truncatedTo(ChronoUnit.SECONDS).toString() : from);
         query.put("to", to);
         query.put("actor", actor);
         printList(API + "/audit-events", query, page, EVENT);

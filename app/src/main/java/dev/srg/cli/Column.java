@@ -1,6 +1,5 @@
 package dev.srg.cli;
 
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -28,9 +27,9 @@ record Column(String header, Function<JsonNode, String> value, Function<JsonNode
 
     /** A timestamp field: its age in lists ({@code 5m ago}), the time and its age on one resource. */
     static Column time(String header, String name) {
-        return new Column(header, n -> Human.age(text(n.path(name)), Instant.now()), n -> {
+        return new Column(header, n -> Human.age(text(n.path(name)), Human.now()), n -> {
             String t = text(n.path(name));
-            String age = Human.age(t, Instant.now());
+            String age = Human.age(t, Human.now());
             return t == null ? null : age == null || age.equals(t) ? t : t + " (" + age + ")";
         });
     }

@@ -112,6 +112,7 @@ final class Http1 implements ApiClient.Transport {
                 long length = -1;
                 boolean chunked = false;
                 boolean close = false;
+                String clock = null;
                 for (String header = line(in); !header.isEmpty(); header = line(in)) {
                     int colon = header.indexOf(':');
                     String name = colon < 0 ? header : header.substring(0, colon).strip().toLowerCase(Locale.ROOT);
@@ -122,6 +123,8 @@ final class Http1 implements ApiClient.Transport {
                         chunked = value.toLowerCase(Locale.ROOT).endsWith("chunked");
                     } else if (name.equals("connection")) {
                         close = value.toLowerCase(Locale.ROOT).contains("close");
+                    } else if (name.equals("srg-clock")) {
+                        clock = value;
                     }
                 }
                 if (status >= 200) {
@@ -131,10 +134,10 @@ final class Http1 implements ApiClient.Transport {
                     boolean empty = method.equals("HEAD") || status == 204 || status == 304;
                     Body body = empty ? new Sized(in, 0) : chunked ? new Chunked(in) : length >= 0 ? new Sized(in, length) : null;
                     if (body == null) {
-                        return new ApiClient.Response(status, new Closing(in, socket));   // the body ends with the connection
+                        return new ApiClient.Response(status, new Closing(in, socket), clock);   // the body ends with the connection
                     }
                     return new ApiClient.Response(status, idle == null || close ? new Closing(body, socket)
-                            : new Returning(body, socket, in, key));
+                            : new Returning(body, socket, in, key), clock);
                 }
             } while (true);
         } catch (IOException | RuntimeException e) {

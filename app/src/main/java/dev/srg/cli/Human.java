@@ -64,6 +64,23 @@ final class Human {
         return n + " " + units[u];
     }
 
+    /** How far the server's simulated clock is ahead of this machine's (zero for a server on real time). */
+    private static volatile Duration serverAhead = Duration.ZERO;
+
+    /** The time an answer carried ({@code Srg-Clock}: the server runs on a simulated clock). */
+    static void serverClock(String iso) {
+        try {
+            serverAhead = iso == null ? Duration.ZERO : Duration.between(Instant.now(), Instant.parse(iso));
+        } catch (DateTimeParseException e) {
+            serverAhead = Duration.ZERO;   // not a time: ages on this machine's clock
+        }
+    }
+
+    /** Now as the server reckons it: ages and "--since" are the server's, simulated clock included. */
+    static Instant now() {
+        return Instant.now().plus(serverAhead);
+    }
+
     /** The age of an ISO-8601 instant ({@code 5m ago}, {@code in 3d}); the text itself when it is no instant; null for null. */
     static String age(String iso, Instant now) {
         if (iso == null) {
