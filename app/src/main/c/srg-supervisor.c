@@ -548,9 +548,9 @@ static int make_target(const char *path, int is_dir) {
  * the note's parts, said again with what failed and why when something did.
  */
 static void make_private(int present, const char *size, char **keep, int nkeep, char **tmp_part, char **proc_part) {
-    int keep_fd[16], nfd = 0;
-    const char *keep_path[16];
-    for (int i = 0; i < nkeep && nfd < 16; i++) {
+    int keep_fd[64], nfd = 0;
+    const char *keep_path[64];
+    for (int i = 0; i < nkeep && nfd < 64; i++) {
         if (keep[i][0] != '/') continue;
         for (int d = 0; d < NPRIVATE; d++) {
             if (!(present & (1 << d)) || !under(keep[i], private_dirs[d])) continue;
@@ -704,11 +704,14 @@ static void exec_task(const char *dir, char **argv, char **task_env, int out_wri
             if (mount(image, rootfs, NULL, MS_BIND, NULL) != 0) child_failed(dir, "could not bind the image %s: %s\n", image);
         }
         if (want_private) {
-            int nkeep = 0;
-            char **keep = nul_list(format("%s/keep", dir), 1, &nkeep);
-            if (!keep) keep = calloc(2, sizeof *keep);
+            /* the instance directory first, then what the server listed (srg's own command's paths) */
+            int nlisted = 0;
+            char **listed = nul_list(format("%s/keep", dir), 0, &nlisted);
+            char **keep = calloc(nlisted + 2, sizeof *keep);
             if (!keep) _exit(70);
+            int nkeep = 0;
             keep[nkeep++] = (char *)dir;
+            for (int i = 0; i < nlisted; i++) keep[nkeep++] = listed[i];
             make_private(present, var("PRIVATE_SIZE"), keep, nkeep, &tmp_part, &proc_part);
             /* the working directory as the task sees it (its instance directory may have been bound back) */
             char *home = format("%s/home", dir);

@@ -129,6 +129,7 @@ class PrivateDirectoriesTest {
         backend.launch(shell(id, """
                 find /tmp /var/tmp /dev/shm -mindepth 1 -maxdepth 1 | sed 's/^/entry: /'
                 stat -c 'mode %a %U' /tmp /var/tmp /dev/shm
+                findmnt -n -o FSTYPE,OPTIONS --target /tmp | sed 's/^/mount: /'
                 echo "home=$(pwd)"
                 """));
         ExitStatus exit = exits.await(id);
@@ -139,6 +140,7 @@ class PrivateDirectoriesTest {
         String top = "/" + fixture.baseDirectory.getName(0) + "/" + fixture.baseDirectory.getName(1);
         assertThat(log.lines().filter(l -> l.startsWith("entry: ")).toList()).containsExactly("entry: " + top);
         assertThat(log).doesNotContain("host-").contains("home=" + fixture.home(id));
+        assertThat(log).containsPattern("mount: tmpfs +rw,nosuid,nodev,.*size=4194304k");
         assertThat(log.lines().filter(l -> l.startsWith("mode ")).toList()).containsExactly("mode 1777 root", "mode 1777 root", "mode 1777 root");
     }
 
