@@ -180,6 +180,21 @@ class PrivateDirectoriesTest {
                 + " (they need root and a uid of the task's own)");
     }
 
+    @Test
+    void theBashSupervisorSaysItMakesNoneOfIt() throws Exception {
+        assumeThat(ProcFs.currentUid()).as("per-task uids need root").isZero();
+        LocalExecutionBackend backend = fixture.backendWithProperty(LocalExecutionBackend.SUPERVISOR_PROPERTY, "script", exits);
+        String id = newId();
+
+        backend.launch(shell(id, "echo ran\n"));
+        ExitStatus exit = exits.await(id);
+
+        assertThat(exit.reason()).isEqualTo(FailureReason.NONE);
+        assertThat(exit.limitsNote()).contains("own uid " + fixture.identity(id).uid()
+                + " and gid " + fixture.identity(id).gid() + "; no private /tmp, /var/tmp, /dev/shm, no /proc hidepid,"
+                + " no IPC namespace of its own (the bash supervisor does not make them; the compiled one does)");
+    }
+
     /** The host's tmpfs and proc mounts (other mounts come and go with other servers' task networks). */
     private static List<String> tmpfsAndProcMounts() throws IOException {
         return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
