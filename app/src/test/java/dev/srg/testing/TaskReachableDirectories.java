@@ -17,6 +17,27 @@ public final class TaskReachableDirectories {
 
     private TaskReachableDirectories() {}
 
+    /**
+     * A new, empty log file every task may append to (mode 0666), alone in a directory of its own
+     * ({@link #remove} it with its directory): a test's record of what its tasks did.
+     */
+    public static Path sideEffectsLog(String prefix) throws IOException {
+        Path log = create(prefix).resolve("side-effects.log");
+        Files.createFile(log);
+        Files.setPosixFilePermissions(log, PosixFilePermissions.fromString("rw-rw-rw-"));
+        return log;
+    }
+
+    /** Removes a file made by {@link #sideEffectsLog} and its directory, or a directory made by {@link #create} and what it holds. */
+    public static void remove(Path path) {
+        Path dir = Files.isDirectory(path) ? path : path.getParent();
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // already gone
+        }
+    }
+
     /** A new, empty directory; the test removes it. */
     public static Path create(String prefix) throws IOException {
         if (!"root".equals(System.getProperty("user.name"))) {
