@@ -22,7 +22,9 @@ public final class TaskReachableDirectories {
      * ({@link #remove} it with its directory): a test's record of what its tasks did.
      */
     public static Path sideEffectsLog(String prefix) throws IOException {
-        Path log = create(prefix).resolve("side-effects.log");
+        Path dir = create(prefix);
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
+        Path log = dir.resolve("side-effects.log");
         Files.createFile(log);
         Files.setPosixFilePermissions(log, PosixFilePermissions.fromString("rw-rw-rw-"));
         return log;
@@ -38,7 +40,7 @@ public final class TaskReachableDirectories {
         }
     }
 
-    /** A new, empty directory; the test removes it. */
+    /** A new, empty directory (0700: the test opens it as it needs); the test removes it. */
     public static Path create(String prefix) throws IOException {
         if (!"root".equals(System.getProperty("user.name"))) {
             return Files.createTempDirectory(prefix);
