@@ -65,6 +65,9 @@ class PrivateDirectoriesTest {
                 echo "pid=$!"
                 test -r /proc/$!/cmdline && echo SEES-OWN-CHILD
                 test -r /proc/self/status && echo SEES-SELF
+                python3 -c 'import os; print("cpus", os.cpu_count())'
+                grep -c '^processor' /proc/cpuinfo | sed 's/^/cpuinfo=/'
+                grep -q '^MemTotal:' /proc/meminfo && echo MEMINFO
                 ps -e -o pid=,args= | grep -c "[s]leep $SLEEP_TOKEN" | sed 's/^/ps-own=/'
                 wait
                 """, 1000, Duration.ofMinutes(2), Map.of("MARK", mark, "SLEEP_TOKEN", Integer.toString(sleepToken))));
@@ -76,6 +79,9 @@ class PrivateDirectoriesTest {
         long supervisorOfA = fixture.awaitStarted(a);
         assertThat(logOfA).contains("wrote /tmp", "wrote /var/tmp", "wrote /dev/shm", "SEES-OWN-CHILD", "SEES-SELF", "ps-own=1",
                 "ipc: Shared memory id:");
+        // what a task needs of /proc still works
+        int cpus = Runtime.getRuntime().availableProcessors();
+        assertThat(logOfA).contains("cpus " + cpus, "cpuinfo=" + cpus, "MEMINFO");
         // not on the host, where every other task would have seen them
         for (String dir : SHARED) {
             assertThat(Path.of(dir, mark)).as(dir).doesNotExist();
