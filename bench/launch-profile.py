@@ -74,7 +74,12 @@ for e in events:
     rows.append(dict(clone=spawned[pid], jsh=jsh, sup_exec=first(of(pid, 'sys_enter_execve', jsh or 0.0)), sup=t,
                      once=once, bound=bound if bound is not None and net is not None and bound <= net else None,
                      net=net, nft=nft[0] if nft else None, route=route[0] if route else None, fork=forks[0][0],
-                     release=release, joined=first(of(task, 'sys_enter_setns')), bash=first(of(task, 'sys_exit_execve', comm='bash'))))
+                     release=release, joined=first(of(task, 'sys_enter_setns')), bash=first(of(task, 'sys_exit_execve', comm='bash')),
+                     # the task's own mounts (thirteenth round, iso16): its mount namespace made private, the
+                     # network's hosts and resolver, and (a task of its own uid) the private /tmp's tmpfs, its
+                     # binds and /proc with hidepid; the first and the last before its exec
+                     mount_first=first(of(task, 'sys_enter_mount')),
+                     mount_last=([x[0] for x in of(task, 'sys_enter_mount') if x[0] <= (first(of(task, 'sys_exit_execve', comm='bash')) or 1e18)] or [None])[-1]))
 n = min(len(rows), len(instances))
 for row, inst in zip(rows, instances):
     row['queued'], row['started'] = float(inst[1]), float(inst[2])
@@ -136,6 +141,9 @@ steps = [('server: queued_at (the INSERT, in the transaction; with its audit row
          ('  of which: veth pair, addresses, routes, host side (none of these with a pooled namespace), policy rules → fork of the task', 'route', 'fork'),
          ('task: joins its 4 cgroups (v1) → setns', 'fork', 'joined'),
          ('task: setns, mount namespace, uid → bash exec done', 'joined', 'bash'),
+         ('  of which: setns → its first mount (the mount namespace made)', 'joined', 'mount_first'),
+         ('  of which: its mounts, first to last (private propagation, hosts, resolver; since iso16 the private /tmp tmpfs, its binds, /proc)', 'mount_first', 'mount_last'),
+         ('  of which: its last mount → bash exec done (uid, exec)', 'mount_last', 'bash'),
          ('server total: queued_at → bash exec', 'queued', 'bash')]
 held = sum(1 for r in rows[:n] if r.get('held'))
 print(f"{n} tasks" + (f" ({held} with a supervisor held ahead: the rows up to its fork and from it to the link are not theirs)" if held else ""))

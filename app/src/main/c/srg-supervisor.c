@@ -482,12 +482,158 @@ static void child_failed(const char *dir, const char *fmt, const char *arg) {
 }
 
 /*
+ * What a task of its own uid gets of its own beside its uid (README "Isolation between tasks"): a
+ * private /tmp, /var/tmp, /dev/shm and /run/lock (those that are directories here), one tmpfs
+ * bound on each (its own directory of it: one size cap for all four, its pages charged to the
+ * writer's memory cgroup), /proc mounted afresh with hidepid=invisible (a process of another uid,
+ * the supervisor's, the server's, is not there) and an IPC namespace of its own (SysV shared
+ * memory, semaphores, message queues and POSIX message queues). All of it lives in the task's
+ * mount and IPC namespaces only: it goes with the task's last process, nothing to clean up on the
+ * host. Mounted by the task's process as root, before it takes its uid.
+ */
+static const char *const private_dirs[] = {"/tmp", "/var/tmp", "/dev/shm", "/run/lock"};
+#define NPRIVATE 4
+
+/* Which of private_dirs are directories here (bit i for private_dirs[i]). */
+static int private_present(void) {
+    int present = 0;
+    struct stat st;
+    for (int i = 0; i < NPRIVATE; i++)
+        if (stat(private_dirs[i], &st) == 0 && S_ISDIR(st.st_mode)) present |= 1 << i;
+    return present;
+}
+
+static char *private_list(int present) {
+    char *list = xstrdup("");
+    for (int i = 0; i < NPRIVATE; i++)
+        if (present & (1 << i)) list = format("%s%s%s", list, *list ? ", " : "", private_dirs[i]);
+    return list;
+}
+
+/* The note's three parts as they are when everything is made. */
+static char *private_note(int present, const char *size) {
+    return format("private %s (one tmpfs of at most %s bytes, the task's memory limit); /proc hidepid=invisible; "
+                  "own IPC namespace", private_list(present), size);
+}
+
+/* keep: a path the task needs (its instance directory, a file its command names) that lies under
+ * one of the private directories; bound back at the same place over the new tmpfs. */
+static int under(const char *path, const char *dir) {
+    size_t n = strlen(dir);
+    return strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+/* mkdir -p of path's parents (root's, 0755) inside the new tmpfs, then the leaf as a directory or
+ * an empty file (a bind mount's target must be of the source's type). */
+static int make_target(const char *path, int is_dir) {
+    char *p = xstrdup(path);
+    for (char *c = p + 1; *c; c++) {
+        if (*c != '/') continue;
+        *c = 0;
+        if (mkdir(p, 0755) == 0) chmod(p, 0755); /* the umask's 077 off; never an existing one (the private /tmp itself) */
+        else if (errno != EEXIST) return -1;
+        *c = '/';
+    }
+    if (is_dir) return mkdir(p, 0755) == 0 || errno == EEXIST ? 0 : -1;
+    int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return -1;
+    close(fd);
+    return 0;
+}
+
+/*
+ * In the task's new mount namespace (private propagation): the tmpfs, staged on the first private
+ * directory, a directory of it bound on each one (the staging one last, over its own root, which
+ * the task then never reaches), the kept paths bound back, /proc. *tmp_part and *proc_part are
+ * the note's parts, said again with what failed and why when something did.
+ */
+static void make_private(int present, const char *size, char **keep, int nkeep, char **tmp_part, char **proc_part) {
+    int keep_fd[64], nfd = 0;
+    const char *keep_path[64];
+    for (int i = 0; i < nkeep && nfd < 64; i++) {
+        if (keep[i][0] != '/') continue;
+        for (int d = 0; d < NPRIVATE; d++) {
+            if (!(present & (1 << d)) || !under(keep[i], private_dirs[d])) continue;
+            int fd = open(keep[i], O_PATH | O_CLOEXEC);
+            if (fd >= 0) { keep_fd[nfd] = fd; keep_path[nfd++] = keep[i]; }
+            break;
+        }
+    }
+    int stage = -1;
+    for (int d = 0; d < NPRIVATE && stage < 0; d++)
+        if (present & (1 << d)) stage = d;
+    const char *why = NULL;
+    char *opts = format("mode=0755,size=%s", size);
+    if (stage >= 0 && mount("tmpfs", private_dirs[stage], "tmpfs", MS_NOSUID | MS_NODEV, opts) != 0) why = "the tmpfs";
+    for (int d = 0; d < NPRIVATE && stage >= 0 && !why; d++) {
+        if (!(present & (1 << d))) continue;
+        char *own = format("%s/%d", private_dirs[stage], d);
+        if (mkdir(own, 01777) != 0 || chmod(own, 01777) != 0) why = "a directory of the tmpfs";
+    }
+    for (int k = 1; stage >= 0 && !why && k <= NPRIVATE; k++) {
+        int d = (stage + k) % NPRIVATE; /* the staging one last */
+        if (!(present & (1 << d))) continue;
+        char *own = format("%s/%d", private_dirs[stage], d);
+        if (mount(own, private_dirs[d], NULL, MS_BIND, NULL) != 0) why = private_dirs[d];
+    }
+    for (int i = 0; i < nfd && !why; i++) {
+        struct stat st;
+        char *source = format("/proc/self/fd/%d", keep_fd[i]);
+        if (fstat(keep_fd[i], &st) != 0 || make_target(keep_path[i], S_ISDIR(st.st_mode)) != 0
+            || mount(source, keep_path[i], NULL, MS_BIND | MS_REC, NULL) != 0)
+            why = keep_path[i];
+    }
+    for (int i = 0; i < nfd; i++) close(keep_fd[i]);
+    if (why) *tmp_part = format("no private %s (the mount of %s failed: %s)", private_list(present), why, strerror(errno));
+    else if (stage < 0) *tmp_part = xstrdup("no private /tmp (no such directory here)");
+    /* hidepid applies to one procfs instance only since Linux 5.8, which also brought "invisible":
+     * on an older kernel hidepid=2 would change the host's /proc for everyone, so it is not tried */
+    if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=invisible") != 0)
+        *proc_part = format("/proc not restricted (hidepid=invisible refused: %s%s)", strerror(errno),
+                            errno == EINVAL ? "; a kernel before Linux 5.8 has no per-mount hidepid" : "");
+}
+
+/*
+ * srg-supervisor --private-probe SIZE: what a task would get here, tried for real in a child of
+ * new namespaces (gone with it), as the limits note says it; the server logs it at start.
+ */
+static int private_probe(const char *size) {
+    pid_t child = fork();
+    if (child == 0) {
+        int present = private_present();
+        char *tmp_part = NULL, *proc_part = NULL, *ipc_part = NULL;
+        if (unshare(CLONE_NEWIPC) != 0) ipc_part = format("no IPC namespace of its own (%s)", strerror(errno));
+        if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
+            tmp_part = format("no private %s (no mount namespace: %s)", private_list(present), strerror(errno));
+            proc_part = xstrdup("/proc not restricted (no mount namespace)");
+        } else {
+            make_private(present, size, NULL, 0, &tmp_part, &proc_part);
+        }
+        char *note = private_note(present, size), *semi = strchr(note, ';');
+        *semi = 0;
+        printf("%s; %s; %s\n", tmp_part ? tmp_part : note, proc_part ? proc_part : "/proc hidepid=invisible",
+               ipc_part ? ipc_part : "own IPC namespace");
+        fflush(stdout);
+        _exit(0);
+    }
+    int status;
+    if (child < 0) return 70;
+    while (waitpid(child, &status, 0) < 0)
+        if (errno != EINTR) return 70;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 70;
+}
+
+/* The note's parts of a task in an image: bubblewrap's (its own root, /proc of its pid namespace). */
+static const char *IMAGE_PRIVATE_NOTE = "private /tmp and /dev/shm (bubblewrap's tmpfs; /var/tmp the image's, read-only); "
+                                        "/proc of its own pid namespace; own IPC namespace";
+
+/*
  * The task's process, as supervisor.sh's subshell and its exec chain: a process group of its own,
  * its cgroups, its home, RLIMIT_NPROC, its output; then what nsenter, unshare, netns.sh enter,
  * the image's bind mount, env -i and setpriv did there, each without an exec of its own.
  */
 static void exec_task(const char *dir, char **argv, char **task_env, int out_write, const char *ns, int enter_net,
-                      const char *image, int switch_uid) {
+                      const char *image, int switch_uid, int private_fs) {
     sigset_t none;
     sigemptyset(&none);
     signal(SIGPIPE, SIG_DFL);
@@ -524,7 +670,12 @@ static void exec_task(const char *dir, char **argv, char **task_env, int out_wri
     if (null < 0 || dup2(null, 0) < 0 || dup2(out_write, 1) < 0 || dup2(out_write, 2) < 0) _exit(126);
     if (null > 2) close(null);
     if (out_write > 2) close(out_write);
-    if (enter_net || *image) {
+    /* the task's own /tmp and the rest (make_private), not for a task in an image: bubblewrap does it */
+    int want_private = private_fs && !*image;
+    int present = want_private ? private_present() : 0;
+    char *tmp_part = NULL, *proc_part = NULL, *ipc_part = NULL;
+    if (want_private && unshare(CLONE_NEWIPC) != 0) ipc_part = format("no IPC namespace of its own (%s)", strerror(errno));
+    if (enter_net || *image || want_private) {
         /* a mount namespace of its own, nothing propagating back to the host */
         if (enter_net) {
             char *path = format("/run/netns/%s", ns);
@@ -532,8 +683,14 @@ static void exec_task(const char *dir, char **argv, char **task_env, int out_wri
             if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) child_failed(dir, "could not enter the task's network %s: %s\n", ns);
             close(fd);
         }
-        if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
-            child_failed(dir, "could not make the task's mount namespace%s: %s\n", "");
+        int made = unshare(CLONE_NEWNS) == 0 && mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0;
+        if (!made && (enter_net || *image)) child_failed(dir, "could not make the task's mount namespace%s: %s\n", "");
+        if (!made) {
+            /* only the private directories wanted it: said in the limits note, the task runs */
+            tmp_part = format("no private %s (no mount namespace: %s)", private_list(present), strerror(errno));
+            proc_part = xstrdup("/proc not restricted (no mount namespace)");
+            want_private = 0;
+        }
         if (enter_net) {
             /* netns.sh enter: the task's hosts and resolver over the host's */
             char *hosts = format("%s/net/hosts", dir), *resolv = format("%s/net/resolv.conf", dir);
@@ -546,6 +703,30 @@ static void exec_task(const char *dir, char **argv, char **task_env, int out_wri
             char *rootfs = format("%s/rootfs", dir);
             if (mount(image, rootfs, NULL, MS_BIND, NULL) != 0) child_failed(dir, "could not bind the image %s: %s\n", image);
         }
+        if (want_private) {
+            /* the instance directory first, then what the server listed (srg's own command's paths) */
+            int nlisted = 0;
+            char **listed = nul_list(format("%s/keep", dir), 0, &nlisted);
+            char **keep = calloc(nlisted + 2, sizeof *keep);
+            if (!keep) _exit(70);
+            int nkeep = 0;
+            keep[nkeep++] = (char *)dir;
+            for (int i = 0; i < nlisted; i++) keep[nkeep++] = listed[i];
+            make_private(present, var("PRIVATE_SIZE"), keep, nkeep, &tmp_part, &proc_part);
+            /* the working directory as the task sees it (its instance directory may have been bound back) */
+            char *home = format("%s/home", dir);
+            if (chdir(home) != 0) {}
+        }
+    }
+    if (tmp_part || proc_part || ipc_part) {
+        /* what of it failed, for the limits note (root's file: written before the uid is taken) */
+        char *note = private_note(present, var("PRIVATE_SIZE"));
+        char *dflt_tmp = xstrdup(note), *semi = strchr(dflt_tmp, ';');
+        *semi = 0;
+        char *text = format("%s; %s; %s\n", tmp_part ? tmp_part : dflt_tmp, proc_part ? proc_part : "/proc hidepid=invisible",
+                            ipc_part ? ipc_part : "own IPC namespace");
+        char *path = format("%s/private_failed", dir);
+        write_file(path, text, O_CREAT | O_TRUNC);
     }
     if (switch_uid) {
         /* setpriv --reuid --regid --clear-groups --no-new-privs */
@@ -583,8 +764,9 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (argc == 4 && strcmp(argv[1], "--launcher") == 0) return launcher(argc, argv);
+    if (argc == 3 && strcmp(argv[1], "--private-probe") == 0) return private_probe(argv[2]);
     if (argc != 2) {
-        fprintf(stderr, "usage: srg-supervisor <instance-dir> | --launcher <base-dir> <padding>\n");
+        fprintf(stderr, "usage: srg-supervisor <instance-dir> | --launcher <base-dir> <padding> | --private-probe <bytes>\n");
         return 64;
     }
     return supervise(argv[1], -1);
@@ -1281,7 +1463,7 @@ static int supervise(const char *dir, int release) {
             fcntl(out_read, F_SETFL, O_NONBLOCK);
             /* job control: the task gets a process group of its own, killed as a group */
             task = fork();
-            if (task == 0) exec_task(dir, chain, task_env, pipefd[1], ns, has_net, image, *uid && !builder);
+            if (task == 0) exec_task(dir, chain, task_env, pipefd[1], ns, has_net, image, *uid && !builder, *var("PRIVATE_SIZE") != 0);
             if (task < 0) {
                 write_file("launch_failed", "cannot fork the task\n", O_CREAT | O_TRUNC);
                 task = 0;
@@ -1399,7 +1581,11 @@ static int supervise(const char *dir, int release) {
     } else {
         reason = "NONE";
     }
-    char *note = format("%s; %s; %s; %s", limits_note, pids_note, var("ISOLATION_NOTE"), output_note);
+    /* what the task had of its own beyond its uid: the private directories, /proc, IPC (make_private) */
+    char *private_text = *var("PRIVATE_SIZE") == 0 ? NULL : *var("IMAGE_ROOT") ? xstrdup(IMAGE_PRIVATE_NOTE) : first_line("private_failed");
+    if (*var("PRIVATE_SIZE") && !*var("IMAGE_ROOT") && !private_text) private_text = private_note(private_present(), var("PRIVATE_SIZE"));
+    char *isolation = private_text ? format("%s; %s", var("ISOLATION_NOTE"), private_text) : xstrdup(var("ISOLATION_NOTE"));
+    char *note = format("%s; %s; %s; %s", limits_note, pids_note, isolation, output_note);
     for (char *c = note; *c; c++) if (*c == '\n') *c = ' ';
     char rc_text[16] = "";
     if (task_rc >= 0) snprintf(rc_text, sizeof rc_text, "%d", task_rc);

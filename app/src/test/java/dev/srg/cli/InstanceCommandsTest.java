@@ -306,7 +306,7 @@ class InstanceCommandsTest {
     @Test
     void getFollowShowsASyncsProgressBarUntilItEnds() throws Exception {
         // SPEC DI-5: a sync's progress in srg instance get --follow (CSV to CSV: no database needed)
-        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("srg-cli-csv-");
+        java.nio.file.Path dir = dev.srg.testing.TaskReachableDirectories.create("srg-cli-csv-");
         try {
             java.nio.file.Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
             java.nio.file.Path in = dir.resolve("in.csv");

@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -90,9 +89,8 @@ final class ClusterFixture implements AutoCloseable {
         root = TestDatabases.dataDirectory("srg-cluster");
         Path tasks = Files.createDirectories(root.resolve("tasks"));
         tasks.toFile().setExecutable(true, false);
-        sideLog = root.resolve("side-effects.log");
-        Files.createFile(sideLog);
-        Files.setPosixFilePermissions(sideLog, PosixFilePermissions.fromString("rw-rw-rw-"));
+        // not under /tmp, of which each task has its own
+        sideLog = dev.srg.testing.TaskReachableDirectories.sideEffectsLog("srg-cluster-");
         db = TestDatabases.fresh();
         // the usage sampler and the alert rules every half second: a follower's count of samples must stay 0 while a
         // leader's grows fast, and a rule on the group's utilization changes state often
@@ -505,6 +503,7 @@ final class ClusterFixture implements AutoCloseable {
         if (webhooks != null) {
             webhooks.stop(0);
         }
+        dev.srg.testing.TaskReachableDirectories.remove(sideLog);
         for (Node n : nodes) {
             ServerProcess p = n.process;
             if (p != null) {

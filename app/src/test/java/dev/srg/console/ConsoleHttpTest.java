@@ -298,7 +298,7 @@ class ConsoleHttpTest {
         String group = fx.subscriptionGroup(2).get("id").asString();
         fx.awaitRunning(group);
         String ws = fx.workspace(group).get("id").asString();
-        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("srg-console-csv-");
+        java.nio.file.Path dir = dev.srg.testing.TaskReachableDirectories.create("srg-console-csv-");
         try {
             java.nio.file.Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
             java.nio.file.Path in = dir.resolve("in.csv");

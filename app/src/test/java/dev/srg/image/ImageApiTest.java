@@ -154,6 +154,9 @@ class ImageApiTest {
         assertThat(enforcement.get("enforced").asBoolean()).as(enforcement.toString()).isTrue();
         assertThat(enforcement.get("note").asString()).contains(id()).contains("bubblewrap");
         assertThat(done.get("imageId").asString()).isEqualTo(id());
+        // its private /tmp, /proc and IPC are bubblewrap's, said as on the host (README "Isolation between tasks")
+        assertThat(done.get("limitsNote").asString()).contains("private /tmp and /dev/shm (bubblewrap's tmpfs;",
+                "/proc of its own pid namespace; own IPC namespace");
     }
 
     @Test
@@ -201,10 +204,19 @@ class ImageApiTest {
                 """.formatted(root, root.getParent().getParent()), null);
         String out = log(done);
         assertThat(done.get("status").asString()).as(out).isEqualTo("SUCCEEDED");
-        assertThat(out).contains("isolated").contains("Permission denied");
+        // refused by the images directory's mode (0700 root); where the data directory is under /tmp (here),
+        // of which the task has its own, the task does not even find it
+        assertThat(out).contains("isolated").containsAnyOf("Permission denied", "No such file or directory");
+        try {
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
+                    java.nio.file.Files.getPosixFilePermissions(root.getParent().getParent()))).isEqualTo("rwx------");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         JsonNode enforcement = done.get("enforcement").get("image");
         assertThat(enforcement.get("enforced").asBoolean()).isFalse();
         assertThat(enforcement.get("note").asString()).contains("host's file system");
+        assertThat(done.get("limitsNote").asString()).contains("private /tmp, /var/tmp, /dev/shm", "/proc hidepid=invisible");
     }
 
     @Test

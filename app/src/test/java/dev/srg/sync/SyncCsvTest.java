@@ -40,7 +40,7 @@ class SyncCsvTest extends SyncTestBase {
     @BeforeAll
     static void setUp() throws Exception {
         // the task runs as its own unprivileged user: the directory is open to it, as an operator's export directory would be
-        dir = Files.createTempDirectory("srg-csv-");
+        dir = dev.srg.testing.TaskReachableDirectories.create("srg-csv-");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
         var r = admin.post("data-sources", Map.of("name", "files", "workspaceId", workspaceId, "type", "CSV", "path", dir.toString()));
         assertThat(r.status()).as(r.toString()).isEqualTo(201);

@@ -60,7 +60,7 @@ class SyncMariaDbTest extends SyncTestBase {
                 "INSERT INTO src SELECT g, g % 1000, g, g / 7.0, g * 0.5, 'row ' || g, 'c' || g, date '2000-01-01' + g,"
                         + " timestamp '2000-01-01' + g * interval '1 minute', timestamptz '2000-01-01 00:00+00' + g * interval '1 second',"
                         + " g % 2 = 0, int4send(g) FROM generate_series(3, 2000) g");
-        dir = Files.createTempDirectory("srg-mycsv-");
+        dir = dev.srg.testing.TaskReachableDirectories.create("srg-mycsv-");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
         var r = admin.post("data-sources", Map.of("name", "myfiles", "workspaceId", workspaceId, "type", "CSV", "path", dir.toString()));
         assertThat(r.status()).as(r.toString()).isEqualTo(201);

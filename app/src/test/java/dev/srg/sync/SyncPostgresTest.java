@@ -189,8 +189,8 @@ class SyncPostgresTest extends SyncTestBase {
             assertThat(out.get("path").asString()).isEqualTo("NONE");
             assertThat(out.get("reason").asString()).contains("not in a bound VPC or a route");
         }
-        java.nio.file.Path open = java.nio.file.Files.createTempDirectory("srg-ct-");
-        java.nio.file.Path closed = java.nio.file.Files.createTempDirectory("srg-ct-");
+        java.nio.file.Path open = dev.srg.testing.TaskReachableDirectories.create("srg-ct-");
+        java.nio.file.Path closed = dev.srg.testing.TaskReachableDirectories.create("srg-ct-");
         try {
             java.nio.file.Files.setPosixFilePermissions(open, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
             java.nio.file.Files.setPosixFilePermissions(closed, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));

@@ -6,7 +6,6 @@ import dev.srg.testing.ServerProcess;
 import dev.srg.testing.TestHttp;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -58,9 +57,16 @@ class CrashStressTest {
 
     private static void killAtRandom(int rounds, Path dir, List<String> serverOptions) throws Exception {
         dir.toFile().setExecutable(true, false);
-        Path side = dir.resolve("side-effects.log");
-        Files.createFile(side);
-        Files.setPosixFilePermissions(side, PosixFilePermissions.fromString("rw-rw-rw-"));
+        // where tasks write: not in the server's directory under /tmp, of which each task has its own
+        Path side = dev.srg.testing.TaskReachableDirectories.sideEffectsLog("srg-stress-");
+        try {
+            killAtRandom(rounds, dir, serverOptions, side);
+        } finally {
+            dev.srg.testing.TaskReachableDirectories.remove(side);
+        }
+    }
+
+    private static void killAtRandom(int rounds, Path dir, List<String> serverOptions, Path side) throws Exception {
         Set<String> accepted = ConcurrentHashMap.newKeySet();
         String workspace = null;
         long restartMillis = 0;

@@ -7,7 +7,6 @@ import dev.srg.testing.TestDatabases;
 import dev.srg.testing.TestHttp;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,11 +29,16 @@ class WorkPreservingRestartTest {
     @DisplayName("work-preserving restart: after kill -9 every task finishes exactly once with its exit code and log")
     void killAndRestart() throws Exception {
         Path dir = TestDatabases.dataDirectory("srg-restart");
-        Path side = dir.resolve("side-effects.log");
-        Files.createFile(side);
-        // the tasks run as the unprivileged task user and append here
-        Files.setPosixFilePermissions(side, PosixFilePermissions.fromString("rw-rw-rw-"));
+        // the tasks run as the unprivileged task user and append here (not under /tmp: each task has its own)
+        Path side = dev.srg.testing.TaskReachableDirectories.sideEffectsLog("srg-restart-");
+        try {
+            killAndRestart(dir, side);
+        } finally {
+            dev.srg.testing.TaskReachableDirectories.remove(side);
+        }
+    }
 
+    private static void killAndRestart(Path dir, Path side) throws Exception {
         List<String> ids = new ArrayList<>();
         try (ServerProcess first = ServerProcess.start(dir, "--provisioning-delay-ms", "0")) {
             TestHttp http = first.http(dir);

@@ -73,11 +73,23 @@ import org.slf4j.LoggerFactory;
  * processes are capped by the pids controller (or RLIMIT_NPROC of its uid) at
  * {@link CgroupLayout#pidsLimit(long)}. When the server is not root, tasks share its uid and
  * every instance's limits note says isolation between tasks is not enforced.
+ *
+ * <p>A task of its own uid also gets, from the compiled supervisor, a private /tmp, /var/tmp,
+ * /dev/shm and /run/lock (one tmpfs of at most its memory limit, in its own mount namespace),
+ * /proc mounted with hidepid=invisible and an IPC namespace of its own; all of it goes with its
+ * last process. A task in an image gets the like from bubblewrap. {@link #PRIVATE_DIRECTORIES}.
  */
 public final class LocalExecutionBackend implements ExecutionBackend {
 
     private static final Logger log = LoggerFactory.getLogger(LocalExecutionBackend.class);
 
+    /**
+     * The directories a task of its own uid gets a private copy of (empty at its start, gone at its
+     * end): what the compiled supervisor mounts (srg-supervisor.c, make_private). The paths of its
+     * command that lie under them (srg's worker jars, say), and its instance directory, are bound
+     * back at the same place.
+     */
+    static final List<String> PRIVATE_DIRECTORIES = List.of("/tmp", "/var/tmp", "/dev/shm", "/run/lock");
     /** The task's PATH; also keeps the interpreters the host's (not e.g. a root-only pyenv shim). */
     static final String TASK_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     private static final String SUPERVISOR_RESOURCE = "supervisor.sh";
@@ -184,6 +196,8 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     /** Custom images (SPEC RT-1): where their roots are, and why tasks cannot run in them here, if so. */
     private final ImageRoots images;
     private final Optional<String> imagesUnsupported;
+    /** What a task gets of its own beside its uid (private /tmp..., /proc, IPC), as said at start. */
+    private final String privateNote;
     private volatile boolean closed;
 
     /**
@@ -238,6 +252,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
             throw new UncheckedIOException("cannot prepare " + config.baseDirectory(), e);
         }
         this.imagesUnsupported = imageSupport(identities);
+        this.privateNote = privateNote(identities, compiledSupervisor);
         // SPEC RT-3: the server says at start whether tasks can run in images, and why not
         log.info("{}", imagesUnsupported.map(why -> "custom images cannot be applied: " + why
                         + "; a task that names an image fails at launch, it never runs on the host's file system")
@@ -245,8 +260,8 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         this.callbacks = Executors.newCachedThreadPool(daemonThreads("srg-execution-"));
         this.timers = Executors.newSingleThreadScheduledExecutor(daemonThreads("srg-execution-timer-"));
         this.preparers = Executors.newCachedThreadPool(daemonThreads("srg-execution-ahead-"));
-        log.info("local execution in {}: {}; {}; {}; output kept up to {} bytes per task", config.baseDirectory(),
-                cgroups.support().note(), isolationNote(identities, ProcFs.currentUid()),
+        log.info("local execution in {}: {}; {}; {}; {}; output kept up to {} bytes per task", config.baseDirectory(),
+                cgroups.support().note(), isolationNote(identities, ProcFs.currentUid()), privateNote,
                 pidsNote(cgroups.limitsPids(), identities.isPresent()), config.maxOutputBytes());
         log.info("{}", launchNote());
         if (released > 0) {
@@ -332,6 +347,38 @@ public final class LocalExecutionBackend implements ExecutionBackend {
                 .orElseGet(() -> "isolation between tasks not enforced: same uid (" + serverUid
                         + ", the server's; per-task uids need root), so tasks can read each other's files and "
                         + "environment and signal each other");
+    }
+
+    /**
+     * What a task gets of its own beyond its uid, as said at start: tried for real by the compiled
+     * supervisor ({@code --private-probe}: the mounts in a child of new namespaces, gone with it),
+     * else why not. Each instance's limits note says what its own task got.
+     */
+    private static String privateNote(Optional<TaskIdentities> identities, Optional<Path> compiled) {
+        String none = "no private /tmp, /var/tmp, /dev/shm, no /proc hidepid, no IPC namespace of its own";
+        if (identities.isEmpty()) {
+            return "per task: " + none + " (they need root and a uid of the task's own)";
+        }
+        if (compiled.isEmpty()) {
+            return "per task: " + none + " (the bash supervisor does not make them; the compiled one does)";
+        }
+        long probeSize = CgroupLayout.BYTES_PER_CU;
+        try {
+            Process probe = new ProcessBuilder(compiled.get().toString(), "--private-probe", Long.toString(probeSize))
+                    .redirectErrorStream(true).start();
+            probe.getOutputStream().close();
+            String output = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (probe.waitFor(10, TimeUnit.SECONDS) && probe.exitValue() == 0 && !output.isEmpty()) {
+                return "per task: " + output.replace("of at most " + probeSize + " bytes, the task's memory limit",
+                        "of at most the task's memory limit");
+            }
+            return "per task: " + none + " (the supervisor's probe failed: " + output + ")";
+        } catch (IOException e) {
+            return "per task: " + none + " (the supervisor's probe failed: " + e.getMessage() + ")";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "per task: " + none + " (interrupted)";
+        }
     }
 
     /** How the pids limit is enforced, as said at start (each instance's note says it again, with its number). */
@@ -1092,6 +1139,10 @@ public final class LocalExecutionBackend implements ExecutionBackend {
             }
         }
         writeAtomically(dir.argv(), nulSeparated(spec.command().argv()), PRIVATE_FILE);
+        List<String> kept = keptPaths(spec.command().argv());
+        if (identity.isPresent() && !kept.isEmpty()) {
+            writeAtomically(dir.path().resolve("keep"), nulSeparated(kept), PRIVATE_FILE);
+        }
         writeAtomically(dir.spec(), supervisorSpec(spec, identity).getBytes(StandardCharsets.UTF_8), PRIVATE_FILE);
         writeAtomically(dir.env(), taskEnvironment(dir, spec), PRIVATE_FILE);
         network.prepare(dir.path(), spec);
@@ -1118,7 +1169,13 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         variables.put("RUN_GID", identity.map(i -> Long.toString(i.gid())).orElse(""));
         variables.put("ISOLATION_NOTE", identity
                 .map(i -> "isolation between tasks: own uid " + i.uid() + " and gid " + i.gid())
-                .orElseGet(() -> isolationNote(identities, ProcFs.currentUid())));
+                .orElseGet(() -> isolationNote(identities, ProcFs.currentUid()) + "; "
+                        + privateNote.substring("per task: ".length())));
+        // the task's own /tmp, /var/tmp, /dev/shm, /run/lock, /proc and IPC (README "Isolation between tasks"):
+        // one tmpfs of at most its memory limit (its pages also count in its memory cgroup); the
+        // supervisor says in the limits note what it made (with an image: what bubblewrap made)
+        variables.put("PRIVATE_SIZE", identity.isPresent() && !spec.command().imageBuilder()
+                ? Long.toString(spec.limits().memoryBytes()) : "");
         variables.put("OUTPUT_CAP", Long.toString(config.maxOutputBytes()));
         variables.putAll(cgroups.supervisorVariables(spec.instanceId(), spec.milliCu()));
         variables.putAll(network.supervisorVariables(spec.instanceId()));
@@ -1142,6 +1199,23 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         StringBuilder out = new StringBuilder();
         env.forEach((name, value) -> out.append(name).append('=').append(value).append('\0'));
         return out.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The absolute paths of a command (an argument, or a part of one between {@code :} and {@code =}:
+     * a classpath, {@code -XX:AOTCache=}) under {@link #PRIVATE_DIRECTORIES}: the supervisor binds
+     * them back into the task's own. Commands are srg's (the kinds'), never a user's paths.
+     */
+    static List<String> keptPaths(List<String> argv) {
+        Set<String> kept = new LinkedHashSet<>();
+        for (String argument : argv) {
+            for (String part : argument.split("[:=]")) {
+                if (PRIVATE_DIRECTORIES.stream().anyMatch(d -> part.startsWith(d + "/"))) {
+                    kept.add(part);
+                }
+            }
+        }
+        return List.copyOf(kept);
     }
 
     private static byte[] nulSeparated(List<String> values) {

@@ -545,7 +545,7 @@ class NetworkEnforcementTest {
     @Test
     void aNamespaceWithASocketLeftIsNotReused() throws Exception {
         LocalExecutionBackend backend = fixture.backend(config(), exits);
-        Path dir = Files.createTempDirectory("srg-net-reuse");
+        Path dir = dev.srg.testing.TaskReachableDirectories.create("srg-net-reuse");
         Path sock = dir.resolve("holder.sock");
         Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
         Process holder = new ProcessBuilder("python3", "-c", """
