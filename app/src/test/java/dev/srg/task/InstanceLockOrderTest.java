@@ -69,7 +69,7 @@ class InstanceLockOrderTest {
             server.sql("""
                     INSERT INTO instances SELECT (jsonb_populate_record(NULL::instances, to_jsonb(i)
                         || jsonb_build_object('id', CAST(? AS text), 'status', 'STARTING', 'finished_at', NULL,
-                            'sequence', (SELECT max(sequence) + 1 FROM instances)))).*
+                            'sequence', nextval(pg_get_serial_sequence('instances', 'sequence'))))).*
                     FROM instances i WHERE id = ?""", id, done);
         }
         ExecutorService pool = Executors.newFixedThreadPool(2);

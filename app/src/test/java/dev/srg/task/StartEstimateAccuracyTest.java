@@ -259,8 +259,9 @@ class StartEstimateAccuracyTest {
                     new String[] {"IMAGE_BUILD", "image etl"})) {
                 server.sql("""
                         INSERT INTO instances SELECT (jsonb_populate_record(NULL::instances, to_jsonb(i)
-                            || jsonb_build_object('id', i.id || '-' || lower(CAST(? AS text)) || CAST(? AS text), 'type', CAST(? AS text),
-                                'name', CAST(? AS text), 'sequence', (SELECT max(sequence) + 1 FROM instances)))).*
+                            || jsonb_build_object('id', i.id || '-' || lower(CAST(? AS text)) || CAST(? AS text),
+                                'type', CAST(? AS text), 'name', CAST(? AS text),
+                                'sequence', nextval(pg_get_serial_sequence('instances', 'sequence'))))).*
                         FROM instances i WHERE i.id = (SELECT min(id) FROM instances WHERE workspace_id = ? AND name = 'advise-me'
                             AND status = 'SUCCEEDED')""", kind[0], Integer.toString(i), kind[0], kind[1], ws);
             }
