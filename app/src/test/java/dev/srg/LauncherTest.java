@@ -112,29 +112,6 @@ class LauncherTest {
     }
 
     @Test
-    void aServerFromItsTrainedCacheAsksForC2EveryHundredAndTwentyEightCalls(@TempDir Path tmp) throws Exception {
-        // issue 17: JDK 25's cache holds the training's profiles, but a method in C1 with counters
-        // (tier 2) asks for C2 only every 2,048 calls by default: a server from its cache asks every
-        // 128, so the task path gets C2 within its first hundreds of tasks, not thousands
-        // (docs/benchmarks.md, "The JIT's warm-up after a start")
-        assumeTrue(Runtime.version().feature() >= 25, "the cache holds profiles from JDK 25 on");
-        Path root = layout(tmp.resolve("root"), tmp.resolve("trained"));
-        // no cache yet (a dry run trains nothing): no profiles, the JVM's own thresholds
-        assertThat(dryRun(root, Map.of(), "server")).noneMatch(o -> o.startsWith("-XX:Tier2"));
-        assertThat(launch(root, Map.of("SRG_LAUNCHER_TRAIN_ONLY", "1"), "server")).isZero();
-        List<String> server = dryRun(root, Map.of("SRG_JAVA_OPTS", "-XX:Tier2InvokeNotifyFreqLog=11"), "server");
-        assertThat(server).contains("-XX:Tier2InvokeNotifyFreqLog=7", "-XX:Tier2BackedgeNotifyFreqLog=10");
-        assertThat(server).anyMatch(o -> o.startsWith("-XX:AOTCache="));
-        // an operator's value comes after the launcher's, so it is the one the JVM keeps
-        assertThat(server.lastIndexOf("-XX:Tier2InvokeNotifyFreqLog=11")).isGreaterThan(server.indexOf("-XX:Tier2InvokeNotifyFreqLog=7"));
-        assertThat(dryRun(root, Map.of(), "demo")).contains("-XX:Tier2InvokeNotifyFreqLog=7");
-        // a client command's JVM compiles with C1 only: nothing of it
-        assertThat(dryRun(root, Map.of(), "rg", "list")).noneMatch(o -> o.startsWith("-XX:Tier2"));
-        // the JVM takes them, with the cache
-        assertThat(launch(root, "server", "--help")).isZero();
-    }
-
-    @Test
     void theLoadClientCompilesWithC1AtItsDefaultThresholds(@TempDir Path tmp) throws Exception {
         // srg load measures a server on the same cores: C1 only and the serial collector, as for a
         // call, but not a call's tenfold compile thresholds (it is a loop of thousands of requests)
