@@ -8,8 +8,10 @@ srg_install_test_packages() {
   export DEBIAN_FRONTEND=noninteractive
   command -v python3 >/dev/null || need+=(python3)
   command -v setpriv >/dev/null || need+=(util-linux)
-  # the crash tests signal processes with kill(1) (SIGKILL, SIGSTOP); bash's builtin is not an executable
-  [ -x /bin/kill ] || [ -x /usr/bin/kill ] || need+=(procps)
+  # the crash tests signal processes with kill(1) (SIGKILL, SIGSTOP); bash's builtin is not an executable;
+  # PrivateDirectoriesTest's tasks list their processes with ps (both procps), their IPC (ipcmk, ipcs) and
+  # their mounts (findmnt) with util-linux's tools, which setpriv above brings
+  { [ -x /bin/kill ] || [ -x /usr/bin/kill ]; } && command -v ps >/dev/null || need+=(procps)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
   # a real Prometheus text-format parser for the /metrics test (MetricsApiTest)
   /usr/bin/python3 -c 'import prometheus_client.parser' >/dev/null 2>&1 || need+=(python3-prometheus-client)

@@ -510,10 +510,11 @@ static char *private_list(int present) {
     return list;
 }
 
-/* The note's three parts as they are when everything is made. */
-static char *private_note(int present, const char *size) {
-    return format("private %s (one tmpfs of at most %s bytes, the task's memory limit); /proc hidepid=invisible; "
-                  "own IPC namespace", private_list(present), size);
+/* The note's three parts: each what failed and why when it did (non-null), else what was made. */
+static char *private_note(int present, const char *size, const char *tmp_part, const char *proc_part, const char *ipc_part) {
+    char *tmp_made = format("private %s (one tmpfs of at most %s bytes, the task's memory limit)", private_list(present), size);
+    return format("%s; %s; %s", tmp_part ? tmp_part : tmp_made, proc_part ? proc_part : "/proc hidepid=invisible",
+                  ipc_part ? ipc_part : "own IPC namespace");
 }
 
 /* keep: a path the task needs (its instance directory, a file its command names) that lies under
@@ -609,10 +610,7 @@ static int private_probe(const char *size) {
         } else {
             make_private(present, size, NULL, 0, &tmp_part, &proc_part);
         }
-        char *note = private_note(present, size), *semi = strchr(note, ';');
-        *semi = 0;
-        printf("%s; %s; %s\n", tmp_part ? tmp_part : note, proc_part ? proc_part : "/proc hidepid=invisible",
-               ipc_part ? ipc_part : "own IPC namespace");
+        printf("%s\n", private_note(present, size, tmp_part, proc_part, ipc_part));
         fflush(stdout);
         _exit(0);
     }
@@ -720,11 +718,7 @@ static void exec_task(const char *dir, char **argv, char **task_env, int out_wri
     }
     if (tmp_part || proc_part || ipc_part) {
         /* what of it failed, for the limits note (root's file: written before the uid is taken) */
-        char *note = private_note(present, var("PRIVATE_SIZE"));
-        char *dflt_tmp = xstrdup(note), *semi = strchr(dflt_tmp, ';');
-        *semi = 0;
-        char *text = format("%s; %s; %s\n", tmp_part ? tmp_part : dflt_tmp, proc_part ? proc_part : "/proc hidepid=invisible",
-                            ipc_part ? ipc_part : "own IPC namespace");
+        char *text = format("%s\n", private_note(present, var("PRIVATE_SIZE"), tmp_part, proc_part, ipc_part));
         char *path = format("%s/private_failed", dir);
         write_file(path, text, O_CREAT | O_TRUNC);
     }
@@ -1582,8 +1576,14 @@ static int supervise(const char *dir, int release) {
         reason = "NONE";
     }
     /* what the task had of its own beyond its uid: the private directories, /proc, IPC (make_private) */
-    char *private_text = *var("PRIVATE_SIZE") == 0 ? NULL : *var("IMAGE_ROOT") ? xstrdup(IMAGE_PRIVATE_NOTE) : first_line("private_failed");
-    if (*var("PRIVATE_SIZE") && !*var("IMAGE_ROOT") && !private_text) private_text = private_note(private_present(), var("PRIVATE_SIZE"));
+    char *private_text = NULL;
+    if (*var("PRIVATE_SIZE") && *var("IMAGE_ROOT")) {
+        private_text = xstrdup(IMAGE_PRIVATE_NOTE);
+    } else if (*var("PRIVATE_SIZE")) {
+        /* what the task's process wrote when something failed, else all of it was made */
+        private_text = first_line("private_failed");
+        if (!private_text) private_text = private_note(private_present(), var("PRIVATE_SIZE"), NULL, NULL, NULL);
+    }
     char *isolation = private_text ? format("%s; %s", var("ISOLATION_NOTE"), private_text) : xstrdup(var("ISOLATION_NOTE"));
     char *note = format("%s; %s; %s; %s", limits_note, pids_note, isolation, output_note);
     for (char *c = note; *c; c++) if (*c == '\n') *c = ' ';

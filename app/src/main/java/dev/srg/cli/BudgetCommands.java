@@ -75,6 +75,6 @@ final class BudgetCommands extends ClientCommand {
 
     @Command(name = "events", description = "The thresholds a budget crossed (each once a month) and their notices.")
     void events(@Parameters(paramLabel = "BUDGET") String id) {
-        out().many(elements(api().get(path("/budgets/%s/events", id)).path("items")), EVENTS);
+        out().many(items(api().get(path("/budgets/%s/events", id))), EVENTS);
     }
 }

@@ -178,6 +178,11 @@ abstract class ClientCommand implements Runnable {
         }
     }
 
+    /** The items of a list the server answers whole ({@code {items, nextPageToken}} without a next page). */
+    static List<JsonNode> items(JsonNode page) {
+        return elements(page.path("items"));
+    }
+
     static List<JsonNode> elements(JsonNode array) {
         List<JsonNode> items = new ArrayList<>();
         array.forEach(items::add);

@@ -231,7 +231,7 @@ final class InstanceCommands extends ClientCommand {
             String ws = workspace(workspace);
             Map<String, String> query = new LinkedHashMap<>();
             query.put("name", name);
-            out().many(elements(api().get(path("/workspaces/%s/advice", ws), query).path("items")), ADVICE);
+            out().many(items(api().get(path("/workspaces/%s/advice", ws), query)), ADVICE);
         }
     }
 
