@@ -498,11 +498,22 @@ class NetworkEnforcementTest {
     void aFinishedTasksNamespaceGoesToTheNextTaskOfItsGroupAndWorkspaceOnlyWithNothingOfItLeft() throws Exception {
         LocalExecutionBackend backend = fixture.backend(config(), exits);
         long launcher = backend.launcherPid().orElseThrow();
-        // the first task speaks to its VPC's host (the host closes first: no TIME_WAIT on the task's
-        // side), which leaves the peer in the namespace's TCP metrics, and leaves a process behind
+        // the first task speaks to its VPC's host, which leaves the peer in the namespace's TCP
+        // metrics, and leaves a process behind. It reads until the host's FIN before it closes: the
+        // host closes first, so TIME_WAIT is on the host's side. (urllib closed as soon as it had
+        // read Content-Length bytes, which raced the host's FIN: a TIME_WAIT left in the task's
+        // namespace, rightly not reused, failed this test on a loaded CI machine.)
         String first = script(backend, of("rg-a", "ws-a"), """
                 echo "netns=$(readlink /proc/self/ns/net)"
-                python3 -c 'import urllib.request; urllib.request.urlopen("http://%s:8080/", timeout=5).read()' && echo fetched=yes
+                python3 -c '
+                import socket
+                s = socket.create_connection(("%s", 8080), timeout=5)
+                s.sendall(b"GET / HTTP/1.0\\r\\n\\r\\n")
+                got = b""
+                while chunk := s.recv(65536): got += chunk
+                s.close()
+                assert got.startswith(b"HTTP/1.0 200"), got[:80]
+                ' && echo fetched=yes
                 sleep 0.3
                 echo "metrics=$(ip tcp_metrics show | grep -c '^%s ')"
                 (sleep 60 &)
