@@ -96,7 +96,7 @@ public final class Database implements AutoCloseable {
         config.setInitializationFailTimeout(20_000);
         HikariDataSource ds = new HikariDataSource(config);
         try {
-            migrate(ds);
+            migrate(ds, jdbcUrl, user, password);
         } catch (RuntimeException e) {
             ds.close();
             throw e;
@@ -109,7 +109,7 @@ public final class Database implements AutoCloseable {
     /** pg_current_xact_id and pg_xact_status: a start whose COMMIT's answer was lost is asked about. */
     static final int MIN_POSTGRES_MAJOR = 13;
 
-    private static void migrate(DataSource ds) {
+    private static void migrate(DataSource ds, String jdbcUrl, String user, String password) {
         long started = System.nanoTime();
         requireVersion(ds);
         if (SchemaHistory.upToDate(ds)) {
@@ -117,8 +117,11 @@ public final class Database implements AutoCloseable {
                     (System.nanoTime() - started) / 1_000_000);
             return;
         }
+        // Flyway opens its connections itself, not from the pool: it holds one and asks for another,
+        // and the pool's 500 ms wait for a new connection was too short on a loaded machine (a test
+        // server's first start failed: "Connection is not available, request timed out after 502ms")
         Flyway.configure()
-                .dataSource(ds)
+                .dataSource(jdbcUrl, user, password)
                 .locations("classpath:db/migration")
                 .loggers("slf4j")
                 .load()
