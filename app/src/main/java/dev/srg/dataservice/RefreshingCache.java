@@ -14,7 +14,10 @@ import org.slf4j.LoggerFactory;
  * that under steady traffic no call waits for the store: an entry older than {@code refreshNanos}
  * is still answered while one background thread reloads it (one reload per entry at a time). Only
  * an entry nobody asked for in {@code maxStaleNanos} (idle traffic) is reloaded by the call that
- * needs it, so what a call sees is never older than that. The profile of bench/dataservice showed
+ * needs it, so what a call sees is never older than that: an entry's age counts from when its read
+ * began, not from when it ended (a read slowed by a loaded store would otherwise be served as fresh
+ * for its own duration longer, and a group frozen during it would serve that much past
+ * {@code maxStaleNanos}). The profile of bench/dataservice showed
  * why: with expiring entries, every second the calls that found them expired queued on the store
  * together, which made the p99 (docs/benchmarks.md).
  *
@@ -31,9 +34,10 @@ final class RefreshingCache<K, V> {
     private final long maxStaleNanos;
     private final Map<K, Entry<V>> entries = new ConcurrentHashMap<>();
 
+    /** {@code loadedAt}: when the read of {@code value} began (System.nanoTime()). */
     private record Entry<V>(V value, long loadedAt, AtomicBoolean reloading) {
-        Entry(V value) {
-            this(value, System.nanoTime(), new AtomicBoolean());
+        Entry(V value, long loadedAt) {
+            this(value, loadedAt, new AtomicBoolean());
         }
     }
 
@@ -51,7 +55,8 @@ final class RefreshingCache<K, V> {
         Entry<V> e = entries.get(key);
         long age = e == null ? Long.MAX_VALUE : System.nanoTime() - e.loadedAt();
         if (age >= maxStaleNanos) {
-            Entry<V> fresh = new Entry<>(loader.apply(key));
+            long began = System.nanoTime();
+            Entry<V> fresh = new Entry<>(loader.apply(key), began);
             if (e == null && entries.size() >= MAX_ENTRIES) {
                 entries.clear();
             }
@@ -67,7 +72,8 @@ final class RefreshingCache<K, V> {
     private void reload(K key, Entry<V> old) {
         try {
             // replace only what was there: an invalidation in between wins over this older read
-            entries.replace(key, old, new Entry<>(loader.apply(key)));
+            long began = System.nanoTime();
+            entries.replace(key, old, new Entry<>(loader.apply(key), began));
         } catch (RuntimeException ex) {
             LOG.debug("dataservice: reloading {} {} failed: {}", name, key, ex.toString());
             entries.remove(key, old);

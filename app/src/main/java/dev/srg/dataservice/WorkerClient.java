@@ -261,6 +261,12 @@ final class WorkerClient implements AutoCloseable {
         }
     }
 
+    /** How many calls wait for their turn at the worker of {@code runId}. */
+    int waiting(String runId) {
+        Pool pool = pools.get(runId);
+        return pool == null ? 0 : pool.limit.waiting();
+    }
+
     /** Forgets the connections to a run that ended (a restart has a new run id and socket). */
     void forget(String runId) {
         Pool pool = pools.remove(runId);

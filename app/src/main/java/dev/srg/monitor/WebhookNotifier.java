@@ -6,10 +6,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jdbi.v3.core.Jdbi;
@@ -31,6 +30,10 @@ import org.slf4j.LoggerFactory;
  * a cluster left behind, a simulated clock moved forward); a round looks first (one statement) and
  * locks only when something is due. A round that failed (the database away) runs again after
  * {@link #AFTER_FAILURE}.
+ *
+ * <p>Closing lets a delivery in flight finish, its row marked in its transaction (at most the webhook's
+ * timeout and {@link #CLOSE_GRACE}): interrupted, the receiver could have taken the request while the
+ * row stayed PENDING, and the restarted server would send it again.
  */
 public final class WebhookNotifier implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WebhookNotifier.class);
@@ -39,6 +42,8 @@ public final class WebhookNotifier implements AutoCloseable {
     static final Duration RESCAN = Duration.ofSeconds(10);
     /** The next round after one that failed, or that found a due row locked by another server's worker. */
     static final Duration AFTER_FAILURE = Duration.ofMillis(200);
+    /** What closing waits for a delivery in flight beyond the webhook's timeout (its row's update and commit). */
+    static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
 
     private final Jdbi jdbi;
     private final Clock clock;
@@ -46,9 +51,10 @@ public final class WebhookNotifier implements AutoCloseable {
     private final AlertRuleManager rules;
     private final SrgMetrics metrics;
     private final WebhookSender sender;
-    private final ScheduledExecutorService worker =
-            Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("srg-webhooks").daemon().factory());
+    private final ScheduledThreadPoolExecutor worker = newWorker();
     private final AtomicBoolean woken = new AtomicBoolean();
+    /** Set by {@link #close}: the delivery in flight is the last one. */
+    private volatile boolean closing;
     // touched only on the worker's thread
     private ScheduledFuture<?> next;
 
@@ -61,6 +67,13 @@ public final class WebhookNotifier implements AutoCloseable {
         this.sender = new WebhookSender(config.webhookTimeout(), "srg-alerts/1", rules::hostAllowed);
     }
 
+    /** One thread; a round scheduled for later does not run once it is shut down (closing waits only for one in flight). */
+    private static ScheduledThreadPoolExecutor newWorker() {
+        ScheduledThreadPoolExecutor worker = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().name("srg-webhooks").daemon().factory());
+        worker.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        return worker;
+    }
+
     public void start() {
         rules.onNotification(this::wake);
         worker.execute(this::deliverDue);
@@ -69,10 +82,14 @@ public final class WebhookNotifier implements AutoCloseable {
     /** Delivers what is due now rather than at the next poll. */
     public void wake() {
         if (woken.compareAndSet(false, true)) {
-            worker.execute(() -> {
-                woken.set(false);
-                deliverDue();
-            });
+            try {
+                worker.execute(() -> {
+                    woken.set(false);
+                    deliverDue();
+                });
+            } catch (RejectedExecutionException e) {
+                // closing: the notification stays in the outbox for the next start
+            }
         }
     }
 
@@ -82,7 +99,7 @@ public final class WebhookNotifier implements AutoCloseable {
         try {
             sleep = untilNextDue();
             if (sleep.isZero()) {
-                while (deliverOne()) {
+                while (!closing && deliverOne()) {
                     // next
                 }
                 sleep = untilNextDue();
@@ -153,7 +170,17 @@ public final class WebhookNotifier implements AutoCloseable {
 
     @Override
     public void close() {
-        worker.shutdownNow();
+        closing = true;
+        worker.shutdown();
+        try {
+            if (!worker.awaitTermination(config.webhookTimeout().plus(CLOSE_GRACE).toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.warn("a webhook delivery did not finish while closing; it is interrupted (it may be sent again after the restart)");
+                worker.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            worker.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
         sender.close();
     }
 }

@@ -185,12 +185,13 @@ class ConsoleBrowserTest {
     @Test
     @Order(5)
     void readTheUsageChartWithRunningAndQueuedTasks() {
-        // two tasks of 1.5 CU under a 3 CU cap run; a third waits for the quota
+        // two tasks of 1.5 CU under a 3 CU cap run; a third waits for the quota (they run until the test
+        // cancels them at its end: a minute of sleep could end before a loaded machine has read the chart)
         for (int i = 0; i < 3; i++) {
             page.navigate(url("/console/instances/new?resourceGroupId=" + groupId));
             page.locator("#f-name").fill("etl-step-" + (i + 1));
             page.locator("#f-cu").fill("1.5");
-            page.locator("#f-script").fill("sleep 60");
+            page.locator("#f-script").fill("sleep 600");
             page.getByRole(com.microsoft.playwright.options.AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Run")).click();
             assertThat(page.locator(".flash.ok")).containsText("Submitted");
         }

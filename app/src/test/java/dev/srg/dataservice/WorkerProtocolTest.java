@@ -13,11 +13,13 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -108,63 +110,72 @@ class WorkerProtocolTest {
     void aCallWaitingForItsTurnIsGivenUpAtItsOwnTimeoutAndTheWorkerGetsWhatIsLeftOfIt() throws Exception {
         // issue 14: calls over the pool's limit wait in srg; one whose timeout passes there gets the timeout answer
         // (NoAnswer: 504 DataService.Timeout) at its timeout, not at the timeout and the 2 s given the worker's cancel.
-        // Every bound below is taken from the clock around the calls, not from how fast a machine is: on a loaded
-        // machine (CI) setting the calls up took longer than the 150 ms the waiting call had.
+        // The worker (this test) decides when a connection is free again, so the order of events does not depend
+        // on how fast this machine is: the calls' own times are measured and bounded, never assumed.
         Path socket = dir.resolve(WorkerProtocol.SOCKET);
         List<SocketChannel> held = new java.util.concurrent.CopyOnWriteArrayList<>();
-        List<Integer> timeouts = new java.util.concurrent.CopyOnWriteArrayList<>();
-        ServerSocketChannel worker = silentWorker(socket, held, timeouts);
+        List<Sent> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ServerSocketChannel worker = silentWorker(socket, held, sent);
         try (worker; WorkerClient client = new WorkerClient()) {
-            WorkerProtocol.Request r = new WorkerProtocol.Request(null, null, "SELECT 1", List.of(), null, null, 1, 1000);
+            WorkerProtocol.Request r = new WorkerProtocol.Request(null, null, "SELECT 1", List.of(), null, null, 1, 60_000);
             WorkerSource source = new WorkerSource("ds-1@ab", Map.of("type", "POSTGRESQL", "host", "h", "port", 5432,
                     "database", "d", "user", "u", "password", "p"));
-            // two connections (the pool's size at 2 CU / 8), both taken for 800 ms by calls the worker never answers
+            // what the threads below assert is checked on this one (a failure in a thread of its own is only printed)
+            List<Throwable> failed = new java.util.concurrent.CopyOnWriteArrayList<>();
+            // two connections (the pool's size at 2 CU / 8), both taken by calls the worker answers only by closing
+            // their connections when this test says
             List<Thread> busy = new java.util.ArrayList<>();
-            long busySince = System.nanoTime(); // their connections are free again 800 ms after their calls began, not sooner
+            long busySince = System.nanoTime();
             for (int i = 0; i < 2; i++) {
-                busy.add(Thread.ofVirtual().start(() -> assertThatThrownBy(() -> client.call("run-1",
-                        () -> WorkerEndpoint.unix(socket), null, 2, source, r, 800)).isInstanceOf(WorkerClient.NoAnswer.class)));
+                busy.add(Thread.ofVirtual().start(() -> recording(failed, () -> assertThatThrownBy(() -> client.call("run-1",
+                        () -> WorkerEndpoint.unix(socket), null, 2, source, r, 60_000)).isInstanceOf(WorkerClient.Unreachable.class))));
             }
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (timeouts.size() < 2 && System.nanoTime() < until) {
-                Thread.sleep(5);
-            }
-            // each was sent at once with its whole timeout, less only what its start took (opening its
-            // connection): at most the time until the worker had both (a loaded machine took 1 ms of it)
-            long sentWithin = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - busySince);
-            assertThat(timeouts).hasSize(2).allSatisfy(t -> assertThat(t).isBetween((int) (1000 - sentWithin - 1), 1000));
-            // then a call with a timeout of 2 s: it waits for its turn behind the one below, and is sent with what is left
+            Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(5)).until(() -> sent.size() == 2);
+            // each went at once to a connection of its own, so it was sent with its whole timeout but the
+            // moments it took to get there (the limit, opening the connection: under 1 ms on an idle machine,
+            // 50 ms seen at a load average of 15), which cannot be more than the time from their start to the worker
+            assertThat(sent).allSatisfy(s -> assertThat(s.timeoutMillis()).isBetween(60_000 - (int) s.millisSince(busySince) - 1, 60_000));
+
+            // a call with a timeout of 5 s: it waits for its turn, and is sent with what is left
             long[] laterSince = new long[1];
-            Thread later = Thread.ofVirtual().start(() -> {
-                try {
-                    Thread.sleep(50);
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
+            Thread later = Thread.ofVirtual().start(() -> recording(failed, () -> {
                 laterSince[0] = System.nanoTime();
                 assertThatThrownBy(() -> client.call("run-1", () -> WorkerEndpoint.unix(socket), null, 2, source,
-                        new WorkerProtocol.Request(null, null, "SELECT 1", List.of(), null, null, 1, 2000), 2300))
-                        .isInstanceOf(WorkerClient.NoAnswer.class).hasMessageNotContaining("its turn");
-            });
+                        new WorkerProtocol.Request(null, null, "SELECT 1", List.of(), null, null, 1, 5000), 5300))
+                        .isInstanceOf(WorkerClient.Unreachable.class); // sent, then its connection closed below
+            }));
+            Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(5)).until(() -> client.waiting("run-1") == 1);
+            long queuedBy = System.nanoTime(); // it began waiting before this
             // a call with a timeout of 150 ms waits for its turn as long, and gets the timeout answer then
-            // (if this machine took so long that the connections are free before its 150 ms are up, it would be sent:
-            // checked, so that a slow start fails as such and not as a wrong answer)
             long t0 = System.nanoTime();
-            assertThat(TimeUnit.NANOSECONDS.toMillis(t0 - busySince)).as("set-up (ms) left the call its 150 ms of waiting").isLessThan(650);
             assertThatThrownBy(() -> client.call("run-1", () -> WorkerEndpoint.unix(socket), null, 2, source,
                     new WorkerProtocol.Request(null, null, "SELECT 1", List.of(), null, null, 1, 150), 2150))
                     .isInstanceOf(WorkerClient.NoAnswer.class).hasMessageContaining("its turn");
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-            assertThat(millis).as("given up after (ms): at its timeout, not after the worker's 2 s").isBetween(140L, 1500L);
+            // at its timeout, not 2 s later: a loaded machine wakes a waiting thread late (351 ms seen at a
+            // load average of 13), so the bound lies between the two, not 140 ms after the timeout
+            assertThat(millis).as("given up after (ms)").isBetween(140L, 150L + 1000L);
+            assertThat(sent).as("nothing sent while both connections were taken").hasSize(2);
+
+            // a connection is free again: the waiting call goes to the worker, with its timeout less its wait
+            long freed = System.nanoTime();
+            held.get(0).close();
+            Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(5)).until(() -> sent.size() == 3);
+            Sent third = sent.get(2);
+            assertThat(third.atNanos()).as("not before a connection was free").isGreaterThan(freed);
+            // 5 s less at least what it waited until the connection was freed, at most what it took to arrive
+            long waitedAtLeast = TimeUnit.NANOSECONDS.toMillis(freed - queuedBy);
+            assertThat(third.timeoutMillis()).isBetween(5000 - (int) third.millisSince(laterSince[0]) - 1, (int) (5000 - waitedAtLeast) + 1);
+
+            // the rest closed as a worker's restart would: every call still in flight ends, none hangs
+            for (SocketChannel c : held) {
+                c.close();
+            }
             for (Thread t : busy) {
                 t.join(10_000);
             }
             later.join(10_000);
-            long laterTook = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - laterSince[0]);
-            // the later call went to the worker once a connection was free (800 ms after busySince): with its wait less
-            assertThat(timeouts).hasSize(3);
-            long waitedAtLeast = TimeUnit.NANOSECONDS.toMillis(busySince + TimeUnit.MILLISECONDS.toNanos(800) - laterSince[0]);
-            assertThat(timeouts.get(2)).isBetween((int) (2000 - laterTook - 1), (int) (2000 - waitedAtLeast) + 5);
+            assertThat(failed).isEmpty();
         } finally {
             for (SocketChannel c : held) {
                 c.close();
@@ -172,11 +183,26 @@ class WorkerProtocolTest {
         }
     }
 
+    private static void recording(List<Throwable> failed, Runnable r) {
+        try {
+            r.run();
+        } catch (Throwable t) {
+            failed.add(t);
+        }
+    }
+
+    /** A request as the worker read it: the timeout it was given, and when (System.nanoTime()). */
+    private record Sent(int timeoutMillis, long atNanos) {
+        long millisSince(long nanos) {
+            return TimeUnit.NANOSECONDS.toMillis(atNanos - nanos);
+        }
+    }
+
     /**
      * A worker on {@code socket} that answers nothing: it keeps every connection in {@code held} and,
-     * unless {@code timeouts} is null, reads each request and records its timeout as sent.
+     * unless {@code sent} is null, reads each request and records its timeout as sent and when it came.
      */
-    private static ServerSocketChannel silentWorker(Path socket, List<SocketChannel> held, List<Integer> timeouts)
+    private static ServerSocketChannel silentWorker(Path socket, List<SocketChannel> held, List<Sent> sent)
             throws java.io.IOException {
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socket));
@@ -185,12 +211,12 @@ class WorkerProtocolTest {
                 while (true) {
                     SocketChannel c = server.accept();
                     held.add(c);
-                    if (timeouts != null) {
+                    if (sent != null) {
                         Thread.ofPlatform().daemon().start(() -> {
                             try {
                                 DataInputStream in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(c)));
                                 for (byte[] f = WorkerProtocol.read(in); f != null; f = WorkerProtocol.read(in)) {
-                                    timeouts.add(WorkerProtocol.Request.decode(f).timeoutMillis());
+                                    sent.add(new Sent(WorkerProtocol.Request.decode(f).timeoutMillis(), System.nanoTime()));
                                 }
                             } catch (java.io.IOException e) {
                                 // closed

@@ -118,14 +118,19 @@ class ResourceGroupApiTest extends ServerTestBase {
         var body = fx.subscriptionBody(fx.network(), 2);
         body.put("clientToken", "race-" + System.nanoTime());
         Set<String> ids = java.util.Collections.synchronizedSet(new HashSet<>());
+        java.util.List<java.util.concurrent.Future<?>> creates = new java.util.ArrayList<>();
         try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
             for (int i = 0; i < 8; i++) {
-                pool.submit(() -> {
+                creates.add(pool.submit(() -> {
                     var r = admin.post("resource-groups", body);
                     assertThat(r.status()).as(r.toString()).isEqualTo(201);
                     ids.add(r.id());
-                });
+                }));
             }
+        }
+        // each create's own assertion counts (left in its thread, a failed one only dropped its id)
+        for (var create : creates) {
+            create.get();
         }
         assertThat(ids).hasSize(1);
     }

@@ -152,6 +152,10 @@ class AlertRuleApiTest {
         assertThat(state(id)).isEqualTo("OK");
         server.runBackgroundJobs();
 
+        // the receiver has the resolving request before its row is marked (attempts counted with the
+        // mark, in the transaction that sent it): wait for the mark, not just the request
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
+                "DELIVERED".equals(events(id).get(2).get("notification").get("status").asString()));
         List<JsonNode> events = events(id);
         assertThat(events.stream().map(e -> e.get("fromState").asString() + ">" + e.get("toState").asString()))
                 .containsExactly("OK>PENDING", "PENDING>FIRING", "FIRING>RESOLVED", "RESOLVED>OK");
@@ -251,6 +255,61 @@ class AlertRuleApiTest {
         assertThat(admin.get("alert-rules/" + id + "/events").status()).isEqualTo(404);
         String audit = admin.get("audit-events?pageSize=1000").text();
         assertThat(audit).contains("POST /api/v1/alert-rules").contains("DELETE /api/v1/alert-rules/" + id);
+    }
+
+    @Test
+    @Order(5)
+    @DisplayName("SPEC MON-4: a server stopped while a receiver is still answering marks the notification delivered before it stops: not sent again")
+    void stoppedWhileAReceiverAnswers() throws Exception {
+        String rg = fx.subscriptionGroup(2).get("id").asString();
+        int port = java.net.URI.create(server.url()).getPort();
+        java.util.concurrent.CountDownLatch jobsRan = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicReference<Throwable> restartFailed = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread[] restart = new Thread[1];
+        // a slow receiver: it has the request when the server is told to stop, and answers once the stop
+        // has closed the API (the notifier's turn comes next), within the webhook's timeout (5 s)
+        receiver.beforeNextAnswer("/slow", () -> {
+            try {
+                jobsRan.await();
+                restart[0] = Thread.ofPlatform().start(() -> {
+                    try {
+                        server.restart();
+                    } catch (Throwable t) {
+                        restartFailed.set(t);
+                    }
+                });
+                long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2500);
+                while (listening(port) && System.nanoTime() < until) {
+                    Thread.sleep(10);
+                }
+                Thread.sleep(300);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        String id = create(rule(rg, "CU_UTILIZATION", "GE", 0, 0, receiver.url("/slow")));
+        server.runBackgroundJobs();
+        jobsRan.countDown();
+        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> restart[0] != null);
+        restart[0].join(TimeUnit.MINUTES.toMillis(3));
+        assertThat(restart[0].isAlive()).isFalse();
+        assertThat(restartFailed.get()).isNull();
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() ->
+                "DELIVERED".equals(events(id).get(0).get("notification").get("status").asString()));
+        // stopping waited for the answer and marked it: the restarted server had nothing to send again
+        // (interrupted, the attempt counted as failed and was sent a second time after the restart)
+        assertThat(receiver.at("/slow")).hasSize(1);
+        assertThat(events(id).get(0).get("notification").get("attempts").asInt()).isEqualTo(1);
+        assertThat(admin().delete("alert-rules/" + id).status()).isEqualTo(204);
+    }
+
+    private static boolean listening(int port) {
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 200);
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     private static void sleep(long millis) {

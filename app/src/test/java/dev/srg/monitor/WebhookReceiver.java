@@ -22,6 +22,8 @@ public final class WebhookReceiver implements AutoCloseable {
     private final List<Received> received = new CopyOnWriteArrayList<>();
     /** Per path: how many more requests to answer with 500; -1 answers 503 until changed. */
     private final Map<String, AtomicInteger> failures = new ConcurrentHashMap<>();
+    /** Per path: what runs once, on the next request, after it is recorded and before it is answered (a slow receiver). */
+    private final Map<String, Runnable> beforeAnswer = new ConcurrentHashMap<>();
 
     public WebhookReceiver() {
         try {
@@ -39,6 +41,10 @@ public final class WebhookReceiver implements AutoCloseable {
             received.add(new Received(path, exchange.getRequestHeaders().getFirst("X-Srg-Event-Id"),
                     attempt == null ? 0 : Integer.parseInt(attempt), status,
                     Json.MAPPER.readTree(new String(body, StandardCharsets.UTF_8)), at));
+            Runnable before = beforeAnswer.remove(path);
+            if (before != null) {
+                before.run();
+            }
             exchange.sendResponseHeaders(status, -1);
             exchange.close();
         });
@@ -59,6 +65,11 @@ public final class WebhookReceiver implements AutoCloseable {
 
     void up(String path) {
         failures.remove(path);
+    }
+
+    /** The next request on {@code path} is recorded, then {@code what} runs, then it is answered. */
+    void beforeNextAnswer(String path, Runnable what) {
+        beforeAnswer.put(path, what);
     }
 
     public List<Received> at(String path) {

@@ -72,7 +72,7 @@ class CrashStressTest {
         long restartMillis = 0;
         for (int round = 0; round < rounds; round++) {
             long t0 = System.nanoTime();
-            try (ServerProcess server = ServerProcess.start(dir, Duration.ofSeconds(120), serverOptions, "--provisioning-delay-ms", "0")) {
+            try (ServerProcess server = ServerProcess.start(dir, ServerProcess.START_TIMEOUT, serverOptions, "--provisioning-delay-ms", "0")) {
                 restartMillis += (System.nanoTime() - t0) / 1_000_000;
                 TestHttp http = server.http(dir);
                 if (workspace == null) {
@@ -106,7 +106,7 @@ class CrashStressTest {
             }
         }
         // a last, clean start: everything accepted must finish, exactly once
-        try (ServerProcess server = ServerProcess.start(dir, Duration.ofSeconds(120), serverOptions)) {
+        try (ServerProcess server = ServerProcess.start(dir, ServerProcess.START_TIMEOUT, serverOptions)) {
             TestHttp http = server.http(dir);
             Awaitility.await("the queue drains").atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofSeconds(1)).until(() ->
                     http.get("instances?status=QUEUED&pageSize=1").json().get("items").isEmpty()

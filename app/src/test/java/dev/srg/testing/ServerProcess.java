@@ -27,6 +27,12 @@ import org.awaitility.Awaitility;
  * is every server still running and every process of a server that failed to start.
  */
 public final class ServerProcess implements AutoCloseable {
+    /**
+     * How long {@link #start(Path, String...)} waits for a server to listen: a JVM and an embedded
+     * PostgreSQL's first start have taken 1-3 minutes on a loaded CI machine (the wait ends as soon as it
+     * listens; a test's own timeout still interrupts it, with the server's output).
+     */
+    public static final Duration START_TIMEOUT = Duration.ofMinutes(5);
     private static final Pattern RUNNING = Pattern.compile("srg is running at http://localhost:(\\d+)");
     /** Servers started and not stopped yet, and the processes killed servers left behind. */
     private static final Set<ProcessHandle> OUTSTANDING = ConcurrentHashMap.newKeySet();
@@ -45,9 +51,9 @@ public final class ServerProcess implements AutoCloseable {
         this.output = output;
     }
 
-    /** Starts {@code srg server --port 0 --data-dir DIR ARGS} and waits until it listens. */
+    /** Starts {@code srg server --port 0 --data-dir DIR ARGS} and waits until it listens ({@link #START_TIMEOUT}). */
     public static ServerProcess start(Path dataDir, String... args) throws IOException, InterruptedException {
-        return start(dataDir, Duration.ofSeconds(120), args);
+        return start(dataDir, START_TIMEOUT, args);
     }
 
     /** The same, waiting up to {@code timeout} (several servers starting at once on a loaded machine). */

@@ -97,8 +97,16 @@ public final class TestNetworkHosts implements AutoCloseable {
             String[] parts = record.split("=");
             command.add("--address=/" + parts[0] + "/" + parts[1]);
         }
-        processes.add(new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
-        Thread.sleep(300);
+        Process dnsmasq = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        processes.add(dnsmasq);
+        // dnsmasq binds its UDP and TCP sockets together before it serves: once its TCP port takes a
+        // connection, a query is answered (a fixed 300 ms was a guess a loaded machine can outlast)
+        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            if (!dnsmasq.isAlive()) {
+                throw new IllegalStateException("dnsmasq in srgx-" + name + " exited with " + dnsmasq.exitValue());
+            }
+            return run("ip", "netns", "exec", "srgx-" + name, "bash", "-c", "exec 3<>/dev/tcp/" + listen + "/53") == null;
+        });
     }
 
     @Override

@@ -29,7 +29,7 @@ class SubmitTraceTest {
     void aTracedServerWritesEachSubmissionsPhasesInOrderAndTheWorkBesideIt() throws Exception {
         Path dir = TestDatabases.dataDirectory("srg-trace");
         Path trace = dir.resolve("submit.trace");
-        try (ServerProcess server = ServerProcess.start(dir, Duration.ofSeconds(120),
+        try (ServerProcess server = ServerProcess.start(dir, ServerProcess.START_TIMEOUT,
                 List.of("-D" + SubmitTrace.PROPERTY + "=" + trace), "--provisioning-delay-ms", "0")) {
             TestHttp http = server.http(dir);
             String ws = ServerProcess.workspaceOnARunningGroup(http);

@@ -215,7 +215,7 @@ class HeldAheadTest {
     void theReleaseBringsTheNamespaceMadeAhead() throws Exception {
         LocalExecutionBackend backend = backend();
         long launcher = backend.launcherPid().orElseThrow();
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> netNamespacesHeldBy(launcher).size() == 2);
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> netNamespacesHeldBy(launcher).size() == 2);
         Set<String> ahead = netNamespacesHeldBy(launcher);
         assumeThat(ahead).as("task networks enforced here, namespaces made ahead").isNotEmpty();
         String id = newId();

@@ -347,13 +347,13 @@ class NetworkEnforcementTest {
             p.descendants().forEach(ProcessHandle::destroyForcibly);
             p.destroyForcibly();
         });
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(supervisor).isEmpty());
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> ProcessHandle.of(supervisor).isEmpty());
         assertThat(namespaces(crashed)).hasSize(1);
         assertThat(resolvers()).hasSize(1);
         LocalExecutionBackend restarted = fixture.backend(config(), exits);
         assertThat(namespaces(restarted)).isEmpty();
         // the kernel removes a namespace's links once its last process is gone, asynchronously
-        Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(links()).doesNotContain(taskLink(id) + "@"));
+        Awaitility.await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(links()).doesNotContain(taskLink(id) + "@"));
         assertThat(resolvers()).isEmpty();
         assertThat(rules()).doesNotContain(taskLink(id) + " ");
     }
@@ -382,14 +382,14 @@ class NetworkEnforcementTest {
     void aTaskInANamespaceMadeAheadIsEnforcedAsBeforeAndHasItAlone() throws Exception {
         LocalExecutionBackend backend = fixture.backend(config(), exits);
         long launcher = backend.launcherPid().orElseThrow();
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> netNamespacesHeldBy(launcher).size() == 2);
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> netNamespacesHeldBy(launcher).size() == 2);
         java.util.Set<String> ahead = netNamespacesHeldBy(launcher);
         Map<String, String> r = run(backend, vpc(false, List.of(), List.of(new NetworkContext.DnsRecord("db.internal", "A", DB))));
         assertThat(ahead).as("the task ran in a namespace the launcher had made ahead").contains(r.get("netns"));
         // SPEC NET-7, NET-8, NET-9: its VPC only, exactly as in a namespace made at launch
         assertItsVpcOnly(r);
         // while a task runs in one, the launcher holds it no more: it cannot go to a second task
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> netNamespacesHeldBy(launcher).size() == 2);
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> netNamespacesHeldBy(launcher).size() == 2);
         ahead = netNamespacesHeldBy(launcher);
         String id = newId();
         backend.launch(new LaunchSpec(id, "SHELL", TaskKind.SHELL.command(Map.of("script",
@@ -432,7 +432,7 @@ class NetworkEnforcementTest {
     void aKilledLauncherLeavesNoNamespaceItMadeAhead() throws Exception {
         LocalExecutionBackend backend = fixture.backend(config(), exits);
         long launcher = backend.launcherPid().orElseThrow();
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> netNamespacesHeldBy(launcher).size() == 2);
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> netNamespacesHeldBy(launcher).size() == 2);
         List<String> hostEnds = new java.util.ArrayList<>();
         try (var fds = Files.list(Path.of("/proc/" + launcher + "/fd"))) {
             for (Path fd : fds.toList()) {
@@ -450,8 +450,8 @@ class NetworkEnforcementTest {
                 .filter(p -> p.info().commandLine().orElse("").contains("--namespace-pool")).toList();
         assertThat(makers).hasSize(1);
         new ProcessBuilder("kill", "-KILL", Long.toString(launcher)).inheritIO().start().waitFor();
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !makers.get(0).isAlive());
-        Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(hostLinkIndexes()).doesNotContainAnyElementsOf(hostEnds));
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> !makers.get(0).isAlive());
+        Awaitility.await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(hostLinkIndexes()).doesNotContainAnyElementsOf(hostEnds));
         assertThat(namespaces(backend)).isEmpty();
         String id = newId();
         backend.launch(new LaunchSpec(id, "SHELL", TaskKind.SHELL.command(Map.of("script", "true")), new ResourceLimits(1000),
@@ -521,7 +521,7 @@ class NetworkEnforcementTest {
         assertThat(first).contains("fetched=yes").contains("metrics=1");
         String ns = netns(first);
         Path firstNetLog = fixture.baseDirectory.resolve(lastId).resolve("net.log");
-        Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(netNamespacesHeldBy(launcher))
+        Awaitility.await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(netNamespacesHeldBy(launcher))
                 .as(Files.readString(firstNetLog)).contains(ns));
         // the process it left behind died with it: nothing runs in the namespace the launcher keeps
         assertThat(processesIn(ns)).isEmpty();
@@ -538,7 +538,7 @@ class NetworkEnforcementTest {
         assertThat(netns(second)).as("reused").isEqualTo(ns);
         assertThat(second).contains("metrics=0").contains("tcp=0 udp=0 unix=0");
         // given back again (after the second task's exit: its supervisor's child checks and empties it)
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> netNamespacesHeldBy(launcher).contains(ns));
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> netNamespacesHeldBy(launcher).contains(ns));
         // SPEC NET-7, NET-8 (and NET-9 without zones: no resolver, names fail at once) in the reused namespace
         Map<String, String> r = run(backend, vpc(false, List.of(), List.of()), of("rg-a", "ws-a"));
         assertThat(r.get("netns")).as("reused again").isEqualTo(ns);
@@ -568,7 +568,7 @@ class NetworkEnforcementTest {
                 time.sleep(120)
                 """, sock.toString()).redirectErrorStream(true).start();
         try {
-            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(sock));
+            Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(sock));
             String first = script(backend, of("rg-a", "ws-a"), """
                     echo "netns=$(readlink /proc/self/ns/net)"
                     python3 -c '
@@ -615,7 +615,7 @@ class NetworkEnforcementTest {
         // rules on the host, and their resolvers
         assertThat(namespaces(backend)).isEmpty();
         assertThat(taskLinks).isNotEmpty();
-        Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        Awaitility.await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
             String links = links();
             assertThat(taskLinks).allSatisfy(link -> assertThat(links).doesNotContain(link + "@"));
         });
