@@ -693,6 +693,9 @@ public final class DataServiceManager {
         return out;
     }
 
+    /** The calls per minute as the API answers them: a series is {@code {points:[...]}}, like a group's usage history. */
+    public record CallSeries(List<CallPoint> points) {}
+
     private static long parseToken(String token) {
         try {
             return Long.parseLong(token);
