@@ -70,7 +70,7 @@ final class DataServiceResource {
         api.post("/dataservice/apis/{id}/unpublish", TAG, "Stop serving the API (calls get 404)", ApiRoutes.NONE, 200,
                 one(ApiInfo.class), ctx -> ctx.json(ds.unpublish(caller(ctx), ctx.pathParam("id"))));
         api.get("/dataservice/apis/{id}/versions", TAG, "The API's published versions (immutable)", page(ApiVersionInfo.class),
-                ctx -> ctx.json(ApiRoutes.whole(ds.versions(caller(ctx), ctx.pathParam("id")))));
+                ctx -> ctx.json(ApiRoutes.whole(ctx, () -> ds.versions(caller(ctx), ctx.pathParam("id")))));
         api.get("/dataservice/apis/{id}/calls", TAG, "The API's calls, newest first: app, version, status, latency, rows",
                 page(CallInfo.class), ctx -> ctx.json(ds.calls(caller(ctx), ctx.pathParam("id"), Requests.page(ctx))));
         api.get("/dataservice/apis/{id}/calls/series", TAG, "The API's calls per minute (calls, not 200, mean and p99 latency)"
