@@ -49,11 +49,12 @@ final class ApiRoutes {
     }
 
     /**
-     * A short list the server answers whole, in the shape of every list (API.md: {@code {items,
-     * nextPageToken}}) without a next page: a client that follows the convention reads it as is.
+     * A short list the server reads whole, answered as every list is (API.md: {@code {items,
+     * nextPageToken}}, {@code pageSize} and {@code pageToken} honoured): a page of it, by position.
      */
-    static <T> PageRequest.Page<T> whole(List<T> items) {
-        return new PageRequest.Page<>(items, null);
+    static <T> PageRequest.Page<T> whole(io.javalin.http.Context ctx, java.util.function.Supplier<List<T>> items) {
+        PageRequest page = Requests.page(ctx); // a bad pageSize or pageToken is refused before the list is read
+        return page.slice(items.get());
     }
 
     /**

@@ -44,7 +44,7 @@ final class BeyondResource {
                     ApiServer.created(ctx, b.id(), b);
                 });
         api.get("/budgets", "billing", "List budgets with what this month spent (OrderAccess)", page(BudgetManager.Summary.class),
-                ctx -> ctx.json(ApiRoutes.whole(features.budgets().list(caller(ctx)))));
+                ctx -> ctx.json(ApiRoutes.whole(ctx, () -> features.budgets().list(caller(ctx)))));
         api.get("/budgets/{id}", "billing", "Read a budget and what this month spent (OrderAccess)", one(BudgetManager.Summary.class),
                 ctx -> ctx.json(features.budgets().get(caller(ctx), ctx.pathParam("id"))));
         api.patch("/budgets/{id}", "billing", "Change a budget: raise the amount, other thresholds or channels (OrderAccess)",
@@ -56,11 +56,11 @@ final class BeyondResource {
         });
         api.get("/budgets/{id}/events", "billing", "The thresholds a budget crossed, each once a month, with their notices",
                 ApiRoutes.page(BudgetManager.Event.class),
-                ctx -> ctx.json(ApiRoutes.whole(features.budgets().events(caller(ctx), ctx.pathParam("id")))));
+                ctx -> ctx.json(ApiRoutes.whole(ctx, () -> features.budgets().events(caller(ctx), ctx.pathParam("id")))));
         // SPEC BEY-4
         api.get("/workspaces/{id}/advice", "workspaces", "Right-sizing: for each recurring task of a workspace (same name, at least 3 runs),"
                         + " the CU its runs' peak memory and CPU need, and the monthly saving at current prices",
-                ApiRoutes.page(InstanceManager.TaskAdvice.class), ctx -> ctx.json(ApiRoutes.whole(features.instances().advise(caller(ctx),
+                ApiRoutes.page(InstanceManager.TaskAdvice.class), ctx -> ctx.json(ApiRoutes.whole(ctx, () -> features.instances().advise(caller(ctx),
                         ctx.pathParam("id"), ctx.queryParam("name")))),
                 "name");
     }

@@ -1,6 +1,5 @@
 package dev.srg.api;
 
-import static dev.srg.api.ApiRoutes.array;
 import static dev.srg.api.ApiRoutes.one;
 import static dev.srg.api.ApiRoutes.page;
 import static dev.srg.api.Requests.body;
@@ -71,12 +70,13 @@ final class DataServiceResource {
         api.post("/dataservice/apis/{id}/unpublish", TAG, "Stop serving the API (calls get 404)", ApiRoutes.NONE, 200,
                 one(ApiInfo.class), ctx -> ctx.json(ds.unpublish(caller(ctx), ctx.pathParam("id"))));
         api.get("/dataservice/apis/{id}/versions", TAG, "The API's published versions (immutable)", page(ApiVersionInfo.class),
-                ctx -> ctx.json(ApiRoutes.whole(ds.versions(caller(ctx), ctx.pathParam("id")))));
+                ctx -> ctx.json(ApiRoutes.whole(ctx, () -> ds.versions(caller(ctx), ctx.pathParam("id")))));
         api.get("/dataservice/apis/{id}/calls", TAG, "The API's calls, newest first: app, version, status, latency, rows",
                 page(CallInfo.class), ctx -> ctx.json(ds.calls(caller(ctx), ctx.pathParam("id"), Requests.page(ctx))));
         api.get("/dataservice/apis/{id}/calls/series", TAG, "The API's calls per minute (calls, not 200, mean and p99 latency)"
-                        + " over the last minutes (1 to 1440, default 60)", array(DataServiceManager.CallPoint.class),
-                ctx -> ctx.json(ds.callSeries(caller(ctx), ctx.pathParam("id"), minutes(ctx.queryParam("minutes")))), "minutes");
+                        + " over the last minutes (1 to 1440, default 60), oldest first", one(DataServiceManager.CallSeries.class),
+                ctx -> ctx.json(new DataServiceManager.CallSeries(ds.callSeries(caller(ctx), ctx.pathParam("id"),
+                        minutes(ctx.queryParam("minutes"))))), "minutes");
         api.post("/dataservice/apps", TAG, "Create an app: its appCode and appSecret are shown this once", one(CreateAppRequest.class),
                 201, one(CreatedAppInfo.class), ctx -> {
                     CreatedAppInfo a = ds.createApp(caller(ctx), body(ctx, CreateAppRequest.class));

@@ -16,8 +16,9 @@ final class DataSourceResource {
     private DataSourceResource() {}
 
     static void register(ApiRoutes api, DataSourceManager dataSources, SyncMonitor syncs) {
-        api.get("/instances/{id}/dirty-records", "instances", "The dirty records of a sync (the first 1000, with their reasons)",
-                one(SyncMonitor.DirtyRecords.class), ctx -> ctx.json(syncs.dirtyRecords(caller(ctx), ctx.pathParam("id"))));
+        api.get("/instances/{id}/dirty-records", "instances", "The dirty records of a sync (the first 1000 kept, with their reasons),"
+                        + " a page of them with how many there were in all", one(SyncMonitor.DirtyRecords.class),
+                ctx -> ctx.json(syncs.dirtyRecords(caller(ctx), ctx.pathParam("id"), Requests.page(ctx))), "pageSize", "pageToken");
         api.post("/data-sources", "data-sources", "Create a data source (workspace ADMIN or DEVELOPER); the password is stored"
                         + " encrypted and never returned", one(CreateRequest.class), 201, one(DataSourceInfo.class), ctx -> {
                     DataSourceInfo ds = dataSources.create(caller(ctx), body(ctx, CreateRequest.class));

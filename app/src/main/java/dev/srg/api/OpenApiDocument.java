@@ -64,7 +64,8 @@ final class OpenApiDocument {
             }
         }
         for (String q : op.query()) {
-            parameters.add(Map.of("name", q, "in", "query", "required", false, "schema", Map.of("type", "string")));
+            parameters.add(Map.of("name", q, "in", "query", "required", false, "schema", q.equals("pageSize")
+                    ? Map.of("type", "integer", "minimum", 1, "maximum", 1000) : Map.of("type", "string")));
         }
         if (op.response() instanceof Body.Page) {
             parameters.add(Map.of("name", "pageSize", "in", "query", "required", false, "schema", Map.of("type", "integer", "minimum", 1, "maximum", 1000)));

@@ -57,7 +57,7 @@ final class ResourceGroupResource {
                 one(ConcurrencySettings.class), one(ConcurrencySettings.class),
                 ctx -> ctx.json(groups.setConcurrency(caller(ctx), ctx.pathParam("id"), body(ctx, ConcurrencySettings.class))));
         api.get("/resource-groups/{id}/networks", "resource-groups", "List the VPCs bound to a group", page(GroupNetwork.class),
-                ctx -> ctx.json(ApiRoutes.whole(groups.networks(caller(ctx), ctx.pathParam("id")))));
+                ctx -> ctx.json(ApiRoutes.whole(ctx, () -> groups.networks(caller(ctx), ctx.pathParam("id")))));
         api.post("/resource-groups/{id}/networks", "resource-groups", "Bind another VPC", one(BindRequest.class), 201,
                 one(GroupNetwork.class), ctx -> {
                     GroupNetwork n = groups.bind(caller(ctx), ctx.pathParam("id"), body(ctx, BindRequest.class));

@@ -10,6 +10,7 @@ import dev.srg.admission.BudgetHold;
 import dev.srg.error.SrgException;
 import dev.srg.json.Json;
 import dev.srg.monitor.WebhookSender;
+import dev.srg.store.IdempotencyKeys;
 import dev.srg.store.Ids;
 import java.math.BigDecimal;
 import java.sql.Array;
@@ -62,7 +63,7 @@ public final class BudgetManager {
      * of the scope queue with reason BUDGET until the next month, a raise or the hold turned off.
      */
     public record CreateRequest(String name, String workspaceId, String resourceGroupId, Unit unit, BigDecimal amount,
-                                List<Integer> thresholds, List<String> alertRuleIds, Boolean holdNewTasks) {}
+                                List<Integer> thresholds, List<String> alertRuleIds, Boolean holdNewTasks, String clientToken) {}
 
     /** {@code PATCH /budgets/{id}}: what is given changes (raise the amount, other channels, the hold, ...). */
     public record UpdateRequest(BigDecimal amount, List<Integer> thresholds, List<String> alertRuleIds, Boolean holdNewTasks) {}
@@ -128,7 +129,10 @@ public final class BudgetManager {
         long amount = amount(r.amount());
         List<Integer> thresholds = thresholds(r.thresholds() == null ? DEFAULT_THRESHOLDS : r.thresholds());
         Instant now = clock.instant();
-        String id = jdbi.inTransaction(h -> {
+        String request = String.join("|", r.name().strip(), String.valueOf(r.workspaceId()), String.valueOf(r.resourceGroupId()),
+                r.unit().name(), Long.toString(amount), thresholds.toString(), String.valueOf(r.alertRuleIds()),
+                Boolean.toString(Boolean.TRUE.equals(r.holdNewTasks())));
+        String id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "budget", r.clientToken(), request, clock::instant, h -> {
             if (r.workspaceId() != null && !exists(h, "workspaces", r.workspaceId())) {
                 throw SrgException.notFound("Workspace", r.workspaceId(), "workspaceId");
             }

@@ -2,6 +2,7 @@ package dev.srg.cli;
 
 import java.math.BigDecimal;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -33,7 +34,7 @@ final class BudgetCommands extends ClientCommand {
 
     @Command(name = "list", description = "Every budget with what this month spent.")
     void list() {
-        out().many(elements(api().get(API + "/budgets").path("items")), VIEW);
+        out().many(every(API + "/budgets", Map.of()), VIEW);
     }
 
     @Command(name = "get", description = "One budget with what this month spent.")
@@ -75,6 +76,6 @@ final class BudgetCommands extends ClientCommand {
 
     @Command(name = "events", description = "The thresholds a budget crossed (each once a month) and their notices.")
     void events(@Parameters(paramLabel = "BUDGET") String id) {
-        out().many(items(api().get(path("/budgets/%s/events", id))), EVENTS);
+        out().many(every(path("/budgets/%s/events", id), Map.of()), EVENTS);
     }
 }

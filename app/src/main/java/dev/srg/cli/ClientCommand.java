@@ -178,10 +178,16 @@ abstract class ClientCommand implements Runnable {
         }
     }
 
-    /** The items of a list the server answers whole ({@code {items, nextPageToken}} without a next page). */
-    static List<JsonNode> items(JsonNode page) {
-        return elements(page.path("items"));
+    /** Every item of a short list (a group's networks, an API's versions): each of its pages, following nextPageToken. */
+    List<JsonNode> every(String path, Map<String, String> query) {
+        ListOptions all = new ListOptions();
+        all.all = true;
+        all.pageSize = LARGEST_PAGE; // a short list comes in one request
+        return items(api(), path, query, all);
     }
+
+    /** The server's largest page (its PageRequest.MAX_SIZE). */
+    private static final int LARGEST_PAGE = 1000;
 
     static List<JsonNode> elements(JsonNode array) {
         List<JsonNode> items = new ArrayList<>();

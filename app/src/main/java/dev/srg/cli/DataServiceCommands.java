@@ -195,7 +195,7 @@ final class DataServiceCommands extends ClientCommand {
 
     @Command(name = "versions", description = "The API's published versions.")
     void versions(@Parameters(paramLabel = "API_ID") String id) {
-        out().many(items(api().get(path("/dataservice/apis/%s/versions", id))), new View(
+        out().many(every(path("/dataservice/apis/%s/versions", id), Map.of()), new View(
                 List.of(field("VERSION", "version"), Column.time("PUBLISHED", "publishedAt"), field("BY", "publishedBy")), List.of()));
     }
 

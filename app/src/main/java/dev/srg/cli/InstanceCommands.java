@@ -231,7 +231,7 @@ final class InstanceCommands extends ClientCommand {
             String ws = workspace(workspace);
             Map<String, String> query = new LinkedHashMap<>();
             query.put("name", name);
-            out().many(items(api().get(path("/workspaces/%s/advice", ws), query)), ADVICE);
+            out().many(every(path("/workspaces/%s/advice", ws), query), ADVICE);
         }
     }
 

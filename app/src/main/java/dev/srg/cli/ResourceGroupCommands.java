@@ -219,7 +219,7 @@ final class ResourceGroupCommands extends ClientCommand {
 
     @Command(name = "networks", description = "List the VPCs bound to a resource group.")
     void networks(@Parameters(paramLabel = "RG") String id) {
-        out().many(items(api().get(path("/resource-groups/%s/networks", id))), NETWORK);
+        out().many(every(path("/resource-groups/%s/networks", id), Map.of()), NETWORK);
     }
 
     @Command(name = "bind", description = "Bind another VPC to a resource group.")

@@ -32,7 +32,7 @@ final class BeyondPages {
                 var b = c.features.beyond().budgets().create(r.caller, new BudgetManager.CreateRequest(in.text("name"), workspace, group,
                         in.enumValue("unit", BudgetManager.Unit.class), in.decimal("amount"), null,
                         rules == null || rules.isBlank() ? null : Arrays.stream(rules.split("[,\\s]+")).filter(s -> !s.isEmpty()).toList(),
-                        in.checkbox("holdNewTasks")));
+                        in.checkbox("holdNewTasks"), in.text("clientToken")));
                 r.auditResource(b.id());
                 r.done("Budget " + b.name() + " created (" + b.id() + ").", "/console/budgets#budget-" + b.id());
             } catch (SrgException e) {

@@ -28,7 +28,7 @@ final class DataSourcePages {
             try {
                 DataSourceInfo ds = c.features.dataSources().create(r.caller, new DataSourceManager.CreateRequest(in.text("name"),
                         in.text("workspaceId"), type(in.text("type")), in.text("host"), in.integer("port"), in.text("database"),
-                        in.text("user"), password(in), in.text("path")));
+                        in.text("user"), password(in), in.text("path"), in.text("clientToken")));
                 r.auditResource(ds.id());
                 r.done("Data source " + ds.name() + " created.", "/console/data-sources/" + ds.id());
             } catch (SrgException e) {

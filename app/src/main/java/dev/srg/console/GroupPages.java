@@ -296,7 +296,8 @@ final class GroupPages {
         String id = r.path("id");
         FormInput in = r.form();
         try {
-            var n = c.features.groups().bind(r.caller, id, new ResourceGroupManager.BindRequest(in.text("vpcId"), in.text("vswitchId")));
+            var n = c.features.groups().bind(r.caller, id, new ResourceGroupManager.BindRequest(in.text("vpcId"), in.text("vswitchId"),
+                    in.text("clientToken")));
             r.auditResource(n.id());
             r.done("VPC " + n.vpcId() + " bound.", "/console/groups/" + id + "#networks");
         } catch (SrgException e) {
@@ -350,7 +351,7 @@ final class GroupPages {
             if (ws == null) {
                 throw SrgException.invalid("workspaceId", "MissingParameter", "choose a workspace");
             }
-            c.features.workspaces().associate(r.caller, ws, new WorkspaceManager.AssociateRequest(id));
+            c.features.workspaces().associate(r.caller, ws, new WorkspaceManager.AssociateRequest(id, in.text("clientToken")));
             r.auditResource(ws);
             r.done("Associated with workspace " + ws + ".", "/console/groups/" + id + "#workspaces");
         } catch (SrgException e) {

@@ -112,7 +112,7 @@ final class WorkspacePages {
         String id = r.path("id");
         FormInput in = r.form();
         try {
-            c.features.workspaces().associate(r.caller, id, new WorkspaceManager.AssociateRequest(in.text("resourceGroupId")));
+            c.features.workspaces().associate(r.caller, id, new WorkspaceManager.AssociateRequest(in.text("resourceGroupId"), in.text("clientToken")));
             r.done("Resource group associated.", "/console/workspaces/" + id + "#groups");
         } catch (SrgException e) {
             r.refused("associate", in, e, List.of("resourceGroupId"), "/console/workspaces/" + id);

@@ -12,6 +12,7 @@ import dev.srg.error.Names;
 import dev.srg.error.SrgException;
 import dev.srg.json.Json;
 import dev.srg.quantity.ComputeUnits;
+import dev.srg.store.IdempotencyKeys;
 import dev.srg.store.Ids;
 import dev.srg.store.PageRequest;
 import dev.srg.store.PageRequest.Page;
@@ -138,17 +139,24 @@ public final class DataServiceManager {
             throw SrgException.invalid("basePath", "InvalidParameter.DataService.BasePath",
                     "basePath is one segment of letters, digits, '_' or '-' (at most 64), got '" + r.basePath() + "'");
         }
-        String id = Ids.next("apig", clock.instant().toEpochMilli());
+        String id;
         try {
-            jdbi.useHandle(h -> h.createUpdate("""
-                    INSERT INTO ds_api_groups (id, workspace_id, name, base_path, created_by, created_at)
-                    VALUES (:id, :ws, :name, :base, :by, :now)""")
-                    .bind("id", id).bind("ws", r.workspaceId()).bind("name", name).bind("base", base)
-                    .bind("by", caller.userId()).bind("now", clock.instant()).execute());
+            // a repeat with the client token answers the first group (its basePath is taken by that very group)
+            id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "ds-api-group", r.clientToken(),
+                    String.join("|", r.workspaceId(), name, base), clock::instant, h -> {
+                        String newId = Ids.next("apig", clock.instant().toEpochMilli());
+                        h.createUpdate("""
+                                INSERT INTO ds_api_groups (id, workspace_id, name, base_path, created_by, created_at)
+                                VALUES (:id, :ws, :name, :base, :by, :now)""")
+                                .bind("id", newId).bind("ws", r.workspaceId()).bind("name", name).bind("base", base)
+                                .bind("by", caller.userId()).bind("now", clock.instant()).execute();
+                        return newId;
+                    });
         } catch (UnableToExecuteStatementException e) {
             throw unique(e, "DataService.BasePathTaken", "basePath", "the basePath '" + base + "' is taken");
         }
-        return group(id).orElseThrow();
+        String created = id;
+        return group(created).orElseThrow(() -> SrgException.notFound("ApiGroup", created));
     }
 
     /** A workspace's API groups; without {@code workspaceId}, those of every workspace the caller is a member of. */
@@ -196,18 +204,26 @@ public final class DataServiceManager {
         ApiDefinition def = check(g.workspaceId(), new ApiDefinition(r.method(), r.mode(), r.dataSourceId(), r.resourceGroupId(),
                 r.sql(), r.wizard(), r.parameters(), Boolean.TRUE.equals(r.paging()),
                 r.timeoutMillis() == null ? DEFAULT_TIMEOUT_MILLIS : r.timeoutMillis(), r.qps() == null ? DEFAULT_QPS : r.qps()));
-        Instant now = clock.instant();
-        String id = Ids.next("api", now.toEpochMilli());
+        String definition = Json.write(def);
+        String id;
         try {
-            jdbi.useHandle(h -> h.createUpdate("""
-                    INSERT INTO ds_apis (id, api_group_id, workspace_id, name, path, definition, created_by, created_at, updated_at)
-                    VALUES (:id, :g, :ws, :name, :path, CAST(:def AS jsonb), :by, :now, :now)""")
-                    .bind("id", id).bind("g", g.id()).bind("ws", g.workspaceId()).bind("name", name).bind("path", path)
-                    .bind("def", Json.write(def)).bind("by", caller.userId()).bind("now", now).execute());
+            id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "ds-api", r.clientToken(),
+                    String.join("|", g.id(), name, path, definition), clock::instant, h -> {
+                        Instant now = clock.instant();
+                        String newId = Ids.next("api", now.toEpochMilli());
+                        h.createUpdate("""
+                                INSERT INTO ds_apis (id, api_group_id, workspace_id, name, path, definition, created_by, created_at,
+                                    updated_at)
+                                VALUES (:id, :g, :ws, :name, :path, CAST(:def AS jsonb), :by, :now, :now)""")
+                                .bind("id", newId).bind("g", g.id()).bind("ws", g.workspaceId()).bind("name", name).bind("path", path)
+                                .bind("def", definition).bind("by", caller.userId()).bind("now", now).execute();
+                        return newId;
+                    });
         } catch (UnableToExecuteStatementException e) {
             throw unique(e, "DataService.PathTaken", "path", "API group '" + g.id() + "' already has an API at '" + path + "'");
         }
-        return api(id).orElseThrow();
+        String created = id;
+        return api(created).orElseThrow(() -> SrgException.notFound("Api", created));
     }
 
     public ApiInfo updateApi(Principal caller, String id, UpdateApiRequest r) {
@@ -589,11 +605,19 @@ public final class DataServiceManager {
         String appKey = "ak" + HexFormat.of().formatHex(randomBytes(10));
         String appCode = token(24);
         String appSecret = token(32);
-        jdbi.useHandle(h -> h.createUpdate("""
-                INSERT INTO ds_apps (id, name, app_key, app_code_sha256, app_secret_encrypted, created_by, created_at)
-                VALUES (:id, :name, :key, :code, :secret, :by, :now)""")
-                .bind("id", id).bind("name", name).bind("key", appKey).bind("code", sha256(appCode))
-                .bind("secret", secrets.encrypt(appSecret, id)).bind("by", caller.userId()).bind("now", now).execute());
+        String made = IdempotencyKeys.createOnce(jdbi, caller.userId(), "ds-app", r.clientToken(), name, clock::instant, h -> {
+            h.createUpdate("""
+                    INSERT INTO ds_apps (id, name, app_key, app_code_sha256, app_secret_encrypted, created_by, created_at)
+                    VALUES (:id, :name, :key, :code, :secret, :by, :now)""")
+                    .bind("id", id).bind("name", name).bind("key", appKey).bind("code", sha256(appCode))
+                    .bind("secret", secrets.encrypt(appSecret, id)).bind("by", caller.userId()).bind("now", now).execute();
+            return id;
+        });
+        if (!made.equals(id)) {
+            // a repeat with the client token: the first app, its secrets not shown again (they are shown once)
+            AppInfo first = getApp(caller, made);
+            return new CreatedAppInfo(first.id(), first.name(), first.appKey(), null, null, first.createdAt());
+        }
         return new CreatedAppInfo(id, name, appKey, appCode, appSecret, now);
     }
 
@@ -655,20 +679,22 @@ public final class DataServiceManager {
     /** SPEC DS-6: the API's calls, newest first. */
     public Page<CallInfo> calls(Principal caller, String id, PageRequest page) {
         getApi(caller, id);
-        long before = page.afterId() == null || page.afterId().isEmpty() ? Long.MAX_VALUE : parseToken(page.afterId());
+        long before = page.afterId().isEmpty() ? Long.MAX_VALUE : parseToken(page.afterId());
         List<CallInfo> rows = jdbi.withHandle(h -> h.createQuery("""
                         SELECT * FROM ds_calls WHERE api_id = :id AND id < :before ORDER BY id DESC LIMIT :limit""")
                 .bind("id", id).bind("before", before).bind("limit", page.limit())
                 .map((rs, ctx) -> new CallInfo(rs.getLong("id"), rs.getString("api_id"), (Integer) rs.getObject("version"),
                         rs.getString("app_id"), rs.getInt("status"), rs.getString("error_code"), rs.getDouble("latency_millis"),
                         rs.getInt("row_count"), rs.getTimestamp("called_at").toInstant())).list());
-        boolean more = rows.size() > page.pageSize();
-        List<CallInfo> items = more ? rows.subList(0, page.pageSize()) : rows;
-        return new Page<>(List.copyOf(items), more ? Long.toString(items.get(items.size() - 1).id()) : null);
+        // the token encoded like every list's: the bare id it once was did not come back (a 400 on the second page)
+        return page.page(rows, c -> Long.toString(c.id()));
     }
 
     /** Calls of one minute: how many, how many not 200, mean and p99 latency. */
     public record CallPoint(Instant minute, long calls, long errors, double meanMillis, double p99Millis) {}
+
+    /** The calls per minute as the API answers them: a series is {@code {points:[...]}}, like a group's usage history. */
+    public record CallSeries(List<CallPoint> points) {}
 
     /** SPEC DS-6: the API's calls per minute over the last {@code minutes} (1 to 1440), empty minutes included. */
     public List<CallPoint> callSeries(Principal caller, String id, int minutes) {

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.srg.access.Principal;
 import dev.srg.error.Names;
 import dev.srg.error.SrgException;
+import dev.srg.store.IdempotencyKeys;
 import dev.srg.store.Ids;
 import dev.srg.store.PageRequest;
 import dev.srg.store.PageRequest.Page;
@@ -46,7 +47,7 @@ public final class DataSourceManager {
     }
 
     public record CreateRequest(String name, String workspaceId, DataSourceType type, String host, Integer port,
-                                String database, String user, String password, String path) {
+                                String database, String user, String password, String path, String clientToken) {
         @Override
         public String toString() {
             return "CreateRequest[" + name + " " + workspaceId + " " + type + "]"; // never the password
@@ -72,21 +73,29 @@ public final class DataSourceManager {
             throw SrgException.invalid("type", "MissingParameter", "type is required: POSTGRESQL, MYSQL or CSV");
         }
         Fields f = check(r.type(), r.host(), r.port(), r.database(), r.user(), r.password(), r.path(), true);
-        Instant now = clock.instant();
-        String id = Ids.next("ds", now.toEpochMilli());
-        byte[] sealed = f.password() == null || f.password().isEmpty() ? null : secrets.encrypt(f.password(), id);
+        // the password is no part of what a repeat is compared on: not even a hash of it is stored beside the token
+        String request = String.join("|", r.workspaceId(), name, r.type().name(), String.valueOf(f.host()), String.valueOf(f.port()),
+                String.valueOf(f.database()), String.valueOf(f.user()), String.valueOf(f.path()));
+        String id;
         try {
-            jdbi.useHandle(h -> h.createUpdate("""
+            id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "data-source", r.clientToken(), request, clock::instant, h -> {
+                Instant now = clock.instant();
+                String newId = Ids.next("ds", now.toEpochMilli());
+                byte[] sealed = f.password() == null || f.password().isEmpty() ? null : secrets.encrypt(f.password(), newId);
+                h.createUpdate("""
                     INSERT INTO data_sources (id, workspace_id, name, type, host, port, database_name, username,
                         password_encrypted, path, created_by, created_at, updated_at)
                     VALUES (:id, :ws, :name, :type, :host, :port, :db, :user, :pw, :path, :by, :now, :now)""")
-                    .bind("id", id).bind("ws", r.workspaceId()).bind("name", name).bind("type", r.type().name())
+                    .bind("id", newId).bind("ws", r.workspaceId()).bind("name", name).bind("type", r.type().name())
                     .bind("host", f.host()).bind("port", f.port()).bind("db", f.database()).bind("user", f.user())
-                    .bind("pw", sealed).bind("path", f.path()).bind("by", caller.userId()).bind("now", now).execute());
+                    .bind("pw", sealed).bind("path", f.path()).bind("by", caller.userId()).bind("now", now).execute();
+                return newId;
+            });
         } catch (UnableToExecuteStatementException e) {
             throw nameTaken(e, name, r.workspaceId());
         }
-        return store.find(id).orElseThrow();
+        String created = id;
+        return store.find(created).orElseThrow(() -> SrgException.notFound("DataSource", created)); // a repeat after a delete
     }
 
     /** A workspace's data sources; without {@code workspaceId}, those of every workspace the caller is a member of. */

@@ -188,7 +188,7 @@ public final class ResourceGroupManager {
     /** {@code autoRenew} turns a subscription's monthly auto-renewal on or off (RG-3). */
     public record UpdateRequest(String name, String remark, Boolean autoRenew) {}
 
-    public record BindRequest(String vpcId, String vswitchId) {}
+    public record BindRequest(String vpcId, String vswitchId, String clientToken) {}
 
     /** A create request that passed every check that needs no transaction. */
     private record Checked(String name, String remark, Region region, ComputeUnits specCu, ComputeUnits maxCu,
@@ -339,7 +339,8 @@ public final class ResourceGroupManager {
 
     public GroupNetwork bind(Principal caller, String id, BindRequest r) {
         caller.requireAll("bind VPCs to resource groups", Policy.ResourceGroupFullAccess);
-        String networkId = jdbi.inTransaction(h -> {
+        String networkId = IdempotencyKeys.createOnce(jdbi, caller.userId(), "group-network:" + id, r.clientToken(),
+                r.vpcId() + "|" + r.vswitchId(), clock::instant, h -> {
             ResourceGroupDao dao = new ResourceGroupDao(h);
             ResourceGroupInfo g = dao.find(id, true).orElseThrow(() -> SrgException.notFound("ResourceGroup", id));
             requireNotReleased(g);
@@ -354,7 +355,8 @@ public final class ResourceGroupManager {
             dao.insertNetwork(id, n);
             return n.id();
         });
-        return networks(caller, id).stream().filter(n -> n.id().equals(networkId)).findFirst().orElseThrow();
+        return networks(caller, id).stream().filter(n -> n.id().equals(networkId)).findFirst()
+                .orElseThrow(() -> SrgException.notFound("ResourceGroup.Network", networkId)); // a repeat after an unbind
     }
 
     public void unbind(Principal caller, String id, String networkId, boolean force) {

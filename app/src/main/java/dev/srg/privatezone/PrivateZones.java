@@ -7,6 +7,7 @@ import dev.srg.access.Principal;
 import dev.srg.error.SrgException;
 import dev.srg.execution.NetworkContext;
 import dev.srg.network.Cidr;
+import dev.srg.store.IdempotencyKeys;
 import dev.srg.store.Ids;
 import dev.srg.store.PageRequest;
 import dev.srg.store.PageRequest.Page;
@@ -37,9 +38,9 @@ public final class PrivateZones {
         this.clock = requireNonNull(clock, "clock is null");
     }
 
-    public record CreateZoneRequest(String name, List<String> vpcIds) {}
+    public record CreateZoneRequest(String name, List<String> vpcIds, String clientToken) {}
 
-    public record CreateRecordRequest(String name, String type, String value) {}
+    public record CreateRecordRequest(String name, String type, String value, String clientToken) {}
 
     /** A record; {@code fqdn} is the name tasks resolve ({@code name.zone}, or the zone for {@code @}). */
     public record ZoneRecord(String id, String name, String fqdn, String type, String value, Instant createdAt) {}
@@ -56,7 +57,8 @@ public final class PrivateZones {
         if (vpcIds.isEmpty()) {
             throw SrgException.invalid("vpcIds", "MissingParameter", "vpcIds names the VPCs the zone is attached to (at least one)");
         }
-        String id = jdbi.inTransaction(h -> {
+        String id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "private-zone", request.clientToken(),
+                name + "|" + String.join(",", vpcIds), clock::instant, h -> {
             for (String vpc : vpcIds) {
                 if (vpc == null || h.createQuery("SELECT count(*) FROM vpcs WHERE id = :id").bind("id", vpc).mapTo(Long.class).one() == 0) {
                     throw SrgException.notFound("Vpc", String.valueOf(vpc), "vpcIds");
@@ -85,18 +87,21 @@ public final class PrivateZones {
             throw SrgException.invalid("value", "MissingParameter", "value is the record's IPv4 address");
         }
         String value = Cidr.format(Cidr.parseAddress("value", request.value().strip()));
-        return jdbi.inTransaction(h -> {
+        String id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "private-zone-record:" + zoneId, request.clientToken(),
+                name + "|A|" + value, clock::instant, h -> {
             zone(h, zoneId, true);
             if (h.createQuery("SELECT count(*) FROM private_zone_records WHERE zone_id = :z AND name = :n AND value = :v")
                     .bind("z", zoneId).bind("n", name).bind("v", value).mapTo(Long.class).one() > 0) {
                 throw SrgException.conflict("PrivateZone.RecordExists", "name", name + " A " + value + " is already in zone " + zoneId);
             }
             Instant now = clock.instant();
-            String id = Ids.next("pzr", now.toEpochMilli());
+            String newId = Ids.next("pzr", now.toEpochMilli());
             h.createUpdate("INSERT INTO private_zone_records (id, zone_id, name, type, value, created_at) VALUES (:id, :z, :n, 'A', :v, :at)")
-                    .bind("id", id).bind("z", zoneId).bind("n", name).bind("v", value).bind("at", now).execute();
-            return records(h, zoneId).stream().filter(r -> r.id().equals(id)).findFirst().orElseThrow();
+                    .bind("id", newId).bind("z", zoneId).bind("n", name).bind("v", value).bind("at", now).execute();
+            return newId;
         });
+        return jdbi.withHandle(h -> records(h, zoneId).stream().filter(r -> r.id().equals(id)).findFirst()
+                .orElseThrow(() -> SrgException.notFound("PrivateZone.Record", id)));
     }
 
     public Zone get(Principal caller, String zoneId) {

@@ -422,6 +422,11 @@ public final class SrgServer implements AutoCloseable {
         return api.port();
     }
 
+    /** Every route the HTTP app serves, {@code METHOD /path} (ApiServer#routes). */
+    public java.util.List<String> routes() {
+        return api.routes();
+    }
+
     public ServerConfig config() {
         return config;
     }

@@ -18,7 +18,7 @@ public record PageRequest(int pageSize, String afterId) {
     public static final int DEFAULT_SIZE = 50;
     public static final int MAX_SIZE = 1000;
     static final int MAX_ID = 128;
-    private static final java.util.regex.Pattern ISSUED = java.util.regex.Pattern.compile("[A-Za-z0-9._:-]{1," + MAX_ID + "}");
+    private static final java.util.regex.Pattern ISSUED = java.util.regex.Pattern.compile("@?[A-Za-z0-9._:-]{1," + MAX_ID + "}");
     private static final java.util.regex.Pattern TOKEN = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,256}");
 
     public PageRequest {
@@ -78,7 +78,31 @@ public record PageRequest(int pageSize, String afterId) {
         }
         List<T> items = List.copyOf(rows.subList(0, pageSize));
         String last = id.apply(items.get(items.size() - 1));
-        return new Page<>(items, Base64.getUrlEncoder().withoutPadding().encodeToString(last.getBytes(StandardCharsets.UTF_8)));
+        return new Page<>(items, encode(last));
+    }
+
+    /**
+     * A page of a short list the server reads whole (a group's networks, an API's versions): the
+     * items after the previous page's position, {@code pageSize} of them. Its token is that
+     * position ({@code @N}, encoded like every token), so it pages the list as the server orders
+     * it; a token of a keyset list is a 400 here, as a forged one is.
+     */
+    public <T> Page<T> slice(List<T> all) {
+        int from = 0;
+        if (!afterId.isEmpty()) {
+            if (!afterId.matches("@[0-9]{1,9}")) {
+                throw SrgException.invalid("pageToken", "InvalidParameter.PageToken",
+                        "pageToken is not a token of this list (pass nextPageToken of the previous page as it is)");
+            }
+            from = Math.min(Integer.parseInt(afterId.substring(1)), all.size());
+        }
+        int to = (int) Math.min((long) from + pageSize, all.size());
+        List<T> items = List.copyOf(all.subList(from, to));
+        return new Page<>(items, to < all.size() ? encode("@" + to) : null);
+    }
+
+    private static String encode(String last) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(last.getBytes(StandardCharsets.UTF_8));
     }
 
     public record Page<T>(List<T> items, String nextPageToken) {

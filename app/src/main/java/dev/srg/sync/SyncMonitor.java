@@ -7,6 +7,7 @@ import dev.srg.error.SrgException;
 import dev.srg.execution.NetworkContext;
 import dev.srg.network.Cidr;
 import dev.srg.network.NetworkPolicy;
+import dev.srg.store.PageRequest;
 import dev.srg.task.InstanceInfo;
 import dev.srg.task.InstanceManager;
 import dev.srg.task.InstanceManager.LogChunk;
@@ -50,8 +51,11 @@ public final class SyncMonitor {
     /** A dirty record as the worker kept it: which split, why, and the record's values. */
     public record DirtyRecord(int split, String reason, Map<String, Object> record) {}
 
-    /** The dirty records kept (the first {@value SyncProgress#MAX_DIRTY_LINES}) and how many there were in all. */
-    public record DirtyRecords(List<DirtyRecord> items, long total, boolean truncated) {}
+    /**
+     * A page of the dirty records kept (the first {@value SyncProgress#MAX_DIRTY_LINES}), as every list
+     * is answered ({@code items}, {@code nextPageToken}), with how many there were in all.
+     */
+    public record DirtyRecords(List<DirtyRecord> items, String nextPageToken, long total, boolean truncated) {}
 
     /** The instance with its progress, when it is a sync that has reported some. */
     public InstanceInfo withProgress(Principal caller, InstanceInfo i) {
@@ -95,6 +99,11 @@ public final class SyncMonitor {
     }
 
     public DirtyRecords dirtyRecords(Principal caller, String instanceId) {
+        return dirtyRecords(caller, instanceId, PageRequest.first(SyncProgress.MAX_DIRTY_LINES));
+    }
+
+    /** SPEC DI-4: a page of a sync's dirty records. */
+    public DirtyRecords dirtyRecords(Principal caller, String instanceId, PageRequest page) {
         InstanceInfo i = instances.get(caller, instanceId);
         if (!KIND.equals(i.type())) {
             throw SrgException.invalid("id", "InvalidParameter.Instance.Kind", "instance '" + instanceId + "' is a " + i.type()
@@ -103,7 +112,8 @@ public final class SyncMonitor {
         Tail tail = read(caller, instanceId);
         synchronized (tail) {
             long total = tail.progress == null ? tail.dirty.size() : ((Number) tail.progress.getOrDefault("dirtyRecords", 0)).longValue();
-            return new DirtyRecords(List.copyOf(tail.dirty), Math.max(total, tail.dirty.size()), total > tail.dirty.size());
+            PageRequest.Page<DirtyRecord> p = page.slice(tail.dirty);
+            return new DirtyRecords(p.items(), p.nextPageToken(), Math.max(total, tail.dirty.size()), total > tail.dirty.size());
         }
     }
 

@@ -43,7 +43,7 @@ public final class WorkspaceManager {
 
     public record MemberRequest(WorkspaceRole role) {}
 
-    public record AssociateRequest(String resourceGroupId) {}
+    public record AssociateRequest(String resourceGroupId, String clientToken) {}
 
     /** PATCH: a field left out is unchanged; {@code defaultResourceGroupId: ""} clears the default. */
     public record UpdateRequest(String name, String defaultResourceGroupId) {}
@@ -115,13 +115,15 @@ public final class WorkspaceManager {
     }
 
     public WorkspaceInfo associate(Principal caller, String id, AssociateRequest r) {
-        jdbi.useTransaction(h -> {
+        IdempotencyKeys.createOnce(jdbi, caller.userId(), "workspace-group:" + id, r.clientToken(), String.valueOf(r.resourceGroupId()),
+                clock::instant, h -> {
             // SPEC ACC-3
             WorkspaceInfo ws = requireAdmin(h, caller, id, "associate resource groups");
             if (r.resourceGroupId() == null) {
                 throw SrgException.invalid("resourceGroupId", "MissingParameter", "resourceGroupId is required");
             }
             associate(h, id, ws.regionId(), r.resourceGroupId(), "resourceGroupId", clock.instant());
+            return r.resourceGroupId();
         });
         return get(caller, id);
     }

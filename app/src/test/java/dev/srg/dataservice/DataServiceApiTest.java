@@ -751,7 +751,7 @@ class DataServiceApiTest extends DataServiceTestBase {
         callWithCode("wrong", path, Map.of());
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
                 admin.get("dataservice/apis/" + id + "/calls").json().path("items").size() >= 2);
-        JsonNode series = admin.get("dataservice/apis/" + id + "/calls/series?minutes=5").json();
+        JsonNode series = admin.get("dataservice/apis/" + id + "/calls/series?minutes=5").json().path("points");
         assertThat(series.size()).isEqualTo(5);
         long calls = 0;
         long errors = 0;

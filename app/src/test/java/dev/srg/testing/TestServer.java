@@ -104,6 +104,11 @@ public final class TestServer implements AutoCloseable {
         return "http://127.0.0.1:" + server.port();
     }
 
+    /** Every route the server's HTTP app serves, {@code METHOD /path/{param}}. */
+    public java.util.List<String> routes() {
+        return server.routes();
+    }
+
     /** The database this server runs on (a second server on it joins its cluster). */
     public TestDatabases.Fresh database() {
         return db;
