@@ -154,8 +154,8 @@ final class DataServiceCommands extends ClientCommand {
 
     /**
      * The first test on a group starts the workspace's DATA_SERVICE service there (SPEC DS-5), and
-     * the server answers 503 {@code ServiceUnavailable.DataService.Starting} until it runs: the
-     * test waits for it, as {@code rg create --wait} waits for the group (a spinner on a terminal),
+     * the server answers 503 {@code ServiceUnavailable.DataService.Queued} (waiting for admission) or
+     * {@code …Starting} until it runs: the test waits for it, as {@code rg create --wait} waits for the group (a spinner on a terminal),
      * instead of failing the first {@code srg api test API && srg api publish API}.
      */
     private JsonNode testWhenServed(ApiClient api, String path, Map<String, Object> body) {
@@ -166,10 +166,12 @@ final class DataServiceCommands extends ClientCommand {
                 try {
                     return api.post(path, body);
                 } catch (ApiClient.ApiException e) {
-                    if (!"ServiceUnavailable.DataService.Starting".equals(e.code()) || java.time.Instant.now().isAfter(deadline)) {
+                    boolean queued = "ServiceUnavailable.DataService.Queued".equals(e.code());
+                    if (!queued && !"ServiceUnavailable.DataService.Starting".equals(e.code())
+                            || java.time.Instant.now().isAfter(deadline)) {
                         throw e;
                     }
-                    progress.tick("the API's service", "starting");
+                    progress.tick("the API's service", queued ? "queued" : "starting");
                 }
                 try {
                     Thread.sleep(500);
