@@ -197,8 +197,12 @@ final class DataServiceCommands extends ClientCommand {
 
     @Command(name = "versions", description = "The API's published versions.")
     void versions(@Parameters(paramLabel = "API_ID") String id) {
+        // names from the answer itself (one request): the API's name and call path, the publisher's name; -o json keeps the ids
         out().many(items(api().get(path("/dataservice/apis/%s/versions", id))), new View(
-                List.of(field("VERSION", "version"), Column.time("PUBLISHED", "publishedAt"), field("BY", "publishedBy")), List.of()));
+                List.of(field("VERSION", "version"), field("API", "apiName"), field("CALL-PATH", "callPath"),
+                        Column.time("PUBLISHED", "publishedAt"), Column.of("BY", v -> v.path("publishedByName").asString(
+                                v.path("publishedBy").asString()))), List.of(Column.id("API-ID", "apiId"),
+                        Column.id("PUBLISHED-BY", "publishedBy"))));
     }
 
     @Command(name = "calls", description = "The API's calls, newest first.")

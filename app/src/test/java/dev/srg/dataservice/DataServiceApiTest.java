@@ -740,7 +740,19 @@ class DataServiceApiTest extends DataServiceTestBase {
         assertThat(made.out()).as(made.toString()).contains("APP-CODE").contains("APP-SECRET");
         assertThat(callWhenServed(app.path("appCode").asString(), path, Map.of("id", "3")).status()).isEqualTo(200);
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> srg("api", "calls", id).size() >= 1);
-        assertThat(srg("api", "versions", id).get(0).path("version").asInt()).isEqualTo(1);
+        JsonNode version = srg("api", "versions", id).get(0);
+        assertThat(version.path("version").asInt()).isEqualTo(1);
+        // the table names the API, its call path and the publisher from the answer itself: one request, as before
+        assertThat(version.path("apiId").asString()).isEqualTo(id);
+        String publisher = version.path("publishedBy").asString();
+        String publisherName = version.path("publishedByName").asString();
+        assertThat(publisherName).isNotBlank().isNotEqualTo(publisher);
+        long before = TestCli.requestsAnswered(server);
+        var versions = TestCli.asAdmin(server, "api", "versions", id);
+        assertThat(TestCli.requestsAnswered(server) - before).as("requests of srg api versions").isEqualTo(1);
+        assertThat(versions.out().lines().skip(1).findFirst().orElseThrow()).as(versions.out())
+                .containsPattern("^1 +" + path + " +/data/" + basePath + "/" + path + " ").contains(" " + publisherName)
+                .doesNotContain(publisher).doesNotContain(id);
     }
 
     @Test
