@@ -81,7 +81,10 @@ final class DataCallHandler extends Handler.Wrapper {
             return 200;
         } catch (DataServiceGateway.RetryAfter e) {
             response.getHeaders().put(HttpHeader.RETRY_AFTER, Integer.toString(e.retryAfterSeconds()));
-            return problem(response, callback, e.status(), e.code(), e.field(), e.detail());
+            response.setStatus(e.status());
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/problem+json");
+            response.write(true, ByteBuffer.wrap(Problems.body(e.status(), e.code(), e.field(), e.detail(), e.reason())), callback);
+            return e.status();
         } catch (SrgException e) {
             if (e.status() == 401) {
                 response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "APPCODE");

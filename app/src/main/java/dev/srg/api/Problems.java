@@ -1,5 +1,6 @@
 package dev.srg.api;
 
+import dev.srg.dataservice.DataServiceGateway;
 import dev.srg.error.SrgException;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
@@ -44,6 +45,14 @@ final class Problems {
     }
 
     static void srg(SrgException e, Context ctx) {
+        if (e instanceof DataServiceGateway.RetryAfter r) {
+            // a DataService refusal that knows when to come back (a test of an API whose service is queued or starting)
+            ctx.header("Retry-After", Integer.toString(r.retryAfterSeconds()));
+            ctx.attribute(ApiServer.ERROR_CODE, e.code());
+            ctx.status(e.status()).contentType("application/problem+json")
+                    .result(body(e.status(), e.code(), e.field(), e.detail(), r.reason()));
+            return;
+        }
         if (e.status() == 503) {
             ctx.header("Retry-After", RETRY_AFTER_SECONDS);
         }
@@ -127,6 +136,11 @@ final class Problems {
 
     /** The problem+json document. */
     static byte[] body(int status, String code, String field, String detail) {
+        return body(status, code, field, detail, null);
+    }
+
+    /** The problem+json document with a {@code reason} member (RFC 9457 extension) when not null. */
+    static byte[] body(int status, String code, String field, String detail, String reason) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("type", "about:blank");
         body.put("title", HttpStatus.getMessage(status));
@@ -135,6 +149,9 @@ final class Problems {
         body.put("code", code);
         if (field != null) {
             body.put("field", field);
+        }
+        if (reason != null) {
+            body.put("reason", reason);
         }
         return dev.srg.json.Json.write(body).getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }

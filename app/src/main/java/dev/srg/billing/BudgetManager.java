@@ -72,8 +72,11 @@ public final class BudgetManager {
      * A budget and its current month: {@code spent} in its unit, {@code percent} of the amount,
      * {@code spentOut} once it reached the amount, {@code notified} the thresholds notified this month,
      * {@code holding} whether it holds its scope's new tasks now (only with {@code holdNewTasks}).
+     * {@code workspaceName} or {@code resourceGroupName}: its scope's name, for people (the CLI's table
+     * shows it without asking the server again).
      */
-    public record Summary(String id, String name, String workspaceId, String resourceGroupId, Unit unit, BigDecimal amount,
+    public record Summary(String id, String name, String workspaceId, String resourceGroupId, String workspaceName,
+                          String resourceGroupName, Unit unit, BigDecimal amount,
                        List<Integer> thresholds, List<String> alertRuleIds, String month,
                        BigDecimal spent, BigDecimal percent, boolean spentOut, List<Integer> notified, Instant createdAt,
                        Instant updatedAt, boolean holdNewTasks, boolean holding) {}
@@ -88,6 +91,18 @@ public final class BudgetManager {
     private record Row(String id, String name, String workspaceId, String resourceGroupId, Unit unit, long amountMicros,
                        List<Integer> thresholds, List<String> alertRuleIds, Instant createdAt,
                        Instant updatedAt, boolean holdNewTasks, String holdingMonth) {}
+
+    /** The budgets with their scope's name (for {@link Summary}); the rest of this class reads {@code budgets} alone. */
+    private static final String WITH_NAMES = """
+            SELECT b.*, w.name AS scope_workspace_name, g.name AS scope_group_name FROM budgets b
+            LEFT JOIN workspaces w ON w.id = b.workspace_id LEFT JOIN resource_groups g ON g.id = b.resource_group_id""";
+
+    /** A budget and its scope's name. */
+    private record Named(Row row, String workspaceName, String resourceGroupName) {}
+
+    private static Named named(ResultSet rs) throws SQLException {
+        return new Named(row(rs), rs.getString("scope_workspace_name"), rs.getString("scope_group_name"));
+    }
 
     private final Jdbi jdbi;
     private final Clock clock;
@@ -159,14 +174,15 @@ public final class BudgetManager {
 
     public List<Summary> list(Principal caller) {
         OrderBook.requireReader(caller);
-        List<Row> rows = jdbi.withHandle(h -> h.createQuery("SELECT * FROM budgets ORDER BY id").map((rs, ctx) -> row(rs)).list());
+        List<Named> rows = jdbi.withHandle(h -> h.createQuery(WITH_NAMES + " ORDER BY b.id").map((rs, ctx) -> named(rs)).list());
         ChargebackReport.Info month = chargeback.month(currentMonth());
         return jdbi.withHandle(h -> rows.stream().map(b -> info(h, b, month)).toList());
     }
 
     public Summary get(Principal caller, String id) {
         OrderBook.requireReader(caller);
-        Row b = jdbi.withHandle(h -> find(h, id));
+        Named b = jdbi.withHandle(h -> h.createQuery(WITH_NAMES + " WHERE b.id = :id").bind("id", id).map((rs, ctx) -> named(rs))
+                .findOne().orElseThrow(() -> SrgException.notFound("Budget", id)));
         ChargebackReport.Info month = chargeback.month(currentMonth());
         return jdbi.withHandle(h -> info(h, b, month));
     }
@@ -443,10 +459,12 @@ public final class BudgetManager {
         return spentMicros(b.workspaceId(), b.resourceGroupId(), b.unit(), month);
     }
 
-    private Summary info(Handle h, Row b, ChargebackReport.Info month) {
+    private Summary info(Handle h, Named named, ChargebackReport.Info month) {
+        Row b = named.row();
         long spent = spentMicros(b, month);
         List<Integer> notified = notified(h, b.id(), month.month());
-        return new Summary(b.id(), b.name(), b.workspaceId(), b.resourceGroupId(), b.unit(), units(b.unit(), b.amountMicros()),
+        return new Summary(b.id(), b.name(), b.workspaceId(), b.resourceGroupId(), named.workspaceName(), named.resourceGroupName(),
+                b.unit(), units(b.unit(), b.amountMicros()),
                 b.thresholds(), b.alertRuleIds(), month.month(), units(b.unit(), spent),
                 BigDecimal.valueOf(spent).multiply(BigDecimal.valueOf(100)).divide(BigDecimal.valueOf(b.amountMicros()), 2,
                         java.math.RoundingMode.DOWN),

@@ -43,7 +43,7 @@ final class AlertCommands extends ClientCommand {
     }
 
     @Command(name = "create", description = "Create an alert rule.")
-    void create(@Option(names = "--group", required = true, paramLabel = "RG") String group,
+    void create(@Option(names = {"--group", "--rg"}, required = true, paramLabel = "RG") String group,
                 @Option(names = "--metric", required = true, paramLabel = "CU_UTILIZATION|PENDING_INSTANCES") String metric,
                 @Option(names = "--comparator", required = true, paramLabel = "GT|GE|LT|LE") String comparator,
                 @Option(names = "--threshold", required = true, paramLabel = "N",
@@ -60,7 +60,7 @@ final class AlertCommands extends ClientCommand {
     }
 
     @Command(name = "list", description = "List alert rules.")
-    void list(@Option(names = "--group", paramLabel = "RG") String group, @Mixin ListOptions page) {
+    void list(@Option(names = {"--group", "--rg"}, paramLabel = "RG") String group, @Mixin ListOptions page) {
         Map<String, String> query = new LinkedHashMap<>();
         query.put("resourceGroupId", group);
         printList(API + "/alert-rules", query, page, RULE);

@@ -242,13 +242,24 @@ public final class ApiClient {
         return e.getClass().getSimpleName();
     }
 
-    private static ApiException problem(int status, String body) {
+    /**
+     * The server's problem+json as an exception; an answer that is not one (a proxy's page, another server on
+     * that port, an empty body) says so, with the URL it came from, instead of an empty or HTML message.
+     */
+    private ApiException problem(int status, String body) {
+        JsonNode p = null;
         try {
-            JsonNode p = JsonTree.read(body);
-            return new ApiException(status, p.path("code").asString("Http." + status),
-                    p.hasNonNull("field") ? p.get("field").asString() : null, p.path("detail").asString(body));
+            p = JsonTree.read(body);
         } catch (RuntimeException e) {
-            return new ApiException(status, "Http." + status, null, body);
+            // not JSON: below
         }
+        if (p != null && p.isObject() && p.hasNonNull("code")) {
+            return new ApiException(status, p.get("code").asString(), p.hasNonNull("field") ? p.get("field").asString() : null,
+                    p.path("detail").asString(p.get("code").asString()));
+        }
+        String text = body.strip().replaceAll("\\s+", " ");
+        return new ApiException(status, "Http." + status, null, baseUrl + " answered HTTP " + status
+                + (text.isEmpty() ? " with no body" : ": '" + (text.length() > 80 ? text.substring(0, 80) + "...'" : text + "'"))
+                + ", not an srg problem answer; is it srg's URL?");
     }
 }

@@ -14,8 +14,7 @@ import picocli.CommandLine.ScopeType;
                 "webhooks are told at 50, 80 and 100 %% (each once a month). Needs OrderAccess."})
 final class BudgetCommands extends ClientCommand {
     private static final View VIEW = new View(List.of(Column.field("ID", "id"), Column.field("NAME", "name"),
-            Column.of("SCOPE", b -> b.has("workspaceId") ? "workspace " + b.path("workspaceId").asString()
-                    : "group " + b.path("resourceGroupId").asString()),
+            new Column("SCOPE", b -> scope(b, false), b -> scope(b, true)),
             Column.field("UNIT", "unit"), Column.of("SPENT/AMOUNT", b -> amount(b, "spent") + " / " + amount(b, "amount")),
             Column.of("PERCENT", b -> b.path("percent").asString() + " %"), Column.field("SPENT-OUT", "spentOut"),
             Column.field("HOLDING", "holding")),
@@ -26,6 +25,17 @@ final class BudgetCommands extends ClientCommand {
             Column.of("THRESHOLD", e -> e.path("threshold").asString() + " %"), Column.field("SPENT", "spent"),
             Column.field("AMOUNT", "amount"), Column.time("TIME", "time"),
             Column.joined("NOTICES", "notices", n -> n.path("alertRuleId").asString() + " " + n.path("delivery").asString())));
+
+    /**
+     * {@code workspace demo} / {@code group demo-group} by the name the answer carries (no request more; the id
+     * when the answer has no name), and on one budget's page the id beside it; {@code -o json} keeps the ids.
+     */
+    private static String scope(tools.jackson.databind.JsonNode b, boolean withId) {
+        boolean workspace = b.hasNonNull("workspaceId");
+        String id = b.path(workspace ? "workspaceId" : "resourceGroupId").asString();
+        String name = b.path(workspace ? "workspaceName" : "resourceGroupName").asString(null);
+        return (workspace ? "workspace " : "group ") + (name == null ? id : withId ? name + " (" + id + ")" : name);
+    }
 
     /** Money in cents for people (the ledger stays exact: -o json); CU-hours as they are. */
     private static String amount(tools.jackson.databind.JsonNode b, String field) {

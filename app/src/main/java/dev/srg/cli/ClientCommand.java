@@ -60,13 +60,38 @@ abstract class ClientCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand");
     }
 
+    /**
+     * Why a file could not be read, in words: the JDK's exceptions for a missing file or a denied one carry only
+     * the path, which the message around this already names.
+     */
+    static String ioReason(Exception e) {
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
+            return f.getReason();
+        }
+        if (e instanceof tools.jackson.core.JacksonException j) {
+            // where, in one line (the parser's own message runs over two, about its source)
+            var at = j.getLocation();
+            return "not valid JSON" + (at == null || at.getLineNr() < 0 ? "" : " (line " + at.getLineNr() + ", column "
+                    + at.getColumnNr() + ")");
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
     String resolvedUrl() {
         Optional<Profile> profile = Profile.load(env);
         String u = url != null ? url : env.get("SRG_URL") != null ? env.get("SRG_URL") : profile.map(Profile::url).orElse(DEFAULT_URL);
         if (!u.startsWith("http://") && !u.startsWith("https://")) {
             throw new CliException(2, "the server URL must start with http:// or https://, got '" + u + "'");
         }
-        return u.endsWith("/") ? u.substring(0, u.length() - 1) : u;
+        u = u.endsWith("/") ? u.substring(0, u.length() - 1) : u;
+        // the server's URL, as printed by srg server; a URL copied with the API's prefix means the same server
+        return u.endsWith(API) ? u.substring(0, u.length() - API.length()) : u;
     }
 
     /** This call's client: one, so the names it learned resolving arguments label the tables too. */
@@ -116,7 +141,7 @@ abstract class ClientCommand implements Runnable {
             }
             return t;
         } catch (IOException e) {
-            throw new CliException(2, "cannot read the token file " + file + ": " + e.getMessage());
+            throw new CliException(2, "cannot read the token file " + file + ": " + ioReason(e));
         }
     }
 
@@ -129,7 +154,7 @@ abstract class ClientCommand implements Runnable {
             }
             return line.strip();
         } catch (IOException e) {
-            throw new CliException(1, "cannot read the " + what + " from standard input: " + e.getMessage());
+            throw new CliException(1, "cannot read the " + what + " from standard input: " + ioReason(e));
         }
     }
 

@@ -192,7 +192,8 @@ public final class ClientCommands {
             String top = field.replaceAll("[.\\[].*", "");
             for (picocli.CommandLine.Model.OptionSpec o : cl.getCommandSpec().options()) {
                 String camel = camel(o.longestName().replaceFirst("^-+", ""));
-                if (top.equals(camel) || top.equals(camel + "Id") || ALIASES.getOrDefault(camel, List.of()).contains(top)) {
+                if (top.equals(camel) || top.equals(camel + "Id") || ALIASES.getOrDefault(camel, List.of()).contains(top)
+                        || top.equals(plural(camel)) || top.equals(camel + "Ids")) {
                     return o.longestName();
                 }
             }
@@ -201,9 +202,14 @@ public final class ClientCommands {
 
         /** Flags whose API field is not their camel case (plus "Id"); {@code --set} of rg quotas and rg concurrency. */
         private static final Map<String, List<String>> ALIASES = Map.of("rg", List.of("resourceGroupId"),
-                "group", List.of("resourceGroupId"), "ws", List.of("workspaceId"), "cycle", List.of("billingCycle"),
+                "group", List.of("resourceGroupId", "apiGroupId"), "ws", List.of("workspaceId"), "cycle", List.of("billingCycle"),
                 "timeout", List.of("timeoutSeconds"), "defaultRg", List.of("defaultResourceGroupId"),
-                "set", List.of("quotas", "schedulingMaxRunning"));
+                "set", List.of("quotas", "schedulingMaxRunning"), "param", List.of("parameters", "params"));
+
+        /** A repeatable flag's list field: {@code --policy} fills {@code policies}, {@code --threshold} {@code thresholds}. */
+        private static String plural(String camel) {
+            return camel.endsWith("y") ? camel.substring(0, camel.length() - 1) + "ies" : camel + "s";
+        }
 
         private static String camel(String flag) {
             StringBuilder b = new StringBuilder();

@@ -59,7 +59,7 @@ final class DataServiceCommands extends ClientCommand {
 
     @Command(name = "group-create", description = "Create an API group with its base path.")
     void groupCreate(@Option(names = {"-w", "--workspace"}, paramLabel = "WS", description = DEFAULT_WORKSPACE) String workspace,
-                     @Option(names = "--name", required = true) String name,
+                     @Option(names = "--name", required = true, paramLabel = "NAME") String name,
                      @Option(names = "--base-path", required = true, paramLabel = "SEGMENT") String basePath) {
         out().one(api().post(API + "/dataservice/api-groups", body("workspaceId", workspace(workspace), "name", name, "basePath", basePath)),
                 GROUP);
@@ -76,24 +76,22 @@ final class DataServiceCommands extends ClientCommand {
             "  srg api create --group G --name item --path item --data-source DS --rg RG \\",
             "      --sql 'SELECT id, name FROM items WHERE id = ${id}' --param id:LONG:required"})
     void create(@Option(names = "--group", paramLabel = "API_GROUP_ID") String group,
-                @Option(names = "--name") String name,
-                @Option(names = "--path") String path,
+                @Option(names = "--name", paramLabel = "NAME") String name,
+                @Option(names = "--path", paramLabel = "PATH") String path,
                 @Option(names = "--method", defaultValue = "GET", paramLabel = "GET|POST") String method,
                 @Option(names = "--data-source", paramLabel = "DS") String dataSource,
                 @Option(names = {"-g", "--resource-group", "--rg"}, paramLabel = "RG") String resourceGroup,
-                @Option(names = "--sql") String sql,
+                @Option(names = "--sql", paramLabel = "SQL") String sql,
                 @Option(names = "--sql-file", paramLabel = "FILE") Path sqlFile,
                 @Option(names = "--param", paramLabel = "NAME:TYPE[:required][:default=V]",
                         description = "a parameter (STRING, INT, LONG, DOUBLE, BOOLEAN, DATE, DATETIME); repeatable") List<String> params,
                 @Option(names = "--paging", description = "page the answers (pageNum, pageSize, totalNum)") boolean paging,
                 @Option(names = "--timeout-millis", paramLabel = "MS") Integer timeout,
-                @Option(names = "--qps") Integer qps,
+                @Option(names = "--qps", paramLabel = "N") Integer qps,
                 @Option(names = "--file", paramLabel = "FILE", description = "the whole definition as JSON") Path file) {
         Map<String, Object> body;
         if (file != null) {
-            @SuppressWarnings("unchecked")
-            Map<String, Object> read = Json.MAPPER.readValue(readFile(file), Map.class);
-            body = new LinkedHashMap<>(read);
+            body = new LinkedHashMap<>(definition(file));
         } else {
             body = new LinkedHashMap<>();
             body.put("mode", "SCRIPT");
@@ -154,8 +152,8 @@ final class DataServiceCommands extends ClientCommand {
 
     /**
      * The first test on a group starts the workspace's DATA_SERVICE service there (SPEC DS-5), and
-     * the server answers 503 {@code ServiceUnavailable.DataService.Starting} until it runs: the
-     * test waits for it, as {@code rg create --wait} waits for the group (a spinner on a terminal),
+     * the server answers 503 {@code ServiceUnavailable.DataService.Queued} (waiting for admission) or
+     * {@code …Starting} until it runs: the test waits for it, as {@code rg create --wait} waits for the group (a spinner on a terminal),
      * instead of failing the first {@code srg api test API && srg api publish API}.
      */
     private JsonNode testWhenServed(ApiClient api, String path, Map<String, Object> body) {
@@ -166,10 +164,12 @@ final class DataServiceCommands extends ClientCommand {
                 try {
                     return api.post(path, body);
                 } catch (ApiClient.ApiException e) {
-                    if (!"ServiceUnavailable.DataService.Starting".equals(e.code()) || java.time.Instant.now().isAfter(deadline)) {
+                    boolean queued = "ServiceUnavailable.DataService.Queued".equals(e.code());
+                    if (!queued && !"ServiceUnavailable.DataService.Starting".equals(e.code())
+                            || java.time.Instant.now().isAfter(deadline)) {
                         throw e;
                     }
-                    progress.tick("the API's service", "starting");
+                    progress.tick("the API's service", queued ? "queued" : "starting");
                 }
                 try {
                     Thread.sleep(500);
@@ -195,8 +195,12 @@ final class DataServiceCommands extends ClientCommand {
 
     @Command(name = "versions", description = "The API's published versions.")
     void versions(@Parameters(paramLabel = "API_ID") String id) {
+        // names from the answer itself (one request): the API's name and call path, the publisher's name; -o json keeps the ids
         out().many(every(path("/dataservice/apis/%s/versions", id), Map.of()), new View(
-                List.of(field("VERSION", "version"), Column.time("PUBLISHED", "publishedAt"), field("BY", "publishedBy")), List.of()));
+                List.of(field("VERSION", "version"), field("API", "apiName"), field("CALL-PATH", "callPath"),
+                        Column.time("PUBLISHED", "publishedAt"), Column.of("BY", v -> v.path("publishedByName").asString(
+                                v.path("publishedBy").asString()))), List.of(Column.id("API-ID", "apiId"),
+                        Column.id("PUBLISHED-BY", "publishedBy"))));
     }
 
     @Command(name = "calls", description = "The API's calls, newest first.")
@@ -205,7 +209,7 @@ final class DataServiceCommands extends ClientCommand {
     }
 
     @Command(name = "app-create", description = "Create an app; its AppCode and AppSecret are shown this once.")
-    void appCreate(@Option(names = "--name", required = true) String name) {
+    void appCreate(@Option(names = "--name", required = true, paramLabel = "NAME") String name) {
         out().one(api().post(API + "/dataservice/apps", body("name", name)), APP_CREATED);
     }
 
@@ -228,7 +232,7 @@ final class DataServiceCommands extends ClientCommand {
     @Command(name = "service", description = "Show (or with --cu set) the CU of a workspace's DATA_SERVICE service on a group.")
     void service(@Parameters(paramLabel = "RG", description = "the resource group, a name or id") String group,
                  @Option(names = {"-w", "--workspace"}, paramLabel = "WS", description = DEFAULT_WORKSPACE) String ws,
-                 @Option(names = "--cu") java.math.BigDecimal cu) {
+                 @Option(names = "--cu", paramLabel = "CU") java.math.BigDecimal cu) {
         String workspace = workspace(ws);
         if (cu == null) {
             out().one(api().get(path("/dataservice/services/%s", group), Map.of("workspaceId", workspace)), SERVICE);
@@ -270,11 +274,22 @@ final class DataServiceCommands extends ClientCommand {
         }
     }
 
+    /** {@code --file}: the body of POST /api/v1/dataservice/apis; a file that is not JSON said in one line. */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> definition(Path file) {
+        try {
+            return Json.MAPPER.readValue(readFile(file), Map.class);
+        } catch (tools.jackson.core.JacksonException e) {
+            throw new CliException(ClientCommands.USAGE, "cannot read " + file + ": " + ClientCommand.ioReason(e)
+                    + "; it holds the body of POST /api/v1/dataservice/apis, a JSON object");
+        }
+    }
+
     private static String readFile(Path file) {
         try {
             return Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new CliException(1, "cannot read " + file + ": " + e.getMessage());
+            throw new CliException(1, "cannot read " + file + ": " + ClientCommand.ioReason(e));
         }
     }
 }

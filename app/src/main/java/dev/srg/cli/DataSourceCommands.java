@@ -71,7 +71,7 @@ final class DataSourceCommands extends ClientCommand {
             }
             return file == null ? null : Files.readString(file, StandardCharsets.UTF_8).strip();
         } catch (IOException e) {
-            throw new CliException(1, "cannot read the password: " + e.getMessage());
+            throw new CliException(1, "cannot read the password: " + ClientCommand.ioReason(e));
         }
     }
 }

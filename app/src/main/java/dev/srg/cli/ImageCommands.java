@@ -37,15 +37,15 @@ final class ImageCommands extends ClientCommand {
                List<String> packages,
                @Option(names = "--script", paramLabel = "FILE", description = "the build script (bash -e, run as root inside the image's own user namespace)")
                Path script,
-               @Option(names = {"-g", "--resource-group"}, required = true, paramLabel = "RG") String group,
+               @Option(names = {"-g", "--resource-group", "--rg"}, required = true, paramLabel = "RG") String group,
                @Option(names = {"-w", "--workspace"}, paramLabel = "WS") String workspace,
-               @Option(names = "--cu", paramLabel = "CU", description = "the build's CU (default 1)") Double cu,
+               @Option(names = "--cu", paramLabel = "CU", description = "the build's CU (default 1)") java.math.BigDecimal cu,
                @Option(names = {"-f", "--follow"}, description = "stream the build log until it ends") boolean follow) {
         String text;
         try {
             text = script == null ? null : Files.readString(script, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new CliException(1, "cannot read the build script: " + e.getMessage());
+            throw new CliException(1, "cannot read the build script " + script + ": " + ClientCommand.ioReason(e));
         }
         JsonNode image = api().post(API + "/images", body("name", name, "base", base, "packages", packages, "buildScript", text,
                 "resourceGroupId", group, "workspaceId", workspace, "cu", cu));

@@ -83,8 +83,8 @@ final class LifecycleCommands {
             return;
         }
         if (Terminal.of(0).isEmpty()) {
-            throw new CliException(ClientCommands.USAGE, question + "\nrefused: this needs confirmation and there is no terminal to ask on;"
-                    + " add --yes to confirm");
+            // one line: "error: refused without --yes (no terminal to ask on): Unsubscribe ...?"
+            throw new CliException(ClientCommands.USAGE, "refused without --yes (no terminal to ask on): " + question);
         }
         // the question goes to standard error, so that what the command prints stays parseable
         System.err.print(question + " [y/N] ");

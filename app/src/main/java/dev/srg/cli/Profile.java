@@ -42,7 +42,7 @@ record Profile(String url, String token, String workspace) {
         try {
             p.load(new StringReader(Files.readString(file)));
         } catch (IOException e) {
-            throw new CliException(1, "cannot read the profile " + file + ": " + e.getMessage());
+            throw new CliException(1, "cannot read the profile " + file + ": " + ClientCommand.ioReason(e));
         }
         String url = p.getProperty("url");
         String token = p.getProperty("token");
@@ -64,7 +64,7 @@ record Profile(String url, String token, String workspace) {
         } catch (FileAlreadyExistsException e) {
             throw new CliException(1, "cannot write the profile: " + e.getFile() + " exists");
         } catch (IOException | UncheckedIOException e) {
-            throw new CliException(1, "cannot write the profile " + file + ": " + e.getMessage());
+            throw new CliException(1, "cannot write the profile " + file + ": " + ClientCommand.ioReason(e));
         }
     }
 
@@ -72,7 +72,7 @@ record Profile(String url, String token, String workspace) {
         try {
             return Files.deleteIfExists(path(env));
         } catch (IOException e) {
-            throw new CliException(1, "cannot delete the profile " + path(env) + ": " + e.getMessage());
+            throw new CliException(1, "cannot delete the profile " + path(env) + ": " + ClientCommand.ioReason(e));
         }
     }
 

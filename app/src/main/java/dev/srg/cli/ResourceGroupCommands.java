@@ -165,7 +165,14 @@ final class ResourceGroupCommands extends ClientCommand {
     @Command(name = "delete", description = "Unsubscribe / release a resource group.")
     void delete(@Parameters(paramLabel = "RG") String id,
                 @Option(names = "--yes", description = "do not ask to confirm") boolean yes) {
-        LifecycleCommands.confirm(yes, "Unsubscribe " + id + "? Its queued tasks are cancelled and the rest of a paid period is not refunded");
+        if (!yes) {
+            // asked about a group that exists, by its name and what its billing loses (with --yes: the one request)
+            JsonNode g = api().get(path("/resource-groups/%s", id));
+            String which = g.path("name").asString() + " (" + g.path("id").asString() + ")";
+            LifecycleCommands.confirm(false, "SUBSCRIPTION".equals(g.path("billingMode").asString())
+                    ? "Unsubscribe " + which + "? Its queued tasks are cancelled and the rest of its paid period is not refunded"
+                    : "Release " + which + "? Its queued tasks are cancelled");
+        }
         api().delete(path("/resource-groups/%s", id));
         out().done("Releasing resource group " + id + ": queued tasks cancelled, RELEASED once its running tasks end");
     }

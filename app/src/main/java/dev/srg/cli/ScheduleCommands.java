@@ -54,7 +54,7 @@ final class ScheduleCommands extends ClientCommand {
                     : Files.readString(Path.of(file));
             schedule = dev.srg.json.Json.MAPPER.readTree(text);
         } catch (IOException | RuntimeException e) {
-            throw new CliException(2, "cannot read the schedule from " + file + ": " + e.getMessage());
+            throw new CliException(2, "cannot read the schedule from " + file + ": " + ClientCommand.ioReason(e));
         }
         print(api().put(path("/resource-groups/%s/quota-schedule", id), schedule));
     }

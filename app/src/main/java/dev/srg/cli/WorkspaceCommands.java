@@ -21,8 +21,22 @@ final class WorkspaceCommands extends ClientCommand {
             List.of(field("ID", "id"), field("NAME", "name"), field("REGION", "regionId"), field("DEFAULT-RG", "defaultResourceGroupId"),
                     count("RESOURCE-GROUPS", "resourceGroupIds"), count("MEMBERS", "members")),
             List.of(joined("GROUPS", "resourceGroupIds"),
-                    joined("MEMBER-ROLES", "members", m -> m.path("userId").asString() + " " + m.path("role").asString()),
+                    new Column("MEMBER-ROLES", w -> members(w, false), w -> members(w, true)),
                     Column.time("CREATED", "createdAt")));
+
+    /**
+     * {@code alice DEVELOPER, bob VISITOR}: each user by the name the answer carries (no request more), and on one workspace's
+     * page the id beside it; the id alone when the answer has no name. {@code -o json} keeps the ids.
+     */
+    private static String members(JsonNode workspace, boolean withId) {
+        List<String> out = new java.util.ArrayList<>();
+        for (JsonNode m : workspace.path("members")) {
+            String id = m.path("userId").asString();
+            String name = m.path("userName").asString(null);
+            out.add((name == null ? id : withId ? name + " (" + id + ")" : name) + " " + m.path("role").asString());
+        }
+        return out.isEmpty() ? null : String.join(", ", out);
+    }
 
     @Command(name = "create", description = "Create a workspace (you become its ADMIN).")
     void create(@Option(names = "--name", required = true, paramLabel = "NAME") String name,

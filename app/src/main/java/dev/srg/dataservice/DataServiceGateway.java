@@ -118,14 +118,26 @@ public final class DataServiceGateway implements AutoCloseable {
     public static class RetryAfter extends SrgException {
         private static final long serialVersionUID = 1L;
         private final int retryAfterSeconds;
+        private final String reason;
 
         RetryAfter(int status, String code, String detail, int retryAfterSeconds) {
+            this(status, code, detail, retryAfterSeconds, null);
+        }
+
+        /** @param reason why it waits, answered as the problem's {@code reason} member (e.g. a queue reason), or null */
+        RetryAfter(int status, String code, String detail, int retryAfterSeconds, String reason) {
             super(status, code, null, detail);
             this.retryAfterSeconds = retryAfterSeconds;
+            this.reason = reason;
         }
 
         public int retryAfterSeconds() {
             return retryAfterSeconds;
+        }
+
+        /** The problem's {@code reason} member, or null. */
+        public String reason() {
+            return reason;
         }
     }
 

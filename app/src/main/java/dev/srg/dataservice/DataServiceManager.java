@@ -104,7 +104,12 @@ public final class DataServiceManager {
                           List<ApiDefinition.Parameter> parameters, boolean paging, int timeoutMillis, int qps, String status,
                           boolean tested, Integer publishedVersion, int latestVersion, Instant createdAt, Instant updatedAt) {}
 
-    public record ApiVersionInfo(String apiId, int version, ApiDefinition definition, String publishedBy, Instant publishedAt) {}
+    /**
+     * A published version. {@code apiName}, {@code callPath} (the API's now: a version keeps its definition, not
+     * its name) and {@code publishedByName} are for people: the CLI's table shows them without asking again.
+     */
+    public record ApiVersionInfo(String apiId, int version, ApiDefinition definition, String publishedBy, Instant publishedAt,
+                                 String apiName, String callPath, String publishedByName) {}
 
     /** {@code POST /dataservice/apis/{id}/test}: values by parameter name (text, numbers, booleans, or lists for IN). */
     public record TestRequest(Map<String, Object> params, Integer pageNum, Integer pageSize) {}
@@ -579,10 +584,15 @@ public final class DataServiceManager {
 
     public List<ApiVersionInfo> versions(Principal caller, String id) {
         getApi(caller, id);
-        return jdbi.withHandle(h -> h.createQuery("SELECT * FROM ds_api_versions WHERE api_id = :id ORDER BY version")
+        return jdbi.withHandle(h -> h.createQuery("""
+                SELECT v.*, a.name AS api_name, g.base_path, a.path, u.name AS published_by_name
+                FROM ds_api_versions v JOIN ds_apis a ON a.id = v.api_id JOIN ds_api_groups g ON g.id = a.api_group_id
+                LEFT JOIN users u ON u.id = v.published_by
+                WHERE v.api_id = :id ORDER BY v.version""")
                 .bind("id", id).map((rs, ctx) -> new ApiVersionInfo(id, rs.getInt("version"),
                         Json.MAPPER.readValue(rs.getString("definition"), ApiDefinition.class), rs.getString("published_by"),
-                        rs.getTimestamp("published_at").toInstant())).list());
+                        rs.getTimestamp("published_at").toInstant(), rs.getString("api_name"),
+                        "/data/" + rs.getString("base_path") + "/" + rs.getString("path"), rs.getString("published_by_name"))).list());
     }
 
     private ApiDefinition definition(String id) {

@@ -3,6 +3,7 @@ package dev.srg.dataservice;
 import static java.util.Objects.requireNonNull;
 
 import dev.srg.access.Principal;
+import dev.srg.admission.WaitReason;
 import dev.srg.datasource.SecretBox;
 import dev.srg.error.SrgException;
 import dev.srg.group.GroupNetworkContext;
@@ -52,6 +53,7 @@ public final class ServiceInstances implements AutoCloseable {
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     private final Set<String> refreshing = ConcurrentHashMap.newKeySet();
     private final StartFailures startFailures;
+    private final Map<String, Waiting> waiting = new ConcurrentHashMap<>();
 
     /** What a call needs of the service now; {@code secret} admits srg to a worker reached over TCP. */
     private record Run(String instanceId, String runId, String status, long milliCu, long readAt, byte[] secret) {}
@@ -75,6 +77,13 @@ public final class ServiceInstances implements AutoCloseable {
 
     /** The service of the pair, started unless it is queued, starting or running; its instance id. */
     String ensure(String workspaceId, String groupId) {
+        return start(workspaceId, groupId).instanceId();
+    }
+
+    /** What {@link #start} found active or submitted: the instance and its status then. */
+    private record Started(String instanceId, String status) {}
+
+    private Started start(String workspaceId, String groupId) {
         String key = workspaceId + "/" + groupId;
         synchronized (locks.computeIfAbsent(key, k -> new Object())) {
             record Row(String instanceId, long milliCu, String status) {}
@@ -84,7 +93,7 @@ public final class ServiceInstances implements AutoCloseable {
                     .bind("ws", workspaceId).bind("rg", groupId)
                     .map((rs, ctx) -> new Row(rs.getString(1), rs.getLong(2), rs.getString(3))).findOne());
             if (row.isPresent() && row.get().instanceId() != null && active(row.get().status())) {
-                return row.get().instanceId();
+                return new Started(row.get().instanceId(), row.get().status());
             }
             long milliCu = row.map(Row::milliCu).orElse(DEFAULT_CU.milli());
             SubmitRequest submit = new SubmitRequest(workspaceId, groupId, DataServiceKind.NAME, null, null,
@@ -103,7 +112,10 @@ public final class ServiceInstances implements AutoCloseable {
                     ComputeUnits.ofMilli(milliCu));
             startFailures.forget(workspaceId, groupId);
             runs.remove(key);
-            return started.id();
+            if (started.queue() != null && started.queue().reason() != null) {
+                waiting.put(started.id(), new Waiting(started.queue().reason(), System.nanoTime()));
+            }
+            return new Started(started.id(), started.status().name());
         }
     }
 
@@ -171,7 +183,7 @@ public final class ServiceInstances implements AutoCloseable {
         String key = workspaceId + "/" + groupId;
         Run run = run(key, workspaceId, groupId, false);
         if (!"RUNNING".equals(run.status())) {
-            throw notServing(run);
+            throw notServing(groupId, run);
         }
         WorkerProtocol.Request request = new WorkerProtocol.Request(null, null, plan.sql(), plan.binds(), plan.countSql(),
                 plan.countBinds(), plan.maxRows(), timeoutMillis);
@@ -185,7 +197,7 @@ public final class ServiceInstances implements AutoCloseable {
             runs.remove(key);
             worker.forget(run.runId());
             Run fresh = run(key, workspaceId, groupId, true);
-            throw notServing(fresh.runId() != null && !fresh.runId().equals(run.runId()) ? fresh
+            throw notServing(groupId, fresh.runId() != null && !fresh.runId().equals(run.runId()) ? fresh
                     : new Run(fresh.instanceId(), fresh.runId(), "STARTING", fresh.milliCu(), fresh.readAt(), fresh.secret()));
         } catch (WorkerClient.Outdated e) {
             // a worker an older srg started (a service outlives its server): replaced by this srg's, as a restart would
@@ -197,7 +209,7 @@ public final class ServiceInstances implements AutoCloseable {
             } catch (SrgException ended) {
                 LOG.debug("dataservice: {} already ended: {}", run.instanceId(), ended.getMessage());
             }
-            throw notServing(new Run(run.instanceId(), null, "STARTING", run.milliCu(), run.readAt(), null));
+            throw notServing(groupId, new Run(run.instanceId(), null, "STARTING", run.milliCu(), run.readAt(), null));
         } catch (WorkerClient.NoAnswer e) {
             throw new SrgException(504, "DataService.Timeout", null, "the API did not answer within " + timeoutMillis + " ms");
         } catch (WorkerClient.Busy e) {
@@ -242,20 +254,60 @@ public final class ServiceInstances implements AutoCloseable {
                 + " its resource group's DATA_SERVICE quota or size; the group's owner raises them or lowers the service's CU", 60);
     }
 
-    private static SrgException notServing(Run run) {
-        String status = run.status() == null ? "STARTING" : run.status();
-        return new RetryLater(status.equals("QUEUED")
-                ? "the API's service is queued for DATA_SERVICE CU on its resource group (capacity or quota); retry later"
-                : "the API's service is starting; retry in a moment");
+    /**
+     * The 503 of a service that does not serve yet, saying what it waits for: admission (queued, with
+     * the reason the group's ledger gives, as {@code GET /instances/{id}} does: {@code …DataService.Queued})
+     * or its start ({@code …DataService.Starting}: starting, restarting, or queued with nothing in its way,
+     * which the next admission starts). No instance id, position or other group's work in the answer.
+     */
+    private DataServiceGateway.RetryAfter notServing(String groupId, Run run) {
+        WaitReason reason = "QUEUED".equals(run.status()) ? waitReason(groupId, run.instanceId()) : null;
+        if (reason == null || reason == WaitReason.READY) {
+            return new DataServiceGateway.RetryAfter(503, STARTING, "QUEUED".equals(run.status())
+                    ? "the API's service is about to start on its resource group; retry in a moment"
+                    : "the API's service is starting; retry in a moment", 1);
+        }
+        return new DataServiceGateway.RetryAfter(503, QUEUED, "the API's service is queued for DATA_SERVICE CU on its"
+                + " resource group: " + why(reason) + "; retry later", reason == WaitReason.BUDGET ? 60 : 5, reason.name());
     }
 
-    /** A 503 the caller may retry after a second. */
-    static final class RetryLater extends DataServiceGateway.RetryAfter {
-        private static final long serialVersionUID = 1L;
+    static final String STARTING = "ServiceUnavailable.DataService.Starting";
+    static final String QUEUED = "ServiceUnavailable.DataService.Queued";
 
-        RetryLater(String detail) {
-            super(503, "ServiceUnavailable.DataService.Starting", detail, 1);
+    /** How long a queued service's reason is answered without asking the group's ledger again. */
+    private static final long WAITING_NANOS = 500_000_000L;
+
+    /** A queued service's reason as last read, so a stream of calls does not walk the group's queue for each. */
+    private record Waiting(WaitReason reason, long readAt) {}
+
+    private WaitReason waitReason(String groupId, String instanceId) {
+        Waiting w = waiting.get(instanceId);
+        long now = System.nanoTime();
+        if (w != null && now - w.readAt() < WAITING_NANOS) {
+            return w.reason();
         }
+        WaitReason reason = instances.waitReason(groupId, instanceId).orElse(null);
+        if (reason == null) {
+            waiting.remove(instanceId);
+        } else {
+            waiting.put(instanceId, new Waiting(reason, now));
+        }
+        return reason;
+    }
+
+    /** Why, in the caller's words: what the group's owner would see in the instance's queue reason. */
+    private static String why(WaitReason reason) {
+        return switch (reason) {
+            case CAPACITY -> "the group has not enough free CU for it now (CAPACITY)";
+            case MAX_QUOTA -> "the group's DATA_SERVICE maximum quota is in use (MAX_QUOTA)";
+            case RESERVED_FOR_OTHER_TYPES -> "the group's free CU are kept for other usage types' minimum quotas"
+                    + " (RESERVED_FOR_OTHER_TYPES)";
+            case HELD_FOR_HEAD -> "the group's free CU are held for work that has waited longer (HELD_FOR_HEAD)";
+            case CONCURRENCY -> "the group's concurrency threshold is reached (CONCURRENCY)";
+            case BUDGET -> "a spent budget holds new work of its workspace or group (BUDGET)";
+            case GROUP_NOT_ADMITTING -> "the group admits nothing in its present state (GROUP_NOT_ADMITTING)";
+            case READY -> "nothing is in its way (READY)";
+        };
     }
 
     private Run run(String key, String workspaceId, String groupId, boolean fresh) {
@@ -293,9 +345,9 @@ public final class ServiceInstances implements AutoCloseable {
         Run run = current(key, workspaceId, groupId);
         if (run == null) {
             // gone (cancelled, failed, never started, resized): calls bring it back
-            String id;
+            Started started;
             try {
-                id = ensure(workspaceId, groupId);
+                started = start(workspaceId, groupId);
             } catch (SrgException e) {
                 if (e.status() != 400) {
                     throw e;
@@ -307,7 +359,9 @@ public final class ServiceInstances implements AutoCloseable {
                 throw doesNotFit();
             }
             runs.remove(key);
-            return new Run(id, null, "QUEUED", 0, System.nanoTime(), null);
+            // as the submission answered: queued (the next admission may start it) or already starting
+            String status = started.status() == null || "RUNNING".equals(started.status()) ? "STARTING" : started.status();
+            return new Run(started.instanceId(), null, status, 0, System.nanoTime(), null);
         }
         return run;
     }
@@ -333,6 +387,9 @@ public final class ServiceInstances implements AutoCloseable {
             payload.put(DataServiceKind.GENERATION, r.generation());
         }
         Run run = new Run(r.instanceId(), r.runId(), r.status(), r.milliCu(), now, DataServiceKind.workerSecret(secrets, payload));
+        if (!"QUEUED".equals(r.status())) {
+            waiting.remove(r.instanceId());
+        }
         Run previous = runs.put(key, run);
         if (previous != null && previous.runId() != null && !previous.runId().equals(r.runId())) {
             worker.forget(previous.runId());

@@ -7,6 +7,7 @@ import dev.srg.access.Policy;
 import dev.srg.access.Principal;
 import dev.srg.admission.LedgerInfo;
 import dev.srg.admission.QueuedTask;
+import dev.srg.admission.QueuedTaskInfo;
 import dev.srg.admission.WaitReason;
 import dev.srg.billing.Money;
 import dev.srg.billing.Prices;
@@ -512,6 +513,15 @@ public final class InstanceManager {
         double utilization = capacity == 0 ? 0 : BigDecimal.valueOf(ledger.usedMilliCu())
                 .divide(BigDecimal.valueOf(capacity), 4, RoundingMode.HALF_UP).doubleValue();
         return new GroupUsage(g.capacity(), ComputeUnits.ofMilli(ledger.usedMilliCu()), utilization, g.status().name(), byType);
+    }
+
+    /**
+     * SPEC ADM-5: why a queued instance waits now, from its group's ledger (no replay of the queue, no
+     * estimate); empty when it is not queued (admitted meanwhile, or ended). For a caller that only
+     * needs the reason, e.g. a DataService call whose service is not running yet.
+     */
+    public Optional<WaitReason> waitReason(String groupId, String instanceId) {
+        return dispatcher.queued(groupId, instanceId).map(QueuedTaskInfo::reason);
     }
 
     private InstanceInfo withQueue(InstanceInfo i) {

@@ -120,8 +120,11 @@ final class StartEstimator {
         }
         List<StartReplay.Waiting> waiting = new ArrayList<>();
         for (QueuedTaskInfo q : snapshot.queue()) {
-            // a queued task the store no longer knows as queued (it started meanwhile): an hour, as a guess
-            waiting.add(new StartReplay.Waiting(q.task(), runFor.containsKey(q.task().id()) ? runFor.get(q.task().id()) : 3_600_000L));
+            // a queued task the store no longer knows as queued (it started meanwhile): an hour, as a guess; a queued
+            // service's null (it runs until stopped) stays null (a long 3_600_000L here unboxed it: a 500 for every read
+            // of a group with a service in its queue)
+            Long runs = runFor.containsKey(q.task().id()) ? runFor.get(q.task().id()) : Long.valueOf(3_600_000L);
+            waiting.add(new StartReplay.Waiting(q.task(), runs));
         }
         return new Input(running, waiting, fromHistory, fromTimeout);
     }

@@ -36,25 +36,41 @@ final class WorkspaceDao {
         return h.createQuery(FIND.sql()).bind("workspace", id).map(FIND.mapper()).findOne();
     }
 
-    /** {@link #find} as a read of its own: its parameter is {@code :workspace}, the id. */
-    static final OneTrip.Read<WorkspaceInfo> FIND = new OneTrip.Read<>("""
+    /** {@link #find} with the members' user names, for the workspace API's answers. */
+    Optional<WorkspaceInfo> findNamed(String id) {
+        return h.createQuery(FIND_NAMED.sql()).bind("workspace", id).map(FIND_NAMED.mapper()).findOne();
+    }
+
+    private static final String COLUMNS = """
             SELECT id, name, region_id, default_resource_group_id, created_at,
                    ARRAY(SELECT resource_group_id FROM workspace_resource_groups g WHERE g.workspace_id = w.id
                          ORDER BY resource_group_id) AS groups,
                    ARRAY(SELECT user_id FROM workspace_members m WHERE m.workspace_id = w.id ORDER BY user_id) AS member_ids,
-                   ARRAY(SELECT role FROM workspace_members m WHERE m.workspace_id = w.id ORDER BY user_id) AS member_roles
-              FROM workspaces w WHERE id = :workspace""",
-            (rs, ctx) -> {
-                String[] memberIds = (String[]) rs.getArray("member_ids").getArray();
-                String[] roles = (String[]) rs.getArray("member_roles").getArray();
-                List<WorkspaceInfo.Member> members = new ArrayList<>(memberIds.length);
-                for (int i = 0; i < memberIds.length; i++) {
-                    members.add(new WorkspaceInfo.Member(memberIds[i], WorkspaceRole.valueOf(roles[i])));
-                }
-                return new WorkspaceInfo(rs.getString("id"), rs.getString("name"), rs.getString("region_id"),
-                        rs.getString("default_resource_group_id"), List.of((String[]) rs.getArray("groups").getArray()),
-                        members, rs.getTimestamp("created_at").toInstant());
-            });
+                   ARRAY(SELECT role FROM workspace_members m WHERE m.workspace_id = w.id ORDER BY user_id) AS member_roles""";
+
+    /** {@link #find} as a read of its own: its parameter is {@code :workspace}, the id. */
+    static final OneTrip.Read<WorkspaceInfo> FIND = new OneTrip.Read<>(COLUMNS + " FROM workspaces w WHERE id = :workspace",
+            (rs, ctx) -> workspace(rs, false));
+
+    /** {@link #FIND} and the members' names in the same order (a user deleted meanwhile: null, shown by id). */
+    private static final OneTrip.Read<WorkspaceInfo> FIND_NAMED = new OneTrip.Read<>(COLUMNS + """
+            ,
+                   ARRAY(SELECT u.name FROM workspace_members m LEFT JOIN users u ON u.id = m.user_id
+                         WHERE m.workspace_id = w.id ORDER BY m.user_id) AS member_names
+              FROM workspaces w WHERE id = :workspace""", (rs, ctx) -> workspace(rs, true));
+
+    private static WorkspaceInfo workspace(java.sql.ResultSet rs, boolean named) throws java.sql.SQLException {
+        String[] memberIds = (String[]) rs.getArray("member_ids").getArray();
+        String[] roles = (String[]) rs.getArray("member_roles").getArray();
+        String[] names = named ? (String[]) rs.getArray("member_names").getArray() : null;
+        List<WorkspaceInfo.Member> members = new ArrayList<>(memberIds.length);
+        for (int i = 0; i < memberIds.length; i++) {
+            members.add(new WorkspaceInfo.Member(memberIds[i], WorkspaceRole.valueOf(roles[i]), named ? names[i] : null));
+        }
+        return new WorkspaceInfo(rs.getString("id"), rs.getString("name"), rs.getString("region_id"),
+                rs.getString("default_resource_group_id"), List.of((String[]) rs.getArray("groups").getArray()),
+                members, rs.getTimestamp("created_at").toInstant());
+    }
 
     /** Ids after {@code afterId}, in order; only those {@code memberId} belongs to unless it is null. */
     List<String> listIds(String afterId, String memberId, int limit) {

@@ -10,5 +10,13 @@ public record WorkspaceInfo(String id, String name, String regionId, String defa
         members = List.copyOf(members);
     }
 
-    public record Member(String userId, WorkspaceRole role) {}
+    /**
+     * {@code userName}: the user's name, for people (the CLI's table shows it without asking again); in the
+     * answers of the workspace API, not in the reads other features make (a submission's: issue 17).
+     */
+    public record Member(String userId, WorkspaceRole role, String userName) {
+        public Member(String userId, WorkspaceRole role) {
+            this(userId, role, null);
+        }
+    }
 }

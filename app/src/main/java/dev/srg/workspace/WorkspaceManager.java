@@ -71,7 +71,7 @@ public final class WorkspaceManager {
 
     public WorkspaceInfo get(Principal caller, String id) {
         return jdbi.withHandle(h -> {
-            WorkspaceInfo ws = find(h, id).orElseThrow(() -> SrgException.notFound("Workspace", id));
+            WorkspaceInfo ws = new WorkspaceDao(h).findNamed(id).orElseThrow(() -> SrgException.notFound("Workspace", id));
             if (!caller.isAdministrator() && ws.members().stream().noneMatch(m -> m.userId().equals(caller.userId()))) {
                 throw SrgException.notFound("Workspace", id);
             }
@@ -84,7 +84,7 @@ public final class WorkspaceManager {
         return jdbi.withHandle(h -> {
             WorkspaceDao dao = new WorkspaceDao(h);
             return page.page(dao.listIds(page.afterId(), member, page.limit()).stream()
-                    .map(id -> dao.find(id).orElseThrow()).toList(), WorkspaceInfo::id);
+                    .map(id -> dao.findNamed(id).orElseThrow()).toList(), WorkspaceInfo::id);
         });
     }
 

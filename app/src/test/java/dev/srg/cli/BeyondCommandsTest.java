@@ -136,10 +136,12 @@ class BeyondCommandsTest extends ServerTestBase {
         assertThat(confirmed.out()).contains("SCALE_IN");
         tasks.forEach(t -> admin.post("instances/" + t + "/cancel", Map.of()));
 
-        // unsubscribe asks too
+        // a release asks too, naming the group (a pay-as-you-go group is released, not unsubscribed), in one line
         var unconfirmed = srg("rg", "delete", payg);
         assertThat(unconfirmed.exit()).isEqualTo(2);
-        assertThat(unconfirmed.err()).contains("Unsubscribe " + payg).contains("--yes");
+        String paygName = admin.get("resource-groups/" + payg).json().get("name").asString();
+        assertThat(unconfirmed.err()).isEqualTo("error: refused without --yes (no terminal to ask on): Release " + paygName + " ("
+                + payg + ")? Its queued tasks are cancelled\n");
         assertThat(admin.get("resource-groups/" + payg).json().get("status").asString()).isEqualTo("RUNNING");
         assertThat(ok("rg", "delete", payg, "--yes").out()).contains("Releasing");
     }

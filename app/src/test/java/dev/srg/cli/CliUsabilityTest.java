@@ -84,6 +84,40 @@ class CliUsabilityTest {
     }
 
     @Test
+    @DisplayName("a budget's scope and a workspace's members show by name from the answer itself (no request more);"
+            + " -o json keeps the ids")
+    void namesFromTheAnswer() {
+        var budget = srg("budget", "create", "ux-budget", "--rg", "ux-group", "--unit", "CU_HOURS", "--amount", "100", "-o", "json");
+        String budgetId = budget.id();
+        try {
+            long before = TestCli.requestsAnswered(server);
+            var list = srg("budget", "list");
+            assertThat(TestCli.requestsAnswered(server) - before).as("requests of srg budget list").isEqualTo(1);
+            assertThat(list.out().lines().filter(l -> l.startsWith(budgetId)).findFirst().orElseThrow())
+                    .contains("group ux-group").doesNotContain(group);
+            assertThat(srg("budget", "get", budgetId).out()).contains("group ux-group (" + group + ")");
+            var json = srg("budget", "get", budgetId, "-o", "json").json();
+            assertThat(json.get("resourceGroupId").asString()).isEqualTo(group);
+            assertThat(json.get("resourceGroupName").asString()).isEqualTo("ux-group");
+        } finally {
+            assertThat(srg("budget", "delete", budgetId).exit()).isZero();
+        }
+
+        var dev = fx.user();
+        assertThat(srg("ws", "member-set", "ux-ws", dev.id(), "--role", "developer").exit()).isZero();
+        // the users are not listed for their names (the groups are, for DEFAULT-RG, as before: docs/cli.md)
+        long before = TestCli.requestsAnswered(server, "/api/v1/users");
+        var wide = srg("ws", "list", "-o", "wide");
+        assertThat(TestCli.requestsAnswered(server, "/api/v1/users") - before).as("user lists read by srg ws list").isZero();
+        assertThat(wide.out().lines().filter(l -> l.startsWith(workspace)).findFirst().orElseThrow())
+                .contains(dev.name() + " DEVELOPER").doesNotContain(dev.id());
+        assertThat(srg("ws", "get", "ux-ws").out()).contains(dev.name() + " (" + dev.id() + ") DEVELOPER");
+        var members = srg("ws", "get", "ux-ws", "-o", "json").json().get("members");
+        assertThat(members.toString()).contains("\"userId\":\"" + dev.id() + "\"").contains("\"userName\":\"" + dev.name() + "\"");
+        assertThat(srg("ws", "member-remove", "ux-ws", dev.id()).exit()).isZero();
+    }
+
+    @Test
     @DisplayName("srg login --workspace and srg ws use set the workspace srg run uses when it names none")
     void defaultWorkspaceInTheProfile() throws Exception {
         Path config = home.resolve("profile-test");

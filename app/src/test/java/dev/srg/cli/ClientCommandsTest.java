@@ -113,7 +113,7 @@ class ClientCommandsTest {
         assertThat(ok("ws", "set-default", wsId, rg, "-o", "json").json().get("defaultResourceGroupId").asString()).isEqualTo(rg);
         assertThat(ok("ws", "dissociate", wsId, payg).out()).contains("Dissociated");
         Run wsGet = ok("ws", "get", wsId);
-        assertThat(wsGet.out()).containsPattern("GROUPS +cli-sub \\(" + rg + "\\)\n").contains(userId + " DEVELOPER");
+        assertThat(wsGet.out()).containsPattern("GROUPS +cli-sub \\(" + rg + "\\)\n").contains("cli-dev (" + userId + ") DEVELOPER");
         assertThat(ok("ws", "member-remove", wsId, userId).out()).contains("Removed");
 
         JsonNode renamed = ok("rg", "rename", rg, "--name", "cli-sub-renamed", "--remark", "nightly ETL", "-o", "json").json();
@@ -247,6 +247,72 @@ class ClientCommandsTest {
                 "--token", "x");
         assertThat(badUrl.exit()).isEqualTo(2);
         assertThat(badUrl.err()).startsWith("error: the server URL must start with http://");
+    }
+
+    @Test
+    @DisplayName("errors in one line that says what to do: a token file that is not there, a URL copied with /api/v1, a URL"
+            + " that is not srg's, the clock of a real-clock server, a list field named by its repeatable flag, a file that is"
+            + " not JSON, a group to delete asked about by name")
+    void errorsSayWhatToDo() throws Exception {
+        Map<String, String> env = Map.of("XDG_CONFIG_HOME", home.resolve("none").toString());
+        // before: "cannot read the token file /...: /..." (the JDK's message is the path again)
+        Run noFile = TestCli.withEnv(env, "region", "list", "--url", server.url(), "--token-file", home.resolve("missing").toString());
+        assertThat(noFile.exit()).isEqualTo(2);
+        assertThat(noFile.err()).isEqualTo("error: cannot read the token file " + home.resolve("missing") + ": no such file\n");
+
+        // before: "Endpoint GET /api/v1/api/v1/regions not found"
+        Run prefixed = TestCli.withEnv(env, "region", "list", "-o", "json", "--url", server.url() + "/api/v1/", "--token",
+                server.adminToken());
+        assertThat(prefixed.exit()).as(prefixed.toString()).isZero();
+
+        // another HTTP server on the URL: before, "error:  (Http.404)" (its empty body as the message)
+        com.sun.net.httpserver.HttpServer other = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        other.createContext("/", x -> {
+            byte[] page = "<html><body>\n<h1>Not Found</h1></body></html>".getBytes(StandardCharsets.UTF_8);
+            boolean empty = x.getRequestURI().getPath().endsWith("/regions");
+            x.sendResponseHeaders(404, empty ? -1 : page.length);
+            if (!empty) {
+                x.getResponseBody().write(page);
+            }
+            x.close();
+        });
+        other.start();
+        try {
+            String url = "http://127.0.0.1:" + other.getAddress().getPort();
+            Run empty = TestCli.withEnv(env, "region", "list", "--url", url, "--token", "x");
+            assertThat(empty.exit()).isEqualTo(3);
+            assertThat(empty.err()).isEqualTo("error: " + url + " answered HTTP 404 with no body, not an srg problem answer;"
+                    + " is it srg's URL? (Http.404)\n");
+            Run html = TestCli.withEnv(env, "vpc", "list", "--url", url, "--token", "x");
+            assertThat(html.err()).startsWith("error: " + url + " answered HTTP 404: '<html><body> <h1>Not Found</h1></body></html>'")
+                    .hasLineCount(1);
+        } finally {
+            other.stop(0);
+        }
+
+        // before: "Endpoint GET /api/v1/clock not found (NotFound.Endpoint)"
+        Run clock = srg("clock", "now");
+        assertThat(clock.exit()).isEqualTo(3);
+        assertThat(clock.err()).isEqualTo("error: the server at " + server.url() + " runs on the real clock; srg clock works with"
+                + " a server started with --simulated-clock\n");
+
+        // before: "(InvalidParameter.Enum, field policies[0])"
+        Run policy = srg("user", "create", "--name", "cli-policy", "--policy", "NoSuchAccess");
+        assertThat(policy.exit()).isEqualTo(3);
+        assertThat(policy.err()).endsWith("(InvalidParameter.Enum, --policy)\n");
+
+        // before: Jackson's two lines about its source
+        Path notJson = home.resolve("schedule.json");
+        Files.writeString(notJson, "{profiles: []}");
+        Run schedule = srg("schedule", "set", "rg-doesnotexist", notJson.toString());
+        assertThat(schedule.exit()).isEqualTo(2);
+        assertThat(schedule.err()).isEqualTo("error: cannot read the schedule from " + notJson + ": not valid JSON (line 1, column 2)\n");
+
+        // before: asked to confirm the unsubscription of a group that does not exist, in two lines
+        Run missing = srg("rg", "delete", "rg-doesnotexist");
+        assertThat(missing.exit()).isEqualTo(3);
+        assertThat(missing.err()).isEqualTo("error: ResourceGroup 'rg-doesnotexist' does not exist (ResourceGroup.NotFound)\n");
     }
 
     @Test

@@ -451,6 +451,12 @@ class DataServiceApiTest extends DataServiceTestBase {
         ProcessHandle.of(pid).orElseThrow();
         new ProcessBuilder("kill", "-9", Long.toString(pid)).inheritIO().start().waitFor();
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+        // the call that finds the worker gone: its service is restarting, which the caller is told as such
+        Call gone = callWithCode(code, path, Map.of());
+        assertThat(gone.status()).as(gone.toString()).isEqualTo(503);
+        assertThat(gone.code()).isEqualTo("ServiceUnavailable.DataService.Starting");
+        assertThat(gone.json().path("detail").asString()).contains("starting");
+        assertThat(gone.retryAfter()).isEqualTo("1");
         Call back = callWhenServed(code, path, Map.of());
         assertThat(back.status()).as(back.toString()).isEqualTo(200);
         assertThat(back.json().path("data").get(0).path("state").asString()).isEqualTo("alive");
@@ -598,6 +604,59 @@ class DataServiceApiTest extends DataServiceTestBase {
         assertThat(admin.post("dataservice/apis/" + id + "/unpublish", null).status()).isEqualTo(200);
     }
 
+    @Test
+    @DisplayName("SPEC DS-5 ADM-5: a service waiting for CU says so and why (the reason its instance gives), a starting one says starting, and neither leaks the group's work")
+    void queuedServiceSaysWhy() throws Exception {
+        String group = fx.subscriptionGroup(2).get("id").asString();
+        Served served = servedOn(group, "queued", "patient");
+        String path = served.path();
+        String code = served.appCode();
+        // a task holds 1 of the group's 2 CU: the service resized to 2 CU waits for CAPACITY as long as it runs
+        var task = admin.post("instances", Map.of("workspaceId", workspaceId, "resourceGroupId", group, "type", "SHELL",
+                "script", "sleep 600", "cu", 1));
+        assertThat(task.status()).as(task.toString()).isIn(200, 201);
+        String taskId = task.id();
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() ->
+                admin.get("instances/" + taskId).json().path("status").asString().equals("RUNNING"));
+        assertThat(admin.put("dataservice/services/" + group, Map.of("workspaceId", workspaceId, "cu", 2)).status()).isEqualTo(200);
+
+        // before: "ServiceUnavailable.DataService.Starting" saying "queued ... (capacity or quota)" whatever held it
+        Call queued = callUntil(code, path, "ServiceUnavailable.DataService.Queued");
+        assertThat(queued.json().path("reason").asString()).as(queued.toString()).isEqualTo("CAPACITY");
+        assertThat(queued.json().path("detail").asString()).contains("queued").contains("not enough free CU");
+        assertThat(queued.retryAfter()).isEqualTo("5");
+        // the reason is the one the group's owner sees on the instance
+        String instanceId = admin.get("dataservice/services/" + group + "?workspaceId=" + workspaceId).json()
+                .path("instanceId").asString();
+        JsonNode instance = admin.get("instances/" + instanceId).json();
+        assertThat(instance.path("status").asString()).isEqualTo("QUEUED");
+        assertThat(instance.path("queue").path("reason").asString()).isEqualTo("CAPACITY");
+        // an app's caller learns why, not the group's inside: no instance, task or group id, no position
+        assertThat(queued.text()).doesNotContain(instanceId).doesNotContain(taskId).doesNotContain(group)
+                .doesNotContain("position");
+        // the same state the same way from a test of the API (problem+json through the API's other path)
+        var tested = admin.post("dataservice/apis/" + served.apiId() + "/test", Map.of("params", Map.of()));
+        assertThat(tested.status()).as(tested.toString()).isEqualTo(503);
+        assertThat(tested.code()).isEqualTo("ServiceUnavailable.DataService.Queued");
+        assertThat(tested.json().path("reason").asString()).isEqualTo("CAPACITY");
+        assertThat(tested.header("Retry-After")).isEqualTo("5");
+
+        // the task cancelled: admission starts the service; until it serves, a call says starting or queued, nothing else
+        assertThat(admin.post("instances/" + taskId + "/cancel", null).status()).isEqualTo(200);
+        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            Call c = callWithCode(code, path, Map.of());
+            if (c.status() == 503) {
+                assertThat(c.code()).as(c.toString()).isIn("ServiceUnavailable.DataService.Queued",
+                        "ServiceUnavailable.DataService.Starting");
+                assertThat(c.retryAfter()).as(c.toString()).isNotNull();
+                return false;
+            }
+            assertThat(c.status()).as(c.toString()).isEqualTo(200);
+            return true;
+        });
+        assertThat(admin.post("dataservice/apis/" + served.apiId() + "/unpublish", null).status()).isEqualTo(200);
+    }
+
     /** Calls until the answer is a 503 with {@code problem}; every answer before it a 503 too. */
     private static Call callUntil(String appCode, String path, String problem) {
         Call[] last = new Call[1];
@@ -681,7 +740,19 @@ class DataServiceApiTest extends DataServiceTestBase {
         assertThat(made.out()).as(made.toString()).contains("APP-CODE").contains("APP-SECRET");
         assertThat(callWhenServed(app.path("appCode").asString(), path, Map.of("id", "3")).status()).isEqualTo(200);
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> srg("api", "calls", id).size() >= 1);
-        assertThat(srg("api", "versions", id).get(0).path("version").asInt()).isEqualTo(1);
+        JsonNode version = srg("api", "versions", id).get(0);
+        assertThat(version.path("version").asInt()).isEqualTo(1);
+        // the table names the API, its call path and the publisher from the answer itself: one request, as before
+        assertThat(version.path("apiId").asString()).isEqualTo(id);
+        String publisher = version.path("publishedBy").asString();
+        String publisherName = version.path("publishedByName").asString();
+        assertThat(publisherName).isNotBlank().isNotEqualTo(publisher);
+        long before = TestCli.requestsAnswered(server);
+        var versions = TestCli.asAdmin(server, "api", "versions", id);
+        assertThat(TestCli.requestsAnswered(server) - before).as("requests of srg api versions").isEqualTo(1);
+        assertThat(versions.out().lines().skip(1).findFirst().orElseThrow()).as(versions.out())
+                .containsPattern("^1 +" + path + " +/data/" + basePath + "/" + path + " ").contains(" " + publisherName)
+                .doesNotContain(publisher).doesNotContain(id);
     }
 
     @Test

@@ -110,6 +110,32 @@ class ServiceShapeTest {
         assertThat(admin.get("instances/" + id).json().get("restarts").asInt()).isEqualTo(1);
     }
 
+    @Test
+    @DisplayName("SPEC MON-2 ADM-5: a service waiting in its group's queue reads as queued, with its reason, alone and in lists")
+    void queuedServiceReads() {
+        String rg = fx.subscriptionGroup(2).get("id").asString();
+        String ws = fx.workspace(rg).get("id").asString();
+        var task = admin.post("instances", Map.of("workspaceId", ws, "type", "SHELL", "script", "sleep 600", "cu", 2));
+        assertThat(task.status()).as(task.toString()).isEqualTo(201);
+        var service = admin.post("instances", Map.of("workspaceId", ws, "type", "TEST_SERVICE", "cu", 1,
+                "script", "while true; do sleep 1; done\n"));
+        assertThat(service.status()).as(service.toString()).isEqualTo(201);
+        String id = service.id();
+        try {
+            // before: 500 (the estimate unboxed the service's "runs until stopped" into a long)
+            var one = admin.get("instances/" + id);
+            assertThat(one.status()).as(one.toString()).isEqualTo(200);
+            assertThat(one.json().path("status").asString()).isEqualTo("QUEUED");
+            assertThat(one.json().path("queue").path("reason").asString()).isEqualTo("CAPACITY");
+            var listed = admin.get("instances?status=QUEUED&resourceGroupId=" + rg);
+            assertThat(listed.status()).as(listed.toString()).isEqualTo(200);
+            assertThat(listed.json().path("items").toString()).contains(id);
+        } finally {
+            assertThat(admin.post("instances/" + id + "/cancel", null).status()).isEqualTo(200);
+            assertThat(admin.post("instances/" + task.id() + "/cancel", null).status()).isEqualTo(200);
+        }
+    }
+
     private static void assertUsage(String rg, double usedCu, int running) {
         JsonNode usage = admin.get("resource-groups/" + rg + "/usage").json();
         assertThat(usage.get("usedCu").asDouble()).as(usage.toString()).isEqualTo(usedCu);

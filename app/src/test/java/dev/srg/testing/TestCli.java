@@ -32,6 +32,29 @@ public final class TestCli {
         }
     }
 
+    /**
+     * The HTTP requests {@code server} has answered, by its own count ({@code srg_http_server_requests} in
+     * /metrics, the scrapes themselves left out): issue 17's goal keeps a one-call command one call, so a test
+     * of a table's names counts the requests its command made.
+     */
+    public static long requestsAnswered(TestServer server) {
+        return requestsAnswered(server, null);
+    }
+
+    /** {@link #requestsAnswered(TestServer)} of one route only ({@code /api/v1/users}), or of all with null. */
+    public static long requestsAnswered(TestServer server, String route) {
+        var metrics = server.admin().get("/metrics");
+        assertThat(metrics.status()).as(metrics.toString()).isEqualTo(200);
+        long total = 0;
+        for (String line : metrics.text().split("\n")) {
+            if (line.startsWith("srg_http_server_requests_seconds_count{") && !line.contains("route=\"/metrics\"")
+                    && (route == null || line.contains("route=\"" + route + "\""))) {
+                total += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return total;
+    }
+
     /** Runs {@code srg ARGS} with only {@code env} as its environment (and no profile unless a test writes one). */
     public static Run withEnv(Map<String, String> env, String... args) {
         CommandLine cl = Main.forArgs(args);
