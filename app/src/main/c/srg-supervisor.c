@@ -510,11 +510,69 @@ static char *private_list(int present) {
     return list;
 }
 
-/* The note's three parts: each what failed and why when it did (non-null), else what was made. */
-static char *private_note(int present, const char *size, const char *tmp_part, const char *proc_part, const char *ipc_part) {
+/* The note's four parts: each what failed and why when it did (non-null), else what was made. */
+static char *private_note(int present, const char *size, const char *tmp_part, const char *pid_part, const char *proc_part,
+                          const char *ipc_part) {
     char *tmp_made = format("private %s (one tmpfs of at most %s bytes, the task's memory limit)", private_list(present), size);
-    return format("%s; %s; %s", tmp_part ? tmp_part : tmp_made, proc_part ? proc_part : "/proc hidepid=invisible",
-                  ipc_part ? ipc_part : "own IPC namespace");
+    return format("%s; %s; %s; %s", tmp_part ? tmp_part : tmp_made, pid_part ? pid_part : "own pid namespace",
+                  proc_part ? proc_part : "/proc hidepid=invisible", ipc_part ? ipc_part : "own IPC namespace");
+}
+
+/*
+ * A pid namespace of its own for the task (README "Isolation between tasks"): the supervisor's
+ * child is made by clone(CLONE_NEWPID), so it is pid 1 of a new namespace; it mounts that
+ * namespace's /proc (make_private), then forks the task's first process (pid 2) and stays, as
+ * root, its init (task_init): it reaps what is orphaned in the namespace, passes on to the task
+ * a signal sent to it from outside, and exits with the task's status when the task's first
+ * process ends, which kills what the task left (the kernel's SIGKILL to every process of a pid
+ * namespace whose init is gone), as the supervisor's kill_tree did before. The supervisor, outside,
+ * sees its child end only once all of them are gone; a kill of its process group (cancel,
+ * timeout) takes the init and with it the whole namespace. The task cannot name, signal or trace
+ * any process outside it. pid_why: why not, when the clone failed (the task then runs as before,
+ * in the supervisor's pid namespace, and the note says so).
+ */
+static const char *pid_why;
+
+/* The supervisor's fork of its task's process, in a new pid namespace when own_pid; a plain fork
+ * where the kernel refuses one (pid_why says why). */
+static pid_t fork_task(int own_pid) {
+    if (own_pid) {
+        pid_t child = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWPID | SIGCHLD), NULL, NULL, NULL, NULL);
+        if (child >= 0) return child;
+        pid_why = format("no pid namespace of its own (%s)", strerror(errno));
+    }
+    return fork();
+}
+
+/* Signals the task's init passes on to the task's first process (a kill of the init from outside:
+ * the task's trap runs as it would for a signal sent to the task itself). */
+static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+/* The init of the task's pid namespace, pid 1 in it: see pid_why. Never returns. */
+static void task_init(pid_t first, const sigset_t *watched) {
+    prctl(PR_SET_NAME, "srg-task-init", 0, 0, 0);
+    /* none of the task's output, nor any descriptor of the supervisor's: only the task holds them */
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(null, 2);
+    }
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0)
+        for (int fd = 3; fd < 1024; fd++) close(fd);
+    for (;;) {
+        siginfo_t si;
+        int sig = sigwaitinfo(watched, &si);
+        if (sig < 0) continue;
+        if (sig != SIGCHLD) {
+            kill(first, sig);
+            continue;
+        }
+        int status;
+        pid_t p;
+        while ((p = waitpid(-1, &status, WNOHANG)) > 0)
+            if (p == first) _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    }
 }
 
 /* keep: a path the task needs (its instance directory, a file its command names) that lies under
@@ -589,17 +647,24 @@ static void make_private(int present, const char *size, char **keep, int nkeep, 
     else if (stage < 0) *tmp_part = xstrdup("no private /tmp (no such directory here)");
     /* hidepid applies to one procfs instance only since Linux 5.8, which also brought "invisible":
      * on an older kernel hidepid=2 would change the host's /proc for everyone, so it is not tried */
-    if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=invisible") != 0)
-        *proc_part = format("/proc not restricted (hidepid=invisible refused: %s%s)", strerror(errno),
-                            errno == EINVAL ? "; a kernel before Linux 5.8 has no per-mount hidepid" : "");
+    if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=invisible") != 0) {
+        int refused = errno;
+        *proc_part = format("/proc not restricted (hidepid=invisible refused: %s%s)", strerror(refused),
+                            refused == EINVAL ? "; a kernel before Linux 5.8 has no per-mount hidepid" : "");
+        /* in a pid namespace of its own, a /proc of that namespace all the same (a new procfs
+         * instance: its options are its own whatever the kernel; the host's /proc would name
+         * processes the task cannot reach) */
+        if (getpid() == 1) mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    }
 }
 
 /*
  * srg-supervisor --private-probe SIZE: what a task would get here, tried for real in a child of
- * new namespaces (gone with it), as the limits note says it; the server logs it at start.
+ * new namespaces (pid, IPC, mount; gone with it), as the limits note says it; the server logs it
+ * at start.
  */
 static int private_probe(const char *size) {
-    pid_t child = fork();
+    pid_t child = fork_task(1);
     if (child == 0) {
         int present = private_present();
         char *tmp_part = NULL, *proc_part = NULL, *ipc_part = NULL;
@@ -610,7 +675,7 @@ static int private_probe(const char *size) {
         } else {
             make_private(present, size, NULL, 0, &tmp_part, &proc_part);
         }
-        printf("%s\n", private_note(present, size, tmp_part, proc_part, ipc_part));
+        printf("%s\n", private_note(present, size, tmp_part, pid_why, proc_part, ipc_part));
         fflush(stdout);
         _exit(0);
     }
@@ -716,11 +781,24 @@ static void exec_task(const char *dir, char **argv, char **task_env, int out_wri
             if (chdir(home) != 0) {}
         }
     }
-    if (tmp_part || proc_part || ipc_part) {
+    if (tmp_part || pid_why || proc_part || ipc_part) {
         /* what of it failed, for the limits note (root's file: written before the uid is taken) */
-        char *text = format("%s\n", private_note(present, var("PRIVATE_SIZE"), tmp_part, proc_part, ipc_part));
+        char *text = format("%s\n", private_note(present, var("PRIVATE_SIZE"), tmp_part, pid_why, proc_part, ipc_part));
         char *path = format("%s/private_failed", dir);
         write_file(path, text, O_CREAT | O_TRUNC);
+    }
+    if (private_fs && !*image && getpid() == 1) {
+        /* pid 1 of the task's own pid namespace (fork_task): its init stays here, the task goes on
+         * in its child; the signals the init waits for are blocked before the fork (none is lost) */
+        sigset_t watched;
+        sigemptyset(&watched);
+        sigaddset(&watched, SIGCHLD);
+        for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++) sigaddset(&watched, forwarded[i]);
+        sigprocmask(SIG_BLOCK, &watched, NULL);
+        pid_t first = fork();
+        if (first < 0) child_failed(dir, "could not fork the task in its pid namespace%s: %s\n", "");
+        if (first > 0) task_init(first, &watched);
+        sigprocmask(SIG_SETMASK, &none, NULL);
     }
     if (switch_uid) {
         /* setpriv --reuid --regid --clear-groups --no-new-privs */
@@ -1456,7 +1534,8 @@ static int supervise(const char *dir, int release) {
             out_cap = atoll(cap_text);
             fcntl(out_read, F_SETFL, O_NONBLOCK);
             /* job control: the task gets a process group of its own, killed as a group */
-            task = fork();
+            /* a pid namespace of its own with its private directories (not in an image: bubblewrap's) */
+            task = fork_task(*var("PRIVATE_SIZE") && !*image);
             if (task == 0) exec_task(dir, chain, task_env, pipefd[1], ns, has_net, image, *uid && !builder, *var("PRIVATE_SIZE") != 0);
             if (task < 0) {
                 write_file("launch_failed", "cannot fork the task\n", O_CREAT | O_TRUNC);
@@ -1582,7 +1661,7 @@ static int supervise(const char *dir, int release) {
     } else if (*var("PRIVATE_SIZE")) {
         /* what the task's process wrote when something failed, else all of it was made */
         private_text = first_line("private_failed");
-        if (!private_text) private_text = private_note(private_present(), var("PRIVATE_SIZE"), NULL, NULL, NULL);
+        if (!private_text) private_text = private_note(private_present(), var("PRIVATE_SIZE"), NULL, pid_why, NULL, NULL);
     }
     char *isolation = private_text ? format("%s; %s", var("ISOLATION_NOTE"), private_text) : xstrdup(var("ISOLATION_NOTE"));
     char *note = format("%s; %s; %s; %s", limits_note, pids_note, isolation, output_note);

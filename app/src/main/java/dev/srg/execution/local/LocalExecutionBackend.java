@@ -75,8 +75,9 @@ import org.slf4j.LoggerFactory;
  * every instance's limits note says isolation between tasks is not enforced.
  *
  * <p>A task of its own uid also gets, from the compiled supervisor, a private /tmp, /var/tmp,
- * /dev/shm and /run/lock (one tmpfs of at most its memory limit, in its own mount namespace),
- * /proc mounted with hidepid=invisible and an IPC namespace of its own; all of it goes with its
+ * /dev/shm and /run/lock (one tmpfs of at most its memory limit, in its own mount namespace), a
+ * pid namespace of its own (the supervisor's init as its pid 1), /proc mounted for it with
+ * hidepid=invisible and an IPC namespace of its own; all of it goes with its
  * last process. A task in an image gets the like from bubblewrap. {@link #PRIVATE_DIRECTORIES}.
  */
 public final class LocalExecutionBackend implements ExecutionBackend {
@@ -355,7 +356,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
      * else why not. Each instance's limits note says what its own task got.
      */
     private static String privateNote(Optional<TaskIdentities> identities, Optional<Path> compiled) {
-        String none = "no private /tmp, /var/tmp, /dev/shm, no /proc hidepid, no IPC namespace of its own";
+        String none = "no private /tmp, /var/tmp, /dev/shm, no /proc hidepid, no pid or IPC namespace of its own";
         if (identities.isEmpty()) {
             return "per task: " + none + " (they need root and a uid of the task's own)";
         }

@@ -347,13 +347,14 @@ fi
   echo "oom_kills=${oom_kills:-0}"
   echo "limits_enforced=$limits_enforced"
   # the compiled supervisor gives a task of its own uid a private /tmp, /var/tmp, /dev/shm, /run/lock,
-  # /proc hidepid=invisible and an IPC namespace (srg-supervisor.c, make_private); this one does not,
-  # and says so (a task in an image has bubblewrap's, as with the compiled one)
+  # a pid namespace, /proc hidepid=invisible and an IPC namespace (srg-supervisor.c, make_private,
+  # task_init); this one does not, and says so (a task in an image has bubblewrap's, as with the
+  # compiled one)
   private_note=
   if [[ -n ${PRIVATE_SIZE:-} && -n ${IMAGE_ROOT:-} ]]; then
     private_note="; private /tmp and /dev/shm (bubblewrap's tmpfs; /var/tmp the image's, read-only); /proc of its own pid namespace; own IPC namespace"
   elif [[ -n ${PRIVATE_SIZE:-} ]]; then
-    private_note="; no private /tmp, /var/tmp, /dev/shm, no /proc hidepid, no IPC namespace of its own (the bash supervisor does not make them; the compiled one does)"
+    private_note="; no private /tmp, /var/tmp, /dev/shm, no /proc hidepid, no pid or IPC namespace of its own (the bash supervisor does not make them; the compiled one does)"
   fi
   limits_note="$limits_note; $pids_note; $ISOLATION_NOTE$private_note; $output_note"
   echo "limits_note=${limits_note//$'\n'/ }"
