@@ -686,9 +686,15 @@ static int private_probe(const char *size) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 70;
 }
 
-/* The note's parts of a task in an image: bubblewrap's (its own root, /proc of its pid namespace). */
-static const char *IMAGE_PRIVATE_NOTE = "private /tmp and /dev/shm (bubblewrap's tmpfs; /var/tmp the image's, read-only); "
-                                        "/proc of its own pid namespace; own IPC namespace";
+/* The note's parts of a task in an image: bubblewrap's (its own root, /proc of its pid namespace);
+ * size: IMAGE_TMP_SIZE, the bytes passed as bubblewrap's --size ("" where it has no --size). */
+static char *image_private_note(const char *size) {
+    char *tmp = *size ? format("/tmp and /home each of at most %s bytes, the task's memory limit, /dev and /dev/shm without a size "
+                               "of their own", size)
+                      : xstrdup("without a size of its own: this bubblewrap has no --size");
+    return format("private /tmp and /dev/shm (bubblewrap's tmpfs; %s; /var/tmp the image's, read-only); /proc of its own pid "
+                  "namespace; own IPC namespace", tmp);
+}
 
 /*
  * The task's process, as supervisor.sh's subshell and its exec chain: a process group of its own,
@@ -1514,17 +1520,23 @@ static int supervise(const char *dir, int release) {
             }
             char **chain = task_argv;
             if (*image) {
-                /* as the task's uid: the image as the read-only root, its home, /proc, a minimal /dev */
+                /* as the task's uid: the image as the read-only root, its home, /proc, a minimal /dev;
+                 * its /tmp and /home (tmpfs) of at most its memory where this bubblewrap has --size
+                 * (0.5 and later; an older one refuses it: the server tried at start) */
                 char *rootfs = format("%s/rootfs", dir), *home = format("%s/home", dir);
-                const char *e[] = {"bwrap", "--ro-bind", rootfs, "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-                                   "--tmpfs", "/home", "--bind", home, "/home/task", "--ro-bind-try", "/etc/hosts", "/etc/hosts",
+                const char *size = var("IMAGE_TMP_SIZE");
+                const char *e[] = {"bwrap", "--ro-bind", rootfs, "/", "--dev", "/dev", "--proc", "/proc", "--size", size, "--tmpfs", "/tmp",
+                                   "--size", size, "--tmpfs", "/home", "--bind", home, "/home/task", "--ro-bind-try", "/etc/hosts", "/etc/hosts",
                                    "--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf", "--unshare-pid", "--unshare-ipc",
                                    "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--setenv", "HOME",
                                    "/home/task", "--chdir", "/home/task", "--"};
                 int n = 0, ne = sizeof e / sizeof *e;
                 chain = calloc(ne + nargv + 1, sizeof *chain);
                 if (!chain) return 70;
-                for (int i = 0; i < ne; i++) append(chain, &n, e[i]);
+                for (int i = 0; i < ne; i++) {
+                    if (strcmp(e[i], "--size") == 0 && !*size) { i++; continue; } /* and its value */
+                    append(chain, &n, e[i]);
+                }
                 for (int i = 0; i < nargv; i++) append(chain, &n, task_argv[i]);
             }
             int pipefd[2];
@@ -1657,7 +1669,7 @@ static int supervise(const char *dir, int release) {
     /* what the task had of its own beyond its uid: the private directories, /proc, IPC (make_private) */
     char *private_text = NULL;
     if (*var("PRIVATE_SIZE") && *var("IMAGE_ROOT")) {
-        private_text = xstrdup(IMAGE_PRIVATE_NOTE);
+        private_text = image_private_note(var("IMAGE_TMP_SIZE"));
     } else if (*var("PRIVATE_SIZE")) {
         /* what the task's process wrote when something failed, else all of it was made */
         private_text = first_line("private_failed");
