@@ -225,6 +225,10 @@ static char *limits_note, *pids_note = "", *output_note;
 static const char *cgroup_dirs[MAX_CGROUPS];
 static int ncgroups;
 static long long nproc_limit = -1;
+/* The cgroup pids controller's directory when it holds the task ("": none), and the processes
+ * beyond the task's own that it counts: the init of the task's pid namespace (task_init). */
+static const char *pids_dir = "";
+static int pids_extra;
 static pid_t task;
 static int sigfd = -1;
 /* The launcher's CPU priority (issue 17, eighth round): it and the supervisors it forks run at
@@ -340,16 +344,22 @@ static void setup_cgroups(void) {
     limits_note = xstrdup(var("LIMITS_NOTE_ENFORCED"));
 }
 
-/* The cgroup pids controller where there is one, else RLIMIT_NPROC of the task's own uid. */
-static void setup_pids(void) {
+/* The cgroup pids controller where there is one, else RLIMIT_NPROC of the task's own uid. With a
+ * pid namespace of its own (extra 1), the controller also counts the task's init: one more than the
+ * task's limit, so that the task itself still has all of it (RLIMIT_NPROC does not count the init,
+ * root's). */
+static void setup_pids(int extra) {
     const char *version = var("CG_VERSION"), *max = var("PIDS_MAX");
     const char *d = var("CG_PIDS");
     if (strcmp(version, "2") == 0 && !limits_enforced) d = "";
     if (*d) {
         int ok = 1;
+        char *with_init = format("%lld", atoll(max) + extra);
         if (strcmp(version, "1") == 0 && ensure_dir(d) != 0) ok = 0;
-        if (ok && write_in(d, "pids.max", max) == 0) {
+        if (ok && write_in(d, "pids.max", with_init) == 0) {
             if (strcmp(version, "1") == 0) cgroup_dirs[ncgroups++] = d;
+            pids_dir = d;
+            pids_extra = extra;
             contained = 1;
             pids_note = format("pids %s (cgroup pids controller)", max);
             return;
@@ -1473,7 +1483,9 @@ static int supervise(const char *dir, int release) {
     limits_note = xstrdup(var("LIMITS_NOTE"));
     handle_signals();
     setup_cgroups();
-    setup_pids();
+    /* a task of its own uid not in an image gets a pid namespace of its own (fork_task) */
+    int own_pid = *var("PRIVATE_SIZE") && !*var("IMAGE_ROOT");
+    setup_pids(own_pid);
 
     /* the task's network (SPEC NET-7..9; netns.sh, docs/networks.md) */
     const char *ns = var("NET_NS");
@@ -1547,7 +1559,10 @@ static int supervise(const char *dir, int release) {
             fcntl(out_read, F_SETFL, O_NONBLOCK);
             /* job control: the task gets a process group of its own, killed as a group */
             /* a pid namespace of its own with its private directories (not in an image: bubblewrap's) */
-            task = fork_task(*var("PRIVATE_SIZE") && !*image);
+            task = fork_task(own_pid);
+            /* refused: no init to count, the limit back to the task's own (lowering it never kills;
+             * the task's setup before its exec takes far longer than this write anyway) */
+            if (task > 0 && pid_why && pids_extra) write_in(pids_dir, "pids.max", var("PIDS_MAX"));
             if (task == 0) exec_task(dir, chain, task_env, pipefd[1], ns, has_net, image, *uid && !builder, *var("PRIVATE_SIZE") != 0);
             if (task < 0) {
                 write_file("launch_failed", "cannot fork the task\n", O_CREAT | O_TRUNC);
