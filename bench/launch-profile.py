@@ -14,7 +14,12 @@ import sys
 d = sys.argv[1]
 wall, mono = map(float, open(os.path.join(d, 'mark')).read().split())
 events = []  # (wall time, comm, pid, tid, event, value)
+children = {}  # pid -> the pids it forked (sched_process_fork: host pids, whatever namespace the child is in)
 for line in open(os.path.join(d, 'perf.txt'), errors='replace'):
+    f = re.search(r'sched:sched_process_fork:.*\bpid=(\d+) .*child_pid=(\d+)', line)
+    if f:
+        children.setdefault(int(f.group(1)), []).append(int(f.group(2)))
+        continue
     m = re.match(r'\s*(.+?)\s+(\d+)/(\d+)\s+([\d.]+):\s+syscalls:(\S+):\s*(.*)', line)
     if m:
         comm, pid, tid, t, event, value = m.groups()
@@ -71,15 +76,19 @@ for e in events:
     bound = first(of(pid, 'sys_enter_mount', t))
     # a supervisor held ahead (srg.execution.holdAhead): its first recvmsg, before the run-once link, is its release
     release = first([x for x in of(pid, 'sys_exit_recvmsg', t) if once is None or x[0] <= once])
+    # the task's bash: its own exec, or (fourteenth round, pid17: a pid namespace of its own) its
+    # child's, the task's process being the namespace's init
+    bash_execs = [x for p in [task] + children.get(task, []) for x in of(p, 'sys_exit_execve', comm='bash')]
+    bash = min(x[0] for x in bash_execs) if bash_execs else None
     rows.append(dict(clone=spawned[pid], jsh=jsh, sup_exec=first(of(pid, 'sys_enter_execve', jsh or 0.0)), sup=t,
                      once=once, bound=bound if bound is not None and net is not None and bound <= net else None,
                      net=net, nft=nft[0] if nft else None, route=route[0] if route else None, fork=forks[0][0],
-                     release=release, joined=first(of(task, 'sys_enter_setns')), bash=first(of(task, 'sys_exit_execve', comm='bash')),
+                     release=release, joined=first(of(task, 'sys_enter_setns')), bash=bash,
                      # the task's own mounts (thirteenth round, iso16): its mount namespace made private, the
                      # network's hosts and resolver, and (a task of its own uid) the private /tmp's tmpfs, its
                      # binds and /proc with hidepid; the first and the last before its exec
                      mount_first=first(of(task, 'sys_enter_mount')),
-                     mount_last=([x[0] for x in of(task, 'sys_enter_mount') if x[0] <= (first(of(task, 'sys_exit_execve', comm='bash')) or 1e18)] or [None])[-1]))
+                     mount_last=([x[0] for x in of(task, 'sys_enter_mount') if x[0] <= (bash or 1e18)] or [None])[-1]))
 n = min(len(rows), len(instances))
 for row, inst in zip(rows, instances):
     row['queued'], row['started'] = float(inst[1]), float(inst[2])
@@ -143,7 +152,7 @@ steps = [('server: queued_at (the INSERT, in the transaction; with its audit row
          ('task: setns, mount namespace, uid → bash exec done', 'joined', 'bash'),
          ('  of which: setns → its first mount (the mount namespace made)', 'joined', 'mount_first'),
          ('  of which: its mounts, first to last (private propagation, hosts, resolver; since iso16 the private /tmp tmpfs, its binds, /proc)', 'mount_first', 'mount_last'),
-         ('  of which: its last mount → bash exec done (uid, exec)', 'mount_last', 'bash'),
+         ('  of which: its last mount → bash exec done (uid, exec; since pid17 the fork of the task by its pid namespace\'s init)', 'mount_last', 'bash'),
          ('server total: queued_at → bash exec', 'queued', 'bash')]
 held = sum(1 for r in rows[:n] if r.get('held'))
 print(f"{n} tasks" + (f" ({held} with a supervisor held ahead: the rows up to its fork and from it to the link are not theirs)" if held else ""))

@@ -225,6 +225,10 @@ static char *limits_note, *pids_note = "", *output_note;
 static const char *cgroup_dirs[MAX_CGROUPS];
 static int ncgroups;
 static long long nproc_limit = -1;
+/* The cgroup pids controller's directory when it holds the task ("": none), and the processes
+ * beyond the task's own that it counts: the init of the task's pid namespace (task_init). */
+static const char *pids_dir = "";
+static int pids_extra;
 static pid_t task;
 static int sigfd = -1;
 /* The launcher's CPU priority (issue 17, eighth round): it and the supervisors it forks run at
@@ -340,16 +344,22 @@ static void setup_cgroups(void) {
     limits_note = xstrdup(var("LIMITS_NOTE_ENFORCED"));
 }
 
-/* The cgroup pids controller where there is one, else RLIMIT_NPROC of the task's own uid. */
-static void setup_pids(void) {
+/* The cgroup pids controller where there is one, else RLIMIT_NPROC of the task's own uid. With a
+ * pid namespace of its own (extra 1), the controller also counts the task's init: one more than the
+ * task's limit, so that the task itself still has all of it (RLIMIT_NPROC does not count the init,
+ * root's). */
+static void setup_pids(int extra) {
     const char *version = var("CG_VERSION"), *max = var("PIDS_MAX");
     const char *d = var("CG_PIDS");
     if (strcmp(version, "2") == 0 && !limits_enforced) d = "";
     if (*d) {
         int ok = 1;
+        char *with_init = format("%lld", atoll(max) + extra);
         if (strcmp(version, "1") == 0 && ensure_dir(d) != 0) ok = 0;
-        if (ok && write_in(d, "pids.max", max) == 0) {
+        if (ok && write_in(d, "pids.max", with_init) == 0) {
             if (strcmp(version, "1") == 0) cgroup_dirs[ncgroups++] = d;
+            pids_dir = d;
+            pids_extra = extra;
             contained = 1;
             pids_note = format("pids %s (cgroup pids controller)", max);
             return;
@@ -510,11 +520,69 @@ static char *private_list(int present) {
     return list;
 }
 
-/* The note's three parts: each what failed and why when it did (non-null), else what was made. */
-static char *private_note(int present, const char *size, const char *tmp_part, const char *proc_part, const char *ipc_part) {
+/* The note's four parts: each what failed and why when it did (non-null), else what was made. */
+static char *private_note(int present, const char *size, const char *tmp_part, const char *pid_part, const char *proc_part,
+                          const char *ipc_part) {
     char *tmp_made = format("private %s (one tmpfs of at most %s bytes, the task's memory limit)", private_list(present), size);
-    return format("%s; %s; %s", tmp_part ? tmp_part : tmp_made, proc_part ? proc_part : "/proc hidepid=invisible",
-                  ipc_part ? ipc_part : "own IPC namespace");
+    return format("%s; %s; %s; %s", tmp_part ? tmp_part : tmp_made, pid_part ? pid_part : "own pid namespace",
+                  proc_part ? proc_part : "/proc hidepid=invisible", ipc_part ? ipc_part : "own IPC namespace");
+}
+
+/*
+ * A pid namespace of its own for the task (README "Isolation between tasks"): the supervisor's
+ * child is made by clone(CLONE_NEWPID), so it is pid 1 of a new namespace; it mounts that
+ * namespace's /proc (make_private), then forks the task's first process (pid 2) and stays, as
+ * root, its init (task_init): it reaps what is orphaned in the namespace, passes on to the task
+ * a signal sent to it from outside, and exits with the task's status when the task's first
+ * process ends, which kills what the task left (the kernel's SIGKILL to every process of a pid
+ * namespace whose init is gone), as the supervisor's kill_tree did before. The supervisor, outside,
+ * sees its child end only once all of them are gone; a kill of its process group (cancel,
+ * timeout) takes the init and with it the whole namespace. The task cannot name, signal or trace
+ * any process outside it. pid_why: why not, when the clone failed (the task then runs as before,
+ * in the supervisor's pid namespace, and the note says so).
+ */
+static const char *pid_why;
+
+/* The supervisor's fork of its task's process, in a new pid namespace when own_pid; a plain fork
+ * where the kernel refuses one (pid_why says why). */
+static pid_t fork_task(int own_pid) {
+    if (own_pid) {
+        pid_t child = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWPID | SIGCHLD), NULL, NULL, NULL, NULL);
+        if (child >= 0) return child;
+        pid_why = format("no pid namespace of its own (%s)", strerror(errno));
+    }
+    return fork();
+}
+
+/* Signals the task's init passes on to the task's first process (a kill of the init from outside:
+ * the task's trap runs as it would for a signal sent to the task itself). */
+static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+/* The init of the task's pid namespace, pid 1 in it: see pid_why. Never returns. */
+static void task_init(pid_t first, const sigset_t *watched) {
+    prctl(PR_SET_NAME, "srg-task-init", 0, 0, 0);
+    /* none of the task's output, nor any descriptor of the supervisor's: only the task holds them */
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(null, 2);
+    }
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0)
+        for (int fd = 3; fd < 1024; fd++) close(fd);
+    for (;;) {
+        siginfo_t si;
+        int sig = sigwaitinfo(watched, &si);
+        if (sig < 0) continue;
+        if (sig != SIGCHLD) {
+            kill(first, sig);
+            continue;
+        }
+        int status;
+        pid_t p;
+        while ((p = waitpid(-1, &status, WNOHANG)) > 0)
+            if (p == first) _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    }
 }
 
 /* keep: a path the task needs (its instance directory, a file its command names) that lies under
@@ -589,17 +657,24 @@ static void make_private(int present, const char *size, char **keep, int nkeep, 
     else if (stage < 0) *tmp_part = xstrdup("no private /tmp (no such directory here)");
     /* hidepid applies to one procfs instance only since Linux 5.8, which also brought "invisible":
      * on an older kernel hidepid=2 would change the host's /proc for everyone, so it is not tried */
-    if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=invisible") != 0)
-        *proc_part = format("/proc not restricted (hidepid=invisible refused: %s%s)", strerror(errno),
-                            errno == EINVAL ? "; a kernel before Linux 5.8 has no per-mount hidepid" : "");
+    if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=invisible") != 0) {
+        int refused = errno;
+        *proc_part = format("/proc not restricted (hidepid=invisible refused: %s%s)", strerror(refused),
+                            refused == EINVAL ? "; a kernel before Linux 5.8 has no per-mount hidepid" : "");
+        /* in a pid namespace of its own, a /proc of that namespace all the same (a new procfs
+         * instance: its options are its own whatever the kernel; the host's /proc would name
+         * processes the task cannot reach) */
+        if (getpid() == 1) mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    }
 }
 
 /*
  * srg-supervisor --private-probe SIZE: what a task would get here, tried for real in a child of
- * new namespaces (gone with it), as the limits note says it; the server logs it at start.
+ * new namespaces (pid, IPC, mount; gone with it), as the limits note says it; the server logs it
+ * at start.
  */
 static int private_probe(const char *size) {
-    pid_t child = fork();
+    pid_t child = fork_task(1);
     if (child == 0) {
         int present = private_present();
         char *tmp_part = NULL, *proc_part = NULL, *ipc_part = NULL;
@@ -610,7 +685,7 @@ static int private_probe(const char *size) {
         } else {
             make_private(present, size, NULL, 0, &tmp_part, &proc_part);
         }
-        printf("%s\n", private_note(present, size, tmp_part, proc_part, ipc_part));
+        printf("%s\n", private_note(present, size, tmp_part, pid_why, proc_part, ipc_part));
         fflush(stdout);
         _exit(0);
     }
@@ -621,9 +696,15 @@ static int private_probe(const char *size) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 70;
 }
 
-/* The note's parts of a task in an image: bubblewrap's (its own root, /proc of its pid namespace). */
-static const char *IMAGE_PRIVATE_NOTE = "private /tmp and /dev/shm (bubblewrap's tmpfs; /var/tmp the image's, read-only); "
-                                        "/proc of its own pid namespace; own IPC namespace";
+/* The note's parts of a task in an image: bubblewrap's (its own root, /proc of its pid namespace);
+ * size: IMAGE_TMP_SIZE, the bytes passed as bubblewrap's --size ("" where it has no --size). */
+static char *image_private_note(const char *size) {
+    char *tmp = *size ? format("/tmp and /home each of at most %s bytes, the task's memory limit, /dev and /dev/shm without a size "
+                               "of their own", size)
+                      : xstrdup("without a size of its own: this bubblewrap has no --size");
+    return format("private /tmp and /dev/shm (bubblewrap's tmpfs; %s; /var/tmp the image's, read-only); /proc of its own pid "
+                  "namespace; own IPC namespace", tmp);
+}
 
 /*
  * The task's process, as supervisor.sh's subshell and its exec chain: a process group of its own,
@@ -716,11 +797,24 @@ static void exec_task(const char *dir, char **argv, char **task_env, int out_wri
             if (chdir(home) != 0) {}
         }
     }
-    if (tmp_part || proc_part || ipc_part) {
+    if (tmp_part || pid_why || proc_part || ipc_part) {
         /* what of it failed, for the limits note (root's file: written before the uid is taken) */
-        char *text = format("%s\n", private_note(present, var("PRIVATE_SIZE"), tmp_part, proc_part, ipc_part));
+        char *text = format("%s\n", private_note(present, var("PRIVATE_SIZE"), tmp_part, pid_why, proc_part, ipc_part));
         char *path = format("%s/private_failed", dir);
         write_file(path, text, O_CREAT | O_TRUNC);
+    }
+    if (private_fs && !*image && getpid() == 1) {
+        /* pid 1 of the task's own pid namespace (fork_task): its init stays here, the task goes on
+         * in its child; the signals the init waits for are blocked before the fork (none is lost) */
+        sigset_t watched;
+        sigemptyset(&watched);
+        sigaddset(&watched, SIGCHLD);
+        for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++) sigaddset(&watched, forwarded[i]);
+        sigprocmask(SIG_BLOCK, &watched, NULL);
+        pid_t first = fork();
+        if (first < 0) child_failed(dir, "could not fork the task in its pid namespace%s: %s\n", "");
+        if (first > 0) task_init(first, &watched);
+        sigprocmask(SIG_SETMASK, &none, NULL);
     }
     if (switch_uid) {
         /* setpriv --reuid --regid --clear-groups --no-new-privs */
@@ -1389,7 +1483,9 @@ static int supervise(const char *dir, int release) {
     limits_note = xstrdup(var("LIMITS_NOTE"));
     handle_signals();
     setup_cgroups();
-    setup_pids();
+    /* a task of its own uid not in an image gets a pid namespace of its own (fork_task) */
+    int own_pid = *var("PRIVATE_SIZE") && !*var("IMAGE_ROOT");
+    setup_pids(own_pid);
 
     /* the task's network (SPEC NET-7..9; netns.sh, docs/networks.md) */
     const char *ns = var("NET_NS");
@@ -1436,17 +1532,23 @@ static int supervise(const char *dir, int release) {
             }
             char **chain = task_argv;
             if (*image) {
-                /* as the task's uid: the image as the read-only root, its home, /proc, a minimal /dev */
+                /* as the task's uid: the image as the read-only root, its home, /proc, a minimal /dev;
+                 * its /tmp and /home (tmpfs) of at most its memory where this bubblewrap has --size
+                 * (0.5 and later; an older one refuses it: the server tried at start) */
                 char *rootfs = format("%s/rootfs", dir), *home = format("%s/home", dir);
-                const char *e[] = {"bwrap", "--ro-bind", rootfs, "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-                                   "--tmpfs", "/home", "--bind", home, "/home/task", "--ro-bind-try", "/etc/hosts", "/etc/hosts",
+                const char *size = var("IMAGE_TMP_SIZE");
+                const char *e[] = {"bwrap", "--ro-bind", rootfs, "/", "--dev", "/dev", "--proc", "/proc", "--size", size, "--tmpfs", "/tmp",
+                                   "--size", size, "--tmpfs", "/home", "--bind", home, "/home/task", "--ro-bind-try", "/etc/hosts", "/etc/hosts",
                                    "--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf", "--unshare-pid", "--unshare-ipc",
                                    "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--setenv", "HOME",
                                    "/home/task", "--chdir", "/home/task", "--"};
                 int n = 0, ne = sizeof e / sizeof *e;
                 chain = calloc(ne + nargv + 1, sizeof *chain);
                 if (!chain) return 70;
-                for (int i = 0; i < ne; i++) append(chain, &n, e[i]);
+                for (int i = 0; i < ne; i++) {
+                    if (strcmp(e[i], "--size") == 0 && !*size) { i++; continue; } /* and its value */
+                    append(chain, &n, e[i]);
+                }
                 for (int i = 0; i < nargv; i++) append(chain, &n, task_argv[i]);
             }
             int pipefd[2];
@@ -1456,7 +1558,11 @@ static int supervise(const char *dir, int release) {
             out_cap = atoll(cap_text);
             fcntl(out_read, F_SETFL, O_NONBLOCK);
             /* job control: the task gets a process group of its own, killed as a group */
-            task = fork();
+            /* a pid namespace of its own with its private directories (not in an image: bubblewrap's) */
+            task = fork_task(own_pid);
+            /* refused: no init to count, the limit back to the task's own (lowering it never kills;
+             * the task's setup before its exec takes far longer than this write anyway) */
+            if (task > 0 && pid_why && pids_extra) write_in(pids_dir, "pids.max", var("PIDS_MAX"));
             if (task == 0) exec_task(dir, chain, task_env, pipefd[1], ns, has_net, image, *uid && !builder, *var("PRIVATE_SIZE") != 0);
             if (task < 0) {
                 write_file("launch_failed", "cannot fork the task\n", O_CREAT | O_TRUNC);
@@ -1578,11 +1684,11 @@ static int supervise(const char *dir, int release) {
     /* what the task had of its own beyond its uid: the private directories, /proc, IPC (make_private) */
     char *private_text = NULL;
     if (*var("PRIVATE_SIZE") && *var("IMAGE_ROOT")) {
-        private_text = xstrdup(IMAGE_PRIVATE_NOTE);
+        private_text = image_private_note(var("IMAGE_TMP_SIZE"));
     } else if (*var("PRIVATE_SIZE")) {
         /* what the task's process wrote when something failed, else all of it was made */
         private_text = first_line("private_failed");
-        if (!private_text) private_text = private_note(private_present(), var("PRIVATE_SIZE"), NULL, NULL, NULL);
+        if (!private_text) private_text = private_note(private_present(), var("PRIVATE_SIZE"), NULL, pid_why, NULL, NULL);
     }
     char *isolation = private_text ? format("%s; %s", var("ISOLATION_NOTE"), private_text) : xstrdup(var("ISOLATION_NOTE"));
     char *note = format("%s; %s; %s; %s", limits_note, pids_note, isolation, output_note);

@@ -144,6 +144,7 @@ class ImageApiTest {
                 ls /home
                 test -e %s && echo SEES-HOST-DATA
                 echo ok > written-in-home && cat written-in-home
+                grep -E '^tmpfs /(tmp|home) ' /proc/self/mounts | cut -d' ' -f2,4 | tr ',' ' ' | sed 's/^/mount: /'
                 """.formatted(server.dataDir()), id());
         String out = log(done);
         assertThat(done.get("status").asString()).as(out).isEqualTo("SUCCEEDED");
@@ -157,6 +158,9 @@ class ImageApiTest {
         // its private /tmp, /proc and IPC are bubblewrap's, said as on the host (README "Isolation between tasks")
         assertThat(done.get("limitsNote").asString()).contains("private /tmp and /dev/shm (bubblewrap's tmpfs;",
                 "/proc of its own pid namespace; own IPC namespace");
+        // its /tmp and /home hold at most its memory (0.5 CU: 2 GiB): bubblewrap 0.8 has --size (docs/images.md)
+        assertThat(out).containsPattern("mount: /tmp .*size=2097152k").containsPattern("mount: /home .*size=2097152k");
+        assertThat(done.get("limitsNote").asString()).contains("/tmp and /home each of at most 2147483648 bytes, the task's memory limit");
     }
 
     @Test

@@ -75,8 +75,9 @@ import org.slf4j.LoggerFactory;
  * every instance's limits note says isolation between tasks is not enforced.
  *
  * <p>A task of its own uid also gets, from the compiled supervisor, a private /tmp, /var/tmp,
- * /dev/shm and /run/lock (one tmpfs of at most its memory limit, in its own mount namespace),
- * /proc mounted with hidepid=invisible and an IPC namespace of its own; all of it goes with its
+ * /dev/shm and /run/lock (one tmpfs of at most its memory limit, in its own mount namespace), a
+ * pid namespace of its own (the supervisor's init as its pid 1), /proc mounted for it with
+ * hidepid=invisible and an IPC namespace of its own; all of it goes with its
  * last process. A task in an image gets the like from bubblewrap. {@link #PRIVATE_DIRECTORIES}.
  */
 public final class LocalExecutionBackend implements ExecutionBackend {
@@ -196,6 +197,8 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     /** Custom images (SPEC RT-1): where their roots are, and why tasks cannot run in them here, if so. */
     private final ImageRoots images;
     private final Optional<String> imagesUnsupported;
+    /** Whether bubblewrap caps its tmpfs ({@code --size}, 0.5 and later): a task's /tmp in an image then holds at most its memory. */
+    private final boolean bwrapSize;
     /** What a task gets of its own beside its uid (private /tmp..., /proc, IPC), as said at start. */
     private final String privateNote;
     private volatile boolean closed;
@@ -252,6 +255,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
             throw new UncheckedIOException("cannot prepare " + config.baseDirectory(), e);
         }
         this.imagesUnsupported = imageSupport(identities);
+        this.bwrapSize = imagesUnsupported.isEmpty() && bwrapTakesSize(identities.get().lastUid());
         this.privateNote = privateNote(identities, compiledSupervisor);
         // SPEC RT-3: the server says at start whether tasks can run in images, and why not
         log.info("{}", imagesUnsupported.map(why -> "custom images cannot be applied: " + why
@@ -355,7 +359,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
      * else why not. Each instance's limits note says what its own task got.
      */
     private static String privateNote(Optional<TaskIdentities> identities, Optional<Path> compiled) {
-        String none = "no private /tmp, /var/tmp, /dev/shm, no /proc hidepid, no IPC namespace of its own";
+        String none = "no private /tmp, /var/tmp, /dev/shm, no /proc hidepid, no pid or IPC namespace of its own";
         if (identities.isEmpty()) {
             return "per task: " + none + " (they need root and a uid of the task's own)";
         }
@@ -490,6 +494,37 @@ public final class LocalExecutionBackend implements ExecutionBackend {
             return Optional.of("interrupted while trying bubblewrap");
         }
         return Optional.empty();
+    }
+
+    /**
+     * Whether this bubblewrap takes {@code --size} for its tmpfs (0.5 and later; an older one
+     * refuses the option and would fail every task in an image): tried for real once at start,
+     * as the image probe was, with a tmpfs of 1 MiB.
+     */
+    private static boolean bwrapTakesSize(long uid) {
+        try {
+            Process probe = new ProcessBuilder("setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "--no-new-privs",
+                    "--", findExecutable("bwrap").orElseThrow(), "--unshare-user", "--unshare-pid", "--ro-bind", "/", "/",
+                    "--size", "1048576", "--tmpfs", "/tmp", "--", "true")
+                    .redirectErrorStream(true).start();
+            probe.getOutputStream().close();
+            String output = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            boolean answered = probe.waitFor(10, TimeUnit.SECONDS);
+            if (!answered) {
+                probe.destroyForcibly();
+            }
+            boolean takes = answered && probe.exitValue() == 0;
+            log.info("{}", takes ? "bubblewrap takes --size: a task's /tmp and /home in an image hold at most its memory limit"
+                    : "bubblewrap has no --size (" + output + "): a task's /tmp in an image has no size of its own (its memory "
+                    + "cgroup still counts its pages)");
+            return takes;
+        } catch (IOException e) {
+            log.info("bubblewrap has no --size ({}): a task's /tmp in an image has no size of its own", e.getMessage());
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     private static Optional<String> findExecutable(String name) {
@@ -1184,6 +1219,9 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         variables.put("BUILDER", spec.command().imageBuilder() ? "1" : "");
         variables.put("IMAGE_ROOT", spec.imageId().isPresent() && !spec.command().imageBuilder()
                 ? images.root(spec.imageId().get()).map(Path::toString).orElse("") : "");
+        // bubblewrap's --size for the image's /tmp and /home, where it has it (docs/images.md)
+        variables.put("IMAGE_TMP_SIZE", bwrapSize && spec.imageId().isPresent() && !spec.command().imageBuilder()
+                ? Long.toString(spec.limits().memoryBytes()) : "");
         StringBuilder out = new StringBuilder();
         variables.forEach((name, value) -> out.append(name).append('=').append(shellQuote(value)).append('\n'));
         return out.toString();

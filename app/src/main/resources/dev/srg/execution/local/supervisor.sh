@@ -241,7 +241,9 @@ if [[ -z $stop_reason && ! -e launch_failed ]]; then
   if [[ -n ${IMAGE_ROOT:-} ]]; then
     image_enter=(unshare --mount --propagation private -- bash -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"'
       image "$IMAGE_ROOT" "$dir/rootfs")
-    sandbox=(bwrap --ro-bind "$dir/rootfs" / --dev /dev --proc /proc --tmpfs /tmp --tmpfs /home
+    # its /tmp and /home of at most its memory where this bubblewrap has --size (IMAGE_TMP_SIZE)
+    size=(); [[ -n ${IMAGE_TMP_SIZE:-} ]] && size=(--size "$IMAGE_TMP_SIZE")
+    sandbox=(bwrap --ro-bind "$dir/rootfs" / --dev /dev --proc /proc "${size[@]}" --tmpfs /tmp "${size[@]}" --tmpfs /home
       --bind "$dir/home" /home/task --ro-bind-try /etc/hosts /etc/hosts --ro-bind-try /etc/resolv.conf /etc/resolv.conf
       --unshare-pid --unshare-ipc --unshare-uts --unshare-cgroup-try --die-with-parent
       --setenv HOME /home/task --chdir /home/task --)
@@ -347,13 +349,16 @@ fi
   echo "oom_kills=${oom_kills:-0}"
   echo "limits_enforced=$limits_enforced"
   # the compiled supervisor gives a task of its own uid a private /tmp, /var/tmp, /dev/shm, /run/lock,
-  # /proc hidepid=invisible and an IPC namespace (srg-supervisor.c, make_private); this one does not,
-  # and says so (a task in an image has bubblewrap's, as with the compiled one)
+  # a pid namespace, /proc hidepid=invisible and an IPC namespace (srg-supervisor.c, make_private,
+  # task_init); this one does not, and says so (a task in an image has bubblewrap's, as with the
+  # compiled one)
   private_note=
   if [[ -n ${PRIVATE_SIZE:-} && -n ${IMAGE_ROOT:-} ]]; then
-    private_note="; private /tmp and /dev/shm (bubblewrap's tmpfs; /var/tmp the image's, read-only); /proc of its own pid namespace; own IPC namespace"
+    sized="without a size of its own: this bubblewrap has no --size"
+    [[ -n ${IMAGE_TMP_SIZE:-} ]] && sized="/tmp and /home each of at most $IMAGE_TMP_SIZE bytes, the task's memory limit, /dev and /dev/shm without a size of their own"
+    private_note="; private /tmp and /dev/shm (bubblewrap's tmpfs; $sized; /var/tmp the image's, read-only); /proc of its own pid namespace; own IPC namespace"
   elif [[ -n ${PRIVATE_SIZE:-} ]]; then
-    private_note="; no private /tmp, /var/tmp, /dev/shm, no /proc hidepid, no IPC namespace of its own (the bash supervisor does not make them; the compiled one does)"
+    private_note="; no private /tmp, /var/tmp, /dev/shm, no /proc hidepid, no pid or IPC namespace of its own (the bash supervisor does not make them; the compiled one does)"
   fi
   limits_note="$limits_note; $pids_note; $ISOLATION_NOTE$private_note; $output_note"
   echo "limits_note=${limits_note//$'\n'/ }"

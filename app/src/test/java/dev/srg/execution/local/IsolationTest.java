@@ -1,7 +1,9 @@
 package dev.srg.execution.local;
 
 import static dev.srg.execution.local.BackendFixture.newId;
+import static dev.srg.execution.local.BackendFixture.processesWithToken;
 import static dev.srg.execution.local.BackendFixture.shell;
+import static dev.srg.execution.local.BackendFixture.token;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
@@ -17,8 +19,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -31,7 +31,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class IsolationTest {
 
-    private static final Pattern PID = Pattern.compile("pid=(\\d+)");
 
     @RegisterExtension
     final BackendFixture fixture = new BackendFixture();
@@ -43,17 +42,16 @@ class IsolationTest {
         LocalExecutionBackend backend = fixture.backend(exits);
         String secret = "s3cret-" + UUID.randomUUID();
         String a = newId();
+        int sleepToken = token();
         // A leaves its secret world-readable in its home: the closed directories must still keep it.
         backend.launch(new LaunchSpec(a, TaskKind.SHELL, """
                 echo "file-$SECRET_TOKEN" > "$HOME/secret"
                 chmod 644 "$HOME/secret"
-                echo "pid=$$"
-                sleep 600
-                """, 1000, Duration.ofMinutes(2), Map.of("SECRET_TOKEN", secret)));
-        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> PID.matcher(fixture.log(backend, a)).find());
-        Matcher matcher = PID.matcher(fixture.log(backend, a));
-        assertThat(matcher.find()).isTrue();
-        long pidOfA = Long.parseLong(matcher.group(1));
+                sleep %d
+                """.formatted(sleepToken), 1000, Duration.ofMinutes(2), Map.of("SECRET_TOKEN", secret)));
+        // its process as the host names it (in its own pid namespace it is another number: PidNamespaceTest)
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> processesWithToken(sleepToken).size() == 1);
+        long pidOfA = processesWithToken(sleepToken).get(0);
         // the premise: the secret is there for whoever may read it
         assertThat(Files.readString(Path.of("/proc/" + pidOfA + "/environ"), StandardCharsets.ISO_8859_1)).contains(secret);
         assertThat(Files.readString(fixture.home(a).resolve("secret"))).contains(secret);
@@ -78,11 +76,12 @@ class IsolationTest {
         String logOfB = fixture.log(backend, b);
         assertThat(exitOfB.reason()).isEqualTo(FailureReason.NONE);
         // the fixture's task directories are under /tmp, of which B has its own: B does not even find A's
-        // directory nor A's process in /proc (PrivateDirectoriesTest); where they are not, the modes
-        // checked below refuse it, and /proc/<pid>/environ needs ptrace access anyway
+        // directory nor A's process in /proc (PrivateDirectoriesTest), nor any pid of A's to signal (its
+        // own pid namespace: PidNamespaceTest); where they are not, the modes checked below refuse it,
+        // /proc/<pid>/environ needs ptrace access anyway and a signal to another uid gets EPERM
         assertThat(logOfB).contains("NO-FILE", "NO-LIST", "NO-SCRIPT", "NO-ENVIRON", "NO-ENVIRON-AGAIN",
-                "NO-TERM", "NO-KILL", "done", "Operation not permitted");
-        assertThat(logOfB).doesNotContain(secret).doesNotContain("sleep 600");
+                "NO-TERM", "NO-KILL", "done", "No such process");
+        assertThat(logOfB).doesNotContain(secret).doesNotContain("sleep " + sleepToken);
         assertThat(fixture.identity(b).uid()).isNotEqualTo(fixture.identity(a).uid());
         assertThat(logOfB).contains("uid=" + fixture.identity(b).uid());
         // A was not touched

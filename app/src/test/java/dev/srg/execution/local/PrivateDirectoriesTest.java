@@ -182,7 +182,7 @@ class PrivateDirectoriesTest {
         ExitStatus exit = exits.await(id);
 
         assertThat(exit.reason()).isEqualTo(FailureReason.NONE);
-        assertThat(exit.limitsNote()).contains("no private /tmp, /var/tmp, /dev/shm, no /proc hidepid, no IPC namespace of its own"
+        assertThat(exit.limitsNote()).contains("no private /tmp, /var/tmp, /dev/shm, no /proc hidepid, no pid or IPC namespace of its own"
                 + " (they need root and a uid of the task's own)");
     }
 
@@ -198,7 +198,7 @@ class PrivateDirectoriesTest {
         assertThat(exit.reason()).isEqualTo(FailureReason.NONE);
         assertThat(exit.limitsNote()).contains("own uid " + fixture.identity(id).uid()
                 + " and gid " + fixture.identity(id).gid() + "; no private /tmp, /var/tmp, /dev/shm, no /proc hidepid,"
-                + " no IPC namespace of its own (the bash supervisor does not make them; the compiled one does)");
+                + " no pid or IPC namespace of its own (the bash supervisor does not make them; the compiled one does)");
     }
 
     /** The host's tmpfs and proc mounts (other mounts come and go with other servers' task networks). */
