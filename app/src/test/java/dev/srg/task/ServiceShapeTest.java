@@ -14,8 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,7 +32,12 @@ import tools.jackson.databind.JsonNode;
 class ServiceShapeTest {
     /** A test kind: its script runs as a service (registered through the composition root's extensions). */
     static final ScriptKind TEST_SERVICE = new ScriptKind("TEST_SERVICE", "bash", "service.sh", WorkShape.SERVICE);
-    private static final Pattern PID = Pattern.compile("pid ([0-9]+)");
+    /**
+     * What the service runs: {@code sleep} of this many seconds, a number no other process uses, so that
+     * the test finds its process as the host names it (the task's own {@code $$} is its number in its
+     * pid namespace: always 2).
+     */
+    private static final int TOKEN = 100_000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(800_000);
     static TestServer server;
     static TestHttp admin;
     static Fixtures fx;
@@ -62,7 +65,7 @@ class ServiceShapeTest {
         assertThat(timed.field()).isEqualTo("timeoutSeconds");
 
         var r = admin.post("instances", Map.of("workspaceId", ws, "type", "TEST_SERVICE", "cu", 1,
-                "script", "echo pid $$\nwhile true; do sleep 1; done\n"));
+                "script", "echo started\nexec sleep " + TOKEN + "\n"));
         assertThat(r.status()).as(r.toString()).isEqualTo(201);
         String id = r.id();
         assertThat(r.json().get("shape").asString()).isEqualTo("SERVICE");
@@ -143,14 +146,15 @@ class ServiceShapeTest {
         assertThat(scheduling.path("running").asInt()).as(usage.toString()).isEqualTo(running);
     }
 
-    /** The pid the current run printed, once it is not {@code not}. */
+    /** The host's pid of the current run's process, once it is not {@code not} and the instance is RUNNING. */
     private static long awaitPid(String id, long not) {
         long[] pid = {-1};
         Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> {
-            Matcher m = PID.matcher(admin.get("instances/" + id + "/log").text());
-            if (m.find() && Long.parseLong(m.group(1)) != not
-                    && "RUNNING".equals(admin.get("instances/" + id).json().path("status").asString())) {
-                pid[0] = Long.parseLong(m.group(1));
+            List<Long> found = ProcessHandle.allProcesses()
+                    .filter(p -> p.info().commandLine().orElse("").endsWith("sleep " + TOKEN))
+                    .map(ProcessHandle::pid).filter(p -> p != not).toList();
+            if (found.size() == 1 && "RUNNING".equals(admin.get("instances/" + id).json().path("status").asString())) {
+                pid[0] = found.get(0);
                 return true;
             }
             return false;
