@@ -14,6 +14,7 @@ import dev.srg.workspace.WorkspaceRole;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.HexFormat;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import org.jdbi.v3.core.Jdbi;
@@ -73,9 +74,10 @@ public final class DataSourceManager {
             throw SrgException.invalid("type", "MissingParameter", "type is required: POSTGRESQL, MYSQL or CSV");
         }
         Fields f = check(r.type(), r.host(), r.port(), r.database(), r.user(), r.password(), r.path(), true);
-        // the password is no part of what a repeat is compared on: not even a hash of it is stored beside the token
+        // a repeat is compared on the password too, through a MAC under the data-source key: what is stored beside the
+        // token (a hash of the request) cannot be guessed back to the password without the key
         String request = String.join("|", r.workspaceId(), name, r.type().name(), String.valueOf(f.host()), String.valueOf(f.port()),
-                String.valueOf(f.database()), String.valueOf(f.user()), String.valueOf(f.path()));
+                String.valueOf(f.database()), String.valueOf(f.user()), String.valueOf(f.path()), passwordMac(f.password()));
         String id;
         try {
             id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "data-source", r.clientToken(), request, clock::instant, h -> {
@@ -96,6 +98,10 @@ public final class DataSourceManager {
         }
         String created = id;
         return store.find(created).orElseThrow(() -> SrgException.notFound("DataSource", created)); // a repeat after a delete
+    }
+
+    private String passwordMac(String password) {
+        return password == null || password.isEmpty() ? "" : HexFormat.of().formatHex(secrets.derive("client-token\0" + password));
     }
 
     /** A workspace's data sources; without {@code workspaceId}, those of every workspace the caller is a member of. */

@@ -53,7 +53,8 @@ class DataSourceApiTest extends ServerTestBase {
         // at rest: ciphertext only, under a key file readable by its owner alone
         assertThat(server.sqlLong("SELECT count(*) FROM data_sources WHERE position(convert_to('s3cret', 'UTF8') in password_encrypted) > 0"))
                 .isZero();
-        assertThat(server.sqlLong("SELECT count(*) FROM data_sources WHERE length(password_encrypted) >= 28")).isEqualTo(1);
+        assertThat(server.sqlLong("SELECT count(*) FROM data_sources WHERE id = '" + id + "' AND length(password_encrypted) >= 28"))
+                .isEqualTo(1);
         Path key = server.dataDir().resolve("datasource.key");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key))).isEqualTo("rw-------");
 
@@ -73,6 +74,27 @@ class DataSourceApiTest extends ServerTestBase {
         var audit = admin.get("audit-events?actor=admin&pageSize=1000");
         assertThat(audit.text()).contains("POST /api/v1/data-sources").contains("DELETE /api/v1/data-sources/" + id)
                 .doesNotContain(SECRET);
+    }
+
+    @Test
+    @DisplayName("a create repeated with its clientToken: the same password answers the first data source, another password 409")
+    void clientTokenComparesThePasswordWithoutStoringIt() {
+        String ws = fx.workspace(null).get("id").asString();
+        Map<String, Object> body = postgres(ws, "tokened-db");
+        body.put("clientToken", "ds-token-1");
+        var first = admin.post("data-sources", body);
+        assertThat(first.status()).as(first.toString()).isEqualTo(201);
+        var again = admin.post("data-sources", body);
+        assertThat(again.status()).as(again.toString()).isEqualTo(201);
+        assertThat(again.id()).isEqualTo(first.id());
+
+        body.put("password", SECRET + "-changed");
+        var other = admin.post("data-sources", body);
+        assertThat(other.status()).as(other.toString()).isEqualTo(409);
+        assertThat(other.code()).isEqualTo("IdempotentParameterMismatch");
+        assertThat(other.field()).isEqualTo("clientToken");
+        assertThat(admin.get("data-sources?workspaceId=" + ws).json().get("items")).hasSize(1);
+
     }
 
     @Test
