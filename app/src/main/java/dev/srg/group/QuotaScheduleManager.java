@@ -257,7 +257,7 @@ public final class QuotaScheduleManager {
                     field + ".schedulingMaxRunning must be " + GroupLimits.MIN_SCHEDULING_MAX_RUNNING + " to "
                             + GroupLimits.MAX_SCHEDULING_MAX_RUNNING + ", got " + n + " (see docs/rules.md#ADM-4)");
         }
-        return p.quotas() == null ? 0 : ResourceGroupManager.checkQuotas(field + ".quotas", p.quotas(), g.capacity());
+        return p.quotas() == null ? 0 : ResourceGroupManager.checkQuotas(field + ".quotas", p.quotas(), g.quotaCapacity());
     }
 
     /**

@@ -34,4 +34,15 @@ public record ResourceGroupInfo(String id, String name, String remark, GroupStat
     public ComputeUnits capacity() {
         return billingMode == BillingMode.SUBSCRIPTION ? specCu : maxCu;
     }
+
+    /**
+     * The capacity quotas must fit (ADM-2): the capacity now, or the spec a SCALING or CONVERTING
+     * group moves to when that is lower. Quotas checked against the capacity alone during a
+     * scale-in would outlive it: the change completes into minimums above the spec, limits that
+     * admission cannot take.
+     */
+    public ComputeUnits quotaCapacity() {
+        ComputeUnits now = capacity();
+        return targetSpecCu != null && targetSpecCu.compareTo(now) < 0 ? targetSpecCu : now;
+    }
 }

@@ -109,7 +109,7 @@ public final class ResourceGroupManager {
             ResourceGroupDao dao = new ResourceGroupDao(h);
             ResourceGroupInfo g = dao.find(id, true).orElseThrow(() -> SrgException.notFound("ResourceGroup", id));
             requireNotReleased(g);
-            checkQuotas("quotas", request.quotas(), g.capacity());
+            checkQuotas("quotas", request.quotas(), g.quotaCapacity());
             dao.replaceQuotas(id, request);
         });
         limitsChanged(id);

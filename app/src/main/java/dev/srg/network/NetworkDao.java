@@ -35,9 +35,24 @@ final class NetworkDao {
         h.createUpdate("DELETE FROM vpcs WHERE id = :id").bind("id", id).execute();
     }
 
+    /**
+     * Whether a group not RELEASED binds the VPC. A released group's bindings hold nothing: they can
+     * no longer be removed (a released group changes no more), so counting them would keep its VPCs
+     * from ever being deleted.
+     */
     boolean vpcIsBound(String vpcId) {
-        return h.createQuery("SELECT count(*) FROM resource_group_networks WHERE vpc_id = :id")
+        return h.createQuery("""
+                SELECT count(*) FROM resource_group_networks n JOIN resource_groups g ON g.id = n.resource_group_id
+                WHERE n.vpc_id = :id AND g.status <> 'RELEASED'""")
                 .bind("id", vpcId).mapTo(Long.class).one() > 0;
+    }
+
+    /** Removes the bindings of RELEASED groups to the VPC, so that it can be deleted (they reference it). */
+    void deleteReleasedBindings(String vpcId) {
+        h.createUpdate("""
+                DELETE FROM resource_group_networks n USING resource_groups g
+                WHERE g.id = n.resource_group_id AND n.vpc_id = :id AND g.status = 'RELEASED'""")
+                .bind("id", vpcId).execute();
     }
 
     void insertVSwitch(VSwitch v) {

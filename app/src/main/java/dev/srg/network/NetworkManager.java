@@ -80,6 +80,7 @@ public final class NetworkManager {
             if (dao.vpcIsBound(id)) {
                 throw SrgException.conflict("Vpc.InUse", "VPC '" + id + "' is bound to a resource group: unbind it first");
             }
+            dao.deleteReleasedBindings(id);
             dao.deleteVpc(id);
         });
     }

@@ -169,6 +169,15 @@ public final class WorkspaceManager {
                     throw SrgException.conflict("Workspace.ResourceGroupNotAssociated", "defaultResourceGroupId",
                             "resource group '" + rg + "' is not associated with workspace '" + id + "'; associate it first");
                 }
+                if (rg != null && !rg.equals(ws.defaultResourceGroupId())) {
+                    // SPEC WS-2: as at creation, a group being released is no new default (its tasks would all be refused)
+                    ResourceGroupInfo g = groups.find(h, rg, false)
+                            .orElseThrow(() -> SrgException.notFound("ResourceGroup", rg, "defaultResourceGroupId"));
+                    if (!g.status().associable()) {
+                        throw SrgException.conflict("ResourceGroup.Released", "defaultResourceGroupId",
+                                "resource group '" + rg + "' is " + g.status());
+                    }
+                }
                 new WorkspaceDao(h).setDefaultResourceGroup(id, rg);
             }
             if (name != null) {

@@ -405,6 +405,52 @@ class LifecycleApiTest extends ServerTestBase {
         awaitInstance(small, "SUCCEEDED");
     }
 
+    @Test
+    @DisplayName("SPEC ADM-2: minimum quotas set while a group is SCALING or CONVERTING must fit the spec it moves to,"
+            + " or the change completes into a group whose every submission fails")
+    void quotasDuringATransitionFitTheTargetSpec() {
+        // scale-in pending: the spec is still 4, the group moves to 2
+        String id = fx.subscriptionGroup(4).get("id").asString();
+        String ws = workspace(id);
+        var scale = admin.post("resource-groups/" + id + "/scale", Map.of("specCu", 2));
+        assertThat(scale.status()).as(scale.toString()).isEqualTo(200);
+        assertThat(status(id)).isEqualTo("SCALING");
+        var quotas = admin.put("resource-groups/" + id + "/quotas",
+                Map.of("quotas", Map.of("SCHEDULING", Map.of("minCu", 2), "DATA_SERVICE", Map.of("minCu", 1))));
+        assertThat(quotas.status()).as(quotas.toString()).isEqualTo(400);
+        assertThat(quotas.code()).isEqualTo("InvalidParameter.Quota.MinimumsAboveSpec");
+        assertThat(quotas.json().get("detail").asString()).contains("2 CU");
+        var schedule = admin.put("resource-groups/" + id + "/quota-schedule", Map.of("profiles", List.of(Map.of(
+                "name", "night", "cron", "0 1 * * *", "durationMinutes", 60,
+                "quotas", Map.of("DATA_INTEGRATION", Map.of("minCu", 3))))));
+        assertThat(schedule.status()).as(schedule.toString()).isEqualTo(400);
+        assertThat(schedule.code()).isEqualTo("InvalidParameter.Quota.MinimumsAboveSpec");
+        // what fits the target is accepted while SCALING
+        assertThat(admin.put("resource-groups/" + id + "/quotas",
+                Map.of("quotas", Map.of("SCHEDULING", Map.of("minCu", 2)))).status()).isEqualTo(200);
+        advance(Duration.ofSeconds(31));
+        JsonNode scaled = group(id);
+        assertThat(scaled.get("status").asString()).isEqualTo("RUNNING");
+        assertThat(scaled.get("specCu").asInt()).isEqualTo(2);
+        assertThat(submit(ws, id, "true", 0.5).status()).isEqualTo(201);
+        assertThat(admin.put("resource-groups/" + id + "/concurrency", Map.of("schedulingMaxRunning", 10)).status()).isEqualTo(200);
+
+        // pay-as-you-go of 8 CU converting to a subscription of 4
+        String payg = fx.payAsYouGoGroup(8).get("id").asString();
+        String pws = workspace(payg);
+        var convert = admin.post("resource-groups/" + payg + "/convert",
+                Map.of("billingCycle", Map.of("unit", "MONTH", "count", 1), "specCu", 4));
+        assertThat(convert.status()).as(convert.toString()).isEqualTo(200);
+        var converting = admin.put("resource-groups/" + payg + "/quotas",
+                Map.of("quotas", Map.of("DATA_INTEGRATION", Map.of("minCu", 6))));
+        assertThat(converting.status()).as(converting.toString()).isEqualTo(400);
+        assertThat(converting.code()).isEqualTo("InvalidParameter.Quota.MinimumsAboveSpec");
+        advance(Duration.ofSeconds(61));
+        assertThat(status(payg)).isEqualTo("RUNNING");
+        assertThat(admin.get("resource-groups/" + payg + "/quotas").json().get("quotas").size()).isZero();
+        assertThat(submit(pws, payg, "true", 0.5).status()).isEqualTo(201);
+    }
+
     // ---- RG-6 convert ----
 
     @Test

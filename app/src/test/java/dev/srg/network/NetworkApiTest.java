@@ -100,6 +100,35 @@ class NetworkApiTest extends ServerTestBase {
     }
 
     @Test
+    @DisplayName("SPEC NET-5: a released group's bindings do not hold its VPC (it could never be unbound): the VPC can be"
+            + " deleted; a binding of a group not yet released still holds it")
+    void releasedGroupDoesNotHoldItsVpc() {
+        var net = fx.network();
+        var created = admin.post("resource-groups", fx.payAsYouGoBody(net, 4));
+        assertThat(created.status()).as(created.toString()).isEqualTo(201);
+        String released = fx.awaitRunning(created.id()).get("id").asString();
+        var other = admin.post("resource-groups", fx.payAsYouGoBody(net, 4));
+        assertThat(other.status()).as(other.toString()).isEqualTo(201);
+        String live = fx.awaitRunning(other.id()).get("id").asString();
+        // nothing runs on it: released at once, and a released group's bindings cannot be removed
+        assertThat(admin.delete("resource-groups/" + released).status()).isEqualTo(204);
+        assertThat(admin.get("resource-groups/" + released).json().get("status").asString()).isEqualTo("RELEASED");
+        String binding = admin.get("resource-groups/" + released + "/networks").json().get("items").get(0).get("id").asString();
+        assertThat(admin.delete("resource-groups/" + released + "/networks/" + binding + "?force=true").status()).isEqualTo(409);
+        // the live group still holds the VPC
+        assertThat(admin.delete("vpcs/" + net.vpcId()).code()).isEqualTo("Vpc.InUse");
+        assertThat(admin.delete("resource-groups/" + live).status()).isEqualTo(204);
+        var deleted = admin.delete("vpcs/" + net.vpcId());
+        assertThat(deleted.status()).as(deleted.toString()).isEqualTo(204);
+        assertThat(admin.get("vpcs/" + net.vpcId()).status()).isEqualTo(404);
+        // the released groups still read (without the deleted VPC)
+        var read = admin.get("resource-groups/" + released);
+        assertThat(read.status()).as(read.toString()).isEqualTo(200);
+        assertThat(read.json().get("status").asString()).isEqualTo("RELEASED");
+        assertThat(admin.get("resource-groups/" + live + "/networks").status()).isEqualTo(200);
+    }
+
+    @Test
     @DisplayName("SPEC NET-5: more VPCs can be bound after purchase and removed; removing one that running tasks may use needs force")
     void bindAndUnbind() {
         var g = fx.payAsYouGoGroup(8);

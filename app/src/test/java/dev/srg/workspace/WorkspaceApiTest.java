@@ -3,8 +3,10 @@ package dev.srg.workspace;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.srg.testing.ServerTestBase;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Tag;
@@ -22,6 +24,30 @@ class WorkspaceApiTest extends ServerTestBase {
         assertThat(ws.get("defaultResourceGroupId").asString()).isEqualTo(rg);
         assertThat(ws.get("resourceGroupIds").get(0).asString()).isEqualTo(rg);
         assertThat(admin.get("resource-groups/" + rg).json().get("workspaceIds").get(0).asString()).isEqualTo(ws.get("id").asString());
+    }
+
+    @Test
+    @DisplayName("SPEC WS-2: a new default must be associable: a group being released is refused, as at creation,"
+            + " and the default stays")
+    void releasingGroupIsNoNewDefault() {
+        String first = fx.payAsYouGoGroup(4).get("id").asString();
+        String other = fx.payAsYouGoGroup(4).get("id").asString();
+        String ws = fx.workspace(first).get("id").asString();
+        assertThat(admin.post("workspaces/" + ws + "/resource-groups", Map.of("resourceGroupId", other)).status()).isEqualTo(201);
+        // a running task keeps the group RELEASING after its unsubscription
+        var task = admin.post("instances", Map.of("workspaceId", ws, "resourceGroupId", other, "type", "SHELL",
+                "script", "sleep 120", "cu", 0.25));
+        assertThat(task.status()).as(task.toString()).isEqualTo(201);
+        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() ->
+                "RUNNING".equals(admin.get("instances/" + task.id()).json().path("status").asString()));
+        assertThat(admin.delete("resource-groups/" + other).status()).isEqualTo(204);
+        assertThat(admin.get("resource-groups/" + other).json().get("status").asString()).isEqualTo("RELEASING");
+        var r = admin.patch("workspaces/" + ws, Map.of("defaultResourceGroupId", other));
+        assertThat(r.status()).as(r.toString()).isEqualTo(409);
+        assertThat(r.code()).isEqualTo("ResourceGroup.Released");
+        assertThat(r.field()).isEqualTo("defaultResourceGroupId");
+        assertThat(admin.get("workspaces/" + ws).json().get("defaultResourceGroupId").asString()).isEqualTo(first);
+        admin.post("instances/" + task.id() + "/cancel", null);
     }
 
     @Test
