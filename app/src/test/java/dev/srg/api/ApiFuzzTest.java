@@ -22,7 +22,6 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import tools.jackson.databind.JsonNode;
@@ -38,7 +37,6 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code -Dsrg.fuzz.perOperation} (default 24) and a time budget. Generic: it knows only what the
  * document declares, so routes added later are fuzzed too.
  */
-@Tag("database")
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ApiFuzzTest {
     private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();

@@ -16,14 +16,12 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Timeout;
 
 /**
  * Bad input of every kind answers 4xx with a stable code (and the field where one is at fault),
  * as problem+json, and changes nothing in the store.
  */
-@Tag("database")
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class BadInputTest {
     static TestServer server;

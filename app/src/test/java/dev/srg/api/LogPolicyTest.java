@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -17,7 +16,6 @@ import org.junit.jupiter.api.Timeout;
  * Issue 11's policy gap: a task's log may hold secrets, so reading it needs a role in the task's
  * workspace (or AdministratorAccess); managing the group the task ran on is not enough.
  */
-@Tag("database")
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class LogPolicyTest extends ServerTestBase {
 

@@ -17,13 +17,11 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import tools.jackson.databind.JsonNode;
 
 /** SPEC BEY-5: chargeback per workspace per month, summing exactly to the month's orders and bill lines. */
-@Tag("database")
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 @SimulatedClock
 class ChargebackApiTest extends ServerTestBase {

@@ -15,14 +15,12 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
 /** {@code srg rg usage} and {@code srg alert ...} against a real server on a simulated clock. */
-@Tag("database")
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class MonitorCommandsTest {
     static TestServer server;

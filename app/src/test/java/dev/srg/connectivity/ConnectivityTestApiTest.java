@@ -12,7 +12,6 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import tools.jackson.databind.JsonNode;
@@ -22,7 +21,6 @@ import tools.jackson.databind.JsonNode;
  * group's network to test hosts in namespaces this test creates: a "database" in the VPC's CIDR,
  * a host in a routed CIDR and an "internet" host; and never reaches the host's own services.
  */
-@Tag("database")
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ConnectivityTestApiTest extends ServerTestBase {
     static final String DB = "10.92.0.5";

@@ -23,12 +23,10 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** The console's security over plain HTTP: sessions, cookies, CSRF, origin checks, escaping, throttling. */
-@Tag("database")
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ConsoleHttpTest {
     static TestServer server;

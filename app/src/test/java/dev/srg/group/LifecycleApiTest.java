@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import tools.jackson.databind.JsonNode;
@@ -27,7 +26,6 @@ import tools.jackson.databind.JsonNode;
  * The lifecycle over HTTP on a simulated clock (SPEC RG-3..RG-9): every test moves the one clock
  * forward, so each measures from its own groups' times.
  */
-@Tag("database")
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 @SimulatedClock
 class LifecycleApiTest extends ServerTestBase {

@@ -11,11 +11,9 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Timeout;
 import tools.jackson.databind.JsonNode;
 
-@Tag("database")
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class ResourceGroupApiTest extends ServerTestBase {
     @Test

@@ -11,13 +11,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import tools.jackson.databind.JsonNode;
 
 /** Batch sync PostgreSQL -> PostgreSQL through the real server, a real worker process and real databases. */
-@Tag("database")
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class SyncPostgresTest extends SyncTestBase {
     private static final String TYPES = """

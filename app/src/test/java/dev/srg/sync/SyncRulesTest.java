@@ -13,13 +13,11 @@ import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import tools.jackson.databind.JsonNode;
 
 /** A sync's rules: the job checked at submission, dirty records against errorLimit, progress, a kill -9 resumed. */
-@Tag("database")
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
 class SyncRulesTest extends SyncTestBase {
     private static TestDatabases.Fresh src;

@@ -18,13 +18,11 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import tools.jackson.databind.JsonNode;
 
 /** A region names its backend: two regions on two backends, the second a test backend. */
-@Tag("database")
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class BackendsPerRegionTest {
     static final AtomicReference<InProcessTestBackend> TEST_BACKEND = new AtomicReference<>();

@@ -10,12 +10,10 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import tools.jackson.databind.JsonNode;
 
-@Tag("database")
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class InstanceApiTest extends ServerTestBase {
     static Map<String, Object> task(String workspaceId, String script, double cu) {

@@ -18,7 +18,6 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import tools.jackson.databind.JsonNode;
@@ -27,7 +26,6 @@ import tools.jackson.databind.JsonNode;
  * The SERVICE shape through the real server, with a test-registered kind (no public service kind
  * exists yet): a real shell process that runs until stopped.
  */
-@Tag("database")
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class ServiceShapeTest {
     /** A test kind: its script runs as a service (registered through the composition root's extensions). */

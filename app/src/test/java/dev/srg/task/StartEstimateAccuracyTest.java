@@ -22,7 +22,6 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import tools.jackson.databind.JsonNode;
@@ -32,7 +31,6 @@ import tools.jackson.databind.JsonNode;
  * clock with a backend whose runs end exactly when the test says, so run times are known. The
  * figures printed here are the ones docs/beyond.md reports.
  */
-@Tag("database")
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class StartEstimateAccuracyTest {
     static final AtomicReference<ScriptedRunsBackend> BACKEND = new AtomicReference<>();

@@ -13,7 +13,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import tools.jackson.databind.JsonNode;
@@ -23,7 +22,6 @@ import tools.jackson.databind.JsonNode;
  * on by default): under a steady stream of submissions from many clients into a group that runs
  * few at a time, every task is still admitted, runs once and ends; nothing waits forever.
  */
-@Tag("database")
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class SubmissionsFirstTest extends ServerTestBase {
 

@@ -9,7 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.UnaryOperator;
 
-/** A real srg server on a random port, on a fresh database, for one test class. */
+/** A real srg server on a random port, on a fresh database (srg's schema in it: {@link TestDatabases#migrated}), for one test class. */
 public final class TestServer implements AutoCloseable {
     private SrgServer server;
     private final ServerExtensions extensions;
@@ -37,7 +37,7 @@ public final class TestServer implements AutoCloseable {
     public static TestServer start(ServerExtensions extensions, UnaryOperator<ServerConfig> customize) {
         try {
             Path dataDir = TestDatabases.dataDirectory("srg-test");
-            TestDatabases.Fresh db = TestDatabases.fresh();
+            TestDatabases.Fresh db = TestDatabases.migrated();
             ServerConfig config = customize.apply(ServerConfig.forDatabase(dataDir, db.url(), db.user(), db.password()));
             return new TestServer(SrgServer.start(config, extensions), extensions, dataDir, db);
         } catch (IOException e) {

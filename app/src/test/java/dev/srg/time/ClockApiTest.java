@@ -8,11 +8,9 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-@Tag("database")
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class ClockApiTest {
     @Test

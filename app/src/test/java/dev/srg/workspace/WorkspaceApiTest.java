@@ -9,10 +9,8 @@ import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Timeout;
 
-@Tag("database")
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class WorkspaceApiTest extends ServerTestBase {
     @Test
