@@ -57,14 +57,20 @@ for e in events:
     else:
         pid, t = e[2], e[0]
     forks = [x for x in of(pid, 'sys_exit_clone', t) if x[5] not in ('0', '0x0')]
+    # the task's fork: the first whose child (or, pid17's init, its child) execs bash; since the
+    # fifteenth round (lat18) the supervisor's first fork is its task's pid namespace's init, made ahead
+    execs_bash = lambda f: any(of(p, 'sys_exit_execve', comm='bash') for p in [int(f[5], 16)] + children.get(int(f[5], 16), []))
+    forks = [f for f in forks if execs_bash(f)][:1] or forks[:1]
     if not forks:
         continue
     task = int(forks[0][5], 16)
     first = lambda xs: xs[0][0] if xs else None
     jsh = first(of(pid, 'sys_exit_execve', comm='jspawnhelper'))
     # a new namespace (unshare), or one made ahead by the launcher's pool (setns into it to load its rules)
-    net = min([x for x in (first(of(pid, 'sys_enter_unshare', t)), first(of(pid, 'sys_enter_setns', t))) if x is not None],
-              default=None)
+    # (not the pid namespace's: lat18's unshare(CLONE_NEWPID) and setns into it and back, flags 0x20000000)
+    not_pid = lambda xs: [x for x in xs if not x[5].endswith('0x20000000')]
+    net = min([x for x in (first(not_pid(of(pid, 'sys_enter_unshare', t))), first(not_pid(of(pid, 'sys_enter_setns', t))))
+               if x is not None], default=None)
     # in the task's namespace: libnftables' netfilter socket (protocol 0xc), then the rtnetlink one (0)
     sockets = [e for e in of(pid, 'sys_enter_socket', net or t) if e[0] <= forks[0][0]]
     nft = [e[0] for e in sockets if 'protocol: 0x0000000c' in e[5]]
@@ -152,7 +158,7 @@ steps = [('server: queued_at (the INSERT, in the transaction; with its audit row
          ('task: setns, mount namespace, uid → bash exec done', 'joined', 'bash'),
          ('  of which: setns → its first mount (the mount namespace made)', 'joined', 'mount_first'),
          ('  of which: its mounts, first to last (private propagation, hosts, resolver; since iso16 the private /tmp tmpfs, its binds, /proc)', 'mount_first', 'mount_last'),
-         ('  of which: its last mount → bash exec done (uid, exec; since pid17 the fork of the task by its pid namespace\'s init)', 'mount_last', 'bash'),
+         ('  of which: its last mount → bash exec done (uid, exec; pid17 to lat18: the fork of the task by its pid namespace\'s init)', 'mount_last', 'bash'),
          ('server total: queued_at → bash exec', 'queued', 'bash')]
 held = sum(1 for r in rows[:n] if r.get('held'))
 print(f"{n} tasks" + (f" ({held} with a supervisor held ahead: the rows up to its fork and from it to the link are not theirs)" if held else ""))

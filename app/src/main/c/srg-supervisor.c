@@ -225,11 +225,8 @@ static char *limits_note, *pids_note = "", *output_note;
 static const char *cgroup_dirs[MAX_CGROUPS];
 static int ncgroups;
 static long long nproc_limit = -1;
-/* The cgroup pids controller's directory when it holds the task ("": none), and the processes
- * beyond the task's own that it counts: the init of the task's pid namespace (task_init). */
-static const char *pids_dir = "";
-static int pids_extra;
 static pid_t task;
+static pid_t init_pid = -1; /* the init of the task's pid namespace (make_init) */
 static int sigfd = -1;
 /* The launcher's CPU priority (issue 17, eighth round): it and the supervisors it forks run at
  * base_nice + SRG_LAUNCH_NICE, below the server and its PostgreSQL, so that a submission's work
@@ -344,22 +341,18 @@ static void setup_cgroups(void) {
     limits_note = xstrdup(var("LIMITS_NOTE_ENFORCED"));
 }
 
-/* The cgroup pids controller where there is one, else RLIMIT_NPROC of the task's own uid. With a
- * pid namespace of its own (extra 1), the controller also counts the task's init: one more than the
- * task's limit, so that the task itself still has all of it (RLIMIT_NPROC does not count the init,
- * root's). */
-static void setup_pids(int extra) {
+/* The cgroup pids controller where there is one, else RLIMIT_NPROC of the task's own uid. The
+ * init of a task's pid namespace (make_init) is in neither: the supervisor's child outside the
+ * task's cgroups, root's; the task has all of its limit. */
+static void setup_pids(void) {
     const char *version = var("CG_VERSION"), *max = var("PIDS_MAX");
     const char *d = var("CG_PIDS");
     if (strcmp(version, "2") == 0 && !limits_enforced) d = "";
     if (*d) {
         int ok = 1;
-        char *with_init = format("%lld", atoll(max) + extra);
         if (strcmp(version, "1") == 0 && ensure_dir(d) != 0) ok = 0;
-        if (ok && write_in(d, "pids.max", with_init) == 0) {
+        if (ok && write_in(d, "pids.max", max) == 0) {
             if (strcmp(version, "1") == 0) cgroup_dirs[ncgroups++] = d;
-            pids_dir = d;
-            pids_extra = extra;
             contained = 1;
             pids_note = format("pids %s (cgroup pids controller)", max);
             return;
@@ -387,6 +380,10 @@ static void kill_tree(void) {
     for (int round = 1; round <= 100; round++) {
         int found = 0;
         if (task > 0) kill(-task, SIGKILL);
+        /* the init of its pid namespace: with it the kernel kills every process left there (not
+         * waited for here: the init's end waits until the supervisor has reaped the task's first
+         * process, its child) */
+        if (init_pid > 0) kill(init_pid, SIGKILL);
         for (int i = 0; i < ncgroups; i++) {
             char *path = format("%s/cgroup.procs", cgroup_dirs[i]);
             char *procs = read_all(path, NULL);
@@ -529,39 +526,39 @@ static char *private_note(int present, const char *size, const char *tmp_part, c
 }
 
 /*
- * A pid namespace of its own for the task (README "Isolation between tasks"): the supervisor's
- * child is made by clone(CLONE_NEWPID), so it is pid 1 of a new namespace; it mounts that
- * namespace's /proc (make_private), then forks the task's first process (pid 2) and stays, as
- * root, its init (task_init): it reaps what is orphaned in the namespace, passes on to the task
- * a signal sent to it from outside, and exits with the task's status when the task's first
- * process ends, which kills what the task left (the kernel's SIGKILL to every process of a pid
- * namespace whose init is gone), as the supervisor's kill_tree did before. The supervisor, outside,
- * sees its child end only once all of them are gone; a kill of its process group (cancel,
- * timeout) takes the init and with it the whole namespace. The task cannot name, signal or trace
- * any process outside it. pid_why: why not, when the clone failed (the task then runs as before,
- * in the supervisor's pid namespace, and the note says so).
+ * A pid namespace of its own for the task (README "Isolation between tasks"). The supervisor makes
+ * it early, off the task's path (make_init: unshare(CLONE_NEWPID), then a fork, which is the new
+ * namespace's pid 1, its init), and goes back to its own pid namespace for its other children (a
+ * resolver, a helper); later it forks the task's first process into the task's namespace (fork_task:
+ * setns there, fork, setns back), pid 2, its own child as without a namespace: its wait status is
+ * the task's, a signal sent to it is the task's, and no new process of the init's has to be
+ * scheduled between the task's setup and its exec (issue 17, fifteenth round). The init (task_init,
+ * root, outside the task's cgroups) reaps what is orphaned in the namespace and passes on to the
+ * task a signal sent to it from outside; it lives until the supervisor kills it (kill_tree: the
+ * kernel then kills every process left in the namespace) or dies (PR_SET_PDEATHSIG). The task's first
+ * process mounts the namespace's /proc (make_private). The task cannot name, signal or trace any
+ * process outside it. pid_why: why not, when the kernel refused (the task then runs as before, in
+ * the supervisor's pid namespace, and the note says so).
  */
 static const char *pid_why;
-
-/* The supervisor's fork of its task's process, in a new pid namespace when own_pid; a plain fork
- * where the kernel refuses one (pid_why says why). */
-static pid_t fork_task(int own_pid) {
-    if (own_pid) {
-        pid_t child = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWPID | SIGCHLD), NULL, NULL, NULL, NULL);
-        if (child >= 0) return child;
-        pid_why = format("no pid namespace of its own (%s)", strerror(errno));
-    }
-    return fork();
-}
+/* the supervisor's own pid namespace and the task's (ns_task: its children's, open while the init lives) */
+static int ns_own = -1, ns_task = -1;
+/* set in the task's first process when it is in a pid namespace of its own */
+static int in_own_pid_ns;
 
 /* Signals the task's init passes on to the task's first process (a kill of the init from outside:
  * the task's trap runs as it would for a signal sent to the task itself). */
 static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
-/* The init of the task's pid namespace, pid 1 in it: see pid_why. Never returns. */
-static void task_init(pid_t first, const sigset_t *watched) {
+/* The init of the task's pid namespace, pid 1 in it. parent: a pidfd of the supervisor (or -1), to
+ * see that it died before the death signal was asked for. Never returns. */
+static void task_init(int parent, const sigset_t *watched) {
     prctl(PR_SET_NAME, "srg-task-init", 0, 0, 0);
-    /* none of the task's output, nor any descriptor of the supervisor's: only the task holds them */
+    /* a supervisor killed takes the init with it, and the kernel the task's whole namespace */
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    struct pollfd gone = {parent, POLLIN, 0};
+    if (parent >= 0 && poll(&gone, 1, 0) > 0) _exit(0);
+    /* none of the supervisor's descriptors (its pipes, its sockets, its namespace's): it has only these */
     int null = open("/dev/null", O_RDWR);
     if (null >= 0) {
         dup2(null, 0);
@@ -574,15 +571,84 @@ static void task_init(pid_t first, const sigset_t *watched) {
         siginfo_t si;
         int sig = sigwaitinfo(watched, &si);
         if (sig < 0) continue;
-        if (sig != SIGCHLD) {
-            kill(first, sig);
-            continue;
-        }
-        int status;
-        pid_t p;
-        while ((p = waitpid(-1, &status, WNOHANG)) > 0)
-            if (p == first) _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+        /* the task's first process is pid 2 here: the first fork into the namespace after the init's */
+        if (sig != SIGCHLD) kill(2, sig);
+        while (waitpid(-1, NULL, WNOHANG) > 0) {}
     }
+}
+
+static void no_init(const char *what) {
+    pid_why = format("no pid namespace of its own (%s: %s)", what, strerror(errno));
+}
+
+/* The task's pid namespace and its init, made ahead of the task (see pid_why). */
+static void make_init(void) {
+    ns_own = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+    if (ns_own < 0) {
+        no_init("/proc/self/ns/pid");
+        return;
+    }
+    if (unshare(CLONE_NEWPID) != 0) {
+        no_init("unshare");
+        close(ns_own);
+        ns_own = -1;
+        return;
+    }
+    /* the signals it waits for blocked before the fork: none is lost, none kills it first */
+    sigset_t watched, before;
+    sigemptyset(&watched);
+    sigaddset(&watched, SIGCHLD);
+    for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++) sigaddset(&watched, forwarded[i]);
+    sigprocmask(SIG_BLOCK, &watched, &before);
+#ifdef SYS_pidfd_open
+    int self = (int)syscall(SYS_pidfd_open, getpid(), 0U);
+#else
+    int self = -1;
+#endif
+    init_pid = fork();
+    if (init_pid == 0) task_init(self, &watched);
+    int failed = errno;
+    sigprocmask(SIG_SETMASK, &before, NULL);
+    if (self >= 0) close(self);
+    /* the namespace for the task's fork (there is none to open before its init: ENOENT) */
+    const char *step = "fork";
+    if (init_pid > 0 && (ns_task = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC)) < 0) {
+        failed = errno;
+        step = "/proc/self/ns/pid_for_children";
+        kill(init_pid, SIGKILL); /* reaped with the task's end (supervise) */
+    }
+    /* the supervisor's other children (a resolver, kill_tree's, the recycler) are of its own namespace */
+    if (setns(ns_own, CLONE_NEWPID) != 0) {
+        /* never seen; its forks would be the task's namespace's: a task without one rather than that */
+        write_file("launch_failed", "could not return to the supervisor's pid namespace\n", O_CREAT | O_TRUNC);
+    }
+    if (ns_task < 0) {
+        errno = failed;
+        no_init(step);
+    }
+}
+
+/* The supervisor's fork of its task's process: into the task's pid namespace when make_init made
+ * one (pid 2 there), else a plain fork (pid_why says why). */
+static pid_t fork_task(void) {
+    if (ns_task >= 0) {
+        pid_t child = -1;
+        if (setns(ns_task, CLONE_NEWPID) == 0) {
+            child = fork();
+            int failed = errno;
+            if (child == 0) {
+                in_own_pid_ns = 1;
+                return 0;
+            }
+            if (setns(ns_own, CLONE_NEWPID) != 0) _exit(70); /* see make_init */
+            errno = failed;
+        }
+        if (child > 0) return child;
+        /* the init gone (killed from outside: a fork there fails) or the kernel refused */
+        no_init("fork into it");
+        kill(init_pid, SIGKILL);
+    }
+    return fork();
 }
 
 /* keep: a path the task needs (its instance directory, a file its command names) that lies under
@@ -664,7 +730,7 @@ static void make_private(int present, const char *size, char **keep, int nkeep, 
         /* in a pid namespace of its own, a /proc of that namespace all the same (a new procfs
          * instance: its options are its own whatever the kernel; the host's /proc would name
          * processes the task cannot reach) */
-        if (getpid() == 1) mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+        if (in_own_pid_ns) mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
     }
 }
 
@@ -674,8 +740,13 @@ static void make_private(int present, const char *size, char **keep, int nkeep, 
  * at start.
  */
 static int private_probe(const char *size) {
-    pid_t child = fork_task(1);
+    pid_t child = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWPID | SIGCHLD), NULL, NULL, NULL, NULL);
+    if (child < 0) {
+        no_init("clone");
+        child = fork();
+    }
     if (child == 0) {
+        in_own_pid_ns = !pid_why;
         int present = private_present();
         char *tmp_part = NULL, *proc_part = NULL, *ipc_part = NULL;
         if (unshare(CLONE_NEWIPC) != 0) ipc_part = format("no IPC namespace of its own (%s)", strerror(errno));
@@ -802,19 +873,6 @@ static void exec_task(const char *dir, char **argv, char **task_env, int out_wri
         char *text = format("%s\n", private_note(present, var("PRIVATE_SIZE"), tmp_part, pid_why, proc_part, ipc_part));
         char *path = format("%s/private_failed", dir);
         write_file(path, text, O_CREAT | O_TRUNC);
-    }
-    if (private_fs && !*image && getpid() == 1) {
-        /* pid 1 of the task's own pid namespace (fork_task): its init stays here, the task goes on
-         * in its child; the signals the init waits for are blocked before the fork (none is lost) */
-        sigset_t watched;
-        sigemptyset(&watched);
-        sigaddset(&watched, SIGCHLD);
-        for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++) sigaddset(&watched, forwarded[i]);
-        sigprocmask(SIG_BLOCK, &watched, NULL);
-        pid_t first = fork();
-        if (first < 0) child_failed(dir, "could not fork the task in its pid namespace%s: %s\n", "");
-        if (first > 0) task_init(first, &watched);
-        sigprocmask(SIG_SETMASK, &none, NULL);
     }
     if (switch_uid) {
         /* setpriv --reuid --regid --clear-groups --no-new-privs */
@@ -1483,9 +1541,9 @@ static int supervise(const char *dir, int release) {
     limits_note = xstrdup(var("LIMITS_NOTE"));
     handle_signals();
     setup_cgroups();
-    /* a task of its own uid not in an image gets a pid namespace of its own (fork_task) */
-    int own_pid = *var("PRIVATE_SIZE") && !*var("IMAGE_ROOT");
-    setup_pids(own_pid);
+    /* a task of its own uid not in an image gets a pid namespace of its own, and its init now (make_init) */
+    if (*var("PRIVATE_SIZE") && !*var("IMAGE_ROOT") && access("cancel", F_OK) != 0) make_init();
+    setup_pids();
 
     /* the task's network (SPEC NET-7..9; netns.sh, docs/networks.md) */
     const char *ns = var("NET_NS");
@@ -1559,10 +1617,10 @@ static int supervise(const char *dir, int release) {
             fcntl(out_read, F_SETFL, O_NONBLOCK);
             /* job control: the task gets a process group of its own, killed as a group */
             /* a pid namespace of its own with its private directories (not in an image: bubblewrap's) */
-            task = fork_task(own_pid);
-            /* refused: no init to count, the limit back to the task's own (lowering it never kills;
-             * the task's setup before its exec takes far longer than this write anyway) */
-            if (task > 0 && pid_why && pids_extra) write_in(pids_dir, "pids.max", var("PIDS_MAX"));
+            task = fork_task();
+            if (ns_task >= 0 && task != 0) close(ns_task);
+            if (ns_own >= 0 && task != 0) close(ns_own);
+            ns_task = ns_own = -1;
             if (task == 0) exec_task(dir, chain, task_env, pipefd[1], ns, has_net, image, *uid && !builder, *var("PRIVATE_SIZE") != 0);
             if (task < 0) {
                 write_file("launch_failed", "cannot fork the task\n", O_CREAT | O_TRUNC);
@@ -1608,6 +1666,8 @@ static int supervise(const char *dir, int release) {
     /* leftovers (background children) die with the instance: they would hold its CUs after release */
     kill_tree();
     if (task > 0 && !task_done) while (waitpid(task, NULL, 0) < 0 && errno == EINTR) {}
+    /* the task's first process reaped: the init's end (and its namespace's) can complete */
+    if (init_pid > 0) while (waitpid(init_pid, NULL, 0) < 0 && errno == EINTR) {}
     if (out_read >= 0) {
         /* every writer is dead by now; one that escaped (or a process of another user the task gave
          * its descriptor to) would hold the pipe open: after 5 s the copy stops */

@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import dev.srg.execution.ExitStatus;
 import dev.srg.execution.FailureReason;
 import dev.srg.execution.LaunchSpec;
+import dev.srg.execution.RecoveredInstance;
 import dev.srg.execution.TaskKind;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -30,10 +31,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A task of its own uid runs in a pid namespace of its own (README "Isolation between tasks"): the
- * compiled supervisor's child is its pid 1, an init that reaps orphans, passes a signal sent to it
- * on to the task and ends with the task's status; the task's first process is pid 2, it sees and
- * can name only its own processes. Exit codes, cancel, timeout and what becomes of leftovers are
- * as without it. Real processes, as root.
+ * compiled supervisor makes it with its pid 1 ahead of the task, an init of its own child that
+ * reaps orphans and passes a signal sent to it on to the task; the task's first process is pid 2
+ * there and the supervisor's own child, it sees and can name only its own processes. Exit codes,
+ * cancel, timeout and what becomes of leftovers are as without it; the init and the namespace go
+ * with the supervisor. Real processes, as root.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class PidNamespaceTest {
@@ -76,8 +78,8 @@ class PidNamespaceTest {
 
         String log = fixture.log(backend, id);
         assertThat(exit.reason()).as(log).isEqualTo(FailureReason.NONE);
-        // its first process is pid 2, the init's child (pid 1); its own child the next pid
-        assertThat(log).contains("self=2 parent=1", "child=3", "done");
+        // its first process is pid 2 (the init is pid 1), the supervisor's child, outside: no parent there; its own child the next pid
+        assertThat(log).contains("self=2 parent=0", "child=3", "done");
         // another task's process and supervisor are not there to name: no such process, not a refused signal
         assertThat(log).contains("kill: (" + sleepOfOther + ") - No such process", "kill: (" + supervisorOfOther + ") - No such process",
                 "NO-OTHER");
@@ -97,31 +99,71 @@ class PidNamespaceTest {
     }
 
     @Test
-    void theSupervisorsChildIsTheInitOfTheTasksNamespaceAndPassesASignalOnToTheTask() throws Exception {
+    void theTasksFirstProcessIsTheSupervisorsChildBesideTheInitOfItsNamespace() throws Exception {
         String id = newId();
         backend.launch(shell(id, """
-                trap 'echo "trapped TERM"; exit 7' TERM
+                trap 'n=$((n + 1)); echo "trapped TERM $n"; [ "$n" = 2 ] && exit 7' TERM
                 echo ready
                 while :; do sleep 0.1; done
                 """));
         long supervisor = fixture.awaitStarted(id);
         Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> fixture.log(backend, id).contains("ready"));
-        long init = childrenOf(supervisor).stream().findFirst().orElseThrow();
-        // pid 1 in the task's namespace, srg's init (root), with the task's first process (pid 2) its child
+        // two children: the namespace's init (pid 1 there, srg's, root) and the task's first process (pid 2, its uid)
+        long init = initOf(supervisor);
         assertThat(nsPids(init)).endsWith(" 1");
-        assertThat(Files.readString(Path.of("/proc/" + init + "/comm")).strip()).isEqualTo("srg-task-init");
         assertThat(uidOf(init)).isZero();
-        long first = childrenOf(init).stream().findFirst().orElseThrow();
+        assertThat(childrenOf(init)).isEmpty();
+        List<Long> others = new ArrayList<>(childrenOf(supervisor));
+        others.remove(init);
+        assertThat(others).hasSize(1);
+        long first = others.get(0);
         assertThat(nsPids(first)).endsWith(" 2");
         assertThat(uidOf(first)).isEqualTo(fixture.identity(id).uid());
+        assertThat(Files.readSymbolicLink(Path.of("/proc/" + first + "/ns/pid")))
+                .isEqualTo(Files.readSymbolicLink(Path.of("/proc/" + init + "/ns/pid")));
 
-        // a TERM sent to the task's top process from outside reaches its trap, as it did when that was the task itself
+        // a TERM sent to the init from outside is passed on to the task's trap, as when it was the task's top process
         assertThat(new ProcessBuilder("kill", "-TERM", Long.toString(init)).start().waitFor()).isZero();
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> fixture.log(backend, id).contains("trapped TERM 1"));
+        // and one sent to the task's first process reaches it directly
+        assertThat(new ProcessBuilder("kill", "-TERM", Long.toString(first)).start().waitFor()).isZero();
         ExitStatus exit = exits.await(id);
 
-        assertThat(fixture.log(backend, id)).contains("trapped TERM");
+        assertThat(fixture.log(backend, id)).contains("trapped TERM 2");
         assertThat(exit.reason()).isEqualTo(FailureReason.NON_ZERO_EXIT);
         assertThat(exit.exitCode()).isEqualTo(7);
+        // the init went with the task
+        assertThat(ProcFs.startTicks(init)).isEmpty();
+    }
+
+    @Test
+    void aKilledSupervisorTakesTheInitAndTheWholeNamespaceWithIt() throws Exception {
+        int token = token();
+        String id = newId();
+        backend.launch(shell(id, """
+                sleep %1$d &
+                setsid sleep %1$d &
+                echo ready
+                sleep %1$d
+                """.formatted(token)));
+        long supervisor = fixture.awaitStarted(id);
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> fixture.log(backend, id).contains("ready"));
+        long init = initOf(supervisor);
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> processesWithToken(token).size() == 3);
+
+        // the server gone first (its recovery would kill what is left: that is not what this proves)
+        backend.close();
+        ProcessHandle.of(supervisor).orElseThrow().destroyForcibly();
+
+        // the init's death signal, then the kernel's kill of every process of its namespace, setsid's too
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> ProcFs.startTicks(init).isEmpty());
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> processesWithToken(token).isEmpty());
+
+        // a new server declares it lost, once
+        BackendFixture.Exits recoveredExits = new BackendFixture.Exits();
+        assertThat(fixture.backend(recoveredExits).recover(List.of(id)))
+                .containsExactly(new RecoveredInstance(id, RecoveredInstance.State.LOST));
+        assertThat(recoveredExits.await(id).reason()).isEqualTo(FailureReason.LOST);
     }
 
     @Test
@@ -196,7 +238,7 @@ class PidNamespaceTest {
         backend.launch(new LaunchSpec(timedOut, TaskKind.SHELL, script, 1000, Duration.ofSeconds(3), Map.of()));
         long supervisorOfCancelled = fixture.awaitStarted(cancelled);
         Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> fixture.log(backend, cancelled).contains("ready"));
-        long init = childrenOf(supervisorOfCancelled).stream().findFirst().orElseThrow();
+        long init = initOf(supervisorOfCancelled);
         assertThat(nsPids(init)).endsWith(" 1");
 
         backend.cancel(cancelled);
@@ -212,6 +254,18 @@ class PidNamespaceTest {
         assertThat(ProcFs.startTicks(init)).isEmpty();
         assertThat(exits.count(cancelled)).isEqualTo(1);
         assertThat(exits.count(timedOut)).isEqualTo(1);
+    }
+
+    /** The init of the task's pid namespace: the supervisor's child that names itself srg-task-init (once it has run). */
+    private static long initOf(long supervisor) {
+        return Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> {
+            for (long child : childrenOf(supervisor)) {
+                if (read(Path.of("/proc/" + child + "/comm")).orElse("").strip().equals("srg-task-init")) {
+                    return Optional.of(child);
+                }
+            }
+            return Optional.<Long>empty();
+        }, Optional::isPresent).orElseThrow();
     }
 
     /** The live children of a process (ppid, field 4 of /proc/PID/stat). */
