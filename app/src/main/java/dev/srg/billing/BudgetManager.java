@@ -8,6 +8,7 @@ import dev.srg.access.AuditLog;
 import dev.srg.access.Principal;
 import dev.srg.admission.BudgetHold;
 import dev.srg.error.SrgException;
+import dev.srg.group.GroupStatus;
 import dev.srg.json.Json;
 import dev.srg.monitor.WebhookSender;
 import dev.srg.store.IdempotencyKeys;
@@ -151,8 +152,14 @@ public final class BudgetManager {
             if (r.workspaceId() != null && !exists(h, "workspaces", r.workspaceId())) {
                 throw SrgException.notFound("Workspace", r.workspaceId(), "workspaceId");
             }
-            if (r.resourceGroupId() != null && !exists(h, "resource_groups", r.resourceGroupId())) {
-                throw SrgException.notFound("ResourceGroup", r.resourceGroupId(), "resourceGroupId");
+            if (r.resourceGroupId() != null) {
+                String status = h.createQuery("SELECT status FROM resource_groups WHERE id = :id").bind("id", r.resourceGroupId())
+                        .mapTo(String.class).findOne()
+                        .orElseThrow(() -> SrgException.notFound("ResourceGroup", r.resourceGroupId(), "resourceGroupId"));
+                if (!GroupStatus.valueOf(status).associable()) { // SPEC RG-4: nothing new on a released group
+                    throw SrgException.conflict("ResourceGroup.Released", "resourceGroupId",
+                            "resource group '" + r.resourceGroupId() + "' is " + status);
+                }
             }
             List<String> rules = rules(h, r.alertRuleIds() == null ? List.of() : r.alertRuleIds());
             String newId = Ids.next("bdg", now.toEpochMilli());

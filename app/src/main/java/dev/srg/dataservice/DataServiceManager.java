@@ -10,6 +10,7 @@ import dev.srg.datasource.DataSourceType;
 import dev.srg.datasource.SecretBox;
 import dev.srg.error.Names;
 import dev.srg.error.SrgException;
+import dev.srg.group.GroupStatus;
 import dev.srg.json.Json;
 import dev.srg.quantity.ComputeUnits;
 import dev.srg.store.IdempotencyKeys;
@@ -758,6 +759,12 @@ public final class DataServiceManager {
         if (!workspaces.isAssociated(r.workspaceId(), groupId)) {
             throw SrgException.invalid("resourceGroupId", "InvalidParameter.ResourceGroup.NotAssociated",
                     "resource group '" + groupId + "' is not associated with workspace '" + r.workspaceId() + "'");
+        }
+        // SPEC RG-4: a group being released is still associated until RELEASED, but takes nothing new
+        String status = jdbi.withHandle(h -> h.createQuery("SELECT status FROM resource_groups WHERE id = :id").bind("id", groupId)
+                .mapTo(String.class).findOne()).orElse(GroupStatus.RELEASED.name());
+        if (!GroupStatus.valueOf(status).associable()) {
+            throw SrgException.conflict("ResourceGroup.Released", "resourceGroupId", "resource group '" + groupId + "' is " + status);
         }
         ServiceInstances.ApiServiceInfo info = services.resize(r.workspaceId(), groupId, r.cu());
         boolean used = jdbi.withHandle(h -> h.createQuery("""

@@ -84,6 +84,7 @@ public final class AlertRuleManager {
         } catch (SrgException e) {
             throw SrgException.notFound("ResourceGroup", r.resourceGroupId(), "resourceGroupId");
         }
+        ResourceGroupManager.requireNotReleased(group, "resourceGroupId"); // SPEC RG-4: nothing new on a released group
         String id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "alert-rule", r.clientToken(), r.fingerprint(), clock::instant,
                 h -> {
                     Instant now = clock.instant();

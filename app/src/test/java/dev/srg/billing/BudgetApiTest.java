@@ -248,4 +248,19 @@ class BudgetApiTest {
         assertThat(admin().delete("budgets/" + created.id()).status()).isEqualTo(204);
         assertThat(admin().get("budgets/" + created.id()).status()).isEqualTo(404);
     }
+
+    @Test
+    @DisplayName("SPEC RG-4: a released group takes no new budget (409 ResourceGroup.Released naming resourceGroupId); nothing is"
+            + " created")
+    void releasedGroupTakesNoBudget() {
+        String group = fx.payAsYouGoGroup(2).get("id").asString();
+        assertThat(admin().delete("resource-groups/" + group).status()).isEqualTo(204);
+        assertThat(admin().get("resource-groups/" + group).json().get("status").asString()).isEqualTo("RELEASED");
+        long before = server.sqlLong("SELECT count(*) FROM budgets");
+        var r = admin().post("budgets", Map.of("name", "late", "resourceGroupId", group, "unit", "CU_HOURS", "amount", 1));
+        assertThat(r.status()).as(r.toString()).isEqualTo(409);
+        assertThat(r.code()).isEqualTo("ResourceGroup.Released");
+        assertThat(r.field()).isEqualTo("resourceGroupId");
+        assertThat(server.sqlLong("SELECT count(*) FROM budgets")).isEqualTo(before);
+    }
 }

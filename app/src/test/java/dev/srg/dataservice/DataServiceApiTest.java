@@ -871,4 +871,31 @@ class DataServiceApiTest extends DataServiceTestBase {
             }
         }
     }
+
+    @Test
+    @DisplayName("SPEC RG-4: a group being released takes no DataService service size (409 ResourceGroup.Released), and the size"
+            + " stays as it was")
+    void releasingGroupTakesNoServiceSize() {
+        String other = fx.payAsYouGoGroup(4).get("id").asString();
+        var associated = admin.post("workspaces/" + workspaceId + "/resource-groups", Map.of("resourceGroupId", other));
+        assertThat(associated.status()).as(associated.toString()).isEqualTo(201);
+        // a running task keeps the group RELEASING after its unsubscription
+        var task = admin.post("instances", Map.of("workspaceId", workspaceId, "resourceGroupId", other, "type", "SHELL",
+                "script", "sleep 120", "cu", 0.25));
+        assertThat(task.status()).as(task.toString()).isEqualTo(201);
+        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() ->
+                "RUNNING".equals(admin.get("instances/" + task.id()).json().path("status").asString()));
+        try {
+            assertThat(admin.delete("resource-groups/" + other).status()).isEqualTo(204);
+            assertThat(admin.get("resource-groups/" + other).json().path("status").asString()).isEqualTo("RELEASING");
+            String before = admin.get("dataservice/services/" + other + "?workspaceId=" + workspaceId).text();
+            var sized = admin.put("dataservice/services/" + other, Map.of("workspaceId", workspaceId, "cu", 2));
+            assertThat(sized.status()).as(sized.toString()).isEqualTo(409);
+            assertThat(sized.code()).isEqualTo("ResourceGroup.Released");
+            assertThat(sized.field()).isEqualTo("resourceGroupId");
+            assertThat(admin.get("dataservice/services/" + other + "?workspaceId=" + workspaceId).text()).isEqualTo(before);
+        } finally {
+            admin.post("instances/" + task.id() + "/cancel", null);
+        }
+    }
 }
