@@ -513,7 +513,9 @@ public final class BudgetManager {
 
     private static List<String> rules(Handle h, List<String> ids) {
         for (int i = 0; i < ids.size(); i++) {
-            if (ids.get(i) == null || !exists(h, "alert_rules", ids.get(i))) {
+            // FOR SHARE: a rule's delete locks it and then looks for budgets naming it (AlertRule.InUse)
+            if (ids.get(i) == null || h.createQuery("SELECT id FROM alert_rules WHERE id = :id FOR SHARE").bind("id", ids.get(i))
+                    .mapTo(String.class).findOne().isEmpty()) {
                 throw SrgException.notFound("AlertRule", String.valueOf(ids.get(i)), "alertRuleIds[" + i + "]");
             }
         }
