@@ -873,6 +873,43 @@ class DataServiceApiTest extends DataServiceTestBase {
     }
 
     @Test
+    @DisplayName("a data source deleted under a draft API (allowed, as under a sync) leaves the API editable: a PATCH that keeps"
+            + " it works; test and publish need one again; a PATCH naming another checks it in full")
+    void deletedDataSourceLeavesTheApiEditable() throws Exception {
+        String doomed = postgresSource("doomed-" + uniquePath("ds"), workspaceId, source);
+        Map<String, Object> body = script(uniquePath("orphan"), "SELECT name FROM items WHERE id = ${id}",
+                List.of(param("id", "LONG", true)));
+        body.put("dataSourceId", doomed);
+        var created = admin.post("dataservice/apis", body);
+        assertThat(created.status()).as(created.toString()).isEqualTo(201);
+        String id = created.id();
+        assertThat(admin.delete("data-sources/" + doomed).status()).isEqualTo(204);
+
+        // before the fix: 404 DataSource.NotFound on every PATCH that left dataSourceId alone
+        var renamed = admin.patch("dataservice/apis/" + id, Map.of("name", "renamed"));
+        assertThat(renamed.status()).as(renamed.toString()).isEqualTo(200);
+        assertThat(renamed.json().path("name").asString()).isEqualTo("renamed");
+        assertThat(renamed.json().path("dataSourceId").asString()).isEqualTo(doomed);
+        var sql = admin.patch("dataservice/apis/" + id, Map.of("sql", "SELECT name FROM items WHERE id = ${id} LIMIT 1"));
+        assertThat(sql.status()).as(sql.toString()).isEqualTo(200);
+        // the rest of the definition is still checked
+        var bad = admin.patch("dataservice/apis/" + id, Map.of("sql", "SELECT ${nope}"));
+        assertThat(bad.status()).as(bad.toString()).isEqualTo(400);
+        assertThat(bad.field()).isEqualTo("sql");
+        var test = admin.post("dataservice/apis/" + id + "/test", Map.of("params", Map.of("id", 1)));
+        assertThat(test.status()).as(test.toString()).isEqualTo(404);
+        assertThat(test.code()).isEqualTo("DataSource.NotFound");
+        assertThat(test.field()).isEqualTo("dataSourceId");
+        // another data source named: it must exist
+        var missing = admin.patch("dataservice/apis/" + id, Map.of("dataSourceId", "ds-nope"));
+        assertThat(missing.status()).as(missing.toString()).isEqualTo(404);
+        assertThat(missing.field()).isEqualTo("dataSourceId");
+        var moved = admin.patch("dataservice/apis/" + id, Map.of("dataSourceId", dataSourceId));
+        assertThat(moved.status()).as(moved.toString()).isEqualTo(200);
+        assertThat(testUntilServed(id, Map.of("id", 7)).path("data").get(0).path("name").asString()).isEqualTo("item 7");
+    }
+
+    @Test
     @DisplayName("SPEC RG-4: a group being released takes no DataService service size (409 ResourceGroup.Released), and the size"
             + " stays as it was")
     void releasingGroupTakesNoServiceSize() {
