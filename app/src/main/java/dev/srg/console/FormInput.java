@@ -72,11 +72,13 @@ final class FormInput {
         if (v == null) {
             return null;
         }
+        BigDecimal number;
         try {
-            return new BigDecimal(v);
+            number = new BigDecimal(v);
         } catch (NumberFormatException e) {
             throw SrgException.invalid(name, "InvalidParameter.Type", name + " must be a number");
         }
+        return dev.srg.json.Json.bounded(name, number);
     }
 
     Integer integer(String name) {

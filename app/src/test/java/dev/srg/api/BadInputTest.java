@@ -100,6 +100,20 @@ class BadInputTest {
         c.add(new Case("SPEC RG-2 specCu 2.5", s -> s.admin().post("resource-groups", group(Map.of("specCu", 2.5))), 400, "InvalidParameter.Spec", "specCu"));
         c.add(new Case("specCu 2.1 (not a multiple of 0.25)", s -> s.admin().post("resource-groups", group(Map.of("specCu", 2.1))), 400, "InvalidParameter.ComputeUnits", "specCu"));
         c.add(new Case("specCu 1e400", s -> s.admin().post("resource-groups", "{\"specCu\": 1e400}"), 400, "InvalidParameter.ComputeUnits", "specCu"));
+        // a number whose exponent is extreme: no range check is reached before its arithmetic overflows or its plain
+        // text (quoted in a refusal) needs gigabytes; these answered 500 (OutOfMemoryError, ArithmeticException)
+        c.add(new Case("specCu 1e2147483647", s -> s.admin().post("resource-groups", "{\"specCu\": 1e2147483647}"), 400, "InvalidParameter.ComputeUnits", "specCu"));
+        c.add(new Case("a task's cu 1e-2147483647", s -> s.admin().post("instances", "{\"workspaceId\": \"" + workspaceId
+                + "\", \"type\": \"SHELL\", \"script\": \"true\", \"cu\": 1e-2147483647}"), 400, "InvalidParameter.ComputeUnits", "cu"));
+        c.add(new Case("a task's cu 1e999999999", s -> s.admin().post("instances", "{\"workspaceId\": \"" + workspaceId
+                + "\", \"type\": \"SHELL\", \"script\": \"true\", \"cu\": 1e999999999}"), 400, "InvalidParameter.ComputeUnits", "cu"));
+        c.add(new Case("a budget's amount 1e2147483647", s -> s.admin().post("budgets", "{\"name\": \"b\", \"resourceGroupId\": \""
+                + groupId + "\", \"unit\": \"CU_HOURS\", \"amount\": 1e2147483647}"), 400, "InvalidParameter.Number", "amount"));
+        c.add(new Case("a budget's amount 1e-2147483647", s -> s.admin().post("budgets", "{\"name\": \"b\", \"resourceGroupId\": \""
+                + groupId + "\", \"unit\": \"CU_HOURS\", \"amount\": 1e-2147483647}"), 400, "InvalidParameter.Number", "amount"));
+        c.add(new Case("an alert rule's threshold 1e999999999", s -> s.admin().post("alert-rules", "{\"resourceGroupId\": \"" + groupId
+                + "\", \"metric\": \"CU_UTILIZATION\", \"comparator\": \"GT\", \"threshold\": 1e999999999,"
+                + " \"webhookUrl\": \"http://127.0.0.1:9/x\"}"), 400, "InvalidParameter.Number", "threshold"));
         c.add(new Case("SPEC RG-2 maxCu 501", s -> s.admin().post("resource-groups", fx.payAsYouGoBody(net, 501)), 400, "InvalidParameter.MaxCu", "maxCu"));
         c.add(new Case("SPEC NET-3 vSwitch of another VPC", s -> s.admin().post("resource-groups", group(Map.of("vswitchId", otherNet.vswitchId()))), 400, "InvalidParameter.VSwitch.NotInVpc", "vswitchId"));
         c.add(new Case("SPEC NET-3 vSwitch in another zone", s -> s.admin().post("resource-groups", group(Map.of("vswitchId", zoneBSwitch))), 400, "InvalidParameter.VSwitch.Zone", "vswitchId"));
