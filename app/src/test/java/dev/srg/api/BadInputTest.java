@@ -114,6 +114,11 @@ class BadInputTest {
         c.add(new Case("an alert rule's threshold 1e999999999", s -> s.admin().post("alert-rules", "{\"resourceGroupId\": \"" + groupId
                 + "\", \"metric\": \"CU_UTILIZATION\", \"comparator\": \"GT\", \"threshold\": 1e999999999,"
                 + " \"webhookUrl\": \"http://127.0.0.1:9/x\"}"), 400, "InvalidParameter.Number", "threshold"));
+        // a null where a list names things: List.copyOf's NullPointerException answered 500, or 400 naming no field
+        c.add(new Case("a null VPC id in a private zone", s -> s.admin().post("private-zones", "{\"name\": \"n.internal\", \"vpcIds\": [\""
+                + net.vpcId() + "\", null]}"), 400, "MissingParameter", "vpcIds[1]"));
+        c.add(new Case("a null quota profile", s -> s.admin().put("resource-groups/" + groupId + "/quota-schedule",
+                "{\"profiles\": [null]}"), 400, "MissingParameter", "profiles[0]"));
         c.add(new Case("SPEC RG-2 maxCu 501", s -> s.admin().post("resource-groups", fx.payAsYouGoBody(net, 501)), 400, "InvalidParameter.MaxCu", "maxCu"));
         c.add(new Case("SPEC NET-3 vSwitch of another VPC", s -> s.admin().post("resource-groups", group(Map.of("vswitchId", otherNet.vswitchId()))), 400, "InvalidParameter.VSwitch.NotInVpc", "vswitchId"));
         c.add(new Case("SPEC NET-3 vSwitch in another zone", s -> s.admin().post("resource-groups", group(Map.of("vswitchId", zoneBSwitch))), 400, "InvalidParameter.VSwitch.Zone", "vswitchId"));
