@@ -269,6 +269,20 @@ class ConsoleHttpTest {
     }
 
     @Test
+    @DisplayName("a sign-in whose user name has a NUL is refused with the form again (400), not a 500, and audited")
+    void signInWithANulInTheNameIsRefused() {
+        Browser b = new Browser();
+        var r = b.signIn("admin\u0000", "whatever it is");
+        // before: the NUL reached the credentials' query (500), and the failure's audit insert too
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        assertThat(r.body()).contains("must not contain the NUL character");
+        assertThat(b.cookies).doesNotContainKey("srg_session");
+        var events = server.admin().get("audit-events?pageSize=1000&actor=(invalid%20name)").json().get("items");
+        assertThat(events.size()).isGreaterThanOrEqualTo(1);
+        assertThat(events.get(0).get("result").asString()).isEqualTo("400 InvalidParameter.Characters");
+    }
+
+    @Test
     @DisplayName("a form field with a NUL, or a number of extreme exponent, is refused as the API refuses it (audited 400"
             + " naming the code), never a 500")
     void badFormInputIsRefusedNotA500() {
