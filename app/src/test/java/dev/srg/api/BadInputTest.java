@@ -150,6 +150,9 @@ class BadInputTest {
         // issue 11: times out of range
         c.add(new Case("a time in year -999999999", s -> s.admin().get("resource-groups/" + groupId + "/usage/history?from=-999999999-01-01T00:00:00Z"), 400, "InvalidParameter.Time", "from"));
         c.add(new Case("a time in year +999999999", s -> s.admin().get("audit-events?to=%2B999999999-12-31T23:59:59Z"), 400, "InvalidParameter.Time", "to"));
+        // a range or step the database's timestamps and intervals cannot hold answered 500
+        c.add(new Case("usage history since 999999999d", s -> s.admin().get("resource-groups/" + groupId + "/usage/history?since=999999999d"), 400, "InvalidParameter.TimeRange", "since"));
+        c.add(new Case("usage history step 999999999d", s -> s.admin().get("resource-groups/" + groupId + "/usage/history?step=999999999d"), 400, "InvalidParameter.Step", "step"));
         // issue 11: a body that is not JSON by its Content-Type
         for (String type : List.of("text/plain", "application/xml", "application/x-www-form-urlencoded", "*/*", "multipart/form-data; boundary=x")) {
             c.add(new Case("JSON sent as " + type, s -> s.admin().sendAs("POST", "vpcs", type, "{\"name\":\"t\",\"regionId\":\"local\",\"cidr\":\"10.9.0.0/16\"}"), 415, "UnsupportedMediaType", null));
