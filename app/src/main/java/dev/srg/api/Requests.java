@@ -1,6 +1,7 @@
 package dev.srg.api;
 
 import dev.srg.access.Principal;
+import dev.srg.error.Names;
 import dev.srg.error.SrgException;
 import dev.srg.json.Json;
 import dev.srg.store.PageRequest;
@@ -78,23 +79,7 @@ final class Requests {
 
     /** Why {@code s} cannot be stored as text, or null when it can. */
     static String badText(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == 0) {
-                return "must not contain the NUL character (U+0000)";
-            }
-            if (Character.isHighSurrogate(c)) {
-                if (i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-                    i++;
-                    continue;
-                }
-                return "must not contain an unpaired UTF-16 surrogate";
-            }
-            if (Character.isLowSurrogate(c)) {
-                return "must not contain an unpaired UTF-16 surrogate";
-            }
-        }
-        return null;
+        return Names.badText(s);
     }
 
     /** The dotted path of the current value ({@code billingCycle.unit}, {@code policies[1]}), or null at the root. */

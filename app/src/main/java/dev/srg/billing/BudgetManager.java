@@ -8,6 +8,7 @@ import dev.srg.access.AuditLog;
 import dev.srg.access.Principal;
 import dev.srg.admission.BudgetHold;
 import dev.srg.error.SrgException;
+import dev.srg.group.GroupStatus;
 import dev.srg.json.Json;
 import dev.srg.monitor.WebhookSender;
 import dev.srg.store.IdempotencyKeys;
@@ -151,8 +152,14 @@ public final class BudgetManager {
             if (r.workspaceId() != null && !exists(h, "workspaces", r.workspaceId())) {
                 throw SrgException.notFound("Workspace", r.workspaceId(), "workspaceId");
             }
-            if (r.resourceGroupId() != null && !exists(h, "resource_groups", r.resourceGroupId())) {
-                throw SrgException.notFound("ResourceGroup", r.resourceGroupId(), "resourceGroupId");
+            if (r.resourceGroupId() != null) {
+                String status = h.createQuery("SELECT status FROM resource_groups WHERE id = :id").bind("id", r.resourceGroupId())
+                        .mapTo(String.class).findOne()
+                        .orElseThrow(() -> SrgException.notFound("ResourceGroup", r.resourceGroupId(), "resourceGroupId"));
+                if (!GroupStatus.valueOf(status).associable()) { // SPEC RG-4: nothing new on a released group
+                    throw SrgException.conflict("ResourceGroup.Released", "resourceGroupId",
+                            "resource group '" + r.resourceGroupId() + "' is " + status);
+                }
             }
             List<String> rules = rules(h, r.alertRuleIds() == null ? List.of() : r.alertRuleIds());
             String newId = Ids.next("bdg", now.toEpochMilli());
@@ -506,7 +513,9 @@ public final class BudgetManager {
 
     private static List<String> rules(Handle h, List<String> ids) {
         for (int i = 0; i < ids.size(); i++) {
-            if (ids.get(i) == null || !exists(h, "alert_rules", ids.get(i))) {
+            // FOR SHARE: a rule's delete locks it and then looks for budgets naming it (AlertRule.InUse)
+            if (ids.get(i) == null || h.createQuery("SELECT id FROM alert_rules WHERE id = :id FOR SHARE").bind("id", ids.get(i))
+                    .mapTo(String.class).findOne().isEmpty()) {
                 throw SrgException.notFound("AlertRule", String.valueOf(ids.get(i)), "alertRuleIds[" + i + "]");
             }
         }

@@ -16,7 +16,20 @@ import java.util.Map;
 final class FormInput {
     private final Map<String, List<String>> params;
 
+    /** Refuses text PostgreSQL cannot keep as sent (a NUL, an unpaired surrogate), naming the field, as the API does. */
     FormInput(Map<String, List<String>> params) {
+        for (var e : params.entrySet()) {
+            String bad = dev.srg.error.Names.badText(e.getKey());
+            for (String v : e.getValue()) {
+                if (bad == null && v != null) {
+                    bad = dev.srg.error.Names.badText(v);
+                }
+            }
+            if (bad != null) {
+                String field = dev.srg.error.Names.badText(e.getKey()) == null ? e.getKey() : null;
+                throw SrgException.invalid(field, "InvalidParameter.Characters", (field == null ? "a field" : field) + " " + bad);
+            }
+        }
         this.params = params;
     }
 
@@ -72,11 +85,13 @@ final class FormInput {
         if (v == null) {
             return null;
         }
+        BigDecimal number;
         try {
-            return new BigDecimal(v);
+            number = new BigDecimal(v);
         } catch (NumberFormatException e) {
             throw SrgException.invalid(name, "InvalidParameter.Type", name + " must be a number");
         }
+        return dev.srg.json.Json.bounded(name, number);
     }
 
     Integer integer(String name) {

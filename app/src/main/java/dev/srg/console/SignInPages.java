@@ -61,6 +61,13 @@ final class SignInPages {
                     "The sign-in form expired or your browser refused its cookie. Please try again.");
             return;
         }
+        if (dev.srg.error.Names.badText(name) != null) {
+            // a NUL reached the database's query and the audit's insert (500): no user has such a name
+            console.features.audit().record(new AuditEntry("(invalid name)", AuditAction.Named.CONSOLE_SIGN_IN, null,
+                    AuditResult.of(400, "InvalidParameter.Characters"), method));
+            render(console, ctx, 400, null, method, "", next, "A user name " + dev.srg.error.Names.badText(name) + ".");
+            return;
+        }
         String who = method.equals("token") ? "(token)" : name;
         String address = ctx.ip();
         Optional<Duration> wait = console.throttle.blocked(who, address);

@@ -10,6 +10,7 @@ import dev.srg.datasource.DataSourceType;
 import dev.srg.datasource.SecretBox;
 import dev.srg.error.Names;
 import dev.srg.error.SrgException;
+import dev.srg.group.GroupStatus;
 import dev.srg.json.Json;
 import dev.srg.quantity.ComputeUnits;
 import dev.srg.store.IdempotencyKeys;
@@ -208,7 +209,7 @@ public final class DataServiceManager {
         String path = checkPath(r.path());
         ApiDefinition def = check(g.workspaceId(), new ApiDefinition(r.method(), r.mode(), r.dataSourceId(), r.resourceGroupId(),
                 r.sql(), r.wizard(), r.parameters(), Boolean.TRUE.equals(r.paging()),
-                r.timeoutMillis() == null ? DEFAULT_TIMEOUT_MILLIS : r.timeoutMillis(), r.qps() == null ? DEFAULT_QPS : r.qps()));
+                r.timeoutMillis() == null ? DEFAULT_TIMEOUT_MILLIS : r.timeoutMillis(), r.qps() == null ? DEFAULT_QPS : r.qps()), null);
         String definition = Json.write(def);
         String id;
         try {
@@ -246,7 +247,7 @@ public final class DataServiceManager {
                 r.parameters() == null ? a.parameters() : r.parameters(),
                 r.paging() == null ? a.paging() : r.paging(),
                 r.timeoutMillis() == null ? a.timeoutMillis() : r.timeoutMillis(),
-                r.qps() == null ? a.qps() : r.qps()));
+                r.qps() == null ? a.qps() : r.qps()), a);
         jdbi.useHandle(h -> h.createUpdate("""
                 UPDATE ds_apis SET name = :name, definition = CAST(:def AS jsonb), updated_at = :now WHERE id = :id""")
                 .bind("id", id).bind("name", name).bind("def", Json.write(def)).bind("now", clock.instant()).execute());
@@ -318,8 +319,14 @@ public final class DataServiceManager {
                 rs.getInt("latest_version"), rs.getTimestamp("created_at").toInstant(), rs.getTimestamp("updated_at").toInstant());
     }
 
-    /** The definition as the API's rules want it (DS-1, DS-4, DS-6), or a 400 naming the field. */
-    private ApiDefinition check(String workspaceId, ApiDefinition d) {
+    /**
+     * The definition as the API's rules want it (DS-1, DS-4, DS-6), or a 400 naming the field.
+     * {@code current} is the stored draft when a PATCH changes it (null at creation): a reference
+     * it keeps is not required to exist again. A data source deleted under the API (allowed, as
+     * under a sync) or a group since dissociated leaves the draft editable; its test and publish
+     * still need a data source and a group that serve (a PATCH naming new ones is checked in full).
+     */
+    private ApiDefinition check(String workspaceId, ApiDefinition d, ApiInfo current) {
         String method = d.method() == null ? "GET" : d.method().toUpperCase(java.util.Locale.ROOT);
         if (!method.equals("GET") && !method.equals("POST")) {
             throw SrgException.invalid("method", "InvalidParameter.DataService.Method", "method is GET or POST, got '" + d.method() + "'");
@@ -331,15 +338,20 @@ public final class DataServiceManager {
             throw SrgException.invalid("mode", "InvalidParameter.DataService.Mode", "mode is SCRIPT or WIZARD, got '" + d.mode() + "'");
         }
         requireNonNullField(d.dataSourceId(), "dataSourceId");
-        DataSourceInfo ds = dataSources.find(d.dataSourceId()).filter(x -> x.workspaceId().equals(workspaceId))
-                .orElseThrow(() -> SrgException.notFound("DataSource", d.dataSourceId(), "dataSourceId"));
-        if (ds.type() != DataSourceType.POSTGRESQL && ds.type() != DataSourceType.MYSQL) {
+        Optional<DataSourceInfo> found = dataSources.find(d.dataSourceId()).filter(x -> x.workspaceId().equals(workspaceId));
+        boolean keptSource = current != null && d.dataSourceId().equals(current.dataSourceId());
+        if (found.isEmpty() && !keptSource) {
+            throw SrgException.notFound("DataSource", d.dataSourceId(), "dataSourceId");
+        }
+        DataSourceType type = found.map(DataSourceInfo::type).orElse(null); // null: deleted since, its dialect unknown
+        if (type != null && type != DataSourceType.POSTGRESQL && type != DataSourceType.MYSQL) {
             throw SrgException.invalid("dataSourceId", "InvalidParameter.DataService.DataSourceType",
-                    "an API reads a POSTGRESQL or MYSQL data source, not " + ds.type());
+                    "an API reads a POSTGRESQL or MYSQL data source, not " + type);
         }
         requireNonNullField(d.resourceGroupId(), "resourceGroupId");
+        boolean keptGroup = current != null && d.resourceGroupId().equals(current.resourceGroupId());
         // SPEC WS-1, RT-2: the API runs on a group of its workspace
-        if (!workspaces.isAssociated(workspaceId, d.resourceGroupId())) {
+        if (!keptGroup && !workspaces.isAssociated(workspaceId, d.resourceGroupId())) {
             throw SrgException.invalid("resourceGroupId", "InvalidParameter.ResourceGroup.NotAssociated",
                     "resource group '" + d.resourceGroupId() + "' is not associated with workspace '" + workspaceId + "'");
         }
@@ -402,7 +414,16 @@ public final class DataServiceManager {
             params.add(new ApiDefinition.Parameter(p.name(), p.type(), Boolean.TRUE.equals(p.required()), def, operator,
                     p.column(), p.description()));
         }
-        boolean mysql = ds.type() == DataSourceType.MYSQL;
+        // the data source's dialect; without one (deleted) the SQL must read in one of the two, and
+        // the test on the next data source checks it in that one's
+        boolean mysql = type == DataSourceType.MYSQL;
+        if (type == null && d.sql() != null && d.wizard() == null) {
+            try {
+                SqlTemplate.compile(d.sql(), names, false);
+            } catch (SrgException e) {
+                mysql = true;
+            }
+        }
         ApiDefinition.Wizard w = null;
         String sql = null;
         if (wizard) {
@@ -758,6 +779,12 @@ public final class DataServiceManager {
         if (!workspaces.isAssociated(r.workspaceId(), groupId)) {
             throw SrgException.invalid("resourceGroupId", "InvalidParameter.ResourceGroup.NotAssociated",
                     "resource group '" + groupId + "' is not associated with workspace '" + r.workspaceId() + "'");
+        }
+        // SPEC RG-4: a group being released is still associated until RELEASED, but takes nothing new
+        String status = jdbi.withHandle(h -> h.createQuery("SELECT status FROM resource_groups WHERE id = :id").bind("id", groupId)
+                .mapTo(String.class).findOne()).orElse(GroupStatus.RELEASED.name());
+        if (!GroupStatus.valueOf(status).associable()) {
+            throw SrgException.conflict("ResourceGroup.Released", "resourceGroupId", "resource group '" + groupId + "' is " + status);
         }
         ServiceInstances.ApiServiceInfo info = services.resize(r.workspaceId(), groupId, r.cu());
         boolean used = jdbi.withHandle(h -> h.createQuery("""

@@ -21,4 +21,29 @@ public final class Names {
         }
         return name.strip();
     }
+
+    /**
+     * Why {@code s} cannot be stored as text, or null when it can: PostgreSQL refuses a NUL and
+     * would turn an unpaired UTF-16 surrogate into '?' (the API's JSON and query parameters, the
+     * console's forms).
+     */
+    public static String badText(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == 0) {
+                return "must not contain the NUL character (U+0000)";
+            }
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                    i++;
+                    continue;
+                }
+                return "must not contain an unpaired UTF-16 surrogate";
+            }
+            if (Character.isLowSurrogate(c)) {
+                return "must not contain an unpaired UTF-16 surrogate";
+            }
+        }
+        return null;
+    }
 }

@@ -1,6 +1,7 @@
 package dev.srg.group;
 
 import dev.srg.admission.UsageType;
+import dev.srg.error.SrgException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +19,15 @@ import java.util.Map;
  */
 public record QuotaSchedule(String timeZone, List<Profile> profiles, Applied applied) {
     public QuotaSchedule {
-        profiles = profiles == null ? null : List.copyOf(profiles);
+        if (profiles != null) {
+            for (int i = 0; i < profiles.size(); i++) {
+                if (profiles.get(i) == null) { // List.copyOf's NullPointerException was a 400 naming no field
+                    throw SrgException.invalid("profiles[" + i + "]", "MissingParameter", "profiles[" + i + "] is null: a profile is"
+                            + " an object {name, cron, durationMinutes, quotas}");
+                }
+            }
+            profiles = List.copyOf(profiles);
+        }
     }
 
     /** One profile; {@code quotas} as in {@code PUT /quotas}. */

@@ -408,8 +408,9 @@ public final class ResourceGroupLifecycle {
     /** ... with {@code alsoDone} run in the same transaction when the decision was applied. */
     private boolean step(String id, String what, java.util.function.BiFunction<GroupState, Instant, LifecycleDecision> decide,
                          java.util.function.Consumer<Handle> alsoDone) {
+        boolean changed;
         try {
-            boolean changed = jdbi.inTransaction(h -> {
+            changed = jdbi.inTransaction(h -> {
                 Optional<GroupState> g = new LifecycleDao(h).state(id, true);
                 if (g.isEmpty()) {
                     return false;
@@ -427,14 +428,28 @@ public final class ResourceGroupLifecycle {
                 alsoDone.accept(h);
                 return true;
             });
-            if (changed) {
-                LOG.info("resource group {}: {}", id, what);
-                afterChange(id);
-            }
-            return changed;
         } catch (RuntimeException e) {
-            LOG.warn("resource group {}: {} failed (retried on the next run): {}", id, what, e.toString());
+            // rolled back: the group is as it was, and the next run decides again
+            LOG.warn("resource group {}: {} failed, nothing applied (retried on the next run): {}", id, what, e.toString());
             return false;
+        }
+        if (changed) {
+            applied(id, what, () -> afterChange(id));
+        }
+        return changed;
+    }
+
+    /**
+     * After a step committed: the change stays whatever happens here. A failure to tell admission
+     * of the group's new limits is logged as what it is, not as a failed step that the next run
+     * retries (the step is done and is not run again).
+     */
+    static void applied(String id, String what, Runnable tellAdmission) {
+        LOG.info("resource group {}: {}", id, what);
+        try {
+            tellAdmission.run();
+        } catch (RuntimeException e) {
+            LOG.warn("resource group {}: {} applied, but telling admission of its new limits failed: {}", id, what, e.toString());
         }
     }
 

@@ -411,8 +411,13 @@ public final class ResourceGroupManager {
     }
 
     static void requireNotReleased(ResourceGroupInfo g) {
-        if (g.status() == GroupStatus.RELEASED || g.status() == GroupStatus.RELEASING) {
-            throw SrgException.conflict("ResourceGroup.Released", "resource group '" + g.id() + "' is " + g.status());
+        requireNotReleased(g, null);
+    }
+
+    /** 409 {@code ResourceGroup.Released} naming {@code field}: a group being released or released takes nothing new (RG-4). */
+    public static void requireNotReleased(ResourceGroupInfo g, String field) {
+        if (!g.status().associable()) {
+            throw SrgException.conflict("ResourceGroup.Released", field, "resource group '" + g.id() + "' is " + g.status());
         }
     }
 

@@ -40,10 +40,25 @@ public final class Json {
             .changeDefaultPropertyInclusion(v -> v.withValueInclusion(JsonInclude.Include.NON_NULL))
             .addModule(new SimpleModule("srg-quantities")
                     .addSerializer(ComputeUnits.class, new ComputeUnitsSerializer())
-                    .addDeserializer(ComputeUnits.class, new ComputeUnitsDeserializer()))
+                    .addDeserializer(ComputeUnits.class, new ComputeUnitsDeserializer())
+                    .addDeserializer(BigDecimal.class, new BoundedDecimalDeserializer()))
             .build();
 
     private Json() {}
+
+    /**
+     * A decimal as the API takes it: at most {@link ComputeUnits#MAX_SCALE} digits before or after
+     * the point. A JSON number of a dozen characters such as 1e2147483647 is a BigDecimal no rule's
+     * range check reaches: its arithmetic overflows, and its plain text (quoted in a refusal) would
+     * take gigabytes. 400 {@code InvalidParameter.Number} naming the field.
+     */
+    public static BigDecimal bounded(String field, BigDecimal value) {
+        if (value != null && Math.abs((long) value.scale()) > ComputeUnits.MAX_SCALE) {
+            throw SrgException.invalid(field, "InvalidParameter.Number", (field == null ? "the number" : field)
+                    + " is out of range: at most " + ComputeUnits.MAX_SCALE + " digits before or after the point");
+        }
+        return value;
+    }
 
     public static String write(Object value) {
         return MAPPER.writeValueAsString(value);
@@ -53,6 +68,22 @@ public final class Json {
         @Override
         public void serialize(ComputeUnits value, JsonGenerator gen, SerializationContext ctxt) {
             gen.writeNumber(value.toCu());
+        }
+    }
+
+    /** A JSON number as a BigDecimal within {@link #bounded}; other tokens are refused as the default deserializer does. */
+    private static final class BoundedDecimalDeserializer extends ValueDeserializer<BigDecimal> {
+        @Override
+        public BigDecimal deserialize(JsonParser p, DeserializationContext ctxt) {
+            if (p.currentToken() != JsonToken.VALUE_NUMBER_INT && p.currentToken() != JsonToken.VALUE_NUMBER_FLOAT) {
+                return (BigDecimal) ctxt.handleUnexpectedToken(BigDecimal.class, p);
+            }
+            return bounded(p.currentName(), p.getDecimalValue());
+        }
+
+        @Override
+        public LogicalType logicalType() {
+            return LogicalType.Float;
         }
     }
 

@@ -84,6 +84,7 @@ public final class AlertRuleManager {
         } catch (SrgException e) {
             throw SrgException.notFound("ResourceGroup", r.resourceGroupId(), "resourceGroupId");
         }
+        ResourceGroupManager.requireNotReleased(group, "resourceGroupId"); // SPEC RG-4: nothing new on a released group
         String id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "alert-rule", r.clientToken(), r.fingerprint(), clock::instant,
                 h -> {
                     Instant now = clock.instant();
@@ -165,12 +166,28 @@ public final class AlertRuleManager {
                 .stream().map(AlertRuleDao.Row::info).toList(), AlertRuleInfo::id));
     }
 
-    /** Deletes a rule with its history; notifications not yet delivered are dropped with it. */
+    /**
+     * Deletes a rule with its history; notifications not yet delivered are dropped with it. A rule
+     * a budget notifies is in use (409 {@code AlertRule.InUse}, naming the budgets), as a bound VPC
+     * is: the budget's {@code alertRuleIds} would name nothing. The rule's row is locked first and
+     * the budgets read after (a fresh snapshot): a budget naming it locks it too, so one created
+     * meanwhile is seen.
+     */
     public void delete(Principal caller, String id) {
         caller.requireAll("manage alert rules", Policy.ResourceGroupFullAccess);
-        if (!jdbi.withHandle(h -> new AlertRuleDao(h).delete(id))) {
-            throw SrgException.notFound("AlertRule", id);
-        }
+        jdbi.useTransaction(h -> {
+            if (h.createQuery("SELECT id FROM alert_rules WHERE id = :id FOR UPDATE").bind("id", id).mapTo(String.class)
+                    .findOne().isEmpty()) {
+                throw SrgException.notFound("AlertRule", id);
+            }
+            List<String> budgets = h.createQuery("SELECT id FROM budgets WHERE :id = ANY(alert_rule_ids) ORDER BY id LIMIT 10")
+                    .bind("id", id).mapTo(String.class).list();
+            if (!budgets.isEmpty()) {
+                throw SrgException.conflict("AlertRule.InUse", "alert rule '" + id + "' is notified by budget(s) " + budgets
+                        + ": remove it from their alertRuleIds (PATCH /api/v1/budgets/{id}) or delete them first");
+            }
+            new AlertRuleDao(h).delete(id);
+        });
     }
 
     public Page<AlertEventInfo> events(Principal caller, String id, PageRequest page) {

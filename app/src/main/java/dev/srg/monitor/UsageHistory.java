@@ -27,6 +27,10 @@ import org.jdbi.v3.core.Jdbi;
 public final class UsageHistory {
     public static final int MAX_POINTS = 1500;
     public static final Duration DEFAULT_RANGE = Duration.ofHours(1);
+    /** The earliest time the API takes (RFC 3339 years start at 1). */
+    static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
+    /** The largest step: ten years of 366 days. */
+    static final Duration MAX_STEP = Duration.ofDays(3660);
 
     private final Jdbi jdbi;
     private final Clock clock;
@@ -75,6 +79,11 @@ public final class UsageHistory {
         if (from != null && since != null) {
             throw SrgException.invalid("since", "InvalidParameter.TimeRange", "give from or since, not both");
         }
+        if (since != null && since.compareTo(Duration.between(EARLIEST, end)) > 0) {
+            // 999999999d: a start thousands of years BC, which the database's timestamps cannot hold (500)
+            throw SrgException.invalid("since", "InvalidParameter.TimeRange", "since reaches before " + EARLIEST
+                    + " (the earliest time the API takes)");
+        }
         Instant start = from != null ? from : end.minus(since != null ? since : DEFAULT_RANGE);
         if (!start.isBefore(end)) {
             throw SrgException.invalid(from != null ? "from" : "to", "InvalidParameter.TimeRange",
@@ -84,6 +93,11 @@ public final class UsageHistory {
         Duration range = Duration.between(start, end);
         if (step != null && step.getSeconds() < 60) {
             throw SrgException.invalid("step", "InvalidParameter.Step", "step must be 60 seconds or more, got " + step.getSeconds());
+        }
+        if (step != null && step.compareTo(MAX_STEP) > 0) {
+            // beyond it the database's interval overflows (500)
+            throw SrgException.invalid("step", "InvalidParameter.Step", "step must be at most " + MAX_STEP.toDays() + "d, got "
+                    + step.getSeconds() + " s");
         }
         if (step != null && step.getSeconds() % 60 != 0) {
             throw SrgException.invalid("step", "InvalidParameter.Step", "step must be whole minutes (a multiple of 60 seconds)");

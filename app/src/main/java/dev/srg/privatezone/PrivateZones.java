@@ -53,6 +53,10 @@ public final class PrivateZones {
         caller.requireAll("create private zones", Policy.VpcFullAccess);
         requireNonNull(request, "request is null");
         String name = dnsName("name", request.name());
+        if (request.vpcIds() != null && request.vpcIds().contains(null)) { // List.copyOf's NullPointerException was a 500
+            throw SrgException.invalid("vpcIds[" + request.vpcIds().indexOf(null) + "]", "MissingParameter",
+                    "vpcIds names VPCs by id: null is none");
+        }
         List<String> vpcIds = request.vpcIds() == null ? List.of() : List.copyOf(new LinkedHashSet<>(request.vpcIds()));
         if (vpcIds.isEmpty()) {
             throw SrgException.invalid("vpcIds", "MissingParameter", "vpcIds names the VPCs the zone is attached to (at least one)");

@@ -13,6 +13,8 @@ public record ComputeUnits(long milli) implements Comparable<ComputeUnits> {
     public static final long GRANULE_MILLI = 250;
     public static final long BYTES_PER_CU = 4L * 1024 * 1024 * 1024;
     public static final ComputeUnits ZERO = new ComputeUnits(0);
+    /** The largest scale (either way) of a value {@link #parse} looks at; beyond it, refused before any arithmetic. */
+    public static final int MAX_SCALE = 1000;
 
     public ComputeUnits {
         if (milli < 0) {
@@ -34,6 +36,11 @@ public record ComputeUnits(long milli) implements Comparable<ComputeUnits> {
     public static ComputeUnits parse(String field, BigDecimal cu) {
         if (cu == null) {
             throw SrgException.invalid(field, "MissingParameter", field + " is required");
+        }
+        if (Math.abs((long) cu.scale()) > MAX_SCALE) {
+            // 1e2147483647: its arithmetic overflows and its plain text (quoted below) would need gigabytes
+            throw SrgException.invalid(field, "InvalidParameter.ComputeUnits",
+                    field + " must be a positive multiple of 0.25 CU, at most 1000000");
         }
         BigDecimal milli = cu.multiply(BigDecimal.valueOf(MILLI_PER_CU));
         if (cu.signum() <= 0 || cu.compareTo(BigDecimal.valueOf(1_000_000)) > 0

@@ -734,11 +734,16 @@ public final class SyncMain {
                     try {
                         values = source.next();
                     } catch (CsvFiles.BadRecord e) {
-                        progress.read(s.no(), 1, 0);
+                        // read, then dropped: its bytes count as read (DI-5), as a row dropped by the writer's conversion does
+                        progress.read(s.no(), 1, SyncValues.size(e.raw));
                         dirty(s, e.getMessage(), Map.of("record", e.raw));
                         continue;
                     } catch (BadValue e) {
-                        progress.read(s.no(), 1, 0);
+                        long read = 0;
+                        for (Object v : e.values) {
+                            read += SyncValues.size(v);
+                        }
+                        progress.read(s.no(), 1, read);
                         dirty(s, e.getMessage(), names, e.values);
                         continue;
                     }

@@ -98,6 +98,25 @@ class BadInputTest {
         c.add(new Case("SPEC RG-2 specCu 2.5", s -> s.admin().post("resource-groups", group(Map.of("specCu", 2.5))), 400, "InvalidParameter.Spec", "specCu"));
         c.add(new Case("specCu 2.1 (not a multiple of 0.25)", s -> s.admin().post("resource-groups", group(Map.of("specCu", 2.1))), 400, "InvalidParameter.ComputeUnits", "specCu"));
         c.add(new Case("specCu 1e400", s -> s.admin().post("resource-groups", "{\"specCu\": 1e400}"), 400, "InvalidParameter.ComputeUnits", "specCu"));
+        // a number whose exponent is extreme: no range check is reached before its arithmetic overflows or its plain
+        // text (quoted in a refusal) needs gigabytes; these answered 500 (OutOfMemoryError, ArithmeticException)
+        c.add(new Case("specCu 1e2147483647", s -> s.admin().post("resource-groups", "{\"specCu\": 1e2147483647}"), 400, "InvalidParameter.ComputeUnits", "specCu"));
+        c.add(new Case("a task's cu 1e-2147483647", s -> s.admin().post("instances", "{\"workspaceId\": \"" + workspaceId
+                + "\", \"type\": \"SHELL\", \"script\": \"true\", \"cu\": 1e-2147483647}"), 400, "InvalidParameter.ComputeUnits", "cu"));
+        c.add(new Case("a task's cu 1e999999999", s -> s.admin().post("instances", "{\"workspaceId\": \"" + workspaceId
+                + "\", \"type\": \"SHELL\", \"script\": \"true\", \"cu\": 1e999999999}"), 400, "InvalidParameter.ComputeUnits", "cu"));
+        c.add(new Case("a budget's amount 1e2147483647", s -> s.admin().post("budgets", "{\"name\": \"b\", \"resourceGroupId\": \""
+                + groupId + "\", \"unit\": \"CU_HOURS\", \"amount\": 1e2147483647}"), 400, "InvalidParameter.Number", "amount"));
+        c.add(new Case("a budget's amount 1e-2147483647", s -> s.admin().post("budgets", "{\"name\": \"b\", \"resourceGroupId\": \""
+                + groupId + "\", \"unit\": \"CU_HOURS\", \"amount\": 1e-2147483647}"), 400, "InvalidParameter.Number", "amount"));
+        c.add(new Case("an alert rule's threshold 1e999999999", s -> s.admin().post("alert-rules", "{\"resourceGroupId\": \"" + groupId
+                + "\", \"metric\": \"CU_UTILIZATION\", \"comparator\": \"GT\", \"threshold\": 1e999999999,"
+                + " \"webhookUrl\": \"http://127.0.0.1:9/x\"}"), 400, "InvalidParameter.Number", "threshold"));
+        // a null where a list names things: List.copyOf's NullPointerException answered 500, or 400 naming no field
+        c.add(new Case("a null VPC id in a private zone", s -> s.admin().post("private-zones", "{\"name\": \"n.internal\", \"vpcIds\": [\""
+                + net.vpcId() + "\", null]}"), 400, "MissingParameter", "vpcIds[1]"));
+        c.add(new Case("a null quota profile", s -> s.admin().put("resource-groups/" + groupId + "/quota-schedule",
+                "{\"profiles\": [null]}"), 400, "MissingParameter", "profiles[0]"));
         c.add(new Case("SPEC RG-2 maxCu 501", s -> s.admin().post("resource-groups", fx.payAsYouGoBody(net, 501)), 400, "InvalidParameter.MaxCu", "maxCu"));
         c.add(new Case("SPEC NET-3 vSwitch of another VPC", s -> s.admin().post("resource-groups", group(Map.of("vswitchId", otherNet.vswitchId()))), 400, "InvalidParameter.VSwitch.NotInVpc", "vswitchId"));
         c.add(new Case("SPEC NET-3 vSwitch in another zone", s -> s.admin().post("resource-groups", group(Map.of("vswitchId", zoneBSwitch))), 400, "InvalidParameter.VSwitch.Zone", "vswitchId"));
@@ -129,6 +148,9 @@ class BadInputTest {
         // issue 11: times out of range
         c.add(new Case("a time in year -999999999", s -> s.admin().get("resource-groups/" + groupId + "/usage/history?from=-999999999-01-01T00:00:00Z"), 400, "InvalidParameter.Time", "from"));
         c.add(new Case("a time in year +999999999", s -> s.admin().get("audit-events?to=%2B999999999-12-31T23:59:59Z"), 400, "InvalidParameter.Time", "to"));
+        // a range or step the database's timestamps and intervals cannot hold answered 500
+        c.add(new Case("usage history since 999999999d", s -> s.admin().get("resource-groups/" + groupId + "/usage/history?since=999999999d"), 400, "InvalidParameter.TimeRange", "since"));
+        c.add(new Case("usage history step 999999999d", s -> s.admin().get("resource-groups/" + groupId + "/usage/history?step=999999999d"), 400, "InvalidParameter.Step", "step"));
         // issue 11: a body that is not JSON by its Content-Type
         for (String type : List.of("text/plain", "application/xml", "application/x-www-form-urlencoded", "*/*", "multipart/form-data; boundary=x")) {
             c.add(new Case("JSON sent as " + type, s -> s.admin().sendAs("POST", "vpcs", type, "{\"name\":\"t\",\"regionId\":\"local\",\"cidr\":\"10.9.0.0/16\"}"), 415, "UnsupportedMediaType", null));

@@ -248,4 +248,45 @@ class BudgetApiTest {
         assertThat(admin().delete("budgets/" + created.id()).status()).isEqualTo(204);
         assertThat(admin().get("budgets/" + created.id()).status()).isEqualTo(404);
     }
+
+    @Test
+    @DisplayName("SPEC RG-4: a released group takes no new budget (409 ResourceGroup.Released naming resourceGroupId); nothing is"
+            + " created")
+    void releasedGroupTakesNoBudget() {
+        String group = fx.payAsYouGoGroup(2).get("id").asString();
+        assertThat(admin().delete("resource-groups/" + group).status()).isEqualTo(204);
+        assertThat(admin().get("resource-groups/" + group).json().get("status").asString()).isEqualTo("RELEASED");
+        long before = server.sqlLong("SELECT count(*) FROM budgets");
+        var r = admin().post("budgets", Map.of("name", "late", "resourceGroupId", group, "unit", "CU_HOURS", "amount", 1));
+        assertThat(r.status()).as(r.toString()).isEqualTo(409);
+        assertThat(r.code()).isEqualTo("ResourceGroup.Released");
+        assertThat(r.field()).isEqualTo("resourceGroupId");
+        assertThat(server.sqlLong("SELECT count(*) FROM budgets")).isEqualTo(before);
+    }
+
+    @Test
+    @DisplayName("an alert rule a budget notifies is in use: its delete is 409 AlertRule.InUse naming the budget, and the rule"
+            + " stays; once no budget names it, it is deleted")
+    void ruleNamedByABudgetIsInUse() {
+        String group = fx.payAsYouGoGroup(2).get("id").asString();
+        String ruleId = admin().post("alert-rules", Map.of("resourceGroupId", group, "metric", "PENDING_INSTANCES",
+                "comparator", "GT", "threshold", 1000, "webhookUrl", receiver.url("/in-use"))).id();
+        var budget = admin().post("budgets", Map.of("name", "uses-rule", "resourceGroupId", group, "unit", "CU_HOURS", "amount", 1,
+                "alertRuleIds", List.of(ruleId)));
+        assertThat(budget.status()).as(budget.toString()).isEqualTo(201);
+        // before: 204, and the budget kept the id of a rule that no longer existed
+        var refused = admin().delete("alert-rules/" + ruleId);
+        assertThat(refused.status()).as(refused.toString()).isEqualTo(409);
+        assertThat(refused.code()).isEqualTo("AlertRule.InUse");
+        assertThat(refused.json().get("detail").asString()).contains(budget.id());
+        assertThat(admin().get("alert-rules/" + ruleId).status()).isEqualTo(200);
+        assertThat(admin().get("budgets/" + budget.id()).json().get("alertRuleIds").toString()).contains(ruleId);
+
+        var cleared = admin().patch("budgets/" + budget.id(), Map.of("alertRuleIds", List.of()));
+        assertThat(cleared.status()).as(cleared.toString()).isEqualTo(200);
+        assertThat(admin().delete("alert-rules/" + ruleId).status()).isEqualTo(204);
+        assertThat(admin().get("alert-rules/" + ruleId).status()).isEqualTo(404);
+        String audit = admin().get("audit-events?pageSize=1000").text();
+        assertThat(audit).contains("DELETE /api/v1/alert-rules/" + ruleId);
+    }
 }

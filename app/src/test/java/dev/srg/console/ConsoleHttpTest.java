@@ -267,6 +267,52 @@ class ConsoleHttpTest {
     }
 
     @Test
+    @DisplayName("a sign-in whose user name has a NUL is refused with the form again (400), not a 500, and audited")
+    void signInWithANulInTheNameIsRefused() {
+        Browser b = new Browser();
+        var r = b.signIn("admin\u0000", "whatever it is");
+        // before: the NUL reached the credentials' query (500), and the failure's audit insert too
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        assertThat(r.body()).contains("must not contain the NUL character");
+        assertThat(b.cookies).doesNotContainKey("srg_session");
+        var events = server.admin().get("audit-events?pageSize=1000&actor=(invalid%20name)").json().get("items");
+        assertThat(events.size()).isGreaterThanOrEqualTo(1);
+        assertThat(events.get(0).get("result").asString()).isEqualTo("400 InvalidParameter.Characters");
+    }
+
+    @Test
+    @DisplayName("a form field with a NUL, or a number of extreme exponent, is refused as the API refuses it (audited 400"
+            + " naming the code), never a 500")
+    void badFormInputIsRefusedNotA500() {
+        String name = userWithPassword("correct horse battery", "AdministratorAccess");
+        Browser b = new Browser();
+        b.signIn(name, "correct horse battery");
+        String group = fx.payAsYouGoGroup(2).get("id").asString();
+        String csrf = b.csrf();
+        // before: the NUL reached PostgreSQL (500, "invalid byte sequence"); 1e2147483647 an OutOfMemoryError (500)
+        List<Map.Entry<String, Map<String, String>>> forms = List.of(
+                Map.entry("/console/groups/" + group + "/workspaces", Map.of("workspaceId", "ws-\u0000")),
+                Map.entry("/console/groups/" + group + "/networks", Map.of("vpcId", "vpc-\u0000", "vswitchId", "vsw-x")),
+                Map.entry("/console/workspaces", Map.of("name", "w", "regionId", "local", "defaultResourceGroupId", group,
+                        "clientToken", "t\u0000")),
+                Map.entry("/console/groups/" + group + "/quotas", Map.of("quotas.DATA_INTEGRATION.maxCu", "1e2147483647")),
+                Map.entry("/console/instances/estimate", Map.of("type", "SHELL", "script", "true", "cu", "1e2147483647")));
+        for (var f : forms) {
+            Map<String, String> form = new LinkedHashMap<>(f.getValue());
+            form.put("_csrf", csrf);
+            var r = b.post(f.getKey(), form, Map.of());
+            assertThat(r.statusCode()).as("%s: %s", f.getKey(), r.body()).isLessThan(500);
+        }
+        var events = server.admin().get("audit-events?pageSize=1000&actor=" + name).json().get("items");
+        List<String> results = new ArrayList<>();
+        events.forEach(e -> results.add(e.get("action").asString() + " " + e.get("result").asString()));
+        assertThat(results).contains("console POST /console/groups/" + group + "/workspaces 400 InvalidParameter.Characters",
+                "console POST /console/groups/" + group + "/networks 400 InvalidParameter.Characters",
+                "console POST /console/workspaces 400 InvalidParameter.Characters");
+        assertThat(results).noneMatch(r -> r.contains(" 500 "));
+    }
+
+    @Test
     @DisplayName("SPEC ACC-5: a change refused in the console and the same one refused by the API are audited alike")
     void auditedAlikeFromApiAndConsole() {
         String name = "cv" + System.nanoTime() % 1_000_000_000;

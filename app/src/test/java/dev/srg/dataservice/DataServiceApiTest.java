@@ -871,4 +871,68 @@ class DataServiceApiTest extends DataServiceTestBase {
             }
         }
     }
+
+    @Test
+    @DisplayName("a data source deleted under a draft API (allowed, as under a sync) leaves the API editable: a PATCH that keeps"
+            + " it works; test and publish need one again; a PATCH naming another checks it in full")
+    void deletedDataSourceLeavesTheApiEditable() throws Exception {
+        String doomed = postgresSource("doomed-" + uniquePath("ds"), workspaceId, source);
+        Map<String, Object> body = script(uniquePath("orphan"), "SELECT name FROM items WHERE id = ${id}",
+                List.of(param("id", "LONG", true)));
+        body.put("dataSourceId", doomed);
+        var created = admin.post("dataservice/apis", body);
+        assertThat(created.status()).as(created.toString()).isEqualTo(201);
+        String id = created.id();
+        assertThat(admin.delete("data-sources/" + doomed).status()).isEqualTo(204);
+
+        // before the fix: 404 DataSource.NotFound on every PATCH that left dataSourceId alone
+        var renamed = admin.patch("dataservice/apis/" + id, Map.of("name", "renamed"));
+        assertThat(renamed.status()).as(renamed.toString()).isEqualTo(200);
+        assertThat(renamed.json().path("name").asString()).isEqualTo("renamed");
+        assertThat(renamed.json().path("dataSourceId").asString()).isEqualTo(doomed);
+        var sql = admin.patch("dataservice/apis/" + id, Map.of("sql", "SELECT name FROM items WHERE id = ${id} LIMIT 1"));
+        assertThat(sql.status()).as(sql.toString()).isEqualTo(200);
+        // the rest of the definition is still checked
+        var bad = admin.patch("dataservice/apis/" + id, Map.of("sql", "SELECT ${nope}"));
+        assertThat(bad.status()).as(bad.toString()).isEqualTo(400);
+        assertThat(bad.field()).isEqualTo("sql");
+        var test = admin.post("dataservice/apis/" + id + "/test", Map.of("params", Map.of("id", 1)));
+        assertThat(test.status()).as(test.toString()).isEqualTo(404);
+        assertThat(test.code()).isEqualTo("DataSource.NotFound");
+        assertThat(test.field()).isEqualTo("dataSourceId");
+        // another data source named: it must exist
+        var missing = admin.patch("dataservice/apis/" + id, Map.of("dataSourceId", "ds-nope"));
+        assertThat(missing.status()).as(missing.toString()).isEqualTo(404);
+        assertThat(missing.field()).isEqualTo("dataSourceId");
+        var moved = admin.patch("dataservice/apis/" + id, Map.of("dataSourceId", dataSourceId));
+        assertThat(moved.status()).as(moved.toString()).isEqualTo(200);
+        assertThat(testUntilServed(id, Map.of("id", 7)).path("data").get(0).path("name").asString()).isEqualTo("item 7");
+    }
+
+    @Test
+    @DisplayName("SPEC RG-4: a group being released takes no DataService service size (409 ResourceGroup.Released), and the size"
+            + " stays as it was")
+    void releasingGroupTakesNoServiceSize() {
+        String other = fx.payAsYouGoGroup(4).get("id").asString();
+        var associated = admin.post("workspaces/" + workspaceId + "/resource-groups", Map.of("resourceGroupId", other));
+        assertThat(associated.status()).as(associated.toString()).isEqualTo(201);
+        // a running task keeps the group RELEASING after its unsubscription
+        var task = admin.post("instances", Map.of("workspaceId", workspaceId, "resourceGroupId", other, "type", "SHELL",
+                "script", "sleep 120", "cu", 0.25));
+        assertThat(task.status()).as(task.toString()).isEqualTo(201);
+        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() ->
+                "RUNNING".equals(admin.get("instances/" + task.id()).json().path("status").asString()));
+        try {
+            assertThat(admin.delete("resource-groups/" + other).status()).isEqualTo(204);
+            assertThat(admin.get("resource-groups/" + other).json().path("status").asString()).isEqualTo("RELEASING");
+            String before = admin.get("dataservice/services/" + other + "?workspaceId=" + workspaceId).text();
+            var sized = admin.put("dataservice/services/" + other, Map.of("workspaceId", workspaceId, "cu", 2));
+            assertThat(sized.status()).as(sized.toString()).isEqualTo(409);
+            assertThat(sized.code()).isEqualTo("ResourceGroup.Released");
+            assertThat(sized.field()).isEqualTo("resourceGroupId");
+            assertThat(admin.get("dataservice/services/" + other + "?workspaceId=" + workspaceId).text()).isEqualTo(before);
+        } finally {
+            admin.post("instances/" + task.id() + "/cancel", null);
+        }
+    }
 }

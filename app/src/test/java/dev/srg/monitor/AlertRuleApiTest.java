@@ -303,6 +303,21 @@ class AlertRuleApiTest {
         assertThat(admin().delete("alert-rules/" + id).status()).isEqualTo(204);
     }
 
+    @Test
+    @Order(6)
+    @DisplayName("SPEC RG-4: a released group takes no new alert rule (409 ResourceGroup.Released naming resourceGroupId)")
+    void releasedGroupTakesNoRule() {
+        String rg = fx.payAsYouGoGroup(2).get("id").asString();
+        assertThat(admin().delete("resource-groups/" + rg).status()).isEqualTo(204);
+        assertThat(admin().get("resource-groups/" + rg).json().get("status").asString()).isEqualTo("RELEASED");
+        long before = server.sqlLong("SELECT count(*) FROM alert_rules");
+        var r = admin().post("alert-rules", rule(rg, "CU_UTILIZATION", "GT", 0.8, 0, receiver.url("/released")));
+        assertThat(r.status()).as(r.toString()).isEqualTo(409);
+        assertThat(r.code()).isEqualTo("ResourceGroup.Released");
+        assertThat(r.field()).isEqualTo("resourceGroupId");
+        assertThat(server.sqlLong("SELECT count(*) FROM alert_rules")).isEqualTo(before);
+    }
+
     private static boolean listening(int port) {
         try (java.net.Socket s = new java.net.Socket()) {
             s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 200);

@@ -177,6 +177,37 @@ class SyncCsvTest extends SyncTestBase {
     }
 
     @Test
+    @DisplayName("SPEC DI-5: dirty records dropped by the reader count as read, not as written: bytesRead is bytesWritten plus"
+            + " the dropped records' bytes")
+    void droppedRecordsCountAsReadNotWritten() throws Exception {
+        // SPEC DI-4, SPEC DI-5: 300 rows copied, 200 with a bad id dropped (hunt18 saw bytesWritten == bytesRead)
+        sql(pg, "CREATE TABLE counted (id bigint, name text)");
+        StringBuilder text = new StringBuilder();
+        long written = 0;
+        long dropped = 0;
+        for (int i = 0; i < 500; i++) {
+            String id = i % 5 < 2 ? "x" + i : Integer.toString(i);
+            String name = "name-" + i;
+            text.append(id).append(',').append(name).append('\n');
+            if (id.startsWith("x")) {
+                dropped += id.length() + name.length(); // the values as read: text in characters
+            } else {
+                written += 8 + name.length(); // a long is 8
+            }
+        }
+        Files.writeString(dir.resolve("counted.csv"), text, StandardCharsets.UTF_8);
+        List<Object> columns = List.of(Map.of("index", 0, "type", "long"), Map.of("index", 1, "type", "string"));
+        JsonNode progress = run(job(csv(Map.of("path", "counted.csv", "column", columns)),
+                Map.of("plugin", "postgresql", "parameter", Map.of("datasource", "pg", "table", "counted",
+                        "column", List.of("id", "name"))), 1, 200), "SUCCEEDED").path("progress");
+        assertThat(progress.path("dirtyRecords").asLong()).isEqualTo(200);
+        assertThat(progress.path("recordsRead").asLong()).isEqualTo(500);
+        assertThat(progress.path("recordsWritten").asLong()).isEqualTo(300);
+        assertThat(progress.path("bytesWritten").asLong()).isEqualTo(written);
+        assertThat(progress.path("bytesRead").asLong()).as(progress.toString()).isEqualTo(written + dropped);
+    }
+
+    @Test
     @DisplayName("the writer's encoding, nonConflict and a failed run leave no file; bad txtfile parameters are 400s")
     void writerRules() throws Exception {
         // SPEC DI-4: a text the file's encoding cannot hold is dirty; DI-7: a failed run publishes nothing
