@@ -150,10 +150,38 @@ final class BackendFixture implements AutoCloseable, AfterEachCallback {
     @Override
     public void close() throws IOException {
         backends.forEach(LocalExecutionBackend::close);
+        removeLeftCgroups();
         if (Files.exists(baseDirectory)) {
             try (Stream<Path> paths = Files.walk(baseDirectory)) {
                 for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
                     Files.deleteIfExists(path);
+                }
+            }
+        }
+    }
+
+    /**
+     * Removes the cgroups of this fixture's instances that are left. A test that kills a supervisor
+     * and never has a backend recover the instance (a server's next start would end it and remove
+     * them: {@code LocalExecutionBackend.finish}) left its empty cgroups on the machine, one a run.
+     */
+    private void removeLeftCgroups() throws IOException {
+        if (!Files.isDirectory(baseDirectory)) {
+            return;
+        }
+        Optional<Path> root = LocalBackendConfig.defaults(baseDirectory).cgroupRoot();
+        if (root.isEmpty()) {
+            return;
+        }
+        CgroupLayout layout = CgroupLayout.detect(root.get());
+        try (DirectoryStream<Path> instances = Files.newDirectoryStream(baseDirectory, "i-*")) {
+            for (Path instance : instances) {
+                for (Path cgroup : layout.instanceDirectories(instance.getFileName().toString())) {
+                    try {
+                        Files.deleteIfExists(cgroup); // an rmdir: refused while a process is in it
+                    } catch (IOException e) {
+                        // still in use: a test's own assertion on its processes says more than this would
+                    }
                 }
             }
         }
