@@ -46,6 +46,37 @@ final class AccessDao {
                 .bind("id", id).bind("user", userId).bind("hash", tokenHash).bind("now", now).execute();
     }
 
+    private static final RowMapper<TokenInfo> TOKEN = (rs, ctx) -> new TokenInfo(rs.getString("id"),
+            rs.getTimestamp("created_at").toInstant(),
+            rs.getTimestamp("revoked_at") == null ? null : rs.getTimestamp("revoked_at").toInstant());
+
+    /** A user's tokens, revoked ones too, oldest first (ids sort by creation time). */
+    List<TokenInfo> listTokens(String userId, String afterId, int limit) {
+        return h.createQuery("""
+                SELECT id, created_at, revoked_at FROM tokens WHERE user_id = :user AND id > :after ORDER BY id LIMIT :limit""")
+                .bind("user", userId).bind("after", afterId).bind("limit", limit).map(TOKEN).list();
+    }
+
+    /** The token with this id if it is the user's. */
+    Optional<TokenInfo> findToken(String userId, String tokenId) {
+        return h.createQuery("SELECT id, created_at, revoked_at FROM tokens WHERE id = :id AND user_id = :user")
+                .bind("id", tokenId).bind("user", userId).map(TOKEN).findOne();
+    }
+
+    void revokeToken(String tokenId, Instant now) {
+        h.createUpdate("UPDATE tokens SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL")
+                .bind("id", tokenId).bind("now", now).execute();
+    }
+
+    /** How many live tokens administrators hold, leaving out the token {@code exceptId}. */
+    long countLiveAdministratorTokens(String exceptId) {
+        return h.createQuery("""
+                SELECT u.policies FROM tokens t JOIN users u ON u.id = t.user_id
+                WHERE t.revoked_at IS NULL AND t.id <> :id""")
+                .bind("id", exceptId).mapTo(String.class).list().stream()
+                .filter(p -> parsePolicies(p).contains(Policy.AdministratorAccess)).count();
+    }
+
     /** The user behind a token that is not revoked. */
     Optional<Principal> principalByToken(String tokenHash) {
         return h.createQuery("""

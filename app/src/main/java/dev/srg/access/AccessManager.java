@@ -163,6 +163,46 @@ public final class AccessManager {
         return getUser(caller, userId).withToken(token);
     }
 
+    /** A user's tokens, revoked ones too, without the tokens or their hashes; who may issue them may list them. */
+    public Page<TokenInfo> listTokens(Principal caller, String userId, PageRequest page) {
+        if (!caller.userId().equals(userId)) {
+            caller.requireAll("list other users' tokens", Policy.AdministratorAccess);
+        }
+        return jdbi.withHandle(h -> {
+            AccessDao dao = new AccessDao(h);
+            dao.findUser(userId).orElseThrow(() -> SrgException.notFound("User", userId));
+            return page.page(dao.listTokens(userId, page.afterId(), page.limit()), TokenInfo::id);
+        });
+    }
+
+    /**
+     * Revokes a user's token: from the commit on, no server of a cluster authenticates it (each
+     * request reads the token's row; nothing caches it), and a console session signed in with it
+     * ends. Revoking a revoked token changes nothing (the DELETE is idempotent, the first
+     * revocation's time stays). Refused when no administrator would keep a live token.
+     */
+    public void revokeToken(Principal caller, String userId, String tokenId) {
+        if (!caller.userId().equals(userId)) {
+            caller.requireAll("revoke other users' tokens", Policy.AdministratorAccess);
+        }
+        jdbi.useTransaction(h -> {
+            AccessDao dao = new AccessDao(h);
+            // serializes with other revocations and with policy changes, which count administrators
+            dao.lockUsers();
+            UserInfo user = dao.findUser(userId).orElseThrow(() -> SrgException.notFound("User", userId));
+            TokenInfo token = dao.findToken(userId, tokenId).orElseThrow(() -> SrgException.notFound("Token", tokenId));
+            if (token.revokedAt() != null) {
+                return;
+            }
+            if (user.policies().contains(Policy.AdministratorAccess) && dao.countLiveAdministratorTokens(tokenId) == 0) {
+                throw SrgException.conflict("User.LastAdministratorToken", "tokenId",
+                        "this is the last live token of an administrator ('" + user.name()
+                                + "'): issue a new token first, then revoke this one");
+            }
+            dao.revokeToken(tokenId, clock.instant());
+        });
+    }
+
     public void setPassword(Principal caller, String userId, String password) {
         if (!caller.userId().equals(userId)) {
             caller.requireAll("set other users' passwords", Policy.AdministratorAccess);

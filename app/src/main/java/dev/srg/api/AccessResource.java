@@ -10,6 +10,7 @@ import dev.srg.access.AccessManager.CreateUserRequest;
 import dev.srg.access.AuditEvent;
 import dev.srg.access.AuditLog;
 import dev.srg.access.Policy;
+import dev.srg.access.TokenInfo;
 import dev.srg.access.UserInfo;
 import java.util.List;
 
@@ -35,6 +36,12 @@ final class AccessResource {
         api.post("/users/{id}/tokens", "users", "Issue a new token for a user (shown once)", ApiRoutes.NONE, 201, one(UserInfo.class), ctx -> {
             UserInfo user = access.issueToken(caller(ctx), ctx.pathParam("id"));
             ApiServer.created(ctx, user.id(), user);
+        });
+        api.get("/users/{id}/tokens", "users", "List a user's tokens (never the tokens themselves)", page(TokenInfo.class),
+                ctx -> ctx.json(access.listTokens(caller(ctx), ctx.pathParam("id"), Requests.page(ctx))));
+        api.delete("/users/{id}/tokens/{tokenId}", "users", "Revoke a user's token: it authenticates nothing from now on", ctx -> {
+            access.revokeToken(caller(ctx), ctx.pathParam("id"), ctx.pathParam("tokenId"));
+            ctx.status(204);
         });
         api.put("/users/{id}/password", "users", "Set a user's console password", one(PasswordRequest.class), ApiRoutes.NONE, ctx -> {
             access.setPassword(caller(ctx), ctx.pathParam("id"), body(ctx, PasswordRequest.class).password());

@@ -2,6 +2,7 @@ package dev.srg.access;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.srg.store.IdempotencyKeys;
 import dev.srg.testing.ServerTestBase;
 import java.nio.file.Files;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -154,5 +155,116 @@ class AccessApiTest extends ServerTestBase {
         var badPolicy = admin.post("users", Map.of("name", "newbie", "policies", List.of("RootAccess")));
         assertThat(badPolicy.status()).isEqualTo(400);
         assertThat(badPolicy.code()).isEqualTo("InvalidParameter.Enum");
+    }
+
+    @Test
+    @DisplayName("a user's tokens: listed without secrets, revoked at once (401 on the next call, others still work), audited")
+    void listAndRevokeTokens() {
+        var u = fx.user("VpcReadOnlyAccess");
+        var second = u.http().post("users/" + u.id() + "/tokens", null);
+        assertThat(second.status()).isEqualTo(201);
+        String secondToken = second.json().get("token").asString();
+
+        var list = u.http().get("users/" + u.id() + "/tokens");
+        assertThat(list.status()).as(list.toString()).isEqualTo(200);
+        var items = list.json().get("items");
+        assertThat(items).hasSize(2);
+        assertThat(list.json().has("nextPageToken")).isFalse();
+        for (var t : items) {
+            assertThat(t.get("id").asString()).startsWith("tok");
+            assertThat(t.get("createdAt").asString()).isNotBlank();
+            assertThat(t.has("revokedAt")).isFalse();
+            assertThat(t.propertyNames()).containsExactlyInAnyOrder("id", "createdAt");
+        }
+        // never the token nor its hash
+        assertThat(list.text()).doesNotContain(u.token()).doesNotContain(secondToken)
+                .doesNotContain(IdempotencyKeys.sha256(u.token())).doesNotContain(IdempotencyKeys.sha256(secondToken));
+        var paged = u.http().get("users/" + u.id() + "/tokens?pageSize=1");
+        assertThat(paged.json().get("items")).hasSize(1);
+        assertThat(paged.json().get("nextPageToken").asString()).isNotBlank();
+
+        // a user revokes their own first token with the second: the first is refused from the next call on
+        String firstId = items.get(0).get("id").asString();
+        assertThat(server.as(secondToken).delete("users/" + u.id() + "/tokens/" + firstId).status()).isEqualTo(204);
+        assertThat(u.http().get("vpcs").status()).isEqualTo(401);
+        assertThat(server.as(secondToken).get("vpcs").status()).isEqualTo(200);
+        // revoking it again changes nothing: 204, and the first revocation's time stays
+        var revoked = admin.get("users/" + u.id() + "/tokens").json().get("items").get(0);
+        assertThat(revoked.get("revokedAt").asString()).isNotBlank();
+        assertThat(admin.delete("users/" + u.id() + "/tokens/" + firstId).status()).isEqualTo(204);
+        assertThat(admin.get("users/" + u.id() + "/tokens").json().get("items").get(0).get("revokedAt").asString())
+                .isEqualTo(revoked.get("revokedAt").asString());
+
+        // another user's token, an unknown token, an unknown user: 404; someone else's tokens: 403
+        var other = fx.user("VpcReadOnlyAccess");
+        String otherTokenId = other.http().get("users/" + other.id() + "/tokens").json().get("items").get(0).get("id").asString();
+        var wrongUser = admin.delete("users/" + u.id() + "/tokens/" + otherTokenId);
+        assertThat(wrongUser.status()).isEqualTo(404);
+        assertThat(wrongUser.code()).isEqualTo("Token.NotFound");
+        assertThat(admin.delete("users/" + u.id() + "/tokens/tok-no-such").status()).isEqualTo(404);
+        assertThat(admin.get("users/u-no-such/tokens").status()).isEqualTo(404);
+        assertThat(server.as(secondToken).get("users/" + other.id() + "/tokens").status()).isEqualTo(403);
+        var forbidden = server.as(secondToken).delete("users/" + other.id() + "/tokens/" + otherTokenId);
+        assertThat(forbidden.status()).isEqualTo(403);
+        assertThat(forbidden.contentType()).startsWith("application/problem+json");
+        assertThat(other.http().get("vpcs").status()).as("a refused revocation revokes nothing").isEqualTo(200);
+
+        // SPEC ACC-5: both are in the audit log, allowed and refused
+        var events = admin.get("audit-events?pageSize=1000").json().get("items");
+        assertThat(events).anySatisfy(e -> {
+            assertThat(e.get("action").asString()).isEqualTo("DELETE /api/v1/users/" + u.id() + "/tokens/" + firstId);
+            assertThat(e.get("actor").asString()).isEqualTo(u.name());
+            assertThat(e.get("result").asString()).isEqualTo("204");
+        });
+        assertThat(events).anySatisfy(e -> {
+            assertThat(e.get("action").asString()).isEqualTo("DELETE /api/v1/users/" + other.id() + "/tokens/" + otherTokenId);
+            assertThat(e.get("result").asString()).startsWith("403");
+        });
+    }
+
+    @Test
+    @DisplayName("the administrators' last live token is not revoked (409 User.LastAdministratorToken); with another one, it is")
+    void lastAdministratorToken() {
+        String adminId = null;
+        for (var user : admin.get("users?pageSize=1000").json().get("items")) {
+            if (user.get("name").asString().equals("admin")) {
+                adminId = user.get("id").asString();
+            }
+        }
+        assertThat(adminId).isNotNull();
+        // another administrator's token goes while the bootstrap administrator keeps one
+        var boss = fx.user("AdministratorAccess");
+        String bossToken = boss.http().get("users/" + boss.id() + "/tokens").json().get("items").get(0).get("id").asString();
+        assertThat(admin.delete("users/" + boss.id() + "/tokens/" + bossToken).status()).isEqualTo(204);
+        assertThat(boss.http().get("users").status()).isEqualTo(401);
+
+        // now the bootstrap administrator's one token is the last live one of any administrator
+        var live = new java.util.ArrayList<String>();
+        admin.get("users/" + adminId + "/tokens").json().get("items").forEach(t -> {
+            if (!t.has("revokedAt")) {
+                live.add(t.get("id").asString());
+            }
+        });
+        assertThat(live).as("the bootstrap token only").hasSize(1);
+        var refused = admin.delete("users/" + adminId + "/tokens/" + live.get(0));
+        assertThat(refused.status()).as(refused.toString()).isEqualTo(409);
+        assertThat(refused.code()).isEqualTo("User.LastAdministratorToken");
+        assertThat(refused.field()).isEqualTo("tokenId");
+        assertThat(admin.get("vpcs").status()).isEqualTo(200);
+
+        // with a new token, the older one could go: revoke the new one (the class goes on with the bootstrap token)
+        var fresh = admin.post("users/" + adminId + "/tokens", null);
+        String freshId = null;
+        for (var t : admin.get("users/" + adminId + "/tokens").json().get("items")) {
+            if (!t.has("revokedAt") && !t.get("id").asString().equals(live.get(0))) {
+                freshId = t.get("id").asString();
+            }
+        }
+        assertThat(freshId).isNotNull();
+        assertThat(admin.delete("users/" + adminId + "/tokens/" + freshId).status()).isEqualTo(204);
+        assertThat(server.as(fresh.json().get("token").asString()).get("vpcs").status()).isEqualTo(401);
+        assertThat(admin.get("vpcs").status()).isEqualTo(200);
+        // boss leaves the administrators, so that 'admin' is the last one again for the other tests
+        assertThat(admin.put("users/" + boss.id() + "/policies", Map.of("policies", List.of())).status()).isEqualTo(200);
     }
 }

@@ -349,6 +349,8 @@ class ApiContractTest {
             admin.post("dataservice/apps", Map.of("name", "pages-" + i));
             admin.post("instances", Map.of("workspaceId", workspace, "type", "SHELL", "script", "true", "cu", 0.25));
         }
+        Fixtures.User holder = fx.user();
+        assertThat(admin.post("users/" + holder.id() + "/tokens", null).status()).isEqualTo(201);
         fx.payAsYouGoGroup(2);
         Fixtures.Network second = fx.network();
         assertThat(admin.post("resource-groups/" + group + "/networks", Map.of("vpcId", second.vpcId(), "vswitchId", second.vswitchId()))
@@ -368,6 +370,7 @@ class ApiContractTest {
         }
         Map<String, String> lists = new LinkedHashMap<>();
         lists.put("/api/v1/users", "users");
+        lists.put("/api/v1/users/{id}/tokens", "users/" + holder.id() + "/tokens");
         lists.put("/api/v1/vpcs", "vpcs");
         lists.put("/api/v1/private-zones", "private-zones");
         lists.put("/api/v1/workspaces", "workspaces");
