@@ -19,6 +19,9 @@ final class UserCommands extends ClientCommand {
     static final View USER = new View(List.of(field("ID", "id"), field("NAME", "name"), joined("POLICIES", "policies"),
             Column.time("CREATED", "createdAt")), List.of(field("TOKEN", "token")));
 
+    static final View TOKEN = new View(List.of(field("ID", "id"), Column.time("CREATED", "createdAt"),
+            Column.time("REVOKED", "revokedAt")), List.of());
+
     @Command(name = "create", description = "Create a user; its token is printed once.")
     void create(@Option(names = "--name", required = true, paramLabel = "NAME") String name,
                 @Option(names = "--policy", required = true, paramLabel = "POLICY", description = POLICIES) List<String> policies,
@@ -48,6 +51,18 @@ final class UserCommands extends ClientCommand {
     @Command(name = "token", description = "Issue a new token for a user; it is printed once.")
     void token(@Parameters(paramLabel = "USER") String id) {
         out().one(api().post(path("/users/%s/tokens", id), null), USER);
+    }
+
+    @Command(name = "tokens", description = "List a user's tokens (their ids and times; never the tokens).")
+    void tokens(@Parameters(paramLabel = "USER") String id, @Mixin ListOptions page) {
+        printList(path("/users/%s/tokens", id), Map.of(), page, TOKEN);
+    }
+
+    @Command(name = "revoke-token", description = "Revoke a user's token: it authenticates nothing from now on.")
+    void revokeToken(@Parameters(index = "0", paramLabel = "USER") String id,
+                     @Parameters(index = "1", paramLabel = "TOKEN_ID") String tokenId) {
+        api().delete(path("/users/%s/tokens/%s", id, tokenId));
+        out().done("Revoked token " + tokenId + " of " + id);
     }
 
     @Command(name = "password", description = "Set a user's console password, read from standard input.")

@@ -185,6 +185,17 @@ class ClientCommandsTest {
         Run token = ok("user", "token", id);
         assertThat(token.out()).containsPattern("TOKEN +\\S+");
         assertThat(ids(ok("user", "list", "--all", "-o", "json").json())).contains(id);
+        // the user's tokens: ids and times, never a token; revoking one shows its time, an unknown one is a 404
+        JsonNode tokens = ok("user", "tokens", id, "--all", "-o", "json").json();
+        assertThat(ids(tokens)).hasSize(2);
+        assertThat(tokens.toString()).doesNotContain("\"token\"").doesNotContain("revokedAt");
+        String first = ids(tokens).get(0);
+        assertThat(ok("user", "revoke-token", id, first).out()).contains("Revoked token " + first);
+        assertThat(ok("user", "tokens", id).out()).containsPattern("ID +CREATED +REVOKED").contains(first);
+        assertThat(ok("user", "tokens", id, "--all", "-o", "json").json().get(0).get("revokedAt").asString()).isNotBlank();
+        Run unknown = srg("user", "revoke-token", id, "tok-no-such");
+        assertThat(unknown.exit()).isEqualTo(3);
+        assertThat(unknown.err()).contains("tok-no-such");
         assertThat(withStdin("another-password\n", () -> ok("user", "password", id)).out()).contains("Set the console password");
 
         JsonNode events = ok("audit", "list", "--since", "1h", "--all", "-o", "json").json();
