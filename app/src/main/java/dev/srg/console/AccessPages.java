@@ -5,6 +5,7 @@ import static dev.srg.console.ConsoleRequest.model;
 import dev.srg.access.AccessManager;
 import dev.srg.access.AuditEvent;
 import dev.srg.access.Policy;
+import dev.srg.access.TokenInfo;
 import dev.srg.access.UserInfo;
 import dev.srg.error.SrgException;
 import dev.srg.store.PageRequest;
@@ -25,8 +26,12 @@ final class AccessPages {
     static void register(Console c) {
         c.page("/console/users", r -> {
             List<UserInfo> users = c.features.access().listUsers(r.caller, PageRequest.first(PageRequest.MAX_SIZE)).items();
-            r.render("users.jte", model("page", r.page("Users and tokens", "users"), "users", users, "form", r.takeForm(),
-                    "policies", Policy.values(), "clientToken", ConsoleSessions.random()));
+            java.util.Map<String, List<TokenInfo>> tokens = new java.util.HashMap<>();
+            for (UserInfo u : users) {
+                tokens.put(u.id(), tokens(c, r, u.id()));
+            }
+            r.render("users.jte", model("page", r.page("Users and tokens", "users"), "users", users, "tokens", tokens,
+                    "form", r.takeForm(), "policies", Policy.values(), "clientToken", ConsoleSessions.random()));
         });
         c.action("/console/users", "Create a user", r -> {
             FormInput in = r.form();
@@ -56,6 +61,19 @@ final class AccessPages {
             showToken(r, "A new token for " + u.name() + ".", u);
             r.redirect(r.path("id").equals(r.caller.userId()) ? "/console/account" : "/console/users");
         });
+        c.action("/console/users/{id}/tokens/{tokenId}/revoke", "Revoke a user's token", r -> {
+            String id = r.path("id");
+            String tokenId = r.path("tokenId");
+            FormInput in = r.form();
+            String back = id.equals(r.caller.userId()) && r.query("from") != null ? "/console/account" : "/console/users";
+            try {
+                c.features.access().revokeToken(r.caller, id, tokenId);
+                r.done("Token " + tokenId + " revoked: it authenticates nothing from now on.",
+                        back.equals("/console/users") ? back + "#user-" + id : back);
+            } catch (SrgException e) {
+                r.refused("tokens-" + id, in, e, List.of(), back);
+            }
+        });
         c.action("/console/users/{id}/password", "Set a user's console password", r -> {
             String id = r.path("id");
             FormInput in = r.form();
@@ -68,8 +86,14 @@ final class AccessPages {
             }
         });
         c.page("/console/account", r -> r.render("account.jte", model("page", r.page("Your account", "account"),
-                "user", c.features.access().getUser(r.caller, r.caller.userId()), "form", r.takeForm())));
+                "user", c.features.access().getUser(r.caller, r.caller.userId()), "tokens", tokens(c, r, r.caller.userId()),
+                "form", r.takeForm())));
         c.page("/console/audit", r -> audit(c, r));
+    }
+
+    /** A user's tokens, newest first (a console shows a few; the API pages them all). */
+    private static List<TokenInfo> tokens(Console c, ConsoleRequest r, String userId) {
+        return c.features.access().listTokens(r.caller, userId, PageRequest.first(PageRequest.MAX_SIZE)).items().reversed();
     }
 
     private static void showToken(ConsoleRequest r, String message, UserInfo u) {

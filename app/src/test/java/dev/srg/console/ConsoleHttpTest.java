@@ -374,4 +374,48 @@ class ConsoleHttpTest {
             }
         }
     }
+
+    @Test
+    @DisplayName("the account page lists one's tokens and revokes them: at once for the API, and a session signed in with one ends")
+    void tokensListedAndRevoked() {
+        var u = fx.user("VpcReadOnlyAccess");
+        String second = u.http().post("users/" + u.id() + "/tokens", null).json().get("token").asString();
+        var ids = new ArrayList<String>();
+        u.http().get("users/" + u.id() + "/tokens").json().get("items").forEach(t -> ids.add(t.get("id").asString()));
+        assertThat(ids).hasSize(2);
+        Browser b = new Browser();
+        String csrf = hidden(b.get("/console/sign-in").body(), "_csrf");
+        assertThat(b.post("/console/sign-in", Map.of("_csrf", csrf, "method", "token", "token", u.token()), Map.of()).statusCode())
+                .isEqualTo(303);
+        String account = b.get("/console/account").body();
+        assertThat(account).contains(ids.get(0), ids.get(1), "Revoke token " + ids.get(1))
+                .doesNotContain(u.token()).doesNotContain(second);
+
+        // the second token goes: the API refuses it on its next call, the page shows when
+        var r = b.post("/console/users/" + u.id() + "/tokens/" + ids.get(1) + "/revoke?from=account",
+                Map.of("_csrf", hidden(account, "_csrf")), Map.of());
+        assertThat(r.statusCode()).isEqualTo(303);
+        assertThat(r.headers().firstValue("Location")).hasValue("/console/account");
+        assertThat(server.as(second).get("vpcs").status()).isEqualTo(401);
+        assertThat(u.http().get("vpcs").status()).isEqualTo(200);
+        account = b.get("/console/account").body();
+        assertThat(account).contains("revoked").doesNotContain("Revoke token " + ids.get(1));
+
+        // an unknown token is answered on the page, not with a 500
+        r = b.post("/console/users/" + u.id() + "/tokens/tok-no-such/revoke?from=account",
+                Map.of("_csrf", hidden(account, "_csrf")), Map.of());
+        assertThat(r.statusCode()).isEqualTo(303);
+        assertThat(b.get("/console/account").body()).contains("role=\"alert\"").contains("tok-no-such");
+
+        // revoking the token this session signed in with ends the session
+        r = b.post("/console/users/" + u.id() + "/tokens/" + ids.get(0) + "/revoke?from=account",
+                Map.of("_csrf", hidden(b.get("/console/account").body(), "_csrf")), Map.of());
+        assertThat(r.statusCode()).isEqualTo(303);
+        assertThat(u.http().get("vpcs").status()).isEqualTo(401);
+        var after = b.get("/console/account");
+        assertThat(after.statusCode()).isEqualTo(303);
+        assertThat(after.headers().firstValue("Location").orElseThrow()).startsWith("/console/sign-in");
+        assertThat(server.admin().get("audit-events?actor=" + u.name()).text())
+                .contains("console POST /console/users/" + u.id() + "/tokens/" + ids.get(1) + "/revoke");
+    }
 }
