@@ -379,8 +379,12 @@ class ApiContractTest {
         lists.put("/api/v1/instances", "instances");
         lists.put("/api/v1/orders", "orders");
         lists.put("/api/v1/alert-rules", "alert-rules");
-        // a closed window: refusals and background work add events, none may land in it while it is paged
-        lists.put("/api/v1/audit-events", "audit-events?to=" + Instant.now().minusSeconds(1));
+        // a closed window: refusals and background work add events, none may land in it while it is paged. It ends
+        // when the creates above have been answered and is paged a second later (an event written late is stamped
+        // when it happened); "now minus a second" held nothing on a machine quick enough to make all this within it
+        Instant cut = Instant.now();
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> Instant.now().isAfter(cut.plusSeconds(1)));
+        lists.put("/api/v1/audit-events", "audit-events?to=" + cut);
         lists.put("/api/v1/data-sources", "data-sources?workspaceId=" + workspace);
         lists.put("/api/v1/budgets", "budgets");
         lists.put("/api/v1/dataservice/api-groups", "dataservice/api-groups?workspaceId=" + workspace);
