@@ -9,6 +9,7 @@ import dev.srg.access.Principal;
 import dev.srg.admission.BudgetHold;
 import dev.srg.error.SrgException;
 import dev.srg.group.GroupStatus;
+import dev.srg.group.ResourceGroupManager;
 import dev.srg.json.Json;
 import dev.srg.monitor.WebhookSender;
 import dev.srg.store.IdempotencyKeys;
@@ -156,10 +157,8 @@ public final class BudgetManager {
                 String status = h.createQuery("SELECT status FROM resource_groups WHERE id = :id").bind("id", r.resourceGroupId())
                         .mapTo(String.class).findOne()
                         .orElseThrow(() -> SrgException.notFound("ResourceGroup", r.resourceGroupId(), "resourceGroupId"));
-                if (!GroupStatus.valueOf(status).associable()) { // SPEC RG-4: nothing new on a released group
-                    throw SrgException.conflict("ResourceGroup.Released", "resourceGroupId",
-                            "resource group '" + r.resourceGroupId() + "' is " + status);
-                }
+                // SPEC RG-4: nothing new on a released group
+                ResourceGroupManager.requireNotReleased(r.resourceGroupId(), GroupStatus.valueOf(status), "resourceGroupId");
             }
             List<String> rules = rules(h, r.alertRuleIds() == null ? List.of() : r.alertRuleIds());
             String newId = Ids.next("bdg", now.toEpochMilli());

@@ -11,6 +11,7 @@ import dev.srg.datasource.SecretBox;
 import dev.srg.error.Names;
 import dev.srg.error.SrgException;
 import dev.srg.group.GroupStatus;
+import dev.srg.group.ResourceGroupManager;
 import dev.srg.json.Json;
 import dev.srg.quantity.ComputeUnits;
 import dev.srg.store.IdempotencyKeys;
@@ -783,9 +784,7 @@ public final class DataServiceManager {
         // SPEC RG-4: a group being released is still associated until RELEASED, but takes nothing new
         String status = jdbi.withHandle(h -> h.createQuery("SELECT status FROM resource_groups WHERE id = :id").bind("id", groupId)
                 .mapTo(String.class).findOne()).orElse(GroupStatus.RELEASED.name());
-        if (!GroupStatus.valueOf(status).associable()) {
-            throw SrgException.conflict("ResourceGroup.Released", "resourceGroupId", "resource group '" + groupId + "' is " + status);
-        }
+        ResourceGroupManager.requireNotReleased(groupId, GroupStatus.valueOf(status), "resourceGroupId");
         ServiceInstances.ApiServiceInfo info = services.resize(r.workspaceId(), groupId, r.cu());
         boolean used = jdbi.withHandle(h -> h.createQuery("""
                 SELECT count(*) FROM ds_apis a JOIN ds_api_versions v ON v.api_id = a.id AND v.version = a.published_version

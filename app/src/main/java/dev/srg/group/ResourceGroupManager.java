@@ -416,8 +416,13 @@ public final class ResourceGroupManager {
 
     /** 409 {@code ResourceGroup.Released} naming {@code field}: a group being released or released takes nothing new (RG-4). */
     public static void requireNotReleased(ResourceGroupInfo g, String field) {
-        if (!g.status().associable()) {
-            throw SrgException.conflict("ResourceGroup.Released", field, "resource group '" + g.id() + "' is " + g.status());
+        requireNotReleased(g.id(), g.status(), field);
+    }
+
+    /** As {@link #requireNotReleased(ResourceGroupInfo, String)}, for a caller that read the group's status alone. */
+    public static void requireNotReleased(String groupId, GroupStatus status, String field) {
+        if (!status.associable()) {
+            throw SrgException.conflict("ResourceGroup.Released", field, "resource group '" + groupId + "' is " + status);
         }
     }
 

@@ -173,10 +173,7 @@ public final class WorkspaceManager {
                     // SPEC WS-2: as at creation, a group being released is no new default (its tasks would all be refused)
                     ResourceGroupInfo g = groups.find(h, rg, false)
                             .orElseThrow(() -> SrgException.notFound("ResourceGroup", rg, "defaultResourceGroupId"));
-                    if (!g.status().associable()) {
-                        throw SrgException.conflict("ResourceGroup.Released", "defaultResourceGroupId",
-                                "resource group '" + rg + "' is " + g.status());
-                    }
+                    ResourceGroupManager.requireNotReleased(g, "defaultResourceGroupId");
                 }
                 new WorkspaceDao(h).setDefaultResourceGroup(id, rg);
             }
@@ -226,9 +223,7 @@ public final class WorkspaceManager {
     private void associate(Handle h, String workspaceId, String workspaceRegion, String groupId, String field, Instant now) {
         ResourceGroupInfo g = groups.find(h, groupId, true)
                 .orElseThrow(() -> SrgException.notFound("ResourceGroup", groupId, field));
-        if (!g.status().associable()) {
-            throw SrgException.conflict("ResourceGroup.Released", field, "resource group '" + groupId + "' is " + g.status());
-        }
+        ResourceGroupManager.requireNotReleased(g, field);
         if (!g.regionId().equals(workspaceRegion)) {
             // SPEC NET-2
             throw SrgException.invalid(field, "InvalidParameter.Workspace.RegionMismatch",
