@@ -41,6 +41,33 @@ class MainTest {
     }
 
     @Test
+    void everyClientCommandAndSubcommandAnswersHelp() {
+        // docs/cli.md: "srg COMMAND --help describes each one"; a usage error's last line points there
+        int checked = 0;
+        for (var group : Main.commandLine().getSubcommands().entrySet()) {
+            String name = group.getKey();
+            if (!dev.srg.cli.ClientCommands.names(name) || !name.equals(group.getValue().getCommandName())) {
+                continue; // server commands, completion, and aliases (their command is checked by its name)
+            }
+            var subs = group.getValue().getSubcommands().entrySet().stream()
+                    .filter(e -> e.getKey().equals(e.getValue().getCommandName())).map(java.util.Map.Entry::getKey).toList();
+            for (String sub : subs.isEmpty() ? java.util.List.of("") : subs) {
+                String[] args = sub.isEmpty() ? new String[] {name, "--help"} : new String[] {name, sub, "--help"};
+                CommandLine cl = Main.forArgs(args);
+                StringWriter out = new StringWriter();
+                StringWriter err = new StringWriter();
+                cl.setOut(new PrintWriter(out));
+                cl.setErr(new PrintWriter(err));
+                assertThat(cl.execute(args)).as(String.join(" ", args) + ": " + err).isZero();
+                assertThat(out.toString()).as(String.join(" ", args))
+                        .startsWith("Usage: srg " + name + (sub.isEmpty() ? "" : " " + sub)).contains("-h, --help");
+                checked++;
+            }
+        }
+        assertThat(checked).isGreaterThan(100);
+    }
+
+    @Test
     void helpAnUnknownCommandAndServerCommandsGetTheWholeTree() {
         int all = Main.commandLine().getSubcommands().size();
         assertThat(all).isGreaterThan(20);

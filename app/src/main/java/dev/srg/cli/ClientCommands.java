@@ -96,7 +96,15 @@ public final class ClientCommands {
         List<Method> methods = CommandLine.getCommandMethods(command.getClass(), null);
         List<Method> named = methods.stream().filter(m -> next != null && answers(m.getAnnotation(Command.class), next)).toList();
         for (Method m : named.isEmpty() ? methods : named) {
-            cl.addSubcommand(new CommandLine(m));
+            CommandLine sub = new CommandLine(m);
+            // added this way the subcommand does not inherit its group's -h/--help (the group's
+            // scope is read as LOCAL), and `srg rg create --help` was a usage error pointing at
+            // itself (docs/cli.md: every command has --help). A plain usage-help option, not
+            // picocli's help mixin: a mixin added after a method command's own parameters would
+            // shift the values picocli passes to the method
+            sub.getCommandSpec().addOption(CommandLine.Model.OptionSpec.builder("-h", "--help").usageHelp(true)
+                    .description("Show this help message and exit.").build());
+            cl.addSubcommand(sub);
         }
         return cl;
     }
