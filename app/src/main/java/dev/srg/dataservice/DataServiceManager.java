@@ -799,7 +799,7 @@ public final class DataServiceManager {
                 }
                 // the CU are set; the service starts once they fit the group (its quota raised, the group scaled
                 // out): calls get 503 ...DataService.Quota until then
-                LOG.info("dataservice: the service of workspace {} on group {} waits for its {} CU to fit: {}", r.workspaceId(),
+                LOG.info("dataservice: the service of workspace {} on group {} waits for its {} to fit: {}", r.workspaceId(),
                         groupId, r.cu(), e.detail());
             }
             info = services.info(r.workspaceId(), groupId);

@@ -108,7 +108,7 @@ public final class ServiceInstances implements AutoCloseable {
                     ON CONFLICT (workspace_id, resource_group_id) DO UPDATE SET instance_id = :i, updated_at = :now""")
                     .bind("ws", workspaceId).bind("rg", groupId).bind("cu", milliCu).bind("i", started.id())
                     .bind("now", clock.instant()).execute());
-            LOG.info("dataservice: started {} for workspace {} on group {} ({} CU)", started.id(), workspaceId, groupId,
+            LOG.info("dataservice: started {} for workspace {} on group {} ({})", started.id(), workspaceId, groupId,
                     ComputeUnits.ofMilli(milliCu));
             startFailures.forget(workspaceId, groupId);
             runs.remove(key);
