@@ -199,6 +199,9 @@ public final class ClientCommands {
         static String flagOf(CommandLine cl, String field) {
             String top = field.replaceAll("[.\\[].*", "");
             for (picocli.CommandLine.Model.OptionSpec o : cl.getCommandSpec().options()) {
+                if (o.inherited() || o.scopeType() == picocli.CommandLine.ScopeType.INHERIT) {
+                    continue; // --url, --token, --token-file, -o: never an API field (tokenId is not --token)
+                }
                 String camel = camel(o.longestName().replaceFirst("^-+", ""));
                 if (top.equals(camel) || top.equals(camel + "Id") || ALIASES.getOrDefault(camel, List.of()).contains(top)
                         || top.equals(plural(camel)) || top.equals(camel + "Ids")) {

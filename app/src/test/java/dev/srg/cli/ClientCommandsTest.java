@@ -197,6 +197,14 @@ class ClientCommandsTest {
         assertThat(unknown.exit()).isEqualTo(3);
         assertThat(unknown.err()).contains("tok-no-such");
         assertThat(withStdin("another-password\n", () -> ok("user", "password", id)).out()).contains("Set the console password");
+        // the last administrator token is kept (409, field tokenId); the line names that field, not the connection
+        // option --token, which only looked like it (docs/cli.md: a field no flag carries is said as "field NAME")
+        String adminId = ok("user", "get", "admin", "-o", "name").out().strip();
+        List<String> adminTokens = ids(ok("user", "tokens", adminId, "--all", "-o", "json").json());
+        assertThat(adminTokens).as("only the test server's own admin token, so the refusal below revokes nothing").hasSize(1);
+        Run last = srg("user", "revoke-token", adminId, adminTokens.get(0));
+        assertThat(last.exit()).isEqualTo(3);
+        assertThat(last.err()).endsWith("(User.LastAdministratorToken, field tokenId)\n");
 
         JsonNode events = ok("audit", "list", "--since", "1h", "--all", "-o", "json").json();
         assertThat(events.toString()).contains("POST /api/v1/users");
