@@ -33,7 +33,11 @@ final class JsonTree {
 
     private JsonTree() {}
 
-    /** One JSON value, as {@code Json.MAPPER.readTree} reads it (ints, longs, big integers, doubles; the last of duplicate names). */
+    /**
+     * One JSON value, as {@code Json.MAPPER.readTree} reads it with {@code USE_BIG_DECIMAL_FOR_FLOATS} (ints, longs,
+     * big integers, decimals; the last of duplicate names): a fraction stays the decimal the server wrote, so
+     * {@code -o json} prints {@code 0.00008}, not the double's {@code 8.0E-5}.
+     */
     static JsonNode read(String text) {
         try (JsonParser p = FACTORY.createParser(ObjectReadContext.empty(), text)) {
             JsonToken first = p.nextToken();
@@ -71,7 +75,7 @@ final class JsonTree {
                 case LONG -> NODES.numberNode(p.getLongValue());
                 default -> NODES.numberNode(p.getBigIntegerValue());
             };
-            case VALUE_NUMBER_FLOAT -> NODES.numberNode(p.getDoubleValue());
+            case VALUE_NUMBER_FLOAT -> NODES.numberNode(p.getDecimalValue());
             case VALUE_TRUE -> NODES.booleanNode(true);
             case VALUE_FALSE -> NODES.booleanNode(false);
             case VALUE_NULL -> NODES.nullNode();

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
 
 /** The CLI's JSON without the mapper must read and write exactly what the mapper does (output formats stay identical). */
@@ -22,10 +23,18 @@ class JsonTreeTest {
                         + "\"ok\":true,\"no\":false,\"none\":null,\"e\":1e3,\"neg\":-0.0,\"s\":\"\\u00e9\\n\\\"\"}],\"nextPageToken\":null}",
                 "[]", "{}", "[1,[2,[3,{\"a\":[]}]]]", "\"text\"", "42", "3.14", "null", "{\"a\":1,\"a\":2}")) {
             JsonNode mine = JsonTree.read(json);
-            JsonNode mapper = Json.MAPPER.readTree(json);
+            JsonNode mapper = Json.MAPPER.reader().with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).readTree(json);
             assertThat(mine).as(json).isEqualTo(mapper);
             assertSameTypes(mine, mapper);
             assertThat(JsonTree.pretty(mine)).isEqualTo(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(mapper));
+        }
+    }
+
+    @Test
+    void printsFractionsAsTheServerWroteThem() {
+        // -o json is the server's JSON: a price of 0.00008 read as a double printed 8.0E-5
+        for (String number : List.of("0.00008", "0.50", "1.0E-7", "12.25", "2.5E+3")) {
+            assertThat(JsonTree.pretty(JsonTree.read("{\"v\":" + number + "}"))).as(number).contains(" : " + number + "\n");
         }
     }
 
