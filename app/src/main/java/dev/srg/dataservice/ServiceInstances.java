@@ -13,6 +13,7 @@ import dev.srg.quantity.ComputeUnits;
 import dev.srg.task.InstanceInfo;
 import dev.srg.task.InstanceManager;
 import dev.srg.task.SubmitRequest;
+import dev.srg.trace.CrashPoint;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.HexFormat;
@@ -95,6 +96,31 @@ public final class ServiceInstances implements AutoCloseable {
             if (row.isPresent() && row.get().instanceId() != null && active(row.get().status())) {
                 return new Started(row.get().instanceId(), row.get().status());
             }
+            // an active service of the pair that the record does not name: a server stopped between submitting
+            // it and recording it (below). It is adopted: a second one would hold the group's CUs twice, and
+            // nothing would ever stop the first
+            Optional<Row> unrecorded = jdbi.withHandle(h -> h.createQuery("""
+                    SELECT id, milli_cu, status FROM instances
+                    WHERE resource_group_id = :rg AND status IN ('QUEUED', 'STARTING', 'RUNNING') AND workspace_id = :ws
+                      AND usage_type = 'DATA_SERVICE' AND payload ->> 'dataService' = :key
+                      AND id IS DISTINCT FROM :recorded
+                    ORDER BY id DESC LIMIT 1""")
+                    .bind("ws", workspaceId).bind("rg", groupId).bind("key", key)
+                    .bind("recorded", row.map(Row::instanceId).orElse(null))
+                    .map((rs, ctx) -> new Row(rs.getString(1), rs.getLong(2), rs.getString(3))).findOne());
+            if (unrecorded.isPresent()) {
+                String id = unrecorded.get().instanceId();
+                jdbi.useHandle(h -> h.createUpdate("""
+                        INSERT INTO ds_services (workspace_id, resource_group_id, milli_cu, instance_id, updated_at)
+                        VALUES (:ws, :rg, :cu, :i, :now)
+                        ON CONFLICT (workspace_id, resource_group_id) DO UPDATE SET instance_id = :i, updated_at = :now""")
+                        .bind("ws", workspaceId).bind("rg", groupId).bind("cu", unrecorded.get().milliCu()).bind("i", id)
+                        .bind("now", clock.instant()).execute());
+                LOG.info("dataservice: adopted {} for workspace {} on group {} (submitted, not recorded: the server stopped between)",
+                        id, workspaceId, groupId);
+                runs.remove(key);
+                return new Started(id, unrecorded.get().status());
+            }
             long milliCu = row.map(Row::milliCu).orElse(DEFAULT_CU.milli());
             SubmitRequest submit = new SubmitRequest(workspaceId, groupId, DataServiceKind.NAME, null, null,
                     ComputeUnits.ofMilli(milliCu), null, null, null, "dataservice", null);
@@ -102,6 +128,7 @@ public final class ServiceInstances implements AutoCloseable {
             RANDOM.nextBytes(generation);
             InstanceInfo started = instances.submit(Principal.SYSTEM, submit, Map.of(DataServiceKind.FIELD, key,
                     DataServiceKind.GENERATION, HexFormat.of().formatHex(generation)));
+            CrashPoint.reach("dataservice.service.submitted");
             jdbi.useHandle(h -> h.createUpdate("""
                     INSERT INTO ds_services (workspace_id, resource_group_id, milli_cu, instance_id, updated_at)
                     VALUES (:ws, :rg, :cu, :i, :now)

@@ -8,6 +8,7 @@ import dev.srg.access.Principal;
 import dev.srg.error.SrgException;
 import dev.srg.quantity.ComputeUnits;
 import dev.srg.store.IdempotencyKeys;
+import dev.srg.trace.CrashPoint;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -308,6 +309,7 @@ public final class ResourceGroupLifecycle {
             Instant now = clock.instant();
             applyOrConflict(new LifecycleDao(h), id, decider.release(g, caller.name(), now), now);
         });
+        CrashPoint.reach("lifecycle.release.committed");
         releasing(id, "the group is being released (unsubscribed)");
     }
 
@@ -344,6 +346,7 @@ public final class ResourceGroupLifecycle {
     private void releaseAfterRetention() {
         for (String id : jdbi.withHandle(h -> new LifecycleDao(h).releasesDue(clock.instant(), config().retention()))) {
             if (step(id, "release after retention", decider::releaseAfterRetention)) {
+                CrashPoint.reach("lifecycle.release.committed");
                 releasing(id, "the group expired and was not renewed");
             }
         }
@@ -375,6 +378,9 @@ public final class ResourceGroupLifecycle {
 
     private void finishReleases() {
         for (String id : jdbi.withHandle(h -> new LifecycleDao(h).releasing())) {
+            // a queue the release did not cancel (the server stopped between RELEASING's commit and the
+            // cancelling) is cancelled now: left QUEUED, its tasks would wait forever in a RELEASED group
+            cancelQueued(id, "the group is being released");
             tryReleased(id);
         }
     }
@@ -382,12 +388,16 @@ public final class ResourceGroupLifecycle {
     /** After RELEASING: stop admission, cancel the queue, and finish at once when nothing runs. */
     private void releasing(String id, String why) {
         groups.limitsChanged(id);
+        cancelQueued(id, why);
+        tryReleased(id);
+    }
+
+    private void cancelQueued(String id, String why) {
         int cancelled = workload.cancelQueued(id, why);
         if (cancelled > 0) {
             jdbi.useHandle(h -> AuditLog.record(h, clock.instant(), LifecycleDecider.SYSTEM, "resource-group.release.cancel-queued",
                     id, "OK", cancelled + " queued task(s) cancelled: " + why));
         }
-        tryReleased(id);
     }
 
     private void tryReleased(String id) {
