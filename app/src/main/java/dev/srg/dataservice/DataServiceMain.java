@@ -87,7 +87,9 @@ public final class DataServiceMain {
             new ChallengeGate(server, key, channel -> start(connections, () -> serve(channel))).run();
             return;
         }
-        Path socket = Path.of(args.length > 0 ? args[0] : WorkerProtocol.SOCKET).toAbsolutePath();
+        // bound by its name relative to the home (the working directory): its absolute path may be longer than a
+        // socket's 107 bytes under a long data directory; srg reaches it through a shorter link then (SocketLinks)
+        Path socket = Path.of(args.length > 0 ? args[0] : WorkerProtocol.SOCKET);
         Files.deleteIfExists(socket);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socket));

@@ -6,6 +6,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
@@ -52,6 +53,7 @@ final class WorkerClient implements AutoCloseable {
      * when it closes, not per call (a set's node per call was an allocation on every call).
      */
     private final Set<Conn> open = ConcurrentHashMap.newKeySet();
+    private final SocketLinks socketLinks = new SocketLinks();
     private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "ds-worker-watchdog");
         t.setDaemon(true);
@@ -162,7 +164,7 @@ final class WorkerClient implements AutoCloseable {
     Answer call(String runId, Supplier<WorkerEndpoint> endpoint, byte[] secret, int maxConnections, WorkerSource source,
                 WorkerProtocol.Request request, long waitMillis)
             throws Unreachable, NoAnswer, Outdated, Busy, InterruptedException {
-        Pool pool = pools.computeIfAbsent(runId, id -> new Pool(endpoint.get(), secret, maxConnections, open));
+        Pool pool = pools.computeIfAbsent(runId, id -> new Pool(connectable(endpoint.get()), secret, maxConnections, open));
         long start = System.nanoTime();
         long deadline = start + TimeUnit.MILLISECONDS.toNanos(waitMillis);
         try {
@@ -275,11 +277,24 @@ final class WorkerClient implements AutoCloseable {
         }
     }
 
+    /** A local worker's socket by a path {@code connect(2)} takes (a long one through a link); a TCP address as it is. */
+    private WorkerEndpoint connectable(WorkerEndpoint endpoint) {
+        if (endpoint.socket() == null) {
+            return endpoint;
+        }
+        try {
+            return WorkerEndpoint.unix(socketLinks.connectable(endpoint.socket()));
+        } catch (UncheckedIOException e) {
+            return endpoint; // connecting fails then, and the call says why (the path's length)
+        }
+    }
+
     @Override
     public void close() {
         pools.values().forEach(Pool::closeAll);
         pools.clear();
         watchdog.shutdownNow();
+        socketLinks.close();
     }
 
     private static final class Pool {
