@@ -374,6 +374,12 @@ public final class ResourceGroupLifecycle {
     }
 
     private void finishReleases() {
+        // a task submitted while its group was being released: the submission read the group RUNNING, the
+        // release committed and cancelled the queue, then the submission committed its QUEUED task, which
+        // no released group would ever admit (it stayed QUEUED for good); cancelled here, on the job's next run
+        for (String id : jdbi.withHandle(h -> new LifecycleDao(h).releasedWithQueued())) {
+            cancelQueued(id, "the group was released while the task was submitted");
+        }
         for (String id : jdbi.withHandle(h -> new LifecycleDao(h).releasing())) {
             tryReleased(id);
         }
@@ -382,12 +388,16 @@ public final class ResourceGroupLifecycle {
     /** After RELEASING: stop admission, cancel the queue, and finish at once when nothing runs. */
     private void releasing(String id, String why) {
         groups.limitsChanged(id);
+        cancelQueued(id, why);
+        tryReleased(id);
+    }
+
+    private void cancelQueued(String id, String why) {
         int cancelled = workload.cancelQueued(id, why);
         if (cancelled > 0) {
             jdbi.useHandle(h -> AuditLog.record(h, clock.instant(), LifecycleDecider.SYSTEM, "resource-group.release.cancel-queued",
                     id, "OK", cancelled + " queued task(s) cancelled: " + why));
         }
-        tryReleased(id);
     }
 
     private void tryReleased(String id) {
