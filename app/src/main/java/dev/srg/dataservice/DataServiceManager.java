@@ -670,7 +670,10 @@ public final class DataServiceManager {
 
     public void deleteApp(Principal caller, String id) {
         getApp(caller, id);
-        jdbi.useHandle(h -> h.createUpdate("DELETE FROM ds_apps WHERE id = :id").bind("id", id).execute());
+        // a concurrent delete of the same app took it between the read and here: 404, as one after the other
+        if (jdbi.withHandle(h -> h.createUpdate("DELETE FROM ds_apps WHERE id = :id").bind("id", id).execute()) == 0) {
+            throw SrgException.notFound("App", id);
+        }
         routesChanged.run();
     }
 
