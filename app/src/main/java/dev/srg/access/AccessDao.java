@@ -33,12 +33,18 @@ final class AccessDao {
         return h.createQuery("SELECT count(*) FROM users WHERE name = :name").bind("name", name).mapTo(Long.class).one() > 0;
     }
 
-    void insertUser(String id, String name, Set<Policy> policies, String passwordHash, Instant now) {
-        h.createUpdate("""
+    /**
+     * False when the name is taken: also by a concurrent create that committed while this one was
+     * between {@link #nameTaken}'s read and its INSERT (the INSERT waits for it on the unique index
+     * and then inserts nothing, instead of failing with a unique violation, a 500).
+     */
+    boolean insertUser(String id, String name, Set<Policy> policies, String passwordHash, Instant now) {
+        return h.createUpdate("""
                 INSERT INTO users (id, name, policies, password_hash, created_at)
-                VALUES (:id, :name, :policies, :hash, :now)""")
+                VALUES (:id, :name, :policies, :hash, :now)
+                ON CONFLICT (name) DO NOTHING""")
                 .bind("id", id).bind("name", name).bind("policies", join(policies))
-                .bind("hash", passwordHash).bind("now", now).execute();
+                .bind("hash", passwordHash).bind("now", now).execute() == 1;
     }
 
     void insertToken(String id, String userId, String tokenHash, Instant now) {

@@ -110,7 +110,7 @@ public final class AccessManager {
                 request.name() + "|" + policies + "|" + (request.password() == null ? "" : IdempotencyKeys.sha256(request.password())),
                 clock::instant, h -> {
                     if (new AccessDao(h).nameTaken(request.name())) {
-                        throw SrgException.conflict("User.AlreadyExists", "name", "a user named '" + request.name() + "' exists");
+                        throw userExists(request.name());
                     }
                     Instant now = clock.instant();
                     String newId = insertUser(h, request.name(), policies,
@@ -264,9 +264,15 @@ public final class AccessManager {
         }
     }
 
+    private static SrgException userExists(String name) {
+        return SrgException.conflict("User.AlreadyExists", "name", "a user named '" + name + "' exists");
+    }
+
     private static String insertUser(Handle h, String name, Set<Policy> policies, String passwordHash, Instant now) {
         String id = Ids.next("u", now.toEpochMilli());
-        new AccessDao(h).insertUser(id, name, policies, passwordHash, now);
+        if (!new AccessDao(h).insertUser(id, name, policies, passwordHash, now)) {
+            throw userExists(name);
+        }
         return id;
     }
 

@@ -230,7 +230,10 @@ public final class BudgetManager {
         OrderBook.requireReader(caller);
         jdbi.useTransaction(h -> {
             find(h, id);
-            h.createUpdate("DELETE FROM budgets WHERE id = :id").bind("id", id).execute();
+            // a concurrent delete of the same budget took it between the read and here: 404, as one after the other
+            if (h.createUpdate("DELETE FROM budgets WHERE id = :id").bind("id", id).execute() == 0) {
+                throw SrgException.notFound("Budget", id);
+            }
         });
         syncHolds(); // a deleted budget holds nothing (the next read of the limits already sees it gone)
     }

@@ -542,17 +542,30 @@ public final class DataServiceManager {
             throw SrgException.conflict("DataService.NotTested", "API '" + id + "' must be tested (POST /api/v1/dataservice/apis/"
                     + id + "/test) since its last change before it is published");
         }
-        ApiDefinition d = definition(id);
-        if (dataSources.find(d.dataSourceId()).isEmpty()) {
-            throw SrgException.notFound("DataSource", d.dataSourceId(), "dataSourceId");
+        ApiDefinition asked = definition(id);
+        if (dataSources.find(asked.dataSourceId()).isEmpty()) {
+            throw SrgException.notFound("DataSource", asked.dataSourceId(), "dataSourceId");
         }
+        ApiDefinition[] published = new ApiDefinition[1];
         String previousGroup = jdbi.inTransaction(h -> {
+            // the draft as it stands once this holds the API's row: a PATCH that committed since the check
+            // above (or while this waited) made it another, untested draft, which must not be published (DS-2)
+            Map<String, Object> draft = h.createQuery("SELECT definition, tested_hash FROM ds_apis WHERE id = :id FOR UPDATE")
+                    .bind("id", id).mapToMap().findOne().orElseThrow(() -> SrgException.notFound("Api", id));
+            ApiDefinition d = Json.MAPPER.readValue(draft.get("definition").toString(), ApiDefinition.class);
+            if (!hash(d).equals(draft.get("tested_hash"))) {
+                throw SrgException.conflict("DataService.NotTested", "API '" + id + "' was changed since it was tested (POST"
+                        + " /api/v1/dataservice/apis/" + id + "/test) and must be tested again before it is published");
+            }
+            published[0] = d;
+            // read after the lock, in a statement of its own: the locking statement's snapshot is from before it
+            // waited, so a concurrent publish's new version was unseen there and the same draft got a second version
             Map<String, Object> row = h.createQuery("""
                     SELECT a.latest_version, a.published_version, v.definition AS latest, p.definition AS served
                     FROM ds_apis a
                     LEFT JOIN ds_api_versions v ON v.api_id = a.id AND v.version = a.latest_version
                     LEFT JOIN ds_api_versions p ON p.api_id = a.id AND p.version = a.published_version
-                    WHERE a.id = :id FOR UPDATE OF a""").bind("id", id).mapToMap().one();
+                    WHERE a.id = :id""").bind("id", id).mapToMap().one();
             int latest = ((Number) row.get("latest_version")).intValue();
             Object latestDef = row.get("latest");
             boolean same = latestDef != null && Json.MAPPER.readTree(latestDef.toString()).equals(Json.MAPPER.valueToTree(d));
@@ -569,6 +582,7 @@ public final class DataServiceManager {
             Object served = row.get("served");
             return served == null ? null : Json.MAPPER.readValue(served.toString(), ApiDefinition.class).resourceGroupId();
         });
+        ApiDefinition d = published[0];
         routesChanged.run();
         // SPEC DS-5: the group's service serves it (started through admission: quotas apply)
         services.ensure(a.workspaceId(), d.resourceGroupId());
@@ -670,7 +684,10 @@ public final class DataServiceManager {
 
     public void deleteApp(Principal caller, String id) {
         getApp(caller, id);
-        jdbi.useHandle(h -> h.createUpdate("DELETE FROM ds_apps WHERE id = :id").bind("id", id).execute());
+        // a concurrent delete of the same app took it between the read and here: 404, as one after the other
+        if (jdbi.withHandle(h -> h.createUpdate("DELETE FROM ds_apps WHERE id = :id").bind("id", id).execute()) == 0) {
+            throw SrgException.notFound("App", id);
+        }
         routesChanged.run();
     }
 

@@ -159,7 +159,10 @@ public final class DataSourceManager {
     public void delete(Principal caller, String id) {
         DataSourceInfo ds = get(caller, id);
         requireEditor(caller, ds.workspaceId());
-        jdbi.useHandle(h -> h.createUpdate("DELETE FROM data_sources WHERE id = :id").bind("id", id).execute());
+        // a concurrent delete of the same data source took it between the read and here: 404, as one after the other
+        if (jdbi.withHandle(h -> h.createUpdate("DELETE FROM data_sources WHERE id = :id").bind("id", id).execute()) == 0) {
+            throw SrgException.notFound("DataSource", id);
+        }
     }
 
     /** A data source by id, whoever asks (for other features; the API goes through {@link #get}). */

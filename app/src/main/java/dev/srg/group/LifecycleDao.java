@@ -246,6 +246,19 @@ final class LifecycleDao {
         return h.createQuery("SELECT id FROM resource_groups WHERE status = 'RELEASING' ORDER BY id").mapTo(String.class).list();
     }
 
+    /**
+     * RELEASING or RELEASED groups with a QUEUED task: one a submission committed after the release
+     * had cancelled the queue (it read the group RUNNING before the release's commit). One index
+     * probe per released group (instances_group_status).
+     */
+    List<String> releasedWithQueued() {
+        return h.createQuery("""
+                SELECT g.id FROM resource_groups g
+                WHERE g.status IN ('RELEASING', 'RELEASED')
+                  AND EXISTS (SELECT 1 FROM instances i WHERE i.resource_group_id = g.id AND i.status = 'QUEUED')
+                ORDER BY g.id""").mapTo(String.class).list();
+    }
+
     private List<String> ids(String sql, Instant now) {
         return h.createQuery(sql).bind("now", now).mapTo(String.class).list();
     }

@@ -377,10 +377,14 @@ public final class ResourceGroupLifecycle {
     }
 
     private void finishReleases() {
-        for (String id : jdbi.withHandle(h -> new LifecycleDao(h).releasing())) {
-            // a queue the release did not cancel (the server stopped between RELEASING's commit and the
-            // cancelling) is cancelled now: left QUEUED, its tasks would wait forever in a RELEASED group
+        // a queue no release cancelled: the server stopped between RELEASING's commit and the cancelling, or a
+        // submission read the group RUNNING and committed its QUEUED task after the release had cancelled the
+        // queue; no released group admits it, so it would wait for good (LifecycleCrashTest,
+        // ResourceGroupApiTest#submittedWhileReleased)
+        for (String id : jdbi.withHandle(h -> new LifecycleDao(h).releasedWithQueued())) {
             cancelQueued(id, "the group is being released");
+        }
+        for (String id : jdbi.withHandle(h -> new LifecycleDao(h).releasing())) {
             tryReleased(id);
         }
     }

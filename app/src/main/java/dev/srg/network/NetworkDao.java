@@ -21,8 +21,21 @@ final class NetworkDao {
     }
 
     Optional<Vpc> findVpc(String id, boolean forUpdate) {
-        return h.createQuery("SELECT id, name, region_id, cidr, nat_eip, created_at FROM vpcs WHERE id = :id"
-                        + (forUpdate ? " FOR UPDATE" : ""))
+        return findVpc(id, forUpdate ? " FOR UPDATE" : "");
+    }
+
+    /**
+     * The VPC, kept from being deleted until this transaction ends (FOR KEY SHARE, which only a
+     * delete's FOR UPDATE waits for): what is about to reference it (a group's binding) is written
+     * before a concurrent delete looks for references, or the delete commits first and this reads
+     * no VPC (404), instead of the reference's foreign key failing at its INSERT (a 500).
+     */
+    Optional<Vpc> findVpcKeptFromDeletion(String id) {
+        return findVpc(id, " FOR KEY SHARE");
+    }
+
+    private Optional<Vpc> findVpc(String id, String lock) {
+        return h.createQuery("SELECT id, name, region_id, cidr, nat_eip, created_at FROM vpcs WHERE id = :id" + lock)
                 .bind("id", id).map(VPC_ROW).findOne().map(this::complete);
     }
 

@@ -199,7 +199,7 @@ public final class NetworkManager {
         if (vswitchId == null) {
             throw SrgException.invalid("vswitchId", "MissingParameter", "vswitchId is required");
         }
-        Vpc vpc = new NetworkDao(h).findVpc(vpcId, false)
+        Vpc vpc = new NetworkDao(h).findVpcKeptFromDeletion(vpcId) // a concurrent delete: 404, not a foreign key's 500
                 .orElseThrow(() -> SrgException.notFound("Vpc", vpcId, "vpcId"));
         if (!vpc.regionId().equals(regionId)) {
             throw SrgException.invalid("vpcId", "InvalidParameter.Vpc.Region",

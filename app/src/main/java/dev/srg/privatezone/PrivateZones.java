@@ -64,7 +64,10 @@ public final class PrivateZones {
         String id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "private-zone", request.clientToken(),
                 name + "|" + String.join(",", vpcIds), clock::instant, h -> {
             for (String vpc : vpcIds) {
-                if (vpc == null || h.createQuery("SELECT count(*) FROM vpcs WHERE id = :id").bind("id", vpc).mapTo(Long.class).one() == 0) {
+                // FOR KEY SHARE: a concurrent delete of the VPC waits for this zone's attachment (and then cascades
+                // it), or commits first and this is a 404, not the attachment's foreign key failing (a 500)
+                if (vpc == null || h.createQuery("SELECT count(*) FROM (SELECT 1 FROM vpcs WHERE id = :id FOR KEY SHARE) v")
+                        .bind("id", vpc).mapTo(Long.class).one() == 0) {
                     throw SrgException.notFound("Vpc", String.valueOf(vpc), "vpcIds");
                 }
             }

@@ -13,8 +13,11 @@ import org.jdbi.v3.core.Handle;
 /**
  * Idempotent creates (API: {@code clientToken}). Used inside the creating transaction: the first
  * request with a token claims it and records the id it creates; a repeat with the same body gets
- * that id back; a repeat with another body is 409. Two concurrent first requests serialise on the
- * primary key, so only one creates.
+ * that id back; a repeat with another body is 409. The claim is the transaction's first statement
+ * and comes before the create: two concurrent first requests serialise on the key's primary key,
+ * so the second waits for the first's commit and answers with its id, without running the create
+ * (whose own checks, a name already taken or a CIDR overlapping, would otherwise see the first's
+ * row and refuse, or its unique index answer a 500).
  */
 public final class IdempotencyKeys {
     private IdempotencyKeys() {}
@@ -42,56 +45,59 @@ public final class IdempotencyKeys {
     }
 
     /**
-     * Records the token for the id just created. Returns false when a concurrent request with the
-     * same token won: the caller must roll back and answer with {@link #lookup} instead.
-     */
-    public static boolean record(Handle h, String actorId, String scope, String clientToken, String request,
-                                 String resourceId, Instant now) {
-        if (clientToken == null) {
-            return true;
-        }
-        if (clientToken.isEmpty() || clientToken.length() > 64) {
-            throw SrgException.invalid("clientToken", "InvalidParameter.ClientToken",
-                    "clientToken must be 1 to 64 characters");
-        }
-        int rows = h.createUpdate("""
-                INSERT INTO idempotency_keys (actor_id, scope, client_token, request_hash, resource_id, created_at)
-                VALUES (:actor, :scope, :token, :hash, :id, :now)
-                ON CONFLICT DO NOTHING""")
-                .bind("actor", actorId).bind("scope", scope).bind("token", clientToken)
-                .bind("hash", sha256(request)).bind("id", resourceId).bind("now", now)
-                .execute();
-        return rows == 1;
-    }
-
-    /**
      * Runs {@code create} (which returns the new resource's id) once per client token: a repeat
      * returns the first id. Without a token it simply creates.
      */
     public static String createOnce(org.jdbi.v3.core.Jdbi jdbi, String actorId, String scope, String clientToken,
                                     String request, java.util.function.Supplier<Instant> now,
                                     java.util.function.Function<Handle, String> create) {
+        if (clientToken != null && (clientToken.isEmpty() || clientToken.length() > 64)) {
+            throw SrgException.invalid("clientToken", "InvalidParameter.ClientToken",
+                    "clientToken must be 1 to 64 characters");
+        }
         for (int attempt = 0; ; attempt++) {
             try {
                 return jdbi.inTransaction(h -> {
                     SubmitTrace.mark(SubmitTrace.Phase.TX_BEGUN);
-                    Optional<String> earlier = lookup(h, actorId, scope, clientToken, request);
-                    if (earlier.isPresent()) {
-                        return earlier.get();
+                    if (clientToken != null && !claim(h, actorId, scope, clientToken, request, now.get())) {
+                        // a request with this token committed first (this INSERT waited for it)
+                        return lookup(h, actorId, scope, clientToken, request).orElseThrow(LostRace::new);
                     }
                     String id = create.apply(h);
-                    if (!record(h, actorId, scope, clientToken, request, id, now.get())) {
-                        throw new LostRace();
+                    if (clientToken != null) {
+                        h.createUpdate("""
+                                UPDATE idempotency_keys SET resource_id = :id
+                                WHERE actor_id = :actor AND scope = :scope AND client_token = :token""")
+                                .bind("id", id).bind("actor", actorId).bind("scope", scope).bind("token", clientToken)
+                                .execute();
                     }
                     SubmitTrace.mark(SubmitTrace.Phase.TX_STATEMENTS);
                     return id;
                 });
             } catch (LostRace e) {
+                // the claim was there and is gone again (nothing deletes one today): try once more
                 if (attempt > 0) {
                     throw new IllegalStateException("client token race did not settle", e);
                 }
             }
         }
+    }
+
+    /**
+     * Claims the token for this transaction, before anything is created: true when this request is
+     * the first with it. A concurrent request's uncommitted claim makes the INSERT wait for that
+     * transaction: false once it committed (the caller answers with its id), true if it rolled back.
+     * The same number of statements as a lookup first and a record after (an UPDATE of the id
+     * replaces the SELECT), so the submit path with a token pays nothing more (issue 17).
+     */
+    private static boolean claim(Handle h, String actorId, String scope, String clientToken, String request, Instant now) {
+        return h.createUpdate("""
+                INSERT INTO idempotency_keys (actor_id, scope, client_token, request_hash, resource_id, created_at)
+                VALUES (:actor, :scope, :token, :hash, '', :now)
+                ON CONFLICT DO NOTHING""")
+                .bind("actor", actorId).bind("scope", scope).bind("token", clientToken)
+                .bind("hash", sha256(request)).bind("now", now)
+                .execute() == 1;
     }
 
     private static final class LostRace extends RuntimeException {

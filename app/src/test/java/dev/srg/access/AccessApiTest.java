@@ -3,6 +3,7 @@ package dev.srg.access;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.srg.store.IdempotencyKeys;
+import dev.srg.testing.HeldTransaction;
 import dev.srg.testing.ServerTestBase;
 import java.nio.file.Files;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -266,5 +267,22 @@ class AccessApiTest extends ServerTestBase {
         assertThat(admin.get("vpcs").status()).isEqualTo(200);
         // boss leaves the administrators, so that 'admin' is the last one again for the other tests
         assertThat(admin.put("users/" + boss.id() + "/policies", Map.of("policies", List.of())).status()).isEqualTo(200);
+    }
+
+    @Test
+    @DisplayName("two creates of one user name at once: the second is 409 User.AlreadyExists, not a 500 from the unique index")
+    void sameNameAtOnce() throws Exception {
+        try (var held = new HeldTransaction(server.database())) {
+            // a concurrent create of 'racer' that has written its row and not committed yet
+            held.sql("INSERT INTO users (id, name, policies, created_at) VALUES ('u-held', 'racer', '', now())");
+            var second = HeldTransaction.send(() -> admin.post("users", Map.of("name", "racer", "policies", List.of())));
+            held.awaitAWaiter(second);
+            held.commit();
+            var r = second.get(2, TimeUnit.MINUTES);
+            assertThat(r.status()).as(r.toString()).isEqualTo(409);
+            assertThat(r.code()).isEqualTo("User.AlreadyExists");
+            assertThat(r.contentType()).contains("problem+json");
+        }
+        assertThat(server.sqlLong("SELECT count(*) FROM users WHERE name = 'racer'")).isEqualTo(1);
     }
 }

@@ -3,6 +3,7 @@ package dev.srg.dataservice;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.srg.json.Json;
+import dev.srg.testing.HeldTransaction;
 import dev.srg.testing.TestCli;
 import java.math.BigDecimal;
 import java.net.URI;
@@ -934,5 +935,54 @@ class DataServiceApiTest extends DataServiceTestBase {
         } finally {
             admin.post("instances/" + task.id() + "/cancel", null);
         }
+    }
+
+    /** A published API (version 1) whose draft was changed and tested since: the next publish makes version 2. */
+    private static String publishedWithATestedChange() {
+        String id = publish(script(uniquePath("race"), "SELECT 1 AS x", List.of()), Map.of());
+        var patched = admin.patch("dataservice/apis/" + id, Map.of("sql", "SELECT 2 AS x"));
+        assertThat(patched.status()).as(patched.toString()).isEqualTo(200);
+        testUntilServed(id, Map.of());
+        return id;
+    }
+
+    @Test
+    @DisplayName("SPEC DS-2: a publish that waited for another publish of the same draft reuses its version: no duplicate version")
+    void twoPublishesAtOnce() throws Exception {
+        String id = publishedWithATestedChange();
+        try (var held = new HeldTransaction(server.database())) {
+            // another publish of this tested draft: it holds the API's row and wrote version 2, not committed yet
+            held.sql("SELECT id FROM ds_apis WHERE id = ? FOR UPDATE", id);
+            held.sql("""
+                    INSERT INTO ds_api_versions (api_id, version, definition, published_by, published_at)
+                    SELECT a.id, 2, a.definition, v.published_by, now() FROM ds_apis a
+                    JOIN ds_api_versions v ON v.api_id = a.id AND v.version = 1 WHERE a.id = ?""", id);
+            held.sql("UPDATE ds_apis SET published_version = 2, latest_version = 2 WHERE id = ?", id);
+            var second = HeldTransaction.send(() -> admin.post("dataservice/apis/" + id + "/publish", null));
+            held.awaitAWaiter(second);
+            held.commit();
+            var r = second.get(2, TimeUnit.MINUTES);
+            assertThat(r.status()).as(r.toString()).isEqualTo(200);
+            assertThat(r.json().path("publishedVersion").asInt()).as("the same draft's version, not a copy").isEqualTo(2);
+        }
+        assertThat(server.sqlLong("SELECT count(*) FROM ds_api_versions WHERE api_id = '" + id + "'")).isEqualTo(2);
+    }
+
+    @Test
+    @DisplayName("SPEC DS-2: a publish decides on the draft it holds: a PATCH committed while it waited makes it 409 NotTested, nothing published")
+    void publishWhilePatched() throws Exception {
+        String id = publishedWithATestedChange();
+        try (var held = new HeldTransaction(server.database())) {
+            // a PATCH of the draft in flight (its test hash still the tested draft's), not committed yet
+            held.sql("UPDATE ds_apis SET definition = jsonb_set(definition, '{sql}', to_jsonb('SELECT 3 AS x'::text)) WHERE id = ?", id);
+            var publish = HeldTransaction.send(() -> admin.post("dataservice/apis/" + id + "/publish", null));
+            held.awaitAWaiter(publish);
+            held.commit();
+            var r = publish.get(2, TimeUnit.MINUTES);
+            assertThat(r.status()).as(r.toString()).isEqualTo(409);
+            assertThat(r.code()).isEqualTo("DataService.NotTested");
+        }
+        assertThat(server.sqlLong("SELECT count(*) FROM ds_api_versions WHERE api_id = '" + id + "'")).isEqualTo(1);
+        assertThat(admin.get("dataservice/apis/" + id).json().path("publishedVersion").asInt()).isEqualTo(1);
     }
 }

@@ -2,6 +2,7 @@ package dev.srg.group;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.srg.testing.HeldTransaction;
 import dev.srg.testing.ServerTestBase;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -176,5 +177,39 @@ class ResourceGroupApiTest extends ServerTestBase {
         var renamed = admin.patch("resource-groups/" + id, Map.of("name", "again"));
         assertThat(renamed.status()).isEqualTo(409);
         assertThat(renamed.code()).isEqualTo("ResourceGroup.Released");
+    }
+
+    @Test
+    @DisplayName("SPEC RG-8: a task submitted while its group is released, committed after the release cancelled the queue, is cancelled too, not QUEUED for good")
+    void submittedWhileReleased() throws Exception {
+        String groupId = fx.payAsYouGoGroup(4).get("id").asString();
+        // associated, not its default: a release clears a default in the workspace's row, which the test holds
+        String wsId = fx.workspace(null).get("id").asString();
+        var attach = admin.post("workspaces/" + wsId + "/resource-groups", Map.of("resourceGroupId", groupId));
+        assertThat(attach.status()).as(attach.toString()).isEqualTo(201);
+        String instanceId;
+        try (var held = new HeldTransaction(server.database())) {
+            // the submission has read the group RUNNING; its INSERT waits here (the workspace's foreign key)
+            held.sql("SELECT id FROM workspaces WHERE id = ? FOR UPDATE", wsId);
+            var submit = HeldTransaction.send(() -> admin.post("instances", Map.of("workspaceId", wsId, "resourceGroupId", groupId,
+                    "type", "SHELL", "script", "true", "cu", 0.25)));
+            held.awaitAWaiter(submit);
+            assertThat(submit).as("the submission waits on the held row").isNotDone();
+            var release = admin.delete("resource-groups/" + groupId);
+            assertThat(release.status()).as(release.toString()).isEqualTo(204);
+            assertThat(admin.get("resource-groups/" + groupId).json().get("status").asString()).isEqualTo("RELEASED");
+            held.commit();
+            var r = submit.get(2, TimeUnit.MINUTES);
+            assertThat(r.status()).as(r.toString()).isEqualTo(201);
+            instanceId = r.id();
+        }
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(1)).pollInterval(java.time.Duration.ofMillis(100))
+                .untilAsserted(() -> {
+                    server.runBackgroundJobs();
+                    var i = admin.get("instances/" + instanceId).json();
+                    assertThat(i.get("status").asString()).as(i.toString()).isEqualTo("CANCELLED");
+                });
+        assertThat(server.sqlLong("SELECT count(*) FROM audit_events WHERE action = 'resource-group.release.cancel-queued'"
+                + " AND resource_id = '" + groupId + "'")).isEqualTo(1);
     }
 }

@@ -3,6 +3,7 @@ package dev.srg.network;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.srg.testing.Fixtures;
+import dev.srg.testing.HeldTransaction;
 import dev.srg.testing.ServerTestBase;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -187,5 +188,31 @@ class NetworkApiTest extends ServerTestBase {
                 .isEqualTo("InvalidParameter.Enum");
         assertThat(admin.get("vpcs/" + net.vpcId()).json().get("routes")).hasSize(1);
         assertThat(admin.delete("vpcs/" + net.vpcId() + "/routes/" + route.id()).status()).isEqualTo(204);
+    }
+
+    @Test
+    @DisplayName("a VPC deleted while a group binds it, a group is bought on it or a zone attached to it: 404 Vpc.NotFound after the delete, not a 500 from a foreign key")
+    void deletedWhileReferenced() throws Exception {
+        var g = fx.payAsYouGoGroup(4);
+        String groupId = g.get("id").asString();
+        for (String what : java.util.List.of("bind", "buy", "zone")) {
+            var net = fx.network();
+            try (var held = new HeldTransaction(server.database())) {
+                // a concurrent DELETE /vpcs/{id} that found the VPC unbound and has not committed yet
+                held.sql("DELETE FROM vpcs WHERE id = ?", net.vpcId());
+                var request = HeldTransaction.send(() -> switch (what) {
+                    case "bind" -> admin.post("resource-groups/" + groupId + "/networks",
+                            Map.of("vpcId", net.vpcId(), "vswitchId", net.vswitchId()));
+                    case "buy" -> admin.post("resource-groups", fx.payAsYouGoBody(net, 2));
+                    default -> admin.post("private-zones", Map.of("name", "held-" + what + ".internal", "vpcIds", java.util.List.of(net.vpcId())));
+                });
+                held.awaitAWaiter(request);
+                held.commit();
+                var r = request.get(2, TimeUnit.MINUTES);
+                assertThat(r.status()).as(what + ": " + r).isEqualTo(404);
+                assertThat(r.code()).isEqualTo("Vpc.NotFound");
+            }
+            assertThat(server.sqlLong("SELECT count(*) FROM resource_group_networks WHERE vpc_id = '" + net.vpcId() + "'")).isZero();
+        }
     }
 }
