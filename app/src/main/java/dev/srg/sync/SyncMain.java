@@ -3,6 +3,7 @@ package dev.srg.sync;
 import dev.srg.sync.SyncValues.Column;
 import dev.srg.sync.SyncValues.DirtyValue;
 import dev.srg.sync.SyncValues.Kind;
+import dev.srg.trace.CrashPoint;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.Charset;
@@ -458,6 +459,8 @@ public final class SyncMain {
             }
             w.commit();
         }
+        // test-only: a kill -9 between the completion's commit and the finished line (SyncRulesTest)
+        CrashPoint.reach("sync.completed");
         return plan.watermarkTo() == null ? Map.of() : Map.of("watermark", plan.watermarkTo());
     }
 

@@ -3,6 +3,7 @@ package dev.srg.sync;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.srg.testing.TestDatabases;
+import dev.srg.trace.CrashPoint;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
@@ -245,6 +246,52 @@ class SyncRulesTest extends SyncTestBase {
         assertThat(countSql("SELECT count(DISTINCT n) FROM words_copy")).isEqualTo(40100);
         assertThat(countSql("SELECT count(*) FROM words_copy WHERE k IS DISTINCT FROM md5(n::text) AND n <= 40000")).isZero();
         assertThat(countSql("SELECT count(*) FROM words_copy WHERE k IS NULL")).isEqualTo(100);
+    }
+
+    @Test
+    @DisplayName("kill -9 of the worker after its completion commit: the same job again copies nothing, every row once; "
+            + "a deliberate re-run after a success copies afresh")
+    void killedAfterTheCompletionCommit() throws Exception {
+        // SPEC DI-7: a crash at any point of a sync duplicates no row, even into a table without a key with writeMode insert
+        sql(dst, "CREATE TABLE big_nokey (id bigint, label text, amount numeric(10,2))");
+        Map<String, Object> job = job(Map.of("speed", Map.of("channel", 2)),
+                Map.of("datasource", "src", "table", "big", "column", List.of("id", "label", "amount"), "splitPk", "id"),
+                Map.of("datasource", "dst", "table", "big_nokey", "column", List.of("id", "label", "amount"), "writeMode", "insert",
+                        "batchSize", 1000));
+        String first;
+        // the worker halts (as kill -9) right after the commit that completes its run, before its finished line
+        System.setProperty(CrashPoint.PROPERTY, "sync.completed");
+        try {
+            var r = admin.post("instances", task(job, 1));
+            assertThat(r.status()).as(r.toString()).isEqualTo(201);
+            first = r.id();
+            JsonNode killed = awaitFinished(first);
+            assertThat(killed.get("status").asString()).as(log(first)).isEqualTo("FAILED");
+        } finally {
+            System.clearProperty(CrashPoint.PROPERTY);
+        }
+        assertThat(log(first)).contains("crash point sync.completed reached");
+        // every row was written before the kill
+        assertThat(count("big_nokey")).isEqualTo(60000);
+
+        // the documented recovery: the same job again (its setting may differ)
+        Map<String, Object> again = new HashMap<>(job);
+        again.put("setting", Map.of("speed", Map.of("channel", 1)));
+        var second = admin.post("instances", task(again, 1));
+        JsonNode done = awaitFinished(second.id());
+        assertThat(done.get("status").asString()).as(log(second.id())).isEqualTo("SUCCEEDED");
+        assertThat(log(second.id())).contains("the previous run " + first + " wrote every row before it was killed; nothing to copy");
+        assertThat(done.get("progress").get("recordsWritten").asLong()).isZero();
+        assertThat(count("big_nokey")).isEqualTo(60000);
+        assertThat(countSql("SELECT count(DISTINCT id) FROM big_nokey")).isEqualTo(60000);
+
+        // the same job once more after that success is a deliberate re-run: it copies afresh, as before
+        var third = admin.post("instances", task(job, 1));
+        JsonNode rerun = awaitFinished(third.id());
+        assertThat(rerun.get("status").asString()).as(log(third.id())).isEqualTo("SUCCEEDED");
+        assertThat(log(third.id())).doesNotContain("nothing to copy");
+        assertThat(rerun.get("progress").get("recordsWritten").asLong()).isEqualTo(60000);
+        assertThat(count("big_nokey")).isEqualTo(120000);
     }
 
     @Test
