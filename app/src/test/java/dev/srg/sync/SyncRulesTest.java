@@ -268,10 +268,10 @@ class SyncRulesTest extends SyncTestBase {
         var second = admin.post("instances", task(again, 1));
         JsonNode done = awaitFinished(second.id());
         assertThat(done.get("status").asString()).as(log(second.id())).isEqualTo("SUCCEEDED");
+        assertThat(count("big_nokey")).as("every row once").isEqualTo(60000);
+        assertThat(countSql("SELECT count(DISTINCT id) FROM big_nokey")).isEqualTo(60000);
         assertThat(log(second.id())).contains("the previous run " + first + " wrote every row before it was killed; nothing to copy");
         assertThat(done.get("progress").get("recordsWritten").asLong()).isZero();
-        assertThat(count("big_nokey")).isEqualTo(60000);
-        assertThat(countSql("SELECT count(DISTINCT id) FROM big_nokey")).isEqualTo(60000);
 
         // the same job once more after that success is a deliberate re-run: it copies afresh, as before
         var third = admin.post("instances", task(job, 1));
