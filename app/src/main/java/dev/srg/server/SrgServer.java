@@ -242,7 +242,7 @@ public final class SrgServer implements AutoCloseable {
         kinds.add(new dev.srg.connectivity.ConnectivityTestKind());
         // SPEC DI-2: batch sync, a worker from this jar started as the task
         SyncRuntime workers = SyncRuntime.of(runtimeDir.resolve("sync-lib"));
-        kinds.add(new DataIntegrationKind(dataSources, workers));
+        kinds.add(new DataIntegrationKind(dataSources, workers, key -> dev.srg.sync.SyncRuns.unreported(jdbi, key)));
         kinds.add(new ImageBuildKind(config.images(), imagesDir, id -> ImageManager.building(jdbi, id)));
         // SPEC DS-5: the DataService worker, a service instance on the API's group
         kinds.add(new dev.srg.dataservice.DataServiceKind(workers, secrets));

@@ -15,6 +15,7 @@ import dev.srg.quantity.ComputeUnits;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Batch sync tasks (SPEC DI-2): usage type DATA_INTEGRATION, at most 16 CU (ADM-3), payload
@@ -30,10 +31,13 @@ public final class DataIntegrationKind implements TaskKind {
 
     private final DataSourceStore dataSources;
     private final SyncRuntime runtime;
+    /** A run key's instances that ended without success since its last success ({@link SyncRuns#unreported}). */
+    private final Function<String, List<String>> unreportedRuns;
 
-    public DataIntegrationKind(DataSourceStore dataSources, SyncRuntime runtime) {
+    public DataIntegrationKind(DataSourceStore dataSources, SyncRuntime runtime, Function<String, List<String>> unreportedRuns) {
         this.dataSources = requireNonNull(dataSources, "dataSources is null");
         this.runtime = requireNonNull(runtime, "runtime is null");
+        this.unreportedRuns = requireNonNull(unreportedRuns, "unreportedRuns is null");
     }
 
     @Override
@@ -98,6 +102,14 @@ public final class DataIntegrationKind implements TaskKind {
         if (job.containsKey("watermark")) {
             out.put("watermarkKey", workspaceId + "/" + taskName.strip());
         }
+        // SPEC DI-7: the same job submitted again has the same key, whatever its setting (the worker's run key, with the
+        // data sources by id where the worker has their connections)
+        Map<String, Object> keyed = new LinkedHashMap<>(job);
+        keyed.put("dataSourceIds", ids);
+        if (out.get("watermarkKey") != null) {
+            keyed.put("watermarkKey", out.get("watermarkKey"));
+        }
+        out.put(SyncRuns.PAYLOAD_KEY, SyncMain.runKey(keyed));
         return out;
     }
 
@@ -113,6 +125,10 @@ public final class DataIntegrationKind implements TaskKind {
         Map<String, Object> worker = new LinkedHashMap<>(job);
         if (payload.get("watermarkKey") != null) {
             worker.put("watermarkKey", payload.get("watermarkKey"));
+        }
+        if (payload.get(SyncRuns.PAYLOAD_KEY) instanceof String key) {
+            // SPEC DI-7: a completion mark of one of these in the writer's database is a run killed before it reported
+            worker.put(SyncMain.UNREPORTED_RUNS, unreportedRuns.apply(key));
         }
         for (String role : List.of("reader", "writer")) {
             String id = (String) ids.get(role);

@@ -3,6 +3,7 @@ package dev.srg.sync;
 import dev.srg.sync.SyncValues.Column;
 import dev.srg.sync.SyncValues.DirtyValue;
 import dev.srg.sync.SyncValues.Kind;
+import dev.srg.trace.CrashPoint;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.Charset;
@@ -47,6 +48,10 @@ public final class SyncMain {
     static final String STATE_TABLE = "srg_sync_state";
     static final String PLAN_TABLE = "srg_sync_plan";
     static final String WATERMARK_TABLE = "srg_sync_watermark";
+    /** The last run of each run key that completed (its commit made), and which instance it was (DI-7). */
+    static final String DONE_TABLE = "srg_sync_done";
+    /** The job's field the server fills: the same job's instances that ended without success since its last success. */
+    static final String UNREPORTED_RUNS = "unreportedRuns";
     private static final JsonMapper JSON = JsonMapper.builder().build();
     /** Splits per channel: enough to keep channels busy when ranges are uneven. */
     private static final int SPLITS_PER_CHANNEL = 4;
@@ -62,6 +67,10 @@ public final class SyncMain {
     private final RateLimiter limiter;
     private final int channels;
     private final String runKey;
+    /** This run's instance ({@code SRG_INSTANCE_ID}), or "" when started without one (the training run). */
+    private final String instanceId;
+    /** {@link #UNREPORTED_RUNS}: a completion mark of one of these was never reported (the worker was killed after it). */
+    private final List<String> unreportedRuns;
     private volatile String abort;
     /** Whether the failure that set {@link #abort} may pass on a retry (a lost connection, not errorLimit). */
     private volatile boolean abortRetriable;
@@ -82,9 +91,15 @@ public final class SyncMain {
     /** The file a txtfile writer makes, and its records' format. */
     private CsvFiles.Output output;
 
-    @SuppressWarnings("unchecked")
     SyncMain(Map<String, Object> job, double cu, PrintStream out) {
+        this(job, cu, out, "");
+    }
+
+    @SuppressWarnings("unchecked")
+    SyncMain(Map<String, Object> job, double cu, PrintStream out, String instanceId) {
         this.job = job;
+        this.instanceId = instanceId == null ? "" : instanceId;
+        this.unreportedRuns = job.get(UNREPORTED_RUNS) instanceof List<?> l ? l.stream().map(String::valueOf).toList() : List.of();
         this.progress = new SyncProgress(out);
         this.reader = (Map<String, Object>) job.get("reader");
         this.writer = (Map<String, Object>) job.get("writer");
@@ -129,7 +144,7 @@ public final class SyncMain {
         }
         String cuText = System.getenv("SRG_CU");
         double cu = cuText == null ? 1 : Double.parseDouble(cuText);
-        System.exit(new SyncMain(job, cu, System.out).run());
+        System.exit(new SyncMain(job, cu, System.out, System.getenv("SRG_INSTANCE_ID")).run());
     }
 
     /** Runs the job; the exit code. */
@@ -338,6 +353,10 @@ public final class SyncMain {
                 ensureStateTables(w, wd);
                 plan = loadPlan(w);
                 if (plan == null) {
+                    String completedBy = completedUnreported(w, wd);
+                    if (completedBy != null) {
+                        return completedBefore(w, wd, completedBy);
+                    }
                     if (csvIn) {
                         plan = new Plan(List.of(new Split(0, null, null, true, false)), null, null, null);
                     } else {
@@ -443,6 +462,9 @@ public final class SyncMain {
                 pp.setString(1, runKey);
                 pp.executeUpdate();
             }
+            // ... and that it was this instance: a run of the same job that finds this mark and learns from the server that
+            // this instance did not end SUCCEEDED knows it was killed after this commit, and copies nothing again
+            markCompleted(w, wd);
             if (plan.watermarkTo() != null) {
                 // SPEC DI-6: saved only when the run succeeds, with its data
                 try (PreparedStatement del = w.prepareStatement("DELETE FROM " + wd.quote(WATERMARK_TABLE) + " WHERE task_key = ?");
@@ -458,6 +480,8 @@ public final class SyncMain {
             }
             w.commit();
         }
+        // test-only: a kill -9 between the completion's commit and the finished line (SyncRulesTest)
+        CrashPoint.reach("sync.completed");
         return plan.watermarkTo() == null ? Map.of() : Map.of("watermark", plan.watermarkTo());
     }
 
@@ -1277,6 +1301,64 @@ public final class SyncMain {
         return keys;
     }
 
+    /**
+     * The instance whose completion mark this run key has, when that run completed every split and
+     * was never reported: the server lists it among the same job's unsuccessful instances since its
+     * last success (it was killed after its completion commit), or it is this instance itself (an
+     * attempt of this run whose commit was made though the answer was lost). Otherwise null: no
+     * mark, or the mark of a run that was reported SUCCEEDED — the same job again is a new copy.
+     */
+    private String completedUnreported(Connection w, SqlDialect wd) throws SQLException {
+        try (PreparedStatement ps = w.prepareStatement("SELECT instance_id FROM " + wd.quote(DONE_TABLE) + " WHERE run_key = ?")) {
+            ps.setString(1, runKey);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                String by = rs.getString(1);
+                boolean unreported = !by.isEmpty() && (unreportedRuns.contains(by) || by.equals(instanceId));
+                return unreported ? by : null;
+            }
+        }
+    }
+
+    /**
+     * The run {@code by} wrote every row (its postSql ran, its watermark was saved) and was killed
+     * before it could say so: nothing is copied, this run succeeds with zero rows and takes over the
+     * mark, so that the same job after this success copies afresh.
+     */
+    private Map<String, Object> completedBefore(Connection w, SqlDialect wd, String by) throws SQLException {
+        String watermark = savedWatermark(w, wd);
+        w.setAutoCommit(false);
+        try {
+            markCompleted(w, wd);
+            w.commit();
+        } catch (SQLException e) {
+            w.rollback();
+            throw e;
+        } finally {
+            w.setAutoCommit(true);
+        }
+        progress.say(by.equals(instanceId)
+                ? "an earlier attempt of this run wrote every row; nothing to copy"
+                : "the previous run " + by + " wrote every row before it was killed; nothing to copy");
+        progress.splitsTotal = 0;
+        return watermark == null ? Map.of() : Map.of("watermark", watermark);
+    }
+
+    /** This run completed (in the completion's transaction): the run key's mark names this instance. */
+    private void markCompleted(Connection w, SqlDialect wd) throws SQLException {
+        try (PreparedStatement del = w.prepareStatement("DELETE FROM " + wd.quote(DONE_TABLE) + " WHERE run_key = ?");
+             PreparedStatement ins = w.prepareStatement("INSERT INTO " + wd.quote(DONE_TABLE)
+                     + " (run_key, instance_id, finished_at) VALUES (?, ?, CURRENT_TIMESTAMP)")) {
+            del.setString(1, runKey);
+            del.executeUpdate();
+            ins.setString(1, runKey);
+            ins.setString(2, instanceId);
+            ins.executeUpdate();
+        }
+    }
+
     private static void ensureStateTables(Connection w, SqlDialect wd) throws SQLException {
         try (Statement st = w.createStatement()) {
             st.execute("CREATE TABLE IF NOT EXISTS " + wd.quote(PLAN_TABLE)
@@ -1285,6 +1367,8 @@ public final class SyncMain {
                     + " (run_key varchar(64) NOT NULL, split_no integer NOT NULL, PRIMARY KEY (run_key, split_no))");
             st.execute("CREATE TABLE IF NOT EXISTS " + wd.quote(WATERMARK_TABLE)
                     + " (task_key varchar(300) NOT NULL PRIMARY KEY, column_name varchar(64) NOT NULL, value text NOT NULL)");
+            st.execute("CREATE TABLE IF NOT EXISTS " + wd.quote(DONE_TABLE)
+                    + " (run_key varchar(64) NOT NULL PRIMARY KEY, instance_id varchar(100) NOT NULL, finished_at timestamp NOT NULL)");
         }
     }
 
@@ -1365,6 +1449,7 @@ public final class SyncMain {
             copy.put(role, side);
         }
         copy.remove("setting"); // speed and limits may change between attempts; what is copied may not
+        copy.remove(UNREPORTED_RUNS); // what the server knows of earlier runs, not what is copied
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             return HexFormat.of().formatHex(sha.digest(JSON.writeValueAsString(copy).getBytes(StandardCharsets.UTF_8)));

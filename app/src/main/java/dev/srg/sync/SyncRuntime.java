@@ -2,6 +2,7 @@ package dev.srg.sync;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.srg.trace.CrashPoint;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -174,7 +175,9 @@ public final class SyncRuntime {
     /**
      * The worker's command: a small heap (a sync streams; its memory is bounded by channels x
      * batch size), the serial collector (few threads: the task's pids limit counts them), the
-     * class archive when it is there.
+     * class archive when it is there. The server's {@code srg.crash.at} ({@link CrashPoint}), read when
+     * the command is built, is passed on when it is set: the worker's own points (e.g.
+     * {@code sync.completed}) are reached in the worker's JVM.
      */
     public List<String> argv(String jobFile) {
         List<String> argv = new ArrayList<>(List.of(java));
@@ -182,6 +185,11 @@ public final class SyncRuntime {
         if (archive != null && Files.isRegularFile(archive)) {
             argv.addAll(AOT ? List.of("-XX:AOTCache=" + archive, "-Xlog:aot=off", "-Xlog:cds=off")
                     : List.of("-XX:SharedArchiveFile=" + archive, "-Xlog:cds=off", "-Xlog:cds+dynamic=off"));
+        }
+        // test-only: a crash point the server was started with is the worker's too (docs/testing.md)
+        String crashAt = System.getProperty(CrashPoint.PROPERTY, "");
+        if (!crashAt.isEmpty()) {
+            argv.add("-D" + CrashPoint.PROPERTY + "=" + crashAt);
         }
         argv.addAll(List.of("-cp", classpath, SyncMain.class.getName(), jobFile));
         return argv;

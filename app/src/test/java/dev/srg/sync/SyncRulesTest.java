@@ -3,6 +3,7 @@ package dev.srg.sync;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.srg.testing.TestDatabases;
+import dev.srg.trace.CrashPoint;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
@@ -245,6 +246,89 @@ class SyncRulesTest extends SyncTestBase {
         assertThat(countSql("SELECT count(DISTINCT n) FROM words_copy")).isEqualTo(40100);
         assertThat(countSql("SELECT count(*) FROM words_copy WHERE k IS DISTINCT FROM md5(n::text) AND n <= 40000")).isZero();
         assertThat(countSql("SELECT count(*) FROM words_copy WHERE k IS NULL")).isEqualTo(100);
+    }
+
+    @Test
+    @DisplayName("kill -9 of the worker after its completion commit: the same job again copies nothing, every row once; "
+            + "a deliberate re-run after a success copies afresh")
+    void killedAfterTheCompletionCommit() throws Exception {
+        // SPEC DI-7: a crash at any point of a sync duplicates no row, even into a table without a key with writeMode insert
+        sql(dst, "CREATE TABLE big_nokey (id bigint, label text, amount numeric(10,2))");
+        Map<String, Object> job = job(Map.of("speed", Map.of("channel", 2)),
+                Map.of("datasource", "src", "table", "big", "column", List.of("id", "label", "amount"), "splitPk", "id"),
+                Map.of("datasource", "dst", "table", "big_nokey", "column", List.of("id", "label", "amount"), "writeMode", "insert",
+                        "batchSize", 1000));
+        String first = killedAfterItsCompletionCommit(task(job, 1));
+        // every row was written before the kill
+        assertThat(count("big_nokey")).isEqualTo(60000);
+
+        // the documented recovery: the same job again (its setting may differ)
+        Map<String, Object> again = new HashMap<>(job);
+        again.put("setting", Map.of("speed", Map.of("channel", 1)));
+        var second = admin.post("instances", task(again, 1));
+        JsonNode done = awaitFinished(second.id());
+        assertThat(done.get("status").asString()).as(log(second.id())).isEqualTo("SUCCEEDED");
+        assertThat(count("big_nokey")).as("every row once").isEqualTo(60000);
+        assertThat(countSql("SELECT count(DISTINCT id) FROM big_nokey")).isEqualTo(60000);
+        assertThat(log(second.id())).contains("the previous run " + first + " wrote every row before it was killed; nothing to copy");
+        assertThat(done.get("progress").get("recordsWritten").asLong()).isZero();
+
+        // the same job once more after that success is a deliberate re-run: it copies afresh, as before
+        var third = admin.post("instances", task(job, 1));
+        JsonNode rerun = awaitFinished(third.id());
+        assertThat(rerun.get("status").asString()).as(log(third.id())).isEqualTo("SUCCEEDED");
+        assertThat(log(third.id())).doesNotContain("nothing to copy");
+        assertThat(rerun.get("progress").get("recordsWritten").asLong()).isEqualTo(60000);
+        assertThat(count("big_nokey")).isEqualTo(120000);
+    }
+
+    @Test
+    @DisplayName("kill -9 of an incremental run after its completion commit: its watermark was saved with its rows; the next runs copy "
+            + "each new row once")
+    void incrementalKilledAfterTheCompletionCommit() throws Exception {
+        // SPEC DI-7, DI-6: the watermark is saved in the completion's transaction
+        sql(src, "CREATE TABLE ticks (id bigint PRIMARY KEY, updated_at timestamp)",
+                "INSERT INTO ticks SELECT g, timestamp '2024-01-01' + g * interval '1 minute' FROM generate_series(1, 30) g");
+        sql(dst, "CREATE TABLE ticks_copy (id bigint, updated_at timestamp)");
+        Map<String, Object> job = job(Map.of(),
+                Map.of("datasource", "src", "table", "ticks", "column", List.of("id", "updated_at"), "splitPk", "id"),
+                Map.of("datasource", "dst", "table", "ticks_copy", "column", List.of("id", "updated_at")));
+        job.put("watermark", Map.of("column", "updated_at"));
+        Map<String, Object> body = task(job, 1);
+        body.put("name", "ticks-incremental");
+        String first = killedAfterItsCompletionCommit(body);
+        assertThat(count("ticks_copy")).isEqualTo(30);
+
+        sql(src, "INSERT INTO ticks SELECT g, timestamp '2024-01-01' + g * interval '1 minute' FROM generate_series(31, 35) g");
+        var second = admin.post("instances", body);
+        assertThat(awaitFinished(second.id()).get("status").asString()).as(log(second.id())).isEqualTo("SUCCEEDED");
+        assertThat(log(second.id())).contains("the previous run " + first + " wrote every row before it was killed");
+        assertThat(count("ticks_copy")).isEqualTo(30);
+        // the rows that came after the killed run are the next run's: above the watermark the killed run saved
+        var third = admin.post("instances", body);
+        JsonNode done = awaitFinished(third.id());
+        assertThat(done.get("status").asString()).as(log(third.id())).isEqualTo("SUCCEEDED");
+        assertThat(done.get("progress").get("recordsWritten").asLong()).isEqualTo(5);
+        assertThat(count("ticks_copy")).isEqualTo(35);
+        assertThat(countSql("SELECT count(DISTINCT id) FROM ticks_copy")).isEqualTo(35);
+    }
+
+    /** Submits {@code body} with the worker halting (as kill -9) right after the commit that completes its run; its instance id. */
+    private static String killedAfterItsCompletionCommit(Map<String, Object> body) {
+        String id;
+        // the server passes its srg.crash.at on to the worker it launches while the property is set
+        System.setProperty(CrashPoint.PROPERTY, "sync.completed");
+        try {
+            var r = admin.post("instances", body);
+            assertThat(r.status()).as(r.toString()).isEqualTo(201);
+            id = r.id();
+            JsonNode killed = awaitFinished(id);
+            assertThat(killed.get("status").asString()).as(log(id)).isEqualTo("FAILED");
+        } finally {
+            System.clearProperty(CrashPoint.PROPERTY);
+        }
+        assertThat(log(id)).contains("crash point sync.completed reached");
+        return id;
     }
 
     @Test
