@@ -77,6 +77,15 @@ final class AccessDao {
                 .filter(p -> parsePolicies(p).contains(Policy.AdministratorAccess)).count();
     }
 
+    /** How many live tokens administrators other than {@code userId} hold. */
+    long countLiveAdministratorTokensOfOthers(String userId) {
+        return h.createQuery("""
+                SELECT u.policies FROM tokens t JOIN users u ON u.id = t.user_id
+                WHERE t.revoked_at IS NULL AND u.id <> :user""")
+                .bind("user", userId).mapTo(String.class).list().stream()
+                .filter(p -> parsePolicies(p).contains(Policy.AdministratorAccess)).count();
+    }
+
     /** The user behind a token that is not revoked. */
     Optional<Principal> principalByToken(String tokenHash) {
         return h.createQuery("""

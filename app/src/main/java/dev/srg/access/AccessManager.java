@@ -142,10 +142,16 @@ public final class AccessManager {
             AccessDao dao = new AccessDao(h);
             dao.lockUsers();
             UserInfo user = dao.findUser(id).orElseThrow(() -> SrgException.notFound("User", id));
-            if (user.policies().contains(Policy.AdministratorAccess) && !policies.contains(Policy.AdministratorAccess)
-                    && dao.countAdministrators() <= 1) {
+            boolean demoted = user.policies().contains(Policy.AdministratorAccess) && !policies.contains(Policy.AdministratorAccess);
+            if (demoted && dao.countAdministrators() <= 1) {
                 throw SrgException.conflict("User.LastAdministrator", "policies",
                         "'" + user.name() + "' is the last administrator: grant AdministratorAccess to another user first");
+            }
+            // as a revocation (same lock): some administrator keeps a live token, or nobody could administer any more
+            if (demoted && dao.countLiveAdministratorTokensOfOthers(id) == 0) {
+                throw SrgException.conflict("User.LastAdministratorToken", "policies",
+                        "'" + user.name() + "' holds the administrators' last live token: issue a token for another"
+                                + " administrator first (POST /api/v1/users/{id}/tokens)");
             }
             dao.setPolicies(id, policies);
         });
