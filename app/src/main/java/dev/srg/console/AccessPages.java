@@ -92,10 +92,10 @@ final class AccessPages {
 
     static UsersPage usersPage(AccessManager access, dev.srg.access.Principal caller) {
         List<UserInfo> users = access.listUsers(caller, PageRequest.first(PageRequest.MAX_SIZE)).items();
+        // one statement for every user's tokens (it was one per user)
         java.util.Map<String, List<TokenInfo>> tokens = new java.util.HashMap<>();
-        for (UserInfo u : users) {
-            tokens.put(u.id(), access.listTokens(caller, u.id(), PageRequest.first(PageRequest.MAX_SIZE)).items().reversed());
-        }
+        access.tokensOfUsers(caller, users.stream().map(UserInfo::id).toList(), PageRequest.MAX_SIZE)
+                .forEach((user, list) -> tokens.put(user, list.reversed()));
         return new UsersPage(users, tokens);
     }
 
