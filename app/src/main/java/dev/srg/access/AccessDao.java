@@ -63,6 +63,19 @@ final class AccessDao {
                 .bind("user", userId).bind("after", afterId).bind("limit", limit).map(TOKEN).list();
     }
 
+    record UserToken(String userId, TokenInfo token) {}
+
+    /** The tokens of these users, per user the first {@code perUser} by id (oldest first), in one statement. */
+    List<UserToken> tokensOfUsers(List<String> userIds, int perUser) {
+        return h.createQuery("""
+                SELECT user_id, id, created_at, revoked_at FROM (
+                    SELECT user_id, id, created_at, revoked_at, row_number() OVER (PARTITION BY user_id ORDER BY id) AS n
+                      FROM tokens WHERE user_id = ANY(:users)) t
+                 WHERE n <= :limit ORDER BY user_id, id""")
+                .bindArray("users", String.class, userIds).bind("limit", perUser)
+                .map((rs, ctx) -> new UserToken(rs.getString("user_id"), TOKEN.map(rs, ctx))).list();
+    }
+
     /** The token with this id if it is the user's. */
     Optional<TokenInfo> findToken(String userId, String tokenId) {
         return h.createQuery("SELECT id, created_at, revoked_at FROM tokens WHERE id = :id AND user_id = :user")
@@ -80,6 +93,15 @@ final class AccessDao {
                 SELECT u.policies FROM tokens t JOIN users u ON u.id = t.user_id
                 WHERE t.revoked_at IS NULL AND t.id <> :id""")
                 .bind("id", exceptId).mapTo(String.class).list().stream()
+                .filter(p -> parsePolicies(p).contains(Policy.AdministratorAccess)).count();
+    }
+
+    /** How many live tokens administrators other than {@code userId} hold. */
+    long countLiveAdministratorTokensOfOthers(String userId) {
+        return h.createQuery("""
+                SELECT u.policies FROM tokens t JOIN users u ON u.id = t.user_id
+                WHERE t.revoked_at IS NULL AND u.id <> :user""")
+                .bind("user", userId).mapTo(String.class).list().stream()
                 .filter(p -> parsePolicies(p).contains(Policy.AdministratorAccess)).count();
     }
 

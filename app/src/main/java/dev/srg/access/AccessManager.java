@@ -14,9 +14,12 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -142,10 +145,16 @@ public final class AccessManager {
             AccessDao dao = new AccessDao(h);
             dao.lockUsers();
             UserInfo user = dao.findUser(id).orElseThrow(() -> SrgException.notFound("User", id));
-            if (user.policies().contains(Policy.AdministratorAccess) && !policies.contains(Policy.AdministratorAccess)
-                    && dao.countAdministrators() <= 1) {
+            boolean demoted = user.policies().contains(Policy.AdministratorAccess) && !policies.contains(Policy.AdministratorAccess);
+            if (demoted && dao.countAdministrators() <= 1) {
                 throw SrgException.conflict("User.LastAdministrator", "policies",
                         "'" + user.name() + "' is the last administrator: grant AdministratorAccess to another user first");
+            }
+            // as a revocation (same lock): some administrator keeps a live token, or nobody could administer any more
+            if (demoted && dao.countLiveAdministratorTokensOfOthers(id) == 0) {
+                throw SrgException.conflict("User.LastAdministratorToken", "policies",
+                        "'" + user.name() + "' holds the administrators' last live token: issue a token for another"
+                                + " administrator first (POST /api/v1/users/{id}/tokens)");
             }
             dao.setPolicies(id, policies);
         });
@@ -173,6 +182,22 @@ public final class AccessManager {
             dao.findUser(userId).orElseThrow(() -> SrgException.notFound("User", userId));
             return page.page(dao.listTokens(userId, page.afterId(), page.limit()), TokenInfo::id);
         });
+    }
+
+    /**
+     * The tokens of several users, revoked ones too, in one statement: per user (every one asked
+     * for has an entry) the first {@code perUser} oldest first, as {@link #listTokens}' first page.
+     * Administrators only (it is the console's users page).
+     */
+    public Map<String, List<TokenInfo>> tokensOfUsers(Principal caller, List<String> userIds, int perUser) {
+        caller.requireAll("list other users' tokens", Policy.AdministratorAccess);
+        Map<String, List<TokenInfo>> byUser = new LinkedHashMap<>();
+        userIds.forEach(id -> byUser.put(id, new ArrayList<>()));
+        if (!userIds.isEmpty()) {
+            jdbi.withHandle(h -> new AccessDao(h).tokensOfUsers(userIds, perUser))
+                    .forEach(t -> byUser.computeIfAbsent(t.userId(), k -> new ArrayList<>()).add(t.token()));
+        }
+        return byUser;
     }
 
     /**

@@ -79,7 +79,8 @@ import java.util.function.Predicate;
  * <p>A task that can never fit under the current limits, even in an idle group (bigger than its
  * type's maximum, or than the capacity less the other types' minimums), stays queued — it is never
  * dropped (ADM-5), and starts if the limits grow — but holds nothing, so it never blocks others.
- * The API should refuse such submissions up front; {@link QueuedTaskInfo#fitsWhenIdle()} shows them.
+ * The API refuses such submissions up front ({@link GroupLimits#largestTaskMilliCu}, the same bound);
+ * one queued before the limits changed stays, and {@link QueuedTaskInfo#fitsWhenIdle()} shows it.
  *
  * <h2>Cost</h2>
  * A decision is O(1) and allocation-free apart from the returned list and the running entry

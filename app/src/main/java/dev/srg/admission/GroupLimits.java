@@ -72,6 +72,17 @@ public record GroupLimits(boolean admitting, long capacityMilliCu, int schedulin
         return sum;
     }
 
+    /**
+     * The most CU one task of this type can ever take under these limits, even in an idle group:
+     * its maximum quota, and the capacity less the other types' minimums (which it may not eat
+     * into, SPEC ADM-6). A larger task could only wait (the ledger's
+     * {@link QueuedTaskInfo#fitsWhenIdle()} is false for it), so a submission refuses it.
+     */
+    public long largestTaskMilliCu(UsageType type) {
+        Quota quota = quota(type);
+        return Math.min(quota.maxMilliCu(), capacityMilliCu - (minimumsMilliCu() - quota.minMilliCu()));
+    }
+
     public GroupLimits withAdmitting(boolean newAdmitting) {
         return new GroupLimits(newAdmitting, capacityMilliCu, schedulingMaxRunning, quotas, budgetHold);
     }

@@ -25,12 +25,8 @@ final class AccessPages {
 
     static void register(Console c) {
         c.page("/console/users", r -> {
-            List<UserInfo> users = c.features.access().listUsers(r.caller, PageRequest.first(PageRequest.MAX_SIZE)).items();
-            java.util.Map<String, List<TokenInfo>> tokens = new java.util.HashMap<>();
-            for (UserInfo u : users) {
-                tokens.put(u.id(), tokens(c, r, u.id()));
-            }
-            r.render("users.jte", model("page", r.page("Users and tokens", "users"), "users", users, "tokens", tokens,
+            UsersPage shown = usersPage(c.features.access(), r.caller);
+            r.render("users.jte", model("page", r.page("Users and tokens", "users"), "users", shown.users(), "tokens", shown.tokens(),
                     "form", r.takeForm(), "policies", Policy.values(), "clientToken", ConsoleSessions.random()));
         });
         c.action("/console/users", "Create a user", r -> {
@@ -89,6 +85,18 @@ final class AccessPages {
                 "user", c.features.access().getUser(r.caller, r.caller.userId()), "tokens", tokens(c, r, r.caller.userId()),
                 "form", r.takeForm())));
         c.page("/console/audit", r -> audit(c, r));
+    }
+
+    /** What the users page shows: the users and each one's tokens, newest first. */
+    record UsersPage(List<UserInfo> users, java.util.Map<String, List<TokenInfo>> tokens) {}
+
+    static UsersPage usersPage(AccessManager access, dev.srg.access.Principal caller) {
+        List<UserInfo> users = access.listUsers(caller, PageRequest.first(PageRequest.MAX_SIZE)).items();
+        // one statement for every user's tokens (it was one per user)
+        java.util.Map<String, List<TokenInfo>> tokens = new java.util.HashMap<>();
+        access.tokensOfUsers(caller, users.stream().map(UserInfo::id).toList(), PageRequest.MAX_SIZE)
+                .forEach((user, list) -> tokens.put(user, list.reversed()));
+        return new UsersPage(users, tokens);
     }
 
     /** A user's tokens, newest first (a console shows a few; the API pages them all). */

@@ -41,7 +41,8 @@ public final class Json {
             .addModule(new SimpleModule("srg-quantities")
                     .addSerializer(ComputeUnits.class, new ComputeUnitsSerializer())
                     .addDeserializer(ComputeUnits.class, new ComputeUnitsDeserializer())
-                    .addDeserializer(BigDecimal.class, new BoundedDecimalDeserializer()))
+                    .addDeserializer(BigDecimal.class, new BoundedDecimalDeserializer())
+                    .addDeserializer(Number.class, new UntypedNumberDeserializer()))
             .build();
 
     private Json() {}
@@ -58,6 +59,30 @@ public final class Json {
                     + " is out of range: at most " + ComputeUnits.MAX_SCALE + " digits before or after the point");
         }
         return value;
+    }
+
+    /**
+     * A decimal as the double it is stored as: a non-zero value whose double is 0 (1e-999), or one
+     * whose double is infinite, would be stored as something it is not. 400
+     * {@code InvalidParameter.Number} naming the field. Takes a value {@link #bounded} let through.
+     */
+    public static double toDouble(String field, BigDecimal value) {
+        double d = value.doubleValue();
+        if (Double.isInfinite(d) || (d == 0 && value.signum() != 0)) {
+            throw outOfDoubleRange(field, d);
+        }
+        return d;
+    }
+
+    private static SrgException outOfDoubleRange(String field, double d) {
+        return SrgException.invalid(field, "InvalidParameter.Number", (field == null ? "the number" : field) + " is out of range: "
+                + (d == 0 ? "not 0, but too close to 0 to be kept (it would be stored as 0)" : "too large to be kept"));
+    }
+
+    /** Where the parser is, as a field name: {@code sync.setting.errorLimit.percentage}, {@code values.2}. */
+    private static String field(JsonParser p) {
+        String pointer = p.streamReadContext().pathAsPointer().toString();
+        return pointer.isEmpty() ? null : pointer.substring(1).replace('/', '.');
     }
 
     public static String write(Object value) {
@@ -79,6 +104,35 @@ public final class Json {
                 return (BigDecimal) ctxt.handleUnexpectedToken(BigDecimal.class, p);
             }
             return bounded(p.currentName(), p.getDecimalValue());
+        }
+
+        @Override
+        public LogicalType logicalType() {
+            return LogicalType.Float;
+        }
+    }
+
+    /**
+     * A JSON number where the type is not declared (the values of a {@code Map<String, Object>},
+     * such as a sync job's): an integer as the default gives it, a fraction as a {@code double} as
+     * the default does, but one that becomes 0 or infinite as a double is refused as
+     * {@link #toDouble} refuses it (it would be kept as 0, or as the largest long where an integer
+     * is asked for).
+     */
+    private static final class UntypedNumberDeserializer extends ValueDeserializer<Number> {
+        @Override
+        public Number deserialize(JsonParser p, DeserializationContext ctxt) {
+            if (p.currentToken() == JsonToken.VALUE_NUMBER_INT) {
+                return p.getNumberValue();
+            }
+            if (p.currentToken() != JsonToken.VALUE_NUMBER_FLOAT) {
+                return (Number) ctxt.handleUnexpectedToken(Number.class, p);
+            }
+            double d = p.getDoubleValue();
+            if (Double.isInfinite(d) || (d == 0 && p.getDecimalValue().signum() != 0)) {
+                throw outOfDoubleRange(field(p), d);
+            }
+            return d;
         }
 
         @Override

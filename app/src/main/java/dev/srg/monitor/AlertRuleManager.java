@@ -112,7 +112,7 @@ public final class AlertRuleManager {
                     "a PENDING_INSTANCES threshold is a whole number of instances from 0 to " + MAX_PENDING_THRESHOLD
                             + ", got " + value.toPlainString());
         }
-        return value.doubleValue();
+        return dev.srg.json.Json.toDouble("threshold", value); // a double where it is stored: 1e-999 is not 0
     }
 
     /**

@@ -63,14 +63,18 @@ public final class PrivateZones {
         }
         String id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "private-zone", request.clientToken(),
                 name + "|" + String.join(",", vpcIds), clock::instant, h -> {
-            for (String vpc : vpcIds) {
-                // FOR KEY SHARE: a concurrent delete of the VPC waits for this zone's attachment (and then cascades
-                // it), or commits first and this is a 404, not the attachment's foreign key failing (a 500)
-                if (vpc == null || h.createQuery("SELECT count(*) FROM (SELECT 1 FROM vpcs WHERE id = :id FOR KEY SHARE) v")
-                        .bind("id", vpc).mapTo(Long.class).one() == 0) {
-                    throw SrgException.notFound("Vpc", String.valueOf(vpc), "vpcIds");
+            // one zone name per VPC: each VPC's row is locked (in id order, so two creates never
+            // deadlock) before the zones attached to it are read, so of two creates of the same
+            // name at once the second waits for the first's commit and then sees its zone; the lock
+            // also makes a concurrent delete of the VPC wait (then cascade this zone's attachment), or
+            // it committed first and this is a 404, not the attachment's foreign key failing (a 500)
+            for (String vpc : vpcIds.stream().sorted().toList()) {
+                if (h.createQuery("SELECT id FROM vpcs WHERE id = :id FOR NO KEY UPDATE").bind("id", vpc)
+                        .mapTo(String.class).findOne().isEmpty()) {
+                    throw SrgException.notFound("Vpc", vpc, "vpcIds");
                 }
             }
+            requireNameFree(h, name, vpcIds, request.vpcIds());
             Instant now = clock.instant();
             String newId = Ids.next("pz", now.toEpochMilli());
             h.createUpdate("INSERT INTO private_zones (id, name, created_by, created_at) VALUES (:id, :name, :by, :at)")
@@ -81,6 +85,26 @@ public final class PrivateZones {
             return newId;
         });
         return get(caller, id);
+    }
+
+    /**
+     * One private zone name per VPC (409 {@code PrivateZone.NameConflict}, naming the VPC): with
+     * two, a task's resolver would answer from whichever zone's records came first. Names are
+     * stored as {@link #dnsName} makes them (lower case, no trailing dot), so they compare as DNS
+     * names do. The caller holds the VPCs' rows locked.
+     */
+    private static void requireNameFree(Handle h, String name, List<String> vpcIds, List<String> asGiven) {
+        for (String vpc : vpcIds) {
+            var taken = h.createQuery("""
+                    SELECT z.id FROM private_zones z JOIN private_zone_vpcs zv ON zv.zone_id = z.id
+                     WHERE zv.vpc_id = :vpc AND z.name = :name ORDER BY z.id LIMIT 1""")
+                    .bind("vpc", vpc).bind("name", name).mapTo(String.class).findOne();
+            if (taken.isPresent()) {
+                throw SrgException.conflict("PrivateZone.NameConflict", "vpcIds[" + asGiven.indexOf(vpc) + "]", "VPC '" + vpc
+                        + "' already has a private zone named '" + name + "' (" + taken.get()
+                        + "): add the records to it, or delete it first");
+            }
+        }
     }
 
     public ZoneRecord addRecord(Principal caller, String zoneId, CreateRecordRequest request) {

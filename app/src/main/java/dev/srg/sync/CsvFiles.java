@@ -247,8 +247,8 @@ final class CsvFiles {
         try {
             return switch (type) {
                 case "long" -> new BigInteger(text.strip()).longValueExact();
-                case "double" -> Double.parseDouble(text.strip());
-                case "decimal" -> new BigDecimal(text.strip());
+                case "double" -> SyncValues.finiteDouble(text.strip(), column);
+                case "decimal" -> SyncValues.storableDecimal(new BigDecimal(text.strip()), column, text);
                 case "boolean" -> switch (text.strip().toLowerCase(Locale.ROOT)) {
                     case "true", "t", "1", "yes", "y" -> Boolean.TRUE;
                     case "false", "f", "0", "no", "n" -> Boolean.FALSE;

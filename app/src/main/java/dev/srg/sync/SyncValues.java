@@ -146,9 +146,9 @@ final class SyncValues {
             return switch (target.kind()) {
                 case INTEGER -> integer(v, target);
                 case DECIMAL -> decimal(v, target);
-                case FLOAT -> v instanceof Number n && !(v instanceof BigDecimal) ? n.doubleValue()
-                        : v instanceof BigDecimal d ? d.doubleValue() : v instanceof String s ? Double.parseDouble(s.strip())
-                        : refuse(v, target);
+                case FLOAT -> floating(v instanceof Number n && !(v instanceof BigDecimal) ? n.doubleValue()
+                        : v instanceof BigDecimal d ? exactDouble(d, target.name(), v)
+                        : v instanceof String s ? finiteDouble(s.strip(), target.name()) : (Double) refuse(v, target), v, target);
                 case TEXT, OTHER -> text(v, target);
                 case BOOLEAN -> bool(v, target);
                 case DATE -> v instanceof LocalDate d ? d
@@ -203,19 +203,97 @@ final class SyncValues {
         return value;
     }
 
+    /** PostgreSQL's numeric holds up to 131072 digits before the point and 16383 after. */
+    static final long MAX_DIGITS_BEFORE_POINT = 131_072;
+    static final long MAX_DIGITS_AFTER_POINT = 16_383;
+
+    /**
+     * A decimal some column can hold, or a dirty value: one beyond numeric's digits (1e2147483647,
+     * a dozen characters of text) fits no column, and its plain text alone would take gigabytes.
+     * The reason quotes {@code text}, never the value's plain form.
+     */
+    static BigDecimal storableDecimal(BigDecimal d, String column, Object text) throws DirtyValue {
+        long before = (long) d.precision() - d.scale();
+        if (before > MAX_DIGITS_BEFORE_POINT || (d.scale() > MAX_DIGITS_AFTER_POINT && d.signum() != 0
+                && d.stripTrailingZeros().scale() > MAX_DIGITS_AFTER_POINT)) {
+            throw new DirtyValue("column " + column + ": '" + abbreviated(text) + "' is out of a decimal's range (at most "
+                    + MAX_DIGITS_BEFORE_POINT + " digits before the point and " + MAX_DIGITS_AFTER_POINT + " after)");
+        }
+        return d;
+    }
+
+    /**
+     * A double's text as a double, or a dirty value when a number's text becomes infinite (1e999) or
+     * 0 though it is not (1e-999). {@code Infinity} and {@code NaN} spelled out stay what they say.
+     */
+    static double finiteDouble(String text, String column) throws DirtyValue {
+        double d = Double.parseDouble(text);
+        boolean spelledOut = text.chars().noneMatch(Character::isDigit);
+        if ((Double.isInfinite(d) && !spelledOut) || (d == 0 && nonZeroMantissa(text))) {
+            throw outOfRange(column, text, d);
+        }
+        return d;
+    }
+
+    /** Whether a number's text (as Double.parseDouble reads it, hexadecimal too) has a digit other than 0 before its exponent. */
+    private static boolean nonZeroMantissa(String text) {
+        String t = text.strip();
+        int from = t.startsWith("+") || t.startsWith("-") ? 1 : 0;
+        boolean hex = t.regionMatches(true, from, "0x", 0, 2);
+        for (int i = hex ? from + 2 : from; i < t.length(); i++) {
+            char c = t.charAt(i);
+            if (hex ? (c == 'p' || c == 'P') : (c == 'e' || c == 'E')) {
+                return false;
+            }
+            if (Character.digit(c, hex ? 16 : 10) > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A decimal as a double, or a dirty value when the double would be infinite, or 0 though it is not. */
+    private static double exactDouble(BigDecimal d, String column, Object v) throws DirtyValue {
+        double x = d.doubleValue();
+        if (Double.isInfinite(x) || (x == 0 && d.signum() != 0)) {
+            throw outOfRange(column, v, x);
+        }
+        return x;
+    }
+
+    /** A double as its column keeps it: a real (float4) turns what is beyond its range into infinity or 0. */
+    private static double floating(double d, Object v, Column target) throws DirtyValue {
+        if (Double.isNaN(d) || Double.isInfinite(d)) {
+            return d; // as read: a source's own NaN or infinity (PostgreSQL's double precision and real hold them)
+        }
+        if (target.sqlType() == Types.REAL) {
+            float f = (float) d;
+            if (Float.isInfinite(f) || (f == 0 && d != 0)) {
+                throw outOfRange(target.name(), v, f);
+            }
+        }
+        return d;
+    }
+
+    private static DirtyValue outOfRange(String column, Object v, double asStored) {
+        return new DirtyValue("column " + column + ": '" + abbreviated(v) + "' is out of range: it would be kept as "
+                + (asStored == 0 ? "0" : "infinity"));
+    }
+
     private static Object decimal(Object v, Column target) throws DirtyValue {
         BigDecimal d = v instanceof BigDecimal b ? b : v instanceof Long l ? BigDecimal.valueOf(l)
                 : v instanceof Double x ? BigDecimal.valueOf(x) : v instanceof String s ? new BigDecimal(s.strip()) : null;
         if (d == null) {
             return refuse(v, target);
         }
+        storableDecimal(d, target.name(), v);
         // numeric without a declared precision (PostgreSQL reports 0 or 1000) takes any value
         boolean declared = target.precision() > 0 && target.precision() < 1000;
         if (declared && d.scale() > target.scale() && d.stripTrailingZeros().scale() > target.scale()) {
             throw new DirtyValue("column " + target.name() + ": " + d.toPlainString() + " has more than " + target.scale()
                     + " decimal places; it would be rounded");
         }
-        if (declared && d.precision() - d.scale() > target.precision() - target.scale()) {
+        if (declared && (long) d.precision() - d.scale() > target.precision() - target.scale()) {
             throw new DirtyValue("column " + target.name() + ": " + d.toPlainString() + " does not fit numeric("
                     + target.precision() + ", " + target.scale() + ")");
         }

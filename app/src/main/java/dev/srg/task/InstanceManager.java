@@ -358,6 +358,15 @@ public final class InstanceManager {
                     + kind.usageType() + " tasks of group '" + groupId + "' may use at most "
                     + ComputeUnits.ofMilli(quota.maxMilliCu()) + " (its maximum quota); it could never start");
         }
+        // SPEC ADM-6: nor into the other types' minimums, which it may never use (the limits read above: no statement)
+        long largest = submitting.limits().largestTaskMilliCu(kind.usageType());
+        if (r.cu().milli() > largest) {
+            long reserved = submitting.limits().minimumsMilliCu() - quota.minMilliCu();
+            throw SrgException.invalid("cu", "InvalidParameter.Cu.ExceedsQuota", "the task asks " + r.cu() + " but group '"
+                    + groupId + "' has " + ComputeUnits.ofMilli(submitting.limits().capacityMilliCu()) + " in all, of which other"
+                    + " usage types' minimum quotas keep " + ComputeUnits.ofMilli(reserved) + ": " + kind.usageType()
+                    + " tasks may use at most " + ComputeUnits.ofMilli(Math.max(0, largest)) + "; it could never start");
+        }
         return new Checked(kind, payload, ws, group, priority, timeout, List.copyOf(warnings), resumes, reads.networkGeneration());
     }
 

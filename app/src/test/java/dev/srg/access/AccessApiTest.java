@@ -285,4 +285,34 @@ class AccessApiTest extends ServerTestBase {
         }
         assertThat(server.sqlLong("SELECT count(*) FROM users WHERE name = 'racer'")).isEqualTo(1);
     }
+
+    @Test
+    @DisplayName("demoting the administrator who holds the administrators' last live token is refused "
+            + "(409 User.LastAdministratorToken), as revoking that token is")
+    void demotionKeepsALiveAdministratorToken() {
+        String adminId = null;
+        for (var user : admin.get("users?pageSize=1000").json().get("items")) {
+            if (user.get("name").asString().equals("admin")) {
+                adminId = user.get("id").asString();
+            }
+        }
+        assertThat(adminId).isNotNull();
+        // another administrator, but without a live token: only the bootstrap administrator's token administers
+        var boss = fx.user("AdministratorAccess");
+        String bossToken = boss.http().get("users/" + boss.id() + "/tokens").json().get("items").get(0).get("id").asString();
+        assertThat(admin.delete("users/" + boss.id() + "/tokens/" + bossToken).status()).isEqualTo(204);
+
+        var refused = admin.put("users/" + adminId + "/policies", Map.of("policies", List.of("VpcFullAccess")));
+        assertThat(refused.status()).as(refused.toString()).isEqualTo(409);
+        assertThat(refused.code()).isEqualTo("User.LastAdministratorToken");
+        assertThat(refused.field()).isEqualTo("policies");
+        assertThat(admin.get("users").status()).as("still an administrator").isEqualTo(200);
+        assertThat(admin.get("users/" + adminId).json().get("policies").toString()).contains("AdministratorAccess");
+
+        // once boss holds a live token again, a demotion that leaves one is allowed: boss's own (admin keeps its token)
+        assertThat(admin.post("users/" + boss.id() + "/tokens", null).status()).isEqualTo(201);
+        var demoted = admin.put("users/" + boss.id() + "/policies", Map.of("policies", List.of()));
+        assertThat(demoted.status()).as(demoted.toString()).isEqualTo(200);
+        assertThat(admin.get("users").status()).isEqualTo(200);
+    }
 }

@@ -249,6 +249,36 @@ class GroupLedgerPropertiesTest {
     }
 
     @Test
+    @DisplayName("SPEC ADM-2, ADM-6: the largest task a submission takes (GroupLimits.largestTaskMilliCu) is what fits an idle "
+            + "group, as the reference model and the ledger's fitsWhenIdle say, under seeded random limits")
+    void theSubmitCheckIsTheLedgersFitsWhenIdle() {
+        Random r = new Random(20_261_202L);
+        int checked = 0;
+        for (int i = 0; i < 5_000; i++) {
+            long capacity = (4 + r.nextInt(37)) * 250L;
+            Map<UsageType, Quota> quotas = quotaSet(r);
+            long minimums = quotas.values().stream().mapToLong(Quota::minMilliCu).sum();
+            if (minimums > capacity) {
+                continue; // not a group's limits (ADM-2): cannot be built
+            }
+            GroupLimits limits = new GroupLimits(true, capacity, GroupLimits.DEFAULT_SCHEDULING_MAX_RUNNING, quotas);
+            UsageType type = TYPES[r.nextInt(TYPES.length)];
+            long c = (1 + r.nextInt((int) (capacity / 250) + 4)) * 250L;
+            Quota quota = limits.quota(type);
+            // the reference model: within its maximum, and within the capacity less the other types' minimums
+            boolean reference = c <= quota.maxMilliCu() && c <= capacity - (minimums - quota.minMilliCu());
+            assertThat(c <= limits.largestTaskMilliCu(type)).as("case %d: %s asking %d under %s", i, type, c, limits)
+                    .isEqualTo(reference);
+            GroupLedger ledger = new GroupLedger(limits);
+            ledger.enqueue(new QueuedTask("t", type, c, 5, 1, 0));
+            boolean ledgerFits = ledger.queued("t", 0).orElseThrow().fitsWhenIdle();
+            assertThat(ledgerFits).as("case %d: the ledger on %s asking %d under %s", i, type, c, limits).isEqualTo(reference);
+            checked++;
+        }
+        assertThat(checked).as("cases with valid limits").isGreaterThan(1_000);
+    }
+
+    @Test
     @DisplayName("the properties catch a broken ledger: each fails against one, with a seed and a shrunk sequence")
     void eachPropertyCatchesABrokenLedger() {
         // SPEC RG-4: a ledger that starts tasks in a group that does not admit

@@ -112,6 +112,16 @@ class BadInputTest {
         c.add(new Case("an alert rule's threshold 1e999999999", s -> s.admin().post("alert-rules", "{\"resourceGroupId\": \"" + groupId
                 + "\", \"metric\": \"CU_UTILIZATION\", \"comparator\": \"GT\", \"threshold\": 1e999999999,"
                 + " \"webhookUrl\": \"http://127.0.0.1:9/x\"}"), 400, "InvalidParameter.Number", "threshold"));
+        // a number that is not 0 but becomes 0 (or infinite) as the double it is kept as: 1e-999 was stored as 0.0
+        c.add(new Case("an alert rule's threshold 1e-999", s -> s.admin().post("alert-rules", "{\"resourceGroupId\": \"" + groupId
+                + "\", \"metric\": \"CU_UTILIZATION\", \"comparator\": \"GT\", \"threshold\": 1e-999,"
+                + " \"webhookUrl\": \"http://127.0.0.1:9/x\"}"), 400, "InvalidParameter.Number", "threshold"));
+        c.add(new Case("a sync's errorLimit.percentage 1e-999", s -> s.admin().post("instances", "{\"workspaceId\": \"" + workspaceId
+                + "\", \"type\": \"DATA_INTEGRATION\", \"cu\": 1, \"sync\": {\"setting\": {\"errorLimit\": {\"percentage\": 1e-999}}}}"),
+                400, "InvalidParameter.Number", "sync.setting.errorLimit.percentage"));
+        c.add(new Case("a sync's speed.record 1e999", s -> s.admin().post("instances", "{\"workspaceId\": \"" + workspaceId
+                + "\", \"type\": \"DATA_INTEGRATION\", \"cu\": 1, \"sync\": {\"setting\": {\"speed\": {\"record\": 1e999}}}}"),
+                400, "InvalidParameter.Number", "sync.setting.speed.record"));
         // a null where a list names things: List.copyOf's NullPointerException answered 500, or 400 naming no field
         c.add(new Case("a null VPC id in a private zone", s -> s.admin().post("private-zones", "{\"name\": \"n.internal\", \"vpcIds\": [\""
                 + net.vpcId() + "\", null]}"), 400, "MissingParameter", "vpcIds[1]"));

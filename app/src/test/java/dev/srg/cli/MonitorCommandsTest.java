@@ -91,6 +91,11 @@ class MonitorCommandsTest {
                 "--webhook", "http://127.0.0.1:9/hook");
         assertThat(bad.exit()).isEqualTo(ClientCommands.REFUSED);
         assertThat(bad.err()).contains("threshold");
+        // 1e-999 is not 0, but the double it is kept as would be (it was stored as 0.0)
+        Run tiny = srg("alert", "create", "--group", rg, "--metric", "CU_UTILIZATION", "--comparator", "GT", "--threshold", "1e-999",
+                "--webhook", "http://127.0.0.1:9/hook");
+        assertThat(tiny.exit()).isEqualTo(ClientCommands.REFUSED);
+        assertThat(tiny.err()).contains("InvalidParameter.Number").contains("threshold");
         assertThat(ok("alert", "delete", id).out()).contains("Deleted alert rule " + id);
         assertThat(srg("alert", "get", id).exit()).isEqualTo(ClientCommands.REFUSED);
     }

@@ -296,7 +296,10 @@ class ConsoleHttpTest {
                 Map.entry("/console/workspaces", Map.of("name", "w", "regionId", "local", "defaultResourceGroupId", group,
                         "clientToken", "t\u0000")),
                 Map.entry("/console/groups/" + group + "/quotas", Map.of("quotas.DATA_INTEGRATION.maxCu", "1e2147483647")),
-                Map.entry("/console/instances/estimate", Map.of("type", "SHELL", "script", "true", "cu", "1e2147483647")));
+                Map.entry("/console/instances/estimate", Map.of("type", "SHELL", "script", "true", "cu", "1e2147483647")),
+                // not 0, but 0 as the double it is kept as: it was stored as 0.0
+                Map.entry("/console/alerts", Map.of("name", "tiny", "resourceGroupId", group, "metric", "CU_UTILIZATION",
+                        "comparator", "GT", "threshold", "1e-999", "forSeconds", "0", "webhookUrl", "http://127.0.0.1:9/x")));
         for (var f : forms) {
             Map<String, String> form = new LinkedHashMap<>(f.getValue());
             form.put("_csrf", csrf);
@@ -308,7 +311,8 @@ class ConsoleHttpTest {
         events.forEach(e -> results.add(e.get("action").asString() + " " + e.get("result").asString()));
         assertThat(results).contains("console POST /console/groups/" + group + "/workspaces 400 InvalidParameter.Characters",
                 "console POST /console/groups/" + group + "/networks 400 InvalidParameter.Characters",
-                "console POST /console/workspaces 400 InvalidParameter.Characters");
+                "console POST /console/workspaces 400 InvalidParameter.Characters",
+                "console POST /console/alerts 400 InvalidParameter.Number");
         assertThat(results).noneMatch(r -> r.contains(" 500 "));
     }
 

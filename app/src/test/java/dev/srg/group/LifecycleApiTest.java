@@ -145,10 +145,16 @@ class LifecycleApiTest extends ServerTestBase {
     void queuedTaskSurvivesFreeze() {
         String id = fx.payAsYouGoGroup(2).get("id").asString();
         String ws = workspace(id);
-        // a guarantee for another usage type keeps this task waiting without anything running
+        // a guarantee for another usage type keeps this task waiting without anything running: it queues behind a
+        // task that takes the whole group, the guarantee comes, and that task goes (a submission that could never
+        // start is refused, so the guarantee must come after it)
+        String blocker = submitOk(ws, id, "sleep 120", 2);
+        awaitInstance(blocker, "RUNNING");
+        String task = submitOk(ws, id, "echo ran", 1);
         var q = admin.put("resource-groups/" + id + "/quotas", Map.of("quotas", Map.of("DATA_INTEGRATION", Map.of("minCu", 2))));
         assertThat(q.status()).as(q.toString()).isEqualTo(200);
-        String task = submitOk(ws, id, "echo ran", 1);
+        assertThat(admin.post("instances/" + blocker + "/cancel", null).status()).isEqualTo(200);
+        awaitInstance(blocker, "CANCELLED");
         assertThat(admin.get("instances/" + task).json().get("status").asString()).isEqualTo("QUEUED");
         advance(Duration.ofDays(7).plusMinutes(1));
         assertThat(status(id)).isEqualTo("FROZEN");

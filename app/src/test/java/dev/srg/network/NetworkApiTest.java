@@ -5,7 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.srg.testing.Fixtures;
 import dev.srg.testing.HeldTransaction;
 import dev.srg.testing.ServerTestBase;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -214,5 +220,68 @@ class NetworkApiTest extends ServerTestBase {
             }
             assertThat(server.sqlLong("SELECT count(*) FROM resource_group_networks WHERE vpc_id = '" + net.vpcId() + "'")).isZero();
         }
+    }
+
+    @Test
+    @DisplayName("SPEC NET-9: one private zone name per VPC (409 PrivateZone.NameConflict naming the VPC), as DNS compares names, "
+            + "also for two creates at once")
+    void onePrivateZoneNamePerVpc() throws Exception {
+        var a = fx.network();
+        var b = fx.network();
+        var first = admin.post("private-zones", Map.of("name", "Dup.Internal.", "vpcIds", List.of(a.vpcId())));
+        assertThat(first.status()).as(first.toString()).isEqualTo(201);
+        // the same name in other letters and with no trailing dot, attached to b and a: refused, nothing made
+        var again = admin.post("private-zones", Map.of("name", "dup.internal", "vpcIds", List.of(b.vpcId(), a.vpcId())));
+        assertThat(again.status()).as(again.toString()).isEqualTo(409);
+        assertThat(again.code()).isEqualTo("PrivateZone.NameConflict");
+        assertThat(again.field()).isEqualTo("vpcIds[1]");
+        assertThat(again.json().get("detail").asString()).contains(a.vpcId()).contains(first.id());
+        assertThat(zonesNamed("dup.internal")).as("the refused create left no zone").containsExactly(first.id());
+        // another VPC may have a zone of that name; a's is free again once its zone is gone
+        var onB = admin.post("private-zones", Map.of("name", "dup.internal", "vpcIds", List.of(b.vpcId())));
+        assertThat(onB.status()).as(onB.toString()).isEqualTo(201);
+        assertThat(admin.delete("private-zones/" + first.id()).status()).isEqualTo(204);
+        var free = admin.post("private-zones", Map.of("name", "dup.internal", "vpcIds", List.of(a.vpcId())));
+        assertThat(free.status()).as(free.toString()).isEqualTo(201);
+
+        // two creates of one name at once: one 201, one 409, every time (the VPC's row is locked before the check)
+        var c = fx.network();
+        // two threads of its own: the common pool has one on a two-core machine, and the barrier would wait for ever
+        ExecutorService pair = Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < 5; round++) {
+                String name = "race" + round + ".internal";
+                CyclicBarrier start = new CyclicBarrier(2);
+                List<CompletableFuture<Integer>> both = new ArrayList<>();
+                for (int i = 0; i < 2; i++) {
+                    both.add(CompletableFuture.supplyAsync(() -> {
+                        try {
+                            start.await(30, TimeUnit.SECONDS);
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                        return admin.post("private-zones", Map.of("name", name, "vpcIds", List.of(c.vpcId()))).status();
+                    }, pair));
+                }
+                List<Integer> statuses = new ArrayList<>();
+                for (var f : both) {
+                    statuses.add(f.get(60, TimeUnit.SECONDS));
+                }
+                assertThat(statuses).as(name).containsExactlyInAnyOrder(201, 409);
+                assertThat(zonesNamed(name)).as(name).hasSize(1);
+            }
+        } finally {
+            pair.shutdownNow();
+        }
+    }
+
+    private List<String> zonesNamed(String name) {
+        List<String> ids = new ArrayList<>();
+        for (JsonNode z : admin.get("private-zones?pageSize=1000").json().get("items")) {
+            if (z.get("name").asString().equals(name)) {
+                ids.add(z.get("id").asString());
+            }
+        }
+        return ids;
     }
 }

@@ -208,6 +208,52 @@ class SyncCsvTest extends SyncTestBase {
     }
 
     @Test
+    @DisplayName("numbers no column keeps as written (1e2147483647 as a decimal, 1e999 and 1e-999 as a double, 1e300 into a real)"
+            + " are dirty records, counted; the sync goes on within its dirty limit")
+    void numbersOutOfRangeAreDirtyRecords() throws Exception {
+        // SPEC DI-4: before, 1e2147483647 reached the writer (its plain text is 2 GB) and 1e999 / 1e-999 were kept as
+        // infinity / 0
+        sql(pg, "CREATE TABLE extreme (id bigint, amount numeric, ratio double precision, small real)");
+        String text = """
+                1,1.5,2.5,1.5
+                2,1e2147483647,1,1
+                3,1e-2147483647,1,1
+                4,1,1e999,1
+                5,1,-1e-999,1
+                6,1,1,1e300
+                7,2,Infinity,2
+                8,0e-5,0.0e-999,0
+                """;
+        Files.writeString(dir.resolve("extreme.csv"), text, StandardCharsets.UTF_8);
+        List<Object> columns = List.of(Map.of("index", 0, "type", "long"), Map.of("index", 1, "type", "decimal"),
+                Map.of("index", 2, "type", "double"), Map.of("index", 3, "type", "double"));
+        JsonNode done = run(job(csv(Map.of("path", "extreme.csv", "column", columns)),
+                Map.of("plugin", "postgresql", "parameter", Map.of("datasource", "pg", "table", "extreme",
+                        "column", List.of("id", "amount", "ratio", "small"))), 1, 10), "SUCCEEDED");
+        JsonNode progress = done.path("progress");
+        assertThat(progress.path("recordsRead").asLong()).as(progress.toString()).isEqualTo(8);
+        assertThat(progress.path("recordsWritten").asLong()).as(progress.toString()).isEqualTo(3);
+        assertThat(progress.path("dirtyRecords").asLong()).as(progress.toString()).isEqualTo(5);
+        List<String> copied = new ArrayList<>();
+        try (Connection c = connect(pg); var st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT id, amount, ratio, small FROM extreme ORDER BY id")) {
+            while (rs.next()) {
+                copied.add(rs.getLong(1) + "|" + rs.getString(2) + "|" + rs.getString(3) + "|" + rs.getString(4));
+            }
+        }
+        assertThat(copied).containsExactly("1|1.5|2.5|1.5", "7|2|Infinity|2", "8|0.00000|0|0");
+        JsonNode dirty = admin.get("instances/" + done.get("id").asString() + "/dirty-records").json();
+        List<String> reasons = new ArrayList<>();
+        dirty.get("items").forEach(i -> reasons.add(i.get("reason").asString()));
+        assertThat(reasons).hasSize(5);
+        assertThat(reasons.get(0)).contains("'1e2147483647' is out of a decimal's range");
+        assertThat(reasons.get(1)).contains("'1e-2147483647' is out of a decimal's range");
+        assertThat(reasons.get(2)).contains("'1e999' is out of range: it would be kept as infinity");
+        assertThat(reasons.get(3)).contains("'-1e-999' is out of range: it would be kept as 0");
+        assertThat(reasons.get(4)).contains("small").contains("it would be kept as infinity");
+    }
+
+    @Test
     @DisplayName("the writer's encoding, nonConflict and a failed run leave no file; bad txtfile parameters are 400s")
     void writerRules() throws Exception {
         // SPEC DI-4: a text the file's encoding cannot hold is dirty; DI-7: a failed run publishes nothing

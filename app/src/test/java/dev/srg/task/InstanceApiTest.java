@@ -308,6 +308,44 @@ class InstanceApiTest extends ServerTestBase {
     }
 
     @Test
+    @DisplayName("SPEC ADM-5, ADM-6: a task larger than the capacity less the other types' minimums is refused at submit "
+            + "(InvalidParameter.Cu.ExceedsQuota), as one over its maximum; one queued before the minimums grew waits, saying why")
+    void neverFitsUnderOtherTypesMinimums() {
+        String rg = fx.subscriptionGroup(4).get("id").asString();
+        String ws = fx.workspace(rg).get("id").asString();
+        // 2 CU run, so a 3-CU task queues for capacity
+        var a = admin.post("instances", task(ws, "sleep 60", 2));
+        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> admin.get("instances/" + a.id()).json()
+                .get("status").asString().equals("RUNNING"));
+        var b = admin.post("instances", task(ws, "echo b", 3));
+        assertThat(b.status()).as(b.toString()).isEqualTo(201);
+        // DATA_INTEGRATION keeps 2 of the 4 CU: a SCHEDULING task may never take more than 2
+        assertThat(admin.put("resource-groups/" + rg + "/quotas", Map.of("quotas", Map.of("DATA_INTEGRATION", Map.of("minCu", 2))))
+                .status()).isEqualTo(200);
+        var refused = admin.post("instances", task(ws, "true", 2.25));
+        assertThat(refused.status()).as(refused.toString()).isEqualTo(400);
+        assertThat(refused.code()).isEqualTo("InvalidParameter.Cu.ExceedsQuota");
+        assertThat(refused.field()).isEqualTo("cu");
+        assertThat(refused.json().get("detail").asString()).contains("minimum quotas keep 2 CU").contains("at most 2 CU");
+        var dryRun = admin.post("instances?dryRun=true", task(ws, "true", 2.25));
+        assertThat(dryRun.code()).as(dryRun.toString()).isEqualTo("InvalidParameter.Cu.ExceedsQuota");
+
+        // b was taken before: it is not dropped (ADM-5); in an otherwise idle group it says why it waits
+        admin.post("instances/" + a.id() + "/cancel", null);
+        awaitFinal(a.id());
+        Awaitility.await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            JsonNode queued = admin.get("instances/" + b.id()).json();
+            assertThat(queued.get("status").asString()).isEqualTo("QUEUED");
+            assertThat(queued.get("queue").get("reason").asString()).isEqualTo("RESERVED_FOR_OTHER_TYPES");
+            assertThat(queued.get("queue").get("estimate").asString()).contains("does not fit the group's current limits even when idle");
+        });
+        // a lower minimum lets it start
+        assertThat(admin.put("resource-groups/" + rg + "/quotas", Map.of("quotas", Map.of("DATA_INTEGRATION", Map.of("minCu", 1))))
+                .status()).isEqualTo(200);
+        assertThat(awaitFinal(b.id()).get("status").asString()).isEqualTo("SUCCEEDED");
+    }
+
+    @Test
     @DisplayName("logs: read from an offset, and follow=true streams until the task ends")
     void logs() throws Exception {
         String rg = fx.subscriptionGroup(2).get("id").asString();
