@@ -47,7 +47,7 @@ class DataServiceCrashTest {
         String rg;
         String api;
         try (ServerProcess first = ServerProcess.start(dir, ServerProcess.START_TIMEOUT,
-                List.of("-D" + CrashPoint.PROPERTY + "=dataservice.service.submitted"), args(db))) {
+                List.of("-D" + CrashPoint.PROPERTY + "=dataservice.service.submitted"), ServerProcess.onDatabase(db))) {
             TestHttp http = first.http(dir);
             ws = ServerProcess.workspaceOnARunningGroup(http);
             rg = http.get("workspaces/" + ws).json().get("defaultResourceGroupId").asString();
@@ -87,7 +87,7 @@ class DataServiceCrashTest {
         assertThat(submitted).hasSize(1);
         assertThat(count(db, "SELECT count(*) FROM ds_services WHERE instance_id IS NOT NULL")).isZero();
 
-        try (ServerProcess second = ServerProcess.start(dir, args(db))) {
+        try (ServerProcess second = ServerProcess.start(dir, ServerProcess.onDatabase(db))) {
             TestHttp http = second.http(dir);
             try {
                 String[] last = new String[1];
@@ -129,17 +129,6 @@ class DataServiceCrashTest {
         }
     }
 
-    private static String[] args(TestDatabases.Fresh db) {
-        List<String> args = new ArrayList<>(List.of("--database-url", db.url(), "--provisioning-delay-ms", "0",
-                "--network-enforcement", "off"));
-        if (db.user() != null) {
-            args.addAll(List.of("--database-user", db.user()));
-        }
-        if (db.password() != null) {
-            args.addAll(List.of("--database-password", db.password()));
-        }
-        return args.toArray(String[]::new);
-    }
 
     private static List<String> activeServices(TestDatabases.Fresh db, String rg) throws Exception {
         try (Connection c = DriverManager.getConnection(db.url(), db.user(), db.password());

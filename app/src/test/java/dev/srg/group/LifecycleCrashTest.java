@@ -10,7 +10,6 @@ import dev.srg.trace.CrashPoint;
 import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -40,7 +39,7 @@ class LifecycleCrashTest {
         String running;
         String queued;
         try (ServerProcess first = ServerProcess.start(dir, ServerProcess.START_TIMEOUT,
-                List.of("-D" + CrashPoint.PROPERTY + "=lifecycle.release.committed"), args(db))) {
+                List.of("-D" + CrashPoint.PROPERTY + "=lifecycle.release.committed"), ServerProcess.onDatabase(db))) {
             TestHttp http = first.http(dir);
             ws = ServerProcess.workspaceOnARunningGroup(http);
             rg = http.get("workspaces/" + ws).json().get("defaultResourceGroupId").asString();
@@ -56,7 +55,7 @@ class LifecycleCrashTest {
         assertThat(column(db, "SELECT status FROM resource_groups WHERE id = ?", rg)).isEqualTo("RELEASING");
         assertThat(column(db, "SELECT status FROM instances WHERE id = ?", queued)).isEqualTo("QUEUED");
 
-        try (ServerProcess second = ServerProcess.start(dir, args(db))) {
+        try (ServerProcess second = ServerProcess.start(dir, ServerProcess.onDatabase(db))) {
             TestHttp http = second.http(dir);
             // the lifecycle job (every 5 s) finishes what the release began
             Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
@@ -76,17 +75,6 @@ class LifecycleCrashTest {
         }
     }
 
-    static String[] args(TestDatabases.Fresh db) {
-        List<String> args = new ArrayList<>(List.of("--database-url", db.url(), "--provisioning-delay-ms", "0",
-                "--network-enforcement", "off"));
-        if (db.user() != null) {
-            args.addAll(List.of("--database-user", db.user()));
-        }
-        if (db.password() != null) {
-            args.addAll(List.of("--database-password", db.password()));
-        }
-        return args.toArray(String[]::new);
-    }
 
     private static String submit(TestHttp http, String ws, String script, double cu) {
         var r = http.post("instances", Map.of("workspaceId", ws, "type", "SHELL", "script", script, "cu", cu));

@@ -131,6 +131,19 @@ public final class ServerProcess implements AutoCloseable {
 
     public record Result(int exitCode, String output) {}
 
+    /** A server's options for a test that restarts it: on {@code db}, groups provisioned at once, networks not enforced. */
+    public static String[] onDatabase(TestDatabases.Fresh db) {
+        List<String> args = new ArrayList<>(List.of("--database-url", db.url(), "--provisioning-delay-ms", "0",
+                "--network-enforcement", "off"));
+        if (db.user() != null) {
+            args.addAll(List.of("--database-user", db.user()));
+        }
+        if (db.password() != null) {
+            args.addAll(List.of("--database-password", db.password()));
+        }
+        return args.toArray(String[]::new);
+    }
+
     /**
      * What a test of a server process submits to: a workspace whose default group (subscription,
      * 2 CU, on a new VPC 10.0.0.0/16) is RUNNING; its id.
