@@ -226,13 +226,7 @@ class AccessApiTest extends ServerTestBase {
     @Test
     @DisplayName("the administrators' last live token is not revoked (409 User.LastAdministratorToken); with another one, it is")
     void lastAdministratorToken() {
-        String adminId = null;
-        for (var user : admin.get("users?pageSize=1000").json().get("items")) {
-            if (user.get("name").asString().equals("admin")) {
-                adminId = user.get("id").asString();
-            }
-        }
-        assertThat(adminId).isNotNull();
+        String adminId = bootstrapAdministratorId();
         // another administrator's token goes while the bootstrap administrator keeps one
         var boss = fx.user("AdministratorAccess");
         String bossToken = boss.http().get("users/" + boss.id() + "/tokens").json().get("items").get(0).get("id").asString();
@@ -290,13 +284,7 @@ class AccessApiTest extends ServerTestBase {
     @DisplayName("demoting the administrator who holds the administrators' last live token is refused "
             + "(409 User.LastAdministratorToken), as revoking that token is")
     void demotionKeepsALiveAdministratorToken() {
-        String adminId = null;
-        for (var user : admin.get("users?pageSize=1000").json().get("items")) {
-            if (user.get("name").asString().equals("admin")) {
-                adminId = user.get("id").asString();
-            }
-        }
-        assertThat(adminId).isNotNull();
+        String adminId = bootstrapAdministratorId();
         // another administrator, but without a live token: only the bootstrap administrator's token administers
         var boss = fx.user("AdministratorAccess");
         String bossToken = boss.http().get("users/" + boss.id() + "/tokens").json().get("items").get(0).get("id").asString();
@@ -314,5 +302,14 @@ class AccessApiTest extends ServerTestBase {
         var demoted = admin.put("users/" + boss.id() + "/policies", Map.of("policies", List.of()));
         assertThat(demoted.status()).as(demoted.toString()).isEqualTo(200);
         assertThat(admin.get("users").status()).isEqualTo(200);
+    }
+
+    private String bootstrapAdministratorId() {
+        for (var user : admin.get("users?pageSize=1000").json().get("items")) {
+            if (user.get("name").asString().equals("admin")) {
+                return user.get("id").asString();
+            }
+        }
+        throw new AssertionError("no user 'admin'");
     }
 }
