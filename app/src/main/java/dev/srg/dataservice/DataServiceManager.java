@@ -585,6 +585,7 @@ public final class DataServiceManager {
         ApiDefinition d = published[0];
         routesChanged.run();
         // SPEC DS-5: the group's service serves it (started through admission: quotas apply)
+        ServiceInstances.decided.accept(a.workspaceId() + "/" + d.resourceGroupId(), true);
         services.ensure(a.workspaceId(), d.resourceGroupId());
         if (previousGroup != null && !previousGroup.equals(d.resourceGroupId())) {
             stopIfUnused(a.workspaceId(), previousGroup);
@@ -614,6 +615,7 @@ public final class DataServiceManager {
                 WHERE a.workspace_id = :ws AND v.definition ->> 'resourceGroupId' = :rg""")
                 .bind("ws", workspaceId).bind("rg", groupId).mapTo(Long.class).one() > 0);
         if (!used) {
+            ServiceInstances.decided.accept(workspaceId + "/" + groupId, false);
             services.stop(workspaceId, groupId);
         }
     }

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
@@ -75,6 +76,13 @@ public final class ServiceInstances implements AutoCloseable {
         this.secrets = requireNonNull(secrets, "secrets is null");
         this.endpointOfRun = requireNonNull(endpointOfRun, "endpointOfRun is null");
     }
+
+    /**
+     * Tests only (PublishRaceTest): told of a publish's or an unpublish's decision for a pair (its
+     * {@code workspace/group} key, whether an API of the workspace is published on the group) between
+     * the read it made and the start or stop it leads to; a test holds one side there.
+     */
+    static volatile BiConsumer<String, Boolean> decided = (key, published) -> { };
 
     /** The service of the pair, started unless it is queued, starting or running; its instance id. */
     String ensure(String workspaceId, String groupId) {
