@@ -584,10 +584,11 @@ public final class DataServiceManager {
         });
         ApiDefinition d = published[0];
         routesChanged.run();
-        // SPEC DS-5: the group's service serves it (started through admission: quotas apply)
-        services.ensure(a.workspaceId(), d.resourceGroupId());
+        // SPEC DS-5: the group's service serves it (started through admission: quotas apply), unless an unpublish
+        // committed since: the read is made under the pair's lock, after any start or stop before it
+        services.reconcile(a.workspaceId(), d.resourceGroupId(), () -> published(a.workspaceId(), d.resourceGroupId()));
         if (previousGroup != null && !previousGroup.equals(d.resourceGroupId())) {
-            stopIfUnused(a.workspaceId(), previousGroup);
+            services.reconcile(a.workspaceId(), previousGroup, () -> published(a.workspaceId(), previousGroup));
         }
         return api(id).orElseThrow();
     }
@@ -604,18 +605,18 @@ public final class DataServiceManager {
         jdbi.useHandle(h -> h.createUpdate("UPDATE ds_apis SET published_version = NULL, updated_at = :now WHERE id = :id")
                 .bind("id", id).bind("now", clock.instant()).execute());
         routesChanged.run();
-        stopIfUnused(a.workspaceId(), group);
+        // stopped unless an API of the workspace is published on the group (another one, or this one again by a
+        // publish that committed since: read under the pair's lock, as the publish reads it)
+        services.reconcile(a.workspaceId(), group, () -> published(a.workspaceId(), group));
         return api(id).orElseThrow();
     }
 
-    private void stopIfUnused(String workspaceId, String groupId) {
-        boolean used = jdbi.withHandle(h -> h.createQuery("""
+    /** Whether an API of the workspace is published on the group (its service is then to run, DS-5). */
+    private boolean published(String workspaceId, String groupId) {
+        return jdbi.withHandle(h -> h.createQuery("""
                 SELECT count(*) FROM ds_apis a JOIN ds_api_versions v ON v.api_id = a.id AND v.version = a.published_version
                 WHERE a.workspace_id = :ws AND v.definition ->> 'resourceGroupId' = :rg""")
                 .bind("ws", workspaceId).bind("rg", groupId).mapTo(Long.class).one() > 0);
-        if (!used) {
-            services.stop(workspaceId, groupId);
-        }
     }
 
     public List<ApiVersionInfo> versions(Principal caller, String id) {
@@ -802,26 +803,21 @@ public final class DataServiceManager {
         String status = jdbi.withHandle(h -> h.createQuery("SELECT status FROM resource_groups WHERE id = :id").bind("id", groupId)
                 .mapTo(String.class).findOne()).orElse(GroupStatus.RELEASED.name());
         ResourceGroupManager.requireNotReleased(groupId, GroupStatus.valueOf(status), "resourceGroupId");
-        ServiceInstances.ApiServiceInfo info = services.resize(r.workspaceId(), groupId, r.cu());
-        boolean used = jdbi.withHandle(h -> h.createQuery("""
-                SELECT count(*) FROM ds_apis a JOIN ds_api_versions v ON v.api_id = a.id AND v.version = a.published_version
-                WHERE a.workspace_id = :ws AND v.definition ->> 'resourceGroupId' = :rg""")
-                .bind("ws", r.workspaceId()).bind("rg", groupId).mapTo(Long.class).one() > 0);
-        if (used) {
-            try {
-                services.ensure(r.workspaceId(), groupId);
-            } catch (SrgException e) {
-                if (e.status() != 400) {
-                    throw e;
-                }
-                // the CU are set; the service starts once they fit the group (its quota raised, the group scaled
-                // out): calls get 503 ...DataService.Quota until then
-                LOG.info("dataservice: the service of workspace {} on group {} waits for its {} to fit: {}", r.workspaceId(),
-                        groupId, r.cu(), e.detail());
+        services.resize(r.workspaceId(), groupId, r.cu());
+        try {
+            // a published API's service starts again at once with the new CU (queued until the stopped one's are back)
+            services.reconcile(r.workspaceId(), groupId, () -> published(r.workspaceId(), groupId));
+        } catch (SrgException e) {
+            if (e.status() != 400) {
+                throw e;
             }
-            info = services.info(r.workspaceId(), groupId);
+            // the CU are set; the service starts once they fit the group (its quota raised, the group scaled
+            // out): calls get 503 ...DataService.Quota until then
+            LOG.info("dataservice: the service of workspace {} on group {} waits for its {} to fit: {}", r.workspaceId(),
+                    groupId, r.cu(), e.detail());
         }
-        return info;
+        // the new service, or the stopped one saying STOPPING until its process has ended
+        return services.info(r.workspaceId(), groupId);
     }
 
     // ---- helpers ----

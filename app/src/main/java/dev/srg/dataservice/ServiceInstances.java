@@ -18,10 +18,13 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
@@ -55,6 +58,12 @@ public final class ServiceInstances implements AutoCloseable {
     private final Set<String> refreshing = ConcurrentHashMap.newKeySet();
     private final StartFailures startFailures;
     private final Map<String, Waiting> waiting = new ConcurrentHashMap<>();
+    /**
+     * Per pair, the instances {@link #stop} cancelled that may not have ended yet (a cancel of a started
+     * one is a kill whose exit comes later, RUNNING until then): not the pair's service any more, so a
+     * start right after a stop starts a new one instead of taking the one being killed.
+     */
+    private final Map<String, Set<String>> stopped = new ConcurrentHashMap<>();
 
     /** What a call needs of the service now; {@code secret} admits srg to a worker reached over TCP. */
     private record Run(String instanceId, String runId, String status, long milliCu, long readAt, byte[] secret) {}
@@ -76,9 +85,57 @@ public final class ServiceInstances implements AutoCloseable {
         this.endpointOfRun = requireNonNull(endpointOfRun, "endpointOfRun is null");
     }
 
-    /** The service of the pair, started unless it is queued, starting or running; its instance id. */
+    /**
+     * Tests only (PublishRaceTest): told of a publish's or an unpublish's decision for a pair (its
+     * {@code workspace/group} key, whether an API of the workspace is published on the group) between
+     * the read it made and the start or stop it leads to; a test holds one side there.
+     */
+    static volatile BiConsumer<String, Boolean> decided = (key, published) -> { };
+
+    /**
+     * The service of the pair, started unless it is queued, starting or running; its instance id. For
+     * what starts a service whatever is published: a test of a draft, a call that finds it gone.
+     */
     String ensure(String workspaceId, String groupId) {
         return start(workspaceId, groupId).instanceId();
+    }
+
+    /**
+     * After a publish, an unpublish or a resize: the pair's service is started if {@code published}
+     * (an API of the workspace is published on the group) and stopped if not, read under the pair's
+     * lock. Two of them at once (a publish and an unpublish of one API) then act in turn, each on a
+     * read made after the other's start or stop, so the last one leaves what the store says: its read
+     * sees every commit before it, and a commit after its read has its own reconcile after it.
+     */
+    void reconcile(String workspaceId, String groupId, BooleanSupplier published) {
+        String key = workspaceId + "/" + groupId;
+        synchronized (locks.computeIfAbsent(key, k -> new Object())) {
+            boolean used = published.getAsBoolean();
+            decided.accept(key, used);
+            if (used) {
+                start(workspaceId, groupId);
+            } else {
+                stop(workspaceId, groupId);
+            }
+        }
+    }
+
+    /** The instances of the pair that {@link #stop} cancelled and that are still active (under the pair's lock). */
+    private List<String> stopping(String key) {
+        Set<String> ids = stopped.get(key);
+        if (ids == null || ids.isEmpty()) {
+            return List.of();
+        }
+        List<String> active = jdbi.withHandle(h -> h.createQuery("""
+                SELECT id FROM instances WHERE id = ANY(:ids) AND status IN ('QUEUED', 'STARTING', 'RUNNING')""")
+                .bindArray("ids", String.class, List.copyOf(ids)).mapTo(String.class).list());
+        ids.retainAll(active);
+        return active;
+    }
+
+    private boolean isStopping(String key, String instanceId) {
+        Set<String> ids = stopped.get(key);
+        return ids != null && ids.contains(instanceId);
     }
 
     /** What {@link #start} found active or submitted: the instance and its status then. */
@@ -93,20 +150,22 @@ public final class ServiceInstances implements AutoCloseable {
                     WHERE s.workspace_id = :ws AND s.resource_group_id = :rg""")
                     .bind("ws", workspaceId).bind("rg", groupId)
                     .map((rs, ctx) -> new Row(rs.getString(1), rs.getLong(2), rs.getString(3))).findOne());
-            if (row.isPresent() && row.get().instanceId() != null && active(row.get().status())) {
+            List<String> stopping = stopping(key);
+            if (row.isPresent() && row.get().instanceId() != null && active(row.get().status())
+                    && !stopping.contains(row.get().instanceId())) {
                 return new Started(row.get().instanceId(), row.get().status());
             }
             // an active service of the pair that the record does not name: a server stopped between submitting
             // it and recording it (below). It is adopted: a second one would hold the group's CUs twice, and
-            // nothing would ever stop the first
+            // nothing would ever stop the first (one this server is stopping is not adopted: it ends)
             Optional<Row> unrecorded = jdbi.withHandle(h -> h.createQuery("""
                     SELECT id, milli_cu, status FROM instances
                     WHERE resource_group_id = :rg AND status IN ('QUEUED', 'STARTING', 'RUNNING') AND workspace_id = :ws
                       AND usage_type = 'DATA_SERVICE' AND payload ->> 'dataService' = :key
-                      AND id IS DISTINCT FROM :recorded
+                      AND id IS DISTINCT FROM :recorded AND NOT (id = ANY(:stopping))
                     ORDER BY id DESC LIMIT 1""")
                     .bind("ws", workspaceId).bind("rg", groupId).bind("key", key)
-                    .bind("recorded", row.map(Row::instanceId).orElse(null))
+                    .bind("recorded", row.map(Row::instanceId).orElse(null)).bindArray("stopping", String.class, stopping)
                     .map((rs, ctx) -> new Row(rs.getString(1), rs.getLong(2), rs.getString(3))).findOne());
             if (unrecorded.isPresent()) {
                 String id = unrecorded.get().instanceId();
@@ -154,9 +213,10 @@ public final class ServiceInstances implements AutoCloseable {
                     SELECT s.instance_id FROM ds_services s JOIN instances i ON i.id = s.instance_id
                     WHERE s.workspace_id = :ws AND s.resource_group_id = :rg AND i.status IN ('QUEUED', 'STARTING', 'RUNNING')""")
                     .bind("ws", workspaceId).bind("rg", groupId).mapTo(String.class).findOne());
-            id.ifPresent(i -> {
+            id.filter(i -> !isStopping(key, i)).ifPresent(i -> {
                 try {
                     instances.cancel(Principal.SYSTEM, i);
+                    stopped.computeIfAbsent(key, k -> ConcurrentHashMap.newKeySet()).add(i);
                     LOG.info("dataservice: stopped {} (no API of workspace {} is published on group {})", i, workspaceId, groupId);
                 } catch (SrgException e) {
                     LOG.debug("dataservice: {} already ended: {}", i, e.getMessage());
@@ -169,8 +229,8 @@ public final class ServiceInstances implements AutoCloseable {
         }
     }
 
-    /** The CU of the pair's service from its next start: the running one is replaced now. */
-    ApiServiceInfo resize(String workspaceId, String groupId, ComputeUnits cu) {
+    /** The CU of the pair's service from its next start: the running one is stopped now. */
+    void resize(String workspaceId, String groupId, ComputeUnits cu) {
         String key = workspaceId + "/" + groupId;
         synchronized (locks.computeIfAbsent(key, k -> new Object())) {
             jdbi.useHandle(h -> h.createUpdate("""
@@ -180,20 +240,26 @@ public final class ServiceInstances implements AutoCloseable {
             startFailures.forget(workspaceId, groupId);
             stop(workspaceId, groupId);
         }
-        return info(workspaceId, groupId);
     }
+
+    /** The status {@link #info} gives a service this server stopped and whose process has not ended yet. */
+    static final String STOPPING = "STOPPING";
 
     /** {@code GET /dataservice/services/{resourceGroupId}?workspaceId=}. */
     public record ApiServiceInfo(String workspaceId, String resourceGroupId, ComputeUnits cu, String instanceId, String status) {}
 
     ApiServiceInfo info(String workspaceId, String groupId) {
-        return jdbi.withHandle(h -> h.createQuery("""
+        String key = workspaceId + "/" + groupId;
+        ApiServiceInfo info = jdbi.withHandle(h -> h.createQuery("""
                 SELECT s.milli_cu, s.instance_id, i.status FROM ds_services s LEFT JOIN instances i ON i.id = s.instance_id
                 WHERE s.workspace_id = :ws AND s.resource_group_id = :rg""")
                 .bind("ws", workspaceId).bind("rg", groupId)
                 .map((rs, ctx) -> new ApiServiceInfo(workspaceId, groupId, ComputeUnits.ofMilli(rs.getLong(1)), rs.getString(2),
                         rs.getString(3)))
                 .findOne()).orElse(new ApiServiceInfo(workspaceId, groupId, DEFAULT_CU, null, null));
+        // a service stopped (unpublished, resized) reads RUNNING until its process has ended: it says so
+        return info.instanceId() != null && active(info.status()) && isStopping(key, info.instanceId())
+                ? new ApiServiceInfo(workspaceId, groupId, info.cu(), info.instanceId(), STOPPING) : info;
     }
 
     private static boolean active(String status) {
@@ -404,7 +470,7 @@ public final class ServiceInstances implements AutoCloseable {
                 .bind("ws", workspaceId).bind("rg", groupId)
                 .map((rs, ctx) -> new Row(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getString(5),
                         rs.getString(6))).findOne());
-        if (row.isEmpty() || !active(row.get().status())) {
+        if (row.isEmpty() || !active(row.get().status()) || isStopping(key, row.get().instanceId())) {
             return null;
         }
         Row r = row.get();

@@ -566,8 +566,15 @@ class DataServiceApiTest extends DataServiceTestBase {
         var tooLarge = admin.put("dataservice/services/" + group, Map.of("workspaceId", workspaceId, "cu", 17));
         assertThat(tooLarge.code()).isEqualTo("InvalidParameter.Cu.TooLarge");
         assertThat(tooLarge.json().get("detail").asString()).isEqualTo("a DATA_SERVICE service may use at most 16 CU");
+        String before = admin.get("dataservice/services/" + group + "?workspaceId=" + workspaceId).json()
+                .path("instanceId").asString();
         var resized = admin.put("dataservice/services/" + group, Map.of("workspaceId", workspaceId, "cu", 2));
         assertThat(resized.status()).as(resized.toString()).isEqualTo(200);
+        // the answer says what is true: the running service is being stopped (its process not ended yet, or ended), and
+        // none replaces it (2 CU do not fit the quota), never that it still runs
+        assertThat(resized.json().path("instanceId").asString()).isEqualTo(before);
+        assertThat(resized.json().path("status").asString()).as(resized.toString()).isIn("STOPPING", "CANCELLED");
+        assertThat(resized.json().path("cu").decimalValue()).isEqualByComparingTo("2");
         // (while the old worker stops: 503 ...Starting)
         Call waiting = callUntil(code, path, "ServiceUnavailable.DataService.Quota");
         assertThat(waiting.retryAfter()).isNotNull();
@@ -619,7 +626,13 @@ class DataServiceApiTest extends DataServiceTestBase {
         String taskId = task.id();
         Awaitility.await().atMost(Duration.ofSeconds(30)).until(() ->
                 admin.get("instances/" + taskId).json().path("status").asString().equals("RUNNING"));
-        assertThat(admin.put("dataservice/services/" + group, Map.of("workspaceId", workspaceId, "cu", 2)).status()).isEqualTo(200);
+        String before = admin.get("dataservice/services/" + group + "?workspaceId=" + workspaceId).json()
+                .path("instanceId").asString();
+        var resized = admin.put("dataservice/services/" + group, Map.of("workspaceId", workspaceId, "cu", 2));
+        assertThat(resized.status()).as(resized.toString()).isEqualTo(200);
+        // the answer names the service that replaces the stopped one, queued for CU (before: the stopped one, RUNNING)
+        assertThat(resized.json().path("instanceId").asString()).as(resized.toString()).isNotEqualTo(before);
+        assertThat(resized.json().path("status").asString()).as(resized.toString()).isEqualTo("QUEUED");
 
         // before: "ServiceUnavailable.DataService.Starting" saying "queued ... (capacity or quota)" whatever held it
         Call queued = callUntil(code, path, "ServiceUnavailable.DataService.Queued");
