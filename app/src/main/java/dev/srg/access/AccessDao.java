@@ -87,21 +87,15 @@ final class AccessDao {
                 .bind("id", tokenId).bind("now", now).execute();
     }
 
-    /** How many live tokens administrators hold, leaving out the token {@code exceptId}. */
-    long countLiveAdministratorTokens(String exceptId) {
+    /**
+     * How many live tokens administrators hold, leaving out the token {@code exceptTokenId} and every
+     * token of the user {@code exceptUserId} (either may be null: nothing left out).
+     */
+    long countLiveAdministratorTokens(String exceptTokenId, String exceptUserId) {
         return h.createQuery("""
                 SELECT u.policies FROM tokens t JOIN users u ON u.id = t.user_id
-                WHERE t.revoked_at IS NULL AND t.id <> :id""")
-                .bind("id", exceptId).mapTo(String.class).list().stream()
-                .filter(p -> parsePolicies(p).contains(Policy.AdministratorAccess)).count();
-    }
-
-    /** How many live tokens administrators other than {@code userId} hold. */
-    long countLiveAdministratorTokensOfOthers(String userId) {
-        return h.createQuery("""
-                SELECT u.policies FROM tokens t JOIN users u ON u.id = t.user_id
-                WHERE t.revoked_at IS NULL AND u.id <> :user""")
-                .bind("user", userId).mapTo(String.class).list().stream()
+                WHERE t.revoked_at IS NULL AND t.id IS DISTINCT FROM :token AND u.id IS DISTINCT FROM :user""")
+                .bind("token", exceptTokenId).bind("user", exceptUserId).mapTo(String.class).list().stream()
                 .filter(p -> parsePolicies(p).contains(Policy.AdministratorAccess)).count();
     }
 

@@ -151,7 +151,7 @@ public final class AccessManager {
                         "'" + user.name() + "' is the last administrator: grant AdministratorAccess to another user first");
             }
             // as a revocation (same lock): some administrator keeps a live token, or nobody could administer any more
-            if (demoted && dao.countLiveAdministratorTokensOfOthers(id) == 0) {
+            if (demoted && dao.countLiveAdministratorTokens(null, id) == 0) {
                 throw SrgException.conflict("User.LastAdministratorToken", "policies",
                         "'" + user.name() + "' holds the administrators' last live token: issue a token for another"
                                 + " administrator first (POST /api/v1/users/{id}/tokens)");
@@ -219,7 +219,7 @@ public final class AccessManager {
             if (token.revokedAt() != null) {
                 return;
             }
-            if (user.policies().contains(Policy.AdministratorAccess) && dao.countLiveAdministratorTokens(tokenId) == 0) {
+            if (user.policies().contains(Policy.AdministratorAccess) && dao.countLiveAdministratorTokens(tokenId, null) == 0) {
                 throw SrgException.conflict("User.LastAdministratorToken", "tokenId",
                         "this is the last live token of an administrator ('" + user.name()
                                 + "'): issue a new token first, then revoke this one");

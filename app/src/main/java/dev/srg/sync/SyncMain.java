@@ -1329,16 +1329,7 @@ public final class SyncMain {
      */
     private Map<String, Object> completedBefore(Connection w, SqlDialect wd, String by) throws SQLException {
         String watermark = savedWatermark(w, wd);
-        w.setAutoCommit(false);
-        try {
-            markCompleted(w, wd);
-            w.commit();
-        } catch (SQLException e) {
-            w.rollback();
-            throw e;
-        } finally {
-            w.setAutoCommit(true);
-        }
+        inTransaction(w, () -> markCompleted(w, wd));
         progress.say(by.equals(instanceId)
                 ? "an earlier attempt of this run wrote every row; nothing to copy"
                 : "the previous run " + by + " wrote every row before it was killed; nothing to copy");
@@ -1395,15 +1386,28 @@ public final class SyncMain {
     @SuppressWarnings("unchecked")
     private void savePlanAndRunPreSql(Connection w, Plan plan) throws SQLException {
         SqlDialect wd = SqlDialect.of((String) ((Map<?, ?>) writer.get("connection")).get("type"));
-        w.setAutoCommit(false);
-        try (Statement st = w.createStatement();
-             PreparedStatement ps = w.prepareStatement("INSERT INTO " + wd.quote(PLAN_TABLE) + " (run_key, plan) VALUES (?, ?)")) {
-            for (String sql : (List<String>) wp.getOrDefault("preSql", List.of())) {
-                st.execute(sql);
+        inTransaction(w, () -> {
+            try (Statement st = w.createStatement();
+                 PreparedStatement ps = w.prepareStatement("INSERT INTO " + wd.quote(PLAN_TABLE) + " (run_key, plan) VALUES (?, ?)")) {
+                for (String sql : (List<String>) wp.getOrDefault("preSql", List.of())) {
+                    st.execute(sql);
+                }
+                ps.setString(1, runKey);
+                ps.setString(2, JSON.writeValueAsString(plan.json()));
+                ps.executeUpdate();
             }
-            ps.setString(1, runKey);
-            ps.setString(2, JSON.writeValueAsString(plan.json()));
-            ps.executeUpdate();
+        });
+    }
+
+    private interface SqlWork {
+        void run() throws SQLException;
+    }
+
+    /** {@code work} in one transaction on the writer: committed, or rolled back and thrown. */
+    private static void inTransaction(Connection w, SqlWork work) throws SQLException {
+        w.setAutoCommit(false);
+        try {
+            work.run();
             w.commit();
         } catch (SQLException e) {
             w.rollback();
