@@ -258,7 +258,10 @@ class LifecycleApiTest extends ServerTestBase {
         assertThat(orders(id, "CREATE")).singleElement().satisfies(o -> assertThat(o.get("amount").decimalValue()).isEqualByComparingTo("150"));
 
         advanceTo(expires.minus(Duration.ofDays(1)).minusSeconds(60));
-        assertThat(orders(id, "AUTO_RENEW")).isEmpty();
+        // the simulated clock runs on with real time: on a loaded machine the renewal may already
+        // be due; what must hold is that none was made before a day before expiry
+        assertThat(orders(id, "AUTO_RENEW")).allSatisfy(early ->
+                assertThat(time(early, "createdAt")).isAfterOrEqualTo(expires.minus(Duration.ofDays(1))));
         advance(Duration.ofSeconds(120));
         List<JsonNode> renewals = orders(id, "AUTO_RENEW");
         assertThat(renewals).hasSize(1);
