@@ -27,4 +27,10 @@ public record BillingCycle(Unit unit, Integer count) {
         var t = start.atOffset(ZoneOffset.UTC);
         return (unit == Unit.MONTH ? t.plusMonths(count) : t.plusYears(count)).toInstant();
     }
+
+    /** The start of a cycle that ends at {@code end} (calendar months or years back, in UTC). */
+    public Instant subtractFrom(Instant end) {
+        var t = end.atOffset(ZoneOffset.UTC);
+        return (unit == Unit.MONTH ? t.minusMonths(count) : t.minusYears(count)).toInstant();
+    }
 }

@@ -200,6 +200,20 @@ final class LifecycleDao {
                 .bind("now", now).bind("id", id).execute() == 1;
     }
 
+    /** RG-5: the periods the group's subscription orders paid for that end after {@code now}, oldest first. */
+    List<PaidPeriod> paidPeriods(String id, Instant now) {
+        return h.createQuery("""
+                SELECT period_start, period_end, cycle_unit, cycle_count FROM orders
+                 WHERE resource_group_id = :id AND billing_mode = 'SUBSCRIPTION'
+                   AND type IN ('CREATE', 'CONVERT', 'RENEW', 'AUTO_RENEW')
+                   AND period_start IS NOT NULL AND cycle_unit IS NOT NULL AND period_end > :now AND period_end > period_start
+                 ORDER BY period_start, id""")
+                .bind("id", id).bind("now", now)
+                .map((rs, ctx) -> new PaidPeriod(rs.getTimestamp(1).toInstant(), rs.getTimestamp(2).toInstant(),
+                        new BillingCycle(BillingCycle.Unit.valueOf(rs.getString(3)), rs.getInt(4))))
+                .list();
+    }
+
     long minimumsMilliCu(String id) {
         // a scheduled profile's minimums must fit the capacity too (SPEC BEY-2)
         return h.createQuery("""

@@ -58,6 +58,16 @@ public final class LifecycleDecider {
      * warning, and nothing is stopped (scale-in never kills: the decision has no change to tasks).
      */
     public LifecycleDecision scale(GroupState g, ComputeUnits spec, long minimumsMilliCu, long usedMilliCu, String actor, Instant now) {
+        return scale(g, spec, minimumsMilliCu, usedMilliCu, List.of(), actor, now);
+    }
+
+    /**
+     * RG-5 as above; {@code paid}: the group's paid periods that reach past now (its orders), over
+     * which a scale-out is prorated. Empty (not known): one period of the group's cycle ending at
+     * its expiry.
+     */
+    public LifecycleDecision scale(GroupState g, ComputeUnits spec, long minimumsMilliCu, long usedMilliCu, List<PaidPeriod> paid,
+                                   String actor, Instant now) {
         check(Action.SCALE, g);
         if (spec.equals(g.specCu())) {
             throw SrgException.invalid("specCu", "InvalidParameter.Spec.Unchanged", "resource group '" + g.id() + "' already has " + spec);
@@ -71,8 +81,15 @@ public final class LifecycleDecider {
         }
         Instant ends = now.plus(config.scaleDuration());
         boolean out = spec.compareTo(g.specCu()) > 0;
+        List<PaidPeriod> ahead = paid;
+        if (ahead.isEmpty() && g.expiresAt() != null) {
+            BillingCycle cycle = g.cycle() != null ? g.cycle() : MONTH;
+            ahead = List.of(new PaidPeriod(cycle.subtractFrom(g.expiresAt()), g.expiresAt(), cycle));
+        }
         Purchase order = new Purchase(g.id(), out ? PurchaseType.SCALE_OUT : PurchaseType.SCALE_IN, BillingMode.SUBSCRIPTION, spec,
-                g.specCu(), null, now, g.expiresAt(), actor, now, out ? "prorated to the end of the period" : "scale-in: no refund");
+                g.specCu(), null, now, g.expiresAt(), actor, now,
+                out ? "prorated to the end of the period: each paid period at its cycle's price, by its own length" : "scale-in: no refund",
+                out ? ahead : List.of());
         return new LifecycleDecision(List.of(new StartScaling(spec, ends)), List.of(order),
                 List.of(new Audit(now, actor, "resource-group.scale", g.specCu() + " -> " + spec + ", effective by " + ends)), warnings);
     }

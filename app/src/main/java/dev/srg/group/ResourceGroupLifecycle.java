@@ -112,7 +112,8 @@ public final class ResourceGroupLifecycle {
                     LifecycleDao dao = new LifecycleDao(h);
                     long minimums = dao.minimumsMilliCu(id);
                     Instant now = clock.instant();
-                    LifecycleDecision d = decider.scale(g, spec, minimums, workload.usedMilliCu(id), caller.name(), now);
+                    LifecycleDecision d = decider.scale(g, spec, minimums, workload.usedMilliCu(id), dao.paidPeriods(id, now),
+                            caller.name(), now);
                     warnings.addAll(d.warnings());
                     return applyOrConflict(dao, id, d, now);
                 });
@@ -160,8 +161,11 @@ public final class ResourceGroupLifecycle {
     /** What {@link #scale} would order and cost, decided the same way; writes nothing. */
     public PurchaseQuote quoteScale(Principal caller, String id, ScaleRequest r) {
         ComputeUnits spec = scalable(caller, id, r);
-        return quote(id, (h, g) -> decider.scale(g, spec, new LifecycleDao(h).minimumsMilliCu(id), workload.usedMilliCu(id),
-                caller.name(), clock.instant()));
+        return quote(id, (h, g) -> {
+            Instant now = clock.instant();
+            LifecycleDao dao = new LifecycleDao(h);
+            return decider.scale(g, spec, dao.minimumsMilliCu(id), workload.usedMilliCu(id), dao.paidPeriods(id, now), caller.name(), now);
+        });
     }
 
     /** What {@link #convert} would order and cost; writes nothing. */
