@@ -214,6 +214,36 @@ final class LifecycleDao {
                 .list();
     }
 
+    /**
+     * RG-3: when the paid periods that end at {@code expiresAt} began, one after another without a
+     * gap (the purchase, or the renewal that revived an expired group): the day of the month the
+     * renewals keep. Null when no paid period ends there.
+     */
+    Instant billingAnchor(String id, Instant expiresAt) {
+        if (expiresAt == null) {
+            return null;
+        }
+        List<Instant[]> periods = h.createQuery("""
+                SELECT period_start, period_end FROM orders
+                 WHERE resource_group_id = :id AND billing_mode = 'SUBSCRIPTION'
+                   AND type IN ('CREATE', 'CONVERT', 'RENEW', 'AUTO_RENEW')
+                   AND period_start IS NOT NULL AND period_end IS NOT NULL AND period_end <= :expires
+                 ORDER BY period_end DESC, id DESC""")
+                .bind("id", id).bind("expires", expiresAt)
+                .map((rs, ctx) -> new Instant[] {rs.getTimestamp(1).toInstant(), rs.getTimestamp(2).toInstant()}).list();
+        Instant start = null;
+        Instant end = expiresAt;
+        for (Instant[] p : periods) {
+            if (p[1].equals(end) && p[0].isBefore(end)) {
+                start = p[0];
+                end = p[0];
+            } else if (p[1].isBefore(end)) {
+                break;
+            }
+        }
+        return start;
+    }
+
     long minimumsMilliCu(String id) {
         // a scheduled profile's minimums must fit the capacity too (SPEC BEY-2)
         return h.createQuery("""

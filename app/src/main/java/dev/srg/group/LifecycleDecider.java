@@ -112,9 +112,14 @@ public final class LifecycleDecider {
 
     /** RG-3, RG-8: renew a subscription; an EXPIRED one runs again from now, a live one is extended from its expiry. */
     public LifecycleDecision renew(GroupState g, BillingCycle cycle, String actor, Instant now) {
+        return renew(g, cycle, null, actor, now);
+    }
+
+    /** ... {@code anchor}: when the paid periods ending at its expiry began (their day of the month is kept), or null. */
+    public LifecycleDecision renew(GroupState g, BillingCycle cycle, Instant anchor, String actor, Instant now) {
         check(Action.RENEW, g);
         boolean expired = g.status() == GroupStatus.EXPIRED;
-        LifecycleRules.Period period = LifecycleRules.renewal(g.expiresAt(), expired, now, cycle);
+        LifecycleRules.Period period = LifecycleRules.renewal(g.expiresAt(), anchor, expired, now, cycle);
         List<LifecycleChange> changes = new ArrayList<>();
         changes.add(new SetExpiry(period.end()));
         if (expired) {
@@ -186,11 +191,16 @@ public final class LifecycleDecider {
      * at the current price; after a clock jump every missed month is renewed, each once.
      */
     public LifecycleDecision autoRenew(GroupState g, Instant now) {
+        return autoRenew(g, null, now);
+    }
+
+    /** ... {@code anchor}: when the paid periods ending at its expiry began (their day of the month is kept), or null. */
+    public LifecycleDecision autoRenew(GroupState g, Instant anchor, Instant now) {
         if (!g.autoRenew() || g.billingMode() != BillingMode.SUBSCRIPTION || g.expiresAt() == null
                 || (g.status() != GroupStatus.RUNNING && g.status() != GroupStatus.SCALING)) {
             return LifecycleDecision.NONE;
         }
-        List<LifecycleRules.Period> periods = LifecycleRules.autoRenewals(g.expiresAt(), now, config.autoRenewLead());
+        List<LifecycleRules.Period> periods = LifecycleRules.autoRenewals(g.expiresAt(), anchor, now, config.autoRenewLead());
         if (periods.isEmpty()) {
             return LifecycleDecision.NONE;
         }

@@ -9,7 +9,9 @@ import java.math.RoundingMode;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
+import java.time.LocalTime;
 import java.time.Year;
+import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
@@ -171,5 +173,84 @@ class LifecycleCalendarTest extends ServerTestBase {
                 .add(new BigDecimal("510")).setScale(6, RoundingMode.HALF_UP);
         assertThat(order.get("amount").decimalValue()).isEqualByComparingTo(expected);
         assertThat(time(order, "periodEnd")).isEqualTo(yearEnd);
+    }
+    @Test
+    @DisplayName("SPEC RG-3: bought on Jan 31 in the day's last minute with auto-renew, a year of monthly renewals ends on each month's last day, then on Jan 31")
+    void aYearOfAutoRenewalsFromJanuary31() {
+        advanceTo(next(1, 31, 23, 59, 30, false));
+        JsonNode g = buy(2, "MONTH", 1, true);
+        String id = g.get("id").asString();
+        LocalDateTime start = utc(time(g, "createdAt"));
+        assertThat(start.toLocalDate().getDayOfMonth()).isEqualTo(31);
+        LocalTime at = start.toLocalTime();
+        // the reference, by hand: the k-th month ends on the last day of the k-th month after January
+        List<Instant> ends = new ArrayList<>();
+        for (int k = 1; k <= 12; k++) {
+            ends.add(YearMonth.from(start).plusMonths(k).atEndOfMonth().atTime(at).toInstant(ZoneOffset.UTC));
+        }
+        assertThat(time(g, "expiresAt")).isEqualTo(ends.getFirst()); // Feb 28 or 29
+        assertThat(orders(id, "CREATE").getFirst().get("amount").decimalValue()).isEqualByComparingTo("100.00");
+
+        // one jump to the next January: every month between is renewed, each once, a day before it ends
+        advanceTo(ends.get(10).minus(Duration.ofDays(1)).plus(Duration.ofHours(1)));
+        List<JsonNode> renewals = orders(id, "AUTO_RENEW");
+        assertThat(renewals).hasSize(11);
+        Instant previous = ends.getFirst();
+        for (int k = 0; k < renewals.size(); k++) {
+            JsonNode o = renewals.get(k);
+            assertThat(time(o, "periodStart")).as("renewal %d", k + 1).isEqualTo(previous);
+            assertThat(time(o, "periodEnd")).as("renewal %d", k + 1).isEqualTo(ends.get(k + 1));
+            assertThat(o.get("amount").decimalValue()).isEqualByComparingTo("100.00");
+            previous = time(o, "periodEnd");
+        }
+        JsonNode renewed = admin.get("resource-groups/" + id).json();
+        assertThat(renewed.get("status").asString()).isEqualTo("RUNNING");
+        assertThat(utc(time(renewed, "expiresAt"))).isEqualTo(start.plusYears(1)); // Jan 31 again: a year paid is a year
+    }
+
+    @Test
+    @DisplayName("SPEC RG-3, RG-8: bought Mar 31 for a month: Apr 30; renewed ahead: May 31; EXPIRED then, RELEASED 15 days later")
+    void aMonthFromMarch31RenewedAheadThenExpiredAndReleased() {
+        advanceTo(next(3, 31, 12, 0, 0, false));
+        JsonNode g = buy(3, "MONTH", 1, false);
+        String id = g.get("id").asString();
+        LocalDateTime start = utc(time(g, "createdAt"));
+        LocalDateTime april30 = start.withDayOfMonth(1).plusMonths(1).withDayOfMonth(30);
+        assertThat(utc(time(g, "expiresAt"))).isEqualTo(april30);
+        advance(Duration.ofDays(20));
+        var renew = admin.post("resource-groups/" + id + "/renew", Map.of("billingCycle", Map.of("unit", "MONTH", "count", 1)));
+        assertThat(renew.status()).as(renew.toString()).isEqualTo(200);
+        JsonNode order = renew.json().get("order");
+        assertThat(order.get("amount").decimalValue()).isEqualByComparingTo("150.00");
+        LocalDateTime may31 = april30.plusDays(31);
+        assertThat(utc(time(order, "periodStart"))).isEqualTo(april30);
+        assertThat(utc(time(order, "periodEnd"))).isEqualTo(may31);
+        Instant expires = time(renew.json().get("resourceGroup"), "expiresAt");
+        assertThat(utc(expires)).isEqualTo(may31);
+
+        advanceTo(expires.minusSeconds(2));
+        assertThat(admin.get("resource-groups/" + id).json().get("status").asString()).isEqualTo("RUNNING");
+        advance(Duration.ofSeconds(3));
+        assertThat(admin.get("resource-groups/" + id).json().get("status").asString()).isEqualTo("EXPIRED");
+        advanceTo(expires.plus(Duration.ofDays(15)).minusSeconds(2));
+        assertThat(admin.get("resource-groups/" + id).json().get("status").asString()).isEqualTo("EXPIRED");
+        advance(Duration.ofSeconds(3));
+        assertThat(admin.get("resource-groups/" + id).json().get("status").asString()).isEqualTo("RELEASED");
+    }
+
+    @Test
+    @DisplayName("SPEC RG-3: a year bought on Feb 29 ends on Feb 28; renewed ahead for 3 more years it ends on Feb 29 again, 4 years on")
+    void aYearFromFebruary29() {
+        advanceTo(next(2, 29, 8, 0, 0, true));
+        JsonNode g = buy(2, "YEAR", 1, false);
+        String id = g.get("id").asString();
+        LocalDateTime start = utc(time(g, "createdAt"));
+        assertThat(start.getDayOfMonth()).isEqualTo(29);
+        assertThat(utc(time(g, "expiresAt"))).isEqualTo(start.plusYears(1).withDayOfMonth(28));
+        assertThat(orders(id, "CREATE").getFirst().get("amount").decimalValue()).isEqualByComparingTo("1020.00");
+        var renew = admin.post("resource-groups/" + id + "/renew", Map.of("billingCycle", Map.of("unit", "YEAR", "count", 3)));
+        assertThat(renew.status()).as(renew.toString()).isEqualTo(200);
+        assertThat(renew.json().get("order").get("amount").decimalValue()).isEqualByComparingTo("3060.00");
+        assertThat(utc(time(renew.json().get("resourceGroup"), "expiresAt"))).isEqualTo(start.plusYears(4)); // Feb 29 of the next leap year
     }
 }
