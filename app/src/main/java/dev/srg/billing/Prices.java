@@ -111,7 +111,7 @@ public record Prices(String currency, Money subscriptionCuMonth, Money payAsYouG
                 .multiply(BigDecimal.valueOf(100 - yearDiscountPercent)).divide(BigDecimal.valueOf(100)));
     }
 
-    /** Scale-out: {@code addedMilliCu} at the monthly price for {@code remaining} of the period (30-day months). */
+    /** The old scale-out rule, for a purchase that names no paid periods: the monthly price for {@code remaining} (30-day months). */
     public Money prorated(long addedMilliCu, Duration remaining) {
         if (addedMilliCu <= 0 || remaining.isNegative() || remaining.isZero()) {
             return Money.ZERO;
