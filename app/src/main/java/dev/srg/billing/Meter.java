@@ -66,7 +66,8 @@ public final class Meter {
         h.createQuery("SELECT pg_advisory_xact_lock(:k)::text").bind("k", LOCK).mapTo(String.class).one();
         Instant now = floor(clock.instant());
         List<MeterDecider.InstanceRun> runs = h.createQuery("""
-                SELECT i.id, i.resource_group_id, i.milli_cu, i.started_at, i.finished_at, m.metered_until, g.payg_until
+                SELECT i.id, i.resource_group_id, i.milli_cu, i.started_at, i.finished_at, m.metered_until, g.payg_until,
+                       i.failure_reason = 'LOST' AS lost
                   FROM instances i
                   JOIN resource_groups g ON g.id = i.resource_group_id
                   LEFT JOIN metered_instances m ON m.instance_id = i.id
@@ -77,7 +78,7 @@ public final class Meter {
                 .bind("limit", BATCH)
                 .map((rs, ctx) -> new MeterDecider.InstanceRun(rs.getString(1), rs.getString(2), rs.getLong(3),
                         floor(ts(rs.getTimestamp(4))), floor(ts(rs.getTimestamp(5))), floor(ts(rs.getTimestamp(6))),
-                        floor(ts(rs.getTimestamp(7)))))
+                        floor(ts(rs.getTimestamp(7))), rs.getBoolean(8)))
                 .list();
         MeterDecider.Decision d = MeterDecider.decide(runs, now);
         for (MeterDecider.Watermark w : d.watermarks()) {

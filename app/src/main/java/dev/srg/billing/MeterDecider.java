@@ -20,18 +20,24 @@ import java.util.TreeMap;
  * moment its group was converted, or now while it runs — in milli-CU x
  * milliseconds, split at hour boundaries: exact integers, never doubles. A run whose recorded
  * finish lies before its watermark (its exit was being recorded while a pass metered it up to
- * then) gets the difference subtracted, so the bill converges on the runs' CU-seconds.
+ * then) gets the difference subtracted, so the bill converges on the runs' CU-seconds. A LOST run
+ * (no recorded end: its supervisor vanished, say with the machine) ends where the meter last saw it.
  */
 public final class MeterDecider {
     private MeterDecider() {}
 
     /** One instance's run as the meter sees it; all times in whole milliseconds. */
     public record InstanceRun(String instanceId, String groupId, long milliCu, Instant startedAt, Instant finishedAt,
-                              Instant meteredUntil, Instant paygUntil) {
+                              Instant meteredUntil, Instant paygUntil, boolean lost) {
         public InstanceRun {
             requireNonNull(instanceId, "instanceId is null");
             requireNonNull(groupId, "groupId is null");
             requireNonNull(startedAt, "startedAt is null");
+        }
+
+        public InstanceRun(String instanceId, String groupId, long milliCu, Instant startedAt, Instant finishedAt,
+                           Instant meteredUntil, Instant paygUntil) {
+            this(instanceId, groupId, milliCu, startedAt, finishedAt, meteredUntil, paygUntil, false);
         }
     }
 
@@ -56,6 +62,15 @@ public final class MeterDecider {
         for (InstanceRun r : runs) {
             boolean finished = r.finishedAt() != null;
             Instant end = finished ? r.finishedAt() : now;
+            if (finished && r.lost()) {
+                // LOST: its supervisor vanished without saying when the task ended, and the time
+                // recorded is when the server found out — after a restart, maybe days later. It is
+                // billed until the meter last saw it running, never for the time the server was down.
+                Instant seen = r.meteredUntil() != null ? r.meteredUntil() : r.startedAt();
+                if (seen.isBefore(end)) {
+                    end = seen;
+                }
+            }
             if (r.paygUntil() != null && !r.paygUntil().isAfter(end)) {
                 end = r.paygUntil();
             }

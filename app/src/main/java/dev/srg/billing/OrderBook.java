@@ -44,8 +44,9 @@ public final class OrderBook implements PurchaseLedger {
         return switch (p.type()) {
             case CREATE -> p.billingMode() == BillingMode.PAY_AS_YOU_GO ? Money.ZERO : prices.subscription(p.specCu().milli(), p.cycle());
             case RENEW, AUTO_RENEW, CONVERT -> prices.subscription(p.specCu().milli(), p.cycle());
-            case SCALE_OUT -> prices.prorated(p.specCu().milli() - p.previousSpecCu().milli(),
-                    Duration.between(p.at(), p.periodEnd()));
+            case SCALE_OUT -> p.paidAhead().isEmpty()
+                    ? prices.prorated(p.specCu().milli() - p.previousSpecCu().milli(), Duration.between(p.at(), p.periodEnd()))
+                    : prices.scaleOut(p.specCu().milli() - p.previousSpecCu().milli(), p.at(), p.periodEnd(), p.paidAhead());
             // scale-in refunds nothing: the spec is lowered for the rest of the period already paid
             case SCALE_IN -> Money.ZERO;
         };

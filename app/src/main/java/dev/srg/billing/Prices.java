@@ -3,6 +3,7 @@ package dev.srg.billing;
 import static java.util.Objects.requireNonNull;
 
 import dev.srg.group.BillingCycle;
+import dev.srg.group.PaidPeriod;
 import java.io.IOException;
 import java.io.Reader;
 import java.math.BigDecimal;
@@ -10,6 +11,7 @@ import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
@@ -23,8 +25,9 @@ import java.util.Set;
  *       months less {@code year-discount-percent};
  *   <li>pay-as-you-go: {@code pay-as-you-go-cu-hour} per CU-hour of run time, metered exactly
  *       (milli-CU x milliseconds);
- *   <li>scale-out: the added CUs at the monthly price, prorated to the end of the current period
- *       (a month counted as 30 days); scale-in refunds nothing.
+ *   <li>scale-out: the added CUs for what is left of each paid period, at that period's price
+ *       and by its own length (a 31-day month is a month, a year keeps its discount); scale-in
+ *       refunds nothing.
  * </ul>
  */
 public record Prices(String currency, Money subscriptionCuMonth, Money payAsYouGoCuHour, int yearDiscountPercent) {
@@ -108,7 +111,7 @@ public record Prices(String currency, Money subscriptionCuMonth, Money payAsYouG
                 .multiply(BigDecimal.valueOf(100 - yearDiscountPercent)).divide(BigDecimal.valueOf(100)));
     }
 
-    /** Scale-out: {@code addedMilliCu} at the monthly price for {@code remaining} of the period (30-day months). */
+    /** The old scale-out rule, for a purchase that names no paid periods: the monthly price for {@code remaining} (30-day months). */
     public Money prorated(long addedMilliCu, Duration remaining) {
         if (addedMilliCu <= 0 || remaining.isNegative() || remaining.isZero()) {
             return Money.ZERO;
@@ -117,6 +120,31 @@ public record Prices(String currency, Money subscriptionCuMonth, Money payAsYouG
                 .multiply(BigInteger.valueOf(remaining.toMillis()));
         return Money.ofMicros(new BigDecimal(micros).divide(BigDecimal.valueOf(1000L * PRORATION_MONTH_MILLIS), 6,
                 java.math.RoundingMode.HALF_UP));
+    }
+
+    /**
+     * Scale-out (RG-5): {@code addedMilliCu} for what is left of each paid period in [{@code at},
+     * {@code until}), at that period's price (its cycle: months, or years with their discount) times
+     * the share of its own length still ahead — so a month of 28 or 31 days costs what a month
+     * costs, and a year keeps its discount. One rounding, half up to the micro-unit, at the end.
+     */
+    public Money scaleOut(long addedMilliCu, Instant at, Instant until, List<PaidPeriod> paid) {
+        if (addedMilliCu <= 0 || until == null || !until.isAfter(at)) {
+            return Money.ZERO;
+        }
+        BigDecimal micros = BigDecimal.ZERO;
+        for (PaidPeriod p : paid) {
+            Instant from = p.start().isAfter(at) ? p.start() : at;
+            Instant to = p.end().isBefore(until) ? p.end() : until;
+            if (!to.isAfter(from)) {
+                continue;
+            }
+            BigInteger share = BigInteger.valueOf(subscription(addedMilliCu, p.cycle()).micros())
+                    .multiply(BigInteger.valueOf(Duration.between(from, to).toMillis()));
+            micros = micros.add(new BigDecimal(share).divide(BigDecimal.valueOf(Duration.between(p.start(), p.end()).toMillis()),
+                    12, java.math.RoundingMode.HALF_UP));
+        }
+        return Money.ofMicros(micros);
     }
 
     /** Pay-as-you-go: the price of {@code cuMilliMillis} (milli-CU x milliseconds) at {@code perCuHour}. */

@@ -200,6 +200,50 @@ final class LifecycleDao {
                 .bind("now", now).bind("id", id).execute() == 1;
     }
 
+    /** RG-5: the periods the group's subscription orders paid for that end after {@code now}, oldest first. */
+    List<PaidPeriod> paidPeriods(String id, Instant now) {
+        return h.createQuery("""
+                SELECT period_start, period_end, cycle_unit, cycle_count FROM orders
+                 WHERE resource_group_id = :id AND billing_mode = 'SUBSCRIPTION'
+                   AND type IN ('CREATE', 'CONVERT', 'RENEW', 'AUTO_RENEW')
+                   AND period_start IS NOT NULL AND cycle_unit IS NOT NULL AND period_end > :now AND period_end > period_start
+                 ORDER BY period_start, id""")
+                .bind("id", id).bind("now", now)
+                .map((rs, ctx) -> new PaidPeriod(rs.getTimestamp(1).toInstant(), rs.getTimestamp(2).toInstant(),
+                        new BillingCycle(BillingCycle.Unit.valueOf(rs.getString(3)), rs.getInt(4))))
+                .list();
+    }
+
+    /**
+     * RG-3: when the paid periods that end at {@code expiresAt} began, one after another without a
+     * gap (the purchase, or the renewal that revived an expired group): the day of the month the
+     * renewals keep. Null when no paid period ends there.
+     */
+    Instant billingAnchor(String id, Instant expiresAt) {
+        if (expiresAt == null) {
+            return null;
+        }
+        List<Instant[]> periods = h.createQuery("""
+                SELECT period_start, period_end FROM orders
+                 WHERE resource_group_id = :id AND billing_mode = 'SUBSCRIPTION'
+                   AND type IN ('CREATE', 'CONVERT', 'RENEW', 'AUTO_RENEW')
+                   AND period_start IS NOT NULL AND period_end IS NOT NULL AND period_end <= :expires
+                 ORDER BY period_end DESC, id DESC""")
+                .bind("id", id).bind("expires", expiresAt)
+                .map((rs, ctx) -> new Instant[] {rs.getTimestamp(1).toInstant(), rs.getTimestamp(2).toInstant()}).list();
+        Instant start = null;
+        Instant end = expiresAt;
+        for (Instant[] p : periods) {
+            if (p[1].equals(end) && p[0].isBefore(end)) {
+                start = p[0];
+                end = p[0];
+            } else if (p[1].isBefore(end)) {
+                break;
+            }
+        }
+        return start;
+    }
+
     long minimumsMilliCu(String id) {
         // a scheduled profile's minimums must fit the capacity too (SPEC BEY-2)
         return h.createQuery("""

@@ -58,6 +58,16 @@ public final class LifecycleDecider {
      * warning, and nothing is stopped (scale-in never kills: the decision has no change to tasks).
      */
     public LifecycleDecision scale(GroupState g, ComputeUnits spec, long minimumsMilliCu, long usedMilliCu, String actor, Instant now) {
+        return scale(g, spec, minimumsMilliCu, usedMilliCu, List.of(), actor, now);
+    }
+
+    /**
+     * RG-5 as above; {@code paid}: the group's paid periods that reach past now (its orders), over
+     * which a scale-out is prorated. Empty (not known): one period of the group's cycle ending at
+     * its expiry.
+     */
+    public LifecycleDecision scale(GroupState g, ComputeUnits spec, long minimumsMilliCu, long usedMilliCu, List<PaidPeriod> paid,
+                                   String actor, Instant now) {
         check(Action.SCALE, g);
         if (spec.equals(g.specCu())) {
             throw SrgException.invalid("specCu", "InvalidParameter.Spec.Unchanged", "resource group '" + g.id() + "' already has " + spec);
@@ -71,8 +81,15 @@ public final class LifecycleDecider {
         }
         Instant ends = now.plus(config.scaleDuration());
         boolean out = spec.compareTo(g.specCu()) > 0;
+        List<PaidPeriod> ahead = paid;
+        if (ahead.isEmpty() && g.expiresAt() != null) {
+            BillingCycle cycle = g.cycle() != null ? g.cycle() : MONTH;
+            ahead = List.of(new PaidPeriod(cycle.subtractFrom(g.expiresAt()), g.expiresAt(), cycle));
+        }
         Purchase order = new Purchase(g.id(), out ? PurchaseType.SCALE_OUT : PurchaseType.SCALE_IN, BillingMode.SUBSCRIPTION, spec,
-                g.specCu(), null, now, g.expiresAt(), actor, now, out ? "prorated to the end of the period" : "scale-in: no refund");
+                g.specCu(), null, now, g.expiresAt(), actor, now,
+                out ? "prorated to the end of the period: each paid period at its cycle's price, by its own length" : "scale-in: no refund",
+                out ? ahead : List.of());
         return new LifecycleDecision(List.of(new StartScaling(spec, ends)), List.of(order),
                 List.of(new Audit(now, actor, "resource-group.scale", g.specCu() + " -> " + spec + ", effective by " + ends)), warnings);
     }
@@ -95,9 +112,14 @@ public final class LifecycleDecider {
 
     /** RG-3, RG-8: renew a subscription; an EXPIRED one runs again from now, a live one is extended from its expiry. */
     public LifecycleDecision renew(GroupState g, BillingCycle cycle, String actor, Instant now) {
+        return renew(g, cycle, null, actor, now);
+    }
+
+    /** ... {@code anchor}: when the paid periods ending at its expiry began (their day of the month is kept), or null. */
+    public LifecycleDecision renew(GroupState g, BillingCycle cycle, Instant anchor, String actor, Instant now) {
         check(Action.RENEW, g);
         boolean expired = g.status() == GroupStatus.EXPIRED;
-        LifecycleRules.Period period = LifecycleRules.renewal(g.expiresAt(), expired, now, cycle);
+        LifecycleRules.Period period = LifecycleRules.renewal(g.expiresAt(), anchor, expired, now, cycle);
         List<LifecycleChange> changes = new ArrayList<>();
         changes.add(new SetExpiry(period.end()));
         if (expired) {
@@ -169,11 +191,16 @@ public final class LifecycleDecider {
      * at the current price; after a clock jump every missed month is renewed, each once.
      */
     public LifecycleDecision autoRenew(GroupState g, Instant now) {
+        return autoRenew(g, null, now);
+    }
+
+    /** ... {@code anchor}: when the paid periods ending at its expiry began (their day of the month is kept), or null. */
+    public LifecycleDecision autoRenew(GroupState g, Instant anchor, Instant now) {
         if (!g.autoRenew() || g.billingMode() != BillingMode.SUBSCRIPTION || g.expiresAt() == null
                 || (g.status() != GroupStatus.RUNNING && g.status() != GroupStatus.SCALING)) {
             return LifecycleDecision.NONE;
         }
-        List<LifecycleRules.Period> periods = LifecycleRules.autoRenewals(g.expiresAt(), now, config.autoRenewLead());
+        List<LifecycleRules.Period> periods = LifecycleRules.autoRenewals(g.expiresAt(), anchor, now, config.autoRenewLead());
         if (periods.isEmpty()) {
             return LifecycleDecision.NONE;
         }

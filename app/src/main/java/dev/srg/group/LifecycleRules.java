@@ -35,11 +35,16 @@ public final class LifecycleRules {
      * {@code lead} before the expiry it extends, so after a clock jump every missed month is renewed.
      */
     public static List<Period> autoRenewals(Instant expiresAt, Instant now, Duration lead) {
+        return autoRenewals(expiresAt, null, now, lead);
+    }
+
+    /** ... each month ending on the day of the month of {@code anchor} (the subscription's start) where it can. */
+    public static List<Period> autoRenewals(Instant expiresAt, Instant anchor, Instant now, Duration lead) {
         List<Period> periods = new ArrayList<>();
         BillingCycle month = new BillingCycle(BillingCycle.Unit.MONTH, 1);
         Instant end = expiresAt;
         while (!end.minus(lead).isAfter(now)) {
-            Instant next = month.addTo(end);
+            Instant next = month.addTo(end, anchor);
             periods.add(new Period(end, next));
             end = next;
         }
@@ -48,7 +53,13 @@ public final class LifecycleRules {
 
     /** RG-3, RG-8: a renewal of an expired group starts now; of a live one, at its expiry. */
     public static Period renewal(Instant expiresAt, boolean expired, Instant now, BillingCycle cycle) {
-        Instant start = expired || expiresAt.isBefore(now) ? now : expiresAt;
-        return new Period(start, cycle.addTo(start));
+        return renewal(expiresAt, null, expired, now, cycle);
+    }
+
+    /** ... a live one's on the day of the month of {@code anchor} (its start) where it can; an expired one's starts anew. */
+    public static Period renewal(Instant expiresAt, Instant anchor, boolean expired, Instant now, BillingCycle cycle) {
+        boolean anew = expired || expiresAt.isBefore(now);
+        Instant start = anew ? now : expiresAt;
+        return new Period(start, anew ? cycle.addTo(start) : cycle.addTo(start, anchor));
     }
 }

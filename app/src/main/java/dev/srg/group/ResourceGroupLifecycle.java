@@ -112,7 +112,8 @@ public final class ResourceGroupLifecycle {
                     LifecycleDao dao = new LifecycleDao(h);
                     long minimums = dao.minimumsMilliCu(id);
                     Instant now = clock.instant();
-                    LifecycleDecision d = decider.scale(g, spec, minimums, workload.usedMilliCu(id), caller.name(), now);
+                    LifecycleDecision d = decider.scale(g, spec, minimums, workload.usedMilliCu(id), dao.paidPeriods(id, now),
+                            caller.name(), now);
                     warnings.addAll(d.warnings());
                     return applyOrConflict(dao, id, d, now);
                 });
@@ -149,7 +150,8 @@ public final class ResourceGroupLifecycle {
                 clock::instant, h -> {
                     GroupState g = lock(h, id);
                     Instant now = clock.instant();
-                    return applyOrConflict(new LifecycleDao(h), id, decider.renew(g, cycle, caller.name(), now), now);
+                    LifecycleDao dao = new LifecycleDao(h);
+                    return applyOrConflict(dao, id, decider.renew(g, cycle, dao.billingAnchor(id, g.expiresAt()), caller.name(), now), now);
                 });
         afterChange(id);
         return new ActionResult(groups.get(caller, id), orderId, List.of());
@@ -160,8 +162,11 @@ public final class ResourceGroupLifecycle {
     /** What {@link #scale} would order and cost, decided the same way; writes nothing. */
     public PurchaseQuote quoteScale(Principal caller, String id, ScaleRequest r) {
         ComputeUnits spec = scalable(caller, id, r);
-        return quote(id, (h, g) -> decider.scale(g, spec, new LifecycleDao(h).minimumsMilliCu(id), workload.usedMilliCu(id),
-                caller.name(), clock.instant()));
+        return quote(id, (h, g) -> {
+            Instant now = clock.instant();
+            LifecycleDao dao = new LifecycleDao(h);
+            return decider.scale(g, spec, dao.minimumsMilliCu(id), workload.usedMilliCu(id), dao.paidPeriods(id, now), caller.name(), now);
+        });
     }
 
     /** What {@link #convert} would order and cost; writes nothing. */
@@ -175,7 +180,8 @@ public final class ResourceGroupLifecycle {
     /** What {@link #renew} would order and cost; writes nothing. */
     public PurchaseQuote quoteRenew(Principal caller, String id, RenewRequest r) {
         BillingCycle cycle = renewable(caller, id, r);
-        return quote(id, (h, g) -> decider.renew(g, cycle, caller.name(), clock.instant()));
+        return quote(id, (h, g) -> decider.renew(g, cycle, new LifecycleDao(h).billingAnchor(id, g.expiresAt()), caller.name(),
+                clock.instant()));
     }
 
     /** The checks of a scale before any decision: who may, which spec. */
@@ -333,7 +339,8 @@ public final class ResourceGroupLifecycle {
 
     private void autoRenew() {
         for (String id : jdbi.withHandle(h -> new LifecycleDao(h).autoRenewalsDue(clock.instant(), config().autoRenewLead()))) {
-            step(id, "auto-renew", decider::autoRenew);
+            step(id, "auto-renew", (h, g, now) -> decider.autoRenew(g, new LifecycleDao(h).billingAnchor(id, g.expiresAt()), now),
+                    h -> { });
         }
     }
 
@@ -422,6 +429,15 @@ public final class ResourceGroupLifecycle {
     /** ... with {@code alsoDone} run in the same transaction when the decision was applied. */
     private boolean step(String id, String what, java.util.function.BiFunction<GroupState, Instant, LifecycleDecision> decide,
                          java.util.function.Consumer<Handle> alsoDone) {
+        return step(id, what, (h, g, now) -> decide.apply(g, now), alsoDone);
+    }
+
+    /** A decision that also reads facts in the step's transaction (the group is locked). */
+    private interface Decide {
+        LifecycleDecision apply(Handle h, GroupState g, Instant now);
+    }
+
+    private boolean step(String id, String what, Decide decide, java.util.function.Consumer<Handle> alsoDone) {
         boolean changed;
         try {
             changed = jdbi.inTransaction(h -> {
@@ -430,7 +446,7 @@ public final class ResourceGroupLifecycle {
                     return false;
                 }
                 Instant now = clock.instant();
-                LifecycleDecision d = decide.apply(g.get(), now);
+                LifecycleDecision d = decide.apply(h, g.get(), now);
                 if (d.isEmpty()) {
                     return false;
                 }

@@ -243,6 +243,45 @@ class MeterPropertiesTest {
     }
 
     @Test
+    @DisplayName("SPEC RG-9: a wall clock stepped back (NTP) while an instance runs bills no line below zero and no time twice")
+    void aClockSteppedBackBillsNothingNegativeNorTwice() {
+        Map<Instant, Long> lines = new TreeMap<>();
+        Instant[] metered = {null};
+        BiFunction<Instant, Instant, Void> pass = (finishedAt, now) -> {
+            Decision d = MeterDecider.decide(List.of(new InstanceRun("i-1", "rg-a", 2000, T0, finishedAt, metered[0], null)), now);
+            d.lines().getOrDefault("rg-a", Map.of()).forEach((hour, delta) -> lines.merge(hour, delta, Long::sum));
+            metered[0] = d.watermarks().getFirst().meteredUntil();
+            assertThat(lines.values()).as("after a pass at %s", now).allMatch(v -> v >= 0);
+            return null;
+        };
+        long minute = 2000L * 60_000;
+        pass.apply(null, T0.plus(Duration.ofMinutes(48)));               // 09:17 .. 10:05
+        pass.apply(null, T0.plus(Duration.ofMinutes(28)));               // stepped back to 09:45
+        assertThat(lines).containsEntry(Instant.parse("2026-03-01T09:00:00Z"), 28 * minute)
+                .containsEntry(Instant.parse("2026-03-01T10:00:00Z"), 0L);
+        pass.apply(null, T0.plus(Duration.ofMinutes(73)));               // caught up: 10:30
+        assertThat(lines).containsEntry(Instant.parse("2026-03-01T09:00:00Z"), 43 * minute)
+                .containsEntry(Instant.parse("2026-03-01T10:00:00Z"), 30 * minute);
+        pass.apply(T0.plus(Duration.ofMinutes(63)), T0.plus(Duration.ofMinutes(80))); // its end recorded as 10:20
+        assertThat(lines.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(63 * minute);
+    }
+
+    @Test
+    @DisplayName("SPEC RG-9: a LOST run (its end unknown) is billed until the meter last saw it, not until it was found lost")
+    void aLostRunEndsWhereTheMeterLastSawIt() {
+        Instant seen = T0.plus(Duration.ofMinutes(10));
+        Instant found = T0.plus(Duration.ofDays(7));
+        Decision d = MeterDecider.decide(List.of(new InstanceRun("i-1", "rg-a", 2000, T0, found, seen, null, true)), found);
+        assertThat(d.lines()).isEmpty();
+        assertThat(d.watermarks()).containsExactly(new Watermark("i-1", seen, true));
+        Decision never = MeterDecider.decide(List.of(new InstanceRun("i-2", "rg-a", 2000, T0, found, null, null, true)), found);
+        assertThat(never.lines()).isEmpty();
+        Decision ended = MeterDecider.decide(List.of(new InstanceRun("i-3", "rg-a", 2000, T0, found, seen, null, false)), found);
+        assertThat(ended.lines().get("rg-a").values().stream().mapToLong(Long::longValue).sum())
+                .isEqualTo(2000L * Duration.between(seen, found).toMillis());
+    }
+
+    @Test
     @DisplayName("SPEC RG-9: a pass run twice or after a crash bills nothing twice")
     void passesAreIdempotent() {
         passesAreIdempotent(MeterDecider::decide).check();

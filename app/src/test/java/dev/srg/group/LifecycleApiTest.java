@@ -360,8 +360,9 @@ class LifecycleApiTest extends ServerTestBase {
         JsonNode order = r.json().get("order");
         assertThat(order.get("type").asString()).isEqualTo("SCALE_OUT");
         long remaining = Duration.between(time(order, "createdAt"), time(g, "expiresAt")).toMillis();
-        BigDecimal expected = BigDecimal.valueOf(4 * 50L * remaining).divide(BigDecimal.valueOf(Duration.ofDays(30).toMillis()), 6,
-                RoundingMode.HALF_UP);
+        // the month's price of the 4 added CUs, times the share of the month (its own length, 28 to 31 days) left
+        long month = Duration.between(time(g, "createdAt"), time(g, "expiresAt")).toMillis();
+        BigDecimal expected = BigDecimal.valueOf(4 * 50L * remaining).divide(BigDecimal.valueOf(month), 6, RoundingMode.HALF_UP);
         assertThat(order.get("amount").decimalValue()).isEqualByComparingTo(expected);
 
         var busy = admin.post("resource-groups/" + id + "/scale", Map.of("specCu", 6));

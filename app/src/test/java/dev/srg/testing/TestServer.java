@@ -91,8 +91,14 @@ public final class TestServer implements AutoCloseable {
 
     /** Stops the server and starts it again on the same data directory, database and port (a restart). */
     public void restart() {
+        restart(() -> { });
+    }
+
+    /** ... with {@code whileDown} run between the stop and the start (what happens to the machine meanwhile). */
+    public void restart(Runnable whileDown) {
         ServerConfig config = server.config().withPort(server.port());
         server.close();
+        whileDown.run();
         try {
             server = SrgServer.start(config, extensions);
         } catch (IOException e) {

@@ -1,0 +1,91 @@
+package dev.srg.billing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.srg.testing.ServerTestBase;
+import dev.srg.testing.SimulatedClock;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Pay-as-you-go metering across a server that was down (SPEC RG-9): the time the server did not run
+ * is never billed as usage. The simulated clock stands in for the week: while the server is stopped
+ * its saved offset is moved on by 7 days, as a week of real time would have.
+ */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+@SimulatedClock
+class MeterDowntimeTest extends ServerTestBase {
+    static Instant now() {
+        return Instant.parse(admin.get("clock").json().get("now").asString());
+    }
+
+    static void advance(Duration d) {
+        var r = admin.post("clock/advance", Map.of("seconds", d.toSeconds()));
+        assertThat(r.status()).as(r.toString()).isEqualTo(200);
+    }
+
+    static JsonNode awaitInstance(String id, String... statuses) {
+        JsonNode[] last = new JsonNode[1];
+        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            last[0] = admin.get("instances/" + id).json();
+            return List.of(statuses).contains(last[0].path("status").asString());
+        });
+        return last[0];
+    }
+
+    static Path instanceDirectory(String instanceId) throws IOException {
+        Path pointer = server.dataDir().resolve("RUNTIME-DIRECTORY");
+        return (Files.exists(pointer) ? Path.of(Files.readString(pointer).strip()) : server.dataDir()).resolve("instances")
+                .resolve(instanceId);
+    }
+
+    @Test
+    @DisplayName("SPEC RG-9: a task whose supervisor died with the machine while the server was down for a week is billed until it was last seen, not for the week")
+    void aRunLostDuringAWeekDownIsNotBilledForTheWeek() throws Exception {
+        String group = fx.payAsYouGoGroup(4).get("id").asString();
+        String ws = fx.workspace(group).get("id").asString();
+        var r = admin.post("instances", Map.of("workspaceId", ws, "resourceGroupId", group, "type", "SHELL", "script", "sleep 600",
+                "cu", 2));
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        String id = r.id();
+        Instant started = Instant.parse(awaitInstance(id, "RUNNING").get("startedAt").asString());
+        advance(Duration.ZERO); // the meter sees it running
+        Instant seen = now();
+        String started0 = Files.readString(instanceDirectory(id).resolve("started")).strip();
+        long supervisor = Long.parseLong(started0.split("\\s+")[0]);
+        assertThat(supervisor).isPositive();
+
+        server.restart(() -> {
+            // the machine goes down: the supervisor dies without recording an outcome; a week passes
+            ProcessHandle.of(supervisor).ifPresent(p -> {
+                p.destroyForcibly();
+                p.onExit().join();
+            });
+            server.sql("UPDATE simulated_clock SET offset_millis = offset_millis + ?", Duration.ofDays(7).toMillis());
+        });
+        admin = server.admin();
+        JsonNode lost = awaitInstance(id, "FAILED");
+        assertThat(lost.get("failureReason").asString()).isEqualTo("LOST");
+        assertThat(now()).isAfter(seen.plus(Duration.ofDays(7)));
+        advance(Duration.ZERO);
+
+        JsonNode summary = admin.get("bills/summary?resourceGroupId=" + group).json();
+        BigDecimal cuSeconds = summary.get("cuSeconds").decimalValue();
+        // 2 CU from its start until the meter last saw it (a few seconds), not 2 CU x 7 days (1,209,600)
+        BigDecimal lastSeen = BigDecimal.valueOf(2 * Duration.between(started, seen).toMillis()).movePointLeft(3);
+        assertThat(cuSeconds).isLessThanOrEqualTo(lastSeen).isLessThan(new BigDecimal("3600"));
+        assertThat(summary.get("amount").decimalValue()).isLessThan(new BigDecimal("0.24"));
+    }
+}
