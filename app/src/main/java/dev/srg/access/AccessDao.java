@@ -136,6 +136,14 @@ final class AccessDao {
         return h.createUpdate("UPDATE users SET password_hash = :h WHERE id = :id").bind("h", hash).bind("id", id).execute() > 0;
     }
 
+    /** Ends the user's console sessions that signed in with a password, but {@code keepIdHash} (may be null). */
+    int endPasswordSessions(String userId, String keepIdHash) {
+        return h.createUpdate("""
+                DELETE FROM console_sessions WHERE user_id = :user AND token_hash IS NULL
+                   AND id_hash IS DISTINCT FROM :keep""")
+                .bind("user", userId).bind("keep", keepIdHash).execute();
+    }
+
     long countAdministrators() {
         return h.createQuery("SELECT policies FROM users").mapTo(String.class).list().stream()
                 .filter(p -> parsePolicies(p).contains(Policy.AdministratorAccess)).count();

@@ -229,6 +229,16 @@ public final class AccessManager {
     }
 
     public void setPassword(Principal caller, String userId, String password) {
+        setPassword(caller, userId, password, null);
+    }
+
+    /**
+     * Sets a user's console password and ends the console sessions that signed in with a password
+     * (a reset is what one does about a stolen session or password), except {@code keepSessionHash}
+     * (the SHA-256 of the cookie of the console session that changes its own user's password), in one
+     * transaction. Sessions signed in with a token end with the token's revocation instead.
+     */
+    public void setPassword(Principal caller, String userId, String password, String keepSessionHash) {
         if (!caller.userId().equals(userId)) {
             caller.requireAll("set other users' passwords", Policy.AdministratorAccess);
         }
@@ -237,7 +247,13 @@ public final class AccessManager {
         }
         validatePassword(password);
         String hash = Passwords.hash(password);
-        if (!jdbi.withHandle(h -> new AccessDao(h).setPasswordHash(userId, hash))) {
+        if (!jdbi.inTransaction(h -> {
+            if (!new AccessDao(h).setPasswordHash(userId, hash)) {
+                return false;
+            }
+            new AccessDao(h).endPasswordSessions(userId, keepSessionHash);
+            return true;
+        })) {
             throw SrgException.notFound("User", userId);
         }
     }

@@ -75,7 +75,9 @@ final class AccessPages {
             FormInput in = r.form();
             String back = id.equals(r.caller.userId()) && r.query("from") != null ? "/console/account" : "/console/users";
             try {
-                c.features.access().setPassword(r.caller, id, in.raw("password"));
+                // the session that changes its own user's password stays; every other one signed in with a password ends
+                c.features.access().setPassword(r.caller, id, in.raw("password"),
+                        id.equals(r.caller.userId()) ? c.sessionHash(r.ctx) : null);
                 r.done("Password set.", back);
             } catch (SrgException e) {
                 r.refused("password-" + id, in, e, List.of("password"), back);

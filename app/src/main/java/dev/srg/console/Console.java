@@ -243,6 +243,12 @@ public final class Console implements AutoCloseable {
         return secure(ctx) ? "__Host-srg_session" : "srg_session";
     }
 
+    /** The stored key of this request's session (the SHA-256 of its cookie), or null. */
+    String sessionHash(Context ctx) {
+        String cookie = sessionCookie(ctx);
+        return cookie == null ? null : ConsoleSessions.hash(cookie);
+    }
+
     private String sessionCookie(Context ctx) {
         String c = ctx.cookie("__Host-srg_session");
         return c != null ? c : ctx.cookie("srg_session");

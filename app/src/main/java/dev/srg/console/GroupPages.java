@@ -6,6 +6,7 @@ import dev.srg.console.Views.GroupRow;
 import dev.srg.console.Views.TypeTasks;
 import dev.srg.console.Views.WorkspaceRef;
 
+import dev.srg.access.Policy;
 import dev.srg.access.Principal;
 import dev.srg.admission.UsageType;
 import dev.srg.error.SrgException;
@@ -183,7 +184,8 @@ final class GroupPages {
             associated.add(new WorkspaceRef(wsId, ws == null ? "" : ws.name(), ws != null && id.equals(ws.defaultResourceGroupId())));
         }
         List<WorkspaceInfo> associable = visible.stream()
-                .filter(w -> w.regionId().equals(g.regionId()) && !g.workspaceIds().contains(w.id()) && isAdmin(r.caller, w))
+                .filter(w -> w.regionId().equals(g.regionId()) && !g.workspaceIds().contains(w.id()) && isAdmin(r.caller, w)
+                        && r.caller.has(Policy.ResourceGroupFullAccess)) // SPEC ACC-3: what the form may associate
                 .toList();
         Set<String> adminOf = new java.util.HashSet<>();
         visible.stream().filter(w -> isAdmin(r.caller, w)).forEach(w -> adminOf.add(w.id()));

@@ -116,10 +116,22 @@ final class InstancePages {
             return;
         }
         List<SyncMonitor.DirtyRecord> dirty = i.progress() == null || Fmt.count(i.progress(), "dirtyRecords") == 0 ? List.of()
-                : c.features.syncs().dirtyRecords(r.caller, i.id()).items().stream().limit(DIRTY_SHOWN).toList();
+                : dirtyShown(c, r, i);
         r.render("instances/detail.jte", model("page", r.page(i.id(), "instances").crumb("Instances", "/console/instances"),
                 "i", i, "dirty", dirty, "names", r.names(), "advice",
                 i.name() == null ? List.of() : advice(c, r, i.workspaceId(), i.name())));
+    }
+
+    /** The first dirty records, or none for a viewer without a role in the task's workspace (as for its log). */
+    private static List<SyncMonitor.DirtyRecord> dirtyShown(Console c, ConsoleRequest r, InstanceInfo i) {
+        try {
+            return c.features.syncs().dirtyRecords(r.caller, i.id()).items().stream().limit(DIRTY_SHOWN).toList();
+        } catch (SrgException e) {
+            if (e.status() != 403) {
+                throw e;
+            }
+            return List.of();
+        }
     }
 
     /** A chunk of the log from {@code offset}, for the page's live reader (X-Next-Offset says where to go on). */

@@ -2,6 +2,7 @@ package dev.srg.console;
 
 import static dev.srg.console.ConsoleRequest.model;
 
+import dev.srg.access.Policy;
 import dev.srg.access.UserInfo;
 import dev.srg.error.SrgException;
 import dev.srg.group.ResourceGroupInfo;
@@ -68,7 +69,9 @@ final class WorkspacePages {
         List<ResourceGroupInfo> visible = c.features.groups().list(r.caller, null, null, PageRequest.first(PageRequest.MAX_SIZE)).items();
         visible.forEach(g -> groups.put(g.id(), g));
         List<ResourceGroupInfo> associable = visible.stream()
-                .filter(g -> g.regionId().equals(ws.regionId()) && !ws.resourceGroupIds().contains(g.id())).toList();
+                .filter(g -> g.regionId().equals(ws.regionId()) && !ws.resourceGroupIds().contains(g.id()))
+                .filter(g -> r.caller.has(Policy.ResourceGroupFullAccess)) // SPEC ACC-3: what the form may associate
+                .toList();
         r.render("workspaces/detail.jte", model("page", r.page(ws.name(), "workspaces").crumb("Workspaces", "/console/workspaces"),
                 "ws", ws, "form", r.takeForm(), "admin", GroupPages.isAdmin(r.caller, ws), "userNames", userNames, "users", users,
                 "groups", groups, "associable", associable, "roles", WorkspaceRole.values(),

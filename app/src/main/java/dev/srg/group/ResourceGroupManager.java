@@ -288,6 +288,11 @@ public final class ResourceGroupManager {
         });
     }
 
+    /** Whether the user is a member of a workspace the group is associated with (it may see the group). */
+    public boolean visibleTo(Handle h, String groupId, String userId) {
+        return new ResourceGroupDao(h).visibleTo(groupId, userId);
+    }
+
     /** A group read by the platform itself (no caller): for other features' rules. */
     public java.util.Optional<ResourceGroupInfo> find(Handle h, String id, boolean forUpdate) {
         return new ResourceGroupDao(h).find(id, forUpdate);

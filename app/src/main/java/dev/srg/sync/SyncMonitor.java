@@ -105,6 +105,8 @@ public final class SyncMonitor {
     /** SPEC DI-4: a page of a sync's dirty records. */
     public DirtyRecords dirtyRecords(Principal caller, String instanceId, PageRequest page) {
         InstanceInfo i = instances.get(caller, instanceId);
+        // the records are the source's rows, values and all, read from the task's log: the log's rule
+        instances.requireWorkspaceRole(caller, i, "the dirty records");
         if (!KIND.equals(i.type())) {
             throw SrgException.invalid("id", "InvalidParameter.Instance.Kind", "instance '" + instanceId + "' is a " + i.type()
                     + " task; only DATA_INTEGRATION tasks have dirty records");

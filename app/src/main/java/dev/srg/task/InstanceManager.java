@@ -433,6 +433,18 @@ public final class InstanceManager {
         return get(caller, id);
     }
 
+    /**
+     * What a task wrote (its log, a sync's dirty records: rows of the source with their values) may
+     * hold secrets and data: managing the group it ran on is not enough to read it, a role in its
+     * workspace (any) or AdministratorAccess is. {@code what} names it in the 403.
+     */
+    public void requireWorkspaceRole(Principal caller, InstanceInfo i, String what) {
+        if (!caller.isAdministrator() && workspaces.role(i.workspaceId(), caller.userId()).isEmpty()) {
+            throw SrgException.forbidden("Forbidden.WorkspaceRole", "reading " + what + " of instance '" + i.id()
+                    + "' needs a role in workspace '" + i.workspaceId() + "'");
+        }
+    }
+
     /** A chunk of an instance's log from {@code offset}, and whether more may come. */
     public record LogChunk(byte[] bytes, long nextOffset, boolean finished) {}
 
@@ -448,11 +460,7 @@ public final class InstanceManager {
         InstanceDao.Row row = jdbi.withHandle(h -> new InstanceDao(h, clock).find(id))
                 .orElseThrow(() -> SrgException.notFound("Instance", id));
         requireVisible(caller, row.info());
-        // a log may hold what the task printed of its secrets: managing the group is not enough
-        if (!caller.isAdministrator() && workspaces.role(row.info().workspaceId(), caller.userId()).isEmpty()) {
-            throw SrgException.forbidden("Forbidden.WorkspaceRole", "reading the log of instance '" + id
-                    + "' needs a role in workspace '" + row.info().workspaceId() + "'");
-        }
+        requireWorkspaceRole(caller, row.info(), "the log");
         boolean finished = row.info().status().isFinal();
         try (InputStream in = dispatcher.openLog(row, offset)) {
             byte[] bytes = in.readNBytes(maxBytes);

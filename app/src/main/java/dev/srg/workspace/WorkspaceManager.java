@@ -3,6 +3,7 @@ package dev.srg.workspace;
 import static java.util.Objects.requireNonNull;
 
 import dev.srg.access.AccessManager;
+import dev.srg.access.Policy;
 import dev.srg.access.Principal;
 import dev.srg.error.Names;
 import dev.srg.error.SrgException;
@@ -61,7 +62,7 @@ public final class WorkspaceManager {
                     }
                     if (r.defaultResourceGroupId() != null) {
                         // SPEC WS-2: the default must be associable (NET-2); naming it associates it
-                        associate(h, newId, regionId, r.defaultResourceGroupId(), "defaultResourceGroupId", now);
+                        associate(h, caller, newId, regionId, r.defaultResourceGroupId(), "defaultResourceGroupId", now);
                         new WorkspaceDao(h).setDefaultResourceGroup(newId, r.defaultResourceGroupId());
                     }
                     return newId;
@@ -122,7 +123,7 @@ public final class WorkspaceManager {
             if (r.resourceGroupId() == null) {
                 throw SrgException.invalid("resourceGroupId", "MissingParameter", "resourceGroupId is required");
             }
-            associate(h, id, ws.regionId(), r.resourceGroupId(), "resourceGroupId", clock.instant());
+            associate(h, caller, id, ws.regionId(), r.resourceGroupId(), "resourceGroupId", clock.instant());
             return r.resourceGroupId();
         });
         return get(caller, id);
@@ -220,9 +221,11 @@ public final class WorkspaceManager {
         throw SrgException.notFound("Workspace", workspaceId, "workspaceId");
     }
 
-    private void associate(Handle h, String workspaceId, String workspaceRegion, String groupId, String field, Instant now) {
+    private void associate(Handle h, Principal caller, String workspaceId, String workspaceRegion, String groupId, String field,
+                           Instant now) {
         ResourceGroupInfo g = groups.find(h, groupId, true)
                 .orElseThrow(() -> SrgException.notFound("ResourceGroup", groupId, field));
+        requireMayAssociate(h, caller, groupId, field);
         ResourceGroupManager.requireNotReleased(g, field);
         if (!g.regionId().equals(workspaceRegion)) {
             // SPEC NET-2
@@ -231,6 +234,25 @@ public final class WorkspaceManager {
                             + workspaceRegion + "'; they must be in the same region");
         }
         new WorkspaceDao(h).associate(workspaceId, groupId, now);
+    }
+
+    /**
+     * SPEC ACC-3: being a workspace's administrator is needed, not enough. An association lets the
+     * workspace's members spend the group's CU (and its owner's money), so it also needs the policy
+     * that manages groups; otherwise any user could make a workspace of their own and run tasks on
+     * any group whose id they learned. A group the caller cannot see is a 404, as everywhere.
+     */
+    private void requireMayAssociate(Handle h, Principal caller, String groupId, String field) {
+        if (caller.has(Policy.ResourceGroupFullAccess)) {
+            return;
+        }
+        if (!groups.visibleTo(h, groupId, caller.userId())) {
+            throw SrgException.notFound("ResourceGroup", groupId, field);
+        }
+        throw new SrgException(403, "Forbidden.MissingPolicy", field, "user '" + caller.name()
+                + "' may not associate resource group '" + groupId + "' with a workspace: missing policy "
+                + Policy.ResourceGroupFullAccess.name() + " (a workspace administrator may use only the groups a"
+                + " holder of that policy associates)");
     }
 
     private static boolean isAssociated(Handle h, String workspaceId, String groupId) {

@@ -422,4 +422,45 @@ class ConsoleHttpTest {
         assertThat(server.admin().get("audit-events?actor=" + u.name()).text())
                 .contains("console POST /console/users/" + u.id() + "/tokens/" + ids.get(1) + "/revoke");
     }
+
+    @Test
+    @DisplayName("SPEC ACC-5: setting a password ends the user's console sessions signed in with a password"
+            + " (a reset is the answer to a stolen session); on the account page the changing session stays, the others end")
+    void passwordResetEndsSessions() {
+        var u = fx.user();
+        assertThat(server.admin().put("users/" + u.id() + "/password", Map.of("password", "correct horse battery")).status())
+                .isEqualTo(204);
+        Browser first = new Browser();
+        Browser second = new Browser();
+        Browser third = new Browser();
+        Browser byToken = new Browser();
+        for (Browser b : List.of(first, second, third)) {
+            assertThat(b.signIn(u.name(), "correct horse battery").statusCode()).isEqualTo(303);
+            assertThat(b.get("/console/account").statusCode()).isEqualTo(200);
+        }
+        String csrf = hidden(byToken.get("/console/sign-in").body(), "_csrf");
+        assertThat(byToken.post("/console/sign-in", Map.of("_csrf", csrf, "method", "token", "token", u.token()), Map.of())
+                .statusCode()).isEqualTo(303);
+
+        // the user changes it on their account page: that session stays, the other password sessions end
+        var r = first.post("/console/users/" + u.id() + "/password?from=account",
+                Map.of("_csrf", hidden(first.get("/console/account").body(), "_csrf"), "password", "staple battery horse"), Map.of());
+        assertThat(r.statusCode()).isEqualTo(303);
+        assertThat(r.headers().firstValue("Location")).hasValue("/console/account");
+        assertThat(first.get("/console/account").statusCode()).isEqualTo(200);
+        assertThat(second.get("/console/account").statusCode()).isEqualTo(303);
+        assertThat(byToken.get("/console/account").statusCode()).isEqualTo(200);
+
+        // an administrator resets it through the API: every password session ends, the token's stays
+        assertThat(third.signIn(u.name(), "staple battery horse").statusCode()).isEqualTo(303);
+        assertThat(server.admin().put("users/" + u.id() + "/password", Map.of("password", "another long one")).status())
+                .isEqualTo(204);
+        for (Browser b : List.of(first, third)) {
+            var after = b.get("/console/account");
+            assertThat(after.statusCode()).isEqualTo(303);
+            assertThat(after.headers().firstValue("Location").orElseThrow()).startsWith("/console/sign-in");
+        }
+        assertThat(byToken.get("/console/account").statusCode()).isEqualTo(200);
+        assertThat(new Browser().signIn(u.name(), "another long one").statusCode()).isEqualTo(303);
+    }
 }

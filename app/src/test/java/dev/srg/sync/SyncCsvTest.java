@@ -254,6 +254,32 @@ class SyncCsvTest extends SyncTestBase {
     }
 
     @Test
+    @DisplayName("SPEC DI-4: a sync's dirty records (the source's values) need a role in its workspace, like its log;"
+            + " ResourceGroupFullAccess alone sees the instance, not the records")
+    void dirtyRecordsNeedAWorkspaceRole() throws Exception {
+        Files.writeString(dir.resolve("cards.csv"), "1,plain\nx4111111111111111,card\n", StandardCharsets.UTF_8);
+        List<Object> columns = List.of(Map.of("index", 0, "type", "long"), Map.of("index", 1, "type", "string"));
+        JsonNode done = run(job(csv(Map.of("path", "cards.csv", "column", columns)),
+                csv(Map.of("path", "cards-out.csv", "column", List.of("id", "w"))), 1, 10), "SUCCEEDED");
+        assertThat(done.path("progress").path("dirtyRecords").asLong()).isEqualTo(1);
+        String id = done.get("id").asString();
+        var manager = fx.user("ResourceGroupFullAccess");
+        var visitor = fx.user();
+        var outsider = fx.user();
+        assertThat(admin.put("workspaces/" + workspaceId + "/members/" + visitor.id(), Map.of("role", "VISITOR")).status()).isEqualTo(200);
+
+        assertThat(manager.http().get("instances/" + id).status()).isEqualTo(200);
+        var refused = manager.http().get("instances/" + id + "/dirty-records");
+        assertThat(refused.status()).as(refused.toString()).isEqualTo(403);
+        assertThat(refused.code()).isEqualTo("Forbidden.WorkspaceRole");
+        assertThat(refused.text()).doesNotContain("4111111111111111");
+        assertThat(manager.http().get("instances/" + id + "/log").status()).isEqualTo(403);
+        assertThat(visitor.http().get("instances/" + id + "/dirty-records").text()).contains("x4111111111111111");
+        assertThat(admin.get("instances/" + id + "/dirty-records").text()).contains("x4111111111111111");
+        assertThat(outsider.http().get("instances/" + id + "/dirty-records").status()).isEqualTo(404);
+    }
+
+    @Test
     @DisplayName("the writer's encoding, nonConflict and a failed run leave no file; bad txtfile parameters are 400s")
     void writerRules() throws Exception {
         // SPEC DI-4: a text the file's encoding cannot hold is dirty; DI-7: a failed run publishes nothing

@@ -69,7 +69,7 @@ class WorkspaceApiTest extends ServerTestBase {
     void onlyWorkspaceAdmins() {
         String rg = fx.subscriptionGroup(2).get("id").asString();
         String rg2 = fx.payAsYouGoGroup(4).get("id").asString();
-        var owner = fx.user();
+        var owner = fx.user("ResourceGroupFullAccess");
         var dev = fx.user();
         var ws = owner.http().post("workspaces", Map.of("name", "team", "regionId", "local"));
         assertThat(ws.status()).isEqualTo(201);
@@ -100,6 +100,45 @@ class WorkspaceApiTest extends ServerTestBase {
         assertThat(dev.http().get("resource-groups").json().get("items")).hasSize(1);
         assertThat(dev.http().get("resource-groups/" + rg).status()).isEqualTo(200);
         assertThat(dev.http().get("resource-groups/" + rg2).status()).isEqualTo(404);
+    }
+
+    @Test
+    @DisplayName("SPEC ACC-3: a workspace administrator without ResourceGroupFullAccess associates no group:"
+            + " one it cannot see is a 404, one of a workspace it is a member of a 403, at creation too; nothing changes")
+    void associatingNeedsTheGroupPolicy() {
+        String seen = fx.subscriptionGroup(2).get("id").asString();
+        String unseen = fx.payAsYouGoGroup(4).get("id").asString();
+        String team = fx.workspace(seen).get("id").asString();
+        var visitor = fx.user();
+        assertThat(admin.put("workspaces/" + team + "/members/" + visitor.id(), Map.of("role", "VISITOR")).status()).isEqualTo(200);
+        // anyone may make a workspace of their own, and is its ADMIN
+        var mine = visitor.http().post("workspaces", Map.of("name", "mine", "regionId", "local"));
+        assertThat(mine.status()).as(mine.toString()).isEqualTo(201);
+
+        var notSeen = visitor.http().post("workspaces/" + mine.id() + "/resource-groups", Map.of("resourceGroupId", unseen));
+        assertThat(notSeen.status()).as(notSeen.toString()).isEqualTo(404);
+        assertThat(notSeen.code()).isEqualTo("ResourceGroup.NotFound");
+        assertThat(notSeen.field()).isEqualTo("resourceGroupId");
+        var seenOnly = visitor.http().post("workspaces/" + mine.id() + "/resource-groups", Map.of("resourceGroupId", seen));
+        assertThat(seenOnly.status()).as(seenOnly.toString()).isEqualTo(403);
+        assertThat(seenOnly.code()).isEqualTo("Forbidden.MissingPolicy");
+        assertThat(seenOnly.field()).isEqualTo("resourceGroupId");
+        assertThat(seenOnly.toString()).contains("ResourceGroupFullAccess");
+        for (String rg : new String[] {seen, unseen}) {
+            var create = visitor.http().post("workspaces", Map.of("name", "other", "regionId", "local", "defaultResourceGroupId", rg));
+            assertThat(create.status()).as(create.toString()).isEqualTo(rg.equals(seen) ? 403 : 404);
+            assertThat(create.field()).isEqualTo("defaultResourceGroupId");
+        }
+
+        // nothing changed: no workspace made, no association, no task on the group from the visitor's workspace
+        assertThat(visitor.http().get("workspaces").json().get("items")).hasSize(2);
+        assertThat(admin.get("workspaces/" + mine.id()).json().get("resourceGroupIds")).isEmpty();
+        assertThat(admin.get("resource-groups/" + seen).json().get("workspaceIds")).hasSize(1);
+        assertThat(admin.get("resource-groups/" + unseen).json().get("workspaceIds")).isEmpty();
+        var task = visitor.http().post("instances", Map.of("workspaceId", mine.id(), "resourceGroupId", seen, "type", "SHELL",
+                "script", "true", "cu", 0.25));
+        assertThat(task.status()).as(task.toString()).isEqualTo(400);
+        assertThat(visitor.http().get("resource-groups/" + unseen).status()).isEqualTo(404);
     }
 
     @Test
