@@ -142,6 +142,7 @@ final class TaskIdentities {
         }
         try {
             if (instanceId.equals(holder(uid).orElse(null))) {
+                closeToItsUid(dir);
                 Files.deleteIfExists(slot(uid));
             }
         } catch (IOException e) {
@@ -163,6 +164,7 @@ final class TaskIdentities {
             for (Path holder : entries) {
                 try {
                     if (instanceId.equals(Files.readString(holder, StandardCharsets.UTF_8).trim())) {
+                        closeToItsUid(dir);
                         Files.deleteIfExists(holder);
                     }
                 } catch (NoSuchFileException e) {
@@ -199,11 +201,25 @@ final class TaskIdentities {
             InstanceDirectory dir = new InstanceDirectory(baseDirectory.resolve(instanceId.get()));
             boolean over = !Files.exists(dir.path()) || Files.exists(dir.exit());
             if (over && !live.contains(uid)) {
+                closeToItsUid(dir);
                 Files.deleteIfExists(holder);
                 released++;
             }
         }
         return released;
+    }
+
+    /**
+     * Takes the instance's directory from its task's group before the uid is given back: the next
+     * task given that uid (and gid) must not enter it and read the home the old task left (the
+     * directory is root's, entered through its group; the home is the uid's own).
+     */
+    private static void closeToItsUid(InstanceDirectory dir) throws IOException {
+        try {
+            Files.setAttribute(dir.path(), "unix:gid", 0);
+        } catch (NoSuchFileException e) {
+            // removed with its instance: nothing left to open
+        }
     }
 
     /** Makes sure the uid's holder names this instance (recreates it if a crash lost it). */

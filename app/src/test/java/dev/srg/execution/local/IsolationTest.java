@@ -105,6 +105,34 @@ class IsolationTest {
     }
 
     @Test
+    void aUidGivenToTheNextTaskNoLongerOpensTheDirectoryOfTheTaskThatHadIt() throws Exception {
+        assumeThat(ProcFs.currentUid()).as("per-task uids need root").isZero();
+        // one uid in all: the next task is given the same uid, as any uid comes back after the range's others
+        LocalExecutionBackend backend = fixture.backend(LocalBackendConfig.defaults(fixture.baseDirectory)
+                .withTaskUids(LocalBackendConfig.DEFAULT_TASK_UID_BASE + 71_000, 1), exits);
+        String secret = "s3cret-" + UUID.randomUUID();
+        String a = newId();
+        backend.launch(new LaunchSpec(a, TaskKind.SHELL, "echo \"$SECRET_TOKEN\" > \"$HOME/secret\"",
+                1000, Duration.ofMinutes(1), Map.of("SECRET_TOKEN", secret)));
+        assertThat(exits.await(a).reason()).isEqualTo(FailureReason.NONE);
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !Files.exists(slot(a)));
+        String b = newId();
+        backend.launch(shell(b, "true"));
+        assertThat(exits.await(b).reason()).isEqualTo(FailureReason.NONE);
+        long uid = fixture.identity(b).uid();
+        assertThat(uid).isEqualTo(fixture.identity(a).uid());
+
+        // whatever runs as that uid now (B, or any later task given it) cannot enter A's directory
+        Process cat = new ProcessBuilder("setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups",
+                "cat", fixture.home(a).resolve("secret").toString()).redirectErrorStream(true).start();
+        String out = new String(cat.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(cat.waitFor()).as(out).isNotZero();
+        assertThat(out).doesNotContain(secret).contains("Permission denied");
+        // the server still reads what A left (its log and home stay for the instance's record)
+        assertThat(Files.readString(fixture.home(a).resolve("secret"))).contains(secret);
+    }
+
+    @Test
     void instanceNotesSayHowTasksAreKeptApart() throws Exception {
         LocalExecutionBackend backend = fixture.backend(exits);
         String id = newId();
