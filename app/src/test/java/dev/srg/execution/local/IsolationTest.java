@@ -242,11 +242,12 @@ class IsolationTest {
                 time.sleep(60)
                 """;
 
-        backend.launch(new LaunchSpec(id, TaskKind.PYTHON, script, 100, Duration.ofSeconds(4), Map.of()));
+        // 0.1 CU: on a machine whose forks are slow the 63 forks alone took 0.49 s of CPU, 5 s of its quota
+        backend.launch(new LaunchSpec(id, TaskKind.PYTHON, script, 100, Duration.ofSeconds(12), Map.of()));
         ExitStatus exit = exits.await(id);
 
         assertThat(exit.reason()).isEqualTo(FailureReason.TIMEOUT);
-        assertThat(fixture.log(backend, id)).contains("made 63 refused with errno 11");
+        assertThat(fixture.log(backend, id)).as("exit %s", exit).contains("made 63 refused with errno 11");
         if (ProcFs.currentUid() == 0) {
             assertThat(ProcFs.liveProcessesOfUid(fixture.identity(id).uid())).isEmpty();
         }
