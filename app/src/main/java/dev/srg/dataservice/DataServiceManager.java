@@ -611,6 +611,29 @@ public final class DataServiceManager {
         return api(id).orElseThrow();
     }
 
+    /**
+     * SPEC DS-5: the background job's pass over services with nothing published (a server killed
+     * between an unpublish's commit and the stop, a draft tested and never published): each one
+     * unused for {@link ServiceInstances#IDLE_GRACE} is stopped, its CU back to the group.
+     *
+     * @return how many it stopped
+     */
+    public int stopIdleServices() {
+        Instant cutoff = clock.instant().minus(ServiceInstances.IDLE_GRACE);
+        int stopped = 0;
+        for (ServiceInstances.PairKey p : services.idleCandidates(cutoff)) {
+            try {
+                if (services.stopIdle(p.workspaceId(), p.groupId(), () -> published(p.workspaceId(), p.groupId()), cutoff)) {
+                    stopped++;
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("dataservice: stopping the idle service of workspace {} on group {} failed (the next pass tries again): {}",
+                        p.workspaceId(), p.groupId(), e.toString());
+            }
+        }
+        return stopped;
+    }
+
     /** Whether an API of the workspace is published on the group (its service is then to run, DS-5). */
     private boolean published(String workspaceId, String groupId) {
         return jdbi.withHandle(h -> h.createQuery("""
