@@ -210,6 +210,33 @@ class BadInputTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    @org.junit.jupiter.api.DisplayName("A number beyond a double's range is refused on input only: a payload stored with one (before the check) is read back as it is")
+    void storedPayloadWithAnUnkeepableNumberIsReadable() {
+        var r = admin.post("instances", Map.of("workspaceId", workspaceId, "type", "SHELL", "script", "true", "cu", 0.25));
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        // ended first: the other cases compare the whole store before and after themselves
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(1))
+                .until(() -> admin.get("instances/" + r.id()).json().path("status").asString().equals("SUCCEEDED"));
+        // as a server before fix20 could store it: jsonb keeps 1e400 and 1e-400 exactly
+        server.sql("UPDATE instances SET payload = payload || '{\"note\": {\"big\": 1e400, \"tiny\": 1e-400, \"half\": 0.5}}'::jsonb"
+                + " WHERE id = ?", r.id());
+        var read = admin.get("instances/" + r.id());
+        assertThat(read.status()).as(read.toString()).isEqualTo(200);
+        var note = read.json().path("payload").path("note");
+        assertThat(note.path("big").decimalValue()).isEqualByComparingTo(new java.math.BigDecimal("1e400"));
+        assertThat(note.path("tiny").decimalValue()).isEqualByComparingTo(new java.math.BigDecimal("1e-400"));
+        assertThat(note.path("half").doubleValue()).isEqualTo(0.5);
+        var listed = admin.get("instances?resourceGroupId=" + groupId + "&pageSize=100");
+        assertThat(listed.status()).as(listed.toString()).isEqualTo(200);
+        // and the same number sent in is still refused, naming the field
+        var sent = admin.post("instances", "{\"workspaceId\": \"" + workspaceId + "\", \"type\": \"DATA_INTEGRATION\", \"cu\": 1,"
+                + " \"sync\": {\"setting\": {\"speed\": {\"record\": 1e400}}}}");
+        assertThat(sent.status()).as(sent.toString()).isEqualTo(400);
+        assertThat(sent.json().path("code").asString()).isEqualTo("InvalidParameter.Number");
+        assertThat(sent.json().path("field").asString()).isEqualTo("sync.setting.speed.record");
+    }
+
     @TestFactory
     Stream<DynamicTest> badInputIsRefusedAndChangesNothing() {
         return cases().stream().map(c -> DynamicTest.dynamicTest(c.name(), () -> {
