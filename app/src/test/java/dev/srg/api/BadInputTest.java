@@ -223,10 +223,8 @@ class BadInputTest {
                 + " WHERE id = ?", r.id());
         var read = admin.get("instances/" + r.id());
         assertThat(read.status()).as(read.toString()).isEqualTo(200);
-        var note = read.json().path("payload").path("note");
-        assertThat(note.path("big").decimalValue()).isEqualByComparingTo(new java.math.BigDecimal("1e400"));
-        assertThat(note.path("tiny").decimalValue()).isEqualByComparingTo(new java.math.BigDecimal("1e-400"));
-        assertThat(note.path("half").doubleValue()).isEqualTo(0.5);
+        // exactly as stored (the test's own JSON reader would make doubles of them: the answer's text is compared)
+        assertThat(read.text()).contains("\"big\":1E+400").contains("\"tiny\":1E-400").contains("\"half\":0.5");
         var listed = admin.get("instances?resourceGroupId=" + groupId + "&pageSize=100");
         assertThat(listed.status()).as(listed.toString()).isEqualTo(200);
         // and the same number sent in is still refused, naming the field
