@@ -181,30 +181,44 @@ public final class ServiceInstances implements AutoCloseable {
         String key = workspaceId + "/" + groupId;
         // the JVM's lock first: this server's own requests for the pair wait here, not each on a connection
         synchronized (locks.computeIfAbsent(key, k -> new Object())) {
-            return jdbi.inTransaction(h -> {
-                h.createUpdate("""
-                        INSERT INTO ds_services (workspace_id, resource_group_id, milli_cu, updated_at) VALUES (:ws, :rg, :cu, :now)
-                        ON CONFLICT (workspace_id, resource_group_id) DO NOTHING""")
-                        .bind("ws", workspaceId).bind("rg", groupId).bind("cu", DEFAULT_CU.milli()).bind("now", clock.instant())
-                        .execute();
-                record Read(long milliCu, String instanceId, Instant updatedAt, List<String> active, int recorded) {}
-                Read r = h.createQuery("""
-                        SELECT milli_cu, instance_id, updated_at,
-                               ARRAY(SELECT i.id FROM instances i WHERE i.id = ANY(s.stopping)
-                                     AND i.status IN ('QUEUED', 'STARTING', 'RUNNING') ORDER BY i.id) AS active_stopping,
-                               cardinality(stopping) AS recorded_stopping
-                        FROM ds_services s WHERE workspace_id = :ws AND resource_group_id = :rg FOR UPDATE""")
-                        .bind("ws", workspaceId).bind("rg", groupId)
-                        .map((rs, ctx) -> new Read(rs.getLong("milli_cu"), rs.getString("instance_id"),
-                                rs.getTimestamp("updated_at").toInstant(), List.of((String[]) rs.getArray("active_stopping").getArray()),
-                                rs.getInt("recorded_stopping"))).one();
-                if (r.active().size() != r.recorded()) {
-                    setStopping(h, workspaceId, groupId, r.active());
+            // a handle of its own, not the thread's callback handle: the submission (and the cancel) inside must commit in
+            // their own transactions (Jdbi's withHandle/inTransaction on this thread would join this one), as before
+            try (Handle h = jdbi.open()) {
+                h.begin();
+                try {
+                    T result = inLock(h, workspaceId, groupId, key, action);
+                    h.commit();
+                    return result;
+                } catch (RuntimeException e) {
+                    h.rollback();
+                    throw e;
                 }
-                Pair pair = new Pair(workspaceId, groupId, key, r.milliCu(), r.instanceId(), r.active(), r.updatedAt());
-                return action.apply(h, pair);
-            });
+            }
         }
+    }
+
+    private <T> T inLock(Handle h, String workspaceId, String groupId, String key, BiFunction<Handle, Pair, T> action) {
+        h.createUpdate("""
+                INSERT INTO ds_services (workspace_id, resource_group_id, milli_cu, updated_at) VALUES (:ws, :rg, :cu, :now)
+                ON CONFLICT (workspace_id, resource_group_id) DO NOTHING""")
+                .bind("ws", workspaceId).bind("rg", groupId).bind("cu", DEFAULT_CU.milli()).bind("now", clock.instant())
+                .execute();
+        record Read(long milliCu, String instanceId, Instant updatedAt, List<String> active, int recorded) {}
+        Read r = h.createQuery("""
+                SELECT milli_cu, instance_id, updated_at,
+                       ARRAY(SELECT i.id FROM instances i WHERE i.id = ANY(s.stopping)
+                             AND i.status IN ('QUEUED', 'STARTING', 'RUNNING') ORDER BY i.id) AS active_stopping,
+                       cardinality(stopping) AS recorded_stopping
+                FROM ds_services s WHERE workspace_id = :ws AND resource_group_id = :rg FOR UPDATE""")
+                .bind("ws", workspaceId).bind("rg", groupId)
+                .map((rs, ctx) -> new Read(rs.getLong("milli_cu"), rs.getString("instance_id"),
+                        rs.getTimestamp("updated_at").toInstant(), List.of((String[]) rs.getArray("active_stopping").getArray()),
+                        rs.getInt("recorded_stopping"))).one();
+        if (r.active().size() != r.recorded()) {
+            setStopping(h, workspaceId, groupId, r.active());
+        }
+        Pair pair = new Pair(workspaceId, groupId, key, r.milliCu(), r.instanceId(), r.active(), r.updatedAt());
+        return action.apply(h, pair);
     }
 
     private static void setStopping(Handle h, String workspaceId, String groupId, List<String> ids) {
