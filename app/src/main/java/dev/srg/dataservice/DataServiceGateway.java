@@ -453,7 +453,7 @@ public final class DataServiceGateway implements AutoCloseable {
                     WHERE g.base_path = :base AND a.path = :path""")
                     .bind("base", base).bind("path", rest)
                     .map((rs, ctx) -> {
-                        ApiDefinition def = Json.MAPPER.readValue(rs.getString("definition"), ApiDefinition.class);
+                        ApiDefinition def = Json.STORED.readValue(rs.getString("definition"), ApiDefinition.class);
                         boolean mysql = DataSourceType.MYSQL.name().equals(rs.getString("type"));
                         String[] granted = (String[]) rs.getArray("apps").getArray();
                         String apiId = rs.getString("id");

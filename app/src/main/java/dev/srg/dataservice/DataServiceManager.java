@@ -309,7 +309,7 @@ public final class DataServiceManager {
     }
 
     private static ApiInfo apiInfo(ResultSet rs) throws SQLException {
-        ApiDefinition d = Json.MAPPER.readValue(rs.getString("definition"), ApiDefinition.class);
+        ApiDefinition d = Json.STORED.readValue(rs.getString("definition"), ApiDefinition.class);
         int published = rs.getInt("published_version");
         Integer publishedVersion = rs.wasNull() ? null : published;
         String tested = rs.getString("tested_hash");
@@ -527,7 +527,7 @@ public final class DataServiceManager {
         jdbi.useHandle(x -> x.createUpdate("UPDATE ds_apis SET tested_hash = :h WHERE id = :id AND definition = CAST(:def AS jsonb)")
                 .bind("h", h).bind("id", id).bind("def", Json.write(d)).execute());
         @SuppressWarnings("unchecked")
-        List<Map<String, Object>> data = Json.MAPPER.readValue(answer.data(), List.class);
+        List<Map<String, Object>> data = Json.STORED.readValue(answer.data(), List.class);
         Long total = answer.head().total() >= 0 ? answer.head().total() : null;
         return new TestResult(data, data.size(), d.paging() ? total : Long.valueOf(data.size()), plan.pageNum(), plan.pageSize(),
                 millis, plan.sql(), plan.bound());
@@ -552,7 +552,7 @@ public final class DataServiceManager {
             // above (or while this waited) made it another, untested draft, which must not be published (DS-2)
             Map<String, Object> draft = h.createQuery("SELECT definition, tested_hash FROM ds_apis WHERE id = :id FOR UPDATE")
                     .bind("id", id).mapToMap().findOne().orElseThrow(() -> SrgException.notFound("Api", id));
-            ApiDefinition d = Json.MAPPER.readValue(draft.get("definition").toString(), ApiDefinition.class);
+            ApiDefinition d = Json.STORED.readValue(draft.get("definition").toString(), ApiDefinition.class);
             if (!hash(d).equals(draft.get("tested_hash"))) {
                 throw SrgException.conflict("DataService.NotTested", "API '" + id + "' was changed since it was tested (POST"
                         + " /api/v1/dataservice/apis/" + id + "/test) and must be tested again before it is published");
@@ -580,7 +580,7 @@ public final class DataServiceManager {
             h.createUpdate("UPDATE ds_apis SET published_version = :v, latest_version = :v2, updated_at = :now WHERE id = :id")
                     .bind("id", id).bind("v", version).bind("v2", Math.max(latest, version)).bind("now", clock.instant()).execute();
             Object served = row.get("served");
-            return served == null ? null : Json.MAPPER.readValue(served.toString(), ApiDefinition.class).resourceGroupId();
+            return served == null ? null : Json.STORED.readValue(served.toString(), ApiDefinition.class).resourceGroupId();
         });
         ApiDefinition d = published[0];
         routesChanged.run();
@@ -611,6 +611,29 @@ public final class DataServiceManager {
         return api(id).orElseThrow();
     }
 
+    /**
+     * SPEC DS-5: the background job's pass over services with nothing published (a server killed
+     * between an unpublish's commit and the stop, a draft tested and never published): each one
+     * unused for {@link ServiceInstances#IDLE_GRACE} is stopped, its CU back to the group.
+     *
+     * @return how many it stopped
+     */
+    public int stopIdleServices() {
+        Instant cutoff = clock.instant().minus(ServiceInstances.IDLE_GRACE);
+        int stopped = 0;
+        for (ServiceInstances.PairKey p : services.idleCandidates(cutoff)) {
+            try {
+                if (services.stopIdle(p.workspaceId(), p.groupId(), () -> published(p.workspaceId(), p.groupId()), cutoff)) {
+                    stopped++;
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("dataservice: stopping the idle service of workspace {} on group {} failed (the next pass tries again): {}",
+                        p.workspaceId(), p.groupId(), e.toString());
+            }
+        }
+        return stopped;
+    }
+
     /** Whether an API of the workspace is published on the group (its service is then to run, DS-5). */
     private boolean published(String workspaceId, String groupId) {
         return jdbi.withHandle(h -> h.createQuery("""
@@ -627,20 +650,20 @@ public final class DataServiceManager {
                 LEFT JOIN users u ON u.id = v.published_by
                 WHERE v.api_id = :id ORDER BY v.version""")
                 .bind("id", id).map((rs, ctx) -> new ApiVersionInfo(id, rs.getInt("version"),
-                        Json.MAPPER.readValue(rs.getString("definition"), ApiDefinition.class), rs.getString("published_by"),
+                        Json.STORED.readValue(rs.getString("definition"), ApiDefinition.class), rs.getString("published_by"),
                         rs.getTimestamp("published_at").toInstant(), rs.getString("api_name"),
                         "/data/" + rs.getString("base_path") + "/" + rs.getString("path"), rs.getString("published_by_name"))).list());
     }
 
     private ApiDefinition definition(String id) {
         return jdbi.withHandle(h -> h.createQuery("SELECT definition FROM ds_apis WHERE id = :id").bind("id", id)
-                .mapTo(String.class).findOne()).map(s -> Json.MAPPER.readValue(s, ApiDefinition.class))
+                .mapTo(String.class).findOne()).map(s -> Json.STORED.readValue(s, ApiDefinition.class))
                 .orElseThrow(() -> SrgException.notFound("Api", id));
     }
 
     private ApiDefinition version(String id, int version) {
         return jdbi.withHandle(h -> h.createQuery("SELECT definition FROM ds_api_versions WHERE api_id = :id AND version = :v")
-                .bind("id", id).bind("v", version).mapTo(String.class).one()).transform(s -> Json.MAPPER.readValue(s, ApiDefinition.class));
+                .bind("id", id).bind("v", version).mapTo(String.class).one()).transform(s -> Json.STORED.readValue(s, ApiDefinition.class));
     }
 
     // ---- apps and grants ----

@@ -16,6 +16,9 @@ import dev.srg.task.SubmitRequest;
 import dev.srg.trace.CrashPoint;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,8 +27,10 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,12 +63,6 @@ public final class ServiceInstances implements AutoCloseable {
     private final Set<String> refreshing = ConcurrentHashMap.newKeySet();
     private final StartFailures startFailures;
     private final Map<String, Waiting> waiting = new ConcurrentHashMap<>();
-    /**
-     * Per pair, the instances {@link #stop} cancelled that may not have ended yet (a cancel of a started
-     * one is a kill whose exit comes later, RUNNING until then): not the pair's service any more, so a
-     * start right after a stop starts a new one instead of taking the one being killed.
-     */
-    private final Map<String, Set<String>> stopped = new ConcurrentHashMap<>();
 
     /** What a call needs of the service now; {@code secret} admits srg to a worker reached over TCP. */
     private record Run(String instanceId, String runId, String status, long milliCu, long readAt, byte[] secret) {}
@@ -88,158 +87,246 @@ public final class ServiceInstances implements AutoCloseable {
     /**
      * Tests only (PublishRaceTest): told of a publish's or an unpublish's decision for a pair (its
      * {@code workspace/group} key, whether an API of the workspace is published on the group) between
-     * the read it made and the start or stop it leads to; a test holds one side there.
+     * the read it made and the start or stop it leads to, with the pair's row locked; a test holds one
+     * side there.
      */
     static volatile BiConsumer<String, Boolean> decided = (key, published) -> { };
 
+    /** How long a service with nothing published is kept after its last start, test or resize ({@link #stopIdle}). */
+    public static final Duration IDLE_GRACE = Duration.ofMinutes(5);
+
     /**
      * The service of the pair, started unless it is queued, starting or running; its instance id. For
-     * what starts a service whatever is published: a test of a draft, a call that finds it gone.
+     * a test of a draft: the pair counts as used now, so {@link #stopIdle} keeps it for {@link #IDLE_GRACE}.
      */
     String ensure(String workspaceId, String groupId) {
-        return start(workspaceId, groupId).instanceId();
+        return locked(workspaceId, groupId, (h, pair) -> {
+            h.createUpdate("UPDATE ds_services SET updated_at = :now WHERE workspace_id = :ws AND resource_group_id = :rg")
+                    .bind("ws", workspaceId).bind("rg", groupId).bind("now", clock.instant()).execute();
+            return start(h, pair);
+        }).instanceId();
     }
 
     /**
      * After a publish, an unpublish or a resize: the pair's service is started if {@code published}
-     * (an API of the workspace is published on the group) and stopped if not, read under the pair's
-     * lock. Two of them at once (a publish and an unpublish of one API) then act in turn, each on a
-     * read made after the other's start or stop, so the last one leaves what the store says: its read
-     * sees every commit before it, and a commit after its read has its own reconcile after it.
+     * (an API of the workspace is published on the group) and stopped if not, read with the pair's row
+     * locked in the store. Two of them at once (a publish and an unpublish of one API, on one server
+     * or two of a cluster) then act in turn, each on a read made after the other's start or stop, so
+     * the last one leaves what the store says: its read sees every commit before it, and a commit
+     * after its read has its own reconcile after it.
      */
     void reconcile(String workspaceId, String groupId, BooleanSupplier published) {
-        String key = workspaceId + "/" + groupId;
-        synchronized (locks.computeIfAbsent(key, k -> new Object())) {
+        locked(workspaceId, groupId, (h, pair) -> {
             boolean used = published.getAsBoolean();
-            decided.accept(key, used);
+            decided.accept(pair.key(), used);
             if (used) {
-                start(workspaceId, groupId);
+                start(h, pair);
             } else {
-                stop(workspaceId, groupId);
+                stop(h, pair);
+            }
+            return null;
+        });
+    }
+
+    /** A pair whose service may be idle: {@link #stopIdle} decides under its lock. */
+    public record PairKey(String workspaceId, String groupId) {}
+
+    /**
+     * The pairs with an active service (recorded or not) that was started, tested or resized before
+     * {@code cutoff} and is not being stopped: candidates for {@link #stopIdle}.
+     */
+    public List<PairKey> idleCandidates(Instant cutoff) {
+        return jdbi.withHandle(h -> h.createQuery("""
+                SELECT DISTINCT i.workspace_id, i.resource_group_id FROM instances i
+                LEFT JOIN ds_services s ON s.workspace_id = i.workspace_id AND s.resource_group_id = i.resource_group_id
+                WHERE i.usage_type = 'DATA_SERVICE' AND i.status IN ('QUEUED', 'STARTING', 'RUNNING')
+                  AND (s.workspace_id IS NULL OR (s.updated_at <= :cutoff AND NOT (i.id = ANY(s.stopping))))
+                ORDER BY 1, 2""")
+                .bind("cutoff", cutoff).map((rs, ctx) -> new PairKey(rs.getString(1), rs.getString(2))).list());
+    }
+
+    /**
+     * Stops the pair's service when nothing of the workspace is published on the group and it was not
+     * started, tested or resized after {@code cutoff} (read with the pair's row locked): a service left
+     * by a server killed between an unpublish's commit and the stop, or started by a test of a draft
+     * never published, would otherwise hold (and, pay-as-you-go, bill) the group's DATA_SERVICE CU
+     * until an API is published there again.
+     *
+     * @return whether it stopped one
+     */
+    public boolean stopIdle(String workspaceId, String groupId, BooleanSupplier published, Instant cutoff) {
+        return locked(workspaceId, groupId, (h, pair) -> {
+            if (pair.updatedAt().isAfter(cutoff) || published.getAsBoolean()) {
+                return false;
+            }
+            boolean stopped = stop(h, pair);
+            if (stopped) {
+                LOG.info("dataservice: stopped the service of workspace {} on group {}: nothing published there, unused since {}",
+                        workspaceId, groupId, pair.updatedAt());
+            }
+            return stopped;
+        });
+    }
+
+    /** The pair's row as {@link #locked} read it. */
+    private record Pair(String workspaceId, String groupId, String key, long milliCu, String instanceId, List<String> stopping,
+                        Instant updatedAt) {}
+
+    /**
+     * Runs {@code action} in one transaction holding the pair's row (made if missing) FOR UPDATE: every
+     * start, stop and resize of the pair's service, on every server of a cluster, decides in turn. The
+     * row's stopped instances that have ended are forgotten first.
+     */
+    private <T> T locked(String workspaceId, String groupId, BiFunction<Handle, Pair, T> action) {
+        String key = workspaceId + "/" + groupId;
+        // the JVM's lock first: this server's own requests for the pair wait here, not each on a connection
+        synchronized (locks.computeIfAbsent(key, k -> new Object())) {
+            // a handle of its own, not the thread's callback handle: the submission (and the cancel) inside must commit in
+            // their own transactions (Jdbi's withHandle/inTransaction on this thread would join this one), as before
+            try (Handle h = jdbi.open()) {
+                h.begin();
+                try {
+                    T result = inLock(h, workspaceId, groupId, key, action);
+                    h.commit();
+                    return result;
+                } catch (RuntimeException e) {
+                    h.rollback();
+                    throw e;
+                }
             }
         }
     }
 
-    /** The instances of the pair that {@link #stop} cancelled and that are still active (under the pair's lock). */
-    private List<String> stopping(String key) {
-        Set<String> ids = stopped.get(key);
-        if (ids == null || ids.isEmpty()) {
-            return List.of();
+    private <T> T inLock(Handle h, String workspaceId, String groupId, String key, BiFunction<Handle, Pair, T> action) {
+        h.createUpdate("""
+                INSERT INTO ds_services (workspace_id, resource_group_id, milli_cu, updated_at) VALUES (:ws, :rg, :cu, :now)
+                ON CONFLICT (workspace_id, resource_group_id) DO NOTHING""")
+                .bind("ws", workspaceId).bind("rg", groupId).bind("cu", DEFAULT_CU.milli()).bind("now", clock.instant())
+                .execute();
+        record Read(long milliCu, String instanceId, Instant updatedAt, List<String> active, int recorded) {}
+        Read r = h.createQuery("""
+                SELECT milli_cu, instance_id, updated_at,
+                       ARRAY(SELECT i.id FROM instances i WHERE i.id = ANY(s.stopping)
+                             AND i.status IN ('QUEUED', 'STARTING', 'RUNNING') ORDER BY i.id) AS active_stopping,
+                       cardinality(stopping) AS recorded_stopping
+                FROM ds_services s WHERE workspace_id = :ws AND resource_group_id = :rg FOR UPDATE""")
+                .bind("ws", workspaceId).bind("rg", groupId)
+                .map((rs, ctx) -> new Read(rs.getLong("milli_cu"), rs.getString("instance_id"),
+                        rs.getTimestamp("updated_at").toInstant(), List.of((String[]) rs.getArray("active_stopping").getArray()),
+                        rs.getInt("recorded_stopping"))).one();
+        if (r.active().size() != r.recorded()) {
+            setStopping(h, workspaceId, groupId, r.active());
         }
-        List<String> active = jdbi.withHandle(h -> h.createQuery("""
-                SELECT id FROM instances WHERE id = ANY(:ids) AND status IN ('QUEUED', 'STARTING', 'RUNNING')""")
-                .bindArray("ids", String.class, List.copyOf(ids)).mapTo(String.class).list());
-        ids.retainAll(active);
-        return active;
+        Pair pair = new Pair(workspaceId, groupId, key, r.milliCu(), r.instanceId(), r.active(), r.updatedAt());
+        return action.apply(h, pair);
     }
 
-    private boolean isStopping(String key, String instanceId) {
-        Set<String> ids = stopped.get(key);
-        return ids != null && ids.contains(instanceId);
+    private static void setStopping(Handle h, String workspaceId, String groupId, List<String> ids) {
+        h.createUpdate("UPDATE ds_services SET stopping = :ids WHERE workspace_id = :ws AND resource_group_id = :rg")
+                .bindArray("ids", String.class, ids).bind("ws", workspaceId).bind("rg", groupId).execute();
     }
 
     /** What {@link #start} found active or submitted: the instance and its status then. */
     private record Started(String instanceId, String status) {}
 
-    private Started start(String workspaceId, String groupId) {
-        String key = workspaceId + "/" + groupId;
-        synchronized (locks.computeIfAbsent(key, k -> new Object())) {
-            record Row(String instanceId, long milliCu, String status) {}
-            Optional<Row> row = jdbi.withHandle(h -> h.createQuery("""
-                    SELECT s.instance_id, s.milli_cu, i.status FROM ds_services s LEFT JOIN instances i ON i.id = s.instance_id
-                    WHERE s.workspace_id = :ws AND s.resource_group_id = :rg""")
-                    .bind("ws", workspaceId).bind("rg", groupId)
-                    .map((rs, ctx) -> new Row(rs.getString(1), rs.getLong(2), rs.getString(3))).findOne());
-            List<String> stopping = stopping(key);
-            if (row.isPresent() && row.get().instanceId() != null && active(row.get().status())
-                    && !stopping.contains(row.get().instanceId())) {
-                return new Started(row.get().instanceId(), row.get().status());
-            }
-            // an active service of the pair that the record does not name: a server stopped between submitting
-            // it and recording it (below). It is adopted: a second one would hold the group's CUs twice, and
-            // nothing would ever stop the first (one this server is stopping is not adopted: it ends)
-            Optional<Row> unrecorded = jdbi.withHandle(h -> h.createQuery("""
-                    SELECT id, milli_cu, status FROM instances
-                    WHERE resource_group_id = :rg AND status IN ('QUEUED', 'STARTING', 'RUNNING') AND workspace_id = :ws
-                      AND usage_type = 'DATA_SERVICE' AND payload ->> 'dataService' = :key
-                      AND id IS DISTINCT FROM :recorded AND NOT (id = ANY(:stopping))
-                    ORDER BY id DESC LIMIT 1""")
-                    .bind("ws", workspaceId).bind("rg", groupId).bind("key", key)
-                    .bind("recorded", row.map(Row::instanceId).orElse(null)).bindArray("stopping", String.class, stopping)
-                    .map((rs, ctx) -> new Row(rs.getString(1), rs.getLong(2), rs.getString(3))).findOne());
-            if (unrecorded.isPresent()) {
-                String id = unrecorded.get().instanceId();
-                jdbi.useHandle(h -> h.createUpdate("""
-                        INSERT INTO ds_services (workspace_id, resource_group_id, milli_cu, instance_id, updated_at)
-                        VALUES (:ws, :rg, :cu, :i, :now)
-                        ON CONFLICT (workspace_id, resource_group_id) DO UPDATE SET instance_id = :i, updated_at = :now""")
-                        .bind("ws", workspaceId).bind("rg", groupId).bind("cu", unrecorded.get().milliCu()).bind("i", id)
-                        .bind("now", clock.instant()).execute());
-                LOG.info("dataservice: adopted {} for workspace {} on group {} (submitted, not recorded: the server stopped between)",
-                        id, workspaceId, groupId);
-                runs.remove(key);
-                return new Started(id, unrecorded.get().status());
-            }
-            long milliCu = row.map(Row::milliCu).orElse(DEFAULT_CU.milli());
-            SubmitRequest submit = new SubmitRequest(workspaceId, groupId, DataServiceKind.NAME, null, null,
-                    ComputeUnits.ofMilli(milliCu), null, null, null, "dataservice", null);
-            byte[] generation = new byte[16];
-            RANDOM.nextBytes(generation);
-            InstanceInfo started = instances.submit(Principal.SYSTEM, submit, Map.of(DataServiceKind.FIELD, key,
-                    DataServiceKind.GENERATION, HexFormat.of().formatHex(generation)));
-            CrashPoint.reach("dataservice.service.submitted");
-            jdbi.useHandle(h -> h.createUpdate("""
-                    INSERT INTO ds_services (workspace_id, resource_group_id, milli_cu, instance_id, updated_at)
-                    VALUES (:ws, :rg, :cu, :i, :now)
-                    ON CONFLICT (workspace_id, resource_group_id) DO UPDATE SET instance_id = :i, updated_at = :now""")
-                    .bind("ws", workspaceId).bind("rg", groupId).bind("cu", milliCu).bind("i", started.id())
-                    .bind("now", clock.instant()).execute());
-            LOG.info("dataservice: started {} for workspace {} on group {} ({})", started.id(), workspaceId, groupId,
-                    ComputeUnits.ofMilli(milliCu));
-            startFailures.forget(workspaceId, groupId);
-            runs.remove(key);
-            if (started.queue() != null && started.queue().reason() != null) {
-                waiting.put(started.id(), new Waiting(started.queue().reason(), System.nanoTime()));
-            }
-            return new Started(started.id(), started.status().name());
+    /** The pair's service, started unless one is active (and not being stopped); under {@link #locked}. */
+    private Started start(Handle h, Pair pair) {
+        String workspaceId = pair.workspaceId();
+        String groupId = pair.groupId();
+        String key = pair.key();
+        record Row(String instanceId, long milliCu, String status) {}
+        Optional<String> status = pair.instanceId() == null ? Optional.empty() : h.createQuery(
+                "SELECT status FROM instances WHERE id = :id").bind("id", pair.instanceId()).mapTo(String.class).findOne();
+        if (status.isPresent() && active(status.get()) && !pair.stopping().contains(pair.instanceId())) {
+            return new Started(pair.instanceId(), status.get());
         }
+        // an active service of the pair that the record does not name: a server stopped between submitting
+        // it and recording it (below). It is adopted: a second one would hold the group's CUs twice, and
+        // nothing would ever stop the first (one being stopped is not adopted: it ends)
+        Optional<Row> unrecorded = h.createQuery("""
+                SELECT id, milli_cu, status FROM instances
+                WHERE resource_group_id = :rg AND status IN ('QUEUED', 'STARTING', 'RUNNING') AND workspace_id = :ws
+                  AND usage_type = 'DATA_SERVICE' AND payload ->> 'dataService' = :key
+                  AND id IS DISTINCT FROM :recorded AND NOT (id = ANY(:stopping))
+                ORDER BY id DESC LIMIT 1""")
+                .bind("ws", workspaceId).bind("rg", groupId).bind("key", key)
+                .bind("recorded", pair.instanceId()).bindArray("stopping", String.class, pair.stopping())
+                .map((rs, ctx) -> new Row(rs.getString(1), rs.getLong(2), rs.getString(3))).findOne();
+        if (unrecorded.isPresent()) {
+            String id = unrecorded.get().instanceId();
+            h.createUpdate("""
+                    UPDATE ds_services SET milli_cu = :cu, instance_id = :i, updated_at = :now
+                    WHERE workspace_id = :ws AND resource_group_id = :rg""")
+                    .bind("ws", workspaceId).bind("rg", groupId).bind("cu", unrecorded.get().milliCu()).bind("i", id)
+                    .bind("now", clock.instant()).execute();
+            LOG.info("dataservice: adopted {} for workspace {} on group {} (submitted, not recorded: the server stopped between)",
+                    id, workspaceId, groupId);
+            runs.remove(key);
+            return new Started(id, unrecorded.get().status());
+        }
+        long milliCu = pair.milliCu();
+        SubmitRequest submit = new SubmitRequest(workspaceId, groupId, DataServiceKind.NAME, null, null,
+                ComputeUnits.ofMilli(milliCu), null, null, null, "dataservice", null);
+        byte[] generation = new byte[16];
+        RANDOM.nextBytes(generation);
+        InstanceInfo started = instances.submit(Principal.SYSTEM, submit, Map.of(DataServiceKind.FIELD, key,
+                DataServiceKind.GENERATION, HexFormat.of().formatHex(generation)));
+        CrashPoint.reach("dataservice.service.submitted");
+        h.createUpdate("""
+                UPDATE ds_services SET instance_id = :i, updated_at = :now WHERE workspace_id = :ws AND resource_group_id = :rg""")
+                .bind("ws", workspaceId).bind("rg", groupId).bind("i", started.id()).bind("now", clock.instant()).execute();
+        LOG.info("dataservice: started {} for workspace {} on group {} ({})", started.id(), workspaceId, groupId,
+                ComputeUnits.ofMilli(milliCu));
+        startFailures.forget(workspaceId, groupId);
+        runs.remove(key);
+        if (started.queue() != null && started.queue().reason() != null) {
+            waiting.put(started.id(), new Waiting(started.queue().reason(), System.nanoTime()));
+        }
+        return new Started(started.id(), started.status().name());
     }
 
-    /** Stops the pair's service (its last API was unpublished); its CU go back to the group. */
-    void stop(String workspaceId, String groupId) {
-        String key = workspaceId + "/" + groupId;
-        synchronized (locks.computeIfAbsent(key, k -> new Object())) {
-            Optional<String> id = jdbi.withHandle(h -> h.createQuery("""
-                    SELECT s.instance_id FROM ds_services s JOIN instances i ON i.id = s.instance_id
-                    WHERE s.workspace_id = :ws AND s.resource_group_id = :rg AND i.status IN ('QUEUED', 'STARTING', 'RUNNING')""")
-                    .bind("ws", workspaceId).bind("rg", groupId).mapTo(String.class).findOne());
-            id.filter(i -> !isStopping(key, i)).ifPresent(i -> {
-                try {
-                    instances.cancel(Principal.SYSTEM, i);
-                    stopped.computeIfAbsent(key, k -> ConcurrentHashMap.newKeySet()).add(i);
-                    LOG.info("dataservice: stopped {} (no API of workspace {} is published on group {})", i, workspaceId, groupId);
-                } catch (SrgException e) {
-                    LOG.debug("dataservice: {} already ended: {}", i, e.getMessage());
-                }
-            });
-            Run run = runs.remove(key);
-            if (run != null && run.runId() != null) {
-                worker.forget(run.runId());
+    /**
+     * Stops the pair's service (its last API was unpublished, it was resized, or it is idle): every
+     * active instance of the pair not being stopped already, the recorded one and one a server
+     * stopped before recording; its CU go back to the group. Under {@link #locked}; whether it stopped one.
+     */
+    private boolean stop(Handle h, Pair pair) {
+        List<String> ids = h.createQuery("""
+                SELECT id FROM instances
+                WHERE resource_group_id = :rg AND status IN ('QUEUED', 'STARTING', 'RUNNING') AND workspace_id = :ws
+                  AND usage_type = 'DATA_SERVICE' AND payload ->> 'dataService' = :key AND NOT (id = ANY(:stopping))
+                ORDER BY id""")
+                .bind("ws", pair.workspaceId()).bind("rg", pair.groupId()).bind("key", pair.key())
+                .bindArray("stopping", String.class, pair.stopping()).mapTo(String.class).list();
+        List<String> stopping = new ArrayList<>(pair.stopping());
+        for (String i : ids) {
+            try {
+                instances.cancel(Principal.SYSTEM, i);
+                stopping.add(i);
+                LOG.info("dataservice: stopped {} (workspace {} on group {})", i, pair.workspaceId(), pair.groupId());
+            } catch (SrgException e) {
+                LOG.debug("dataservice: {} already ended: {}", i, e.getMessage());
             }
         }
+        if (stopping.size() != pair.stopping().size()) {
+            setStopping(h, pair.workspaceId(), pair.groupId(), stopping);
+        }
+        Run run = runs.remove(pair.key());
+        if (run != null && run.runId() != null) {
+            worker.forget(run.runId());
+        }
+        return stopping.size() != pair.stopping().size();
     }
 
     /** The CU of the pair's service from its next start: the running one is stopped now. */
     void resize(String workspaceId, String groupId, ComputeUnits cu) {
-        String key = workspaceId + "/" + groupId;
-        synchronized (locks.computeIfAbsent(key, k -> new Object())) {
-            jdbi.useHandle(h -> h.createUpdate("""
-                    INSERT INTO ds_services (workspace_id, resource_group_id, milli_cu, updated_at) VALUES (:ws, :rg, :cu, :now)
-                    ON CONFLICT (workspace_id, resource_group_id) DO UPDATE SET milli_cu = :cu, updated_at = :now""")
-                    .bind("ws", workspaceId).bind("rg", groupId).bind("cu", cu.milli()).bind("now", clock.instant()).execute());
+        locked(workspaceId, groupId, (h, pair) -> {
+            h.createUpdate("""
+                    UPDATE ds_services SET milli_cu = :cu, updated_at = :now WHERE workspace_id = :ws AND resource_group_id = :rg""")
+                    .bind("ws", workspaceId).bind("rg", groupId).bind("cu", cu.milli()).bind("now", clock.instant()).execute();
             startFailures.forget(workspaceId, groupId);
-            stop(workspaceId, groupId);
-        }
+            return stop(h, pair);
+        });
     }
 
     /** The status {@link #info} gives a service this server stopped and whose process has not ended yet. */
@@ -249,16 +336,18 @@ public final class ServiceInstances implements AutoCloseable {
     public record ApiServiceInfo(String workspaceId, String resourceGroupId, ComputeUnits cu, String instanceId, String status) {}
 
     ApiServiceInfo info(String workspaceId, String groupId) {
-        String key = workspaceId + "/" + groupId;
-        ApiServiceInfo info = jdbi.withHandle(h -> h.createQuery("""
-                SELECT s.milli_cu, s.instance_id, i.status FROM ds_services s LEFT JOIN instances i ON i.id = s.instance_id
+        record Row(ApiServiceInfo info, boolean stopping) {}
+        Row row = jdbi.withHandle(h -> h.createQuery("""
+                SELECT s.milli_cu, s.instance_id, i.status, s.instance_id = ANY(s.stopping)
+                FROM ds_services s LEFT JOIN instances i ON i.id = s.instance_id
                 WHERE s.workspace_id = :ws AND s.resource_group_id = :rg""")
                 .bind("ws", workspaceId).bind("rg", groupId)
-                .map((rs, ctx) -> new ApiServiceInfo(workspaceId, groupId, ComputeUnits.ofMilli(rs.getLong(1)), rs.getString(2),
-                        rs.getString(3)))
-                .findOne()).orElse(new ApiServiceInfo(workspaceId, groupId, DEFAULT_CU, null, null));
+                .map((rs, ctx) -> new Row(new ApiServiceInfo(workspaceId, groupId, ComputeUnits.ofMilli(rs.getLong(1)),
+                        rs.getString(2), rs.getString(3)), rs.getBoolean(4)))
+                .findOne()).orElse(new Row(new ApiServiceInfo(workspaceId, groupId, DEFAULT_CU, null, null), false));
+        ApiServiceInfo info = row.info();
         // a service stopped (unpublished, resized) reads RUNNING until its process has ended: it says so
-        return info.instanceId() != null && active(info.status()) && isStopping(key, info.instanceId())
+        return info.instanceId() != null && active(info.status()) && row.stopping()
                 ? new ApiServiceInfo(workspaceId, groupId, info.cu(), info.instanceId(), STOPPING) : info;
     }
 
@@ -440,7 +529,7 @@ public final class ServiceInstances implements AutoCloseable {
             // gone (cancelled, failed, never started, resized): calls bring it back
             Started started;
             try {
-                started = start(workspaceId, groupId);
+                started = locked(workspaceId, groupId, this::start);
             } catch (SrgException e) {
                 if (e.status() != 400) {
                     throw e;
@@ -466,11 +555,11 @@ public final class ServiceInstances implements AutoCloseable {
         Optional<Row> row = jdbi.withHandle(h -> h.createQuery("""
                 SELECT i.id, coalesce(i.run_id, i.id), i.status, i.milli_cu, i.payload ->> 'dataService', i.payload ->> 'generation'
                 FROM ds_services s JOIN instances i ON i.id = s.instance_id
-                WHERE s.workspace_id = :ws AND s.resource_group_id = :rg""")
+                WHERE s.workspace_id = :ws AND s.resource_group_id = :rg AND NOT (s.instance_id = ANY(s.stopping))""")
                 .bind("ws", workspaceId).bind("rg", groupId)
                 .map((rs, ctx) -> new Row(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getString(5),
                         rs.getString(6))).findOne());
-        if (row.isEmpty() || !active(row.get().status()) || isStopping(key, row.get().instanceId())) {
+        if (row.isEmpty() || !active(row.get().status())) {
             return null;
         }
         Row r = row.get();

@@ -86,7 +86,7 @@ public final class QuotaScheduleManager {
 
     /** A schedule from its stored columns (profiles: the JSON text). */
     static Stored stored(String zone, String profiles, String applied) {
-        return new Stored(ZoneId.of(zone), Json.MAPPER.readValue(profiles, PROFILES), applied);
+        return new Stored(ZoneId.of(zone), Json.STORED.readValue(profiles, PROFILES), applied);
     }
 
     /**

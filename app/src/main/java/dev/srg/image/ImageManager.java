@@ -487,7 +487,7 @@ public final class ImageManager {
 
     private static ImageInfo read(ResultSet rs) throws SQLException {
         List<String> packages = new ArrayList<>();
-        for (Object p : Json.MAPPER.readValue(rs.getString("packages"), List.class)) {
+        for (Object p : Json.STORED.readValue(rs.getString("packages"), List.class)) {
             packages.add(String.valueOf(p));
         }
         Timestamp finished = rs.getTimestamp("finished_at");

@@ -25,25 +25,43 @@ import tools.jackson.databind.type.LogicalType;
  * for primitives are errors), RFC 3339 strings for times, nulls left out, CU as plain numbers.
  */
 public final class Json {
-    public static final JsonMapper MAPPER = JsonMapper.builder()
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
-            .disable(tools.jackson.databind.MapperFeature.ALLOW_COERCION_OF_SCALARS)
-            .enable(EnumFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
-            .disable(DateTimeFeature.WRITE_DATES_AS_TIMESTAMPS)
-            .withCoercionConfig(LogicalType.Textual, c -> c
-                    .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
-                    .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
-                    .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
-            .changeDefaultPropertyInclusion(v -> v.withValueInclusion(JsonInclude.Include.NON_NULL))
-            .addModule(new SimpleModule("srg-quantities")
-                    .addSerializer(ComputeUnits.class, new ComputeUnitsSerializer())
-                    .addDeserializer(ComputeUnits.class, new ComputeUnitsDeserializer())
-                    .addDeserializer(BigDecimal.class, new BoundedDecimalDeserializer())
-                    .addDeserializer(Number.class, new UntypedNumberDeserializer()))
+    /**
+     * For what comes in (request bodies, files an operator gives): a number whose type is not
+     * declared is refused where it cannot be kept ({@link UntypedNumberDeserializer}).
+     */
+    public static final JsonMapper MAPPER = base()
+            .addModule(new SimpleModule("srg-input-numbers").addDeserializer(Number.class, new UntypedNumberDeserializer()))
             .build();
+
+    /**
+     * For what srg wrote itself and reads back (payloads, definitions, profiles from the store; a
+     * worker's rows): the same mapper, but an undeclared number beyond a double's range is read as
+     * the exact decimal it is, never refused, so a stored payload is always readable (one stored
+     * before the input check existed, a database value in a DataService answer).
+     */
+    public static final JsonMapper STORED = base()
+            .addModule(new SimpleModule("srg-stored-numbers").addDeserializer(Number.class, new KeptNumberDeserializer()))
+            .build();
+
+    private static JsonMapper.Builder base() {
+        return JsonMapper.builder()
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+                .disable(tools.jackson.databind.MapperFeature.ALLOW_COERCION_OF_SCALARS)
+                .enable(EnumFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
+                .disable(DateTimeFeature.WRITE_DATES_AS_TIMESTAMPS)
+                .withCoercionConfig(LogicalType.Textual, c -> c
+                        .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+                        .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                        .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
+                .changeDefaultPropertyInclusion(v -> v.withValueInclusion(JsonInclude.Include.NON_NULL))
+                .addModule(new SimpleModule("srg-quantities")
+                        .addSerializer(ComputeUnits.class, new ComputeUnitsSerializer())
+                        .addDeserializer(ComputeUnits.class, new ComputeUnitsDeserializer())
+                        .addDeserializer(BigDecimal.class, new BoundedDecimalDeserializer()));
+    }
 
     private Json() {}
 
@@ -131,6 +149,32 @@ public final class Json {
             double d = p.getDoubleValue();
             if (Double.isInfinite(d) || (d == 0 && p.getDecimalValue().signum() != 0)) {
                 throw outOfDoubleRange(field(p), d);
+            }
+            return d;
+        }
+
+        @Override
+        public LogicalType logicalType() {
+            return LogicalType.Float;
+        }
+    }
+
+    /**
+     * An undeclared number as {@link #STORED} reads it: as the default gives it (an integer, a fraction
+     * as a {@code double}), but a fraction whose double would be 0 or infinite as its exact decimal.
+     */
+    private static final class KeptNumberDeserializer extends ValueDeserializer<Number> {
+        @Override
+        public Number deserialize(JsonParser p, DeserializationContext ctxt) {
+            if (p.currentToken() == JsonToken.VALUE_NUMBER_INT) {
+                return p.getNumberValue();
+            }
+            if (p.currentToken() != JsonToken.VALUE_NUMBER_FLOAT) {
+                return (Number) ctxt.handleUnexpectedToken(Number.class, p);
+            }
+            double d = p.getDoubleValue();
+            if (Double.isInfinite(d) || (d == 0 && p.getDecimalValue().signum() != 0)) {
+                return p.getDecimalValue();
             }
             return d;
         }

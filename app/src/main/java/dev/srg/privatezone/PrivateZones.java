@@ -118,22 +118,34 @@ public final class PrivateZones {
             throw SrgException.invalid("value", "MissingParameter", "value is the record's IPv4 address");
         }
         String value = Cidr.format(Cidr.parseAddress("value", request.value().strip()));
+        ZoneRecord[] created = new ZoneRecord[1];
         String id = IdempotencyKeys.createOnce(jdbi, caller.userId(), "private-zone-record:" + zoneId, request.clientToken(),
                 name + "|A|" + value, clock::instant, h -> {
-            zone(h, zoneId, true);
+            Zone zone = zone(h, zoneId, true);
             if (h.createQuery("SELECT count(*) FROM private_zone_records WHERE zone_id = :z AND name = :n AND value = :v")
                     .bind("z", zoneId).bind("n", name).bind("v", value).mapTo(Long.class).one() > 0) {
                 throw SrgException.conflict("PrivateZone.RecordExists", "name", name + " A " + value + " is already in zone " + zoneId);
             }
-            Instant now = clock.instant();
+            // the store keeps microseconds: the answer shows the time a later read shows
+            Instant now = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
             String newId = Ids.next("pzr", now.toEpochMilli());
             h.createUpdate("INSERT INTO private_zone_records (id, zone_id, name, type, value, created_at) VALUES (:id, :z, :n, 'A', :v, :at)")
                     .bind("id", newId).bind("z", zoneId).bind("n", name).bind("v", value).bind("at", now).execute();
+            created[0] = new ZoneRecord(newId, name, fqdn(name, zone.name()), "A", value, now);
             return newId;
         });
+        recordCommitted.accept(zoneId);
+        // the create committed: its answer is the record as committed, even when the zone (and with it the record) was
+        // deleted right after; only a repeated request (its client token) reads what stands now
+        if (created[0] != null && created[0].id().equals(id)) {
+            return created[0];
+        }
         return jdbi.withHandle(h -> records(h, zoneId).stream().filter(r -> r.id().equals(id)).findFirst()
                 .orElseThrow(() -> SrgException.notFound("PrivateZone.Record", id)));
     }
+
+    /** Tests only (NetworkApiTest): told after a record's create committed, before its answer is made. */
+    public static volatile java.util.function.Consumer<String> recordCommitted = zoneId -> { };
 
     public Zone get(Principal caller, String zoneId) {
         requireRead(caller);

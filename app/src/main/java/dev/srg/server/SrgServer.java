@@ -268,8 +268,11 @@ public final class SrgServer implements AutoCloseable {
                 services, monitoring.metrics().registry());
         closeables.push(gateway);
         jobs.register("dataservice-nonces", Duration.ofMinutes(1), gateway::purgeNonces);
-        return new ApiServer.DataService(new dev.srg.dataservice.DataServiceManager(jdbi, clock, workspaces, dataSources, secrets,
-                services, gateway::routesChanged), gateway);
+        dev.srg.dataservice.DataServiceManager manager = new dev.srg.dataservice.DataServiceManager(jdbi, clock, workspaces,
+                dataSources, secrets, services, gateway::routesChanged);
+        // SPEC DS-5: a service with nothing published (a stop a crash missed, a tested draft) does not hold CU for good
+        jobs.register("dataservice-idle", Duration.ofSeconds(30), manager::stopIdleServices);
+        return new ApiServer.DataService(manager, gateway);
     }
 
     /** Where local tasks live: a cluster's servers on one machine share it, so a new leader re-attaches to the old one's tasks. */

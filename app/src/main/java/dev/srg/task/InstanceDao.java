@@ -251,13 +251,22 @@ final class InstanceDao {
     record Starting(List<Row> rows, String xid) {}
 
     /**
+     * SPEC RG-8: nothing starts on a group whose release has committed, even before the server's
+     * admission has been told (the release tells it after its commit; a submission whose INSERT waited
+     * for the release's lock on the group's row goes on in between). Such a task stays QUEUED, and the
+     * release's sweep cancels it. A primary-key read in the same statement: no statement more.
+     */
+    private static final String NOT_RELEASING = "NOT EXISTS (SELECT 1 FROM resource_groups g WHERE g.id = i.resource_group_id"
+            + " AND g.status IN ('RELEASING', 'RELEASED'))";
+
+    /**
      * QUEUED → STARTING for a batch (write-ahead: committed before any launch). Returns the rows
      * that made the move; one that was cancelled meanwhile is not among them.
      */
     Starting markStarting(List<String> ids) {
         String[] xid = new String[1];
         List<Row> rows = h.createQuery("UPDATE instances i SET status = 'STARTING', started_at = :now"
-                        + " WHERE i.id = ANY(:ids) AND i.status = 'QUEUED' RETURNING " + COLUMNS + ", " + XID)
+                        + " WHERE i.id = ANY(:ids) AND i.status = 'QUEUED' AND " + NOT_RELEASING + " RETURNING " + COLUMNS + ", " + XID)
                 .bind("now", now).bindArray("ids", String.class, ids)
                 .map((rs, ctx) -> {
                     xid[0] = rs.getString("xid");
@@ -272,7 +281,8 @@ final class InstanceDao {
      */
     Optional<Starting> startWithLaunch(String id, String runId, String backend, Enforcement enforcement) {
         return h.createQuery("UPDATE instances i SET status = 'STARTING', started_at = :now, run_id = :run, backend = :backend,"
-                        + " enforcement = CAST(:enforcement AS jsonb) WHERE i.id = :id AND i.status = 'QUEUED' RETURNING "
+                        + " enforcement = CAST(:enforcement AS jsonb) WHERE i.id = :id AND i.status = 'QUEUED' AND " + NOT_RELEASING
+                        + " RETURNING "
                         + COLUMNS + ", " + XID)
                 .bind("now", now).bind("id", id).bind("run", runId).bind("backend", backend)
                 .bind("enforcement", Json.MAPPER.writeValueAsString(enforcement))
@@ -403,7 +413,7 @@ final class InstanceDao {
         int exit = rs.getInt("exit_code");
         Integer exitCode = rs.wasNull() ? null : exit;
         String enforcementJson = rs.getString("enforcement");
-        Enforcement enforcement = enforcementJson == null ? null : Json.MAPPER.readValue(enforcementJson, Enforcement.class);
+        Enforcement enforcement = enforcementJson == null ? null : Json.STORED.readValue(enforcementJson, Enforcement.class);
         boolean enforced = rs.getBoolean("limits_enforced");
         Boolean limitsEnforced = rs.wasNull() ? null : enforced;
         String limitsNote = rs.getString("limits_note");
@@ -423,7 +433,7 @@ final class InstanceDao {
                 failure == null ? null : FailureReason.valueOf(failure), consumption, limitsEnforced, limitsNote,
                 enforcement, rs.getInt("restarts"), warnings == null ? List.of() : Arrays.asList(warnings.split("\n")), null,
                 null, null);
-        return new Row(info, rs.getLong("sequence"), Json.MAPPER.readValue(rs.getString("payload"), PAYLOAD),
+        return new Row(info, rs.getLong("sequence"), Json.STORED.readValue(rs.getString("payload"), PAYLOAD),
                 rs.getString("run_id"), rs.getString("backend"), rs.getString("region_id"));
     }
 

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Timeout;
  * as problem+json, and changes nothing in the store.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class BadInputTest {
     static TestServer server;
     static Fixtures fx;
@@ -208,6 +209,34 @@ class BadInputTest {
             assertThat(r.status()).as("try %d: %s", i, r).isEqualTo(413);
             assertThat(r.code()).isEqualTo("RequestEntityTooLarge");
         }
+    }
+
+    @org.junit.jupiter.api.Test
+    @org.junit.jupiter.api.Order(Integer.MAX_VALUE) // last: its task's usage roll-up would change the store under the cases above
+    @org.junit.jupiter.api.DisplayName("A number beyond a double's range is refused on input only: a payload stored with one (before the check) is read back as it is")
+    void storedPayloadWithAnUnkeepableNumberIsReadable() {
+        var r = admin.post("instances", Map.of("workspaceId", workspaceId, "type", "SHELL", "script", "true", "cu", 0.25));
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        // ended first: the other cases compare the whole store before and after themselves
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(1))
+                .until(() -> admin.get("instances/" + r.id()).json().path("status").asString().equals("SUCCEEDED"));
+        // as a server before fix20 could store it: jsonb keeps 1e400 and 1e-400 exactly
+        server.sql("UPDATE instances SET payload = payload || '{\"note\": {\"big\": 1e400, \"tiny\": 1e-400, \"half\": 0.5}}'::jsonb"
+                + " WHERE id = ?", r.id());
+        var read = admin.get("instances/" + r.id());
+        assertThat(read.status()).as(read.toString()).isEqualTo(200);
+        // exactly as stored (the test's own JSON reader would make doubles of them: the answer's text is compared)
+        // (PostgreSQL's jsonb keeps 1e400 as its plain digits)
+        assertThat(read.text()).contains("\"big\":1" + "0".repeat(400) + ",").contains("\"tiny\":1E-400")
+                .contains("\"half\":0.5");
+        var listed = admin.get("instances?resourceGroupId=" + groupId + "&pageSize=100");
+        assertThat(listed.status()).as(listed.toString()).isEqualTo(200);
+        // and the same number sent in is still refused, naming the field
+        var sent = admin.post("instances", "{\"workspaceId\": \"" + workspaceId + "\", \"type\": \"DATA_INTEGRATION\", \"cu\": 1,"
+                + " \"sync\": {\"setting\": {\"speed\": {\"record\": 1e400}}}}");
+        assertThat(sent.status()).as(sent.toString()).isEqualTo(400);
+        assertThat(sent.json().path("code").asString()).isEqualTo("InvalidParameter.Number");
+        assertThat(sent.json().path("field").asString()).isEqualTo("sync.setting.speed.record");
     }
 
     @TestFactory

@@ -2,7 +2,10 @@ package dev.srg.dataservice;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.srg.execution.local.LocalBackendConfig;
+import dev.srg.testing.HeldTransaction;
 import dev.srg.testing.TestHttp;
+import dev.srg.testing.TestServer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -76,6 +79,64 @@ class PublishRaceTest extends DataServiceTestBase {
         Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> server.sqlLong("SELECT count(*) FROM instances"
                 + " WHERE usage_type = 'DATA_SERVICE' AND status IN ('QUEUED', 'STARTING', 'RUNNING')"
                 + " AND payload ->> 'dataService' = '" + key + "'") == 0);
+    }
+
+    @Test
+    @DisplayName("SPEC DS-2 DS-5 HA-1: a publish on one server of a cluster and an unpublish on another at once end as the last commit says, both orders")
+    void publishAndUnpublishOnTwoServers() throws Exception {
+        try (TestServer other = server.second(cfg -> cfg.withNetworkEnforcement(LocalBackendConfig.NetworkEnforcement.OFF));
+             HeldTransaction watch = new HeldTransaction(server.database())) {
+            TestHttp second = other.admin();
+            String id = publish(script(uniquePath("cluster"), "SELECT 1 AS one", List.of()), Map.of());
+            String key = workspaceId + "/" + groupId;
+            String first = activeService();
+            assertThat(first).isNotNull();
+
+            // the unpublish on the first server has read "nothing published" and is held; the publish on the second commits
+            // meanwhile, and its start decision comes after the unpublish's stop (it waits for the pair's row), not before
+            CountDownLatch reached = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            hold(key, false, reached, release);
+            var unpublish = HeldTransaction.send(() -> admin.post("dataservice/apis/" + id + "/unpublish", null));
+            assertThat(reached.await(120, TimeUnit.SECONDS)).isTrue();
+            ServiceInstances.decided = (k, p) -> { };
+            var publish = HeldTransaction.send(() -> second.post("dataservice/apis/" + id + "/publish", null));
+            watch.awaitAWaiter(publish);
+            assertThat(published(id)).isTrue();
+            release.countDown();
+            assertOk(unpublish.get(120, TimeUnit.SECONDS));
+            assertOk(publish.get(120, TimeUnit.SECONDS));
+            assertThat(admin.get("dataservice/apis/" + id).json().path("status").asString()).isEqualTo("PUBLISHED");
+            awaitEnded(first);
+            String next = activeService();
+            assertThat(next).as("the group's service after the publish that committed last (on the other server)").isNotNull()
+                    .isNotEqualTo(first);
+            assertThat(activeOf(key)).isEqualTo(1);
+
+            // the reverse: the publish on the first server has read "published" and is held while the unpublish on the
+            // second commits; the unpublish's stop comes after the publish's start
+            assertOk(admin.post("dataservice/apis/" + id + "/unpublish", null));
+            awaitEnded(next);
+            CountDownLatch reached2 = new CountDownLatch(1);
+            CountDownLatch release2 = new CountDownLatch(1);
+            hold(key, true, reached2, release2);
+            var publish2 = HeldTransaction.send(() -> admin.post("dataservice/apis/" + id + "/publish", null));
+            assertThat(reached2.await(120, TimeUnit.SECONDS)).isTrue();
+            ServiceInstances.decided = (k, p) -> { };
+            var unpublish2 = HeldTransaction.send(() -> second.post("dataservice/apis/" + id + "/unpublish", null));
+            watch.awaitAWaiter(unpublish2);
+            assertThat(published(id)).isFalse();
+            release2.countDown();
+            assertOk(publish2.get(120, TimeUnit.SECONDS));
+            assertOk(unpublish2.get(120, TimeUnit.SECONDS));
+            assertThat(admin.get("dataservice/apis/" + id).json().path("status").asString()).isNotEqualTo("PUBLISHED");
+            Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> activeOf(key) == 0);
+        }
+    }
+
+    private static long activeOf(String key) {
+        return server.sqlLong("SELECT count(*) FROM instances WHERE usage_type = 'DATA_SERVICE' AND status IN"
+                + " ('QUEUED', 'STARTING', 'RUNNING') AND payload ->> 'dataService' = '" + key + "'");
     }
 
     /** Holds the first decision {@code published} for {@code key} until {@code release}. */

@@ -212,4 +212,39 @@ class ResourceGroupApiTest extends ServerTestBase {
         assertThat(server.sqlLong("SELECT count(*) FROM audit_events WHERE action = 'resource-group.release.cancel-queued'"
                 + " AND resource_id = '" + groupId + "'")).isEqualTo(1);
     }
+
+    @Test
+    @DisplayName("SPEC RG-8: a submission whose insert waited for a release's commit does not start its task on the RELEASING group")
+    void noStartInTheSubmissionAfterAReleaseCommitted() throws Exception {
+        String groupId = fx.payAsYouGoGroup(4).get("id").asString();
+        String wsId = fx.workspace(null).get("id").asString();
+        var attach = admin.post("workspaces/" + wsId + "/resource-groups", Map.of("resourceGroupId", groupId));
+        assertThat(attach.status()).as(attach.toString()).isEqualTo(201);
+        String instanceId;
+        try (var held = new HeldTransaction(server.database())) {
+            // what a release's transaction holds and commits: the group's row locked, RELEASING; the submission (which read
+            // the group RUNNING) waits on that row for its instance's foreign key, then goes on before the server has told
+            // admission (the release's limitsChanged comes after its commit)
+            held.sql("SELECT id FROM resource_groups WHERE id = ? FOR UPDATE", groupId);
+            held.sql("UPDATE resource_groups SET status = 'RELEASING' WHERE id = ?", groupId);
+            var submit = HeldTransaction.send(() -> admin.post("instances", Map.of("workspaceId", wsId, "resourceGroupId", groupId,
+                    "type", "SHELL", "script", "true", "cu", 0.25)));
+            held.awaitAWaiter(submit);
+            assertThat(submit).as("the submission waits on the held row").isNotDone();
+            held.commit();
+            var r = submit.get(2, TimeUnit.MINUTES);
+            assertThat(r.status()).as(r.toString()).isEqualTo(201);
+            instanceId = r.id();
+            assertThat(r.json().get("status").asString()).as("nothing starts on a RELEASING group").isEqualTo("QUEUED");
+        }
+        // the release's sweep cancels it (never started), and the group is RELEASED
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(1)).pollInterval(java.time.Duration.ofMillis(100))
+                .untilAsserted(() -> {
+                    server.runBackgroundJobs();
+                    var i = admin.get("instances/" + instanceId).json();
+                    assertThat(i.get("status").asString()).as(i.toString()).isEqualTo("CANCELLED");
+                    assertThat(i.has("startedAt") && !i.get("startedAt").isNull()).as(i.toString()).isFalse();
+                    assertThat(admin.get("resource-groups/" + groupId).json().get("status").asString()).isEqualTo("RELEASED");
+                });
+    }
 }

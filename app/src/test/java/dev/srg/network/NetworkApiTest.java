@@ -223,6 +223,36 @@ class NetworkApiTest extends ServerTestBase {
     }
 
     @Test
+    @DisplayName("SPEC NET-9: a zone record whose create committed answers 201 with the record, even when its zone is deleted right after")
+    void recordCreatedWhileItsZoneIsDeleted() {
+        var net = fx.network();
+        var zone = admin.post("private-zones", Map.of("name", "going.internal", "vpcIds", List.of(net.vpcId())));
+        assertThat(zone.status()).as(zone.toString()).isEqualTo(201);
+        int[] deleted = new int[1];
+        // the delete lands between the record's commit and its answer (it waited for the zone's row, which the create held)
+        dev.srg.privatezone.PrivateZones.recordCommitted = z -> {
+            if (z.equals(zone.id()) && deleted[0] == 0) {
+                deleted[0] = admin.delete("private-zones/" + zone.id()).status();
+            }
+        };
+        try {
+            var record = admin.post("private-zones/" + zone.id() + "/records", Map.of("name", "db", "value", "10.0.1.5"));
+            assertThat(deleted[0]).isEqualTo(204);
+            assertThat(record.status()).as("the create committed first: " + record).isEqualTo(201);
+            assertThat(record.json().get("fqdn").asString()).isEqualTo("db.going.internal");
+            assertThat(record.json().get("value").asString()).isEqualTo("10.0.1.5");
+        } finally {
+            dev.srg.privatezone.PrivateZones.recordCommitted = z -> { };
+        }
+        // the delete committed last: the zone and its records are gone
+        assertThat(admin.get("private-zones/" + zone.id()).status()).isEqualTo(404);
+        // a create that finds the zone deleted loses before writing anything: 404 PrivateZone.NotFound
+        var late = admin.post("private-zones/" + zone.id() + "/records", Map.of("name", "db", "value", "10.0.1.6"));
+        assertThat(late.status()).as(late.toString()).isEqualTo(404);
+        assertThat(late.code()).isEqualTo("PrivateZone.NotFound");
+    }
+
+    @Test
     @DisplayName("SPEC NET-9: one private zone name per VPC (409 PrivateZone.NameConflict naming the VPC), as DNS compares names, "
             + "also for two creates at once")
     void onePrivateZoneNamePerVpc() throws Exception {
