@@ -100,6 +100,8 @@ public final class ApiServer implements AutoCloseable {
                         database.suspect();
                     }
                     Problems.unavailable(ctx);
+                } else if (Database.isDiskFull(e)) {
+                    Problems.srg(Problems.diskFull(), ctx);
                 } else {
                     Problems.unexpected(e, ctx);
                 }

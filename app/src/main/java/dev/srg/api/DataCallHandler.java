@@ -98,6 +98,11 @@ final class DataCallHandler extends Handler.Wrapper {
                 response.getHeaders().put(HttpHeader.RETRY_AFTER, Problems.RETRY_AFTER_SECONDS);
                 return problem(response, callback, u.status(), u.code(), null, u.detail());
             }
+            if (Database.isDiskFull(e)) {
+                SrgException full = Problems.diskFull();
+                response.getHeaders().put(HttpHeader.RETRY_AFTER, Problems.DISK_FULL_RETRY_AFTER_SECONDS);
+                return problem(response, callback, full.status(), full.code(), null, full.detail());
+            }
             String reference = UUID.randomUUID().toString();
             LOG.error("unexpected error {} on {} {}", reference, method, path, e);
             return problem(response, callback, 500, "InternalError", null,

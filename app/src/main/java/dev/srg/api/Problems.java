@@ -28,6 +28,18 @@ final class Problems {
     /** Seconds a client should wait before trying again while the database is away. */
     static final String RETRY_AFTER_SECONDS = "2";
 
+    /** Seconds a client waits before trying again when the database's disk is full (an operator must free space). */
+    static final String DISK_FULL_RETRY_AFTER_SECONDS = "60";
+
+    /**
+     * The database has no disk space left: the request's statement failed and its transaction was
+     * rolled back, so nothing of it is kept; 507 rather than a 500, which would say the server is at fault.
+     */
+    static SrgException diskFull() {
+        return new SrgException(507, "InsufficientStorage.Database", null, "the database has no disk space left; the request"
+                + " was not carried out (nothing partial is kept): retry once an operator has freed space in its data directory");
+    }
+
     static SrgException databaseUnavailable() {
         return new SrgException(503, "ServiceUnavailable.Database", null,
                 "the database is unavailable; the request was not carried out (nothing partial is kept), retry in a moment");
@@ -55,6 +67,8 @@ final class Problems {
         }
         if (e.status() == 503) {
             ctx.header("Retry-After", RETRY_AFTER_SECONDS);
+        } else if (e.status() == 507) {
+            ctx.header("Retry-After", DISK_FULL_RETRY_AFTER_SECONDS);
         }
         write(ctx, e.status(), e.code(), e.field(), e.detail());
     }

@@ -235,6 +235,9 @@ public final class DataServiceGateway implements AutoCloseable {
                 throw switch (error) {
                     case "TIMEOUT" -> new SrgException(504, "DataService.Timeout", null, "the query ran over the API's timeout of "
                             + route.def().timeoutMillis() + " ms and was cancelled");
+                    case "TOO_LARGE" -> new SrgException(502, "DataService.AnswerTooLarge", null, "the API's answer is larger"
+                            + " than the limit of " + WorkerProtocol.MAX_ANSWER_BYTES + " bytes of JSON; ask for fewer rows"
+                            + " (pageSize), or its developer selects fewer or smaller columns");
                     case "CONNECT" -> new RetryAfter(503, "ServiceUnavailable.DataService.DataSource",
                             "the API's data source cannot be reached now", 5);
                     default -> new SrgException(502, "DataService.QueryFailed", null,

@@ -285,8 +285,17 @@ public final class DataServiceMain {
         try {
             int maxRows = request.maxRows();
             int n;
-            try (JsonGenerator g = JSON.createGenerator(rows)) {
+            CappedRows capped = new CappedRows(rows);
+            try (JsonGenerator g = JSON.createGenerator(capped)) {
                 n = query(sources, c, request.sql(), request.binds(), maxRows, deadline, timedOut, rs -> writeRows(rs, maxRows, g));
+            } catch (RuntimeException e) {
+                if (capped.over()) {
+                    // the caller's answer would be larger than srg keeps for one call: refused whole, the worker's
+                    // memory and the server's bounded (a 500-row SELECT of 10 MB rows is 5 GB of JSON)
+                    return WorkerProtocol.Head.failed("TOO_LARGE", "the rows' JSON passed " + WorkerProtocol.MAX_ANSWER_BYTES
+                            + " bytes", null);
+                }
+                throw e;
             }
             long total = -1;
             if (request.countSql() != null) {
@@ -304,6 +313,44 @@ public final class DataServiceMain {
                 return failure("CONNECT", e);
             }
             return failure("QUERY", e);
+        }
+    }
+
+    /**
+     * The rows' stream, refusing to grow past {@link WorkerProtocol#MAX_ANSWER_BYTES}: the write that
+     * would pass it fails (Jackson wraps the failure; {@link #over} tells it apart from others).
+     */
+    private static final class CappedRows extends OutputStream {
+        private final OutputStream out;
+        private long written;
+        private boolean over;
+
+        CappedRows(OutputStream out) {
+            this.out = out;
+        }
+
+        boolean over() {
+            return over;
+        }
+
+        private void count(int n) throws IOException {
+            if (written + n > WorkerProtocol.MAX_ANSWER_BYTES) {
+                over = true;
+                throw new IOException("the rows' JSON passed " + WorkerProtocol.MAX_ANSWER_BYTES + " bytes");
+            }
+            written += n;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            count(1);
+            out.write(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            count(len);
+            out.write(b, off, len);
         }
     }
 

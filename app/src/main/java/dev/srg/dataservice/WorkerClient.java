@@ -211,7 +211,7 @@ final class WorkerClient implements AutoCloseable {
                 if (headFrame != null) {
                     head = WorkerProtocol.Head.decode(headFrame);
                     if (head.ok()) {
-                        data = WorkerProtocol.read(conn.in);
+                        data = WorkerProtocol.read(conn.in, WorkerProtocol.MAX_ANSWER_BYTES);
                         if (data == null) {
                             throw new IOException("the worker closed the connection before the rows");
                         }

@@ -48,6 +48,12 @@ final class WorkerProtocol {
     /** The socket's file name in the worker's home (its working directory). */
     static final String SOCKET = "dataservice.sock";
     static final int MAX_FRAME = 64 * 1024 * 1024;
+    /**
+     * The most a call's rows may take as JSON: a worker answers {@code TOO_LARGE} past it, srg refuses a
+     * larger rows frame. srg holds a call's rows in memory while it answers; without a bound a few calls of
+     * large rows at once took its whole heap (docs/dataservice.md).
+     */
+    static final int MAX_ANSWER_BYTES = 16 * 1024 * 1024;
     /** The instance's secret (base64) in the worker's working directory, for the TCP challenge. */
     static final String KEY_FILE = "dataservice.key";
     static final int CHALLENGE_BYTES = 32;
@@ -381,13 +387,18 @@ final class WorkerProtocol {
 
     /** The next frame, or null at a clean end of the stream. */
     static byte[] read(DataInputStream in) throws IOException {
+        return read(in, MAX_FRAME);
+    }
+
+    /** The next frame of at most {@code max} bytes, or null at a clean end of the stream. */
+    static byte[] read(DataInputStream in, int max) throws IOException {
         int length;
         try {
             length = in.readInt();
         } catch (EOFException e) {
             return null;
         }
-        if (length < 0 || length > MAX_FRAME) {
+        if (length < 0 || length > max) {
             throw new IOException("frame of " + length + " bytes refused");
         }
         byte[] frame = new byte[length];

@@ -143,6 +143,8 @@ public final class Database implements AutoCloseable {
 
     /** The SQLSTATE of a write refused because this server's epoch is not the lease's any more. */
     public static final String FENCED = "SRG01";
+    /** PostgreSQL's disk_full. */
+    private static final String DISK_FULL = "53100";
 
     public Jdbi jdbi() {
         return jdbi;
@@ -171,6 +173,23 @@ public final class Database implements AutoCloseable {
         } catch (RejectedExecutionException e) {
             // closed
         }
+    }
+
+    /**
+     * Whether {@code failure} comes from the database having no disk space left (SQLSTATE 53100, what
+     * PostgreSQL answers when a table, an index or its WAL cannot grow): the statement changed nothing,
+     * and the same request succeeds once space is freed.
+     */
+    public static boolean isDiskFull(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof SQLException s && DISK_FULL.equals(s.getSQLState())) {
+                return true;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
     }
 
     /**
