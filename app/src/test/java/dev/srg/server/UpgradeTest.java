@@ -156,7 +156,7 @@ class UpgradeTest {
                         "INSERT INTO cluster_servers (id, address, started_at, last_seen_at) VALUES ('srv-old', 'http://b', now(), now())",
                         "UPDATE cluster_lease SET expires_at = expires_at",
                         "UPDATE instances SET status = status WHERE false",
-                        "UPDATE orders SET status = status WHERE false",
+                        "UPDATE orders SET currency = currency WHERE false",
                         "UPDATE users SET name = name WHERE false",
                         "DELETE FROM tokens WHERE false")) {
                     assertThatThrownBy(() -> s.executeUpdate(write)).as(write)
