@@ -11,7 +11,11 @@ import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
+import java.sql.Statement;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -64,10 +68,14 @@ public final class Database implements AutoCloseable {
     private long nextAttemptNanos;
     private ScheduledFuture<?> nextTick;
 
-    private Database(HikariDataSource pool, String url, Properties probeProperties) {
+    /** The newest migration this server knows, said on every connection it writes through (srg.schema, V42_2). */
+    private final String schema;
+
+    private Database(HikariDataSource pool, String url, Properties probeProperties, String schema) {
         this.pool = pool;
         this.url = url;
         this.probeProperties = probeProperties;
+        this.schema = schema;
         this.jdbi = Jdbi.create(new Guarded()).installPlugin(new SqlObjectPlugin());
     }
 
@@ -89,6 +97,10 @@ public final class Database implements AutoCloseable {
         probeProperties.setProperty("ApplicationName", "srg-probe");
         // batches (usage points after a clock jump, bill lines) go as multi-row INSERTs: several times fewer round trips
         config.addDataSourceProperty("reWriteBatchedInserts", "true");
+        // V42_2: a connection that does not say which schema its server knows, named as a server's
+        // ('srg/...'), is refused by the database: that is a server from before upgrades were checked
+        String schema = SchemaHistory.newestInJar().orElseGet(() -> newestOfFlyway(jdbcUrl, user, password));
+        config.setConnectionInitSql(schemaStatement(schema));
         config.setMaximumPoolSize(poolSize);
         config.setPoolName("srg-db");
         // short: the guard below retries while the database is up, and stops the moment it is not
@@ -96,12 +108,12 @@ public final class Database implements AutoCloseable {
         config.setInitializationFailTimeout(20_000);
         HikariDataSource ds = new HikariDataSource(config);
         try {
-            migrate(ds, jdbcUrl, user, password);
+            migrate(ds, jdbcUrl, user, password, schema);
         } catch (RuntimeException e) {
             ds.close();
             throw e;
         }
-        Database db = new Database(ds, jdbcUrl, probeProperties);
+        Database db = new Database(ds, jdbcUrl, probeProperties, schema);
         db.prober.execute(db::tick);
         return db;
     }
@@ -109,9 +121,10 @@ public final class Database implements AutoCloseable {
     /** pg_current_xact_id and pg_xact_status: a start whose COMMIT's answer was lost is asked about. */
     static final int MIN_POSTGRES_MAJOR = 13;
 
-    private static void migrate(DataSource ds, String jdbcUrl, String user, String password) {
+    private static void migrate(DataSource ds, String jdbcUrl, String user, String password, String schema) {
         long started = System.nanoTime();
         requireVersion(ds);
+        refuseNewerSchema(ds, schema);
         if (SchemaHistory.upToDate(ds)) {
             LOG.info("schema up to date (every migration of this jar applied, checksums equal; checked in {} ms)",
                     (System.nanoTime() - started) / 1_000_000);
@@ -126,6 +139,43 @@ public final class Database implements AutoCloseable {
                 .loggers("slf4j")
                 .load()
                 .migrate();
+    }
+
+    /**
+     * Refuses, before anything is written, a database that a newer srg has migrated (Flyway alone
+     * only warns about "a version newer than the latest available migration" and lets the older
+     * server run on a schema it does not know; docs/upgrading.md).
+     */
+    static void refuseNewerSchema(DataSource ds, String schema) {
+        Optional<String> newer;
+        try {
+            newer = SchemaHistory.newerThan(ds, schema);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read the database's schema history: " + e.getMessage(), e);
+        }
+        newer.ifPresent(version -> {
+            throw new IllegalStateException("the database's schema is at version " + version + ", newer than this srg's ("
+                    + schema + "): a newer srg upgraded it, and this one would not know its tables. Nothing was changed. "
+                    + "Start the newer srg, or restore the database from the backup taken before the upgrade "
+                    + "(docs/upgrading.md)");
+        });
+    }
+
+    static String schemaStatement(String schema) {
+        if (!schema.matches("[0-9]+(\\.[0-9]+)*")) {
+            throw new IllegalArgumentException("not a migration version: " + schema);
+        }
+        return "SELECT set_config('srg.schema', '" + schema + "', false)";
+    }
+
+    /** The newest migration Flyway finds on the class path, when the jar's migrations cannot be listed here. */
+    private static String newestOfFlyway(String jdbcUrl, String user, String password) {
+        return Arrays.stream(Flyway.configure().dataSource(jdbcUrl, user, password)
+                        .locations("classpath:" + SchemaHistory.LOCATION).loggers("slf4j").load().info().all())
+                .map(m -> m.getVersion() == null ? null : m.getVersion().getVersion())
+                .filter(Objects::nonNull)
+                .max(SchemaHistory.VERSION_ORDER)
+                .orElseThrow(() -> new IllegalStateException("srg's migrations are not on the class path"));
     }
 
     /** Refuses a server older than srg needs, in one sentence (pgjdbc knows the version from the connection's start). */
@@ -158,7 +208,14 @@ public final class Database implements AutoCloseable {
         Properties p = new Properties();
         p.putAll(probeProperties);
         p.setProperty("ApplicationName", applicationName);
-        return DriverManager.getConnection(url, p);
+        Connection c = DriverManager.getConnection(url, p);
+        try (Statement s = c.createStatement()) {
+            s.execute(schemaStatement(schema));
+        } catch (SQLException e) {
+            c.close();
+            throw e;
+        }
+        return c;
     }
 
     /** Whether the database answered its last probe (readiness). */

@@ -14,6 +14,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -68,6 +69,48 @@ final class SchemaHistory {
             return applied.equals(jar.get());
         } catch (SQLException e) {
             return false;
+        }
+    }
+
+    /** Migration versions in order: 41.4 before 42.2 before 100 (Flyway's order; "9" < "10"). */
+    static final Comparator<String> VERSION_ORDER = (a, b) -> {
+        String[] x = a.split("\\.");
+        String[] y = b.split("\\.");
+        for (int i = 0; i < Math.max(x.length, y.length); i++) {
+            long p = i < x.length ? Long.parseLong(x[i]) : 0;
+            long q = i < y.length ? Long.parseLong(y[i]) : 0;
+            if (p != q) {
+                return Long.compare(p, q);
+            }
+        }
+        return 0;
+    };
+
+    /** The newest of the jar's migrations (what this server says it knows: srg.schema, V42_2); empty when they cannot be listed. */
+    static Optional<String> newestInJar() {
+        return migrations().flatMap(m -> m.keySet().stream().max(VERSION_ORDER));
+    }
+
+    /**
+     * The newest migration applied to the database when it is newer than {@code known} (a newer
+     * srg upgraded it); empty when it is not, or when there is no history yet.
+     */
+    static Optional<String> newerThan(DataSource ds, String known) throws SQLException {
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            if (!exists(s)) {
+                return Optional.empty();
+            }
+            String newest = null;
+            try (ResultSet rs = s.executeQuery(
+                    "SELECT version FROM flyway_schema_history WHERE success AND version IS NOT NULL")) {
+                while (rs.next()) {
+                    String v = rs.getString(1);
+                    if (v.matches("[0-9]+(\\.[0-9]+)*") && (newest == null || VERSION_ORDER.compare(v, newest) > 0)) {
+                        newest = v;
+                    }
+                }
+            }
+            return newest != null && VERSION_ORDER.compare(newest, known) > 0 ? Optional.of(newest) : Optional.empty();
         }
     }
 
