@@ -30,7 +30,7 @@ public final class Json {
      * declared is refused where it cannot be kept ({@link UntypedNumberDeserializer}).
      */
     public static final JsonMapper MAPPER = base()
-            .addModule(new SimpleModule("srg-input-numbers").addDeserializer(Number.class, new UntypedNumberDeserializer()))
+            .addModule(new SimpleModule("srg-input-numbers").addDeserializer(Number.class, new UntypedNumberDeserializer(true)))
             .build();
 
     /**
@@ -40,7 +40,7 @@ public final class Json {
      * before the input check existed, a database value in a DataService answer).
      */
     public static final JsonMapper STORED = base()
-            .addModule(new SimpleModule("srg-stored-numbers").addDeserializer(Number.class, new KeptNumberDeserializer()))
+            .addModule(new SimpleModule("srg-stored-numbers").addDeserializer(Number.class, new UntypedNumberDeserializer(false)))
             .build();
 
     private static JsonMapper.Builder base() {
@@ -133,11 +133,17 @@ public final class Json {
     /**
      * A JSON number where the type is not declared (the values of a {@code Map<String, Object>},
      * such as a sync job's): an integer as the default gives it, a fraction as a {@code double} as
-     * the default does, but one that becomes 0 or infinite as a double is refused as
+     * the default does. A fraction that becomes 0 or infinite as a double is refused in input as
      * {@link #toDouble} refuses it (it would be kept as 0, or as the largest long where an integer
-     * is asked for).
+     * is asked for), and read as its exact decimal from what srg stored ({@link #STORED}).
      */
     private static final class UntypedNumberDeserializer extends ValueDeserializer<Number> {
+        private final boolean refuseUnkeepable;
+
+        UntypedNumberDeserializer(boolean refuseUnkeepable) {
+            this.refuseUnkeepable = refuseUnkeepable;
+        }
+
         @Override
         public Number deserialize(JsonParser p, DeserializationContext ctxt) {
             if (p.currentToken() == JsonToken.VALUE_NUMBER_INT) {
@@ -148,32 +154,9 @@ public final class Json {
             }
             double d = p.getDoubleValue();
             if (Double.isInfinite(d) || (d == 0 && p.getDecimalValue().signum() != 0)) {
-                throw outOfDoubleRange(field(p), d);
-            }
-            return d;
-        }
-
-        @Override
-        public LogicalType logicalType() {
-            return LogicalType.Float;
-        }
-    }
-
-    /**
-     * An undeclared number as {@link #STORED} reads it: as the default gives it (an integer, a fraction
-     * as a {@code double}), but a fraction whose double would be 0 or infinite as its exact decimal.
-     */
-    private static final class KeptNumberDeserializer extends ValueDeserializer<Number> {
-        @Override
-        public Number deserialize(JsonParser p, DeserializationContext ctxt) {
-            if (p.currentToken() == JsonToken.VALUE_NUMBER_INT) {
-                return p.getNumberValue();
-            }
-            if (p.currentToken() != JsonToken.VALUE_NUMBER_FLOAT) {
-                return (Number) ctxt.handleUnexpectedToken(Number.class, p);
-            }
-            double d = p.getDoubleValue();
-            if (Double.isInfinite(d) || (d == 0 && p.getDecimalValue().signum() != 0)) {
+                if (refuseUnkeepable) {
+                    throw outOfDoubleRange(field(p), d);
+                }
                 return p.getDecimalValue();
             }
             return d;
