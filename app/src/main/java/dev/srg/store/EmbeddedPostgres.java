@@ -53,6 +53,8 @@ import org.slf4j.LoggerFactory;
 public final class EmbeddedPostgres implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedPostgres.class);
     static final String DB_USER = "srg";
+    /** Beside {@code postgres/}: the port the server listened on last. */
+    static final String PORT_FILE = "postgres.port";
     private static final String BINARIES = "postgres-linux-x86_64.txz";
 
     private final Path pgData;
@@ -98,7 +100,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
         if (adopted.isPresent()) {
             return adopted.get();
         }
-        EmbeddedPostgres pg = new EmbeddedPostgres(pgData, binaries, freePort(), password, asRoot);
+        EmbeddedPostgres pg = new EmbeddedPostgres(pgData, binaries, port(dir.resolve(PORT_FILE)), password, asRoot);
         pg.stopLeftover();
         pg.startServer(pgData.resolve("server.log"));
         return pg;
@@ -532,6 +534,31 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
     private String bin(String name) {
         return binaries.resolve("bin").resolve(name).toString();
+    }
+
+    /**
+     * The port the server listened on last time if it is free, else a free one, kept for the next
+     * start: a data source or a {@code psql} pointed at srg's own PostgreSQL keeps working across
+     * restarts (it got a new port at every start).
+     */
+    private static int port(Path portFile) throws IOException {
+        try {
+            int last = Integer.parseInt(Files.readString(portFile).strip());
+            if (last < 1024 || last > 65_535) {
+                throw new NumberFormatException("not a port of ours: " + last);
+            }
+            try {
+                new ServerSocket(last, 1, java.net.InetAddress.getLoopbackAddress()).close();
+                return last;
+            } catch (IOException taken) {
+                LOG.info("embedded PostgreSQL: its last port {} is taken now; it listens on another", last);
+            }
+        } catch (java.nio.file.NoSuchFileException | NumberFormatException e) {
+            // first start, or a file that is not ours to trust: a free port
+        }
+        int port = freePort();
+        Files.writeString(portFile, port + "\n");
+        return port;
     }
 
     private static int freePort() throws IOException {
