@@ -50,6 +50,18 @@ class LifecycleApiTest extends ServerTestBase {
         return admin.get("resource-groups/" + id).json();
     }
 
+    /**
+     * RUNNING a minute before {@code due}, or frozen no earlier than it: the clock runs on with real
+     * time, and on a loaded machine the advance before (every job of a week, for every group of the
+     * class) can outlast the minute.
+     */
+    static void assertNotFrozenBefore(String id, Instant due) {
+        JsonNode g = group(id);
+        if (!g.get("status").asString().equals("RUNNING")) {
+            assertThat(time(g, "frozenAt")).as(g.toString()).isAfterOrEqualTo(due);
+        }
+    }
+
     static String status(String id) {
         return group(id).path("status").asString();
     }
@@ -113,12 +125,13 @@ class LifecycleApiTest extends ServerTestBase {
         String id = g.get("id").asString();
         String ws = workspace(id);
         Instant since = time(g, "createdAt");
-        advanceTo(since.plus(Duration.ofDays(7)).minusSeconds(60));
-        assertThat(status(id)).isEqualTo("RUNNING");
+        Instant due = since.plus(Duration.ofDays(7));
+        advanceTo(due.minusSeconds(60));
+        assertNotFrozenBefore(id, due);
         advance(Duration.ofSeconds(61));
         JsonNode frozen = group(id);
         assertThat(frozen.get("status").asString()).isEqualTo("FROZEN");
-        assertThat(frozen.has("frozenAt")).isTrue();
+        assertThat(time(frozen, "frozenAt")).isAfterOrEqualTo(due);
         assertThat(auditActions(id)).contains("resource-group.freeze");
 
         var refused = submit(ws, id, "true", 1);
@@ -190,7 +203,7 @@ class LifecycleApiTest extends ServerTestBase {
         assertThat(status(control.get("id").asString())).isEqualTo("FROZEN");
         groups.forEach((type, id) -> assertThat(status(id)).as(type + " activity").isEqualTo("RUNNING"));
         advanceTo(activity.plus(Duration.ofDays(7)).minusSeconds(60));
-        groups.forEach((type, id) -> assertThat(status(id)).as(type + " activity").isEqualTo("RUNNING"));
+        groups.values().forEach(id -> assertNotFrozenBefore(id, activity.plus(Duration.ofDays(7))));
         advance(Duration.ofSeconds(120));
         groups.forEach((type, id) -> assertThat(status(id)).as(type + " activity").isEqualTo("FROZEN"));
     }
