@@ -67,20 +67,22 @@ public final class ApiServer implements AutoCloseable {
     private final java.util.function.Supplier<String> openApi;
 
     public ApiServer(Features features, String host, int port) {
-        this(features, null, null, host, port, cfg -> { });
+        this(features, null, null, host, port, HttpLimits.DEFAULTS, cfg -> { });
     }
 
     /**
      * @param monitoring usage history, alert rules, {@code /metrics} and HTTP request metrics (or null)
      * @param database the store whose health makes readiness (or null: always ready); while it is
      *     away every API call answers 503 with Retry-After at once
+     * @param limits the head deadline and connection limit every connection is held to
      * @param edges other edges served by the same app and port (the web console); they register
      *     their own routes and must leave {@code /api/*}, {@code /healthz}, {@code /livez} and
      *     {@code /readyz} alone
      */
     public ApiServer(Features features, Monitoring monitoring, Database database, String host, int port,
-                     Consumer<JavalinConfig> edges) {
+                     HttpLimits limits, Consumer<JavalinConfig> edges) {
         requireNonNull(features, "features is null");
+        requireNonNull(limits, "limits is null");
         requireNonNull(edges, "edges is null");
         ApiRoutes[] registry = new ApiRoutes[1];
         this.app = Javalin.create(cfg -> {
@@ -164,9 +166,30 @@ public final class ApiServer implements AutoCloseable {
             registry[0] = api;
             cfg.routes.get(ApiRoutes.BASE + "/openapi.json", ctx -> ctx.contentType("application/json").result(openApi()));
             edges.accept(cfg);
+            // last, so it wraps every handler set before (the DataService calls' included): slowloris and descriptor limits
+            cfg.jetty.modifyServer(server -> guard(server, limits));
         });
         ApiRoutes routes = registry[0];
         this.openApi = memoized(() -> Json.write(OpenApiDocument.build(routes.operations())));
+    }
+
+    /**
+     * {@link HttpLimits} on the Jetty server: the head deadline's guard first in the handler chain and
+     * listening to every connector's connections, the connection limit on the acceptors.
+     */
+    private static void guard(org.eclipse.jetty.server.Server server, HttpLimits limits) {
+        ConnectionGuard guard = new ConnectionGuard(server.getHandler(), limits.headTimeout());
+        server.setHandler(guard);
+        server.addBean(new org.eclipse.jetty.server.NetworkConnectionLimit(limits.connections(), server));
+        // the connectors are made after this runs (Javalin adds them at its start): listen to theirs as the server starts
+        server.addEventListener(new org.eclipse.jetty.util.component.LifeCycle.Listener() {
+            @Override
+            public void lifeCycleStarting(org.eclipse.jetty.util.component.LifeCycle event) {
+                for (org.eclipse.jetty.server.Connector connector : server.getConnectors()) {
+                    connector.addEventListener(guard);
+                }
+            }
+        });
     }
 
     private static void readiness(Context ctx, Database database) {

@@ -75,9 +75,34 @@ final class DataCallHandler extends Handler.Wrapper {
             DataServiceGateway.CallResult r = gateway.call(new DataServiceGateway.CallRequest(method, path, query, body,
                     h.get(HttpHeader.CONTENT_TYPE), h.get(HttpHeader.AUTHORIZATION), h.get("X-Srg-AppKey"),
                     h.get("X-Srg-Timestamp"), h.get("X-Srg-Nonce"), h.get("X-Srg-Signature")));
-            response.setStatus(200);
-            response.getHeaders().put(JSON);
-            response.write(true, ByteBuffer.wrap(r.json()), callback);
+            // the answer's share of the server's answer budget goes back once it is written (or its write failed)
+            Callback released = new Callback() {
+                @Override
+                public void succeeded() {
+                    r.release().run();
+                    callback.succeeded();
+                }
+
+                @Override
+                public void failed(Throwable x) {
+                    r.release().run();
+                    callback.failed(x);
+                }
+
+                @Override
+                public InvocationType getInvocationType() {
+                    return callback.getInvocationType();
+                }
+            };
+            try {
+                ByteBuffer answer = ByteBuffer.wrap(r.json());
+                response.setStatus(200);
+                response.getHeaders().put(JSON);
+                response.write(true, answer, released);
+            } catch (RuntimeException e) {
+                r.release().run();
+                throw e;
+            }
             return 200;
         } catch (DataServiceGateway.RetryAfter e) {
             response.getHeaders().put(HttpHeader.RETRY_AFTER, Integer.toString(e.retryAfterSeconds()));

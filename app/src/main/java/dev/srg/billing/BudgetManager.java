@@ -36,7 +36,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
-import java.util.function.Predicate;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
@@ -55,7 +54,8 @@ public final class BudgetManager {
     public static final List<Integer> DEFAULT_THRESHOLDS = List.of(50, 80, 100);
     private static final int MAX_ATTEMPTS = 5;
     private static final Duration BACKOFF = Duration.ofSeconds(30);
-    private static final Duration TIMEOUT = Duration.ofSeconds(5);
+    /** One delivery's connect-and-answer timeout. */
+    public static final Duration WEBHOOK_TIMEOUT = Duration.ofSeconds(5);
 
     public enum Unit { CU_HOURS, MONEY }
 
@@ -113,16 +113,16 @@ public final class BudgetManager {
     private final WebhookSender sender;
 
     /**
-     * {@code hostAllowed}: the server's webhook allow-list, as the alert rules' notices use it;
+     * {@code sender}: made by the alert rules (their allow-list and refused addresses), with {@link #WEBHOOK_TIMEOUT};
      * {@code limitsChanged}: admission re-reads a group's limits (a hold began or ended), as after a quota change.
      */
-    public BudgetManager(Jdbi jdbi, Clock clock, ChargebackReport chargeback, Predicate<String> hostAllowed,
+    public BudgetManager(Jdbi jdbi, Clock clock, ChargebackReport chargeback, WebhookSender sender,
                          Consumer<String> limitsChanged) {
         this.jdbi = requireNonNull(jdbi, "jdbi is null");
         this.clock = requireNonNull(clock, "clock is null");
         this.chargeback = requireNonNull(chargeback, "chargeback is null");
         this.limitsChanged = requireNonNull(limitsChanged, "limitsChanged is null");
-        this.sender = new WebhookSender(TIMEOUT, "srg-budgets/1", hostAllowed);
+        this.sender = requireNonNull(sender, "sender is null");
     }
 
     // ---- API ----

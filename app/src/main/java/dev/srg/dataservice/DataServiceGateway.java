@@ -99,9 +99,10 @@ public final class DataServiceGateway implements AutoCloseable {
 
     /**
      * {@code {data, pageNum, pageSize, totalNum}}; {@code data} is the rows' JSON array as the worker
-     * wrote it (copied, not parsed: the profile showed parsing and writing it again in srg).
+     * wrote it (copied, not parsed: the profile showed parsing and writing it again in srg);
+     * {@code release}: run once the answer is written (or dropped): its share of the server's answer budget.
      */
-    public record CallResult(byte[] data, int pageNum, int pageSize, long totalNum) {
+    public record CallResult(byte[] data, int pageNum, int pageSize, long totalNum, Runnable release) {
         /** The caller's answer. */
         public byte[] json() {
             byte[] tail = (",\"pageNum\":" + pageNum + ",\"pageSize\":" + pageSize + ",\"totalNum\":" + totalNum + "}")
@@ -246,7 +247,7 @@ public final class DataServiceGateway implements AutoCloseable {
             }
             rows = answer.head().rows();
             long total = route.def().paging() ? answer.head().total() : rows;
-            return new CallResult(answer.data(), plan.pageNum(), plan.pageSize(), total);
+            return new CallResult(answer.data(), plan.pageNum(), plan.pageSize(), total, answer.release());
         } catch (SrgException e) {
             status = e.status();
             code = e.code();

@@ -510,7 +510,14 @@ public final class DataServiceManager {
         long start = System.nanoTime();
         WorkerClient.Answer answer = services.execute(a.workspaceId(), d.resourceGroupId(), plan, WorkerSource.of(c),
                 d.timeoutMillis());
-        double millis = (System.nanoTime() - start) / 1e6;
+        try {
+            return tested(a, d, id, plan, answer, (System.nanoTime() - start) / 1e6);
+        } finally {
+            answer.release().run();
+        }
+    }
+
+    private TestResult tested(ApiInfo a, ApiDefinition d, String id, QueryPlan plan, WorkerClient.Answer answer, double millis) {
         if (!answer.ok()) {
             String error = answer.head().error();
             if (error.equals("TIMEOUT")) {

@@ -57,7 +57,7 @@ public final class ServiceInstances implements AutoCloseable {
     private final SecretBox secrets;
     private final Function<String, WorkerEndpoint> endpointOfRun;
     private static final SecureRandom RANDOM = new SecureRandom();
-    private final WorkerClient worker = new WorkerClient();
+    private final WorkerClient worker;
     private final Map<String, Run> runs = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     private final Set<String> refreshing = ConcurrentHashMap.newKeySet();
@@ -75,7 +75,8 @@ public final class ServiceInstances implements AutoCloseable {
      *     group's limits (SrgServer gives it to the groups' manager)
      */
     public ServiceInstances(Jdbi jdbi, Clock clock, InstanceManager instances, SecretBox secrets,
-                            Function<String, WorkerEndpoint> endpointOfRun, StartFailures startFailures) {
+                            Function<String, WorkerEndpoint> endpointOfRun, StartFailures startFailures, AnswerBudget answers) {
+        this.worker = new WorkerClient(requireNonNull(answers, "answers is null"));
         this.startFailures = requireNonNull(startFailures, "startFailures is null");
         this.jdbi = requireNonNull(jdbi, "jdbi is null");
         this.clock = requireNonNull(clock, "clock is null");
@@ -394,6 +395,10 @@ public final class ServiceInstances implements AutoCloseable {
             throw notServing(groupId, new Run(run.instanceId(), null, "STARTING", run.milliCu(), run.readAt(), null));
         } catch (WorkerClient.NoAnswer e) {
             throw new SrgException(504, "DataService.Timeout", null, "the API did not answer within " + timeoutMillis + " ms");
+        } catch (WorkerClient.OverBudget e) {
+            LOG.info("dataservice: a call of {} refused: {}", run.instanceId(), e.getMessage());
+            throw new DataServiceGateway.RetryAfter(503, "ServiceUnavailable.DataService.AnswerBudget", "the server holds as many"
+                    + " DataService answers as it may at once (its answer budget); retry shortly", 1);
         } catch (WorkerClient.Busy e) {
             throw new DataServiceGateway.RetryAfter(503, "ServiceUnavailable.DataService.Busy", "the API's service has "
                     + "too many calls waiting already", 1);

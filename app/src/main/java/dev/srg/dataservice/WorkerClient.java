@@ -48,6 +48,14 @@ final class WorkerClient implements AutoCloseable {
     static final long SWEEP_MILLIS = 50;
 
     private final Map<String, Pool> pools = new ConcurrentHashMap<>();
+    /** The server-wide bytes of answers in flight. */
+    private final AnswerBudget budget;
+    /** The longest a call waits for its share of {@link #budget} before it is {@link OverBudget}. */
+    static final long BUDGET_WAIT_MILLIS = 2000;
+
+    WorkerClient(AnswerBudget budget) {
+        this.budget = java.util.Objects.requireNonNull(budget, "budget is null");
+    }
     /**
      * The open connections (a request in flight has a deadline): added when one opens and removed
      * when it closes, not per call (a set's node per call was an allocation on every call).
@@ -130,6 +138,15 @@ final class WorkerClient implements AutoCloseable {
         }
     }
 
+    /** The server's answer budget stayed spent while the call waited for its share: its rows were skipped, not held. */
+    static final class OverBudget extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        OverBudget(String message) {
+            super(message, null, false, false);
+        }
+    }
+
     /** Too many calls are waiting for the worker already. */
     static final class Busy extends Exception {
         private static final long serialVersionUID = 1L;
@@ -148,8 +165,11 @@ final class WorkerClient implements AutoCloseable {
         }
     }
 
-    /** The worker's answer: its head, and for an {@code ok} head the rows as JSON (WorkerProtocol). */
-    record Answer(WorkerProtocol.Head head, byte[] data) {
+    /**
+     * The worker's answer: its head, and for an {@code ok} head the rows as JSON (WorkerProtocol);
+     * {@code release} gives the rows' share of the answer budget back, once they are written or dropped.
+     */
+    record Answer(WorkerProtocol.Head head, byte[] data, Runnable release) {
         boolean ok() {
             return head.ok();
         }
@@ -163,7 +183,7 @@ final class WorkerClient implements AutoCloseable {
      */
     Answer call(String runId, Supplier<WorkerEndpoint> endpoint, byte[] secret, int maxConnections, WorkerSource source,
                 WorkerProtocol.Request request, long waitMillis)
-            throws Unreachable, NoAnswer, Outdated, Busy, InterruptedException {
+            throws Unreachable, NoAnswer, Outdated, Busy, OverBudget, InterruptedException {
         Pool pool = pools.computeIfAbsent(runId, id -> new Pool(connectable(endpoint.get()), secret, maxConnections, open));
         long start = System.nanoTime();
         long deadline = start + TimeUnit.MILLISECONDS.toNanos(waitMillis);
@@ -195,6 +215,8 @@ final class WorkerClient implements AutoCloseable {
             armSweep();
             WorkerProtocol.Head head = null;
             byte[] data = null;
+            AnswerBudget.Lease lease = null;
+            boolean overBudget = false;
             try {
                 if (conn.secret != null) {
                     WorkerProtocol.prove(conn.in, conn.out, conn.secret);
@@ -211,13 +233,25 @@ final class WorkerClient implements AutoCloseable {
                 if (headFrame != null) {
                     head = WorkerProtocol.Head.decode(headFrame);
                     if (head.ok()) {
-                        data = WorkerProtocol.read(conn.in, WorkerProtocol.MAX_ANSWER_BYTES);
-                        if (data == null) {
+                        // the frame's length first: the budget's share is taken before a byte of the rows is held
+                        int length = WorkerProtocol.readLength(conn.in, WorkerProtocol.MAX_ANSWER_BYTES);
+                        if (length < 0) {
                             throw new IOException("the worker closed the connection before the rows");
+                        }
+                        lease = budget.acquire(length, Math.min(BUDGET_WAIT_MILLIS,
+                                Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))));
+                        if (lease == null) {
+                            conn.in.skipNBytes(length); // the connection stays usable; nothing of the rows is kept
+                            overBudget = true;
+                        } else {
+                            data = WorkerProtocol.readBody(conn.in, length);
                         }
                     }
                 }
             } catch (IOException e) {
+                if (lease != null) {
+                    lease.run();
+                }
                 conn.close();
                 conn = null;
                 if (current.timedOut) {
@@ -225,8 +259,16 @@ final class WorkerClient implements AutoCloseable {
                 }
                 // a connection the worker closed (it was restarted): the next call opens a new one
                 throw new Unreachable("the worker connection broke: " + e.getMessage(), e);
+            } catch (InterruptedException e) {
+                conn.close(); // the rows may be half read
+                conn = null;
+                throw e;
             } finally {
                 current.inFlight = false;
+            }
+            if (overBudget) {
+                throw new OverBudget("the server's answer budget of " + budget.capacity() + " bytes stayed spent for "
+                        + BUDGET_WAIT_MILLIS + " ms");
             }
             if (head == null) {
                 conn.close();
@@ -248,7 +290,7 @@ final class WorkerClient implements AutoCloseable {
                 conn.sources.removeIf(k -> WorkerSource.idOf(k).equals(id));
                 conn.sources.add(source.key());
             }
-            return new Answer(head, data);
+            return new Answer(head, data, lease == null ? AnswerBudget.NONE : lease);
         } finally {
             if (conn != null && pools.get(runId) != pool) {
                 conn.close(); // the run was forgotten while this call was in flight: its pool is gone

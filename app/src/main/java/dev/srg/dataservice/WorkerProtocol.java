@@ -390,6 +390,27 @@ final class WorkerProtocol {
         return read(in, MAX_FRAME);
     }
 
+    /** The next frame's length (at most {@code max}), or -1 at a clean end of the stream; its bytes follow ({@link #readBody}). */
+    static int readLength(DataInputStream in, int max) throws IOException {
+        int length;
+        try {
+            length = in.readInt();
+        } catch (EOFException e) {
+            return -1;
+        }
+        if (length < 0 || length > max) {
+            throw new IOException("frame of " + length + " bytes refused");
+        }
+        return length;
+    }
+
+    /** The {@code length} bytes of a frame whose length {@link #readLength} read. */
+    static byte[] readBody(DataInputStream in, int length) throws IOException {
+        byte[] frame = new byte[length];
+        in.readFully(frame);
+        return frame;
+    }
+
     /** The next frame of at most {@code max} bytes, or null at a clean end of the stream. */
     static byte[] read(DataInputStream in, int max) throws IOException {
         int length;

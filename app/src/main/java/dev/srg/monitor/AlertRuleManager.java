@@ -44,6 +44,8 @@ public final class AlertRuleManager {
     private final ResourceGroupManager groups;
     private final UsageSampler sampler;
     private final MonitorConfig config;
+    /** The addresses webhooks may not reach (SSRF): checked at create and at every delivery. */
+    private final WebhookTargets targets;
     private volatile Runnable onNotification = () -> {};
 
     public AlertRuleManager(Jdbi jdbi, Clock clock, ResourceGroupManager groups, UsageSampler sampler, MonitorConfig config) {
@@ -52,6 +54,7 @@ public final class AlertRuleManager {
         this.groups = requireNonNull(groups, "groups is null");
         this.sampler = requireNonNull(sampler, "sampler is null");
         this.config = requireNonNull(config, "config is null");
+        this.targets = new WebhookTargets(config.webhookAllowedCidrs());
     }
 
     /** Called after a notification was queued (to deliver it at once). */
@@ -142,7 +145,22 @@ public final class AlertRuleManager {
                     "webhook host '" + uri.getHost() + "' is not on the server's allow-list (webhook-allowed-hosts): "
                             + config.webhookAllowedHosts());
         }
+        try {
+            targets.resolve(uri.getHost());
+        } catch (java.net.UnknownHostException e) {
+            // a receiver whose name is not in DNS yet: accepted; every delivery resolves and checks again
+        } catch (WebhookTargets.Refused e) {
+            throw SrgException.invalid("webhookUrl", "InvalidParameter.WebhookUrl.PrivateAddress",
+                    "webhookUrl may not reach the server's own side: " + e.getMessage()
+                            + "; webhooks go to public addresses only, unless the operator allows the range"
+                            + " (webhook-allowed-cidrs)");
+        }
         return uri.toString();
+    }
+
+    /** A sender of notices to webhooks, held to the allow-list and the refused addresses (the budgets' too). */
+    public WebhookSender sender(java.time.Duration timeout, String userAgent) {
+        return new WebhookSender(timeout, userAgent, this::hostAllowed, targets);
     }
 
     /** Whether the server's webhook allow-list lets notices go to {@code host} (every notice checks it as it is sent). */

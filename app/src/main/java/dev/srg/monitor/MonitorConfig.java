@@ -28,16 +28,19 @@ import java.util.function.Function;
  * @param metricsTokenFile a file holding the dedicated scrape token (TOKEN mode); may be null
  * @param webhookAllowedHosts hosts webhook URLs may name ({@code example.com},
  *     {@code *.example.com}); empty: any host (the operator's choice, see docs/monitoring.md)
+ * @param webhookAllowedCidrs address ranges webhooks may reach although they are refused by default
+ *     (loopback, private, link-local, ...: {@link WebhookTargets}); empty: public addresses only
  */
 public record MonitorConfig(Duration sampleInterval, Duration minuteRetention, Duration hourRetention,
                             Duration alertEvaluationInterval, Duration webhookBackoff, int webhookMaxAttempts,
                             Duration webhookTimeout, MetricsAccess metricsAccess, Path metricsTokenFile,
-                            List<String> webhookAllowedHosts) {
+                            List<String> webhookAllowedHosts, List<String> webhookAllowedCidrs) {
     public enum MetricsAccess { OPEN, TOKEN }
 
     public static final Set<String> KEYS = Set.of("sample-interval-ms", "usage-minute-retention-days",
             "usage-hour-retention-days", "alert-evaluation-interval-ms", "webhook-backoff-ms", "webhook-max-attempts",
-            "webhook-timeout-ms", "metrics-access", "metrics-token-file", "webhook-allowed-hosts");
+            "webhook-timeout-ms", "metrics-access", "metrics-token-file", "webhook-allowed-hosts",
+            "webhook-allowed-cidrs");
 
     public MonitorConfig {
         requireNonNull(sampleInterval, "sampleInterval is null");
@@ -48,6 +51,13 @@ public record MonitorConfig(Duration sampleInterval, Duration minuteRetention, D
         requireNonNull(webhookTimeout, "webhookTimeout is null");
         requireNonNull(metricsAccess, "metricsAccess is null");
         webhookAllowedHosts = List.copyOf(webhookAllowedHosts);
+        webhookAllowedCidrs = List.copyOf(webhookAllowedCidrs);
+        for (String cidr : webhookAllowedCidrs) {
+            String problem = WebhookTargets.problem(cidr);
+            if (problem != null) {
+                throw new IllegalArgumentException("webhook-allowed-cidrs: " + problem);
+            }
+        }
         if (hourRetention.compareTo(minuteRetention) < 0) {
             throw new IllegalArgumentException("hourly points must be kept at least as long as per-minute ones");
         }
@@ -55,32 +65,38 @@ public record MonitorConfig(Duration sampleInterval, Duration minuteRetention, D
 
     public static MonitorConfig defaults() {
         return new MonitorConfig(Duration.ofSeconds(5), Duration.ofDays(7), Duration.ofDays(90), Duration.ofSeconds(10),
-                Duration.ofSeconds(1), 12, Duration.ofSeconds(5), MetricsAccess.TOKEN, null, List.of());
+                Duration.ofSeconds(1), 12, Duration.ofSeconds(5), MetricsAccess.TOKEN, null, List.of(), List.of());
     }
 
     public MonitorConfig withSampleInterval(Duration d) {
         return new MonitorConfig(d, minuteRetention, hourRetention, alertEvaluationInterval, webhookBackoff,
-                webhookMaxAttempts, webhookTimeout, metricsAccess, metricsTokenFile, webhookAllowedHosts);
+                webhookMaxAttempts, webhookTimeout, metricsAccess, metricsTokenFile, webhookAllowedHosts, webhookAllowedCidrs);
     }
 
     public MonitorConfig withRetention(Duration minutes, Duration hours) {
         return new MonitorConfig(sampleInterval, minutes, hours, alertEvaluationInterval, webhookBackoff,
-                webhookMaxAttempts, webhookTimeout, metricsAccess, metricsTokenFile, webhookAllowedHosts);
+                webhookMaxAttempts, webhookTimeout, metricsAccess, metricsTokenFile, webhookAllowedHosts, webhookAllowedCidrs);
     }
 
     public MonitorConfig withAlertEvaluationInterval(Duration d) {
         return new MonitorConfig(sampleInterval, minuteRetention, hourRetention, d, webhookBackoff,
-                webhookMaxAttempts, webhookTimeout, metricsAccess, metricsTokenFile, webhookAllowedHosts);
+                webhookMaxAttempts, webhookTimeout, metricsAccess, metricsTokenFile, webhookAllowedHosts, webhookAllowedCidrs);
     }
 
     public MonitorConfig withWebhook(Duration backoff, int maxAttempts, List<String> allowedHosts) {
         return new MonitorConfig(sampleInterval, minuteRetention, hourRetention, alertEvaluationInterval, backoff,
-                maxAttempts, webhookTimeout, metricsAccess, metricsTokenFile, allowedHosts);
+                maxAttempts, webhookTimeout, metricsAccess, metricsTokenFile, allowedHosts, webhookAllowedCidrs);
+    }
+
+    /** Address ranges webhooks may reach although refused by default (a receiver on this host or the local network). */
+    public MonitorConfig withWebhookAllowedCidrs(List<String> cidrs) {
+        return new MonitorConfig(sampleInterval, minuteRetention, hourRetention, alertEvaluationInterval, webhookBackoff,
+                webhookMaxAttempts, webhookTimeout, metricsAccess, metricsTokenFile, webhookAllowedHosts, cidrs);
     }
 
     public MonitorConfig withMetricsAccess(MetricsAccess access, Path tokenFile) {
         return new MonitorConfig(sampleInterval, minuteRetention, hourRetention, alertEvaluationInterval, webhookBackoff,
-                webhookMaxAttempts, webhookTimeout, access, tokenFile, webhookAllowedHosts);
+                webhookMaxAttempts, webhookTimeout, access, tokenFile, webhookAllowedHosts, webhookAllowedCidrs);
     }
 
     /** Reads the monitoring keys through {@code get}, adding every problem to {@code problems}. */
@@ -115,9 +131,18 @@ public record MonitorConfig(Duration sampleInterval, Duration minuteRetention, D
         List<String> allowed = hosts == null || hosts.isBlank() ? List.of()
                 : Arrays.stream(hosts.split(",")).map(String::strip).filter(s -> !s.isEmpty())
                         .map(s -> s.toLowerCase(Locale.ROOT)).toList();
+        String cidrs = get.apply("webhook-allowed-cidrs");
+        List<String> allowedCidrs = cidrs == null || cidrs.isBlank() ? List.of()
+                : Arrays.stream(cidrs.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+        for (String cidr : allowedCidrs) {
+            String problem = WebhookTargets.problem(cidr);
+            if (problem != null) {
+                problems.add("webhook-allowed-cidrs: " + problem);
+            }
+        }
         return new MonitorConfig(Duration.ofMillis(sample), Duration.ofDays(minuteDays), Duration.ofDays(hourDays),
                 Duration.ofMillis(evaluation), Duration.ofMillis(backoff), (int) attempts, Duration.ofMillis(timeout), access,
-                tokenPath, allowed);
+                tokenPath, allowed, problems.isEmpty() ? allowedCidrs : List.of());
     }
 
     private static long number(List<String> problems, Function<String, String> get, String key, long fallback, long min, long max) {

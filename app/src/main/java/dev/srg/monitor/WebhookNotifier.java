@@ -64,7 +64,7 @@ public final class WebhookNotifier implements AutoCloseable {
         this.config = requireNonNull(config, "config is null");
         this.rules = requireNonNull(rules, "rules is null");
         this.metrics = requireNonNull(metrics, "metrics is null");
-        this.sender = new WebhookSender(config.webhookTimeout(), "srg-alerts/1", rules::hostAllowed);
+        this.sender = rules.sender(config.webhookTimeout(), "srg-alerts/1");
     }
 
     /** One thread; a round scheduled for later does not run once it is shut down (closing waits only for one in flight). */

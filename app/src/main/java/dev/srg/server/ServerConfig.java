@@ -28,12 +28,13 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
                            LocalBackendConfig.NetworkEnforcement networkEnforcement, ImageConfig images,
                            dev.srg.cluster.ClusterConfig cluster,
                            java.util.function.UnaryOperator<LocalBackendConfig> localBackend, Path dataSourceKeyFile,
-                           boolean dataSourceKeyReset) {
+                           boolean dataSourceKeyReset, dev.srg.api.HttpLimits http) {
 
     static final Set<String> KEYS = java.util.stream.Stream.concat(Stream.of("host", "port", "data-dir", "database-url",
             "database-user", "database-password", "regions", "simulated-clock", "provisioning-delay-ms", "prices",
             "convert-seconds", "scale-seconds", "retention-days", "console-secure-cookies", "network-enforcement",
-            "datasource-key-file", "datasource-key-reset"),
+            "datasource-key-file", "datasource-key-reset", "http-head-timeout-ms", "http-max-connections",
+            "dataservice-answer-budget-mb"),
             Stream.of(MonitorConfig.KEYS, ImageConfig.KEYS, dev.srg.cluster.ClusterConfig.KEYS).flatMap(Set::stream)).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     public ServerConfig {
@@ -47,6 +48,13 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
         images = images == null ? ImageConfig.defaults() : images;
         cluster = cluster == null ? dev.srg.cluster.ClusterConfig.DEFAULTS : cluster;
         localBackend = localBackend == null ? java.util.function.UnaryOperator.identity() : localBackend;
+        http = http == null ? dev.srg.api.HttpLimits.DEFAULTS : http;
+    }
+
+    /** The HTTP server's head deadline, body rate and connection limit (docs/architecture.md, "HTTP limits"). */
+    public ServerConfig withHttp(dev.srg.api.HttpLimits value) {
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile, dataSourceKeyReset, value);
     }
 
     /** The data-source key file: {@code --datasource-key-file} (SRG_DATASOURCE_KEY_FILE), else {@code DIR/datasource.key}. */
@@ -57,19 +65,19 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
     /** Custom images: quota, size limit, builds per region, archive, base cache (docs/images.md). */
     public ServerConfig withImages(ImageConfig value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, value, cluster, localBackend, dataSourceKeyFile, dataSourceKeyReset);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, value, cluster, localBackend, dataSourceKeyFile, dataSourceKeyReset, http);
     }
 
     /** Several servers on one database (docs/cluster.md). */
     public ServerConfig withCluster(dev.srg.cluster.ClusterConfig value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, value, localBackend, dataSourceKeyFile, dataSourceKeyReset);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, value, localBackend, dataSourceKeyFile, dataSourceKeyReset, http);
     }
 
     /** {@code --network-enforcement off}: tasks keep the host's network (and say so, SPEC RT-3). */
     public ServerConfig withNetworkEnforcement(LocalBackendConfig.NetworkEnforcement value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, value, images, cluster, localBackend, dataSourceKeyFile, dataSourceKeyReset);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, value, images, cluster, localBackend, dataSourceKeyFile, dataSourceKeyReset, http);
     }
 
     /**
@@ -79,43 +87,43 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
      */
     public ServerConfig withLocalBackend(java.util.function.UnaryOperator<LocalBackendConfig> value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, value, dataSourceKeyFile, dataSourceKeyReset);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, value, dataSourceKeyFile, dataSourceKeyReset, http);
     }
 
     /** A configuration for tests and embedding: an external database, a free port. */
     public static ServerConfig forDatabase(Path dataDir, String url, String user, String password) {
         return new ServerConfig("127.0.0.1", 0, dataDir, url, user, password, null, false, Duration.ofMillis(200), null, null,
-                MonitorConfig.defaults(), false, null, null, null, null, null, false);
+                MonitorConfig.defaults(), false, null, null, null, null, null, false, null);
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile, dataSourceKeyReset);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile, dataSourceKeyReset, http);
     }
 
     public ServerConfig withRegionsFile(Path file) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, file,
-                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile, dataSourceKeyReset);
+                simulatedClock, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile, dataSourceKeyReset, http);
     }
 
     public ServerConfig withSimulatedClock(boolean on) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                on, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile, dataSourceKeyReset);
+                on, provisioningDelay, prices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile, dataSourceKeyReset, http);
     }
 
     public ServerConfig withPrices(Prices newPrices) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, newPrices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile, dataSourceKeyReset);
+                simulatedClock, provisioningDelay, newPrices, lifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile, dataSourceKeyReset, http);
     }
 
     public ServerConfig withLifecycle(LifecycleConfig newLifecycle) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, newLifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile, dataSourceKeyReset);
+                simulatedClock, provisioningDelay, prices, newLifecycle, monitor, consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile, dataSourceKeyReset, http);
     }
 
     public ServerConfig withMonitor(java.util.function.UnaryOperator<MonitorConfig> change) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, regionsFile,
-                simulatedClock, provisioningDelay, prices, lifecycle, change.apply(monitor), consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile, dataSourceKeyReset);
+                simulatedClock, provisioningDelay, prices, lifecycle, change.apply(monitor), consoleSecureCookies, networkEnforcement, images, cluster, localBackend, dataSourceKeyFile, dataSourceKeyReset, http);
     }
 
     /**
@@ -215,6 +223,17 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
         if (!keyReset.equals("true") && !keyReset.equals("false")) {
             problems.add("datasource-key-reset must be true or false, got '" + keyReset + "'");
         }
+        dev.srg.api.HttpLimits http = new dev.srg.api.HttpLimits(
+                Duration.ofMillis(integer(problems, "http-head-timeout-ms", orDefault(get.apply("http-head-timeout-ms"),
+                        Long.toString(dev.srg.api.HttpLimits.DEFAULT_HEAD_TIMEOUT.toMillis())), 100, 3_600_000)),
+                integer(problems, "http-max-connections", orDefault(get.apply("http-max-connections"), "0"), 0, 1_000_000),
+                // 0: a quarter of the heap; else at least 64 MiB (two of the largest answers, each held twice)
+                1024L * 1024 * integer(problems, "dataservice-answer-budget-mb",
+                        orDefault(get.apply("dataservice-answer-budget-mb"), "0"), 0, 1 << 20));
+        if (http.answerBudgetBytes() > 0 && http.answerBudgetBytes() < 64L * 1024 * 1024) {
+            problems.add("dataservice-answer-budget-mb must be 0 (a quarter of the heap) or at least 64, got "
+                    + http.answerBudgetBytes() / (1024 * 1024));
+        }
         if (Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
             problems.add("data-dir " + dataDir + " exists and is not a directory");
         }
@@ -223,7 +242,7 @@ public record ServerConfig(String host, int port, Path dataDir, String databaseU
         }
         return new ServerConfig(host, port, dataDir, url, get.apply("database-user"), get.apply("database-password"),
                 regionsFile, clock.equals("true"), Duration.ofMillis(delay), prices, lifecycle, monitor,
-                secureCookies.equals("true"), networkEnforcement, images, cluster, null, dataSourceKeyFile, keyReset.equals("true"));
+                secureCookies.equals("true"), networkEnforcement, images, cluster, null, dataSourceKeyFile, keyReset.equals("true"), http);
     }
 
     private static String orDefault(String value, String fallback) {

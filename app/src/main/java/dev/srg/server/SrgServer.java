@@ -206,7 +206,7 @@ public final class SrgServer implements AutoCloseable {
         // SPEC BEY-3: budgets measured by the chargeback report; thresholds notified once a month
         dev.srg.billing.ChargebackReport chargeback = new dev.srg.billing.ChargebackReport(jdbi, clock, config.prices());
         dev.srg.billing.BudgetManager budgets = new dev.srg.billing.BudgetManager(jdbi, clock, chargeback,
-                monitoring.alerts()::hostAllowed, g -> {
+                monitoring.alerts().sender(dev.srg.billing.BudgetManager.WEBHOOK_TIMEOUT, "srg-budgets/1"), g -> {
                     dispatcher.limitsChanged(g);
                     dataServiceStartFailures.limitsChanged(g);
                 });
@@ -226,7 +226,7 @@ public final class SrgServer implements AutoCloseable {
                 config.consoleSecureCookies());
         closeables.push(console);
         timeline.mark("console");
-        api = new ApiServer(features, monitoring, database, config.host(), config.port(), console::register);
+        api = new ApiServer(features, monitoring, database, config.host(), config.port(), config.http(), console::register);
         closeables.push(api);
         timeline.mark("routes");
         api.start();
@@ -262,7 +262,9 @@ public final class SrgServer implements AutoCloseable {
         dev.srg.dataservice.ServiceInstances services = new dev.srg.dataservice.ServiceInstances(jdbi, clock, instances, secrets,
                 runId -> kubernetesBackends.stream().map(b -> b.dataServiceAddress(runId)).flatMap(java.util.Optional::stream)
                         .findFirst().map(dev.srg.dataservice.WorkerEndpoint::tcp).orElseGet(() -> dev.srg.dataservice.WorkerEndpoint
-                                .unix(instancesDir.resolve(runId).resolve("home").resolve("dataservice.sock"))), startFailures);
+                                .unix(instancesDir.resolve(runId).resolve("home").resolve("dataservice.sock"))), startFailures,
+                new dev.srg.dataservice.AnswerBudget(config.http().answerBudgetBytes() > 0 ? config.http().answerBudgetBytes()
+                        : dev.srg.dataservice.AnswerBudget.forHeap(Runtime.getRuntime().maxMemory())));
         closeables.push(services);
         dev.srg.dataservice.DataServiceGateway gateway = new dev.srg.dataservice.DataServiceGateway(jdbi, clock, dataSources, secrets,
                 services, monitoring.metrics().registry());

@@ -254,7 +254,7 @@ class ApiContractTest {
         for (int i = 0; i < comparators.size(); i++) {
             String metric = i % 2 == 0 ? "CU_UTILIZATION" : "PENDING_INSTANCES";
             JsonNode r = created("POST /alert-rules", Map.of("resourceGroupId", group, "metric", metric, "comparator", comparators.get(i),
-                    "threshold", 5, "forSeconds", 60, "webhookUrl", "http://127.0.0.1:9/hook"), "id", "resourceGroupId", "metric",
+                    "threshold", 5, "forSeconds", 60, "webhookUrl", "http://192.0.2.1:9/hook"), "id", "resourceGroupId", "metric",
                     "comparator", "threshold", "forSeconds", "webhookUrl");
             assertThat(r.get("metric").asString()).isEqualTo(metric);
             assertThat(r.get("comparator").asString()).isEqualTo(comparators.get(i));
@@ -344,7 +344,7 @@ class ApiContractTest {
             fx.workspace(group);
             admin.post("data-sources", Map.of("name", "pages-" + i, "workspaceId", workspace, "type", "CSV", "path", "/srv/p" + i + ".csv"));
             admin.post("alert-rules", Map.of("resourceGroupId", group, "metric", "CU_UTILIZATION", "comparator", "GT", "threshold", 2,
-                    "forSeconds", 60, "webhookUrl", "http://127.0.0.1:9/hook"));
+                    "forSeconds", 60, "webhookUrl", "http://192.0.2.1:9/hook"));
             admin.post("budgets", Map.of("name", "pages-" + i, "workspaceId", workspace, "unit", "CU_HOURS", "amount", 100));
             admin.post("dataservice/apps", Map.of("name", "pages-" + i));
             admin.post("instances", Map.of("workspaceId", workspace, "type", "SHELL", "script", "true", "cu", 0.25));
@@ -513,7 +513,7 @@ class ApiContractTest {
                 new Create("instances", Map.of("workspaceId", workspace, "type", "SHELL", "script", "true", "cu", 0.25), "script", "false",
                         "instances"),
                 new Create("alert-rules", Map.of("resourceGroupId", group, "metric", "PENDING_INSTANCES", "comparator", "GE", "threshold", 3,
-                        "forSeconds", 0, "webhookUrl", "http://127.0.0.1:9/idem"), "threshold", 4, "alert-rules"),
+                        "forSeconds", 0, "webhookUrl", "http://192.0.2.1:9/idem"), "threshold", 4, "alert-rules"),
                 new Create("data-sources", Map.of("name", "idem-csv", "workspaceId", workspace, "type", "CSV", "path", "/srv/i.csv"),
                         "path", "/srv/j.csv", "data-sources?workspaceId=" + workspace),
                 new Create("budgets", Map.of("name", "idem", "resourceGroupId", group, "unit", "CU_HOURS", "amount", 10), "amount", 11,
@@ -591,7 +591,7 @@ class ApiContractTest {
         assertProblem(bad, 400);
         assertThat(bad.field()).isEqualTo("cidr");
         var badEnum = admin.post("alert-rules", Map.of("resourceGroupId", group, "metric", "CU_UTILIZATION", "comparator", "GREATER_THAN",
-                "threshold", 1, "forSeconds", 0, "webhookUrl", "http://127.0.0.1:9/x"));
+                "threshold", 1, "forSeconds", 0, "webhookUrl", "http://192.0.2.1:9/x"));
         assertProblem(badEnum, 400);
         assertThat(badEnum.field()).isEqualTo("comparator");
         var badRole = admin.put("workspaces/" + workspace + "/members/" + reader.id(), Map.of("role", "developer"));

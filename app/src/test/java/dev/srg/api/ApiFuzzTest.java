@@ -66,7 +66,7 @@ class ApiFuzzTest {
         var task = admin.post("instances", Map.of("workspaceId", ws, "type", "SHELL", "script", "echo fuzz", "cu", 0.25));
         ids.add(task.id());
         var rule = admin.post("alert-rules", Map.of("name", "r", "resourceGroupId", rg, "metric", "CU_UTILIZATION",
-                "comparator", "GREATER_THAN", "threshold", 0.9, "webhookUrl", "http://127.0.0.1:9/hook"));
+                "comparator", "GREATER_THAN", "threshold", 0.9, "webhookUrl", "http://192.0.2.1:9/hook"));
         if (rule.id() != null) {
             ids.add(rule.id());
         }

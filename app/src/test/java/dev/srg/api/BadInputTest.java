@@ -112,11 +112,11 @@ class BadInputTest {
                 + groupId + "\", \"unit\": \"CU_HOURS\", \"amount\": 1e-2147483647}"), 400, "InvalidParameter.Number", "amount"));
         c.add(new Case("an alert rule's threshold 1e999999999", s -> s.admin().post("alert-rules", "{\"resourceGroupId\": \"" + groupId
                 + "\", \"metric\": \"CU_UTILIZATION\", \"comparator\": \"GT\", \"threshold\": 1e999999999,"
-                + " \"webhookUrl\": \"http://127.0.0.1:9/x\"}"), 400, "InvalidParameter.Number", "threshold"));
+                + " \"webhookUrl\": \"http://192.0.2.1:9/x\"}"), 400, "InvalidParameter.Number", "threshold"));
         // a number that is not 0 but becomes 0 (or infinite) as the double it is kept as: 1e-999 was stored as 0.0
         c.add(new Case("an alert rule's threshold 1e-999", s -> s.admin().post("alert-rules", "{\"resourceGroupId\": \"" + groupId
                 + "\", \"metric\": \"CU_UTILIZATION\", \"comparator\": \"GT\", \"threshold\": 1e-999,"
-                + " \"webhookUrl\": \"http://127.0.0.1:9/x\"}"), 400, "InvalidParameter.Number", "threshold"));
+                + " \"webhookUrl\": \"http://192.0.2.1:9/x\"}"), 400, "InvalidParameter.Number", "threshold"));
         c.add(new Case("a sync's errorLimit.percentage 1e-999", s -> s.admin().post("instances", "{\"workspaceId\": \"" + workspaceId
                 + "\", \"type\": \"DATA_INTEGRATION\", \"cu\": 1, \"sync\": {\"setting\": {\"errorLimit\": {\"percentage\": 1e-999}}}}"),
                 400, "InvalidParameter.Number", "sync.setting.errorLimit.percentage"));

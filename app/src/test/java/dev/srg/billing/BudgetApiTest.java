@@ -36,7 +36,7 @@ class BudgetApiTest {
         receiver = new WebhookReceiver();
         server = TestServer.start(cfg -> cfg.withSimulatedClock(true).withMonitor(m -> m
                 .withAlertEvaluationInterval(Duration.ofMinutes(10))
-                .withWebhook(Duration.ofMillis(100), 6, List.of("127.0.0.1"))));
+                .withWebhook(Duration.ofMillis(100), 6, List.of("127.0.0.1")).withWebhookAllowedCidrs(List.of("127.0.0.0/8"))));
         fx = new Fixtures(server);
     }
 

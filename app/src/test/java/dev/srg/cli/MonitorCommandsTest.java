@@ -81,19 +81,19 @@ class MonitorCommandsTest {
     void alertCommands() {
         String rg = fx.subscriptionGroup(2).get("id").asString();
         Run created = ok("alert", "create", "--group", rg, "--metric", "cu_utilization", "--comparator", "gt", "--threshold", "0.8",
-                "--for", "5m", "--webhook", "http://127.0.0.1:9/hook", "--name", "busy", "-o", "json");
+                "--for", "5m", "--webhook", "http://192.0.2.1:9/hook", "--name", "busy", "-o", "json");
         String id = Json.MAPPER.readTree(created.out()).get("id").asString();
         assertThat(ok("alert", "list", "--group", rg).out()).contains(id).contains("CU_UTILIZATION > 0.8 for 5m").contains("OK");
-        assertThat(ok("alert", "get", id).out()).contains("WEBHOOK").contains("http://127.0.0.1:9/hook");
+        assertThat(ok("alert", "get", id).out()).contains("WEBHOOK").contains("http://192.0.2.1:9/hook");
         server.runBackgroundJobs();
         assertThat(ok("alert", "events", id).out()).startsWith("SEQ");
         Run bad = srg("alert", "create", "--group", rg, "--metric", "PENDING_INSTANCES", "--comparator", "GT", "--threshold", "1.5",
-                "--webhook", "http://127.0.0.1:9/hook");
+                "--webhook", "http://192.0.2.1:9/hook");
         assertThat(bad.exit()).isEqualTo(ClientCommands.REFUSED);
         assertThat(bad.err()).contains("threshold");
         // 1e-999 is not 0, but the double it is kept as would be (it was stored as 0.0)
         Run tiny = srg("alert", "create", "--group", rg, "--metric", "CU_UTILIZATION", "--comparator", "GT", "--threshold", "1e-999",
-                "--webhook", "http://127.0.0.1:9/hook");
+                "--webhook", "http://192.0.2.1:9/hook");
         assertThat(tiny.exit()).isEqualTo(ClientCommands.REFUSED);
         assertThat(tiny.err()).contains("InvalidParameter.Number").contains("threshold");
         assertThat(ok("alert", "delete", id).out()).contains("Deleted alert rule " + id);

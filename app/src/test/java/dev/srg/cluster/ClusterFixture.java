@@ -94,7 +94,7 @@ final class ClusterFixture implements AutoCloseable {
         db = TestDatabases.fresh();
         // the usage sampler and the alert rules every half second: a follower's count of samples must stay 0 while a
         // leader's grows fast, and a rule on the group's utilization changes state often
-        Path config = Files.writeString(root.resolve("srg.properties"), "sample-interval-ms=500\nalert-evaluation-interval-ms=500\n");
+        Path config = Files.writeString(root.resolve("srg.properties"), "sample-interval-ms=500\nalert-evaluation-interval-ms=500\nwebhook-allowed-cidrs=127.0.0.0/8\n");
         List<String> args = new ArrayList<>(List.of("--database-url", db.url(), "--task-dir", tasks.toString(),
                 "--provisioning-delay-ms", "0", "--network-enforcement", "off", "--config", config.toString(), "--cluster-lease-seconds",
                 Integer.toString(leaseSeconds), "--datasource-key-file", root.resolve("datasource.key").toString()));

@@ -299,7 +299,7 @@ class ConsoleHttpTest {
                 Map.entry("/console/instances/estimate", Map.of("type", "SHELL", "script", "true", "cu", "1e2147483647")),
                 // not 0, but 0 as the double it is kept as: it was stored as 0.0
                 Map.entry("/console/alerts", Map.of("name", "tiny", "resourceGroupId", group, "metric", "CU_UTILIZATION",
-                        "comparator", "GT", "threshold", "1e-999", "forSeconds", "0", "webhookUrl", "http://127.0.0.1:9/x")));
+                        "comparator", "GT", "threshold", "1e-999", "forSeconds", "0", "webhookUrl", "http://192.0.2.1:9/x")));
         for (var f : forms) {
             Map<String, String> form = new LinkedHashMap<>(f.getValue());
             form.put("_csrf", csrf);

@@ -75,7 +75,7 @@ class ConsoleLifecycleBrowserTest {
         server = TestServer.start(cfg -> cfg.withSimulatedClock(true).withMonitor(m -> m
                 .withSampleInterval(Duration.ofMinutes(1)).withAlertEvaluationInterval(Duration.ofMinutes(10))
                 .withRetention(Duration.ofDays(1), Duration.ofDays(2))
-                .withWebhook(Duration.ofMillis(100), 3, List.of("127.0.0.1"))));
+                .withWebhook(Duration.ofMillis(100), 3, List.of("127.0.0.1")).withWebhookAllowedCidrs(List.of("127.0.0.0/8"))));
         fx = new Fixtures(server);
         admin = server.admin();
         String buyer = "buyer" + System.nanoTime() % 100_000;

@@ -59,7 +59,7 @@ class WorkerProtocolTest {
     void aWorkerOfAnOlderSrgThatAnswersJsonIsRecognised() throws Exception {
         Path socket = dir.resolve(WorkerProtocol.SOCKET);
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-             WorkerClient client = new WorkerClient()) {
+             WorkerClient client = new WorkerClient(new AnswerBudget(AnswerBudget.MIN_BYTES))) {
             server.bind(UnixDomainSocketAddress.of(socket));
             Thread old = Thread.ofPlatform().start(() -> {
                 try (SocketChannel c = server.accept()) {
@@ -87,7 +87,7 @@ class WorkerProtocolTest {
         Path socket = dir.resolve(WorkerProtocol.SOCKET);
         List<SocketChannel> held = new java.util.concurrent.CopyOnWriteArrayList<>();
         ServerSocketChannel worker = silentWorker(socket, held, null);
-        try (worker; WorkerClient client = new WorkerClient()) {
+        try (worker; WorkerClient client = new WorkerClient(new AnswerBudget(AnswerBudget.MIN_BYTES))) {
             WorkerProtocol.Request r = new WorkerProtocol.Request(null, null, "SELECT 1", List.of(), null, null, 1, 1000);
             WorkerSource source = new WorkerSource("ds-1@ab", Map.of("type", "POSTGRESQL", "host", "h", "port", 5432,
                     "database", "d", "user", "u", "password", "p"));
@@ -116,7 +116,7 @@ class WorkerProtocolTest {
         List<SocketChannel> held = new java.util.concurrent.CopyOnWriteArrayList<>();
         List<Sent> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
         ServerSocketChannel worker = silentWorker(socket, held, sent);
-        try (worker; WorkerClient client = new WorkerClient()) {
+        try (worker; WorkerClient client = new WorkerClient(new AnswerBudget(AnswerBudget.MIN_BYTES))) {
             WorkerProtocol.Request r = new WorkerProtocol.Request(null, null, "SELECT 1", List.of(), null, null, 1, 60_000);
             WorkerSource source = new WorkerSource("ds-1@ab", Map.of("type", "POSTGRESQL", "host", "h", "port", 5432,
                     "database", "d", "user", "u", "password", "p"));
@@ -202,6 +202,85 @@ class WorkerProtocolTest {
      * A worker on {@code socket} that answers nothing: it keeps every connection in {@code held} and,
      * unless {@code sent} is null, reads each request and records its timeout as sent and when it came.
      */
+    @Test
+    void manyLargeAnswersAtOnceStayWithinTheServersAnswerBudget() throws Exception {
+        // sec23 (exh22's leftover): each answer is capped at 16 MiB, but their sum was not: many at once took the heap.
+        // A worker (this test) answers every call with a 15 MiB rows frame; the callers keep their answers until told,
+        // so what is in flight is decided here, not by this machine's speed.
+        Path socket = dir.resolve(WorkerProtocol.SOCKET);
+        int rowsBytes = 15 * 1024 * 1024;
+        byte[] rows = new byte[rowsBytes];
+        Arrays.fill(rows, (byte) ' ');
+        rows[0] = '[';
+        rows[rowsBytes - 1] = ']';
+        List<SocketChannel> accepted = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ServerSocketChannel worker = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        worker.bind(UnixDomainSocketAddress.of(socket));
+        Thread.ofPlatform().daemon().start(() -> {
+            try {
+                while (true) {
+                    SocketChannel c = worker.accept();
+                    accepted.add(c);
+                    Thread.ofPlatform().daemon().start(() -> {
+                        try {
+                            DataInputStream in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(c)));
+                            DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Channels.newOutputStream(c)));
+                            while (WorkerProtocol.read(in) != null) {
+                                WorkerProtocol.write(out, WorkerProtocol.Head.ok(0, -1).encode());
+                                WorkerProtocol.write(out, rows);
+                                out.flush();
+                            }
+                        } catch (java.io.IOException e) {
+                            // closed
+                        }
+                    });
+                }
+            } catch (java.io.IOException e) {
+                // closed
+            }
+        });
+        AnswerBudget budget = new AnswerBudget(AnswerBudget.MIN_BYTES); // two 15 MiB answers, each held twice, fit; a third does not
+        try (worker; WorkerClient client = new WorkerClient(budget)) {
+            WorkerProtocol.Request r = new WorkerProtocol.Request(null, null, "SELECT 1", List.of(), null, null, 1, 30_000);
+            WorkerSource source = new WorkerSource("ds-1@ab", Map.of("type", "POSTGRESQL", "host", "h", "port", 5432,
+                    "database", "d", "user", "u", "password", "p"));
+            List<WorkerClient.Answer> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<Throwable> refused = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<Thread> calls = new java.util.ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                calls.add(Thread.ofVirtual().start(() -> {
+                    try {
+                        held.add(client.call("run-1", () -> WorkerEndpoint.unix(socket), null, 16, source, r, 30_000));
+                    } catch (Exception e) {
+                        refused.add(e);
+                    }
+                }));
+            }
+            for (Thread t : calls) {
+                t.join(Duration.ofSeconds(50));
+            }
+            assertThat(held).as("answers held at once").hasSize(2);
+            assertThat(held).allSatisfy(a -> assertThat(a.data()).hasSize(rowsBytes));
+            assertThat(refused).hasSize(6).allSatisfy(e -> assertThat(e).isInstanceOf(WorkerClient.OverBudget.class));
+            assertThat(budget.peak()).isLessThanOrEqualTo(budget.capacity()).isEqualTo(2L * 2 * rowsBytes);
+            // written (released): the budget is free again, and the refused calls' connections still serve (their rows were skipped)
+            held.forEach(a -> a.release().run());
+            held.forEach(a -> a.release().run()); // twice is once
+            assertThat(budget.used()).isZero();
+            int connections = accepted.size();
+            for (int i = 0; i < 3; i++) {
+                WorkerClient.Answer a = client.call("run-1", () -> WorkerEndpoint.unix(socket), null, 16, source, r, 30_000);
+                assertThat(a.data()).hasSize(rowsBytes);
+                a.release().run();
+            }
+            assertThat(accepted).as("no connection was dropped for a refusal").hasSize(connections);
+        } finally {
+            for (SocketChannel c : accepted) {
+                c.close();
+            }
+        }
+    }
+
     private static ServerSocketChannel silentWorker(Path socket, List<SocketChannel> held, List<Sent> sent)
             throws java.io.IOException {
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);

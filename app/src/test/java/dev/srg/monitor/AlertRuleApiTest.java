@@ -40,7 +40,7 @@ class AlertRuleApiTest {
         receiver = new WebhookReceiver();
         server = TestServer.start(cfg -> cfg.withSimulatedClock(true).withMonitor(m -> m
                 .withAlertEvaluationInterval(Duration.ofMinutes(10)).withSampleInterval(Duration.ofMinutes(1))
-                .withWebhook(Duration.ofMillis(100), 6, List.of("127.0.0.1", "*.example.com"))));
+                .withWebhook(Duration.ofMillis(100), 6, List.of("127.0.0.1", "*.example.com")).withWebhookAllowedCidrs(List.of("127.0.0.0/8"))));
         fx = new Fixtures(server);
     }
 
