@@ -6,6 +6,7 @@ import dev.srg.access.Principal;
 import dev.srg.error.SrgException;
 import dev.srg.store.PageRequest;
 import dev.srg.store.PageRequest.Page;
+import dev.srg.time.SimulatedClock;
 import java.math.BigDecimal;
 import java.sql.Timestamp;
 import java.time.Clock;
@@ -14,6 +15,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.function.LongSupplier;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
@@ -41,30 +43,49 @@ public final class Meter {
     private final Jdbi jdbi;
     private final Clock clock;
     private final Prices prices;
+    private final LongSupplier monotonicNanos;
+    /** The previous pass of this meter: its now, the monotonic clock and the simulated clock's offset then (null: none yet). */
+    private Instant lastPassAt;
+    private long lastPassNanos;
+    private long lastPassOffsetMillis;
 
     public Meter(Jdbi jdbi, Clock clock, Prices prices) {
+        this(jdbi, clock, prices, System::nanoTime);
+    }
+
+    /** {@code monotonicNanos}: the time that really passes ({@link System#nanoTime}), whatever the wall clock does. */
+    Meter(Jdbi jdbi, Clock clock, Prices prices, LongSupplier monotonicNanos) {
         this.jdbi = requireNonNull(jdbi, "jdbi is null");
         this.clock = requireNonNull(clock, "clock is null");
         this.prices = requireNonNull(prices, "prices is null");
+        this.monotonicNanos = requireNonNull(monotonicNanos, "monotonicNanos is null");
     }
 
     /** One pass: meters everything not yet metered up to now. Returns how many instances it touched. */
-    public int run() {
+    public synchronized int run() {
+        long nanos = monotonicNanos.getAsLong();
+        long offset = clock instanceof SimulatedClock s ? s.offset().toMillis() : 0;
+        Instant now = floor(clock.instant());
+        // what really passed since the previous pass: the monotonic clock, and what a simulated clock was moved on (usage)
+        MeterDecider.Pass previous = lastPassAt == null ? null
+                : new MeterDecider.Pass(lastPassAt, (nanos - lastPassNanos) / 1_000_000 + (offset - lastPassOffsetMillis));
         int total = 0;
         while (true) {
-            int n = jdbi.inTransaction(this::batch);
+            int n = jdbi.inTransaction(h -> batch(h, now, previous));
             total += n;
             if (n < BATCH) {
+                lastPassAt = now;
+                lastPassNanos = nanos;
+                lastPassOffsetMillis = offset;
                 return total;
             }
         }
     }
 
     /** Reads a batch of runs, decides ({@link MeterDecider}), applies: watermarks and lines in one transaction. */
-    private int batch(Handle h) {
+    private int batch(Handle h, Instant now, MeterDecider.Pass previous) {
         // one meter at a time, even with several replicas
         h.createQuery("SELECT pg_advisory_xact_lock(:k)::text").bind("k", LOCK).mapTo(String.class).one();
-        Instant now = floor(clock.instant());
         List<MeterDecider.InstanceRun> runs = h.createQuery("""
                 SELECT i.id, i.resource_group_id, i.milli_cu, i.started_at, i.finished_at, m.metered_until, g.payg_until,
                        i.failure_reason = 'LOST' AS lost
@@ -80,7 +101,7 @@ public final class Meter {
                         floor(ts(rs.getTimestamp(4))), floor(ts(rs.getTimestamp(5))), floor(ts(rs.getTimestamp(6))),
                         floor(ts(rs.getTimestamp(7))), rs.getBoolean(8)))
                 .list();
-        MeterDecider.Decision d = MeterDecider.decide(runs, now);
+        MeterDecider.Decision d = MeterDecider.decide(runs, now, previous);
         for (MeterDecider.Watermark w : d.watermarks()) {
             h.createUpdate("""
                     INSERT INTO metered_instances (instance_id, metered_until, complete) VALUES (:id, :until, :complete)

@@ -22,6 +22,8 @@ import java.util.TreeMap;
  * finish lies before its watermark (its exit was being recorded while a pass metered it up to
  * then) gets the difference subtracted, so the bill converges on the runs' CU-seconds. A LOST run
  * (no recorded end: its supervisor vanished, say with the machine) ends where the meter last saw it.
+ * A forward step of the machine's clock between two passes is not usage: a run's piece since the
+ * previous pass is at most the time that really passed ({@link Pass}).
  */
 public final class MeterDecider {
     private MeterDecider() {}
@@ -41,6 +43,20 @@ public final class MeterDecider {
         }
     }
 
+    /**
+     * The same meter's previous pass: it metered the running runs up to {@code at}, and
+     * {@code realMillis} have really passed since (the monotonic clock, plus what a simulated clock
+     * was moved on meanwhile). A wall clock that moved further stepped forward in between.
+     */
+    public record Pass(Instant at, long realMillis) {
+        public Pass {
+            requireNonNull(at, "at is null");
+        }
+    }
+
+    /** Below this a wall clock ahead of the monotonic one is the two read a moment apart, not a step. */
+    static final long STEP_TOLERANCE_MILLIS = 1_000;
+
     /** How far a run is metered now; complete (finished and metered to its end) runs are never metered again. */
     public record Watermark(String instanceId, Instant meteredUntil, boolean complete) {}
 
@@ -57,6 +73,14 @@ public final class MeterDecider {
     }
 
     public static Decision decide(List<InstanceRun> runs, Instant now) {
+        return decide(runs, now, null);
+    }
+
+    /**
+     * @param previous this meter's previous pass, or null (the first since the server started: a run
+     *     metered from before it is metered by the wall clock, which is all there is across a restart)
+     */
+    public static Decision decide(List<InstanceRun> runs, Instant now, Pass previous) {
         List<Watermark> watermarks = new ArrayList<>(runs.size());
         Map<String, Map<Instant, Long>> lines = new TreeMap<>();
         for (InstanceRun r : runs) {
@@ -81,6 +105,12 @@ public final class MeterDecider {
                 end = r.startedAt();
             }
             Instant from = r.meteredUntil() != null ? r.meteredUntil() : r.startedAt();
+            if (previous != null && !from.isBefore(previous.at())
+                    && end.toEpochMilli() - from.toEpochMilli() > previous.realMillis() + STEP_TOLERANCE_MILLIS) {
+                // the wall clock stepped forward since the previous pass: the run's piece is the time that really passed
+                // (for a run that began after that pass, up to the pass interval too much), billed up to its end
+                from = end.minusMillis(Math.max(0, previous.realMillis()));
+            }
             split(from, end, r.milliCu(), lines.computeIfAbsent(r.groupId(), g -> new TreeMap<>()));
             watermarks.add(new Watermark(r.instanceId(), end, complete));
         }

@@ -17,7 +17,6 @@ import dev.srg.store.PageRequest.Page;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
-import java.time.Duration;
 import java.time.Instant;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -44,9 +43,8 @@ public final class OrderBook implements PurchaseLedger {
         return switch (p.type()) {
             case CREATE -> p.billingMode() == BillingMode.PAY_AS_YOU_GO ? Money.ZERO : prices.subscription(p.specCu().milli(), p.cycle());
             case RENEW, AUTO_RENEW, CONVERT -> prices.subscription(p.specCu().milli(), p.cycle());
-            case SCALE_OUT -> p.paidAhead().isEmpty()
-                    ? prices.prorated(p.specCu().milli() - p.previousSpecCu().milli(), Duration.between(p.at(), p.periodEnd()))
-                    : prices.scaleOut(p.specCu().milli() - p.previousSpecCu().milli(), p.at(), p.periodEnd(), p.paidAhead());
+            // the decider always names the paid periods (one of the group's cycle to its expiry when its orders say none)
+            case SCALE_OUT -> prices.scaleOut(p.specCu().milli() - p.previousSpecCu().milli(), p.at(), p.periodEnd(), p.paidAhead());
             // scale-in refunds nothing: the spec is lowered for the rest of the period already paid
             case SCALE_IN -> Money.ZERO;
         };

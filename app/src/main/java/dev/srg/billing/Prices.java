@@ -34,7 +34,6 @@ public record Prices(String currency, Money subscriptionCuMonth, Money payAsYouG
     public static final Prices DEFAULTS = new Prices("USD", Money.parse("50.00"), Money.parse("0.12"), 15);
     static final Set<String> KEYS = Set.of("currency", "subscription-cu-month", "pay-as-you-go-cu-hour", "year-discount-percent");
     private static final long MILLI_MS_PER_CU_HOUR = 1000L * 3_600_000L;
-    private static final long PRORATION_MONTH_MILLIS = Duration.ofDays(30).toMillis();
 
     public Prices {
         requireNonNull(currency, "currency is null");
@@ -109,17 +108,6 @@ public record Prices(String currency, Money subscriptionCuMonth, Money payAsYouG
         }
         return Money.ofMicros(perMonth.multiply(BigDecimal.valueOf(12L * cycle.count()))
                 .multiply(BigDecimal.valueOf(100 - yearDiscountPercent)).divide(BigDecimal.valueOf(100)));
-    }
-
-    /** The old scale-out rule, for a purchase that names no paid periods: the monthly price for {@code remaining} (30-day months). */
-    public Money prorated(long addedMilliCu, Duration remaining) {
-        if (addedMilliCu <= 0 || remaining.isNegative() || remaining.isZero()) {
-            return Money.ZERO;
-        }
-        BigInteger micros = BigInteger.valueOf(subscriptionCuMonth.micros()).multiply(BigInteger.valueOf(addedMilliCu))
-                .multiply(BigInteger.valueOf(remaining.toMillis()));
-        return Money.ofMicros(new BigDecimal(micros).divide(BigDecimal.valueOf(1000L * PRORATION_MONTH_MILLIS), 6,
-                java.math.RoundingMode.HALF_UP));
     }
 
     /**

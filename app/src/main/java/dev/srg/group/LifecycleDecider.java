@@ -56,15 +56,8 @@ public final class LifecycleDecider {
     /**
      * RG-5: scale a subscription out or in; SCALING until it takes effect. Below what is in use: a
      * warning, and nothing is stopped (scale-in never kills: the decision has no change to tasks).
-     */
-    public LifecycleDecision scale(GroupState g, ComputeUnits spec, long minimumsMilliCu, long usedMilliCu, String actor, Instant now) {
-        return scale(g, spec, minimumsMilliCu, usedMilliCu, List.of(), actor, now);
-    }
-
-    /**
-     * RG-5 as above; {@code paid}: the group's paid periods that reach past now (its orders), over
-     * which a scale-out is prorated. Empty (not known): one period of the group's cycle ending at
-     * its expiry.
+     * {@code paid}: the group's paid periods that reach past now (its orders), over which a scale-out
+     * is prorated. Empty (not known): one period of the group's cycle ending at its expiry.
      */
     public LifecycleDecision scale(GroupState g, ComputeUnits spec, long minimumsMilliCu, long usedMilliCu, List<PaidPeriod> paid,
                                    String actor, Instant now) {

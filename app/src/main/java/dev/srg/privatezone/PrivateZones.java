@@ -184,15 +184,25 @@ public final class PrivateZones {
         });
     }
 
-    /** SPEC NET-9: the A records a group's tasks resolve: those of every zone attached to one of its bound VPCs. */
+    /**
+     * SPEC NET-9: the A records a group's tasks resolve: those of every zone attached to one of its
+     * bound VPCs. One name in zones of two of its VPCs (zone names are unique per VPC only): the
+     * group's first binding that has it answers it alone — the binding order of NET-6, whose first
+     * binding is the DataService path — and in one binding the most specific zone (the longest name);
+     * never both, which the resolver would hand out in turn.
+     */
     public static List<NetworkContext.DnsRecord> recordsOfGroup(Handle h, String groupId) {
         return h.createQuery("""
-                SELECT DISTINCT r.name, z.name AS zone, r.value
-                  FROM resource_group_networks n
-                  JOIN private_zone_vpcs zv ON zv.vpc_id = n.vpc_id
-                  JOIN private_zones z ON z.id = zv.zone_id
-                  JOIN private_zone_records r ON r.zone_id = z.id
-                 WHERE n.resource_group_id = :group
+                SELECT DISTINCT name, zone, value FROM (
+                    SELECT r.name, z.name AS zone, r.value,
+                           rank() OVER (PARTITION BY CASE WHEN r.name = '@' THEN z.name ELSE r.name || '.' || z.name END
+                                        ORDER BY n.data_service DESC, n.created_at, n.id, length(z.name) DESC, z.id) AS place
+                      FROM resource_group_networks n
+                      JOIN private_zone_vpcs zv ON zv.vpc_id = n.vpc_id
+                      JOIN private_zones z ON z.id = zv.zone_id
+                      JOIN private_zone_records r ON r.zone_id = z.id
+                     WHERE n.resource_group_id = :group) candidates
+                 WHERE place = 1
                  ORDER BY 2, 1, 3""")
                 .bind("group", groupId)
                 .map((rs, ctx) -> new NetworkContext.DnsRecord(fqdn(rs.getString("name"), rs.getString("zone")), "A", rs.getString("value")))

@@ -31,7 +31,7 @@ public final class DataIntegrationKind implements TaskKind {
 
     private final DataSourceStore dataSources;
     private final SyncRuntime runtime;
-    /** A run key's instances that ended without success since its last success ({@link SyncRuns#unreported}). */
+    /** A run key's instances whose completion mark may not have been reported ({@link SyncRuns#unreported}). */
     private final Function<String, List<String>> unreportedRuns;
 
     public DataIntegrationKind(DataSourceStore dataSources, SyncRuntime runtime, Function<String, List<String>> unreportedRuns) {

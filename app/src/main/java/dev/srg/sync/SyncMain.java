@@ -42,7 +42,9 @@ import tools.jackson.databind.json.JsonMapper;
  * the writer's database in the transaction that writes its rows (DI-7): a split is all there or
  * not at all, and a rerun of the same job after a crash skips the finished ones.
  *
- * <p>Exit codes: 0 done, 1 failed (the reason in the log and the {@code finished} line), 2 a bad job file.
+ * <p>Exit codes: 0 done, 1 failed before any completion commit (the reason in the log and the
+ * {@code finished} line), 2 a bad job file, 3 failed after sending a completion commit (whether it was
+ * made is not known: the server lists such a run as one whose completion may be unreported, DI-7).
  */
 public final class SyncMain {
     static final String STATE_TABLE = "srg_sync_state";
@@ -50,8 +52,15 @@ public final class SyncMain {
     static final String WATERMARK_TABLE = "srg_sync_watermark";
     /** The last run of each run key that completed (its commit made), and which instance it was (DI-7). */
     static final String DONE_TABLE = "srg_sync_done";
-    /** The job's field the server fills: the same job's instances that ended without success since its last success. */
+    /**
+     * The job's field the server fills: the same job's instances whose completion mark may not have
+     * been reported ({@link SyncRuns#unreported}).
+     */
     static final String UNREPORTED_RUNS = "unreportedRuns";
+    /** The exit code of a run that failed before it sent any completion commit: the server knows it made no mark. */
+    static final int EXIT_FAILED = 1;
+    /** The exit code of a run that failed after sending a completion commit (its answer lost, or a failure after it). */
+    static final int EXIT_FAILED_AFTER_COMPLETION = 3;
     private static final JsonMapper JSON = JsonMapper.builder().build();
     /** Splits per channel: enough to keep channels busy when ranges are uneven. */
     private static final int SPLITS_PER_CHANNEL = 4;
@@ -72,6 +81,13 @@ public final class SyncMain {
     /** {@link #UNREPORTED_RUNS}: a completion mark of one of these was never reported (the worker was killed after it). */
     private final List<String> unreportedRuns;
     private volatile String abort;
+    /** Whether a completion commit was sent (made or not): a failure after it exits {@link #EXIT_FAILED_AFTER_COMPLETION}. */
+    private volatile boolean completionSent;
+    /**
+     * The writer's connection that holds this run key's lock for the whole run (SPEC DI-7: no two
+     * runs of one job copy at once; the lock goes with the connection, so a killed run's is freed).
+     */
+    private Connection runLock;
     /** Whether the failure that set {@link #abort} may pass on a retry (a lost connection, not errorLimit). */
     private volatile boolean abortRetriable;
     /** setting.retry: attempts after a failed one, and the pause before each. */
@@ -167,13 +183,84 @@ public final class SyncMain {
             reporter.shutdownNow();
             progress.say("srg sync failed: " + e.getMessage());
             progress.finished("FAILED", e.getMessage(), failureDetails());
-            return 1;
-        } catch (SQLException | IOException | RuntimeException | InterruptedException e) {
+            return failedCode();
+        } catch (Exception | Error e) {
+            // an Error too: the JVM's own exit code for one escaping main is 1, which says no completion was sent
             reporter.shutdownNow();
             String reason = e.getClass().getSimpleName() + ": " + e.getMessage();
             progress.say("srg sync failed: " + reason);
             progress.finished("FAILED", reason, failureDetails());
-            return 1;
+            return failedCode();
+        } finally {
+            releaseRunLock();
+        }
+    }
+
+    private int failedCode() {
+        if (completionSent) {
+            progress.say("a completion commit was sent before the failure: the next run of this job checks whether it was made");
+            return EXIT_FAILED_AFTER_COMPLETION;
+        }
+        return EXIT_FAILED;
+    }
+
+    /**
+     * Waits until no other run of this job copies into the writer's database, then holds its lock
+     * until this run ends (SPEC DI-7): a run of the same job started while another runs would
+     * otherwise resume that run's plan while it still copies, and write the splits it is writing a
+     * second time. PostgreSQL: a session advisory lock on the run key; MySQL: GET_LOCK.
+     */
+    private void awaitOwnTurn(Map<String, Object> wc, SqlDialect wd) throws SQLException, SyncFailure, InterruptedException {
+        if (runLock != null) {
+            return; // a retry: still held
+        }
+        Connection c = connect("writer", wc);
+        String sql = wd == SqlDialect.POSTGRESQL ? "SELECT pg_try_advisory_lock(?)" : "SELECT GET_LOCK(?, 0)";
+        boolean said = false;
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            if (wd == SqlDialect.POSTGRESQL) {
+                ps.setLong(1, Long.parseLong(runKey.substring(0, 15), 16));
+            } else {
+                ps.setString(1, "srg_sync_" + runKey.substring(0, 40));
+            }
+            while (true) {
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    Object got = rs.getObject(1); // PostgreSQL: a boolean; MySQL: 1, 0 or NULL
+                    if (got instanceof Boolean b ? b : got instanceof Number n && n.intValue() == 1) {
+                        break;
+                    }
+                }
+                if (!said) {
+                    progress.say("another run of this job (run " + runKey.substring(0, 12)
+                            + ") is copying into the writer's database: waiting for it to end");
+                    said = true;
+                }
+                Thread.sleep(500);
+            }
+        } catch (SQLException | InterruptedException | RuntimeException e) {
+            try {
+                c.close();
+            } catch (SQLException ignored) {
+                // the failure is what is said
+            }
+            throw e;
+        }
+        if (said) {
+            progress.say("the other run of this job has ended; this run goes on");
+        }
+        runLock = c;
+    }
+
+    private void releaseRunLock() {
+        Connection c = runLock;
+        runLock = null;
+        if (c != null) {
+            try {
+                c.close(); // the lock goes with the session
+            } catch (SQLException e) {
+                // the process ends next: so does the session
+            }
         }
     }
 
@@ -342,6 +429,7 @@ public final class SyncMain {
             SqlDialect wd = SqlDialect.of((String) wc.get("type"));
             List<String> writeColumns = (List<String>) wp.get("column");
             String table = (String) wp.get("table");
+            awaitOwnTurn(wc, wd);
             try (Connection w = connect("writer", wc)) {
                 this.targets = targetColumns(w, wd, table, writeColumns);
                 List<String> keys = ((String) wp.get("writeMode")).equals("insert") ? List.of() : primaryKey(w, wd, table);
@@ -478,6 +566,7 @@ public final class SyncMain {
                     ins.executeUpdate();
                 }
             }
+            completionSent = true;
             w.commit();
         }
         // test-only: a kill -9 between the completion's commit and the finished line (SyncRulesTest)
@@ -1329,10 +1418,12 @@ public final class SyncMain {
      */
     private Map<String, Object> completedBefore(Connection w, SqlDialect wd, String by) throws SQLException {
         String watermark = savedWatermark(w, wd);
+        completionSent = true;
         inTransaction(w, () -> markCompleted(w, wd));
         progress.say(by.equals(instanceId)
                 ? "an earlier attempt of this run wrote every row; nothing to copy"
-                : "the previous run " + by + " wrote every row before it was killed; nothing to copy");
+                : "the previous run " + by + " wrote every row (killed before it could say so, or ended while this one waited);"
+                        + " nothing to copy");
         progress.splitsTotal = 0;
         return watermark == null ? Map.of() : Map.of("watermark", watermark);
     }

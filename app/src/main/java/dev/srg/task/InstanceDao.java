@@ -376,10 +376,21 @@ final class InstanceDao {
      * run found (its cgroups may have failed).
      */
     private boolean finish(String id, InstanceStatus status, ExitStatus exit, Instant startedAt, Instant finishedAt) {
+        // LOST: the time given is when the server found out (after a restart, maybe days later); the run ended where the
+        // pay-as-you-go meter last saw it running (SPEC RG-9, the end the meter bills, MeterDecider), never later than
+        // found. No sighting: a pay-as-you-go group's run is billed nothing and ends at its start; a subscription
+        // group's is never metered (nor a converted one's after its conversion) and keeps the time found.
         return h.createUpdate("""
-                UPDATE instances SET status = :status, exit_code = :exit, failure_reason = :reason,
+                UPDATE instances i SET status = :status, exit_code = :exit, failure_reason = :reason,
                     started_at = coalesce(started_at, :startedAt),
-                    finished_at = greatest(:finishedAt, coalesce(started_at, :startedAt, :finishedAt)), cpu_seconds = :cpu,
+                    finished_at = greatest(CASE WHEN NOT :lost THEN :finishedAt
+                            ELSE least(:finishedAt, coalesce(
+                                (SELECT m.metered_until FROM metered_instances m JOIN resource_groups g ON g.id = i.resource_group_id
+                                  WHERE m.instance_id = i.id AND (g.payg_until IS NULL OR m.metered_until < g.payg_until)),
+                                (SELECT coalesce(i.started_at, :startedAt) FROM resource_groups g
+                                  WHERE g.id = i.resource_group_id AND g.billing_mode = 'PAY_AS_YOU_GO' AND g.payg_until IS NULL),
+                                :finishedAt)) END,
+                        coalesce(started_at, :startedAt, :finishedAt)), cpu_seconds = :cpu,
                     peak_memory_bytes = :peak, limits_enforced = :enforced, limits_note = :note,
                     enforcement = CASE WHEN enforcement IS NULL OR NOT :ran THEN enforcement
                         ELSE enforcement || jsonb_build_object(
@@ -390,7 +401,7 @@ final class InstanceDao {
                 .bind("reason", exit.reason() == FailureReason.NONE ? null : exit.reason().name())
                 .bind("startedAt", startedAt).bind("finishedAt", finishedAt).bind("cpu", exit.cpuSeconds())
                 .bind("peak", exit.peakMemoryBytes()).bind("enforced", exit.limitsEnforced()).bind("note", exit.limitsNote())
-                .bind("ran", exit.startedAt() != null)
+                .bind("ran", exit.startedAt() != null).bind("lost", exit.reason() == FailureReason.LOST)
                 .bind("id", id).execute() == 1;
     }
 

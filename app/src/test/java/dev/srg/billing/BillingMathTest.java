@@ -8,7 +8,6 @@ import dev.srg.json.Json;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,8 +58,12 @@ class BillingMathTest {
         assertThat(p.subscription(2000, new BillingCycle(BillingCycle.Unit.YEAR, 1))).isEqualTo(Money.parse("1020"));
         assertThat(Prices.usage(1000L * 3_600_000, p.payAsYouGoCuHour())).isEqualTo(Money.parse("0.12"));
         assertThat(Prices.usage(250L * 1000, p.payAsYouGoCuHour())).isEqualTo(Money.parse("0.000008"));
-        assertThat(p.prorated(4000, Duration.ofDays(15))).isEqualTo(Money.parse("100"));
-        assertThat(p.prorated(4000, Duration.ZERO)).isEqualTo(Money.ZERO);
+        // half of a paid 30-day month (April) ahead: 4 CU x 50 / 2
+        Instant at = Instant.parse("2026-04-16T00:00:00Z");
+        var april = List.of(new dev.srg.group.PaidPeriod(Instant.parse("2026-04-01T00:00:00Z"), Instant.parse("2026-05-01T00:00:00Z"),
+                new BillingCycle(BillingCycle.Unit.MONTH, 1)));
+        assertThat(p.scaleOut(4000, at, Instant.parse("2026-05-01T00:00:00Z"), april)).isEqualTo(Money.parse("100"));
+        assertThat(p.scaleOut(4000, at, at, april)).isEqualTo(Money.ZERO);
     }
 
     @Test

@@ -10,10 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -27,24 +25,6 @@ import tools.jackson.databind.JsonNode;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 @SimulatedClock
 class MeterDowntimeTest extends ServerTestBase {
-    static Instant now() {
-        return Instant.parse(admin.get("clock").json().get("now").asString());
-    }
-
-    static void advance(Duration d) {
-        var r = admin.post("clock/advance", Map.of("seconds", d.toSeconds()));
-        assertThat(r.status()).as(r.toString()).isEqualTo(200);
-    }
-
-    static JsonNode awaitInstance(String id, String... statuses) {
-        JsonNode[] last = new JsonNode[1];
-        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
-            last[0] = admin.get("instances/" + id).json();
-            return List.of(statuses).contains(last[0].path("status").asString());
-        });
-        return last[0];
-    }
-
     static Path instanceDirectory(String instanceId) throws IOException {
         Path pointer = server.dataDir().resolve("RUNTIME-DIRECTORY");
         return (Files.exists(pointer) ? Path.of(Files.readString(pointer).strip()) : server.dataDir()).resolve("instances")
@@ -87,5 +67,14 @@ class MeterDowntimeTest extends ServerTestBase {
         BigDecimal lastSeen = BigDecimal.valueOf(2 * Duration.between(started, seen).toMillis()).movePointLeft(3);
         assertThat(cuSeconds).isLessThanOrEqualTo(lastSeen).isLessThan(new BigDecimal("3600"));
         assertThat(summary.get("amount").decimalValue()).isLessThan(new BigDecimal("0.24"));
+
+        // its end is where the meter last saw it, not when the restarted server found it gone: its run time is what was
+        // billed (before, finishedAt was the restart's time, a week on, and runMillis a week)
+        Instant finished = Instant.parse(lost.get("finishedAt").asString());
+        assertThat(finished).isBetween(started, seen);
+        // the meter counts whole milliseconds from the start's millisecond; runMillis truncates the exact difference
+        long billedMillis = finished.toEpochMilli() - started.toEpochMilli();
+        assertThat(cuSeconds).as(lost.toString()).isEqualByComparingTo(BigDecimal.valueOf(2 * billedMillis).movePointLeft(3));
+        assertThat(lost.get("runMillis").asLong()).isBetween(billedMillis - 1, billedMillis);
     }
 }

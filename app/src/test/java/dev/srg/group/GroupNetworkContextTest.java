@@ -125,6 +125,34 @@ class GroupNetworkContextTest extends ServerTestBase {
         assertThat(admin.get("instances/" + after.get("id").asString() + "/log").text()).contains("10.9.9.10", "db.next.internal");
     }
 
+    @Test
+    @DisplayName("SPEC NET-9, NET-6: one name in zones of two VPCs of a group: its task's resolver answers the first binding's "
+            + "record only, and a name only the second has")
+    void oneNameOnTwoVpcsTheFirstBindingAnswers() {
+        assumeThat(System.getProperty("user.name")).as("network namespaces need root").isEqualTo("root");
+        Fixtures.Network first = fx.network();
+        Fixtures.Network second = fx.network();
+        String rg = group(first);
+        var bound = admin.post("resource-groups/" + rg + "/networks", Map.of("vpcId", second.vpcId(), "vswitchId", second.vswitchId()));
+        assertThat(bound.status()).as(bound.toString()).isEqualTo(201);
+        String ws = fx.workspace(rg).get("id").asString();
+        // the second VPC's zone first: the answer must not follow the zones' ages
+        var later = admin.post("private-zones", Map.of("name", "twice.internal", "vpcIds", List.of(second.vpcId())));
+        var earlier = admin.post("private-zones", Map.of("name", "twice.internal", "vpcIds", List.of(first.vpcId())));
+        assertThat(later.status()).as(later.toString()).isEqualTo(201);
+        assertThat(earlier.status()).as(earlier.toString()).isEqualTo(201);
+        for (var r : List.of(List.of(later.id(), "db", "10.9.8.2"), List.of(later.id(), "api", "10.9.8.3"),
+                List.of(earlier.id(), "db", "10.9.8.1"))) {
+            assertThat(admin.post("private-zones/" + r.get(0) + "/records", Map.of("name", r.get(1), "type", "A", "value", r.get(2)))
+                    .status()).isEqualTo(201);
+        }
+        JsonNode done = run(ws, "getent ahostsv4 db.twice.internal; getent hosts api.twice.internal || echo unresolved");
+        assumeThat(done.get("enforcement").get("network").get("enforced").asBoolean()).as("network enforced here").isTrue();
+        String log = admin.get("instances/" + done.get("id").asString() + "/log").text();
+        assertThat(log).as("the first binding's record").contains("10.9.8.1").doesNotContain("10.9.8.2");
+        assertThat(log).as("a name only the second binding's zone has").contains("10.9.8.3");
+    }
+
     private static String group(Fixtures.Network net) {
         var created = admin.post("resource-groups", fx.subscriptionBody(net, 2));
         assertThat(created.status()).as(created.toString()).isEqualTo(201);

@@ -16,7 +16,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -30,15 +29,6 @@ import tools.jackson.databind.JsonNode;
 @SimulatedClock
 class LifecycleApiTest extends ServerTestBase {
     // ---- helpers ----
-
-    static Instant now() {
-        return Instant.parse(admin.get("clock").json().get("now").asString());
-    }
-
-    static void advance(Duration d) {
-        var r = admin.post("clock/advance", Map.of("seconds", d.toSeconds()));
-        assertThat(r.status()).as(r.toString()).isEqualTo(200);
-    }
 
     /** Moves the clock to at most {@code target} (within a second before it), running every job. */
     static void advanceTo(Instant target) {
@@ -84,15 +74,6 @@ class LifecycleApiTest extends ServerTestBase {
         var r = submit(workspaceId, groupId, script, cu);
         assertThat(r.status()).as(r.toString()).isEqualTo(201);
         return r.id();
-    }
-
-    static JsonNode awaitInstance(String id, String... statuses) {
-        JsonNode[] last = new JsonNode[1];
-        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
-            last[0] = admin.get("instances/" + id).json();
-            return List.of(statuses).contains(last[0].path("status").asString());
-        });
-        return last[0];
     }
 
     static String workspace(String groupId) {

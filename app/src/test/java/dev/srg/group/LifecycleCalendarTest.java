@@ -34,15 +34,6 @@ import tools.jackson.databind.JsonNode;
 class LifecycleCalendarTest extends ServerTestBase {
     private static final BigDecimal CU_MONTH = new BigDecimal("50");
 
-    static Instant now() {
-        return Instant.parse(admin.get("clock").json().get("now").asString());
-    }
-
-    static void advance(Duration d) {
-        var r = admin.post("clock/advance", Map.of("seconds", d.toSeconds()));
-        assertThat(r.status()).as(r.toString()).isEqualTo(200);
-    }
-
     /** Moves the clock to within a second before {@code target} (it never reaches past it). */
     static void advanceTo(Instant target) {
         long millis = Duration.between(now(), target).toMillis();

@@ -15,7 +15,8 @@ class LifecycleDeciders {
     }
 
     LifecycleDecision scale(GroupState g, ComputeUnits spec, long minimums, long used, String actor, Instant now) {
-        return real.scale(g, spec, minimums, used, actor, now);
+        // no paid periods known: the decider prorates over one period of the group's cycle ending at its expiry
+        return real.scale(g, spec, minimums, used, java.util.List.of(), actor, now);
     }
 
     LifecycleDecision convert(GroupState g, ComputeUnits spec, BillingCycle cycle, boolean autoRenew, long minimums, String actor,

@@ -23,10 +23,6 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 @SimulatedClock
 class QuotaScheduleApiTest extends ServerTestBase {
-    private static Instant now() {
-        return Instant.parse(admin.get("clock").json().get("now").asString());
-    }
-
     private static Map<String, Object> profile(String name, String cron, int minutes, Map<String, Object> quotas) {
         return Map.of("name", name, "cron", cron, "durationMinutes", minutes, "quotas", quotas);
     }

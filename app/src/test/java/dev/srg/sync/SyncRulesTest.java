@@ -270,7 +270,7 @@ class SyncRulesTest extends SyncTestBase {
         assertThat(done.get("status").asString()).as(log(second.id())).isEqualTo("SUCCEEDED");
         assertThat(count("big_nokey")).as("every row once").isEqualTo(60000);
         assertThat(countSql("SELECT count(DISTINCT id) FROM big_nokey")).isEqualTo(60000);
-        assertThat(log(second.id())).contains("the previous run " + first + " wrote every row before it was killed; nothing to copy");
+        assertThat(log(second.id())).contains("the previous run " + first + " wrote every row").contains("nothing to copy");
         assertThat(done.get("progress").get("recordsWritten").asLong()).isZero();
 
         // the same job once more after that success is a deliberate re-run: it copies afresh, as before
@@ -302,7 +302,7 @@ class SyncRulesTest extends SyncTestBase {
         sql(src, "INSERT INTO ticks SELECT g, timestamp '2024-01-01' + g * interval '1 minute' FROM generate_series(31, 35) g");
         var second = admin.post("instances", body);
         assertThat(awaitFinished(second.id()).get("status").asString()).as(log(second.id())).isEqualTo("SUCCEEDED");
-        assertThat(log(second.id())).contains("the previous run " + first + " wrote every row before it was killed");
+        assertThat(log(second.id())).contains("the previous run " + first + " wrote every row");
         assertThat(count("ticks_copy")).isEqualTo(30);
         // the rows that came after the killed run are the next run's: above the watermark the killed run saved
         var third = admin.post("instances", body);
@@ -311,6 +311,62 @@ class SyncRulesTest extends SyncTestBase {
         assertThat(done.get("progress").get("recordsWritten").asLong()).isEqualTo(5);
         assertThat(count("ticks_copy")).isEqualTo(35);
         assertThat(countSql("SELECT count(DISTINCT id) FROM ticks_copy")).isEqualTo(35);
+    }
+
+    @Test
+    @DisplayName("the same job submitted again while its run still copies: the second waits for the first in the writer's database, "
+            + "then copies nothing; every row once")
+    void resubmittedWhileRunning() throws Exception {
+        // SPEC DI-7: before, the second run resumed the first one's plan while the first still copied it, and wrote the splits
+        // being written a second time
+        sql(dst, "CREATE TABLE big_twice (id bigint, label text, amount numeric(10,2))");
+        Map<String, Object> job = job(Map.of("speed", Map.of("channel", 2, "record", 6000)),
+                Map.of("datasource", "src", "table", "big", "column", List.of("id", "label", "amount"), "splitPk", "id"),
+                Map.of("datasource", "dst", "table", "big_twice", "column", List.of("id", "label", "amount"), "writeMode", "insert",
+                        "batchSize", 1000));
+        var first = admin.post("instances", task(job, 1));
+        assertThat(first.status()).as(first.toString()).isEqualTo(201);
+        Awaitility.await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(100))
+                .until(() -> admin.get("instances/" + first.id()).json().path("progress").path("splitsDone").asLong() >= 1);
+        var second = admin.post("instances", task(job, 1));
+        assertThat(second.status()).as(second.toString()).isEqualTo(201);
+        JsonNode a = awaitFinished(first.id());
+        JsonNode b = awaitFinished(second.id());
+        assertThat(a.get("status").asString()).as(log(first.id())).isEqualTo("SUCCEEDED");
+        assertThat(b.get("status").asString()).as(log(second.id())).isEqualTo("SUCCEEDED");
+        assertThat(count("big_twice")).as("every row once").isEqualTo(60000);
+        assertThat(countSql("SELECT count(DISTINCT id) FROM big_twice")).isEqualTo(60000);
+        // (it says "… is copying into the writer's database: waiting for it to end" when it reached the lock before the first
+        // ended, which a loaded machine's JVM start may not)
+        assertThat(log(second.id())).contains("the previous run " + first.id() + " wrote every row");
+        assertThat(b.get("progress").get("recordsWritten").asLong()).isZero();
+    }
+
+    @Test
+    @DisplayName("kill -9 after the completion commit, then more than 100 runs of the same job that failed by themselves: "
+            + "the next one still copies nothing")
+    void killedAfterTheCompletionCommitThenManyFailures() throws Exception {
+        // SPEC DI-7: before, only the latest 100 unsuccessful runs were listed, and the 101st failure after the killed run made
+        // the next one copy every row again
+        sql(dst, "CREATE TABLE mixed_nokey (id bigint, v text)");
+        Map<String, Object> job = job(Map.of(),
+                Map.of("datasource", "src", "table", "mixed", "column", List.of("id", "v"), "splitPk", "id"),
+                Map.of("datasource", "dst", "table", "mixed_nokey", "column", List.of("id", "v"), "writeMode", "insert"));
+        String first = killedAfterItsCompletionCommit(task(job, 1));
+        assertThat(count("mixed_nokey")).isEqualTo(100);
+        // 150 runs of the job after it that failed by themselves (the worker's exit code 1), as while its writer was
+        // unreachable: planted as copies of the killed run's row
+        server.sql("DO $$ DECLARE cols text; BEGIN"
+                + " SELECT string_agg(quote_ident(column_name), ', ') INTO cols FROM information_schema.columns"
+                + "  WHERE table_schema = 'public' AND table_name = 'instances' AND column_name NOT IN ('id', 'sequence', 'exit_code');"
+                + " EXECUTE format('INSERT INTO instances (id, exit_code, %s) SELECT %L || g, 1, %s FROM instances,"
+                + "  generate_series(1, 150) g WHERE id = %L ORDER BY g', cols, '" + first + "-f', cols, '" + first + "');"
+                + " END $$");
+        var second = admin.post("instances", task(job, 1));
+        JsonNode done = awaitFinished(second.id());
+        assertThat(done.get("status").asString()).as(log(second.id())).isEqualTo("SUCCEEDED");
+        assertThat(log(second.id())).contains("the previous run " + first + " wrote every row");
+        assertThat(count("mixed_nokey")).as("every row once").isEqualTo(100);
     }
 
     /** Submits {@code body} with the worker halting (as kill -9) right after the commit that completes its run; its instance id. */
