@@ -102,15 +102,21 @@ static char *read_all(const char *path, size_t *len) {
     return buf;
 }
 
+/* 0 when all of value is written; -1 with errno (a short write on a full disk: ENOSPC) */
 static int write_file(const char *path, const char *value, int flags) {
     int fd = open(path, O_WRONLY | O_CLOEXEC | flags, 0600);
     if (fd < 0) return -1;
-    size_t len = strlen(value);
-    ssize_t w = write(fd, value, len);
-    int saved = errno;
-    close(fd);
+    size_t len = strlen(value), off = 0;
+    int saved = 0;
+    while (off < len) {
+        ssize_t w = write(fd, value + off, len - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) { saved = w < 0 ? errno : ENOSPC; break; }
+        off += (size_t)w;
+    }
+    if (close(fd) != 0 && !saved && errno != EINTR) saved = errno; /* a delayed allocation's ENOSPC, EDQUOT */
     errno = saved;
-    return w == (ssize_t)len ? 0 : -1;
+    return saved ? -1 : 0;
 }
 
 static int write_in(const char *dir, const char *file, const char *value) {
@@ -455,7 +461,7 @@ static void handle_signals(void) {
 
 /* --- the output copier: the supervisor itself, as root, outside the task's cgroups --- */
 static int out_read = -1, out_log = -1;
-static long long out_cap, out_kept, out_dropped;
+static long long out_cap, out_kept, out_dropped, out_lost; /* out_lost: not written, the disk full */
 
 /* Copies what the pipe has; 0 at its end (every writer gone), 1 otherwise. */
 static int copy_output(void) {
@@ -475,6 +481,8 @@ static int copy_output(void) {
                 if (w <= 0) break;
                 off += w;
             }
+            /* a full disk costs the output, never the task: what could not be written is counted and said */
+            out_lost += keep - off;
             out_kept += keep;
         }
         out_dropped += n - keep;
@@ -1689,6 +1697,7 @@ static int supervise(const char *dir, int release) {
             if (write(out_log, note, strlen(note)) < 0) {}
             output_note = format("output truncated: %lld bytes beyond the cap of %s bytes not kept", out_dropped, cap_text);
         }
+        if (out_lost > 0) output_note = format("%s; %lld bytes of output not kept: the disk was full", output_note, out_lost);
         close(out_log);
     }
     while (waitpid(-1, NULL, WNOHANG) > 0) {}
@@ -1763,7 +1772,17 @@ static int supervise(const char *dir, int release) {
                              limits_enforced ? "true" : "false", note);
     char exit_tmp[64];
     snprintf(exit_tmp, sizeof exit_tmp, "exit.%d", (int)self);
-    if (write_file(exit_tmp, exit_text, O_CREAT | O_TRUNC) != 0 || rename(exit_tmp, "exit") != 0) return 70;
+    /* A full disk must not lose the outcome: it is kept here and written again until it can be (every
+     * 100 ms, doubling to 5 s). Meanwhile the server sees this supervisor alive (the instance RUNNING,
+     * its CU held) and reads the exit file once it is there: the real exit, never LOST. */
+    for (int delay = 100;;) {
+        if (write_file(exit_tmp, exit_text, O_CREAT | O_TRUNC) == 0 && rename(exit_tmp, "exit") == 0) break;
+        int e = errno;
+        unlink(exit_tmp);
+        if (e != ENOSPC && e != EDQUOT) return 70;
+        sleep_ms(delay);
+        if (delay < 5000) delay *= 2;
+    }
 
     if (back.fd >= 0) {
         /* by a child, after the exit file: the server learns of the task's end when this process

@@ -45,6 +45,16 @@ public interface ExecutionBackend extends AutoCloseable {
     default void prepareAhead(LaunchSpec spec) {
     }
 
+    /**
+     * Why this backend cannot take new instances now for want of storage (the local backend: its
+     * directory's disk has less free space than its reserve, or a launch met a full disk a moment
+     * ago), in words for an operator and a client; empty when it can. Cheap: read at every
+     * submission (the local backend asks the kernel at most every 200 ms).
+     */
+    default java.util.Optional<String> storageShortage() {
+        return java.util.Optional.empty();
+    }
+
     /** The start prepared by {@link #prepareAhead} did not commit: whatever it made goes, as if never made. */
     default void discardAhead(String instanceId) {
     }

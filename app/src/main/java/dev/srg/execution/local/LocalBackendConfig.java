@@ -21,10 +21,14 @@ import java.util.Optional;
  *     ip, nft); OFF keeps tasks in the host's network (and every instance says so)
  * @param dnsUpstreams the resolvers tasks ask for names outside the private zones; empty for the
  *     host's (those not on its loopback)
+ * @param minFreeBytes the free space the base directory's disk keeps: below it the backend takes no
+ *     new instance ({@link LocalExecutionBackend#storageShortage()}: submissions answer 507, launches
+ *     wait in their queue), so that a full disk never fails accepted work, and what runs (its output,
+ *     its exit file) and the database beside it still have room
  */
 public record LocalBackendConfig(
         Path baseDirectory, Optional<Path> cgroupRoot, long taskUidBase, int taskUidSlots, long maxOutputBytes,
-        NetworkEnforcement networkEnforcement, List<String> dnsUpstreams) {
+        NetworkEnforcement networkEnforcement, List<String> dnsUpstreams, long minFreeBytes) {
 
     /** The operator's choice of {@code --network-enforcement}. */
     public enum NetworkEnforcement { AUTO, OFF }
@@ -45,6 +49,11 @@ public record LocalBackendConfig(
      */
     public static final long TRAINING_TASK_UID_BASE = DEFAULT_TASK_UID_BASE + DEFAULT_TASK_UID_SLOTS;
     public static final long DEFAULT_MAX_OUTPUT_BYTES = 64L * 1024 * 1024;
+    /**
+     * 64 MiB: many launches' files (a few KiB each), the outputs and exit files of what runs, and
+     * PostgreSQL's next WAL segments (16 MiB each) when the database shares the disk.
+     */
+    public static final long DEFAULT_MIN_FREE_BYTES = 64L * 1024 * 1024;
     /** uid_t is 32 bits and (uid_t) -1 means "unchanged"; stay below 2^31 for signed readers. */
     private static final long MAX_UID = Integer.MAX_VALUE;
 
@@ -69,32 +78,43 @@ public record LocalBackendConfig(
                 throw new IllegalArgumentException("a DNS upstream is an IP address: " + upstream);
             }
         }
+        if (minFreeBytes < 0) {
+            throw new IllegalArgumentException("minFreeBytes must not be negative: " + minFreeBytes);
+        }
         baseDirectory = baseDirectory.toAbsolutePath().normalize();
     }
 
     /** Limits through the cgroups of /sys/fs/cgroup, tasks as uids from 1,900,000,000, 64 MiB of output kept. */
     public static LocalBackendConfig defaults(Path baseDirectory) {
         return new LocalBackendConfig(baseDirectory, Optional.of(DEFAULT_CGROUP_ROOT), DEFAULT_TASK_UID_BASE,
-                DEFAULT_TASK_UID_SLOTS, DEFAULT_MAX_OUTPUT_BYTES, NetworkEnforcement.AUTO, List.of());
+                DEFAULT_TASK_UID_SLOTS, DEFAULT_MAX_OUTPUT_BYTES, NetworkEnforcement.AUTO, List.of(), DEFAULT_MIN_FREE_BYTES);
     }
 
     public LocalBackendConfig withCgroupRoot(Optional<Path> cgroupRoot) {
-        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams);
+        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams, minFreeBytes);
     }
 
     public LocalBackendConfig withTaskUids(long taskUidBase, int taskUidSlots) {
-        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams);
+        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams, minFreeBytes);
     }
 
     public LocalBackendConfig withMaxOutputBytes(long maxOutputBytes) {
-        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams);
+        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams, minFreeBytes);
     }
 
     public LocalBackendConfig withNetworkEnforcement(NetworkEnforcement networkEnforcement) {
-        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams);
+        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams, minFreeBytes);
     }
 
     public LocalBackendConfig withDnsUpstreams(List<String> dnsUpstreams) {
-        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams);
+        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams, minFreeBytes);
+    }
+
+    public LocalBackendConfig withBaseDirectory(Path baseDirectory) {
+        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams, minFreeBytes);
+    }
+
+    public LocalBackendConfig withMinFreeBytes(long minFreeBytes) {
+        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams, minFreeBytes);
     }
 }
