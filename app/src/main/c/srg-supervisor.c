@@ -27,6 +27,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
@@ -225,7 +226,8 @@ static int stat_fields(pid_t pid, char *state, long long *ppid, long long *sessi
 }
 
 /* --- state --- */
-static const char *stop_reason;        /* CANCELLED or TIMEOUT once asked to stop */
+static const char *stop_reason;        /* CANCELLED, TIMEOUT or DISK_LIMIT once asked to stop */
+static long long home_limit, home_peak; /* HOME_LIMIT (0: none) and the most its home held at a look */
 static int limits_enforced, contained;
 static char *limits_note, *pids_note = "", *output_note;
 static const char *cgroup_dirs[MAX_CGROUPS];
@@ -487,6 +489,24 @@ static int copy_output(void) {
         }
         out_dropped += n - keep;
     }
+}
+
+/* --- the task's home on the disk: measured as the kubelet measures a Pod's ephemeral storage --- */
+#define HOME_CHECK_MS 2000 /* LocalExecutionBackend.HOME_CHECK_SECONDS */
+static long long home_bytes; /* the sum of one walk */
+
+static int home_add(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)path; (void)flag; (void)ftw;
+    home_bytes += (long long)st->st_blocks * 512; /* what it takes of the disk, holes not counted */
+    return 0;
+}
+
+/* The bytes the task's home takes on the disk now (symbolic links not followed, other file systems not
+ * entered); -1 when it cannot be walked. */
+static long long home_usage(const char *home) {
+    home_bytes = 0;
+    if (nftw(home, home_add, 16, FTW_PHYS | FTW_MOUNT) != 0) return -1;
+    return home_bytes;
 }
 
 static void child_failed(const char *dir, const char *fmt, const char *arg) {
@@ -1643,6 +1663,9 @@ static int supervise(const char *dir, int release) {
             close(pipefd[1]);
             long long timeout = atoll(var("TIMEOUT_MS"));
             if (timeout > 0) deadline = mono_ms() + timeout;
+            home_limit = atoll(var("HOME_LIMIT"));
+            long long next_home = mono_ms() + HOME_CHECK_MS;
+            char *home_dir = format("%s/home", dir);
             int pipe_open = 1;
             while (task > 0 && !stop_reason && !task_done) {
                 int wait_ms = -1;
@@ -1650,6 +1673,18 @@ static int supervise(const char *dir, int release) {
                     long long left = deadline - mono_ms();
                     if (left <= 0) { stop_reason = "TIMEOUT"; break; }
                     wait_ms = left > 60000 ? 60000 : (int)left;
+                }
+                if (home_limit > 0) {
+                    long long left = next_home - mono_ms();
+                    if (left <= 0) {
+                        /* its home over its limit: the task is killed, as one past its timeout (DISK_LIMIT) */
+                        long long used = home_usage(home_dir);
+                        if (used > home_peak) home_peak = used;
+                        if (used > home_limit) { stop_reason = "DISK_LIMIT"; break; }
+                        next_home = mono_ms() + HOME_CHECK_MS;
+                        left = HOME_CHECK_MS;
+                    }
+                    if (wait_ms < 0 || left < wait_ms) wait_ms = (int)left;
                 }
                 struct pollfd fds[2] = {{sigfd, POLLIN, 0}, {pipe_open ? out_read : -1, POLLIN, 0}};
                 if (poll(fds, 2, wait_ms) < 0 && errno != EINTR) break;
@@ -1758,6 +1793,12 @@ static int supervise(const char *dir, int release) {
         /* what the task's process wrote when something failed, else all of it was made */
         private_text = first_line("private_failed");
         if (!private_text) private_text = private_note(private_present(), var("PRIVATE_SIZE"), NULL, pid_why, NULL, NULL);
+    }
+    if (home_limit > 0 && stop_reason && strcmp(stop_reason, "DISK_LIMIT") == 0) {
+        limits_note = format("%s; its home held %lld bytes, over its limit of %lld bytes: killed (DISK_LIMIT)", limits_note, home_peak, home_limit);
+    } else if (home_limit > 0) {
+        limits_note = format("%s; home at most %lld bytes, measured every %d s (the most seen: %lld bytes)", limits_note, home_limit,
+                             HOME_CHECK_MS / 1000, home_peak);
     }
     char *isolation = private_text ? format("%s; %s", var("ISOLATION_NOTE"), private_text) : xstrdup(var("ISOLATION_NOTE"));
     char *note = format("%s; %s; %s; %s", limits_note, pids_note, isolation, output_note);

@@ -37,6 +37,8 @@ import tools.jackson.databind.JsonNode;
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class FullDiskTest {
     private static final long RESERVE = 8L * 1024 * 1024;
+    /** A task of 0.25 CU may keep 1 MiB in its home. */
+    private static final long HOME_PER_CU = 4L * 1024 * 1024;
     private static Path disk;
     private static TestServer server;
     private static TestHttp admin;
@@ -48,7 +50,8 @@ class FullDiskTest {
         disk = Path.of("/tmp/srg-fulldisk-" + UUID.randomUUID());
         Files.createDirectories(disk);
         run("mount", "-t", "tmpfs", "-o", "size=48m,nr_inodes=4096,mode=0711", "srg-fulldisk", disk.toString());
-        server = TestServer.start(c -> c.withLocalBackend(l -> l.withBaseDirectory(disk).withMinFreeBytes(RESERVE)));
+        server = TestServer.start(c -> c.withLocalBackend(l -> l.withBaseDirectory(disk).withMinFreeBytes(RESERVE)
+                .withHomeBytesPerCu(HOME_PER_CU)));
         admin = server.admin();
         Fixtures fx = new Fixtures(server);
         workspace = fx.workspace(fx.subscriptionGroup(4).get("id").asString()).get("id").asString();
@@ -159,6 +162,29 @@ class FullDiskTest {
         assertThat(done.path("failureReason").asString()).isEqualTo("NON_ZERO_EXIT");
         assertThat(done.path("exitCode").asInt()).isEqualTo(3);
         assertThat(done.path("limitsNote").asString()).contains("bytes of output not kept: the disk was full");
+    }
+
+    @Test
+    @DisplayName("SPEC RT-3: a task whose home goes over its limit (per CU) is killed DISK_LIMIT, and its enforcement record says"
+            + " how its disk is bounded")
+    void homeOverItsLimit() {
+        Map<String, Object> body = task("head -c 3000000 /dev/zero > big; while :; do sleep 1; done");
+        body.put("timeoutSeconds", 60);
+        var accepted = admin.post("instances", body);
+        assertThat(accepted.status()).as(accepted.toString()).isEqualTo(201);
+        JsonNode done = awaitFinal(accepted.id());
+        assertThat(done.path("status").asString()).as(done.toString()).isEqualTo("FAILED");
+        assertThat(done.path("failureReason").asString()).isEqualTo("DISK_LIMIT");
+        assertThat(done.path("limitsNote").asString()).contains("over its limit of 1048576 bytes: killed (DISK_LIMIT)");
+        JsonNode disk = done.path("enforcement").path("disk");
+        assertThat(disk.path("enforced").asBoolean()).as(done.toString()).isTrue();
+        assertThat(disk.path("note").asString()).contains("home at most 1048576 bytes").contains("every 2 s");
+
+        // within its limit, the same task succeeds, and says what it held
+        var small = admin.post("instances", task("head -c 100000 /dev/zero > small; sleep 3; echo kept"));
+        JsonNode ok = awaitFinal(small.id());
+        assertThat(ok.path("status").asString()).as(ok.toString()).isEqualTo("SUCCEEDED");
+        assertThat(ok.path("limitsNote").asString()).contains("home at most 1048576 bytes, measured every 2 s");
     }
 
     private static Map<String, Object> task(String script) {

@@ -25,10 +25,13 @@ import java.util.Optional;
  *     new instance ({@link LocalExecutionBackend#storageShortage()}: submissions answer 507, launches
  *     wait in their queue), so that a full disk never fails accepted work, and what runs (its output,
  *     its exit file) and the database beside it still have room
+ * @param homeBytesPerCu how much a task's home may hold per CU (0: no limit): its supervisor measures
+ *     it every 2 s and kills a task over it ({@code DISK_LIMIT}), as the kubelet evicts a Pod over its
+ *     ephemeral storage
  */
 public record LocalBackendConfig(
         Path baseDirectory, Optional<Path> cgroupRoot, long taskUidBase, int taskUidSlots, long maxOutputBytes,
-        NetworkEnforcement networkEnforcement, List<String> dnsUpstreams, long minFreeBytes) {
+        NetworkEnforcement networkEnforcement, List<String> dnsUpstreams, long minFreeBytes, long homeBytesPerCu) {
 
     /** The operator's choice of {@code --network-enforcement}. */
     public enum NetworkEnforcement { AUTO, OFF }
@@ -54,6 +57,8 @@ public record LocalBackendConfig(
      * PostgreSQL's next WAL segments (16 MiB each) when the database shares the disk.
      */
     public static final long DEFAULT_MIN_FREE_BYTES = 64L * 1024 * 1024;
+    /** 4 GiB per CU, as much as its memory: a task of 0.25 CU may keep 1 GiB in its home. */
+    public static final long DEFAULT_HOME_BYTES_PER_CU = 4L * 1024 * 1024 * 1024;
     /** uid_t is 32 bits and (uid_t) -1 means "unchanged"; stay below 2^31 for signed readers. */
     private static final long MAX_UID = Integer.MAX_VALUE;
 
@@ -78,6 +83,9 @@ public record LocalBackendConfig(
                 throw new IllegalArgumentException("a DNS upstream is an IP address: " + upstream);
             }
         }
+        if (homeBytesPerCu < 0) {
+            throw new IllegalArgumentException("homeBytesPerCu must not be negative: " + homeBytesPerCu);
+        }
         if (minFreeBytes < 0) {
             throw new IllegalArgumentException("minFreeBytes must not be negative: " + minFreeBytes);
         }
@@ -87,34 +95,39 @@ public record LocalBackendConfig(
     /** Limits through the cgroups of /sys/fs/cgroup, tasks as uids from 1,900,000,000, 64 MiB of output kept. */
     public static LocalBackendConfig defaults(Path baseDirectory) {
         return new LocalBackendConfig(baseDirectory, Optional.of(DEFAULT_CGROUP_ROOT), DEFAULT_TASK_UID_BASE,
-                DEFAULT_TASK_UID_SLOTS, DEFAULT_MAX_OUTPUT_BYTES, NetworkEnforcement.AUTO, List.of(), DEFAULT_MIN_FREE_BYTES);
+                DEFAULT_TASK_UID_SLOTS, DEFAULT_MAX_OUTPUT_BYTES, NetworkEnforcement.AUTO, List.of(), DEFAULT_MIN_FREE_BYTES,
+                DEFAULT_HOME_BYTES_PER_CU);
     }
 
     public LocalBackendConfig withCgroupRoot(Optional<Path> cgroupRoot) {
-        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams, minFreeBytes);
+        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams, minFreeBytes, homeBytesPerCu);
     }
 
     public LocalBackendConfig withTaskUids(long taskUidBase, int taskUidSlots) {
-        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams, minFreeBytes);
+        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams, minFreeBytes, homeBytesPerCu);
     }
 
     public LocalBackendConfig withMaxOutputBytes(long maxOutputBytes) {
-        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams, minFreeBytes);
+        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams, minFreeBytes, homeBytesPerCu);
     }
 
     public LocalBackendConfig withNetworkEnforcement(NetworkEnforcement networkEnforcement) {
-        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams, minFreeBytes);
+        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams, minFreeBytes, homeBytesPerCu);
     }
 
     public LocalBackendConfig withDnsUpstreams(List<String> dnsUpstreams) {
-        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams, minFreeBytes);
+        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams, minFreeBytes, homeBytesPerCu);
     }
 
     public LocalBackendConfig withBaseDirectory(Path baseDirectory) {
-        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams, minFreeBytes);
+        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams, minFreeBytes, homeBytesPerCu);
     }
 
     public LocalBackendConfig withMinFreeBytes(long minFreeBytes) {
-        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams, minFreeBytes);
+        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams, minFreeBytes, homeBytesPerCu);
+    }
+
+    public LocalBackendConfig withHomeBytesPerCu(long homeBytesPerCu) {
+        return new LocalBackendConfig(baseDirectory, cgroupRoot, taskUidBase, taskUidSlots, maxOutputBytes, networkEnforcement, dnsUpstreams, minFreeBytes, homeBytesPerCu);
     }
 }

@@ -284,6 +284,11 @@ public final class LocalExecutionBackend implements ExecutionBackend {
                 cgroups.support().note(), isolationNote(identities, ProcFs.currentUid()), privateNote,
                 pidsNote(cgroups.limitsPids(), identities.isPresent()), config.maxOutputBytes());
         log.info("{}", launchNote());
+        // SPEC RT-3: what bounds a task's disk, said at start (and on every instance: enforcement.disk)
+        log.info("{}", config.homeBytesPerCu() == 0 ? "a task's home is not limited (0 bytes per CU by configuration)"
+                : compiledSupervisor.isEmpty() ? "a task's home is not limited: the bash supervisor does not measure it"
+                : "a task's home holds at most " + mib(config.homeBytesPerCu()) + " MiB per CU, measured every "
+                        + HOME_CHECK_SECONDS + " s by its supervisor; a task over it is killed (DISK_LIMIT)");
         // said at start: how much room the tasks' disk has, and what srg keeps free of it
         log.info("{}", storageShortage().map(why -> why + " (" + config.baseDirectory() + "): new submissions answer 507 and launches wait in their queue until"
                         + " there is room").orElseGet(() -> "the disk of " + config.baseDirectory() + " has " + mib(usableSpace())
@@ -494,8 +499,39 @@ public final class LocalExecutionBackend implements ExecutionBackend {
                 new Enforcement.Item(limits.enforced(), limits.note()),
                 network.networkItem(spec),
                 network.dnsItem(spec),
-                imageItem(spec));
+                imageItem(spec),
+                diskItem(spec));
     }
+
+    /** A task's home may hold {@link LocalBackendConfig#homeBytesPerCu()} per CU: what its supervisor keeps it to, or why not. */
+    static long homeLimitBytes(LocalBackendConfig config, long milliCu) {
+        return java.math.BigInteger.valueOf(config.homeBytesPerCu()).multiply(java.math.BigInteger.valueOf(milliCu))
+                .divide(java.math.BigInteger.valueOf(1000)).min(java.math.BigInteger.valueOf(Long.MAX_VALUE)).longValue();
+    }
+
+    /** SPEC RT-3: what bounds what the task writes on the task directory's disk (its home), and what does not. */
+    private Enforcement.Item diskItem(LaunchSpec spec) {
+        String rest = " (the disk of srg's task directory; srg also keeps " + mib(config.minFreeBytes())
+                + " MiB of it free: below that, no new task starts)";
+        if (spec.command().imageBuilder()) {
+            return Enforcement.Item.no("image builder: srg's own build writes the image's files as root, not limited" + rest);
+        }
+        if (config.homeBytesPerCu() == 0) {
+            return Enforcement.Item.no("home not limited: disabled by configuration (0 bytes per CU)" + rest);
+        }
+        if (compiledSupervisor.isEmpty()) {
+            return Enforcement.Item.no("home not limited: the bash supervisor does not measure it (the compiled one does)" + rest);
+        }
+        return Enforcement.Item.yes("home at most " + homeLimitBytes(config, spec.milliCu()) + " bytes (" + mib(config.homeBytesPerCu())
+                + " MiB per CU), measured every " + HOME_CHECK_SECONDS + " s by its supervisor as the kubelet measures a Pod's"
+                + " ephemeral storage: a task over it is killed (DISK_LIMIT); what it writes faster than that between two looks"
+                + " is not held back" + rest + (identities.isPresent() && compiledSupervisor.isPresent()
+                ? "; its private /tmp and /dev/shm are in its memory instead"
+                : "; /tmp is the host's (no private one without root), not limited"));
+    }
+
+    /** How often a supervisor measures its task's home (srg-supervisor.c, HOME_CHECK_MS). */
+    static final int HOME_CHECK_SECONDS = 2;
 
     /** SPEC RT-1, RT-3: whether the task runs in its image; one that cannot fails at launch (see {@link #imageRefusal}). */
     private Enforcement.Item imageItem(LaunchSpec spec) {
@@ -1329,6 +1365,8 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         variables.put("PRIVATE_SIZE", identity.isPresent() && !spec.command().imageBuilder()
                 ? Long.toString(spec.limits().memoryBytes()) : "");
         variables.put("OUTPUT_CAP", Long.toString(config.maxOutputBytes()));
+        // what its home may hold (0: no limit); the compiled supervisor measures it (diskItem)
+        variables.put("HOME_LIMIT", spec.command().imageBuilder() ? "0" : Long.toString(homeLimitBytes(config, spec.milliCu())));
         variables.putAll(cgroups.supervisorVariables(spec.instanceId(), spec.milliCu()));
         variables.putAll(network.supervisorVariables(spec.instanceId()));
         // a task as root (no uid of its own) or the image builder could change its namespace: never reused
