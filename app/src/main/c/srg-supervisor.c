@@ -1533,6 +1533,17 @@ static void await_release(int release) {
     }
 }
 
+/* Why the launch failed, kept in memory too: on a full disk the launch_failed file may not be written,
+ * and the task must not run all the same (without its network, say). */
+static const char *launch_failed_why;
+
+static void fail_launch(const char *why) {
+    launch_failed_why = why;
+    write_file("launch_failed", why, O_CREAT | O_TRUNC);
+}
+
+static int launch_failed(void) { return launch_failed_why || access("launch_failed", F_OK) == 0; }
+
 static int supervise(const char *dir, int release) {
     /* signals first: a cancel (TERM) that arrives at any later moment is seen */
     sigset_t mask;
@@ -1589,7 +1600,7 @@ static int supervise(const char *dir, int release) {
             const char *tail = log ? (len > 300 ? log + len - 300 : log) : "";
             char *why = format("could not create the task's network namespace: %s\n", tail);
             for (char *c = why; *c; c++) if (*c == '\n' && c[1]) *c = ' ';
-            write_file("launch_failed", why, O_CREAT | O_TRUNC);
+            fail_launch(why);
         }
     }
     if (pooled.fd >= 0) close(pooled.fd); /* not used (no network, or a cancel): it goes now */
@@ -1601,12 +1612,12 @@ static int supervise(const char *dir, int release) {
 
     int task_rc = -1, task_done = 0;
     long long deadline = -1;
-    if (!stop_reason && access("launch_failed", F_OK) != 0) {
+    if (!stop_reason && !launch_failed()) {
         int nenv = 0, nargv = 0;
         char **task_env = nul_list("env", 3, &nenv);
         char **task_argv = nul_list("argv", 0, &nargv);
         if (!task_env || !task_argv || nargv == 0) {
-            write_file("launch_failed", "cannot read the task's env or argv\n", O_CREAT | O_TRUNC);
+            fail_launch("cannot read the task's env or argv\n");
         } else {
             const char *uid = var("RUN_UID"), *gid = var("RUN_GID"), *image = var("IMAGE_ROOT");
             int builder = *var("BUILDER") != 0;
@@ -1614,7 +1625,7 @@ static int supervise(const char *dir, int release) {
                 /* the image builder (srg's own script) stays root and is told the task's uid and namespace */
                 task_env[nenv++] = format("SRG_TASK_UID=%s", uid);
                 task_env[nenv++] = format("SRG_TASK_GID=%s", gid);
-                if (*ns && access("launch_failed", F_OK) != 0) task_env[nenv++] = format("SRG_TASK_NETNS=/run/netns/%s", ns);
+                if (*ns && !launch_failed()) task_env[nenv++] = format("SRG_TASK_NETNS=/run/netns/%s", ns);
             }
             char **chain = task_argv;
             if (*image) {
@@ -1651,7 +1662,7 @@ static int supervise(const char *dir, int release) {
             ns_task = ns_own = -1;
             if (task == 0) exec_task(dir, chain, task_env, pipefd[1], ns, has_net, image, *uid && !builder, *var("PRIVATE_SIZE") != 0);
             if (task < 0) {
-                write_file("launch_failed", "cannot fork the task\n", O_CREAT | O_TRUNC);
+                fail_launch("cannot fork the task\n");
                 task = 0;
             } else {
                 setpgid(task, task);
@@ -1773,6 +1784,10 @@ static int supervise(const char *dir, int release) {
 
     const char *reason;
     char *failed = first_line("launch_failed");
+    if (!failed && launch_failed_why) {
+        failed = xstrdup(launch_failed_why);
+        for (char *c = failed; *c; c++) if (*c == '\n') *c = 0;
+    }
     if (stop_reason) {
         reason = stop_reason;
     } else if (failed) {

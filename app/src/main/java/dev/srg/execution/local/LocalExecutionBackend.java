@@ -978,7 +978,17 @@ public final class LocalExecutionBackend implements ExecutionBackend {
                     metFullDisk("the supervisor of " + instance.id + " could not claim the run");
                     deferred(instance, deferredWhy);
                 } else if (instance.directory.startedBy().isEmpty()) {
-                    launchFailed(instance, "the supervisor exited before starting the task: " + supervisorLogTail(instance));
+                    try {
+                        launchFailed(instance, "the supervisor exited before starting the task: " + supervisorLogTail(instance));
+                    } catch (UncheckedIOException e) {
+                        if (!diskFull(e)) {
+                            throw e;
+                        }
+                        // no inode left (the bytes above the reserve): its claim could not be written either
+                        deferredWhy = "its supervisor could not claim the run: the disk of srg's task directory is full";
+                        metFullDisk(e.getMessage());
+                        deferred(instance, deferredWhy);
+                    }
                 } else {
                     // Finished, lost, or it lost the race to another supervisor that we now watch.
                     inspect(instance);
