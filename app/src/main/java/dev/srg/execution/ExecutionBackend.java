@@ -55,6 +55,17 @@ public interface ExecutionBackend extends AutoCloseable {
         return java.util.Optional.empty();
     }
 
+    /** Whether a failure is a full disk's (ENOSPC) or a quota's (EDQUOT), not the instance's nor srg's fault. */
+    static boolean diskFull(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            String message = String.valueOf(t.getMessage());
+            if (message.contains("No space left on device") || message.contains("Disk quota exceeded")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The start prepared by {@link #prepareAhead} did not commit: whatever it made goes, as if never made. */
     default void discardAhead(String instanceId) {
     }

@@ -792,7 +792,17 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
             stopping.add(instanceId);
         }
         // STARTING or RUNNING (possibly just now): the backend kills it or keeps it from starting
-        backendOf(row).cancel(row.currentRun());
+        try {
+            backendOf(row).cancel(row.currentRun());
+        } catch (RuntimeException e) {
+            if (ExecutionBackend.diskFull(e)) {
+                // the cancel could not be recorded where the task runs: nothing changed, the caller retries
+                throw new dev.srg.error.SrgException(507, "InsufficientStorage.TaskDirectory", null, "the disk of srg's task"
+                        + " directory is full: the cancel could not be recorded and the instance runs on; retry once an"
+                        + " operator has freed space");
+            }
+            throw e;
+        }
         return true;
     }
 

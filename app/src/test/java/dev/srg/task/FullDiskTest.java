@@ -187,6 +187,26 @@ class FullDiskTest {
         assertThat(ok.path("limitsNote").asString()).contains("home at most 1048576 bytes, measured every 2 s");
     }
 
+    @Test
+    @DisplayName("a cancel that cannot be recorded on a full disk (no inode left) answers 507 and changes nothing; with room it"
+            + " cancels")
+    void cancelOnFullDisk() throws IOException {
+        var accepted = admin.post("instances", task("while :; do sleep 0.1; done"));
+        assertThat(accepted.status()).as(accepted.toString()).isEqualTo(201);
+        String id = accepted.id();
+        Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20))
+                .until(() -> Files.exists(disk.resolve(id).resolve("started")));
+        fillInodes();
+        var refused = admin.post("instances/" + id + "/cancel", null);
+        assertThat(refused.status()).as(refused.toString()).isEqualTo(507);
+        assertThat(refused.code()).isEqualTo("InsufficientStorage.TaskDirectory");
+        assertThat(admin.get("instances/" + id).json().path("status").asString()).isEqualTo("RUNNING");
+
+        makeRoom();
+        assertThat(admin.post("instances/" + id + "/cancel", null).status()).isEqualTo(200);
+        assertThat(awaitFinal(id).path("status").asString()).isEqualTo("CANCELLED");
+    }
+
     private static Map<String, Object> task(String script) {
         Map<String, Object> body = new HashMap<>();
         body.put("workspaceId", workspace);

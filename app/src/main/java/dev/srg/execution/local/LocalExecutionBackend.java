@@ -482,13 +482,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
 
     /** Whether an I/O failure is the disk's being full (ENOSPC) or a quota's (EDQUOT), not the instance's fault. */
     static boolean diskFull(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            String message = String.valueOf(t.getMessage());
-            if (message.contains("No space left on device") || message.contains("Disk quota exceeded")) {
-                return true;
-            }
-        }
-        return false;
+        return ExecutionBackend.diskFull(e);
     }
 
     /** Cgroups give CPU and memory where usable; the rest of a spec's context is not enforced here. */
