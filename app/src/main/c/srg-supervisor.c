@@ -27,6 +27,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
@@ -102,15 +103,21 @@ static char *read_all(const char *path, size_t *len) {
     return buf;
 }
 
+/* 0 when all of value is written; -1 with errno (a short write on a full disk: ENOSPC) */
 static int write_file(const char *path, const char *value, int flags) {
     int fd = open(path, O_WRONLY | O_CLOEXEC | flags, 0600);
     if (fd < 0) return -1;
-    size_t len = strlen(value);
-    ssize_t w = write(fd, value, len);
-    int saved = errno;
-    close(fd);
+    size_t len = strlen(value), off = 0;
+    int saved = 0;
+    while (off < len) {
+        ssize_t w = write(fd, value + off, len - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) { saved = w < 0 ? errno : ENOSPC; break; }
+        off += (size_t)w;
+    }
+    if (close(fd) != 0 && !saved && errno != EINTR) saved = errno; /* a delayed allocation's ENOSPC, EDQUOT */
     errno = saved;
-    return w == (ssize_t)len ? 0 : -1;
+    return saved ? -1 : 0;
 }
 
 static int write_in(const char *dir, const char *file, const char *value) {
@@ -219,7 +226,8 @@ static int stat_fields(pid_t pid, char *state, long long *ppid, long long *sessi
 }
 
 /* --- state --- */
-static const char *stop_reason;        /* CANCELLED or TIMEOUT once asked to stop */
+static const char *stop_reason;        /* CANCELLED, TIMEOUT or DISK_LIMIT once asked to stop */
+static long long home_limit, home_peak; /* HOME_LIMIT (0: none) and the most its home held at a look */
 static int limits_enforced, contained;
 static char *limits_note, *pids_note = "", *output_note;
 static const char *cgroup_dirs[MAX_CGROUPS];
@@ -455,7 +463,7 @@ static void handle_signals(void) {
 
 /* --- the output copier: the supervisor itself, as root, outside the task's cgroups --- */
 static int out_read = -1, out_log = -1;
-static long long out_cap, out_kept, out_dropped;
+static long long out_cap, out_kept, out_dropped, out_lost; /* out_lost: not written, the disk full */
 
 /* Copies what the pipe has; 0 at its end (every writer gone), 1 otherwise. */
 static int copy_output(void) {
@@ -475,10 +483,30 @@ static int copy_output(void) {
                 if (w <= 0) break;
                 off += w;
             }
+            /* a full disk costs the output, never the task: what could not be written is counted and said */
+            out_lost += keep - off;
             out_kept += keep;
         }
         out_dropped += n - keep;
     }
+}
+
+/* --- the task's home on the disk: measured as the kubelet measures a Pod's ephemeral storage --- */
+#define HOME_CHECK_MS 2000 /* LocalExecutionBackend.HOME_CHECK_SECONDS */
+static long long home_bytes; /* the sum of one walk */
+
+static int home_add(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)path; (void)flag; (void)ftw;
+    home_bytes += (long long)st->st_blocks * 512; /* what it takes of the disk, holes not counted */
+    return 0;
+}
+
+/* The bytes the task's home takes on the disk now (symbolic links not followed, other file systems not
+ * entered); -1 when it cannot be walked. */
+static long long home_usage(const char *home) {
+    home_bytes = 0;
+    if (nftw(home, home_add, 16, FTW_PHYS | FTW_MOUNT) != 0) return -1;
+    return home_bytes;
 }
 
 static void child_failed(const char *dir, const char *fmt, const char *arg) {
@@ -1505,6 +1533,17 @@ static void await_release(int release) {
     }
 }
 
+/* Why the launch failed, kept in memory too: on a full disk the launch_failed file may not be written,
+ * and the task must not run all the same (without its network, say). */
+static const char *launch_failed_why;
+
+static void fail_launch(const char *why) {
+    launch_failed_why = why;
+    write_file("launch_failed", why, O_CREAT | O_TRUNC);
+}
+
+static int launch_failed(void) { return launch_failed_why || access("launch_failed", F_OK) == 0; }
+
 static int supervise(const char *dir, int release) {
     /* signals first: a cancel (TERM) that arrives at any later moment is seen */
     sigset_t mask;
@@ -1561,7 +1600,7 @@ static int supervise(const char *dir, int release) {
             const char *tail = log ? (len > 300 ? log + len - 300 : log) : "";
             char *why = format("could not create the task's network namespace: %s\n", tail);
             for (char *c = why; *c; c++) if (*c == '\n' && c[1]) *c = ' ';
-            write_file("launch_failed", why, O_CREAT | O_TRUNC);
+            fail_launch(why);
         }
     }
     if (pooled.fd >= 0) close(pooled.fd); /* not used (no network, or a cancel): it goes now */
@@ -1573,12 +1612,12 @@ static int supervise(const char *dir, int release) {
 
     int task_rc = -1, task_done = 0;
     long long deadline = -1;
-    if (!stop_reason && access("launch_failed", F_OK) != 0) {
+    if (!stop_reason && !launch_failed()) {
         int nenv = 0, nargv = 0;
         char **task_env = nul_list("env", 3, &nenv);
         char **task_argv = nul_list("argv", 0, &nargv);
         if (!task_env || !task_argv || nargv == 0) {
-            write_file("launch_failed", "cannot read the task's env or argv\n", O_CREAT | O_TRUNC);
+            fail_launch("cannot read the task's env or argv\n");
         } else {
             const char *uid = var("RUN_UID"), *gid = var("RUN_GID"), *image = var("IMAGE_ROOT");
             int builder = *var("BUILDER") != 0;
@@ -1586,7 +1625,7 @@ static int supervise(const char *dir, int release) {
                 /* the image builder (srg's own script) stays root and is told the task's uid and namespace */
                 task_env[nenv++] = format("SRG_TASK_UID=%s", uid);
                 task_env[nenv++] = format("SRG_TASK_GID=%s", gid);
-                if (*ns && access("launch_failed", F_OK) != 0) task_env[nenv++] = format("SRG_TASK_NETNS=/run/netns/%s", ns);
+                if (*ns && !launch_failed()) task_env[nenv++] = format("SRG_TASK_NETNS=/run/netns/%s", ns);
             }
             char **chain = task_argv;
             if (*image) {
@@ -1623,7 +1662,7 @@ static int supervise(const char *dir, int release) {
             ns_task = ns_own = -1;
             if (task == 0) exec_task(dir, chain, task_env, pipefd[1], ns, has_net, image, *uid && !builder, *var("PRIVATE_SIZE") != 0);
             if (task < 0) {
-                write_file("launch_failed", "cannot fork the task\n", O_CREAT | O_TRUNC);
+                fail_launch("cannot fork the task\n");
                 task = 0;
             } else {
                 setpgid(task, task);
@@ -1635,6 +1674,9 @@ static int supervise(const char *dir, int release) {
             close(pipefd[1]);
             long long timeout = atoll(var("TIMEOUT_MS"));
             if (timeout > 0) deadline = mono_ms() + timeout;
+            home_limit = atoll(var("HOME_LIMIT"));
+            long long next_home = mono_ms() + HOME_CHECK_MS;
+            char *home_dir = format("%s/home", dir);
             int pipe_open = 1;
             while (task > 0 && !stop_reason && !task_done) {
                 int wait_ms = -1;
@@ -1642,6 +1684,18 @@ static int supervise(const char *dir, int release) {
                     long long left = deadline - mono_ms();
                     if (left <= 0) { stop_reason = "TIMEOUT"; break; }
                     wait_ms = left > 60000 ? 60000 : (int)left;
+                }
+                if (home_limit > 0) {
+                    long long left = next_home - mono_ms();
+                    if (left <= 0) {
+                        /* its home over its limit: the task is killed, as one past its timeout (DISK_LIMIT) */
+                        long long used = home_usage(home_dir);
+                        if (used > home_peak) home_peak = used;
+                        if (used > home_limit) { stop_reason = "DISK_LIMIT"; break; }
+                        next_home = mono_ms() + HOME_CHECK_MS;
+                        left = HOME_CHECK_MS;
+                    }
+                    if (wait_ms < 0 || left < wait_ms) wait_ms = (int)left;
                 }
                 struct pollfd fds[2] = {{sigfd, POLLIN, 0}, {pipe_open ? out_read : -1, POLLIN, 0}};
                 if (poll(fds, 2, wait_ms) < 0 && errno != EINTR) break;
@@ -1689,6 +1743,7 @@ static int supervise(const char *dir, int release) {
             if (write(out_log, note, strlen(note)) < 0) {}
             output_note = format("output truncated: %lld bytes beyond the cap of %s bytes not kept", out_dropped, cap_text);
         }
+        if (out_lost > 0) output_note = format("%s; %lld bytes of output not kept: the disk was full", output_note, out_lost);
         close(out_log);
     }
     while (waitpid(-1, NULL, WNOHANG) > 0) {}
@@ -1729,6 +1784,10 @@ static int supervise(const char *dir, int release) {
 
     const char *reason;
     char *failed = first_line("launch_failed");
+    if (!failed && launch_failed_why) {
+        failed = xstrdup(launch_failed_why);
+        for (char *c = failed; *c; c++) if (*c == '\n') *c = 0;
+    }
     if (stop_reason) {
         reason = stop_reason;
     } else if (failed) {
@@ -1750,6 +1809,12 @@ static int supervise(const char *dir, int release) {
         private_text = first_line("private_failed");
         if (!private_text) private_text = private_note(private_present(), var("PRIVATE_SIZE"), NULL, pid_why, NULL, NULL);
     }
+    if (home_limit > 0 && stop_reason && strcmp(stop_reason, "DISK_LIMIT") == 0) {
+        limits_note = format("%s; its home held %lld bytes, over its limit of %lld bytes: killed (DISK_LIMIT)", limits_note, home_peak, home_limit);
+    } else if (home_limit > 0) {
+        limits_note = format("%s; home at most %lld bytes, measured every %d s (the most seen: %lld bytes)", limits_note, home_limit,
+                             HOME_CHECK_MS / 1000, home_peak);
+    }
     char *isolation = private_text ? format("%s; %s", var("ISOLATION_NOTE"), private_text) : xstrdup(var("ISOLATION_NOTE"));
     char *note = format("%s; %s; %s; %s", limits_note, pids_note, isolation, output_note);
     for (char *c = note; *c; c++) if (*c == '\n') *c = ' ';
@@ -1763,7 +1828,17 @@ static int supervise(const char *dir, int release) {
                              limits_enforced ? "true" : "false", note);
     char exit_tmp[64];
     snprintf(exit_tmp, sizeof exit_tmp, "exit.%d", (int)self);
-    if (write_file(exit_tmp, exit_text, O_CREAT | O_TRUNC) != 0 || rename(exit_tmp, "exit") != 0) return 70;
+    /* A full disk must not lose the outcome: it is kept here and written again until it can be (every
+     * 100 ms, doubling to 5 s). Meanwhile the server sees this supervisor alive (the instance RUNNING,
+     * its CU held) and reads the exit file once it is there: the real exit, never LOST. */
+    for (int delay = 100;;) {
+        if (write_file(exit_tmp, exit_text, O_CREAT | O_TRUNC) == 0 && rename(exit_tmp, "exit") == 0) break;
+        int e = errno;
+        unlink(exit_tmp);
+        if (e != ENOSPC && e != EDQUOT) return 70;
+        sleep_ms(delay);
+        if (delay < 5000) delay *= 2;
+    }
 
     if (back.fd >= 0) {
         /* by a child, after the exit file: the server learns of the task's end when this process

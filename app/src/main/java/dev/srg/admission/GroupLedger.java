@@ -148,6 +148,8 @@ public final class GroupLedger {
     private int heldHeadroom;
     private int heldMaximum;
     private boolean heldConcurrency;
+    /** See {@link #setStorageShort}. */
+    private volatile boolean storageShort;
 
     private record RunningTask(UsageType type, long milliCu) {}
 
@@ -166,6 +168,19 @@ public final class GroupLedger {
     }
 
     // ---- events ----
+
+    /**
+     * Whether the disk the group's tasks run on is short of space: while it is, nothing starts and
+     * every queued task waits with {@link WaitReason#INSUFFICIENT_STORAGE} (after the group's state
+     * and its budget). Nothing running is touched.
+     */
+    public void setStorageShort(boolean storageShort) {
+        this.storageShort = storageShort;
+    }
+
+    public boolean storageShort() {
+        return storageShort;
+    }
 
     /** New limits (quota change, scale, freeze, unfreeze); nothing running is touched (RG-5). */
     public void setLimits(GroupLimits newLimits) {
@@ -265,7 +280,7 @@ public final class GroupLedger {
      * @return the started tasks; an immutable empty list when none
      */
     public List<QueuedTask> admit(long nowMillis) {
-        if (!limits.admitting() || queuedById.isEmpty() || limits.budgetHold().wholeGroup()) {
+        if (!limits.admitting() || queuedById.isEmpty() || limits.budgetHold().wholeGroup() || storageShort) {
             return List.of();
         }
         clearHolds();
@@ -433,6 +448,8 @@ public final class GroupLedger {
                         reason = WaitReason.GROUP_NOT_ADMITTING;
                     } else if (budgetHolding && limits.budgetHold().holds(task)) {
                         reason = WaitReason.BUDGET;
+                    } else if (storageShort) {
+                        reason = WaitReason.INSUFFICIENT_STORAGE;
                     } else {
                         reason = REASONS[evaluate(u, task.milliCu(), waited >= starvationBoundMillis)];
                         if (reason == WaitReason.READY) {

@@ -12,6 +12,12 @@ public enum WaitReason {
      * waits until the next month, a raised budget or the hold turned off; running tasks go on.
      */
     BUDGET,
+    /**
+     * The disk where the group's tasks run (the local backend's task directory) is short of space:
+     * nothing of the group starts until there is room again; a launch that met a full disk came back
+     * here (it is not the task's fault, and nothing of it ran).
+     */
+    INSUFFICIENT_STORAGE,
     /** The SCHEDULING concurrency threshold is reached (SPEC ADM-4). */
     CONCURRENCY,
     /** Its type would exceed its maximum quota (SPEC ADM-2). */

@@ -112,8 +112,8 @@ public final class ApiServer implements AutoCloseable {
             cfg.jetty.modifyServer(server -> server.setErrorHandler(new ContainerErrors()));
             // liveness: the process serves HTTP; readiness (and /healthz): it can serve the API too
             cfg.routes.get("/livez", ctx -> ctx.json(Map.of("status", "UP")));
-            cfg.routes.get("/readyz", ctx -> readiness(ctx, database));
-            cfg.routes.get("/healthz", ctx -> readiness(ctx, database));
+            cfg.routes.get("/readyz", ctx -> readiness(ctx, database, features.instances()));
+            cfg.routes.get("/healthz", ctx -> readiness(ctx, database, features.instances()));
             // fail fast while the database is away, before anything (authentication included) touches it
             cfg.routes.before("/api/*", ctx -> {
                 if (SubmitTrace.ON) {
@@ -192,12 +192,23 @@ public final class ApiServer implements AutoCloseable {
         });
     }
 
-    private static void readiness(Context ctx, Database database) {
+    /**
+     * Ready when the database is; {@code taskStorage} says whether the disk where tasks run has room
+     * ({@code SHORT}, with {@code taskStorageDetail}, while submissions answer 507 and launches wait):
+     * reads and everything but new tasks still work then, so it does not make the server unready.
+     */
+    private static void readiness(Context ctx, Database database, InstanceManager instances) {
         boolean up = database == null || database.available();
         if (!up) {
             ctx.header("Retry-After", Problems.RETRY_AFTER_SECONDS);
         }
-        ctx.status(up ? 200 : 503).json(Map.of("status", up ? "UP" : "DOWN", "database", up ? "UP" : "DOWN"));
+        Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("status", up ? "UP" : "DOWN");
+        body.put("database", up ? "UP" : "DOWN");
+        java.util.Optional<String> full = instances == null ? java.util.Optional.empty() : instances.storageShortage();
+        body.put("taskStorage", full.isPresent() ? "SHORT" : "OK");
+        full.ifPresent(why -> body.put("taskStorageDetail", why));
+        ctx.status(up ? 200 : 503).json(body);
     }
 
     /** The route template a request matched (bounded label values for metrics), or "unmatched". */

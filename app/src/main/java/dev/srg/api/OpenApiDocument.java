@@ -105,8 +105,9 @@ final class OpenApiDocument {
         responses.put("503", Map.of("description", "the database is unavailable: nothing was done; retry after Retry-After seconds",
                 "headers", Map.of("Retry-After", Map.of("schema", Map.of("type", "integer"))),
                 "content", Map.of("application/problem+json", Map.of("schema", Map.of("$ref", "#/components/schemas/Problem")))));
-        responses.put("507", Map.of("description", "the database's disk is full: nothing was done; retry after Retry-After"
-                        + " seconds, once space is freed",
+        responses.put("507", Map.of("description", "a disk is full: the database's (InsufficientStorage.Database), or, for a"
+                        + " task's submission, the one tasks run on (InsufficientStorage.TaskDirectory); nothing was done; retry"
+                        + " after Retry-After seconds, once space is freed",
                 "headers", Map.of("Retry-After", Map.of("schema", Map.of("type", "integer"))),
                 "content", Map.of("application/problem+json", Map.of("schema", Map.of("$ref", "#/components/schemas/Problem")))));
         if (op.path().endsWith("/test") && "dataservice".equals(op.tag())) {

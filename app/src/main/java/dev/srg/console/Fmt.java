@@ -105,6 +105,7 @@ public final class Fmt {
         return switch (reason) {
             case GROUP_NOT_ADMITTING -> "The group is not running, so it admits no task until it is.";
             case BUDGET -> "A spent budget holds new tasks of its workspace or group until the next month, a raise or the hold turned off.";
+            case INSUFFICIENT_STORAGE -> "The disk where tasks run is short of space: nothing starts until an operator frees some.";
             case CONCURRENCY -> "The scheduling concurrency threshold is reached.";
             case MAX_QUOTA -> "Its usage type is at its maximum CU quota.";
             case CAPACITY -> "Not enough free CUs in the group.";

@@ -493,6 +493,7 @@ public final class ServiceInstances implements AutoCloseable {
             case CONCURRENCY -> "the group's concurrency threshold is reached (CONCURRENCY)";
             case BUDGET -> "a spent budget holds new work of its workspace or group (BUDGET)";
             case GROUP_NOT_ADMITTING -> "the group admits nothing in its present state (GROUP_NOT_ADMITTING)";
+            case INSUFFICIENT_STORAGE -> "the disk where srg's tasks run is short of space (INSUFFICIENT_STORAGE)";
             case READY -> "nothing is in its way (READY)";
         };
     }

@@ -3,16 +3,22 @@ package dev.srg.execution;
 import static java.util.Objects.requireNonNull;
 
 /**
- * SPEC RT-3: which of CPU, memory, network, DNS and image a backend enforced for an instance; what
- * was not enforced carries a note that says so (and why), never left implied.
+ * SPEC RT-3: which of CPU, memory, network, DNS, image and disk a backend enforced for an instance;
+ * what was not enforced carries a note that says so (and why), never left implied. {@code disk}: how
+ * much the task may write where the backend keeps it (the local backend: its home on the data
+ * directory's disk); an instance recorded before srg said it reads {@link #DISK_NOT_RECORDED}.
  */
-public record Enforcement(Item cpu, Item memory, Item network, Item dns, Item image) {
+public record Enforcement(Item cpu, Item memory, Item network, Item dns, Item image, Item disk) {
+    /** The disk of an instance launched before srg recorded it (the eighteenth round). */
+    public static final Item DISK_NOT_RECORDED = Item.no("not recorded: launched before srg said what bounds a task's disk");
+
     public Enforcement {
         requireNonNull(cpu, "cpu is null");
         requireNonNull(memory, "memory is null");
         requireNonNull(network, "network is null");
         requireNonNull(dns, "dns is null");
         requireNonNull(image, "image is null");
+        disk = disk == null ? DISK_NOT_RECORDED : disk;
     }
 
     /** Whether one aspect was enforced; {@code note} says how, or why not. */
@@ -32,7 +38,7 @@ public record Enforcement(Item cpu, Item memory, Item network, Item dns, Item im
 
     /** CPU and memory as the run found them (its cgroups may have failed); the rest as declared. */
     public Enforcement withLimits(boolean enforced, String note) {
-        return new Enforcement(new Item(enforced, note), new Item(enforced, note), network, dns, image);
+        return new Enforcement(new Item(enforced, note), new Item(enforced, note), network, dns, image, disk);
     }
 
     /** What every aspect a backend cannot enforce says, e.g. in the server's start log. */
@@ -43,6 +49,7 @@ public record Enforcement(Item cpu, Item memory, Item network, Item dns, Item im
         append(out, "network", network);
         append(out, "dns", dns);
         append(out, "image", image);
+        append(out, "disk", disk);
         return out.isEmpty() ? "everything enforced" : out.toString();
     }
 

@@ -45,6 +45,27 @@ public interface ExecutionBackend extends AutoCloseable {
     default void prepareAhead(LaunchSpec spec) {
     }
 
+    /**
+     * Why this backend cannot take new instances now for want of storage (the local backend: its
+     * directory's disk has less free space than its reserve, or a launch met a full disk a moment
+     * ago), in words for an operator and a client; empty when it can. Cheap: read at every
+     * submission (the local backend asks the kernel at most every 200 ms).
+     */
+    default java.util.Optional<String> storageShortage() {
+        return java.util.Optional.empty();
+    }
+
+    /** Whether a failure is a full disk's (ENOSPC) or a quota's (EDQUOT), not the instance's nor srg's fault. */
+    static boolean diskFull(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            String message = String.valueOf(t.getMessage());
+            if (message.contains("No space left on device") || message.contains("Disk quota exceeded")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The start prepared by {@link #prepareAhead} did not commit: whatever it made goes, as if never made. */
     default void discardAhead(String instanceId) {
     }

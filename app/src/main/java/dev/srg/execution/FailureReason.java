@@ -8,6 +8,12 @@ public enum FailureReason {
     NON_ZERO_EXIT,
     /** The task went over the memory of its CUs and was killed by the kernel. */
     OUT_OF_MEMORY,
+    /**
+     * The task's home went over its disk limit (the local backend: per CU, measured by its supervisor
+     * every 2 s, as the kubelet evicts a Pod over its ephemeral storage) and its whole process tree
+     * was killed.
+     */
+    DISK_LIMIT,
     /** The task ran past its timeout; its whole process tree was killed. */
     TIMEOUT,
     /** The instance was cancelled; its process tree was killed or it never started. */

@@ -362,6 +362,19 @@ final class InstanceDao {
                 .bind("id", id).bind("ended", endedRun).bind("next", nextRun).execute() == 1;
     }
 
+    /**
+     * STARTING or RUNNING → QUEUED for a run whose launch met a full disk before anything of it ran
+     * (the backend says so, and removed what it wrote): it waits again at its old place (its
+     * sequence and queued time are kept), its run id too, and it is not billed for the wait
+     * ({@code started_at} cleared). Empty when the instance moved on (cancelled, another run).
+     */
+    Optional<Row> requeue(String id, String runId) {
+        return h.createQuery("UPDATE instances i SET status = 'QUEUED', started_at = NULL, enforcement = NULL"
+                        + " WHERE i.id = :id AND i.status IN ('STARTING', 'RUNNING') AND coalesce(i.run_id, i.id) = :run"
+                        + " RETURNING " + COLUMNS)
+                .bind("id", id).bind("run", runId).map((rs, ctx) -> row(rs, now)).findOne();
+    }
+
     boolean cancelQueued(String id) {
         return h.createUpdate("""
                 UPDATE instances SET status = 'CANCELLED', failure_reason = 'CANCELLED', finished_at = :now

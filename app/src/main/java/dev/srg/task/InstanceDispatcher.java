@@ -15,6 +15,7 @@ import dev.srg.execution.ExitListener;
 import dev.srg.execution.ExitStatus;
 import dev.srg.execution.FailureReason;
 import dev.srg.execution.LaunchCommand;
+import dev.srg.execution.LaunchOutcome;
 import dev.srg.execution.LaunchSpec;
 import dev.srg.execution.NetworkContext;
 import dev.srg.execution.RecoveredInstance;
@@ -257,6 +258,8 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         // followers' submissions and changes come by NOTIFY; this finds any whose notice was lost
         ticker.scheduleWithFixedDelay(this::adoptQueued, 2, 2, TimeUnit.SECONDS);
         ticker.scheduleWithFixedDelay(this::refreshLimits, 10, 10, TimeUnit.SECONDS);
+        // a backend's disk short of space holds its groups' starts; room again admits them
+        ticker.scheduleWithFixedDelay(this::watchStorage, 0, 1, TimeUnit.SECONDS);
     }
 
     /** The active instances: the started ones in full (they are re-attached or launched), the queued ones without their payloads. */
@@ -789,7 +792,17 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
             stopping.add(instanceId);
         }
         // STARTING or RUNNING (possibly just now): the backend kills it or keeps it from starting
-        backendOf(row).cancel(row.currentRun());
+        try {
+            backendOf(row).cancel(row.currentRun());
+        } catch (RuntimeException e) {
+            if (ExecutionBackend.diskFull(e)) {
+                // the cancel could not be recorded where the task runs: nothing changed, the caller retries
+                throw new dev.srg.error.SrgException(507, "InsufficientStorage.TaskDirectory", null, "the disk of srg's task"
+                        + " directory is full: the cancel could not be recorded and the instance runs on; retry once an"
+                        + " operator has freed space");
+            }
+            throw e;
+        }
         return true;
     }
 
@@ -916,6 +929,139 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
     }
 
     private record PendingExit(String runId, ExitStatus status) {}
+
+    /**
+     * A launch met a full disk before anything of it ran (the backend removed what it wrote): the
+     * instance goes back to QUEUED at its old place, its group admits nothing while its backend is
+     * short of storage (its queued tasks say {@code INSUFFICIENT_STORAGE}), and it starts when there
+     * is room. While the store is away, tried again with backoff; the group keeps its CU meanwhile.
+     */
+    @Override
+    public void onLaunchDeferred(String runId, String why) {
+        onLaunchDeferred(runId, why, 0);
+    }
+
+    private void onLaunchDeferred(String runId, String why, int attempt) {
+        String instanceId = instanceOf(runId);
+        Optional<InstanceDao.Row> back;
+        try {
+            back = jdbi.withHandle(h -> new InstanceDao(h, clock).requeue(instanceId, runId));
+        } catch (RuntimeException e) {
+            long delay = Math.min(5_000L, 250L << Math.min(attempt, 5));
+            LOG.warn("cannot put {} back in its queue yet (try {} in {} ms): {}", runId, attempt + 2, delay, e.toString());
+            try {
+                ticker.schedule(() -> onLaunchDeferred(runId, why, attempt + 1), delay, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException closed) {
+                LOG.warn("shutting down: {} stays STARTING and is launched (or put back) at the next start", runId);
+            }
+            return;
+        }
+        if (back.isEmpty()) {
+            LOG.info("the launch of {} met a full disk, but it is no longer starting (cancelled meanwhile)", runId);
+            return;
+        }
+        InstanceDao.Row row = back.get();
+        String groupId = row.info().resourceGroupId();
+        String backendName = row.backend() != null ? row.backend() : backendOfRegion.apply(row.regionId());
+        storageShort.put(backendName, why);
+        backendOfGroup.put(groupId, backendName);
+        LOG.warn("{} is queued again: {}; its group starts nothing until there is room", instanceId, why);
+        GroupLedger ledger = ledger(groupId);
+        synchronized (ledger) {
+            ledger.release(instanceId);
+            ledger.setStorageShort(true);
+            ledger.enqueue(InstanceDao.Queued.of(row).task());
+        }
+        groupOf.put(instanceId, groupId);
+    }
+
+    /** The backends short of storage now, with why: their groups start nothing until there is room. */
+    private final Map<String, String> storageShort = new ConcurrentHashMap<>();
+    /** The backend each group's tasks run on, read when a backend is short (one read per group). */
+    private final Map<String, String> backendOfGroup = new ConcurrentHashMap<>();
+
+    /**
+     * Why the backend of {@code regionId} takes no new task now for want of storage (a submission then
+     * answers 507); empty when it can.
+     */
+    Optional<String> storageShortage(String regionId) {
+        ExecutionBackend backend = backends.get(backendOfRegion.apply(regionId));
+        return backend == null ? Optional.empty() : backend.storageShortage();
+    }
+
+    /** Why some backend takes no new task now for want of storage; empty when every one has room. */
+    Optional<String> storageShortage() {
+        for (Map.Entry<String, ExecutionBackend> b : backends.entrySet()) {
+            Optional<String> why = b.getValue().storageShortage();
+            if (why.isPresent()) {
+                return Optional.of("backend " + b.getKey() + ": " + why.get());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Every second: asks each backend whether it is short of storage; when one becomes short its
+     * groups stop starting tasks, when it has room again they admit at once.
+     */
+    private void watchStorage() {
+        try {
+            Set<String> recovered = new LinkedHashSet<>();
+            boolean changed = false;
+            for (Map.Entry<String, ExecutionBackend> b : backends.entrySet()) {
+                Optional<String> now = b.getValue().storageShortage();
+                if (now.isPresent()) {
+                    if (storageShort.put(b.getKey(), now.get()) == null) {
+                        LOG.warn("backend {}: {}; its groups start nothing until there is room", b.getKey(), now.get());
+                        changed = true;
+                    }
+                } else if (storageShort.remove(b.getKey()) != null) {
+                    LOG.info("backend {} has room again: its groups' queued tasks start", b.getKey());
+                    recovered.add(b.getKey());
+                    changed = true;
+                }
+            }
+            if (!changed) {
+                return;
+            }
+            for (Map.Entry<String, GroupLedger> l : ledgers.entrySet()) {
+                applyStorage(l.getKey(), l.getValue());
+                if (l.getValue().queuedCount() > 0 && !l.getValue().storageShort()) {
+                    admitSoon(l.getKey());
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("watching the backends' storage failed: {}", e.toString());
+        }
+    }
+
+    /** Tells a group's ledger whether its backend is short of storage. */
+    private void applyStorage(String groupId, GroupLedger ledger) {
+        boolean isShort = !storageShort.isEmpty() && storageShort.containsKey(backendOfGroup(groupId));
+        synchronized (ledger) {
+            ledger.setStorageShort(isShort);
+        }
+    }
+
+    /** The backend a group's tasks run on; null when it cannot be read now (then it counts as short). */
+    private String backendOfGroup(String groupId) {
+        String known = backendOfGroup.get(groupId);
+        if (known != null) {
+            return known;
+        }
+        try {
+            Optional<String> region = jdbi.withHandle(h -> h.createQuery("SELECT region_id FROM resource_groups WHERE id = :id")
+                    .bind("id", groupId).mapTo(String.class).findOne());
+            if (region.isEmpty()) {
+                return null;
+            }
+            String backend = backendOfRegion.apply(region.get());
+            backendOfGroup.put(groupId, backend);
+            return backend;
+        } catch (RuntimeException e) {
+            return storageShort.keySet().stream().findFirst().orElse(null);
+        }
+    }
 
     /** Tasks' outcomes in one commit; when it fails, each is tried again alone (with backoff). */
     private void recordTasks(List<PendingExit> batch) {
@@ -1072,6 +1218,9 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
      */
     private void admit(String groupId) {
         GroupLedger ledger = ledger(groupId);
+        if (!storageShort.isEmpty() || ledger.storageShort()) {
+            applyStorage(groupId, ledger); // a ledger made while a backend is short, or one whose backend has room again
+        }
         List<QueuedTask> admitted;
         synchronized (ledger) {
             admitted = ledger.admit(clock.millis());
@@ -1241,7 +1390,11 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
                 stopping.add(i.id()); // lasting: a service is not restarted into the same failure
                 throw new IllegalStateException(p.failure());
             }
-            p.backend().launch(p.spec());
+            if (p.backend().launch(p.spec()).outcome() == LaunchOutcome.DEFERRED) {
+                // a full disk: not the task's fault, nothing of it ran; it waits in its queue for room
+                onLaunchDeferred(run, p.backend().storageShortage().orElse("the disk where tasks run is full"));
+                return false;
+            }
             return true;
         } catch (RuntimeException e) {
             LOG.warn("launching {} failed: {}", run, e.toString());

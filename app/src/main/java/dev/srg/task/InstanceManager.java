@@ -141,6 +141,7 @@ public final class InstanceManager {
     private Submitted submitNow(Principal caller, SubmitRequest r, Map<String, Object> payloadFields,
                                 Function<String, AuditEntry> audit) {
         Checked c = check(caller, r, payloadFields);
+        refuseWithoutStorage(c.group());
         SubmitTrace.mark(SubmitTrace.Phase.CHECKED);
         InstanceDao.Row[] created = new InstanceDao.Row[1];
         List<InstanceDispatcher.EarlyStart> early = new ArrayList<>(1);
@@ -264,10 +265,38 @@ public final class InstanceManager {
         }
         String estimate = c.resumes() ? "the group is FROZEN and resumes by itself when the task is submitted (docs/rules.md#BEY-6); "
                 + d.estimate() : d.estimate();
+        Optional<String> full = dispatcher.storageShortage(c.group().regionId());
+        if (full.isPresent()) {
+            // what a submission now would meet: refused (507), and nothing of the group starts meanwhile
+            return new DryRunResult(true, c.ws().id(), groupId, c.kind().name(), c.kind().usageType(), r.cu(), false,
+                    d.position(), WaitReason.INSUFFICIENT_STORAGE, null, "unknown: " + full.get()
+                    + "; a submission now is refused (507 InsufficientStorage.TaskDirectory) and the group's queued tasks wait"
+                    + " until an operator frees space",
+                    expectedMillis == null ? null : (expectedMillis + 999) / 1000, d.expected().basis(), cost, prices.currency(),
+                    costNote, c.warnings());
+        }
         return new DryRunResult(true, c.ws().id(), groupId, c.kind().name(), c.kind().usageType(), r.cu(), d.startsNow(),
                 d.startsNow() ? null : d.position(), d.startsNow() ? null : d.reason(), d.estimatedStartAt(), estimate,
                 expectedMillis == null ? null : (expectedMillis + 999) / 1000, d.expected().basis(), cost, prices.currency(),
                 costNote, c.warnings());
+    }
+
+    /**
+     * A full disk never fails accepted work: a submission is refused (507, nothing written) while
+     * the disk its group's tasks run on is short of space (the local backend: below its reserve),
+     * saying what is full. Work accepted before waits in its queue ({@code INSUFFICIENT_STORAGE}).
+     */
+    private void refuseWithoutStorage(ResourceGroupInfo group) {
+        Optional<String> full = dispatcher.storageShortage(group.regionId());
+        if (full.isPresent()) {
+            throw new SrgException(507, "InsufficientStorage.TaskDirectory", null, full.get()
+                    + "; the task was not accepted (nothing is kept): retry once an operator has freed space");
+        }
+    }
+
+    /** Why some backend takes no new task now for want of storage (readiness says so); empty when all have room. */
+    public Optional<String> storageShortage() {
+        return dispatcher.storageShortage();
     }
 
     /** A submission that passed every check: what it runs, where, and how. */

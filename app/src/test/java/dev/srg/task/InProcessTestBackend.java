@@ -116,7 +116,7 @@ final class InProcessTestBackend implements ExecutionBackend {
     @Override
     public Enforcement enforcement(LaunchSpec spec) {
         Enforcement.Item no = Enforcement.Item.no("test backend " + name + ": nothing enforced");
-        return new Enforcement(no, no, no, no, no);
+        return new Enforcement(no, no, no, no, no, no);
     }
 
     @Override

@@ -86,7 +86,7 @@ final class ScriptedRunsBackend implements ExecutionBackend {
     @Override
     public Enforcement enforcement(LaunchSpec spec) {
         Enforcement.Item no = Enforcement.Item.no("test backend: nothing runs");
-        return new Enforcement(no, no, no, no, no);
+        return new Enforcement(no, no, no, no, no, no);
     }
 
     @Override

@@ -377,7 +377,9 @@ public final class KubernetesExecutionBackend implements ExecutionBackend {
                                 + spec.imageId().get() + ")" : " (the region's default image)")))
                 .orElseGet(() -> Enforcement.Item.no(worker ? "the region names no worker image" : "custom image "
                         + spec.imageId().orElse("") + " has no image reference here"));
-        return new Enforcement(Enforcement.Item.yes(limits), Enforcement.Item.yes(limits), network, dns, imageItem);
+        return new Enforcement(Enforcement.Item.yes(limits), Enforcement.Item.yes(limits), network, dns, imageItem,
+                Enforcement.Item.no("the Pod has no ephemeral-storage limit from srg: what its container writes is bounded only"
+                        + " by the node's disk and the kubelet's eviction"));
     }
 
     /**

@@ -21,6 +21,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -202,6 +203,20 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     /** What a task gets of its own beside its uid (private /tmp..., /proc, IPC), as said at start. */
     private final String privateNote;
     private volatile boolean closed;
+    /** The disk of the base directory: its free space is asked of the kernel (statvfs) at most every {@link #STORAGE_CHECK_NANOS}. */
+    private final FileStore store;
+    private static final long STORAGE_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    /** The last answer of {@link #storageShortage()} and when it was read (System.nanoTime). */
+    private volatile Optional<String> shortage = Optional.empty();
+    private volatile long storageCheckedAt = System.nanoTime() - STORAGE_CHECK_NANOS;
+    /**
+     * Until when (System.nanoTime) a launch that met a full disk holds new launches, whatever the
+     * free space says (an ENOSPC above the reserve: no inode left, a reserve of 0); guarded by itself.
+     */
+    private final long[] fullUntil = {System.nanoTime()};
+    /** How long the next hold lasts: doubles from 1 s to 30 s while launches keep meeting a full disk; guarded by {@code fullUntil}. */
+    private long fullHoldMillis = 1_000;
+    private String fullWhy = "";
 
     /**
      * Prepares the base directory, the supervisor, the per-task uids and the cgroups; fails fast
@@ -247,6 +262,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
             this.compiledSupervisor = supervisorCommand.size() == 1
                     ? Optional.of(Path.of(supervisorCommand.get(0))) : Optional.empty();
             this.launcherWanted = compiledSupervisor.isPresent() && !"off".equals(System.getProperty(LAUNCHER_PROPERTY));
+            this.store = Files.getFileStore(config.baseDirectory());
             this.network = TaskNetwork.start(config, config.baseDirectory().resolve(".network"));
             Files.createDirectories(config.baseDirectory().resolve(AHEAD_DIRECTORY));
             Files.setPosixFilePermissions(config.baseDirectory().resolve(AHEAD_DIRECTORY), PRIVATE_DIRECTORY);
@@ -268,6 +284,16 @@ public final class LocalExecutionBackend implements ExecutionBackend {
                 cgroups.support().note(), isolationNote(identities, ProcFs.currentUid()), privateNote,
                 pidsNote(cgroups.limitsPids(), identities.isPresent()), config.maxOutputBytes());
         log.info("{}", launchNote());
+        // SPEC RT-3: what bounds a task's disk, said at start (and on every instance: enforcement.disk)
+        log.info("{}", config.homeBytesPerCu() == 0 ? "a task's home is not limited (0 bytes per CU by configuration)"
+                : compiledSupervisor.isEmpty() ? "a task's home is not limited: the bash supervisor does not measure it"
+                : "a task's home holds at most " + mib(config.homeBytesPerCu()) + " MiB per CU, measured every "
+                        + HOME_CHECK_SECONDS + " s by its supervisor; a task over it is killed (DISK_LIMIT)");
+        // said at start: how much room the tasks' disk has, and what srg keeps free of it
+        log.info("{}", storageShortage().map(why -> why + " (" + config.baseDirectory() + "): new submissions answer 507 and launches wait in their queue until"
+                        + " there is room").orElseGet(() -> "the disk of " + config.baseDirectory() + " has " + mib(usableSpace())
+                        + " MiB free; below " + mib(config.minFreeBytes()) + " MiB srg takes no new task (submissions answer 507,"
+                        + " launches wait in their queue)"));
         if (released > 0) {
             log.info("gave back {} task uids held by instances that ended while the server was down", released);
         }
@@ -406,6 +432,59 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         return cgroups.support();
     }
 
+    /**
+     * Whether the base directory's disk has room for a new instance: its free space (for srg, as
+     * root: the blocks reserved for root count) against {@link LocalBackendConfig#minFreeBytes()},
+     * and a launch that met a full disk in the last seconds. Asked of the kernel at most every 200 ms.
+     */
+    @Override
+    public Optional<String> storageShortage() {
+        long now = System.nanoTime();
+        synchronized (fullUntil) {
+            if (now - fullUntil[0] < 0) {
+                return Optional.of(fullWhy);
+            }
+        }
+        if (now - storageCheckedAt >= STORAGE_CHECK_NANOS) {
+            long usable = usableSpace();
+            shortage = usable >= config.minFreeBytes() ? Optional.empty() : Optional.of("the disk of srg's task directory has "
+                    + mib(usable) + " MiB free, below the " + mib(config.minFreeBytes())
+                    + " MiB srg keeps free");
+            storageCheckedAt = now;
+        }
+        return shortage;
+    }
+
+    private long usableSpace() {
+        try {
+            return store.getUsableSpace();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    private static String mib(long bytes) {
+        return java.math.BigDecimal.valueOf(bytes).divide(java.math.BigDecimal.valueOf(1024 * 1024), 1, java.math.RoundingMode.DOWN)
+                .toPlainString();
+    }
+
+    /** A launch met a full disk: new launches wait a moment (doubling while it goes on), whatever the free space says. */
+    private void metFullDisk(String why) {
+        synchronized (fullUntil) {
+            long now = System.nanoTime();
+            fullHoldMillis = now - fullUntil[0] < TimeUnit.SECONDS.toNanos(60) ? Math.min(30_000, fullHoldMillis * 2) : 1_000;
+            fullUntil[0] = now + TimeUnit.MILLISECONDS.toNanos(fullHoldMillis);
+            fullWhy = "a launch met a full disk in srg's task directory";
+            log.warn("a launch met a full disk in {}: {}", config.baseDirectory(), why);
+        }
+        storageCheckedAt = System.nanoTime() - STORAGE_CHECK_NANOS;
+    }
+
+    /** Whether an I/O failure is the disk's being full (ENOSPC) or a quota's (EDQUOT), not the instance's fault. */
+    static boolean diskFull(Throwable e) {
+        return ExecutionBackend.diskFull(e);
+    }
+
     /** Cgroups give CPU and memory where usable; the rest of a spec's context is not enforced here. */
     @Override
     public Enforcement enforcement(LaunchSpec spec) {
@@ -414,8 +493,39 @@ public final class LocalExecutionBackend implements ExecutionBackend {
                 new Enforcement.Item(limits.enforced(), limits.note()),
                 network.networkItem(spec),
                 network.dnsItem(spec),
-                imageItem(spec));
+                imageItem(spec),
+                diskItem(spec));
     }
+
+    /** A task's home may hold {@link LocalBackendConfig#homeBytesPerCu()} per CU: what its supervisor keeps it to, or why not. */
+    static long homeLimitBytes(LocalBackendConfig config, long milliCu) {
+        return java.math.BigInteger.valueOf(config.homeBytesPerCu()).multiply(java.math.BigInteger.valueOf(milliCu))
+                .divide(java.math.BigInteger.valueOf(1000)).min(java.math.BigInteger.valueOf(Long.MAX_VALUE)).longValue();
+    }
+
+    /** SPEC RT-3: what bounds what the task writes on the task directory's disk (its home), and what does not. */
+    private Enforcement.Item diskItem(LaunchSpec spec) {
+        String rest = " (the disk of srg's task directory; srg also keeps " + mib(config.minFreeBytes())
+                + " MiB of it free: below that, no new task starts)";
+        if (spec.command().imageBuilder()) {
+            return Enforcement.Item.no("image builder: srg's own build writes the image's files as root, not limited" + rest);
+        }
+        if (config.homeBytesPerCu() == 0) {
+            return Enforcement.Item.no("home not limited: disabled by configuration (0 bytes per CU)" + rest);
+        }
+        if (compiledSupervisor.isEmpty()) {
+            return Enforcement.Item.no("home not limited: the bash supervisor does not measure it (the compiled one does)" + rest);
+        }
+        return Enforcement.Item.yes("home at most " + homeLimitBytes(config, spec.milliCu()) + " bytes (" + mib(config.homeBytesPerCu())
+                + " MiB per CU), measured every " + HOME_CHECK_SECONDS + " s by its supervisor as the kubelet measures a Pod's"
+                + " ephemeral storage: a task over it is killed (DISK_LIMIT); what it writes faster than that between two looks"
+                + " is not held back" + rest + (identities.isPresent() && compiledSupervisor.isPresent()
+                ? "; its private /tmp and /dev/shm are in its memory instead"
+                : "; /tmp is the host's (no private one without root), not limited"));
+    }
+
+    /** How often a supervisor measures its task's home (srg-supervisor.c, HOME_CHECK_MS). */
+    static final int HOME_CHECK_SECONDS = 2;
 
     /** SPEC RT-1, RT-3: whether the task runs in its image; one that cannot fails at launch (see {@link #imageRefusal}). */
     private Enforcement.Item imageItem(LaunchSpec spec) {
@@ -749,6 +859,11 @@ public final class LocalExecutionBackend implements ExecutionBackend {
             launchFailed(instance, refusal.get());
             return LaunchOutcome.FINISHED;
         }
+        Optional<String> full = storageShortage();
+        if (full.isPresent()) {
+            // not the task's fault: nothing is written, it waits in its queue for room (LaunchOutcome.DEFERRED)
+            return deferred(instance, full.get());
+        }
         Process supervisor;
         try {
             if (!filesWritten) {
@@ -782,12 +897,26 @@ public final class LocalExecutionBackend implements ExecutionBackend {
             builder.environment().put("LANG", "C.UTF-8");
             supervisor = builder.start();
         } catch (IOException | RuntimeException e) {
+            if (diskFull(e)) {
+                metFullDisk(e.getMessage());
+                return deferred(instance, "its files could not be written: " + e.getMessage());
+            }
             log.warn("cannot start instance {}", spec.instanceId(), e);
             launchFailed(instance, "cannot start the supervisor: " + e);
             return LaunchOutcome.FINISHED;
         }
         watch(instance, supervisor.onExit(), supervisor.pid());
         return LaunchOutcome.STARTED;
+    }
+
+    /**
+     * A launch that met a full disk before any supervisor took the run: what it wrote goes (its
+     * files, uid claim, cgroups), so that a later launch of the same id starts afresh; nothing ran.
+     */
+    private LaunchOutcome deferred(Instance instance, String why) {
+        log.warn("the launch of {} waits for room: {}", instance.id, why);
+        removeUnlaunched(instance.directory, instance.id);
+        return LaunchOutcome.DEFERRED;
     }
 
     /** Outcome of an instance whose supervisor never took the run; takes it so that it never runs. */
@@ -825,14 +954,35 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         if (closed) {
             return;
         }
+        String deferredWhy = null;
         instance.lock.lock();
         try {
             if (instance.watchedPid == pid) {
                 instance.watchedPid = 0;
             }
             if (!instance.finished && instance.watchedPid == 0) {
+                Optional<String> full = Optional.empty();
                 if (instance.directory.startedBy().isEmpty()) {
-                    launchFailed(instance, "the supervisor exited before starting the task: " + supervisorLogTail(instance));
+                    // its own files could not be written (the run-once claim, its log) on a full disk: asked afresh
+                    storageCheckedAt = System.nanoTime() - STORAGE_CHECK_NANOS;
+                    full = storageShortage();
+                }
+                if (full.isPresent()) {
+                    deferredWhy = "its supervisor could not claim the run: " + full.get();
+                    metFullDisk("the supervisor of " + instance.id + " could not claim the run");
+                    deferred(instance, deferredWhy);
+                } else if (instance.directory.startedBy().isEmpty()) {
+                    try {
+                        launchFailed(instance, "the supervisor exited before starting the task: " + supervisorLogTail(instance));
+                    } catch (UncheckedIOException e) {
+                        if (!diskFull(e)) {
+                            throw e;
+                        }
+                        // no inode left (the bytes above the reserve): its claim could not be written either
+                        deferredWhy = "its supervisor could not claim the run: the disk of srg's task directory is full";
+                        metFullDisk(e.getMessage());
+                        deferred(instance, deferredWhy);
+                    }
                 } else {
                     // Finished, lost, or it lost the race to another supervisor that we now watch.
                     inspect(instance);
@@ -842,6 +992,13 @@ public final class LocalExecutionBackend implements ExecutionBackend {
             log.error("cannot settle instance {} after its supervisor {} exited", instance.id, pid, e);
         } finally {
             instance.lock.unlock();
+        }
+        if (deferredWhy != null) {
+            try {
+                listener.onLaunchDeferred(instance.id, deferredWhy);
+            } catch (RuntimeException e) {
+                log.error("the listener failed on the deferred launch of {}", instance.id, e);
+            }
         }
         deliverIfDue(instance);
     }
@@ -1212,6 +1369,8 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         variables.put("PRIVATE_SIZE", identity.isPresent() && !spec.command().imageBuilder()
                 ? Long.toString(spec.limits().memoryBytes()) : "");
         variables.put("OUTPUT_CAP", Long.toString(config.maxOutputBytes()));
+        // what its home may hold (0: no limit); the compiled supervisor measures it (diskItem)
+        variables.put("HOME_LIMIT", spec.command().imageBuilder() ? "0" : Long.toString(homeLimitBytes(config, spec.milliCu())));
         variables.putAll(cgroups.supervisorVariables(spec.instanceId(), spec.milliCu()));
         variables.putAll(network.supervisorVariables(spec.instanceId()));
         // a task as root (no uid of its own) or the image builder could change its namespace: never reused

@@ -337,7 +337,7 @@ else
   reason=NONE
 fi
 
-{
+exit_text=$({
   echo "exit_code=$task_rc"
   echo "reason=$reason"
   echo "started_at=$started_at"
@@ -362,8 +362,16 @@ fi
   fi
   limits_note="$limits_note; $pids_note; $ISOLATION_NOTE$private_note; $output_note"
   echo "limits_note=${limits_note//$'\n'/ }"
-} > "exit.$$"
-mv -f "exit.$$" exit
+})
+# A full disk must not lose the outcome: kept here and written again until it can be (the server sees
+# this supervisor alive meanwhile, and reads the real exit once it is there, never LOST).
+delay=1
+until printf '%s\n' "$exit_text" > "exit.$$" 2>/dev/null && mv -f "exit.$$" exit 2>/dev/null; do
+  rm -f "exit.$$"
+  [[ -e spec ]] || exit 70 # the instance directory is gone: nobody would read it
+  sleep "$delay"
+  delay=$(( delay * 2 > 5 ? 5 : delay * 2 ))
+done
 
 # One rmdir for all (a fork each costs); emptied cgroups can take a moment to go.
 for round in {1..50}; do
