@@ -46,6 +46,8 @@ public sealed interface AuditAction {
         RESOURCE_GROUP_NETWORK_FORCE_UNBIND("resource-group.network.force-unbind"),
         /** SPEC BEY-2: a scheduled quota profile started or stopped applying. */
         RESOURCE_GROUP_QUOTA_PROFILE("resource-group.quota-profile"),
+        /** A group's queue policy changed (ARRIVAL / FAIR_SHARE, docs/rules.md#queue-policy): the detail has old and new. */
+        RESOURCE_GROUP_QUEUE_POLICY("resource-group.queue-policy"),
         /** SPEC BEY-3: a budget crossed a threshold (50, 80 or 100 % of its month). */
         BUDGET_THRESHOLD("budget.threshold"),
         /** SPEC BEY-3: a spent budget began holding its scope's new tasks. */

@@ -60,6 +60,16 @@ import java.util.function.Predicate;
  * may start past an earlier one that does not (backfill), and an earlier task that fits always
  * starts before a later one of the same priority (FIFO whenever it fits).
  *
+ * <p>Under {@link QueuePolicy#FAIR_SHARE} (an opt-in beyond DESIGN.md) the order within one
+ * priority is not arrival: a pass merges the priority's per-workspace queues (each in sequence
+ * order), always taking next the workspace with the smallest {@link #shareCu share} (ties: the
+ * earlier head). A start adds its CU to its workspace's share at once, so the order can change
+ * after a pass; passes repeat until one starts nothing, so that {@link #snapshot} shows the order
+ * the last pass took. Everything below holds along that order: "after it" means later in it.
+ * Shares are kept under either policy: per workspace, the CU running now and the decayed
+ * CU-seconds, integrated exactly at each start and release (times from {@link #admit} and
+ * {@link #release(String, long)}).
+ *
  * <p>A waiting task <em>starves</em> once it has waited at least the starvation bound. A starving
  * task that does not fit holds what it waits for against every task after it in the queue
  * (a task before it, i.e. of higher priority or same priority and earlier, is unaffected):
@@ -95,6 +105,10 @@ public final class GroupLedger {
     /** CU amounts come in steps of 0.25 CU. */
     public static final long GRANULARITY_MILLI_CU = 250;
     public static final Duration DEFAULT_STARVATION_BOUND = Duration.ofSeconds(60);
+    /** How fast past use stops counting against a workspace's share ({@link QueuePolicy#FAIR_SHARE}). */
+    public static final Duration DEFAULT_SHARE_HALF_LIFE = Duration.ofHours(1);
+    /** No time known yet for a workspace's usage. */
+    private static final long NEVER = Long.MIN_VALUE;
 
     private static final UsageType[] TYPES = UsageType.values();
     private static final int TYPE_COUNT = TYPES.length;
@@ -110,6 +124,12 @@ public final class GroupLedger {
     private static final int SIZE_STEPS = (int) (64_000 / GRANULARITY_MILLI_CU);
 
     private final long starvationBoundMillis;
+    private final Duration shareHalfLife;
+    /** ln 2 / half-life, per millisecond and per second. */
+    private final double decayPerMilli;
+    private final double decayPerSecond;
+    /** The latest time the ledger was told (admit, release, snapshot); a release without a time uses it. */
+    private long lastMillis = NEVER;
 
     private GroupLimits limits;
     /** Whether a spent budget holds some queued tasks (SPEC BEY-3); they are skipped as if not queued. */
@@ -126,8 +146,21 @@ public final class GroupLedger {
     /** Σ_v max(0, min[v] - used[v]), kept up to date with every start and release. */
     private long unusedMinimums;
     private final Map<String, RunningTask> runningById = new HashMap<>();
+    /** Per workspace (null for tasks of none): its decayed use of the group and what it runs now. */
+    private final Map<String, Usage> usage = new HashMap<>();
 
     private final NavigableMap<Integer, PriorityLevel> levels = new TreeMap<>(Comparator.reverseOrder());
+    /**
+     * Under {@link QueuePolicy#FAIR_SHARE} only (null under ARRIVAL): the same queued tasks per
+     * priority and workspace, each in sequence order; a pass merges a priority's workspaces by share.
+     */
+    private NavigableMap<Integer, Map<String, PriorityLevel>> fairLevels;
+    // The merge of one priority's workspaces during a FAIR_SHARE pass or walk, reused.
+    private PriorityLevel[] mergeLevels = new PriorityLevel[8];
+    private int[] mergeCursor = new int[8];
+    /** Each merged workspace's share in micro-CU (rounded, so that equal shares tie exactly). */
+    private long[] mergeShare = new long[8];
+    private String[] mergeWorkspace = new String[8];
     private final Map<String, QueuedTask> queuedById = new HashMap<>();
     private final int[] queuedCount = new int[TYPE_COUNT];
     private final long[] queuedMilliCu = new long[TYPE_COUNT];
@@ -151,18 +184,42 @@ public final class GroupLedger {
     /** See {@link #setStorageShort}. */
     private volatile boolean storageShort;
 
-    private record RunningTask(UsageType type, long milliCu) {}
+    private record RunningTask(UsageType type, long milliCu, String workspaceId) {}
+
+    /** One workspace's use of the group: {@code decayedCuSeconds} as of {@code atMillis}, and what runs now. */
+    private static final class Usage {
+        double decayedCuSeconds;
+        long atMillis = NEVER;
+        long runningMilliCu;
+    }
+
+    /** The tasks started by the pass under way; null until one starts. */
+    private List<QueuedTask> startedInPass;
+    /** During a pass: the bit set of the types that could still start one of their queued tasks. */
+    private int open;
 
     public GroupLedger(GroupLimits limits) {
         this(limits, DEFAULT_STARVATION_BOUND);
     }
 
     public GroupLedger(GroupLimits limits, Duration starvationBound) {
+        this(limits, starvationBound, DEFAULT_SHARE_HALF_LIFE);
+    }
+
+    /** @param shareHalfLife how fast past use stops counting against a workspace ({@link QueuePolicy#FAIR_SHARE}) */
+    public GroupLedger(GroupLimits limits, Duration starvationBound, Duration shareHalfLife) {
         requireNonNull(starvationBound, "starvationBound is null");
+        requireNonNull(shareHalfLife, "shareHalfLife is null");
         if (starvationBound.isNegative()) {
             throw new IllegalArgumentException("starvationBound is negative: " + starvationBound);
         }
+        if (shareHalfLife.toMillis() <= 0) {
+            throw new IllegalArgumentException("shareHalfLife must be positive: " + shareHalfLife);
+        }
         this.starvationBoundMillis = starvationBound.toMillis();
+        this.shareHalfLife = shareHalfLife;
+        this.decayPerMilli = Math.log(2) / shareHalfLife.toMillis();
+        this.decayPerSecond = decayPerMilli * 1000;
         Arrays.fill(smallestStep, SIZE_STEPS + 1);
         setLimits(limits);
     }
@@ -186,6 +243,18 @@ public final class GroupLedger {
     public void setLimits(GroupLimits newLimits) {
         requireNonNull(newLimits, "limits is null");
         limits = newLimits;
+        if (newLimits.queuePolicy() == QueuePolicy.ARRIVAL) {
+            fairLevels = null;
+        } else if (fairLevels == null) {
+            fairLevels = new TreeMap<>(Comparator.reverseOrder());
+            for (PriorityLevel level : levels.values()) {
+                for (int i = level.start; i < level.end; i++) {
+                    if (level.tasks[i] != null) {
+                        addFair(level.tasks[i]);
+                    }
+                }
+            }
+        }
         budgetHolding = !newLimits.budgetHold().holdsNothing();
         capacity = newLimits.capacityMilliCu();
         schedulingMaxRunning = newLimits.schedulingMaxRunning();
@@ -218,6 +287,9 @@ public final class GroupLedger {
             levels.put(task.priority(), level);
         }
         level.add(task);
+        if (fairLevels != null) {
+            addFair(task);
+        }
         queuedById.put(task.id(), task);
         int u = task.type().ordinal();
         queuedCount[u]++;
@@ -233,22 +305,54 @@ public final class GroupLedger {
      * the kind starts until usage fits.
      */
     public void restoreRunning(String id, UsageType type, long milliCu) {
+        restoreRunning(id, type, milliCu, null);
+    }
+
+    /** {@link #restoreRunning(String, UsageType, long)} of a task of {@code workspaceId} (null for none). */
+    public void restoreRunning(String id, UsageType type, long milliCu, String workspaceId) {
         requireNonNull(id, "id is null");
         requireNonNull(type, "type is null");
         checkMilliCu(milliCu);
         checkUnknown(id);
-        start(id, type.ordinal(), milliCu);
+        start(id, type.ordinal(), milliCu, workspaceId, lastMillis);
     }
 
     /**
-     * Stops counting a running task: it finished, or its start could not be persisted.
-     * Idempotent: false when it was not running.
+     * Adds past use of the group to a workspace's share, rebuilding after a restart: its
+     * CU-seconds on this group, each already weighed by {@code 2^(-age / halfLife)} as of
+     * {@code atMillis} (see {@link #shareCu}).
+     */
+    public void restoreUsage(String workspaceId, double decayedCuSeconds, long atMillis) {
+        if (!(decayedCuSeconds >= 0) || Double.isInfinite(decayedCuSeconds)) {
+            throw new IllegalArgumentException("decayedCuSeconds must be a finite non-negative number, was " + decayedCuSeconds);
+        }
+        seen(atMillis);
+        Usage w = usage.computeIfAbsent(workspaceId, k -> new Usage());
+        advance(w, atMillis);
+        w.decayedCuSeconds += decayedCuSeconds * Math.exp(-decayPerMilli * Math.max(0, w.atMillis - atMillis));
+    }
+
+    /**
+     * Stops counting a running task at the latest time the ledger was told (see
+     * {@link #release(String, long)}, which a server should call).
      */
     public boolean release(String id) {
+        return release(id, lastMillis);
+    }
+
+    /**
+     * Stops counting a running task: it finished at {@code nowMillis}, or its start could not be
+     * persisted. Idempotent: false when it was not running.
+     */
+    public boolean release(String id, long nowMillis) {
         RunningTask task = runningById.remove(requireNonNull(id, "id is null"));
         if (task == null) {
             return false;
         }
+        seen(nowMillis);
+        Usage w = usage.get(task.workspaceId());
+        advance(w, nowMillis);
+        w.runningMilliCu -= task.milliCu();
         int u = task.type().ordinal();
         long unusedBefore = unusedMinimum(u);
         used[u] -= task.milliCu();
@@ -267,6 +371,16 @@ public final class GroupLedger {
         PriorityLevel level = levels.get(task.priority());
         level.remove(task);
         level.compactIfSparse();
+        if (fairLevels != null) {
+            Map<String, PriorityLevel> byWorkspace = fairLevels.get(task.priority());
+            PriorityLevel own = byWorkspace.get(task.workspaceId());
+            own.remove(task);
+            own.compactIfSparse();
+            dropIfEmpty(byWorkspace, task.workspaceId(), own);
+            if (byWorkspace.isEmpty()) {
+                fairLevels.remove(task.priority());
+            }
+        }
         dequeued(task);
         return true;
     }
@@ -280,67 +394,254 @@ public final class GroupLedger {
      * @return the started tasks; an immutable empty list when none
      */
     public List<QueuedTask> admit(long nowMillis) {
+        seen(nowMillis);
         if (!limits.admitting() || queuedById.isEmpty() || limits.budgetHold().wholeGroup() || storageShort) {
             return List.of();
         }
         clearHolds();
-        int open = updateRooms();
-        List<QueuedTask> started = null;
-        for (PriorityLevel level : levels.values()) {
-            if (open == 0) {
-                break;
-            }
-            QueuedTask[] tasks = level.tasks;
-            byte[] types = level.types;
-            long[] sizes = level.milliCu;
-            long[] enqueuedAt = level.enqueuedAtMillis;
-            for (int i = level.start; i < level.end; i++) {
-                if (tasks[i] == null || (budgetHolding && limits.budgetHold().holds(tasks[i]))) {
-                    continue;
-                }
-                int u = types[i];
-                long milliCu = sizes[i];
-                if (nowMillis - enqueuedAt[i] < starvationBoundMillis) {
-                    // Not starving, so it holds nothing: it starts exactly when it fits its room.
-                    if (milliCu > room[u]) {
-                        continue;
-                    }
-                } else {
-                    if ((open & (1 << u)) == 0 && (heldHeadroom != 0 || milliCu <= headroom[u])) {
-                        // Its type cannot start anything more in this pass. Holds on its type's
-                        // maximum or on concurrency bind only its own (closed) type; a headroom
-                        // hold binds the others only if it is the first one (after that every
-                        // other type is confined to its own unused minimum, whoever holds), and
-                        // it places one only if it does not fit the headroom.
-                        continue;
-                    }
-                    int heldBefore = holdsSignature();
-                    if (evaluate(u, milliCu, true) != READY) {
-                        if (holdsSignature() != heldBefore) {
-                            open = updateRooms();
-                            if (open == 0) {
-                                break;
-                            }
-                        }
-                        continue;
-                    }
-                }
-                QueuedTask task = tasks[i];
-                level.removeAt(i);
-                dequeued(task);
-                start(task.id(), u, milliCu);
-                if (started == null) {
-                    started = new ArrayList<>();
-                }
-                started.add(task);
-                open = updateRooms();
+        startedInPass = null;
+        open = updateRooms();
+        if (fairLevels == null) {
+            for (PriorityLevel level : levels.values()) {
                 if (open == 0) {
                     break;
                 }
+                for (int i = level.start; i < level.end; i++) {
+                    visit(level, i, nowMillis);
+                    if (open == 0) {
+                        break;
+                    }
+                }
+                level.compactIfSparse();
             }
-            level.compactIfSparse();
+        } else {
+            // A start raises its workspace's share, so the order after a pass may differ from the
+            // order the pass took: a task a starving one held may now come before it. Passes repeat
+            // until one starts nothing, so that what the queue shows (snapshot) is what admit did.
+            int before;
+            do {
+                before = startedInPass == null ? 0 : startedInPass.size();
+                clearHolds();
+                open = updateRooms();
+                for (Map<String, PriorityLevel> byWorkspace : fairLevels.values()) {
+                    if (open == 0) {
+                        break;
+                    }
+                    fairPass(byWorkspace, nowMillis);
+                }
+                fairLevels.values().removeIf(Map::isEmpty);
+            } while (startedInPass != null && startedInPass.size() > before && !queuedById.isEmpty());
         }
+        List<QueuedTask> started = startedInPass;
+        startedInPass = null;
         return started == null ? List.of() : started;
+    }
+
+    /**
+     * One priority of a FAIR_SHARE pass: the workspaces' queues merged by share (smallest first,
+     * the earlier head on a tie), each visited as {@link #visit} decides; a start raises its
+     * workspace's share by its CU at once.
+     */
+    private void fairPass(Map<String, PriorityLevel> byWorkspace, long nowMillis) {
+        int k = prepareMerge(byWorkspace, nowMillis);
+        while (open != 0) {
+            int j = nextInMerge(k);
+            if (j < 0) {
+                break;
+            }
+            PriorityLevel level = mergeLevels[j];
+            int i = mergeCursor[j];
+            mergeCursor[j] = nextSlot(level, i + 1);
+            long milliCu = level.milliCu[i];
+            if (visit(level, i, nowMillis)) {
+                mergeShare[j] += milliCu * 1_000;
+            }
+        }
+        for (int j = 0; j < k; j++) {
+            mergeLevels[j].compactIfSparse();
+            dropIfEmpty(byWorkspace, mergeWorkspace[j], mergeLevels[j]);
+            mergeLevels[j] = null;
+        }
+    }
+
+    /**
+     * Decides the task in slot {@code i} of {@code level}: starts it (moves it to running, adds it
+     * to {@link #startedInPass}, returns true) when it fits and nothing holds it, places its holds
+     * when it starves, and keeps {@link #open} up to date.
+     */
+    private boolean visit(PriorityLevel level, int i, long nowMillis) {
+        QueuedTask task = level.tasks[i];
+        if (task == null || (budgetHolding && limits.budgetHold().holds(task))) {
+            return false;
+        }
+        int u = level.types[i];
+        long milliCu = level.milliCu[i];
+        if (nowMillis - level.enqueuedAtMillis[i] < starvationBoundMillis) {
+            // Not starving, so it holds nothing: it starts exactly when it fits its room.
+            if (milliCu > room[u]) {
+                return false;
+            }
+        } else {
+            if ((open & (1 << u)) == 0 && (heldHeadroom != 0 || milliCu <= headroom[u])) {
+                // Its type cannot start anything more in this pass. Holds on its type's
+                // maximum or on concurrency bind only its own (closed) type; a headroom
+                // hold binds the others only if it is the first one (after that every
+                // other type is confined to its own unused minimum, whoever holds), and
+                // it places one only if it does not fit the headroom.
+                return false;
+            }
+            int heldBefore = holdsSignature();
+            if (evaluate(u, milliCu, true) != READY) {
+                if (holdsSignature() != heldBefore) {
+                    open = updateRooms();
+                }
+                return false;
+            }
+        }
+        level.removeAt(i);
+        if (fairLevels != null) {
+            // the pass walks the workspace's own level; the priority's level keeps the queue order
+            PriorityLevel all = levels.get(task.priority());
+            all.remove(task);
+            all.compactIfSparse();
+        }
+        dequeued(task);
+        start(task.id(), u, milliCu, task.workspaceId(), nowMillis);
+        if (startedInPass == null) {
+            startedInPass = new ArrayList<>();
+        }
+        startedInPass.add(task);
+        open = updateRooms();
+        return true;
+    }
+
+    /** Loads one priority's workspace queues into the merge, each with its share at {@code nowMillis}; returns how many. */
+    private int prepareMerge(Map<String, PriorityLevel> byWorkspace, long nowMillis) {
+        int k = byWorkspace.size();
+        if (mergeLevels.length < k) {
+            int size = Math.max(k, mergeLevels.length * 2);
+            mergeLevels = new PriorityLevel[size];
+            mergeCursor = new int[size];
+            mergeShare = new long[size];
+            mergeWorkspace = new String[size];
+        }
+        int j = 0;
+        for (Map.Entry<String, PriorityLevel> e : byWorkspace.entrySet()) {
+            PriorityLevel level = e.getValue();
+            mergeLevels[j] = level;
+            mergeWorkspace[j] = e.getKey();
+            mergeCursor[j] = nextSlot(level, level.start);
+            mergeShare[j] = Math.round(shareCu(e.getKey(), nowMillis) * 1_000_000);
+            j++;
+        }
+        return j;
+    }
+
+    /** The merged workspace whose next task comes next: the smallest share, then the earliest head; -1 when all are done. */
+    private int nextInMerge(int k) {
+        int best = -1;
+        long bestSequence = 0;
+        for (int j = 0; j < k; j++) {
+            PriorityLevel level = mergeLevels[j];
+            int i = mergeCursor[j];
+            if (i >= level.end) {
+                continue;
+            }
+            long sequence = level.tasks[i].sequence();
+            if (best < 0 || mergeShare[j] < mergeShare[best] || (mergeShare[j] == mergeShare[best] && sequence < bestSequence)) {
+                best = j;
+                bestSequence = sequence;
+            }
+        }
+        return best;
+    }
+
+    private static int nextSlot(PriorityLevel level, int from) {
+        int i = from;
+        while (i < level.end && level.tasks[i] == null) {
+            i++;
+        }
+        return i;
+    }
+
+    private void addFair(QueuedTask task) {
+        Map<String, PriorityLevel> byWorkspace = fairLevels.get(task.priority());
+        if (byWorkspace == null) {
+            byWorkspace = new HashMap<>();
+            fairLevels.put(task.priority(), byWorkspace);
+        }
+        PriorityLevel level = byWorkspace.get(task.workspaceId());
+        if (level == null) {
+            level = new PriorityLevel();
+            byWorkspace.put(task.workspaceId(), level);
+        }
+        level.add(task);
+    }
+
+    /** Forgets a workspace's emptied level (its priority's map, if emptied, is the caller's to drop). */
+    private static void dropIfEmpty(Map<String, PriorityLevel> byWorkspace, String workspaceId, PriorityLevel level) {
+        if (level.isEmpty() && byWorkspace.get(workspaceId) == level) {
+            byWorkspace.remove(workspaceId);
+        }
+    }
+
+    // ---- shares (QueuePolicy.FAIR_SHARE) ----
+
+    /**
+     * A workspace's share of this group at {@code nowMillis}, in CU: the CU its tasks run with now
+     * plus its decayed average CU use, {@code λ ∫ cu(t) e^(-λ (now - t)) dt} with
+     * {@code λ = ln 2 / halfLife} (an exponential moving average of the CU it ran, in CU).
+     * {@link QueuePolicy#FAIR_SHARE} starts the smaller share's task first. Counted under either
+     * policy, so a switch to FAIR_SHARE orders by the use so far.
+     */
+    public double shareCu(String workspaceId, long nowMillis) {
+        Usage w = usage.get(workspaceId);
+        if (w == null) {
+            return 0;
+        }
+        return decayedAt(w, nowMillis) * decayPerSecond + w.runningMilliCu / 1000.0;
+    }
+
+    /** Every workspace's share at {@code nowMillis}, the smallest first (the order FAIR_SHARE favours). */
+    public List<WorkspaceShare> shares(long nowMillis) {
+        List<WorkspaceShare> out = new ArrayList<>(usage.size());
+        usage.forEach((ws, w) -> {
+            double decayed = decayedAt(w, nowMillis);
+            out.add(new WorkspaceShare(ws, decayed, w.runningMilliCu, decayed * decayPerSecond + w.runningMilliCu / 1000.0));
+        });
+        out.sort(Comparator.comparingDouble(WorkspaceShare::shareCu)
+                .thenComparing(WorkspaceShare::workspaceId, Comparator.nullsFirst(Comparator.naturalOrder())));
+        return out;
+    }
+
+    public Duration shareHalfLife() {
+        return shareHalfLife;
+    }
+
+    /** The decayed CU-seconds of {@code w} at {@code t} (no change for a time before its last one). */
+    private double decayedAt(Usage w, long t) {
+        if (w.atMillis == NEVER || t <= w.atMillis) {
+            return w.decayedCuSeconds;
+        }
+        double keep = Math.exp(-decayPerMilli * (t - w.atMillis));
+        return w.decayedCuSeconds * keep + w.runningMilliCu / 1000.0 * (1 - keep) / decayPerSecond;
+    }
+
+    /** Brings {@code w} to {@code t}: what ran since its last time is added, all of it decayed. */
+    private void advance(Usage w, long t) {
+        if (t == NEVER) {
+            return;
+        }
+        w.decayedCuSeconds = decayedAt(w, t);
+        w.atMillis = Math.max(w.atMillis, t);
+    }
+
+    private void seen(long t) {
+        if (lastMillis == NEVER && t != NEVER) {
+            // what was restored before any time was known counts from now
+            usage.values().forEach(w -> w.atMillis = w.atMillis == NEVER ? t : w.atMillis);
+        }
+        lastMillis = Math.max(lastMillis, t);
     }
 
     // ---- read model ----
@@ -398,7 +699,7 @@ public final class GroupLedger {
         }
         List<QueuedTaskInfo> queue = new ArrayList<>(queuedById.size());
         walkQueue(nowMillis, queue::add);
-        return new LedgerInfo(limits, usedTotal, runningById.size(), queuedById.size(), byType, queue);
+        return new LedgerInfo(limits, usedTotal, runningById.size(), queuedById.size(), byType, queue, shares(nowMillis));
     }
 
     /**
@@ -432,33 +733,36 @@ public final class GroupLedger {
         long savedUsedTotal = usedTotal;
         long savedUnusedMinimums = unusedMinimums;
         clearHolds();
+        Walk walk = new Walk();
         try {
-            int position = 0;
-            for (PriorityLevel level : levels.values()) {
-                for (int i = level.start; i < level.end; i++) {
-                    QueuedTask task = level.tasks[i];
-                    if (task == null) {
-                        continue;
-                    }
-                    position++;
-                    int u = task.type().ordinal();
-                    long waited = nowMillis - task.enqueuedAtMillis();
-                    WaitReason reason;
-                    if (!limits.admitting()) {
-                        reason = WaitReason.GROUP_NOT_ADMITTING;
-                    } else if (budgetHolding && limits.budgetHold().holds(task)) {
-                        reason = WaitReason.BUDGET;
-                    } else if (storageShort) {
-                        reason = WaitReason.INSUFFICIENT_STORAGE;
-                    } else {
-                        reason = REASONS[evaluate(u, task.milliCu(), waited >= starvationBoundMillis)];
-                        if (reason == WaitReason.READY) {
-                            count(u, task.milliCu()); // as admit would, so later tasks see it taken
+            if (fairLevels == null) {
+                for (PriorityLevel level : levels.values()) {
+                    for (int i = level.start; i < level.end; i++) {
+                        QueuedTask task = level.tasks[i];
+                        if (task != null && !visitor.test(describe(walk, task, nowMillis, null))) {
+                            return;
                         }
                     }
-                    if (!visitor.test(new QueuedTaskInfo(task, position, reason, waited, fitsWhenIdle(u, task.milliCu())))) {
-                        return;
+                }
+                return;
+            }
+            for (Map<String, PriorityLevel> byWorkspace : fairLevels.values()) {
+                int k = prepareMerge(byWorkspace, nowMillis);
+                try {
+                    for (int j = nextInMerge(k); j >= 0; j = nextInMerge(k)) {
+                        PriorityLevel level = mergeLevels[j];
+                        QueuedTask task = level.tasks[mergeCursor[j]];
+                        mergeCursor[j] = nextSlot(level, mergeCursor[j] + 1);
+                        QueuedTaskInfo info = describe(walk, task, nowMillis, mergeShare[j] / 1_000_000.0);
+                        if (info.reason() == WaitReason.READY) {
+                            mergeShare[j] += task.milliCu() * 1_000; // as admit would start it
+                        }
+                        if (!visitor.test(info)) {
+                            return;
+                        }
                     }
+                } finally {
+                    Arrays.fill(mergeLevels, 0, k, null);
                 }
             }
         } finally {
@@ -467,6 +771,50 @@ public final class GroupLedger {
             usedTotal = savedUsedTotal;
             unusedMinimums = savedUnusedMinimums;
         }
+    }
+
+    /** Where a walk of the queue is: the position so far, and the workspaces of the tasks behind which the next one waits. */
+    private static final class Walk {
+        int position;
+        boolean any;
+        String previousWorkspace;
+        String behind;
+    }
+
+    /**
+     * The next task of a walk: its position and reason (counted as started when READY, as admit
+     * would, so later tasks see it taken); {@code shareCu} is its workspace's share under
+     * FAIR_SHARE, null under ARRIVAL.
+     */
+    private QueuedTaskInfo describe(Walk walk, QueuedTask task, long nowMillis, Double shareCu) {
+        walk.position++;
+        int u = task.type().ordinal();
+        long waited = nowMillis - task.enqueuedAtMillis();
+        WaitReason reason;
+        if (!limits.admitting()) {
+            reason = WaitReason.GROUP_NOT_ADMITTING;
+        } else if (budgetHolding && limits.budgetHold().holds(task)) {
+            reason = WaitReason.BUDGET;
+        } else if (storageShort) {
+            reason = WaitReason.INSUFFICIENT_STORAGE;
+        } else {
+            reason = REASONS[evaluate(u, task.milliCu(), waited >= starvationBoundMillis)];
+            if (reason == WaitReason.READY) {
+                count(u, task.milliCu()); // as admit would, so later tasks see it taken
+            }
+        }
+        String behind = null;
+        if (shareCu != null) {
+            if (walk.any && !java.util.Objects.equals(walk.previousWorkspace, task.workspaceId())) {
+                walk.behind = walk.previousWorkspace;
+            } else if (!walk.any) {
+                walk.behind = null;
+            }
+            behind = walk.behind;
+            walk.any = true;
+            walk.previousWorkspace = task.workspaceId();
+        }
+        return new QueuedTaskInfo(task, walk.position, reason, waited, fitsWhenIdle(u, task.milliCu()), shareCu, behind);
     }
 
     // ---- the rule ----
@@ -559,9 +907,16 @@ public final class GroupLedger {
 
     // ---- bookkeeping ----
 
-    private void start(String id, int u, long milliCu) {
+    private void start(String id, int u, long milliCu, String workspaceId, long nowMillis) {
         count(u, milliCu);
-        runningById.put(id, new RunningTask(TYPES[u], milliCu));
+        runningById.put(id, new RunningTask(TYPES[u], milliCu, workspaceId));
+        Usage w = usage.get(workspaceId);
+        if (w == null) {
+            w = new Usage();
+            usage.put(workspaceId, w);
+        }
+        advance(w, nowMillis);
+        w.runningMilliCu += milliCu;
     }
 
     private void count(int u, long milliCu) {

@@ -19,6 +19,8 @@ import java.util.Map;
  *     (SPEC ADM-4)
  * @param quotas per usage type; a type that is absent has {@link Quota#NONE}
  * @param budgetHold which queued tasks spent budgets hold (SPEC BEY-3); {@link BudgetHold#NONE} for none
+ * @param queuePolicy how tasks of one priority are ordered: {@link QueuePolicy#ARRIVAL} (DESIGN.md's
+ *     rule, the default) or {@link QueuePolicy#FAIR_SHARE} (by each workspace's share, an opt-in)
  *
  * <p>An invalid value cannot be built: the compact constructor throws
  * {@link IllegalArgumentException} for anything {@link #validate} reports, including minimums
@@ -27,7 +29,7 @@ import java.util.Map;
  * is allowed (see {@link Quota}).
  */
 public record GroupLimits(boolean admitting, long capacityMilliCu, int schedulingMaxRunning, Map<UsageType, Quota> quotas,
-                          BudgetHold budgetHold) {
+                          BudgetHold budgetHold, QueuePolicy queuePolicy) {
     public static final int DEFAULT_SCHEDULING_MAX_RUNNING = 50;
     public static final int MIN_SCHEDULING_MAX_RUNNING = 1;
     public static final int MAX_SCHEDULING_MAX_RUNNING = 200;
@@ -37,9 +39,16 @@ public record GroupLimits(boolean admitting, long capacityMilliCu, int schedulin
         this(admitting, capacityMilliCu, schedulingMaxRunning, quotas, BudgetHold.NONE);
     }
 
+    /** Limits ordered by arrival (DESIGN.md's rule). */
+    public GroupLimits(boolean admitting, long capacityMilliCu, int schedulingMaxRunning, Map<UsageType, Quota> quotas,
+                       BudgetHold budgetHold) {
+        this(admitting, capacityMilliCu, schedulingMaxRunning, quotas, budgetHold, QueuePolicy.ARRIVAL);
+    }
+
     public GroupLimits {
         requireNonNull(quotas, "quotas is null");
         requireNonNull(budgetHold, "budgetHold is null");
+        requireNonNull(queuePolicy, "queuePolicy is null");
         EnumMap<UsageType, Quota> copy = new EnumMap<>(UsageType.class);
         quotas.forEach((type, quota) -> copy.put(requireNonNull(type, "quota type is null"), requireNonNull(quota, "quota is null")));
         quotas = Collections.unmodifiableMap(copy);
@@ -57,7 +66,11 @@ public record GroupLimits(boolean admitting, long capacityMilliCu, int schedulin
     }
 
     public GroupLimits withBudgetHold(BudgetHold newBudgetHold) {
-        return new GroupLimits(admitting, capacityMilliCu, schedulingMaxRunning, quotas, newBudgetHold);
+        return new GroupLimits(admitting, capacityMilliCu, schedulingMaxRunning, quotas, newBudgetHold, queuePolicy);
+    }
+
+    public GroupLimits withQueuePolicy(QueuePolicy newQueuePolicy) {
+        return new GroupLimits(admitting, capacityMilliCu, schedulingMaxRunning, quotas, budgetHold, newQueuePolicy);
     }
 
     public Quota quota(UsageType type) {
@@ -84,22 +97,22 @@ public record GroupLimits(boolean admitting, long capacityMilliCu, int schedulin
     }
 
     public GroupLimits withAdmitting(boolean newAdmitting) {
-        return new GroupLimits(newAdmitting, capacityMilliCu, schedulingMaxRunning, quotas, budgetHold);
+        return new GroupLimits(newAdmitting, capacityMilliCu, schedulingMaxRunning, quotas, budgetHold, queuePolicy);
     }
 
     public GroupLimits withCapacity(long newCapacityMilliCu) {
-        return new GroupLimits(admitting, newCapacityMilliCu, schedulingMaxRunning, quotas, budgetHold);
+        return new GroupLimits(admitting, newCapacityMilliCu, schedulingMaxRunning, quotas, budgetHold, queuePolicy);
     }
 
     public GroupLimits withSchedulingMaxRunning(int newSchedulingMaxRunning) {
-        return new GroupLimits(admitting, capacityMilliCu, newSchedulingMaxRunning, quotas, budgetHold);
+        return new GroupLimits(admitting, capacityMilliCu, newSchedulingMaxRunning, quotas, budgetHold, queuePolicy);
     }
 
     public GroupLimits withQuota(UsageType type, Quota quota) {
         EnumMap<UsageType, Quota> changed = new EnumMap<>(UsageType.class);
         changed.putAll(quotas);
         changed.put(type, quota);
-        return new GroupLimits(admitting, capacityMilliCu, schedulingMaxRunning, changed, budgetHold);
+        return new GroupLimits(admitting, capacityMilliCu, schedulingMaxRunning, changed, budgetHold, queuePolicy);
     }
 
     /**

@@ -12,10 +12,21 @@ import static java.util.Objects.requireNonNull;
  * @param fitsWhenIdle false when it can never start under the current limits, even in an idle
  *     group: larger than its type's maximum, or than the capacity less the other types'
  *     minimums. It waits (never dropped) until the limits change, and holds nothing for itself.
+ * @param workspaceShareCu under {@link QueuePolicy#FAIR_SHARE}: its workspace's share when the walk
+ *     reached it (what it is ordered by, see {@link GroupLedger#shareCu}); null under ARRIVAL
+ * @param behindWorkspaceId under {@link QueuePolicy#FAIR_SHARE}: the workspace of the nearest task
+ *     ahead of it that is of another workspace (it waits behind that workspace's smaller share, or
+ *     a higher priority); null when none is ahead, or under ARRIVAL
  */
-public record QueuedTaskInfo(QueuedTask task, int position, WaitReason reason, long waitedMillis, boolean fitsWhenIdle) {
+public record QueuedTaskInfo(QueuedTask task, int position, WaitReason reason, long waitedMillis, boolean fitsWhenIdle,
+                             Double workspaceShareCu, String behindWorkspaceId) {
     public QueuedTaskInfo {
         requireNonNull(task, "task is null");
         requireNonNull(reason, "reason is null");
+    }
+
+    /** A task of a group ordered by arrival. */
+    public QueuedTaskInfo(QueuedTask task, int position, WaitReason reason, long waitedMillis, boolean fitsWhenIdle) {
+        this(task, position, reason, waitedMillis, fitsWhenIdle, null, null);
     }
 }

@@ -39,7 +39,7 @@ final class ResourceGroupResource {
                 "regionId", "status");
         api.get("/resource-groups/{id}", "resource-groups", "Read a resource group", one(ResourceGroupInfo.class),
                 ctx -> ctx.json(groups.get(caller(ctx), ctx.pathParam("id"))));
-        api.patch("/resource-groups/{id}", "resource-groups", "Rename a group or change its remark", one(UpdateRequest.class),
+        api.patch("/resource-groups/{id}", "resource-groups", "Rename a group, change its remark, auto-renewal or queue policy (ARRIVAL or FAIR_SHARE)", one(UpdateRequest.class),
                 one(ResourceGroupInfo.class),
                 ctx -> ctx.json(groups.update(caller(ctx), ctx.pathParam("id"), body(ctx, UpdateRequest.class))));
         api.delete("/resource-groups/{id}", "resource-groups", "Unsubscribe / release a group", ctx -> {

@@ -34,7 +34,7 @@ final class ResourceGroupCommands extends ClientCommand {
                     Column.of("CYCLE", g -> g.hasNonNull("billingCycle")
                             ? g.get("billingCycle").path("count").asString() + " " + g.get("billingCycle").path("unit").asString() : null),
                     field("AUTO-RENEW", "autoRenew"), Column.time("EXPIRES", "expiresAt"), field("MAX-RUNNING", "schedulingMaxRunning"),
-                    joined("NETWORK-IDS", "networks", ResourceGroupCommands::network), joined("IN-WORKSPACES", "workspaceIds"),
+                    field("QUEUE-POLICY", "queuePolicy"), joined("NETWORK-IDS", "networks", ResourceGroupCommands::network), joined("IN-WORKSPACES", "workspaceIds"),
                     Column.time("CREATED", "createdAt"), Column.time("UPDATED", "updatedAt"), field("TARGET-CU", "targetSpecCu"),
                     Column.time("TAKES-EFFECT", "transitionEndsAt"), Column.time("FROZEN", "frozenAt"), Column.time("RELEASED", "releasedAt")));
     static final View NETWORK = new View(List.of(field("ID", "id"), field("VPC", "vpcId"), field("VSWITCH", "vswitchId"),
@@ -76,11 +76,15 @@ final class ResourceGroupCommands extends ClientCommand {
                 @Option(names = "--vswitch", required = true, paramLabel = "VSWITCH") String vswitch,
                 @Option(names = "--client-token", paramLabel = "TOKEN", description = "idempotency key") String clientToken,
                 @Option(names = "--dry-run", description = "show the order and its price; buy nothing") boolean dryRun,
+                @Option(names = "--queue-policy", paramLabel = "ARRIVAL|FAIR_SHARE",
+                        description = "how tasks of one priority queue: by arrival (the default) or by each workspace's share")
+                String queuePolicy,
                 @Mixin WaitOptions wait) {
         ApiClient api = api();
         var request = body("name", name, "remark", remark, "regionId", region, "zoneId", zone,
                 "billingMode", mode.toUpperCase(Locale.ROOT), "specCu", specCu, "maxCu", maxCu, "billingCycle", cycle,
-                "autoRenew", autoRenew ? Boolean.TRUE : null, "vpcId", vpc, "vswitchId", vswitch, "clientToken", clientToken);
+                "autoRenew", autoRenew ? Boolean.TRUE : null, "vpcId", vpc, "vswitchId", vswitch, "clientToken", clientToken,
+                "queuePolicy", queuePolicy == null ? null : queuePolicy.toUpperCase(Locale.ROOT));
         if (dryRun) {
             out().one(api.post(API + "/resource-groups?dryRun=true", request), LifecycleCommands.QUOTE);
             return;
@@ -344,6 +348,31 @@ final class ResourceGroupCommands extends ClientCommand {
             default -> throw new CliException(2, "resume-on-demand takes on or off, got '" + onOff + "'");
         };
         out().one(api().put(path("/resource-groups/%s/resume-on-demand", id), body("enabled", on)), view);
+    }
+
+    static final View SHARES = new View(List.of(field("WORKSPACE", "workspaceId"), field("SHARE-CU", "shareCu"),
+            field("RUNNING-CU", "runningCu"), field("DECAYED-CU-SECONDS", "decayedCuSeconds")));
+
+    @Command(name = "queue-policy", description = "Show or set (--set ARRIVAL|FAIR_SHARE) how a group orders tasks of one priority,"
+            + " with each workspace's share (what FAIR_SHARE orders by, smallest first).")
+    void queuePolicy(@Parameters(paramLabel = "RG") String id,
+                     @Option(names = "--set", paramLabel = "ARRIVAL|FAIR_SHARE") String set) {
+        ApiClient api = api();
+        if (set != null) {
+            api.patch(path("/resource-groups/%s", id), body("queuePolicy", set.toUpperCase(Locale.ROOT)));
+        }
+        JsonNode usage = api.get(path("/resource-groups/%s/usage", id));
+        if (format == Output.Format.json) {
+            out().one(usage, SHARES);
+            return;
+        }
+        var writer = spec.commandLine().getOut();
+        writer.println("queue policy " + usage.path("queuePolicy").asString() + "; shares decay with a half-life of "
+                + usage.path("shareHalfLifeSeconds").asLong() + " s");
+        writer.flush();
+        List<JsonNode> rows = new java.util.ArrayList<>();
+        usage.path("shares").forEach(rows::add);
+        out().many(rows, SHARES);
     }
 
     @Command(name = "concurrency", description = "Show or set (--set N, 1..200) how many SCHEDULING tasks a group runs at once.")

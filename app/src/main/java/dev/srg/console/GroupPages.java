@@ -85,6 +85,7 @@ final class GroupPages {
         c.action("/console/groups/{id}/rename", "Rename a resource group", r -> rename(c, r));
         c.action("/console/groups/{id}/quotas", "Set a resource group's quotas", r -> quotas(c, r));
         c.action("/console/groups/{id}/concurrency", "Set a resource group's concurrency", r -> concurrency(c, r));
+        c.action("/console/groups/{id}/queue-policy", "Set a resource group's queue policy", r -> queuePolicy(c, r));
         c.action("/console/groups/{id}/networks", "Bind a network to a resource group", r -> bind(c, r));
         c.action("/console/groups/{id}/networks/{networkId}/unbind", "Unbind a network from a resource group", r -> unbind(c, r));
         c.action("/console/groups/{id}/connectivity-test", "Test connectivity from a resource group", r -> connectivityTest(c, r));
@@ -157,7 +158,7 @@ final class GroupPages {
         boolean payg = mode == BillingMode.PAY_AS_YOU_GO;
         return new ResourceGroupManager.CreateRequest(in.text("name"), in.text("remark"), in.text("regionId"), in.text("zoneId"), mode,
                 sub ? in.cu("specCu") : null, payg ? in.cu("maxCu") : null, sub ? cycle(in) : null,
-                sub ? in.checkbox("autoRenew") : null, in.text("vpcId"), in.text("vswitchId"), in.text("clientToken"));
+                sub ? in.checkbox("autoRenew") : null, in.text("vpcId"), in.text("vswitchId"), in.text("clientToken"), null);
     }
 
     static BillingCycle cycle(FormInput in) {
@@ -250,7 +251,7 @@ final class GroupPages {
         try {
             String remark = in.raw("remark");
             c.features.groups().update(r.caller, id, new ResourceGroupManager.UpdateRequest(in.text("name"),
-                    remark == null ? null : remark.strip().isEmpty() ? null : remark.strip(), null));
+                    remark == null ? null : remark.strip().isEmpty() ? null : remark.strip(), null, null));
             r.done("Saved.", "/console/groups/" + id);
         } catch (SrgException e) {
             r.refused("rename", in, e, List.of("name", "remark"), "/console/groups/" + id);
@@ -291,6 +292,21 @@ final class GroupPages {
             r.done("Concurrency threshold saved.", "/console/groups/" + id + "#concurrency");
         } catch (SrgException e) {
             r.refused("concurrency", in, e, List.of("schedulingMaxRunning"), "/console/groups/" + id);
+        }
+    }
+
+    private static void queuePolicy(Console c, ConsoleRequest r) {
+        String id = r.path("id");
+        FormInput in = r.form();
+        try {
+            dev.srg.admission.QueuePolicy policy = in.enumValue("queuePolicy", dev.srg.admission.QueuePolicy.class);
+            if (policy == null) {
+                throw SrgException.invalid("queuePolicy", "MissingParameter", "queuePolicy is required: ARRIVAL or FAIR_SHARE");
+            }
+            c.features.groups().update(r.caller, id, new ResourceGroupManager.UpdateRequest(null, null, null, policy));
+            r.done("Queue policy saved; the queue is ordered by it now.", "/console/groups/" + id + "#queue-policy");
+        } catch (SrgException e) {
+            r.refused("queue-policy", in, e, List.of("queuePolicy"), "/console/groups/" + id);
         }
     }
 

@@ -104,7 +104,8 @@ public final class AdmissionLimitsReader implements LimitsSource {
     /** The group's own limits, or a scheduled profile's where one applies now (SPEC BEY-2). */
     private GroupLimits limits(ResourceGroupInfo g, QuotaSettings quotaSettings, Optional<QuotaScheduleManager.Stored> schedule) {
         Map<UsageType, Quota> quotas = QuotaScheduleManager.admissionQuotas(quotaSettings.quotas());
-        GroupLimits own = new GroupLimits(g.status().admitsTasks(), g.capacity().milli(), g.schedulingMaxRunning(), quotas);
+        GroupLimits own = new GroupLimits(g.status().admitsTasks(), g.capacity().milli(), g.schedulingMaxRunning(), quotas)
+                .withQueuePolicy(g.queuePolicy());
         return QuotaScheduleManager.effective(schedule, g.id(), own, clock.instant());
     }
 }

@@ -1,5 +1,6 @@
 package dev.srg.group;
 
+import dev.srg.admission.QueuePolicy;
 import dev.srg.admission.UsageType;
 import dev.srg.quantity.ComputeUnits;
 import java.sql.ResultSet;
@@ -20,7 +21,7 @@ final class ResourceGroupDao {
     private static final String COLUMNS = """
             id, name, remark, status, billing_mode, spec_milli_cu, max_milli_cu, region_id, zone_id, cycle_unit,
             cycle_count, auto_renew, expires_at, scheduling_max_running, created_at, updated_at, target_spec_milli_cu,
-            transition_ends_at, frozen_at, released_at""";
+            transition_ends_at, frozen_at, released_at, queue_policy""";
     private final Handle h;
 
     ResourceGroupDao(Handle h) {
@@ -31,9 +32,10 @@ final class ResourceGroupDao {
         h.createUpdate("""
                 INSERT INTO resource_groups (id, name, remark, status, billing_mode, spec_milli_cu, max_milli_cu,
                     region_id, zone_id, cycle_unit, cycle_count, auto_renew, expires_at, scheduling_max_running,
-                    created_by, created_at, updated_at)
+                    created_by, created_at, updated_at, queue_policy)
                 VALUES (:id, :name, :remark, :status, :mode, :spec, :max, :region, :zone, :cycleUnit, :cycleCount,
-                    :autoRenew, :expiresAt, :smr, :createdBy, :createdAt, :createdAt)""")
+                    :autoRenew, :expiresAt, :smr, :createdBy, :createdAt, :createdAt, :queuePolicy)""")
+                .bind("queuePolicy", g.queuePolicy().name())
                 .bind("id", g.id()).bind("name", g.name()).bind("remark", g.remark()).bind("status", g.status().name())
                 .bind("mode", g.billingMode().name())
                 .bind("spec", g.specCu() == null ? null : g.specCu().milli())
@@ -93,6 +95,12 @@ final class ResourceGroupDao {
     void rename(String id, String name, String remark, Instant now) {
         h.createUpdate("UPDATE resource_groups SET name = coalesce(:name, name), remark = coalesce(:remark, remark), updated_at = :now WHERE id = :id")
                 .bind("name", name).bind("remark", remark).bind("now", now).bind("id", id).execute();
+    }
+
+    /** The group's queue policy (docs/rules.md#queue-policy). */
+    void setQueuePolicy(String id, QueuePolicy policy, Instant now) {
+        h.createUpdate("UPDATE resource_groups SET queue_policy = :policy, updated_at = :now WHERE id = :id")
+                .bind("policy", policy.name()).bind("now", now).bind("id", id).execute();
     }
 
     /** Compare-and-set of the status: true when the group was in {@code from}. */
@@ -225,7 +233,7 @@ final class ResourceGroupDao {
                 g.specCu(), g.maxCu(), g.regionId(), g.zoneId(), networks.getOrDefault(g.id(), List.of()), g.billingCycle(),
                 g.autoRenew(), g.expiresAt(), g.schedulingMaxRunning(), g.createdAt(), g.updatedAt(),
                 workspaces.getOrDefault(g.id(), List.of()), g.targetSpecCu(), g.transitionEndsAt(), g.frozenAt(),
-                g.releasedAt())).toList();
+                g.releasedAt(), g.queuePolicy())).toList();
     }
 
     private static ResourceGroupInfo row(ResultSet rs) throws SQLException {
@@ -244,7 +252,7 @@ final class ResourceGroupDao {
                 instant(rs.getTimestamp("expires_at")), rs.getInt("scheduling_max_running"),
                 rs.getTimestamp("created_at").toInstant(), rs.getTimestamp("updated_at").toInstant(), List.of(), targetCu,
                 instant(rs.getTimestamp("transition_ends_at")), instant(rs.getTimestamp("frozen_at")),
-                instant(rs.getTimestamp("released_at")));
+                instant(rs.getTimestamp("released_at")), QueuePolicy.valueOf(rs.getString("queue_policy")));
     }
 
     private static Instant instant(Timestamp t) {

@@ -7,6 +7,7 @@ import dev.srg.access.AuditLog;
 import dev.srg.access.Policy;
 import dev.srg.access.Principal;
 import dev.srg.admission.GroupLimits;
+import dev.srg.admission.QueuePolicy;
 import dev.srg.error.Names;
 import dev.srg.error.SrgException;
 import dev.srg.network.NetworkManager;
@@ -176,17 +177,21 @@ public final class ResourceGroupManager {
 
     public record CreateRequest(String name, String remark, String regionId, String zoneId, BillingMode billingMode,
                                 ComputeUnits specCu, ComputeUnits maxCu, BillingCycle billingCycle, Boolean autoRenew,
-                                String vpcId, String vswitchId, String clientToken) {
+                                String vpcId, String vswitchId, String clientToken, QueuePolicy queuePolicy) {
         /** The request as compared for idempotency: everything but the token. */
         String fingerprint() {
             return String.join("|", String.valueOf(name), String.valueOf(remark), String.valueOf(regionId),
                     String.valueOf(zoneId), String.valueOf(billingMode), String.valueOf(specCu), String.valueOf(maxCu),
-                    String.valueOf(billingCycle), String.valueOf(autoRenew), String.valueOf(vpcId), String.valueOf(vswitchId));
+                    String.valueOf(billingCycle), String.valueOf(autoRenew), String.valueOf(vpcId), String.valueOf(vswitchId))
+                    + (queuePolicy == null ? "" : "|" + queuePolicy);
         }
     }
 
-    /** {@code autoRenew} turns a subscription's monthly auto-renewal on or off (RG-3). */
-    public record UpdateRequest(String name, String remark, Boolean autoRenew) {}
+    /**
+     * {@code autoRenew} turns a subscription's monthly auto-renewal on or off (RG-3);
+     * {@code queuePolicy} orders the queue (ARRIVAL or FAIR_SHARE, docs/rules.md#queue-policy).
+     */
+    public record UpdateRequest(String name, String remark, Boolean autoRenew, QueuePolicy queuePolicy) {}
 
     public record BindRequest(String vpcId, String vswitchId, String clientToken) {}
 
@@ -263,7 +268,7 @@ public final class ResourceGroupManager {
                     ResourceGroupInfo group = new ResourceGroupInfo(newId, name, remark, GroupStatus.CREATING,
                             r.billingMode(), specCu, maxCu, region.id(), r.zoneId(), List.of(), billingCycle, renew,
                             billingCycle == null ? null : billingCycle.addTo(now), DEFAULT_SCHEDULING_MAX_RUNNING,
-                            now, now, List.of());
+                            now, now, List.of()).withQueuePolicy(r.queuePolicy());
                     ResourceGroupDao dao = new ResourceGroupDao(h);
                     dao.insert(group, caller.userId());
                     dao.insertNetwork(newId, new GroupNetwork(Ids.next("rgn", now.toEpochMilli()), r.vpcId(), r.vswitchId(),
@@ -308,14 +313,17 @@ public final class ResourceGroupManager {
         caller.requireAll("change resource groups", Policy.ResourceGroupFullAccess);
         String name = r.name() == null ? null : Names.require("name", r.name());
         String remark = r.remark() == null ? null : Names.check("remark", r.remark());
-        if (name == null && remark == null && r.autoRenew() == null) {
-            throw SrgException.invalid(null, "MissingParameter", "nothing to change: give name, remark and/or autoRenew");
+        if (name == null && remark == null && r.autoRenew() == null && r.queuePolicy() == null) {
+            throw SrgException.invalid(null, "MissingParameter", "nothing to change: give name, remark, autoRenew and/or queuePolicy");
+        }
+        if (r.queuePolicy() != null) {
+            setQueuePolicy(caller, id, r.queuePolicy());
         }
         if (r.autoRenew() != null) {
             setAutoRenew(caller, id, r.autoRenew());
-            if (name == null && remark == null) {
-                return get(caller, id);
-            }
+        }
+        if (name == null && remark == null) {
+            return get(caller, id);
         }
         jdbi.useTransaction(h -> {
             ResourceGroupDao dao = new ResourceGroupDao(h);
@@ -324,6 +332,28 @@ public final class ResourceGroupManager {
             dao.rename(id, name, remark, clock.instant());
         });
         return get(caller, id);
+    }
+
+    /**
+     * Sets how the group orders its queue (docs/rules.md#queue-policy); audited with the old and new
+     * policy, and admission re-reads the group's limits (the queue is re-ordered at once).
+     */
+    private void setQueuePolicy(Principal caller, String id, QueuePolicy policy) {
+        QueuePolicy before = jdbi.inTransaction(h -> {
+            ResourceGroupDao dao = new ResourceGroupDao(h);
+            ResourceGroupInfo g = dao.find(id, true).orElseThrow(() -> SrgException.notFound("ResourceGroup", id));
+            requireNotReleased(g, "queuePolicy");
+            if (g.queuePolicy() != policy) {
+                Instant now = clock.instant();
+                dao.setQueuePolicy(id, policy, now);
+                AuditLog.record(h, now, caller.name(), "resource-group.queue-policy", id, "OK",
+                        "queuePolicy " + g.queuePolicy() + " -> " + policy);
+            }
+            return g.queuePolicy();
+        });
+        if (before != policy) {
+            limitsChanged(id);
+        }
     }
 
     /** Turns monthly auto-renewal (RG-3) on or off: decided by the lifecycle's rules, applied here. */

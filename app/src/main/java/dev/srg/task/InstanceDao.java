@@ -154,6 +154,35 @@ final class InstanceDao {
                 .bind("rg", groupId).map((rs, ctx) -> row(rs, now)).list();
     }
 
+    /**
+     * FAIR_SHARE's past use per group and workspace (docs/rules.md#queue-policy): the CU-seconds of
+     * every run on the group, each second weighed {@code 2^(-age / halfLife)} at {@code now}; runs
+     * that ended in the last 40 half-lives (older ones weigh below 10^-12) and the running ones up to
+     * now. A restart rebuilds the shares from it, so it does not reset them.
+     */
+    Map<String, Map<String, Double>> decayedUsage(Collection<String> groupIds, Duration halfLife, Instant now) {
+        Map<String, Map<String, Double>> out = new HashMap<>();
+        if (groupIds.isEmpty()) {
+            return out;
+        }
+        double perSecond = Math.log(2) / (halfLife.toMillis() / 1000.0);
+        // exp of a large negative number underflows to an error in PostgreSQL: ages are capped at 700/λ
+        h.createQuery("""
+                SELECT resource_group_id, workspace_id,
+                       sum(milli_cu / 1000.0
+                           * (exp(-least(700, :l * greatest(0, extract(epoch FROM (:now - least(coalesce(finished_at, :now), :now))))))
+                              - exp(-least(700, :l * greatest(0, extract(epoch FROM (:now - least(started_at, :now))))))) / :l)
+                  FROM instances
+                 WHERE resource_group_id = ANY(:ids) AND started_at IS NOT NULL
+                   AND (finished_at >= :since OR (finished_at IS NULL AND status IN ('STARTING', 'RUNNING')))
+                 GROUP BY resource_group_id, workspace_id""")
+                .bindArray("ids", String.class, List.copyOf(groupIds)).bind("l", perSecond).bind("now", now)
+                .bind("since", now.minus(halfLife.multipliedBy(40)))
+                .map((rs, ctx) -> out.computeIfAbsent(rs.getString(1), g -> new HashMap<>()).put(rs.getString(2), rs.getDouble(3)))
+                .list();
+        return out;
+    }
+
     /** How long runs of one task name in one workspace took: the median of its recent successful runs. */
     record RunHistory(long medianMillis, int runs) {}
 

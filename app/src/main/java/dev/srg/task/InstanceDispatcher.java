@@ -202,7 +202,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
                 services.add(i.id());
             }
             synchronized (ledger) {
-                ledger.restoreRunning(i.id(), i.usageType(), i.cu().milli());
+                ledger.restoreRunning(i.id(), i.usageType(), i.cu().milli(), i.workspaceId());
             }
             launched++;
             if (row.backend() == null) {
@@ -298,7 +298,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
             for (InstanceDao.Row r : active.started()) {
                 GroupLedger ledger = rehearsal.get(r.info().resourceGroupId());
                 if (ledger != null) {
-                    ledger.restoreRunning(r.id(), r.info().usageType(), r.info().cu().milli());
+                    ledger.restoreRunning(r.id(), r.info().usageType(), r.info().cu().milli(), r.info().workspaceId());
                 }
             }
             for (InstanceDao.Queued q : active.queued()) {
@@ -326,11 +326,30 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         if (reads.isEmpty()) {
             return;
         }
+        Map<String, Map<String, Double>> usage = decayedUsage(reads.keySet());
         limits.readAll(reads.keySet()).forEach((id, read) -> {
-            if (ledgers.putIfAbsent(id, new GroupLedger(read)) == null) {
+            if (ledgers.putIfAbsent(id, withUsage(new GroupLedger(read), usage.get(id))) == null) {
                 limitsApplied.merge(id, reads.get(id), Math::max);
             }
         }); // a group not found is left to ledger(), which fails as before
+    }
+
+    /**
+     * The groups' past use per workspace, which FAIR_SHARE orders by: rebuilt from the store's runs
+     * whenever a ledger is made (a restart, a takeover), so that neither resets the shares.
+     */
+    private Map<String, Map<String, Double>> decayedUsage(Set<String> groupIds) {
+        return jdbi.withHandle(h -> new InstanceDao(h, clock).decayedUsage(groupIds, GroupLedger.DEFAULT_SHARE_HALF_LIFE,
+                clock.instant()));
+    }
+
+    /** {@code ledger} told each workspace's past use of its group, as of now (before anything is restored as running). */
+    private GroupLedger withUsage(GroupLedger ledger, Map<String, Double> byWorkspace) {
+        long now = clock.millis();
+        if (byWorkspace != null) {
+            byWorkspace.forEach((ws, cuSeconds) -> ledger.restoreUsage(ws, cuSeconds, now));
+        }
+        return ledger;
     }
 
     /** Builds the backends once (a follower reads logs through them; it launches nothing). */
@@ -686,7 +705,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
             } else {
                 GroupLedger ledger = ledger(groupId);
                 synchronized (ledger) {
-                    ledger.release(t.id());
+                    ledger.release(t.id(), clock.millis());
                 }
                 groupOf.remove(t.id());
                 gaveBack = true;
@@ -702,7 +721,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         GroupLedger ledger = ledger(groupId);
         synchronized (ledger) {
             for (QueuedTask t : tasks) {
-                ledger.release(t.id());
+                ledger.release(t.id(), clock.millis());
                 ledger.enqueue(t);
             }
         }
@@ -711,7 +730,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
     private void giveBack(String groupId, String instanceId) {
         GroupLedger ledger = ledger(groupId);
         synchronized (ledger) {
-            ledger.release(instanceId);
+            ledger.release(instanceId, clock.millis());
         }
         admitSoon(groupId); // what queued meanwhile may fit the room given back
     }
@@ -1185,7 +1204,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         if (groupId != null) {
             GroupLedger ledger = ledger(groupId);
             synchronized (ledger) {
-                ledger.release(instanceId);
+                ledger.release(instanceId, clock.millis());
             }
             admitSoon(groupId);
         }
@@ -1414,12 +1433,12 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
 
     /** A follower's view of a group's admission: a ledger built from the store, as the leader's was at its start. */
     private GroupLedger fromStore(String groupId) {
-        GroupLedger ledger = new GroupLedger(limits.read(groupId));
+        GroupLedger ledger = withUsage(new GroupLedger(limits.read(groupId)), decayedUsage(Set.of(groupId)).get(groupId));
         for (InstanceDao.Row row : jdbi.withHandle(h -> new InstanceDao(h, clock).activeIn(groupId))) {
             if (row.info().status() == InstanceStatus.QUEUED) {
                 ledger.enqueue(InstanceDao.Queued.of(row).task());
             } else {
-                ledger.restoreRunning(row.id(), row.info().usageType(), row.info().cu().milli());
+                ledger.restoreRunning(row.id(), row.info().usageType(), row.info().cu().milli(), row.info().workspaceId());
             }
         }
         return ledger;
@@ -1432,7 +1451,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
             return ledger;
         }
         long read = limitsReads.computeIfAbsent(groupId, id -> new AtomicLong()).incrementAndGet();
-        GroupLedger created = new GroupLedger(limits.read(groupId));
+        GroupLedger created = withUsage(new GroupLedger(limits.read(groupId)), decayedUsage(Set.of(groupId)).get(groupId));
         GroupLedger existing = ledgers.putIfAbsent(groupId, created);
         if (existing == null) {
             limitsApplied.merge(groupId, read, Math::max);

@@ -40,9 +40,28 @@ public record InstanceInfo(String id, String name, String workspaceId, String re
 
     /**
      * Where a queued instance stands in its group's queue (1 = next), why it waits, and when it
-     * should start where that can be estimated ({@code estimate} says how, or why not).
+     * should start where that can be estimated ({@code estimate} says how, or why not). In a group
+     * whose {@code queuePolicy} is FAIR_SHARE also its workspace's share of the group, which orders
+     * it, and the workspace of the nearest task ahead of it that is of another workspace
+     * (docs/rules.md#queue-policy); both left out under ARRIVAL.
      */
-    public record QueuePosition(int position, WaitReason reason, Instant estimatedStartAt, String estimate) {}
+    public record QueuePosition(int position, WaitReason reason, Instant estimatedStartAt, String estimate,
+                                @JsonInclude(JsonInclude.Include.NON_NULL) Double workspaceShareCu,
+                                @JsonInclude(JsonInclude.Include.NON_NULL) String behindWorkspaceId) {
+        public QueuePosition(int position, WaitReason reason, Instant estimatedStartAt, String estimate) {
+            this(position, reason, estimatedStartAt, estimate, null, null);
+        }
+
+        /** A queued task's place as the ledger has it, with its estimate. */
+        static QueuePosition of(dev.srg.admission.QueuedTaskInfo q, Instant estimatedStartAt, String estimate) {
+            return new QueuePosition(q.position(), q.reason(), estimatedStartAt, estimate, roundedShare(q.workspaceShareCu()),
+                    q.behindWorkspaceId());
+        }
+
+        static Double roundedShare(Double shareCu) {
+            return shareCu == null ? null : Math.round(shareCu * 1000) / 1000.0;
+        }
+    }
 
     public InstanceInfo withQueue(QueuePosition q) {
         return new InstanceInfo(id, name, workspaceId, resourceGroupId, type, shape, usageType, cu, priority, timeoutSeconds,

@@ -97,9 +97,23 @@ public final class InstanceManager {
         this.lifecycle = requireNonNull(lifecycle, "lifecycle is null");
     }
 
-    /** {@code GET /resource-groups/{id}/usage} (MON-1). */
+    /**
+     * {@code GET /resource-groups/{id}/usage} (MON-1).
+     *
+     * @param queuePolicy how the queue is ordered (docs/rules.md#queue-policy)
+     * @param shareHalfLifeSeconds how fast past use stops counting in {@code shares}
+     * @param shares each workspace's share of the group, smallest first: what FAIR_SHARE orders by
+     *     (counted under ARRIVAL too, so a switch orders by the use so far)
+     */
     public record GroupUsage(ComputeUnits capacityCu, ComputeUnits usedCu, double utilization, String status,
-                             Map<UsageType, TypeUsageView> byUsageType) {}
+                             Map<UsageType, TypeUsageView> byUsageType, dev.srg.admission.QueuePolicy queuePolicy,
+                             long shareHalfLifeSeconds, List<ShareView> shares) {}
+
+    /**
+     * One workspace's share of a group: {@code shareCu = runningCu + decayedCuSeconds * ln 2 / halfLife}
+     * (the CU it runs now plus its decayed average CU use).
+     */
+    public record ShareView(String workspaceId, double shareCu, ComputeUnits runningCu, double decayedCuSeconds) {}
 
     public record TypeUsageView(ComputeUnits usedCu, int running, int queued, ComputeUnits queuedCu) {}
 
@@ -218,8 +232,8 @@ public final class InstanceManager {
             return i;
         }
         String id = i.id();
-        return dispatcher.queued(i.resourceGroupId(), id).map(q -> i.withQueue(new InstanceInfo.QueuePosition(q.position(),
-                q.reason(), null, "not in the submission's answer: GET /api/v1/instances/" + id
+        return dispatcher.queued(i.resourceGroupId(), id).map(q -> i.withQueue(InstanceInfo.QueuePosition.of(q,
+                null, "not in the submission's answer: GET /api/v1/instances/" + id
                         + " estimates it by replaying the queue ahead")))
                 .orElseGet(() -> {
                     InstanceDao.Row now = jdbi.withHandle(h -> new InstanceDao(h, clock).find(id)).orElseThrow();
@@ -235,7 +249,11 @@ public final class InstanceManager {
     public record DryRunResult(boolean dryRun, String workspaceId, String resourceGroupId, String type, UsageType usageType,
                                ComputeUnits cu, boolean startsNow, Integer position, WaitReason reason,
                                Instant estimatedStartAt, String estimate, Long expectedRunSeconds, String expectedRunBasis,
-                               Money estimatedCost, String currency, String costNote, List<String> warnings) {}
+                               Money estimatedCost, String currency, String costNote, List<String> warnings,
+                               @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                               Double workspaceShareCu,
+                               @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                               String behindWorkspaceId) {}
 
     public DryRunResult dryRun(Principal caller, SubmitRequest r) {
         Checked c = check(caller, r, r.payloadFields());
@@ -244,7 +262,7 @@ public final class InstanceManager {
         if (c.resumes()) {
             // SPEC BEY-6: the submission would resume the group first
             snapshot = new LedgerInfo(snapshot.limits().withAdmitting(true), snapshot.usedMilliCu(), snapshot.running(),
-                    snapshot.queued(), snapshot.byType(), snapshot.queue());
+                    snapshot.queued(), snapshot.byType(), snapshot.queue(), snapshot.shares());
         }
         // after every queued task at its priority: a submission now arrives last
         QueuedTask candidate = new QueuedTask("dry-run", c.kind().usageType(), r.cu().milli(), c.priority(), Long.MAX_VALUE,
@@ -273,12 +291,13 @@ public final class InstanceManager {
                     + "; a submission now is refused (507 InsufficientStorage.TaskDirectory) and the group's queued tasks wait"
                     + " until an operator frees space",
                     expectedMillis == null ? null : (expectedMillis + 999) / 1000, d.expected().basis(), cost, prices.currency(),
-                    costNote, c.warnings());
+                    costNote, c.warnings(), InstanceInfo.QueuePosition.roundedShare(d.workspaceShareCu()), d.behindWorkspaceId());
         }
         return new DryRunResult(true, c.ws().id(), groupId, c.kind().name(), c.kind().usageType(), r.cu(), d.startsNow(),
                 d.startsNow() ? null : d.position(), d.startsNow() ? null : d.reason(), d.estimatedStartAt(), estimate,
                 expectedMillis == null ? null : (expectedMillis + 999) / 1000, d.expected().basis(), cost, prices.currency(),
-                costNote, c.warnings());
+                costNote, c.warnings(), d.startsNow() ? null : InstanceInfo.QueuePosition.roundedShare(d.workspaceShareCu()),
+                d.startsNow() ? null : d.behindWorkspaceId());
     }
 
     /**
@@ -558,7 +577,10 @@ public final class InstanceManager {
         long capacity = g.capacity().milli();
         double utilization = capacity == 0 ? 0 : BigDecimal.valueOf(ledger.usedMilliCu())
                 .divide(BigDecimal.valueOf(capacity), 4, RoundingMode.HALF_UP).doubleValue();
-        return new GroupUsage(g.capacity(), ComputeUnits.ofMilli(ledger.usedMilliCu()), utilization, g.status().name(), byType);
+        List<ShareView> shares = ledger.shares().stream().map(s -> new ShareView(s.workspaceId(), round(s.shareCu()),
+                ComputeUnits.ofMilli(s.runningMilliCu()), round(s.decayedCuSeconds()))).toList();
+        return new GroupUsage(g.capacity(), ComputeUnits.ofMilli(ledger.usedMilliCu()), utilization, g.status().name(), byType,
+                ledger.limits().queuePolicy(), dev.srg.admission.GroupLedger.DEFAULT_SHARE_HALF_LIFE.toSeconds(), shares);
     }
 
     /**

@@ -116,7 +116,7 @@ final class StartEstimator {
                 }
                 end = Math.max(expectedEnd, now);
             }
-            running.add(new StartReplay.Running(i.id(), i.usageType(), i.cu().milli(), end));
+            running.add(new StartReplay.Running(i.id(), i.usageType(), i.cu().milli(), end, i.workspaceId()));
         }
         List<StartReplay.Waiting> waiting = new ArrayList<>();
         for (QueuedTaskInfo q : snapshot.queue()) {
@@ -138,10 +138,11 @@ final class StartEstimator {
         long now = clock.millis();
         Facts facts = facts(groupId, null);
         Input input = input(snapshot, facts, now);
-        Map<String, StartReplay.Outcome> outcomes = StartReplay.replay(snapshot.limits(), input.running(), input.waiting(), now);
+        Map<String, StartReplay.Outcome> outcomes = StartReplay.replay(snapshot.limits(), snapshot.shares(), input.running(),
+                input.waiting(), now);
         for (QueuedTaskInfo q : snapshot.queue()) {
             StartReplay.Outcome o = outcomes.get(q.task().id());
-            out.put(q.task().id(), new InstanceInfo.QueuePosition(q.position(), q.reason(),
+            out.put(q.task().id(), InstanceInfo.QueuePosition.of(q,
                     o == null || o.startAtMillis() == null ? null : Instant.ofEpochMilli(o.startAtMillis()),
                     note(o, q.reason(), input)));
         }
@@ -150,7 +151,7 @@ final class StartEstimator {
 
     /** SPEC BEY-1: what a task would do if submitted now, without submitting it. */
     record DryRun(boolean startsNow, int position, WaitReason reason, Instant estimatedStartAt, String estimate,
-                  Expectation expected) {}
+                  Expectation expected, Double workspaceShareCu, String behindWorkspaceId) {}
 
     /**
      * Where {@code candidate} (not queued anywhere: its id is made up, its sequence after every
@@ -166,8 +167,9 @@ final class StartEstimator {
         waiting.add(new StartReplay.Waiting(candidate, expected.millis()));
         // position and reason: the queue with the candidate at its place, as the ledger would walk it
         dev.srg.admission.GroupLedger copy = new dev.srg.admission.GroupLedger(snapshot.limits());
+        snapshot.shares().forEach(s -> copy.restoreUsage(s.workspaceId(), s.decayedCuSeconds(), now));
         for (StartReplay.Running r : input.running()) {
-            copy.restoreRunning(r.id(), r.type(), r.milliCu());
+            copy.restoreRunning(r.id(), r.type(), r.milliCu(), r.workspaceId());
         }
         for (StartReplay.Waiting w : waiting) {
             if (!copy.isRunning(w.task().id()) && !copy.isQueued(w.task().id())) {
@@ -176,11 +178,12 @@ final class StartEstimator {
         }
         QueuedTaskInfo at = copy.snapshot(now).queue().stream().filter(q -> q.task().id().equals(candidate.id()))
                 .findFirst().orElseThrow();
-        StartReplay.Outcome o = StartReplay.replay(snapshot.limits(), input.running(), waiting, now).get(candidate.id());
+        StartReplay.Outcome o = StartReplay.replay(snapshot.limits(), snapshot.shares(), input.running(), waiting, now)
+                .get(candidate.id());
         boolean startsNow = o != null && o.why() == StartReplay.Why.STARTS_NOW;
         return new DryRun(startsNow, at.position(), startsNow ? WaitReason.READY : at.reason(),
                 o == null || o.startAtMillis() == null ? null : Instant.ofEpochMilli(o.startAtMillis()),
-                note(o, at.reason(), input), expected);
+                note(o, at.reason(), input), expected, at.workspaceShareCu(), at.behindWorkspaceId());
     }
 
     private static String note(StartReplay.Outcome o, WaitReason reason, Input input) {

@@ -30,7 +30,11 @@ final class StartReplay {
     private StartReplay() {}
 
     /** A task that runs now; {@code expectedEndMillis} null when its end cannot be told. */
-    record Running(String id, UsageType type, long milliCu, Long expectedEndMillis) {
+    record Running(String id, UsageType type, long milliCu, Long expectedEndMillis, String workspaceId) {
+        Running(String id, UsageType type, long milliCu, Long expectedEndMillis) {
+            this(id, type, milliCu, expectedEndMillis, null);
+        }
+
         Running {
             requireNonNull(id, "id is null");
             requireNonNull(type, "type is null");
@@ -72,17 +76,27 @@ final class StartReplay {
 
     /** Every waiting task's outcome, by id. */
     static Map<String, Outcome> replay(GroupLimits limits, List<Running> running, List<Waiting> queue, long now) {
+        return replay(limits, List.of(), running, queue, now);
+    }
+
+    /**
+     * The same, the workspaces' past use of the group ({@code shares}, what FAIR_SHARE orders by) as
+     * the group's ledger has it now.
+     */
+    static Map<String, Outcome> replay(GroupLimits limits, List<dev.srg.admission.WorkspaceShare> shares, List<Running> running,
+                                       List<Waiting> queue, long now) {
         Map<String, Outcome> out = new HashMap<>();
         if (!limits.admitting()) {
             queue.forEach(w -> out.put(w.task().id(), new Outcome(null, Why.NOT_ADMITTING, List.of())));
             return out;
         }
         GroupLedger ledger = new GroupLedger(limits);
+        shares.forEach(s -> ledger.restoreUsage(s.workspaceId(), s.decayedCuSeconds(), now));
         record End(long at, String id) {}
         PriorityQueue<End> ends = new PriorityQueue<>((a, b) -> Long.compare(a.at(), b.at()));
         List<String> endless = new ArrayList<>();
         for (Running r : running) {
-            ledger.restoreRunning(r.id(), r.type(), r.milliCu());
+            ledger.restoreRunning(r.id(), r.type(), r.milliCu(), r.workspaceId());
             if (r.expectedEndMillis() == null) {
                 endless.add(r.id());
             } else {
@@ -129,9 +143,9 @@ final class StartReplay {
                 break;
             }
             time = next.at();
-            ledger.release(next.id());
+            ledger.release(next.id(), time);
             while (!ends.isEmpty() && ends.peek().at() == time) {
-                ledger.release(ends.poll().id());
+                ledger.release(ends.poll().id(), time);
             }
         }
         if (queued > 0) {

@@ -28,7 +28,11 @@ class GroupLedgerPropertiesTest {
 
     sealed interface Op {}
 
-    record Submit(UsageType type, long milliCu, int priority) implements Op {}
+    record Submit(UsageType type, long milliCu, int priority, String workspaceId) implements Op {
+        Submit(UsageType type, long milliCu, int priority) {
+            this(type, milliCu, priority, null);
+        }
+    }
 
     record Finish(int index) implements Op {}
 
@@ -149,7 +153,18 @@ class GroupLedgerPropertiesTest {
     // SPEC ADM-5 with holds: a big task at the head of a busy group, under a steady stream of small
     // tasks that would backfill past it forever, starts within a bounded time once it starves.
     static SeededProperty<StarvingHead, Submit> aStarvingHeadStarts(Fault fault) {
-        return SeededProperty.of("a starving head starts despite a stream of small tasks", 300, 40, new SeededProperty.Cases<>() {
+        return aStarvingHeadStarts(fault, QueuePolicy.ARRIVAL);
+    }
+
+    /**
+     * The same under either policy. Under FAIR_SHARE the bound protects a starving task against
+     * the later tasks of its own workspace and of workspaces with a larger share (a workspace with
+     * a smaller share goes first: that is the policy, see docs/rules.md#queue-policy): the head is
+     * of ws-0, the stream of ws-0 and of ws-heavy in turn, ws-heavy with a large past use.
+     */
+    static SeededProperty<StarvingHead, Submit> aStarvingHeadStarts(Fault fault, QueuePolicy policy) {
+        return SeededProperty.of("a starving head starts despite a stream of small tasks (" + policy + ")", 300, 40,
+                new SeededProperty.Cases<>() {
             @Override
             public StarvingHead parameters(Random r) {
                 while (true) {
@@ -185,14 +200,18 @@ class GroupLedgerPropertiesTest {
                     return;
                 }
                 long capacity = p.limits().capacityMilliCu();
-                LedgerSimulation sim = new LedgerSimulation(p.limits(), BOUND, fault);
+                LedgerSimulation sim = new LedgerSimulation(p.limits().withQueuePolicy(policy), BOUND, fault);
+                boolean fair = policy == QueuePolicy.FAIR_SHARE;
+                if (fair) {
+                    sim.restoreUsage("ws-heavy", 1_000_000);
+                }
                 // a busy group: filled up to its capacity by tasks that were running before a restart
                 int restored = 0;
                 while (sim.ledger.usedMilliCu() + p.preload().get(restored % p.preload().size()).milliCu() <= capacity) {
                     Submit s = p.preload().get(restored++ % p.preload().size());
                     sim.restoreRunning(s.type(), s.milliCu());
                 }
-                QueuedTask big = sim.submit(p.headType(), p.headMilliCu(), 0);
+                QueuedTask big = sim.submit(p.headType(), p.headMilliCu(), 0, fair ? "ws-0" : null);
                 sim.admit();
                 // 1 s per step: the head starves after BOUND; at most capacity/250 tasks run at once, and
                 // each must finish at most twice over (once for a maximum or concurrency hold, once for
@@ -204,7 +223,7 @@ class GroupLedgerPropertiesTest {
                     sim.tick(1_000);
                     for (int i = 0; i < 2; i++) {
                         Submit s = stream.get(Math.floorMod(step * 2 + i, stream.size()));
-                        sim.submit(s.type(), s.milliCu(), 0);
+                        sim.submit(s.type(), s.milliCu(), 0, fair ? (i == 0 ? "ws-0" : "ws-heavy") : null);
                     }
                     sim.admit();
                     sim.finishOldest();
@@ -246,6 +265,15 @@ class GroupLedgerPropertiesTest {
     @DisplayName("SPEC ADM-5: a starving head starts despite a stream of small tasks")
     void aStarvingHeadStartsDespiteAStreamOfSmallTasks() {
         aStarvingHeadStarts(Fault.NONE).check();
+    }
+
+    @Test
+    @DisplayName("SPEC ADM-5 under FAIR_SHARE: a starving head starts despite a stream of small tasks of its own workspace"
+            + " and of one with a larger share")
+    void aStarvingHeadStartsUnderFairShare() {
+        aStarvingHeadStarts(Fault.NONE, QueuePolicy.FAIR_SHARE).check();
+        assertThat(aStarvingHeadStarts(Fault.NO_STARVATION_BOUND, QueuePolicy.FAIR_SHARE).findFailure())
+                .as("the property catches a FAIR_SHARE ledger without a starvation bound").isPresent();
     }
 
     @Test
@@ -293,10 +321,10 @@ class GroupLedgerPropertiesTest {
                 .as("the starving-head property catches a ledger without a starvation bound").isPresent();
     }
 
-    private static void apply(LedgerSimulation sim, Op op) {
+    static void apply(LedgerSimulation sim, Op op) {
         GroupLimits l = sim.limits;
         switch (op) {
-            case Submit s -> sim.submit(s.type(), s.milliCu(), s.priority());
+            case Submit s -> sim.submit(s.type(), s.milliCu(), s.priority(), s.workspaceId());
             case Finish f -> sim.finishRunning(f.index());
             case FailStart f -> sim.failStart(f.index());
             case Cancel c -> sim.cancel(c.index());

@@ -40,6 +40,9 @@ final class LedgerSimulation {
     static final Comparator<QueuedTask> QUEUE_ORDER =
             Comparator.comparingInt(QueuedTask::priority).reversed().thenComparingLong(QueuedTask::sequence);
 
+    /** The half-life of the workspaces' shares here: short, so that ticks decay them visibly. */
+    static final Duration HALF_LIFE = Duration.ofSeconds(30);
+
     private final long boundMillis;
     final GroupLedger ledger;
     GroupLimits limits;
@@ -54,6 +57,23 @@ final class LedgerSimulation {
     final Set<String> cancelled = new HashSet<>();
     final Map<String, QueuedTask> submitted = new HashMap<>();
     final List<QueuedTask> startOrder = new ArrayList<>();
+    /** Per running task, when it started; per finished run, its workspace, CU, start and end: the shares' reference. */
+    private final Map<String, Long> startedAt = new HashMap<>();
+    private final Map<String, String> workspaceOf = new HashMap<>();
+    private final List<Run> runs = new ArrayList<>();
+
+    private record Run(String workspaceId, long milliCu, long start, long end) {}
+
+    /** Past use told to the ledger as a restart does: decayed CU-seconds as of a time. */
+    private record Past(String workspaceId, double cuSeconds, long at) {}
+
+    private final List<Past> past = new ArrayList<>();
+
+    /** A workspace's past use of the group, as a restart rebuilds it from the store. */
+    void restoreUsage(String workspaceId, double cuSeconds) {
+        ledger.restoreUsage(workspaceId, cuSeconds, now);
+        past.add(new Past(workspaceId, cuSeconds, now));
+    }
 
     private final Fault fault;
 
@@ -65,11 +85,15 @@ final class LedgerSimulation {
         this.boundMillis = bound.toMillis();
         this.limits = limits;
         this.fault = fault;
-        this.ledger = new GroupLedger(limits, fault == Fault.NO_STARVATION_BOUND ? Duration.ofDays(1) : bound);
+        this.ledger = new GroupLedger(limits, fault == Fault.NO_STARVATION_BOUND ? Duration.ofDays(1) : bound, HALF_LIFE);
     }
 
     QueuedTask submit(UsageType type, long milliCu, int priority) {
-        QueuedTask task = new QueuedTask("t" + nextId++, type, milliCu, priority, ++sequence, now);
+        return submit(type, milliCu, priority, null);
+    }
+
+    QueuedTask submit(UsageType type, long milliCu, int priority, String workspaceId) {
+        QueuedTask task = new QueuedTask("t" + nextId++, type, milliCu, priority, ++sequence, now, workspaceId);
         ledger.enqueue(task);
         queued.put(task.sequence(), task);
         submitted.put(task.id(), task);
@@ -81,6 +105,7 @@ final class LedgerSimulation {
         ledger.restoreRunning(id, type, milliCu);
         restored.put(id, milliCu);
         running.put(id, new QueuedTask(id, type, milliCu, 0, -1, now));
+        startedAt.put(id, now);
     }
 
     void finishRunning(int index) {
@@ -89,10 +114,10 @@ final class LedgerSimulation {
         }
         String id = new ArrayList<>(running.keySet()).get(Math.floorMod(index, running.size()));
         if (fault != Fault.KEEPS_FINISHED_CU) {
-            assertThat(ledger.release(id)).isTrue();
-            assertThat(ledger.release(id)).isFalse();
+            assertThat(ledger.release(id, now)).isTrue();
+            assertThat(ledger.release(id, now)).isFalse();
         }
-        running.remove(id);
+        ended(running.remove(id));
         finished.add(id);
     }
 
@@ -107,8 +132,8 @@ final class LedgerSimulation {
             return;
         }
         QueuedTask task = candidates.get(Math.floorMod(index, candidates.size()));
-        assertThat(ledger.release(task.id())).isTrue();
-        running.remove(task.id());
+        assertThat(ledger.release(task.id(), now)).isTrue();
+        ended(running.remove(task.id()));
         ledger.enqueue(task);
         queued.put(task.sequence(), task);
     }
@@ -124,15 +149,56 @@ final class LedgerSimulation {
         cancelled.add(task.id());
     }
 
-    /** Applies new limits when they are valid (invalid ones are the API's to refuse). */
+    /** A run ended (finished, or its start not persisted): it counts in its workspace's share from now on. */
+    private void ended(QueuedTask task) {
+        Long start = startedAt.remove(task.id());
+        if (fault != Fault.KEEPS_FINISHED_CU) {
+            runs.add(new Run(task.workspaceId(), task.milliCu(), start, now));
+        }
+    }
+
+    /** Applies new limits when they are valid (invalid ones are the API's to refuse); the policy stays. */
     boolean setLimits(boolean admitting, long capacity, int schedulingMaxRunning, Map<UsageType, Quota> quotas) {
         if (!GroupLimits.validate(capacity, schedulingMaxRunning, quotas).isEmpty()) {
             return false;
         }
-        limits = new GroupLimits(admitting, capacity, schedulingMaxRunning, quotas);
+        QueuePolicy policy = limits.queuePolicy();
+        limits = new GroupLimits(admitting, capacity, schedulingMaxRunning, quotas, BudgetHold.NONE, policy);
         ledger.setLimits(fault == Fault.ADMITS_WHILE_NOT_ADMITTING
-                ? new GroupLimits(true, capacity, schedulingMaxRunning, quotas) : limits);
+                ? new GroupLimits(true, capacity, schedulingMaxRunning, quotas, BudgetHold.NONE, policy) : limits);
         return true;
+    }
+
+    void setPolicy(QueuePolicy policy) {
+        limits = limits.withQueuePolicy(policy);
+        ledger.setLimits(fault == Fault.ADMITS_WHILE_NOT_ADMITTING ? limits.withAdmitting(true) : limits);
+    }
+
+    /**
+     * The reference share of a workspace, in micro-CU as the ledger rounds it, from the plain record
+     * of every run: the CU it runs now plus, per run, {@code cu * (e^(-λ(now-end)) - e^(-λ(now-start)))},
+     * which is {@code λ ∫ cu e^(-λ(now-t)) dt} over the run.
+     */
+    long referenceShareMicroCu(String workspaceId) {
+        double lambda = Math.log(2) / HALF_LIFE.toMillis();
+        double share = 0;
+        for (Past p : past) {
+            if (java.util.Objects.equals(p.workspaceId(), workspaceId)) {
+                share += p.cuSeconds() * Math.exp(-lambda * (now - p.at())) * lambda * 1000;
+            }
+        }
+        for (Run r : runs) {
+            if (java.util.Objects.equals(r.workspaceId(), workspaceId)) {
+                share += r.milliCu() / 1000.0 * (Math.exp(-lambda * (now - r.end())) - Math.exp(-lambda * (now - r.start())));
+            }
+        }
+        for (QueuedTask t : running.values()) {
+            if (java.util.Objects.equals(t.workspaceId(), workspaceId)) {
+                long start = startedAt.get(t.id());
+                share += t.milliCu() / 1000.0 * (1 - Math.exp(-lambda * (now - start))) + t.milliCu() / 1000.0;
+            }
+        }
+        return Math.round(share * 1_000_000);
     }
 
     void tick(long millis) {
@@ -141,14 +207,27 @@ final class LedgerSimulation {
 
     /** Runs admission, checks every start and the whole state. */
     List<QueuedTask> admit() {
-        List<String> expected = referenceAdmission();
+        List<String> expected = new ArrayList<>();
+        referenceAdmission(expected, Set.of());
+        if (limits.queuePolicy() == QueuePolicy.FAIR_SHARE) {
+            // starts raise shares: passes repeat until one starts nothing (as the ledger documents)
+            List<String> more;
+            do {
+                more = new ArrayList<>();
+                referenceAdmission(more, Set.copyOf(expected));
+                expected.addAll(more);
+            } while (!more.isEmpty());
+        }
         List<QueuedTask> started = ledger.admit(now);
         assertThat(started).extracting(QueuedTask::id).as("starts compared with the reference admission").isEqualTo(expected);
-        assertThat(started).as("starts are in queue order").isSortedAccordingTo(QUEUE_ORDER);
+        if (limits.queuePolicy() == QueuePolicy.ARRIVAL) {
+            assertThat(started).as("starts are in queue order").isSortedAccordingTo(QUEUE_ORDER);
+        }
         for (QueuedTask task : started) {
             checkStartAllowed(task);
             assertThat(queued.remove(task.sequence())).as("started task %s was queued", task.id()).isSameAs(task);
             assertThat(running.put(task.id(), task)).as("started task %s twice", task.id()).isNull();
+            startedAt.put(task.id(), now);
             startOrder.add(task);
         }
         checkConsistency();
@@ -213,7 +292,7 @@ final class LedgerSimulation {
         queued.values().forEach(t -> assertThat(ledger.isQueued(t.id())).isTrue());
 
         LedgerInfo info = ledger.snapshot(now);
-        List<QueuedTask> order = queued.values().stream().sorted(QUEUE_ORDER).toList();
+        List<QueuedTask> order = referenceAdmission(new ArrayList<>(), Set.of());
         assertThat(info.queue()).extracting(QueuedTaskInfo::task).as("SPEC ADM-5: the queue, in order").isEqualTo(order);
         for (int i = 0; i < info.queue().size(); i++) {
             QueuedTaskInfo item = info.queue().get(i);
@@ -225,23 +304,55 @@ final class LedgerSimulation {
         }
     }
 
-    /** The documented order, backfill and holds, written plainly: O(n) per task, no shortcuts. */
-    private List<String> referenceAdmission() {
-        List<String> starts = new ArrayList<>();
-        if (!limits.admitting()) {
-            return starts;
-        }
+    /**
+     * The documented order, backfill and holds, written plainly: O(n) per task, no shortcuts. Adds
+     * the ids it starts to {@code starts} and returns the order it visited the queue in: priority,
+     * then arrival (ARRIVAL), or, within a priority, repeatedly the task of the smallest share (as
+     * {@link #referenceShareMicroCu}, plus what it started in this pass), then the earliest (FAIR_SHARE).
+     */
+    private List<QueuedTask> referenceAdmission(List<String> starts, Set<String> startedEarlierInThisAdmission) {
+        List<QueuedTask> order = new ArrayList<>();
+        boolean admitting = limits.admitting();
+        List<QueuedTask> pretend = queued.values().stream().filter(t -> startedEarlierInThisAdmission.contains(t.id())).toList();
         Map<UsageType, Long> used = usedByType();
         Map<UsageType, Integer> count = new EnumMap<>(UsageType.class);
         for (UsageType type : UsageType.values()) {
             count.put(type, 0);
         }
         running.values().forEach(t -> count.merge(t.type(), 1, Integer::sum));
+        pretend.forEach(t -> {
+            used.merge(t.type(), t.milliCu(), Long::sum);
+            count.merge(t.type(), 1, Integer::sum);
+        });
         Set<UsageType> headroomHeld = EnumSet.noneOf(UsageType.class);
         Set<UsageType> maximumHeld = EnumSet.noneOf(UsageType.class);
         boolean concurrencyHeld = false;
         long capacity = limits.capacityMilliCu();
-        for (QueuedTask task : queued.values().stream().sorted(QUEUE_ORDER).toList()) {
+        List<QueuedTask> remaining = new ArrayList<>(queued.values().stream()
+                .filter(t -> !startedEarlierInThisAdmission.contains(t.id())).sorted(QUEUE_ORDER).toList());
+        Map<String, Long> shares = new HashMap<>();
+        for (QueuedTask t : pretend) {
+            shares.put(t.workspaceId(), shares.computeIfAbsent(t.workspaceId(), this::referenceShareMicroCu) + t.milliCu() * 1_000);
+        }
+        while (!remaining.isEmpty()) {
+            QueuedTask task = remaining.get(0);
+            if (limits.queuePolicy() == QueuePolicy.FAIR_SHARE) {
+                for (QueuedTask t : remaining) {
+                    if (t.priority() != task.priority()) {
+                        break;
+                    }
+                    long share = shares.computeIfAbsent(t.workspaceId(), this::referenceShareMicroCu);
+                    long best = shares.computeIfAbsent(task.workspaceId(), this::referenceShareMicroCu);
+                    if (share < best || (share == best && t.sequence() < task.sequence())) {
+                        task = t;
+                    }
+                }
+            }
+            remaining.remove(task);
+            order.add(task);
+            if (!admitting) {
+                continue;
+            }
             UsageType u = task.type();
             long c = task.milliCu();
             long usedTotal = used.values().stream().mapToLong(Long::longValue).sum();
@@ -281,7 +392,8 @@ final class LedgerSimulation {
             starts.add(task.id());
             used.merge(u, c, Long::sum);
             count.merge(u, 1, Integer::sum);
+            shares.put(task.workspaceId(), shares.computeIfAbsent(task.workspaceId(), this::referenceShareMicroCu) + c * 1_000);
         }
-        return starts;
+        return order;
     }
 }

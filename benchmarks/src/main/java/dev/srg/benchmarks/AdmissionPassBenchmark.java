@@ -2,6 +2,7 @@ package dev.srg.benchmarks;
 
 import dev.srg.admission.GroupLedger;
 import dev.srg.admission.GroupLimits;
+import dev.srg.admission.QueuePolicy;
 import dev.srg.admission.QueuedTask;
 import dev.srg.admission.Quota;
 import dev.srg.admission.UsageType;
@@ -43,6 +44,10 @@ public class AdmissionPassBenchmark {
     @Param({"false", "true"})
     public boolean starving;
 
+    /** The group's queue policy; under FAIR_SHARE a pass merges the 8 workspaces' queues by share. */
+    @Param({"ARRIVAL", "FAIR_SHARE"})
+    public String policy;
+
     private GroupLedger ledger;
     private final ArrayDeque<String> runningOldestFirst = new ArrayDeque<>();
     private final SplittableRandom random = new SplittableRandom(42);
@@ -55,7 +60,7 @@ public class AdmissionPassBenchmark {
                 UsageType.DATA_SERVICE, Quota.minimum(20_000),
                 UsageType.DATA_INTEGRATION, Quota.of(10_000, 80_000),
                 UsageType.MODEL_SERVICE, Quota.maximum(16_000)));
-        ledger = new GroupLedger(limits);
+        ledger = new GroupLedger(limits.withQueuePolicy(QueuePolicy.valueOf(policy)));
         now = starving ? 3_600_000 : 0; // every task is enqueued at 0
         for (int i = 0; i < QUEUE; i++) {
             ledger.enqueue(randomTask());
@@ -70,7 +75,10 @@ public class AdmissionPassBenchmark {
         long seq = ++sequence;
         // mostly small tasks, some big ones (up to 16 CU)
         long milliCu = 250L * (random.nextInt(8) == 0 ? 1 + random.nextInt(64) : 1 + random.nextInt(8));
-        return new QueuedTask("t" + seq, MIX[random.nextInt(MIX.length)], milliCu, random.nextInt(4), seq, 0);
+        // 8 workspaces, ws-0 with half the tasks (a flood); from the sequence, so the draws stay those of before
+        int h = Long.hashCode(seq * 0x9E3779B97F4A7C15L) >>> 1;
+        String workspace = "ws-" + ((h & 8) == 0 ? 0 : h & 7);
+        return new QueuedTask("t" + seq, MIX[random.nextInt(MIX.length)], milliCu, random.nextInt(4), seq, 0, workspace);
     }
 
     @Benchmark

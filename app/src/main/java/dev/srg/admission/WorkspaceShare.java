@@ -1,0 +1,13 @@
+package dev.srg.admission;
+
+/**
+ * What {@link QueuePolicy#FAIR_SHARE} orders a group's queue by, for one workspace (see
+ * {@link GroupLedger#shareCu}).
+ *
+ * @param workspaceId the workspace; null for tasks of none
+ * @param decayedCuSeconds its CU-seconds on this group, each second weighed {@code 2^(-age / halfLife)}
+ * @param runningMilliCu the CU its tasks run with now, in milli-CU
+ * @param shareCu {@code runningMilliCu / 1000 + decayedCuSeconds * ln 2 / halfLife}: the CU it runs
+ *     now plus its decayed average CU use; the smaller goes first
+ */
+public record WorkspaceShare(String workspaceId, double decayedCuSeconds, long runningMilliCu, double shareCu) {}
