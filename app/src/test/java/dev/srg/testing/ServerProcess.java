@@ -37,9 +37,9 @@ public final class ServerProcess implements AutoCloseable {
      * Every JVM this class starts runs with these: the client compiler only (C1) and the serial
      * collector, as the launcher runs srg's client commands. A test's server lives seconds to a
      * minute, mostly starting; C2's compiler threads and G1's took a third of its CPU time
-     * (12-13 s against 7.6-8.4 s for a start and a stop at a load of 15, docs/testing.md), and CI has two
-     * cores. Nothing a test asserts depends on the JIT or the collector; the launcher's own options are
-     * LauncherTest's.
+     * (12.0-13.0 s against 7.2-8.4 s for a start and a stop, 23 s against 16 s for a demo; loads 11-19,
+     * docs/benchmarks.md), and CI has two cores. Nothing a test asserts depends on the JIT or the
+     * collector; the launcher's own options are LauncherTest's.
      */
     public static final List<String> JVM_OPTIONS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
     private static final Pattern RUNNING = Pattern.compile("srg is running at http://localhost:(\\d+)");
