@@ -255,7 +255,7 @@ class CliUsabilityTest {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder("script", "-qec", commands, "/dev/null").redirectErrorStream(true);
         pb.environment().put("CLASSPATH", System.getProperty("java.class.path"));
-        pb.environment().put("SRG", java + " -Xmx256m dev.srg.Main");
+        pb.environment().put("SRG", java + " -Xmx256m " + String.join(" ", dev.srg.testing.ServerProcess.JVM_OPTIONS) + " dev.srg.Main");
         pb.environment().put("SRG_URL", server.url());
         pb.environment().put("SRG_TOKEN", server.adminToken());
         pb.environment().put("XDG_CONFIG_HOME", home.resolve("none").toString());
@@ -291,9 +291,10 @@ class CliUsabilityTest {
     @Test
     @DisplayName("Ctrl-C on run --follow stops following and says how to cancel the task")
     void interruptingFollowSaysHowToCancel() throws Exception {
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
-                "-cp", System.getProperty("java.class.path"), "dev.srg.Main", "run", "-w", "ux-ws", "--follow",
-                "--url", server.url(), "--token", server.adminToken(), "echo started; sleep 60");
+        List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m"));
+        cmd.addAll(dev.srg.testing.ServerProcess.JVM_OPTIONS);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.srg.Main", "run", "-w", "ux-ws", "--follow",
+                "--url", server.url(), "--token", server.adminToken(), "echo started; sleep 60"));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         StringBuilder seen = new StringBuilder();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {

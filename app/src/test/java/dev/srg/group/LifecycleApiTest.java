@@ -26,7 +26,7 @@ import tools.jackson.databind.JsonNode;
  * forward, so each measures from its own groups' times.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
-@SimulatedClock
+@SimulatedClock(shortUsageRetention = true)
 class LifecycleApiTest extends ServerTestBase {
     // ---- helpers ----
 

@@ -30,7 +30,7 @@ import tools.jackson.databind.JsonNode;
  * purchase is read from its order).
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
-@SimulatedClock
+@SimulatedClock(shortUsageRetention = true)
 class LifecycleCalendarTest extends ServerTestBase {
     private static final BigDecimal CU_MONTH = new BigDecimal("50");
 

@@ -82,11 +82,13 @@ class StartupTest {
     void theServerTrainingRunLaunchesTasksAndLeavesNothingBehind() throws Exception {
         Path tmp = dir.resolve("tmp");
         Files.createDirectories(tmp);
-        int tasks = 40;
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx160m",
-                "-Djava.io.tmpdir=" + tmp, "-Dsrg.training.tasks=" + tasks, "-cp", System.getProperty("java.class.path"),
-                ServerTraining.class.getName())
-                .redirectErrorStream(true).start();
+        // two waves of the group's 8 concurrent 0.25 CU tasks: the concurrent path, then the one-at-a-time one
+        int tasks = 16;
+        List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx160m"));
+        cmd.addAll(ServerProcess.JVM_OPTIONS);
+        cmd.addAll(List.of("-Djava.io.tmpdir=" + tmp, "-Dsrg.training.tasks=" + tasks, "-cp", System.getProperty("java.class.path"),
+                ServerTraining.class.getName()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertThat(p.waitFor(3, TimeUnit.MINUTES)).as(output).isTrue();
         assertThat(p.exitValue()).as(output).isZero();

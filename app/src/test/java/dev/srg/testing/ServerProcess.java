@@ -33,6 +33,15 @@ public final class ServerProcess implements AutoCloseable {
      * listens; a test's own timeout still interrupts it, with the server's output).
      */
     public static final Duration START_TIMEOUT = Duration.ofMinutes(5);
+    /**
+     * Every JVM this class starts runs with these: the client compiler only (C1) and the serial
+     * collector, as the launcher runs srg's client commands. A test's server lives seconds to a
+     * minute, mostly starting; C2's compiler threads and G1's took a third of its CPU time
+     * (12.0-13.0 s against 7.2-8.4 s for a start and a stop, 23 s against 16 s for a demo; loads 11-19,
+     * docs/benchmarks.md), and CI has two cores. Nothing a test asserts depends on the JIT or the
+     * collector; the launcher's own options are LauncherTest's.
+     */
+    public static final List<String> JVM_OPTIONS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
     private static final Pattern RUNNING = Pattern.compile("srg is running at http://localhost:(\\d+)");
     /** Servers started and not stopped yet, and the processes killed servers left behind. */
     private static final Set<ProcessHandle> OUTSTANDING = ConcurrentHashMap.newKeySet();
@@ -65,6 +74,7 @@ public final class ServerProcess implements AutoCloseable {
     public static ServerProcess start(Path dataDir, Duration timeout, List<String> jvmOptions, String... args)
             throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m"));
+        cmd.addAll(JVM_OPTIONS);
         cmd.addAll(jvmOptions);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.srg.Main",
                 "server", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir.toString()));
@@ -102,8 +112,9 @@ public final class ServerProcess implements AutoCloseable {
 
     /** Runs {@code srg server ...} expecting it to fail; returns its exit code and output. */
     public static Result runExpectingFailure(Path dataDir, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "dev.srg.Main",
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(JVM_OPTIONS);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.srg.Main",
                 "server", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir.toString()));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -117,8 +128,9 @@ public final class ServerProcess implements AutoCloseable {
 
     /** Runs {@code srg ARGS} (any command, nothing added) to its end; returns its exit code and output. */
     public static Result run(String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-cp", System.getProperty("java.class.path"), "dev.srg.Main"));
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m"));
+        cmd.addAll(JVM_OPTIONS);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.srg.Main"));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -24,8 +24,15 @@ public abstract class ServerTestBase {
 
     @BeforeAll
     static void startServer(TestInfo test) {
-        boolean simulated = test.getTestClass().map(c -> c.isAnnotationPresent(SimulatedClock.class)).orElse(false);
-        server = simulated ? TestServer.start(c -> c.withSimulatedClock(true)) : TestServer.start();
+        SimulatedClock simulated = test.getTestClass().map(c -> c.getAnnotation(SimulatedClock.class)).orElse(null);
+        if (simulated == null) {
+            server = TestServer.start();
+        } else if (simulated.shortUsageRetention()) {
+            server = TestServer.start(c -> c.withSimulatedClock(true)
+                    .withMonitor(m -> m.withRetention(Duration.ofHours(1), Duration.ofHours(1))));
+        } else {
+            server = TestServer.start(c -> c.withSimulatedClock(true));
+        }
         fx = new Fixtures(server);
         admin = server.admin();
     }
