@@ -98,22 +98,7 @@ class FairShareLedgerPropertiesTest {
                     apply(sim, event);
                     sim.admit();
                 }
-                GroupLimits last = sim.limits;
-                sim.setLimits(true, last.capacityMilliCu(), last.schedulingMaxRunning(), last.quotas());
-                int steps = 0;
-                do {
-                    sim.tick(1_000);
-                    sim.finishOldest();
-                    sim.admit();
-                    assertThat(++steps).as("drained in a bounded number of steps").isLessThan(10_000);
-                } while (!sim.running.isEmpty());
-                sim.admit();
-                for (QueuedTask left : sim.queued.values()) {
-                    Quota quota = last.quota(left.type());
-                    boolean fitsWhenIdle = left.milliCu() <= quota.maxMilliCu()
-                            && left.milliCu() <= last.capacityMilliCu() - (last.minimumsMilliCu() - quota.minMilliCu());
-                    assertThat(fitsWhenIdle).as("%s is left queued in an idle group although it fits", left).isFalse();
-                }
+                GroupLedgerPropertiesTest.assertDrainsLeavingOnlyWhatNeverFits(sim);
             }
         });
     }
