@@ -903,9 +903,10 @@ static void exec_task(const char *dir, char **argv, char **task_env, int out_wri
         write_file(path, text, O_CREAT | O_TRUNC);
     }
     if (switch_uid) {
-        /* setpriv --reuid --regid --clear-groups --no-new-privs */
-        const char *uid = var("RUN_UID"), *gid = var("RUN_GID");
-        if (setgroups(0, NULL) != 0 || setresgid(atoi(gid), atoi(gid), atoi(gid)) != 0
+        /* setpriv --reuid --regid --groups=<its workspace's gid, if any> --no-new-privs */
+        const char *uid = var("RUN_UID"), *gid = var("RUN_GID"), *groups = var("RUN_GROUPS");
+        gid_t workspace = (gid_t)strtoul(groups, NULL, 10);
+        if (setgroups(*groups ? 1 : 0, *groups ? &workspace : NULL) != 0 || setresgid(atoi(gid), atoi(gid), atoi(gid)) != 0
             || setresuid(atoi(uid), atoi(uid), atoi(uid)) != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
             child_failed(dir, "could not switch to uid %s: %s\n", uid);
     }

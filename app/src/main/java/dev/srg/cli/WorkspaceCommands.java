@@ -22,7 +22,7 @@ final class WorkspaceCommands extends ClientCommand {
                     count("RESOURCE-GROUPS", "resourceGroupIds"), count("MEMBERS", "members")),
             List.of(joined("GROUPS", "resourceGroupIds"),
                     new Column("MEMBER-ROLES", w -> members(w, false), w -> members(w, true)),
-                    Column.time("CREATED", "createdAt")));
+                    field("TASK-GID", "taskGid"), Column.time("CREATED", "createdAt")));
 
     /**
      * {@code alice DEVELOPER, bob VISITOR}: each user by the name the answer carries (no request more), and on one workspace's

@@ -102,7 +102,12 @@ public final class ConnectivityTests {
         String script = "d=" + dir + "\n"
                 + "if [ ! -d \"$d\" ]; then echo result=missing; elif [ -r \"$d\" ] && [ -x \"$d\" ]; then\n"
                 + "  if [ -w \"$d\" ]; then echo result=writable; else echo result=readable; fi\n"
-                + "else echo result=denied; fi\n";
+                + "else echo result=denied; fi\n"
+                // whether it is its workspace's alone: of the workspace's group, nothing for others (docs/data-integration.md)
+                + "if [ -d \"$d\" ] && [ -n \"${SRG_WORKSPACE_GID:-}\" ]; then\n"
+                + "  m=$(stat -c '%g %A' \"$d\"); case \"$m\" in \"$SRG_WORKSPACE_GID \"???????---) echo closed=yes;;"
+                + " *) echo closed=\"no $SRG_WORKSPACE_GID\";; esac\n"
+                + "fi\n";
         SubmitRequest submit = new SubmitRequest(ds.workspaceId(), groupId, "SHELL", script, null, ConnectivityTestKind.CU, 10,
                 30, null, "connectivity test of data source " + ds.name(), null);
         InstanceInfo instance = instances.submit(caller, submit, Map.of("script", script));
@@ -115,13 +120,19 @@ public final class ConnectivityTests {
         String log = new String(instances.log(caller, instance.id(), 0, 64 * 1024).bytes(), StandardCharsets.UTF_8);
         String result = log.lines().filter(l -> l.startsWith("result=")).map(l -> l.substring(7).strip()).findFirst().orElse("");
         String where = "directory " + ds.path() + " on the group's machines (no network path)";
+        // reachable, but open to other workspaces' tasks too: say how to make it this workspace's alone
+        String open = log.lines().filter(l -> l.startsWith("closed=no ")).map(l -> where + " is open to other workspaces' tasks"
+                + " too; to make it this workspace's alone: chgrp " + l.substring(10).strip() + " " + ds.path() + " && chmod 2770 "
+                + ds.path()).findFirst().orElse(null);
         return switch (result) {
-            case "writable" -> new Result(true, NetworkPolicy.Path.NONE, null, null, null, instance.id(), enforced);
+            case "writable" -> new Result(true, NetworkPolicy.Path.NONE, open, null, null, instance.id(), enforced);
             case "readable" -> new Result(true, NetworkPolicy.Path.NONE, where + ": readable by the task's user but not writable, so"
-                    + " a txtfile writer cannot write there", null, null, instance.id(), enforced);
+                    + " a txtfile writer cannot write there" + (open == null ? "" : "; it" + open.substring(where.length())),
+                    null, null, instance.id(), enforced);
             case "missing" -> new Result(false, NetworkPolicy.Path.NONE, where + " does not exist", null, null, instance.id(), enforced);
             case "denied" -> new Result(false, NetworkPolicy.Path.NONE, where + " exists, but the task's user may not read it"
-                    + " (tasks run as unprivileged users of their own: the directory must be readable and searchable by others)",
+                    + " (tasks run as unprivileged users of their own, in their workspace's group: make the directory that group's,"
+                    + " chgrp <the workspace's taskGid> and chmod 2770, or readable and searchable by others)",
                     null, null, instance.id(), enforced);
             default -> new Result(false, NetworkPolicy.Path.NONE, "the test could not run: " + instance.status()
                     + (instance.failureReason() == null ? "" : " (" + instance.failureReason() + ")"), null, null, instance.id(), enforced);

@@ -26,6 +26,12 @@ public record LaunchSpec(
         String instanceId, String kindName, LaunchCommand command, ResourceLimits limits, Duration timeout,
         Map<String, String> env, NetworkContext network, Optional<String> imageId) {
 
+    /**
+     * The environment variable that carries the task's workspace gid (V44_1): a backend that runs
+     * tasks as uids of their own makes it the task's one supplementary group; the task sees it too.
+     */
+    public static final String WORKSPACE_GID = "SRG_WORKSPACE_GID";
+
     private static final Pattern INSTANCE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 

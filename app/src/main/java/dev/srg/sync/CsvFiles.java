@@ -386,6 +386,27 @@ final class CsvFiles {
             return dir.resolve("." + fileName + ".srg-" + tag + ".part" + split);
         }
 
+        /**
+         * Tasks run under umask 077 as uids of their own: the next task (another uid) reading this export
+         * must be able to. Where tasks share their workspace's group (V44_1; {@code SRG_WORKSPACE_GID}), the
+         * file is that group's and readable by it only (0640), so another workspace's task cannot read
+         * it even in a directory open to all; otherwise (tasks of one uid, a server that is not root)
+         * 0644 as before, and who reaches the file at all is decided by the directory.
+         */
+        private static void shareWithTheWorkspace(Path file) throws IOException {
+            String gid = System.getenv("SRG_WORKSPACE_GID");
+            if (gid != null && !gid.isEmpty()) {
+                try {
+                    Files.setAttribute(file, "unix:gid", Integer.parseUnsignedInt(gid));
+                    Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r-----"));
+                    return;
+                } catch (IOException | NumberFormatException e) {
+                    // not a member of that group (tasks not run as uids of their own): readable by all, as before
+                }
+            }
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        }
+
         /** Removes what an earlier run of this file left behind. */
         void cleanStale() throws IOException {
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "." + fileName + ".srg-*")) {
@@ -419,9 +440,7 @@ final class CsvFiles {
                 }
                 out.force(true);
             }
-            // tasks run under umask 077 as uids of their own: the next task (another uid) reading this export must
-            // be able to; who reaches the file at all is decided by the data source's directory
-            Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            shareWithTheWorkspace(tmp);
             if (replace) {
                 Files.move(tmp, target(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } else {

@@ -99,6 +99,8 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
     private final Map<String, Long> limitsApplied = new ConcurrentHashMap<>();
     /** The group of every instance the ledgers know (queued or running). */
     private final Map<String, String> groupOf = new ConcurrentHashMap<>();
+    /** Each workspace's task gid (V44_1): given once, never changed, so read once per workspace. */
+    private final Map<String, Long> workspaceGids = new ConcurrentHashMap<>();
     /** The services among the active instances: their exits may be restarts (tasks' exits are read without a query). */
     private final Set<String> services = ConcurrentHashMap.newKeySet();
     /** Services being stopped: their next exit is the end, not a reason to restart. */
@@ -1350,15 +1352,31 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         TaskKind kind = found.get();
         try {
             Duration timeout = kind.shape() == WorkShape.SERVICE ? Duration.ZERO : Duration.ofSeconds(i.timeoutSeconds());
-            LaunchSpec spec = new LaunchSpec(row.currentRun(), kind.name(), kind.command(row.payload()),
-                    new ResourceLimits(i.cu().milli()), timeout, Map.of("SRG_INSTANCE_ID", i.id(),
+            Map<String, String> env = new HashMap<>(Map.of("SRG_INSTANCE_ID", i.id(),
                     "SRG_RESOURCE_GROUP_ID", i.resourceGroupId(), "SRG_WORKSPACE_ID", i.workspaceId(),
-                    "SRG_CU", i.cu().toCu().toPlainString()),
-                    kind.network(network), Optional.ofNullable(i.imageId()));
+                    "SRG_CU", i.cu().toCu().toPlainString()));
+            workspaceGid(i.workspaceId()).ifPresent(gid -> env.put(LaunchSpec.WORKSPACE_GID, Long.toString(gid)));
+            LaunchSpec spec = new LaunchSpec(row.currentRun(), kind.name(), kind.command(row.payload()),
+                    new ResourceLimits(i.cu().milli()), timeout, env, kind.network(network), Optional.ofNullable(i.imageId()));
             return new Prepared(row, spec, backendName, backend, backend.enforcement(spec), null);
         } catch (RuntimeException e) {
             return new Prepared(row, null, backendName, backend, null, "cannot build the launch: " + e.getMessage());
         }
+    }
+
+    /** The workspace's task gid; none for a workspace no longer stored (its tasks then get no group). */
+    private OptionalLong workspaceGid(String workspaceId) {
+        Long gid = workspaceGids.get(workspaceId);
+        if (gid == null) {
+            Optional<Long> read = jdbi.withHandle(h -> h.createQuery("SELECT task_gid FROM workspaces WHERE id = :id")
+                    .bind("id", workspaceId).mapTo(Long.class).findOne());
+            if (read.isEmpty()) {
+                return OptionalLong.empty();
+            }
+            gid = read.get();
+            workspaceGids.put(workspaceId, gid);
+        }
+        return OptionalLong.of(gid);
     }
 
     /** Launches a started instance outside admission (recovery, a service's next run): records the launch first. */

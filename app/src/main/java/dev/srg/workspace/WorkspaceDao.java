@@ -42,7 +42,7 @@ final class WorkspaceDao {
     }
 
     private static final String COLUMNS = """
-            SELECT id, name, region_id, default_resource_group_id, created_at,
+            SELECT id, name, region_id, default_resource_group_id, created_at, task_gid,
                    ARRAY(SELECT resource_group_id FROM workspace_resource_groups g WHERE g.workspace_id = w.id
                          ORDER BY resource_group_id) AS groups,
                    ARRAY(SELECT user_id FROM workspace_members m WHERE m.workspace_id = w.id ORDER BY user_id) AS member_ids,
@@ -69,7 +69,7 @@ final class WorkspaceDao {
         }
         return new WorkspaceInfo(rs.getString("id"), rs.getString("name"), rs.getString("region_id"),
                 rs.getString("default_resource_group_id"), List.of((String[]) rs.getArray("groups").getArray()),
-                members, rs.getTimestamp("created_at").toInstant());
+                members, rs.getTimestamp("created_at").toInstant(), rs.getLong("task_gid"));
     }
 
     /** Ids after {@code afterId}, in order; only those {@code memberId} belongs to unless it is null. */

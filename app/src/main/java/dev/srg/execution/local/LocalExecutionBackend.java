@@ -1336,7 +1336,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
             writeAtomically(dir.path().resolve("keep"), nulSeparated(kept), PRIVATE_FILE);
         }
         writeAtomically(dir.spec(), supervisorSpec(spec, identity).getBytes(StandardCharsets.UTF_8), PRIVATE_FILE);
-        writeAtomically(dir.env(), taskEnvironment(dir, spec), PRIVATE_FILE);
+        writeAtomically(dir.env(), taskEnvironment(dir, spec, identity.isPresent()), PRIVATE_FILE);
         network.prepare(dir.path(), spec);
         if (spec.imageId().isPresent() && !spec.command().imageBuilder()) {
             // where the image is bound, in the task's own mount namespace only
@@ -1359,8 +1359,14 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         variables.put("TIMEOUT_MS", Long.toString(spec.hasTimeout() ? Math.max(1, spec.timeout().toMillis()) : 0));
         variables.put("RUN_UID", identity.map(i -> Long.toString(i.uid())).orElse(""));
         variables.put("RUN_GID", identity.map(i -> Long.toString(i.gid())).orElse(""));
+        // its workspace's gid, its one supplementary group (a directory of that group, mode 2770, is its
+        // workspace's alone); read from the spec's own environment, which a task's payload cannot set
+        String workspaceGid = identity.isPresent() && !spec.command().imageBuilder()
+                ? spec.env().getOrDefault(LaunchSpec.WORKSPACE_GID, "") : "";
+        variables.put("RUN_GROUPS", workspaceGid);
         variables.put("ISOLATION_NOTE", identity
-                .map(i -> "isolation between tasks: own uid " + i.uid() + " and gid " + i.gid())
+                .map(i -> "isolation between tasks: own uid " + i.uid() + " and gid " + i.gid()
+                        + (workspaceGid.isEmpty() ? "" : ", its workspace's group " + workspaceGid))
                 .orElseGet(() -> isolationNote(identities, ProcFs.currentUid()) + "; "
                         + privateNote.substring("per task: ".length())));
         // the task's own /tmp, /var/tmp, /dev/shm, /run/lock, /proc and IPC (README "Isolation between tasks"):
@@ -1387,12 +1393,16 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     }
 
     /** NUL-separated NAME=VALUE: minimal and explicit, never the server's environment (it may hold secrets). */
-    private static byte[] taskEnvironment(InstanceDirectory dir, LaunchSpec spec) {
+    private static byte[] taskEnvironment(InstanceDirectory dir, LaunchSpec spec, boolean ownUid) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("PATH", TASK_PATH);
         env.put("HOME", dir.home().toString());
         env.put("LANG", "C.UTF-8");
         env.putAll(spec.taskEnv());
+        if (!ownUid) {
+            // tasks that run as the server's uid are in no workspace's group: not told one
+            env.remove(LaunchSpec.WORKSPACE_GID);
+        }
         StringBuilder out = new StringBuilder();
         env.forEach((name, value) -> out.append(name).append('=').append(value).append('\0'));
         return out.toString().getBytes(StandardCharsets.UTF_8);

@@ -222,7 +222,9 @@ if [[ -z $stop_reason && ! -e launch_failed ]]; then
   mapfile -d '' task_argv < argv
   run_as=()
   if [[ -n $RUN_UID ]]; then
-    run_as=(setpriv "--reuid=$RUN_UID" "--regid=$RUN_GID" --clear-groups --no-new-privs --)
+    # its workspace's gid as its one supplementary group, when it has one
+    if [[ -n "${RUN_GROUPS:-}" ]]; then groups_opt="--groups=$RUN_GROUPS"; else groups_opt=--clear-groups; fi
+    run_as=(setpriv "--reuid=$RUN_UID" "--regid=$RUN_GID" "$groups_opt" --no-new-privs --)
   fi
   # --- custom images (SPEC RT-1; docs/images.md) ---
   # The image builder (srg's own script) stays root and is told the task's uid and namespace, which

@@ -201,6 +201,25 @@ class PrivateDirectoriesTest {
                 + " no pid or IPC namespace of its own (the bash supervisor does not make them; the compiled one does)");
     }
 
+    @Test
+    void bothSupervisorsGiveTheTaskItsWorkspacesGroupAndNoOther() throws Exception {
+        assumeThat(ProcFs.currentUid()).as("per-task uids need root").isZero();
+        for (LocalExecutionBackend backend : List.of(fixture.backend(exits),
+                fixture.backendWithProperty(LocalExecutionBackend.SUPERVISOR_PROPERTY, "script", exits))) {
+            String inGroup = newId(), alone = newId();
+            // the spec's own environment carries it (the dispatcher's); a task's payload cannot set it
+            backend.launch(new LaunchSpec(inGroup, TaskKind.SHELL, "id -G; echo \"env=$SRG_WORKSPACE_GID\"\n", 1000,
+                    Duration.ofMinutes(1), Map.of(LaunchSpec.WORKSPACE_GID, "1800000123")));
+            backend.launch(shell(alone, "id -G\n"));
+            assertThat(exits.await(inGroup).reason()).isEqualTo(FailureReason.NONE);
+            assertThat(exits.await(alone).reason()).isEqualTo(FailureReason.NONE);
+            long gid = fixture.identity(inGroup).gid();
+            assertThat(fixture.log(backend, inGroup).lines().toList())
+                    .containsExactly(gid + " 1800000123", "env=1800000123");
+            assertThat(fixture.log(backend, alone).strip()).isEqualTo(Long.toString(fixture.identity(alone).gid()));
+        }
+    }
+
     /** The host's tmpfs and proc mounts (other mounts come and go with other servers' task networks). */
     private static List<String> tmpfsAndProcMounts() throws IOException {
         return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
