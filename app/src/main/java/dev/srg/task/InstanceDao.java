@@ -404,6 +404,14 @@ final class InstanceDao {
                 .bind("id", id).bind("run", runId).map((rs, ctx) -> row(rs, now)).findOne();
     }
 
+    /** {@link #cancelQueued(String)} only while it is queued on run {@code runId} (put back with its run). */
+    boolean cancelQueued(String id, String runId) {
+        return h.createUpdate("""
+                UPDATE instances SET status = 'CANCELLED', failure_reason = 'CANCELLED', finished_at = :now
+                WHERE id = :id AND status = 'QUEUED' AND coalesce(run_id, id) = :run""")
+                .bind("now", now).bind("id", id).bind("run", runId).execute() == 1;
+    }
+
     boolean cancelQueued(String id) {
         return h.createUpdate("""
                 UPDATE instances SET status = 'CANCELLED', failure_reason = 'CANCELLED', finished_at = :now

@@ -1165,6 +1165,9 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
 
     /** After an outcome is in the store: the listeners hear of it, the group's CUs are freed. */
     private void recorded(String instanceId, InstanceStatus outcome, boolean recorded) {
+        if (!recorded && outcome == InstanceStatus.CANCELLED && cancelRequeued(instanceId)) {
+            return;
+        }
         if (!recorded) {
             LOG.debug("exit of {} was already recorded", instanceId);
         }
@@ -1175,6 +1178,28 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
             listeners.forEach(l -> l.finished(groupId, outcome));
         }
         release(instanceId);
+    }
+
+    /**
+     * A cancel that met a launch put back for want of room (onLaunchDeferred): the backend took the
+     * run as cancelled, but the put-back committed first, so the outcome found the instance QUEUED
+     * again, not STARTING. It is cancelled there (a compare-and-set on its run: it never runs), at
+     * once rather than when the disk has room again. False when it is not queued on that run.
+     */
+    private boolean cancelRequeued(String instanceId) {
+        if (!jdbi.withHandle(h -> new InstanceDao(h, clock).cancelQueued(instanceId, instanceId))) {
+            return false;
+        }
+        String groupId = groupOf.remove(instanceId);
+        if (groupId != null) {
+            GroupLedger ledger = ledger(groupId);
+            synchronized (ledger) {
+                ledger.cancelQueued(instanceId);
+            }
+            listeners.forEach(l -> l.finished(groupId, InstanceStatus.CANCELLED));
+        }
+        LOG.info("{} was cancelled while its launch was put back for want of room: cancelled in its queue", instanceId);
+        return true;
     }
 
     /**

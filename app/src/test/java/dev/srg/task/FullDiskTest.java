@@ -218,6 +218,74 @@ class FullDiskTest {
         assertThat(awaitFinal(id).path("status").asString()).isEqualTo("CANCELLED");
     }
 
+    @Test
+    @DisplayName("a cancel that meets a launch put back for want of room ends the task CANCELLED at once, never QUEUED until"
+            + " there is room, and it never runs")
+    void cancelRacingADeferredLaunch() throws Exception {
+        // the group full of blockers, victims queued behind them while there is room
+        List<String> blockers = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            var b = admin.post("instances", task("sleep 600", 1));
+            assertThat(b.status()).as(b.toString()).isEqualTo(201);
+            blockers.add(b.id());
+        }
+        for (String b : blockers) {
+            Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> Files.exists(disk.resolve(b).resolve("started")));
+        }
+        List<String> victims = new java.util.ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            var v = admin.post("instances", task("echo ran >> /dev/null; echo victim-ran"));
+            assertThat(v.status()).as(v.toString()).isEqualTo(201);
+            victims.add(v.id());
+        }
+        // short of room (below the reserve) but not full: a cancel's small files can still be written
+        fillBytesLeaving(2L * 1024 * 1024);
+        // the blockers end, the victims are admitted and their launches put back, while each is cancelled
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            blockers.forEach(b -> pool.submit(() -> admin.post("instances/" + b + "/cancel", null)));
+            List<java.util.concurrent.Future<Integer>> cancels = new java.util.ArrayList<>();
+            for (String v : victims) {
+                cancels.add(pool.submit(() -> {
+                    // each cancel until it is taken (a 507 means it could not be recorded and changed nothing)
+                    for (int tries = 0; ; tries++) {
+                        var r = admin.post("instances/" + v + "/cancel", null);
+                        if (r.status() != 507 || tries > 200) {
+                            return r.status();
+                        }
+                        Thread.sleep(5);
+                    }
+                }));
+            }
+            for (var c : cancels) {
+                assertThat(c.get()).isIn(200, 409);
+            }
+        } finally {
+            pool.shutdown();
+        }
+        // with the disk still short: every victim ends CANCELLED, none stays QUEUED waiting for room
+        for (String v : victims) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            JsonNode last = admin.get("instances/" + v).json();
+            while (last.path("status").asString().matches("QUEUED|STARTING|RUNNING") && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+                last = admin.get("instances/" + v).json();
+            }
+            assertThat(last.path("status").asString()).as(last.toString()).isEqualTo("CANCELLED");
+            assertThat(admin.get("instances/" + v + "/log").text()).doesNotContain("victim-ran");
+        }
+        for (String b : blockers) {
+            awaitFinal(b);
+        }
+    }
+
+    private static Map<String, Object> task(String script, double cu) {
+        Map<String, Object> body = task(script);
+        body.put("cu", cu);
+        return body;
+    }
+
     private static Map<String, Object> task(String script) {
         Map<String, Object> body = new HashMap<>();
         body.put("workspaceId", workspace);
@@ -249,6 +317,20 @@ class FullDiskTest {
             assertThat(e.getMessage()).contains("No space left on device");
         }
         assertThat(Files.getFileStore(disk).getUsableSpace()).isLessThan(RESERVE);
+    }
+
+    /** Fills the disk's blocks but {@code left} bytes (below the reserve: short of room, not full). */
+    private void fillBytesLeaving(long left) throws IOException {
+        Path filler = disk.resolve("filler-" + UUID.randomUUID());
+        fillers.add(filler);
+        long size = Files.getFileStore(disk).getUsableSpace() - left;
+        byte[] chunk = new byte[64 * 1024];
+        try (OutputStream out = Files.newOutputStream(filler)) {
+            for (long written = 0; written < size; written += chunk.length) {
+                out.write(chunk);
+            }
+        }
+        assertThat(Files.getFileStore(disk).getUsableSpace()).isLessThan(RESERVE).isGreaterThan(left / 2);
     }
 
     /** Fills the disk's inodes: empty files until the kernel answers ENOSPC (its blocks stay free). */
