@@ -373,7 +373,11 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     static String isolationNote(Optional<TaskIdentities> identities, int serverUid) {
         return identities
                 .map(ids -> "isolation between tasks: each task runs as a uid and gid of its own (" + ids.firstUid()
-                        + "-" + ids.lastUid() + "), its directory closed to the others")
+                        + "-" + ids.lastUid() + "), its directory closed to the others, "
+                        + ids.workspaceGroupsRefused().map(why -> "without its workspace's group (" + why
+                                + "): a directory cannot be kept to one workspace's tasks")
+                        .orElse("in its workspace's group (" + TaskIdentities.WORKSPACE_GID_FIRST + "-"
+                                + TaskIdentities.WORKSPACE_GID_LAST + ")"))
                 .orElseGet(() -> "isolation between tasks not enforced: same uid (" + serverUid
                         + ", the server's; per-task uids need root), so tasks can read each other's files and "
                         + "environment and signal each other");
@@ -1362,6 +1366,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         // its workspace's gid, its one supplementary group (a directory of that group, mode 2770, is its
         // workspace's alone); read from the spec's own environment, which a task's payload cannot set
         String workspaceGid = identity.isPresent() && !spec.command().imageBuilder()
+                && identities.flatMap(TaskIdentities::workspaceGroupsRefused).isEmpty()
                 ? spec.env().getOrDefault(LaunchSpec.WORKSPACE_GID, "") : "";
         variables.put("RUN_GROUPS", workspaceGid);
         variables.put("ISOLATION_NOTE", identity

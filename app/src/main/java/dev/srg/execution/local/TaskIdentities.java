@@ -46,11 +46,27 @@ final class TaskIdentities {
     /** Round-robin from a random start: a uid is reused as late as possible. */
     private final AtomicLong cursor;
 
-    private TaskIdentities(Path slots, long base, int count) {
+    /** The workspaces' task gids (V44_1's sequence): each workspace's tasks share one as their supplementary group. */
+    static final long WORKSPACE_GID_FIRST = 1_800_000_000L;
+    static final long WORKSPACE_GID_LAST = 1_899_999_999L;
+
+    /** Why tasks cannot be given their workspace's gid on this host, if they cannot. */
+    private final Optional<String> workspaceGroupsRefused;
+
+    private TaskIdentities(Path slots, long base, int count, Optional<String> workspaceGroupsRefused) {
         this.slots = slots;
         this.base = base;
         this.count = count;
         this.cursor = new AtomicLong(ThreadLocalRandom.current().nextInt(count));
+        this.workspaceGroupsRefused = workspaceGroupsRefused;
+    }
+
+    /**
+     * Why tasks run without their workspace's group here (the gids' range meets the host's groups, or
+     * is not mapped in srg's user namespace: a setgroups to it would fail every launch), if they do.
+     */
+    Optional<String> workspaceGroupsRefused() {
+        return workspaceGroupsRefused;
     }
 
     /**
@@ -64,7 +80,7 @@ final class TaskIdentities {
         }
         long first = config.taskUidBase();
         long last = first + config.taskUidSlots() - 1;
-        List<String> problems = HostIds.conflicts(first, last);
+        List<String> problems = HostIds.conflicts(first, last, false);
         if (!problems.isEmpty()) {
             throw new IllegalStateException("task uid range " + first + "-" + last + " is not safe on this host: "
                     + String.join("; ", problems) + " (configure another base)");
@@ -72,7 +88,10 @@ final class TaskIdentities {
         Path slots = config.baseDirectory().resolve(SLOTS_DIRECTORY);
         Files.createDirectories(slots);
         Files.setPosixFilePermissions(slots, PosixFilePermissions.fromString("rwx------"));
-        return Optional.of(new TaskIdentities(slots, first, config.taskUidSlots()));
+        List<String> gidProblems = HostIds.conflicts(WORKSPACE_GID_FIRST, WORKSPACE_GID_LAST, true);
+        Optional<String> refused = gidProblems.isEmpty() ? Optional.empty() : Optional.of("the workspaces' gid range "
+                + WORKSPACE_GID_FIRST + "-" + WORKSPACE_GID_LAST + " is not safe on this host: " + String.join("; ", gidProblems));
+        return Optional.of(new TaskIdentities(slots, first, config.taskUidSlots(), refused));
     }
 
     long firstUid() {
@@ -289,18 +308,21 @@ final class TaskIdentities {
 
         private HostIds() {}
 
-        /** Why uids and gids {@code first..last} would collide with the host's, empty if they would not. */
-        static List<String> conflicts(long first, long last) throws IOException {
+        /**
+         * Why uids and gids {@code first..last} (only gids: {@code gidsOnly}) would collide with the
+         * host's, empty if they would not.
+         */
+        static List<String> conflicts(long first, long last, boolean gidsOnly) throws IOException {
             List<String> problems = new ArrayList<>();
             Map<String, Long> defs = loginDefs(Path.of("/etc/login.defs"));
-            for (String kind : List.of("UID", "GID", "SYS_UID", "SYS_GID")) {
+            for (String kind : gidsOnly ? List.of("GID", "SYS_GID") : List.of("UID", "GID", "SYS_UID", "SYS_GID")) {
                 Long min = defs.get(kind + "_MIN");
                 Long max = defs.get(kind + "_MAX");
                 if (min != null && max != null && min <= last && first <= max) {
                     problems.add("overlaps " + kind + "_MIN-" + kind + "_MAX " + min + "-" + max + " of /etc/login.defs");
                 }
             }
-            for (String file : List.of("/etc/passwd", "/etc/group")) {
+            for (String file : gidsOnly ? List.of("/etc/group") : List.of("/etc/passwd", "/etc/group")) {
                 for (String line : lines(Path.of(file))) {
                     String[] fields = line.split(":", -1);
                     if (fields.length >= 3 && inRange(fields[2], first, last)) {
@@ -308,7 +330,7 @@ final class TaskIdentities {
                     }
                 }
             }
-            for (String file : List.of("/etc/subuid", "/etc/subgid")) {
+            for (String file : gidsOnly ? List.of("/etc/subgid") : List.of("/etc/subuid", "/etc/subgid")) {
                 for (String line : lines(Path.of(file))) {
                     String[] fields = line.split(":", -1);
                     if (fields.length == 3 && isNumber(fields[1]) && isNumber(fields[2])) {
@@ -320,7 +342,7 @@ final class TaskIdentities {
                     }
                 }
             }
-            for (String file : List.of("/proc/self/uid_map", "/proc/self/gid_map")) {
+            for (String file : gidsOnly ? List.of("/proc/self/gid_map") : List.of("/proc/self/uid_map", "/proc/self/gid_map")) {
                 if (!mapped(lines(Path.of(file)), first, last)) {
                     problems.add("not mapped in " + file + " (a user namespace): setpriv could not switch to it");
                 }
