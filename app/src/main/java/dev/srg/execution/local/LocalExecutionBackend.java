@@ -1371,7 +1371,9 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         variables.put("RUN_GROUPS", workspaceGid);
         variables.put("ISOLATION_NOTE", identity
                 .map(i -> "isolation between tasks: own uid " + i.uid() + " and gid " + i.gid()
-                        + (workspaceGid.isEmpty() ? "" : ", its workspace's group " + workspaceGid))
+                        + (!workspaceGid.isEmpty() ? ", its workspace's group " + workspaceGid
+                        : identities.flatMap(TaskIdentities::workspaceGroupsRefused).isPresent()
+                        ? ", without its workspace's group (its gids are not safe on this host: the server's start says why)" : ""))
                 .orElseGet(() -> isolationNote(identities, ProcFs.currentUid()) + "; "
                         + privateNote.substring("per task: ".length())));
         // the task's own /tmp, /var/tmp, /dev/shm, /run/lock, /proc and IPC (README "Isolation between tasks"):
