@@ -188,6 +188,12 @@ public final class SyncMain {
             // an Error too: the JVM's own exit code for one escaping main is 1, which says no completion was sent
             reporter.shutdownNow();
             String reason = e.getClass().getSimpleName() + ": " + e.getMessage();
+            if (e instanceof java.nio.file.AccessDeniedException) {
+                // a CSV directory this task's user may not use: say whose it must be (docs/data-integration.md)
+                reason += " (permission denied to this task's user: a CSV directory must be its workspace's group's, 2770"
+                        + (System.getenv("SRG_WORKSPACE_GID") == null ? "" : ": chgrp " + System.getenv("SRG_WORKSPACE_GID"))
+                        + ", or open to every user)";
+            }
             progress.say("srg sync failed: " + reason);
             progress.finished("FAILED", reason, failureDetails());
             return failedCode();

@@ -117,6 +117,11 @@ class ConsoleDataSourceBrowserTest {
         assertThat(source("orders-db").get("passwordSet").asBoolean()).isTrue();
         assertThat(page.content()).doesNotContain(SECRET);
 
+        // the workspace's page says its tasks' group, the one a CSV directory is given to (chgrp, chmod 2770)
+        page.navigate(server.url() + "/console/workspaces/" + workspace);
+        assertThat(page.locator(".page-head")).containsText("tasks' group "
+                + server.admin().get("workspaces/" + workspace).json().get("taskGid").asLong());
+
         // the list shows it without the password
         page.navigate(server.url() + "/console/data-sources");
         assertThat(page.locator("#data-sources")).containsText("orders-db");

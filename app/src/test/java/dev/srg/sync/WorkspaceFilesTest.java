@@ -102,7 +102,8 @@ class WorkspaceFilesTest extends SyncTestBase {
         assertThat(log(reader.get("id").asString())).contains("1,one", "2,two");
 
         JsonNode refused = sync(other, "export.csv", "stolen.csv", "FAILED");
-        assertThat(log(refused.get("id").asString())).contains("AccessDeniedException: " + dir);
+        assertThat(log(refused.get("id").asString())).contains("AccessDeniedException: " + dir,
+                "a CSV directory must be its workspace's group's, 2770: chgrp " + otherGid);
         assertThat(dir.resolve("stolen.csv")).doesNotExist();
     }
 
