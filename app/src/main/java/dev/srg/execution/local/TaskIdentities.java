@@ -313,8 +313,13 @@ final class TaskIdentities {
          * host's, empty if they would not.
          */
         static List<String> conflicts(long first, long last, boolean gidsOnly) throws IOException {
+            return conflicts(Path.of("/"), first, last, gidsOnly);
+        }
+
+        /** {@link #conflicts(long, long, boolean)} with the host's files read under {@code root} (tests). */
+        static List<String> conflicts(Path root, long first, long last, boolean gidsOnly) throws IOException {
             List<String> problems = new ArrayList<>();
-            Map<String, Long> defs = loginDefs(Path.of("/etc/login.defs"));
+            Map<String, Long> defs = loginDefs(root.resolve("etc/login.defs"));
             for (String kind : gidsOnly ? List.of("GID", "SYS_GID") : List.of("UID", "GID", "SYS_UID", "SYS_GID")) {
                 Long min = defs.get(kind + "_MIN");
                 Long max = defs.get(kind + "_MAX");
@@ -323,7 +328,7 @@ final class TaskIdentities {
                 }
             }
             for (String file : gidsOnly ? List.of("/etc/group") : List.of("/etc/passwd", "/etc/group")) {
-                for (String line : lines(Path.of(file))) {
+                for (String line : lines(root.resolve(file.substring(1)))) {
                     String[] fields = line.split(":", -1);
                     if (fields.length >= 3 && inRange(fields[2], first, last)) {
                         problems.add(file + " has " + fields[0] + " with id " + fields[2]);
@@ -331,7 +336,7 @@ final class TaskIdentities {
                 }
             }
             for (String file : gidsOnly ? List.of("/etc/subgid") : List.of("/etc/subuid", "/etc/subgid")) {
-                for (String line : lines(Path.of(file))) {
+                for (String line : lines(root.resolve(file.substring(1)))) {
                     String[] fields = line.split(":", -1);
                     if (fields.length == 3 && isNumber(fields[1]) && isNumber(fields[2])) {
                         long start = Long.parseLong(fields[1]);
@@ -343,7 +348,7 @@ final class TaskIdentities {
                 }
             }
             for (String file : gidsOnly ? List.of("/proc/self/gid_map") : List.of("/proc/self/uid_map", "/proc/self/gid_map")) {
-                if (!mapped(lines(Path.of(file)), first, last)) {
+                if (!mapped(lines(root.resolve(file.substring(1))), first, last)) {
                     problems.add("not mapped in " + file + " (a user namespace): setpriv could not switch to it");
                 }
             }
