@@ -909,6 +909,9 @@ static void exec_task(const char *dir, char **argv, char **task_env, int out_wri
         if (setgroups(*groups ? 1 : 0, *groups ? &workspace : NULL) != 0 || setresgid(atoi(gid), atoi(gid), atoi(gid)) != 0
             || setresuid(atoi(uid), atoi(uid), atoi(uid)) != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
             child_failed(dir, "could not switch to uid %s: %s\n", uid);
+        /* in its workspace's group: what it makes in a directory of that group (setgid, 2770) its
+         * workspace's other tasks may read and write; elsewhere the group is its own gid, so private */
+        if (*groups) umask(007);
     }
     environ = task_env; /* env -i: only the task's environment; its PATH finds the program */
     /* the launch is done but for the exec: the launcher's maker may make the next namespace now

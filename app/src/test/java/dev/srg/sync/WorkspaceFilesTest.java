@@ -81,6 +81,10 @@ class WorkspaceFilesTest extends SyncTestBase {
                 "SUCCEEDED");
         assertThat(log(mine.get("id").asString())).contains("1,one", "seed.csv", "done");
         assertThat(Files.readString(dir.resolve("from-own-task"))).isEqualTo("mine\n");
+        // the workspace's next task (another uid) reads and replaces what the first made there (umask 007 in its group)
+        JsonNode next = shell(workspaceId, "cat " + d + "/from-own-task && echo again > " + d + "/from-own-task", "SUCCEEDED");
+        assertThat(log(next.get("id").asString())).contains("mine");
+        assertThat(Files.readString(dir.resolve("from-own-task"))).isEqualTo("again\n");
 
         JsonNode theirs = shell(other, "cat " + d + "/seed.csv; ls " + d + "; echo theirs > " + d + "/from-other-task;"
                 + " mv " + d + "/seed.csv " + d + "/taken.csv; true", "SUCCEEDED");

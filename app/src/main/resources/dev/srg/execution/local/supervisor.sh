@@ -275,6 +275,9 @@ if [[ -z $stop_reason && ! -e launch_failed ]]; then
       exit 1
     fi
     exec </dev/null >&"$out" 2>&1 {out}>&-
+    # in its workspace's group: what it makes in a directory of that group (setgid, 2770) its
+    # workspace's other tasks may read and write; elsewhere the group is its own gid, so private
+    [[ -n ${RUN_UID:-} && -n ${RUN_GROUPS:-} && -z ${BUILDER:-} ]] && umask 007
     exec "${net_enter[@]}" "${image_enter[@]}" env -i "${task_env[@]}" "${run_as[@]}" "${sandbox[@]}" "${task_argv[@]}"
   ) &
   task=$!

@@ -208,15 +208,16 @@ class PrivateDirectoriesTest {
                 fixture.backendWithProperty(LocalExecutionBackend.SUPERVISOR_PROPERTY, "script", exits))) {
             String inGroup = newId(), alone = newId();
             // the spec's own environment carries it (the dispatcher's); a task's payload cannot set it
-            backend.launch(new LaunchSpec(inGroup, TaskKind.SHELL, "id -G; echo \"env=$SRG_WORKSPACE_GID\"\n", 1000,
+            backend.launch(new LaunchSpec(inGroup, TaskKind.SHELL, "id -G; echo \"env=$SRG_WORKSPACE_GID\"; umask\n", 1000,
                     Duration.ofMinutes(1), Map.of(LaunchSpec.WORKSPACE_GID, "1800000123")));
-            backend.launch(shell(alone, "id -G\n"));
+            backend.launch(shell(alone, "id -G; umask\n"));
             assertThat(exits.await(inGroup).reason()).isEqualTo(FailureReason.NONE);
             assertThat(exits.await(alone).reason()).isEqualTo(FailureReason.NONE);
             long gid = fixture.identity(inGroup).gid();
             assertThat(fixture.log(backend, inGroup).lines().toList())
-                    .containsExactly(gid + " 1800000123", "env=1800000123");
-            assertThat(fixture.log(backend, alone).strip()).isEqualTo(Long.toString(fixture.identity(alone).gid()));
+                    .containsExactly(gid + " 1800000123", "env=1800000123", "0007");
+            assertThat(fixture.log(backend, alone).lines().toList())
+                    .containsExactly(Long.toString(fixture.identity(alone).gid()), "0077");
         }
     }
 
