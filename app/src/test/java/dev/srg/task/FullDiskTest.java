@@ -241,6 +241,10 @@ class FullDiskTest {
         }
         // short of room (below the reserve) but not full: a cancel's small files can still be written
         fillBytesLeaving(2L * 1024 * 1024);
+        // the backend reads the free space at most every 200 ms: a launch before it saw the fill would run (2 MiB is room
+        // enough for a victim), so the race starts once the server says it is short
+        Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                .until(() -> "SHORT".equals(server.anonymous().get("/readyz").json().path("taskStorage").asString()));
         // the blockers end, the victims are admitted and their launches put back, while each is cancelled
         var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
         try {
