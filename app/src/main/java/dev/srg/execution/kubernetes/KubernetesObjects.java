@@ -209,8 +209,8 @@ final class KubernetesObjects {
                 .withTerminationGracePeriodSeconds(config.terminationGraceSeconds())
                 .withHostAliases(hostAliases(spec.network()))
                 .withNewSecurityContext().withRunAsUser(config.runAsUser()).withRunAsGroup(config.runAsUser())
-                .withRunAsNonRoot(true).withFsGroup(config.runAsUser()).withNewSeccompProfile().withType("RuntimeDefault")
-                .endSeccompProfile().endSecurityContext()
+                .withRunAsNonRoot(true).withFsGroup(config.runAsUser()).withSupplementalGroups(workspaceGroup(spec))
+                .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile().endSecurityContext()
                 .addNewContainer().withName(KubernetesNames.CONTAINER).withImage(image).withCommand(command(spec))
                 .withWorkingDir(WORK_DIR).withEnv(env).withVolumeMounts(mounts)
                 .withNewResources().withRequests(resources).withLimits(resources).endResources()
@@ -227,6 +227,16 @@ final class KubernetesObjects {
             builder.editSpec().withActiveDeadlineSeconds(seconds).endSpec();
         }
         return builder.build();
+    }
+
+    /**
+     * The task's workspace gid (V44_1) as its one supplementary group, as on the local backend: a
+     * volume of that group with mode 2770 (a CSV data source's directory on shared storage) is its
+     * workspace's alone. None when the spec carries none.
+     */
+    static List<Long> workspaceGroup(LaunchSpec spec) {
+        String gid = spec.env().get(LaunchSpec.WORKSPACE_GID);
+        return gid == null ? List.of() : List.of(Long.parseLong(gid));
     }
 
     /** SPEC NET-9: the group's private-zone A records, one host alias per address. */

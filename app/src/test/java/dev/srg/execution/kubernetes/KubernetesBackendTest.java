@@ -188,6 +188,9 @@ class KubernetesBackendTest {
         assertThat(pod.getSpec().getAutomountServiceAccountToken()).isFalse();
         assertThat(pod.getSpec().getSecurityContext().getRunAsNonRoot()).isTrue();
         assertThat(pod.getSpec().getSecurityContext().getRunAsUser()).isEqualTo(65534L);
+        // its workspace's gid is its one supplementary group, as on the local backend
+        long workspaceGid = admin.get("workspaces/" + ws).json().get("taskGid").asLong();
+        assertThat(pod.getSpec().getSecurityContext().getSupplementalGroups()).containsExactly(workspaceGid);
         // the script and the environment are in a Secret (a kind may put credentials in either), not in the Pod
         assertThat(container.getEnv()).allSatisfy(e -> {
             assertThat(e.getValue()).isNull();
