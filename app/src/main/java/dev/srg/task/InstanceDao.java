@@ -177,7 +177,7 @@ final class InstanceDao {
                   FROM (SELECT id, ln(2) / hl AS l, hl FROM unnest(:ids, :seconds) AS t(id, hl)) g
                   JOIN instances i ON i.resource_group_id = g.id
                  WHERE i.started_at IS NOT NULL
-                   AND (i.finished_at >= :now - make_interval(secs => 40 * g.hl)
+                   AND (i.finished_at >= CAST(:now AS timestamptz) - make_interval(secs => 40 * g.hl)
                         OR (i.finished_at IS NULL AND i.status IN ('STARTING', 'RUNNING')))
                  GROUP BY i.resource_group_id, i.workspace_id""")
                 .bindArray("ids", String.class, ids).bindArray("seconds", Double.class, seconds).bind("now", now)
