@@ -399,9 +399,11 @@ final class ResourceGroupCommands extends ClientCommand {
             api.delete(path("/resource-groups/%s/workspace-weights/%s", id, workspaceId));
         }
         JsonNode weights = api.get(path("/resource-groups/%s/workspace-weights", id));
+        // the workspace by its id, as it may have been named
+        String only = workspaceId == null ? null : api.get(path("/workspaces/%s", workspaceId)).path("id").asString();
         List<JsonNode> rows = new java.util.ArrayList<>();
         weights.path("weights").forEach(w -> {
-            if (workspaceId == null || workspaceId.equals(w.path("workspaceId").asString())) {
+            if (only == null || only.equals(w.path("workspaceId").asString())) {
                 rows.add(w);
             }
         });
