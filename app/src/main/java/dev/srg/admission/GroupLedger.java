@@ -62,8 +62,11 @@ import java.util.function.Predicate;
  *
  * <p>Under {@link QueuePolicy#FAIR_SHARE} (an opt-in beyond DESIGN.md) the order within one
  * priority is not arrival: a pass merges the priority's per-workspace queues (each in sequence
- * order), always taking next the workspace with the smallest {@link #shareCu share} (ties: the
- * earlier head). A start adds its CU to its workspace's share at once, so the order can change
+ * order), always taking next, in three tiers (docs/rules.md#queue-policy): a workspace the idle
+ * guarantee lifts (a positive weight, running nothing, the starvation bound passed since its last
+ * end and its head's arrival; the longest idle first), then the smallest {@link #shareCu share}
+ * divided by its weight ({@link FairShareSettings}), then weight 0 by share (ties: the earlier
+ * head). A start adds its CU to its workspace's share at once, so the order can change
  * after a pass; passes repeat until one starts nothing, so that {@link #snapshot} shows the order
  * the last pass took. Everything below holds along that order: "after it" means later in it.
  * Shares are kept under either policy: per workspace, the CU running now and the decayed
@@ -168,6 +171,8 @@ public final class GroupLedger {
     /** Whether the merged workspace is in the idle guarantee's tier, and since when it waits idle. */
     private boolean[] mergeIdle = new boolean[8];
     private long[] mergeIdleSince = new long[8];
+    /** Each merged workspace's {@link #mergeKey}, kept up to date with its share and tier. */
+    private long[] mergeKeys = new long[8];
     private final Map<String, QueuedTask> queuedById = new HashMap<>();
     private final int[] queuedCount = new int[TYPE_COUNT];
     private final long[] queuedMilliCu = new long[TYPE_COUNT];
@@ -583,6 +588,7 @@ public final class GroupLedger {
             mergeWeight = new int[size];
             mergeIdle = new boolean[size];
             mergeIdleSince = new long[size];
+            mergeKeys = new long[size];
         }
         FairShareSettings fairShare = limits.fairShare();
         int j = 0;
@@ -605,6 +611,7 @@ public final class GroupLedger {
             mergeIdleSince[j] = idleSince;
             mergeIdle[j] = mergeWeight[j] > 0 && (w == null || w.runningMilliCu == 0) && head < level.end
                     && nowMillis - idleSince >= starvationBoundMillis;
+            mergeKeys[j] = mergeKey(j);
             j++;
         }
         return j;
@@ -614,6 +621,7 @@ public final class GroupLedger {
     private void startedInMerge(int j, long milliCu) {
         mergeShare[j] += milliCu * 1_000;
         mergeIdle[j] = false;
+        mergeKeys[j] = mergeKey(j);
     }
 
     /**
@@ -639,7 +647,7 @@ public final class GroupLedger {
             if (i >= level.end) {
                 continue;
             }
-            long key = mergeKey(j);
+            long key = mergeKeys[j];
             long sequence = level.tasks[i].sequence();
             if (best < 0 || key < bestKey || (key == bestKey && sequence < bestSequence)) {
                 best = j;

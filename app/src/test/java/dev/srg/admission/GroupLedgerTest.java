@@ -406,4 +406,25 @@ class GroupLedgerTest {
         assertThatThrownBy(() -> new GroupLedger(limits, Duration.ofSeconds(-1))).isInstanceOf(IllegalArgumentException.class);
         assertThat(new LedgerInfo(limits, 0, 0, 0, Map.of(), List.of()).byType()).isEmpty();
     }
+
+    @Test
+    @DisplayName("a new half-life keeps every share as it is (the decayed CU-seconds scaled) until replaceUsage gives recomputed ones")
+    void aNewHalfLifeKeepsTheSharesUntilReplaced() {
+        GroupLimits limits = GroupLimits.of(4 * CU).withQueuePolicy(QueuePolicy.FAIR_SHARE);
+        GroupLedger ledger = new GroupLedger(limits);
+        ledger.enqueue(new QueuedTask("a1", DATA_INTEGRATION, 2 * CU, 0, 1, 0, "ws-a"));
+        ledger.admit(0);
+        assertThat(ledger.release("a1", 1_800_000)).isTrue(); // 2 CU for half an hour
+        double before = ledger.shareCu("ws-a", 1_800_000);
+        assertThat(before).isGreaterThan(0);
+        ledger.setLimits(limits.withFairShare(limits.fairShare().withShareHalfLife(Duration.ofMinutes(1))));
+        assertThat(ledger.shareHalfLife()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(ledger.shareCu("ws-a", 1_800_000)).isCloseTo(before, org.assertj.core.data.Offset.offset(1e-9));
+        // a minute later it has halved: the new half-life applies from now on
+        assertThat(ledger.shareCu("ws-a", 1_860_000)).isCloseTo(before / 2, org.assertj.core.data.Offset.offset(1e-9));
+        ledger.replaceUsage(Map.of("ws-b", 60.0), 1_800_000);
+        assertThat(ledger.shareCu("ws-a", 1_800_000)).isZero();
+        assertThat(ledger.shareCu("ws-b", 1_800_000)).isCloseTo(60 * Math.log(2) / 60, org.assertj.core.data.Offset.offset(1e-9));
+        assertThatThrownBy(() -> ledger.replaceUsage(Map.of("ws-b", -1.0), 1_800_000)).isInstanceOf(IllegalArgumentException.class);
+    }
 }

@@ -234,6 +234,15 @@ class FairShareServerTest {
             long startsB = fromB.stream().filter(id -> !startedAt(http, id).isAfter(both)).count();
             assertThat((double) startsA / startsB).as("starts of a (weight 2) / b (weight 1) while both waited: %d / %d", startsA, startsB)
                     .isBetween(1.5, 2.7);
+
+            // a new half-life recomputes the shares from the stored runs: with 1 h instead of 1 min, the same
+            // seconds of use weigh about 60 times less (kept as they were, the shares would not move)
+            double oneMinute = shareCu(http, rg, a);
+            assertThat(http.patch("resource-groups/" + rg, Map.of("shareHalfLifeSeconds", 3600)).status()).isEqualTo(200);
+            double oneHour = shareCu(http, rg, a);
+            assertThat(oneHour).as("a's share with a half-life of 1 min (%s) and then of 1 h", oneMinute)
+                    .isGreaterThan(0).isLessThan(oneMinute / 5);
+            assertThat(http.patch("resource-groups/" + rg, Map.of("shareHalfLifeSeconds", 60)).status()).isEqualTo(200);
         }
 
         // the weights and the half-life are stored: a restart keeps them
@@ -250,6 +259,15 @@ class FairShareServerTest {
             assertThat(weightOf(http.get("resource-groups/" + rg + "/workspace-weights").json(), a)).isEqualTo(1);
             assertThat(http.get("audit-events?pageSize=1000&actor=admin").text()).contains("workspace " + a + " weight 2 -> 1 (reset)");
         }
+    }
+
+    private static double shareCu(TestHttp http, String rg, String ws) {
+        for (JsonNode s : http.get("resource-groups/" + rg + "/usage").json().get("shares")) {
+            if (ws.equals(s.get("workspaceId").asString())) {
+                return s.get("shareCu").asDouble();
+            }
+        }
+        return 0;
     }
 
     private static int weightOf(JsonNode weights, String workspaceId) {
