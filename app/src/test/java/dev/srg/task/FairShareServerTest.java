@@ -218,6 +218,13 @@ class FairShareServerTest {
             assertThat(queuedA.get("workspaceWeight").asInt()).as(queuedA.toString()).isEqualTo(2);
             assertThat(queuedA.get("weightedShareCu").asDouble()).isCloseTo(queuedA.get("workspaceShareCu").asDouble() / 2,
                     org.assertj.core.data.Offset.offset(0.002));
+            var dryRun = http.post("instances?dryRun=true", Map.of("workspaceId", b, "type", "SHELL", "script", "true", "cu", 1));
+            assertThat(dryRun.status()).as(dryRun.toString()).isEqualTo(200);
+            if (!dryRun.json().get("startsNow").asBoolean()) {
+                assertThat(dryRun.json().get("workspaceWeight").asInt()).as(dryRun.toString()).isEqualTo(1);
+                assertThat(dryRun.json().get("weightedShareCu").asDouble()).isEqualTo(dryRun.json().get("workspaceShareCu").asDouble());
+                assertThat(dryRun.json().has("idleGuarantee")).isTrue();
+            }
             JsonNode usage = http.get("resource-groups/" + rg + "/usage").json();
             assertThat(usage.get("shareHalfLifeSeconds").asLong()).isEqualTo(60);
             assertThat(usage.get("shares").toString()).contains("\"weight\":2");
