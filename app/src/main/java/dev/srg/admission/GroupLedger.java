@@ -358,13 +358,19 @@ public final class GroupLedger {
     }
 
     /**
-     * {@link #restoreUsage(String, double, long)} of a share another ledger showed, with when its
-     * last task ended (a copy for a dry run or an estimate orders as the original does).
+     * {@link #restoreUsage(String, double, long)} with when the workspace's last task ended
+     * ({@link Long#MIN_VALUE}: unknown), which the idle guarantee counts from: a restart tells it
+     * from the store's runs, so that it does not take every workspace that runs nothing as idle since its head arrived.
      */
+    public void restoreUsage(String workspaceId, double decayedCuSeconds, long atMillis, long lastEndMillis) {
+        restoreUsage(workspaceId, decayedCuSeconds, atMillis);
+        Usage w = usage.get(workspaceId);
+        w.lastEndMillis = Math.max(w.lastEndMillis, lastEndMillis);
+    }
+
+    /** {@link #restoreUsage(String, double, long, long)} of a share another ledger showed (a copy for a dry run or an estimate). */
     public void restoreUsage(WorkspaceShare share, long atMillis) {
-        restoreUsage(share.workspaceId(), share.decayedCuSeconds(), atMillis);
-        Usage w = usage.get(share.workspaceId());
-        w.lastEndMillis = Math.max(w.lastEndMillis, share.lastEndMillis());
+        restoreUsage(share.workspaceId(), share.decayedCuSeconds(), atMillis, share.lastEndMillis());
     }
 
     /**

@@ -329,7 +329,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
             return;
         }
         Map<String, GroupLimits> read = limits.readAll(reads.keySet());
-        Map<String, Map<String, Double>> usage = decayedUsage(read);
+        Map<String, Map<String, InstanceDao.PastUse>> usage = decayedUsage(read);
         read.forEach((id, groupLimits) -> {
             if (ledgers.putIfAbsent(id, withUsage(new GroupLedger(groupLimits), usage.get(id))) == null) {
                 limitsApplied.merge(id, reads.get(id), Math::max);
@@ -342,7 +342,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
      * whenever a ledger is made (a restart, a takeover), so that neither resets the shares, and when
      * a group's half-life changes; each group's with the half-life of its {@code limits}.
      */
-    private Map<String, Map<String, Double>> decayedUsage(Map<String, GroupLimits> limits) {
+    private Map<String, Map<String, InstanceDao.PastUse>> decayedUsage(Map<String, GroupLimits> limits) {
         Map<String, Duration> halfLives = new HashMap<>();
         limits.forEach((id, l) -> halfLives.put(id, l.fairShare().shareHalfLife()));
         return jdbi.withHandle(h -> new InstanceDao(h, clock).decayedUsage(halfLives, clock.instant()));
@@ -354,10 +354,10 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
     }
 
     /** {@code ledger} told each workspace's past use of its group, as of now (before anything is restored as running). */
-    private GroupLedger withUsage(GroupLedger ledger, Map<String, Double> byWorkspace) {
+    private GroupLedger withUsage(GroupLedger ledger, Map<String, InstanceDao.PastUse> byWorkspace) {
         long now = clock.millis();
         if (byWorkspace != null) {
-            byWorkspace.forEach((ws, cuSeconds) -> ledger.restoreUsage(ws, cuSeconds, now));
+            byWorkspace.forEach((ws, past) -> ledger.restoreUsage(ws, past.decayedCuSeconds(), now, past.lastEndMillis()));
         }
         return ledger;
     }
@@ -859,15 +859,17 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
     }
 
     private void adopt(String groupId, GroupLedger ledger, long read, GroupLimits current) {
-        Duration halfLife = current.fairShare().shareHalfLife();
-        Map<String, Double> recomputed = null;
+        boolean newHalfLife;
         synchronized (ledger) {
-            if (!ledger.shareHalfLife().equals(halfLife)) {
-                recomputed = Map.of(); // a new half-life: the shares are recomputed from the store's runs, outside the lock
-            }
+            newHalfLife = !ledger.shareHalfLife().equals(current.fairShare().shareHalfLife());
         }
-        if (recomputed != null) {
-            recomputed = decayedUsage(Map.of(groupId, current)).getOrDefault(groupId, Map.of());
+        Map<String, Double> recomputed = null;
+        if (newHalfLife) {
+            // the shares recomputed from the store's runs with the new half-life, outside the lock
+            Map<String, Double> fresh = new HashMap<>();
+            decayedUsage(Map.of(groupId, current)).getOrDefault(groupId, Map.of())
+                    .forEach((ws, past) -> fresh.put(ws, past.decayedCuSeconds()));
+            recomputed = fresh;
         }
         long now = clock.millis();
         synchronized (ledger) {
