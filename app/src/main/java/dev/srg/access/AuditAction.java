@@ -48,6 +48,10 @@ public sealed interface AuditAction {
         RESOURCE_GROUP_QUOTA_PROFILE("resource-group.quota-profile"),
         /** A group's queue policy changed (ARRIVAL / FAIR_SHARE, docs/rules.md#queue-policy): the detail has old and new. */
         RESOURCE_GROUP_QUEUE_POLICY("resource-group.queue-policy"),
+        /** A group's FAIR_SHARE half-life changed (docs/rules.md#queue-policy): the detail has old and new. */
+        RESOURCE_GROUP_SHARE_HALF_LIFE("resource-group.share-half-life"),
+        /** A workspace's FAIR_SHARE weight in a group was set or reset (docs/rules.md#queue-policy): old and new. */
+        RESOURCE_GROUP_WORKSPACE_WEIGHT("resource-group.workspace-weight"),
         /** SPEC BEY-3: a budget crossed a threshold (50, 80 or 100 % of its month). */
         BUDGET_THRESHOLD("budget.threshold"),
         /** SPEC BEY-3: a spent budget began holding its scope's new tasks. */

@@ -62,8 +62,11 @@ import java.util.function.Predicate;
  *
  * <p>Under {@link QueuePolicy#FAIR_SHARE} (an opt-in beyond DESIGN.md) the order within one
  * priority is not arrival: a pass merges the priority's per-workspace queues (each in sequence
- * order), always taking next the workspace with the smallest {@link #shareCu share} (ties: the
- * earlier head). A start adds its CU to its workspace's share at once, so the order can change
+ * order), always taking next, in three tiers (docs/rules.md#queue-policy): a workspace the idle
+ * guarantee lifts (a positive weight, running nothing, the starvation bound passed since its last
+ * end and its head's arrival; the longest idle first), then the smallest {@link #shareCu share}
+ * divided by its weight ({@link FairShareSettings}), then weight 0 by share (ties: the earlier
+ * head). A start adds its CU to its workspace's share at once, so the order can change
  * after a pass; passes repeat until one starts nothing, so that {@link #snapshot} shows the order
  * the last pass took. Everything below holds along that order: "after it" means later in it.
  * Shares are kept under either policy: per workspace, the CU running now and the decayed
@@ -106,7 +109,10 @@ public final class GroupLedger {
     public static final long GRANULARITY_MILLI_CU = 250;
     public static final Duration DEFAULT_STARVATION_BOUND = Duration.ofSeconds(60);
     /** How fast past use stops counting against a workspace's share ({@link QueuePolicy#FAIR_SHARE}). */
-    public static final Duration DEFAULT_SHARE_HALF_LIFE = Duration.ofHours(1);
+    public static final Duration DEFAULT_SHARE_HALF_LIFE = FairShareSettings.DEFAULT_HALF_LIFE;
+    /** FAIR_SHARE's merge keys: the idle guarantee's tier first, then weighted shares, then weight 0. */
+    private static final long IDLE_TIER = Long.MIN_VALUE / 2;
+    private static final long ZERO_WEIGHT_TIER = Long.MAX_VALUE / 2;
     /** No time known yet for a workspace's usage. */
     private static final long NEVER = Long.MIN_VALUE;
 
@@ -124,10 +130,10 @@ public final class GroupLedger {
     private static final int SIZE_STEPS = (int) (64_000 / GRANULARITY_MILLI_CU);
 
     private final long starvationBoundMillis;
-    private final Duration shareHalfLife;
+    private Duration shareHalfLife;
     /** ln 2 / half-life, per millisecond and per second. */
-    private final double decayPerMilli;
-    private final double decayPerSecond;
+    private double decayPerMilli;
+    private double decayPerSecond;
     /** The latest time the ledger was told (admit, release, snapshot); a release without a time uses it. */
     private long lastMillis = NEVER;
 
@@ -161,6 +167,12 @@ public final class GroupLedger {
     /** Each merged workspace's share in micro-CU (rounded, so that equal shares tie exactly). */
     private long[] mergeShare = new long[8];
     private String[] mergeWorkspace = new String[8];
+    private int[] mergeWeight = new int[8];
+    /** Whether the merged workspace is in the idle guarantee's tier, and since when it waits idle. */
+    private boolean[] mergeIdle = new boolean[8];
+    private long[] mergeIdleSince = new long[8];
+    /** Each merged workspace's {@link #mergeKey}, kept up to date with its share and tier. */
+    private long[] mergeKeys = new long[8];
     private final Map<String, QueuedTask> queuedById = new HashMap<>();
     private final int[] queuedCount = new int[TYPE_COUNT];
     private final long[] queuedMilliCu = new long[TYPE_COUNT];
@@ -191,6 +203,8 @@ public final class GroupLedger {
         double decayedCuSeconds;
         long atMillis = NEVER;
         long runningMilliCu;
+        /** When its last running task ended (it has run nothing since, if it runs nothing now). */
+        long lastEndMillis = NEVER;
     }
 
     /** The tasks started by the pass under way; null until one starts. */
@@ -202,24 +216,13 @@ public final class GroupLedger {
         this(limits, DEFAULT_STARVATION_BOUND);
     }
 
+    /** The shares' half-life and the workspaces' weights are the limits' ({@link GroupLimits#fairShare()}). */
     public GroupLedger(GroupLimits limits, Duration starvationBound) {
-        this(limits, starvationBound, DEFAULT_SHARE_HALF_LIFE);
-    }
-
-    /** @param shareHalfLife how fast past use stops counting against a workspace ({@link QueuePolicy#FAIR_SHARE}) */
-    public GroupLedger(GroupLimits limits, Duration starvationBound, Duration shareHalfLife) {
         requireNonNull(starvationBound, "starvationBound is null");
-        requireNonNull(shareHalfLife, "shareHalfLife is null");
         if (starvationBound.isNegative()) {
             throw new IllegalArgumentException("starvationBound is negative: " + starvationBound);
         }
-        if (shareHalfLife.toMillis() <= 0) {
-            throw new IllegalArgumentException("shareHalfLife must be positive: " + shareHalfLife);
-        }
         this.starvationBoundMillis = starvationBound.toMillis();
-        this.shareHalfLife = shareHalfLife;
-        this.decayPerMilli = Math.log(2) / shareHalfLife.toMillis();
-        this.decayPerSecond = decayPerMilli * 1000;
         Arrays.fill(smallestStep, SIZE_STEPS + 1);
         setLimits(limits);
     }
@@ -242,6 +245,7 @@ public final class GroupLedger {
     /** New limits (quota change, scale, freeze, unfreeze); nothing running is touched (RG-5). */
     public void setLimits(GroupLimits newLimits) {
         requireNonNull(newLimits, "limits is null");
+        setShareHalfLife(newLimits.fairShare().shareHalfLife());
         limits = newLimits;
         if (newLimits.queuePolicy() == QueuePolicy.ARRIVAL) {
             fairLevels = null;
@@ -267,6 +271,27 @@ public final class GroupLedger {
             max[u] = quota.maxMilliCu();
             unusedMinimums += unusedMinimum(u);
         }
+    }
+
+    /**
+     * A new half-life keeps each workspace's share as it is now (its decayed CU-seconds scaled by
+     * the ratio of the half-lives); the server then replaces them with the ones recomputed from the
+     * store's runs ({@link #replaceUsage}).
+     */
+    private void setShareHalfLife(Duration halfLife) {
+        if (halfLife.equals(shareHalfLife)) {
+            return;
+        }
+        double perSecond = Math.log(2) / halfLife.toMillis() * 1000;
+        if (shareHalfLife != null) {
+            for (Usage w : usage.values()) {
+                advance(w, lastMillis);
+                w.decayedCuSeconds *= decayPerSecond / perSecond;
+            }
+        }
+        shareHalfLife = halfLife;
+        decayPerMilli = Math.log(2) / halfLife.toMillis();
+        decayPerSecond = perSecond;
     }
 
     /**
@@ -333,6 +358,45 @@ public final class GroupLedger {
     }
 
     /**
+     * {@link #restoreUsage(String, double, long)} with when the workspace's last task ended
+     * ({@link Long#MIN_VALUE}: unknown), which the idle guarantee counts from: a restart tells it
+     * from the store's runs, so that it does not take every workspace that runs nothing as idle since its head arrived.
+     */
+    public void restoreUsage(String workspaceId, double decayedCuSeconds, long atMillis, long lastEndMillis) {
+        restoreUsage(workspaceId, decayedCuSeconds, atMillis);
+        Usage w = usage.get(workspaceId);
+        w.lastEndMillis = Math.max(w.lastEndMillis, lastEndMillis);
+    }
+
+    /** {@link #restoreUsage(String, double, long, long)} of a share another ledger showed (a copy for a dry run or an estimate). */
+    public void restoreUsage(WorkspaceShare share, long atMillis) {
+        restoreUsage(share.workspaceId(), share.decayedCuSeconds(), atMillis, share.lastEndMillis());
+    }
+
+    /**
+     * Replaces every workspace's past use with {@code decayedCuSeconds} (CU-seconds weighed by the
+     * current half-life as of {@code atMillis}, the running tasks' use up to then included; absent
+     * workspaces: none): after a change of the half-life, the use recomputed from the store's runs.
+     */
+    public void replaceUsage(Map<String, Double> decayedCuSeconds, long atMillis) {
+        decayedCuSeconds.values().forEach(v -> {
+            if (!(v >= 0) || Double.isInfinite(v)) {
+                throw new IllegalArgumentException("decayedCuSeconds must be finite non-negative numbers, was " + v);
+            }
+        });
+        seen(atMillis);
+        for (Usage w : usage.values()) {
+            w.decayedCuSeconds = 0;
+            w.atMillis = atMillis;
+        }
+        decayedCuSeconds.forEach((ws, v) -> {
+            Usage w = usage.computeIfAbsent(ws, k -> new Usage());
+            w.decayedCuSeconds = v;
+            w.atMillis = atMillis;
+        });
+    }
+
+    /**
      * Stops counting a running task at the latest time the ledger was told (see
      * {@link #release(String, long)}, which a server should call).
      */
@@ -353,6 +417,9 @@ public final class GroupLedger {
         Usage w = usage.get(task.workspaceId());
         advance(w, nowMillis);
         w.runningMilliCu -= task.milliCu();
+        if (w.runningMilliCu == 0) {
+            w.lastEndMillis = Math.max(w.lastEndMillis, nowMillis);
+        }
         int u = task.type().ordinal();
         long unusedBefore = unusedMinimum(u);
         used[u] -= task.milliCu();
@@ -454,7 +521,7 @@ public final class GroupLedger {
             mergeCursor[j] = nextSlot(level, i + 1);
             long milliCu = level.milliCu[i];
             if (visit(level, i, nowMillis)) {
-                mergeShare[j] += milliCu * 1_000;
+                startedInMerge(j, milliCu);
             }
         }
         for (int j = 0; j < k; j++) {
@@ -524,22 +591,61 @@ public final class GroupLedger {
             mergeCursor = new int[size];
             mergeShare = new long[size];
             mergeWorkspace = new String[size];
+            mergeWeight = new int[size];
+            mergeIdle = new boolean[size];
+            mergeIdleSince = new long[size];
+            mergeKeys = new long[size];
         }
+        FairShareSettings fairShare = limits.fairShare();
         int j = 0;
         for (Map.Entry<String, PriorityLevel> e : byWorkspace.entrySet()) {
             PriorityLevel level = e.getValue();
+            String workspaceId = e.getKey();
             mergeLevels[j] = level;
-            mergeWorkspace[j] = e.getKey();
-            mergeCursor[j] = nextSlot(level, level.start);
-            mergeShare[j] = Math.round(shareCu(e.getKey(), nowMillis) * 1_000_000);
+            mergeWorkspace[j] = workspaceId;
+            int head = nextSlot(level, level.start);
+            mergeCursor[j] = head;
+            mergeShare[j] = Math.round(shareCu(workspaceId, nowMillis) * 1_000_000);
+            mergeWeight[j] = fairShare.weight(workspaceId);
+            // the idle guarantee: a workspace of a positive weight that runs nothing, and has waited
+            // at least the starvation bound since its last task ended and since its head arrived
+            Usage w = usage.get(workspaceId);
+            long idleSince = head < level.end ? level.enqueuedAtMillis[head] : NEVER;
+            if (w != null) {
+                idleSince = Math.max(idleSince, w.lastEndMillis);
+            }
+            mergeIdleSince[j] = idleSince;
+            mergeIdle[j] = mergeWeight[j] > 0 && (w == null || w.runningMilliCu == 0) && head < level.end
+                    && nowMillis - idleSince >= starvationBoundMillis;
+            mergeKeys[j] = mergeKey(j);
             j++;
         }
         return j;
     }
 
-    /** The merged workspace whose next task comes next: the smallest share, then the earliest head; -1 when all are done. */
+    /** A task of merged workspace {@code j} started (or a walk counts it so): its share grows, it is no longer idle. */
+    private void startedInMerge(int j, long milliCu) {
+        mergeShare[j] += milliCu * 1_000;
+        mergeIdle[j] = false;
+        mergeKeys[j] = mergeKey(j);
+    }
+
+    /**
+     * What the merge orders workspace {@code j} by (smaller first): the idle guarantee's tier by how
+     * long it has waited idle, then {@code share / weight}, then weight 0 by share.
+     */
+    private long mergeKey(int j) {
+        if (mergeIdle[j]) {
+            return IDLE_TIER + mergeIdleSince[j];
+        }
+        int weight = mergeWeight[j];
+        return weight == 0 ? ZERO_WEIGHT_TIER + mergeShare[j] : mergeShare[j] * 1_000 / weight;
+    }
+
+    /** The merged workspace whose next task comes next: the smallest {@link #mergeKey}, then the earliest head; -1 when all are done. */
     private int nextInMerge(int k) {
         int best = -1;
+        long bestKey = 0;
         long bestSequence = 0;
         for (int j = 0; j < k; j++) {
             PriorityLevel level = mergeLevels[j];
@@ -547,9 +653,11 @@ public final class GroupLedger {
             if (i >= level.end) {
                 continue;
             }
+            long key = mergeKeys[j];
             long sequence = level.tasks[i].sequence();
-            if (best < 0 || mergeShare[j] < mergeShare[best] || (mergeShare[j] == mergeShare[best] && sequence < bestSequence)) {
+            if (best < 0 || key < bestKey || (key == bestKey && sequence < bestSequence)) {
                 best = j;
+                bestKey = key;
                 bestSequence = sequence;
             }
         }
@@ -605,11 +713,14 @@ public final class GroupLedger {
     /** Every workspace's share at {@code nowMillis}, the smallest first (the order FAIR_SHARE favours). */
     public List<WorkspaceShare> shares(long nowMillis) {
         List<WorkspaceShare> out = new ArrayList<>(usage.size());
+        FairShareSettings fairShare = limits.fairShare();
         usage.forEach((ws, w) -> {
             double decayed = decayedAt(w, nowMillis);
-            out.add(new WorkspaceShare(ws, decayed, w.runningMilliCu, decayed * decayPerSecond + w.runningMilliCu / 1000.0));
+            out.add(new WorkspaceShare(ws, decayed, w.runningMilliCu, decayed * decayPerSecond + w.runningMilliCu / 1000.0,
+                    fairShare.weight(ws), w.lastEndMillis));
         });
-        out.sort(Comparator.comparingDouble(WorkspaceShare::shareCu)
+        out.sort(Comparator.comparing((WorkspaceShare s) -> s.weight() == 0)
+                .thenComparingDouble(s -> s.weight() == 0 ? s.shareCu() : s.weightedShareCu())
                 .thenComparing(WorkspaceShare::workspaceId, Comparator.nullsFirst(Comparator.naturalOrder())));
         return out;
     }
@@ -739,7 +850,7 @@ public final class GroupLedger {
                 for (PriorityLevel level : levels.values()) {
                     for (int i = level.start; i < level.end; i++) {
                         QueuedTask task = level.tasks[i];
-                        if (task != null && !visitor.test(describe(walk, task, nowMillis, null))) {
+                        if (task != null && !visitor.test(describe(walk, task, nowMillis, -1))) {
                             return;
                         }
                     }
@@ -753,9 +864,9 @@ public final class GroupLedger {
                         PriorityLevel level = mergeLevels[j];
                         QueuedTask task = level.tasks[mergeCursor[j]];
                         mergeCursor[j] = nextSlot(level, mergeCursor[j] + 1);
-                        QueuedTaskInfo info = describe(walk, task, nowMillis, mergeShare[j] / 1_000_000.0);
+                        QueuedTaskInfo info = describe(walk, task, nowMillis, j);
                         if (info.reason() == WaitReason.READY) {
-                            mergeShare[j] += task.milliCu() * 1_000; // as admit would start it
+                            startedInMerge(j, task.milliCu()); // as admit would start it
                         }
                         if (!visitor.test(info)) {
                             return;
@@ -783,10 +894,10 @@ public final class GroupLedger {
 
     /**
      * The next task of a walk: its position and reason (counted as started when READY, as admit
-     * would, so later tasks see it taken); {@code shareCu} is its workspace's share under
-     * FAIR_SHARE, null under ARRIVAL.
+     * would, so later tasks see it taken); {@code j} is its workspace's place in the merge under
+     * FAIR_SHARE, -1 under ARRIVAL.
      */
-    private QueuedTaskInfo describe(Walk walk, QueuedTask task, long nowMillis, Double shareCu) {
+    private QueuedTaskInfo describe(Walk walk, QueuedTask task, long nowMillis, int j) {
         walk.position++;
         int u = task.type().ordinal();
         long waited = nowMillis - task.enqueuedAtMillis();
@@ -804,7 +915,11 @@ public final class GroupLedger {
             }
         }
         String behind = null;
-        if (shareCu != null) {
+        FairShareInfo fair = null;
+        if (j >= 0) {
+            int weight = mergeWeight[j];
+            fair = new FairShareInfo(mergeShare[j] / 1_000_000.0, weight,
+                    weight == 0 ? null : mergeShare[j] / (double) weight / 1_000_000.0, mergeIdle[j]);
             if (walk.any && !java.util.Objects.equals(walk.previousWorkspace, task.workspaceId())) {
                 walk.behind = walk.previousWorkspace;
             } else if (!walk.any) {
@@ -814,7 +929,7 @@ public final class GroupLedger {
             walk.any = true;
             walk.previousWorkspace = task.workspaceId();
         }
-        return new QueuedTaskInfo(task, walk.position, reason, waited, fitsWhenIdle(u, task.milliCu()), shareCu, behind);
+        return new QueuedTaskInfo(task, walk.position, reason, waited, fitsWhenIdle(u, task.milliCu()), fair, behind);
     }
 
     // ---- the rule ----

@@ -21,6 +21,7 @@ import java.util.Map;
  * @param budgetHold which queued tasks spent budgets hold (SPEC BEY-3); {@link BudgetHold#NONE} for none
  * @param queuePolicy how tasks of one priority are ordered: {@link QueuePolicy#ARRIVAL} (DESIGN.md's
  *     rule, the default) or {@link QueuePolicy#FAIR_SHARE} (by each workspace's share, an opt-in)
+ * @param fairShare the shares' half-life and the workspaces' weights (kept under either policy)
  *
  * <p>An invalid value cannot be built: the compact constructor throws
  * {@link IllegalArgumentException} for anything {@link #validate} reports, including minimums
@@ -29,7 +30,7 @@ import java.util.Map;
  * is allowed (see {@link Quota}).
  */
 public record GroupLimits(boolean admitting, long capacityMilliCu, int schedulingMaxRunning, Map<UsageType, Quota> quotas,
-                          BudgetHold budgetHold, QueuePolicy queuePolicy) {
+                          BudgetHold budgetHold, QueuePolicy queuePolicy, FairShareSettings fairShare) {
     public static final int DEFAULT_SCHEDULING_MAX_RUNNING = 50;
     public static final int MIN_SCHEDULING_MAX_RUNNING = 1;
     public static final int MAX_SCHEDULING_MAX_RUNNING = 200;
@@ -45,8 +46,15 @@ public record GroupLimits(boolean admitting, long capacityMilliCu, int schedulin
         this(admitting, capacityMilliCu, schedulingMaxRunning, quotas, budgetHold, QueuePolicy.ARRIVAL);
     }
 
+    /** Limits with the default half-life and every workspace of weight 1. */
+    public GroupLimits(boolean admitting, long capacityMilliCu, int schedulingMaxRunning, Map<UsageType, Quota> quotas,
+                       BudgetHold budgetHold, QueuePolicy queuePolicy) {
+        this(admitting, capacityMilliCu, schedulingMaxRunning, quotas, budgetHold, queuePolicy, FairShareSettings.DEFAULT);
+    }
+
     public GroupLimits {
         requireNonNull(quotas, "quotas is null");
+        requireNonNull(fairShare, "fairShare is null");
         requireNonNull(budgetHold, "budgetHold is null");
         requireNonNull(queuePolicy, "queuePolicy is null");
         EnumMap<UsageType, Quota> copy = new EnumMap<>(UsageType.class);
@@ -66,11 +74,15 @@ public record GroupLimits(boolean admitting, long capacityMilliCu, int schedulin
     }
 
     public GroupLimits withBudgetHold(BudgetHold newBudgetHold) {
-        return new GroupLimits(admitting, capacityMilliCu, schedulingMaxRunning, quotas, newBudgetHold, queuePolicy);
+        return new GroupLimits(admitting, capacityMilliCu, schedulingMaxRunning, quotas, newBudgetHold, queuePolicy, fairShare);
     }
 
     public GroupLimits withQueuePolicy(QueuePolicy newQueuePolicy) {
-        return new GroupLimits(admitting, capacityMilliCu, schedulingMaxRunning, quotas, budgetHold, newQueuePolicy);
+        return new GroupLimits(admitting, capacityMilliCu, schedulingMaxRunning, quotas, budgetHold, newQueuePolicy, fairShare);
+    }
+
+    public GroupLimits withFairShare(FairShareSettings newFairShare) {
+        return new GroupLimits(admitting, capacityMilliCu, schedulingMaxRunning, quotas, budgetHold, queuePolicy, newFairShare);
     }
 
     public Quota quota(UsageType type) {
@@ -97,22 +109,22 @@ public record GroupLimits(boolean admitting, long capacityMilliCu, int schedulin
     }
 
     public GroupLimits withAdmitting(boolean newAdmitting) {
-        return new GroupLimits(newAdmitting, capacityMilliCu, schedulingMaxRunning, quotas, budgetHold, queuePolicy);
+        return new GroupLimits(newAdmitting, capacityMilliCu, schedulingMaxRunning, quotas, budgetHold, queuePolicy, fairShare);
     }
 
     public GroupLimits withCapacity(long newCapacityMilliCu) {
-        return new GroupLimits(admitting, newCapacityMilliCu, schedulingMaxRunning, quotas, budgetHold, queuePolicy);
+        return new GroupLimits(admitting, newCapacityMilliCu, schedulingMaxRunning, quotas, budgetHold, queuePolicy, fairShare);
     }
 
     public GroupLimits withSchedulingMaxRunning(int newSchedulingMaxRunning) {
-        return new GroupLimits(admitting, capacityMilliCu, newSchedulingMaxRunning, quotas, budgetHold, queuePolicy);
+        return new GroupLimits(admitting, capacityMilliCu, newSchedulingMaxRunning, quotas, budgetHold, queuePolicy, fairShare);
     }
 
     public GroupLimits withQuota(UsageType type, Quota quota) {
         EnumMap<UsageType, Quota> changed = new EnumMap<>(UsageType.class);
         changed.putAll(quotas);
         changed.put(type, quota);
-        return new GroupLimits(admitting, capacityMilliCu, schedulingMaxRunning, changed, budgetHold, queuePolicy);
+        return new GroupLimits(admitting, capacityMilliCu, schedulingMaxRunning, changed, budgetHold, queuePolicy, fairShare);
     }
 
     /**

@@ -12,14 +12,14 @@ import static java.util.Objects.requireNonNull;
  * @param fitsWhenIdle false when it can never start under the current limits, even in an idle
  *     group: larger than its type's maximum, or than the capacity less the other types'
  *     minimums. It waits (never dropped) until the limits change, and holds nothing for itself.
- * @param workspaceShareCu under {@link QueuePolicy#FAIR_SHARE}: its workspace's share when the walk
- *     reached it (what it is ordered by, see {@link GroupLedger#shareCu}); null under ARRIVAL
+ * @param fairShare under {@link QueuePolicy#FAIR_SHARE}: its workspace's share, weight, weighted share
+ *     and tier when the walk reached it (what it is ordered by); null under ARRIVAL
  * @param behindWorkspaceId under {@link QueuePolicy#FAIR_SHARE}: the workspace of the nearest task
  *     ahead of it that is of another workspace (it waits behind that workspace's smaller share, or
  *     a higher priority); null when none is ahead, or under ARRIVAL
  */
 public record QueuedTaskInfo(QueuedTask task, int position, WaitReason reason, long waitedMillis, boolean fitsWhenIdle,
-                             Double workspaceShareCu, String behindWorkspaceId) {
+                             FairShareInfo fairShare, String behindWorkspaceId) {
     public QueuedTaskInfo {
         requireNonNull(task, "task is null");
         requireNonNull(reason, "reason is null");
@@ -28,5 +28,10 @@ public record QueuedTaskInfo(QueuedTask task, int position, WaitReason reason, l
     /** A task of a group ordered by arrival. */
     public QueuedTaskInfo(QueuedTask task, int position, WaitReason reason, long waitedMillis, boolean fitsWhenIdle) {
         this(task, position, reason, waitedMillis, fitsWhenIdle, null, null);
+    }
+
+    /** Its workspace's share when the walk reached it (FAIR_SHARE); null under ARRIVAL. */
+    public Double workspaceShareCu() {
+        return fairShare == null ? null : fairShare.shareCu();
     }
 }

@@ -16,6 +16,7 @@ import dev.srg.group.ResourceGroupManager;
 import dev.srg.group.ResourceGroupManager.BindRequest;
 import dev.srg.group.ResourceGroupManager.CreateRequest;
 import dev.srg.group.ResourceGroupManager.UpdateRequest;
+import dev.srg.group.WorkspaceWeights;
 
 /** Resource groups and their network bindings. */
 final class ResourceGroupResource {
@@ -39,7 +40,8 @@ final class ResourceGroupResource {
                 "regionId", "status");
         api.get("/resource-groups/{id}", "resource-groups", "Read a resource group", one(ResourceGroupInfo.class),
                 ctx -> ctx.json(groups.get(caller(ctx), ctx.pathParam("id"))));
-        api.patch("/resource-groups/{id}", "resource-groups", "Rename a group, change its remark, auto-renewal or queue policy (ARRIVAL or FAIR_SHARE)", one(UpdateRequest.class),
+        api.patch("/resource-groups/{id}", "resource-groups", "Rename a group, change its remark, auto-renewal, queue policy (ARRIVAL or FAIR_SHARE)"
+                + " or its shares' half-life (shareHalfLifeSeconds, 60..2592000)", one(UpdateRequest.class),
                 one(ResourceGroupInfo.class),
                 ctx -> ctx.json(groups.update(caller(ctx), ctx.pathParam("id"), body(ctx, UpdateRequest.class))));
         api.delete("/resource-groups/{id}", "resource-groups", "Unsubscribe / release a group", ctx -> {
@@ -56,6 +58,19 @@ final class ResourceGroupResource {
         api.put("/resource-groups/{id}/concurrency", "resource-groups", "Set the scheduling concurrency threshold, 1..200 (re-runs admission)",
                 one(ConcurrencySettings.class), one(ConcurrencySettings.class),
                 ctx -> ctx.json(groups.setConcurrency(caller(ctx), ctx.pathParam("id"), body(ctx, ConcurrencySettings.class))));
+        api.get("/resource-groups/{id}/workspace-weights", "resource-groups",
+                "Read each workspace's FAIR_SHARE weight in the group (default 1) and the shares' half-life",
+                one(WorkspaceWeights.class), ctx -> ctx.json(groups.workspaceWeights(caller(ctx), ctx.pathParam("id"))));
+        api.put("/resource-groups/{id}/workspace-weights/{workspaceId}", "resource-groups",
+                "Set a workspace's FAIR_SHARE weight in the group, 0..100 (re-orders the queue)",
+                one(WorkspaceWeights.SetRequest.class), one(WorkspaceWeights.class),
+                ctx -> ctx.json(groups.setWorkspaceWeight(caller(ctx), ctx.pathParam("id"), ctx.pathParam("workspaceId"),
+                        body(ctx, WorkspaceWeights.SetRequest.class))));
+        api.delete("/resource-groups/{id}/workspace-weights/{workspaceId}", "resource-groups",
+                "Give a workspace the default FAIR_SHARE weight (1) again", ctx -> {
+                    groups.resetWorkspaceWeight(caller(ctx), ctx.pathParam("id"), ctx.pathParam("workspaceId"));
+                    ctx.status(204);
+                });
         api.get("/resource-groups/{id}/networks", "resource-groups", "List the VPCs bound to a group", page(GroupNetwork.class),
                 ctx -> ctx.json(ApiRoutes.whole(ctx, () -> groups.networks(caller(ctx), ctx.pathParam("id")))));
         api.post("/resource-groups/{id}/networks", "resource-groups", "Bind another VPC", one(BindRequest.class), 201,

@@ -35,6 +35,7 @@ final class Names {
             Map.entry("vpcs", new Kind("VPC", "/vpcs")),
             Map.entry("users", new Kind("user", "/users")),
             Map.entry("members", new Kind("user", "/users")),
+            Map.entry("workspace-weights", new Kind("workspace", "/workspaces")),
             Map.entry("alert-rules", new Kind("alert rule", "/alert-rules")),
             Map.entry("data-sources", new Kind("data source", "/data-sources")),
             Map.entry("images", new Kind("image", "/images")),

@@ -351,15 +351,19 @@ final class ResourceGroupCommands extends ClientCommand {
     }
 
     static final View SHARES = new View(List.of(field("WORKSPACE", "workspaceId"), field("SHARE-CU", "shareCu"),
+            field("WEIGHT", "weight"), field("WEIGHTED-SHARE-CU", "weightedShareCu"),
             field("RUNNING-CU", "runningCu"), field("DECAYED-CU-SECONDS", "decayedCuSeconds")));
 
-    @Command(name = "queue-policy", description = "Show or set (--set ARRIVAL|FAIR_SHARE) how a group orders tasks of one priority,"
-            + " with each workspace's share (what FAIR_SHARE orders by, smallest first).")
+    @Command(name = "queue-policy", description = {"Show or set (--set ARRIVAL|FAIR_SHARE) how a group orders tasks of one priority,",
+            "and the shares' half-life (--half-life SECONDS, 60..2592000), with each workspace's share and weight",
+            "(what FAIR_SHARE orders by: the smallest share / weight first)."})
     void queuePolicy(@Parameters(paramLabel = "RG") String id,
-                     @Option(names = "--set", paramLabel = "ARRIVAL|FAIR_SHARE") String set) {
+                     @Option(names = "--set", paramLabel = "ARRIVAL|FAIR_SHARE") String set,
+                     @Option(names = "--half-life", paramLabel = "SECONDS") Long halfLife) {
         ApiClient api = api();
-        if (set != null) {
-            api.patch(path("/resource-groups/%s", id), body("queuePolicy", set.toUpperCase(Locale.ROOT)));
+        if (set != null || halfLife != null) {
+            api.patch(path("/resource-groups/%s", id), body("queuePolicy", set == null ? null : set.toUpperCase(Locale.ROOT),
+                    "shareHalfLifeSeconds", halfLife));
         }
         JsonNode usage = api.get(path("/resource-groups/%s/usage", id));
         if (format == Output.Format.json) {
@@ -373,6 +377,37 @@ final class ResourceGroupCommands extends ClientCommand {
         List<JsonNode> rows = new java.util.ArrayList<>();
         usage.path("shares").forEach(rows::add);
         out().many(rows, SHARES);
+    }
+
+    static final View WEIGHTS = new View(List.of(field("WORKSPACE", "workspaceId"), field("WEIGHT", "weight"),
+            field("EXPLICIT", "explicit")));
+
+    @Command(name = "weight", description = {"List the workspaces' FAIR_SHARE weights in a group (default 1), or set one",
+            "(--set N, 0..100; 0: only what no other workspace wants) or give it the default again (--reset)."})
+    void weight(@Parameters(paramLabel = "RG") String id, @Parameters(paramLabel = "WORKSPACE", arity = "0..1") String workspaceId,
+                @Option(names = "--set", paramLabel = "N") Integer set, @Option(names = "--reset") boolean reset) {
+        ApiClient api = api();
+        if ((set != null || reset) && workspaceId == null) {
+            throw new CliException(2, "--set and --reset need a WORKSPACE");
+        }
+        if (set != null && reset) {
+            throw new CliException(2, "give --set or --reset, not both");
+        }
+        if (set != null) {
+            api.put(path("/resource-groups/%s/workspace-weights/%s", id, workspaceId), body("weight", set));
+        } else if (reset) {
+            api.delete(path("/resource-groups/%s/workspace-weights/%s", id, workspaceId));
+        }
+        JsonNode weights = api.get(path("/resource-groups/%s/workspace-weights", id));
+        // the workspace by its id, as it may have been named
+        String only = workspaceId == null ? null : api.get(path("/workspaces/%s", workspaceId)).path("id").asString();
+        List<JsonNode> rows = new java.util.ArrayList<>();
+        weights.path("weights").forEach(w -> {
+            if (only == null || only.equals(w.path("workspaceId").asString())) {
+                rows.add(w);
+            }
+        });
+        out().many(rows, WEIGHTS);
     }
 
     @Command(name = "concurrency", description = "Show or set (--set N, 1..200) how many SCHEDULING tasks a group runs at once.")

@@ -86,6 +86,7 @@ final class GroupPages {
         c.action("/console/groups/{id}/quotas", "Set a resource group's quotas", r -> quotas(c, r));
         c.action("/console/groups/{id}/concurrency", "Set a resource group's concurrency", r -> concurrency(c, r));
         c.action("/console/groups/{id}/queue-policy", "Set a resource group's queue policy", r -> queuePolicy(c, r));
+        c.action("/console/groups/{id}/workspace-weight", "Set a workspace's weight in a resource group", r -> workspaceWeight(c, r));
         c.action("/console/groups/{id}/networks", "Bind a network to a resource group", r -> bind(c, r));
         c.action("/console/groups/{id}/networks/{networkId}/unbind", "Unbind a network from a resource group", r -> unbind(c, r));
         c.action("/console/groups/{id}/connectivity-test", "Test connectivity from a resource group", r -> connectivityTest(c, r));
@@ -196,7 +197,8 @@ final class GroupPages {
                 "usageTypes", UsageType.values(), "lifecycle", c.extensions.lifecycleAdapter().isPresent(),
                 "history", c.extensions.usageHistoryAdapter().isPresent(), "usageJson", Json.write(usage),
                 "clientToken", ConsoleSessions.random(), "resumeOnDemand", g.billingMode() == BillingMode.PAY_AS_YOU_GO
-                        ? c.extensions.lifecycleAdapter().map(l -> l.resumeOnDemand(r.caller, id)).orElse(null) : null));
+                        ? c.extensions.lifecycleAdapter().map(l -> l.resumeOnDemand(r.caller, id)).orElse(null) : null,
+                "weights", c.features.groups().workspaceWeights(r.caller, id)));
     }
 
     static boolean isAdmin(Principal caller, WorkspaceInfo ws) {
@@ -251,7 +253,7 @@ final class GroupPages {
         try {
             String remark = in.raw("remark");
             c.features.groups().update(r.caller, id, new ResourceGroupManager.UpdateRequest(in.text("name"),
-                    remark == null ? null : remark.strip().isEmpty() ? null : remark.strip(), null, null));
+                    remark == null ? null : remark.strip().isEmpty() ? null : remark.strip(), null, null, null));
             r.done("Saved.", "/console/groups/" + id);
         } catch (SrgException e) {
             r.refused("rename", in, e, List.of("name", "remark"), "/console/groups/" + id);
@@ -303,10 +305,33 @@ final class GroupPages {
             if (policy == null) {
                 throw SrgException.invalid("queuePolicy", "MissingParameter", "queuePolicy is required: ARRIVAL or FAIR_SHARE");
             }
-            c.features.groups().update(r.caller, id, new ResourceGroupManager.UpdateRequest(null, null, null, policy));
+            Integer halfLife = in.integer("shareHalfLifeSeconds");
+            c.features.groups().update(r.caller, id, new ResourceGroupManager.UpdateRequest(null, null, null, policy,
+                    halfLife == null ? null : halfLife.longValue()));
             r.done("Queue policy saved; the queue is ordered by it now.", "/console/groups/" + id + "#queue-policy");
         } catch (SrgException e) {
-            r.refused("queue-policy", in, e, List.of("queuePolicy"), "/console/groups/" + id);
+            r.refused("queue-policy", in, e, List.of("queuePolicy", "shareHalfLifeSeconds"), "/console/groups/" + id);
+        }
+    }
+
+    private static void workspaceWeight(Console c, ConsoleRequest r) {
+        String id = r.path("id");
+        FormInput in = r.form();
+        try {
+            String workspaceId = in.text("workspaceId");
+            if (workspaceId == null) {
+                throw SrgException.invalid("workspaceId", "MissingParameter", "workspaceId is required");
+            }
+            if ("true".equals(in.text("reset"))) {
+                c.features.groups().resetWorkspaceWeight(r.caller, id, workspaceId);
+                r.done("Workspace " + workspaceId + " weighs the default again.", "/console/groups/" + id + "#queue-policy");
+                return;
+            }
+            c.features.groups().setWorkspaceWeight(r.caller, id, workspaceId,
+                    new dev.srg.group.WorkspaceWeights.SetRequest(in.integer("weight")));
+            r.done("Weight of workspace " + workspaceId + " saved; the queue is ordered by it now.", "/console/groups/" + id + "#queue-policy");
+        } catch (SrgException e) {
+            r.refused("workspace-weight", in, e, List.of("workspaceId", "weight"), "/console/groups/" + id);
         }
     }
 

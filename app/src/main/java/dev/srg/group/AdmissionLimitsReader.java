@@ -3,6 +3,7 @@ package dev.srg.group;
 import static java.util.Objects.requireNonNull;
 
 import dev.srg.admission.BudgetHold;
+import dev.srg.admission.FairShareSettings;
 import dev.srg.admission.GroupLimits;
 import dev.srg.admission.LimitsSource;
 import dev.srg.admission.Quota;
@@ -11,6 +12,7 @@ import dev.srg.billing.BudgetManager;
 import dev.srg.error.SrgException;
 import dev.srg.store.OneTrip;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.Collection;
@@ -46,7 +48,7 @@ public final class AdmissionLimitsReader implements LimitsSource {
     }
 
     /**
-     * The same for many groups in four statements whatever their number (a new leader reads every
+     * The same for many groups in five statements whatever their number (a new leader reads every
      * group with work at once; six statements a group made a takeover's time grow with the groups).
      */
     @Override
@@ -60,10 +62,12 @@ public final class AdmissionLimitsReader implements LimitsSource {
             Map<String, QuotaSettings> quotas = dao.quotas(ids);
             Map<String, QuotaScheduleManager.Stored> schedules = QuotaScheduleManager.findAll(h, ids);
             Map<String, BudgetHold> holds = BudgetManager.holds(h, ids, YearMonth.from(clock.instant().atZone(ZoneOffset.UTC)));
+            Map<String, Map<String, Integer>> weights = dao.shareWeights(ids);
             Map<String, GroupLimits> limits = new HashMap<>();
             for (ResourceGroupInfo g : dao.forAdmission(ids)) {
-                limits.put(g.id(), limits(g, quotas.get(g.id()), Optional.ofNullable(schedules.get(g.id())))
-                        .withBudgetHold(holds.get(g.id())));
+                GroupLimits own = limits(g, quotas.get(g.id()), Optional.ofNullable(schedules.get(g.id())));
+                limits.put(g.id(), own.withBudgetHold(holds.get(g.id()))
+                        .withFairShare(own.fairShare().withWeights(weights.getOrDefault(g.id(), Map.of()))));
             }
             return limits;
         });
@@ -101,11 +105,15 @@ public final class AdmissionLimitsReader implements LimitsSource {
                 .map(g -> g.status() == GroupStatus.RELEASED).orElse(false));
     }
 
-    /** The group's own limits, or a scheduled profile's where one applies now (SPEC BEY-2). */
+    /**
+     * The group's own limits, or a scheduled profile's where one applies now (SPEC BEY-2), with its
+     * shares' half-life; the workspaces' weights are {@link #readAll}'s (a submission needs none).
+     */
     private GroupLimits limits(ResourceGroupInfo g, QuotaSettings quotaSettings, Optional<QuotaScheduleManager.Stored> schedule) {
         Map<UsageType, Quota> quotas = QuotaScheduleManager.admissionQuotas(quotaSettings.quotas());
         GroupLimits own = new GroupLimits(g.status().admitsTasks(), g.capacity().milli(), g.schedulingMaxRunning(), quotas)
-                .withQueuePolicy(g.queuePolicy());
+                .withQueuePolicy(g.queuePolicy())
+                .withFairShare(new FairShareSettings(Duration.ofSeconds(g.shareHalfLifeSeconds()), Map.of()));
         return QuotaScheduleManager.effective(schedule, g.id(), own, clock.instant());
     }
 }

@@ -111,7 +111,7 @@ public final class QuotaScheduleManager {
         try {
             return new GroupLimits(own.admitting(), own.capacityMilliCu(),
                     p.schedulingMaxRunning() == null ? own.schedulingMaxRunning() : p.schedulingMaxRunning(),
-                    p.quotas() == null ? own.quotas() : admissionQuotas(p.quotas()), own.budgetHold(), own.queuePolicy());
+                    p.quotas() == null ? own.quotas() : admissionQuotas(p.quotas()), own.budgetHold(), own.queuePolicy(), own.fairShare());
         } catch (IllegalArgumentException e) {
             LOG.warn("quota profile '{}' of {} does not fit the group, its own limits apply: {}", p.name(), groupId, e.getMessage());
             return own;

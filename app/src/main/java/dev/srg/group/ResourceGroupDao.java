@@ -21,7 +21,7 @@ final class ResourceGroupDao {
     private static final String COLUMNS = """
             id, name, remark, status, billing_mode, spec_milli_cu, max_milli_cu, region_id, zone_id, cycle_unit,
             cycle_count, auto_renew, expires_at, scheduling_max_running, created_at, updated_at, target_spec_milli_cu,
-            transition_ends_at, frozen_at, released_at, queue_policy""";
+            transition_ends_at, frozen_at, released_at, queue_policy, share_half_life_seconds""";
     private final Handle h;
 
     ResourceGroupDao(Handle h) {
@@ -101,6 +101,39 @@ final class ResourceGroupDao {
     void setQueuePolicy(String id, QueuePolicy policy, Instant now) {
         h.createUpdate("UPDATE resource_groups SET queue_policy = :policy, updated_at = :now WHERE id = :id")
                 .bind("policy", policy.name()).bind("now", now).bind("id", id).execute();
+    }
+
+    /** The half-life of the group's FAIR_SHARE shares (docs/rules.md#queue-policy). */
+    void setShareHalfLife(String id, long seconds, Instant now) {
+        h.createUpdate("UPDATE resource_groups SET share_half_life_seconds = :s, updated_at = :now WHERE id = :id")
+                .bind("s", seconds).bind("now", now).bind("id", id).execute();
+    }
+
+    /** Per group, the workspaces given a weight other than the default (docs/rules.md#queue-policy). */
+    Map<String, Map<String, Integer>> shareWeights(Collection<String> groupIds) {
+        Map<String, Map<String, Integer>> out = new HashMap<>();
+        h.createQuery("SELECT resource_group_id, workspace_id, weight FROM workspace_share_weights WHERE resource_group_id = ANY(:ids)")
+                .bindArray("ids", String.class, List.copyOf(groupIds))
+                .map((rs, ctx) -> out.computeIfAbsent(rs.getString(1), k -> new HashMap<>()).put(rs.getString(2), rs.getInt(3)))
+                .list();
+        return out;
+    }
+
+    /** Sets a workspace's weight in a group; returns the weight before (null: the default). */
+    Integer setShareWeight(String groupId, String workspaceId, int weight, Instant now) {
+        Integer before = h.createQuery("SELECT weight FROM workspace_share_weights WHERE resource_group_id = :g AND workspace_id = :w FOR UPDATE")
+                .bind("g", groupId).bind("w", workspaceId).mapTo(Integer.class).findOne().orElse(null);
+        h.createUpdate("""
+                INSERT INTO workspace_share_weights (resource_group_id, workspace_id, weight, updated_at) VALUES (:g, :w, :weight, :now)
+                ON CONFLICT (resource_group_id, workspace_id) DO UPDATE SET weight = :weight, updated_at = :now""")
+                .bind("g", groupId).bind("w", workspaceId).bind("weight", weight).bind("now", now).execute();
+        return before;
+    }
+
+    /** Back to the default weight; returns the weight before (null: it had the default). */
+    Integer resetShareWeight(String groupId, String workspaceId) {
+        return h.createQuery("DELETE FROM workspace_share_weights WHERE resource_group_id = :g AND workspace_id = :w RETURNING weight")
+                .bind("g", groupId).bind("w", workspaceId).mapTo(Integer.class).findOne().orElse(null);
     }
 
     /** Compare-and-set of the status: true when the group was in {@code from}. */
@@ -233,7 +266,7 @@ final class ResourceGroupDao {
                 g.specCu(), g.maxCu(), g.regionId(), g.zoneId(), networks.getOrDefault(g.id(), List.of()), g.billingCycle(),
                 g.autoRenew(), g.expiresAt(), g.schedulingMaxRunning(), g.createdAt(), g.updatedAt(),
                 workspaces.getOrDefault(g.id(), List.of()), g.targetSpecCu(), g.transitionEndsAt(), g.frozenAt(),
-                g.releasedAt(), g.queuePolicy())).toList();
+                g.releasedAt(), g.queuePolicy(), g.shareHalfLifeSeconds())).toList();
     }
 
     private static ResourceGroupInfo row(ResultSet rs) throws SQLException {
@@ -252,7 +285,8 @@ final class ResourceGroupDao {
                 instant(rs.getTimestamp("expires_at")), rs.getInt("scheduling_max_running"),
                 rs.getTimestamp("created_at").toInstant(), rs.getTimestamp("updated_at").toInstant(), List.of(), targetCu,
                 instant(rs.getTimestamp("transition_ends_at")), instant(rs.getTimestamp("frozen_at")),
-                instant(rs.getTimestamp("released_at")), QueuePolicy.valueOf(rs.getString("queue_policy")));
+                instant(rs.getTimestamp("released_at")), QueuePolicy.valueOf(rs.getString("queue_policy")),
+                rs.getInt("share_half_life_seconds"));
     }
 
     private static Instant instant(Timestamp t) {

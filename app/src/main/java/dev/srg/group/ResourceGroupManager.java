@@ -6,6 +6,7 @@ import dev.srg.access.AccessManager;
 import dev.srg.access.AuditLog;
 import dev.srg.access.Policy;
 import dev.srg.access.Principal;
+import dev.srg.admission.FairShareSettings;
 import dev.srg.admission.GroupLimits;
 import dev.srg.admission.QueuePolicy;
 import dev.srg.error.Names;
@@ -22,6 +23,7 @@ import dev.srg.store.PageRequest.Page;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.ToIntFunction;
 import org.jdbi.v3.core.Handle;
@@ -189,9 +191,10 @@ public final class ResourceGroupManager {
 
     /**
      * {@code autoRenew} turns a subscription's monthly auto-renewal on or off (RG-3);
-     * {@code queuePolicy} orders the queue (ARRIVAL or FAIR_SHARE, docs/rules.md#queue-policy).
+     * {@code queuePolicy} orders the queue (ARRIVAL or FAIR_SHARE, docs/rules.md#queue-policy);
+     * {@code shareHalfLifeSeconds} is how fast past use stops counting in FAIR_SHARE's shares (60 .. 2592000).
      */
-    public record UpdateRequest(String name, String remark, Boolean autoRenew, QueuePolicy queuePolicy) {}
+    public record UpdateRequest(String name, String remark, Boolean autoRenew, QueuePolicy queuePolicy, Long shareHalfLifeSeconds) {}
 
     public record BindRequest(String vpcId, String vswitchId, String clientToken) {}
 
@@ -313,11 +316,18 @@ public final class ResourceGroupManager {
         caller.requireAll("change resource groups", Policy.ResourceGroupFullAccess);
         String name = r.name() == null ? null : Names.require("name", r.name());
         String remark = r.remark() == null ? null : Names.check("remark", r.remark());
-        if (name == null && remark == null && r.autoRenew() == null && r.queuePolicy() == null) {
-            throw SrgException.invalid(null, "MissingParameter", "nothing to change: give name, remark, autoRenew and/or queuePolicy");
+        if (name == null && remark == null && r.autoRenew() == null && r.queuePolicy() == null && r.shareHalfLifeSeconds() == null) {
+            throw SrgException.invalid(null, "MissingParameter",
+                    "nothing to change: give name, remark, autoRenew, queuePolicy and/or shareHalfLifeSeconds");
+        }
+        if (r.shareHalfLifeSeconds() != null) {
+            checkShareHalfLife(r.shareHalfLifeSeconds()); // before anything of the request changes
         }
         if (r.queuePolicy() != null) {
             setQueuePolicy(caller, id, r.queuePolicy());
+        }
+        if (r.shareHalfLifeSeconds() != null) {
+            setShareHalfLife(caller, id, r.shareHalfLifeSeconds());
         }
         if (r.autoRenew() != null) {
             setAutoRenew(caller, id, r.autoRenew());
@@ -354,6 +364,109 @@ public final class ResourceGroupManager {
         if (before != policy) {
             limitsChanged(id);
         }
+    }
+
+    private static void checkShareHalfLife(long seconds) {
+        long min = FairShareSettings.MIN_HALF_LIFE.toSeconds();
+        long max = FairShareSettings.MAX_HALF_LIFE.toSeconds();
+        if (seconds < min || seconds > max) {
+            throw SrgException.invalid("shareHalfLifeSeconds", "InvalidParameter.ShareHalfLife", "shareHalfLifeSeconds must be "
+                    + min + " (1 minute) to " + max + " (30 days), got " + seconds + " (see docs/rules.md#queue-policy)");
+        }
+    }
+
+    /**
+     * Sets the half-life of the group's shares (docs/rules.md#queue-policy); audited with the old and
+     * new value; admission re-reads the group's limits and recomputes the shares from the stored runs.
+     */
+    private void setShareHalfLife(Principal caller, String id, long seconds) {
+        long before = jdbi.inTransaction(h -> {
+            ResourceGroupDao dao = new ResourceGroupDao(h);
+            ResourceGroupInfo g = dao.find(id, true).orElseThrow(() -> SrgException.notFound("ResourceGroup", id));
+            requireNotReleased(g, "shareHalfLifeSeconds");
+            if (g.shareHalfLifeSeconds() != seconds) {
+                Instant now = clock.instant();
+                dao.setShareHalfLife(id, seconds, now);
+                AuditLog.record(h, now, caller.name(), "resource-group.share-half-life", id, "OK",
+                        "shareHalfLifeSeconds " + g.shareHalfLifeSeconds() + " -> " + seconds);
+            }
+            return g.shareHalfLifeSeconds();
+        });
+        if (before != seconds) {
+            limitsChanged(id);
+        }
+    }
+
+    /** The weight of every workspace of the group in its FAIR_SHARE order (docs/rules.md#queue-policy). */
+    public WorkspaceWeights workspaceWeights(Principal caller, String id) {
+        ResourceGroupInfo g = get(caller, id);
+        Map<String, Integer> explicit = jdbi.withHandle(h -> new ResourceGroupDao(h).shareWeights(List.of(id))).getOrDefault(id, Map.of());
+        List<WorkspaceWeights.Weight> weights = g.workspaceIds().stream().map(ws -> new WorkspaceWeights.Weight(ws,
+                explicit.getOrDefault(ws, FairShareSettings.DEFAULT_WEIGHT), explicit.containsKey(ws))).toList();
+        return new WorkspaceWeights(id, g.shareHalfLifeSeconds(), FairShareSettings.DEFAULT_WEIGHT, weights);
+    }
+
+    /**
+     * Sets a workspace's weight in the group (0 .. 100, docs/rules.md#queue-policy): the workspace must
+     * use the group; audited with the old and new weight; the queue is re-ordered at once.
+     */
+    public WorkspaceWeights setWorkspaceWeight(Principal caller, String id, String workspaceId, WorkspaceWeights.SetRequest r) {
+        caller.requireAll("change workspace weights", Policy.ResourceGroupFullAccess);
+        Integer weight = r == null ? null : r.weight();
+        if (weight == null) {
+            throw SrgException.invalid("weight", "MissingParameter", "weight is required: an integer 0 to 100");
+        }
+        if (weight < FairShareSettings.MIN_WEIGHT || weight > FairShareSettings.MAX_WEIGHT) {
+            throw SrgException.invalid("weight", "InvalidParameter.Weight", "weight must be " + FairShareSettings.MIN_WEIGHT + " to "
+                    + FairShareSettings.MAX_WEIGHT + ", got " + weight + " (see docs/rules.md#queue-policy)");
+        }
+        boolean changed = jdbi.inTransaction(h -> {
+            ResourceGroupInfo g = requireUsedBy(h, id, workspaceId);
+            requireNotReleased(g, "weight");
+            Instant now = clock.instant();
+            Integer before = new ResourceGroupDao(h).setShareWeight(id, workspaceId, weight, now);
+            int old = before == null ? FairShareSettings.DEFAULT_WEIGHT : before;
+            if (before != null && before.intValue() == weight) {
+                return false;
+            }
+            AuditLog.record(h, now, caller.name(), "resource-group.workspace-weight", id, "OK",
+                    "workspace " + workspaceId + " weight " + old + " -> " + weight);
+            return true;
+        });
+        if (changed) {
+            limitsChanged(id);
+        }
+        return workspaceWeights(caller, id);
+    }
+
+    /** Gives a workspace the default weight (1) again; audited when it had another. */
+    public void resetWorkspaceWeight(Principal caller, String id, String workspaceId) {
+        caller.requireAll("change workspace weights", Policy.ResourceGroupFullAccess);
+        boolean changed = jdbi.inTransaction(h -> {
+            ResourceGroupInfo g = new ResourceGroupDao(h).find(id, true).orElseThrow(() -> SrgException.notFound("ResourceGroup", id));
+            requireNotReleased(g, "weight");
+            Integer before = new ResourceGroupDao(h).resetShareWeight(id, workspaceId);
+            if (before == null) {
+                return false;
+            }
+            AuditLog.record(h, clock.instant(), caller.name(), "resource-group.workspace-weight", id, "OK",
+                    "workspace " + workspaceId + " weight " + before + " -> " + FairShareSettings.DEFAULT_WEIGHT + " (reset)");
+            return before != FairShareSettings.DEFAULT_WEIGHT;
+        });
+        if (changed) {
+            limitsChanged(id);
+        }
+    }
+
+    /** The group, locked; 400 when {@code workspaceId} does not use it (a weight orders only its own workspaces). */
+    private static ResourceGroupInfo requireUsedBy(Handle h, String id, String workspaceId) {
+        ResourceGroupDao dao = new ResourceGroupDao(h);
+        ResourceGroupInfo g = dao.find(id, true).orElseThrow(() -> SrgException.notFound("ResourceGroup", id));
+        if (!g.workspaceIds().contains(workspaceId)) {
+            throw SrgException.invalid("workspaceId", "InvalidParameter.Workspace.NotInGroup", "workspace '" + workspaceId
+                    + "' does not use resource group '" + id + "': associate it first (POST /workspaces/{id}/resource-groups)");
+        }
+        return g;
     }
 
     /** Turns monthly auto-renewal (RG-3) on or off: decided by the lifecycle's rules, applied here. */

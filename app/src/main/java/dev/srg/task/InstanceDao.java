@@ -156,32 +156,44 @@ final class InstanceDao {
 
     /**
      * FAIR_SHARE's past use per group and workspace (docs/rules.md#queue-policy): the CU-seconds of
-     * every run on the group, each second weighed {@code 2^(-age / halfLife)} at {@code now}; runs
-     * that ended in the last 40 half-lives (older ones weigh below 10^-12) and the running ones up to
-     * now. A restart rebuilds the shares from it, so it does not reset them.
+     * every run on the group, each second weighed {@code 2^(-age / halfLife)} at {@code now} with the
+     * group's half-life in {@code halfLives}; runs that ended in the last 40 half-lives (older ones
+     * weigh below 10^-12) and the running ones up to now; with when the latest of those runs ended
+     * (the idle guarantee counts from it). A restart rebuilds the shares from it, so it does not
+     * reset them, and so does a change of the half-life.
      */
-    Map<String, Map<String, Double>> decayedUsage(Collection<String> groupIds, Duration halfLife, Instant now) {
-        Map<String, Map<String, Double>> out = new HashMap<>();
-        if (groupIds.isEmpty()) {
+    Map<String, Map<String, PastUse>> decayedUsage(Map<String, Duration> halfLives, Instant now) {
+        Map<String, Map<String, PastUse>> out = new HashMap<>();
+        if (halfLives.isEmpty()) {
             return out;
         }
-        double perSecond = Math.log(2) / (halfLife.toMillis() / 1000.0);
+        List<String> ids = List.copyOf(halfLives.keySet());
+        List<Double> seconds = ids.stream().map(id -> halfLives.get(id).toMillis() / 1000.0).toList();
         // exp of a large negative number underflows to an error in PostgreSQL: ages are capped at 700/λ
         h.createQuery("""
-                SELECT resource_group_id, workspace_id,
-                       sum(milli_cu / 1000.0
-                           * (exp(-least(700, :l * greatest(0, extract(epoch FROM (:now - least(coalesce(finished_at, :now), :now))))))
-                              - exp(-least(700, :l * greatest(0, extract(epoch FROM (:now - least(started_at, :now))))))) / :l)
-                  FROM instances
-                 WHERE resource_group_id = ANY(:ids) AND started_at IS NOT NULL
-                   AND (finished_at >= :since OR (finished_at IS NULL AND status IN ('STARTING', 'RUNNING')))
-                 GROUP BY resource_group_id, workspace_id""")
-                .bindArray("ids", String.class, List.copyOf(groupIds)).bind("l", perSecond).bind("now", now)
-                .bind("since", now.minus(halfLife.multipliedBy(40)))
-                .map((rs, ctx) -> out.computeIfAbsent(rs.getString(1), g -> new HashMap<>()).put(rs.getString(2), rs.getDouble(3)))
+                SELECT i.resource_group_id, i.workspace_id,
+                       sum(i.milli_cu / 1000.0
+                           * (exp(-least(700, g.l * greatest(0, extract(epoch FROM (:now - least(coalesce(i.finished_at, :now), :now))))))
+                              - exp(-least(700, g.l * greatest(0, extract(epoch FROM (:now - least(i.started_at, :now))))))) / g.l),
+                       max(i.finished_at)
+                  FROM (SELECT id, ln(2) / hl AS l, hl FROM unnest(:ids, :seconds) AS t(id, hl)) g
+                  JOIN instances i ON i.resource_group_id = g.id
+                 WHERE i.started_at IS NOT NULL
+                   AND (i.finished_at >= CAST(:now AS timestamptz) - make_interval(secs => 40 * g.hl)
+                        OR (i.finished_at IS NULL AND i.status IN ('STARTING', 'RUNNING')))
+                 GROUP BY i.resource_group_id, i.workspace_id""")
+                .bindArray("ids", String.class, ids).bindArray("seconds", Double.class, seconds).bind("now", now)
+                .map((rs, ctx) -> {
+                    java.sql.Timestamp lastEnd = rs.getTimestamp(4);
+                    return out.computeIfAbsent(rs.getString(1), g -> new HashMap<>()).put(rs.getString(2),
+                            new PastUse(rs.getDouble(3), lastEnd == null ? Long.MIN_VALUE : lastEnd.getTime()));
+                })
                 .list();
         return out;
     }
+
+    /** A workspace's decayed CU-seconds on a group, and when its latest run there ended ({@link Long#MIN_VALUE}: none did). */
+    record PastUse(double decayedCuSeconds, long lastEndMillis) {}
 
     /** How long runs of one task name in one workspace took: the median of its recent successful runs. */
     record RunHistory(long medianMillis, int runs) {}

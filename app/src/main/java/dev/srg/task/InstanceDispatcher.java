@@ -328,9 +328,10 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
         if (reads.isEmpty()) {
             return;
         }
-        Map<String, Map<String, Double>> usage = decayedUsage(reads.keySet());
-        limits.readAll(reads.keySet()).forEach((id, read) -> {
-            if (ledgers.putIfAbsent(id, withUsage(new GroupLedger(read), usage.get(id))) == null) {
+        Map<String, GroupLimits> read = limits.readAll(reads.keySet());
+        Map<String, Map<String, InstanceDao.PastUse>> usage = decayedUsage(read);
+        read.forEach((id, groupLimits) -> {
+            if (ledgers.putIfAbsent(id, withUsage(new GroupLedger(groupLimits), usage.get(id))) == null) {
                 limitsApplied.merge(id, reads.get(id), Math::max);
             }
         }); // a group not found is left to ledger(), which fails as before
@@ -338,18 +339,25 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
 
     /**
      * The groups' past use per workspace, which FAIR_SHARE orders by: rebuilt from the store's runs
-     * whenever a ledger is made (a restart, a takeover), so that neither resets the shares.
+     * whenever a ledger is made (a restart, a takeover), so that neither resets the shares, and when
+     * a group's half-life changes; each group's with the half-life of its {@code limits}.
      */
-    private Map<String, Map<String, Double>> decayedUsage(Set<String> groupIds) {
-        return jdbi.withHandle(h -> new InstanceDao(h, clock).decayedUsage(groupIds, GroupLedger.DEFAULT_SHARE_HALF_LIFE,
-                clock.instant()));
+    private Map<String, Map<String, InstanceDao.PastUse>> decayedUsage(Map<String, GroupLimits> limits) {
+        Map<String, Duration> halfLives = new HashMap<>();
+        limits.forEach((id, l) -> halfLives.put(id, l.fairShare().shareHalfLife()));
+        return jdbi.withHandle(h -> new InstanceDao(h, clock).decayedUsage(halfLives, clock.instant()));
+    }
+
+    /** A ledger of {@code limits} told each workspace's past use of its group (a new ledger, or one after a restart). */
+    private GroupLedger newLedger(String groupId, GroupLimits limits) {
+        return withUsage(new GroupLedger(limits), decayedUsage(Map.of(groupId, limits)).get(groupId));
     }
 
     /** {@code ledger} told each workspace's past use of its group, as of now (before anything is restored as running). */
-    private GroupLedger withUsage(GroupLedger ledger, Map<String, Double> byWorkspace) {
+    private GroupLedger withUsage(GroupLedger ledger, Map<String, InstanceDao.PastUse> byWorkspace) {
         long now = clock.millis();
         if (byWorkspace != null) {
-            byWorkspace.forEach((ws, cuSeconds) -> ledger.restoreUsage(ws, cuSeconds, now));
+            byWorkspace.forEach((ws, past) -> ledger.restoreUsage(ws, past.decayedCuSeconds(), now, past.lastEndMillis()));
         }
         return ledger;
     }
@@ -851,11 +859,27 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
     }
 
     private void adopt(String groupId, GroupLedger ledger, long read, GroupLimits current) {
+        boolean newHalfLife;
+        synchronized (ledger) {
+            newHalfLife = !ledger.shareHalfLife().equals(current.fairShare().shareHalfLife());
+        }
+        Map<String, Double> recomputed = null;
+        if (newHalfLife) {
+            // the shares recomputed from the store's runs with the new half-life, outside the lock
+            Map<String, Double> fresh = new HashMap<>();
+            decayedUsage(Map.of(groupId, current)).getOrDefault(groupId, Map.of())
+                    .forEach((ws, past) -> fresh.put(ws, past.decayedCuSeconds()));
+            recomputed = fresh;
+        }
+        long now = clock.millis();
         synchronized (ledger) {
             // two changes read concurrently: the later read wins, whichever finishes first
             if (limitsApplied.getOrDefault(groupId, 0L) < read) {
                 limitsApplied.put(groupId, read);
                 ledger.setLimits(current);
+                if (recomputed != null) {
+                    ledger.replaceUsage(recomputed, now);
+                }
             }
         }
         admit(groupId);
@@ -1476,7 +1500,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
 
     /** A follower's view of a group's admission: a ledger built from the store, as the leader's was at its start. */
     private GroupLedger fromStore(String groupId) {
-        GroupLedger ledger = withUsage(new GroupLedger(limits.read(groupId)), decayedUsage(Set.of(groupId)).get(groupId));
+        GroupLedger ledger = newLedger(groupId, limits.read(groupId));
         for (InstanceDao.Row row : jdbi.withHandle(h -> new InstanceDao(h, clock).activeIn(groupId))) {
             if (row.info().status() == InstanceStatus.QUEUED) {
                 ledger.enqueue(InstanceDao.Queued.of(row).task());
@@ -1494,7 +1518,7 @@ public final class InstanceDispatcher implements ExitListener, AdmissionView, Au
             return ledger;
         }
         long read = limitsReads.computeIfAbsent(groupId, id -> new AtomicLong()).incrementAndGet();
-        GroupLedger created = withUsage(new GroupLedger(limits.read(groupId)), decayedUsage(Set.of(groupId)).get(groupId));
+        GroupLedger created = newLedger(groupId, limits.read(groupId));
         GroupLedger existing = ledgers.putIfAbsent(groupId, created);
         if (existing == null) {
             limitsApplied.merge(groupId, read, Math::max);

@@ -41,25 +41,31 @@ public record InstanceInfo(String id, String name, String workspaceId, String re
     /**
      * Where a queued instance stands in its group's queue (1 = next), why it waits, and when it
      * should start where that can be estimated ({@code estimate} says how, or why not). In a group
-     * whose {@code queuePolicy} is FAIR_SHARE also its workspace's share of the group, which orders
-     * it, and the workspace of the nearest task ahead of it that is of another workspace
-     * (docs/rules.md#queue-policy); both left out under ARRIVAL.
+     * whose {@code queuePolicy} is FAIR_SHARE also its workspace's share of the group, its weight,
+     * its weighted share (share / weight; none for weight 0), whether the idle guarantee puts it first,
+     * and the workspace of the nearest task ahead of it that is of another workspace
+     * (docs/rules.md#queue-policy); all left out under ARRIVAL.
      */
     public record QueuePosition(int position, WaitReason reason, Instant estimatedStartAt, String estimate,
                                 @JsonInclude(JsonInclude.Include.NON_NULL) Double workspaceShareCu,
-                                @JsonInclude(JsonInclude.Include.NON_NULL) String behindWorkspaceId) {
+                                @JsonInclude(JsonInclude.Include.NON_NULL) String behindWorkspaceId,
+                                @JsonInclude(JsonInclude.Include.NON_NULL) Integer workspaceWeight,
+                                @JsonInclude(JsonInclude.Include.NON_NULL) Double weightedShareCu,
+                                @JsonInclude(JsonInclude.Include.NON_NULL) Boolean idleGuarantee) {
         public QueuePosition(int position, WaitReason reason, Instant estimatedStartAt, String estimate) {
-            this(position, reason, estimatedStartAt, estimate, null, null);
+            this(position, reason, estimatedStartAt, estimate, null, null, null, null, null);
         }
 
         /** A queued task's place as the ledger has it, with its estimate. */
         static QueuePosition of(dev.srg.admission.QueuedTaskInfo q, Instant estimatedStartAt, String estimate) {
-            return new QueuePosition(q.position(), q.reason(), estimatedStartAt, estimate, roundedShare(q.workspaceShareCu()),
-                    q.behindWorkspaceId());
+            dev.srg.admission.FairShareInfo f = q.fairShare();
+            return new QueuePosition(q.position(), q.reason(), estimatedStartAt, estimate, f == null ? null : rounded(f.shareCu()),
+                    q.behindWorkspaceId(), f == null ? null : f.weight(), f == null ? null : rounded(f.weightedShareCu()),
+                    f == null ? null : f.idleGuarantee());
         }
 
-        static Double roundedShare(Double shareCu) {
-            return shareCu == null ? null : Math.round(shareCu * 1000) / 1000.0;
+        static Double rounded(Double cu) {
+            return cu == null ? null : Math.round(cu * 1000) / 1000.0;
         }
     }
 

@@ -102,8 +102,8 @@ public final class InstanceManager {
      *
      * @param queuePolicy how the queue is ordered (docs/rules.md#queue-policy)
      * @param shareHalfLifeSeconds how fast past use stops counting in {@code shares}
-     * @param shares each workspace's share of the group, smallest first: what FAIR_SHARE orders by
-     *     (counted under ARRIVAL too, so a switch orders by the use so far)
+     * @param shares each workspace's share of the group, the smallest weighted share first (weight 0
+     *     last): what FAIR_SHARE orders by (counted under ARRIVAL too, so a switch orders by the use so far)
      */
     public record GroupUsage(ComputeUnits capacityCu, ComputeUnits usedCu, double utilization, String status,
                              Map<UsageType, TypeUsageView> byUsageType, dev.srg.admission.QueuePolicy queuePolicy,
@@ -111,9 +111,11 @@ public final class InstanceManager {
 
     /**
      * One workspace's share of a group: {@code shareCu = runningCu + decayedCuSeconds * ln 2 / halfLife}
-     * (the CU it runs now plus its decayed average CU use).
+     * (the CU it runs now plus its decayed average CU use), its weight and {@code weightedShareCu =
+     * shareCu / weight} (null for weight 0).
      */
-    public record ShareView(String workspaceId, double shareCu, ComputeUnits runningCu, double decayedCuSeconds) {}
+    public record ShareView(String workspaceId, double shareCu, ComputeUnits runningCu, double decayedCuSeconds, int weight,
+                            Double weightedShareCu) {}
 
     public record TypeUsageView(ComputeUnits usedCu, int running, int queued, ComputeUnits queuedCu) {}
 
@@ -253,7 +255,26 @@ public final class InstanceManager {
                                @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
                                Double workspaceShareCu,
                                @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
-                               String behindWorkspaceId) {}
+                               String behindWorkspaceId,
+                               @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                               Integer workspaceWeight,
+                               @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                               Double weightedShareCu,
+                               @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                               Boolean idleGuarantee) {
+        /** The FAIR_SHARE fields of a task that would wait ({@code fair} null: ARRIVAL, or it starts now). */
+        static DryRunResult of(boolean dryRun, String workspaceId, String resourceGroupId, String type, UsageType usageType,
+                               ComputeUnits cu, boolean startsNow, Integer position, WaitReason reason,
+                               Instant estimatedStartAt, String estimate, Long expectedRunSeconds, String expectedRunBasis,
+                               Money estimatedCost, String currency, String costNote, List<String> warnings,
+                               dev.srg.admission.FairShareInfo fair, String behindWorkspaceId) {
+            return new DryRunResult(dryRun, workspaceId, resourceGroupId, type, usageType, cu, startsNow, position, reason,
+                    estimatedStartAt, estimate, expectedRunSeconds, expectedRunBasis, estimatedCost, currency, costNote, warnings,
+                    fair == null ? null : InstanceInfo.QueuePosition.rounded(fair.shareCu()), behindWorkspaceId,
+                    fair == null ? null : fair.weight(), fair == null ? null : InstanceInfo.QueuePosition.rounded(fair.weightedShareCu()),
+                    fair == null ? null : fair.idleGuarantee());
+        }
+    }
 
     public DryRunResult dryRun(Principal caller, SubmitRequest r) {
         Checked c = check(caller, r, r.payloadFields());
@@ -286,18 +307,17 @@ public final class InstanceManager {
         Optional<String> full = dispatcher.storageShortage(c.group().regionId());
         if (full.isPresent()) {
             // what a submission now would meet: refused (507), and nothing of the group starts meanwhile
-            return new DryRunResult(true, c.ws().id(), groupId, c.kind().name(), c.kind().usageType(), r.cu(), false,
+            return DryRunResult.of(true, c.ws().id(), groupId, c.kind().name(), c.kind().usageType(), r.cu(), false,
                     d.position(), WaitReason.INSUFFICIENT_STORAGE, null, "unknown: " + full.get()
                     + "; a submission now is refused (507 InsufficientStorage.TaskDirectory) and the group's queued tasks wait"
                     + " until an operator frees space",
                     expectedMillis == null ? null : (expectedMillis + 999) / 1000, d.expected().basis(), cost, prices.currency(),
-                    costNote, c.warnings(), InstanceInfo.QueuePosition.roundedShare(d.workspaceShareCu()), d.behindWorkspaceId());
+                    costNote, c.warnings(), d.fairShare(), d.behindWorkspaceId());
         }
-        return new DryRunResult(true, c.ws().id(), groupId, c.kind().name(), c.kind().usageType(), r.cu(), d.startsNow(),
+        return DryRunResult.of(true, c.ws().id(), groupId, c.kind().name(), c.kind().usageType(), r.cu(), d.startsNow(),
                 d.startsNow() ? null : d.position(), d.startsNow() ? null : d.reason(), d.estimatedStartAt(), estimate,
                 expectedMillis == null ? null : (expectedMillis + 999) / 1000, d.expected().basis(), cost, prices.currency(),
-                costNote, c.warnings(), d.startsNow() ? null : InstanceInfo.QueuePosition.roundedShare(d.workspaceShareCu()),
-                d.startsNow() ? null : d.behindWorkspaceId());
+                costNote, c.warnings(), d.startsNow() ? null : d.fairShare(), d.startsNow() ? null : d.behindWorkspaceId());
     }
 
     /**
@@ -578,9 +598,10 @@ public final class InstanceManager {
         double utilization = capacity == 0 ? 0 : BigDecimal.valueOf(ledger.usedMilliCu())
                 .divide(BigDecimal.valueOf(capacity), 4, RoundingMode.HALF_UP).doubleValue();
         List<ShareView> shares = ledger.shares().stream().map(s -> new ShareView(s.workspaceId(), round(s.shareCu()),
-                ComputeUnits.ofMilli(s.runningMilliCu()), round(s.decayedCuSeconds()))).toList();
+                ComputeUnits.ofMilli(s.runningMilliCu()), round(s.decayedCuSeconds()), s.weight(),
+                s.weightedShareCu() == null ? null : round(s.weightedShareCu()))).toList();
         return new GroupUsage(g.capacity(), ComputeUnits.ofMilli(ledger.usedMilliCu()), utilization, g.status().name(), byType,
-                ledger.limits().queuePolicy(), dev.srg.admission.GroupLedger.DEFAULT_SHARE_HALF_LIFE.toSeconds(), shares);
+                ledger.limits().queuePolicy(), ledger.limits().fairShare().shareHalfLife().toSeconds(), shares);
     }
 
     /**

@@ -151,7 +151,7 @@ final class StartEstimator {
 
     /** SPEC BEY-1: what a task would do if submitted now, without submitting it. */
     record DryRun(boolean startsNow, int position, WaitReason reason, Instant estimatedStartAt, String estimate,
-                  Expectation expected, Double workspaceShareCu, String behindWorkspaceId) {}
+                  Expectation expected, dev.srg.admission.FairShareInfo fairShare, String behindWorkspaceId) {}
 
     /**
      * Where {@code candidate} (not queued anywhere: its id is made up, its sequence after every
@@ -167,7 +167,7 @@ final class StartEstimator {
         waiting.add(new StartReplay.Waiting(candidate, expected.millis()));
         // position and reason: the queue with the candidate at its place, as the ledger would walk it
         dev.srg.admission.GroupLedger copy = new dev.srg.admission.GroupLedger(snapshot.limits());
-        snapshot.shares().forEach(s -> copy.restoreUsage(s.workspaceId(), s.decayedCuSeconds(), now));
+        snapshot.shares().forEach(s -> copy.restoreUsage(s, now));
         for (StartReplay.Running r : input.running()) {
             copy.restoreRunning(r.id(), r.type(), r.milliCu(), r.workspaceId());
         }
@@ -183,7 +183,7 @@ final class StartEstimator {
         boolean startsNow = o != null && o.why() == StartReplay.Why.STARTS_NOW;
         return new DryRun(startsNow, at.position(), startsNow ? WaitReason.READY : at.reason(),
                 o == null || o.startAtMillis() == null ? null : Instant.ofEpochMilli(o.startAtMillis()),
-                note(o, at.reason(), input), expected, at.workspaceShareCu(), at.behindWorkspaceId());
+                note(o, at.reason(), input), expected, at.fairShare(), at.behindWorkspaceId());
     }
 
     private static String note(StartReplay.Outcome o, WaitReason reason, Input input) {

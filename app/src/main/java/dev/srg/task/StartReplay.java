@@ -91,7 +91,7 @@ final class StartReplay {
             return out;
         }
         GroupLedger ledger = new GroupLedger(limits);
-        shares.forEach(s -> ledger.restoreUsage(s.workspaceId(), s.decayedCuSeconds(), now));
+        shares.forEach(s -> ledger.restoreUsage(s, now));
         record End(long at, String id) {}
         PriorityQueue<End> ends = new PriorityQueue<>((a, b) -> Long.compare(a.at(), b.at()));
         List<String> endless = new ArrayList<>();

@@ -406,4 +406,52 @@ class GroupLedgerTest {
         assertThatThrownBy(() -> new GroupLedger(limits, Duration.ofSeconds(-1))).isInstanceOf(IllegalArgumentException.class);
         assertThat(new LedgerInfo(limits, 0, 0, 0, Map.of(), List.of()).byType()).isEmpty();
     }
+
+    @Test
+    @DisplayName("a new half-life keeps every share as it is (the decayed CU-seconds scaled) until replaceUsage gives recomputed ones")
+    void aNewHalfLifeKeepsTheSharesUntilReplaced() {
+        GroupLimits limits = GroupLimits.of(4 * CU).withQueuePolicy(QueuePolicy.FAIR_SHARE);
+        GroupLedger ledger = new GroupLedger(limits);
+        ledger.enqueue(new QueuedTask("a1", DATA_INTEGRATION, 2 * CU, 0, 1, 0, "ws-a"));
+        ledger.admit(0);
+        assertThat(ledger.release("a1", 1_800_000)).isTrue(); // 2 CU for half an hour
+        double before = ledger.shareCu("ws-a", 1_800_000);
+        assertThat(before).isGreaterThan(0);
+        ledger.setLimits(limits.withFairShare(limits.fairShare().withShareHalfLife(Duration.ofMinutes(1))));
+        assertThat(ledger.shareHalfLife()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(ledger.shareCu("ws-a", 1_800_000)).isCloseTo(before, org.assertj.core.data.Offset.offset(1e-9));
+        // a minute later it has halved: the new half-life applies from now on
+        assertThat(ledger.shareCu("ws-a", 1_860_000)).isCloseTo(before / 2, org.assertj.core.data.Offset.offset(1e-9));
+        ledger.replaceUsage(Map.of("ws-b", 60.0), 1_800_000);
+        assertThat(ledger.shareCu("ws-a", 1_800_000)).isZero();
+        assertThat(ledger.shareCu("ws-b", 1_800_000)).isCloseTo(60 * Math.log(2) / 60, org.assertj.core.data.Offset.offset(1e-9));
+        assertThatThrownBy(() -> ledger.replaceUsage(Map.of("ws-b", -1.0), 1_800_000)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    @DisplayName("FAIR_SHARE's idle guarantee counts from a workspace's last end, also one restored after a restart")
+    void theIdleGuaranteeCountsFromTheRestoredLastEnd() {
+        GroupLimits limits = GroupLimits.of(2 * CU).withQueuePolicy(QueuePolicy.FAIR_SHARE);
+        // ws-big ran much, ws-small little; ws-big's task waits since 0, and its last task ended at 100 s
+        GroupLedger restored = new GroupLedger(limits, BOUND);
+        GroupLedger unknown = new GroupLedger(limits, BOUND);
+        for (GroupLedger l : List.of(restored, unknown)) {
+            l.restoreRunning("small-running", DATA_INTEGRATION, 2 * CU, "ws-small");
+            l.enqueue(new QueuedTask("big", DATA_INTEGRATION, 1 * CU, 0, 1, 0, "ws-big"));
+            l.enqueue(new QueuedTask("small", DATA_INTEGRATION, 1 * CU, 0, 2, 0, "ws-small"));
+        }
+        restored.restoreUsage("ws-big", 100_000, 130_000, 100_000);
+        unknown.restoreUsage("ws-big", 100_000, 130_000);
+        // at 130 s ws-big has been idle 30 s (< 60 s) by the restored end, 130 s by its head's arrival alone
+        QueuedTaskInfo byEnd = restored.snapshot(130_000).queue().get(0);
+        assertThat(byEnd.task().id()).as("ordered by share: ws-small's is smaller").isEqualTo("small");
+        assertThat(restored.snapshot(130_000).queue().get(1).fairShare().idleGuarantee()).isFalse();
+        QueuedTaskInfo byHead = unknown.snapshot(130_000).queue().get(0);
+        assertThat(byHead.task().id()).isEqualTo("big");
+        assertThat(byHead.fairShare().idleGuarantee()).isTrue();
+        // once the bound has passed since the restored end, ws-big is lifted there too
+        QueuedTaskInfo later = restored.snapshot(160_000).queue().get(0);
+        assertThat(later.task().id()).isEqualTo("big");
+        assertThat(later.fairShare().idleGuarantee()).isTrue();
+    }
 }

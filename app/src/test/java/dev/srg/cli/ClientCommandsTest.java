@@ -69,6 +69,29 @@ class ClientCommandsTest {
     }
 
     @Test
+    @DisplayName("rg weight and rg queue-policy --half-life: FAIR_SHARE's weights listed, set, refused when out of range, reset")
+    void fairShareWeights() {
+        String[] net = network(103);
+        String rg = ok("rg", "create", "--name", "cli-fair", "--region", "local", "--zone", "local-a",
+                "--billing-mode", "PAY_AS_YOU_GO", "--max-cu", "4", "--vpc", net[0], "--vswitch", net[1], "--wait", "-o", "json").id();
+        String ws = ok("ws", "create", "--name", "cli-fair-ws", "--region", "local", "--default-rg", rg, "-o", "json").id();
+        // the table names the workspace; the command takes its id or its name
+        assertThat(ok("rg", "weight", rg).out()).containsPattern("(?m)^cli-fair-ws +1 +false$");
+        assertThat(ok("rg", "weight", rg, "cli-fair-ws", "--set", "3").out()).containsPattern("(?m)^cli-fair-ws +3 +true$");
+        Run tooHeavy = srg("rg", "weight", rg, ws, "--set", "101");
+        assertThat(tooHeavy.exit()).isEqualTo(3);
+        assertThat(tooHeavy.err()).contains("weight must be 0 to 100");
+        assertThat(ok("rg", "weight", rg, ws, "-o", "json").json().get(0).get("weight").asInt()).as("unchanged").isEqualTo(3);
+        Run policy = ok("rg", "queue-policy", rg, "--set", "fair_share", "--half-life", "600");
+        assertThat(policy.out()).contains("queue policy FAIR_SHARE; shares decay with a half-life of 600 s");
+        Run tooShort = srg("rg", "queue-policy", rg, "--half-life", "30");
+        assertThat(tooShort.exit()).isEqualTo(3);
+        assertThat(tooShort.err()).contains("shareHalfLifeSeconds must be 60");
+        assertThat(ok("rg", "weight", rg, ws, "--reset").out()).containsPattern("(?m)^cli-fair-ws +1 +false$");
+        assertThat(srg("rg", "weight", rg, "--set", "2").exit()).as("--set needs a workspace").isEqualTo(2);
+    }
+
+    @Test
     @DisplayName("a full flow: networks, a subscription group with --wait, lists, a workspace, members, associations, rename, bind/unbind")
     void fullFlow() {
         String[] net = network(101);

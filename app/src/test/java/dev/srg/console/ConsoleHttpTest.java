@@ -25,6 +25,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import tools.jackson.databind.JsonNode;
 
 /** The console's security over plain HTTP: sessions, cookies, CSRF, origin checks, escaping, throttling. */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
@@ -314,6 +315,47 @@ class ConsoleHttpTest {
                 "console POST /console/workspaces 400 InvalidParameter.Characters",
                 "console POST /console/alerts 400 InvalidParameter.Number");
         assertThat(results).noneMatch(r -> r.contains(" 500 "));
+    }
+
+    @Test
+    @DisplayName("the group page's queue-policy card: the half-life and each workspace's weight shown, set, refused out of range"
+            + " (400 with the field, nothing changed), reset")
+    void workspaceWeightsOnTheGroupPage() {
+        String name = userWithPassword("correct horse battery", "AdministratorAccess");
+        Browser b = new Browser();
+        b.signIn(name, "correct horse battery");
+        String group = fx.payAsYouGoGroup(2).get("id").asString();
+        JsonNode workspace = fx.workspace(group);
+        String ws = workspace.get("id").asString();
+        String row = "<td>" + workspace.get("name").asString() + "</td><td>%s</td><td>%s</td>";
+        String page = b.get("/console/groups/" + group).body();
+        assertThat(page).contains("Workspace weights").contains("name=\"shareHalfLifeSeconds\" type=\"number\" value=\"3600\"")
+                .contains(row.formatted(1, "default"));
+
+        var refused = b.post("/console/groups/" + group + "/workspace-weight", Map.of("_csrf", b.csrf(), "workspaceId", ws,
+                "weight", "101"), Map.of());
+        assertThat(refused.statusCode()).isEqualTo(303);
+        assertThat(b.get("/console/groups/" + group).body()).contains(row.formatted(1, "default")).contains("weight must be 0 to 100");
+        var set = b.post("/console/groups/" + group + "/workspace-weight", Map.of("_csrf", b.csrf(), "workspaceId", ws,
+                "weight", "3"), Map.of());
+        assertThat(set.statusCode()).isEqualTo(303);
+        assertThat(server.admin().get("resource-groups/" + group + "/workspace-weights").json().get("weights").get(0)
+                .get("weight").asInt()).isEqualTo(3);
+        assertThat(b.get("/console/groups/" + group).body()).contains(row.formatted(3, "an administrator"));
+        var halfLife = b.post("/console/groups/" + group + "/queue-policy", Map.of("_csrf", b.csrf(), "queuePolicy", "FAIR_SHARE",
+                "shareHalfLifeSeconds", "120"), Map.of());
+        assertThat(halfLife.statusCode()).isEqualTo(303);
+        assertThat(server.admin().get("resource-groups/" + group).json().get("shareHalfLifeSeconds").asLong()).isEqualTo(120);
+        b.post("/console/groups/" + group + "/workspace-weight", Map.of("_csrf", b.csrf(), "workspaceId", ws, "weight", "",
+                "reset", "true"), Map.of());
+        assertThat(b.get("/console/groups/" + group).body()).contains(row.formatted(1, "default"));
+        var events = server.admin().get("audit-events?pageSize=1000&actor=" + name).json().get("items");
+        List<String> details = new ArrayList<>();
+        events.forEach(e -> details.add(e.get("action").asString() + " " + e.get("result").asString() + " "
+                + e.path("detail").asString()));
+        assertThat(details).anyMatch(d -> d.contains("workspace " + ws + " weight 1 -> 3"))
+                .anyMatch(d -> d.contains("weight 3 -> 1 (reset)"))
+                .anyMatch(d -> d.contains("console POST /console/groups/" + group + "/workspace-weight 400 InvalidParameter.Weight"));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.srg.benchmarks;
 
+import dev.srg.admission.FairShareSettings;
 import dev.srg.admission.GroupLedger;
 import dev.srg.admission.GroupLimits;
 import dev.srg.admission.QueuePolicy;
@@ -44,8 +45,11 @@ public class AdmissionPassBenchmark {
     @Param({"false", "true"})
     public boolean starving;
 
-    /** The group's queue policy; under FAIR_SHARE a pass merges the 8 workspaces' queues by share. */
-    @Param({"ARRIVAL", "FAIR_SHARE"})
+    /**
+     * The group's queue policy; under FAIR_SHARE a pass merges the 8 workspaces' queues by share;
+     * FAIR_SHARE_WEIGHTED is FAIR_SHARE with weights (ws-1..ws-3 weigh 2, ws-4 weighs 0, the others 1).
+     */
+    @Param({"ARRIVAL", "FAIR_SHARE", "FAIR_SHARE_WEIGHTED"})
     public String policy;
 
     private GroupLedger ledger;
@@ -60,7 +64,13 @@ public class AdmissionPassBenchmark {
                 UsageType.DATA_SERVICE, Quota.minimum(20_000),
                 UsageType.DATA_INTEGRATION, Quota.of(10_000, 80_000),
                 UsageType.MODEL_SERVICE, Quota.maximum(16_000)));
-        ledger = new GroupLedger(limits.withQueuePolicy(QueuePolicy.valueOf(policy)));
+        if (policy.equals("FAIR_SHARE_WEIGHTED")) {
+            limits = limits.withQueuePolicy(QueuePolicy.FAIR_SHARE).withFairShare(FairShareSettings.DEFAULT.withWeights(
+                    Map.of("ws-1", 2, "ws-2", 2, "ws-3", 2, "ws-4", 0)));
+        } else {
+            limits = limits.withQueuePolicy(QueuePolicy.valueOf(policy));
+        }
+        ledger = new GroupLedger(limits);
         now = starving ? 3_600_000 : 0; // every task is enqueued at 0
         for (int i = 0; i < QUEUE; i++) {
             ledger.enqueue(randomTask());
