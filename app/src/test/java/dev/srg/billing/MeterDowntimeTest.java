@@ -77,4 +77,39 @@ class MeterDowntimeTest extends ServerTestBase {
         assertThat(cuSeconds).as(lost.toString()).isEqualByComparingTo(BigDecimal.valueOf(2 * billedMillis).movePointLeft(3));
         assertThat(lost.get("runMillis").asLong()).isBetween(billedMillis - 1, billedMillis);
     }
+
+    @Test
+    @DisplayName("SPEC RG-9: a subscription group's task lost while the server was down for a week ends where the meter last saw it"
+            + " running, as a pay-as-you-go one does: its runMillis is not the week")
+    void aSubscriptionRunLostDuringAWeekDownEndsAtItsLastSighting() throws Exception {
+        String group = fx.subscriptionGroup(4).get("id").asString();
+        String ws = fx.workspace(group).get("id").asString();
+        var r = admin.post("instances", Map.of("workspaceId", ws, "resourceGroupId", group, "type", "SHELL", "script", "sleep 600",
+                "cu", 2));
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        String id = r.id();
+        Instant started = Instant.parse(awaitInstance(id, "RUNNING").get("startedAt").asString());
+        advance(Duration.ZERO); // the meter sees it running (and bills nothing: a subscription)
+        Instant seen = now();
+        long supervisor = Long.parseLong(Files.readString(instanceDirectory(id).resolve("started")).strip().split("\\s+")[0]);
+        assertThat(supervisor).isPositive();
+
+        server.restart(() -> {
+            ProcessHandle.of(supervisor).ifPresent(p -> {
+                p.destroyForcibly();
+                p.onExit().join();
+            });
+            server.sql("UPDATE simulated_clock SET offset_millis = offset_millis + ?", Duration.ofDays(7).toMillis());
+        });
+        admin = server.admin();
+        JsonNode lost = awaitInstance(id, "FAILED");
+        assertThat(lost.get("failureReason").asString()).isEqualTo("LOST");
+        assertThat(now()).isAfter(seen.plus(Duration.ofDays(7)));
+        // before: finishedAt was when the restarted server found it, a week on, and runMillis a week
+        Instant finished = Instant.parse(lost.get("finishedAt").asString());
+        assertThat(finished).as(lost.toString()).isAfter(started).isBefore(seen.plusMillis(1));
+        assertThat(lost.get("runMillis").asLong()).isLessThan(Duration.ofHours(1).toMillis());
+        assertThat(admin.get("bills/summary?resourceGroupId=" + group).json().get("cuSeconds").decimalValue())
+                .isEqualByComparingTo(BigDecimal.ZERO);
+    }
 }
