@@ -82,6 +82,7 @@ class MeterDowntimeTest extends ServerTestBase {
     @DisplayName("SPEC RG-9: a subscription group's task lost while the server was down for a week ends where the meter last saw it"
             + " running, as a pay-as-you-go one does: its runMillis is not the week")
     void aSubscriptionRunLostDuringAWeekDownEndsAtItsLastSighting() throws Exception {
+        // SPEC RG-9
         String group = fx.subscriptionGroup(4).get("id").asString();
         String ws = fx.workspace(group).get("id").asString();
         var r = admin.post("instances", Map.of("workspaceId", ws, "resourceGroupId", group, "type", "SHELL", "script", "sleep 600",
