@@ -471,9 +471,10 @@ public final class LocalExecutionBackend implements ExecutionBackend {
                     : Optional.empty();
             storageCheckedAt = now;
             if (now - inodesReadAt >= INODE_CHECK_NANOS && inodeReadPending.compareAndSet(false, true)) {
-                // a fork: never on the caller's (a launch's, a submission's) time; the next look sees it
+                // a fork: never on the caller's (a launch's, a submission's) time, nor the timers' (a hung file system
+                // must not hold timeouts); the next look sees it
                 try {
-                    timers.execute(() -> {
+                    callbacks.execute(() -> {
                         try {
                             readFreeInodes();
                         } finally {
