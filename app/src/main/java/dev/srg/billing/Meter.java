@@ -74,6 +74,7 @@ public final class Meter {
             int n = jdbi.inTransaction(h -> batch(h, now, previous));
             total += n;
             if (n < BATCH) {
+                jdbi.useTransaction(h -> sight(h, now));
                 lastPassAt = now;
                 lastPassNanos = nanos;
                 lastPassOffsetMillis = offset;
@@ -113,6 +114,25 @@ public final class Meter {
             LOG.debug("metered {} instance run(s)", runs.size());
         }
         return runs.size();
+    }
+
+    /**
+     * Records that this pass saw every running instance of a subscription group running: nothing
+     * is billed for it, but a run later found LOST ends at its last sighting (InstanceDao#finish),
+     * as a pay-as-you-go run ends at its watermark. Subscription groups never become pay-as-you-go,
+     * so {@link #batch} never bills from these watermarks; a converted group's runs keep theirs.
+     */
+    private static void sight(Handle h, Instant now) {
+        h.createQuery("SELECT pg_advisory_xact_lock(:k)::text").bind("k", LOCK).mapTo(String.class).one();
+        h.createUpdate("""
+                INSERT INTO metered_instances (instance_id, metered_until, complete)
+                SELECT i.id, :now, false
+                  FROM instances i JOIN resource_groups g ON g.id = i.resource_group_id
+                 WHERE i.status IN ('STARTING', 'RUNNING') AND i.started_at IS NOT NULL
+                   AND g.billing_mode = 'SUBSCRIPTION' AND g.payg_until IS NULL
+                ON CONFLICT (instance_id) DO UPDATE SET metered_until = EXCLUDED.metered_until
+                 WHERE metered_instances.metered_until < EXCLUDED.metered_until""")
+                .bind("now", now).execute();
     }
 
     private void add(Handle h, String groupId, Instant hour, long delta, Instant now) {

@@ -23,7 +23,7 @@ import java.util.TreeMap;
  * then) gets the difference subtracted, so the bill converges on the runs' CU-seconds. A LOST run
  * (no recorded end: its supervisor vanished, say with the machine) ends where the meter last saw it.
  * A forward step of the machine's clock between two passes is not usage: a run's piece since the
- * previous pass is at most the time that really passed ({@link Pass}).
+ * previous pass is the time it really ran in it ({@link Pass}, {@link #stepped}).
  */
 public final class MeterDecider {
     private MeterDecider() {}
@@ -105,11 +105,11 @@ public final class MeterDecider {
                 end = r.startedAt();
             }
             Instant from = r.meteredUntil() != null ? r.meteredUntil() : r.startedAt();
-            if (previous != null && !from.isBefore(previous.at())
-                    && end.toEpochMilli() - from.toEpochMilli() > previous.realMillis() + STEP_TOLERANCE_MILLIS) {
+            long step = previous == null ? 0 : now.toEpochMilli() - previous.at().toEpochMilli() - Math.max(0, previous.realMillis());
+            if (step > STEP_TOLERANCE_MILLIS && !from.isBefore(previous.at()) && end.isAfter(from)) {
                 // the wall clock stepped forward since the previous pass: the run's piece is the time that really passed
-                // (for a run that began after that pass, up to the pass interval too much), billed up to its end
-                from = end.minusMillis(Math.max(0, previous.realMillis()));
+                // between its two ends, billed up to its end (stepped())
+                from = end.minusMillis(stepped(previous.at(), from, end, previous.realMillis(), step));
             }
             split(from, end, r.milliCu(), lines.computeIfAbsent(r.groupId(), g -> new TreeMap<>()));
             watermarks.add(new Watermark(r.instanceId(), end, complete));
@@ -117,6 +117,23 @@ public final class MeterDecider {
         lines.values().forEach(hours -> hours.values().removeIf(delta -> delta == 0));
         lines.values().removeIf(Map::isEmpty);
         return new Decision(watermarks, lines);
+    }
+
+    /**
+     * The real milliseconds between two wall times {@code from} before {@code to}, both since the
+     * previous pass at {@code p}, across one forward step of {@code step} ms somewhere in the
+     * {@code real} ms that passed. A time less than {@code step} after {@code p} was before the step
+     * (nothing can bear a wall time inside the jump); one more than {@code real} after it, after
+     * the step. Exact when each end is one or the other; a time that may be either (only possible for
+     * a step no longer than the pass interval) counts as it bills more: the end before the step, the
+     * start after it. So a run is never billed less than it ran, and at most the step more.
+     */
+    static long stepped(Instant p, Instant from, Instant to, long real, long step) {
+        long f = from.toEpochMilli() - p.toEpochMilli();
+        long t = to.toEpochMilli() - p.toEpochMilli();
+        long startReal = f >= step ? f - step : f; // after the step when it may be
+        long endReal = t < step || t <= real ? t : t - step; // before the step when it may be
+        return Math.max(0, Math.min(real, endReal) - Math.min(startReal, endReal));
     }
 
     /** Adds {@code milliCu} x the milliseconds of [from, to) per hour; negative when to is before from. */

@@ -439,9 +439,10 @@ final class InstanceDao {
      */
     private boolean finish(String id, InstanceStatus status, ExitStatus exit, Instant startedAt, Instant finishedAt) {
         // LOST: the time given is when the server found out (after a restart, maybe days later); the run ended where the
-        // pay-as-you-go meter last saw it running (SPEC RG-9, the end the meter bills, MeterDecider), never later than
-        // found. No sighting: a pay-as-you-go group's run is billed nothing and ends at its start; a subscription
-        // group's is never metered (nor a converted one's after its conversion) and keeps the time found.
+        // meter last saw it running (SPEC RG-9: pay-as-you-go, the end the meter bills, MeterDecider; a subscription
+        // group's run is sighted by every pass without a bill, Meter#sight), never later than found. No sighting: it
+        // ends at its start (a pay-as-you-go run is billed nothing); a converted group's run after its conversion keeps
+        // the time found (its watermark is the conversion's).
         return h.createUpdate("""
                 UPDATE instances i SET status = :status, exit_code = :exit, failure_reason = :reason,
                     started_at = coalesce(started_at, :startedAt),
@@ -450,7 +451,7 @@ final class InstanceDao {
                                 (SELECT m.metered_until FROM metered_instances m JOIN resource_groups g ON g.id = i.resource_group_id
                                   WHERE m.instance_id = i.id AND (g.payg_until IS NULL OR m.metered_until < g.payg_until)),
                                 (SELECT coalesce(i.started_at, :startedAt) FROM resource_groups g
-                                  WHERE g.id = i.resource_group_id AND g.billing_mode = 'PAY_AS_YOU_GO' AND g.payg_until IS NULL),
+                                  WHERE g.id = i.resource_group_id AND g.payg_until IS NULL),
                                 :finishedAt)) END,
                         coalesce(started_at, :startedAt, :finishedAt)), cpu_seconds = :cpu,
                     peak_memory_bytes = :peak, limits_enforced = :enforced, limits_note = :note,

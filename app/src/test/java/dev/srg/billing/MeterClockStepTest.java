@@ -47,13 +47,14 @@ class MeterClockStepTest {
     }
 
     @Test
-    @DisplayName("a task that ended after the step: its last piece is at most the time that passed")
+    @DisplayName("a task that ended after the step: its last piece is the time it really ran since the pass")
     void aRunEndingAfterTheStep() {
         Instant first = T0.plusSeconds(10);
         Instant finished = first.plus(Duration.ofHours(1)).plusSeconds(20);
         InstanceRun ended = new InstanceRun("i-1", "rg-1", TWO_CU, T0, finished, first, null);
         Decision d = MeterDecider.decide(List.of(ended), finished.plusSeconds(10), new Pass(first, 30_000));
-        assertThat(billed(d)).isEqualTo(TWO_CU * 30_000);
+        // it ended 20 s after the pass (its end is past the jump): 20 s. Before: the 30 s since the pass, 10 s too much
+        assertThat(billed(d)).isEqualTo(TWO_CU * 20_000);
         assertThat(d.watermarks().get(0).complete()).isTrue();
     }
 
@@ -71,5 +72,40 @@ class MeterClockStepTest {
         // a run that started after the previous pass is metered from its start as before, when no step is in between
         InstanceRun late = new InstanceRun("i-2", "rg-1", TWO_CU, first.plusSeconds(20), null, null, null);
         assertThat(billed(MeterDecider.decide(List.of(late), second, new Pass(first, 30_000)))).isEqualTo(TWO_CU * 10_000);
+    }
+
+    @Test
+    @DisplayName("SPEC RG-9: a task that began after the previous pass and spans a step is billed what it ran, to the millisecond")
+    void aRunStartedBetweenPassesAcrossAStep() {
+        // SPEC RG-9
+        // previous pass at `first`; 30 s really pass to `second`; the wall clock shows an hour more (a one-hour step)
+        Instant first = T0.plusSeconds(10);
+        Instant second = first.plus(Duration.ofHours(1)).plusSeconds(30);
+        Pass previous = new Pass(first, 30_000);
+        // started 10 s after the pass, before the step (no wall time falls inside the jump): it ran 20 s.
+        // Before: billed the 30 s since the pass (the cap), 10 s too much
+        InstanceRun beforeTheStep = new InstanceRun("i-1", "rg-1", TWO_CU, first.plusSeconds(10), null, null, null);
+        assertThat(billed(MeterDecider.decide(List.of(beforeTheStep), second, previous))).isEqualTo(TWO_CU * 20_000);
+        // started 10 s before this pass, after the step: it ran 10 s
+        InstanceRun afterTheStep = new InstanceRun("i-2", "rg-1", TWO_CU, second.minusSeconds(10), null, null, null);
+        assertThat(billed(MeterDecider.decide(List.of(afterTheStep), second, previous))).isEqualTo(TWO_CU * 10_000);
+        // started before the step and ended before it too, 5 s later: 5 s, nothing of the hour
+        InstanceRun short_ = new InstanceRun("i-3", "rg-1", TWO_CU, first.plusSeconds(10), first.plusSeconds(15), null, null);
+        assertThat(billed(MeterDecider.decide(List.of(short_), second, previous))).isEqualTo(TWO_CU * 5_000);
+    }
+
+    @Test
+    @DisplayName("SPEC RG-9: a step shorter than the pass interval may leave a start on either side of it: billed at most the step"
+            + " more than it ran, never less")
+    void aShortStepIsBoundedByItself() {
+        // SPEC RG-9
+        // 30 s really pass, the wall clock shows 35 s: a 5 s step; a start 10 s after the pass may be before it (ran 25 s) or
+        // after it (ran 20 s): the wall times are the same, so it is billed 25 s
+        Instant first = T0.plusSeconds(10);
+        Instant second = first.plusSeconds(35);
+        InstanceRun run = new InstanceRun("i-1", "rg-1", TWO_CU, first.plusSeconds(10), null, null, null);
+        long billed = billed(MeterDecider.decide(List.of(run), second, new Pass(first, 30_000)));
+        assertThat(billed).isEqualTo(TWO_CU * 25_000);
+        assertThat(billed - TWO_CU * 20_000).as("at most the step too much").isLessThanOrEqualTo(TWO_CU * 5_000);
     }
 }

@@ -35,30 +35,10 @@ class MeterDowntimeTest extends ServerTestBase {
     @DisplayName("SPEC RG-9: a task whose supervisor died with the machine while the server was down for a week is billed until it was last seen, not for the week")
     void aRunLostDuringAWeekDownIsNotBilledForTheWeek() throws Exception {
         String group = fx.payAsYouGoGroup(4).get("id").asString();
-        String ws = fx.workspace(group).get("id").asString();
-        var r = admin.post("instances", Map.of("workspaceId", ws, "resourceGroupId", group, "type", "SHELL", "script", "sleep 600",
-                "cu", 2));
-        assertThat(r.status()).as(r.toString()).isEqualTo(201);
-        String id = r.id();
-        Instant started = Instant.parse(awaitInstance(id, "RUNNING").get("startedAt").asString());
-        advance(Duration.ZERO); // the meter sees it running
-        Instant seen = now();
-        String started0 = Files.readString(instanceDirectory(id).resolve("started")).strip();
-        long supervisor = Long.parseLong(started0.split("\\s+")[0]);
-        assertThat(supervisor).isPositive();
-
-        server.restart(() -> {
-            // the machine goes down: the supervisor dies without recording an outcome; a week passes
-            ProcessHandle.of(supervisor).ifPresent(p -> {
-                p.destroyForcibly();
-                p.onExit().join();
-            });
-            server.sql("UPDATE simulated_clock SET offset_millis = offset_millis + ?", Duration.ofDays(7).toMillis());
-        });
-        admin = server.admin();
-        JsonNode lost = awaitInstance(id, "FAILED");
-        assertThat(lost.get("failureReason").asString()).isEqualTo("LOST");
-        assertThat(now()).isAfter(seen.plus(Duration.ofDays(7)));
+        Lost l = lostDuringAWeekDown(group);
+        Instant started = l.started();
+        Instant seen = l.seen();
+        JsonNode lost = l.instance();
         advance(Duration.ZERO);
 
         JsonNode summary = admin.get("bills/summary?resourceGroupId=" + group).json();
@@ -76,5 +56,54 @@ class MeterDowntimeTest extends ServerTestBase {
         long billedMillis = finished.toEpochMilli() - started.toEpochMilli();
         assertThat(cuSeconds).as(lost.toString()).isEqualByComparingTo(BigDecimal.valueOf(2 * billedMillis).movePointLeft(3));
         assertThat(lost.get("runMillis").asLong()).isBetween(billedMillis - 1, billedMillis);
+    }
+
+    @Test
+    @DisplayName("SPEC RG-9: a subscription group's task lost while the server was down for a week ends where the meter last saw it"
+            + " running, as a pay-as-you-go one does: its runMillis is not the week")
+    void aSubscriptionRunLostDuringAWeekDownEndsAtItsLastSighting() throws Exception {
+        // SPEC RG-9
+        String group = fx.subscriptionGroup(4).get("id").asString();
+        Lost l = lostDuringAWeekDown(group); // the meter saw it running before (and billed nothing: a subscription)
+        Instant started = l.started();
+        Instant seen = l.seen();
+        JsonNode lost = l.instance();
+        // before: finishedAt was when the restarted server found it, a week on, and runMillis a week
+        Instant finished = Instant.parse(lost.get("finishedAt").asString());
+        assertThat(finished).as(lost.toString()).isAfter(started).isBefore(seen.plusMillis(1));
+        assertThat(lost.get("runMillis").asLong()).isLessThan(Duration.ofHours(1).toMillis());
+        assertThat(admin.get("bills/summary?resourceGroupId=" + group).json().get("cuSeconds").decimalValue())
+                .isEqualByComparingTo(BigDecimal.ZERO);
+    }
+
+    /** A run of 2 CU, its start, when the meter last saw it, and the instance once found LOST. */
+    private record Lost(Instant started, Instant seen, JsonNode instance) {}
+
+    /** Starts a task in the group, lets the meter see it, then the machine goes down with it for a week. */
+    private Lost lostDuringAWeekDown(String group) throws Exception {
+        String ws = fx.workspace(group).get("id").asString();
+        var r = admin.post("instances", Map.of("workspaceId", ws, "resourceGroupId", group, "type", "SHELL", "script", "sleep 600",
+                "cu", 2));
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        String id = r.id();
+        Instant started = Instant.parse(awaitInstance(id, "RUNNING").get("startedAt").asString());
+        advance(Duration.ZERO); // the meter sees it running
+        Instant seen = now();
+        long supervisor = Long.parseLong(Files.readString(instanceDirectory(id).resolve("started")).strip().split("\\s+")[0]);
+        assertThat(supervisor).isPositive();
+
+        server.restart(() -> {
+            // the machine goes down: the supervisor dies without recording an outcome; a week passes
+            ProcessHandle.of(supervisor).ifPresent(p -> {
+                p.destroyForcibly();
+                p.onExit().join();
+            });
+            server.sql("UPDATE simulated_clock SET offset_millis = offset_millis + ?", Duration.ofDays(7).toMillis());
+        });
+        admin = server.admin();
+        JsonNode lost = awaitInstance(id, "FAILED");
+        assertThat(lost.get("failureReason").asString()).isEqualTo("LOST");
+        assertThat(now()).isAfter(seen.plus(Duration.ofDays(7)));
+        return new Lost(started, seen, lost);
     }
 }

@@ -124,23 +124,43 @@ class FullDiskTest {
     }
 
     @Test
-    @DisplayName("a launch that meets a full disk (no inode left) goes back to its queue with INSUFFICIENT_STORAGE, leaves nothing,"
-            + " and runs once there is room: never LAUNCH_FAILED")
+    @DisplayName("a disk without free inodes (its blocks free) is short up front: readiness says inodes, a submission answers 507,"
+            + " a queued launch waits with INSUFFICIENT_STORAGE, leaves nothing, and runs once there is room: never LAUNCH_FAILED")
     void launchWaitsForRoom() throws IOException {
-        fillInodes();
+        var blocker = admin.post("instances", task("sleep 600", 4));
+        assertThat(blocker.status()).as(blocker.toString()).isEqualTo(201);
+        Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20))
+                .until(() -> Files.exists(disk.resolve(blocker.id()).resolve("started")));
         var accepted = admin.post("instances", task("echo ran once"));
-        assertThat(accepted.status()).as(accepted.toString()).isEqualTo(201); // bytes free: the submission is taken
+        assertThat(accepted.status()).as(accepted.toString()).isEqualTo(201); // room: taken, queued behind the blocker
         String id = accepted.id();
+
+        fillInodes();
+        // a few inodes back, far below the reserve (512: 8 MiB at one per 16 KiB): short, yet a cancel's files fit
+        Path filler = fillers.get(fillers.size() - 1);
+        for (int i = 0; i < 32; i++) {
+            Files.delete(filler.resolve(Integer.toString(i)));
+        }
+        // before: bytes were the only thing read, so nothing was short until a launch met ENOSPC
+        Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                .until(() -> "SHORT".equals(server.anonymous().get("/readyz").json().path("taskStorage").asString()));
+        assertThat(server.anonymous().get("/readyz").json().path("taskStorageDetail").asString()).contains("free inodes");
+        var refused = admin.post("instances", task("echo never"));
+        assertThat(refused.status()).as(refused.toString()).isEqualTo(507);
+        assertThat(refused.code()).isEqualTo("InsufficientStorage.TaskDirectory");
+        assertThat(refused.json().path("detail").asString()).contains("free inodes").doesNotContain(disk.toString());
+
+        assertThat(admin.post("instances/" + blocker.id() + "/cancel", null).status()).isEqualTo(200);
+        awaitFinal(blocker.id());
         JsonNode[] seen = new JsonNode[1];
         Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20)).until(() -> {
             seen[0] = admin.get("instances/" + id).json();
-            return seen[0].path("status").asString().matches("QUEUED|SUCCEEDED|FAILED")
-                    && "INSUFFICIENT_STORAGE".equals(seen[0].path("queue").path("reason").asString())
-                    || seen[0].path("status").asString().matches("SUCCEEDED|FAILED");
+            return "INSUFFICIENT_STORAGE".equals(seen[0].path("queue").path("reason").asString())
+                    || !seen[0].path("status").asString().equals("QUEUED");
         });
         assertThat(seen[0].path("status").asString()).as(seen[0].toString()).isEqualTo("QUEUED");
         assertThat(seen[0].path("queue").path("reason").asString()).isEqualTo("INSUFFICIENT_STORAGE");
-        assertThat(disk.resolve(id)).doesNotExist(); // what its launch wrote is gone
+        assertThat(disk.resolve(id)).doesNotExist(); // nothing of its launch written
 
         makeRoom();
         JsonNode done = awaitFinal(id);

@@ -210,6 +210,17 @@ public final class LocalExecutionBackend implements ExecutionBackend {
     private volatile Optional<String> shortage = Optional.empty();
     private volatile long storageCheckedAt = System.nanoTime() - STORAGE_CHECK_NANOS;
     /**
+     * The disk's free inodes as last read ({@code stat -f}: statvfs's f_ffree; the JDK's FileStore
+     * has no inode count), -1 when the file system counts none (btrfs, some network file systems)
+     * or it could not be read. Read off the launch path, at most every {@link #INODE_CHECK_NANOS}.
+     */
+    private volatile long freeInodes = -1;
+    private volatile long inodesReadAt;
+    private final java.util.concurrent.atomic.AtomicBoolean inodeReadPending = new java.util.concurrent.atomic.AtomicBoolean();
+    private static final long INODE_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** One inode kept free per this many bytes of the reserve: ext4's default ratio (mke2fs.conf inode_ratio). */
+    static final long BYTES_PER_RESERVED_INODE = 16 * 1024;
+    /**
      * Until when (System.nanoTime) a launch that met a full disk holds new launches, whatever the
      * free space says (an ENOSPC above the reserve: no inode left, a reserve of 0); guarded by itself.
      */
@@ -263,6 +274,7 @@ public final class LocalExecutionBackend implements ExecutionBackend {
                     ? Optional.of(Path.of(supervisorCommand.get(0))) : Optional.empty();
             this.launcherWanted = compiledSupervisor.isPresent() && !"off".equals(System.getProperty(LAUNCHER_PROPERTY));
             this.store = Files.getFileStore(config.baseDirectory());
+            readFreeInodes();
             this.network = TaskNetwork.start(config, config.baseDirectory().resolve(".network"));
             Files.createDirectories(config.baseDirectory().resolve(AHEAD_DIRECTORY));
             Files.setPosixFilePermissions(config.baseDirectory().resolve(AHEAD_DIRECTORY), PRIVATE_DIRECTORY);
@@ -451,12 +463,56 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         }
         if (now - storageCheckedAt >= STORAGE_CHECK_NANOS) {
             long usable = usableSpace();
-            shortage = usable >= config.minFreeBytes() ? Optional.empty() : Optional.of("the disk of srg's task directory has "
-                    + mib(usable) + " MiB free, below the " + mib(config.minFreeBytes())
-                    + " MiB srg keeps free");
+            long inodes = freeInodes;
+            shortage = usable < config.minFreeBytes() ? Optional.of("the disk of srg's task directory has "
+                    + mib(usable) + " MiB free, below the " + mib(config.minFreeBytes()) + " MiB srg keeps free")
+                    : inodes >= 0 && inodes < minFreeInodes() ? Optional.of("the disk of srg's task directory has "
+                    + inodes + " free inodes (files), below the " + minFreeInodes() + " srg keeps free")
+                    : Optional.empty();
             storageCheckedAt = now;
+            if (now - inodesReadAt >= INODE_CHECK_NANOS && inodeReadPending.compareAndSet(false, true)) {
+                // a fork: never on the caller's (a launch's, a submission's) time, nor the timers' (a hung file system
+                // must not hold timeouts); the next look sees it
+                try {
+                    callbacks.execute(() -> {
+                        try {
+                            readFreeInodes();
+                        } finally {
+                            inodeReadPending.set(false);
+                        }
+                    });
+                } catch (java.util.concurrent.RejectedExecutionException closing) {
+                    inodeReadPending.set(false);
+                }
+            }
         }
         return shortage;
+    }
+
+    /** The inodes srg keeps free on the task directory's disk: one per 16 KiB of {@link LocalBackendConfig#minFreeBytes()}. */
+    private long minFreeInodes() {
+        return config.minFreeBytes() / BYTES_PER_RESERVED_INODE;
+    }
+
+    /** Reads the disk's free inodes into {@link #freeInodes} ({@code stat -f -c '%c %d'}: total and free file nodes). */
+    private void readFreeInodes() {
+        long read = -1;
+        try {
+            Process p = new ProcessBuilder("stat", "-f", "-c", "%c %d", config.baseDirectory().toString())
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).trim();
+            if (p.waitFor() == 0 && out.matches("\\d+ \\d+")) {
+                String[] totalFree = out.split(" ");
+                read = Long.parseLong(totalFree[0]) == 0 ? -1 : Long.parseLong(totalFree[1]);
+            }
+        } catch (IOException e) {
+            read = -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        freeInodes = read;
+        inodesReadAt = System.nanoTime();
+        storageCheckedAt = inodesReadAt - STORAGE_CHECK_NANOS;
     }
 
     private long usableSpace() {
