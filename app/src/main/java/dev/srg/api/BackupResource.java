@@ -6,7 +6,6 @@ import dev.srg.access.AuditLog;
 import dev.srg.access.AuditResult;
 import dev.srg.access.Policy;
 import dev.srg.backup.OnlineBackup;
-import dev.srg.error.SrgException;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -38,9 +37,6 @@ final class BackupResource {
     private static void take(Context ctx, OnlineBackup backups, AuditLog audit, ApiRoutes routes) throws IOException {
         caller(ctx).requireAll("take a backup", Policy.AdministratorAccess);
         boolean withKey = Requests.booleanParam(ctx, "includeKey");
-        if (backups == null) {
-            throw SrgException.conflict("Backup.ExternalDatabase", "this server takes no backups");
-        }
         try (OnlineBackup.Started backup = backups.begin()) {
             ctx.status(200);
             ctx.contentType("application/x-tar");

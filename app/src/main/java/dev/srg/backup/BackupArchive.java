@@ -170,13 +170,23 @@ public final class BackupArchive {
      * this throws (the restore verifies first, then reads again to extract).
      */
     public static Checked read(Path file, Visitor visitor) throws IOException {
+        try (InputStream raw = new BufferedInputStream(Files.newInputStream(file), 256 * 1024)) {
+            return read(raw, file.toString(), visitor);
+        }
+    }
+
+    /**
+     * {@link #read(Path, Visitor)} of a stream ({@code file} names it in messages): read up to the
+     * end entry and the tar's end, not closed.
+     */
+    public static Checked read(InputStream raw, String file, Visitor visitor) throws IOException {
         MessageDigest digest = sha256();
         BackupManifest manifest = null;
         BackupEnd end = null;
         long entries = 0;
         byte[] buffer = new byte[64 * 1024];
-        try (InputStream raw = new BufferedInputStream(Files.newInputStream(file), 256 * 1024);
-             TarArchiveInputStream tar = new TarArchiveInputStream(raw, StandardCharsets.UTF_8.name())) {
+        try {
+            TarArchiveInputStream tar = new TarArchiveInputStream(raw, StandardCharsets.UTF_8.name());
             TarArchiveEntry e;
             while ((e = tar.getNextEntry()) != null) {
                 String name = e.getName();

@@ -1,6 +1,9 @@
 package dev.srg.cli;
 
 import dev.srg.backup.BackupArchive;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -19,7 +22,7 @@ import picocli.CommandLine.Option;
 /**
  * {@code srg backup --to FILE}: a backup of a running server (administrators), written to FILE only
  * once it is complete: it is received into a hidden file beside it (mode 0600 from its first byte),
- * read through and checked against its end entry, synced, and only then given its name. A backup cut
+ * checked against its end entry as it arrives, synced, and only then given its name. A backup cut
  * short (this command killed, the server gone, a full disk) leaves no FILE, at most that hidden
  * {@code .FILE.partial-*} (which srg restore refuses: it has no end).
  */
@@ -52,22 +55,43 @@ final class BackupCommand extends ClientCommand {
         try {
             long began = System.nanoTime();
             ApiClient.Response r = api().stream("POST", API + "/admin/backups" + (withKey ? "?includeKey=true" : ""));
+            BackupArchive.Checked checked;
             try (InputStream in = r.body();
                  FileChannel file = FileChannel.open(partial, java.util.Set.of(StandardOpenOption.CREATE_NEW,
                          StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
-                OutputStream out = Channels.newOutputStream(file);
-                in.transferTo(out);
+                // checked as it is received (one pass over the bytes): everything read is written first
+                OutputStream out = new BufferedOutputStream(Channels.newOutputStream(file), 256 * 1024);
+                InputStream received = new FilterInputStream(new BufferedInputStream(in, 256 * 1024)) {
+                    @Override
+                    public int read() throws IOException {
+                        int b = super.read();
+                        if (b >= 0) {
+                            out.write(b);
+                        }
+                        return b;
+                    }
+
+                    @Override
+                    public int read(byte[] b, int off, int len) throws IOException {
+                        int n = super.read(b, off, len);
+                        if (n > 0) {
+                            out.write(b, off, n);
+                        }
+                        return n;
+                    }
+                };
+                try {
+                    checked = BackupArchive.read(received, target.toString(), (name, directory, size, content) -> { });
+                } catch (BackupArchive.NotABackupException e) {
+                    throw new CliException(ClientCommands.FAILED, "the backup received is not complete (" + e.getMessage()
+                            + "); nothing was written to " + target);
+                }
+                received.transferTo(OutputStream.nullOutputStream()); // the tar's end blocks, kept too
+                out.flush();
                 file.force(true);
             } catch (IOException e) {
                 throw new CliException(ClientCommands.FAILED, "the backup was cut short (" + e.getMessage() + "); nothing was written to "
                         + target);
-            }
-            BackupArchive.Checked checked;
-            try {
-                checked = BackupArchive.verify(partial);
-            } catch (IOException e) {
-                throw new CliException(ClientCommands.FAILED, "the backup received is not complete (" + e.getMessage()
-                        + "); nothing was written to " + target);
             }
             try {
                 if (force) {
