@@ -91,33 +91,35 @@ public final class Restore {
         try {
             checked = BackupArchive.verify(backup);
         } catch (java.nio.file.NoSuchFileException e) {
-            throw refused("the backup " + backup + " does not exist", null);
+            throw refused("the backup " + backup + " does not exist");
         } catch (BackupArchive.NotABackupException e) {
-            throw refused(e.getMessage() + ". Nothing was changed", null);
+            throw refused(e.getMessage() + ". Nothing was changed");
         }
         BackupManifest manifest = checked.manifest();
-        String known = Database.newestMigration().orElseThrow(() -> refused("this srg's migrations cannot be listed", null));
+        String known = Database.newestMigration().orElseThrow(() -> refused("this srg's migrations cannot be listed"));
         if (Database.compareVersions(manifest.schema(), known) > 0) {
             throw refused("the backup's schema is at version " + manifest.schema() + ", newer than this srg's (" + known
                     + "): a newer srg took it, and this one would not know its tables. Nothing was changed. Restore it with"
-                    + " that srg or a newer one", null);
+                    + " that srg or a newer one");
         }
         byte[] key = null;
         if (keyFile != null) {
+            if (!Files.isRegularFile(keyFile) || !Files.isReadable(keyFile)) {
+                throw refused("the key " + keyFile + " cannot be read. Nothing was changed");
+            }
             key = Files.readAllBytes(keyFile);
             if (!OnlineBackup.fingerprint(key).equals(manifest.keyFingerprint())) {
                 throw refused("the key " + keyFile + " is not the one this backup's secrets are sealed with (fingerprint "
-                        + OnlineBackup.fingerprint(key) + ", the backup's " + manifest.keyFingerprint() + "). Nothing was changed",
-                        null);
+                        + OnlineBackup.fingerprint(key) + ", the backup's " + manifest.keyFingerprint() + "). Nothing was changed");
             }
         } else if (!manifest.keyIncluded()) {
             throw refused("the backup does not hold the data-source key (it was taken without --with-key): give the key"
                     + " with --datasource-key FILE (the datasource.key of the server backed up, fingerprint "
-                    + manifest.keyFingerprint() + "). Nothing was changed", null);
+                    + manifest.keyFingerprint() + "). Nothing was changed");
         }
         if (Files.exists(target) && (!Files.isDirectory(target) || !empty(target))) {
             throw refused("the data directory " + target + " is not empty: srg restore writes only into a new or empty"
-                    + " directory. Nothing was changed", null);
+                    + " directory. Nothing was changed");
         }
         boolean created = !Files.exists(target);
         Files.createDirectories(target);
@@ -126,7 +128,7 @@ public final class Restore {
         try (FileChannel lockFile = FileChannel.open(target.resolve("srg.lock"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE); FileLock lock = lockFile.tryLock()) {
             if (lock == null) {
-                throw refused("a srg server is using " + target, null);
+                throw refused("a srg server is using " + target);
             }
             Path marker = target.resolve(MARKER);
             Files.writeString(marker, "srg restore from " + backup.toAbsolutePath() + " (taken " + manifest.takenAt() + ")\n");
@@ -137,7 +139,7 @@ public final class Restore {
                 for (String name : List.of("postgres", "postgres.password")) {
                     if (Files.exists(runtime.resolve(name))) {
                         throw refused(runtime.resolve(name) + " exists (left by an earlier server of a data directory at "
-                                + target + "): remove it, then restore again. Nothing was changed", null);
+                                + target + "): remove it, then restore again. Nothing was changed");
                     }
                 }
                 written.add(runtime.resolve("postgres"));
@@ -306,7 +308,7 @@ public final class Restore {
         }
     }
 
-    private static RestoreException refused(String message, Throwable cause) {
-        return new RestoreException(true, message, cause);
+    private static RestoreException refused(String message) {
+        return new RestoreException(true, message, null);
     }
 }
