@@ -3,6 +3,7 @@ package dev.srg;
 import dev.srg.cli.ClientCommands;
 import dev.srg.cli.LoadCommand;
 import dev.srg.server.DemoCommand;
+import dev.srg.server.RestoreCommand;
 import dev.srg.server.ServerCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -52,7 +53,8 @@ public final class Main implements Runnable {
             return cl;
         }
         if (!ClientCommands.names(first)) {
-            cl.addSubcommand(new ServerCommand()).addSubcommand(new DemoCommand()).addSubcommand(new LoadCommand());
+            cl.addSubcommand(new ServerCommand()).addSubcommand(new DemoCommand()).addSubcommand(new LoadCommand())
+                    .addSubcommand(new RestoreCommand());
         }
         ClientCommands.addTo(cl, first, second);
         return cl;

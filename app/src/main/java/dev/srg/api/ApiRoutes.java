@@ -30,11 +30,15 @@ final class ApiRoutes {
 
         /** {@code text/csv} (a report). */
         record Csv() implements Body {}
+
+        /** {@code application/x-tar} (a backup). */
+        record Archive() implements Body {}
     }
 
     static final Body NONE = new Body.None();
     static final Body TEXT = new Body.Text();
     static final Body CSV = new Body.Csv();
+    static final Body ARCHIVE = new Body.Archive();
 
     static Body one(Class<?> type) {
         return new Body.One(type);
@@ -93,8 +97,9 @@ final class ApiRoutes {
         add(HandlerType.GET, path, tag, summary, NONE, 200, response, handler, query);
     }
 
-    void post(String path, String tag, String summary, Body request, int status, Body response, Handler handler) {
-        add(HandlerType.POST, path, tag, summary, request, status, response, handler);
+    void post(String path, String tag, String summary, Body request, int status, Body response, Handler handler,
+              String... query) {
+        add(HandlerType.POST, path, tag, summary, request, status, response, handler, query);
     }
 
     /** A POST that also answers {@code ?dryRun=true} with 200 and {@code dryRun}, doing nothing. */

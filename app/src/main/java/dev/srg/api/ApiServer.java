@@ -57,7 +57,8 @@ public final class ApiServer implements AutoCloseable {
                            LifecycleApi lifecycle, dev.srg.connectivity.ConnectivityTests connectivityTests,
                            dev.srg.privatezone.PrivateZones privateZones, DataSourceManager dataSources,
                            SyncMonitor syncs, dev.srg.image.ImageManager images, BeyondApi beyond,
-                           java.util.function.Supplier<dev.srg.cluster.Cluster.View> cluster, DataService dataService) {}
+                           java.util.function.Supplier<dev.srg.cluster.Cluster.View> cluster, DataService dataService,
+                           dev.srg.backup.OnlineBackup backups) {}
 
     /** DataService (issue 14): its definitions under /api/v1/dataservice and the calls at /data/...; null: not served. */
     public record DataService(dev.srg.dataservice.DataServiceManager manager, dev.srg.dataservice.DataServiceGateway gateway) {}
@@ -155,6 +156,7 @@ public final class ApiServer implements AutoCloseable {
             ImageResource.register(api, features.images());
             BeyondResource.register(api, features.beyond());
             ClusterResource.register(api, features.cluster());
+            BackupResource.register(api, features.backups(), features.audit());
             if (features.dataService() != null) {
                 DataServiceResource.register(api, features.dataService().manager());
                 // the calls: served by Jetty in front of Javalin (DataCallHandler says why)
@@ -308,6 +310,15 @@ public final class ApiServer implements AutoCloseable {
     static void createdAudited(Context ctx, String id, Object body) {
         ctx.attribute(AUDITED, Boolean.TRUE);
         created(ctx, id, body);
+    }
+
+    /**
+     * Records this request's entry now, with {@code result} (an answer whose status was sent before it
+     * could fail: a streamed backup cut short is recorded as failed, not as its 200).
+     */
+    static void audited(Context ctx, AuditLog audit, ApiRoutes routes, AuditResult result) {
+        ctx.attribute(AUDITED, Boolean.TRUE);
+        audit.record(entry(ctx, routes, ctx.attribute(PRINCIPAL), ctx.attribute(RESOURCE_ID), result));
     }
 
     /** A dry run (SPEC BEY-1): it changes nothing, so it is not a change for the audit log. */

@@ -86,6 +86,9 @@ final class OpenApiDocument {
         } else if (op.response() instanceof Body.Csv) {
             responses.put(String.valueOf(op.status()), Map.of("description", "ok",
                     "content", Map.of("text/csv", Map.of("schema", Map.of("type", "string")))));
+        } else if (op.response() instanceof Body.Archive) {
+            responses.put(String.valueOf(op.status()), Map.of("description", "ok",
+                    "content", Map.of("application/x-tar", Map.of("schema", Map.of("type", "string", "format", "binary")))));
         } else {
             responses.put(String.valueOf(op.status()), Map.of("description", "ok",
                     "content", Map.of("application/json", Map.of("schema", schema(op.response())))));
@@ -130,6 +133,7 @@ final class OpenApiDocument {
             case Body.None none -> Map.of();
             case Body.Text text -> Map.of("type", "string");
             case Body.Csv csv -> Map.of("type", "string");
+            case Body.Archive archive -> Map.of("type", "string", "format", "binary");
         };
     }
 

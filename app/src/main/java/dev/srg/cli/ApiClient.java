@@ -172,10 +172,15 @@ public final class ApiClient {
 
     /** Streams a plain-text answer (logs) to the consumer as it arrives. */
     public Response stream(String path) {
+        return stream("GET", path);
+    }
+
+    /** Streams the answer to {@code method path} (no body sent): a log, a backup; a refusal is thrown as {@link ApiException}. */
+    public Response stream(String method, String path) {
         if (names != null) {
             path = names.path(path);
         }
-        Response r = exchange("GET", path, null, true);
+        Response r = exchange(method, path, null, true);
         if (r.status() >= 400) {
             throw problem(r.status(), text(r));
         }

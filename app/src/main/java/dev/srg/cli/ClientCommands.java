@@ -40,6 +40,7 @@ public final class ClientCommands {
             new Lazy(OrderCommands.class, OrderCommands::new),
             new Lazy(BillCommands.class, BillCommands::new),
             new Lazy(ClockCommands.class, ClockCommands::new),
+            new Lazy(BackupCommand.class, BackupCommand::new),
             new Lazy(InstanceCommands.class, InstanceCommands::new),
             new Lazy(InstanceCommands.Run.class, InstanceCommands.Run::new),
             new Lazy(InstanceCommands.Advise.class, InstanceCommands.Advise::new),

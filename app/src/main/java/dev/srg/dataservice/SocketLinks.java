@@ -10,14 +10,14 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * A Unix socket's path as {@code connect(2)} takes it. {@code sun_path} holds 107 bytes and a NUL, and a
- * worker's socket in its run's home under a long data directory is longer: the worker binds it by its
+ * A Unix socket's path as {@code connect(2)} takes it. {@code sun_path} holds 107 bytes and a NUL, the JDK
+ * takes 106 (it refuses 107: "Unix domain path too long"), and a worker's socket in its run's home under a long data directory is longer: the worker binds it by its
  * relative name from its home, and srg reaches it through a link to that home, in a directory of its own
  * (mode 700, under the system's temporary directory, made at the first long path and removed at close).
  * A short path is used as it is.
  */
 final class SocketLinks implements AutoCloseable {
-    static final int MAX_PATH_BYTES = 107;
+    static final int MAX_PATH_BYTES = 106;
 
     private final Map<Path, Path> links = new HashMap<>();
     private Path dir;

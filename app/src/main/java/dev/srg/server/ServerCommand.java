@@ -86,7 +86,9 @@ public final class ServerCommand implements Callable<Integer> {
         System.out.println(server.bootstrapToken().isPresent()
                 ? "bootstrap administrator 'admin' created; its token is in " + tokenFile
                         + " (mode 0600): export SRG_TOKEN=$(cat " + tokenFile + ")"
-                : "administrator token: " + tokenFile);
+                : java.nio.file.Files.exists(tokenFile) ? "administrator token: " + tokenFile
+                : "administrators sign in with the tokens they had (no " + tokenFile + " here: a restored data directory,"
+                        + " or one whose token file was removed)");
         // the last line: scripts (and tests) wait for it
         String listening = server.config().host().equals("0.0.0.0") ? "all addresses" : server.config().host();
         System.out.println("srg is running at http://localhost:" + server.port() + "  (listening on " + listening

@@ -89,6 +89,8 @@ public final class SrgServer implements AutoCloseable {
     private final List<dev.srg.execution.kubernetes.KubernetesExecutionBackend> kubernetesBackends =
             new java.util.concurrent.CopyOnWriteArrayList<>();
     private ApiServer api;
+    /** The embedded PostgreSQL, or null on an external database. */
+    private EmbeddedPostgres embedded;
     private Optional<String> bootstrapToken = Optional.empty();
     private BackgroundJobs jobs;
     private ClockControl clockControl;
@@ -121,6 +123,8 @@ public final class SrgServer implements AutoCloseable {
         Path dataDir = config.dataDir();
         Files.createDirectories(dataDir);
         lockDataDir(dataDir);
+        // a restore that did not finish (srg restore, killed or failed): its database is not whole
+        dev.srg.backup.Restore.refuseUnfinished(dataDir);
         Path runtimeDir = RuntimeDirectory.resolve(dataDir);
 
         Database database = openDatabase(runtimeDir, timeline);
@@ -218,7 +222,12 @@ public final class SrgServer implements AutoCloseable {
                 new SyncMonitor(instances, new GroupNetworkContext(jdbi)::of), images,
                 new dev.srg.api.BeyondApi(chargeback, instances, schedules, budgets), cluster::view,
                 dataService(jdbi, clock, runtimeDir, instances, workspaces, dataSourceStore, secretBox, monitoring,
-                        dataServiceStartFailures));
+                        dataServiceStartFailures),
+                new dev.srg.backup.OnlineBackup(embedded, new dev.srg.backup.OnlineBackup.Sources(runtimeDir,
+                        config.dataSourceKey(), database.schema(), cluster.serverId(), config.regionsFile(), Map.of(
+                                "simulated-clock", Boolean.toString(config.simulatedClock()),
+                                "network-enforcement", config.networkEnforcement().name().toLowerCase(java.util.Locale.ROOT))),
+                        Clock.systemUTC()));
         ClusterMetrics.register(monitoring.metrics().registry(), cluster);
         timeline.mark("features");
         // the web console: same app, same port, same managers (so the same authorization)
@@ -367,6 +376,7 @@ public final class SrgServer implements AutoCloseable {
         }
         EmbeddedPostgres pg = EmbeddedPostgres.start(runtimeDir);
         closeables.push(pg);
+        embedded = pg;
         timeline.mark("postgres");
 
         try (var c = DriverManager.getConnection(pg.jdbcUrl("postgres"), pg.user(), pg.password());

@@ -196,6 +196,21 @@ public final class Database implements AutoCloseable {
     /** PostgreSQL's disk_full. */
     private static final String DISK_FULL = "53100";
 
+    /** The schema this server runs on: its newest migration, which it migrated the database to at open. */
+    public String schema() {
+        return schema;
+    }
+
+    /** The newest migration in this jar (what a server of it would migrate a database to); empty if they cannot be listed. */
+    public static Optional<String> newestMigration() {
+        return SchemaHistory.newestInJar();
+    }
+
+    /** Orders migration versions ({@code 9.2 < 44.1 < 44.10}). */
+    public static int compareVersions(String a, String b) {
+        return SchemaHistory.VERSION_ORDER.compare(a, b);
+    }
+
     public Jdbi jdbi() {
         return jdbi;
     }

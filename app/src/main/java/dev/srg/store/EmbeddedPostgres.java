@@ -116,6 +116,26 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
     public int port() { return port; }
 
+    /** Its PostgreSQL data directory ({@code RUNTIME/postgres}): what a base backup copies ({@link BaseBackup}). */
+    public Path dataDirectory() { return pgData; }
+
+    /**
+     * Makes a data directory restored from a base backup under {@code runtimeDir} ({@code postgres/},
+     * {@code postgres.password}) this user's or, as root, the database user's, as {@link #start} expects
+     * of one it made itself: 0700, the password file 0600.
+     */
+    public static void adoptRestored(Path runtimeDir) throws IOException {
+        Path dir = runtimeDir.toAbsolutePath();
+        Path pgData = dir.resolve("postgres");
+        Files.setPosixFilePermissions(pgData, PosixFilePermissions.fromString("rwx------"));
+        Files.setPosixFilePermissions(dir.resolve("postgres.password"), PosixFilePermissions.fromString("rw-------"));
+        if (Processes.isRoot()) {
+            Processes.ensureSystemUser(DB_USER);
+            requireTraversable(dir);
+            Processes.chown(pgData, DB_USER, true);
+        }
+    }
+
     /**
      * Watches the postmaster from now on and starts the server again (same port, same data)
      * whenever it dies, retrying with backoff up to {@link #MAX_RESTART_BACKOFF}: its children

@@ -26,7 +26,7 @@ class SocketLinksTest {
 
     @Test
     void aSocketPathLongerThanTheKernelTakesIsReachedThroughALink() throws IOException {
-        // the worker binds in its home; the home is reached by a path far over sun_path's 107 bytes
+        // the worker binds in its home; the home is reached by a path far over the 106 bytes the JDK takes
         Path home = Files.createDirectory(tmp.resolve("h"));
         Path deep = Files.createDirectories(tmp.resolve("a-data-directory-whose-name-is-long".repeat(3)).resolve("instances"));
         Path longHome = Files.createSymbolicLink(deep.resolve("r-01m8tsd44b0pnmmtreh0-1"), home);
@@ -54,6 +54,25 @@ class SocketLinksTest {
             linkDir = shorter.getParent().getParent();
         }
         assertThat(linkDir).as("the links go with the client").doesNotExist();
+    }
+
+    @Test
+    void aSocketPathOfExactly107BytesIsReachedToo() throws IOException {
+        // sun_path has 108 bytes, but the JDK refuses a path of 107 ("Unix domain path too long"): a data
+        // directory whose socket path came to exactly 107 bytes had a DataService service "starting" for good
+        Path home = Files.createDirectory(tmp.resolve("h"));
+        String prefix = tmp.resolve("d").toString();
+        int fill = 107 - prefix.length() - ("/" + WorkerProtocol.SOCKET).length();
+        Path edge = Files.createSymbolicLink(Path.of(prefix + "x".repeat(fill)), home);
+        Path socket = edge.resolve(WorkerProtocol.SOCKET);
+        assertThat(socket.toString().getBytes(StandardCharsets.UTF_8)).hasSize(107);
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+             SocketLinks links = new SocketLinks()) {
+            server.bind(UnixDomainSocketAddress.of(home.resolve(WorkerProtocol.SOCKET)));
+            try (SocketChannel client = connect(links.connectable(socket)); SocketChannel accepted = server.accept()) {
+                assertThat(client.isConnected() && accepted.isConnected()).isTrue();
+            }
+        }
     }
 
     @Test

@@ -833,6 +833,29 @@ public final class LocalExecutionBackend implements ExecutionBackend {
         }
     }
 
+    /**
+     * For {@code srg restore}: a run the restored database says was launched on this backend, whose
+     * directory {@code taskDir} does not hold, ran under a supervisor of the host the backup was taken
+     * of. Its outcome is written here as {@link FailureReason#LOST} (claimed, so nothing can start it),
+     * and the restored server's recovery finishes it so: never launched again, since it may have run.
+     * False, touching nothing, when the directory is there (its supervisor is found: recovery adopts it).
+     */
+    public static boolean recordLostElsewhere(Path taskDir, String runId, Instant at, String why) throws IOException {
+        LaunchSpec.requireValidInstanceId(runId);
+        Path path = taskDir.resolve(runId);
+        if (Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        Files.createDirectories(taskDir);
+        Files.createDirectory(path, PosixFilePermissions.asFileAttribute(PRIVATE_DIRECTORY));
+        InstanceDirectory dir = new InstanceDirectory(path);
+        dir.writeExit(ExitStatus.withoutRun(FailureReason.LOST, at, why));
+        if (!dir.claimWithoutRun()) {
+            throw new IOException(path + " was claimed meanwhile");
+        }
+        return true;
+    }
+
     @Override
     public List<RecoveredInstance> recover(Collection<String> instanceIdsTheStoreThinksAreActive) {
         checkOpen();
